@@ -1,0 +1,286 @@
+"""Commands: what someone or something asks the node to do. Every input becomes one of these.
+
+Each command carries its idempotency key and who asked (``actor`` with ``actor_roles``, and the
+``source_device``). ``origin`` is ``edge`` for plant input and ``erp`` for changes downloaded from
+the central systems (those are journaled but never pushed back).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+Origin = Literal["edge", "erp"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    idempotency_key: str
+    actor: str
+    actor_roles: frozenset[str] = frozenset()
+    source_device: str | None = None
+    origin: Origin = "edge"
+    occurred_at: datetime | None = None
+
+
+# --- master data (from the ERP / PLM, or the site configuration) ------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefineItem(Command):
+    item: str
+    description: str
+    unit: str
+    revision: str
+    lot_controlled: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefineBin(Command):
+    bin: str
+    zone: str
+    capacity: Decimal | None = None
+    allowed_items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefineEquipment(Command):
+    equipment: str
+    workstation: str
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperationSpec:
+    operation: int
+    description: str
+    workstation: str
+    standard_minutes: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BomLineSpec:
+    line: int
+    item: str
+    item_revision: str
+    quantity_per: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseWorkOrder(Command):
+    work_order: str
+    item: str
+    item_revision: str
+    bom_revision: str
+    quantity: Decimal
+    operations: tuple[OperationSpec, ...]
+    bom: tuple[BomLineSpec, ...] = ()
+    overproduction_tolerance_pct: Decimal = Decimal(0)
+    due: date | None = None
+    customer_order: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchSlot:
+    work_order: str
+    operation: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetDispatchList(Command):
+    workstation: str
+    sequence: tuple[DispatchSlot, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CharacteristicSpec:
+    characteristic: str
+    kind: Literal["numeric", "attribute"]
+    nominal: Decimal | None = None
+    lsl: Decimal | None = None
+    usl: Decimal | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefineInspectionPlan(Command):
+    plan: str
+    description: str
+    characteristics: tuple[CharacteristicSpec, ...]
+    item: str | None = None
+    operation: int | None = None
+    hold_on_fail: bool = True
+
+
+# --- work orders and labour ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartOperation(Command):
+    work_order: str
+    operation: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseOperation(Command):
+    work_order: str
+    operation: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeOperation(Command):
+    work_order: str
+    operation: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteOperation(Command):
+    work_order: str
+    operation: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportProduction(Command):
+    work_order: str
+    operation: int
+    good: Decimal = Decimal(0)
+    scrap: Decimal = Decimal(0)
+    scrap_reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockOnLabour(Command):
+    operator: str
+    work_order: str
+    operation: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockOffLabour(Command):
+    operator: str
+    work_order: str
+    operation: int
+
+
+# --- inventory -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveLot(Command):
+    lot: str
+    item: str
+    item_revision: str | None
+    quantity: Decimal
+    bin: str
+    expiry: date | None = None
+    supplier_lot: str | None = None
+    quarantine: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveStock(Command):
+    """A bin-to-bin move. ``putaway`` marks the first move out of a receiving area."""
+
+    lot: str
+    from_bin: str
+    to_bin: str
+    quantity: Decimal
+    putaway: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueToWorkOrder(Command):
+    """Material consumption: a lot from a bin issued against a BOM line of a work order."""
+
+    work_order: str
+    lot: str
+    bin: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnFromWorkOrder(Command):
+    work_order: str
+    lot: str
+    bin: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustStock(Command):
+    """A counted correction: ``counted`` is what is really in the bin now."""
+
+    lot: str
+    bin: str
+    counted: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScrapStock(Command):
+    lot: str
+    bin: str
+    quantity: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldLot(Command):
+    lot: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseLot(Command):
+    lot: str
+    reason: str
+
+
+# --- quality -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measurement:
+    characteristic: str
+    value: Decimal | None = None
+    passed: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordInspection(Command):
+    inspection: str
+    plan: str
+    measurements: tuple[Measurement, ...]
+    lot: str | None = None
+    work_order: str | None = None
+    operation: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RaiseNonconformance(Command):
+    ncr: str
+    description: str
+    lot: str | None = None
+    work_order: str | None = None
+    hold_lot: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispositionNonconformance(Command):
+    ncr: str
+    disposition: Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
+    comment: str = ""
+
+
+# --- machines ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetMachineState(Command):
+    equipment: str
+    state: Literal["running", "idle", "down", "setup", "offline"]
+    reason: str | None = None
+    since: datetime | None = None

@@ -1,0 +1,342 @@
+"""Events: facts the node recorded. Appended to the journal; the current state is their projection.
+
+An event holds every value ``evolve`` needs, so replaying the journal alone rebuilds the state.
+``subject`` names the thing the event is about (``lot:L123``), which the sync uses to keep
+per-subject order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    @property
+    def subject(self) -> str:  # pragma: no cover - every event overrides
+        raise NotImplementedError
+
+
+class _LotSubject:
+    lot: str
+
+    @property
+    def subject(self) -> str:
+        return f"lot:{self.lot}"
+
+
+class _WorkOrderSubject:
+    work_order: str
+
+    @property
+    def subject(self) -> str:
+        return f"work_order:{self.work_order}"
+
+
+# --- master data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemDefined(Event):
+    item: str
+    description: str
+    unit: str
+    revision: str
+    lot_controlled: bool
+
+    @property
+    def subject(self) -> str:
+        return f"item:{self.item}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BinDefined(Event):
+    bin: str
+    zone: str
+    capacity: Decimal | None
+    allowed_items: tuple[str, ...]
+
+    @property
+    def subject(self) -> str:
+        return f"bin:{self.bin}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EquipmentDefined(Event):
+    equipment: str
+    workstation: str
+    description: str
+
+    @property
+    def subject(self) -> str:
+        return f"equipment:{self.equipment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleasedOperation:
+    operation: int
+    description: str
+    workstation: str
+    standard_minutes: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleasedBomLine:
+    line: int
+    item: str
+    item_revision: str
+    quantity_per: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderReleased(_WorkOrderSubject, Event):
+    work_order: str
+    item: str
+    item_revision: str
+    bom_revision: str
+    quantity: Decimal
+    operations: tuple[ReleasedOperation, ...]
+    bom: tuple[ReleasedBomLine, ...]
+    overproduction_tolerance_pct: Decimal
+    due: date | None
+    customer_order: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchedOperation:
+    work_order: str
+    operation: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchListSet(Event):
+    workstation: str
+    sequence: tuple[DispatchedOperation, ...]
+
+    @property
+    def subject(self) -> str:
+        return f"workstation:{self.workstation}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedCharacteristic:
+    characteristic: str
+    kind: str
+    nominal: Decimal | None
+    lsl: Decimal | None
+    usl: Decimal | None
+    unit: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectionPlanDefined(Event):
+    plan: str
+    description: str
+    characteristics: tuple[PlannedCharacteristic, ...]
+    item: str | None
+    operation: int | None
+    hold_on_fail: bool
+
+    @property
+    def subject(self) -> str:
+        return f"inspection_plan:{self.plan}"
+
+
+# --- work orders and labour ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperationStarted(_WorkOrderSubject, Event):
+    work_order: str
+    operation: int
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperationPaused(_WorkOrderSubject, Event):
+    work_order: str
+    operation: int
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperationResumed(_WorkOrderSubject, Event):
+    work_order: str
+    operation: int
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperationCompleted(_WorkOrderSubject, Event):
+    work_order: str
+    operation: int
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderCompleted(_WorkOrderSubject, Event):
+    work_order: str
+    good: Decimal
+    scrap: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductionReported(_WorkOrderSubject, Event):
+    work_order: str
+    operation: int
+    workstation: str
+    good: Decimal
+    scrap: Decimal
+    scrap_reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabourClockedOn(_WorkOrderSubject, Event):
+    operator: str
+    work_order: str
+    operation: int
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabourClockedOff(_WorkOrderSubject, Event):
+    operator: str
+    work_order: str
+    operation: int
+    since: datetime
+    at: datetime
+    minutes: Decimal
+
+
+# --- inventory -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotReceived(_LotSubject, Event):
+    lot: str
+    item: str
+    item_revision: str
+    quantity: Decimal
+    bin: str
+    expiry: date | None
+    supplier_lot: str | None
+    status: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class StockMoved(_LotSubject, Event):
+    """Stock of a lot left ``from_bin`` and/or arrived in ``to_bin``.
+
+    ``kind`` is one of move, putaway, issue, return, adjust, scrap, return_to_supplier. ``from_bin``
+    is None when stock appears (a positive adjustment, a return from a work order) and ``to_bin``
+    None when it leaves the store (an issue, scrap, a negative adjustment). ``lot_quantity_delta``
+    is the change to the lot's total.
+    """
+
+    lot: str
+    item: str
+    kind: str
+    from_bin: str | None
+    to_bin: str | None
+    quantity: Decimal
+    lot_quantity_delta: Decimal
+    work_order: str | None
+    bom_line: int | None
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotStatusChanged(_LotSubject, Event):
+    lot: str
+    status: str
+    previous: str
+    reason: str
+    ncr: str | None
+
+
+# --- quality -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasuredCharacteristic:
+    characteristic: str
+    value: Decimal | None
+    passed: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectionRecorded(Event):
+    inspection: str
+    plan: str
+    lot: str | None
+    work_order: str | None
+    operation: int | None
+    results: tuple[MeasuredCharacteristic, ...]
+    passed: bool
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"inspection:{self.inspection}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NonconformanceRaised(Event):
+    ncr: str
+    lot: str | None
+    work_order: str | None
+    description: str
+    raised_by: str
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"ncr:{self.ncr}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NonconformanceDispositioned(Event):
+    ncr: str
+    disposition: str
+    comment: str
+    dispositioned_by: str
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"ncr:{self.ncr}"
+
+
+# --- machines ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MachineStateChanged(Event):
+    equipment: str
+    state: str
+    reason: str | None
+    since: datetime
+    previous: str | None
+    previous_since: datetime | None
+
+    @property
+    def subject(self) -> str:
+        return f"equipment:{self.equipment}"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        ItemDefined, BinDefined, EquipmentDefined, WorkOrderReleased, DispatchListSet,
+        InspectionPlanDefined, OperationStarted, OperationPaused, OperationResumed,
+        OperationCompleted, WorkOrderCompleted, ProductionReported, LabourClockedOn,
+        LabourClockedOff, LotReceived, StockMoved, LotStatusChanged, InspectionRecorded,
+        NonconformanceRaised, NonconformanceDispositioned, MachineStateChanged,
+    )
+}

@@ -1,0 +1,163 @@
+"""Entities of the plant's current state: flat dataclasses, one per row of a current-state table."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+LotStatus = Literal["available", "hold", "quarantine", "consumed"]
+LOT_STATUSES: tuple[str, ...] = ("available", "hold", "quarantine", "consumed")
+
+OperationStatus = Literal["released", "in_progress", "paused", "completed"]
+WorkOrderStatus = Literal["released", "in_progress", "paused", "completed"]
+
+MachineStateName = Literal["running", "idle", "down", "setup", "offline"]
+MACHINE_STATES: tuple[str, ...] = ("running", "idle", "down", "setup", "offline")
+
+CharacteristicKind = Literal["numeric", "attribute"]
+Disposition = Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
+DISPOSITIONS: tuple[str, ...] = ("scrap", "rework", "use_as_is", "return_to_supplier")
+
+ROLES: tuple[str, ...] = ("operator", "warehouse", "quality", "supervisor", "admin", "service")
+
+
+@dataclass(slots=True)
+class Item:
+    item: str
+    description: str
+    unit: str
+    revision: str
+    lot_controlled: bool = True
+
+
+@dataclass(slots=True)
+class Bin:
+    bin: str
+    zone: str
+    capacity: Decimal | None = None
+    # Comma-free item codes; empty means any item may be stored.
+    allowed_items: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Equipment:
+    equipment: str
+    workstation: str
+    description: str = ""
+
+
+@dataclass(slots=True)
+class Lot:
+    lot: str
+    item: str
+    item_revision: str
+    quantity: Decimal
+    status: str
+    expiry: date | None = None
+    supplier_lot: str | None = None
+    # The status to go back to when a hold is released (hold over quarantine keeps quarantine).
+    status_before_hold: str | None = None
+
+
+@dataclass(slots=True)
+class Stock:
+    lot: str
+    bin: str
+    quantity: Decimal
+
+
+@dataclass(slots=True)
+class WorkOrder:
+    work_order: str
+    item: str
+    item_revision: str
+    bom_revision: str
+    quantity: Decimal
+    status: str
+    good: Decimal
+    scrap: Decimal
+    overproduction_tolerance_pct: Decimal = Decimal(0)
+    due: date | None = None
+    customer_order: str | None = None
+
+
+@dataclass(slots=True)
+class Operation:
+    work_order: str
+    operation: int
+    description: str
+    workstation: str
+    status: str
+    good: Decimal
+    scrap: Decimal
+    standard_minutes: Decimal = Decimal(0)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    pause_reason: str | None = None
+
+
+@dataclass(slots=True)
+class BomLine:
+    work_order: str
+    line: int
+    item: str
+    item_revision: str
+    quantity_per: Decimal
+    consumed: Decimal
+
+
+@dataclass(slots=True)
+class DispatchEntry:
+    workstation: str
+    position: int
+    work_order: str
+    operation: int
+
+
+@dataclass(slots=True)
+class ClockOn:
+    operator: str
+    work_order: str
+    operation: int
+    since: datetime
+
+
+@dataclass(slots=True)
+class Characteristic:
+    plan: str
+    characteristic: str
+    kind: str
+    nominal: Decimal | None = None
+    lsl: Decimal | None = None
+    usl: Decimal | None = None
+    unit: str = ""
+
+
+@dataclass(slots=True)
+class InspectionPlan:
+    plan: str
+    description: str
+    item: str | None = None
+    operation: int | None = None
+    hold_on_fail: bool = True
+
+
+@dataclass(slots=True)
+class Nonconformance:
+    ncr: str
+    lot: str | None
+    work_order: str | None
+    description: str
+    status: str  # open / closed
+    disposition: str | None = None
+    raised_by: str = ""
+    dispositioned_by: str | None = None
+
+
+@dataclass(slots=True)
+class MachineState:
+    equipment: str
+    state: str
+    reason: str | None
+    since: datetime

@@ -1,0 +1,995 @@
+"""The plant's current state in memory, and the two pure functions over it: decide and evolve.
+
+``decide(state, command, now)`` checks a command against the rules and returns the events it
+causes, or raises ``DomainError``; it never changes ``state``. ``evolve(state, event)`` applies one
+event and records which rows changed in ``state.dirty`` so the store can write exactly those rows.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from edge.domain import commands as c
+from edge.domain import events as e
+from edge.domain.errors import DomainError, invalid
+from edge.domain.model import (
+    DISPOSITIONS,
+    MACHINE_STATES,
+    Bin,
+    BomLine,
+    Characteristic,
+    ClockOn,
+    DispatchEntry,
+    Equipment,
+    InspectionPlan,
+    Item,
+    Lot,
+    MachineState,
+    Nonconformance,
+    Operation,
+    Stock,
+    WorkOrder,
+)
+
+ZERO = Decimal(0)
+MAX_QUANTITY = Decimal("1000000000000")
+
+# The current-state tables, by the name of the attribute of PlantState that holds their rows.
+STATE_TABLES: tuple[str, ...] = (
+    "items", "bins", "equipment", "lots", "stock", "work_orders", "operations", "bom_lines",
+    "dispatch", "clock_ons", "inspection_plans", "characteristics", "nonconformances",
+    "machine_states",
+)
+
+
+@dataclass
+class PlantState:
+    items: dict[str, Item] = field(default_factory=dict)
+    bins: dict[str, Bin] = field(default_factory=dict)
+    equipment: dict[str, Equipment] = field(default_factory=dict)
+    lots: dict[str, Lot] = field(default_factory=dict)
+    stock: dict[tuple[str, str], Stock] = field(default_factory=dict)
+    work_orders: dict[str, WorkOrder] = field(default_factory=dict)
+    operations: dict[tuple[str, int], Operation] = field(default_factory=dict)
+    bom_lines: dict[tuple[str, int], BomLine] = field(default_factory=dict)
+    dispatch: dict[tuple[str, int], DispatchEntry] = field(default_factory=dict)
+    clock_ons: dict[tuple[str, str, int], ClockOn] = field(default_factory=dict)
+    inspection_plans: dict[str, InspectionPlan] = field(default_factory=dict)
+    characteristics: dict[tuple[str, str], Characteristic] = field(default_factory=dict)
+    nonconformances: dict[str, Nonconformance] = field(default_factory=dict)
+    machine_states: dict[str, MachineState] = field(default_factory=dict)
+    # Ids of recorded inspections (their results live in a history table, not in memory).
+    inspections: set[str] = field(default_factory=set)
+    # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
+    bins_of_lot: dict[str, set[str]] = field(default_factory=dict)
+    bin_load: dict[str, Decimal] = field(default_factory=dict)
+    # Rows changed since the store last flushed: table name -> keys. A key no longer present in
+    # the table's dict means the row is to be deleted.
+    dirty: dict[str, set[Any]] = field(default_factory=dict)
+
+    def reindex(self) -> None:
+        self.bins_of_lot = {}
+        self.bin_load = {}
+        for (lot, bin_code), row in self.stock.items():
+            self.bins_of_lot.setdefault(lot, set()).add(bin_code)
+            self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
+
+    def mark(self, table: str, key: Any) -> None:
+        self.dirty.setdefault(table, set()).add(key)
+
+    def take_dirty(self) -> dict[str, set[Any]]:
+        dirty, self.dirty = self.dirty, {}
+        return dirty
+
+    # --- queries used by the rules and by the API -------------------------------------------
+
+    def stock_of(self, lot: str, bin_code: str) -> Decimal:
+        row = self.stock.get((lot, bin_code))
+        return row.quantity if row else ZERO
+
+    def operations_of(self, work_order: str) -> list[Operation]:
+        return sorted(
+            (op for (wo, _), op in self.operations.items() if wo == work_order),
+            key=lambda op: op.operation,
+        )
+
+    def bom_of(self, work_order: str) -> list[BomLine]:
+        return sorted(
+            (ln for (wo, _), ln in self.bom_lines.items() if wo == work_order), key=lambda ln: ln.line
+        )
+
+    def dispatch_list(self, workstation: str) -> list[DispatchEntry]:
+        return sorted(
+            (d for (ws, _), d in self.dispatch.items() if ws == workstation), key=lambda d: d.position
+        )
+
+    def fefo_candidates(self, item: str, item_revision: str, today: date) -> list[tuple[Lot, str]]:
+        """Available, unexpired lots of an item in stock, first-expiring first, with their fullest bin."""
+        found: list[tuple[Lot, str]] = []
+        for lot in self.lots.values():
+            if lot.item != item or lot.item_revision != item_revision or lot.status != "available":
+                continue
+            if lot.expiry is not None and lot.expiry < today:
+                continue
+            bins = self.bins_of_lot.get(lot.lot)
+            if not bins:
+                continue
+            best = max(sorted(bins), key=lambda b: self.stock_of(lot.lot, b))
+            found.append((lot, best))
+        found.sort(key=lambda pair: (pair[0].expiry or date.max, pair[0].lot))
+        return found
+
+
+# --- input checks ----------------------------------------------------------------------------------
+
+
+def _quantity(name: str, value: Decimal, *, allow_zero: bool = False) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise invalid("INVALID_QUANTITY", f"{name} must be a number, got {value!r}", name)
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "zero or more" if allow_zero else "greater than zero"
+        raise invalid("INVALID_QUANTITY", f"{name} must be {bound}, got {value}", name)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -6:
+        raise invalid("INVALID_QUANTITY", f"{name} has more than 6 decimals: {value}", name)
+    if value >= MAX_QUANTITY:
+        raise invalid("INVALID_QUANTITY", f"{name} is implausibly large: {value}", name)
+    return value
+
+
+def _text(name: str, value: str | None, *, what: str = "") -> str:
+    if value is None or not value.strip():
+        raise invalid("MISSING_VALUE", f"{name} is required{what}", name)
+    if len(value) > 200:
+        raise invalid("VALUE_TOO_LONG", f"{name} is longer than 200 characters", name)
+    return value
+
+
+def _reason(name: str, value: str | None) -> str:
+    if value is None or not value.strip():
+        raise invalid("MISSING_REASON", f"{name} is required: say why", name)
+    return _text(name, value)
+
+
+def _at(cmd: c.Command, now: datetime) -> datetime:
+    return cmd.occurred_at or now
+
+
+def _require_role(cmd: c.Command, *roles: str, action: str) -> None:
+    if not set(roles) & cmd.actor_roles:
+        raise DomainError(
+            "ROLE_REQUIRED", f"{action} needs the role {' or '.join(roles)}; {cmd.actor} does not have it",
+        )
+
+
+def _item(state: PlantState, code: str, name: str = "item") -> Item:
+    found = state.items.get(code)
+    if found is None:
+        raise DomainError("UNKNOWN_ITEM", f"item {code} is not known here", field=name)
+    return found
+
+
+def _bin(state: PlantState, code: str, name: str = "bin") -> Bin:
+    found = state.bins.get(code)
+    if found is None:
+        raise DomainError("UNKNOWN_BIN", f"bin {code} is not known here", field=name)
+    return found
+
+
+def _lot(state: PlantState, code: str, name: str = "lot") -> Lot:
+    found = state.lots.get(code)
+    if found is None:
+        raise DomainError("UNKNOWN_LOT", f"lot {code} is not known here", field=name)
+    return found
+
+
+def _work_order(state: PlantState, code: str, *, open_only: bool = True) -> WorkOrder:
+    found = state.work_orders.get(code)
+    if found is None:
+        raise DomainError("UNKNOWN_WORK_ORDER", f"work order {code} is not known here", field="work_order")
+    if open_only and found.status == "completed":
+        raise DomainError("WORK_ORDER_COMPLETED", f"work order {code} is already completed", field="work_order")
+    return found
+
+
+def _operation(state: PlantState, work_order: str, number: int) -> Operation:
+    found = state.operations.get((work_order, number))
+    if found is None:
+        known = ", ".join(str(op.operation) for op in state.operations_of(work_order))
+        raise DomainError(
+            "UNKNOWN_OPERATION", f"work order {work_order} has no operation {number} (it has {known})",
+            field="operation",
+        )
+    return found
+
+
+def _fits_in_bin(state: PlantState, target: Bin, item: str, quantity: Decimal, name: str) -> None:
+    if target.allowed_items and item not in target.allowed_items:
+        raise DomainError(
+            "ITEM_NOT_ALLOWED_IN_BIN",
+            f"bin {target.bin} takes only {', '.join(target.allowed_items)}, not {item}", field=name,
+        )
+    if target.capacity is not None:
+        load = state.bin_load.get(target.bin, ZERO)
+        if load + quantity > target.capacity:
+            raise DomainError(
+                "BIN_FULL",
+                f"bin {target.bin} holds {load} of {target.capacity}; {quantity} more does not fit",
+                field=name,
+            )
+
+
+def _enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal) -> None:
+    have = state.stock_of(lot.lot, bin_code)
+    if have < quantity:
+        raise DomainError(
+            "INSUFFICIENT_STOCK",
+            f"bin {bin_code} holds {have} of lot {lot.lot}; {quantity} asked", field="quantity",
+        )
+
+
+def _usable_lot(state: PlantState, lot: Lot, today: date) -> None:
+    """Refuse a lot that may not be used in production: on hold, in quarantine, consumed, expired."""
+    if lot.status == "hold":
+        raise DomainError("LOT_ON_HOLD", f"lot {lot.lot} is on hold", field="lot")
+    if lot.status == "quarantine":
+        raise DomainError("LOT_IN_QUARANTINE", f"lot {lot.lot} is in quarantine awaiting inspection", field="lot")
+    if lot.status == "consumed":
+        raise DomainError("LOT_CONSUMED", f"lot {lot.lot} is used up", field="lot")
+    if lot.expiry is not None and lot.expiry < today:
+        candidates = state.fefo_candidates(lot.item, lot.item_revision, today)
+        if candidates:
+            better, where = candidates[0]
+            hint = f"FEFO pick is {better.lot} in bin {where}"
+        else:
+            hint = f"no unexpired lot of {lot.item} is in stock"
+        raise DomainError(
+            "LOT_EXPIRED", f"lot {lot.lot} expired on {lot.expiry.isoformat()}; {hint}", field="lot"
+        )
+
+
+# --- master data -----------------------------------------------------------------------------------
+
+
+def _define_item(state: PlantState, cmd: c.DefineItem, now: datetime) -> list[e.Event]:
+    return [e.ItemDefined(
+        item=_text("item", cmd.item), description=cmd.description, unit=_text("unit", cmd.unit),
+        revision=_text("revision", cmd.revision), lot_controlled=cmd.lot_controlled,
+    )]
+
+
+def _define_bin(state: PlantState, cmd: c.DefineBin, now: datetime) -> list[e.Event]:
+    if cmd.capacity is not None:
+        _quantity("capacity", cmd.capacity)
+    return [e.BinDefined(
+        bin=_text("bin", cmd.bin), zone=_text("zone", cmd.zone), capacity=cmd.capacity,
+        allowed_items=tuple(cmd.allowed_items),
+    )]
+
+
+def _define_equipment(state: PlantState, cmd: c.DefineEquipment, now: datetime) -> list[e.Event]:
+    return [e.EquipmentDefined(
+        equipment=_text("equipment", cmd.equipment), workstation=_text("workstation", cmd.workstation),
+        description=cmd.description,
+    )]
+
+
+def _release_work_order(state: PlantState, cmd: c.ReleaseWorkOrder, now: datetime) -> list[e.Event]:
+    _text("work_order", cmd.work_order)
+    if cmd.work_order in state.work_orders:
+        raise DomainError("DUPLICATE_WORK_ORDER", f"work order {cmd.work_order} is already released", field="work_order")
+    _item(state, cmd.item)
+    _quantity("quantity", cmd.quantity)
+    _quantity("overproduction_tolerance_pct", cmd.overproduction_tolerance_pct, allow_zero=True)
+    if not cmd.operations:
+        raise invalid("MISSING_VALUE", "a work order needs at least one operation", "operations")
+    seen_ops: set[int] = set()
+    for i, op in enumerate(cmd.operations):
+        if op.operation in seen_ops:
+            raise invalid("DUPLICATE_OPERATION", f"operation {op.operation} appears twice", f"operations[{i}].operation")
+        seen_ops.add(op.operation)
+        _text(f"operations[{i}].workstation", op.workstation)
+        _quantity(f"operations[{i}].standard_minutes", op.standard_minutes, allow_zero=True)
+    seen_lines: set[int] = set()
+    for i, ln in enumerate(cmd.bom):
+        if ln.line in seen_lines:
+            raise invalid("DUPLICATE_BOM_LINE", f"BOM line {ln.line} appears twice", f"bom[{i}].line")
+        seen_lines.add(ln.line)
+        _item(state, ln.item, f"bom[{i}].item")
+        _text(f"bom[{i}].item_revision", ln.item_revision)
+        _quantity(f"bom[{i}].quantity_per", ln.quantity_per)
+    return [e.WorkOrderReleased(
+        work_order=cmd.work_order, item=cmd.item, item_revision=_text("item_revision", cmd.item_revision),
+        bom_revision=_text("bom_revision", cmd.bom_revision), quantity=cmd.quantity,
+        operations=tuple(
+            e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
+                                standard_minutes=o.standard_minutes)
+            for o in cmd.operations
+        ),
+        bom=tuple(
+            e.ReleasedBomLine(line=b.line, item=b.item, item_revision=b.item_revision, quantity_per=b.quantity_per)
+            for b in cmd.bom
+        ),
+        overproduction_tolerance_pct=cmd.overproduction_tolerance_pct, due=cmd.due,
+        customer_order=cmd.customer_order,
+    )]
+
+
+def _set_dispatch_list(state: PlantState, cmd: c.SetDispatchList, now: datetime) -> list[e.Event]:
+    _text("workstation", cmd.workstation)
+    for i, slot in enumerate(cmd.sequence):
+        wo = state.work_orders.get(slot.work_order)
+        if wo is None:
+            raise DomainError("UNKNOWN_WORK_ORDER", f"work order {slot.work_order} is not known here",
+                              field=f"sequence[{i}].work_order")
+        op = state.operations.get((slot.work_order, slot.operation))
+        if op is None:
+            raise DomainError("UNKNOWN_OPERATION", f"work order {slot.work_order} has no operation {slot.operation}",
+                              field=f"sequence[{i}].operation")
+        if op.workstation != cmd.workstation:
+            raise DomainError(
+                "WRONG_WORKSTATION",
+                f"operation {slot.operation} of {slot.work_order} runs on {op.workstation}, not {cmd.workstation}",
+                field=f"sequence[{i}]",
+            )
+    return [e.DispatchListSet(
+        workstation=cmd.workstation,
+        sequence=tuple(e.DispatchedOperation(work_order=s.work_order, operation=s.operation) for s in cmd.sequence),
+    )]
+
+
+def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now: datetime) -> list[e.Event]:
+    _text("plan", cmd.plan)
+    if not cmd.characteristics:
+        raise invalid("MISSING_VALUE", "an inspection plan needs at least one characteristic", "characteristics")
+    names: set[str] = set()
+    for i, ch in enumerate(cmd.characteristics):
+        where = f"characteristics[{i}]"
+        _text(f"{where}.characteristic", ch.characteristic)
+        if ch.characteristic in names:
+            raise invalid("DUPLICATE_CHARACTERISTIC", f"{ch.characteristic} appears twice", f"{where}.characteristic")
+        names.add(ch.characteristic)
+        if ch.kind == "numeric":
+            if ch.lsl is None and ch.usl is None:
+                raise invalid("MISSING_LIMITS", f"{ch.characteristic} needs a lower or upper limit", f"{where}.lsl")
+            if ch.lsl is not None and ch.usl is not None and ch.lsl > ch.usl:
+                raise invalid("INVALID_LIMITS", f"{ch.characteristic}: LSL {ch.lsl} is above USL {ch.usl}", f"{where}.lsl")
+        elif ch.kind != "attribute":
+            raise invalid("INVALID_KIND", f"kind must be numeric or attribute, got {ch.kind}", f"{where}.kind")
+    if cmd.item is not None:
+        _item(state, cmd.item)
+    return [e.InspectionPlanDefined(
+        plan=cmd.plan, description=cmd.description,
+        characteristics=tuple(
+            e.PlannedCharacteristic(characteristic=ch.characteristic, kind=ch.kind, nominal=ch.nominal,
+                                    lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
+            for ch in cmd.characteristics
+        ),
+        item=cmd.item, operation=cmd.operation, hold_on_fail=cmd.hold_on_fail,
+    )]
+
+
+# --- work orders and labour ------------------------------------------------------------------------
+
+
+def _start_operation(state: PlantState, cmd: c.StartOperation, now: datetime) -> list[e.Event]:
+    _work_order(state, cmd.work_order)
+    op = _operation(state, cmd.work_order, cmd.operation)
+    if op.status == "in_progress":
+        raise DomainError("OPERATION_ALREADY_STARTED", f"operation {op.operation} of {op.work_order} is already running")
+    if op.status == "paused":
+        raise DomainError("OPERATION_PAUSED", f"operation {op.operation} of {op.work_order} is paused: resume it")
+    if op.status == "completed":
+        raise DomainError("OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed")
+    return [e.OperationStarted(work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
+
+
+def _pause_operation(state: PlantState, cmd: c.PauseOperation, now: datetime) -> list[e.Event]:
+    _work_order(state, cmd.work_order)
+    op = _operation(state, cmd.work_order, cmd.operation)
+    reason = _reason("reason", cmd.reason)
+    if op.status != "in_progress":
+        raise DomainError("OPERATION_NOT_RUNNING", f"operation {op.operation} of {op.work_order} is {op.status}, not running")
+    return [e.OperationPaused(work_order=cmd.work_order, operation=cmd.operation, reason=reason, at=_at(cmd, now))]
+
+
+def _resume_operation(state: PlantState, cmd: c.ResumeOperation, now: datetime) -> list[e.Event]:
+    _work_order(state, cmd.work_order)
+    op = _operation(state, cmd.work_order, cmd.operation)
+    if op.status != "paused":
+        raise DomainError("OPERATION_NOT_PAUSED", f"operation {op.operation} of {op.work_order} is {op.status}, not paused")
+    return [e.OperationResumed(work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
+
+
+def _clock_off_events(state: PlantState, work_order: str, operation: int | None, operator: str | None,
+                      at: datetime) -> list[e.Event]:
+    out: list[e.Event] = []
+    for (who, wo, opn), rec in sorted(state.clock_ons.items()):
+        if wo != work_order or (operation is not None and opn != operation) or (operator is not None and who != operator):
+            continue
+        minutes = max(ZERO, Decimal((at - rec.since).total_seconds()) / 60).quantize(Decimal("0.01"))
+        out.append(e.LabourClockedOff(operator=who, work_order=wo, operation=opn, since=rec.since, at=at, minutes=minutes))
+    return out
+
+
+def _complete_operation(state: PlantState, cmd: c.CompleteOperation, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order)
+    op = _operation(state, cmd.work_order, cmd.operation)
+    if op.status == "completed":
+        raise DomainError("OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed")
+    if op.status == "released":
+        raise DomainError("OPERATION_NOT_STARTED", f"operation {op.operation} of {op.work_order} was never started")
+    at = _at(cmd, now)
+    out: list[e.Event] = _clock_off_events(state, cmd.work_order, cmd.operation, None, at)
+    out.append(e.OperationCompleted(work_order=cmd.work_order, operation=cmd.operation, at=at))
+    if all(o.status == "completed" for o in state.operations_of(cmd.work_order) if o.operation != cmd.operation):
+        out.append(e.WorkOrderCompleted(work_order=wo.work_order, good=wo.good, scrap=wo.scrap, at=at))
+    return out
+
+
+def _report_production(state: PlantState, cmd: c.ReportProduction, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order)
+    op = _operation(state, cmd.work_order, cmd.operation)
+    good = _quantity("good", cmd.good, allow_zero=True)
+    scrap = _quantity("scrap", cmd.scrap, allow_zero=True)
+    if good == 0 and scrap == 0:
+        raise invalid("INVALID_QUANTITY", "report a good or a scrap quantity greater than zero", "good")
+    if scrap > 0:
+        _reason("scrap_reason", cmd.scrap_reason)
+    if op.status not in ("in_progress", "paused"):
+        raise DomainError(
+            "OPERATION_NOT_RUNNING", f"operation {op.operation} of {op.work_order} is {op.status}: start it first",
+            field="operation",
+        )
+    limit = wo.quantity * (1 + wo.overproduction_tolerance_pct / 100)
+    if op.good + good > limit:
+        raise DomainError(
+            "OVER_PRODUCTION",
+            f"operation {op.operation} of {wo.work_order} would reach {op.good + good} good of {wo.quantity} "
+            f"ordered; the tolerance of {wo.overproduction_tolerance_pct} % allows at most {limit.normalize()}",
+            field="good",
+        )
+    return [e.ProductionReported(
+        work_order=wo.work_order, operation=op.operation, workstation=op.workstation, good=good, scrap=scrap,
+        scrap_reason=cmd.scrap_reason if scrap > 0 else None, at=_at(cmd, now),
+    )]
+
+
+def _clock_on(state: PlantState, cmd: c.ClockOnLabour, now: datetime) -> list[e.Event]:
+    _text("operator", cmd.operator)
+    _work_order(state, cmd.work_order)
+    op = _operation(state, cmd.work_order, cmd.operation)
+    if op.status == "completed":
+        raise DomainError("OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed")
+    if (cmd.operator, cmd.work_order, cmd.operation) in state.clock_ons:
+        raise DomainError(
+            "ALREADY_CLOCKED_ON", f"{cmd.operator} is already clocked on to {cmd.work_order} operation {cmd.operation}"
+        )
+    return [e.LabourClockedOn(operator=cmd.operator, work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
+
+
+def _clock_off(state: PlantState, cmd: c.ClockOffLabour, now: datetime) -> list[e.Event]:
+    if (cmd.operator, cmd.work_order, cmd.operation) not in state.clock_ons:
+        raise DomainError(
+            "NOT_CLOCKED_ON", f"{cmd.operator} is not clocked on to {cmd.work_order} operation {cmd.operation}",
+            field="operator",
+        )
+    return _clock_off_events(state, cmd.work_order, cmd.operation, cmd.operator, _at(cmd, now))
+
+
+# --- inventory -------------------------------------------------------------------------------------
+
+
+def _moved(lot: Lot, kind: str, from_bin: str | None, to_bin: str | None, quantity: Decimal, delta: Decimal,
+           at: datetime, *, reason: str | None = None, work_order: str | None = None,
+           bom_line: int | None = None) -> e.StockMoved:
+    return e.StockMoved(
+        lot=lot.lot, item=lot.item, kind=kind, from_bin=from_bin, to_bin=to_bin, quantity=quantity,
+        lot_quantity_delta=delta, work_order=work_order, bom_line=bom_line, reason=reason, at=at,
+    )
+
+
+def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.Event]:
+    _text("lot", cmd.lot)
+    if cmd.lot in state.lots:
+        raise DomainError("DUPLICATE_LOT", f"lot {cmd.lot} was already received", field="lot")
+    item = _item(state, cmd.item)
+    revision = cmd.item_revision or item.revision
+    quantity = _quantity("quantity", cmd.quantity)
+    target = _bin(state, cmd.bin)
+    at = _at(cmd, now)
+    if cmd.expiry is not None and cmd.expiry < at.date():
+        raise DomainError("LOT_EXPIRED", f"lot {cmd.lot} expired on {cmd.expiry.isoformat()}: not received",
+                          field="expiry")
+    _fits_in_bin(state, target, item.item, quantity, "bin")
+    return [e.LotReceived(
+        lot=cmd.lot, item=item.item, item_revision=revision, quantity=quantity, bin=target.bin, expiry=cmd.expiry,
+        supplier_lot=cmd.supplier_lot, status="quarantine" if cmd.quarantine else "available", at=at,
+    )]
+
+
+def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Event]:
+    lot = _lot(state, cmd.lot)
+    _bin(state, cmd.from_bin, "from_bin")
+    target = _bin(state, cmd.to_bin, "to_bin")
+    quantity = _quantity("quantity", cmd.quantity)
+    if cmd.from_bin == cmd.to_bin:
+        raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
+    _enough_stock(state, lot, cmd.from_bin, quantity)
+    _fits_in_bin(state, target, lot.item, quantity, "to_bin")
+    kind = "putaway" if cmd.putaway else "move"
+    return [_moved(lot, kind, cmd.from_bin, cmd.to_bin, quantity, ZERO, _at(cmd, now), reason=cmd.reason)]
+
+
+def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order)
+    lot = _lot(state, cmd.lot)
+    _bin(state, cmd.bin)
+    quantity = _quantity("quantity", cmd.quantity)
+    at = _at(cmd, now)
+    lines = state.bom_of(wo.work_order)
+    same_item = [ln for ln in lines if ln.item == lot.item]
+    if not same_item:
+        needed = ", ".join(sorted({ln.item for ln in lines})) or "no material"
+        raise DomainError(
+            "WRONG_ITEM", f"lot {lot.lot} is item {lot.item}; work order {wo.work_order} needs {needed}", field="lot"
+        )
+    same_revision = [ln for ln in same_item if ln.item_revision == lot.item_revision]
+    if not same_revision:
+        wanted = ", ".join(sorted({ln.item_revision for ln in same_item}))
+        raise DomainError(
+            "WRONG_REVISION",
+            f"lot {lot.lot} is {lot.item} revision {lot.item_revision}; work order {wo.work_order} "
+            f"(BOM revision {wo.bom_revision}) needs revision {wanted}", field="lot",
+        )
+    _usable_lot(state, lot, at.date())
+    _enough_stock(state, lot, cmd.bin, quantity)
+    for ln in same_revision:
+        remaining = ln.quantity_per * wo.quantity - ln.consumed
+        if quantity <= remaining:
+            return [_moved(lot, "issue", cmd.bin, None, quantity, -quantity, at, work_order=wo.work_order,
+                           bom_line=ln.line)]
+    remaining = sum((ln.quantity_per * wo.quantity - ln.consumed for ln in same_revision), ZERO)
+    raise DomainError(
+        "OVER_CONSUMPTION",
+        f"work order {wo.work_order} still needs {max(remaining, ZERO)} of {lot.item}; {quantity} is more",
+        field="quantity",
+    )
+
+
+def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order, open_only=False)
+    lot = _lot(state, cmd.lot)
+    target = _bin(state, cmd.bin)
+    quantity = _quantity("quantity", cmd.quantity)
+    lines = [ln for ln in state.bom_of(wo.work_order) if ln.item == lot.item and ln.item_revision == lot.item_revision]
+    for ln in lines:
+        if ln.consumed >= quantity:
+            _fits_in_bin(state, target, lot.item, quantity, "bin")
+            return [_moved(lot, "return", None, target.bin, quantity, quantity, _at(cmd, now),
+                           work_order=wo.work_order, bom_line=ln.line)]
+    issued = sum((ln.consumed for ln in lines), ZERO)
+    raise DomainError(
+        "OVER_RETURN", f"only {issued} of {lot.item} was issued to {wo.work_order}; cannot return {quantity}",
+        field="quantity",
+    )
+
+
+def _adjust_stock(state: PlantState, cmd: c.AdjustStock, now: datetime) -> list[e.Event]:
+    lot = _lot(state, cmd.lot)
+    _bin(state, cmd.bin)
+    counted = _quantity("counted", cmd.counted, allow_zero=True)
+    reason = _reason("reason", cmd.reason)
+    have = state.stock_of(lot.lot, cmd.bin)
+    delta = counted - have
+    if delta == 0:
+        raise DomainError("NO_DIFFERENCE", f"bin {cmd.bin} already holds {have} of lot {lot.lot}", field="counted")
+    at = _at(cmd, now)
+    if delta > 0:
+        return [_moved(lot, "adjust", None, cmd.bin, delta, delta, at, reason=reason)]
+    return [_moved(lot, "adjust", cmd.bin, None, -delta, delta, at, reason=reason)]
+
+
+def _scrap_stock(state: PlantState, cmd: c.ScrapStock, now: datetime) -> list[e.Event]:
+    lot = _lot(state, cmd.lot)
+    _bin(state, cmd.bin)
+    quantity = _quantity("quantity", cmd.quantity)
+    reason = _reason("reason", cmd.reason)
+    _enough_stock(state, lot, cmd.bin, quantity)
+    return [_moved(lot, "scrap", cmd.bin, None, quantity, -quantity, _at(cmd, now), reason=reason)]
+
+
+def _hold_lot(state: PlantState, cmd: c.HoldLot, now: datetime) -> list[e.Event]:
+    lot = _lot(state, cmd.lot)
+    reason = _reason("reason", cmd.reason)
+    if lot.status == "hold":
+        raise DomainError("LOT_ON_HOLD", f"lot {lot.lot} is already on hold", field="lot")
+    if lot.status == "consumed":
+        raise DomainError("LOT_CONSUMED", f"lot {lot.lot} is used up: nothing to hold", field="lot")
+    return [e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status, reason=reason, ncr=None)]
+
+
+def _release_status(lot: Lot) -> str:
+    if lot.status == "hold" and lot.status_before_hold == "quarantine":
+        return "quarantine"
+    return "available"
+
+
+def _release_lot(state: PlantState, cmd: c.ReleaseLot, now: datetime) -> list[e.Event]:
+    _require_role(cmd, "quality", action="releasing a lot")
+    lot = _lot(state, cmd.lot)
+    reason = _reason("reason", cmd.reason)
+    if lot.status not in ("hold", "quarantine"):
+        raise DomainError("LOT_NOT_ON_HOLD", f"lot {lot.lot} is {lot.status}: nothing to release", field="lot")
+    open_ncrs = sorted(n.ncr for n in state.nonconformances.values() if n.lot == lot.lot and n.status == "open")
+    if open_ncrs:
+        raise DomainError(
+            "NONCONFORMANCE_OPEN", f"lot {lot.lot} is held by {', '.join(open_ncrs)}: disposition it first", field="lot"
+        )
+    return [e.LotStatusChanged(lot=lot.lot, status=_release_status(lot), previous=lot.status, reason=reason, ncr=None)]
+
+
+# --- quality ---------------------------------------------------------------------------------------
+
+
+def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime) -> list[e.Event]:
+    _text("inspection", cmd.inspection)
+    if cmd.inspection in state.inspections:
+        raise DomainError("DUPLICATE_INSPECTION", f"inspection {cmd.inspection} is already recorded", field="inspection")
+    plan = state.inspection_plans.get(cmd.plan)
+    if plan is None:
+        raise DomainError("UNKNOWN_INSPECTION_PLAN", f"inspection plan {cmd.plan} is not known here", field="plan")
+    lot = _lot(state, cmd.lot) if cmd.lot is not None else None
+    if cmd.work_order is not None:
+        _work_order(state, cmd.work_order, open_only=False)
+    planned = {k[1]: ch for k, ch in state.characteristics.items() if k[0] == plan.plan}
+    results: list[e.MeasuredCharacteristic] = []
+    seen: set[str] = set()
+    for i, m in enumerate(cmd.measurements):
+        where = f"measurements[{i}]"
+        ch = planned.get(m.characteristic)
+        if ch is None:
+            raise invalid("UNKNOWN_CHARACTERISTIC", f"plan {plan.plan} has no characteristic {m.characteristic}",
+                          f"{where}.characteristic")
+        if m.characteristic in seen:
+            raise invalid("DUPLICATE_CHARACTERISTIC", f"{m.characteristic} is measured twice", f"{where}.characteristic")
+        seen.add(m.characteristic)
+        if ch.kind == "numeric":
+            if m.value is None or not m.value.is_finite():
+                raise invalid("MISSING_VALUE", f"{m.characteristic} is numeric: give a value", f"{where}.value")
+            ok = (ch.lsl is None or m.value >= ch.lsl) and (ch.usl is None or m.value <= ch.usl)
+            results.append(e.MeasuredCharacteristic(characteristic=m.characteristic, value=m.value, passed=ok))
+        else:
+            if m.passed is None:
+                raise invalid("MISSING_VALUE", f"{m.characteristic} is pass/fail: say which", f"{where}.passed")
+            results.append(e.MeasuredCharacteristic(characteristic=m.characteristic, value=None, passed=m.passed))
+    missing = sorted(set(planned) - seen)
+    if missing:
+        raise invalid("INCOMPLETE_INSPECTION", f"not measured: {', '.join(missing)}", "measurements")
+    passed = all(r.passed for r in results)
+    at = _at(cmd, now)
+    out: list[e.Event] = [e.InspectionRecorded(
+        inspection=cmd.inspection, plan=plan.plan, lot=cmd.lot, work_order=cmd.work_order, operation=cmd.operation,
+        results=tuple(results), passed=passed, at=at,
+    )]
+    if not passed and plan.hold_on_fail:
+        failed = ", ".join(r.characteristic for r in results if not r.passed)
+        ncr = f"NCR-{cmd.inspection}"
+        if ncr not in state.nonconformances:
+            out.append(e.NonconformanceRaised(
+                ncr=ncr, lot=cmd.lot, work_order=cmd.work_order,
+                description=f"inspection {cmd.inspection} failed on {failed}", raised_by=cmd.actor, at=at,
+            ))
+            if lot is not None and lot.status not in ("hold", "consumed"):
+                out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
+                                              reason=f"inspection {cmd.inspection} failed", ncr=ncr))
+    return out
+
+
+def _raise_nonconformance(state: PlantState, cmd: c.RaiseNonconformance, now: datetime) -> list[e.Event]:
+    _text("ncr", cmd.ncr)
+    if cmd.ncr in state.nonconformances:
+        raise DomainError("DUPLICATE_NCR", f"nonconformance {cmd.ncr} already exists", field="ncr")
+    description = _text("description", cmd.description)
+    lot = _lot(state, cmd.lot) if cmd.lot is not None else None
+    if cmd.work_order is not None:
+        _work_order(state, cmd.work_order, open_only=False)
+    if lot is None and cmd.work_order is None:
+        raise invalid("MISSING_VALUE", "a nonconformance names a lot or a work order", "lot")
+    at = _at(cmd, now)
+    out: list[e.Event] = [e.NonconformanceRaised(
+        ncr=cmd.ncr, lot=cmd.lot, work_order=cmd.work_order, description=description, raised_by=cmd.actor, at=at,
+    )]
+    if lot is not None and cmd.hold_lot and lot.status not in ("hold", "consumed"):
+        out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
+                                      reason=f"nonconformance {cmd.ncr}", ncr=cmd.ncr))
+    return out
+
+
+def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datetime) -> list[e.Event]:
+    _require_role(cmd, "quality", action="a nonconformance disposition")
+    ncr = state.nonconformances.get(cmd.ncr)
+    if ncr is None:
+        raise DomainError("UNKNOWN_NCR", f"nonconformance {cmd.ncr} is not known here", field="ncr")
+    if ncr.status != "open":
+        raise DomainError("NONCONFORMANCE_CLOSED", f"{cmd.ncr} is already dispositioned ({ncr.disposition})", field="ncr")
+    if cmd.disposition not in DISPOSITIONS:
+        raise invalid("INVALID_DISPOSITION", f"disposition must be one of {', '.join(DISPOSITIONS)}", "disposition")
+    at = _at(cmd, now)
+    out: list[e.Event] = [e.NonconformanceDispositioned(
+        ncr=cmd.ncr, disposition=cmd.disposition, comment=cmd.comment, dispositioned_by=cmd.actor, at=at,
+    )]
+    lot = state.lots.get(ncr.lot) if ncr.lot else None
+    if lot is None:
+        return out
+    if cmd.disposition in ("scrap", "return_to_supplier"):
+        for bin_code in sorted(state.bins_of_lot.get(lot.lot, ())):
+            qty = state.stock_of(lot.lot, bin_code)
+            out.append(_moved(lot, cmd.disposition, bin_code, None, qty, -qty, at, reason=f"disposition of {cmd.ncr}"))
+    elif cmd.disposition == "use_as_is" and lot.status == "hold":
+        others = [n for n in state.nonconformances.values() if n.lot == lot.lot and n.status == "open" and n.ncr != cmd.ncr]
+        if not others:
+            out.append(e.LotStatusChanged(lot=lot.lot, status=_release_status(lot), previous=lot.status,
+                                          reason=f"use as is ({cmd.ncr})", ncr=cmd.ncr))
+    return out
+
+
+# --- machines --------------------------------------------------------------------------------------
+
+
+def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime) -> list[e.Event]:
+    if cmd.equipment not in state.equipment:
+        raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
+    if cmd.state not in MACHINE_STATES:
+        raise invalid("INVALID_STATE", f"state must be one of {', '.join(MACHINE_STATES)}, got {cmd.state}", "state")
+    since = cmd.since or _at(cmd, now)
+    current = state.machine_states.get(cmd.equipment)
+    if current is not None:
+        if since < current.since:
+            raise DomainError(
+                "STALE_SIGNAL",
+                f"{cmd.equipment} has been {current.state} since {current.since.isoformat()}; "
+                f"a state from {since.isoformat()} is older", field="since",
+            )
+        if current.state == cmd.state and current.reason == cmd.reason:
+            return []
+    return [e.MachineStateChanged(
+        equipment=cmd.equipment, state=cmd.state, reason=cmd.reason, since=since,
+        previous=current.state if current else None, previous_since=current.since if current else None,
+    )]
+
+
+DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Event]]] = {
+    c.DefineItem: _define_item,
+    c.DefineBin: _define_bin,
+    c.DefineEquipment: _define_equipment,
+    c.ReleaseWorkOrder: _release_work_order,
+    c.SetDispatchList: _set_dispatch_list,
+    c.DefineInspectionPlan: _define_inspection_plan,
+    c.StartOperation: _start_operation,
+    c.PauseOperation: _pause_operation,
+    c.ResumeOperation: _resume_operation,
+    c.CompleteOperation: _complete_operation,
+    c.ReportProduction: _report_production,
+    c.ClockOnLabour: _clock_on,
+    c.ClockOffLabour: _clock_off,
+    c.ReceiveLot: _receive_lot,
+    c.MoveStock: _move_stock,
+    c.IssueToWorkOrder: _issue_to_work_order,
+    c.ReturnFromWorkOrder: _return_from_work_order,
+    c.AdjustStock: _adjust_stock,
+    c.ScrapStock: _scrap_stock,
+    c.HoldLot: _hold_lot,
+    c.ReleaseLot: _release_lot,
+    c.RecordInspection: _record_inspection,
+    c.RaiseNonconformance: _raise_nonconformance,
+    c.DispositionNonconformance: _disposition,
+    c.SetMachineState: _set_machine_state,
+}
+
+
+def decide(state: PlantState, command: c.Command, now: datetime) -> list[e.Event]:
+    """The events ``command`` causes in ``state`` at ``now``; raises DomainError if refused."""
+    decider = DECIDERS.get(type(command))
+    if decider is None:
+        raise DomainError("UNKNOWN_COMMAND", f"{type(command).__name__} is not a command this node knows")
+    return decider(state, command, now)
+
+
+# --- evolve ----------------------------------------------------------------------------------------
+
+
+def _order_status(state: PlantState, work_order: str) -> str:
+    ops = state.operations_of(work_order)
+    if all(o.status == "completed" for o in ops):
+        return "completed"
+    if any(o.status == "in_progress" for o in ops):
+        return "in_progress"
+    if any(o.status == "paused" for o in ops):
+        return "paused"
+    if any(o.status == "completed" for o in ops):
+        return "in_progress"
+    return "released"
+
+
+def _set_op(state: PlantState, work_order: str, operation: int, **changes: Any) -> None:
+    op = state.operations[(work_order, operation)]
+    for name, value in changes.items():
+        setattr(op, name, value)
+    state.mark("operations", (work_order, operation))
+    wo = state.work_orders[work_order]
+    wo.status = _order_status(state, work_order)
+    state.mark("work_orders", work_order)
+
+
+def _change_stock(state: PlantState, lot: str, bin_code: str, delta: Decimal) -> None:
+    key = (lot, bin_code)
+    row = state.stock.get(key)
+    new = (row.quantity if row else ZERO) + delta
+    if new < 0:  # decide() prevents this; a journal that says otherwise is corrupt
+        raise AssertionError(f"stock of {lot} in {bin_code} would become {new}")
+    if new == 0:
+        state.stock.pop(key, None)
+        bins = state.bins_of_lot.get(lot)
+        if bins is not None:
+            bins.discard(bin_code)
+            if not bins:
+                del state.bins_of_lot[lot]
+    elif row is None:
+        state.stock[key] = Stock(lot=lot, bin=bin_code, quantity=new)
+        state.bins_of_lot.setdefault(lot, set()).add(bin_code)
+    else:
+        row.quantity = new
+    state.bin_load[bin_code] = state.bin_load.get(bin_code, ZERO) + delta
+    state.mark("stock", key)
+
+
+def _set_lot_status(state: PlantState, lot: Lot, status: str) -> None:
+    if status == "hold" and lot.status != "hold":
+        lot.status_before_hold = lot.status
+    elif status != "hold":
+        lot.status_before_hold = None
+    lot.status = status
+
+
+def _apply_stock_moved(state: PlantState, ev: e.StockMoved) -> None:
+    if ev.from_bin is not None:
+        _change_stock(state, ev.lot, ev.from_bin, -ev.quantity)
+    if ev.to_bin is not None:
+        _change_stock(state, ev.lot, ev.to_bin, ev.quantity)
+    lot = state.lots[ev.lot]
+    if ev.lot_quantity_delta:
+        lot.quantity += ev.lot_quantity_delta
+        if lot.quantity == 0:
+            _set_lot_status(state, lot, "consumed")
+        elif lot.status == "consumed":
+            _set_lot_status(state, lot, "available")
+        state.mark("lots", ev.lot)
+    if ev.bom_line is not None and ev.work_order is not None:
+        line = state.bom_lines[(ev.work_order, ev.bom_line)]
+        line.consumed += -ev.lot_quantity_delta  # an issue lowers the lot and raises consumption
+        state.mark("bom_lines", (ev.work_order, ev.bom_line))
+
+
+def evolve(state: PlantState, ev: e.Event) -> None:
+    """Apply one event to ``state`` (in place), marking the rows it changed."""
+    match ev:
+        case e.StockMoved():
+            _apply_stock_moved(state, ev)
+        case e.ProductionReported():
+            op = state.operations[(ev.work_order, ev.operation)]
+            op.good += ev.good
+            op.scrap += ev.scrap
+            state.mark("operations", (ev.work_order, ev.operation))
+            wo = state.work_orders[ev.work_order]
+            last = max(o.operation for o in state.operations_of(ev.work_order))
+            if ev.operation == last:
+                wo.good += ev.good
+            wo.scrap += ev.scrap
+            state.mark("work_orders", ev.work_order)
+        case e.MachineStateChanged():
+            state.machine_states[ev.equipment] = MachineState(
+                equipment=ev.equipment, state=ev.state, reason=ev.reason, since=ev.since)
+            state.mark("machine_states", ev.equipment)
+        case e.LotReceived():
+            state.lots[ev.lot] = Lot(lot=ev.lot, item=ev.item, item_revision=ev.item_revision, quantity=ev.quantity,
+                                     status=ev.status, expiry=ev.expiry, supplier_lot=ev.supplier_lot)
+            state.mark("lots", ev.lot)
+            _change_stock(state, ev.lot, ev.bin, ev.quantity)
+        case e.LotStatusChanged():
+            lot = state.lots[ev.lot]
+            _set_lot_status(state, lot, ev.status)
+            state.mark("lots", ev.lot)
+        case e.OperationStarted():
+            _set_op(state, ev.work_order, ev.operation, status="in_progress",
+                    started_at=state.operations[(ev.work_order, ev.operation)].started_at or ev.at)
+        case e.OperationPaused():
+            _set_op(state, ev.work_order, ev.operation, status="paused", pause_reason=ev.reason)
+        case e.OperationResumed():
+            _set_op(state, ev.work_order, ev.operation, status="in_progress", pause_reason=None)
+        case e.OperationCompleted():
+            _set_op(state, ev.work_order, ev.operation, status="completed", completed_at=ev.at, pause_reason=None)
+        case e.WorkOrderCompleted():
+            state.work_orders[ev.work_order].status = "completed"
+            state.mark("work_orders", ev.work_order)
+            for key in [k for k in state.dispatch if state.dispatch[k].work_order == ev.work_order]:
+                del state.dispatch[key]
+                state.mark("dispatch", key)
+        case e.LabourClockedOn():
+            key3 = (ev.operator, ev.work_order, ev.operation)
+            state.clock_ons[key3] = ClockOn(operator=ev.operator, work_order=ev.work_order,
+                                            operation=ev.operation, since=ev.at)
+            state.mark("clock_ons", key3)
+        case e.LabourClockedOff():
+            key3 = (ev.operator, ev.work_order, ev.operation)
+            state.clock_ons.pop(key3, None)
+            state.mark("clock_ons", key3)
+        case e.ItemDefined():
+            state.items[ev.item] = Item(item=ev.item, description=ev.description, unit=ev.unit,
+                                        revision=ev.revision, lot_controlled=ev.lot_controlled)
+            state.mark("items", ev.item)
+        case e.BinDefined():
+            state.bins[ev.bin] = Bin(bin=ev.bin, zone=ev.zone, capacity=ev.capacity,
+                                     allowed_items=tuple(ev.allowed_items))
+            state.mark("bins", ev.bin)
+        case e.EquipmentDefined():
+            state.equipment[ev.equipment] = Equipment(equipment=ev.equipment, workstation=ev.workstation,
+                                                      description=ev.description)
+            state.mark("equipment", ev.equipment)
+        case e.WorkOrderReleased():
+            state.work_orders[ev.work_order] = WorkOrder(
+                work_order=ev.work_order, item=ev.item, item_revision=ev.item_revision, bom_revision=ev.bom_revision,
+                quantity=ev.quantity, status="released", good=ZERO, scrap=ZERO,
+                overproduction_tolerance_pct=ev.overproduction_tolerance_pct, due=ev.due,
+                customer_order=ev.customer_order)
+            state.mark("work_orders", ev.work_order)
+            for o in ev.operations:
+                state.operations[(ev.work_order, o.operation)] = Operation(
+                    work_order=ev.work_order, operation=o.operation, description=o.description,
+                    workstation=o.workstation, status="released", good=ZERO, scrap=ZERO,
+                    standard_minutes=o.standard_minutes)
+                state.mark("operations", (ev.work_order, o.operation))
+            for b in ev.bom:
+                state.bom_lines[(ev.work_order, b.line)] = BomLine(
+                    work_order=ev.work_order, line=b.line, item=b.item, item_revision=b.item_revision,
+                    quantity_per=b.quantity_per, consumed=ZERO)
+                state.mark("bom_lines", (ev.work_order, b.line))
+        case e.DispatchListSet():
+            for key in [k for k in state.dispatch if k[0] == ev.workstation]:
+                del state.dispatch[key]
+                state.mark("dispatch", key)
+            for pos, slot in enumerate(ev.sequence, start=1):
+                state.dispatch[(ev.workstation, pos)] = DispatchEntry(
+                    workstation=ev.workstation, position=pos, work_order=slot.work_order, operation=slot.operation)
+                state.mark("dispatch", (ev.workstation, pos))
+        case e.InspectionPlanDefined():
+            state.inspection_plans[ev.plan] = InspectionPlan(
+                plan=ev.plan, description=ev.description, item=ev.item, operation=ev.operation,
+                hold_on_fail=ev.hold_on_fail)
+            state.mark("inspection_plans", ev.plan)
+            for key in [k for k in state.characteristics if k[0] == ev.plan]:
+                del state.characteristics[key]
+                state.mark("characteristics", key)
+            for ch in ev.characteristics:
+                state.characteristics[(ev.plan, ch.characteristic)] = Characteristic(
+                    plan=ev.plan, characteristic=ch.characteristic, kind=ch.kind, nominal=ch.nominal,
+                    lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
+                state.mark("characteristics", (ev.plan, ch.characteristic))
+        case e.InspectionRecorded():
+            state.inspections.add(ev.inspection)
+        case e.NonconformanceRaised():
+            state.nonconformances[ev.ncr] = Nonconformance(
+                ncr=ev.ncr, lot=ev.lot, work_order=ev.work_order, description=ev.description, status="open",
+                raised_by=ev.raised_by)
+            state.mark("nonconformances", ev.ncr)
+        case e.NonconformanceDispositioned():
+            ncr = state.nonconformances[ev.ncr]
+            ncr.status = "closed"
+            ncr.disposition = ev.disposition
+            ncr.dispositioned_by = ev.dispositioned_by
+            state.mark("nonconformances", ev.ncr)
+        case _:
+            raise TypeError(f"no projection for event {type(ev).__name__}")

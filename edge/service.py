@@ -1,0 +1,346 @@
+"""The one write path: every command goes through ``Service.handle`` (or its async twin ``execute``).
+
+How a command is recorded:
+
+1. Its idempotency key is looked up in the command log. A key seen before returns the first
+   outcome and writes nothing; the same key with a different command is refused
+   (``IdempotencyKeyReused``), as the IETF Idempotency-Key draft asks.
+2. The pure domain decides against the in-memory state (``edge.domain.decide``) or refuses with a
+   ``DomainError``; a refused command writes nothing.
+3. The events are applied to the in-memory state, given journal sequence numbers, and written,
+   together with the command log row and every changed projection row, in one transaction.
+4. Only after that transaction is durably committed is the caller answered.
+
+Group commit: a single writer thread owns the database connection. Callers queue their commands;
+the writer takes everything that queued up while the previous commit was being fsynced and
+records it in one transaction, so many commands share one fsync and each is still acknowledged
+only after its own data is durable. A thread (not an asyncio task) because SQLite's commit blocks.
+
+The in-memory ``PlantState`` is a write-through cache of the current-state tables, owned by the
+writer thread: loaded from the tables at start, changed only by ``evolve`` and written back in the
+same transaction as the journal. If a transaction fails, the state is reloaded from the store and
+the batch is retried one command at a time, so one bad command cannot take its neighbours down.
+Readers (the API's GET routes) read the tables, never this cache.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection
+from uuid6 import uuid7
+
+from edge.domain import DomainError, PlantState, decide, evolve
+from edge.domain.commands import Command
+from edge.store import Store
+from edge.store.codec import encode_event, fingerprint
+from edge.store.history import history_row
+from edge.store.store import outcome_json
+
+log = logging.getLogger("takt.service")
+
+
+class IdempotencyKeyReused(Exception):
+    """The idempotency key was already used for a different command."""
+
+    def __init__(self, key: str, first_command: str) -> None:
+        super().__init__(f"idempotency key {key} was already used for a different {first_command} request")
+        self.key = key
+        self.first_command = first_command
+
+
+class StoreUnavailable(Exception):
+    """The command could not be made durable (disk full, database gone). Nothing was recorded."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What an accepted command did: its events (seq, type, subject, data). ``replayed`` is True
+    when this is the answer to a repeated idempotency key."""
+
+    idempotency_key: str
+    command: str
+    events: list[dict[str, Any]]
+    replayed: bool = False
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.events[-1]["seq"] if self.events else None
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class _Pending:
+    command: Command
+    future: concurrent.futures.Future[Recorded] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    afuture: asyncio.Future[Recorded] | None = None
+    outcome: Recorded | BaseException | None = field(default=None)
+
+
+_STOP = object()
+
+
+class Service:
+    def __init__(self, store: Store, node_id: str, *, clock: Callable[[], datetime] = utc_now,
+                 max_batch: int = 1000) -> None:
+        self.store = store
+        self.node_id = node_id
+        self.clock = clock
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._state = PlantState()
+        self._seq = 0
+        self._conn: Connection | None = None
+        self.commands_recorded = 0
+        self.commands_refused = 0
+        self.commits = 0
+        self.last_error: str | None = None
+        self._listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+
+    # --- life cycle -------------------------------------------------------------------------------
+
+    def start(self) -> Service:
+        if self._thread is not None:
+            return self
+        self._conn = self.store.engine.connect()
+        self._reload()
+        self._thread = threading.Thread(target=self._run, name="takt-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._thread = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Service:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def on_recorded(self, listener: Callable[[list[dict[str, Any]]], None]) -> None:
+        """Call ``listener`` (from the writer thread) with the events of each durable commit."""
+        self._listeners.append(listener)
+
+    # --- submitting -------------------------------------------------------------------------------
+
+    def submit(self, command: Command) -> concurrent.futures.Future[Recorded]:
+        if not self.running:
+            raise StoreUnavailable("the node's writer is not running")
+        fut: concurrent.futures.Future[Recorded] = concurrent.futures.Future()
+        self._queue.put(_Pending(command, future=fut))
+        return fut
+
+    def handle(self, command: Command, timeout: float | None = 60) -> Recorded:
+        """Record ``command`` durably and return what it did; raises DomainError if refused."""
+        return self.submit(command).result(timeout)
+
+    async def execute(self, command: Command) -> Recorded:
+        """``handle`` for asyncio callers: awaits the durable commit without blocking the loop."""
+        if not self.running:
+            raise StoreUnavailable("the node's writer is not running")
+        loop = asyncio.get_running_loop()
+        afut: asyncio.Future[Recorded] = loop.create_future()
+        self._queue.put(_Pending(command, loop=loop, afuture=afut))
+        return await afut
+
+    # --- the writer -------------------------------------------------------------------------------
+
+    def _reload(self) -> None:
+        assert self._conn is not None
+        if self._conn.in_transaction():
+            self._conn.rollback()
+        self._state = self.store.load_state(self._conn)
+        self._seq = self.store.last_seq(self._conn)
+        self._conn.rollback()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch: list[_Pending] = [first]
+            stop_after = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stop_after = True
+                    break
+                batch.append(nxt)
+            try:
+                self._record(batch)
+            except BaseException as exc:  # the writer must never die silently
+                log.exception("writer failed")
+                for p in batch:
+                    if p.outcome is None:
+                        p.outcome = StoreUnavailable(str(exc))
+            self._answer(batch)
+            if stop_after:
+                return
+
+    def _record(self, batch: list[_Pending]) -> None:
+        conn = self._conn
+        assert conn is not None
+        now = self.clock()
+        recorded_at = now
+        keys = [p.command.idempotency_key for p in batch]
+        try:
+            with conn.begin():
+                known = self.store.lookup_commands(conn, keys)
+                in_batch: dict[str, tuple[str, _Pending]] = {}
+                journal_rows: list[dict[str, Any]] = []
+                command_rows: list[dict[str, Any]] = []
+                history: dict[str, list[dict[str, Any]]] = {}
+                published: list[dict[str, Any]] = []
+                for p in batch:
+                    cmd = p.command
+                    key = cmd.idempotency_key
+                    name = type(cmd).__name__
+                    fp = fingerprint(cmd)
+                    row = known.get(key)
+                    if row is not None:
+                        if row.fingerprint != fp:
+                            p.outcome = IdempotencyKeyReused(key, row.command)
+                        else:
+                            p.outcome = Recorded(key, row.command, json.loads(row.outcome)["events"], replayed=True)
+                        continue
+                    if key in in_batch:
+                        first_fp, first = in_batch[key]
+                        if first_fp != fp:
+                            p.outcome = IdempotencyKeyReused(key, type(first.command).__name__)
+                        elif isinstance(first.outcome, Recorded):
+                            o = first.outcome
+                            p.outcome = Recorded(o.idempotency_key, o.command, o.events, replayed=True)
+                        else:
+                            p.outcome = first.outcome
+                        continue
+                    in_batch[key] = (fp, p)
+                    try:
+                        events = decide(self._state, cmd, now)
+                    except DomainError as err:
+                        p.outcome = err
+                        continue
+                    summaries: list[dict[str, Any]] = []
+                    occurred_at = cmd.occurred_at or now
+                    for part, ev in enumerate(events):
+                        evolve(self._state, ev)
+                        self._seq += 1
+                        seq = self._seq
+                        payload = encode_event(ev)
+                        journal_rows.append({
+                            "seq": seq, "event_id": str(uuid7()), "node_id": self.node_id, "type": type(ev).__name__,
+                            "subject": ev.subject, "payload": payload, "actor": cmd.actor,
+                            "source_device": cmd.source_device, "occurred_at": occurred_at,
+                            "recorded_at": recorded_at, "origin": cmd.origin, "idempotency_key": key,
+                            "key_part": part,
+                        })
+                        hist = history_row(seq, cmd.actor, ev)
+                        if hist is not None:
+                            history.setdefault(hist[0], []).append(hist[1])
+                        summaries.append({"seq": seq, "type": type(ev).__name__, "subject": ev.subject})
+                    command_rows.append({
+                        "idempotency_key": key, "command": name, "fingerprint": fp, "actor": cmd.actor,
+                        "outcome": outcome_json(summaries), "recorded_at": recorded_at,
+                    })
+                    p.outcome = Recorded(key, name, summaries)
+                    published.extend(summaries)
+                self.store.write_batch(conn, journal_rows, command_rows, history, self._state,
+                                       self._state.take_dirty())
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("commit of %d commands failed (%s); reloading state", len(batch), self.last_error)
+            for p in batch:
+                p.outcome = None
+            self._reload_after_failure()
+            if len(batch) > 1:
+                for p in batch:  # isolate the command at fault: the others still get recorded
+                    self._record([p])
+            else:
+                batch[0].outcome = StoreUnavailable(f"not recorded: {self.last_error}")
+            return
+        self.commits += 1
+        self.last_error = None
+        for p in batch:
+            if isinstance(p.outcome, Recorded) and not p.outcome.replayed:
+                self.commands_recorded += 1
+                log.info("recorded %s key=%s events=%d", p.outcome.command, p.outcome.idempotency_key,
+                         len(p.outcome.events))
+            elif isinstance(p.outcome, DomainError):
+                self.commands_refused += 1
+                log.info("refused %s key=%s code=%s", type(p.command).__name__, p.command.idempotency_key,
+                         p.outcome.code)
+        if published:
+            for listener in self._listeners:
+                try:
+                    listener(published)
+                except Exception:  # a listener must not undo a durable commit
+                    log.exception("event listener failed")
+
+    def _reload_after_failure(self) -> None:
+        for attempt in range(50):
+            try:
+                self._reload()
+                return
+            except Exception as exc:  # the database may be briefly unreachable
+                log.warning("reloading state failed (%s); retrying", exc)
+                time.sleep(min(0.05 * 2 ** attempt, 2.0))
+        raise StoreUnavailable("the store cannot be read back after a failed commit")
+
+    def _answer(self, batch: list[_Pending]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
+        for p in batch:
+            if p.future is not None:
+                if isinstance(p.outcome, BaseException):
+                    p.future.set_exception(p.outcome)
+                else:
+                    p.future.set_result(p.outcome)  # type: ignore[arg-type]
+            elif p.loop is not None:
+                by_loop.setdefault(p.loop, []).append(p)
+        for loop, pending in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle, pending)
+            except RuntimeError:  # the caller's loop is gone; nothing to answer
+                pass
+
+    # --- reading the cache (tests and benchmarks; the API reads tables) --------------------------
+
+    def snapshot_seq(self) -> int:
+        return self._seq
+
+
+def _settle(pending: list[_Pending]) -> None:
+    for p in pending:
+        fut = p.afuture
+        if fut is None or fut.done():
+            continue
+        if isinstance(p.outcome, BaseException):
+            fut.set_exception(p.outcome)
+        else:
+            fut.set_result(p.outcome)  # type: ignore[arg-type]

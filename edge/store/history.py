@@ -1,0 +1,51 @@
+"""History projections: the append-only rows some events add (moves, production, labour, ...)."""
+from __future__ import annotations
+
+from typing import Any
+
+from edge.domain import events as e
+
+
+def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, Any]] | None:
+    """The (table, row) an event adds to a history table, or None for events with no history row."""
+    match event:
+        case e.StockMoved():
+            return "moves", {
+                "seq": seq, "lot": event.lot, "item": event.item, "kind": event.kind, "from_bin": event.from_bin,
+                "to_bin": event.to_bin, "quantity": event.quantity, "work_order": event.work_order,
+                "bom_line": event.bom_line, "reason": event.reason, "actor": actor, "at": event.at,
+            }
+        case e.LotReceived():
+            return "moves", {
+                "seq": seq, "lot": event.lot, "item": event.item, "kind": "receive", "from_bin": None,
+                "to_bin": event.bin, "quantity": event.quantity, "work_order": None, "bom_line": None,
+                "reason": None, "actor": actor, "at": event.at,
+            }
+        case e.ProductionReported():
+            return "production_reports", {
+                "seq": seq, "work_order": event.work_order, "operation": event.operation,
+                "workstation": event.workstation, "good": event.good, "scrap": event.scrap,
+                "scrap_reason": event.scrap_reason, "actor": actor, "at": event.at,
+            }
+        case e.LabourClockedOff():
+            return "labour_records", {
+                "seq": seq, "operator": event.operator, "work_order": event.work_order, "operation": event.operation,
+                "since": event.since, "until": event.at, "minutes": event.minutes,
+            }
+        case e.InspectionRecorded():
+            return "inspection_results", {
+                "seq": seq, "inspection": event.inspection, "plan": event.plan, "lot": event.lot,
+                "work_order": event.work_order, "operation": event.operation, "passed": event.passed,
+                "results": [
+                    {"characteristic": r.characteristic, "value": None if r.value is None else str(r.value),
+                     "passed": r.passed}
+                    for r in event.results
+                ],
+                "actor": actor, "at": event.at,
+            }
+        case e.MachineStateChanged():
+            return "machine_state_history", {
+                "seq": seq, "equipment": event.equipment, "state": event.state, "reason": event.reason,
+                "since": event.since, "previous": event.previous, "previous_since": event.previous_since,
+            }
+    return None

@@ -1,0 +1,279 @@
+"""Table definitions: the journal, the command log, users, and the projections of the journal.
+
+The current-state tables are derived from the domain's flat entity dataclasses (one column per
+field), so the domain model and the tables cannot drift apart; alembic migrations are generated
+from this metadata and a test checks that the migrations reach exactly this schema.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from edge.domain import model
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class Quantity(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC on PostgreSQL, canonical text on SQLite (whose REAL would round)."""
+
+    impl = Numeric(24, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(24, 6))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that always comes back timezone-aware in UTC, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive timestamp {value!r}: Takt stores aware UTC times only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _column_type(hint: Any) -> tuple[TypeEngine[Any], bool]:
+    """SQL type for a dataclass field's type hint, and whether the column is nullable."""
+    nullable = False
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        nullable = len(args) < len(typing.get_args(hint))
+        hint = args[0]
+    if typing.get_origin(hint) is tuple:
+        return JSON(), nullable
+    mapping: dict[Any, TypeEngine[Any]] = {
+        str: String(200), int: Integer(), bool: Boolean(), Decimal: Quantity(), date: Date(), datetime: UtcDateTime(),
+    }
+    return mapping[hint], nullable
+
+
+@dataclasses.dataclass(frozen=True)
+class EntityTable:
+    name: str
+    cls: type
+    key: tuple[str, ...]
+    table: Table
+    tuple_fields: tuple[str, ...]
+
+    def row(self, entity: Any) -> dict[str, Any]:
+        row = {f: getattr(entity, f) for f in self.table.columns.keys()}
+        for f in self.tuple_fields:
+            row[f] = list(row[f])
+        return row
+
+    def entity(self, row: Any) -> Any:
+        values = dict(row._mapping)
+        for f in self.tuple_fields:
+            values[f] = tuple(values[f] or ())
+        return self.cls(**values)
+
+    def key_of(self, entity: Any) -> Any:
+        if len(self.key) == 1:
+            return getattr(entity, self.key[0])
+        return tuple(getattr(entity, k) for k in self.key)
+
+
+def _entity_table(name: str, cls: type, key: tuple[str, ...]) -> EntityTable:
+    hints = typing.get_type_hints(cls, vars(model))
+    columns = []
+    tuple_fields = []
+    for f in dataclasses.fields(cls):
+        sql_type, nullable = _column_type(hints[f.name])
+        if isinstance(sql_type, JSON):
+            tuple_fields.append(f.name)
+        columns.append(Column(f.name, sql_type, primary_key=f.name in key, nullable=nullable and f.name not in key))
+    return EntityTable(name, cls, key, Table(name, metadata, *columns), tuple(tuple_fields))
+
+
+ENTITY_TABLES: dict[str, EntityTable] = {
+    spec.name: spec
+    for spec in (
+        _entity_table("items", model.Item, ("item",)),
+        _entity_table("bins", model.Bin, ("bin",)),
+        _entity_table("equipment", model.Equipment, ("equipment",)),
+        _entity_table("lots", model.Lot, ("lot",)),
+        _entity_table("stock", model.Stock, ("lot", "bin")),
+        _entity_table("work_orders", model.WorkOrder, ("work_order",)),
+        _entity_table("operations", model.Operation, ("work_order", "operation")),
+        _entity_table("bom_lines", model.BomLine, ("work_order", "line")),
+        _entity_table("dispatch", model.DispatchEntry, ("workstation", "position")),
+        _entity_table("clock_ons", model.ClockOn, ("operator", "work_order", "operation")),
+        _entity_table("inspection_plans", model.InspectionPlan, ("plan",)),
+        _entity_table("characteristics", model.Characteristic, ("plan", "characteristic")),
+        _entity_table("nonconformances", model.Nonconformance, ("ncr",)),
+        _entity_table("machine_states", model.MachineState, ("equipment",)),
+    )
+}
+
+# --- the journal: the outbox and the source of truth ---------------------------------------------
+
+journal = Table(
+    "journal", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("node_id", String(100), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("subject", String(250), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("source_device", String(100)),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("origin", String(8), nullable=False),
+    Column("idempotency_key", String(250), nullable=False),
+    Column("key_part", Integer, nullable=False),
+    UniqueConstraint("idempotency_key", "key_part", name="uq_journal_idempotency_key"),
+    Index("ix_journal_subject", "subject"),
+)
+
+# One row per accepted command: what a repeat of its idempotency key gets back.
+command_log = Table(
+    "command_log", metadata,
+    Column("idempotency_key", String(250), primary_key=True),
+    Column("command", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+node_settings = Table(
+    "node_settings", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Users are configuration, not plant facts: they are not journaled, but every journal row names
+# the user (actor) that caused it.
+users = Table(
+    "users", metadata,
+    Column("user", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("pin_sha256", String(64)),
+    Column("language", String(8), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+# --- history projections (append-only, one row per event, keyed by the journal seq) ---------------
+
+moves = Table(
+    "moves", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("lot", String(200), nullable=False, index=True),
+    Column("item", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("from_bin", String(200)),
+    Column("to_bin", String(200)),
+    Column("quantity", Quantity, nullable=False),
+    Column("work_order", String(200)),
+    Column("bom_line", Integer),
+    Column("reason", String(200)),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+production_reports = Table(
+    "production_reports", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("work_order", String(200), nullable=False, index=True),
+    Column("operation", Integer, nullable=False),
+    Column("workstation", String(200), nullable=False),
+    Column("good", Quantity, nullable=False),
+    Column("scrap", Quantity, nullable=False),
+    Column("scrap_reason", String(200)),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+labour_records = Table(
+    "labour_records", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("operator", String(100), nullable=False),
+    Column("work_order", String(200), nullable=False, index=True),
+    Column("operation", Integer, nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("until", UtcDateTime, nullable=False),
+    Column("minutes", Quantity, nullable=False),
+)
+
+inspection_results = Table(
+    "inspection_results", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("inspection", String(200), nullable=False, unique=True),
+    Column("plan", String(200), nullable=False),
+    Column("lot", String(200)),
+    Column("work_order", String(200)),
+    Column("operation", Integer),
+    Column("passed", Boolean, nullable=False),
+    Column("results", JSON, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+machine_state_history = Table(
+    "machine_state_history", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("equipment", String(200), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("reason", String(200)),
+    Column("since", UtcDateTime, nullable=False),
+    Column("previous", String(16)),
+    Column("previous_since", UtcDateTime),
+)
+
+HISTORY_TABLES: dict[str, Table] = {
+    t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history)
+}

@@ -1,0 +1,1 @@
+"""Barcode scanners (serial, camera, wedge) and GS1 parsing. Filled by the barcode-scanning issue."""
