@@ -1,0 +1,181 @@
+"""The node's FastAPI application: REST routes, auth, refusals that name the field, /health, /metrics."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import edge
+from edge.api import commands, reads
+from edge.api.auth import TokenCache
+from edge.service import Service
+from edge.store import Store
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+
+class NodeLike(Protocol):
+    store: Store
+    service: Service
+    node_id: str
+
+
+class Metrics:
+    """Prometheus metrics of one app (own registry, so several apps can live in one process)."""
+
+    def __init__(self, service: Service) -> None:
+        self.registry = CollectorRegistry()
+        self.commands = Counter("takt_commands", "Commands received over HTTP, by command and outcome",
+                                ["command", "outcome"], registry=self.registry)
+        self.latency = Histogram("takt_command_seconds", "Time from request to durable answer",
+                                 buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5),
+                                 registry=self.registry)
+        Gauge("takt_journal_last_seq", "Sequence number of the newest journal event",
+              registry=self.registry).set_function(service.snapshot_seq)
+        Gauge("takt_store_commits", "Durable transactions committed by the writer (one per group)",
+              registry=self.registry).set_function(lambda: service.commits)
+        Gauge("takt_writer_running", "1 while the writer records commands",
+              registry=self.registry).set_function(lambda: 1 if service.running else 0)
+
+    def command(self, name: str, outcome: str, seconds: float) -> None:
+        self.commands.labels(name, outcome).inc()
+        self.latency.observe(seconds)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await self._refuse(send)
+                    return
+        seen = 0
+        refused = False
+
+        async def limited() -> Message:
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    refused = True
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            if refused:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps({"code": "REQUEST_TOO_LARGE", "message": f"request body is over {self.limit} bytes",
+                           "field": None}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif not (isinstance(p, str) and (p.startswith("function-") or "[" in p)):
+            out += ("." if out else "") + str(p)
+    return out or "body"
+
+
+def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
+    if max_body_bytes is None:
+        api_config = getattr(getattr(node, "config", None), "api", None)
+        max_body_bytes = getattr(api_config, "max_body_bytes", None) or DEFAULT_MAX_BODY_BYTES
+    app = FastAPI(
+        title="Takt edge node",
+        version=edge.__version__,
+        description="Shop-floor MES + WMS edge node. Every mutating route needs `Authorization: Bearer <token>` and "
+                    "an `Idempotency-Key` header; a retry with the same key returns the first answer.",
+    )
+    app.state.node = node
+    app.state.store = node.store
+    app.state.service = node.service
+    app.state.tokens = TokenCache(node.store)
+    app.state.metrics = Metrics(node.service)
+    app.state.started = time.time()
+    app.include_router(commands.router)
+    app.include_router(reads.router)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field_name(tuple(err.get("loc", ()))), "reason": str(err.get("msg", ""))}
+                  for err in exc.errors()]
+        first = errors[0] if errors else {"field": "body", "reason": "invalid request"}
+        if first["field"] == "body" and "JSON" in first["reason"]:
+            first = {"field": "body", "reason": "the body is not valid JSON"}
+        return JSONResponse({"code": "INVALID_REQUEST", "message": f"{first['field']}: {first['reason']}",
+                             "field": first["field"], "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, dict) else {
+            "code": "NOT_FOUND" if exc.status_code == 404 else f"HTTP_{exc.status_code}",
+            "message": str(exc.detail), "field": None}
+        return JSONResponse(detail, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.get("/health", tags=["node"], summary="Store and component status (200 when all is well, else 503)")
+    async def health() -> JSONResponse:
+        service: Service = app.state.service
+        store_status: dict[str, Any]
+        try:
+            def probe() -> int:
+                with node.store.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return node.store.last_seq()
+            last_seq = await run_in_threadpool(probe)
+            store_status = {"status": "ok", "dialect": node.store.dialect, "last_seq": last_seq}
+        except Exception as exc:  # the health page must answer even when the store does not
+            store_status = {"status": "down", "dialect": node.store.dialect, "error": str(exc)}
+        writer = {
+            "status": "running" if service.running else "stopped",
+            "commits": service.commits, "commands_recorded": service.commands_recorded,
+            "commands_refused": service.commands_refused, "last_error": service.last_error,
+        }
+        ok = store_status["status"] == "ok" and service.running and service.last_error is None
+        body = {"status": "ok" if ok else "degraded", "node_id": node.node_id, "version": edge.__version__,
+                "uptime_s": round(time.time() - app.state.started, 1),
+                "store": store_status, "components": {"writer": writer}}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

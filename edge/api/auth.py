@@ -1,0 +1,73 @@
+"""Bearer-token authentication and role checks for the HTTP API.
+
+Tokens are looked up by their SHA-256 digest in the users table; a small cache (a few seconds)
+keeps that lookup off the hot path. ``admin`` may do everything; every other role only what a
+route names.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from edge.store import Store
+from edge.store.users import User, user_by_token
+
+CACHE_SECONDS = 5.0
+
+
+class TokenCache:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[float, User | None]] = {}
+
+    async def user(self, token: str) -> User | None:
+        hit = self._cache.get(token)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = await run_in_threadpool(user_by_token, self.store, token)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[token] = (now + CACHE_SECONDS, found)
+        return found
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, {"code": "UNAUTHENTICATED", "message": message, "field": "Authorization"},
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+async def current_user(request: Request) -> User:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("send Authorization: Bearer <token>")
+    cache: TokenCache = request.app.state.tokens
+    user = await cache.user(token.strip())
+    if user is None:
+        raise _unauthorized("the token is not valid or its user is disabled")
+    return user
+
+
+def requires(*roles: str) -> Callable[..., Any]:
+    """A dependency that lets through users having one of ``roles`` (or admin)."""
+    allowed = frozenset(roles) | {"admin"}
+
+    async def check(user: User = Depends(current_user)) -> User:
+        if not user.roles & allowed:
+            raise HTTPException(403, {
+                "code": "FORBIDDEN",
+                "message": f"{user.user} has role(s) {', '.join(sorted(user.roles)) or 'none'}; "
+                           f"this needs {' or '.join(sorted(allowed))}",
+                "field": None,
+            })
+        return user
+
+    return check

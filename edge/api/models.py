@@ -1,0 +1,238 @@
+"""Request and response models of the HTTP API (pydantic): what a client may send, and what it gets."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\s\x00-\x1f]+( [^\s\x00-\x1f]+)*$")]
+Text = Annotated[str, Field(max_length=200)]
+Reason = Annotated[str, Field(min_length=1, max_length=200)]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
+Count = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("needs a time zone (e.g. 2026-11-25T08:00:00Z)")
+    return value
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    occurred_at: Annotated[datetime | None, AfterValidator(_aware)] = Field(
+        None, description="When it happened on the floor, if not now (a handheld resending after an outage).")
+
+
+# --- master data ---------------------------------------------------------------------------------
+
+
+class ItemRequest(Request):
+    item: Code
+    description: Text = ""
+    unit: Code
+    revision: Code
+    lot_controlled: bool = True
+
+
+class BinRequest(Request):
+    bin: Code
+    zone: Code
+    capacity: Quantity | None = None
+    allowed_items: list[Code] = Field(default_factory=list, max_length=500)
+
+
+class EquipmentRequest(Request):
+    equipment: Code
+    workstation: Code
+    description: Text = ""
+
+
+class OperationModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    operation: int = Field(ge=1, le=99999)
+    description: Text = ""
+    workstation: Code
+    standard_minutes: Count = Decimal(0)
+
+
+class BomLineModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line: int = Field(ge=1, le=99999)
+    item: Code
+    item_revision: Code
+    quantity_per: Quantity
+
+
+class WorkOrderRequest(Request):
+    work_order: Code
+    item: Code
+    item_revision: Code
+    bom_revision: Code
+    quantity: Quantity
+    operations: list[OperationModel] = Field(min_length=1, max_length=200)
+    bom: list[BomLineModel] = Field(default_factory=list, max_length=500)
+    overproduction_tolerance_pct: Count = Decimal(0)
+    due: date | None = None
+    customer_order: Code | None = None
+
+
+class DispatchSlotModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    work_order: Code
+    operation: int = Field(ge=1)
+
+
+class DispatchListRequest(Request):
+    sequence: list[DispatchSlotModel] = Field(max_length=1000)
+
+
+class CharacteristicModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    characteristic: Code
+    kind: Literal["numeric", "attribute"]
+    nominal: Decimal | None = None
+    lsl: Decimal | None = None
+    usl: Decimal | None = None
+    unit: Text = ""
+
+
+class InspectionPlanRequest(Request):
+    plan: Code
+    description: Text = ""
+    characteristics: list[CharacteristicModel] = Field(min_length=1, max_length=200)
+    item: Code | None = None
+    operation: int | None = None
+    hold_on_fail: bool = True
+
+
+# --- work orders and labour ----------------------------------------------------------------------
+
+
+class OperationActionRequest(Request):
+    pass
+
+
+class PauseRequest(Request):
+    reason: Reason
+
+
+class ProductionRequest(Request):
+    good: Count = Decimal(0)
+    scrap: Count = Decimal(0)
+    scrap_reason: Reason | None = None
+
+
+class LabourRequest(Request):
+    operator: Code | None = Field(None, description="Who clocks on or off; defaults to the signed-in user.")
+
+
+# --- inventory -----------------------------------------------------------------------------------
+
+
+class ReceiveRequest(Request):
+    lot: Code
+    item: Code
+    item_revision: Code | None = None
+    quantity: Quantity
+    bin: Code
+    expiry: date | None = None
+    supplier_lot: Code | None = None
+    quarantine: bool = False
+
+
+class MoveRequest(Request):
+    lot: Code
+    from_bin: Code
+    to_bin: Code
+    quantity: Quantity
+    putaway: bool = False
+    reason: Text | None = None
+
+
+class IssueRequest(Request):
+    lot: Code
+    bin: Code
+    quantity: Quantity
+
+
+class AdjustRequest(Request):
+    lot: Code
+    bin: Code
+    counted: Count
+    reason: Reason
+
+
+class ScrapRequest(Request):
+    lot: Code
+    bin: Code
+    quantity: Quantity
+    reason: Reason
+
+
+class LotStatusRequest(Request):
+    reason: Reason
+
+
+# --- quality and machines ------------------------------------------------------------------------
+
+
+class MeasurementModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    characteristic: Code
+    value: Decimal | None = None
+    passed: bool | None = None
+
+
+class InspectionRequest(Request):
+    inspection: Code
+    plan: Code
+    measurements: list[MeasurementModel] = Field(min_length=1, max_length=200)
+    lot: Code | None = None
+    work_order: Code | None = None
+    operation: int | None = None
+
+
+class NonconformanceRequest(Request):
+    ncr: Code
+    description: Reason
+    lot: Code | None = None
+    work_order: Code | None = None
+    hold_lot: bool = True
+
+
+class DispositionRequest(Request):
+    disposition: Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
+    comment: Text = ""
+
+
+class MachineStateRequest(Request):
+    state: Literal["running", "idle", "down", "setup", "offline"]
+    reason: Code | None = None
+    since: Annotated[datetime | None, AfterValidator(_aware)] = None
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+class EventSummary(BaseModel):
+    seq: int
+    type: str
+    subject: str
+
+
+class CommandAccepted(BaseModel):
+    idempotency_key: str
+    command: str
+    events: list[EventSummary]
+    replayed: bool = Field(description="True when this answers a repeated Idempotency-Key: nothing new was recorded.")
+
+
+class Refusal(BaseModel):
+    code: str = Field(description="Stable machine code, e.g. LOT_EXPIRED, INSUFFICIENT_STOCK, INVALID_REQUEST.")
+    message: str
+    field: str | None = Field(None, description="The input at fault, e.g. quantity or operations[1].workstation.")
+    errors: list[dict[str, str]] | None = None

@@ -1,0 +1,161 @@
+"""Read routes: the current state and the journal, read from the store's tables (never the writer's cache)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy import Connection, select
+
+from edge.api.auth import current_user
+from edge.store import Store, schema
+from edge.store.users import User
+
+router = APIRouter(prefix="/api/v1")
+T = schema.ENTITY_TABLES
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
+    return [_jsonable(dict(r._mapping)) for r in conn.execute(query)]
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if hasattr(v, "isoformat"):
+            out[k] = v.isoformat()
+        elif v is not None and type(v).__name__ == "Decimal":
+            out[k] = str(v)
+        else:
+            out[k] = v
+    return out
+
+
+def _not_found(what: str, code: str, key: str) -> HTTPException:
+    return HTTPException(404, {"code": f"UNKNOWN_{code}", "message": f"{what} {key} is not known here", "field": None})
+
+
+@router.get("/me", tags=["users"], summary="Who the token belongs to")
+def me(user: User = Depends(current_user)) -> dict[str, Any]:
+    return {"user": user.user, "name": user.name, "roles": sorted(user.roles), "language": user.language}
+
+
+@router.get("/work-orders", tags=["work orders"], summary="Work orders, newest release last")
+def list_work_orders(request: Request, status: str | None = None, _: User = Depends(current_user)) -> dict[str, Any]:
+    t = T["work_orders"].table
+    query = select(t).order_by(t.c.due.is_(None), t.c.due, t.c.work_order)
+    if status:
+        query = query.where(t.c.status == status)
+    with _store(request).engine.connect() as conn:
+        return {"work_orders": _rows(conn, query)}
+
+
+@router.get("/work-orders/{work_order}", tags=["work orders"], summary="A work order with operations and BOM lines")
+def get_work_order(request: Request, work_order: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    wo, ops, bom = T["work_orders"].table, T["operations"].table, T["bom_lines"].table
+    with _store(request).engine.connect() as conn:
+        found = _rows(conn, select(wo).where(wo.c.work_order == work_order))
+        if not found:
+            raise _not_found("work order", "WORK_ORDER", work_order)
+        result = found[0]
+        result["operations"] = _rows(conn, select(ops).where(ops.c.work_order == work_order).order_by(ops.c.operation))
+        result["bom"] = _rows(conn, select(bom).where(bom.c.work_order == work_order).order_by(bom.c.line))
+        clock = T["clock_ons"].table
+        result["clocked_on"] = _rows(conn, select(clock).where(clock.c.work_order == work_order))
+    return result
+
+
+@router.get("/workstations/{workstation}/dispatch-list", tags=["work orders"],
+            summary="A workstation's dispatch list in APS sequence")
+def get_dispatch_list(request: Request, workstation: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    d, ops = T["dispatch"].table, T["operations"].table
+    query = (
+        select(d.c.position, d.c.work_order, d.c.operation, ops.c.description, ops.c.status, ops.c.good, ops.c.scrap)
+        .join(ops, (ops.c.work_order == d.c.work_order) & (ops.c.operation == d.c.operation))
+        .where(d.c.workstation == workstation).order_by(d.c.position)
+    )
+    with _store(request).engine.connect() as conn:
+        return {"workstation": workstation, "sequence": _rows(conn, query)}
+
+
+@router.get("/lots/{lot}", tags=["inventory"], summary="A lot with its stock by bin")
+def get_lot(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    lots, stock = T["lots"].table, T["stock"].table
+    with _store(request).engine.connect() as conn:
+        found = _rows(conn, select(lots).where(lots.c.lot == lot))
+        if not found:
+            raise _not_found("lot", "LOT", lot)
+        result = found[0]
+        result["stock"] = _rows(conn, select(stock.c.bin, stock.c.quantity).where(stock.c.lot == lot)
+                                .order_by(stock.c.bin))
+    return result
+
+
+@router.get("/lots/{lot}/moves", tags=["inventory"], summary="Who moved a lot, when, from where to where and why")
+def get_lot_moves(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    mv = schema.moves
+    with _store(request).engine.connect() as conn:
+        return {"lot": lot, "moves": _rows(conn, select(mv).where(mv.c.lot == lot).order_by(mv.c.seq))}
+
+
+@router.get("/stock", tags=["inventory"], summary="Stock by lot and bin, optionally for one item or one bin")
+def get_stock(request: Request, item: str | None = None, bin: str | None = None,
+              _: User = Depends(current_user)) -> dict[str, Any]:
+    stock, lots = T["stock"].table, T["lots"].table
+    query = (select(stock.c.lot, stock.c.bin, stock.c.quantity, lots.c.item, lots.c.item_revision, lots.c.status,
+                    lots.c.expiry)
+             .join(lots, lots.c.lot == stock.c.lot).order_by(stock.c.bin, stock.c.lot))
+    if item:
+        query = query.where(lots.c.item == item)
+    if bin:
+        query = query.where(stock.c.bin == bin)
+    with _store(request).engine.connect() as conn:
+        return {"stock": _rows(conn, query)}
+
+
+@router.get("/bins", tags=["inventory"], summary="Bins with their zone, capacity and allowed items")
+def list_bins(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
+    t = T["bins"].table
+    with _store(request).engine.connect() as conn:
+        return {"bins": _rows(conn, select(t).order_by(t.c.bin))}
+
+
+@router.get("/items", tags=["master data"], summary="Items with their current revision")
+def list_items(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
+    t = T["items"].table
+    with _store(request).engine.connect() as conn:
+        return {"items": _rows(conn, select(t).order_by(t.c.item))}
+
+
+@router.get("/equipment/{equipment}/state", tags=["machines"], summary="A machine's current state")
+def get_machine_state(request: Request, equipment: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    t = T["machine_states"].table
+    with _store(request).engine.connect() as conn:
+        found = _rows(conn, select(t).where(t.c.equipment == equipment))
+    if not found:
+        raise _not_found("machine state of", "EQUIPMENT", equipment)
+    return found[0]
+
+
+@router.get("/nonconformances", tags=["quality"], summary="Nonconformances, open ones first")
+def list_nonconformances(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
+    t = T["nonconformances"].table
+    with _store(request).engine.connect() as conn:
+        return {"nonconformances": _rows(conn, select(t).order_by(t.c.status.desc(), t.c.ncr))}
+
+
+@router.get("/journal", tags=["journal"], summary="Journal events after a sequence number, in order")
+def get_journal(request: Request, after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+                _: User = Depends(current_user)) -> dict[str, Any]:
+    j = schema.journal
+    query = select(j).where(j.c.seq > after).order_by(j.c.seq).limit(limit)
+    with _store(request).engine.connect() as conn:
+        events = _rows(conn, query)
+    for ev in events:
+        ev["payload"] = json.loads(ev["payload"])
+    return {"events": events, "last_seq": events[-1]["seq"] if events else after}
