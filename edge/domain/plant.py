@@ -379,11 +379,17 @@ def _start_operation(state: PlantState, cmd: c.StartOperation, now: datetime) ->
     _work_order(state, cmd.work_order)
     op = _operation(state, cmd.work_order, cmd.operation)
     if op.status == "in_progress":
-        raise DomainError("OPERATION_ALREADY_STARTED", f"operation {op.operation} of {op.work_order} is already running")
+        raise DomainError(
+            "OPERATION_ALREADY_STARTED", f"operation {op.operation} of {op.work_order} is already running", field="operation"
+        )
     if op.status == "paused":
-        raise DomainError("OPERATION_PAUSED", f"operation {op.operation} of {op.work_order} is paused: resume it")
+        raise DomainError(
+            "OPERATION_PAUSED", f"operation {op.operation} of {op.work_order} is paused: resume it", field="operation"
+        )
     if op.status == "completed":
-        raise DomainError("OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed")
+        raise DomainError(
+            "OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed", field="operation"
+        )
     return [e.OperationStarted(work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
 
 
@@ -392,7 +398,10 @@ def _pause_operation(state: PlantState, cmd: c.PauseOperation, now: datetime) ->
     op = _operation(state, cmd.work_order, cmd.operation)
     reason = _reason("reason", cmd.reason)
     if op.status != "in_progress":
-        raise DomainError("OPERATION_NOT_RUNNING", f"operation {op.operation} of {op.work_order} is {op.status}, not running")
+        raise DomainError(
+            "OPERATION_NOT_RUNNING", f"operation {op.operation} of {op.work_order} is {op.status}, not running",
+            field="operation",
+        )
     return [e.OperationPaused(work_order=cmd.work_order, operation=cmd.operation, reason=reason, at=_at(cmd, now))]
 
 
@@ -400,7 +409,9 @@ def _resume_operation(state: PlantState, cmd: c.ResumeOperation, now: datetime) 
     _work_order(state, cmd.work_order)
     op = _operation(state, cmd.work_order, cmd.operation)
     if op.status != "paused":
-        raise DomainError("OPERATION_NOT_PAUSED", f"operation {op.operation} of {op.work_order} is {op.status}, not paused")
+        raise DomainError(
+            "OPERATION_NOT_PAUSED", f"operation {op.operation} of {op.work_order} is {op.status}, not paused", field="operation"
+        )
     return [e.OperationResumed(work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
 
 
@@ -419,9 +430,13 @@ def _complete_operation(state: PlantState, cmd: c.CompleteOperation, now: dateti
     wo = _work_order(state, cmd.work_order)
     op = _operation(state, cmd.work_order, cmd.operation)
     if op.status == "completed":
-        raise DomainError("OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed")
+        raise DomainError(
+            "OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed", field="operation"
+        )
     if op.status == "released":
-        raise DomainError("OPERATION_NOT_STARTED", f"operation {op.operation} of {op.work_order} was never started")
+        raise DomainError(
+            "OPERATION_NOT_STARTED", f"operation {op.operation} of {op.work_order} was never started", field="operation"
+        )
     at = _at(cmd, now)
     out: list[e.Event] = _clock_off_events(state, cmd.work_order, cmd.operation, None, at)
     out.append(e.OperationCompleted(work_order=cmd.work_order, operation=cmd.operation, at=at))
@@ -463,10 +478,13 @@ def _clock_on(state: PlantState, cmd: c.ClockOnLabour, now: datetime) -> list[e.
     _work_order(state, cmd.work_order)
     op = _operation(state, cmd.work_order, cmd.operation)
     if op.status == "completed":
-        raise DomainError("OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed")
+        raise DomainError(
+            "OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed", field="operation"
+        )
     if (cmd.operator, cmd.work_order, cmd.operation) in state.clock_ons:
         raise DomainError(
-            "ALREADY_CLOCKED_ON", f"{cmd.operator} is already clocked on to {cmd.work_order} operation {cmd.operation}"
+            "ALREADY_CLOCKED_ON", f"{cmd.operator} is already clocked on to {cmd.work_order} operation {cmd.operation}",
+            field="operator",
         )
     return [e.LabourClockedOn(operator=cmd.operator, work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
 
