@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -29,11 +30,17 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     for k, v in row.items():
         if hasattr(v, "isoformat"):
             out[k] = v.isoformat()
-        elif v is not None and type(v).__name__ == "Decimal":
-            out[k] = str(v)
+        elif isinstance(v, Decimal):
+            out[k] = quantity_text(v)
         else:
             out[k] = v
     return out
+
+
+def quantity_text(value: Decimal) -> str:
+    """A quantity as plain text without trailing zeros, the same on SQLite and PostgreSQL (12.5, 460)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
 
 
 def _not_found(what: str, code: str, key: str) -> HTTPException:
