@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from plant_helpers import Plant, build_plant
+
+from tests.unit.plant_helpers import Plant, build_plant
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from plant_helpers import NOW, D, Plant
 
 from edge.domain import commands as c
 from edge.domain import events as e
+from tests.unit.plant_helpers import NOW, D, Plant
 
 
 def test_operation_lifecycle_released_running_paused_running_completed(plant: Plant) -> None:
