@@ -988,9 +988,9 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 plan=ev.plan, description=ev.description, item=ev.item, operation=ev.operation,
                 hold_on_fail=ev.hold_on_fail)
             state.mark("inspection_plans", ev.plan)
-            for key in [k for k in state.characteristics if k[0] == ev.plan]:
-                del state.characteristics[key]
-                state.mark("characteristics", key)
+            for ch_key in [k for k in state.characteristics if k[0] == ev.plan]:
+                del state.characteristics[ch_key]
+                state.mark("characteristics", ch_key)
             for ch in ev.characteristics:
                 state.characteristics[(ev.plan, ch.characteristic)] = Characteristic(
                     plan=ev.plan, characteristic=ch.characteristic, kind=ch.kind, nominal=ch.nominal,

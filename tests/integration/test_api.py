@@ -202,7 +202,8 @@ def test_two_clients_racing_for_the_last_units_exactly_one_wins(node: RunningNod
         results: list[httpx.Response] = []
         barrier = threading.Barrier(2)
 
-        def take(who: str, lot: str = lot) -> None:
+        def take(who: str, lot: str = lot, barrier: threading.Barrier = barrier,
+                 results: list[httpx.Response] = results) -> None:
             with httpx.Client(base_url=node.url, headers={"Authorization": f"Bearer {TOKENS[who]}"}) as c:
                 barrier.wait()
                 results.append(c.post("/api/v1/stock/scrap", json={"lot": lot, "bin": "RCV-01", "quantity": "3",
