@@ -1,0 +1,270 @@
+"""The running node: store, writer and API put together from a site configuration, and served.
+
+``Node(config).start()`` opens the store, brings its schema up to date, fixes the node id, saves the
+configured users, starts the service (the one write path) and seeds the configuration's master data
+and opening stock **as commands through that service**, exactly as if the ERP had sent them.
+
+Seeding is safe to repeat on every start. Each seed command has a deterministic idempotency key
+(``seed:item:PUMP-100``), so a restart replays the first answer and records nothing. When the file
+itself changes, a changed item, bin, machine, inspection plan or dispatch list is sent again under a
+key that includes the new content's fingerprint: the change is recorded once, and a later change
+that the ERP sent is not reverted on the next restart. Released work orders and received lots are
+facts once recorded; a file that disagrees with them is reported in the log and left alone.
+
+``serve(node)`` runs the HTTP API (``edge.api.app.create_app``) with uvicorn on the configured host
+and port, one worker, and stops the writer cleanly on SIGTERM or SIGINT.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from edge.config import ConfigError, Problem, TaktConfig
+from edge.domain import DomainError
+from edge.domain import commands as c
+from edge.service import IdempotencyKeyReused, Recorded, Service
+from edge.store import Store, sqlite_url
+from edge.store.codec import fingerprint
+from edge.store.users import save_user
+
+log = logging.getLogger("takt.runtime")
+
+SEED_ACTOR = "seed"
+SEED_ROLES = frozenset({"admin", "service"})
+# Refusals that mean "this is already here" for facts that cannot be redefined.
+ALREADY_THERE = {"DUPLICATE_WORK_ORDER", "DUPLICATE_LOT"}
+
+
+@dataclass(frozen=True)
+class Seed:
+    """One piece of the configuration as the command that records it."""
+
+    path: str  # where it stands in the configuration file, e.g. master_data.items[0]
+    key: str  # deterministic idempotency key, e.g. seed:item:PUMP-100
+    command: c.Command
+    redefinable: bool
+
+
+@dataclass
+class SeedReport:
+    recorded: list[str] = field(default_factory=list)  # keys recorded now
+    unchanged: list[str] = field(default_factory=list)  # keys already recorded earlier
+    kept: list[str] = field(default_factory=list)  # differs from the file but left as recorded
+
+    def summary(self) -> str:
+        return f"{len(self.recorded)} recorded, {len(self.unchanged)} already there, {len(self.kept)} kept as recorded"
+
+
+def seed_commands(config: TaktConfig) -> list[Seed]:
+    """The commands that bring a store to the configuration's master data and opening stock, in order."""
+    md = config.master_data
+    meta: dict[str, Any] = {"actor": SEED_ACTOR, "actor_roles": SEED_ROLES, "origin": "erp"}
+    seeds: list[Seed] = []
+
+    def add(path: str, kind: str, code: str, redefinable: bool, build: Callable[..., c.Command],
+            **fields: Any) -> None:
+        key = f"seed:{kind}:{code}"
+        seeds.append(Seed(path, key, build(idempotency_key=key, **meta, **fields), redefinable))
+
+    for i, it in enumerate(md.items):
+        add(f"master_data.items[{i}]", "item", it.item, True, c.DefineItem, item=it.item,
+            description=it.description, unit=it.unit, revision=it.revision, lot_controlled=it.lot_controlled)
+    for i, b in enumerate(md.bins):
+        add(f"master_data.bins[{i}]", "bin", b.bin, True, c.DefineBin, bin=b.bin, zone=b.zone,
+            capacity=b.capacity, allowed_items=tuple(b.allowed_items))
+    for i, eq in enumerate(md.equipment):
+        add(f"master_data.equipment[{i}]", "equipment", eq.equipment, True, c.DefineEquipment,
+            equipment=eq.equipment, workstation=eq.workstation, description=eq.description)
+    for i, wo in enumerate(md.work_orders):
+        add(f"master_data.work_orders[{i}]", "work-order", wo.work_order, False, c.ReleaseWorkOrder,
+            work_order=wo.work_order, item=wo.item, item_revision=wo.item_revision, bom_revision=wo.bom_revision,
+            quantity=wo.quantity, due=wo.due, overproduction_tolerance_pct=wo.overproduction_tolerance_pct,
+            customer_order=wo.customer_order,
+            operations=tuple(c.OperationSpec(operation=o.operation, description=o.description,
+                                             workstation=o.workstation, standard_minutes=o.standard_minutes)
+                             for o in wo.operations),
+            bom=tuple(c.BomLineSpec(line=ln.line, item=ln.item, item_revision=ln.item_revision,
+                                    quantity_per=ln.quantity_per) for ln in wo.bom))
+    for i, dl in enumerate(md.dispatch_lists):
+        add(f"master_data.dispatch_lists[{i}]", "dispatch-list", dl.workstation, True, c.SetDispatchList,
+            workstation=dl.workstation,
+            sequence=tuple(c.DispatchSlot(work_order=s.work_order, operation=s.operation) for s in dl.sequence))
+    for i, plan in enumerate(md.inspection_plans):
+        add(f"master_data.inspection_plans[{i}]", "inspection-plan", plan.plan, True, c.DefineInspectionPlan,
+            plan=plan.plan, description=plan.description, item=plan.item, operation=plan.operation,
+            hold_on_fail=plan.hold_on_fail,
+            characteristics=tuple(c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind,
+                                                       nominal=ch.nominal, lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
+                                  for ch in plan.characteristics))
+    for i, lot in enumerate(md.opening_stock):
+        # Master data comes from the ERP; stock on hand is a plant fact, recorded as an edge receipt.
+        add(f"master_data.opening_stock[{i}]", "lot", lot.lot, False, c.ReceiveLot, lot=lot.lot, item=lot.item,
+            item_revision=lot.item_revision, quantity=lot.quantity, bin=lot.bin, expiry=lot.expiry,
+            supplier_lot=lot.supplier_lot, quarantine=lot.quarantine, occurred_at=lot.received_at())
+    return seeds
+
+
+def seed(service: Service, config: TaktConfig, config_file: str | Path = "<config>") -> SeedReport:
+    """Send the configuration's seed commands through ``service``; raises ConfigError if one is refused."""
+    report = SeedReport()
+    seeds = seed_commands(config)
+    pending: list[tuple[Seed, Future[Recorded]]] = [(s, service.submit(s.command)) for s in seeds]
+    for s, fut in pending:
+        try:
+            _note(report, s.key, fut.result(timeout=120))
+        except IdempotencyKeyReused:
+            if s.redefinable:
+                changed = _with_key(s.command, f"{s.key}@{fingerprint(s.command)[:12]}")
+                try:
+                    _note(report, changed.idempotency_key, service.handle(changed, timeout=120))
+                except DomainError as err:
+                    raise _seed_error(config_file, s, err) from None
+            else:
+                log.warning("%s (%s) differs from what this node recorded; kept as recorded", s.path, s.key)
+                report.kept.append(s.key)
+        except DomainError as err:
+            if err.code in ALREADY_THERE:
+                log.warning("%s: %s; kept as recorded", s.path, err.message)
+                report.kept.append(s.key)
+            else:
+                raise _seed_error(config_file, s, err) from None
+    return report
+
+
+def _with_key(command: c.Command, key: str) -> c.Command:
+    return dataclasses.replace(command, idempotency_key=key)
+
+
+def _note(report: SeedReport, key: str, recorded: Recorded) -> None:
+    (report.unchanged if recorded.replayed else report.recorded).append(key)
+
+
+def _seed_error(config_file: str | Path, s: Seed, err: DomainError) -> ConfigError:
+    path = f"{s.path}.{err.field}" if err.field else s.path
+    return ConfigError(config_file, [Problem(path, f"refused by the node ({err.code}): {err.message}")])
+
+
+class Node:
+    """One edge node built from a configuration: ``store``, ``service``, ``node_id``, ``config``."""
+
+    def __init__(self, config: TaktConfig, *, data_dir: str | Path | None = None, database_url: str | None = None,
+                 config_file: str | Path = "<config>", seed: bool = True) -> None:
+        self.config = config
+        self.config_file = str(config_file)
+        self.data_dir = Path(data_dir) if data_dir is not None else config.node.data_dir
+        if database_url is not None:
+            self.database_url = database_url
+        elif config.node.database_url is not None:
+            self.database_url = config.node.database_url
+        else:
+            self.database_url = sqlite_url(self.data_dir)
+        self.seed_enabled = seed
+        self.seed_report: SeedReport | None = None
+        self._running = False
+
+    # Set by start(); the API reads them (edge.api.app.NodeLike).
+    store: Store
+    service: Service
+    node_id: str
+
+    @property
+    def started(self) -> bool:
+        return self._running
+
+    def start(self) -> Node:
+        if self._running:
+            return self
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            Path(self.database_url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        store = Store(self.database_url)
+        try:
+            store.migrate()
+            node_id = store.node_id(self.config.node.id)
+            if node_id != self.config.node.id:
+                log.warning("this store belongs to node %s; the configuration says %s (the id is fixed at first start)",
+                            node_id, self.config.node.id)
+            for u in self.config.users:
+                assert u.token is not None  # resolved by load_config
+                save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, language=u.language,
+                          active=u.active)
+            service = Service(store, node_id).start()
+        except BaseException:
+            store.close()
+            raise
+        self.store, self.service, self.node_id = store, service, node_id
+        self._running = True
+        if self.seed_enabled:
+            try:
+                self.seed_report = seed(service, self.config, self.config_file)
+            except BaseException:
+                self.stop()
+                raise
+            log.info("seeded from %s: %s", self.config_file, self.seed_report.summary())
+        return self
+
+    def stop(self) -> None:
+        if not self._running:
+            return
+        self._running = False
+        self.service.stop()
+        self.store.close()
+
+    def __enter__(self) -> Node:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url_host(self) -> str:
+        host = self.config.api.host
+        return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: unwind so the writer is stopped cleanly."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated()
+
+
+def serve(node: Node, *, host: str | None = None, port: int | None = None,
+          on_starting: Callable[[Node], None] | None = None) -> None:
+    """Start ``node`` (if needed) and serve its API until SIGINT/SIGTERM; then stop the node cleanly.
+
+    uvicorn handles the signal first (it finishes open requests), then hands it back to us.
+    """
+    import uvicorn
+
+    from edge.api.app import create_app
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
+    try:
+        node.start()
+        app = create_app(node)
+        config = uvicorn.Config(app, host=host or node.config.api.host,
+                                port=node.config.api.port if port is None else port,
+                                log_level="warning", workers=1, access_log=False, lifespan="on")
+        server = uvicorn.Server(config)
+        if on_starting is not None:
+            on_starting(node)
+        server.run()
+    except (KeyboardInterrupt, _Terminated):
+        pass
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the shutdown short
+        node.stop()
+        if in_main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    log.info("node stopped")
