@@ -56,7 +56,8 @@ class Lot:
     status: str
     expiry: date | None = None
     supplier_lot: str | None = None
-    # The status to go back to when a hold is released (hold over quarantine keeps quarantine).
+    # The status to go back to when a hold is released (hold over quarantine keeps quarantine), or, for a
+    # consumed lot, when stock of it turns up again (an emptied lot on hold or in quarantine stays so).
     status_before_hold: str | None = None
 
 

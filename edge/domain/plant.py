@@ -868,6 +868,9 @@ def _change_stock(state: PlantState, lot: str, bin_code: str, delta: Decimal) ->
 def _set_lot_status(state: PlantState, lot: Lot, status: str) -> None:
     if status == "hold" and lot.status != "hold":
         lot.status_before_hold = lot.status
+    elif status == "consumed" and lot.status in ("hold", "quarantine"):
+        # An emptied lot that was blocked stays blocked if stock of it turns up again (a count, a return).
+        lot.status_before_hold = lot.status
     elif status != "hold":
         lot.status_before_hold = None
     lot.status = status
@@ -884,7 +887,7 @@ def _apply_stock_moved(state: PlantState, ev: e.StockMoved) -> None:
         if lot.quantity == 0:
             _set_lot_status(state, lot, "consumed")
         elif lot.status == "consumed":
-            _set_lot_status(state, lot, "available")
+            lot.status, lot.status_before_hold = lot.status_before_hold or "available", None
         state.mark("lots", ev.lot)
     if ev.bom_line is not None and ev.work_order is not None:
         line = state.bom_lines[(ev.work_order, ev.bom_line)]

@@ -366,3 +366,22 @@ def test_an_available_lot_has_nothing_to_release(plant: Plant) -> None:
 def test_a_consumed_lot_cannot_be_held(plant: Plant) -> None:
     plant.do(c.ScrapStock, lot="L1", bin="LINE1", quantity=D(100), reason="flood")
     plant.refuse(c.HoldLot, "LOT_CONSUMED", "lot", lot="L1", reason="recall")
+
+
+def test_stock_found_again_in_an_emptied_quarantine_lot_stays_in_quarantine(plant: Plant) -> None:
+    _receive(plant, "L2", 10, quarantine=True)
+    plant.do(c.AdjustStock, lot="L2", bin="RECV", counted=D(0), reason="not found")
+    assert plant.lot("L2").status == "consumed"
+    plant.do(c.AdjustStock, lot="L2", bin="RECV", counted=D(4), reason="found behind the rack")
+    assert (plant.lot("L2").quantity, plant.lot("L2").status) == (D(4), "quarantine")
+    plant.refuse(c.IssueToWorkOrder, "LOT_IN_QUARANTINE", "lot", work_order="WO1", lot="L2", bin="RECV", quantity=D(1))
+
+
+def test_stock_found_again_in_an_emptied_lot_on_hold_stays_on_hold(plant: Plant) -> None:
+    plant.do(c.RaiseNonconformance, ncr="NCR-1", description="corroded", lot="L1")
+    plant.do(c.ScrapStock, lot="L1", bin="LINE1", quantity=D(100), reason="corroded")
+    assert plant.lot("L1").status == "consumed"
+    plant.do(c.AdjustStock, lot="L1", bin="LINE1", counted=D(3), reason="found in a tote")
+    assert plant.lot("L1").status == "hold"
+    plant.refuse(c.IssueToWorkOrder, "LOT_ON_HOLD", "lot", work_order="WO1", lot="L1", bin="LINE1", quantity=D(1))
+    plant.refuse(c.ReleaseLot, "NONCONFORMANCE_OPEN", "lot", lot="L1", reason="ok", roles=QUALITY)
