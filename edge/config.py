@@ -580,10 +580,8 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
     url = node.database_url
     if node.database_url_env is not None:
         url = os.environ.get(node.database_url_env)
-        if not url:
-            if resolve_secrets:
-                problems.append(Problem("node.database_url_env",
-                                        f"environment variable {node.database_url_env} is not set"))
+        if not url:  # the node cannot open its store without it
+            problems.append(Problem("node.database_url_env", f"environment variable {node.database_url_env} is not set"))
         else:
             try:
                 _check_database_url(url)

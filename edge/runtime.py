@@ -105,7 +105,7 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
                                                        nominal=ch.nominal, lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
                                   for ch in plan.characteristics))
     for i, lot in enumerate(md.opening_stock):
-        # Master data comes from the ERP; stock on hand is a plant fact, recorded as an edge receipt.
+        # Opening stock is the ERP's stock list at go-live: origin erp, so the sync never pushes it back.
         add(f"master_data.opening_stock[{i}]", "lot", lot.lot, False, c.ReceiveLot, lot=lot.lot, item=lot.item,
             item_revision=lot.item_revision, quantity=lot.quantity, bin=lot.bin, expiry=lot.expiry,
             supplier_lot=lot.supplier_lot, quarantine=lot.quarantine, occurred_at=lot.received_at())

@@ -1,0 +1,323 @@
+"""The ``takt`` command: run the demo or a real site, check a configuration, verify the store, read the journal."""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from edge.config import ConfigError, TaktConfig, demo_config_path, load_config
+
+app = typer.Typer(
+    name="takt", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    help="Takt: shop-floor MES + WMS edge node. Start with `takt demo`.",
+)
+config_app = typer.Typer(no_args_is_help=True, help="Check site configuration files.")
+store_app = typer.Typer(no_args_is_help=True, help="The node's local store: schema and replay check.")
+journal_app = typer.Typer(no_args_is_help=True, help="Read the journal (every event the node recorded).")
+app.add_typer(config_app, name="config")
+app.add_typer(store_app, name="store")
+app.add_typer(journal_app, name="journal")
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _console() -> Console:
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _logging(level: str) -> None:
+    from edge.logs import setup_logging
+
+    if level.lower() not in LOG_LEVELS:
+        raise _fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}", 2)
+    setup_logging(level)
+    if level.lower() != "debug":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _load(path: Path, *, resolve_secrets: bool = True) -> TaktConfig:
+    try:
+        return load_config(path, resolve_secrets=resolve_secrets)
+    except ConfigError as err:
+        raise _fail(str(err)) from None
+
+
+# --- serving ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="HTTP port")] = 8000,
+    host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for the whole network)")] = "127.0.0.1",
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="keep the node's data here (kept across restarts); default: a fresh temporary folder")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="site configuration; default: the demo site (config/demo.yaml)")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "warning",
+) -> None:
+    """Run a demo node: a pump assembly line with items, bins, lots, work orders and users, on embedded SQLite."""
+    _logging(log_level)
+    config_file = config or demo_config_path()
+    cfg = _load(config_file)
+    temporary = data_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="takt-demo-")) if data_dir is None else data_dir
+    from edge.runtime import Node, serve
+
+    node = Node(cfg, data_dir=folder, config_file=config_file)  # SQLite in the folder unless the file names a URL
+
+    def banner(started: Node) -> None:
+        _demo_banner(started, host, port, folder, temporary, config_file)
+
+    try:
+        serve(node, host=host, port=port, on_starting=banner)
+    except ConfigError as err:
+        raise _fail(str(err)) from None
+    finally:
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sqlite(folder: Path) -> str:
+    from edge.store import sqlite_url
+
+    return sqlite_url(folder)
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}"
+
+
+def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bool, config_file: Path) -> None:
+    from edge.runtime import Node
+
+    assert isinstance(node, Node)
+    cfg = node.config
+    url = _url(host, port)
+    console = _console()
+    where = f"{cfg.site.enterprise} / {cfg.site.site} / {cfg.site.area} / {cfg.site.line}"
+    keep = " (temporary: deleted on exit; use --data-dir DIR to keep it)" if temporary else ""
+    report = node.seed_report.summary() if node.seed_report else "not seeded"
+    console.print(Panel.fit(
+        f"[bold]Takt demo node[/] {node.node_id} — {where}\n"
+        f"A simulated pump assembly line on embedded SQLite. DEMO ONLY: the tokens below are public.\n\n"
+        f"API        {url}/api/v1\n"
+        f"API docs   {url}/docs\n"
+        f"Health     {url}/health\n"
+        f"Data       {folder}{keep}\n"
+        f"Config     {config_file}\n"
+        f"Seeded     {report}",
+        title="takt demo", border_style="cyan"))
+    table = Table(title="Demo users (Authorization: Bearer <token>)")
+    table.add_column("user")
+    table.add_column("name")
+    table.add_column("roles")
+    table.add_column("token", no_wrap=True)
+    for u in cfg.users:
+        table.add_row(u.user, u.name, ", ".join(u.roles), u.token or "")
+    console.print(table)
+    console.print("Try it: issue the expired lot L123 to work order WO-1001 (refused: FEFO pick is L118):")
+    console.print(
+        f"  curl -s -X POST {url}/api/v1/work-orders/WO-1001/issues \\\n"
+        f"    -H 'Authorization: Bearer demo-operator-token-000000' -H 'Idempotency-Key: try-1' \\\n"
+        f"    -H 'Content-Type: application/json' -d '{{\"lot\": \"L123\", \"bin\": \"LS-20\", \"quantity\": 1}}'",
+        soft_wrap=True, highlight=False)
+    console.print("Press Ctrl+C to stop.")
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option("--config", "-c", help="the site configuration file")],
+    host: Annotated[str | None, typer.Option(help="override api.host")] = None,
+    port: Annotated[int | None, typer.Option(help="override api.port")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="override node.data_dir")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+) -> None:
+    """Run the node of a real site from its configuration file."""
+    _logging(log_level)
+    cfg = _load(config)
+    from edge.runtime import Node, serve
+
+    node = Node(cfg, data_dir=data_dir, config_file=config)
+    shown_host = host or cfg.api.host
+    shown_port = cfg.api.port if port is None else port
+
+    def banner(started: Node) -> None:
+        url = _url(shown_host, shown_port)
+        typer.echo(f"takt node {started.node_id} serving {url} (API docs {url}/docs); "
+                   f"store {started.store.dialect}; seeded: "
+                   f"{started.seed_report.summary() if started.seed_report else 'no'}")
+
+    try:
+        serve(node, host=host, port=port, on_starting=banner)
+    except ConfigError as err:
+        raise _fail(str(err)) from None
+
+
+# --- configuration ---------------------------------------------------------------------------------
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[Path, typer.Argument(help="the site configuration file")],
+    secrets: Annotated[bool, typer.Option(
+        "--secrets/--no-secrets", help="also read tokens from their environment variables and files")] = True,
+) -> None:
+    """Validate a configuration file: exit 0 and a summary, or exit 1 naming the file, the path inside it and why."""
+    cfg = _load(file, resolve_secrets=secrets)
+    md = cfg.master_data
+    s = cfg.site
+    database = "PostgreSQL" if (cfg.node.database_url or "").startswith("postgresql") else "SQLite"
+    typer.echo(f"ok: {file}")
+    typer.echo(f"  node {cfg.node.id} at {s.enterprise}/{s.site}/{s.area}/{s.line}, {database} store, "
+               f"API {cfg.api.host}:{cfg.api.port}")
+    typer.echo(f"  {len(s.workstations)} workstations, {len(cfg.users)} users, {len(md.items)} items, "
+               f"{len(md.bins)} bins, {len(md.equipment)} machines, {len(md.work_orders)} work orders, "
+               f"{len(md.dispatch_lists)} dispatch lists, {len(md.inspection_plans)} inspection plans, "
+               f"{len(md.opening_stock)} opening lots")
+
+
+# --- the store -------------------------------------------------------------------------------------
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="take the store from this configuration")]
+DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="the SQLite store in this folder")]
+UrlOption = Annotated[str | None, typer.Option("--database-url", help="a database URL (sqlite:/// or postgresql+psycopg://)")]
+
+
+def _store_url(config: Path | None, data_dir: Path | None, database_url: str | None, *, must_exist: bool) -> str:
+    given = [n for n, v in (("--config", config), ("--data-dir", data_dir), ("--database-url", database_url)) if v]
+    if len(given) != 1:
+        raise _fail("name the store with exactly one of --config FILE, --data-dir DIR or --database-url URL", 2)
+    if database_url:
+        return database_url
+    if config is not None:
+        url = _load(config, resolve_secrets=False).node.url()
+    else:
+        assert data_dir is not None
+        url = _sqlite(data_dir)
+    if must_exist and url.startswith("sqlite:///"):
+        file = Path(url.split(":///", 1)[1])
+        if not file.is_file():
+            raise _fail(f"no store at {file.parent}: {file.name} does not exist")
+    return url
+
+
+def _open(url: str):  # type: ignore[no-untyped-def]
+    from edge.store import Store
+
+    try:
+        return Store(url)
+    except Exception as exc:
+        raise _fail(f"cannot open the store {url}: {exc}") from None
+
+
+@store_app.command("verify")
+def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None) -> None:
+    """Replay the journal into an empty store and compare with the live tables; exit 1 on any difference."""
+    from edge.store.verify import verify
+
+    store = _open(_store_url(config, data_dir, database_url, must_exist=True))
+    try:
+        started = time.perf_counter()
+        report = verify(store)
+        seconds = time.perf_counter() - started
+    finally:
+        store.close()
+    if report.ok:
+        typer.echo(f"ok: replayed {report.events} events in {seconds:.2f} s; every projection matches the journal")
+        return
+    typer.echo(f"DIFFERENT: replaying {report.events} events does not give the live state "
+               f"({len(report.differences)} differences shown):", err=True)
+    for line in report.differences:
+        typer.echo(f"  {line}", err=True)
+    raise typer.Exit(1)
+
+
+@store_app.command("migrate")
+def store_migrate(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None) -> None:
+    """Bring the store's schema to this version of Takt (creates a new store if there is none)."""
+    url = _store_url(config, data_dir, database_url, must_exist=False)
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    store = _open(url)
+    try:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        store.migrate()
+        from sqlalchemy import text
+
+        with store.engine.connect() as conn:
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+    except Exception as exc:
+        raise _fail(f"migration failed: {exc}") from None
+    finally:
+        store.close()
+    typer.echo(f"ok: schema at revision {revision}")
+
+
+# --- the journal -----------------------------------------------------------------------------------
+
+
+def _journal_table(header: bool) -> Table:
+    table = Table(show_header=header, pad_edge=False)
+    table.add_column("seq", justify="right", min_width=6)
+    table.add_column("recorded_at", min_width=26, no_wrap=True)
+    table.add_column("type", min_width=22, no_wrap=True)
+    table.add_column("subject", min_width=16, no_wrap=True)
+    table.add_column("actor", min_width=10, no_wrap=True)
+    table.add_column("origin", min_width=6)
+    return table
+
+
+@journal_app.command("tail")
+def journal_tail(
+    n: Annotated[int, typer.Option("-n", "--lines", help="how many of the newest events")] = 20,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new events (Ctrl+C stops)")] = False,
+    config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
+) -> None:
+    """The newest journal events: seq, recorded_at, type, subject, actor, origin."""
+    store = _open(_store_url(config, data_dir, database_url, must_exist=True))
+    console = _console()
+    try:
+        last = store.last_seq()
+        after = max(0, last - max(n, 0))
+        table = _journal_table(True)
+        for entry in store.journal(after=after):
+            table.add_row(str(entry.seq), entry.recorded_at.isoformat(sep=" ", timespec="milliseconds"), entry.type,
+                          entry.subject, entry.actor, entry.origin)
+            after = entry.seq
+        console.print(table)
+        while follow:
+            time.sleep(0.5)
+            batch = _journal_table(False)
+            for entry in store.journal(after=after):
+                batch.add_row(str(entry.seq), entry.recorded_at.isoformat(sep=" ", timespec="milliseconds"),
+                              entry.type, entry.subject, entry.actor, entry.origin)
+                after = entry.seq
+            if batch.row_count:
+                console.print(batch)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
+
+
+def main() -> None:
+    app(prog_name="takt")
+
+
+if __name__ == "__main__":
+    main()
