@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -83,7 +84,7 @@ def demo(
         _demo_banner(started, host, port, folder, temporary, config_file)
 
     try:
-        serve(node, host=host, port=port, on_starting=banner)
+        serve(node, host=host, port=port, on_started=banner)
     except ConfigError as err:
         raise _fail(str(err)) from None
     finally:
@@ -163,7 +164,7 @@ def run(
                    f"{started.seed_report.summary() if started.seed_report else 'no'}")
 
     try:
-        serve(node, host=host, port=port, on_starting=banner)
+        serve(node, host=host, port=port, on_started=banner)
     except ConfigError as err:
         raise _fail(str(err)) from None
 
@@ -272,7 +273,7 @@ def store_migrate(config: ConfigOption = None, data_dir: DataDirOption = None, d
 
 
 def _journal_table(header: bool) -> Table:
-    table = Table(show_header=header, pad_edge=False)
+    table = Table(show_header=header, pad_edge=False, box=box.HEAVY_HEAD if header else None)
     table.add_column("seq", justify="right", min_width=6)
     table.add_column("recorded_at", min_width=26, no_wrap=True)
     table.add_column("type", min_width=22, no_wrap=True)

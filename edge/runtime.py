@@ -238,27 +238,30 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(node: Node, *, host: str | None = None, port: int | None = None,
-          on_starting: Callable[[Node], None] | None = None) -> None:
+          on_started: Callable[[Node], None] | None = None) -> None:
     """Start ``node`` (if needed) and serve its API until SIGINT/SIGTERM; then stop the node cleanly.
 
-    uvicorn handles the signal first (it finishes open requests), then hands it back to us.
+    ``on_started`` is called once the socket listens. uvicorn handles the signal first (it finishes
+    open requests), then hands it back to us.
     """
     import uvicorn
 
     from edge.api.app import create_app
 
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and not self.should_exit and on_started is not None:
+                on_started(node)
+
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         node.start()
-        app = create_app(node)
-        config = uvicorn.Config(app, host=host or node.config.api.host,
+        config = uvicorn.Config(create_app(node), host=host or node.config.api.host,
                                 port=node.config.api.port if port is None else port,
                                 log_level="warning", workers=1, access_log=False, lifespan="on")
-        server = uvicorn.Server(config)
-        if on_starting is not None:
-            on_starting(node)
-        server.run()
+        Server(config).run()
     except (KeyboardInterrupt, _Terminated):
         pass
     finally:
