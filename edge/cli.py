@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from edge.config import ConfigError, TaktConfig, demo_config_path, load_config
+from edge.store import Store
 
 app = typer.Typer(
     name="takt", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -115,7 +116,7 @@ def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bo
     report = node.seed_report.summary() if node.seed_report else "not seeded"
     console.print(Panel.fit(
         f"[bold]Takt demo node[/] {node.node_id} — {where}\n"
-        f"A simulated pump assembly line on embedded SQLite. DEMO ONLY: the tokens below are public.\n\n"
+        f"{'Embedded SQLite' if node.store.dialect == 'sqlite' else 'PostgreSQL'} store. DEMO ONLY: the tokens below are public.\n\n"
         f"API        {url}/api/v1\n"
         f"API docs   {url}/docs\n"
         f"Health     {url}/health\n"
@@ -131,6 +132,9 @@ def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bo
     for u in cfg.users:
         table.add_row(u.user, u.name, ", ".join(u.roles), u.token or "")
     console.print(table)
+    if not any(lot.lot == "L123" for lot in cfg.master_data.opening_stock):
+        console.print("Press Ctrl+C to stop.")
+        return
     console.print("Try it: issue the expired lot L123 to work order WO-1001 (refused: FEFO pick is L118):")
     console.print(
         f"  curl -s -X POST {url}/api/v1/work-orders/WO-1001/issues \\\n"
@@ -217,9 +221,7 @@ def _store_url(config: Path | None, data_dir: Path | None, database_url: str | N
     return url
 
 
-def _open(url: str):  # type: ignore[no-untyped-def]
-    from edge.store import Store
-
+def _open(url: str) -> Store:
     try:
         return Store(url)
     except Exception as exc:
