@@ -1,0 +1,99 @@
+"""A Takt demo node as a child process, for benchmarks and crash tests: start, wait until healthy, stop or kill -9."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_TOKEN = "demo-admin-token-0000000000"  # the demo configuration's admin (public, demo only)
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class NodeProcess:
+    """``python -m edge.cli demo --port N --data-dir DIR`` in its own process group."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, log_file: Path | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.log_file = log_file or self.data_dir / "node.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> NodeProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge.cli", "demo", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             "--log-level", "warning"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the node exited with {self.proc.returncode}; see {self.log_file}:\n"
+                                   + self.log_file.read_text(errors="replace")[-3000:])
+            try:
+                if httpx.get(f"{self.base}/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"the node did not become healthy within {timeout} s; see {self.log_file}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a power cut of the process."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+
+def post(client: httpx.Client, path: str, key: str, body: dict[str, Any]) -> httpx.Response:
+    return client.post(f"/api/v1{path}", json=body, headers={**AUTH, "Idempotency-Key": key})
+
+
+def seed_lot(base: str, *, item: str, bins: tuple[str, ...], lot: str, quantity: int) -> None:
+    """An item, bins without capacity limits, and a lot with ``quantity`` in the first bin (repeatable)."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        steps: list[tuple[str, str, dict[str, Any]]] = [
+            ("/items", f"seed-{item}", {"item": item, "description": "benchmark item", "unit": "pcs", "revision": "A"}),
+            *[("/bins", f"seed-bin-{b}", {"bin": b, "zone": "bench"}) for b in bins],
+            ("/lots", f"seed-lot-{lot}", {"lot": lot, "item": item, "quantity": str(quantity), "bin": bins[0]}),
+        ]
+        for path, key, body in steps:
+            r = post(client, path, key, body)
+            if r.status_code != 201:
+                raise RuntimeError(f"seeding {path} failed: {r.status_code} {r.text}")
