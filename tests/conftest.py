@@ -1,0 +1,49 @@
+"""Fixtures shared by every test directory: empty, migrated SQLite stores without paying for a migration each."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.store import Store, sqlite_url
+
+StoreFactory = Callable[..., Store]
+
+
+def store_file(store: Store) -> Path:
+    """The SQLite file behind a store made by ``store_factory``."""
+    return Path(store.url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty store with the newest schema, migrated once per session. Copy it; never open it for writing."""
+    folder = tmp_path_factory.mktemp("migrated")
+    store = Store(sqlite_url(folder))
+    store.migrate()
+    store.close()
+    return folder / "takt.sqlite"
+
+
+@pytest.fixture(scope="session")
+def store_factory(migrated_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreFactory]:
+    """``store_factory(template=None)``: a new store in its own folder, a copy of ``template`` (a closed
+    store's SQLite file) or of the empty migrated store. Session-scoped so property tests may call it
+    once per example; every store it made is closed at the end of the session."""
+    made: list[Store] = []
+
+    def make(template: Path | None = None) -> Store:
+        source = template or migrated_sqlite
+        folder = tmp_path_factory.mktemp("store")
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{source}{suffix}").exists():
+                shutil.copyfile(f"{source}{suffix}", folder / f"takt.sqlite{suffix}")
+        store = Store(sqlite_url(folder))
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
