@@ -154,6 +154,12 @@ def _reason(name: str, value: str | None) -> str:
     return _text(name, value)
 
 
+def _aware(name: str, value: datetime | None) -> None:
+    """A time without a UTC offset cannot be placed on the plant's time line: refuse it as input."""
+    if value is not None and value.utcoffset() is None:
+        raise invalid("INVALID_TIME", f"{name} must carry a time zone (UTC offset), got {value.isoformat()}", name)
+
+
 def _at(cmd: c.Command, now: datetime) -> datetime:
     return cmd.occurred_at or now
 
@@ -763,6 +769,7 @@ def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime)
         raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
     if cmd.state not in MACHINE_STATES:
         raise invalid("INVALID_STATE", f"state must be one of {', '.join(MACHINE_STATES)}, got {cmd.state}", "state")
+    _aware("since", cmd.since)
     since = cmd.since or _at(cmd, now)
     current = state.machine_states.get(cmd.equipment)
     if current is not None:
@@ -814,6 +821,7 @@ def decide(state: PlantState, command: c.Command, now: datetime) -> list[e.Event
     decider = DECIDERS.get(type(command))
     if decider is None:
         raise DomainError("UNKNOWN_COMMAND", f"{type(command).__name__} is not a command this node knows")
+    _aware("occurred_at", command.occurred_at)
     return decider(state, command, now)
 
 

@@ -438,3 +438,13 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     assert store.node_id() == NODE
     assert _schema_differences(sqlite_url(tmp_path)) == []
     store.close()
+
+
+def test_a_time_without_a_zone_is_refused_as_input_not_as_a_store_failure(service: Service, store: Store) -> None:
+    events = journal_count(store)
+    naive = c.MoveStock(idempotency_key="naive", lot="L1", from_bin="A-01", to_bin="LINE1", quantity=D(1),
+                        occurred_at=datetime(2026, 6, 1, 8, 0), **WAREHOUSE)
+    with pytest.raises(DomainError) as caught:
+        service.handle(naive)
+    assert (caught.value.code, caught.value.field) == ("INVALID_TIME", "occurred_at")
+    assert journal_count(store) == events

@@ -237,3 +237,13 @@ def test_the_same_state_again_records_nothing(plant: Plant) -> None:
     [ev] = plant.do(c.SetMachineState, equipment="M1", state="down", reason="no material",
                     since=NOW + timedelta(seconds=10))
     assert ev.previous == "down"
+
+
+def test_a_time_without_a_zone_is_invalid_input(plant: Plant) -> None:
+    naive = NOW.replace(tzinfo=None)
+    err = plant.refuse(c.SetMachineState, "INVALID_TIME", "since", equipment="M1", state="running", since=naive)
+    assert err.invalid
+    plant.refuse(c.SetMachineState, "INVALID_TIME", "occurred_at", equipment="M1", state="running",
+                 occurred_at=naive)
+    plant.refuse(c.MoveStock, "INVALID_TIME", "occurred_at", lot="L1", from_bin="LINE1", to_bin="A-02-3",
+                 quantity=D(1), occurred_at=naive)
