@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -42,6 +42,7 @@ from edge.store.verify import verify
 from tests.conftest import StoreFactory, store_file
 
 D = Decimal
+T = TypeVar("T")
 START = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 TODAY = START.date()
 NODE = "prop-node"
@@ -109,7 +110,7 @@ class Draw:
         self.state = state
         self.counter = 0
 
-    def one(self, options: list[Any]) -> Any:
+    def one(self, options: list[T]) -> T:
         return self.data.draw(st.sampled_from(options))
 
     def chance(self, percent: int) -> bool:

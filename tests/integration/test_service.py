@@ -31,7 +31,7 @@ from tests.conftest import StoreFactory, store_file
 D = Decimal
 NODE = "svc-node"
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
-WAREHOUSE = {"actor": "wh", "actor_roles": frozenset({"warehouse"})}
+WAREHOUSE: dict[str, Any] = {"actor": "wh", "actor_roles": frozenset({"warehouse"})}
 
 
 def _setup(service: Service) -> None:
@@ -206,7 +206,7 @@ def test_a_refusal_in_a_batch_does_not_take_its_neighbours_down(service: Service
     held.hold("hold-1")
     answers = [service.submit(move(f"n{i}", q)) for i, q in enumerate((10, 500, 20, -1, 30))]
     held.let_go()
-    outcomes = []
+    outcomes: list[bool | str] = []
     for answer in answers:
         try:
             outcomes.append(answer.result(30).replayed)

@@ -16,7 +16,6 @@ import pytest
 
 from edge.domain import DomainError, PlantState, decide, evolve
 from edge.domain import commands as c
-from edge.domain import events as e
 from edge.domain.plant import STATE_TABLES
 
 D = Decimal
@@ -45,14 +44,14 @@ class Plant:
         self._keys += 1
         return kind(idempotency_key=f"k{self._keys}", actor=actor, actor_roles=roles, **fields)
 
-    def decide(self, kind: Callable[..., c.Command], *, now: datetime | None = None, **fields: Any) -> list[e.Event]:
+    def decide(self, kind: Callable[..., c.Command], *, now: datetime | None = None, **fields: Any) -> list[Any]:
         """Only decide: the events a command would cause (the state must stay as it is)."""
         before = tables(self.state)
         events = decide(self.state, self.command(kind, **fields), now or self.now)
         assert tables(self.state) == before, "decide changed the state"
         return events
 
-    def do(self, kind: Callable[..., c.Command], *, now: datetime | None = None, **fields: Any) -> list[e.Event]:
+    def do(self, kind: Callable[..., c.Command], *, now: datetime | None = None, **fields: Any) -> list[Any]:
         """Decide and apply: the command is accepted and its events become the new state."""
         events = self.decide(kind, now=now, **fields)
         for ev in events:

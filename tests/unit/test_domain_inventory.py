@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.unit.plant_helpers import NOW, QUALITY, D, Plant
 EARLIER = NOW - timedelta(days=120)
 
 
-def _receive(plant: Plant, lot: str, quantity: D | int, bin: str = "RECV", item: str = "SCREW", **extra: object) -> None:
+def _receive(plant: Plant, lot: str, quantity: D | int, bin: str = "RECV", item: str = "SCREW", **extra: Any) -> None:
     plant.do(c.ReceiveLot, lot=lot, item=item, item_revision=extra.pop("item_revision", None), quantity=D(quantity),
              bin=bin, **extra)
 
@@ -46,8 +47,8 @@ def test_a_lot_received_into_quarantine_waits_for_inspection(plant: Plant) -> No
         ({"bin": "CAGE"}, "ITEM_NOT_ALLOWED_IN_BIN", "bin"),
     ],
 )
-def test_a_receipt_is_checked(plant: Plant, fields: dict[str, object], code: str, field: str) -> None:
-    receipt: dict[str, object] = {"lot": "L2", "item": "SCREW", "item_revision": None, "quantity": D(10), "bin": "RECV"}
+def test_a_receipt_is_checked(plant: Plant, fields: dict[str, Any], code: str, field: str) -> None:
+    receipt: dict[str, Any] = {"lot": "L2", "item": "SCREW", "item_revision": None, "quantity": D(10), "bin": "RECV"}
     receipt.update(fields)
     plant.refuse(c.ReceiveLot, code, field, **receipt)
 
@@ -125,8 +126,8 @@ def test_six_decimals_are_fine(plant: Plant) -> None:
         ({"to_bin": "CAGE"}, "ITEM_NOT_ALLOWED_IN_BIN", "to_bin"),
     ],
 )
-def test_a_move_names_the_bin_or_lot_at_fault(plant: Plant, fields: dict[str, object], code: str, field: str) -> None:
-    move: dict[str, object] = {"lot": "L1", "from_bin": "LINE1", "to_bin": "A-02-3", "quantity": D(10)}
+def test_a_move_names_the_bin_or_lot_at_fault(plant: Plant, fields: dict[str, Any], code: str, field: str) -> None:
+    move: dict[str, Any] = {"lot": "L1", "from_bin": "LINE1", "to_bin": "A-02-3", "quantity": D(10)}
     move.update(fields)
     plant.refuse(c.MoveStock, code, field, **move)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def qplant(plant: Plant) -> Plant:
     return plant
 
 
-def _inspect(plant: Plant, inspection: str, bore: D | None, finish: bool | None, lot: str | None = "L2") -> list[e.Event]:
+def _inspect(plant: Plant, inspection: str, bore: D | None, finish: bool | None, lot: str | None = "L2") -> list[Any]:
     return plant.do(c.RecordInspection, inspection=inspection, plan="IN-SCREW", lot=lot, roles=QUALITY,
                     measurements=(c.Measurement(characteristic="bore", value=bore),
                                   c.Measurement(characteristic="finish", passed=finish)))

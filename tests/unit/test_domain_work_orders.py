@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -79,9 +80,9 @@ def test_only_the_last_operation_counts_good_for_the_order_but_every_scrap_count
     ],
 )
 def test_an_operation_refuses_a_transition_its_status_does_not_allow(
-    plant: Plant, setup: list[str], command: type[c.Command], fields: dict[str, object], code: str
+    plant: Plant, setup: list[str], command: type[c.Command], fields: dict[str, Any], code: str
 ) -> None:
-    steps = {
+    steps: dict[str, tuple[type[c.Command], dict[str, Any]]] = {
         "start": (c.StartOperation, {}),
         "pause": (c.PauseOperation, {"reason": "break"}),
         "complete": (c.CompleteOperation, {}),
@@ -161,7 +162,7 @@ def test_scrap_needs_a_reason(plant: Plant) -> None:
         ({"scrap": D(-2), "scrap_reason": "x"}, "scrap"),
     ],
 )
-def test_a_report_with_an_impossible_quantity_is_invalid(plant: Plant, fields: dict[str, D], field: str) -> None:
+def test_a_report_with_an_impossible_quantity_is_invalid(plant: Plant, fields: dict[str, Any], field: str) -> None:
     plant.do(c.StartOperation, work_order="WO1", operation=10)
     err = plant.refuse(c.ReportProduction, "INVALID_QUANTITY", field, work_order="WO1", operation=10, **fields)
     assert err.invalid
@@ -223,8 +224,8 @@ def test_completing_an_operation_clocks_off_everyone_on_it(plant: Plant) -> None
          "INVALID_QUANTITY", "bom[0].quantity_per"),
     ],
 )
-def test_a_work_order_release_is_checked(plant: Plant, overrides: dict[str, object], code: str, field: str) -> None:
-    fields: dict[str, object] = dict(
+def test_a_work_order_release_is_checked(plant: Plant, overrides: dict[str, Any], code: str, field: str) -> None:
+    fields: dict[str, Any] = dict(
         work_order="WO2", item="PUMP", item_revision="A", bom_revision="3", quantity=D(5),
         operations=(c.OperationSpec(operation=10, description="Assemble", workstation="WS1"),),
     )
