@@ -82,6 +82,7 @@ class Store:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
         self._prepared_tables: dict[str, _PreparedTable] = {}
+        self._max_variables: int | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -193,7 +194,38 @@ class Store:
 
     def _insert(self, conn: Connection, table: Any, rows: Sequence[Any]) -> None:
         prepared = self._prepared(table)
-        _executemany(conn, prepared.insert_sql, prepared.values(rows))
+        self._write_rows(conn, prepared, prepared.values(rows), "")
+
+    def _write_rows(self, conn: Connection, prepared: _PreparedTable, params: list[tuple[Any, ...]],
+                    tail: str) -> None:
+        """INSERT (``tail`` empty) or upsert many rows.
+
+        On SQLite the rows go as multi-row ``VALUES (..), (..)`` statements, not ``executemany``:
+        the sqlite3 module releases and re-takes the GIL for every statement it steps, and under
+        HTTP load each re-take makes the writer thread and the event loop swap the GIL. One
+        statement per table per batch keeps that to a handful of swaps per group commit.
+        """
+        if self.dialect != "sqlite" or len(params) == 1:
+            _executemany(conn, prepared.insert_sql + tail, params)
+            return
+        per_statement = max(1, self._sqlite_max_variables(conn) // len(prepared.columns))
+        cursor = conn.connection.cursor()
+        try:
+            for start in range(0, len(params), per_statement):
+                chunk = params[start:start + per_statement]
+                sql = prepared.insert_head + ", ".join([prepared.row_marks] * len(chunk)) + tail
+                cursor.execute(sql, [value for row in chunk for value in row])
+        finally:
+            cursor.close()
+
+    def _sqlite_max_variables(self, conn: Connection) -> int:
+        if self._max_variables is None:
+            import sqlite3
+
+            raw = conn.connection.dbapi_connection
+            limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(raw, "getlimit") else 999
+            self._max_variables = int(limit)
+        return self._max_variables
 
     def write_projections(self, conn: Connection, state: PlantState, dirty: dict[str, set[Any]]) -> None:
         for name, keys in dirty.items():
@@ -205,7 +237,7 @@ class Store:
             if deletes:
                 _executemany(conn, prepared.delete_sql, prepared.key_values(deletes))
             if upserts:
-                _executemany(conn, prepared.upsert_sql, prepared.entity_values(upserts))
+                self._write_rows(conn, prepared, prepared.entity_values(upserts), prepared.upsert_tail)
 
     def write_batch(
         self,
@@ -287,7 +319,10 @@ class _PreparedTable:
         cols = ", ".join(quote(c) for c in self.columns)
         marks = ", ".join([mark] * len(self.columns))
         name = quote(table.name)
-        self.insert_sql = f"INSERT INTO {name} ({cols}) VALUES ({marks})"
+        self.insert_head = f"INSERT INTO {name} ({cols}) VALUES "
+        self.row_marks = f"({marks})"
+        self.insert_sql = self.insert_head + self.row_marks
+        self.upsert_tail = ""
         processors: dict[str, Callable[[Any], Any]] = {}
         for column in table.columns:
             process = column.type._cached_bind_processor(dialect)
@@ -308,9 +343,10 @@ class _PreparedTable:
             conflict = ", ".join(quote(k) for k in key)
             if others:
                 updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in others)
-                self.upsert_sql = f"{self.insert_sql} ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+                self.upsert_tail = f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
             else:
-                self.upsert_sql = f"{self.insert_sql} ON CONFLICT ({conflict}) DO NOTHING"
+                self.upsert_tail = f" ON CONFLICT ({conflict}) DO NOTHING"
+            self.upsert_sql = self.insert_sql + self.upsert_tail
             where = " AND ".join(f"{quote(k)} = {mark}" for k in key)
             self.delete_sql = f"DELETE FROM {name} WHERE {where}"
             self.key_of = _row_builder(key, [f"r[{i}]" for i in range(len(key))], processors)
