@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import edge
 from edge.api import commands, reads
 from edge.api.auth import TokenCache
+from edge.api.errors import invalid_request
 from edge.service import Service
 from edge.store import Store
 
@@ -107,17 +109,6 @@ class _TooLarge(Exception):
     pass
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
-    out = ""
-    for p in parts:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        elif not (isinstance(p, str) and (p.startswith("function-") or "[" in p)):
-            out += ("." if out else "") + str(p)
-    return out or "body"
-
-
 def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
     if max_body_bytes is None:
         api_config = getattr(getattr(node, "config", None), "api", None)
@@ -137,22 +128,24 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
     app.state.tokens = TokenCache(node.store)
     app.state.metrics = Metrics(node.service)
     app.state.started = time.time()
-    # The routes are added to the app's own router rather than through include_router: FastAPI
-    # matches an included router by scanning its routes once to see whether it matches and again to
-    # pick the route, which cost more per request than everything else in the API together.
-    # They go in front of FastAPI's own /docs and /openapi.json routes, which a floor device never calls.
-    app.router.routes[0:0] = [*commands.router.routes, *reads.router.routes]
+    # The routes go on the app's own router rather than through include_router: FastAPI matches an
+    # included router by scanning its routes once to see whether it matches and again to pick the
+    # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
+    app.router.routes[0:0] = [*commands.routes(), *reads.router.routes]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            generated = get_openapi(title=app.title, version=app.version, description=app.description,
+                                    routes=app.routes)
+            app.openapi_schema = commands.add_to_openapi(generated)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, limit=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_name(tuple(err.get("loc", ()))), "reason": str(err.get("msg", ""))}
-                  for err in exc.errors()]
-        first = errors[0] if errors else {"field": "body", "reason": "invalid request"}
-        if first["field"] == "body" and "JSON" in first["reason"]:
-            first = {"field": "body", "reason": "the body is not valid JSON"}
-        return JSONResponse({"code": "INVALID_REQUEST", "message": f"{first['field']}: {first['reason']}",
-                             "field": first["field"], "errors": errors}, status_code=422)
+        return invalid_request(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -7,8 +7,6 @@ route names.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
@@ -56,23 +54,18 @@ async def current_user(request: Request) -> User:
     return user
 
 
-def requires(*roles: str) -> Callable[..., Any]:
-    """A dependency that lets through users having one of ``roles`` (or admin).
+def allowed_roles(*roles: str) -> frozenset[str]:
+    return frozenset(roles) | {"admin"}
 
-    One dependency, not a chain on top of ``current_user``: every dependency level costs FastAPI a
-    full resolution pass per request, and this sits on every mutating route.
-    """
-    allowed = frozenset(roles) | {"admin"}
 
-    async def check(request: Request) -> User:
-        user = await current_user(request)
-        if not user.roles & allowed:
-            raise HTTPException(403, {
-                "code": "FORBIDDEN",
-                "message": f"{user.user} has role(s) {', '.join(sorted(user.roles)) or 'none'}; "
-                           f"this needs {' or '.join(sorted(allowed))}",
-                "field": None,
-            })
-        return user
-
-    return check
+async def authorize(request: Request, allowed: frozenset[str]) -> User:
+    """The signed-in user, if one of their roles is in ``allowed``; else 401 or 403."""
+    user = await current_user(request)
+    if not user.roles & allowed:
+        raise HTTPException(403, {
+            "code": "FORBIDDEN",
+            "message": f"{user.user} has role(s) {', '.join(sorted(user.roles)) or 'none'}; "
+                       f"this needs {' or '.join(sorted(allowed))}",
+            "field": None,
+        })
+    return user

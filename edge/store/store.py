@@ -6,6 +6,7 @@ import json
 import keyword
 import os
 import secrets
+import sqlite3
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -220,9 +221,7 @@ class Store:
 
     def _sqlite_max_variables(self, conn: Connection) -> int:
         if self._max_variables is None:
-            import sqlite3
-
-            raw = conn.connection.dbapi_connection
+            raw: Any = conn.connection.dbapi_connection
             limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(raw, "getlimit") else 999
             self._max_variables = int(limit)
         return self._max_variables
