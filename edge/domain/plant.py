@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,8 @@ from edge.domain.model import (
 )
 
 ZERO = Decimal(0)
+# How far ahead of the node's clock a device's timestamp may be before it is refused.
+CLOCK_TOLERANCE = timedelta(minutes=5)
 MAX_QUANTITY = Decimal("1000000000000")
 
 # The current-state tables, by the name of the attribute of PlantState that holds their rows.
@@ -154,10 +156,16 @@ def _reason(name: str, value: str | None) -> str:
     return _text(name, value)
 
 
-def _aware(name: str, value: datetime | None) -> None:
-    """A time without a UTC offset cannot be placed on the plant's time line: refuse it as input."""
-    if value is not None and value.utcoffset() is None:
+def _aware(name: str, value: datetime | None, now: datetime | None = None) -> None:
+    """A time without a UTC offset cannot be placed on the plant's time line, and one from the
+    future (beyond CLOCK_TOLERANCE of the node's clock) is a device with a wrong clock: refuse both."""
+    if value is None:
+        return
+    if value.utcoffset() is None:
         raise invalid("INVALID_TIME", f"{name} must carry a time zone (UTC offset), got {value.isoformat()}", name)
+    if now is not None and value > now + CLOCK_TOLERANCE:
+        raise invalid("FUTURE_TIME", f"{name} {value.isoformat()} is ahead of the node's clock "
+                                     f"({now.isoformat()}); check the device's clock", name)
 
 
 def _at(cmd: c.Command, now: datetime) -> datetime:
@@ -341,6 +349,10 @@ def _set_dispatch_list(state: PlantState, cmd: c.SetDispatchList, now: datetime)
                 f"operation {slot.operation} of {slot.work_order} runs on {op.workstation}, not {cmd.workstation}",
                 field=f"sequence[{i}]",
             )
+        if op.status == "completed":
+            raise DomainError("OPERATION_COMPLETED",
+                              f"operation {slot.operation} of {slot.work_order} is already completed: nothing to dispatch",
+                              field=f"sequence[{i}]")
     return [e.DispatchListSet(
         workstation=cmd.workstation,
         sequence=tuple(e.DispatchedOperation(work_order=s.work_order, operation=s.operation) for s in cmd.sequence),
@@ -669,6 +681,10 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
     lot = _lot(state, cmd.lot) if cmd.lot is not None else None
     if cmd.work_order is not None:
         _work_order(state, cmd.work_order, open_only=False)
+        if cmd.operation is not None:
+            _operation(state, cmd.work_order, cmd.operation)
+    elif cmd.operation is not None:
+        raise invalid("MISSING_VALUE", "an operation is named together with its work order", "work_order")
     planned = {k[1]: ch for k, ch in state.characteristics.items() if k[0] == plan.plan}
     results: list[e.MeasuredCharacteristic] = []
     seen: set[str] = set()
@@ -769,7 +785,7 @@ def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime)
         raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
     if cmd.state not in MACHINE_STATES:
         raise invalid("INVALID_STATE", f"state must be one of {', '.join(MACHINE_STATES)}, got {cmd.state}", "state")
-    _aware("since", cmd.since)
+    _aware("since", cmd.since, now)
     since = cmd.since or _at(cmd, now)
     current = state.machine_states.get(cmd.equipment)
     if current is not None:
@@ -821,7 +837,7 @@ def decide(state: PlantState, command: c.Command, now: datetime) -> list[e.Event
     decider = DECIDERS.get(type(command))
     if decider is None:
         raise DomainError("UNKNOWN_COMMAND", f"{type(command).__name__} is not a command this node knows")
-    _aware("occurred_at", command.occurred_at)
+    _aware("occurred_at", command.occurred_at, now)
     return decider(state, command, now)
 
 

@@ -248,3 +248,30 @@ def test_a_time_without_a_zone_is_invalid_input(plant: Plant) -> None:
                  occurred_at=naive)
     plant.refuse(c.MoveStock, "INVALID_TIME", "occurred_at", lot="L1", from_bin="LINE1", to_bin="A-02-3",
                  quantity=D(1), occurred_at=naive)
+
+
+def test_an_inspection_of_an_operation_names_an_operation_of_that_order(plant: Plant) -> None:
+    torque = c.CharacteristicSpec(characteristic="torque", kind="numeric", lsl=D(5))
+    plant.do(c.DefineInspectionPlan, plan="P-T", description="Torque", characteristics=(torque,))
+    measured = (c.Measurement(characteristic="torque", value=D(6)),)
+    plant.refuse(c.RecordInspection, "UNKNOWN_OPERATION", "operation", inspection="T1", plan="P-T",
+                 work_order="WO1", operation=30, measurements=measured)
+    plant.refuse(c.RecordInspection, "MISSING_VALUE", "work_order", inspection="T1", plan="P-T",
+                 operation=10, measurements=measured)
+    [ok] = plant.do(c.RecordInspection, inspection="T1", plan="P-T", work_order="WO1", operation=10,
+                    measurements=measured)
+    assert ok.operation == 10
+
+
+def test_a_machine_state_from_a_clock_running_ahead_is_refused(plant: Plant) -> None:
+    err = plant.refuse(c.SetMachineState, "FUTURE_TIME", "since", equipment="M1", state="running",
+                       since=NOW + timedelta(minutes=6))
+    assert err.invalid and "device's clock" in err.message
+    # Within the tolerance a device's clock may be a little ahead; the state is recorded.
+    [ev] = plant.do(c.SetMachineState, equipment="M1", state="running", since=NOW + timedelta(minutes=4))
+    assert ev.since == NOW + timedelta(minutes=4)
+
+
+def test_any_command_stamped_in_the_future_is_refused(plant: Plant) -> None:
+    plant.refuse(c.MoveStock, "FUTURE_TIME", "occurred_at", lot="L1", from_bin="LINE1", to_bin="A-02-3",
+                 quantity=D(1), occurred_at=NOW + timedelta(hours=1))

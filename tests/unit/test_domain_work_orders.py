@@ -238,3 +238,10 @@ def test_a_dispatch_list_only_holds_operations_of_its_workstation(plant: Plant) 
                  sequence=(c.DispatchSlot(work_order="WO1", operation=10), c.DispatchSlot(work_order="WO1", operation=20)))
     plant.do(c.SetDispatchList, workstation="WS1", sequence=(c.DispatchSlot(work_order="WO1", operation=10),))
     assert [(d.position, d.work_order, d.operation) for d in plant.state.dispatch_list("WS1")] == [(1, "WO1", 10)]
+
+
+def test_a_completed_operation_is_not_dispatched(plant: Plant) -> None:
+    plant.do(c.StartOperation, work_order="WO1", operation=10)
+    plant.do(c.CompleteOperation, work_order="WO1", operation=10)
+    plant.refuse(c.SetDispatchList, "OPERATION_COMPLETED", "sequence[0]", workstation="WS1",
+                 sequence=(c.DispatchSlot(work_order="WO1", operation=10),))
