@@ -293,7 +293,8 @@ class Reference:
                 return ("key reused",)
             return ("replayed", first[1][1])
         try:
-            events = decide(self.state, cmd, START)  # every command carries occurred_at: "now" is never used
+            # Every command carries occurred_at and the node's clock is past all of them (as the service's is).
+            events = decide(self.state, cmd, cmd.occurred_at or START)
         except DomainError as err:
             return ("refused", err.code, err.field, err.message)
         summary = []
