@@ -343,16 +343,25 @@ class Service:
         self.last_error = None
         info = log.isEnabledFor(logging.INFO)
         for p in batch:
-            if isinstance(p.outcome, Recorded) and not p.outcome.replayed:
-                self.commands_recorded += 1
+            outcome = p.outcome
+            if isinstance(outcome, Recorded):
+                if not outcome.replayed:
+                    self.commands_recorded += 1
                 if info:
-                    log.info("recorded %s key=%s events=%d", p.outcome.command, p.outcome.idempotency_key,
-                             len(p.outcome.events))
-            elif isinstance(p.outcome, DomainError):
-                self.commands_refused += 1
+                    what = "replayed" if outcome.replayed else "recorded"
+                    log.info("%s %s key=%s", what, outcome.command, outcome.idempotency_key, extra={
+                        "idempotency_key": outcome.idempotency_key, "command": outcome.command, "outcome": what,
+                        "actor": p.command.actor, "events": len(outcome.events), "last_seq": outcome.last_seq})
+            elif isinstance(outcome, DomainError | IdempotencyKeyReused):
+                refused = isinstance(outcome, DomainError)
+                if refused:
+                    self.commands_refused += 1
                 if info:
-                    log.info("refused %s key=%s code=%s", type(p.command).__name__, p.command.idempotency_key,
-                             p.outcome.code)
+                    code = outcome.code if isinstance(outcome, DomainError) else "IDEMPOTENCY_KEY_REUSED"
+                    what = "refused" if refused else "key_reused"
+                    log.info("%s %s key=%s code=%s", what, type(p.command).__name__, p.command.idempotency_key, code,
+                             extra={"idempotency_key": p.command.idempotency_key, "command": type(p.command).__name__,
+                                    "outcome": what, "actor": p.command.actor, "code": code})
         if published:
             for listener in self._listeners:
                 try:
