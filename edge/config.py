@@ -21,22 +21,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from edge.domain.model import Role
+from edge.fields import Code, Count, Quantity, Text
 from edge.store.store import sqlite_url
 
-ROLE_NAMES: tuple[str, ...] = ("operator", "warehouse", "quality", "supervisor", "admin", "service")
-Role = Literal["operator", "warehouse", "quality", "supervisor", "admin", "service"]
 Language = Literal["en", "nl"]
 
-# A code as the plant writes it on labels: item, bin, lot, work order, workstation ...
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-NonNegative = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 MIN_TOKEN_LENGTH = 16
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
@@ -186,7 +181,7 @@ class ItemEntry(_Section):
 class BinEntry(_Section):
     bin: Code
     zone: Code
-    capacity: Positive | None = None
+    capacity: Quantity | None = None
     allowed_items: list[Code] = []
 
 
@@ -200,14 +195,14 @@ class OperationEntry(_Section):
     operation: int = Field(gt=0)
     description: Text = ""
     workstation: Code
-    standard_minutes: NonNegative = Decimal(0)
+    standard_minutes: Count = Decimal(0)
 
 
 class BomLineEntry(_Section):
     line: int = Field(gt=0)
     item: Code
     item_revision: Code
-    quantity_per: Positive
+    quantity_per: Quantity
 
 
 class WorkOrderEntry(_Section):
@@ -217,9 +212,9 @@ class WorkOrderEntry(_Section):
     item: Code
     item_revision: Code
     bom_revision: Code
-    quantity: Positive
+    quantity: Quantity
     due: date | None = None
-    overproduction_tolerance_pct: NonNegative = Decimal(0)
+    overproduction_tolerance_pct: Count = Decimal(0)
     customer_order: Code | None = None
     operations: list[OperationEntry] = Field(min_length=1)
     bom: list[BomLineEntry] = []
@@ -273,7 +268,7 @@ class LotEntry(_Section):
     lot: Code
     item: Code
     item_revision: Code | None = None
-    quantity: Positive
+    quantity: Quantity
     bin: Code
     expiry: date | None = None
     supplier_lot: Code | None = None

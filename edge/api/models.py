@@ -7,11 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\s\x00-\x1f]+( [^\s\x00-\x1f]+)*$")]
-Text = Annotated[str, Field(max_length=200)]
-Reason = Annotated[str, Field(min_length=1, max_length=200)]
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
-Count = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+from edge.fields import Code, Count, Quantity, Reason, Text
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 LotStatus = Literal["available", "hold", "quarantine", "consumed"]
 LOT_STATUSES: tuple[str, ...] = ("available", "hold", "quarantine", "consumed")
@@ -19,7 +19,8 @@ CharacteristicKind = Literal["numeric", "attribute"]
 Disposition = Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
 DISPOSITIONS: tuple[str, ...] = ("scrap", "rework", "use_as_is", "return_to_supplier")
 
-ROLES: tuple[str, ...] = ("operator", "warehouse", "quality", "supervisor", "admin", "service")
+Role = Literal["operator", "warehouse", "quality", "supervisor", "admin", "service"]
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 @dataclass(slots=True)
