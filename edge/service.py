@@ -6,7 +6,8 @@ How a command is recorded:
    outcome and writes nothing; the same key with a different command is refused
    (``IdempotencyKeyReused``), as the IETF Idempotency-Key draft asks.
 2. The pure domain decides against the in-memory state (``edge.domain.decide``) or refuses with a
-   ``DomainError``; a refused command writes nothing.
+   ``DomainError``; a refused command writes nothing and is not remembered, so a retry with its
+   key is decided afresh (the missing stock may have arrived since), in the same batch or later.
 3. The events are applied to the in-memory state, given journal sequence numbers, and written,
    together with the command log row and every changed projection row, in one transaction.
 4. Only after that transaction is durably committed is the caller answered.
@@ -287,18 +288,17 @@ class Service:
                         first_fp, first = in_batch[key]
                         if first_fp != fp:
                             p.outcome = IdempotencyKeyReused(key, type(first.command).__name__)
-                        elif isinstance(first.outcome, Recorded):
-                            o = first.outcome
-                            p.outcome = Recorded(o.idempotency_key, o.command, o.events, replayed=True)
                         else:
-                            p.outcome = first.outcome
+                            o = first.outcome
+                            assert isinstance(o, Recorded)
+                            p.outcome = Recorded(o.idempotency_key, o.command, o.events, replayed=True)
                         continue
-                    in_batch[key] = (fp, p)
                     try:
                         events = decide(state, cmd, now)
                     except DomainError as err:
-                        p.outcome = err
+                        p.outcome = err  # not remembered: a retry with this key is decided afresh
                         continue
+                    in_batch[key] = (fp, p)
                     summaries: list[dict[str, Any]] = []
                     occurred_at = cmd.occurred_at or now
                     actor = cmd.actor

@@ -164,7 +164,7 @@ def test_duplicate_keys_inside_one_batch(service: Service, store: Store) -> None
         move("b1", 5),  # the same request twice in one batch
         move("b1", 6),  # the same key for something else
         move("b2", 1000),  # refused: not enough stock
-        move("b2", 1000),  # its repeat gets the same refusal
+        move("b2", 1000),  # its repeat is decided again (a refusal is not remembered) and refused again
         move("b3", 7),
     )]
     held.let_go()
