@@ -16,6 +16,7 @@ from rich.table import Table
 
 from edge.config import ConfigError, TaktConfig, demo_config_path, load_config
 from edge.store import Store
+from simulators.cli import sim_app
 
 app = typer.Typer(
     name="takt", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -27,6 +28,7 @@ journal_app = typer.Typer(no_args_is_help=True, help="Read the journal (every ev
 app.add_typer(config_app, name="config")
 app.add_typer(store_app, name="store")
 app.add_typer(journal_app, name="journal")
+app.add_typer(sim_app, name="sim")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

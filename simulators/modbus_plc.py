@@ -1,0 +1,163 @@
+"""A Modbus TCP PLC: a pymodbus server exposing a simulated ``Machine`` in registers, with fault injection.
+
+Holding registers (and the same values in input registers), 0-based addresses, big-endian bytes and words:
+
+    0      state        uint16  PackML state number
+    1      alarm        uint16  alarm reason code (0 = none)
+    2-3    good         uint32  good parts counter (reset by a PLC restart, wraps at 2**32)
+    4-5    scrap        uint32  scrap parts counter
+    6-7    temperature  float32 degrees Celsius
+    8-9    pressure     float32 bar
+    10-13  cycles       uint64
+    14     status       bits    bit 0 running, bit 1 alarm active
+    100-199 scratch: free registers a client may write (tests use them to check decoding)
+
+Coils and discrete inputs: 0 running, 1 alarm active.
+
+Faults: ``stop()``/``start()``, ``restart()`` (down, counters to 0, up), ``freeze()`` (registers stop changing),
+``exception_code`` (every request answered with that Modbus exception), ``slow_s`` (answers delayed).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+
+from pymodbus.constants import ExcCodes
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from simulators.machine import Machine, PackMLState, Snapshot
+
+REGISTERS = 200
+SCRATCH = 100
+log = logging.getLogger("takt.sim.modbus")
+logging.getLogger("pymodbus").setLevel(logging.WARNING)
+
+
+def machine_registers(snap: Snapshot) -> list[int]:
+    """The first 15 registers for ``snap``, as the map above lays them out."""
+    raw = struct.pack(">HHIIffQH", snap.state, snap.alarm, snap.good, snap.scrap, snap.temperature, snap.pressure,
+                      snap.cycles, _status(snap))
+    return list(struct.unpack(f">{len(raw) // 2}H", raw))
+
+
+def _status(snap: Snapshot) -> int:
+    return (1 if snap.state == PackMLState.EXECUTE else 0) | (2 if snap.alarm else 0)
+
+
+class ModbusPlc:
+    """Serve ``machine`` over Modbus TCP on ``host:port`` as unit ``unit`` (any unit id answers if ``unit`` is 0)."""
+
+    def __init__(self, machine: Machine, *, host: str = "127.0.0.1", port: int = 5020, unit: int = 1,
+                 tick_s: float = 0.05) -> None:
+        self.machine = machine
+        self.host = host
+        self.port = port
+        self.unit = unit
+        self.tick_s = tick_s
+        self.frozen = False
+        self.exception_code: int | None = None
+        self.slow_s = 0.0
+        self.requests = 0
+        self.restarts = 0
+        self._server: ModbusTcpServer | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._registers = machine_registers(machine.snapshot())
+        self._scratch = [0] * (REGISTERS - SCRATCH)
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def write_scratch(self, address: int, values: list[int]) -> None:
+        """Put raw register values into the scratch area (``address`` ≥ 100)."""
+        start = address - SCRATCH
+        if start < 0 or start + len(values) > len(self._scratch):
+            raise ValueError(f"scratch registers are {SCRATCH}..{REGISTERS - 1}")
+        self._scratch[start:start + len(values)] = values
+
+    async def start(self) -> None:
+        if self._server is not None:
+            return
+        self._registers = machine_registers(self.machine.snapshot())
+        blocks = ([SimData(0, count=16, datatype=DataType.BITS)], [SimData(0, count=16, datatype=DataType.BITS)],
+                  [SimData(0, count=REGISTERS, datatype=DataType.REGISTERS)],
+                  [SimData(0, count=REGISTERS, datatype=DataType.REGISTERS)])
+        device = SimDevice(id=self.unit, simdata=blocks, action=self._action)
+        server = ModbusTcpServer(device, address=(self.host, self.port))
+        await server.serve_forever(background=True)
+        self._server = server
+        self._ticker = asyncio.create_task(self._tick(), name=f"sim-modbus-{self.port}")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+            self._ticker = None
+        if self._server is not None:
+            server, self._server = self._server, None
+            await server.shutdown()  # type: ignore[no-untyped-call]
+
+    async def restart(self, *, reset_counters: bool = True, downtime_s: float = 0.0) -> None:
+        """A PLC restart: connections drop, the counters start again from 0, the PLC answers again."""
+        await self.stop()
+        if reset_counters:
+            self.machine.restart()
+        if downtime_s:
+            await asyncio.sleep(downtime_s)
+        self.restarts += 1
+        await self.start()
+
+    def freeze(self, frozen: bool = True) -> None:
+        self.frozen = frozen
+
+    def refresh(self) -> None:
+        """Copy the model's current values into the registers now (tests call this after driving the model)."""
+        if not self.frozen:
+            self._registers = machine_registers(self.machine.snapshot())
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(self.tick_s)
+            now = loop.time()
+            self.machine.advance(now - last)
+            last = now
+            self.refresh()
+
+    async def _action(self, function_code: int, start_address: int, address: int, count: int,
+                      current: list[int], set_values: list[int] | list[bool] | None) -> ExcCodes | None:
+        self.requests += 1
+        if self.slow_s:
+            await asyncio.sleep(self.slow_s)
+        if self.exception_code is not None:
+            return ExcCodes(self.exception_code)
+        if function_code in (1, 2):  # coils, discrete inputs: bit-packed, one register holds 16 of them
+            current[0] = self._registers[14] & 0x3
+            return None
+        if function_code in (3, 4):
+            regs = self._registers
+            current[:len(regs)] = regs
+            current[SCRATCH:REGISTERS] = self._scratch
+            return None
+        if function_code in (6, 16) and set_values is not None:  # writes: only into the scratch area
+            if address < SCRATCH or address + len(set_values) > REGISTERS:
+                return ExcCodes.ILLEGAL_ADDRESS
+            self.write_scratch(address, [int(v) for v in set_values])
+        return None
+
+
+async def serve(plc: ModbusPlc, *, start_running: bool = True) -> None:
+    """Run ``plc`` until cancelled (``takt sim modbus``)."""
+    if start_running:
+        plc.machine.start()
+    await plc.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await plc.stop()

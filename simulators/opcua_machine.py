@@ -1,0 +1,205 @@
+"""An OPC UA machine: an asyncua server exposing a simulated ``Machine`` as variables, with fault injection.
+
+Variables live under ``Objects/<name>`` in namespace ``urn:takt:sim`` with string node ids
+``ns=<ns>;s=<name>.<Variable>``: State (Int32, PackML number), Alarm (Int32, reason code), GoodCount and
+ScrapCount (UInt32), Temperature and Pressure (Double), Cycles (UInt64). Each change is written with its own
+source timestamp, as a PLC stamps its values.
+
+Faults: ``stop()``/``start()`` (the server goes away and comes back on the same port), ``restart()`` (a PLC
+restart: down, counters reset to 0, up again), ``freeze()`` (values stop changing while the machine goes on),
+``set_bad(variable)`` (a value with a Bad status code, e.g. a broken sensor).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC
+from typing import Any
+
+from asyncua import ua
+from asyncua.server.server import Server
+from asyncua.ua.status_codes import StatusCodes
+
+from simulators.machine import Machine, Snapshot
+
+NAMESPACE = "urn:takt:sim"
+VARIABLES: dict[str, ua.VariantType] = {
+    "State": ua.VariantType.Int32,
+    "Alarm": ua.VariantType.Int32,
+    "GoodCount": ua.VariantType.UInt32,
+    "ScrapCount": ua.VariantType.UInt32,
+    "Temperature": ua.VariantType.Double,
+    "Pressure": ua.VariantType.Double,
+    "Cycles": ua.VariantType.UInt64,
+}
+_FIELDS = {"State": "state", "Alarm": "alarm", "GoodCount": "good", "ScrapCount": "scrap",
+           "Temperature": "temperature", "Pressure": "pressure", "Cycles": "cycles"}
+
+log = logging.getLogger("takt.sim.opcua")
+
+
+def _node_id(identifier: str, namespace: int) -> ua.NodeId:
+    return ua.NodeId(ua.String(identifier), ua.Int16(namespace))
+
+
+class OpcUaMachine:
+    """Serve ``machine`` at ``opc.tcp://host:port/takt/``; the model advances every ``tick_s`` of wall time."""
+
+    def __init__(self, machine: Machine, *, name: str = "M-ASSY", host: str = "127.0.0.1", port: int = 4840,
+                 tick_s: float = 0.05, extra_variables: int = 0) -> None:
+        self.machine = machine
+        self.name = name
+        self.host = host
+        self.port = port
+        self.tick_s = tick_s
+        self.extra_variables = extra_variables  # Tag0000.. Double variables (for load tests)
+        self.frozen = False
+        self.namespace_index = 2
+        self._server: Server | None = None
+        self._built: Server | None = None
+        self._nodes: dict[str, Any] = {}
+        self._last: dict[str, Any] = {}
+        self._bad: set[str] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self.restarts = 0
+
+    @property
+    def url(self) -> str:
+        return f"opc.tcp://{self.host}:{self.port}/takt/"
+
+    def node_id(self, variable: str) -> str:
+        return f"ns={self.namespace_index};s={self.name}.{variable}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    async def start(self) -> None:
+        """Start serving (build the address space the first time; later starts reuse it, as a PLC keeps its
+        program over a restart)."""
+        if self._server is not None:
+            return
+        if self._built is None:
+            self._built = await self._build()
+        server = self._built
+        server.iserver._time_task_stop = False
+        await server.start()
+        self._server = server
+        self._last = {}
+        await self._publish(self.machine.snapshot(), force=True)
+        self._ticker = asyncio.create_task(self._tick(), name=f"sim-opcua-{self.name}")
+
+    async def _build(self) -> Server:
+        server = Server()
+        await server.init()
+        server.set_endpoint(self.url)
+        server.set_server_name(f"Takt simulated machine {self.name}")
+        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        self.namespace_index = await server.register_namespace(NAMESPACE)
+        ns = self.namespace_index
+        obj = await server.nodes.objects.add_object(_node_id(self.name, ns), ua.QualifiedName(self.name, ns))
+        snap = self.machine.snapshot()
+        self._nodes = {}
+        for var, vtype in VARIABLES.items():
+            value = getattr(snap, _FIELDS[var])
+            node = await obj.add_variable(_node_id(f"{self.name}.{var}", ns), ua.QualifiedName(var, ns),
+                                          ua.Variant(value, vtype))
+            self._nodes[var] = node
+        for i in range(self.extra_variables):
+            var = f"Tag{i:05d}"
+            self._nodes[var] = await obj.add_variable(_node_id(f"{self.name}.{var}", ns),
+                                                      ua.QualifiedName(var, ns), ua.Variant(0.0, ua.VariantType.Double))
+        return server
+
+    async def stop(self) -> None:
+        """The server goes away (a cable pulled, a PLC switched off): clients lose their sessions."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+            self._ticker = None
+        if self._server is not None:
+            server, self._server = self._server, None
+            # asyncua's clock task sleeps a whole second before it notices a stop: cancel it instead.
+            iserver = server.iserver
+            task = iserver.time_task
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+                iserver.time_task = None
+            await server.stop()
+
+    async def restart(self, *, reset_counters: bool = True, downtime_s: float = 0.0) -> None:
+        """A PLC restart: the server stops, the counters start again from 0, the server comes back."""
+        await self.stop()
+        if reset_counters:
+            self.machine.restart()
+        if downtime_s:
+            await asyncio.sleep(downtime_s)
+        self.restarts += 1
+        await self.start()
+
+    def freeze(self, frozen: bool = True) -> None:
+        """Stop (or resume) updating the values while the machine goes on producing."""
+        self.frozen = frozen
+
+    async def set_bad(self, variable: str, bad: bool = True) -> None:
+        """Give ``variable`` a Bad status code (BadSensorFailure) until cleared."""
+        if bad:
+            self._bad.add(variable)
+        else:
+            self._bad.discard(variable)
+        self._last.pop(variable, None)
+        await self._publish(self.machine.snapshot(), force=True)
+
+    async def write_extra(self, values: dict[str, float]) -> None:
+        """Write load-test variables (``Tag00000``...) at once, each with a fresh source timestamp."""
+        now = ua.DateTime.now(UTC)
+        for var, value in values.items():
+            await self._nodes[var].write_value(ua.DataValue(ua.Variant(value, ua.VariantType.Double),
+                                                            SourceTimestamp=now, ServerTimestamp=now))
+
+    async def publish_now(self) -> None:
+        """Write the model's current values now (tests call this after driving the model)."""
+        await self._publish(self.machine.snapshot())
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(self.tick_s)
+            now = loop.time()
+            self.machine.advance(now - last)
+            last = now
+            if not self.frozen:
+                await self._publish(self.machine.snapshot())
+
+    async def _publish(self, snap: Snapshot, force: bool = False) -> None:
+        if self._server is None:
+            return
+        now = ua.DateTime.now(UTC)
+        for var, vtype in VARIABLES.items():
+            value = getattr(snap, _FIELDS[var])
+            key = (value, var in self._bad)
+            if not force and self._last.get(var) == key:
+                continue
+            self._last[var] = key
+            status = ua.StatusCode(ua.UInt32(StatusCodes.BadSensorFailure if var in self._bad else StatusCodes.Good))
+            await self._nodes[var].write_value(ua.DataValue(ua.Variant(value, vtype), StatusCode=status,
+                                                            SourceTimestamp=now, ServerTimestamp=now))
+
+
+async def serve(machine: OpcUaMachine, *, start_running: bool = True) -> None:
+    """Run ``machine`` until cancelled (``takt sim opcua``)."""
+    if start_running:
+        machine.machine.start()
+    await machine.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await machine.stop()
