@@ -1,0 +1,278 @@
+"""GS1 label parsing: element strings (raw with GS or bracketed), AIM symbology identifiers and Digital Link URIs.
+
+biip splits the text into element strings; the GS1 Barcode Syntax Dictionary then checks every one of them (check
+digits, dates, lengths, character sets) and the pairs (required and exclusive AIs), because biip alone accepts some
+wrong labels. Without the dictionary file the parser falls back to biip's own checks (with a warning at load).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from biip import BiipException, ParseConfig
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+from biip.gs1_element_strings import GS1ElementString
+from biip.gs1_messages import GS1Message
+
+from scanners.gs1_syntax import SyntaxDictionary, SyntaxViolation, gs1_date, load_syntax_dictionary
+
+GS = "\x1d"
+MAX_LENGTH = 4096  # longer than any GS1 symbol can carry
+Form = Literal["auto", "element_string", "hri", "digital_link"]
+
+#: AIM symbology identifiers whose data are GS1 AI element strings.
+AI_SYMBOLOGIES = frozenset({"]C1", "]e0", "]e1", "]e2", "]d2", "]Q3", "]J1"})
+#: AIM symbology identifiers whose data are a bare GTIN (EAN/UPC, ITF-14).
+GTIN_SYMBOLOGIES = frozenset({"]E0", "]E3", "]E4", "]I0", "]I1"})
+
+
+class GS1Error(ValueError):
+    """A text that is not an acceptable GS1 label. `ai` names the element string at fault (None if not one)."""
+
+    def __init__(self, reason: str, ai: str | None = None) -> None:
+        self.ai = ai
+        self.reason = reason
+        super().__init__(f"AI ({ai}): {reason}" if ai else reason)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": "GS1_INVALID", "ai": self.ai, "reason": self.reason, "message": str(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ElementString:
+    ai: str
+    value: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class GS1Label:
+    """A validated GS1 label: the element strings in scan order plus the fields the plant uses."""
+
+    element_strings: tuple[ElementString, ...]
+    form: str  # element_string | hri | digital_link | gtin
+    symbology_identifier: str | None = None
+    validated_by: str = "syntax-dictionary"
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    sscc: str | None = None
+    expiry: date | None = None
+    best_before: date | None = None
+    production_date: date | None = None
+    quantity: int | None = None
+    net_weight_kg: Decimal | None = None
+    ais: dict[str, str] = field(default_factory=dict)
+
+    def hri(self) -> str:
+        return "".join(f"({e.ai}){e.value}" for e in self.element_strings)
+
+    def digital_link_uri(self) -> str:
+        """The label as a GS1 Digital Link URI on id.gs1.org (biip's rendering)."""
+        return GS1Message.parse_hri(self.hri()).as_gs1_digital_link_uri().as_uri()
+
+    def element_string(self) -> str:
+        """The raw element string as a scanner sends it (GS after every variable-length AI but the last)."""
+        out: list[str] = []
+        for i, e in enumerate(self.element_strings):
+            out.append(e.ai + e.value)
+            if i < len(self.element_strings) - 1 and not _predefined_length(e.ai):
+                out.append(GS)
+        return "".join(out)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hri": self.hri(),
+            "form": self.form,
+            "symbology_identifier": self.symbology_identifier,
+            "validated_by": self.validated_by,
+            "gtin": self.gtin,
+            "lot": self.lot,
+            "serial": self.serial,
+            "sscc": self.sscc,
+            "expiry": self.expiry.isoformat() if self.expiry else None,
+            "best_before": self.best_before.isoformat() if self.best_before else None,
+            "production_date": self.production_date.isoformat() if self.production_date else None,
+            "quantity": self.quantity,
+            "net_weight_kg": str(self.net_weight_kg) if self.net_weight_kg is not None else None,
+            "ais": self.ais,
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False)
+
+
+# GS1 General Specifications figure 5.10.1-2: AIs (by first two digits) with a predefined length, no FNC1 after them.
+_PREDEFINED = {"00": 20, "01": 16, "02": 16, "03": 16, "04": 18, "11": 8, "12": 8, "13": 8, "14": 8, "15": 8, "16": 8,
+               "17": 8, "18": 8, "19": 8, "20": 4, "31": 10, "32": 10, "33": 10, "34": 10, "35": 10, "36": 10, "41": 16}
+
+
+def _predefined_length(ai: str) -> bool:
+    return ai[:2] in _PREDEFINED
+
+
+def split_symbology_identifier(text: str) -> tuple[str | None, str]:
+    """(']C1', rest) when the text starts with an AIM symbology identifier, else (None, text)."""
+    if len(text) >= 3 and text[0] == "]" and text[1].isascii() and text[1].isalpha() and text[2].isalnum():
+        return text[:3], text[3:]
+    return None, text
+
+
+class GS1Parser:
+    """Parses and validates GS1 labels. One instance per configuration; `parse` is pure and thread-safe."""
+
+    def __init__(self, dictionary: SyntaxDictionary | None, *, separators: str = GS, associations: bool = True,
+                 today: date | None = None) -> None:
+        self.dictionary = dictionary
+        self.separators = separators
+        self.associations = associations
+        self.today = today
+        # With the dictionary, dates are checked by its rules (biip refuses valid ones, e.g. a (7007) date range).
+        self._config = ParseConfig(separator_chars=tuple(separators),
+                                   gs1_element_strings_verify_date=dictionary is None)
+
+    def parse(self, text: str, *, form: Form = "auto") -> GS1Label:
+        if not isinstance(text, str):
+            raise GS1Error("a GS1 label must be text")
+        if len(text) > MAX_LENGTH:
+            raise GS1Error(f"{len(text)} characters is longer than any GS1 symbol ({MAX_LENGTH})")
+        symbology, data = split_symbology_identifier(text)
+        if symbology is not None and form == "auto" and symbology in GTIN_SYMBOLOGIES:
+            return self._gtin_only(data, symbology)
+        stripped = data.strip(self.separators)
+        if not stripped:
+            raise GS1Error("empty label")
+        lowered = stripped[:8].lower()
+        if form == "digital_link" or (form == "auto" and lowered.startswith(("http://", "https://"))):
+            elements, kind = self._biip(lambda: GS1DigitalLinkURI.parse(stripped).element_strings), "digital_link"
+        elif symbology is not None and symbology not in AI_SYMBOLOGIES:
+            raise GS1Error(f"symbology identifier {symbology} is not a GS1 symbology (expected one of "
+                           f"{', '.join(sorted(AI_SYMBOLOGIES | GTIN_SYMBOLOGIES))})")
+        elif form == "hri" or (form == "auto" and stripped.startswith("(")):
+            elements, kind = self._biip(lambda: GS1Message.parse_hri(stripped, config=self._config).element_strings),\
+                "hri"
+        else:
+            elements, kind = self._biip(lambda: GS1Message.parse(stripped, config=self._config).element_strings), \
+                "element_string"
+        return self._label(elements, kind, symbology)
+
+    def _biip(self, parse: Any) -> list[GS1ElementString]:
+        try:
+            elements: list[GS1ElementString] = parse()
+        except BiipException as exc:
+            raise GS1Error(*_biip_reason(exc)) from None
+        except (ValueError, IndexError, KeyError, OverflowError) as exc:  # biip on inputs it does not expect
+            raise GS1Error(f"not a GS1 label: {exc}") from None
+        if not elements:
+            raise GS1Error("no GS1 element strings found")
+        return elements
+
+    def _gtin_only(self, data: str, symbology: str) -> GS1Label:
+        digits = data.strip()
+        if not digits.isascii() or not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+            raise GS1Error(f"{symbology} carries a GTIN: 8, 12, 13 or 14 digits, got {digits!r}", "01")
+        gtin = digits.zfill(14)
+        pairs = [("01", gtin)]
+        self._check(pairs, check_associations=False)
+        return self._result(pairs, {"01": "GTIN"}, "gtin", symbology)
+
+    def _label(self, elements: list[GS1ElementString], kind: str, symbology: str | None) -> GS1Label:
+        pairs = [(e.ai.ai, e.value) for e in elements]
+        titles = {e.ai.ai: e.ai.data_title for e in elements}
+        if self.dictionary is None:  # biip-only: its nested findings are refusals
+            for e in elements:
+                problem = e.gtin_error or e.sscc_error or e.gln_error
+                if problem:
+                    raise GS1Error(problem, e.ai.ai)
+        self._check(pairs, check_associations=self.associations)
+        return self._result(pairs, titles, kind, symbology)
+
+    def _check(self, pairs: list[tuple[str, str]], *, check_associations: bool) -> None:
+        if self.dictionary is None:
+            return
+        try:
+            self.dictionary.validate_message(pairs, associations=check_associations, today=self.today)
+        except SyntaxViolation as exc:
+            raise GS1Error(exc.reason, exc.ai) from None
+
+    def _result(self, pairs: list[tuple[str, str]], titles: dict[str, str], kind: str,
+                symbology: str | None) -> GS1Label:
+        ais: dict[str, str] = {}
+        for ai, value in pairs:
+            ais.setdefault(ai, value)
+        if self.dictionary is not None:
+            titles = {ai: (entry.title if (entry := self.dictionary.entry(ai)) else t) for ai, t in titles.items()}
+        weight = next(((ai, v) for ai, v in ais.items() if ai.startswith("310")), None)
+        quantity = ais.get("30") or ais.get("37")
+        return GS1Label(
+            element_strings=tuple(ElementString(ai, value, titles.get(ai, "")) for ai, value in pairs),
+            form=kind,
+            symbology_identifier=symbology,
+            validated_by="syntax-dictionary" if self.dictionary is not None else "biip",
+            gtin=ais.get("01") or ais.get("02"),
+            lot=ais.get("10"),
+            serial=ais.get("21"),
+            sscc=ais.get("00"),
+            expiry=self._date(ais, "17"),
+            best_before=self._date(ais, "15"),
+            production_date=self._date(ais, "11"),
+            quantity=int(quantity) if quantity is not None and quantity.isdigit() else None,
+            net_weight_kg=Decimal(weight[1]).scaleb(-int(weight[0][3])) if weight and weight[1].isdigit() else None,
+            ais=ais,
+        )
+
+    def _date(self, ais: dict[str, str], ai: str) -> date | None:
+        value = ais.get(ai)
+        if value is None:
+            return None
+        try:
+            return gs1_date(value, self.today)
+        except ValueError as exc:
+            raise GS1Error(f"invalid date: {exc}", ai) from None
+
+
+_BIIP_AI = re.compile(r"GS1 AI \((\d{2,4})\)")
+
+
+def _biip_reason(exc: BiipException) -> tuple[str, str | None]:
+    """biip's message, and the AI it names (if any)."""
+    text = str(exc).strip() or type(exc).__name__
+    found = _BIIP_AI.search(text)
+    return text, found.group(1) if found else None
+
+
+_default: GS1Parser | None = None
+
+
+def default_parser() -> GS1Parser:
+    """The parser with the syntax dictionary from its default place (biip-only if the file is missing)."""
+    global _default
+    if _default is None:
+        _default = GS1Parser(load_syntax_dictionary())
+    return _default
+
+
+def parse(text: str, *, form: Form = "auto") -> GS1Label:
+    """Parse and validate one scanned GS1 label with the default parser; raises GS1Error naming the AI and reason."""
+    return default_parser().parse(text, form=form)
+
+
+def is_gs1(text: str) -> bool:
+    symbology, _ = split_symbology_identifier(text)
+    return symbology in AI_SYMBOLOGIES or symbology in GTIN_SYMBOLOGIES
+
+
+def parse_many(texts: Iterable[str]) -> list[GS1Label | GS1Error]:
+    out: list[GS1Label | GS1Error] = []
+    for text in texts:
+        try:
+            out.append(parse(text))
+        except GS1Error as exc:
+            out.append(exc)
+    return out
