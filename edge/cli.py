@@ -16,6 +16,7 @@ from rich.table import Table
 
 from edge.config import ConfigError, TaktConfig, demo_config_path, load_config
 from edge.store import Store
+from scanners.cli import scan_app
 from simulators.cli import sim_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(store_app, name="store")
 app.add_typer(journal_app, name="journal")
 app.add_typer(sim_app, name="sim")
+app.add_typer(scan_app, name="scan")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

@@ -166,12 +166,23 @@ class GS1Parser:
         try:
             elements: list[GS1ElementString] = parse()
         except BiipException as exc:
-            raise GS1Error(*_biip_reason(exc)) from None
+            reason, ai = _biip_reason(exc)
+            raise self._clearer(reason, ai) from None
         except (ValueError, IndexError, KeyError, OverflowError) as exc:  # biip on inputs it does not expect
             raise GS1Error(f"not a GS1 label: {exc}") from None
         if not elements:
             raise GS1Error("no GS1 element strings found")
         return elements
+
+    def _clearer(self, reason: str, ai: str | None) -> GS1Error:
+        """biip's refusal, in the dictionary's words when it can say what is wrong with that element string."""
+        found = _BIIP_MISMATCH.search(reason)
+        if found and self.dictionary is not None and found.group(1).startswith(found.group(2)):
+            try:
+                self.dictionary.validate_value(found.group(2), found.group(1)[len(found.group(2)):], self.today)
+            except SyntaxViolation as exc:
+                return GS1Error(exc.reason, exc.ai)
+        return GS1Error(reason, ai)
 
     def _gtin_only(self, data: str, symbology: str) -> GS1Label:
         digits = data.strip()
@@ -238,6 +249,7 @@ class GS1Parser:
 
 
 _BIIP_AI = re.compile(r"GS1 AI \((\d{2,4})\)")
+_BIIP_MISMATCH = re.compile(r"Failed to match '(.*)' with GS1 AI \((\d{2,4})\)", re.DOTALL)
 
 
 def _biip_reason(exc: BiipException) -> tuple[str, str | None]:
