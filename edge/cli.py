@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from connectors.cli import opcua_app
 from edge.config import ConfigError, TaktConfig, demo_config_path, load_config
 from edge.store import Store
 from scanners.cli import scan_app
@@ -30,6 +31,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(store_app, name="store")
 app.add_typer(journal_app, name="journal")
 app.add_typer(sim_app, name="sim")
+app.add_typer(opcua_app, name="opcua")
 app.add_typer(scan_app, name="scan")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")

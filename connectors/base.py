@@ -1,0 +1,124 @@
+"""What every connector shares: samples with quality and source time, health, and supervision with backoff.
+
+A connector turns a device into ``Sample`` batches handed to a sink (the signal mapping, the MQTT publisher,
+a test). ``supervise`` runs a connector's ``run_once`` (connect, stream until the link fails) over and over with
+exponential backoff, so a dead PLC costs a sleeping task, never a busy loop and never the other connectors.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+Quality = Literal["good", "uncertain", "bad"]
+
+log = logging.getLogger("takt.connectors")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value of one tag as the device reported it. ``value`` is None when the device gave none (bad)."""
+
+    device: str  # the connector's name, e.g. the PLC
+    tag: str  # the tag's configured name
+    value: Any
+    quality: Quality
+    source_time: datetime  # when the device measured it (OPC UA SourceTimestamp; Modbus: when the poll answered)
+    detail: str | None = None  # status code name or error, when not good
+
+
+Sink = Callable[[Sequence[Sample]], Awaitable[None]]
+
+
+@dataclass
+class Health:
+    """What the node shows about a connector (``/health``, ``/metrics``, ``takt`` status)."""
+
+    name: str
+    kind: str
+    connected: bool = False
+    connects: int = 0  # successful connections, the first included
+    restarts: int = 0  # runs that ended in an error and were started again
+    values: int = 0  # samples delivered
+    bad_values: int = 0  # samples with bad quality (exception responses, bad status codes, garbled frames)
+    last_value_at: float | None = None  # time.monotonic() of the last sample
+    last_error: str | None = None
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def reconnects(self) -> int:
+        return max(0, self.connects - 1)
+
+    def saw(self, samples: Sequence[Sample]) -> None:
+        if samples:
+            self.values += len(samples)
+            self.bad_values += sum(1 for s in samples if s.quality == "bad")
+            self.last_value_at = time.monotonic()
+
+    def as_dict(self) -> dict[str, Any]:
+        now = time.monotonic()
+        uptime = max(now - self.started_at, 1e-9)
+        return {
+            "name": self.name, "kind": self.kind, "connected": self.connected, "reconnects": self.reconnects,
+            "restarts": self.restarts, "values": self.values, "bad_values": self.bad_values,
+            "values_per_s": round(self.values / uptime, 1),
+            "last_value_age_s": None if self.last_value_at is None else round(now - self.last_value_at, 3),
+            "last_error": self.last_error,
+        }
+
+
+class Connector(Protocol):
+    name: str
+    health: Health
+
+    async def run_once(self, sink: Sink) -> None:
+        """Connect and deliver samples until the link fails (raise) or the task is cancelled."""
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter: ``initial``, doubling, capped at ``maximum`` seconds."""
+
+    initial: float = 0.2
+    maximum: float = 5.0
+    factor: float = 2.0
+    _next: float = 0.0
+
+    def next(self) -> float:
+        delay = self._next or self.initial
+        self._next = min(delay * self.factor, self.maximum)
+        return delay * random.uniform(0.8, 1.0)
+
+    def reset(self) -> None:
+        self._next = 0.0
+
+
+async def supervise(connector: Connector, sink: Sink, backoff: Backoff | None = None) -> None:
+    """Run ``connector`` until cancelled: after each failure wait (backoff) and start it again.
+
+    The backoff starts over once a run got connected, so a server that comes back is reconnected to within
+    ``initial`` seconds of the next attempt, and a server that stays down is asked at most every ``maximum``."""
+    backoff = backoff or Backoff()
+    health = connector.health
+    while True:
+        connects = health.connects
+        try:
+            await connector.run_once(sink)
+            health.last_error = "the connection ended"
+        except asyncio.CancelledError:
+            health.connected = False
+            raise
+        except Exception as exc:  # a connector must never take the node down: note it, wait, try again
+            health.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            log.warning("%s %s: %s; retrying", health.kind, connector.name, health.last_error,
+                        extra={"connector": connector.name, "error": health.last_error})
+        health.connected = False
+        health.restarts += 1
+        if health.connects > connects:
+            backoff.reset()
+        await asyncio.sleep(backoff.next())

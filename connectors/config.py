@@ -1,0 +1,119 @@
+"""Configuration of machine connectivity (pydantic): OPC UA servers, Modbus devices, and signal mapping rules.
+
+These models validate the ``connectivity`` part of a site file; an invalid file fails with the path inside it
+and the reason, as the rest of the site configuration does.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- OPC UA ------------------------------------------------------------------------------------------
+
+
+class Deadband(_Model):
+    kind: Literal["absolute", "percent"] = "absolute"
+    value: float = Field(gt=0)
+
+
+class OpcUaTag(_Model):
+    name: str = Field(min_length=1)
+    node_id: str = Field(min_length=1, description="e.g. ns=2;s=M-ASSY.GoodCount")
+    sampling_interval_ms: float = Field(default=100, ge=0)
+    queue_size: int = Field(default=10, ge=1, description="never 0: asyncua's server then queues without bound")
+    deadband: Deadband | None = None
+    mode: Literal["subscribe", "poll"] = "subscribe"
+
+
+class OpcUaServer(_Model):
+    name: str = Field(min_length=1)
+    url: str = Field(pattern=r"^opc\.tcp://")
+    publishing_interval_ms: float = Field(default=100, gt=0)
+    poll_interval_ms: float = Field(default=1000, gt=0, description="for tags with mode: poll")
+    timeout_s: float = Field(default=4, gt=0)
+    watchdog_s: float = Field(default=1, gt=0, description="how often a quiet link is probed")
+    username: str | None = None
+    password: str | None = None
+    tags: list[OpcUaTag] = Field(min_length=1)
+
+    @field_validator("tags")
+    @classmethod
+    def _unique(cls, tags: list[OpcUaTag]) -> list[OpcUaTag]:
+        _no_duplicates([t.name for t in tags])
+        return tags
+
+
+# --- Modbus ------------------------------------------------------------------------------------------
+
+ModbusType = Literal["int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "bool", "bit",
+                     "string"]
+REGISTERS_PER_TYPE: dict[str, int] = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "int64": 4, "uint64": 4,
+                                      "float32": 2, "float64": 4, "bool": 1, "bit": 1}
+
+
+class ModbusTag(_Model):
+    name: str = Field(min_length=1)
+    table: Literal["holding", "input", "coil", "discrete"] = "holding"
+    address: int = Field(ge=0, le=65535, description="0-based protocol address")
+    type: ModbusType = "uint16"
+    byte_order: Literal["big", "little"] = "big"
+    word_order: Literal["big", "little"] = "big"
+    bit: int | None = Field(default=None, ge=0, le=15, description="for type bit: the bit in the register")
+    length: int | None = Field(default=None, ge=1, le=125, description="for type string: registers")
+    scale: float = 1.0
+    offset: float = 0.0
+
+    @model_validator(mode="after")
+    def _shape(self) -> ModbusTag:
+        if self.table in ("coil", "discrete") and self.type != "bool":
+            raise ValueError(f"{self.table} tags are bool, not {self.type}")
+        if self.type == "bit" and self.bit is None:
+            raise ValueError("a bit tag needs bit: 0..15")
+        if self.type == "string" and self.length is None:
+            raise ValueError("a string tag needs length: the number of registers")
+        return self
+
+    @property
+    def count(self) -> int:
+        """Registers (or bits, for coils and discrete inputs) this tag occupies."""
+        if self.table in ("coil", "discrete"):
+            return 1
+        if self.type == "string":
+            assert self.length is not None
+            return self.length
+        return REGISTERS_PER_TYPE[self.type]
+
+
+class PollGroup(_Model):
+    interval_ms: float = Field(default=1000, ge=10)
+    tags: list[ModbusTag] = Field(min_length=1)
+
+
+class ModbusDevice(_Model):
+    name: str = Field(min_length=1)
+    host: str
+    port: int = Field(default=502, ge=1, le=65535)
+    unit: int = Field(default=1, ge=0, le=255)
+    timeout_s: float = Field(default=1.0, gt=0)
+    retries: int = Field(default=1, ge=0, le=10, description="per request, before its tags turn bad")
+    max_gap: int = Field(default=0, ge=0, le=100, description="unused registers a merged read may span")
+    groups: list[PollGroup] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ModbusDevice:
+        _no_duplicates([t.name for g in self.groups for t in g.tags])
+        return self
+
+
+def _no_duplicates(names: list[str]) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ValueError(f"tag {n} is defined twice")
+        seen.add(n)
