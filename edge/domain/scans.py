@@ -1,0 +1,116 @@
+"""What a scan means where it happens: a label read at a station, in that station's context, becomes a command or a
+change of context (operator, work order, bin), or is refused with a code and a reason. Pure: no I/O.
+
+The reader (serial, camera, handheld page) says which device read which text; the scanner adapter turns GS1 text
+into a `Label` (it owns the GS1 parser); in-house codes are classified here by the site's patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from edge.domain import commands as c
+from edge.domain.errors import DomainError
+
+LabelKind = Literal["badge", "work_order", "bin", "lot", "sscc", "product"]
+Task = Literal["consume", "idle"]
+LABEL_KINDS: tuple[LabelKind, ...] = ("badge", "work_order", "bin", "lot")  # in-house kinds, in matching order
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A label as understood: its kind and the values the plant uses (from GS1 AIs or an in-house pattern)."""
+
+    kind: LabelKind
+    value: str  # the badge, work order, bin, lot, SSCC or GTIN
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    expiry: date | None = None
+    quantity: Decimal | None = None
+    gs1: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScanContext:
+    """What a device's station is doing when a scan arrives (kept per device by the adapter, changed by scans)."""
+
+    device: str
+    workstation: str | None = None
+    task: Task = "consume"
+    operator: str | None = None  # the badge logged on at a fixed station, or the handheld's user
+    work_order: str | None = None
+    bin: str | None = None  # where material is taken from (line-side bin), set by config or by a bin label
+    default_quantity: Decimal | None = None  # per scan, when the label carries no quantity
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """The new context, the command to record through the one write path (if any) and what to tell the user."""
+
+    context: ScanContext
+    command: c.Command | None
+    message: str
+
+
+class LabelPatterns:
+    """In-house label patterns, one regular expression per kind; a named group `value` (if any) is the code."""
+
+    def __init__(self, patterns: Mapping[str, str]) -> None:
+        self.patterns: dict[LabelKind, re.Pattern[str]] = {}
+        for kind, pattern in patterns.items():
+            if kind not in LABEL_KINDS:
+                raise ValueError(f"label_patterns.{kind}: not a label kind (one of {', '.join(LABEL_KINDS)})")
+            try:
+                self.patterns[kind] = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"label_patterns.{kind}: invalid regular expression: {exc}") from None
+
+    def classify(self, text: str) -> Label | None:
+        for kind in LABEL_KINDS:
+            pattern = self.patterns.get(kind)
+            found = pattern.fullmatch(text) if pattern else None
+            if found:
+                value = found.groupdict().get("value") or text
+                return Label(kind=kind, value=value, lot=value if kind == "lot" else None)
+        return None
+
+
+def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor: str,
+              actor_roles: frozenset[str] = frozenset(), at: datetime | None = None) -> ScanOutcome:
+    """The meaning of `label` scanned in `context`. Raises DomainError when the scan makes no sense here."""
+    if label.kind == "badge":
+        if context.operator == label.value:
+            return ScanOutcome(replace(context, operator=None), None, f"operator {label.value} logged off")
+        return ScanOutcome(replace(context, operator=label.value), None, f"operator {label.value} logged on")
+    if label.kind == "work_order":
+        return ScanOutcome(replace(context, work_order=label.value), None, f"work order {label.value} selected")
+    if label.kind == "bin":
+        return ScanOutcome(replace(context, bin=label.value), None, f"location set to bin {label.value}")
+    if label.kind == "sscc":
+        return ScanOutcome(context, None, f"pallet {label.value} identified")
+    if label.kind == "product" or label.lot is None:
+        raise DomainError("LOT_REQUIRED", f"label {label.value} names no lot: scan the lot label", field="scan")
+    if context.task != "consume":
+        raise DomainError("SCAN_NOT_EXPECTED", f"device {context.device} is not consuming material now",
+                          field="scan")
+    if context.work_order is None:
+        raise DomainError("WORK_ORDER_REQUIRED", f"scan a work order at {context.device} before lot {label.lot}",
+                          field="work_order")
+    if context.bin is None:
+        raise DomainError("BIN_REQUIRED", f"scan the bin lot {label.lot} is taken from", field="bin")
+    quantity = label.quantity if label.quantity is not None else context.default_quantity
+    if quantity is None:
+        raise DomainError("QUANTITY_REQUIRED", f"label of lot {label.lot} carries no quantity and device "
+                          f"{context.device} has no default", field="quantity")
+    command = c.IssueToWorkOrder(
+        idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
+        source_device=context.device, occurred_at=at, work_order=context.work_order, lot=label.lot,
+        bin=context.bin, quantity=quantity,
+    )
+    return ScanOutcome(context, command, f"{quantity} of lot {label.lot} issued to work order {context.work_order}")

@@ -1,0 +1,120 @@
+"""The scan pipeline every reader shares (serial, camera, handheld API): text → label → meaning in the device's
+context → command through the one write path → an answer for the device (booked, context changed, or refused)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from edge.domain import DomainError
+from edge.domain.scans import Label, LabelKind, LabelPatterns, ScanContext, interpret
+from edge.service import Recorded, Service
+from scanners.gs1 import (
+    AI_SYMBOLOGIES,
+    GS,
+    GTIN_SYMBOLOGIES,
+    GS1Error,
+    GS1Label,
+    GS1Parser,
+    default_parser,
+    split_symbology_identifier,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """The answer to one scan: what it was, what happened, and (if refused) the code, field and reason."""
+
+    device: str
+    text: str
+    ok: bool
+    message: str
+    label: str | None = None  # the label kind
+    code: str | None = None
+    field: str | None = None
+    command: str | None = None
+    seq: int | None = None
+    replayed: bool = False
+    elapsed_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"device": self.device, "text": self.text, "ok": self.ok, "message": self.message,
+                "label": self.label, "code": self.code, "field": self.field, "command": self.command,
+                "seq": self.seq, "replayed": self.replayed}
+
+
+def label_from_gs1(gs1: GS1Label) -> Label:
+    quantity = Decimal(gs1.quantity) if gs1.quantity is not None else None
+    kind: LabelKind
+    if gs1.lot is not None:
+        kind, value = "lot", gs1.lot
+    elif gs1.sscc is not None:
+        kind, value = "sscc", gs1.sscc
+    else:
+        kind, value = "product", gs1.gtin or gs1.hri()
+    return Label(kind=kind, value=value, gtin=gs1.gtin, lot=gs1.lot, serial=gs1.serial, expiry=gs1.expiry,
+                 quantity=quantity, gs1=True)
+
+
+def _looks_gs1(text: str) -> bool:
+    symbology, data = split_symbology_identifier(text)
+    if symbology is not None:
+        return symbology in AI_SYMBOLOGIES or symbology in GTIN_SYMBOLOGIES
+    return data.startswith("(") or GS in data or data.lower().startswith(("http://", "https://"))
+
+
+class ScanPipeline:
+    """Interprets scans from the devices bound to this node. `contexts` holds each device's current context."""
+
+    def __init__(self, service: Service, devices: Mapping[str, ScanContext], patterns: LabelPatterns, *,
+                 gs1: GS1Parser | None = None) -> None:
+        self.service = service
+        self.contexts: dict[str, ScanContext] = {name: replace(ctx, device=name) for name, ctx in devices.items()}
+        self.patterns = patterns
+        self.gs1 = gs1 or default_parser()
+
+    def label(self, text: str) -> Label:
+        """Classify a scanned text; raises DomainError (UNKNOWN_LABEL / GS1_INVALID) naming the reason."""
+        if not _looks_gs1(text):
+            in_house = self.patterns.classify(text)
+            if in_house is not None:
+                return in_house
+        try:
+            return label_from_gs1(self.gs1.parse(text))
+        except GS1Error as exc:
+            if _looks_gs1(text):
+                raise DomainError("GS1_INVALID", str(exc), field="scan", invalid=True) from None
+        raise DomainError("UNKNOWN_LABEL", f"{text!r} is neither a GS1 label nor one of this site's labels "
+                          f"({', '.join(self.patterns.patterns) or 'none configured'})", field="scan", invalid=True)
+
+    async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
+                   actor_roles: frozenset[str] = frozenset()) -> ScanResult:
+        started = time.perf_counter()
+        context = self.contexts.get(device)
+        try:
+            if context is None:
+                raise DomainError("UNKNOWN_DEVICE", f"device {device} is not bound to a workstation or user here",
+                                  field="device", invalid=True)
+            label = self.label(text)
+            outcome = interpret(context, label, idempotency_key=idempotency_key, actor=actor or device,
+                                actor_roles=actor_roles)
+            recorded: Recorded | None = None
+            if outcome.command is not None:
+                recorded = await self.service.execute(outcome.command)
+        except DomainError as err:
+            log.info("scan refused", extra={"device": device, "idempotency_key": idempotency_key,
+                                            "code": err.code, "reason": err.message})
+            return ScanResult(device, text, False, err.message, code=err.code, field=err.field,
+                              elapsed_ms=(time.perf_counter() - started) * 1000)
+        self.contexts[device] = outcome.context
+        return ScanResult(device, text, True, outcome.message, label=label.kind,
+                          command=recorded.command if recorded else None,
+                          seq=recorded.last_seq if recorded else None,
+                          replayed=recorded.replayed if recorded else False,
+                          elapsed_ms=(time.perf_counter() - started) * 1000)
