@@ -293,6 +293,48 @@ class MasterData(_Section):
     opening_stock: list[LotEntry] = []
 
 
+class SerialPortEntry(_Section):
+    """A serial barcode scanner (USB CDC or RS-232) and its framing."""
+
+    port: str = Field(min_length=1, description="e.g. /dev/ttyACM0 or a /dev/serial/by-id/... link")
+    baudrate: int = Field(default=9600, gt=0)
+    suffix: Literal["CR", "LF", "CRLF", "TAB"] = "CR"
+    prefix: str = ""
+    max_length: int = Field(default=1024, gt=0, le=65536)
+    double_read_window_s: float = Field(default=1.0, ge=0)
+    good_feedback: str | None = Field(default=None, description="sent to the scanner after a booked scan")
+    bad_feedback: str | None = Field(default=None, description="sent to the scanner after a refused scan")
+
+
+class ScanDeviceEntry(_Section):
+    """A scanning device bound to a workstation: what its scans mean there."""
+
+    device: Code
+    workstation: Code | None = None
+    task: Literal["consume", "idle"] = "consume"
+    bin: Code | None = Field(default=None, description="where material is taken from (a bin label changes it)")
+    default_quantity: Quantity | None = Field(default=None, description="per lot scan, when the label has none")
+    serial: SerialPortEntry | None = None
+
+
+class ScanningSection(_Section):
+    """Barcode scanning: in-house label patterns (regex per kind) and the scanning devices."""
+
+    label_patterns: dict[Literal["badge", "work_order", "bin", "lot"], str] = {}
+    devices: list[ScanDeviceEntry] = []
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> ScanningSection:
+        import re
+
+        for kind, pattern in self.label_patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"label_patterns.{kind}: invalid regular expression: {exc}") from None
+        return self
+
+
 class TaktConfig(_Section):
     """A whole site configuration file."""
 
@@ -301,6 +343,7 @@ class TaktConfig(_Section):
     api: ApiSection = ApiSection()
     users: list[UserEntry] = []
     master_data: MasterData = MasterData()
+    scanning: ScanningSection = ScanningSection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""

@@ -201,6 +201,9 @@ class Node:
             store.close()
             raise
         self.store, self.service, self.node_id = store, service, node_id
+        from scanners.pipeline import from_config
+
+        self.scans = from_config(service, self.config.scanning)
         self._running = True
         if self.seed_enabled:
             try:
@@ -261,6 +264,10 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
     class Server(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
+            if self.started and not self.should_exit:
+                from scanners.pipeline import start_serial_scanners
+
+                self.device_tasks = start_serial_scanners(node.scans, node.config.scanning)
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 

@@ -3,6 +3,7 @@ context → command through the one write path → an answer for the device (boo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -94,9 +95,12 @@ class ScanPipeline:
                           f"({', '.join(self.patterns.patterns) or 'none configured'})", field="scan", invalid=True)
 
     async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
-                   actor_roles: frozenset[str] = frozenset()) -> ScanResult:
+                   actor_roles: frozenset[str] = frozenset(), handheld: bool = False) -> ScanResult:
+        """Interpret one scan. A handheld (a signed-in user's device) gets a context of its own on first use."""
         started = time.perf_counter()
         context = self.contexts.get(device)
+        if context is None and handheld:
+            context = self.contexts[device] = ScanContext(device=device, operator=actor)
         try:
             if context is None:
                 raise DomainError("UNKNOWN_DEVICE", f"device {device} is not bound to a workstation or user here",
@@ -118,3 +122,32 @@ class ScanPipeline:
                           seq=recorded.last_seq if recorded else None,
                           replayed=recorded.replayed if recorded else False,
                           elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def from_config(service: Service, scanning: Any) -> ScanPipeline:
+    """The pipeline for a site's `scanning:` section (edge.config.ScanningSection)."""
+    devices = {d.device: ScanContext(device=d.device, workstation=d.workstation, task=d.task, bin=d.bin,
+                                     default_quantity=d.default_quantity) for d in scanning.devices}
+    return ScanPipeline(service, devices, LabelPatterns(dict(scanning.label_patterns)))
+
+
+def start_serial_scanners(pipeline: ScanPipeline, scanning: Any) -> list[asyncio.Task[None]]:
+    """One supervised reader task per device with a `serial:` port (call from inside the running loop)."""
+    from scanners.serial_reader import SerialScanner, SerialScannerConfig
+
+    tasks: list[asyncio.Task[None]] = []
+    for device in scanning.devices:
+        if device.serial is None:
+            continue
+        port = device.serial
+        config = SerialScannerConfig(device=device.device, port=port.port, baudrate=port.baudrate,
+                                     suffix=port.suffix, prefix=port.prefix, max_length=port.max_length,
+                                     double_read_window_s=port.double_read_window_s,
+                                     good_feedback=port.good_feedback, bad_feedback=port.bad_feedback)
+
+        async def on_scan(text: str, key: str, name: str = device.device) -> bool:
+            return (await pipeline.scan(name, text, idempotency_key=key)).ok
+
+        reader = SerialScanner(config, on_scan)
+        tasks.append(asyncio.get_running_loop().create_task(reader.run(), name=f"serial-scanner-{device.device}"))
+    return tasks

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
-from edge.api import commands, reads
+from edge.api import commands, reads, scans
 from edge.api.auth import TokenCache
 from edge.api.errors import invalid_request
 from edge.service import Service
@@ -131,7 +131,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
     # The routes go on the app's own router rather than through include_router: FastAPI matches an
     # included router by scanning its routes once to see whether it matches and again to pick the
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
-    app.router.routes[0:0] = [*commands.routes(), *reads.router.routes]
+    app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (edge.runtime)
+    app.router.routes[0:0] = [*commands.routes(), scans.route(), *reads.router.routes]
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

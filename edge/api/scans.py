@@ -1,0 +1,82 @@
+"""POST /api/v1/scans: a scan from a handheld or terminal page (keyboard wedge) through the same pipeline as a
+serial or camera scanner: the answer says what the scan did at that station, or why it was refused."""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from edge.api.auth import allowed_roles, authorize
+from edge.api.commands import KEY_PATTERN, PREFIX
+from edge.api.errors import invalid_request, refusal
+from edge.service import IdempotencyKeyReused, StoreUnavailable
+
+ROLES = allowed_roles("operator", "warehouse", "quality", "supervisor", "service")
+
+
+class ScanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4096, description="the label as scanned (AIM identifier and GS kept)")
+    device: str | None = Field(default=None, min_length=1, max_length=100,
+                               description="a configured scanning device; default: the signed-in user's handheld")
+
+
+class ScanAnswer(Protocol):
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def field(self) -> str | None: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class ScanHandler(Protocol):
+    async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
+                   actor_roles: frozenset[str] = frozenset(), handheld: bool = False) -> ScanAnswer: ...
+
+
+def _handler(request: Request) -> ScanHandler:
+    handler: ScanHandler | None = getattr(request.app.state, "scans", None)
+    if handler is None:  # a node without a scanning section: handhelds only, GS1 labels only
+        from edge.domain.scans import LabelPatterns
+        from scanners.pipeline import ScanPipeline
+
+        handler = request.app.state.scans = ScanPipeline(request.app.state.service, {}, LabelPatterns({}))
+    return handler
+
+
+async def post_scan(request: Request) -> Response:
+    user = await authorize(request, ROLES)
+    try:
+        body = ScanRequest.model_validate_json(await request.body() or b"{}")
+    except ValidationError as err:
+        return invalid_request(err.errors(include_url=False))
+    key = (request.headers.get("idempotency-key") or "").strip().strip('"')
+    if not KEY_PATTERN.match(key):
+        return refusal(400, "IDEMPOTENCY_KEY_MISSING", "send an Idempotency-Key header: one per physical read",
+                       "Idempotency-Key")
+    device = body.device or request.headers.get("x-takt-device") or f"handheld:{user.user}"
+    try:
+        result = await _handler(request).scan(device, body.text, idempotency_key=key, actor=user.user,
+                                              actor_roles=user.roles, handheld=body.device is None)
+    except IdempotencyKeyReused as err:
+        return refusal(422, "IDEMPOTENCY_KEY_REUSED", str(err), "Idempotency-Key")
+    except StoreUnavailable as err:
+        return refusal(503, "STORE_UNAVAILABLE", str(err))
+    if result.ok:
+        return JSONResponse(result.to_json(), status_code=200)
+    invalid = result.code in ("GS1_INVALID", "UNKNOWN_LABEL", "UNKNOWN_DEVICE")
+    return refusal(422 if invalid else 409, result.code or "REFUSED", result.message, result.field,
+                   scan=result.to_json())
+
+
+def route() -> Route:
+    return Route(PREFIX + "/scans", post_scan, methods=["POST"], name="post_scan")

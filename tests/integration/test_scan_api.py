@@ -1,0 +1,86 @@
+"""POST /api/v1/scans over HTTP: a handheld user's scans change its context and book through the one write path;
+refusals come back with the plant's code (409) or the label's fault (422), and nothing is recorded."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from edge.domain import commands as c
+from edge.domain.scans import LabelPatterns, ScanContext
+from scanners.gs1 import GS
+from scanners.pipeline import ScanPipeline
+
+from .conftest import RunningNode
+
+D = Decimal
+ADMIN: dict[str, Any] = {"actor": "setup", "actor_roles": frozenset({"admin", "warehouse"})}
+GTIN = "09501101530003"
+
+
+def _seed(node: RunningNode) -> None:
+    for command in (
+        c.DefineItem(idempotency_key="i1", item="SCREW", description="Screw", unit="pcs", revision="B", **ADMIN),
+        c.DefineItem(idempotency_key="i2", item="GASKET", description="Gasket", unit="pcs", revision="C", **ADMIN),
+        c.DefineItem(idempotency_key="i3", item="PUMP", description="Pump", unit="pcs", revision="A", **ADMIN),
+        c.DefineBin(idempotency_key="b1", bin="LINE1", zone="L", **ADMIN),
+        c.ReleaseWorkOrder(idempotency_key="wo", work_order="WO1", item="PUMP", item_revision="A", bom_revision="3",
+                           quantity=D(10), operations=(c.OperationSpec(operation=10, description="Build",
+                                                                       workstation="WS1"),),
+                           bom=(c.BomLineSpec(line=1, item="SCREW", item_revision="B", quantity_per=D(4)),),
+                           **ADMIN),
+        c.ReceiveLot(idempotency_key="r1", lot="L1", item="SCREW", item_revision="B", quantity=D(100), bin="LINE1",
+                     expiry=date(2099, 12, 31), **ADMIN),
+        c.ReceiveLot(idempotency_key="r2", lot="LGSK", item="GASKET", item_revision="C", quantity=D(100),
+                     bin="LINE1", **ADMIN),
+    ):
+        node.service.handle(command)
+    pipeline = ScanPipeline(node.service, {"WS1-terminal": ScanContext(device="", bin="LINE1")},
+                            LabelPatterns({"work_order": r"WO\d+", "bin": r"BIN:(?P<value>.+)"}))
+    node.server.config.app.state.scans = pipeline
+
+
+def scan(node: RunningNode, text: str, key: str | None = None, **extra: Any) -> Any:
+    return node.post("operator", "/scans", {"text": text, **extra}, key=key)
+
+
+def test_a_handheld_selects_work_order_and_bin_then_books_a_gs1_lot(node: RunningNode) -> None:
+    _seed(node)
+    assert scan(node, "WO1").json()["message"] == "work order WO1 selected"
+    assert scan(node, "BIN:LINE1").json()["label"] == "bin"
+    label = f"]C101{GTIN}10L1{GS}308"
+    booked = scan(node, label, key="read-1")
+    assert booked.status_code == 200, booked.text
+    body = booked.json()
+    assert body["ok"] and body["command"] == "IssueToWorkOrder" and body["device"] == "handheld:operator1"
+    seq = node.journal_count()
+    again = scan(node, label, key="read-1")  # the same physical read retried: nothing new
+    assert again.json()["replayed"] is True and node.journal_count() == seq
+
+
+def test_refusals_carry_the_code_and_record_nothing(node: RunningNode) -> None:
+    _seed(node)
+    scan(node, "WO1")
+    scan(node, "BIN:LINE1")
+    seq = node.journal_count()
+    wrong = scan(node, f"]C101{GTIN}10LGSK{GS}301")
+    assert wrong.status_code == 409 and wrong.json()["code"] == "WRONG_ITEM" and "needs SCREW" in wrong.json()["message"]
+    bad = scan(node, f"]C101{GTIN[:-1]}7{GS}10L1")
+    assert bad.status_code == 422 and bad.json()["code"] == "GS1_INVALID" and bad.json()["field"] == "scan"
+    assert "check digit" in bad.json()["message"]
+    unknown = scan(node, "hello")
+    assert unknown.status_code == 422 and unknown.json()["code"] == "UNKNOWN_LABEL"
+    assert node.journal_count() == seq
+
+
+def test_a_configured_terminal_and_request_errors(node: RunningNode) -> None:
+    _seed(node)
+    assert scan(node, "WO1", device="WS1-terminal").json()["ok"]
+    booked = scan(node, f"]d201{GTIN}10L1{GS}304", device="WS1-terminal")
+    assert booked.status_code == 200 and "4 of lot L1 issued to work order WO1" in booked.json()["message"]
+    assert scan(node, "WO1", device="nope").json()["code"] == "UNKNOWN_DEVICE"
+    missing_key = node.client("operator").post("/api/v1/scans", json={"text": "WO1"})
+    assert missing_key.status_code == 400
+    empty = scan(node, "")
+    assert empty.status_code == 422 and empty.json()["field"] == "text"
