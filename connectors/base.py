@@ -17,6 +17,10 @@ from typing import Any, Literal, Protocol
 
 Quality = Literal["good", "uncertain", "bad"]
 
+# The tag a connector reports on each (re)connection: the server's start time (OPC UA ServerStatus.StartTime).
+# A new start time means the device restarted, so its counters count from 0 again.
+SERVER_START = "$server_start"
+
 log = logging.getLogger("takt.connectors")
 
 

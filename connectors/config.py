@@ -117,3 +117,47 @@ def _no_duplicates(names: list[str]) -> None:
         if n in seen:
             raise ValueError(f"tag {n} is defined twice")
         seen.add(n)
+
+
+# --- signal mapping ------------------------------------------------------------------------------------
+
+MachineStateName = Literal["running", "idle", "down", "setup", "offline"]
+
+
+class StateRule(_Model):
+    """Machine state from a tag: a PackML state number (defaults below) or the PLC's own enumeration."""
+
+    tag: str
+    kind: Literal["packml", "enum"] = "packml"
+    states: dict[int, MachineStateName] = Field(default_factory=dict, description="code → state; overrides PackML")
+    reason_tag: str | None = Field(default=None, description="alarm word or reason code tag; 0 means no reason")
+    reasons: dict[int, str] = Field(default_factory=dict, description="reason code → reason text")
+
+    @model_validator(mode="after")
+    def _enum_needs_states(self) -> StateRule:
+        if self.kind == "enum" and not self.states:
+            raise ValueError("an enum state rule needs states: {code: running|idle|down|setup|offline}")
+        return self
+
+
+class CounterRule(_Model):
+    """A PLC counter of good or scrap parts, booked as deltas."""
+
+    tag: str
+    kind: Literal["good", "scrap"]
+    modulus: int | None = Field(default=2**32, ge=2, description="the counter wraps to 0 here; null: never wraps")
+    rollover_window: int = Field(default=10_000, ge=1, description="most parts between two readings across a wrap")
+    resets_on_restart: bool = Field(
+        default=False, description="the PLC counts from 0 again after a restart: the first reading after a new "
+        "server start time is all new parts, even past the last reading (off: a retained counter is never "
+        "booked twice, and a restart is still seen when the counter went down)")
+    scrap_reason: str = "machine reject"
+
+
+class MachineSignals(_Model):
+    """Which device and tags tell the node about one machine (equipment)."""
+
+    equipment: str
+    device: str = Field(description="the connector (OPC UA server or Modbus device) name")
+    state: StateRule | None = None
+    counters: list[CounterRule] = Field(default_factory=list)

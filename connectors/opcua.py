@@ -21,12 +21,15 @@ from asyncua.client.client import Client
 from asyncua.common.subscription import DataChangeEvent, OverflowPolicy
 from asyncua.ua.attribute_ids import AttributeIds
 
-from connectors.base import Health, Quality, Sample, Sink
+from connectors.base import SERVER_START, Health, Quality, Sample, Sink
 from connectors.config import OpcUaServer, OpcUaTag
 
 log = logging.getLogger("takt.connectors.opcua")
 logging.getLogger("asyncua").setLevel(logging.ERROR)  # its reconnect noise is ours to report, once
+# A lost link makes the session's publish loop log a traceback before the session is closed: reported above.
+logging.getLogger("asyncua.client.ua_session").setLevel(logging.CRITICAL)
 
+_START_TIME = "i=2257"  # Server.ServerStatus.StartTime
 _CREATE_CHUNK = 1000  # monitored items per CreateMonitoredItems request
 _BATCH = 2000  # samples handed to the sink at once at most
 
@@ -101,6 +104,9 @@ class OpcUaConnector:
             self.health.connected = True
             self.health.connects += 1
             self.health.last_error = None
+            started = await client.get_node(_START_TIME).read_value()
+            if isinstance(started, datetime):  # first, so a restart is known before the counters' new values
+                await sink([Sample(self.name, SERVER_START, started, "good", started)])
             subscribed = [t for t in cfg.tags if t.mode == "subscribe"]
             polled = [t for t in cfg.tags if t.mode == "poll"]
             if subscribed:

@@ -57,6 +57,8 @@ class OpcUaMachine:
         self.namespace_index = 2
         self._server: Server | None = None
         self._built: Server | None = None
+        self._start_time: ua.DateTime | None = None
+        self._keep_start_time = False
         self._nodes: dict[str, Any] = {}
         self._last: dict[str, Any] = {}
         self._bad: set[str] = set()
@@ -84,6 +86,11 @@ class OpcUaMachine:
         server = self._built
         server.iserver._time_task_stop = False
         await server.start()
+        if self._start_time is None or not self._keep_start_time:
+            self._start_time = ua.DateTime.now(UTC)
+        # ServerStatus.StartTime: new after a PLC restart, unchanged after a network outage (stop/start)
+        await server.get_node("i=2257").write_value(ua.Variant(self._start_time, ua.VariantType.DateTime))
+        self._keep_start_time = True
         self._server = server
         self._last = {}
         await self._publish(self.machine.snapshot(), force=True)
@@ -112,7 +119,8 @@ class OpcUaMachine:
         return server
 
     async def stop(self) -> None:
-        """The server goes away (a cable pulled, a PLC switched off): clients lose their sessions."""
+        """The link goes away (a cable pulled): clients lose their sessions; ``start`` brings it back with the
+        same server start time. ``restart`` is a PLC restart instead."""
         if self._ticker is not None:
             self._ticker.cancel()
             try:
@@ -137,6 +145,7 @@ class OpcUaMachine:
     async def restart(self, *, reset_counters: bool = True, downtime_s: float = 0.0) -> None:
         """A PLC restart: the server stops, the counters start again from 0, the server comes back."""
         await self.stop()
+        self._keep_start_time = False
         if reset_counters:
             self.machine.restart()
         if downtime_s:

@@ -115,8 +115,8 @@ async def test_slow_answers_time_out_retry_and_turn_bad_without_a_busy_loop(plc:
         await wait_for(lambda: (s := sink.last("good")) is not None and s.quality == "bad", 5, "bad quality")
         before = connector.requests
         await asyncio.sleep(1.0)
-        # each try waits its 0.1 s timeout: at most ~10 requests a second, not thousands
-        assert connector.requests - before <= 15
+        # each try waits its 0.1 s timeout (plus reconnects when a whole cycle fails): tens a second, not thousands
+        assert connector.requests - before <= 30
         plc.slow_s = 0.0
         plc.machine.produce(1)
         plc.refresh()
