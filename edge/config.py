@@ -306,6 +306,16 @@ class SerialPortEntry(_Section):
     bad_feedback: str | None = Field(default=None, description="sent to the scanner after a refused scan")
 
 
+class CameraEntry(_Section):
+    """A camera that reads barcodes: device index, RTSP/HTTP URL or video file."""
+
+    source: int | str
+    decoder: Literal["zxing", "pyzbar"] = "zxing"
+    formats: list[str] = Field(default=[], description="what the station expects (zxing: DataMatrix, Code128, ...)")
+    roi: tuple[int, int, int, int] | None = Field(default=None, description="x, y, width, height")
+    gap_frames: int = Field(default=2, ge=0)
+
+
 class ScanDeviceEntry(_Section):
     """A scanning device bound to a workstation: what its scans mean there."""
 
@@ -315,6 +325,7 @@ class ScanDeviceEntry(_Section):
     bin: Code | None = Field(default=None, description="where material is taken from (a bin label changes it)")
     default_quantity: Quantity | None = Field(default=None, description="per lot scan, when the label has none")
     serial: SerialPortEntry | None = None
+    camera: CameraEntry | None = None
 
 
 class ScanningSection(_Section):

@@ -175,6 +175,7 @@ class Node:
     store: Store
     service: Service
     node_id: str
+    scans: Any  # scanners.pipeline.ScanPipeline, from the scanning section
 
     @property
     def started(self) -> bool:
@@ -265,9 +266,9 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.started and not self.should_exit:
-                from scanners.pipeline import start_serial_scanners
+                from scanners.pipeline import start_scanner_tasks
 
-                self.device_tasks = start_serial_scanners(node.scans, node.config.scanning)
+                self.device_tasks = start_scanner_tasks(node.scans, node.config.scanning)
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from edge.domain import DomainError
 from edge.domain.scans import Label, LabelKind, LabelPatterns, ScanContext, interpret
-from edge.service import Recorded, Service
+from edge.service import IdempotencyKeyReused, Recorded, Service, StoreUnavailable
 from scanners.gs1 import (
     AI_SYMBOLOGIES,
     GS,
@@ -83,7 +83,8 @@ class ScanPipeline:
     def label(self, text: str) -> Label:
         """Classify a scanned text; raises DomainError (UNKNOWN_LABEL / GS1_INVALID) naming the reason."""
         if not _looks_gs1(text):
-            in_house = self.patterns.classify(text)
+            _, data = split_symbology_identifier(text)  # in-house patterns see the data, not "]C0"/"]Q1"
+            in_house = self.patterns.classify(data)
             if in_house is not None:
                 return in_house
         try:
@@ -116,6 +117,11 @@ class ScanPipeline:
                                             "code": err.code, "reason": err.message})
             return ScanResult(device, text, False, err.message, code=err.code, field=err.field,
                               elapsed_ms=(time.perf_counter() - started) * 1000)
+        except IdempotencyKeyReused as err:
+            return ScanResult(device, text, False, str(err), code="IDEMPOTENCY_KEY_REUSED", field="Idempotency-Key")
+        except StoreUnavailable as err:  # nothing recorded: the reader answers "bad read", the operator scans again
+            log.warning("scan not recorded: store unavailable", extra={"device": device, "reason": str(err)})
+            return ScanResult(device, text, False, f"not recorded, scan again: {err}", code="STORE_UNAVAILABLE")
         self.contexts[device] = outcome.context
         return ScanResult(device, text, True, outcome.message, label=label.kind,
                           command=recorded.command if recorded else None,
@@ -131,12 +137,24 @@ def from_config(service: Service, scanning: Any) -> ScanPipeline:
     return ScanPipeline(service, devices, LabelPatterns(dict(scanning.label_patterns)))
 
 
-def start_serial_scanners(pipeline: ScanPipeline, scanning: Any) -> list[asyncio.Task[None]]:
-    """One supervised reader task per device with a `serial:` port (call from inside the running loop)."""
+def start_scanner_tasks(pipeline: ScanPipeline, scanning: Any) -> list[asyncio.Task[None]]:
+    """One reader task per device with a `serial:` port or a `camera:` (call from inside the running loop)."""
+    from scanners.camera_reader import CameraConfig, CameraScanner
     from scanners.serial_reader import SerialScanner, SerialScannerConfig
 
+    loop = asyncio.get_running_loop()
     tasks: list[asyncio.Task[None]] = []
     for device in scanning.devices:
+        if device.camera is not None:
+            cam = device.camera
+            camera_config = CameraConfig(device=device.device, source=cam.source, decoder=cam.decoder,
+                                         formats=cam.formats or None, roi=cam.roi, gap_frames=cam.gap_frames)
+
+            async def on_camera_scan(text: str, key: str, name: str = device.device) -> None:
+                await pipeline.scan(name, text, idempotency_key=key)
+
+            camera = CameraScanner(camera_config, on_camera_scan)
+            tasks.append(loop.create_task(camera.run(), name=f"camera-{device.device}"))
         if device.serial is None:
             continue
         port = device.serial
@@ -149,5 +167,5 @@ def start_serial_scanners(pipeline: ScanPipeline, scanning: Any) -> list[asyncio
             return (await pipeline.scan(name, text, idempotency_key=key)).ok
 
         reader = SerialScanner(config, on_scan)
-        tasks.append(asyncio.get_running_loop().create_task(reader.run(), name=f"serial-scanner-{device.device}"))
+        tasks.append(loop.create_task(reader.run(), name=f"serial-scanner-{device.device}"))
     return tasks

@@ -199,7 +199,11 @@ class SerialScanner:
             log.debug("serial scanner %s: double read of %r suppressed", self.config.device, frame)
             return
         key = f"{self.config.device}:{uuid.uuid4()}"  # one key per physical read
-        accepted = await self.on_scan(frame, key)
+        try:
+            accepted = await self.on_scan(frame, key)
+        except Exception:  # a failing consumer must not stop the reader: the scan is answered as a bad read
+            log.exception("serial scanner %s: scan %r failed", self.config.device, frame)
+            accepted = False
         feedback = self.config.good_feedback if accepted else self.config.bad_feedback
         if feedback and accepted is not None:
             with contextlib.suppress(serial.SerialException, OSError):

@@ -12,8 +12,10 @@ from starlette.routing import Route
 from edge.api.auth import allowed_roles, authorize
 from edge.api.commands import KEY_PATTERN, PREFIX
 from edge.api.errors import invalid_request, refusal
-from edge.service import IdempotencyKeyReused, StoreUnavailable
 
+# A refused scan: 409 when the plant's rules refuse it, else the label's or the request's fault, or the store's.
+STATUS = {"GS1_INVALID": 422, "UNKNOWN_LABEL": 422, "UNKNOWN_DEVICE": 422, "IDEMPOTENCY_KEY_REUSED": 422,
+          "STORE_UNAVAILABLE": 503}
 ROLES = allowed_roles("operator", "warehouse", "quality", "supervisor", "service")
 
 
@@ -64,18 +66,12 @@ async def post_scan(request: Request) -> Response:
         return refusal(400, "IDEMPOTENCY_KEY_MISSING", "send an Idempotency-Key header: one per physical read",
                        "Idempotency-Key")
     device = body.device or request.headers.get("x-takt-device") or f"handheld:{user.user}"
-    try:
-        result = await _handler(request).scan(device, body.text, idempotency_key=key, actor=user.user,
-                                              actor_roles=user.roles, handheld=body.device is None)
-    except IdempotencyKeyReused as err:
-        return refusal(422, "IDEMPOTENCY_KEY_REUSED", str(err), "Idempotency-Key")
-    except StoreUnavailable as err:
-        return refusal(503, "STORE_UNAVAILABLE", str(err))
+    result = await _handler(request).scan(device, body.text, idempotency_key=key, actor=user.user,
+                                          actor_roles=user.roles, handheld=body.device is None)
     if result.ok:
         return JSONResponse(result.to_json(), status_code=200)
-    invalid = result.code in ("GS1_INVALID", "UNKNOWN_LABEL", "UNKNOWN_DEVICE")
-    return refusal(422 if invalid else 409, result.code or "REFUSED", result.message, result.field,
-                   scan=result.to_json())
+    status = STATUS.get(result.code or "", 409)
+    return refusal(status, result.code or "REFUSED", result.message, result.field, scan=result.to_json())
 
 
 def route() -> Route:

@@ -38,7 +38,8 @@ def _seed(node: RunningNode) -> None:
         node.service.handle(command)
     pipeline = ScanPipeline(node.service, {"WS1-terminal": ScanContext(device="", bin="LINE1")},
                             LabelPatterns({"work_order": r"WO\d+", "bin": r"BIN:(?P<value>.+)"}))
-    node.server.config.app.state.scans = pipeline
+    app: Any = node.server.config.app
+    app.state.scans = pipeline
 
 
 def scan(node: RunningNode, text: str, key: str | None = None, **extra: Any) -> Any:
@@ -76,7 +77,7 @@ def test_refusals_carry_the_code_and_record_nothing(node: RunningNode) -> None:
 
 def test_a_configured_terminal_and_request_errors(node: RunningNode) -> None:
     _seed(node)
-    assert scan(node, "WO1", device="WS1-terminal").json()["ok"]
+    assert scan(node, "]C0WO1", device="WS1-terminal").json()["label"] == "work_order"  # AIM identifier on
     booked = scan(node, f"]d201{GTIN}10L1{GS}304", device="WS1-terminal")
     assert booked.status_code == 200 and "4 of lot L1 issued to work order WO1" in booked.json()["message"]
     assert scan(node, "WO1", device="nope").json()["code"] == "UNKNOWN_DEVICE"

@@ -172,3 +172,16 @@ async def test_an_unplugged_scanner_is_reopened(line: Line) -> None:
     line.sim.send("WO1")
     assert (await line.next()).label == "work_order"
     assert line.reader.opens == 2
+
+
+async def test_a_store_outage_answers_bad_read_and_the_reader_keeps_going(line: Line, service: Service) -> None:
+    line.sim.send("WO1")
+    await line.next()
+    service.stop()
+    line.sim.send(gs1_lot("L1"), symbology="]C1")
+    down = await line.next()
+    assert not down.ok and down.code == "STORE_UNAVAILABLE" and "scan again" in down.message
+    await asyncio.sleep(0.05)
+    assert NAK.encode() in line.sim.read_feedback()
+    line.sim.send("B-0042")
+    assert (await line.next()).ok  # the reader is still there

@@ -14,7 +14,7 @@ DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 
 def test_demo_scanning_section_loads_and_its_patterns_classify() -> None:
     cfg = load_config(DEMO)
-    patterns = LabelPatterns(dict(cfg.scanning.label_patterns))
+    patterns = LabelPatterns({str(kind): pattern for kind, pattern in cfg.scanning.label_patterns.items()})
     label = patterns.classify("WO:WO-1001")
     assert label is not None and (label.kind, label.value) == ("work_order", "WO-1001")
     (terminal,) = cfg.scanning.devices
