@@ -58,3 +58,63 @@ def sim_modbus(
     typer.echo(f"Modbus PLC at {host}:{port} unit {unit} (HR 0 state, 2-3 good, 4-5 scrap, 6-7 temperature); "
                "Ctrl+C stops")
     _run(serve(plc))
+
+
+@sim_app.command("scanner")
+def sim_scanner(
+    link: Annotated[str, typer.Option(help="Path of the port to create (a symlink to the pty), for the reader.")]
+    = "/tmp/takt-scanner",
+    suffix: Annotated[str, typer.Option(help="CR, LF, CRLF or TAB after every label.")] = "CR",
+    symbology: Annotated[str, typer.Option(help="AIM identifier sent before every label, e.g. ]C1 or ]d2.")] = "",
+) -> None:
+    """A serial barcode scanner on a pty: every line typed on stdin is sent as one read (type GS as <GS>)."""
+    import sys
+    from pathlib import Path
+
+    from simulators.serial_scanner import PtyScanner
+
+    suffixes = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "TAB": b"\t"}
+    if suffix.upper() not in suffixes:
+        typer.echo(f"--suffix: {suffix!r} is not one of CR, LF, CRLF, TAB", err=True)
+        raise typer.Exit(2)
+    scanner = PtyScanner(Path(link), suffix=suffixes[suffix.upper()])
+    typer.echo(f"scanner at {link}; type a label and Enter to scan it (<GS> for the GS separator); Ctrl+D stops",
+               err=True)
+    try:
+        for line in sys.stdin:
+            label = line.rstrip("\r\n").replace("<GS>", "\x1d")
+            if label:
+                scanner.send(label, symbology=symbology)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scanner.close()
+
+
+@sim_app.command("camera")
+def sim_camera(
+    out: Annotated[str, typer.Argument(help="Video file to write (.avi, Motion JPEG): a camera reader's source.")],
+    label: Annotated[list[str], typer.Option(help="FORMAT:TEXT per scene, e.g. DataMatrix-GS1:(01)0950...(10)L1 "
+                                                  "or Code128:WO-1001 (repeatable).")],
+    frames: Annotated[int, typer.Option(help="Frames per label.")] = 10,
+    blur: Annotated[int, typer.Option(help="Gaussian blur kernel (0: none).")] = 0,
+    noise: Annotated[float, typer.Option(help="Gaussian noise sigma (0: none).")] = 0.0,
+    rotation: Annotated[float, typer.Option(help="Random rotation up to this many degrees.")] = 0.0,
+) -> None:
+    """A camera filming labels: writes 640x480 frames with real barcodes, one scene per --label."""
+    from pathlib import Path
+
+    from simulators.camera import Camera, Scene, label_image, write_video
+
+    scenes = []
+    for spec in label:
+        symbology, _, text = spec.partition(":")
+        gs1 = symbology.endswith("-GS1")
+        try:
+            image = label_image(text, symbology.removesuffix("-GS1"), gs1=gs1, scale=4)
+        except (AttributeError, ValueError, RuntimeError) as exc:
+            typer.echo(f"--label {spec!r}: {exc}", err=True)
+            raise typer.Exit(2) from None
+        scenes.append(Scene([(image, (100, 80))], frames=frames))
+    path = write_video(Path(out), Camera(blur=blur, noise=noise, rotation=rotation).frames(scenes))
+    typer.echo(f"{path}: {len(scenes) * frames} frames")

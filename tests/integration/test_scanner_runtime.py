@@ -53,3 +53,29 @@ async def test_configured_serial_and_camera_devices_feed_the_pipeline(tmp_path: 
         await asyncio.gather(*tasks, return_exceptions=True)
         sim.close()
         node.stop()
+
+
+def test_takt_sim_scanner_sends_typed_lines_as_reads(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    import serial
+
+    link = tmp_path / "ttyScanner"
+    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "sim", "scanner", "--link", str(link),
+                             "--symbology", "]C1"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not link.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "simulator did not start"
+            time.sleep(0.05)
+        with serial.Serial(str(link), timeout=5) as port:
+            assert proc.stdin is not None
+            proc.stdin.write(b"0109501101530003<GS>10L1\n")
+            proc.stdin.flush()
+            assert port.read_until(b"\r") == b"]C10109501101530003\x1d10L1\r"
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(10)
