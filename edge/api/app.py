@@ -138,7 +138,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
         if app.openapi_schema is None:
             generated = get_openapi(title=app.title, version=app.version, description=app.description,
                                     routes=app.routes)
-            app.openapi_schema = commands.add_to_openapi(generated)
+            app.openapi_schema = scans.add_to_openapi(commands.add_to_openapi(generated))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

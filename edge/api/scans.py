@@ -76,3 +76,47 @@ async def post_scan(request: Request) -> Response:
 
 def route() -> Route:
     return Route(PREFIX + "/scans", post_scan, methods=["POST"], name="post_scan")
+
+
+class ScanAccepted(BaseModel):
+    device: str
+    text: str
+    ok: bool
+    message: str = Field(description="what the scan did, e.g. '8 of lot L1 issued to work order WO1'")
+    label: str | None = Field(None, description="badge, work_order, bin, lot, sscc or product")
+    code: str | None = None
+    field: str | None = None
+    command: str | None = Field(None, description="the command recorded, if the scan booked something")
+    seq: int | None = Field(None, description="journal sequence number of the booking")
+    replayed: bool = False
+
+
+def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Describe POST /api/v1/scans (a plain Starlette route) in the OpenAPI document."""
+    ref = "#/components/schemas/{model}"
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (ScanRequest, ScanAccepted):
+        schemas[model.__name__] = model.model_json_schema(ref_template=ref)
+    refusal_ref = {"content": {"application/json": {"schema": {"$ref": ref.format(model="Refusal")}}}}
+    schema.setdefault("paths", {})[PREFIX + "/scans"] = {"post": {
+        "tags": ["scanning"], "summary": "A scan from a handheld or terminal: its meaning at that device",
+        "operationId": "post_scan",
+        "description": f"Roles: {', '.join(sorted(ROLES))}. Without `device`, the signed-in user's handheld. A lot "
+                       "label during a consumption books an issue to the selected work order; a badge, work-order "
+                       "or bin label changes the device's context. GS1 labels may carry their AIM identifier and GS.",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},
+                        "description": "One per physical read; a retry gets the first answer."}],
+        "security": [{"bearer": []}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": ref.format(model="ScanRequest")}}}},
+        "responses": {
+            "200": {"description": "Understood (and booked, when `command` is set)",
+                    "content": {"application/json": {"schema": {"$ref": ref.format(model="ScanAccepted")}}}},
+            "409": {"description": "Refused by the plant's rules (WRONG_ITEM, LOT_EXPIRED, ...); nothing recorded",
+                    **refusal_ref},
+            "422": {"description": "Not a label this site knows, an invalid GS1 label, or an unknown device",
+                    **refusal_ref},
+            "503": {"description": "The store cannot record right now; scan again", **refusal_ref},
+        },
+    }}
+    return schema

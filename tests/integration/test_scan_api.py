@@ -85,3 +85,10 @@ def test_a_configured_terminal_and_request_errors(node: RunningNode) -> None:
     assert missing_key.status_code == 400
     empty = scan(node, "")
     assert empty.status_code == 422 and empty.json()["field"] == "text"
+
+
+def test_the_scan_route_is_in_the_openapi_document(node: RunningNode) -> None:
+    doc = node.client("operator").get("/openapi.json").json()
+    post = doc["paths"]["/api/v1/scans"]["post"]
+    assert {"200", "409", "422", "503"} <= set(post["responses"])
+    assert "ScanRequest" in doc["components"]["schemas"] and "Refusal" in doc["components"]["schemas"]
