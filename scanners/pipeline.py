@@ -99,6 +99,7 @@ class ScanPipeline:
                    actor_roles: frozenset[str] = frozenset(), handheld: bool = False) -> ScanResult:
         """Interpret one scan. A handheld (a signed-in user's device) gets a context of its own on first use."""
         started = time.perf_counter()
+        label: Label | None = None
         context = self.contexts.get(device)
         if context is None and handheld:
             context = self.contexts[device] = ScanContext(device=device, operator=actor)
@@ -115,8 +116,8 @@ class ScanPipeline:
         except DomainError as err:
             log.info("scan refused", extra={"device": device, "idempotency_key": idempotency_key,
                                             "code": err.code, "reason": err.message})
-            return ScanResult(device, text, False, err.message, code=err.code, field=err.field,
-                              elapsed_ms=(time.perf_counter() - started) * 1000)
+            return ScanResult(device, text, False, err.message, label=label.kind if label else None, code=err.code,
+                              field=err.field, elapsed_ms=(time.perf_counter() - started) * 1000)
         except IdempotencyKeyReused as err:
             return ScanResult(device, text, False, str(err), code="IDEMPOTENCY_KEY_REUSED", field="Idempotency-Key")
         except StoreUnavailable as err:  # nothing recorded: the reader answers "bad read", the operator scans again

@@ -67,6 +67,7 @@ def test_refusals_carry_the_code_and_record_nothing(node: RunningNode) -> None:
     seq = node.journal_count()
     wrong = scan(node, f"]C101{GTIN}10LGSK{GS}301")
     assert wrong.status_code == 409 and wrong.json()["code"] == "WRONG_ITEM" and "needs SCREW" in wrong.json()["message"]
+    assert wrong.json()["scan"]["label"] == "lot"
     bad = scan(node, f"]C101{GTIN[:-1]}7{GS}10L1")
     assert bad.status_code == 422 and bad.json()["code"] == "GS1_INVALID" and bad.json()["field"] == "scan"
     assert "check digit" in bad.json()["message"]
