@@ -153,6 +153,7 @@ class IssueRequest(Request):
     lot: Code
     bin: Code
     quantity: Quantity
+    serial: Code | None = Field(None, description="a serialised unit (GS1 AI 21): issued once")
 
 
 class AdjustRequest(Request):

@@ -199,6 +199,7 @@ class IssueToWorkOrder(Command):
     lot: str
     bin: str
     quantity: Decimal
+    serial: str | None = None  # a serialised unit (GS1 AI 21): issued once
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,6 +208,7 @@ class ReturnFromWorkOrder(Command):
     lot: str
     bin: str
     quantity: Decimal
+    serial: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

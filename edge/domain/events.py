@@ -249,6 +249,7 @@ class StockMoved(_LotSubject, Event):
     bom_line: int | None
     reason: str | None
     at: datetime
+    serial: str | None = None  # the serialised unit issued or returned
 
 
 @dataclass(frozen=True, kw_only=True)

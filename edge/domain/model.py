@@ -158,6 +158,17 @@ class Nonconformance:
 
 
 @dataclass(slots=True)
+class SerialUse:
+    """A serialised unit (item + serial, e.g. GS1 AI 21) issued to a work order: it cannot be issued again."""
+
+    item: str
+    serial: str
+    lot: str
+    work_order: str
+    at: datetime
+
+
+@dataclass(slots=True)
 class MachineState:
     equipment: str
     state: str

@@ -30,6 +30,7 @@ from edge.domain.model import (
     MachineState,
     Nonconformance,
     Operation,
+    SerialUse,
     Stock,
     WorkOrder,
 )
@@ -43,7 +44,7 @@ MAX_QUANTITY = Decimal("1000000000000")
 STATE_TABLES: tuple[str, ...] = (
     "items", "bins", "equipment", "lots", "stock", "work_orders", "operations", "bom_lines",
     "dispatch", "clock_ons", "inspection_plans", "characteristics", "nonconformances",
-    "machine_states",
+    "machine_states", "serials",
 )
 
 
@@ -63,6 +64,7 @@ class PlantState:
     characteristics: dict[tuple[str, str], Characteristic] = field(default_factory=dict)
     nonconformances: dict[str, Nonconformance] = field(default_factory=dict)
     machine_states: dict[str, MachineState] = field(default_factory=dict)
+    serials: dict[tuple[str, str], SerialUse] = field(default_factory=dict)  # (item, serial) issued
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
@@ -521,10 +523,10 @@ def _clock_off(state: PlantState, cmd: c.ClockOffLabour, now: datetime) -> list[
 
 def _moved(lot: Lot, kind: str, from_bin: str | None, to_bin: str | None, quantity: Decimal, delta: Decimal,
            at: datetime, *, reason: str | None = None, work_order: str | None = None,
-           bom_line: int | None = None) -> e.StockMoved:
+           bom_line: int | None = None, serial: str | None = None) -> e.StockMoved:
     return e.StockMoved(
         lot=lot.lot, item=lot.item, kind=kind, from_bin=from_bin, to_bin=to_bin, quantity=quantity,
-        lot_quantity_delta=delta, work_order=work_order, bom_line=bom_line, reason=reason, at=at,
+        lot_quantity_delta=delta, work_order=work_order, bom_line=bom_line, reason=reason, at=at, serial=serial,
     )
 
 
@@ -582,12 +584,20 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
             f"(BOM revision {wo.bom_revision}) needs revision {wanted}", field="lot",
         )
     _usable_lot(state, lot, at.date())
+    if cmd.serial is not None:
+        _text("serial", cmd.serial)
+        used = state.serials.get((lot.item, cmd.serial))
+        if used is not None:
+            raise DomainError(
+                "DUPLICATE_SERIAL", f"serial {cmd.serial} of {lot.item} was already issued to work order "
+                f"{used.work_order} on {used.at.isoformat(timespec='seconds')}", field="serial",
+            )
     _enough_stock(state, lot, cmd.bin, quantity)
     for ln in same_revision:
         remaining = ln.quantity_per * wo.quantity - ln.consumed
         if quantity <= remaining:
             return [_moved(lot, "issue", cmd.bin, None, quantity, -quantity, at, work_order=wo.work_order,
-                           bom_line=ln.line)]
+                           bom_line=ln.line, serial=cmd.serial)]
     remaining = sum((ln.quantity_per * wo.quantity - ln.consumed for ln in same_revision), ZERO)
     raise DomainError(
         "OVER_CONSUMPTION",
@@ -602,11 +612,16 @@ def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: 
     target = _bin(state, cmd.bin)
     quantity = _quantity("quantity", cmd.quantity)
     lines = [ln for ln in state.bom_of(wo.work_order) if ln.item == lot.item and ln.item_revision == lot.item_revision]
+    if cmd.serial is not None:
+        used = state.serials.get((lot.item, cmd.serial))
+        if used is None or used.work_order != wo.work_order:
+            raise DomainError("SERIAL_NOT_ISSUED", f"serial {cmd.serial} of {lot.item} is not issued to work order "
+                              f"{wo.work_order}", field="serial")
     for ln in lines:
         if ln.consumed >= quantity:
             _fits_in_bin(state, target, lot.item, quantity, "bin")
             return [_moved(lot, "return", None, target.bin, quantity, quantity, _at(cmd, now),
-                           work_order=wo.work_order, bom_line=ln.line)]
+                           work_order=wo.work_order, bom_line=ln.line, serial=cmd.serial)]
     issued = sum((ln.consumed for ln in lines), ZERO)
     raise DomainError(
         "OVER_RETURN", f"only {issued} of {lot.item} was issued to {wo.work_order}; cannot return {quantity}",
@@ -917,6 +932,13 @@ def _apply_stock_moved(state: PlantState, ev: e.StockMoved) -> None:
         line = state.bom_lines[(ev.work_order, ev.bom_line)]
         line.consumed += -ev.lot_quantity_delta  # an issue lowers the lot and raises consumption
         state.mark("bom_lines", (ev.work_order, ev.bom_line))
+    if ev.serial is not None and ev.work_order is not None:
+        key = (ev.item, ev.serial)
+        if ev.kind == "issue":
+            state.serials[key] = SerialUse(ev.item, ev.serial, ev.lot, ev.work_order, ev.at)
+        elif ev.kind == "return":
+            state.serials.pop(key, None)
+        state.mark("serials", key)
 
 
 def evolve(state: PlantState, ev: e.Event) -> None:

@@ -111,6 +111,6 @@ def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor
     command = c.IssueToWorkOrder(
         idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
         source_device=context.device, occurred_at=at, work_order=context.work_order, lot=label.lot,
-        bin=context.bin, quantity=quantity,
+        bin=context.bin, quantity=quantity, serial=label.serial,
     )
     return ScanOutcome(context, command, f"{quantity} of lot {label.lot} issued to work order {context.work_order}")

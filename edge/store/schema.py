@@ -153,6 +153,7 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("characteristics", model.Characteristic, ("plan", "characteristic")),
         _entity_table("nonconformances", model.Nonconformance, ("ncr",)),
         _entity_table("machine_states", model.MachineState, ("equipment",)),
+        _entity_table("serials", model.SerialUse, ("item", "serial")),
     )
 }
 

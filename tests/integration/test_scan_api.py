@@ -93,3 +93,11 @@ def test_the_scan_route_is_in_the_openapi_document(node: RunningNode) -> None:
     post = doc["paths"]["/api/v1/scans"]["post"]
     assert {"200", "409", "422", "503"} <= set(post["responses"])
     assert "ScanRequest" in doc["components"]["schemas"] and "Refusal" in doc["components"]["schemas"]
+
+
+def test_the_issue_route_takes_a_serial_and_refuses_it_twice(node: RunningNode) -> None:
+    _seed(node)
+    body = {"lot": "L1", "bin": "LINE1", "quantity": "1", "serial": "SN-1"}
+    assert node.post("operator", "/work-orders/WO1/issues", body).status_code == 201
+    again = node.post("operator", "/work-orders/WO1/issues", body)
+    assert again.status_code == 409 and again.json()["code"] == "DUPLICATE_SERIAL" and again.json()["field"] == "serial"

@@ -185,3 +185,18 @@ async def test_a_store_outage_answers_bad_read_and_the_reader_keeps_going(line: 
     assert NAK.encode() in line.sim.read_feedback()
     line.sim.send("B-0042")
     assert (await line.next()).ok  # the reader is still there
+
+
+async def test_a_serialised_unit_scanned_again_later_is_a_duplicate_serial(line: Line, service: Service) -> None:
+    from edge.store.verify import verify
+
+    line.sim.send("WO1")
+    await line.next()
+    label = f"01{GTIN}10L1{GS}21SN-0001{GS}301"
+    line.sim.send(label, symbology="]C1")
+    assert (await line.next()).ok
+    await asyncio.sleep(0.6)  # past the double-read window: a second physical scan of the same unit
+    line.sim.send(label, symbology="]C1")
+    again = await line.next()
+    assert not again.ok and again.code == "DUPLICATE_SERIAL" and "already issued to work order WO1" in again.message
+    assert verify(service.store).ok  # the serial table replays from the journal

@@ -386,3 +386,16 @@ def test_stock_found_again_in_an_emptied_lot_on_hold_stays_on_hold(plant: Plant)
     assert plant.lot("L1").status == "hold"
     plant.refuse(c.IssueToWorkOrder, "LOT_ON_HOLD", "lot", work_order="WO1", lot="L1", bin="LINE1", quantity=D(1))
     plant.refuse(c.ReleaseLot, "NONCONFORMANCE_OPEN", "lot", lot="L1", reason="ok", roles=QUALITY)
+
+
+def test_a_serialised_unit_is_issued_once_until_it_is_returned(plant: Plant) -> None:
+    plant.do(c.IssueToWorkOrder, work_order="WO1", lot="L1", bin="LINE1", quantity=D(1), serial="SN-7")
+    err = plant.refuse(c.IssueToWorkOrder, "DUPLICATE_SERIAL", "serial", work_order="WO1", lot="L1", bin="LINE1",
+                       quantity=D(1), serial="SN-7")
+    assert "already issued to work order WO1" in err.message
+    plant.refuse(c.ReturnFromWorkOrder, "SERIAL_NOT_ISSUED", "serial", work_order="WO1", lot="L1", bin="LINE1",
+                 quantity=D(1), serial="SN-8")
+    plant.do(c.ReturnFromWorkOrder, work_order="WO1", lot="L1", bin="LINE1", quantity=D(1), serial="SN-7")
+    assert plant.state.serials == {}
+    plant.do(c.IssueToWorkOrder, work_order="WO1", lot="L1", bin="LINE1", quantity=D(1), serial="SN-7")
+    assert plant.state.serials[("SCREW", "SN-7")].work_order == "WO1"
