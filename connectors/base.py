@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 Quality = Literal["good", "uncertain", "bad"]
 
@@ -24,9 +24,10 @@ SERVER_START = "$server_start"
 log = logging.getLogger("takt.connectors")
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One value of one tag as the device reported it. ``value`` is None when the device gave none (bad)."""
+class Sample(NamedTuple):
+    """One value of one tag as the device reported it. ``value`` is None when the device gave none (bad).
+
+    A named tuple: immutable and made several times faster than a frozen dataclass (connectors make many)."""
 
     device: str  # the connector's name, e.g. the PLC
     tag: str  # the tag's configured name

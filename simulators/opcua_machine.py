@@ -168,10 +168,13 @@ class OpcUaMachine:
 
     async def write_extra(self, values: dict[str, float]) -> None:
         """Write load-test variables (``Tag00000``...) at once, each with a fresh source timestamp."""
+        server = self._server
+        if server is None:
+            return
         now = ua.DateTime.now(UTC)
         for var, value in values.items():
-            await self._nodes[var].write_value(ua.DataValue(ua.Variant(value, ua.VariantType.Double),
-                                                            SourceTimestamp=now, ServerTimestamp=now))
+            await server.write_attribute_value(self._nodes[var].nodeid, ua.DataValue(
+                ua.Variant(value, ua.VariantType.Double), SourceTimestamp=now, ServerTimestamp=now))
 
     async def publish_now(self) -> None:
         """Write the model's current values now (tests call this after driving the model)."""
