@@ -97,7 +97,10 @@ class CameraScanner:
                             break
                         self.frames += 1
                         for code in self.filter.new_codes(codes):
-                            await self.on_scan(code.scanner_text, f"{self.config.device}:{uuid.uuid4()}")
+                            try:
+                                await self.on_scan(code.scanner_text, f"{self.config.device}:{uuid.uuid4()}")
+                            except Exception:  # a failing consumer must not stop the camera
+                                log.exception("camera %s: scan %r failed", self.config.device, code.scanner_text)
             finally:
                 capture.release()
             if is_file:

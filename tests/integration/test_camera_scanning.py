@@ -70,3 +70,16 @@ def test_same_code_filter_tolerates_a_missed_frame() -> None:
     same = SameCodeFilter(gap_frames=1)
     seen = [len(same.new_codes(frame)) for frame in ([code], [code], [], [code], [], [], [code])]
     assert seen == [1, 0, 0, 0, 0, 0, 1]
+
+
+async def test_a_failing_consumer_does_not_stop_the_camera(tmp_path: Path) -> None:
+    video = film(tmp_path / "line.avi", Camera())
+    seen: list[str] = []
+
+    async def on_scan(text: str, key: str) -> None:
+        seen.append(text)
+        raise RuntimeError("consumer broke")
+
+    scanner = CameraScanner(CameraConfig(device="cam1", source=str(video)), on_scan)
+    await scanner.run()
+    assert scanner.frames == 20 and len(seen) == 5
