@@ -161,3 +161,41 @@ class MachineSignals(_Model):
     device: str = Field(description="the connector (OPC UA server or Modbus device) name")
     state: StateRule | None = None
     counters: list[CounterRule] = Field(default_factory=list)
+
+
+# --- the site file's connectivity section -----------------------------------------------------------------
+
+
+class MqttSection(_Model):
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
+    client_id: str | None = None
+
+
+class ConnectivitySection(_Model):
+    """Machines the node listens to: OPC UA servers, Modbus devices, what their tags mean, and the MQTT broker
+    the node publishes to."""
+
+    opcua: list[OpcUaServer] = Field(default_factory=list)
+    modbus: list[ModbusDevice] = Field(default_factory=list)
+    machines: list[MachineSignals] = Field(default_factory=list)
+    mqtt: MqttSection | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> ConnectivitySection:
+        names = [d.name for d in self.opcua] + [d.name for d in self.modbus]
+        _no_duplicates(names)
+        tags = {d.name: {t.name for t in d.tags} for d in self.opcua}
+        tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.modbus})
+        for m in self.machines:
+            if m.device not in tags:
+                raise ValueError(f"machine {m.equipment}: no OPC UA server or Modbus device is named {m.device}")
+            used = [r.tag for r in m.counters] + ([m.state.tag] if m.state else []) + (
+                [m.state.reason_tag] if m.state and m.state.reason_tag else [])
+            for tag in used:
+                if tag not in tags[m.device]:
+                    raise ValueError(f"machine {m.equipment}: {m.device} has no tag {tag}")
+        return self

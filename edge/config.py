@@ -26,6 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from connectors.config import ConnectivitySection
 from edge.domain.model import Role
 from edge.fields import Code, Count, Quantity, Text
 from edge.store.store import sqlite_url
@@ -355,6 +356,7 @@ class TaktConfig(_Section):
     users: list[UserEntry] = []
     master_data: MasterData = MasterData()
     scanning: ScanningSection = ScanningSection()
+    connectivity: ConnectivitySection = ConnectivitySection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""

@@ -176,6 +176,7 @@ class Node:
     service: Service
     node_id: str
     scans: Any  # scanners.pipeline.ScanPipeline, from the scanning section
+    connectivity: Any  # connectors.runtime.Connectivity, from the connectivity section
 
     @property
     def started(self) -> bool:
@@ -205,6 +206,9 @@ class Node:
         from scanners.pipeline import from_config
 
         self.scans = from_config(service, self.config.scanning)
+        from connectors.runtime import from_site
+
+        self.connectivity = from_site(service, store, self.config, self.data_dir)
         self._running = True
         if self.seed_enabled:
             try:
@@ -269,8 +273,13 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                 from scanners.pipeline import start_scanner_tasks
 
                 self.device_tasks = start_scanner_tasks(node.scans, node.config.scanning)
+                node.connectivity.start()  # PLC connectors: supervised tasks in this loop
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            await node.connectivity.stop()
+            await super().shutdown(sockets)
 
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None

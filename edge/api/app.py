@@ -179,6 +179,9 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
         body = {"status": "ok" if ok else "degraded", "node_id": node.node_id, "version": edge.__version__,
                 "uptime_s": round(time.time() - app.state.started, 1),
                 "store": store_status, "components": {"writer": writer}}
+        connectivity = getattr(node, "connectivity", None)
+        if connectivity is not None and connectivity.connectors:
+            body["connectivity"] = connectivity.health()  # informative: a dead PLC does not make the node 503
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)

@@ -1,0 +1,93 @@
+"""Connectivity of a running node: one supervised task per OPC UA server and Modbus device, their samples fed
+to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from connectors.base import Connector, Sample, supervise
+from connectors.config import ConnectivitySection
+from connectors.mapping import SignalMapper
+from connectors.modbus import ModbusConnector
+from connectors.opcua import OpcUaConnector
+from edge.service import Service
+from edge.store import Store
+
+log = logging.getLogger("takt.connectors")
+
+
+class Connectivity:
+    """Build with the node's service and store; ``start()`` inside the node's event loop; ``stop()`` at the end."""
+
+    def __init__(self, service: Service, store: Store, section: ConnectivitySection, *,
+                 data_dir: str | Path | None = None, namespace: Any = None) -> None:
+        self.section = section
+        folder = Path(data_dir) if data_dir is not None else None
+        self.mapper = SignalMapper(service, store, section.machines,
+                                   state_file=folder / "counters.json" if folder is not None else None)
+        self.connectors: list[Connector] = [OpcUaConnector(s) for s in section.opcua]
+        self.connectors += [ModbusConnector(d) for d in section.modbus]
+        self.mqtt: Any = None
+        if section.mqtt is not None and namespace is not None and folder is not None:
+            from connectors.mqtt import MqttPublisher
+
+            m = section.mqtt
+            self.mqtt = MqttPublisher(namespace, host=m.host, port=m.port, buffer_file=folder / "mqtt-outbox.sqlite",
+                                      client_id=m.client_id or "takt-edge", username=m.username,
+                                      password=m.password, ca_certs=m.ca_certs)
+            service.on_recorded(self.mqtt.publish_events)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _sink(self, batch: Sequence[Sample]) -> None:
+        if self.mqtt is not None:
+            await self.mqtt(batch)
+        await self.mapper(batch)
+
+    def start(self) -> None:
+        if self._tasks:
+            return
+        if self.mqtt is not None:
+            self.mqtt.start()
+        self._tasks = [asyncio.create_task(supervise(c, self._sink), name=f"connector-{c.name}")
+                       for c in self.connectors]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self._tasks = []
+        await self.mapper.drain()
+        if self.mqtt is not None:
+            self.mqtt.stop()
+
+    def health(self) -> dict[str, Any]:
+        """Per connector: connected, reconnects, values, last value age; and the mapping's counts."""
+        parts: dict[str, Any] = {c.name: c.health.as_dict() for c in self.connectors}
+        if self.mqtt is not None:
+            parts["mqtt"] = {**self.mqtt.health.as_dict(), "buffered": self.mqtt.buffered}
+        s = self.mapper.stats
+        parts["signal_mapping"] = {"commands": s.commands, "refused": s.refused, "booked_good": s.booked_good,
+                                   "booked_scrap": s.booked_scrap, "unbooked": s.unbooked, "resets": s.resets,
+                                   "rollovers": s.rollovers, "last_error": s.last_error}
+        return parts
+
+
+def from_site(service: Service, store: Store, config: Any, data_dir: str | Path) -> Connectivity:
+    """The node's connectivity from a whole site configuration (``edge.config.TaktConfig``)."""
+    from connectors.mqtt import Namespace
+
+    section: ConnectivitySection = config.connectivity
+    folder = Path(data_dir)
+    if section.mqtt is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    workstation_of = {e.equipment: e.workstation for e in config.master_data.equipment}
+    site = config.site
+    namespace = Namespace(site.enterprise, site.site, site.area, site.line, {
+        m.device: (workstation_of.get(m.equipment, "unassigned"), m.equipment) for m in section.machines})
+    return Connectivity(service, store, section, data_dir=folder, namespace=namespace)
