@@ -322,8 +322,9 @@ class ScanDeviceEntry(_Section):
 
     device: Code
     workstation: Code | None = None
-    task: Literal["consume", "idle"] = "consume"
-    bin: Code | None = Field(default=None, description="where material is taken from (a bin label changes it)")
+    task: Literal["consume", "putaway", "move", "idle"] = "consume"
+    bin: Code | None = Field(default=None, description="where material is taken from or put away from (a bin "
+                                                        "label changes it)")
     default_quantity: Quantity | None = Field(default=None, description="per lot scan, when the label has none")
     serial: SerialPortEntry | None = None
     camera: CameraEntry | None = None

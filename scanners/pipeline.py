@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from edge.domain import DomainError
-from edge.domain.scans import Label, LabelKind, LabelPatterns, ScanContext, interpret
+from edge.domain.scans import Label, LabelKind, LabelPatterns, ScanContext, interpret, with_task
 from edge.service import IdempotencyKeyReused, Recorded, Service, StoreUnavailable
 from scanners.gs1 import (
     AI_SYMBOLOGIES,
@@ -96,8 +96,10 @@ class ScanPipeline:
                           f"({', '.join(self.patterns.patterns) or 'none configured'})", field="scan", invalid=True)
 
     async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
-                   actor_roles: frozenset[str] = frozenset(), handheld: bool = False) -> ScanResult:
-        """Interpret one scan. A handheld (a signed-in user's device) gets a context of its own on first use."""
+                   actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
+                   task: str | None = None) -> ScanResult:
+        """Interpret one scan. A handheld (a signed-in user's device) gets a context of its own on first use;
+        `task` (consume, putaway, move, idle) says what the device is doing now, as its page chose."""
         started = time.perf_counter()
         label: Label | None = None
         context = self.contexts.get(device)
@@ -107,6 +109,8 @@ class ScanPipeline:
             if context is None:
                 raise DomainError("UNKNOWN_DEVICE", f"device {device} is not bound to a workstation or user here",
                                   field="device", invalid=True)
+            if task is not None:
+                context = with_task(context, task)
             label = self.label(text)
             outcome = interpret(context, label, idempotency_key=idempotency_key, actor=actor or device,
                                 actor_roles=actor_roles)

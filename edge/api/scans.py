@@ -2,7 +2,7 @@
 serial or camera scanner: the answer says what the scan did at that station, or why it was refused."""
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -14,7 +14,8 @@ from edge.api.commands import KEY_PATTERN, PREFIX
 from edge.api.errors import invalid_request, refusal
 
 # A refused scan: 409 when the plant's rules refuse it, else the label's or the request's fault, or the store's.
-STATUS = {"GS1_INVALID": 422, "UNKNOWN_LABEL": 422, "UNKNOWN_DEVICE": 422, "IDEMPOTENCY_KEY_REUSED": 422,
+STATUS = {"GS1_INVALID": 422, "UNKNOWN_LABEL": 422, "UNKNOWN_DEVICE": 422, "UNKNOWN_TASK": 422,
+          "IDEMPOTENCY_KEY_REUSED": 422,
           "STORE_UNAVAILABLE": 503}
 ROLES = allowed_roles("operator", "warehouse", "quality", "supervisor", "service")
 
@@ -25,6 +26,9 @@ class ScanRequest(BaseModel):
     text: str = Field(min_length=1, max_length=4096, description="the label as scanned (AIM identifier and GS kept)")
     device: str | None = Field(default=None, min_length=1, max_length=100,
                                description="a configured scanning device; default: the signed-in user's handheld")
+    task: Literal["consume", "putaway", "move", "idle"] | None = Field(
+        default=None, description="what the device is doing now (a change drops a lot waiting for its bin); "
+                                  "default: as before (consume for a new handheld)")
 
 
 class ScanAnswer(Protocol):
@@ -42,7 +46,8 @@ class ScanAnswer(Protocol):
 
 class ScanHandler(Protocol):
     async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
-                   actor_roles: frozenset[str] = frozenset(), handheld: bool = False) -> ScanAnswer: ...
+                   actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
+                   task: str | None = None) -> ScanAnswer: ...
 
 
 def _handler(request: Request) -> ScanHandler:
@@ -67,7 +72,8 @@ async def post_scan(request: Request) -> Response:
                        "Idempotency-Key")
     device = body.device or request.headers.get("x-takt-device") or f"handheld:{user.user}"
     result = await _handler(request).scan(device, body.text, idempotency_key=key, actor=user.user,
-                                          actor_roles=user.roles, handheld=body.device is None)
+                                          actor_roles=user.roles, handheld=body.device is None,
+                                          task=body.task)
     if result.ok:
         return JSONResponse(result.to_json(), status_code=200)
     status = STATUS.get(result.code or "", 409)
@@ -102,8 +108,10 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         "tags": ["scanning"], "summary": "A scan from a handheld or terminal: its meaning at that device",
         "operationId": "post_scan",
         "description": f"Roles: {', '.join(sorted(ROLES))}. Without `device`, the signed-in user's handheld. A lot "
-                       "label during a consumption books an issue to the selected work order; a badge, work-order "
-                       "or bin label changes the device's context. GS1 labels may carry their AIM identifier and GS.",
+                       "label during a consumption books an issue to the selected work order; in a putaway or move "
+                       "task a lot label then a bin label moves the lot (the label's quantity, else all of it in "
+                       "the bin the device is at) to that bin; a badge, work-order or bin label changes the "
+                       "device's context. GS1 labels may carry their AIM identifier and GS.",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},
                         "description": "One per physical read; a retry gets the first answer."}],
         "security": [{"bearer": []}],

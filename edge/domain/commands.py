@@ -181,12 +181,13 @@ class ReceiveLot(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class MoveStock(Command):
-    """A bin-to-bin move. ``putaway`` marks the first move out of a receiving area."""
+    """A bin-to-bin move. ``putaway`` marks the first move out of a receiving area. Without a ``quantity`` (a
+    scanned label that carries none) the lot's whole stock in ``from_bin`` moves, as it is when the move is decided."""
 
     lot: str
     from_bin: str
     to_bin: str
-    quantity: Decimal
+    quantity: Decimal | None
     putaway: bool = False
     reason: str | None = None
 

@@ -553,9 +553,15 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
     lot = _lot(state, cmd.lot)
     _bin(state, cmd.from_bin, "from_bin")
     target = _bin(state, cmd.to_bin, "to_bin")
-    quantity = _quantity("quantity", cmd.quantity)
     if cmd.from_bin == cmd.to_bin:
         raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
+    if cmd.quantity is None:  # all of the lot that is in the bin
+        quantity = state.stock_of(lot.lot, cmd.from_bin)
+        if quantity == ZERO:
+            raise DomainError("INSUFFICIENT_STOCK", f"bin {cmd.from_bin} holds none of lot {lot.lot}",
+                              field="from_bin")
+    else:
+        quantity = _quantity("quantity", cmd.quantity)
     _enough_stock(state, lot, cmd.from_bin, quantity)
     _fits_in_bin(state, target, lot.item, quantity, "to_bin")
     kind = "putaway" if cmd.putaway else "move"

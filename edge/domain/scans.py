@@ -18,7 +18,9 @@ from edge.domain import commands as c
 from edge.domain.errors import DomainError
 
 LabelKind = Literal["badge", "work_order", "bin", "lot", "sscc", "product"]
-Task = Literal["consume", "idle"]
+Task = Literal["consume", "putaway", "move", "idle"]
+TASKS: tuple[Task, ...] = ("consume", "putaway", "move", "idle")
+MOVE_TASKS: tuple[Task, ...] = ("putaway", "move")
 LABEL_KINDS: tuple[LabelKind, ...] = ("badge", "work_order", "bin", "lot")  # in-house kinds, in matching order
 
 
@@ -46,7 +48,10 @@ class ScanContext:
     operator: str | None = None  # the badge logged on at a fixed station, or the handheld's user
     work_order: str | None = None
     bin: str | None = None  # where material is taken from (line-side bin), set by config or by a bin label
-    default_quantity: Decimal | None = None  # per scan, when the label carries no quantity
+    default_quantity: Decimal | None = None  # per scan, when the label carries no quantity (consumption)
+    # Putaway/move: the lot label scanned, waiting for the bin it goes to (quantity None: all of it in `bin`).
+    carrying: str | None = None
+    carrying_quantity: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,16 @@ class LabelPatterns:
         return None
 
 
+def with_task(context: ScanContext, task: str) -> ScanContext:
+    """The context with the device doing `task` now; a lot carried for a putaway/move is dropped on a change."""
+    if task not in TASKS:
+        raise DomainError("UNKNOWN_TASK", f"task {task!r} is not one of {', '.join(TASKS)}", field="task",
+                          invalid=True)
+    if task == context.task:
+        return context
+    return replace(context, task=task, carrying=None, carrying_quantity=None)
+
+
 def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor: str,
               actor_roles: frozenset[str] = frozenset(), at: datetime | None = None) -> ScanOutcome:
     """The meaning of `label` scanned in `context`. Raises DomainError when the scan makes no sense here."""
@@ -91,11 +106,17 @@ def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor
     if label.kind == "work_order":
         return ScanOutcome(replace(context, work_order=label.value), None, f"work order {label.value} selected")
     if label.kind == "bin":
-        return ScanOutcome(replace(context, bin=label.value), None, f"location set to bin {label.value}")
+        if context.task in MOVE_TASKS and context.carrying is not None:
+            return _move_to(context, label.value, idempotency_key=idempotency_key, actor=actor,
+                            actor_roles=actor_roles, at=at)
+        then = f": scan a lot label to {context.task}" if context.task in MOVE_TASKS else ""
+        return ScanOutcome(replace(context, bin=label.value), None, f"location set to bin {label.value}{then}")
     if label.kind == "sscc":
         return ScanOutcome(context, None, f"pallet {label.value} identified")
     if label.kind == "product" or label.lot is None:
         raise DomainError("LOT_REQUIRED", f"label {label.value} names no lot: scan the lot label", field="scan")
+    if context.task in MOVE_TASKS:
+        return _pick_up(context, label.lot, label.quantity)
     if context.task != "consume":
         raise DomainError("SCAN_NOT_EXPECTED", f"device {context.device} is not consuming material now",
                           field="scan")
@@ -114,3 +135,30 @@ def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor
         bin=context.bin, quantity=quantity, serial=label.serial,
     )
     return ScanOutcome(context, command, f"{quantity} of lot {label.lot} issued to work order {context.work_order}")
+
+
+def _pick_up(context: ScanContext, lot: str, quantity: Decimal | None) -> ScanOutcome:
+    """Putaway/move, first half: the lot (from the bin the device is at) waits for the bin it goes to."""
+    if context.bin is None:
+        raise DomainError("BIN_REQUIRED", f"scan the bin lot {lot} is taken from", field="bin")
+    how_much = f"{quantity} of lot {lot}" if quantity is not None else f"lot {lot} (all of it)"
+    where = "to put it away" if context.task == "putaway" else "it goes to"
+    return ScanOutcome(replace(context, carrying=lot, carrying_quantity=quantity), None,
+                       f"{how_much} from bin {context.bin}: scan the bin {where}")
+
+
+def _move_to(context: ScanContext, to_bin: str, *, idempotency_key: str, actor: str,
+             actor_roles: frozenset[str], at: datetime | None) -> ScanOutcome:
+    """Putaway/move, second half: the bin scanned after a lot is where the lot goes; the move is booked."""
+    assert context.carrying is not None and context.bin is not None
+    putaway = context.task == "putaway"
+    command = c.MoveStock(
+        idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
+        source_device=context.device, occurred_at=at, lot=context.carrying, from_bin=context.bin, to_bin=to_bin,
+        quantity=context.carrying_quantity, putaway=putaway,
+    )
+    how_much = (f"{context.carrying_quantity} of lot {context.carrying}" if context.carrying_quantity is not None
+                else f"lot {context.carrying}")
+    done = "put away" if putaway else "moved"
+    return ScanOutcome(replace(context, carrying=None, carrying_quantity=None), command,
+                       f"{how_much} {done} from bin {context.bin} to bin {to_bin}")

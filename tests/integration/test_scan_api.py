@@ -101,3 +101,42 @@ def test_the_issue_route_takes_a_serial_and_refuses_it_twice(node: RunningNode) 
     assert node.post("operator", "/work-orders/WO1/issues", body).status_code == 201
     again = node.post("operator", "/work-orders/WO1/issues", body)
     assert again.status_code == 409 and again.json()["code"] == "DUPLICATE_SERIAL" and again.json()["field"] == "serial"
+
+
+def test_a_handheld_puts_away_and_moves_by_scanning(node: RunningNode) -> None:
+    _seed(node)
+    for command in (c.DefineBin(idempotency_key="b2", bin="A-02-3", zone="A", **ADMIN),
+                    c.DefineBin(idempotency_key="b3", bin="SMALL", zone="A", capacity=D(10), **ADMIN),
+                    c.DefineBin(idempotency_key="b4", bin="CAGE", zone="Q", allowed_items=("GASKET",), **ADMIN)):
+        node.service.handle(command)
+    # putaway: the bin the lot is at, its label (no quantity: all of it), the bin it goes to
+    assert "scan a lot label" in scan(node, "BIN:LINE1", task="putaway").json()["message"]
+    picked = scan(node, "LOT-L1", task="putaway")
+    assert picked.status_code == 422  # not a label: nothing carried
+    picked = scan(node, f"]C101{GTIN}10L1", task="putaway")
+    assert picked.status_code == 200 and "scan the bin to put it away" in picked.json()["message"]
+    seq = node.journal_count()
+    for to_bin, code, field in (("NOWHERE", "UNKNOWN_BIN", "to_bin"), ("SMALL", "BIN_FULL", "to_bin"),
+                                ("CAGE", "ITEM_NOT_ALLOWED_IN_BIN", "to_bin")):
+        refused = scan(node, f"BIN:{to_bin}", task="putaway")
+        assert refused.status_code == 409 and (refused.json()["code"], refused.json()["field"]) == (code, field)
+    assert node.journal_count() == seq  # refused: nothing booked, the lot still waits for its bin
+    booked = scan(node, "BIN:A-02-3", task="putaway")
+    assert booked.status_code == 200 and booked.json()["command"] == "MoveStock", booked.text
+    assert "lot L1 put away from bin LINE1 to bin A-02-3" in booked.json()["message"]
+    lot = node.client("operator").get("/api/v1/lots/L1").json()
+    assert {row["bin"]: D(row["quantity"]) for row in lot["stock"]} == {"A-02-3": D(100)}
+    moves = node.client("operator").get("/api/v1/lots/L1/moves").json()
+    assert moves["moves"][-1]["kind"] == "putaway" and moves["moves"][-1]["actor"] == "operator1"
+    # move: the label's quantity (AI 30) from the bin the device is at; more than there is is refused
+    scan(node, "BIN:A-02-3", task="move")
+    scan(node, f"]C101{GTIN}10L1{GS}30150", task="move")
+    too_much = scan(node, "BIN:LINE1", task="move")
+    assert too_much.status_code == 409 and too_much.json()["code"] == "INSUFFICIENT_STOCK"
+    scan(node, f"]C101{GTIN}10L1{GS}3040", task="move")
+    moved = scan(node, "BIN:LINE1", task="move")
+    assert moved.status_code == 200 and "40 of lot L1 moved from bin A-02-3 to bin LINE1" in moved.json()["message"]
+    lot = node.client("operator").get("/api/v1/lots/L1").json()
+    assert {row["bin"]: D(row["quantity"]) for row in lot["stock"]} == {"A-02-3": D(60), "LINE1": D(40)}
+    bad_task = scan(node, "BIN:LINE1", task="dance")
+    assert bad_task.status_code == 422 and bad_task.json()["field"] == "task"

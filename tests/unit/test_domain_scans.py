@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from edge.domain import DomainError, decide
 from edge.domain import commands as c
-from edge.domain.scans import Label, LabelPatterns, ScanContext, interpret
+from edge.domain.scans import Label, LabelPatterns, ScanContext, interpret, with_task
 
 from .plant_helpers import NOW, build_plant
 
@@ -74,3 +75,56 @@ def test_a_product_label_without_lot_is_refused_and_an_sscc_identifies_a_pallet(
     assert caught.value.code == "LOT_REQUIRED"
     outcome = interpret(STATION, Label(kind="sscc", value="106141412345678908"), idempotency_key="k", actor="a")
     assert outcome.command is None and "pallet 106141412345678908" in outcome.message
+
+
+HANDHELD = ScanContext(device="handheld:wim", operator="wim", task="putaway")
+
+
+def test_putaway_bin_then_lot_then_bin_books_a_putaway_of_the_whole_lot() -> None:
+    plant = build_plant()
+    context, command, message = scan(HANDHELD, "LINE1")
+    assert context.bin == "LINE1" and command is None and "scan a lot label" in message
+    context, command, message = scan(context, "LOT:L1")
+    assert command is None and context.carrying == "L1" and "scan the bin to put it away" in message
+    context, command, message = scan(context, "A-02-3")
+    assert isinstance(command, c.MoveStock) and command.putaway and command.quantity is None
+    assert (command.lot, command.from_bin, command.to_bin, command.actor) == ("L1", "LINE1", "A-02-3", "wim")
+    assert context.carrying is None and context.bin == "LINE1" and "put away from bin LINE1 to bin A-02-3" in message
+    [moved] = decide(plant.state, command, NOW)  # the real rules take all of L1 that is in LINE1
+    assert moved.kind == "putaway" and moved.quantity == Decimal(100)  # type: ignore[attr-defined]
+
+
+def test_a_move_takes_the_label_quantity_and_a_configured_source_bin() -> None:
+    context = replace(HANDHELD, task="move", bin="LINE1")
+    label = Label(kind="lot", value="L1", lot="L1", quantity=Decimal(30), gs1=True)
+    context = interpret(context, label, idempotency_key="k1", actor="wim").context
+    outcome = interpret(context, Label(kind="bin", value="A-02-3"), idempotency_key="k2", actor="wim")
+    assert isinstance(outcome.command, c.MoveStock) and not outcome.command.putaway
+    assert outcome.command.quantity == Decimal(30) and "30 of lot L1 moved" in outcome.message
+
+
+def test_putaway_refusals_and_task_changes() -> None:
+    with pytest.raises(DomainError) as caught:
+        scan(replace(HANDHELD, bin=None), "LOT:L1")
+    assert (caught.value.code, caught.value.field) == ("BIN_REQUIRED", "bin")
+    context, _, _ = scan(replace(HANDHELD, bin="LINE1"), "LOT:L1")
+    assert with_task(context, "putaway") is context
+    consuming = with_task(context, "consume")
+    assert consuming.task == "consume" and consuming.carrying is None
+    with pytest.raises(DomainError) as caught:
+        with_task(context, "dance")
+    assert (caught.value.code, caught.value.field, caught.value.invalid) == ("UNKNOWN_TASK", "task", True)
+    # the plant's rules refuse a move into a bin that does not take the item, or beyond its capacity
+    plant = build_plant()
+    _, command, _ = scan(context, "CAGE")
+    with pytest.raises(DomainError) as refused:
+        decide(plant.state, command, NOW)  # type: ignore[arg-type]
+    assert refused.value.code == "ITEM_NOT_ALLOWED_IN_BIN"
+    _, command, _ = scan(context, "A-01")
+    with pytest.raises(DomainError) as refused:
+        decide(plant.state, command, NOW)  # type: ignore[arg-type]
+    assert refused.value.code == "BIN_FULL"
+    _, command, _ = scan(replace(context, bin="RECV"), "A-02-3")
+    with pytest.raises(DomainError) as refused:
+        decide(plant.state, command, NOW)  # type: ignore[arg-type]
+    assert (refused.value.code, refused.value.field) == ("INSUFFICIENT_STOCK", "from_bin")
