@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from connectors.config import ConnectivitySection
 from edge.domain.model import Role
-from edge.fields import Code, Count, Quantity, Text
+from edge.fields import Code, Count, Gtin, Quantity, Text
 from edge.store.store import sqlite_url
 
 Language = Literal["en", "nl"]
@@ -177,6 +177,7 @@ class ItemEntry(_Section):
     unit: Code = "pcs"
     revision: Code
     lot_controlled: bool = True
+    gtin: Gtin | None = None
 
 
 class BinEntry(_Section):
@@ -322,7 +323,7 @@ class ScanDeviceEntry(_Section):
 
     device: Code
     workstation: Code | None = None
-    task: Literal["consume", "putaway", "move", "idle"] = "consume"
+    task: Literal["consume", "receive", "putaway", "move", "idle"] = "consume"
     bin: Code | None = Field(default=None, description="where material is taken from or put away from (a bin "
                                                         "label changes it)")
     default_quantity: Quantity | None = Field(default=None, description="per lot scan, when the label has none")

@@ -77,7 +77,8 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
 
     for i, it in enumerate(md.items):
         add(f"master_data.items[{i}]", "item", it.item, True, c.DefineItem, item=it.item,
-            description=it.description, unit=it.unit, revision=it.revision, lot_controlled=it.lot_controlled)
+            description=it.description, unit=it.unit, revision=it.revision, lot_controlled=it.lot_controlled,
+            gtin=it.gtin)
     for i, b in enumerate(md.bins):
         add(f"master_data.bins[{i}]", "bin", b.bin, True, c.DefineBin, bin=b.bin, zone=b.zone,
             capacity=b.capacity, allowed_items=tuple(b.allowed_items))

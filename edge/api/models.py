@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from edge.fields import Code, Count, Quantity, Reason, Text
+from edge.fields import Code, Count, Gtin, Quantity, Reason, Text
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -32,6 +32,8 @@ class ItemRequest(Request):
     unit: Code
     revision: Code
     lot_controlled: bool = True
+    gtin: Gtin | None = Field(default=None, description="GS1 GTIN-8/12/13/14 with check digit: labels name the "
+                                                          "item by it (AI 01)")
 
 
 class BinRequest(Request):

@@ -26,7 +26,7 @@ class ScanRequest(BaseModel):
     text: str = Field(min_length=1, max_length=4096, description="the label as scanned (AIM identifier and GS kept)")
     device: str | None = Field(default=None, min_length=1, max_length=100,
                                description="a configured scanning device; default: the signed-in user's handheld")
-    task: Literal["consume", "putaway", "move", "idle"] | None = Field(
+    task: Literal["consume", "receive", "putaway", "move", "idle"] | None = Field(
         default=None, description="what the device is doing now (a change drops a lot waiting for its bin); "
                                   "default: as before (consume for a new handheld)")
 

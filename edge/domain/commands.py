@@ -34,6 +34,7 @@ class DefineItem(Command):
     unit: str
     revision: str
     lot_controlled: bool = True
+    gtin: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,14 +170,18 @@ class ClockOffLabour(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ReceiveLot(Command):
+    """A lot into a bin. The item is named by its code, or by its GTIN (a scanned GS1 label), or both (they must
+    agree)."""
+
     lot: str
-    item: str
+    item: str | None
     item_revision: str | None
     quantity: Decimal
     bin: str
     expiry: date | None = None
     supplier_lot: str | None = None
     quarantine: bool = False
+    gtin: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,6 +195,7 @@ class MoveStock(Command):
     quantity: Decimal | None
     putaway: bool = False
     reason: str | None = None
+    gtin: str | None = None  # the GTIN on the scanned label: it must be the lot's item's
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,6 +207,7 @@ class IssueToWorkOrder(Command):
     bin: str
     quantity: Decimal
     serial: str | None = None  # a serialised unit (GS1 AI 21): issued once
+    gtin: str | None = None  # the GTIN on the scanned label: it must be the lot's item's
 
 
 @dataclass(frozen=True, kw_only=True)

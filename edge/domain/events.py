@@ -44,6 +44,7 @@ class ItemDefined(Event):
     unit: str
     revision: str
     lot_controlled: bool
+    gtin: str | None = None
 
     @property
     def subject(self) -> str:

@@ -30,6 +30,7 @@ class Item:
     unit: str
     revision: str
     lot_controlled: bool = True
+    gtin: str | None = None  # GS1 trade item number (GTIN-8/12/13/14) as given; labels' AI 01 names the item by it
 
 
 @dataclass(slots=True)

@@ -70,6 +70,7 @@ class PlantState:
     # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
     bins_of_lot: dict[str, set[str]] = field(default_factory=dict)
     bin_load: dict[str, Decimal] = field(default_factory=dict)
+    item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
     # Rows changed since the store last flushed: table name -> keys. A key no longer present in
     # the table's dict means the row is to be deleted.
     dirty: dict[str, set[Any]] = field(default_factory=dict)
@@ -77,6 +78,7 @@ class PlantState:
     def reindex(self) -> None:
         self.bins_of_lot = {}
         self.bin_load = {}
+        self.item_of_gtin = {gtin14(it.gtin): it.item for it in self.items.values() if it.gtin}
         for (lot, bin_code), row in self.stock.items():
             self.bins_of_lot.setdefault(lot, set()).add(bin_code)
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
@@ -128,6 +130,46 @@ class PlantState:
 
 
 # --- input checks ----------------------------------------------------------------------------------
+
+
+def gtin14(gtin: str) -> str:
+    """A GTIN-8/12/13 as the 14 digits of GS1 AI 01 (left-padded with zeros), so all forms compare equal."""
+    return gtin.zfill(14)
+
+
+def gtin_problem(gtin: str) -> str | None:
+    """Why `gtin` is not a GTIN-8, -12, -13 or -14 (digits, length, GS1 mod-10 check digit), or None."""
+    if not gtin.isascii() or not gtin.isdigit():
+        return f"a GTIN is digits only, got {gtin!r}"
+    if len(gtin) not in (8, 12, 13, 14):
+        return f"a GTIN has 8, 12, 13 or 14 digits, {gtin} has {len(gtin)}"
+    body = [int(ch) for ch in gtin[:-1]]
+    check = -sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body))) % 10
+    if check != int(gtin[-1]):
+        return f"GTIN {gtin} has check digit {gtin[-1]}, expected {check}"
+    return None
+
+
+def _gtin(name: str, value: str) -> str:
+    problem = gtin_problem(value)
+    if problem is not None:
+        raise invalid("INVALID_GTIN", f"{name}: {problem}", name)
+    return value
+
+
+def _label_names_lot_item(state: PlantState, lot: Lot, gtin: str | None) -> None:
+    """A scanned label's GTIN (AI 01) must be the lot's item's: a lot label stuck on the wrong goods is refused."""
+    if gtin is None:
+        return
+    key = gtin14(_gtin("gtin", gtin))
+    named = state.item_of_gtin.get(key)
+    if named is not None and named != lot.item:
+        raise DomainError("WRONG_ITEM", f"the label's GTIN {gtin} is item {named}, but lot {lot.lot} is item "
+                          f"{lot.item}", field="gtin")
+    own = state.items[lot.item].gtin if lot.item in state.items else None
+    if named is None and own is not None:
+        raise DomainError("WRONG_ITEM", f"the label's GTIN {gtin} is not item {lot.item}'s ({own}), the item of lot "
+                          f"{lot.lot}", field="gtin")
 
 
 def _quantity(name: str, value: Decimal, *, allow_zero: bool = False) -> Decimal:
@@ -271,9 +313,13 @@ def _usable_lot(state: PlantState, lot: Lot, today: date) -> None:
 
 
 def _define_item(state: PlantState, cmd: c.DefineItem, now: datetime) -> list[e.Event]:
+    if cmd.gtin is not None:
+        owner = state.item_of_gtin.get(gtin14(_gtin("gtin", cmd.gtin)))
+        if owner is not None and owner != cmd.item:
+            raise DomainError("DUPLICATE_GTIN", f"GTIN {cmd.gtin} is already item {owner}'s", field="gtin")
     return [e.ItemDefined(
         item=_text("item", cmd.item), description=cmd.description, unit=_text("unit", cmd.unit),
-        revision=_text("revision", cmd.revision), lot_controlled=cmd.lot_controlled,
+        revision=_text("revision", cmd.revision), lot_controlled=cmd.lot_controlled, gtin=cmd.gtin,
     )]
 
 
@@ -530,11 +576,27 @@ def _moved(lot: Lot, kind: str, from_bin: str | None, to_bin: str | None, quanti
     )
 
 
+def _received_item(state: PlantState, cmd: c.ReceiveLot) -> Item:
+    """The item a received lot is of: named by its code, by its GTIN (a scanned GS1 label), or by both."""
+    if cmd.gtin is None:
+        return _item(state, _text("item", cmd.item, what=" (or the item's gtin)"))
+    named = state.item_of_gtin.get(gtin14(_gtin("gtin", cmd.gtin)))
+    if cmd.item is None:
+        if named is None:
+            raise DomainError("UNKNOWN_GTIN", f"GTIN {cmd.gtin} is no item's here; name the item", field="gtin")
+        return state.items[named]
+    item = _item(state, cmd.item)
+    if named != item.item and (named is not None or item.gtin is not None):
+        raise DomainError("WRONG_ITEM", f"GTIN {cmd.gtin} is {f'item {named}' if named else 'no item here'}, not "
+                          f"item {item.item}" + (f" ({item.gtin})" if item.gtin else ""), field="gtin")
+    return item
+
+
 def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.Event]:
     _text("lot", cmd.lot)
     if cmd.lot in state.lots:
         raise DomainError("DUPLICATE_LOT", f"lot {cmd.lot} was already received", field="lot")
-    item = _item(state, cmd.item)
+    item = _received_item(state, cmd)
     revision = cmd.item_revision or item.revision
     quantity = _quantity("quantity", cmd.quantity)
     target = _bin(state, cmd.bin)
@@ -553,6 +615,7 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
     lot = _lot(state, cmd.lot)
     _bin(state, cmd.from_bin, "from_bin")
     target = _bin(state, cmd.to_bin, "to_bin")
+    _label_names_lot_item(state, lot, cmd.gtin)
     if cmd.from_bin == cmd.to_bin:
         raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
     if cmd.quantity is None:  # all of the lot that is in the bin
@@ -574,6 +637,7 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
     _bin(state, cmd.bin)
     quantity = _quantity("quantity", cmd.quantity)
     at = _at(cmd, now)
+    _label_names_lot_item(state, lot, cmd.gtin)
     lines = state.bom_of(wo.work_order)
     same_item = [ln for ln in lines if ln.item == lot.item]
     if not same_item:
@@ -1001,8 +1065,13 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.clock_ons.pop(key3, None)
             state.mark("clock_ons", key3)
         case e.ItemDefined():
+            before = state.items.get(ev.item)
+            if before is not None and before.gtin:
+                state.item_of_gtin.pop(gtin14(before.gtin), None)
+            if ev.gtin:
+                state.item_of_gtin[gtin14(ev.gtin)] = ev.item
             state.items[ev.item] = Item(item=ev.item, description=ev.description, unit=ev.unit,
-                                        revision=ev.revision, lot_controlled=ev.lot_controlled)
+                                        revision=ev.revision, lot_controlled=ev.lot_controlled, gtin=ev.gtin)
             state.mark("items", ev.item)
         case e.BinDefined():
             state.bins[ev.bin] = Bin(bin=ev.bin, zone=ev.zone, capacity=ev.capacity,

@@ -18,8 +18,9 @@ from edge.domain import commands as c
 from edge.domain.errors import DomainError
 
 LabelKind = Literal["badge", "work_order", "bin", "lot", "sscc", "product"]
-Task = Literal["consume", "putaway", "move", "idle"]
-TASKS: tuple[Task, ...] = ("consume", "putaway", "move", "idle")
+Task = Literal["consume", "receive", "putaway", "move", "idle"]
+TASKS: tuple[Task, ...] = ("consume", "receive", "putaway", "move", "idle")
+RECEIVING_ROLES = frozenset({"warehouse", "supervisor"})
 MOVE_TASKS: tuple[Task, ...] = ("putaway", "move")
 LABEL_KINDS: tuple[LabelKind, ...] = ("badge", "work_order", "bin", "lot")  # in-house kinds, in matching order
 
@@ -52,6 +53,7 @@ class ScanContext:
     # Putaway/move: the lot label scanned, waiting for the bin it goes to (quantity None: all of it in `bin`).
     carrying: str | None = None
     carrying_quantity: Decimal | None = None
+    carrying_gtin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,7 @@ def with_task(context: ScanContext, task: str) -> ScanContext:
                           invalid=True)
     if task == context.task:
         return context
-    return replace(context, task=task, carrying=None, carrying_quantity=None)
+    return replace(context, task=task, carrying=None, carrying_quantity=None, carrying_gtin=None)
 
 
 def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor: str,
@@ -116,7 +118,9 @@ def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor
     if label.kind == "product" or label.lot is None:
         raise DomainError("LOT_REQUIRED", f"label {label.value} names no lot: scan the lot label", field="scan")
     if context.task in MOVE_TASKS:
-        return _pick_up(context, label.lot, label.quantity)
+        return _pick_up(context, label)
+    if context.task == "receive":
+        return _receive(context, label, idempotency_key=idempotency_key, actor=actor, actor_roles=actor_roles, at=at)
     if context.task != "consume":
         raise DomainError("SCAN_NOT_EXPECTED", f"device {context.device} is not consuming material now",
                           field="scan")
@@ -132,18 +136,19 @@ def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor
     command = c.IssueToWorkOrder(
         idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
         source_device=context.device, occurred_at=at, work_order=context.work_order, lot=label.lot,
-        bin=context.bin, quantity=quantity, serial=label.serial,
+        bin=context.bin, quantity=quantity, serial=label.serial, gtin=label.gtin,
     )
     return ScanOutcome(context, command, f"{quantity} of lot {label.lot} issued to work order {context.work_order}")
 
 
-def _pick_up(context: ScanContext, lot: str, quantity: Decimal | None) -> ScanOutcome:
+def _pick_up(context: ScanContext, label: Label) -> ScanOutcome:
     """Putaway/move, first half: the lot (from the bin the device is at) waits for the bin it goes to."""
+    lot, quantity = label.value, label.quantity
     if context.bin is None:
         raise DomainError("BIN_REQUIRED", f"scan the bin lot {lot} is taken from", field="bin")
     how_much = f"{quantity} of lot {lot}" if quantity is not None else f"lot {lot} (all of it)"
     where = "to put it away" if context.task == "putaway" else "it goes to"
-    return ScanOutcome(replace(context, carrying=lot, carrying_quantity=quantity), None,
+    return ScanOutcome(replace(context, carrying=lot, carrying_quantity=quantity, carrying_gtin=label.gtin), None,
                        f"{how_much} from bin {context.bin}: scan the bin {where}")
 
 
@@ -155,10 +160,35 @@ def _move_to(context: ScanContext, to_bin: str, *, idempotency_key: str, actor: 
     command = c.MoveStock(
         idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
         source_device=context.device, occurred_at=at, lot=context.carrying, from_bin=context.bin, to_bin=to_bin,
-        quantity=context.carrying_quantity, putaway=putaway,
+        quantity=context.carrying_quantity, putaway=putaway, gtin=context.carrying_gtin,
     )
     how_much = (f"{context.carrying_quantity} of lot {context.carrying}" if context.carrying_quantity is not None
                 else f"lot {context.carrying}")
     done = "put away" if putaway else "moved"
-    return ScanOutcome(replace(context, carrying=None, carrying_quantity=None), command,
+    return ScanOutcome(replace(context, carrying=None, carrying_quantity=None, carrying_gtin=None), command,
                        f"{how_much} {done} from bin {context.bin} to bin {to_bin}")
+
+
+def _receive(context: ScanContext, label: Label, *, idempotency_key: str, actor: str, actor_roles: frozenset[str],
+             at: datetime | None) -> ScanOutcome:
+    """Receiving: a GS1 lot label (GTIN, lot, quantity, expiry) of a lot not known yet books it into the device's
+    bin; the item is the one with the label's GTIN."""
+    assert label.lot is not None
+    if actor_roles and not actor_roles & RECEIVING_ROLES:
+        raise DomainError("ROLE_REQUIRED", f"receiving needs the role warehouse or supervisor; {actor} does not "
+                          "have it", field="task")
+    if label.gtin is None:
+        raise DomainError("GTIN_REQUIRED", f"label of lot {label.lot} names no item (no GTIN): receive it at a "
+                          "terminal", field="scan")
+    if context.bin is None:
+        raise DomainError("BIN_REQUIRED", f"scan the bin lot {label.lot} is received into", field="bin")
+    quantity = label.quantity if label.quantity is not None else context.default_quantity
+    if quantity is None:
+        raise DomainError("QUANTITY_REQUIRED", f"label of lot {label.lot} carries no quantity and device "
+                          f"{context.device} has no default", field="quantity")
+    command = c.ReceiveLot(
+        idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
+        source_device=context.device, occurred_at=at, lot=label.lot, item=None, gtin=label.gtin, item_revision=None,
+        quantity=quantity, bin=context.bin, expiry=label.expiry,
+    )
+    return ScanOutcome(context, command, f"{quantity} of lot {label.lot} received into bin {context.bin}")

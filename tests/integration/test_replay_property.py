@@ -47,11 +47,16 @@ START = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 TODAY = START.date()
 NODE = "prop-node"
 ADMIN: dict[str, Any] = {"actor": "admin", "actor_roles": frozenset({"admin"}), "occurred_at": START}
+SCREW_GTIN, GASKET_GTIN = "09501101530003", "4012345000016"
+# What a scanned label may say: the right item's GTIN, another item's, an unknown one, a GTIN-13 form, none.
+LABEL_GTINS: list[str | None] = [None, None, None, SCREW_GTIN, "9501101530003", GASKET_GTIN, "8712345678906"]
 
 MASTER_DATA: list[c.Command] = [
     c.DefineItem(idempotency_key="m-pump", item="PUMP", description="Pump", unit="pcs", revision="A", **ADMIN),
-    c.DefineItem(idempotency_key="m-screw", item="SCREW", description="Screw", unit="pcs", revision="B", **ADMIN),
-    c.DefineItem(idempotency_key="m-gasket", item="GASKET", description="Gasket", unit="pcs", revision="C", **ADMIN),
+    c.DefineItem(idempotency_key="m-screw", item="SCREW", description="Screw", unit="pcs", revision="B",
+                 gtin=SCREW_GTIN, **ADMIN),
+    c.DefineItem(idempotency_key="m-gasket", item="GASKET", description="Gasket", unit="pcs", revision="C",
+                 gtin=GASKET_GTIN, **ADMIN),
     c.DefineBin(idempotency_key="m-recv", bin="RECV", zone="R", **ADMIN),
     c.DefineBin(idempotency_key="m-a01", bin="A-01", zone="A", capacity=D(60), **ADMIN),
     c.DefineBin(idempotency_key="m-a02", bin="A-02", zone="A", **ADMIN),
@@ -180,18 +185,23 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
     meta: dict[str, Any] = {"idempotency_key": "", "actor": "user", "actor_roles": d.roles()}
     if kind == "receive":
         days = d.one([None, None, 1, 3, 300, -1])
+        by_gtin = d.chance(25)
         return c.ReceiveLot(
-            lot=d.lot() if d.chance(10) else d.fresh("L"), item=d.one(["SCREW", "SCREW", "GASKET", "VALVE"]),
+            lot=d.lot() if d.chance(10) else d.fresh("L"),
+            item=None if by_gtin and d.chance(70) else d.one(["SCREW", "SCREW", "GASKET", "VALVE"]),
+            gtin=d.one(LABEL_GTINS[3:]) if by_gtin else None,
             item_revision="A" if d.chance(10) else None, quantity=d.quantity(D(0)) * d.one([1, 5]),
             bin=d.one(BINS), expiry=None if days is None else at.date() + timedelta(days=days),
             quarantine=d.chance(20), **meta)
     if kind in ("move", "putaway"):
         lot, from_bin, have = d.stock()
-        return c.MoveStock(lot=lot, from_bin=from_bin, to_bin=d.one(BINS), quantity=d.quantity(have),
-                           putaway=kind == "putaway", **meta)
+        return c.MoveStock(lot=lot, from_bin=from_bin, to_bin=d.one(BINS),
+                           quantity=None if d.chance(20) else d.quantity(have), putaway=kind == "putaway",
+                           gtin=d.one(LABEL_GTINS), **meta)
     if kind == "issue":
         work_order, lot, bin_code, have = d.issue()
-        return c.IssueToWorkOrder(work_order=work_order, lot=lot, bin=bin_code, quantity=d.quantity(have), **meta)
+        return c.IssueToWorkOrder(work_order=work_order, lot=lot, bin=bin_code, quantity=d.quantity(have),
+                                  gtin=d.one(LABEL_GTINS), **meta)
     if kind == "return":
         issued = sorted(k for k, ln in d.state.bom_lines.items() if ln.consumed > 0)
         if issued and not d.chance(15):

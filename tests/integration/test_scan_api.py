@@ -140,3 +140,36 @@ def test_a_handheld_puts_away_and_moves_by_scanning(node: RunningNode) -> None:
     assert {row["bin"]: D(row["quantity"]) for row in lot["stock"]} == {"A-02-3": D(60), "LINE1": D(40)}
     bad_task = scan(node, "BIN:LINE1", task="dance")
     assert bad_task.status_code == 422 and bad_task.json()["field"] == "task"
+
+
+def test_items_carry_a_gtin_that_labels_are_checked_against_and_received_by(node: RunningNode) -> None:
+    _seed(node)
+    item = {"item": "SCREW", "description": "Screw", "unit": "pcs", "revision": "B"}
+    bad = node.post("service", "/items", {**item, "gtin": "09501101530004"})
+    assert bad.status_code == 422 and bad.json()["field"] == "gtin" and "expected 3" in bad.json()["message"]
+    assert node.post("service", "/items", {**item, "gtin": GTIN}).status_code == 201
+    assert node.post("service", "/items", {**item, "item": "GASKET", "revision": "C",
+                                           "gtin": "4012345000016"}).status_code == 201
+    listed = {row["item"]: row["gtin"] for row in node.client("operator").get("/api/v1/items").json()["items"]}
+    assert listed["SCREW"] == GTIN and listed["PUMP"] is None
+    # consumption: a lot label whose GTIN is another item's than the lot's is refused, nothing booked
+    scan(node, "WO1")
+    scan(node, "BIN:LINE1")
+    seq = node.journal_count()
+    wrong = scan(node, f"]C10104012345000016{GS}10L1{GS}304")
+    assert wrong.status_code == 409 and (wrong.json()["code"], wrong.json()["field"]) == ("WRONG_ITEM", "gtin")
+    assert "is item GASKET, but lot L1 is item SCREW" in wrong.json()["message"] and node.journal_count() == seq
+    # receiving: a GS1 label of a lot not known yet books it into the device's bin, the item named by its GTIN
+    not_warehouse = scan(node, f"]C101{GTIN}10L9{GS}3012", task="receive")
+    assert not_warehouse.status_code == 409 and not_warehouse.json()["code"] == "ROLE_REQUIRED"
+    headers = {"Idempotency-Key": "rcv-1"}
+    warehouse = node.client("warehouse")
+    assert warehouse.post("/api/v1/scans", json={"text": "BIN:LINE1", "task": "receive"}, headers=headers).is_success
+    received = warehouse.post("/api/v1/scans", json={"text": f"]C101{GTIN}1727123110L9{GS}3012", "task": "receive"},
+                              headers={"Idempotency-Key": "rcv-2"})
+    assert received.status_code == 200 and received.json()["command"] == "ReceiveLot", received.text
+    lot = node.client("operator").get("/api/v1/lots/L9").json()
+    assert (lot["item"], lot["item_revision"], D(lot["quantity"]), lot["expiry"]) == ("SCREW", "B", D(12), "2027-12-31")
+    unknown = warehouse.post("/api/v1/scans", json={"text": f"]C10108712345678906{GS}10L10{GS}301",
+                                                    "task": "receive"}, headers={"Idempotency-Key": "rcv-3"})
+    assert unknown.status_code == 409 and unknown.json()["code"] == "UNKNOWN_GTIN"

@@ -223,3 +223,15 @@ def test_missing_file_and_empty_file(tmp_path: Path) -> None:
     assert "cannot read the file" in str(refused(tmp_path / "nope.yaml"))
     assert "empty" in str(refused(write(tmp_path, "")))
     assert "must be a mapping" in str(refused(write(tmp_path, "- a\n- b\n")))
+
+
+def test_an_item_gtin_is_checked_and_named_by_its_path(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["master_data"]["items"][2]["gtin"] = "4012345000017"  # check digit is 6
+        data["master_data"]["items"][3]["gtin"] = "40123"
+
+    err = refused(demo_with(tmp_path, edit=edit))
+    reasons = {p.path: p.reason for p in err.problems}
+    assert set(reasons) == {"master_data.items[2].gtin", "master_data.items[3].gtin"}
+    assert "expected 6" in reasons["master_data.items[2].gtin"] and "8, 12, 13 or 14" in reasons["master_data.items[3].gtin"]
+    assert load_config(DEMO).master_data.items[7].gtin == "09501101530003"
