@@ -123,6 +123,9 @@ async def supervise(connector: Connector, sink: Sink, backoff: Backoff | None = 
             log.warning("%s %s: %s; retrying", health.kind, connector.name, health.last_error,
                         extra={"connector": connector.name, "error": health.last_error})
         health.connected = False
+        this = asyncio.current_task()
+        if this is not None and this.cancelling():  # a library swallowed our cancellation: stop anyway
+            raise asyncio.CancelledError
         health.restarts += 1
         if health.connects > connects:
             backoff.reset()

@@ -99,7 +99,7 @@ class OpcUaConnector:
 
         client.connection_lost_callback = on_lost
         await client.connect(auto_reconnect=False)
-        tasks: list[asyncio.Task[None]] = []
+        tasks: list[asyncio.Task[Any]] = []
         try:
             self.health.connected = True
             self.health.connects += 1
@@ -114,8 +114,8 @@ class OpcUaConnector:
             if polled:
                 tasks.append(asyncio.create_task(self._poll(client, polled, sink)))
             waiter = asyncio.create_task(lost.wait())
-            done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+            tasks.append(waiter)  # cancelled with the others below, also when this run is cancelled
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for t in done:
                 if t is not waiter and t.exception() is not None:
                     raise t.exception()  # type: ignore[misc]
