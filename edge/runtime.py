@@ -279,6 +279,7 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                 on_started(node)
 
         async def shutdown(self, sockets: Any = None) -> None:
+            app.state.live.close()  # end the live event streams, or uvicorn would wait for them
             await node.connectivity.stop()
             await super().shutdown(sockets)
 

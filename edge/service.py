@@ -192,7 +192,9 @@ class Service:
         return self._thread is not None and self._thread.is_alive()
 
     def on_recorded(self, listener: Callable[[list[dict[str, Any]]], None]) -> None:
-        """Call ``listener`` (from the writer thread) with the events of each durable commit."""
+        """Call ``listener`` (from the writer thread) with the events of each durable commit: per event its
+        ``seq``, ``type`` and ``subject``, and the ``command``, ``actor``, ``device`` and ``idempotency_key`` that
+        recorded it. A listener must return quickly (hand the events on); it runs before the next commit."""
         self._listeners.append(listener)
 
     # --- submitting -------------------------------------------------------------------------------
@@ -262,6 +264,7 @@ class Service:
         node_id = self.node_id
         event_ids = self._event_ids
         event_ids.start_batch()
+        listening = bool(self._listeners)
         keys = [p.command.idempotency_key for p in batch]
         try:
             with conn.begin():
@@ -324,7 +327,10 @@ class Service:
                     # in COMMAND_LOG_COLUMNS order
                     command_rows.append((key, name, fp, actor, outcome_json(summaries), recorded_at))
                     p.outcome = Recorded(key, name, summaries)
-                    published.extend(summaries)
+                    if listening:  # listeners also learn who recorded it, from which device, by which command
+                        device = cmd.source_device
+                        published.extend({**s, "command": name, "actor": actor, "device": device,
+                                          "idempotency_key": key} for s in summaries)
                 self._seq = seq
                 self.store.write_batch(conn, journal_rows, command_rows, history, state, state.take_dirty())
         except Exception as exc:

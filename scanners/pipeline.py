@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -43,11 +43,12 @@ class ScanResult:
     seq: int | None = None
     replayed: bool = False
     elapsed_ms: float = 0.0
+    workstation: str | None = None  # the device's, when it is bound to one
 
     def to_json(self) -> dict[str, Any]:
-        return {"device": self.device, "text": self.text, "ok": self.ok, "message": self.message,
-                "label": self.label, "code": self.code, "field": self.field, "command": self.command,
-                "seq": self.seq, "replayed": self.replayed}
+        return {"device": self.device, "workstation": self.workstation, "text": self.text, "ok": self.ok,
+                "message": self.message, "label": self.label, "code": self.code, "field": self.field,
+                "command": self.command, "seq": self.seq, "replayed": self.replayed}
 
 
 def label_from_gs1(gs1: GS1Label) -> Label:
@@ -79,6 +80,12 @@ class ScanPipeline:
         self.contexts: dict[str, ScanContext] = {name: replace(ctx, device=name) for name, ctx in devices.items()}
         self.patterns = patterns
         self.gs1 = gs1 or default_parser()
+        self._listeners: list[Callable[[ScanResult], None]] = []
+
+    def on_result(self, listener: Callable[[ScanResult], None]) -> None:
+        """Call `listener` (in the event loop) with the answer to every scan, booked or refused (live feedback)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
 
     def label(self, text: str) -> Label:
         """Classify a scanned text; raises DomainError (UNKNOWN_LABEL / GS1_INVALID) naming the reason."""
@@ -99,7 +106,21 @@ class ScanPipeline:
                    actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
                    task: str | None = None) -> ScanResult:
         """Interpret one scan. A handheld (a signed-in user's device) gets a context of its own on first use;
-        `task` (consume, putaway, move, idle) says what the device is doing now, as its page chose."""
+        `task` (consume, receive, putaway, move, idle) says what the device is doing now, as its page chose."""
+        result = await self._scan(device, text, idempotency_key=idempotency_key, actor=actor,
+                                  actor_roles=actor_roles, handheld=handheld, task=task)
+        context = self.contexts.get(device)
+        if context is not None and context.workstation is not None:
+            result = replace(result, workstation=context.workstation)
+        for listener in self._listeners:
+            try:
+                listener(result)
+            except Exception:  # feedback must not turn a booked scan into a failed one
+                log.exception("scan result listener failed")
+        return result
+
+    async def _scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None,
+                    actor_roles: frozenset[str], handheld: bool, task: str | None) -> ScanResult:
         started = time.perf_counter()
         label: Label | None = None
         context = self.contexts.get(device)

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
-from edge.api import commands, reads, scans
+from edge.api import commands, live, reads, scans
 from edge.api.auth import TokenCache
 from edge.api.errors import invalid_request
 from edge.service import Service
@@ -132,13 +132,16 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
     # included router by scanning its routes once to see whether it matches and again to pick the
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
     app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (edge.runtime)
-    app.router.routes[0:0] = [*commands.routes(), scans.route(), *reads.router.routes]
+    app.state.live = live.LiveFeed()  # GET /api/v1/events: recorded events and scan answers as they happen
+    node.service.on_recorded(app.state.live.recorded)
+    app.state.live.watch_scans(app.state.scans)
+    app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes]
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             generated = get_openapi(title=app.title, version=app.version, description=app.description,
                                     routes=app.routes)
-            app.openapi_schema = scans.add_to_openapi(commands.add_to_openapi(generated))
+            app.openapi_schema = live.add_to_openapi(scans.add_to_openapi(commands.add_to_openapi(generated)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -57,6 +57,9 @@ def _handler(request: Request) -> ScanHandler:
         from scanners.pipeline import ScanPipeline
 
         handler = request.app.state.scans = ScanPipeline(request.app.state.service, {}, LabelPatterns({}))
+    live = getattr(request.app.state, "live", None)
+    if live is not None:
+        live.watch_scans(handler)  # its answers go to GET /api/v1/events too
     return handler
 
 
@@ -86,6 +89,7 @@ def route() -> Route:
 
 class ScanAccepted(BaseModel):
     device: str
+    workstation: str | None = Field(None, description="the device's workstation, when it is bound to one")
     text: str
     ok: bool
     message: str = Field(description="what the scan did, e.g. '8 of lot L1 issued to work order WO1'")
