@@ -48,7 +48,7 @@ async def running(connector: ModbusConnector, sink: Collected) -> AsyncIterator[
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait_for(task, 10)  # a connector that ignored the cancel fails the test, never hangs it
 
 
 async def test_machine_registers_are_polled_and_decoded(plc: ModbusPlc) -> None:

@@ -26,9 +26,9 @@ class Collected:
         self.samples.extend(batch)
 
     def last(self, tag: str) -> Sample | None:
-        for s in reversed(self.samples):
-            if s.tag == tag:
-                return s
+        for sample in self.samples[::-1]:
+            if sample.tag == tag:
+                return sample
         return None
 
     def values(self, tag: str) -> list[object]:
@@ -59,7 +59,7 @@ async def running(connector: OpcUaConnector, sink: Collected) -> AsyncIterator[a
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait_for(task, 10)  # a connector that ignored the cancel fails the test, never hangs it
 
 
 async def test_values_arrive_with_quality_and_source_timestamp(sim: OpcUaMachine) -> None:

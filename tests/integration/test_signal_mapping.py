@@ -102,7 +102,7 @@ async def connected(connector: Any, mapper: SignalMapper) -> AsyncIterator[None]
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait_for(task, 10)  # a connector that ignored the cancel fails the test, never hangs it
 
 
 def opcua_setup(sim: OpcUaMachine, mapper_store: Store, service: Service,
