@@ -20,12 +20,13 @@ def seed(node: RunningNode) -> None:
         {"item": "SCREW-M4", "description": "Screw M4", "unit": "pcs", "revision": "B"},
     ):
         assert node.post("service", "/items", body).status_code == 201
-    for body in (
+    bins: tuple[dict[str, object], ...] = (
         {"bin": "RCV-01", "zone": "receiving"},
         {"bin": "A-02-3", "zone": "storage", "capacity": "1000"},
         {"bin": "LINE-1", "zone": "line-side", "allowed_items": ["SCREW-M4"]},
-    ):
-        assert node.post("service", "/bins", body).status_code == 201
+    )
+    for bin_body in bins:
+        assert node.post("service", "/bins", bin_body).status_code == 201
     assert node.post("warehouse", "/lots", {"lot": "L118", "item": "SCREW-M4", "quantity": "500",
                                             "bin": "A-02-3", "expiry": str(TODAY + timedelta(days=90))}).status_code == 201
     # An expired lot can only exist because it was received before it expired.

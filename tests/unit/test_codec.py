@@ -42,4 +42,4 @@ def test_event_payload_equals_pydantic_dump_json(event: object) -> None:
 
 @given(st.lists(st.fixed_dictionaries({"seq": st.integers(0, 2**62), "type": st.text(), "subject": st.text()})))
 def test_outcome_json_equals_json_dumps(events: list[dict[str, object]]) -> None:
-    assert outcome_json(events) == json.dumps({"events": events}, separators=(",", ":"))  # type: ignore[arg-type]
+    assert outcome_json(events) == json.dumps({"events": events}, separators=(",", ":"))
