@@ -279,7 +279,7 @@ def _placeholder(dialect: Dialect) -> str:
         return "?"
     if dialect.paramstyle in ("format", "pyformat"):
         return "%s"
-    raise NotImplementedError(f"Takt's store does not support the paramstyle {dialect.paramstyle} ({dialect.name})")
+    raise ValueError(f"Takt's store does not support the paramstyle {dialect.paramstyle} ({dialect.name})")
 
 
 def _executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
