@@ -79,6 +79,11 @@ async def _chaos(node: NodeProcess, lot: str, prefix: str, clients: int, kill_af
                     acked.add(key)
 
     tasks = [asyncio.create_task(client(c)) for c in range(clients)]
+    # The kill comes ``kill_after`` seconds into the stream, counted from the first acknowledgement:
+    # on a slow machine the first answers can take longer than the shortest delay.
+    deadline = asyncio.get_running_loop().time() + 15
+    while not acked and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
     await asyncio.sleep(kill_after)
     node.kill()
     stop.set()
