@@ -109,7 +109,8 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
+def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
+               live_queue_size: int = live.QUEUE_SIZE) -> FastAPI:
     if max_body_bytes is None:
         api_config = getattr(getattr(node, "config", None), "api", None)
         max_body_bytes = getattr(api_config, "max_body_bytes", None) or DEFAULT_MAX_BODY_BYTES
@@ -132,7 +133,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None) -> FastAPI:
     # included router by scanning its routes once to see whether it matches and again to pick the
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
     app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (edge.runtime)
-    app.state.live = live.LiveFeed()  # GET /api/v1/events: recorded events and scan answers as they happen
+    app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen
     node.service.on_recorded(app.state.live.recorded)
     app.state.live.watch_scans(app.state.scans)
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes]

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -44,7 +44,7 @@ class Listener:
 
     workstation: str | None
     device: str | None
-    queue: asyncio.Queue[Any] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    queue: asyncio.Queue[Any]
     dropped: bool = False
 
     def wants(self, device: str | None, workstation: str | None) -> bool:
@@ -56,7 +56,8 @@ class Listener:
 class LiveFeed:
     """Fans recorded events and scan answers out to the connected clients of one app (one event loop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, queue_size: int = QUEUE_SIZE) -> None:
+        self.queue_size = queue_size
         self.listeners: set[Listener] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
@@ -130,7 +131,7 @@ class LiveFeed:
 
     def subscribe(self, workstation: str | None, device: str | None) -> Listener:
         self.loop = asyncio.get_running_loop()
-        listener = Listener(workstation, device)
+        listener = Listener(workstation, device, asyncio.Queue(self.queue_size))
         self.listeners.add(listener)
         return listener
 
@@ -140,7 +141,7 @@ class LiveFeed:
             yield _sse("ready", None, ready)
             while True:
                 if listener.dropped:
-                    yield _sse("dropped", None, {"reason": f"more than {QUEUE_SIZE} messages behind: reconnect "
+                    yield _sse("dropped", None, {"reason": f"more than {self.queue_size} messages behind: reconnect "
                                                           "and read the current state"})
                     return
                 try:

@@ -78,7 +78,7 @@ class RunningNode:
         self.store.close()
 
 
-def start_node(url: str, node_id: str = "test-node") -> RunningNode:
+def start_node(url: str, node_id: str = "test-node", *, live_queue_size: int | None = None) -> RunningNode:
     store = Store(url)
     store.migrate()
     node_id = store.node_id(node_id)
@@ -91,7 +91,8 @@ def start_node(url: str, node_id: str = "test-node") -> RunningNode:
 
     node = _Node()
     node.store, node.service, node.node_id = store, service, node_id  # type: ignore[attr-defined]
-    app = create_app(node, max_body_bytes=64_000)  # type: ignore[arg-type]
+    extra = {} if live_queue_size is None else {"live_queue_size": live_queue_size}
+    app = create_app(node, max_body_bytes=64_000, **extra)  # type: ignore[arg-type]
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -10,18 +10,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from edge.api import live
 from edge.domain import commands as c
 from edge.domain.scans import LabelPatterns, ScanContext
+from edge.store import sqlite_url
 from scanners.gs1 import GS
 from scanners.pipeline import ScanPipeline
 
-from .conftest import TOKENS, RunningNode
+from .conftest import TOKENS, RunningNode, start_node
 from .test_scan_api import ADMIN, GTIN, _seed
 
 D = Decimal
@@ -136,10 +137,17 @@ def test_the_feed_needs_a_token_and_a_known_filter(node: RunningNode) -> None:
     assert "/api/v1/events" in doc["paths"]
 
 
-def test_a_client_that_falls_behind_is_dropped_and_the_writer_does_not_wait(
-        node: RunningNode, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def small_queue_node(tmp_path: Path) -> Iterator[RunningNode]:
+    """A node whose live feed lets a client lag only 5 messages behind."""
+    running = start_node(sqlite_url(tmp_path), live_queue_size=5)
+    yield running
+    running.stop()
+
+
+def test_a_client_that_falls_behind_is_dropped_and_the_writer_does_not_wait(small_queue_node: RunningNode) -> None:
+    node = small_queue_node
     _seed(node)
-    monkeypatch.setattr(live, "QUEUE_SIZE", 5)
     gate, holding = threading.Event(), [True]
 
     def hold_first_commit(_events: list[dict[str, Any]]) -> None:  # so the rest arrive as one batch
