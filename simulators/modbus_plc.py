@@ -27,6 +27,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from simulators._tasks import cancel_and_wait
 from simulators.machine import Machine, PackMLState, Snapshot
 
 REGISTERS = 200
@@ -91,13 +92,8 @@ class ModbusPlc:
         self._ticker = asyncio.create_task(self._tick(), name=f"sim-modbus-{self.port}")
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
-            self._ticker = None
+        await cancel_and_wait(self._ticker)
+        self._ticker = None
         if self._server is not None:
             server, self._server = self._server, None
             await server.shutdown()  # type: ignore[no-untyped-call]

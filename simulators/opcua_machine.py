@@ -20,6 +20,7 @@ from asyncua import ua
 from asyncua.server.server import Server
 from asyncua.ua.status_codes import StatusCodes
 
+from simulators._tasks import cancel_and_wait
 from simulators.machine import Machine, Snapshot
 
 NAMESPACE = "urn:takt:sim"
@@ -121,25 +122,14 @@ class OpcUaMachine:
     async def stop(self) -> None:
         """The link goes away (a cable pulled): clients lose their sessions; ``start`` brings it back with the
         same server start time. ``restart`` is a PLC restart instead."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
-            self._ticker = None
+        await cancel_and_wait(self._ticker)
+        self._ticker = None
         if self._server is not None:
             server, self._server = self._server, None
             # asyncua's clock task sleeps a whole second before it notices a stop: cancel it instead.
             iserver = server.iserver
-            task = iserver.time_task
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
-                iserver.time_task = None
+            await cancel_and_wait(iserver.time_task)
+            iserver.time_task = None
             await server.stop()
 
     async def restart(self, *, reset_counters: bool = True, downtime_s: float = 0.0) -> None:

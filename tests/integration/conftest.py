@@ -6,6 +6,8 @@ PostgreSQL binaries (initdb as the ``postgres`` user, a free port, fsync off) an
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import glob
 import os
 import secrets
@@ -15,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,22 @@ TOKENS = {
     "supervisor": "test-supervisor-token-00",
     "service": "test-service-token-000000",
 }
+
+
+@contextlib.asynccontextmanager
+async def supervised(connector: Any, sink: Any, backoff: Any) -> AsyncIterator[asyncio.Task[None]]:
+    """Run ``connector`` under ``connectors.base.supervise`` for the ``async with`` block, then cancel it.
+
+    The wait after the cancel is bounded: a connector that ignored the cancel fails the test, never hangs it."""
+    from connectors.base import supervise
+
+    task = asyncio.create_task(supervise(connector, sink, backoff))
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
 
 
 def free_port() -> int:

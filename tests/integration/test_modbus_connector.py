@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from connectors.base import Backoff, supervise
+from connectors.base import Backoff
 from connectors.config import ModbusDevice, ModbusTag, PollGroup
 from connectors.modbus import ModbusConnector
 from simulators.machine import Machine, PackMLState
 from simulators.modbus_plc import ModbusPlc
+from tests.integration.conftest import supervised
 from tests.integration.test_opcua_connector import Collected
 from tests.integration.wire import free_port, wait_for
 
@@ -40,15 +41,8 @@ def device(port: int, tags: list[ModbusTag] | None = None, **options: object) ->
         PollGroup(interval_ms=20, tags=tags or MACHINE_TAGS)], **options)  # type: ignore[arg-type]
 
 
-@contextlib.asynccontextmanager
-async def running(connector: ModbusConnector, sink: Collected) -> AsyncIterator[None]:
-    task = asyncio.create_task(supervise(connector, sink, Backoff(initial=0.1, maximum=1.0)))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 10)  # a connector that ignored the cancel fails the test, never hangs it
+def running(connector: ModbusConnector, sink: Collected) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
+    return supervised(connector, sink, Backoff(initial=0.1, maximum=1.0))
 
 
 async def test_machine_registers_are_polled_and_decoded(plc: ModbusPlc) -> None:

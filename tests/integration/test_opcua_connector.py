@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
-from connectors.base import Backoff, Sample, supervise
+from connectors.base import Backoff, Sample
 from connectors.config import Deadband, OpcUaServer, OpcUaTag
 from connectors.opcua import OpcUaConnector, browse
 from simulators.machine import Machine, PackMLState
 from simulators.opcua_machine import OpcUaMachine
+from tests.integration.conftest import supervised
 from tests.integration.wire import free_port, wait_for
 
 
@@ -51,15 +52,8 @@ def server_config(sim: OpcUaMachine, **tag_options: object) -> OpcUaServer:
     return OpcUaServer(name="M-ASSY", url=sim.url, publishing_interval_ms=20, watchdog_s=0.5, timeout_s=2, tags=tags)
 
 
-@contextlib.asynccontextmanager
-async def running(connector: OpcUaConnector, sink: Collected) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(supervise(connector, sink, Backoff(initial=0.1, maximum=1.0)))
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 10)  # a connector that ignored the cancel fails the test, never hangs it
+def running(connector: OpcUaConnector, sink: Collected) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
+    return supervised(connector, sink, Backoff(initial=0.1, maximum=1.0))
 
 
 async def test_values_arrive_with_quality_and_source_timestamp(sim: OpcUaMachine) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from connectors.base import Backoff, supervise
+from connectors.base import Backoff
 from connectors.config import (
     CounterRule,
     MachineSignals,
@@ -34,6 +34,7 @@ from simulators.machine import ALARMS, Machine
 from simulators.modbus_plc import ModbusPlc
 from simulators.opcua_machine import OpcUaMachine
 from tests.conftest import StoreFactory
+from tests.integration.conftest import supervised
 from tests.integration.wire import free_port, wait_for
 
 ADMIN = frozenset({"admin", "supervisor", "operator", "service"})
@@ -94,15 +95,8 @@ def signals(device: str, state_tag: str, alarm_tag: str, good_tag: str, scrap_ta
                   CounterRule(tag=scrap_tag, kind="scrap", resets_on_restart=resets_on_restart)])
 
 
-@contextlib.asynccontextmanager
-async def connected(connector: Any, mapper: SignalMapper) -> AsyncIterator[None]:
-    task = asyncio.create_task(supervise(connector, mapper, Backoff(initial=0.05, maximum=0.5)))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 10)  # a connector that ignored the cancel fails the test, never hangs it
+def connected(connector: Any, mapper: SignalMapper) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
+    return supervised(connector, mapper, Backoff(initial=0.05, maximum=0.5))
 
 
 def opcua_setup(sim: OpcUaMachine, mapper_store: Store, service: Service,
