@@ -1,0 +1,306 @@
+"""The sync protocol between an edge node and the central systems: versioned JSON messages, shared by both ends.
+
+Version ``takt-sync/1``. JSON over HTTP(S); every request carries ``Authorization: Bearer <token>``, one
+token per node. Request bodies may be gzip-compressed (``Content-Encoding: gzip``); the central side
+answers in plain JSON. The routes, all under ``/sync/v1``:
+
+``POST /nodes/{node}/events`` — **push**. An :class:`EventBatch` of the node's edge-origin journal events
+after ``after`` up to and including ``through``. The central side stores the batch in one transaction,
+deduplicating on (node, seq), and answers :class:`BatchAck` with ``acknowledged = through`` once the
+batch is durable. A batch whose ``after`` lies beyond what the central side holds for the node (a gap)
+is answered 409 with :class:`SyncRefusal` ``code = SEQUENCE_GAP`` and the central side's own
+``acknowledged``; the node resends from there. A redelivered batch (the answer to the first delivery was
+lost) is harmless: every event at or below the central side's acknowledged sequence counts as a duplicate.
+
+An event the central side refuses for a business reason (unknown order, closed period) is not stored; it
+comes back in ``rejected`` with a code and a message, and later events **of the same subject in the same
+batch** come back in ``held``, not applied, so one subject's events are never applied out of order. The
+node parks both as a sync exception for a supervisor, keeps their subject back from later batches until the
+exception is retried or set aside, and goes on with every other subject. A retry sends the parked events
+again (the central side never stored them, so their sequences are new to it); the batch then has
+``redelivery = true`` and its ``after``/``through`` are not a cursor.
+
+``GET /nodes/{node}/cursor`` — the central side's acknowledged sequence for the node (a node whose store
+was restored from a backup asks before pushing).
+
+``GET /nodes/{node}/changes?after=<cursor>&limit=<n>`` — **pull**. A :class:`ChangeFeed` of what the
+central systems decided since ``after``: master data (ERP), items, BOM and routing revisions (PLM), bins,
+users and roles, released/changed/cancelled work orders (ERP/MRP), dispatch lists per workstation (APS),
+purchase orders with expected supplier lots (SRM), sales orders and customers (CRM) and inspection plans
+(QMS). Each :class:`Change` has a feed-wide increasing ``cursor``; the node applies them in cursor order as
+ERP-origin commands, each under the idempotency key ``erp:<central id>:<cursor>``, and asks again after the
+last one it applied. ``more`` says another page is waiting.
+
+Messages are named after ISA-95 objects: an event's ``message`` is the ISA-95 object it reports
+(:data:`ISA95_MESSAGE`).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL = "takt-sync/1"
+PREFIX = "/sync/v1"
+
+Code = Annotated[str, Field(min_length=1, max_length=200)]
+Seq = Annotated[int, Field(ge=0)]
+
+# The ISA-95 object each edge event type reports to the central systems.
+ISA95_MESSAGE: dict[str, str] = {
+    "ProductionReported": "ProductionPerformance",
+    "OperationStarted": "JobResponse",
+    "OperationPaused": "JobResponse",
+    "OperationResumed": "JobResponse",
+    "OperationCompleted": "JobResponse",
+    "WorkOrderCompleted": "JobResponse",
+    "LabourClockedOn": "PersonnelActual",
+    "LabourClockedOff": "PersonnelActual",
+    "LotReceived": "MaterialLot",
+    "LotStatusChanged": "MaterialLot",
+    "StockMoved": "MaterialActual",
+    "InspectionRecorded": "QualityTestResult",
+    "NonconformanceRaised": "WorkAlert",
+    "NonconformanceDispositioned": "WorkAlert",
+    "MachineStateChanged": "EquipmentState",
+}
+OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
+
+
+def isa95_message(event_type: str) -> str:
+    return ISA95_MESSAGE.get(event_type, OTHER_MESSAGE)
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- push ----------------------------------------------------------------------------------------
+
+
+class SyncEvent(_Message):
+    """One journal event as the node recorded it."""
+
+    seq: Seq = Field(description="the node's journal sequence number: gap-free per node, the deduplication key")
+    event_id: str = Field(description="UUIDv7 of the event, unique across nodes")
+    message: str = Field(description="the ISA-95 object this event reports, e.g. ProductionPerformance")
+    type: str = Field(description="the edge event type, e.g. ProductionReported")
+    subject: str = Field(description="what the event is about, e.g. work_order:WO-1; order is kept per subject")
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    device: str | None = None
+    payload: dict[str, Any] = Field(description="the event's fields; quantities as decimal strings")
+
+
+class EventBatch(_Message):
+    protocol: Literal["takt-sync/1"] = "takt-sync/1"
+    node: Code
+    after: Seq = Field(description="the highest sequence the node knows to be acknowledged")
+    through: Seq = Field(description="the highest journal sequence this batch covers (ERP-origin events are not "
+                                     "sent, so it may exceed the last event's seq)")
+    redelivery: bool = Field(False, description="parked events sent again after a supervisor's retry")
+    events: list[SyncEvent]
+
+
+class Rejection(_Message):
+    seq: Seq
+    code: str = Field(description="stable reason code, e.g. UNKNOWN_ORDER, PERIOD_CLOSED")
+    message: str
+    field: str | None = None
+
+
+class BatchAck(_Message):
+    protocol: Literal["takt-sync/1"] = "takt-sync/1"
+    node: str
+    acknowledged: Seq = Field(description="every event at or below this is durably stored, rejected or held")
+    stored: int = Field(ge=0)
+    duplicates: int = Field(ge=0)
+    rejected: list[Rejection] = []
+    held: list[Seq] = Field([], description="not applied: an earlier event of the same subject was rejected")
+
+
+class Cursor(_Message):
+    protocol: Literal["takt-sync/1"] = "takt-sync/1"
+    node: str
+    acknowledged: Seq
+
+
+class SyncRefusal(_Message):
+    """The body of a 4xx/5xx answer."""
+
+    code: str
+    message: str
+    field: str | None = None
+    acknowledged: Seq | None = None  # with SEQUENCE_GAP: resend after this
+
+
+# --- pull: what the central systems decided ------------------------------------------------------
+
+
+class ItemChange(_Message):
+    item: Code
+    description: str
+    unit: Code
+    revision: Code
+    lot_controlled: bool = True
+    gtin: str | None = None
+
+
+class BinChange(_Message):
+    bin: Code
+    zone: Code
+    capacity: Decimal | None = None
+    allowed_items: list[Code] = []
+
+
+class UserChange(_Message):
+    user: Code
+    name: str
+    roles: list[str] = Field(min_length=1)
+    language: Literal["en", "nl"] = "en"
+    active: bool = True
+
+
+class OperationChange(_Message):
+    operation: int = Field(ge=1)
+    description: str
+    workstation: Code
+    standard_minutes: Decimal = Decimal(0)
+
+
+class BomLineChange(_Message):
+    line: int = Field(ge=1)
+    item: Code
+    item_revision: Code
+    quantity_per: Decimal = Field(gt=0)
+
+
+class WorkOrderChange(_Message):
+    """A released, changed or cancelled work order (ERP/MRP)."""
+
+    work_order: Code
+    status: Literal["released", "changed", "cancelled"]
+    item: Code
+    item_revision: Code
+    bom_revision: Code
+    quantity: Decimal = Field(gt=0)
+    operations: list[OperationChange] = []
+    bom: list[BomLineChange] = []
+    due: date | None = None
+    customer_order: str | None = None
+    overproduction_tolerance_pct: Decimal = Decimal(0)
+
+
+class BomRevisionChange(_Message):
+    """A BOM revision published by PLM. ``effective``: for orders released from now on, or also for open orders
+    whose material is not yet consumed."""
+
+    item: Code
+    bom_revision: Code
+    lines: list[BomLineChange] = Field(min_length=1)
+    effective: Literal["next_order", "immediately"] = "next_order"
+
+
+class DispatchSlotChange(_Message):
+    work_order: Code
+    operation: int = Field(ge=1)
+
+
+class DispatchListChange(_Message):
+    workstation: Code
+    sequence: list[DispatchSlotChange]
+
+
+class ExpectedLotChange(_Message):
+    supplier_lot: Code
+    quantity: Decimal = Field(gt=0)
+    expiry: date | None = None
+
+
+class PurchaseOrderLineChange(_Message):
+    line: int = Field(ge=1)
+    item: Code
+    quantity: Decimal = Field(gt=0)
+    due: date | None = None
+    expected_lots: list[ExpectedLotChange] = []
+
+
+class PurchaseOrderChange(_Message):
+    purchase_order: Code
+    supplier: Code
+    status: Literal["open", "cancelled"] = "open"
+    lines: list[PurchaseOrderLineChange] = Field(min_length=1)
+
+
+class CustomerChange(_Message):
+    customer: Code
+    name: str
+
+
+class SalesOrderLineChange(_Message):
+    line: int = Field(ge=1)
+    item: Code
+    quantity: Decimal = Field(gt=0)
+    due: date | None = None
+
+
+class SalesOrderChange(_Message):
+    sales_order: Code
+    customer: Code
+    status: Literal["open", "cancelled"] = "open"
+    lines: list[SalesOrderLineChange] = Field(min_length=1)
+
+
+class CharacteristicChange(_Message):
+    characteristic: Code
+    kind: Literal["numeric", "attribute"]
+    nominal: Decimal | None = None
+    lsl: Decimal | None = None
+    usl: Decimal | None = None
+    unit: str = ""
+
+
+class InspectionPlanChange(_Message):
+    plan: Code
+    description: str
+    characteristics: list[CharacteristicChange] = Field(min_length=1)
+    item: str | None = None
+    operation: int | None = None
+    hold_on_fail: bool = True
+
+
+ChangeKind = Literal["item", "bin", "user", "work_order", "bom_revision", "dispatch_list", "purchase_order",
+                     "customer", "sales_order", "inspection_plan"]
+
+CHANGE_PAYLOADS: dict[str, type[_Message]] = {
+    "item": ItemChange,
+    "bin": BinChange,
+    "user": UserChange,
+    "work_order": WorkOrderChange,
+    "bom_revision": BomRevisionChange,
+    "dispatch_list": DispatchListChange,
+    "purchase_order": PurchaseOrderChange,
+    "customer": CustomerChange,
+    "sales_order": SalesOrderChange,
+    "inspection_plan": InspectionPlanChange,
+}
+
+
+class Change(_Message):
+    cursor: int = Field(ge=1, description="feed-wide increasing position")
+    kind: ChangeKind
+    key: Code = Field(description="the changed thing's code (item, work order, workstation, ...)")
+    source: Literal["ERP", "MRP", "APS", "PLM", "SRM", "CRM", "QMS"]
+    at: datetime
+    payload: dict[str, Any] = Field(description="the matching *Change model for the kind, as JSON")
+
+
+class ChangeFeed(_Message):
+    protocol: Literal["takt-sync/1"] = "takt-sync/1"
+    node: str
+    changes: list[Change]
+    cursor: int = Field(ge=0, description="ask again with after=<this>")
+    more: bool
