@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from connectors.config import ConnectivitySection
+from erp_sync.config import SyncSection
 from edge.domain.model import Role
 from edge.fields import Code, Count, Gtin, Quantity, Text
 from edge.store.store import sqlite_url
@@ -359,6 +360,7 @@ class TaktConfig(_Section):
     master_data: MasterData = MasterData()
     scanning: ScanningSection = ScanningSection()
     connectivity: ConnectivitySection = ConnectivitySection()
+    sync: SyncSection | None = None
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""
@@ -589,7 +591,7 @@ def _problems_from(exc: ValidationError, data: Any, root: yaml.Node | None) -> l
     return problems
 
 
-def _resolve_secret(base: Path, entry: UserEntry, what: str, where: str) -> tuple[str | None, Problem | None]:
+def _resolve_secret(base: Path, entry: UserEntry | SyncSection, what: str, where: str) -> tuple[str | None, Problem | None]:
     literal = getattr(entry, what)
     env = getattr(entry, f"{what}_env")
     file = getattr(entry, f"{what}_file")
@@ -642,7 +644,13 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
                 problems.append(Problem("node.database_url_env", f"{node.database_url_env}: {exc}"))
                 url = None
     node = node.model_copy(update={"data_dir": data_dir, "database_url": url})
-    return cfg.model_copy(update={"users": users, "node": node}), problems
+    sync = cfg.sync
+    if sync is not None and resolve_secrets:
+        token, problem = _resolve_secret(base, sync, "token", "sync")
+        if problem:
+            problems.append(problem)
+        sync = sync.model_copy(update={"token": token})
+    return cfg.model_copy(update={"users": users, "node": node, "sync": sync}), problems
 
 
 def parse_config(text: str, file: str | os.PathLike[str] = "<config>", *, base_dir: Path | None = None,

@@ -10,7 +10,8 @@ deduplicating on (node, seq), and answers :class:`BatchAck` with ``acknowledged 
 batch is durable. A batch whose ``after`` lies beyond what the central side holds for the node (a gap)
 is answered 409 with :class:`SyncRefusal` ``code = SEQUENCE_GAP`` and the central side's own
 ``acknowledged``; the node resends from there. A redelivered batch (the answer to the first delivery was
-lost) is harmless: every event at or below the central side's acknowledged sequence counts as a duplicate.
+lost) is harmless: an event whose (node, seq) the central side already stored counts as a duplicate. (Not
+every seq at or below ``acknowledged`` is stored: refused and held ones are not, until a retry sends them.)
 
 An event the central side refuses for a business reason (unknown order, closed period) is not stored; it
 comes back in ``rejected`` with a code and a message, and later events **of the same subject in the same

@@ -83,6 +83,96 @@ class ReleaseWorkOrder(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChangeWorkOrder(Command):
+    """The ERP changed a released work order. Applied while nothing was started; flagged as a conflict after."""
+
+    work_order: str
+    item_revision: str
+    bom_revision: str
+    quantity: Decimal
+    operations: tuple[OperationSpec, ...]
+    bom: tuple[BomLineSpec, ...] = ()
+    overproduction_tolerance_pct: Decimal = Decimal(0)
+    due: date | None = None
+    customer_order: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelWorkOrder(Command):
+    """From the ERP: cancelled there (a conflict if started here). From a supervisor: cancel it here."""
+
+    work_order: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveWorkOrderConflict(Command):
+    """A supervisor's answer to a central change that came while the order ran: ``accept`` applies what can
+    still be applied (cancel it; or take the new quantity and due date), ``keep`` leaves the order as it is."""
+
+    work_order: str
+    resolution: Literal["accept", "keep"]
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishBomRevision(Command):
+    """PLM published a BOM revision of ``item``: for orders released from now on (``next_order``), or
+    ``immediately`` also for the open orders of the item, on the lines not consumed yet."""
+
+    item: str
+    bom_revision: str
+    lines: tuple[BomLineSpec, ...]
+    effective: Literal["next_order", "immediately"] = "next_order"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpectedLotSpec:
+    supplier_lot: str
+    quantity: Decimal
+    expiry: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurchaseOrderLineSpec:
+    line: int
+    item: str
+    quantity: Decimal
+    due: date | None = None
+    expected_lots: tuple[ExpectedLotSpec, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefinePurchaseOrder(Command):
+    purchase_order: str
+    supplier: str
+    lines: tuple[PurchaseOrderLineSpec, ...]
+    status: Literal["open", "cancelled"] = "open"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefineCustomer(Command):
+    customer: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SalesOrderLineSpec:
+    line: int
+    item: str
+    quantity: Decimal
+    due: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefineSalesOrder(Command):
+    sales_order: str
+    customer: str
+    lines: tuple[SalesOrderLineSpec, ...]
+    status: Literal["open", "cancelled"] = "open"
+
+
+@dataclass(frozen=True, kw_only=True)
 class DispatchSlot:
     work_order: str
     operation: int

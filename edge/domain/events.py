@@ -105,6 +105,137 @@ class WorkOrderReleased(_WorkOrderSubject, Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class WorkOrderChanged(_WorkOrderSubject, Event):
+    """The ERP's new content of an order nothing was started on: operations and BOM lines are replaced."""
+
+    work_order: str
+    item_revision: str
+    bom_revision: str
+    quantity: Decimal
+    operations: tuple[ReleasedOperation, ...]
+    bom: tuple[ReleasedBomLine, ...]
+    overproduction_tolerance_pct: Decimal
+    due: date | None
+    customer_order: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderCancelled(_WorkOrderSubject, Event):
+    work_order: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderConflictFlagged(_WorkOrderSubject, Event):
+    work_order: str
+    change: str  # changed | cancelled
+    detail: str
+    proposed_quantity: Decimal | None
+    proposed_due: date | None
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderConflictResolved(_WorkOrderSubject, Event):
+    work_order: str
+    resolution: str  # accepted | kept
+    note: str
+    resolved_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderQuantityChanged(_WorkOrderSubject, Event):
+    """A supervisor accepted the ERP's new quantity and due date for an order already in progress."""
+
+    work_order: str
+    quantity: Decimal
+    due: date | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BomRevisionPublished(Event):
+    item: str
+    bom_revision: str
+    lines: tuple[ReleasedBomLine, ...]
+    effective: str
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"bom:{self.item}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderBomRevised(_WorkOrderSubject, Event):
+    """An open order takes a BOM revision published ``immediately``: lines with consumption stay as they were,
+    the others become the new revision's (``removed``: line numbers that the new revision drops)."""
+
+    work_order: str
+    bom_revision: str
+    lines: tuple[ReleasedBomLine, ...]
+    removed: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpectedSupplierLot:
+    supplier_lot: str
+    quantity: Decimal
+    expiry: date | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurchaseOrderLineDefined:
+    line: int
+    item: str
+    quantity: Decimal
+    due: date | None
+    expected_lots: tuple[ExpectedSupplierLot, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurchaseOrderDefined(Event):
+    purchase_order: str
+    supplier: str
+    status: str
+    lines: tuple[PurchaseOrderLineDefined, ...]
+
+    @property
+    def subject(self) -> str:
+        return f"purchase_order:{self.purchase_order}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerDefined(Event):
+    customer: str
+    name: str
+
+    @property
+    def subject(self) -> str:
+        return f"customer:{self.customer}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SalesOrderLineDefined:
+    line: int
+    item: str
+    quantity: Decimal
+    due: date | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SalesOrderDefined(Event):
+    sales_order: str
+    customer: str
+    status: str
+    lines: tuple[SalesOrderLineDefined, ...]
+
+    @property
+    def subject(self) -> str:
+        return f"sales_order:{self.sales_order}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class DispatchedOperation:
     work_order: str
     operation: int
@@ -340,5 +471,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OperationCompleted, WorkOrderCompleted, ProductionReported, LabourClockedOn,
         LabourClockedOff, LotReceived, StockMoved, LotStatusChanged, InspectionRecorded,
         NonconformanceRaised, NonconformanceDispositioned, MachineStateChanged,
+        WorkOrderChanged, WorkOrderCancelled, WorkOrderConflictFlagged, WorkOrderConflictResolved,
+        WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
+        SalesOrderDefined,
     )
 }

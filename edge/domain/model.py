@@ -175,3 +175,87 @@ class MachineState:
     state: str
     reason: str | None
     since: datetime
+
+
+@dataclass(slots=True)
+class WorkOrderConflict:
+    """A central change (changed or cancelled) that arrived while the order was already being worked on here.
+    It is flagged to the supervisor, not applied: what the edge recorded stays."""
+
+    work_order: str
+    change: str  # changed | cancelled
+    detail: str
+    flagged_at: datetime
+    status: str = "open"  # open | accepted | kept
+    proposed_quantity: Decimal | None = None
+    proposed_due: date | None = None
+    resolved_by: str | None = None
+
+
+@dataclass(slots=True)
+class BomRevision:
+    """A BOM revision of an item, as PLM published it."""
+
+    item: str
+    bom_revision: str
+    effective: str  # next_order | immediately
+    published_at: datetime
+
+
+@dataclass(slots=True)
+class BomRevisionLine:
+    item: str
+    bom_revision: str
+    line: int
+    component: str
+    component_revision: str
+    quantity_per: Decimal
+
+
+@dataclass(slots=True)
+class PurchaseOrder:
+    purchase_order: str
+    supplier: str
+    status: str  # open | cancelled
+
+
+@dataclass(slots=True)
+class PurchaseOrderLine:
+    purchase_order: str
+    line: int
+    item: str
+    quantity: Decimal
+    due: date | None = None
+
+
+@dataclass(slots=True)
+class ExpectedLot:
+    """A supplier lot announced on a purchase order line (SRM's advance shipping notice)."""
+
+    purchase_order: str
+    line: int
+    supplier_lot: str
+    quantity: Decimal
+    expiry: date | None = None
+
+
+@dataclass(slots=True)
+class Customer:
+    customer: str
+    name: str
+
+
+@dataclass(slots=True)
+class SalesOrder:
+    sales_order: str
+    customer: str
+    status: str  # open | cancelled
+
+
+@dataclass(slots=True)
+class SalesOrderLine:
+    sales_order: str
+    line: int
+    item: str
+    quantity: Decimal
+    due: date | None = None

@@ -30,9 +30,18 @@ from edge.domain.model import (
     MachineState,
     Nonconformance,
     Operation,
+    BomRevision,
+    BomRevisionLine,
+    Customer,
+    ExpectedLot,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SalesOrder,
+    SalesOrderLine,
     SerialUse,
     Stock,
     WorkOrder,
+    WorkOrderConflict,
 )
 
 ZERO = Decimal(0)
@@ -44,7 +53,8 @@ MAX_QUANTITY = Decimal("1000000000000")
 STATE_TABLES: tuple[str, ...] = (
     "items", "bins", "equipment", "lots", "stock", "work_orders", "operations", "bom_lines",
     "dispatch", "clock_ons", "inspection_plans", "characteristics", "nonconformances",
-    "machine_states", "serials",
+    "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
+    "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines",
 )
 
 
@@ -65,6 +75,15 @@ class PlantState:
     nonconformances: dict[str, Nonconformance] = field(default_factory=dict)
     machine_states: dict[str, MachineState] = field(default_factory=dict)
     serials: dict[tuple[str, str], SerialUse] = field(default_factory=dict)  # (item, serial) issued
+    work_order_conflicts: dict[str, WorkOrderConflict] = field(default_factory=dict)
+    bom_revisions: dict[tuple[str, str], BomRevision] = field(default_factory=dict)
+    bom_revision_lines: dict[tuple[str, str, int], BomRevisionLine] = field(default_factory=dict)
+    purchase_orders: dict[str, PurchaseOrder] = field(default_factory=dict)
+    purchase_order_lines: dict[tuple[str, int], PurchaseOrderLine] = field(default_factory=dict)
+    expected_lots: dict[tuple[str, int, str], ExpectedLot] = field(default_factory=dict)
+    customers: dict[str, Customer] = field(default_factory=dict)
+    sales_orders: dict[str, SalesOrder] = field(default_factory=dict)
+    sales_order_lines: dict[tuple[str, int], SalesOrderLine] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
@@ -106,6 +125,13 @@ class PlantState:
         return sorted(
             (ln for (wo, _), ln in self.bom_lines.items() if wo == work_order), key=lambda ln: ln.line
         )
+
+    def published_bom(self, item: str, bom_revision: str) -> tuple[e.ReleasedBomLine, ...]:
+        """The lines of a BOM revision PLM published here (none if it was not)."""
+        lines = sorted((ln for (it, rev, _), ln in self.bom_revision_lines.items() if it == item and rev == bom_revision),
+                       key=lambda ln: ln.line)
+        return tuple(e.ReleasedBomLine(line=ln.line, item=ln.component, item_revision=ln.component_revision,
+                                       quantity_per=ln.quantity_per) for ln in lines)
 
     def dispatch_list(self, workstation: str) -> list[DispatchEntry]:
         return sorted(
@@ -250,6 +276,8 @@ def _work_order(state: PlantState, code: str, *, open_only: bool = True) -> Work
         raise DomainError("UNKNOWN_WORK_ORDER", f"work order {code} is not known here", field="work_order")
     if open_only and found.status == "completed":
         raise DomainError("WORK_ORDER_COMPLETED", f"work order {code} is already completed", field="work_order")
+    if open_only and found.status == "cancelled":
+        raise DomainError("WORK_ORDER_CANCELLED", f"work order {code} was cancelled", field="work_order")
     return found
 
 
@@ -339,13 +367,14 @@ def _define_equipment(state: PlantState, cmd: c.DefineEquipment, now: datetime) 
     )]
 
 
-def _release_work_order(state: PlantState, cmd: c.ReleaseWorkOrder, now: datetime) -> list[e.Event]:
-    _text("work_order", cmd.work_order)
-    if cmd.work_order in state.work_orders:
-        raise DomainError("DUPLICATE_WORK_ORDER", f"work order {cmd.work_order} is already released", field="work_order")
-    _item(state, cmd.item)
+def _order_content(state: PlantState, cmd: c.ReleaseWorkOrder | c.ChangeWorkOrder
+                   ) -> tuple[tuple[e.ReleasedOperation, ...], tuple[e.ReleasedBomLine, ...]]:
+    """The operations and BOM lines of a released or changed order, checked. An order released without BOM
+    lines takes those of its BOM revision when PLM published that revision here."""
     _quantity("quantity", cmd.quantity)
     _quantity("overproduction_tolerance_pct", cmd.overproduction_tolerance_pct, allow_zero=True)
+    _text("item_revision", cmd.item_revision)
+    _text("bom_revision", cmd.bom_revision)
     if not cmd.operations:
         raise invalid("MISSING_VALUE", "a work order needs at least one operation", "operations")
     seen_ops: set[int] = set()
@@ -355,29 +384,185 @@ def _release_work_order(state: PlantState, cmd: c.ReleaseWorkOrder, now: datetim
         seen_ops.add(op.operation)
         _text(f"operations[{i}].workstation", op.workstation)
         _quantity(f"operations[{i}].standard_minutes", op.standard_minutes, allow_zero=True)
-    seen_lines: set[int] = set()
-    for i, ln in enumerate(cmd.bom):
-        if ln.line in seen_lines:
-            raise invalid("DUPLICATE_BOM_LINE", f"BOM line {ln.line} appears twice", f"bom[{i}].line")
-        seen_lines.add(ln.line)
-        _item(state, ln.item, f"bom[{i}].item")
-        _text(f"bom[{i}].item_revision", ln.item_revision)
-        _quantity(f"bom[{i}].quantity_per", ln.quantity_per)
+    operations = tuple(e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
+                                           standard_minutes=o.standard_minutes) for o in cmd.operations)
+    bom = _bom_lines(state, cmd.bom, "bom")
+    if not bom:
+        item = state.work_orders[cmd.work_order].item if isinstance(cmd, c.ChangeWorkOrder) else cmd.item
+        bom = state.published_bom(item, cmd.bom_revision)
+    return operations, bom
+
+
+def _release_work_order(state: PlantState, cmd: c.ReleaseWorkOrder, now: datetime) -> list[e.Event]:
+    _text("work_order", cmd.work_order)
+    if cmd.work_order in state.work_orders:
+        raise DomainError("DUPLICATE_WORK_ORDER", f"work order {cmd.work_order} is already released", field="work_order")
+    _item(state, cmd.item)
+    operations, bom = _order_content(state, cmd)
     return [e.WorkOrderReleased(
-        work_order=cmd.work_order, item=cmd.item, item_revision=_text("item_revision", cmd.item_revision),
-        bom_revision=_text("bom_revision", cmd.bom_revision), quantity=cmd.quantity,
-        operations=tuple(
-            e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
-                                standard_minutes=o.standard_minutes)
-            for o in cmd.operations
-        ),
-        bom=tuple(
-            e.ReleasedBomLine(line=b.line, item=b.item, item_revision=b.item_revision, quantity_per=b.quantity_per)
-            for b in cmd.bom
-        ),
+        work_order=cmd.work_order, item=cmd.item, item_revision=cmd.item_revision, bom_revision=cmd.bom_revision,
+        quantity=cmd.quantity, operations=operations, bom=bom,
         overproduction_tolerance_pct=cmd.overproduction_tolerance_pct, due=cmd.due,
         customer_order=cmd.customer_order,
     )]
+
+
+def _started(state: PlantState, work_order: str) -> bool:
+    """Whether anything was done on the order here: an operation started, or material issued to it."""
+    return (any(o.status != "released" for o in state.operations_of(work_order))
+            or any(b.consumed != 0 for b in state.bom_of(work_order)))
+
+
+def _conflict(state: PlantState, wo: WorkOrder, change: str, detail: str, now: datetime,
+              quantity: Decimal | None = None, due: date | None = None) -> list[e.Event]:
+    return [e.WorkOrderConflictFlagged(
+        work_order=wo.work_order, change=change, proposed_quantity=quantity, proposed_due=due, at=now,
+        detail=f"the ERP {change} work order {wo.work_order} while it is {wo.status.replace('_', ' ')} here"
+               f"{': ' + detail if detail else ''}; a supervisor decides")]
+
+
+def _change_work_order(state: PlantState, cmd: c.ChangeWorkOrder, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order)
+    operations, bom = _order_content(state, cmd)
+    if _started(state, cmd.work_order):
+        return _conflict(state, wo, "changed", f"quantity {cmd.quantity}, due {cmd.due or 'none'}", now,
+                         cmd.quantity, cmd.due)
+    return [e.WorkOrderChanged(
+        work_order=cmd.work_order, item_revision=cmd.item_revision, bom_revision=cmd.bom_revision,
+        quantity=cmd.quantity, operations=operations, bom=bom,
+        overproduction_tolerance_pct=cmd.overproduction_tolerance_pct, due=cmd.due, customer_order=cmd.customer_order)]
+
+
+def _cancel_work_order(state: PlantState, cmd: c.CancelWorkOrder, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order)
+    reason = _reason("reason", cmd.reason)
+    at = _at(cmd, now)
+    if cmd.origin == "erp":
+        if _started(state, cmd.work_order):
+            return _conflict(state, wo, "cancelled", reason, at)
+        return [e.WorkOrderCancelled(work_order=cmd.work_order, reason=reason, at=at)]
+    _require_role(cmd, "supervisor", "admin", action="cancelling a work order")
+    return [*_clock_off_events(state, cmd.work_order, None, None, at),
+            e.WorkOrderCancelled(work_order=cmd.work_order, reason=reason, at=at)]
+
+
+def _resolve_conflict(state: PlantState, cmd: c.ResolveWorkOrderConflict, now: datetime) -> list[e.Event]:
+    _require_role(cmd, "supervisor", "admin", action="deciding on a central change")
+    wo = _work_order(state, cmd.work_order, open_only=False)
+    conflict = state.work_order_conflicts.get(cmd.work_order)
+    if conflict is None or conflict.status != "open":
+        raise DomainError("NO_OPEN_CONFLICT", f"work order {cmd.work_order} has no open conflict with the ERP",
+                          field="work_order")
+    if cmd.resolution not in ("accept", "keep"):
+        raise invalid("INVALID_VALUE", "resolution is accept or keep", "resolution")
+    at = _at(cmd, now)
+    events: list[e.Event] = [e.WorkOrderConflictResolved(
+        work_order=cmd.work_order, resolution="accepted" if cmd.resolution == "accept" else "kept",
+        note=cmd.note, resolved_by=cmd.actor)]
+    if cmd.resolution == "accept":
+        if wo.status in ("completed", "cancelled"):
+            raise DomainError("WORK_ORDER_CLOSED", f"work order {cmd.work_order} is already {wo.status}",
+                              field="work_order")
+        if conflict.change == "cancelled":
+            events += [*_clock_off_events(state, cmd.work_order, None, None, at),
+                       e.WorkOrderCancelled(work_order=cmd.work_order, reason=f"cancelled by the ERP: {conflict.detail}",
+                                            at=at)]
+        else:
+            quantity = conflict.proposed_quantity if conflict.proposed_quantity is not None else wo.quantity
+            if quantity < wo.good:
+                raise DomainError("QUANTITY_BELOW_REPORTED",
+                                  f"the ERP's new quantity {quantity} is below the {wo.good} already reported good",
+                                  field="resolution")
+            events.append(e.WorkOrderQuantityChanged(work_order=cmd.work_order, quantity=quantity,
+                                                     due=conflict.proposed_due))
+    return events
+
+
+def _bom_lines(state: PlantState, lines: tuple[c.BomLineSpec, ...], name: str) -> tuple[e.ReleasedBomLine, ...]:
+    seen: set[int] = set()
+    for i, ln in enumerate(lines):
+        if ln.line in seen:
+            raise invalid("DUPLICATE_BOM_LINE", f"BOM line {ln.line} appears twice", f"{name}[{i}].line")
+        seen.add(ln.line)
+        _item(state, ln.item, f"{name}[{i}].item")
+        _text(f"{name}[{i}].item_revision", ln.item_revision)
+        _quantity(f"{name}[{i}].quantity_per", ln.quantity_per)
+    return tuple(e.ReleasedBomLine(line=b.line, item=b.item, item_revision=b.item_revision, quantity_per=b.quantity_per)
+                 for b in lines)
+
+
+def _publish_bom_revision(state: PlantState, cmd: c.PublishBomRevision, now: datetime) -> list[e.Event]:
+    _item(state, cmd.item)
+    _text("bom_revision", cmd.bom_revision)
+    if not cmd.lines:
+        raise invalid("MISSING_VALUE", "a BOM revision needs at least one line", "lines")
+    if cmd.effective not in ("next_order", "immediately"):
+        raise invalid("INVALID_VALUE", "effective is next_order or immediately", "effective")
+    lines = _bom_lines(state, cmd.lines, "lines")
+    events: list[e.Event] = [e.BomRevisionPublished(item=cmd.item, bom_revision=cmd.bom_revision, lines=lines,
+                                                    effective=cmd.effective, at=_at(cmd, now))]
+    if cmd.effective == "immediately":
+        for wo in state.work_orders.values():
+            if wo.item != cmd.item or wo.status in ("completed", "cancelled") or wo.bom_revision == cmd.bom_revision:
+                continue
+            consumed = {b.line for b in state.bom_of(wo.work_order) if b.consumed != 0}
+            events.append(e.WorkOrderBomRevised(
+                work_order=wo.work_order, bom_revision=cmd.bom_revision,
+                lines=tuple(ln for ln in lines if ln.line not in consumed),
+                removed=tuple(sorted(b.line for b in state.bom_of(wo.work_order)
+                                     if b.line not in consumed and b.line not in {ln.line for ln in lines}))))
+    return events
+
+
+def _define_purchase_order(state: PlantState, cmd: c.DefinePurchaseOrder, now: datetime) -> list[e.Event]:
+    _text("purchase_order", cmd.purchase_order)
+    _text("supplier", cmd.supplier)
+    if cmd.status not in ("open", "cancelled"):
+        raise invalid("INVALID_VALUE", "status is open or cancelled", "status")
+    if not cmd.lines:
+        raise invalid("MISSING_VALUE", "a purchase order needs at least one line", "lines")
+    seen: set[int] = set()
+    lines = []
+    for i, ln in enumerate(cmd.lines):
+        if ln.line in seen:
+            raise invalid("DUPLICATE_LINE", f"line {ln.line} appears twice", f"lines[{i}].line")
+        seen.add(ln.line)
+        _item(state, ln.item, f"lines[{i}].item")
+        _quantity(f"lines[{i}].quantity", ln.quantity)
+        for j, lot in enumerate(ln.expected_lots):
+            _text(f"lines[{i}].expected_lots[{j}].supplier_lot", lot.supplier_lot)
+            _quantity(f"lines[{i}].expected_lots[{j}].quantity", lot.quantity)
+        lines.append(e.PurchaseOrderLineDefined(
+            line=ln.line, item=ln.item, quantity=ln.quantity, due=ln.due,
+            expected_lots=tuple(e.ExpectedSupplierLot(supplier_lot=x.supplier_lot, quantity=x.quantity, expiry=x.expiry)
+                                for x in ln.expected_lots)))
+    return [e.PurchaseOrderDefined(purchase_order=cmd.purchase_order, supplier=cmd.supplier, status=cmd.status,
+                                   lines=tuple(lines))]
+
+
+def _define_customer(state: PlantState, cmd: c.DefineCustomer, now: datetime) -> list[e.Event]:
+    return [e.CustomerDefined(customer=_text("customer", cmd.customer), name=_text("name", cmd.name))]
+
+
+def _define_sales_order(state: PlantState, cmd: c.DefineSalesOrder, now: datetime) -> list[e.Event]:
+    _text("sales_order", cmd.sales_order)
+    if cmd.customer not in state.customers:
+        raise DomainError("UNKNOWN_CUSTOMER", f"customer {cmd.customer} is not known here", field="customer")
+    if cmd.status not in ("open", "cancelled"):
+        raise invalid("INVALID_VALUE", "status is open or cancelled", "status")
+    if not cmd.lines:
+        raise invalid("MISSING_VALUE", "a sales order needs at least one line", "lines")
+    seen: set[int] = set()
+    for i, ln in enumerate(cmd.lines):
+        if ln.line in seen:
+            raise invalid("DUPLICATE_LINE", f"line {ln.line} appears twice", f"lines[{i}].line")
+        seen.add(ln.line)
+        _item(state, ln.item, f"lines[{i}].item")
+        _quantity(f"lines[{i}].quantity", ln.quantity)
+    return [e.SalesOrderDefined(
+        sales_order=cmd.sales_order, customer=cmd.customer, status=cmd.status,
+        lines=tuple(e.SalesOrderLineDefined(line=ln.line, item=ln.item, quantity=ln.quantity, due=ln.due)
+                    for ln in cmd.lines))]
 
 
 def _set_dispatch_list(state: PlantState, cmd: c.SetDispatchList, now: datetime) -> list[e.Event]:
@@ -914,6 +1099,13 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.RaiseNonconformance: _raise_nonconformance,
     c.DispositionNonconformance: _disposition,
     c.SetMachineState: _set_machine_state,
+    c.ChangeWorkOrder: _change_work_order,
+    c.CancelWorkOrder: _cancel_work_order,
+    c.ResolveWorkOrderConflict: _resolve_conflict,
+    c.PublishBomRevision: _publish_bom_revision,
+    c.DefinePurchaseOrder: _define_purchase_order,
+    c.DefineCustomer: _define_customer,
+    c.DefineSalesOrder: _define_sales_order,
 }
 
 
@@ -1052,9 +1244,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
         case e.WorkOrderCompleted():
             state.work_orders[ev.work_order].status = "completed"
             state.mark("work_orders", ev.work_order)
-            for key in [k for k in state.dispatch if state.dispatch[k].work_order == ev.work_order]:
-                del state.dispatch[key]
-                state.mark("dispatch", key)
+            _drop_from_dispatch(state, ev.work_order)
         case e.LabourClockedOn():
             key3 = (ev.operator, ev.work_order, ev.operation)
             state.clock_ons[key3] = ClockOn(operator=ev.operator, work_order=ev.work_order,
@@ -1088,17 +1278,8 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 overproduction_tolerance_pct=ev.overproduction_tolerance_pct, due=ev.due,
                 customer_order=ev.customer_order)
             state.mark("work_orders", ev.work_order)
-            for o in ev.operations:
-                state.operations[(ev.work_order, o.operation)] = Operation(
-                    work_order=ev.work_order, operation=o.operation, description=o.description,
-                    workstation=o.workstation, status="released", good=ZERO, scrap=ZERO,
-                    standard_minutes=o.standard_minutes)
-                state.mark("operations", (ev.work_order, o.operation))
-            for b in ev.bom:
-                state.bom_lines[(ev.work_order, b.line)] = BomLine(
-                    work_order=ev.work_order, line=b.line, item=b.item, item_revision=b.item_revision,
-                    quantity_per=b.quantity_per, consumed=ZERO)
-                state.mark("bom_lines", (ev.work_order, b.line))
+            _add_operations(state, ev.work_order, ev.operations)
+            _set_bom_lines(state, ev.work_order, ev.bom)
         case e.DispatchListSet():
             for key in [k for k in state.dispatch if k[0] == ev.workstation]:
                 del state.dispatch[key]
@@ -1133,5 +1314,111 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             ncr.disposition = ev.disposition
             ncr.dispositioned_by = ev.dispositioned_by
             state.mark("nonconformances", ev.ncr)
+        case e.WorkOrderChanged():
+            wo = state.work_orders[ev.work_order]
+            wo.item_revision, wo.bom_revision, wo.quantity = ev.item_revision, ev.bom_revision, ev.quantity
+            wo.overproduction_tolerance_pct, wo.due, wo.customer_order = (
+                ev.overproduction_tolerance_pct, ev.due, ev.customer_order)
+            state.mark("work_orders", ev.work_order)
+            for op_key in [k for k in state.operations if k[0] == ev.work_order]:
+                del state.operations[op_key]
+                state.mark("operations", op_key)
+            for line_key in [k for k in state.bom_lines if k[0] == ev.work_order]:
+                del state.bom_lines[line_key]
+                state.mark("bom_lines", line_key)
+            _add_operations(state, ev.work_order, ev.operations)
+            _set_bom_lines(state, ev.work_order, ev.bom)
+        case e.WorkOrderCancelled():
+            state.work_orders[ev.work_order].status = "cancelled"
+            state.mark("work_orders", ev.work_order)
+            _drop_from_dispatch(state, ev.work_order)
+        case e.WorkOrderConflictFlagged():
+            state.work_order_conflicts[ev.work_order] = WorkOrderConflict(
+                work_order=ev.work_order, change=ev.change, detail=ev.detail, flagged_at=ev.at,
+                proposed_quantity=ev.proposed_quantity, proposed_due=ev.proposed_due)
+            state.mark("work_order_conflicts", ev.work_order)
+        case e.WorkOrderConflictResolved():
+            conflict = state.work_order_conflicts[ev.work_order]
+            conflict.status, conflict.resolved_by = ev.resolution, ev.resolved_by
+            state.mark("work_order_conflicts", ev.work_order)
+        case e.WorkOrderQuantityChanged():
+            wo = state.work_orders[ev.work_order]
+            wo.quantity, wo.due = ev.quantity, ev.due
+            state.mark("work_orders", ev.work_order)
+        case e.BomRevisionPublished():
+            state.bom_revisions[(ev.item, ev.bom_revision)] = BomRevision(
+                item=ev.item, bom_revision=ev.bom_revision, effective=ev.effective, published_at=ev.at)
+            state.mark("bom_revisions", (ev.item, ev.bom_revision))
+            for rl_key in [k for k in state.bom_revision_lines if k[:2] == (ev.item, ev.bom_revision)]:
+                del state.bom_revision_lines[rl_key]
+                state.mark("bom_revision_lines", rl_key)
+            for ln in ev.lines:
+                state.bom_revision_lines[(ev.item, ev.bom_revision, ln.line)] = BomRevisionLine(
+                    item=ev.item, bom_revision=ev.bom_revision, line=ln.line, component=ln.item,
+                    component_revision=ln.item_revision, quantity_per=ln.quantity_per)
+                state.mark("bom_revision_lines", (ev.item, ev.bom_revision, ln.line))
+        case e.WorkOrderBomRevised():
+            wo = state.work_orders[ev.work_order]
+            wo.bom_revision = ev.bom_revision
+            state.mark("work_orders", ev.work_order)
+            for number in ev.removed:
+                state.bom_lines.pop((ev.work_order, number), None)
+                state.mark("bom_lines", (ev.work_order, number))
+            _set_bom_lines(state, ev.work_order, ev.lines)
+        case e.PurchaseOrderDefined():
+            _replace_rows(state, ("purchase_order_lines", "expected_lots"), ev.purchase_order)
+            state.purchase_orders[ev.purchase_order] = PurchaseOrder(ev.purchase_order, ev.supplier, ev.status)
+            state.mark("purchase_orders", ev.purchase_order)
+            for pl in ev.lines:
+                state.purchase_order_lines[(ev.purchase_order, pl.line)] = PurchaseOrderLine(
+                    ev.purchase_order, pl.line, pl.item, pl.quantity, pl.due)
+                state.mark("purchase_order_lines", (ev.purchase_order, pl.line))
+                for x in pl.expected_lots:
+                    state.expected_lots[(ev.purchase_order, pl.line, x.supplier_lot)] = ExpectedLot(
+                        ev.purchase_order, pl.line, x.supplier_lot, x.quantity, x.expiry)
+                    state.mark("expected_lots", (ev.purchase_order, pl.line, x.supplier_lot))
+        case e.CustomerDefined():
+            state.customers[ev.customer] = Customer(ev.customer, ev.name)
+            state.mark("customers", ev.customer)
+        case e.SalesOrderDefined():
+            _replace_rows(state, ("sales_order_lines",), ev.sales_order)
+            state.sales_orders[ev.sales_order] = SalesOrder(ev.sales_order, ev.customer, ev.status)
+            state.mark("sales_orders", ev.sales_order)
+            for sl in ev.lines:
+                state.sales_order_lines[(ev.sales_order, sl.line)] = SalesOrderLine(
+                    ev.sales_order, sl.line, sl.item, sl.quantity, sl.due)
+                state.mark("sales_order_lines", (ev.sales_order, sl.line))
         case _:
             raise TypeError(f"no projection for event {type(ev).__name__}")
+
+
+def _replace_rows(state: PlantState, tables: tuple[str, ...], first_key: str) -> None:
+    """Drop the rows of ``tables`` whose key starts with ``first_key`` (the lines of a redefined order)."""
+    for name in tables:
+        rows: dict[Any, Any] = getattr(state, name)
+        for key in [k for k in rows if k[0] == first_key]:
+            del rows[key]
+            state.mark(name, key)
+
+
+def _add_operations(state: PlantState, work_order: str, operations: tuple[e.ReleasedOperation, ...]) -> None:
+    for o in operations:
+        state.operations[(work_order, o.operation)] = Operation(
+            work_order=work_order, operation=o.operation, description=o.description,
+            workstation=o.workstation, status="released", good=ZERO, scrap=ZERO,
+            standard_minutes=o.standard_minutes)
+        state.mark("operations", (work_order, o.operation))
+
+
+def _set_bom_lines(state: PlantState, work_order: str, lines: tuple[e.ReleasedBomLine, ...]) -> None:
+    for b in lines:
+        state.bom_lines[(work_order, b.line)] = BomLine(
+            work_order=work_order, line=b.line, item=b.item, item_revision=b.item_revision,
+            quantity_per=b.quantity_per, consumed=ZERO)
+        state.mark("bom_lines", (work_order, b.line))
+
+
+def _drop_from_dispatch(state: PlantState, work_order: str) -> None:
+    for key in [k for k in state.dispatch if state.dispatch[k].work_order == work_order]:
+        del state.dispatch[key]
+        state.mark("dispatch", key)

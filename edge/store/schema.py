@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    ForeignKey,
     DateTime,
     Index,
     Integer,
@@ -154,6 +155,15 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("nonconformances", model.Nonconformance, ("ncr",)),
         _entity_table("machine_states", model.MachineState, ("equipment",)),
         _entity_table("serials", model.SerialUse, ("item", "serial")),
+        _entity_table("work_order_conflicts", model.WorkOrderConflict, ("work_order",)),
+        _entity_table("bom_revisions", model.BomRevision, ("item", "bom_revision")),
+        _entity_table("bom_revision_lines", model.BomRevisionLine, ("item", "bom_revision", "line")),
+        _entity_table("purchase_orders", model.PurchaseOrder, ("purchase_order",)),
+        _entity_table("purchase_order_lines", model.PurchaseOrderLine, ("purchase_order", "line")),
+        _entity_table("expected_lots", model.ExpectedLot, ("purchase_order", "line", "supplier_lot")),
+        _entity_table("customers", model.Customer, ("customer",)),
+        _entity_table("sales_orders", model.SalesOrder, ("sales_order",)),
+        _entity_table("sales_order_lines", model.SalesOrderLine, ("sales_order", "line")),
     )
 }
 
@@ -278,3 +288,46 @@ machine_state_history = Table(
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history)
 }
+
+# --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------
+
+# Where the sync stands: ``push`` is the highest journal seq the central side acknowledged; ``pull`` the
+# change-feed cursor after the last change applied.
+sync_cursors = Table(
+    "sync_cursors", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A sync exception: an event the central side refused for a business reason (push), or a central change this
+# node refused (pull). A supervisor sees it, fixes the cause and retries it, or sets it aside with a reason.
+sync_exceptions = Table(
+    "sync_exceptions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("direction", String(8), nullable=False),  # push | pull
+    Column("subject", String(250), nullable=False, index=True),
+    Column("seq", BigInteger),  # push: the refused journal event
+    Column("change_cursor", BigInteger),  # pull: the refused change
+    Column("code", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("field", String(200)),
+    Column("detail", Text),  # pull: the refused change as JSON, applied again on a retry
+    Column("status", String(16), nullable=False, index=True),  # open | retry | set_aside | resolved
+    Column("attempts", Integer, nullable=False),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+    Column("resolution", String(16)),  # retry | set_aside: what the supervisor chose
+    Column("handled_by", String(100)),
+    Column("handled_at", UtcDateTime),
+    Column("note", Text),
+)
+
+# Events kept back behind a push exception: the refused one and every later event of its subject, in seq
+# order, until the exception is retried successfully or set aside.
+sync_parked = Table(
+    "sync_parked", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("exception_id", Integer, ForeignKey("sync_exceptions.id"), nullable=False, index=True),
+    Column("subject", String(250), nullable=False),
+)

@@ -1,0 +1,93 @@
+"""The node's HTTP client for the central side of the takt-sync/1 protocol (``erp_sync.protocol``).
+
+Errors come in two kinds the daemon treats differently: :class:`CentralUnavailable` (down, timed out, a 5xx,
+the connection dropped mid-batch: try again later with backoff, nothing is lost because nothing was
+acknowledged) and :class:`CentralRefused` (a 4xx that says the request itself is wrong: a wrong token, a
+protocol mismatch; retrying the same request cannot help, so it is reported loudly and retried slowly).
+A 409 ``SEQUENCE_GAP`` is :class:`SequenceGap`: the central side holds less than this node thought.
+"""
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from erp_sync.protocol import PREFIX, BatchAck, ChangeFeed, Cursor, SyncRefusal
+
+
+class CentralUnavailable(Exception):
+    """The central side cannot be reached or failed: retry later."""
+
+
+class CentralRefused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class SequenceGap(Exception):
+    def __init__(self, acknowledged: int) -> None:
+        super().__init__(f"the central side has this node's events only up to {acknowledged}")
+        self.acknowledged = acknowledged
+
+
+def gzip_bytes(body: bytes, level: int = 1) -> bytes:
+    """gzip at a low level: the JSON of events compresses about 8:1 even at level 1, at a few ms per MB."""
+    c = zlib.compressobj(level, zlib.DEFLATED, 31)
+    return c.compress(body) + c.flush()
+
+
+class CentralClient:
+    def __init__(self, base_url: str, token: str, node: str, *, timeout_s: float = 30.0) -> None:
+        self.node = node
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + PREFIX, timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "takt-sync/1"})
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> CentralClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:  # refused, reset, timed out, dropped mid-batch
+            raise CentralUnavailable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise CentralUnavailable(f"the central side answered {response.status_code}: {response.text[:200]}")
+        if response.status_code >= 400:
+            try:
+                refusal = SyncRefusal.model_validate_json(response.content)
+            except ValidationError:
+                raise CentralRefused(response.status_code, "HTTP_ERROR", response.text[:300]) from None
+            if refusal.code == "SEQUENCE_GAP" and refusal.acknowledged is not None:
+                raise SequenceGap(refusal.acknowledged)
+            raise CentralRefused(response.status_code, refusal.code, refusal.message)
+        return response
+
+    async def push(self, body: bytes) -> BatchAck:
+        """Send one :class:`~erp_sync.protocol.EventBatch` already serialised as JSON ``body``."""
+        response = await self._request("POST", f"/nodes/{self.node}/events", content=gzip_bytes(body),
+                                       headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        try:
+            return BatchAck.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise CentralUnavailable(f"the central side's answer is not a batch acknowledgement: {exc}") from None
+
+    async def cursor(self) -> int:
+        response = await self._request("GET", f"/nodes/{self.node}/cursor")
+        return Cursor.model_validate_json(response.content).acknowledged
+
+    async def changes(self, after: int, limit: int) -> ChangeFeed:
+        response = await self._request("GET", f"/nodes/{self.node}/changes", params={"after": after, "limit": limit})
+        try:
+            return ChangeFeed.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise CentralUnavailable(f"the central side's change feed is malformed: {exc}") from None

@@ -1,0 +1,42 @@
+"""Configuration of the sync with the central systems (the ``sync`` section of a site file).
+
+```yaml
+sync:
+  central_url: https://erp.example.com        # the central side of the takt-sync/1 protocol
+  token_env: TAKT_SYNC_TOKEN                  # this node's bearer token (or token_file; token for demos)
+  batch_events: 5000                          # at most this many events per push request ...
+  batch_bytes: 4000000                        # ... and about this many bytes of JSON before compression
+  push_interval_s: 1                          # a quiet node still looks this often
+  pull_interval_s: 10                         # how often the change feed is read
+```
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SyncSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    central_url: str = Field(pattern=r"^https?://", description="base URL of the central side")
+    token: str | None = Field(default=None, repr=False)
+    token_env: str | None = None
+    token_file: Path | None = None
+    batch_events: int = Field(default=5000, ge=1, le=50_000)
+    batch_bytes: int = Field(default=4_000_000, ge=10_000, le=64_000_000)
+    push_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    pull_interval_s: float = Field(default=10.0, gt=0, le=86_400)
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    pull_page: int = Field(default=1000, ge=1, le=10_000)
+    backoff_max_s: float = Field(default=60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _one_token(self) -> SyncSection:
+        given = [k for k in ("token", "token_env", "token_file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of token_env, token_file or (demo only) token"
+                             + (f"; got {', '.join(given)}" if given else ""))
+        return self

@@ -1,0 +1,222 @@
+"""Push: the node's edge-origin journal events to the central side, exactly once and in order per subject.
+
+The journal is the outbox. One round reads the events after the acknowledged sequence, in pages bounded by
+count and bytes, sends each page as an :class:`~erp_sync.protocol.EventBatch` and, once the central side
+answers that the batch is durable, moves the acknowledged sequence (``sync_cursors.push``) in the node's store.
+A crash anywhere in between only means the same batch is sent again; the central side deduplicates on
+(node, seq). ERP-origin events (what the central side itself decided) are never sent back: a batch's
+``through`` covers them without carrying them.
+
+An event the central side refuses for a business reason becomes a sync exception (``edge.store.sync``); it and
+every later event of its subject wait, parked, while the rest of the journal flows. A supervisor's retry sends
+the parked events again in order.
+
+Batches are built as JSON text directly from the journal rows: the stored payload is already JSON, so it is
+spliced in, not parsed and dumped again. While a batch is on its way the next one is read and built in a
+worker thread, so reading the store and waiting on the network overlap.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from edge.store import schema
+from edge.store.store import Store
+from edge.store.sync import PUSH, Refusal, SyncLedger
+from erp_sync.client import CentralClient, SequenceGap
+from erp_sync.protocol import PROTOCOL, BatchAck, isa95_message
+
+log = logging.getLogger("takt.sync")
+
+_J = schema.journal
+_COLUMNS = (_J.c.seq, _J.c.event_id, _J.c.type, _J.c.subject, _J.c.payload, _J.c.actor, _J.c.source_device,
+            _J.c.occurred_at, _J.c.recorded_at, _J.c.origin)
+
+
+@dataclass
+class Batch:
+    after: int
+    through: int
+    body: bytes
+    seqs: list[int]  # the events in it
+    subjects: dict[int, str]  # seq -> subject, for refusals
+    parked: list[tuple[int, str, int]]  # kept back behind an open exception: (seq, subject, exception id)
+    redelivery: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.seqs)
+
+
+@dataclass
+class PushReport:
+    batches: int = 0
+    sent: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    parked: int = 0
+    acknowledged: int = 0
+    gaps: int = 0
+    seconds: float = 0.0
+    exceptions_created: list[int] = field(default_factory=list)
+
+
+def _event_json(row: Any, node_dumps: Any = json.dumps) -> str:
+    return (f'{{"seq":{row.seq},"event_id":"{row.event_id}","message":"{isa95_message(row.type)}",'
+            f'"type":"{row.type}","subject":{node_dumps(row.subject)},'
+            f'"occurred_at":"{row.occurred_at.isoformat()}","recorded_at":"{row.recorded_at.isoformat()}",'
+            f'"actor":{node_dumps(row.actor)},"device":{node_dumps(row.source_device)},"payload":{row.payload}}}')
+
+
+def _batch_json(node: str, after: int, through: int, events: Sequence[str], redelivery: bool) -> bytes:
+    head = (f'{{"protocol":"{PROTOCOL}","node":{json.dumps(node)},"after":{after},"through":{through},'
+            f'"redelivery":{"true" if redelivery else "false"},"events":[')
+    return (head + ",".join(events) + "]}").encode()
+
+
+class Pusher:
+    """Builds and sends batches for one node. ``store`` is the node's store; ``client`` talks to the central side."""
+
+    def __init__(self, store: Store, node: str, client: CentralClient, *, batch_events: int = 5000,
+                 batch_bytes: int = 4_000_000) -> None:
+        self.store = store
+        self.node = node
+        self.client = client
+        self.ledger = SyncLedger(store)
+        self.batch_events = batch_events
+        self.batch_bytes = batch_bytes
+
+    # --- building (in a worker thread) ------------------------------------------------------------
+
+    def build(self, after: int, parked_subjects: dict[str, int]) -> Batch | None:
+        """The next batch after ``after``, or None when the journal has nothing after it."""
+        query = select(*_COLUMNS).where(_J.c.seq > after).order_by(_J.c.seq).limit(self.batch_events)
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return None
+        events: list[str] = []
+        seqs: list[int] = []
+        subjects: dict[int, str] = {}
+        parked: list[tuple[int, str, int]] = []
+        size = 0
+        through = after
+        for row in rows:
+            if row.origin == "edge":
+                exception = parked_subjects.get(row.subject)
+                if exception is not None:
+                    parked.append((row.seq, row.subject, exception))
+                else:
+                    text = _event_json(row)
+                    if events and size + len(text) > self.batch_bytes:
+                        break
+                    size += len(text) + 1
+                    events.append(text)
+                    seqs.append(row.seq)
+                    subjects[row.seq] = row.subject
+            through = row.seq
+        return Batch(after, through, _batch_json(self.node, after, through, events, False), seqs, subjects, parked)
+
+    def build_redelivery(self, seqs: Sequence[int]) -> Batch:
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(*_COLUMNS).where(_J.c.seq.in_(list(seqs))).order_by(_J.c.seq)).all()
+        events = [_event_json(r) for r in rows]
+        through = rows[-1].seq if rows else 0
+        after = rows[0].seq - 1 if rows else 0
+        return Batch(after, through, _batch_json(self.node, after, through, events, True),
+                     [r.seq for r in rows], {r.seq: r.subject for r in rows}, [], redelivery=True)
+
+    # --- sending ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def refusals(batch: Batch, ack: BatchAck) -> list[Refusal]:
+        refused = [Refusal(r.seq, batch.subjects.get(r.seq, "?"), r.code, r.message, r.field) for r in ack.rejected]
+        refused += [Refusal(s, batch.subjects.get(s, "?"), "HELD", "waits behind a refused event of the same subject")
+                    for s in ack.held]
+        return refused
+
+    async def _send(self, batch: Batch) -> BatchAck:
+        if not batch.seqs:  # only ERP-origin or parked events: nothing to tell the central side
+            return BatchAck(node=self.node, acknowledged=batch.through, stored=0, duplicates=0, rejected=[], held=[])
+        return await self.client.push(batch.body)
+
+    async def retry_parked(self, report: PushReport) -> None:
+        """Send again what a supervisor asked to retry (or set aside), one exception at a time."""
+        for exception_id, seqs in await asyncio.to_thread(self.ledger.retries):
+            if not seqs:
+                await asyncio.to_thread(self.ledger.retried, exception_id, [], [])
+                continue
+            batch = await asyncio.to_thread(self.build_redelivery, seqs)
+            ack = await self.client.push(batch.body)
+            refused = self.refusals(batch, ack)
+            cleared = await asyncio.to_thread(self.ledger.retried, exception_id, batch.seqs, refused)
+            report.batches += 1
+            report.sent += batch.size
+            report.stored += ack.stored
+            report.refused += len(ack.rejected)
+            log.info("sync exception %s retried: %s", exception_id, "cleared" if cleared else "still refused",
+                     extra={"exception": exception_id, "events": batch.size})
+
+    async def push(self, *, max_batches: int | None = None,
+                   progress: Any = None) -> PushReport:
+        """Push until the journal is drained (or ``max_batches`` were sent). ``progress(report)`` is called
+        after each batch. Raises CentralUnavailable / CentralRefused; what was acknowledged stays acknowledged."""
+        report = PushReport()
+        started = time.perf_counter()
+        await self.retry_parked(report)
+        after = await asyncio.to_thread(self.ledger.cursor, PUSH)
+        parked_subjects = await asyncio.to_thread(self.ledger.parked_subjects)
+        batch = await asyncio.to_thread(self.build, after, parked_subjects)
+        while batch is not None:
+            sending = asyncio.ensure_future(self._send(batch))
+            following = asyncio.ensure_future(asyncio.to_thread(self.build, batch.through, parked_subjects))
+            try:
+                ack = await sending
+            except SequenceGap as gap:
+                await asyncio.gather(following, return_exceptions=True)
+                log.warning("the central side holds this node's events only up to %s (this node thought %s); "
+                            "sending again from there", gap.acknowledged, batch.after)
+                await asyncio.to_thread(self.ledger.set_gap_cursor, gap.acknowledged)
+                report.gaps += 1
+                if report.gaps > 3:
+                    raise
+                batch = await asyncio.to_thread(self.build, gap.acknowledged, parked_subjects)
+                continue
+            except BaseException:
+                await asyncio.gather(following, return_exceptions=True)
+                raise
+            through = min(batch.through, ack.acknowledged) if batch.seqs else batch.through
+            refused = self.refusals(batch, ack)
+            created = await asyncio.to_thread(self.ledger.acknowledge, through, parked=batch.parked, refused=refused)
+            report.batches += 1
+            report.sent += batch.size
+            report.stored += ack.stored
+            report.duplicates += ack.duplicates
+            report.refused += len(ack.rejected)
+            report.parked += len(batch.parked) + len(ack.held)
+            report.acknowledged = through
+            report.exceptions_created += created
+            for r in refused:
+                if r.code != "HELD":
+                    log.warning("the central side refused event %s (%s): %s %s; its subject waits for a supervisor",
+                                r.seq, r.subject, r.code, r.message, extra={"seq": r.seq, "code": r.code})
+            if progress is not None:
+                progress(report)
+            if refused or through < batch.through:
+                await asyncio.gather(following, return_exceptions=True)  # built without knowing: build again
+                parked_subjects = await asyncio.to_thread(self.ledger.parked_subjects)
+                batch = await asyncio.to_thread(self.build, through, parked_subjects)
+            else:
+                batch = await following
+            if max_batches is not None and report.batches >= max_batches:
+                break
+        report.seconds = time.perf_counter() - started
+        return report
