@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
+
+from edge.backoff import Backoff
 
 Quality = Literal["good", "uncertain", "bad"]
 
@@ -83,24 +84,6 @@ class Connector(Protocol):
 
     async def run_once(self, sink: Sink) -> None:
         """Connect and deliver samples until the link fails (raise) or the task is cancelled."""
-
-
-@dataclass
-class Backoff:
-    """Exponential backoff with jitter: ``initial``, doubling, capped at ``maximum`` seconds."""
-
-    initial: float = 0.2
-    maximum: float = 5.0
-    factor: float = 2.0
-    _next: float = 0.0
-
-    def next(self) -> float:
-        delay = self._next or self.initial
-        self._next = min(delay * self.factor, self.maximum)
-        return delay * random.uniform(0.8, 1.0)
-
-    def reset(self) -> None:
-        self._next = 0.0
 
 
 async def supervise(connector: Connector, sink: Sink, backoff: Backoff | None = None) -> None:

@@ -27,10 +27,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from connectors.config import ConnectivitySection
-from erp_sync.config import SyncSection
 from edge.domain.model import Role
 from edge.fields import Code, Count, Gtin, Quantity, Text
 from edge.store.store import sqlite_url
+from erp_sync.config import SyncSection
 
 Language = Literal["en", "nl"]
 

@@ -178,6 +178,7 @@ class Node:
     node_id: str
     scans: Any  # scanners.pipeline.ScanPipeline, from the scanning section
     connectivity: Any  # connectors.runtime.Connectivity, from the connectivity section
+    sync: Any = None  # erp_sync.daemon.SyncDaemon, from the sync section (None without one)
 
     @property
     def started(self) -> bool:
@@ -210,6 +211,10 @@ class Node:
         from connectors.runtime import from_site
 
         self.connectivity = from_site(service, store, self.config, self.data_dir)
+        if self.config.sync is not None and self.config.sync.enabled:
+            from erp_sync.daemon import SyncDaemon
+
+            self.sync = SyncDaemon(service, self.config.sync, node_id)
         self._running = True
         if self.seed_enabled:
             try:
@@ -275,12 +280,16 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
 
                 self.device_tasks = start_scanner_tasks(node.scans, node.config.scanning)
                 node.connectivity.start()  # PLC connectors: supervised tasks in this loop
+                if node.sync is not None:
+                    node.sync.start()  # push and pull with the central systems
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 
         async def shutdown(self, sockets: Any = None) -> None:
             app.state.live.close()  # end the live event streams, or uvicorn would wait for them
             await node.connectivity.stop()
+            if node.sync is not None:
+                await node.sync.stop()
             await super().shutdown(sockets)
 
     in_main = threading.current_thread() is threading.main_thread()

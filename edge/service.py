@@ -165,6 +165,7 @@ class Service:
     def start(self) -> Service:
         if self._thread is not None:
             return self
+        self.store.claim_writer()  # raises WriterBusy when another process records into this store
         self._conn = self.store.engine.connect()
         self._reload()
         self._thread = threading.Thread(target=self._run, name="takt-writer", daemon=True)
@@ -180,12 +181,19 @@ class Service:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self.store.release_writer()
 
     def __enter__(self) -> Service:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def state(self) -> PlantState:
+        """The writer's in-memory plant state, for lookups from other threads that tolerate a value a moment
+        ahead of the commit (is this order known here?). Never change it: only the writer does."""
+        return self._state
 
     @property
     def running(self) -> bool:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
-from edge.api import commands, live, reads, scans
+from edge.api import commands, live, reads, scans, sync
 from edge.api.auth import TokenCache
 from edge.api.errors import invalid_request
 from edge.service import Service
@@ -132,11 +132,12 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # The routes go on the app's own router rather than through include_router: FastAPI matches an
     # included router by scanning its routes once to see whether it matches and again to pick the
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
+    app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
     app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (edge.runtime)
     app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen
     node.service.on_recorded(app.state.live.recorded)
     app.state.live.watch_scans(app.state.scans)
-    app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes]
+    app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes, *sync.router.routes]
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -186,6 +187,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         connectivity = getattr(node, "connectivity", None)
         if connectivity is not None and connectivity.connectors:
             body["connectivity"] = connectivity.health()  # informative: a dead PLC does not make the node 503
+        if app.state.sync is not None:
+            body["sync"] = app.state.sync.health.as_dict()  # informative too: the node records while the ERP is away
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)

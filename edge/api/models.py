@@ -114,6 +114,17 @@ class OperationActionRequest(Request):
     pass
 
 
+class CancelWorkOrderRequest(Request):
+    reason: Reason
+
+
+class ResolveConflictRequest(Request):
+    resolution: Literal["accept", "keep"] = Field(
+        description="accept: apply the ERP's change (cancel the order, or take its new quantity and due date); "
+                    "keep: leave the order as the floor has it")
+    note: str = Field("", max_length=500)
+
+
 class PauseRequest(Request):
     reason: Reason
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import NullPool
@@ -75,6 +75,10 @@ class JournalEntry:
         return decode_event(self.type, self.payload)
 
 
+class WriterBusy(RuntimeError):
+    """Another process is the store's writer."""
+
+
 class Store:
     """One node's database. Writes go through :meth:`write_batch` only, from the service's writer."""
 
@@ -86,7 +90,46 @@ class Store:
         self._max_variables: int | None = None
 
     def close(self) -> None:
+        self.release_writer()
         self.engine.dispose()
+
+    # --- the one writer ----------------------------------------------------------------------------
+
+    _writer_lock: Any = None
+
+    def claim_writer(self) -> None:
+        """Make this process the store's only writer, or raise :class:`WriterBusy`. Two writers would hand out
+        the same journal sequence numbers; a second ``takt run`` (or ``takt sync pull`` beside a running node)
+        must be refused. SQLite: an exclusive lock on ``<store>.writer.lock``; PostgreSQL: an advisory lock
+        held by a connection of its own. Either is released when the process ends, however it ends."""
+        if self._writer_lock is not None:
+            return
+        if self.dialect == "sqlite":
+            database = self.engine.url.database
+            if not database or database == ":memory:":
+                return
+            import fcntl
+
+            handle = open(f"{database}.writer.lock", "a+")  # noqa: SIM115 - held for the store's life
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                raise WriterBusy(f"another process is recording into {database} (a running node?)") from None
+            self._writer_lock = handle
+        else:
+            conn = self.engine.connect()
+            got = conn.execute(text("SELECT pg_try_advisory_lock(hashtext('takt-writer'))")).scalar_one()
+            conn.commit()
+            if not got:
+                conn.close()
+                raise WriterBusy("another process is recording into this database (a running node?)")
+            self._writer_lock = conn
+
+    def release_writer(self) -> None:
+        lock, self._writer_lock = self._writer_lock, None
+        if lock is not None:
+            lock.close()
 
     # --- schema -----------------------------------------------------------------------------------
 

@@ -269,3 +269,29 @@ class SyncLedger:
             else:
                 conn.execute(update(t).where(t.c.id == exception_id).values(
                     status="open", code=code, message=message, attempts=t.c.attempts + 1, last_at=_now()))
+
+    # --- how far behind -----------------------------------------------------------------------------
+
+    def status(self, now: datetime | None = None) -> dict[str, Any]:
+        """Acknowledged sequence, lag in events and seconds (edge events not yet acknowledged, parked ones
+        excluded), when the central side last acknowledged, the pull cursor, and open exceptions."""
+        now = now or _now()
+        j, t, p = schema.journal, schema.sync_exceptions, schema.sync_parked
+        with self.engine.connect() as conn:
+            acknowledged = self.cursor(PUSH, conn)
+            pending = (select(func.count(), func.min(j.c.recorded_at))
+                       .where(j.c.seq > acknowledged, j.c.origin == "edge"))
+            count, oldest = conn.execute(pending).one()
+            parked = conn.execute(select(func.count()).select_from(p)).scalar_one()
+            open_exceptions = conn.execute(select(func.count()).select_from(t).where(
+                t.c.status.in_(OPEN_STATUSES))).scalar_one()
+            last_seq = self.store.last_seq(conn)
+            pull = self.cursor(PULL, conn)
+            times = {r.name: r.updated_at for r in conn.execute(select(schema.sync_cursors))}
+        return {
+            "acknowledged": acknowledged, "last_seq": last_seq, "lag_events": int(count),
+            "lag_seconds": round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0,
+            "last_ack_at": times[PUSH].isoformat() if PUSH in times else None,
+            "parked_events": int(parked), "open_exceptions": int(open_exceptions),
+            "pull_cursor": pull, "last_pull_at": times[PULL].isoformat() if PULL in times else None,
+        }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -61,3 +62,21 @@ def all_users(store: Store) -> list[User]:
     with store.engine.connect() as conn:
         rows = conn.execute(select(t).order_by(t.c.user)).all()
     return [User(r.user, r.name, frozenset(r.roles), r.language, r.active, r.pin_sha256) for r in rows]
+
+
+def apply_user(store: Store, user: str, name: str, roles: list[str], *, language: str = "en",
+               active: bool = True) -> None:
+    """A user as the central systems know them: name, roles, language, active. An existing user keeps their
+    token and PIN; a new one gets no usable token (an admin issues one here, or they log on by badge + PIN)."""
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise ValueError(f"user {user}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+    values = {"name": name, "roles": sorted(set(roles)), "language": language, "active": active}
+    t = schema.users
+    with store.engine.begin() as conn:
+        if conn.execute(select(t.c.user).where(t.c.user == user)).first():
+            conn.execute(t.update().where(t.c.user == user).values(**values))
+        else:
+            # the digest of a random secret nobody holds: unique, and no token matches it
+            conn.execute(t.insert().values(user=user, token_sha256=digest(secrets.token_hex(32)), pin_sha256=None,
+                                           **values))
