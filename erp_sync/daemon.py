@@ -19,8 +19,8 @@ from edge.backoff import Backoff
 from edge.service import Service
 from erp_sync.client import CentralClient, CentralRefused, CentralUnavailable, SequenceGap
 from erp_sync.config import SyncSection
-from erp_sync.pull import PullReport, Puller
-from erp_sync.push import PushReport, Pusher
+from erp_sync.pull import Puller, PullReport
+from erp_sync.push import Pusher, PushReport
 
 log = logging.getLogger("takt.sync")
 
