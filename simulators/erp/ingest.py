@@ -195,6 +195,19 @@ class Ingest:
             return 0
         return int(mark)
 
+    def _bulk_insert(self, conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Insert plain tuples in the table's column order, past SQLAlchemy's per-row parameter processing:
+        COPY on PostgreSQL, the driver's executemany on SQLite. Inside the caller's transaction."""
+        columns = [c.name for c in table.columns]
+        if self.is_postgres:
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                                 f"VALUES ({', '.join(['?'] * len(columns))})", rows)
+
     def _select_in(self, conn: Connection, table: Table, column: str, values: Iterable[Any],
                    *where: Any, lock: bool = False, order: Sequence[Any] = ()) -> list[dict[str, Any]]:
         values = sorted(set(values))
@@ -232,7 +245,8 @@ class Ingest:
             r.workstation: (r.work_order, r.operation)
             for r in conn.execute(select(s.active_operations).where(s.active_operations.c.node == node))}
 
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
+        to_json = pydantic_core.to_json
         rejected: list[Rejection] = []
         held: list[int] = []
         stopped: set[str] = set()
@@ -247,13 +261,11 @@ class Ingest:
                 rejected.append(refusal)
                 stopped.add(ev.subject)
                 continue
-            rows.append({"node": node, "seq": ev.seq, "event_id": ev.event_id, "message": ev.message,
-                         "type": ev.type, "subject": ev.subject, "occurred_at": ev.occurred_at.isoformat(),
-                         "recorded_at": ev.recorded_at.isoformat(), "actor": ev.actor, "device": ev.device,
-                         "payload": pydantic_core.to_json(ev.payload).decode(), "received_at": received_at})
+            rows.append((node, ev.seq, ev.event_id, ev.message, ev.type, ev.subject, ev.occurred_at.isoformat(),
+                         ev.recorded_at.isoformat(), ev.actor, ev.device, to_json(ev.payload).decode(), received_at))
             self._effect(ev, node, fx, equipment_ws, rates, active)
         if rows:
-            conn.execute(insert(s.received_events), rows)
+            self._bulk_insert(conn, s.received_events, rows)
             self._write(conn, node, fx)
         return len(rows), rejected, held
 
@@ -422,7 +434,8 @@ class Ingest:
         if fx.supplier_lots:
             self._receive_supplier_lots(conn, node, fx)
         if fx.machine_rows:
-            conn.execute(insert(s.machine_states), fx.machine_rows)
+            columns = [c.name for c in s.machine_states.columns]
+            self._bulk_insert(conn, s.machine_states, [tuple(r[c] for c in columns) for r in fx.machine_rows])
         if fx.equipment:
             self._upsert(conn, s.equipment, [{"equipment": e, "workstation": w} for e, w in fx.equipment.items()],
                          ("equipment",))

@@ -192,7 +192,8 @@ def sequence_workstation(ops: Iterable[OperationToSequence], start: datetime, ch
                 if _on_time(first, _finish(first, after_same, family, changeover)):
                     pick = same
         end = _finish(pick, t, family, changeover)
-        out.append(ScheduledOperation(pick.work_order, pick.operation, pick.family, t, end, pick.due))
+        begins = end - timedelta(minutes=float(pick.minutes))  # after the changeover, if any
+        out.append(ScheduledOperation(pick.work_order, pick.operation, pick.family, begins, end, pick.due))
         remaining.remove(pick)
         t, family = end, pick.family
     return out
