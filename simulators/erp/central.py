@@ -554,7 +554,7 @@ class Central:
     def nodes(self) -> list[dict[str, Any]]:
         t, ev = s.sync_marks, s.received_events
         with self.engine.connect() as conn:
-            counts = dict(conn.execute(select(ev.c.node, func.count()).group_by(ev.c.node)).tuples().all())
+            counts = {node: n for node, n in conn.execute(select(ev.c.node, func.count()).group_by(ev.c.node))}
             return [{"node": r.node, "acknowledged": r.acknowledged, "updated_at": r.updated_at,
                      "events": int(counts.get(r.node, 0))} for r in conn.execute(select(t).order_by(t.c.node))]
 

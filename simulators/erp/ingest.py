@@ -120,6 +120,12 @@ def _d(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def _utc(text: str) -> str:
+    """An edge time (ISO 8601, ``Z`` or an offset) as UTC ISO text: stored times compare as text."""
+    t = datetime.fromisoformat(text)
+    return (t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)).isoformat()
+
+
 def _minutes_between(since: str, until: str) -> Decimal:
     seconds = (datetime.fromisoformat(until) - datetime.fromisoformat(since)).total_seconds()
     return max(ZERO, (Decimal(str(seconds)) / 60).quantize(CENT, ROUND_HALF_EVEN))
@@ -297,7 +303,7 @@ class Ingest:
             wo = p["work_order"]
             order = fx.orders[wo]
             if t == "WorkOrderCompleted":
-                order.update(status="completed", good=_d(p["good"]), scrap=_d(p["scrap"]), completed_at=p["at"])
+                order.update(status="completed", good=_d(p["good"]), scrap=_d(p["scrap"]), completed_at=_utc(p["at"]))
                 fx.dirty_orders.add(wo)
                 return
             op = fx.ops[(wo, p["operation"])]
@@ -314,8 +320,9 @@ class Ingest:
                 row["labour_cost"] += (minutes * rate / 60).quantize(CENT, ROUND_HALF_EVEN)
             elif t in ("OperationStarted", "OperationResumed"):
                 row["status"] = "running"
-                if t == "OperationStarted" and (row["actual_start"] is None or p["at"] < row["actual_start"]):
-                    row["actual_start"] = p["at"]
+                at = _utc(p["at"])
+                if t == "OperationStarted" and (row["actual_start"] is None or at < row["actual_start"]):
+                    row["actual_start"] = at
                 active[ws] = (wo, p["operation"])
                 fx.active[ws] = (wo, p["operation"])
                 if order["status"] == "released":
@@ -324,7 +331,7 @@ class Ingest:
             elif t in ("OperationPaused", "OperationCompleted"):
                 row["status"] = "paused" if t == "OperationPaused" else "completed"
                 if t == "OperationCompleted":
-                    row["actual_end"] = p["at"]
+                    row["actual_end"] = _utc(p["at"])
                 if active.get(ws) == (wo, p["operation"]):
                     del active[ws]
                     fx.active[ws] = None
@@ -352,8 +359,8 @@ class Ingest:
             fx.lot_status[p["lot"]] = p["status"]
         elif t == "MachineStateChanged":
             fx.machine_rows.append({"node": node, "seq": ev.seq, "equipment": p["equipment"], "state": p["state"],
-                                    "reason": p.get("reason"), "since": p["since"], "previous": p.get("previous"),
-                                    "previous_since": p.get("previous_since")})
+                                    "reason": p.get("reason"), "since": _utc(p["since"]), "previous": p.get("previous"),
+                                    "previous_since": _utc(p["previous_since"]) if p.get("previous_since") else None})
             ws = equipment_ws.get(p["equipment"])
             if p.get("previous") == "running" and p.get("previous_since") and ws is not None and ws in active:
                 wo, number = active[ws]
