@@ -55,18 +55,18 @@ class ItemIn(_In):
     revision: Code = "A"
     lot_controlled: bool = True
     gtin: str | None = None
-    family: str = Field("", description="changeover family for APS; empty: the item is its own family")
+    family: str = Field(default="", description="changeover family for APS; empty: the item is its own family")
     source: Literal["make", "buy"] = "make"
-    lead_time_days: int = Field(0, ge=0)
-    supplier: str | None = Field(None, description="for bought items: whom MRP orders from")
+    lead_time_days: int = Field(default=0, ge=0)
+    supplier: str | None = Field(default=None, description="for bought items: whom MRP orders from")
 
 
 class WorkstationIn(_In):
     workstation: Code
-    node: str | None = Field(None, description="the edge node that runs this workstation")
-    labour_rate: Decimal = Field(Decimal(0), ge=0, description="cost per hour of labour")
-    machine_rate: Decimal = Field(Decimal(0), ge=0, description="cost per hour of machine running time")
-    equipment: list[Code] = Field([], description="machines at this workstation (their running time is costed)")
+    node: str | None = Field(default=None, description="the edge node that runs this workstation")
+    labour_rate: Decimal = Field(default=Decimal(0), ge=0, description="cost per hour of labour")
+    machine_rate: Decimal = Field(default=Decimal(0), ge=0, description="cost per hour of machine running time")
+    equipment: list[Code] = Field(default=[], description="machines at this workstation (their running time is costed)")
 
 
 class RoutingIn(_In):
@@ -77,7 +77,7 @@ class RoutingIn(_In):
 class BomLineIn(_In):
     line: int = Field(ge=1)
     item: Code
-    item_revision: str | None = Field(None, description="default: the component's current revision")
+    item_revision: str | None = Field(default=None, description="default: the component's current revision")
     quantity_per: Decimal = Field(gt=0)
 
 
@@ -94,14 +94,14 @@ class WorkOrderIn(_In):
     quantity: Decimal = Field(gt=0)
     due: date | None = None
     customer_order: str | None = None
-    bom_revision: str | None = Field(None, description="default: the item's current BOM revision")
-    operations: list[OperationChange] | None = Field(None, description="default: the item's routing")
-    bom: list[BomLineChange] | None = Field(None, description="default: the lines of the BOM revision")
+    bom_revision: str | None = Field(default=None, description="default: the item's current BOM revision")
+    operations: list[OperationChange] | None = Field(default=None, description="default: the item's routing")
+    bom: list[BomLineChange] | None = Field(default=None, description="default: the lines of the BOM revision")
     overproduction_tolerance_pct: Decimal = Decimal(0)
 
 
 class WorkOrderPatch(_In):
-    quantity: Decimal | None = Field(None, gt=0)
+    quantity: Decimal | None = Field(default=None, gt=0)
     due: date | None = None
 
 
@@ -111,8 +111,8 @@ class PeriodCloseIn(_In):
 
 
 class ApsRunIn(_In):
-    start: datetime | None = Field(None, description="when the sequences start; default now")
-    changeover_minutes: Decimal = Field(Decimal(30), ge=0)
+    start: datetime | None = Field(default=None, description="when the sequences start; default now")
+    changeover_minutes: Decimal = Field(default=Decimal(30), ge=0)
 
 
 def _refuse(status: int, code: str, message: str, field: str | None = None) -> SyncRefused:

@@ -21,9 +21,9 @@ class RejectRule(BaseModel):
     """Reject every pushed event of this ``type`` (and, when given, this ``subject``) with ``code``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    type: str | None = Field(None, description="the event type, e.g. ProductionReported; None: any type")
-    subject: str | None = Field(None, description="e.g. work_order:WO-1; None: any subject")
-    code: str = Field("REJECTED_BY_ERP", min_length=1)
+    type: str | None = Field(default=None, description="the event type, e.g. ProductionReported; None: any type")
+    subject: str | None = Field(default=None, description="e.g. work_order:WO-1; None: any subject")
+    code: str = Field(default="REJECTED_BY_ERP", min_length=1)
     message: str = "the ERP refused this event (fault switch)"
 
     def matches(self, event_type: str, subject: str) -> bool:
@@ -36,14 +36,14 @@ class FaultSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reset: bool = False
-    down: bool | None = Field(None, description="answer every sync request 503 SERVICE_DOWN")
-    delay_ms: int | None = Field(None, ge=0, le=600_000, description="wait this long before handling a sync request")
-    fail_next: int | None = Field(None, ge=0, description="answer the next N sync requests 500")
-    drop_next: int | None = Field(None, ge=0, description="drop the connection of the next N pushes mid-batch "
+    down: bool | None = Field(default=None, description="answer every sync request 503 SERVICE_DOWN")
+    delay_ms: int | None = Field(default=None, ge=0, le=600_000, description="wait this long before handling a sync request")
+    fail_next: int | None = Field(default=None, ge=0, description="answer the next N sync requests 500")
+    drop_next: int | None = Field(default=None, ge=0, description="drop the connection of the next N pushes mid-batch "
                                                           "(after reading part of the body, nothing stored)")
-    crash_after_store: bool | None = Field(None, description="os._exit right after the next push is committed, "
+    crash_after_store: bool | None = Field(default=None, description="os._exit right after the next push is committed, "
                                                              "before answering (for a simulator in a subprocess)")
-    reject: list[RejectRule] | None = Field(None, description="business rejections to apply to pushed events")
+    reject: list[RejectRule] | None = Field(default=None, description="business rejections to apply to pushed events")
 
 
 @dataclass

@@ -206,7 +206,7 @@ class Ingest:
         COPY on PostgreSQL, the driver's executemany on SQLite. Inside the caller's transaction."""
         columns = [c.name for c in table.columns]
         if self.is_postgres:
-            raw = conn.connection.driver_connection
+            raw: Any = conn.connection.driver_connection
             with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -363,14 +363,13 @@ class Ingest:
                                     "previous_since": _utc(p["previous_since"]) if p.get("previous_since") else None})
             ws = equipment_ws.get(p["equipment"])
             if p.get("previous") == "running" and p.get("previous_since") and ws is not None and ws in active:
-                wo, number = active[ws]
-                op = fx.ops.get((wo, number))
-                if op is not None:
+                running = fx.ops.get(active[ws])
+                if running is not None:
                     minutes = _minutes_between(p["previous_since"], p["since"])
-                    op.row["machine_minutes"] += minutes
+                    running.row["machine_minutes"] += minutes
                     rate = rates.get(ws, (ZERO, ZERO))[1]
-                    op.row["machine_cost"] += (minutes * rate / 60).quantize(CENT, ROUND_HALF_EVEN)
-                    op.dirty = True
+                    running.row["machine_cost"] += (minutes * rate / 60).quantize(CENT, ROUND_HALF_EVEN)
+                    running.dirty = True
         elif t == "EquipmentDefined":
             equipment_ws[p["equipment"]] = p["workstation"]
             fx.equipment[p["equipment"]] = p["workstation"]
@@ -404,12 +403,12 @@ class Ingest:
     def _write(self, conn: Connection, node: str, fx: _Effects) -> None:
         dirty_ops = [op.row for op in fx.ops.values() if op.dirty]
         if dirty_ops:
-            cols = ("status", "good", "scrap", "actual_start", "actual_end", "labour_minutes", "machine_minutes",
-                    "labour_cost", "machine_cost")
+            op_cols = ("status", "good", "scrap", "actual_start", "actual_end", "labour_minutes", "machine_minutes",
+                       "labour_cost", "machine_cost")
             t = s.wo_operations
             conn.execute(update(t).where(t.c.work_order == bindparam("k_wo"), t.c.operation == bindparam("k_op"))
-                         .values({c: bindparam(c) for c in cols}),
-                         [{"k_wo": r["work_order"], "k_op": r["operation"], **{c: r[c] for c in cols}}
+                         .values({c: bindparam(c) for c in op_cols}),
+                         [{"k_wo": r["work_order"], "k_op": r["operation"], **{c: r[c] for c in op_cols}}
                           for r in dirty_ops])
         if fx.dirty_orders:
             cols = ("status", "good", "scrap", "completed_at", "node")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from erp_sync.protocol import CHANGE_PAYLOADS, PROTOCOL, EventBatch, SyncRefusal
 from simulators.erp.app import sync_router
@@ -24,7 +25,7 @@ def sync_protocol_openapi() -> dict[str, Any]:
     app.include_router(sync_router(None))
     doc = app.openapi()
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    extra = [EventBatch, SyncRefusal, *CHANGE_PAYLOADS.values()]
+    extra: list[type[BaseModel]] = [EventBatch, SyncRefusal, *CHANGE_PAYLOADS.values()]
     for model in extra:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="validation")
         for name, sub in schema.pop("$defs", {}).items():
