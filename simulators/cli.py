@@ -118,3 +118,44 @@ def sim_camera(
         scenes.append(Scene([(image, (100, 80))], frames=frames))
     path = write_video(Path(out), Camera(blur=blur, noise=noise, rotation=rotation).frames(scenes))
     typer.echo(f"{path}: {len(scenes) * frames} frames")
+
+
+@sim_app.command("erp")
+def sim_erp(
+    database_url: Annotated[str, typer.Option("--database-url", help="SQLAlchemy URL of the simulator's own "
+                                              "database (postgresql+psycopg://... or sqlite:///FILE).")]
+    = "sqlite:///takt-erp-sim.db",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8700,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    node_token: Annotated[list[str] | None, typer.Option(
+        "--node-token", help="NODE=TOKEN: the bearer token node NODE pushes and pulls with (repeatable).")] = None,
+    admin_token: Annotated[str, typer.Option("--admin-token", help="Bearer token of the planner/admin routes.")]
+    = "",
+    max_body_bytes: Annotated[int, typer.Option(help="Largest push body accepted (after gunzip).")]
+    = 64 * 1024 * 1024,
+) -> None:
+    """The central ERP/MRP/APS/PLM/SRM/CRM backend: the sync protocol, planner routes and fault switches."""
+    import uvicorn
+
+    from simulators.erp import ErpSimConfig, create_app
+
+    tokens: dict[str, str] = {}
+    for spec in node_token or []:
+        node, sep, token = spec.partition("=")
+        if not sep or not node or not token:
+            typer.echo(f"--node-token: {spec!r} is not NODE=TOKEN", err=True)
+            raise typer.Exit(2)
+        if token in tokens:
+            typer.echo(f"--node-token: the token of {node} is already the token of {tokens[token]}", err=True)
+            raise typer.Exit(2)
+        tokens[token] = node
+    if not admin_token or admin_token in tokens:
+        typer.echo("--admin-token: give a token of its own for the planner routes", err=True)
+        raise typer.Exit(2)
+    app = create_app(ErpSimConfig(database_url=database_url, node_tokens=tokens, admin_token=admin_token,
+                                  max_body_bytes=max_body_bytes))
+    nodes = ", ".join(sorted(tokens.values())) or "no nodes"
+    typer.echo(f"ERP simulator at http://{host}:{port} (sync /sync/v1 for {nodes}; planner /central/v1; "
+               f"faults /sim/v1/faults); Ctrl+C stops", )
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,517 @@
+"""Storing a pushed batch of edge events: dedup on (node, seq), the acknowledged mark, business rejections, and
+the events' effects on the central tables, all in one transaction.
+
+A batch is decided in Python first (which events are new, rejected or held; what they change, added up per
+work order operation, lot and bin) and then written with one executemany per table, so a batch of thousands
+of events costs a handful of round trips, not one per event.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import pydantic_core
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, insert, select, tuple_, update
+
+from erp_sync.protocol import BatchAck, EventBatch, Rejection, SyncEvent
+from simulators.erp import schema as s
+from simulators.erp.faults import Faults
+
+ZERO = Decimal(0)
+CENT = Decimal("0.0001")
+CHUNK = 500
+
+# Events about a work order: refused as UNKNOWN_ORDER when the central side never released it.
+ORDER_EVENTS = frozenset({"ProductionReported", "OperationStarted", "OperationPaused", "OperationResumed",
+                          "OperationCompleted", "WorkOrderCompleted", "LabourClockedOn", "LabourClockedOff"})
+OPERATION_EVENTS = ORDER_EVENTS - {"WorkOrderCompleted"}
+MAYBE_ORDER_EVENTS = frozenset({"StockMoved", "InspectionRecorded", "NonconformanceRaised"})
+
+
+class SyncRefused(Exception):
+    """A refused request: HTTP status and the protocol's :class:`~erp_sync.protocol.SyncRefusal` fields."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 acknowledged: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.acknowledged = status, code, message, field, acknowledged
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.acknowledged is not None:
+            out["acknowledged"] = self.acknowledged
+        return out
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def utc_day(t: datetime) -> date:
+    return (t.astimezone(UTC) if t.tzinfo else t).date()
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def parse_batch(body: bytes, node: str) -> EventBatch:
+    """The batch in ``body``, checked: well formed, for ``node``, sequences increasing and inside
+    (after, through] unless it is a redelivery."""
+    try:
+        batch = EventBatch.model_validate_json(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise SyncRefused(422, "INVALID_BATCH", f"{where}: {err['msg']}", field=where) from None
+    if batch.node != node:
+        raise SyncRefused(422, "INVALID_BATCH", f"the batch is for node {batch.node}, the route for {node}",
+                          field="node")
+    previous = -1
+    for i, ev in enumerate(batch.events):
+        if ev.seq <= previous:
+            raise SyncRefused(422, "INVALID_BATCH", f"event seq {ev.seq} does not follow seq {previous}",
+                              field=f"events.{i}.seq")
+        previous = ev.seq
+        if not batch.redelivery and not batch.after < ev.seq <= batch.through:
+            raise SyncRefused(422, "INVALID_BATCH", f"event seq {ev.seq} lies outside the batch "
+                              f"({batch.after}, {batch.through}]", field=f"events.{i}.seq")
+    if not batch.redelivery and batch.through < batch.after:
+        raise SyncRefused(422, "INVALID_BATCH", f"through {batch.through} is before after {batch.after}",
+                          field="through")
+    return batch
+
+
+@dataclass
+class _Op:
+    """A work order operation as the batch leaves it."""
+
+    row: dict[str, Any]
+    dirty: bool = False
+
+
+@dataclass
+class _Effects:
+    ops: dict[tuple[str, int], _Op] = field(default_factory=dict)
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dirty_orders: set[str] = field(default_factory=set)
+    stock: dict[tuple[str, str], list[Any]] = field(default_factory=dict)  # (lot, bin) -> [item, delta]
+    consumption: dict[tuple[str, str, int], list[Any]] = field(default_factory=dict)  # (wo, lot, line) -> [item, d]
+    lots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lot_status: dict[str, str] = field(default_factory=dict)
+    supplier_lots: dict[str, tuple[str, Decimal]] = field(default_factory=dict)  # supplier lot -> (lot, qty)
+    machine_rows: list[dict[str, Any]] = field(default_factory=list)
+    quality: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ncrs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    equipment: dict[str, str] = field(default_factory=dict)
+    active: dict[str, tuple[str, int] | None] = field(default_factory=dict)  # workstation -> op, None: cleared
+
+
+def _d(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _utc(text: str) -> str:
+    """An edge time (ISO 8601, ``Z`` or an offset) as UTC ISO text: stored times compare as text."""
+    t = datetime.fromisoformat(text)
+    return (t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)).isoformat()
+
+
+def _minutes_between(since: str, until: str) -> Decimal:
+    seconds = (datetime.fromisoformat(until) - datetime.fromisoformat(since)).total_seconds()
+    return max(ZERO, (Decimal(str(seconds)) / 60).quantize(CENT, ROUND_HALF_EVEN))
+
+
+class Ingest:
+    """Stores pushed batches. One instance per simulator; safe to call from several threads."""
+
+    def __init__(self, engine: Engine, faults: Faults, *, write_lock: threading.Lock,
+                 crash: Callable[[], None] = lambda: os._exit(70)) -> None:
+        self.engine = engine
+        self.faults = faults
+        self.is_postgres = engine.dialect.name == "postgresql"
+        # SQLite has one writer; a process lock keeps read-decide-write of a batch serial. PostgreSQL locks rows.
+        self.write_lock = write_lock
+        self.crash = crash
+
+    # --- the route's entry points --------------------------------------------------------------------
+
+    def cursor(self, node: str) -> int:
+        with self.engine.connect() as conn:
+            mark = conn.execute(select(s.sync_marks.c.acknowledged).where(s.sync_marks.c.node == node)).scalar()
+        return int(mark or 0)
+
+    def store(self, node: str, body: bytes) -> BatchAck:
+        batch = parse_batch(body, node)
+        if self.is_postgres:
+            ack = self._store(batch)
+        else:
+            with self.write_lock:
+                ack = self._store(batch)
+        if self.faults.crash_after_store:
+            self.crash()
+        return ack
+
+    # --- one batch -----------------------------------------------------------------------------------
+
+    def _store(self, batch: EventBatch) -> BatchAck:
+        node = batch.node
+        with self.engine.begin() as conn:
+            mark = self._lock_mark(conn, node)
+            if not batch.redelivery and batch.after > mark:
+                raise SyncRefused(409, "SEQUENCE_GAP", f"the ERP holds node {node} through seq {mark}; the batch "
+                                  f"starts after {batch.after}", field="after", acknowledged=mark)
+            if batch.redelivery:
+                seqs = [ev.seq for ev in batch.events]
+                known: set[int] = set()
+                for part in chunks(seqs):
+                    known.update(conn.execute(select(s.received_events.c.seq).where(
+                        s.received_events.c.node == node, s.received_events.c.seq.in_(part))).scalars())
+                fresh = [ev for ev in batch.events if ev.seq not in known]
+            else:
+                fresh = [ev for ev in batch.events if ev.seq > mark]
+            duplicates = len(batch.events) - len(fresh)
+            stored, rejected, held = self._apply(conn, node, fresh)
+            new_mark = mark if batch.redelivery else max(mark, batch.through)
+            conn.execute(update(s.sync_marks).where(s.sync_marks.c.node == node)
+                         .values(acknowledged=new_mark, updated_at=now_text()))
+        return BatchAck(node=node, acknowledged=new_mark, stored=stored, duplicates=duplicates,
+                        rejected=rejected, held=held)
+
+    def _lock_mark(self, conn: Connection, node: str) -> int:
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(s.sync_marks).values(node=node, acknowledged=0, updated_at=now_text())
+                         .on_conflict_do_nothing(index_elements=["node"]))
+            return int(conn.execute(select(s.sync_marks.c.acknowledged).where(s.sync_marks.c.node == node)
+                                    .with_for_update()).scalar_one())
+        mark = conn.execute(select(s.sync_marks.c.acknowledged).where(s.sync_marks.c.node == node)).scalar()
+        if mark is None:
+            conn.execute(insert(s.sync_marks).values(node=node, acknowledged=0, updated_at=now_text()))
+            return 0
+        return int(mark)
+
+    def _bulk_insert(self, conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Insert plain tuples in the table's column order, past SQLAlchemy's per-row parameter processing:
+        COPY on PostgreSQL, the driver's executemany on SQLite. Inside the caller's transaction."""
+        columns = [c.name for c in table.columns]
+        if self.is_postgres:
+            raw: Any = conn.connection.driver_connection
+            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                                 f"VALUES ({', '.join(['?'] * len(columns))})", rows)
+
+    def _select_in(self, conn: Connection, table: Table, column: str, values: Iterable[Any],
+                   *where: Any, lock: bool = False, order: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        values = sorted(set(values))
+        rows: list[dict[str, Any]] = []
+        for part in chunks(values):
+            query = select(table).where(table.c[column].in_(part), *where)
+            if order:
+                query = query.order_by(*order)
+            if lock and self.is_postgres:
+                query = query.with_for_update()
+            rows.extend(dict(r._mapping) for r in conn.execute(query))
+        return rows
+
+    def _apply(self, conn: Connection, node: str, events: list[SyncEvent]
+               ) -> tuple[int, list[Rejection], list[int]]:
+        if not events:
+            return 0, [], []
+        # what the batch needs to know of the central side
+        order_refs = {ev.payload.get("work_order") for ev in events
+                      if ev.type in ORDER_EVENTS or ev.type in MAYBE_ORDER_EVENTS}
+        order_refs.discard(None)
+        wo_names = sorted(str(w) for w in order_refs)
+        fx = _Effects()
+        for row in self._select_in(conn, s.work_orders, "work_order", wo_names, lock=True,
+                                   order=(s.work_orders.c.work_order,)):
+            fx.orders[row["work_order"]] = row
+        for row in self._select_in(conn, s.wo_operations, "work_order", wo_names, lock=True,
+                                   order=(s.wo_operations.c.work_order, s.wo_operations.c.operation)):
+            fx.ops[(row["work_order"], row["operation"])] = _Op(row)
+        closed_text = conn.execute(select(s.settings.c.value).where(s.settings.c.name == "closed_through")).scalar()
+        closed_through = date.fromisoformat(closed_text) if closed_text else None
+        equipment_ws = {r.equipment: r.workstation for r in conn.execute(select(s.equipment))}
+        rates = {r.workstation: (r.labour_rate, r.machine_rate) for r in conn.execute(select(s.workstations))}
+        active: dict[str, tuple[str, int]] = {
+            r.workstation: (r.work_order, r.operation)
+            for r in conn.execute(select(s.active_operations).where(s.active_operations.c.node == node))}
+
+        rows: list[tuple[Any, ...]] = []
+        to_json = pydantic_core.to_json
+        rejected: list[Rejection] = []
+        held: list[int] = []
+        stopped: set[str] = set()
+        received_at = now_text()
+        faults = self.faults
+        for ev in events:
+            if ev.subject in stopped:
+                held.append(ev.seq)
+                continue
+            refusal = self._refusal(ev, fx, closed_through, faults)
+            if refusal is not None:
+                rejected.append(refusal)
+                stopped.add(ev.subject)
+                continue
+            rows.append((node, ev.seq, ev.event_id, ev.message, ev.type, ev.subject, ev.occurred_at.isoformat(),
+                         ev.recorded_at.isoformat(), ev.actor, ev.device, to_json(ev.payload).decode(), received_at))
+            self._effect(ev, node, fx, equipment_ws, rates, active)
+        if rows:
+            self._bulk_insert(conn, s.received_events, rows)
+            self._write(conn, node, fx)
+        return len(rows), rejected, held
+
+    @staticmethod
+    def _refusal(ev: SyncEvent, fx: _Effects, closed_through: date | None, faults: Faults) -> Rejection | None:
+        rule = faults.rejection(ev.type, ev.subject) if faults.reject else None
+        if rule is not None:
+            return Rejection(seq=ev.seq, code=rule.code, message=rule.message)
+        if closed_through is not None and utc_day(ev.occurred_at) <= closed_through:
+            return Rejection(seq=ev.seq, code="PERIOD_CLOSED", field="occurred_at",
+                             message=f"{ev.type} occurred on {utc_day(ev.occurred_at)}, in a period closed through "
+                                     f"{closed_through}")
+        wo = ev.payload.get("work_order")
+        if wo is not None and (ev.type in ORDER_EVENTS or ev.type in MAYBE_ORDER_EVENTS):
+            if wo not in fx.orders:
+                return Rejection(seq=ev.seq, code="UNKNOWN_ORDER", field="payload.work_order",
+                                 message=f"work order {wo} is not known to the ERP")
+            if ev.type in OPERATION_EVENTS and (wo, ev.payload.get("operation")) not in fx.ops:
+                return Rejection(seq=ev.seq, code="UNKNOWN_OPERATION", field="payload.operation",
+                                 message=f"work order {wo} has no operation {ev.payload.get('operation')}")
+        return None
+
+    @staticmethod
+    def _effect(ev: SyncEvent, node: str, fx: _Effects, equipment_ws: dict[str, str],
+                rates: dict[str, tuple[Decimal, Decimal]], active: dict[str, tuple[str, int]]) -> None:
+        p = ev.payload
+        t = ev.type
+        if t in OPERATION_EVENTS or t == "WorkOrderCompleted":
+            wo = p["work_order"]
+            order = fx.orders[wo]
+            if t == "WorkOrderCompleted":
+                order.update(status="completed", good=_d(p["good"]), scrap=_d(p["scrap"]), completed_at=_utc(p["at"]))
+                fx.dirty_orders.add(wo)
+                return
+            op = fx.ops[(wo, p["operation"])]
+            row = op.row
+            op.dirty = True
+            ws = row["workstation"]
+            if t == "ProductionReported":
+                row["good"] += _d(p["good"])
+                row["scrap"] += _d(p["scrap"])
+            elif t == "LabourClockedOff":
+                minutes = _d(p["minutes"])
+                row["labour_minutes"] += minutes
+                rate = rates.get(ws, (ZERO, ZERO))[0]
+                row["labour_cost"] += (minutes * rate / 60).quantize(CENT, ROUND_HALF_EVEN)
+            elif t in ("OperationStarted", "OperationResumed"):
+                row["status"] = "running"
+                at = _utc(p["at"])
+                if t == "OperationStarted" and (row["actual_start"] is None or at < row["actual_start"]):
+                    row["actual_start"] = at
+                active[ws] = (wo, p["operation"])
+                fx.active[ws] = (wo, p["operation"])
+                if order["status"] == "released":
+                    order["status"] = "in_progress"
+                    fx.dirty_orders.add(wo)
+            elif t in ("OperationPaused", "OperationCompleted"):
+                row["status"] = "paused" if t == "OperationPaused" else "completed"
+                if t == "OperationCompleted":
+                    row["actual_end"] = _utc(p["at"])
+                if active.get(ws) == (wo, p["operation"]):
+                    del active[ws]
+                    fx.active[ws] = None
+            if order.get("node") is None:
+                order["node"] = node
+                fx.dirty_orders.add(wo)
+        elif t == "LotReceived":
+            _add_stock(fx, p["lot"], p["bin"], p["item"], _d(p["quantity"]))
+            fx.lots[p["lot"]] = {"item": p["item"], "item_revision": p.get("item_revision"),
+                                 "supplier_lot": p.get("supplier_lot"), "expiry": p.get("expiry"),
+                                 "status": p.get("status") or "available"}
+            if p.get("supplier_lot"):
+                fx.supplier_lots[p["supplier_lot"]] = (p["lot"], _d(p["quantity"]))
+        elif t == "StockMoved":
+            quantity = _d(p["quantity"])
+            if p.get("from_bin"):
+                _add_stock(fx, p["lot"], p["from_bin"], p["item"], -quantity)
+            if p.get("to_bin"):
+                _add_stock(fx, p["lot"], p["to_bin"], p["item"], quantity)
+            if p.get("work_order") and p.get("kind") in ("issue", "return"):
+                key = (p["work_order"], p["lot"], int(p.get("bom_line") or 0))
+                entry = fx.consumption.setdefault(key, [p["item"], ZERO])
+                entry[1] += quantity if p["kind"] == "issue" else -quantity
+        elif t == "LotStatusChanged":
+            fx.lot_status[p["lot"]] = p["status"]
+        elif t == "MachineStateChanged":
+            fx.machine_rows.append({"node": node, "seq": ev.seq, "equipment": p["equipment"], "state": p["state"],
+                                    "reason": p.get("reason"), "since": _utc(p["since"]), "previous": p.get("previous"),
+                                    "previous_since": _utc(p["previous_since"]) if p.get("previous_since") else None})
+            ws = equipment_ws.get(p["equipment"])
+            if p.get("previous") == "running" and p.get("previous_since") and ws is not None and ws in active:
+                running = fx.ops.get(active[ws])
+                if running is not None:
+                    minutes = _minutes_between(p["previous_since"], p["since"])
+                    running.row["machine_minutes"] += minutes
+                    rate = rates.get(ws, (ZERO, ZERO))[1]
+                    running.row["machine_cost"] += (minutes * rate / 60).quantize(CENT, ROUND_HALF_EVEN)
+                    running.dirty = True
+        elif t == "EquipmentDefined":
+            equipment_ws[p["equipment"]] = p["workstation"]
+            fx.equipment[p["equipment"]] = p["workstation"]
+        elif t == "InspectionRecorded":
+            fx.quality[p["inspection"]] = {"plan": p["plan"], "lot": p.get("lot"), "work_order": p.get("work_order"),
+                                           "operation": p.get("operation"), "passed": bool(p["passed"]),
+                                           "results": p.get("results", []), "at": p["at"]}
+        elif t == "NonconformanceRaised":
+            fx.ncrs.setdefault(p["ncr"], {}).update(lot=p.get("lot"), work_order=p.get("work_order"),
+                                                    description=p["description"], raised_by=p["raised_by"],
+                                                    raised_at=p["at"])
+        elif t == "NonconformanceDispositioned":
+            fx.ncrs.setdefault(p["ncr"], {}).update(disposition=p["disposition"], comment=p.get("comment"),
+                                                    dispositioned_by=p["dispositioned_by"], dispositioned_at=p["at"])
+
+    # --- writing the effects -------------------------------------------------------------------------
+
+    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
+        if not rows:
+            return
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        stmt = dialect_insert(table)
+        columns = [c for c in rows[0] if c not in keys]
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                          set_={c: stmt.excluded[c] for c in columns})
+        conn.execute(stmt, rows)
+
+    def _write(self, conn: Connection, node: str, fx: _Effects) -> None:
+        dirty_ops = [op.row for op in fx.ops.values() if op.dirty]
+        if dirty_ops:
+            op_cols = ("status", "good", "scrap", "actual_start", "actual_end", "labour_minutes", "machine_minutes",
+                       "labour_cost", "machine_cost")
+            t = s.wo_operations
+            conn.execute(update(t).where(t.c.work_order == bindparam("k_wo"), t.c.operation == bindparam("k_op"))
+                         .values({c: bindparam(c) for c in op_cols}),
+                         [{"k_wo": r["work_order"], "k_op": r["operation"], **{c: r[c] for c in op_cols}}
+                          for r in dirty_ops])
+        if fx.dirty_orders:
+            cols = ("status", "good", "scrap", "completed_at", "node")
+            t = s.work_orders
+            conn.execute(update(t).where(t.c.work_order == bindparam("k_wo")).values({c: bindparam(c) for c in cols}),
+                         [{"k_wo": wo, **{c: fx.orders[wo][c] for c in cols}} for wo in sorted(fx.dirty_orders)])
+        if fx.stock:
+            self._write_stock(conn, node, fx)
+        if fx.consumption:
+            t = s.consumption
+            existing = {(r["work_order"], r["lot"], r["line"]): r["quantity"]
+                        for r in self._select_in(conn, t, "work_order", [k[0] for k in fx.consumption],
+                                                 t.c.node == node)}
+            self._upsert(conn, t, [{"work_order": wo, "node": node, "lot": lot, "line": line, "item": item,
+                                    "quantity": existing.get((wo, lot, line), ZERO) + delta}
+                                   for (wo, lot, line), (item, delta) in fx.consumption.items()],
+                         ("work_order", "node", "lot", "line"))
+        if fx.lots or fx.lot_status:
+            t = s.lots
+            for lot, status in fx.lot_status.items():
+                if lot in fx.lots:
+                    fx.lots[lot]["status"] = status
+            self._upsert(conn, t, [{"node": node, "lot": lot, **row} for lot, row in fx.lots.items()], ("node", "lot"))
+            changed = [(lot, st) for lot, st in fx.lot_status.items() if lot not in fx.lots]
+            if changed:
+                conn.execute(update(t).where(t.c.node == node, t.c.lot == bindparam("k_lot"))
+                             .values(status=bindparam("status")),
+                             [{"k_lot": lot, "status": st} for lot, st in changed])
+        if fx.supplier_lots:
+            self._receive_supplier_lots(conn, node, fx)
+        if fx.machine_rows:
+            columns = [c.name for c in s.machine_states.columns]
+            self._bulk_insert(conn, s.machine_states, [tuple(r[c] for c in columns) for r in fx.machine_rows])
+        if fx.equipment:
+            self._upsert(conn, s.equipment, [{"equipment": e, "workstation": w} for e, w in fx.equipment.items()],
+                         ("equipment",))
+        if fx.active:
+            t = s.active_operations
+            conn.execute(delete(t).where(t.c.node == node, t.c.workstation.in_(sorted(fx.active))))
+            now_active = [{"node": node, "workstation": ws, "work_order": v[0], "operation": v[1]}
+                          for ws, v in fx.active.items() if v is not None]
+            if now_active:
+                conn.execute(insert(t), now_active)
+        if fx.quality:
+            self._upsert(conn, s.quality_results, [{"node": node, "inspection": k, **v} for k, v in fx.quality.items()],
+                         ("node", "inspection"))
+        if fx.ncrs:
+            self._write_ncrs(conn, node, fx)
+
+    def _write_stock(self, conn: Connection, node: str, fx: _Effects) -> None:
+        t = s.stock
+        existing: dict[tuple[str, str], Decimal] = {}
+        for row in self._select_in(conn, t, "lot", [k[0] for k in fx.stock], t.c.node == node):
+            existing[(row["lot"], row["bin"])] = row["quantity"]
+        upserts, gone = [], []
+        for (lot, bin_), (item, delta) in fx.stock.items():
+            quantity = existing.get((lot, bin_), ZERO) + delta
+            if quantity == 0:
+                if (lot, bin_) in existing:
+                    gone.append({"k_lot": lot, "k_bin": bin_})
+            else:
+                upserts.append({"node": node, "lot": lot, "bin": bin_, "item": item, "quantity": quantity})
+        self._upsert(conn, t, upserts, ("node", "lot", "bin"))
+        if gone:
+            conn.execute(delete(t).where(t.c.node == node, t.c.lot == bindparam("k_lot"),
+                                         t.c.bin == bindparam("k_bin")), gone)
+
+    def _receive_supplier_lots(self, conn: Connection, node: str, fx: _Effects) -> None:
+        t, lines = s.expected_lots, s.po_lines
+        expected = self._select_in(conn, t, "supplier_lot", list(fx.supplier_lots), t.c.received_lot.is_(None),
+                                   lock=True, order=(t.c.purchase_order, t.c.line, t.c.supplier_lot))
+        if not expected:
+            return
+        received: dict[tuple[str, int], Decimal] = {}
+        for row in expected:
+            lot, quantity = fx.supplier_lots[row["supplier_lot"]]
+            conn.execute(update(t).where(t.c.purchase_order == row["purchase_order"], t.c.line == row["line"],
+                                         t.c.supplier_lot == row["supplier_lot"])
+                         .values(received_lot=lot, received_node=node))
+            key = (row["purchase_order"], row["line"])
+            received[key] = received.get(key, ZERO) + quantity
+        keys = sorted(received)
+        current = {(r["purchase_order"], r["line"]): r["received"] for r in conn.execute(
+            select(lines).where(tuple_(lines.c.purchase_order, lines.c.line).in_(keys))).mappings()}
+        for key in keys:
+            conn.execute(update(lines).where(and_(lines.c.purchase_order == key[0], lines.c.line == key[1]))
+                         .values(received=current.get(key, ZERO) + received[key]))
+
+    def _write_ncrs(self, conn: Connection, node: str, fx: _Effects) -> None:
+        t = s.nonconformances
+        existing = {r["ncr"]: r for r in self._select_in(conn, t, "ncr", list(fx.ncrs), t.c.node == node)}
+        rows = []
+        blank = {"lot": None, "work_order": None, "description": "", "raised_by": "", "raised_at": "",
+                 "disposition": None, "comment": None, "dispositioned_by": None, "dispositioned_at": None}
+        for ncr, change in fx.ncrs.items():
+            row = {**blank, **{k: v for k, v in existing.get(ncr, {}).items() if k not in ("node", "ncr")}, **change}
+            rows.append({"node": node, "ncr": ncr, **row})
+        self._upsert(conn, t, rows, ("node", "ncr"))
+
+
+def _add_stock(fx: _Effects, lot: str, bin_: str, item: str, delta: Decimal) -> None:
+    entry = fx.stock.get((lot, bin_))
+    if entry is None:
+        fx.stock[(lot, bin_)] = [item, delta]
+    else:
+        entry[1] += delta
