@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -137,7 +138,7 @@ def test_the_same_schedule_and_request_with_other_content_is_refused(demo: Node,
 
 def produce(node: Node) -> None:
     handle = node.service.handle
-    meta = {"actor": "anna", "actor_roles": OPERATOR}
+    meta: dict[str, Any] = {"actor": "anna", "actor_roles": OPERATOR}
     handle(c.StartOperation(idempotency_key="p1", **meta, work_order="WO-1001", operation=10))
     handle(c.ClockOnLabour(idempotency_key="p2", **meta, operator="anna", work_order="WO-1001", operation=10))
     handle(c.IssueToWorkOrder(idempotency_key="p3", **meta, work_order="WO-1001", lot="IMP-5510", bin="A-01-2",
