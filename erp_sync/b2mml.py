@@ -64,7 +64,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import xmlschema
 
@@ -72,6 +72,9 @@ from edge.domain import DomainError, PlantState, decide, evolve
 from edge.domain import commands as c
 from edge.domain import events as e
 from edge.store.store import JournalEntry
+
+if TYPE_CHECKING:
+    from edge.service import Service
 
 log = logging.getLogger("takt.b2mml")
 
@@ -557,9 +560,9 @@ def _dispatch_subject(command: c.Command) -> str:
     return f"dispatch list of {command.workstation}" if isinstance(command, c.SetDispatchList) else "schedule"
 
 
-def import_schedule(service: Any, source: bytes | str | os.PathLike[str], *, schemas_: Schemas | None = None,
+def import_schedule(service: Service, source: bytes | str | os.PathLike[str], *, schemas_: Schemas | None = None,
                     actor: str = DEFAULT_ACTOR, dispatch: bool = False, timeout: float = 120) -> ImportReport:
-    """Apply a production schedule through ``service`` (an ``edge.service.Service``), whole or not at all.
+    """Apply a production schedule through ``service`` (the node's one write path), whole or not at all.
 
     Raises ScheduleRefused (nothing recorded) when the document is schema-invalid, cannot be mapped, reuses a
     request's key for other content, or holds a command the domain refuses."""

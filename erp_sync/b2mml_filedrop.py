@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from erp_sync.b2mml import (
     DEFAULT_ACTOR,
@@ -35,6 +35,10 @@ from erp_sync.b2mml import (
     render,
     schemas,
 )
+
+if TYPE_CHECKING:
+    from edge.service import Service
+    from edge.store import Store
 
 log = logging.getLogger("takt.b2mml.filedrop")
 
@@ -82,11 +86,11 @@ class OutboxRound:
     events: int  # events rendered into the files
 
 
-def write_outbox(store: Any, node_id: str, folder: str | os.PathLike[str], *, limit: int = 5000,
+def write_outbox(store: Store, node_id: str, folder: str | os.PathLike[str], *, limit: int = 5000,
                  schemas_: Schemas | None = None, validate: bool = True) -> OutboxRound:
     """One round: render up to ``limit`` journal entries after the cursor into the folder; returns what was written.
 
-    ``store`` is an ``edge.store.Store``. The current state (read once per round) adds item units and work-order
+    The current state (read once per round) adds item units and work-order
     items that the events do not carry."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -114,7 +118,7 @@ def write_outbox(store: Any, node_id: str, folder: str | os.PathLike[str], *, li
     return OutboxRound(tuple(written), last, len(entries), sum(d.events for d in documents))
 
 
-async def outbox_task(store: Any, node_id: str, folder: str | os.PathLike[str], *, interval: float = 2.0,
+async def outbox_task(store: Store, node_id: str, folder: str | os.PathLike[str], *, interval: float = 2.0,
                       limit: int = 5000, schemas_: Schemas | None = None) -> None:
     """Write the outbox forever: a round, then (when it caught up) a pause of ``interval`` seconds."""
     while True:
@@ -141,7 +145,7 @@ def _free_name(folder: Path, name: str) -> Path:
     return folder / f"{Path(name).stem}.{stamp}{Path(name).suffix}"
 
 
-def read_inbox(service: Any, folder: str | os.PathLike[str], *, schemas_: Schemas | None = None,
+def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Schemas | None = None,
                actor: str = DEFAULT_ACTOR, dispatch: bool = False) -> list[InboxOutcome]:
     """One round: apply each schedule file in the folder and move it to ``done/`` or ``rejected/``."""
     inbox = Path(folder)
@@ -169,7 +173,7 @@ def read_inbox(service: Any, folder: str | os.PathLike[str], *, schemas_: Schema
     return outcomes
 
 
-async def inbox_task(service: Any, folder: str | os.PathLike[str], *, interval: float = 2.0,
+async def inbox_task(service: Service, folder: str | os.PathLike[str], *, interval: float = 2.0,
                      schemas_: Schemas | None = None, actor: str = DEFAULT_ACTOR, dispatch: bool = False) -> None:
     """Watch the inbox forever (a round every ``interval`` seconds). A file the node cannot apply for its own
     reasons (store unavailable) stays and is tried again in the next round."""
