@@ -58,7 +58,7 @@ import logging
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -340,11 +340,12 @@ _SCHEDULE_DOCUMENTS = ("ProductionSchedule", "SyncProductionSchedule", "ProcessP
 
 
 def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_ACTOR,
-                  dispatch: bool = False) -> ScheduleCommands:
+                  dispatch: bool = False, workstations: Collection[str] | None = None) -> ScheduleCommands:
     """The commands a (schema-valid) production schedule asks for, as the module's mapping says.
 
     ``state`` is the edge's current state: it names the workstations of known machines and the revisions of items
-    the document gives none for. Raises ScheduleRefused naming the request and the reason."""
+    the document gives none for. ``workstations`` (the site's, when known) refuses a segment on any other one.
+    Raises ScheduleRefused naming the request and the reason."""
     namespace, _, name = root.tag[1:].partition("}")
     version = NAMESPACES.get(namespace)
     if version not in ("V0401", "V0600"):
@@ -375,7 +376,7 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
                 raise ScheduleRefused(f"schedule {schedule_id}: request {request_id} appears twice",
                                       request=request_id)
             seen_requests.add(request_id)
-            command = _release(r, request, request_id, schedule_id, state, meta)
+            command = _release(r, request, request_id, schedule_id, state, meta, workstations)
             planned.append(PlannedCommand(request_id, command))
             for op, start in _operation_starts(r, request, command):
                 slots.setdefault(op.workstation, []).append(
@@ -398,7 +399,7 @@ def _operation_starts(r: _Reader, request: ET.Element, command: c.ReleaseWorkOrd
 
 
 def _release(r: _Reader, request: ET.Element, request_id: str, schedule_id: str, state: PlantState,
-             meta: dict[str, Any]) -> c.ReleaseWorkOrder:
+             meta: dict[str, Any], workstations: Collection[str] | None) -> c.ReleaseWorkOrder:
     where = f"request {request_id}"
 
     def refuse(reason: str) -> ScheduleRefused:
@@ -437,6 +438,9 @@ def _release(r: _Reader, request: ET.Element, request_id: str, schedule_id: str,
             raise refuse(f"{seg_where}: no workstation (EquipmentRequirement/EquipmentID)")
         machine = state.equipment.get(equipment)
         workstation = machine.workstation if machine is not None else equipment
+        if workstations is not None and workstation not in workstations:
+            raise refuse(f"{seg_where}: {equipment} is neither a workstation of this site "
+                         f"({', '.join(sorted(workstations))}) nor a machine of one")
         duration = r.text(segment, "Duration")
         description = r.text(segment, "Description") or r.text(segment, "ProcessSegmentID") or f"Operation {number}"
         operations.append(c.OperationSpec(
@@ -531,13 +535,14 @@ class ImportReport:
 
 
 def check_schedule(source: bytes | str | os.PathLike[str], state: PlantState, *, schemas_: Schemas | None = None,
-                   actor: str = DEFAULT_ACTOR, dispatch: bool = False) -> ScheduleCommands:
+                   actor: str = DEFAULT_ACTOR, dispatch: bool = False,
+                   workstations: Collection[str] | None = None) -> ScheduleCommands:
     """Validate a schedule and map it to commands; raises ScheduleRefused with the schema's reason or the
     mapping's. Pure apart from reading the file: nothing is recorded."""
     verdict, root = (schemas_ or schemas()).validate(source)
     if not verdict.ok or root is None:
         raise ScheduleRefused(f"schema: {verdict.describe()}", path=verdict.path)
-    return read_schedule(root, state, actor=actor, dispatch=dispatch)
+    return read_schedule(root, state, actor=actor, dispatch=dispatch, workstations=workstations)
 
 
 def dry_run(planned: Sequence[PlannedCommand], state: PlantState, now: datetime) -> None:
@@ -561,7 +566,8 @@ def _dispatch_subject(command: c.Command) -> str:
 
 
 def import_schedule(service: Service, source: bytes | str | os.PathLike[str], *, schemas_: Schemas | None = None,
-                    actor: str = DEFAULT_ACTOR, dispatch: bool = False, timeout: float = 120) -> ImportReport:
+                    actor: str = DEFAULT_ACTOR, dispatch: bool = False, workstations: Collection[str] | None = None,
+                    timeout: float = 120) -> ImportReport:
     """Apply a production schedule through ``service`` (the node's one write path), whole or not at all.
 
     Raises ScheduleRefused (nothing recorded) when the document is schema-invalid, cannot be mapped, reuses a
@@ -571,7 +577,8 @@ def import_schedule(service: Service, source: bytes | str | os.PathLike[str], *,
 
     store = service.store
     state: PlantState = store.load_state()
-    mapped = check_schedule(source, state, schemas_=schemas_, actor=actor, dispatch=dispatch)
+    mapped = check_schedule(source, state, schemas_=schemas_, actor=actor, dispatch=dispatch,
+                            workstations=workstations)
     with store.engine.connect() as conn:
         known = store.lookup_commands(conn, [p.command.idempotency_key for p in mapped.commands])
     fresh: list[PlannedCommand] = []
@@ -647,6 +654,15 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (a scanner's GS in a typed reason, say): shown as
+    U+FFFD so the document stays well-formed."""
+    return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
+
+
 def _num(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
@@ -664,7 +680,7 @@ class _Builder:
     def el(self, parent: ET.Element, name: str, text: str | None = None, **attrib: str) -> ET.Element:
         child = ET.SubElement(parent, f"{{{self.ns}}}{name}", attrib)
         if text is not None:
-            child.text = text
+            child.text = _xml_text(text)
         return child
 
     def value(self, parent: ET.Element, name: str, text: str, data_type: str, unit: str | None = None) -> None:

@@ -90,13 +90,19 @@ def import_(
         raise _fail(f"{file}: no such file", 2)
     checker = _schemas(schemas_dir)
     assert isinstance(checker, Schemas)
+    workstations: set[str] | None = None
+    if config is not None:  # the site's workstations: a schedule naming another one is refused
+        from edge.cli import _load
+
+        workstations = {w.workstation for w in _load(config, resolve_secrets=False).site.workstations} or None
     store = _open_store(config, data_dir, database_url)
     assert isinstance(store, Store)
     logging.getLogger("takt").setLevel(logging.WARNING)
     try:
         service = Service(store, store.node_id()).start()
         try:
-            report = import_schedule(service, file, schemas_=checker, actor=actor, dispatch=dispatch)
+            report = import_schedule(service, file, schemas_=checker, actor=actor, dispatch=dispatch,
+                                     workstations=workstations)
         finally:
             service.stop()
     except ScheduleRefused as refused:

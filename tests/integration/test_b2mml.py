@@ -260,3 +260,14 @@ def test_import_and_export_on_a_stopped_node(tmp_path: Path) -> None:
     assert "ProductionPerformance" in exported.output and "MaterialInformation" in exported.output
     no_store = runner.invoke(app, ["b2mml", "import", str(SCHEDULE), "--data-dir", str(tmp_path / "nowhere")])
     assert no_store.exit_code == 1 and "no store" in no_store.output
+
+
+def test_import_with_the_site_configuration_checks_its_workstations(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(DEMO.read_text().replace("data_dir: data ", f"data_dir: {tmp_path / 'data'} ", 1))
+    Node(load_config(site), config_file=site).start().stop()
+    elsewhere = variant(tmp_path, "elsewhere.xml", ("<EquipmentID>WS-30</EquipmentID>", "<EquipmentID>WS-31</EquipmentID>"))
+    refused = runner.invoke(app, ["b2mml", "import", str(elsewhere), "--config", str(site), "--schemas", str(SHARED)])
+    assert refused.exit_code == 1 and "WS-31 is neither a workstation of this site" in refused.output
+    done = runner.invoke(app, ["b2mml", "import", str(SCHEDULE), "--config", str(site), "--schemas", str(SHARED)])
+    assert done.exit_code == 0, done.output

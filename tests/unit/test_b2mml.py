@@ -400,3 +400,25 @@ def test_the_events_module_has_what_the_renderer_reads() -> None:
     from erp_sync.b2mml import MATERIAL_EVENTS, PERFORMANCE_EVENTS
 
     assert (PERFORMANCE_EVENTS | MATERIAL_EVENTS | {"StockMoved"}) <= set(e.EVENT_TYPES)
+
+
+def test_a_workstation_the_site_does_not_have_is_refused_when_the_site_is_known(schemas: Schemas) -> None:
+    text = v0600_sample().replace("<EquipmentID>WS-30</EquipmentID>", "<EquipmentID>WS-31</EquipmentID>", 1)
+    root = schedule_root(schemas, text)
+    assert read_schedule(root, demo_state()).commands  # without the site's list it is taken as given
+    with pytest.raises(ScheduleRefused, match="SegmentRequirement 30: WS-31 is neither a workstation of this site "
+                                              r"\(WS-10, WS-20, WS-30\) nor a machine of one"):
+        read_schedule(root, demo_state(), workstations={"WS-10", "WS-20", "WS-30"})
+    # a machine of a known workstation is fine
+    read_schedule(schedule_root(schemas, v0600_sample()), demo_state(), workstations={"WS-10", "WS-20", "WS-30"})
+
+
+def test_characters_xml_cannot_hold_do_not_break_the_document(schemas: Schemas) -> None:
+    j = Journal()
+    j.do(c.StartOperation, work_order="WO-1001", operation=10)
+    j.do(c.ReportProduction, work_order="WO-1001", operation=10, scrap=D(1), scrap_reason="dent\x1dL123")
+    doc = render_production_performance(j.entries, node_id="node-a", state=j.state, created=NOW)
+    assert doc is not None
+    verdict, _ = schemas.validate(doc.xml)
+    assert verdict.ok, verdict.describe()
+    assert "dent\ufffdL123" in doc.xml.decode()
