@@ -705,7 +705,7 @@ class _Builder:
         self.el(sender, "LogicalID", node_id)
         self.el(sender, "ComponentID", "takt")
         self.el(area, "CreationDateTime", _when(created))
-        self.el(area, "BODID", document_id)
+        self.el(area, "BODID", f"{verb_document}:{document_id}")  # unique per business object document
         data_area = self.el(root, "DataArea")
         self.el(data_area, "Sync")
         return root, data_area
