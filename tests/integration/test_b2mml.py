@@ -17,7 +17,7 @@ from edge.config import load_config
 from edge.domain import commands as c
 from edge.runtime import Node
 from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
-from erp_sync.b2mml_filedrop import CURSOR_FILE, inbox_task, read_cursor, read_inbox, write_outbox
+from erp_sync.b2mml_filedrop import CURSOR_FILE, inbox_task, outbox_task, read_cursor, read_inbox, write_outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo.yaml"
@@ -194,6 +194,25 @@ def test_the_inbox_applies_good_files_and_rejects_bad_ones_with_the_reason(demo:
     assert again.report is not None and again.report.already_imported == ("WO-2001", "WO-2002")
     assert again.file.parent.name == "done" and again.file.name != "a-schedule.xml"  # the first one is kept
     assert demo.store.last_seq() == before + 2
+
+
+async def test_the_outbox_task_keeps_writing_new_events(demo: Node, schemas: Schemas, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    task = asyncio.create_task(outbox_task(demo.store, demo.node_id, outbox, interval=0.05, schemas_=schemas))
+    try:
+        await asyncio.to_thread(produce, demo)
+        last = demo.store.last_seq()
+        for _ in range(400):
+            if read_cursor(outbox) == last:
+                break
+            await asyncio.sleep(0.05)
+        assert read_cursor(outbox) == last
+        files = sorted(outbox.glob("*.xml"))
+        assert files and all(schemas.validate(f)[0].ok for f in files)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
 
 
 async def test_the_inbox_task_picks_up_a_dropped_file(demo: Node, schemas: Schemas, tmp_path: Path) -> None:
