@@ -17,6 +17,7 @@ from rich.table import Table
 from connectors.cli import opcua_app
 from edge.config import ConfigError, TaktConfig, demo_config_path, load_config
 from edge.store import Store
+from erp_sync.b2mml_cli import b2mml_app
 from erp_sync.cli import sync_app
 from scanners.cli import scan_app
 from simulators.cli import sim_app
@@ -34,6 +35,7 @@ app.add_typer(journal_app, name="journal")
 app.add_typer(sim_app, name="sim")
 app.add_typer(opcua_app, name="opcua")
 app.add_typer(scan_app, name="scan")
+app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")

@@ -1,0 +1,292 @@
+"""The B2MML adapter against a real node store: schedule import through the one write path (whole or nothing,
+harmless to repeat), the file-drop outbox and inbox, and `takt b2mml check|import|export` with their exit codes."""
+from __future__ import annotations
+
+import asyncio
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from edge.cli import app
+from edge.config import load_config
+from edge.domain import commands as c
+from edge.runtime import Node
+from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
+from erp_sync.b2mml_filedrop import CURSOR_FILE, inbox_task, outbox_task, read_cursor, read_inbox, write_outbox
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "config" / "demo.yaml"
+DATA = ROOT / "tests" / "data" / "b2mml"
+SHARED = ROOT.parent / "shared" / "data" / "b2mml"
+SCHEDULE = DATA / "schedule-v0600.xml"
+V0600 = "{http://www.mesa.org/xml/B2MML-V0600}"
+D = Decimal
+OPERATOR = frozenset({"operator", "warehouse"})
+runner = CliRunner()
+
+pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not in ../shared")
+
+
+@pytest.fixture(scope="module")
+def schemas() -> Schemas:
+    return Schemas(SHARED)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Node]:
+    node = Node(load_config(DEMO), data_dir=tmp_path / "data", config_file=DEMO).start()
+    yield node
+    node.stop()
+
+
+def variant(tmp_path: Path, name: str, *changes: tuple[str, str]) -> Path:
+    text = SCHEDULE.read_text()
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# --- import through the one write path ---------------------------------------------------------------
+
+
+def test_a_schedule_releases_its_work_orders_once(demo: Node, schemas: Schemas) -> None:
+    before = demo.store.last_seq()
+    report = import_schedule(demo.service, SCHEDULE, schemas_=schemas, dispatch=True)
+    assert report.released == ("WO-2001", "WO-2002") and report.already_imported == ()
+    assert sorted(report.dispatch_lists) == ["WS-10", "WS-20", "WS-30"]
+    state = demo.store.load_state()
+    wo = state.work_orders["WO-2001"]
+    assert (wo.item, wo.item_revision, wo.bom_revision, wo.quantity, wo.status) == ("PUMP-100", "C", "7", D(30),
+                                                                                     "released")
+    assert [(op.operation, op.workstation) for op in state.operations_of("WO-2002")] == [
+        (10, "WS-10"), (20, "WS-20"), (30, "WS-30")]
+    assert [(d.work_order, d.operation) for d in state.dispatch_list("WS-10")] == [("WO-2002", 10), ("WO-2001", 10)]
+    entries = list(demo.store.journal(after=before))
+    assert [e.type for e in entries] == ["WorkOrderReleased", "WorkOrderReleased", "DispatchListSet",
+                                         "DispatchListSet", "DispatchListSet"]
+    assert {(e.origin, e.actor) for e in entries} == {("erp", "erp-sync")}
+    assert entries[0].idempotency_key == "b2mml:APS-2026-49:WO-2001"
+
+    last = demo.store.last_seq()
+    again = import_schedule(demo.service, SCHEDULE, schemas_=schemas, dispatch=True)
+    assert again.released == () and again.already_imported == ("WO-2001", "WO-2002") and again.events == 0
+    v0401 = import_schedule(demo.service, DATA / "schedule-v0401.xml", schemas_=schemas)
+    assert v0401.already_imported == ("WO-2001", "WO-2002")
+    assert demo.store.last_seq() == last  # a re-import records nothing
+
+
+def test_a_schema_invalid_schedule_changes_nothing(demo: Node, schemas: Schemas, tmp_path: Path) -> None:
+    bad = variant(tmp_path, "bad.xml", ("<Priority>1</Priority>", "<Priority>urgent</Priority>"))
+    before = demo.store.last_seq()
+    with pytest.raises(ScheduleRefused) as refused:
+        import_schedule(demo.service, bad, schemas_=schemas)
+    assert refused.value.reason.startswith("schema: not valid B2MML V0600 SyncProductionSchedule at ")
+    assert refused.value.path == "/SyncProductionSchedule/DataArea/ProductionSchedule/ProductionRequest[1]/Priority"
+    assert demo.store.last_seq() == before
+    assert "WO-2001" not in demo.store.load_state().work_orders
+
+
+def test_one_refused_request_keeps_the_whole_schedule_out(demo: Node, schemas: Schemas, tmp_path: Path) -> None:
+    # WO-2001 alone would be fine; WO-2002 needs an item the edge does not know.
+    bad = variant(tmp_path, "unknown-item.xml", ("<MaterialDefinitionID>MOTOR-150</MaterialDefinitionID>",
+                                                 "<MaterialDefinitionID>MOTOR-999</MaterialDefinitionID>"))
+    before = demo.store.last_seq()
+    with pytest.raises(ScheduleRefused) as refused:
+        import_schedule(demo.service, bad, schemas_=schemas, dispatch=True)
+    assert refused.value.request == "WO-2002" and refused.value.code == "UNKNOWN_ITEM"
+    assert "MOTOR-999" in refused.value.reason
+    assert demo.store.last_seq() == before
+    state = demo.store.load_state()
+    assert "WO-2001" not in state.work_orders and "WO-2002" not in state.work_orders
+
+
+def test_a_request_of_an_existing_work_order_is_refused(demo: Node, schemas: Schemas, tmp_path: Path) -> None:
+    clash = variant(tmp_path, "clash.xml", ("<ID>WO-2002</ID>", "<ID>WO-1001</ID>"))  # a demo work order
+    before = demo.store.last_seq()
+    with pytest.raises(ScheduleRefused, match="request WO-1001: DUPLICATE_WORK_ORDER"):
+        import_schedule(demo.service, clash, schemas_=schemas)
+    assert demo.store.last_seq() == before
+
+
+def test_the_same_schedule_and_request_with_other_content_is_refused(demo: Node, schemas: Schemas,
+                                                                     tmp_path: Path) -> None:
+    import_schedule(demo.service, SCHEDULE, schemas_=schemas)
+    changed = variant(tmp_path, "changed.xml", ("<QuantityString>30</QuantityString><DataType>decimal</DataType>"
+                                                "<UnitOfMeasure>pcs</UnitOfMeasure></Quantity>\n          "
+                                                "</MaterialProducedRequirement>",
+                                                "<QuantityString>31</QuantityString><DataType>decimal</DataType>"
+                                                "<UnitOfMeasure>pcs</UnitOfMeasure></Quantity>\n          "
+                                                "</MaterialProducedRequirement>"))
+    before = demo.store.last_seq()
+    with pytest.raises(ScheduleRefused, match="imported before with other content") as refused:
+        import_schedule(demo.service, changed, schemas_=schemas)
+    assert refused.value.request == "WO-2001"
+    assert demo.store.last_seq() == before
+    assert demo.store.load_state().work_orders["WO-2001"].quantity == D(30)
+
+
+# --- the file drop -----------------------------------------------------------------------------------
+
+
+def produce(node: Node) -> None:
+    handle = node.service.handle
+    meta: dict[str, Any] = {"actor": "anna", "actor_roles": OPERATOR}
+    handle(c.StartOperation(idempotency_key="p1", **meta, work_order="WO-1001", operation=10))
+    handle(c.ClockOnLabour(idempotency_key="p2", **meta, operator="anna", work_order="WO-1001", operation=10))
+    handle(c.IssueToWorkOrder(idempotency_key="p3", **meta, work_order="WO-1001", lot="IMP-5510", bin="A-01-2",
+                              quantity=D(3)))
+    handle(c.ReportProduction(idempotency_key="p4", **meta, work_order="WO-1001", operation=10, good=D(3)))
+    handle(c.ClockOffLabour(idempotency_key="p5", **meta, operator="anna", work_order="WO-1001", operation=10))
+    handle(c.ReceiveLot(idempotency_key="p6", **meta, lot="H-9001", item="HOUSING-20", item_revision=None,
+                        quantity=D(12), bin="REC-01", supplier_lot="GJ-60001"))
+
+
+def test_the_outbox_writes_valid_documents_once(demo: Node, schemas: Schemas, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    seeded = demo.store.last_seq()
+    first = write_outbox(demo.store, demo.node_id, outbox, schemas_=schemas)
+    assert first.files == () and first.cursor == seeded  # the seed is ERP-origin: nothing goes back
+    produce(demo)
+    last = demo.store.last_seq()
+    written = write_outbox(demo.store, demo.node_id, outbox, schemas_=schemas)
+    names = sorted(p.name for p in written.files)
+    node = demo.node_id
+    assert names == [f"{node}_MaterialInformation_{seeded + 1:012d}-{last:012d}.xml",
+                     f"{node}_ProductionPerformance_{seeded + 1:012d}-{last:012d}.xml"]
+    assert sorted(p.name for p in outbox.iterdir()) == sorted([*names, CURSOR_FILE])  # no temporary files left
+    for path in written.files:
+        verdict, root = schemas.validate(path)
+        assert verdict.ok, verdict.describe()
+        assert root is not None
+    perf = ET.parse(outbox / names[1]).getroot()
+    lots = perf.findall(f".//{V0600}MaterialConsumedActual/{V0600}MaterialLotID")
+    assert [lot.text for lot in lots] == ["IMP-5510"]
+    assert read_cursor(outbox) == last
+    again = write_outbox(demo.store, demo.node_id, outbox, schemas_=schemas)
+    assert again.files == () and again.cursor == last
+
+
+def test_the_inbox_applies_good_files_and_rejects_bad_ones_with_the_reason(demo: Node, schemas: Schemas,
+                                                                           tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a-schedule.xml").write_bytes(SCHEDULE.read_bytes())
+    variant(inbox, "b-broken.xml", ("<Priority>1</Priority>", "<Priority>urgent</Priority>"))
+    (inbox / "c-half-written.xml.tmp").write_text("<Sync")
+    before = demo.store.last_seq()
+    outcomes = read_inbox(demo.service, inbox, schemas_=schemas)
+    assert [(o.file.parent.name, o.file.name) for o in outcomes] == [("done", "a-schedule.xml"),
+                                                                     ("rejected", "b-broken.xml")]
+    reason = (inbox / "rejected" / "b-broken.xml.reason.txt").read_text()
+    assert reason.startswith("schema: not valid B2MML V0600") and "Priority" in reason
+    assert (inbox / "c-half-written.xml.tmp").exists()
+    assert demo.store.last_seq() == before + 2
+    (inbox / "a-schedule.xml").write_bytes(SCHEDULE.read_bytes())  # the ERP sends it again
+    (again,) = read_inbox(demo.service, inbox, schemas_=schemas)
+    assert again.report is not None and again.report.already_imported == ("WO-2001", "WO-2002")
+    assert again.file.parent.name == "done" and again.file.name != "a-schedule.xml"  # the first one is kept
+    assert demo.store.last_seq() == before + 2
+
+
+async def test_the_outbox_task_keeps_writing_new_events(demo: Node, schemas: Schemas, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    task = asyncio.create_task(outbox_task(demo.store, demo.node_id, outbox, interval=0.05, schemas_=schemas))
+    try:
+        await asyncio.to_thread(produce, demo)
+        last = demo.store.last_seq()
+        for _ in range(400):
+            if read_cursor(outbox) == last:
+                break
+            await asyncio.sleep(0.05)
+        assert read_cursor(outbox) == last
+        files = sorted(outbox.glob("*.xml"))
+        assert files and all(schemas.validate(f)[0].ok for f in files)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_the_inbox_task_picks_up_a_dropped_file(demo: Node, schemas: Schemas, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    task = asyncio.create_task(inbox_task(demo.service, inbox, interval=0.05, schemas_=schemas))
+    try:
+        staged = inbox / ".incoming.tmp"
+        staged.write_bytes(SCHEDULE.read_bytes())
+        staged.rename(inbox / "week-49.xml")
+        for _ in range(400):
+            if (inbox / "done" / "week-49.xml").exists():
+                break
+            await asyncio.sleep(0.05)
+        assert (inbox / "done" / "week-49.xml").exists()
+        assert "WO-2001" in demo.store.load_state().work_orders
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+# --- the command line --------------------------------------------------------------------------------
+
+
+def test_check_exit_codes(tmp_path: Path) -> None:
+    ok = runner.invoke(app, ["b2mml", "check", str(SCHEDULE), "--schemas", str(SHARED)])
+    assert ok.exit_code == 0, ok.output
+    assert "valid B2MML V0600 SyncProductionSchedule" in ok.output
+    lot = SHARED / "examples" / "courbon-v0401" / "LOT-20121210170718-0001L0001.xml"
+    assert runner.invoke(app, ["b2mml", "check", str(lot), "--schemas", str(SHARED)]).exit_code == 0
+    bad = variant(tmp_path, "bad.xml", ("<Priority>1</Priority>", "<Priority>urgent</Priority>"))
+    refused = runner.invoke(app, ["b2mml", "check", str(bad), "--schemas", str(SHARED)])
+    assert refused.exit_code == 1
+    assert "INVALID" in refused.output and "ProductionRequest[1]/Priority" in refused.output
+    missing = runner.invoke(app, ["b2mml", "check", str(SCHEDULE), "--schemas", str(tmp_path / "none")])
+    assert missing.exit_code == 2 and "TAKT_B2MML_SCHEMAS" in missing.output
+
+
+def test_import_and_export_on_a_stopped_node(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    node = Node(load_config(DEMO), data_dir=data_dir, config_file=DEMO).start()
+    try:
+        produce(node)
+    finally:
+        node.stop()
+    bad = variant(tmp_path, "unknown-item.xml", ("<MaterialDefinitionID>MOTOR-150</MaterialDefinitionID>",
+                                                 "<MaterialDefinitionID>MOTOR-999</MaterialDefinitionID>"))
+    refused = runner.invoke(app, ["b2mml", "import", str(bad), "--data-dir", str(data_dir), "--schemas", str(SHARED)])
+    assert refused.exit_code == 1
+    assert "request WO-2002: UNKNOWN_ITEM" in refused.output and "nothing was applied" in refused.output
+    args = ["b2mml", "import", str(SCHEDULE), "--data-dir", str(data_dir), "--schemas", str(SHARED)]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert "2 work orders released" in done.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "2 imported before" in again.output
+    out = tmp_path / "performance.xml"
+    lots = tmp_path / "lots.xml"
+    exported = runner.invoke(app, ["b2mml", "export", "--out", str(out), "--materials", str(lots),
+                                   "--data-dir", str(data_dir), "--schemas", str(SHARED)])
+    assert exported.exit_code == 0, exported.output
+    assert Schemas(SHARED).validate(out)[0].ok and Schemas(SHARED).validate(lots)[0].ok
+    assert "ProductionPerformance" in exported.output and "MaterialInformation" in exported.output
+    no_store = runner.invoke(app, ["b2mml", "import", str(SCHEDULE), "--data-dir", str(tmp_path / "nowhere")])
+    assert no_store.exit_code == 1 and "no store" in no_store.output
+
+
+def test_import_with_the_site_configuration_checks_its_workstations(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(DEMO.read_text().replace("data_dir: data ", f"data_dir: {tmp_path / 'data'} ", 1))
+    Node(load_config(site), config_file=site).start().stop()
+    elsewhere = variant(tmp_path, "elsewhere.xml", ("<EquipmentID>WS-30</EquipmentID>", "<EquipmentID>WS-31</EquipmentID>"))
+    refused = runner.invoke(app, ["b2mml", "import", str(elsewhere), "--config", str(site), "--schemas", str(SHARED)])
+    assert refused.exit_code == 1 and "WS-31 is neither a workstation of this site" in refused.output
+    done = runner.invoke(app, ["b2mml", "import", str(SCHEDULE), "--config", str(site), "--schemas", str(SHARED)])
+    assert done.exit_code == 0, done.output
