@@ -6,8 +6,9 @@ Real sockets, no mocks: a client talks to ``127.0.0.1:link.port`` and reaches th
 Asyncio use::
 
     link = FaultyLink("127.0.0.1", sim_port)
-    await link.start()
+    await link.start()                # link.port, link.url
     link.cut_after(upstream=10_000)   # the next connection dies after 10 kB sent towards the target
+    await link.go_down()              # connects are refused; await link.go_up() to come back
     ...
     await link.stop()
 
@@ -19,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 CHUNK = 65536
 
@@ -84,19 +86,28 @@ class FaultyLink:
 
     # --- switches (thread-safe) ----------------------------------------------------------------------
 
-    def down(self, *, refuse: bool = True) -> None:
+    async def go_down(self, *, refuse: bool = True) -> None:
         """The link goes down: open connections are cut; new ones are refused (nothing listens) or, with
-        ``refuse=False``, accepted and closed at once."""
+        ``refuse=False``, accepted and closed at once. (From the link's own event loop.)"""
         if refuse:
-            self._call(self._stop_listening)
+            await self._stop_listening()
         else:
             self.closing = True
-        self._call_sync(self._close_open)
+        self._close_open()
 
-    def up(self) -> None:
+    async def go_up(self) -> None:
+        """The link is back: it listens again on the same port and forwards. (From the link's own event loop.)"""
         self.closing = False
         if self._server is None:
-            self._call(self.start)
+            await self.start()
+
+    def down(self, *, refuse: bool = True) -> None:
+        """:meth:`go_down` from another thread (e.g. a synchronous test with :func:`running_link`); waits for it."""
+        self._call(lambda: self.go_down(refuse=refuse))
+
+    def up(self) -> None:
+        """:meth:`go_up` from another thread; waits for it."""
+        self._call(self.go_up)
 
     def cut_after(self, *, upstream: int | None = None, downstream: int | None = None, connections: int = 1) -> None:
         """Cut each of the next ``connections`` new connections once it has carried ``upstream`` bytes towards
@@ -109,8 +120,8 @@ class FaultyLink:
 
     # --- plumbing ------------------------------------------------------------------------------------
 
-    def _call(self, coro_fn: object) -> None:
-        """Run an async switch on the link's loop, waiting for it when called from another thread."""
+    def _call(self, coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run an async switch on the link's loop from another thread and wait for it."""
         loop = self._loop
         if loop is None:
             raise RuntimeError("the link is not started")
@@ -119,11 +130,8 @@ class FaultyLink:
         except RuntimeError:
             running = None
         if running is loop:
-            task = loop.create_task(coro_fn())  # type: ignore[operator]
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        else:
-            asyncio.run_coroutine_threadsafe(coro_fn(), loop).result(10)  # type: ignore[operator]
+            raise RuntimeError("on the link's own event loop, await go_down()/go_up() instead")
+        asyncio.run_coroutine_threadsafe(coro_fn(), loop).result(10)
 
     def _call_sync(self, fn: object) -> None:
         loop = self._loop

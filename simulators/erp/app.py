@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -50,6 +50,7 @@ from simulators.erp.schema import open_database
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024  # after decompression; a batch of 5,000 events is ~2-3 MB
 MAX_FEED_PAGE = 5000
+MAX_LOAD = 50_000  # items or bins per master data load
 
 
 @dataclass
@@ -225,6 +226,14 @@ def central_router(sim: ErpSimulator) -> APIRouter:
     @router.put("/central/v1/items", tags=["ERP"])
     def put_item(body: ItemIn) -> dict[str, int]:
         return published(c.put_item(body))
+
+    @router.put("/central/v1/items/load", tags=["ERP"], summary="Many items in one transaction")
+    def put_items(body: Annotated[list[ItemIn], Body(max_length=MAX_LOAD)]) -> dict[str, int]:
+        return c.put_items(body)
+
+    @router.put("/central/v1/bins/load", tags=["ERP"], summary="Many bins in one transaction")
+    def put_bins(body: Annotated[list[BinChange], Body(max_length=MAX_LOAD)]) -> dict[str, int]:
+        return c.put_bins(body)
 
     @router.put("/central/v1/bins", tags=["ERP"])
     def put_bin(body: BinChange) -> dict[str, int]:

@@ -137,6 +137,19 @@ class Central:
                                                        payload=checked.model_dump_json()))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
+    def _publish_many(self, conn: Connection, kind: str, source: Source,
+                      entries: list[tuple[str, BaseModel]]) -> dict[str, int]:
+        """Append many changes in one statement; the cursors they got are first..last (the lock keeps them
+        contiguous)."""
+        model = CHANGE_PAYLOADS[kind]
+        at = now_text()
+        last_before = conn.execute(select(func.max(s.changes.c.cursor))).scalar() or 0
+        conn.execute(insert(s.changes), [
+            {"kind": kind, "key": key, "source": source, "at": at, "node": None,
+             "payload": model.model_validate(payload.model_dump()).model_dump_json()} for key, payload in entries])
+        last = conn.execute(select(func.max(s.changes.c.cursor))).scalar() or 0
+        return {"first": int(last_before) + 1, "last": int(last), "count": len(entries)}
+
     def changes(self, node: str, after: int, limit: int) -> ChangeFeed:
         t = s.changes
         with self.engine.connect() as conn:
@@ -171,6 +184,34 @@ class Central:
             return self._publish(conn, "item", body.item, "ERP", ItemChange(
                 item=body.item, description=body.description, unit=body.unit, revision=body.revision,
                 lot_controlled=body.lot_controlled, gtin=body.gtin))
+
+    def put_items(self, bodies: list[ItemIn]) -> dict[str, int]:
+        """Many items in one transaction (a master data load)."""
+        names = [b.item for b in bodies]
+        if len(set(names)) != len(names):
+            raise _refuse(422, "DUPLICATE_ITEM", "the load names an item twice", "items")
+        with self.lock, self.engine.begin() as conn:
+            revisions: dict[str, str | None] = {}
+            for part in _chunks(names):
+                revisions.update(conn.execute(select(s.items.c.item, s.items.c.bom_revision)
+                                              .where(s.items.c.item.in_(part))).all())
+                conn.execute(delete(s.items).where(s.items.c.item.in_(part)))
+            conn.execute(insert(s.items), [{**b.model_dump(), "bom_revision": revisions.get(b.item)} for b in bodies])
+            return self._publish_many(conn, "item", "ERP", [(b.item, ItemChange(
+                item=b.item, description=b.description, unit=b.unit, revision=b.revision,
+                lot_controlled=b.lot_controlled, gtin=b.gtin)) for b in bodies])
+
+    def put_bins(self, bodies: list[BinChange]) -> dict[str, int]:
+        """Many bins in one transaction (a master data load)."""
+        names = [b.bin for b in bodies]
+        if len(set(names)) != len(names):
+            raise _refuse(422, "DUPLICATE_BIN", "the load names a bin twice", "bins")
+        with self.lock, self.engine.begin() as conn:
+            for part in _chunks(names):
+                conn.execute(delete(s.bins).where(s.bins.c.bin.in_(part)))
+            conn.execute(insert(s.bins), [{"bin": b.bin, "zone": b.zone, "capacity": b.capacity,
+                                           "allowed_items": list(b.allowed_items)} for b in bodies])
+            return self._publish_many(conn, "bin", "ERP", [(b.bin, b) for b in bodies])
 
     def put_bin(self, body: BinChange) -> int:
         with self.lock, self.engine.begin() as conn:
@@ -557,6 +598,10 @@ class Central:
             counts = {node: n for node, n in conn.execute(select(ev.c.node, func.count()).group_by(ev.c.node))}
             return [{"node": r.node, "acknowledged": r.acknowledged, "updated_at": r.updated_at,
                      "events": int(counts.get(r.node, 0))} for r in conn.execute(select(t).order_by(t.c.node))]
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

@@ -258,18 +258,22 @@ class Ingest:
         stopped: set[str] = set()
         received_at = now_text()
         faults = self.faults
+        always_check = bool(faults.reject) or closed_through is not None
+        checked_types = ORDER_EVENTS | MAYBE_ORDER_EVENTS
+        refusal_of, effect_of, append = self._refusal, self._effect, rows.append
         for ev in events:
-            if ev.subject in stopped:
+            if stopped and ev.subject in stopped:
                 held.append(ev.seq)
                 continue
-            refusal = self._refusal(ev, fx, closed_through, faults)
-            if refusal is not None:
-                rejected.append(refusal)
-                stopped.add(ev.subject)
-                continue
-            rows.append((node, ev.seq, ev.event_id, ev.message, ev.type, ev.subject, ev.occurred_at.isoformat(),
-                         ev.recorded_at.isoformat(), ev.actor, ev.device, to_json(ev.payload).decode(), received_at))
-            self._effect(ev, node, fx, equipment_ws, rates, active)
+            if always_check or ev.type in checked_types:
+                refusal = refusal_of(ev, fx, closed_through, faults)
+                if refusal is not None:
+                    rejected.append(refusal)
+                    stopped.add(ev.subject)
+                    continue
+            append((node, ev.seq, ev.event_id, ev.message, ev.type, ev.subject, ev.occurred_at.isoformat(),
+                    ev.recorded_at.isoformat(), ev.actor, ev.device, to_json(ev.payload).decode(), received_at))
+            effect_of(ev, node, fx, equipment_ws, rates, active)
         if rows:
             self._bulk_insert(conn, s.received_events, rows)
             self._write(conn, node, fx)

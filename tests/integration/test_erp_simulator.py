@@ -30,7 +30,7 @@ from edge.store.codec import event_data
 from erp_sync.protocol import CHANGE_PAYLOADS, BatchAck, ChangeFeed, isa95_message
 from simulators.erp import RunningErpSim, running_erp_sim
 from simulators.erp.openapi import DOCUMENT, render
-from simulators.faulty_link import running_link
+from simulators.faulty_link import FaultyLink, running_link
 from tests.integration.wire import free_port
 
 ADMIN = "erp-admin-token-test"
@@ -637,3 +637,35 @@ def test_the_committed_openapi_document_is_current_and_valid() -> None:
     assert {"409", "413"} <= set(push["responses"])
     assert {"EventBatch", "SyncEvent", "BatchAck", "ChangeFeed", "WorkOrderChange"} <= set(doc["components"]["schemas"])
 
+
+
+async def test_the_faulty_link_from_asyncio_refuses_then_forwards_again(sim: RunningErpSim) -> None:
+    link = FaultyLink("127.0.0.1", sim.port)
+    await link.start()
+    try:
+        async with httpx.AsyncClient(base_url=link.url, timeout=5,
+                                     limits=httpx.Limits(max_keepalive_connections=0)) as client:
+            assert (await client.get("/health")).status_code == 200
+            await link.go_down()
+            with pytest.raises(httpx.ConnectError):
+                await client.get("/health")
+            await link.go_up()
+            assert (await client.get("/health")).status_code == 200
+            link.cut_after(downstream=5)
+            with pytest.raises(httpx.TransportError):
+                await client.get("/health")
+            assert link.connections >= 2 and link.cuts == 1
+    finally:
+        await link.stop()
+
+
+def test_a_master_data_load_publishes_many_changes_in_one_go(sim: RunningErpSim, node_a: Node) -> None:
+    loaded = sim.call("PUT", "/central/v1/bins/load", [{"bin": f"R-{i:05d}", "zone": "R"} for i in range(3000)])
+    assert loaded == {"first": 1, "last": 3000, "count": 3000}
+    items = sim.call("PUT", "/central/v1/items/load", [{"item": f"I-{i}", "description": "x"} for i in range(10)])
+    assert (items["first"], items["last"]) == (3001, 3010)
+    feed = node_a.changes(0, limit=5000)
+    assert len(feed.changes) == 3010 and not feed.more and feed.cursor == 3010
+    assert feed.changes[2999].payload == {"bin": "R-02999", "zone": "R", "capacity": None, "allowed_items": []}
+    twice = sim.admin.put("/central/v1/bins/load", json=[{"bin": "X", "zone": "R"}, {"bin": "X", "zone": "R"}])
+    assert twice.status_code == 422 and twice.json()["code"] == "DUPLICATE_BIN"
