@@ -46,7 +46,7 @@ from edge.domain.commands import Command
 from edge.store import Store
 from edge.store.codec import encode_event, fingerprint
 from edge.store.history import history_row
-from edge.store.store import outcome_json
+from edge.store.store import WRITES, outcome_json
 
 log = logging.getLogger("takt.service")
 
@@ -167,6 +167,7 @@ class Service:
             return self
         self.store.claim_writer()  # raises WriterBusy when another process records into this store
         self._conn = self.store.engine.connect()
+        self._conn.info[WRITES] = True
         self._reload()
         self._thread = threading.Thread(target=self._run, name="takt-writer", daemon=True)
         self._thread.start()

@@ -2,6 +2,7 @@
 the current state, writing one batch of journal rows and projections, and reading the journal."""
 from __future__ import annotations
 
+import contextlib
 import json
 import keyword
 import os
@@ -32,6 +33,9 @@ def sqlite_url(data_dir: str | os.PathLike[str]) -> str:
     return f"sqlite:///{Path(data_dir) / 'takt.sqlite'}"
 
 
+WRITES = "takt_writes"  # Connection.info flag: this connection writes (see make_engine, Store.writing)
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the durability Takt promises: an acknowledged command survives power loss."""
     if url.startswith("sqlite"):
@@ -49,7 +53,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A writing connection takes the write lock up front (IMMEDIATE), so it waits its turn (busy_timeout)
+            # instead of failing at once when another connection wrote after its transaction began to read.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITES) else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -92,6 +98,15 @@ class Store:
     def close(self) -> None:
         self.release_writer()
         self.engine.dispose()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A transaction that writes besides the service's writer (the sync's bookkeeping, user changes):
+        on SQLite it takes the write lock when it begins and waits for it, rather than failing halfway."""
+        with self.engine.connect() as conn:
+            conn.info[WRITES] = True
+            with conn.begin():
+                yield conn
 
     # --- the one writer ----------------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ class SyncLedger:
             conn.execute(insert(t).values(name=name, value=value, updated_at=_now()))
 
     def set_cursor(self, name: str, value: int) -> None:
-        with self.engine.begin() as conn:
+        with self.store.writing() as conn:
             self._set_cursor(conn, name, value)
 
     def cursor_times(self) -> dict[str, datetime]:
@@ -124,7 +124,7 @@ class SyncLedger:
         events kept back for an open exception (``parked``: seq, subject, exception id) and events it
         refused, each refused subject becoming (or joining) an exception. Returns new exception ids."""
         created: list[int] = []
-        with self.engine.begin() as conn:
+        with self.store.writing() as conn:
             self._park(conn, parked)
             created = self._refuse(conn, refused)
             self._set_cursor(conn, PUSH, through)
@@ -176,7 +176,7 @@ class SyncLedger:
         whether the exception is cleared (then its subject flows again)."""
         t, p = schema.sync_exceptions, schema.sync_parked
         still = {r.seq for r in refused}
-        with self.engine.begin() as conn:
+        with self.store.writing() as conn:
             done = [s for s in sent if s not in still]
             if done:
                 conn.execute(delete(p).where(p.c.exception_id == exception_id, p.c.seq.in_(done)))
@@ -202,7 +202,7 @@ class SyncLedger:
         """A central change this node refused; ``change`` (its JSON) is applied again on a retry."""
         t = schema.sync_exceptions
         now = _now()
-        with self.engine.begin() as conn:
+        with self.store.writing() as conn:
             return int(conn.execute(insert(t).values(
                 direction=PULL, subject=subject, change_cursor=change_cursor, code=code, message=message,
                 field=field, detail=change, status="open", attempts=1, first_at=now, last_at=now)
@@ -236,7 +236,7 @@ class SyncLedger:
 
     def _handle(self, exception_id: int, actor: str, note: str | None, *, set_aside: bool) -> SyncException:
         t, p = schema.sync_exceptions, schema.sync_parked
-        with self.engine.begin() as conn:
+        with self.store.writing() as conn:
             row = conn.execute(select(t).where(t.c.id == exception_id)).first()
             if row is None:
                 raise NotFound(f"there is no sync exception {exception_id}")
@@ -263,7 +263,7 @@ class SyncLedger:
 
     def pull_done(self, exception_id: int, ok: bool, code: str = "", message: str = "") -> None:
         t = schema.sync_exceptions
-        with self.engine.begin() as conn:
+        with self.store.writing() as conn:
             if ok:
                 conn.execute(update(t).where(t.c.id == exception_id).values(status="resolved", last_at=_now()))
             else:

@@ -41,7 +41,7 @@ def save_user(store: Store, user: str, name: str, roles: list[str] | frozenset[s
     row = {"user": user, "name": name, "roles": sorted(set(roles)), "token_sha256": digest(token),
            "pin_sha256": digest(pin) if pin else None, "language": language, "active": active}
     t = schema.users
-    with store.engine.begin() as conn:
+    with store.writing() as conn:
         if conn.execute(select(t.c.user).where(t.c.user == user)).first():
             conn.execute(t.update().where(t.c.user == user).values(**row))
         else:
@@ -73,7 +73,7 @@ def apply_user(store: Store, user: str, name: str, roles: list[str], *, language
         raise ValueError(f"user {user}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
     values = {"name": name, "roles": sorted(set(roles)), "language": language, "active": active}
     t = schema.users
-    with store.engine.begin() as conn:
+    with store.writing() as conn:
         if conn.execute(select(t.c.user).where(t.c.user == user)).first():
             conn.execute(t.update().where(t.c.user == user).values(**values))
         else:
