@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
-from edge.backoff import Backoff
+from edge.backoff import Backoff as Backoff  # re-exported: connectors and their tests use it from here
 
 Quality = Literal["good", "uncertain", "bad"]
 

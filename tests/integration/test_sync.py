@@ -205,7 +205,7 @@ def test_the_central_side_crashing_after_it_stored_a_batch_costs_a_duplicate_not
             except httpx.HTTPError:
                 time.sleep(0.1)
         proc.kill()
-        raise RuntimeError(f"takt sim erp did not start: {proc.stderr.read() if proc.stderr else ''}")
+        raise RuntimeError(f"takt sim erp did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
 
     define_machine(edge.service)
     machine_events(edge.service, 300)
