@@ -75,7 +75,9 @@ async def _drain(url: str, node: str, central: str, batch: int) -> dict[str, flo
 def drain_child(url: str, node: str, central: str, batch: int) -> dict[str, float]:
     """Drain in a fresh process, so the peak RSS is the sync's alone."""
     out = subprocess.run([sys.executable, "-m", "bench.sync", "--child", url, node, central, str(batch)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"the draining process failed: {out.stderr[-2000:]}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 

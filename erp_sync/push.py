@@ -144,8 +144,8 @@ class Pusher:
         return refused
 
     async def _send(self, batch: Batch) -> BatchAck:
-        if not batch.seqs:  # only ERP-origin or parked events: nothing to tell the central side
-            return BatchAck(node=self.node, acknowledged=batch.through, stored=0, duplicates=0, rejected=[], held=[])
+        # A batch of only ERP-origin or parked events is sent too, empty: the central side's acknowledged
+        # sequence must move with this node's, or the next batch would look like a gap to it.
         return await self.client.push(batch.body)
 
     async def retry_parked(self, report: PushReport) -> None:
@@ -193,7 +193,7 @@ class Pusher:
             except BaseException:
                 await asyncio.gather(following, return_exceptions=True)
                 raise
-            through = min(batch.through, ack.acknowledged) if batch.seqs else batch.through
+            through = min(batch.through, ack.acknowledged)
             refused = self.refusals(batch, ack)
             created = await asyncio.to_thread(self.ledger.acknowledge, through, parked=batch.parked, refused=refused)
             report.batches += 1

@@ -414,3 +414,18 @@ def test_two_nodes_sync_to_one_simulator_on_postgresql(tmp_path: Path, postgres_
         finally:
             for n in nodes:
                 n.stop()
+
+
+def test_pages_of_only_erp_origin_events_keep_the_central_cursor_in_step(sim: RunningErpSim, edge: RunningNode) -> None:
+    """ERP-origin events are never sent, but a batch that holds only those still tells the central side how far
+    the node got; otherwise its next batch would look like a gap."""
+    release(sim, "WO-9", 10)
+    run(_pull(edge.service, sim.url, "node-a"))  # several ERP-origin events first
+    define_machine(edge.service)
+    machine_events(edge.service, 5)
+    report = run(_push(edge.store, sim.url, "node-a", batch_events=1))  # one journal row a batch
+    assert report.gaps == 0 and report.sent == 5
+    assert [r["seq"] for r in received(sim, "node-a")] == edge_seqs(edge.store)
+    cursor = httpx.get(f"{sim.url}/sync/v1/nodes/node-a/cursor",
+                       headers={"Authorization": f"Bearer {TOKEN_OF['node-a']}"}).json()
+    assert cursor["acknowledged"] == edge.store.last_seq()
