@@ -80,8 +80,11 @@ def demo(
     config: Annotated[Path | None, typer.Option(
         "--config", help="site configuration; default: the demo site (config/demo.yaml)")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "warning",
+    erp: Annotated[bool, typer.Option(
+        "--erp/--no-erp", help="run the central ERP simulator beside the node and sync with it")] = True,
 ) -> None:
-    """Run a demo node: a pump assembly line with items, bins, lots, work orders and users, on embedded SQLite."""
+    """Run a demo node: a pump assembly line with items, bins, lots, work orders and users, on embedded SQLite,
+    syncing with a simulated central ERP."""
     _logging(log_level)
     config_file = config or demo_config_path()
     cfg = _load(config_file)
@@ -89,16 +92,27 @@ def demo(
     folder = Path(tempfile.mkdtemp(prefix="takt-demo-")) if data_dir is None else data_dir
     from edge.runtime import Node, serve
 
+    central = None
+    if erp and cfg.sync is None:
+        from edge.demo_erp import start_demo_erp
+
+        folder.mkdir(parents=True, exist_ok=True)
+        central, cfg = start_demo_erp(cfg, folder.resolve() / "central-erp.sqlite")
     node = Node(cfg, data_dir=folder, config_file=config_file)  # SQLite in the folder unless the file names a URL
 
     def banner(started: Node) -> None:
         _demo_banner(started, host, port, folder, temporary, config_file)
+        if central is not None:
+            _console().print(f"Central ERP simulator {central.url} (the node syncs with it; planner token "
+                             f"{central.admin_token}; see {central.url}/docs)", soft_wrap=True, highlight=False)
 
     try:
         serve(node, host=host, port=port, on_started=banner)
     except ConfigError as err:
         raise _fail(str(err)) from None
     finally:
+        if central is not None:
+            central.stop()
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -424,6 +424,14 @@ def _conflict(state: PlantState, wo: WorkOrder, change: str, detail: str, now: d
 def _change_work_order(state: PlantState, cmd: c.ChangeWorkOrder, now: datetime) -> list[e.Event]:
     wo = _work_order(state, cmd.work_order)
     operations, bom = _order_content(state, cmd)
+    now_ops = tuple(e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
+                                        standard_minutes=o.standard_minutes) for o in state.operations_of(wo.work_order))
+    now_bom = tuple(e.ReleasedBomLine(line=b.line, item=b.item, item_revision=b.item_revision,
+                                      quantity_per=b.quantity_per) for b in state.bom_of(wo.work_order))
+    if ((wo.item_revision, wo.bom_revision, wo.quantity, wo.due, wo.customer_order, wo.overproduction_tolerance_pct,
+         now_ops, now_bom) == (cmd.item_revision, cmd.bom_revision, cmd.quantity, cmd.due, cmd.customer_order,
+                               cmd.overproduction_tolerance_pct, operations, bom)):
+        return []  # the ERP sent the order again as it is: nothing changed
     if _started(state, cmd.work_order):
         return _conflict(state, wo, "changed", f"quantity {cmd.quantity}, due {cmd.due or 'none'}", now,
                          cmd.quantity, cmd.due)

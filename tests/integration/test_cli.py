@@ -152,9 +152,9 @@ def http(method: str, url: str, body: dict[str, Any] | None = None,
         return err.code, json.loads(err.read())
 
 
-def start_demo(port: int, data_dir: Path) -> subprocess.Popen[str]:
+def start_demo(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[str]:
     command = [str(TAKT)] if TAKT.exists() else [sys.executable, "-m", "edge"]
-    proc = subprocess.Popen([*command, "demo", "--port", str(port), "--data-dir", str(data_dir)],
+    proc = subprocess.Popen([*command, "demo", "--port", str(port), "--data-dir", str(data_dir), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
                             env={**os.environ, "COLUMNS": "200"})
     deadline = time.monotonic() + 30
@@ -183,7 +183,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
     pytest.importorskip("edge.api.app", reason="the HTTP API (edge.api.app) is not there yet")
     port, data_dir = free_port(), tmp_path / "demo"
     base = f"http://127.0.0.1:{port}"
-    proc = start_demo(port, data_dir)
+    proc = start_demo(port, data_dir, "--no-erp")  # without the central side's changes: the sequence is exact
     try:
         status, health = http("GET", f"{base}/health")
         assert status == 200 and health["node_id"] == "demo-eindhoven-assembly-1"
@@ -203,7 +203,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
     assert code == 0, out
     assert "demo-admin-token-0000000000" in out and f"{base}/docs" in out
 
-    proc = start_demo(port, data_dir)  # same folder: the data is still there and nothing is seeded twice
+    proc = start_demo(port, data_dir, "--no-erp")  # same folder: the data is still there and nothing is seeded twice
     try:
         _, health = http("GET", f"{base}/health")
         assert health["store"]["last_seq"] == seeded_seq + 1
@@ -212,3 +212,27 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
     assert code == 0, out
     assert "0 recorded, 39 already there" in out
     assert takt("store", "verify", "--data-dir", str(data_dir)).returncode == 0
+
+
+@pytest.mark.slow
+def test_the_demo_syncs_with_its_central_erp_simulator(tmp_path: Path) -> None:
+    port, data_dir = free_port(), tmp_path / "demo"
+    base = f"http://127.0.0.1:{port}"
+    proc = start_demo(port, data_dir)
+    operator = {"Authorization": "Bearer demo-operator-token-000000"}
+    try:
+        status, body = http("POST", f"{base}/api/v1/work-orders/WO-1001/operations/10/start", {},
+                            {**operator, "Idempotency-Key": "sync-1"})
+        assert status == 201, body
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            _, sync = http("GET", f"{base}/api/v1/sync/status", headers=operator)
+            if sync["daemon"]["connected"] and sync["lag_events"] == 0 and sync["acknowledged"] >= body["events"][0]["seq"]:
+                break
+            time.sleep(0.2)
+        assert sync["lag_events"] == 0 and sync["open_exceptions"] == 0, sync  # the ERP has it, and knew the order
+        assert sync["pull_cursor"] > 0  # and the node read what the ERP released
+    finally:
+        code, out = stop(proc)
+    assert code == 0, out
+    assert "Central ERP simulator http://127.0.0.1:" in out
