@@ -376,6 +376,9 @@ def test_an_order_cancelled_centrally_while_it_runs_is_flagged_not_overwritten(
     assert wo3["status"] == "cancelled"
     refused = edge.post("operator", "/work-orders/WO-3/operations/10/production", {"good": "1"})
     assert refused.status_code == 409 and refused.json()["code"] == "WORK_ORDER_CANCELLED"
+    from edge.store.verify import verify
+
+    assert verify(edge.store).ok  # the journal alone rebuilds what the ERP sent and the floor decided
 
 
 def test_a_bom_revision_published_immediately_applies_to_open_orders(sim: RunningErpSim, edge: RunningNode) -> None:

@@ -1,0 +1,154 @@
+"""What the central systems decide, as the pure domain takes it: orders changed or cancelled by the ERP (a
+conflict once the floor has started), a supervisor's decision on such a conflict, BOM revisions from PLM, and
+purchase orders, customers and sales orders."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from edge.domain import commands as c
+from edge.domain import events as e
+from tests.unit.plant_helpers import D, Plant
+
+ERP: dict[str, Any] = {"roles": frozenset({"service"}), "actor": "erp-sync"}
+SUPERVISOR = frozenset({"supervisor"})
+OPS = (c.OperationSpec(operation=10, description="Assemble", workstation="WS1"),
+       c.OperationSpec(operation=20, description="Test", workstation="WS2"))
+BOM = (c.BomLineSpec(line=1, item="SCREW", item_revision="B", quantity_per=D(4)),
+       c.BomLineSpec(line=2, item="GASKET", item_revision="C", quantity_per=D(1)))
+
+
+def change(plant: Plant, **fields: Any) -> list[Any]:
+    values: dict[str, Any] = {"work_order": "WO1", "item_revision": "A", "bom_revision": "3", "quantity": D(10),
+                              "overproduction_tolerance_pct": D(10), "operations": OPS, "bom": BOM, **fields}
+    return plant.do(c.ChangeWorkOrder, **ERP, origin="erp", **values)
+
+
+def test_an_order_not_started_takes_the_erp_change(plant: Plant) -> None:
+    [changed] = change(plant, quantity=D(12), due=date(2026, 7, 1),
+                       operations=(c.OperationSpec(operation=10, description="Assemble", workstation="WS1"),))
+    assert isinstance(changed, e.WorkOrderChanged)
+    assert (plant.wo("WO1").quantity, plant.wo("WO1").due) == (D(12), date(2026, 7, 1))
+    assert [op.operation for op in plant.state.operations_of("WO1")] == [10]
+
+
+def test_the_same_order_sent_again_records_nothing(plant: Plant) -> None:
+    assert change(plant) == []
+
+
+def test_a_change_to_a_started_order_is_flagged_and_the_floor_keeps_its_order(plant: Plant) -> None:
+    plant.do(c.StartOperation, work_order="WO1", operation=10)
+    plant.do(c.ReportProduction, work_order="WO1", operation=10, good=D(3))
+    [flag] = change(plant, quantity=D(20))
+    assert isinstance(flag, e.WorkOrderConflictFlagged) and flag.change == "changed"
+    assert "in progress" in flag.detail
+    assert plant.wo("WO1").quantity == D(10) and plant.op("WO1", 10).good == D(3)
+    conflict = plant.state.work_order_conflicts["WO1"]
+    assert (conflict.status, conflict.proposed_quantity) == ("open", D(20))
+
+    plant.refuse(c.ResolveWorkOrderConflict, "ROLE_REQUIRED", None, work_order="WO1", resolution="accept")
+    events = plant.do(c.ResolveWorkOrderConflict, work_order="WO1", resolution="accept", roles=SUPERVISOR)
+    assert [type(x) for x in events] == [e.WorkOrderConflictResolved, e.WorkOrderQuantityChanged]
+    assert plant.wo("WO1").quantity == D(20) and plant.wo("WO1").status == "in_progress"
+    assert plant.state.work_order_conflicts["WO1"].status == "accepted"
+    plant.refuse(c.ResolveWorkOrderConflict, "NO_OPEN_CONFLICT", "work_order", work_order="WO1", resolution="keep",
+                 roles=SUPERVISOR)
+
+
+def test_a_cancellation_of_a_started_order_waits_for_the_supervisor(plant: Plant) -> None:
+    plant.do(c.ClockOnLabour, operator="ana", work_order="WO1", operation=10)
+    plant.do(c.StartOperation, work_order="WO1", operation=10)
+    [flag] = plant.do(c.CancelWorkOrder, **ERP, origin="erp", work_order="WO1", reason="customer cancelled")
+    assert isinstance(flag, e.WorkOrderConflictFlagged) and flag.change == "cancelled"
+    assert plant.wo("WO1").status == "in_progress"
+    events = plant.do(c.ResolveWorkOrderConflict, work_order="WO1", resolution="accept", roles=SUPERVISOR)
+    assert [type(x) for x in events] == [e.WorkOrderConflictResolved, e.LabourClockedOff, e.WorkOrderCancelled]
+    assert plant.wo("WO1").status == "cancelled" and not plant.state.clock_ons
+    plant.refuse(c.ReportProduction, "WORK_ORDER_CANCELLED", "work_order", work_order="WO1", operation=10, good=D(1))
+
+
+def test_keeping_the_order_leaves_it_running(plant: Plant) -> None:
+    plant.do(c.StartOperation, work_order="WO1", operation=10)
+    plant.do(c.CancelWorkOrder, **ERP, origin="erp", work_order="WO1", reason="duplicate")
+    plant.do(c.ResolveWorkOrderConflict, work_order="WO1", resolution="keep", note="it is half built",
+             roles=SUPERVISOR)
+    assert plant.wo("WO1").status == "in_progress"
+    assert plant.state.work_order_conflicts["WO1"].status == "kept"
+
+
+def test_an_order_nothing_was_done_on_is_cancelled_and_leaves_the_dispatch_list(plant: Plant) -> None:
+    plant.do(c.SetDispatchList, workstation="WS1", sequence=(c.DispatchSlot(work_order="WO1", operation=10),))
+    [cancelled] = plant.do(c.CancelWorkOrder, **ERP, origin="erp", work_order="WO1", reason="no demand")
+    assert isinstance(cancelled, e.WorkOrderCancelled)
+    assert plant.wo("WO1").status == "cancelled" and plant.state.dispatch_list("WS1") == []
+    plant.refuse(c.StartOperation, "WORK_ORDER_CANCELLED", "work_order", work_order="WO1", operation=10)
+
+
+def test_a_supervisor_may_cancel_here_with_a_reason_an_operator_may_not(plant: Plant) -> None:
+    plant.refuse(c.CancelWorkOrder, "ROLE_REQUIRED", None, work_order="WO1", reason="wrong order")
+    plant.refuse(c.CancelWorkOrder, "MISSING_REASON", "reason", work_order="WO1", reason=" ", roles=SUPERVISOR)
+    plant.do(c.CancelWorkOrder, work_order="WO1", reason="wrong order", roles=SUPERVISOR)
+    assert plant.wo("WO1").status == "cancelled"
+
+
+def test_a_bom_revision_for_the_next_order_leaves_open_orders_alone(plant: Plant) -> None:
+    plant.do(c.DefineItem, item="SCREW", description="Screw", unit="pcs", revision="C", roles=frozenset({"admin"}))
+    events = plant.do(c.PublishBomRevision, **ERP, origin="erp", item="PUMP", bom_revision="4",
+                      lines=(c.BomLineSpec(line=1, item="SCREW", item_revision="C", quantity_per=D(4)),))
+    assert [type(x) for x in events] == [e.BomRevisionPublished]
+    assert plant.wo("WO1").bom_revision == "3"
+    # an order released without lines takes the published revision's
+    plant.do(c.ReleaseWorkOrder, work_order="WO2", item="PUMP", item_revision="A", bom_revision="4", quantity=D(5),
+             operations=OPS, roles=frozenset({"service"}))
+    assert [(b.item, b.item_revision) for b in plant.state.bom_of("WO2")] == [("SCREW", "C")]
+
+
+def test_a_bom_revision_effective_immediately_replaces_unconsumed_lines_and_refuses_the_old_revision(
+        plant: Plant) -> None:
+    plant.do(c.IssueToWorkOrder, work_order="WO1", lot="L1", bin="LINE1", quantity=D(8))  # line 1 consumed
+    events = plant.do(c.PublishBomRevision, **ERP, origin="erp", item="PUMP", bom_revision="4", effective="immediately",
+                      lines=(c.BomLineSpec(line=1, item="SCREW", item_revision="B", quantity_per=D(6)),
+                             c.BomLineSpec(line=3, item="GASKET", item_revision="D", quantity_per=D(2))))
+    revised = events[1]
+    assert isinstance(revised, e.WorkOrderBomRevised) and revised.removed == (2,)
+    lines = {b.line: (b.item, b.item_revision, b.quantity_per, b.consumed) for b in plant.state.bom_of("WO1")}
+    assert lines == {1: ("SCREW", "B", D(4), D(8)), 3: ("GASKET", "D", D(2), D(0))}  # consumed line 1 kept as built
+    assert plant.wo("WO1").bom_revision == "4"
+    plant.do(c.ReceiveLot, lot="G1", item="GASKET", item_revision="C", quantity=D(10), bin="LINE1")
+    err = plant.refuse(c.IssueToWorkOrder, "WRONG_REVISION", "lot", work_order="WO1", lot="G1", bin="LINE1",
+                       quantity=D(1))
+    assert "D" in err.message
+
+
+def test_a_bom_revision_names_the_field_it_refuses(plant: Plant) -> None:
+    plant.refuse(c.PublishBomRevision, "UNKNOWN_ITEM", "lines[0].item", item="PUMP", bom_revision="5",
+                 lines=(c.BomLineSpec(line=1, item="NUT", item_revision="A", quantity_per=D(1)),))
+    plant.refuse(c.PublishBomRevision, "INVALID_QUANTITY", "lines[0].quantity_per", item="PUMP", bom_revision="5",
+                 lines=(c.BomLineSpec(line=1, item="SCREW", item_revision="B", quantity_per=D(-1)),))
+    plant.refuse(c.PublishBomRevision, "MISSING_VALUE", "lines", item="PUMP", bom_revision="5", lines=())
+
+
+def test_purchase_orders_with_expected_supplier_lots(plant: Plant) -> None:
+    line = c.PurchaseOrderLineSpec(line=1, item="SCREW", quantity=D(500), due=date(2026, 6, 20), expected_lots=(
+        c.ExpectedLotSpec(supplier_lot="S-77", quantity=D(500), expiry=date(2028, 1, 1)),))
+    plant.do(c.DefinePurchaseOrder, **ERP, origin="erp", purchase_order="PO-1", supplier="ACME", lines=(line,))
+    assert plant.state.purchase_orders["PO-1"].supplier == "ACME"
+    assert plant.state.expected_lots[("PO-1", 1, "S-77")].quantity == D(500)
+    # sent again with another line: the order's lines are what the ERP says now
+    plant.do(c.DefinePurchaseOrder, **ERP, origin="erp", purchase_order="PO-1", supplier="ACME", lines=(
+        c.PurchaseOrderLineSpec(line=2, item="GASKET", quantity=D(50)),))
+    assert list(plant.state.purchase_order_lines) == [("PO-1", 2)] and not plant.state.expected_lots
+    plant.refuse(c.DefinePurchaseOrder, "UNKNOWN_ITEM", "lines[0].item", purchase_order="PO-2", supplier="ACME",
+                 lines=(c.PurchaseOrderLineSpec(line=1, item="NUT", quantity=D(1)),))
+    plant.refuse(c.DefinePurchaseOrder, "INVALID_QUANTITY", "lines[0].quantity", purchase_order="PO-2",
+                 supplier="ACME", lines=(c.PurchaseOrderLineSpec(line=1, item="SCREW", quantity=D(0)),))
+
+
+def test_sales_orders_need_a_known_customer(plant: Plant) -> None:
+    line = c.SalesOrderLineSpec(line=1, item="PUMP", quantity=D(3), due=date(2026, 7, 1))
+    plant.refuse(c.DefineSalesOrder, "UNKNOWN_CUSTOMER", "customer", sales_order="SO-1", customer="C-9",
+                 lines=(line,))
+    plant.do(c.DefineCustomer, **ERP, origin="erp", customer="C-9", name="Waterworks BV")
+    plant.do(c.DefineSalesOrder, **ERP, origin="erp", sales_order="SO-1", customer="C-9", lines=(line,))
+    assert plant.state.sales_orders["SO-1"].customer == "C-9"
+    assert plant.state.sales_order_lines[("SO-1", 1)].quantity == D(3)
