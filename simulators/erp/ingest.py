@@ -7,6 +7,7 @@ of events costs a handful of round trips, not one per event.
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -394,6 +395,9 @@ class Ingest:
     def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
         if not rows:
             return
+        if self.is_postgres and len(rows) > 50:
+            self._upsert_by_copy(conn, table, rows, keys)
+            return
         if self.is_postgres:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
@@ -403,6 +407,23 @@ class Ingest:
         stmt = stmt.on_conflict_do_update(index_elements=list(keys),
                                           set_={c: stmt.excluded[c] for c in columns})
         conn.execute(stmt, rows)
+
+    def _upsert_by_copy(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
+        """PostgreSQL: COPY the rows into a session-local table, then one INSERT ... SELECT ... ON CONFLICT."""
+        columns = list(rows[0])
+        convert = [_to_text(table.c[c].type) for c in columns]
+        temp = f"incoming_{table.name}"
+        raw: Any = conn.connection.driver_connection
+        names = ", ".join(f'"{c}"' for c in columns)
+        updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
+        with raw.cursor() as cur:
+            cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE "{table.name}") ON COMMIT DELETE ROWS')
+            with cur.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([f(row[c]) for f, c in zip(convert, columns, strict=True)])
+            cur.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {temp} '
+                        f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {updates}')
+            cur.execute(f"DELETE FROM {temp}")
 
     def _write(self, conn: Connection, node: str, fx: _Effects) -> None:
         dirty_ops = [op.row for op in fx.ops.values() if op.dirty]
@@ -511,6 +532,19 @@ class Ingest:
             row = {**blank, **{k: v for k, v in existing.get(ncr, {}).items() if k not in ("node", "ncr")}, **change}
             rows.append({"node": node, "ncr": ncr, **row})
         self._upsert(conn, t, rows, ("node", "ncr"))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _to_text(column_type: Any) -> Callable[[Any], Any]:
+    """How a value of a column goes into COPY: decimals and JSON as their text, the rest as they are."""
+    if isinstance(column_type, s.DecimalText):
+        return lambda v: None if v is None else str(v)
+    if isinstance(column_type, s.JsonText):
+        return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
+    return _same
 
 
 def _add_stock(fx: _Effects, lot: str, bin_: str, item: str, delta: Decimal) -> None:

@@ -596,10 +596,10 @@ def test_two_nodes_push_at_once_to_a_simulator_on_postgresql(postgres_url: str) 
 
         def push_all(node: Node) -> None:
             try:
-                node.push(node.events(*[received(f"{node.node}-L{i}", "C-1", 100) for i in range(20)]))
+                node.push(node.events(*[received(f"{node.node}-L{i}", "C-1", 100) for i in range(60)]))
                 for batch in range(20):
                     node.push(node.events(*[e for i in range(100) for e in (
-                        produced("WO-1"), moved(f"{node.node}-L{(batch + i) % 20}", "C-1", 1, "issue", "A-01", None,
+                        produced("WO-1"), moved(f"{node.node}-L{(batch + i) % 60}", "C-1", 1, "issue", "A-01", None,
                                                 "WO-1", 1))]))
             except BaseException as exc:  # reported by the main thread
                 errors.append(exc)
@@ -611,14 +611,14 @@ def test_two_nodes_push_at_once_to_a_simulator_on_postgresql(postgres_url: str) 
             thread.join(120)
         assert not errors, errors
         for node in nodes:
-            assert node.cursor() == 20 + 20 * 200
+            assert node.cursor() == 60 + 20 * 200
             stock = sim.call("GET", "/central/v1/stock", node=node.node)
-            assert sum(D(s["quantity"]) for s in stock) == 20 * 100 - 2000
+            assert len(stock) == 60 and sum(D(s["quantity"]) for s in stock) == 60 * 100 - 2000
         order = sim.call("GET", "/central/v1/work-orders/WO-1")
         assert order["operations"][0]["good"] == str(2 * 20 * 100)
         assert sum(D(c["quantity"]) for c in order["consumption"]) == 2 * 2000
         assert {n["node"]: n["events"] for n in sim.call("GET", "/central/v1/nodes")} == \
-            {"node-a": 4020, "node-b": 4020}
+            {"node-a": 4060, "node-b": 4060}
         for node in nodes:
             node.client.close()
 
