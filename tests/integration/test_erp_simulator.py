@@ -415,6 +415,9 @@ def test_plm_revision_applies_next_order_or_immediately(sim: RunningErpSim, node
 
 def test_progress_stock_consumption_and_cost_from_edge_events(sim: RunningErpSim, node_a: Node) -> None:
     set_up_plant(sim)
+    sim.call("PUT", "/central/v1/purchase-orders", {"purchase_order": "PO-1", "supplier": "ACME", "lines": [
+        {"line": 1, "item": "C-1", "quantity": "50", "expected_lots": [{"supplier_lot": "S-1", "quantity": "20"},
+                                                                       {"supplier_lot": "S-2", "quantity": "30"}]}]})
     t = T0
     node_a.push(node_a.events(
         received("L-C1", "C-1", 20, "A-01", supplier_lot="S-1"),
@@ -459,6 +462,11 @@ def test_progress_stock_consumption_and_cost_from_edge_events(sim: RunningErpSim
     ncr = sim.call("GET", "/central/v1/nonconformances")
     assert (ncr[0]["description"], ncr[0]["disposition"]) == ("bore oversize", "scrap")
     assert sim.call("GET", "/central/v1/lots", node="node-a")[0]["supplier_lot"] == "S-1"
+    # SRM: the goods receipt with supplier lot S-1 is booked against the purchase order line that expected it
+    line = sim.call("GET", "/central/v1/purchase-orders")[0]["lines"][0]
+    assert line["received"] == "20"
+    assert [(x["supplier_lot"], x["received_lot"], x["received_node"]) for x in line["expected_lots"]] == \
+        [("S-1", "L-C1", "node-a"), ("S-2", None, None)]
 
 
 # --- faults --------------------------------------------------------------------------------------
