@@ -159,7 +159,7 @@ class Ingest:
             with self.write_lock:
                 ack = self._store(batch)
         if self.faults.crash_after_store:
-            self.crash()
+            self.crash()  # exits the process, or raises AnswerLost in process
         return ack
 
     # --- one batch -----------------------------------------------------------------------------------

@@ -497,6 +497,19 @@ def test_fault_switches_down_slow_500_and_dropped_connection(sim: RunningErpSim,
     assert bad.status_code == 422 and bad.json()["field"] == "delay_ms"
 
 
+def test_in_process_crash_after_store_loses_the_answer_once(sim: RunningErpSim, node_a: Node) -> None:
+    set_up_plant(sim)
+    batch = node_a.events(produced("WO-1"), produced("WO-1"), produced("WO-1"))
+    sim.set_faults(crash_after_store=True)
+    with pytest.raises(httpx.TransportError):
+        node_a.push(batch)
+    assert sim.set_faults()["crash_after_store"] is False  # it turned itself off
+    assert node_a.cursor() == 3  # stored although never answered
+    again = node_a.push(batch, after=0)
+    assert (again.stored, again.duplicates) == (0, 3)
+    assert sim.call("GET", "/central/v1/work-orders/WO-1")["operations"][0]["good"] == "3"
+
+
 def test_the_faulty_link_cuts_a_batch_midway_and_refuses_while_down(sim: RunningErpSim, node_a: Node) -> None:
     set_up_plant(sim)
     with running_link("127.0.0.1", sim.port) as link:
