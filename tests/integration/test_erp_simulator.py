@@ -241,6 +241,21 @@ def test_closed_period_and_the_reject_switch(sim: RunningErpSim, node_a: Node) -
     assert node_a.push(node_a.events(received("L-BAD", "C-1", 5))).rejected == []
 
 
+def test_an_event_the_erp_cannot_book_is_refused_naming_the_field(sim: RunningErpSim, node_a: Node) -> None:
+    set_up_plant(sim)
+    broken = sync_event(1, received("L-1", "C-1", 5))
+    del broken["payload"]["bin"]
+    odd = sync_event(3, received("L-2", "C-1", 5))
+    odd["payload"]["quantity"] = "five"
+    node_a.seq = 4
+    ack = node_a.push([broken, sync_event(2, moved("L-1", "C-1", 5, "move", "A-01", "B-01")), odd,
+                       sync_event(4, received("L-3", "C-1", 7))])
+    assert [(r.seq, r.code, r.field) for r in ack.rejected] == [(1, "INVALID_EVENT", "payload.bin"),
+                                                                 (3, "INVALID_EVENT", None)]
+    assert ack.held == [2] and ack.stored == 1 and ack.acknowledged == 4
+    assert [(s["lot"], s["quantity"]) for s in sim.call("GET", "/central/v1/stock")] == [("L-3", "7")]
+
+
 # --- limits and auth ------------------------------------------------------------------------------
 
 
