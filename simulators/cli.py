@@ -135,6 +135,8 @@ def sim_erp(
     = 64 * 1024 * 1024,
 ) -> None:
     """The central ERP/MRP/APS/PLM/SRM/CRM backend: the sync protocol, planner routes and fault switches."""
+    import gc
+
     import uvicorn
 
     from simulators.erp import ErpSimConfig, create_app
@@ -158,4 +160,7 @@ def sim_erp(
     typer.echo(f"ERP simulator at http://{host}:{port} (sync /sync/v1 for {nodes}; planner /central/v1; "
                f"faults /sim/v1/faults); Ctrl+C stops", )
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The libraries' objects, made once, are left out of garbage collection: a full collection would otherwise
+    # walk them all, again and again, while a batch's thousands of short-lived objects come and go.
+    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="warning")

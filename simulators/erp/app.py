@@ -10,6 +10,7 @@ Routes (bearer tokens: one per node for ``/sync/v1``; the admin token for everyt
 """
 from __future__ import annotations
 
+import os
 import threading
 import zlib
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from erp_sync.protocol import (
     PREFIX,
@@ -44,7 +46,7 @@ from simulators.erp.central import (
     WorkOrderPatch,
     WorkstationIn,
 )
-from simulators.erp.faults import FaultGate, Faults, FaultSettings
+from simulators.erp.faults import AnswerLost, FaultGate, Faults, FaultSettings, drop_connection
 from simulators.erp.ingest import Ingest, SyncRefused
 from simulators.erp.schema import open_database
 
@@ -62,6 +64,13 @@ class ErpSimConfig:
     admin_token: str
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     faults: Faults = field(default_factory=Faults)
+    # crash_after_store: exit the process (a simulator of its own), or, False, drop the answer's connection
+    # (a simulator inside the test's process) and turn the switch off
+    crash_exits_process: bool = True
+
+
+def _exit_process() -> None:
+    os._exit(70)
 
 
 def _refusal(exc: SyncRefused) -> JSONResponse:
@@ -93,12 +102,17 @@ class ErpSimulator:
         self.faults = config.faults
         write_lock = threading.Lock()
         sqlite = self.engine.dialect.name == "sqlite"
-        self.ingest = Ingest(self.engine, self.faults, write_lock=write_lock)
+        self.ingest = Ingest(self.engine, self.faults, write_lock=write_lock,
+                             crash=_exit_process if config.crash_exits_process else self._lose_answer)
         self.central = Central(self.engine, write_lock if sqlite else threading.Lock())
         self.app = self._build()
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _lose_answer(self) -> None:
+        self.faults.apply(FaultSettings(crash_after_store=False))
+        raise AnswerLost("crash_after_store in process: the batch is stored, its answer is dropped")
 
     # --- auth ----------------------------------------------------------------------------------------
 
@@ -177,6 +191,13 @@ class ErpSimulator:
         return app
 
 
+class _LostAnswer(Response):
+    """An answer that breaks off after a few bytes: the connection closes, the node never learns the outcome."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await drop_connection(receive, send, read_first=False)
+
+
 def sync_router(sim: ErpSimulator | None) -> APIRouter:
     """The protocol's routes. ``sim`` None builds the routes for the OpenAPI document only."""
     router = APIRouter(prefix=PREFIX, tags=["sync"])
@@ -194,7 +215,10 @@ def sync_router(sim: ErpSimulator | None) -> APIRouter:
         simulator = need()
         simulator.node_of(request, node)
         body = await simulator.read_body(request)
-        ack = await run_in_threadpool(simulator.ingest.store, node, body)
+        try:
+            ack = await run_in_threadpool(simulator.ingest.store, node, body)
+        except AnswerLost:
+            return _LostAnswer()
         return Response(ack.model_dump_json(), media_type="application/json")
 
     @router.get("/nodes/{node}/cursor", response_model=Cursor, summary="The acknowledged sequence of a node",

@@ -406,6 +406,8 @@ class Central:
             self._item(conn, line.item, f"lines.{i}.item")
         received = {r.line: r.received for r in conn.execute(
             select(s.po_lines).where(s.po_lines.c.purchase_order == body.purchase_order))}
+        arrived = {(r.line, r.supplier_lot): (r.received_lot, r.received_node) for r in conn.execute(
+            select(s.expected_lots).where(s.expected_lots.c.purchase_order == body.purchase_order))}
         for table in (s.expected_lots, s.po_lines, s.purchase_orders):
             conn.execute(delete(table).where(table.c.purchase_order == body.purchase_order))
         conn.execute(insert(s.purchase_orders).values(purchase_order=body.purchase_order, supplier=body.supplier,
@@ -416,7 +418,9 @@ class Central:
             for ln in body.lines])
         lots = [{"purchase_order": body.purchase_order, "line": ln.line, "supplier_lot": lot.supplier_lot,
                  "quantity": lot.quantity, "expiry": lot.expiry.isoformat() if lot.expiry else None,
-                 "received_lot": None, "received_node": None} for ln in body.lines for lot in ln.expected_lots]
+                 "received_lot": arrived.get((ln.line, lot.supplier_lot), (None, None))[0],
+                 "received_node": arrived.get((ln.line, lot.supplier_lot), (None, None))[1]}
+                for ln in body.lines for lot in ln.expected_lots]
         if lots:
             conn.execute(insert(s.expected_lots), lots)
         return self._publish(conn, "purchase_order", body.purchase_order, source if source == "SRM" else "MRP", body)

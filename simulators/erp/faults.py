@@ -41,8 +41,9 @@ class FaultSettings(BaseModel):
     fail_next: int | None = Field(default=None, ge=0, description="answer the next N sync requests 500")
     drop_next: int | None = Field(default=None, ge=0, description="drop the connection of the next N pushes mid-batch "
                                                           "(after reading part of the body, nothing stored)")
-    crash_after_store: bool | None = Field(default=None, description="os._exit right after the next push is committed, "
-                                                             "before answering (for a simulator in a subprocess)")
+    crash_after_store: bool | None = Field(default=None, description=(
+        "os._exit(70) right after the next push is committed, before answering (a simulator in a subprocess); "
+        "in-process (running_erp_sim) the connection is dropped instead and the switch turns itself off"))
     reject: list[RejectRule] | None = Field(default=None, description="business rejections to apply to pushed events")
 
 
@@ -105,6 +106,21 @@ class DroppedConnection(Exception):
     """Raised after a partial answer has started: the server then closes the connection without finishing it."""
 
 
+class AnswerLost(Exception):
+    """The batch is stored but its answer must never arrive (``crash_after_store`` in a simulator that runs
+    in the test's own process, where exiting is not an option)."""
+
+
+async def drop_connection(receive: Receive, send: Send, *, read_first: bool) -> None:
+    """Start an answer, send a few bytes of it, and raise: uvicorn then closes the connection mid-answer."""
+    if read_first:
+        await receive()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
+    await send({"type": "http.response.body", "body": b'{"protocol":', "more_body": True})
+    raise DroppedConnection("fault switch: connection dropped")
+
+
 class FaultGate:
     """ASGI middleware in front of the simulator that plays the switches on the sync routes."""
 
@@ -128,9 +144,6 @@ class FaultGate:
                 await send(message)
             return
         if scope.get("method") == "POST" and faults.take("drop_next"):
-            await receive()  # the first part of the batch arrives, then the line goes dead
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
-            await send({"type": "http.response.body", "body": b'{"protocol":', "more_body": True})
-            raise DroppedConnection("fault switch: connection dropped mid-batch")
+            # the first part of the batch arrives, then the line goes dead
+            await drop_connection(receive, send, read_first=True)
         await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ of events costs a handful of round trips, not one per event.
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -158,7 +159,7 @@ class Ingest:
             with self.write_lock:
                 ack = self._store(batch)
         if self.faults.crash_after_store:
-            self.crash()
+            self.crash()  # exits the process, or raises AnswerLost in process
         return ack
 
     # --- one batch -----------------------------------------------------------------------------------
@@ -273,7 +274,16 @@ class Ingest:
                     continue
             append((node, ev.seq, ev.event_id, ev.message, ev.type, ev.subject, ev.occurred_at.isoformat(),
                     ev.recorded_at.isoformat(), ev.actor, ev.device, to_json(ev.payload).decode(), received_at))
-            effect_of(ev, node, fx, equipment_ws, rates, active)
+            try:
+                effect_of(ev, node, fx, equipment_ws, rates, active)
+            except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                # a payload the central side cannot book: refused like a business rejection, nothing of it kept
+                rows.pop()
+                missing = f"payload.{exc.args[0]}" if isinstance(exc, KeyError) and exc.args else None
+                rejected.append(Rejection(seq=ev.seq, code="INVALID_EVENT", field=missing,
+                                          message=f"{ev.type}: " + (f"{missing} is missing" if missing else
+                                                                    f"a value cannot be booked ({exc})")))
+                stopped.add(ev.subject)
         if rows:
             self._bulk_insert(conn, s.received_events, rows)
             self._write(conn, node, fx)
@@ -315,16 +325,17 @@ class Ingest:
             op.dirty = True
             ws = row["workstation"]
             if t == "ProductionReported":
-                row["good"] += _d(p["good"])
-                row["scrap"] += _d(p["scrap"])
+                good, scrap = _d(p["good"]), _d(p["scrap"])
+                row["good"] += good
+                row["scrap"] += scrap
             elif t == "LabourClockedOff":
                 minutes = _d(p["minutes"])
                 row["labour_minutes"] += minutes
                 rate = rates.get(ws, (ZERO, ZERO))[0]
                 row["labour_cost"] += (minutes * rate / 60).quantize(CENT, ROUND_HALF_EVEN)
             elif t in ("OperationStarted", "OperationResumed"):
-                row["status"] = "running"
                 at = _utc(p["at"])
+                row["status"] = "running"
                 if t == "OperationStarted" and (row["actual_start"] is None or at < row["actual_start"]):
                     row["actual_start"] = at
                 active[ws] = (wo, p["operation"])
@@ -333,9 +344,10 @@ class Ingest:
                     order["status"] = "in_progress"
                     fx.dirty_orders.add(wo)
             elif t in ("OperationPaused", "OperationCompleted"):
+                ended = _utc(p["at"]) if t == "OperationCompleted" else None
                 row["status"] = "paused" if t == "OperationPaused" else "completed"
-                if t == "OperationCompleted":
-                    row["actual_end"] = _utc(p["at"])
+                if ended is not None:
+                    row["actual_end"] = ended
                 if active.get(ws) == (wo, p["operation"]):
                     del active[ws]
                     fx.active[ws] = None
@@ -350,14 +362,15 @@ class Ingest:
             if p.get("supplier_lot"):
                 fx.supplier_lots[p["supplier_lot"]] = (p["lot"], _d(p["quantity"]))
         elif t == "StockMoved":
-            quantity = _d(p["quantity"])
+            quantity, lot, item = _d(p["quantity"]), p["lot"], p["item"]
+            used = p.get("work_order") and p.get("kind") in ("issue", "return")
+            key = (p["work_order"], lot, int(p.get("bom_line") or 0)) if used else None
             if p.get("from_bin"):
-                _add_stock(fx, p["lot"], p["from_bin"], p["item"], -quantity)
+                _add_stock(fx, lot, p["from_bin"], item, -quantity)
             if p.get("to_bin"):
-                _add_stock(fx, p["lot"], p["to_bin"], p["item"], quantity)
-            if p.get("work_order") and p.get("kind") in ("issue", "return"):
-                key = (p["work_order"], p["lot"], int(p.get("bom_line") or 0))
-                entry = fx.consumption.setdefault(key, [p["item"], ZERO])
+                _add_stock(fx, lot, p["to_bin"], item, quantity)
+            if key is not None:
+                entry = fx.consumption.setdefault(key, [item, ZERO])
                 entry[1] += quantity if p["kind"] == "issue" else -quantity
         elif t == "LotStatusChanged":
             fx.lot_status[p["lot"]] = p["status"]
@@ -382,17 +395,21 @@ class Ingest:
                                            "operation": p.get("operation"), "passed": bool(p["passed"]),
                                            "results": p.get("results", []), "at": p["at"]}
         elif t == "NonconformanceRaised":
-            fx.ncrs.setdefault(p["ncr"], {}).update(lot=p.get("lot"), work_order=p.get("work_order"),
-                                                    description=p["description"], raised_by=p["raised_by"],
-                                                    raised_at=p["at"])
+            raised = {"lot": p.get("lot"), "work_order": p.get("work_order"), "description": p["description"],
+                      "raised_by": p["raised_by"], "raised_at": _utc(p["at"])}
+            fx.ncrs.setdefault(p["ncr"], {}).update(raised)
         elif t == "NonconformanceDispositioned":
-            fx.ncrs.setdefault(p["ncr"], {}).update(disposition=p["disposition"], comment=p.get("comment"),
-                                                    dispositioned_by=p["dispositioned_by"], dispositioned_at=p["at"])
+            decided = {"disposition": p["disposition"], "comment": p.get("comment"),
+                       "dispositioned_by": p["dispositioned_by"], "dispositioned_at": _utc(p["at"])}
+            fx.ncrs.setdefault(p["ncr"], {}).update(decided)
 
     # --- writing the effects -------------------------------------------------------------------------
 
     def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
         if not rows:
+            return
+        if self.is_postgres and len(rows) > 50:
+            self._upsert_by_copy(conn, table, rows, keys)
             return
         if self.is_postgres:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -403,6 +420,23 @@ class Ingest:
         stmt = stmt.on_conflict_do_update(index_elements=list(keys),
                                           set_={c: stmt.excluded[c] for c in columns})
         conn.execute(stmt, rows)
+
+    def _upsert_by_copy(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
+        """PostgreSQL: COPY the rows into a session-local table, then one INSERT ... SELECT ... ON CONFLICT."""
+        columns = list(rows[0])
+        convert = [_to_text(table.c[c].type) for c in columns]
+        temp = f"incoming_{table.name}"
+        raw: Any = conn.connection.driver_connection
+        names = ", ".join(f'"{c}"' for c in columns)
+        updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
+        with raw.cursor() as cur:
+            cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE "{table.name}") ON COMMIT DELETE ROWS')
+            with cur.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([f(row[c]) for f, c in zip(convert, columns, strict=True)])
+            cur.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {temp} '
+                        f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {updates}')
+            cur.execute(f"DELETE FROM {temp}")
 
     def _write(self, conn: Connection, node: str, fx: _Effects) -> None:
         dirty_ops = [op.row for op in fx.ops.values() if op.dirty]
@@ -511,6 +545,19 @@ class Ingest:
             row = {**blank, **{k: v for k, v in existing.get(ncr, {}).items() if k not in ("node", "ncr")}, **change}
             rows.append({"node": node, "ncr": ncr, **row})
         self._upsert(conn, t, rows, ("node", "ncr"))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _to_text(column_type: Any) -> Callable[[Any], Any]:
+    """How a value of a column goes into COPY: decimals and JSON as their text, the rest as they are."""
+    if isinstance(column_type, s.DecimalText):
+        return lambda v: None if v is None else str(v)
+    if isinstance(column_type, s.JsonText):
+        return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
+    return _same
 
 
 def _add_stock(fx: _Effects, lot: str, bin_: str, item: str, delta: Decimal) -> None:

@@ -241,6 +241,21 @@ def test_closed_period_and_the_reject_switch(sim: RunningErpSim, node_a: Node) -
     assert node_a.push(node_a.events(received("L-BAD", "C-1", 5))).rejected == []
 
 
+def test_an_event_the_erp_cannot_book_is_refused_naming_the_field(sim: RunningErpSim, node_a: Node) -> None:
+    set_up_plant(sim)
+    broken = sync_event(1, received("L-1", "C-1", 5))
+    del broken["payload"]["bin"]
+    odd = sync_event(3, received("L-2", "C-1", 5))
+    odd["payload"]["quantity"] = "five"
+    node_a.seq = 4
+    ack = node_a.push([broken, sync_event(2, moved("L-1", "C-1", 5, "move", "A-01", "B-01")), odd,
+                       sync_event(4, received("L-3", "C-1", 7))])
+    assert [(r.seq, r.code, r.field) for r in ack.rejected] == [(1, "INVALID_EVENT", "payload.bin"),
+                                                                 (3, "INVALID_EVENT", None)]
+    assert ack.held == [2] and ack.stored == 1 and ack.acknowledged == 4
+    assert [(s["lot"], s["quantity"]) for s in sim.call("GET", "/central/v1/stock")] == [("L-3", "7")]
+
+
 # --- limits and auth ------------------------------------------------------------------------------
 
 
@@ -415,6 +430,9 @@ def test_plm_revision_applies_next_order_or_immediately(sim: RunningErpSim, node
 
 def test_progress_stock_consumption_and_cost_from_edge_events(sim: RunningErpSim, node_a: Node) -> None:
     set_up_plant(sim)
+    sim.call("PUT", "/central/v1/purchase-orders", {"purchase_order": "PO-1", "supplier": "ACME", "lines": [
+        {"line": 1, "item": "C-1", "quantity": "50", "expected_lots": [{"supplier_lot": "S-1", "quantity": "20"},
+                                                                       {"supplier_lot": "S-2", "quantity": "30"}]}]})
     t = T0
     node_a.push(node_a.events(
         received("L-C1", "C-1", 20, "A-01", supplier_lot="S-1"),
@@ -459,6 +477,11 @@ def test_progress_stock_consumption_and_cost_from_edge_events(sim: RunningErpSim
     ncr = sim.call("GET", "/central/v1/nonconformances")
     assert (ncr[0]["description"], ncr[0]["disposition"]) == ("bore oversize", "scrap")
     assert sim.call("GET", "/central/v1/lots", node="node-a")[0]["supplier_lot"] == "S-1"
+    # SRM: the goods receipt with supplier lot S-1 is booked against the purchase order line that expected it
+    line = sim.call("GET", "/central/v1/purchase-orders")[0]["lines"][0]
+    assert line["received"] == "20"
+    assert [(x["supplier_lot"], x["received_lot"], x["received_node"]) for x in line["expected_lots"]] == \
+        [("S-1", "L-C1", "node-a"), ("S-2", None, None)]
 
 
 # --- faults --------------------------------------------------------------------------------------
@@ -487,6 +510,19 @@ def test_fault_switches_down_slow_500_and_dropped_connection(sim: RunningErpSim,
     assert sim.call("GET", "/sim/v1/faults")["delay_ms"] == 300
     bad = sim.admin.post("/sim/v1/faults", json={"delay_ms": -1})
     assert bad.status_code == 422 and bad.json()["field"] == "delay_ms"
+
+
+def test_in_process_crash_after_store_loses_the_answer_once(sim: RunningErpSim, node_a: Node) -> None:
+    set_up_plant(sim)
+    batch = node_a.events(produced("WO-1"), produced("WO-1"), produced("WO-1"))
+    sim.set_faults(crash_after_store=True)
+    with pytest.raises(httpx.TransportError):
+        node_a.push(batch)
+    assert sim.set_faults()["crash_after_store"] is False  # it turned itself off
+    assert node_a.cursor() == 3  # stored although never answered
+    again = node_a.push(batch, after=0)
+    assert (again.stored, again.duplicates) == (0, 3)
+    assert sim.call("GET", "/central/v1/work-orders/WO-1")["operations"][0]["good"] == "3"
 
 
 def test_the_faulty_link_cuts_a_batch_midway_and_refuses_while_down(sim: RunningErpSim, node_a: Node) -> None:
@@ -596,10 +632,10 @@ def test_two_nodes_push_at_once_to_a_simulator_on_postgresql(postgres_url: str) 
 
         def push_all(node: Node) -> None:
             try:
-                node.push(node.events(*[received(f"{node.node}-L{i}", "C-1", 100) for i in range(20)]))
+                node.push(node.events(*[received(f"{node.node}-L{i}", "C-1", 100) for i in range(60)]))
                 for batch in range(20):
                     node.push(node.events(*[e for i in range(100) for e in (
-                        produced("WO-1"), moved(f"{node.node}-L{(batch + i) % 20}", "C-1", 1, "issue", "A-01", None,
+                        produced("WO-1"), moved(f"{node.node}-L{(batch + i) % 60}", "C-1", 1, "issue", "A-01", None,
                                                 "WO-1", 1))]))
             except BaseException as exc:  # reported by the main thread
                 errors.append(exc)
@@ -611,14 +647,14 @@ def test_two_nodes_push_at_once_to_a_simulator_on_postgresql(postgres_url: str) 
             thread.join(120)
         assert not errors, errors
         for node in nodes:
-            assert node.cursor() == 20 + 20 * 200
+            assert node.cursor() == 60 + 20 * 200
             stock = sim.call("GET", "/central/v1/stock", node=node.node)
-            assert sum(D(s["quantity"]) for s in stock) == 20 * 100 - 2000
+            assert len(stock) == 60 and sum(D(s["quantity"]) for s in stock) == 60 * 100 - 2000
         order = sim.call("GET", "/central/v1/work-orders/WO-1")
         assert order["operations"][0]["good"] == str(2 * 20 * 100)
         assert sum(D(c["quantity"]) for c in order["consumption"]) == 2 * 2000
         assert {n["node"]: n["events"] for n in sim.call("GET", "/central/v1/nodes")} == \
-            {"node-a": 4020, "node-b": 4020}
+            {"node-a": 4060, "node-b": 4060}
         for node in nodes:
             node.client.close()
 
