@@ -30,7 +30,7 @@ from connectors.config import ConnectivitySection
 from edge.domain.model import Role
 from edge.fields import Code, Count, Gtin, Quantity, Text
 from edge.store.store import sqlite_url
-from erp_sync.config import SyncSection
+from erp_sync.config import B2mmlSection, SyncSection
 
 Language = Literal["en", "nl"]
 
@@ -361,6 +361,7 @@ class TaktConfig(_Section):
     scanning: ScanningSection = ScanningSection()
     connectivity: ConnectivitySection = ConnectivitySection()
     sync: SyncSection | None = None
+    b2mml: B2mmlSection | None = None
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""
@@ -650,7 +651,12 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
         if problem:
             problems.append(problem)
         sync = sync.model_copy(update={"token": token})
-    return cfg.model_copy(update={"users": users, "node": node, "sync": sync}), problems
+    b2mml = cfg.b2mml
+    if b2mml is not None:
+        b2mml = b2mml.model_copy(update={
+            name: (base / folder).resolve() for name in ("inbox", "outbox")
+            if (folder := getattr(b2mml, name)) is not None and not folder.is_absolute()})
+    return cfg.model_copy(update={"users": users, "node": node, "sync": sync, "b2mml": b2mml}), problems
 
 
 def parse_config(text: str, file: str | os.PathLike[str] = "<config>", *, base_dir: Path | None = None,

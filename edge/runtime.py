@@ -16,6 +16,7 @@ and port, one worker, and stops the writer cleanly on SIGTERM or SIGINT.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gc
 import logging
@@ -244,6 +245,36 @@ class Node:
         return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
+def start_file_drop(node: Node) -> list[asyncio.Task[None]]:
+    """The B2MML file drop's tasks (inside the running loop), from the site's ``b2mml`` section."""
+    section = node.config.b2mml
+    if section is None:
+        return []
+    from erp_sync.b2mml_filedrop import inbox_task, outbox_task
+
+    tasks: list[asyncio.Task[None]] = []
+    if section.inbox is not None:
+        section.inbox.mkdir(parents=True, exist_ok=True)
+        workstations = {w.workstation for w in node.config.site.workstations} or None
+        tasks.append(asyncio.create_task(inbox_task(node.service, section.inbox, interval=section.interval_s,
+                                                    dispatch=section.dispatch, workstations=workstations),
+                                         name="b2mml-inbox"))
+    if section.outbox is not None:
+        section.outbox.mkdir(parents=True, exist_ok=True)
+        outbox = section.outbox
+
+        async def outbox_forever() -> None:
+            while True:  # a failed round (a full disk) is logged and tried again, never ends the node
+                try:
+                    await outbox_task(node.store, node.node_id, outbox, interval=section.interval_s)
+                except Exception:
+                    log.exception("B2MML outbox round failed; retrying")
+                    await asyncio.sleep(section.interval_s)
+
+        tasks.append(asyncio.create_task(outbox_forever(), name="b2mml-outbox"))
+    return tasks
+
+
 class _Terminated(Exception):
     """SIGTERM arrived: unwind so the writer is stopped cleanly."""
 
@@ -282,6 +313,7 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                 node.connectivity.start()  # PLC connectors: supervised tasks in this loop
                 if node.sync is not None:
                     node.sync.start()  # push and pull with the central systems
+                self.file_drop = start_file_drop(node)  # B2MML inbox/outbox, when configured
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 
@@ -290,6 +322,8 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
             await node.connectivity.stop()
             if node.sync is not None:
                 await node.sync.stop()
+            for task in getattr(self, "file_drop", []):
+                task.cancel()
             await super().shutdown(sockets)
 
     in_main = threading.current_thread() is threading.main_thread()

@@ -40,3 +40,27 @@ class SyncSection(BaseModel):
             raise ValueError("give exactly one of token_env, token_file or (demo only) token"
                              + (f"; got {', '.join(given)}" if given else ""))
         return self
+
+
+class B2mmlSection(BaseModel):
+    """ISA-95 B2MML file drop (the ``b2mml`` section of a site file), for ERPs that exchange documents as files:
+
+    ```yaml
+    b2mml:
+      inbox: /srv/erp/to-mes       # production schedules are taken from here (applied, then moved to done/)
+      outbox: /srv/erp/from-mes    # production performance and material lots are written here
+    ```
+    Relative folders are taken from the configuration file's folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inbox: Path | None = None
+    outbox: Path | None = None
+    interval_s: float = Field(default=2.0, gt=0, le=3600)
+    dispatch: bool = Field(default=False, description="also set the dispatch lists a schedule implies")
+
+    @model_validator(mode="after")
+    def _a_folder(self) -> B2mmlSection:
+        if self.inbox is None and self.outbox is None:
+            raise ValueError("name an inbox, an outbox or both")
+        return self

@@ -290,3 +290,51 @@ def test_import_with_the_site_configuration_checks_its_workstations(tmp_path: Pa
     assert refused.exit_code == 1 and "WS-31 is neither a workstation of this site" in refused.output
     done = runner.invoke(app, ["b2mml", "import", str(SCHEDULE), "--config", str(site), "--schemas", str(SHARED)])
     assert done.exit_code == 0, done.output
+
+
+def test_a_running_node_takes_schedules_from_its_inbox_and_writes_its_outbox(tmp_path: Path) -> None:
+    """The file drop as a site configures it (``b2mml`` section), in a node served by ``takt run``."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.integration.conftest import free_port
+
+    port = free_port()
+    demo_text = (ROOT / "config" / "demo.yaml").read_text()
+    site = tmp_path / "site.yaml"
+    site.write_text(demo_text + "\nb2mml:\n  inbox: to-mes\n  outbox: from-mes\n  interval_s: 0.2\n")
+    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "run", "--config", str(site), "--port", str(port),
+                             "--data-dir", str(tmp_path / "data")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    operator = {"Authorization": "Bearer demo-operator-token-000000"}
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        shutil.copy(SCHEDULE, tmp_path / "to-mes" / "schedule.xml")
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{base}/api/v1/work-orders/WO-2001", headers=operator).status_code != 200:
+            assert time.monotonic() < deadline, "the schedule in the inbox was not applied"
+            time.sleep(0.2)
+        assert (tmp_path / "to-mes" / "done" / "schedule.xml").exists()
+        started = httpx.post(f"{base}/api/v1/work-orders/WO-2001/operations/10/start", json={},
+                             headers={**operator, "Idempotency-Key": "fd-1"})
+        assert started.status_code == 201, started.text
+        deadline = time.monotonic() + 20
+        while not list((tmp_path / "from-mes").glob("*.xml")):
+            assert time.monotonic() < deadline, "nothing was written to the outbox"
+            time.sleep(0.2)
+        schemas = Schemas(ROOT.parent / "shared" / "data" / "b2mml")
+        for document in (tmp_path / "from-mes").glob("*.xml"):
+            assert schemas.validate(document.read_bytes())[0].ok, document
+    finally:
+        proc.terminate()
+        proc.wait(15)
