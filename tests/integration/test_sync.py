@@ -432,3 +432,65 @@ def test_pages_of_only_erp_origin_events_keep_the_central_cursor_in_step(sim: Ru
     cursor = httpx.get(f"{sim.url}/sync/v1/nodes/node-a/cursor",
                        headers={"Authorization": f"Bearer {TOKEN_OF['node-a']}"}).json()
     assert cursor["acknowledged"] == edge.store.last_seq()
+
+
+def test_what_crm_mrp_aps_srm_and_the_erp_decide_reaches_the_floor(sim: RunningErpSim, edge: RunningNode) -> None:
+    sim.call("PUT", "/central/v1/users", {"user": "jan", "name": "Jan de Vries", "roles": ["operator"],
+                                          "language": "nl"})
+    sim.call("PUT", "/central/v1/users", {"user": "operator1", "name": "Renamed centrally", "roles": ["operator"],
+                                          "language": "en"})
+    sim.call("PUT", "/central/v1/items", {"item": "HOUSING", "description": "Pump housing", "source": "buy",
+                                          "supplier": "ACME"})
+    sim.call("PUT", "/central/v1/customers", {"customer": "C-100", "name": "Waterworks BV"})
+    sim.call("PUT", "/central/v1/sales-orders", {"sales_order": "SO-1", "customer": "C-100", "lines": [
+        {"line": 1, "item": "PUMP", "quantity": "40", "due": "2026-12-15"}]})
+    planned = sim.call("POST", "/central/v1/mrp/run")
+    assert planned["work_orders"] and planned["purchase_orders"]
+    sim.call("POST", "/central/v1/aps/run", {"start": "2026-12-01T06:00:00+00:00"})
+
+    report = run(_pull(edge.service, sim.url, "node-a"))
+    assert report.refused == 0, SyncLedger(edge.store).exceptions()
+    reader = edge.client("operator")
+    [wo] = planned["work_orders"]
+    order = reader.get(f"/api/v1/work-orders/{wo}").json()
+    assert (order["quantity"], order["customer_order"], order["bom_revision"]) == ("40", "SO-1", "A")
+    dispatch = reader.get("/api/v1/workstations/ASSY/dispatch-list").json()
+    assert [d["work_order"] for d in dispatch["sequence"]] == [wo]
+    [po] = reader.get("/api/v1/purchase-orders").json()["purchase_orders"]
+    assert po["supplier"] == "ACME" and po["lines"][0]["item"] == "HOUSING"
+    state = edge.service.state
+    assert state.sales_orders["SO-1"].customer == "C-100" and state.customers["C-100"].name == "Waterworks BV"
+    from edge.store.users import all_users
+
+    users = {u.user: u for u in all_users(edge.store)}
+    assert (users["jan"].name, users["jan"].language, users["jan"].roles) == ("Jan de Vries", "nl",
+                                                                             frozenset({"operator"}))
+    assert users["operator1"].name == "Renamed centrally"
+    # the central rename kept the user's token: they still sign in
+    assert reader.get("/api/v1/me").json()["name"] == "Renamed centrally"
+
+
+def test_sync_status_on_the_command_line(tmp_path: Path, sim: RunningErpSim) -> None:
+    site = _site(tmp_path, sim.url)
+    data = tmp_path / "data"
+    from edge.config import load_config
+    from edge.runtime import Node
+
+    with Node(load_config(site), data_dir=data) as node:
+        define_machine(node.service)
+        machine_events(node.service, 10)
+    before = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "status", "--config", str(site), "--data-dir",
+                             str(data)], capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert before.returncode == 0, before.stderr
+    assert "10 events" in before.stdout
+    pushed = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "push", "--config", str(site), "--data-dir",
+                             str(data)], capture_output=True, text=True, timeout=60)
+    assert pushed.returncode == 0 and "pushed 10 events" in pushed.stdout, pushed.stdout + pushed.stderr
+    after = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "status", "--config", str(site), "--data-dir",
+                            str(data)], capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert "0 events" in after.stdout and "never" not in after.stdout.split("last acknowledgement")[1].splitlines()[0]
+    no_sync = tmp_path / "plain.yaml"
+    no_sync.write_text((Path(__file__).parents[2] / "config" / "demo.yaml").read_text())
+    refused = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "status", "--config", str(no_sync)],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "no sync section" in refused.stderr
