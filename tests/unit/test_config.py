@@ -216,7 +216,20 @@ def test_site_example_is_valid_apart_from_its_secrets() -> None:
     assert cfg.api.host == "0.0.0.0"
     assert all(u.token is None for u in cfg.users)  # no literal tokens in a real site's file
     err = refused(EXAMPLE)
-    assert all(p.path.startswith("users[") for p in err.problems)
+    assert all(p.path.startswith("users[") or p.path == "sync.token_env" for p in err.problems)
+    assert "environment variable TAKT_SYNC_TOKEN is not set" in {p.path: p.reason for p in err.problems}["sync.token_env"]
+
+
+def test_a_sync_section_needs_exactly_one_token_source(tmp_path: Path) -> None:
+    def two(data: dict[str, Any]) -> None:
+        data["sync"] = {"central_url": "https://erp.example.com", "token": "x" * 20, "token_env": "T"}
+
+    def bad_url(data: dict[str, Any]) -> None:
+        data["sync"] = {"central_url": "ftp://erp", "token": "x" * 20, "batch_events": 0}
+
+    assert "exactly one of token_env" in refused(demo_with(tmp_path, edit=two)).problems[0].reason
+    paths = {p.path for p in refused(demo_with(tmp_path, edit=bad_url)).problems}
+    assert paths == {"sync.central_url", "sync.batch_events"}
 
 
 def test_missing_file_and_empty_file(tmp_path: Path) -> None:
