@@ -6,7 +6,7 @@ event and records which rows changed in ``state.dirty`` so the store can write e
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -522,21 +522,28 @@ def _publish_bom_revision(state: PlantState, cmd: c.PublishBomRevision, now: dat
     return events
 
 
-def _define_purchase_order(state: PlantState, cmd: c.DefinePurchaseOrder, now: datetime) -> list[e.Event]:
-    _text("purchase_order", cmd.purchase_order)
-    _text("supplier", cmd.supplier)
-    if cmd.status not in ("open", "cancelled"):
-        raise invalid("INVALID_VALUE", "status is open or cancelled", "status")
-    if not cmd.lines:
-        raise invalid("MISSING_VALUE", "a purchase order needs at least one line", "lines")
+def _order_lines(state: PlantState, lines: Sequence[c.PurchaseOrderLineSpec | c.SalesOrderLineSpec],
+                 what: str) -> None:
+    """The lines of a purchase or sales order: at least one, numbered once, of known items, positive quantities."""
+    if not lines:
+        raise invalid("MISSING_VALUE", f"{what} needs at least one line", "lines")
     seen: set[int] = set()
-    lines = []
-    for i, ln in enumerate(cmd.lines):
+    for i, ln in enumerate(lines):
         if ln.line in seen:
             raise invalid("DUPLICATE_LINE", f"line {ln.line} appears twice", f"lines[{i}].line")
         seen.add(ln.line)
         _item(state, ln.item, f"lines[{i}].item")
         _quantity(f"lines[{i}].quantity", ln.quantity)
+
+
+def _define_purchase_order(state: PlantState, cmd: c.DefinePurchaseOrder, now: datetime) -> list[e.Event]:
+    _text("purchase_order", cmd.purchase_order)
+    _text("supplier", cmd.supplier)
+    if cmd.status not in ("open", "cancelled"):
+        raise invalid("INVALID_VALUE", "status is open or cancelled", "status")
+    _order_lines(state, cmd.lines, "a purchase order")
+    lines = []
+    for i, ln in enumerate(cmd.lines):
         for j, lot in enumerate(ln.expected_lots):
             _text(f"lines[{i}].expected_lots[{j}].supplier_lot", lot.supplier_lot)
             _quantity(f"lines[{i}].expected_lots[{j}].quantity", lot.quantity)
@@ -558,15 +565,7 @@ def _define_sales_order(state: PlantState, cmd: c.DefineSalesOrder, now: datetim
         raise DomainError("UNKNOWN_CUSTOMER", f"customer {cmd.customer} is not known here", field="customer")
     if cmd.status not in ("open", "cancelled"):
         raise invalid("INVALID_VALUE", "status is open or cancelled", "status")
-    if not cmd.lines:
-        raise invalid("MISSING_VALUE", "a sales order needs at least one line", "lines")
-    seen: set[int] = set()
-    for i, ln in enumerate(cmd.lines):
-        if ln.line in seen:
-            raise invalid("DUPLICATE_LINE", f"line {ln.line} appears twice", f"lines[{i}].line")
-        seen.add(ln.line)
-        _item(state, ln.item, f"lines[{i}].item")
-        _quantity(f"lines[{i}].quantity", ln.quantity)
+    _order_lines(state, cmd.lines, "a sales order")
     return [e.SalesOrderDefined(
         sales_order=cmd.sales_order, customer=cmd.customer, status=cmd.status,
         lines=tuple(e.SalesOrderLineDefined(line=ln.line, item=ln.item, quantity=ln.quantity, due=ln.due)
