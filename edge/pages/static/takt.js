@@ -42,7 +42,7 @@ const TEXT = {
     lost: "Verbinding verbroken — opnieuw proberen", queued: "{n} wacht op verzending", dispatch: "Werklijst",
     clocked_on: "Aangemeld op order", nobody: "Niemand aangemeld", order: "Productieorder", item: "Artikel",
     bom_rev: "Stuklijst rev.", quantity: "Aantal", due: "Gereed", good: "Goed", scrap: "Afkeur", target: "doel",
-    start: "Starten", pause: "Pauzeren", resume: "Hervatten", complete: "Gereedmelden", clock_on: "Inklokken",
+    start: "Starten", pause: "Pauzeren", resume: "Hervatten", complete: "Gereed", clock_on: "Inklokken",
     clock_off: "Uitklokken", report: "Melden", report_good: "Goed +", report_scrap: "Afkeur…", material: "Materiaal",
     inspection: "Keuring", ncrs: "Afwijkingen", line: "Regel", required: "Nodig", consumed: "Verbruikt",
     scan_lots: "Scan partijlabels om materiaal te verbruiken", no_order: "Geen productieorder voor deze werkplek",

@@ -79,7 +79,7 @@
       const op = cur.operation;
       $("#order").innerHTML = '<div class="order"><div><div class="row"><span class="big" id="current-order">' + esc(cur.work_order) +
         " / " + op.operation + '</span><span class="tag ' + esc(op.status) + '" id="op-status">' + esc(t(op.status)) + "</span>" +
-        (op.pause_reason && op.status === "paused" ? '<span class="muted">' + esc(op.pause_reason) + "</span>" : "") +
+        (op.pause_reason && op.status === "paused" ? '<span class="muted" id="pause-reason">' + esc(TEXT.en["r_" + op.pause_reason] ? t("r_" + op.pause_reason) : op.pause_reason) + "</span>" : "") +
         '</div><div style="font-size: 20px; margin: 4px 0 8px">' + esc(op.description) + '</div><div class="facts">' +
         "<span>" + esc(t("item")) + "<b>" + esc(cur.item) + " rev " + esc(cur.item_revision) + "</b></span>" +
         "<span>" + esc(t("bom_rev")) + '<b id="bom-rev">' + esc(cur.bom_revision) + "</b></span>" +
@@ -292,8 +292,8 @@
   });
   $("#btn-pause").addEventListener("click", async () => {
     const reason = await Takt.choose(t("pause_reason"), ["r_material", "r_machine", "r_break", "r_quality", "r_changeover", "r_other"]
-      .map(k => [t(k), t(k)]));
-    if (reason) run("pause", { reason }, t("pause") + " · " + reason);
+      .map(k => [k.slice(2), t(k)]));
+    if (reason) run("pause", { reason }, t("pause") + " · " + t("r_" + reason));
   });
   $("#btn-resume").addEventListener("click", () => run("resume", {}, t("resume")));
   $("#btn-complete").addEventListener("click", () => run("complete", {}, t("complete")));
@@ -305,10 +305,10 @@
   });
   $("#btn-scrap").addEventListener("click", async () => {
     const reason = await Takt.choose(t("scrap_reason"), ["s_damaged", "s_dimension", "s_leak", "s_assembly", "s_material", "s_other"]
-      .map(k => [t(k), t(k)]));
+      .map(k => [k.slice(2), t(k)]));
     if (!reason) return;
     const n = await Takt.choose(t("how_many"), ["1", "2", "3", "5"].map(x => [x, x]));
-    if (n) run("production", { scrap: n, scrap_reason: reason }, t("reported") + ": " + t("scrap") + " " + n + " · " + reason);
+    if (n) run("production", { scrap: n, scrap_reason: reason }, t("reported") + ": " + t("scrap") + " " + n + " · " + t("s_" + reason));
   });
   $("#dispatch").addEventListener("click", e => {
     const b = e.target.closest("button[data-wo]");
@@ -371,7 +371,7 @@
   Takt.onSession(s => {
     shownSignature = {};
     synced = null;
-    if (s) refresh(); else { view = null; }
+    if (s) refresh(); else { view = null; renderActions(null); }
     Takt.setLanguage(s ? s.language : "en");
   });
   Takt.bindLogon(device);
