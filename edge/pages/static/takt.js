@@ -73,7 +73,9 @@ const TEXT = {
 };
 
 const Takt = (() => {
-  const WEDGE_GAP_MS = 60; // a scanner types faster than this between keys; people do not, for 4 keys and Enter
+  // A scanner types a label at a few ms a key; people take well over this between keys. Generous, because a busy
+  // terminal may deliver a scanner's keys unevenly.
+  const WEDGE_GAP_MS = 100;
   const WEDGE_MIN = 3;
   const RETRY_MS = 1500;
   let lang = document.documentElement.lang || "en";
@@ -91,6 +93,7 @@ const Takt = (() => {
     lang = TEXT[code] ? code : "en";
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-t]").forEach(el => { el.textContent = t(el.dataset.t); });
+    document.querySelectorAll("[data-t-placeholder]").forEach(el => { el.placeholder = t(el.dataset.tPlaceholder); });
   }
   function esc(v) {
     return String(v == null ? "" : v).replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -212,6 +215,7 @@ const Takt = (() => {
     const n = pendingList().length;
     el.classList.toggle("lost", !connected);
     el.textContent = (connected ? t("connected") : t("lost")) + (n ? " · " + t("queued", { n }) : "");
+    el.title = el.textContent;
   }
   let live = null;
   async function startLive() {
@@ -265,6 +269,7 @@ const Takt = (() => {
   // focused field (whatever reached it before the burst was recognised is put back).
   let burst = "", lastKey = 0, target = null, targetValue = null, burstStart = 0;
   document.addEventListener("keydown", e => {
+    if (e.target && e.target.dataset && e.target.dataset.wedge === "off") return; // the PIN field: typed, never scanned
     const now = performance.now();
     const gap = now - lastKey;
     lastKey = now;
@@ -322,7 +327,7 @@ const Takt = (() => {
       const overlay = document.createElement("div");
       overlay.className = "overlay"; overlay.id = "pinpad";
       overlay.innerHTML = '<div class="dialog"><h1>' + esc(title) + '</h1><div class="pin-dots" id="pin-dots"></div>' +
-        '<input id="pin-input" type="password" inputmode="numeric" autocomplete="off" aria-label="PIN">' +
+        '<input id="pin-input" type="password" inputmode="numeric" autocomplete="off" aria-label="PIN" data-wedge="off">' +
         '<div class="keypad">' + [1, 2, 3, 4, 5, 6, 7, 8, 9].map(n => '<button data-k="' + n + '">' + n + "</button>").join("") +
         '<button data-k="C">' + esc(t("clear")) + '</button><button data-k="0">0</button><button class="go" data-k="OK">' + esc(t("ok")) +
         '</button></div><button class="ghost" data-k="X">' + esc(t("cancel")) + "</button></div>";
