@@ -80,7 +80,7 @@ def badge_user(request: Request, text: str) -> str:
     if patterns is not None and "badge" in patterns.patterns:
         label = patterns.classify(text)
         if label is not None and label.kind == "badge":
-            return label.value
+            return str(label.value)
         if label is not None:
             raise _refused(422, "NOT_A_BADGE", f"{text!r} is a {label.kind.replace('_', ' ')} label, not a badge",
                            "badge")

@@ -38,7 +38,7 @@ def log_on(page: Any, wedge: Wedge, badge: str, pin: str) -> None:
 
 def operation(node: RunningNode, work_order: str, number: int) -> dict[str, Any]:
     found = node.client("supervisor").get(f"/api/v1/work-orders/{work_order}").json()
-    return next(op for op in found["operations"] if op["operation"] == number)  # type: ignore[no-any-return]
+    return next(op for op in found["operations"] if op["operation"] == number)
 
 
 def test_badge_logon_start_consume_by_wedge_scan_expired_lot_refused_and_counts(browser: Any, demo: RunningNode) -> None:

@@ -117,7 +117,7 @@ def start_node(url: str, node_id: str = "test-node", *, live_queue_size: int | N
         node = _Node()
         node.store, node.service, node.node_id = store, service, node_id  # type: ignore[attr-defined]
     extra = {} if live_queue_size is None else {"live_queue_size": live_queue_size}
-    app = create_app(node, max_body_bytes=64_000, **extra)  # type: ignore[arg-type]
+    app = create_app(node, max_body_bytes=64_000, **extra)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -270,9 +270,12 @@ const Takt = (() => {
   let burst = "", lastKey = 0, target = null, targetValue = null, burstStart = 0;
   document.addEventListener("keydown", e => {
     if (e.target && e.target.dataset && e.target.dataset.wedge === "off") return; // the PIN field: typed, never scanned
+    // The gap is taken from the keys' own time stamps (when the keyboard or scanner produced them), so a busy
+    // page that handles a burst late still sees it as the burst it was.
     const now = performance.now();
-    const gap = now - lastKey;
-    lastKey = now;
+    const stamp = e.timeStamp || now;
+    const gap = stamp - lastKey;
+    lastKey = stamp;
     if (gap > WEDGE_GAP_MS) {
       burst = ""; burstStart = now;
       target = document.activeElement;
@@ -293,6 +296,7 @@ const Takt = (() => {
     else if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey) ch = e.key;
     else return;
     if (ch === "\x1d" || (burst.length > 0 && gap <= WEDGE_GAP_MS)) e.preventDefault();
+    if (burst === "") burstStart = now;
     burst += ch;
   }, true);
 
@@ -309,7 +313,7 @@ const Takt = (() => {
       (code && !ok ? '<span class="code">' + esc(code) + "</span>" : "") + '<span class="msg">' + esc(message) + "</span>";
     if (!ok && kind !== "wait") beep();
     const shown = seq;
-    requestAnimationFrame(() => { window.taktFeedbackShown = { seq: shown, at: performance.now() }; });
+    if (kind !== "wait") requestAnimationFrame(() => { window.taktFeedbackShown = { seq: shown, at: performance.now(), ok }; });
   }
   let audio = null;
   function beep() {
