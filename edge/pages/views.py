@@ -283,10 +283,14 @@ class DeviceContext(BaseModel):
 FLOOR = allowed_roles("operator", "supervisor")
 
 
+async def floor_user(request: Request) -> User:
+    return await authorize(request, FLOOR)
+
+
 @api.put("/devices/{device}/work-order", summary="The work order a terminal's scans consume for (as scanning its "
                                                   "work-order label would)")
-async def put_device_work_order(request: Request, device: str, body: DeviceContext) -> dict[str, Any]:
-    await authorize(request, FLOOR)
+async def put_device_work_order(request: Request, device: str, body: DeviceContext,
+                                _: User = Depends(floor_user)) -> dict[str, Any]:
     contexts = getattr(getattr(request.app.state, "scans", None), "contexts", None)
     if contexts is None or device not in contexts:
         raise HTTPException(422, {"code": "UNKNOWN_DEVICE", "message": f"device {device} is not a scanning device "

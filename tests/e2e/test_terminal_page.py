@@ -4,6 +4,8 @@ record an inspection with its verdict and SPC chart, sign a disposition with the
 from __future__ import annotations
 
 import re
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
@@ -217,4 +219,42 @@ def test_supervisor_sees_every_workstation_with_state_order_and_alerts(browser: 
     assert demo.post("operator", "/work-orders/WO-1001/operations/10/start", {}).status_code == 201
     expect(page.locator(".station[data-workstation='WS-10'] .tag")).to_have_text("loopt")
     screenshot(page, "line-supervisor")
+    context.close()
+
+
+def test_a_stopped_machine_asks_for_a_reason_and_ctrl_bracket_gs_scans_into_a_focused_field(
+        browser: Any, demo: RunningNode) -> None:
+    since = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    assert demo.post("service", "/equipment/SCREWDRIVER-20/state", {"state": "down", "since": since},
+                     method="PUT").status_code == 201
+    context, page, wedge = open_terminal(browser, demo)
+    log_on(page, wedge, "BADGE:anna", "1234")
+    expect(page.locator("#machines .pill.down")).to_contain_text("SCREWDRIVER-20")
+    page.click("#choose button[data-v=jam]")  # "Vastloper": the machine has been down for 10 minutes
+    expect(page.locator("#machines .pill.down")).to_contain_text("jam")
+    state = demo.client("supervisor").get("/api/v1/equipment/SCREWDRIVER-20/state").json()
+    assert (state["state"], state["reason"]) == ("down", "jam")
+
+    # A scanner that sends GS as Ctrl+], while the operator's finger left the focus in a field: still a scan, and
+    # the field keeps what it had.
+    page.click("#btn-start")
+    expect(page.locator("#op-status")).to_have_text("loopt")
+    page.click(".tabs button[data-tab=inspection]")
+    page.evaluate("""() => { const i = document.createElement('input'); i.id = 'scratch'; i.value = 'note';
+                            document.querySelector('#tab-material').appendChild(i); i.focus(); }""")
+    label = gs1_lot_label(GREASE_GTIN, "L123", quantity=1)
+    head, tail = label.split("\x1d")
+    cdp = wedge.cdp
+    at = time.time() + 1
+    keys = [*({"key": ch, "text": ch, "unmodifiedText": ch} for ch in head),
+            {"key": "]", "code": "BracketRight", "modifiers": 2, "windowsVirtualKeyCode": 221},
+            *({"key": ch, "text": ch, "unmodifiedText": ch} for ch in tail)]
+    for i, key in enumerate(keys):
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": at + i * 0.004, **key})
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key["key"], "timestamp": at + i * 0.004 + 0.001})
+    cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Enter", "code": "Enter", "text": "\r",
+                                        "windowsVirtualKeyCode": 13, "timestamp": at + len(keys) * 0.004})
+    expect(page.locator("#feedback")).to_contain_text("FEFO pick is L118 in bin A-02-3")
+    assert page.evaluate("window.taktLastScan.text") == label
+    assert page.input_value("#scratch") == "note"
     context.close()

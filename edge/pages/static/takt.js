@@ -153,7 +153,9 @@ const Takt = (() => {
   function pendingList() { try { return JSON.parse(localStorage.getItem(PENDING) || "[]"); } catch (e) { return []; } }
   function setPending(list) { localStorage.setItem(PENDING, JSON.stringify(list)); showConnection(); }
   async function send(action) {
-    const headers = Object.assign({ "Content-Type": "application/json", "Idempotency-Key": action.key }, auth(), action.headers || {});
+    // An action is sent as the user who made it, even when it is resent after someone else logged on.
+    const who = action.token ? { Authorization: "Bearer " + action.token } : auth();
+    const headers = Object.assign({ "Content-Type": "application/json", "Idempotency-Key": action.key }, who, action.headers || {});
     let r;
     try {
       r = await fetch(action.path, { method: action.method, headers, body: JSON.stringify(action.body || {}) });
@@ -163,7 +165,7 @@ const Takt = (() => {
     return { status: r.status, ok: r.ok, body, replayed: r.headers.get("Idempotent-Replayed") === "true" };
   }
   function act(method, path, body, headers) {
-    const action = { key: newKey(), method, path, body, at: Date.now() };
+    const action = { key: newKey(), method, path, body, at: Date.now(), token: session ? session.token : null };
     if (headers) action.headers = headers;
     return new Promise(resolve => {
       waiting.set(action.key, resolve);
