@@ -246,7 +246,7 @@ def test_a_stopped_machine_asks_for_a_reason_and_ctrl_bracket_gs_scans_into_a_fo
     head, tail = label.split("\x1d")
     cdp = wedge.cdp
     at = time.time() + 1
-    keys = [*({"key": ch, "text": ch, "unmodifiedText": ch} for ch in head),
+    keys: list[dict[str, Any]] = [*({"key": ch, "text": ch, "unmodifiedText": ch} for ch in head),
             {"key": "]", "code": "BracketRight", "modifiers": 2, "windowsVirtualKeyCode": 221},
             *({"key": ch, "text": ch, "unmodifiedText": ch} for ch in tail)]
     for i, key in enumerate(keys):
