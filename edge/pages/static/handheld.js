@@ -103,8 +103,8 @@
       }
       draw();
     } else if (task === "issue") {
-      keepIssueInputs();
       const lab = await label(text);
+      keepIssueInputs(); // what was typed while the label was looked up stays
       if (!lab) return;
       if (lab.kind === "work_order") state.work_order = lab.value;
       else if (lab.kind === "bin") state.bin = lab.value;

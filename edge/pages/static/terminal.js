@@ -57,8 +57,8 @@
         const on = cur && s.work_order === cur.work_order && s.operation === cur.operation.operation;
         return '<li><button class="' + (on ? "current" : "") + '" data-wo="' + esc(s.work_order) + '" data-op="' + s.operation + '">' +
           '<span class="pos">' + s.position + '</span><span><span class="wo">' + esc(s.work_order) + " / " + s.operation +
-          '</span><span class="sub">' + esc(s.item) + " · " + esc(qty(s.good)) + "/" + esc(qty(s.quantity)) + '</span></span>' +
-          '<span class="tag ' + esc(s.status) + '">' + esc(t(s.status)) + "</span></button></li>";
+          '</span><span class="sub">' + esc(s.item) + " · " + esc(qty(s.good)) + "/" + esc(qty(s.quantity)) +
+          ' <span class="tag ' + esc(s.status) + '">' + esc(t(s.status)) + "</span></span></span></button></li>";
       }).join("");
     });
     once("people", JSON.stringify([view.clocked_on, Takt.lang]), () => {
