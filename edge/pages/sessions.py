@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from edge.api.auth import current_user
 from edge.api.errors import refusal
@@ -135,7 +135,7 @@ def _operator_at(request: Request, device: str, operator: str | None) -> None:
 
 @router.delete("/sessions/current", tags=["pages"], status_code=204,
                summary="Log off: the page's session token stops working")
-async def log_off(request: Request, device: str | None = None) -> JSONResponse:
+async def log_off(request: Request, device: str | None = None) -> Response:
     user = await current_user(request)
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
     if not user.session:
@@ -146,7 +146,7 @@ async def log_off(request: Request, device: str | None = None) -> JSONResponse:
         contexts = getattr(getattr(request.app.state, "scans", None), "contexts", {})
         if device in contexts and contexts[device].operator == user.user:
             _operator_at(request, device, None)
-    return JSONResponse(None, status_code=204)
+    return Response(status_code=204)
 
 
 async def signed_record(request: Request, user: User, body: Any, command: Any, meaning: str,
