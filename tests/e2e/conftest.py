@@ -47,8 +47,10 @@ def demo(tmp_path: Path) -> Iterator[RunningNode]:
     site.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not for the session: Playwright's sync API runs an event loop in this thread
+    while it is open, and the asyncio tests that run later need the thread free of one."""
     if not Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is None:
         pytest.skip(f"no Chromium at {CHROMIUM} (scripts/test installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
