@@ -135,6 +135,7 @@ def test_inspection_verdict_spc_chart_ncr_and_signed_disposition(browser: Any, d
     expect(leak.locator(".verdict")).to_have_text("AFKEUR")
     expect(leak.locator("svg.spc circle")).to_have_count(1)
     plan.locator(".char[data-char='nameplate_ok'] button.yes").click()
+    screenshot(page, "terminal-inspection-entry")
     plan.locator("button.record").click()
     expect(page.locator("#feedback")).to_contain_text("NCR-INS-WO-1001-30-")
     with demo.store.engine.connect() as conn:

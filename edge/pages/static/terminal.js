@@ -367,7 +367,10 @@
     if (i >= 0) { mineScans.splice(i, 1); return; }
     Takt.feedback(s.ok, s.message, s.ok ? null : s.code);
   });
-  Takt.onRecorded(() => refreshSoon());
+  Takt.onRecorded(ev => {
+    if (ev === null) synced = null; // (re)connected: the node may have restarted and forgotten the scanner's order
+    refreshSoon();
+  });
   Takt.onSession(s => {
     shownSignature = {};
     synced = null;
