@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
+from edge import pages
 from edge.api import commands, live, reads, scans, sync
 from edge.api.auth import TokenCache
 from edge.api.errors import invalid_request
@@ -137,7 +138,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen
     node.service.on_recorded(app.state.live.recorded)
     app.state.live.watch_scans(app.state.scans)
-    app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes, *sync.router.routes]
+    app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
+                              *sync.router.routes, *pages.routes()]  # terminal, handheld and line pages (edge.pages)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -111,6 +111,9 @@ class CommandRoute:
     summary: str
     tag: str
     fields: Fields = body_fields
+    # An e-signed decision: a user signed in at a page (badge logon) re-enters their PIN in X-Takt-Pin, and the
+    # signature is audited (edge.pages.sessions); API clients with their own token sign with the token.
+    signed: str | None = None
 
     @property
     def name(self) -> str:
@@ -118,7 +121,7 @@ class CommandRoute:
 
     def starlette_route(self) -> Route:
         allowed = allowed_roles(*self.roles)
-        model, command, fields = self.body, self.command, self.fields
+        model, command, fields, signed = self.body, self.command, self.fields, self.signed
 
         async def endpoint(request: Request) -> Response:
             user = await authorize(request, allowed)
@@ -127,6 +130,10 @@ class CommandRoute:
                 body = model.model_validate_json(raw or b"{}")
             except ValidationError as err:
                 return invalid_request(err.errors(include_url=False))
+            if signed is not None and user.session:
+                from edge.pages.sessions import signed_record
+                return await signed_record(request, user, body, command, signed,
+                                           fields(body, request.path_params, user))
             return await record(request, user, body, command, **fields(body, request.path_params, user))
 
         return Route(PREFIX + self.path, endpoint, methods=[self.method], name=self.name)
@@ -208,7 +215,7 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "Raise a nonconformance (and hold the lot)", "quality"),
     CommandRoute("POST", "/nonconformances/{ncr}/disposition", m.DispositionRequest, c.DispositionNonconformance,
                  ("quality",), "Disposition a nonconformance: scrap, rework, use as is, return to supplier",
-                 "quality"),
+                 "quality", signed="disposition"),
     CommandRoute("POST", "/work-orders/{work_order}/cancel", m.CancelWorkOrderRequest, c.CancelWorkOrder,
                  ("supervisor",), "Cancel a work order here (labour still clocked on is clocked off)", "work orders"),
     CommandRoute("POST", "/work-orders/{work_order}/conflict", m.ResolveConflictRequest, c.ResolveWorkOrderConflict,

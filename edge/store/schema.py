@@ -218,6 +218,29 @@ users = Table(
     Column("active", Boolean, nullable=False),
 )
 
+# Page sessions: a badge (and PIN) logon at a terminal or handheld gives a short-lived bearer token with the user's
+# roles. Like users, these are configuration of access, not plant facts: not journaled.
+sessions = Table(
+    "sessions", metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user", String(100), nullable=False, index=True),
+    Column("device", String(100)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+# Electronic signatures: each PIN re-entry that signs a quality decision (who, what, when, from which session).
+signatures = Table(
+    "signatures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user", String(100), nullable=False, index=True),
+    Column("meaning", String(250), nullable=False),
+    Column("subject", String(250), nullable=False),
+    Column("idempotency_key", String(250), nullable=False),
+    Column("device", String(100)),
+    Column("signed_at", UtcDateTime, nullable=False),
+)
+
 # --- history projections (append-only, one row per event, keyed by the journal seq) ---------------
 
 moves = Table(

@@ -96,21 +96,28 @@ class RunningNode:
         self.store.close()
 
 
-def start_node(url: str, node_id: str = "test-node", *, live_queue_size: int | None = None) -> RunningNode:
-    store = Store(url)
-    store.migrate()
-    node_id = store.node_id(node_id)
+def start_node(url: str, node_id: str = "test-node", *, live_queue_size: int | None = None,
+               site: Any = None) -> RunningNode:
+    """Serve a node on a free port: a bare store at ``url``, or ``site``, a started ``edge.runtime.Node`` (its
+    configuration, scanning devices and seeded master data). Either way the TOKENS users exist."""
+    if site is not None:
+        store, service, node_id, node = site.store, site.service, site.node_id, site
+    else:
+        store = Store(url)
+        store.migrate()
+        node_id = store.node_id(node_id)
     for role, token in TOKENS.items():
         save_user(store, f"{role}1", f"Test {role}", [role], token)
-    service = Service(store, node_id).start()
+    if site is None:
+        service = Service(store, node_id).start()
 
-    class _Node:
-        pass
+        class _Node:
+            pass
 
-    node = _Node()
-    node.store, node.service, node.node_id = store, service, node_id  # type: ignore[attr-defined]
+        node = _Node()
+        node.store, node.service, node.node_id = store, service, node_id  # type: ignore[attr-defined]
     extra = {} if live_queue_size is None else {"live_queue_size": live_queue_size}
-    app = create_app(node, max_body_bytes=64_000, **extra)  # type: ignore[arg-type]
+    app = create_app(node, max_body_bytes=64_000, **extra)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

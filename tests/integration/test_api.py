@@ -160,7 +160,8 @@ def test_idempotency_key_replays_the_first_answer(node: RunningNode) -> None:
 
 def test_every_mutating_route_needs_a_token(node: RunningNode) -> None:
     spec = httpx.get(f"{node.url}/openapi.json").json()
-    mutating = [(method, path) for path, ops in spec["paths"].items() for method in ops if method in ("post", "put")]
+    mutating = [(method, path) for path, ops in spec["paths"].items() for method in ops if method in ("post", "put")
+                and path != "/api/v1/sessions"]  # the badge logon that gives a page its token
     assert len(mutating) >= 20
     for method, path in mutating:
         url = node.url + path.replace("{operation}", "10").replace("{", "").replace("}", "")

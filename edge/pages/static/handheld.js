@@ -1,0 +1,184 @@
+/* The handheld: receive, put away (with a suggested bin), move, issue to a work order, cycle count of a bin and
+   "where is this lot". Bookings by scan go through the node's scan pipeline with the task on screen; the rest
+   through the API's routes. Pick lists for kitting and genealogy are not here yet. */
+"use strict";
+(() => {
+  const { t, esc, $ } = Takt;
+  let task = null;
+  let state = {};
+
+  const TASKS = [["receive", "⤓"], ["putaway", "▤"], ["move", "⇄"], ["issue", "➜"], ["count", "#"], ["find", "⌕"]];
+  function show(name) {
+    task = name; state = {};
+    $("#task-title").textContent = t(name || "menu");
+    $("#manual").hidden = !name;
+    if (!name) {
+      $("#view").innerHTML = '<div class="menu">' + TASKS.map(([n, icon]) =>
+        '<button data-task="' + n + '"><i>' + icon + "</i>" + esc(t(n)) + "</button>").join("") + "</div>";
+    } else draw();
+  }
+  function step(text, sub) { return '<div class="step" id="step">' + esc(text) + (sub ? "<small>" + esc(sub) + "</small>" : "") + "</div>"; }
+  function back() { return '<button class="ghost" id="back" style="width: 100%">' + esc(t("back")) + "</button>"; }
+  function details(pairs) {
+    return "<dl>" + pairs.filter(p => p[1] != null && p[1] !== "").map(([k, v]) => "<dt>" + esc(t(k)) + "</dt><dd>" + esc(v) + "</dd>").join("") + "</dl>";
+  }
+  function draw() {
+    const v = $("#view");
+    if (task === "receive") {
+      v.innerHTML = step(state.bin ? t("scan_gs1") : t("scan_bin_receive"), state.bin ? t("bin") + " " + state.bin : "") +
+        (state.lot ? '<div class="card" id="received">' + details([["item", state.lot.item + " rev " + state.lot.item_revision],
+          ["lot", state.lot.lot], ["supplier_lot", state.lot.supplier_lot], ["expiry", state.lot.expiry],
+          ["quantity", state.lot.stock.map(s => s.quantity + " @ " + s.bin).join(", ")]]) +
+          '<button class="primary" id="to-putaway" style="width: 100%; margin-top: 10px">' + esc(t("putaway")) + " →</button></div>" : "") + back();
+    } else if (task === "putaway" || task === "move") {
+      const s = !state.from ? t("scan_from_bin") : !state.lot ? t("scan_lot") : t("scan_to_bin");
+      v.innerHTML = step(s, state.from ? t("bin") + " " + state.from + (state.lot ? " · " + t("lot") + " " + state.lot : "") : "") +
+        (state.suggestion ? '<div class="suggest" id="suggestion">' + esc(t("suggested")) + ": " + esc(state.suggestion.bin) + "</div>" : "") +
+        (state.done ? '<div class="card" id="moved">' + esc(state.done) + "</div>" : "") + back();
+    } else if (task === "issue") {
+      v.innerHTML = step(t("scan_any"), t("order") + " · " + t("bin") + " · " + t("lot")) +
+        '<div class="card" style="display: grid; gap: 8px">' +
+        ['work_order', 'bin', 'lot', 'quantity'].map(f => '<input id="issue-' + f + '" placeholder="' + esc(t(f === "work_order" ? "order" : f)) +
+          '" value="' + esc(state[f] || "") + '"' + (f === "quantity" ? ' inputmode="decimal"' : "") + ">").join("") +
+        '<button class="go" id="issue-go">' + esc(t("issue")) + "</button></div>" + back();
+    } else if (task === "count") {
+      v.innerHTML = step(state.bin ? t("bin") + " " + state.bin : t("scan_count_bin")) +
+        (state.rows ? '<div class="card" id="count">' + (state.rows.length ? state.rows.map(r =>
+          '<div class="count-row"><div><b>' + esc(r.lot) + '</b><div class="muted">' + esc(r.item) + "</div></div>" +
+          '<input inputmode="decimal" data-lot="' + esc(r.lot) + '" aria-label="' + esc(r.lot) + '"></div>').join("") +
+          '<button class="go" id="count-save" style="width: 100%; margin-top: 10px">' + esc(t("save_count")) + "</button>"
+          : '<p class="muted">' + esc(t("nothing_here")) + "</p>") + "</div>" : "") + back();
+    } else if (task === "find") {
+      const l = state.lot;
+      v.innerHTML = step(l ? t("lot") + " " + l.lot : t("scan_lot")) + (l ? '<div class="card" id="lot-card">' +
+        details([["item", l.item + " rev " + l.item_revision], ["status", l.status], ["expiry", l.expiry], ["supplier_lot", l.supplier_lot]]) +
+        "<h2 style='margin-top: 10px'>" + esc(t("stock")) + "</h2>" + (l.stock.map(s => "<div><b>" + esc(s.bin) + "</b> · " + esc(s.quantity) + "</div>").join("") || "—") +
+        "<h2 style='margin-top: 10px'>" + esc(t("history")) + "</h2>" + state.moves.map(m => '<div style="font-size: 15px; border-top: 1px solid #eef1f4; padding: 4px 0">' +
+          esc(m.at.slice(0, 16).replace("T", " ")) + " · <b>" + esc(m.kind) + "</b> " + esc(m.quantity) + " " +
+          esc([m.from_bin, m.to_bin || m.work_order].filter(Boolean).join(" → ")) + " · " + esc(m.actor) + "</div>").join("") + "</div>" : "") + back();
+    }
+  }
+
+  async function label(text) {
+    try {
+      const r = await fetch("/api/v1/pages/labels", { method: "POST", headers: { "Content-Type": "application/json",
+        Authorization: "Bearer " + Takt.session.token }, body: JSON.stringify({ text }) });
+      const body = await r.json();
+      if (!r.ok) { Takt.feedback(false, body.message, body.code); return null; }
+      return body;
+    } catch (e) { Takt.feedback(false, t("lost")); return null; }
+  }
+  async function pipeline(text, taskName) {
+    const r = await Takt.act("POST", "/api/v1/scans", { text, task: taskName });
+    const s = r.ok ? r.body : (r.body.scan || r.body);
+    Takt.feedback(r.ok, s.message || r.body.message, r.ok ? null : r.body.code);
+    return r.ok ? s : null;
+  }
+
+  async function onScan(text) {
+    if (!Takt.session) { await Takt.badge(text, null); return; }
+    if (!task) { Takt.feedback(false, t("menu")); return; }
+    Takt.feedback(true, t("scanned") + ": " + text.replace(/\x1d/g, "⟨GS⟩"), null, "wait");
+    if (task === "receive") {
+      const [lab, s] = await Promise.all([label(text), pipeline(text, "receive")]);
+      if (!s || !lab) return;
+      if (lab.kind === "bin") state.bin = lab.value;
+      else if (s.command === "ReceiveLot" && lab.lot) {
+        state.lot = await Takt.get("/api/v1/lots/" + encodeURIComponent(lab.lot));
+      }
+      draw();
+    } else if (task === "putaway" || task === "move") {
+      const [lab, s] = await Promise.all([label(text), pipeline(text, task)]);
+      if (!s || !lab) return;
+      if (lab.kind === "bin" && s.command === "MoveStock") {
+        state.done = s.message; state.lot = null; state.suggestion = null; // same source bin: next lot
+      } else if (lab.kind === "bin") { state.from = lab.value; state.lot = null; state.suggestion = null; state.done = null; }
+      else if (lab.lot) {
+        state.lot = lab.lot; state.done = null;
+        if (task === "putaway") {
+          const q = "?from_bin=" + encodeURIComponent(state.from) + (lab.quantity ? "&quantity=" + lab.quantity : "");
+          try { state.suggestion = (await Takt.get("/api/v1/pages/putaway/" + encodeURIComponent(lab.lot) + q)).suggestion; }
+          catch (e) { state.suggestion = null; }
+        }
+      }
+      draw();
+    } else if (task === "issue") {
+      const lab = await label(text);
+      keepIssueInputs(); // what was typed while the label was looked up stays
+      if (!lab) return;
+      if (lab.kind === "work_order") state.work_order = lab.value;
+      else if (lab.kind === "bin") state.bin = lab.value;
+      else if (lab.lot) { state.lot = lab.lot; if (lab.quantity) state.quantity = lab.quantity; }
+      Takt.feedback(true, t(lab.kind === "work_order" ? "order" : lab.kind) + ": " + lab.value);
+      draw();
+    } else if (task === "count") {
+      const lab = await label(text);
+      if (!lab) return;
+      if (lab.kind !== "bin") { Takt.feedback(false, t("scan_count_bin")); return; }
+      state.bin = lab.value;
+      state.rows = (await Takt.get("/api/v1/stock?bin=" + encodeURIComponent(lab.value))).stock;
+      Takt.feedback(true, t("bin") + " " + lab.value);
+      draw();
+    } else if (task === "find") {
+      const lab = await label(text);
+      if (!lab) return;
+      if (!lab.lot) { Takt.feedback(false, t("scan_lot")); return; }
+      try {
+        const [lot, moves] = await Promise.all([Takt.get("/api/v1/lots/" + encodeURIComponent(lab.lot)),
+          Takt.get("/api/v1/lots/" + encodeURIComponent(lab.lot) + "/moves")]);
+        state.lot = lot; state.moves = moves.moves.slice().reverse();
+        Takt.feedback(true, t("lot") + " " + lab.lot);
+      } catch (e) { Takt.feedback(false, (e.body && e.body.message) || String(e), e.body && e.body.code); }
+      draw();
+    }
+  }
+  function keepIssueInputs() {
+    for (const f of ["work_order", "bin", "lot", "quantity"]) { const el = $("#issue-" + f); if (el) state[f] = el.value.trim(); }
+  }
+
+  $("#view").addEventListener("click", async e => {
+    const b = e.target.closest("button");
+    if (!b) return;
+    if (b.dataset.task) show(b.dataset.task);
+    else if (b.id === "back") show(null);
+    else if (b.id === "to-putaway") {
+      const lot = state.lot, from = state.bin;
+      show("putaway");
+      state.from = from; // the handheld stays at the receiving bin: the lot label is next
+      draw();
+      Takt.feedback(true, t("scan_lot") + " · " + lot.lot);
+    } else if (b.id === "issue-go") {
+      keepIssueInputs();
+      const r = await Takt.act("POST", "/api/v1/work-orders/" + encodeURIComponent(state.work_order || "-") + "/issues",
+        { lot: state.lot, bin: state.bin, quantity: state.quantity });
+      Takt.feedback(r.ok, r.ok ? state.quantity + " × " + state.lot + " → " + state.work_order : r.body.message, r.ok ? null : r.body.code);
+      if (r.ok) { state.lot = ""; state.quantity = ""; draw(); }
+    } else if (b.id === "count-save") {
+      let bad = null, changed = 0;
+      for (const input of document.querySelectorAll("#count input[data-lot]")) {
+        if (input.value.trim() === "") continue;
+        const r = await Takt.act("POST", "/api/v1/stock/adjustments", { lot: input.dataset.lot, bin: state.bin,
+          counted: input.value.trim().replace(",", "."), reason: "cycle count" });
+        if (r.ok) changed += 1;
+        else if (r.body.code !== "NO_DIFFERENCE") bad = r.body;
+      }
+      if (bad) Takt.feedback(false, bad.message, bad.code);
+      else Takt.feedback(true, t("count_saved") + " · " + state.bin + (changed ? " (" + changed + " ±)" : ""));
+    }
+  });
+  $("#manual").addEventListener("submit", e => {
+    e.preventDefault();
+    const input = $("#manual-text");
+    const text = input.value.trim();
+    input.value = "";
+    if (text) onScan(text);
+  });
+
+  Takt.onScan(onScan);
+  Takt.onSession(s => { show(null); });
+  Takt.bindLogon(null);
+  Takt.start();
+  show(null);
+  document.body.dataset.ready = "true";
+  window.taktInteractiveAt = window.taktInteractiveAt || performance.now();
+})();

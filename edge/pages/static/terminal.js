@@ -1,0 +1,386 @@
+/* The workstation terminal: dispatch list, the current operation and its actions, counts, material by lot scan,
+   inspections with verdict and SPC chart, nonconformances, machine state. Reads one view of the workstation and
+   re-reads it when the live feed says something was recorded. */
+"use strict";
+(() => {
+  const { t, esc, $ } = Takt;
+  const ws = document.body.dataset.workstation;
+  const device = document.body.dataset.device || null;
+  let view = null, chosen = null, tab = "material";
+  const drafts = {}; // plan -> characteristic -> value typed / passed chosen
+  let shownSignature = {};
+
+  // --- reading -----------------------------------------------------------------------------------------------
+  let timer = null, loading = false, again = false;
+  function refreshSoon(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, delay == null ? 80 : delay);
+  }
+  async function refresh() {
+    if (!Takt.session) return;
+    if (loading) { again = true; return; }
+    loading = true;
+    try {
+      let path = "/api/v1/pages/workstations/" + encodeURIComponent(ws);
+      if (chosen) path += "?work_order=" + encodeURIComponent(chosen.work_order) + "&operation=" + chosen.operation;
+      view = await Takt.get(path);
+      render();
+      document.body.dataset.ready = "true";
+      if (!window.taktInteractiveAt) window.taktInteractiveAt = performance.now();
+    } catch (e) { /* the connection banner says it */ }
+    loading = false;
+    if (again) { again = false; refreshSoon(); }
+  }
+
+  // --- rendering ---------------------------------------------------------------------------------------------
+  function qty(v) { return v == null ? "" : String(v); }
+  function pct(a, b) { const x = Number(a), y = Number(b); return y > 0 ? Math.min(100, (x / y) * 100) : 0; }
+  function once(id, signature, fn) { // re-render a part only when what it shows changed (keeps focus and input)
+    if (shownSignature[id] === signature) return;
+    shownSignature[id] = signature;
+    fn();
+  }
+  let synced = null;
+  function render() {
+    const cur = view.current;
+    if (device && cur && synced !== cur.work_order && Takt.hasRole("operator", "supervisor")) {
+      synced = cur.work_order; // the terminal's scanner consumes for the order on screen
+      Takt.act("PUT", "/api/v1/pages/devices/" + encodeURIComponent(device) + "/work-order", { work_order: cur.work_order });
+    }
+    once("machines", JSON.stringify([view.machines, Takt.lang]), () => {
+      $("#machines").innerHTML = view.machines.map(m =>
+        '<span class="pill ' + esc(m.state || "offline") + '" title="' + esc(m.description) + '">' + esc(m.equipment) + " · " +
+        esc(t(m.state || "offline")) + (m.reason ? " · " + esc(m.reason) : "") + "</span>").join("");
+    });
+    once("dispatch", JSON.stringify([view.dispatch, cur && [cur.work_order, cur.operation.operation], Takt.lang]), () => {
+      $("#dispatch").innerHTML = view.dispatch.map(s => {
+        const on = cur && s.work_order === cur.work_order && s.operation === cur.operation.operation;
+        return '<li><button class="' + (on ? "current" : "") + '" data-wo="' + esc(s.work_order) + '" data-op="' + s.operation + '">' +
+          '<span class="pos">' + s.position + '</span><span><span class="wo">' + esc(s.work_order) + " / " + s.operation +
+          '</span><span class="sub">' + esc(s.item) + " · " + esc(qty(s.good)) + "/" + esc(qty(s.quantity)) +
+          ' <span class="tag ' + esc(s.status) + '">' + esc(t(s.status)) + "</span></span></span></button></li>";
+      }).join("");
+    });
+    once("people", JSON.stringify([view.clocked_on, Takt.lang]), () => {
+      $("#people").innerHTML = view.clocked_on.length ? view.clocked_on.map(c =>
+        "<li><b>" + esc(c.operator) + "</b> · " + esc(c.work_order) + "/" + c.operation + "</li>").join("")
+        : '<li class="muted">' + esc(t("nobody")) + "</li>";
+    });
+    renderOrder(cur);
+    renderActions(cur);
+    renderMaterial(cur);
+    renderInspections(cur);
+    renderNcrs(cur);
+    promptDowntime();
+  }
+  function renderOrder(cur) {
+    once("order", JSON.stringify([cur, Takt.lang]), () => {
+      if (!cur) { $("#order").innerHTML = '<div class="big muted">' + esc(t("no_order")) + "</div>"; return; }
+      const op = cur.operation;
+      $("#order").innerHTML = '<div class="order"><div><div class="row"><span class="big" id="current-order">' + esc(cur.work_order) +
+        " / " + op.operation + '</span><span class="tag ' + esc(op.status) + '" id="op-status">' + esc(t(op.status)) + "</span>" +
+        (op.pause_reason && op.status === "paused" ? '<span class="muted" id="pause-reason">' + esc(TEXT.en["r_" + op.pause_reason] ? t("r_" + op.pause_reason) : op.pause_reason) + "</span>" : "") +
+        '</div><div style="font-size: 20px; margin: 4px 0 8px">' + esc(op.description) + '</div><div class="facts">' +
+        "<span>" + esc(t("item")) + "<b>" + esc(cur.item) + " rev " + esc(cur.item_revision) + "</b></span>" +
+        "<span>" + esc(t("bom_rev")) + '<b id="bom-rev">' + esc(cur.bom_revision) + "</b></span>" +
+        "<span>" + esc(t("quantity")) + "<b>" + esc(qty(cur.quantity)) + "</b></span>" +
+        (cur.due ? "<span>" + esc(t("due")) + "<b>" + esc(cur.due) + "</b></span>" : "") +
+        (cur.customer_order ? "<span>SO<b>" + esc(cur.customer_order) + "</b></span>" : "") +
+        '</div></div><div class="counts"><div class="big" id="count-good" style="color: var(--ok)">' + esc(qty(op.good)) +
+        '<span class="muted" style="font-size: 22px"> / ' + esc(qty(cur.quantity)) + '</span></div><div id="count-scrap" style="color: var(--bad); font-weight: 700">' +
+        esc(t("scrap")) + " " + esc(qty(op.scrap)) + '</div></div><div class="progress" style="grid-column: 1 / -1"><span class="good" style="width:' +
+        pct(op.good, cur.quantity) + '%"></span><span class="scrap" style="width:' + pct(op.scrap, cur.quantity) + '%"></span></div></div>';
+    });
+  }
+  function mine() {
+    return view.clocked_on.some(c => Takt.session && c.operator === Takt.session.user && view.current &&
+      c.work_order === view.current.work_order && c.operation === view.current.operation.operation);
+  }
+  function renderActions(cur) {
+    const st = cur ? cur.operation.status : null;
+    const floor = Takt.hasRole("operator", "supervisor");
+    $("#btn-start").disabled = !floor || st !== "released";
+    $("#btn-pause").disabled = !floor || st !== "in_progress";
+    $("#btn-resume").disabled = !floor || st !== "paused";
+    $("#btn-complete").disabled = !floor || !(st === "in_progress" || st === "paused");
+    const clock = $("#btn-clock");
+    clock.disabled = !floor || !cur || st === "completed";
+    clock.textContent = cur && mine() ? t("clock_off") : t("clock_on");
+    const reporting = !!cur && floor && st === "in_progress";
+    $("#btn-good").disabled = $("#btn-good-n").disabled = $("#btn-scrap").disabled = !reporting;
+  }
+  function renderMaterial(cur) {
+    once("material", JSON.stringify([cur && cur.bom, view.bin, Takt.lang]), () => {
+      if (!cur) { $("#tab-material").innerHTML = ""; return; }
+      $("#tab-material").innerHTML = '<p class="muted" style="margin: 0 0 6px">' + esc(t("scan_lots")) +
+        (view.bin ? " · " + esc(t("bin")) + " " + esc(view.bin) : "") + '</p><table class="lines" id="bom"><thead><tr><th>' +
+        esc(t("line")) + "</th><th>" + esc(t("item")) + "</th><th>Rev</th><th>" + esc(t("required")) + "</th><th>" + esc(t("consumed")) +
+        "</th><th></th></tr></thead><tbody>" + cur.bom.map(b =>
+          '<tr data-line="' + b.line + '" class="' + (Number(b.consumed) >= Number(b.required) ? "done" : "") + '"><td>' + b.line +
+          "</td><td><b>" + esc(b.item) + "</b></td><td>" + esc(b.item_revision) + "</td><td>" + esc(b.required) +
+          '</td><td class="consumed">' + esc(b.consumed) + '</td><td><div class="mini"><span style="width:' +
+          pct(b.consumed, b.required) + '%"></span></div></td></tr>').join("") + "</tbody></table>";
+    });
+  }
+
+  // --- inspections: verdict as you type, individuals chart of the last results -----------------------------
+  function verdict(ch, value) {
+    if (ch.kind !== "numeric") return value === true ? "pass" : value === false ? "fail" : "";
+    if (value === "" || value == null || isNaN(Number(value))) return "";
+    const v = Number(value);
+    const ok = (ch.lsl == null || v >= Number(ch.lsl)) && (ch.usl == null || v <= Number(ch.usl));
+    return ok ? "pass" : "fail";
+  }
+  function spc(ch, extra) {
+    const pts = ch.recent.map(r => Number(r.value));
+    if (extra !== "" && extra != null && !isNaN(Number(extra))) pts.push(Number(extra));
+    const W = 300, H = 70, pad = 6;
+    const lims = [ch.lsl, ch.usl, ch.nominal].filter(x => x != null).map(Number);
+    const all = pts.concat(lims);
+    if (!all.length) return '<svg class="spc" viewBox="0 0 300 70"></svg>';
+    let lo = Math.min(...all), hi = Math.max(...all);
+    if (hi === lo) { hi += 1; lo -= 1; }
+    const span = hi - lo; lo -= span * 0.1; hi += span * 0.1;
+    const y = v => (H - pad - ((v - lo) / (hi - lo)) * (H - 2 * pad)).toFixed(1);
+    const x = i => (pad + (pts.length > 1 ? (i / (pts.length - 1)) * (W - 2 * pad) : (W - 2 * pad) / 2)).toFixed(1);
+    let svg = '<svg class="spc" viewBox="0 0 300 70" preserveAspectRatio="none" data-points="' + pts.length + '">';
+    if (ch.usl != null) svg += '<line x1="0" x2="300" y1="' + y(Number(ch.usl)) + '" y2="' + y(Number(ch.usl)) + '" stroke="#c62828" stroke-dasharray="5 4"/>';
+    if (ch.lsl != null) svg += '<line x1="0" x2="300" y1="' + y(Number(ch.lsl)) + '" y2="' + y(Number(ch.lsl)) + '" stroke="#c62828" stroke-dasharray="5 4"/>';
+    if (ch.nominal != null) svg += '<line x1="0" x2="300" y1="' + y(Number(ch.nominal)) + '" y2="' + y(Number(ch.nominal)) + '" stroke="#8a96a1"/>';
+    if (pts.length > 1) svg += '<polyline fill="none" stroke="#1565c0" stroke-width="2" points="' + pts.map((v, i) => x(i) + "," + y(v)).join(" ") + '"/>';
+    pts.forEach((v, i) => {
+      const bad = verdict(ch, v) === "fail";
+      svg += '<circle cx="' + x(i) + '" cy="' + y(v) + '" r="' + (i === pts.length - 1 && extra ? 5 : 3.5) + '" fill="' + (bad ? "#c62828" : "#1565c0") + '"/>';
+    });
+    return svg + "</svg>";
+  }
+  function limitsText(ch) {
+    if (ch.kind !== "numeric") return "OK / NOK";
+    const parts = [];
+    if (ch.lsl != null) parts.push("≥ " + ch.lsl);
+    if (ch.nominal != null) parts.push("nom " + ch.nominal);
+    if (ch.usl != null) parts.push("≤ " + ch.usl);
+    return parts.join(" · ") + " " + (ch.unit || "");
+  }
+  function renderInspections(cur) {
+    once("inspection", JSON.stringify([view.inspections, Takt.lang]), () => {
+      const box = $("#tab-inspection");
+      if (!cur || !view.inspections.length) { box.innerHTML = '<p class="muted">' + esc(t("no_inspections")) + "</p>"; return; }
+      box.innerHTML = view.inspections.map(p => {
+        const d = drafts[p.plan] = drafts[p.plan] || {};
+        return '<div class="plan" data-plan="' + esc(p.plan) + '"><div class="row"><b style="font-size: 20px">' + esc(p.plan) + "</b>" +
+          '<span class="muted grow">' + esc(p.description) + '</span><button class="primary record" data-plan="' + esc(p.plan) + '">' +
+          esc(t("record")) + "</button></div>" + p.characteristics.map(ch => {
+            const v = d[ch.characteristic];
+            const verdictNow = verdict(ch, v);
+            const input = ch.kind === "numeric"
+              ? '<input class="measure" inputmode="decimal" data-char="' + esc(ch.characteristic) + '" value="' + esc(v == null ? "" : v) + '" aria-label="' + esc(ch.characteristic) + '">'
+              : '<div class="attr"><button class="yes' + (v === true ? " on" : "") + '" data-char="' + esc(ch.characteristic) + '" data-pass="1">OK</button>' +
+                '<button class="no' + (v === false ? " on" : "") + '" data-char="' + esc(ch.characteristic) + '" data-pass="0">NOK</button></div>';
+            return '<div class="char" data-char="' + esc(ch.characteristic) + '"><div><b>' + esc(ch.characteristic) + '</b><div class="limits">' +
+              esc(limitsText(ch)) + "</div></div>" + input + '<div class="verdict ' + verdictNow + '">' +
+              (verdictNow ? esc(t(verdictNow)) : "—") + '</div><div class="chart">' + (ch.kind === "numeric" ? spc(ch, v) : "") + "</div></div>";
+          }).join("") + "</div>";
+      }).join("");
+    });
+  }
+  function updateCharacteristic(planName, charName) {
+    const plan = view.inspections.find(p => p.plan === planName);
+    const ch = plan && plan.characteristics.find(c => c.characteristic === charName);
+    if (!ch) return;
+    const row = $('.plan[data-plan="' + CSS.escape(planName) + '"] .char[data-char="' + CSS.escape(charName) + '"]');
+    const v = drafts[planName][charName];
+    const verdictNow = verdict(ch, v);
+    const box = $(".verdict", row);
+    box.className = "verdict " + verdictNow;
+    box.textContent = verdictNow ? t(verdictNow) : "—";
+    if (ch.kind === "numeric") $(".chart", row).innerHTML = spc(ch, v);
+    else row.querySelectorAll(".attr button").forEach(b => b.classList.toggle("on", (b.dataset.pass === "1") === v));
+  }
+  async function recordInspection(planName) {
+    const plan = view.inspections.find(p => p.plan === planName);
+    const d = drafts[planName] || {};
+    const measurements = plan.characteristics.map(ch => ch.kind === "numeric"
+      ? { characteristic: ch.characteristic, value: d[ch.characteristic] === undefined || d[ch.characteristic] === "" ? null : String(d[ch.characteristic]).replace(",", ".") }
+      : { characteristic: ch.characteristic, passed: d[ch.characteristic] === undefined ? null : d[ch.characteristic] });
+    const cur = view.current;
+    const id = "INS-" + cur.work_order + "-" + cur.operation.operation + "-" + Date.now().toString(36).toUpperCase();
+    const r = await Takt.act("POST", "/api/v1/inspections", { inspection: id, plan: planName, measurements,
+      work_order: cur.work_order, operation: cur.operation.operation });
+    if (!r.ok) { Takt.feedback(false, r.body.message, r.body.code); return; }
+    const failed = plan.characteristics.some(ch => verdict(ch, d[ch.characteristic]) === "fail");
+    const ncr = r.body.events.find(e => e.type === "NonconformanceRaised");
+    Takt.feedback(!failed, t("inspection_recorded", { id }) + " · " + t(failed ? "fail" : "pass") +
+      (ncr ? " · " + t("ncr_raised", { id: ncr.subject.replace(/^ncr:/, "") }) : ""));
+    drafts[planName] = {};
+    shownSignature.inspection = null;
+    if (failed && !ncr) offerNcr(id, plan);
+    refreshSoon(0);
+  }
+  async function offerNcr(inspection, plan) {
+    const yes = await Takt.choose(t("raise_ncr") + "?", [["yes", t("raise_ncr")]]);
+    if (!yes) return;
+    const cur = view.current;
+    const r = await Takt.act("POST", "/api/v1/nonconformances", { ncr: "NCR-" + inspection, work_order: cur.work_order,
+      description: "inspection " + inspection + " (" + plan.plan + ") failed", hold_lot: false });
+    Takt.feedback(r.ok, r.ok ? t("ncr_raised", { id: "NCR-" + inspection }) : r.body.message, r.ok ? null : r.body.code);
+  }
+  function renderNcrs(cur) {
+    once("ncrs", JSON.stringify([view.nonconformances, Takt.session && Takt.session.roles, Takt.lang]), () => {
+      const box = $("#tab-ncrs");
+      if (!view.nonconformances.length) { box.innerHTML = '<p class="muted">' + esc(t("no_ncrs")) + "</p>"; return; }
+      const quality = Takt.hasRole("quality");
+      box.innerHTML = view.nonconformances.map(n => '<div class="char" style="grid-template-columns: 1fr auto"><div><b>' + esc(n.ncr) +
+        '</b> <span class="tag fail">open</span><div class="muted">' + esc(n.description) + " · " + esc(n.raised_by) + "</div></div>" +
+        (quality ? '<button class="primary dispose" data-ncr="' + esc(n.ncr) + '">' + esc(t("disposition")) + "</button>" : "") + "</div>").join("");
+    });
+  }
+  async function dispose(ncr) {
+    const choice = await Takt.choose(t("disposition") + " " + ncr, [["scrap", t("scrap_d")], ["rework", t("rework")],
+      ["use_as_is", t("use_as_is")], ["return_to_supplier", t("return_to_supplier")]]);
+    if (!choice) return;
+    const pin = await Takt.pinPad(t("sign_pin"));
+    if (!pin) return;
+    const r = await Takt.act("POST", "/api/v1/nonconformances/" + encodeURIComponent(ncr) + "/disposition",
+      { disposition: choice }, { "X-Takt-Pin": pin });
+    Takt.feedback(r.ok, r.ok ? ncr + " · " + t(choice === "scrap" ? "scrap_d" : choice) : r.body.message, r.ok ? null : r.body.code);
+    refreshSoon(0);
+  }
+
+  // --- machine stopped: ask for a reason --------------------------------------------------------------------
+  const asked = new Set();
+  function promptDowntime() {
+    if (!Takt.hasRole("operator", "supervisor")) return;
+    for (const m of view.machines) {
+      if (m.state !== "down" || m.reason || !m.since) continue;
+      const key = m.equipment + "@" + m.since;
+      if (asked.has(key)) continue;
+      if (Date.now() - Date.parse(m.since) < view.downtime_prompt_s * 1000) { refreshSoon(view.downtime_prompt_s * 1000); continue; }
+      asked.add(key);
+      Takt.choose(t("machine_down") + " " + m.equipment, ["d_jam", "d_starved", "d_blocked", "d_tooling", "d_maintenance", "d_other"]
+        .map(k => [k.slice(2), t(k)])).then(async reason => {
+          if (!reason) return;
+          const r = await Takt.act("PUT", "/api/v1/equipment/" + encodeURIComponent(m.equipment) + "/state",
+            { state: "down", reason, since: m.since });
+          Takt.feedback(r.ok, r.ok ? t("downtime_saved") : r.body.message, r.ok ? null : r.body.code);
+        });
+    }
+  }
+
+  // --- actions -----------------------------------------------------------------------------------------------
+  function opPath(suffix) {
+    const cur = view.current;
+    return "/api/v1/work-orders/" + encodeURIComponent(cur.work_order) + "/operations/" + cur.operation.operation + "/" + suffix;
+  }
+  async function run(suffix, body, okText) {
+    const r = await Takt.act("POST", opPath(suffix), body || {});
+    Takt.feedback(r.ok, r.ok ? okText : (r.body.message || "HTTP " + r.status), r.ok ? null : r.body.code);
+    refreshSoon(0);
+    return r;
+  }
+  async function selectOrder(work_order, operation) {
+    chosen = { work_order, operation };
+    await refresh();
+  }
+  $("#btn-start").addEventListener("click", async () => {
+    const cur = view.current;
+    const r = await run("start", {}, t("start") + " · " + cur.work_order + "/" + cur.operation.operation);
+    if (r.ok) {
+      await selectOrder(cur.work_order, cur.operation.operation);
+      if (!mine()) run("clock-on", {}, t("clock_on") + " · " + Takt.session.name);
+    }
+  });
+  $("#btn-pause").addEventListener("click", async () => {
+    const reason = await Takt.choose(t("pause_reason"), ["r_material", "r_machine", "r_break", "r_quality", "r_changeover", "r_other"]
+      .map(k => [k.slice(2), t(k)]));
+    if (reason) run("pause", { reason }, t("pause") + " · " + t("r_" + reason));
+  });
+  $("#btn-resume").addEventListener("click", () => run("resume", {}, t("resume")));
+  $("#btn-complete").addEventListener("click", () => run("complete", {}, t("complete")));
+  $("#btn-clock").addEventListener("click", () => mine() ? run("clock-off", {}, t("clock_off")) : run("clock-on", {}, t("clock_on")));
+  $("#btn-good").addEventListener("click", () => run("production", { good: "1" }, t("reported") + ": " + t("good") + " 1"));
+  $("#btn-good-n").addEventListener("click", async () => {
+    const n = await Takt.choose(t("how_many"), ["2", "5", "10", "20"].map(x => [x, "+" + x]));
+    if (n) run("production", { good: n }, t("reported") + ": " + t("good") + " " + n);
+  });
+  $("#btn-scrap").addEventListener("click", async () => {
+    const reason = await Takt.choose(t("scrap_reason"), ["s_damaged", "s_dimension", "s_leak", "s_assembly", "s_material", "s_other"]
+      .map(k => [k.slice(2), t(k)]));
+    if (!reason) return;
+    const n = await Takt.choose(t("how_many"), ["1", "2", "3", "5"].map(x => [x, x]));
+    if (n) run("production", { scrap: n, scrap_reason: reason }, t("reported") + ": " + t("scrap") + " " + n + " · " + t("s_" + reason));
+  });
+  $("#dispatch").addEventListener("click", e => {
+    const b = e.target.closest("button[data-wo]");
+    if (b) selectOrder(b.dataset.wo, Number(b.dataset.op));
+  });
+  document.querySelectorAll(".tabs button").forEach(b => b.addEventListener("click", () => {
+    tab = b.dataset.tab;
+    document.querySelectorAll(".tabs button").forEach(x => x.classList.toggle("on", x === b));
+    ["material", "inspection", "ncrs"].forEach(n => { $("#tab-" + n).hidden = n !== tab; });
+  }));
+  $("#tab-inspection").addEventListener("input", e => {
+    const input = e.target.closest("input.measure");
+    if (!input) return;
+    const plan = input.closest(".plan").dataset.plan;
+    drafts[plan][input.dataset.char] = input.value.replace(",", ".");
+    updateCharacteristic(plan, input.dataset.char);
+  });
+  $("#tab-inspection").addEventListener("click", e => {
+    const b = e.target.closest("button");
+    if (!b) return;
+    const plan = b.closest(".plan").dataset.plan;
+    if (b.classList.contains("record")) recordInspection(plan);
+    else if (b.dataset.char) { drafts[plan][b.dataset.char] = b.dataset.pass === "1"; updateCharacteristic(plan, b.dataset.char); }
+  });
+  $("#tab-ncrs").addEventListener("click", e => {
+    const b = e.target.closest("button.dispose");
+    if (b) dispose(b.dataset.ncr);
+  });
+
+  // --- scans: a badge logs on (or off); anything else goes through the node's scan pipeline ---------------
+  const mineScans = [];
+  Takt.onScan(async (text, at) => {
+    if (!Takt.session) { await Takt.badge(text, device); return; }
+    Takt.feedback(true, t("scanned") + ": " + text.replace(/\x1d/g, "⟨GS⟩"), null, "wait");
+    mineScans.push({ text, at: Date.now() });
+    const r = await Takt.act("POST", "/api/v1/scans", device ? { device, text } : { text });
+    const s = r.ok ? r.body : (r.body.scan || r.body);
+    Takt.feedback(r.ok, s.message || r.body.message, r.ok ? null : r.body.code);
+    if (r.ok && s.label === "badge") { // the same badge logs off; another one takes over the terminal
+      const same = /logged off/.test(s.message || "");
+      await Takt.logOff(device);
+      if (!same) await Takt.badge(text, device);
+      return;
+    }
+    if (r.ok && s.label === "work_order") {
+      const wo = (s.message.match(/work order (\S+)/) || [])[1];
+      const slot = wo && view && view.dispatch.find(d => d.work_order === wo);
+      if (slot) chosen = { work_order: wo, operation: slot.operation };
+    }
+    refreshSoon(0);
+  });
+  // Scans from another reader at this workstation (a serial scanner, a camera) show here too.
+  Takt.onScanEvent(s => {
+    if (!device || s.device !== device) return;
+    const i = mineScans.findIndex(m => m.text === s.text && Date.now() - m.at < 5000);
+    if (i >= 0) { mineScans.splice(i, 1); return; }
+    Takt.feedback(s.ok, s.message, s.ok ? null : s.code);
+  });
+  Takt.onRecorded(ev => {
+    if (ev === null) synced = null; // (re)connected: the node may have restarted and forgotten the scanner's order
+    refreshSoon();
+  });
+  Takt.onSession(s => {
+    shownSignature = {};
+    synced = null;
+    if (s) refresh(); else { view = null; renderActions(null); }
+    Takt.setLanguage(s ? s.language : "en");
+  });
+  Takt.bindLogon(device);
+  Takt.start();
+  if (Takt.session) refresh(); else if (!window.taktInteractiveAt) {
+    document.body.dataset.ready = "true";
+    window.taktInteractiveAt = performance.now();
+  }
+})();

@@ -1,0 +1,113 @@
+"""Fixtures for the page tests: the demo site served by a real node, and Debian's Chromium driven by Playwright.
+
+The browser is the system's (`/usr/bin/chromium`, installed by scripts/test); Playwright's own browser download is
+never used. Screenshots go to tests/artifacts/ (git-ignored), kept after the run.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.config import load_config
+from edge.runtime import Node
+from tests.integration.conftest import RunningNode, start_node
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("TAKT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+TERMINAL = {"width": 1280, "height": 800}
+HANDHELD = {"width": 360, "height": 640}
+GS = "\x1d"
+
+
+def demo_node(data_dir: Path) -> tuple[Node, RunningNode]:
+    """The demo site (config/demo.yaml: users with badges and PINs, WS-20's terminal scanner, master data and
+    stock) on a fresh SQLite store, served on a free port."""
+    site = Node(load_config(ROOT / "config" / "demo.yaml"), data_dir=data_dir).start()
+    try:
+        return site, start_node("", site=site)
+    except BaseException:
+        site.stop()
+        raise
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[RunningNode]:
+    site, running = demo_node(tmp_path / "data")
+    yield running
+    running.stop()
+    site.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not for the session: Playwright's sync API runs an event loop in this thread
+    while it is open, and the asyncio tests that run later need the thread free of one."""
+    if not Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is None:
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+class Wedge:
+    """A keyboard-wedge scanner: the label as a fast burst of real key events (GS as the control key itself, as a
+    scanner configured for it sends) ending in Enter, with no input field focused."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.cdp = page.context.new_cdp_session(page)
+
+    def scan(self, text: str) -> None:
+        type_scan(self.cdp, text)
+
+
+KEY_INTERVAL_S = 0.004  # a USB scanner types a key about every 4 ms
+_last_key_at = 0.0
+
+
+def type_scan(cdp: Any, text: str) -> None:
+    """Key events as a wedge scanner produces them: each stamped KEY_INTERVAL_S after the one before (as the OS
+    stamps a scanner's keys), whatever the sending machine's load; GS as the control character; Enter last."""
+    global _last_key_at
+    start = max(time.time(), _last_key_at + 0.2)  # never stamped before the previous scan's keys
+    _last_key_at = start + (len(text) + 1) * KEY_INTERVAL_S
+    for i, ch in enumerate(text):
+        at = start + i * KEY_INTERVAL_S
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": ch, "text": ch, "unmodifiedText": ch,
+                                            "timestamp": at})
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": ch, "timestamp": at + 0.001})
+    at = start + len(text) * KEY_INTERVAL_S
+    cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Enter", "code": "Enter", "text": "\r",
+                                        "windowsVirtualKeyCode": 13, "timestamp": at})
+    cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Enter", "code": "Enter",
+                                        "windowsVirtualKeyCode": 13, "timestamp": at + 0.001})
+
+
+def gs1_lot_label(gtin: str, lot: str, *, quantity: int | None = None, expiry: str | None = None) -> str:
+    """A GS1 DataMatrix lot label as a scanner sends it: AIM identifier, (01) GTIN, (17) expiry, (10) lot, (30)."""
+    text = f"]d201{gtin.zfill(14)}"
+    if expiry:
+        text += f"17{expiry}"
+    text += f"10{lot}"
+    if quantity is not None:
+        text += f"{GS}30{quantity}"
+    return text

@@ -1,0 +1,93 @@
+"""The handheld page on a phone-sized viewport against a real node (the demo site): badge logon, receive a GS1
+lot label into the receiving bin, put it away to the suggested bin, find where the lot is, count a bin, issue to
+a work order."""
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import HANDHELD, Wedge, gs1_lot_label, screenshot
+from tests.integration.conftest import RunningNode
+
+HOUSING_GTIN = "4012345000016"
+WAIT = 15_000
+
+
+def open_handheld(browser: Any, node: RunningNode, badge: str) -> tuple[Any, Any, Wedge]:
+    context = browser.new_context(viewport=HANDHELD, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(f"{node.url}/pages/handheld")
+    page.wait_for_selector("body[data-ready=true]")
+    wedge = Wedge(page)
+    wedge.scan(badge)
+    expect(page.locator("#logon")).to_be_hidden()
+    return context, page, wedge
+
+
+def test_receive_a_gs1_label_and_put_it_away_to_the_suggested_bin(browser: Any, demo: RunningNode) -> None:
+    context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
+    expect(page.locator(".menu button")).to_have_count(6)
+    screenshot(page, "handheld-menu")
+
+    page.click(".menu button[data-task=receive]")
+    expect(page.locator("#step")).to_have_text("Scan de ontvangstlocatie")  # Wim's language is Dutch
+    wedge.scan("BIN:REC-01")
+    expect(page.locator("#feedback")).to_contain_text("location set to bin REC-01")
+    label = gs1_lot_label(HOUSING_GTIN, "H-9001", quantity=30, expiry="281231")
+    wedge.scan(label)
+    expect(page.locator("#feedback")).to_contain_text("30 of lot H-9001 received into bin REC-01")
+    received = page.locator("#received")
+    expect(received).to_contain_text("HOUSING-20 rev B")
+    expect(received).to_contain_text("H-9001")
+    expect(received).to_contain_text("2028-12-31")
+    expect(received).to_contain_text("30 @ REC-01")
+    screenshot(page, "handheld-received")
+
+    # Put away: the lot label again, the suggested bin (dedicated to housings, with room), then that bin.
+    page.click("#to-putaway")
+    wedge.scan(label)
+    expect(page.locator("#suggestion")).to_contain_text("A-01-1")
+    expect(page.locator("#step")).to_contain_text("Scan de doellocatie")
+    screenshot(page, "handheld-putaway")
+    wedge.scan("BIN:A-01-1")
+    expect(page.locator("#moved")).to_contain_text("30 of lot H-9001 put away from bin REC-01 to bin A-01-1")
+    lot = demo.client("supervisor").get("/api/v1/lots/H-9001").json()
+    assert (lot["item"], lot["expiry"], lot["stock"]) == ("HOUSING-20", "2028-12-31", [{"bin": "A-01-1", "quantity": "30"}])
+
+    # Where is this lot: its bin and its history.
+    page.click("#back")
+    page.click(".menu button[data-task=find]")
+    wedge.scan("LOT:H-9001")
+    card = page.locator("#lot-card")
+    expect(card).to_contain_text("A-01-1 · 30")
+    expect(card).to_contain_text("REC-01 → A-01-1")
+    expect(card).to_contain_text("receive")
+    screenshot(page, "handheld-where-is-lot")
+    context.close()
+
+
+def test_cycle_count_and_issue_to_a_work_order(browser: Any, demo: RunningNode) -> None:
+    context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
+    page.click(".menu button[data-task=count]")
+    wedge.scan("BIN:A-02-3")
+    row = page.locator("#count input[data-lot='L118']")
+    row.fill("38")
+    page.click("#count-save")
+    expect(page.locator("#feedback")).to_contain_text("Telling opgeslagen · A-02-3")
+    assert demo.client("supervisor").get("/api/v1/lots/L118").json()["stock"] == [{"bin": "A-02-3", "quantity": "38"}]
+
+    page.click("#back")
+    page.click(".menu button[data-task=issue]")
+    wedge.scan("WO:WO-1001")
+    expect(page.locator("#issue-work_order")).to_have_value("WO-1001")
+    wedge.scan("BIN:A-02-3")
+    wedge.scan("LOT:L118")
+    expect(page.locator("#issue-lot")).to_have_value("L118")
+    expect(page.locator("#issue-bin")).to_have_value("A-02-3")
+    page.fill("#issue-quantity", "1")
+    page.click("#issue-go")
+    expect(page.locator("#feedback")).to_contain_text("1 × L118 → WO-1001")
+    assert demo.client("supervisor").get("/api/v1/lots/L118").json()["stock"] == [{"bin": "A-02-3", "quantity": "37"}]
+    context.close()
