@@ -26,8 +26,59 @@
         '<ul class="alerts">' + (w.alerts.map(a => '<li class="' + esc(a.kind) + '">' + esc(a.text) + "</li>").join("") ||
           '<li style="background: var(--ok-bg); color: var(--ok)">' + esc(t("no_alerts")) + "</li>") + "</ul></section>";
     }).join("");
+    await central();
     document.body.dataset.ready = "true";
   }
+  // The central systems: is the ERP in step, what did it refuse (retry / set aside), what did it change under a
+  // running order (accept / keep). Only supervisors decide; everyone may look.
+  async function central() {
+    let status, exceptions, conflicts;
+    try {
+      [status, exceptions, conflicts] = await Promise.all([Takt.get("/api/v1/sync/status"),
+        Takt.get("/api/v1/sync/exceptions?open_only=true"), Takt.get("/api/v1/work-order-conflicts")]);
+    } catch (e) { return; }
+    const box = $("#central");
+    box.hidden = false;
+    const d = status.daemon;
+    const pill = $("#sync-state");
+    if (!d) { pill.className = "pill offline"; pill.textContent = t("sync_off"); }
+    else if (!d.connected) { pill.className = "pill down"; pill.textContent = t("sync_down"); }
+    else if (status.lag_events) { pill.className = "pill idle"; pill.textContent = t("sync_lag", { n: status.lag_events, s: status.lag_seconds }); }
+    else { pill.className = "pill running"; pill.textContent = t("sync_ok"); }
+    const boss = Takt.hasRole("supervisor", "admin");
+    const open = exceptions.exceptions;
+    $("#sync-exceptions").innerHTML = open.map(x => '<li data-exception="' + x.id + '"><b>' + esc(x.subject) + "</b> " +
+      esc(x.code) + ": " + esc(x.message) + (x.parked > 1 ? ' <span class="muted">(' + esc(t("waiting_behind", { n: x.parked - 1 })) + ")</span>" : "") +
+      (boss ? ' <button data-retry="' + x.id + '">' + esc(t("retry")) + '</button> <button class="ghost" data-aside="' + x.id + '">' +
+        esc(t("set_aside")) + "</button>" : "") + "</li>").join("") ||
+      '<li class="none">' + esc(t("none_open")) + "</li>";
+    const flagged = conflicts.conflicts.filter(x => x.status === "open");
+    $("#erp-conflicts").innerHTML = flagged.map(x => '<li data-conflict="' + esc(x.work_order) + '">' + esc(x.detail) +
+      (boss ? ' <button data-accept="' + esc(x.work_order) + '">' + esc(t("accept")) + '</button> <button class="ghost" data-keep="' +
+        esc(x.work_order) + '">' + esc(t("keep")) + "</button>" : "") + "</li>").join("") ||
+      '<li class="none">' + esc(t("none_open")) + "</li>";
+  }
+  async function handled(answer) {
+    Takt.feedback(answer.ok, answer.ok ? t("done_ok") : (answer.body.message || String(answer.status)), answer.ok ? null : answer.body.code);
+    await central();
+  }
+  document.addEventListener("click", async e => {
+    const b = e.target.closest("button");
+    if (!b) return;
+    if (b.dataset.retry) {
+      await handled(await Takt.act("POST", "/api/v1/sync/exceptions/" + b.dataset.retry + "/retry", { note: "" }));
+    } else if (b.dataset.aside) {
+      const reason = await Takt.choose(t("why_set_aside"), [["sa_manual", t("sa_manual")], ["sa_not_needed", t("sa_not_needed")],
+        ["sa_duplicate", t("sa_duplicate")]]);
+      if (!reason) return;
+      await handled(await Takt.act("POST", "/api/v1/sync/exceptions/" + b.dataset.aside + "/set-aside",
+        { reason: TEXT.en[reason] })); // the reason is kept in English, the language of the audit trail
+    } else if (b.dataset.accept || b.dataset.keep) {
+      const wo = b.dataset.accept || b.dataset.keep;
+      await handled(await Takt.act("POST", "/api/v1/work-orders/" + encodeURIComponent(wo) + "/conflict",
+        { resolution: b.dataset.accept ? "accept" : "keep" }));
+    }
+  });
   Takt.onScan(text => { if (!Takt.session) Takt.badge(text, null); });
   Takt.onRecorded(soon);
   Takt.onSession(s => { if (s) refresh(); else $("#stations").innerHTML = ""; });

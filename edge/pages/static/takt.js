@@ -34,7 +34,13 @@ const TEXT = {
     lot: "Lot", expiry: "Expiry", bin: "Bin", supplier_lot: "Supplier lot", history: "History", stock: "Stock",
     go: "Go", nothing_here: "Nothing in this bin", count_saved: "Count saved", line_view: "Line", alerts: "Alerts",
     no_alerts: "No open alerts", progress: "Progress", pcs: "pcs", pending_resent: "Resent after reconnect",
-    downtime_saved: "Downtime reason recorded", session_ended: "Session ended: log on again"
+    downtime_saved: "Downtime reason recorded", session_ended: "Session ended: log on again",
+    central: "Central systems", sync_exceptions: "Sync exceptions", erp_conflicts: "Changes from the ERP to running orders",
+    sync_ok: "ERP in sync", sync_lag: "{n} events to send ({s} s behind)", sync_down: "ERP unreachable — recording goes on",
+    sync_off: "No ERP sync configured", retry: "Retry", set_aside: "Set aside", accept: "Accept", keep: "Keep",
+    why_set_aside: "Why will this not go to the ERP?", sa_manual: "Booked by hand in the ERP",
+    sa_not_needed: "Not needed in the ERP", sa_duplicate: "Already in the ERP", waiting_behind: "{n} waiting behind it",
+    none_open: "None open", done_ok: "Done"
   },
   nl: {
     scan_badge: "Scan uw badge", or_type: "of typ uw badgecode", log_on: "Aanmelden", log_off: "Afmelden",
@@ -68,7 +74,14 @@ const TEXT = {
     bin: "Locatie", supplier_lot: "Leverancierspartij", history: "Historie", stock: "Voorraad", go: "Ga",
     nothing_here: "Niets op deze locatie", count_saved: "Telling opgeslagen", line_view: "Lijn", alerts: "Meldingen",
     no_alerts: "Geen open meldingen", progress: "Voortgang", pcs: "st", pending_resent: "Opnieuw verzonden na herstel",
-    downtime_saved: "Stilstandreden vastgelegd", session_ended: "Sessie beëindigd: meld opnieuw aan"
+    downtime_saved: "Stilstandreden vastgelegd", session_ended: "Sessie beëindigd: meld opnieuw aan",
+    central: "Centrale systemen", sync_exceptions: "Synchronisatie-uitzonderingen",
+    erp_conflicts: "Wijzigingen uit het ERP op lopende orders", sync_ok: "ERP bijgewerkt",
+    sync_lag: "{n} gebeurtenissen te verzenden ({s} s achter)", sync_down: "ERP onbereikbaar — registreren gaat door",
+    sync_off: "Geen ERP-synchronisatie ingesteld", retry: "Opnieuw", set_aside: "Terzijde leggen", accept: "Overnemen",
+    keep: "Behouden", why_set_aside: "Waarom gaat dit niet naar het ERP?", sa_manual: "Met de hand geboekt in het ERP",
+    sa_not_needed: "Niet nodig in het ERP", sa_duplicate: "Staat al in het ERP", waiting_behind: "{n} wachten erachter",
+    none_open: "Geen open", done_ok: "Gedaan"
   }
 };
 

@@ -1,0 +1,94 @@
+"""The supervisor's line view in a real browser: the central systems' panel shows what the ERP refused (a sync
+exception, set aside here with a reason) and what it changed under a running order (a conflict, decided here)."""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from edge.domain import commands as c
+from edge.store.sync import SyncLedger
+from erp_sync.client import CentralClient
+from erp_sync.push import Pusher
+from simulators.erp import running_erp_sim
+from tests.e2e.conftest import TERMINAL, Wedge, screenshot
+from tests.integration.conftest import RunningNode
+
+WAIT = 15_000  # ms: generous, the machine is shared
+NODE = "demo-eindhoven-assembly-1"
+TOKEN = "line-view-node-token-0000"
+
+
+async def push(node: RunningNode, url: str) -> None:
+    async with CentralClient(url, TOKEN, NODE) as client:
+        await Pusher(node.store, NODE, client).push()
+
+
+def test_the_line_view_shows_sync_exceptions_and_erp_conflicts_for_the_supervisor_to_decide(
+        browser: Any, demo: RunningNode, tmp_path: Path) -> None:
+    # The floor works on WO-1002, which the central ERP never heard of: it refuses the events (UNKNOWN_ORDER).
+    assert demo.post("operator", "/work-orders/WO-1002/operations/10/start", {}).status_code == 201
+    with running_erp_sim(f"sqlite:///{tmp_path}/central.sqlite", {TOKEN: NODE}) as sim:
+        with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds an event loop in this thread
+            pool.submit(asyncio.run, push(demo, sim.url)).result(60)
+    [refused] = SyncLedger(demo.store).exceptions(open_only=True)
+    assert refused.code == "UNKNOWN_ORDER"
+    # WO-1001 runs here when the ERP cancels it: flagged, not applied.
+    assert demo.post("operator", "/work-orders/WO-1001/operations/10/start", {}).status_code == 201
+    demo.service.handle(c.CancelWorkOrder(idempotency_key="erp:cancel:WO-1001", actor="erp-sync",
+                                          actor_roles=frozenset({"service"}), origin="erp", work_order="WO-1001",
+                                          reason="customer order withdrawn"))
+
+    context = browser.new_context(viewport=TERMINAL)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(f"{demo.url}/pages/line")
+    Wedge(page).scan("BADGE:joost")  # the supervisor (Dutch)
+    expect(page.locator("#central")).to_be_visible()
+    expect(page.locator("#sync-state")).to_have_text("Geen ERP-synchronisatie ingesteld")
+    exception = page.locator(f"#sync-exceptions li[data-exception='{refused.id}']")
+    expect(exception).to_contain_text("UNKNOWN_ORDER")
+    expect(exception).to_contain_text("work_order:WO-1002")
+    conflict = page.locator("#erp-conflicts li[data-conflict='WO-1001']")
+    expect(conflict).to_contain_text("customer order withdrawn")
+    screenshot(page, "line-central-systems")
+
+    conflict.locator("button[data-keep]").click()  # the order is half built: keep it
+    expect(page.locator("#erp-conflicts li[data-conflict='WO-1001']")).to_have_count(0)
+    wo = demo.client("supervisor").get("/api/v1/work-orders/WO-1001").json()
+    assert wo["status"] == "in_progress"
+    conflicts = demo.client("supervisor").get("/api/v1/work-order-conflicts").json()["conflicts"]
+    assert [(x["status"], x["resolved_by"]) for x in conflicts] == [("kept", "joost")]
+
+    exception.locator("button[data-aside]").click()
+    page.click("#choose button[data-v=sa_manual]")  # "Met de hand geboekt in het ERP"
+    expect(page.locator(f"#sync-exceptions li[data-exception='{refused.id}']")).to_have_count(0)
+    [handled] = SyncLedger(demo.store).exceptions()
+    assert (handled.resolution, handled.handled_by, handled.note) == ("set_aside", "joost", "Booked by hand in the ERP")
+    context.close()
+
+
+def test_an_operator_sees_the_central_panel_but_cannot_decide(browser: Any, demo: RunningNode) -> None:
+    assert demo.post("operator", "/work-orders/WO-1001/operations/10/start", {}).status_code == 201
+    demo.service.handle(c.ChangeWorkOrder(
+        idempotency_key="erp:change:WO-1001", actor="erp-sync", actor_roles=frozenset({"service"}), origin="erp",
+        work_order="WO-1001", item_revision="B", bom_revision="7", quantity=demo.service.state.work_orders[
+            "WO-1001"].quantity + 5, operations=tuple(
+            c.OperationSpec(operation=o.operation, description=o.description, workstation=o.workstation,
+                            standard_minutes=o.standard_minutes) for o in demo.service.state.operations_of("WO-1001"))))
+    context = browser.new_context(viewport=TERMINAL)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(f"{demo.url}/pages/line")
+    Wedge(page).scan("BADGE:anna")
+    page.wait_for_selector("#pinpad")
+    for digit in "1234":
+        page.click(f"#pinpad button[data-k='{digit}']")
+    page.click("#pinpad button[data-k=OK]")
+    row = page.locator("#erp-conflicts li[data-conflict='WO-1001']")
+    expect(row).to_contain_text("changed")
+    expect(row.locator("button")).to_have_count(0)
+    context.close()
