@@ -104,11 +104,13 @@ class ScanPipeline:
 
     async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
                    actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
-                   task: str | None = None) -> ScanResult:
+                   task: str | None = None, purchase_order: str | None = None) -> ScanResult:
         """Interpret one scan. A handheld (a signed-in user's device) gets a context of its own on first use;
-        `task` (consume, receive, putaway, move, idle) says what the device is doing now, as its page chose."""
+        `task` (consume, receive, putaway, move, idle) says what the device is doing now, as its page chose, and
+        `purchase_order` which order a receipt is booked against."""
         result = await self._scan(device, text, idempotency_key=idempotency_key, actor=actor,
-                                  actor_roles=actor_roles, handheld=handheld, task=task)
+                                  actor_roles=actor_roles, handheld=handheld, task=task,
+                                  purchase_order=purchase_order)
         context = self.contexts.get(device)
         if context is not None and context.workstation is not None:
             result = replace(result, workstation=context.workstation)
@@ -120,7 +122,8 @@ class ScanPipeline:
         return result
 
     async def _scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None,
-                    actor_roles: frozenset[str], handheld: bool, task: str | None) -> ScanResult:
+                    actor_roles: frozenset[str], handheld: bool, task: str | None,
+                    purchase_order: str | None = None) -> ScanResult:
         started = time.perf_counter()
         label: Label | None = None
         context = self.contexts.get(device)
@@ -132,6 +135,8 @@ class ScanPipeline:
                                   field="device", invalid=True)
             if task is not None:
                 context = with_task(context, task)
+            if purchase_order is not None:
+                context = replace(context, purchase_order=purchase_order or None)
             label = self.label(text)
             outcome = interpret(context, label, idempotency_key=idempotency_key, actor=actor or device,
                                 actor_roles=actor_roles)

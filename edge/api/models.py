@@ -153,6 +153,18 @@ class ReceiveRequest(Request):
     quarantine: bool = False
 
 
+class PurchaseOrderReceiptRequest(Request):
+    line: int | None = Field(None, ge=1, description="the order's line; default: the open line of the item")
+    lot: Code
+    item: Code | None = None
+    gtin: str | None = Field(None, max_length=14, description="the GTIN on the supplier's label, naming the item")
+    quantity: Quantity
+    bin: Code
+    expiry: date | None = None
+    supplier_lot: Code | None = None
+    quarantine: bool = False
+
+
 class MoveRequest(Request):
     lot: Code
     from_bin: Code

@@ -29,6 +29,10 @@ class ScanRequest(BaseModel):
     task: Literal["consume", "receive", "putaway", "move", "idle"] | None = Field(
         default=None, description="what the device is doing now (a change drops a lot waiting for its bin); "
                                   "default: as before (consume for a new handheld)")
+    purchase_order: str | None = Field(
+        default=None, max_length=200,
+        description="receiving against this purchase order (task receive): a lot label books a receipt on the "
+                    "order's line for the label's item; an empty value ends it")
 
 
 class ScanAnswer(Protocol):
@@ -47,7 +51,7 @@ class ScanAnswer(Protocol):
 class ScanHandler(Protocol):
     async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
                    actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
-                   task: str | None = None) -> ScanAnswer: ...
+                   task: str | None = None, purchase_order: str | None = None) -> ScanAnswer: ...
 
 
 def _handler(request: Request) -> ScanHandler:
@@ -76,7 +80,7 @@ async def post_scan(request: Request) -> Response:
     device = body.device or request.headers.get("x-takt-device") or f"handheld:{user.user}"
     result = await _handler(request).scan(device, body.text, idempotency_key=key, actor=user.user,
                                           actor_roles=user.roles, handheld=body.device is None,
-                                          task=body.task)
+                                          task=body.task, purchase_order=body.purchase_order)
     if result.ok:
         return JSONResponse(result.to_json(), status_code=200)
     status = STATUS.get(result.code or "", 409)

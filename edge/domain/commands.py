@@ -275,6 +275,23 @@ class ReceiveLot(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReceiveAgainstPurchaseOrder(Command):
+    """Receive a lot delivered on a purchase order: on ``line``, or (None) on the open line of the lot's item.
+    The item comes from the line, or from the label's GTIN; more than the line still expects is refused."""
+
+    purchase_order: str
+    line: int | None
+    lot: str
+    quantity: Decimal
+    bin: str
+    item: str | None = None
+    gtin: str | None = None
+    expiry: date | None = None
+    supplier_lot: str | None = None
+    quarantine: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class MoveStock(Command):
     """A bin-to-bin move. ``putaway`` marks the first move out of a receiving area. Without a ``quantity`` (a
     scanned label that carries none) the lot's whole stock in ``from_bin`` moves, as it is when the move is decided."""

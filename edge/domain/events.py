@@ -358,6 +358,8 @@ class LotReceived(_LotSubject, Event):
     supplier_lot: str | None
     status: str
     at: datetime
+    purchase_order: str | None = None  # received against this purchase order line
+    po_line: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

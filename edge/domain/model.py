@@ -226,6 +226,7 @@ class PurchaseOrderLine:
     item: str
     quantity: Decimal
     due: date | None = None
+    received: Decimal = Decimal(0)  # received here against this line so far
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ event and records which rows changed in ``state.dirty`` so the store can write e
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -803,6 +804,52 @@ def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.
     )]
 
 
+def _receive_against_purchase_order(state: PlantState, cmd: c.ReceiveAgainstPurchaseOrder,
+                                   now: datetime) -> list[e.Event]:
+    po = state.purchase_orders.get(cmd.purchase_order)
+    if po is None:
+        raise DomainError("UNKNOWN_PURCHASE_ORDER", f"purchase order {cmd.purchase_order} is not known here",
+                          field="purchase_order")
+    if po.status != "open":
+        raise DomainError("PURCHASE_ORDER_CLOSED", f"purchase order {cmd.purchase_order} is {po.status}",
+                          field="purchase_order")
+    lines = sorted((ln for (order, _), ln in state.purchase_order_lines.items() if order == cmd.purchase_order),
+                   key=lambda ln: ln.line)
+    item = cmd.item
+    if item is None and cmd.gtin is not None:
+        item = state.item_of_gtin.get(gtin14(_gtin("gtin", cmd.gtin)))
+        if item is None:
+            raise DomainError("UNKNOWN_GTIN", f"GTIN {cmd.gtin} is not an item known here", field="gtin")
+    if cmd.line is not None:
+        line = next((ln for ln in lines if ln.line == cmd.line), None)
+        if line is None:
+            raise DomainError("UNKNOWN_PO_LINE", f"purchase order {cmd.purchase_order} has no line {cmd.line}",
+                              field="line")
+        if item is not None and item != line.item:
+            raise DomainError("WRONG_ITEM", f"line {line.line} of {cmd.purchase_order} is for {line.item}, "
+                              f"not {item}", field="gtin" if cmd.item is None else "item")
+    else:
+        if item is None:
+            raise invalid("MISSING_VALUE", "name the line, the item or the label's GTIN", "line")
+        of_item = [ln for ln in lines if ln.item == item]
+        if not of_item:
+            raise DomainError("NOT_ON_PURCHASE_ORDER", f"{item} is not on purchase order {cmd.purchase_order} "
+                              f"(it orders {', '.join(sorted({ln.item for ln in lines}))})",
+                              field="gtin" if cmd.item is None else "item")
+        line = next((ln for ln in of_item if ln.received < ln.quantity), of_item[0])
+    quantity = _quantity("quantity", cmd.quantity)
+    remaining = line.quantity - line.received
+    if quantity > remaining:
+        raise DomainError("OVER_RECEIPT", f"line {line.line} of {cmd.purchase_order} expects {remaining} more "
+                          f"{line.item}; {quantity} is more than was ordered", field="quantity")
+    events = _receive_lot(state, c.ReceiveLot(
+        idempotency_key=cmd.idempotency_key, actor=cmd.actor, actor_roles=cmd.actor_roles, origin=cmd.origin,
+        occurred_at=cmd.occurred_at, lot=cmd.lot, item=line.item, item_revision=None, quantity=quantity, bin=cmd.bin,
+        expiry=cmd.expiry, supplier_lot=cmd.supplier_lot, quarantine=cmd.quarantine), now)
+    return [dataclasses.replace(ev, purchase_order=cmd.purchase_order, po_line=line.line)
+            if isinstance(ev, e.LotReceived) else ev for ev in events]
+
+
 def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Event]:
     lot = _lot(state, cmd.lot)
     _bin(state, cmd.from_bin, "from_bin")
@@ -1113,6 +1160,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.DefinePurchaseOrder: _define_purchase_order,
     c.DefineCustomer: _define_customer,
     c.DefineSalesOrder: _define_sales_order,
+    c.ReceiveAgainstPurchaseOrder: _receive_against_purchase_order,
 }
 
 
@@ -1235,6 +1283,10 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                                      status=ev.status, expiry=ev.expiry, supplier_lot=ev.supplier_lot)
             state.mark("lots", ev.lot)
             _change_stock(state, ev.lot, ev.bin, ev.quantity)
+            if ev.purchase_order is not None and ev.po_line is not None:
+                po_line = state.purchase_order_lines[(ev.purchase_order, ev.po_line)]
+                po_line.received += ev.quantity
+                state.mark("purchase_order_lines", (ev.purchase_order, ev.po_line))
         case e.LotStatusChanged():
             lot = state.lots[ev.lot]
             _set_lot_status(state, lot, ev.status)
@@ -1373,12 +1425,14 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 state.mark("bom_lines", (ev.work_order, number))
             _set_bom_lines(state, ev.work_order, ev.lines)
         case e.PurchaseOrderDefined():
+            received = {k: ln.received for k, ln in state.purchase_order_lines.items() if k[0] == ev.purchase_order}
             _replace_rows(state, ("purchase_order_lines", "expected_lots"), ev.purchase_order)
             state.purchase_orders[ev.purchase_order] = PurchaseOrder(ev.purchase_order, ev.supplier, ev.status)
             state.mark("purchase_orders", ev.purchase_order)
-            for pl in ev.lines:
+            for pl in ev.lines:  # what was received here stays received when the ERP sends the order again
                 state.purchase_order_lines[(ev.purchase_order, pl.line)] = PurchaseOrderLine(
-                    ev.purchase_order, pl.line, pl.item, pl.quantity, pl.due)
+                    ev.purchase_order, pl.line, pl.item, pl.quantity, pl.due,
+                    received.get((ev.purchase_order, pl.line), ZERO))
                 state.mark("purchase_order_lines", (ev.purchase_order, pl.line))
                 for x in pl.expected_lots:
                     state.expected_lots[(ev.purchase_order, pl.line, x.supplier_lot)] = ExpectedLot(

@@ -54,6 +54,7 @@ class ScanContext:
     carrying: str | None = None
     carrying_quantity: Decimal | None = None
     carrying_gtin: str | None = None
+    purchase_order: str | None = None  # receiving: lot labels are receipts on this purchase order
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ def with_task(context: ScanContext, task: str) -> ScanContext:
                           invalid=True)
     if task == context.task:
         return context
-    return replace(context, task=task, carrying=None, carrying_quantity=None, carrying_gtin=None)
+    return replace(context, task=task, carrying=None, carrying_quantity=None, carrying_gtin=None, purchase_order=None)
 
 
 def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor: str,
@@ -186,6 +187,15 @@ def _receive(context: ScanContext, label: Label, *, idempotency_key: str, actor:
     if quantity is None:
         raise DomainError("QUANTITY_REQUIRED", f"label of lot {label.lot} carries no quantity and device "
                           f"{context.device} has no default", field="quantity")
+    if context.purchase_order is not None:
+        # a supplier's label: its batch (AI 10) is the supplier's lot number, the one the order announced
+        on_order = c.ReceiveAgainstPurchaseOrder(
+            idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
+            source_device=context.device, occurred_at=at, purchase_order=context.purchase_order, line=None,
+            lot=label.lot, gtin=label.gtin, quantity=quantity, bin=context.bin, expiry=label.expiry,
+            supplier_lot=label.lot)
+        return ScanOutcome(context, on_order, f"{quantity} of lot {label.lot} received into bin {context.bin} "
+                                              f"on {context.purchase_order}")
     command = c.ReceiveLot(
         idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
         source_device=context.device, occurred_at=at, lot=label.lot, item=None, gtin=label.gtin, item_revision=None,

@@ -3,10 +3,12 @@ lot label into the receiving bin, put it away to the suggested bin, find where t
 a work order."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from playwright.sync_api import expect
 
+from edge.domain import commands as c
 from tests.e2e.conftest import HANDHELD, Wedge, gs1_lot_label, screenshot
 from tests.integration.conftest import RunningNode
 
@@ -90,4 +92,31 @@ def test_cycle_count_and_issue_to_a_work_order(browser: Any, demo: RunningNode) 
     page.click("#issue-go")
     expect(page.locator("#feedback")).to_contain_text("1 × L118 → WO-1001")
     assert demo.client("supervisor").get("/api/v1/lots/L118").json()["stock"] == [{"bin": "A-02-3", "quantity": "37"}]
+    context.close()
+
+
+def test_receive_against_a_purchase_order_counts_on_its_line_and_refuses_more_than_ordered(
+        browser: Any, demo: RunningNode) -> None:
+    demo.service.handle(c.DefinePurchaseOrder(
+        idempotency_key="erp:po:PO-4711", actor="erp-sync", actor_roles=frozenset({"service"}), origin="erp",
+        purchase_order="PO-4711", supplier="Gietwerk Twente", lines=(c.PurchaseOrderLineSpec(
+            line=1, item="HOUSING-20", quantity=Decimal(40),
+            expected_lots=(c.ExpectedLotSpec(supplier_lot="GT-5510", quantity=Decimal(40)),)),)))
+    context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
+    page.click(".menu button[data-task=receive]")
+    page.click("#po-choice button[data-po='PO-4711']")
+    expect(page.locator("#po-lines")).to_contain_text("HOUSING-20 · 0 / 40")
+    expect(page.locator("#po-lines")).to_contain_text("GT-5510")
+    wedge.scan("BIN:REC-01")
+    wedge.scan(gs1_lot_label(HOUSING_GTIN, "GT-5510", quantity=30, expiry="281231"))
+    expect(page.locator("#feedback")).to_contain_text("received into bin REC-01 on PO-4711")
+    expect(page.locator("#po-lines")).to_contain_text("HOUSING-20 · 30 / 40")
+    screenshot(page, "handheld-receive-purchase-order")
+    wedge.scan(gs1_lot_label(HOUSING_GTIN, "GT-5511", quantity=30, expiry="281231"))
+    feedback = page.locator("#feedback")
+    expect(feedback).to_have_attribute("data-ok", "false")
+    expect(feedback).to_contain_text("OVER_RECEIPT")
+    expect(feedback).to_contain_text("expects 10 more HOUSING-20")
+    lot = demo.client("supervisor").get("/api/v1/lots/GT-5510").json()
+    assert (lot["supplier_lot"], lot["stock"]) == ("GT-5510", [{"bin": "REC-01", "quantity": "30"}])
     context.close()

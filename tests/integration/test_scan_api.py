@@ -173,3 +173,37 @@ def test_items_carry_a_gtin_that_labels_are_checked_against_and_received_by(node
     unknown = warehouse.post("/api/v1/scans", json={"text": f"]C10108712345678906{GS}10L10{GS}301",
                                                     "task": "receive"}, headers={"Idempotency-Key": "rcv-3"})
     assert unknown.status_code == 409 and unknown.json()["code"] == "UNKNOWN_GTIN"
+
+
+def test_a_handheld_receives_supplier_labels_against_a_purchase_order(node: RunningNode) -> None:
+    _seed(node)
+    assert node.post("service", "/items", {"item": "SCREW", "description": "Screw", "unit": "pcs", "revision": "B",
+                                           "gtin": GTIN}).status_code == 201
+    node.service.handle(c.DefinePurchaseOrder(
+        idempotency_key="po-1", actor="erp-sync", actor_roles=frozenset({"service"}), origin="erp",
+        purchase_order="PO-1", supplier="ACME", lines=(c.PurchaseOrderLineSpec(line=1, item="SCREW", quantity=D(20)),)))
+    warehouse = node.client("warehouse")
+
+    def receive(text: str, key: str, **extra: Any) -> Any:
+        return warehouse.post("/api/v1/scans", json={"text": text, "task": "receive", **extra},
+                              headers={"Idempotency-Key": key})
+
+    assert receive("BIN:LINE1", "po-r1", purchase_order="PO-1").is_success
+    booked = receive(f"]C101{GTIN}10S-77{GS}3012", "po-r2")  # the order stays chosen for the next labels
+    assert booked.status_code == 200 and booked.json()["command"] == "ReceiveAgainstPurchaseOrder", booked.text
+    assert "received into bin LINE1 on PO-1" in booked.json()["message"]
+    over = receive(f"]C101{GTIN}10S-78{GS}3012", "po-r3")
+    assert over.status_code == 409 and over.json()["code"] == "OVER_RECEIPT"
+    assert "expects 8 more SCREW" in over.json()["message"]
+    [po] = warehouse.get("/api/v1/purchase-orders").json()["purchase_orders"]
+    assert po["lines"][0]["received"] == "12"
+    lot = warehouse.get("/api/v1/lots/S-77").json()
+    assert (lot["item"], lot["supplier_lot"]) == ("SCREW", "S-77")
+    # without the order (an empty value ends it), the same kind of label is a plain receipt
+    plain = receive(f"]C101{GTIN}10S-79{GS}305", "po-r4", purchase_order="")
+    assert plain.status_code == 200 and plain.json()["command"] == "ReceiveLot", plain.text
+    # and the route for terminals and integrations books on a line directly
+    direct = node.post("warehouse", "/purchase-orders/PO-1/receipts", {"line": 1, "lot": "S-80", "quantity": "8",
+                                                                       "bin": "LINE1", "supplier_lot": "S-80"})
+    assert direct.status_code == 201, direct.text
+    assert warehouse.get("/api/v1/purchase-orders").json()["purchase_orders"][0]["lines"][0]["received"] == "20"

@@ -152,3 +152,48 @@ def test_sales_orders_need_a_known_customer(plant: Plant) -> None:
     plant.do(c.DefineSalesOrder, **ERP, origin="erp", sales_order="SO-1", customer="C-9", lines=(line,))
     assert plant.state.sales_orders["SO-1"].customer == "C-9"
     assert plant.state.sales_order_lines[("SO-1", 1)].quantity == D(3)
+
+
+def _po(plant: Plant) -> None:
+    plant.do(c.DefineItem, item="SCREW", description="Screw", unit="pcs", revision="B", gtin="4012345000016",
+             roles=frozenset({"admin"}))
+    plant.do(c.DefinePurchaseOrder, **ERP, origin="erp", purchase_order="PO-1", supplier="ACME", lines=(
+        c.PurchaseOrderLineSpec(line=1, item="SCREW", quantity=D(100), expected_lots=(
+            c.ExpectedLotSpec(supplier_lot="S-77", quantity=D(100)),)),
+        c.PurchaseOrderLineSpec(line=2, item="GASKET", quantity=D(20))))
+
+
+def test_a_lot_received_on_a_purchase_order_counts_against_its_line(plant: Plant) -> None:
+    _po(plant)
+    [received] = plant.do(c.ReceiveAgainstPurchaseOrder, purchase_order="PO-1", line=None, lot="S-77",
+                          gtin="4012345000016", quantity=D(60), bin="RECV", supplier_lot="S-77")
+    assert isinstance(received, e.LotReceived)
+    assert (received.item, received.purchase_order, received.po_line) == ("SCREW", "PO-1", 1)
+    assert plant.state.purchase_order_lines[("PO-1", 1)].received == D(60)
+    assert plant.stock("S-77") == {"RECV": D(60)}
+    err = plant.refuse(c.ReceiveAgainstPurchaseOrder, "OVER_RECEIPT", "quantity", purchase_order="PO-1", line=1,
+                       lot="S-78", quantity=D(41), bin="RECV")
+    assert "expects 40 more SCREW" in err.message
+    # the ERP sends the order again (a new due date): what was received stays received
+    _po_again = c.PurchaseOrderLineSpec(line=1, item="SCREW", quantity=D(100), due=date(2026, 7, 1))
+    plant.do(c.DefinePurchaseOrder, **ERP, origin="erp", purchase_order="PO-1", supplier="ACME", lines=(_po_again,))
+    assert plant.state.purchase_order_lines[("PO-1", 1)].received == D(60)
+
+
+def test_a_receipt_names_what_is_wrong_with_the_order(plant: Plant) -> None:
+    _po(plant)
+    plant.refuse(c.ReceiveAgainstPurchaseOrder, "UNKNOWN_PURCHASE_ORDER", "purchase_order", purchase_order="PO-9",
+                 line=None, lot="X1", item="SCREW", quantity=D(1), bin="RECV")
+    err = plant.refuse(c.ReceiveAgainstPurchaseOrder, "NOT_ON_PURCHASE_ORDER", "item", purchase_order="PO-1",
+                       line=None, lot="X1", item="PUMP", quantity=D(1), bin="RECV")
+    assert "it orders GASKET, SCREW" in err.message
+    plant.refuse(c.ReceiveAgainstPurchaseOrder, "WRONG_ITEM", "gtin", purchase_order="PO-1", line=2, lot="X1",
+                 gtin="4012345000016", quantity=D(1), bin="RECV")
+    plant.refuse(c.ReceiveAgainstPurchaseOrder, "UNKNOWN_PO_LINE", "line", purchase_order="PO-1", line=7, lot="X1",
+                 quantity=D(1), bin="RECV")
+    plant.refuse(c.ReceiveAgainstPurchaseOrder, "INVALID_QUANTITY", "quantity", purchase_order="PO-1", line=1,
+                 lot="X1", quantity=D(-3), bin="RECV")
+    plant.do(c.DefinePurchaseOrder, **ERP, origin="erp", purchase_order="PO-1", supplier="ACME", status="cancelled",
+             lines=(c.PurchaseOrderLineSpec(line=1, item="SCREW", quantity=D(100)),))
+    plant.refuse(c.ReceiveAgainstPurchaseOrder, "PURCHASE_ORDER_CLOSED", "purchase_order", purchase_order="PO-1",
+                 line=1, lot="X1", quantity=D(1), bin="RECV")

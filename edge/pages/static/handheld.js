@@ -16,6 +16,24 @@
       $("#view").innerHTML = '<div class="menu">' + TASKS.map(([n, icon]) =>
         '<button data-task="' + n + '"><i>' + icon + "</i>" + esc(t(n)) + "</button>").join("") + "</div>";
     } else draw();
+    if (name === "receive") loadOrders();
+  }
+  // Receiving against a purchase order: the open orders the ERP sent, one chosen (or none) for the labels that follow.
+  async function loadOrders() {
+    try { state.orders = (await Takt.get("/api/v1/purchase-orders")).purchase_orders; } catch (e) { state.orders = []; }
+    if (task === "receive") draw();
+  }
+  function orderChoice() {
+    const orders = state.orders || [];
+    if (!orders.length) return "";
+    const chosen = orders.find(o => o.purchase_order === state.po);
+    return '<div class="card" id="po-choice"><div class="muted">' + esc(t("against_po")) + '</div><div class="choices">' +
+      orders.map(o => '<button data-po="' + esc(o.purchase_order) + '" class="' + (o.purchase_order === state.po ? "primary" : "") + '">' +
+        esc(o.purchase_order) + " · " + esc(o.supplier) + "</button>").join("") +
+      '<button data-po="" class="' + (state.po ? "" : "primary") + '">' + esc(t("no_po")) + "</button></div>" +
+      (chosen ? '<ul class="po-lines" id="po-lines">' + chosen.lines.map(ln => "<li>" + esc(ln.line) + " · " + esc(ln.item) + " · " +
+        esc(ln.received) + " / " + esc(ln.quantity) + (ln.expected_lots.length ? ' <span class="muted">(' +
+        esc(ln.expected_lots.map(x => x.supplier_lot).join(", ")) + ")</span>" : "") + "</li>").join("") + "</ul>" : "") + "</div>";
   }
   function step(text, sub) { return '<div class="step" id="step">' + esc(text) + (sub ? "<small>" + esc(sub) + "</small>" : "") + "</div>"; }
   function back() { return '<button class="ghost" id="back" style="width: 100%">' + esc(t("back")) + "</button>"; }
@@ -25,7 +43,7 @@
   function draw() {
     const v = $("#view");
     if (task === "receive") {
-      v.innerHTML = step(state.bin ? t("scan_gs1") : t("scan_bin_receive"), state.bin ? t("bin") + " " + state.bin : "") +
+      v.innerHTML = orderChoice() + step(state.bin ? t("scan_gs1") : t("scan_bin_receive"), state.bin ? t("bin") + " " + state.bin : "") +
         (state.lot ? '<div class="card" id="received">' + details([["item", state.lot.item + " rev " + state.lot.item_revision],
           ["lot", state.lot.lot], ["supplier_lot", state.lot.supplier_lot], ["expiry", state.lot.expiry],
           ["quantity", state.lot.stock.map(s => s.quantity + " @ " + s.bin).join(", ")]]) +
@@ -69,7 +87,9 @@
     } catch (e) { Takt.feedback(false, t("lost")); return null; }
   }
   async function pipeline(text, taskName) {
-    const r = await Takt.act("POST", "/api/v1/scans", { text, task: taskName });
+    const body = { text, task: taskName };
+    if (taskName === "receive") body.purchase_order = state.po || ""; // "" receives without an order
+    const r = await Takt.act("POST", "/api/v1/scans", body);
     const s = r.ok ? r.body : (r.body.scan || r.body);
     Takt.feedback(r.ok, s.message || r.body.message, r.ok ? null : r.body.code);
     return r.ok ? s : null;
@@ -83,8 +103,9 @@
       const [lab, s] = await Promise.all([label(text), pipeline(text, "receive")]);
       if (!s || !lab) return;
       if (lab.kind === "bin") state.bin = lab.value;
-      else if (s.command === "ReceiveLot" && lab.lot) {
+      else if ((s.command === "ReceiveLot" || s.command === "ReceiveAgainstPurchaseOrder") && lab.lot) {
         state.lot = await Takt.get("/api/v1/lots/" + encodeURIComponent(lab.lot));
+        if (state.po) await loadOrders(); // the line's received quantity moved on
       }
       draw();
     } else if (task === "putaway" || task === "move") {
@@ -140,6 +161,7 @@
     const b = e.target.closest("button");
     if (!b) return;
     if (b.dataset.task) show(b.dataset.task);
+    else if (b.dataset.po !== undefined) { state.po = b.dataset.po || null; draw(); }
     else if (b.id === "back") show(null);
     else if (b.id === "to-putaway") {
       const lot = state.lot, from = state.bin;
