@@ -199,6 +199,7 @@ class OperationEntry(_Section):
     description: Text = ""
     workstation: Code
     standard_minutes: Count = Decimal(0)
+    instruction_url: str | None = Field(default=None, pattern=r"^https?://", max_length=200)
 
 
 class BomLineEntry(_Section):

@@ -92,7 +92,8 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
             quantity=wo.quantity, due=wo.due, overproduction_tolerance_pct=wo.overproduction_tolerance_pct,
             customer_order=wo.customer_order,
             operations=tuple(c.OperationSpec(operation=o.operation, description=o.description,
-                                             workstation=o.workstation, standard_minutes=o.standard_minutes)
+                                             workstation=o.workstation, standard_minutes=o.standard_minutes,
+                                             instruction_url=o.instruction_url)
                              for o in wo.operations),
             bom=tuple(c.BomLineSpec(line=ln.line, item=ln.item, item_revision=ln.item_revision,
                                     quantity_per=ln.quantity_per) for ln in wo.bom))

@@ -170,6 +170,8 @@ class OperationChange(_Message):
     description: str
     workstation: Code
     standard_minutes: Decimal = Decimal(0)
+    instruction_url: Annotated[str | None, Field(max_length=200, pattern=r"^https?://",
+                                                 description="PLM's work instruction (an http or https link)")] = None
 
 
 class BomLineChange(_Message):

@@ -55,6 +55,8 @@ class OperationModel(BaseModel):
     description: Text = ""
     workstation: Code
     standard_minutes: Count = Decimal(0)
+    instruction_url: str | None = Field(None, pattern=r"^https?://", max_length=200,
+                                        description="PLM's work instruction for the operation")
 
 
 class BomLineModel(BaseModel):

@@ -6,7 +6,7 @@ the central systems (those are journaled but never pushed back).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -58,6 +58,9 @@ class OperationSpec:
     description: str
     workstation: str
     standard_minutes: Decimal = Decimal(0)
+    # PLM's work instruction for the operation. Left out of the repr, so the fingerprint of an order released
+    # before operations had it is unchanged (a retry of that key is still the same command).
+    instruction_url: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -80,6 +80,7 @@ class ReleasedOperation:
     description: str
     workstation: str
     standard_minutes: Decimal
+    instruction_url: str | None = None  # PLM's work instruction
 
 
 @dataclass(frozen=True, kw_only=True)

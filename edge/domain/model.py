@@ -98,6 +98,7 @@ class Operation:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     pause_reason: str | None = None
+    instruction_url: str | None = None  # PLM's work instruction for this operation
 
 
 @dataclass(slots=True)

@@ -385,8 +385,13 @@ def _order_content(state: PlantState, cmd: c.ReleaseWorkOrder | c.ChangeWorkOrde
         seen_ops.add(op.operation)
         _text(f"operations[{i}].workstation", op.workstation)
         _quantity(f"operations[{i}].standard_minutes", op.standard_minutes, allow_zero=True)
+    for i, op in enumerate(cmd.operations):
+        if op.instruction_url is not None and not _text(f"operations[{i}].instruction_url", op.instruction_url
+                                                        ).startswith(("https://", "http://")):
+            raise invalid("INVALID_VALUE", "a work instruction is an http(s) link", f"operations[{i}].instruction_url")
     operations = tuple(e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
-                                           standard_minutes=o.standard_minutes) for o in cmd.operations)
+                                           standard_minutes=o.standard_minutes, instruction_url=o.instruction_url)
+                       for o in cmd.operations)
     bom = _bom_lines(state, cmd.bom, "bom")
     if not bom:
         item = state.work_orders[cmd.work_order].item if isinstance(cmd, c.ChangeWorkOrder) else cmd.item
@@ -426,7 +431,8 @@ def _change_work_order(state: PlantState, cmd: c.ChangeWorkOrder, now: datetime)
     wo = _work_order(state, cmd.work_order)
     operations, bom = _order_content(state, cmd)
     now_ops = tuple(e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
-                                        standard_minutes=o.standard_minutes) for o in state.operations_of(wo.work_order))
+                                        standard_minutes=o.standard_minutes, instruction_url=o.instruction_url)
+                    for o in state.operations_of(wo.work_order))
     now_bom = tuple(e.ReleasedBomLine(line=b.line, item=b.item, item_revision=b.item_revision,
                                       quantity_per=b.quantity_per) for b in state.bom_of(wo.work_order))
     if ((wo.item_revision, wo.bom_revision, wo.quantity, wo.due, wo.customer_order, wo.overproduction_tolerance_pct,
@@ -1467,7 +1473,7 @@ def _add_operations(state: PlantState, work_order: str, operations: tuple[e.Rele
         state.operations[(work_order, o.operation)] = Operation(
             work_order=work_order, operation=o.operation, description=o.description,
             workstation=o.workstation, status="released", good=ZERO, scrap=ZERO,
-            standard_minutes=o.standard_minutes)
+            standard_minutes=o.standard_minutes, instruction_url=o.instruction_url)
         state.mark("operations", (work_order, o.operation))
 
 

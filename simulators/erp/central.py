@@ -326,7 +326,7 @@ class Central:
         operations = body.operations
         if operations is None:
             operations = [OperationChange(operation=r.operation, description=r.description, workstation=r.workstation,
-                                          standard_minutes=r.standard_minutes)
+                                          standard_minutes=r.standard_minutes, instruction_url=r.instruction_url)
                           for r in conn.execute(select(s.routings).where(s.routings.c.item == body.item)
                                                 .order_by(s.routings.c.operation))]
             if not operations:
@@ -365,7 +365,8 @@ class Central:
             quantity=o.quantity, due=date.fromisoformat(o.due) if o.due else None, customer_order=o.customer_order,
             overproduction_tolerance_pct=o.overproduction_tolerance_pct,
             operations=[OperationChange(operation=r.operation, description=r.description, workstation=r.workstation,
-                                        standard_minutes=r.standard_minutes) for r in ops],
+                                        standard_minutes=r.standard_minutes, instruction_url=r.instruction_url)
+                        for r in ops],
             bom=[BomLineChange(line=r.line, item=r.item, item_revision=r.item_revision, quantity_per=r.quantity_per)
                  for r in bom]), o.node
 

@@ -142,6 +142,7 @@ routings = Table(
     Column("description", Text, nullable=False),
     Column("workstation", String(K), nullable=False),
     Column("standard_minutes", DecimalText, nullable=False),
+    Column("instruction_url", Text),  # PLM's work instruction
 )
 
 bom_revisions = Table(
@@ -190,6 +191,7 @@ wo_operations = Table(
     Column("description", Text, nullable=False),
     Column("workstation", String(K), nullable=False),
     Column("standard_minutes", DecimalText, nullable=False),
+    Column("instruction_url", Text),
     Column("status", String(16), nullable=False),  # planned | running | paused | completed
     Column("good", DecimalText, nullable=False),
     Column("scrap", DecimalText, nullable=False),

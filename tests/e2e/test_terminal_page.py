@@ -59,6 +59,9 @@ def test_badge_logon_start_consume_by_wedge_scan_expired_lot_refused_and_counts(
     expect(page.locator("[data-t=dispatch]")).to_have_text("Werklijst")
     expect(page.locator("#current-order")).to_have_text("WO-1001 / 20")
     expect(page.locator("#bom-rev")).to_have_text("7")
+    expect(page.locator("#instruction")).to_have_attribute(
+        "href", "https://plm.acme.example/instructions/PUMP-100/rev-7/op-20")  # PLM's work instruction
+    expect(page.locator("#instruction")).to_have_text("Werkinstructie")
     expect(page.locator("#dispatch li")).to_have_count(3)
 
     # Start: the operation runs and Anna is clocked on to it.

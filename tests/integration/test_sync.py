@@ -49,7 +49,8 @@ def plan(sim: RunningErpSim) -> None:
     sim.call("PUT", "/central/v1/items", {"item": "PUMP", "description": "Pump", "family": "pumps"})
     sim.call("PUT", "/central/v1/workstations", {"workstation": "ASSY", "labour_rate": "60", "machine_rate": "30"})
     sim.call("PUT", "/central/v1/routings", {"item": "PUMP", "operations": [
-        {"operation": 10, "description": "Assemble", "workstation": "ASSY", "standard_minutes": "2"}]})
+        {"operation": 10, "description": "Assemble", "workstation": "ASSY", "standard_minutes": "2",
+         "instruction_url": "https://plm.example/wi/PUMP/10"}]})
     sim.call("POST", "/central/v1/boms", {"item": "PUMP", "bom_revision": "A", "lines": [
         {"line": 1, "item": "HOUSING", "quantity_per": "1"}]})
 
@@ -125,6 +126,7 @@ def test_released_centrally_worked_at_the_edge_and_reported_back(sim: RunningErp
     assert report.refused == 0 and report.applied >= 4  # items, BOM, work order (and what else the ERP sent)
     wo = edge.client("operator").get("/api/v1/work-orders/WO-1").json()
     assert wo["bom_revision"] == "A" and [b["item"] for b in wo["bom"]] == ["HOUSING"]
+    assert wo["operations"][0]["instruction_url"] == "https://plm.example/wi/PUMP/10"  # PLM's work instruction
     again = run(_pull(edge.service, sim.url, "node-a"))
     assert again.applied == 0  # the cursor moved on: nothing applied twice
 

@@ -80,7 +80,9 @@
       $("#order").innerHTML = '<div class="order"><div><div class="row"><span class="big" id="current-order">' + esc(cur.work_order) +
         " / " + op.operation + '</span><span class="tag ' + esc(op.status) + '" id="op-status">' + esc(t(op.status)) + "</span>" +
         (op.pause_reason && op.status === "paused" ? '<span class="muted" id="pause-reason">' + esc(TEXT.en["r_" + op.pause_reason] ? t("r_" + op.pause_reason) : op.pause_reason) + "</span>" : "") +
-        '</div><div style="font-size: 20px; margin: 4px 0 8px">' + esc(op.description) + '</div><div class="facts">' +
+        '</div><div style="font-size: 20px; margin: 4px 0 8px">' + esc(op.description) +
+        (op.instruction_url ? ' <a id="instruction" class="instruction" target="_blank" rel="noopener" href="' + esc(op.instruction_url) + '">' +
+          esc(t("instruction")) + "</a>" : "") + '</div><div class="facts">' +
         "<span>" + esc(t("item")) + "<b>" + esc(cur.item) + " rev " + esc(cur.item_revision) + "</b></span>" +
         "<span>" + esc(t("bom_rev")) + '<b id="bom-rev">' + esc(cur.bom_revision) + "</b></span>" +
         "<span>" + esc(t("quantity")) + "<b>" + esc(qty(cur.quantity)) + "</b></span>" +
