@@ -5,6 +5,7 @@ and the reason, as the rest of the site configuration does.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -31,6 +32,27 @@ class OpcUaTag(_Model):
     mode: Literal["subscribe", "poll"] = "subscribe"
 
 
+class OpcUaSecurity(_Model):
+    """A secure channel: Basic256Sha256, signed or signed and encrypted, with the node's application certificate.
+
+    The server must trust ``certificate``; the node checks the server's certificate against ``server_certificate``
+    when given (pinned), else takes the one the server's endpoint presents."""
+
+    policy: Literal["Basic256Sha256"] = "Basic256Sha256"
+    mode: Literal["Sign", "SignAndEncrypt"] = "SignAndEncrypt"
+    certificate: Path = Field(description="the node's application certificate, DER or PEM")
+    private_key: Path = Field(description="its private key, PEM or DER")
+    private_key_password: str | None = None
+    server_certificate: Path | None = Field(default=None, description="the server's certificate, pinned")
+
+    @field_validator("certificate", "private_key", "server_certificate")
+    @classmethod
+    def _readable(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"no such file: {path}")
+        return path
+
+
 class OpcUaServer(_Model):
     name: str = Field(min_length=1)
     url: str = Field(pattern=r"^opc\.tcp://")
@@ -40,7 +62,14 @@ class OpcUaServer(_Model):
     watchdog_s: float = Field(default=1, gt=0, description="how often a quiet link is probed")
     username: str | None = None
     password: str | None = None
+    security: OpcUaSecurity | None = Field(default=None, description="absent: no security (policy None)")
     tags: list[OpcUaTag] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> OpcUaServer:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together")
+        return self
 
     @field_validator("tags")
     @classmethod
