@@ -124,10 +124,26 @@ class PollGroup(_Model):
     tags: list[ModbusTag] = Field(min_length=1)
 
 
+class SerialLine(_Model):
+    """An RS-485/RS-232 line for Modbus RTU: the serial port and its settings (every device on it shares them)."""
+
+    port: str = Field(min_length=1, description="e.g. /dev/ttyUSB0")
+    baudrate: int = Field(default=19200, ge=300, le=4_000_000)
+    parity: Literal["N", "E", "O"] = "N"
+    bytesize: Literal[7, 8] = 8
+    stopbits: Literal[1, 2] = 1
+
+
 class ModbusDevice(_Model):
+    """A Modbus device: over TCP (``host``, ``port``) or over RTU on a serial line (``serial``) with its unit id.
+
+    Several devices may share one serial line (one unit id each): requests then go one at a time, and a device
+    that does not answer holds the line for at most its ``timeout_s`` per try."""
+
     name: str = Field(min_length=1)
-    host: str
+    host: str | None = None
     port: int = Field(default=502, ge=1, le=65535)
+    serial: SerialLine | None = None
     unit: int = Field(default=1, ge=0, le=255)
     timeout_s: float = Field(default=1.0, gt=0)
     retries: int = Field(default=1, ge=0, le=10, description="per request, before its tags turn bad")
@@ -136,8 +152,19 @@ class ModbusDevice(_Model):
 
     @model_validator(mode="after")
     def _unique(self) -> ModbusDevice:
+        if (self.host is None) == (self.serial is None):
+            raise ValueError("a Modbus device has either host (TCP) or serial (RTU), not both and not neither")
+        if self.serial is not None and not 1 <= self.unit <= 247:
+            raise ValueError(f"unit: {self.unit} is not an RTU device address 1..247")
         _no_duplicates([t.name for g in self.groups for t in g.tags])
         return self
+
+    @property
+    def address(self) -> str:
+        """Where the device is, for messages: host:port, or serial port and unit."""
+        if self.serial is not None:
+            return f"{self.serial.port} unit {self.unit}"
+        return f"{self.host}:{self.port}"
 
 
 def _no_duplicates(names: list[str]) -> None:
@@ -217,6 +244,18 @@ class ConnectivitySection(_Model):
     def _references(self) -> ConnectivitySection:
         names = [d.name for d in self.opcua] + [d.name for d in self.modbus]
         _no_duplicates(names)
+        lines: dict[str, ModbusDevice] = {}
+        units: dict[tuple[str, int], str] = {}
+        for d in self.modbus:
+            if d.serial is None:
+                continue
+            first = lines.setdefault(d.serial.port, d)
+            if first.serial != d.serial:
+                raise ValueError(f"modbus {d.name}: serial line {d.serial.port} has other settings than for "
+                                 f"{first.name} (baudrate, parity, bytesize and stopbits are the line's)")
+            other = units.setdefault((d.serial.port, d.unit), d.name)
+            if other != d.name:
+                raise ValueError(f"modbus {d.name}: unit {d.unit} on {d.serial.port} is already {other}")
         tags = {d.name: {t.name for t in d.tags} for d in self.opcua}
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.modbus})
         for m in self.machines:

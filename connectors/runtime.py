@@ -12,7 +12,7 @@ from typing import Any
 from connectors.base import Connector, Sample, supervise
 from connectors.config import ConnectivitySection
 from connectors.mapping import SignalMapper
-from connectors.modbus import ModbusConnector
+from connectors.modbus import ModbusConnector, serial_lines
 from connectors.opcua import OpcUaConnector
 from edge.service import Service
 from edge.store import Store
@@ -30,7 +30,8 @@ class Connectivity:
         self.mapper = SignalMapper(service, store, section.machines,
                                    state_file=folder / "counters.json" if folder is not None else None)
         self.connectors: list[Connector] = [OpcUaConnector(s) for s in section.opcua]
-        self.connectors += [ModbusConnector(d) for d in section.modbus]
+        lines = serial_lines(section.modbus)  # devices on one RTU line share its port
+        self.connectors += [ModbusConnector(d, lines[d.serial.port] if d.serial else None) for d in section.modbus]
         self.mqtt: Any = None
         if section.mqtt is not None and namespace is not None and folder is not None:
             from connectors.mqtt import MqttPublisher
