@@ -312,6 +312,7 @@ class ModbusConnector:
         detail = "no answer"
         for _attempt in range(self.config.retries + 1):
             self.requests += 1
+            self.health.reads += 1
             try:
                 if read.table == "holding":
                     rr = await client.read_holding_registers(read.address, count=read.count, device_id=unit)
@@ -323,6 +324,7 @@ class ModbusConnector:
                     rr = await client.read_discrete_inputs(read.address, count=read.count, device_id=unit)
             except (TimeoutError, ModbusException, OSError) as exc:
                 self.failed_requests += 1
+                self.health.failed_reads += 1
                 detail = f"{type(exc).__name__}: {exc}"
                 if not client.connected:
                     break
@@ -331,11 +333,13 @@ class ModbusConnector:
             if rr.isError():
                 # An exception response is an answer: retrying would get the same one.
                 self.failed_requests += 1
+                self.health.failed_reads += 1
                 code = getattr(rr, "exception_code", None)
                 return self._bad(read, when, f"exception response {code}"), True
             data: list[int] = list(rr.bits) if read.table in ("coil", "discrete") else list(rr.registers)
             if len(data) < read.count:
                 self.failed_requests += 1
+                self.health.failed_reads += 1
                 return self._bad(read, when, f"short answer: {len(data)} of {read.count}"), True
             decoders = self._decoders.get(id(read)) or read.decoders
             raw = b"" if read.table in ("coil", "discrete") else struct.pack(f">{len(data)}H", *data)

@@ -268,6 +268,7 @@ class OpcUaConnector:
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         while True:
+            self.health.reads += 1
             values = await client.uaclient.read(params)
             batch = [sample_of(self.name, t.name, dv) for t, dv in zip(tags, values, strict=True)]
             self.health.saw(batch)

@@ -67,6 +67,16 @@ class Connectivity:
         if self.mqtt is not None:
             self.mqtt.stop()
 
+    def collector(self) -> Any:
+        """A Prometheus collector of the connectors' and the signal mapping's numbers (for ``/metrics``)."""
+        from connectors.metrics import ConnectivityCollector
+
+        def healths() -> list[Any]:
+            found = [c.health for c in self.connectors]
+            return found + ([self.mqtt.health] if self.mqtt is not None else [])
+
+        return ConnectivityCollector(healths, lambda: self.mapper.stats)
+
     def health(self) -> dict[str, Any]:
         """Per connector: connected, reconnects, values, last value age; and the mapping's counts."""
         parts: dict[str, Any] = {c.name: c.health.as_dict() for c in self.connectors}

@@ -128,6 +128,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.service = node.service
     app.state.tokens = TokenCache(node.store)
     app.state.metrics = Metrics(node.service)
+    if (connectivity := getattr(node, "connectivity", None)) is not None:  # connectors' values, reads, errors
+        app.state.metrics.registry.register(connectivity.collector())
     app.state.started = time.time()
     # The routes go on the app's own router rather than through include_router: FastAPI matches an
     # included router by scanning its routes once to see whether it matches and again to pick the
