@@ -76,11 +76,20 @@ def demo(
     config: Annotated[Path | None, typer.Option(
         "--config", help="site configuration; default: the demo site (config/demo.yaml)")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "warning",
+    plant: Annotated[bool, typer.Option(
+        help="run the demo line's simulated machines (OPC UA, Modbus) and connect the node to them")] = True,
 ) -> None:
     """Run a demo node: a pump assembly line with items, bins, lots, work orders and users, on embedded SQLite."""
     _logging(log_level)
     config_file = config or demo_config_path()
     cfg = _load(config_file)
+    simulated = None
+    if plant and config is None:  # the demo site's machines, simulated in this process on free ports
+        from connectors.config import ConnectivitySection
+        from simulators.plant import DemoPlant
+
+        simulated = DemoPlant().start()
+        cfg = cfg.model_copy(update={"connectivity": ConnectivitySection.model_validate(simulated.connectivity())})
     temporary = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="takt-demo-")) if data_dir is None else data_dir
     from edge.runtime import Node, serve
@@ -95,6 +104,8 @@ def demo(
     except ConfigError as err:
         raise _fail(str(err)) from None
     finally:
+        if simulated is not None:
+            simulated.stop()
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -120,6 +131,7 @@ def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bo
     where = f"{cfg.site.enterprise} / {cfg.site.site} / {cfg.site.area} / {cfg.site.line}"
     keep = " (temporary: deleted on exit; use --data-dir DIR to keep it)" if temporary else ""
     report = node.seed_report.summary() if node.seed_report else "not seeded"
+    machines = ", ".join(f"{m.equipment} ({m.device})" for m in cfg.connectivity.machines) or "none connected"
     console.print(Panel.fit(
         f"[bold]Takt demo node[/] {node.node_id} — {where}\n"
         f"{'Embedded SQLite' if node.store.dialect == 'sqlite' else 'PostgreSQL'} store. DEMO ONLY: the tokens below are public.\n\n"
@@ -128,7 +140,8 @@ def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bo
         f"Health     {url}/health\n"
         f"Data       {folder}{keep}\n"
         f"Config     {config_file}\n"
-        f"Seeded     {report}",
+        f"Seeded     {report}\n"
+        f"Machines   {machines}: live state on /health and /metrics; start an operation to book their counts",
         title="takt demo", border_style="cyan"))
     table = Table(title="Demo users (Authorization: Bearer <token>)")
     table.add_column("user")

@@ -144,7 +144,12 @@ class OpcUaMachine:
 
     @property
     def url(self) -> str:
-        return f"opc.tcp://{self.host}:{self.port}/takt/"
+        return self.url_for(self.name, self.host, self.port)
+
+    @staticmethod
+    def url_for(name: str, host: str, port: int) -> str:
+        """The endpoint URL a machine named ``name`` serves at on ``host:port``."""
+        return f"opc.tcp://{host}:{port}/takt/"
 
     def node_id(self, variable: str) -> str:
         return f"ns={self.namespace_index};s={self.name}.{variable}"
