@@ -231,6 +231,45 @@ class MqttSection(_Model):
     client_id: str | None = None
 
 
+class MqttTopicTag(_Model):
+    """A tag fed by MQTT messages: every message on ``topic`` (``+``/``#`` wildcards allowed) is one value."""
+
+    name: str = Field(min_length=1)
+    topic: str = Field(min_length=1)
+
+    @field_validator("topic")
+    @classmethod
+    def _filter(cls, topic: str) -> str:
+        levels = topic.split("/")
+        if any(("#" in lv and lv != "#") or ("+" in lv and lv != "+") for lv in levels) or "#" in levels[:-1]:
+            raise ValueError(f"{topic!r} is not an MQTT topic filter (+ is a whole level, # the whole last level)")
+        return topic
+
+
+class MqttSource(_Model):
+    """A device (a sensor, a PLC with an MQTT client) that publishes its values on a broker: a signal source.
+
+    Payloads are JSON ``{"value": ..., "quality": "good|uncertain|bad", "timestamp": "ISO 8601" or epoch
+    milliseconds}``; quality and timestamp may be left out (good, the time of arrival). A bare JSON number,
+    string or boolean is the value itself."""
+
+    name: str = Field(min_length=1)
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
+    client_id: str | None = None
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    tags: list[MqttTopicTag] = Field(min_length=1)
+
+    @field_validator("tags")
+    @classmethod
+    def _unique(cls, tags: list[MqttTopicTag]) -> list[MqttTopicTag]:
+        _no_duplicates([t.name for t in tags])
+        return tags
+
+
 class ConnectivitySection(_Model):
     """Machines the node listens to: OPC UA servers, Modbus devices, what their tags mean, and the MQTT broker
     the node publishes to."""
@@ -239,10 +278,11 @@ class ConnectivitySection(_Model):
     modbus: list[ModbusDevice] = Field(default_factory=list)
     machines: list[MachineSignals] = Field(default_factory=list)
     mqtt: MqttSection | None = None
+    mqtt_sources: list[MqttSource] = Field(default_factory=list, description="devices that publish on MQTT")
 
     @model_validator(mode="after")
     def _references(self) -> ConnectivitySection:
-        names = [d.name for d in self.opcua] + [d.name for d in self.modbus]
+        names = [d.name for d in self.opcua] + [d.name for d in self.modbus] + [d.name for d in self.mqtt_sources]
         _no_duplicates(names)
         lines: dict[str, ModbusDevice] = {}
         units: dict[tuple[str, int], str] = {}
@@ -258,9 +298,11 @@ class ConnectivitySection(_Model):
                 raise ValueError(f"modbus {d.name}: unit {d.unit} on {d.serial.port} is already {other}")
         tags = {d.name: {t.name for t in d.tags} for d in self.opcua}
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.modbus})
+        tags.update({d.name: {t.name for t in d.tags} for d in self.mqtt_sources})
         for m in self.machines:
             if m.device not in tags:
-                raise ValueError(f"machine {m.equipment}: no OPC UA server or Modbus device is named {m.device}")
+                raise ValueError(f"machine {m.equipment}: no OPC UA server, Modbus device or MQTT source is named "
+                                 f"{m.device}")
             used = [r.tag for r in m.counters] + ([m.state.tag] if m.state else []) + (
                 [m.state.reason_tag] if m.state and m.state.reason_tag else [])
             for tag in used:

@@ -1,4 +1,4 @@
-"""Connectivity of a running node: one supervised task per OPC UA server and Modbus device, their samples fed
+"""Connectivity of a running node: one supervised task per OPC UA server, Modbus device and MQTT source, their samples fed
 to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ class Connectivity:
         self.connectors: list[Connector] = [OpcUaConnector(s) for s in section.opcua]
         lines = serial_lines(section.modbus)  # devices on one RTU line share its port
         self.connectors += [ModbusConnector(d, lines[d.serial.port] if d.serial else None) for d in section.modbus]
+        if section.mqtt_sources:
+            from connectors.mqtt_source import MqttSourceConnector
+
+            self.connectors += [MqttSourceConnector(s) for s in section.mqtt_sources]
         self.mqtt: Any = None
         if section.mqtt is not None and namespace is not None and folder is not None:
             from connectors.mqtt import MqttPublisher
@@ -53,8 +57,10 @@ class Connectivity:
             return
         if self.mqtt is not None:
             self.mqtt.start()
-        self._tasks = [asyncio.create_task(supervise(c, self._sink), name=f"connector-{c.name}")
-                       for c in self.connectors]
+        # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
+        # namespace would loop); they only feed the signal mapping.
+        self._tasks = [asyncio.create_task(supervise(c, self.mapper if c.health.kind == "mqtt-source" else self._sink),
+                                           name=f"connector-{c.name}") for c in self.connectors]
 
     async def stop(self) -> None:
         for t in self._tasks:
