@@ -167,11 +167,11 @@ class ModbusDevice(_Model):
         return f"{self.host}:{self.port}"
 
 
-def _no_duplicates(names: list[str]) -> None:
+def _no_duplicates(names: list[str], what: str = "tag") -> None:
     seen: set[str] = set()
     for n in names:
         if n in seen:
-            raise ValueError(f"tag {n} is defined twice")
+            raise ValueError(f"{what} {n} is defined twice")
         seen.add(n)
 
 
@@ -210,6 +210,24 @@ class CounterRule(_Model):
     scrap_reason: str = "machine reject"
 
 
+class ProcessValueRule(_Model):
+    """A process value (temperature, pressure, torque ...) kept as a time series for quality: a new value is kept
+    when it leaves the deadband around the last kept one (or its quality changes), and values older than
+    ``retention_s`` or beyond ``max_points`` per series are dropped."""
+
+    tag: str
+    name: str | None = Field(default=None, description="the series' name; default: the tag's")
+    deadband: float = Field(default=0.0, ge=0, description="absolute: a change this size or smaller is not kept")
+    deadband_percent: float | None = Field(default=None, gt=0, le=100,
+                                           description="relative to the last kept value, instead of deadband")
+    retention_s: float = Field(default=7 * 86400, gt=0)
+    max_points: int = Field(default=100_000, ge=10)
+
+    @property
+    def series(self) -> str:
+        return self.name or self.tag
+
+
 class MachineSignals(_Model):
     """Which device and tags tell the node about one machine (equipment)."""
 
@@ -217,6 +235,13 @@ class MachineSignals(_Model):
     device: str = Field(description="the connector (OPC UA server or Modbus device) name")
     state: StateRule | None = None
     counters: list[CounterRule] = Field(default_factory=list)
+    process_values: list[ProcessValueRule] = Field(default_factory=list)
+
+    @field_validator("process_values")
+    @classmethod
+    def _one_series_per_name(cls, rules: list[ProcessValueRule]) -> list[ProcessValueRule]:
+        _no_duplicates([r.series for r in rules], "process value")
+        return rules
 
 
 # --- the site file's connectivity section -----------------------------------------------------------------
@@ -303,8 +328,8 @@ class ConnectivitySection(_Model):
             if m.device not in tags:
                 raise ValueError(f"machine {m.equipment}: no OPC UA server, Modbus device or MQTT source is named "
                                  f"{m.device}")
-            used = [r.tag for r in m.counters] + ([m.state.tag] if m.state else []) + (
-                [m.state.reason_tag] if m.state and m.state.reason_tag else [])
+            used = [r.tag for r in m.counters] + [r.tag for r in m.process_values]
+            used += ([m.state.tag] if m.state else []) + ([m.state.reason_tag] if m.state and m.state.reason_tag else [])
             for tag in used:
                 if tag not in tags[m.device]:
                     raise ValueError(f"machine {m.equipment}: {m.device} has no tag {tag}")

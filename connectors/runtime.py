@@ -45,11 +45,24 @@ class Connectivity:
                                       client_id=m.client_id or "takt-edge", username=m.username,
                                       password=m.password, ca_certs=m.ca_certs)
             service.on_recorded(self.mqtt.publish_events)
+        self.process_values: Any = None  # connectors.process_values.ProcessValueLog, when any are configured
+        if any(m.process_values for m in section.machines):
+            from connectors.process_values import ProcessValueLog
+
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            self.process_values = ProcessValueLog(
+                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _sink(self, batch: Sequence[Sample]) -> None:
         if self.mqtt is not None:
             await self.mqtt(batch)
+        await self._source_sink(batch)
+
+    async def _source_sink(self, batch: Sequence[Sample]) -> None:
+        if self.process_values is not None:
+            self.process_values.keep(batch)
         await self.mapper(batch)
 
     def start(self) -> None:
@@ -59,8 +72,9 @@ class Connectivity:
             self.mqtt.start()
         # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
         # namespace would loop); they only feed the signal mapping.
-        self._tasks = [asyncio.create_task(supervise(c, self.mapper if c.health.kind == "mqtt-source" else self._sink),
-                                           name=f"connector-{c.name}") for c in self.connectors]
+        self._tasks = [asyncio.create_task(
+            supervise(c, self._source_sink if c.health.kind == "mqtt-source" else self._sink),
+            name=f"connector-{c.name}") for c in self.connectors]
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -72,6 +86,8 @@ class Connectivity:
         await self.mapper.drain()
         if self.mqtt is not None:
             self.mqtt.stop()
+        if self.process_values is not None:
+            self.process_values.prune()
 
     def collector(self) -> Any:
         """A Prometheus collector of the connectors' and the signal mapping's numbers (for ``/metrics``)."""
@@ -92,6 +108,9 @@ class Connectivity:
         parts["signal_mapping"] = {"commands": s.commands, "refused": s.refused, "booked_good": s.booked_good,
                                    "booked_scrap": s.booked_scrap, "unbooked": s.unbooked, "resets": s.resets,
                                    "rollovers": s.rollovers, "last_error": s.last_error}
+        if self.process_values is not None:
+            pv = self.process_values
+            parts["process_values"] = {"kept": pv.kept, "suppressed": pv.suppressed, "pruned": pv.pruned}
         return parts
 
 

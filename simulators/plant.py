@@ -106,7 +106,8 @@ class DemoPlant:
                         {"interval_ms": 1000, "tags": [
                             {"name": "temperature", "address": 6, "type": "float32"},
                             {"name": "pressure", "address": 8, "type": "float32"}]}]})
-                state, alarm, good, scrap = "state", "alarm", "good", "scrap"
+                state, alarm, good, scrap, temperature, pressure = "state", "alarm", "good", "scrap", "temperature", \
+                    "pressure"
             else:
                 server = OpcUaMachine.url_for(m.equipment, self.host, port)
                 section["opcua"].append({
@@ -115,12 +116,16 @@ class DemoPlant:
                              for v in ("State", "Alarm", "GoodCount", "ScrapCount")]
                     + [{"name": v, "node_id": f"ns=2;s={m.equipment}.{v}", "sampling_interval_ms": 500,
                         "deadband": {"kind": "absolute", "value": 0.1}} for v in ("Temperature", "Pressure")]})
-                state, alarm, good, scrap = "State", "Alarm", "GoodCount", "ScrapCount"
+                state, alarm, good, scrap, temperature, pressure = ("State", "Alarm", "GoodCount", "ScrapCount",
+                                                                    "Temperature", "Pressure")
             section["machines"].append({
                 "equipment": m.equipment, "device": m.device,
                 "state": {"tag": state, "kind": "packml", "reason_tag": alarm, "reasons": reasons},
                 "counters": [{"tag": good, "kind": "good", "resets_on_restart": True},
-                             {"tag": scrap, "kind": "scrap", "resets_on_restart": True}]})
+                             {"tag": scrap, "kind": "scrap", "resets_on_restart": True}],
+                "process_values": [
+                    {"tag": temperature, "name": "temperature", "deadband": 0.2, "retention_s": 86400},
+                    {"tag": pressure, "name": "pressure", "deadband": 0.05, "retention_s": 86400}]})
         return section
 
     # --- the plant's own thread ------------------------------------------------------------------

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
-from edge.api import commands, live, reads, scans
+from edge.api import commands, live, process_values, reads, scans
 from edge.api.auth import TokenCache
 from edge.api.errors import invalid_request
 from edge.service import Service
@@ -139,6 +139,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     node.service.on_recorded(app.state.live.recorded)
     app.state.live.watch_scans(app.state.scans)
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes]
+    app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -35,13 +35,13 @@ async def test_the_demo_runs_the_simulated_line_and_books_its_counts(tmp_path: P
                 except httpx.HTTPError:
                     return False
                 parts = health.get("connectivity", {})
-                return len(parts) >= 4 and all(
+                return len(parts) >= 5 and all(
                     p.get("connected") and p.get("values", 0) > 0 for name, p in parts.items()
-                    if name != "signal_mapping")
+                    if name not in ("signal_mapping", "process_values"))
 
             await wait_for(all_connected, 45, "the demo's three machines connected")
             assert set(health["connectivity"]) == {"PLC-PRESS-10", "OPC-SCREWDRIVER-20", "OPC-TESTRIG-30",
-                                                   "signal_mapping"}
+                                                   "signal_mapping", "process_values"}
 
             async def states_known() -> bool:
                 answers = [await client.get(f"/api/v1/equipment/{e}/state", headers=OPERATOR) for e in EQUIPMENT]
@@ -62,6 +62,8 @@ async def test_the_demo_runs_the_simulated_line_and_books_its_counts(tmp_path: P
                 return float(op10["good"]) + float(op10["scrap"]) >= 1
 
             await wait_for(booked, 30, "parts from PRESS-10 booked to WO-1001 operation 10")
+            series = (await client.get("/api/v1/equipment/TESTRIG-30/process-values", headers=OPERATOR)).json()
+            assert series["series"] == ["pressure", "temperature"] and series["values"], series
             metrics = (await client.get("/metrics")).text
             assert 'takt_connector_values_total{connector="PLC-PRESS-10",kind="modbus"}' in metrics
     finally:
