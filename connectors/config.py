@@ -247,6 +247,13 @@ class MachineSignals(_Model):
 # --- the site file's connectivity section -----------------------------------------------------------------
 
 
+class SparkplugSection(_Model):
+    """Publish as a Sparkplug B edge node too: ``spBv1.0/<group_id>/.../<edge_node_id>/<equipment>``."""
+
+    group_id: str = Field(min_length=1, pattern=r"^[^/+#]+$")
+    edge_node_id: str = Field(min_length=1, pattern=r"^[^/+#]+$")
+
+
 class MqttSection(_Model):
     host: str
     port: int = Field(default=1883, ge=1, le=65535)
@@ -254,6 +261,7 @@ class MqttSection(_Model):
     password: str | None = None
     ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
     client_id: str | None = None
+    sparkplug: SparkplugSection | None = Field(default=None, description="also publish Sparkplug B")
 
 
 class MqttTopicTag(_Model):

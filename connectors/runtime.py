@@ -45,6 +45,15 @@ class Connectivity:
                                       client_id=m.client_id or "takt-edge", username=m.username,
                                       password=m.password, ca_certs=m.ca_certs)
             service.on_recorded(self.mqtt.publish_events)
+        self.sparkplug: Any = None
+        if section.mqtt is not None and section.mqtt.sparkplug is not None:
+            from connectors.sparkplug import SparkplugPublisher
+
+            m, spb = section.mqtt, section.mqtt.sparkplug
+            self.sparkplug = SparkplugPublisher(
+                spb.group_id, spb.edge_node_id, host=m.host, port=m.port, username=m.username, password=m.password,
+                ca_certs=m.ca_certs, client_id=f"{m.client_id or 'takt-edge'}-spb",
+                devices={machine.device: machine.equipment for machine in section.machines})
         self.process_values: Any = None  # connectors.process_values.ProcessValueLog, when any are configured
         if any(m.process_values for m in section.machines):
             from connectors.process_values import ProcessValueLog
@@ -58,6 +67,8 @@ class Connectivity:
     async def _sink(self, batch: Sequence[Sample]) -> None:
         if self.mqtt is not None:
             await self.mqtt(batch)
+        if self.sparkplug is not None:
+            self.sparkplug.publish(batch)
         await self._source_sink(batch)
 
     async def _source_sink(self, batch: Sequence[Sample]) -> None:
@@ -70,6 +81,8 @@ class Connectivity:
             return
         if self.mqtt is not None:
             self.mqtt.start()
+        if self.sparkplug is not None:
+            self.sparkplug.start()
         # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
         # namespace would loop); they only feed the signal mapping.
         self._tasks = [asyncio.create_task(
@@ -86,6 +99,8 @@ class Connectivity:
         await self.mapper.drain()
         if self.mqtt is not None:
             self.mqtt.stop()
+        if self.sparkplug is not None:
+            self.sparkplug.stop()
         if self.process_values is not None:
             self.process_values.prune()
 
@@ -95,7 +110,8 @@ class Connectivity:
 
         def healths() -> list[Any]:
             found = [c.health for c in self.connectors]
-            return found + ([self.mqtt.health] if self.mqtt is not None else [])
+            found += [self.mqtt.health] if self.mqtt is not None else []
+            return found + ([self.sparkplug.health] if self.sparkplug is not None else [])
 
         return ConnectivityCollector(healths, lambda: self.mapper.stats)
 
@@ -104,6 +120,9 @@ class Connectivity:
         parts: dict[str, Any] = {c.name: c.health.as_dict() for c in self.connectors}
         if self.mqtt is not None:
             parts["mqtt"] = {**self.mqtt.health.as_dict(), "buffered": self.mqtt.buffered}
+        if self.sparkplug is not None:
+            parts["sparkplug"] = {**self.sparkplug.health.as_dict(), "bd_seq": self.sparkplug.bd_seq,
+                                  "births": self.sparkplug.births}
         s = self.mapper.stats
         parts["signal_mapping"] = {"commands": s.commands, "refused": s.refused, "booked_good": s.booked_good,
                                    "booked_scrap": s.booked_scrap, "unbooked": s.unbooked, "resets": s.resets,
