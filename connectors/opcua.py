@@ -65,6 +65,8 @@ def sample_of(device: str, tag: str, dv: ua.DataValue | None) -> Sample:
     status = dv.StatusCode
     quality = quality_of(status)
     value = dv.Value.Value if dv.Value is not None else None
+    if isinstance(value, ua.LocalizedText):  # e.g. a state machine's CurrentState: its text
+        value = value.Text
     when = dv.SourceTimestamp or dv.ServerTimestamp or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

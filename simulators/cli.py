@@ -37,6 +37,9 @@ def sim_opcua(
         help="NAME:PASSWORD of a user allowed in (repeatable); any --user turns anonymous access off.")] = None,
     certificate_folder: Annotated[str | None, typer.Option(
         help="Where the server writes its own certificate (secure endpoints).")] = None,
+    nodeset: Annotated[list[str] | None, typer.Option(
+        help="A NodeSet2 XML file to import (repeatable, in dependency order); with PackML the machine is also "
+             "a PackML object.")] = None,
 ) -> None:
     """An OPC UA machine (asyncua server): PackML state, good/scrap counters, alarm code, temperature, pressure."""
     from pathlib import Path
@@ -55,9 +58,10 @@ def sim_opcua(
         sim = OpcUaMachine(Machine(cycle_time_s=cycle_time, scrap_rate=scrap_rate, alarm_rate=alarm_rate, seed=seed),
                            name=name, host=host, port=port, security=tuple(security or ("None",)),
                            trusted_certificates=[Path(p) for p in trust or []], users=users,
-                           certificate_folder=Path(certificate_folder) if certificate_folder else None)
+                           certificate_folder=Path(certificate_folder) if certificate_folder else None,
+                           nodesets=[Path(p) for p in nodeset or []])
     except (ValueError, OSError) as exc:
-        typer.echo(f"--security/--trust: {exc}", err=True)
+        typer.echo(f"--security/--trust/--nodeset: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"OPC UA machine {name} at {sim.url} (node ids ns=2;s={name}.State, .GoodCount, ...); Ctrl+C stops")
     _run(serve(sim))

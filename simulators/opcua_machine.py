@@ -14,6 +14,12 @@ Security, as a real machine's server is set up: ``security`` lists the endpoints
 self-signed application certificate (made in ``certificate_folder``) and accepts only client certificates
 listed in ``trusted_certificates`` (others: BadCertificateUntrusted). ``users`` (name → password) turns
 anonymous access off: a session needs one of those user names with its password (else BadUserAccessDenied).
+
+Companion specifications: ``nodesets`` are NodeSet2 XML files imported into the address space after the machine's
+own namespace (e.g. DI, Machinery, PackML from ``../shared/data/opcua/nodesets/``). With PackML among them the
+machine is also a PackML object, ``Objects/PackMLObjects/<name>`` of PackMLBaseObjectType, whose
+``BaseStateMachine/CurrentState`` (the state's name, e.g. "Execute"), ``Status/CurMachSpeed`` (parts per minute)
+and ``Status/EquipmentStarved`` follow the machine.
 """
 from __future__ import annotations
 
@@ -36,7 +42,7 @@ from cryptography.hazmat.primitives import serialization
 
 from simulators._tasks import cancel_and_wait
 from simulators.certificates import application_certificate
-from simulators.machine import Machine, Snapshot
+from simulators.machine import Machine, PackMLState, Snapshot
 
 NAMESPACE = "urn:takt:sim"
 VARIABLES: dict[str, ua.VariantType] = {
@@ -52,6 +58,10 @@ _FIELDS = {"State": "state", "Alarm": "alarm", "GoodCount": "good", "ScrapCount"
            "Temperature": "temperature", "Pressure": "pressure", "Cycles": "cycles"}
 
 log = logging.getLogger("takt.sim.opcua")
+
+PACKML_NAMESPACE = "http://opcfoundation.org/UA/PackML/"
+PACKML_OBJECTS = 72  # ns=PackML;i=72: the PackMLObjects folder under Objects
+PACKML_BASE_OBJECT_TYPE = 6  # ns=PackML;i=6: PackMLBaseObjectType
 
 SECURITY_POLICIES = {
     "None": ua.SecurityPolicyType.NoSecurity,
@@ -114,7 +124,7 @@ class OpcUaMachine:
     def __init__(self, machine: Machine, *, name: str = "M-ASSY", host: str = "127.0.0.1", port: int = 4840,
                  tick_s: float = 0.05, extra_variables: int = 0, security: Sequence[str] = ("None",),
                  trusted_certificates: Sequence[Path] = (), users: Mapping[str, str] | None = None,
-                 certificate_folder: Path | None = None) -> None:
+                 certificate_folder: Path | None = None, nodesets: Sequence[Path] = ()) -> None:
         unknown = [p for p in security if p not in SECURITY_POLICIES]
         if unknown or not security:
             raise ValueError(f"security: {unknown or 'nothing'} is not among {', '.join(SECURITY_POLICIES)}")
@@ -141,6 +151,12 @@ class OpcUaMachine:
         self._certificate_folder = certificate_folder
         self.application_uri = f"urn:takt:sim:{name}"
         self.certificate: Path | None = None  # the server's application certificate (DER), once built
+        self.nodesets = [Path(p) for p in nodesets]
+        missing = [str(p) for p in self.nodesets if not p.is_file()]
+        if missing:
+            raise ValueError(f"nodesets: no such file {', '.join(missing)}")
+        self.packml_node_ids: dict[str, str] = {}  # CurrentState, CurMachSpeed, EquipmentStarved → node id
+        self._packml: dict[str, Any] = {}
 
     @property
     def url(self) -> str:
@@ -208,7 +224,28 @@ class OpcUaMachine:
             var = f"Tag{i:05d}"
             self._nodes[var] = await obj.add_variable(_node_id(f"{self.name}.{var}", ns),
                                                       ua.QualifiedName(var, ns), ua.Variant(0.0, ua.VariantType.Double))
+        for nodeset in self.nodesets:
+            await server.import_xml(str(nodeset))
+        if self.nodesets:
+            await self._add_packml_object(server)
         return server
+
+    async def _add_packml_object(self, server: Server) -> None:
+        """The machine as a PackML object, when the PackML nodeset was imported."""
+        try:
+            pk = await server.get_namespace_index(PACKML_NAMESPACE)
+        except ValueError:
+            return
+        ns = self.namespace_index
+        folder = server.get_node(ua.NodeId(ua.Int32(PACKML_OBJECTS), ua.Int16(pk)))
+        obj = await folder.add_object(_node_id(f"{self.name}.PackML", ns), ua.QualifiedName(self.name, ns),
+                                      objecttype=ua.NodeId(ua.Int32(PACKML_BASE_OBJECT_TYPE), ua.Int16(pk)))
+        paths = {"CurrentState": ["BaseStateMachine", "CurrentState"], "CurMachSpeed": ["Status", "CurMachSpeed"],
+                 "EquipmentStarved": ["Status", "EquipmentStarved"]}
+        for name, path in paths.items():
+            node = await obj.get_child([f"{pk}:{path[0]}", f"{0 if path[1] == 'CurrentState' else pk}:{path[1]}"])
+            self._packml[name] = node
+            self.packml_node_ids[name] = node.nodeid.to_string()
 
     async def stop(self) -> None:
         """The link goes away (a cable pulled): clients lose their sessions; ``start`` brings it back with the
@@ -285,6 +322,23 @@ class OpcUaMachine:
             status = ua.StatusCode(ua.UInt32(StatusCodes.BadSensorFailure if var in self._bad else StatusCodes.Good))
             await self._nodes[var].write_value(ua.DataValue(ua.Variant(value, vtype), StatusCode=status,
                                                             SourceTimestamp=now, ServerTimestamp=now))
+        if self._packml:
+            await self._publish_packml(snap, now, force)
+
+    async def _publish_packml(self, snap: Snapshot, now: Any, force: bool) -> None:
+        executing = snap.state == PackMLState.EXECUTE
+        values = {
+            "CurrentState": ua.Variant(ua.LocalizedText(PackMLState(snap.state).name.capitalize(), "en"),
+                                       ua.VariantType.LocalizedText),
+            "CurMachSpeed": ua.Variant(60.0 / self.machine.cycle_time_s if executing else 0.0, ua.VariantType.Float),
+            "EquipmentStarved": ua.Variant(snap.state == PackMLState.SUSPENDED, ua.VariantType.Boolean),
+        }
+        for name, variant in values.items():
+            key = ("packml", variant.Value)
+            if not force and self._last.get(name) == key:
+                continue
+            self._last[name] = key
+            await self._packml[name].write_value(ua.DataValue(variant, SourceTimestamp=now, ServerTimestamp=now))
 
 
 async def serve(machine: OpcUaMachine, *, start_running: bool = True) -> None:
