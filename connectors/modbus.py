@@ -11,7 +11,7 @@ down (not connected, or every request of a cycle failing three cycles in a row) 
 reconnects after a backoff: pymodbus' own reconnect loop is not relied on (``reconnect_delay=0`` busy-loops,
 pymodbus issue 1794).
 
-Modbus RTU: devices on one serial line share a ``SerialLine`` (one port, one client, one request at a time). Each
+Modbus RTU: devices on one serial line share a ``ModbusLine`` (one port, one client, one poll cycle at a time). Each
 device keeps its own connector, health and backoff: a device that stops answering costs the line at most its
 ``timeout_s`` per try, and once it is taken for down it is only asked again after its backoff, so the other units
 on the bus keep their polling rate (pymodbus issue 1654: a dead unit must not stall the bus). A frame that is cut
