@@ -59,7 +59,10 @@ class OpcUaServer(_Model):
     publishing_interval_ms: float = Field(default=100, gt=0)
     poll_interval_ms: float = Field(default=1000, gt=0, description="for tags with mode: poll")
     timeout_s: float = Field(default=4, gt=0)
-    watchdog_s: float = Field(default=1, gt=0, description="how often a quiet link is probed")
+    watchdog_s: float = Field(default=5, gt=0, description=(
+        "how often a quiet link is probed, and how long the probe may take (asyncua uses one number for both): "
+        "a closed link is noticed at once; this bounds finding a half-open one. Too short a value takes a busy "
+        "server's slow answer for a dead link (seen with 10,000 tags on a loaded machine at 1 s)"))
     username: str | None = None
     password: str | None = None
     security: OpcUaSecurity | None = Field(default=None, description="absent: no security (policy None)")
