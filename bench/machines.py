@@ -6,8 +6,8 @@ Figures (``FIGURE <name> <value> <unit>`` lines at the end):
 - ``opcua_changes_per_s``: value changes per second through ``OpcUaConnector`` (subscription, status → quality,
   source time, batching) into ``SignalMapper`` (rule lookup per sample) with a running ``Service``. The load
   server (a child process) rewrites 1,000 Double variables as fast as it can; only the machine's counters
-  and state are mapped to commands, so the 1,000 process values are mapped but not stored (the process-value
-  time series is not built yet).
+  and state are mapped to commands, so the 1,000 load values are looked up by the mapping but not stored (no
+  process-value rules name them).
 - ``opcua_raw_changes_per_s`` and ``opcua_vs_raw_ratio``: a bare asyncua client (one subscription, iterator
   mode, counting events) on the same server; the ratio is ours / raw.
 - ``opcua_subscribe_10k_s``: seconds from a connected session to 10,000 monitored items accepted (the
@@ -21,6 +21,10 @@ Figures (``FIGURE <name> <value> <unit>`` lines at the end):
   for ``--seconds``; p99 of how late each cycle started.
 - ``rss_10k_tags_mb``: this process's resident memory with 10,000 subscribed OPC UA tags streaming (the bench
   process also holds the store, the service and the Modbus connectors).
+
+``--soak MINUTES`` runs the memory soak instead: 10,000 subscribed tags, all rewritten by the server every 2 s
+(5,000 changes/s) through the signal mapping and a process-value log (deadband 0.5) for MINUTES; RSS is sampled
+every 30 s. Figures ``rss_soak_start_mb`` (after the first minute), ``rss_soak_end_mb``, ``rss_soak_growth_mb``.
 """
 from __future__ import annotations
 
@@ -55,7 +59,7 @@ def rss_mb() -> float:
 # --- child processes: the load servers --------------------------------------------------------------------
 
 
-async def serve_opcua(port: int, variables: int, write: bool) -> None:
+async def serve_opcua(port: int, variables: int, write: bool, every_s: float = 0.001) -> None:
     from simulators.machine import Machine
     from simulators.opcua_machine import OpcUaMachine
 
@@ -69,7 +73,7 @@ async def serve_opcua(port: int, variables: int, write: bool) -> None:
         if write:
             value += 1.0
             await sim.write_extra({n: value + i for i, n in enumerate(names)})
-        await asyncio.sleep(0.001 if write else 1)
+        await asyncio.sleep(every_s if write else 1)
 
 
 async def serve_modbus(base_port: int, count: int) -> None:
@@ -394,21 +398,67 @@ async def main(seconds: float) -> None:
             store.close()
 
 
+async def soak(minutes: float) -> None:
+    from connectors.config import MachineSignals, OpcUaServer, OpcUaTag, ProcessValueRule
+    from connectors.mapping import SignalMapper
+    from connectors.opcua import OpcUaConnector
+    from connectors.process_values import ProcessValueLog
+
+    with tempfile.TemporaryDirectory() as folder:
+        store, service = node_service(Path(folder))
+        port = free_port()
+        try:
+            with child("--serve-opcua", str(port), "10000", "slow"):
+                url = f"opc.tcp://127.0.0.1:{port}/takt/"
+                tags = [OpcUaTag(name=f"t{i}", node_id=f"ns=2;s=M-ASSY.Tag{i:05d}", sampling_interval_ms=500,
+                                 queue_size=1) for i in range(10000)]
+                rules = [ProcessValueRule(tag=f"t{i}", deadband=0.5, retention_s=60, max_points=20)
+                         for i in range(0, 10000, 10)]  # 1,000 series kept, pruned as they go
+                machine = MachineSignals(equipment="M-ASSY", device="SOAK", process_values=rules)
+                mapper = SignalMapper(service, store, [machine])
+                log = ProcessValueLog(Path(folder) / "process-values.sqlite", [machine])
+
+                async def sink(batch: Sequence[Any]) -> None:
+                    log.keep(batch)
+                    await mapper(batch)
+
+                connector = OpcUaConnector(OpcUaServer(name="SOAK", url=url, publishing_interval_ms=500,
+                                                       timeout_s=30, tags=tags))
+                samples: list[tuple[float, float]] = []
+                async with running(connector, sink):
+                    start = time.monotonic()
+                    while time.monotonic() - start < minutes * 60:
+                        await asyncio.sleep(30)
+                        samples.append((time.monotonic() - start, rss_mb()))
+                        print(f"  {samples[-1][0]:.0f} s: RSS {samples[-1][1]:.1f} MB, {connector.health.values} "
+                              f"values, {log.kept} kept", flush=True)
+                log.close()
+            first = next((r for t, r in samples if t >= 60), samples[0][1])
+            figure("rss_soak_start_mb", first, "MB")
+            figure("rss_soak_end_mb", samples[-1][1], "MB")
+            figure("rss_soak_growth_mb", samples[-1][1] - first, "MB")
+        finally:
+            service.stop()
+            store.close()
+
+
 def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.machines", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per rate (default 5)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--serve-opcua", nargs=3, metavar=("PORT", "VARIABLES", "write|still"), help=argparse.SUPPRESS)
+    parser.add_argument("--soak", type=float, metavar="MINUTES", help="run the memory soak for MINUTES instead")
+    parser.add_argument("--serve-opcua", nargs=3, metavar=("PORT", "VARIABLES", "write|slow|still"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--serve-modbus", nargs=2, metavar=("BASE_PORT", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_opcua:
         port, variables, mode = args.serve_opcua
-        asyncio.run(serve_opcua(int(port), int(variables), mode == "write"))
+        asyncio.run(serve_opcua(int(port), int(variables), mode in ("write", "slow"), 2.0 if mode == "slow" else 0.001))
         return
     if args.serve_modbus:
         asyncio.run(serve_modbus(int(args.serve_modbus[0]), int(args.serve_modbus[1])))
         return
-    asyncio.run(main(args.seconds))
+    asyncio.run(soak(args.soak) if args.soak else main(args.seconds))
     for name, value, unit in FIGURES:
         print(f"FIGURE {name} {value} {unit}")
     if args.json:

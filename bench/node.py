@@ -42,7 +42,7 @@ class NodeProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "edge.cli", "demo", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--log-level", "warning"],
+             "--log-level", "warning", "--no-plant"],  # the simulated machines would load the node under test
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )
         log.close()

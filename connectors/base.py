@@ -52,6 +52,8 @@ class Health:
     restarts: int = 0  # runs that ended in an error and were started again
     values: int = 0  # samples delivered
     bad_values: int = 0  # samples with bad quality (exception responses, bad status codes, garbled frames)
+    reads: int = 0  # requests for values: Modbus read requests, OPC UA polled reads (subscriptions push instead)
+    failed_reads: int = 0  # reads that got no usable answer (timeouts, exception responses, garbled frames)
     last_value_at: float | None = None  # time.monotonic() of the last sample
     last_error: str | None = None
     started_at: float = field(default_factory=time.monotonic)

@@ -5,6 +5,7 @@ and the reason, as the rest of the site configuration does.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -31,16 +32,47 @@ class OpcUaTag(_Model):
     mode: Literal["subscribe", "poll"] = "subscribe"
 
 
+class OpcUaSecurity(_Model):
+    """A secure channel: Basic256Sha256, signed or signed and encrypted, with the node's application certificate.
+
+    The server must trust ``certificate``; the node checks the server's certificate against ``server_certificate``
+    when given (pinned), else takes the one the server's endpoint presents."""
+
+    policy: Literal["Basic256Sha256"] = "Basic256Sha256"
+    mode: Literal["Sign", "SignAndEncrypt"] = "SignAndEncrypt"
+    certificate: Path = Field(description="the node's application certificate, DER or PEM")
+    private_key: Path = Field(description="its private key, PEM or DER")
+    private_key_password: str | None = None
+    server_certificate: Path | None = Field(default=None, description="the server's certificate, pinned")
+
+    @field_validator("certificate", "private_key", "server_certificate")
+    @classmethod
+    def _readable(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"no such file: {path}")
+        return path
+
+
 class OpcUaServer(_Model):
     name: str = Field(min_length=1)
     url: str = Field(pattern=r"^opc\.tcp://")
     publishing_interval_ms: float = Field(default=100, gt=0)
     poll_interval_ms: float = Field(default=1000, gt=0, description="for tags with mode: poll")
     timeout_s: float = Field(default=4, gt=0)
-    watchdog_s: float = Field(default=1, gt=0, description="how often a quiet link is probed")
+    watchdog_s: float = Field(default=5, gt=0, description=(
+        "how often a quiet link is probed, and how long the probe may take (asyncua uses one number for both): "
+        "a closed link is noticed at once; this bounds finding a half-open one. Too short a value takes a busy "
+        "server's slow answer for a dead link (seen with 10,000 tags on a loaded machine at 1 s)"))
     username: str | None = None
     password: str | None = None
+    security: OpcUaSecurity | None = Field(default=None, description="absent: no security (policy None)")
     tags: list[OpcUaTag] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> OpcUaServer:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together")
+        return self
 
     @field_validator("tags")
     @classmethod
@@ -95,10 +127,26 @@ class PollGroup(_Model):
     tags: list[ModbusTag] = Field(min_length=1)
 
 
+class SerialLine(_Model):
+    """An RS-485/RS-232 line for Modbus RTU: the serial port and its settings (every device on it shares them)."""
+
+    port: str = Field(min_length=1, description="e.g. /dev/ttyUSB0")
+    baudrate: int = Field(default=19200, ge=300, le=4_000_000)
+    parity: Literal["N", "E", "O"] = "N"
+    bytesize: Literal[7, 8] = 8
+    stopbits: Literal[1, 2] = 1
+
+
 class ModbusDevice(_Model):
+    """A Modbus device: over TCP (``host``, ``port``) or over RTU on a serial line (``serial``) with its unit id.
+
+    Several devices may share one serial line (one unit id each): requests then go one at a time, and a device
+    that does not answer holds the line for at most its ``timeout_s`` per try."""
+
     name: str = Field(min_length=1)
-    host: str
+    host: str | None = None
     port: int = Field(default=502, ge=1, le=65535)
+    serial: SerialLine | None = None
     unit: int = Field(default=1, ge=0, le=255)
     timeout_s: float = Field(default=1.0, gt=0)
     retries: int = Field(default=1, ge=0, le=10, description="per request, before its tags turn bad")
@@ -107,15 +155,26 @@ class ModbusDevice(_Model):
 
     @model_validator(mode="after")
     def _unique(self) -> ModbusDevice:
+        if (self.host is None) == (self.serial is None):
+            raise ValueError("a Modbus device has either host (TCP) or serial (RTU), not both and not neither")
+        if self.serial is not None and not 1 <= self.unit <= 247:
+            raise ValueError(f"unit: {self.unit} is not an RTU device address 1..247")
         _no_duplicates([t.name for g in self.groups for t in g.tags])
         return self
 
+    @property
+    def address(self) -> str:
+        """Where the device is, for messages: host:port, or serial port and unit."""
+        if self.serial is not None:
+            return f"{self.serial.port} unit {self.unit}"
+        return f"{self.host}:{self.port}"
 
-def _no_duplicates(names: list[str]) -> None:
+
+def _no_duplicates(names: list[str], what: str = "tag") -> None:
     seen: set[str] = set()
     for n in names:
         if n in seen:
-            raise ValueError(f"tag {n} is defined twice")
+            raise ValueError(f"{what} {n} is defined twice")
         seen.add(n)
 
 
@@ -154,6 +213,24 @@ class CounterRule(_Model):
     scrap_reason: str = "machine reject"
 
 
+class ProcessValueRule(_Model):
+    """A process value (temperature, pressure, torque ...) kept as a time series for quality: a new value is kept
+    when it leaves the deadband around the last kept one (or its quality changes), and values older than
+    ``retention_s`` or beyond ``max_points`` per series are dropped."""
+
+    tag: str
+    name: str | None = Field(default=None, description="the series' name; default: the tag's")
+    deadband: float = Field(default=0.0, ge=0, description="absolute: a change this size or smaller is not kept")
+    deadband_percent: float | None = Field(default=None, gt=0, le=100,
+                                           description="relative to the last kept value, instead of deadband")
+    retention_s: float = Field(default=7 * 86400, gt=0)
+    max_points: int = Field(default=100_000, ge=10)
+
+    @property
+    def series(self) -> str:
+        return self.name or self.tag
+
+
 class MachineSignals(_Model):
     """Which device and tags tell the node about one machine (equipment)."""
 
@@ -161,9 +238,23 @@ class MachineSignals(_Model):
     device: str = Field(description="the connector (OPC UA server or Modbus device) name")
     state: StateRule | None = None
     counters: list[CounterRule] = Field(default_factory=list)
+    process_values: list[ProcessValueRule] = Field(default_factory=list)
+
+    @field_validator("process_values")
+    @classmethod
+    def _one_series_per_name(cls, rules: list[ProcessValueRule]) -> list[ProcessValueRule]:
+        _no_duplicates([r.series for r in rules], "process value")
+        return rules
 
 
 # --- the site file's connectivity section -----------------------------------------------------------------
+
+
+class SparkplugSection(_Model):
+    """Publish as a Sparkplug B edge node too: ``spBv1.0/<group_id>/.../<edge_node_id>/<equipment>``."""
+
+    group_id: str = Field(min_length=1, pattern=r"^[^/+#]+$")
+    edge_node_id: str = Field(min_length=1, pattern=r"^[^/+#]+$")
 
 
 class MqttSection(_Model):
@@ -173,6 +264,46 @@ class MqttSection(_Model):
     password: str | None = None
     ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
     client_id: str | None = None
+    sparkplug: SparkplugSection | None = Field(default=None, description="also publish Sparkplug B")
+
+
+class MqttTopicTag(_Model):
+    """A tag fed by MQTT messages: every message on ``topic`` (``+``/``#`` wildcards allowed) is one value."""
+
+    name: str = Field(min_length=1)
+    topic: str = Field(min_length=1)
+
+    @field_validator("topic")
+    @classmethod
+    def _filter(cls, topic: str) -> str:
+        levels = topic.split("/")
+        if any(("#" in lv and lv != "#") or ("+" in lv and lv != "+") for lv in levels) or "#" in levels[:-1]:
+            raise ValueError(f"{topic!r} is not an MQTT topic filter (+ is a whole level, # the whole last level)")
+        return topic
+
+
+class MqttSource(_Model):
+    """A device (a sensor, a PLC with an MQTT client) that publishes its values on a broker: a signal source.
+
+    Payloads are JSON ``{"value": ..., "quality": "good|uncertain|bad", "timestamp": "ISO 8601" or epoch
+    milliseconds}``; quality and timestamp may be left out (good, the time of arrival). A bare JSON number,
+    string or boolean is the value itself."""
+
+    name: str = Field(min_length=1)
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
+    client_id: str | None = None
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    tags: list[MqttTopicTag] = Field(min_length=1)
+
+    @field_validator("tags")
+    @classmethod
+    def _unique(cls, tags: list[MqttTopicTag]) -> list[MqttTopicTag]:
+        _no_duplicates([t.name for t in tags])
+        return tags
 
 
 class ConnectivitySection(_Model):
@@ -183,18 +314,33 @@ class ConnectivitySection(_Model):
     modbus: list[ModbusDevice] = Field(default_factory=list)
     machines: list[MachineSignals] = Field(default_factory=list)
     mqtt: MqttSection | None = None
+    mqtt_sources: list[MqttSource] = Field(default_factory=list, description="devices that publish on MQTT")
 
     @model_validator(mode="after")
     def _references(self) -> ConnectivitySection:
-        names = [d.name for d in self.opcua] + [d.name for d in self.modbus]
+        names = [d.name for d in self.opcua] + [d.name for d in self.modbus] + [d.name for d in self.mqtt_sources]
         _no_duplicates(names)
+        lines: dict[str, ModbusDevice] = {}
+        units: dict[tuple[str, int], str] = {}
+        for d in self.modbus:
+            if d.serial is None:
+                continue
+            first = lines.setdefault(d.serial.port, d)
+            if first.serial != d.serial:
+                raise ValueError(f"modbus {d.name}: serial line {d.serial.port} has other settings than for "
+                                 f"{first.name} (baudrate, parity, bytesize and stopbits are the line's)")
+            other = units.setdefault((d.serial.port, d.unit), d.name)
+            if other != d.name:
+                raise ValueError(f"modbus {d.name}: unit {d.unit} on {d.serial.port} is already {other}")
         tags = {d.name: {t.name for t in d.tags} for d in self.opcua}
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.modbus})
+        tags.update({d.name: {t.name for t in d.tags} for d in self.mqtt_sources})
         for m in self.machines:
             if m.device not in tags:
-                raise ValueError(f"machine {m.equipment}: no OPC UA server or Modbus device is named {m.device}")
-            used = [r.tag for r in m.counters] + ([m.state.tag] if m.state else []) + (
-                [m.state.reason_tag] if m.state and m.state.reason_tag else [])
+                raise ValueError(f"machine {m.equipment}: no OPC UA server, Modbus device or MQTT source is named "
+                                 f"{m.device}")
+            used = [r.tag for r in m.counters] + [r.tag for r in m.process_values]
+            used += ([m.state.tag] if m.state else []) + ([m.state.reason_tag] if m.state and m.state.reason_tag else [])
             for tag in used:
                 if tag not in tags[m.device]:
                     raise ValueError(f"machine {m.equipment}: {m.device} has no tag {tag}")

@@ -48,6 +48,7 @@ PACKML_NAMES = {0: "undefined", 1: "clearing", 2: "stopped", 3: "starting", 4: "
                 6: "execute", 7: "stopping", 8: "aborting", 9: "aborted", 10: "holding", 11: "held",
                 12: "unholding", 13: "suspending", 14: "unsuspending", 15: "resetting", 16: "completing",
                 17: "complete"}
+PACKML_NUMBERS = {name: number for number, name in PACKML_NAMES.items()}  # a state machine's CurrentState text
 
 
 def counter_delta(previous: int | None, current: int, rule: CounterRule, restarted: bool = False) -> tuple[int, str]:
@@ -160,8 +161,11 @@ class SignalMapper:
             return None
         try:
             number = int(code)
-        except (TypeError, ValueError):
-            return None
+        except (TypeError, ValueError):  # PackML as text (a state machine's CurrentState: "Execute", ...)
+            found = PACKML_NUMBERS.get(str(code).strip().lower()) if rule.kind == "packml" else None
+            if found is None:
+                return None
+            number = found
         state = rule.states.get(number) or (PACKML_STATES.get(number) if rule.kind == "packml" else None)
         if state is None:
             return None  # a transitional or unknown state: the machine is still what it was

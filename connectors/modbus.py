@@ -1,4 +1,4 @@
-"""Modbus TCP client connector (pymodbus): polling groups, merged reads, typed decoding, bad quality on errors.
+"""Modbus client connector (pymodbus, TCP or RTU): polling groups, merged reads, typed decoding, bad quality on errors.
 
 Each polling group is read on its own fixed-rate schedule (a late cycle is skipped, never bunched up). Tags of a
 group that sit in the same table close together are read in one request, up to the protocol's limit (125
@@ -10,6 +10,12 @@ or a frame that cannot be parsed makes that request's tags bad quality and polli
 down (not connected, or every request of a cycle failing three cycles in a row) ends the run, and the supervisor
 reconnects after a backoff: pymodbus' own reconnect loop is not relied on (``reconnect_delay=0`` busy-loops,
 pymodbus issue 1794).
+
+Modbus RTU: devices on one serial line share a ``ModbusLine`` (one port, one client, one poll cycle at a time). Each
+device keeps its own connector, health and backoff: a device that stops answering costs the line at most its
+``timeout_s`` per try, and once it is taken for down it is only asked again after its backoff, so the other units
+on the bus keep their polling rate (pymodbus issue 1654: a dead unit must not stall the bus). A frame that is cut
+short or fails its CRC is not an answer: that read's tags turn bad and the next request starts clean.
 """
 from __future__ import annotations
 
@@ -22,11 +28,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymodbus.client import AsyncModbusTcpClient
+from pymodbus import FramerType
+from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from connectors.base import Health, Sample, Sink
-from connectors.config import ModbusDevice, ModbusTag, PollGroup
+from connectors.config import ModbusDevice, ModbusTag, PollGroup, SerialLine
 
 log = logging.getLogger("takt.connectors.modbus")
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # failed requests are reported as bad quality instead
@@ -130,16 +137,76 @@ def plan_reads(tags: Sequence[ModbusTag], max_gap: int = 0) -> list[Read]:
     return reads
 
 
+# --- a shared serial line ------------------------------------------------------------------------------
+
+Client = AsyncModbusTcpClient | AsyncModbusSerialClient
+
+
+class ModbusLine:
+    """One RTU serial line shared by the devices on it: the port is opened while any of them uses it, and
+    requests go one at a time (``lock``), each waiting its own device's timeout."""
+
+    def __init__(self, settings: SerialLine) -> None:
+        self.settings = settings
+        self.lock = asyncio.Lock()
+        self.client: AsyncModbusSerialClient | None = None
+        self.users = 0
+        self.opens = 0
+        self._opening = asyncio.Lock()
+
+    async def acquire(self) -> AsyncModbusSerialClient:
+        async with self._opening:
+            if self.client is None or not self.client.connected:
+                if self.client is not None:
+                    self.client.close()
+                    self.client = None
+                s = self.settings
+                client = AsyncModbusSerialClient(s.port, framer=FramerType.RTU, baudrate=s.baudrate, parity=s.parity,
+                                                 bytesize=s.bytesize, stopbits=s.stopbits, timeout=1, retries=0,
+                                                 reconnect_delay=60, reconnect_delay_max=60, name="takt-rtu")
+                if not await client.connect():
+                    client.close()
+                    raise ConnectionError(f"cannot open serial port {s.port}")
+                self.client = client
+                self.opens += 1
+            self.users += 1
+            return self.client
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users <= 0 and self.client is not None:
+            self.users = 0
+            self.client.close()
+            self.client = None
+
+
+def serial_lines(devices: Sequence[ModbusDevice]) -> dict[str, ModbusLine]:
+    """One shared line per serial port used by ``devices``."""
+    lines: dict[str, ModbusLine] = {}
+    for d in devices:
+        if d.serial is not None and d.serial.port not in lines:
+            lines[d.serial.port] = ModbusLine(d.serial)
+    return lines
+
+
 # --- the connector ---------------------------------------------------------------------------------
 
 
 class ModbusConnector:
-    """Poll the configured tags of one Modbus TCP device as samples."""
+    """Poll the configured tags of one Modbus device (TCP, or a unit on an RTU line) as samples.
 
-    def __init__(self, config: ModbusDevice) -> None:
+    Devices on the same serial line must be given the same ``line`` (``serial_lines``); without one, an RTU
+    device has its serial port to itself."""
+
+    def __init__(self, config: ModbusDevice, line: ModbusLine | None = None) -> None:
         self.config = config
         self.name = config.name
         self.health = Health(config.name, "modbus")
+        if config.serial is not None and line is None:
+            line = ModbusLine(config.serial)
+        if line is not None and (config.serial is None or line.settings.port != config.serial.port):
+            raise ValueError(f"modbus {config.name}: the shared line {line.settings.port} is not its serial port")
+        self.line = line
         self.plans = [(g, plan_reads(g.tags, config.max_gap)) for g in config.groups]
         self._decoders = {id(r): r.decoders for _, reads in self.plans for r in reads}
         self.requests = 0
@@ -150,16 +217,23 @@ class ModbusConnector:
 
     async def run_once(self, sink: Sink) -> None:
         cfg = self.config
+        client: Client
+        if self.line is not None:
+            client = await self.line.acquire()
+            return await self._run(client, sink, self.line.release)
         # pymodbus reconnects by itself after reconnect_delay; this client is closed on any failure and the
         # supervisor makes a new one, so its own loop gets a long delay and never spins.
-        client = AsyncModbusTcpClient(cfg.host, port=cfg.port, timeout=cfg.timeout_s, retries=0,
+        client = AsyncModbusTcpClient(cfg.host or "", port=cfg.port, timeout=cfg.timeout_s, retries=0,
                                       reconnect_delay=60, reconnect_delay_max=60, name=f"takt-{cfg.name}")
+        if not await client.connect():
+            client.close()
+            raise ConnectionError(f"cannot connect to {cfg.address}")
+        await self._run(client, sink, client.close)
+
+    async def _run(self, client: Client, sink: Sink, done_with: Callable[[], None]) -> None:
         try:
-            if not await client.connect():
-                raise ConnectionError(f"cannot connect to {cfg.host}:{cfg.port}")
-            self.health.connected = True
-            self.health.connects += 1
-            self.health.last_error = None
+            if self.line is None:  # TCP: connected is the link; RTU: the device's first answer (in _poll)
+                self._connected()
             tasks = [asyncio.create_task(self._poll(client, group, reads, sink)) for group, reads in self.plans]
             try:
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -175,9 +249,14 @@ class ModbusConnector:
                         await t
         finally:
             self.health.connected = False
-            client.close()
+            done_with()
 
-    async def _poll(self, client: AsyncModbusTcpClient, group: PollGroup, reads: list[Read], sink: Sink) -> None:
+    def _connected(self) -> None:
+        self.health.connected = True
+        self.health.connects += 1
+        self.health.last_error = None
+
+    async def _poll(self, client: Client, group: PollGroup, reads: list[Read], sink: Sink) -> None:
         loop = asyncio.get_running_loop()
         interval = group.interval_ms / 1000
         next_at = loop.time()
@@ -187,17 +266,22 @@ class ModbusConnector:
             if len(self.cycle_lag_s) < 100_000:
                 self.cycle_lag_s.append(lag)
             self.cycles += 1
-            batch: list[Sample] = []
-            ok = 0
-            for read in reads:
-                samples, good = await self._read(client, read)
-                batch.extend(samples)
-                ok += good
+            if self.line is None:
+                batch, ok = await self._cycle(client, reads)
+            else:
+                async with self.line.lock:  # a cycle is one turn on the line: at most one timeout for the others
+                    # The line's client waits for an answer as long as this device's timeout (pymodbus reads
+                    # it from its transaction manager's copy of the settings on every request).
+                    client.ctx.comm_params.timeout_connect = self.config.timeout_s
+                    batch, ok = await self._cycle(client, reads)
             self.health.saw(batch)
             await sink(batch)
             failing = 0 if ok else failing + 1
+            if ok and not self.health.connected:
+                self._connected()
             if not client.connected or failing >= LINK_DOWN_AFTER:
-                raise ConnectionError("the device stopped answering" if client.connected else "connection lost")
+                raise ConnectionError(f"{self.config.address} does not answer" if client.connected
+                                      else "connection lost")
             next_at += interval
             now = loop.time()
             if now > next_at:  # overran: skip the slots already missed instead of firing them back to back
@@ -205,12 +289,30 @@ class ModbusConnector:
                 next_at += interval * ((now - next_at) // interval + 1)
             await asyncio.sleep(next_at - now)
 
-    async def _read(self, client: AsyncModbusTcpClient, read: Read) -> tuple[list[Sample], bool]:
+    async def _cycle(self, client: Client, reads: list[Read]) -> tuple[list[Sample], int]:
+        """One poll of a group: its samples and how many of its requests the device answered."""
+        batch: list[Sample] = []
+        ok = 0
+        for i, read in enumerate(reads):
+            samples, good = await self._read(client, read)
+            batch.extend(samples)
+            ok += good
+            if not good and self.line is not None:
+                # On a shared line a device that did not answer is not asked again this cycle: the line is
+                # the other devices' too.
+                when = datetime.now(UTC)
+                for rest in reads[i + 1:]:
+                    batch.extend(self._bad(rest, when, "not asked: no answer to the previous request"))
+                break
+        return batch, ok
+
+    async def _read(self, client: Client, read: Read) -> tuple[list[Sample], bool]:
         """The samples of ``read``'s tags, and whether the device answered with data."""
         unit = self.config.unit
         detail = "no answer"
         for _attempt in range(self.config.retries + 1):
             self.requests += 1
+            self.health.reads += 1
             try:
                 if read.table == "holding":
                     rr = await client.read_holding_registers(read.address, count=read.count, device_id=unit)
@@ -222,6 +324,7 @@ class ModbusConnector:
                     rr = await client.read_discrete_inputs(read.address, count=read.count, device_id=unit)
             except (TimeoutError, ModbusException, OSError) as exc:
                 self.failed_requests += 1
+                self.health.failed_reads += 1
                 detail = f"{type(exc).__name__}: {exc}"
                 if not client.connected:
                     break
@@ -230,11 +333,13 @@ class ModbusConnector:
             if rr.isError():
                 # An exception response is an answer: retrying would get the same one.
                 self.failed_requests += 1
+                self.health.failed_reads += 1
                 code = getattr(rr, "exception_code", None)
                 return self._bad(read, when, f"exception response {code}"), True
             data: list[int] = list(rr.bits) if read.table in ("coil", "discrete") else list(rr.registers)
             if len(data) < read.count:
                 self.failed_requests += 1
+                self.health.failed_reads += 1
                 return self._bad(read, when, f"short answer: {len(data)} of {read.count}"), True
             decoders = self._decoders.get(id(read)) or read.decoders
             raw = b"" if read.table in ("coil", "discrete") else struct.pack(f">{len(data)}H", *data)

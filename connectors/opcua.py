@@ -7,6 +7,12 @@ therefore always has new subscriptions: asyncua's own ``auto_reconnect`` is not 
 subscriptions were reported dead, opcua-asyncio issues 70 and 288, and resumed data late). The first
 notification of every monitored item carries the item's current value, so nothing that changed during the
 outage is missed for state-like and counter-like signals.
+
+Security: with a ``security`` section the channel is Basic256Sha256 (Sign or SignAndEncrypt) with the node's
+application certificate and key; the client's application URI is taken from that certificate, as servers check
+them against each other. A user name and password are sent as a UserName identity token (encrypted with the
+server's certificate). A server that refuses the certificate or the user is an error in the connector's health
+naming the reason, and the supervisor keeps trying with backoff (an operator may fix the server's trust list).
 """
 from __future__ import annotations
 
@@ -19,10 +25,12 @@ from typing import Any
 from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.common.subscription import DataChangeEvent, OverflowPolicy
+from asyncua.crypto import security_policies
 from asyncua.ua.attribute_ids import AttributeIds
+from cryptography import x509
 
 from connectors.base import SERVER_START, Health, Quality, Sample, Sink
-from connectors.config import OpcUaServer, OpcUaTag
+from connectors.config import OpcUaSecurity, OpcUaServer, OpcUaTag
 
 log = logging.getLogger("takt.connectors.opcua")
 logging.getLogger("asyncua").setLevel(logging.ERROR)  # its reconnect noise is ours to report, once
@@ -57,10 +65,66 @@ def sample_of(device: str, tag: str, dv: ua.DataValue | None) -> Sample:
     status = dv.StatusCode
     quality = quality_of(status)
     value = dv.Value.Value if dv.Value is not None else None
+    if isinstance(value, ua.LocalizedText):  # e.g. a state machine's CurrentState: its text
+        value = value.Text
     when = dv.SourceTimestamp or dv.ServerTimestamp or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return Sample(device, tag, value, quality, when, None if quality == "good" else status_name(status))
+
+
+# Status codes a server answers when it will not let this client in: said in the operator's words.
+_REFUSALS = {
+    "BadUserAccessDenied": "the server refused user {user!r}: wrong user name or password",
+    "BadIdentityTokenInvalid": "the server refused user {user!r}: wrong user name or password",
+    "BadIdentityTokenRejected": "the server does not accept this kind of login (user name/anonymous)",
+    "BadCertificateUntrusted": "the server does not trust the node's certificate {cert}: add it to the server's "
+                               "trusted certificates",
+    "BadCertificateUriInvalid": "the node's certificate {cert} does not name the client's application URI",
+    "BadCertificateTimeInvalid": "the node's certificate {cert} is expired or not yet valid",
+    "BadSecurityPolicyRejected": "the server does not offer this security policy and mode",
+    "No matching endpoints": "the server offers no endpoint with this security policy and mode",
+    "BadSecurityChecksFailed": "the security checks failed (certificate, key or policy mismatch)",
+}
+
+
+def application_uri_of(certificate: bytes) -> str | None:
+    """The first URI in a certificate's subject alternative name (DER or PEM bytes), or None."""
+    cert = (x509.load_pem_x509_certificate(certificate) if certificate.lstrip().startswith(b"-----")
+            else x509.load_der_x509_certificate(certificate))
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return None
+    uris = san.value.get_values_for_type(x509.UniformResourceIdentifier)
+    return str(uris[0]) if uris else None
+
+
+class ServerRefused(ConnectionError):
+    """The server would not let this client in (certificate, security policy, user or password)."""
+
+
+def _refusal(exc: BaseException, cfg: OpcUaServer) -> ServerRefused | None:
+    """A ``ServerRefused`` naming the connector and the reason, when ``exc`` is such a refusal."""
+    text = f"{type(exc).__name__} {exc}"
+    security = cfg.security
+    for code, message in _REFUSALS.items():
+        if code in text:
+            mode = f"{security.policy} {security.mode}" if security else "no security"
+            said = message.format(user=cfg.username, cert=security.certificate if security else None)
+            return ServerRefused(f"{cfg.name} ({cfg.url}, {mode}): {said} ({code})")
+    return None
+
+
+async def _secure(client: Client, security: OpcUaSecurity) -> None:
+    """Set up ``client`` for a Basic256Sha256 channel with the configured certificate and key."""
+    uri = application_uri_of(security.certificate.read_bytes())
+    if uri is not None:
+        client.application_uri = uri
+    mode = getattr(ua.MessageSecurityMode, security.mode)
+    await client.set_security(security_policies.SecurityPolicyBasic256Sha256, str(security.certificate),
+                              str(security.private_key), security.private_key_password,
+                              str(security.server_certificate) if security.server_certificate else None, mode)
 
 
 def _filter(tag: OpcUaTag) -> ua.DataChangeFilter | None:
@@ -98,7 +162,15 @@ class OpcUaConnector:
             lost.set()
 
         client.connection_lost_callback = on_lost
-        await client.connect(auto_reconnect=False)
+        try:
+            if cfg.security is not None:
+                await _secure(client, cfg.security)
+            await client.connect(auto_reconnect=False)
+        except Exception as exc:
+            refused = _refusal(exc, cfg)
+            if refused is None:
+                raise
+            raise refused from exc
         tasks: list[asyncio.Task[Any]] = []
         try:
             self.health.connected = True
@@ -198,6 +270,7 @@ class OpcUaConnector:
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         while True:
+            self.health.reads += 1
             values = await client.uaclient.read(params)
             batch = [sample_of(self.name, t.name, dv) for t, dv in zip(tags, values, strict=True)]
             self.health.saw(batch)

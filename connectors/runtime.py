@@ -1,4 +1,4 @@
-"""Connectivity of a running node: one supervised task per OPC UA server and Modbus device, their samples fed
+"""Connectivity of a running node: one supervised task per OPC UA server, Modbus device and MQTT source, their samples fed
 to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from connectors.base import Connector, Sample, supervise
 from connectors.config import ConnectivitySection
 from connectors.mapping import SignalMapper
-from connectors.modbus import ModbusConnector
+from connectors.modbus import ModbusConnector, serial_lines
 from connectors.opcua import OpcUaConnector
 from edge.service import Service
 from edge.store import Store
@@ -30,7 +30,12 @@ class Connectivity:
         self.mapper = SignalMapper(service, store, section.machines,
                                    state_file=folder / "counters.json" if folder is not None else None)
         self.connectors: list[Connector] = [OpcUaConnector(s) for s in section.opcua]
-        self.connectors += [ModbusConnector(d) for d in section.modbus]
+        lines = serial_lines(section.modbus)  # devices on one RTU line share its port
+        self.connectors += [ModbusConnector(d, lines[d.serial.port] if d.serial else None) for d in section.modbus]
+        if section.mqtt_sources:
+            from connectors.mqtt_source import MqttSourceConnector
+
+            self.connectors += [MqttSourceConnector(s) for s in section.mqtt_sources]
         self.mqtt: Any = None
         if section.mqtt is not None and namespace is not None and folder is not None:
             from connectors.mqtt import MqttPublisher
@@ -40,11 +45,35 @@ class Connectivity:
                                       client_id=m.client_id or "takt-edge", username=m.username,
                                       password=m.password, ca_certs=m.ca_certs)
             service.on_recorded(self.mqtt.publish_events)
+        self.sparkplug: Any = None
+        if section.mqtt is not None and section.mqtt.sparkplug is not None:
+            from connectors.sparkplug import SparkplugPublisher
+
+            m, spb = section.mqtt, section.mqtt.sparkplug
+            self.sparkplug = SparkplugPublisher(
+                spb.group_id, spb.edge_node_id, host=m.host, port=m.port, username=m.username, password=m.password,
+                ca_certs=m.ca_certs, client_id=f"{m.client_id or 'takt-edge'}-spb",
+                devices={machine.device: machine.equipment for machine in section.machines})
+        self.process_values: Any = None  # connectors.process_values.ProcessValueLog, when any are configured
+        if any(m.process_values for m in section.machines):
+            from connectors.process_values import ProcessValueLog
+
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            self.process_values = ProcessValueLog(
+                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _sink(self, batch: Sequence[Sample]) -> None:
         if self.mqtt is not None:
             await self.mqtt(batch)
+        if self.sparkplug is not None:
+            self.sparkplug.publish(batch)
+        await self._source_sink(batch)
+
+    async def _source_sink(self, batch: Sequence[Sample]) -> None:
+        if self.process_values is not None:
+            self.process_values.keep(batch)
         await self.mapper(batch)
 
     def start(self) -> None:
@@ -52,8 +81,13 @@ class Connectivity:
             return
         if self.mqtt is not None:
             self.mqtt.start()
-        self._tasks = [asyncio.create_task(supervise(c, self._sink), name=f"connector-{c.name}")
-                       for c in self.connectors]
+        if self.sparkplug is not None:
+            self.sparkplug.start()
+        # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
+        # namespace would loop); they only feed the signal mapping.
+        self._tasks = [asyncio.create_task(
+            supervise(c, self._source_sink if c.health.kind == "mqtt-source" else self._sink),
+            name=f"connector-{c.name}") for c in self.connectors]
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -65,16 +99,37 @@ class Connectivity:
         await self.mapper.drain()
         if self.mqtt is not None:
             self.mqtt.stop()
+        if self.sparkplug is not None:
+            self.sparkplug.stop()
+        if self.process_values is not None:
+            self.process_values.prune()
+
+    def collector(self) -> Any:
+        """A Prometheus collector of the connectors' and the signal mapping's numbers (for ``/metrics``)."""
+        from connectors.metrics import ConnectivityCollector
+
+        def healths() -> list[Any]:
+            found = [c.health for c in self.connectors]
+            found += [self.mqtt.health] if self.mqtt is not None else []
+            return found + ([self.sparkplug.health] if self.sparkplug is not None else [])
+
+        return ConnectivityCollector(healths, lambda: self.mapper.stats)
 
     def health(self) -> dict[str, Any]:
         """Per connector: connected, reconnects, values, last value age; and the mapping's counts."""
         parts: dict[str, Any] = {c.name: c.health.as_dict() for c in self.connectors}
         if self.mqtt is not None:
             parts["mqtt"] = {**self.mqtt.health.as_dict(), "buffered": self.mqtt.buffered}
+        if self.sparkplug is not None:
+            parts["sparkplug"] = {**self.sparkplug.health.as_dict(), "bd_seq": self.sparkplug.bd_seq,
+                                  "births": self.sparkplug.births}
         s = self.mapper.stats
         parts["signal_mapping"] = {"commands": s.commands, "refused": s.refused, "booked_good": s.booked_good,
                                    "booked_scrap": s.booked_scrap, "unbooked": s.unbooked, "resets": s.resets,
                                    "rollovers": s.rollovers, "last_error": s.last_error}
+        if self.process_values is not None:
+            pv = self.process_values
+            parts["process_values"] = {"kept": pv.kept, "suppressed": pv.suppressed, "pruned": pv.pruned}
         return parts
 
 

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -82,9 +82,11 @@ def demo(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "warning",
     erp: Annotated[bool, typer.Option(
         "--erp/--no-erp", help="run the central ERP simulator beside the node and sync with it")] = True,
+    plant: Annotated[bool, typer.Option(
+        help="run the demo line's simulated machines (OPC UA, Modbus) and connect the node to them")] = True,
 ) -> None:
     """Run a demo node: a pump assembly line with items, bins, lots, work orders and users, on embedded SQLite,
-    syncing with a simulated central ERP."""
+    its machines simulated over OPC UA and Modbus, syncing with a simulated central ERP."""
     _logging(log_level)
     config_file = config or demo_config_path()
     cfg = _load(config_file)
@@ -92,13 +94,8 @@ def demo(
     folder = Path(tempfile.mkdtemp(prefix="takt-demo-")) if data_dir is None else data_dir
     from edge.runtime import Node, serve
 
-    central = None
-    if erp and cfg.sync is None:
-        from edge.demo_erp import start_demo_erp
-
-        folder.mkdir(parents=True, exist_ok=True)
-        central, cfg = start_demo_erp(cfg, folder.resolve() / "central-erp.sqlite")
-    node = Node(cfg, data_dir=folder, config_file=config_file)  # SQLite in the folder unless the file names a URL
+    simulated: Any = None
+    central: Any = None
 
     def banner(started: Node) -> None:
         _demo_banner(started, host, port, folder, temporary, config_file)
@@ -107,12 +104,26 @@ def demo(
                              f"{central.admin_token}; see {central.url}/docs)", soft_wrap=True, highlight=False)
 
     try:
+        if plant and config is None:  # the demo site's machines, simulated in this process on free ports
+            from connectors.config import ConnectivitySection
+            from simulators.plant import DemoPlant
+
+            simulated = DemoPlant().start()
+            cfg = cfg.model_copy(update={"connectivity": ConnectivitySection.model_validate(simulated.connectivity())})
+        if erp and cfg.sync is None:  # the central systems, simulated beside the node
+            from edge.demo_erp import start_demo_erp
+
+            folder.mkdir(parents=True, exist_ok=True)
+            central, cfg = start_demo_erp(cfg, folder.resolve() / "central-erp.sqlite")
+        node = Node(cfg, data_dir=folder, config_file=config_file)  # SQLite in the folder unless the file names a URL
         serve(node, host=host, port=port, on_started=banner)
     except ConfigError as err:
         raise _fail(str(err)) from None
     finally:
         if central is not None:
             central.stop()
+        if simulated is not None:
+            simulated.stop()
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -138,6 +149,7 @@ def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bo
     where = f"{cfg.site.enterprise} / {cfg.site.site} / {cfg.site.area} / {cfg.site.line}"
     keep = " (temporary: deleted on exit; use --data-dir DIR to keep it)" if temporary else ""
     report = node.seed_report.summary() if node.seed_report else "not seeded"
+    machines = ", ".join(f"{m.equipment} ({m.device})" for m in cfg.connectivity.machines) or "none connected"
     console.print(Panel.fit(
         f"[bold]Takt demo node[/] {node.node_id} — {where}\n"
         f"{'Embedded SQLite' if node.store.dialect == 'sqlite' else 'PostgreSQL'} store. DEMO ONLY: the tokens below are public.\n\n"
@@ -146,7 +158,8 @@ def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bo
         f"Health     {url}/health\n"
         f"Data       {folder}{keep}\n"
         f"Config     {config_file}\n"
-        f"Seeded     {report}",
+        f"Seeded     {report}\n"
+        f"Machines   {machines}: live state on /health and /metrics; start an operation to book their counts",
         title="takt demo", border_style="cyan"))
     table = Table(title="Demo users (Authorization: Bearer <token>)")
     table.add_column("user")

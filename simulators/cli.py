@@ -30,13 +30,39 @@ def sim_opcua(
     name: Annotated[str, typer.Option(help="Machine name (the object under Objects, the node id prefix).")] = "M-ASSY",
     cycle_time: CycleOption = 2.0, scrap_rate: ScrapOption = 0.03, alarm_rate: AlarmOption = 0.01,
     seed: SeedOption = 1,
+    security: Annotated[list[str] | None, typer.Option(
+        help="Endpoint to offer (repeatable): None, Basic256Sha256_Sign, Basic256Sha256_SignAndEncrypt.")] = None,
+    trust: Annotated[list[str] | None, typer.Option(help="A client certificate to trust (repeatable).")] = None,
+    user: Annotated[list[str] | None, typer.Option(
+        help="NAME:PASSWORD of a user allowed in (repeatable); any --user turns anonymous access off.")] = None,
+    certificate_folder: Annotated[str | None, typer.Option(
+        help="Where the server writes its own certificate (secure endpoints).")] = None,
+    nodeset: Annotated[list[str] | None, typer.Option(
+        help="A NodeSet2 XML file to import (repeatable, in dependency order); with PackML the machine is also "
+             "a PackML object.")] = None,
 ) -> None:
     """An OPC UA machine (asyncua server): PackML state, good/scrap counters, alarm code, temperature, pressure."""
+    from pathlib import Path
+
     from simulators.machine import Machine
     from simulators.opcua_machine import OpcUaMachine, serve
 
-    sim = OpcUaMachine(Machine(cycle_time_s=cycle_time, scrap_rate=scrap_rate, alarm_rate=alarm_rate, seed=seed),
-                       name=name, host=host, port=port)
+    users: dict[str, str] | None = None
+    for spec in user or []:
+        login, sep, password = spec.partition(":")
+        if not sep or not login:
+            typer.echo(f"--user {spec!r}: expected NAME:PASSWORD", err=True)
+            raise typer.Exit(2)
+        users = {**(users or {}), login: password}
+    try:
+        sim = OpcUaMachine(Machine(cycle_time_s=cycle_time, scrap_rate=scrap_rate, alarm_rate=alarm_rate, seed=seed),
+                           name=name, host=host, port=port, security=tuple(security or ("None",)),
+                           trusted_certificates=[Path(p) for p in trust or []], users=users,
+                           certificate_folder=Path(certificate_folder) if certificate_folder else None,
+                           nodesets=[Path(p) for p in nodeset or []])
+    except (ValueError, OSError) as exc:
+        typer.echo(f"--security/--trust/--nodeset: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"OPC UA machine {name} at {sim.url} (node ids ns=2;s={name}.State, .GoodCount, ...); Ctrl+C stops")
     _run(serve(sim))
 

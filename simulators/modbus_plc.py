@@ -1,4 +1,4 @@
-"""A Modbus TCP PLC: a pymodbus server exposing a simulated ``Machine`` in registers, with fault injection.
+"""A Modbus PLC (TCP, or RTU on a serial line): a pymodbus server exposing a simulated ``Machine`` in registers, with fault injection.
 
 Holding registers (and the same values in input registers), 0-based addresses, big-endian bytes and words:
 
@@ -16,15 +16,22 @@ Coils and discrete inputs: 0 running, 1 alarm active.
 
 Faults: ``stop()``/``start()``, ``restart()`` (down, counters to 0, up), ``freeze()`` (registers stop changing),
 ``exception_code`` (every request answered with that Modbus exception), ``slow_s`` (answers delayed).
+
+``RtuBus`` puts several PLCs (each its own unit id and machine) on one RS-485 line: a pymodbus RTU server on a
+serial port (one end of a socat pty pair in tests). A unit id nobody has is not answered (a device switched off),
+and ``frame_faults`` corrupts a unit's answers on the wire: ``truncated`` (the frame is cut short) or
+``garbled`` (a byte flipped, so its CRC fails).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import struct
+from collections.abc import Sequence
+from typing import Literal
 
 from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from simulators._tasks import cancel_and_wait
@@ -78,22 +85,32 @@ class ModbusPlc:
             raise ValueError(f"scratch registers are {SCRATCH}..{REGISTERS - 1}")
         self._scratch[start:start + len(values)] = values
 
-    async def start(self) -> None:
-        if self._server is not None:
-            return
+    def device(self) -> SimDevice:
+        """This PLC as a pymodbus simulated device (its unit id, registers and fault-injecting action)."""
         self._registers = machine_registers(self.machine.snapshot())
         blocks = ([SimData(0, count=16, datatype=DataType.BITS)], [SimData(0, count=16, datatype=DataType.BITS)],
                   [SimData(0, count=REGISTERS, datatype=DataType.REGISTERS)],
                   [SimData(0, count=REGISTERS, datatype=DataType.REGISTERS)])
-        device = SimDevice(id=self.unit, simdata=blocks, action=self._action)
-        server = ModbusTcpServer(device, address=(self.host, self.port))
-        await server.serve_forever(background=True)
-        self._server = server
-        self._ticker = asyncio.create_task(self._tick(), name=f"sim-modbus-{self.port}")
+        return SimDevice(id=self.unit, simdata=blocks, action=self._action)
 
-    async def stop(self) -> None:
+    def start_ticking(self) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(), name=f"sim-modbus-{self.port}-{self.unit}")
+
+    async def stop_ticking(self) -> None:
         await cancel_and_wait(self._ticker)
         self._ticker = None
+
+    async def start(self) -> None:
+        if self._server is not None:
+            return
+        server = ModbusTcpServer(self.device(), address=(self.host, self.port))
+        await server.serve_forever(background=True)
+        self._server = server
+        self.start_ticking()
+
+    async def stop(self) -> None:
+        await self.stop_ticking()
         if self._server is not None:
             server, self._server = self._server, None
             await server.shutdown()  # type: ignore[no-untyped-call]
@@ -146,6 +163,72 @@ class ModbusPlc:
                 return ExcCodes.ILLEGAL_ADDRESS
             self.write_scratch(address, [int(v) for v in set_values])
         return None
+
+
+FrameFault = Literal["truncated", "garbled"]
+
+
+class RtuBus:
+    """PLCs sharing one RS-485 line: a Modbus RTU server on ``port`` (a serial device path) answering for each
+    PLC's unit id. The PLCs' own host/port are not used."""
+
+    def __init__(self, port: str, plcs: Sequence[ModbusPlc], *, baudrate: int = 19200, parity: str = "N",
+                 bytesize: int = 8, stopbits: int = 1) -> None:
+        units = [p.unit for p in plcs]
+        if len(set(units)) != len(units) or 0 in units:
+            raise ValueError(f"units: each PLC on a bus needs its own unit id 1..247, got {units}")
+        self.port = port
+        self.plcs = list(plcs)
+        self.settings = {"baudrate": baudrate, "parity": parity, "bytesize": bytesize, "stopbits": stopbits}
+        self.frame_faults: dict[int, FrameFault] = {}  # unit → how its answers are corrupted on the wire
+        self.corrupted = 0  # answers corrupted so far
+        self._server: ModbusSerialServer | None = None
+        self._units = set(units)
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    async def start(self) -> None:
+        if self._server is not None:
+            return
+        # Unit 0 catches requests to units nobody has (pymodbus' simulator falls back to it); its answers are
+        # dropped on the wire below, so such a request goes unanswered as on a real line.
+        nobody = SimDevice(id=0, simdata=([SimData(0, count=1, datatype=DataType.BITS)],) * 2 + (
+            [SimData(0, count=REGISTERS, datatype=DataType.REGISTERS)],) * 2, action=_nobody)
+        server = ModbusSerialServer([nobody, *(p.device() for p in self.plcs)], port=self.port, timeout=1,
+                                    trace_packet=self._on_the_wire, **self.settings)  # type: ignore[arg-type]
+        await server.serve_forever(background=True)
+        self._server = server
+        for plc in self.plcs:
+            plc.start_ticking()
+
+    async def stop(self) -> None:
+        for plc in self.plcs:
+            await plc.stop_ticking()
+        if self._server is not None:
+            server, self._server = self._server, None
+            await server.shutdown()  # type: ignore[no-untyped-call]
+
+    def _on_the_wire(self, sending: bool, frame: bytes) -> bytes:
+        """Every frame the bus sends or receives; answers of a faulty unit are corrupted here."""
+        if not sending or not frame:
+            return frame
+        if frame[0] not in self._units:
+            return b""  # no device with that address on the line: nobody answers
+        fault = self.frame_faults.get(frame[0])
+        if fault is None:
+            return frame
+        self.corrupted += 1
+        if fault == "truncated":
+            return frame[:max(1, len(frame) // 2)]
+        middle = len(frame) // 2
+        return frame[:middle] + bytes([frame[middle] ^ 0x5A]) + frame[middle + 1:]
+
+
+async def _nobody(function_code: int, start_address: int, address: int, count: int, current: list[int],
+                  set_values: list[int] | list[bool] | None) -> ExcCodes | None:
+    return ExcCodes.GATEWAY_NO_RESPONSE
 
 
 async def serve(plc: ModbusPlc, *, start_running: bool = True) -> None:

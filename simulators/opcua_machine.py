@@ -8,20 +8,41 @@ source timestamp, as a PLC stamps its values.
 Faults: ``stop()``/``start()`` (the server goes away and comes back on the same port), ``restart()`` (a PLC
 restart: down, counters reset to 0, up again), ``freeze()`` (values stop changing while the machine goes on),
 ``set_bad(variable)`` (a value with a Bad status code, e.g. a broken sensor).
+
+Security, as a real machine's server is set up: ``security`` lists the endpoints offered (``None``,
+``Basic256Sha256_Sign``, ``Basic256Sha256_SignAndEncrypt``); with a secure endpoint the server has its own
+self-signed application certificate (made in ``certificate_folder``) and accepts only client certificates
+listed in ``trusted_certificates`` (others: BadCertificateUntrusted). ``users`` (name → password) turns
+anonymous access off: a session needs one of those user names with its password (else BadUserAccessDenied).
+
+Companion specifications: ``nodesets`` are NodeSet2 XML files imported into the address space after the machine's
+own namespace (e.g. DI, Machinery, PackML from ``../shared/data/opcua/nodesets/``). With PackML among them the
+machine is also a PackML object, ``Objects/PackMLObjects/<name>`` of PackMLBaseObjectType, whose
+``BaseStateMachine/CurrentState`` (the state's name, e.g. "Execute"), ``Status/CurMachSpeed`` (parts per minute)
+and ``Status/EquipmentStarved`` follow the machine.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
+from collections.abc import Mapping, Sequence
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 from asyncua import ua
+from asyncua.common.utils import ServiceError
+from asyncua.crypto.permission_rules import User, UserRole
+from asyncua.crypto.validator import CertificateValidator, CertificateValidatorOptions
 from asyncua.server.server import Server
 from asyncua.ua.status_codes import StatusCodes
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from simulators._tasks import cancel_and_wait
-from simulators.machine import Machine, Snapshot
+from simulators.certificates import application_certificate
+from simulators.machine import Machine, PackMLState, Snapshot
 
 NAMESPACE = "urn:takt:sim"
 VARIABLES: dict[str, ua.VariantType] = {
@@ -38,6 +59,60 @@ _FIELDS = {"State": "state", "Alarm": "alarm", "GoodCount": "good", "ScrapCount"
 
 log = logging.getLogger("takt.sim.opcua")
 
+PACKML_NAMESPACE = "http://opcfoundation.org/UA/PackML/"
+PACKML_OBJECTS = 72  # ns=PackML;i=72: the PackMLObjects folder under Objects
+PACKML_BASE_OBJECT_TYPE = 6  # ns=PackML;i=6: PackMLBaseObjectType
+
+SECURITY_POLICIES = {
+    "None": ua.SecurityPolicyType.NoSecurity,
+    "Basic256Sha256_Sign": ua.SecurityPolicyType.Basic256Sha256_Sign,
+    "Basic256Sha256_SignAndEncrypt": ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+}
+
+
+class PasswordUsers:
+    """The server's user list: a session is activated only with a known user name and its password."""
+
+    def __init__(self, users: Mapping[str, str]) -> None:
+        self.users = dict(users)
+        self.refused = 0  # sessions refused for a wrong user name or password
+
+    def get_user(self, iserver: Any, username: str | None = None, password: str | None = None,
+                 certificate: Any = None) -> User | None:
+        if username is not None and username in self.users and self.users[username] == password:
+            return User(role=UserRole.User, name=username)
+        self.refused += 1
+        log.warning("refused a session for user %r: wrong user name or password", username)
+        return None
+
+
+class TrustList:
+    """Accept a client certificate that is valid now, names the client's application URI, and is one of the
+    trusted certificates (compared byte for byte, as a server's trusted folder of self-signed certificates)."""
+
+    def __init__(self, certificates: Sequence[Path]) -> None:
+        self.trusted = {_der(Path(p).read_bytes()) for p in certificates}
+        self.basic = CertificateValidator(CertificateValidatorOptions.BASIC_VALIDATION
+                                          | CertificateValidatorOptions.PEER_CLIENT)
+        self.refused = 0
+
+    async def __call__(self, cert: x509.Certificate, app: ua.ApplicationDescription) -> None:
+        try:
+            await self.basic.validate(cert, app)
+        except ServiceError:
+            self.refused += 1
+            raise
+        if cert.public_bytes(serialization.Encoding.DER) not in self.trusted:
+            self.refused += 1
+            log.warning("refused an untrusted client certificate: %s", cert.subject.rfc4514_string())
+            raise ServiceError(StatusCodes.BadCertificateUntrusted)
+
+
+def _der(raw: bytes) -> bytes:
+    if raw.lstrip().startswith(b"-----"):
+        return x509.load_pem_x509_certificate(raw).public_bytes(serialization.Encoding.DER)
+    return raw
+
 
 def _node_id(identifier: str, namespace: int) -> ua.NodeId:
     return ua.NodeId(ua.String(identifier), ua.Int16(namespace))
@@ -47,7 +122,12 @@ class OpcUaMachine:
     """Serve ``machine`` at ``opc.tcp://host:port/takt/``; the model advances every ``tick_s`` of wall time."""
 
     def __init__(self, machine: Machine, *, name: str = "M-ASSY", host: str = "127.0.0.1", port: int = 4840,
-                 tick_s: float = 0.05, extra_variables: int = 0) -> None:
+                 tick_s: float = 0.05, extra_variables: int = 0, security: Sequence[str] = ("None",),
+                 trusted_certificates: Sequence[Path] = (), users: Mapping[str, str] | None = None,
+                 certificate_folder: Path | None = None, nodesets: Sequence[Path] = ()) -> None:
+        unknown = [p for p in security if p not in SECURITY_POLICIES]
+        if unknown or not security:
+            raise ValueError(f"security: {unknown or 'nothing'} is not among {', '.join(SECURITY_POLICIES)}")
         self.machine = machine
         self.name = name
         self.host = host
@@ -65,10 +145,27 @@ class OpcUaMachine:
         self._bad: set[str] = set()
         self._ticker: asyncio.Task[None] | None = None
         self.restarts = 0
+        self.security = tuple(security)
+        self.users = PasswordUsers(users) if users is not None else None
+        self.trust_list = TrustList(trusted_certificates) if any(p != "None" for p in security) else None
+        self._certificate_folder = certificate_folder
+        self.application_uri = f"urn:takt:sim:{name}"
+        self.certificate: Path | None = None  # the server's application certificate (DER), once built
+        self.nodesets = [Path(p) for p in nodesets]
+        missing = [str(p) for p in self.nodesets if not p.is_file()]
+        if missing:
+            raise ValueError(f"nodesets: no such file {', '.join(missing)}")
+        self.packml_node_ids: dict[str, str] = {}  # CurrentState, CurMachSpeed, EquipmentStarved → node id
+        self._packml: dict[str, Any] = {}
 
     @property
     def url(self) -> str:
-        return f"opc.tcp://{self.host}:{self.port}/takt/"
+        return self.url_for(self.name, self.host, self.port)
+
+    @staticmethod
+    def url_for(name: str, host: str, port: int) -> str:
+        """The endpoint URL a machine named ``name`` serves at on ``host:port``."""
+        return f"opc.tcp://{host}:{port}/takt/"
 
     def node_id(self, variable: str) -> str:
         return f"ns={self.namespace_index};s={self.name}.{variable}"
@@ -98,11 +195,21 @@ class OpcUaMachine:
         self._ticker = asyncio.create_task(self._tick(), name=f"sim-opcua-{self.name}")
 
     async def _build(self) -> Server:
-        server = Server()
+        server = Server(user_manager=self.users)  # type: ignore[arg-type]  # any object with get_user
         await server.init()
         server.set_endpoint(self.url)
         server.set_server_name(f"Takt simulated machine {self.name}")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        await server.set_application_uri(self.application_uri)
+        server.set_security_policy([SECURITY_POLICIES[p] for p in self.security])
+        if self.trust_list is not None:
+            folder = self._certificate_folder or Path(tempfile.mkdtemp(prefix="takt-sim-opcua-"))
+            self.certificate, key = application_certificate(folder, f"{self.name}-server", self.application_uri,
+                                                            role="server", hostnames=("localhost", self.host))
+            await server.load_certificate(str(self.certificate))
+            await server.load_private_key(str(key))
+            server.set_certificate_validator(self.trust_list)
+        if self.users is not None:
+            server.set_identity_tokens([ua.UserNameIdentityToken])
         self.namespace_index = await server.register_namespace(NAMESPACE)
         ns = self.namespace_index
         obj = await server.nodes.objects.add_object(_node_id(self.name, ns), ua.QualifiedName(self.name, ns))
@@ -117,7 +224,28 @@ class OpcUaMachine:
             var = f"Tag{i:05d}"
             self._nodes[var] = await obj.add_variable(_node_id(f"{self.name}.{var}", ns),
                                                       ua.QualifiedName(var, ns), ua.Variant(0.0, ua.VariantType.Double))
+        for nodeset in self.nodesets:
+            await server.import_xml(str(nodeset))
+        if self.nodesets:
+            await self._add_packml_object(server)
         return server
+
+    async def _add_packml_object(self, server: Server) -> None:
+        """The machine as a PackML object, when the PackML nodeset was imported."""
+        try:
+            pk = await server.get_namespace_index(PACKML_NAMESPACE)
+        except ValueError:
+            return
+        ns = self.namespace_index
+        folder = server.get_node(ua.NodeId(ua.Int32(PACKML_OBJECTS), ua.Int16(pk)))
+        obj = await folder.add_object(_node_id(f"{self.name}.PackML", ns), ua.QualifiedName(self.name, ns),
+                                      objecttype=ua.NodeId(ua.Int32(PACKML_BASE_OBJECT_TYPE), ua.Int16(pk)))
+        paths = {"CurrentState": ["BaseStateMachine", "CurrentState"], "CurMachSpeed": ["Status", "CurMachSpeed"],
+                 "EquipmentStarved": ["Status", "EquipmentStarved"]}
+        for name, path in paths.items():
+            node = await obj.get_child([f"{pk}:{path[0]}", f"{0 if path[1] == 'CurrentState' else pk}:{path[1]}"])
+            self._packml[name] = node
+            self.packml_node_ids[name] = node.nodeid.to_string()
 
     async def stop(self) -> None:
         """The link goes away (a cable pulled): clients lose their sessions; ``start`` brings it back with the
@@ -194,6 +322,23 @@ class OpcUaMachine:
             status = ua.StatusCode(ua.UInt32(StatusCodes.BadSensorFailure if var in self._bad else StatusCodes.Good))
             await self._nodes[var].write_value(ua.DataValue(ua.Variant(value, vtype), StatusCode=status,
                                                             SourceTimestamp=now, ServerTimestamp=now))
+        if self._packml:
+            await self._publish_packml(snap, now, force)
+
+    async def _publish_packml(self, snap: Snapshot, now: Any, force: bool) -> None:
+        executing = snap.state == PackMLState.EXECUTE
+        values = {
+            "CurrentState": ua.Variant(ua.LocalizedText(PackMLState(snap.state).name.capitalize(), "en"),
+                                       ua.VariantType.LocalizedText),
+            "CurMachSpeed": ua.Variant(60.0 / self.machine.cycle_time_s if executing else 0.0, ua.VariantType.Float),
+            "EquipmentStarved": ua.Variant(snap.state == PackMLState.SUSPENDED, ua.VariantType.Boolean),
+        }
+        for name, variant in values.items():
+            key = ("packml", variant.Value)
+            if not force and self._last.get(name) == key:
+                continue
+            self._last[name] = key
+            await self._packml[name].write_value(ua.DataValue(variant, SourceTimestamp=now, ServerTimestamp=now))
 
 
 async def serve(machine: OpcUaMachine, *, start_running: bool = True) -> None:

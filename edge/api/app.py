@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
 from edge import pages
-from edge.api import commands, live, reads, scans, sync
+from edge.api import commands, live, process_values, reads, scans, sync
 from edge.api.auth import TokenCache
 from edge.api.errors import invalid_request
 from edge.service import Service
@@ -129,6 +129,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.service = node.service
     app.state.tokens = TokenCache(node.store)
     app.state.metrics = Metrics(node.service)
+    if (connectivity := getattr(node, "connectivity", None)) is not None:  # connectors' values, reads, errors
+        app.state.metrics.registry.register(connectivity.collector())
     app.state.started = time.time()
     # The routes go on the app's own router rather than through include_router: FastAPI matches an
     # included router by scanning its routes once to see whether it matches and again to pick the
@@ -140,6 +142,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.live.watch_scans(app.state.scans)
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
                               *sync.router.routes, *pages.routes()]  # terminal, handheld and line pages (edge.pages)
+    app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

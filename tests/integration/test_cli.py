@@ -154,7 +154,8 @@ def http(method: str, url: str, body: dict[str, Any] | None = None,
 
 def start_demo(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[str]:
     command = [str(TAKT)] if TAKT.exists() else [sys.executable, "-m", "edge"]
-    proc = subprocess.Popen([*command, "demo", "--port", str(port), "--data-dir", str(data_dir), *extra],
+    # Without the simulated machines: their states would be journaled too (tests/integration/test_demo_plant.py).
+    proc = subprocess.Popen([*command, "demo", "--port", str(port), "--data-dir", str(data_dir), "--no-plant", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
                             env={**os.environ, "COLUMNS": "200"})
     deadline = time.monotonic() + 30

@@ -15,7 +15,7 @@ def test_a_machine_must_name_a_known_device_and_tags() -> None:
     ok = ConnectivitySection.model_validate({"modbus": [DEVICE], "machines": [
         {"equipment": "PRESS-10", "device": "PLC-10", "state": {"tag": "state"}}]})
     assert ok.machines[0].state is not None and ok.machines[0].state.kind == "packml"
-    with pytest.raises(ValidationError, match="no OPC UA server or Modbus device is named PLC-99"):
+    with pytest.raises(ValidationError, match="no OPC UA server, Modbus device or MQTT source is named PLC-99"):
         ConnectivitySection.model_validate({"modbus": [DEVICE], "machines": [
             {"equipment": "PRESS-10", "device": "PLC-99"}]})
     with pytest.raises(ValidationError, match="PLC-10 has no tag good"):
