@@ -10,13 +10,17 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
 from connectors.cli import opcua_app
-from edge.config import ConfigError, TaktConfig, demo_config_path, load_config
-from edge.store import Store
+from edge.cli_support import ConfigOption, DataDirOption, UrlOption
+from edge.cli_support import console as _console
+from edge.cli_support import fail as _fail
+from edge.cli_support import load_site as _load
+from edge.cli_support import open_store as _open
+from edge.cli_support import store_url as _store_url
+from edge.config import ConfigError, demo_config_path
 from erp_sync.b2mml_cli import b2mml_app
 from erp_sync.cli import sync_app
 from scanners.cli import scan_app
@@ -41,16 +45,6 @@ app.add_typer(sync_app, name="sync")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
-def _console() -> Console:
-    console = Console()
-    return console if console.is_terminal else Console(width=200)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
 def _logging(level: str) -> None:
     from edge.logs import setup_logging
 
@@ -59,13 +53,6 @@ def _logging(level: str) -> None:
     setup_logging(level)
     if level.lower() != "debug":
         logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def _load(path: Path, *, resolve_secrets: bool = True) -> TaktConfig:
-    try:
-        return load_config(path, resolve_secrets=resolve_secrets)
-    except ConfigError as err:
-        raise _fail(str(err)) from None
 
 
 # --- serving ---------------------------------------------------------------------------------------
@@ -126,12 +113,6 @@ def demo(
             simulated.stop()
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _sqlite(folder: Path) -> str:
-    from edge.store import sqlite_url
-
-    return sqlite_url(folder)
 
 
 def _url(host: str, port: int) -> str:
@@ -234,36 +215,6 @@ def config_check(
 
 
 # --- the store -------------------------------------------------------------------------------------
-
-ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="take the store from this configuration")]
-DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="the SQLite store in this folder")]
-UrlOption = Annotated[str | None, typer.Option("--database-url", help="a database URL (sqlite:/// or postgresql+psycopg://)")]
-
-
-def _store_url(config: Path | None, data_dir: Path | None, database_url: str | None, *, must_exist: bool) -> str:
-    given = [n for n, v in (("--config", config), ("--data-dir", data_dir), ("--database-url", database_url)) if v]
-    if len(given) != 1:
-        raise _fail("name the store with exactly one of --config FILE, --data-dir DIR or --database-url URL", 2)
-    if database_url:
-        return database_url
-    if config is not None:
-        url = _load(config, resolve_secrets=False).node.url()
-    else:
-        assert data_dir is not None
-        url = _sqlite(data_dir)
-    if must_exist and url.startswith("sqlite:///"):
-        file = Path(url.split(":///", 1)[1])
-        if not file.is_file():
-            raise _fail(f"no store at {file.parent}: {file.name} does not exist")
-    return url
-
-
-def _open(url: str) -> Store:
-    try:
-        return Store(url)
-    except Exception as exc:
-        raise _fail(f"cannot open the store {url}: {exc}") from None
-
 
 @store_app.command("verify")
 def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None) -> None:

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from edge.cli_support import ConfigOption, DataDirOption, UrlOption, load_site, open_store, store_url
+from edge.cli_support import console as _console
+from edge.cli_support import fail as _fail
 
 b2mml_app = typer.Typer(no_args_is_help=True, help="ISA-95 B2MML: check documents, import production schedules, "
                                                     "export production performance.")
@@ -18,20 +21,6 @@ b2mml_app = typer.Typer(no_args_is_help=True, help="ISA-95 B2MML: check document
 SchemasOption = Annotated[Path | None, typer.Option(
     "--schemas", help="folder holding the MESA schemas (V0401/, V0600/, V0700/); "
                       "default: $TAKT_B2MML_SCHEMAS or ../shared/data/b2mml")]
-ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="take the store from this configuration")]
-DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="the SQLite store in this folder")]
-UrlOption = Annotated[str | None, typer.Option("--database-url", help="a database URL (sqlite:/// or postgresql+psycopg://)")]
-
-
-def _console() -> Console:
-    console = Console()
-    return console if console.is_terminal else Console(width=200)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
 
 def _schemas(folder: Path | None) -> object:
     from erp_sync.b2mml import SchemasMissing, schemas
@@ -43,9 +32,7 @@ def _schemas(folder: Path | None) -> object:
 
 
 def _open_store(config: Path | None, data_dir: Path | None, database_url: str | None) -> object:
-    from edge.cli import _open, _store_url  # the store is named the way every store command names it
-
-    return _open(_store_url(config, data_dir, database_url, must_exist=True))
+    return open_store(store_url(config, data_dir, database_url, must_exist=True))
 
 
 @b2mml_app.command("check")
@@ -92,9 +79,7 @@ def import_(
     assert isinstance(checker, Schemas)
     workstations: set[str] | None = None
     if config is not None:  # the site's workstations: a schedule naming another one is refused
-        from edge.cli import _load
-
-        workstations = {w.workstation for w in _load(config, resolve_secrets=False).site.workstations} or None
+        workstations = {w.workstation for w in load_site(config, resolve_secrets=False).site.workstations} or None
     store = _open_store(config, data_dir, database_url)
     assert isinstance(store, Store)
     logging.getLogger("takt").setLevel(logging.WARNING)

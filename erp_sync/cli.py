@@ -15,24 +15,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from edge.cli_support import fail as _fail
+from edge.cli_support import load_site
+
 sync_app = typer.Typer(no_args_is_help=True, help="Sync with the central systems (ERP/MRP/APS/PLM/SRM/CRM).")
 
 ConfigArg = Annotated[Path, typer.Option("--config", "-c", help="the site configuration (with its sync section)")]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="the node's data folder, if not the configured one")]
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
 def _config(path: Path) -> Any:
-    from edge.config import ConfigError, load_config
-
-    try:
-        cfg = load_config(path)
-    except ConfigError as err:
-        raise _fail(str(err)) from None
+    cfg = load_site(path)
     if cfg.sync is None:
         raise _fail(f"{path}: there is no sync section (sync.central_url, sync.token_env) to sync with")
     return cfg
