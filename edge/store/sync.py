@@ -131,9 +131,18 @@ class SyncLedger:
         return created
 
     def _park(self, conn: Connection, parked: Iterable[tuple[int, str, int]]) -> None:
+        """Keep events back behind their exception. An event parked already (the central side lost its copy of
+        this node's events and the node sends them again) stays parked once."""
         rows = [{"seq": seq, "subject": subject, "exception_id": exc} for seq, subject, exc in parked]
-        if rows:
-            conn.execute(insert(schema.sync_parked), rows)
+        if not rows:
+            return
+        t = schema.sync_parked
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(t).on_conflict_do_nothing(index_elements=["seq"]), rows)
+        else:
+            conn.execute(insert(t).prefix_with("OR IGNORE"), rows)
 
     def _refuse(self, conn: Connection, refused: Sequence[Refusal]) -> list[int]:
         t = schema.sync_exceptions
@@ -152,8 +161,7 @@ class SyncLedger:
                     status="open", attempts=1, first_at=now, last_at=now)).inserted_primary_key[0])  # type: ignore[index]
                 created.append(exc_id)
             by_subject[r.subject] = exc_id
-            conn.execute(insert(schema.sync_parked).values(seq=r.seq, subject=r.subject, exception_id=exc_id)
-                         .prefix_with("OR IGNORE", dialect="sqlite"))
+            self._park(conn, [(r.seq, r.subject, exc_id)])
         return created
 
     def set_gap_cursor(self, acknowledged: int) -> None:

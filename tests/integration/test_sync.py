@@ -496,3 +496,49 @@ def test_sync_status_on_the_command_line(tmp_path: Path, sim: RunningErpSim) -> 
     refused = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "status", "--config", str(no_sync)],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1 and "no sync section" in refused.stderr
+
+
+def test_a_central_side_that_lost_the_nodes_events_gets_them_again_and_parked_ones_stay_parked(
+        tmp_path: Path, edge: RunningNode) -> None:
+    define_machine(edge.service)
+    with running_erp_sim(f"sqlite:///{tmp_path}/before.sqlite", TOKENS) as first:
+        plan(first)
+        release(first, "WO-2", 10)
+        run(_pull(edge.service, first.url, "node-a"))
+        first.set_faults(reject=[{"subject": "work_order:WO-2", "code": "PERIOD_CLOSED", "message": "closed"}])
+        edge.post("operator", "/work-orders/WO-2/operations/10/start", {})
+        machine_events(edge.service, 20)
+        assert run(_push(edge.store, first.url, "node-a")).refused == 1
+    # the central database is restored from an old backup: it holds nothing of this node
+    with running_erp_sim(f"sqlite:///{tmp_path}/restored.sqlite", TOKENS) as restored:
+        plan(restored)
+        edge.post("operator", "/work-orders/WO-2/operations/10/production", {"good": "1"})
+        machine_events(edge.service, 5, start=20)
+        report = run(_push(edge.store, restored.url, "node-a"))
+        assert report.gaps == 1  # told by the central side, the node went back and sent everything again
+        sent = [r["seq"] for r in received(restored, "node-a")]
+        parked = {e.seq for e in edge.store.journal() if e.subject == "work_order:WO-2" and e.origin == "edge"}
+        assert sent == [s for s in edge_seqs(edge.store) if s not in parked]
+        [exception] = SyncLedger(edge.store).exceptions(open_only=True)
+        assert exception.parked == len(parked) == 2  # each parked once, the new one behind them
+
+
+def test_the_sync_bookkeeping_works_on_a_postgresql_store(sim: RunningErpSim, postgres_url: str) -> None:
+    """A node whose store is PostgreSQL: cursors, a refused event parked with its subject, a retry."""
+    node = start_node(postgres_url, "node-a")
+    try:
+        release(sim, "WO-P", 10)
+        run(_pull(node.service, sim.url, "node-a"))
+        sim.set_faults(reject=[{"subject": "work_order:WO-P", "code": "PERIOD_CLOSED", "message": "closed"}])
+        node.post("operator", "/work-orders/WO-P/operations/10/start", {})
+        node.post("operator", "/work-orders/WO-P/operations/10/production", {"good": "2"})
+        assert run(_push(node.store, sim.url, "node-a")).refused == 1
+        [exc] = SyncLedger(node.store).exceptions(open_only=True)
+        assert exc.parked == 2
+        sim.set_faults(reject=[])
+        SyncLedger(node.store).request_retry(exc.id, "supervisor1", "reopened")
+        assert run(_push(node.store, sim.url, "node-a")).refused == 0
+        assert SyncLedger(node.store).status()["lag_events"] == 0
+        assert [r["seq"] for r in received(sim, "node-a")] == edge_seqs(node.store)
+    finally:
+        node.stop()
