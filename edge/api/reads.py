@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 
 from edge.api.auth import current_user
 from edge.store import Store, schema
@@ -108,6 +108,38 @@ def get_lot_moves(request: Request, lot: str, _: User = Depends(current_user)) -
     mv = schema.moves
     with _store(request).engine.connect() as conn:
         return {"lot": lot, "moves": _rows(conn, select(mv).where(mv.c.lot == lot).order_by(mv.c.seq))}
+
+
+@router.get("/lots/{lot}/genealogy", tags=["inventory"],
+            summary="Where a lot came from (supplier lot, purchase order) and went (work orders, customer orders)")
+def get_lot_genealogy(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    lots, mv, wo, j = T["lots"].table, schema.moves, T["work_orders"].table, schema.journal
+    with _store(request).engine.connect() as conn:
+        found = _rows(conn, select(lots).where(lots.c.lot == lot))
+        if not found:
+            raise _not_found("lot", "LOT", lot)
+        receipt = conn.execute(select(j.c.payload).where(j.c.subject == f"lot:{lot}", j.c.type == "LotReceived")
+                               .order_by(j.c.seq).limit(1)).scalar_one_or_none()
+        # issues count up, returns count down: what stayed in each order
+        net = func.sum(case((mv.c.kind == "return", -mv.c.quantity), else_=mv.c.quantity))
+        used = conn.execute(
+            select(mv.c.work_order, net.label("quantity"), func.min(mv.c.at).label("first"), wo.c.item,
+                   wo.c.item_revision, wo.c.customer_order, wo.c.status)
+            .join(wo, wo.c.work_order == mv.c.work_order)
+            .where(mv.c.lot == lot, mv.c.kind.in_(("issue", "return")))
+            .group_by(mv.c.work_order, wo.c.item, wo.c.item_revision, wo.c.customer_order, wo.c.status)
+            .order_by(func.min(mv.c.seq))).all()
+    result = found[0]
+    received: dict[str, Any] | None = None
+    if receipt is not None:
+        data = json.loads(receipt)
+        received = {k: data.get(k) for k in ("at", "bin", "quantity", "supplier_lot", "purchase_order", "po_line")}
+    consumed = [_jsonable({"work_order": r.work_order, "quantity": r.quantity, "first_issued_at": r.first,
+                           "item": r.item, "item_revision": r.item_revision, "customer_order": r.customer_order,
+                           "status": r.status}) for r in used if r.quantity]
+    return {"lot": lot, "item": result["item"], "item_revision": result["item_revision"],
+            "supplier_lot": result["supplier_lot"], "received": received, "consumed_in": consumed,
+            "customer_orders": sorted({c["customer_order"] for c in consumed if c["customer_order"]})}
 
 
 @router.get("/stock", tags=["inventory"], summary="Stock by lot and bin, optionally for one item or one bin")

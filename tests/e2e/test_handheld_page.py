@@ -119,4 +119,16 @@ def test_receive_against_a_purchase_order_counts_on_its_line_and_refuses_more_th
     expect(feedback).to_contain_text("expects 10 more HOUSING-20")
     lot = demo.client("supervisor").get("/api/v1/lots/GT-5510").json()
     assert (lot["supplier_lot"], lot["stock"]) == ("GT-5510", [{"bin": "REC-01", "quantity": "30"}])
+
+    # Two housings of the lot go into WO-1001; "where is this lot" shows where it came from and where it went.
+    assert demo.post("operator", "/work-orders/WO-1001/issues", {"lot": "GT-5510", "bin": "REC-01",
+                                                                 "quantity": "2"}).status_code == 201
+    page.click("#back")
+    page.click(".menu button[data-task=find]")
+    wedge.scan("LOT:GT-5510")
+    tree = page.locator("#genealogy")
+    expect(tree).to_contain_text("Van GT-5510 · PO-4711 / 1")
+    expect(tree.locator("[data-work-order='WO-1001']")).to_contain_text("WO-1001 · 2 · PUMP-100")
+    expect(tree.locator("[data-work-order='WO-1001']")).to_contain_text("SO-88120")
+    screenshot(page, "handheld-genealogy")
     context.close()

@@ -207,3 +207,17 @@ def test_a_handheld_receives_supplier_labels_against_a_purchase_order(node: Runn
                                                                        "bin": "LINE1", "supplier_lot": "S-80"})
     assert direct.status_code == 201, direct.text
     assert warehouse.get("/api/v1/purchase-orders").json()["purchase_orders"][0]["lines"][0]["received"] == "20"
+
+
+def test_a_lots_genealogy_nets_returns_and_names_the_customer_order(node: RunningNode) -> None:
+    _seed(node)
+    assert node.post("warehouse", "/lots", {"lot": "L5", "item": "SCREW", "quantity": "50", "bin": "LINE1",
+                                            "supplier_lot": "ACME-77"}).status_code == 201
+    issue = {"lot": "L5", "bin": "LINE1", "quantity": "12"}
+    assert node.post("operator", "/work-orders/WO1/issues", issue).status_code == 201
+    assert node.post("operator", "/work-orders/WO1/returns", {**issue, "quantity": "4"}).status_code == 201
+    tree = node.client("operator").get("/api/v1/lots/L5/genealogy").json()
+    assert tree["received"]["supplier_lot"] == "ACME-77" and tree["received"]["purchase_order"] is None
+    [used] = tree["consumed_in"]
+    assert (used["work_order"], used["quantity"], used["item"]) == ("WO1", "8", "PUMP")
+    assert node.client("operator").get("/api/v1/lots/NOPE/genealogy").status_code == 404

@@ -73,7 +73,8 @@
         "<h2 style='margin-top: 10px'>" + esc(t("stock")) + "</h2>" + (l.stock.map(s => "<div><b>" + esc(s.bin) + "</b> · " + esc(s.quantity) + "</div>").join("") || "—") +
         "<h2 style='margin-top: 10px'>" + esc(t("history")) + "</h2>" + state.moves.map(m => '<div style="font-size: 15px; border-top: 1px solid #eef1f4; padding: 4px 0">' +
           esc(m.at.slice(0, 16).replace("T", " ")) + " · <b>" + esc(m.kind) + "</b> " + esc(m.quantity) + " " +
-          esc([m.from_bin, m.to_bin || m.work_order].filter(Boolean).join(" → ")) + " · " + esc(m.actor) + "</div>").join("") + "</div>" : "") + back();
+          esc([m.from_bin, m.to_bin || m.work_order].filter(Boolean).join(" → ")) + " · " + esc(m.actor) + "</div>").join("") +
+        genealogy(state.genealogy) + "</div>" : "") + back();
     }
   }
 
@@ -145,13 +146,24 @@
       if (!lab) return;
       if (!lab.lot) { Takt.feedback(false, t("scan_lot")); return; }
       try {
-        const [lot, moves] = await Promise.all([Takt.get("/api/v1/lots/" + encodeURIComponent(lab.lot)),
-          Takt.get("/api/v1/lots/" + encodeURIComponent(lab.lot) + "/moves")]);
-        state.lot = lot; state.moves = moves.moves.slice().reverse();
+        const path = "/api/v1/lots/" + encodeURIComponent(lab.lot);
+        const [lot, moves, tree] = await Promise.all([Takt.get(path), Takt.get(path + "/moves"), Takt.get(path + "/genealogy")]);
+        state.lot = lot; state.moves = moves.moves.slice().reverse(); state.genealogy = tree;
         Takt.feedback(true, t("lot") + " " + lab.lot);
       } catch (e) { Takt.feedback(false, (e.body && e.body.message) || String(e), e.body && e.body.code); }
       draw();
     }
+  }
+  // Where the lot came from (supplier lot, purchase order) and where it went (orders, customer orders).
+  function genealogy(g) {
+    if (!g) return "";
+    const from = g.received ? [g.supplier_lot || g.received.supplier_lot, g.received.purchase_order &&
+      g.received.purchase_order + " / " + g.received.po_line].filter(Boolean).join(" · ") : "";
+    return '<div id="genealogy"><h2 style="margin-top: 10px">' + esc(t("genealogy")) + "</h2>" +
+      (from ? '<div class="muted">' + esc(t("came_from")) + " " + esc(from) + "</div>" : "") +
+      (g.consumed_in.length ? g.consumed_in.map(c => '<div data-work-order="' + esc(c.work_order) + '">➜ <b>' + esc(c.work_order) + "</b> · " +
+        esc(c.quantity) + " · " + esc(c.item) + " rev " + esc(c.item_revision) + (c.customer_order ? " · " + esc(c.customer_order) : "") +
+        "</div>").join("") : '<div class="muted">' + esc(t("not_used")) + "</div>") + "</div>";
   }
   function keepIssueInputs() {
     for (const f of ["work_order", "bin", "lot", "quantity"]) { const el = $("#issue-" + f); if (el) state[f] = el.value.trim(); }
