@@ -177,3 +177,24 @@ def test_devices_on_one_line_share_its_settings_and_have_their_own_units() -> No
             {"name": "B", "serial": {**line, "baudrate": 9600}, "unit": 2, "groups": group}]})
     with pytest.raises(ValidationError, match="either host .TCP. or serial .RTU."):
         ModbusDevice.model_validate({"name": "A", "host": "10.0.0.5", "serial": line, "groups": group})
+
+
+async def test_takt_sim_modbus_serves_several_units_on_a_serial_port(serial_pair: tuple[str, str]) -> None:
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "edge", "sim", "modbus", "--serial", serial_pair[0], "--unit", "4", "--unit", "5",
+        "--baudrate", "115200", "--cycle-time", "0.2", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    try:
+        assert proc.stdout is not None
+        banner = await asyncio.wait_for(proc.stdout.readline(), 30)
+        assert b"units 4, 5" in banner
+        sink = PerDevice()
+        devices = [rtu_device(f"PLC-{u}", serial_pair[1], u) for u in (4, 5)]
+        async with polling(devices, sink):
+            await until(lambda: all(any(isinstance(s.value, int) and s.value > 0 for _, s in sink.good(f"PLC-{u}"))
+                                    for u in (4, 5)), 20, "both simulated PLCs counting parts")
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 10)
