@@ -118,7 +118,7 @@ async def test_several_units_on_one_line_are_polled_and_decoded(bus: RtuBus, ser
 
 async def test_a_silent_unit_costs_the_others_no_more_than_its_timeout(bus: RtuBus, serial_pair: tuple[str, str]
                                                                        ) -> None:
-    timeout = 0.3
+    timeout = 0.5
     devices = [rtu_device("PRESS-1", serial_pair[1], 1), rtu_device("PRESS-2", serial_pair[1], 2),
                rtu_device("OVEN-9", serial_pair[1], 9, timeout_s=timeout)]  # unit 9 is switched off
     sink = PerDevice()
@@ -139,8 +139,8 @@ async def test_a_silent_unit_costs_the_others_no_more_than_its_timeout(bus: RtuB
     # PRESS-1 is polled every 50 ms. The silent unit holds the line for one timeout per turn at most (a device
     # that did not answer is not asked again in that cycle), so PRESS-1 never waits much longer than that; and
     # after three unanswered cycles the silent unit is only asked again after its backoff.
-    assert max(gaps) < timeout + 0.25, f"PRESS-1 waited {max(gaps):.2f} s for the line"
-    assert len(window) >= 30, f"PRESS-1 polled {len(window)} times in 4 s (80 without the silent unit)"
+    assert max(gaps) < timeout + 0.3, f"PRESS-1 waited {max(gaps):.2f} s for the line"
+    assert len(window) >= 25, f"PRESS-1 polled {len(window)} times in 4 s (80 without the silent unit)"
 
 
 @pytest.mark.parametrize("fault", ["truncated", "garbled"])
