@@ -203,3 +203,28 @@ def test_an_inspection_must_measure_with_kept_process_values() -> None:
     with pytest.raises(ValidationError, match="measured by process value leak, which machine OVEN-1 does not keep"):
         MachineSignals(equipment="OVEN-1", device="PLC-1", process_values=[ProcessValueRule(tag="temp")],
                        inspections=[MachineInspection(plan="IP-1", characteristics={"leak_rate": "leak"})])
+
+
+def test_an_inspection_round_is_skipped_without_a_fresh_good_value(tmp_path: Path) -> None:
+    from connectors.config import MachineInspection
+    from connectors.inspections import MachineInspector
+
+    machine = MachineSignals(equipment="OVEN-1", device="PLC-1", process_values=[ProcessValueRule(tag="temp")],
+                             inspections=[MachineInspection(plan="IP-1", every_s=10,
+                                                            characteristics={"oven_temp": "temp"})])
+    log = ProcessValueLog(tmp_path / "pv.sqlite", [machine])
+
+    async def nowhere(equipment: str) -> None:
+        return None
+
+    inspector = MachineInspector(None, log, [machine], nowhere)  # type: ignore[arg-type]
+    rule = machine.inspections[0]
+    assert inspector.measurements(machine, rule, T0) == "no value of temp yet"
+    log.keep([at(0, None, "bad")])
+    assert inspector.measurements(machine, rule, T0) == "temp is bad (None)"
+    log.keep([at(1, 181.25)])
+    measured = inspector.measurements(machine, rule, T0 + timedelta(seconds=5))
+    assert not isinstance(measured, str)
+    assert [(m.characteristic, str(m.value)) for m in measured] == [("oven_temp", "181.25")]
+    stale = inspector.measurements(machine, rule, T0 + timedelta(seconds=30))
+    assert isinstance(stale, str) and stale.startswith("temp is stale")
