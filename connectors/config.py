@@ -231,6 +231,16 @@ class ProcessValueRule(_Model):
         return self.name or self.tag
 
 
+class MachineInspection(_Model):
+    """An inspection plan whose characteristics the machine measures: every ``every_s`` the latest good value of
+    each mapped process value is recorded as an inspection of ``plan`` (on the operation in progress at the
+    machine's workstation, if any). Every characteristic of the plan must be mapped."""
+
+    plan: str = Field(min_length=1)
+    characteristics: dict[str, str] = Field(min_length=1, description="characteristic → process value name")
+    every_s: float = Field(default=60, ge=0.1)
+
+
 class MachineSignals(_Model):
     """Which device and tags tell the node about one machine (equipment)."""
 
@@ -239,12 +249,23 @@ class MachineSignals(_Model):
     state: StateRule | None = None
     counters: list[CounterRule] = Field(default_factory=list)
     process_values: list[ProcessValueRule] = Field(default_factory=list)
+    inspections: list[MachineInspection] = Field(default_factory=list)
 
     @field_validator("process_values")
     @classmethod
     def _one_series_per_name(cls, rules: list[ProcessValueRule]) -> list[ProcessValueRule]:
         _no_duplicates([r.series for r in rules], "process value")
         return rules
+
+    @model_validator(mode="after")
+    def _inspected_values_are_kept(self) -> MachineSignals:
+        series = {r.series for r in self.process_values}
+        for rule in self.inspections:
+            for characteristic, name in rule.characteristics.items():
+                if name not in series:
+                    raise ValueError(f"inspection {rule.plan}: {characteristic} is measured by process value "
+                                     f"{name}, which machine {self.equipment} does not keep")
+        return self
 
 
 # --- the site file's connectivity section -----------------------------------------------------------------

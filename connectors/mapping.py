@@ -231,6 +231,10 @@ class SignalMapper:
             scrap_reason=rule.scrap_reason if rule.kind == "scrap" else None)
         return cmd, (rule.kind, delta)
 
+    async def operation_in_progress(self, equipment: str) -> tuple[str, int] | None:
+        """The operation in progress on ``equipment``'s workstation now (for other feeds: machine inspections)."""
+        return await self._operation_in_progress(equipment)
+
     async def _operation_in_progress(self, equipment: str) -> tuple[str, int] | None:
         """The operation in progress on ``equipment``'s workstation now, read from the store's tables."""
         return await asyncio.to_thread(self._read_operation, equipment)

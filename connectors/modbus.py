@@ -113,6 +113,22 @@ class Read:
     def decoders(self) -> list[tuple[str, Decoder]]:
         return [(t.name, decoder(t, t.address - self.address)) for t in self.tags]
 
+    def unpacker(self) -> tuple[struct.Struct, tuple[str, ...]] | None:
+        """One struct that unpacks every tag of this read at once (pad bytes over gaps), and the tags' names in
+        its order; None unless every tag is a plain big-endian number without scaling, none overlapping."""
+        if self.table not in ("holding", "input"):
+            return None
+        fmt, at = ">", 0
+        for t in self.tags:  # sorted by address (plan_reads)
+            plain = (t.type in _STRUCT and t.byte_order == "big" and t.word_order == "big" and t.scale == 1.0
+                     and t.offset == 0.0)
+            offset = (t.address - self.address) * 2
+            if not plain or offset < at:
+                return None
+            fmt += "x" * (offset - at) + _STRUCT[t.type]
+            at = offset + t.count * 2
+        return struct.Struct(fmt), tuple(t.name for t in self.tags)
+
 
 def plan_reads(tags: Sequence[ModbusTag], max_gap: int = 0) -> list[Read]:
     """Merge tags of the same table whose registers are contiguous (or ``max_gap`` apart) into as few
@@ -209,6 +225,8 @@ class ModbusConnector:
         self.line = line
         self.plans = [(g, plan_reads(g.tags, config.max_gap)) for g in config.groups]
         self._decoders = {id(r): r.decoders for _, reads in self.plans for r in reads}
+        self._unpackers = {id(r): r.unpacker() for _, reads in self.plans for r in reads}
+        self._registers = {n: struct.Struct(f">{n}H") for n in {r.count for _, reads in self.plans for r in reads}}
         self.requests = 0
         self.failed_requests = 0
         self.cycles = 0
@@ -341,9 +359,18 @@ class ModbusConnector:
                 self.failed_requests += 1
                 self.health.failed_reads += 1
                 return self._bad(read, when, f"short answer: {len(data)} of {read.count}"), True
-            decoders = self._decoders.get(id(read)) or read.decoders
-            raw = b"" if read.table in ("coil", "discrete") else struct.pack(f">{len(data)}H", *data)
             name = self.name
+            if read.table in ("coil", "discrete"):
+                raw = b""
+            else:
+                packer = self._registers.get(len(data))
+                raw = packer.pack(*data) if packer is not None else struct.pack(f">{len(data)}H", *data)
+                fast = self._unpackers.get(id(read))
+                if fast is not None:  # the common case: every tag in one unpack, samples built as plain tuples
+                    new = tuple.__new__
+                    return [new(Sample, (name, tag_name, value, "good", when, None))
+                            for tag_name, value in zip(fast[1], fast[0].unpack_from(raw), strict=True)], True
+            decoders = self._decoders.get(id(read)) or read.decoders
             samples = []
             for tag_name, decode_tag in decoders:
                 try:

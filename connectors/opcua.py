@@ -228,9 +228,10 @@ class OpcUaConnector:
             by_handle[handle] = tag.name
         self.subscribed = 0
         self.refused = {}
-        for i in range(0, len(requests), _CREATE_CHUNK):
-            chunk = requests[i:i + _CREATE_CHUNK]
-            results = await sub.create_monitored_items(chunk)
+        # The requests go out together: the server works through them while the next ones are on the wire.
+        chunks = [requests[i:i + _CREATE_CHUNK] for i in range(0, len(requests), _CREATE_CHUNK)]
+        answers = await asyncio.gather(*(sub.create_monitored_items(chunk) for chunk in chunks))
+        for chunk, results in zip(chunks, answers, strict=True):
             for req, result in zip(chunk, results, strict=True):
                 name = by_handle[int(req.RequestedParameters.ClientHandle)]
                 if isinstance(result, ua.StatusCode):

@@ -46,6 +46,7 @@ class ProcessValueLog:
                 "SELECT equipment, name, value, text, quality FROM process_values p WHERE at = "
                 "(SELECT max(at) FROM process_values q WHERE q.equipment = p.equipment AND q.name = p.name)"):
             self._last[(equipment, name)] = (value if text is None else text, quality)
+        self.latest: dict[tuple[str, str], tuple[Any, str, datetime]] = {}  # series → newest value, quality, time
         self.kept = 0
         self.suppressed = 0  # inside the deadband
         self.pruned = 0
@@ -67,6 +68,7 @@ class ProcessValueLog:
             equipment, rule = found
             series = (equipment, rule.series)
             value = s.value if s.quality != "bad" else None
+            self.latest[series] = (value, s.quality, s.source_time)
             last = self._last.get(series)
             if last is not None and last[1] == s.quality and not _leaves_deadband(last[0], value, rule):
                 self.suppressed += 1

@@ -62,6 +62,12 @@ class Connectivity:
                 folder.mkdir(parents=True, exist_ok=True)
             self.process_values = ProcessValueLog(
                 folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines)
+        self.inspector: Any = None  # connectors.inspections.MachineInspector, when machines measure inspections
+        if self.process_values is not None and any(m.inspections for m in section.machines):
+            from connectors.inspections import MachineInspector
+
+            self.inspector = MachineInspector(service, self.process_values, section.machines,
+                                              self.mapper.operation_in_progress)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _sink(self, batch: Sequence[Sample]) -> None:
@@ -88,6 +94,8 @@ class Connectivity:
         self._tasks = [asyncio.create_task(
             supervise(c, self._source_sink if c.health.kind == "mqtt-source" else self._sink),
             name=f"connector-{c.name}") for c in self.connectors]
+        if self.inspector is not None:
+            self._tasks.append(asyncio.create_task(self.inspector.run(), name="machine-inspections"))
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -130,6 +138,10 @@ class Connectivity:
         if self.process_values is not None:
             pv = self.process_values
             parts["process_values"] = {"kept": pv.kept, "suppressed": pv.suppressed, "pruned": pv.pruned}
+        if self.inspector is not None:
+            i = self.inspector.stats
+            parts["machine_inspections"] = {"recorded": i.recorded, "nonconformances": i.nonconformances,
+                                            "skipped": i.skipped, "refused": i.refused, "last_error": i.last_error}
         return parts
 
 

@@ -71,19 +71,56 @@ def sim_opcua(
 def sim_modbus(
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 5020,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    unit: Annotated[int, typer.Option(help="Modbus unit (device) id.")] = 1,
+    unit: Annotated[list[int] | None, typer.Option(
+        help="Modbus unit (device) id; repeat it with --serial for several PLCs on one line.")] = None,
     cycle_time: CycleOption = 2.0, scrap_rate: ScrapOption = 0.03, alarm_rate: AlarmOption = 0.01,
     seed: SeedOption = 1,
+    serial: Annotated[str | None, typer.Option(
+        help="Serve Modbus RTU on this serial port instead of TCP (e.g. one end of a socat pty pair).")] = None,
+    baudrate: Annotated[int, typer.Option(help="RTU: the line's baud rate.")] = 19200,
+    parity: Annotated[str, typer.Option(help="RTU: N, E or O.")] = "N",
 ) -> None:
     """A Modbus TCP PLC (pymodbus server) with the same machine model; register map in simulators/modbus_plc.py."""
     from simulators.machine import Machine
-    from simulators.modbus_plc import ModbusPlc, serve
+    from simulators.modbus_plc import ModbusPlc, RtuBus, serve
 
+    units = unit or [1]
+    if serial is not None:
+        if parity not in ("N", "E", "O"):
+            typer.echo(f"--parity: {parity!r} is not N, E or O", err=True)
+            raise typer.Exit(2)
+        try:
+            bus = RtuBus(serial, [ModbusPlc(Machine(cycle_time_s=cycle_time, scrap_rate=scrap_rate,
+                                                    alarm_rate=alarm_rate, seed=seed + i), unit=u)
+                                  for i, u in enumerate(units)], baudrate=baudrate, parity=parity)
+        except ValueError as exc:
+            typer.echo(f"--unit: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"Modbus RTU PLCs (units {', '.join(map(str, units))}) on {serial} at {baudrate} baud; Ctrl+C stops")
+        _run(_serve_bus(bus))
+        return
+    if len(units) > 1:
+        typer.echo("--unit: several units share a serial line (--serial); over TCP give one", err=True)
+        raise typer.Exit(2)
+    unit_id = units[0]
     plc = ModbusPlc(Machine(cycle_time_s=cycle_time, scrap_rate=scrap_rate, alarm_rate=alarm_rate, seed=seed),
-                    host=host, port=port, unit=unit)
-    typer.echo(f"Modbus PLC at {host}:{port} unit {unit} (HR 0 state, 2-3 good, 4-5 scrap, 6-7 temperature); "
+                    host=host, port=port, unit=unit_id)
+    typer.echo(f"Modbus PLC at {host}:{port} unit {unit_id} (HR 0 state, 2-3 good, 4-5 scrap, 6-7 temperature); "
                "Ctrl+C stops")
     _run(serve(plc))
+
+
+async def _serve_bus(bus: object) -> None:
+    from simulators.modbus_plc import RtuBus
+
+    assert isinstance(bus, RtuBus)
+    for plc in bus.plcs:
+        plc.machine.start()
+    await bus.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await bus.stop()
 
 
 @sim_app.command("scanner")

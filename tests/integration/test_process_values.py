@@ -3,6 +3,7 @@ kept across restarts, and read over HTTP from a node subscribed to a simulated O
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from datetime import UTC, datetime, timedelta
@@ -140,3 +141,90 @@ async def test_a_node_keeps_a_machines_temperature_and_serves_it_over_http(tmp_p
         _, err = await asyncio.wait_for(proc.communicate(), 20)
         await sim.stop()
     assert proc.returncode == 0, err.decode()[-2000:]
+
+
+async def test_a_machine_measured_characteristic_is_recorded_as_inspections_with_verdicts(tmp_path: Path) -> None:
+    sim = OpcUaMachine(Machine(cycle_time_s=3600), name="M-RIG", port=free_port(), tick_s=0.02)
+    await sim.start()  # idle: about 1 bar
+    site: dict[str, Any] = yaml.safe_load(demo_config_path().read_text())
+    api_port = free_port()
+    site["api"]["port"] = api_port
+    site["master_data"]["inspection_plans"].append({
+        "plan": "IP-RIG-PRESSURE", "description": "Test rig line pressure", "hold_on_fail": True,
+        "characteristics": [{"characteristic": "line_pressure", "kind": "numeric", "nominal": 1.0, "lsl": 0.5,
+                             "usl": 3.0, "unit": "bar"}]})
+    site["connectivity"] = {
+        "opcua": [{"name": "UA-RIG", "url": sim.url, "publishing_interval_ms": 20,
+                   "tags": [{"name": "Pressure", "node_id": sim.node_id("Pressure"), "sampling_interval_ms": 10}]}],
+        "machines": [{"equipment": "TESTRIG-30", "device": "UA-RIG",
+                      "process_values": [{"tag": "Pressure", "name": "pressure", "deadband": 0.5}],
+                      "inspections": [{"plan": "IP-RIG-PRESSURE", "every_s": 0.5,
+                                       "characteristics": {"line_pressure": "pressure"}}]}],
+    }
+    config = tmp_path / "site.yaml"
+    config.write_text(yaml.safe_dump(site))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "edge", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
+        "--log-level", "warning", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=5,
+                                     headers=OPERATOR) as client:
+            async def inspections() -> dict[str, Any]:
+                try:
+                    return dict((await client.get("/health")).json()["connectivity"]["machine_inspections"])
+                except (httpx.HTTPError, KeyError):
+                    return {}
+
+            async def recorded(n: int, ncrs: int = 0) -> bool:
+                found = await inspections()
+                return bool(found.get("recorded", 0) >= n and found.get("nonconformances", 0) >= ncrs)
+
+            await wait_for(lambda: recorded(2), 30, "two passing inspections while the rig idles")
+            assert (await inspections())["nonconformances"] == 0
+            sim.machine.start()  # running: about 6 bar, over the plan's 3 bar limit
+            await wait_for(lambda: recorded(3, ncrs=1), 15, "a failing inspection and its NCR")
+            journal = (await client.get("/api/v1/journal", params={"limit": 1000})).json()
+            events = journal.get("events", journal) if isinstance(journal, dict) else journal
+            kinds = [ev["type"] for ev in events]
+            assert "InspectionRecorded" in kinds and "NonconformanceRaised" in kinds
+            ncr = next(ev for ev in events if ev["type"] == "NonconformanceRaised")
+            assert "line_pressure" in json.dumps(ncr)
+    finally:
+        proc.terminate()
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+        await sim.stop()
+    assert proc.returncode == 0, err.decode()[-2000:]
+
+
+def test_an_inspection_must_measure_with_kept_process_values() -> None:
+    from connectors.config import MachineInspection
+
+    with pytest.raises(ValidationError, match="measured by process value leak, which machine OVEN-1 does not keep"):
+        MachineSignals(equipment="OVEN-1", device="PLC-1", process_values=[ProcessValueRule(tag="temp")],
+                       inspections=[MachineInspection(plan="IP-1", characteristics={"leak_rate": "leak"})])
+
+
+def test_an_inspection_round_is_skipped_without_a_fresh_good_value(tmp_path: Path) -> None:
+    from connectors.config import MachineInspection
+    from connectors.inspections import MachineInspector
+
+    machine = MachineSignals(equipment="OVEN-1", device="PLC-1", process_values=[ProcessValueRule(tag="temp")],
+                             inspections=[MachineInspection(plan="IP-1", every_s=10,
+                                                            characteristics={"oven_temp": "temp"})])
+    log = ProcessValueLog(tmp_path / "pv.sqlite", [machine])
+
+    async def nowhere(equipment: str) -> None:
+        return None
+
+    inspector = MachineInspector(None, log, [machine], nowhere)  # type: ignore[arg-type]
+    rule = machine.inspections[0]
+    assert inspector.measurements(machine, rule, T0) == "no value of temp yet"
+    log.keep([at(0, None, "bad")])
+    assert inspector.measurements(machine, rule, T0) == "temp is bad (None)"
+    log.keep([at(1, 181.25)])
+    measured = inspector.measurements(machine, rule, T0 + timedelta(seconds=5))
+    assert not isinstance(measured, str)
+    assert [(m.characteristic, str(m.value)) for m in measured] == [("oven_temp", "181.25")]
+    stale = inspector.measurements(machine, rule, T0 + timedelta(seconds=30))
+    assert isinstance(stale, str) and stale.startswith("temp is stale")

@@ -74,3 +74,32 @@ def test_tag_shapes_are_checked() -> None:
         ModbusTag(name="t", address=0, type="bit")
     with pytest.raises(ValidationError, match="coil tags are bool"):
         ModbusTag(name="t", table="coil", address=0, type="uint16")
+
+
+def test_one_unpack_per_read_decodes_as_tag_by_tag_does() -> None:
+    import random
+
+    rng = random.Random(7)
+    kinds = ["uint16", "int16", "uint32", "int32", "int64", "uint64", "float32", "float64"]
+    tags, address = [], 3
+    for i in range(30):
+        tag = ModbusTag(name=f"t{i}", address=address, type=rng.choice(kinds))  # type: ignore[arg-type]
+        tags.append(tag)
+        address += tag.count + rng.choice([0, 0, 1, 2])  # some gaps, spanned by the read
+    (read,) = plan_reads(tags, max_gap=2)
+    fast = read.unpacker()
+    assert fast is not None
+    for _ in range(50):
+        words = [rng.randrange(65536) for _ in range(read.count)]
+        raw = struct.pack(f">{len(words)}H", *words)
+        one_unpack = dict(zip(fast[1], fast[0].unpack_from(raw), strict=True))
+        tag_by_tag = {t.name: decode(t, words[t.address - read.address:t.address - read.address + t.count])
+                      for t in tags}
+        assert one_unpack.keys() == tag_by_tag.keys()
+        for name, value in tag_by_tag.items():
+            assert one_unpack[name] == value or (value != value and one_unpack[name] != one_unpack[name])  # NaN
+    # Scaled, little-endian, bit or overlapping tags keep the tag-by-tag path.
+    assert plan_reads([ModbusTag(name="a", address=0, type="uint16", scale=0.1)])[0].unpacker() is None
+    assert plan_reads([ModbusTag(name="a", address=0, type="int32", word_order="little")])[0].unpacker() is None
+    assert plan_reads([ModbusTag(name="a", address=0, type="uint32"),
+                       ModbusTag(name="b", address=1, type="uint16")])[0].unpacker() is None
