@@ -262,6 +262,7 @@ class InspectionPlanEntry(_Section):
     item: Code | None = None
     operation: int | None = Field(default=None, gt=0)
     hold_on_fail: bool = True
+    spc_nonconformance: bool = False  # an SPC rule violation (Western Electric) raises a nonconformance
     characteristics: list[CharacteristicEntry] = Field(min_length=1)
 
 

@@ -104,7 +104,7 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
     for i, plan in enumerate(md.inspection_plans):
         add(f"master_data.inspection_plans[{i}]", "inspection-plan", plan.plan, True, c.DefineInspectionPlan,
             plan=plan.plan, description=plan.description, item=plan.item, operation=plan.operation,
-            hold_on_fail=plan.hold_on_fail,
+            hold_on_fail=plan.hold_on_fail, spc_nonconformance=plan.spc_nonconformance,
             characteristics=tuple(c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind,
                                                        nominal=ch.nominal, lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
                                   for ch in plan.characteristics))

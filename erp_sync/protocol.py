@@ -66,6 +66,10 @@ ISA95_MESSAGE: dict[str, str] = {
     "NonconformanceRaised": "WorkAlert",
     "NonconformanceDispositioned": "WorkAlert",
     "MachineStateChanged": "EquipmentState",
+    "SpcRuleViolated": "WorkAlert",
+    "WorkOrderCancelled": "JobResponse",
+    "WorkOrderConflictResolved": "JobResponse",
+    "WorkOrderQuantityChanged": "JobResponse",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 
@@ -273,6 +277,7 @@ class InspectionPlanChange(_Message):
     item: str | None = None
     operation: int | None = None
     hold_on_fail: bool = True
+    spc_nonconformance: bool = False
 
 
 ChangeKind = Literal["item", "bin", "user", "work_order", "bom_revision", "dispatch_list", "purchase_order",

@@ -111,7 +111,7 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
         case p.InspectionPlanChange():
             return c.DefineInspectionPlan(
                 plan=payload.plan, description=payload.description, item=payload.item, operation=payload.operation,
-                hold_on_fail=payload.hold_on_fail, characteristics=tuple(
+                hold_on_fail=payload.hold_on_fail, spc_nonconformance=payload.spc_nonconformance, characteristics=tuple(
                     c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind, nominal=ch.nominal,
                                          lsl=ch.lsl, usl=ch.usl, unit=ch.unit) for ch in payload.characteristics),
                 **meta)

@@ -107,6 +107,7 @@ class InspectionPlanRequest(Request):
     item: Code | None = None
     operation: int | None = None
     hold_on_fail: bool = True
+    spc_nonconformance: bool = Field(False, description="an SPC rule violation raises a nonconformance")
 
 
 # --- work orders and labour ----------------------------------------------------------------------

@@ -205,6 +205,9 @@ class DefineInspectionPlan(Command):
     item: str | None = None
     operation: int | None = None
     hold_on_fail: bool = True
+    # An SPC rule violation (Western Electric) on a numeric characteristic raises a nonconformance. Left out of the
+    # repr, so plans defined before keep their keys' fingerprints.
+    spc_nonconformance: bool = field(default=False, repr=False)
 
 
 # --- work orders and labour ----------------------------------------------------------------------

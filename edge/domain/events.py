@@ -270,6 +270,30 @@ class InspectionPlanDefined(Event):
     item: str | None
     operation: int | None
     hold_on_fail: bool
+    spc_nonconformance: bool = False
+
+    @property
+    def subject(self) -> str:
+        return f"inspection_plan:{self.plan}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpcRuleViolated(Event):
+    """A result broke a Western Electric rule of its characteristic's control chart (limits from the baseline)."""
+
+    plan: str
+    characteristic: str
+    inspection: str
+    rule: int
+    value: Decimal
+    center: Decimal
+    ucl: Decimal
+    lcl: Decimal
+    message: str
+    work_order: str | None
+    operation: int | None
+    lot: str | None
+    at: datetime
 
     @property
     def subject(self) -> str:
@@ -476,6 +500,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         NonconformanceRaised, NonconformanceDispositioned, MachineStateChanged,
         WorkOrderChanged, WorkOrderCancelled, WorkOrderConflictFlagged, WorkOrderConflictResolved,
         WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
-        SalesOrderDefined,
+        SalesOrderDefined, SpcRuleViolated,
     )
 }

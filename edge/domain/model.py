@@ -145,6 +145,7 @@ class InspectionPlan:
     item: str | None = None
     operation: int | None = None
     hold_on_fail: bool = True
+    spc_nonconformance: bool = False  # an SPC rule violation raises a nonconformance
 
 
 @dataclass(slots=True)

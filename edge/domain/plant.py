@@ -7,6 +7,7 @@ event and records which rows changed in ``state.dirty`` so the store can write e
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 
 from edge.domain import commands as c
 from edge.domain import events as e
+from edge.domain import spc
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import (
     DISPOSITIONS,
@@ -60,6 +62,23 @@ STATE_TABLES: tuple[str, ...] = (
 
 
 @dataclass
+class SpcSeries:
+    """A characteristic's results as its control chart needs them: the first :data:`spc.BASELINE` (which set the
+    limits) and the latest :data:`spc.WINDOW` (which the rules judge)."""
+
+    baseline: list[float] = field(default_factory=list)
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=spc.WINDOW))
+    limits: spc.Limits | None = None
+
+    def add(self, value: float) -> None:
+        if len(self.baseline) < spc.BASELINE:
+            self.baseline.append(value)
+            if len(self.baseline) == spc.BASELINE:
+                self.limits = spc.individuals_limits(self.baseline)
+        self.recent.append(value)
+
+
+@dataclass
 class PlantState:
     items: dict[str, Item] = field(default_factory=dict)
     bins: dict[str, Bin] = field(default_factory=dict)
@@ -87,6 +106,9 @@ class PlantState:
     sales_order_lines: dict[tuple[str, int], SalesOrderLine] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
+    # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
+    # inspection results; the store fills it when it loads, evolve keeps it up to date).
+    spc: dict[tuple[str, str], SpcSeries] = field(default_factory=dict)
     # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
     bins_of_lot: dict[str, set[str]] = field(default_factory=dict)
     bin_load: dict[str, Decimal] = field(default_factory=dict)
@@ -105,6 +127,14 @@ class PlantState:
 
     def mark(self, table: str, key: Any) -> None:
         self.dirty.setdefault(table, set()).add(key)
+
+    def measured(self, plan: str, results: Any) -> None:
+        """Add an inspection's numeric results (``characteristic``/``value`` pairs) to their SPC series."""
+        for r in results:
+            characteristic, value = (r["characteristic"], r["value"]) if isinstance(r, dict) else (
+                r.characteristic, r.value)
+            if value is not None:
+                self.spc.setdefault((plan, characteristic), SpcSeries()).add(float(value))
 
     def take_dirty(self) -> dict[str, set[Any]]:
         dirty, self.dirty = self.dirty, {}
@@ -634,6 +664,7 @@ def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now:
             for ch in cmd.characteristics
         ),
         item=cmd.item, operation=cmd.operation, hold_on_fail=cmd.hold_on_fail,
+        spc_nonconformance=cmd.spc_nonconformance,
     )]
 
 
@@ -1045,6 +1076,14 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
         inspection=cmd.inspection, plan=plan.plan, lot=cmd.lot, work_order=cmd.work_order, operation=cmd.operation,
         results=tuple(results), passed=passed, at=at,
     )]
+    spc = _spc_violations(state, plan, cmd, results, at)
+    out += spc
+    if spc and plan.spc_nonconformance and (passed or not plan.hold_on_fail):
+        ncr = f"NCR-{cmd.inspection}"
+        if ncr not in state.nonconformances:
+            out.append(e.NonconformanceRaised(
+                ncr=ncr, lot=cmd.lot, work_order=cmd.work_order, raised_by=cmd.actor, at=at,
+                description="; ".join(v.message for v in spc if isinstance(v, e.SpcRuleViolated))))
     if not passed and plan.hold_on_fail:
         failed = ", ".join(r.characteristic for r in results if not r.passed)
         ncr = f"NCR-{cmd.inspection}"
@@ -1057,6 +1096,30 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
                 out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
                                               reason=f"inspection {cmd.inspection} failed", ncr=ncr))
     return out
+
+
+def _spc_violations(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspection,
+                    results: list[e.MeasuredCharacteristic], at: datetime) -> list[e.Event]:
+    """The Western Electric rules each new numeric result breaks, on its characteristic's individuals chart (once
+    the characteristic has its baseline)."""
+    out: list[e.Event] = []
+    for r in results:
+        series = state.spc.get((plan.plan, r.characteristic))
+        if r.value is None or series is None or series.limits is None:
+            continue
+        limits = series.limits
+        for v in spc.western_electric([*series.recent, float(r.value)], limits, only_last=True):
+            out.append(e.SpcRuleViolated(
+                plan=plan.plan, characteristic=r.characteristic, inspection=cmd.inspection, rule=v.rule,
+                value=r.value, center=_dec(limits.center), ucl=_dec(limits.ucl), lcl=_dec(limits.lcl),
+                message=f"{r.characteristic} {r.value}: SPC rule {v.rule}, {v.message} "
+                        f"(centre {_dec(limits.center)}, limits {_dec(limits.lcl)}..{_dec(limits.ucl)})",
+                work_order=cmd.work_order, operation=cmd.operation, lot=cmd.lot, at=at))
+    return out
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(Decimal("0.000001"))
 
 
 def _raise_nonconformance(state: PlantState, cmd: c.RaiseNonconformance, now: datetime) -> list[e.Event]:
@@ -1356,7 +1419,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
         case e.InspectionPlanDefined():
             state.inspection_plans[ev.plan] = InspectionPlan(
                 plan=ev.plan, description=ev.description, item=ev.item, operation=ev.operation,
-                hold_on_fail=ev.hold_on_fail)
+                hold_on_fail=ev.hold_on_fail, spc_nonconformance=ev.spc_nonconformance)
             state.mark("inspection_plans", ev.plan)
             for ch_key in [k for k in state.characteristics if k[0] == ev.plan]:
                 del state.characteristics[ch_key]
@@ -1368,6 +1431,9 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 state.mark("characteristics", (ev.plan, ch.characteristic))
         case e.InspectionRecorded():
             state.inspections.add(ev.inspection)
+            state.measured(ev.plan, ev.results)
+        case e.SpcRuleViolated():
+            pass  # an alert: it changes no state (the result itself is recorded by InspectionRecorded)
         case e.NonconformanceRaised():
             state.nonconformances[ev.ncr] = Nonconformance(
                 ncr=ev.ncr, lot=ev.lot, work_order=ev.work_order, description=ev.description, status="open",

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 
 from edge.api.auth import allowed_roles, authorize, current_user
 from edge.api.reads import _rows
+from edge.api.spc import chart as spc_chart
 from edge.pages.putaway import spaces, suggest_bin
 from edge.pages.sessions import label_of
 from edge.store import Store, schema
@@ -150,6 +151,11 @@ def _characteristics(conn: Connection, plan: str, work_order: str | None) -> lis
                     values.append({"inspection": row.inspection, "value": str(r["value"]),
                                    "passed": bool(r.get("passed"))})
         c["recent"] = values
+        if c["kind"] == "numeric":  # control limits from the baseline and the SPC rules each point breaks
+            control = spc_chart(conn, plan, c["characteristic"], last=SPC_SAMPLES)
+            c["control"] = control["limits"]
+            c["flagged"] = {p["inspection"]: [v["message"] for v in p["violations"]]
+                            for p in control["points"] if p["violations"]}
     return chars
 
 

@@ -179,7 +179,10 @@ class Store:
             for row in conn.execute(select(spec.table)):
                 entity = spec.entity(row)
                 target[spec.key_of(entity)] = entity
-        state.inspections = set(conn.execute(select(schema.inspection_results.c.inspection)).scalars())
+        ir = schema.inspection_results
+        for row in conn.execute(select(ir.c.inspection, ir.c.plan, ir.c.results).order_by(ir.c.seq)):
+            state.inspections.add(row.inspection)
+            state.measured(row.plan, row.results)
         state.reindex()
         return state
 

@@ -262,3 +262,28 @@ def test_a_stopped_machine_asks_for_a_reason_and_ctrl_bracket_gs_scans_into_a_fo
     assert page.evaluate("window.taktLastScan.text") == label
     assert page.input_value("#scratch") == "note"
     context.close()
+
+
+def test_a_result_out_of_statistical_control_is_flagged_on_the_terminal(browser: Any, demo: RunningNode) -> None:
+    def final_test(i: int, pressure: str) -> None:
+        answer = demo.post("quality", "/inspections", {"inspection": f"FT-{i}", "plan": "IP-PUMP-100-FT",
+                                                       "measurements": [
+                                                           {"characteristic": "test_pressure", "value": pressure},
+                                                           {"characteristic": "leak_rate", "value": "0.1"},
+                                                           {"characteristic": "nameplate_ok", "passed": True}]})
+        assert answer.status_code == 201, answer.text
+
+    for i in range(25):  # the baseline: 9.98 / 10.02
+        final_test(i, "10.02" if i % 2 else "9.98")
+    final_test(25, "10.2")  # within specification (9.5..10.5), far beyond the control limit
+    context, page, wedge = open_terminal(browser, demo, "WS-30")
+    log_on(page, wedge, "BADGE:anna", "1234")
+    page.click("#dispatch button[data-wo='WO-1001']")
+    page.click(".tabs button[data-tab=inspection]")
+    pressure = page.locator(".plan[data-plan='IP-PUMP-100-FT'] .char[data-char='test_pressure']")
+    expect(pressure.locator(".spc-alert")).to_contain_text("Proces buiten controle")
+    expect(pressure.locator(".spc-alert")).to_contain_text("a point above the 3-sigma limit")
+    expect(pressure.locator("svg.spc line.ctl")).to_have_count(2)
+    expect(pressure.locator("svg.spc circle.flagged")).to_have_count(1)
+    screenshot(page, "terminal-spc-alert")
+    context.close()

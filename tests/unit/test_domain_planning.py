@@ -217,3 +217,60 @@ def test_an_operation_may_carry_plms_work_instruction_as_a_link(plant: Plant) ->
     other = plant.command(c.ReleaseWorkOrder, work_order="WO4", item="PUMP", item_revision="A", bom_revision="3",
                           quantity=D(5), operations=ops)
     assert fingerprint(one) == fingerprint(other)
+
+
+# --- SPC on the write path ---------------------------------------------------------------------------------------
+
+SHAFT = c.CharacteristicSpec(characteristic="shaft", kind="numeric", nominal=D(20), lsl=D("19.5"), usl=D("20.5"))
+
+
+def _shaft(plant: Plant, n: int, value: D, *, start: int = 0) -> list[list[Any]]:
+    return [plant.do(c.RecordInspection, inspection=f"S{start + i}", plan="IP-SHAFT", work_order="WO1", operation=10,
+                     roles=frozenset({"quality"}), measurements=(c.Measurement(characteristic="shaft", value=value),))
+            for i in range(n)]
+
+
+def _baseline(plant: Plant, spc_ncr: bool = False) -> None:
+    plant.do(c.DefineInspectionPlan, plan="IP-SHAFT", description="Shaft diameter", characteristics=(SHAFT,),
+             hold_on_fail=False, spc_nonconformance=spc_ncr)
+    for i in range(25):  # the baseline: 19.99, 20.01, ... 19.99 (centre 19.9996, MR-bar 0.02: limits +- 0.0532)
+        _shaft(plant, 1, D("20.01") if i % 2 else D("19.99"), start=i)
+
+
+def test_no_rule_is_judged_before_the_baseline_is_complete(plant: Plant) -> None:
+    plant.do(c.DefineInspectionPlan, plan="IP-SHAFT", description="Shaft diameter", characteristics=(SHAFT,),
+             hold_on_fail=False)
+    [[recorded]] = _shaft(plant, 1, D("20.4"))  # far out, but there are no control limits yet
+    assert isinstance(recorded, e.InspectionRecorded) and recorded.passed
+
+
+def test_a_result_beyond_the_control_limits_is_an_spc_alert_though_within_specification(plant: Plant) -> None:
+    _baseline(plant)
+    [[recorded, alert]] = _shaft(plant, 1, D("20.08"), start=100)
+    assert recorded.passed  # within 19.5..20.5: the part is good ...
+    assert isinstance(alert, e.SpcRuleViolated) and alert.rule == 1  # ... but the process moved
+    assert alert.ucl == D("20.052791") and alert.center == D("19.999600")
+    assert "SPC rule 1, a point above the 3-sigma limit" in alert.message
+    assert not plant.state.nonconformances  # not configured to raise one
+
+
+def test_eight_in_a_row_above_the_centre_and_a_configured_nonconformance(plant: Plant) -> None:
+    _baseline(plant, spc_ncr=True)
+    quiet = _shaft(plant, 7, D("20.005"), start=200)
+    assert all(len(events) == 1 for events in quiet)  # seven in a row: nothing yet
+    [[_, alert, ncr]] = _shaft(plant, 1, D("20.005"), start=300)
+    assert isinstance(alert, e.SpcRuleViolated) and alert.rule == 4
+    assert isinstance(ncr, e.NonconformanceRaised) and "8 points in a row above" in ncr.description
+    assert plant.state.nonconformances["NCR-S300"].work_order == "WO1"
+
+
+def test_the_spc_series_is_rebuilt_from_the_recorded_results(plant: Plant) -> None:
+    """A node that restarts judges the next result the same: the series comes back from the inspection history."""
+    from edge.domain.plant import PlantState
+
+    _baseline(plant)
+    rebuilt = PlantState()
+    for (plan, ch), series in plant.state.spc.items():
+        for value in [*series.baseline, *list(series.recent)[len(series.baseline):]]:
+            rebuilt.measured(plan, [{"characteristic": ch, "value": str(value)}])
+    assert rebuilt.spc[("IP-SHAFT", "shaft")].limits == plant.state.spc[("IP-SHAFT", "shaft")].limits

@@ -41,7 +41,8 @@ const TEXT = {
     why_set_aside: "Why will this not go to the ERP?", sa_manual: "Booked by hand in the ERP",
     sa_not_needed: "Not needed in the ERP", sa_duplicate: "Already in the ERP", waiting_behind: "{n} waiting behind it",
     none_open: "None open", done_ok: "Done", against_po: "Receive against purchase order", no_po: "No order",
-    instruction: "Work instruction", genealogy: "Genealogy", came_from: "From", not_used: "Not used in an order yet"
+    instruction: "Work instruction", genealogy: "Genealogy", came_from: "From", not_used: "Not used in an order yet",
+    spc_alert: "Process out of control"
   },
   nl: {
     scan_badge: "Scan uw badge", or_type: "of typ uw badgecode", log_on: "Aanmelden", log_off: "Afmelden",
@@ -83,7 +84,8 @@ const TEXT = {
     keep: "Behouden", why_set_aside: "Waarom gaat dit niet naar het ERP?", sa_manual: "Met de hand geboekt in het ERP",
     sa_not_needed: "Niet nodig in het ERP", sa_duplicate: "Staat al in het ERP", waiting_behind: "{n} wachten erachter",
     none_open: "Geen open", done_ok: "Gedaan", against_po: "Ontvangen op inkooporder", no_po: "Geen order",
-    instruction: "Werkinstructie", genealogy: "Herkomst en gebruik", came_from: "Van", not_used: "Nog niet in een order gebruikt"
+    instruction: "Werkinstructie", genealogy: "Herkomst en gebruik", came_from: "Van", not_used: "Nog niet in een order gebruikt",
+    spc_alert: "Proces buiten controle"
   }
 };
 

@@ -137,7 +137,8 @@
     const pts = ch.recent.map(r => Number(r.value));
     if (extra !== "" && extra != null && !isNaN(Number(extra))) pts.push(Number(extra));
     const W = 300, H = 70, pad = 6;
-    const lims = [ch.lsl, ch.usl, ch.nominal].filter(x => x != null).map(Number);
+    const ctl = ch.control; // control limits from the baseline (dashed orange), beside the specification (dashed red)
+    const lims = [ch.lsl, ch.usl, ch.nominal].concat(ctl ? [ctl.ucl, ctl.lcl] : []).filter(x => x != null).map(Number);
     const all = pts.concat(lims);
     if (!all.length) return '<svg class="spc" viewBox="0 0 300 70"></svg>';
     let lo = Math.min(...all), hi = Math.max(...all);
@@ -149,12 +150,18 @@
     if (ch.usl != null) svg += '<line x1="0" x2="300" y1="' + y(Number(ch.usl)) + '" y2="' + y(Number(ch.usl)) + '" stroke="#c62828" stroke-dasharray="5 4"/>';
     if (ch.lsl != null) svg += '<line x1="0" x2="300" y1="' + y(Number(ch.lsl)) + '" y2="' + y(Number(ch.lsl)) + '" stroke="#c62828" stroke-dasharray="5 4"/>';
     if (ch.nominal != null) svg += '<line x1="0" x2="300" y1="' + y(Number(ch.nominal)) + '" y2="' + y(Number(ch.nominal)) + '" stroke="#8a96a1"/>';
+    if (ctl) for (const k of ["ucl", "lcl"]) svg += '<line class="ctl" x1="0" x2="300" y1="' + y(ctl[k]) + '" y2="' + y(ctl[k]) + '" stroke="#e08a00" stroke-dasharray="2 3"/>';
     if (pts.length > 1) svg += '<polyline fill="none" stroke="#1565c0" stroke-width="2" points="' + pts.map((v, i) => x(i) + "," + y(v)).join(" ") + '"/>';
+    const flagged = ch.flagged || {};
     pts.forEach((v, i) => {
       const bad = verdict(ch, v) === "fail";
-      svg += '<circle cx="' + x(i) + '" cy="' + y(v) + '" r="' + (i === pts.length - 1 && extra ? 5 : 3.5) + '" fill="' + (bad ? "#c62828" : "#1565c0") + '"/>';
+      const rule = i < ch.recent.length && flagged[ch.recent[i].inspection];
+      svg += '<circle cx="' + x(i) + '" cy="' + y(v) + '" r="' + (i === pts.length - 1 && extra ? 5 : 3.5) + '" fill="' +
+        (bad ? "#c62828" : rule ? "#e08a00" : "#1565c0") + '"' + (rule ? ' class="flagged"' : "") + "/>";
     });
-    return svg + "</svg>";
+    svg += "</svg>";
+    const latest = ch.recent.length ? flagged[ch.recent[ch.recent.length - 1].inspection] : null;
+    return svg + (latest ? '<div class="spc-alert">' + esc(t("spc_alert")) + ": " + esc(latest.join("; ")) + "</div>" : "");
   }
   function limitsText(ch) {
     if (ch.kind !== "numeric") return "OK / NOK";
