@@ -126,6 +126,8 @@ def _check_database_url(url: str) -> None:
 class Workstation(_Section):
     workstation: Code
     description: Text = ""
+    # A machine here stopped longer than this without a reason: the terminal asks the operator for one.
+    downtime_prompt_s: int = Field(default=120, ge=10, le=86_400)
 
 
 class SiteSection(_Section):

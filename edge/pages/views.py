@@ -51,6 +51,15 @@ def _devices(request: Request) -> dict[str, Any]:
     return dict(getattr(pipeline, "contexts", {}) or {})
 
 
+def _downtime_prompt_s(request: Request, workstation: str) -> int:
+    """How long a machine may stand still without a reason before the terminal asks (the site's setting)."""
+    site = _site(request)
+    for w in getattr(site, "workstations", None) or []:
+        if w.workstation == workstation:
+            return int(w.downtime_prompt_s)
+    return DOWNTIME_PROMPT_S
+
+
 def workstations(request: Request, conn: Connection) -> list[dict[str, str]]:
     """The line's workstations: from the site configuration, else those the dispatch lists and machines name."""
     site = _site(request)
@@ -178,7 +187,7 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
     current = _current(sequence, work_order, operation)
     view: dict[str, Any] = {"workstation": workstation, "dispatch": sequence, "machines": machines,
                             "clocked_on": clocked, "current": None, "inspections": [], "nonconformances": [],
-                            "downtime_prompt_s": DOWNTIME_PROMPT_S}
+                            "downtime_prompt_s": _downtime_prompt_s(request, workstation)}
     device, bin_ = terminal_device(request, workstation)
     view["device"], view["bin"] = device, bin_
     if current is None:

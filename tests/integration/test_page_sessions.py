@@ -104,6 +104,7 @@ def test_the_pages_read_models_and_label_look_up(demo: RunningNode) -> None:
     assert [b["required"] for b in ws["current"]["bom"]] == ["20", "20", "20", "20", "1", "160"]
     ws30 = client.get("/api/v1/pages/workstations/WS-30").json()
     assert [p["plan"] for p in ws30["inspections"]] == ["IP-PUMP-100-FT"]
+    assert (ws["downtime_prompt_s"], ws30["downtime_prompt_s"]) == (120, 300)  # the site's setting per workstation
     line = client.get("/api/v1/pages/line").json()
     assert [w["workstation"] for w in line["workstations"]] == ["WS-10", "WS-20", "WS-30"]
 
