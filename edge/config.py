@@ -655,6 +655,8 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
         if problem:
             problems.append(problem)
         sync = sync.model_copy(update={"token": token})
+    if sync is not None and sync.ca_file is not None and not sync.ca_file.is_absolute():
+        sync = sync.model_copy(update={"ca_file": (base / sync.ca_file).resolve()})
     b2mml = cfg.b2mml
     if b2mml is not None:
         b2mml = b2mml.model_copy(update={

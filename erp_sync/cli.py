@@ -89,7 +89,8 @@ def push(config: ConfigArg, data_dir: DataDirOption = None,
     backlog = SyncLedger(store).status()["lag_events"]
 
     async def go() -> PushReport:
-        async with CentralClient(cfg.sync.central_url, cfg.sync.token, node_id, timeout_s=cfg.sync.timeout_s) as client:
+        async with CentralClient(cfg.sync.central_url, cfg.sync.token, node_id, timeout_s=cfg.sync.timeout_s,
+                                 ca_file=cfg.sync.ca_file) as client:
             pusher = Pusher(store, node_id, client, batch_events=cfg.sync.batch_events,
                             batch_bytes=cfg.sync.batch_bytes)
             with _progress() as bar:
@@ -135,7 +136,7 @@ def pull(config: ConfigArg, data_dir: DataDirOption = None) -> None:
 
     async def go() -> PullReport:
         async with CentralClient(cfg.sync.central_url, cfg.sync.token, node.node_id,
-                                 timeout_s=cfg.sync.timeout_s) as client:
+                                 timeout_s=cfg.sync.timeout_s, ca_file=cfg.sync.ca_file) as client:
             return await Puller(node.service, client, page=cfg.sync.pull_page).pull()
 
     try:

@@ -8,6 +8,8 @@ A 409 ``SEQUENCE_GAP`` is :class:`SequenceGap`: the central side holds less than
 """
 from __future__ import annotations
 
+import os
+import ssl
 import zlib
 from typing import Any
 
@@ -40,11 +42,13 @@ def gzip_bytes(body: bytes, level: int = 1) -> bytes:
 
 
 class CentralClient:
-    def __init__(self, base_url: str, token: str, node: str, *, timeout_s: float = 30.0) -> None:
+    def __init__(self, base_url: str, token: str, node: str, *, timeout_s: float = 30.0,
+                 ca_file: str | os.PathLike[str] | None = None) -> None:
         self.node = node
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + PREFIX, timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "takt-sync/1"})
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "takt-sync/1"}, verify=verify)
 
     async def close(self) -> None:
         await self._http.aclose()

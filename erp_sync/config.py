@@ -22,6 +22,9 @@ class SyncSection(BaseModel):
 
     enabled: bool = True
     central_url: str = Field(pattern=r"^https?://", description="base URL of the central side")
+    ca_file: Path | None = Field(default=None, description="the CA certificates (PEM) that sign the central side's "
+                                                          "HTTPS certificate, e.g. the plant's own CA; default: "
+                                                          "the system's")
     token: str | None = Field(default=None, repr=False)
     token_env: str | None = None
     token_file: Path | None = None

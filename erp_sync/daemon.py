@@ -47,7 +47,8 @@ class SyncDaemon:
             raise ValueError("the sync section's token was not resolved")
         self.service = service
         self.section = section
-        self.client = CentralClient(section.central_url, section.token, node_id, timeout_s=section.timeout_s)
+        self.client = CentralClient(section.central_url, section.token, node_id, timeout_s=section.timeout_s,
+                                    ca_file=section.ca_file)
         self.pusher = Pusher(service.store, node_id, self.client, batch_events=section.batch_events,
                              batch_bytes=section.batch_bytes)
         self.puller = Puller(service, self.client, page=section.pull_page)

@@ -542,3 +542,46 @@ def test_the_sync_bookkeeping_works_on_a_postgresql_store(sim: RunningErpSim, po
         assert [r["seq"] for r in received(sim, "node-a")] == edge_seqs(node.store)
     finally:
         node.stop()
+
+
+def test_the_sync_speaks_https_to_a_central_side_signed_by_the_plants_own_ca(tmp_path: Path, edge: RunningNode) -> None:
+    import threading
+
+    import uvicorn
+
+    from simulators.erp.app import ErpSimConfig, ErpSimulator
+    from tests.integration.certs import make_ca, make_server_cert
+    from tests.integration.conftest import free_port
+
+    ca, ca_cert, ca_key = make_ca(tmp_path, "plant-ca")
+    other_ca = make_ca(tmp_path, "other-ca")[0]
+    cert, key = make_server_cert(tmp_path, ca_cert, ca_key, "erp")
+    central = ErpSimulator(ErpSimConfig(database_url=f"sqlite:///{tmp_path}/tls.sqlite", node_tokens=TOKENS,
+                                        admin_token="erp-admin-token"))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(central.app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off", ssl_certfile=str(cert), ssl_keyfile=str(key)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the HTTPS simulator did not start"
+        time.sleep(0.02)
+    try:
+        define_machine(edge.service)
+        machine_events(edge.service, 10)
+        url = f"https://127.0.0.1:{port}"
+
+        async def push(ca_file: Path | None) -> Any:
+            async with CentralClient(url, TOKEN_OF["node-a"], "node-a", ca_file=ca_file) as client:
+                return await Pusher(edge.store, "node-a", client).push()
+
+        with pytest.raises(CentralUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            run(push(other_ca))  # a certificate from another CA is refused: nothing sent, nothing acknowledged
+        assert SyncLedger(edge.store).cursor(PUSH) == 0
+        report = run(push(ca))
+        assert report.sent == 10 and SyncLedger(edge.store).status()["lag_events"] == 0
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        central.close()
