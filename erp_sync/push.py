@@ -149,12 +149,13 @@ class Pusher:
         return await self.client.push(batch.body)
 
     async def retry_parked(self, report: PushReport) -> None:
-        """Send again what a supervisor asked to retry (or set aside), one exception at a time."""
+        """Send again what a supervisor asked to retry (or set aside), one exception at a time, at most a batch of
+        it per round (a subject parked for days may hold many events; the rest goes in the next rounds)."""
         for exception_id, seqs in await asyncio.to_thread(self.ledger.retries):
             if not seqs:
                 await asyncio.to_thread(self.ledger.retried, exception_id, [], [])
                 continue
-            batch = await asyncio.to_thread(self.build_redelivery, seqs)
+            batch = await asyncio.to_thread(self.build_redelivery, seqs[:self.batch_events])
             ack = await self.client.push(batch.body)
             refused = self.refusals(batch, ack)
             cleared = await asyncio.to_thread(self.ledger.retried, exception_id, batch.seqs, refused)

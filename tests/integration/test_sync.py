@@ -585,3 +585,22 @@ def test_the_sync_speaks_https_to_a_central_side_signed_by_the_plants_own_ca(tmp
         server.should_exit = True
         thread.join(10)
         central.close()
+
+
+def test_a_long_parked_subject_goes_out_in_batches_after_the_retry(sim: RunningErpSim, edge: RunningNode) -> None:
+    define_machine(edge.service)
+    sim.set_faults(reject=[{"subject": "equipment:M-1", "code": "NOT_NOW", "message": "maintenance window"}])
+    machine_events(edge.service, 25)
+    run(_push(edge.store, sim.url, "node-a", batch_events=10))
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.parked == 25
+    sim.set_faults(reject=[])
+    SyncLedger(edge.store).request_retry(exc.id, "supervisor1")
+    rounds = 0
+    while SyncLedger(edge.store).exceptions(open_only=True):
+        run(_push(edge.store, sim.url, "node-a", batch_events=10))
+        rounds += 1
+        assert rounds <= 3, "the parked events should drain in three rounds of ten"
+    assert rounds == 3
+    assert [r["seq"] for r in received(sim, "node-a")] == edge_seqs(edge.store)
+    assert SyncLedger(edge.store).get(exc.id).status == "resolved"
