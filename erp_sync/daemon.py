@@ -79,10 +79,10 @@ class SyncDaemon:
         await self.client.close()
 
     def _on_recorded(self, events: list[dict[str, Any]]) -> None:  # the writer thread
-        loop = self._loop
-        if loop is not None and self._wake is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._wake.set)
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not wake.is_set() and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # one wake-up per round is enough, however many commits
+                loop.call_soon_threadsafe(wake.set)
 
     def wake(self) -> None:
         """Start the next round now (a supervisor asked for a retry)."""
