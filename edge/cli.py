@@ -306,6 +306,48 @@ def journal_tail(
         store.close()
 
 
+@app.command("trace")
+def trace_lot(
+    lot: Annotated[str, typer.Argument(help="the lot to trace")],
+    backward: Annotated[bool, typer.Option("--backward", help="what went into the lot, down to the supplier lots")] = False,
+    recall: Annotated[bool, typer.Option("--recall", help="a recall report: where every affected lot is now")] = False,
+    config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
+) -> None:
+    """Trace a lot forward (the orders it went into, the lots they made, the customer orders) or backward."""
+    from edge.store import trace as tracing
+
+    store = _open(_store_url(config, data_dir, database_url, must_exist=True))
+    try:
+        with store.engine.connect() as conn:
+            if recall:
+                found = tracing.recall(conn, lot)
+            else:
+                found = tracing.trace(conn, lot, "backward" if backward else "forward")
+    except tracing.UnknownLot as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    console = _console()
+    arrow = "<-" if backward else "->"
+    console.print(f"[bold]{'recall of' if recall else 'trace of'} lot {lot}[/] ({found['direction']})")
+    for x in found["lots"][1:]:
+        console.print(f"{'  ' * x['depth']}{arrow} {x['via']} {arrow} lot {x['lot']} ({x.get('item')} rev "
+                      f"{x.get('item_revision')}, {x['quantity']})", highlight=False)
+    for o in found["work_orders"]:
+        inputs = ", ".join(f"{k} {v}" for k, v in o["inputs"].items())
+        outputs = ", ".join(f"{k} {v}" for k, v in o["outputs"].items()) or "none yet"
+        console.print(f"work order {o['work_order']} ({o.get('item')}, {o.get('status')}"
+                      f"{', customer order ' + o['customer_order'] if o.get('customer_order') else ''}): "
+                      f"in {inputs or '-'}; out {outputs}", highlight=False)
+    console.print(f"customer orders: {', '.join(found['customer_orders']) or 'none'}", highlight=False)
+    if recall:
+        origin = found["origin"] or {}
+        console.print(f"came from: {', '.join(f'{k} {v}' for k, v in origin.items() if v) or 'opening stock'}",
+                      highlight=False)
+        for row in found["in_stock"]:
+            console.print(f"in stock: lot {row['lot']} in bin {row['bin']}: {row['quantity']}", highlight=False)
+
+
 def main() -> None:
     app(prog_name="takt")
 

@@ -156,6 +156,13 @@ class ReceiveRequest(Request):
     quarantine: bool = False
 
 
+class ProducedLotRequest(Request):
+    lot: Code
+    quantity: Quantity
+    bin: Code
+    expiry: date | None = None
+
+
 class PurchaseOrderReceiptRequest(Request):
     line: int | None = Field(None, ge=1, description="the order's line; default: the open line of the item")
     lot: Code

@@ -133,7 +133,8 @@ def get_lot_genealogy(request: Request, lot: str, _: User = Depends(current_user
     received: dict[str, Any] | None = None
     if receipt is not None:
         data = json.loads(receipt)
-        received = {k: data.get(k) for k in ("at", "bin", "quantity", "supplier_lot", "purchase_order", "po_line")}
+        received = {k: data.get(k) for k in ("at", "bin", "quantity", "supplier_lot", "purchase_order", "po_line",
+                                             "work_order")}
     consumed = [_jsonable({"work_order": r.work_order, "quantity": r.quantity, "first_issued_at": r.first,
                            "item": r.item, "item_revision": r.item_revision, "customer_order": r.customer_order,
                            "status": r.status}) for r in used if r.quantity]
@@ -198,3 +199,44 @@ def get_journal(request: Request, after: int = Query(0, ge=0), limit: int = Quer
     for ev in events:
         ev["payload"] = json.loads(ev["payload"])
     return {"events": events, "last_seq": events[-1]["seq"] if events else after}
+
+
+def _traced(request: Request, lot: str, fn: Any, *args: Any) -> dict[str, Any]:
+    from edge.store.trace import UnknownLot
+
+    with _store(request).engine.connect() as conn:
+        try:
+            found: dict[str, Any] = _jsonable_deep(fn(conn, lot, *args))
+            return found
+        except UnknownLot:
+            raise _not_found("lot", "LOT", lot) from None
+
+
+def _jsonable_deep(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable_deep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable_deep(v) for v in value]
+    if isinstance(value, Decimal):
+        return quantity_text(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@router.get("/trace/{lot}", tags=["inventory"],
+            summary="Trace a lot: forward (the orders it went into, the lots they made, ... the customer orders) or "
+                    "backward (the order that made it, what went into that order, ... the supplier lots)")
+def get_trace(request: Request, lot: str, direction: str = Query("forward", pattern="^(forward|backward)$"),
+              _: User = Depends(current_user)) -> dict[str, Any]:
+    from edge.store.trace import trace
+
+    return _traced(request, lot, trace, direction)
+
+
+@router.get("/recall/{lot}", tags=["inventory"],
+            summary="A recall report: every lot, order and customer order a lot reached, and where those lots are now")
+def get_recall(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    from edge.store.trace import recall
+
+    return _traced(request, lot, recall)

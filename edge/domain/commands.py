@@ -281,6 +281,18 @@ class ReceiveLot(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReceiveProducedLot(Command):
+    """A work order's good output put into stock as a lot: its item and revision are the order's. No more than
+    the order reported good and did not put into stock yet."""
+
+    work_order: str
+    lot: str
+    quantity: Decimal
+    bin: str
+    expiry: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiveAgainstPurchaseOrder(Command):
     """Receive a lot delivered on a purchase order: on ``line``, or (None) on the open line of the lot's item.
     The item comes from the line, or from the label's GTIN; more than the line still expects is refused."""

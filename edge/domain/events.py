@@ -385,6 +385,7 @@ class LotReceived(_LotSubject, Event):
     at: datetime
     purchase_order: str | None = None  # received against this purchase order line
     po_line: int | None = None
+    work_order: str | None = None  # the order whose output this lot is
 
 
 @dataclass(frozen=True, kw_only=True)

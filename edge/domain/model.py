@@ -61,6 +61,7 @@ class Lot:
     # The status to go back to when a hold is released (hold over quarantine keeps quarantine), or, for a
     # consumed lot, when stock of it turns up again (an emptied lot on hold or in quarantine stays so).
     status_before_hold: str | None = None
+    work_order: str | None = None  # the work order that produced this lot (its output), for genealogy
 
 
 @dataclass(slots=True)
@@ -83,6 +84,7 @@ class WorkOrder:
     overproduction_tolerance_pct: Decimal = Decimal(0)
     due: date | None = None
     customer_order: str | None = None
+    output_received: Decimal = Decimal(0)  # good output put into stock as lots so far
 
 
 @dataclass(slots=True)

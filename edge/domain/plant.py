@@ -841,6 +841,23 @@ def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.
     )]
 
 
+def _receive_produced_lot(state: PlantState, cmd: c.ReceiveProducedLot, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order, open_only=False)
+    if wo.status == "cancelled":
+        raise DomainError("WORK_ORDER_CANCELLED", f"work order {wo.work_order} was cancelled", field="work_order")
+    quantity = _quantity("quantity", cmd.quantity)
+    left = wo.good - wo.output_received
+    if quantity > left:
+        raise DomainError("OUTPUT_EXCEEDS_GOOD", f"work order {wo.work_order} reported {wo.good} good and put "
+                          f"{wo.output_received} into stock already: at most {left} more", field="quantity")
+    events = _receive_lot(state, c.ReceiveLot(
+        idempotency_key=cmd.idempotency_key, actor=cmd.actor, actor_roles=cmd.actor_roles, origin=cmd.origin,
+        occurred_at=cmd.occurred_at, lot=cmd.lot, item=wo.item, item_revision=wo.item_revision, quantity=quantity,
+        bin=cmd.bin, expiry=cmd.expiry), now)
+    return [dataclasses.replace(ev, work_order=wo.work_order) if isinstance(ev, e.LotReceived) else ev
+            for ev in events]
+
+
 def _receive_against_purchase_order(state: PlantState, cmd: c.ReceiveAgainstPurchaseOrder,
                                    now: datetime) -> list[e.Event]:
     po = state.purchase_orders.get(cmd.purchase_order)
@@ -1230,6 +1247,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.DefineCustomer: _define_customer,
     c.DefineSalesOrder: _define_sales_order,
     c.ReceiveAgainstPurchaseOrder: _receive_against_purchase_order,
+    c.ReceiveProducedLot: _receive_produced_lot,
 }
 
 
@@ -1349,7 +1367,12 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.mark("machine_states", ev.equipment)
         case e.LotReceived():
             state.lots[ev.lot] = Lot(lot=ev.lot, item=ev.item, item_revision=ev.item_revision, quantity=ev.quantity,
-                                     status=ev.status, expiry=ev.expiry, supplier_lot=ev.supplier_lot)
+                                     status=ev.status, expiry=ev.expiry, supplier_lot=ev.supplier_lot,
+                                     work_order=ev.work_order)
+            if ev.work_order is not None:
+                producer = state.work_orders[ev.work_order]
+                producer.output_received += ev.quantity
+                state.mark("work_orders", ev.work_order)
             state.mark("lots", ev.lot)
             _change_stock(state, ev.lot, ev.bin, ev.quantity)
             if ev.purchase_order is not None and ev.po_line is not None:

@@ -15,10 +15,11 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 "to_bin": event.to_bin, "quantity": event.quantity, "work_order": event.work_order,
                 "bom_line": event.bom_line, "reason": event.reason, "actor": actor, "at": event.at,
             }
-        case e.LotReceived():
+        case e.LotReceived():  # a receipt, or a work order's output put into stock ("produce")
             return "moves", {
-                "seq": seq, "lot": event.lot, "item": event.item, "kind": "receive", "from_bin": None,
-                "to_bin": event.bin, "quantity": event.quantity, "work_order": None, "bom_line": None,
+                "seq": seq, "lot": event.lot, "item": event.item,
+                "kind": "receive" if event.work_order is None else "produce", "from_bin": None,
+                "to_bin": event.bin, "quantity": event.quantity, "work_order": event.work_order, "bom_line": None,
                 "reason": None, "actor": actor, "at": event.at,
             }
         case e.ProductionReported():

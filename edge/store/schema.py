@@ -252,7 +252,7 @@ moves = Table(
     Column("from_bin", String(200)),
     Column("to_bin", String(200)),
     Column("quantity", Quantity, nullable=False),
-    Column("work_order", String(200)),
+    Column("work_order", String(200), index=True),  # genealogy: what went into and came out of an order
     Column("bom_line", Integer),
     Column("reason", String(200)),
     Column("actor", String(100), nullable=False),

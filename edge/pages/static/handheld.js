@@ -158,7 +158,7 @@
   function genealogy(g) {
     if (!g) return "";
     const from = g.received ? [g.supplier_lot || g.received.supplier_lot, g.received.purchase_order &&
-      g.received.purchase_order + " / " + g.received.po_line].filter(Boolean).join(" · ") : "";
+      g.received.purchase_order + " / " + g.received.po_line, g.received.work_order].filter(Boolean).join(" · ") : "";
     return '<div id="genealogy"><h2 style="margin-top: 10px">' + esc(t("genealogy")) + "</h2>" +
       (from ? '<div class="muted">' + esc(t("came_from")) + " " + esc(from) + "</div>" : "") +
       (g.consumed_in.length ? g.consumed_in.map(c => '<div data-work-order="' + esc(c.work_order) + '">➜ <b>' + esc(c.work_order) + "</b> · " +
