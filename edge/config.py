@@ -186,6 +186,7 @@ class BinEntry(_Section):
     zone: Code
     capacity: Quantity | None = None
     allowed_items: list[Code] = []
+    walk_sequence: int | None = Field(default=None, ge=0, le=999_999_999)  # a picker's walk order, low first
 
 
 class EquipmentEntry(_Section):
