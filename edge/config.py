@@ -19,15 +19,18 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from connectors.config import ConnectivitySection
 from edge.domain.model import Role
+from edge.domain.oee import WEEKDAYS, Shift, parse_days
 from edge.fields import Code, Count, Gtin, Quantity, Text
 from edge.store.store import sqlite_url
 from erp_sync.config import B2mmlSection, SyncSection
@@ -128,6 +131,32 @@ class Workstation(_Section):
     description: Text = ""
 
 
+class ShiftEntry(_Section):
+    """A shift of the shift calendar (OEE is reported per shift): local start and end time (an end at or before
+    the start runs past midnight; the same time is a 24-hour shift) and the weekdays it starts on."""
+
+    name: Code
+    start: dt_time
+    end: dt_time
+    days: list[str] = list(WEEKDAYS)
+
+    @model_validator(mode="after")
+    def _valid_days(self) -> ShiftEntry:
+        parse_days(self.days)
+        return self
+
+    def shift(self) -> Shift:
+        return Shift(self.name, self.start, self.end, parse_days(self.days))
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone (e.g. Europe/Amsterdam)") from None
+    return name
+
+
 class SiteSection(_Section):
     """Where the node stands in the ISA-95 hierarchy: enterprise / site / area / line / workstations."""
 
@@ -136,6 +165,8 @@ class SiteSection(_Section):
     area: Code
     line: Code
     workstations: list[Workstation] = []
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"  # the shift calendar's local time
+    shifts: list[ShiftEntry] = []
 
 
 class ApiSection(_Section):
