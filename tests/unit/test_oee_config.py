@@ -18,7 +18,15 @@ def test_the_demo_has_three_shifts_in_amsterdam_time() -> None:
     site = load_config(DEMO).site
     assert site.timezone == "Europe/Amsterdam"
     night = site.shifts[2].shift()
-    assert (night.name, night.start, night.end, night.days) == ("night", time(22), time(6), frozenset({0, 1, 2, 3}))
+    assert (night.name, night.start, night.end, night.days) == ("night", time(22), time(6), frozenset(range(7)))
+
+
+def test_a_shift_runs_on_the_weekdays_given(tmp_path: Path) -> None:
+    data = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    data["site"]["shifts"] = [{"name": "early", "start": "06:00", "end": "14:00", "days": ["mon", "Tuesday"]}]
+    file = tmp_path / "site.yaml"
+    file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert load_config(file).site.shifts[0].shift().days == frozenset({0, 1})
 
 
 @pytest.mark.parametrize(("edit", "path", "reason"), [

@@ -45,7 +45,8 @@ const TEXT = {
     pick_take: "Take {q} of lot {lot} from bin {bin}", kit_complete: "Kit complete at bin {bin}",
     kit_short: "Short: {q} {item} not in stock", staging: "Staging bin", picked: "Picked", short_pick: "Short pick",
     why_short: "Why less? (needed when short)", not_on_list: "Lot {lot} is not on this pick list",
-    picked_to: "{q} of lot {lot} picked to bin {bin}"
+    picked_to: "{q} of lot {lot} picked to bin {bin}", oee: "OEE", oee_by_shift: "OEE by shift",
+    top_loss: "largest loss", unknown: "no data"
   },
   nl: {
     scan_badge: "Scan uw badge", or_type: "of typ uw badgecode", log_on: "Aanmelden", log_off: "Afmelden",
@@ -91,7 +92,8 @@ const TEXT = {
     pick_take: "Pak {q} van partij {lot} uit locatie {bin}", kit_complete: "Set compleet op locatie {bin}",
     kit_short: "Tekort: {q} {item} niet op voorraad", staging: "Klaarzetlocatie", picked: "Gepakt",
     short_pick: "Tekort gepakt", why_short: "Waarom minder? (verplicht bij tekort)",
-    not_on_list: "Partij {lot} staat niet op deze verzamellijst", picked_to: "{q} van partij {lot} gepakt naar locatie {bin}"
+    not_on_list: "Partij {lot} staat niet op deze verzamellijst", picked_to: "{q} van partij {lot} gepakt naar locatie {bin}",
+    oee: "OEE", oee_by_shift: "OEE per ploeg", top_loss: "grootste verlies", unknown: "geen gegevens"
   }
 };
 
