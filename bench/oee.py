@@ -25,11 +25,12 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+MachineStateName = Literal["running", "idle", "down", "setup", "offline"]
 STATIONS = ("WS-10", "WS-20", "WS-30")
-STOPS = (("down", "jam"), ("setup", "changeover"), ("idle", "no material"), ("idle", "break"), ("down", "tooling"))
+STOPS: tuple[tuple[MachineStateName, str], ...] = (("down", "jam"), ("setup", "changeover"), ("idle", "no material"), ("idle", "break"), ("down", "tooling"))
 
 
 def build(folder: Path, start: datetime, seed: int = 7) -> tuple[Any, int]:
@@ -44,7 +45,7 @@ def build(folder: Path, start: datetime, seed: int = 7) -> tuple[Any, int]:
     who: dict[str, Any] = {"actor": "bench", "actor_roles": frozenset({"admin"})}
     service.handle(c.DefineItem(idempotency_key="item", item="PUMP", description="Pump", unit="pcs", revision="A",
                                 **who))
-    for i, ws in enumerate(STATIONS):
+    for ws in STATIONS:
         service.handle(c.DefineEquipment(idempotency_key=f"eq-{ws}", equipment=f"M-{ws}", workstation=ws, **who))
     service.handle(c.ReleaseWorkOrder(
         idempotency_key="wo", work_order="WO-1", item="PUMP", item_revision="A", bom_revision="1",
@@ -61,6 +62,8 @@ def build(folder: Path, start: datetime, seed: int = 7) -> tuple[Any, int]:
         cycle = timedelta(minutes=float(Decimal("1.5") + i) * 1.15)  # a bit slower than the standard
         at, n, made = start, 0, 0
         while at < end:
+            state: MachineStateName
+            reason: str | None
             state, reason = ("running", None) if n % 2 == 0 else rng.choice(STOPS)
             commands.append((at, c.SetMachineState(idempotency_key=f"st-{ws}-{n}", equipment=f"M-{ws}", state=state,
                                                    reason=reason, since=at, **who)))
