@@ -383,6 +383,20 @@ class ScanningSection(_Section):
         return self
 
 
+class LabelsSection(_Section):
+    """Where GS1 labels (ZPL) go: a network printer's raw port, or a folder (a spool or a shared folder)."""
+
+    printer_host: str | None = None
+    printer_port: int = Field(default=9100, ge=1, le=65535)
+    folder: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> LabelsSection:
+        if (self.printer_host is None) == (self.folder is None):
+            raise ValueError("give printer_host (a network printer, raw TCP) or folder (ZPL files), one of them")
+        return self
+
+
 class TaktConfig(_Section):
     """A whole site configuration file."""
 
@@ -395,6 +409,7 @@ class TaktConfig(_Section):
     connectivity: ConnectivitySection = ConnectivitySection()
     sync: SyncSection | None = None
     b2mml: B2mmlSection | None = None
+    labels: LabelsSection | None = None
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""
