@@ -357,7 +357,7 @@ class ScanDeviceEntry(_Section):
 
     device: Code
     workstation: Code | None = None
-    task: Literal["consume", "receive", "putaway", "move", "idle"] = "consume"
+    task: Literal["consume", "receive", "putaway", "move", "pick", "idle"] = "consume"
     bin: Code | None = Field(default=None, description="where material is taken from or put away from (a bin "
                                                         "label changes it)")
     default_quantity: Quantity | None = Field(default=None, description="per lot scan, when the label has none")
