@@ -19,15 +19,18 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from connectors.config import ConnectivitySection
 from edge.domain.model import Role
+from edge.domain.oee import WEEKDAYS, Shift, parse_days
 from edge.fields import Code, Count, Gtin, Quantity, Text
 from edge.store.store import sqlite_url
 from erp_sync.config import B2mmlSection, SyncSection
@@ -130,6 +133,32 @@ class Workstation(_Section):
     downtime_prompt_s: int = Field(default=120, ge=10, le=86_400)
 
 
+class ShiftEntry(_Section):
+    """A shift of the shift calendar (OEE is reported per shift): local start and end time (an end at or before
+    the start runs past midnight; the same time is a 24-hour shift) and the weekdays it starts on."""
+
+    name: Code
+    start: dt_time
+    end: dt_time
+    days: list[str] = list(WEEKDAYS)
+
+    @model_validator(mode="after")
+    def _valid_days(self) -> ShiftEntry:
+        parse_days(self.days)
+        return self
+
+    def shift(self) -> Shift:
+        return Shift(self.name, self.start, self.end, parse_days(self.days))
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone (e.g. Europe/Amsterdam)") from None
+    return name
+
+
 class SiteSection(_Section):
     """Where the node stands in the ISA-95 hierarchy: enterprise / site / area / line / workstations."""
 
@@ -138,6 +167,8 @@ class SiteSection(_Section):
     area: Code
     line: Code
     workstations: list[Workstation] = []
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"  # the shift calendar's local time
+    shifts: list[ShiftEntry] = []
 
 
 class ApiSection(_Section):
@@ -188,6 +219,7 @@ class BinEntry(_Section):
     zone: Code
     capacity: Quantity | None = None
     allowed_items: list[Code] = []
+    walk_sequence: int | None = Field(default=None, ge=0, le=999_999_999)  # a picker's walk order, low first
 
 
 class EquipmentEntry(_Section):
@@ -328,7 +360,7 @@ class ScanDeviceEntry(_Section):
 
     device: Code
     workstation: Code | None = None
-    task: Literal["consume", "receive", "putaway", "move", "idle"] = "consume"
+    task: Literal["consume", "receive", "putaway", "move", "pick", "idle"] = "consume"
     bin: Code | None = Field(default=None, description="where material is taken from or put away from (a bin "
                                                         "label changes it)")
     default_quantity: Quantity | None = Field(default=None, description="per lot scan, when the label has none")
@@ -354,6 +386,20 @@ class ScanningSection(_Section):
         return self
 
 
+class LabelsSection(_Section):
+    """Where GS1 labels (ZPL) go: a network printer's raw port, or a folder (a spool or a shared folder)."""
+
+    printer_host: str | None = None
+    printer_port: int = Field(default=9100, ge=1, le=65535)
+    folder: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> LabelsSection:
+        if (self.printer_host is None) == (self.folder is None):
+            raise ValueError("give printer_host (a network printer, raw TCP) or folder (ZPL files), one of them")
+        return self
+
+
 class TaktConfig(_Section):
     """A whole site configuration file."""
 
@@ -366,6 +412,7 @@ class TaktConfig(_Section):
     connectivity: ConnectivitySection = ConnectivitySection()
     sync: SyncSection | None = None
     b2mml: B2mmlSection | None = None
+    labels: LabelsSection | None = None
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""

@@ -81,8 +81,10 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
             description=it.description, unit=it.unit, revision=it.revision, lot_controlled=it.lot_controlled,
             gtin=it.gtin)
     for i, b in enumerate(md.bins):
-        add(f"master_data.bins[{i}]", "bin", b.bin, True, c.DefineBin, bin=b.bin, zone=b.zone,
-            capacity=b.capacity, allowed_items=tuple(b.allowed_items))
+        # The walk sequence is not in the command's fingerprint: it is in the seed's key, so a new one is recorded.
+        add(f"master_data.bins[{i}]", "bin", b.bin if b.walk_sequence is None else f"{b.bin}@walk{b.walk_sequence}",
+            True, c.DefineBin, bin=b.bin, zone=b.zone, capacity=b.capacity, allowed_items=tuple(b.allowed_items),
+            walk_sequence=b.walk_sequence)
     for i, eq in enumerate(md.equipment):
         add(f"master_data.equipment[{i}]", "equipment", eq.equipment, True, c.DefineEquipment,
             equipment=eq.equipment, workstation=eq.workstation, description=eq.description)

@@ -227,3 +227,18 @@ def sim_erp(
     # walk them all, again and again, while a batch's thousands of short-lived objects come and go.
     gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@sim_app.command("printer")
+def sim_printer(
+    port: Annotated[int, typer.Option(help="TCP port to listen on (a label printer's raw port is 9100).")] = 9100,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    folder: Annotated[str | None, typer.Option(help="Write every label received there as NNNN.zpl.")] = None,
+) -> None:
+    """A network label printer: stores the ZPL labels it receives on raw TCP."""
+    from pathlib import Path
+
+    from simulators.label_printer import LabelPrinter
+
+    typer.echo(f"label printer at {host}:{port}" + (f", labels into {folder}" if folder else "") + "; Ctrl+C stops")
+    _run(LabelPrinter(host, port, Path(folder) if folder else None).serve_forever())

@@ -41,6 +41,8 @@ class BinRequest(Request):
     zone: Code
     capacity: Quantity | None = None
     allowed_items: list[Code] = Field(default_factory=list, max_length=500)
+    walk_sequence: int | None = Field(None, ge=0, le=999_999_999, description="where the bin comes on a picker's "
+                                                                               "walk (kitting pick lists follow it)")
 
 
 class EquipmentRequest(Request):
@@ -182,6 +184,16 @@ class MoveRequest(Request):
     quantity: Quantity
     putaway: bool = False
     reason: Text | None = None
+
+
+class PickRequest(Request):
+    lot: Code
+    from_bin: Code
+    to_bin: Code = Field(description="the order's staging (line-side) bin")
+    quantity: Count = Field(description="what was found and taken: less than asked is a short pick, 0 none")
+    asked: Quantity = Field(description="what the pick list asked for")
+    short_reason: Text | None = Field(None, description="why less than asked was picked (required then)")
+    gtin: Gtin | None = None
 
 
 class IssueRequest(Request):

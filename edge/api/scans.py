@@ -26,7 +26,7 @@ class ScanRequest(BaseModel):
     text: str = Field(min_length=1, max_length=4096, description="the label as scanned (AIM identifier and GS kept)")
     device: str | None = Field(default=None, min_length=1, max_length=100,
                                description="a configured scanning device; default: the signed-in user's handheld")
-    task: Literal["consume", "receive", "putaway", "move", "idle"] | None = Field(
+    task: Literal["consume", "receive", "putaway", "move", "pick", "idle"] | None = Field(
         default=None, description="what the device is doing now (a change drops a lot waiting for its bin); "
                                   "default: as before (consume for a new handheld)")
     purchase_order: str | None = Field(
@@ -118,7 +118,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         "description": f"Roles: {', '.join(sorted(ROLES))}. Without `device`, the signed-in user's handheld. A lot "
                        "label during a consumption books an issue to the selected work order; in a putaway or move "
                        "task a lot label then a bin label moves the lot (the label's quantity, else all of it in "
-                       "the bin the device is at) to that bin; a badge, work-order or bin label changes the "
+                       "the bin the device is at) to that bin; in a pick task (kitting the selected work order) a "
+                       "lot label then the staging bin books a pick; a badge, work-order or bin label changes the "
                        "device's context. GS1 labels may carry their AIM identifier and GS.",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},
                         "description": "One per physical read; a retry gets the first answer."}],

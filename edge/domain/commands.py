@@ -43,6 +43,9 @@ class DefineBin(Command):
     zone: str
     capacity: Decimal | None = None
     allowed_items: tuple[str, ...] = ()
+    # Where the bin comes on a picker's walk. Left out of the repr, so the fingerprint of a bin defined before bins
+    # had it is unchanged (see OperationSpec.instruction_url).
+    walk_sequence: int | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -320,6 +323,22 @@ class MoveStock(Command):
     quantity: Decimal | None
     putaway: bool = False
     reason: str | None = None
+    gtin: str | None = None  # the GTIN on the scanned label: it must be the lot's item's
+
+
+@dataclass(frozen=True, kw_only=True)
+class PickForKitting(Command):
+    """A pick of a work order's pick list: ``quantity`` of a lot taken from ``from_bin`` to the order's staging
+    (line-side) bin ``to_bin``, where ``asked`` was asked. Less than asked is a short pick and needs
+    ``short_reason``; nothing found at all is a pick of 0."""
+
+    work_order: str
+    lot: str
+    from_bin: str
+    to_bin: str
+    quantity: Decimal
+    asked: Decimal
+    short_reason: str | None = None
     gtin: str | None = None  # the GTIN on the scanned label: it must be the lot's item's
 
 

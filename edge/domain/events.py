@@ -57,6 +57,7 @@ class BinDefined(Event):
     zone: str
     capacity: Decimal | None
     allowed_items: tuple[str, ...]
+    walk_sequence: int | None = None
 
     @property
     def subject(self) -> str:
@@ -392,7 +393,7 @@ class LotReceived(_LotSubject, Event):
 class StockMoved(_LotSubject, Event):
     """Stock of a lot left ``from_bin`` and/or arrived in ``to_bin``.
 
-    ``kind`` is one of move, putaway, issue, return, adjust, scrap, return_to_supplier. ``from_bin``
+    ``kind`` is one of move, putaway, pick (kitting), issue, return, adjust, scrap, return_to_supplier. ``from_bin``
     is None when stock appears (a positive adjustment, a return from a work order) and ``to_bin``
     None when it leaves the store (an issue, scrap, a negative adjustment). ``lot_quantity_delta``
     is the change to the lot's total.
@@ -410,6 +411,22 @@ class StockMoved(_LotSubject, Event):
     reason: str | None
     at: datetime
     serial: str | None = None  # the serialised unit issued or returned
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShortPickRecorded(_WorkOrderSubject, Event):
+    """Kitting found less of a lot in a bin than the pick list asked for (the stock that was found moved in a
+    StockMoved of kind pick)."""
+
+    work_order: str
+    bom_line: int
+    item: str
+    lot: str
+    bin: str
+    asked: Decimal
+    picked: Decimal
+    reason: str
+    at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -501,6 +518,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         NonconformanceRaised, NonconformanceDispositioned, MachineStateChanged,
         WorkOrderChanged, WorkOrderCancelled, WorkOrderConflictFlagged, WorkOrderConflictResolved,
         WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
-        SalesOrderDefined, SpcRuleViolated,
+        SalesOrderDefined, SpcRuleViolated, ShortPickRecorded,
     )
 }

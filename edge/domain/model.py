@@ -40,6 +40,7 @@ class Bin:
     capacity: Decimal | None = None
     # Comma-free item codes; empty means any item may be stored.
     allowed_items: tuple[str, ...] = ()
+    walk_sequence: int | None = None  # where the bin comes on a picker's walk (low first); None: after the others
 
 
 @dataclass(slots=True)

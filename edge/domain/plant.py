@@ -385,9 +385,12 @@ def _define_item(state: PlantState, cmd: c.DefineItem, now: datetime) -> list[e.
 def _define_bin(state: PlantState, cmd: c.DefineBin, now: datetime) -> list[e.Event]:
     if cmd.capacity is not None:
         _quantity("capacity", cmd.capacity)
+    if cmd.walk_sequence is not None and not 0 <= cmd.walk_sequence <= 999_999_999:
+        raise invalid("INVALID_WALK_SEQUENCE", f"walk_sequence must be 0 to 999999999, not {cmd.walk_sequence}",
+                      "walk_sequence")
     return [e.BinDefined(
         bin=_text("bin", cmd.bin), zone=_text("zone", cmd.zone), capacity=cmd.capacity,
-        allowed_items=tuple(cmd.allowed_items),
+        allowed_items=tuple(cmd.allowed_items), walk_sequence=cmd.walk_sequence,
     )]
 
 
@@ -969,6 +972,56 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
     )
 
 
+# --- kitting: picks of a work order's pick list (the list itself: edge.domain.picking) ------------------------
+
+
+def _bom_line_for_lot(state: PlantState, wo: WorkOrder, lot: Lot) -> BomLine:
+    """The BOM line of ``wo`` that ``lot`` serves (same item and revision), the first with need left."""
+    lines = state.bom_of(wo.work_order)
+    same_item = [ln for ln in lines if ln.item == lot.item]
+    if not same_item:
+        needed = ", ".join(sorted({ln.item for ln in lines})) or "no material"
+        raise DomainError(
+            "WRONG_ITEM", f"lot {lot.lot} is item {lot.item}; work order {wo.work_order} needs {needed}", field="lot")
+    same_revision = [ln for ln in same_item if ln.item_revision == lot.item_revision]
+    if not same_revision:
+        wanted = ", ".join(sorted({ln.item_revision for ln in same_item}))
+        raise DomainError(
+            "WRONG_REVISION", f"lot {lot.lot} is {lot.item} revision {lot.item_revision}; work order "
+            f"{wo.work_order} (BOM revision {wo.bom_revision}) needs revision {wanted}", field="lot")
+    return next((ln for ln in same_revision if ln.quantity_per * wo.quantity > ln.consumed), same_revision[0])
+
+
+def _pick_for_kitting(state: PlantState, cmd: c.PickForKitting, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order)
+    lot = _lot(state, cmd.lot)
+    _bin(state, cmd.from_bin, "from_bin")
+    target = _bin(state, cmd.to_bin, "to_bin")
+    if cmd.from_bin == cmd.to_bin:
+        raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
+    asked = _quantity("asked", cmd.asked)
+    picked = _quantity("quantity", cmd.quantity, allow_zero=True)
+    if picked > asked:
+        raise DomainError("OVER_PICK", f"{asked} of lot {lot.lot} was asked; {picked} is more: pick what the list "
+                          "asks", field="quantity")
+    _label_names_lot_item(state, lot, cmd.gtin)
+    line = _bom_line_for_lot(state, wo, lot)
+    at = _at(cmd, now)
+    _usable_lot(state, lot, at.date())
+    reason = _reason("short_reason", cmd.short_reason) if picked < asked else None
+    events: list[e.Event] = []
+    if picked > ZERO:
+        _enough_stock(state, lot, cmd.from_bin, picked)
+        _fits_in_bin(state, target, lot.item, picked, "to_bin")
+        events.append(_moved(lot, "pick", cmd.from_bin, target.bin, picked, ZERO, at, work_order=wo.work_order,
+                             bom_line=line.line, reason=f"kitting {wo.work_order}"))
+    if reason is not None:
+        events.append(e.ShortPickRecorded(
+            work_order=wo.work_order, bom_line=line.line, item=lot.item, lot=lot.lot, bin=cmd.from_bin, asked=asked,
+            picked=picked, reason=reason, at=at))
+    return events
+
+
 def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: datetime) -> list[e.Event]:
     wo = _work_order(state, cmd.work_order, open_only=False)
     lot = _lot(state, cmd.lot)
@@ -1248,6 +1301,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.DefineSalesOrder: _define_sales_order,
     c.ReceiveAgainstPurchaseOrder: _receive_against_purchase_order,
     c.ReceiveProducedLot: _receive_produced_lot,
+    c.PickForKitting: _pick_for_kitting,
 }
 
 
@@ -1416,7 +1470,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.mark("items", ev.item)
         case e.BinDefined():
             state.bins[ev.bin] = Bin(bin=ev.bin, zone=ev.zone, capacity=ev.capacity,
-                                     allowed_items=tuple(ev.allowed_items))
+                                     allowed_items=tuple(ev.allowed_items), walk_sequence=ev.walk_sequence)
             state.mark("bins", ev.bin)
         case e.EquipmentDefined():
             state.equipment[ev.equipment] = Equipment(equipment=ev.equipment, workstation=ev.workstation,
@@ -1544,6 +1598,8 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 state.sales_order_lines[(ev.sales_order, sl.line)] = SalesOrderLine(
                     ev.sales_order, sl.line, sl.item, sl.quantity, sl.due)
                 state.mark("sales_order_lines", (ev.sales_order, sl.line))
+        case e.ShortPickRecorded():
+            pass  # a fact for the record (history table short_picks); the plant's state does not change
         case _:
             raise TypeError(f"no projection for event {type(ev).__name__}")
 

@@ -18,10 +18,10 @@ from edge.domain import commands as c
 from edge.domain.errors import DomainError
 
 LabelKind = Literal["badge", "work_order", "bin", "lot", "sscc", "product"]
-Task = Literal["consume", "receive", "putaway", "move", "idle"]
-TASKS: tuple[Task, ...] = ("consume", "receive", "putaway", "move", "idle")
+Task = Literal["consume", "receive", "putaway", "move", "pick", "idle"]
+TASKS: tuple[Task, ...] = ("consume", "receive", "putaway", "move", "pick", "idle")
 RECEIVING_ROLES = frozenset({"warehouse", "supervisor"})
-MOVE_TASKS: tuple[Task, ...] = ("putaway", "move")
+MOVE_TASKS: tuple[Task, ...] = ("putaway", "move", "pick")  # a lot label, then the bin it goes to
 LABEL_KINDS: tuple[LabelKind, ...] = ("badge", "work_order", "bin", "lot")  # in-house kinds, in matching order
 
 
@@ -143,8 +143,10 @@ def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor
 
 
 def _pick_up(context: ScanContext, label: Label) -> ScanOutcome:
-    """Putaway/move, first half: the lot (from the bin the device is at) waits for the bin it goes to."""
+    """Putaway/move/pick, first half: the lot (from the bin the device is at) waits for the bin it goes to."""
     lot, quantity = label.value, label.quantity
+    if context.task == "pick":
+        return _pick_for_kitting(context, label)
     if context.bin is None:
         raise DomainError("BIN_REQUIRED", f"scan the bin lot {lot} is taken from", field="bin")
     how_much = f"{quantity} of lot {lot}" if quantity is not None else f"lot {lot} (all of it)"
@@ -153,10 +155,38 @@ def _pick_up(context: ScanContext, label: Label) -> ScanOutcome:
                        f"{how_much} from bin {context.bin}: scan the bin {where}")
 
 
+def _pick_for_kitting(context: ScanContext, label: Label) -> ScanOutcome:
+    """Kitting, first half: with a work order chosen and at the bin of a pick, the lot label (its quantity, else the
+    device's default) is what is taken; the staging bin scanned next books the pick."""
+    lot = label.value
+    if context.work_order is None:
+        raise DomainError("WORK_ORDER_REQUIRED", f"scan the work order to kit before lot {lot}", field="work_order")
+    if context.bin is None:
+        raise DomainError("BIN_REQUIRED", f"scan the bin lot {lot} is picked from", field="bin")
+    quantity = label.quantity if label.quantity is not None else context.default_quantity
+    if quantity is None:
+        raise DomainError("QUANTITY_REQUIRED", f"label of lot {lot} carries no quantity and device "
+                          f"{context.device} has no default", field="quantity")
+    return ScanOutcome(replace(context, carrying=lot, carrying_quantity=quantity, carrying_gtin=label.gtin), None,
+                       f"{quantity} of lot {lot} from bin {context.bin} for {context.work_order}: scan the staging "
+                       "bin")
+
+
 def _move_to(context: ScanContext, to_bin: str, *, idempotency_key: str, actor: str,
              actor_roles: frozenset[str], at: datetime | None) -> ScanOutcome:
-    """Putaway/move, second half: the bin scanned after a lot is where the lot goes; the move is booked."""
+    """Putaway/move/pick, second half: the bin scanned after a lot is where the lot goes; the move is booked."""
     assert context.carrying is not None and context.bin is not None
+    if context.task == "pick":
+        if context.work_order is None or context.carrying_quantity is None:
+            raise DomainError("WORK_ORDER_REQUIRED", "scan the work order, then the lot label again", field="work_order")
+        pick = c.PickForKitting(
+            idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,
+            source_device=context.device, occurred_at=at, work_order=context.work_order, lot=context.carrying,
+            from_bin=context.bin, to_bin=to_bin, quantity=context.carrying_quantity,
+            asked=context.carrying_quantity, gtin=context.carrying_gtin)
+        return ScanOutcome(replace(context, carrying=None, carrying_quantity=None, carrying_gtin=None), pick,
+                           f"{context.carrying_quantity} of lot {context.carrying} picked from bin {context.bin} to "
+                           f"bin {to_bin} for {context.work_order}")
     putaway = context.task == "putaway"
     command = c.MoveStock(
         idempotency_key=idempotency_key, actor=context.operator or actor, actor_roles=actor_roles,

@@ -44,6 +44,12 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 ],
                 "actor": actor, "at": event.at,
             }
+        case e.ShortPickRecorded():
+            return "short_picks", {
+                "seq": seq, "work_order": event.work_order, "bom_line": event.bom_line, "item": event.item,
+                "lot": event.lot, "bin": event.bin, "asked": event.asked, "picked": event.picked,
+                "reason": event.reason, "actor": actor, "at": event.at,
+            }
         case e.MachineStateChanged():
             return "machine_state_history", {
                 "seq": seq, "equipment": event.equipment, "state": event.state, "reason": event.reason,

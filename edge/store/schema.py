@@ -308,8 +308,25 @@ machine_state_history = Table(
     Column("previous_since", UtcDateTime),
 )
 
+# Kitting's short picks: less of a lot found in a bin than the pick list asked for, and why.
+short_picks = Table(
+    "short_picks", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("work_order", String(200), nullable=False, index=True),
+    Column("bom_line", Integer, nullable=False),
+    Column("item", String(200), nullable=False),
+    Column("lot", String(200), nullable=False),
+    Column("bin", String(200), nullable=False),
+    Column("asked", Quantity, nullable=False),
+    Column("picked", Quantity, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 HISTORY_TABLES: dict[str, Table] = {
-    t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history)
+    t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
+                        short_picks)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

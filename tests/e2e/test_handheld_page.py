@@ -30,7 +30,7 @@ def open_handheld(browser: Any, node: RunningNode, badge: str) -> tuple[Any, Any
 
 def test_receive_a_gs1_label_and_put_it_away_to_the_suggested_bin(browser: Any, demo: RunningNode) -> None:
     context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
-    expect(page.locator(".menu button")).to_have_count(6)
+    expect(page.locator(".menu button")).to_have_count(7)
     screenshot(page, "handheld-menu")
 
     page.click(".menu button[data-task=receive]")
@@ -131,4 +131,66 @@ def test_receive_against_a_purchase_order_counts_on_its_line_and_refuses_more_th
     expect(tree.locator("[data-work-order='WO-1001']")).to_contain_text("WO-1001 · 2 · PUMP-100")
     expect(tree.locator("[data-work-order='WO-1001']")).to_contain_text("SO-88120")
     screenshot(page, "handheld-genealogy")
+    context.close()
+
+
+GREASE_GTIN = "09501101530003"
+
+
+def test_pick_for_kitting_follows_the_pick_list_and_records_a_short_pick(browser: Any, demo: RunningNode) -> None:
+    context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
+    page.click(".menu button[data-task=pick]")
+    expect(page.locator("#step")).to_have_text("Scan de productieorder")
+    # WO-1001 is kitted into LS-20, the line-side bin of WS-20's scanner: the housings there count, expired grease
+    # L123 there does not; the rest comes FEFO from the store in walk order (A-01-2, A-02-4, A-02-3, then LS-10).
+    wedge.scan("WO:WO-1001")
+    picks = page.locator("#picks li")
+    expect(picks).to_have_count(5)
+    expect(picks.nth(0)).to_contain_text("A-01-2 · IMP-5510 · 20")
+    expect(picks.nth(1)).to_contain_text("A-01-2 · BLT-0907 · 160")
+    expect(picks.nth(2)).to_contain_text("A-02-4 · SK-3301 · 20")
+    expect(picks.nth(3)).to_contain_text("A-02-3 · L118 · 1")
+    expect(picks.nth(4)).to_contain_text("LS-10 · MOT-8812 · 20")
+    expect(page.locator("#step")).to_contain_text("Pak 20 van partij IMP-5510 uit locatie A-01-2")
+    expect(page.locator("#step")).to_contain_text("Klaarzetlocatie LS-20")
+    screenshot(page, "handheld-pick-list")
+
+    wedge.scan("BIN:A-01-2")
+    wedge.scan("LOT:IMP-5510")
+    expect(page.locator("#pick-qty")).to_have_value("20")
+    page.click("#pick-go")
+    expect(page.locator("#feedback")).to_contain_text("20 van partij IMP-5510 gepakt naar locatie LS-20")
+    expect(picks).to_have_count(4)
+
+    # A lot that is not on the list is refused on the spot.
+    wedge.scan("LOT:IMP-4420")
+    expect(page.locator("#feedback")).to_contain_text("Partij IMP-4420 staat niet op deze verzamellijst")
+
+    # Fewer bolts than asked: refused without a reason, recorded with one.
+    wedge.scan("LOT:BLT-0907")
+    page.fill("#pick-qty", "150")
+    page.click("#pick-go")
+    feedback = page.locator("#feedback")
+    expect(feedback).to_have_attribute("data-ok", "false")
+    expect(feedback).to_contain_text("MISSING_REASON")
+    page.fill("#pick-reason", "10 rusty")
+    page.click("#pick-go")
+    expect(feedback).to_contain_text("150 van partij BLT-0907 gepakt naar locatie LS-20 · Tekort gepakt")
+    screenshot(page, "handheld-short-pick")
+
+    # The GS1 label of the grease (its GTIN checked against the lot's item).
+    wedge.scan(gs1_lot_label(GREASE_GTIN, "L118", quantity=1))
+    expect(page.locator("#pick-confirm")).to_contain_text("L118")
+    page.click("#pick-go")
+    expect(feedback).to_contain_text("1 van partij L118 gepakt naar locatie LS-20")
+
+    api = demo.client("supervisor")
+    assert {"bin": "LS-20", "quantity": "20"} in api.get("/api/v1/lots/IMP-5510").json()["stock"]
+    assert {"bin": "LS-20", "quantity": "1"} in api.get("/api/v1/lots/L118").json()["stock"]
+    listed = api.get("/api/v1/work-orders/WO-1001/pick-list").json()
+    assert listed["staging_bin"] == "LS-20"
+    assert [(s["lot"], s["asked"], s["picked"], s["reason"], s["actor"]) for s in listed["short_picks"]] == [
+        ("BLT-0907", "160", "150", "10 rusty", "wim")]
+    assert [(p["lot"], p["quantity"]) for p in listed["picks"]] == [("BLT-0907", "10"), ("SK-3301", "20"),
+                                                                   ("MOT-8812", "20")]
     context.close()

@@ -92,3 +92,37 @@ def test_an_operator_sees_the_central_panel_but_cannot_decide(browser: Any, demo
     expect(row).to_contain_text("changed")
     expect(row.locator("button")).to_have_count(0)
     context.close()
+
+
+def test_the_line_view_charts_oee_by_shift_with_the_largest_loss(browser: Any, demo: RunningNode) -> None:
+    import datetime as dt
+
+    # PRESS-10 (WS-10) ran for the last ten hours but for a 90-minute jam; 40 pumps were pre-assembled (6 min each).
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    api = demo.client("service")
+    for state, reason, hours in (("running", None, 10.0), ("down", "jam", 4.0), ("running", None, 2.5)):
+        since = (now - dt.timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+        r = api.put("/api/v1/equipment/PRESS-10/state", json={"state": state, "reason": reason, "since": since},
+                    headers={"Idempotency-Key": f"press-{hours}"})
+        assert r.status_code == 201, r.text
+    started = (now - dt.timedelta(hours=9)).isoformat().replace("+00:00", "Z")
+    assert demo.post("operator", "/work-orders/WO-1001/operations/10/start", {"occurred_at": started}).status_code == 201
+    assert demo.post("operator", "/work-orders/WO-1001/operations/10/production", {"good": "20"}).status_code == 201
+
+    context = browser.new_context(viewport=TERMINAL)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(f"{demo.url}/pages/line")
+    Wedge(page).scan("BADGE:joost")
+    chart = page.locator(".oee[data-oee='WS-10']")
+    expect(chart.locator("svg g[data-shift]").first).to_be_visible()
+    expect(chart).to_contain_text("OEE")
+    expect(chart).to_contain_text("grootste verlies: storing (jam) 90 min")
+    screenshot(page, "line-oee-by-shift")
+    # The same figures as the API gives for WS-10's shifts over the last two days.
+    frm = (now - dt.timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    body = demo.client("supervisor").get("/api/v1/oee", params={"workstation": "WS-10", "from": frm}).json()
+    shifts = body["workstations"][0]["shifts"]
+    assert sum(float(s["good"]) for s in shifts) == 20
+    assert sum(x["minutes"] for s in shifts for x in s["losses"] if x["reason"] == "jam") == 90
+    context.close()

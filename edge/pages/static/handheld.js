@@ -1,13 +1,14 @@
-/* The handheld: receive, put away (with a suggested bin), move, issue to a work order, cycle count of a bin and
-   "where is this lot". Bookings by scan go through the node's scan pipeline with the task on screen; the rest
-   through the API's routes. Pick lists for kitting and genealogy are not here yet. */
+/* The handheld: receive, put away (with a suggested bin), move, issue to a work order, pick for kitting (the order's
+   pick list, FEFO lots in bin walk order, short picks with a reason), cycle count of a bin and "where is this lot".
+   Bookings by scan go through the node's scan pipeline with the task on screen; the rest through the API's routes.
+   Genealogy is not here yet. */
 "use strict";
 (() => {
   const { t, esc, $ } = Takt;
   let task = null;
   let state = {};
 
-  const TASKS = [["receive", "⤓"], ["putaway", "▤"], ["move", "⇄"], ["issue", "➜"], ["count", "#"], ["find", "⌕"]];
+  const TASKS = [["receive", "⤓"], ["putaway", "▤"], ["move", "⇄"], ["issue", "➜"], ["pick", "☑"], ["count", "#"], ["find", "⌕"]];
   function show(name) {
     task = name; state = {};
     $("#task-title").textContent = t(name || "menu");
@@ -59,6 +60,8 @@
         ['work_order', 'bin', 'lot', 'quantity'].map(f => '<input id="issue-' + f + '" placeholder="' + esc(t(f === "work_order" ? "order" : f)) +
           '" value="' + esc(state[f] || "") + '"' + (f === "quantity" ? ' inputmode="decimal"' : "") + ">").join("") +
         '<button class="go" id="issue-go">' + esc(t("issue")) + "</button></div>" + back();
+    } else if (task === "pick") {
+      v.innerHTML = pickView() + back();
     } else if (task === "count") {
       v.innerHTML = step(state.bin ? t("bin") + " " + state.bin : t("scan_count_bin")) +
         (state.rows ? '<div class="card" id="count">' + (state.rows.length ? state.rows.map(r =>
@@ -76,6 +79,73 @@
           esc([m.from_bin, m.to_bin || m.work_order].filter(Boolean).join(" → ")) + " · " + esc(m.actor) + "</div>").join("") +
         genealogy(state.genealogy) + "</div>" : "") + back();
     }
+  }
+
+  // --- pick for kitting: scan the order (and its staging bin if the node knows none), then bin and lot per pick ---
+  function pickView() {
+    const l = state.list;
+    if (!state.work_order) return step(t("scan_wo"));
+    if (!l) return step(t("scan_staging"), t("order") + " " + state.work_order);
+    const picks = l.picks, cur = picks[state.current || 0];
+    const head = cur ? step(t("pick_take", { q: cur.quantity, lot: cur.lot, bin: cur.bin }), t("order") + " " + l.work_order +
+      " · " + t("staging") + " " + l.staging_bin) : step(t("kit_complete", { bin: l.staging_bin }), t("order") + " " + l.work_order);
+    const confirm = state.confirm ? '<div class="card" id="pick-confirm" style="display: grid; gap: 8px">' +
+      details([["lot", state.confirm.lot], ["bin", state.confirm.bin], ["quantity", state.confirm.quantity]]) +
+      '<input id="pick-qty" inputmode="decimal" aria-label="' + esc(t("quantity")) + '" value="' + esc(state.qty || state.confirm.quantity) + '">' +
+      '<input id="pick-reason" placeholder="' + esc(t("why_short")) + '" aria-label="' + esc(t("why_short")) + '">' +
+      '<button class="go" id="pick-go">' + esc(t("picked")) + "</button></div>" : "";
+    const list = '<ol class="po-lines" id="picks">' + picks.map((p, i) => '<li data-pick="' + i + '"' +
+      (i === (state.current || 0) ? ' class="current" style="color: var(--info)"' : "") + "><b>" + esc(p.bin) + "</b> · " +
+      esc(p.lot) + " · " + esc(p.quantity) + ' <span class="muted">' + esc(p.item) + (p.expiry ? " · " + esc(p.expiry) : "") +
+      "</span></li>").join("") + "</ol>";
+    const shorts = l.lines.filter(ln => Number(ln.short) > 0).map(ln => '<div class="suggest">' +
+      esc(t("kit_short", { q: ln.short, item: ln.item })) + "</div>").join("");
+    return head + confirm + '<div class="card">' + list + "</div>" + shorts;
+  }
+  async function loadPickList(stagingBin) {
+    const q = stagingBin ? "?staging_bin=" + encodeURIComponent(stagingBin) : "";
+    try {
+      state.list = await Takt.get("/api/v1/work-orders/" + encodeURIComponent(state.work_order) + "/pick-list" + q);
+      state.current = 0; state.confirm = null; state.qty = null;
+      return true;
+    } catch (e) {
+      state.list = null;
+      if (!(e.body && e.body.code === "STAGING_BIN_REQUIRED")) Takt.feedback(false, (e.body && e.body.message) || String(e), e.body && e.body.code);
+      return false;
+    }
+  }
+  async function pickScan(lab) {
+    if (lab.kind === "work_order") {
+      state.work_order = lab.value; state.list = null;
+      if (await loadPickList(null)) Takt.feedback(true, t("order") + ": " + lab.value);
+      else if (!state.list) Takt.feedback(true, t("order") + ": " + lab.value + " · " + t("scan_staging"));
+    } else if (lab.kind === "bin" && state.work_order && !state.list) {
+      if (await loadPickList(lab.value)) Takt.feedback(true, t("staging") + ": " + lab.value);
+    } else if (lab.kind === "bin" && state.list) {
+      const i = state.list.picks.findIndex(p => p.bin === lab.value);
+      if (i >= 0) { state.current = i; state.confirm = null; }
+      Takt.feedback(i >= 0, t("bin") + " " + lab.value);
+    } else if (lab.lot && state.list) {
+      const picks = state.list.picks, cur = picks[state.current || 0];
+      const i = cur && cur.lot === lab.lot ? state.current || 0 : picks.findIndex(p => p.lot === lab.lot);
+      if (i < 0) { Takt.feedback(false, t("not_on_list", { lot: lab.lot }), "NOT_ON_PICK_LIST"); return; }
+      state.current = i; state.confirm = picks[i];
+      state.qty = lab.quantity && Number(lab.quantity) < Number(picks[i].quantity) ? String(lab.quantity) : null;
+      state.gtin = lab.gtin || null;
+      Takt.feedback(true, t("lot") + " " + lab.lot);
+    } else { Takt.feedback(false, t(state.work_order ? "scan_staging" : "scan_wo")); return; }
+    draw();
+  }
+  async function recordPick() {
+    const p = state.confirm, qty = ($("#pick-qty").value || "").trim().replace(",", ".");
+    const reason = ($("#pick-reason").value || "").trim();
+    const body = { lot: p.lot, from_bin: p.bin, to_bin: state.list.staging_bin, quantity: qty, asked: p.quantity };
+    if (reason) body.short_reason = reason;
+    if (state.gtin) body.gtin = state.gtin;
+    const r = await Takt.act("POST", "/api/v1/work-orders/" + encodeURIComponent(state.list.work_order) + "/picks", body);
+    Takt.feedback(r.ok, r.ok ? t("picked_to", { q: qty, lot: p.lot, bin: state.list.staging_bin }) + (reason ? " · " + t("short_pick") : "")
+      : r.body.message, r.ok ? null : r.body.code);
+    if (r.ok) { await loadPickList(state.list.staging_bin); draw(); }
   }
 
   async function label(text) {
@@ -133,6 +203,9 @@
       else if (lab.lot) { state.lot = lab.lot; if (lab.quantity) state.quantity = lab.quantity; }
       Takt.feedback(true, t(lab.kind === "work_order" ? "order" : lab.kind) + ": " + lab.value);
       draw();
+    } else if (task === "pick") {
+      const lab = await label(text);
+      if (lab) await pickScan(lab);
     } else if (task === "count") {
       const lab = await label(text);
       if (!lab) return;
@@ -170,6 +243,8 @@
   }
 
   $("#view").addEventListener("click", async e => {
+    const row = e.target.closest("li[data-pick]");
+    if (row && state.list) { state.current = Number(row.dataset.pick); state.confirm = null; draw(); return; }
     const b = e.target.closest("button");
     if (!b) return;
     if (b.dataset.task) show(b.dataset.task);
@@ -187,6 +262,8 @@
         { lot: state.lot, bin: state.bin, quantity: state.quantity });
       Takt.feedback(r.ok, r.ok ? state.quantity + " × " + state.lot + " → " + state.work_order : r.body.message, r.ok ? null : r.body.code);
       if (r.ok) { state.lot = ""; state.quantity = ""; draw(); }
+    } else if (b.id === "pick-go") {
+      await recordPick();
     } else if (b.id === "count-save") {
       let bad = null, changed = 0;
       for (const input of document.querySelectorAll("#count input[data-lot]")) {

@@ -1,13 +1,61 @@
-/* The supervisor's line view: every workstation's machines, current order and progress, and open alerts, live. */
+/* The supervisor's line view: every workstation's machines, current order and progress, open alerts and OEE of the
+   last shifts (an inline SVG chart with availability, performance, quality and the largest loss), live. */
 "use strict";
 (() => {
   const { t, esc, $ } = Takt;
   let timer = null;
+  let oee = {}; // workstation -> its shifts (GET /api/v1/oee), fetched at most once a minute
+  let oeeAt = 0;
   function soon() { clearTimeout(timer); timer = setTimeout(refresh, 150); }
+  async function loadOee() {
+    if (Date.now() - oeeAt < 60000) return;
+    const to = new Date(), from = new Date(to.getTime() - 2 * 86400000);
+    try {
+      const data = await Takt.get("/api/v1/oee?from=" + encodeURIComponent(from.toISOString()) + "&to=" + encodeURIComponent(to.toISOString()));
+      oee = {};
+      for (const w of data.workstations) oee[w.workstation] = w.shifts;
+      oeeAt = Date.now();
+    } catch (e) { /* the chart waits for the next refresh */ }
+  }
+  const pct = x => Math.round(100 * x) + "%";
+  // The last shifts with machine data: a bar each (OEE; A, P and Q in its tooltip), the latest shift's figures and
+  // the largest loss over the shifts shown (time without machine data is no loss anyone can act on).
+  function oeeChart(workstation) {
+    const known = (oee[workstation] || []).filter(s => s.run_minutes > 0 || s.losses.some(x => x.state !== "unknown"));
+    const shifts = known.slice(-6);
+    if (!shifts.length) return "";
+    const bars = shifts.map((s, i) => {
+      const h = Math.max(1, Math.round(60 * Math.min(1, s.oee))), x = 8 + i * 58;
+      const colour = s.oee >= 0.85 ? "#2e7d32" : s.oee >= 0.6 ? "#e4a11b" : "#c62828";
+      return '<g data-shift="' + esc(s.shift + " " + s.day) + '"><title>' + esc(s.shift + " " + s.day + ": OEE " + pct(s.oee) + ", A " +
+        pct(s.availability) + ", P " + pct(s.performance) + ", Q " + pct(s.quality)) + "</title>" +
+        '<rect x="' + x + '" y="' + (72 - h) + '" width="44" height="' + h + '" rx="3" fill="' + colour + '"/>' +
+        '<text x="' + (x + 22) + '" y="' + (68 - h) + '" text-anchor="middle" font-size="12" font-weight="700">' + pct(s.oee) + "</text>" +
+        '<text x="' + (x + 22) + '" y="88" text-anchor="middle" font-size="11" fill="#5b6470">' + esc(s.shift) + " " + esc(s.day.slice(8)) + "</text></g>";
+    }).join("");
+    const lost = {};
+    for (const s of shifts) for (const x of s.losses) {
+      if (x.state === "unknown") continue;
+      const key = x.state + "\u0000" + (x.reason || "");
+      lost[key] = (lost[key] || 0) + x.minutes;
+    }
+    const top = Object.entries(lost).sort((a, b) => b[1] - a[1])[0];
+    const last = shifts[shifts.length - 1];
+    let loss = "";
+    if (top) {
+      const [state, reason] = top[0].split("\u0000");
+      loss = " · " + esc(t("top_loss")) + ": " + esc(t(state)) + (reason ? " (" + esc(reason) + ")" : "") + " " + Math.round(top[1]) + " min";
+    }
+    return '<div class="oee" data-oee="' + esc(workstation) + '"><svg viewBox="0 0 356 92" width="100%" height="92" role="img" aria-label="' +
+      esc(t("oee_by_shift")) + '"><line x1="0" y1="72.5" x2="356" y2="72.5" stroke="#c9d0d8"/>' + bars + "</svg>" +
+      '<div class="muted">' + esc(t("oee")) + " " + esc(last.shift) + ": " + pct(last.oee) + " · A " + pct(last.availability) + " · P " +
+      pct(last.performance) + " · Q " + pct(last.quality) + loss + "</div></div>";
+  }
   async function refresh() {
     if (!Takt.session) return;
     let data;
     try { data = await Takt.get("/api/v1/pages/line"); } catch (e) { return; }
+    await loadOee();
     $("#stations").innerHTML = data.workstations.map(w => {
       const states = w.machines.map(m => m.state || "offline");
       const worst = ["down", "offline", "setup", "idle", "running"].find(s => states.includes(s)) || "idle";
@@ -24,7 +72,7 @@
           : '<div class="muted">' + esc(t("no_order")) + "</div>") +
         '<div class="muted">' + (w.clocked_on.map(p => esc(p.operator)).join(", ") || esc(t("nobody"))) + "</div>" +
         '<ul class="alerts">' + (w.alerts.map(a => '<li class="' + esc(a.kind) + '">' + esc(a.text) + "</li>").join("") ||
-          '<li style="background: var(--ok-bg); color: var(--ok)">' + esc(t("no_alerts")) + "</li>") + "</ul></section>";
+          '<li style="background: var(--ok-bg); color: var(--ok)">' + esc(t("no_alerts")) + "</li>") + "</ul>" + oeeChart(w.workstation) + "</section>";
     }).join("");
     await central();
     document.body.dataset.ready = "true";

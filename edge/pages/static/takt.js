@@ -42,7 +42,13 @@ const TEXT = {
     sa_not_needed: "Not needed in the ERP", sa_duplicate: "Already in the ERP", waiting_behind: "{n} waiting behind it",
     none_open: "None open", done_ok: "Done", against_po: "Receive against purchase order", no_po: "No order",
     instruction: "Work instruction", genealogy: "Genealogy", came_from: "From", not_used: "Not used in an order yet",
-    spc_alert: "Process out of control"
+    spc_alert: "Process out of control",
+    pick: "Pick for kitting", scan_staging: "Scan the staging bin",
+    pick_take: "Take {q} of lot {lot} from bin {bin}", kit_complete: "Kit complete at bin {bin}",
+    kit_short: "Short: {q} {item} not in stock", staging: "Staging bin", picked: "Picked", short_pick: "Short pick",
+    why_short: "Why less? (needed when short)", not_on_list: "Lot {lot} is not on this pick list",
+    picked_to: "{q} of lot {lot} picked to bin {bin}", oee: "OEE", oee_by_shift: "OEE by shift",
+    top_loss: "largest loss", unknown: "no data"
   },
   nl: {
     scan_badge: "Scan uw badge", or_type: "of typ uw badgecode", log_on: "Aanmelden", log_off: "Afmelden",
@@ -85,7 +91,13 @@ const TEXT = {
     sa_not_needed: "Niet nodig in het ERP", sa_duplicate: "Staat al in het ERP", waiting_behind: "{n} wachten erachter",
     none_open: "Geen open", done_ok: "Gedaan", against_po: "Ontvangen op inkooporder", no_po: "Geen order",
     instruction: "Werkinstructie", genealogy: "Herkomst en gebruik", came_from: "Van", not_used: "Nog niet in een order gebruikt",
-    spc_alert: "Proces buiten controle"
+    spc_alert: "Proces buiten controle",
+    pick: "Verzamelen voor order", scan_staging: "Scan de klaarzetlocatie",
+    pick_take: "Pak {q} van partij {lot} uit locatie {bin}", kit_complete: "Set compleet op locatie {bin}",
+    kit_short: "Tekort: {q} {item} niet op voorraad", staging: "Klaarzetlocatie", picked: "Gepakt",
+    short_pick: "Tekort gepakt", why_short: "Waarom minder? (verplicht bij tekort)",
+    not_on_list: "Partij {lot} staat niet op deze verzamellijst", picked_to: "{q} van partij {lot} gepakt naar locatie {bin}",
+    oee: "OEE", oee_by_shift: "OEE per ploeg", top_loss: "grootste verlies", unknown: "geen gegevens"
   }
 };
 

@@ -1,0 +1,131 @@
+"""Pick lists for kitting a work order: which lots to take from which bins, first-expiring first, in walk order.
+
+Pure: reads a ``PlantState``, changes nothing. For each BOM line the need is quantity per × order quantity −
+consumed; what already lies in the staging (line-side) bin in usable lots of the line's item counts against it.
+The rest is taken FEFO from usable lots (available, not expired; never on hold, in quarantine or used up) in any
+bin but the staging bin. Within a lot, bins are taken in walk sequence; the picks are then ordered by the bins'
+walk sequence (bins without one last, by code), so the picker walks the store once. What no usable stock covers
+is the line's shortage. The picks are recorded with ``PickForKitting``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from edge.domain.errors import DomainError
+from edge.domain.model import BomLine, Lot
+from edge.domain.plant import PlantState
+
+ZERO = Decimal(0)
+LAST = 1_000_000_000  # the walk position of a bin that has no walk sequence
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """Take ``quantity`` of ``lot`` from ``bin`` to the staging bin."""
+
+    bom_line: int
+    item: str
+    item_revision: str
+    lot: str
+    bin: str
+    walk_sequence: int | None
+    quantity: Decimal
+    expiry: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PickListLine:
+    """One BOM line: what the order still needs, what is already staged, what the picks cover and what not."""
+
+    bom_line: int
+    item: str
+    item_revision: str
+    needed: Decimal
+    staged: Decimal
+    to_pick: Decimal
+    short: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PickList:
+    work_order: str
+    staging_bin: str
+    lines: tuple[PickListLine, ...]
+    picks: tuple[Pick, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Nothing left to pick and no shortage: the kit is at the staging bin."""
+        return not self.picks and all(ln.short == ZERO for ln in self.lines)
+
+
+def _usable(lot: Lot, today: date) -> bool:
+    return lot.status == "available" and (lot.expiry is None or lot.expiry >= today)
+
+
+def _walk(state: PlantState, bin_code: str) -> tuple[int, str]:
+    found = state.bins.get(bin_code)
+    sequence = found.walk_sequence if found is not None else None
+    return (LAST if sequence is None else sequence, bin_code)
+
+
+def pick_list(state: PlantState, work_order: str, staging_bin: str, today: date) -> PickList:
+    """The pick list that kits ``work_order`` into ``staging_bin`` on ``today``; raises DomainError for an unknown
+    or closed order or an unknown bin."""
+    wo = state.work_orders.get(work_order)
+    if wo is None:
+        raise DomainError("UNKNOWN_WORK_ORDER", f"work order {work_order} is not known here", field="work_order")
+    if wo.status == "completed":
+        raise DomainError("WORK_ORDER_CLOSED", f"work order {work_order} is completed: nothing to kit",
+                          field="work_order")
+    if staging_bin not in state.bins:
+        raise DomainError("UNKNOWN_BIN", f"bin {staging_bin} is not known here", field="staging_bin")
+    lots_of: dict[tuple[str, str], list[Lot]] = {}
+    for lot in state.lots.values():
+        if _usable(lot, today):
+            lots_of.setdefault((lot.item, lot.item_revision), []).append(lot)
+    for found in lots_of.values():
+        found.sort(key=lambda lot: (lot.expiry or date.max, lot.lot))
+    taken: dict[tuple[str, str], Decimal] = {}  # (lot, bin) -> promised to an earlier line of this list
+    staged_left: dict[str, Decimal] = {}  # lot -> staged stock not yet counted for a line
+    lines: list[PickListLine] = []
+    picks: list[Pick] = []
+    for line in state.bom_of(work_order):
+        needed = max(line.quantity_per * wo.quantity - line.consumed, ZERO)
+        staged = ZERO
+        candidates = lots_of.get((line.item, line.item_revision), [])
+        for lot in candidates:
+            left = staged_left.setdefault(lot.lot, state.stock_of(lot.lot, staging_bin))
+            use = min(left, needed - staged)
+            if use > ZERO:
+                staged += use
+                staged_left[lot.lot] = left - use
+        to_pick = needed - staged
+        remaining = to_pick
+        for lot in candidates:
+            if remaining == ZERO:
+                break
+            bins = sorted((b for b in state.bins_of_lot.get(lot.lot, ()) if b != staging_bin),
+                          key=lambda b: _walk(state, b))
+            for bin_code in bins:
+                free = state.stock_of(lot.lot, bin_code) - taken.get((lot.lot, bin_code), ZERO)
+                quantity = min(free, remaining)
+                if quantity <= ZERO:
+                    continue
+                taken[(lot.lot, bin_code)] = taken.get((lot.lot, bin_code), ZERO) + quantity
+                remaining -= quantity
+                picks.append(_pick(state, line, lot, bin_code, quantity))
+                if remaining == ZERO:
+                    break
+        lines.append(PickListLine(bom_line=line.line, item=line.item, item_revision=line.item_revision,
+                                  needed=needed, staged=staged, to_pick=to_pick - remaining, short=remaining))
+    picks.sort(key=lambda p: (*_walk(state, p.bin), p.bom_line, p.expiry or date.max, p.lot))
+    return PickList(work_order=work_order, staging_bin=staging_bin, lines=tuple(lines), picks=tuple(picks))
+
+
+def _pick(state: PlantState, line: BomLine, lot: Lot, bin_code: str, quantity: Decimal) -> Pick:
+    return Pick(bom_line=line.line, item=line.item, item_revision=line.item_revision, lot=lot.lot, bin=bin_code,
+                walk_sequence=state.bins[bin_code].walk_sequence if bin_code in state.bins else None,
+                quantity=quantity, expiry=lot.expiry)
