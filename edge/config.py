@@ -400,6 +400,14 @@ class LabelsSection(_Section):
         return self
 
 
+class WarehouseSection(_Section):
+    """Warehouse rules of the site."""
+
+    # A count whose variance from the bin's stock is above this share (percent) waits for a supervisor's approval
+    # (a supervisor's own count is booked at once). None: every count is booked.
+    count_approval_pct: Decimal | None = Field(default=None, ge=0, le=1000)
+
+
 class TaktConfig(_Section):
     """A whole site configuration file."""
 
@@ -413,6 +421,7 @@ class TaktConfig(_Section):
     sync: SyncSection | None = None
     b2mml: B2mmlSection | None = None
     labels: LabelsSection | None = None
+    warehouse: WarehouseSection = WarehouseSection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""

@@ -135,6 +135,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # The routes go on the app's own router rather than through include_router: FastAPI matches an
     # included router by scanning its routes once to see whether it matches and again to pick the
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
+    site = getattr(node, "config", None)  # the site's settings that commands carry (edge.api.commands settings)
+    app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
     app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
     app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (edge.runtime)
     app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen

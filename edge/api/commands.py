@@ -114,6 +114,8 @@ class CommandRoute:
     # An e-signed decision: a user signed in at a page (badge logon) re-enters their PIN in X-Takt-Pin, and the
     # signature is audited (edge.pages.sessions); API clients with their own token sign with the token.
     signed: str | None = None
+    # Command fields that are the site's settings, not the user's input: (field, attribute of app.state).
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -121,7 +123,7 @@ class CommandRoute:
 
     def starlette_route(self) -> Route:
         allowed = allowed_roles(*self.roles)
-        model, command, fields, signed = self.body, self.command, self.fields, self.signed
+        model, command, fields, signed, settings = self.body, self.command, self.fields, self.signed, self.settings
 
         async def endpoint(request: Request) -> Response:
             user = await authorize(request, allowed)
@@ -130,11 +132,13 @@ class CommandRoute:
                 body = model.model_validate_json(raw or b"{}")
             except ValidationError as err:
                 return invalid_request(err.errors(include_url=False))
+            values = fields(body, request.path_params, user)
+            for name, attribute in settings:
+                values[name] = getattr(request.app.state, attribute, None)
             if signed is not None and user.session:
                 from edge.pages.sessions import signed_record
-                return await signed_record(request, user, body, command, signed,
-                                           fields(body, request.path_params, user))
-            return await record(request, user, body, command, **fields(body, request.path_params, user))
+                return await signed_record(request, user, body, command, signed, values)
+            return await record(request, user, body, command, **values)
 
         return Route(PREFIX + self.path, endpoint, methods=[self.method], name=self.name)
 
@@ -213,7 +217,10 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", "/work-orders/{work_order}/returns", m.IssueRequest, c.ReturnFromWorkOrder,
                  ("operator", *WAREHOUSE), "Return unused material from a work order to a bin", "inventory"),
     CommandRoute("POST", "/stock/adjustments", m.AdjustRequest, c.AdjustStock, WAREHOUSE,
-                 "Correct a bin's stock of a lot to what was counted", "inventory"),
+                 "Correct a bin's stock of a lot to what was counted (a large variance waits for a supervisor)",
+                 "inventory", settings=(("approval_pct", "count_approval_pct"),)),
+    CommandRoute("POST", "/stock/counts/decision", m.CountDecisionRequest, c.DecideCount, ("supervisor",),
+                 "Approve (book) or discard a count that waits for approval", "inventory"),
     CommandRoute("POST", "/stock/scrap", m.ScrapRequest, c.ScrapStock, ("quality", *WAREHOUSE),
                  "Scrap stock of a lot, with a reason", "inventory"),
     CommandRoute("POST", "/lots/{lot}/hold", m.LotStatusRequest, c.HoldLot, ("quality", "operator", *WAREHOUSE),

@@ -158,6 +158,13 @@ class ReceiveRequest(Request):
     quarantine: bool = False
 
 
+class CountDecisionRequest(Request):
+    lot: Code
+    bin: Code
+    approve: bool
+    note: str = Field("", max_length=500)
+
+
 class ProducedLotRequest(Request):
     lot: Code
     quantity: Quantity

@@ -240,3 +240,10 @@ def get_recall(request: Request, lot: str, _: User = Depends(current_user)) -> d
     from edge.store.trace import recall
 
     return _traced(request, lot, recall)
+
+
+@router.get("/stock/counts/pending", tags=["inventory"], summary="Counts waiting for a supervisor's approval")
+def list_pending_counts(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
+    t = T["pending_counts"].table
+    with _store(request).engine.connect() as conn:
+        return {"counts": _rows(conn, select(t).order_by(t.c.at))}

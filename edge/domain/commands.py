@@ -365,12 +365,24 @@ class ReturnFromWorkOrder(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AdjustStock(Command):
-    """A counted correction: ``counted`` is what is really in the bin now."""
+    """A counted correction: ``counted`` is what is really in the bin now. A variance above ``approval_pct`` of the
+    bin's stock (the site's setting, given by the node) waits for a supervisor unless a supervisor counted."""
 
     lot: str
     bin: str
     counted: Decimal
     reason: str
+    approval_pct: Decimal | None = field(default=None, repr=False)  # a setting, not part of what was asked
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideCount(Command):
+    """A supervisor's decision on a count that waits for approval: ``approve`` books it, else it is discarded."""
+
+    lot: str
+    bin: str
+    approve: bool
+    note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

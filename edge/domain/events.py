@@ -390,6 +390,28 @@ class LotReceived(_LotSubject, Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CountAwaitsApproval(_LotSubject, Event):
+    """A count whose variance is above the approval threshold: nothing booked until a supervisor decides."""
+
+    lot: str
+    bin: str
+    counted: Decimal
+    expected: Decimal
+    reason: str
+    counted_by: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountDecided(_LotSubject, Event):
+    lot: str
+    bin: str
+    approved: bool
+    note: str
+    decided_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class StockMoved(_LotSubject, Event):
     """Stock of a lot left ``from_bin`` and/or arrived in ``to_bin``.
 
@@ -518,6 +540,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         NonconformanceRaised, NonconformanceDispositioned, MachineStateChanged,
         WorkOrderChanged, WorkOrderCancelled, WorkOrderConflictFlagged, WorkOrderConflictResolved,
         WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
-        SalesOrderDefined, SpcRuleViolated, ShortPickRecorded,
+        SalesOrderDefined, SpcRuleViolated, ShortPickRecorded, CountAwaitsApproval, CountDecided,
     )
 }

@@ -183,6 +183,19 @@ class MachineState:
 
 
 @dataclass(slots=True)
+class PendingCount:
+    """A count of a lot in a bin waiting for a supervisor (its variance is above the approval threshold)."""
+
+    lot: str
+    bin: str
+    counted: Decimal
+    expected: Decimal
+    reason: str
+    counted_by: str
+    at: datetime
+
+
+@dataclass(slots=True)
 class WorkOrderConflict:
     """A central change (changed or cancelled) that arrived while the order was already being worked on here.
     It is flagged to the supervisor, not applied: what the edge recorded stays."""

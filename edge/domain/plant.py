@@ -37,6 +37,7 @@ from edge.domain.model import (
     MachineState,
     Nonconformance,
     Operation,
+    PendingCount,
     PurchaseOrder,
     PurchaseOrderLine,
     SalesOrder,
@@ -57,7 +58,7 @@ STATE_TABLES: tuple[str, ...] = (
     "items", "bins", "equipment", "lots", "stock", "work_orders", "operations", "bom_lines",
     "dispatch", "clock_ons", "inspection_plans", "characteristics", "nonconformances",
     "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
-    "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines",
+    "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
 )
 
 
@@ -96,6 +97,7 @@ class PlantState:
     machine_states: dict[str, MachineState] = field(default_factory=dict)
     serials: dict[tuple[str, str], SerialUse] = field(default_factory=dict)  # (item, serial) issued
     work_order_conflicts: dict[str, WorkOrderConflict] = field(default_factory=dict)
+    pending_counts: dict[tuple[str, str], PendingCount] = field(default_factory=dict)  # (lot, bin) awaiting approval
     bom_revisions: dict[tuple[str, str], BomRevision] = field(default_factory=dict)
     bom_revision_lines: dict[tuple[str, str, int], BomRevisionLine] = field(default_factory=dict)
     purchase_orders: dict[str, PurchaseOrder] = field(default_factory=dict)
@@ -1055,9 +1057,34 @@ def _adjust_stock(state: PlantState, cmd: c.AdjustStock, now: datetime) -> list[
     if delta == 0:
         raise DomainError("NO_DIFFERENCE", f"bin {cmd.bin} already holds {have} of lot {lot.lot}", field="counted")
     at = _at(cmd, now)
+    if (cmd.approval_pct is not None and not cmd.actor_roles & {"supervisor", "admin"}
+            and abs(delta) * 100 > cmd.approval_pct * have):
+        return [e.CountAwaitsApproval(lot=lot.lot, bin=cmd.bin, counted=counted, expected=have, reason=reason,
+                                      counted_by=cmd.actor, at=at)]
+    return _adjusted(lot, cmd.bin, delta, at, reason)
+
+
+def _adjusted(lot: Lot, bin_code: str, delta: Decimal, at: datetime, reason: str) -> list[e.Event]:
     if delta > 0:
-        return [_moved(lot, "adjust", None, cmd.bin, delta, delta, at, reason=reason)]
-    return [_moved(lot, "adjust", cmd.bin, None, -delta, delta, at, reason=reason)]
+        return [_moved(lot, "adjust", None, bin_code, delta, delta, at, reason=reason)]
+    return [_moved(lot, "adjust", bin_code, None, -delta, delta, at, reason=reason)]
+
+
+def _decide_count(state: PlantState, cmd: c.DecideCount, now: datetime) -> list[e.Event]:
+    _require_role(cmd, "supervisor", "admin", action="approving a count")
+    pending = state.pending_counts.get((cmd.lot, cmd.bin))
+    if pending is None:
+        raise DomainError("NO_PENDING_COUNT", f"no count of lot {cmd.lot} in bin {cmd.bin} waits for approval",
+                          field="lot")
+    decided: list[e.Event] = [e.CountDecided(lot=cmd.lot, bin=cmd.bin, approved=cmd.approve, note=cmd.note,
+                                             decided_by=cmd.actor)]
+    if not cmd.approve:
+        return decided
+    delta = pending.counted - state.stock_of(cmd.lot, cmd.bin)  # the bin as it is now: moves since count
+    if delta == 0:
+        return decided
+    reason = f"count by {pending.counted_by} approved by {cmd.actor}: {pending.reason}"
+    return decided + _adjusted(state.lots[cmd.lot], cmd.bin, delta, _at(cmd, now), reason)
 
 
 def _scrap_stock(state: PlantState, cmd: c.ScrapStock, now: datetime) -> list[e.Event]:
@@ -1301,6 +1328,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.DefineSalesOrder: _define_sales_order,
     c.ReceiveAgainstPurchaseOrder: _receive_against_purchase_order,
     c.ReceiveProducedLot: _receive_produced_lot,
+    c.DecideCount: _decide_count,
     c.PickForKitting: _pick_for_kitting,
 }
 
@@ -1509,6 +1537,14 @@ def evolve(state: PlantState, ev: e.Event) -> None:
         case e.InspectionRecorded():
             state.inspections.add(ev.inspection)
             state.measured(ev.plan, ev.results)
+        case e.CountAwaitsApproval():
+            state.pending_counts[(ev.lot, ev.bin)] = PendingCount(
+                lot=ev.lot, bin=ev.bin, counted=ev.counted, expected=ev.expected, reason=ev.reason,
+                counted_by=ev.counted_by, at=ev.at)
+            state.mark("pending_counts", (ev.lot, ev.bin))
+        case e.CountDecided():
+            state.pending_counts.pop((ev.lot, ev.bin), None)
+            state.mark("pending_counts", (ev.lot, ev.bin))
         case e.SpcRuleViolated():
             pass  # an alert: it changes no state (the result itself is recorded by InspectionRecorded)
         case e.NonconformanceRaised():

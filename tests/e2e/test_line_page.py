@@ -126,3 +126,23 @@ def test_the_line_view_charts_oee_by_shift_with_the_largest_loss(browser: Any, d
     assert sum(float(s["good"]) for s in shifts) == 20
     assert sum(x["minutes"] for s in shifts for x in s["losses"] if x["reason"] == "jam") == 90
     context.close()
+
+
+def test_a_supervisor_approves_a_count_from_the_line_view(browser: Any, demo: RunningNode) -> None:
+    from decimal import Decimal
+
+    demo.service.handle(c.AdjustStock(idempotency_key="count-1", actor="wim", actor_roles=frozenset({"warehouse"}),
+                                      lot="L118", bin="A-02-3", counted=Decimal(30), reason="cycle count",
+                                      approval_pct=Decimal(5)))
+    context = browser.new_context(viewport=TERMINAL)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(f"{demo.url}/pages/line")
+    Wedge(page).scan("BADGE:joost")
+    row = page.locator("#pending-counts li[data-count='L118@A-02-3']")
+    expect(row).to_contain_text("geteld 30, verwacht 40 (door wim)")
+    row.locator("button[data-approve]").click()
+    expect(page.locator("#pending-counts li[data-count]")).to_have_count(0)
+    stock = demo.client("supervisor").get("/api/v1/lots/L118").json()["stock"]
+    assert {"bin": "A-02-3", "quantity": "30"} in stock
+    context.close()

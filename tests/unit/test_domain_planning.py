@@ -274,3 +274,38 @@ def test_the_spc_series_is_rebuilt_from_the_recorded_results(plant: Plant) -> No
         for value in [*series.baseline, *list(series.recent)[len(series.baseline):]]:
             rebuilt.measured(plan, [{"characteristic": ch, "value": str(value)}])
     assert rebuilt.spc[("IP-SHAFT", "shaft")].limits == plant.state.spc[("IP-SHAFT", "shaft")].limits
+
+
+# --- counts that wait for a supervisor -----------------------------------------------------------------------------
+
+
+def test_a_count_within_the_threshold_is_booked_at_once(plant: Plant) -> None:
+    [moved] = plant.do(c.AdjustStock, lot="L1", bin="LINE1", counted=D(96), reason="cycle count",
+                       approval_pct=D(5))
+    assert isinstance(moved, e.StockMoved) and plant.stock("L1") == {"LINE1": D(96)}
+
+
+def test_a_large_variance_waits_for_a_supervisor_who_books_it_against_the_bin_as_it_is_then(plant: Plant) -> None:
+    [held] = plant.do(c.AdjustStock, lot="L1", bin="LINE1", counted=D(80), reason="cycle count", approval_pct=D(5))
+    assert isinstance(held, e.CountAwaitsApproval) and (held.expected, held.counted) == (D(100), D(80))
+    assert plant.stock("L1") == {"LINE1": D(100)}  # nothing booked yet
+    assert plant.state.pending_counts[("L1", "LINE1")].counted_by == "ana"
+    plant.do(c.IssueToWorkOrder, work_order="WO1", lot="L1", bin="LINE1", quantity=D(4))  # the line goes on
+    plant.refuse(c.DecideCount, "ROLE_REQUIRED", None, lot="L1", bin="LINE1", approve=True)
+    events = plant.do(c.DecideCount, lot="L1", bin="LINE1", approve=True, roles=frozenset({"supervisor"}),
+                      actor="joost")
+    assert [type(x) for x in events] == [e.CountDecided, e.StockMoved]
+    assert plant.stock("L1") == {"LINE1": D(80)} and not plant.state.pending_counts
+    assert "count by ana approved by joost" in events[1].reason
+    plant.refuse(c.DecideCount, "NO_PENDING_COUNT", "lot", lot="L1", bin="LINE1", approve=True,
+                 roles=frozenset({"supervisor"}))
+
+
+def test_a_discarded_count_books_nothing_and_a_supervisors_own_count_never_waits(plant: Plant) -> None:
+    plant.do(c.AdjustStock, lot="L1", bin="LINE1", counted=D(10), reason="cycle count", approval_pct=D(5))
+    [decided] = plant.do(c.DecideCount, lot="L1", bin="LINE1", approve=False, note="recount: wrong bin",
+                         roles=frozenset({"supervisor"}))
+    assert isinstance(decided, e.CountDecided) and plant.stock("L1") == {"LINE1": D(100)}
+    [moved] = plant.do(c.AdjustStock, lot="L1", bin="LINE1", counted=D(10), reason="recount", approval_pct=D(5),
+                       roles=frozenset({"supervisor"}))
+    assert isinstance(moved, e.StockMoved) and plant.stock("L1") == {"LINE1": D(10)}

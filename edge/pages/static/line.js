@@ -80,10 +80,11 @@
   // The central systems: is the ERP in step, what did it refuse (retry / set aside), what did it change under a
   // running order (accept / keep). Only supervisors decide; everyone may look.
   async function central() {
-    let status, exceptions, conflicts;
+    let status, exceptions, conflicts, counts;
     try {
-      [status, exceptions, conflicts] = await Promise.all([Takt.get("/api/v1/sync/status"),
-        Takt.get("/api/v1/sync/exceptions?open_only=true"), Takt.get("/api/v1/work-order-conflicts")]);
+      [status, exceptions, conflicts, counts] = await Promise.all([Takt.get("/api/v1/sync/status"),
+        Takt.get("/api/v1/sync/exceptions?open_only=true"), Takt.get("/api/v1/work-order-conflicts"),
+        Takt.get("/api/v1/stock/counts/pending")]);
     } catch (e) { return; }
     const box = $("#central");
     box.hidden = false;
@@ -105,6 +106,11 @@
       (boss ? ' <button data-accept="' + esc(x.work_order) + '">' + esc(t("accept")) + '</button> <button class="ghost" data-keep="' +
         esc(x.work_order) + '">' + esc(t("keep")) + "</button>" : "") + "</li>").join("") ||
       '<li class="none">' + esc(t("none_open")) + "</li>";
+    $("#pending-counts").innerHTML = counts.counts.map(x => '<li data-count="' + esc(x.lot + "@" + x.bin) + '">' +
+      esc(t("count_line", { lot: x.lot, bin: x.bin, counted: x.counted, expected: x.expected, who: x.counted_by })) +
+      (boss ? ' <button data-approve="' + esc(x.lot) + '" data-bin="' + esc(x.bin) + '">' + esc(t("approve")) +
+        '</button> <button class="ghost" data-discard="' + esc(x.lot) + '" data-bin="' + esc(x.bin) + '">' +
+        esc(t("discard")) + "</button>" : "") + "</li>").join("") || '<li class="none">' + esc(t("none_open")) + "</li>";
   }
   async function handled(answer) {
     Takt.feedback(answer.ok, answer.ok ? t("done_ok") : (answer.body.message || String(answer.status)), answer.ok ? null : answer.body.code);
@@ -121,6 +127,9 @@
       if (!reason) return;
       await handled(await Takt.act("POST", "/api/v1/sync/exceptions/" + b.dataset.aside + "/set-aside",
         { reason: TEXT.en[reason] })); // the reason is kept in English, the language of the audit trail
+    } else if (b.dataset.approve || b.dataset.discard) {
+      await handled(await Takt.act("POST", "/api/v1/stock/counts/decision",
+        { lot: b.dataset.approve || b.dataset.discard, bin: b.dataset.bin, approve: Boolean(b.dataset.approve) }));
     } else if (b.dataset.accept || b.dataset.keep) {
       const wo = b.dataset.accept || b.dataset.keep;
       await handled(await Takt.act("POST", "/api/v1/work-orders/" + encodeURIComponent(wo) + "/conflict",
