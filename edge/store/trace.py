@@ -37,40 +37,22 @@ def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
         yield values[i:i + size]
 
 
-def _inputs_of(conn: Connection, work_orders: list[str]) -> list[tuple[str, str, Decimal]]:
-    """(work order, lot, net quantity) issued to ``work_orders`` and not returned."""
+def _issued(conn: Connection, by: Literal["lot", "work_order"], keys: list[str]) -> list[tuple[str, str, Decimal]]:
+    """(lot, work order, net quantity) of the issues (net of returns) by lot or by work order."""
     out: list[tuple[str, str, Decimal]] = []
-    for part in _chunks(work_orders):
-        rows = conn.execute(select(_M.c.work_order, _M.c.lot, _NET.label("net")).where(
-            _M.c.work_order.in_(part), _M.c.kind.in_(("issue", "return"))).group_by(_M.c.work_order, _M.c.lot))
-        out += [(r.work_order, r.lot, r.net) for r in rows if r.net > 0]
-    return out
-
-
-def _used_by(conn: Connection, lots: list[str]) -> list[tuple[str, str, Decimal]]:
-    """(lot, work order, net quantity) for the orders ``lots`` went into."""
-    out: list[tuple[str, str, Decimal]] = []
-    for part in _chunks(lots):
+    for part in _chunks(keys):
         rows = conn.execute(select(_M.c.lot, _M.c.work_order, _NET.label("net")).where(
-            _M.c.lot.in_(part), _M.c.kind.in_(("issue", "return"))).group_by(_M.c.lot, _M.c.work_order))
+            _M.c[by].in_(part), _M.c.kind.in_(("issue", "return"))).group_by(_M.c.lot, _M.c.work_order))
         out += [(r.lot, r.work_order, r.net) for r in rows if r.net > 0]
     return out
 
 
-def _outputs_of(conn: Connection, work_orders: list[str]) -> list[tuple[str, str, Decimal]]:
+def _produced(conn: Connection, by: Literal["lot", "work_order"], keys: list[str]) -> list[tuple[str, str, Decimal]]:
+    """(lot, work order, quantity) of the lots work orders produced, by lot or by work order."""
     out: list[tuple[str, str, Decimal]] = []
-    for part in _chunks(work_orders):
-        rows = conn.execute(select(_M.c.work_order, _M.c.lot, _M.c.quantity).where(
-            _M.c.work_order.in_(part), _M.c.kind == "produce"))
-        out += [(r.work_order, r.lot, r.quantity) for r in rows]
-    return out
-
-
-def _producers_of(conn: Connection, lots: list[str]) -> list[tuple[str, str, Decimal]]:
-    out: list[tuple[str, str, Decimal]] = []
-    for part in _chunks(lots):
+    for part in _chunks(keys):
         rows = conn.execute(select(_M.c.lot, _M.c.work_order, _M.c.quantity).where(
-            _M.c.lot.in_(part), _M.c.kind == "produce"))
+            _M.c[by].in_(part), _M.c.kind == "produce"))
         out += [(r.lot, r.work_order, r.quantity) for r in rows]
     return out
 
@@ -86,31 +68,23 @@ def trace(conn: Connection, lot: str, direction: Direction = "forward") -> dict[
     depth = 0
     while frontier and depth < MAX_DEPTH:
         depth += 1
+        # forward: the orders these lots went into, then what those orders made; backward: the orders that made
+        # these lots, then what went into those orders
         if direction == "forward":
-            links = _used_by(conn, frontier)
-            new_orders = sorted({wo for _, wo, _ in links} - set(orders))
-            for from_lot, wo, qty in links:
-                orders.setdefault(wo, {"work_order": wo, "depth": depth, "inputs": {}, "outputs": {}})
-                orders[wo]["inputs"][from_lot] = qty
-            found = _outputs_of(conn, new_orders)
-            frontier = []
-            for wo, out_lot, qty in found:
-                orders[wo]["outputs"][out_lot] = qty
-                if out_lot not in lots:
-                    lots[out_lot] = {"lot": out_lot, "depth": depth, "via": wo, "quantity": qty}
-                    frontier.append(out_lot)
+            reach, reached_as, then, then_as = _issued, "inputs", _produced, "outputs"
         else:
-            producers = _producers_of(conn, frontier)
-            new_orders = sorted({wo for _, wo, _ in producers} - set(orders))
-            for out_lot, wo, qty in producers:
-                orders.setdefault(wo, {"work_order": wo, "depth": depth, "inputs": {}, "outputs": {}})
-                orders[wo]["outputs"][out_lot] = qty
-            frontier = []
-            for wo, in_lot, qty in _inputs_of(conn, new_orders):
-                orders[wo]["inputs"][in_lot] = qty
-                if in_lot not in lots:
-                    lots[in_lot] = {"lot": in_lot, "depth": depth, "via": wo, "quantity": qty}
-                    frontier.append(in_lot)
+            reach, reached_as, then, then_as = _produced, "outputs", _issued, "inputs"
+        links = reach(conn, "lot", frontier)
+        new_orders = sorted({wo for _, wo, _ in links} - set(orders))
+        for lot_name, wo, qty in links:
+            orders.setdefault(wo, {"work_order": wo, "depth": depth, "inputs": {}, "outputs": {}})
+            orders[wo][reached_as][lot_name] = qty
+        frontier = []
+        for lot_name, wo, qty in then(conn, "work_order", new_orders):
+            orders[wo][then_as][lot_name] = qty
+            if lot_name not in lots:
+                lots[lot_name] = {"lot": lot_name, "depth": depth, "via": wo, "quantity": qty}
+                frontier.append(lot_name)
     _describe(conn, lots, orders)
     return {"lot": lot, "direction": direction, "lots": sorted(lots.values(), key=lambda x: (x["depth"], x["lot"])),
             "work_orders": sorted(orders.values(), key=lambda x: (x["depth"], x["work_order"])),

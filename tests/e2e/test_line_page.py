@@ -22,6 +22,14 @@ NODE = "demo-eindhoven-assembly-1"
 TOKEN = "line-view-node-token-0000"
 
 
+def open_line(browser: Any, node: RunningNode) -> tuple[Any, Any]:
+    context = browser.new_context(viewport=TERMINAL)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(f"{node.url}/pages/line")
+    return context, page
+
+
 async def push(node: RunningNode, url: str) -> None:
     async with CentralClient(url, TOKEN, NODE) as client:
         await Pusher(node.store, NODE, client).push()
@@ -42,10 +50,7 @@ def test_the_line_view_shows_sync_exceptions_and_erp_conflicts_for_the_superviso
                                           actor_roles=frozenset({"service"}), origin="erp", work_order="WO-1001",
                                           reason="customer order withdrawn"))
 
-    context = browser.new_context(viewport=TERMINAL)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    page.goto(f"{demo.url}/pages/line")
+    context, page = open_line(browser, demo)
     Wedge(page).scan("BADGE:joost")  # the supervisor (Dutch)
     expect(page.locator("#central")).to_be_visible()
     expect(page.locator("#sync-state")).to_have_text("Geen ERP-synchronisatie ingesteld")
@@ -79,10 +84,7 @@ def test_an_operator_sees_the_central_panel_but_cannot_decide(browser: Any, demo
             "WO-1001"].quantity + 5, operations=tuple(
             c.OperationSpec(operation=o.operation, description=o.description, workstation=o.workstation,
                             standard_minutes=o.standard_minutes) for o in demo.service.state.operations_of("WO-1001"))))
-    context = browser.new_context(viewport=TERMINAL)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    page.goto(f"{demo.url}/pages/line")
+    context, page = open_line(browser, demo)
     Wedge(page).scan("BADGE:anna")
     page.wait_for_selector("#pinpad")
     for digit in "1234":
@@ -109,10 +111,7 @@ def test_the_line_view_charts_oee_by_shift_with_the_largest_loss(browser: Any, d
     assert demo.post("operator", "/work-orders/WO-1001/operations/10/start", {"occurred_at": started}).status_code == 201
     assert demo.post("operator", "/work-orders/WO-1001/operations/10/production", {"good": "20"}).status_code == 201
 
-    context = browser.new_context(viewport=TERMINAL)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    page.goto(f"{demo.url}/pages/line")
+    context, page = open_line(browser, demo)
     Wedge(page).scan("BADGE:joost")
     chart = page.locator(".oee[data-oee='WS-10']")
     expect(chart.locator("svg g[data-shift]").first).to_be_visible()
@@ -134,10 +133,7 @@ def test_a_supervisor_approves_a_count_from_the_line_view(browser: Any, demo: Ru
     demo.service.handle(c.AdjustStock(idempotency_key="count-1", actor="wim", actor_roles=frozenset({"warehouse"}),
                                       lot="L118", bin="A-02-3", counted=Decimal(30), reason="cycle count",
                                       approval_pct=Decimal(5)))
-    context = browser.new_context(viewport=TERMINAL)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    page.goto(f"{demo.url}/pages/line")
+    context, page = open_line(browser, demo)
     Wedge(page).scan("BADGE:joost")
     row = page.locator("#pending-counts li[data-count='L118@A-02-3']")
     expect(row).to_contain_text("geteld 30, verwacht 40 (door wim)")
