@@ -651,6 +651,9 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
         if problem:
             problems.append(problem)
         sync = sync.model_copy(update={"token": token})
+    if sync is not None and sync.erp is not None and not sync.erp.password_file.is_absolute():
+        sync = sync.model_copy(update={"erp": sync.erp.model_copy(
+            update={"password_file": (base / sync.erp.password_file).resolve()})})
     b2mml = cfg.b2mml
     if b2mml is not None:
         b2mml = b2mml.model_copy(update={
