@@ -182,7 +182,7 @@ def test_a_production_released_in_tryton_is_worked_at_the_edge_and_done_in_tryto
     assert order.item == "PUMP" and order.quantity == 4
     ops = edge.service.state.operations_of(wo)
     assert [(o.operation, o.workstation) for o in ops] == [(10, "ASSY"), (20, "TEST")]
-    assert [(b.item, b.quantity_per) for b in edge.service.state.bom_of(wo)] == [("HOUSING", 1), ("SEAL", 2)]
+    assert [(b.item, b.quantity_per) for b in edge.service.state.bom_of(wo)] == [("HOUSING", D(1)), ("SEAL", D(2))]
     assert {"A1", "A2", "B1"} <= set(edge.service.state.bins)
     assert "PUMP-FINAL" in edge.service.state.inspection_plans
     again = run(_pull(edge.service, t.central()))
