@@ -47,20 +47,22 @@ retried supervisor exception books what is missing. This is why the adapter need
 **Errors.** A Tryton user or validation error (a wrong state, a missing lot, a domain violation), or an event that
 names something Tryton does not know, becomes a :class:`~erp_sync.protocol.Rejection` with Tryton's message; later
 events of the same subject in the batch are held. Tryton unreachable, or answering 503 (a row lock) after the
-client's quick retries, is retried inside the call ``retries`` times with backoff, then raised as
+client's quick retries, is retried ``retries`` times with backoff inside the push, then raised as
 :class:`~erp_sync.client.CentralUnavailable`: nothing of the batch is acknowledged, and the next round sends it
-again (harmlessly, as above).
+again (harmlessly, as above). Only a 503 repeats the same call (Tryton rolled it back); after a lost answer the
+whole event is tried again, reading first what Tryton already has, because the lost call may have committed.
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -78,6 +80,13 @@ RELEASED_STATES = ("waiting", "assigned", "running")
 EPOCH = datetime(1970, 1, 1)
 NO_WARNINGS = {"_skip_warnings": True}
 REVISION = "1"  # Tryton keeps no item revisions
+
+
+_T = TypeVar("_T")
+
+
+class _Lost(Exception):
+    """A call whose answer never came: Tryton is down, or the answer was lost after Tryton committed it."""
 
 
 class Refused(Exception):
@@ -155,8 +164,9 @@ class TrytonCentral:
     # --- calls ----------------------------------------------------------------------------------------
 
     async def _call(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
-        """One call, retried with backoff while Tryton is unreachable or locked, then CentralUnavailable. A
-        user error is raised as :class:`Refused`."""
+        """One call. A 503 (Tryton rolled the transaction back) is retried here with backoff; a lost answer is
+        not (the call may have been committed): it raises :class:`_Lost` and the whole event is tried again,
+        reading first what is there. A user error is raised as :class:`Refused`."""
         delay = self.retry_delay_s
         for attempt in range(self.retries + 1):
             try:
@@ -165,13 +175,30 @@ class TrytonCentral:
                 raise Refused(f"TRYTON_{err.kind.upper()}", err.message) from None
             except TrytonForbidden as err:
                 raise CentralRefused(403, "TRYTON_FORBIDDEN", f"{model}.{method}: {err}") from None
-            except (TrytonUnreachable, TrytonBusy) as err:
+            except TrytonBusy as err:
                 if attempt == self.retries:
-                    raise CentralUnavailable(f"Tryton: {err}") from None
+                    raise CentralUnavailable(f"Tryton stays locked: {err}") from None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 8.0)
+            except TrytonUnreachable as err:
+                raise _Lost(f"{model}.{method}: {err}") from None
             except TrytonError as err:  # a server-side failure on this call: refuse the event, keep going
                 raise Refused("TRYTON_ERROR", str(err)) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _again(self, what: str, attempt: Callable[[], Awaitable[_T]]) -> _T:
+        """``attempt()`` until it gets through Tryton, ``retries`` more times with backoff, then
+        CentralUnavailable. ``attempt`` must read before it writes (every handler here does)."""
+        delay = self.retry_delay_s
+        for n in range(self.retries + 1):
+            try:
+                return await attempt()
+            except _Lost as lost:
+                if n == self.retries:
+                    raise CentralUnavailable(f"Tryton unreachable ({what}): {lost}") from None
+                log.info("Tryton unreachable (%s): %s; trying again in %.1f s", what, lost, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 8.0)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _search_read(self, model: str, domain: list[Any], fields: list[str], *, limit: int | None = None,
@@ -343,7 +370,7 @@ class TrytonCentral:
                 held.append(event.seq)
                 continue
             try:
-                applied = await self.apply(event)
+                applied = await self._again(f"event {event.seq}", functools.partial(self.apply, event))
             except Refused as refusal:
                 rejected.append(p.Rejection(seq=event.seq, code=refusal.code, message=refusal.message,
                                             field=refusal.field))
@@ -613,7 +640,7 @@ class TrytonCentral:
     async def changes(self, after: int, limit: int) -> p.ChangeFeed:
         """What changed in Tryton since the stamp ``after`` (see the module's docstring)."""
         try:
-            return await self._changes(after, limit)
+            return await self._again("changes", lambda: self._changes(after, limit))
         except Refused as refusal:  # a read Tryton refuses is its failure, not a change this node can refuse
             raise CentralUnavailable(f"Tryton refused to list its changes: {refusal.message}") from None
 
