@@ -321,3 +321,39 @@ def test_a_retry_after_a_timeout_creates_no_second_document(tryton: Tryton, edge
     shipments = t.s.search_read("stock.shipment.internal", [("moves.lot.number", "=", seal)], ["reference", "state"])
     assert len(shipments) == 1 and shipments[0]["state"] == "done"
     assert SyncLedger(edge.store).cursor(PUSH) == edge.store.last_seq()
+
+
+def test_a_production_cancelled_or_changed_in_tryton_is_flagged_at_the_edge_and_nothing_recorded_is_lost(
+        tryton: Tryton, edge: RunningNode) -> None:
+    t = tryton
+    t.store = edge.store
+    running_one, wo_running = release_production(t.s, t.plant, D(4))
+    _, wo_waiting = release_production(t.s, t.plant, D(4))
+    run(_pull(edge.service, t.central()))
+    housing, seal = opening_stock(t, edge.service, wo_running)
+    do(edge.service, c.StartOperation, work_order=wo_running, operation=10)
+    do(edge.service, c.IssueToWorkOrder, work_order=wo_running, lot=housing, bin="A1", quantity=D(2))
+    assert run(_push(edge.service, t.central())).refused == 0
+    assert t.s.model("production", "read", [running_one], ["state"])[0]["state"] == "running"
+
+    # in Tryton: the running production is cancelled, the waiting one gets a new quantity
+    t.s.model("production", "cancel", [running_one])
+    waiting_id = t.s.search_read("production", [("number", "=", wo_waiting)], ["id"])[0]["id"]
+    t.s.model("production", "draft", [waiting_id])  # Tryton changes quantities of drafts only
+    t.s.model("production", "write", [waiting_id], {"quantity": 6.0})
+    t.s.model("production", "wait", [waiting_id])
+    pulled = run(_pull(edge.service, t.central()))
+    assert pulled.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    conflicts = edge.client("supervisor").get("/api/v1/work-order-conflicts").json()["conflicts"]
+    assert [(x["work_order"], x["change"], x["status"]) for x in conflicts] == [(wo_running, "cancelled", "open")]
+    state = edge.service.state
+    assert state.work_orders[wo_running].status != "cancelled"  # a supervisor decides; the 2 issued stay issued
+    assert state.stock_of(housing, "A1") == 8
+    assert state.work_orders[wo_waiting].quantity == 6  # not started here: the change simply applies
+
+    # what the floor records on the cancelled production is refused by Tryton and waits for a supervisor
+    do(edge.service, c.IssueToWorkOrder, work_order=wo_running, lot=seal, bin="A1", quantity=D(2))
+    pushed = run(_push(edge.service, t.central()))
+    assert pushed.refused == 1
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.code == "WRONG_STATE" and "cancelled" in exc.message
