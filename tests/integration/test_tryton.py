@@ -357,3 +357,42 @@ def test_a_production_cancelled_or_changed_in_tryton_is_flagged_at_the_edge_and_
     assert pushed.refused == 1
     [exc] = SyncLedger(edge.store).exceptions(open_only=True)
     assert exc.code == "WRONG_STATE" and "cancelled" in exc.message
+
+
+def test_many_bin_moves_are_booked_together_and_a_bad_one_is_singled_out(tryton: Tryton, edge: RunningNode) -> None:
+    t = tryton
+    t.store = edge.store
+    run(_pull(edge.service, t.central()))
+    tag = f"M{next(_n)}"
+    lots = [f"{tag}-{i:02d}" for i in range(20)]
+    for lot in lots:
+        if lot != lots[7]:  # Tryton never heard of this one
+            add_lot(t.s, t.plant, lot, "SEAL")
+            put_stock(t.s, t.plant, lot, "SEAL", "A1", D(3))
+        edge.service.handle(c.ReceiveLot(idempotency_key=f"opening:{lot}", actor="seed",
+                                         actor_roles=frozenset({"admin"}), origin="erp", lot=lot, item="SEAL",
+                                         item_revision="1", quantity=D(3), bin="A1"))
+    for lot in lots:
+        do(edge.service, c.MoveStock, lot=lot, from_bin="A1", to_bin="A2", quantity=D(2))
+    do(edge.service, c.MoveStock, lot=lots[0], from_bin="A2", to_bin="B1", quantity=D(1))  # a chain: after the bulk
+    rpc = LosingAnswers(t.server.url, t.server.database, "admin", t.server.password)
+    rpc.WRITES = frozenset()  # count calls only
+    calls: list[str] = []
+    original = rpc._post
+
+    async def counting(body: bytes) -> Any:
+        calls.append(json.loads(body)["method"])
+        return await original(body)
+
+    rpc._post = counting  # type: ignore[method-assign]
+    report = run(_push(edge.service, TrytonCentral(rpc, NODE, edge.store)))
+    assert report.refused == 1 and report.stored == 20
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.code == "UNKNOWN_LOT" and lots[7] in exc.message
+    creates = [m for m in calls if m == "model.stock.shipment.internal.create"]
+    assert len(creates) == 2  # the 19 moves Tryton can take together, then the chained one: not one per move
+    for lot in lots:
+        if lot == lots[7]:
+            continue
+        for bin_code in ("A1", "A2", "B1"):
+            assert tryton_stock(t, lot, bin_code) == edge.service.state.stock_of(lot, bin_code), (lot, bin_code)
