@@ -83,6 +83,7 @@ RELEASED_STATES = ("waiting", "assigned", "running")
 EPOCH = datetime(1970, 1, 1)
 NO_WARNINGS = {"_skip_warnings": True}
 REVISION = "1"  # Tryton keeps no item revisions
+BULK = 100  # bin moves booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
 
 
 _T = TypeVar("_T")
@@ -378,7 +379,7 @@ class TrytonCentral:
             if self.bulk and event.seq not in tried and _is_bin_move(event) and event.subject not in blocked:
                 run, lots = [event], {event.payload["lot"]}
                 while (i + len(run) < len(events) and _is_bin_move(nxt := events[i + len(run)])
-                       and nxt.subject not in blocked and nxt.payload["lot"] not in lots and len(run) < 1000):
+                       and nxt.subject not in blocked and nxt.payload["lot"] not in lots and len(run) < BULK):
                     run.append(nxt)
                     lots.add(nxt.payload["lot"])
                 tried.update(e.seq for e in run)
