@@ -127,6 +127,7 @@ class _Base:
         self.user = user
         self.password = password
         self.session: str | None = None
+        self.uid: int | None = None
         self.context: dict[str, Any] = {}
         self._id = 0
 
@@ -147,6 +148,7 @@ class _Base:
         if not isinstance(result, list) or len(result) < 2:
             raise TrytonForbidden(f"Tryton refused the login of {self.user!r}")
         uid, token = result[0], result[1]
+        self.uid = int(uid)
         self.session = base64.b64encode(f"{self.user}:{uid}:{token}".encode()).decode()
 
 

@@ -183,7 +183,7 @@ def set_up_plant(s: TrytonSession) -> Plant:
                                               "digits": 2})[0]
     party = s.create("party.party", {"name": "Takt Demo Plant"})[0]
     company = s.create("company.company", {"party": party, "currency": currency})[0]
-    s.model("res.user", "write", [1], {"companies": [["add", [company]]], "company": company})
+    s.model("res.user", "write", [s.uid], {"companies": [["add", [company]]], "company": company})
     s.login()  # the context now carries the company
     warehouse = _one(s, "stock.location", [("type", "=", "warehouse")])
     wh = s.model("stock.location", "read", [warehouse], ["storage_location", "production_location",
