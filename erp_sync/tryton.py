@@ -26,8 +26,9 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
 - ``StockMoved`` of kind ``issue`` (consumption by lot) adds an input move with that lot from that bin: Tryton
   only takes inputs while a production waits, so a running production is set back to waiting, given the move,
   assigned and run again (which does the move). ``move``/``putaway`` becomes an internal shipment between the two
-  bins (created, waited, assigned, done). Scrap from a bin is refused as not supported yet (a sync
-  exception, never a silent drop).
+  bins (created, waited, assigned, done); ``scrap`` becomes a one-line inventory of the bin whose
+  confirmation moves the scrapped quantity to the warehouse's lost-and-found location (Tryton's way of booking a
+  loss).
 - ``LotReceived`` of a made item without a supplier lot is good output by lot: an output move of the production
   that was making that item at the edge when the lot was recorded (the latest started, not completed work order
   of that item in the journal), done at once so Tryton's stock by location follows the edge's.
@@ -333,6 +334,17 @@ class TrytonCentral:
                 total -= Decimal(payload["quantity"])
         return total
 
+    def known_here(self, work_order: str) -> bool:
+        j = schema.journal
+        with self.store.engine.connect() as conn:
+            return conn.execute(select(j.c.seq).where(j.c.subject == f"work_order:{work_order}").limit(1)).first() \
+                is not None
+
+    def scrapped(self, lot: str, bin_code: str, upto: int) -> Decimal:
+        """The quantity of ``lot`` scrapped from ``bin_code`` up to ``upto``."""
+        return sum((Decimal(pl["quantity"]) for _, _, pl in self._journal(f"lot:{lot}", ("StockMoved",), upto)
+                    if pl.get("kind") == "scrap" and pl.get("from_bin") == bin_code), Decimal(0))
+
     def maker(self, item: str, upto: int) -> str | None:
         """The work order making ``item`` at the edge at journal sequence ``upto``: the latest started one of that
         item not yet completed."""
@@ -616,8 +628,41 @@ class TrytonCentral:
         return created
 
     async def _scrap(self, event: p.SyncEvent) -> bool:
-        raise Refused("NOT_SUPPORTED", "scrapping stock from a bin is not booked in Tryton by this adapter yet",
-                      "kind")
+        """Scrap from a bin: Tryton books losses by inventory, so a one-line inventory of the bin counts the lot
+        at what Tryton has there less what is still to be scrapped, and its confirmation moves the difference to
+        the warehouse's lost-and-found location. Reconciled: the lot's moves from the bin to lost-and-found are
+        brought up to what the edge scrapped from it as of this event."""
+        pl = event.payload
+        product = await self.product(pl["item"])
+        lot = await self.lot(pl["lot"], product)
+        location = await self.bin(pl["from_bin"])
+        wh = await self.warehouse()
+        target = await asyncio.to_thread(self.scrapped, pl["lot"], pl["from_bin"], event.seq)
+        moves = await self._search_read("stock.move", [["lot", "=", lot], ["from_location", "=", location],
+                                                       ["to_location", "=", wh["lost_found"]],
+                                                       ["state", "=", "done"]], ["quantity"])
+        missing = target - sum((_dec(m["quantity"]) for m in moves), Decimal(0))
+        if missing <= 0:
+            return False
+        rows = await self._search_read("stock.lot", [["id", "=", lot]], ["quantity"],
+                                       context={"locations": [location]})
+        counted = _dec(rows[0]["quantity"]) - missing if rows else -missing
+        if counted < 0:
+            raise Refused("NOT_ENOUGH_STOCK", f"Tryton has {counted + missing} of lot {pl['lot']} in {pl['from_bin']}"
+                                              f", less than the {missing} scrapped", "quantity")
+        drafts = await self._search_read("stock.inventory", [["location", "=", location], ["state", "=", "draft"],
+                                                             ["lines.lot", "=", lot]], ["id", "lines"])
+        if drafts:  # left by an attempt whose answer was lost: count it again and confirm it
+            inventory = int(drafts[0]["id"])
+            await self._call("stock.inventory.line", "write", drafts[0]["lines"], {"quantity": _qty(counted)},
+                             context=NO_WARNINGS)
+        else:
+            inventory = (await self._create("stock.inventory", {
+                "location": location, "date": datetime.fromisoformat(pl["at"]).date(),
+                "company": self.rpc.context.get("company"), "empty_quantity": "keep",
+                "lines": [["create", [{"product": product.id, "lot": lot, "quantity": _qty(counted)}]]]}))[0]
+        await self._button("stock.inventory", "confirm", [inventory])
+        return True
 
     async def _lot_received(self, event: p.SyncEvent) -> bool:
         pl = event.payload
@@ -811,6 +856,8 @@ class TrytonCentral:
                 if not r.get("number") or not (r.get("product.") or {}).get("code"):
                     continue
                 if r["state"] == "cancelled":
+                    if not await asyncio.to_thread(self.known_here, r["number"]):
+                        continue  # cancelled before it ever reached this node: nothing to say
                     continue_payload = p.WorkOrderChange(
                         work_order=r["number"], status="cancelled", item=r["product."]["code"],
                         item_revision=REVISION, bom_revision="-", quantity=_dec(r["quantity"]) or Decimal(1))

@@ -124,7 +124,7 @@ def work_at_the_edge(service: Service, wo: str, housing: str, seal: str, product
                      failed_on_order: bool = False) -> datetime:
     """Assemble (7 min, with a 2 min pause), consume 4 housings and 8 seals by lot, test (3 min), 4 pumps into B1
     as one lot, a passed inspection of the order and a failed one (of the order, or of the output lot), 5 seals
-    moved A1 -> A2. Returns when it started."""
+    moved A1 -> A2 and one of them scrapped there. Returns when it started."""
     t0 = datetime.now(UTC) - timedelta(hours=1)
     do(service, c.StartOperation, work_order=wo, operation=10, occurred_at=t0)
     do(service, c.IssueToWorkOrder, work_order=wo, lot=housing, bin="A1", quantity=D(4))
@@ -144,6 +144,7 @@ def work_at_the_edge(service: Service, wo: str, housing: str, seal: str, product
        measurements=(c.Measurement(characteristic="leak", passed=False),
                      c.Measurement(characteristic="pressure", value=D("8.1"))))
     do(service, c.MoveStock, lot=seal, from_bin="A1", to_bin="A2", quantity=D(5))
+    do(service, c.ScrapStock, lot=seal, bin="A2", quantity=D(1), reason="torn")
     do(service, c.CompleteOperation, work_order=wo, operation=20, occurred_at=t0 + timedelta(minutes=13))
     return t0
 
@@ -179,6 +180,9 @@ def check_in_tryton(t: Tryton, service: Service, production: int, housing: str, 
     assert mine == ([passed, failed] if failed_on_order else [passed])  # each once
     if not failed_on_order:
         assert failed in [(i["state"], i["points"]) for i in inspections if i["origin"] is None]
+    scrap = s.search_read("stock.move", [("lot.number", "=", seal), ("to_location", "=", t.plant.lost_found)],
+                          ["quantity", "from_location", "state"])
+    assert [(m["quantity"], m["from_location"], m["state"]) for m in scrap] == [(1.0, t.plant.bins["A2"], "done")]
     # stock by location in Tryton equals the edge's stock by bin
     state = service.state
     for lot in (housing, seal, product_lot):
