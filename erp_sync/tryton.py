@@ -7,8 +7,9 @@ file, :class:`~erp_sync.config.ErpSection`).
 
 **Pull.** Tryton has no change feed; every record has ``create_date``/``write_date`` stamped with its
 transaction's start. ``changes(after)`` reads, in dependency order, goods products (items), storage locations
-under the warehouse's storage zone (bins), quality controls (inspection plans) and productions (work orders):
-waiting / assigned / running ones are released or changed, cancelled ones cancelled. The cursor is an integer:
+under the warehouse's storage zone (bins), quality controls (inspection plans), confirmed purchases (purchase
+orders, SRM) and productions (work orders): waiting / assigned / running ones are released or changed, cancelled
+ones cancelled. The cursor is an integer:
 **the stamp in microseconds since 1970 (UTC)** of the last change handed out, and each Change's ``cursor`` is its
 record's own stamp, so the edge's idempotency key ``erp:<kind>:<key>:<stamp>`` names one version of one record.
 Because a long transaction can commit rows stamped before the watermark, every read goes back an overlap window
@@ -35,6 +36,9 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
 - Consecutive bin moves of different lots in a batch are booked together (one create, one wait, one assign,
   one do for all their shipments), which is what Tryton's API allows to batch; anything left over or refused is
   then taken one by one.
+- ``LotReceived`` of a bought item (or with a supplier lot) is a receipt: the oldest waiting incoming move of a
+  purchase of that item gets the lot and the received quantity and goes on a supplier shipment (reference
+  ``takt:<event id>``) that is received into the edge's bin and done.
 - ``InspectionRecorded`` becomes a quality inspection of the control named as the plan, with the measured points,
   processed, and passed or failed as the edge decided.
 - ``WorkOrderCompleted`` does the production (every work must be finished).
@@ -231,12 +235,13 @@ class TrytonCentral:
         if self._warehouse is None:
             rows = await self._search_read("stock.location", [["type", "=", "warehouse"],
                                                               ["code", "=", self.warehouse_code]],
-                                           ["id", "storage_location", "production_location", "lost_found_location"])
+                                           ["id", "storage_location", "production_location", "lost_found_location",
+                                            "input_location"])
             if not rows:
                 raise CentralRefused(404, "UNKNOWN_WAREHOUSE", f"Tryton has no warehouse with code "
                                                                f"{self.warehouse_code}")
             r = rows[0]
-            self._warehouse = {"id": r["id"], "storage": r["storage_location"],
+            self._warehouse = {"id": r["id"], "storage": r["storage_location"], "input": r["input_location"],
                                "production": r["production_location"], "lost_found": r["lost_found_location"]}
         return self._warehouse
 
@@ -668,8 +673,7 @@ class TrytonCentral:
         pl = event.payload
         product = await self.product(pl["item"])
         if pl.get("supplier_lot") or not product.producible:
-            raise Refused("NOT_SUPPORTED", "receipts from suppliers are not booked in Tryton by this adapter yet",
-                          "lot")
+            return await self._receipt(event, product)
         work_order = await asyncio.to_thread(self.maker, pl["item"], event.seq)
         if work_order is None:
             raise Refused("NO_WORK_ORDER", f"no work order was making {pl['item']} when lot {pl['lot']} was "
@@ -695,6 +699,60 @@ class TrytonCentral:
         draft = [m["id"] for m in moves if m["state"] in ("draft", "assigned")]
         if draft:
             await self._button("stock.move", "do", draft)
+            created = True
+        return created
+
+    async def _receipt(self, event: p.SyncEvent, product: _Product) -> bool:
+        """A lot received from a supplier: the oldest waiting incoming move of a purchase of that item is given the
+        lot and the received quantity, put on a supplier shipment (``reference`` ``takt:<event id>``) that is
+        received into the edge's bin and done."""
+        pl = event.payload
+        reference = f"takt:{event.event_id}"
+        wh = await self.warehouse()
+        found = await self._search_read("stock.shipment.in", [["reference", "=", reference]], ["id", "state"])
+        lot = await self.lot(pl["lot"], product, create=True, expiry=pl.get("expiry"))
+        location = await self.bin(pl["bin"])
+        created = False
+        if found:
+            shipment, state = int(found[0]["id"]), str(found[0]["state"])
+        else:
+            mine = await self._search_read("stock.move", [["lot", "=", lot], ["from_location.type", "=", "supplier"],
+                                                          ["state", "=", "draft"], ["shipment", "=", None]],
+                                           ["id", "origin"], limit=1)
+            if not mine:
+                mine = await self._search_read("stock.move", [
+                    ["product", "=", product.id], ["from_location.type", "=", "supplier"], ["state", "=", "draft"],
+                    ["shipment", "=", None], ["origin", "like", "purchase.line,%"], ["lot", "=", None]],
+                    ["id", "origin"], limit=1, order=[["planned_date", "ASC"], ["id", "ASC"]])
+                if not mine:
+                    raise Refused("NO_PURCHASE", f"no purchase in Tryton awaits {product.code}: receive it against "
+                                                 "a purchase order there first", "item")
+                await self._call("stock.move", "write", [mine[0]["id"]], {
+                    "lot": lot, "quantity": _qty(Decimal(pl["quantity"]))}, context=NO_WARNINGS)
+            move = int(mine[0]["id"])
+            line = int(str(mine[0]["origin"]).split(",")[1])
+            purchase = (await self._read("purchase.line", [line], ["purchase.party"]))[0]
+            party = (purchase.get("purchase.") or {}).get("party")
+            shipment = (await self._create("stock.shipment.in", {
+                "reference": reference, "supplier": party, "warehouse": wh["id"], "warehouse_input": wh["input"],
+                "warehouse_storage": wh["storage"],
+                "company": self.rpc.context.get("company"), "incoming_moves": [["add", [move]]]}))[0]
+            state, created = "draft", True
+        if state == "draft":
+            await self._button("stock.shipment.in", "receive", [shipment])
+            state, created = "received", True
+        if state == "received":
+            inventory = await self._search_read("stock.move", [["shipment", "=", f"stock.shipment.in,{shipment}"],
+                                                               ["from_location", "=", wh.get("input", -1)],
+                                                               ["state", "in", ["draft", "assigned"]]], ["id"])
+            if not inventory:
+                inventory = await self._search_read("stock.move", [
+                    ["shipment", "=", f"stock.shipment.in,{shipment}"], ["to_location.type", "=", "storage"],
+                    ["from_location.type", "=", "storage"], ["state", "in", ["draft", "assigned"]]], ["id"])
+            if inventory:
+                await self._call("stock.move", "write", [m["id"] for m in inventory],
+                                 {"to_location": location, "lot": lot}, context=NO_WARNINGS)
+            await self._button("stock.shipment.in", "do", [shipment])
             created = True
         return created
 
@@ -777,6 +835,7 @@ class TrytonCentral:
             ("product.product", [["type", "=", "goods"]]),
             ("stock.location", [["type", "=", "storage"], ["parent", "child_of", [wh["storage"]]]]),
             ("quality.control", []),
+            ("purchase.purchase", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
             ("production", [["warehouse", "=", wh["id"]], ["state", "in", [*RELEASED_STATES, "cancelled"]]]),
         ]
         candidates: list[tuple[int, int, int, str]] = []  # (stamp, kind order, id, model)
@@ -798,7 +857,7 @@ class TrytonCentral:
             cursor = page[-1][0] if page else after
         cursor = max(cursor, after if not page else 0, 0)
         changes: list[p.Change] = []
-        for model in ("product.product", "stock.location", "quality.control", "production"):
+        for model in ("product.product", "stock.location", "quality.control", "purchase.purchase", "production"):
             ids = [c[2] for c in page if c[3] == model]
             if ids:
                 stamps = {c[2]: c[0] for c in page if c[3] == model}
@@ -849,6 +908,20 @@ class TrytonCentral:
                 change(r["id"], "inspection_plan", r["name"], p.InspectionPlanChange(
                     plan=r["name"], description=r["name"], characteristics=characteristics,
                     item=(r.get("product.") or {}).get("code")))
+        elif model == "purchase.purchase":
+            for r in await self._read(model, ids, ["number", "state", "party.code", "party.name", "lines"]):
+                lines = [ln for ln in await self._read("purchase.line", r["lines"], [
+                    "type", "product.code", "quantity", "delivery_date"]) if ln["type"] == "line"
+                    and (ln.get("product.") or {}).get("code") and ln["quantity"]]
+                if not r.get("number") or not lines:
+                    continue
+                party = r.get("party.") or {}
+                change(r["id"], "purchase_order", r["number"], p.PurchaseOrderChange(
+                    purchase_order=r["number"], supplier=party.get("code") or party.get("name") or "?",
+                    status="cancelled" if r["state"] == "cancelled" else "open",
+                    lines=[p.PurchaseOrderLineChange(line=i, item=ln["product."]["code"], quantity=_dec(ln["quantity"]),
+                                                     due=ln.get("delivery_date"))
+                           for i, ln in enumerate(lines, start=1)]))
         elif model == "production":
             for r in await self._read(model, ids, ["number", "state", "product", "product.code", "quantity", "bom",
                                                    "bom.name",
@@ -913,7 +986,7 @@ def _opt_dec(value: Any) -> Decimal | None:
     return None if value is None else _dec(value)
 
 
-_KIND_ORDER = {"item": 0, "bin": 1, "inspection_plan": 2, "work_order": 3}
+_KIND_ORDER = {"item": 0, "bin": 1, "inspection_plan": 2, "purchase_order": 3, "work_order": 4}
 
 
 def tryton_central(section: ErpSection, node: str, store: Store, *, timeout_s: float = 30.0) -> TrytonCentral:

@@ -201,6 +201,7 @@ def set_up_plant(s: TrytonSession) -> Plant:
                                           ("PUMP", "Pump", True, "0")):
         template = s.create("product.template", {
             "name": name, "code": code, "type": "goods", "default_uom": unit, "producible": producible,
+            "purchasable": not producible, **({} if producible else {"purchase_uom": unit}),
             "lot_required": ["storage", "production"], "list_price": Decimal(price),
             "products": [["create", [{"cost_price": Decimal(price)}]]]})[0]
         products[code] = s.search_read("product.product", [("template", "=", template)], ["id"])[0]["id"]
@@ -263,3 +264,23 @@ def release_production(s: TrytonSession, plant: Plant, quantity: Decimal, *, ref
     s.model("production", "wait", [production])
     number: str = s.model("production", "read", [production], ["number"])[0]["number"]
     return production, number
+
+
+def place_purchase(s: TrytonSession, plant: Plant, product: str, quantity: Decimal, *,
+                   supplier: str = "Castings Ltd") -> tuple[int, str]:
+    """A confirmed purchase of ``product`` (invoiced manually): id and number. Tryton makes its incoming move."""
+    parties = s.search_read("party.party", [("name", "=", supplier)], ["id"])
+    party = parties[0]["id"] if parties else s.create("party.party", {"name": supplier, "addresses": [["create", [
+        {"street": "1 Foundry Road"}]]]})[0]
+    address = s.search_read("party.address", [("party", "=", party)], ["id"], limit=1)[0]["id"]
+    currency = s.model("company.company", "read", [plant.company], ["currency"])[0]["currency"]
+    purchase = s.create("purchase.purchase", {
+        "party": party, "invoice_address": address, "company": plant.company, "currency": currency,
+        "warehouse": plant.warehouse,
+        "invoice_method": "manual", "purchase_date": date.today(), "lines": [["create", [{
+            "type": "line", "product": plant.products[product], "quantity": float(quantity), "unit": plant.unit,
+            "unit_price": Decimal("10.0000")}]]]})[0]
+    s.model("purchase.purchase", "quote", [purchase])
+    s.model("purchase.purchase", "confirm", [purchase])
+    row = s.model("purchase.purchase", "read", [purchase], ["number", "state"])[0]
+    return purchase, str(row["number"])

@@ -25,7 +25,15 @@ from erp_sync.pull import Puller, PullReport
 from erp_sync.push import Pusher, PushReport
 from erp_sync.tryton import TrytonCentral
 from erp_sync.tryton_rpc import TrytonRPC, TrytonSession, TrytonUnreachable
-from erp_sync.tryton_server import Plant, TrytonServer, add_lot, put_stock, release_production, set_up_plant
+from erp_sync.tryton_server import (
+    Plant,
+    TrytonServer,
+    add_lot,
+    place_purchase,
+    put_stock,
+    release_production,
+    set_up_plant,
+)
 from tests.integration.conftest import RunningNode, start_node
 
 pytestmark = pytest.mark.slow
@@ -421,3 +429,37 @@ def test_many_bin_moves_are_booked_together_and_a_bad_one_is_singled_out(tryton:
             continue
         for bin_code in ("A1", "A2", "B1"):
             assert tryton_stock(t, lot, bin_code) == edge.service.state.stock_of(lot, bin_code), (lot, bin_code)
+
+
+def test_a_purchase_in_tryton_is_expected_at_the_edge_and_the_receipt_books_it(
+        tryton: Tryton, edge: RunningNode) -> None:
+    t = tryton
+    t.store = edge.store
+    purchase, number = place_purchase(t.s, t.plant, "HOUSING", D(12))
+    pulled = run(_pull(edge.service, t.central()))
+    assert pulled.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    orders = edge.client("supervisor").get("/api/v1/purchase-orders").json()["purchase_orders"]
+    [order] = [o for o in orders if o["purchase_order"] == number]
+    assert order["supplier"] and order["status"] == "open" and [(ln["item"], D(str(ln["quantity"]))) for ln in order["lines"]] == [
+        ("HOUSING", D(12))]
+    lot = f"R-{number}"
+    do(edge.service, c.ReceiveLot, lot=lot, item="HOUSING", item_revision="1", quantity=D(12), bin="B1",
+       supplier_lot="CAST-7781")
+    pushed = run(_push(edge.service, t.central()))
+    assert pushed.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    shipments = t.s.search_read("stock.shipment.in", [("reference", "like", "takt:%"), ("moves.lot.number", "=", lot)],
+                                ["state", "incoming_moves", "inventory_moves"])
+    assert len(shipments) == 1 and shipments[0]["state"] == "done"
+    incoming = t.s.model("stock.move", "read", shipments[0]["incoming_moves"], ["origin", "quantity", "state"])
+    assert [(m["origin"].split(",")[0], m["quantity"], m["state"]) for m in incoming] == [
+        ("purchase.line", 12.0, "done")]
+    assert tryton_stock(t, lot, "B1") == edge.service.state.stock_of(lot, "B1") == 12
+    SyncLedger(edge.store).set_gap_cursor(0)
+    again = run(_push(edge.service, t.central()))
+    assert again.refused == 0
+    assert len(t.s.search_read("stock.shipment.in", [("moves.lot.number", "=", lot)], ["id"])) == 1
+    # a receipt of something nobody ordered waits as a sync exception
+    do(edge.service, c.ReceiveLot, lot=f"U-{number}", item="SEAL", item_revision="1", quantity=D(3), bin="B1",
+       supplier_lot="X-1")
+    assert run(_push(edge.service, t.central())).refused == 1
+    assert [x.code for x in SyncLedger(edge.store).exceptions(open_only=True)] == ["NO_PURCHASE"]
