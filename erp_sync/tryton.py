@@ -21,7 +21,8 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
 **Push.** Each edge event of a batch is applied in sequence order:
 
 - ``OperationStarted`` brings the production to running (assign, then run: Tryton only starts works of a
-  running production); ``OperationCompleted`` books the operation's run time (started to completed, pauses left
+  running production); the input and output moves Tryton planned from the BOM without lots are deleted first,
+  because the edge books what was really consumed and made, by lot; ``OperationCompleted`` books the operation's run time (started to completed, pauses left
   out, read from the node's journal) as a done work cycle of the production's work for that routing step
   (Takt's operation number is the step's sequence), so Tryton costs it at the work centre's rate.
 - ``StockMoved`` of kind ``issue`` (consumption by lot) adds an input move with that lot from that bin: Tryton
@@ -507,6 +508,8 @@ class TrytonCentral:
         if production.state not in RELEASED_STATES:
             raise Refused("WRONG_STATE", f"production {production.number} is {production.state} in Tryton",
                           "work_order")
+        if production.state in ("waiting", "assigned"):
+            await self._drop_planned(production)
         if production.state == "waiting":
             await self._button("production", "assign_try", [production.id])
             if await self._state(production) != "assigned":
@@ -515,6 +518,23 @@ class TrytonCentral:
         if production.state == "assigned":
             await self._button("production", "run", [production.id])
             await self._state(production)
+
+    async def _drop_planned(self, production: _Production) -> None:
+        """The moves Tryton planned from the BOM (no lot yet) give way to what the edge books by lot: they are
+        deleted before the production runs (Tryton would otherwise do them at ``run`` and ``do``)."""
+        rows = await self._read("production", [production.id], ["inputs", "outputs"])
+        planned: dict[str, list[int]] = {}
+        for field in ("inputs", "outputs"):
+            if rows[0][field]:
+                planned[field] = [m["id"] for m in await self._read("stock.move", rows[0][field], ["lot", "state"])
+                                  if m["lot"] is None and m["state"] in ("staging", "draft", "assigned")]
+        if not any(planned.values()):
+            return
+        if production.state == "assigned":
+            await self._button("production", "wait", [production.id])  # unassigns the moves
+            await self._state(production)
+        await self._call("production", "write", [production.id], {
+            field: [["delete", ids]] for field, ids in planned.items() if ids}, context=NO_WARNINGS)
 
     async def _operation_started(self, event: p.SyncEvent) -> bool:
         production = await self.production(event.payload["work_order"])

@@ -258,6 +258,16 @@ def release_production(s: TrytonSession, plant: Plant, quantity: Decimal, *, ref
         "product": plant.products["PUMP"], "bom": plant.bom, "routing": plant.routing, "quantity": float(quantity),
         "unit": plant.unit, "warehouse": plant.warehouse, "location": plant.production_location,
         "work_center": plant.work_centers["LINE-1"],
+        # the moves the client explodes from the BOM (lots not known yet), as a planner's production has them
+        "inputs": [["create", [
+            {"product": plant.products[item], "unit": plant.unit, "quantity": float(quantity * per),
+             "from_location": plant.storage, "to_location": plant.production_location, "company": plant.company}
+            for item, per in (("HOUSING", 1), ("SEAL", 2))]]],
+        "outputs": [["create", [
+            {"product": plant.products["PUMP"], "unit": plant.unit, "quantity": float(quantity),
+             "from_location": plant.production_location, "to_location": plant.storage, "company": plant.company,
+             "unit_price": Decimal(0), "currency": s.model("company.company", "read", [plant.company],
+                                                            ["currency"])[0]["currency"]}]]],
         "company": plant.company, "planned_start_date": today, "planned_date": today,
         **({"reference": reference} if reference else {})})[0]
     # the client fills inputs and outputs from the BOM through on_change; over RPC ask the server to do it

@@ -210,6 +210,8 @@ def test_the_same_with_tryton_on_postgresql(tryton_pg: Tryton, edge: RunningNode
 def round_trip(t: Tryton, edge: RunningNode) -> None:
     t.store = edge.store
     production, wo = release_production(t.s, t.plant, D(4))
+    planned = t.s.model("production", "read", [production], ["inputs", "outputs"])[0]
+    assert (len(planned["inputs"]), len(planned["outputs"])) == (2, 1)  # from the BOM, without lots: they give way
     pulled = run(_pull(edge.service, t.central()))
     assert pulled.refused == 0, SyncLedger(edge.store).exceptions()
     order = edge.service.state.work_orders[wo]
