@@ -875,7 +875,7 @@ class TrytonCentral:
             cursor = page[-1][0] - 1  # a stamp split between pages: read it again from just below
         else:
             cursor = page[-1][0] if page else after
-        cursor = max(cursor, after if not page else 0, 0)
+        cursor = max(cursor, after)  # re-read rows of the overlap never move the cursor back
         changes: list[p.Change] = []
         for model in ("product.product", "stock.location", "quality.control", "purchase.purchase", "production"):
             ids = [c[2] for c in page if c[3] == model]
