@@ -421,6 +421,12 @@ class TrytonCentral:
                 blocked.add(event.subject)
                 log.info("Tryton refused event %s (%s): %s", event.seq, event.type, refusal.message)
                 continue
+            except (KeyError, ValueError, TypeError, ArithmeticError) as exc:  # an event this adapter cannot read
+                log.exception("event %s (%s) could not be applied to Tryton", event.seq, event.type)
+                rejected.append(p.Rejection(seq=event.seq, code="ADAPTER_ERROR",
+                                            message=f"{type(exc).__name__}: {exc}"))
+                blocked.add(event.subject)
+                continue
             if applied:
                 stored += 1
             else:
