@@ -12,9 +12,12 @@ orders, SRM) and productions (work orders): waiting / assigned / running ones ar
 ones cancelled. The cursor is an integer:
 **the stamp in microseconds since 1970 (UTC)** of the last change handed out, and each Change's ``cursor`` is its
 record's own stamp, so the edge's idempotency key ``erp:<kind>:<key>:<stamp>`` names one version of one record.
-Because a long transaction can commit rows stamped before the watermark, every read goes back an overlap window
+Because a long transaction can commit rows stamped before the watermark, a read goes back an overlap window
 (``overlap_s``) before ``after``; rows handed out before with the same stamp are skipped (remembered in memory) or,
-after a restart, handed out again under the same key, which the edge records as a replay. (A production first
+after a restart, handed out again under the same key, which the edge records as a replay. The pages that follow
+a feed saying ``more`` read no overlap (the next read after catching up does): they list only rows stamped after
+the cursor, the first ``limit`` or so of each model by stamp, so a backlog of 10,000 changes costs ten short
+listings rather than ten full ones. (A production first
 released and re-read after a restart becomes a ChangeWorkOrder under its ReleaseWorkOrder's key: the puller
 counts that as a replay.) Pages split between rows of one stamp: the cursor then stays just below that stamp.
 
@@ -158,6 +161,7 @@ class TrytonCentral:
         self.retries = retries
         self.retry_delay_s = retry_delay_s
         self._seen: dict[tuple[str, int], int] = {}  # (model, id) -> stamp handed out
+        self._paging: int | None = None  # the cursor of a feed that said more: its next page reads no overlap
         self._warehouse: dict[str, int] | None = None
         self._products: dict[str, _Product] = {}
         self._bins: dict[str, int] = {}
@@ -865,19 +869,41 @@ class TrytonCentral:
             ("production", [["warehouse", "=", wh["id"]], ["state", "in", [*RELEASED_STATES, "cancelled"]]]),
         ]
         candidates: list[tuple[int, int, int, str]] = []  # (stamp, kind order, id, model)
+        paging = after > 0 and after == self._paging  # the next page of a run: no overlap to read again
+        cutoff: int | None = None  # with paging: the listings are complete below this stamp only
         for order, (model, domain) in enumerate(sources):
-            if since is not None:
-                domain = [*domain, ["OR", ["write_date", ">", since], ["create_date", ">", since]]]
-            for row in await self._search_read(model, domain, ["id", "write_date", "create_date"],
-                                               context={"active_test": False}):
+            if paging:
+                rows, complete_below = await self._list(model, domain, after, limit)
+                if complete_below is not None:
+                    cutoff = complete_below if cutoff is None else min(cutoff, complete_below)
+            else:
+                if since is not None:
+                    domain = [*domain, ["OR", ["write_date", ">", since], ["create_date", ">", since]]]
+                rows = await self._search_read(model, domain, ["id", "write_date", "create_date"],
+                                               context={"active_test": False})
+            for row in rows:
                 stamp = stamp_us(row["write_date"] or row["create_date"])
                 if self._seen.get((model, row["id"])) == stamp:
                     continue
                 candidates.append((stamp, order, row["id"], model))
+        truncated = cutoff is not None
+        if cutoff is not None:
+            below = [c for c in candidates if c[0] < cutoff]
+            if not below:  # one stamp has more rows than a page: that stamp's rows make the page, all of them
+                at = from_stamp_us(cutoff)
+                for order, (model, domain) in enumerate(sources):
+                    for row in await self._search_read(model, [*domain, ["OR", ["write_date", "=", at], [
+                            ["write_date", "=", None], ["create_date", "=", at]]]], ["id"],
+                            context={"active_test": False}):
+                        if self._seen.get((model, row["id"])) != cutoff:
+                            below.append((cutoff, order, row["id"], model))
+                below = sorted(set(below))
+                limit = max(limit, len(below))
+            candidates = below
         candidates.sort()
         page = candidates[:limit]
-        more = len(candidates) > limit
-        if more and page and candidates[limit][0] == page[-1][0]:
+        more = len(candidates) > limit or truncated
+        if len(candidates) > limit and page and candidates[limit][0] == page[-1][0]:
             cursor = page[-1][0] - 1  # a stamp split between pages: read it again from just below
         else:
             cursor = page[-1][0] if page else after
@@ -894,7 +920,26 @@ class TrytonCentral:
         horizon = cursor - self.overlap_us
         if len(self._seen) > 200_000:
             self._seen = {k: v for k, v in self._seen.items() if v > horizon}
+        self._paging = cursor if more else None
         return p.ChangeFeed(node=self.node, changes=changes, cursor=max(cursor, 0), more=more)
+
+    async def _list(self, model: str, domain: list[Any], after: int, limit: int
+                    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Rows of ``model`` stamped after ``after``, about the first ``limit`` of them by stamp, and the stamp
+        below which that list is complete (None: it is complete)."""
+        since = from_stamp_us(after)
+        complete_below: int | None = None
+        rows: list[dict[str, Any]] = []
+        for stamp_field, extra in (("write_date", [["write_date", ">", since]]),
+                                   ("create_date", [["write_date", "=", None], ["create_date", ">", since]])):
+            found = await self._search_read(model, [*domain, *extra], ["id", "write_date", "create_date"],
+                                            limit=limit + 1, order=[[stamp_field, "ASC"], ["id", "ASC"]],
+                                            context={"active_test": False})
+            if len(found) > limit:
+                last = stamp_us(found[-1][stamp_field])
+                complete_below = last if complete_below is None else min(complete_below, last)
+            rows += found
+        return rows, complete_below
 
     async def _changes_of(self, model: str, ids: list[int], stamps: dict[int, int]) -> list[p.Change]:
         out: list[p.Change] = []
