@@ -907,6 +907,8 @@ class TrytonCentral:
             cursor = page[-1][0] - 1  # a stamp split between pages: read it again from just below
         else:
             cursor = page[-1][0] if page else after
+        if not page and cutoff is not None:
+            cursor = cutoff  # every row of that stamp was handed out already: go past it
         cursor = max(cursor, after)  # re-read rows of the overlap never move the cursor back
         changes: list[p.Change] = []
         for model in ("product.product", "stock.location", "quality.control", "purchase.purchase", "production"):
