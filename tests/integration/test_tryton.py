@@ -141,9 +141,9 @@ def work_at_the_edge(service: Service, wo: str, housing: str, seal: str, product
     do(service, c.IssueToWorkOrder, work_order=wo, lot=seal, bin="A1", quantity=D(6))
     do(service, c.PauseOperation, work_order=wo, operation=10, reason="material", occurred_at=t0 + timedelta(minutes=3))
     do(service, c.ResumeOperation, work_order=wo, operation=10, occurred_at=t0 + timedelta(minutes=5))
-    do(service, c.IssueToWorkOrder, work_order=wo, lot=seal, bin="A1", quantity=D(2))
     do(service, c.CompleteOperation, work_order=wo, operation=10, occurred_at=t0 + timedelta(minutes=9))
     do(service, c.StartOperation, work_order=wo, operation=20, occurred_at=t0 + timedelta(minutes=10))
+    do(service, c.IssueToWorkOrder, work_order=wo, lot=seal, bin="A1", quantity=D(2))  # after a booked cycle
     do(service, c.ReportProduction, work_order=wo, operation=20, good=D(4))
     do(service, c.ReceiveLot, lot=product_lot, item="PUMP", item_revision="1", quantity=D(4), bin="B1")
     do(service, c.RecordInspection, inspection=f"I-{product_lot}-1", plan="PUMP-FINAL", work_order=wo,
