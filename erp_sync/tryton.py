@@ -47,7 +47,9 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   processed, and passed or failed as the edge decided.
 - ``WorkOrderCompleted`` does the production (every work must be finished).
 
-Other events (machine states, labour, lot status ...) have no Tryton counterpart and are acknowledged.
+Scrap reported on an operation (``ProductionReported.scrap``) needs no document of its own: the material the edge
+issued is booked as input and only good output by lot as output, so Tryton costs the scrapped units into the good
+ones. Other events (machine states, labour, lot status ...) have no Tryton counterpart and are acknowledged.
 
 **Exactly once.** A call whose answer was lost may have been committed, so nothing is created blindly. Shipments
 and inspections carry ``takt:<event id>`` in their ``reference`` and are searched for before being created. Moves
