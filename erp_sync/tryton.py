@@ -8,7 +8,7 @@ file, :class:`~erp_sync.config.ErpSection`).
 **Pull.** Tryton has no change feed; every record has ``create_date``/``write_date`` stamped with its
 transaction's start. ``changes(after)`` reads, in dependency order, goods products (items), storage locations
 under the warehouse's storage zone (bins), quality controls (inspection plans), confirmed purchases (purchase
-orders, SRM) and productions (work orders): waiting / assigned / running ones are released or changed, cancelled
+orders, SRM), confirmed sales with their customers (CRM) and productions (work orders): waiting / assigned / running ones are released or changed, cancelled
 ones cancelled. The cursor is an integer:
 **the stamp in microseconds since 1970 (UTC)** of the last change handed out, and each Change's ``cursor`` is its
 record's own stamp, so the edge's idempotency key ``erp:<kind>:<key>:<stamp>`` names one version of one record.
@@ -868,6 +868,7 @@ class TrytonCentral:
             ("stock.location", [["type", "=", "storage"], ["parent", "child_of", [wh["storage"]]]]),
             ("quality.control", []),
             ("purchase.purchase", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
+            ("sale.sale", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
             ("production", [["warehouse", "=", wh["id"]], ["state", "in", [*RELEASED_STATES, "cancelled"]]]),
         ]
         candidates: list[tuple[int, int, int, str]] = []  # (stamp, kind order, id, model)
@@ -913,7 +914,8 @@ class TrytonCentral:
             cursor = cutoff  # every row of that stamp was handed out already: go past it
         cursor = max(cursor, after)  # re-read rows of the overlap never move the cursor back
         changes: list[p.Change] = []
-        for model in ("product.product", "stock.location", "quality.control", "purchase.purchase", "production"):
+        for model in ("product.product", "stock.location", "quality.control", "purchase.purchase", "sale.sale",
+                      "production"):
             ids = [c[2] for c in page if c[3] == model]
             if ids:
                 stamps = {c[2]: c[0] for c in page if c[3] == model}
@@ -997,6 +999,23 @@ class TrytonCentral:
                     lines=[p.PurchaseOrderLineChange(line=i, item=ln["product."]["code"], quantity=_dec(ln["quantity"]),
                                                      due=ln.get("delivery_date"))
                            for i, ln in enumerate(lines, start=1)]))
+        elif model == "sale.sale":
+            for r in await self._read(model, ids, ["number", "state", "party.code", "party.name", "lines"]):
+                lines = [ln for ln in await self._read("sale.line", r["lines"], [
+                    "type", "product.code", "quantity", "shipping_date"]) if ln["type"] == "line"
+                    and (ln.get("product.") or {}).get("code") and ln["quantity"]]
+                party = r.get("party.") or {}
+                customer = party.get("code") or party.get("name")
+                if not r.get("number") or not lines or not customer:
+                    continue
+                change(r["id"], "customer", customer, p.CustomerChange(customer=customer,
+                                                                       name=party.get("name") or customer))
+                change(r["id"], "sales_order", r["number"], p.SalesOrderChange(
+                    sales_order=r["number"], customer=customer,
+                    status="cancelled" if r["state"] == "cancelled" else "open",
+                    lines=[p.SalesOrderLineChange(line=i, item=ln["product."]["code"], quantity=_dec(ln["quantity"]),
+                                                  due=ln.get("shipping_date"))
+                           for i, ln in enumerate(lines, start=1)]))
         elif model == "production":
             for r in await self._read(model, ids, ["number", "state", "product", "product.code", "quantity", "bom",
                                                    "bom.name",
@@ -1061,7 +1080,8 @@ def _opt_dec(value: Any) -> Decimal | None:
     return None if value is None else _dec(value)
 
 
-_KIND_ORDER = {"item": 0, "bin": 1, "inspection_plan": 2, "purchase_order": 3, "work_order": 4}
+_KIND_ORDER = {"item": 0, "bin": 1, "inspection_plan": 2, "purchase_order": 3, "customer": 4, "sales_order": 5,
+               "work_order": 6}
 
 
 def tryton_central(section: ErpSection, node: str, store: Store, *, timeout_s: float = 30.0) -> TrytonCentral:

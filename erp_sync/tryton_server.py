@@ -202,6 +202,7 @@ def set_up_plant(s: TrytonSession) -> Plant:
         template = s.create("product.template", {
             "name": name, "code": code, "type": "goods", "default_uom": unit, "producible": producible,
             "purchasable": not producible, **({} if producible else {"purchase_uom": unit}),
+            "salable": producible, **({"sale_uom": unit} if producible else {}),
             "lot_required": ["storage", "production"], "list_price": Decimal(price),
             "products": [["create", [{"cost_price": Decimal(price)}]]]})[0]
         products[code] = s.search_read("product.product", [("template", "=", template)], ["id"])[0]["id"]
@@ -294,3 +295,20 @@ def place_purchase(s: TrytonSession, plant: Plant, product: str, quantity: Decim
     s.model("purchase.purchase", "confirm", [purchase])
     row = s.model("purchase.purchase", "read", [purchase], ["number", "state"])[0]
     return purchase, str(row["number"])
+
+
+def place_sale(s: TrytonSession, plant: Plant, quantity: Decimal, *, customer: str = "Pumps & Co") -> tuple[int, str]:
+    """A confirmed sale of PUMP (invoiced manually): id and number."""
+    parties = s.search_read("party.party", [("name", "=", customer)], ["id"])
+    party = parties[0]["id"] if parties else s.create("party.party", {"name": customer, "addresses": [["create", [
+        {"street": "2 Harbour Street"}]]]})[0]
+    address = s.search_read("party.address", [("party", "=", party)], ["id"], limit=1)[0]["id"]
+    currency = s.model("company.company", "read", [plant.company], ["currency"])[0]["currency"]
+    sale = s.create("sale.sale", {
+        "party": party, "invoice_address": address, "shipment_address": address, "company": plant.company,
+        "currency": currency, "warehouse": plant.warehouse, "invoice_method": "manual", "sale_date": date.today(),
+        "lines": [["create", [{"type": "line", "product": plant.products["PUMP"], "quantity": float(quantity),
+                               "unit": plant.unit, "unit_price": Decimal("250.0000")}]]]})[0]
+    s.model("sale.sale", "quote", [sale])
+    s.model("sale.sale", "confirm", [sale])
+    return sale, str(s.model("sale.sale", "read", [sale], ["number"])[0]["number"])

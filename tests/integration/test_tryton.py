@@ -30,6 +30,7 @@ from erp_sync.tryton_server import (
     TrytonServer,
     add_lot,
     place_purchase,
+    place_sale,
     put_stock,
     release_production,
     set_up_plant,
@@ -492,3 +493,15 @@ def test_the_pull_pages_through_records_sharing_a_stamp_and_a_restart_rereads_ha
     again = run(_pull(edge.service, t.central(overlap_s=3600)))
     assert again.applied == 0 and again.refused == 0 and again.replayed >= 7  # items, bins, plan, order ...
     assert SyncLedger(edge.store).cursor("pull") >= cursor
+
+
+def test_a_sale_confirmed_in_tryton_arrives_with_its_customer(tryton: Tryton, edge: RunningNode) -> None:
+    t = tryton
+    t.store = edge.store
+    _, number = place_sale(t.s, t.plant, D(5))
+    pulled = run(_pull(edge.service, t.central()))
+    assert pulled.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    state = edge.service.state
+    order = state.sales_orders[number]
+    assert order.status == "open" and state.customers[order.customer].name == "Pumps & Co"
+    assert [(ln.item, ln.quantity) for k, ln in state.sales_order_lines.items() if k[0] == number] == [("PUMP", D(5))]
