@@ -30,7 +30,7 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   (Takt's operation number is the step's sequence), so Tryton costs it at the work centre's rate.
 - ``StockMoved`` of kind ``issue`` (consumption by lot) adds an input move with that lot from that bin: Tryton
   only takes inputs while a production waits, so a running production is set back to waiting, given the move,
-  assigned and run again (which does the move). ``move``/``putaway`` becomes an internal shipment between the two
+  assigned and run again (which does the move). A ``return`` to a bin is an output move of that lot back to it. ``move``/``putaway`` becomes an internal shipment between the two
   bins (created, waited, assigned, done); ``scrap`` becomes a one-line inventory of the bin whose
   confirmation moves the scrapped quantity to the warehouse's lost-and-found location (Tryton's way of booking a
   loss).
@@ -334,17 +334,13 @@ class TrytonCentral:
                 since = None
         return total
 
-    def issued(self, work_order: str, lot: str, bin_code: str, upto: int) -> Decimal:
-        """The quantity of ``lot`` issued from ``bin_code`` to ``work_order`` up to ``upto`` (less returns to it)."""
-        total = Decimal(0)
-        for _, _, payload in self._journal(f"lot:{lot}", ("StockMoved",), upto):
-            if payload.get("work_order") != work_order:
-                continue
-            if payload.get("kind") == "issue" and payload.get("from_bin") == bin_code:
-                total += Decimal(payload["quantity"])
-            elif payload.get("kind") == "return" and payload.get("to_bin") == bin_code:
-                total -= Decimal(payload["quantity"])
-        return total
+    def issued(self, work_order: str, lot: str, bin_code: str, upto: int, kind: str = "issue") -> Decimal:
+        """The quantity of ``lot`` issued from ``bin_code`` to ``work_order`` up to ``upto`` (``kind`` return:
+        returned from it to the bin)."""
+        side = "from_bin" if kind == "issue" else "to_bin"
+        return sum((Decimal(pl["quantity"]) for _, _, pl in self._journal(f"lot:{lot}", ("StockMoved",), upto)
+                    if pl.get("work_order") == work_order and pl.get("kind") == kind and pl.get(side) == bin_code),
+                   Decimal(0))
 
     def known_here(self, work_order: str) -> bool:
         j = schema.journal
@@ -604,17 +600,15 @@ class TrytonCentral:
         product = await self.product(pl["item"])
         lot = await self.lot(lot_code, product)
         location = await self.bin(bin_code)
-        target = await asyncio.to_thread(self.issued, work_order, lot_code, bin_code, event.seq)
+        target = await asyncio.to_thread(self.issued, work_order, lot_code, bin_code, event.seq, pl["kind"])
+        if pl["kind"] == "return":
+            return await self._material_return(production, product, lot, location, target)
         moves = await self._search_read("stock.move", [["production_input", "=", production.id], ["lot", "=", lot],
                                                        ["from_location", "=", location],
                                                        ["state", "!=", "cancelled"]], ["id", "quantity"])
         booked = sum((_dec(m["quantity"]) for m in moves), Decimal(0))
         missing = target - booked
         if missing <= 0:
-            if missing < 0:
-                log.warning("production %s has %s of lot %s from %s in Tryton, more than the %s the edge issued: "
-                            "returns after the production ran are not booked back", work_order, booked, lot_code,
-                            bin_code, target)
             if production.state in ("waiting", "assigned"):
                 await self._running(production)  # a move added before a failed run: run now
             return False
@@ -630,6 +624,31 @@ class TrytonCentral:
             "company": self.rpc.context.get("company")}]]]}, context=NO_WARNINGS)
         await self._running(production)
         return True
+
+    async def _material_return(self, production: _Production, product: _Product, lot: int, location: int,
+                               target: Decimal) -> bool:
+        """Material returned from the order to a bin: an output move of that lot from the production back to the
+        bin (Tryton's inputs are done once the production runs), done at once. Reconciled like consumption."""
+        moves = await self._search_read("stock.move", [["production_output", "=", production.id], ["lot", "=", lot],
+                                                       ["to_location", "=", location], ["product", "=", product.id],
+                                                       ["state", "!=", "cancelled"]], ["id", "quantity", "state"])
+        missing = target - sum((_dec(m["quantity"]) for m in moves), Decimal(0))
+        if missing > 0:
+            if production.state not in RELEASED_STATES:
+                raise Refused("WRONG_STATE", f"production {production.number} is {production.state} in Tryton",
+                              "work_order")
+            await self._call("production", "write", [production.id], {"outputs": [["create", [{
+                "product": product.id, "unit": product.unit, "quantity": _qty(missing), "lot": lot,
+                "from_location": production.location, "to_location": location,
+                "company": self.rpc.context.get("company"), "unit_price": Decimal(0),
+                "currency": await self.currency()}]]]}, context=NO_WARNINGS)
+            moves = await self._search_read("stock.move", [
+                ["production_output", "=", production.id], ["lot", "=", lot], ["to_location", "=", location],
+                ["product", "=", product.id], ["state", "!=", "cancelled"]], ["id", "quantity", "state"])
+        draft = [m["id"] for m in moves if m["state"] in ("draft", "assigned")]
+        if draft:
+            await self._button("stock.move", "do", draft)
+        return missing > 0 or bool(draft)
 
     async def _bin_move(self, event: p.SyncEvent) -> bool:
         pl = event.payload

@@ -289,6 +289,14 @@ def test_tryton_refusals_become_sync_exceptions_and_a_retry_clears_them(tryton: 
                                   ["quantity", "state"])
     assert sum(m["quantity"] for m in stray_moves) == 3.0 and {m["state"] for m in stray_moves} == {"done"}
     assert tryton_stock(t, stray, "A1") == edge.service.state.stock_of(stray, "A1") == 2
+    # one too many was issued: it goes back to the bin, in Tryton as at the edge
+    do(edge.service, c.ReturnFromWorkOrder, work_order=wo, lot=stray, bin="A2", quantity=D(1))
+    assert run(_push(edge.service, t.central())).refused == 0
+    SyncLedger(edge.store).set_gap_cursor(0)  # and sent again, it is not booked twice
+    assert run(_push(edge.service, t.central())).refused == 0
+    for bin_code in ("A1", "A2"):
+        assert tryton_stock(t, stray, bin_code) == edge.service.state.stock_of(stray, bin_code)
+    assert edge.service.state.stock_of(stray, "A2") == 1
 
 
 def test_tryton_stopped_during_the_run_gets_everything_once_when_it_is_back(tryton: Tryton, edge: RunningNode) -> None:
