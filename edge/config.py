@@ -713,6 +713,9 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
         sync = sync.model_copy(update={"token": token})
     if sync is not None and sync.ca_file is not None and not sync.ca_file.is_absolute():
         sync = sync.model_copy(update={"ca_file": (base / sync.ca_file).resolve()})
+    if sync is not None and sync.erp is not None and not sync.erp.password_file.is_absolute():
+        sync = sync.model_copy(update={"erp": sync.erp.model_copy(
+            update={"password_file": (base / sync.erp.password_file).resolve()})})
     b2mml = cfg.b2mml
     if b2mml is not None:
         b2mml = b2mml.model_copy(update={

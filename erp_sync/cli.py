@@ -56,7 +56,9 @@ def status(config: ConfigArg, data_dir: DataDirOption = None) -> None:
     finally:
         store.close()
     console = Console()
-    table = Table(title=f"sync of node {cfg.node.id} with {cfg.sync.central_url}", show_header=False)
+    from erp_sync.daemon import central_name
+
+    table = Table(title=f"sync of node {cfg.node.id} with {central_name(cfg.sync)}", show_header=False)
     for name, value in (("acknowledged", s["acknowledged"]), ("last seq", s["last_seq"]),
                         ("lag", f"{s['lag_events']} events, {s['lag_seconds']} s"),
                         ("last acknowledgement", s["last_ack_at"] or "never"),
@@ -80,7 +82,8 @@ def push(config: ConfigArg, data_dir: DataDirOption = None,
          max_batches: Annotated[int | None, typer.Option(help="stop after this many batches")] = None) -> None:
     """Push the journal's unacknowledged edge events once, until drained; a progress bar while catching up."""
     from edge.store.sync import SyncLedger
-    from erp_sync.client import CentralClient, CentralRefused, CentralUnavailable
+    from erp_sync.client import CentralRefused, CentralUnavailable
+    from erp_sync.daemon import central_for
     from erp_sync.push import Pusher, PushReport
 
     cfg = _config(config)
@@ -89,8 +92,8 @@ def push(config: ConfigArg, data_dir: DataDirOption = None,
     backlog = SyncLedger(store).status()["lag_events"]
 
     async def go() -> PushReport:
-        async with CentralClient(cfg.sync.central_url, cfg.sync.token, node_id, timeout_s=cfg.sync.timeout_s,
-                                 ca_file=cfg.sync.ca_file) as client:
+        client = central_for(cfg.sync, node_id, store)
+        try:
             pusher = Pusher(store, node_id, client, batch_events=cfg.sync.batch_events,
                             batch_bytes=cfg.sync.batch_bytes)
             with _progress() as bar:
@@ -100,6 +103,8 @@ def push(config: ConfigArg, data_dir: DataDirOption = None,
                     bar.update(task, completed=r.sent + r.parked, rate=f"batch {r.batches}")
 
                 return await pusher.push(max_batches=max_batches, progress=seen)
+        finally:
+            await client.close()
 
     try:
         report = asyncio.run(go())
@@ -128,16 +133,19 @@ def _node(cfg: Any, data_dir: Path | None) -> Any:
 @sync_app.command("pull")
 def pull(config: ConfigArg, data_dir: DataDirOption = None) -> None:
     """Read the central change feed once and apply it through the node's write path."""
-    from erp_sync.client import CentralClient, CentralRefused, CentralUnavailable
+    from erp_sync.client import CentralRefused, CentralUnavailable
+    from erp_sync.daemon import central_for
     from erp_sync.pull import Puller, PullReport
 
     cfg = _config(config)
     node = _node(cfg, data_dir)
 
     async def go() -> PullReport:
-        async with CentralClient(cfg.sync.central_url, cfg.sync.token, node.node_id,
-                                 timeout_s=cfg.sync.timeout_s, ca_file=cfg.sync.ca_file) as client:
+        client = central_for(cfg.sync, node.node_id, node.store)
+        try:
             return await Puller(node.service, client, page=cfg.sync.pull_page).pull()
+        finally:
+            await client.close()
 
     try:
         report = asyncio.run(go())

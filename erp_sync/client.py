@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import ssl
 import zlib
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import ValidationError
@@ -39,6 +39,19 @@ def gzip_bytes(body: bytes, level: int = 1) -> bytes:
     """gzip at a low level: the JSON of events compresses about 8:1 even at level 1, at a few ms per MB."""
     c = zlib.compressobj(level, zlib.DEFLATED, 31)
     return c.compress(body) + c.flush()
+
+
+class Central(Protocol):
+    """What the pusher and the puller need of the central side: this HTTP client, or an ERP adapter
+    (``erp_sync.tryton.TrytonCentral``)."""
+
+    async def push(self, body: bytes) -> BatchAck: ...
+
+    async def cursor(self) -> int: ...
+
+    async def changes(self, after: int, limit: int) -> ChangeFeed: ...
+
+    async def close(self) -> None: ...
 
 
 class CentralClient:

@@ -9,22 +9,47 @@ sync:
   push_interval_s: 1                          # a quiet node still looks this often
   pull_interval_s: 10                         # how often the change feed is read
 ```
+
+With a Tryton ERP instead of a takt-sync/1 central side, name it under ``erp`` and leave out ``central_url`` and
+the token (the adapter is ``erp_sync.tryton``):
+
+```yaml
+sync:
+  erp: {kind: tryton, url: http://erp:8000, database: plant, user: takt, password_file: tryton.password}
+```
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ErpSection(BaseModel):
+    """A real ERP as the central side (``sync.erp``). ``password_file`` relative to the configuration file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["tryton"]
+    url: str = Field(pattern=r"^https?://", description="base URL of trytond (without the database)")
+    database: str = Field(min_length=1)
+    user: str = Field(min_length=1)
+    password_file: Path
+    warehouse: str = Field(default="WH", min_length=1, description="code of the Tryton warehouse this node is")
+    overlap_s: float = Field(default=120.0, ge=0, le=86_400, description="how far back each pull reads again")
+    retries: int = Field(default=4, ge=0, le=20, description="retries inside one call while Tryton is down")
 
 
 class SyncSection(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    central_url: str = Field(pattern=r"^https?://", description="base URL of the central side")
+    central_url: str | None = Field(default=None, pattern=r"^https?://", description="base URL of the central side")
     ca_file: Path | None = Field(default=None, description="the CA certificates (PEM) that sign the central side's "
                                                           "HTTPS certificate, e.g. the plant's own CA; default: "
                                                           "the system's")
+    erp: ErpSection | None = None
     token: str | None = Field(default=None, repr=False)
     token_env: str | None = None
     token_file: Path | None = None
@@ -38,6 +63,12 @@ class SyncSection(BaseModel):
 
     @model_validator(mode="after")
     def _one_token(self) -> SyncSection:
+        if self.erp is not None:
+            if self.central_url is not None or self.token is not None or self.token_env or self.token_file:
+                raise ValueError("with an erp, leave out central_url and the token (the ERP has its own login)")
+            return self
+        if self.central_url is None:
+            raise ValueError("name the central side: central_url (with a token), or an erp")
         given = [k for k in ("token", "token_env", "token_file") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of token_env, token_file or (demo only) token"

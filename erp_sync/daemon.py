@@ -17,12 +17,31 @@ from typing import Any
 
 from edge.backoff import Backoff
 from edge.service import Service
-from erp_sync.client import CentralClient, CentralRefused, CentralUnavailable, SequenceGap
+from edge.store.store import Store
+from erp_sync.client import Central, CentralClient, CentralRefused, CentralUnavailable, SequenceGap
 from erp_sync.config import SyncSection
 from erp_sync.pull import Puller, PullReport
 from erp_sync.push import Pusher, PushReport
 
 log = logging.getLogger("takt.sync")
+
+
+def central_name(section: SyncSection) -> str:
+    if section.erp is not None:
+        return f"{section.erp.kind} {section.erp.url}/{section.erp.database}"
+    return section.central_url or "?"
+
+
+def central_for(section: SyncSection, node_id: str, store: Store) -> Central:
+    """The central side the section names: the takt-sync/1 client, or an ERP adapter."""
+    if section.erp is not None:
+        from erp_sync.tryton import tryton_central
+
+        return tryton_central(section.erp, node_id, store, timeout_s=section.timeout_s)
+    if section.token is None or section.central_url is None:
+        raise ValueError("the sync section's central_url and token were not resolved")
+    return CentralClient(section.central_url, section.token, node_id, timeout_s=section.timeout_s,
+                         ca_file=section.ca_file)
 
 
 @dataclass
@@ -43,16 +62,13 @@ class SyncHealth:
 
 class SyncDaemon:
     def __init__(self, service: Service, section: SyncSection, node_id: str) -> None:
-        if section.token is None:
-            raise ValueError("the sync section's token was not resolved")
         self.service = service
         self.section = section
-        self.client = CentralClient(section.central_url, section.token, node_id, timeout_s=section.timeout_s,
-                                    ca_file=section.ca_file)
+        self.client = central_for(section, node_id, service.store)
         self.pusher = Pusher(service.store, node_id, self.client, batch_events=section.batch_events,
                              batch_bytes=section.batch_bytes)
         self.puller = Puller(service, self.client, page=section.pull_page)
-        self.health = SyncHealth(section.central_url)
+        self.health = SyncHealth(central_name(section))
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -138,6 +154,6 @@ class SyncDaemon:
         self.health.failures += 1
         error = f"{type(exc).__name__}: {exc}"
         if error != self.health.last_error:
-            log.warning("sync with %s failed: %s; trying again with backoff", self.section.central_url, error,
+            log.warning("sync with %s failed: %s; trying again with backoff", self.health.central_url, error,
                         extra={"error": error})
         self.health.last_error = error

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from edge.store import schema
 from edge.store.store import Store
 from edge.store.sync import PUSH, Refusal, SyncLedger
-from erp_sync.client import CentralClient, SequenceGap
+from erp_sync.client import Central, SequenceGap
 from erp_sync.protocol import PROTOCOL, BatchAck, isa95_message
 
 log = logging.getLogger("takt.sync")
@@ -85,7 +85,7 @@ def _batch_json(node: str, after: int, through: int, events: Sequence[str], rede
 class Pusher:
     """Builds and sends batches for one node. ``store`` is the node's store; ``client`` talks to the central side."""
 
-    def __init__(self, store: Store, node: str, client: CentralClient, *, batch_events: int = 5000,
+    def __init__(self, store: Store, node: str, client: Central, *, batch_events: int = 5000,
                  batch_bytes: int = 4_000_000) -> None:
         self.store = store
         self.node = node

@@ -1,0 +1,1115 @@
+"""The Tryton adapter: a Tryton ERP (trytond 8.2, JSON-RPC) as the central side of the node's sync.
+
+:class:`TrytonCentral` has the methods of :class:`~erp_sync.client.CentralClient` (``push``, ``cursor``,
+``changes``, ``close``), so the sync daemon, its backoff, the parking of refused subjects as sync exceptions, the
+status and the CLI work unchanged whichever central side a site has (``erp: {kind: tryton, ...}`` in the site
+file, :class:`~erp_sync.config.ErpSection`).
+
+**Pull.** Tryton has no change feed; every record has ``create_date``/``write_date`` stamped with its
+transaction's start. ``changes(after)`` reads, in dependency order, goods products (items), storage locations
+under the warehouse's storage zone (bins), quality controls (inspection plans), confirmed purchases (purchase
+orders, SRM), confirmed sales with their customers (CRM) and productions (work orders): waiting / assigned / running ones are released or changed, cancelled
+ones cancelled. The cursor is an integer:
+**the stamp in microseconds since 1970 (UTC)** of the last change handed out, and each Change's ``cursor`` is its
+record's own stamp, so the edge's idempotency key ``erp:<kind>:<key>:<stamp>`` names one version of one record.
+Because a long transaction can commit rows stamped before the watermark, a read goes back an overlap window
+(``overlap_s``) before ``after``; rows handed out before with the same stamp are skipped (remembered in memory) or,
+after a restart, handed out again under the same key, which the edge records as a replay. The pages that follow
+a feed saying ``more`` read no overlap (the next read after catching up does): they list only rows stamped after
+the cursor, the first ``limit`` or so of each model by stamp, so a backlog of 10,000 changes costs ten short
+listings rather than ten full ones. (A production first
+released and re-read after a restart becomes a ChangeWorkOrder under its ReleaseWorkOrder's key: the puller
+counts that as a replay.) Pages split between rows of one stamp: the cursor then stays just below that stamp.
+
+**Push.** Each edge event of a batch is applied in sequence order:
+
+- ``OperationStarted`` brings the production to running (assign, then run: Tryton only starts works of a
+  running production); the input and output moves Tryton planned from the BOM without lots are deleted first,
+  because the edge books what was really consumed and made, by lot; ``OperationCompleted`` books the operation's run time (started to completed, pauses left
+  out, read from the node's journal) as a done work cycle of the production's work for that routing step
+  (Takt's operation number is the step's sequence), so Tryton costs it at the work centre's rate.
+- ``StockMoved`` of kind ``issue`` (consumption by lot) adds an input move with that lot from that bin: Tryton
+  only takes inputs while a production waits, so a running production is set back to waiting, given the move,
+  assigned and run again (which does the move). A ``return`` to a bin is an output move of that lot back to it. ``move``/``putaway`` becomes an internal shipment between the two
+  bins (created, waited, assigned, done); ``scrap`` becomes a one-line inventory of the bin whose
+  confirmation moves the scrapped quantity to the warehouse's lost-and-found location (Tryton's way of booking a
+  loss).
+- ``LotReceived`` of a made item without a supplier lot is good output by lot: an output move of the production
+  that was making that item at the edge when the lot was recorded (the latest started, not completed work order
+  of that item in the journal), done at once so Tryton's stock by location follows the edge's.
+- Consecutive bin moves of different lots in a batch are booked together (one create, one wait, one assign,
+  one do for all their shipments), which is what Tryton's API allows to batch; anything left over or refused is
+  then taken one by one.
+- ``LotReceived`` of a bought item (or with a supplier lot) is a receipt: the oldest waiting incoming move of a
+  purchase of that item gets the lot and the received quantity and goes on a supplier shipment (reference
+  ``takt:<event id>``) that is received into the edge's bin and done.
+- ``InspectionRecorded`` becomes a quality inspection of the control named as the plan, with the measured points,
+  processed, and passed or failed as the edge decided.
+- ``WorkOrderCompleted`` does the production (every work must be finished).
+
+Scrap reported on an operation (``ProductionReported.scrap``) needs no document of its own: the material the edge
+issued is booked as input and only good output by lot as output, so Tryton costs the scrapped units into the good
+ones. Other events (machine states, labour, lot status ...) have no Tryton counterpart and are acknowledged.
+
+**Exactly once.** A call whose answer was lost may have been committed, so nothing is created blindly. Shipments
+and inspections carry ``takt:<event id>`` in their ``reference`` and are searched for before being created. Moves
+and work cycles have no free field; for them the adapter reconciles instead of appending: the production's input
+quantity per (lot, bin), its output per lot and a work's booked run time are brought up to what the node's
+journal says they were *as of this event*, never more, so sending an event again books nothing twice and a
+retried supervisor exception books what is missing. This is why the adapter needs the node's store (read only).
+
+**Errors.** A Tryton user or validation error (a wrong state, a missing lot, a domain violation), or an event that
+names something Tryton does not know, becomes a :class:`~erp_sync.protocol.Rejection` with Tryton's message; later
+events of the same subject in the batch are held. Tryton unreachable, or answering 503 (a row lock) after the
+client's quick retries, is retried ``retries`` times with backoff inside the push, then raised as
+:class:`~erp_sync.client.CentralUnavailable`: nothing of the batch is acknowledged, and the next round sends it
+again (harmlessly, as above). Only a 503 repeats the same call (Tryton rolled it back); after a lost answer the
+whole event is tried again, reading first what Tryton already has, because the lost call may have committed.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from edge.store import schema
+from edge.store.store import Store
+from edge.store.sync import PUSH, SyncLedger
+from erp_sync import protocol as p
+from erp_sync.client import CentralRefused, CentralUnavailable
+from erp_sync.config import ErpSection
+from erp_sync.tryton_rpc import TrytonBusy, TrytonError, TrytonForbidden, TrytonRPC, TrytonUnreachable, TrytonUserError
+
+log = logging.getLogger("takt.sync.tryton")
+
+RELEASED_STATES = ("waiting", "assigned", "running")
+EPOCH = datetime(1970, 1, 1)
+NO_WARNINGS = {"_skip_warnings": True}
+REVISION = "1"  # Tryton keeps no item revisions
+BULK = 100  # bin moves booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
+
+
+_T = TypeVar("_T")
+
+
+class _Lost(Exception):
+    """A call whose answer never came: Tryton is down, or the answer was lost after Tryton committed it."""
+
+
+class Refused(Exception):
+    """An event Tryton cannot take (as opposed to Tryton being unreachable)."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+def stamp_us(value: datetime) -> int:
+    """A Tryton timestamp (naive UTC) as microseconds since 1970."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_stamp_us(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(str(value)).normalize() if value is not None else Decimal(0)
+
+
+def _qty(value: Decimal) -> float:
+    return float(value)
+
+
+@dataclass
+class _Product:
+    id: int
+    code: str
+    unit: int
+    producible: bool
+
+
+@dataclass
+class _Production:
+    id: int
+    number: str
+    state: str
+    product: int
+    location: int
+
+
+class TrytonCentral:
+    """The central side of the sync when it is a Tryton database."""
+
+    def __init__(self, rpc: TrytonRPC, node: str, store: Store, *, warehouse: str = "WH", overlap_s: float = 120.0,
+                 retries: int = 4, retry_delay_s: float = 0.5, bulk: bool = True) -> None:
+        self.rpc = rpc
+        self.bulk = bulk  # False: every event on its own (the benchmark's baseline)
+        self.node = node
+        self.store = store
+        self.warehouse_code = warehouse
+        self.overlap_us = int(overlap_s * 1_000_000)
+        self.retries = retries
+        self.retry_delay_s = retry_delay_s
+        self._seen: dict[tuple[str, int], int] = {}  # (model, id) -> stamp handed out
+        self._paging: int | None = None  # the cursor of a feed that said more: its next page reads no overlap
+        self._warehouse: dict[str, int] | None = None
+        self._products: dict[str, _Product] = {}
+        self._bins: dict[str, int] = {}
+        self._currency: int | None = None
+
+    async def close(self) -> None:
+        await self.rpc.close()
+
+    async def __aenter__(self) -> TrytonCentral:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- calls ----------------------------------------------------------------------------------------
+
+    async def _call(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+        """One call. A 503 (Tryton rolled the transaction back) is retried here with backoff; a lost answer is
+        not (the call may have been committed): it raises :class:`_Lost` and the whole event is tried again,
+        reading first what is there. A user error is raised as :class:`Refused`."""
+        delay = self.retry_delay_s
+        for attempt in range(self.retries + 1):
+            try:
+                return await self.rpc.call(f"model.{model}.{method}", *args, context=context)
+            except TrytonUserError as err:
+                raise Refused(f"TRYTON_{err.kind.upper()}", err.message) from None
+            except TrytonForbidden as err:
+                raise CentralRefused(403, "TRYTON_FORBIDDEN", f"{model}.{method}: {err}") from None
+            except TrytonBusy as err:
+                if attempt == self.retries:
+                    raise CentralUnavailable(f"Tryton stays locked: {err}") from None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 8.0)
+            except TrytonUnreachable as err:
+                raise _Lost(f"{model}.{method}: {err}") from None
+            except TrytonError as err:  # a server-side failure on this call: refuse the event, keep going
+                raise Refused("TRYTON_ERROR", str(err)) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _again(self, what: str, attempt: Callable[[], Awaitable[_T]]) -> _T:
+        """``attempt()`` until it gets through Tryton, ``retries`` more times with backoff, then
+        CentralUnavailable. ``attempt`` must read before it writes (every handler here does)."""
+        delay = self.retry_delay_s
+        for n in range(self.retries + 1):
+            try:
+                return await attempt()
+            except _Lost as lost:
+                if n == self.retries:
+                    raise CentralUnavailable(f"Tryton unreachable ({what}): {lost}") from None
+                log.info("Tryton unreachable (%s): %s; trying again in %.1f s", what, lost, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 8.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _search_read(self, model: str, domain: list[Any], fields: list[str], *, limit: int | None = None,
+                           order: list[list[str]] | None = None, context: dict[str, Any] | None = None
+                           ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._call(model, "search_read", domain, 0, limit, order, fields,
+                                                      context=context)
+        return rows
+
+    async def _read(self, model: str, ids: list[int], fields: list[str]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._call(model, "read", ids, fields)
+        return rows
+
+    async def _create(self, model: str, *values: dict[str, Any]) -> list[int]:
+        ids: list[int] = await self._call(model, "create", list(values), context=NO_WARNINGS)
+        return ids
+
+    async def _button(self, model: str, method: str, ids: list[int]) -> Any:
+        return await self._call(model, method, ids, context=NO_WARNINGS)
+
+    # --- master data lookups ----------------------------------------------------------------------------
+
+    async def warehouse(self) -> dict[str, int]:
+        if self._warehouse is None:
+            rows = await self._search_read("stock.location", [["type", "=", "warehouse"],
+                                                              ["code", "=", self.warehouse_code]],
+                                           ["id", "storage_location", "production_location", "lost_found_location",
+                                            "input_location"])
+            if not rows:
+                raise CentralRefused(404, "UNKNOWN_WAREHOUSE", f"Tryton has no warehouse with code "
+                                                               f"{self.warehouse_code}")
+            r = rows[0]
+            self._warehouse = {"id": r["id"], "storage": r["storage_location"], "input": r["input_location"],
+                               "production": r["production_location"], "lost_found": r["lost_found_location"]}
+        return self._warehouse
+
+    async def currency(self) -> int:
+        if self._currency is None:
+            company = self.rpc.context.get("company")
+            if company is None:
+                await self.rpc.login()
+                company = self.rpc.context.get("company")
+            rows = await self._read("company.company", [int(company)], ["currency"]) if company else []
+            if not rows:
+                raise CentralRefused(409, "NO_COMPANY", "the Tryton user has no company")
+            self._currency = int(rows[0]["currency"])
+        return self._currency
+
+    async def product(self, code: str) -> _Product:
+        found = self._products.get(code)
+        if found is None:
+            rows = await self._search_read("product.product", [["code", "=", code]],
+                                           ["id", "default_uom", "producible"], limit=1)
+            if not rows:
+                raise Refused("UNKNOWN_ITEM", f"Tryton has no product with code {code}", "item")
+            r = rows[0]
+            found = self._products[code] = _Product(r["id"], code, r["default_uom"], bool(r["producible"]))
+        return found
+
+    async def bin(self, code: str) -> int:
+        found = self._bins.get(code)
+        if found is None:
+            wh = await self.warehouse()
+            rows = await self._search_read("stock.location", [["code", "=", code], ["type", "=", "storage"],
+                                                              ["parent", "child_of", [wh["storage"]]]], ["id"],
+                                           limit=1)
+            if not rows:
+                raise Refused("UNKNOWN_BIN", f"Tryton has no storage location {code} in warehouse "
+                                             f"{self.warehouse_code}", "bin")
+            found = self._bins[code] = int(rows[0]["id"])
+        return found
+
+    async def lot(self, number: str, product: _Product, *, create: bool = False,
+                  expiry: str | None = None) -> int:
+        rows = await self._search_read("stock.lot", [["number", "=", number], ["product", "=", product.id]], ["id"],
+                                       limit=1)
+        if rows:
+            return int(rows[0]["id"])
+        if not create:
+            raise Refused("UNKNOWN_LOT", f"Tryton has no lot {number} of {product.code}", "lot")
+        values: dict[str, Any] = {"number": number, "product": product.id}
+        if expiry:
+            values["expiration_date"] = datetime.fromisoformat(expiry).date()
+        return (await self._create("stock.lot", values))[0]
+
+    async def production(self, number: str) -> _Production:
+        rows = await self._search_read("production", [["number", "=", number]],
+                                       ["id", "state", "product", "location"], limit=1)
+        if not rows:
+            raise Refused("UNKNOWN_ORDER", f"Tryton has no production {number}", "work_order")
+        r = rows[0]
+        return _Production(r["id"], number, r["state"], r["product"], r["location"])
+
+    # --- the node's journal (read only) ------------------------------------------------------------------
+
+    def _journal(self, subject: str, types: tuple[str, ...], upto: int) -> list[tuple[int, str, dict[str, Any]]]:
+        j = schema.journal
+        query = (select(j.c.seq, j.c.type, j.c.payload).where(j.c.subject == subject, j.c.type.in_(types),
+                                                             j.c.seq <= upto).order_by(j.c.seq))
+        with self.store.engine.connect() as conn:
+            return [(r.seq, r.type, json.loads(r.payload)) for r in conn.execute(query)]
+
+    def run_time(self, work_order: str, operation: int, upto: int) -> timedelta:
+        """How long ``operation`` ran at the edge up to journal sequence ``upto``, pauses left out."""
+        total = timedelta()
+        since: datetime | None = None
+        for _, kind, payload in self._journal(f"work_order:{work_order}", (
+                "OperationStarted", "OperationPaused", "OperationResumed", "OperationCompleted"), upto):
+            if payload.get("operation") != operation:
+                continue
+            at = datetime.fromisoformat(payload["at"])
+            if kind in ("OperationStarted", "OperationResumed"):
+                since = since or at
+            elif since is not None:
+                total += at - since
+                since = None
+        return total
+
+    def issued(self, work_order: str, lot: str, bin_code: str, upto: int, kind: str = "issue") -> Decimal:
+        """The quantity of ``lot`` issued from ``bin_code`` to ``work_order`` up to ``upto`` (``kind`` return:
+        returned from it to the bin)."""
+        side = "from_bin" if kind == "issue" else "to_bin"
+        return sum((Decimal(pl["quantity"]) for _, _, pl in self._journal(f"lot:{lot}", ("StockMoved",), upto)
+                    if pl.get("work_order") == work_order and pl.get("kind") == kind and pl.get(side) == bin_code),
+                   Decimal(0))
+
+    def known_here(self, work_order: str) -> bool:
+        j = schema.journal
+        with self.store.engine.connect() as conn:
+            return conn.execute(select(j.c.seq).where(j.c.subject == f"work_order:{work_order}").limit(1)).first() \
+                is not None
+
+    def scrapped(self, lot: str, bin_code: str, upto: int) -> Decimal:
+        """The quantity of ``lot`` scrapped from ``bin_code`` up to ``upto``."""
+        return sum((Decimal(pl["quantity"]) for _, _, pl in self._journal(f"lot:{lot}", ("StockMoved",), upto)
+                    if pl.get("kind") == "scrap" and pl.get("from_bin") == bin_code), Decimal(0))
+
+    def maker(self, item: str, upto: int) -> str | None:
+        """The work order making ``item`` at the edge at journal sequence ``upto``: the latest started one of that
+        item not yet completed."""
+        j = schema.journal
+        with self.store.engine.connect() as conn:
+            released = {json.loads(r.payload)["work_order"] for r in conn.execute(
+                select(j.c.payload).where(j.c.type == "WorkOrderReleased", j.c.seq <= upto))
+                if json.loads(r.payload).get("item") == item}
+            rows = conn.execute(select(j.c.seq, j.c.type, j.c.subject).where(
+                j.c.type.in_(("OperationStarted", "WorkOrderCompleted", "WorkOrderCancelled")),
+                j.c.seq <= upto).order_by(j.c.seq)).all()
+        open_orders: dict[str, int] = {}
+        for row in rows:
+            wo = row.subject.removeprefix("work_order:")
+            if wo not in released:
+                continue
+            if row.type == "OperationStarted":
+                open_orders.setdefault(wo, row.seq)
+                open_orders[wo] = row.seq
+            else:
+                open_orders.pop(wo, None)
+        if not open_orders:
+            return None
+        return max(open_orders, key=lambda wo: open_orders[wo])
+
+    # --- push ---------------------------------------------------------------------------------------------
+
+    async def cursor(self) -> int:
+        """Tryton keeps no per-node cursor: what this node holds as acknowledged (every push is idempotent)."""
+        return await asyncio.to_thread(SyncLedger(self.store).cursor, PUSH)
+
+    async def push(self, body: bytes) -> p.BatchAck:
+        batch = p.EventBatch.model_validate_json(body)
+        stored = duplicates = 0
+        rejected: list[p.Rejection] = []
+        held: list[int] = []
+        blocked: set[str] = set()
+        events = batch.events
+        done_in_bulk: dict[int, bool] = {}
+        tried: set[int] = set()
+        i = 0
+        while i < len(events):
+            event = events[i]
+            if self.bulk and event.seq not in tried and _is_bin_move(event) and event.subject not in blocked:
+                run, lots = [event], {event.payload["lot"]}
+                while (i + len(run) < len(events) and _is_bin_move(nxt := events[i + len(run)])
+                       and nxt.subject not in blocked and nxt.payload["lot"] not in lots and len(run) < BULK):
+                    run.append(nxt)
+                    lots.add(nxt.payload["lot"])
+                tried.update(e.seq for e in run)
+                if len(run) > 1:
+                    try:
+                        done_in_bulk.update(await self._again("bin moves", functools.partial(self._bin_moves, run)))
+                    except Refused as refusal:  # one of them is wrong: each on its own finds out which
+                        log.info("bulk bin moves refused (%s); applying them one by one", refusal.message)
+            i += 1
+            if event.subject in blocked:
+                held.append(event.seq)
+                continue
+            try:
+                if event.seq in done_in_bulk:
+                    applied = done_in_bulk[event.seq]
+                else:
+                    applied = await self._again(f"event {event.seq}", functools.partial(self.apply, event))
+            except Refused as refusal:
+                rejected.append(p.Rejection(seq=event.seq, code=refusal.code, message=refusal.message,
+                                            field=refusal.field))
+                blocked.add(event.subject)
+                log.info("Tryton refused event %s (%s): %s", event.seq, event.type, refusal.message)
+                continue
+            except (KeyError, ValueError, TypeError, ArithmeticError) as exc:  # an event this adapter cannot read
+                log.exception("event %s (%s) could not be applied to Tryton", event.seq, event.type)
+                rejected.append(p.Rejection(seq=event.seq, code="ADAPTER_ERROR",
+                                            message=f"{type(exc).__name__}: {exc}"))
+                blocked.add(event.subject)
+                continue
+            if applied:
+                stored += 1
+            else:
+                duplicates += 1
+        return p.BatchAck(node=batch.node, acknowledged=batch.through, stored=stored, duplicates=duplicates,
+                          rejected=rejected, held=held)
+
+    async def _bin_moves(self, run: list[p.SyncEvent]) -> dict[int, bool]:
+        """Bin moves of different lots in a handful of calls whatever their number: the shipments are searched,
+        created, waited, assigned and done together. Returns seq -> created for the ones that are done; the
+        others (not assignable yet) are left to the one-by-one path."""
+        refs = {f"takt:{e.event_id}": e for e in run}
+        found = {r["reference"]: (int(r["id"]), str(r["state"])) for r in await self._search_read(
+            "stock.shipment.internal", [["reference", "in", list(refs)]], ["id", "reference", "state"])}
+        missing = [e for ref, e in refs.items() if ref not in found]
+        if missing:
+            numbers = sorted({e.payload["lot"] for e in missing})
+            lot_ids = {(r["number"], r["product"]): int(r["id"]) for r in await self._search_read(
+                "stock.lot", [["number", "in", numbers]], ["id", "number", "product"])}
+            company = self.rpc.context.get("company")
+            values = []
+            taken = []
+            for e in missing:
+                pl = e.payload
+                try:  # what Tryton does not know is left to the one-by-one path, which refuses it
+                    product = await self.product(pl["item"])
+                    source, target = await self.bin(pl["from_bin"]), await self.bin(pl["to_bin"])
+                except Refused:
+                    continue
+                lot = lot_ids.get((pl["lot"], product.id))
+                if lot is None:
+                    continue
+                taken.append(e)
+                day = datetime.fromisoformat(pl["at"]).date()
+                values.append({
+                    "reference": f"takt:{e.event_id}", "from_location": source, "to_location": target,
+                    "planned_date": day, "planned_start_date": day, "company": company,
+                    "moves": [["create", [{"product": product.id, "unit": product.unit,
+                                           "quantity": _qty(Decimal(pl["quantity"])), "lot": lot,
+                                           "from_location": source, "to_location": target, "company": company}]]]})
+            if values:
+                for e, sid in zip(taken, await self._create("stock.shipment.internal", *values), strict=True):
+                    found[f"takt:{e.event_id}"] = (sid, "draft")
+            missing = taken
+        created = {f"takt:{e.event_id}" for e in missing}
+        draft = [sid for sid, state in found.values() if state == "draft"]
+        if draft:
+            await self._button("stock.shipment.internal", "wait", draft)
+        waiting = [sid for sid, state in found.values() if state in ("draft", "waiting")]
+        if waiting:
+            await self._button("stock.shipment.internal", "assign_try", waiting)
+        ids = [sid for sid, _ in found.values()]
+        if not ids:
+            return {}
+        states = {int(r["id"]): str(r["state"]) for r in await self._read("stock.shipment.internal", ids, ["state"])}
+        assigned = [sid for sid in ids if states[sid] in ("assigned", "packed", "shipped")]
+        if assigned:
+            await self._button("stock.shipment.internal", "do", assigned)
+        by_id = {sid: ref for ref, (sid, _) in found.items()}
+        return {refs[by_id[sid]].seq: (by_id[sid] in created or sid in assigned) for sid in ids
+                if sid in assigned or states[sid] == "done"}
+
+    async def apply(self, event: p.SyncEvent) -> bool:
+        """Apply one event; True when it changed something in Tryton, False when it was there already (or has
+        no Tryton counterpart). Raises Refused."""
+        handler: Callable[[p.SyncEvent], Awaitable[bool]] | None = {
+            "OperationStarted": self._operation_started,
+            "OperationCompleted": self._operation_completed,
+            "StockMoved": self._stock_moved,
+            "LotReceived": self._lot_received,
+            "InspectionRecorded": self._inspection,
+            "WorkOrderCompleted": self._work_order_completed,
+        }.get(event.type)
+        if handler is None:
+            return True
+        return await handler(event)
+
+    async def _state(self, production: _Production) -> str:
+        rows = await self._read("production", [production.id], ["state"])
+        production.state = str(rows[0]["state"])
+        return production.state
+
+    async def _running(self, production: _Production) -> None:
+        """Bring a released production to running: assign its inputs, then run (which does them)."""
+        if production.state not in RELEASED_STATES:
+            raise Refused("WRONG_STATE", f"production {production.number} is {production.state} in Tryton",
+                          "work_order")
+        if production.state in ("waiting", "assigned"):
+            await self._drop_planned(production)
+        if production.state == "waiting":
+            await self._button("production", "assign_try", [production.id])
+            if await self._state(production) != "assigned":
+                raise Refused("NOT_ASSIGNED", f"Tryton cannot assign the inputs of production {production.number}:"
+                                              " its stock by location does not cover them", "work_order")
+        if production.state == "assigned":
+            await self._button("production", "run", [production.id])
+            await self._state(production)
+
+    async def _drop_planned(self, production: _Production) -> None:
+        """The moves Tryton planned from the BOM (no lot yet) give way to what the edge books by lot: they are
+        deleted before the production runs (Tryton would otherwise do them at ``run`` and ``do``)."""
+        rows = await self._read("production", [production.id], ["inputs", "outputs"])
+        planned: dict[str, list[int]] = {}
+        for field in ("inputs", "outputs"):
+            if rows[0][field]:
+                planned[field] = [m["id"] for m in await self._read("stock.move", rows[0][field], ["lot", "state"])
+                                  if m["lot"] is None and m["state"] in ("staging", "draft", "assigned")]
+        if not any(planned.values()):
+            return
+        if production.state == "assigned":
+            await self._button("production", "wait", [production.id])  # unassigns the moves
+            await self._state(production)
+        await self._call("production", "write", [production.id], {
+            field: [["delete", ids]] for field, ids in planned.items() if ids}, context=NO_WARNINGS)
+
+    async def _operation_started(self, event: p.SyncEvent) -> bool:
+        production = await self.production(event.payload["work_order"])
+        if production.state in ("running", "done"):
+            return False
+        await self._running(production)
+        return True
+
+    async def _operation_completed(self, event: p.SyncEvent) -> bool:
+        work_order, operation = event.payload["work_order"], int(event.payload["operation"])
+        production = await self.production(work_order)
+        works = await self._search_read("production.work", [["production", "=", production.id],
+                                                            ["sequence", "=", operation]], ["id", "state"])
+        if not works:
+            raise Refused("UNKNOWN_OPERATION", f"production {work_order} has no work for routing step {operation}",
+                          "operation")
+        work = works[0]["id"]
+        target = await asyncio.to_thread(self.run_time, work_order, operation, event.seq)
+        cycles = await self._search_read("production.work.cycle", [["work", "=", work]], ["id", "state", "duration"])
+        booked = sum((c["duration"] or timedelta() for c in cycles if c["state"] == "done"), timedelta())
+        open_cycles = [c for c in cycles if c["state"] in ("draft", "running")]
+        missing = target - booked
+        if missing <= timedelta(0) and not open_cycles:
+            return False
+        await self._running(production)
+        if not open_cycles:
+            await self._call("production", "write", [production.id], {"works": [["write", [work], {
+                "cycles": [["create", [{}]]]}]]}, context=NO_WARNINGS)
+            open_cycles = await self._search_read("production.work.cycle", [["work", "=", work],
+                                                                            ["state", "in", ["draft", "running"]]],
+                                                  ["id", "state", "duration"])
+        for i, cycle in enumerate(open_cycles):
+            if cycle["state"] == "draft":
+                await self._button("production.work.cycle", "run", [cycle["id"]])
+            duration = max(missing, timedelta(0)) if i == 0 else timedelta(0)
+            await self._call("production.work.cycle", "write", [cycle["id"]], {"duration": duration})
+            await self._button("production.work.cycle", "do", [cycle["id"]])
+        return True
+
+    async def _stock_moved(self, event: p.SyncEvent) -> bool:
+        kind = event.payload["kind"]
+        if kind in ("issue", "return") and event.payload.get("work_order"):
+            return await self._consumption(event)
+        if kind in ("move", "putaway"):
+            return await self._bin_move(event)
+        if kind == "scrap":
+            return await self._scrap(event)
+        raise Refused("NOT_SUPPORTED", f"a {kind} stock movement is not booked in Tryton by this adapter", "kind")
+
+    async def _consumption(self, event: p.SyncEvent) -> bool:
+        pl = event.payload
+        work_order, lot_code = pl["work_order"], pl["lot"]
+        bin_code = pl["from_bin"] if pl["kind"] == "issue" else pl["to_bin"]
+        production = await self.production(work_order)
+        product = await self.product(pl["item"])
+        lot = await self.lot(lot_code, product)
+        location = await self.bin(bin_code)
+        target = await asyncio.to_thread(self.issued, work_order, lot_code, bin_code, event.seq, pl["kind"])
+        if pl["kind"] == "return":
+            return await self._material_return(production, product, lot, location, target)
+        moves = await self._search_read("stock.move", [["production_input", "=", production.id], ["lot", "=", lot],
+                                                       ["from_location", "=", location],
+                                                       ["state", "!=", "cancelled"]], ["id", "quantity"])
+        booked = sum((_dec(m["quantity"]) for m in moves), Decimal(0))
+        missing = target - booked
+        if missing <= 0:
+            if production.state in ("waiting", "assigned"):
+                await self._running(production)  # a move added before a failed run: run now
+            return False
+        if production.state in ("running", "assigned"):
+            await self._button("production", "wait", [production.id])
+            await self._state(production)
+        if production.state != "waiting":
+            raise Refused("WRONG_STATE", f"production {work_order} is {production.state} in Tryton: it takes no "
+                                         "more material", "work_order")
+        await self._call("production", "write", [production.id], {"inputs": [["create", [{
+            "product": product.id, "unit": product.unit, "quantity": _qty(missing), "lot": lot,
+            "from_location": location, "to_location": production.location,
+            "company": self.rpc.context.get("company")}]]]}, context=NO_WARNINGS)
+        await self._running(production)
+        return True
+
+    async def _material_return(self, production: _Production, product: _Product, lot: int, location: int,
+                               target: Decimal) -> bool:
+        """Material returned from the order to a bin: an output move of that lot from the production back to the
+        bin (Tryton's inputs are done once the production runs), done at once. Reconciled like consumption."""
+        moves = await self._search_read("stock.move", [["production_output", "=", production.id], ["lot", "=", lot],
+                                                       ["to_location", "=", location], ["product", "=", product.id],
+                                                       ["state", "!=", "cancelled"]], ["id", "quantity", "state"])
+        missing = target - sum((_dec(m["quantity"]) for m in moves), Decimal(0))
+        if missing > 0:
+            if production.state not in RELEASED_STATES:
+                raise Refused("WRONG_STATE", f"production {production.number} is {production.state} in Tryton",
+                              "work_order")
+            await self._call("production", "write", [production.id], {"outputs": [["create", [{
+                "product": product.id, "unit": product.unit, "quantity": _qty(missing), "lot": lot,
+                "from_location": production.location, "to_location": location,
+                "company": self.rpc.context.get("company"), "unit_price": Decimal(0),
+                "currency": await self.currency()}]]]}, context=NO_WARNINGS)
+            moves = await self._search_read("stock.move", [
+                ["production_output", "=", production.id], ["lot", "=", lot], ["to_location", "=", location],
+                ["product", "=", product.id], ["state", "!=", "cancelled"]], ["id", "quantity", "state"])
+        draft = [m["id"] for m in moves if m["state"] in ("draft", "assigned")]
+        if draft:
+            await self._button("stock.move", "do", draft)
+        return missing > 0 or bool(draft)
+
+    async def _bin_move(self, event: p.SyncEvent) -> bool:
+        pl = event.payload
+        reference = f"takt:{event.event_id}"
+        found = await self._search_read("stock.shipment.internal", [["reference", "=", reference]], ["id", "state"])
+        if found:
+            shipment, state = int(found[0]["id"]), str(found[0]["state"])
+            created = False
+        else:
+            product = await self.product(pl["item"])
+            lot = await self.lot(pl["lot"], product)
+            source, target = await self.bin(pl["from_bin"]), await self.bin(pl["to_bin"])
+            day = datetime.fromisoformat(pl["at"]).date()
+            shipment = (await self._create("stock.shipment.internal", {
+                "reference": reference, "from_location": source, "to_location": target, "planned_date": day,
+                "planned_start_date": day, "company": self.rpc.context.get("company"),
+                "moves": [["create", [{"product": product.id, "unit": product.unit, "quantity": _qty(
+                    Decimal(pl["quantity"])), "lot": lot, "from_location": source, "to_location": target,
+                    "company": self.rpc.context.get("company")}]]]}))[0]
+            state, created = "draft", True
+        if state == "draft":
+            await self._button("stock.shipment.internal", "wait", [shipment])
+            state = "waiting"
+        if state == "waiting":
+            await self._button("stock.shipment.internal", "assign_try", [shipment])
+            state = str((await self._read("stock.shipment.internal", [shipment], ["state"]))[0]["state"])
+            if state == "waiting":
+                raise Refused("NOT_ASSIGNED", f"Tryton cannot assign lot {pl['lot']} in {pl['from_bin']}: its "
+                                              "stock there does not cover the move", "lot")
+        if state in ("assigned", "packed", "shipped"):
+            await self._button("stock.shipment.internal", "do", [shipment])
+            return True
+        return created
+
+    async def _scrap(self, event: p.SyncEvent) -> bool:
+        """Scrap from a bin: Tryton books losses by inventory, so a one-line inventory of the bin counts the lot
+        at what Tryton has there less what is still to be scrapped, and its confirmation moves the difference to
+        the warehouse's lost-and-found location. Reconciled: the lot's moves from the bin to lost-and-found are
+        brought up to what the edge scrapped from it as of this event."""
+        pl = event.payload
+        product = await self.product(pl["item"])
+        lot = await self.lot(pl["lot"], product)
+        location = await self.bin(pl["from_bin"])
+        wh = await self.warehouse()
+        target = await asyncio.to_thread(self.scrapped, pl["lot"], pl["from_bin"], event.seq)
+        moves = await self._search_read("stock.move", [["lot", "=", lot], ["from_location", "=", location],
+                                                       ["to_location", "=", wh["lost_found"]],
+                                                       ["state", "=", "done"]], ["quantity"])
+        missing = target - sum((_dec(m["quantity"]) for m in moves), Decimal(0))
+        if missing <= 0:
+            return False
+        rows = await self._search_read("stock.lot", [["id", "=", lot]], ["quantity"],
+                                       context={"locations": [location]})
+        counted = _dec(rows[0]["quantity"]) - missing if rows else -missing
+        if counted < 0:
+            raise Refused("NOT_ENOUGH_STOCK", f"Tryton has {counted + missing} of lot {pl['lot']} in {pl['from_bin']}"
+                                              f", less than the {missing} scrapped", "quantity")
+        drafts = await self._search_read("stock.inventory", [["location", "=", location], ["state", "=", "draft"],
+                                                             ["lines.lot", "=", lot]], ["id", "lines"])
+        if drafts:  # left by an attempt whose answer was lost: count it again and confirm it
+            inventory = int(drafts[0]["id"])
+            await self._call("stock.inventory.line", "write", drafts[0]["lines"], {"quantity": _qty(counted)},
+                             context=NO_WARNINGS)
+        else:
+            inventory = (await self._create("stock.inventory", {
+                "location": location, "date": datetime.fromisoformat(pl["at"]).date(),
+                "company": self.rpc.context.get("company"), "empty_quantity": "keep",
+                "lines": [["create", [{"product": product.id, "lot": lot, "quantity": _qty(counted)}]]]}))[0]
+        await self._button("stock.inventory", "confirm", [inventory])
+        return True
+
+    async def _lot_received(self, event: p.SyncEvent) -> bool:
+        pl = event.payload
+        product = await self.product(pl["item"])
+        if pl.get("supplier_lot") or not product.producible:
+            return await self._receipt(event, product)
+        work_order = await asyncio.to_thread(self.maker, pl["item"], event.seq)
+        if work_order is None:
+            raise Refused("NO_WORK_ORDER", f"no work order was making {pl['item']} when lot {pl['lot']} was "
+                                           "recorded", "lot")
+        production = await self.production(work_order)
+        lot = await self.lot(pl["lot"], product, create=True, expiry=pl.get("expiry"))
+        location = await self.bin(pl["bin"])
+        moves = await self._search_read("stock.move", [["production_output", "=", production.id], ["lot", "=", lot],
+                                                       ["state", "!=", "cancelled"]], ["id", "state"])
+        created = False
+        if not moves:
+            if production.state in ("done", "cancelled"):
+                raise Refused("WRONG_STATE", f"production {work_order} is {production.state} in Tryton", "lot")
+            await self._call("production", "write", [production.id], {"outputs": [["create", [{
+                "product": product.id, "unit": product.unit, "quantity": _qty(Decimal(pl["quantity"])), "lot": lot,
+                "from_location": production.location, "to_location": location,
+                "company": self.rpc.context.get("company"), "unit_price": Decimal(0),
+                "currency": await self.currency()}]]]}, context=NO_WARNINGS)
+            moves = await self._search_read("stock.move", [["production_output", "=", production.id],
+                                                           ["lot", "=", lot], ["state", "!=", "cancelled"]],
+                                            ["id", "state"])
+            created = True
+        draft = [m["id"] for m in moves if m["state"] in ("draft", "assigned")]
+        if draft:
+            await self._button("stock.move", "do", draft)
+            created = True
+        return created
+
+    async def _receipt(self, event: p.SyncEvent, product: _Product) -> bool:
+        """A lot received from a supplier: the oldest waiting incoming move of a purchase of that item is given the
+        lot and the received quantity, put on a supplier shipment (``reference`` ``takt:<event id>``) that is
+        received into the edge's bin and done."""
+        pl = event.payload
+        reference = f"takt:{event.event_id}"
+        wh = await self.warehouse()
+        found = await self._search_read("stock.shipment.in", [["reference", "=", reference]], ["id", "state"])
+        lot = await self.lot(pl["lot"], product, create=True, expiry=pl.get("expiry"))
+        location = await self.bin(pl["bin"])
+        created = False
+        if found:
+            shipment, state = int(found[0]["id"]), str(found[0]["state"])
+        else:
+            mine = await self._search_read("stock.move", [["lot", "=", lot], ["from_location.type", "=", "supplier"],
+                                                          ["state", "=", "draft"], ["shipment", "=", None]],
+                                           ["id", "origin"], limit=1)
+            if not mine:
+                mine = await self._search_read("stock.move", [
+                    ["product", "=", product.id], ["from_location.type", "=", "supplier"], ["state", "=", "draft"],
+                    ["shipment", "=", None], ["origin", "like", "purchase.line,%"], ["lot", "=", None]],
+                    ["id", "origin"], limit=1, order=[["planned_date", "ASC"], ["id", "ASC"]])
+                if not mine:
+                    raise Refused("NO_PURCHASE", f"no purchase in Tryton awaits {product.code}: receive it against "
+                                                 "a purchase order there first", "item")
+                await self._call("stock.move", "write", [mine[0]["id"]], {
+                    "lot": lot, "quantity": _qty(Decimal(pl["quantity"]))}, context=NO_WARNINGS)
+            move = int(mine[0]["id"])
+            line = int(str(mine[0]["origin"]).split(",")[1])
+            purchase = (await self._read("purchase.line", [line], ["purchase.party"]))[0]
+            party = (purchase.get("purchase.") or {}).get("party")
+            shipment = (await self._create("stock.shipment.in", {
+                "reference": reference, "supplier": party, "warehouse": wh["id"], "warehouse_input": wh["input"],
+                "warehouse_storage": wh["storage"],
+                "company": self.rpc.context.get("company"), "incoming_moves": [["add", [move]]]}))[0]
+            state, created = "draft", True
+        if state == "draft":
+            await self._button("stock.shipment.in", "receive", [shipment])
+            state, created = "received", True
+        if state == "received":
+            inventory = await self._search_read("stock.move", [["shipment", "=", f"stock.shipment.in,{shipment}"],
+                                                               ["from_location", "=", wh.get("input", -1)],
+                                                               ["state", "in", ["draft", "assigned"]]], ["id"])
+            if not inventory:
+                inventory = await self._search_read("stock.move", [
+                    ["shipment", "=", f"stock.shipment.in,{shipment}"], ["to_location.type", "=", "storage"],
+                    ["from_location.type", "=", "storage"], ["state", "in", ["draft", "assigned"]]], ["id"])
+            if inventory:
+                await self._call("stock.move", "write", [m["id"] for m in inventory],
+                                 {"to_location": location, "lot": lot}, context=NO_WARNINGS)
+            await self._button("stock.shipment.in", "do", [shipment])
+            created = True
+        return created
+
+    async def _inspection(self, event: p.SyncEvent) -> bool:
+        pl = event.payload
+        reference = f"takt:{event.event_id}"
+        found = await self._search_read("quality.inspection", [["reference", "=", reference]], ["id", "state"])
+        passed = bool(pl["passed"])
+        if found:
+            inspection, state, created = int(found[0]["id"]), str(found[0]["state"]), False
+        else:
+            controls = await self._search_read("quality.control", [["name", "=", pl["plan"]]], ["id", "points"])
+            if not controls:
+                raise Refused("UNKNOWN_INSPECTION_PLAN", f"Tryton has no quality control {pl['plan']}", "plan")
+            points = await self._read("quality.control.point", controls[0]["points"], ["name", "type_"])
+            kinds = {pt["name"]: pt["type_"] for pt in points}
+            values: dict[str, Any] = {}
+            for result in pl["results"]:
+                name = result["characteristic"]
+                if name not in kinds:
+                    raise Refused("UNKNOWN_CHARACTERISTIC", f"quality control {pl['plan']} has no point {name}",
+                                  "results")
+                if kinds[name] == "boolean":
+                    values[name] = bool(result["passed"])
+                elif kinds[name] == "integer":
+                    values[name] = int(Decimal(result["value"]))
+                elif kinds[name] == "numeric":
+                    values[name] = Decimal(result["value"])
+                else:
+                    values[name] = float(result["value"])
+            row: dict[str, Any] = {"reference": reference, "control": controls[0]["id"], "points": values,
+                                   "company": self.rpc.context.get("company")}
+            if pl.get("work_order"):
+                row["origin"] = f"production,{(await self.production(pl['work_order'])).id}"
+            inspection = (await self._create("quality.inspection", row))[0]
+            state, created = "pending", True
+        if state == "pending":
+            await self._button("quality.inspection", "process", [inspection])
+            state = str((await self._read("quality.inspection", [inspection], ["state"]))[0]["state"])
+            created = True
+        if state == "passed" and not passed:
+            await self._button("quality.inspection", "fail", [inspection])
+            created = True
+        elif state == "failed" and passed:
+            await self._button("quality.inspection", "pass_", [inspection])
+            created = True
+        return created
+
+    async def _work_order_completed(self, event: p.SyncEvent) -> bool:
+        production = await self.production(event.payload["work_order"])
+        if production.state == "done":
+            return False
+        await self._running(production)
+        works = await self._search_read("production.work", [["production", "=", production.id]],
+                                        ["sequence", "state"])
+        unfinished = [str(w["sequence"]) for w in works if w["state"] != "finished"]
+        if unfinished:
+            raise Refused("OPERATIONS_OPEN", f"production {production.number} has works not finished in Tryton: "
+                                             f"steps {', '.join(unfinished)}", "work_order")
+        answer = await self._button("production", "do", [production.id])
+        if await self._state(production) != "done":
+            raise Refused("NOT_DONE", f"Tryton did not do production {production.number}"
+                                      + (" (a quality inspection is required first)" if answer else ""),
+                          "work_order")
+        return True
+
+    # --- pull ------------------------------------------------------------------------------------------------
+
+    async def changes(self, after: int, limit: int) -> p.ChangeFeed:
+        """What changed in Tryton since the stamp ``after`` (see the module's docstring)."""
+        try:
+            return await self._again("changes", lambda: self._changes(after, limit))
+        except Refused as refusal:  # a read Tryton refuses is its failure, not a change this node can refuse
+            raise CentralUnavailable(f"Tryton refused to list its changes: {refusal.message}") from None
+
+    async def _changes(self, after: int, limit: int) -> p.ChangeFeed:
+        since = from_stamp_us(max(after - self.overlap_us, 0)) if after > 0 else None
+        wh = await self.warehouse()
+        sources: list[tuple[str, list[Any]]] = [
+            ("product.product", [["type", "=", "goods"]]),
+            ("stock.location", [["type", "=", "storage"], ["parent", "child_of", [wh["storage"]]]]),
+            ("quality.control", []),
+            ("purchase.purchase", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
+            ("sale.sale", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
+            ("production", [["warehouse", "=", wh["id"]], ["state", "in", [*RELEASED_STATES, "cancelled"]]]),
+        ]
+        candidates: list[tuple[int, int, int, str]] = []  # (stamp, kind order, id, model)
+        paging = after > 0 and after == self._paging  # the next page of a run: no overlap to read again
+        cutoff: int | None = None  # with paging: the listings are complete below this stamp only
+        for order, (model, domain) in enumerate(sources):
+            if paging:
+                rows, complete_below = await self._list(model, domain, after, limit)
+                if complete_below is not None:
+                    cutoff = complete_below if cutoff is None else min(cutoff, complete_below)
+            else:
+                if since is not None:
+                    domain = [*domain, ["OR", ["write_date", ">", since], ["create_date", ">", since]]]
+                rows = await self._search_read(model, domain, ["id", "write_date", "create_date"],
+                                               context={"active_test": False})
+            for row in rows:
+                stamp = stamp_us(row["write_date"] or row["create_date"])
+                if self._seen.get((model, row["id"])) == stamp:
+                    continue
+                candidates.append((stamp, order, row["id"], model))
+        truncated = cutoff is not None
+        if cutoff is not None:
+            below = [c for c in candidates if c[0] < cutoff]
+            if not below:  # one stamp has more rows than a page: that stamp's rows make the page, all of them
+                at = from_stamp_us(cutoff)
+                for order, (model, domain) in enumerate(sources):
+                    for row in await self._search_read(model, [*domain, ["OR", ["write_date", "=", at], [
+                            ["write_date", "=", None], ["create_date", "=", at]]]], ["id"],
+                            context={"active_test": False}):
+                        if self._seen.get((model, row["id"])) != cutoff:
+                            below.append((cutoff, order, row["id"], model))
+                below = sorted(set(below))
+                limit = max(limit, len(below))
+            candidates = below
+        candidates.sort()
+        page = candidates[:limit]
+        more = len(candidates) > limit or truncated
+        if len(candidates) > limit and page and candidates[limit][0] == page[-1][0]:
+            cursor = page[-1][0] - 1  # a stamp split between pages: read it again from just below
+        else:
+            cursor = page[-1][0] if page else after
+        if not page and cutoff is not None:
+            cursor = cutoff  # every row of that stamp was handed out already: go past it
+        cursor = max(cursor, after)  # re-read rows of the overlap never move the cursor back
+        changes: list[p.Change] = []
+        for model in ("product.product", "stock.location", "quality.control", "purchase.purchase", "sale.sale",
+                      "production"):
+            ids = [c[2] for c in page if c[3] == model]
+            if ids:
+                stamps = {c[2]: c[0] for c in page if c[3] == model}
+                changes += await self._changes_of(model, ids, stamps)
+        changes.sort(key=lambda ch: (ch.cursor, _KIND_ORDER[ch.kind]))
+        for stamp, _, rid, model in page:
+            self._seen[(model, rid)] = stamp
+        horizon = cursor - self.overlap_us
+        if len(self._seen) > 200_000:
+            self._seen = {k: v for k, v in self._seen.items() if v > horizon}
+        self._paging = cursor if more else None
+        return p.ChangeFeed(node=self.node, changes=changes, cursor=max(cursor, 0), more=more)
+
+    async def _list(self, model: str, domain: list[Any], after: int, limit: int
+                    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Rows of ``model`` stamped after ``after``, about the first ``limit`` of them by stamp, and the stamp
+        below which that list is complete (None: it is complete)."""
+        since = from_stamp_us(after)
+        complete_below: int | None = None
+        rows: list[dict[str, Any]] = []
+        for stamp_field, extra in (("write_date", [["write_date", ">", since]]),
+                                   ("create_date", [["write_date", "=", None], ["create_date", ">", since]])):
+            found = await self._search_read(model, [*domain, *extra], ["id", "write_date", "create_date"],
+                                            limit=limit + 1, order=[[stamp_field, "ASC"], ["id", "ASC"]],
+                                            context={"active_test": False})
+            if len(found) > limit:
+                last = stamp_us(found[-1][stamp_field])
+                complete_below = last if complete_below is None else min(complete_below, last)
+            rows += found
+        return rows, complete_below
+
+    async def _changes_of(self, model: str, ids: list[int], stamps: dict[int, int]) -> list[p.Change]:
+        out: list[p.Change] = []
+
+        def change(rid: int, kind: str, key: str, payload: p._Message) -> None:
+            out.append(p.Change(cursor=stamps[rid], kind=kind, key=key, source="ERP",  # type: ignore[arg-type]
+                                at=from_stamp_us(stamps[rid]).replace(tzinfo=UTC),
+                                payload=payload.model_dump(mode="json")))
+
+        if model == "product.product":
+            rows = await self._read(model, ids, ["code", "name", "default_uom.symbol", "template.lot_required",
+                                                 "active"])
+            for r in rows:
+                if not r.get("code"):
+                    continue
+                unit = (r.get("default_uom.") or {}).get("symbol") or "u"
+                lot_required = bool((r.get("template.") or {}).get("lot_required"))
+                change(r["id"], "item", r["code"], p.ItemChange(item=r["code"], description=r["name"] or r["code"],
+                                                                unit=unit, revision=REVISION,
+                                                                lot_controlled=lot_required))
+        elif model == "stock.location":
+            for r in await self._read(model, ids, ["code", "name", "parent.code"]):
+                code = r.get("code") or r["name"]
+                zone = (r.get("parent.") or {}).get("code") or self.warehouse_code
+                change(r["id"], "bin", code, p.BinChange(bin=code, zone=zone))
+        elif model == "quality.control":
+            for r in await self._read(model, ids, ["name", "product.code", "points"]):
+                points = await self._read("quality.control.point", r["points"], [
+                    "name", "string", "type_", "tolerance_lower", "tolerance_upper"]) if r[
+                    "points"] else []
+                if not points:
+                    continue
+                characteristics = [p.CharacteristicChange(
+                    characteristic=pt["name"], kind="attribute" if pt["type_"] == "boolean" else "numeric",
+                    lsl=_opt_dec(pt.get("tolerance_lower")), usl=_opt_dec(pt.get("tolerance_upper")))
+                    for pt in points]
+                change(r["id"], "inspection_plan", r["name"], p.InspectionPlanChange(
+                    plan=r["name"], description=r["name"], characteristics=characteristics,
+                    item=(r.get("product.") or {}).get("code")))
+        elif model == "purchase.purchase":
+            for r in await self._read(model, ids, ["number", "state", "party.code", "party.name", "lines"]):
+                lines = [ln for ln in await self._read("purchase.line", r["lines"], [
+                    "type", "product.code", "quantity", "delivery_date"]) if ln["type"] == "line"
+                    and (ln.get("product.") or {}).get("code") and ln["quantity"]]
+                if not r.get("number") or not lines:
+                    continue
+                party = r.get("party.") or {}
+                change(r["id"], "purchase_order", r["number"], p.PurchaseOrderChange(
+                    purchase_order=r["number"], supplier=party.get("code") or party.get("name") or "?",
+                    status="cancelled" if r["state"] == "cancelled" else "open",
+                    lines=[p.PurchaseOrderLineChange(line=i, item=ln["product."]["code"], quantity=_dec(ln["quantity"]),
+                                                     due=ln.get("delivery_date"))
+                           for i, ln in enumerate(lines, start=1)]))
+        elif model == "sale.sale":
+            for r in await self._read(model, ids, ["number", "state", "party.code", "party.name", "lines"]):
+                lines = [ln for ln in await self._read("sale.line", r["lines"], [
+                    "type", "product.code", "quantity", "shipping_date"]) if ln["type"] == "line"
+                    and (ln.get("product.") or {}).get("code") and ln["quantity"]]
+                party = r.get("party.") or {}
+                customer = party.get("code") or party.get("name")
+                if not r.get("number") or not lines or not customer:
+                    continue
+                change(r["id"], "customer", customer, p.CustomerChange(customer=customer,
+                                                                       name=party.get("name") or customer))
+                change(r["id"], "sales_order", r["number"], p.SalesOrderChange(
+                    sales_order=r["number"], customer=customer,
+                    status="cancelled" if r["state"] == "cancelled" else "open",
+                    lines=[p.SalesOrderLineChange(line=i, item=ln["product."]["code"], quantity=_dec(ln["quantity"]),
+                                                  due=ln.get("shipping_date"))
+                           for i, ln in enumerate(lines, start=1)]))
+        elif model == "production":
+            for r in await self._read(model, ids, ["number", "state", "product", "product.code", "quantity", "bom",
+                                                   "bom.name",
+                                                   "routing", "planned_date", "works"]):
+                if not r.get("number") or not (r.get("product.") or {}).get("code"):
+                    continue
+                if r["state"] == "cancelled":
+                    if not await asyncio.to_thread(self.known_here, r["number"]):
+                        continue  # cancelled before it ever reached this node: nothing to say
+                    continue_payload = p.WorkOrderChange(
+                        work_order=r["number"], status="cancelled", item=r["product."]["code"],
+                        item_revision=REVISION, bom_revision="-", quantity=_dec(r["quantity"]) or Decimal(1))
+                    change(r["id"], "work_order", r["number"], continue_payload)
+                    continue
+                operations, bom = await self._order_content(r)
+                change(r["id"], "work_order", r["number"], p.WorkOrderChange(
+                    work_order=r["number"], status="released", item=r["product."]["code"], item_revision=REVISION,
+                    bom_revision=(r.get("bom.") or {}).get("name") or "-", quantity=_dec(r["quantity"]),
+                    operations=operations, bom=bom, due=r.get("planned_date")))
+        return out
+
+    async def _order_content(self, production: dict[str, Any]
+                             ) -> tuple[list[p.OperationChange], list[p.BomLineChange]]:
+        operations: list[p.OperationChange] = []
+        if production.get("works"):
+            for w in await self._read("production.work", production["works"], [
+                    "sequence", "operation.name", "work_center.name"]):
+                operations.append(p.OperationChange(
+                    operation=int(w["sequence"] or len(operations) + 1),
+                    description=(w.get("operation.") or {}).get("name") or "",
+                    workstation=(w.get("work_center.") or {}).get("name") or "-"))
+        elif production.get("routing"):
+            routing = await self._read("production.routing", [production["routing"]], ["steps"])
+            steps = await self._read("production.routing.step", routing[0]["steps"], [
+                "sequence", "operation.name", "operation.work_center_category.name"])
+            for s in steps:
+                op = s.get("operation.") or {}
+                operations.append(p.OperationChange(
+                    operation=int(s["sequence"] or len(operations) + 1), description=op.get("name") or "",
+                    workstation=(op.get("work_center_category.") or {}).get("name") or "-"))
+        operations.sort(key=lambda o: o.operation)
+        bom: list[p.BomLineChange] = []
+        if production.get("bom"):
+            boms = await self._read("production.bom", [production["bom"]], ["inputs", "outputs"])
+            outputs = await self._read("production.bom.output", boms[0]["outputs"], ["product", "quantity"])
+            made = sum((_dec(o["quantity"]) for o in outputs if o["product"] == production.get("product")),
+                       Decimal(0)) or sum((_dec(o["quantity"]) for o in outputs), Decimal(0)) or Decimal(1)
+            for i, line in enumerate(await self._read("production.bom.input", boms[0]["inputs"], [
+                    "product.code", "quantity"]), start=1):
+                code = (line.get("product.") or {}).get("code")
+                if code:
+                    bom.append(p.BomLineChange(line=i, item=code, item_revision=REVISION,
+                                               quantity_per=(_dec(line["quantity"]) / made).normalize()))
+        return operations, bom
+
+
+def _is_bin_move(event: p.SyncEvent) -> bool:
+    return event.type == "StockMoved" and event.payload.get("kind") in ("move", "putaway")
+
+
+def _opt_dec(value: Any) -> Decimal | None:
+    return None if value is None else _dec(value)
+
+
+_KIND_ORDER = {"item": 0, "bin": 1, "inspection_plan": 2, "purchase_order": 3, "customer": 4, "sales_order": 5,
+               "work_order": 6}
+
+
+def tryton_central(section: ErpSection, node: str, store: Store, *, timeout_s: float = 30.0) -> TrytonCentral:
+    """The adapter a site's ``sync.erp`` section names (the password read from its file now)."""
+    try:
+        password = section.password_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"sync.erp.password_file: cannot read {section.password_file}: {exc.strerror or exc}"
+                         ) from None
+    rpc = TrytonRPC(section.url, section.database, section.user, password, timeout_s=timeout_s)
+    return TrytonCentral(rpc, node, store, warehouse=section.warehouse, overlap_s=section.overlap_s,
+                         retries=section.retries)
