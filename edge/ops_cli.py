@@ -48,6 +48,39 @@ def store_restore(
                f"{report.events} events gives the restored state{kept}")
 
 
+def store_compact(
+    older_than_days: Annotated[float, typer.Option(help="archive delivered events recorded more than this long ago")],
+    archive_dir: Annotated[Path | None, typer.Option(
+        help="where the archive files go (default: archive/ beside a SQLite store; required for PostgreSQL)")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="events per archive file and transaction")] = 1000,
+    config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
+) -> None:
+    """Move journal events the ERP acknowledged and older than --older-than-days to compressed archive files."""
+    from datetime import timedelta
+
+    from edge.cli_support import open_store
+    from edge.store.backup import sqlite_file
+    from edge.store.retention import compact
+
+    url = store_url(config, data_dir, database_url, must_exist=True)
+    if archive_dir is None:
+        if not url.startswith("sqlite"):
+            raise fail("--archive-dir is required for a PostgreSQL store", 2)
+        archive_dir = sqlite_file(url).parent / "archive"
+    if older_than_days < 0:
+        raise fail("--older-than-days must be 0 or more", 2)
+    store = open_store(url)
+    try:
+        report = compact(store, archive_dir, timedelta(days=older_than_days), batch=batch)
+    finally:
+        store.close()
+    if not report.archived:
+        typer.echo("ok: nothing to archive (events not yet acknowledged by the ERP, or younger, stay)")
+        return
+    typer.echo(f"ok: archived {report.archived} events up to seq {report.up_to_seq} in {len(report.files)} files "
+               f"in {archive_dir}; keep that folder with the store: takt store verify replays it")
+
+
 DEFAULT_CONFIG = Path("/etc/takt/site.yaml")
 
 
@@ -120,5 +153,6 @@ def register(app: typer.Typer, store_app: typer.Typer) -> None:
     """Add the operations commands to the ``takt`` command."""
     store_app.command("backup")(store_backup)
     store_app.command("restore")(store_restore)
+    store_app.command("compact")(store_compact)
     app.command("doctor")(doctor)
     app.add_typer(service_app, name="service")
