@@ -29,6 +29,16 @@ def store_backup(
         raise fail(f"backup failed: {exc}") from None
     typer.echo(f"ok: backup {report.destination} ({report.bytes / 1e6:.1f} MB, journal up to seq {report.last_seq}) "
                f"in {report.seconds:.2f} s")
+    from edge.cli_support import open_store
+    from edge.store.retention import archive_folders
+
+    store = open_store(url)
+    try:
+        folders = archive_folders(store)
+    finally:
+        store.close()
+    for folder in folders:
+        typer.echo(f"note: archived journal events are in {folder}, not in the backup file: back that folder up too")
 
 
 def store_restore(

@@ -134,3 +134,11 @@ def archived_entries(store: Store) -> Iterator[JournalEntry]:
                 raw[key] = datetime.fromisoformat(raw[key])
             yield JournalEntry(**{k: v for k, v in raw.items() if k in _COLUMNS})
         expected = archive.last_seq + 1
+
+
+def archive_folders(store: Store) -> list[Path]:
+    """The folders holding this store's archive files (a backup of the store must take them along)."""
+    a = schema.journal_archives
+    with store.engine.connect() as conn:
+        paths = conn.execute(select(a.c.path)).scalars().all()
+    return sorted({Path(p).parent for p in paths})

@@ -122,6 +122,9 @@ def test_compact_command(tmp_path: Path) -> None:
         assert out.exit_code == 0, out.output
         assert "archived 40 events up to seq 40" in out.output
         assert len(list((tmp_path / "node" / "archive").glob("journal-*.jsonl.gz"))) == 1
+        saved = runner.invoke(app, ["store", "backup", str(tmp_path / "b.sqlite"), "--data-dir",
+                                    str(tmp_path / "node")])
+        assert saved.exit_code == 0 and f"{tmp_path / 'node' / 'archive'}, not in the backup file" in saved.output
         _record(service, "b", 5)
     finally:
         service.stop()
