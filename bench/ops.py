@@ -88,7 +88,7 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) >= 100 else max(values, default=0.0)
 
 
-def backup_while_recording(service: Service, data: Path, seconds: float) -> tuple[int, float, list[float], int, float]:
+def backup_while_recording(service: Service, data: Path, seconds: float, pause_ms: float = 0.0) -> tuple[int, float, list[float], int, float]:
     until = threading.Event()
     result: list[tuple[int, float, list[float]]] = []
     recorder = threading.Thread(target=lambda: result.append(record(service, "during", until)))
@@ -100,7 +100,7 @@ def backup_while_recording(service: Service, data: Path, seconds: float) -> tupl
     while time.perf_counter() - started < seconds or backups == 0:
         one = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "edge.cli", "store", "backup", str(data / "backup.sqlite"),
-                               "--data-dir", str(data)], cwd=ROOT, env=env, capture_output=True, text=True)
+                               "--data-dir", str(data), "--pause-ms", str(pause_ms)], cwd=ROOT, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             until.set()
             recorder.join()
@@ -145,6 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--size-mb", type=int, default=200, help="store size (1024 for the issue's 1 GB figure)")
     parser.add_argument("--seconds", type=float, default=8.0, help="recording time of each measurement")
+    parser.add_argument("--pause-ms", type=float, default=0.0, help="takt store backup --pause-ms")
     parser.add_argument("--data-dir", type=Path, default=None, help="where the store is built (default: a temp dir)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="takt-bench-ops-") as tmp:
@@ -162,7 +163,8 @@ def main() -> None:
             timer = threading.Timer(args.seconds, until.set)
             timer.start()
             base_n, base_s, base_lat = record(service, "base", until)
-            during_n, during_s, during_lat, backups, backup_s = backup_while_recording(service, data, args.seconds)
+            during_n, during_s, during_lat, backups, backup_s = backup_while_recording(service, data, args.seconds,
+                                                                                        args.pause_ms)
         finally:
             service.stop()
             store.close()

@@ -18,13 +18,14 @@ def store_backup(
     destination: Annotated[Path, typer.Argument(help="the backup file to write (or a folder: a dated file in it)")],
     config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
     pages_per_step: Annotated[int, typer.Option(help="SQLite pages copied per step (smaller: shorter pauses)")] = 256,
+    pause_ms: Annotated[float, typer.Option(min=0, help="SQLite: sleep between steps (leaves the disk to the node)")] = 0,
 ) -> None:
     """Back the store up while the node runs and records (SQLite online backup; pg_dump for PostgreSQL)."""
     from edge.store.backup import BackupError, backup
 
     url = store_url(config, data_dir, database_url, must_exist=True)
     try:
-        report = backup(url, destination, pages_per_step=pages_per_step)
+        report = backup(url, destination, pages_per_step=pages_per_step, pause_s=pause_ms / 1000)
     except BackupError as exc:
         raise fail(f"backup failed: {exc}") from None
     typer.echo(f"ok: backup {report.destination} ({report.bytes / 1e6:.1f} MB, journal up to seq {report.last_seq}) "
