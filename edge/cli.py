@@ -21,6 +21,7 @@ from edge.cli_support import load_site as _load
 from edge.cli_support import open_store as _open
 from edge.cli_support import store_url as _store_url
 from edge.config import ConfigError, demo_config_path
+from edge.ops_cli import register as register_operations
 from erp_sync.b2mml_cli import b2mml_app
 from erp_sync.cli import sync_app
 from scanners.cli import scan_app
@@ -31,7 +32,7 @@ app = typer.Typer(
     help="Takt: shop-floor MES + WMS edge node. Start with `takt demo`.",
 )
 config_app = typer.Typer(no_args_is_help=True, help="Check site configuration files.")
-store_app = typer.Typer(no_args_is_help=True, help="The node's local store: schema and replay check.")
+store_app = typer.Typer(no_args_is_help=True, help="The node's local store: schema, replay check, backup and restore.")
 journal_app = typer.Typer(no_args_is_help=True, help="Read the journal (every event the node recorded).")
 app.add_typer(config_app, name="config")
 app.add_typer(store_app, name="store")
@@ -41,6 +42,7 @@ app.add_typer(opcua_app, name="opcua")
 app.add_typer(scan_app, name="scan")
 app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
+register_operations(app, store_app)  # store backup/restore, doctor, service
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

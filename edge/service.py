@@ -79,6 +79,22 @@ class Recorded:
         return self.events[-1]["seq"] if self.events else None
 
 
+DISK_FULL = "disk full"
+
+
+def describe_failure(exc: BaseException) -> str:
+    """What made a commit fail, in a line: ``disk full: ...`` when the store's file system has no room (SQLite's
+    SQLITE_FULL, ENOSPC, PostgreSQL's 53100), else the driver's message without the SQL statement."""
+    orig = getattr(exc, "orig", None) or exc
+    message = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+    full = (getattr(orig, "sqlite_errorcode", None) == 13 or getattr(orig, "errno", None) == 28  # SQLITE_FULL, ENOSPC
+            or getattr(orig, "sqlstate", None) == "53100" or "disk is full" in message
+            or "No space left on device" in message)
+    if full:
+        return f"{DISK_FULL}: the store's file system has no room left ({message}); free space and recording resumes"
+    return f"{type(orig).__name__}: {message}"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -343,7 +359,7 @@ class Service:
                 self._seq = seq
                 self.store.write_batch(conn, journal_rows, command_rows, history, state, state.take_dirty())
         except Exception as exc:
-            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.last_error = describe_failure(exc)
             log.warning("commit of %d commands failed (%s); reloading state", len(batch), self.last_error)
             for p in batch:
                 p.outcome = None

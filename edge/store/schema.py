@@ -372,3 +372,16 @@ sync_parked = Table(
     Column("exception_id", Integer, ForeignKey("sync_exceptions.id"), nullable=False, index=True),
     Column("subject", String(250), nullable=False),
 )
+
+# Journal events moved out of the store by retention (``takt store compact``): delivered to the ERP and older
+# than the configured age, each batch in a gzip'd JSON-lines file. ``takt store verify`` replays these files
+# before the journal, so they remain part of the record.
+journal_archives = Table(
+    "journal_archives", metadata,
+    Column("first_seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("archived_at", UtcDateTime, nullable=False),
+)

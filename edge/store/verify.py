@@ -1,10 +1,12 @@
 """Replay: rebuild the projections from the journal alone and compare them with the live store.
 
-``takt store verify`` runs this. A difference means some write bypassed the one write path, or a
-projection depends on something outside the events; either is a bug worth stopping for.
+``takt store verify`` runs this. The history starts in the archive files retention moved old events to
+(``edge.store.retention``), when there are any, and goes on in the journal. A difference means some write
+bypassed the one write path, or a projection depends on something outside the events; either is a bug worth stopping for.
 """
 from __future__ import annotations
 
+import itertools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 from edge.domain.plant import STATE_TABLES, PlantState, evolve
 from edge.store import schema
 from edge.store.history import history_row
+from edge.store.retention import ArchiveProblem, archived_entries
 from edge.store.store import Store, sqlite_url
 
 
@@ -27,12 +30,12 @@ class VerifyReport:
 
 
 def replay_into(source: Store, target: Store, *, page: int = 5000) -> int:
-    """Replay every journal event of ``source`` into the (empty, migrated) ``target``."""
+    """Replay every event of ``source`` (archived, then in the journal) into the (empty, migrated) ``target``."""
     state = PlantState()
     count = 0
     history: dict[str, list[dict[str, Any]]] = {}
     with target.engine.connect() as out:
-        for entry in source.journal():
+        for entry in itertools.chain(archived_entries(source), source.journal()):
             event = entry.event()
             evolve(state, event)
             hist = history_row(entry.seq, entry.actor, event)
@@ -76,7 +79,10 @@ def verify(store: Store) -> VerifyReport:
         target = Store(sqlite_url(Path(tmp)))
         try:
             target.migrate()
-            events = replay_into(store, target)
+            try:
+                events = replay_into(store, target)
+            except ArchiveProblem as problem:
+                return VerifyReport(0, [f"archive: {problem}"])
             return VerifyReport(events, compare(store, target))
         finally:
             target.close()
