@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import ssl
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -234,9 +235,20 @@ def _erp(cfg: TaktConfig, timeout_s: float) -> Iterator[Check]:
 
     sync = cfg.sync
     assert sync is not None
+    if sync.central_url is None:  # a real ERP (sync.erp): is its server there at all
+        assert sync.erp is not None
+        try:
+            httpx.get(sync.erp.url, timeout=timeout_s)
+        except httpx.HTTPError as exc:
+            yield Check("ERP", False, f"{sync.erp.kind} at {sync.erp.url} cannot be reached: {exc}",
+                        "check sync.erp.url, the network route and the firewall")
+            return
+        yield Check("ERP", True, f"{sync.erp.kind} at {sync.erp.url} answers")
+        return
     url = f"{sync.central_url.rstrip('/')}/sync/v1/nodes/{cfg.node.id}/cursor"
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(sync.ca_file)) if sync.ca_file else True
     try:
-        answer = httpx.get(url, headers={"Authorization": f"Bearer {sync.token}"}, timeout=timeout_s)
+        answer = httpx.get(url, headers={"Authorization": f"Bearer {sync.token}"}, timeout=timeout_s, verify=verify)
     except httpx.HTTPError as exc:
         yield Check("ERP", False, f"{sync.central_url} cannot be reached: {exc}",
                     "check sync.central_url, the network route and the firewall")

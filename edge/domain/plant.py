@@ -253,6 +253,18 @@ def _text(name: str, value: str | None, *, what: str = "") -> str:
     return value
 
 
+def _free_text(name: str, value: str) -> str:
+    """An optional text (a description): it may be empty, not longer than the store keeps."""
+    if len(value) > 200:
+        raise invalid("VALUE_TOO_LONG", f"{name} is longer than 200 characters", name)
+    return value
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    """A text the node writes itself (a generated description), cut to what the store keeps."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _reason(name: str, value: str | None) -> str:
     if value is None or not value.strip():
         raise invalid("MISSING_REASON", f"{name} is required: say why", name)
@@ -379,7 +391,8 @@ def _define_item(state: PlantState, cmd: c.DefineItem, now: datetime) -> list[e.
         if owner is not None and owner != cmd.item:
             raise DomainError("DUPLICATE_GTIN", f"GTIN {cmd.gtin} is already item {owner}'s", field="gtin")
     return [e.ItemDefined(
-        item=_text("item", cmd.item), description=cmd.description, unit=_text("unit", cmd.unit),
+        item=_text("item", cmd.item), description=_free_text("description", cmd.description),
+        unit=_text("unit", cmd.unit),
         revision=_text("revision", cmd.revision), lot_controlled=cmd.lot_controlled, gtin=cmd.gtin,
     )]
 
@@ -399,7 +412,7 @@ def _define_bin(state: PlantState, cmd: c.DefineBin, now: datetime) -> list[e.Ev
 def _define_equipment(state: PlantState, cmd: c.DefineEquipment, now: datetime) -> list[e.Event]:
     return [e.EquipmentDefined(
         equipment=_text("equipment", cmd.equipment), workstation=_text("workstation", cmd.workstation),
-        description=cmd.description,
+        description=_free_text("description", cmd.description),
     )]
 
 
@@ -419,6 +432,7 @@ def _order_content(state: PlantState, cmd: c.ReleaseWorkOrder | c.ChangeWorkOrde
             raise invalid("DUPLICATE_OPERATION", f"operation {op.operation} appears twice", f"operations[{i}].operation")
         seen_ops.add(op.operation)
         _text(f"operations[{i}].workstation", op.workstation)
+        _free_text(f"operations[{i}].description", op.description)
         _quantity(f"operations[{i}].standard_minutes", op.standard_minutes, allow_zero=True)
     for i, op in enumerate(cmd.operations):
         if op.instruction_url is not None and not _text(f"operations[{i}].instruction_url", op.instruction_url
@@ -458,8 +472,8 @@ def _conflict(state: PlantState, wo: WorkOrder, change: str, detail: str, now: d
               quantity: Decimal | None = None, due: date | None = None) -> list[e.Event]:
     return [e.WorkOrderConflictFlagged(
         work_order=wo.work_order, change=change, proposed_quantity=quantity, proposed_due=due, at=now,
-        detail=f"the ERP {change} work order {wo.work_order} while it is {wo.status.replace('_', ' ')} here"
-               f"{': ' + detail if detail else ''}; a supervisor decides")]
+        detail=_clip(f"the ERP {change} work order {wo.work_order} while it is {wo.status.replace('_', ' ')} here"
+                     f"{': ' + detail if detail else ''}; a supervisor decides"))]
 
 
 def _change_work_order(state: PlantState, cmd: c.ChangeWorkOrder, now: datetime) -> list[e.Event]:
@@ -662,7 +676,7 @@ def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now:
     if cmd.item is not None:
         _item(state, cmd.item)
     return [e.InspectionPlanDefined(
-        plan=cmd.plan, description=cmd.description,
+        plan=cmd.plan, description=_free_text("description", cmd.description),
         characteristics=tuple(
             e.PlannedCharacteristic(characteristic=ch.characteristic, kind=ch.kind, nominal=ch.nominal,
                                     lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
@@ -1180,14 +1194,14 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
         if ncr not in state.nonconformances:
             out.append(e.NonconformanceRaised(
                 ncr=ncr, lot=cmd.lot, work_order=cmd.work_order, raised_by=cmd.actor, at=at,
-                description="; ".join(v.message for v in spc if isinstance(v, e.SpcRuleViolated))))
+                description=_clip("; ".join(v.message for v in spc if isinstance(v, e.SpcRuleViolated)))))
     if not passed and plan.hold_on_fail:
         failed = ", ".join(r.characteristic for r in results if not r.passed)
         ncr = f"NCR-{cmd.inspection}"
         if ncr not in state.nonconformances:
             out.append(e.NonconformanceRaised(
                 ncr=ncr, lot=cmd.lot, work_order=cmd.work_order,
-                description=f"inspection {cmd.inspection} failed on {failed}", raised_by=cmd.actor, at=at,
+                description=_clip(f"inspection {cmd.inspection} failed on {failed}"), raised_by=cmd.actor, at=at,
             ))
             if lot is not None and lot.status not in ("hold", "consumed"):
                 out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,

@@ -309,3 +309,16 @@ def test_a_discarded_count_books_nothing_and_a_supervisors_own_count_never_waits
     [moved] = plant.do(c.AdjustStock, lot="L1", bin="LINE1", counted=D(10), reason="recount", approval_pct=D(5),
                        roles=frozenset({"supervisor"}))
     assert isinstance(moved, e.StockMoved) and plant.stock("L1") == {"LINE1": D(10)}
+
+
+def test_texts_longer_than_the_store_keeps_are_refused_by_name(plant: Plant) -> None:
+    """The store keeps 200 characters of a description: a longer one is a refusal naming the field, not a failed
+    commit (PostgreSQL would refuse the row; SQLite would keep it whole)."""
+    long = "x" * 201
+    plant.refuse(c.DefineItem, "VALUE_TOO_LONG", "description", item="NUT", description=long, unit="pcs",
+                 revision="A", roles=frozenset({"admin"}))
+    plant.refuse(c.DefineEquipment, "VALUE_TOO_LONG", "description", equipment="M9", workstation="WS9",
+                 description=long)
+    plant.refuse(c.ReleaseWorkOrder, "VALUE_TOO_LONG", "operations[0].description", work_order="WO9", item="PUMP",
+                 item_revision="A", bom_revision="3", quantity=D(1), roles=frozenset({"service"}),
+                 operations=(c.OperationSpec(operation=10, description=long, workstation="WS1"),))
