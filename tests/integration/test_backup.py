@@ -152,7 +152,7 @@ def test_restore_refuses_a_damaged_backup_and_changes_nothing(tmp_path: Path) ->
     store, service = _node(tmp_path / "node")
     for n in range(300):
         service.handle(c.DefineItem(idempotency_key=f"a-{n}", actor="admin1", actor_roles=ROLES, item=f"A-{n}",
-                                    description="a" * 300, unit="pcs", revision="A"))
+                                    description="a" * 200, unit="pcs", revision="A"))
     saved = backup(store.url, tmp_path / "b.sqlite")
     service.stop()
     store.close()
