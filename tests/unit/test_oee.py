@@ -18,8 +18,8 @@ LATE = Shift("late", time(14), time(22), WEEKDAYS)
 NIGHT = Shift("night", time(22), time(6), WEEKDAYS)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_the_shift_calendar_gives_the_shifts_of_a_period_night_shifts_across_midnight() -> None:

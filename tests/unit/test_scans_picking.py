@@ -9,6 +9,7 @@ import pytest
 
 from edge.domain import DomainError, decide
 from edge.domain import commands as c
+from edge.domain import events as e
 from edge.domain.scans import LabelPatterns, ScanContext, interpret, with_task
 
 from .plant_helpers import NOW, build_plant
@@ -40,7 +41,7 @@ def test_work_order_bin_lot_then_staging_bin_books_a_pick() -> None:
     assert message == "20 of lot L2 picked from bin A-02-3 to bin LINE1 for WO1"
     assert context.carrying is None and context.bin == "A-02-3"  # the next lot from the same bin
     [moved] = decide(plant.state, command, NOW)
-    assert (moved.kind, moved.work_order) == ("pick", "WO1")
+    assert isinstance(moved, e.StockMoved) and (moved.kind, moved.work_order) == ("pick", "WO1")
 
 
 @pytest.mark.parametrize(("context", "code"), [
