@@ -54,10 +54,11 @@ async def test_the_machine_is_a_packml_object_and_its_current_state_is_recorded(
 
     async with supervised(connector, sink, Backoff(initial=0.1, maximum=0.5)):
         await wait_for(lambda: ("CurrentState", "Idle") in seen, 10, "Idle as text")
-        assert state_history(store) == [("idle", "idle")]
+        # the sink saw it before the mapping recorded it: wait for the record, do not race it
+        await wait_for(lambda: state_history(store) == [("idle", "idle")], 10, "idle recorded")
         sim.machine.start()
         await wait_for(lambda: state_history(store)[-1:] == [("running", None)], 10, "running recorded")
-        assert ("CurMachSpeed", 30.0) in seen  # a part every 2 s
+        await wait_for(lambda: ("CurMachSpeed", 30.0) in seen, 10, "speed 30 (a part every 2 s)")
         sim.machine.raise_alarm(101)
         await wait_for(lambda: state_history(store)[-1:] == [("down", "aborted")], 10, "down recorded")
         await mapper.drain()
