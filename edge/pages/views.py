@@ -83,6 +83,7 @@ def _render(request: Request, template: str, title: str, raw: dict[str, str] | N
             **values: str) -> HTMLResponse:
     """A page from its template: ``values`` are escaped, ``raw`` is markup made here."""
     page = _template(template).substitute(
+        logon=_template("logon.html").template,  # the badge logon every page shares
         title=html.escape(title), line=html.escape(_line(request)),
         node=html.escape(str(request.app.state.node.node_id)),
         **{k: html.escape(v) for k, v in values.items()}, **(raw or {}))

@@ -139,6 +139,8 @@ def test_a_supervisor_approves_a_count_from_the_line_view(browser: Any, demo: Ru
     expect(row).to_contain_text("geteld 30, verwacht 40 (door wim)")
     row.locator("button[data-approve]").click()
     expect(page.locator("#pending-counts li[data-count]")).to_have_count(0)
+    expect(page.locator("#feedback")).to_be_visible()  # the answer to the decision shows on the page
+    expect(page.locator("#feedback")).to_contain_text("Gedaan")
     stock = demo.client("supervisor").get("/api/v1/lots/L118").json()["stock"]
     assert {"bin": "A-02-3", "quantity": "30"} in stock
     context.close()
