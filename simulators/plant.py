@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import threading
@@ -144,13 +145,22 @@ class DemoPlant:
         try:
             for m in self.machines:
                 model = self.models[m.equipment]
-                port = self.ports[m.equipment]
                 server: ModbusPlc | OpcUaMachine
-                if m.protocol == "modbus":
-                    server = ModbusPlc(model, host=self.host, port=port, unit=1, tick_s=0.1)
-                else:
-                    server = OpcUaMachine(model, name=m.equipment, host=self.host, port=port, tick_s=0.1)
-                await server.start()
+                for attempt in range(5):
+                    port = self.ports[m.equipment]
+                    if m.protocol == "modbus":
+                        server = ModbusPlc(model, host=self.host, port=port, unit=1, tick_s=0.1)
+                    else:
+                        server = OpcUaMachine(model, name=m.equipment, host=self.host, port=port, tick_s=0.1)
+                    try:
+                        await server.start()
+                        break
+                    except OSError as exc:  # the free port was taken before we bound it: take another
+                        if exc.errno != errno.EADDRINUSE or attempt == 4:
+                            raise
+                        with contextlib.suppress(Exception):
+                            await server.stop()
+                        self.ports[m.equipment] = _free_port(self.host)
                 self.servers[m.equipment] = server
                 model.start()
             self._ready.set()
