@@ -34,7 +34,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from simulators._tasks import cancel_and_wait
+from simulators._tasks import SimulatedPlc, cancel_and_wait
 from simulators.machine import Machine, PackMLState, Snapshot
 
 REGISTERS = 200
@@ -54,7 +54,7 @@ def _status(snap: Snapshot) -> int:
     return (1 if snap.state == PackMLState.EXECUTE else 0) | (2 if snap.alarm else 0)
 
 
-class ModbusPlc:
+class ModbusPlc(SimulatedPlc):
     """Serve ``machine`` over Modbus TCP on ``host:port`` as unit ``unit`` (any unit id answers if ``unit`` is 0)."""
 
     def __init__(self, machine: Machine, *, host: str = "127.0.0.1", port: int = 5020, unit: int = 1,
@@ -114,19 +114,6 @@ class ModbusPlc:
         if self._server is not None:
             server, self._server = self._server, None
             await server.shutdown()  # type: ignore[no-untyped-call]
-
-    async def restart(self, *, reset_counters: bool = True, downtime_s: float = 0.0) -> None:
-        """A PLC restart: connections drop, the counters start again from 0, the PLC answers again."""
-        await self.stop()
-        if reset_counters:
-            self.machine.restart()
-        if downtime_s:
-            await asyncio.sleep(downtime_s)
-        self.restarts += 1
-        await self.start()
-
-    def freeze(self, frozen: bool = True) -> None:
-        self.frozen = frozen
 
     def refresh(self) -> None:
         """Copy the model's current values into the registers now (tests call this after driving the model)."""

@@ -40,7 +40,7 @@ from asyncua.ua.status_codes import StatusCodes
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from simulators._tasks import cancel_and_wait
+from simulators._tasks import SimulatedPlc, cancel_and_wait
 from simulators.certificates import application_certificate
 from simulators.machine import Machine, PackMLState, Snapshot
 
@@ -118,7 +118,7 @@ def _node_id(identifier: str, namespace: int) -> ua.NodeId:
     return ua.NodeId(ua.String(identifier), ua.Int16(namespace))
 
 
-class OpcUaMachine:
+class OpcUaMachine(SimulatedPlc):
     """Serve ``machine`` at ``opc.tcp://host:port/takt/``; the model advances every ``tick_s`` of wall time."""
 
     def __init__(self, machine: Machine, *, name: str = "M-ASSY", host: str = "127.0.0.1", port: int = 4840,
@@ -260,20 +260,8 @@ class OpcUaMachine:
             iserver.time_task = None
             await server.stop()
 
-    async def restart(self, *, reset_counters: bool = True, downtime_s: float = 0.0) -> None:
-        """A PLC restart: the server stops, the counters start again from 0, the server comes back."""
-        await self.stop()
-        self._keep_start_time = False
-        if reset_counters:
-            self.machine.restart()
-        if downtime_s:
-            await asyncio.sleep(downtime_s)
-        self.restarts += 1
-        await self.start()
-
-    def freeze(self, frozen: bool = True) -> None:
-        """Stop (or resume) updating the values while the machine goes on producing."""
-        self.frozen = frozen
+    def _restarting(self) -> None:
+        self._keep_start_time = False  # a restarted server reports a new start time
 
     async def set_bad(self, variable: str, bad: bool = True) -> None:
         """Give ``variable`` a Bad status code (BadSensorFailure) until cleared."""
