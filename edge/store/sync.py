@@ -218,18 +218,25 @@ class SyncLedger:
 
     # --- what a supervisor sees and does -----------------------------------------------------------
 
-    def exceptions(self, *, open_only: bool = False, limit: int = 500) -> list[SyncException]:
+    def exceptions(self, *, open_only: bool = False, limit: int = 500, exception_id: int | None = None,
+                   direction: str | None = None, status: str | None = None) -> list[SyncException]:
         t, p = schema.sync_exceptions, schema.sync_parked
         parked = (select(p.c.exception_id, func.count().label("n")).group_by(p.c.exception_id).subquery())
         query = (select(t, func.coalesce(parked.c.n, 0).label("parked"))
                  .outerjoin(parked, parked.c.exception_id == t.c.id).order_by(t.c.id).limit(limit))
         if open_only:
             query = query.where(t.c.status.in_(OPEN_STATUSES))
+        if exception_id is not None:
+            query = query.where(t.c.id == exception_id)
+        if direction is not None:
+            query = query.where(t.c.direction == direction)
+        if status is not None:
+            query = query.where(t.c.status == status)
         with self.engine.connect() as conn:
             return [SyncException(**r._mapping) for r in conn.execute(query)]
 
     def get(self, exception_id: int) -> SyncException:
-        found = [e for e in self.exceptions() if e.id == exception_id]
+        found = self.exceptions(exception_id=exception_id)
         if not found:
             raise NotFound(f"there is no sync exception {exception_id}")
         return found[0]
@@ -267,7 +274,7 @@ class SyncLedger:
         return self.get(exception_id)
 
     def pull_retries(self) -> list[SyncException]:
-        return [e for e in self.exceptions() if e.direction == PULL and e.status == "retry"]
+        return self.exceptions(direction=PULL, status="retry")
 
     def pull_done(self, exception_id: int, ok: bool, code: str = "", message: str = "") -> None:
         t = schema.sync_exceptions
