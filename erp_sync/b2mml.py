@@ -71,6 +71,7 @@ import xmlschema
 from edge.domain import DomainError, PlantState, decide, evolve
 from edge.domain import commands as c
 from edge.domain import events as e
+from edge.shared_data import SHARED_DATA
 from edge.store.store import JournalEntry
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("takt.b2mml")
 
 #: Where the schemas live in a developer checkout or CI: ``<repo>/../shared/data/b2mml/``.
-DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "b2mml"
+DEFAULT_SCHEMA_DIR = SHARED_DATA / "b2mml"
 ENV_VAR = "TAKT_B2MML_SCHEMAS"
 
 Version = Literal["V0401", "V0600", "V0700"]

@@ -12,10 +12,12 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from edge.shared_data import SHARED_DATA
+
 log = logging.getLogger(__name__)
 
-#: Where the dictionary lives in a developer checkout or CI: `<repo>/../shared/data/gs1/`.
-DEFAULT_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gs1" / "gs1-syntax-dictionary.txt"
+#: Where the dictionary lives in a developer checkout or CI: `<repo>/../shared/data/gs1/` (see edge.shared_data).
+DEFAULT_PATH = SHARED_DATA / "gs1" / "gs1-syntax-dictionary.txt"
 ENV_VAR = "TAKT_GS1_SYNTAX_DICTIONARY"
 
 _CSET = {

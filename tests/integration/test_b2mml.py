@@ -16,13 +16,14 @@ from edge.cli import app
 from edge.config import load_config
 from edge.domain import commands as c
 from edge.runtime import Node
+from edge.shared_data import SHARED_DATA
 from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
 from erp_sync.b2mml_filedrop import CURSOR_FILE, inbox_task, outbox_task, read_cursor, read_inbox, write_outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo.yaml"
 DATA = ROOT / "tests" / "data" / "b2mml"
-SHARED = ROOT.parent / "shared" / "data" / "b2mml"
+SHARED = SHARED_DATA / "b2mml"
 SCHEDULE = DATA / "schedule-v0600.xml"
 V0600 = "{http://www.mesa.org/xml/B2MML-V0600}"
 D = Decimal
@@ -332,7 +333,7 @@ def test_a_running_node_takes_schedules_from_its_inbox_and_writes_its_outbox(tmp
         while not list((tmp_path / "from-mes").glob("*.xml")):
             assert time.monotonic() < deadline, "nothing was written to the outbox"
             time.sleep(0.2)
-        schemas = Schemas(ROOT.parent / "shared" / "data" / "b2mml")
+        schemas = Schemas(SHARED)
         for document in (tmp_path / "from-mes").glob("*.xml"):
             assert schemas.validate(document.read_bytes())[0].ok, document
     finally:

@@ -12,6 +12,7 @@ from connectors.config import MachineSignals, OpcUaServer, OpcUaTag, StateRule
 from connectors.mapping import SignalMapper
 from connectors.opcua import OpcUaConnector, browse
 from edge.service import Service
+from edge.shared_data import SHARED_DATA
 from edge.store import Store
 from simulators.machine import Machine
 from simulators.opcua_machine import OpcUaMachine
@@ -19,7 +20,7 @@ from tests.integration.conftest import supervised
 from tests.integration.test_signal_mapping import plant, state_history  # noqa: F401  (M-ASSY on WS-20)
 from tests.integration.wire import free_port, wait_for
 
-NODESETS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "opcua" / "nodesets"
+NODESETS = SHARED_DATA / "opcua" / "nodesets"
 PACKML = NODESETS / "PackML" / "Opc.Ua.PackML.NodeSet2.xml"
 pytestmark = pytest.mark.skipif(not PACKML.exists(), reason=f"{PACKML} (shared data) is not there")
 

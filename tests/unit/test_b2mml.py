@@ -15,6 +15,7 @@ from edge.domain import PlantState, decide, evolve
 from edge.domain import commands as c
 from edge.domain import events as e
 from edge.runtime import seed_commands
+from edge.shared_data import SHARED_DATA
 from edge.store.codec import encode_event
 from edge.store.store import JournalEntry
 from erp_sync.b2mml import (
@@ -31,7 +32,7 @@ from erp_sync.b2mml import (
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "b2mml"
-SHARED = ROOT.parent / "shared" / "data" / "b2mml"  # the tests name the schemas as ../shared/data/b2mml
+SHARED = SHARED_DATA / "b2mml"  # the tests name the schemas as ../shared/data/b2mml (edge.shared_data)
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 V0600 = "{http://www.mesa.org/xml/B2MML-V0600}"
 D = Decimal
