@@ -13,13 +13,11 @@ supervisor can retry once the cause is fixed (the change is applied again) or se
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -122,12 +120,6 @@ def _subject(change: p.Change) -> str:
     return f"{change.kind}:{change.key}"
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(type(value).__name__)
-
-
 class Puller:
     def __init__(self, service: Service, client: Central, *, page: int = 1000) -> None:
         self.service = service
@@ -193,7 +185,7 @@ class Puller:
     def _record_refusals(self, refused: list[tuple[p.Change, str, str, str | None]]) -> None:
         for change, code, message, field in refused:
             self.ledger.pull_refused(change.cursor, _subject(change), code, message, field,
-                                     json.dumps(change.model_dump(mode="json"), default=_json_default))
+                                     change.model_dump_json())
             log.warning("central change %s (%s %s) refused: %s %s", change.cursor, change.kind, change.key, code,
                         message, extra={"cursor": change.cursor, "code": code})
 

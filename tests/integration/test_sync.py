@@ -604,3 +604,24 @@ def test_a_long_parked_subject_goes_out_in_batches_after_the_retry(sim: RunningE
     assert rounds == 3
     assert [r["seq"] for r in received(sim, "node-a")] == edge_seqs(edge.store)
     assert SyncLedger(edge.store).get(exc.id).status == "resolved"
+
+
+def test_a_central_change_the_node_refuses_is_a_pull_exception_that_does_not_stop_the_feed(
+        sim: RunningErpSim, edge: RunningNode) -> None:
+    sim.call("PUT", "/central/v1/users", {"user": "kees", "name": "Kees", "roles": ["forklift"]})
+    sim.call("PUT", "/central/v1/users", {"user": "jan", "name": "Jan", "roles": ["operator"]})
+    report = run(_pull(edge.service, sim.url, "node-a"))
+    assert report.refused == 1  # the role is not one of Takt's; the changes after it are applied
+    from edge.store.users import all_users
+
+    assert "jan" in {u.user for u in all_users(edge.store)}
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert (exc.direction, exc.subject, exc.code) == ("pull", "user:kees", "INVALID_USER")
+    assert "forklift" in exc.message
+    SyncLedger(edge.store).request_retry(exc.id, "supervisor1")
+    again = run(_pull(edge.service, sim.url, "node-a"))  # the same change applied again: still refused
+    assert again.applied == 0
+    still = SyncLedger(edge.store).get(exc.id)
+    assert (still.status, still.attempts) == ("open", 2)
+    SyncLedger(edge.store).set_aside(exc.id, "supervisor1", "kees drives forklifts, no Takt role")
+    assert SyncLedger(edge.store).get(exc.id).status == "set_aside"
