@@ -56,6 +56,7 @@ class Health:
     failed_reads: int = 0  # reads that got no usable answer (timeouts, exception responses, garbled frames)
     last_value_at: float | None = None  # time.monotonic() of the last sample
     last_error: str | None = None
+    refused_tags: dict[str, str] = field(default_factory=dict)  # tag → why it is not monitored/read
     started_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -76,7 +77,7 @@ class Health:
             "restarts": self.restarts, "values": self.values, "bad_values": self.bad_values,
             "values_per_s": round(self.values / uptime, 1),
             "last_value_age_s": None if self.last_value_at is None else round(now - self.last_value_at, 3),
-            "last_error": self.last_error,
+            "last_error": self.last_error, "refused_tags": dict(self.refused_tags),
         }
 
 

@@ -19,8 +19,17 @@ class _Model(BaseModel):
 
 
 class Deadband(_Model):
+    """A data-change filter: ``absolute`` in the value's unit, or ``percent`` of the node's EURange span (which only
+    analog items have; a node without one is refused, as OPC UA servers refuse it)."""
+
     kind: Literal["absolute", "percent"] = "absolute"
     value: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _percent_at_most_100(self) -> Deadband:
+        if self.kind == "percent" and self.value > 100:
+            raise ValueError(f"a percent deadband is at most 100 (of the EURange span), not {self.value}")
+        return self
 
 
 class OpcUaTag(_Model):

@@ -13,6 +13,13 @@ application certificate and key; the client's application URI is taken from that
 them against each other. A user name and password are sent as a UserName identity token (encrypted with the
 server's certificate). A server that refuses the certificate or the user is an error in the connector's health
 naming the reason, and the supervisor keeps trying with backoff (an operator may fix the server's trust list).
+
+Deadbands: an absolute deadband is the server's filter. A percent deadband is a percentage of the node's
+``EURange`` span (OPC UA Part 8, analog items only): the connector reads the range when it subscribes, refuses a
+tag whose node has none (listed in ``refused`` with the reason, as a server answers BadFilterNotAllowed), asks
+the server for the filter, and applies it itself as well, because not every server implements it (asyncua's
+server passes every change with a warning). On a server that does filter, the second filter drops nothing: both
+compare with the last value reported.
 """
 from __future__ import annotations
 
@@ -127,6 +134,40 @@ async def _secure(client: Client, security: OpcUaSecurity) -> None:
                               str(security.server_certificate) if security.server_certificate else None, mode)
 
 
+class PercentDeadband:
+    """The client side of a percent deadband: a change is kept when it exceeds ``percent`` of the EURange span
+    from the last value kept, or when the quality changes."""
+
+    __slots__ = ("limit", "last", "quality")
+
+    def __init__(self, percent: float, low: float, high: float) -> None:
+        self.limit = abs(high - low) * percent / 100
+        self.last: float | None = None
+        self.quality: Quality | None = None
+
+    def keep(self, sample: Sample) -> bool:
+        value = sample.value
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return True
+        if self.last is not None and sample.quality == self.quality and abs(value - self.last) <= self.limit:
+            return False
+        self.last, self.quality = float(value), sample.quality
+        return True
+
+
+async def _eu_range(client: Client, node_id: str) -> tuple[float, float] | None:
+    """The node's EURange (low, high), or None when it has none."""
+    try:
+        prop = await client.get_node(node_id).get_child("0:EURange")
+        rng = await prop.read_value()
+    except Exception:  # BadNoMatch and friends: no such property
+        return None
+    low, high = getattr(rng, "Low", None), getattr(rng, "High", None)
+    if not isinstance(low, int | float) or not isinstance(high, int | float) or high == low:
+        return None
+    return float(low), float(high)
+
+
 def _filter(tag: OpcUaTag) -> ua.DataChangeFilter | None:
     if tag.deadband is None:
         return None
@@ -208,7 +249,16 @@ class OpcUaConnector:
                                                overflow=OverflowPolicy.WARN)
         by_handle: dict[int, str] = {}
         requests: list[ua.MonitoredItemCreateRequest] = []
+        self.refused = {}
+        percent: dict[int, PercentDeadband] = {}
         for handle, tag in enumerate(tags, start=1):
+            if tag.deadband is not None and tag.deadband.kind == "percent":
+                span = await _eu_range(client, tag.node_id)
+                if span is None:
+                    self.refused[tag.name] = "a percent deadband needs the node's EURange (an analog item)"
+                    log.warning("%s: %s not monitored: %s", self.name, tag.name, self.refused[tag.name])
+                    continue
+                percent[handle] = PercentDeadband(tag.deadband.value, *span)
             rv = ua.ReadValueId()
             rv.NodeId = ua.NodeId.from_string(tag.node_id)
             rv.AttributeId = ua.UInt32(AttributeIds.Value)
@@ -227,7 +277,6 @@ class OpcUaConnector:
             requests.append(req)
             by_handle[handle] = tag.name
         self.subscribed = 0
-        self.refused = {}
         # The requests go out together: the server works through them while the next ones are on the wire.
         chunks = [requests[i:i + _CREATE_CHUNK] for i in range(0, len(requests), _CREATE_CHUNK)]
         answers = await asyncio.gather(*(sub.create_monitored_items(chunk) for chunk in chunks))
@@ -239,6 +288,7 @@ class OpcUaConnector:
                     log.warning("%s: the server refused to monitor %s (%s)", self.name, name, self.refused[name])
                 else:
                     self.subscribed += 1
+        self.health.refused_tags = dict(self.refused)
         device = self.name
         while True:
             event = await sub.next_event()
@@ -248,7 +298,10 @@ class OpcUaConnector:
             while True:
                 if isinstance(event, DataChangeEvent):
                     item = event.data.monitored_item
-                    batch.append(sample_of(device, by_handle.get(int(item.ClientHandle), "?"), item.Value))
+                    handle = int(item.ClientHandle)
+                    sample = sample_of(device, by_handle.get(handle, "?"), item.Value)
+                    if not percent or handle not in percent or percent[handle].keep(sample):
+                        batch.append(sample)
                 if len(batch) >= _BATCH:
                     break
                 event = _next_nowait(sub)

@@ -54,6 +54,9 @@ VARIABLES: dict[str, ua.VariantType] = {
     "Pressure": ua.VariantType.Double,
     "Cycles": ua.VariantType.UInt64,
 }
+# Engineering-unit ranges of the analog values, published as their EURange property as on an AnalogItem: a
+# client's percent deadband is a percentage of this span (OPC UA Part 8).
+EU_RANGES: dict[str, tuple[float, float]] = {"Temperature": (0.0, 200.0), "Pressure": (0.0, 10.0)}
 _FIELDS = {"State": "state", "Alarm": "alarm", "GoodCount": "good", "ScrapCount": "scrap",
            "Temperature": "temperature", "Pressure": "pressure", "Cycles": "cycles"}
 
@@ -219,6 +222,10 @@ class OpcUaMachine(SimulatedPlc):
             value = getattr(snap, _FIELDS[var])
             node = await obj.add_variable(_node_id(f"{self.name}.{var}", ns), ua.QualifiedName(var, ns),
                                           ua.Variant(value, vtype))
+            if var in EU_RANGES:
+                low, high = EU_RANGES[var]
+                await node.add_property(_node_id(f"{self.name}.{var}.EURange", ns), ua.QualifiedName("EURange", 0),
+                                        ua.Range(Low=low, High=high))
             self._nodes[var] = node
         for i in range(self.extra_variables):
             var = f"Tag{i:05d}"

@@ -93,6 +93,42 @@ async def test_absolute_deadband_suppresses_small_changes(sim: OpcUaMachine) -> 
         assert sink.values("Temperature") == [first, first + 2.5]
 
 
+async def test_percent_deadband_is_a_share_of_the_eu_range(sim: OpcUaMachine) -> None:
+    """Temperature's EURange is 0..200, so 1 % is 2.0; asyncua's server does not filter percent deadbands itself
+    (it logs that), so this also proves the connector's own filter."""
+    sim.freeze()
+    connector = OpcUaConnector(server_config(sim, deadband=Deadband(kind="percent", value=1.0)))
+    sink = Collected()
+    async with running(connector, sink):
+        await wait_for(lambda: sink.last("Temperature") is not None, 10, "first temperature")
+        first = sink.values("Temperature")[-1]
+        assert isinstance(first, float)
+        node = sim._nodes["Temperature"]
+        for delta in (0.5, 1.5, 2.0, -1.9, 2.5, 3.0, 4.6):  # kept: 2.5 (> 2 from first), 4.6 (> 2 from 2.5)
+            await node.write_value(first + delta)
+            await asyncio.sleep(0.06)
+        await wait_for(lambda: sink.values("Temperature")[-1] == first + 4.6, 5, "the last big change")
+        assert sink.values("Temperature") == [first, first + 2.5, first + 4.6]
+        assert connector.health.refused_tags == {}
+
+
+async def test_percent_deadband_on_a_node_without_eu_range_is_refused_by_name(sim: OpcUaMachine) -> None:
+    cfg = server_config(sim)
+    tags = [*cfg.tags, OpcUaTag(name="Counter", node_id=sim.node_id("GoodCount"),
+                                deadband=Deadband(kind="percent", value=5))]
+    connector, sink = OpcUaConnector(cfg.model_copy(update={"tags": tags})), Collected()
+    async with running(connector, sink):
+        await wait_for(lambda: connector.subscribed == len(cfg.tags), 10, "the other tags subscribed")
+        await wait_for(lambda: sink.last("GoodCount") is not None, 5, "values of the other tags")
+        assert "EURange" in connector.health.as_dict()["refused_tags"]["Counter"]
+        assert sink.last("Counter") is None
+
+
+def test_a_percent_deadband_over_100_is_refused_in_config() -> None:
+    with pytest.raises(ValueError, match="at most 100"):
+        Deadband(kind="percent", value=150)
+
+
 async def test_reconnects_after_a_server_restart_and_resubscribes(sim: OpcUaMachine) -> None:
     connector, sink = OpcUaConnector(server_config(sim)), Collected()
     async with running(connector, sink):
