@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 FIGURES: list[tuple[str, float, str]] = []
+PUBLISH_MS = 20  # publishing interval of the throughput runs: 1,000 items x 1 value per publish caps it at 50,000/s
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -135,14 +136,14 @@ def free_port() -> int:
 # --- OPC UA --------------------------------------------------------------------------------------------
 
 
-async def opcua_raw_rate(url: str, node_ids: list[str], seconds: float) -> float:
+async def opcua_raw_rate(url: str, node_ids: list[str], seconds: float, queue: int = 1) -> float:
     from asyncua import ua
     from asyncua.client.client import Client
     from asyncua.common.subscription import DataChangeEvent, OverflowPolicy
     from asyncua.ua.attribute_ids import AttributeIds
 
     async with Client(url, timeout=10) as client:
-        sub = await client.create_subscription(50, None, queue_maxsize=200_000, overflow=OverflowPolicy.WARN)
+        sub = await client.create_subscription(PUBLISH_MS, None, queue_maxsize=200_000, overflow=OverflowPolicy.WARN)
         requests = []
         for handle, nid in enumerate(node_ids, start=1):
             rv = ua.ReadValueId()
@@ -151,7 +152,7 @@ async def opcua_raw_rate(url: str, node_ids: list[str], seconds: float) -> float
             params = ua.MonitoringParameters()
             params.ClientHandle = ua.UInt32(handle)
             params.SamplingInterval = ua.Duration(0)
-            params.QueueSize = ua.UInt32(1)
+            params.QueueSize = ua.UInt32(queue)
             params.DiscardOldest = True
             req = ua.MonitoredItemCreateRequest()
             req.ItemToMonitor = rv
@@ -198,13 +199,13 @@ def node_service(folder: Path) -> tuple[Any, Any]:
     return store, service
 
 
-async def opcua_ours_rate(url: str, node_ids: list[str], seconds: float, mapper: Any) -> float:
+async def opcua_ours_rate(url: str, node_ids: list[str], seconds: float, mapper: Any, queue: int = 1) -> float:
     from connectors.config import OpcUaServer, OpcUaTag
     from connectors.opcua import OpcUaConnector
 
-    tags = [OpcUaTag(name=f"t{i}", node_id=nid, sampling_interval_ms=0, queue_size=1)
+    tags = [OpcUaTag(name=f"t{i}", node_id=nid, sampling_interval_ms=0, queue_size=queue)
             for i, nid in enumerate(node_ids)]
-    connector = OpcUaConnector(OpcUaServer(name="LOAD", url=url, publishing_interval_ms=50, timeout_s=10,
+    connector = OpcUaConnector(OpcUaServer(name="LOAD", url=url, publishing_interval_ms=PUBLISH_MS, timeout_s=10,
                                            tags=tags))
     async with running(connector, mapper):
         while connector.subscribed < len(tags):

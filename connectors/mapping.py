@@ -4,6 +4,9 @@
   word): ``SetMachineState(equipment, state, reason, since=source time)`` whenever the state or reason changes.
 * **Counters** of good and scrap parts become deltas, booked with ``ReportProduction`` to the operation in
   progress on the machine's workstation at that moment, read from the store's tables (not the writer's cache).
+  Parts counted while no operation is in progress, or that the operation refuses (it was paused meanwhile, the
+  order's tolerance is used up), are recorded against the machine as unassigned production
+  (``RecordUnassignedProduction``), never dropped: a supervisor assigns them to an operation or writes them off.
   A counter that goes down is a PLC restart (counting from 0 again: the new value is the delta, never negative
   production) unless it went down across its modulus, which is a rollover. A server restart seen by the connector
   (``$server_start`` sample) means the next value counts from 0 even if it is already past the old one.
@@ -71,11 +74,31 @@ class MappingStats:
     refused: int = 0
     booked_good: int = 0
     booked_scrap: int = 0
-    unbooked: int = 0  # parts counted while no operation was in progress on the workstation, or refused
+    unassigned: int = 0  # parts recorded against the machine: no operation took them (a supervisor assigns them)
+    unbooked: int = 0  # parts not recorded at all (even as unassigned: the machine is not known to the node)
     resets: int = 0
     rollovers: int = 0
     last_error: str | None = None
     refusals: dict[str, int] = field(default_factory=dict)
+
+
+def _unassigned(m: MachineSignals, rule: CounterRule, s: Sample, delta: int, why: str) -> c.RecordUnassignedProduction:
+    quantity = Decimal(delta)
+    return c.RecordUnassignedProduction(
+        idempotency_key=_key(m.equipment, rule.tag, s.source_time), actor=f"plc:{m.device}",
+        actor_roles=frozenset({"service"}), source_device=m.device, occurred_at=s.source_time,
+        equipment=m.equipment, good=quantity if rule.kind == "good" else Decimal(0),
+        scrap=quantity if rule.kind == "scrap" else Decimal(0),
+        scrap_reason=rule.scrap_reason if rule.kind == "scrap" else None, note=why)
+
+
+def _unassigned_after(cmd: c.ReportProduction, equipment: str, why: str) -> c.RecordUnassignedProduction:
+    """The parts of a refused ``ReportProduction`` as unassigned production (its own key: the refusal is not
+    remembered under the first one, so a replay of the reading is refused again and lands here again, once)."""
+    return c.RecordUnassignedProduction(
+        idempotency_key=f"{cmd.idempotency_key}:unassigned", actor=cmd.actor, actor_roles=cmd.actor_roles,
+        source_device=cmd.source_device, occurred_at=cmd.occurred_at, equipment=equipment, good=cmd.good,
+        scrap=cmd.scrap, scrap_reason=cmd.scrap_reason, note=f"refused by {cmd.work_order}/{cmd.operation}: {why}")
 
 
 class SignalMapper:
@@ -216,10 +239,10 @@ class SignalMapper:
             return None
         operation = await self._operation_in_progress(m.equipment)
         if operation is None:
-            self.stats.unbooked += delta
-            log.warning("%s made %d %s parts with no operation in progress on its workstation: not booked",
-                        m.equipment, delta, rule.kind)
-            return None
+            log.info("%s made %d %s parts with no operation in progress on its workstation: kept as unassigned",
+                     m.equipment, delta, rule.kind)
+            why = "no operation in progress on the workstation"
+            return _unassigned(m, rule, s, delta, why), (rule.kind, delta, m.equipment)
         work_order, op = operation
         quantity = Decimal(delta)
         cmd = c.ReportProduction(
@@ -229,7 +252,7 @@ class SignalMapper:
             good=quantity if rule.kind == "good" else Decimal(0),
             scrap=quantity if rule.kind == "scrap" else Decimal(0),
             scrap_reason=rule.scrap_reason if rule.kind == "scrap" else None)
-        return cmd, (rule.kind, delta)
+        return cmd, (rule.kind, delta, m.equipment)
 
     async def operation_in_progress(self, equipment: str) -> tuple[str, int] | None:
         """The operation in progress on ``equipment``'s workstation now (for other feeds: machine inspections)."""
@@ -270,10 +293,13 @@ class SignalMapper:
                 self.stats.refused += 1
                 self.stats.refusals[err.code] = self.stats.refusals.get(err.code, 0) + 1
                 self.stats.last_error = f"{err.code}: {err.message}"
-                if parts is not None:
-                    self.stats.unbooked += parts[1]
                 log.warning("%s refused (%s): %s", type(cmd).__name__, err.code, err.message,
                             extra={"idempotency_key": cmd.idempotency_key, "code": err.code})
+                if isinstance(cmd, c.ReportProduction) and parts is not None:
+                    # The parts were made all the same: kept against the machine for a supervisor.
+                    await self._record(_unassigned_after(cmd, parts[2], err.message), parts)
+                elif parts is not None:
+                    self.stats.unbooked += parts[1]
                 return
             except Exception as exc:  # e.g. the key reused with other content: report, never crash the sink
                 self.stats.refused += 1
@@ -283,8 +309,10 @@ class SignalMapper:
             self.stats.commands += 1
             if recorded.replayed:
                 self.stats.replayed += 1
+            elif isinstance(cmd, c.RecordUnassignedProduction) and parts is not None:
+                self.stats.unassigned += parts[1]
             elif parts is not None:
-                kind, delta = parts
+                kind, delta, _ = parts
                 if kind == "good":
                     self.stats.booked_good += delta
                 else:

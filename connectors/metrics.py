@@ -65,6 +65,7 @@ class ConnectivityCollector(Collector):
         booked = CounterMetricFamily("takt_signal_parts", "Parts booked from machine counters", labels=["kind"])
         booked.add_metric(["good"], s.booked_good)
         booked.add_metric(["scrap"], s.booked_scrap)
+        booked.add_metric(["unassigned"], s.unassigned)
         booked.add_metric(["unbooked"], s.unbooked)
         yield booked
         events = CounterMetricFamily("takt_signal_counter_events", "Counter resets and rollovers seen",

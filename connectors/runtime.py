@@ -133,7 +133,8 @@ class Connectivity:
                                   "births": self.sparkplug.births}
         s = self.mapper.stats
         parts["signal_mapping"] = {"commands": s.commands, "refused": s.refused, "booked_good": s.booked_good,
-                                   "booked_scrap": s.booked_scrap, "unbooked": s.unbooked, "resets": s.resets,
+                                   "booked_scrap": s.booked_scrap, "unassigned": s.unassigned,
+                                   "unbooked": s.unbooked, "resets": s.resets,
                                    "rollovers": s.rollovers, "last_error": s.last_error}
         if self.process_values is not None:
             pv = self.process_values

@@ -70,6 +70,9 @@ ISA95_MESSAGE: dict[str, str] = {
     "WorkOrderCancelled": "JobResponse",
     "WorkOrderConflictResolved": "JobResponse",
     "WorkOrderQuantityChanged": "JobResponse",
+    "UnassignedProductionRecorded": "ProductionPerformance",
+    "UnassignedProductionAssigned": "ProductionPerformance",
+    "UnassignedProductionWrittenOff": "ProductionPerformance",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

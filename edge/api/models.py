@@ -140,6 +140,19 @@ class ProductionRequest(Request):
     scrap_reason: Reason | None = None
 
 
+class AssignProductionRequest(Request):
+    work_order: Code
+    operation: int = Field(ge=1, le=99999)
+    good: Count = Decimal(0)
+    scrap: Count = Decimal(0)
+
+
+class WriteOffProductionRequest(Request):
+    good: Count = Decimal(0)
+    scrap: Count = Decimal(0)
+    reason: Reason
+
+
 class LabourRequest(Request):
     operator: Code | None = Field(None, description="Who clocks on or off; defaults to the signed-in user.")
 

@@ -242,6 +242,14 @@ def get_recall(request: Request, lot: str, _: User = Depends(current_user)) -> d
     return _traced(request, lot, recall)
 
 
+@router.get("/unassigned-production", tags=["work orders"],
+            summary="Parts machines counted with no operation to take them, waiting for a supervisor")
+def list_unassigned_production(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
+    t = T["unassigned_production"].table
+    with _store(request).engine.connect() as conn:
+        return {"unassigned": _rows(conn, select(t).order_by(t.c.since))}
+
+
 @router.get("/stock/counts/pending", tags=["inventory"], summary="Counts waiting for a supervisor's approval")
 def list_pending_counts(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
     t = T["pending_counts"].table

@@ -251,6 +251,39 @@ class ReportProduction(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordUnassignedProduction(Command):
+    """Parts a machine counted that no running operation can take (the PLC counts whether or not an order was
+    started): kept against the machine, never dropped."""
+
+    equipment: str
+    good: Decimal = Decimal(0)
+    scrap: Decimal = Decimal(0)
+    scrap_reason: str | None = None
+    note: str | None = None  # why they could not be booked (e.g. no operation in progress)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignProduction(Command):
+    """A supervisor books a machine's unassigned parts to an operation that ran on its workstation."""
+
+    equipment: str
+    work_order: str
+    operation: int
+    good: Decimal = Decimal(0)
+    scrap: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriteOffUnassignedProduction(Command):
+    """A supervisor closes a machine's unassigned parts without an order (setup parts, a test run), saying why."""
+
+    equipment: str
+    good: Decimal = Decimal(0)
+    scrap: Decimal = Decimal(0)
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClockOnLabour(Command):
     operator: str
     work_order: str

@@ -530,6 +530,48 @@ class MachineStateChanged(Event):
         return f"equipment:{self.equipment}"
 
 
+class _EquipmentSubject:
+    equipment: str
+
+    @property
+    def subject(self) -> str:
+        return f"equipment:{self.equipment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnassignedProductionRecorded(_EquipmentSubject, Event):
+    equipment: str
+    workstation: str
+    good: Decimal
+    scrap: Decimal
+    scrap_reason: str | None
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnassignedProductionAssigned(_EquipmentSubject, Event):
+    """Followed in the same command by the ProductionReported that books the parts to the operation."""
+
+    equipment: str
+    work_order: str
+    operation: int
+    good: Decimal
+    scrap: Decimal
+    assigned_by: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnassignedProductionWrittenOff(_EquipmentSubject, Event):
+    equipment: str
+    good: Decimal
+    scrap: Decimal
+    reason: str
+    written_off_by: str
+    at: datetime
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -541,5 +583,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WorkOrderChanged, WorkOrderCancelled, WorkOrderConflictFlagged, WorkOrderConflictResolved,
         WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
         SalesOrderDefined, SpcRuleViolated, ShortPickRecorded, CountAwaitsApproval, CountDecided,
+        UnassignedProductionRecorded, UnassignedProductionAssigned, UnassignedProductionWrittenOff,
     )
 }

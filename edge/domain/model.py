@@ -183,6 +183,19 @@ class MachineState:
 
 
 @dataclass(slots=True)
+class UnassignedProduction:
+    """Parts a machine counted while no operation was in progress on its workstation (or that its order would not
+    take): kept until a supervisor assigns them to an operation or writes them off with a reason."""
+
+    equipment: str
+    workstation: str
+    good: Decimal
+    scrap: Decimal
+    since: datetime  # the first of them
+    last_at: datetime  # the latest of them
+
+
+@dataclass(slots=True)
 class PendingCount:
     """A count of a lot in a bin waiting for a supervisor (its variance is above the approval threshold)."""
 

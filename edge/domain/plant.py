@@ -44,6 +44,7 @@ from edge.domain.model import (
     SalesOrderLine,
     SerialUse,
     Stock,
+    UnassignedProduction,
     WorkOrder,
     WorkOrderConflict,
 )
@@ -59,6 +60,7 @@ STATE_TABLES: tuple[str, ...] = (
     "dispatch", "clock_ons", "inspection_plans", "characteristics", "nonconformances",
     "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
+    "unassigned_production",
 )
 
 
@@ -98,6 +100,7 @@ class PlantState:
     serials: dict[tuple[str, str], SerialUse] = field(default_factory=dict)  # (item, serial) issued
     work_order_conflicts: dict[str, WorkOrderConflict] = field(default_factory=dict)
     pending_counts: dict[tuple[str, str], PendingCount] = field(default_factory=dict)  # (lot, bin) awaiting approval
+    unassigned_production: dict[str, UnassignedProduction] = field(default_factory=dict)  # by equipment
     bom_revisions: dict[tuple[str, str], BomRevision] = field(default_factory=dict)
     bom_revision_lines: dict[tuple[str, str, int], BomRevisionLine] = field(default_factory=dict)
     purchase_orders: dict[str, PurchaseOrder] = field(default_factory=dict)
@@ -760,16 +763,19 @@ def _complete_operation(state: PlantState, cmd: c.CompleteOperation, now: dateti
     return out
 
 
-def _report_production(state: PlantState, cmd: c.ReportProduction, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order)
-    op = _operation(state, cmd.work_order, cmd.operation)
-    good = _quantity("good", cmd.good, allow_zero=True)
-    scrap = _quantity("scrap", cmd.scrap, allow_zero=True)
+def _good_and_scrap(good: Decimal, scrap: Decimal) -> tuple[Decimal, Decimal]:
+    good = _quantity("good", good, allow_zero=True)
+    scrap = _quantity("scrap", scrap, allow_zero=True)
     if good == 0 and scrap == 0:
         raise invalid("INVALID_QUANTITY", "report a good or a scrap quantity greater than zero", "good")
-    if scrap > 0:
-        _reason("scrap_reason", cmd.scrap_reason)
-    if op.status not in ("in_progress", "paused"):
+    return good, scrap
+
+
+def _production(state: PlantState, wo: WorkOrder, op: Operation, good: Decimal, scrap: Decimal,
+                scrap_reason: str | None, at: datetime, *, running: tuple[str, ...]) -> e.ProductionReported:
+    """Parts booked to ``op``, checked: the operation's status is one of ``running`` and the order's
+    over-production tolerance holds."""
+    if op.status not in running:
         raise DomainError(
             "OPERATION_NOT_RUNNING", f"operation {op.operation} of {op.work_order} is {op.status}: start it first",
             field="operation",
@@ -782,10 +788,70 @@ def _report_production(state: PlantState, cmd: c.ReportProduction, now: datetime
             f"ordered; the tolerance of {wo.overproduction_tolerance_pct} % allows at most {limit.normalize()}",
             field="good",
         )
-    return [e.ProductionReported(
+    return e.ProductionReported(
         work_order=wo.work_order, operation=op.operation, workstation=op.workstation, good=good, scrap=scrap,
-        scrap_reason=cmd.scrap_reason if scrap > 0 else None, at=_at(cmd, now),
-    )]
+        scrap_reason=scrap_reason if scrap > 0 else None, at=at,
+    )
+
+
+def _report_production(state: PlantState, cmd: c.ReportProduction, now: datetime) -> list[e.Event]:
+    wo = _work_order(state, cmd.work_order)
+    op = _operation(state, cmd.work_order, cmd.operation)
+    good, scrap = _good_and_scrap(cmd.good, cmd.scrap)
+    if scrap > 0:
+        _reason("scrap_reason", cmd.scrap_reason)
+    return [_production(state, wo, op, good, scrap, cmd.scrap_reason, _at(cmd, now),
+                        running=("in_progress", "paused"))]
+
+
+def _record_unassigned(state: PlantState, cmd: c.RecordUnassignedProduction, now: datetime) -> list[e.Event]:
+    equipment = state.equipment.get(cmd.equipment)
+    if equipment is None:
+        raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
+    good, scrap = _good_and_scrap(cmd.good, cmd.scrap)
+    if cmd.scrap_reason is not None:
+        _text("scrap_reason", cmd.scrap_reason)
+    return [e.UnassignedProductionRecorded(
+        equipment=cmd.equipment, workstation=equipment.workstation, good=good, scrap=scrap,
+        scrap_reason=cmd.scrap_reason if scrap > 0 else None, note=_clip(cmd.note) if cmd.note else None,
+        at=_at(cmd, now))]
+
+
+def _unassigned_part(state: PlantState, cmd: c.AssignProduction | c.WriteOffUnassignedProduction,
+                     action: str) -> tuple[UnassignedProduction, Decimal, Decimal]:
+    _require_role(cmd, "supervisor", "admin", action=action)
+    pending = state.unassigned_production.get(cmd.equipment)
+    if pending is None:
+        raise DomainError("NO_UNASSIGNED_PRODUCTION", f"{cmd.equipment} has no unassigned parts", field="equipment")
+    good, scrap = _good_and_scrap(cmd.good, cmd.scrap)
+    for name, asked, held in (("good", good, pending.good), ("scrap", scrap, pending.scrap)):
+        if asked > held:
+            raise DomainError("MORE_THAN_UNASSIGNED", f"{cmd.equipment} has {held} unassigned {name} parts, "
+                                                      f"not {asked}", field=name)
+    return pending, good, scrap
+
+
+def _assign_production(state: PlantState, cmd: c.AssignProduction, now: datetime) -> list[e.Event]:
+    pending, good, scrap = _unassigned_part(state, cmd, "assigning a machine's parts to an order")
+    wo = _work_order(state, cmd.work_order)
+    op = _operation(state, cmd.work_order, cmd.operation)
+    if op.workstation != pending.workstation:
+        raise DomainError("WRONG_WORKSTATION", f"operation {op.operation} of {wo.work_order} runs on "
+                                               f"{op.workstation}; {cmd.equipment}'s parts were made on "
+                                               f"{pending.workstation}", field="operation")
+    # Booked at the time the parts were made (their shift's OEE), not at the time of the decision.
+    booked = _production(state, wo, op, good, scrap, "unassigned machine count" if scrap > 0 else None,
+                         pending.last_at, running=("in_progress", "paused", "completed"))
+    return [e.UnassignedProductionAssigned(equipment=cmd.equipment, work_order=wo.work_order, operation=op.operation,
+                                           good=good, scrap=scrap, assigned_by=cmd.actor, at=_at(cmd, now)),
+            booked]
+
+
+def _write_off_unassigned(state: PlantState, cmd: c.WriteOffUnassignedProduction, now: datetime) -> list[e.Event]:
+    _, good, scrap = _unassigned_part(state, cmd, "writing off a machine's unassigned parts")
+    return [e.UnassignedProductionWrittenOff(equipment=cmd.equipment, good=good, scrap=scrap,
+                                             reason=_reason("reason", cmd.reason), written_off_by=cmd.actor,
+                                             at=_at(cmd, now))]
 
 
 def _clock_on(state: PlantState, cmd: c.ClockOnLabour, now: datetime) -> list[e.Event]:
@@ -1319,6 +1385,9 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.ResumeOperation: _resume_operation,
     c.CompleteOperation: _complete_operation,
     c.ReportProduction: _report_production,
+    c.RecordUnassignedProduction: _record_unassigned,
+    c.AssignProduction: _assign_production,
+    c.WriteOffUnassignedProduction: _write_off_unassigned,
     c.ClockOnLabour: _clock_on,
     c.ClockOffLabour: _clock_off,
     c.ReceiveLot: _receive_lot,
@@ -1457,6 +1526,24 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 wo.good += ev.good
             wo.scrap += ev.scrap
             state.mark("work_orders", ev.work_order)
+        case e.UnassignedProductionRecorded():
+            held = state.unassigned_production.get(ev.equipment)
+            if held is None:
+                state.unassigned_production[ev.equipment] = UnassignedProduction(
+                    equipment=ev.equipment, workstation=ev.workstation, good=ev.good, scrap=ev.scrap, since=ev.at,
+                    last_at=ev.at)
+            else:
+                held.good += ev.good
+                held.scrap += ev.scrap
+                held.since, held.last_at = min(held.since, ev.at), max(held.last_at, ev.at)
+            state.mark("unassigned_production", ev.equipment)
+        case e.UnassignedProductionAssigned() | e.UnassignedProductionWrittenOff():
+            held = state.unassigned_production[ev.equipment]
+            held.good -= ev.good
+            held.scrap -= ev.scrap
+            if held.good == 0 and held.scrap == 0:
+                del state.unassigned_production[ev.equipment]
+            state.mark("unassigned_production", ev.equipment)
         case e.MachineStateChanged():
             state.machine_states[ev.equipment] = MachineState(
                 equipment=ev.equipment, state=ev.state, reason=ev.reason, since=ev.since)

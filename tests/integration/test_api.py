@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
 
+from edge.domain import commands as c
 from edge.store.verify import verify
 from tests.integration.conftest import TOKENS, RunningNode, start_node
 
@@ -263,3 +265,37 @@ def test_the_api_works_on_postgresql(postgres_url: str) -> None:
         assert verify(running.store).ok
     finally:
         running.stop()
+
+
+def test_a_supervisor_assigns_or_writes_off_parts_a_machine_counted_without_an_operation(node: RunningNode) -> None:
+    seed(node)
+    assert node.post("service", "/equipment", {"equipment": "M-ASSY", "workstation": "WS-ASSY"}).status_code == 201
+    # The signal mapping records these when the PLC counts parts and nothing runs on WS-ASSY (tested over the
+    # wire in test_signal_mapping); here the service records them directly.
+    node.service.handle(c.RecordUnassignedProduction(
+        idempotency_key="plc:M-ASSY:good:1", actor="plc:PLC1", actor_roles=frozenset({"service"}),
+        equipment="M-ASSY", good=Decimal(7), scrap=Decimal(1), note="no operation in progress on the workstation"))
+    listed = node.client("operator").get("/api/v1/unassigned-production").json()["unassigned"]
+    assert [(u["equipment"], u["good"], u["scrap"]) for u in listed] == [("M-ASSY", "7", "1")]
+
+    path = "/equipment/M-ASSY/unassigned-production"
+    r = node.post("operator", f"{path}/assign", {"work_order": "WO-1001", "operation": 10, "good": "5"})
+    assert r.status_code == 403
+    r = node.post("supervisor", f"{path}/assign", {"work_order": "WO-1001", "operation": 10, "good": "5"})
+    assert r.status_code == 409 and r.json()["code"] == "OPERATION_NOT_RUNNING"  # never started: start it first
+    r = node.post("supervisor", f"{path}/assign", {"work_order": "WO-1001", "operation": 20, "good": "5"})
+    assert r.status_code == 409 and r.json()["code"] == "WRONG_WORKSTATION"
+    assert node.post("operator", "/work-orders/WO-1001/operations/10/start", {}).status_code == 201
+    r = node.post("supervisor", f"{path}/assign", {"work_order": "WO-1001", "operation": 10, "good": "8"})
+    assert r.status_code == 409 and r.json()["field"] == "good"
+    r = node.post("supervisor", f"{path}/assign", {"work_order": "WO-1001", "operation": 10, "good": "7"})
+    assert r.status_code == 201, r.text
+    assert [e["type"] for e in r.json()["events"]] == ["UnassignedProductionAssigned", "ProductionReported"]
+    r = node.post("supervisor", f"{path}/write-off", {"scrap": "1"})
+    assert r.status_code == 422 and "reason" in r.text
+    r = node.post("supervisor", f"{path}/write-off", {"scrap": "1", "reason": "start-up scrap"})
+    assert r.status_code == 201, r.text
+    assert node.client("operator").get("/api/v1/unassigned-production").json()["unassigned"] == []
+    order = node.client("operator").get("/api/v1/work-orders/WO-1001").json()
+    assert order["operations"][0]["good"] == "7"
+    assert verify(node.store).ok

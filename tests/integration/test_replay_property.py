@@ -180,7 +180,7 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
     kind = d.one([
         "receive", "receive", "move", "move", "putaway", "issue", "issue", "return", "adjust", "scrap", "hold",
         "release", "start", "start", "pause", "resume", "complete", "report", "report", "clock_on", "clock_off",
-        "inspect", "ncr", "disposition", "machine", "work_order", "issue", "report",
+        "inspect", "ncr", "disposition", "machine", "work_order", "issue", "report", "unassigned", "assign",
     ])
     meta: dict[str, Any] = {"idempotency_key": "", "actor": "user", "actor_roles": d.roles()}
     if kind == "receive":
@@ -241,6 +241,20 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
         scrap = D(1) if d.chance(20) else D(0)
         return c.ReportProduction(work_order=work_order, operation=op, good=d.one([D(1), D(2), D(5), D(0), D(12)]),
                                   scrap=scrap, scrap_reason=None if d.chance(30) else "porosity", **meta)
+    if kind == "unassigned":
+        return c.RecordUnassignedProduction(equipment=d.one(["M1", "M2", "M9"]), good=d.one([D(3), D(0), D(-1)]),
+                                            scrap=d.one([D(0), D(1)]), note="no operation in progress", **meta)
+    if kind == "assign":
+        held = sorted(d.state.unassigned_production)
+        equipment = d.one(held) if held and not d.chance(15) else "M9"
+        good = d.one([D(1), D(2), D(4)])
+        roles = d.one([frozenset({"supervisor"}), frozenset({"supervisor"}), frozenset({"operator"})])
+        if d.chance(30):
+            return c.WriteOffUnassignedProduction(equipment=equipment, good=good, reason=d.reason(),
+                                                  **{**meta, "actor_roles": roles})
+        work_order, op = d.operation("in_progress", "paused", "completed")
+        return c.AssignProduction(equipment=equipment, work_order=work_order, operation=op, good=good,
+                                  **{**meta, "actor_roles": roles})
     if kind == "clock_on":
         work_order, op = d.operation()
         return c.ClockOnLabour(operator=d.one(["bo", "cy"]), work_order=work_order, operation=op, **meta)

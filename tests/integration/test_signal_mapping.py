@@ -26,6 +26,7 @@ from connectors.config import (
 from connectors.mapping import SignalMapper
 from connectors.modbus import ModbusConnector
 from connectors.opcua import OpcUaConnector
+from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store
@@ -228,15 +229,33 @@ async def test_modbus_counters_roll_over_and_reset(plant: tuple[Store, Service])
     assert booked(store) == (plc.machine.total_good, plc.machine.total_scrap) == (30, 0)
 
 
-async def test_parts_without_an_operation_in_progress_are_not_booked(plant: tuple[Store, Service],
-                                                                     sim: OpcUaMachine) -> None:
+async def test_parts_without_an_operation_in_progress_are_kept_against_the_machine(plant: tuple[Store, Service],
+                                                                                   sim: OpcUaMachine) -> None:
     store, service = plant
-    service.handle(c.CompleteOperation(idempotency_key="done", actor="admin", actor_roles=ADMIN,
-                                       work_order="WO-1", operation=10))
+    service.handle(c.PauseOperation(idempotency_key="pause", actor="admin", actor_roles=ADMIN,
+                                    work_order="WO-1", operation=10, reason="material"))
     connector, mapper = opcua_setup(sim, store, service)
     async with connected(connector, mapper):
         await wait_for(lambda: "M-ASSY/GoodCount" in mapper.counters, 10, "the first reading")
         sim.machine.produce(5)
         await sim.publish_now()
-        await wait_for(lambda: mapper.stats.unbooked == 5, 5, "5 parts noted as unbooked")
-    assert booked(store) == (0, 0)
+        await wait_for(lambda: mapper.stats.unassigned == 5, 5, "5 parts kept as unassigned")
+    assert booked(store) == (0, 0) and mapper.stats.unbooked == 0
+    held = service.state.unassigned_production["M-ASSY"]
+    assert (held.good, held.scrap, held.workstation) == (Decimal(5), Decimal(0), "WS-20")
+    # A supervisor books them to the operation they were made for (paused: the operator forgot to resume it).
+    with pytest.raises(DomainError) as refused:
+        service.handle(c.AssignProduction(idempotency_key="a0", actor="op", actor_roles=frozenset({"operator"}),
+                                          equipment="M-ASSY", work_order="WO-1", operation=10, good=Decimal(5)))
+    assert refused.value.code == "ROLE_REQUIRED"
+    with pytest.raises(DomainError) as refused:
+        service.handle(c.AssignProduction(idempotency_key="a1", actor="sup", actor_roles=frozenset({"supervisor"}),
+                                          equipment="M-ASSY", work_order="WO-1", operation=10, good=Decimal(6)))
+    assert refused.value.code == "MORE_THAN_UNASSIGNED" and refused.value.field == "good"
+    service.handle(c.AssignProduction(idempotency_key="a2", actor="sup", actor_roles=frozenset({"supervisor"}),
+                                      equipment="M-ASSY", work_order="WO-1", operation=10, good=Decimal(3)))
+    assert booked(store) == (3, 0)
+    service.handle(c.WriteOffUnassignedProduction(idempotency_key="w1", actor="sup",
+                                                  actor_roles=frozenset({"supervisor"}), equipment="M-ASSY",
+                                                  good=Decimal(2), reason="setup parts"))
+    assert "M-ASSY" not in service.state.unassigned_production
