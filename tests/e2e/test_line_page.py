@@ -144,3 +144,34 @@ def test_a_supervisor_approves_a_count_from_the_line_view(browser: Any, demo: Ru
     stock = demo.client("supervisor").get("/api/v1/lots/L118").json()["stock"]
     assert {"bin": "A-02-3", "quantity": "30"} in stock
     context.close()
+
+
+def test_a_supervisor_books_machine_parts_without_an_order_from_the_line_view(browser: Any, demo: RunningNode) -> None:
+    from decimal import Decimal
+
+    plc: dict[str, Any] = {"actor": "plc:PLC-10", "actor_roles": frozenset({"service"})}
+    # PRESS-10 counted 6 good and 1 scrap before anyone started WO-1001 on WS-10 (recorded by the signal mapping,
+    # tested over the wire in test_signal_mapping; here the service records them directly).
+    demo.service.handle(c.RecordUnassignedProduction(idempotency_key="plc:1", equipment="PRESS-10", good=Decimal(6),
+                                                     scrap=Decimal(1), **plc))
+    demo.service.handle(c.RecordUnassignedProduction(idempotency_key="plc:2", equipment="TESTRIG-30",
+                                                     good=Decimal(2), **plc))
+    assert demo.post("operator", "/work-orders/WO-1001/operations/10/start", {}).status_code == 201
+    context, page = open_line(browser, demo)
+    Wedge(page).scan("BADGE:joost")
+    press = page.locator("#unassigned li[data-unassigned='PRESS-10']")
+    expect(press).to_contain_text("PRESS-10 (WS-10): 6 goed, 1 afkeur")
+    press.locator("button[data-assign]").click()  # to WO-1001 / 10, running on WS-10 now
+    expect(page.locator("#feedback")).to_contain_text("Gedaan")
+    expect(press).to_have_count(0)
+    rig = page.locator("#unassigned li[data-unassigned='TESTRIG-30']")
+    expect(rig.locator("button[data-assign]")).to_have_count(0)  # nothing runs on WS-30: only a write-off
+    rig.locator("button[data-write-off]").click()
+    page.locator("#choose button").filter(has_text="Proefrun").click()
+    expect(rig).to_have_count(0)
+    order = demo.client("supervisor").get("/api/v1/work-orders/WO-1001").json()
+    assert (order["operations"][0]["good"], order["operations"][0]["scrap"]) == ("6", "1")
+    events = demo.client("admin").get("/api/v1/journal", params={"limit": 1000}).json()["events"]
+    written_off = [e for e in events if e["type"] == "UnassignedProductionWrittenOff"]
+    assert [(e["actor"], e["payload"]["reason"]) for e in written_off] == [("joost", "Test run")]
+    context.close()

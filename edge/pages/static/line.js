@@ -6,6 +6,7 @@
   let timer = null;
   let oee = {}; // workstation -> its shifts (GET /api/v1/oee), fetched at most once a minute
   let oeeAt = 0;
+  let current = {}; // workstation -> its operation in progress (last refresh): where a machine's parts may be booked
   function soon() { clearTimeout(timer); timer = setTimeout(refresh, 150); }
   async function loadOee() {
     if (Date.now() - oeeAt < 60000) return;
@@ -56,6 +57,10 @@
     let data;
     try { data = await Takt.get("/api/v1/pages/line"); } catch (e) { return; }
     await loadOee();
+    current = {};
+    for (const w of data.workstations) {
+      if (w.current && ["in_progress", "paused"].includes(w.current.status)) current[w.workstation] = w.current;
+    }
     $("#stations").innerHTML = data.workstations.map(w => {
       const states = w.machines.map(m => m.state || "offline");
       const worst = ["down", "offline", "setup", "idle", "running"].find(s => states.includes(s)) || "idle";
@@ -80,11 +85,11 @@
   // The central systems: is the ERP in step, what did it refuse (retry / set aside), what did it change under a
   // running order (accept / keep). Only supervisors decide; everyone may look.
   async function central() {
-    let status, exceptions, conflicts, counts;
+    let status, exceptions, conflicts, counts, unassigned;
     try {
-      [status, exceptions, conflicts, counts] = await Promise.all([Takt.get("/api/v1/sync/status"),
+      [status, exceptions, conflicts, counts, unassigned] = await Promise.all([Takt.get("/api/v1/sync/status"),
         Takt.get("/api/v1/sync/exceptions?open_only=true"), Takt.get("/api/v1/work-order-conflicts"),
-        Takt.get("/api/v1/stock/counts/pending")]);
+        Takt.get("/api/v1/stock/counts/pending"), Takt.get("/api/v1/unassigned-production")]);
     } catch (e) { return; }
     const box = $("#central");
     box.hidden = false;
@@ -111,6 +116,17 @@
       (boss ? ' <button data-approve="' + esc(x.lot) + '" data-bin="' + esc(x.bin) + '">' + esc(t("approve")) +
         '</button> <button class="ghost" data-discard="' + esc(x.lot) + '" data-bin="' + esc(x.bin) + '">' +
         esc(t("discard")) + "</button>" : "") + "</li>").join("") || '<li class="none">' + esc(t("none_open")) + "</li>";
+    // Parts a machine counted while nothing ran on its workstation: to the order now running there, or written off.
+    $("#unassigned").innerHTML = unassigned.unassigned.map(x => {
+      const c = current[x.workstation];
+      const since = new Date(x.since).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      return '<li data-unassigned="' + esc(x.equipment) + '">' + esc(t("unassigned_line", { eq: x.equipment, ws: x.workstation,
+        good: x.good, scrap: x.scrap, since })) + (boss ? (c ? ' <button data-assign="' + esc(x.equipment) + '" data-wo="' +
+        esc(c.work_order) + '" data-op="' + c.operation + '" data-good="' + esc(x.good) + '" data-scrap="' + esc(x.scrap) + '">' +
+        esc(t("assign_to", { wo: c.work_order, op: c.operation })) + "</button>" : "") + ' <button class="ghost" data-write-off="' +
+        esc(x.equipment) + '" data-good="' + esc(x.good) + '" data-scrap="' + esc(x.scrap) + '">' + esc(t("write_off")) +
+        "</button>" : "") + "</li>";
+    }).join("") || '<li class="none">' + esc(t("none_open")) + "</li>";
   }
   async function handled(answer) {
     Takt.feedback(answer.ok, answer.ok ? t("done_ok") : (answer.body.message || String(answer.status)), answer.ok ? null : answer.body.code);
@@ -130,6 +146,16 @@
     } else if (b.dataset.approve || b.dataset.discard) {
       await handled(await Takt.act("POST", "/api/v1/stock/counts/decision",
         { lot: b.dataset.approve || b.dataset.discard, bin: b.dataset.bin, approve: Boolean(b.dataset.approve) }));
+    } else if (b.dataset.assign) {
+      await handled(await Takt.act("POST", "/api/v1/equipment/" + encodeURIComponent(b.dataset.assign) +
+        "/unassigned-production/assign", { work_order: b.dataset.wo, operation: Number(b.dataset.op), good: b.dataset.good,
+        scrap: b.dataset.scrap }));
+    } else if (b.dataset.writeOff) {
+      const reason = await Takt.choose(t("why_write_off"), [["wo_setup", t("wo_setup")], ["wo_test", t("wo_test")],
+        ["wo_double", t("wo_double")]]);
+      if (!reason) return;
+      await handled(await Takt.act("POST", "/api/v1/equipment/" + encodeURIComponent(b.dataset.writeOff) +
+        "/unassigned-production/write-off", { good: b.dataset.good, scrap: b.dataset.scrap, reason: TEXT.en[reason] }));
     } else if (b.dataset.accept || b.dataset.keep) {
       const wo = b.dataset.accept || b.dataset.keep;
       await handled(await Takt.act("POST", "/api/v1/work-orders/" + encodeURIComponent(wo) + "/conflict",
