@@ -77,39 +77,35 @@ async def test_values_arrive_with_quality_and_source_timestamp(sim: OpcUaMachine
         assert health["connected"] and health["bad_values"] >= 1 and health["last_value_age_s"] < 5
 
 
-async def test_absolute_deadband_suppresses_small_changes(sim: OpcUaMachine) -> None:
+async def temperatures_kept(sim: OpcUaMachine, deadband: Deadband, steps: Sequence[float]) -> list[float]:
+    """Write the first temperature plus each of ``steps`` in turn; the temperature changes the connector delivered,
+    as steps from the first (the last step must be one that is kept)."""
     sim.freeze()  # the test writes Temperature itself
-    connector = OpcUaConnector(server_config(sim, deadband=Deadband(kind="absolute", value=1.0)))
+    connector = OpcUaConnector(server_config(sim, deadband=deadband))
     sink = Collected()
     async with running(connector, sink):
         await wait_for(lambda: sink.last("Temperature") is not None, 10, "first temperature")
         first = sink.values("Temperature")[-1]
         assert isinstance(first, float)
         node = sim._nodes["Temperature"]
-        for delta in (0.2, 0.4, 0.6, 2.5):  # only the last step leaves the deadband around the first value
-            await node.write_value(first + delta)
+        for step in steps:
+            await node.write_value(first + step)
             await asyncio.sleep(0.06)
-        await wait_for(lambda: sink.values("Temperature")[-1] == first + 2.5, 5, "the big change")
-        assert sink.values("Temperature") == [first, first + 2.5]
+        await wait_for(lambda: sink.values("Temperature")[-1] == first + steps[-1], 5, "the last change")
+        assert connector.health.refused_tags == {}
+        return [round(float(v) - first, 6) for v in sink.values("Temperature")]  # type: ignore[arg-type]
+
+
+async def test_absolute_deadband_suppresses_small_changes(sim: OpcUaMachine) -> None:
+    # Only the last step leaves the deadband around the first value.
+    assert await temperatures_kept(sim, Deadband(kind="absolute", value=1.0), (0.2, 0.4, 0.6, 2.5)) == [0, 2.5]
 
 
 async def test_percent_deadband_is_a_share_of_the_eu_range(sim: OpcUaMachine) -> None:
     """Temperature's EURange is 0..200, so 1 % is 2.0; asyncua's server does not filter percent deadbands itself
     (it logs that), so this also proves the connector's own filter."""
-    sim.freeze()
-    connector = OpcUaConnector(server_config(sim, deadband=Deadband(kind="percent", value=1.0)))
-    sink = Collected()
-    async with running(connector, sink):
-        await wait_for(lambda: sink.last("Temperature") is not None, 10, "first temperature")
-        first = sink.values("Temperature")[-1]
-        assert isinstance(first, float)
-        node = sim._nodes["Temperature"]
-        for delta in (0.5, 1.5, 2.0, -1.9, 2.5, 3.0, 4.6):  # kept: 2.5 (> 2 from first), 4.6 (> 2 from 2.5)
-            await node.write_value(first + delta)
-            await asyncio.sleep(0.06)
-        await wait_for(lambda: sink.values("Temperature")[-1] == first + 4.6, 5, "the last big change")
-        assert sink.values("Temperature") == [first, first + 2.5, first + 4.6]
-        assert connector.health.refused_tags == {}
+    steps = (0.5, 1.5, 2.0, -1.9, 2.5, 3.0, 4.6)  # kept: 2.5 (more than 2 from the first), 4.6 (from 2.5)
+    assert await temperatures_kept(sim, Deadband(kind="percent", value=1.0), steps) == [0, 2.5, 4.6]
 
 
 async def test_percent_deadband_on_a_node_without_eu_range_is_refused_by_name(sim: OpcUaMachine) -> None:
