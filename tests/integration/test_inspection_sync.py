@@ -12,10 +12,17 @@ import pytest
 
 from edge.domain import commands as c
 from simulators.erp import RunningErpSim, running_erp_sim
-from tests.integration.conftest import RunningNode
-from tests.integration.test_sync import _pull, _push, edge, plan, release, run  # noqa: F401  (edge: a fixture)
+from tests.integration.conftest import RunningNode, start_node
+from tests.integration.test_sync import _pull, _push, plan, release, run
 
 TOKENS = {"token-node-a-0000000": "node-a"}
+
+
+@pytest.fixture
+def edge(tmp_path: Path) -> Iterator[RunningNode]:
+    running = start_node(f"sqlite:///{tmp_path}/edge.sqlite", "node-a")
+    yield running
+    running.stop()
 
 
 @pytest.fixture
