@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from edge.domain import commands as c
+from edge.store.verify import verify
 from simulators.erp import RunningErpSim, running_erp_sim
 from tests.integration.conftest import RunningNode, start_node
 from tests.integration.test_sync import _pull, _push, plan, release, run
@@ -89,6 +90,7 @@ def test_supplier_lot_verdicts_reach_the_srms_supplier_quality(sim: RunningErpSi
                                                                                              "NCR-J-2")
     messages = {e["type"]: e["message"] for e in sim.call("GET", "/central/v1/nodes/node-a/events", limit=5000)}
     assert messages["SupplierLotVerdict"] == "SupplierLotVerdict"
+    assert verify(edge.store).ok  # tasks, verdicts and lot statuses replay from the journal alone
 
 
 def test_in_process_due_and_final_inspection_over_the_api(sim: RunningErpSim, edge: RunningNode) -> None:
@@ -120,6 +122,8 @@ def test_in_process_due_and_final_inspection_over_the_api(sim: RunningErpSim, ed
         "inspection": "Q-1", "plan": "IPC-PUMP", "work_order": "WO-2", "operation": 10,
         "measurements": [{"characteristic": "bore", "value": "10.0"}]}).status_code == 201
     assert reader.get("/api/v1/inspections/due").json()["due"] == []
+    assert edge.service.state.inspection_intervals  # counting on: the replay must rebuild it
+    assert verify(edge.store).ok
 
     refused = edge.post("operator", f"{op}/complete", {})
     assert refused.status_code == 409 and refused.json()["code"] == "FINAL_INSPECTION_MISSING"
@@ -130,6 +134,7 @@ def test_in_process_due_and_final_inspection_over_the_api(sim: RunningErpSim, ed
     assert edge.post("operator", f"{op}/complete", {}).status_code == 201
     assert reader.get("/api/v1/work-orders/WO-2").json()["status"] == "completed"
     assert run(_push(edge.store, sim.url, "node-a")).refused == 0
+    assert verify(edge.store).ok  # the in-process counts and the final task replay from the journal alone
 
 
 def test_a_closed_shift_sends_its_oee_to_the_erp(sim: RunningErpSim, edge: RunningNode) -> None:
