@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 
 from edge.domain import DomainError
 from edge.domain import commands as c
-from edge.domain.oee import ShiftOee
+from edge.domain.oee import ShiftOee, shift_windows
 from edge.service import IdempotencyKeyReused, Service
 from edge.store import Store, schema
 
@@ -98,11 +98,27 @@ async def close_ended_shifts(service: Service, store: Store, config: Any, now: d
     return closed
 
 
+def shift_ended_between(config: Any, after: datetime, until: datetime) -> bool:
+    """Whether a shift of the calendar (a 24-hour day without one) ended in ``(after, until]``."""
+    from edge.api.oee import ALL_DAY
+
+    site = getattr(config, "site", None)
+    zone = ZoneInfo(site.timezone if site is not None else "UTC")
+    shifts = [s.shift() for s in site.shifts] if site is not None else []
+    windows = shift_windows(shifts or [ALL_DAY], after - timedelta(days=1), until + timedelta(seconds=1), zone)
+    return any(after < w.end <= until for w in windows)
+
+
 async def close_shifts_forever(service: Service, store: Store, config: Any, interval_s: float = 60.0) -> None:
-    """Close ended shifts every ``interval_s`` seconds (a failed round is logged and tried again)."""
+    """Close ended shifts at start and then whenever a shift has ended since the last look (checked every
+    ``interval_s`` seconds; the store is read only then). A failed round is logged and tried again."""
+    checked: datetime | None = None
     while True:
+        now = datetime.now(UTC)
         try:
-            await close_ended_shifts(service, store, config, datetime.now(UTC))
+            if checked is None or shift_ended_between(config, checked, now):
+                await close_ended_shifts(service, store, config, now)
+            checked = now
         except Exception:
             log.exception("closing ended shifts failed; retrying")
         await asyncio.sleep(interval_s)
