@@ -259,6 +259,13 @@ def get_line(request: Request, _: User = Depends(current_user)) -> dict[str, Any
                 if op["status"] == "paused":
                     alerts.append({"kind": "paused", "text": f"{current['work_order']}/{op['operation']} paused: "
                                                              f"{op['pause_reason'] or ''}"})
+                for plan in view["inspections"]:
+                    due = plan.get("due")
+                    if due and due["due"]:
+                        what = (f"{due['parts_since']} of {due['every_n_parts']} parts" if due["reason"] == "count"
+                                else f"{int(due['minutes_since'])} of {due['every_minutes']} min")
+                        alerts.append({"kind": "inspection", "text": f"inspection {plan['plan']} due on "
+                                       f"{current['work_order']}/{op['operation']}: {what}"})
                 for n in open_ncrs:
                     if n["work_order"] == current["work_order"]:
                         alerts.append({"kind": "ncr", "text": f"{n['ncr']}: {n['description']}"})

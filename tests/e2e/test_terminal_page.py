@@ -309,6 +309,9 @@ def test_an_in_process_inspection_due_by_count_stands_out_on_the_terminal(browse
     expect(state).to_contain_text("11")
     expect(page.locator(".tabs button[data-tab=inspection]")).to_have_class(re.compile(r"\bdue\b"))
     screenshot(page, "terminal-inspection-due")
+    line = demo.client("supervisor").get("/api/v1/pages/line").json()
+    [ws20] = [w for w in line["workstations"] if w["workstation"] == "WS-20"]
+    assert {"kind": "inspection", "text": "inspection IPC-20 due on WO-1001/20: 11 of 10 parts"} in ws20["alerts"]
     assert demo.post("quality", "/inspections", {"inspection": "IPC-1", "plan": "IPC-20", "work_order": "WO-1001",
                                                  "operation": 20, "measurements": [
                                                      {"characteristic": "seal_seated", "passed": True}]}
