@@ -1356,6 +1356,9 @@ def _sampled_task(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspecti
                   at: datetime) -> tuple[list[e.Event], InspectionTask | None]:
     """The incoming or final inspection task this result is a sample of (and its opening, for a final inspection's
     first sample or one after a failed verdict), or None for the other kinds of plan."""
+    waiting = state.inspection_tasks.get(incoming_task_id(lot.lot)) if lot is not None else None
+    if waiting is not None and waiting.status == "open" and waiting.plan == plan.plan:
+        return [], waiting  # the lot's open task, even if its plan was redefined as another kind since
     if plan.kind == "incoming":
         if lot is None:
             raise invalid("MISSING_VALUE", f"plan {plan.plan} is an incoming inspection: name the lot", "lot")

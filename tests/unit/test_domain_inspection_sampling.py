@@ -341,3 +341,13 @@ def test_a_shift_oee_that_cannot_be_is_refused(plant: Plant, fields: dict[str, A
     with pytest.raises(Exception) as caught:
         plant.decide(c.CloseShiftOee, **_shift(**fields))
     assert getattr(caught.value, "field", None) == field
+
+
+def test_a_lot_waiting_on_a_plan_redefined_as_another_kind_still_gets_its_verdict(plant: Plant) -> None:
+    _po(plant)
+    _incoming_plan(plant, sample_size=1)
+    _receive(plant)
+    plant.do(c.DefineInspectionPlan, plan="INC-SCREW", description="now general", characteristics=(FINISH,),
+             item="SCREW", roles=QUALITY)
+    [verdict] = [ev for ev in _sample(plant, "I1", True) if isinstance(ev, e.SupplierLotVerdict)]
+    assert verdict.verdict == "accepted" and plant.lot("S1").status == "available"
