@@ -1428,9 +1428,10 @@ def _verdict(state: PlantState, plan: InspectionPlan, task: InspectionTask, cmd:
             if lot.status == "quarantine":
                 out.append(e.LotStatusChanged(lot=lot.lot, status="available", previous=lot.status,
                                               reason=f"incoming inspection {task.task} passed", ncr=None))
-        elif ncr is not None:
-            out.append(e.NonconformanceRaised(ncr=ncr, lot=lot.lot, work_order=None, description=description,
-                                              raised_by=cmd.actor, at=at))
+        else:
+            if ncr is not None:
+                out.append(e.NonconformanceRaised(ncr=ncr, lot=lot.lot, work_order=None, description=description,
+                                                  raised_by=cmd.actor, at=at))
             if lot.status not in ("hold", "consumed"):
                 out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
                                               reason=f"incoming inspection {task.task} rejected", ncr=ncr))
