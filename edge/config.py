@@ -298,6 +298,16 @@ class InspectionPlanEntry(_Section):
     hold_on_fail: bool = True
     spc_nonconformance: bool = False  # an SPC rule violation (Western Electric) raises a nonconformance
     characteristics: list[CharacteristicEntry] = Field(min_length=1)
+    # sampling (edge.domain.sampling): incoming / in_process / final inspection
+    kind: Literal["general", "incoming", "in_process", "final"] = "general"
+    supplier: Code | None = None
+    sample_size: int | None = Field(default=None, ge=1)
+    sample_by_lot_size: bool = False
+    accept_number: int = Field(default=0, ge=0)
+    every_n_parts: int | None = Field(default=None, ge=1)
+    every_minutes: int | None = Field(default=None, ge=1)
+    flag_overdue: bool = False
+    overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
 
 
 class LotEntry(_Section):

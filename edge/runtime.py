@@ -71,9 +71,9 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
     meta: dict[str, Any] = {"actor": SEED_ACTOR, "actor_roles": SEED_ROLES, "origin": "erp"}
     seeds: list[Seed] = []
 
-    def add(path: str, kind: str, code: str, redefinable: bool, build: Callable[..., c.Command],
+    def add(path: str, what: str, code: str, redefinable: bool, build: Callable[..., c.Command], /,
             **fields: Any) -> None:
-        key = f"seed:{kind}:{code}"
+        key = f"seed:{what}:{code}"
         seeds.append(Seed(path, key, build(idempotency_key=key, **meta, **fields), redefinable))
 
     for i, it in enumerate(md.items):
@@ -106,7 +106,10 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
     for i, plan in enumerate(md.inspection_plans):
         add(f"master_data.inspection_plans[{i}]", "inspection-plan", plan.plan, True, c.DefineInspectionPlan,
             plan=plan.plan, description=plan.description, item=plan.item, operation=plan.operation,
-            hold_on_fail=plan.hold_on_fail, spc_nonconformance=plan.spc_nonconformance,
+            hold_on_fail=plan.hold_on_fail, spc_nonconformance=plan.spc_nonconformance, kind=plan.kind,
+            supplier=plan.supplier, sample_size=plan.sample_size, sample_by_lot_size=plan.sample_by_lot_size,
+            accept_number=plan.accept_number, every_n_parts=plan.every_n_parts, every_minutes=plan.every_minutes,
+            flag_overdue=plan.flag_overdue, overdue_grace_parts=plan.overdue_grace_parts,
             characteristics=tuple(c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind,
                                                        nominal=ch.nominal, lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
                                   for ch in plan.characteristics))
@@ -317,6 +320,10 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                 if node.sync is not None:
                     node.sync.start()  # push and pull with the central systems
                 self.file_drop = start_file_drop(node)  # B2MML inbox/outbox, when configured
+                from edge.shift_close import close_shifts_forever
+
+                self.file_drop.append(asyncio.create_task(  # ended shifts' OEE recorded for the ERP
+                    close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 

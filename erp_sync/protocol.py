@@ -73,6 +73,11 @@ ISA95_MESSAGE: dict[str, str] = {
     "UnassignedProductionRecorded": "ProductionPerformance",
     "UnassignedProductionAssigned": "ProductionPerformance",
     "UnassignedProductionWrittenOff": "ProductionPerformance",
+    "InspectionTaskOpened": "WorkRequest",  # a lot or work order now waits for a quality test
+    "SupplierLotVerdict": "SupplierLotVerdict",  # for the SRM's supplier quality (not an ISA-95 object proper)
+    "FinalInspectionVerdict": "QualityTestResult",
+    "InspectionOverdueFlagged": "WorkAlert",
+    "ShiftOeeClosed": "KPIValue",  # ISO 22400 OEE of a workstation over a shift
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 
@@ -281,6 +286,16 @@ class InspectionPlanChange(_Message):
     operation: int | None = None
     hold_on_fail: bool = True
     spc_nonconformance: bool = False
+    kind: Literal["general", "incoming", "in_process", "final"] = Field(default="general", description="incoming: lots received on a purchase order await it; in_process: every n parts or "
+                               "minutes on the operation; final: a work order completes after it passed")
+    supplier: str | None = Field(default=None, description="incoming: only lots of this supplier (None: any supplier)")
+    sample_size: int | None = Field(default=None, ge=1, description="fixed sample size n (None: 1, or by lot size)")
+    sample_by_lot_size: bool = Field(default=False, description="n by lot size, ISO 2859-1 general inspection level II")
+    accept_number: int = Field(default=0, ge=0, description="the verdict passes with at most this many failed samples")
+    every_n_parts: int | None = Field(default=None, ge=1, description="in_process: due after this many parts")
+    every_minutes: int | None = Field(default=None, ge=1, description="in_process: due after this many minutes")
+    flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
+    overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
 
 
 ChangeKind = Literal["item", "bin", "user", "work_order", "bom_revision", "dispatch_list", "purchase_order",

@@ -109,7 +109,12 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
         case p.InspectionPlanChange():
             return c.DefineInspectionPlan(
                 plan=payload.plan, description=payload.description, item=payload.item, operation=payload.operation,
-                hold_on_fail=payload.hold_on_fail, spc_nonconformance=payload.spc_nonconformance, characteristics=tuple(
+                hold_on_fail=payload.hold_on_fail, spc_nonconformance=payload.spc_nonconformance, kind=payload.kind,
+                supplier=payload.supplier, sample_size=payload.sample_size,
+                sample_by_lot_size=payload.sample_by_lot_size, accept_number=payload.accept_number,
+                every_n_parts=payload.every_n_parts, every_minutes=payload.every_minutes,
+                flag_overdue=payload.flag_overdue, overdue_grace_parts=payload.overdue_grace_parts,
+                characteristics=tuple(
                     c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind, nominal=ch.nominal,
                                          lsl=ch.lsl, usl=ch.usl, unit=ch.unit) for ch in payload.characteristics),
                 **meta)

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
 from edge import pages
-from edge.api import commands, kitting, labels, live, oee, process_values, reads, scans, spc, sync
+from edge.api import commands, inspections, kitting, labels, live, oee, process_values, reads, scans, spc, sync
 from edge.api.auth import TokenCache
 from edge.api.errors import invalid_request
 from edge.service import Service
@@ -145,7 +145,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
                               *sync.router.routes, *spc.router.routes, *pages.routes()]  # terminal, handheld and line pages (edge.pages)
     app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
-    app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes]  # issue 7
+    app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,
+                              *inspections.router.routes]  # issue 7
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -110,6 +110,16 @@ class InspectionPlanRequest(Request):
     operation: int | None = None
     hold_on_fail: bool = True
     spc_nonconformance: bool = Field(False, description="an SPC rule violation raises a nonconformance")
+    kind: Literal["general", "incoming", "in_process", "final"] = Field(default="general", description="incoming: lots received on a purchase order await it; in_process: every n parts or "
+                               "minutes on the operation; final: a work order completes after it passed")
+    supplier: Code | None = Field(default=None, description="incoming: only lots of this supplier")
+    sample_size: int | None = Field(default=None, ge=1, le=1_000_000, description="fixed sample size n")
+    sample_by_lot_size: bool = Field(default=False, description="n by lot size (ISO 2859-1 general inspection level II)")
+    accept_number: int = Field(default=0, ge=0, le=1_000_000, description="pass with at most this many failed samples")
+    every_n_parts: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n parts")
+    every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n minutes")
+    flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
+    overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
 
 
 # --- work orders and labour ----------------------------------------------------------------------

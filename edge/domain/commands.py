@@ -211,6 +211,16 @@ class DefineInspectionPlan(Command):
     # An SPC rule violation (Western Electric) on a numeric characteristic raises a nonconformance. Left out of the
     # repr, so plans defined before keep their keys' fingerprints.
     spc_nonconformance: bool = field(default=False, repr=False)
+    # Sampling (edge.domain.sampling); all left out of the repr like spc_nonconformance.
+    kind: Literal["general", "incoming", "in_process", "final"] = field(default="general", repr=False)
+    supplier: str | None = field(default=None, repr=False)
+    sample_size: int | None = field(default=None, repr=False)
+    sample_by_lot_size: bool = field(default=False, repr=False)
+    accept_number: int = field(default=0, repr=False)
+    every_n_parts: int | None = field(default=None, repr=False)
+    every_minutes: int | None = field(default=None, repr=False)
+    flag_overdue: bool = field(default=False, repr=False)
+    overdue_grace_parts: Decimal = field(default=Decimal(0), repr=False)
 
 
 # --- work orders and labour ----------------------------------------------------------------------
@@ -483,3 +493,23 @@ class SetMachineState(Command):
     state: Literal["running", "idle", "down", "setup", "offline"]
     reason: str | None = None
     since: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseShiftOee(Command):
+    """A shift ended: its OEE on a workstation, as the node computed it (edge.domain.oee), is recorded to go to the
+    ERP. Sent under the key ``shift-oee:<workstation>:<shift>:<day>``, so a shift is closed once."""
+
+    workstation: str
+    shift: str
+    day: date
+    start: datetime
+    end: datetime
+    planned_minutes: Decimal
+    run_minutes: Decimal
+    good: Decimal
+    scrap: Decimal
+    availability: Decimal
+    performance: Decimal
+    quality: Decimal
+    oee: Decimal

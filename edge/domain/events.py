@@ -272,6 +272,15 @@ class InspectionPlanDefined(Event):
     operation: int | None
     hold_on_fail: bool
     spc_nonconformance: bool = False
+    kind: str = "general"
+    supplier: str | None = None
+    sample_size: int | None = None
+    sample_by_lot_size: bool = False
+    accept_number: int = 0
+    every_n_parts: int | None = None
+    every_minutes: int | None = None
+    flag_overdue: bool = False
+    overdue_grace_parts: Decimal = Decimal(0)
 
     @property
     def subject(self) -> str:
@@ -480,10 +489,107 @@ class InspectionRecorded(Event):
     results: tuple[MeasuredCharacteristic, ...]
     passed: bool
     at: datetime
+    task: str | None = None  # the incoming or final inspection task this result is a sample of
 
     @property
     def subject(self) -> str:
         return f"inspection:{self.inspection}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectionTaskOpened(Event):
+    """A lot (incoming) or a work order (final) now waits for an inspection of ``sample_size`` samples."""
+
+    task: str
+    kind: str
+    plan: str
+    sample_size: int
+    lot: str | None
+    work_order: str | None
+    supplier: str | None
+    supplier_lot: str | None
+    purchase_order: str | None
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"inspection_task:{self.task}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupplierLotVerdict(Event):
+    """The verdict of the incoming inspection of a supplier lot (for the SRM's supplier quality): ``accepted`` or
+    ``rejected`` after ``samples`` samples of which ``failed`` failed."""
+
+    task: str
+    plan: str
+    lot: str
+    item: str
+    supplier: str
+    supplier_lot: str | None
+    purchase_order: str | None
+    po_line: int | None
+    quantity: Decimal
+    verdict: str  # accepted | rejected
+    samples: int
+    failed: int
+    ncr: str | None
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"lot:{self.lot}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinalInspectionVerdict(_WorkOrderSubject, Event):
+    """The verdict of a work order's final inspection: ``passed`` or ``failed``."""
+
+    task: str
+    plan: str
+    work_order: str
+    verdict: str  # passed | failed
+    samples: int
+    failed: int
+    ncr: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectionOverdueFlagged(_WorkOrderSubject, Event):
+    """Production went on past the grace while an in-process inspection was due on the operation."""
+
+    plan: str
+    work_order: str
+    operation: int
+    workstation: str
+    reason: str  # count | time
+    parts_since: Decimal
+    overdue_parts: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShiftOeeClosed(Event):
+    """A shift's OEE on a workstation, recorded when the shift ended (for the ERP's performance figures)."""
+
+    workstation: str
+    shift: str
+    day: date
+    start: datetime
+    end: datetime
+    planned_minutes: Decimal
+    run_minutes: Decimal
+    good: Decimal
+    scrap: Decimal
+    availability: Decimal
+    performance: Decimal
+    quality: Decimal
+    oee: Decimal
+
+    @property
+    def subject(self) -> str:
+        return f"workstation:{self.workstation}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -584,5 +690,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
         SalesOrderDefined, SpcRuleViolated, ShortPickRecorded, CountAwaitsApproval, CountDecided,
         UnassignedProductionRecorded, UnassignedProductionAssigned, UnassignedProductionWrittenOff,
+        InspectionTaskOpened, SupplierLotVerdict, FinalInspectionVerdict, InspectionOverdueFlagged, ShiftOeeClosed,
     )
 }

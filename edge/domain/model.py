@@ -149,6 +149,17 @@ class InspectionPlan:
     operation: int | None = None
     hold_on_fail: bool = True
     spc_nonconformance: bool = False  # an SPC rule violation raises a nonconformance
+    # general (results only) | incoming (a lot received on a purchase order awaits it) | in_process (on an operation,
+    # every n parts or minutes) | final (a work order completes only after it passed). See edge.domain.sampling.
+    kind: str = "general"
+    supplier: str | None = None  # incoming: the supplier whose lots it inspects (None: any supplier of the item)
+    sample_size: int | None = None  # fixed n (None: 1, or the lot-size table)
+    sample_by_lot_size: bool = False  # n from ISO 2859-1 general inspection level II by lot size
+    accept_number: int = 0  # the verdict passes when no more than this many samples failed
+    every_n_parts: int | None = None  # in_process: due after this many parts (good + scrap) since the last
+    every_minutes: int | None = None  # in_process: due this many minutes after the last
+    flag_overdue: bool = False  # in_process: production reported beyond the grace while due is flagged
+    overdue_grace_parts: Decimal = Decimal(0)
 
 
 @dataclass(slots=True)
@@ -291,3 +302,40 @@ class SalesOrderLine:
     item: str
     quantity: Decimal
     due: date | None = None
+
+
+@dataclass(slots=True)
+class InspectionTask:
+    """An inspection a lot or a work order waits for: incoming (a supplier lot received on a purchase order) or
+    final (a work order's output). Its verdict comes once ``sample_size`` samples are recorded."""
+
+    task: str
+    kind: str  # incoming | final
+    plan: str
+    status: str  # open | passed | failed
+    sample_size: int
+    samples: int
+    failed: int
+    opened_at: datetime
+    lot: str | None = None
+    work_order: str | None = None
+    supplier: str | None = None
+    supplier_lot: str | None = None
+    purchase_order: str | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class InspectionInterval:
+    """Where an in-process plan stands on one operation of a work order: parts reported and time since the last
+    inspection (or since the operation started), and the samples of the round under way."""
+
+    plan: str
+    work_order: str
+    operation: int
+    workstation: str
+    parts_since: Decimal
+    since: datetime
+    samples: int = 0
+    overdue_parts: Decimal = Decimal(0)  # parts reported while the inspection was already due
+    flagged: bool = False  # production while overdue was flagged for this round

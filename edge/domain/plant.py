@@ -16,7 +16,7 @@ from typing import Any
 
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.domain import spc
+from edge.domain import sampling, spc
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import (
     DISPOSITIONS,
@@ -31,7 +31,9 @@ from edge.domain.model import (
     DispatchEntry,
     Equipment,
     ExpectedLot,
+    InspectionInterval,
     InspectionPlan,
+    InspectionTask,
     Item,
     Lot,
     MachineState,
@@ -60,8 +62,9 @@ STATE_TABLES: tuple[str, ...] = (
     "dispatch", "clock_ons", "inspection_plans", "characteristics", "nonconformances",
     "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
-    "unassigned_production",
+    "unassigned_production", "inspection_tasks", "inspection_intervals",
 )
+INSPECTION_KINDS: tuple[str, ...] = ("general", "incoming", "in_process", "final")
 
 
 @dataclass
@@ -109,6 +112,9 @@ class PlantState:
     customers: dict[str, Customer] = field(default_factory=dict)
     sales_orders: dict[str, SalesOrder] = field(default_factory=dict)
     sales_order_lines: dict[tuple[str, int], SalesOrderLine] = field(default_factory=dict)
+    inspection_tasks: dict[str, InspectionTask] = field(default_factory=dict)
+    # (plan, work order, operation) -> where an in-process plan stands on that operation
+    inspection_intervals: dict[tuple[str, str, int], InspectionInterval] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
@@ -370,6 +376,12 @@ def _usable_lot(state: PlantState, lot: Lot, today: date) -> None:
     if lot.status == "hold":
         raise DomainError("LOT_ON_HOLD", f"lot {lot.lot} is on hold", field="lot")
     if lot.status == "quarantine":
+        task = state.inspection_tasks.get(incoming_task_id(lot.lot))
+        if task is not None and task.status == "open":
+            raise DomainError(
+                "LOT_AWAITING_INSPECTION",
+                f"lot {lot.lot} awaits incoming inspection {task.task} (plan {task.plan}, {task.samples} of "
+                f"{task.sample_size} samples recorded): it may not be used or picked until it passes", field="lot")
         raise DomainError("LOT_IN_QUARANTINE", f"lot {lot.lot} is in quarantine awaiting inspection", field="lot")
     if lot.status == "consumed":
         raise DomainError("LOT_CONSUMED", f"lot {lot.lot} is used up", field="lot")
@@ -678,6 +690,7 @@ def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now:
             raise invalid("INVALID_KIND", f"kind must be numeric or attribute, got {ch.kind}", f"{where}.kind")
     if cmd.item is not None:
         _item(state, cmd.item)
+    _plan_sampling(cmd)
     return [e.InspectionPlanDefined(
         plan=cmd.plan, description=_free_text("description", cmd.description),
         characteristics=tuple(
@@ -686,8 +699,46 @@ def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now:
             for ch in cmd.characteristics
         ),
         item=cmd.item, operation=cmd.operation, hold_on_fail=cmd.hold_on_fail,
-        spc_nonconformance=cmd.spc_nonconformance,
+        spc_nonconformance=cmd.spc_nonconformance, kind=cmd.kind, supplier=cmd.supplier, sample_size=cmd.sample_size,
+        sample_by_lot_size=cmd.sample_by_lot_size, accept_number=cmd.accept_number, every_n_parts=cmd.every_n_parts,
+        every_minutes=cmd.every_minutes, flag_overdue=cmd.flag_overdue, overdue_grace_parts=cmd.overdue_grace_parts,
     )]
+
+
+def _plan_sampling(cmd: c.DefineInspectionPlan) -> None:
+    """The sampling fields of a plan agree with its kind (edge.domain.sampling)."""
+    if cmd.kind not in INSPECTION_KINDS:
+        raise invalid("INVALID_KIND", f"kind must be one of {', '.join(INSPECTION_KINDS)}, got {cmd.kind}", "kind")
+    for name in ("sample_size", "every_n_parts", "every_minutes"):
+        value = getattr(cmd, name)
+        if value is not None and (not isinstance(value, int) or not 1 <= value <= 1_000_000):
+            raise invalid("INVALID_VALUE", f"{name} must be a whole number from 1 to 1000000, got {value}", name)
+    if not 0 <= cmd.accept_number <= 1_000_000:
+        raise invalid("INVALID_VALUE", f"accept_number must be 0 or more, got {cmd.accept_number}", "accept_number")
+    if cmd.sample_size is not None and cmd.accept_number >= cmd.sample_size:
+        raise invalid("INVALID_VALUE", f"accept_number {cmd.accept_number} must be below the sample size "
+                      f"{cmd.sample_size}", "accept_number")
+    _quantity("overdue_grace_parts", cmd.overdue_grace_parts, allow_zero=True)
+    if cmd.sample_by_lot_size and cmd.sample_size is not None:
+        raise invalid("INVALID_VALUE", "give a fixed sample_size or sample_by_lot_size, not both", "sample_size")
+    if cmd.supplier is not None and cmd.kind != "incoming":
+        raise invalid("INVALID_VALUE", "only an incoming plan names a supplier", "supplier")
+    if cmd.kind == "incoming" and cmd.item is None and cmd.supplier is None:
+        raise invalid("MISSING_VALUE", "an incoming plan names the item or the supplier (or both) it inspects", "item")
+    if cmd.kind == "final" and cmd.item is None:
+        raise invalid("MISSING_VALUE", "a final inspection plan names the item whose work orders it inspects", "item")
+    interval = cmd.every_n_parts is not None or cmd.every_minutes is not None
+    if cmd.kind == "in_process":
+        if cmd.operation is None:
+            raise invalid("MISSING_VALUE", "an in-process plan names the operation it inspects", "operation")
+        if not interval:
+            raise invalid("MISSING_VALUE", "an in-process plan needs every_n_parts or every_minutes (or both)",
+                          "every_n_parts")
+        if cmd.sample_by_lot_size:
+            raise invalid("INVALID_VALUE", "an in-process plan takes a fixed sample_size", "sample_by_lot_size")
+    elif interval or cmd.flag_overdue:
+        raise invalid("INVALID_VALUE", "every_n_parts, every_minutes and flag_overdue are for in_process plans",
+                      "every_n_parts" if interval else "flag_overdue")
 
 
 # --- work orders and labour ------------------------------------------------------------------------
@@ -759,7 +810,52 @@ def _complete_operation(state: PlantState, cmd: c.CompleteOperation, now: dateti
     out: list[e.Event] = _clock_off_events(state, cmd.work_order, cmd.operation, None, at)
     out.append(e.OperationCompleted(work_order=cmd.work_order, operation=cmd.operation, at=at))
     if all(o.status == "completed" for o in state.operations_of(cmd.work_order) if o.operation != cmd.operation):
+        _final_inspection_passed(state, wo)
         out.append(e.WorkOrderCompleted(work_order=wo.work_order, good=wo.good, scrap=wo.scrap, at=at))
+    return out
+
+
+def _final_inspection_passed(state: PlantState, wo: WorkOrder) -> None:
+    """Refuse to complete a work order whose item has a final inspection plan that did not pass for it."""
+    for plan in final_plans(state, wo.item):
+        task = state.inspection_tasks.get(final_task_id(wo.work_order, plan.plan))
+        if task is None or task.status == "open":
+            done = f"{task.samples} of {task.sample_size}" if task is not None else "no"
+            raise DomainError("FINAL_INSPECTION_MISSING", f"work order {wo.work_order} needs its final inspection "
+                              f"(plan {plan.plan}) before it completes: {done} samples recorded", field="work_order")
+        if task.status == "failed":
+            raise DomainError("FINAL_INSPECTION_FAILED", f"the final inspection of work order {wo.work_order} (plan "
+                              f"{plan.plan}) failed ({task.failed} of {task.samples} samples): rework and inspect "
+                              "again before it completes", field="work_order")
+
+
+def _overdue_after(iv: InspectionInterval, plan: InspectionPlan, quantity: Decimal, at: datetime) -> Decimal:
+    """The parts reported while an in-process inspection was due, once ``quantity`` more is reported at ``at``."""
+    due = sampling.interval_due(iv.parts_since, iv.since, at, plan.every_n_parts, plan.every_minutes)
+    if due is not None:
+        return iv.overdue_parts + quantity
+    if plan.every_n_parts is not None:
+        return iv.overdue_parts + max(ZERO, iv.parts_since + quantity - plan.every_n_parts)
+    return iv.overdue_parts
+
+
+def _overdue_flags(state: PlantState, op: Operation, quantity: Decimal, at: datetime) -> list[e.Event]:
+    """Production beyond a plan's grace while its in-process inspection is due on the operation: flagged once."""
+    out: list[e.Event] = []
+    for key, iv in sorted(state.inspection_intervals.items()):
+        if key[1:] != (op.work_order, op.operation) or iv.flagged:
+            continue
+        plan = state.inspection_plans.get(iv.plan)
+        if plan is None or plan.kind != "in_process" or not plan.flag_overdue:
+            continue
+        overdue = _overdue_after(iv, plan, quantity, at)
+        if overdue > plan.overdue_grace_parts:
+            due = sampling.interval_due(iv.parts_since + quantity, iv.since, at, plan.every_n_parts,
+                                        plan.every_minutes)
+            out.append(e.InspectionOverdueFlagged(
+                plan=plan.plan, work_order=op.work_order, operation=op.operation, workstation=op.workstation,
+                reason=due.reason if due is not None else "count", parts_since=iv.parts_since + quantity,
+                overdue_parts=overdue, at=at))
     return out
 
 
@@ -800,8 +896,9 @@ def _report_production(state: PlantState, cmd: c.ReportProduction, now: datetime
     good, scrap = _good_and_scrap(cmd.good, cmd.scrap)
     if scrap > 0:
         _reason("scrap_reason", cmd.scrap_reason)
-    return [_production(state, wo, op, good, scrap, cmd.scrap_reason, _at(cmd, now),
-                        running=("in_progress", "paused"))]
+    at = _at(cmd, now)
+    return [_production(state, wo, op, good, scrap, cmd.scrap_reason, at, running=("in_progress", "paused")),
+            *_overdue_flags(state, op, good + scrap, at)]
 
 
 def _record_unassigned(state: PlantState, cmd: c.RecordUnassignedProduction, now: datetime) -> list[e.Event]:
@@ -985,8 +1082,43 @@ def _receive_against_purchase_order(state: PlantState, cmd: c.ReceiveAgainstPurc
         idempotency_key=cmd.idempotency_key, actor=cmd.actor, actor_roles=cmd.actor_roles, origin=cmd.origin,
         occurred_at=cmd.occurred_at, lot=cmd.lot, item=line.item, item_revision=None, quantity=quantity, bin=cmd.bin,
         expiry=cmd.expiry, supplier_lot=cmd.supplier_lot, quarantine=cmd.quarantine), now)
-    return [dataclasses.replace(ev, purchase_order=cmd.purchase_order, po_line=line.line)
-            if isinstance(ev, e.LotReceived) else ev for ev in events]
+    plan = incoming_plan(state, line.item, po.supplier)
+    if plan is None:
+        return [dataclasses.replace(ev, purchase_order=cmd.purchase_order, po_line=line.line)
+                if isinstance(ev, e.LotReceived) else ev for ev in events]
+    # An incoming inspection plan covers the item or the supplier: the lot awaits inspection (in quarantine).
+    out: list[e.Event] = [dataclasses.replace(ev, purchase_order=cmd.purchase_order, po_line=line.line,
+                                              status="quarantine")
+                          if isinstance(ev, e.LotReceived) else ev for ev in events]
+    out.append(e.InspectionTaskOpened(
+        task=incoming_task_id(cmd.lot), kind="incoming", plan=plan.plan,
+        sample_size=sampling.sample_size(quantity, plan.sample_size, plan.sample_by_lot_size), lot=cmd.lot,
+        work_order=None, supplier=po.supplier, supplier_lot=cmd.supplier_lot, purchase_order=cmd.purchase_order,
+        at=_at(cmd, now)))
+    return out
+
+
+def incoming_task_id(lot: str) -> str:
+    return f"INC-{lot}"
+
+
+def final_task_id(work_order: str, plan: str) -> str:
+    return f"FIN-{work_order}-{plan}"
+
+
+def incoming_plan(state: PlantState, item: str, supplier: str) -> InspectionPlan | None:
+    """The incoming inspection plan for a lot of ``item`` from ``supplier``: the most specific one (item and
+    supplier, then item, then supplier; by name among equals), or None."""
+    found = [p for p in state.inspection_plans.values()
+             if p.kind == "incoming" and p.item in (None, item) and p.supplier in (None, supplier)]
+    if not found:
+        return None
+    return min(found, key=lambda p: (-(2 * (p.item is not None) + (p.supplier is not None)), p.plan))
+
+
+def final_plans(state: PlantState, item: str) -> list[InspectionPlan]:
+    return sorted((p for p in state.inspection_plans.values() if p.kind == "final" and p.item == item),
+                  key=lambda p: p.plan)
 
 
 def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Event]:
@@ -1186,9 +1318,12 @@ def _hold_lot(state: PlantState, cmd: c.HoldLot, now: datetime) -> list[e.Event]
     return [e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status, reason=reason, ncr=None)]
 
 
-def _release_status(lot: Lot) -> str:
+def _release_status(state: PlantState, lot: Lot) -> str:
+    """Where a released hold leaves a lot: back in quarantine if it was, unless its incoming inspection has its
+    verdict (a rejected lot used as is is available)."""
     if lot.status == "hold" and lot.status_before_hold == "quarantine":
-        return "quarantine"
+        task = state.inspection_tasks.get(incoming_task_id(lot.lot))
+        return "available" if task is not None and task.status != "open" else "quarantine"
     return "available"
 
 
@@ -1198,12 +1333,16 @@ def _release_lot(state: PlantState, cmd: c.ReleaseLot, now: datetime) -> list[e.
     reason = _reason("reason", cmd.reason)
     if lot.status not in ("hold", "quarantine"):
         raise DomainError("LOT_NOT_ON_HOLD", f"lot {lot.lot} is {lot.status}: nothing to release", field="lot")
+    task = state.inspection_tasks.get(incoming_task_id(lot.lot))
+    if lot.status == "quarantine" and task is not None and task.status == "open":
+        raise DomainError("INSPECTION_OPEN", f"lot {lot.lot} awaits incoming inspection {task.task} ({task.samples} "
+                          f"of {task.sample_size} samples recorded): its verdict releases it", field="lot")
     open_ncrs = sorted(n.ncr for n in state.nonconformances.values() if n.lot == lot.lot and n.status == "open")
     if open_ncrs:
         raise DomainError(
             "NONCONFORMANCE_OPEN", f"lot {lot.lot} is held by {', '.join(open_ncrs)}: disposition it first", field="lot"
         )
-    return [e.LotStatusChanged(lot=lot.lot, status=_release_status(lot), previous=lot.status, reason=reason, ncr=None)]
+    return [e.LotStatusChanged(lot=lot.lot, status=_release_status(state, lot), previous=lot.status, reason=reason, ncr=None)]
 
 
 # --- quality ---------------------------------------------------------------------------------------
@@ -1249,12 +1388,15 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
         raise invalid("INCOMPLETE_INSPECTION", f"not measured: {', '.join(missing)}", "measurements")
     passed = all(r.passed for r in results)
     at = _at(cmd, now)
-    out: list[e.Event] = [e.InspectionRecorded(
+    opened, task = _sampled_task(state, plan, cmd, lot, at)
+    out: list[e.Event] = [*opened, e.InspectionRecorded(
         inspection=cmd.inspection, plan=plan.plan, lot=cmd.lot, work_order=cmd.work_order, operation=cmd.operation,
-        results=tuple(results), passed=passed, at=at,
+        results=tuple(results), passed=passed, at=at, task=task.task if task is not None else None,
     )]
     spc = _spc_violations(state, plan, cmd, results, at)
     out += spc
+    if task is not None:  # a sample of an incoming or final inspection: the verdict comes after n samples
+        return out + _verdict(state, plan, task, cmd, lot, passed, at)
     if spc and plan.spc_nonconformance and (passed or not plan.hold_on_fail):
         ncr = f"NCR-{cmd.inspection}"
         if ncr not in state.nonconformances:
@@ -1272,6 +1414,103 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
             if lot is not None and lot.status not in ("hold", "consumed"):
                 out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
                                               reason=f"inspection {cmd.inspection} failed", ncr=ncr))
+    return out
+
+
+def _sampled_task(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspection, lot: Lot | None,
+                  at: datetime) -> tuple[list[e.Event], InspectionTask | None]:
+    """The incoming or final inspection task this result is a sample of (and its opening, for a final inspection's
+    first sample or one after a failed verdict), or None for the other kinds of plan."""
+    waiting = state.inspection_tasks.get(incoming_task_id(lot.lot)) if lot is not None else None
+    if waiting is not None and waiting.status == "open" and waiting.plan == plan.plan:
+        return [], waiting  # the lot's open task, even if its plan was redefined as another kind since
+    if plan.kind == "incoming":
+        if lot is None:
+            raise invalid("MISSING_VALUE", f"plan {plan.plan} is an incoming inspection: name the lot", "lot")
+        task = state.inspection_tasks.get(incoming_task_id(lot.lot))
+        if task is None:
+            raise DomainError("NO_INSPECTION_TASK", f"lot {lot.lot} awaits no incoming inspection (it was not received "
+                              f"on a purchase order under an incoming plan)", field="lot")
+        if task.plan != plan.plan:
+            raise DomainError("WRONG_PLAN", f"lot {lot.lot} awaits inspection by plan {task.plan}, not {plan.plan}",
+                              field="plan")
+        if task.status != "open":
+            raise DomainError("INSPECTION_CLOSED", f"the incoming inspection of lot {lot.lot} already has its "
+                              f"verdict ({task.status})", field="lot")
+        return [], task
+    if plan.kind == "final":
+        if cmd.work_order is None:
+            raise invalid("MISSING_VALUE", f"plan {plan.plan} is a final inspection: name the work order", "work_order")
+        wo = state.work_orders[cmd.work_order]
+        if plan.item != wo.item:
+            raise DomainError("WRONG_ITEM", f"plan {plan.plan} inspects {plan.item}; work order {wo.work_order} makes "
+                              f"{wo.item}", field="plan")
+        if wo.status in ("completed", "cancelled"):
+            raise DomainError("WORK_ORDER_CLOSED", f"work order {wo.work_order} is already {wo.status}",
+                              field="work_order")
+        key = final_task_id(wo.work_order, plan.plan)
+        task = state.inspection_tasks.get(key)
+        if task is not None and task.status == "passed":
+            raise DomainError("INSPECTION_CLOSED", f"the final inspection of work order {wo.work_order} already "
+                              "passed", field="work_order")
+        if task is not None and task.status == "open":
+            return [], task
+        size = sampling.sample_size(wo.quantity, plan.sample_size, plan.sample_by_lot_size)
+        opened = e.InspectionTaskOpened(task=key, kind="final", plan=plan.plan, sample_size=size, lot=None,
+                                        work_order=wo.work_order, supplier=None, supplier_lot=None,
+                                        purchase_order=None, at=at)
+        return [opened], InspectionTask(task=key, kind="final", plan=plan.plan, status="open", sample_size=size,
+                                        samples=0, failed=0, opened_at=at, work_order=wo.work_order)
+    if plan.kind == "in_process" and (cmd.work_order is None or cmd.operation is None):
+        raise invalid("MISSING_VALUE", f"plan {plan.plan} is an in-process inspection: name the work order and "
+                      "operation", "work_order" if cmd.work_order is None else "operation")
+    return [], None
+
+
+def _verdict(state: PlantState, plan: InspectionPlan, task: InspectionTask, cmd: c.RecordInspection,
+             lot: Lot | None, passed: bool, at: datetime) -> list[e.Event]:
+    """The verdict once this sample completes the task's n samples: no more failed than the acceptance number."""
+    samples, failed = task.samples + 1, task.failed + (0 if passed else 1)
+    if samples < task.sample_size:
+        return []
+    accepted = failed <= plan.accept_number
+    ncr = None if accepted else f"NCR-{cmd.inspection}"
+    if ncr is not None and ncr in state.nonconformances:
+        ncr = None
+    out: list[e.Event] = []
+    description = _clip(f"{task.kind} inspection {task.task} (plan {plan.plan}) rejected: {failed} of {samples} "
+                        f"samples failed, {plan.accept_number} allowed")
+    if task.kind == "incoming":
+        assert lot is not None
+        po_line = next((ln.line for (po, _), ln in sorted(state.purchase_order_lines.items())
+                        if po == task.purchase_order and ln.item == lot.item), None)
+        out.append(e.SupplierLotVerdict(
+            task=task.task, plan=plan.plan, lot=lot.lot, item=lot.item, supplier=task.supplier or "",
+            supplier_lot=task.supplier_lot, purchase_order=task.purchase_order, po_line=po_line,
+            quantity=lot.quantity, verdict="accepted" if accepted else "rejected", samples=samples, failed=failed,
+            ncr=ncr, at=at))
+        if accepted:
+            if lot.status == "quarantine":
+                out.append(e.LotStatusChanged(lot=lot.lot, status="available", previous=lot.status,
+                                              reason=f"incoming inspection {task.task} passed", ncr=None))
+        else:
+            if ncr is not None:
+                out.append(e.NonconformanceRaised(ncr=ncr, lot=lot.lot, work_order=None, description=description,
+                                                  raised_by=cmd.actor, at=at))
+            if lot.status not in ("hold", "consumed"):
+                out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
+                                              reason=f"incoming inspection {task.task} rejected", ncr=ncr))
+        return out
+    assert task.work_order is not None
+    out.append(e.FinalInspectionVerdict(task=task.task, plan=plan.plan, work_order=task.work_order,
+                                        verdict="passed" if accepted else "failed", samples=samples, failed=failed,
+                                        ncr=ncr if plan.hold_on_fail else None, at=at))
+    if ncr is not None and plan.hold_on_fail:
+        out.append(e.NonconformanceRaised(ncr=ncr, lot=cmd.lot, work_order=task.work_order, description=description,
+                                          raised_by=cmd.actor, at=at))
+        if lot is not None and lot.status not in ("hold", "consumed"):
+            out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
+                                          reason=f"final inspection {task.task} failed", ncr=ncr))
     return out
 
 
@@ -1342,12 +1581,31 @@ def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datet
     elif cmd.disposition == "use_as_is" and lot.status == "hold":
         others = [n for n in state.nonconformances.values() if n.lot == lot.lot and n.status == "open" and n.ncr != cmd.ncr]
         if not others:
-            out.append(e.LotStatusChanged(lot=lot.lot, status=_release_status(lot), previous=lot.status,
+            out.append(e.LotStatusChanged(lot=lot.lot, status=_release_status(state, lot), previous=lot.status,
                                           reason=f"use as is ({cmd.ncr})", ncr=cmd.ncr))
     return out
 
 
 # --- machines --------------------------------------------------------------------------------------
+
+
+def _close_shift_oee(state: PlantState, cmd: c.CloseShiftOee, now: datetime) -> list[e.Event]:
+    _text("workstation", cmd.workstation)
+    _text("shift", cmd.shift)
+    _aware("start", cmd.start)
+    _aware("end", cmd.end, now)
+    if cmd.end <= cmd.start:
+        raise invalid("INVALID_PERIOD", "a shift ends after it starts", "end")
+    for name in ("planned_minutes", "run_minutes", "good", "scrap", "performance", "oee"):
+        _quantity(name, getattr(cmd, name), allow_zero=True)
+    for name in ("availability", "quality"):
+        value = _quantity(name, getattr(cmd, name), allow_zero=True)
+        if value > 1:
+            raise invalid("INVALID_VALUE", f"{name} is a fraction from 0 to 1, got {value}", name)
+    return [e.ShiftOeeClosed(
+        workstation=cmd.workstation, shift=cmd.shift, day=cmd.day, start=cmd.start, end=cmd.end,
+        planned_minutes=cmd.planned_minutes, run_minutes=cmd.run_minutes, good=cmd.good, scrap=cmd.scrap,
+        availability=cmd.availability, performance=cmd.performance, quality=cmd.quality, oee=cmd.oee)]
 
 
 def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime) -> list[e.Event]:
@@ -1413,6 +1671,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.ReceiveProducedLot: _receive_produced_lot,
     c.DecideCount: _decide_count,
     c.PickForKitting: _pick_for_kitting,
+    c.CloseShiftOee: _close_shift_oee,
 }
 
 
@@ -1526,6 +1785,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 wo.good += ev.good
             wo.scrap += ev.scrap
             state.mark("work_orders", ev.work_order)
+            _count_for_intervals(state, ev)
         case e.UnassignedProductionRecorded():
             held = state.unassigned_production.get(ev.equipment)
             if held is None:
@@ -1569,12 +1829,16 @@ def evolve(state: PlantState, ev: e.Event) -> None:
         case e.OperationStarted():
             _set_op(state, ev.work_order, ev.operation, status="in_progress",
                     started_at=state.operations[(ev.work_order, ev.operation)].started_at or ev.at)
+            _open_intervals(state, ev.work_order, ev.operation, ev.at)
         case e.OperationPaused():
             _set_op(state, ev.work_order, ev.operation, status="paused", pause_reason=ev.reason)
         case e.OperationResumed():
             _set_op(state, ev.work_order, ev.operation, status="in_progress", pause_reason=None)
         case e.OperationCompleted():
             _set_op(state, ev.work_order, ev.operation, status="completed", completed_at=ev.at, pause_reason=None)
+            for iv_key in [k for k in state.inspection_intervals if k[1:] == (ev.work_order, ev.operation)]:
+                del state.inspection_intervals[iv_key]
+                state.mark("inspection_intervals", iv_key)
         case e.WorkOrderCompleted():
             state.work_orders[ev.work_order].status = "completed"
             state.mark("work_orders", ev.work_order)
@@ -1625,7 +1889,10 @@ def evolve(state: PlantState, ev: e.Event) -> None:
         case e.InspectionPlanDefined():
             state.inspection_plans[ev.plan] = InspectionPlan(
                 plan=ev.plan, description=ev.description, item=ev.item, operation=ev.operation,
-                hold_on_fail=ev.hold_on_fail, spc_nonconformance=ev.spc_nonconformance)
+                hold_on_fail=ev.hold_on_fail, spc_nonconformance=ev.spc_nonconformance, kind=ev.kind,
+                supplier=ev.supplier, sample_size=ev.sample_size, sample_by_lot_size=ev.sample_by_lot_size,
+                accept_number=ev.accept_number, every_n_parts=ev.every_n_parts, every_minutes=ev.every_minutes,
+                flag_overdue=ev.flag_overdue, overdue_grace_parts=ev.overdue_grace_parts)
             state.mark("inspection_plans", ev.plan)
             for ch_key in [k for k in state.characteristics if k[0] == ev.plan]:
                 del state.characteristics[ch_key]
@@ -1638,6 +1905,25 @@ def evolve(state: PlantState, ev: e.Event) -> None:
         case e.InspectionRecorded():
             state.inspections.add(ev.inspection)
             state.measured(ev.plan, ev.results)
+            _count_sample(state, ev)
+        case e.InspectionTaskOpened():
+            state.inspection_tasks[ev.task] = InspectionTask(
+                task=ev.task, kind=ev.kind, plan=ev.plan, status="open", sample_size=ev.sample_size, samples=0,
+                failed=0, opened_at=ev.at, lot=ev.lot, work_order=ev.work_order, supplier=ev.supplier,
+                supplier_lot=ev.supplier_lot, purchase_order=ev.purchase_order)
+            state.mark("inspection_tasks", ev.task)
+        case e.SupplierLotVerdict() | e.FinalInspectionVerdict():
+            task = state.inspection_tasks[ev.task]
+            task.status = {"accepted": "passed", "rejected": "failed"}.get(ev.verdict, ev.verdict)
+            task.closed_at = ev.at
+            state.mark("inspection_tasks", ev.task)
+        case e.InspectionOverdueFlagged():
+            iv = state.inspection_intervals.get((ev.plan, ev.work_order, ev.operation))
+            if iv is not None:
+                iv.flagged = True
+                state.mark("inspection_intervals", (ev.plan, ev.work_order, ev.operation))
+        case e.ShiftOeeClosed():
+            pass  # a figure for the ERP: it changes no state here
         case e.CountAwaitsApproval():
             state.pending_counts[(ev.lot, ev.bin)] = PendingCount(
                 lot=ev.lot, bin=ev.bin, counted=ev.counted, expected=ev.expected, reason=ev.reason,
@@ -1739,6 +2025,59 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             pass  # a fact for the record (history table short_picks); the plant's state does not change
         case _:
             raise TypeError(f"no projection for event {type(ev).__name__}")
+
+
+def _open_intervals(state: PlantState, work_order: str, operation: int, at: datetime) -> None:
+    """The in-process plans on this operation of the order's item start counting (if they did not already)."""
+    wo = state.work_orders[work_order]
+    for plan in state.inspection_plans.values():
+        if plan.kind != "in_process" or plan.operation != operation or plan.item not in (None, wo.item):
+            continue
+        key = (plan.plan, work_order, operation)
+        if key not in state.inspection_intervals:
+            state.inspection_intervals[key] = InspectionInterval(
+                plan=plan.plan, work_order=work_order, operation=operation,
+                workstation=state.operations[(work_order, operation)].workstation, parts_since=ZERO, since=at)
+            state.mark("inspection_intervals", key)
+
+
+def _count_for_intervals(state: PlantState, ev: e.ProductionReported) -> None:
+    _open_intervals(state, ev.work_order, ev.operation, ev.at)
+    quantity = ev.good + ev.scrap
+    for key, iv in state.inspection_intervals.items():
+        if key[1:] != (ev.work_order, ev.operation):
+            continue
+        plan = state.inspection_plans.get(iv.plan)
+        if plan is not None and plan.kind == "in_process":
+            iv.overdue_parts = _overdue_after(iv, plan, quantity, ev.at)
+        iv.parts_since += quantity
+        state.mark("inspection_intervals", key)
+
+
+def _count_sample(state: PlantState, ev: e.InspectionRecorded) -> None:
+    """A recorded result is a sample of its task, or of the in-process round on its operation."""
+    if ev.task is not None:
+        task = state.inspection_tasks[ev.task]
+        task.samples += 1
+        task.failed += 0 if ev.passed else 1
+        state.mark("inspection_tasks", ev.task)
+        return
+    if ev.work_order is None or ev.operation is None:
+        return
+    plan = state.inspection_plans.get(ev.plan)
+    if plan is None or plan.kind != "in_process":
+        return
+    key = (ev.plan, ev.work_order, ev.operation)
+    iv = state.inspection_intervals.get(key)
+    if iv is None:
+        op = state.operations[(ev.work_order, ev.operation)]
+        iv = state.inspection_intervals[key] = InspectionInterval(
+            plan=ev.plan, work_order=ev.work_order, operation=ev.operation, workstation=op.workstation,
+            parts_since=ZERO, since=ev.at)
+    iv.samples += 1
+    if iv.samples >= (plan.sample_size or 1):  # the round is complete: counting starts again
+        iv.samples, iv.parts_since, iv.since, iv.overdue_parts, iv.flagged = 0, ZERO, ev.at, ZERO, False
+    state.mark("inspection_intervals", key)
 
 
 def _replace_rows(state: PlantState, tables: tuple[str, ...], first_key: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
 from string import Template
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from edge.api.auth import allowed_roles, authorize, current_user
+from edge.api.inspections import due_inspections
 from edge.api.reads import _rows
 from edge.api.spc import chart as spc_chart
 from edge.pages.putaway import spaces, suggest_bin
@@ -202,11 +204,24 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
         ln["required"] = _text(Decimal(ln["quantity_per"]) * Decimal(order["quantity"]))
     view["current"] = {**order, "operation": op, "bom": lines}
     plans = T["inspection_plans"].table
+    last = max(o["operation"] for o in _rows(conn, select(ops.c.operation).where(
+        ops.c.work_order == order["work_order"])))
+    standing = {x["plan"]: x for x in due_inspections(conn, datetime.now(UTC), workstation)
+                if (x["work_order"], x["operation"]) == (order["work_order"], op["operation"])}
+    tasks = T["inspection_tasks"].table
     for plan in _rows(conn, select(plans).where(
             ((plans.c.item == order["item"]) | plans.c.item.is_(None))
-            & ((plans.c.operation == op["operation"]) | plans.c.operation.is_(None))).order_by(plans.c.plan)):
+            & ((plans.c.operation == op["operation"]) | plans.c.operation.is_(None))
+            & (plans.c.kind != "incoming")).order_by(plans.c.plan)):
+        if plan["kind"] == "final" and op["operation"] != last:
+            continue  # a final inspection is taken at the order's last operation
         plan["characteristics"] = _characteristics(conn, plan["plan"], order["work_order"])
+        plan["due"] = standing.get(plan["plan"])  # in-process: where the count and the clock stand
+        if plan["kind"] == "final":
+            found = _rows(conn, select(tasks).where(tasks.c.task == f"FIN-{order['work_order']}-{plan['plan']}"))
+            plan["task"] = found[0] if found else None
         view["inspections"].append(plan)
+    view["inspection_due"] = any(p.get("due") and p["due"]["due"] for p in view["inspections"])
     ncr = T["nonconformances"].table
     view["nonconformances"] = _rows(conn, select(ncr).where((ncr.c.work_order == order["work_order"])
                                                             & (ncr.c.status == "open")).order_by(ncr.c.ncr))
@@ -244,6 +259,13 @@ def get_line(request: Request, _: User = Depends(current_user)) -> dict[str, Any
                 if op["status"] == "paused":
                     alerts.append({"kind": "paused", "text": f"{current['work_order']}/{op['operation']} paused: "
                                                              f"{op['pause_reason'] or ''}"})
+                for plan in view["inspections"]:
+                    due = plan.get("due")
+                    if due and due["due"]:
+                        what = (f"{due['parts_since']} of {due['every_n_parts']} parts" if due["reason"] == "count"
+                                else f"{int(due['minutes_since'])} of {due['every_minutes']} min")
+                        alerts.append({"kind": "inspection", "text": f"inspection {plan['plan']} due on "
+                                       f"{current['work_order']}/{op['operation']}: {what}"})
                 for n in open_ncrs:
                     if n["work_order"] == current["work_order"]:
                         alerts.append({"kind": "ncr", "text": f"{n['ncr']}: {n['description']}"})

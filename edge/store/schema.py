@@ -166,6 +166,8 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("sales_order_lines", model.SalesOrderLine, ("sales_order", "line")),
         _entity_table("pending_counts", model.PendingCount, ("lot", "bin")),
         _entity_table("unassigned_production", model.UnassignedProduction, ("equipment",)),
+        _entity_table("inspection_tasks", model.InspectionTask, ("task",)),
+        _entity_table("inspection_intervals", model.InspectionInterval, ("plan", "work_order", "operation")),
     )
 }
 

@@ -364,6 +364,15 @@ def central_router(sim: ErpSimulator) -> APIRouter:
                                  for ln in lines if ln["purchase_order"] == po["purchase_order"]]}
                 for po in c.rows("purchase_orders")]
 
+    @router.get("/central/v1/supplier-quality", tags=["SRM"],
+                summary="Supplier quality: the incoming inspection verdicts of supplier lots, per supplier")
+    def supplier_quality(supplier: str | None = None) -> list[dict[str, Any]]:
+        return c.supplier_quality(supplier)
+
+    @router.get("/central/v1/shift-oee", tags=["reads"], summary="OEE per workstation per shift, as nodes closed them")
+    def shift_oee(node: str | None = None, workstation: str | None = None) -> list[dict[str, Any]]:
+        return c.rows("shift_oee", order=("day", "start", "workstation"), node=node, workstation=workstation)
+
     @router.get("/central/v1/nodes", tags=["reads"])
     def nodes() -> list[dict[str, Any]]:
         return c.nodes()

@@ -584,6 +584,21 @@ class Central:
         with self.engine.connect() as conn:
             return [_jsonable(r._asdict()) for r in conn.execute(query)]
 
+    def supplier_quality(self, supplier: str | None = None) -> list[dict[str, Any]]:
+        """SRM supplier quality: per supplier, the incoming inspection verdicts of its lots (newest last) and the
+        share of lots accepted."""
+        verdicts = self.rows("supplier_lot_verdicts", order=("supplier", "at", "lot"), supplier=supplier)
+        out: dict[str, dict[str, Any]] = {}
+        for v in verdicts:
+            entry = out.setdefault(v["supplier"], {"supplier": v["supplier"], "lots": 0, "accepted": 0,
+                                                   "rejected": 0, "acceptance_rate": None, "verdicts": []})
+            entry["lots"] += 1
+            entry["accepted" if v["verdict"] == "accepted" else "rejected"] += 1
+            entry["verdicts"].append(v)
+        for entry in out.values():
+            entry["acceptance_rate"] = round(entry["accepted"] / entry["lots"], 4)
+        return list(out.values())
+
     def received_events(self, node: str, after: int, limit: int, event_type: str | None) -> list[dict[str, Any]]:
         t = s.received_events
         query = select(t).where(t.c.node == node, t.c.seq > after).order_by(t.c.seq).limit(limit)

@@ -115,6 +115,8 @@ class _Effects:
     ncrs: dict[str, dict[str, Any]] = field(default_factory=dict)
     equipment: dict[str, str] = field(default_factory=dict)
     active: dict[str, tuple[str, int] | None] = field(default_factory=dict)  # workstation -> op, None: cleared
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # lot -> its supplier lot verdict
+    shift_oee: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)  # (ws, shift, day) -> OEE
 
 
 def _d(value: Any) -> Decimal:
@@ -398,6 +400,17 @@ class Ingest:
             raised = {"lot": p.get("lot"), "work_order": p.get("work_order"), "description": p["description"],
                       "raised_by": p["raised_by"], "raised_at": _utc(p["at"])}
             fx.ncrs.setdefault(p["ncr"], {}).update(raised)
+        elif t == "SupplierLotVerdict":
+            fx.verdicts[p["lot"]] = {
+                "supplier": p["supplier"], "supplier_lot": p.get("supplier_lot"),
+                "purchase_order": p.get("purchase_order"), "po_line": p.get("po_line"), "item": p["item"],
+                "quantity": _d(p["quantity"]), "verdict": p["verdict"], "samples": int(p["samples"]),
+                "failed": int(p["failed"]), "ncr": p.get("ncr"), "plan": p["plan"], "at": _utc(p["at"])}
+        elif t == "ShiftOeeClosed":
+            fx.shift_oee[(p["workstation"], p["shift"], p["day"])] = {
+                "start": _utc(p["start"]), "end": _utc(p["end"]),
+                **{k: _d(p[k]) for k in ("planned_minutes", "run_minutes", "good", "scrap", "availability",
+                                         "performance", "quality", "oee")}}
         elif t == "NonconformanceDispositioned":
             decided = {"disposition": p["disposition"], "comment": p.get("comment"),
                        "dispositioned_by": p["dispositioned_by"], "dispositioned_at": _utc(p["at"])}
@@ -495,6 +508,13 @@ class Ingest:
                          ("node", "inspection"))
         if fx.ncrs:
             self._write_ncrs(conn, node, fx)
+        if fx.verdicts:
+            self._upsert(conn, s.supplier_lot_verdicts, [{"node": node, "lot": lot, **v}
+                                                         for lot, v in fx.verdicts.items()], ("node", "lot"))
+        if fx.shift_oee:
+            self._upsert(conn, s.shift_oee, [{"node": node, "workstation": ws, "shift": shift, "day": day, **v}
+                                             for (ws, shift, day), v in fx.shift_oee.items()],
+                         ("node", "workstation", "shift", "day"))
 
     def _write_stock(self, conn: Connection, node: str, fx: _Effects) -> None:
         t = s.stock

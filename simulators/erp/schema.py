@@ -294,6 +294,42 @@ nonconformances = Table(
     Column("dispositioned_at", String(T)),
 )
 
+supplier_lot_verdicts = Table(  # SRM supplier quality: the incoming inspection verdicts of supplier lots
+    "supplier_lot_verdicts", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("lot", String(K), primary_key=True),
+    Column("supplier", String(K), nullable=False),
+    Column("supplier_lot", String(K)),
+    Column("purchase_order", String(K)),
+    Column("po_line", Integer),
+    Column("item", String(K), nullable=False),
+    Column("quantity", DecimalText, nullable=False),
+    Column("verdict", String(16), nullable=False),  # accepted | rejected
+    Column("samples", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("ncr", String(K)),
+    Column("plan", String(K), nullable=False),
+    Column("at", String(T), nullable=False),
+)
+
+shift_oee = Table(  # OEE per workstation per shift, as the nodes closed their shifts
+    "shift_oee", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("workstation", String(K), primary_key=True),
+    Column("shift", String(K), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("start", String(T), nullable=False),
+    Column("end", String(T), nullable=False),
+    Column("planned_minutes", DecimalText, nullable=False),
+    Column("run_minutes", DecimalText, nullable=False),
+    Column("good", DecimalText, nullable=False),
+    Column("scrap", DecimalText, nullable=False),
+    Column("availability", DecimalText, nullable=False),
+    Column("performance", DecimalText, nullable=False),
+    Column("quality", DecimalText, nullable=False),
+    Column("oee", DecimalText, nullable=False),
+)
+
 # --- SRM, CRM, QMS -------------------------------------------------------------------------------
 
 purchase_orders = Table(

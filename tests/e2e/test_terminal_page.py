@@ -287,3 +287,34 @@ def test_a_result_out_of_statistical_control_is_flagged_on_the_terminal(browser:
     expect(pressure.locator("svg.spc circle.flagged")).to_have_count(1)
     screenshot(page, "terminal-spc-alert")
     context.close()
+
+
+def test_an_in_process_inspection_due_by_count_stands_out_on_the_terminal(browser: Any, demo: RunningNode) -> None:
+    plan = {"plan": "IPC-20", "description": "Shaft seal every 10 pumps", "item": "PUMP-100", "operation": 20,
+            "kind": "in_process", "every_n_parts": 10, "every_minutes": 240,
+            "characteristics": [{"characteristic": "seal_seated", "kind": "attribute"}]}
+    assert demo.post("quality", "/inspection-plans", plan).status_code == 201
+    op = "/work-orders/WO-1001/operations/20"
+    assert demo.post("supervisor", f"{op}/start", {}).status_code == 201
+    assert demo.post("supervisor", f"{op}/production", {"good": "6"}).status_code == 201
+    context, page, wedge = open_terminal(browser, demo, "WS-20")
+    log_on(page, wedge, "BADGE:anna", "1234")
+    page.click("#dispatch button[data-wo='WO-1001']")
+    page.click(".tabs button[data-tab=inspection]")
+    state = page.locator(".plan[data-plan='IPC-20'] .inspection-state")
+    expect(state).to_contain_text("6")
+    expect(state).not_to_have_class(re.compile(r"\bdue\b"))
+    assert demo.post("supervisor", f"{op}/production", {"good": "5"}).status_code == 201
+    expect(state).to_have_class(re.compile(r"\bdue\b"), timeout=WAIT)  # the terminal follows the live feed
+    expect(state).to_contain_text("11")
+    expect(page.locator(".tabs button[data-tab=inspection]")).to_have_class(re.compile(r"\bdue\b"))
+    screenshot(page, "terminal-inspection-due")
+    line = demo.client("supervisor").get("/api/v1/pages/line").json()
+    [ws20] = [w for w in line["workstations"] if w["workstation"] == "WS-20"]
+    assert {"kind": "inspection", "text": "inspection IPC-20 due on WO-1001/20: 11 of 10 parts"} in ws20["alerts"]
+    assert demo.post("quality", "/inspections", {"inspection": "IPC-1", "plan": "IPC-20", "work_order": "WO-1001",
+                                                 "operation": 20, "measurements": [
+                                                     {"characteristic": "seal_seated", "passed": True}]}
+                     ).status_code == 201
+    expect(state).not_to_have_class(re.compile(r"\bdue\b"), timeout=WAIT)
+    context.close()

@@ -39,26 +39,26 @@ class Plant:
         self.now = now
         self._keys = 0
 
-    def command(self, kind: Callable[..., c.Command], *, actor: str = "ana",
+    def command(self, kind: Callable[..., c.Command], /, *, actor: str = "ana",
                 roles: frozenset[str] = OPERATOR, **fields: Any) -> c.Command:
         self._keys += 1
         return kind(idempotency_key=f"k{self._keys}", actor=actor, actor_roles=roles, **fields)
 
-    def decide(self, kind: Callable[..., c.Command], *, now: datetime | None = None, **fields: Any) -> list[Any]:
+    def decide(self, kind: Callable[..., c.Command], /, *, now: datetime | None = None, **fields: Any) -> list[Any]:
         """Only decide: the events a command would cause (the state must stay as it is)."""
         before = tables(self.state)
         events = decide(self.state, self.command(kind, **fields), now or self.now)
         assert tables(self.state) == before, "decide changed the state"
         return events
 
-    def do(self, kind: Callable[..., c.Command], *, now: datetime | None = None, **fields: Any) -> list[Any]:
+    def do(self, kind: Callable[..., c.Command], /, *, now: datetime | None = None, **fields: Any) -> list[Any]:
         """Decide and apply: the command is accepted and its events become the new state."""
         events = self.decide(kind, now=now, **fields)
         for ev in events:
             evolve(self.state, ev)
         return events
 
-    def refuse(self, kind: Callable[..., c.Command], code: str, field: str | None, *,
+    def refuse(self, kind: Callable[..., c.Command], code: str, field: str | None, /, *,
                now: datetime | None = None, **fields: Any) -> DomainError:
         """The command is refused with ``code`` naming ``field``, and nothing changes."""
         before = tables(self.state)

@@ -248,3 +248,29 @@ def test_an_item_gtin_is_checked_and_named_by_its_path(tmp_path: Path) -> None:
     assert set(reasons) == {"master_data.items[2].gtin", "master_data.items[3].gtin"}
     assert "expected 6" in reasons["master_data.items[2].gtin"] and "8, 12, 13 or 14" in reasons["master_data.items[3].gtin"]
     assert load_config(DEMO).master_data.items[7].gtin == "09501101530003"
+
+
+def test_an_inspection_plans_sampling_in_the_site_file_becomes_its_command(tmp_path: Path) -> None:
+    from edge.domain import commands as c
+    from edge.runtime import seed_commands
+
+    def edit(data: dict[str, Any]) -> None:
+        data["master_data"]["inspection_plans"].append({
+            "plan": "IPC-20", "item": "PUMP-100", "operation": 20, "kind": "in_process", "every_n_parts": 10,
+            "every_minutes": 60, "sample_size": 2, "flag_overdue": True, "overdue_grace_parts": 3,
+            "characteristics": [{"characteristic": "seal_seated", "kind": "attribute"}]})
+
+    config = load_config(demo_with(tmp_path, edit=edit))
+    [seed] = [s for s in seed_commands(config) if s.key == "seed:inspection-plan:IPC-20"]
+    assert isinstance(seed.command, c.DefineInspectionPlan)
+    cmd = seed.command
+    assert (cmd.kind, cmd.every_n_parts, cmd.every_minutes, cmd.sample_size, cmd.flag_overdue,
+            cmd.overdue_grace_parts) == ("in_process", 10, 60, 2, True, Decimal(3))
+
+    def bad(data: dict[str, Any]) -> None:
+        data["master_data"]["inspection_plans"][0]["kind"] = "sometimes"
+        data["master_data"]["inspection_plans"][0]["sample_size"] = 0
+
+    err = refused(demo_with(tmp_path, edit=bad))
+    assert sorted(p.path for p in err.problems) == ["master_data.inspection_plans[0].kind",
+                                                    "master_data.inspection_plans[0].sample_size"]

@@ -94,3 +94,19 @@ def test_weekdays_are_checked() -> None:
     assert parse_days(["Monday", "sun"]) == frozenset({0, 6})
     with pytest.raises(ValueError, match="'funday' is not a weekday"):
         parse_days(["funday"])
+
+
+def test_a_shift_end_between_two_looks_is_seen_once() -> None:
+    from types import SimpleNamespace
+
+    from edge.shift_close import shift_ended_between
+
+    site = SimpleNamespace(timezone="Europe/Amsterdam", shifts=[SimpleNamespace(
+        shift=lambda: Shift("early", time(6), time(14)))])
+    config = SimpleNamespace(site=site)
+    before = datetime(2026, 11, 25, 12, 59, tzinfo=UTC)  # 13:59 in Amsterdam: the early shift runs
+    after = datetime(2026, 11, 25, 13, 1, tzinfo=UTC)
+    assert shift_ended_between(config, before, after)
+    assert not shift_ended_between(config, after, after + timedelta(minutes=1))
+    assert shift_ended_between(SimpleNamespace(site=None), datetime(2026, 11, 25, 23, 59, tzinfo=UTC),
+                               datetime(2026, 11, 26, 0, 0, tzinfo=UTC))  # no calendar: a day ends at midnight UTC

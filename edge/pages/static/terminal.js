@@ -175,10 +175,11 @@
     once("inspection", JSON.stringify([view.inspections, Takt.lang]), () => {
       const box = $("#tab-inspection");
       if (!cur || !view.inspections.length) { box.innerHTML = '<p class="muted">' + esc(t("no_inspections")) + "</p>"; return; }
+      $('[data-tab="inspection"]').classList.toggle("due", !!view.inspection_due);
       box.innerHTML = view.inspections.map(p => {
         const d = drafts[p.plan] = drafts[p.plan] || {};
         return '<div class="plan" data-plan="' + esc(p.plan) + '"><div class="row"><b style="font-size: 20px">' + esc(p.plan) + "</b>" +
-          '<span class="muted grow">' + esc(p.description) + '</span><button class="primary record" data-plan="' + esc(p.plan) + '">' +
+          '<span class="muted grow">' + esc(p.description) + "</span>" + standing(p) + '<button class="primary record" data-plan="' + esc(p.plan) + '">' +
           esc(t("record")) + "</button></div>" + p.characteristics.map(ch => {
             const v = d[ch.characteristic];
             const verdictNow = verdict(ch, v);
@@ -192,6 +193,22 @@
           }).join("") + "</div>";
       }).join("");
     });
+  }
+  function standing(p) { // where an in-process plan's count and clock stand, or a final inspection's samples
+    const due = p.due;
+    if (due) {
+      const parts = due.every_n_parts != null ? t("parts_of", { n: due.parts_since, of: due.every_n_parts }) : "";
+      const mins = due.every_minutes != null ? t("minutes_of", { n: Math.floor(due.minutes_since), of: due.every_minutes }) : "";
+      const text = [parts, mins].filter(Boolean).join(" · ") + (due.sample_size > 1 ? " · " + t("samples_of", { n: due.samples, of: due.sample_size }) : "");
+      return '<span class="inspection-state' + (due.due ? " due" : "") + '">' + (due.due ? esc(t("inspection_due")) + " · " : "") + esc(text) + "</span>";
+    }
+    if (p.kind === "final") {
+      const task = p.task;
+      const text = task ? (task.status === "open" ? t("samples_of", { n: task.samples, of: task.sample_size }) : t(task.status === "passed" ? "pass" : "fail"))
+        : t("final_needed");
+      return '<span class="inspection-state' + (!task || task.status !== "passed" ? " due" : "") + '">' + esc(text) + "</span>";
+    }
+    return "";
   }
   function updateCharacteristic(planName, charName) {
     const plan = view.inspections.find(p => p.plan === planName);

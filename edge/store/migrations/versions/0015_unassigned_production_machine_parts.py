@@ -1,7 +1,7 @@
 """unassigned_production: machine parts counted with no operation to take them
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-26 05:18:17.165698
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import edge.store.schema
 
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
