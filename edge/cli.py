@@ -246,19 +246,28 @@ def store_migrate(config: ConfigOption = None, data_dir: DataDirOption = None, d
     url = _store_url(config, data_dir, database_url, must_exist=False)
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    from edge.store.migrate import current_revision
+
     store = _open(url)
+    before: str | None = None
     try:
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        store.migrate()
-        from sqlalchemy import text
+        before = current_revision(store.engine)
 
-        with store.engine.connect() as conn:
-            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+        def step(revision: str, description: str) -> None:
+            typer.echo(f"  applied {revision}: {description.splitlines()[0] if description else ''}")
+
+        store.migrate(on_step=step)
+        revision = current_revision(store.engine)
     except Exception as exc:
-        raise _fail(f"migration failed: {exc}") from None
+        raise _fail(f"migration failed, the store is as it was (at revision {before}): {exc}") from None
     finally:
         store.close()
-    typer.echo(f"ok: schema at revision {revision}")
+    if revision == before:
+        typer.echo(f"ok: schema at revision {revision} (nothing to do)")
+    else:
+        typer.echo(f"ok: schema at revision {revision} (from {before or 'an empty store'}; all steps committed "
+                   f"together)")
 
 
 # --- the journal -----------------------------------------------------------------------------------

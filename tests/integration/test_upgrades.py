@@ -1,0 +1,183 @@
+"""Upgrading a store made by the first schema revision (0001) to this version, and a failed upgrade changing nothing.
+
+The old store is real: ``tests/data/stores/takt-rev0001.sql`` is the dump of a store the demo node of the commit
+before migration 0002 recorded over its HTTP API (``make_rev0001.py`` beside it says how). Its rows are loaded into
+a store that alembic brought to revision 0001, on SQLite and on the test PostgreSQL server, then ``takt store
+migrate`` brings it to head.
+"""
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, select
+from typer.testing import CliRunner
+
+from edge.cli import app
+from edge.domain import commands as c
+from edge.service import Service
+from edge.store import Store, sqlite_url
+from edge.store.migrate import MIGRATIONS, alembic_config, current_revision, upgrade
+from edge.store.schema import metadata
+from edge.store.verify import verify
+
+DUMP = Path(__file__).resolve().parents[1] / "data" / "stores" / "takt-rev0001.sql"
+REV0001_EVENTS = 99  # journal rows in the dump
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@contextlib.contextmanager
+def _old_rows(tmp_path: Path) -> Iterator[dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
+    """Per table of the revision-0001 store: its columns and its rows, as Python values (read through this
+    version's column types, which 0001's columns share)."""
+    file = tmp_path / "rev0001.sqlite"
+    with contextlib.closing(sqlite3.connect(file)) as conn:
+        conn.executescript(DUMP.read_text())
+        conn.commit()
+        tables = {name: [col[1] for col in conn.execute(f'PRAGMA table_info("{name}")')]
+                  for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    engine = create_engine(f"sqlite:///{file}")
+    try:
+        found: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+        with engine.connect() as conn:
+            for name, columns in tables.items():
+                if name == "alembic_version":
+                    continue
+                table = metadata.tables[name]
+                rows = conn.execute(select(*(table.c[col] for col in columns))).all()
+                found[name] = (columns, [tuple(r) for r in rows])
+        yield found
+    finally:
+        engine.dispose()
+
+
+def _store_at_rev0001(url: str, tmp_path: Path) -> tuple[Store, dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
+    """A store at revision 0001 holding the old store's rows."""
+    store = Store(url)
+    upgrade(store.engine, "0001")
+    with _old_rows(tmp_path) as old, store.engine.begin() as conn:
+        for name, (columns, rows) in old.items():
+            if rows:
+                conn.execute(metadata.tables[name].insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+    assert current_revision(store.engine) == "0001"
+    return store, old
+
+
+def _rows(store: Store, old: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The store's rows of the old store's tables and columns, sorted."""
+    with store.engine.connect() as conn:
+        return {name: sorted((tuple(r) for r in conn.execute(select(*(metadata.tables[name].c[col] for col in cols)))),
+                             key=repr)
+                for name, (cols, _) in old.items()}
+
+
+def _tables(store: Store) -> dict[str, list[str]]:
+    found = inspect(store.engine)
+    return {t: sorted(c["name"] for c in found.get_columns(t)) for t in sorted(found.get_table_names())}
+
+
+def test_a_store_of_the_first_revision_upgrades_to_head_with_all_its_data(store_url: str, tmp_path: Path) -> None:
+    store, old = _store_at_rev0001(store_url, tmp_path)
+    assert len(old["journal"][1]) == REV0001_EVENTS
+    assert {n for n, (_, rows) in old.items() if rows} >= {"journal", "command_log", "lots", "stock", "operations",
+                                                            "labour_records", "machine_states", "users"}
+    store.close()
+
+    out = CliRunner().invoke(app, ["store", "migrate", "--database-url", store_url])
+    assert out.exit_code == 0, out.output
+    assert "applied 0002" in out.output and "applied 0013" in out.output
+    assert "from 0001" in out.output
+
+    store = Store(store_url)
+    try:
+        head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
+        assert current_revision(store.engine) == head
+        # every row of the old store is there, every old column as it was
+        now = _rows(store, old)
+        for name, (_, rows) in old.items():
+            assert now[name] == sorted(rows, key=repr), f"{name} changed in the upgrade"
+        # the history replays to the upgraded state (new projections included)
+        report = verify(store)
+        assert report.ok, report.differences[:5]
+        assert report.events == REV0001_EVENTS
+        # the old command log still answers idempotent repeats, and the node records on after the old journal
+        with store.engine.connect() as conn:
+            assert set(store.lookup_commands(conn, ["rev0001-1", "rev0001-30"])) == {"rev0001-1", "rev0001-30"}
+        with Service(store, store.node_id()) as service:
+            recorded = service.handle(c.DefineItem(idempotency_key="after-upgrade", actor="admin",
+                                                   actor_roles=frozenset({"admin"}), item="NEW-1", description="new",
+                                                   unit="pcs", revision="A"))
+            assert recorded.last_seq == REV0001_EVENTS + 1
+        assert verify(store).ok
+    finally:
+        store.close()
+    again = CliRunner().invoke(app, ["store", "migrate", "--database-url", store_url])
+    assert again.exit_code == 0 and "nothing to do" in again.output
+
+
+FAILING = '''\
+"""a step that fails halfway (test only)"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0999_fails"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("lots") as batch:
+        batch.add_column(sa.Column("half_done", sa.Integer(), nullable=True))
+    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("UPDATE lots SET quantity = 0")
+    op.execute("DELETE FROM journal")
+    raise RuntimeError("this step fails halfway")
+
+
+def downgrade() -> None:
+    raise NotImplementedError
+'''
+
+
+def test_a_failed_upgrade_leaves_the_store_as_it_was(store_url: str, tmp_path: Path) -> None:
+    """Every step from 0002 to head runs, then a test-only last step changes schema and data and fails: the
+    store must be at 0001 with its tables and rows as before (one transaction for the whole upgrade)."""
+    store, old = _store_at_rev0001(store_url, tmp_path)
+    try:
+        before_tables, before_rows = _tables(store), _rows(store, old)
+        scripts = tmp_path / "migrations"
+        shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+        head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
+        (scripts / "versions" / "0999_fails.py").write_text(textwrap.dedent(FAILING.format(down=head)))
+        applied: list[str] = []
+        with pytest.raises(RuntimeError, match="fails halfway"):
+            command.upgrade(alembic_config(store.engine, script_location=scripts,
+                                           on_step=lambda rev, _doc: applied.append(rev)), "head")
+        assert applied[0] == "0002" and applied[-1] == head, "the steps before the failing one did run"
+        assert current_revision(store.engine) == "0001"
+        assert _tables(store) == before_tables, "a table or column of the failed upgrade stayed"
+        assert _rows(store, old) == before_rows, "rows changed by the failed upgrade stayed"
+    finally:
+        store.close()
+    # the store is usable: the real upgrade then succeeds
+    store = Store(store_url)
+    try:
+        store.migrate()
+        assert verify(store).ok
+    finally:
+        store.close()
