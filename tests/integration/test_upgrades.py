@@ -7,30 +7,23 @@ migrate`` brings it to head.
 """
 from __future__ import annotations
 
-import contextlib
 import shutil
-import sqlite3
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from edge.cli import app
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store, sqlite_url
-from edge.store.migrate import MIGRATIONS, alembic_config, current_revision, upgrade
-from edge.store.schema import metadata
+from edge.store.migrate import MIGRATIONS, alembic_config, current_revision
 from edge.store.verify import verify
-
-DUMP = Path(__file__).resolve().parents[1] / "data" / "stores" / "takt-rev0001.sql"
-REV0001_EVENTS = 99  # journal rows in the dump
+from tests.integration.old_stores import REV0001_EVENTS, rows_of, store_at_rev0001
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,58 +33,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-@contextlib.contextmanager
-def _old_rows(tmp_path: Path) -> Iterator[dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
-    """Per table of the revision-0001 store: its columns and its rows, as Python values (read through this
-    version's column types, which 0001's columns share)."""
-    file = tmp_path / "rev0001.sqlite"
-    with contextlib.closing(sqlite3.connect(file)) as conn:
-        conn.executescript(DUMP.read_text())
-        conn.commit()
-        tables = {name: [col[1] for col in conn.execute(f'PRAGMA table_info("{name}")')]
-                  for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    engine = create_engine(f"sqlite:///{file}")
-    try:
-        found: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
-        with engine.connect() as conn:
-            for name, columns in tables.items():
-                if name == "alembic_version":
-                    continue
-                table = metadata.tables[name]
-                rows = conn.execute(select(*(table.c[col] for col in columns))).all()
-                found[name] = (columns, [tuple(r) for r in rows])
-        yield found
-    finally:
-        engine.dispose()
-
-
-def _store_at_rev0001(url: str, tmp_path: Path) -> tuple[Store, dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
-    """A store at revision 0001 holding the old store's rows."""
-    store = Store(url)
-    upgrade(store.engine, "0001")
-    with _old_rows(tmp_path) as old, store.engine.begin() as conn:
-        for name, (columns, rows) in old.items():
-            if rows:
-                conn.execute(metadata.tables[name].insert(), [dict(zip(columns, r, strict=True)) for r in rows])
-    assert current_revision(store.engine) == "0001"
-    return store, old
-
-
-def _rows(store: Store, old: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> dict[str, list[tuple[Any, ...]]]:
-    """The store's rows of the old store's tables and columns, sorted."""
-    with store.engine.connect() as conn:
-        return {name: sorted((tuple(r) for r in conn.execute(select(*(metadata.tables[name].c[col] for col in cols)))),
-                             key=repr)
-                for name, (cols, _) in old.items()}
-
-
 def _tables(store: Store) -> dict[str, list[str]]:
     found = inspect(store.engine)
     return {t: sorted(c["name"] for c in found.get_columns(t)) for t in sorted(found.get_table_names())}
 
 
 def test_a_store_of_the_first_revision_upgrades_to_head_with_all_its_data(store_url: str, tmp_path: Path) -> None:
-    store, old = _store_at_rev0001(store_url, tmp_path)
+    store, old = store_at_rev0001(store_url, tmp_path)
     assert len(old["journal"][1]) == REV0001_EVENTS
     assert {n for n, (_, rows) in old.items() if rows} >= {"journal", "command_log", "lots", "stock", "operations",
                                                             "labour_records", "machine_states", "users"}
@@ -107,7 +55,7 @@ def test_a_store_of_the_first_revision_upgrades_to_head_with_all_its_data(store_
         head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
         assert current_revision(store.engine) == head
         # every row of the old store is there, every old column as it was
-        now = _rows(store, old)
+        now = rows_of(store, old)
         for name, (_, rows) in old.items():
             assert now[name] == sorted(rows, key=repr), f"{name} changed in the upgrade"
         # the history replays to the upgraded state (new projections included)
@@ -157,9 +105,9 @@ def downgrade() -> None:
 def test_a_failed_upgrade_leaves_the_store_as_it_was(store_url: str, tmp_path: Path) -> None:
     """Every step from 0002 to head runs, then a test-only last step changes schema and data and fails: the
     store must be at 0001 with its tables and rows as before (one transaction for the whole upgrade)."""
-    store, old = _store_at_rev0001(store_url, tmp_path)
+    store, old = store_at_rev0001(store_url, tmp_path)
     try:
-        before_tables, before_rows = _tables(store), _rows(store, old)
+        before_tables, before_rows = _tables(store), rows_of(store, old)
         scripts = tmp_path / "migrations"
         shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
         head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
@@ -171,7 +119,7 @@ def test_a_failed_upgrade_leaves_the_store_as_it_was(store_url: str, tmp_path: P
         assert applied[0] == "0002" and applied[-1] == head, "the steps before the failing one did run"
         assert current_revision(store.engine) == "0001"
         assert _tables(store) == before_tables, "a table or column of the failed upgrade stayed"
-        assert _rows(store, old) == before_rows, "rows changed by the failed upgrade stayed"
+        assert rows_of(store, old) == before_rows, "rows changed by the failed upgrade stayed"
     finally:
         store.close()
     # the store is usable: the real upgrade then succeeds
