@@ -175,6 +175,13 @@ def run(
     """Run the node of a real site from its configuration file."""
     _logging(log_level)
     cfg = _load(config)
+    from edge.config import cleartext_secrets
+
+    clear = cleartext_secrets(_load(config, resolve_secrets=False))
+    if clear:  # only where they are, never the values
+        logging.getLogger("takt.config").warning(
+            "secrets written in clear in %s (use the *_env or *_file form): %s", config, ", ".join(clear),
+            extra={"cleartext_secrets": clear})
     from edge.runtime import Node, serve
 
     node = Node(cfg, data_dir=data_dir, config_file=config)
@@ -214,6 +221,11 @@ def config_check(
                f"{len(md.bins)} bins, {len(md.equipment)} machines, {len(md.work_orders)} work orders, "
                f"{len(md.dispatch_lists)} dispatch lists, {len(md.inspection_plans)} inspection plans, "
                f"{len(md.opening_stock)} opening lots")
+    from edge.config import cleartext_secrets
+
+    clear = cleartext_secrets(_load(file, resolve_secrets=False))
+    if clear:
+        typer.echo(f"warning: secrets written in clear in the file (use the *_env or *_file form): {', '.join(clear)}")
 
 
 # --- the store -------------------------------------------------------------------------------------

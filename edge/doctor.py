@@ -43,6 +43,7 @@ def run_checks(config_file: Path, *, data_dir: Path | None = None, min_free_byte
         return [Check("config", False, f"cannot read {config_file}: {err}",
                       "pass --config FILE or set TAKT_CONFIG to the site file")]
     checks = [Check("config", True, f"{config_file} is valid (node {cfg.node.id})")]
+    checks.append(_secrets(config_file))
     url = cfg.node.url() if data_dir is None else f"sqlite:///{data_dir / 'takt.sqlite'}"
     folder = data_dir if data_dir is not None else cfg.node.data_dir
     if url.startswith("sqlite"):
@@ -52,6 +53,18 @@ def run_checks(config_file: Path, *, data_dir: Path | None = None, min_free_byte
         checks += _postgres_store(url)
     checks += list(_network(cfg, timeout_s))
     return checks
+
+
+def _secrets(config_file: Path) -> Check:
+    from edge.config import cleartext_secrets
+
+    clear = cleartext_secrets(load_config(config_file, resolve_secrets=False))
+    if clear:
+        return Check("secrets", False, f"{len(clear)} secret{'s are' if len(clear) > 1 else ' is'} written in clear in "
+                     f"{config_file}: {', '.join(clear)}",
+                     "move each into an environment variable (token_env, password_env, ...) or a file only the "
+                     "node's user may read (token_file, password_file, ...; chmod 600)")
+    return Check("secrets", True, "no token, PIN or password is written in clear in the site file")
 
 
 # --- the data dir and the store ------------------------------------------------------------------
