@@ -6,6 +6,7 @@ PLC and broker. It is safe to run beside a running node.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -114,6 +115,7 @@ def _sqlite_store(path: Path) -> list[Check]:
             checks = [Check("store integrity", True, f"{path} passes quick_check")]
             checks.append(_migrations(_sqlite_revision(conn)))
             checks.append(_clock(_last_recorded(conn)))
+            checks.append(_clock_jumps(conn))
     except sqlite3.DatabaseError as exc:
         return [Check("store integrity", False, f"{path} cannot be read: {exc}",
                       "stop the node and restore the latest backup (takt store restore BACKUP)")]
@@ -138,6 +140,31 @@ def _last_recorded(conn: sqlite3.Connection) -> datetime | None:
     value = row[0]
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+RECENT_JUMP = timedelta(days=7)
+
+
+def _clock_jumps(conn: sqlite3.Connection) -> Check:
+    """The wall-clock jumps the node recorded (``ClockJumped`` in the journal, see ``edge.clock``)."""
+    try:
+        count, last_seq = conn.execute("SELECT count(*), max(seq) FROM journal WHERE subject = 'node:clock' "
+                                       "AND type = 'ClockJumped'").fetchone()
+    except sqlite3.OperationalError:
+        return Check("clock jumps", True, "no journal yet")
+    if not count:
+        return Check("clock jumps", True, "the node's clock never jumped while it recorded")
+    payload, recorded = conn.execute("SELECT payload, recorded_at FROM journal WHERE seq = ?", (last_seq,)).fetchone()
+    jump = json.loads(payload)
+    when = datetime.fromisoformat(str(recorded))
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    detail = (f"{count} jump{'s' if count > 1 else ''} of the wall clock recorded; the last {float(jump['jump_s']):+.1f} s "
+              f"at {when:%Y-%m-%d %H:%M:%S} UTC (seq {last_seq}); labour and machine-state durations across it were "
+              f"kept true, times recorded around it are on two time lines")
+    if datetime.now(UTC) - when < RECENT_JUMP:
+        return Check("clock jumps", False, detail, "keep the time with NTP (timedatectl set-ntp true) and check the RTC "
+                     "battery; an OEE or a report over the jump's hour is off by the jump")
+    return Check("clock jumps", True, detail)
 
 
 def _postgres_store(url: str) -> list[Check]:

@@ -70,6 +70,7 @@ ISA95_MESSAGE: dict[str, str] = {
     "WorkOrderCancelled": "JobResponse",
     "WorkOrderConflictResolved": "JobResponse",
     "WorkOrderQuantityChanged": "JobResponse",
+    "ClockJumped": "WorkAlert",  # the node's wall clock jumped: times around it are on two time lines
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

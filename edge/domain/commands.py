@@ -450,3 +450,15 @@ class SetMachineState(Command):
     state: Literal["running", "idle", "down", "setup", "offline"]
     reason: str | None = None
     since: datetime | None = None
+
+
+# --- the node ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordClockJump(Command):
+    """The node found its wall clock jumped (``edge.clock.ClockWatch``): record it in the journal."""
+
+    jump_s: Decimal
+    wall_before: datetime
+    wall_after: datetime
