@@ -1670,13 +1670,18 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             pass  # a fact for the record (history table short_picks); the plant's state does not change
         case e.ClockJumped():
             # The open intervals move onto the wall clock's new time line: ``at - since`` stays the time that really
-            # passed (the steady clock's), for labour and for the machine's current state.
+            # passed (the steady clock's), for labour, operations under way and the machines' current states. (If
+            # the new time is the right one, as after NTP set a wrong clock, the moved start is also the true one.)
             shift = timedelta(seconds=float(ev.jump_s))
             for key3, rec in state.clock_ons.items():
                 rec.since += shift
                 state.mark("clock_ons", key3)
                 labour: tuple[Any, ...] = ("labour", *key3)
                 state.clock_jump_of[labour] = state.clock_jump_of.get(labour, ZERO) + ev.jump_s
+            for key2, op in state.operations.items():  # an operation under way: its run time stays true
+                if op.started_at is not None and op.completed_at is None:
+                    op.started_at += shift
+                    state.mark("operations", key2)
             for equipment, ms in state.machine_states.items():
                 ms.since += shift
                 state.mark("machine_states", equipment)

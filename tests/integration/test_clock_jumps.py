@@ -110,6 +110,8 @@ def test_a_jump_keeps_order_idempotency_and_durations(tmp_path: Path, jump: time
                                               work_order="WO-1", operation=10))
         down = service.handle(c.SetMachineState(idempotency_key="down", actor="sup1", actor_roles=ROLES,
                                                 equipment="PRESS-1", state="down", reason="jam"))
+        service.handle(c.CompleteOperation(idempotency_key="done", actor="sup1", actor_roles=ROLES, work_order="WO-1",
+                                           operation=10))
         status = service.clock_watch.status(clocks.wall())
     finally:
         service.stop()
@@ -120,7 +122,8 @@ def test_a_jump_keeps_order_idempotency_and_durations(tmp_path: Path, jump: time
     recorded = [at for *_, at in journal]
     assert (recorded != sorted(recorded)) == (jump < timedelta(0)), "the wall times do go back with the clock"
     jumps = [row for row in journal if row[1] == "ClockJumped"]
-    assert len(jumps) == 1 and jumps[0][0] == seqs[-1] - 4, "recorded once, before the command that found it"
+    assert len(jumps) == 1, "recorded once"
+    assert journal[jumps[0][0]][2] == "k-8", "recorded right before the command that found it (P-3)"
     assert len([k for _, _, k, _ in journal if k == before.idempotency_key]) == 1
 
     # durations are the time that really passed: 30 min + 10 min + 1 min between clock-on and clock-off
@@ -133,6 +136,9 @@ def test_a_jump_keeps_order_idempotency_and_durations(tmp_path: Path, jump: time
     assert machine.since - machine.previous_since == timedelta(minutes=41)  # type: ignore[attr-defined]
     assert machine.clock_jump_s == Decimal(str(jump.total_seconds()))  # type: ignore[attr-defined]
     assert down.events[0]["type"] == "MachineStateChanged"
+    op = store.load_state().operations[("WO-1", 10)]
+    assert op.completed_at is not None and op.started_at is not None
+    assert op.completed_at - op.started_at == timedelta(minutes=41), "the operation's run time is the real one"
     # replaying the journal gives the same state (the jump moves the open intervals in the replay too)
     report = verify(store)
     assert report.ok, report.differences[:3]

@@ -29,6 +29,7 @@ from tests.integration.old_stores import rows_of, store_at_rev0001
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = frozenset({"admin"})
+ITEMS = 1500  # events in the stores that are backed up and compacted
 
 
 def takt(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -137,7 +138,7 @@ def test_kill_during_recording_keeps_every_acknowledged_command(tmp_path: Path) 
 
 
 def test_kill_during_backup_leaves_no_file_that_looks_like_a_backup(tmp_path: Path) -> None:
-    store = recorded_store(tmp_path / "node", 3000)
+    store = recorded_store(tmp_path / "node", ITEMS)
     store.close()
     destination = tmp_path / "backup.sqlite"
     partial = tmp_path / "backup.sqlite.partial"
@@ -149,13 +150,13 @@ def test_kill_during_backup_leaves_no_file_that_looks_like_a_backup(tmp_path: Pa
     refused = takt("store", "restore", str(partial), "--data-dir", str(tmp_path / "elsewhere"))
     assert refused.returncode == 1 and "unfinished backup" in refused.stderr
     assert not (tmp_path / "elsewhere" / "takt.sqlite").exists()
-    assert "replayed 3000 events" in assert_verifies(tmp_path / "node")  # the store itself is untouched
+    assert f"replayed {ITEMS} events" in assert_verifies(tmp_path / "node")  # the store itself is untouched
 
     again = takt("store", "backup", str(destination), "--data-dir", str(tmp_path / "node"))
     assert again.returncode == 0, again.stderr
     assert not partial.exists(), "the next backup left the stale .partial behind"
     restored = takt("store", "restore", str(destination), "--data-dir", str(tmp_path / "restored"))
-    assert restored.returncode == 0 and "replaying 3000 events" in restored.stdout, restored.stderr
+    assert restored.returncode == 0 and f"replaying {ITEMS} events" in restored.stdout, restored.stderr
 
 
 # --- during takt store migrate -----------------------------------------------------------------------------------
@@ -192,24 +193,24 @@ def test_kill_during_migrate_leaves_the_old_revision_then_the_upgrade_completes(
 
 
 def test_kill_during_compact_keeps_the_history_whole(tmp_path: Path) -> None:
-    store = recorded_store(tmp_path / "node", 3000)
-    SyncLedger(store).set_cursor("push", 2900)  # the ERP acknowledged events up to 2900
+    store = recorded_store(tmp_path / "node", ITEMS)
+    SyncLedger(store).set_cursor("push", ITEMS - 100)  # the ERP acknowledged all but the last 100 events
     store.close()
     archive = tmp_path / "node" / "archive"
     proc = start_takt("store", "compact", "--older-than-days", "0", "--batch", "20", "--data-dir",
                       str(tmp_path / "node"))
     kill_when(proc, lambda: archive.is_dir() and len(list(archive.glob("*.jsonl.gz"))) >= 10)
     files = len(list(archive.glob("*.jsonl.gz")))
-    assert files < 2900 // 20, "compact finished before the kill"
-    assert "replayed 3000 events" in assert_verifies(tmp_path / "node")
-    assert set(journal_keys(sqlite_url(tmp_path / "node"))) >= {f"item-{n}" for n in range(2900, 3000)}
+    assert files < (ITEMS - 100) // 20, "compact finished before the kill"
+    assert f"replayed {ITEMS} events" in assert_verifies(tmp_path / "node")
+    assert set(journal_keys(sqlite_url(tmp_path / "node"))) >= {f"item-{n}" for n in range(ITEMS - 100, ITEMS)}
 
     done = takt("store", "compact", "--older-than-days", "0", "--batch", "500", "--data-dir", str(tmp_path / "node"))
     assert done.returncode == 0, done.stderr
-    assert "replayed 3000 events" in assert_verifies(tmp_path / "node")
+    assert f"replayed {ITEMS} events" in assert_verifies(tmp_path / "node")
     store = Store(sqlite_url(tmp_path / "node"))
     try:
-        assert [e.seq for e in store.journal()] == list(range(2901, 3001))  # the unarchived tail only
+        assert [e.seq for e in store.journal()] == list(range(ITEMS - 99, ITEMS + 1))  # the unarchived tail only
     finally:
         store.close()
 
