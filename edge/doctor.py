@@ -13,11 +13,12 @@ import socket
 import sqlite3
 import ssl
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from edge.config import ConfigError, TaktConfig, load_config
@@ -115,7 +116,8 @@ def _sqlite_store(path: Path) -> list[Check]:
             checks = [Check("store integrity", True, f"{path} passes quick_check")]
             checks.append(_migrations(_sqlite_revision(conn)))
             checks.append(_clock(_last_recorded(conn)))
-            checks.append(_clock_jumps(conn))
+            if _sqlite_revision(conn) is not None:
+                checks.append(_clock_jumps(lambda sql: conn.execute(sql).fetchone()))
     except sqlite3.DatabaseError as exc:
         return [Check("store integrity", False, f"{path} cannot be read: {exc}",
                       "stop the node and restore the latest backup (takt store restore BACKUP)")]
@@ -145,22 +147,23 @@ def _last_recorded(conn: sqlite3.Connection) -> datetime | None:
 RECENT_JUMP = timedelta(days=7)
 
 
-def _clock_jumps(conn: sqlite3.Connection) -> Check:
-    """The wall-clock jumps the node recorded (``ClockJumped`` in the journal, see ``edge.clock``)."""
-    try:
-        count, last_seq = conn.execute("SELECT count(*), max(seq) FROM journal WHERE subject = 'node:clock' "
-                                       "AND type = 'ClockJumped'").fetchone()
-    except sqlite3.OperationalError:
-        return Check("clock jumps", True, "no journal yet")
+JUMPS_SQL = "SELECT count(*), max(seq) FROM journal WHERE subject = 'node:clock' AND type = 'ClockJumped'"
+JUMP_SQL = "SELECT payload, recorded_at FROM journal WHERE seq = {seq}"
+
+
+def _clock_jumps(query: Callable[[str], Any]) -> Check:
+    """The wall-clock jumps the node recorded (``ClockJumped`` in the journal, see ``edge.clock``); ``query(sql)``
+    returns the first row of ``sql``."""
+    count, last_seq = query(JUMPS_SQL)
     if not count:
         return Check("clock jumps", True, "the node's clock never jumped while it recorded")
-    payload, recorded = conn.execute("SELECT payload, recorded_at FROM journal WHERE seq = ?", (last_seq,)).fetchone()
+    payload, recorded = query(JUMP_SQL.format(seq=int(last_seq)))
     jump = json.loads(payload)
-    when = datetime.fromisoformat(str(recorded))
+    when = recorded if isinstance(recorded, datetime) else datetime.fromisoformat(str(recorded))
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     detail = (f"{count} jump{'s' if count > 1 else ''} of the wall clock recorded; the last {float(jump['jump_s']):+.1f} s "
-              f"at {when:%Y-%m-%d %H:%M:%S} UTC (seq {last_seq}); labour and machine-state durations across it were "
-              f"kept true, times recorded around it are on two time lines")
+              f"at {when:%Y-%m-%d %H:%M:%S} UTC (seq {last_seq}); labour, operation and machine-state durations across "
+              f"it were kept true, times recorded around it are on two time lines")
     if datetime.now(UTC) - when < RECENT_JUMP:
         return Check("clock jumps", False, detail, "keep the time with NTP (timedatectl set-ntp true) and check the RTC "
                      "battery; an OEE or a report over the jump's hour is off by the jump")
@@ -182,12 +185,14 @@ def _postgres_store(url: str) -> list[Check]:
                 revision = None
             conn.rollback()
             last = conn.execute(text("SELECT max(recorded_at) FROM journal")).scalar() if revision else None
+            jumps = _clock_jumps(lambda sql: conn.execute(text(sql)).one()) if revision else None
     except Exception as exc:
         return [Check("store", False, f"cannot reach the PostgreSQL store: {exc}",
                       "check node.database_url, that the server runs and that the node's role may connect")]
     finally:
         store.close()
-    return [Check("store", True, "the PostgreSQL store answers"), _migrations(revision), _clock(last)]
+    return [Check("store", True, "the PostgreSQL store answers"), _migrations(revision), _clock(last),
+            *([jumps] if jumps else [])]
 
 
 def _migrations(revision: str | None) -> Check:

@@ -198,3 +198,25 @@ def test_health_and_doctor_show_a_jump(tmp_path: Path) -> None:
     assert "1 jump of the wall clock recorded; the last +10800.0 s" in line
     # recorded (as the node's clock said) in 2026-11-20, more than 7 days before the real now? then it is history
     assert line.startswith("PROBLEM" if datetime.now(UTC) - clocks.wall_now < timedelta(days=7) else "ok")
+
+
+def test_doctor_shows_a_jump_on_postgresql(postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clocks = Clocks()
+    clocks.wall_now = datetime.now(UTC)  # recorded now: the doctor counts it as recent
+    store = Store(postgres_url)
+    store.migrate()
+    service = Service(store, store.node_id("clock-node"), clock=clocks.wall, steady_clock=clocks.steady).start()
+    try:
+        clocks.set_wall(timedelta(seconds=-90))
+        service.handle(c.DefineItem(idempotency_key="x", actor="sup1", actor_roles=ROLES, item="X", description="x",
+                                    unit="pcs", revision="A"))
+    finally:
+        service.stop()
+        store.close()
+    monkeypatch.setenv("CLOCK_TEST_DB", postgres_url)
+    site = tmp_path / "site.yaml"
+    site.write_text("node: {id: clock-node, database_url_env: CLOCK_TEST_DB}\n"
+                    "site: {enterprise: acme, site: eindhoven, area: a1, line: l1}\n")
+    out = CliRunner().invoke(app, ["doctor", "--config", str(site), "--timeout", "1"])
+    line = next(s for s in out.output.splitlines() if "clock jumps:" in s)
+    assert line.startswith("PROBLEM") and "1 jump of the wall clock recorded; the last -90.0 s" in line, out.output
