@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from edge.cli import app
@@ -129,3 +129,25 @@ def test_a_failed_upgrade_leaves_the_store_as_it_was(store_url: str, tmp_path: P
         assert verify(store).ok
     finally:
         store.close()
+
+
+def test_a_failed_upgrade_through_a_plain_sqlite_engine_changes_nothing_either(tmp_path: Path) -> None:
+    """``alembic_config`` on an engine of SQLAlchemy's defaults (not the store's, which issues BEGIN itself): the
+    sqlite3 module would commit each DDL statement on its own; the migration environment must still make the whole
+    upgrade one transaction."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'plain.sqlite'}")
+    try:
+        command.upgrade(alembic_config(engine), "0001")
+        before = sorted(inspect(engine).get_table_names())
+        scripts = tmp_path / "migrations"
+        shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        (scripts / "versions" / "0999_fails.py").write_text(textwrap.dedent(FAILING.format(down=head)))
+        with pytest.raises(RuntimeError, match="fails halfway"):
+            command.upgrade(alembic_config(engine, script_location=scripts), "head")
+        assert current_revision(engine) == "0001"
+        assert sorted(inspect(engine).get_table_names()) == before
+        command.upgrade(alembic_config(engine), "head")  # and the real upgrade goes through
+        assert current_revision(engine) == head
+    finally:
+        engine.dispose()

@@ -25,7 +25,22 @@ def _applied(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         on_step(step.up_revision_id, step.up_revision.doc if step.up_revision is not None else "")
 
 
-with engine.begin() as connection:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                      on_version_apply=_applied)
-    context.run_migrations()
+with engine.connect() as connection:
+    raw = connection.connection.dbapi_connection
+    legacy = connection.dialect.name == "sqlite" and getattr(raw, "isolation_level", None) is not None
+    original = getattr(raw, "isolation_level", None)
+    if legacy:
+        # An engine other than the store's (``make_engine`` issues BEGIN itself): the sqlite3 module in its legacy
+        # mode begins a transaction only before INSERT/UPDATE/DELETE, so each DDL statement would commit on its own
+        # and a failed upgrade would leave tables behind. Take the transaction into our own hands for the upgrade.
+        raw.isolation_level = None
+    try:
+        with connection.begin():
+            if legacy:
+                connection.exec_driver_sql("BEGIN")
+            context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
+                              on_version_apply=_applied)
+            context.run_migrations()
+    finally:
+        if legacy:
+            raw.isolation_level = original  # as the engine handed it over
