@@ -161,11 +161,15 @@ class EventIds:
 
 class Service:
     def __init__(self, store: Store, node_id: str, *, clock: Callable[[], datetime] = utc_now,
-                 max_batch: int = 1000, steady_clock: Callable[[], float] = steady_seconds,
+                 max_batch: int = 1000, steady_clock: Callable[[], float] | None = None,
                  clock_jump_threshold_s: float = DEFAULT_THRESHOLD_S) -> None:
         self.store = store
         self.node_id = node_id
         self.clock = clock  # wall time for the records; watched for jumps against steady_clock (edge.clock)
+        if steady_clock is None:
+            # The real wall clock is watched against the real steady clock. A clock of the caller's own (a test's,
+            # a simulation's) is its own steady clock, so it never jumps, unless a steady clock is given with it.
+            steady_clock = steady_seconds if clock is utc_now else (lambda: clock().timestamp())
         self.clock_watch = ClockWatch(steady_clock, clock_jump_threshold_s)
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()

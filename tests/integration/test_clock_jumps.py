@@ -220,3 +220,23 @@ def test_doctor_shows_a_jump_on_postgresql(postgres_url: str, tmp_path: Path, mo
     out = CliRunner().invoke(app, ["doctor", "--config", str(site), "--timeout", "1"])
     line = next(s for s in out.output.splitlines() if "clock jumps:" in s)
     assert line.startswith("PROBLEM") and "1 jump of the wall clock recorded; the last -90.0 s" in line, out.output
+
+
+def test_the_real_clock_is_watched_and_a_clock_of_ones_own_is_its_own_steady_clock(tmp_path: Path) -> None:
+    from edge.clock import steady_seconds
+
+    store = Store(sqlite_url(tmp_path))
+    store.migrate()
+    try:
+        assert Service(store, "n").clock_watch.steady is steady_seconds  # utc_now against CLOCK_BOOTTIME
+        clocks = Clocks()
+        service = Service(store, "n", clock=clocks.wall).start()  # a test's or simulation's clock, moved at will
+        try:
+            clocks.set_wall(timedelta(days=60))
+            service.handle(c.DefineItem(idempotency_key="x", actor="sup1", actor_roles=ROLES, item="X",
+                                        description="x", unit="pcs", revision="A"))
+        finally:
+            service.stop()
+        assert [e.type for e in store.journal()] == ["ItemDefined"]
+    finally:
+        store.close()
