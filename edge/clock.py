@@ -21,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 
 DEFAULT_THRESHOLD_S = 1.0  # NTP slews small errors and steps from 0.128 s; a step of a second is a jump worth noting
+RATE_TOLERANCE = 0.001  # NTP slews at most 500 ppm, and both clocks follow its frequency corrections on Linux
 
 
 def steady_seconds() -> float:
@@ -62,8 +63,10 @@ class ClockWatch:
             self._wall, self._steady = wall, steady
             if before is None:
                 return None
-            jump = (wall - before).total_seconds() - (steady - before_steady)
-            if abs(jump) < self.threshold_s:
+            elapsed = steady - before_steady
+            jump = (wall - before).total_seconds() - elapsed
+            # after a long quiet spell a little more: two clocks that tick at rates 0.1 % apart are not a jump
+            if abs(jump) < max(self.threshold_s, RATE_TOLERANCE * abs(elapsed)):
                 return None
             found = ClockJump(Decimal(str(round(jump, 3))), before, wall)
             self.jumps += 1
