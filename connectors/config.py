@@ -15,6 +15,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _one_source(model: BaseModel, what: str) -> bool:
+    """Whether the secret ``what`` is given (literally, by ``<what>_env`` or by ``<what>_file``); refuses more
+    than one of the three. The site file's loader (``edge.config``) reads the variable or file into ``what``."""
+    given = [k for k in (what, f"{what}_env", f"{what}_file") if getattr(model, k) is not None]
+    if len(given) > 1:
+        raise ValueError(f"give at most one of {what}_env, {what}_file or {what}; got {', '.join(given)}")
+    return bool(given)
+
+
+SECRET_ENV = "environment variable holding it (keeps the secret out of the file)"
+SECRET_FILE = "file holding it, readable only by the node's user (relative to the site file)"
+SECRET_LITERAL = "in clear in the file: warned about; prefer the _env or _file form"
+
+
 # --- OPC UA ------------------------------------------------------------------------------------------
 
 
@@ -51,7 +65,9 @@ class OpcUaSecurity(_Model):
     mode: Literal["Sign", "SignAndEncrypt"] = "SignAndEncrypt"
     certificate: Path = Field(description="the node's application certificate, DER or PEM")
     private_key: Path = Field(description="its private key, PEM or DER")
-    private_key_password: str | None = None
+    private_key_password: str | None = Field(default=None, repr=False, description=SECRET_LITERAL)
+    private_key_password_env: str | None = Field(default=None, description=SECRET_ENV)
+    private_key_password_file: Path | None = Field(default=None, description=SECRET_FILE)
     server_certificate: Path | None = Field(default=None, description="the server's certificate, pinned")
 
     @field_validator("certificate", "private_key", "server_certificate")
@@ -60,6 +76,11 @@ class OpcUaSecurity(_Model):
         if path is not None and not path.is_file():
             raise ValueError(f"no such file: {path}")
         return path
+
+    @model_validator(mode="after")
+    def _key_password(self) -> OpcUaSecurity:
+        _one_source(self, "private_key_password")
+        return self
 
 
 class OpcUaServer(_Model):
@@ -73,14 +94,16 @@ class OpcUaServer(_Model):
         "a closed link is noticed at once; this bounds finding a half-open one. Too short a value takes a busy "
         "server's slow answer for a dead link (seen with 10,000 tags on a loaded machine at 1 s)"))
     username: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, repr=False, description=SECRET_LITERAL)
+    password_env: str | None = Field(default=None, description=SECRET_ENV)
+    password_file: Path | None = Field(default=None, description=SECRET_FILE)
     security: OpcUaSecurity | None = Field(default=None, description="absent: no security (policy None)")
     tags: list[OpcUaTag] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _credentials(self) -> OpcUaServer:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("username and password go together")
+        if (self.username is None) == _one_source(self, "password"):
+            raise ValueError("username and password (or password_env / password_file) go together")
         return self
 
     @field_validator("tags")
@@ -291,10 +314,17 @@ class MqttSection(_Model):
     host: str
     port: int = Field(default=1883, ge=1, le=65535)
     username: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, repr=False, description=SECRET_LITERAL)
+    password_env: str | None = Field(default=None, description=SECRET_ENV)
+    password_file: Path | None = Field(default=None, description=SECRET_FILE)
     ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
     client_id: str | None = None
     sparkplug: SparkplugSection | None = Field(default=None, description="also publish Sparkplug B")
+
+    @model_validator(mode="after")
+    def _password(self) -> MqttSection:
+        _one_source(self, "password")
+        return self
 
 
 class MqttTopicTag(_Model):
@@ -323,7 +353,9 @@ class MqttSource(_Model):
     host: str
     port: int = Field(default=1883, ge=1, le=65535)
     username: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, repr=False, description=SECRET_LITERAL)
+    password_env: str | None = Field(default=None, description=SECRET_ENV)
+    password_file: Path | None = Field(default=None, description=SECRET_FILE)
     ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
     client_id: str | None = None
     keepalive_s: int = Field(default=30, ge=5, le=3600)
@@ -334,6 +366,11 @@ class MqttSource(_Model):
     def _unique(cls, tags: list[MqttTopicTag]) -> list[MqttTopicTag]:
         _no_duplicates([t.name for t in tags])
         return tags
+
+    @model_validator(mode="after")
+    def _password(self) -> MqttSource:
+        _one_source(self, "password")
+        return self
 
 
 class ConnectivitySection(_Model):

@@ -175,6 +175,13 @@ def run(
     """Run the node of a real site from its configuration file."""
     _logging(log_level)
     cfg = _load(config)
+    from edge.config import cleartext_secrets
+
+    clear = cleartext_secrets(_load(config, resolve_secrets=False))
+    if clear:  # only where they are, never the values
+        logging.getLogger("takt.config").warning(
+            "secrets written in clear in %s (use the *_env or *_file form): %s", config, ", ".join(clear),
+            extra={"cleartext_secrets": clear})
     from edge.runtime import Node, serve
 
     node = Node(cfg, data_dir=data_dir, config_file=config)
@@ -214,6 +221,11 @@ def config_check(
                f"{len(md.bins)} bins, {len(md.equipment)} machines, {len(md.work_orders)} work orders, "
                f"{len(md.dispatch_lists)} dispatch lists, {len(md.inspection_plans)} inspection plans, "
                f"{len(md.opening_stock)} opening lots")
+    from edge.config import cleartext_secrets
+
+    clear = cleartext_secrets(_load(file, resolve_secrets=False))
+    if clear:
+        typer.echo(f"warning: secrets written in clear in the file (use the *_env or *_file form): {', '.join(clear)}")
 
 
 # --- the store -------------------------------------------------------------------------------------
@@ -246,19 +258,28 @@ def store_migrate(config: ConfigOption = None, data_dir: DataDirOption = None, d
     url = _store_url(config, data_dir, database_url, must_exist=False)
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    from edge.store.migrate import current_revision
+
     store = _open(url)
+    before: str | None = None
     try:
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        store.migrate()
-        from sqlalchemy import text
+        before = current_revision(store.engine)
 
-        with store.engine.connect() as conn:
-            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+        def step(revision: str, description: str) -> None:
+            typer.echo(f"  applied {revision}: {description.splitlines()[0] if description else ''}")
+
+        store.migrate(on_step=step)
+        revision = current_revision(store.engine)
     except Exception as exc:
-        raise _fail(f"migration failed: {exc}") from None
+        raise _fail(f"migration failed, the store is as it was (at revision {before}): {exc}") from None
     finally:
         store.close()
-    typer.echo(f"ok: schema at revision {revision}")
+    if revision == before:
+        typer.echo(f"ok: schema at revision {revision} (nothing to do)")
+    else:
+        typer.echo(f"ok: schema at revision {revision} (from {before or 'an empty store'}; all steps committed "
+                   f"together)")
 
 
 # --- the journal -----------------------------------------------------------------------------------

@@ -61,4 +61,14 @@ def open_store(url: str) -> Store:
     try:
         return Store(url)
     except Exception as exc:
-        raise fail(f"cannot open the store {url}: {exc}") from None
+        raise fail(f"cannot open the store {shown_url(url)}: {exc}") from None
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print: its password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: show only its scheme
+        return url.split(":", 1)[0] + ":..."

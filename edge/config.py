@@ -11,6 +11,7 @@ and sends them through the one write path, as if the ERP had sent them.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import types
@@ -662,7 +663,7 @@ def _problems_from(exc: ValidationError, data: Any, root: yaml.Node | None) -> l
     return problems
 
 
-def _resolve_secret(base: Path, entry: UserEntry | SyncSection, what: str, where: str) -> tuple[str | None, Problem | None]:
+def _resolve_secret(base: Path, entry: Any, what: str, where: str) -> tuple[str | None, Problem | None]:
     literal = getattr(entry, what)
     env = getattr(entry, f"{what}_env")
     file = getattr(entry, f"{what}_file")
@@ -726,12 +727,70 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
     if sync is not None and sync.erp is not None and not sync.erp.password_file.is_absolute():
         sync = sync.model_copy(update={"erp": sync.erp.model_copy(
             update={"password_file": (base / sync.erp.password_file).resolve()})})
+    connectivity = cfg.connectivity
+    if resolve_secrets:
+        connectivity, found = _resolve_connectivity(cfg.connectivity, base)
+        problems += found
     b2mml = cfg.b2mml
     if b2mml is not None:
         b2mml = b2mml.model_copy(update={
             name: (base / folder).resolve() for name in ("inbox", "outbox")
             if (folder := getattr(b2mml, name)) is not None and not folder.is_absolute()})
-    return cfg.model_copy(update={"users": users, "node": node, "sync": sync, "b2mml": b2mml}), problems
+    return cfg.model_copy(update={"users": users, "node": node, "sync": sync, "b2mml": b2mml,
+                                  "connectivity": connectivity}), problems
+
+
+def _resolve_connectivity(conn: ConnectivitySection, base: Path) -> tuple[ConnectivitySection, list[Problem]]:
+    """The connectors' passwords read from their ``*_env`` variables / ``*_file`` files into ``password``."""
+    problems: list[Problem] = []
+
+    def resolved(entry: Any, what: str, where: str) -> Any:
+        value, problem = _resolve_secret(base, entry, what, where)
+        if problem:
+            problems.append(problem)
+        return entry.model_copy(update={what: value})
+
+    opcua = []
+    for i, server in enumerate(conn.opcua):
+        server = resolved(server, "password", f"connectivity.opcua[{i}]")
+        if server.security is not None:
+            server = server.model_copy(update={"security": resolved(
+                server.security, "private_key_password", f"connectivity.opcua[{i}].security")})
+        opcua.append(server)
+    mqtt = resolved(conn.mqtt, "password", "connectivity.mqtt") if conn.mqtt is not None else None
+    sources = [resolved(src, "password", f"connectivity.mqtt_sources[{i}]") for i, src in enumerate(conn.mqtt_sources)]
+    return conn.model_copy(update={"opcua": opcua, "mqtt": mqtt, "mqtt_sources": sources}), problems
+
+
+def cleartext_secrets(cfg: TaktConfig) -> list[str]:
+    """Where the site file (loaded with ``resolve_secrets=False``) writes a secret in clear: a token, PIN or
+    password itself instead of the environment variable (``*_env``) or file (``*_file``) holding it, or a
+    database URL with a password in it. The values are never returned, only where they are.
+
+    The choice: such a file is accepted (the demo's public tokens are written in it) but ``takt config check``
+    and ``takt run`` warn and ``takt doctor`` counts it as a problem, naming the places."""
+    found = [f"users[{i}].{what}" for i, u in enumerate(cfg.users) for what in ("token", "pin")
+             if getattr(u, what) is not None]
+    if cfg.sync is not None and cfg.sync.token is not None:
+        found.append("sync.token")
+    url = cfg.node.database_url
+    if url and cfg.node.database_url_env is None:
+        from sqlalchemy.engine import make_url
+
+        with contextlib.suppress(Exception):
+            if make_url(url).password:
+                found.append("node.database_url")
+    conn = cfg.connectivity
+    for i, server in enumerate(conn.opcua):
+        if server.password is not None:
+            found.append(f"connectivity.opcua[{i}].password")
+        if server.security is not None and server.security.private_key_password is not None:
+            found.append(f"connectivity.opcua[{i}].security.private_key_password")
+    if conn.mqtt is not None and conn.mqtt.password is not None:
+        found.append("connectivity.mqtt.password")
+    found += [f"connectivity.mqtt_sources[{i}].password" for i, src in enumerate(conn.mqtt_sources)
+              if src.password is not None]
+    return found
 
 
 def parse_config(text: str, file: str | os.PathLike[str] = "<config>", *, base_dir: Path | None = None,

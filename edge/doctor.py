@@ -6,17 +6,19 @@ PLC and broker. It is safe to run beside a running node.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
 import sqlite3
 import ssl
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from edge.config import ConfigError, TaktConfig, load_config
@@ -43,6 +45,7 @@ def run_checks(config_file: Path, *, data_dir: Path | None = None, min_free_byte
         return [Check("config", False, f"cannot read {config_file}: {err}",
                       "pass --config FILE or set TAKT_CONFIG to the site file")]
     checks = [Check("config", True, f"{config_file} is valid (node {cfg.node.id})")]
+    checks.append(_secrets(config_file))
     url = cfg.node.url() if data_dir is None else f"sqlite:///{data_dir / 'takt.sqlite'}"
     folder = data_dir if data_dir is not None else cfg.node.data_dir
     if url.startswith("sqlite"):
@@ -52,6 +55,18 @@ def run_checks(config_file: Path, *, data_dir: Path | None = None, min_free_byte
         checks += _postgres_store(url)
     checks += list(_network(cfg, timeout_s))
     return checks
+
+
+def _secrets(config_file: Path) -> Check:
+    from edge.config import cleartext_secrets
+
+    clear = cleartext_secrets(load_config(config_file, resolve_secrets=False))
+    if clear:
+        return Check("secrets", False, f"{len(clear)} secret{'s are' if len(clear) > 1 else ' is'} written in clear in "
+                     f"{config_file}: {', '.join(clear)}",
+                     "move each into an environment variable (token_env, password_env, ...) or a file only the "
+                     "node's user may read (token_file, password_file, ...; chmod 600)")
+    return Check("secrets", True, "no token, PIN or password is written in clear in the site file")
 
 
 # --- the data dir and the store ------------------------------------------------------------------
@@ -101,6 +116,8 @@ def _sqlite_store(path: Path) -> list[Check]:
             checks = [Check("store integrity", True, f"{path} passes quick_check")]
             checks.append(_migrations(_sqlite_revision(conn)))
             checks.append(_clock(_last_recorded(conn)))
+            if _sqlite_revision(conn) is not None:
+                checks.append(_clock_jumps(lambda sql: conn.execute(sql).fetchone()))
     except sqlite3.DatabaseError as exc:
         return [Check("store integrity", False, f"{path} cannot be read: {exc}",
                       "stop the node and restore the latest backup (takt store restore BACKUP)")]
@@ -127,6 +144,32 @@ def _last_recorded(conn: sqlite3.Connection) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+RECENT_JUMP = timedelta(days=7)
+
+
+JUMPS_SQL = "SELECT count(*), max(seq) FROM journal WHERE subject = 'node:clock' AND type = 'ClockJumped'"
+JUMP_SQL = "SELECT payload, recorded_at FROM journal WHERE seq = {seq}"
+
+
+def _clock_jumps(query: Callable[[str], Any]) -> Check:
+    """The wall-clock jumps the node recorded (``ClockJumped`` in the journal, see ``edge.clock``); ``query(sql)``
+    returns the first row of ``sql``."""
+    count, last_seq = query(JUMPS_SQL)
+    if not count:
+        return Check("clock jumps", True, "the node's clock never jumped while it recorded")
+    payload, recorded = query(JUMP_SQL.format(seq=int(last_seq)))
+    jump = json.loads(payload)
+    when = recorded if isinstance(recorded, datetime) else datetime.fromisoformat(str(recorded))
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    detail = (f"{count} jump{'s' if count > 1 else ''} of the wall clock recorded; the last {float(jump['jump_s']):+.1f} s "
+              f"at {when:%Y-%m-%d %H:%M:%S} UTC (seq {last_seq}); labour, operation and machine-state durations across "
+              f"it were kept true, times recorded around it are on two time lines")
+    if datetime.now(UTC) - when < RECENT_JUMP:
+        return Check("clock jumps", False, detail, "keep the time with NTP (timedatectl set-ntp true) and check the RTC "
+                     "battery; an OEE or a report over the jump's hour is off by the jump")
+    return Check("clock jumps", True, detail)
+
+
 def _postgres_store(url: str) -> list[Check]:
     from sqlalchemy import text
 
@@ -142,12 +185,14 @@ def _postgres_store(url: str) -> list[Check]:
                 revision = None
             conn.rollback()
             last = conn.execute(text("SELECT max(recorded_at) FROM journal")).scalar() if revision else None
+            jumps = _clock_jumps(lambda sql: conn.execute(text(sql)).one()) if revision else None
     except Exception as exc:
         return [Check("store", False, f"cannot reach the PostgreSQL store: {exc}",
                       "check node.database_url, that the server runs and that the node's role may connect")]
     finally:
         store.close()
-    return [Check("store", True, "the PostgreSQL store answers"), _migrations(revision), _clock(last)]
+    return [Check("store", True, "the PostgreSQL store answers"), _migrations(revision), _clock(last),
+            *([jumps] if jumps else [])]
 
 
 def _migrations(revision: str | None) -> Check:

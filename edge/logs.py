@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -31,9 +32,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str = "info", *, json_lines: bool | None = None) -> None:
-    """Log to stdout: JSON lines when not on a terminal (or when asked), readable lines otherwise."""
+    """Log to stdout: JSON lines when not on a terminal (or when asked), readable lines otherwise.
+
+    ``$TAKT_LOG_FORMAT`` (``json`` or ``text``) chooses when the caller does not."""
     if json_lines is None:
-        json_lines = not sys.stdout.isatty()
+        chosen = os.environ.get("TAKT_LOG_FORMAT", "").strip().lower()
+        json_lines = chosen == "json" if chosen in ("json", "text") else not sys.stdout.isatty()
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
         "%(asctime)s %(levelname)-7s %(name)s: %(message)s"))

@@ -41,14 +41,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from edge.clock import DEFAULT_THRESHOLD_S, ClockJump, ClockWatch, steady_seconds
 from edge.domain import DomainError, PlantState, decide, evolve
-from edge.domain.commands import Command
+from edge.domain.commands import Command, RecordClockJump
 from edge.store import Store
 from edge.store.codec import encode_event, fingerprint
 from edge.store.history import history_row
 from edge.store.store import WRITES, outcome_json
 
 log = logging.getLogger("takt.service")
+CLOCK_ACTOR = "takt-node"  # who records what the node itself finds (a jump of its clock)
 
 
 class IdempotencyKeyReused(Exception):
@@ -159,10 +161,16 @@ class EventIds:
 
 class Service:
     def __init__(self, store: Store, node_id: str, *, clock: Callable[[], datetime] = utc_now,
-                 max_batch: int = 1000) -> None:
+                 max_batch: int = 1000, steady_clock: Callable[[], float] | None = None,
+                 clock_jump_threshold_s: float = DEFAULT_THRESHOLD_S) -> None:
         self.store = store
         self.node_id = node_id
-        self.clock = clock
+        self.clock = clock  # wall time for the records; watched for jumps against steady_clock (edge.clock)
+        if steady_clock is None:
+            # The real wall clock is watched against the real steady clock. A clock of the caller's own (a test's,
+            # a simulation's) is its own steady clock, so it never jumps, unless a steady clock is given with it.
+            steady_clock = steady_seconds if clock is utc_now else (lambda: clock().timestamp())
+        self.clock_watch = ClockWatch(steady_clock, clock_jump_threshold_s)
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -185,6 +193,7 @@ class Service:
         self._conn = self.store.engine.connect()
         self._conn.info[WRITES] = True
         self._reload()
+        self.clock_watch.observe(self.clock())  # the first reading: jumps are found from here on
         self._thread = threading.Thread(target=self._run, name="takt-writer", daemon=True)
         self._thread.start()
         return self
@@ -285,6 +294,9 @@ class Service:
         conn = self._conn
         assert conn is not None
         now = self.clock()
+        jump = self.clock_watch.observe(now)
+        if jump is not None:
+            batch.insert(0, self._clock_jumped(jump))
         recorded_at = now
         node_id = self.node_id
         event_ids = self._event_ids
@@ -399,6 +411,18 @@ class Service:
                     listener(published)
                 except Exception:  # a listener must not undo a durable commit
                     log.exception("event listener failed")
+
+    def _clock_jumped(self, jump: ClockJump) -> _Pending:
+        """Log a jump of the wall clock (once: this reading found it) and the command that records it first."""
+        direction = "ahead" if jump.jump_s > 0 else "back"
+        log.warning("the wall clock jumped %s by %s s (from %s to %s beyond the steady clock); recorded as ClockJumped, "
+                    "open labour and machine-state durations are kept true", direction, abs(jump.jump_s),
+                    jump.wall_before.isoformat(), jump.wall_after.isoformat(),
+                    extra={"clock_jump_s": float(jump.jump_s), "wall_before": jump.wall_before.isoformat(),
+                           "wall_after": jump.wall_after.isoformat()})
+        key = f"clock-jump:{self.node_id}:{self._seq + 1}:{jump.wall_after:%Y%m%dT%H%M%S.%f}"
+        return _Pending(RecordClockJump(idempotency_key=key, actor=CLOCK_ACTOR, actor_roles=frozenset({"service"}),
+                                        jump_s=jump.jump_s, wall_before=jump.wall_before, wall_after=jump.wall_after))
 
     def _reload_after_failure(self) -> None:
         for attempt in range(50):

@@ -78,6 +78,7 @@ ISA95_MESSAGE: dict[str, str] = {
     "FinalInspectionVerdict": "QualityTestResult",
     "InspectionOverdueFlagged": "WorkAlert",
     "ShiftOeeClosed": "KPIValue",  # ISO 22400 OEE of a workstation over a shift
+    "ClockJumped": "WorkAlert",  # the node's wall clock jumped: times around it are on two time lines
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

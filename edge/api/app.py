@@ -193,6 +193,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         body = {"status": "ok" if ok else "degraded", "node_id": node.node_id, "version": edge.__version__,
                 "uptime_s": round(time.time() - app.state.started, 1),
                 "store": store_status, "components": {"writer": writer}}
+        body["clock"] = service.clock_watch.status(service.clock())  # jumps of the wall clock (edge.clock)
         connectivity = getattr(node, "connectivity", None)
         if connectivity is not None and connectivity.connectors:
             body["connectivity"] = connectivity.health()  # informative: a dead PLC does not make the node 503

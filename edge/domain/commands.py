@@ -513,3 +513,15 @@ class CloseShiftOee(Command):
     performance: Decimal
     quality: Decimal
     oee: Decimal
+
+
+# --- the node ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordClockJump(Command):
+    """The node found its wall clock jumped (``edge.clock.ClockWatch``): record it in the journal."""
+
+    jump_s: Decimal
+    wall_before: datetime
+    wall_after: datetime

@@ -376,7 +376,10 @@ class LabourClockedOff(_WorkOrderSubject, Event):
     operation: int
     since: datetime
     at: datetime
-    minutes: Decimal
+    minutes: Decimal  # the time really worked: the node's clock jumps within since..at taken out
+    # The node's clock jumped (seconds, + ahead, - back) between since and at: ``at - since`` is off by that much,
+    # ``minutes`` is not. None: no jump (old events have no such field).
+    clock_jump_s: Decimal | None = None
 
 
 # --- inventory -----------------------------------------------------------------------------------
@@ -630,6 +633,9 @@ class MachineStateChanged(Event):
     since: datetime
     previous: str | None
     previous_since: datetime | None
+    # The node's clock jumped (seconds) while the previous state lasted; previous_since was moved by as much so that
+    # ``since - previous_since`` is the time that really passed. None: no jump.
+    clock_jump_s: Decimal | None = None
 
     @property
     def subject(self) -> str:
@@ -678,6 +684,24 @@ class UnassignedProductionWrittenOff(_EquipmentSubject, Event):
     at: datetime
 
 
+# --- the node ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockJumped(Event):
+    """The node's wall clock jumped: between two readings it moved ``jump_s`` seconds more (ahead, +) or less
+    (back, -) than the steady clock. Times recorded before and after do not measure durations across it; the
+    durations the node derives (labour minutes) take it out."""
+
+    jump_s: Decimal
+    wall_before: datetime  # the wall clock at the reading before the jump, as the node saw it
+    at: datetime  # the wall clock at the reading that found it (after the jump)
+
+    @property
+    def subject(self) -> str:
+        return "node:clock"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -688,7 +712,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         NonconformanceRaised, NonconformanceDispositioned, MachineStateChanged,
         WorkOrderChanged, WorkOrderCancelled, WorkOrderConflictFlagged, WorkOrderConflictResolved,
         WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
-        SalesOrderDefined, SpcRuleViolated, ShortPickRecorded, CountAwaitsApproval, CountDecided,
+        SalesOrderDefined, SpcRuleViolated, ShortPickRecorded, CountAwaitsApproval, CountDecided, ClockJumped,
         UnassignedProductionRecorded, UnassignedProductionAssigned, UnassignedProductionWrittenOff,
         InspectionTaskOpened, SupplierLotVerdict, FinalInspectionVerdict, InspectionOverdueFlagged, ShiftOeeClosed,
     )

@@ -124,6 +124,10 @@ class PlantState:
     bins_of_lot: dict[str, set[str]] = field(default_factory=dict)
     bin_load: dict[str, Decimal] = field(default_factory=dict)
     item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
+    # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
+    # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
+    # the flag is missing, the duration is still right, see ``evolve`` of ClockJumped).
+    clock_jump_of: dict[tuple[Any, ...], Decimal] = field(default_factory=dict)
     # Rows changed since the store last flushed: table name -> keys. A key no longer present in
     # the table's dict means the row is to be deleted.
     dirty: dict[str, set[Any]] = field(default_factory=dict)
@@ -791,7 +795,8 @@ def _clock_off_events(state: PlantState, work_order: str, operation: int | None,
         if wo != work_order or (operation is not None and opn != operation) or (operator is not None and who != operator):
             continue
         minutes = max(ZERO, Decimal((at - rec.since).total_seconds()) / 60).quantize(Decimal("0.01"))
-        out.append(e.LabourClockedOff(operator=who, work_order=wo, operation=opn, since=rec.since, at=at, minutes=minutes))
+        out.append(e.LabourClockedOff(operator=who, work_order=wo, operation=opn, since=rec.since, at=at, minutes=minutes,
+                                      clock_jump_s=state.clock_jump_of.get(("labour", who, wo, opn))))
     return out
 
 
@@ -1628,7 +1633,17 @@ def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime)
     return [e.MachineStateChanged(
         equipment=cmd.equipment, state=cmd.state, reason=cmd.reason, since=since,
         previous=current.state if current else None, previous_since=current.since if current else None,
+        clock_jump_s=state.clock_jump_of.get(("machine", cmd.equipment)) if current else None,
     )]
+
+
+def _record_clock_jump(state: PlantState, cmd: c.RecordClockJump, now: datetime) -> list[e.Event]:
+    _require_role(cmd, "service", "admin", action="record a clock jump")
+    _aware("wall_before", cmd.wall_before)
+    _aware("wall_after", cmd.wall_after)
+    if not cmd.jump_s:
+        raise invalid("INVALID_VALUE", "jump_s must not be 0", "jump_s")
+    return [e.ClockJumped(jump_s=cmd.jump_s, wall_before=cmd.wall_before, at=cmd.wall_after)]
 
 
 DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Event]]] = {
@@ -1672,6 +1687,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.DecideCount: _decide_count,
     c.PickForKitting: _pick_for_kitting,
     c.CloseShiftOee: _close_shift_oee,
+    c.RecordClockJump: _record_clock_jump,
 }
 
 
@@ -1808,6 +1824,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.machine_states[ev.equipment] = MachineState(
                 equipment=ev.equipment, state=ev.state, reason=ev.reason, since=ev.since)
             state.mark("machine_states", ev.equipment)
+            state.clock_jump_of.pop(("machine", ev.equipment), None)
         case e.LotReceived():
             state.lots[ev.lot] = Lot(lot=ev.lot, item=ev.item, item_revision=ev.item_revision, quantity=ev.quantity,
                                      status=ev.status, expiry=ev.expiry, supplier_lot=ev.supplier_lot,
@@ -1852,6 +1869,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             key3 = (ev.operator, ev.work_order, ev.operation)
             state.clock_ons.pop(key3, None)
             state.mark("clock_ons", key3)
+            state.clock_jump_of.pop(("labour", *key3), None)
         case e.ItemDefined():
             before = state.items.get(ev.item)
             if before is not None and before.gtin:
@@ -2023,6 +2041,25 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 state.mark("sales_order_lines", (ev.sales_order, sl.line))
         case e.ShortPickRecorded():
             pass  # a fact for the record (history table short_picks); the plant's state does not change
+        case e.ClockJumped():
+            # The open intervals move onto the wall clock's new time line: ``at - since`` stays the time that really
+            # passed (the steady clock's), for labour, operations under way and the machines' current states. (If
+            # the new time is the right one, as after NTP set a wrong clock, the moved start is also the true one.)
+            shift = timedelta(seconds=float(ev.jump_s))
+            for key3, rec in state.clock_ons.items():
+                rec.since += shift
+                state.mark("clock_ons", key3)
+                labour: tuple[Any, ...] = ("labour", *key3)
+                state.clock_jump_of[labour] = state.clock_jump_of.get(labour, ZERO) + ev.jump_s
+            for key2, op in state.operations.items():  # an operation under way: its run time stays true
+                if op.started_at is not None and op.completed_at is None:
+                    op.started_at += shift
+                    state.mark("operations", key2)
+            for equipment, ms in state.machine_states.items():
+                ms.since += shift
+                state.mark("machine_states", equipment)
+                machine: tuple[Any, ...] = ("machine", equipment)
+                state.clock_jump_of[machine] = state.clock_jump_of.get(machine, ZERO) + ev.jump_s
         case _:
             raise TypeError(f"no projection for event {type(ev).__name__}")
 

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from edge.store.store import Store, WriterBusy
 
+PARTIAL = ".partial"  # a backup being written; renamed to its name only once checked and fsynced
 PAGES_PER_STEP = 256  # 1 MiB per step with 4 KiB pages: each step holds the GIL and the file briefly
 
 
@@ -117,7 +118,9 @@ def _sqlite_backup(source: Path, destination: Path, pages_per_step: int, pause_s
         raise BackupError("the backup cannot be the store itself")
     if not destination.parent.is_dir():
         raise BackupError(f"{destination.parent} is not a folder")
-    partial = destination.with_name(destination.name + ".partial")
+    partial = destination.with_name(destination.name + PARTIAL)
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()  # what a backup cut off before (kill -9, power loss) left: never continued, made anew
     started = time.perf_counter()
     try:
         with contextlib.closing(sqlite3.connect(source, isolation_level=None, timeout=10)) as src, \
@@ -176,7 +179,7 @@ def _pg_backup(url: str, destination: Path, on_started: Callable[[int], None] | 
     destination = destination.resolve()
     if destination.is_dir():
         destination = destination / f"takt-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.pgdump"
-    partial = destination.with_name(destination.name + ".partial")
+    partial = destination.with_name(destination.name + PARTIAL)
     store = Store(url)
     try:
         last_seq = store.last_seq()
@@ -238,6 +241,9 @@ def restore(source: Path, url: str) -> RestoreReport:
     """Restore the backup ``source`` into the store at ``url`` of a stopped node, then verify it."""
     if not source.is_file():
         raise BackupError(f"no backup at {source}")
+    if source.name.endswith(PARTIAL):
+        raise BackupError(f"{source} is an unfinished backup (the copy was cut off before it was checked and "
+                          f"renamed); restore a finished one")
     if url.startswith("postgresql"):
         return _pg_restore(source, url)
     target = sqlite_file(url)

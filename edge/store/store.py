@@ -148,11 +148,12 @@ class Store:
 
     # --- schema -----------------------------------------------------------------------------------
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest alembic revision (a new store starts from the first)."""
+    def migrate(self, on_step: Callable[[str, str], None] | None = None) -> None:
+        """Bring the schema to the newest alembic revision (a new store starts from the first), all pending
+        migrations in one transaction; ``on_step(revision, description)`` after each ran (uncommitted)."""
         from edge.store.migrate import upgrade
 
-        upgrade(self.engine)
+        upgrade(self.engine, on_step=on_step)
 
     def node_id(self, default: str | None = None) -> str:
         """The node's id: fixed at first start and kept (it keys the sync's deduplication)."""

@@ -57,7 +57,7 @@ class Sensor:
         self.client.loop_stop()
 
 
-def source(port: int, **login: str) -> MqttSource:
+def source(port: int, **login: Any) -> MqttSource:
     return MqttSource(name="SENSOR-1", host="127.0.0.1", port=port, keepalive_s=5, tags=[
         MqttTopicTag(name="temperature", topic="plant/ws-20/oven/temperature"),
         MqttTopicTag(name="state", topic="plant/ws-20/oven/state"),

@@ -155,5 +155,5 @@ def test_security_files_and_credentials_are_checked_when_the_configuration_is_re
         OpcUaServer(name="M", url="opc.tcp://plc:4840/", tags=tags, security={  # type: ignore[arg-type]
             "mode": "Encrypt", "certificate": str(pki["cert"]), "private_key": str(pki["key"])})
     assert "security.mode" in str(mode.value)
-    with pytest.raises(ValidationError, match="username and password go together"):
+    with pytest.raises(ValidationError, match="username and password .* go together"):
         OpcUaServer(name="M", url="opc.tcp://plc:4840/", tags=tags, username="line-1")
