@@ -184,7 +184,8 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", OPERATION + "/production", m.ProductionRequest, c.ReportProduction, ("service", *FLOOR),
                  "Report good and scrap quantities", "work orders"),
     CommandRoute("POST", "/stock/moves", m.MoveRequest, c.MoveStock, ("operator", *WAREHOUSE),
-                 "Move stock of a lot from bin to bin (or put it away)", "inventory"),
+                 "Move stock of a lot from bin to bin (or put it away: elsewhere than suggested with an override "
+                 "reason)", "inventory", settings=(("putaway_rules", "putaway_rules"),)),
     CommandRoute("POST", "/work-orders/{work_order}/issues", m.IssueRequest, c.IssueToWorkOrder,
                  ("operator", *WAREHOUSE), "Issue (consume) a lot to a work order", "inventory"),
     CommandRoute("POST", "/work-orders/{work_order}/picks", m.PickRequest, c.PickForKitting, ("operator", *WAREHOUSE),

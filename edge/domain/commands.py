@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from edge.domain.putaway import PutawayRule
+
 Origin = Literal["edge", "erp"]
 
 
@@ -46,6 +48,8 @@ class DefineBin(Command):
     # Where the bin comes on a picker's walk. Left out of the repr, so the fingerprint of a bin defined before bins
     # had it is unchanged (see OperationSpec.instruction_url).
     walk_sequence: int | None = field(default=None, repr=False)
+    max_per_item: Decimal | None = field(default=None, repr=False)  # hard putaway rules (edge.domain.putaway)
+    lot_policy: str = field(default="mixed", repr=False)  # mixed | one_item | one_lot
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,6 +328,11 @@ class MoveStock(Command):
     putaway: bool = False
     reason: str | None = None
     gtin: str | None = None  # the GTIN on the scanned label: it must be the lot's item's
+    # A putaway to another bin than the first suggestion needs this (edge.domain.putaway); the event keeps it.
+    override_reason: str | None = field(default=None, repr=False)
+    # The site's putaway rules, given by the node (a setting, not part of what was asked). None: the suggestion is
+    # not checked (a device path that cannot ask for a reason).
+    putaway_rules: tuple[PutawayRule, ...] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -58,6 +58,8 @@ class BinDefined(Event):
     capacity: Decimal | None
     allowed_items: tuple[str, ...]
     walk_sequence: int | None = None
+    max_per_item: Decimal | None = None
+    lot_policy: str = "mixed"
 
     @property
     def subject(self) -> str:
@@ -433,6 +435,10 @@ class StockMoved(_LotSubject, Event):
     reason: str | None
     at: datetime
     serial: str | None = None  # the serialised unit issued or returned
+    suggested_bin: str | None = None  # a putaway: the bin the rules suggested first (edge.domain.putaway)
+    override_reason: str | None = None  # a putaway to another bin than suggested: why
+    sales_order: str | None = None  # a shipment: the sales order it was shipped against
+    sscc: str | None = None  # a shipment: the pallet (GS1 SSCC) the stock left on
 
 
 @dataclass(frozen=True, kw_only=True)

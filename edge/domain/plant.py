@@ -16,7 +16,7 @@ from typing import Any
 
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.domain import spc
+from edge.domain import putaway, spc
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import (
     DISPOSITIONS,
@@ -37,12 +37,15 @@ from edge.domain.model import (
     MachineState,
     Nonconformance,
     Operation,
+    Pallet,
+    PalletLine,
     PendingCount,
     PurchaseOrder,
     PurchaseOrderLine,
     SalesOrder,
     SalesOrderLine,
     SerialUse,
+    StagedStock,
     Stock,
     WorkOrder,
     WorkOrderConflict,
@@ -59,6 +62,7 @@ STATE_TABLES: tuple[str, ...] = (
     "dispatch", "clock_ons", "inspection_plans", "characteristics", "nonconformances",
     "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
+    "staged", "pallets", "pallet_lines",
 )
 
 
@@ -106,6 +110,10 @@ class PlantState:
     customers: dict[str, Customer] = field(default_factory=dict)
     sales_orders: dict[str, SalesOrder] = field(default_factory=dict)
     sales_order_lines: dict[tuple[str, int], SalesOrderLine] = field(default_factory=dict)
+    pallets: dict[str, Pallet] = field(default_factory=dict)  # by SSCC
+    pallet_lines: dict[tuple[str, str], PalletLine] = field(default_factory=dict)  # (sscc, lot)
+    # Kitted stock: (work_order, lot, bin) -> what was picked for the order there and not issued yet.
+    staged: dict[tuple[str, str, str], StagedStock] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
@@ -147,6 +155,10 @@ class PlantState:
     def stock_of(self, lot: str, bin_code: str) -> Decimal:
         row = self.stock.get((lot, bin_code))
         return row.quantity if row else ZERO
+
+    def staged_for(self, lot: str, bin_code: str) -> dict[str, Decimal]:
+        """Work order -> how much of the stock of ``lot`` in ``bin_code`` was kitted for it (not issued yet)."""
+        return {wo: row.quantity for (wo, lt, b), row in self.staged.items() if lt == lot and b == bin_code}
 
     def operations_of(self, work_order: str) -> list[Operation]:
         return sorted(
@@ -337,20 +349,12 @@ def _operation(state: PlantState, work_order: str, number: int) -> Operation:
     return found
 
 
-def _fits_in_bin(state: PlantState, target: Bin, item: str, quantity: Decimal, name: str) -> None:
-    if target.allowed_items and item not in target.allowed_items:
-        raise DomainError(
-            "ITEM_NOT_ALLOWED_IN_BIN",
-            f"bin {target.bin} takes only {', '.join(target.allowed_items)}, not {item}", field=name,
-        )
-    if target.capacity is not None:
-        load = state.bin_load.get(target.bin, ZERO)
-        if load + quantity > target.capacity:
-            raise DomainError(
-                "BIN_FULL",
-                f"bin {target.bin} holds {load} of {target.capacity}; {quantity} more does not fit",
-                field=name,
-            )
+def _fits_in_bin(state: PlantState, target: Bin, item: str, quantity: Decimal, name: str,
+                 lot: str | None = None) -> None:
+    """Refuse stock a bin's hard rules do not take (allowed items, capacity, per-item max, lot policy)."""
+    refusal = putaway.bin_refusal(state, target, item, quantity, lot, name=name)
+    if refusal is not None:
+        raise refusal
 
 
 def _enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal) -> None:
@@ -403,9 +407,15 @@ def _define_bin(state: PlantState, cmd: c.DefineBin, now: datetime) -> list[e.Ev
     if cmd.walk_sequence is not None and not 0 <= cmd.walk_sequence <= 999_999_999:
         raise invalid("INVALID_WALK_SEQUENCE", f"walk_sequence must be 0 to 999999999, not {cmd.walk_sequence}",
                       "walk_sequence")
+    if cmd.max_per_item is not None:
+        _quantity("max_per_item", cmd.max_per_item)
+    if cmd.lot_policy not in putaway.LOT_POLICIES:
+        raise invalid("INVALID_VALUE", f"lot_policy is one of {', '.join(putaway.LOT_POLICIES)}, not "
+                      f"{cmd.lot_policy}", "lot_policy")
     return [e.BinDefined(
         bin=_text("bin", cmd.bin), zone=_text("zone", cmd.zone), capacity=cmd.capacity,
-        allowed_items=tuple(cmd.allowed_items), walk_sequence=cmd.walk_sequence,
+        allowed_items=tuple(cmd.allowed_items), walk_sequence=cmd.walk_sequence, max_per_item=cmd.max_per_item,
+        lot_policy=cmd.lot_policy,
     )]
 
 
@@ -853,7 +863,7 @@ def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.
     if cmd.expiry is not None and cmd.expiry < at.date():
         raise DomainError("LOT_EXPIRED", f"lot {cmd.lot} expired on {cmd.expiry.isoformat()}: not received",
                           field="expiry")
-    _fits_in_bin(state, target, item.item, quantity, "bin")
+    _fits_in_bin(state, target, item.item, quantity, "bin", cmd.lot)
     return [e.LotReceived(
         lot=cmd.lot, item=item.item, item_revision=revision, quantity=quantity, bin=target.bin, expiry=cmd.expiry,
         supplier_lot=cmd.supplier_lot, status="quarantine" if cmd.quarantine else "available", at=at,
@@ -938,9 +948,29 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
     else:
         quantity = _quantity("quantity", cmd.quantity)
     _enough_stock(state, lot, cmd.from_bin, quantity)
-    _fits_in_bin(state, target, lot.item, quantity, "to_bin")
+    _fits_in_bin(state, target, lot.item, quantity, "to_bin", lot.lot)
+    reason = None if cmd.reason is None else _free_text("reason", cmd.reason)
+    override = None if cmd.override_reason is None else _reason("override_reason", cmd.override_reason)
+    suggested: str | None = None
+    if cmd.putaway and cmd.putaway_rules is not None:
+        best = putaway.suggest(state, lot.item, quantity, cmd.putaway_rules, lot=lot.lot, exclude=cmd.from_bin,
+                               limit=1)
+        if best and best[0].bin != cmd.to_bin:
+            suggested = best[0].bin
+            if override is None:
+                raise DomainError(
+                    "PUTAWAY_OVERRIDE_REASON_REQUIRED",
+                    f"bin {cmd.to_bin} is not the suggested bin {suggested} ({best[0].reason}); give an override "
+                    "reason to put the lot away there", field="override_reason")
+        elif best:
+            override = None  # put away where suggested: nothing was overridden
+    elif override is not None and not cmd.putaway:
+        override = None
     kind = "putaway" if cmd.putaway else "move"
-    return [_moved(lot, kind, cmd.from_bin, cmd.to_bin, quantity, ZERO, _at(cmd, now), reason=cmd.reason)]
+    moved = _moved(lot, kind, cmd.from_bin, cmd.to_bin, quantity, ZERO, _at(cmd, now), reason=reason)
+    if suggested is not None:
+        moved = dataclasses.replace(moved, suggested_bin=suggested, override_reason=override)
+    return [moved]
 
 
 def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: datetime) -> list[e.Event]:
@@ -1028,7 +1058,7 @@ def _pick_for_kitting(state: PlantState, cmd: c.PickForKitting, now: datetime) -
     events: list[e.Event] = []
     if picked > ZERO:
         _enough_stock(state, lot, cmd.from_bin, picked)
-        _fits_in_bin(state, target, lot.item, picked, "to_bin")
+        _fits_in_bin(state, target, lot.item, picked, "to_bin", lot.lot)
         events.append(_moved(lot, "pick", cmd.from_bin, target.bin, picked, ZERO, at, work_order=wo.work_order,
                              bom_line=line.line, reason=f"kitting {wo.work_order}"))
     if reason is not None:
@@ -1051,7 +1081,7 @@ def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: 
                               f"{wo.work_order}", field="serial")
     for ln in lines:
         if ln.consumed >= quantity:
-            _fits_in_bin(state, target, lot.item, quantity, "bin")
+            _fits_in_bin(state, target, lot.item, quantity, "bin", lot.lot)
             return [_moved(lot, "return", None, target.bin, quantity, quantity, _at(cmd, now),
                            work_order=wo.work_order, bom_line=ln.line, serial=cmd.serial)]
     issued = sum((ln.consumed for ln in lines), ZERO)
@@ -1432,6 +1462,7 @@ def _apply_stock_moved(state: PlantState, ev: e.StockMoved) -> None:
         line = state.bom_lines[(ev.work_order, ev.bom_line)]
         line.consumed += -ev.lot_quantity_delta  # an issue lowers the lot and raises consumption
         state.mark("bom_lines", (ev.work_order, ev.bom_line))
+    _allocate_staged(state, ev)
     if ev.serial is not None and ev.work_order is not None:
         key = (ev.item, ev.serial)
         if ev.kind == "issue":
@@ -1439,6 +1470,47 @@ def _apply_stock_moved(state: PlantState, ev: e.StockMoved) -> None:
         elif ev.kind == "return":
             state.serials.pop(key, None)
         state.mark("serials", key)
+
+
+def _set_staged(state: PlantState, key: tuple[str, str, str], quantity: Decimal) -> None:
+    if quantity > ZERO:
+        row = state.staged.get(key)
+        if row is None:
+            state.staged[key] = StagedStock(work_order=key[0], lot=key[1], bin=key[2], quantity=quantity)
+        else:
+            row.quantity = quantity
+    else:
+        state.staged.pop(key, None)
+    state.mark("staged", key)
+
+
+def _allocate_staged(state: PlantState, ev: e.StockMoved) -> None:
+    """Keep kitted stock allocated to its work order: a pick adds to the order's share of the staging bin; an issue
+    to the order takes from its own share first; whatever else leaves the bin (a move, scrap, a count, another
+    order's issue) shrinks the shares until they fit in what is left, the latest work order codes first."""
+    if ev.kind == "pick" and ev.work_order is not None and ev.to_bin is not None:
+        key = (ev.work_order, ev.lot, ev.to_bin)
+        _set_staged(state, key, state.staged[key].quantity + ev.quantity if key in state.staged else ev.quantity)
+    if ev.from_bin is None:
+        return
+    if ev.work_order is not None and ev.kind == "issue":
+        key = (ev.work_order, ev.lot, ev.from_bin)
+        if key in state.staged:
+            _set_staged(state, key, state.staged[key].quantity - min(ev.quantity, state.staged[key].quantity))
+    shares = state.staged_for(ev.lot, ev.from_bin)
+    excess = sum(shares.values(), ZERO) - state.stock_of(ev.lot, ev.from_bin)
+    for wo in sorted(shares, reverse=True):
+        if excess <= ZERO:
+            break
+        cut = min(excess, shares[wo])
+        _set_staged(state, (wo, ev.lot, ev.from_bin), shares[wo] - cut)
+        excess -= cut
+
+
+def _release_staged(state: PlantState, work_order: str) -> None:
+    """A completed or cancelled order's kitted stock is nobody's any more (it stays where it is)."""
+    for key in [k for k in state.staged if k[0] == work_order]:
+        _set_staged(state, key, ZERO)
 
 
 def evolve(state: PlantState, ev: e.Event) -> None:
@@ -1492,6 +1564,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.work_orders[ev.work_order].status = "completed"
             state.mark("work_orders", ev.work_order)
             _drop_from_dispatch(state, ev.work_order)
+            _release_staged(state, ev.work_order)
         case e.LabourClockedOn():
             key3 = (ev.operator, ev.work_order, ev.operation)
             state.clock_ons[key3] = ClockOn(operator=ev.operator, work_order=ev.work_order,
@@ -1512,7 +1585,8 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.mark("items", ev.item)
         case e.BinDefined():
             state.bins[ev.bin] = Bin(bin=ev.bin, zone=ev.zone, capacity=ev.capacity,
-                                     allowed_items=tuple(ev.allowed_items), walk_sequence=ev.walk_sequence)
+                                     allowed_items=tuple(ev.allowed_items), walk_sequence=ev.walk_sequence,
+                                     max_per_item=ev.max_per_item, lot_policy=ev.lot_policy)
             state.mark("bins", ev.bin)
         case e.EquipmentDefined():
             state.equipment[ev.equipment] = Equipment(equipment=ev.equipment, workstation=ev.workstation,
@@ -1590,6 +1664,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.work_orders[ev.work_order].status = "cancelled"
             state.mark("work_orders", ev.work_order)
             _drop_from_dispatch(state, ev.work_order)
+            _release_staged(state, ev.work_order)
         case e.WorkOrderConflictFlagged():
             state.work_order_conflicts[ev.work_order] = WorkOrderConflict(
                 work_order=ev.work_order, change=ev.change, detail=ev.detail, flagged_at=ev.at,

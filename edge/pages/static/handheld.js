@@ -52,7 +52,8 @@
     } else if (task === "putaway" || task === "move") {
       const s = !state.from ? t("scan_from_bin") : !state.lot ? t("scan_lot") : t("scan_to_bin");
       v.innerHTML = step(s, state.from ? t("bin") + " " + state.from + (state.lot ? " · " + t("lot") + " " + state.lot : "") : "") +
-        (state.suggestion ? '<div class="suggest" id="suggestion">' + esc(t("suggested")) + ": " + esc(state.suggestion.bin) + "</div>" : "") +
+        (state.suggestion ? '<div class="suggest" id="suggestion">' + esc(t("suggested")) + ": " + esc(state.suggestion.bin) +
+          (state.suggestion.reason ? '<div class="muted">' + esc(state.suggestion.reason) + "</div>" : "") + "</div>" : "") +
         (state.done ? '<div class="card" id="moved">' + esc(state.done) + "</div>" : "") + back();
     } else if (task === "issue") {
       v.innerHTML = step(t("scan_any"), t("order") + " · " + t("bin") + " · " + t("lot")) +
