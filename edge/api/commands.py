@@ -149,6 +149,11 @@ def _bin_fields(body: m.BinRequest, params: dict[str, Any], user: User) -> dict[
     return {**body_fields(body, params, user), "allowed_items": tuple(body.allowed_items)}
 
 
+def _pallet_fields(body: m.PackPalletRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {**body_fields(body, params, user),
+            "lines": tuple(c.PalletLineSpec(lot=ln.lot, quantity=ln.quantity) for ln in body.lines)}
+
+
 def _work_order_fields(body: m.WorkOrderRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**body_fields(body, params, user),
             "operations": tuple(c.OperationSpec(**o.model_dump()) for o in body.operations),
@@ -217,6 +222,15 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "Receive a lot delivered on a purchase order (no more than the line still expects)", "inventory"),
     CommandRoute("POST", "/work-orders/{work_order}/returns", m.IssueRequest, c.ReturnFromWorkOrder,
                  ("operator", *WAREHOUSE), "Return unused material from a work order to a bin", "inventory"),
+    CommandRoute("POST", "/pallets", m.PackPalletRequest, c.PackPallet, WAREHOUSE,
+                 "Pack lots onto a pallet with a GS1 SSCC (the next of the site's sequence, or a pre-printed one)",
+                 "shipping", _pallet_fields, settings=(("company_prefix", "gs1_company_prefix"),
+                                                       ("extension_digit", "sscc_extension_digit"))),
+    CommandRoute("POST", "/pallets/{sscc}/lots", m.AddToPalletRequest, c.AddToPallet, WAREHOUSE,
+                 "Add stock of a lot in the pallet's bin to an open pallet", "shipping"),
+    CommandRoute("POST", "/pallets/{sscc}/ship", m.ShipPalletRequest, c.ShipPallet, WAREHOUSE,
+                 "Ship a pallet against a sales order: its stock leaves the bin, the order's shipped quantity goes up",
+                 "shipping"),
     CommandRoute("POST", "/stock/adjustments", m.AdjustRequest, c.AdjustStock, WAREHOUSE,
                  "Correct a bin's stock of a lot to what was counted (a large variance waits for a supervisor)",
                  "inventory", settings=(("approval_pct", "count_approval_pct"),)),

@@ -198,6 +198,28 @@ class MoveRequest(Request):
                                                            "(GET /api/v1/putaway/suggest): why")
 
 
+class PalletLineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    lot: Code
+    quantity: Quantity
+
+
+class PackPalletRequest(Request):
+    bin: Code = Field(description="the bin the pallet is packed in (its lots' stock is there)")
+    lines: list[PalletLineRequest] = Field(min_length=1, max_length=500)
+    sscc: str | None = Field(None, pattern=r"^[0-9]{18}$", description="a pre-printed SSCC; default: the next of "
+                                                                       "the site's sequence")
+
+
+class AddToPalletRequest(Request):
+    lot: Code
+    quantity: Quantity
+
+
+class ShipPalletRequest(Request):
+    sales_order: Code
+
+
 class PickRequest(Request):
     lot: Code
     from_bin: Code

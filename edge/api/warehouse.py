@@ -85,3 +85,74 @@ def get_putaway_suggestion(
     found_bins = putaway.suggest(state, item, qty, rules, lot=lot, exclude=from_bin, limit=limit)
     return {"item": item, "lot": lot, "quantity": quantity_text(qty), "zones": list(zones), "rule": rule,
             "suggestions": suggestion_json(found_bins)}
+
+
+# --- pallets (GS1 SSCC) ------------------------------------------------------------------------------------------
+
+
+def _pallet(conn: Connection, sscc: str) -> dict[str, Any]:
+    p_t, pl_t = T["pallets"].table, T["pallet_lines"].table
+    row = conn.execute(select(p_t).where(p_t.c.sscc == sscc)).first()
+    if row is None:
+        raise _refuse(404, "UNKNOWN_PALLET", f"pallet {sscc} is not known here", "sscc")
+    lines = [{"lot": r.lot, "item": r.item, "quantity": quantity_text(r.quantity)}
+             for r in conn.execute(select(pl_t).where(pl_t.c.sscc == sscc).order_by(pl_t.c.lot))]
+    return {**_jsonable(dict(row._mapping)), "lines": lines}
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else quantity_text(v) if isinstance(v, Decimal) else v
+            for k, v in row.items()}
+
+
+@router.get("/pallets", tags=["shipping"], summary="Pallets (SSCC), open ones or those of a sales order")
+def list_pallets(request: Request, status: str | None = Query(None, pattern="^(open|shipped)$"),
+                 sales_order: str | None = Query(None, max_length=200),
+                 _: User = Depends(current_user)) -> dict[str, Any]:
+    p_t = T["pallets"].table
+    query = select(p_t.c.sscc).order_by(p_t.c.sscc)
+    if status is not None:
+        query = query.where(p_t.c.status == status)
+    if sales_order is not None:
+        query = query.where(p_t.c.sales_order == sales_order)
+    store: Store = request.app.state.store
+    with store.engine.connect() as conn:
+        return {"pallets": [_pallet(conn, code) for code in conn.execute(query.limit(1000)).scalars()]}
+
+
+@router.get("/pallets/{sscc}", tags=["shipping"], summary="A pallet: its lots, bin, status and where it was shipped")
+def get_pallet(request: Request, sscc: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    store: Store = request.app.state.store
+    with store.engine.connect() as conn:
+        return _pallet(conn, sscc)
+
+
+@router.get("/pallets/{sscc}/trace", tags=["shipping"],
+            summary="Backward from a pallet: its lots, the orders that made them, ... the supplier lots")
+def get_pallet_trace(request: Request, sscc: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    from edge.api.reads import _jsonable_deep
+    from edge.store.trace import UnknownPallet, trace_pallet
+
+    store: Store = request.app.state.store
+    with store.engine.connect() as conn:
+        try:
+            found: dict[str, Any] = _jsonable_deep(trace_pallet(conn, sscc))
+        except UnknownPallet:
+            raise _refuse(404, "UNKNOWN_PALLET", f"pallet {sscc} is not known here", "sscc") from None
+    return found
+
+
+@router.get("/sales-orders/{sales_order}", tags=["shipping"],
+            summary="A sales order (from CRM) with what was shipped of each line and on which pallets")
+def get_sales_order(request: Request, sales_order: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    so_t, sl_t, p_t = T["sales_orders"].table, T["sales_order_lines"].table, T["pallets"].table
+    store: Store = request.app.state.store
+    with store.engine.connect() as conn:
+        row = conn.execute(select(so_t).where(so_t.c.sales_order == sales_order)).first()
+        if row is None:
+            raise _refuse(404, "UNKNOWN_SALES_ORDER", f"sales order {sales_order} is not known here", "sales_order")
+        lines = [_jsonable(dict(r._mapping)) for r in conn.execute(
+            select(sl_t).where(sl_t.c.sales_order == sales_order).order_by(sl_t.c.line))]
+        pallets = list(conn.execute(select(p_t.c.sscc).where(p_t.c.sales_order == sales_order)
+                                    .order_by(p_t.c.sscc)).scalars())
+    return {**_jsonable(dict(row._mapping)), "lines": lines, "pallets": pallets}

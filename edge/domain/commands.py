@@ -336,6 +336,43 @@ class MoveStock(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PalletLineSpec:
+    lot: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackPallet(Command):
+    """Pack lots (quantities of their stock in ``bin``) onto a new pallet. Without ``sscc`` the node gives the next
+    SSCC of its sequence: ``extension_digit`` + ``company_prefix`` (the site's, given by the node) + serial reference
+    + check digit; with one (a pre-printed label) that SSCC is checked and used."""
+
+    bin: str
+    lines: tuple[PalletLineSpec, ...]
+    sscc: str | None = None
+    company_prefix: str | None = field(default=None, repr=False)  # a setting, not part of what was asked
+    extension_digit: int = field(default=0, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddToPallet(Command):
+    """Add ``quantity`` of a lot's stock in the pallet's bin to an open pallet."""
+
+    sscc: str
+    lot: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipPallet(Command):
+    """Ship a packed pallet against a sales order: its stock leaves the bin and the order's lines of the pallet's
+    items are shipped that much more."""
+
+    sscc: str
+    sales_order: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class PickForKitting(Command):
     """A pick of a work order's pick list: ``quantity`` of a lot taken from ``from_bin`` to the order's staging
     (line-side) bin ``to_bin``, where ``asked`` was asked. Less than asked is a short pick and needs

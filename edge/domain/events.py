@@ -441,6 +441,63 @@ class StockMoved(_LotSubject, Event):
     sscc: str | None = None  # a shipment: the pallet (GS1 SSCC) the stock left on
 
 
+class _PalletSubject:
+    sscc: str
+
+    @property
+    def subject(self) -> str:
+        return f"pallet:{self.sscc}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletContent:
+    lot: str
+    item: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletPacked(_PalletSubject, Event):
+    """A pallet (GS1 SSCC) packed in ``bin`` with quantities of lots in stock there. The stock stays in the bin
+    until the pallet is shipped."""
+
+    sscc: str
+    bin: str
+    lines: tuple[PalletContent, ...]
+    packed_by: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletLotAdded(_PalletSubject, Event):
+    sscc: str
+    lot: str
+    item: str
+    quantity: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShippedLine:
+    lot: str
+    item: str
+    quantity: Decimal
+    line: int  # the sales order line it was shipped against
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletShipped(_PalletSubject, Event):
+    """A pallet left for a customer against a sales order (its stock left the bin in StockMoved events of kind
+    ship, recorded just before this one)."""
+
+    sscc: str
+    sales_order: str
+    customer: str
+    bin: str
+    lines: tuple[ShippedLine, ...]
+    at: datetime
+
+
 @dataclass(frozen=True, kw_only=True)
 class ShortPickRecorded(_WorkOrderSubject, Event):
     """Kitting found less of a lot in a bin than the pick list asked for (the stock that was found moved in a
@@ -547,5 +604,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WorkOrderChanged, WorkOrderCancelled, WorkOrderConflictFlagged, WorkOrderConflictResolved,
         WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
         SalesOrderDefined, SpcRuleViolated, ShortPickRecorded, CountAwaitsApproval, CountDecided,
+        PalletPacked, PalletLotAdded, PalletShipped,
     )
 }

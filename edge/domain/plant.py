@@ -1018,6 +1018,155 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
     )
 
 
+# --- pallets (GS1 SSCC): packed with lots, shipped against a sales order ---------------------------------------
+
+
+def sscc_check_digit(body: str) -> int:
+    """The GS1 mod-10 check digit of the first 17 digits of an SSCC."""
+    return -sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body))) % 10
+
+
+def _sscc(value: str) -> str:
+    if not (value.isascii() and value.isdigit() and len(value) == 18):
+        raise invalid("INVALID_SSCC", f"an SSCC is 18 digits, not {value!r}", "sscc")
+    if sscc_check_digit(value[:-1]) != int(value[-1]):
+        raise invalid("INVALID_SSCC", f"SSCC {value} has check digit {value[-1]}, expected "
+                      f"{sscc_check_digit(value[:-1])}", "sscc")
+    return value
+
+
+def next_sscc(state: PlantState, company_prefix: str | None, extension_digit: int) -> str:
+    """The next SSCC of this node's sequence: one past the highest serial reference of the pallets with this
+    extension digit and company prefix (the SSCCs are in the events, so a replay gives the same ones)."""
+    if company_prefix is None:
+        raise DomainError("NO_COMPANY_PREFIX", "this site has no GS1 company prefix (warehouse.gs1_company_prefix): "
+                          "name the pallet's sscc", field="sscc")
+    if not (company_prefix.isascii() and company_prefix.isdigit() and 6 <= len(company_prefix) <= 12):
+        raise invalid("INVALID_VALUE", f"a GS1 company prefix is 6 to 12 digits, not {company_prefix!r}", "sscc")
+    if not 0 <= extension_digit <= 9:
+        raise invalid("INVALID_VALUE", f"the SSCC extension digit is 0 to 9, not {extension_digit}", "sscc")
+    head = f"{extension_digit}{company_prefix}"
+    width = 17 - len(head)
+    used = [int(code[len(head):17]) for code in state.pallets if code.startswith(head)]
+    serial = max(used, default=0) + 1
+    if serial >= 10 ** width:
+        raise DomainError("SSCC_SEQUENCE_EXHAUSTED", f"every serial reference of company prefix {company_prefix} "
+                          f"(extension {extension_digit}) is used", field="sscc")
+    body = f"{head}{serial:0{width}d}"
+    return body + str(sscc_check_digit(body))
+
+
+def _on_open_pallets(state: PlantState, lot: str, bin_code: str) -> Decimal:
+    """How much of the stock of ``lot`` in ``bin_code`` is packed on pallets not shipped yet."""
+    return sum((ln.quantity for (code, lt), ln in state.pallet_lines.items()
+                if lt == lot and state.pallets[code].status == "open" and state.pallets[code].bin == bin_code), ZERO)
+
+
+def _packable(state: PlantState, lot_code: str, bin_code: str, quantity: Decimal, name: str) -> Lot:
+    lot = _lot(state, lot_code, name)
+    if lot.status in ("hold", "quarantine", "consumed"):
+        what = {"hold": "on hold", "quarantine": "in quarantine", "consumed": "used up"}[lot.status]
+        raise DomainError(f"LOT_{'ON_HOLD' if lot.status == 'hold' else lot.status.upper()}",
+                          f"lot {lot.lot} is {what}: it is not packed for shipping", field=name)
+    free = state.stock_of(lot.lot, bin_code) - _on_open_pallets(state, lot.lot, bin_code)
+    if quantity > free:
+        raise DomainError("INSUFFICIENT_STOCK", f"bin {bin_code} holds {free} of lot {lot.lot} not packed on a "
+                          f"pallet yet; {quantity} asked", field=name.replace(".lot", ".quantity"))
+    return lot
+
+
+def _pack_pallet(state: PlantState, cmd: c.PackPallet, now: datetime) -> list[e.Event]:
+    target = _bin(state, cmd.bin)
+    if cmd.sscc is not None:
+        code = _sscc(cmd.sscc)
+        if code in state.pallets:
+            raise DomainError("DUPLICATE_SSCC", f"pallet {code} was packed already", field="sscc")
+    else:
+        code = next_sscc(state, cmd.company_prefix, cmd.extension_digit)
+    if not cmd.lines:
+        raise invalid("MISSING_VALUE", "a pallet needs at least one line (lot and quantity)", "lines")
+    seen: set[str] = set()
+    content = []
+    for i, ln in enumerate(cmd.lines):
+        quantity = _quantity(f"lines[{i}].quantity", ln.quantity)
+        if ln.lot in seen:
+            raise invalid("DUPLICATE_LOT", f"lot {ln.lot} is on the pallet twice: one line per lot",
+                          f"lines[{i}].lot")
+        seen.add(ln.lot)
+        lot = _packable(state, ln.lot, target.bin, quantity, f"lines[{i}].lot")
+        content.append(e.PalletContent(lot=lot.lot, item=lot.item, quantity=quantity))
+    return [e.PalletPacked(sscc=code, bin=target.bin, lines=tuple(content), packed_by=cmd.actor, at=_at(cmd, now))]
+
+
+def _open_pallet(state: PlantState, code: str) -> Pallet:
+    pallet = state.pallets.get(code)
+    if pallet is None:
+        raise DomainError("UNKNOWN_PALLET", f"pallet {code} is not known here", field="sscc")
+    if pallet.status == "shipped":
+        raise DomainError("PALLET_SHIPPED", f"pallet {code} was shipped on {pallet.shipped_at:%Y-%m-%d %H:%M} "
+                          f"against sales order {pallet.sales_order}", field="sscc")
+    return pallet
+
+
+def _add_to_pallet(state: PlantState, cmd: c.AddToPallet, now: datetime) -> list[e.Event]:
+    pallet = _open_pallet(state, cmd.sscc)
+    quantity = _quantity("quantity", cmd.quantity)
+    lot = _packable(state, cmd.lot, pallet.bin, quantity, "lot")
+    return [e.PalletLotAdded(sscc=pallet.sscc, lot=lot.lot, item=lot.item, quantity=quantity, at=_at(cmd, now))]
+
+
+def _ship_pallet(state: PlantState, cmd: c.ShipPallet, now: datetime) -> list[e.Event]:
+    pallet = _open_pallet(state, cmd.sscc)
+    order = state.sales_orders.get(cmd.sales_order)
+    if order is None:
+        raise DomainError("UNKNOWN_SALES_ORDER", f"sales order {cmd.sales_order} is not known here",
+                          field="sales_order")
+    if order.status != "open":
+        raise DomainError("SALES_ORDER_CLOSED", f"sales order {cmd.sales_order} is {order.status}",
+                          field="sales_order")
+    lines = sorted((ln for ln in state.pallet_lines.values() if ln.sscc == pallet.sscc), key=lambda ln: ln.lot)
+    order_lines = sorted((ln for (so, _), ln in state.sales_order_lines.items() if so == order.sales_order),
+                         key=lambda ln: ln.line)
+    left = {ln.line: ln.quantity - ln.shipped for ln in order_lines}
+    at = _at(cmd, now)
+    moves: list[e.Event] = []
+    shipped: list[e.ShippedLine] = []
+    for ln in lines:
+        lot = state.lots[ln.lot]
+        if lot.status in ("hold", "quarantine"):
+            what = "on hold" if lot.status == "hold" else "in quarantine"
+            raise DomainError("LOT_ON_HOLD" if lot.status == "hold" else "LOT_IN_QUARANTINE",
+                              f"lot {lot.lot} on pallet {pallet.sscc} is {what}: the pallet is not shipped",
+                              field="sscc")
+        have = state.stock_of(lot.lot, pallet.bin)
+        if have < ln.quantity:
+            raise DomainError("INSUFFICIENT_STOCK", f"pallet {pallet.sscc} holds {ln.quantity} of lot {lot.lot} but "
+                              f"bin {pallet.bin} holds {have}: count the pallet again", field="sscc")
+        remaining = ln.quantity
+        for ol in order_lines:
+            if ol.item != ln.item or left[ol.line] <= ZERO:
+                continue
+            take = min(remaining, left[ol.line])
+            left[ol.line] -= take
+            remaining -= take
+            shipped.append(e.ShippedLine(lot=lot.lot, item=ln.item, quantity=take, line=ol.line))
+            if remaining == ZERO:
+                break
+        if remaining > ZERO:
+            ordered = [ol for ol in order_lines if ol.item == ln.item]
+            why = (f"orders no {ln.item}" if not ordered else
+                   f"has {sum((left[ol.line] for ol in ordered), ZERO) + ln.quantity - remaining} of {ln.item} left "
+                   f"to ship; the pallet holds more")
+            raise DomainError("NOT_ON_SALES_ORDER" if not ordered else "OVER_SHIPMENT",
+                              f"sales order {order.sales_order} {why}", field="sales_order")
+        moves.append(dataclasses.replace(
+            _moved(lot, "ship", pallet.bin, None, ln.quantity, -ln.quantity, at,
+                   reason=f"shipped on pallet {pallet.sscc} to {order.customer}"),
+            sales_order=order.sales_order, sscc=pallet.sscc))
+    return [*moves, e.PalletShipped(sscc=pallet.sscc, sales_order=order.sales_order, customer=order.customer,
+                                    bin=pallet.bin, lines=tuple(shipped), at=at)]
+
+
 # --- kitting: picks of a work order's pick list (the list itself: edge.domain.picking) ------------------------
 
 
@@ -1374,6 +1523,9 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.ReceiveProducedLot: _receive_produced_lot,
     c.DecideCount: _decide_count,
     c.PickForKitting: _pick_for_kitting,
+    c.PackPallet: _pack_pallet,
+    c.AddToPallet: _add_to_pallet,
+    c.ShipPallet: _ship_pallet,
 }
 
 
@@ -1716,13 +1868,41 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.customers[ev.customer] = Customer(ev.customer, ev.name)
             state.mark("customers", ev.customer)
         case e.SalesOrderDefined():
+            # What was shipped here stays shipped when CRM sends the order again.
+            shipped = {line: so.shipped for (order, line), so in state.sales_order_lines.items()
+                       if order == ev.sales_order}
             _replace_rows(state, ("sales_order_lines",), ev.sales_order)
             state.sales_orders[ev.sales_order] = SalesOrder(ev.sales_order, ev.customer, ev.status)
             state.mark("sales_orders", ev.sales_order)
             for sl in ev.lines:
                 state.sales_order_lines[(ev.sales_order, sl.line)] = SalesOrderLine(
-                    ev.sales_order, sl.line, sl.item, sl.quantity, sl.due)
+                    ev.sales_order, sl.line, sl.item, sl.quantity, sl.due, shipped.get(sl.line, ZERO))
                 state.mark("sales_order_lines", (ev.sales_order, sl.line))
+        case e.PalletPacked():
+            state.pallets[ev.sscc] = Pallet(sscc=ev.sscc, bin=ev.bin, status="open", packed_by=ev.packed_by,
+                                            packed_at=ev.at)
+            state.mark("pallets", ev.sscc)
+            for content in ev.lines:
+                state.pallet_lines[(ev.sscc, content.lot)] = PalletLine(ev.sscc, content.lot, content.item,
+                                                                        content.quantity)
+                state.mark("pallet_lines", (ev.sscc, content.lot))
+        case e.PalletLotAdded():
+            key2 = (ev.sscc, ev.lot)
+            row = state.pallet_lines.get(key2)
+            if row is None:
+                state.pallet_lines[key2] = PalletLine(ev.sscc, ev.lot, ev.item, ev.quantity)
+            else:
+                row.quantity += ev.quantity
+            state.mark("pallet_lines", key2)
+        case e.PalletShipped():
+            pallet = state.pallets[ev.sscc]
+            pallet.status, pallet.sales_order, pallet.customer, pallet.shipped_at = (
+                "shipped", ev.sales_order, ev.customer, ev.at)
+            state.mark("pallets", ev.sscc)
+            for shipped_line in ev.lines:
+                so_line = state.sales_order_lines[(ev.sales_order, shipped_line.line)]
+                so_line.shipped += shipped_line.quantity
+                state.mark("sales_order_lines", (ev.sales_order, shipped_line.line))
         case e.ShortPickRecorded():
             pass  # a fact for the record (history table short_picks); the plant's state does not change
         case _:

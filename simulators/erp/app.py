@@ -364,6 +364,10 @@ def central_router(sim: ErpSimulator) -> APIRouter:
                                  for ln in lines if ln["purchase_order"] == po["purchase_order"]]}
                 for po in c.rows("purchase_orders")]
 
+    @router.get("/central/v1/sales-orders/{sales_order}/shipments", tags=["reads"])
+    def sales_order_shipments(sales_order: str) -> dict[str, Any]:
+        return c.sales_order_shipments(sales_order)
+
     @router.get("/central/v1/nodes", tags=["reads"])
     def nodes() -> list[dict[str, Any]]:
         return c.nodes()
