@@ -4,6 +4,7 @@ than ordered are refused."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from tests.unit.plant_helpers import QUALITY, D, Plant
 
 ADMIN = frozenset({"admin"})
 PREFIX = "4012345"
-SETTINGS = {"company_prefix": PREFIX, "extension_digit": 3}
+SETTINGS: dict[str, Any] = {"company_prefix": PREFIX, "extension_digit": 3}
 
 
 @pytest.fixture
