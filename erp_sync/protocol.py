@@ -36,7 +36,7 @@ Messages are named after ISA-95 objects: an event's ``message`` is the ISA-95 ob
 (:data:`ISA95_MESSAGE`).
 
 Shipments (CRM): a pallet (GS1 SSCC) packed at the edge is reported as ``MaterialSubLot`` (``PalletPacked``,
-``PalletLotAdded``); its shipment against a sales order as ``MaterialActual``: the stock leaving the shipping bin
+``PalletLotAdded``, ``PalletLotRemoved``); its shipment against a sales order as ``MaterialActual``: the stock leaving the shipping bin
 (``StockMoved`` of kind ``ship``, one per lot, with ``sales_order`` and ``sscc``) and then ``PalletShipped``, whose
 payload is a :class:`PalletShippedPayload` (the lots on the pallet and the sales order line each was shipped
 against). The central side books the shipped quantity per sales order line; a ``PalletShipped`` for a sales order
@@ -79,6 +79,7 @@ ISA95_MESSAGE: dict[str, str] = {
     "WorkOrderQuantityChanged": "JobResponse",
     "PalletPacked": "MaterialSubLot",
     "PalletLotAdded": "MaterialSubLot",
+    "PalletLotRemoved": "MaterialSubLot",
     "PalletShipped": "MaterialActual",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally

@@ -228,6 +228,8 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                                                        ("extension_digit", "sscc_extension_digit"))),
     CommandRoute("POST", "/pallets/{sscc}/lots", m.AddToPalletRequest, c.AddToPallet, WAREHOUSE,
                  "Add stock of a lot in the pallet's bin to an open pallet", "shipping"),
+    CommandRoute("POST", "/pallets/{sscc}/unpack", m.AddToPalletRequest, c.RemoveFromPallet, WAREHOUSE,
+                 "Take stock of a lot off an open pallet (it stays in the bin, free to move again)", "shipping"),
     CommandRoute("POST", "/pallets/{sscc}/ship", m.ShipPalletRequest, c.ShipPallet, WAREHOUSE,
                  "Ship a pallet against a sales order: its stock leaves the bin, the order's shipped quantity goes up",
                  "shipping"),

@@ -364,6 +364,15 @@ class AddToPallet(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RemoveFromPallet(Command):
+    """Take ``quantity`` of a lot off an open pallet: the stock stays in the bin, free to move again."""
+
+    sscc: str
+    lot: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
 class ShipPallet(Command):
     """Ship a packed pallet against a sales order: its stock leaves the bin and the order's lines of the pallet's
     items are shipped that much more."""

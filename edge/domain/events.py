@@ -478,6 +478,17 @@ class PalletLotAdded(_PalletSubject, Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PalletLotRemoved(_PalletSubject, Event):
+    """Stock of a lot taken off an open pallet (it stays in the bin, free again)."""
+
+    sscc: str
+    lot: str
+    item: str
+    quantity: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class ShippedLine:
     lot: str
     item: str
@@ -604,6 +615,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WorkOrderChanged, WorkOrderCancelled, WorkOrderConflictFlagged, WorkOrderConflictResolved,
         WorkOrderQuantityChanged, BomRevisionPublished, WorkOrderBomRevised, PurchaseOrderDefined, CustomerDefined,
         SalesOrderDefined, SpcRuleViolated, ShortPickRecorded, CountAwaitsApproval, CountDecided,
-        PalletPacked, PalletLotAdded, PalletShipped,
+        PalletPacked, PalletLotAdded, PalletLotRemoved, PalletShipped,
     )
 }

@@ -364,6 +364,13 @@ def _enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal)
             "INSUFFICIENT_STOCK",
             f"bin {bin_code} holds {have} of lot {lot.lot}; {quantity} asked", field="quantity",
         )
+    packed = _on_open_pallets(state, lot.lot, bin_code) if state.pallet_lines else ZERO
+    if have - packed < quantity:
+        on = sorted(code for (code, lt), ln in state.pallet_lines.items()
+                    if lt == lot.lot and state.pallets[code].status == "open" and state.pallets[code].bin == bin_code)
+        raise DomainError(
+            "STOCK_ON_PALLET", f"bin {bin_code} holds {have} of lot {lot.lot}, {packed} of it packed on pallet "
+            f"{', '.join(on)}; {quantity} asked: take it off the pallet first", field="quantity")
 
 
 def _usable_lot(state: PlantState, lot: Lot, today: date) -> None:
@@ -940,8 +947,10 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
     _label_names_lot_item(state, lot, cmd.gtin)
     if cmd.from_bin == cmd.to_bin:
         raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
-    if cmd.quantity is None:  # all of the lot that is in the bin
+    if cmd.quantity is None:  # all of the lot that is in the bin (and not packed on a pallet)
         quantity = state.stock_of(lot.lot, cmd.from_bin)
+        if state.pallet_lines and quantity > ZERO:
+            quantity = max(quantity - _on_open_pallets(state, lot.lot, cmd.from_bin), ZERO) or quantity
         if quantity == ZERO:
             raise DomainError("INSUFFICIENT_STOCK", f"bin {cmd.from_bin} holds none of lot {lot.lot}",
                               field="from_bin")
@@ -1113,6 +1122,18 @@ def _add_to_pallet(state: PlantState, cmd: c.AddToPallet, now: datetime) -> list
     quantity = _quantity("quantity", cmd.quantity)
     lot = _packable(state, cmd.lot, pallet.bin, quantity, "lot")
     return [e.PalletLotAdded(sscc=pallet.sscc, lot=lot.lot, item=lot.item, quantity=quantity, at=_at(cmd, now))]
+
+
+def _remove_from_pallet(state: PlantState, cmd: c.RemoveFromPallet, now: datetime) -> list[e.Event]:
+    pallet = _open_pallet(state, cmd.sscc)
+    quantity = _quantity("quantity", cmd.quantity)
+    line = state.pallet_lines.get((pallet.sscc, cmd.lot))
+    if line is None:
+        raise DomainError("NOT_ON_PALLET", f"lot {cmd.lot} is not on pallet {pallet.sscc}", field="lot")
+    if quantity > line.quantity:
+        raise DomainError("INSUFFICIENT_STOCK", f"pallet {pallet.sscc} holds {line.quantity} of lot {cmd.lot}; "
+                          f"{quantity} asked", field="quantity")
+    return [e.PalletLotRemoved(sscc=pallet.sscc, lot=line.lot, item=line.item, quantity=quantity, at=_at(cmd, now))]
 
 
 def _ship_pallet(state: PlantState, cmd: c.ShipPallet, now: datetime) -> list[e.Event]:
@@ -1526,6 +1547,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.PackPallet: _pack_pallet,
     c.AddToPallet: _add_to_pallet,
     c.ShipPallet: _ship_pallet,
+    c.RemoveFromPallet: _remove_from_pallet,
 }
 
 
@@ -1893,6 +1915,13 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 state.pallet_lines[key2] = PalletLine(ev.sscc, ev.lot, ev.item, ev.quantity)
             else:
                 row.quantity += ev.quantity
+            state.mark("pallet_lines", key2)
+        case e.PalletLotRemoved():
+            key2 = (ev.sscc, ev.lot)
+            left = state.pallet_lines[key2]
+            left.quantity -= ev.quantity
+            if left.quantity == ZERO:
+                del state.pallet_lines[key2]
             state.mark("pallet_lines", key2)
         case e.PalletShipped():
             pallet = state.pallets[ev.sscc]

@@ -113,3 +113,18 @@ def test_a_pallet_with_a_lot_on_hold_or_more_than_ordered_or_another_item_is_not
     dock.refuse(c.ShipPallet, "OVER_SHIPMENT", "sales_order", sscc=pumps.sscc, sales_order="SO-2")
     dock.refuse(c.ShipPallet, "UNKNOWN_SALES_ORDER", "sales_order", sscc=pumps.sscc, sales_order="SO-9")
     dock.refuse(c.ShipPallet, "UNKNOWN_PALLET", "sscc", sscc="340123450000009999", sales_order="SO-1")
+
+
+def test_stock_packed_on_an_open_pallet_stays_there_until_taken_off(dock: Plant) -> None:
+    [packed] = dock.do(c.PackPallet, bin="SHIP-1", lines=(c.PalletLineSpec(lot="P-1", quantity=D(30)),), **SETTINGS)
+    err = dock.refuse(c.MoveStock, "STOCK_ON_PALLET", "quantity", lot="P-1", from_bin="SHIP-1", to_bin="FG-1",
+                      quantity=D(11))
+    assert err.message == (f"bin SHIP-1 holds 40 of lot P-1, 30 of it packed on pallet {packed.sscc}; 11 asked: "
+                           "take it off the pallet first")
+    [moved] = dock.do(c.MoveStock, lot="P-1", from_bin="SHIP-1", to_bin="FG-1", quantity=None)  # the unpacked rest
+    assert moved.quantity == D(10)
+    dock.refuse(c.RemoveFromPallet, "INSUFFICIENT_STOCK", "quantity", sscc=packed.sscc, lot="P-1", quantity=D(31))
+    dock.refuse(c.RemoveFromPallet, "NOT_ON_PALLET", "lot", sscc=packed.sscc, lot="P-2", quantity=D(1))
+    dock.do(c.RemoveFromPallet, sscc=packed.sscc, lot="P-1", quantity=D(30))
+    assert (packed.sscc, "P-1") not in dock.state.pallet_lines
+    dock.do(c.MoveStock, lot="P-1", from_bin="SHIP-1", to_bin="FG-1", quantity=D(30))
