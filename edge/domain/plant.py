@@ -122,6 +122,7 @@ class PlantState:
     # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
     bins_of_lot: dict[str, set[str]] = field(default_factory=dict)
     bin_load: dict[str, Decimal] = field(default_factory=dict)
+    packed: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (lot, bin) -> on open pallets there
     item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
     # Rows changed since the store last flushed: table name -> keys. A key no longer present in
     # the table's dict means the row is to be deleted.
@@ -134,6 +135,12 @@ class PlantState:
         for (lot, bin_code), row in self.stock.items():
             self.bins_of_lot.setdefault(lot, set()).add(bin_code)
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
+        self.packed = {}
+        for (code, lot), pallet_line in self.pallet_lines.items():
+            pallet = self.pallets[code]
+            if pallet.status == "open":
+                key = (lot, pallet.bin)
+                self.packed[key] = self.packed.get(key, ZERO) + pallet_line.quantity
 
     def mark(self, table: str, key: Any) -> None:
         self.dirty.setdefault(table, set()).add(key)
@@ -364,7 +371,7 @@ def _enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal)
             "INSUFFICIENT_STOCK",
             f"bin {bin_code} holds {have} of lot {lot.lot}; {quantity} asked", field="quantity",
         )
-    packed = _on_open_pallets(state, lot.lot, bin_code) if state.pallet_lines else ZERO
+    packed = _on_open_pallets(state, lot.lot, bin_code)
     if have - packed < quantity:
         on = sorted(code for (code, lt), ln in state.pallet_lines.items()
                     if lt == lot.lot and state.pallets[code].status == "open" and state.pallets[code].bin == bin_code)
@@ -949,7 +956,7 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
         raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
     if cmd.quantity is None:  # all of the lot that is in the bin (and not packed on a pallet)
         quantity = state.stock_of(lot.lot, cmd.from_bin)
-        if state.pallet_lines and quantity > ZERO:
+        if quantity > ZERO:
             quantity = max(quantity - _on_open_pallets(state, lot.lot, cmd.from_bin), ZERO) or quantity
         if quantity == ZERO:
             raise DomainError("INSUFFICIENT_STOCK", f"bin {cmd.from_bin} holds none of lot {lot.lot}",
@@ -1067,15 +1074,24 @@ def next_sscc(state: PlantState, company_prefix: str | None, extension_digit: in
 
 def _on_open_pallets(state: PlantState, lot: str, bin_code: str) -> Decimal:
     """How much of the stock of ``lot`` in ``bin_code`` is packed on pallets not shipped yet."""
-    return sum((ln.quantity for (code, lt), ln in state.pallet_lines.items()
-                if lt == lot and state.pallets[code].status == "open" and state.pallets[code].bin == bin_code), ZERO)
+    return state.packed.get((lot, bin_code), ZERO)
+
+
+def _pack(state: PlantState, lot: str, bin_code: str, delta: Decimal) -> None:
+    key = (lot, bin_code)
+    left = state.packed.get(key, ZERO) + delta
+    if left == ZERO:
+        state.packed.pop(key, None)
+    else:
+        state.packed[key] = left
 
 
 def _packable(state: PlantState, lot_code: str, bin_code: str, quantity: Decimal, name: str) -> Lot:
     lot = _lot(state, lot_code, name)
     if lot.status in ("hold", "quarantine", "consumed"):
         what = {"hold": "on hold", "quarantine": "in quarantine", "consumed": "used up"}[lot.status]
-        raise DomainError(f"LOT_{'ON_HOLD' if lot.status == 'hold' else lot.status.upper()}",
+        code = {"hold": "LOT_ON_HOLD", "quarantine": "LOT_IN_QUARANTINE", "consumed": "LOT_CONSUMED"}[lot.status]
+        raise DomainError(code,
                           f"lot {lot.lot} is {what}: it is not packed for shipping", field=name)
     free = state.stock_of(lot.lot, bin_code) - _on_open_pallets(state, lot.lot, bin_code)
     if quantity > free:
@@ -1908,6 +1924,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 state.pallet_lines[(ev.sscc, content.lot)] = PalletLine(ev.sscc, content.lot, content.item,
                                                                         content.quantity)
                 state.mark("pallet_lines", (ev.sscc, content.lot))
+                _pack(state, content.lot, ev.bin, content.quantity)
         case e.PalletLotAdded():
             key2 = (ev.sscc, ev.lot)
             row = state.pallet_lines.get(key2)
@@ -1916,6 +1933,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             else:
                 row.quantity += ev.quantity
             state.mark("pallet_lines", key2)
+            _pack(state, ev.lot, state.pallets[ev.sscc].bin, ev.quantity)
         case e.PalletLotRemoved():
             key2 = (ev.sscc, ev.lot)
             left = state.pallet_lines[key2]
@@ -1923,11 +1941,14 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             if left.quantity == ZERO:
                 del state.pallet_lines[key2]
             state.mark("pallet_lines", key2)
+            _pack(state, ev.lot, state.pallets[ev.sscc].bin, -ev.quantity)
         case e.PalletShipped():
             pallet = state.pallets[ev.sscc]
             pallet.status, pallet.sales_order, pallet.customer, pallet.shipped_at = (
                 "shipped", ev.sales_order, ev.customer, ev.at)
             state.mark("pallets", ev.sscc)
+            for shipped_line in ev.lines:  # every pallet line, split over the order lines it went against
+                _pack(state, shipped_line.lot, pallet.bin, -shipped_line.quantity)
             for shipped_line in ev.lines:
                 so_line = state.sales_order_lines[(ev.sales_order, shipped_line.line)]
                 so_line.shipped += shipped_line.quantity

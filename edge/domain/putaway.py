@@ -64,20 +64,37 @@ def zones_for(item: str, rules: tuple[PutawayRule, ...]) -> tuple[tuple[str, ...
     return STORAGE_ZONES, "no putaway rule names the item: storage zone"
 
 
-def _contents(state: PlantState, bin_code: str) -> tuple[dict[str, Decimal], set[str]]:
-    """Item -> quantity in the bin, and the lots in it."""
-    by_item: dict[str, Decimal] = {}
-    lots: set[str] = set()
+Contents = tuple[dict[str, Decimal], set[str]]  # item -> quantity in a bin, and the lots in it
+
+
+def _all_contents(state: PlantState) -> dict[str, Contents]:
+    """Every bin's contents, in one pass over the stock."""
+    out: dict[str, Contents] = {}
     for (lot, b), row in state.stock.items():
-        if b == bin_code and row.quantity > ZERO:
+        if row.quantity > ZERO:
+            by_item, lots = out.setdefault(b, ({}, set()))
             item = state.lots[lot].item if lot in state.lots else ""
             by_item[item] = by_item.get(item, ZERO) + row.quantity
             lots.add(lot)
+    return out
+
+
+def _contents(state: PlantState, bin_code: str) -> Contents:
+    """One bin's contents (the lots the stock index says are in it)."""
+    by_item: dict[str, Decimal] = {}
+    lots: set[str] = set()
+    for lot, bins in state.bins_of_lot.items():
+        if bin_code in bins:
+            row = state.stock.get((lot, bin_code))
+            if row is not None and row.quantity > ZERO:
+                item = state.lots[lot].item if lot in state.lots else ""
+                by_item[item] = by_item.get(item, ZERO) + row.quantity
+                lots.add(lot)
     return by_item, lots
 
 
 def bin_refusal(state: PlantState, target: Bin, item: str, quantity: Decimal, lot: str | None = None,
-                *, name: str = "bin") -> DomainError | None:
+                *, name: str = "bin", contents: Contents | None = None) -> DomainError | None:
     """Why ``target`` may not take ``quantity`` of ``item`` (of ``lot``), naming the bin and the rule; None if it
     may."""
     if target.allowed_items and item not in target.allowed_items:
@@ -92,7 +109,7 @@ def bin_refusal(state: PlantState, target: Bin, item: str, quantity: Decimal, lo
     policy, max_per_item = target.lot_policy, target.max_per_item
     if max_per_item is None and policy == "mixed":
         return None
-    by_item, lots = _contents(state, target.bin)
+    by_item, lots = contents if contents is not None else _contents(state, target.bin)
     if max_per_item is not None and by_item.get(item, ZERO) + quantity > max_per_item:
         return DomainError("BIN_ITEM_MAX", f"bin {target.bin} holds {by_item.get(item, ZERO)} of {item}; at most "
                            f"{max_per_item} of one item (rule: max per item), {quantity} more does not fit",
@@ -115,13 +132,16 @@ def suggest(state: PlantState, item: str, quantity: Decimal, rules: tuple[Putawa
     """The bins to put ``quantity`` of ``item`` (lot ``lot``) away in, best first, each with the reason; bins that
     would break a hard rule are left out. ``exclude`` is the bin the lot is in now."""
     zones, rule_text = zones_for(item, rules)
+    everything = _all_contents(state)
+    nothing: Contents = ({}, set())
     ranked: list[tuple[int, int, Decimal, str, Candidate]] = []
     for b in state.bins.values():
         if b.bin == exclude or b.zone not in zones:
             continue
-        if bin_refusal(state, b, item, quantity, lot) is not None:
+        contents = everything.get(b.bin, nothing)
+        if bin_refusal(state, b, item, quantity, lot, contents=contents) is not None:
             continue
-        by_item, lots = _contents(state, b.bin)
+        by_item, lots = contents
         if b.allowed_items:
             why = "dedicated"
         elif lot is not None and lot in lots:
