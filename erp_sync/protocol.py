@@ -170,6 +170,10 @@ class BinChange(_Message):
     zone: Code
     capacity: Decimal | None = None
     allowed_items: list[Code] = []
+    max_per_item: Decimal | None = Field(default=None, gt=0, description="hard putaway rule: at most this much of "
+                                                                         "any one item in the bin")
+    lot_policy: Literal["mixed", "one_item", "one_lot"] = Field(
+        default="mixed", description="hard putaway rule: what may share the bin (any stock, one item, one lot)")
 
 
 class UserChange(_Message):

@@ -702,7 +702,8 @@ def test_a_master_data_load_publishes_many_changes_in_one_go(sim: RunningErpSim,
     assert (items["first"], items["last"]) == (3001, 3010)
     feed = node_a.changes(0, limit=5000)
     assert len(feed.changes) == 3010 and not feed.more and feed.cursor == 3010
-    assert feed.changes[2999].payload == {"bin": "R-02999", "zone": "R", "capacity": None, "allowed_items": []}
+    assert feed.changes[2999].payload == {"bin": "R-02999", "zone": "R", "capacity": None, "allowed_items": [],
+                                          "max_per_item": None, "lot_policy": "mixed"}
     twice = sim.admin.put("/central/v1/bins/load", json=[{"bin": "X", "zone": "R"}, {"bin": "X", "zone": "R"}])
     assert twice.status_code == 422 and twice.json()["code"] == "DUPLICATE_BIN"
 

@@ -146,3 +146,17 @@ def test_a_pallet_is_packed_labelled_shipped_traced_and_booked_centrally(sim: Ru
     messages = {(r["type"], r["message"]) for r in rows if r["type"].startswith("Pallet")}
     assert messages == {("PalletPacked", "MaterialSubLot"), ("PalletLotAdded", "MaterialSubLot"),
                         ("PalletShipped", "MaterialActual")}
+
+
+def test_a_bins_hard_putaway_rules_come_from_the_erp_and_hold_at_the_edge(sim: RunningErpSim,
+                                                                          edge: RunningNode) -> None:
+    sim.call("PUT", "/central/v1/bins", {"bin": "SHIP-1", "zone": "shipping", "lot_policy": "one_lot",
+                                         "max_per_item": "40"})
+    report = asyncio.run(_sync(edge, sim.url, pull=True))
+    assert report.refused == 0, SyncLedger(edge.store).exceptions()
+    [row] = [b for b in ok(edge.client("warehouse").get("/api/v1/bins"))["bins"] if b["bin"] == "SHIP-1"]
+    assert (row["lot_policy"], row["max_per_item"]) == ("one_lot", "40")
+    ok(edge.post("warehouse", "/lots", {"lot": "P-1", "item": "PUMP", "quantity": "30", "bin": "SHIP-1"}))
+    second = edge.post("warehouse", "/lots", {"lot": "P-2", "item": "PUMP", "quantity": "1", "bin": "SHIP-1"})
+    assert (second.status_code, second.json()["code"], second.json()["field"]) == (409, "BIN_ONE_LOT", "bin")
+    assert "bin SHIP-1 holds one lot only (rule: lot policy one_lot) and holds lot P-1" in second.json()["message"]
