@@ -966,26 +966,26 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
     _enough_stock(state, lot, cmd.from_bin, quantity)
     _fits_in_bin(state, target, lot.item, quantity, "to_bin", lot.lot)
     reason = None if cmd.reason is None else _free_text("reason", cmd.reason)
-    override = None if cmd.override_reason is None else _reason("override_reason", cmd.override_reason)
-    suggested: str | None = None
+    overridden = False
+    best: list[putaway.Candidate] = []
     if cmd.putaway and cmd.putaway_rules is not None:
         best = putaway.suggest(state, lot.item, quantity, cmd.putaway_rules, lot=lot.lot, exclude=cmd.from_bin,
                                limit=1)
-        if best and best[0].bin != cmd.to_bin:
-            suggested = best[0].bin
-            if override is None:
-                raise DomainError(
-                    "PUTAWAY_OVERRIDE_REASON_REQUIRED",
-                    f"bin {cmd.to_bin} is not the suggested bin {suggested} ({best[0].reason}); give an override "
-                    "reason to put the lot away there", field="override_reason")
-        elif best:
-            override = None  # put away where suggested: nothing was overridden
-    elif override is not None and not cmd.putaway:
-        override = None
+        overridden = not best or best[0].bin != cmd.to_bin
+        if overridden and cmd.override_reason is None:
+            if best:
+                why = f"bin {cmd.to_bin} is not the suggested bin {best[0].bin} ({best[0].reason})"
+            else:
+                zones, _ = putaway.zones_for(lot.item, cmd.putaway_rules)
+                why = f"no bin in zone {', '.join(zones)} takes {quantity} of lot {lot.lot} by the putaway rules"
+            raise DomainError("PUTAWAY_OVERRIDE_REASON_REQUIRED",
+                              f"{why}; give an override reason to put the lot away in bin {cmd.to_bin}",
+                              field="override_reason")
     kind = "putaway" if cmd.putaway else "move"
     moved = _moved(lot, kind, cmd.from_bin, cmd.to_bin, quantity, ZERO, _at(cmd, now), reason=reason)
-    if suggested is not None:
-        moved = dataclasses.replace(moved, suggested_bin=suggested, override_reason=override)
+    if overridden:  # what the rules suggested and why it went elsewhere (a putaway to the suggestion keeps neither)
+        moved = dataclasses.replace(moved, suggested_bin=best[0].bin if best else None,
+                                    override_reason=_reason("override_reason", cmd.override_reason))
     return [moved]
 
 

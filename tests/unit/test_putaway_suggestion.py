@@ -118,6 +118,16 @@ def test_a_putaway_elsewhere_than_suggested_needs_an_override_reason_which_the_e
     [moved] = store.do(c.MoveStock, lot="H-1", from_bin="REC", to_bin="B-DED", quantity=D(10), putaway=True,
                        putaway_rules=RULES, override_reason="not needed")
     assert (moved.suggested_bin, moved.override_reason) == (None, None)
+    # No bin takes it by the rules (the cold zone holds 50): a putaway anywhere says why, with no suggested bin.
+    receive(store, "F-1", "FROZEN-PEAS", 60)
+    err = store.refuse(c.MoveStock, "PUTAWAY_OVERRIDE_REASON_REQUIRED", "override_reason", lot="F-1",
+                       from_bin="REC", to_bin="B-FREE", quantity=D(60), putaway=True,
+                       putaway_rules=(PutawayRule(item="FROZEN-*", zones=("cold",)),))
+    assert err.message == ("no bin in zone cold takes 60 of lot F-1 by the putaway rules; give an override reason "
+                           "to put the lot away in bin B-FREE")
+    [moved] = store.do(c.MoveStock, lot="F-1", from_bin="REC", to_bin="B-FREE", quantity=D(60), putaway=True,
+                       putaway_rules=(PutawayRule(item="FROZEN-*", zones=("cold",)),), override_reason="cold is full")
+    assert (moved.suggested_bin, moved.override_reason) == (None, "cold is full")
     # A plain move, and a putaway without the site's rules (a device path that cannot ask why), are not checked.
     store.do(c.MoveStock, lot="H-1", from_bin="REC", to_bin="B-SAME", quantity=D(5), putaway_rules=RULES)
     store.do(c.MoveStock, lot="H-1", from_bin="REC", to_bin="B-SAME", quantity=D(5), putaway=True)
