@@ -331,26 +331,42 @@ def journal_tail(
 
 @app.command("trace")
 def trace_lot(
-    lot: Annotated[str, typer.Argument(help="the lot to trace")],
+    lot: Annotated[str, typer.Argument(help="the lot to trace (with --pallet: a pallet's SSCC)")],
     backward: Annotated[bool, typer.Option("--backward", help="what went into the lot, down to the supplier lots")] = False,
     recall: Annotated[bool, typer.Option("--recall", help="a recall report: where every affected lot is now")] = False,
+    pallet: Annotated[bool, typer.Option("--pallet", help="backward from a pallet (GS1 SSCC): its lots, down to the "
+                                                          "supplier lots")] = False,
     config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
 ) -> None:
-    """Trace a lot forward (the orders it went into, the lots they made, the customer orders) or backward."""
+    """Trace a lot forward (the orders it went into, the lots they made, the pallets and customer orders) or
+    backward; or a pallet (SSCC) backward."""
     from edge.store import trace as tracing
 
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     try:
         with store.engine.connect() as conn:
-            if recall:
+            if pallet:
+                found = tracing.trace_pallet(conn, lot)
+            elif recall:
                 found = tracing.recall(conn, lot)
             else:
                 found = tracing.trace(conn, lot, "backward" if backward else "forward")
-    except tracing.UnknownLot as exc:
+    except (tracing.UnknownLot, tracing.UnknownPallet) as exc:
         raise _fail(str(exc)) from None
     finally:
         store.close()
     console = _console()
+    if pallet:
+        where = (f"shipped to {found['customer']} on sales order {found['sales_order']}" if found["status"] == "shipped"
+                 else f"open in bin {found['bin']}")
+        console.print(f"[bold]pallet {lot}[/] ({where})", highlight=False)
+        for line in found["content"]:
+            console.print(f"  holds lot {line['lot']} ({line['item']}): {line['quantity']}", highlight=False)
+        for x in found["lots"]:
+            console.print(f"{'  ' * x['depth']}<- lot {x['lot']} ({x.get('item')}"
+                          f"{', supplier lot ' + x['supplier_lot'] if x.get('supplier_lot') else ''})", highlight=False)
+        console.print(f"supplier lots: {', '.join(found['supplier_lots']) or 'none'}", highlight=False)
+        return
     arrow = "<-" if backward else "->"
     console.print(f"[bold]{'recall of' if recall else 'trace of'} lot {lot}[/] ({found['direction']})")
     for x in found["lots"][1:]:
@@ -362,6 +378,11 @@ def trace_lot(
         console.print(f"work order {o['work_order']} ({o.get('item')}, {o.get('status')}"
                       f"{', customer order ' + o['customer_order'] if o.get('customer_order') else ''}): "
                       f"in {inputs or '-'}; out {outputs}", highlight=False)
+    for p in found.get("pallets", []):
+        lots = ", ".join(f"{x['lot']} {x['quantity']}" for x in p["lots"])
+        where = (f"shipped to {p['customer']} on sales order {p['sales_order']}" if p["status"] == "shipped"
+                 else f"open in bin {p['bin']}")
+        console.print(f"pallet {p['sscc']} ({where}): {lots}", highlight=False)
     console.print(f"customer orders: {', '.join(found['customer_orders']) or 'none'}", highlight=False)
     if recall:
         origin = found["origin"] or {}

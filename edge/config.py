@@ -221,6 +221,8 @@ class BinEntry(_Section):
     capacity: Quantity | None = None
     allowed_items: list[Code] = []
     walk_sequence: int | None = Field(default=None, ge=0, le=999_999_999)  # a picker's walk order, low first
+    max_per_item: Quantity | None = None  # hard putaway rule: at most this much of any one item (edge.domain.putaway)
+    lot_policy: Literal["mixed", "one_item", "one_lot"] = "mixed"  # hard putaway rule: what may share the bin
 
 
 class EquipmentEntry(_Section):
@@ -411,12 +413,25 @@ class LabelsSection(_Section):
         return self
 
 
+class PutawayRuleEntry(_Section):
+    item: Code = "*"
+    zones: list[Code] = Field(min_length=1)
+
+
 class WarehouseSection(_Section):
     """Warehouse rules of the site."""
 
     # A count whose variance from the bin's stock is above this share (percent) waits for a supervisor's approval
     # (a supervisor's own count is booked at once). None: every count is booked.
     count_approval_pct: Decimal | None = Field(default=None, ge=0, le=1000)
+    # Soft putaway rules: lots of an item matching ``item`` (a code or a pattern with * and ?) go to ``zones``, the
+    # first preferred; the first rule that matches counts; an item no rule names goes to the "storage" zone.
+    # A putaway elsewhere than the first suggestion needs an override reason (edge.domain.putaway).
+    putaway_rules: list[PutawayRuleEntry] = []
+    # SSCCs of the pallets packed here: extension digit + GS1 company prefix + a serial reference from a sequence
+    # + check digit (18 digits). None: no pallets are packed on this node.
+    gs1_company_prefix: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")
+    sscc_extension_digit: int = Field(default=0, ge=0, le=9)
 
 
 class TaktConfig(_Section):

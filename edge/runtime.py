@@ -82,9 +82,13 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
             gtin=it.gtin)
     for i, b in enumerate(md.bins):
         # The walk sequence is not in the command's fingerprint: it is in the seed's key, so a new one is recorded.
-        add(f"master_data.bins[{i}]", "bin", b.bin if b.walk_sequence is None else f"{b.bin}@walk{b.walk_sequence}",
+        # So are the hard putaway rules (per-item max, lot policy): a changed one is a new key as well.
+        key = b.bin if b.walk_sequence is None else f"{b.bin}@walk{b.walk_sequence}"
+        if b.max_per_item is not None or b.lot_policy != "mixed":
+            key += f"@max{b.max_per_item}@{b.lot_policy}"
+        add(f"master_data.bins[{i}]", "bin", key,
             True, c.DefineBin, bin=b.bin, zone=b.zone, capacity=b.capacity, allowed_items=tuple(b.allowed_items),
-            walk_sequence=b.walk_sequence)
+            walk_sequence=b.walk_sequence, max_per_item=b.max_per_item, lot_policy=b.lot_policy)
     for i, eq in enumerate(md.equipment):
         add(f"master_data.equipment[{i}]", "equipment", eq.equipment, True, c.DefineEquipment,
             equipment=eq.equipment, workstation=eq.workstation, description=eq.description)

@@ -34,6 +34,13 @@ last one it applied. ``more`` says another page is waiting.
 
 Messages are named after ISA-95 objects: an event's ``message`` is the ISA-95 object it reports
 (:data:`ISA95_MESSAGE`).
+
+Shipments (CRM): a pallet (GS1 SSCC) packed at the edge is reported as ``MaterialSubLot`` (``PalletPacked``,
+``PalletLotAdded``, ``PalletLotRemoved``); its shipment against a sales order as ``MaterialActual``: the stock leaving the shipping bin
+(``StockMoved`` of kind ``ship``, one per lot, with ``sales_order`` and ``sscc``) and then ``PalletShipped``, whose
+payload is a :class:`PalletShippedPayload` (the lots on the pallet and the sales order line each was shipped
+against). The central side books the shipped quantity per sales order line; a ``PalletShipped`` for a sales order
+it does not know is rejected ``UNKNOWN_SALES_ORDER``.
 """
 from __future__ import annotations
 
@@ -79,6 +86,10 @@ ISA95_MESSAGE: dict[str, str] = {
     "InspectionOverdueFlagged": "WorkAlert",
     "ShiftOeeClosed": "KPIValue",  # ISO 22400 OEE of a workstation over a shift
     "ClockJumped": "WorkAlert",  # the node's wall clock jumped: times around it are on two time lines
+    "PalletPacked": "MaterialSubLot",
+    "PalletLotAdded": "MaterialSubLot",
+    "PalletLotRemoved": "MaterialSubLot",
+    "PalletShipped": "MaterialActual",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 
@@ -168,6 +179,10 @@ class BinChange(_Message):
     zone: Code
     capacity: Decimal | None = None
     allowed_items: list[Code] = []
+    max_per_item: Decimal | None = Field(default=None, gt=0, description="hard putaway rule: at most this much of "
+                                                                         "any one item in the bin")
+    lot_policy: Literal["mixed", "one_item", "one_lot"] = Field(
+        default="mixed", description="hard putaway rule: what may share the bin (any stock, one item, one lot)")
 
 
 class UserChange(_Message):
@@ -268,6 +283,28 @@ class SalesOrderChange(_Message):
     customer: Code
     status: Literal["open", "cancelled"] = "open"
     lines: list[SalesOrderLineChange] = Field(min_length=1)
+
+
+class ShippedLinePayload(_Message):
+    lot: Code
+    item: Code
+    quantity: Decimal = Field(gt=0)
+    line: int = Field(ge=1, description="the sales order line it was shipped against")
+
+
+class PalletShippedPayload(BaseModel):
+    """The payload of a pushed ``PalletShipped`` event (message ``MaterialActual``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)  # a newer node may add fields
+    sscc: str = Field(pattern=r"^[0-9]{18}$", description="the pallet's GS1 SSCC")
+    sales_order: Code
+    customer: Code
+    bin: Code = Field(description="the shipping bin the pallet left from")
+    lines: list[ShippedLinePayload] = Field(min_length=1)
+    at: datetime
+
+
+EVENT_PAYLOADS: dict[str, type[BaseModel]] = {"PalletShipped": PalletShippedPayload}
 
 
 class CharacteristicChange(_Message):

@@ -70,7 +70,8 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
                                 **meta)
         case p.BinChange():
             return c.DefineBin(bin=payload.bin, zone=payload.zone, capacity=payload.capacity,
-                               allowed_items=tuple(payload.allowed_items), **meta)
+                               allowed_items=tuple(payload.allowed_items), max_per_item=payload.max_per_item,
+                               lot_policy=payload.lot_policy, **meta)
         case p.UserChange():
             return payload
         case p.WorkOrderChange():

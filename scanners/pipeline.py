@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from edge.domain import DomainError
+from edge.domain.commands import MoveStock
+from edge.domain.putaway import PutawayRule
 from edge.domain.scans import Label, LabelKind, LabelPatterns, ScanContext, interpret, with_task
 from edge.service import IdempotencyKeyReused, Recorded, Service, StoreUnavailable
 from scanners.gs1 import (
@@ -104,13 +106,18 @@ class ScanPipeline:
 
     async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
                    actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
-                   task: str | None = None, purchase_order: str | None = None) -> ScanResult:
+                   task: str | None = None, purchase_order: str | None = None,
+                   putaway_rules: tuple[PutawayRule, ...] | None = None,
+                   override_reason: str | None = None) -> ScanResult:
         """Interpret one scan. A handheld (a signed-in user's device) gets a context of its own on first use;
         `task` (consume, receive, putaway, move, idle) says what the device is doing now, as its page chose, and
-        `purchase_order` which order a receipt is booked against."""
+        `purchase_order` which order a receipt is booked against. With `putaway_rules` (the site's, for a device
+        whose page can ask why) a putaway elsewhere than the first suggestion needs `override_reason`
+        (edge.domain.putaway); a fixed scanner cannot give one and is not checked."""
         result = await self._scan(device, text, idempotency_key=idempotency_key, actor=actor,
                                   actor_roles=actor_roles, handheld=handheld, task=task,
-                                  purchase_order=purchase_order)
+                                  purchase_order=purchase_order, putaway_rules=putaway_rules,
+                                  override_reason=override_reason)
         context = self.contexts.get(device)
         if context is not None and context.workstation is not None:
             result = replace(result, workstation=context.workstation)
@@ -123,7 +130,8 @@ class ScanPipeline:
 
     async def _scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None,
                     actor_roles: frozenset[str], handheld: bool, task: str | None,
-                    purchase_order: str | None = None) -> ScanResult:
+                    purchase_order: str | None = None, putaway_rules: tuple[PutawayRule, ...] | None = None,
+                    override_reason: str | None = None) -> ScanResult:
         started = time.perf_counter()
         label: Label | None = None
         context = self.contexts.get(device)
@@ -141,8 +149,11 @@ class ScanPipeline:
             outcome = interpret(context, label, idempotency_key=idempotency_key, actor=actor or device,
                                 actor_roles=actor_roles)
             recorded: Recorded | None = None
-            if outcome.command is not None:
-                recorded = await self.service.execute(outcome.command)
+            command = outcome.command
+            if isinstance(command, MoveStock) and command.putaway and putaway_rules is not None:
+                command = replace(command, putaway_rules=putaway_rules, override_reason=override_reason)
+            if command is not None:
+                recorded = await self.service.execute(command)
         except DomainError as err:
             log.info("scan refused", extra={"device": device, "idempotency_key": idempotency_key,
                                             "code": err.code, "reason": err.message})

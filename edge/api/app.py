@@ -17,9 +17,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
 from edge import pages
-from edge.api import commands, inspections, kitting, labels, live, oee, process_values, reads, scans, spc, sync
+from edge.api import (
+    commands,
+    inspections,
+    kitting,
+    labels,
+    live,
+    oee,
+    process_values,
+    reads,
+    scans,
+    spc,
+    sync,
+    warehouse,
+)
 from edge.api.auth import TokenCache
 from edge.api.errors import invalid_request
+from edge.domain.putaway import PutawayRule
 from edge.service import Service
 from edge.store import Store
 
@@ -110,6 +124,12 @@ class _TooLarge(Exception):
     pass
 
 
+def putaway_rules(warehouse: Any) -> tuple[PutawayRule, ...]:
+    """The site's soft putaway rules (warehouse.putaway_rules) as the domain takes them."""
+    entries = getattr(warehouse, "putaway_rules", None) or []
+    return tuple(PutawayRule(item=r.item, zones=tuple(r.zones)) for r in entries)
+
+
 def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
                live_queue_size: int = live.QUEUE_SIZE) -> FastAPI:
     if max_body_bytes is None:
@@ -137,6 +157,9 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
     site = getattr(node, "config", None)  # the site's settings that commands carry (edge.api.commands settings)
     app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
+    app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
+    app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
+    app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
     app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
     app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (edge.runtime)
     app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen
@@ -145,8 +168,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
                               *sync.router.routes, *spc.router.routes, *pages.routes()]  # terminal, handheld and line pages (edge.pages)
     app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
-    app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,
-                              *inspections.router.routes]  # issue 7
+    app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
+                              *inspections.router.routes, *warehouse.router.routes]
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

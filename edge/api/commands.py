@@ -149,6 +149,11 @@ def _bin_fields(body: m.BinRequest, params: dict[str, Any], user: User) -> dict[
     return {**body_fields(body, params, user), "allowed_items": tuple(body.allowed_items)}
 
 
+def _pallet_fields(body: m.PackPalletRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {**body_fields(body, params, user),
+            "lines": tuple(c.PalletLineSpec(lot=ln.lot, quantity=ln.quantity) for ln in body.lines)}
+
+
 def _work_order_fields(body: m.WorkOrderRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**body_fields(body, params, user),
             "operations": tuple(c.OperationSpec(**o.model_dump()) for o in body.operations),
@@ -184,7 +189,8 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", OPERATION + "/production", m.ProductionRequest, c.ReportProduction, ("service", *FLOOR),
                  "Report good and scrap quantities", "work orders"),
     CommandRoute("POST", "/stock/moves", m.MoveRequest, c.MoveStock, ("operator", *WAREHOUSE),
-                 "Move stock of a lot from bin to bin (or put it away)", "inventory"),
+                 "Move stock of a lot from bin to bin (or put it away: elsewhere than suggested with an override "
+                 "reason)", "inventory", settings=(("putaway_rules", "putaway_rules"),)),
     CommandRoute("POST", "/work-orders/{work_order}/issues", m.IssueRequest, c.IssueToWorkOrder,
                  ("operator", *WAREHOUSE), "Issue (consume) a lot to a work order", "inventory"),
     CommandRoute("POST", "/work-orders/{work_order}/picks", m.PickRequest, c.PickForKitting, ("operator", *WAREHOUSE),
@@ -216,6 +222,17 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "Receive a lot delivered on a purchase order (no more than the line still expects)", "inventory"),
     CommandRoute("POST", "/work-orders/{work_order}/returns", m.IssueRequest, c.ReturnFromWorkOrder,
                  ("operator", *WAREHOUSE), "Return unused material from a work order to a bin", "inventory"),
+    CommandRoute("POST", "/pallets", m.PackPalletRequest, c.PackPallet, WAREHOUSE,
+                 "Pack lots onto a pallet with a GS1 SSCC (the next of the site's sequence, or a pre-printed one)",
+                 "shipping", _pallet_fields, settings=(("company_prefix", "gs1_company_prefix"),
+                                                       ("extension_digit", "sscc_extension_digit"))),
+    CommandRoute("POST", "/pallets/{sscc}/lots", m.AddToPalletRequest, c.AddToPallet, WAREHOUSE,
+                 "Add stock of a lot in the pallet's bin to an open pallet", "shipping"),
+    CommandRoute("POST", "/pallets/{sscc}/unpack", m.AddToPalletRequest, c.RemoveFromPallet, WAREHOUSE,
+                 "Take stock of a lot off an open pallet (it stays in the bin, free to move again)", "shipping"),
+    CommandRoute("POST", "/pallets/{sscc}/ship", m.ShipPalletRequest, c.ShipPallet, WAREHOUSE,
+                 "Ship a pallet against a sales order: its stock leaves the bin, the order's shipped quantity goes up",
+                 "shipping"),
     CommandRoute("POST", "/stock/adjustments", m.AdjustRequest, c.AdjustStock, WAREHOUSE,
                  "Correct a bin's stock of a lot to what was counted (a large variance waits for a supervisor)",
                  "inventory", settings=(("approval_pct", "count_approval_pct"),)),

@@ -41,6 +41,14 @@ def kitting_state(conn: Connection, work_order: str) -> PlantState:
     load("bins", select(T["bins"].table))
     items = sorted({ln.item for ln in lines})
     if items:
+        # Other open orders that need the same items: what is kitted for them is theirs, and they share the
+        # staging bin's unkitted stock with this one (edge.domain.picking).
+        others = select(bom.c.work_order).where(bom.c.item.in_(items), bom.c.work_order != work_order)
+        load("work_orders", select(wo).where(wo.c.work_order.in_(others),
+                                             wo.c.status.not_in(("completed", "cancelled"))))
+        load("bom_lines", select(bom).where(bom.c.work_order.in_(others)))
+        load("staged", select(T["staged"].table).where(T["staged"].table.c.work_order.in_(
+            select(wo.c.work_order).where(wo.c.status.not_in(("completed", "cancelled"))))))
         found = load("lots", select(lots).where(lots.c.item.in_(items), lots.c.status == "available"))
         codes = [lot.lot for lot in found]
         for i in range(0, len(codes), 500):

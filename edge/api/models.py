@@ -43,6 +43,9 @@ class BinRequest(Request):
     allowed_items: list[Code] = Field(default_factory=list, max_length=500)
     walk_sequence: int | None = Field(None, ge=0, le=999_999_999, description="where the bin comes on a picker's "
                                                                                "walk (kitting pick lists follow it)")
+    max_per_item: Quantity | None = Field(None, description="hard putaway rule: at most this much of any one item")
+    lot_policy: Literal["mixed", "one_item", "one_lot"] = Field(
+        "mixed", description="hard putaway rule: mixed, one item (any lots of it) or one lot only")
 
 
 class EquipmentRequest(Request):
@@ -214,6 +217,30 @@ class MoveRequest(Request):
     quantity: Quantity
     putaway: bool = False
     reason: Text | None = None
+    override_reason: Text | None = Field(None, description="a putaway to another bin than the first suggestion "
+                                                           "(GET /api/v1/putaway/suggest): why")
+
+
+class PalletLineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    lot: Code
+    quantity: Quantity
+
+
+class PackPalletRequest(Request):
+    bin: Code = Field(description="the bin the pallet is packed in (its lots' stock is there)")
+    lines: list[PalletLineRequest] = Field(min_length=1, max_length=500)
+    sscc: str | None = Field(None, pattern=r"^[0-9]{18}$", description="a pre-printed SSCC; default: the next of "
+                                                                       "the site's sequence")
+
+
+class AddToPalletRequest(Request):
+    lot: Code
+    quantity: Quantity
+
+
+class ShipPalletRequest(Request):
+    sales_order: Code
 
 
 class PickRequest(Request):

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from edge.api.auth import allowed_roles, authorize
 from edge.api.commands import KEY_PATTERN, PREFIX
 from edge.api.errors import invalid_request, refusal
+from edge.domain.putaway import PutawayRule
 
 # A refused scan: 409 when the plant's rules refuse it, else the label's or the request's fault, or the store's.
 STATUS = {"GS1_INVALID": 422, "UNKNOWN_LABEL": 422, "UNKNOWN_DEVICE": 422, "UNKNOWN_TASK": 422,
@@ -33,6 +34,10 @@ class ScanRequest(BaseModel):
         default=None, max_length=200,
         description="receiving against this purchase order (task receive): a lot label books a receipt on the "
                     "order's line for the label's item; an empty value ends it")
+    override_reason: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="a handheld's putaway to another bin than the first suggestion: why (the bin scan is refused "
+                    "PUTAWAY_OVERRIDE_REASON_REQUIRED without it; send the same bin again with the reason)")
 
 
 class ScanAnswer(Protocol):
@@ -51,7 +56,9 @@ class ScanAnswer(Protocol):
 class ScanHandler(Protocol):
     async def scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None = None,
                    actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
-                   task: str | None = None, purchase_order: str | None = None) -> ScanAnswer: ...
+                   task: str | None = None, purchase_order: str | None = None,
+                   putaway_rules: tuple[PutawayRule, ...] | None = None,
+                   override_reason: str | None = None) -> ScanAnswer: ...
 
 
 def _handler(request: Request) -> ScanHandler:
@@ -80,7 +87,11 @@ async def post_scan(request: Request) -> Response:
     device = body.device or request.headers.get("x-takt-device") or f"handheld:{user.user}"
     result = await _handler(request).scan(device, body.text, idempotency_key=key, actor=user.user,
                                           actor_roles=user.roles, handheld=body.device is None,
-                                          task=body.task, purchase_order=body.purchase_order)
+                                          task=body.task, purchase_order=body.purchase_order,
+                                          # a handheld's page can ask why a lot goes elsewhere than suggested
+                                          putaway_rules=(getattr(request.app.state, "putaway_rules", None)
+                                                         if body.device is None else None),
+                                          override_reason=body.override_reason)
     if result.ok:
         return JSONResponse(result.to_json(), status_code=200)
     status = STATUS.get(result.code or "", 409)

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from edge.domain.putaway import PutawayRule
+
 Origin = Literal["edge", "erp"]
 
 
@@ -46,6 +48,8 @@ class DefineBin(Command):
     # Where the bin comes on a picker's walk. Left out of the repr, so the fingerprint of a bin defined before bins
     # had it is unchanged (see OperationSpec.instruction_url).
     walk_sequence: int | None = field(default=None, repr=False)
+    max_per_item: Decimal | None = field(default=None, repr=False)  # hard putaway rules (edge.domain.putaway)
+    lot_policy: str = field(default="mixed", repr=False)  # mixed | one_item | one_lot
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -367,6 +371,57 @@ class MoveStock(Command):
     putaway: bool = False
     reason: str | None = None
     gtin: str | None = None  # the GTIN on the scanned label: it must be the lot's item's
+    # A putaway to another bin than the first suggestion needs this (edge.domain.putaway); the event keeps it.
+    override_reason: str | None = field(default=None, repr=False)
+    # The site's putaway rules, given by the node (a setting, not part of what was asked). None: the suggestion is
+    # not checked (a device path that cannot ask for a reason).
+    putaway_rules: tuple[PutawayRule, ...] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletLineSpec:
+    lot: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackPallet(Command):
+    """Pack lots (quantities of their stock in ``bin``) onto a new pallet. Without ``sscc`` the node gives the next
+    SSCC of its sequence: ``extension_digit`` + ``company_prefix`` (the site's, given by the node) + serial reference
+    + check digit; with one (a pre-printed label) that SSCC is checked and used."""
+
+    bin: str
+    lines: tuple[PalletLineSpec, ...]
+    sscc: str | None = None
+    company_prefix: str | None = field(default=None, repr=False)  # a setting, not part of what was asked
+    extension_digit: int = field(default=0, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddToPallet(Command):
+    """Add ``quantity`` of a lot's stock in the pallet's bin to an open pallet."""
+
+    sscc: str
+    lot: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveFromPallet(Command):
+    """Take ``quantity`` of a lot off an open pallet: the stock stays in the bin, free to move again."""
+
+    sscc: str
+    lot: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipPallet(Command):
+    """Ship a packed pallet against a sales order: its stock leaves the bin and the order's lines of the pallet's
+    items are shipped that much more."""
+
+    sscc: str
+    sales_order: str
 
 
 @dataclass(frozen=True, kw_only=True)

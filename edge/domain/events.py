@@ -58,6 +58,8 @@ class BinDefined(Event):
     capacity: Decimal | None
     allowed_items: tuple[str, ...]
     walk_sequence: int | None = None
+    max_per_item: Decimal | None = None
+    lot_policy: str = "mixed"
 
     @property
     def subject(self) -> str:
@@ -445,6 +447,78 @@ class StockMoved(_LotSubject, Event):
     reason: str | None
     at: datetime
     serial: str | None = None  # the serialised unit issued or returned
+    suggested_bin: str | None = None  # a putaway: the bin the rules suggested first (edge.domain.putaway)
+    override_reason: str | None = None  # a putaway to another bin than suggested: why
+    sales_order: str | None = None  # a shipment: the sales order it was shipped against
+    sscc: str | None = None  # a shipment: the pallet (GS1 SSCC) the stock left on
+
+
+class _PalletSubject:
+    sscc: str
+
+    @property
+    def subject(self) -> str:
+        return f"pallet:{self.sscc}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletContent:
+    lot: str
+    item: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletPacked(_PalletSubject, Event):
+    """A pallet (GS1 SSCC) packed in ``bin`` with quantities of lots in stock there. The stock stays in the bin
+    until the pallet is shipped."""
+
+    sscc: str
+    bin: str
+    lines: tuple[PalletContent, ...]
+    packed_by: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletLotAdded(_PalletSubject, Event):
+    sscc: str
+    lot: str
+    item: str
+    quantity: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletLotRemoved(_PalletSubject, Event):
+    """Stock of a lot taken off an open pallet (it stays in the bin, free again)."""
+
+    sscc: str
+    lot: str
+    item: str
+    quantity: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShippedLine:
+    lot: str
+    item: str
+    quantity: Decimal
+    line: int  # the sales order line it was shipped against
+
+
+@dataclass(frozen=True, kw_only=True)
+class PalletShipped(_PalletSubject, Event):
+    """A pallet left for a customer against a sales order (its stock left the bin in StockMoved events of kind
+    ship, recorded just before this one)."""
+
+    sscc: str
+    sales_order: str
+    customer: str
+    bin: str
+    lines: tuple[ShippedLine, ...]
+    at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -715,5 +789,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SalesOrderDefined, SpcRuleViolated, ShortPickRecorded, CountAwaitsApproval, CountDecided, ClockJumped,
         UnassignedProductionRecorded, UnassignedProductionAssigned, UnassignedProductionWrittenOff,
         InspectionTaskOpened, SupplierLotVerdict, FinalInspectionVerdict, InspectionOverdueFlagged, ShiftOeeClosed,
+        PalletPacked, PalletLotAdded, PalletLotRemoved, PalletShipped,
     )
 }

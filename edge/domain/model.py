@@ -41,6 +41,8 @@ class Bin:
     # Comma-free item codes; empty means any item may be stored.
     allowed_items: tuple[str, ...] = ()
     walk_sequence: int | None = None  # where the bin comes on a picker's walk (low first); None: after the others
+    max_per_item: Decimal | None = None  # at most this much of any one item in the bin (edge.domain.putaway)
+    lot_policy: str = "mixed"  # mixed | one_item | one_lot (edge.domain.putaway)
 
 
 @dataclass(slots=True)
@@ -67,6 +69,17 @@ class Lot:
 
 @dataclass(slots=True)
 class Stock:
+    lot: str
+    bin: str
+    quantity: Decimal
+
+
+@dataclass(slots=True)
+class StagedStock:
+    """Stock of a lot in a (staging) bin that kitting picked for a work order and that is not issued yet: it is
+    that order's, and no other order's pick list counts it."""
+
+    work_order: str
     lot: str
     bin: str
     quantity: Decimal
@@ -302,6 +315,7 @@ class SalesOrderLine:
     item: str
     quantity: Decimal
     due: date | None = None
+    shipped: Decimal = Decimal(0)  # shipped here against this line so far (pallets, edge.domain.plant ShipPallet)
 
 
 @dataclass(slots=True)
@@ -339,3 +353,25 @@ class InspectionInterval:
     samples: int = 0
     overdue_parts: Decimal = Decimal(0)  # parts reported while the inspection was already due
     flagged: bool = False  # production while overdue was flagged for this round
+
+
+@dataclass(slots=True)
+class Pallet:
+    """A logistic unit (GS1 SSCC) packed with lots in a bin, then shipped against a sales order."""
+
+    sscc: str  # 18 digits: extension digit, GS1 company prefix, serial reference, check digit
+    bin: str
+    status: str  # open | shipped
+    packed_by: str
+    packed_at: datetime
+    sales_order: str | None = None
+    customer: str | None = None
+    shipped_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class PalletLine:
+    sscc: str
+    lot: str
+    item: str
+    quantity: Decimal

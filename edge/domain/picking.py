@@ -1,9 +1,12 @@
 """Pick lists for kitting a work order: which lots to take from which bins, first-expiring first, in walk order.
 
 Pure: reads a ``PlantState``, changes nothing. For each BOM line the need is quantity per × order quantity −
-consumed; what already lies in the staging (line-side) bin in usable lots of the line's item counts against it.
-The rest is taken FEFO from usable lots (available, not expired; never on hold, in quarantine or used up) in any
-bin but the staging bin. Within a lot, bins are taken in walk sequence; the picks are then ordered by the bins'
+consumed; what already lies in the staging (line-side) bin in usable lots of the line's item counts against it,
+but only once: stock kitted for an order (``PlantState.staged``) counts for that order alone, and staging-bin stock
+no order was kitted with (a plain move there, a return) is shared out among the open orders that need the item,
+earliest due date first (then by order code), so two orders sharing a staging bin never both count the same
+pieces. The rest is taken FEFO from usable lots (available, not expired; never on hold, in quarantine or used up)
+in any bin but the staging bin, leaving stock kitted for other orders where it is. Within a lot, bins are taken in walk sequence; the picks are then ordered by the bins'
 walk sequence (bins without one last, by code), so the picker walks the store once. What no usable stock covers
 is the line's shortage. The picks are recorded with ``PickForKitting``.
 """
@@ -88,8 +91,18 @@ def pick_list(state: PlantState, work_order: str, staging_bin: str, today: date)
             lots_of.setdefault((lot.item, lot.item_revision), []).append(lot)
     for found in lots_of.values():
         found.sort(key=lambda lot: (lot.expiry or date.max, lot.lot))
+    # (lot, bin) -> kitted for other open orders: not this order's to count or to pick.
+    theirs: dict[tuple[str, str], Decimal] = {}
+    own: dict[str, Decimal] = {}  # lot -> kitted for this order in the staging bin
+    for (order, lot_code, bin_code), row in state.staged.items():
+        if order == work_order:
+            if bin_code == staging_bin:
+                own[lot_code] = own.get(lot_code, ZERO) + row.quantity
+        elif _open(state, order):
+            theirs[(lot_code, bin_code)] = theirs.get((lot_code, bin_code), ZERO) + row.quantity
+    unkitted = _unkitted_share(state, work_order, staging_bin, lots_of)
     taken: dict[tuple[str, str], Decimal] = {}  # (lot, bin) -> promised to an earlier line of this list
-    staged_left: dict[str, Decimal] = {}  # lot -> staged stock not yet counted for a line
+    staged_left: dict[str, Decimal] = {}  # lot -> this order's staged stock not yet counted for a line
     lines: list[PickListLine] = []
     picks: list[Pick] = []
     for line in state.bom_of(work_order):
@@ -97,7 +110,8 @@ def pick_list(state: PlantState, work_order: str, staging_bin: str, today: date)
         staged = ZERO
         candidates = lots_of.get((line.item, line.item_revision), [])
         for lot in candidates:
-            left = staged_left.setdefault(lot.lot, state.stock_of(lot.lot, staging_bin))
+            left = staged_left.setdefault(lot.lot, min(own.get(lot.lot, ZERO), state.stock_of(lot.lot, staging_bin))
+                                          + unkitted.get(lot.lot, ZERO))
             use = min(left, needed - staged)
             if use > ZERO:
                 staged += use
@@ -110,7 +124,8 @@ def pick_list(state: PlantState, work_order: str, staging_bin: str, today: date)
             bins = sorted((b for b in state.bins_of_lot.get(lot.lot, ()) if b != staging_bin),
                           key=lambda b: _walk(state, b))
             for bin_code in bins:
-                free = state.stock_of(lot.lot, bin_code) - taken.get((lot.lot, bin_code), ZERO)
+                free = (state.stock_of(lot.lot, bin_code) - taken.get((lot.lot, bin_code), ZERO)
+                        - theirs.get((lot.lot, bin_code), ZERO))
                 quantity = min(free, remaining)
                 if quantity <= ZERO:
                     continue
@@ -123,6 +138,46 @@ def pick_list(state: PlantState, work_order: str, staging_bin: str, today: date)
                                   needed=needed, staged=staged, to_pick=to_pick - remaining, short=remaining))
     picks.sort(key=lambda p: (*_walk(state, p.bin), p.bom_line, p.expiry or date.max, p.lot))
     return PickList(work_order=work_order, staging_bin=staging_bin, lines=tuple(lines), picks=tuple(picks))
+
+
+def _open(state: PlantState, work_order: str) -> bool:
+    found = state.work_orders.get(work_order)
+    return found is not None and found.status not in ("completed", "cancelled")
+
+
+def _unkitted_share(state: PlantState, work_order: str, staging_bin: str,
+                    lots_of: dict[tuple[str, str], list[Lot]]) -> dict[str, Decimal]:
+    """Lot -> this order's share of the staging bin's stock that no open order was kitted with: the open orders
+    that need the lot's item take it in turn, earliest due first (then by code), each what its own kitted stock
+    there does not cover."""
+    free: dict[str, Decimal] = {}
+    for lots in lots_of.values():
+        for lot in lots:
+            have = state.stock_of(lot.lot, staging_bin)
+            if have > ZERO:
+                kitted = sum((q for wo, q in state.staged_for(lot.lot, staging_bin).items() if _open(state, wo)), ZERO)
+                if have > kitted:
+                    free[lot.lot] = have - kitted
+    if not free:
+        return {}
+    orders = sorted((wo for wo in state.work_orders.values() if _open(state, wo.work_order)),
+                    key=lambda wo: (wo.due or date.max, wo.work_order))
+    for wo in orders:
+        share: dict[str, Decimal] = {}
+        for line in state.bom_of(wo.work_order):
+            candidates = lots_of.get((line.item, line.item_revision), [])
+            need = max(line.quantity_per * wo.quantity - line.consumed, ZERO)
+            need -= sum((min(state.staged[key].quantity, state.stock_of(lot.lot, staging_bin))
+                         for lot in candidates if (key := (wo.work_order, lot.lot, staging_bin)) in state.staged), ZERO)
+            for lot in candidates:
+                use = min(free.get(lot.lot, ZERO), need)
+                if use > ZERO:
+                    free[lot.lot] -= use
+                    share[lot.lot] = share.get(lot.lot, ZERO) + use
+                    need -= use
+        if wo.work_order == work_order:
+            return share
+    return {}
 
 
 def _pick(state: PlantState, line: BomLine, lot: Lot, bin_code: str, quantity: Decimal) -> Pick:

@@ -16,7 +16,7 @@ from typing import Any
 
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.domain import sampling, spc
+from edge.domain import putaway, sampling, spc
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import (
     DISPOSITIONS,
@@ -39,12 +39,15 @@ from edge.domain.model import (
     MachineState,
     Nonconformance,
     Operation,
+    Pallet,
+    PalletLine,
     PendingCount,
     PurchaseOrder,
     PurchaseOrderLine,
     SalesOrder,
     SalesOrderLine,
     SerialUse,
+    StagedStock,
     Stock,
     UnassignedProduction,
     WorkOrder,
@@ -63,6 +66,7 @@ STATE_TABLES: tuple[str, ...] = (
     "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
     "unassigned_production", "inspection_tasks", "inspection_intervals",
+    "staged", "pallets", "pallet_lines",
 )
 INSPECTION_KINDS: tuple[str, ...] = ("general", "incoming", "in_process", "final")
 
@@ -115,6 +119,10 @@ class PlantState:
     inspection_tasks: dict[str, InspectionTask] = field(default_factory=dict)
     # (plan, work order, operation) -> where an in-process plan stands on that operation
     inspection_intervals: dict[tuple[str, str, int], InspectionInterval] = field(default_factory=dict)
+    pallets: dict[str, Pallet] = field(default_factory=dict)  # by SSCC
+    pallet_lines: dict[tuple[str, str], PalletLine] = field(default_factory=dict)  # (sscc, lot)
+    # Kitted stock: (work_order, lot, bin) -> what was picked for the order there and not issued yet.
+    staged: dict[tuple[str, str, str], StagedStock] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
@@ -123,6 +131,7 @@ class PlantState:
     # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
     bins_of_lot: dict[str, set[str]] = field(default_factory=dict)
     bin_load: dict[str, Decimal] = field(default_factory=dict)
+    packed: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (lot, bin) -> on open pallets there
     item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
     # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
     # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
@@ -139,6 +148,12 @@ class PlantState:
         for (lot, bin_code), row in self.stock.items():
             self.bins_of_lot.setdefault(lot, set()).add(bin_code)
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
+        self.packed = {}
+        for (code, lot), pallet_line in self.pallet_lines.items():
+            pallet = self.pallets[code]
+            if pallet.status == "open":
+                key = (lot, pallet.bin)
+                self.packed[key] = self.packed.get(key, ZERO) + pallet_line.quantity
 
     def mark(self, table: str, key: Any) -> None:
         self.dirty.setdefault(table, set()).add(key)
@@ -160,6 +175,10 @@ class PlantState:
     def stock_of(self, lot: str, bin_code: str) -> Decimal:
         row = self.stock.get((lot, bin_code))
         return row.quantity if row else ZERO
+
+    def staged_for(self, lot: str, bin_code: str) -> dict[str, Decimal]:
+        """Work order -> how much of the stock of ``lot`` in ``bin_code`` was kitted for it (not issued yet)."""
+        return {wo: row.quantity for (wo, lt, b), row in self.staged.items() if lt == lot and b == bin_code}
 
     def operations_of(self, work_order: str) -> list[Operation]:
         return sorted(
@@ -350,20 +369,12 @@ def _operation(state: PlantState, work_order: str, number: int) -> Operation:
     return found
 
 
-def _fits_in_bin(state: PlantState, target: Bin, item: str, quantity: Decimal, name: str) -> None:
-    if target.allowed_items and item not in target.allowed_items:
-        raise DomainError(
-            "ITEM_NOT_ALLOWED_IN_BIN",
-            f"bin {target.bin} takes only {', '.join(target.allowed_items)}, not {item}", field=name,
-        )
-    if target.capacity is not None:
-        load = state.bin_load.get(target.bin, ZERO)
-        if load + quantity > target.capacity:
-            raise DomainError(
-                "BIN_FULL",
-                f"bin {target.bin} holds {load} of {target.capacity}; {quantity} more does not fit",
-                field=name,
-            )
+def _fits_in_bin(state: PlantState, target: Bin, item: str, quantity: Decimal, name: str,
+                 lot: str | None = None) -> None:
+    """Refuse stock a bin's hard rules do not take (allowed items, capacity, per-item max, lot policy)."""
+    refusal = putaway.bin_refusal(state, target, item, quantity, lot, name=name)
+    if refusal is not None:
+        raise refusal
 
 
 def _enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal) -> None:
@@ -373,6 +384,13 @@ def _enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal)
             "INSUFFICIENT_STOCK",
             f"bin {bin_code} holds {have} of lot {lot.lot}; {quantity} asked", field="quantity",
         )
+    packed = _on_open_pallets(state, lot.lot, bin_code)
+    if have - packed < quantity:
+        on = sorted(code for (code, lt), ln in state.pallet_lines.items()
+                    if lt == lot.lot and state.pallets[code].status == "open" and state.pallets[code].bin == bin_code)
+        raise DomainError(
+            "STOCK_ON_PALLET", f"bin {bin_code} holds {have} of lot {lot.lot}, {packed} of it packed on pallet "
+            f"{', '.join(on)}; {quantity} asked: take it off the pallet first", field="quantity")
 
 
 def _usable_lot(state: PlantState, lot: Lot, today: date) -> None:
@@ -422,9 +440,15 @@ def _define_bin(state: PlantState, cmd: c.DefineBin, now: datetime) -> list[e.Ev
     if cmd.walk_sequence is not None and not 0 <= cmd.walk_sequence <= 999_999_999:
         raise invalid("INVALID_WALK_SEQUENCE", f"walk_sequence must be 0 to 999999999, not {cmd.walk_sequence}",
                       "walk_sequence")
+    if cmd.max_per_item is not None:
+        _quantity("max_per_item", cmd.max_per_item)
+    if cmd.lot_policy not in putaway.LOT_POLICIES:
+        raise invalid("INVALID_VALUE", f"lot_policy is one of {', '.join(putaway.LOT_POLICIES)}, not "
+                      f"{cmd.lot_policy}", "lot_policy")
     return [e.BinDefined(
         bin=_text("bin", cmd.bin), zone=_text("zone", cmd.zone), capacity=cmd.capacity,
-        allowed_items=tuple(cmd.allowed_items), walk_sequence=cmd.walk_sequence,
+        allowed_items=tuple(cmd.allowed_items), walk_sequence=cmd.walk_sequence, max_per_item=cmd.max_per_item,
+        lot_policy=cmd.lot_policy,
     )]
 
 
@@ -1021,7 +1045,7 @@ def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.
     if cmd.expiry is not None and cmd.expiry < at.date():
         raise DomainError("LOT_EXPIRED", f"lot {cmd.lot} expired on {cmd.expiry.isoformat()}: not received",
                           field="expiry")
-    _fits_in_bin(state, target, item.item, quantity, "bin")
+    _fits_in_bin(state, target, item.item, quantity, "bin", cmd.lot)
     return [e.LotReceived(
         lot=cmd.lot, item=item.item, item_revision=revision, quantity=quantity, bin=target.bin, expiry=cmd.expiry,
         supplier_lot=cmd.supplier_lot, status="quarantine" if cmd.quarantine else "available", at=at,
@@ -1133,17 +1157,39 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
     _label_names_lot_item(state, lot, cmd.gtin)
     if cmd.from_bin == cmd.to_bin:
         raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
-    if cmd.quantity is None:  # all of the lot that is in the bin
+    if cmd.quantity is None:  # all of the lot that is in the bin (and not packed on a pallet)
         quantity = state.stock_of(lot.lot, cmd.from_bin)
+        if quantity > ZERO:
+            quantity = max(quantity - _on_open_pallets(state, lot.lot, cmd.from_bin), ZERO) or quantity
         if quantity == ZERO:
             raise DomainError("INSUFFICIENT_STOCK", f"bin {cmd.from_bin} holds none of lot {lot.lot}",
                               field="from_bin")
     else:
         quantity = _quantity("quantity", cmd.quantity)
     _enough_stock(state, lot, cmd.from_bin, quantity)
-    _fits_in_bin(state, target, lot.item, quantity, "to_bin")
+    _fits_in_bin(state, target, lot.item, quantity, "to_bin", lot.lot)
+    reason = None if cmd.reason is None else _free_text("reason", cmd.reason)
+    overridden = False
+    best: list[putaway.Candidate] = []
+    if cmd.putaway and cmd.putaway_rules is not None:
+        best = putaway.suggest(state, lot.item, quantity, cmd.putaway_rules, lot=lot.lot, exclude=cmd.from_bin,
+                               limit=1)
+        overridden = not best or best[0].bin != cmd.to_bin
+        if overridden and cmd.override_reason is None:
+            if best:
+                why = f"bin {cmd.to_bin} is not the suggested bin {best[0].bin} ({best[0].reason})"
+            else:
+                zones, _ = putaway.zones_for(lot.item, cmd.putaway_rules)
+                why = f"no bin in zone {', '.join(zones)} takes {quantity} of lot {lot.lot} by the putaway rules"
+            raise DomainError("PUTAWAY_OVERRIDE_REASON_REQUIRED",
+                              f"{why}; give an override reason to put the lot away in bin {cmd.to_bin}",
+                              field="override_reason")
     kind = "putaway" if cmd.putaway else "move"
-    return [_moved(lot, kind, cmd.from_bin, cmd.to_bin, quantity, ZERO, _at(cmd, now), reason=cmd.reason)]
+    moved = _moved(lot, kind, cmd.from_bin, cmd.to_bin, quantity, ZERO, _at(cmd, now), reason=reason)
+    if overridden:  # what the rules suggested and why it went elsewhere (a putaway to the suggestion keeps neither)
+        moved = dataclasses.replace(moved, suggested_bin=best[0].bin if best else None,
+                                    override_reason=_reason("override_reason", cmd.override_reason))
+    return [moved]
 
 
 def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: datetime) -> list[e.Event]:
@@ -1191,6 +1237,176 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
     )
 
 
+# --- pallets (GS1 SSCC): packed with lots, shipped against a sales order ---------------------------------------
+
+
+def sscc_check_digit(body: str) -> int:
+    """The GS1 mod-10 check digit of the first 17 digits of an SSCC."""
+    return -sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body))) % 10
+
+
+def _sscc(value: str) -> str:
+    if not (value.isascii() and value.isdigit() and len(value) == 18):
+        raise invalid("INVALID_SSCC", f"an SSCC is 18 digits, not {value!r}", "sscc")
+    if sscc_check_digit(value[:-1]) != int(value[-1]):
+        raise invalid("INVALID_SSCC", f"SSCC {value} has check digit {value[-1]}, expected "
+                      f"{sscc_check_digit(value[:-1])}", "sscc")
+    return value
+
+
+def next_sscc(state: PlantState, company_prefix: str | None, extension_digit: int) -> str:
+    """The next SSCC of this node's sequence: one past the highest serial reference of the pallets with this
+    extension digit and company prefix (the SSCCs are in the events, so a replay gives the same ones)."""
+    if company_prefix is None:
+        raise DomainError("NO_COMPANY_PREFIX", "this site has no GS1 company prefix (warehouse.gs1_company_prefix): "
+                          "name the pallet's sscc", field="sscc")
+    if not (company_prefix.isascii() and company_prefix.isdigit() and 6 <= len(company_prefix) <= 12):
+        raise invalid("INVALID_VALUE", f"a GS1 company prefix is 6 to 12 digits, not {company_prefix!r}", "sscc")
+    if not 0 <= extension_digit <= 9:
+        raise invalid("INVALID_VALUE", f"the SSCC extension digit is 0 to 9, not {extension_digit}", "sscc")
+    head = f"{extension_digit}{company_prefix}"
+    width = 17 - len(head)
+    used = [int(code[len(head):17]) for code in state.pallets if code.startswith(head)]
+    serial = max(used, default=0) + 1
+    if serial >= 10 ** width:
+        raise DomainError("SSCC_SEQUENCE_EXHAUSTED", f"every serial reference of company prefix {company_prefix} "
+                          f"(extension {extension_digit}) is used", field="sscc")
+    body = f"{head}{serial:0{width}d}"
+    return body + str(sscc_check_digit(body))
+
+
+def _on_open_pallets(state: PlantState, lot: str, bin_code: str) -> Decimal:
+    """How much of the stock of ``lot`` in ``bin_code`` is packed on pallets not shipped yet."""
+    return state.packed.get((lot, bin_code), ZERO)
+
+
+def _pack(state: PlantState, lot: str, bin_code: str, delta: Decimal) -> None:
+    key = (lot, bin_code)
+    left = state.packed.get(key, ZERO) + delta
+    if left == ZERO:
+        state.packed.pop(key, None)
+    else:
+        state.packed[key] = left
+
+
+def _packable(state: PlantState, lot_code: str, bin_code: str, quantity: Decimal, name: str) -> Lot:
+    lot = _lot(state, lot_code, name)
+    if lot.status in ("hold", "quarantine", "consumed"):
+        what = {"hold": "on hold", "quarantine": "in quarantine", "consumed": "used up"}[lot.status]
+        code = {"hold": "LOT_ON_HOLD", "quarantine": "LOT_IN_QUARANTINE", "consumed": "LOT_CONSUMED"}[lot.status]
+        raise DomainError(code,
+                          f"lot {lot.lot} is {what}: it is not packed for shipping", field=name)
+    free = state.stock_of(lot.lot, bin_code) - _on_open_pallets(state, lot.lot, bin_code)
+    if quantity > free:
+        raise DomainError("INSUFFICIENT_STOCK", f"bin {bin_code} holds {free} of lot {lot.lot} not packed on a "
+                          f"pallet yet; {quantity} asked", field=name.replace(".lot", ".quantity"))
+    return lot
+
+
+def _pack_pallet(state: PlantState, cmd: c.PackPallet, now: datetime) -> list[e.Event]:
+    target = _bin(state, cmd.bin)
+    if cmd.sscc is not None:
+        code = _sscc(cmd.sscc)
+        if code in state.pallets:
+            raise DomainError("DUPLICATE_SSCC", f"pallet {code} was packed already", field="sscc")
+    else:
+        code = next_sscc(state, cmd.company_prefix, cmd.extension_digit)
+    if not cmd.lines:
+        raise invalid("MISSING_VALUE", "a pallet needs at least one line (lot and quantity)", "lines")
+    seen: set[str] = set()
+    content = []
+    for i, ln in enumerate(cmd.lines):
+        quantity = _quantity(f"lines[{i}].quantity", ln.quantity)
+        if ln.lot in seen:
+            raise invalid("DUPLICATE_LOT", f"lot {ln.lot} is on the pallet twice: one line per lot",
+                          f"lines[{i}].lot")
+        seen.add(ln.lot)
+        lot = _packable(state, ln.lot, target.bin, quantity, f"lines[{i}].lot")
+        content.append(e.PalletContent(lot=lot.lot, item=lot.item, quantity=quantity))
+    return [e.PalletPacked(sscc=code, bin=target.bin, lines=tuple(content), packed_by=cmd.actor, at=_at(cmd, now))]
+
+
+def _open_pallet(state: PlantState, code: str) -> Pallet:
+    pallet = state.pallets.get(code)
+    if pallet is None:
+        raise DomainError("UNKNOWN_PALLET", f"pallet {code} is not known here", field="sscc")
+    if pallet.status == "shipped":
+        raise DomainError("PALLET_SHIPPED", f"pallet {code} was shipped on {pallet.shipped_at:%Y-%m-%d %H:%M} "
+                          f"against sales order {pallet.sales_order}", field="sscc")
+    return pallet
+
+
+def _add_to_pallet(state: PlantState, cmd: c.AddToPallet, now: datetime) -> list[e.Event]:
+    pallet = _open_pallet(state, cmd.sscc)
+    quantity = _quantity("quantity", cmd.quantity)
+    lot = _packable(state, cmd.lot, pallet.bin, quantity, "lot")
+    return [e.PalletLotAdded(sscc=pallet.sscc, lot=lot.lot, item=lot.item, quantity=quantity, at=_at(cmd, now))]
+
+
+def _remove_from_pallet(state: PlantState, cmd: c.RemoveFromPallet, now: datetime) -> list[e.Event]:
+    pallet = _open_pallet(state, cmd.sscc)
+    quantity = _quantity("quantity", cmd.quantity)
+    line = state.pallet_lines.get((pallet.sscc, cmd.lot))
+    if line is None:
+        raise DomainError("NOT_ON_PALLET", f"lot {cmd.lot} is not on pallet {pallet.sscc}", field="lot")
+    if quantity > line.quantity:
+        raise DomainError("INSUFFICIENT_STOCK", f"pallet {pallet.sscc} holds {line.quantity} of lot {cmd.lot}; "
+                          f"{quantity} asked", field="quantity")
+    return [e.PalletLotRemoved(sscc=pallet.sscc, lot=line.lot, item=line.item, quantity=quantity, at=_at(cmd, now))]
+
+
+def _ship_pallet(state: PlantState, cmd: c.ShipPallet, now: datetime) -> list[e.Event]:
+    pallet = _open_pallet(state, cmd.sscc)
+    order = state.sales_orders.get(cmd.sales_order)
+    if order is None:
+        raise DomainError("UNKNOWN_SALES_ORDER", f"sales order {cmd.sales_order} is not known here",
+                          field="sales_order")
+    if order.status != "open":
+        raise DomainError("SALES_ORDER_CLOSED", f"sales order {cmd.sales_order} is {order.status}",
+                          field="sales_order")
+    lines = sorted((ln for ln in state.pallet_lines.values() if ln.sscc == pallet.sscc), key=lambda ln: ln.lot)
+    order_lines = sorted((ln for (so, _), ln in state.sales_order_lines.items() if so == order.sales_order),
+                         key=lambda ln: ln.line)
+    left = {ln.line: ln.quantity - ln.shipped for ln in order_lines}
+    at = _at(cmd, now)
+    moves: list[e.Event] = []
+    shipped: list[e.ShippedLine] = []
+    for ln in lines:
+        lot = state.lots[ln.lot]
+        if lot.status in ("hold", "quarantine"):
+            what = "on hold" if lot.status == "hold" else "in quarantine"
+            raise DomainError("LOT_ON_HOLD" if lot.status == "hold" else "LOT_IN_QUARANTINE",
+                              f"lot {lot.lot} on pallet {pallet.sscc} is {what}: the pallet is not shipped",
+                              field="sscc")
+        have = state.stock_of(lot.lot, pallet.bin)
+        if have < ln.quantity:
+            raise DomainError("INSUFFICIENT_STOCK", f"pallet {pallet.sscc} holds {ln.quantity} of lot {lot.lot} but "
+                              f"bin {pallet.bin} holds {have}: count the pallet again", field="sscc")
+        remaining = ln.quantity
+        for ol in order_lines:
+            if ol.item != ln.item or left[ol.line] <= ZERO:
+                continue
+            take = min(remaining, left[ol.line])
+            left[ol.line] -= take
+            remaining -= take
+            shipped.append(e.ShippedLine(lot=lot.lot, item=ln.item, quantity=take, line=ol.line))
+            if remaining == ZERO:
+                break
+        if remaining > ZERO:
+            ordered = [ol for ol in order_lines if ol.item == ln.item]
+            why = (f"orders no {ln.item}" if not ordered else
+                   f"has {sum((left[ol.line] for ol in ordered), ZERO) + ln.quantity - remaining} of {ln.item} left "
+                   f"to ship; the pallet holds more")
+            raise DomainError("NOT_ON_SALES_ORDER" if not ordered else "OVER_SHIPMENT",
+                              f"sales order {order.sales_order} {why}", field="sales_order")
+        moves.append(dataclasses.replace(
+            _moved(lot, "ship", pallet.bin, None, ln.quantity, -ln.quantity, at,
+                   reason=f"shipped on pallet {pallet.sscc} to {order.customer}"),
+            sales_order=order.sales_order, sscc=pallet.sscc))
+    return [*moves, e.PalletShipped(sscc=pallet.sscc, sales_order=order.sales_order, customer=order.customer,
+                                    bin=pallet.bin, lines=tuple(shipped), at=at)]
+
+
 # --- kitting: picks of a work order's pick list (the list itself: edge.domain.picking) ------------------------
 
 
@@ -1231,7 +1447,7 @@ def _pick_for_kitting(state: PlantState, cmd: c.PickForKitting, now: datetime) -
     events: list[e.Event] = []
     if picked > ZERO:
         _enough_stock(state, lot, cmd.from_bin, picked)
-        _fits_in_bin(state, target, lot.item, picked, "to_bin")
+        _fits_in_bin(state, target, lot.item, picked, "to_bin", lot.lot)
         events.append(_moved(lot, "pick", cmd.from_bin, target.bin, picked, ZERO, at, work_order=wo.work_order,
                              bom_line=line.line, reason=f"kitting {wo.work_order}"))
     if reason is not None:
@@ -1254,7 +1470,7 @@ def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: 
                               f"{wo.work_order}", field="serial")
     for ln in lines:
         if ln.consumed >= quantity:
-            _fits_in_bin(state, target, lot.item, quantity, "bin")
+            _fits_in_bin(state, target, lot.item, quantity, "bin", lot.lot)
             return [_moved(lot, "return", None, target.bin, quantity, quantity, _at(cmd, now),
                            work_order=wo.work_order, bom_line=ln.line, serial=cmd.serial)]
     issued = sum((ln.consumed for ln in lines), ZERO)
@@ -1688,6 +1904,10 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.PickForKitting: _pick_for_kitting,
     c.CloseShiftOee: _close_shift_oee,
     c.RecordClockJump: _record_clock_jump,
+    c.PackPallet: _pack_pallet,
+    c.AddToPallet: _add_to_pallet,
+    c.ShipPallet: _ship_pallet,
+    c.RemoveFromPallet: _remove_from_pallet,
 }
 
 
@@ -1776,6 +1996,7 @@ def _apply_stock_moved(state: PlantState, ev: e.StockMoved) -> None:
         line = state.bom_lines[(ev.work_order, ev.bom_line)]
         line.consumed += -ev.lot_quantity_delta  # an issue lowers the lot and raises consumption
         state.mark("bom_lines", (ev.work_order, ev.bom_line))
+    _allocate_staged(state, ev)
     if ev.serial is not None and ev.work_order is not None:
         key = (ev.item, ev.serial)
         if ev.kind == "issue":
@@ -1783,6 +2004,47 @@ def _apply_stock_moved(state: PlantState, ev: e.StockMoved) -> None:
         elif ev.kind == "return":
             state.serials.pop(key, None)
         state.mark("serials", key)
+
+
+def _set_staged(state: PlantState, key: tuple[str, str, str], quantity: Decimal) -> None:
+    if quantity > ZERO:
+        row = state.staged.get(key)
+        if row is None:
+            state.staged[key] = StagedStock(work_order=key[0], lot=key[1], bin=key[2], quantity=quantity)
+        else:
+            row.quantity = quantity
+    else:
+        state.staged.pop(key, None)
+    state.mark("staged", key)
+
+
+def _allocate_staged(state: PlantState, ev: e.StockMoved) -> None:
+    """Keep kitted stock allocated to its work order: a pick adds to the order's share of the staging bin; an issue
+    to the order takes from its own share first; whatever else leaves the bin (a move, scrap, a count, another
+    order's issue) shrinks the shares until they fit in what is left, the latest work order codes first."""
+    if ev.kind == "pick" and ev.work_order is not None and ev.to_bin is not None:
+        key = (ev.work_order, ev.lot, ev.to_bin)
+        _set_staged(state, key, state.staged[key].quantity + ev.quantity if key in state.staged else ev.quantity)
+    if ev.from_bin is None:
+        return
+    if ev.work_order is not None and ev.kind == "issue":
+        key = (ev.work_order, ev.lot, ev.from_bin)
+        if key in state.staged:
+            _set_staged(state, key, state.staged[key].quantity - min(ev.quantity, state.staged[key].quantity))
+    shares = state.staged_for(ev.lot, ev.from_bin)
+    excess = sum(shares.values(), ZERO) - state.stock_of(ev.lot, ev.from_bin)
+    for wo in sorted(shares, reverse=True):
+        if excess <= ZERO:
+            break
+        cut = min(excess, shares[wo])
+        _set_staged(state, (wo, ev.lot, ev.from_bin), shares[wo] - cut)
+        excess -= cut
+
+
+def _release_staged(state: PlantState, work_order: str) -> None:
+    """A completed or cancelled order's kitted stock is nobody's any more (it stays where it is)."""
+    for key in [k for k in state.staged if k[0] == work_order]:
+        _set_staged(state, key, ZERO)
 
 
 def evolve(state: PlantState, ev: e.Event) -> None:
@@ -1860,6 +2122,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.work_orders[ev.work_order].status = "completed"
             state.mark("work_orders", ev.work_order)
             _drop_from_dispatch(state, ev.work_order)
+            _release_staged(state, ev.work_order)
         case e.LabourClockedOn():
             key3 = (ev.operator, ev.work_order, ev.operation)
             state.clock_ons[key3] = ClockOn(operator=ev.operator, work_order=ev.work_order,
@@ -1881,7 +2144,8 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.mark("items", ev.item)
         case e.BinDefined():
             state.bins[ev.bin] = Bin(bin=ev.bin, zone=ev.zone, capacity=ev.capacity,
-                                     allowed_items=tuple(ev.allowed_items), walk_sequence=ev.walk_sequence)
+                                     allowed_items=tuple(ev.allowed_items), walk_sequence=ev.walk_sequence,
+                                     max_per_item=ev.max_per_item, lot_policy=ev.lot_policy)
             state.mark("bins", ev.bin)
         case e.EquipmentDefined():
             state.equipment[ev.equipment] = Equipment(equipment=ev.equipment, workstation=ev.workstation,
@@ -1981,6 +2245,7 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.work_orders[ev.work_order].status = "cancelled"
             state.mark("work_orders", ev.work_order)
             _drop_from_dispatch(state, ev.work_order)
+            _release_staged(state, ev.work_order)
         case e.WorkOrderConflictFlagged():
             state.work_order_conflicts[ev.work_order] = WorkOrderConflict(
                 work_order=ev.work_order, change=ev.change, detail=ev.detail, flagged_at=ev.at,
@@ -2032,13 +2297,53 @@ def evolve(state: PlantState, ev: e.Event) -> None:
             state.customers[ev.customer] = Customer(ev.customer, ev.name)
             state.mark("customers", ev.customer)
         case e.SalesOrderDefined():
+            # What was shipped here stays shipped when CRM sends the order again.
+            shipped = {line: so.shipped for (order, line), so in state.sales_order_lines.items()
+                       if order == ev.sales_order}
             _replace_rows(state, ("sales_order_lines",), ev.sales_order)
             state.sales_orders[ev.sales_order] = SalesOrder(ev.sales_order, ev.customer, ev.status)
             state.mark("sales_orders", ev.sales_order)
             for sl in ev.lines:
                 state.sales_order_lines[(ev.sales_order, sl.line)] = SalesOrderLine(
-                    ev.sales_order, sl.line, sl.item, sl.quantity, sl.due)
+                    ev.sales_order, sl.line, sl.item, sl.quantity, sl.due, shipped.get(sl.line, ZERO))
                 state.mark("sales_order_lines", (ev.sales_order, sl.line))
+        case e.PalletPacked():
+            state.pallets[ev.sscc] = Pallet(sscc=ev.sscc, bin=ev.bin, status="open", packed_by=ev.packed_by,
+                                            packed_at=ev.at)
+            state.mark("pallets", ev.sscc)
+            for content in ev.lines:
+                state.pallet_lines[(ev.sscc, content.lot)] = PalletLine(ev.sscc, content.lot, content.item,
+                                                                        content.quantity)
+                state.mark("pallet_lines", (ev.sscc, content.lot))
+                _pack(state, content.lot, ev.bin, content.quantity)
+        case e.PalletLotAdded():
+            key2 = (ev.sscc, ev.lot)
+            row = state.pallet_lines.get(key2)
+            if row is None:
+                state.pallet_lines[key2] = PalletLine(ev.sscc, ev.lot, ev.item, ev.quantity)
+            else:
+                row.quantity += ev.quantity
+            state.mark("pallet_lines", key2)
+            _pack(state, ev.lot, state.pallets[ev.sscc].bin, ev.quantity)
+        case e.PalletLotRemoved():
+            key2 = (ev.sscc, ev.lot)
+            left = state.pallet_lines[key2]
+            left.quantity -= ev.quantity
+            if left.quantity == ZERO:
+                del state.pallet_lines[key2]
+            state.mark("pallet_lines", key2)
+            _pack(state, ev.lot, state.pallets[ev.sscc].bin, -ev.quantity)
+        case e.PalletShipped():
+            pallet = state.pallets[ev.sscc]
+            pallet.status, pallet.sales_order, pallet.customer, pallet.shipped_at = (
+                "shipped", ev.sales_order, ev.customer, ev.at)
+            state.mark("pallets", ev.sscc)
+            for shipped_line in ev.lines:  # every pallet line, split over the order lines it went against
+                _pack(state, shipped_line.lot, pallet.bin, -shipped_line.quantity)
+            for shipped_line in ev.lines:
+                so_line = state.sales_order_lines[(ev.sales_order, shipped_line.line)]
+                so_line.shipped += shipped_line.quantity
+                state.mark("sales_order_lines", (ev.sales_order, shipped_line.line))
         case e.ShortPickRecorded():
             pass  # a fact for the record (history table short_picks); the plant's state does not change
         case e.ClockJumped():
@@ -2051,10 +2356,10 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 state.mark("clock_ons", key3)
                 labour: tuple[Any, ...] = ("labour", *key3)
                 state.clock_jump_of[labour] = state.clock_jump_of.get(labour, ZERO) + ev.jump_s
-            for key2, op in state.operations.items():  # an operation under way: its run time stays true
+            for op_key, op in state.operations.items():  # an operation under way: its run time stays true
                 if op.started_at is not None and op.completed_at is None:
                     op.started_at += shift
-                    state.mark("operations", key2)
+                    state.mark("operations", op_key)
             for equipment, ms in state.machine_states.items():
                 ms.since += shift
                 state.mark("machine_states", equipment)

@@ -23,7 +23,6 @@ from edge.api.auth import allowed_roles, authorize, current_user
 from edge.api.inspections import due_inspections
 from edge.api.reads import _rows
 from edge.api.spc import chart as spc_chart
-from edge.pages.putaway import spaces, suggest_bin
 from edge.pages.sessions import label_of
 from edge.store import Store, schema
 from edge.store.users import User
@@ -290,27 +289,24 @@ async def post_label(request: Request, body: LabelQuery, _: User = Depends(curre
     return label_of(request, body.text)
 
 
-@api.get("/putaway/{lot}", summary="The bin to put a lot away in (dedicated, with the same item, or free)")
+@api.get("/putaway/{lot}", summary="The bin to put a lot away in, by the site's putaway rules (edge.domain.putaway)")
 def get_putaway(request: Request, lot: str, from_bin: str | None = None, quantity: Decimal | None = None,
                 _: User = Depends(current_user)) -> dict[str, Any]:
-    lots, stock, bins = T["lots"].table, T["stock"].table, T["bins"].table
+    from edge.api.warehouse import storage_state, suggestion_json
+    from edge.domain import putaway
+
     with _store(request).engine.connect() as conn:
-        found = _rows(conn, select(lots).where(lots.c.lot == lot))
-        if not found:
-            raise HTTPException(404, {"code": "UNKNOWN_LOT", "message": f"lot {lot} is not known here",
-                                      "field": "lot"})
-        item = found[0]["item"]
-        stock_rows = _rows(conn, select(stock.c.lot, stock.c.bin, stock.c.quantity, lots.c.item)
-                           .join(lots, lots.c.lot == stock.c.lot))
-        bin_rows = _rows(conn, select(bins))
+        state = storage_state(conn, lot)
+    found = state.lots.get(lot)
+    if found is None:
+        raise HTTPException(404, {"code": "UNKNOWN_LOT", "message": f"lot {lot} is not known here", "field": "lot"})
     if quantity is None:
-        quantity = sum((Decimal(r["quantity"]) for r in stock_rows if r["lot"] == lot
-                        and (from_bin is None or r["bin"] == from_bin)), Decimal(0))
-    suggestion = suggest_bin(item, quantity, spaces(bin_rows, stock_rows, item), exclude=from_bin)
-    return {"lot": lot, "item": item, "quantity": _text(quantity),
-            "suggestion": None if suggestion is None else {
-                "bin": suggestion.bin, "why": suggestion.why,
-                "free": None if suggestion.free is None else _text(suggestion.free)}}
+        quantity = sum((row.quantity for (lt, b), row in state.stock.items()
+                        if lt == lot and (from_bin is None or b == from_bin)), Decimal(0))
+    rules = getattr(request.app.state, "putaway_rules", ()) or ()
+    ranked = suggestion_json(putaway.suggest(state, found.item, quantity, rules, lot=lot, exclude=from_bin, limit=5))
+    return {"lot": lot, "item": found.item, "quantity": _text(quantity),
+            "suggestion": ranked[0] if ranked else None, "suggestions": ranked}
 
 
 class DeviceContext(BaseModel):

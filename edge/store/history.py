@@ -14,13 +14,16 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 "seq": seq, "lot": event.lot, "item": event.item, "kind": event.kind, "from_bin": event.from_bin,
                 "to_bin": event.to_bin, "quantity": event.quantity, "work_order": event.work_order,
                 "bom_line": event.bom_line, "reason": event.reason, "actor": actor, "at": event.at,
+                "suggested_bin": event.suggested_bin, "override_reason": event.override_reason,
+                "sales_order": event.sales_order, "sscc": event.sscc,
             }
         case e.LotReceived():  # a receipt, or a work order's output put into stock ("produce")
             return "moves", {
                 "seq": seq, "lot": event.lot, "item": event.item,
                 "kind": "receive" if event.work_order is None else "produce", "from_bin": None,
                 "to_bin": event.bin, "quantity": event.quantity, "work_order": event.work_order, "bom_line": None,
-                "reason": None, "actor": actor, "at": event.at,
+                "reason": None, "actor": actor, "at": event.at, "suggested_bin": None, "override_reason": None,
+                "sales_order": None, "sscc": None,
             }
         case e.ProductionReported():
             return "production_reports", {

@@ -168,6 +168,9 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("unassigned_production", model.UnassignedProduction, ("equipment",)),
         _entity_table("inspection_tasks", model.InspectionTask, ("task",)),
         _entity_table("inspection_intervals", model.InspectionInterval, ("plan", "work_order", "operation")),
+        _entity_table("staged", model.StagedStock, ("work_order", "lot", "bin")),
+        _entity_table("pallets", model.Pallet, ("sscc",)),
+        _entity_table("pallet_lines", model.PalletLine, ("sscc", "lot")),
     )
 }
 
@@ -261,6 +264,10 @@ moves = Table(
     Column("reason", String(200)),
     Column("actor", String(100), nullable=False),
     Column("at", UtcDateTime, nullable=False),
+    Column("suggested_bin", String(200)),  # a putaway elsewhere: the bin the rules suggested
+    Column("override_reason", String(200)),  # ... and why it went elsewhere
+    Column("sales_order", String(200), index=True),  # a shipment: the customer's order
+    Column("sscc", String(18), index=True),  # a shipment: the pallet
 )
 
 production_reports = Table(

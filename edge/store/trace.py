@@ -6,6 +6,10 @@ lot: the orders it went into, the lots they produced, the orders those went into
 end. Backward from a finished lot: the order that produced it, the lots issued to that order, and so on down to the
 supplier lots and the purchase orders they came on.
 
+Shipments end the forward trace: a lot **shipped** on a pallet (GS1 SSCC) against a sales order (``moves`` of kind
+``ship``) reaches that pallet, the sales order and its customer; a lot still packed on a pallet not shipped yet
+reaches that pallet. Backward from an SSCC: the lots on the pallet, then each lot's backward trace.
+
 Each level is one query per direction over indexed columns (``moves.lot``, ``moves.work_order``), so a trace costs a
 few queries per level however large the history is. A **recall** is the forward trace with where every affected lot
 is now (bin and quantity) and which customer orders it reached.
@@ -86,9 +90,75 @@ def trace(conn: Connection, lot: str, direction: Direction = "forward") -> dict[
                 lots[lot_name] = {"lot": lot_name, "depth": depth, "via": wo, "quantity": qty}
                 frontier.append(lot_name)
     _describe(conn, lots, orders)
+    pallets = _pallets(conn, list(lots)) if direction == "forward" else []
+    customer_orders = {o["customer_order"] for o in orders.values() if o.get("customer_order")}
+    customer_orders |= {p["sales_order"] for p in pallets if p["sales_order"]}
     return {"lot": lot, "direction": direction, "lots": sorted(lots.values(), key=lambda x: (x["depth"], x["lot"])),
             "work_orders": sorted(orders.values(), key=lambda x: (x["depth"], x["work_order"])),
-            "customer_orders": sorted({o["customer_order"] for o in orders.values() if o.get("customer_order")})}
+            "pallets": pallets, "customer_orders": sorted(customer_orders),
+            "shipments": _shipments(pallets)}
+
+
+def _pallets(conn: Connection, lots: list[str]) -> list[dict[str, Any]]:
+    """The pallets that hold or held some of ``lots``: shipped ones (with their sales order and customer) and
+    open ones, each with the traced lots on it."""
+    p_t, pl_t = schema.ENTITY_TABLES["pallets"].table, schema.ENTITY_TABLES["pallet_lines"].table
+    found: dict[str, dict[str, Any]] = {}
+    for part in _chunks(lots):
+        rows = conn.execute(select(p_t, pl_t.c.lot, pl_t.c.item, pl_t.c.quantity)
+                            .select_from(pl_t.join(p_t, p_t.c.sscc == pl_t.c.sscc)).where(pl_t.c.lot.in_(part)))
+        for r in rows:
+            pallet = found.setdefault(r.sscc, {"sscc": r.sscc, "status": r.status, "bin": r.bin,
+                                               "sales_order": r.sales_order, "customer": r.customer,
+                                               "shipped_at": r.shipped_at, "lots": []})
+            pallet["lots"].append({"lot": r.lot, "item": r.item, "quantity": r.quantity})
+    for pallet in found.values():
+        pallet["lots"].sort(key=lambda x: x["lot"])
+    return sorted(found.values(), key=lambda x: x["sscc"])
+
+
+def _shipments(pallets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per sales order: its customer and the shipped pallets."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in pallets:
+        if p["status"] == "shipped" and p["sales_order"]:
+            entry = out.setdefault(p["sales_order"], {"sales_order": p["sales_order"], "customer": p["customer"],
+                                                      "pallets": []})
+            entry["pallets"].append(p["sscc"])
+    return sorted(out.values(), key=lambda x: x["sales_order"])
+
+
+class UnknownPallet(LookupError):
+    pass
+
+
+def trace_pallet(conn: Connection, sscc: str) -> dict[str, Any]:
+    """Backward from a pallet: what is on it, where it went, and the backward trace of every lot on it (the orders
+    that made them, what went into those, ... the supplier lots)."""
+    p_t, pl_t = schema.ENTITY_TABLES["pallets"].table, schema.ENTITY_TABLES["pallet_lines"].table
+    pallet = conn.execute(select(p_t).where(p_t.c.sscc == sscc)).first()
+    if pallet is None:
+        raise UnknownPallet(f"pallet {sscc} is not known here")
+    on = [dict(r._mapping) for r in conn.execute(select(pl_t.c.lot, pl_t.c.item, pl_t.c.quantity)
+                                                  .where(pl_t.c.sscc == sscc).order_by(pl_t.c.lot))]
+    lots: dict[str, dict[str, Any]] = {}
+    orders: dict[str, dict[str, Any]] = {}
+    for line in on:
+        found = trace(conn, line["lot"], "backward")
+        for x in found["lots"]:
+            seen = lots.get(x["lot"])
+            if seen is None or x["depth"] + 1 < seen["depth"]:
+                lots[x["lot"]] = {**x, "depth": x["depth"] + 1}
+        for o in found["work_orders"]:
+            if o["work_order"] not in orders or o["depth"] + 1 < orders[o["work_order"]]["depth"]:
+                orders[o["work_order"]] = {**o, "depth": o["depth"] + 1}
+    supplier_lots = sorted({x["supplier_lot"] for x in lots.values() if x.get("supplier_lot")})
+    return {"sscc": sscc, "status": pallet.status, "bin": pallet.bin, "sales_order": pallet.sales_order,
+            "customer": pallet.customer, "packed_by": pallet.packed_by, "packed_at": pallet.packed_at,
+            "shipped_at": pallet.shipped_at, "content": on,
+            "lots": sorted(lots.values(), key=lambda x: (x["depth"], x["lot"])),
+            "work_orders": sorted(orders.values(), key=lambda x: (x["depth"], x["work_order"])),
+            "supplier_lots": supplier_lots}
 
 
 def _describe(conn: Connection, lots: dict[str, dict[str, Any]], orders: dict[str, dict[str, Any]]) -> None:

@@ -373,6 +373,10 @@ def central_router(sim: ErpSimulator) -> APIRouter:
     def shift_oee(node: str | None = None, workstation: str | None = None) -> list[dict[str, Any]]:
         return c.rows("shift_oee", order=("day", "start", "workstation"), node=node, workstation=workstation)
 
+    @router.get("/central/v1/sales-orders/{sales_order}/shipments", tags=["reads"])
+    def sales_order_shipments(sales_order: str) -> dict[str, Any]:
+        return c.sales_order_shipments(sales_order)
+
     @router.get("/central/v1/nodes", tags=["reads"])
     def nodes() -> list[dict[str, Any]]:
         return c.nodes()

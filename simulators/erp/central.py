@@ -574,6 +574,29 @@ class Central:
                          "machine_minutes": str(sum((r.machine_minutes for r in ops), ZERO)),
                          "labour": str(labour), "machine": str(machine), "total": str(labour + machine)}}
 
+    def sales_order_shipments(self, name: str) -> dict[str, Any]:
+        """A sales order with what the edge nodes shipped of each line, and the pallets (SSCC) it went on."""
+        with self.engine.connect() as conn:
+            order = conn.execute(select(s.sales_orders).where(s.sales_orders.c.sales_order == name)).first()
+            if order is None:
+                raise _refuse(404, "UNKNOWN_SALES_ORDER", f"sales order {name} is not known", "sales_order")
+            lines = conn.execute(select(s.so_lines).where(s.so_lines.c.sales_order == name)
+                                 .order_by(s.so_lines.c.line)).all()
+            shipped = conn.execute(select(s.shipments).where(s.shipments.c.sales_order == name)
+                                   .order_by(s.shipments.c.shipped_at, s.shipments.c.sscc, s.shipments.c.lot,
+                                             s.shipments.c.line)).all()
+        per_line: dict[int, Decimal] = {}
+        pallets: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in shipped:
+            per_line[r.line] = per_line.get(r.line, ZERO) + r.quantity
+            pallet = pallets.setdefault((r.node, r.sscc), {"sscc": r.sscc, "node": r.node, "customer": r.customer,
+                                                           "shipped_at": r.shipped_at, "lots": []})
+            pallet["lots"].append(_jsonable({"lot": r.lot, "item": r.item, "quantity": r.quantity, "line": r.line}))
+        return {**_jsonable(order._asdict()),
+                "lines": [{**_jsonable(ln._asdict()), "shipped": str(per_line.get(ln.line, ZERO))}
+                          for ln in lines],
+                "pallets": list(pallets.values())}
+
     def rows(self, table_name: str, *, order: tuple[str, ...] = (), **where: Any) -> list[dict[str, Any]]:
         table = s.metadata.tables[table_name]
         query = select(table)

@@ -20,7 +20,7 @@ import pydantic_core
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, insert, select, tuple_, update
 
-from erp_sync.protocol import BatchAck, EventBatch, Rejection, SyncEvent
+from erp_sync.protocol import BatchAck, EventBatch, PalletShippedPayload, Rejection, SyncEvent
 from simulators.erp import schema as s
 from simulators.erp.faults import Faults
 
@@ -117,6 +117,7 @@ class _Effects:
     active: dict[str, tuple[str, int] | None] = field(default_factory=dict)  # workstation -> op, None: cleared
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # lot -> its supplier lot verdict
     shift_oee: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)  # (ws, shift, day) -> OEE
+    shipments: list[dict[str, Any]] = field(default_factory=list)  # rows of s.shipments
 
 
 def _d(value: Any) -> Decimal:
@@ -246,6 +247,8 @@ class Ingest:
         for row in self._select_in(conn, s.wo_operations, "work_order", wo_names, lock=True,
                                    order=(s.wo_operations.c.work_order, s.wo_operations.c.operation)):
             fx.ops[(row["work_order"], row["operation"])] = _Op(row)
+        so_refs = sorted({str(ev.payload.get("sales_order")) for ev in events if ev.type == "PalletShipped"})
+        known_sales_orders = {r["sales_order"] for r in self._select_in(conn, s.sales_orders, "sales_order", so_refs)}
         closed_text = conn.execute(select(s.settings.c.value).where(s.settings.c.name == "closed_through")).scalar()
         closed_through = date.fromisoformat(closed_text) if closed_text else None
         equipment_ws = {r.equipment: r.workstation for r in conn.execute(select(s.equipment))}
@@ -262,7 +265,7 @@ class Ingest:
         received_at = now_text()
         faults = self.faults
         always_check = bool(faults.reject) or closed_through is not None
-        checked_types = ORDER_EVENTS | MAYBE_ORDER_EVENTS
+        checked_types = ORDER_EVENTS | MAYBE_ORDER_EVENTS | {"PalletShipped"}
         refusal_of, effect_of, append = self._refusal, self._effect, rows.append
         for ev in events:
             if stopped and ev.subject in stopped:
@@ -270,6 +273,10 @@ class Ingest:
                 continue
             if always_check or ev.type in checked_types:
                 refusal = refusal_of(ev, fx, closed_through, faults)
+                if refusal is None and ev.type == "PalletShipped" and ev.payload.get("sales_order") not in \
+                        known_sales_orders:
+                    refusal = Rejection(seq=ev.seq, code="UNKNOWN_SALES_ORDER", field="payload.sales_order",
+                                        message=f"sales order {ev.payload.get('sales_order')} is not known to CRM")
                 if refusal is not None:
                     rejected.append(refusal)
                     stopped.add(ev.subject)
@@ -278,6 +285,13 @@ class Ingest:
                     ev.recorded_at.isoformat(), ev.actor, ev.device, to_json(ev.payload).decode(), received_at))
             try:
                 effect_of(ev, node, fx, equipment_ws, rates, active)
+            except ValidationError as exc:  # a payload that does not follow the protocol's model for its type
+                rows.pop()
+                first = exc.errors()[0]
+                where = "payload." + ".".join(str(x) for x in first["loc"])
+                rejected.append(Rejection(seq=ev.seq, code="INVALID_EVENT", field=where,
+                                          message=f"{ev.type}: {where}: {first['msg']}"))
+                stopped.add(ev.subject)
             except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
                 # a payload the central side cannot book: refused like a business rejection, nothing of it kept
                 rows.pop()
@@ -376,6 +390,12 @@ class Ingest:
                 entry[1] += quantity if p["kind"] == "issue" else -quantity
         elif t == "LotStatusChanged":
             fx.lot_status[p["lot"]] = p["status"]
+        elif t == "PalletShipped":
+            shipped = PalletShippedPayload.model_validate(p)
+            fx.shipments += [{"node": node, "sscc": shipped.sscc, "lot": ln.lot, "line": ln.line,
+                              "sales_order": shipped.sales_order, "customer": shipped.customer, "item": ln.item,
+                              "quantity": ln.quantity, "shipped_at": shipped.at.astimezone(UTC).isoformat(),
+                              "seq": ev.seq} for ln in shipped.lines]
         elif t == "MachineStateChanged":
             fx.machine_rows.append({"node": node, "seq": ev.seq, "equipment": p["equipment"], "state": p["state"],
                                     "reason": p.get("reason"), "since": _utc(p["since"]), "previous": p.get("previous"),
@@ -490,6 +510,8 @@ class Ingest:
                              [{"k_lot": lot, "status": st} for lot, st in changed])
         if fx.supplier_lots:
             self._receive_supplier_lots(conn, node, fx)
+        if fx.shipments:
+            conn.execute(insert(s.shipments), fx.shipments)
         if fx.machine_rows:
             columns = [c.name for c in s.machine_states.columns]
             self._bulk_insert(conn, s.machine_states, [tuple(r[c] for c in columns) for r in fx.machine_rows])

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from erp_sync.protocol import CHANGE_PAYLOADS, PROTOCOL, EventBatch, SyncRefusal
+from erp_sync.protocol import CHANGE_PAYLOADS, EVENT_PAYLOADS, PROTOCOL, EventBatch, SyncRefusal
 from simulators.erp.app import sync_router
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "sync-protocol.openapi.json"
@@ -25,7 +25,7 @@ def sync_protocol_openapi() -> dict[str, Any]:
     app.include_router(sync_router(None))
     doc = app.openapi()
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    extra: list[type[BaseModel]] = [EventBatch, SyncRefusal, *CHANGE_PAYLOADS.values()]
+    extra: list[type[BaseModel]] = [EventBatch, SyncRefusal, *CHANGE_PAYLOADS.values(), *EVENT_PAYLOADS.values()]
     for model in extra:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="validation")
         for name, sub in schema.pop("$defs", {}).items():
@@ -36,6 +36,8 @@ def sync_protocol_openapi() -> dict[str, Any]:
     doc["security"] = [{"nodeToken": []}]
     doc["info"]["x-change-payloads"] = {kind: {"$ref": f"#/components/schemas/{model.__name__}"}
                                         for kind, model in CHANGE_PAYLOADS.items()}
+    doc["info"]["x-event-payloads"] = {kind: {"$ref": f"#/components/schemas/{model.__name__}"}
+                                       for kind, model in EVENT_PAYLOADS.items()}
     return doc
 
 

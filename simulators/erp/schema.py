@@ -377,6 +377,21 @@ so_lines = Table(
     Column("due", String(10)),
 )
 
+# What the edge shipped against a sales order line: one row per pallet, lot and line (from PalletShipped).
+shipments = Table(
+    "shipments", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("sscc", String(18), primary_key=True),
+    Column("lot", String(K), primary_key=True),
+    Column("line", Integer, primary_key=True, autoincrement=False),
+    Column("sales_order", String(K), nullable=False, index=True),
+    Column("customer", String(K), nullable=False),
+    Column("item", String(K), nullable=False),
+    Column("quantity", DecimalText, nullable=False),
+    Column("shipped_at", String(T), nullable=False),
+    Column("seq", Integer, nullable=False),  # the node's journal seq of the PalletShipped event
+)
+
 inspection_plans = Table(
     "inspection_plans", metadata,
     Column("plan", String(K), primary_key=True),

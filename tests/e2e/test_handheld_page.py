@@ -194,3 +194,33 @@ def test_pick_for_kitting_follows_the_pick_list_and_records_a_short_pick(browser
     assert [(p["lot"], p["quantity"]) for p in listed["picks"]] == [("BLT-0907", "10"), ("SK-3301", "20"),
                                                                    ("MOT-8812", "20")]
     context.close()
+
+
+def test_a_putaway_elsewhere_than_suggested_asks_why_and_keeps_the_reason(browser: Any, demo: RunningNode) -> None:
+    context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
+    page.click(".menu button[data-task=receive]")
+    wedge.scan("BIN:REC-01")
+    label = gs1_lot_label(HOUSING_GTIN, "H-9002", quantity=20, expiry="281231")
+    wedge.scan(label)
+    expect(page.locator("#received")).to_contain_text("H-9002")
+    page.click("#to-putaway")
+    wedge.scan(label)
+    suggestion = page.locator("#suggestion")
+    expect(suggestion).to_contain_text("A-01-1")
+    expect(suggestion).to_contain_text("dedicated to HOUSING-20")  # the reason, under the bin
+    # Another storage bin than suggested: refused until the handheld says why; the lot still waits for its bin.
+    wedge.scan("BIN:A-01-2")
+    override = page.locator("#override")
+    expect(override).to_contain_text("bin A-01-2 is not the suggested bin A-01-1")
+    page.click("#override-go")  # no reason typed: asked again, nothing booked
+    expect(page.locator("#feedback")).to_contain_text("Waarom niet de voorgestelde locatie?")
+    page.fill("#override-reason", "A-01-1 blocked by a pallet")
+    page.click("#override-go")
+    expect(page.locator("#moved")).to_contain_text("20 of lot H-9002 put away from bin REC-01 to bin A-01-2")
+    expect(override).to_have_count(0)
+    screenshot(page, "handheld-putaway-override")
+    moves = demo.client("supervisor").get("/api/v1/lots/H-9002/moves").json()["moves"]
+    [putaway] = [m for m in moves if m["kind"] == "putaway"]
+    assert (putaway["actor"], putaway["from_bin"], putaway["to_bin"], putaway["suggested_bin"],
+            putaway["override_reason"]) == ("wim", "REC-01", "A-01-2", "A-01-1", "A-01-1 blocked by a pallet")
+    context.close()

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[RunningNode]:
-    text = (ROOT / "config" / "demo.yaml").read_text() + "\nwarehouse:\n  count_approval_pct: 5\n"
+    demo = (ROOT / "config" / "demo.yaml").read_text()
+    assert "\nwarehouse:\n" in demo  # the demo's warehouse section, with the approval threshold added
+    text = demo.replace("\nwarehouse:\n", "\nwarehouse:\n  count_approval_pct: 5\n")
     node = Node(parse_config(text, "demo+warehouse.yaml", base_dir=ROOT / "config"), data_dir=tmp_path).start()
     running = start_node("", site=node)
     yield running

@@ -702,6 +702,39 @@ def test_a_master_data_load_publishes_many_changes_in_one_go(sim: RunningErpSim,
     assert (items["first"], items["last"]) == (3001, 3010)
     feed = node_a.changes(0, limit=5000)
     assert len(feed.changes) == 3010 and not feed.more and feed.cursor == 3010
-    assert feed.changes[2999].payload == {"bin": "R-02999", "zone": "R", "capacity": None, "allowed_items": []}
+    assert feed.changes[2999].payload == {"bin": "R-02999", "zone": "R", "capacity": None, "allowed_items": [],
+                                          "max_per_item": None, "lot_policy": "mixed"}
     twice = sim.admin.put("/central/v1/bins/load", json=[{"bin": "X", "zone": "R"}, {"bin": "X", "zone": "R"}])
     assert twice.status_code == 422 and twice.json()["code"] == "DUPLICATE_BIN"
+
+
+def test_a_shipped_pallet_is_booked_per_sales_order_line_and_an_unknown_order_is_rejected(
+        sim: RunningErpSim, node_a: Node) -> None:
+    sim.call("PUT", "/central/v1/items", {"item": "FG-1", "description": "Gearbox", "family": "gearbox"})
+    sim.call("PUT", "/central/v1/customers", {"customer": "C-7", "name": "Gearworks"})
+    sim.call("PUT", "/central/v1/sales-orders", {"sales_order": "SO-7", "customer": "C-7", "lines": [
+        {"line": 1, "item": "FG-1", "quantity": "10"}, {"line": 2, "item": "FG-1", "quantity": "5"}]})
+    code = "312345670000000018"
+
+    def shipped(sales_order: str, sscc: str = code) -> ev.PalletShipped:
+        return ev.PalletShipped(sscc=sscc, sales_order=sales_order, customer="C-7", bin="SHIP", at=T0, lines=(
+            ev.ShippedLine(lot="G-1", item="FG-1", quantity=D(10), line=1),
+            ev.ShippedLine(lot="G-2", item="FG-1", quantity=D(2), line=2)))
+
+    ack = node_a.push(node_a.events(received("G-1", "FG-1", 10, "SHIP"), received("G-2", "FG-1", 2, "SHIP"),
+                                    shipped("SO-7"), shipped("SO-404", "312345670000000025")))
+    assert (ack.stored, [(r.seq, r.code, r.field) for r in ack.rejected]) == (
+        3, [(4, "UNKNOWN_SALES_ORDER", "payload.sales_order")])
+    booked = sim.call("GET", "/central/v1/sales-orders/SO-7/shipments")
+    assert [(ln["line"], ln["shipped"]) for ln in booked["lines"]] == [(1, "10"), (2, "2")]
+    assert [(p["sscc"], [x["lot"] for x in p["lots"]]) for p in booked["pallets"]] == [(code, ["G-1", "G-2"])]
+    # A redelivered batch books nothing twice.
+    again = node_a.push([sync_event(3, shipped("SO-7"))], after=2, through=3, redelivery=True)
+    assert again.duplicates == 1
+    assert [ln["shipped"] for ln in sim.call("GET", "/central/v1/sales-orders/SO-7/shipments")["lines"]] == ["10", "2"]
+    # A payload that breaks the protocol's model is refused naming the field.
+    bad = sync_event(node_a.seq + 1, shipped("SO-7", "312345670000000032"))
+    bad["payload"]["sscc"] = "not-an-sscc"
+    node_a.seq += 1
+    ack = node_a.push([bad])
+    assert [(r.code, r.field) for r in ack.rejected] == [("INVALID_EVENT", "payload.sscc")]

@@ -115,7 +115,9 @@ def test_the_pages_read_models_and_label_look_up(demo: RunningNode) -> None:
     assert (bad.status_code, bad.json()["code"]) == (422, "UNKNOWN_LABEL")
 
     putaway = client.get("/api/v1/pages/putaway/R-7781", params={"from_bin": "REC-01"}).json()
-    assert putaway["suggestion"] == {"bin": "A-01-1", "why": "dedicated", "free": "110"}
+    assert {k: putaway["suggestion"][k] for k in ("rank", "bin", "why", "free")} == {
+        "rank": 1, "bin": "A-01-1", "why": "dedicated", "free": "110"}
+    assert putaway["suggestion"]["reason"].startswith("dedicated to ")
     assert client.get("/api/v1/pages/putaway/NOPE").json()["code"] == "UNKNOWN_LOT"
 
     for path in ("/pages", "/pages/terminal/WS-20", "/pages/handheld", "/pages/line", "/pages/static/takt.js"):

@@ -62,6 +62,11 @@ MASTER_DATA: list[c.Command] = [
     c.DefineBin(idempotency_key="m-a02", bin="A-02", zone="A", **ADMIN),
     c.DefineBin(idempotency_key="m-line1", bin="LINE1", zone="L", **ADMIN),
     c.DefineBin(idempotency_key="m-cage", bin="CAGE", zone="Q", capacity=D(30), allowed_items=("GASKET",), **ADMIN),
+    c.DefineBin(idempotency_key="m-ship", bin="SHIP", zone="S", lot_policy="one_item", max_per_item=D(80), **ADMIN),
+    c.DefineCustomer(idempotency_key="m-c1", customer="C1", name="Waterworks", **ADMIN),
+    c.DefineSalesOrder(idempotency_key="m-so1", sales_order="SO1", customer="C1", lines=(
+        c.SalesOrderLineSpec(line=1, item="SCREW", quantity=D(60)), c.SalesOrderLineSpec(line=2, item="GASKET",
+                                                                                        quantity=D(10))), **ADMIN),
     c.DefineEquipment(idempotency_key="m-m1", equipment="M1", workstation="WS1", **ADMIN),
     c.DefineEquipment(idempotency_key="m-m2", equipment="M2", workstation="WS2", **ADMIN),
     c.DefineInspectionPlan(
@@ -100,7 +105,7 @@ MASTER_DATA: list[c.Command] = [
 # the sequences go deep (lots emptied and found again, orders completed, NCRs dispositioned); the
 # rest name things that do not exist or ask for the impossible, so that refusals are exercised too.
 
-BINS = ["RECV", "A-01", "A-02", "LINE1", "CAGE", "NOPE"]
+BINS = ["RECV", "A-01", "A-02", "LINE1", "CAGE", "SHIP", "NOPE"]
 REASONS = ["damaged", "count", "jam", ""]
 OPERATOR_ROLES = frozenset({"operator", "warehouse"})
 QUALITY_ROLES = frozenset({"operator", "warehouse", "quality"})
@@ -181,6 +186,7 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
         "receive", "receive", "move", "move", "putaway", "issue", "issue", "return", "adjust", "scrap", "hold",
         "release", "start", "start", "pause", "resume", "complete", "report", "report", "clock_on", "clock_off",
         "inspect", "ncr", "disposition", "machine", "work_order", "issue", "report", "unassigned", "assign",
+        "pick", "pick", "pack", "pack", "add_to_pallet", "unpack", "ship", "ship",
     ])
     meta: dict[str, Any] = {"idempotency_key": "", "actor": "user", "actor_roles": d.roles()}
     if kind == "receive":
@@ -198,6 +204,26 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
         return c.MoveStock(lot=lot, from_bin=from_bin, to_bin=d.one(BINS),
                            quantity=None if d.chance(20) else d.quantity(have), putaway=kind == "putaway",
                            gtin=d.one(LABEL_GTINS), **meta)
+    if kind == "pick":  # kitting into the shared staging bin LINE1
+        work_order, lot, bin_code, have = d.issue()
+        asked = d.quantity(have)
+        return c.PickForKitting(work_order=work_order, lot=lot, from_bin=bin_code, to_bin="LINE1", asked=asked,
+                                quantity=asked if d.chance(80) else D(0), short_reason="not found", **meta)
+    if kind in ("pack", "add_to_pallet", "unpack", "ship"):
+        pallets = sorted(d.state.pallets)
+        open_ones = sorted(p for p, pallet in d.state.pallets.items() if pallet.status == "open")
+        code = d.one(open_ones) if open_ones and d.chance(85) else d.one(pallets or ["100000000000000000"])
+        if kind == "pack":
+            lot, bin_code, have = d.stock()
+            return c.PackPallet(bin=bin_code, lines=(c.PalletLineSpec(lot=lot, quantity=d.quantity(have)),),
+                                company_prefix="4012345", extension_digit=d.one([0, 0, 1]), **meta)
+        if kind == "add_to_pallet":
+            lot, _, have = d.stock()
+            return c.AddToPallet(sscc=code, lot=lot, quantity=d.quantity(have), **meta)
+        if kind == "unpack":
+            packed = sorted(lot for (p, lot) in d.state.pallet_lines if p == code) or ["L1"]
+            return c.RemoveFromPallet(sscc=code, lot=d.one(packed), quantity=d.one([D(1), D(5)]), **meta)
+        return c.ShipPallet(sscc=code, sales_order=d.one(["SO1", "SO1", "SO9"]), **meta)
     if kind == "issue":
         work_order, lot, bin_code, have = d.issue()
         return c.IssueToWorkOrder(work_order=work_order, lot=lot, bin=bin_code, quantity=d.quantity(have),

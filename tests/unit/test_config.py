@@ -274,3 +274,27 @@ def test_an_inspection_plans_sampling_in_the_site_file_becomes_its_command(tmp_p
     err = refused(demo_with(tmp_path, edit=bad))
     assert sorted(p.path for p in err.problems) == ["master_data.inspection_plans[0].kind",
                                                     "master_data.inspection_plans[0].sample_size"]
+
+
+def test_warehouse_putaway_rules_bin_rules_and_the_sscc_prefix_load_and_bad_ones_are_named(tmp_path: Path) -> None:
+    from edge.api.app import putaway_rules
+    from edge.domain.putaway import PutawayRule
+
+    good = MINIMAL + (
+        "master_data:\n  bins:\n    - bin: A-1\n      zone: cold\n      max_per_item: 40\n      lot_policy: one_lot\n"
+        "warehouse:\n  gs1_company_prefix: '4012345'\n  sscc_extension_digit: 3\n"
+        "  putaway_rules:\n    - item: FROZEN-*\n      zones: [cold, overflow]\n    - zones: [storage]\n")
+    cfg = load_config(write(tmp_path, good))
+    [b] = cfg.master_data.bins
+    assert (b.max_per_item, b.lot_policy) == (Decimal(40), "one_lot")
+    assert (cfg.warehouse.gs1_company_prefix, cfg.warehouse.sscc_extension_digit) == ("4012345", 3)
+    assert putaway_rules(cfg.warehouse) == (PutawayRule("FROZEN-*", ("cold", "overflow")), PutawayRule("*", ("storage",)))
+    assert putaway_rules(None) == ()
+    for bad, path in (("lot_policy: one_pallet", "master_data.bins[0].lot_policy"),
+                      ("gs1_company_prefix: '12AB'", "warehouse.gs1_company_prefix"),
+                      ("zones: []", "warehouse.putaway_rules[0].zones")):
+        key, value = bad.split(": ", 1)
+        text = "\n".join(ln if not ln.strip().startswith(key + ":") else ln.split(key)[0] + f"{key}: {value}"
+                         for ln in good.splitlines()) + "\n"
+        err = refused(write(tmp_path, text, "bad.yaml"))
+        assert [p.path for p in err.problems] == [path], (bad, err)

@@ -168,3 +168,48 @@ def test_a_bins_walk_sequence_is_checked_and_kept_out_of_the_fingerprint(kit: Pl
     assert fingerprint(before) == fingerprint(c.DefineBin(idempotency_key="k", actor="a", bin="D-01", zone="store",
                                                           walk_sequence=7))
     assert "walk_sequence" not in repr(before)
+
+
+def _second_order(kit: Plant, work_order: str = "WO2", due: date | None = None) -> None:
+    kit.do(c.ReleaseWorkOrder, work_order=work_order, item="PUMP", item_revision="A", bom_revision="3",
+           quantity=D(5), due=due, operations=(c.OperationSpec(operation=10, description="Assemble", workstation="WS1"),),
+           bom=(c.BomLineSpec(line=1, item="SCREW", item_revision="B", quantity_per=D(4)),), roles=ADMIN)
+
+
+def test_stock_kitted_for_one_order_in_a_shared_staging_bin_is_not_counted_for_another(kit: Plant) -> None:
+    _second_order(kit)  # needs 20 screws, kitted into the same staging bin KIT
+    kit.do(c.PickForKitting, work_order="WO1", lot="S-2", from_bin="A-02", to_bin="KIT", quantity=D(20), asked=D(20))
+    mine = pick_list(kit.state, "WO1", "KIT", NOW.date()).lines[0]
+    theirs = pick_list(kit.state, "WO2", "KIT", NOW.date())
+    assert (mine.needed, mine.staged, mine.to_pick) == (D(40), D(20), D(20))
+    assert (theirs.lines[0].staged, theirs.lines[0].to_pick) == (D(0), D(20))
+    assert ("KIT", "S-2") not in {(p.bin, p.lot) for p in theirs.picks}  # WO1's kit is not picked for WO2
+    assert kit.state.staged[("WO1", "S-2", "KIT")].quantity == D(20)
+    # WO2 is kitted too: each order counts its own 20, not 40.
+    for p in theirs.picks:
+        kit.do(c.PickForKitting, work_order="WO2", lot=p.lot, from_bin=p.bin, to_bin="KIT", quantity=p.quantity,
+               asked=p.quantity)
+    assert pick_list(kit.state, "WO2", "KIT", NOW.date()).complete
+    assert pick_list(kit.state, "WO1", "KIT", NOW.date()).lines[0].staged == D(20)
+    # An issue to WO1 takes from WO1's share; the rest of the bin stays WO2's.
+    kit.do(c.IssueToWorkOrder, work_order="WO1", lot="S-2", bin="KIT", quantity=D(20))
+    assert ("WO1", "S-2", "KIT") not in kit.state.staged
+    assert pick_list(kit.state, "WO2", "KIT", NOW.date()).lines[0].staged == D(20)
+
+
+def test_stock_moved_into_a_shared_staging_bin_without_a_pick_counts_once_earliest_due_first(kit: Plant) -> None:
+    _second_order(kit, "WO0", due=date(2026, 6, 20))  # due before WO1 (no due date): served first
+    kit.do(c.MoveStock, lot="S-2", from_bin="A-02", to_bin="KIT", quantity=D(30))
+    first = pick_list(kit.state, "WO0", "KIT", NOW.date()).lines[0]
+    second = pick_list(kit.state, "WO1", "KIT", NOW.date()).lines[0]
+    assert (first.staged, second.staged) == (D(20), D(10))  # 30 in the bin, counted once: 20 + 10
+
+
+def test_kitted_stock_that_leaves_the_bin_or_belongs_to_a_closed_order_is_nobodys(kit: Plant) -> None:
+    _second_order(kit)
+    kit.do(c.PickForKitting, work_order="WO1", lot="S-2", from_bin="A-02", to_bin="KIT", quantity=D(20), asked=D(20))
+    kit.do(c.MoveStock, lot="S-2", from_bin="KIT", to_bin="A-02", quantity=D(15))  # taken back to the store
+    assert kit.state.staged[("WO1", "S-2", "KIT")].quantity == D(5)
+    kit.do(c.CancelWorkOrder, work_order="WO1", reason="customer cancelled", roles=frozenset({"supervisor"}))
+    assert not kit.state.staged
+    assert pick_list(kit.state, "WO2", "KIT", NOW.date()).lines[0].staged == D(5)

@@ -52,7 +52,11 @@
     } else if (task === "putaway" || task === "move") {
       const s = !state.from ? t("scan_from_bin") : !state.lot ? t("scan_lot") : t("scan_to_bin");
       v.innerHTML = step(s, state.from ? t("bin") + " " + state.from + (state.lot ? " · " + t("lot") + " " + state.lot : "") : "") +
-        (state.suggestion ? '<div class="suggest" id="suggestion">' + esc(t("suggested")) + ": " + esc(state.suggestion.bin) + "</div>" : "") +
+        (state.suggestion ? '<div class="suggest" id="suggestion">' + esc(t("suggested")) + ": " + esc(state.suggestion.bin) +
+          (state.suggestion.reason ? '<div class="muted">' + esc(state.suggestion.reason) + "</div>" : "") + "</div>" : "") +
+        (state.override ? '<div class="card" id="override"><div>' + esc(state.override.message) + "</div>" +
+          '<input id="override-reason" placeholder="' + esc(t("override_reason")) + '" maxlength="200" style="width: 100%; margin-top: 8px">' +
+          '<button class="go" id="override-go" style="width: 100%; margin-top: 8px">' + esc(t("put_here_anyway")) + "</button></div>" : "") +
         (state.done ? '<div class="card" id="moved">' + esc(state.done) + "</div>" : "") + back();
     } else if (task === "issue") {
       v.innerHTML = step(t("scan_any"), t("order") + " · " + t("bin") + " · " + t("lot")) +
@@ -157,12 +161,16 @@
       return body;
     } catch (e) { Takt.feedback(false, t("lost")); return null; }
   }
-  async function pipeline(text, taskName) {
+  async function pipeline(text, taskName, overrideReason) {
     const body = { text, task: taskName };
     if (taskName === "receive") body.purchase_order = state.po || ""; // "" receives without an order
+    if (overrideReason) body.override_reason = overrideReason;
     const r = await Takt.act("POST", "/api/v1/scans", body);
     const s = r.ok ? r.body : (r.body.scan || r.body);
     Takt.feedback(r.ok, s.message || r.body.message, r.ok ? null : r.body.code);
+    // A putaway elsewhere than suggested: the lot still waits; the same bin again with a reason books it.
+    state.override = !r.ok && r.body.code === "PUTAWAY_OVERRIDE_REASON_REQUIRED" ? { text, message: r.body.message } : null;
+    if (state.override) draw();
     return r.ok ? s : null;
   }
 
@@ -183,7 +191,7 @@
       const [lab, s] = await Promise.all([label(text), pipeline(text, task)]);
       if (!s || !lab) return;
       if (lab.kind === "bin" && s.command === "MoveStock") {
-        state.done = s.message; state.lot = null; state.suggestion = null; // same source bin: next lot
+        state.done = s.message; state.lot = null; state.suggestion = null; state.override = null; // same source bin: next lot
       } else if (lab.kind === "bin") { state.from = lab.value; state.lot = null; state.suggestion = null; state.done = null; }
       else if (lab.lot) {
         state.lot = lab.lot; state.done = null;
@@ -250,6 +258,12 @@
     if (b.dataset.task) show(b.dataset.task);
     else if (b.dataset.po !== undefined) { state.po = b.dataset.po || null; draw(); }
     else if (b.id === "back") show(null);
+    else if (b.id === "override-go" && state.override) {
+      const reason = $("#override-reason").value.trim();
+      if (!reason) { Takt.feedback(false, t("override_reason")); $("#override-reason").focus(); return; }
+      const s = await pipeline(state.override.text, "putaway", reason);
+      if (s) { state.done = s.message; state.lot = null; state.suggestion = null; state.override = null; draw(); }
+    }
     else if (b.id === "to-putaway") {
       const lot = state.lot, from = state.bin;
       show("putaway");
