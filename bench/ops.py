@@ -40,7 +40,7 @@ THREADS = 8
 
 def _item(key: str) -> c.DefineItem:
     return c.DefineItem(idempotency_key=key, actor="admin1", actor_roles=ROLES, item=key.upper(),
-                        description=("item " + key + " ") * 12, unit="pcs", revision="A")
+                        description=(("item " + key + " ") * 12)[:200], unit="pcs", revision="A")
 
 
 def fill(service: Service, path: Path, size_mb: int) -> int:
