@@ -187,6 +187,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
             "status": "running" if service.running else "stopped",
             "commits": service.commits, "commands_recorded": service.commands_recorded,
             "commands_refused": service.commands_refused, "last_error": service.last_error,
+            # False while the writer loads a large store at start: reads answer, commands wait for it
+            "state_loaded": service.state_loaded, "load_seconds": service.load_seconds,
         }
         ok = store_status["status"] == "ok" and service.running and service.last_error is None
         body = {"status": "ok" if ok else "degraded", "node_id": node.node_id, "version": edge.__version__,
