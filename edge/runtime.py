@@ -214,6 +214,7 @@ class Node:
     scans: Any  # scanners.pipeline.ScanPipeline, from the scanning section
     connectivity: Any  # connectors.runtime.Connectivity, from the connectivity section
     sync: Any = None  # erp_sync.daemon.SyncDaemon, from the sync section (None without one)
+    retention: Any = None  # edge.upkeep.RetentionTimer, while serve() runs the node
 
     @property
     def started(self) -> bool:
@@ -349,11 +350,17 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                 if node.sync is not None:
                     node.sync.start()  # push and pull with the central systems
                 self.file_drop = start_file_drop(node)  # B2MML inbox/outbox, when configured
+                from edge.upkeep import RetentionTimer
+
+                node.retention = RetentionTimer(node)  # archives and compacts as retention: says
+                node.retention.start()
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 
         async def shutdown(self, sockets: Any = None) -> None:
             app.state.live.close()  # end the live event streams, or uvicorn would wait for them
+            if node.retention is not None:
+                await node.retention.stop()
             await node.connectivity.stop()
             if node.sync is not None:
                 await node.sync.stop()

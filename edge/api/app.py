@@ -197,6 +197,9 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         connectivity = getattr(node, "connectivity", None)
         if connectivity is not None and connectivity.connectors:
             body["connectivity"] = connectivity.health()  # informative: a dead PLC does not make the node 503
+        retention = getattr(node, "retention", None)
+        if retention is not None:
+            body["retention"] = retention.health()  # informative: the last run of the retention timer (edge.upkeep)
         if app.state.sync is not None:
             body["sync"] = app.state.sync.health.as_dict()  # informative too: the node records while the ERP is away
         return JSONResponse(body, status_code=200 if ok else 503)
