@@ -81,6 +81,21 @@ class SimNode:
         self.service.stop()
         self.store.close()
 
+    def largest(self, n: int = 6) -> str:
+        """The largest tables and indexes of the node's two files (SQLite's dbstat), and their free pages."""
+        parts: list[tuple[float, str]] = []
+        for name in ("takt.sqlite", SAMPLE_FILE):
+            with sqlite3.connect(self.folder / name) as db:
+                try:
+                    rows = db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+                except sqlite3.OperationalError:  # SQLite built without dbstat
+                    return "(no dbstat in this SQLite)"
+                free = db.execute("PRAGMA freelist_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+            parts += [(size / 1e6, table) for table, size in rows]
+            parts.append((free / 1e6, f"free pages of {name}"))
+        parts.sort(reverse=True)
+        return ", ".join(f"{table} {mb:.1f}" for mb, table in parts[:n])
+
     def size_mb(self) -> float:
         total = 0
         for name in ("takt.sqlite", SAMPLE_FILE):
@@ -188,6 +203,7 @@ def main() -> None:
                                           now=day_start + timedelta(days=1)))
                 compaction_s += time.perf_counter() - one
             baseline_mb, retained_mb = keep_all.size_mb(), retained.size_mb()
+            largest = {"without": keep_all.largest(), "with": retained.largest()}
         finally:
             for node in nodes:
                 node.stop()
@@ -203,6 +219,8 @@ def main() -> None:
           f"{folded} values folded into minutes, {compaction_s:.1f} s in all")
     print(f"without retention: {baseline_mb:.1f} MB; with: {retained_mb:.1f} MB "
           f"(+ {archive_mb:.1f} MB of journal archives beside it)")
+    for which, text in largest.items():
+        print(f"largest {which} retention (MB): {text}")
     print(f"FIGURE store_size_month_mb {retained_mb:.1f} MB")
     print(f"FIGURE store_size_month_baseline_mb {baseline_mb:.1f} MB")
     print(f"FIGURE archive_size_month_mb {archive_mb:.1f} MB")
