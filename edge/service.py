@@ -520,9 +520,8 @@ class Service:
     # --- reading the cache (tests and benchmarks; the API reads tables) --------------------------
 
     def snapshot_seq(self) -> int:
-        if not self._loaded.is_set() and self.running:
-            self.request_load()
-            self._loaded.wait(300)
+        """The last journal seq the writer knows (0 while a background load runs; never waits: /metrics calls it
+        from the event loop)."""
         return self._seq
 
 
