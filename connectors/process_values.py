@@ -43,7 +43,7 @@ _SCHEMA = (
     # minute: the minute's start (Unix seconds); numbers: values that were numbers (min/max/sum are over them)
     "CREATE TABLE IF NOT EXISTS process_value_minutes (equipment TEXT NOT NULL, name TEXT NOT NULL, "
     "minute INTEGER NOT NULL, samples INTEGER NOT NULL, numbers INTEGER NOT NULL, bad INTEGER NOT NULL, "
-    "min REAL, max REAL, sum REAL NOT NULL, PRIMARY KEY (equipment, name, minute))",
+    "min REAL, max REAL, sum REAL NOT NULL, PRIMARY KEY (equipment, name, minute)) WITHOUT ROWID",
 )
 
 # Fold the raw values a WHERE clause picks into their minutes (merging with minutes folded before), then delete them.
@@ -118,8 +118,9 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
                 time.sleep(pause_s)
     while True:
         with guard:
-            n = db.execute("DELETE FROM process_value_minutes WHERE rowid IN (SELECT rowid FROM "
-                           "process_value_minutes WHERE minute < ? LIMIT ?)", (minute_cut, batch)).rowcount
+            n = db.execute("DELETE FROM process_value_minutes WHERE (equipment, name, minute) IN (SELECT equipment, "
+                           "name, minute FROM process_value_minutes WHERE minute < ? LIMIT ?)",
+                           (minute_cut, batch)).rowcount
         dropped += n
         batches += 1
         if n < batch:
