@@ -76,3 +76,28 @@ def test_a_node_stopped_before_it_loaded_stops_cleanly(tmp_path: Path) -> None:
     service.stop()
     assert not service.state_loaded and not service.running
     store.close()
+
+
+def test_a_store_at_the_newest_schema_is_recognised_without_alembic(tmp_path: Path) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from edge.store.migrate import MIGRATIONS, at_head, shipped_head, upgrade
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert shipped_head() == head
+    store = Store(sqlite_url(tmp_path))
+    try:
+        assert not at_head(store.engine)  # a new store: alembic creates the schema
+        upgrade(store.engine, "0012")
+        assert not at_head(store.engine)  # an older one: alembic brings it up
+        store.migrate()
+        assert at_head(store.engine)
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
+            conn.execute(text("SELECT count(*) FROM journal_archives")).scalar_one()  # 0013's table is there
+    finally:
+        store.close()
