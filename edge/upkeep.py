@@ -26,6 +26,7 @@ from edge.store.retention import compact
 log = logging.getLogger("takt.retention")
 
 SAMPLE_FILE = "process-values.sqlite"  # in the node's data folder (connectors.runtime)
+FIRST_RUN_AFTER_S = 300.0  # the first run of an every_minutes timer: a while after start-up, not at once
 
 
 @dataclass
@@ -127,6 +128,10 @@ class RetentionTimer:
 
     async def _forever(self) -> None:
         timezone = self.node.config.site.timezone
+        wait = seconds_to_next_run(self.settings, timezone)
+        if self.settings.at is None:  # a node restarted more often than every_minutes still gets its runs
+            wait = min(wait, FIRST_RUN_AFTER_S)
         while True:
-            await asyncio.sleep(seconds_to_next_run(self.settings, timezone))
+            await asyncio.sleep(wait)
             await self.run_once()
+            wait = seconds_to_next_run(self.settings, timezone)
