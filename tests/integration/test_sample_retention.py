@@ -189,3 +189,29 @@ def test_the_node_timer_and_takt_store_compact_follow_the_site_file(tmp_path: Pa
     assert "10 process values older than 1 days folded" in result.output
     result = runner.invoke(app, ["store", "verify", "--config", str(file)])
     assert result.exit_code == 0, result.output  # the archives are replayed with the journal
+
+
+def test_the_timer_task_runs_in_the_background_and_outlives_a_failed_run(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import edge.upkeep
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the archive folder should be")
+    cfg = load_config(site(tmp_path, {"journal_age_days": 0, "archive_dir": str(blocked)}))
+    monkeypatch.setattr(edge.upkeep, "FIRST_RUN_AFTER_S", 0.05)  # minutes in a plant; a moment here
+    monkeypatch.setattr(edge.upkeep, "seconds_to_next_run", lambda settings, timezone: 0.05)
+    with Node(cfg) as node:
+        _record_and_acknowledge(node, 20, acknowledged=20)
+
+        async def run_for_a_while() -> RetentionTimer:
+            timer = RetentionTimer(node)
+            timer.start()
+            await asyncio.sleep(0.6)
+            await timer.stop()
+            return timer
+
+        timer = asyncio.run(run_for_a_while())
+        assert timer.runs >= 2, "the timer stopped after a failed run"
+        assert timer.last is not None and timer.last.error is not None and "not-a-folder" in timer.last.error
+        assert timer.health()["last"]["error"] == timer.last.error
+        assert node.store.last_seq() == 20 and not list(archived_entries(node.store))  # nothing lost
