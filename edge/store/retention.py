@@ -14,6 +14,9 @@ leaves a file that is written again by the next run; a crash after it leaves bot
 The choice for ``takt store verify``: it replays the archive files (checked against their SHA-256) and then the
 journal, so the replay check still covers the whole history; archives are part of the record and are kept with
 the store (and its backups). The projections and the command log (idempotency) are not touched.
+
+Who runs it: the node's retention timer and ``takt store compact``, with the site file's ``retention:`` settings
+(:mod:`edge.upkeep`), together with the compaction of process values.
 """
 from __future__ import annotations
 
