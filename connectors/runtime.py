@@ -12,8 +12,6 @@ from typing import Any
 from connectors.base import Connector, Sample, supervise
 from connectors.config import ConnectivitySection
 from connectors.mapping import SignalMapper
-from connectors.modbus import ModbusConnector, serial_lines
-from connectors.opcua import OpcUaConnector
 from edge.service import Service
 from edge.store import Store
 
@@ -29,9 +27,17 @@ class Connectivity:
         folder = Path(data_dir) if data_dir is not None else None
         self.mapper = SignalMapper(service, store, section.machines,
                                    state_file=folder / "counters.json" if folder is not None else None)
-        self.connectors: list[Connector] = [OpcUaConnector(s) for s in section.opcua]
-        lines = serial_lines(section.modbus)  # devices on one RTU line share its port
-        self.connectors += [ModbusConnector(d, lines[d.serial.port] if d.serial else None) for d in section.modbus]
+        self.connectors: list[Connector] = []
+        if section.opcua:  # imported when used: asyncua alone takes a second to import, a node starts in three
+            from connectors.opcua import OpcUaConnector
+
+            self.connectors += [OpcUaConnector(s) for s in section.opcua]
+        if section.modbus:
+            from connectors.modbus import ModbusConnector, serial_lines
+
+            lines = serial_lines(section.modbus)  # devices on one RTU line share its port
+            self.connectors += [ModbusConnector(d, lines[d.serial.port] if d.serial else None)
+                                for d in section.modbus]
         if section.mqtt_sources:
             from connectors.mqtt_source import MqttSourceConnector
 

@@ -60,36 +60,63 @@ def store_restore(
 
 
 def store_compact(
-    older_than_days: Annotated[float, typer.Option(help="archive delivered events recorded more than this long ago")],
+    older_than_days: Annotated[float | None, typer.Option(
+        help="archive delivered journal events recorded more than this long ago (default: the site file's "
+             "retention.journal_age_days; without either the journal is kept whole)")] = None,
     archive_dir: Annotated[Path | None, typer.Option(
-        help="where the archive files go (default: archive/ beside a SQLite store; required for PostgreSQL)")] = None,
-    batch: Annotated[int, typer.Option(min=1, max=100_000, help="events per archive file and transaction")] = 1000,
+        help="where the archive files go (default: retention.archive_dir, else archive/ in the data folder; "
+             "required for PostgreSQL without --config)")] = None,
+    batch: Annotated[int | None, typer.Option(min=1, max=100_000, help="events per archive file and transaction "
+                                                                    "(default: retention.batch_size)")] = None,
     config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
 ) -> None:
-    """Move journal events the ERP acknowledged and older than --older-than-days to compressed archive files."""
-    from datetime import timedelta
-
-    from edge.cli_support import open_store
+    """Run the retention the site file's `retention:` asks (as the node's timer does): archive acknowledged journal
+    events older than its age, fold old process values into per-minute summaries and drop old summaries."""
+    from edge.cli_support import load_site, open_store
+    from edge.config import RetentionSection
     from edge.store.backup import sqlite_file
-    from edge.store.retention import compact
+    from edge.upkeep import SAMPLE_FILE, run_retention
 
     url = store_url(config, data_dir, database_url, must_exist=True)
-    if archive_dir is None:
-        if not url.startswith("sqlite"):
-            raise fail("--archive-dir is required for a PostgreSQL store", 2)
-        archive_dir = sqlite_file(url).parent / "archive"
-    if older_than_days < 0:
+    settings = RetentionSection()
+    folder: Path | None = data_dir
+    if config is not None:
+        site = load_site(config, resolve_secrets=False)
+        settings, folder = site.retention, site.node.data_dir
+    elif url.startswith("sqlite"):
+        folder = sqlite_file(url).parent
+    if older_than_days is not None and older_than_days < 0:
         raise fail("--older-than-days must be 0 or more", 2)
+    update: dict[str, object] = {}
+    if older_than_days is not None:
+        update["journal_age_days"] = older_than_days
+    if batch is not None:
+        update["batch_size"] = batch
+    if archive_dir is not None:
+        update["archive_dir"] = archive_dir
+    settings = settings.model_copy(update=update)
+    if folder is None and settings.journal_age_days is not None and settings.archive_dir is None:
+        raise fail("--archive-dir is required for a PostgreSQL store", 2)
+    samples = folder / SAMPLE_FILE if folder is not None else None  # the node's process values, beside its store
+    folder = folder or Path(".")
     store = open_store(url)
     try:
-        report = compact(store, archive_dir, timedelta(days=older_than_days), batch=batch)
+        run = run_retention(store, settings, folder, sample_file=samples)
     finally:
         store.close()
-    if not report.archived:
+    archives = settings.archive_folder(folder)
+    if settings.journal_age_days is None:
+        typer.echo("ok: journal kept whole (no --older-than-days and no retention.journal_age_days)")
+    elif not run.journal_archived:
         typer.echo("ok: nothing to archive (events not yet acknowledged by the ERP, or younger, stay)")
-        return
-    typer.echo(f"ok: archived {report.archived} events up to seq {report.up_to_seq} in {len(report.files)} files "
-               f"in {archive_dir}; keep that folder with the store: takt store verify replays it")
+    else:
+        typer.echo(f"ok: archived {run.journal_archived} events up to seq {run.journal_up_to_seq} in "
+                   f"{run.journal_files} files in {archives}; keep that folder with the store: takt store verify "
+                   f"replays it")
+    if run.samples_folded or run.minutes_dropped:
+        typer.echo(f"ok: {run.samples_folded} process values older than {settings.samples_raw_age_days:g} days "
+                   f"folded into per-minute summaries; {run.minutes_dropped} summaries older than "
+                   f"{settings.samples_aggregate_age_days:g} days dropped")
 
 
 DEFAULT_CONFIG = Path("/etc/takt/site.yaml")

@@ -128,7 +128,7 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
 def seed(service: Service, config: TaktConfig, config_file: str | Path = "<config>") -> SeedReport:
     """Send the configuration's seed commands through ``service``; raises ConfigError if one is refused."""
     report = SeedReport()
-    seeds = seed_commands(config)
+    seeds = _not_yet_recorded(service, seed_commands(config), report)
     pending: list[tuple[Seed, Future[Recorded]]] = [(s, service.submit(s.command)) for s in seeds]
     for s, fut in pending:
         try:
@@ -152,6 +152,35 @@ def seed(service: Service, config: TaktConfig, config_file: str | Path = "<confi
     return report
 
 
+def _not_yet_recorded(service: Service, seeds: list[Seed], report: SeedReport) -> list[Seed]:
+    """The seeds the command log does not hold yet as they are; the others are noted as already there. Read from
+    the command log, not through the writer: a restarted node with a large store does not wait for its state to
+    load to learn that its master data is unchanged (the writer would answer the same: a replay)."""
+    if not seeds:
+        return seeds
+    changed_keys = {s.key: f"{s.key}@{fingerprint(s.command)[:12]}" for s in seeds if s.redefinable}
+    with service.store.engine.connect() as conn:
+        known = service.store.lookup_commands(conn, [s.key for s in seeds] + list(changed_keys.values()))
+    todo: list[Seed] = []
+    for s in seeds:
+        fp = fingerprint(s.command)
+        same = known.get(s.key)
+        if same is not None and same.fingerprint == fp:
+            report.unchanged.append(s.key)
+            continue
+        if same is not None and not s.redefinable:
+            log.warning("%s (%s) differs from what this node recorded; kept as recorded", s.path, s.key)
+            report.kept.append(s.key)
+            continue
+        again = known.get(changed_keys.get(s.key, ""))
+        if same is not None and again is not None and again.fingerprint == fingerprint(
+                _with_key(s.command, changed_keys[s.key])):
+            report.unchanged.append(again.idempotency_key)
+            continue
+        todo.append(s)
+    return todo
+
+
 def _with_key(command: c.Command, key: str) -> c.Command:
     return dataclasses.replace(command, idempotency_key=key)
 
@@ -169,7 +198,7 @@ class Node:
     """One edge node built from a configuration: ``store``, ``service``, ``node_id``, ``config``."""
 
     def __init__(self, config: TaktConfig, *, data_dir: str | Path | None = None, database_url: str | None = None,
-                 config_file: str | Path = "<config>", seed: bool = True) -> None:
+                 config_file: str | Path = "<config>", seed: bool = True, load_in_background: bool = False) -> None:
         self.config = config
         self.config_file = str(config_file)
         self.data_dir = Path(data_dir) if data_dir is not None else config.node.data_dir
@@ -180,6 +209,8 @@ class Node:
         else:
             self.database_url = sqlite_url(self.data_dir)
         self.seed_enabled = seed
+        # serve() sets it: the API answers while the writer loads a large store (edge.service)
+        self.load_in_background = load_in_background
         self.seed_report: SeedReport | None = None
         self._running = False
 
@@ -190,6 +221,7 @@ class Node:
     scans: Any  # scanners.pipeline.ScanPipeline, from the scanning section
     connectivity: Any  # connectors.runtime.Connectivity, from the connectivity section
     sync: Any = None  # erp_sync.daemon.SyncDaemon, from the sync section (None without one)
+    retention: Any = None  # edge.upkeep.RetentionTimer, while serve() runs the node
 
     @property
     def started(self) -> bool:
@@ -211,7 +243,7 @@ class Node:
                 assert u.token is not None  # resolved by load_config
                 save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, language=u.language,
                           active=u.active)
-            service = Service(store, node_id).start()
+            service = Service(store, node_id).start(load_in_background=self.load_in_background)
         except BaseException:
             store.close()
             raise
@@ -316,6 +348,7 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
     class Server(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
+            node.service.request_load()  # the API listens: the writer loads the state now (edge.service)
             if self.started and not self.should_exit:
                 from scanners.pipeline import start_scanner_tasks
 
@@ -328,11 +361,18 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
 
                 self.file_drop.append(asyncio.create_task(  # ended shifts' OEE recorded for the ERP
                     close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
+
+                from edge.upkeep import RetentionTimer
+
+                node.retention = RetentionTimer(node)  # archives and compacts as retention: says
+                node.retention.start()
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 
         async def shutdown(self, sockets: Any = None) -> None:
             app.state.live.close()  # end the live event streams, or uvicorn would wait for them
+            if node.retention is not None:
+                await node.retention.stop()
             await node.connectivity.stop()
             if node.sync is not None:
                 await node.sync.stop()
@@ -343,6 +383,8 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
+        if not node.started:
+            node.load_in_background = True
         node.start()
         app = create_app(node)
         tune_gc()

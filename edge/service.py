@@ -19,7 +19,11 @@ only after its own data is durable. A thread (not an asyncio task) because SQLit
 
 The in-memory ``PlantState`` is a write-through cache of the current-state tables, owned by the
 writer thread: loaded from the tables at start, changed only by ``evolve`` and written back in the
-same transaction as the journal. If a transaction fails, the state is reloaded from the store and
+same transaction as the journal. ``start(load_in_background=True)`` (what ``takt run`` does) returns at
+once; the writer thread loads the state when ``request_load`` is called (``serve`` calls it as soon as the
+API listens) or the first command arrives, and before it takes that command: a node with a large store
+answers reads (``/health``, the GET routes read the tables) while it loads, and commands sent meanwhile
+wait in the queue and are decided against the whole state once it is there (``state_loaded``). If a transaction fails, the state is reloaded from the store and
 the batch is retried one command at a time, so one bad command cannot take its neighbours down.
 Readers (the API's GET routes) read the tables, never this cache.
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import json
 import logging
 import os
@@ -183,24 +188,57 @@ class Service:
         self.last_error: str | None = None
         self._listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         self._event_ids = EventIds()
+        self._loaded = threading.Event()
+        self._load_requested = threading.Event()
+        self._stopping = False
+        self.load_seconds: float | None = None  # how long loading the state took (None: not loaded yet)
 
     # --- life cycle -------------------------------------------------------------------------------
 
-    def start(self) -> Service:
+    def start(self, *, load_in_background: bool = False) -> Service:
+        """Claim the store and start the writer. The state is loaded before this returns, or, with
+        ``load_in_background``, by the writer thread before its first command (see the module)."""
         if self._thread is not None:
             return self
         self.store.claim_writer()  # raises WriterBusy when another process records into this store
         self._conn = self.store.engine.connect()
         self._conn.info[WRITES] = True
-        self._reload()
+        self._loaded.clear()
+        self._load_requested.clear()
+        self._stopping = False
+        if not load_in_background:
+            self._load_requested.set()
+            self._load()
         self.clock_watch.observe(self.clock())  # the first reading: jumps are found from here on
-        self._thread = threading.Thread(target=self._run, name="takt-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(load_in_background,), name="takt-writer",
+                                         daemon=True)
         self._thread.start()
         return self
+
+    def _load(self) -> None:
+        started = time.perf_counter()
+        self._reload()
+        self.load_seconds = time.perf_counter() - started
+        self._loaded.set()
+        log.info("state loaded in %.2f s (journal up to seq %d)", self.load_seconds, self._seq)
+
+    def request_load(self) -> None:
+        """Let the writer thread load the state now (background start; see the module)."""
+        self._load_requested.set()
+
+    @property
+    def state_loaded(self) -> bool:
+        """Whether the writer has its state (False while a background load runs)."""
+        return self._loaded.is_set()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        return self._loaded.wait(timeout)
 
     def stop(self) -> None:
         if self._thread is None:
             return
+        self._stopping = True
+        self._load_requested.set()  # a writer still waiting to load ends without loading
         self._queue.put(_STOP)
         self._thread.join()
         self._thread = None
@@ -218,7 +256,11 @@ class Service:
     @property
     def state(self) -> PlantState:
         """The writer's in-memory plant state, for lookups from other threads that tolerate a value a moment
-        ahead of the commit (is this order known here?). Never change it: only the writer does."""
+        ahead of the commit (is this order known here?). Never change it: only the writer does. While a
+        background load runs this waits for it (from a worker thread, never from the event loop)."""
+        if not self._loaded.is_set() and self.running:
+            self.request_load()
+            self._loaded.wait(300)
         return self._state
 
     @property
@@ -238,6 +280,8 @@ class Service:
             raise StoreUnavailable("the node's writer is not running")
         fut: concurrent.futures.Future[Recorded] = concurrent.futures.Future()
         self._queue.put(_Pending(command, future=fut))
+        if not self._load_requested.is_set():
+            self._load_requested.set()
         return fut
 
     def handle(self, command: Command, timeout: float | None = 60) -> Recorded:
@@ -251,19 +295,66 @@ class Service:
         loop = asyncio.get_running_loop()
         afut: asyncio.Future[Recorded] = loop.create_future()
         self._queue.put(_Pending(command, loop=loop, afuture=afut))
+        if not self._load_requested.is_set():
+            self._load_requested.set()
         return await afut
 
     # --- the writer -------------------------------------------------------------------------------
 
     def _reload(self) -> None:
-        assert self._conn is not None
-        if self._conn.in_transaction():
-            self._conn.rollback()
-        self._state = self.store.load_state(self._conn)
-        self._seq = self.store.last_seq(self._conn)
-        self._conn.rollback()
+        conn = self._conn
+        assert conn is not None
+        if conn.in_transaction():
+            conn.rollback()
+        # A read snapshot, not the write lock: loading a large store takes seconds, and the sync's bookkeeping
+        # and user changes write beside the writer meanwhile. Only this thread changes the state tables.
+        conn.info[WRITES] = False
+        try:
+            self._state = self.store.load_state(conn)
+            self._seq = self.store.last_seq(conn)
+        finally:
+            conn.rollback()
+            conn.info[WRITES] = True
 
-    def _run(self) -> None:
+    def _load_first(self) -> bool:
+        """The background load at start; on failure every queued command is answered StoreUnavailable and the
+        writer ends (``running`` turns False, /health says so)."""
+        self._load_requested.wait()
+        try:
+            if self._stopping:
+                raise StoreUnavailable("the node stopped before its state was loaded")
+            started = time.perf_counter()
+            collecting = gc.isenabled()
+            gc.disable()  # a million new objects that all live: the collector would walk them again and again
+            try:
+                self._reload_after_failure()
+            finally:
+                if collecting:
+                    gc.enable()
+            gc.freeze()  # and keep them out of its sight afterwards (as edge.runtime.tune_gc does at start)
+            self.load_seconds = time.perf_counter() - started
+            self._loaded.set()
+            log.info("state loaded in %.2f s (journal up to seq %d)", self.load_seconds, self._seq)
+            return True
+        except BaseException as exc:
+            if self._stopping:
+                self.last_error = "the node stopped before its state was loaded"
+            else:
+                self.last_error = f"the state cannot be loaded: {describe_failure(exc)}"
+                log.exception("loading the state failed")
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, _Pending):
+                    item.outcome = StoreUnavailable(self.last_error)
+                    self._answer([item])
+            return False
+
+    def _run(self, load_first: bool = False) -> None:
+        if load_first and not self._load_first():
+            return
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -453,6 +544,8 @@ class Service:
     # --- reading the cache (tests and benchmarks; the API reads tables) --------------------------
 
     def snapshot_seq(self) -> int:
+        """The last journal seq the writer knows (0 while a background load runs; never waits: /metrics calls it
+        from the event loop)."""
         return self._seq
 
 

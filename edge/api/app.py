@@ -211,6 +211,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
             "status": "running" if service.running else "stopped",
             "commits": service.commits, "commands_recorded": service.commands_recorded,
             "commands_refused": service.commands_refused, "last_error": service.last_error,
+            # False while the writer loads a large store at start: reads answer, commands wait for it
+            "state_loaded": service.state_loaded, "load_seconds": service.load_seconds,
         }
         ok = store_status["status"] == "ok" and service.running and service.last_error is None
         body = {"status": "ok" if ok else "degraded", "node_id": node.node_id, "version": edge.__version__,
@@ -220,6 +222,9 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         connectivity = getattr(node, "connectivity", None)
         if connectivity is not None and connectivity.connectors:
             body["connectivity"] = connectivity.health()  # informative: a dead PLC does not make the node 503
+        retention = getattr(node, "retention", None)
+        if retention is not None:
+            body["retention"] = retention.health()  # informative: the last run of the retention timer (edge.upkeep)
         if app.state.sync is not None:
             body["sync"] = app.state.sync.health.as_dict()  # informative too: the node records while the ERP is away
         return JSONResponse(body, status_code=200 if ok else 503)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
@@ -20,6 +20,9 @@ def get_process_values(
     since: datetime | None = Query(None, description="from this time (ISO 8601, with zone)"),
     until: datetime | None = Query(None, description="up to this time (ISO 8601, with zone)"),
     limit: int = Query(1000, ge=1, le=100_000, description="at most this many, the newest ones"),
+    resolution: Literal["raw", "minute"] = Query("raw", description="raw values, or the per-minute summaries "
+                                                                    "(samples, min, max, avg) older values were "
+                                                                    "folded into by retention"),
     _: User = Depends(current_user),
 ) -> dict[str, Any]:
     connectivity = getattr(request.app.state.node, "connectivity", None)
@@ -36,6 +39,7 @@ def get_process_values(
         if when is not None and when.tzinfo is None:
             raise HTTPException(422, {"code": "INVALID", "field": field,
                                       "message": f"{field}: give the time with its zone (e.g. ...Z)"})
-    values = log.query(equipment, name, since.astimezone(UTC) if since else None,
-                       until.astimezone(UTC) if until else None, limit)
-    return {"equipment": equipment, "series": series, "values": values}
+    read = log.minutes if resolution == "minute" else log.query
+    values = read(equipment, name, since.astimezone(UTC) if since else None,
+                  until.astimezone(UTC) if until else None, limit)
+    return {"equipment": equipment, "series": series, "resolution": resolution, "values": values}

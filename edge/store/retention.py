@@ -14,6 +14,9 @@ leaves a file that is written again by the next run; a crash after it leaves bot
 The choice for ``takt store verify``: it replays the archive files (checked against their SHA-256) and then the
 journal, so the replay check still covers the whole history; archives are part of the record and are kept with
 the store (and its backups). The projections and the command log (idempotency) are not touched.
+
+Who runs it: the node's retention timer and ``takt store compact``, with the site file's ``retention:`` settings
+(:mod:`edge.upkeep`), together with the compaction of process values.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import gzip
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -71,8 +75,8 @@ def _row(entry: Any) -> dict[str, Any]:
 
 
 def compact(store: Store, archive_dir: Path, older_than: timedelta, *, batch: int = 1000,
-            now: datetime | None = None) -> CompactReport:
-    """Move what may go (see the module) to ``archive_dir`` in batches of ``batch`` events."""
+            now: datetime | None = None, pause_s: float = 0.0) -> CompactReport:
+    """Move what may go (see the module) to ``archive_dir`` in batches of ``batch`` events, ``pause_s`` apart."""
     limit = archivable_up_to(store, older_than, now)
     archive_dir = archive_dir.resolve()
     archive_dir.mkdir(parents=True, exist_ok=True)
@@ -104,6 +108,8 @@ def compact(store: Store, archive_dir: Path, older_than: timedelta, *, batch: in
         archived += len(rows)
         files.append(path)
         up_to = last
+        if pause_s:
+            time.sleep(pause_s)  # leave the store to the recording between batches
     return CompactReport(archived, files, up_to)
 
 

@@ -130,6 +130,12 @@ async def test_a_node_keeps_a_machines_temperature_and_serves_it_over_http(tmp_p
             latest = body["values"][-1]["at"]
             since = (await client.get(url, params={"since": latest})).json()
             assert [v["value"] for v in since["values"]] == [40.0]
+            health = (await client.get("/health")).json()  # the retention timer runs (edge.upkeep), none done yet
+            assert health["retention"] == {"enabled": True, "runs": 0, "last": None}
+            assert health["components"]["writer"]["state_loaded"] is True
+            minutes = await client.get(url, params={"resolution": "minute"})  # nothing old enough to fold yet
+            assert minutes.status_code == 200 and minutes.json()["values"] == []
+            assert (await client.get(url, params={"resolution": "hour"})).status_code == 422
             unknown = await client.get(url, params={"name": "humidity"})
             assert unknown.status_code == 404 and "has no process value humidity" in unknown.text
             assert (await client.get("/api/v1/equipment/PRESS-10/process-values")).status_code == 404
