@@ -1171,7 +1171,7 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
     reason = None if cmd.reason is None else _free_text("reason", cmd.reason)
     overridden = False
     best: list[putaway.Candidate] = []
-    if cmd.putaway and cmd.putaway_rules is not None:
+    if cmd.putaway and cmd.putaway_rules:  # a site without putaway rules gets suggestions, not the check
         best = putaway.suggest(state, lot.item, quantity, cmd.putaway_rules, lot=lot.lot, exclude=cmd.from_bin,
                                limit=1)
         overridden = not best or best[0].bin != cmd.to_bin

@@ -13,8 +13,9 @@ Two kinds of rules, and what each does when broken:
   go to, in order of preference; items no rule names go to the ``storage`` zone) and the ranking below. A putaway
   to another bin than the first suggestion (or anywhere, when no bin fits the rules) is booked only with an
   override reason, which the move event keeps (``StockMoved.override_reason`` beside ``suggested_bin``). The node
-  checks this for the API and for handhelds, whose page asks the reason; a fixed scanner cannot ask and is not
-  checked (``MoveStock.putaway_rules`` is None).
+  checks this for the API and for handhelds, whose page asks the reason, when the site has putaway rules; a site
+  without any gets the suggestions but no check, and a fixed scanner cannot ask and is not checked
+  (``MoveStock.putaway_rules`` is None).
 
 Ranking of the bins that take the lot without breaking a hard rule: the rule's zone order first, then a bin
 dedicated to the item, one that holds the same lot, one that holds the item, an empty bin, any other bin with room;
