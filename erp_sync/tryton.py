@@ -290,9 +290,12 @@ class TrytonCentral:
 
     async def lot(self, number: str, product: _Product, *, create: bool = False,
                   expiry: str | None = None) -> int:
-        rows = await self._search_read("stock.lot", [["number", "=", number], ["product", "=", product.id]], ["id"],
-                                       limit=1)
+        rows = await self._search_read("stock.lot", [["number", "=", number], ["product", "=", product.id]],
+                                       ["id", "expiration_date"], limit=1)
         if rows:
+            if create and expiry and rows[0].get("expiration_date") is None:  # the edge read it off the label
+                await self._call("stock.lot", "write", [rows[0]["id"]], {
+                    "expiration_date": datetime.fromisoformat(expiry).date()}, context=NO_WARNINGS)
             return int(rows[0]["id"])
         if not create:
             raise Refused("UNKNOWN_LOT", f"Tryton has no lot {number} of {product.code}", "lot")
@@ -885,6 +888,7 @@ class TrytonCentral:
         sources: list[tuple[str, list[Any]]] = [
             ("product.product", [["type", "=", "goods"]]),
             ("stock.location", [["type", "=", "storage"], ["parent", "child_of", [wh["storage"]]]]),
+            ("stock.lot", [["product.type", "=", "goods"]]),
             ("quality.control", []),
             ("purchase.purchase", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
             ("sale.sale", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
@@ -933,8 +937,8 @@ class TrytonCentral:
             cursor = cutoff  # every row of that stamp was handed out already: go past it
         cursor = max(cursor, after)  # re-read rows of the overlap never move the cursor back
         changes: list[p.Change] = []
-        for model in ("product.product", "stock.location", "quality.control", "purchase.purchase", "sale.sale",
-                      "production"):
+        for model in ("product.product", "stock.location", "stock.lot", "quality.control", "purchase.purchase",
+                      "sale.sale", "production"):
             ids = [c[2] for c in page if c[3] == model]
             if ids:
                 stamps = {c[2]: c[0] for c in page if c[3] == model}
@@ -990,6 +994,15 @@ class TrytonCentral:
                 code = r.get("code") or r["name"]
                 zone = (r.get("parent.") or {}).get("code") or self.warehouse_code
                 change(r["id"], "bin", code, p.BinChange(bin=code, zone=zone))
+        elif model == "stock.lot":
+            for r in await self._read(model, ids, ["number", "product.code", "expiration_date",
+                                                   "shelf_life_expiration_date"]):
+                item = (r.get("product.") or {}).get("code")
+                if not r.get("number") or not item:
+                    continue
+                dates = [d for d in (r.get("expiration_date"), r.get("shelf_life_expiration_date")) if d]
+                change(r["id"], "lot", r["number"], p.LotChange(lot=r["number"], item=item,
+                                                                expiry=min(dates) if dates else None))
         elif model == "quality.control":
             for r in await self._read(model, ids, ["name", "product.code", "points"]):
                 points = await self._read("quality.control.point", r["points"], [
@@ -1099,8 +1112,8 @@ def _opt_dec(value: Any) -> Decimal | None:
     return None if value is None else _dec(value)
 
 
-_KIND_ORDER = {"item": 0, "bin": 1, "inspection_plan": 2, "purchase_order": 3, "customer": 4, "sales_order": 5,
-               "work_order": 6}
+_KIND_ORDER = {"item": 0, "bin": 1, "lot": 2, "inspection_plan": 3, "purchase_order": 4, "customer": 5,
+               "sales_order": 6, "work_order": 7}
 
 
 def tryton_central(section: ErpSection, node: str, store: Store, *, timeout_s: float = 30.0) -> TrytonCentral:

@@ -9,13 +9,14 @@ import asyncio
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store.sync import PUSH, SyncLedger
@@ -513,3 +514,47 @@ def test_a_sale_confirmed_in_tryton_arrives_with_its_customer(tryton: Tryton, ed
     order = state.sales_orders[number]
     assert order.status == "open" and state.customers[order.customer].name == "Pumps & Co"
     assert [(ln.item, ln.quantity) for k, ln in state.sales_order_lines.items() if k[0] == number] == [("PUMP", D(5))]
+
+
+def test_lots_with_expiry_in_tryton_are_known_at_the_edge_and_an_expired_one_is_refused(
+        tryton: Tryton, edge: RunningNode) -> None:
+    t = tryton
+    t.store = edge.store
+    production, wo = release_production(t.s, t.plant, D(2))
+    run(_pull(edge.service, t.central()))
+    tag = f"E{next(_n)}"
+    today = date.today()
+    fresh, shortened, bare = f"{tag}-FRESH", f"{tag}-SHORT", f"{tag}-BARE"
+    add_lot(t.s, t.plant, fresh, "SEAL", expiry=today + timedelta(days=60))
+    add_lot(t.s, t.plant, shortened, "SEAL", expiry=today + timedelta(days=30))
+    add_lot(t.s, t.plant, bare, "HOUSING")
+    pulled = run(_pull(edge.service, t.central()))
+    assert pulled.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    state = edge.service.state
+    assert [(state.lots[x].item, state.lots[x].expiry, state.lots[x].quantity) for x in (fresh, shortened, bare)] == [
+        ("SEAL", today + timedelta(days=60), D(0)), ("SEAL", today + timedelta(days=30), D(0)), ("HOUSING", None, D(0))]
+    assert not state.stock_of(fresh, "A1")  # known, not here yet
+    # they arrive: the receipts name no expiry and take Tryton's
+    for lot, item in ((fresh, "SEAL"), (shortened, "SEAL"), (bare, "HOUSING")):
+        edge.service.handle(c.ReceiveLot(idempotency_key=f"opening:{lot}", actor="seed",
+                                         actor_roles=frozenset({"admin"}), origin="erp", lot=lot, item=item,
+                                         item_revision=None, quantity=D(10), bin="A1"))
+    assert state.lots[shortened].expiry == today + timedelta(days=30) and state.stock_of(shortened, "A1") == 10
+    assert run(_pull(edge.service, t.central())).applied == 0  # nothing changed in Tryton: nothing new here
+
+    # Tryton's quality department shortens a lot's life: it expired yesterday
+    t.s.model("stock.lot", "write", [t.plant.lots[shortened]], {"expiration_date": today - timedelta(days=1)})
+    pulled = run(_pull(edge.service, t.central()))
+    assert pulled.refused == 0 and pulled.applied == 1
+    assert state.lots[shortened].expiry == today - timedelta(days=1) and state.stock_of(shortened, "A1") == 10
+    [changed] = [j for j in edge.store.journal() if j.type == "LotExpiryChanged"]
+    assert (changed.subject, changed.origin, json.loads(changed.payload)["quantity"]) == (
+        f"lot:{shortened}", "erp", "10")  # recorded as a fact of its own, with the stock it hit
+    do(edge.service, c.StartOperation, work_order=wo, operation=10)
+    with pytest.raises(DomainError) as refused:
+        do(edge.service, c.IssueToWorkOrder, work_order=wo, lot=shortened, bin="A1", quantity=D(2))
+    assert refused.value.code == "LOT_EXPIRED"
+    assert refused.value.message == (f"lot {shortened} expired on {(today - timedelta(days=1)).isoformat()}; "
+                                     f"FEFO pick is {fresh} in bin A1")
+    do(edge.service, c.IssueToWorkOrder, work_order=wo, lot=fresh, bin="A1", quantity=D(2))  # the fresh one goes
+    assert state.stock_of(fresh, "A1") == 8 and state.stock_of(shortened, "A1") == 10
