@@ -726,9 +726,13 @@ class TrytonCentral:
     async def _lot_received(self, event: p.SyncEvent) -> bool:
         pl = event.payload
         product = await self.product(pl["item"])
-        if pl.get("supplier_lot") or not product.producible:
-            return await self._receipt(event, product)
-        work_order = await asyncio.to_thread(self.maker, pl["item"], event.seq)
+        work_order = pl.get("work_order")  # the edge's own fact (ReceiveProducedLot), when it has it
+        if work_order is None:
+            if pl.get("purchase_order") or pl.get("supplier_lot") or not product.producible:
+                return await self._receipt(event, product)
+            # a plain receipt of a made item: the order that was making it then (an inference, for events
+            # recorded without their order)
+            work_order = await asyncio.to_thread(self.maker, pl["item"], event.seq)
         if work_order is None:
             raise Refused("NO_WORK_ORDER", f"no work order was making {pl['item']} when lot {pl['lot']} was "
                                            "recorded", "lot")
@@ -774,11 +778,24 @@ class TrytonCentral:
                                                           ["state", "=", "draft"], ["shipment", "=", None]],
                                            ["id", "origin"], limit=1)
             if not mine:
+                number = pl.get("purchase_order")  # the edge's own fact (ReceiveAgainstPurchaseOrder)
+                if number:
+                    lines = await self._search_read("purchase.line", [["purchase.number", "=", number],
+                                                                      ["product", "=", product.id]], ["id"])
+                    if not lines:
+                        raise Refused("UNKNOWN_PURCHASE_ORDER", f"Tryton has no purchase {number} of "
+                                                                f"{product.code}", "purchase_order")
+                    origin: list[Any] = ["origin", "in", [f"purchase.line,{ln['id']}" for ln in lines]]
+                else:  # an inference, for receipts recorded without their order: the oldest waiting purchase
+                    origin = ["origin", "like", "purchase.line,%"]
                 mine = await self._search_read("stock.move", [
                     ["product", "=", product.id], ["from_location.type", "=", "supplier"], ["state", "=", "draft"],
-                    ["shipment", "=", None], ["origin", "like", "purchase.line,%"], ["lot", "=", None]],
+                    ["shipment", "=", None], origin, ["lot", "=", None]],
                     ["id", "origin"], limit=1, order=[["planned_date", "ASC"], ["id", "ASC"]])
                 if not mine:
+                    if number:
+                        raise Refused("NO_PURCHASE", f"purchase {number} in Tryton awaits no more {product.code}",
+                                      "purchase_order")
                     raise Refused("NO_PURCHASE", f"no purchase in Tryton awaits {product.code}: receive it against "
                                                  "a purchase order there first", "item")
                 await self._call("stock.move", "write", [mine[0]["id"]], {

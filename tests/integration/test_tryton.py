@@ -558,3 +558,37 @@ def test_lots_with_expiry_in_tryton_are_known_at_the_edge_and_an_expired_one_is_
                                      f"FEFO pick is {fresh} in bin A1")
     do(edge.service, c.IssueToWorkOrder, work_order=wo, lot=fresh, bin="A1", quantity=D(2))  # the fresh one goes
     assert state.stock_of(fresh, "A1") == 8 and state.stock_of(shortened, "A1") == 10
+
+
+def test_output_and_receipts_go_to_the_order_the_edge_recorded_them_against(tryton: Tryton, edge: RunningNode) -> None:
+    """ReceiveProducedLot names its work order and ReceiveAgainstPurchaseOrder its purchase order: Tryton books
+    them there, not where the adapter's inference (the latest started order, the oldest waiting purchase) says."""
+    t = tryton
+    t.store = edge.store
+    first, wo_first = release_production(t.s, t.plant, D(2))
+    second, wo_second = release_production(t.s, t.plant, D(2))
+    older, po_older = place_purchase(t.s, t.plant, "HOUSING", D(5))
+    newer, po_newer = place_purchase(t.s, t.plant, "HOUSING", D(7))
+    assert run(_pull(edge.service, t.central())).refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    do(edge.service, c.StartOperation, work_order=wo_first, operation=10)
+    do(edge.service, c.CompleteOperation, work_order=wo_first, operation=10)
+    do(edge.service, c.StartOperation, work_order=wo_first, operation=20)
+    do(edge.service, c.ReportProduction, work_order=wo_first, operation=20, good=D(2))
+    do(edge.service, c.StartOperation, work_order=wo_second, operation=10)  # now the latest started of PUMP
+    made = f"P-{wo_first}"
+    do(edge.service, c.ReceiveProducedLot, work_order=wo_first, lot=made, quantity=D(2), bin="B1")
+    bought = f"R-{po_newer}"
+    do(edge.service, c.ReceiveAgainstPurchaseOrder, purchase_order=po_newer, line=None, item="HOUSING", lot=bought,
+       quantity=D(7), bin="B1")
+    pushed = run(_push(edge.service, t.central()))
+    assert pushed.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    outputs = {p: t.s.search_read("stock.move", [("production_output", "=", p), ("state", "!=", "cancelled")],
+                                  ["lot.number", "quantity", "state"]) for p in (first, second)}
+    assert [(m["lot."]["number"], m["quantity"], m["state"]) for m in outputs[first]] == [(made, 2.0, "done")]
+    assert outputs[second] == []
+    moves = {p: t.s.search_read("stock.move", [("origin.purchase", "=", p, "purchase.line")],
+                                ["lot", "quantity", "state"]) for p in (older, newer)}
+    assert [(m["quantity"], m["state"]) for m in moves[newer]] == [(7.0, "done")]
+    assert [(m["lot"], m["state"]) for m in moves[older]] == [(None, "draft")]  # still awaited
+    assert tryton_stock(t, bought, "B1") == edge.service.state.stock_of(bought, "B1") == 7
+    assert tryton_stock(t, made, "B1") == edge.service.state.stock_of(made, "B1") == 2
