@@ -7,9 +7,11 @@ file, :class:`~erp_sync.config.ErpSection`).
 
 **Pull.** Tryton has no change feed; every record has ``create_date``/``write_date`` stamped with its
 transaction's start. ``changes(after)`` reads, in dependency order, goods products (items), storage locations
-under the warehouse's storage zone (bins), quality controls (inspection plans), confirmed purchases (purchase
-orders, SRM), confirmed sales with their customers (CRM) and productions (work orders): waiting / assigned / running ones are released or changed, cancelled
-ones cancelled. The cursor is an integer:
+under the warehouse's storage zone (bins), lots of goods (``lot`` changes: the node defines a lot it does not
+know, without stock, and takes a changed expiry for one it knows; the expiry is the earlier of stock_lot_sled's
+``expiration_date`` and ``shelf_life_expiration_date``), quality controls (inspection plans), confirmed purchases
+(purchase orders, SRM), confirmed sales with their customers (CRM) and productions (work orders): waiting /
+assigned / running ones are released or changed, cancelled ones cancelled. The cursor is an integer:
 **the stamp in microseconds since 1970 (UTC)** of the last change handed out, and each Change's ``cursor`` is its
 record's own stamp, so the edge's idempotency key ``erp:<kind>:<key>:<stamp>`` names one version of one record.
 Because a long transaction can commit rows stamped before the watermark, a read goes back an overlap window
@@ -34,18 +36,30 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   bins (created, waited, assigned, done); ``scrap`` becomes a one-line inventory of the bin whose
   confirmation moves the scrapped quantity to the warehouse's lost-and-found location (Tryton's way of booking a
   loss).
-- ``LotReceived`` of a made item without a supplier lot is good output by lot: an output move of the production
-  that was making that item at the edge when the lot was recorded (the latest started, not completed work order
-  of that item in the journal), done at once so Tryton's stock by location follows the edge's.
+- ``LotReceived`` with a ``work_order`` (ReceiveProducedLot) is good output by lot: an output move of that
+  production, done at once so Tryton's stock by location follows the edge's. Only a lot recorded without its
+  order (a plain receipt of a made item without a supplier lot) falls back to an inference: the production that
+  was making that item at the edge then (the latest started, not completed work order of that item in the
+  journal).
 - Consecutive bin moves of different lots in a batch are booked together (one create, one wait, one assign,
   one do for all their shipments), which is what Tryton's API allows to batch; anything left over or refused is
   then taken one by one.
-- ``LotReceived`` of a bought item (or with a supplier lot) is a receipt: the oldest waiting incoming move of a
-  purchase of that item gets the lot and the received quantity and goes on a supplier shipment (reference
-  ``takt:<event id>``) that is received into the edge's bin and done.
+- ``LotReceived`` with a ``purchase_order`` (ReceiveAgainstPurchaseOrder), of a bought item, or with a supplier
+  lot is a receipt: a waiting incoming move of that purchase's line for the item (without a purchase order in
+  the event, the oldest waiting one of any purchase of the item: an inference) gets the lot and the received
+  quantity and goes on a supplier shipment (reference ``takt:<event id>``) that is received into the edge's bin
+  and done. A lot the edge received with an expiry that Tryton's lot lacks gets it.
 - ``InspectionRecorded`` becomes a quality inspection of the control named as the plan, with the measured points,
-  processed, and passed or failed as the edge decided.
-- ``WorkOrderCompleted`` does the production (every work must be finished).
+  processed, and passed or failed as the edge decided; its origin is the work order's production, or, for an
+  inspection of a lot, the production whose output that lot is (so it counts for that production's
+  ``production:do`` control). A failed one raises Tryton's quality alert.
+- ``NonconformanceDispositioned`` of a nonconformance a failed inspection raised resolves that inspection's alert
+  (processed, resolved, the disposition written as its description).
+- ``WorkOrderCompleted`` does the production (every work must be finished). Tryton refuses while a failed
+  inspection's alert is open (``INSPECTION_FAILED``: the message names the inspection and the nonconformance to
+  disposition at the edge, or the alert to settle in Tryton) and while a ``production:do`` control has no
+  inspection of the production (Tryton's inspection wizard; ``INSPECTION_REQUIRED``: record one at the edge).
+  Either waits as a sync exception; once settled, a supervisor's retry does the production.
 
 Scrap reported on an operation (``ProductionReported.scrap``) needs no document of its own: the material the edge
 issued is booked as input and only good output by lot as output, so Tryton costs the scrapped units into the good
@@ -345,6 +359,28 @@ class TrytonCentral:
                     if pl.get("work_order") == work_order and pl.get("kind") == kind and pl.get(side) == bin_code),
                    Decimal(0))
 
+    def inspection_behind(self, ncr: str, upto: int) -> str | None:
+        """The event id of the inspection that raised nonconformance ``ncr`` (recorded by the same command)."""
+        j = schema.journal
+        with self.store.engine.connect() as conn:
+            key = conn.execute(select(j.c.idempotency_key).where(
+                j.c.subject == f"ncr:{ncr}", j.c.type == "NonconformanceRaised", j.c.seq <= upto)).scalar()
+            if key is None:
+                return None
+            found = conn.execute(select(j.c.event_id).where(j.c.idempotency_key == key,
+                                                            j.c.type == "InspectionRecorded")).scalar()
+        return None if found is None else str(found)
+
+    def edge_inspection(self, reference: str) -> str | None:
+        """The edge's inspection id behind a Tryton reference ``takt:<event id>``."""
+        if not reference.startswith("takt:"):
+            return None
+        j = schema.journal
+        with self.store.engine.connect() as conn:
+            payload = conn.execute(select(j.c.payload).where(j.c.event_id == reference.removeprefix("takt:"),
+                                                             j.c.type == "InspectionRecorded")).scalar()
+        return None if payload is None else str(json.loads(payload)["inspection"])
+
     def known_here(self, work_order: str) -> bool:
         j = schema.journal
         with self.store.engine.connect() as conn:
@@ -503,6 +539,7 @@ class TrytonCentral:
             "StockMoved": self._stock_moved,
             "LotReceived": self._lot_received,
             "InspectionRecorded": self._inspection,
+            "NonconformanceDispositioned": self._disposition,
             "WorkOrderCompleted": self._work_order_completed,
         }.get(event.type)
         if handler is None:
@@ -858,6 +895,13 @@ class TrytonCentral:
                                    "company": self.rpc.context.get("company")}
             if pl.get("work_order"):
                 row["origin"] = f"production,{(await self.production(pl['work_order'])).id}"
+            elif pl.get("lot"):  # an inspection of a made lot is one of the production that made it
+                made = await self._search_read("stock.move", [["lot.number", "=", pl["lot"]],
+                                                              ["production_output", "!=", None],
+                                                              ["state", "!=", "cancelled"]],
+                                               ["production_output"], limit=1)
+                if made:
+                    row["origin"] = f"production,{made[0]['production_output']}"
             inspection = (await self._create("quality.inspection", row))[0]
             state, created = "pending", True
         if state == "pending":
@@ -883,12 +927,69 @@ class TrytonCentral:
         if unfinished:
             raise Refused("OPERATIONS_OPEN", f"production {production.number} has works not finished in Tryton: "
                                              f"steps {', '.join(unfinished)}", "work_order")
+        await self._inspections_settled(production)
         answer = await self._button("production", "do", [production.id])
         if await self._state(production) != "done":
-            raise Refused("NOT_DONE", f"Tryton did not do production {production.number}"
-                                      + (" (a quality inspection is required first)" if answer else ""),
-                          "work_order")
+            if answer:  # Tryton's inspection wizard: a quality control of production:do has no inspection yet
+                controls = await self._search_read("quality.control", [["operations", "in", "production:do"]],
+                                                   ["name"])
+                names = ", ".join(sorted({str(c["name"]) for c in controls})) or "?"
+                raise Refused("INSPECTION_REQUIRED", f"Tryton requires an inspection ({names}) of production "
+                                                     f"{production.number} before it is done: record it at the "
+                                                     "edge for the work order, then retry", "work_order")
+            raise Refused("NOT_DONE", f"Tryton did not do production {production.number}", "work_order")
         return True
+
+    async def _inspections_settled(self, production: _Production) -> None:
+        """Tryton does not finish a production while one of its inspections failed and the alert it raised is
+        open: refuse with what settles it (the edge's nonconformance disposition, or the alert in Tryton)."""
+        failed = await self._search_read("quality.inspection", [["origin", "=", f"production,{production.id}"],
+                                                                ["state", "=", "failed"]],
+                                         ["number", "reference", "alerts"])
+        blocking: list[str] = []
+        for inspection in failed:
+            alerts = await self._read("quality.alert", inspection["alerts"], ["number", "state"]) if inspection[
+                "alerts"] else []
+            if alerts and not any(a["state"] in ("open", "processing") for a in alerts):
+                continue
+            edge = await asyncio.to_thread(self.edge_inspection, str(inspection.get("reference") or ""))
+            blocking.append(f"{inspection['number']}" + (f" (inspection {edge} here, nonconformance NCR-{edge})"
+                                                         if edge else "")
+                            + (f", alert {', '.join(str(a['number']) for a in alerts)}" if alerts else ""))
+        if blocking:
+            raise Refused("INSPECTION_FAILED", f"Tryton does not finish production {production.number} while a "
+                                               f"failed inspection's alert is open: {'; '.join(blocking)}. "
+                                               "Disposition the nonconformance at the edge (or resolve or defer the "
+                                               "alert in Tryton), then retry", "work_order")
+
+    async def _disposition(self, event: p.SyncEvent) -> bool:
+        """A nonconformance dispositioned at the edge settles the alert Tryton raised for the failed inspection
+        behind it: the alert gets the disposition as its description and is processed and resolved. A
+        nonconformance raised by hand (no inspection) has no Tryton counterpart."""
+        pl = event.payload
+        found = await asyncio.to_thread(self.inspection_behind, pl["ncr"], event.seq)
+        if found is None:
+            return True
+        inspections = await self._search_read("quality.inspection", [["reference", "=", f"takt:{found}"]],
+                                              ["id", "state", "alerts"])
+        if not inspections:
+            raise Refused("UNKNOWN_INSPECTION", f"Tryton has no inspection for nonconformance {pl['ncr']} yet",
+                          "ncr")
+        alerts = await self._read("quality.alert", inspections[0]["alerts"], ["id", "state"]) if inspections[0][
+            "alerts"] else []
+        changed = False
+        for alert in alerts:
+            if alert["state"] in ("resolved", "deferred"):
+                continue
+            if alert["state"] == "open":
+                await self._call("quality.alert", "write", [alert["id"]], {
+                    "description": f"Takt {pl['ncr']}: {pl['disposition']}"
+                                   + (f", {pl['comment']}" if pl.get("comment") else "")
+                                   + f" (by {pl['dispositioned_by']})"}, context=NO_WARNINGS)
+                await self._button("quality.alert", "process", [alert["id"]])
+            await self._button("quality.alert", "resolve", [alert["id"]])
+            changed = True
+        return changed
 
     # --- pull ------------------------------------------------------------------------------------------------
 
