@@ -42,8 +42,10 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   was making that item at the edge then (the latest started, not completed work order of that item in the
   journal).
 - Consecutive bin moves of different lots in a batch are booked together (one create, one wait, one assign,
-  one do for all their shipments), which is what Tryton's API allows to batch; anything left over or refused is
-  then taken one by one.
+  one do for all their shipments), and so are consecutive inspections (one search, one create, one process, one
+  fail or pass for all), which is what Tryton's API allows to batch; events with no Tryton counterpart between
+  them (a nonconformance a failed inspection raised, a lot status) do not break the run. Anything left over or
+  refused is then taken one by one.
 - ``LotReceived`` with a ``purchase_order`` (ReceiveAgainstPurchaseOrder), of a bought item, or with a supplier
   lot is a receipt: a waiting incoming move of that purchase's line for the item (without a purchase order in
   the event, the oldest waiting one of any purchase of the item: an inference) gets the lot and the received
@@ -108,7 +110,9 @@ RELEASED_STATES = ("waiting", "assigned", "running")
 EPOCH = datetime(1970, 1, 1)
 NO_WARNINGS = {"_skip_warnings": True}
 REVISION = "1"  # Tryton keeps no item revisions
-BULK = 100  # bin moves booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
+BOOKED = frozenset({"OperationStarted", "OperationCompleted", "StockMoved", "LotReceived", "InspectionRecorded",
+                    "NonconformanceDispositioned", "WorkOrderCompleted"})  # the events that change Tryton
+BULK = 100  # bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
 
 
 _T = TypeVar("_T")
@@ -435,18 +439,28 @@ class TrytonCentral:
         i = 0
         while i < len(events):
             event = events[i]
-            if self.bulk and event.seq not in tried and _is_bin_move(event) and event.subject not in blocked:
-                run, lots = [event], {event.payload["lot"]}
-                while (i + len(run) < len(events) and _is_bin_move(nxt := events[i + len(run)])
-                       and nxt.subject not in blocked and nxt.payload["lot"] not in lots and len(run) < BULK):
+            batcher = _batcher(event) if self.bulk and event.seq not in tried and event.subject not in blocked \
+                else None
+            if batcher is not None:
+                what, distinct = batcher
+                run, keys = [event], {distinct(event)}
+                j = i + 1
+                while j < len(events) and len(run) < BULK:
+                    nxt = events[j]
+                    j += 1
+                    if nxt.type not in BOOKED:
+                        continue  # nothing in Tryton: booking the run past it changes no order Tryton sees
+                    if _batcher(nxt) != batcher or nxt.subject in blocked or distinct(nxt) in keys:
+                        break
                     run.append(nxt)
-                    lots.add(nxt.payload["lot"])
+                    keys.add(distinct(nxt))
                 tried.update(e.seq for e in run)
                 if len(run) > 1:
+                    book = self._bin_moves if what == "bin moves" else self._inspections
                     try:
-                        done_in_bulk.update(await self._again("bin moves", functools.partial(self._bin_moves, run)))
+                        done_in_bulk.update(await self._again(what, functools.partial(book, run)))
                     except Refused as refusal:  # one of them is wrong: each on its own finds out which
-                        log.info("bulk bin moves refused (%s); applying them one by one", refusal.message)
+                        log.info("bulk %s refused (%s); applying them one by one", what, refusal.message)
             i += 1
             if event.subject in blocked:
                 held.append(event.seq)
@@ -533,6 +547,8 @@ class TrytonCentral:
     async def apply(self, event: p.SyncEvent) -> bool:
         """Apply one event; True when it changed something in Tryton, False when it was there already (or has
         no Tryton counterpart). Raises Refused."""
+        if event.type not in BOOKED:
+            return True
         handler: Callable[[p.SyncEvent], Awaitable[bool]] | None = {
             "OperationStarted": self._operation_started,
             "OperationCompleted": self._operation_completed,
@@ -872,36 +888,16 @@ class TrytonCentral:
         if found:
             inspection, state, created = int(found[0]["id"]), str(found[0]["state"]), False
         else:
-            controls = await self._search_read("quality.control", [["name", "=", pl["plan"]]], ["id", "points"])
-            if not controls:
+            controls = await self._controls([pl["plan"]])
+            if pl["plan"] not in controls:
                 raise Refused("UNKNOWN_INSPECTION_PLAN", f"Tryton has no quality control {pl['plan']}", "plan")
-            points = await self._read("quality.control.point", controls[0]["points"], ["name", "type_"])
-            kinds = {pt["name"]: pt["type_"] for pt in points}
-            values: dict[str, Any] = {}
-            for result in pl["results"]:
-                name = result["characteristic"]
-                if name not in kinds:
-                    raise Refused("UNKNOWN_CHARACTERISTIC", f"quality control {pl['plan']} has no point {name}",
-                                  "results")
-                if kinds[name] == "boolean":
-                    values[name] = bool(result["passed"])
-                elif kinds[name] == "integer":
-                    values[name] = int(Decimal(result["value"]))
-                elif kinds[name] == "numeric":
-                    values[name] = Decimal(result["value"])
-                else:
-                    values[name] = float(result["value"])
-            row: dict[str, Any] = {"reference": reference, "control": controls[0]["id"], "points": values,
-                                   "company": self.rpc.context.get("company")}
+            row = _inspection_row(event, *controls[pl["plan"]], self.rpc.context.get("company"))
             if pl.get("work_order"):
                 row["origin"] = f"production,{(await self.production(pl['work_order'])).id}"
             elif pl.get("lot"):  # an inspection of a made lot is one of the production that made it
-                made = await self._search_read("stock.move", [["lot.number", "=", pl["lot"]],
-                                                              ["production_output", "!=", None],
-                                                              ["state", "!=", "cancelled"]],
-                                               ["production_output"], limit=1)
-                if made:
-                    row["origin"] = f"production,{made[0]['production_output']}"
+                made = await self._makers([pl["lot"]])
+                if pl["lot"] in made:
+                    row["origin"] = f"production,{made[pl['lot']]}"
             inspection = (await self._create("quality.inspection", row))[0]
             state, created = "pending", True
         if state == "pending":
@@ -915,6 +911,72 @@ class TrytonCentral:
             await self._button("quality.inspection", "pass_", [inspection])
             created = True
         return created
+
+    async def _controls(self, plans: list[str]) -> dict[str, tuple[int, dict[str, str]]]:
+        """Quality controls by name: id and the type of each point."""
+        controls = await self._search_read("quality.control", [["name", "in", plans]], ["id", "name", "points"])
+        ids = [pt for ctl in controls for pt in ctl["points"]]
+        points = {int(pt["id"]): pt for pt in await self._read("quality.control.point", ids, ["name", "type_"])
+                  } if ids else {}
+        return {str(ctl["name"]): (int(ctl["id"]), {str(points[pt]["name"]): str(points[pt]["type_"])
+                                                    for pt in ctl["points"]}) for ctl in controls}
+
+    async def _makers(self, lots: list[str]) -> dict[str, int]:
+        """The production whose output each of ``lots`` is in Tryton (for the lots that are one's output)."""
+        rows = await self._search_read("stock.move", [["lot.number", "in", lots], ["production_output", "!=", None],
+                                                      ["state", "!=", "cancelled"]],
+                                       ["production_output", "lot.number"])
+        return {str(r["lot."]["number"]): int(r["production_output"]) for r in rows}
+
+    async def _inspections(self, run: list[p.SyncEvent]) -> dict[int, bool]:
+        """Inspections in a handful of calls whatever their number: searched, created, processed, and passed or
+        failed as the edge decided, together. Returns seq -> changed for the ones booked; one Tryton cannot take
+        (an unknown plan, point or order) is left to the one-by-one path, which refuses it."""
+        refs = {f"takt:{e.event_id}": e for e in run}
+        found = {str(r["reference"]): (int(r["id"]), str(r["state"])) for r in await self._search_read(
+            "quality.inspection", [["reference", "in", list(refs)]], ["id", "reference", "state"])}
+        created: set[str] = set()
+        missing = [e for ref, e in refs.items() if ref not in found]
+        if missing:
+            controls = await self._controls(sorted({str(e.payload["plan"]) for e in missing}))
+            numbers = sorted({str(e.payload["work_order"]) for e in missing if e.payload.get("work_order")})
+            productions = {str(r["number"]): int(r["id"]) for r in await self._search_read(
+                "production", [["number", "in", numbers]], ["id", "number"])} if numbers else {}
+            lots = sorted({str(e.payload["lot"]) for e in missing if e.payload.get("lot")
+                           and not e.payload.get("work_order")})
+            makers = await self._makers(lots) if lots else {}
+            rows, taken = [], []
+            for e in missing:
+                pl = e.payload
+                if pl["plan"] not in controls or (pl.get("work_order") and pl["work_order"] not in productions):
+                    continue
+                try:
+                    row = _inspection_row(e, *controls[pl["plan"]], self.rpc.context.get("company"))
+                except Refused:
+                    continue
+                if pl.get("work_order"):
+                    row["origin"] = f"production,{productions[pl['work_order']]}"
+                elif pl.get("lot") in makers:
+                    row["origin"] = f"production,{makers[pl['lot']]}"
+                rows.append(row)
+                taken.append(f"takt:{e.event_id}")
+            if rows:
+                for ref, iid in zip(taken, await self._create("quality.inspection", *rows), strict=True):
+                    found[ref] = (iid, "pending")
+                    created.add(ref)
+        pending = [iid for iid, state in found.values() if state == "pending"]
+        if pending:
+            await self._button("quality.inspection", "process", pending)
+        states = {int(r["id"]): str(r["state"]) for r in await self._read(
+            "quality.inspection", [iid for iid, _ in found.values()], ["state"])} if found else {}
+        to_fail = [iid for ref, (iid, _) in found.items() if states[iid] == "passed" and not refs[ref].payload["passed"]]
+        to_pass = [iid for ref, (iid, _) in found.items() if states[iid] == "failed" and refs[ref].payload["passed"]]
+        if to_fail:
+            await self._button("quality.inspection", "fail", to_fail)
+        if to_pass:
+            await self._button("quality.inspection", "pass_", to_pass)
+        changed = set(to_fail) | set(to_pass) | set(pending)
+        return {refs[ref].seq: ref in created or iid in changed for ref, (iid, _) in found.items()}
 
     async def _work_order_completed(self, event: p.SyncEvent) -> bool:
         production = await self.production(event.payload["work_order"])
@@ -1224,6 +1286,44 @@ class TrytonCentral:
 
 def _is_bin_move(event: p.SyncEvent) -> bool:
     return event.type == "StockMoved" and event.payload.get("kind") in ("move", "putaway")
+
+
+def _by_lot(event: p.SyncEvent) -> str:
+    return str(event.payload["lot"])
+
+
+def _by_subject(event: p.SyncEvent) -> str:
+    return event.subject
+
+
+def _batcher(event: p.SyncEvent) -> tuple[str, Callable[[p.SyncEvent], str]] | None:
+    """Which run of events ``event`` may be booked with (consecutive events of the same kind, distinct by the
+    returned key), or None."""
+    if _is_bin_move(event):
+        return "bin moves", _by_lot
+    if event.type == "InspectionRecorded":
+        return "inspections", _by_subject
+    return None
+
+
+def _inspection_row(event: p.SyncEvent, control: int, kinds: dict[str, str], company: Any) -> dict[str, Any]:
+    """The quality.inspection an InspectionRecorded becomes (without its origin): the measured points as the
+    control's point types want them."""
+    pl = event.payload
+    values: dict[str, Any] = {}
+    for result in pl["results"]:
+        name = result["characteristic"]
+        if name not in kinds:
+            raise Refused("UNKNOWN_CHARACTERISTIC", f"quality control {pl['plan']} has no point {name}", "results")
+        if kinds[name] == "boolean":
+            values[name] = bool(result["passed"])
+        elif kinds[name] == "integer":
+            values[name] = int(Decimal(result["value"]))
+        elif kinds[name] == "numeric":
+            values[name] = Decimal(result["value"])
+        else:
+            values[name] = float(result["value"])
+    return {"reference": f"takt:{event.event_id}", "control": control, "points": values, "company": company}
 
 
 def _opt_dec(value: Any) -> Decimal | None:

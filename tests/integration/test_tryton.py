@@ -637,3 +637,49 @@ def test_a_production_tryton_wants_inspected_waits_for_an_inspection_recorded_at
     assert row["state"] == "done"
     assert [i["state"] for i in t.s.model("quality.inspection", "read", row["quality_inspections"], ["state"])] == [
         "passed"]
+
+
+def test_many_inspections_are_booked_together_and_a_bad_one_is_singled_out(tryton: Tryton, edge: RunningNode) -> None:
+    t = tryton
+    t.store = edge.store
+    production, wo = release_production(t.s, t.plant, D(2))
+    run(_pull(edge.service, t.central()))
+    tag = f"Q{next(_n)}"
+    edge_only = f"EDGE-{tag}"  # a plan the edge has that Tryton has no control for
+    edge.service.handle(c.DefineInspectionPlan(
+        idempotency_key=f"plan:{edge_only}", actor="seed", actor_roles=frozenset({"admin"}), origin="erp",
+        plan=edge_only, description="visual", characteristics=(c.CharacteristicSpec(characteristic="leak",
+                                                                                      kind="attribute"),)))
+    verdicts = {}
+    for i in range(12):
+        tight = i % 3 != 0  # every third leaks: failed, and a nonconformance between the inspections
+        plan = edge_only if i == 5 else "PUMP-FINAL"
+        measurements = (c.Measurement(characteristic="leak", passed=tight),) + (
+            (c.Measurement(characteristic="pressure", value=D("10.0")),) if plan == "PUMP-FINAL" else ())
+        do(edge.service, c.RecordInspection, inspection=f"I-{tag}-{i}", plan=plan, work_order=wo,
+           measurements=measurements)
+        if plan == "PUMP-FINAL":
+            verdicts[i] = "passed" if tight else "failed"
+    rpc = LosingAnswers(t.server.url, t.server.database, "admin", t.server.password)
+    rpc.WRITES = frozenset()  # count calls only
+    calls: list[str] = []
+    original = rpc._post
+
+    async def counting(body: bytes) -> Any:
+        calls.append(json.loads(body)["method"])
+        return await original(body)
+
+    rpc._post = counting  # type: ignore[method-assign]
+    report = run(_push(edge.service, TrytonCentral(rpc, NODE, edge.store)))
+    assert report.refused == 1
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.code == "UNKNOWN_INSPECTION_PLAN" and edge_only in exc.message
+    assert calls.count("model.quality.inspection.create") == 1  # the 11 Tryton can take, in one call
+    assert calls.count("model.quality.inspection.process") == 1
+    booked = t.s.search_read("quality.inspection", [("origin", "=", f"production,{production}")],
+                             ["state", "reference"], order=[["id", "ASC"]])
+    assert [b["state"] for b in booked] == list(verdicts.values())
+    SyncLedger(edge.store).set_gap_cursor(0)  # sent again: found, not booked twice (the parked one stays parked)
+    again = run(_push(edge.service, t.central()))
+    assert (again.refused, again.duplicates) == (0, 11)
+    assert len(t.s.search_read("quality.inspection", [("origin", "=", f"production,{production}")], ["id"])) == 11
