@@ -112,7 +112,8 @@ NO_WARNINGS = {"_skip_warnings": True}
 REVISION = "1"  # Tryton keeps no item revisions
 BOOKED = frozenset({"OperationStarted", "OperationCompleted", "StockMoved", "LotReceived", "InspectionRecorded",
                     "NonconformanceDispositioned", "WorkOrderCompleted"})  # the events that change Tryton
-BULK = 100  # bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
+# bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
+BULK = 100
 
 
 _T = TypeVar("_T")
