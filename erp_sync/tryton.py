@@ -970,8 +970,9 @@ class TrytonCentral:
             await self._button("quality.inspection", "process", pending)
         states = {int(r["id"]): str(r["state"]) for r in await self._read(
             "quality.inspection", [iid for iid, _ in found.values()], ["state"])} if found else {}
-        to_fail = [iid for ref, (iid, _) in found.items() if states[iid] == "passed" and not refs[ref].payload["passed"]]
-        to_pass = [iid for ref, (iid, _) in found.items() if states[iid] == "failed" and refs[ref].payload["passed"]]
+        verdicts = {iid: (states[iid], bool(refs[ref].payload["passed"])) for ref, (iid, _) in found.items()}
+        to_fail = [iid for iid, (state, passed) in verdicts.items() if state == "passed" and not passed]
+        to_pass = [iid for iid, (state, passed) in verdicts.items() if state == "failed" and passed]
         if to_fail:
             await self._button("quality.inspection", "fail", to_fail)
         if to_pass:
