@@ -541,9 +541,14 @@ def test_lots_with_expiry_in_tryton_are_known_at_the_edge_and_an_expired_one_is_
     add_lot(t.s, t.plant, fresh, "SEAL", expiry=today + timedelta(days=60))
     add_lot(t.s, t.plant, shortened, "SEAL", expiry=today + timedelta(days=30))
     add_lot(t.s, t.plant, bare, "HOUSING")
+    best_before = f"{tag}-BB"  # usable until its shelf life ends, before its expiration date
+    t.s.create("stock.lot", {"number": best_before, "product": t.plant.products["SEAL"],
+                             "expiration_date": today + timedelta(days=90),
+                             "shelf_life_expiration_date": today + timedelta(days=20)})
     pulled = run(_pull(edge.service, t.central()))
     assert pulled.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
     state = edge.service.state
+    assert state.lots[best_before].expiry == today + timedelta(days=20)  # the earlier of the two dates
     assert [(state.lots[x].item, state.lots[x].expiry, state.lots[x].quantity) for x in (fresh, shortened, bare)] == [
         ("SEAL", today + timedelta(days=60), D(0)), ("SEAL", today + timedelta(days=30), D(0)), ("HOUSING", None, D(0))]
     assert not state.stock_of(fresh, "A1")  # known, not here yet
