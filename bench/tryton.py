@@ -7,8 +7,12 @@
 - the baseline, measured in the same run on the same database: the same kind of event applied one by one (each
   move its own search, create, wait, assign and do), ``tryton_push_naive_events_per_s``; and
   ``tryton_push_vs_naive_ratio`` = batched / one by one.
+- ``tryton_push_inspections_per_s``: inspections of a production recorded at the edge pushed into Tryton as
+  quality inspections, batched (one search, create, process per run); ``tryton_push_inspections_vs_naive_ratio``
+  against the same applied one by one in the same run.
 - ``tryton_pull_10k_s``: 10,000 products changed in Tryton pulled into an edge node as items (read in pages of
-  1000 by write stamp, applied through the node's write path); ``tryton_read_10k_s`` is the reading alone.
+  1000 by write stamp, applied through the node's write path); ``tryton_read_10k_s`` is the reading alone. (The
+  lots the push part created in Tryton are pulled before, unmeasured, so the figure stays one of products.)
 
 The PostgreSQL cluster is a throwaway one (``bench.erp_sim.throwaway_postgres``: the local binaries, fsync off as
 in the tests); ``--sqlite`` runs Tryton on SQLite instead. The edge node's store is SQLite in a temporary folder.
@@ -35,7 +39,7 @@ from erp_sync.pull import Puller
 from erp_sync.push import Pusher
 from erp_sync.tryton import TrytonCentral
 from erp_sync.tryton_rpc import TrytonRPC, TrytonSession
-from erp_sync.tryton_server import Plant, TrytonServer, set_up_plant
+from erp_sync.tryton_server import Plant, TrytonServer, release_production, set_up_plant
 
 NODE = "bench-node"
 SEED = frozenset({"admin"})
@@ -109,6 +113,16 @@ async def push(server: TrytonServer, store: Store, *, bulk: bool) -> float:
     return seconds
 
 
+def inspect(service: Service, work_order: str, prefix: str, n: int) -> None:
+    futures = [service.submit(c.RecordInspection(
+        idempotency_key=f"inspect:{prefix}-{i}", actor="qa-1", inspection=f"{prefix}-{i:05d}", plan="PUMP-FINAL",
+        work_order=work_order, measurements=(c.Measurement(characteristic="leak", passed=True),
+                                             c.Measurement(characteristic="pressure", value=Decimal("10.1")))))
+        for i in range(n)]
+    for f in futures:
+        f.result(120)
+
+
 def make_products(s: TrytonSession, plant: Plant, n: int) -> None:
     for start in range(0, n, 50):  # with a hundred at once, SQLite overflows its parser stack
         s.create("product.template", *[{
@@ -148,6 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000, help="bin moves pushed in batches")
     parser.add_argument("--naive-events", type=int, default=200, help="bin moves pushed one by one (baseline)")
+    parser.add_argument("--inspections", type=int, default=500, help="inspections pushed in batches")
+    parser.add_argument("--naive-inspections", type=int, default=100, help="inspections pushed one by one")
     parser.add_argument("--pull", type=int, default=10_000, help="products changed in Tryton, then pulled")
     parser.add_argument("--sqlite", action="store_true", help="Tryton on SQLite instead of PostgreSQL")
     args = parser.parse_args()
@@ -183,6 +199,23 @@ def main() -> None:
                 print(f"FIGURE tryton_push_events_per_s {batched_rate:.1f}")
                 print(f"FIGURE tryton_push_naive_events_per_s {naive_rate:.2f}")
                 print(f"FIGURE tryton_push_vs_naive_ratio {batched_rate / naive_rate:.1f}")
+
+                _, wo = release_production(s, plant, Decimal(1))
+                asyncio.run(pull(server, service, SyncLedger(store).cursor(PULL)))  # the order, the lots: unmeasured
+                SyncLedger(store).set_cursor(PUSH, store.last_seq())
+                inspect(service, wo, "N", args.naive_inspections)
+                naive_s = asyncio.run(push(server, store, bulk=False))
+                say(f"one by one: {args.naive_inspections} inspections in {naive_s:.1f} s")
+                inspect(service, wo, "B", args.inspections)
+                batched_s = asyncio.run(push(server, store, bulk=True))
+                say(f"batched: {args.inspections} inspections in {batched_s:.1f} s")
+                booked = s.search_read("quality.inspection", [("reference", "like", "takt:%")], ["id"])
+                assert len(booked) == args.inspections + args.naive_inspections, len(booked)
+                batched_rate = args.inspections / batched_s
+                naive_rate = args.naive_inspections / naive_s
+                print(f"FIGURE tryton_push_inspections_per_s {batched_rate:.1f}")
+                print(f"FIGURE tryton_push_naive_inspections_per_s {naive_rate:.2f}")
+                print(f"FIGURE tryton_push_inspections_vs_naive_ratio {batched_rate / naive_rate:.1f}")
 
                 say(f"{args.pull} products changed in Tryton")
                 cursor = SyncLedger(store).cursor(PULL)

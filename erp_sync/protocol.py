@@ -27,8 +27,8 @@ was restored from a backup asks before pushing).
 ``GET /nodes/{node}/changes?after=<cursor>&limit=<n>`` — **pull**. A :class:`ChangeFeed` of what the
 central systems decided since ``after``: master data (ERP), items, BOM and routing revisions (PLM), bins,
 users and roles, released/changed/cancelled work orders (ERP/MRP), dispatch lists per workstation (APS),
-purchase orders with expected supplier lots (SRM), sales orders and customers (CRM) and inspection plans
-(QMS). Each :class:`Change` has a feed-wide increasing ``cursor``; the node applies them in cursor order as
+purchase orders with expected supplier lots (SRM), lots with their expiry (ERP), sales orders and customers
+(CRM) and inspection plans (QMS). Each :class:`Change` has a feed-wide increasing ``cursor``; the node applies them in cursor order as
 ERP-origin commands, each under the idempotency key ``erp:<central id>:<cursor>``, and asks again after the
 last one it applied. ``more`` says another page is waiting.
 
@@ -68,6 +68,8 @@ ISA95_MESSAGE: dict[str, str] = {
     "LabourClockedOff": "PersonnelActual",
     "LotReceived": "MaterialLot",
     "LotStatusChanged": "MaterialLot",
+    "LotDefined": "MaterialLot",
+    "LotExpiryChanged": "MaterialLot",
     "StockMoved": "MaterialActual",
     "InspectionRecorded": "QualityTestResult",
     "NonconformanceRaised": "WorkAlert",
@@ -336,8 +338,18 @@ class InspectionPlanChange(_Message):
     overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
 
 
+class LotChange(_Message):
+    """A lot the ERP knows, with its expiry (Tryton's ``stock.lot`` with stock_lot_sled's expiration date): the
+    node defines it without stock, or, knowing it, takes the new expiry."""
+
+    lot: Code
+    item: Code
+    expiry: date | None = Field(None, description="the date after which the lot must not be used")
+    supplier_lot: Code | None = None
+
+
 ChangeKind = Literal["item", "bin", "user", "work_order", "bom_revision", "dispatch_list", "purchase_order",
-                     "customer", "sales_order", "inspection_plan"]
+                     "customer", "sales_order", "inspection_plan", "lot"]
 
 CHANGE_PAYLOADS: dict[str, type[_Message]] = {
     "item": ItemChange,
@@ -350,6 +362,7 @@ CHANGE_PAYLOADS: dict[str, type[_Message]] = {
     "customer": CustomerChange,
     "sales_order": SalesOrderChange,
     "inspection_plan": InspectionPlanChange,
+    "lot": LotChange,
 }
 
 

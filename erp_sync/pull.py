@@ -107,6 +107,9 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
                                       status=payload.status, lines=tuple(
                                           c.SalesOrderLineSpec(line=ln.line, item=ln.item, quantity=ln.quantity,
                                                                due=ln.due) for ln in payload.lines), **meta)
+        case p.LotChange():
+            return c.DefineLot(lot=payload.lot, item=payload.item, expiry=payload.expiry,
+                               supplier_lot=payload.supplier_lot, **meta)
         case p.InspectionPlanChange():
             return c.DefineInspectionPlan(
                 plan=payload.plan, description=payload.description, item=payload.item, operation=payload.operation,

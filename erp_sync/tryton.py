@@ -7,9 +7,11 @@ file, :class:`~erp_sync.config.ErpSection`).
 
 **Pull.** Tryton has no change feed; every record has ``create_date``/``write_date`` stamped with its
 transaction's start. ``changes(after)`` reads, in dependency order, goods products (items), storage locations
-under the warehouse's storage zone (bins), quality controls (inspection plans), confirmed purchases (purchase
-orders, SRM), confirmed sales with their customers (CRM) and productions (work orders): waiting / assigned / running ones are released or changed, cancelled
-ones cancelled. The cursor is an integer:
+under the warehouse's storage zone (bins), lots of goods (``lot`` changes: the node defines a lot it does not
+know, without stock, and takes a changed expiry for one it knows; the expiry is the earlier of stock_lot_sled's
+``expiration_date`` and ``shelf_life_expiration_date``), quality controls (inspection plans), confirmed purchases
+(purchase orders, SRM), confirmed sales with their customers (CRM) and productions (work orders): waiting /
+assigned / running ones are released or changed, cancelled ones cancelled. The cursor is an integer:
 **the stamp in microseconds since 1970 (UTC)** of the last change handed out, and each Change's ``cursor`` is its
 record's own stamp, so the edge's idempotency key ``erp:<kind>:<key>:<stamp>`` names one version of one record.
 Because a long transaction can commit rows stamped before the watermark, a read goes back an overlap window
@@ -34,18 +36,32 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   bins (created, waited, assigned, done); ``scrap`` becomes a one-line inventory of the bin whose
   confirmation moves the scrapped quantity to the warehouse's lost-and-found location (Tryton's way of booking a
   loss).
-- ``LotReceived`` of a made item without a supplier lot is good output by lot: an output move of the production
-  that was making that item at the edge when the lot was recorded (the latest started, not completed work order
-  of that item in the journal), done at once so Tryton's stock by location follows the edge's.
+- ``LotReceived`` with a ``work_order`` (ReceiveProducedLot) is good output by lot: an output move of that
+  production, done at once so Tryton's stock by location follows the edge's. Only a lot recorded without its
+  order (a plain receipt of a made item without a supplier lot) falls back to an inference: the production that
+  was making that item at the edge then (the latest started, not completed work order of that item in the
+  journal).
 - Consecutive bin moves of different lots in a batch are booked together (one create, one wait, one assign,
-  one do for all their shipments), which is what Tryton's API allows to batch; anything left over or refused is
-  then taken one by one.
-- ``LotReceived`` of a bought item (or with a supplier lot) is a receipt: the oldest waiting incoming move of a
-  purchase of that item gets the lot and the received quantity and goes on a supplier shipment (reference
-  ``takt:<event id>``) that is received into the edge's bin and done.
+  one do for all their shipments), and so are consecutive inspections (one search, one create, one process, one
+  fail or pass for all), which is what Tryton's API allows to batch; events with no Tryton counterpart between
+  them (a nonconformance a failed inspection raised, a lot status) do not break the run. Anything left over or
+  refused is then taken one by one.
+- ``LotReceived`` with a ``purchase_order`` (ReceiveAgainstPurchaseOrder), of a bought item, or with a supplier
+  lot is a receipt: a waiting incoming move of that purchase's line for the item (without a purchase order in
+  the event, the oldest waiting one of any purchase of the item: an inference) gets the lot and the received
+  quantity and goes on a supplier shipment (reference ``takt:<event id>``) that is received into the edge's bin
+  and done. A lot the edge received with an expiry that Tryton's lot lacks gets it.
 - ``InspectionRecorded`` becomes a quality inspection of the control named as the plan, with the measured points,
-  processed, and passed or failed as the edge decided.
-- ``WorkOrderCompleted`` does the production (every work must be finished).
+  processed, and passed or failed as the edge decided; its origin is the work order's production, or, for an
+  inspection of a lot, the production whose output that lot is (so it counts for that production's
+  ``production:do`` control). A failed one raises Tryton's quality alert.
+- ``NonconformanceDispositioned`` of a nonconformance a failed inspection raised resolves that inspection's alert
+  (processed, resolved, the disposition written as its description).
+- ``WorkOrderCompleted`` does the production (every work must be finished). Tryton refuses while a failed
+  inspection's alert is open (``INSPECTION_FAILED``: the message names the inspection and the nonconformance to
+  disposition at the edge, or the alert to settle in Tryton) and while a ``production:do`` control has no
+  inspection of the production (Tryton's inspection wizard; ``INSPECTION_REQUIRED``: record one at the edge).
+  Either waits as a sync exception; once settled, a supervisor's retry does the production.
 
 Scrap reported on an operation (``ProductionReported.scrap``) needs no document of its own: the material the edge
 issued is booked as input and only good output by lot as output, so Tryton costs the scrapped units into the good
@@ -94,7 +110,10 @@ RELEASED_STATES = ("waiting", "assigned", "running")
 EPOCH = datetime(1970, 1, 1)
 NO_WARNINGS = {"_skip_warnings": True}
 REVISION = "1"  # Tryton keeps no item revisions
-BULK = 100  # bin moves booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
+BOOKED = frozenset({"OperationStarted", "OperationCompleted", "StockMoved", "LotReceived", "InspectionRecorded",
+                    "NonconformanceDispositioned", "WorkOrderCompleted"})  # the events that change Tryton
+# bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
+BULK = 100
 
 
 _T = TypeVar("_T")
@@ -290,9 +309,12 @@ class TrytonCentral:
 
     async def lot(self, number: str, product: _Product, *, create: bool = False,
                   expiry: str | None = None) -> int:
-        rows = await self._search_read("stock.lot", [["number", "=", number], ["product", "=", product.id]], ["id"],
-                                       limit=1)
+        rows = await self._search_read("stock.lot", [["number", "=", number], ["product", "=", product.id]],
+                                       ["id", "expiration_date"], limit=1)
         if rows:
+            if create and expiry and rows[0].get("expiration_date") is None:  # the edge read it off the label
+                await self._call("stock.lot", "write", [rows[0]["id"]], {
+                    "expiration_date": datetime.fromisoformat(expiry).date()}, context=NO_WARNINGS)
             return int(rows[0]["id"])
         if not create:
             raise Refused("UNKNOWN_LOT", f"Tryton has no lot {number} of {product.code}", "lot")
@@ -341,6 +363,28 @@ class TrytonCentral:
         return sum((Decimal(pl["quantity"]) for _, _, pl in self._journal(f"lot:{lot}", ("StockMoved",), upto)
                     if pl.get("work_order") == work_order and pl.get("kind") == kind and pl.get(side) == bin_code),
                    Decimal(0))
+
+    def inspection_behind(self, ncr: str, upto: int) -> str | None:
+        """The event id of the inspection that raised nonconformance ``ncr`` (recorded by the same command)."""
+        j = schema.journal
+        with self.store.engine.connect() as conn:
+            key = conn.execute(select(j.c.idempotency_key).where(
+                j.c.subject == f"ncr:{ncr}", j.c.type == "NonconformanceRaised", j.c.seq <= upto)).scalar()
+            if key is None:
+                return None
+            found = conn.execute(select(j.c.event_id).where(j.c.idempotency_key == key,
+                                                            j.c.type == "InspectionRecorded")).scalar()
+        return None if found is None else str(found)
+
+    def edge_inspection(self, reference: str) -> str | None:
+        """The edge's inspection id behind a Tryton reference ``takt:<event id>``."""
+        if not reference.startswith("takt:"):
+            return None
+        j = schema.journal
+        with self.store.engine.connect() as conn:
+            payload = conn.execute(select(j.c.payload).where(j.c.event_id == reference.removeprefix("takt:"),
+                                                             j.c.type == "InspectionRecorded")).scalar()
+        return None if payload is None else str(json.loads(payload)["inspection"])
 
     def known_here(self, work_order: str) -> bool:
         j = schema.journal
@@ -396,18 +440,28 @@ class TrytonCentral:
         i = 0
         while i < len(events):
             event = events[i]
-            if self.bulk and event.seq not in tried and _is_bin_move(event) and event.subject not in blocked:
-                run, lots = [event], {event.payload["lot"]}
-                while (i + len(run) < len(events) and _is_bin_move(nxt := events[i + len(run)])
-                       and nxt.subject not in blocked and nxt.payload["lot"] not in lots and len(run) < BULK):
+            batcher = _batcher(event) if self.bulk and event.seq not in tried and event.subject not in blocked \
+                else None
+            if batcher is not None:
+                what, distinct = batcher
+                run, keys = [event], {distinct(event)}
+                j = i + 1
+                while j < len(events) and len(run) < BULK:
+                    nxt = events[j]
+                    j += 1
+                    if nxt.type not in BOOKED:
+                        continue  # nothing in Tryton: booking the run past it changes no order Tryton sees
+                    if _batcher(nxt) != batcher or nxt.subject in blocked or distinct(nxt) in keys:
+                        break
                     run.append(nxt)
-                    lots.add(nxt.payload["lot"])
+                    keys.add(distinct(nxt))
                 tried.update(e.seq for e in run)
                 if len(run) > 1:
+                    book = self._bin_moves if what == "bin moves" else self._inspections
                     try:
-                        done_in_bulk.update(await self._again("bin moves", functools.partial(self._bin_moves, run)))
+                        done_in_bulk.update(await self._again(what, functools.partial(book, run)))
                     except Refused as refusal:  # one of them is wrong: each on its own finds out which
-                        log.info("bulk bin moves refused (%s); applying them one by one", refusal.message)
+                        log.info("bulk %s refused (%s); applying them one by one", what, refusal.message)
             i += 1
             if event.subject in blocked:
                 held.append(event.seq)
@@ -494,12 +548,15 @@ class TrytonCentral:
     async def apply(self, event: p.SyncEvent) -> bool:
         """Apply one event; True when it changed something in Tryton, False when it was there already (or has
         no Tryton counterpart). Raises Refused."""
+        if event.type not in BOOKED:
+            return True
         handler: Callable[[p.SyncEvent], Awaitable[bool]] | None = {
             "OperationStarted": self._operation_started,
             "OperationCompleted": self._operation_completed,
             "StockMoved": self._stock_moved,
             "LotReceived": self._lot_received,
             "InspectionRecorded": self._inspection,
+            "NonconformanceDispositioned": self._disposition,
             "WorkOrderCompleted": self._work_order_completed,
         }.get(event.type)
         if handler is None:
@@ -723,9 +780,13 @@ class TrytonCentral:
     async def _lot_received(self, event: p.SyncEvent) -> bool:
         pl = event.payload
         product = await self.product(pl["item"])
-        if pl.get("supplier_lot") or not product.producible:
-            return await self._receipt(event, product)
-        work_order = await asyncio.to_thread(self.maker, pl["item"], event.seq)
+        work_order = pl.get("work_order")  # the edge's own fact (ReceiveProducedLot), when it has it
+        if work_order is None:
+            if pl.get("purchase_order") or pl.get("supplier_lot") or not product.producible:
+                return await self._receipt(event, product)
+            # a plain receipt of a made item: the order that was making it then (an inference, for events
+            # recorded without their order)
+            work_order = await asyncio.to_thread(self.maker, pl["item"], event.seq)
         if work_order is None:
             raise Refused("NO_WORK_ORDER", f"no work order was making {pl['item']} when lot {pl['lot']} was "
                                            "recorded", "lot")
@@ -771,11 +832,24 @@ class TrytonCentral:
                                                           ["state", "=", "draft"], ["shipment", "=", None]],
                                            ["id", "origin"], limit=1)
             if not mine:
+                number = pl.get("purchase_order")  # the edge's own fact (ReceiveAgainstPurchaseOrder)
+                if number:
+                    lines = await self._search_read("purchase.line", [["purchase.number", "=", number],
+                                                                      ["product", "=", product.id]], ["id"])
+                    if not lines:
+                        raise Refused("UNKNOWN_PURCHASE_ORDER", f"Tryton has no purchase {number} of "
+                                                                f"{product.code}", "purchase_order")
+                    origin: list[Any] = ["origin", "in", [f"purchase.line,{ln['id']}" for ln in lines]]
+                else:  # an inference, for receipts recorded without their order: the oldest waiting purchase
+                    origin = ["origin", "like", "purchase.line,%"]
                 mine = await self._search_read("stock.move", [
                     ["product", "=", product.id], ["from_location.type", "=", "supplier"], ["state", "=", "draft"],
-                    ["shipment", "=", None], ["origin", "like", "purchase.line,%"], ["lot", "=", None]],
+                    ["shipment", "=", None], origin, ["lot", "=", None]],
                     ["id", "origin"], limit=1, order=[["planned_date", "ASC"], ["id", "ASC"]])
                 if not mine:
+                    if number:
+                        raise Refused("NO_PURCHASE", f"purchase {number} in Tryton awaits no more {product.code}",
+                                      "purchase_order")
                     raise Refused("NO_PURCHASE", f"no purchase in Tryton awaits {product.code}: receive it against "
                                                  "a purchase order there first", "item")
                 await self._call("stock.move", "write", [mine[0]["id"]], {
@@ -815,29 +889,16 @@ class TrytonCentral:
         if found:
             inspection, state, created = int(found[0]["id"]), str(found[0]["state"]), False
         else:
-            controls = await self._search_read("quality.control", [["name", "=", pl["plan"]]], ["id", "points"])
-            if not controls:
+            controls = await self._controls([pl["plan"]])
+            if pl["plan"] not in controls:
                 raise Refused("UNKNOWN_INSPECTION_PLAN", f"Tryton has no quality control {pl['plan']}", "plan")
-            points = await self._read("quality.control.point", controls[0]["points"], ["name", "type_"])
-            kinds = {pt["name"]: pt["type_"] for pt in points}
-            values: dict[str, Any] = {}
-            for result in pl["results"]:
-                name = result["characteristic"]
-                if name not in kinds:
-                    raise Refused("UNKNOWN_CHARACTERISTIC", f"quality control {pl['plan']} has no point {name}",
-                                  "results")
-                if kinds[name] == "boolean":
-                    values[name] = bool(result["passed"])
-                elif kinds[name] == "integer":
-                    values[name] = int(Decimal(result["value"]))
-                elif kinds[name] == "numeric":
-                    values[name] = Decimal(result["value"])
-                else:
-                    values[name] = float(result["value"])
-            row: dict[str, Any] = {"reference": reference, "control": controls[0]["id"], "points": values,
-                                   "company": self.rpc.context.get("company")}
+            row = _inspection_row(event, *controls[pl["plan"]], self.rpc.context.get("company"))
             if pl.get("work_order"):
                 row["origin"] = f"production,{(await self.production(pl['work_order'])).id}"
+            elif pl.get("lot"):  # an inspection of a made lot is one of the production that made it
+                made = await self._makers([pl["lot"]])
+                if pl["lot"] in made:
+                    row["origin"] = f"production,{made[pl['lot']]}"
             inspection = (await self._create("quality.inspection", row))[0]
             state, created = "pending", True
         if state == "pending":
@@ -852,6 +913,73 @@ class TrytonCentral:
             created = True
         return created
 
+    async def _controls(self, plans: list[str]) -> dict[str, tuple[int, dict[str, str]]]:
+        """Quality controls by name: id and the type of each point."""
+        controls = await self._search_read("quality.control", [["name", "in", plans]], ["id", "name", "points"])
+        ids = [pt for ctl in controls for pt in ctl["points"]]
+        points = {int(pt["id"]): pt for pt in await self._read("quality.control.point", ids, ["name", "type_"])
+                  } if ids else {}
+        return {str(ctl["name"]): (int(ctl["id"]), {str(points[pt]["name"]): str(points[pt]["type_"])
+                                                    for pt in ctl["points"]}) for ctl in controls}
+
+    async def _makers(self, lots: list[str]) -> dict[str, int]:
+        """The production whose output each of ``lots`` is in Tryton (for the lots that are one's output)."""
+        rows = await self._search_read("stock.move", [["lot.number", "in", lots], ["production_output", "!=", None],
+                                                      ["state", "!=", "cancelled"]],
+                                       ["production_output", "lot.number"])
+        return {str(r["lot."]["number"]): int(r["production_output"]) for r in rows}
+
+    async def _inspections(self, run: list[p.SyncEvent]) -> dict[int, bool]:
+        """Inspections in a handful of calls whatever their number: searched, created, processed, and passed or
+        failed as the edge decided, together. Returns seq -> changed for the ones booked; one Tryton cannot take
+        (an unknown plan, point or order) is left to the one-by-one path, which refuses it."""
+        refs = {f"takt:{e.event_id}": e for e in run}
+        found = {str(r["reference"]): (int(r["id"]), str(r["state"])) for r in await self._search_read(
+            "quality.inspection", [["reference", "in", list(refs)]], ["id", "reference", "state"])}
+        created: set[str] = set()
+        missing = [e for ref, e in refs.items() if ref not in found]
+        if missing:
+            controls = await self._controls(sorted({str(e.payload["plan"]) for e in missing}))
+            numbers = sorted({str(e.payload["work_order"]) for e in missing if e.payload.get("work_order")})
+            productions = {str(r["number"]): int(r["id"]) for r in await self._search_read(
+                "production", [["number", "in", numbers]], ["id", "number"])} if numbers else {}
+            lots = sorted({str(e.payload["lot"]) for e in missing if e.payload.get("lot")
+                           and not e.payload.get("work_order")})
+            makers = await self._makers(lots) if lots else {}
+            rows, taken = [], []
+            for e in missing:
+                pl = e.payload
+                if pl["plan"] not in controls or (pl.get("work_order") and pl["work_order"] not in productions):
+                    continue
+                try:
+                    row = _inspection_row(e, *controls[pl["plan"]], self.rpc.context.get("company"))
+                except Refused:
+                    continue
+                if pl.get("work_order"):
+                    row["origin"] = f"production,{productions[pl['work_order']]}"
+                elif pl.get("lot") in makers:
+                    row["origin"] = f"production,{makers[pl['lot']]}"
+                rows.append(row)
+                taken.append(f"takt:{e.event_id}")
+            if rows:
+                for ref, iid in zip(taken, await self._create("quality.inspection", *rows), strict=True):
+                    found[ref] = (iid, "pending")
+                    created.add(ref)
+        pending = [iid for iid, state in found.values() if state == "pending"]
+        if pending:
+            await self._button("quality.inspection", "process", pending)
+        states = {int(r["id"]): str(r["state"]) for r in await self._read(
+            "quality.inspection", [iid for iid, _ in found.values()], ["state"])} if found else {}
+        verdicts = {iid: (states[iid], bool(refs[ref].payload["passed"])) for ref, (iid, _) in found.items()}
+        to_fail = [iid for iid, (state, passed) in verdicts.items() if state == "passed" and not passed]
+        to_pass = [iid for iid, (state, passed) in verdicts.items() if state == "failed" and passed]
+        if to_fail:
+            await self._button("quality.inspection", "fail", to_fail)
+        if to_pass:
+            await self._button("quality.inspection", "pass_", to_pass)
+        changed = set(to_fail) | set(to_pass) | set(pending)
+        return {refs[ref].seq: ref in created or iid in changed for ref, (iid, _) in found.items()}
+
     async def _work_order_completed(self, event: p.SyncEvent) -> bool:
         production = await self.production(event.payload["work_order"])
         if production.state == "done":
@@ -863,12 +991,69 @@ class TrytonCentral:
         if unfinished:
             raise Refused("OPERATIONS_OPEN", f"production {production.number} has works not finished in Tryton: "
                                              f"steps {', '.join(unfinished)}", "work_order")
+        await self._inspections_settled(production)
         answer = await self._button("production", "do", [production.id])
         if await self._state(production) != "done":
-            raise Refused("NOT_DONE", f"Tryton did not do production {production.number}"
-                                      + (" (a quality inspection is required first)" if answer else ""),
-                          "work_order")
+            if answer:  # Tryton's inspection wizard: a quality control of production:do has no inspection yet
+                controls = await self._search_read("quality.control", [["operations", "in", "production:do"]],
+                                                   ["name"])
+                names = ", ".join(sorted({str(c["name"]) for c in controls})) or "?"
+                raise Refused("INSPECTION_REQUIRED", f"Tryton requires an inspection ({names}) of production "
+                                                     f"{production.number} before it is done: record it at the "
+                                                     "edge for the work order, then retry", "work_order")
+            raise Refused("NOT_DONE", f"Tryton did not do production {production.number}", "work_order")
         return True
+
+    async def _inspections_settled(self, production: _Production) -> None:
+        """Tryton does not finish a production while one of its inspections failed and the alert it raised is
+        open: refuse with what settles it (the edge's nonconformance disposition, or the alert in Tryton)."""
+        failed = await self._search_read("quality.inspection", [["origin", "=", f"production,{production.id}"],
+                                                                ["state", "=", "failed"]],
+                                         ["number", "reference", "alerts"])
+        blocking: list[str] = []
+        for inspection in failed:
+            alerts = await self._read("quality.alert", inspection["alerts"], ["number", "state"]) if inspection[
+                "alerts"] else []
+            if alerts and not any(a["state"] in ("open", "processing") for a in alerts):
+                continue
+            edge = await asyncio.to_thread(self.edge_inspection, str(inspection.get("reference") or ""))
+            blocking.append(f"{inspection['number']}" + (f" (inspection {edge} here, nonconformance NCR-{edge})"
+                                                         if edge else "")
+                            + (f", alert {', '.join(str(a['number']) for a in alerts)}" if alerts else ""))
+        if blocking:
+            raise Refused("INSPECTION_FAILED", f"Tryton does not finish production {production.number} while a "
+                                               f"failed inspection's alert is open: {'; '.join(blocking)}. "
+                                               "Disposition the nonconformance at the edge (or resolve or defer the "
+                                               "alert in Tryton), then retry", "work_order")
+
+    async def _disposition(self, event: p.SyncEvent) -> bool:
+        """A nonconformance dispositioned at the edge settles the alert Tryton raised for the failed inspection
+        behind it: the alert gets the disposition as its description and is processed and resolved. A
+        nonconformance raised by hand (no inspection) has no Tryton counterpart."""
+        pl = event.payload
+        found = await asyncio.to_thread(self.inspection_behind, pl["ncr"], event.seq)
+        if found is None:
+            return True
+        inspections = await self._search_read("quality.inspection", [["reference", "=", f"takt:{found}"]],
+                                              ["id", "state", "alerts"])
+        if not inspections:
+            raise Refused("UNKNOWN_INSPECTION", f"Tryton has no inspection for nonconformance {pl['ncr']} yet",
+                          "ncr")
+        alerts = await self._read("quality.alert", inspections[0]["alerts"], ["id", "state"]) if inspections[0][
+            "alerts"] else []
+        changed = False
+        for alert in alerts:
+            if alert["state"] in ("resolved", "deferred"):
+                continue
+            if alert["state"] == "open":
+                await self._call("quality.alert", "write", [alert["id"]], {
+                    "description": f"Takt {pl['ncr']}: {pl['disposition']}"
+                                   + (f", {pl['comment']}" if pl.get("comment") else "")
+                                   + f" (by {pl['dispositioned_by']})"}, context=NO_WARNINGS)
+                await self._button("quality.alert", "process", [alert["id"]])
+            await self._button("quality.alert", "resolve", [alert["id"]])
+            changed = True
+        return changed
 
     # --- pull ------------------------------------------------------------------------------------------------
 
@@ -885,6 +1070,7 @@ class TrytonCentral:
         sources: list[tuple[str, list[Any]]] = [
             ("product.product", [["type", "=", "goods"]]),
             ("stock.location", [["type", "=", "storage"], ["parent", "child_of", [wh["storage"]]]]),
+            ("stock.lot", [["product.type", "=", "goods"]]),
             ("quality.control", []),
             ("purchase.purchase", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
             ("sale.sale", [["warehouse", "=", wh["id"]], ["state", "in", ["processing", "cancelled"]]]),
@@ -933,8 +1119,8 @@ class TrytonCentral:
             cursor = cutoff  # every row of that stamp was handed out already: go past it
         cursor = max(cursor, after)  # re-read rows of the overlap never move the cursor back
         changes: list[p.Change] = []
-        for model in ("product.product", "stock.location", "quality.control", "purchase.purchase", "sale.sale",
-                      "production"):
+        for model in ("product.product", "stock.location", "stock.lot", "quality.control", "purchase.purchase",
+                      "sale.sale", "production"):
             ids = [c[2] for c in page if c[3] == model]
             if ids:
                 stamps = {c[2]: c[0] for c in page if c[3] == model}
@@ -990,6 +1176,15 @@ class TrytonCentral:
                 code = r.get("code") or r["name"]
                 zone = (r.get("parent.") or {}).get("code") or self.warehouse_code
                 change(r["id"], "bin", code, p.BinChange(bin=code, zone=zone))
+        elif model == "stock.lot":
+            for r in await self._read(model, ids, ["number", "product.code", "expiration_date",
+                                                   "shelf_life_expiration_date"]):
+                item = (r.get("product.") or {}).get("code")
+                if not r.get("number") or not item:
+                    continue
+                dates = [d for d in (r.get("expiration_date"), r.get("shelf_life_expiration_date")) if d]
+                change(r["id"], "lot", r["number"], p.LotChange(lot=r["number"], item=item,
+                                                                expiry=min(dates) if dates else None))
         elif model == "quality.control":
             for r in await self._read(model, ids, ["name", "product.code", "points"]):
                 points = await self._read("quality.control.point", r["points"], [
@@ -1095,12 +1290,50 @@ def _is_bin_move(event: p.SyncEvent) -> bool:
     return event.type == "StockMoved" and event.payload.get("kind") in ("move", "putaway")
 
 
+def _by_lot(event: p.SyncEvent) -> str:
+    return str(event.payload["lot"])
+
+
+def _by_subject(event: p.SyncEvent) -> str:
+    return event.subject
+
+
+def _batcher(event: p.SyncEvent) -> tuple[str, Callable[[p.SyncEvent], str]] | None:
+    """Which run of events ``event`` may be booked with (consecutive events of the same kind, distinct by the
+    returned key), or None."""
+    if _is_bin_move(event):
+        return "bin moves", _by_lot
+    if event.type == "InspectionRecorded":
+        return "inspections", _by_subject
+    return None
+
+
+def _inspection_row(event: p.SyncEvent, control: int, kinds: dict[str, str], company: Any) -> dict[str, Any]:
+    """The quality.inspection an InspectionRecorded becomes (without its origin): the measured points as the
+    control's point types want them."""
+    pl = event.payload
+    values: dict[str, Any] = {}
+    for result in pl["results"]:
+        name = result["characteristic"]
+        if name not in kinds:
+            raise Refused("UNKNOWN_CHARACTERISTIC", f"quality control {pl['plan']} has no point {name}", "results")
+        if kinds[name] == "boolean":
+            values[name] = bool(result["passed"])
+        elif kinds[name] == "integer":
+            values[name] = int(Decimal(result["value"]))
+        elif kinds[name] == "numeric":
+            values[name] = Decimal(result["value"])
+        else:
+            values[name] = float(result["value"])
+    return {"reference": f"takt:{event.event_id}", "control": control, "points": values, "company": company}
+
+
 def _opt_dec(value: Any) -> Decimal | None:
     return None if value is None else _dec(value)
 
 
-_KIND_ORDER = {"item": 0, "bin": 1, "inspection_plan": 2, "purchase_order": 3, "customer": 4, "sales_order": 5,
-               "work_order": 6}
+_KIND_ORDER = {"item": 0, "bin": 1, "lot": 2, "inspection_plan": 3, "purchase_order": 4, "customer": 5,
+               "sales_order": 6, "work_order": 7}
 
 
 def tryton_central(section: ErpSection, node: str, store: Store, *, timeout_s: float = 30.0) -> TrytonCentral:

@@ -178,7 +178,8 @@ def _one(s: TrytonSession, model: str, domain: list[Any]) -> int:
 def set_up_plant(s: TrytonSession) -> Plant:
     """Company, bins A1/A2/B1 under the warehouse's storage zone, products HOUSING and SEAL (bought, lot required)
     and PUMP (made, lot required), a BOM PUMP = 1 HOUSING + 2 SEAL, a routing Assemble (ASSY) then Test (TEST) on
-    line LINE-1, and a quality control PUMP-FINAL (leak tight, burst pressure 9-11)."""
+    line LINE-1, and a quality control PUMP-FINAL (leak tight, burst pressure 9-11) that Tryton asks for before a
+    production of PUMP is done (operation ``production:do``)."""
     currency = s.create("currency.currency", {"name": "Euro", "code": "EUR", "symbol": "€", "rounding": Decimal("0.01"),
                                               "digits": 2})[0]
     party = s.create("party.party", {"name": "Takt Demo Plant"})[0]
@@ -226,7 +227,8 @@ def set_up_plant(s: TrytonSession) -> Plant:
         {"operation": operations["Test"], "sequence": 20}]]]})[0]
     s.model("product.product", "write", [products["PUMP"]], {"boms": [["create", [
         {"bom": bom, "routing": routing}]]]})
-    s.create("quality.control", {"name": "PUMP-FINAL", "product": products["PUMP"], "points": [["create", [
+    s.create("quality.control", {"name": "PUMP-FINAL", "product": products["PUMP"], "operations": ["production:do"],
+                                 "points": [["create", [
         {"name": "leak", "string": "Leak tight", "type_": "boolean"},
         {"name": "pressure", "string": "Burst pressure", "type_": "float", "tolerance_lower": 9.0,
          "tolerance_upper": 11.0}]]]})

@@ -331,6 +331,18 @@ class ReceiveLot(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DefineLot(Command):
+    """A lot the ERP knows (Tryton's ``stock.lot`` with its expiry): the node learns its item and expiry before
+    any of it arrives, so a receipt of it takes that expiry and consumption refuses it once expired. No stock.
+    A lot already known keeps its stock and gets the expiry (an expiry change is an event of its own)."""
+
+    lot: str
+    item: str
+    expiry: date | None = None
+    supplier_lot: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiveProducedLot(Command):
     """A work order's good output put into stock as a lot: its item and revision are the order's. No more than
     the order reported good and did not put into stock yet."""

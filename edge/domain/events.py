@@ -404,6 +404,29 @@ class LotReceived(_LotSubject, Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LotDefined(_LotSubject, Event):
+    """A lot known before any of it is here (from the ERP): no stock, status available until received."""
+
+    lot: str
+    item: str
+    item_revision: str
+    expiry: date | None
+    supplier_lot: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotExpiryChanged(_LotSubject, Event):
+    """The expiry of a known lot changed (the ERP shortened or extended its shelf life); ``quantity``: the lot's
+    stock here when it changed."""
+
+    lot: str
+    item: str
+    expiry: date | None
+    previous: date | None
+    quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
 class CountAwaitsApproval(_LotSubject, Event):
     """A count whose variance is above the approval threshold: nothing booked until a supervisor decides."""
 
@@ -790,5 +813,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         UnassignedProductionRecorded, UnassignedProductionAssigned, UnassignedProductionWrittenOff,
         InspectionTaskOpened, SupplierLotVerdict, FinalInspectionVerdict, InspectionOverdueFlagged, ShiftOeeClosed,
         PalletPacked, PalletLotAdded, PalletLotRemoved, PalletShipped,
+        LotDefined, LotExpiryChanged,
     )
 }

@@ -1033,23 +1033,65 @@ def _received_item(state: PlantState, cmd: c.ReceiveLot) -> Item:
     return item
 
 
+def _awaiting_receipt(state: PlantState, lot: Lot) -> bool:
+    """Whether ``lot`` is only defined (known from the ERP, none of it ever here): a receipt fills it. A lot that
+    had stock and has none left is consumed, so a known lot with no quantity that is not consumed never had any."""
+    return lot.quantity == 0 and lot.status != "consumed" and lot.lot not in state.bins_of_lot
+
+
 def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.Event]:
     _text("lot", cmd.lot)
-    if cmd.lot in state.lots:
+    known = state.lots.get(cmd.lot)
+    if known is not None and not _awaiting_receipt(state, known):
         raise DomainError("DUPLICATE_LOT", f"lot {cmd.lot} was already received", field="lot")
     item = _received_item(state, cmd)
     revision = cmd.item_revision or item.revision
+    expiry, supplier_lot = cmd.expiry, cmd.supplier_lot
+    if known is not None:  # a lot the ERP announced: it is received as what the ERP says it is
+        if known.item != item.item:
+            raise DomainError("WRONG_ITEM", f"lot {cmd.lot} is known as item {known.item}, not {item.item}",
+                              field="gtin" if cmd.item is None else "item")
+        if known.status == "hold":
+            raise DomainError("LOT_ON_HOLD", f"lot {cmd.lot} is on hold: release it before receiving it",
+                              field="lot")
+        if expiry is not None and known.expiry is not None and expiry != known.expiry:
+            raise DomainError("EXPIRY_MISMATCH", f"lot {cmd.lot} is known with expiry {known.expiry.isoformat()}"
+                              f" (from the ERP), not {expiry.isoformat()}: correct it in the ERP, or receive the "
+                              "lot without an expiry", field="expiry")
+        expiry = expiry or known.expiry
+        supplier_lot = supplier_lot or known.supplier_lot
+        revision = cmd.item_revision or known.item_revision
     quantity = _quantity("quantity", cmd.quantity)
     target = _bin(state, cmd.bin)
     at = _at(cmd, now)
-    if cmd.expiry is not None and cmd.expiry < at.date():
-        raise DomainError("LOT_EXPIRED", f"lot {cmd.lot} expired on {cmd.expiry.isoformat()}: not received",
+    if expiry is not None and expiry < at.date():
+        raise DomainError("LOT_EXPIRED", f"lot {cmd.lot} expired on {expiry.isoformat()}: not received",
                           field="expiry")
     _fits_in_bin(state, target, item.item, quantity, "bin", cmd.lot)
     return [e.LotReceived(
-        lot=cmd.lot, item=item.item, item_revision=revision, quantity=quantity, bin=target.bin, expiry=cmd.expiry,
-        supplier_lot=cmd.supplier_lot, status="quarantine" if cmd.quarantine else "available", at=at,
+        lot=cmd.lot, item=item.item, item_revision=revision, quantity=quantity, bin=target.bin, expiry=expiry,
+        supplier_lot=supplier_lot, status="quarantine" if cmd.quarantine else "available", at=at,
     )]
+
+
+def _define_lot(state: PlantState, cmd: c.DefineLot, now: datetime) -> list[e.Event]:
+    """A lot the ERP knows: new here, it is defined without stock; known, its expiry follows the ERP's (the
+    stock, status and supplier lot recorded here stay)."""
+    lot_code = _text("lot", cmd.lot)
+    item = _item(state, _text("item", cmd.item))
+    if cmd.supplier_lot is not None:
+        _text("supplier_lot", cmd.supplier_lot)
+    known = state.lots.get(lot_code)
+    if known is None:
+        return [e.LotDefined(lot=lot_code, item=item.item, item_revision=item.revision, expiry=cmd.expiry,
+                             supplier_lot=cmd.supplier_lot)]
+    if known.item != item.item:
+        raise DomainError("WRONG_ITEM", f"lot {lot_code} is item {known.item} here, not {item.item}: one lot "
+                          "number names one lot", field="item")
+    if known.expiry == cmd.expiry:
+        return []
+    return [e.LotExpiryChanged(lot=lot_code, item=known.item, expiry=cmd.expiry, previous=known.expiry,
+                               quantity=known.quantity)]
 
 
 def _receive_produced_lot(state: PlantState, cmd: c.ReceiveProducedLot, now: datetime) -> list[e.Event]:
@@ -1880,6 +1922,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.ClockOnLabour: _clock_on,
     c.ClockOffLabour: _clock_off,
     c.ReceiveLot: _receive_lot,
+    c.DefineLot: _define_lot,
     c.MoveStock: _move_stock,
     c.IssueToWorkOrder: _issue_to_work_order,
     c.ReturnFromWorkOrder: _return_from_work_order,
@@ -2101,6 +2144,13 @@ def evolve(state: PlantState, ev: e.Event) -> None:
                 po_line = state.purchase_order_lines[(ev.purchase_order, ev.po_line)]
                 po_line.received += ev.quantity
                 state.mark("purchase_order_lines", (ev.purchase_order, ev.po_line))
+        case e.LotDefined():
+            state.lots[ev.lot] = Lot(lot=ev.lot, item=ev.item, item_revision=ev.item_revision, quantity=ZERO,
+                                     status="available", expiry=ev.expiry, supplier_lot=ev.supplier_lot)
+            state.mark("lots", ev.lot)
+        case e.LotExpiryChanged():
+            state.lots[ev.lot].expiry = ev.expiry
+            state.mark("lots", ev.lot)
         case e.LotStatusChanged():
             lot = state.lots[ev.lot]
             _set_lot_status(state, lot, ev.status)

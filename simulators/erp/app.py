@@ -30,6 +30,7 @@ from erp_sync.protocol import (
     Cursor,
     CustomerChange,
     InspectionPlanChange,
+    LotChange,
     PurchaseOrderChange,
     SalesOrderChange,
     SyncRefusal,
@@ -313,6 +314,10 @@ def central_router(sim: ErpSimulator) -> APIRouter:
     @router.put("/central/v1/inspection-plans", tags=["QMS"])
     def put_inspection_plan(body: InspectionPlanChange) -> dict[str, int]:
         return published(c.put_inspection_plan(body))
+
+    @router.put("/central/v1/lots", tags=["ERP"])
+    def put_lot(body: LotChange) -> dict[str, int]:
+        return published(c.put_lot(body))
 
     @router.post("/central/v1/mrp/run", tags=["MRP"])
     def mrp_run() -> dict[str, Any]:

@@ -29,6 +29,7 @@ from erp_sync.protocol import (
     DispatchSlotChange,
     InspectionPlanChange,
     ItemChange,
+    LotChange,
     OperationChange,
     PurchaseOrderChange,
     PurchaseOrderLineChange,
@@ -446,6 +447,12 @@ class Central:
             conn.execute(delete(s.inspection_plans).where(s.inspection_plans.c.plan == body.plan))
             conn.execute(insert(s.inspection_plans).values(plan=body.plan, definition=body.model_dump(mode="json")))
             return self._publish(conn, "inspection_plan", body.plan, "QMS", body)
+
+    def put_lot(self, body: LotChange) -> int:
+        """A lot with its expiry (the ERP's lot master): published on the feed for every node."""
+        with self.lock, self.engine.begin() as conn:
+            self._item(conn, body.item, "item")
+            return self._publish(conn, "lot", body.lot, "ERP", body)
 
     # --- MRP -----------------------------------------------------------------------------------------
 

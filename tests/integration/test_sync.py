@@ -472,6 +472,24 @@ def test_what_crm_mrp_aps_srm_and_the_erp_decide_reaches_the_floor(sim: RunningE
     assert reader.get("/api/v1/me").json()["name"] == "Renamed centrally"
 
 
+def test_a_lot_the_erp_publishes_with_its_expiry_is_known_here_and_a_later_expiry_follows(
+        sim: RunningErpSim, edge: RunningNode) -> None:
+    sim.call("PUT", "/central/v1/bins/load", [{"bin": "RECV", "zone": "DOCK"}])
+    sim.call("PUT", "/central/v1/lots", {"lot": "H-900", "item": "HOUSING", "expiry": "2030-01-31"})
+    refused = sim.admin.put("/central/v1/lots", json={"lot": "X-1", "item": "NOPE"})
+    assert refused.status_code == 422 and "UNKNOWN_ITEM" in refused.text
+    report = run(_pull(edge.service, sim.url, "node-a"))
+    assert report.refused == 0, SyncLedger(edge.store).exceptions()
+    lot = edge.service.state.lots["H-900"]
+    assert (lot.item, lot.expiry, lot.quantity) == ("HOUSING", datetime(2030, 1, 31).date(), D(0))
+    edge.service.handle(c.ReceiveLot(idempotency_key="r:H-900", actor="wh-1", actor_roles=frozenset({"warehouse"}),
+                                     lot="H-900", item="HOUSING", item_revision=None, quantity=D(6), bin="RECV"))
+    sim.call("PUT", "/central/v1/lots", {"lot": "H-900", "item": "HOUSING", "expiry": "2029-06-30"})
+    assert run(_pull(edge.service, sim.url, "node-a")).applied == 1
+    lot = edge.service.state.lots["H-900"]
+    assert (lot.expiry, lot.quantity) == (datetime(2029, 6, 30).date(), D(6))
+
+
 def test_sync_status_on_the_command_line(tmp_path: Path, sim: RunningErpSim) -> None:
     site = _site(tmp_path, sim.url)
     data = tmp_path / "data"

@@ -9,13 +9,14 @@ import asyncio
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store.sync import PUSH, SyncLedger
@@ -132,9 +133,10 @@ def tryton_stock(t: Tryton, lot: str, bin_code: str) -> D:
 
 
 def work_at_the_edge(service: Service, wo: str, housing: str, seal: str, product_lot: str, *,
-                     failed_on_order: bool = False) -> datetime:
+                     failed_on_order: bool = False, disposition: bool = True) -> datetime:
     """Assemble (7 min, with a 2 min pause), consume 4 housings and 8 seals by lot, test (3 min), 4 pumps into B1
-    as one lot, a passed inspection of the order and a failed one (of the order, or of the output lot), 5 seals
+    as one lot, a passed inspection of the order and a failed one (of the order, or of the output lot) whose
+    nonconformance quality dispositions use-as-is before the test ends (unless ``disposition`` is False), 5 seals
     moved A1 -> A2 and one of them scrapped there. Returns when it started."""
     t0 = datetime.now(UTC) - timedelta(hours=1)
     do(service, c.StartOperation, work_order=wo, operation=10, occurred_at=t0)
@@ -156,12 +158,20 @@ def work_at_the_edge(service: Service, wo: str, housing: str, seal: str, product
                      c.Measurement(characteristic="pressure", value=D("8.1"))))
     do(service, c.MoveStock, lot=seal, from_bin="A1", to_bin="A2", quantity=D(5))
     do(service, c.ScrapStock, lot=seal, bin="A2", quantity=D(1), reason="torn")
+    if disposition:
+        disposition_failed_inspection(service, product_lot)
     do(service, c.CompleteOperation, work_order=wo, operation=20, occurred_at=t0 + timedelta(minutes=13))
     return t0
 
 
-def check_in_tryton(t: Tryton, service: Service, production: int, housing: str, seal: str, product_lot: str, *,
-                    failed_on_order: bool = False) -> None:
+def disposition_failed_inspection(service: Service, product_lot: str) -> None:
+    service.handle(c.DispositionNonconformance(idempotency_key=f"t:{next(_n)}", actor="qa-1",
+                                               actor_roles=frozenset({"quality"}), ncr=f"NCR-I-{product_lot}-2",
+                                               disposition="use_as_is", comment="leak within the customer's spec"))
+
+
+def check_in_tryton(t: Tryton, service: Service, production: int, housing: str, seal: str, product_lot: str
+                    ) -> None:
     s = t.s
     prod = s.model("production", "read", [production], ["state", "inputs", "outputs", "works",
                                                          "quality_inspections"])[0]
@@ -183,14 +193,15 @@ def check_in_tryton(t: Tryton, service: Service, production: int, housing: str, 
         minutes[w["sequence"]] = sum((cy["duration"] for cy in cycles), timedelta()) / timedelta(minutes=1)
         assert sum(D(str(cy["cost"])) for cy in cycles) > 0  # Tryton costed them at the work centre's rate
     assert minutes == {10: 7.0, 20: 3.0}  # assemble 9 min less the 2 min pause; test 3 min
-    inspections = s.search_read("quality.inspection", [("reference", "like", "takt:%")],
-                                ["state", "points", "origin"], order=[["id", "ASC"]])
-    mine = [(i["state"], i["points"]) for i in inspections if i["origin"] == f"production,{production}"]
+    inspections = s.search_read("quality.inspection", [("origin", "=", f"production,{production}")],
+                                ["state", "points", "alerts"], order=[["id", "ASC"]])
     passed = ("passed", {"leak": True, "pressure": 10.2})
     failed = ("failed", {"leak": False, "pressure": 8.1})
-    assert mine == ([passed, failed] if failed_on_order else [passed])  # each once
-    if not failed_on_order:
-        assert failed in [(i["state"], i["points"]) for i in inspections if i["origin"] is None]
+    # each once, the failed one of the output lot too (Tryton's inspections are of the production that made it)
+    assert [(i["state"], i["points"]) for i in inspections] == [passed, failed]
+    alerts = s.model("quality.alert", "read", inspections[1]["alerts"], ["state", "description"])
+    assert [(a["state"], a["description"]) for a in alerts] == [
+        ("resolved", f"Takt NCR-I-{product_lot}-2: use_as_is, leak within the customer's spec (by qa-1)")]
     scrap = s.search_read("stock.move", [("lot.number", "=", seal), ("to_location", "=", t.plant.lost_found)],
                           ["quantity", "from_location", "state"])
     assert [(m["quantity"], m["from_location"], m["state"]) for m in scrap] == [(1.0, t.plant.bins["A2"], "done")]
@@ -229,29 +240,32 @@ def round_trip(t: Tryton, edge: RunningNode) -> None:
 
     housing, seal = opening_stock(t, edge.service, wo)
     product_lot = f"P-{wo}"
-    work_at_the_edge(edge.service, wo, housing, seal, product_lot, failed_on_order=True)
+    work_at_the_edge(edge.service, wo, housing, seal, product_lot, failed_on_order=True, disposition=False)
     pushed = run(_push(edge.service, t.central()))
-    # Tryton will not finish a production with a failed inspection's alert open: a sync exception says so
+    # Tryton will not finish a production while a failed inspection's alert is open: a sync exception says so,
+    # and what settles it
     ledger = SyncLedger(edge.store)
     [exc] = ledger.exceptions(open_only=True)
-    assert pushed.refused == 1 and exc.subject == f"work_order:{wo}" and "alerts" in exc.message
+    assert pushed.refused == 1 and exc.subject == f"work_order:{wo}" and exc.code == "INSPECTION_FAILED"
+    assert f"nonconformance NCR-I-{product_lot}-2" in exc.message and "Disposition" in exc.message
     assert t.s.model("production", "read", [production], ["state"])[0]["state"] == "running"
     alerts = t.s.search_read("quality.alert", [("origin.origin", "=", f"production,{production}",
-                                                "quality.inspection")], ["id"])
-    assert len(alerts) == 1
-    t.s.model("quality.alert", "process", [alerts[0]["id"]])
-    t.s.model("quality.alert", "resolve", [alerts[0]["id"]])
+                                                "quality.inspection")], ["state"])
+    assert [a["state"] for a in alerts] == ["open"]
+    # quality dispositions the nonconformance at the edge: that settles Tryton's alert; the supervisor retries
+    disposition_failed_inspection(edge.service, product_lot)
+    assert run(_push(edge.service, t.central())).refused == 0
     ledger.request_retry(exc.id, "sup-1")
     retried = run(_push(edge.service, t.central()))
     assert retried.refused == 0 and not ledger.exceptions(open_only=True)
-    check_in_tryton(t, edge.service, production, housing, seal, product_lot, failed_on_order=True)
+    check_in_tryton(t, edge.service, production, housing, seal, product_lot)
     assert SyncLedger(edge.store).status()["lag_events"] == 0
 
     # the whole journal sent again (a lost acknowledgement): nothing is booked twice
     SyncLedger(edge.store).set_gap_cursor(0)
     again_pushed = run(_push(edge.service, t.central()))
     assert again_pushed.refused == 0 and again_pushed.duplicates >= 8  # every booking was found, none made again
-    check_in_tryton(t, edge.service, production, housing, seal, product_lot, failed_on_order=True)
+    check_in_tryton(t, edge.service, production, housing, seal, product_lot)
     assert SyncLedger(edge.store).cursor(PUSH) == edge.store.last_seq()
 
 
@@ -513,3 +527,164 @@ def test_a_sale_confirmed_in_tryton_arrives_with_its_customer(tryton: Tryton, ed
     order = state.sales_orders[number]
     assert order.status == "open" and state.customers[order.customer].name == "Pumps & Co"
     assert [(ln.item, ln.quantity) for k, ln in state.sales_order_lines.items() if k[0] == number] == [("PUMP", D(5))]
+
+
+def test_lots_with_expiry_in_tryton_are_known_at_the_edge_and_an_expired_one_is_refused(
+        tryton: Tryton, edge: RunningNode) -> None:
+    t = tryton
+    t.store = edge.store
+    production, wo = release_production(t.s, t.plant, D(2))
+    run(_pull(edge.service, t.central()))
+    tag = f"E{next(_n)}"
+    today = date.today()
+    fresh, shortened, bare = f"{tag}-FRESH", f"{tag}-SHORT", f"{tag}-BARE"
+    add_lot(t.s, t.plant, fresh, "SEAL", expiry=today + timedelta(days=60))
+    add_lot(t.s, t.plant, shortened, "SEAL", expiry=today + timedelta(days=30))
+    add_lot(t.s, t.plant, bare, "HOUSING")
+    best_before = f"{tag}-BB"  # usable until its shelf life ends, before its expiration date
+    t.s.create("stock.lot", {"number": best_before, "product": t.plant.products["SEAL"],
+                             "expiration_date": today + timedelta(days=90),
+                             "shelf_life_expiration_date": today + timedelta(days=20)})
+    pulled = run(_pull(edge.service, t.central()))
+    assert pulled.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    state = edge.service.state
+    assert state.lots[best_before].expiry == today + timedelta(days=20)  # the earlier of the two dates
+    assert [(state.lots[x].item, state.lots[x].expiry, state.lots[x].quantity) for x in (fresh, shortened, bare)] == [
+        ("SEAL", today + timedelta(days=60), D(0)), ("SEAL", today + timedelta(days=30), D(0)), ("HOUSING", None, D(0))]
+    assert not state.stock_of(fresh, "A1")  # known, not here yet
+    # they arrive: the receipts name no expiry and take Tryton's
+    for lot, item in ((fresh, "SEAL"), (shortened, "SEAL"), (bare, "HOUSING")):
+        edge.service.handle(c.ReceiveLot(idempotency_key=f"opening:{lot}", actor="seed",
+                                         actor_roles=frozenset({"admin"}), origin="erp", lot=lot, item=item,
+                                         item_revision=None, quantity=D(10), bin="A1"))
+    assert state.lots[shortened].expiry == today + timedelta(days=30) and state.stock_of(shortened, "A1") == 10
+    assert run(_pull(edge.service, t.central())).applied == 0  # nothing changed in Tryton: nothing new here
+
+    # Tryton's quality department shortens a lot's life: it expired yesterday
+    t.s.model("stock.lot", "write", [t.plant.lots[shortened]], {"expiration_date": today - timedelta(days=1)})
+    pulled = run(_pull(edge.service, t.central()))
+    assert pulled.refused == 0 and pulled.applied == 1
+    assert state.lots[shortened].expiry == today - timedelta(days=1) and state.stock_of(shortened, "A1") == 10
+    [changed] = [j for j in edge.store.journal() if j.type == "LotExpiryChanged"]
+    assert (changed.subject, changed.origin, json.loads(changed.payload)["quantity"]) == (
+        f"lot:{shortened}", "erp", "10")  # recorded as a fact of its own, with the stock it hit
+    do(edge.service, c.StartOperation, work_order=wo, operation=10)
+    with pytest.raises(DomainError) as refused:
+        do(edge.service, c.IssueToWorkOrder, work_order=wo, lot=shortened, bin="A1", quantity=D(2))
+    assert refused.value.code == "LOT_EXPIRED"
+    assert refused.value.message == (f"lot {shortened} expired on {(today - timedelta(days=1)).isoformat()}; "
+                                     f"FEFO pick is {fresh} in bin A1")
+    do(edge.service, c.IssueToWorkOrder, work_order=wo, lot=fresh, bin="A1", quantity=D(2))  # the fresh one goes
+    assert state.stock_of(fresh, "A1") == 8 and state.stock_of(shortened, "A1") == 10
+
+
+def test_output_and_receipts_go_to_the_order_the_edge_recorded_them_against(tryton: Tryton, edge: RunningNode) -> None:
+    """ReceiveProducedLot names its work order and ReceiveAgainstPurchaseOrder its purchase order: Tryton books
+    them there, not where the adapter's inference (the latest started order, the oldest waiting purchase) says."""
+    t = tryton
+    t.store = edge.store
+    first, wo_first = release_production(t.s, t.plant, D(2))
+    second, wo_second = release_production(t.s, t.plant, D(2))
+    older, po_older = place_purchase(t.s, t.plant, "HOUSING", D(5))
+    newer, po_newer = place_purchase(t.s, t.plant, "HOUSING", D(7))
+    assert run(_pull(edge.service, t.central())).refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    do(edge.service, c.StartOperation, work_order=wo_first, operation=10)
+    do(edge.service, c.CompleteOperation, work_order=wo_first, operation=10)
+    do(edge.service, c.StartOperation, work_order=wo_first, operation=20)
+    do(edge.service, c.ReportProduction, work_order=wo_first, operation=20, good=D(2))
+    do(edge.service, c.StartOperation, work_order=wo_second, operation=10)  # now the latest started of PUMP
+    made = f"P-{wo_first}"
+    do(edge.service, c.ReceiveProducedLot, work_order=wo_first, lot=made, quantity=D(2), bin="B1")
+    bought = f"R-{po_newer}"
+    do(edge.service, c.ReceiveAgainstPurchaseOrder, purchase_order=po_newer, line=None, item="HOUSING", lot=bought,
+       quantity=D(7), bin="B1")
+    pushed = run(_push(edge.service, t.central()))
+    assert pushed.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    outputs = {p: t.s.search_read("stock.move", [("production_output", "=", p), ("state", "!=", "cancelled")],
+                                  ["lot.number", "quantity", "state"]) for p in (first, second)}
+    assert [(m["lot."]["number"], m["quantity"], m["state"]) for m in outputs[first]] == [(made, 2.0, "done")]
+    assert outputs[second] == []
+    moves = {p: t.s.search_read("stock.move", [("origin.purchase", "=", p, "purchase.line")],
+                                ["lot", "quantity", "state"]) for p in (older, newer)}
+    assert [(m["quantity"], m["state"]) for m in moves[newer]] == [(7.0, "done")]
+    assert [(m["lot"], m["state"]) for m in moves[older]] == [(None, "draft")]  # still awaited
+    assert tryton_stock(t, bought, "B1") == edge.service.state.stock_of(bought, "B1") == 7
+    assert tryton_stock(t, made, "B1") == edge.service.state.stock_of(made, "B1") == 2
+
+
+def test_a_production_tryton_wants_inspected_waits_for_an_inspection_recorded_at_the_edge(
+        tryton: Tryton, edge: RunningNode) -> None:
+    """PUMP-FINAL is a control of production:do: a production done at the edge without an inspection is not done
+    in Tryton (its inspection wizard) and waits as a sync exception until one is recorded here."""
+    t = tryton
+    t.store = edge.store
+    production, wo = release_production(t.s, t.plant, D(1))
+    assert run(_pull(edge.service, t.central())).refused == 0
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    for op, start in ((10, 0), (20, 3)):
+        do(edge.service, c.StartOperation, work_order=wo, operation=op, occurred_at=t0 + timedelta(minutes=start))
+        do(edge.service, c.CompleteOperation, work_order=wo, operation=op,
+           occurred_at=t0 + timedelta(minutes=start + 2))
+    assert edge.service.state.work_orders[wo].status == "completed"
+    pushed = run(_push(edge.service, t.central()))
+    ledger = SyncLedger(edge.store)
+    [exc] = ledger.exceptions(open_only=True)
+    assert pushed.refused == 1 and exc.code == "INSPECTION_REQUIRED" and "PUMP-FINAL" in exc.message
+    assert t.s.model("production", "read", [production], ["state"])[0]["state"] == "running"
+    # quality inspects the finished order at the edge; the supervisor retries
+    do(edge.service, c.RecordInspection, inspection=f"I-{wo}", plan="PUMP-FINAL", work_order=wo,
+       measurements=(c.Measurement(characteristic="leak", passed=True),
+                     c.Measurement(characteristic="pressure", value=D("10.0"))))
+    assert run(_push(edge.service, t.central())).refused == 0
+    ledger.request_retry(exc.id, "sup-1")
+    assert run(_push(edge.service, t.central())).refused == 0 and not ledger.exceptions(open_only=True)
+    row = t.s.model("production", "read", [production], ["state", "quality_inspections"])[0]
+    assert row["state"] == "done"
+    assert [i["state"] for i in t.s.model("quality.inspection", "read", row["quality_inspections"], ["state"])] == [
+        "passed"]
+
+
+def test_many_inspections_are_booked_together_and_a_bad_one_is_singled_out(tryton: Tryton, edge: RunningNode) -> None:
+    t = tryton
+    t.store = edge.store
+    production, wo = release_production(t.s, t.plant, D(2))
+    run(_pull(edge.service, t.central()))
+    tag = f"Q{next(_n)}"
+    edge_only = f"EDGE-{tag}"  # a plan the edge has that Tryton has no control for
+    edge.service.handle(c.DefineInspectionPlan(
+        idempotency_key=f"plan:{edge_only}", actor="seed", actor_roles=frozenset({"admin"}), origin="erp",
+        plan=edge_only, description="visual", characteristics=(c.CharacteristicSpec(characteristic="leak",
+                                                                                      kind="attribute"),)))
+    verdicts = {}
+    for i in range(12):
+        tight = i % 3 != 0  # every third leaks: failed, and a nonconformance between the inspections
+        plan = edge_only if i == 5 else "PUMP-FINAL"
+        measurements = (c.Measurement(characteristic="leak", passed=tight),) + (
+            (c.Measurement(characteristic="pressure", value=D("10.0")),) if plan == "PUMP-FINAL" else ())
+        do(edge.service, c.RecordInspection, inspection=f"I-{tag}-{i}", plan=plan, work_order=wo,
+           measurements=measurements)
+        if plan == "PUMP-FINAL":
+            verdicts[i] = "passed" if tight else "failed"
+    rpc = LosingAnswers(t.server.url, t.server.database, "admin", t.server.password)
+    rpc.WRITES = frozenset()  # count calls only
+    calls: list[str] = []
+    original = rpc._post
+
+    async def counting(body: bytes) -> Any:
+        calls.append(json.loads(body)["method"])
+        return await original(body)
+
+    rpc._post = counting  # type: ignore[method-assign]
+    report = run(_push(edge.service, TrytonCentral(rpc, NODE, edge.store)))
+    assert report.refused == 1
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.code == "UNKNOWN_INSPECTION_PLAN" and edge_only in exc.message
+    assert calls.count("model.quality.inspection.create") == 1  # the 11 Tryton can take, in one call
+    assert calls.count("model.quality.inspection.process") == 1
+    booked = t.s.search_read("quality.inspection", [("origin", "=", f"production,{production}")],
+                             ["state", "reference"], order=[["id", "ASC"]])
+    assert [b["state"] for b in booked] == list(verdicts.values())
+    SyncLedger(edge.store).set_gap_cursor(0)  # sent again: found, not booked twice (the parked one stays parked)
+    again = run(_push(edge.service, t.central()))
+    assert (again.refused, again.duplicates) == (0, 11)
+    assert len(t.s.search_read("quality.inspection", [("origin", "=", f"production,{production}")], ["id"])) == 11

@@ -399,3 +399,76 @@ def test_a_serialised_unit_is_issued_once_until_it_is_returned(plant: Plant) -> 
     assert plant.state.serials == {}
     plant.do(c.IssueToWorkOrder, work_order="WO1", lot="L1", bin="LINE1", quantity=D(1), serial="SN-7")
     assert plant.state.serials[("SCREW", "SN-7")].work_order == "WO1"
+
+
+# --- lots the ERP defines ----------------------------------------------------------------------------
+
+
+def test_a_lot_defined_by_the_erp_is_known_without_stock_and_its_receipt_takes_its_expiry(plant: Plant) -> None:
+    [defined] = plant.do(c.DefineLot, lot="T-1", item="SCREW", expiry=date(2026, 9, 1))
+    assert isinstance(defined, e.LotDefined)
+    lot = plant.lot("T-1")
+    assert (lot.item, lot.item_revision, lot.quantity, lot.status, lot.expiry) == (
+        "SCREW", "B", D(0), "available", date(2026, 9, 1))
+    assert plant.stock("T-1") == {}
+    plant.refuse(c.IssueToWorkOrder, "INSUFFICIENT_STOCK", "quantity", work_order="WO1", lot="T-1", bin="RECV",
+                 quantity=D(1))
+    _receive(plant, "T-1", 10)  # the label carries no expiry: the ERP's holds
+    assert (plant.lot("T-1").quantity, plant.lot("T-1").expiry) == (D(10), date(2026, 9, 1))
+    assert plant.stock("T-1") == {"RECV": D(10)}
+    plant.refuse(c.ReceiveLot, "DUPLICATE_LOT", "lot", lot="T-1", item="SCREW", item_revision=None,
+                 quantity=D(1), bin="RECV")  # received once: a second receipt is a duplicate as before
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "field"),
+    [
+        ({"item": "GASKET"}, "WRONG_ITEM", "item"),
+        ({"expiry": date(2026, 9, 2)}, "EXPIRY_MISMATCH", "expiry"),
+    ],
+)
+def test_a_receipt_of_a_defined_lot_must_agree_with_it(plant: Plant, fields: dict[str, Any], code: str,
+                                                       field: str) -> None:
+    plant.do(c.DefineLot, lot="T-1", item="SCREW", expiry=date(2026, 9, 1))
+    receipt: dict[str, Any] = {"lot": "T-1", "item": "SCREW", "item_revision": None, "quantity": D(10), "bin": "RECV"}
+    receipt.update(fields)
+    err = plant.refuse(c.ReceiveLot, code, field, **receipt)
+    if code == "EXPIRY_MISMATCH":
+        assert err.message.startswith("lot T-1 is known with expiry 2026-09-01 (from the ERP), not 2026-09-02")
+
+
+def test_a_defined_lot_that_expired_before_it_arrives_is_not_received(plant: Plant) -> None:
+    plant.do(c.DefineLot, lot="T-1", item="SCREW", expiry=date(2026, 6, 1))
+    err = plant.refuse(c.ReceiveLot, "LOT_EXPIRED", "expiry", lot="T-1", item="SCREW", item_revision=None,
+                       quantity=D(1), bin="RECV")
+    assert err.message == "lot T-1 expired on 2026-06-01: not received"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "field"),
+    [
+        ({"item": "VALVE"}, "UNKNOWN_ITEM", "item"),
+        ({"lot": " "}, "MISSING_VALUE", "lot"),
+        ({"lot": "L1", "item": "GASKET"}, "WRONG_ITEM", "item"),  # L1 is a lot of SCREW here
+    ],
+)
+def test_a_lot_definition_is_checked(plant: Plant, fields: dict[str, Any], code: str, field: str) -> None:
+    definition: dict[str, Any] = {"lot": "T-1", "item": "SCREW", "expiry": date(2026, 9, 1)}
+    definition.update(fields)
+    plant.refuse(c.DefineLot, code, field, **definition)
+
+
+def test_the_erp_shortening_the_expiry_of_a_lot_in_stock_stops_its_use(plant: Plant) -> None:
+    _receive(plant, "L2", 10, bin="LINE1", expiry=date(2026, 12, 1))
+    _receive(plant, "L3", 10, bin="RECV", expiry=date(2026, 12, 1))
+    assert plant.do(c.DefineLot, lot="L2", item="SCREW", expiry=date(2026, 12, 1)) == []  # the same: nothing new
+    [changed] = plant.do(c.DefineLot, lot="L2", item="SCREW", expiry=date(2026, 6, 10))
+    assert changed == e.LotExpiryChanged(lot="L2", item="SCREW", expiry=date(2026, 6, 10),
+                                         previous=date(2026, 12, 1), quantity=D(10))
+    assert (plant.lot("L2").expiry, plant.lot("L2").quantity, plant.stock("L2")) == (
+        date(2026, 6, 10), D(10), {"LINE1": D(10)})  # stock and status stay
+    err = plant.refuse(c.IssueToWorkOrder, "LOT_EXPIRED", "lot", work_order="WO1", lot="L2", bin="LINE1",
+                       quantity=D(1))
+    assert err.message == "lot L2 expired on 2026-06-10; FEFO pick is L3 in bin RECV"
+    plant.refuse(c.PickForKitting, "LOT_EXPIRED", "lot", work_order="WO1", lot="L2", from_bin="LINE1",
+                 to_bin="RECV", quantity=D(1), asked=D(1))
