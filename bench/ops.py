@@ -1,7 +1,14 @@
 """Operations benchmark: recording while `takt store backup` runs, and a cold start on a large store.
 
-1. Fill a store through the one write path (item definitions, ~1 KB of store per command) to ``--size-mb``
-   (default 200; ``--size-mb 1024`` for the issue's 1 GB figure, which takes a few minutes to fill).
+1. Fill a store through the one write path to ``--size-mb`` (default 200; ``--size-mb 1024`` for the issue's 1 GB
+   figure, which takes a few minutes to fill), with one of two mixes (``--mix``):
+
+   - ``plant`` (the default): what a line's node gathers over the years — 20,000 items and 500 bins, then lots
+     received, moved three times between bins and used up (scrapped, standing in for consumption, which would
+     need work orders): the store is mostly journal, command log and move history, and the lots stay in the
+     state as used up.
+   - ``items``: every command a new item, ~1 KB each (950,000 items in 1 GB): the worst case for a start-up,
+     which holds the current state of every item in memory.
 2. Baseline: 8 threads record commands through the service for ``--seconds``; throughput and latencies.
 3. Same run, same store: `takt store backup` in a process of its own (as a plant would run it from cron)
    while the 8 threads record; throughput and latencies for as long as the backup runs (at least
@@ -26,7 +33,9 @@ import textwrap
 import threading
 import time
 from concurrent.futures import Future
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -44,12 +53,38 @@ def _item(key: str) -> c.DefineItem:
                         description=(("item " + key + " ") * 12)[:200], unit="pcs", revision="A")
 
 
-def fill(service: Service, path: Path, size_mb: int) -> int:
+PLANT_ITEMS, PLANT_BINS = 20_000, 500
+
+
+def _plant_commands(n: int) -> list[c.Command]:
+    """The ``n``-th lot's life: received, moved three times, used up (master data first, with lot 0)."""
+    admin: dict[str, Any] = {"actor": "admin1", "actor_roles": ROLES}
+    out: list[c.Command] = []
+    if n == 0:
+        out += [_item(f"fill-{i}") for i in range(PLANT_ITEMS)]
+        out += [c.DefineBin(idempotency_key=f"bin-{b}", bin=f"B-{b:03d}", zone="storage", **admin)
+                for b in range(PLANT_BINS)]
+    lot, item, qty = f"L{n:08d}", f"FILL-{n % PLANT_ITEMS}", Decimal(100)
+    bins = [f"B-{(n * 7 + k * 131) % PLANT_BINS:03d}" for k in range(4)]
+    out.append(c.ReceiveLot(idempotency_key=f"r-{n}", lot=lot, item=item, item_revision=None, quantity=qty,
+                            bin=bins[0], **admin))
+    out += [c.MoveStock(idempotency_key=f"m-{n}-{k}", lot=lot, from_bin=bins[k], to_bin=bins[k + 1], quantity=qty,
+                        reason="replenish line side", **admin) for k in range(3)]
+    out.append(c.ScrapStock(idempotency_key=f"s-{n}", lot=lot, bin=bins[3], quantity=qty, reason="used up", **admin))
+    return out
+
+
+def fill(service: Service, path: Path, size_mb: int, mix: str = "plant") -> int:
     """Record commands until the store file is ``size_mb`` large; returns how many."""
-    n = 0
+    n = lots = 0
     target = size_mb * 1_000_000
     while path.stat().st_size + _wal_size(path) < target:
-        pending: list[Future[Recorded]] = [service.submit(_item(f"fill-{n + i}")) for i in range(5000)]
+        if mix == "items":
+            batch: list[c.Command] = [_item(f"fill-{n + i}") for i in range(5000)]
+        else:
+            batch = [cmd for k in range(1000) for cmd in _plant_commands(lots + k)]
+            lots += 1000
+        pending: list[Future[Recorded]] = [service.submit(cmd) for cmd in batch]
         for fut in pending:
             fut.result(120)
         n += len(pending)
@@ -155,6 +190,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="recording time of each measurement")
     parser.add_argument("--pause-ms", type=float, default=0.0, help="takt store backup --pause-ms")
     parser.add_argument("--data-dir", type=Path, default=None, help="where the store is built (default: a temp dir)")
+    parser.add_argument("--mix", choices=("plant", "items"), default="plant",
+                        help="what fills the store: a plant's years of lots and moves, or only items (worst case)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="takt-bench-ops-") as tmp:
         data = args.data_dir or Path(tmp)
@@ -164,9 +201,10 @@ def main() -> None:
         service = Service(store, store.node_id("bench-ops")).start()
         try:
             began = time.perf_counter()
-            filled = fill(service, data / "takt.sqlite", args.size_mb)
+            filled = fill(service, data / "takt.sqlite", args.size_mb, args.mix)
             size = (data / "takt.sqlite").stat().st_size + _wal_size(data / "takt.sqlite")
-            print(f"store: {size / 1e6:.0f} MB, {filled} commands, filled in {time.perf_counter() - began:.1f} s")
+            print(f"store: {size / 1e6:.0f} MB, {filled} commands ({args.mix} mix), filled in "
+                  f"{time.perf_counter() - began:.1f} s")
             until = threading.Event()
             timer = threading.Timer(args.seconds, until.set)
             timer.start()
