@@ -111,7 +111,7 @@ EPOCH = datetime(1970, 1, 1)
 NO_WARNINGS = {"_skip_warnings": True}
 REVISION = "1"  # Tryton keeps no item revisions
 BOOKED = frozenset({"OperationStarted", "OperationCompleted", "StockMoved", "LotReceived", "InspectionRecorded",
-                    "NonconformanceDispositioned", "WorkOrderCompleted"})  # the events that change Tryton
+                    "NonconformanceDispositioned", "WorkOrderCompleted", "PalletShipped"})  # the events that change Tryton
 # bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
 BULK = 100
 
@@ -262,13 +262,14 @@ class TrytonCentral:
             rows = await self._search_read("stock.location", [["type", "=", "warehouse"],
                                                               ["code", "=", self.warehouse_code]],
                                            ["id", "storage_location", "production_location", "lost_found_location",
-                                            "input_location"])
+                                            "input_location", "output_location"])
             if not rows:
                 raise CentralRefused(404, "UNKNOWN_WAREHOUSE", f"Tryton has no warehouse with code "
                                                                f"{self.warehouse_code}")
             r = rows[0]
             self._warehouse = {"id": r["id"], "storage": r["storage_location"], "input": r["input_location"],
-                               "production": r["production_location"], "lost_found": r["lost_found_location"]}
+                               "output": r["output_location"], "production": r["production_location"],
+                               "lost_found": r["lost_found_location"]}
         return self._warehouse
 
     async def currency(self) -> int:
@@ -558,6 +559,7 @@ class TrytonCentral:
             "InspectionRecorded": self._inspection,
             "NonconformanceDispositioned": self._disposition,
             "WorkOrderCompleted": self._work_order_completed,
+            "PalletShipped": self._pallet_shipped,
         }.get(event.type)
         if handler is None:
             return True
@@ -647,6 +649,8 @@ class TrytonCentral:
             return await self._bin_move(event)
         if kind == "scrap":
             return await self._scrap(event)
+        if kind == "ship":  # its lot left on a pallet: the PalletShipped recorded right after books the delivery
+            return True
         raise Refused("NOT_SUPPORTED", f"a {kind} stock movement is not booked in Tryton by this adapter", "kind")
 
     async def _consumption(self, event: p.SyncEvent) -> bool:
@@ -880,6 +884,136 @@ class TrytonCentral:
             await self._button("stock.shipment.in", "do", [shipment])
             created = True
         return created
+
+    async def _pallet_shipped(self, event: p.SyncEvent) -> bool:
+        """A pallet shipped against a sales order: a customer shipment (``reference`` ``takt:<event id>``) of the
+        sale's lines on the pallet, its inventory moves the pallet's lots and quantities from the edge's bin to the
+        warehouse's output, brought through Tryton's flow (waiting, assigned, picked, packed, done). It is the
+        sale's own waiting shipment when Tryton made one (``shipment_method`` on order) that covers those lines,
+        else a new one whose outgoing moves have the sale's lines as origin (see the module's docstring)."""
+        pl = event.payload
+        reference = f"takt:{event.event_id}"
+        found = await self._search_read("stock.shipment.out", [["reference", "=", reference]], ["id", "state"])
+        shipped = await self._shipped_lines(pl)
+        created = False
+        if found:
+            shipment, state = int(found[0]["id"]), str(found[0]["state"])
+        else:
+            shipment, state = await self._customer_shipment(reference, pl, shipped)
+            created = True
+        if state == "draft":
+            await self._button("stock.shipment.out", "wait", [shipment])
+            state = "waiting"
+        if state == "waiting":
+            await self._pallet_inventory_moves(shipment, pl, shipped)
+            await self._button("stock.shipment.out", "assign_try", [shipment])
+            state = str((await self._read("stock.shipment.out", [shipment], ["state"]))[0]["state"])
+            if state == "waiting":
+                raise Refused("NOT_ASSIGNED", f"Tryton cannot assign pallet {pl['sscc']} from {pl['bin']}: its stock "
+                                              "of the pallet's lots there does not cover it", "sscc")
+            created = True
+        if state == "assigned":
+            await self._button("stock.shipment.out", "pick", [shipment])
+            state = "picked"
+        if state == "picked":
+            await self._button("stock.shipment.out", "pack", [shipment])
+            state = "packed"
+        if state in ("packed", "shipped"):
+            await self._button("stock.shipment.out", "do", [shipment])
+            return True
+        if state != "done":
+            raise Refused("WRONG_STATE", f"the customer shipment of pallet {pl['sscc']} is {state} in Tryton", "sscc")
+        return created
+
+    async def _shipped_lines(self, pl: dict[str, Any]) -> list[tuple[dict[str, Any], _Product, int, Decimal]]:
+        """The pallet's lines as (Tryton sale line, product, lot id, quantity). The edge numbers a sales order's
+        lines as the pull handed them out (the sale's lines with a product and a quantity, in Tryton's order)."""
+        sales = await self._search_read("sale.sale", [["number", "=", pl["sales_order"]]], [
+            "id", "state", "party", "party.code", "party.name", "shipment_address", "warehouse", "currency",
+            "lines"], limit=1)
+        if not sales:
+            raise Refused("UNKNOWN_SALES_ORDER", f"Tryton has no sale {pl['sales_order']}", "sales_order")
+        sale = sales[0]
+        party = sale.get("party.") or {}
+        if pl["customer"] not in (party.get("code"), party.get("name")):
+            raise Refused("UNKNOWN_CUSTOMER", f"sale {pl['sales_order']} in Tryton is for {party.get('name')} "
+                                              f"({party.get('code')}), not customer {pl['customer']}", "customer")
+        lines = [ln for ln in await self._read("sale.line", sale["lines"], [
+            "type", "product", "product.code", "quantity", "unit", "unit_price"]) if ln["type"] == "line"
+            and (ln.get("product.") or {}).get("code") and ln["quantity"]] if sale["lines"] else []
+        out = []
+        for shipped in pl["lines"]:
+            number = int(shipped["line"])
+            if not 1 <= number <= len(lines) or lines[number - 1]["product."]["code"] != shipped["item"]:
+                raise Refused("UNKNOWN_SALES_ORDER_LINE", f"sale {pl['sales_order']} in Tryton has no line {number} "
+                                                          f"of {shipped['item']}", "lines")
+            line = {**lines[number - 1], "sale": sale}
+            product = await self.product(shipped["item"])
+            out.append((line, product, await self.lot(shipped["lot"], product), Decimal(shipped["quantity"])))
+        return out
+
+    async def _customer_shipment(self, reference: str, pl: dict[str, Any],
+                                 shipped: list[tuple[dict[str, Any], _Product, int, Decimal]]) -> tuple[int, str]:
+        """The customer shipment for a pallet, referenced: the sale's own waiting shipment that has an outgoing
+        move of every sale line on the pallet (nobody's reference on it yet), or a new draft one."""
+        origins = sorted({f"sale.line,{line['id']}" for line, *_ in shipped})
+        candidates = await self._search_read("stock.shipment.out", [
+            ["state", "in", ["draft", "waiting"]], ["reference", "=", None], ["moves.origin", "in", origins]],
+            ["id", "state", "outgoing_moves"], order=[["id", "ASC"]])
+        for candidate in candidates:
+            moves = await self._read("stock.move", candidate["outgoing_moves"], ["origin", "state"]) if candidate[
+                "outgoing_moves"] else []
+            if set(origins) <= {str(m["origin"]) for m in moves if m["state"] in ("draft", "staging")}:
+                await self._call("stock.shipment.out", "write", [candidate["id"]], {"reference": reference},
+                                 context=NO_WARNINGS)
+                return int(candidate["id"]), str(candidate["state"])
+        sale = shipped[0][0]["sale"]
+        wh = await self.warehouse()
+        customer = (await self._read("party.party", [sale["party"]], ["customer_location"]))[0]["customer_location"]
+        company = self.rpc.context.get("company")
+        day = datetime.fromisoformat(pl["at"]).date()
+        moves = [{"product": product.id, "unit": line["unit"], "quantity": _qty(quantity), "lot": lot,
+                  "from_location": wh["output"], "to_location": customer, "company": company,
+                  "origin": f"sale.line,{line['id']}", "unit_price": line["unit_price"], "currency": sale["currency"],
+                  "planned_date": day} for line, product, lot, quantity in shipped]
+        shipment = (await self._create("stock.shipment.out", {
+            "reference": reference, "customer": sale["party"], "delivery_address": sale["shipment_address"],
+            "warehouse": wh["id"], "company": company, "planned_date": day,
+            "moves": [["create", moves]]}))[0]
+        return shipment, "draft"
+
+    async def _pallet_inventory_moves(self, shipment: int, pl: dict[str, Any],
+                                      shipped: list[tuple[dict[str, Any], _Product, int, Decimal]]) -> None:
+        """The waiting shipment's inventory moves become the pallet's: each lot and quantity from the edge's bin
+        to the output, for the outgoing move of its sale line (Tryton then syncs the outgoing moves to them at
+        ``pick``: by lot, and a line not on the pallet to nothing, which the sale ships later)."""
+        rows = await self._read("stock.shipment.out", [shipment], ["inventory_moves", "outgoing_moves"])
+        inventory = await self._read("stock.move", rows[0]["inventory_moves"], [
+            "state", "lot", "from_location", "origin", "quantity"]) if rows[0]["inventory_moves"] else []
+        outgoing = await self._read("stock.move", rows[0]["outgoing_moves"], ["origin", "lot", "state"]) if rows[0][
+            "outgoing_moves"] else []
+        location, wh = await self.bin(pl["bin"]), await self.warehouse()
+        company = self.rpc.context.get("company")
+        values = []
+        for line, product, lot, quantity in shipped:
+            mine = [m for m in outgoing if m["origin"] == f"sale.line,{line['id']}" and m["state"] != "cancelled"]
+            mine.sort(key=lambda m: (m["lot"] != lot, m["lot"] is not None))  # its lot's move, else one without
+            if not mine:
+                raise Refused("UNKNOWN_SALES_ORDER_LINE", f"the customer shipment of pallet {pl['sscc']} has no move "
+                                                          f"of sale line {line['id']}", "lines")
+            origin = f"stock.move,{mine[0]['id']}"
+            # moves an earlier attempt got assigned stay (a draft cannot be told from Tryton's own: they go)
+            assigned = sum((_dec(m["quantity"]) for m in inventory if m["state"] == "assigned" and m["lot"] == lot
+                            and m["from_location"] == location and m["origin"] == origin), Decimal(0))
+            if quantity > assigned:
+                values.append({"product": product.id, "unit": line["unit"], "quantity": _qty(quantity - assigned),
+                               "lot": lot, "from_location": location, "to_location": wh["output"],
+                               "company": company, "origin": origin})
+        drafts = [m["id"] for m in inventory if m["state"] in ("staging", "draft")]
+        changes = [*([["delete", drafts]] if drafts else []), *([["create", values]] if values else [])]
+        if changes:
+            await self._call("stock.shipment.out", "write", [shipment], {"inventory_moves": changes},
+                             context=NO_WARNINGS)
 
     async def _inspection(self, event: p.SyncEvent) -> bool:
         pl = event.payload

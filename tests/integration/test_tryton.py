@@ -688,3 +688,107 @@ def test_many_inspections_are_booked_together_and_a_bad_one_is_singled_out(tryto
     again = run(_push(edge.service, t.central()))
     assert (again.refused, again.duplicates) == (0, 11)
     assert len(t.s.search_read("quality.inspection", [("origin", "=", f"production,{production}")], ["id"])) == 11
+
+
+def edge_stock(service: Service, lot: str, item: str, bin_code: str, quantity: D) -> None:
+    service.handle(c.ReceiveLot(idempotency_key=f"opening:{lot}", actor="seed", actor_roles=frozenset({"admin"}),
+                                origin="erp", lot=lot, item=item, item_revision="1", quantity=quantity, bin=bin_code))
+
+
+def ship_pallet(service: Service, lines: dict[str, D], sales_order: str) -> str:
+    """Pack a pallet in B1 (the first lot, then the others added), ship it against ``sales_order``: its SSCC."""
+    first, *others = lines
+    service.handle(c.PackPallet(idempotency_key=f"t:{next(_n)}", actor="wh-1", actor_roles=frozenset({"warehouse"}),
+                                bin="B1", lines=(c.PalletLineSpec(lot=first, quantity=lines[first]),),
+                                company_prefix="8712345"))
+    [sscc] = [code for code, pallet in service.state.pallets.items() if pallet.status != "shipped"]
+    for lot in others:  # one too many added, then taken off again
+        do(service, c.AddToPallet, sscc=sscc, lot=lot, quantity=lines[lot] + 1)
+        do(service, c.RemoveFromPallet, sscc=sscc, lot=lot, quantity=D(1))
+    do(service, c.ShipPallet, sscc=sscc, sales_order=sales_order)
+    return sscc
+
+
+def customer_shipments(t: Tryton, lots: list[str]) -> list[dict[str, Any]]:
+    found = t.s.search_read("stock.shipment.out", [("reference", "like", "takt:%"), ("moves.lot.number", "in", lots)],
+                            ["reference", "state", "customer", "outgoing_moves", "inventory_moves"],
+                            order=[["id", "ASC"]])
+    for shipment in found:
+        for kind in ("outgoing_moves", "inventory_moves"):
+            shipment[kind] = sorted(
+                (m["lot."]["number"], D(str(m["quantity"])), m["from_location"], m["to_location"], str(m["origin"]),
+                 m["state"]) for m in t.s.model("stock.move", "read", shipment[kind], [
+                    "lot.number", "quantity", "from_location", "to_location", "origin", "state"]))
+    return found
+
+
+def test_a_pallet_shipped_against_a_sale_pulled_from_tryton_is_a_done_customer_shipment(
+        tryton: Tryton, edge: RunningNode) -> None:
+    shipping_round_trip(tryton, edge)
+
+
+def test_the_same_shipment_with_tryton_on_postgresql(tryton_pg: Tryton, edge: RunningNode) -> None:
+    shipping_round_trip(tryton_pg, edge)
+
+
+def shipping_round_trip(t: Tryton, edge: RunningNode) -> None:
+    t.store = edge.store
+    sale, number = place_sale(t.s, t.plant, D(5))
+    assert run(_pull(edge.service, t.central())).refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    [sale_line] = t.s.model("sale.sale", "read", [sale], ["lines"])[0]["lines"]
+    tag = f"SH{next(_n)}"
+    first, second = f"{tag}-1", f"{tag}-2"
+    for lot, quantity in ((first, D(4)), (second, D(3))):
+        add_lot(t.s, t.plant, lot, "PUMP")
+        put_stock(t.s, t.plant, lot, "PUMP", "B1", quantity)
+        edge_stock(edge.service, lot, "PUMP", "B1", quantity)
+    # a first pallet of 3 of the 5 ordered: 2 of the first lot, 1 of the second
+    ship_pallet(edge.service, {first: D(2), second: D(1)}, number)
+    pushed = run(_push(edge.service, t.central()))
+    assert pushed.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    wh = t.s.model("stock.location", "read", [t.plant.warehouse], ["output_location"])[0]["output_location"]
+    party = t.s.model("sale.sale", "read", [sale], ["party"])[0]["party"]
+    customer = t.s.model("party.party", "read", [party], ["customer_location"])[0]["customer_location"]
+    b1 = t.plant.bins["B1"]
+    [shipment] = customer_shipments(t, [first, second])
+    origin = f"sale.line,{sale_line}"
+    assert shipment["state"] == "done" and shipment["customer"] == party
+    assert [m[:2] + m[2:4] + m[5:] for m in shipment["inventory_moves"]] == [
+        (first, D(2), b1, wh, "done"), (second, D(1), b1, wh, "done")]
+    assert shipment["outgoing_moves"] == [(first, D(2), wh, customer, origin, "done"),
+                                          (second, D(1), wh, customer, origin, "done")]
+    # Tryton's sale knows what left and ships the rest later (its own backorder)
+    moves = t.s.search_read("stock.move", [("origin", "=", origin)], ["quantity", "state", "shipment"])
+    assert sorted((m["quantity"], m["state"]) for m in moves) == [(1.0, "done"), (2.0, "done"), (2.0, "draft")]
+    state = edge.service.state
+    for lot in (first, second):
+        assert tryton_stock(t, lot, "B1") == state.stock_of(lot, "B1"), lot
+    assert (state.stock_of(first, "B1"), state.stock_of(second, "B1")) == (2, 2)
+
+    # sent again (a lost acknowledgement): found, nothing shipped twice
+    SyncLedger(edge.store).set_gap_cursor(0)
+    assert run(_push(edge.service, t.central())).refused == 0
+    assert len(customer_shipments(t, [first, second])) == 1
+    assert tryton_stock(t, first, "B1") == 2 and tryton_stock(t, second, "B1") == 2
+
+    # the rest on a second pallet: it goes out on the shipment the sale made for it, and the sale is sent
+    ship_pallet(edge.service, {second: D(2)}, number)
+    assert run(_push(edge.service, t.central())).refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    shipments = customer_shipments(t, [first, second])
+    assert [s["state"] for s in shipments] == ["done", "done"]
+    assert shipments[1]["outgoing_moves"] == [(second, D(2), wh, customer, origin, "done")]
+    assert t.s.model("sale.sale", "read", [sale], ["shipment_state"])[0]["shipment_state"] == "sent"
+    # both were the sale's own shipments (the one it made when confirmed, the one for the rest): none is left over
+    of_sale = t.s.search_read("stock.shipment.out", [("moves.origin", "=", origin)], ["state"])
+    assert sorted(s["state"] for s in of_sale) == ["done", "done"]
+    assert tryton_stock(t, second, "B1") == state.stock_of(second, "B1") == 0
+
+    # a lot Tryton never heard of: a sync exception with Tryton's side of the story
+    _, other = place_sale(t.s, t.plant, D(1))
+    assert run(_pull(edge.service, t.central())).refused == 0
+    stray = f"{tag}-X"
+    edge_stock(edge.service, stray, "PUMP", "B1", D(1))
+    ship_pallet(edge.service, {stray: D(1)}, other)
+    assert run(_push(edge.service, t.central())).refused == 1
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.code == "UNKNOWN_LOT" and stray in exc.message and exc.subject.startswith("pallet:")
