@@ -763,7 +763,7 @@ def shipping_round_trip(t: Tryton, edge: RunningNode) -> None:
     state = edge.service.state
     for lot in (first, second):
         assert tryton_stock(t, lot, "B1") == state.stock_of(lot, "B1"), lot
-    assert (state.stock_of(first, "B1"), state.stock_of(second, "B1")) == (2, 2)
+    assert (state.stock_of(first, "B1"), state.stock_of(second, "B1")) == (D(2), D(2))
 
     # sent again (a lost acknowledgement): found, nothing shipped twice
     SyncLedger(edge.store).set_gap_cursor(0)
