@@ -978,7 +978,8 @@ class TrytonCentral:
                   "planned_date": day} for line, product, lot, quantity in shipped]
         shipment = (await self._create("stock.shipment.out", {
             "reference": reference, "customer": sale["party"], "delivery_address": sale["shipment_address"],
-            "warehouse": wh["id"], "company": company, "planned_date": day,
+            "warehouse": wh["id"], "warehouse_storage": wh["storage"], "warehouse_output": wh["output"],
+            "company": company, "planned_date": day,
             "moves": [["create", moves]]}))[0]
         return shipment, "draft"
 
