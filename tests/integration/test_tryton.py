@@ -18,8 +18,11 @@ import pytest
 
 from edge.domain import DomainError
 from edge.domain import commands as c
+from edge.domain import events as e
 from edge.service import Service
+from edge.store.codec import event_data
 from edge.store.sync import PUSH, SyncLedger
+from erp_sync import protocol
 from erp_sync.config import ErpSection, SyncSection
 from erp_sync.daemon import SyncDaemon
 from erp_sync.pull import Puller, PullReport
@@ -807,3 +810,62 @@ def shipping_round_trip(t: Tryton, edge: RunningNode) -> None:
     assert run(_push(edge.service, t.central())).refused == 1
     [exc] = SyncLedger(edge.store).exceptions(open_only=True)
     assert exc.code == "UNKNOWN_LOT" and stray in exc.message and exc.subject.startswith("pallet:")
+
+
+def test_events_without_a_tryton_counterpart_are_acknowledged_not_refused(tryton: Tryton, edge: RunningNode) -> None:
+    """One of each event the edge records that Tryton has no document for, pushed to the live Tryton: none is
+    refused, none breaks the batch. (Built here from the edge's event types rather than worked up command by
+    command: what the adapter sees is the journal payload, which is the same encoding.)"""
+    t = tryton
+    t.store = edge.store
+    now = datetime.now(UTC)
+    tag = f"N{next(_n)}"
+    lot, wo = f"{tag}-LOT", f"{tag}-WO"
+    sscc = "087123459999999999"
+    recorded = [
+        e.InspectionTaskOpened(task=f"{tag}-T1", kind="incoming", plan="PUMP-FINAL", sample_size=3, lot=lot,
+                               work_order=None, supplier="Castings Ltd", supplier_lot="CAST-1", purchase_order=None,
+                               at=now),
+        e.SupplierLotVerdict(task=f"{tag}-T1", plan="PUMP-FINAL", lot=lot, item="HOUSING", supplier="Castings Ltd",
+                             supplier_lot="CAST-1", purchase_order=None, po_line=None, quantity=D(10),
+                             verdict="rejected", samples=3, failed=1, ncr=f"NCR-{tag}", at=now),
+        e.FinalInspectionVerdict(task=f"{tag}-T2", plan="PUMP-FINAL", work_order=wo, verdict="passed", samples=2,
+                                 failed=0, ncr=None, at=now),
+        e.InspectionOverdueFlagged(plan="PUMP-FINAL", work_order=wo, operation=10, workstation="ASSY", reason="count",
+                                   parts_since=D(12), overdue_parts=D(2), at=now),
+        e.ShiftOeeClosed(workstation="ASSY", shift="early", day=now.date(), start=now - timedelta(hours=8), end=now,
+                         planned_minutes=D(450), run_minutes=D(400), good=D(380), scrap=D(4),
+                         availability=D("0.889"), performance=D("0.95"), quality=D("0.99"), oee=D("0.836")),
+        e.PalletPacked(sscc=sscc, bin="B1", lines=(e.PalletContent(lot=lot, item="HOUSING", quantity=D(2)),),
+                       packed_by="wh-1", at=now),
+        e.PalletLotAdded(sscc=sscc, lot=f"{lot}-2", item="HOUSING", quantity=D(1), at=now),
+        e.PalletLotRemoved(sscc=sscc, lot=f"{lot}-2", item="HOUSING", quantity=D(1), at=now),
+        e.UnassignedProductionRecorded(equipment="PRESS-1", workstation="ASSY", good=D(5), scrap=D(1),
+                                       scrap_reason="flash", note=None, at=now),
+        e.UnassignedProductionAssigned(equipment="PRESS-1", work_order=wo, operation=10, good=D(3), scrap=D(0),
+                                       assigned_by="sup-1", at=now),
+        e.UnassignedProductionWrittenOff(equipment="PRESS-1", good=D(2), scrap=D(1), reason="trial parts",
+                                         written_off_by="sup-1", at=now),
+        e.ClockJumped(jump_s=D("-3600"), wall_before=now + timedelta(hours=1), at=now),
+    ]
+    assert {type(x).__name__ for x in recorded} | {"PalletShipped"} >= {
+        "SupplierLotVerdict", "ShiftOeeClosed", "PalletPacked", "PalletLotAdded", "PalletLotRemoved",
+        "UnassignedProductionRecorded", "UnassignedProductionAssigned", "UnassignedProductionWrittenOff",
+        "ClockJumped", "InspectionTaskOpened", "FinalInspectionVerdict", "InspectionOverdueFlagged"}
+    base = 10_000_000
+    events = [protocol.SyncEvent(seq=base + i, event_id=f"{tag}-{i}", message=protocol.isa95_message(type(x).__name__),
+                          type=type(x).__name__, subject=x.subject, occurred_at=now, recorded_at=now, actor="op-1",
+                          payload=event_data(x)) for i, x in enumerate(recorded, start=1)]
+    batch = protocol.EventBatch(node=NODE, after=base, through=base + len(events), redelivery=False,
+                                  events=events)
+
+    async def push() -> protocol.BatchAck:
+        central = t.central()
+        try:
+            return await central.push(batch.model_dump_json().encode())
+        finally:
+            await central.close()
+
+    ack = run(push())
+    assert ack.rejected == [] and ack.held == [] and ack.stored == len(recorded)
+    assert ack.acknowledged == base + len(events)
