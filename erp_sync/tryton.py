@@ -63,12 +63,40 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   inspection of the production (Tryton's inspection wizard; ``INSPECTION_REQUIRED``: record one at the edge).
   Either waits as a sync exception; once settled, a supervisor's retry does the production.
 
+- ``PalletShipped`` (ShipPallet: an SSCC pallet shipped against a sales order) is a delivery to the sale's
+  customer: a customer shipment (``stock.shipment.out``, ``reference`` ``takt:<event id>``) whose inventory moves
+  are the pallet's lots and quantities from the edge's bin to the warehouse's output, brought through Tryton's
+  flow (waiting, assigned, picked, packed, done; at ``pick`` Tryton splits the outgoing moves by lot). It is
+  booked on ``PalletShipped`` and not on the ``StockMoved`` events of kind ``ship`` recorded just before it (one
+  per lot, acknowledged without a booking of their own), because the pallet event carries the sale, the
+  customer and the sale line of each quantity: each shipped quantity is booked once. The sale is linked through
+  its lines: the edge numbers a sale's lines as the pull handed them out, and each pallet line becomes a move
+  whose origin is that ``sale.line``. Where Tryton made the sale's shipment itself (``shipment_method`` on
+  order) and one of them, still draft or waiting and without a reference, has a move of every sale line on the
+  pallet, that shipment is the one taken (referenced, its inventory moves replaced by the pallet's): a line or
+  quantity not on the pallet ends at nothing at ``pack`` and the sale, processed when the shipment is done,
+  ships the rest on a new shipment, which a later pallet takes; the sale is ``sent`` when all left. Otherwise
+  (a sale shipped by hand, or one whose shipments are taken already) a new customer shipment is made with
+  outgoing moves of those lots whose origin is the sale's line, so the sale counts them too. A sale Tryton
+  does not have, a customer other than the sale's, a sale line that does not match, an unknown lot or a bin
+  whose stock does not cover the pallet (``NOT_ASSIGNED``) is refused. (Inventory moves come from the edge's bin,
+  which must lie under the shipment's storage location: a warehouse with a separate picking location needs its
+  bins under it.)
+
 Scrap reported on an operation (``ProductionReported.scrap``) needs no document of its own: the material the edge
 issued is booked as input and only good output by lot as output, so Tryton costs the scrapped units into the good
-ones. Other events (machine states, labour, lot status ...) have no Tryton counterpart and are acknowledged.
+ones. Other events have no Tryton counterpart and are acknowledged: machine states, labour, lot status, pallets
+packed or changed before they ship (``PalletPacked``, ``PalletLotAdded``, ``PalletLotRemoved``: the stock stays
+in its bin), inspection tasks and their verdicts (``InspectionTaskOpened``, ``SupplierLotVerdict``,
+``FinalInspectionVerdict``, ``InspectionOverdueFlagged``: the measured inspections behind them are pushed as
+``InspectionRecorded``), shift OEE (``ShiftOeeClosed``: Tryton keeps no performance figures), machine production
+not assigned to an order (``UnassignedProduction*``: an assignment books its parts through the
+``ProductionReported`` that follows, itself no Tryton document) and clock jumps (``ClockJumped``). Other
+``StockMoved`` kinds than the ones above (a kitting pick, an adjustment, a return to a supplier, an issue without
+a work order) are still refused as ``NOT_SUPPORTED``.
 
 **Exactly once.** A call whose answer was lost may have been committed, so nothing is created blindly. Shipments
-and inspections carry ``takt:<event id>`` in their ``reference`` and are searched for before being created. Moves
+(internal, supplier and customer) and inspections carry ``takt:<event id>`` in their ``reference`` and are searched for before being created. Moves
 and work cycles have no free field; for them the adapter reconciles instead of appending: the production's input
 quantity per (lot, bin), its output per lot and a work's booked run time are brought up to what the node's
 journal says they were *as of this event*, never more, so sending an event again books nothing twice and a
