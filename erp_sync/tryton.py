@@ -72,12 +72,15 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   customer and the sale line of each quantity: each shipped quantity is booked once. The sale is linked through
   its lines: the edge numbers a sale's lines as the pull handed them out, and each pallet line becomes a move
   whose origin is that ``sale.line``. Where Tryton made the sale's shipment itself (``shipment_method`` on
-  order) and one of them, still draft or waiting and without a reference, has a move of every sale line on the
-  pallet, that shipment is the one taken (referenced, its inventory moves replaced by the pallet's): a line or
+  order) and one of them, not picked yet and without a reference, has a move of every sale line on the
+  pallet, that shipment is the one taken (set back to waiting, which frees what Tryton reserved for it,
+  referenced, its inventory moves replaced by the pallet's): a line or
   quantity not on the pallet ends at nothing at ``pack`` and the sale, processed when the shipment is done,
-  ships the rest on a new shipment, which a later pallet takes; the sale is ``sent`` when all left. Otherwise
-  (a sale shipped by hand, or one whose shipments are taken already) a new customer shipment is made with
-  outgoing moves of those lots whose origin is the sale's line, so the sale counts them too. A sale Tryton
+  ships the rest on a new shipment, which a later pallet takes; the sale is ``sent`` when all left. A sale
+  with nothing awaited on its lines (one shipped by hand) gets a new customer shipment with outgoing moves of
+  those lots whose origin is the sale's line, so the sale counts them too. One whose lines wait on a shipment
+  that cannot be taken (picked or packed in Tryton already, or the pallet's lines split over two shipments) is
+  refused (``SALE_SHIPMENT_BUSY``) rather than delivered twice. A sale Tryton
   does not have, a customer other than the sale's, a sale line that does not match, an unknown lot or a bin
   whose stock does not cover the pallet (``NOT_ASSIGNED``) is refused. (Inventory moves come from the edge's bin,
   which must lie under the shipment's storage location: a warehouse with a separate picking location needs its
@@ -982,19 +985,34 @@ class TrytonCentral:
 
     async def _customer_shipment(self, reference: str, pl: dict[str, Any],
                                  shipped: list[tuple[dict[str, Any], _Product, int, Decimal]]) -> tuple[int, str]:
-        """The customer shipment for a pallet, referenced: the sale's own waiting shipment that has an outgoing
-        move of every sale line on the pallet (nobody's reference on it yet), or a new draft one."""
+        """The customer shipment for a pallet, referenced: the sale's own shipment, not picked yet and without a
+        reference, that has an outgoing move of every sale line on the pallet (set back to waiting first, which
+        gives back stock Tryton reserved for it), or else a new draft one. Refused when the sale's lines wait on
+        shipments that cannot be taken (picked or packed in Tryton already, or the lines split over several)."""
         origins = sorted({f"sale.line,{line['id']}" for line, *_ in shipped})
         candidates = await self._search_read("stock.shipment.out", [
-            ["state", "in", ["draft", "waiting"]], ["reference", "=", None], ["moves.origin", "in", origins]],
-            ["id", "state", "outgoing_moves"], order=[["id", "ASC"]])
+            ["state", "in", ["draft", "waiting", "assigned"]], ["reference", "=", None],
+            ["moves.origin", "in", origins]], ["id", "state", "outgoing_moves"], order=[["id", "ASC"]])
         for candidate in candidates:
             moves = await self._read("stock.move", candidate["outgoing_moves"], ["origin", "state"]) if candidate[
                 "outgoing_moves"] else []
-            if set(origins) <= {str(m["origin"]) for m in moves if m["state"] in ("draft", "staging")}:
+            if set(origins) <= {str(m["origin"]) for m in moves if m["state"] not in ("done", "cancelled")}:
+                # back to waiting before it is referenced: a lost answer then finds it again as a candidate
+                await self._button("stock.shipment.out", "wait", [int(candidate["id"])])
                 await self._call("stock.shipment.out", "write", [candidate["id"]], {"reference": reference},
                                  context=NO_WARNINGS)
-                return int(candidate["id"]), str(candidate["state"])
+                return int(candidate["id"]), "waiting"
+        pending = await self._search_read("stock.move", [["origin", "in", origins],
+                                                         ["state", "not in", ["done", "cancelled"]]],
+                                          ["shipment"])
+        if pending:
+            busy = sorted({str(m["shipment"]) for m in pending if m["shipment"]})
+            numbers = [str(r["number"]) for r in await self._read("stock.shipment.out", [
+                int(b.split(",")[1]) for b in busy if b.startswith("stock.shipment.out,")], ["number"])]
+            raise Refused("SALE_SHIPMENT_BUSY", f"sale {pl['sales_order']} awaits its lines on the pallet on customer "
+                                                f"shipment(s) {', '.join(numbers) or '?'} in Tryton, picked or packed "
+                                                "there already, or split over several: settle them in Tryton (reset "
+                                                "to waiting, or cancel what the pallet delivers), then retry", "sscc")
         sale = shipped[0][0]["sale"]
         wh = await self.warehouse()
         customer = (await self._read("party.party", [sale["party"]], ["customer_location"]))[0]["customer_location"]

@@ -745,6 +745,10 @@ def shipping_round_trip(t: Tryton, edge: RunningNode) -> None:
         add_lot(t.s, t.plant, lot, "PUMP")
         put_stock(t.s, t.plant, lot, "PUMP", "B1", quantity)
         edge_stock(edge.service, lot, "PUMP", "B1", quantity)
+    # Tryton reserves stock for the sale's shipment (its assign): a reservation the pallet's lots replace
+    [made] = t.s.search_read("stock.shipment.out", [("moves.origin", "=", f"sale.line,{sale_line}")], ["id"])
+    t.s.model("stock.shipment.out", "assign_try", [made["id"]])
+    assert t.s.model("stock.shipment.out", "read", [made["id"]], ["state"])[0]["state"] == "assigned"
     # a first pallet of 3 of the 5 ordered: 2 of the first lot, 1 of the second
     ship_pallet(edge.service, {first: D(2), second: D(1)}, number)
     rpc = LosingAnswers(t.server.url, t.server.database, "admin", t.server.password)
@@ -800,6 +804,28 @@ def shipping_round_trip(t: Tryton, edge: RunningNode) -> None:
         (first, D(2), wh, customer, f"sale.line,{manual_line}", "done")]
     assert t.s.model("sale.sale", "read", [manual], ["shipment_state"])[0]["shipment_state"] == "sent"
     assert tryton_stock(t, first, "B1") == state.stock_of(first, "B1") == 0
+
+    # a sale whose shipment Tryton picked already is not delivered twice: a sync exception says why
+    busy, picked = place_sale(t.s, t.plant, D(1))
+    assert run(_pull(edge.service, t.central())).refused == 0
+    [busy_line] = t.s.model("sale.sale", "read", [busy], ["lines"])[0]["lines"]
+    [theirs] = t.s.search_read("stock.shipment.out", [("moves.origin", "=", f"sale.line,{busy_line}")], ["id"])
+    third, theirs_lot = f"{tag}-3", f"{tag}-4"  # the one the edge packs; the one Tryton picked
+    for lot in (third, theirs_lot):
+        add_lot(t.s, t.plant, lot, "PUMP")
+        put_stock(t.s, t.plant, lot, "PUMP", "A2" if lot == theirs_lot else "B1", D(1))
+    edge_stock(edge.service, third, "PUMP", "B1", D(1))
+    inventory = t.s.model("stock.shipment.out", "read", [theirs["id"]], ["inventory_moves"])[0]["inventory_moves"]
+    t.s.model("stock.move", "write", inventory, {"lot": t.plant.lots[theirs_lot], "from_location": t.plant.bins["A2"]})
+    t.s.model("stock.shipment.out", "assign_try", [theirs["id"]])
+    t.s.model("stock.shipment.out", "pick", [theirs["id"]])
+    ship_pallet(edge.service, {third: D(1)}, picked)
+    assert run(_push(edge.service, t.central())).refused == 1
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.code == "SALE_SHIPMENT_BUSY" and picked in exc.message and exc.subject.startswith("pallet:")
+    assert t.s.model("stock.shipment.out", "read", [theirs["id"]], ["state"])[0]["state"] == "picked"
+    assert tryton_stock(t, third, "B1") == 1  # nothing left twice
+    SyncLedger(edge.store).set_aside(exc.id, "sup-1", "picked in Tryton: delivered from there")
 
     # a lot Tryton never heard of: a sync exception with Tryton's side of the story
     _, other = place_sale(t.s, t.plant, D(1))
