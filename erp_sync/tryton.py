@@ -925,6 +925,8 @@ class TrytonCentral:
         pl = event.payload
         reference = f"takt:{event.event_id}"
         found = await self._search_read("stock.shipment.out", [["reference", "=", reference]], ["id", "state"])
+        if found and found[0]["state"] == "done":
+            return False
         shipped = await self._shipped_lines(pl)
         created = False
         if found:
