@@ -63,12 +63,43 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   inspection of the production (Tryton's inspection wizard; ``INSPECTION_REQUIRED``: record one at the edge).
   Either waits as a sync exception; once settled, a supervisor's retry does the production.
 
+- ``PalletShipped`` (ShipPallet: an SSCC pallet shipped against a sales order) is a delivery to the sale's
+  customer: a customer shipment (``stock.shipment.out``, ``reference`` ``takt:<event id>``) whose inventory moves
+  are the pallet's lots and quantities from the edge's bin to the warehouse's output, brought through Tryton's
+  flow (waiting, assigned, picked, packed, done; at ``pick`` Tryton splits the outgoing moves by lot). It is
+  booked on ``PalletShipped`` and not on the ``StockMoved`` events of kind ``ship`` recorded just before it (one
+  per lot, acknowledged without a booking of their own), because the pallet event carries the sale, the
+  customer and the sale line of each quantity: each shipped quantity is booked once. The sale is linked through
+  its lines: the edge numbers a sale's lines as the pull handed them out, and each pallet line becomes a move
+  whose origin is that ``sale.line``. Where Tryton made the sale's shipment itself (``shipment_method`` on
+  order) and one of them, not picked yet and without a reference, has a move of every sale line on the
+  pallet, that shipment is the one taken (set back to waiting, which frees what Tryton reserved for it,
+  referenced, its inventory moves replaced by the pallet's): a line or
+  quantity not on the pallet ends at nothing at ``pack`` and the sale, processed when the shipment is done,
+  ships the rest on a new shipment, which a later pallet takes; the sale is ``sent`` when all left. A sale
+  with nothing awaited on its lines (one shipped by hand) gets a new customer shipment with outgoing moves of
+  those lots whose origin is the sale's line, so the sale counts them too. One whose lines wait on a shipment
+  that cannot be taken (picked or packed in Tryton already, or the pallet's lines split over two shipments) is
+  refused (``SALE_SHIPMENT_BUSY``) rather than delivered twice. A sale Tryton
+  does not have, a customer other than the sale's, a sale line that does not match, an unknown lot or a bin
+  whose stock does not cover the pallet (``NOT_ASSIGNED``) is refused. (Inventory moves come from the edge's bin,
+  which must lie under the shipment's storage location: a warehouse with a separate picking location needs its
+  bins under it.)
+
 Scrap reported on an operation (``ProductionReported.scrap``) needs no document of its own: the material the edge
 issued is booked as input and only good output by lot as output, so Tryton costs the scrapped units into the good
-ones. Other events (machine states, labour, lot status ...) have no Tryton counterpart and are acknowledged.
+ones. Other events have no Tryton counterpart and are acknowledged: machine states, labour, lot status, pallets
+packed or changed before they ship (``PalletPacked``, ``PalletLotAdded``, ``PalletLotRemoved``: the stock stays
+in its bin), inspection tasks and their verdicts (``InspectionTaskOpened``, ``SupplierLotVerdict``,
+``FinalInspectionVerdict``, ``InspectionOverdueFlagged``: the measured inspections behind them are pushed as
+``InspectionRecorded``), shift OEE (``ShiftOeeClosed``: Tryton keeps no performance figures), machine production
+not assigned to an order (``UnassignedProduction*``: an assignment books its parts through the
+``ProductionReported`` that follows, itself no Tryton document) and clock jumps (``ClockJumped``). Other
+``StockMoved`` kinds than the ones above (a kitting pick, an adjustment, a return to a supplier, an issue without
+a work order) are still refused as ``NOT_SUPPORTED``.
 
 **Exactly once.** A call whose answer was lost may have been committed, so nothing is created blindly. Shipments
-and inspections carry ``takt:<event id>`` in their ``reference`` and are searched for before being created. Moves
+(internal, supplier and customer) and inspections carry ``takt:<event id>`` in their ``reference`` and are searched for before being created. Moves
 and work cycles have no free field; for them the adapter reconciles instead of appending: the production's input
 quantity per (lot, bin), its output per lot and a work's booked run time are brought up to what the node's
 journal says they were *as of this event*, never more, so sending an event again books nothing twice and a
@@ -111,7 +142,7 @@ EPOCH = datetime(1970, 1, 1)
 NO_WARNINGS = {"_skip_warnings": True}
 REVISION = "1"  # Tryton keeps no item revisions
 BOOKED = frozenset({"OperationStarted", "OperationCompleted", "StockMoved", "LotReceived", "InspectionRecorded",
-                    "NonconformanceDispositioned", "WorkOrderCompleted"})  # the events that change Tryton
+                    "NonconformanceDispositioned", "WorkOrderCompleted", "PalletShipped"})  # the events that change Tryton
 # bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
 BULK = 100
 
@@ -262,13 +293,14 @@ class TrytonCentral:
             rows = await self._search_read("stock.location", [["type", "=", "warehouse"],
                                                               ["code", "=", self.warehouse_code]],
                                            ["id", "storage_location", "production_location", "lost_found_location",
-                                            "input_location"])
+                                            "input_location", "output_location"])
             if not rows:
                 raise CentralRefused(404, "UNKNOWN_WAREHOUSE", f"Tryton has no warehouse with code "
                                                                f"{self.warehouse_code}")
             r = rows[0]
             self._warehouse = {"id": r["id"], "storage": r["storage_location"], "input": r["input_location"],
-                               "production": r["production_location"], "lost_found": r["lost_found_location"]}
+                               "output": r["output_location"], "production": r["production_location"],
+                               "lost_found": r["lost_found_location"]}
         return self._warehouse
 
     async def currency(self) -> int:
@@ -558,6 +590,7 @@ class TrytonCentral:
             "InspectionRecorded": self._inspection,
             "NonconformanceDispositioned": self._disposition,
             "WorkOrderCompleted": self._work_order_completed,
+            "PalletShipped": self._pallet_shipped,
         }.get(event.type)
         if handler is None:
             return True
@@ -647,6 +680,8 @@ class TrytonCentral:
             return await self._bin_move(event)
         if kind == "scrap":
             return await self._scrap(event)
+        if kind == "ship":  # its lot left on a pallet: the PalletShipped recorded right after books the delivery
+            return True
         raise Refused("NOT_SUPPORTED", f"a {kind} stock movement is not booked in Tryton by this adapter", "kind")
 
     async def _consumption(self, event: p.SyncEvent) -> bool:
@@ -880,6 +915,154 @@ class TrytonCentral:
             await self._button("stock.shipment.in", "do", [shipment])
             created = True
         return created
+
+    async def _pallet_shipped(self, event: p.SyncEvent) -> bool:
+        """A pallet shipped against a sales order: a customer shipment (``reference`` ``takt:<event id>``) of the
+        sale's lines on the pallet, its inventory moves the pallet's lots and quantities from the edge's bin to the
+        warehouse's output, brought through Tryton's flow (waiting, assigned, picked, packed, done). It is the
+        sale's own waiting shipment when Tryton made one (``shipment_method`` on order) that covers those lines,
+        else a new one whose outgoing moves have the sale's lines as origin (see the module's docstring)."""
+        pl = event.payload
+        reference = f"takt:{event.event_id}"
+        found = await self._search_read("stock.shipment.out", [["reference", "=", reference]], ["id", "state"])
+        if found and found[0]["state"] == "done":
+            return False
+        shipped = await self._shipped_lines(pl)
+        created = False
+        if found:
+            shipment, state = int(found[0]["id"]), str(found[0]["state"])
+        else:
+            shipment, state = await self._customer_shipment(reference, pl, shipped)
+            created = True
+        if state == "draft":
+            await self._button("stock.shipment.out", "wait", [shipment])
+            state = "waiting"
+        if state == "waiting":
+            await self._pallet_inventory_moves(shipment, pl, shipped)
+            await self._button("stock.shipment.out", "assign_try", [shipment])
+            state = str((await self._read("stock.shipment.out", [shipment], ["state"]))[0]["state"])
+            if state == "waiting":
+                raise Refused("NOT_ASSIGNED", f"Tryton cannot assign pallet {pl['sscc']} from {pl['bin']}: its stock "
+                                              "of the pallet's lots there does not cover it", "sscc")
+            created = True
+        if state == "assigned":
+            await self._button("stock.shipment.out", "pick", [shipment])
+            state = "picked"
+        if state == "picked":
+            await self._button("stock.shipment.out", "pack", [shipment])
+            state = "packed"
+        if state in ("packed", "shipped"):
+            await self._button("stock.shipment.out", "do", [shipment])
+            return True
+        if state != "done":
+            raise Refused("WRONG_STATE", f"the customer shipment of pallet {pl['sscc']} is {state} in Tryton", "sscc")
+        return created
+
+    async def _shipped_lines(self, pl: dict[str, Any]) -> list[tuple[dict[str, Any], _Product, int, Decimal]]:
+        """The pallet's lines as (Tryton sale line, product, lot id, quantity). The edge numbers a sales order's
+        lines as the pull handed them out (the sale's lines with a product and a quantity, in Tryton's order)."""
+        sales = await self._search_read("sale.sale", [["number", "=", pl["sales_order"]]], [
+            "id", "state", "party", "party.code", "party.name", "shipment_address", "warehouse", "currency",
+            "lines"], limit=1)
+        if not sales:
+            raise Refused("UNKNOWN_SALES_ORDER", f"Tryton has no sale {pl['sales_order']}", "sales_order")
+        sale = sales[0]
+        party = sale.get("party.") or {}
+        if pl["customer"] not in (party.get("code"), party.get("name")):
+            raise Refused("UNKNOWN_CUSTOMER", f"sale {pl['sales_order']} in Tryton is for {party.get('name')} "
+                                              f"({party.get('code')}), not customer {pl['customer']}", "customer")
+        lines = [ln for ln in await self._read("sale.line", sale["lines"], [
+            "type", "product", "product.code", "quantity", "unit", "unit_price"]) if ln["type"] == "line"
+            and (ln.get("product.") or {}).get("code") and ln["quantity"]] if sale["lines"] else []
+        out = []
+        for shipped in pl["lines"]:
+            number = int(shipped["line"])
+            if not 1 <= number <= len(lines) or lines[number - 1]["product."]["code"] != shipped["item"]:
+                raise Refused("UNKNOWN_SALES_ORDER_LINE", f"sale {pl['sales_order']} in Tryton has no line {number} "
+                                                          f"of {shipped['item']}", "lines")
+            line = {**lines[number - 1], "sale": sale}
+            product = await self.product(shipped["item"])
+            out.append((line, product, await self.lot(shipped["lot"], product), Decimal(shipped["quantity"])))
+        return out
+
+    async def _customer_shipment(self, reference: str, pl: dict[str, Any],
+                                 shipped: list[tuple[dict[str, Any], _Product, int, Decimal]]) -> tuple[int, str]:
+        """The customer shipment for a pallet, referenced: the sale's own shipment, not picked yet and without a
+        reference, that has an outgoing move of every sale line on the pallet (set back to waiting first, which
+        gives back stock Tryton reserved for it), or else a new draft one. Refused when the sale's lines wait on
+        shipments that cannot be taken (picked or packed in Tryton already, or the lines split over several)."""
+        origins = sorted({f"sale.line,{line['id']}" for line, *_ in shipped})
+        candidates = await self._search_read("stock.shipment.out", [
+            ["state", "in", ["draft", "waiting", "assigned"]], ["reference", "=", None],
+            ["moves.origin", "in", origins]], ["id", "state", "outgoing_moves"], order=[["id", "ASC"]])
+        for candidate in candidates:
+            moves = await self._read("stock.move", candidate["outgoing_moves"], ["origin", "state"]) if candidate[
+                "outgoing_moves"] else []
+            if set(origins) <= {str(m["origin"]) for m in moves if m["state"] not in ("done", "cancelled")}:
+                # back to waiting before it is referenced: a lost answer then finds it again as a candidate
+                await self._button("stock.shipment.out", "wait", [int(candidate["id"])])
+                await self._call("stock.shipment.out", "write", [candidate["id"]], {"reference": reference},
+                                 context=NO_WARNINGS)
+                return int(candidate["id"]), "waiting"
+        pending = await self._search_read("stock.move", [["origin", "in", origins],
+                                                         ["state", "not in", ["done", "cancelled"]]],
+                                          ["shipment"])
+        if pending:
+            busy = sorted({str(m["shipment"]) for m in pending if m["shipment"]})
+            numbers = [str(r["number"]) for r in await self._read("stock.shipment.out", [
+                int(b.split(",")[1]) for b in busy if b.startswith("stock.shipment.out,")], ["number"])]
+            raise Refused("SALE_SHIPMENT_BUSY", f"sale {pl['sales_order']} awaits its lines on the pallet on customer "
+                                                f"shipment(s) {', '.join(numbers) or '?'} in Tryton, picked or packed "
+                                                "there already, or split over several: settle them in Tryton (reset "
+                                                "to waiting, or cancel what the pallet delivers), then retry", "sscc")
+        sale = shipped[0][0]["sale"]
+        wh = await self.warehouse()
+        customer = (await self._read("party.party", [sale["party"]], ["customer_location"]))[0]["customer_location"]
+        company = self.rpc.context.get("company")
+        day = datetime.fromisoformat(pl["at"]).date()
+        moves = [{"product": product.id, "unit": line["unit"], "quantity": _qty(quantity), "lot": lot,
+                  "from_location": wh["output"], "to_location": customer, "company": company,
+                  "origin": f"sale.line,{line['id']}", "unit_price": line["unit_price"], "currency": sale["currency"],
+                  "planned_date": day} for line, product, lot, quantity in shipped]
+        shipment = (await self._create("stock.shipment.out", {
+            "reference": reference, "customer": sale["party"], "delivery_address": sale["shipment_address"],
+            "warehouse": wh["id"], "warehouse_storage": wh["storage"], "warehouse_output": wh["output"],
+            "company": company, "planned_date": day,
+            "moves": [["create", moves]]}))[0]
+        return shipment, "draft"
+
+    async def _pallet_inventory_moves(self, shipment: int, pl: dict[str, Any],
+                                      shipped: list[tuple[dict[str, Any], _Product, int, Decimal]]) -> None:
+        """The waiting shipment's inventory moves become the pallet's: each lot and quantity from the edge's bin
+        to the output, for the outgoing move of its sale line (Tryton then syncs the outgoing moves to them at
+        ``pick``: by lot, and a line not on the pallet to nothing, which the sale ships later)."""
+        rows = await self._read("stock.shipment.out", [shipment], ["inventory_moves", "outgoing_moves"])
+        inventory = await self._read("stock.move", rows[0]["inventory_moves"], [
+            "state", "lot", "from_location", "origin", "quantity"]) if rows[0]["inventory_moves"] else []
+        outgoing = await self._read("stock.move", rows[0]["outgoing_moves"], ["origin", "lot", "state"]) if rows[0][
+            "outgoing_moves"] else []
+        location, wh = await self.bin(pl["bin"]), await self.warehouse()
+        company = self.rpc.context.get("company")
+        values = []
+        for line, product, lot, quantity in shipped:
+            mine = [m for m in outgoing if m["origin"] == f"sale.line,{line['id']}" and m["state"] != "cancelled"]
+            mine.sort(key=lambda m: (m["lot"] != lot, m["lot"] is not None))  # its lot's move, else one without
+            if not mine:
+                raise Refused("UNKNOWN_SALES_ORDER_LINE", f"the customer shipment of pallet {pl['sscc']} has no move "
+                                                          f"of sale line {line['id']}", "lines")
+            origin = f"stock.move,{mine[0]['id']}"
+            # moves an earlier attempt got assigned stay (a draft cannot be told from Tryton's own: they go)
+            assigned = sum((_dec(m["quantity"]) for m in inventory if m["state"] == "assigned" and m["lot"] == lot
+                            and m["from_location"] == location and m["origin"] == origin), Decimal(0))
+            if quantity > assigned:
+                values.append({"product": product.id, "unit": line["unit"], "quantity": _qty(quantity - assigned),
+                               "lot": lot, "from_location": location, "to_location": wh["output"],
+                               "company": company, "origin": origin})
+        drafts = [m["id"] for m in inventory if m["state"] in ("staging", "draft")]
+        changes = [*([["delete", drafts]] if drafts else []), *([["create", values]] if values else [])]
+        if changes:
+            await self._call("stock.shipment.out", "write", [shipment], {"inventory_moves": changes},
+                             context=NO_WARNINGS)
 
     async def _inspection(self, event: p.SyncEvent) -> bool:
         pl = event.payload

@@ -299,8 +299,10 @@ def place_purchase(s: TrytonSession, plant: Plant, product: str, quantity: Decim
     return purchase, str(row["number"])
 
 
-def place_sale(s: TrytonSession, plant: Plant, quantity: Decimal, *, customer: str = "Pumps & Co") -> tuple[int, str]:
-    """A confirmed sale of PUMP (invoiced manually): id and number."""
+def place_sale(s: TrytonSession, plant: Plant, quantity: Decimal, *, customer: str = "Pumps & Co",
+               shipment_method: str = "order") -> tuple[int, str]:
+    """A confirmed sale of PUMP (invoiced manually): id and number. Shipped ``on order`` (Tryton makes its
+    customer shipment when it is confirmed) or ``manual`` (it makes none)."""
     parties = s.search_read("party.party", [("name", "=", customer)], ["id"])
     party = parties[0]["id"] if parties else s.create("party.party", {"name": customer, "addresses": [["create", [
         {"street": "2 Harbour Street"}]]]})[0]
@@ -308,7 +310,8 @@ def place_sale(s: TrytonSession, plant: Plant, quantity: Decimal, *, customer: s
     currency = s.model("company.company", "read", [plant.company], ["currency"])[0]["currency"]
     sale = s.create("sale.sale", {
         "party": party, "invoice_address": address, "shipment_address": address, "company": plant.company,
-        "currency": currency, "warehouse": plant.warehouse, "invoice_method": "manual", "sale_date": date.today(),
+        "currency": currency, "warehouse": plant.warehouse, "invoice_method": "manual",
+        "shipment_method": shipment_method, "sale_date": date.today(),
         "lines": [["create", [{"type": "line", "product": plant.products["PUMP"], "quantity": float(quantity),
                                "unit": plant.unit, "unit_price": Decimal("250.0000")}]]]})[0]
     s.model("sale.sale", "quote", [sale])

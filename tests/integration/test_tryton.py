@@ -18,8 +18,11 @@ import pytest
 
 from edge.domain import DomainError
 from edge.domain import commands as c
+from edge.domain import events as e
 from edge.service import Service
+from edge.store.codec import event_data
 from edge.store.sync import PUSH, SyncLedger
+from erp_sync import protocol
 from erp_sync.config import ErpSection, SyncSection
 from erp_sync.daemon import SyncDaemon
 from erp_sync.pull import Puller, PullReport
@@ -688,3 +691,207 @@ def test_many_inspections_are_booked_together_and_a_bad_one_is_singled_out(tryto
     again = run(_push(edge.service, t.central()))
     assert (again.refused, again.duplicates) == (0, 11)
     assert len(t.s.search_read("quality.inspection", [("origin", "=", f"production,{production}")], ["id"])) == 11
+
+
+def edge_stock(service: Service, lot: str, item: str, bin_code: str, quantity: D) -> None:
+    service.handle(c.ReceiveLot(idempotency_key=f"opening:{lot}", actor="seed", actor_roles=frozenset({"admin"}),
+                                origin="erp", lot=lot, item=item, item_revision="1", quantity=quantity, bin=bin_code))
+
+
+def ship_pallet(service: Service, lines: dict[str, D], sales_order: str) -> str:
+    """Pack a pallet in B1 (the first lot, then the others added), ship it against ``sales_order``: its SSCC."""
+    first, *others = lines
+    service.handle(c.PackPallet(idempotency_key=f"t:{next(_n)}", actor="wh-1", actor_roles=frozenset({"warehouse"}),
+                                bin="B1", lines=(c.PalletLineSpec(lot=first, quantity=lines[first]),),
+                                company_prefix="8712345"))
+    [sscc] = [code for code, pallet in service.state.pallets.items() if pallet.status != "shipped"]
+    for lot in others:  # one too many added, then taken off again
+        do(service, c.AddToPallet, sscc=sscc, lot=lot, quantity=lines[lot] + 1)
+        do(service, c.RemoveFromPallet, sscc=sscc, lot=lot, quantity=D(1))
+    do(service, c.ShipPallet, sscc=sscc, sales_order=sales_order)
+    return sscc
+
+
+def customer_shipments(t: Tryton, lots: list[str]) -> list[dict[str, Any]]:
+    found = t.s.search_read("stock.shipment.out", [("reference", "like", "takt:%"), ("moves.lot.number", "in", lots)],
+                            ["reference", "state", "customer", "outgoing_moves", "inventory_moves"],
+                            order=[["id", "ASC"]])
+    for shipment in found:
+        for kind in ("outgoing_moves", "inventory_moves"):
+            shipment[kind] = sorted(
+                (m["lot."]["number"], D(str(m["quantity"])), m["from_location"], m["to_location"], str(m["origin"]),
+                 m["state"]) for m in t.s.model("stock.move", "read", shipment[kind], [
+                    "lot.number", "quantity", "from_location", "to_location", "origin", "state"]))
+    return found
+
+
+def test_a_pallet_shipped_against_a_sale_pulled_from_tryton_is_a_done_customer_shipment(
+        tryton: Tryton, edge: RunningNode) -> None:
+    shipping_round_trip(tryton, edge)
+
+
+def test_the_same_shipment_with_tryton_on_postgresql(tryton_pg: Tryton, edge: RunningNode) -> None:
+    shipping_round_trip(tryton_pg, edge)
+
+
+def shipping_round_trip(t: Tryton, edge: RunningNode) -> None:
+    t.store = edge.store
+    sale, number = place_sale(t.s, t.plant, D(5))
+    assert run(_pull(edge.service, t.central())).refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    [sale_line] = t.s.model("sale.sale", "read", [sale], ["lines"])[0]["lines"]
+    tag = f"SH{next(_n)}"
+    first, second = f"{tag}-1", f"{tag}-2"
+    for lot, quantity in ((first, D(4)), (second, D(3))):
+        add_lot(t.s, t.plant, lot, "PUMP")
+        put_stock(t.s, t.plant, lot, "PUMP", "B1", quantity)
+        edge_stock(edge.service, lot, "PUMP", "B1", quantity)
+    # Tryton reserves stock for the sale's shipment (its assign): a reservation the pallet's lots replace
+    [made] = t.s.search_read("stock.shipment.out", [("moves.origin", "=", f"sale.line,{sale_line}")], ["id"])
+    t.s.model("stock.shipment.out", "assign_try", [made["id"]])
+    assert t.s.model("stock.shipment.out", "read", [made["id"]], ["state"])[0]["state"] == "assigned"
+    # a first pallet of 3 of the 5 ordered: 2 of the first lot, 1 of the second
+    ship_pallet(edge.service, {first: D(2), second: D(1)}, number)
+    rpc = LosingAnswers(t.server.url, t.server.database, "admin", t.server.password)
+    rpc.WRITES = LosingAnswers.WRITES | {"pick", "pack"}  # every answer lost once: nothing is made twice
+    pushed = run(_push(edge.service, TrytonCentral(rpc, NODE, edge.store, retries=8, retry_delay_s=0.05)))
+    assert pushed.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    assert {f"model.stock.shipment.out.{m}" for m in ("write", "assign_try", "pick", "pack", "do")} <= set(rpc.lost)
+    wh = t.s.model("stock.location", "read", [t.plant.warehouse], ["output_location"])[0]["output_location"]
+    party = t.s.model("sale.sale", "read", [sale], ["party"])[0]["party"]
+    customer = t.s.model("party.party", "read", [party], ["customer_location"])[0]["customer_location"]
+    b1 = t.plant.bins["B1"]
+    [shipment] = customer_shipments(t, [first, second])
+    origin = f"sale.line,{sale_line}"
+    assert shipment["state"] == "done" and shipment["customer"] == party
+    assert [m[:2] + m[2:4] + m[5:] for m in shipment["inventory_moves"]] == [
+        (first, D(2), b1, wh, "done"), (second, D(1), b1, wh, "done")]
+    assert shipment["outgoing_moves"] == [(first, D(2), wh, customer, origin, "done"),
+                                          (second, D(1), wh, customer, origin, "done")]
+    # Tryton's sale knows what left and ships the rest later (its own backorder)
+    moves = t.s.search_read("stock.move", [("origin", "=", origin)], ["quantity", "state", "shipment"])
+    assert sorted((m["quantity"], m["state"]) for m in moves) == [(1.0, "done"), (2.0, "done"), (2.0, "draft")]
+    state = edge.service.state
+    for lot in (first, second):
+        assert tryton_stock(t, lot, "B1") == state.stock_of(lot, "B1"), lot
+    assert (state.stock_of(first, "B1"), state.stock_of(second, "B1")) == (D(2), D(2))
+
+    # sent again (a lost acknowledgement): found, nothing shipped twice
+    SyncLedger(edge.store).set_gap_cursor(0)
+    assert run(_push(edge.service, t.central())).refused == 0
+    assert len(customer_shipments(t, [first, second])) == 1
+    assert tryton_stock(t, first, "B1") == 2 and tryton_stock(t, second, "B1") == 2
+
+    # the rest on a second pallet: it goes out on the shipment the sale made for it, and the sale is sent
+    ship_pallet(edge.service, {second: D(2)}, number)
+    assert run(_push(edge.service, t.central())).refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    shipments = customer_shipments(t, [first, second])
+    assert [s["state"] for s in shipments] == ["done", "done"]
+    assert shipments[1]["outgoing_moves"] == [(second, D(2), wh, customer, origin, "done")]
+    assert t.s.model("sale.sale", "read", [sale], ["shipment_state"])[0]["shipment_state"] == "sent"
+    # both were the sale's own shipments (the one it made when confirmed, the one for the rest): none is left over
+    of_sale = t.s.search_read("stock.shipment.out", [("moves.origin", "=", origin)], ["state"])
+    assert sorted(s["state"] for s in of_sale) == ["done", "done"]
+    assert tryton_stock(t, second, "B1") == state.stock_of(second, "B1") == 0
+
+    # a sale Tryton ships by hand (it made no shipment): a customer shipment of its own, for the sale's line
+    manual, by_hand = place_sale(t.s, t.plant, D(2), shipment_method="manual")
+    assert run(_pull(edge.service, t.central())).refused == 0
+    ship_pallet(edge.service, {first: D(2)}, by_hand)
+    assert run(_push(edge.service, t.central())).refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    [manual_line] = t.s.model("sale.sale", "read", [manual], ["lines"])[0]["lines"]
+    [own] = [s for s in customer_shipments(t, [first]) if s["outgoing_moves"][0][4] == f"sale.line,{manual_line}"]
+    assert own["state"] == "done" and own["outgoing_moves"] == [
+        (first, D(2), wh, customer, f"sale.line,{manual_line}", "done")]
+    assert t.s.model("sale.sale", "read", [manual], ["shipment_state"])[0]["shipment_state"] == "sent"
+    assert tryton_stock(t, first, "B1") == state.stock_of(first, "B1") == 0
+
+    # a sale whose shipment Tryton picked already is not delivered twice: a sync exception says why
+    busy, picked = place_sale(t.s, t.plant, D(1))
+    assert run(_pull(edge.service, t.central())).refused == 0
+    [busy_line] = t.s.model("sale.sale", "read", [busy], ["lines"])[0]["lines"]
+    [theirs] = t.s.search_read("stock.shipment.out", [("moves.origin", "=", f"sale.line,{busy_line}")], ["id"])
+    third, theirs_lot = f"{tag}-3", f"{tag}-4"  # the one the edge packs; the one Tryton picked
+    for lot in (third, theirs_lot):
+        add_lot(t.s, t.plant, lot, "PUMP")
+        put_stock(t.s, t.plant, lot, "PUMP", "A2" if lot == theirs_lot else "B1", D(1))
+    edge_stock(edge.service, third, "PUMP", "B1", D(1))
+    inventory = t.s.model("stock.shipment.out", "read", [theirs["id"]], ["inventory_moves"])[0]["inventory_moves"]
+    t.s.model("stock.move", "write", inventory, {"lot": t.plant.lots[theirs_lot], "from_location": t.plant.bins["A2"]})
+    t.s.model("stock.shipment.out", "assign_try", [theirs["id"]])
+    t.s.model("stock.shipment.out", "pick", [theirs["id"]])
+    ship_pallet(edge.service, {third: D(1)}, picked)
+    assert run(_push(edge.service, t.central())).refused == 1
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.code == "SALE_SHIPMENT_BUSY" and picked in exc.message and exc.subject.startswith("pallet:")
+    assert t.s.model("stock.shipment.out", "read", [theirs["id"]], ["state"])[0]["state"] == "picked"
+    assert tryton_stock(t, third, "B1") == 1  # nothing left twice
+    SyncLedger(edge.store).set_aside(exc.id, "sup-1", "picked in Tryton: delivered from there")
+
+    # a lot Tryton never heard of: a sync exception with Tryton's side of the story
+    _, other = place_sale(t.s, t.plant, D(1))
+    assert run(_pull(edge.service, t.central())).refused == 0
+    stray = f"{tag}-X"
+    edge_stock(edge.service, stray, "PUMP", "B1", D(1))
+    ship_pallet(edge.service, {stray: D(1)}, other)
+    assert run(_push(edge.service, t.central())).refused == 1
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert exc.code == "UNKNOWN_LOT" and stray in exc.message and exc.subject.startswith("pallet:")
+
+
+def test_events_without_a_tryton_counterpart_are_acknowledged_not_refused(tryton: Tryton, edge: RunningNode) -> None:
+    """One of each event the edge records that Tryton has no document for, pushed to the live Tryton: none is
+    refused, none breaks the batch. (Built here from the edge's event types rather than worked up command by
+    command: what the adapter sees is the journal payload, which is the same encoding.)"""
+    t = tryton
+    t.store = edge.store
+    now = datetime.now(UTC)
+    tag = f"N{next(_n)}"
+    lot, wo = f"{tag}-LOT", f"{tag}-WO"
+    sscc = "087123459999999999"
+    recorded = [
+        e.InspectionTaskOpened(task=f"{tag}-T1", kind="incoming", plan="PUMP-FINAL", sample_size=3, lot=lot,
+                               work_order=None, supplier="Castings Ltd", supplier_lot="CAST-1", purchase_order=None,
+                               at=now),
+        e.SupplierLotVerdict(task=f"{tag}-T1", plan="PUMP-FINAL", lot=lot, item="HOUSING", supplier="Castings Ltd",
+                             supplier_lot="CAST-1", purchase_order=None, po_line=None, quantity=D(10),
+                             verdict="rejected", samples=3, failed=1, ncr=f"NCR-{tag}", at=now),
+        e.FinalInspectionVerdict(task=f"{tag}-T2", plan="PUMP-FINAL", work_order=wo, verdict="passed", samples=2,
+                                 failed=0, ncr=None, at=now),
+        e.InspectionOverdueFlagged(plan="PUMP-FINAL", work_order=wo, operation=10, workstation="ASSY", reason="count",
+                                   parts_since=D(12), overdue_parts=D(2), at=now),
+        e.ShiftOeeClosed(workstation="ASSY", shift="early", day=now.date(), start=now - timedelta(hours=8), end=now,
+                         planned_minutes=D(450), run_minutes=D(400), good=D(380), scrap=D(4),
+                         availability=D("0.889"), performance=D("0.95"), quality=D("0.99"), oee=D("0.836")),
+        e.PalletPacked(sscc=sscc, bin="B1", lines=(e.PalletContent(lot=lot, item="HOUSING", quantity=D(2)),),
+                       packed_by="wh-1", at=now),
+        e.PalletLotAdded(sscc=sscc, lot=f"{lot}-2", item="HOUSING", quantity=D(1), at=now),
+        e.PalletLotRemoved(sscc=sscc, lot=f"{lot}-2", item="HOUSING", quantity=D(1), at=now),
+        e.UnassignedProductionRecorded(equipment="PRESS-1", workstation="ASSY", good=D(5), scrap=D(1),
+                                       scrap_reason="flash", note=None, at=now),
+        e.UnassignedProductionAssigned(equipment="PRESS-1", work_order=wo, operation=10, good=D(3), scrap=D(0),
+                                       assigned_by="sup-1", at=now),
+        e.UnassignedProductionWrittenOff(equipment="PRESS-1", good=D(2), scrap=D(1), reason="trial parts",
+                                         written_off_by="sup-1", at=now),
+        e.ClockJumped(jump_s=D("-3600"), wall_before=now + timedelta(hours=1), at=now),
+    ]
+    assert {type(x).__name__ for x in recorded} | {"PalletShipped"} >= {
+        "SupplierLotVerdict", "ShiftOeeClosed", "PalletPacked", "PalletLotAdded", "PalletLotRemoved",
+        "UnassignedProductionRecorded", "UnassignedProductionAssigned", "UnassignedProductionWrittenOff",
+        "ClockJumped", "InspectionTaskOpened", "FinalInspectionVerdict", "InspectionOverdueFlagged"}
+    base = 10_000_000
+    events = [protocol.SyncEvent(seq=base + i, event_id=f"{tag}-{i}", message=protocol.isa95_message(type(x).__name__),
+                          type=type(x).__name__, subject=x.subject, occurred_at=now, recorded_at=now, actor="op-1",
+                          payload=event_data(x)) for i, x in enumerate(recorded, start=1)]
+    batch = protocol.EventBatch(node=NODE, after=base, through=base + len(events), redelivery=False,
+                                  events=events)
+
+    async def push() -> protocol.BatchAck:
+        central = t.central()
+        try:
+            return await central.push(batch.model_dump_json().encode())
+        finally:
+            await central.close()
+
+    ack = run(push())
+    assert ack.rejected == [] and ack.held == [] and ack.stored == len(recorded)
+    assert ack.acknowledged == base + len(events)
