@@ -69,6 +69,8 @@ STATE_TABLES: tuple[str, ...] = (
     "staged", "pallets", "pallet_lines",
 )
 INSPECTION_KINDS: tuple[str, ...] = ("general", "incoming", "in_process", "final")
+# Who records any inspection; the warehouse role records the samples of incoming inspections only.
+INSPECTOR_ROLES = frozenset({"quality", "operator", "supervisor", "admin", "service"})
 
 
 @dataclass
@@ -1656,6 +1658,10 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
     passed = all(r.passed for r in results)
     at = _at(cmd, now)
     opened, task = _sampled_task(state, plan, cmd, lot, at)
+    if not cmd.actor_roles & INSPECTOR_ROLES and (task is None or task.kind != "incoming"):
+        # Receiving staff (the warehouse role) record the samples of incoming inspections only.
+        _require_role(cmd, *sorted(INSPECTOR_ROLES - {"admin", "service"}),
+                      action=f"recording a {plan.kind} inspection (plan {plan.plan})")
     out: list[e.Event] = [*opened, e.InspectionRecorded(
         inspection=cmd.inspection, plan=plan.plan, lot=cmd.lot, work_order=cmd.work_order, operation=cmd.operation,
         results=tuple(results), passed=passed, at=at, task=task.task if task is not None else None,

@@ -203,6 +203,20 @@ def test_a_plain_receipt_that_fails_its_incoming_inspection_is_held_with_a_nonco
     assert plant.state.inspection_tasks["INC-S9"].status == "failed"
 
 
+def test_receiving_staff_record_incoming_samples_but_no_other_inspection(plant: Plant) -> None:
+    warehouse = frozenset({"warehouse"})
+    _incoming_plan(plant, sample_size=1)
+    _plain(plant)
+    plant.do(c.DefineInspectionPlan, plan="GEN", description="", item="SCREW", characteristics=(FINISH,),
+             roles=QUALITY)
+    err = plant.refuse(c.RecordInspection, "ROLE_REQUIRED", None, inspection="W0", plan="GEN", lot="S9",
+                       roles=warehouse, measurements=(c.Measurement(characteristic="finish", passed=True),))
+    assert "recording a general inspection (plan GEN)" in err.message
+    plant.do(c.RecordInspection, inspection="W1", plan="INC-SCREW", lot="S9", roles=warehouse,
+             measurements=(c.Measurement(characteristic="finish", passed=True),))
+    assert plant.lot("S9").status == "available"
+
+
 def test_an_incoming_plan_per_supplier_cannot_apply_to_a_receipt_that_names_no_supplier(plant: Plant) -> None:
     _incoming_plan(plant, item=None, supplier="ACME")
     plant.do(c.DefineInspectionPlan, plan="ACME-SCREW", description="", kind="incoming", item="SCREW",
