@@ -121,7 +121,8 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
         # Opening stock is the ERP's stock list at go-live: origin erp, so the sync never pushes it back.
         add(f"master_data.opening_stock[{i}]", "lot", lot.lot, False, c.ReceiveLot, lot=lot.lot, item=lot.item,
             item_revision=lot.item_revision, quantity=lot.quantity, bin=lot.bin, expiry=lot.expiry,
-            supplier_lot=lot.supplier_lot, quarantine=lot.quarantine, occurred_at=lot.received_at())
+            supplier_lot=lot.supplier_lot, quarantine=lot.quarantine, occurred_at=lot.received_at(),
+            opening_stock=True)
     return seeds
 
 

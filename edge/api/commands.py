@@ -198,7 +198,7 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "inventory"),
     CommandRoute("PUT", "/equipment/{equipment}/state", m.MachineStateRequest, c.SetMachineState, ("service", *FLOOR),
                  "Set a machine's state and reason", "machines"),
-    CommandRoute("POST", "/inspections", m.InspectionRequest, c.RecordInspection, ("quality", *FLOOR),
+    CommandRoute("POST", "/inspections", m.InspectionRequest, c.RecordInspection, ("quality", "warehouse", *FLOOR),
                  "Record an inspection's results; the verdict follows", "quality", _inspection_fields),
     CommandRoute("POST", OPERATION + "/start", m.OperationActionRequest, c.StartOperation, FLOOR,
                  "Start an operation", "work orders"),

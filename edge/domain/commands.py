@@ -328,6 +328,10 @@ class ReceiveLot(Command):
     supplier_lot: str | None = None
     quarantine: bool = False
     gtin: str | None = None
+    # Stock on hand at go-live (the ERP's stock list): inspected before it came here, so an incoming plan of the item
+    # opens no inspection for it, unless it is entered in quarantine. A plain receipt (False) of an item with an
+    # incoming plan that names no supplier goes to quarantine with an incoming inspection task.
+    opening_stock: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -320,7 +320,7 @@ class SalesOrderLine:
 
 @dataclass(slots=True)
 class InspectionTask:
-    """An inspection a lot or a work order waits for: incoming (a supplier lot received on a purchase order) or
+    """An inspection a lot or a work order waits for: incoming (a lot received on a purchase order or without one) or
     final (a work order's output). Its verdict comes once ``sample_size`` samples are recorded."""
 
     task: str

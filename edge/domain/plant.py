@@ -69,6 +69,8 @@ STATE_TABLES: tuple[str, ...] = (
     "staged", "pallets", "pallet_lines",
 )
 INSPECTION_KINDS: tuple[str, ...] = ("general", "incoming", "in_process", "final")
+# Who records any inspection; the warehouse role records the samples of incoming inspections only.
+INSPECTOR_ROLES = frozenset({"quality", "operator", "supervisor", "admin", "service"})
 
 
 @dataclass
@@ -1094,6 +1096,25 @@ def _define_lot(state: PlantState, cmd: c.DefineLot, now: datetime) -> list[e.Ev
                                quantity=known.quantity)]
 
 
+def _receive_plain_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.Event]:
+    """A lot received without a purchase order. An incoming plan of the item that names no supplier applies to it as
+    to a receipt on an order (a plan per supplier cannot match: nobody said who delivered): the lot goes to quarantine
+    with its incoming inspection task. Opening stock was inspected before go-live: only the lots entered in
+    quarantine get a task."""
+    events = _receive_lot(state, cmd, now)
+    received = next(ev for ev in events if isinstance(ev, e.LotReceived))
+    plan = item_incoming_plan(state, received.item)
+    if plan is None or (cmd.opening_stock and not cmd.quarantine):
+        return events
+    out: list[e.Event] = [dataclasses.replace(ev, status="quarantine") if isinstance(ev, e.LotReceived) else ev
+                          for ev in events]
+    out.append(e.InspectionTaskOpened(
+        task=incoming_task_id(cmd.lot), kind="incoming", plan=plan.plan,
+        sample_size=sampling.sample_size(received.quantity, plan.sample_size, plan.sample_by_lot_size), lot=cmd.lot,
+        work_order=None, supplier=None, supplier_lot=cmd.supplier_lot, purchase_order=None, at=received.at))
+    return out
+
+
 def _receive_produced_lot(state: PlantState, cmd: c.ReceiveProducedLot, now: datetime) -> list[e.Event]:
     wo = _work_order(state, cmd.work_order, open_only=False)
     if wo.status == "cancelled":
@@ -1187,6 +1208,14 @@ def incoming_plan(state: PlantState, item: str, supplier: str) -> InspectionPlan
     return min(found, key=lambda p: (-(2 * (p.item is not None) + (p.supplier is not None)), p.plan))
 
 
+def item_incoming_plan(state: PlantState, item: str) -> InspectionPlan | None:
+    """The incoming inspection plan of ``item`` that names no supplier (the one a receipt without a purchase order
+    falls under), first by name; or None."""
+    found = sorted((p for p in state.inspection_plans.values()
+                    if p.kind == "incoming" and p.item == item and p.supplier is None), key=lambda p: p.plan)
+    return found[0] if found else None
+
+
 def final_plans(state: PlantState, item: str) -> list[InspectionPlan]:
     return sorted((p for p in state.inspection_plans.values() if p.kind == "final" and p.item == item),
                   key=lambda p: p.plan)
@@ -1266,6 +1295,7 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
                 f"{used.work_order} on {used.at.isoformat(timespec='seconds')}", field="serial",
             )
     _enough_stock(state, lot, cmd.bin, quantity)
+    _not_staged_for_another(state, lot, cmd.bin, wo.work_order, quantity)
     for ln in same_revision:
         remaining = ln.quantity_per * wo.quantity - ln.consumed
         if quantity <= remaining:
@@ -1277,6 +1307,24 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
         f"work order {wo.work_order} still needs {max(remaining, ZERO)} of {lot.item}; {quantity} is more",
         field="quantity",
     )
+
+
+def _not_staged_for_another(state: PlantState, lot: Lot, bin_code: str, work_order: str, quantity: Decimal) -> None:
+    """Refuse to issue stock that was kitted (picked into a staging bin) for another open work order: that order's
+    kit would come up short at the line. Stock of the bin staged for nobody, and the order's own share, may be
+    issued. To give another order's kit away on purpose, move it out of the staging bin first (that unstages it)."""
+    others = {wo: q for wo, q in state.staged_for(lot.lot, bin_code).items() if wo != work_order}
+    if not others:
+        return
+    free = max(ZERO, state.stock_of(lot.lot, bin_code) - sum(others.values(), ZERO))
+    if quantity <= free:
+        return
+    staged = ", ".join(f"{q} for work order {wo}" for wo, q in sorted(others.items()))
+    raise DomainError(
+        "STAGED_FOR_ANOTHER_ORDER",
+        f"lot {lot.lot} in bin {bin_code} is staged {staged}: "
+        + (f"at most {free} of it is free for {work_order}" if free > ZERO else f"none of it is free for {work_order}")
+        + " (move the kit out of the staging bin to give it away)", field="lot")
 
 
 # --- pallets (GS1 SSCC): packed with lots, shipped against a sales order ---------------------------------------
@@ -1652,6 +1700,10 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
     passed = all(r.passed for r in results)
     at = _at(cmd, now)
     opened, task = _sampled_task(state, plan, cmd, lot, at)
+    if not cmd.actor_roles & INSPECTOR_ROLES and (task is None or task.kind != "incoming"):
+        # Receiving staff (the warehouse role) record the samples of incoming inspections only.
+        _require_role(cmd, *sorted(INSPECTOR_ROLES - {"admin", "service"}),
+                      action=f"recording a {plan.kind} inspection (plan {plan.plan})")
     out: list[e.Event] = [*opened, e.InspectionRecorded(
         inspection=cmd.inspection, plan=plan.plan, lot=cmd.lot, work_order=cmd.work_order, operation=cmd.operation,
         results=tuple(results), passed=passed, at=at, task=task.task if task is not None else None,
@@ -1692,8 +1744,8 @@ def _sampled_task(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspecti
             raise invalid("MISSING_VALUE", f"plan {plan.plan} is an incoming inspection: name the lot", "lot")
         task = state.inspection_tasks.get(incoming_task_id(lot.lot))
         if task is None:
-            raise DomainError("NO_INSPECTION_TASK", f"lot {lot.lot} awaits no incoming inspection (it was not received "
-                              f"on a purchase order under an incoming plan)", field="lot")
+            raise DomainError("NO_INSPECTION_TASK", f"lot {lot.lot} awaits no incoming inspection (no incoming plan "
+                              f"applied when it was received)", field="lot")
         if task.plan != plan.plan:
             raise DomainError("WRONG_PLAN", f"lot {lot.lot} awaits inspection by plan {task.plan}, not {plan.plan}",
                               field="plan")
@@ -1921,7 +1973,7 @@ DECIDERS: dict[type[c.Command], Callable[[PlantState, Any, datetime], list[e.Eve
     c.WriteOffUnassignedProduction: _write_off_unassigned,
     c.ClockOnLabour: _clock_on,
     c.ClockOffLabour: _clock_off,
-    c.ReceiveLot: _receive_lot,
+    c.ReceiveLot: _receive_plain_lot,
     c.DefineLot: _define_lot,
     c.MoveStock: _move_stock,
     c.IssueToWorkOrder: _issue_to_work_order,

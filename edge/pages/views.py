@@ -279,6 +279,51 @@ def get_line(request: Request, _: User = Depends(current_user)) -> dict[str, Any
     return {"line": _line(request), "workstations": out}
 
 
+def incoming_inspection(conn: Connection, task: dict[str, Any]) -> dict[str, Any]:
+    """An incoming inspection task as the handheld shows it: the lot (item, quantity, where it is), the plan's
+    characteristics with their limits, the samples recorded so far and, after the verdict, the lot's open NCRs."""
+    lots, stock, ch, res, ncr = (T["lots"].table, T["stock"].table, T["characteristics"].table,
+                                 schema.inspection_results, T["nonconformances"].table)
+    plans = T["inspection_plans"].table
+    lot = task["lot"]
+    found = _rows(conn, select(lots.c.item, lots.c.item_revision, lots.c.quantity, lots.c.status, lots.c.expiry)
+                  .where(lots.c.lot == lot))
+    plan = _rows(conn, select(plans.c.plan, plans.c.description, plans.c.accept_number)
+                 .where(plans.c.plan == task["plan"]))
+    samples = _rows(conn, select(res.c.inspection, res.c.passed, res.c.actor, res.c.at)
+                    .where((res.c.plan == task["plan"]) & (res.c.lot == lot))
+                    .order_by(res.c.seq))
+    return {**task, "lot_detail": found[0] if found else None,
+            "stock": _rows(conn, select(stock.c.bin, stock.c.quantity).where(stock.c.lot == lot).order_by(stock.c.bin)),
+            "plan_detail": {**(plan[0] if plan else {"plan": task["plan"], "description": "", "accept_number": 0}),
+                            "characteristics": _rows(conn, select(ch).where(ch.c.plan == task["plan"])
+                                                     .order_by(ch.c.characteristic))},
+            "recorded": samples[-task["samples"]:] if task["samples"] else [],  # the task's (one task a lot)
+            "ncrs": _rows(conn, select(ncr.c.ncr, ncr.c.description, ncr.c.status)
+                          .where((ncr.c.lot == lot) & (ncr.c.status == "open")).order_by(ncr.c.ncr))}
+
+
+@api.get("/incoming-inspections", summary="Lots awaiting incoming inspection, oldest first, with their plans (the "
+                                          "handheld's inspect task)")
+def get_incoming_inspections(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
+    from edge.api.inspections import open_tasks
+
+    with _store(request).engine.connect() as conn:
+        return {"tasks": [incoming_inspection(conn, task) for task in open_tasks(conn, "incoming")]}
+
+
+@api.get("/incoming-inspections/{lot}", summary="The incoming inspection of one lot, open or with its verdict")
+def get_incoming_inspection(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    tasks = T["inspection_tasks"].table
+    with _store(request).engine.connect() as conn:
+        found = _rows(conn, select(tasks).where((tasks.c.kind == "incoming") & (tasks.c.lot == lot))
+                      .order_by(tasks.c.opened_at.desc()).limit(1))
+        if not found:
+            raise HTTPException(404, {"code": "NO_INSPECTION_TASK", "field": "lot",
+                                      "message": f"lot {lot} awaits no incoming inspection"})
+        return incoming_inspection(conn, found[0])
+
+
 class LabelQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4096)

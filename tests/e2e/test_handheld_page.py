@@ -1,6 +1,6 @@
 """The handheld page on a phone-sized viewport against a real node (the demo site): badge logon, receive a GS1
 lot label into the receiving bin, put it away to the suggested bin, find where the lot is, count a bin, issue to
-a work order."""
+a work order, record the samples of an incoming inspection and see its verdict."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -30,7 +30,7 @@ def open_handheld(browser: Any, node: RunningNode, badge: str) -> tuple[Any, Any
 
 def test_receive_a_gs1_label_and_put_it_away_to_the_suggested_bin(browser: Any, demo: RunningNode) -> None:
     context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
-    expect(page.locator(".menu button")).to_have_count(7)
+    expect(page.locator(".menu button")).to_have_count(8)
     screenshot(page, "handheld-menu")
 
     page.click(".menu button[data-task=receive]")
@@ -120,7 +120,15 @@ def test_receive_against_a_purchase_order_counts_on_its_line_and_refuses_more_th
     lot = demo.client("supervisor").get("/api/v1/lots/GT-5510").json()
     assert (lot["supplier_lot"], lot["stock"]) == ("GT-5510", [{"bin": "REC-01", "quantity": "30"}])
 
-    # Two housings of the lot go into WO-1001; "where is this lot" shows where it came from and where it went.
+    # Housings await incoming inspection (plan IP-HOUSING-20-IN, 3 samples): quality passes the lot, then two
+    # housings of it go into WO-1001; "where is this lot" shows where it came from and where it went.
+    assert lot["status"] == "quarantine"
+    for i in range(3):
+        assert demo.post("quality", "/inspections", {"inspection": f"GT-5510-{i}", "plan": "IP-HOUSING-20-IN",
+                                                     "lot": "GT-5510", "measurements": [
+                                                         {"characteristic": "bore_diameter", "value": "62.001"},
+                                                         {"characteristic": "casting_visual", "passed": True}]},
+                         ).status_code == 201
     assert demo.post("operator", "/work-orders/WO-1001/issues", {"lot": "GT-5510", "bin": "REC-01",
                                                                  "quantity": "2"}).status_code == 201
     page.click("#back")
@@ -223,4 +231,83 @@ def test_a_putaway_elsewhere_than_suggested_asks_why_and_keeps_the_reason(browse
     [putaway] = [m for m in moves if m["kind"] == "putaway"]
     assert (putaway["actor"], putaway["from_bin"], putaway["to_bin"], putaway["suggested_bin"],
             putaway["override_reason"]) == ("wim", "REC-01", "A-01-2", "A-01-1", "A-01-1 blocked by a pallet")
+    context.close()
+
+
+def record_sample(page: Any, n: int, bore: str, visual_ok: bool, verdict: str) -> None:
+    """One sample on the handheld: the bore typed (its verdict shows as it is typed), the casting judged by eye."""
+    form = page.locator("#sample-form")
+    expect(form.locator("h2")).to_have_text(f"Monster {n} van 3")
+    bore_row = form.locator(".sample-char[data-char='bore_diameter']")
+    expect(bore_row).to_contain_text("61.985 … 62.015 mm")
+    bore_row.locator("input").fill(bore)
+    expect(bore_row.locator(".verdict")).to_have_text(verdict)
+    form.locator(".sample-char[data-char='casting_visual'] button." + ("yes" if visual_ok else "no")).click()
+    page.click("#sample-go")
+
+
+def test_incoming_inspection_at_receiving_records_samples_and_releases_or_holds_the_lot(
+        browser: Any, demo: RunningNode) -> None:
+    context, page, wedge = open_handheld(browser, demo, "BADGE:wim")  # receiving staff: warehouse role, Dutch
+    page.click(".menu button[data-task=inspect]")
+    expect(page.locator("#task-title")).to_have_text("Ingangscontrole")
+    # The demo's housing lot R-7781 waits in quarantine for plan IP-HOUSING-20-IN.
+    waiting = page.locator("#inspect-list button[data-inspect-lot='R-7781']")
+    expect(waiting).to_contain_text("HOUSING-20")
+    expect(waiting).to_contain_text("IP-HOUSING-20-IN · 0 van 3 monsters")
+    screenshot(page, "handheld-inspect-list")
+
+    wedge.scan("LOT:R-7781")
+    expect(page.locator("#step")).to_contain_text("Partij R-7781")
+    expect(page.locator("#step")).to_contain_text("IP-HOUSING-20-IN · Incoming inspection pump housing")
+    count = page.locator("#sample-count")
+    expect(count).to_contain_text("0 van 3 monsters")
+    expect(page.locator("#inspect-lot")).to_contain_text("GJ-55190")
+    # Incomplete: refused on the handheld, nothing recorded.
+    page.click("#sample-go")
+    expect(page.locator("#feedback")).to_contain_text("Vul bore_diameter in")
+    record_sample(page, 1, "62.004", True, "GOED")
+    expect(page.locator("#feedback")).to_contain_text("Monster 1 van 3 vastgelegd · GOED")
+    expect(count).to_contain_text("1 van 3 monsters")
+    screenshot(page, "handheld-inspect-sample")
+    record_sample(page, 2, "61,990", True, "GOED")  # a decimal comma, as typed on a Dutch handheld
+    expect(count).to_contain_text("2 van 3 monsters")
+    record_sample(page, 3, "62.010", True, "GOED")
+    verdict = page.locator("#verdict")
+    expect(verdict).to_contain_text("Partij R-7781 vrijgegeven")
+    expect(page.locator("#samples li")).to_have_count(3)
+    screenshot(page, "handheld-inspect-released")
+    api = demo.client("supervisor")
+    assert api.get("/api/v1/lots/R-7781").json()["status"] == "available"
+    [task] = api.get("/api/v1/inspection-tasks", params={"kind": "incoming"}).json()["inspection_tasks"]
+    assert (task["lot"], task["status"], task["samples"], task["failed"]) == ("R-7781", "passed", 3, 0)
+
+    # A housing lot received without a purchase order falls under the same plan: quarantine, and a failed
+    # sample holds it with an NCR once its 3 samples are in.
+    page.click("#back")
+    page.click("#back")
+    page.click(".menu button[data-task=receive]")
+    wedge.scan("BIN:REC-01")
+    wedge.scan(gs1_lot_label(HOUSING_GTIN, "H-9100", quantity=12, expiry="281231"))
+    awaits = page.locator("#awaits-inspection")
+    expect(awaits).to_contain_text("In quarantaine: wacht op ingangscontrole IP-HOUSING-20-IN · 0 van 3 monsters")
+    page.click("#to-inspect")
+    expect(page.locator("#step")).to_contain_text("Partij H-9100")
+    record_sample(page, 1, "62.030", True, "AFKEUR")  # bore above 62.015
+    expect(page.locator("#feedback")).to_contain_text("Monster 1 van 3 vastgelegd · AFKEUR")
+    record_sample(page, 2, "62.000", True, "GOED")
+    expect(count).to_contain_text("2 van 3 monsters")
+    record_sample(page, 3, "62.001", True, "GOED")
+    expect(verdict).to_contain_text("Partij H-9100 geblokkeerd")
+    expect(verdict.locator("[data-ncr]")).to_contain_text("1 of 3 samples failed, 0 allowed")
+    expect(page.locator("#samples .tag.fail")).to_have_count(1)
+    screenshot(page, "handheld-inspect-held")
+    lot = api.get("/api/v1/lots/H-9100").json()
+    assert lot["status"] == "hold"
+    ncrs = [n for n in api.get("/api/v1/nonconformances").json()["nonconformances"] if n["lot"] == "H-9100"]
+    assert len(ncrs) == 1 and ncrs[0]["status"] == "open"
+    expect(verdict.locator(f"[data-ncr='{ncrs[0]['ncr']}']")).to_be_visible()
+    # Nothing else waits now: the list says so.
+    page.click("#back")
+    expect(page.locator("#inspect-list")).to_contain_text("Geen partij wacht op ingangscontrole")
     context.close()

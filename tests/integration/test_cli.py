@@ -90,7 +90,7 @@ def test_python_dash_m_edge_is_the_same_command() -> None:
 def test_store_verify_on_a_seeded_store_exits_0(seeded: Path) -> None:
     result = takt("store", "verify", "--data-dir", str(seeded))
     assert result.returncode == 0, result.stderr
-    assert "ok: replayed 40 events" in result.stdout
+    assert "ok: replayed 43 events" in result.stdout
 
 
 def test_store_verify_finds_a_projection_changed_behind_the_journal(seeded: Path) -> None:
@@ -192,7 +192,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
         status, health = http("GET", f"{base}/health")
         assert status == 200 and health["node_id"] == "demo-eindhoven-assembly-1"
         seeded_seq = health["store"]["last_seq"]
-        assert seeded_seq == 39
+        assert seeded_seq == 42
         operator = {"Authorization": "Bearer demo-operator-token-000000"}
         status, body = http("POST", f"{base}/api/v1/work-orders/WO-1001/issues",
                             {"lot": "L123", "bin": "LS-20", "quantity": 1}, {**operator, "Idempotency-Key": "t-1"})
@@ -214,7 +214,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
     finally:
         code, out = stop(proc)
     assert code == 0, out
-    assert "0 recorded, 39 already there" in out
+    assert "0 recorded, 41 already there" in out
     assert takt("store", "verify", "--data-dir", str(data_dir)).returncode == 0
 
 

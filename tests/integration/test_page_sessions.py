@@ -123,3 +123,32 @@ def test_the_pages_read_models_and_label_look_up(demo: RunningNode) -> None:
     for path in ("/pages", "/pages/terminal/WS-20", "/pages/handheld", "/pages/line", "/pages/static/takt.js"):
         assert httpx.get(demo.url + path, timeout=30).status_code == 200, path
     assert httpx.get(demo.url + "/pages/terminal/WS-99", timeout=30).status_code == 404
+
+
+def test_the_handhelds_incoming_inspection_read_and_who_may_record_a_sample(demo: RunningNode) -> None:
+    warehouse = demo.client("warehouse")
+    [waiting] = warehouse.get("/api/v1/pages/incoming-inspections").json()["tasks"]
+    assert (waiting["lot"], waiting["plan"], waiting["samples"], waiting["sample_size"], waiting["supplier_lot"]) == (
+        "R-7781", "IP-HOUSING-20-IN", 0, 3, "GJ-55190")
+    assert waiting["lot_detail"]["item"] == "HOUSING-20" and waiting["stock"] == [{"bin": "REC-01", "quantity": "30"}]
+    assert [(ch["characteristic"], ch["lsl"], ch["usl"]) for ch in waiting["plan_detail"]["characteristics"]] == [
+        ("bore_diameter", "61.985", "62.015"), ("casting_visual", None, None)]
+    missing = warehouse.get("/api/v1/pages/incoming-inspections/H-2231")  # opening stock, inspected before go-live
+    assert (missing.status_code, missing.json()["code"]) == (404, "NO_INSPECTION_TASK")
+
+    # A plain receipt (no purchase order) of a housing lot falls under the item's incoming plan.
+    assert demo.post("warehouse", "/lots", {"lot": "H-77", "item": "HOUSING-20", "quantity": "5",
+                                            "bin": "REC-01"}).status_code == 201
+    received = warehouse.get("/api/v1/pages/incoming-inspections/H-77").json()
+    assert (received["status"], received["sample_size"], received["lot_detail"]["status"]) == ("open", 3, "quarantine")
+
+    # Receiving staff record incoming samples, not other inspections.
+    sample = {"inspection": "W-1", "plan": "IP-HOUSING-20-IN", "lot": "H-77", "measurements": [
+        {"characteristic": "bore_diameter", "value": "62.0"}, {"characteristic": "casting_visual", "passed": True}]}
+    assert demo.post("warehouse", "/inspections", sample).status_code == 201
+    final_test = demo.post("warehouse", "/inspections", {"inspection": "W-2", "plan": "IP-PUMP-100-FT", "measurements": [
+        {"characteristic": "test_pressure", "value": "10"}, {"characteristic": "leak_rate", "value": "0.1"},
+        {"characteristic": "nameplate_ok", "passed": True}]})
+    assert (final_test.status_code, final_test.json()["code"]) == (409, "ROLE_REQUIRED")
+    after = warehouse.get("/api/v1/pages/incoming-inspections/H-77").json()
+    assert (after["samples"], [r["inspection"] for r in after["recorded"]]) == (1, ["W-1"])

@@ -342,6 +342,11 @@ def test_a_completed_work_order_reports_its_totals_and_its_product(schemas: Sche
     for op in (10, 20, 30):
         j.do(c.StartOperation, work_order="WO-1003", operation=op)
         j.do(c.ReportProduction, work_order="WO-1003", operation=op, good=D(10))
+        if op == 30:  # the demo's final inspection of PUMP-150 (3 samples of 10) passes before the order completes
+            for i in range(3):
+                j.do(c.RecordInspection, inspection=f"FI-{i}", plan="FI-PUMP-150", lot=None, work_order="WO-1003",
+                     operation=30, measurements=(c.Measurement(characteristic="motor_current", value=D("3.4")),
+                                                 c.Measurement(characteristic="nameplate_ok", passed=True)))
         j.do(c.CompleteOperation, work_order="WO-1003", operation=op)
     assert "WorkOrderCompleted" in {entry.type for entry in j.entries}
     doc = render_production_performance(j.entries, node_id="node-a", state=j.state, created=NOW)
@@ -374,7 +379,8 @@ def test_material_information_validates_and_holds_a_lot_per_event(schemas: Schem
     received = lots[0]
     assert (text(received, "ID"), text(received, "MaterialDefinitionID"), text(received, "Status"),
             text(received, "StorageLocation"), text(received, "Quantity/QuantityString"),
-            text(received, "Quantity/UnitOfMeasure")) == ("H-9001", "HOUSING-20", "Available", "REC-01", "12", "pcs")
+            text(received, "Quantity/UnitOfMeasure")) == ("H-9001", "HOUSING-20", "Quarantine", "REC-01", "12", "pcs")
+    # (Quarantine: the demo's housings await incoming inspection, plan IP-HOUSING-20-IN, also without an order.)
     assert events[0]["SupplierLot"] == "GJ-60001" and events[0]["ExpiryDate"] == "2030-01-01"
     assert events[1]["Movement"] == "putaway" and events[1]["ToBin"] == "A-01-1"
     assert text(lots[2], "Status") == "Hold" and events[2]["Reason"] == "porosity suspected"

@@ -171,6 +171,76 @@ def test_an_incoming_sample_needs_the_lot_and_the_tasks_plan(plant: Plant) -> No
                  roles=QUALITY, measurements=(c.Measurement(characteristic="finish", passed=True),))
 
 
+def _plain(plant: Plant, lot: str = "S9", quantity: Decimal = Decimal(40), **fields: Any) -> list[Any]:
+    return plant.do(c.ReceiveLot, lot=lot, item="SCREW", item_revision=None, quantity=quantity, bin="RECV",
+                    supplier_lot=f"SUP-{lot}", **fields)
+
+
+def test_a_plain_receipt_of_an_item_with_an_incoming_plan_awaits_inspection(plant: Plant) -> None:
+    _incoming_plan(plant, sample_size=2)
+    events = _plain(plant)
+    received = next(ev for ev in events if isinstance(ev, e.LotReceived))
+    opened = next(ev for ev in events if isinstance(ev, e.InspectionTaskOpened))
+    assert received.status == "quarantine" and received.purchase_order is None
+    assert (opened.task, opened.kind, opened.plan, opened.sample_size, opened.supplier, opened.supplier_lot,
+            opened.purchase_order) == ("INC-S9", "incoming", "INC-SCREW", 2, None, "SUP-S9", None)
+    plant.refuse(c.IssueToWorkOrder, "LOT_AWAITING_INSPECTION", "lot", work_order="WO1", lot="S9", bin="RECV",
+                 quantity=D(4))
+    _sample(plant, "P1", True, lot="S9")
+    [verdict] = [ev for ev in _sample(plant, "P2", True, lot="S9") if isinstance(ev, e.SupplierLotVerdict)]
+    assert (verdict.verdict, verdict.supplier, verdict.supplier_lot, verdict.purchase_order, verdict.po_line) == (
+        "accepted", "", "SUP-S9", None, None)
+    assert plant.lot("S9").status == "available"
+    plant.do(c.IssueToWorkOrder, work_order="WO1", lot="S9", bin="RECV", quantity=D(4))
+
+
+def test_a_plain_receipt_that_fails_its_incoming_inspection_is_held_with_a_nonconformance(plant: Plant) -> None:
+    _incoming_plan(plant, sample_size=1)
+    _plain(plant)
+    events = _sample(plant, "P1", False, lot="S9")
+    [ncr] = [ev for ev in events if isinstance(ev, e.NonconformanceRaised)]
+    assert ncr.lot == "S9" and plant.lot("S9").status == "hold"
+    assert plant.state.inspection_tasks["INC-S9"].status == "failed"
+
+
+def test_receiving_staff_record_incoming_samples_but_no_other_inspection(plant: Plant) -> None:
+    warehouse = frozenset({"warehouse"})
+    _incoming_plan(plant, sample_size=1)
+    _plain(plant)
+    plant.do(c.DefineInspectionPlan, plan="GEN", description="", item="SCREW", characteristics=(FINISH,),
+             roles=QUALITY)
+    err = plant.refuse(c.RecordInspection, "ROLE_REQUIRED", None, inspection="W0", plan="GEN", lot="S9",
+                       roles=warehouse, measurements=(c.Measurement(characteristic="finish", passed=True),))
+    assert "recording a general inspection (plan GEN)" in err.message
+    plant.do(c.RecordInspection, inspection="W1", plan="INC-SCREW", lot="S9", roles=warehouse,
+             measurements=(c.Measurement(characteristic="finish", passed=True),))
+    assert plant.lot("S9").status == "available"
+
+
+def test_an_incoming_plan_per_supplier_cannot_apply_to_a_receipt_that_names_no_supplier(plant: Plant) -> None:
+    _incoming_plan(plant, item=None, supplier="ACME")
+    plant.do(c.DefineInspectionPlan, plan="ACME-SCREW", description="", kind="incoming", item="SCREW",
+             supplier="ACME", sample_size=5, characteristics=(FINISH,), roles=QUALITY)
+    events = _plain(plant)
+    assert not any(isinstance(ev, e.InspectionTaskOpened) for ev in events)
+    assert plant.lot("S9").status == "available"
+    plant.refuse(c.RecordInspection, "NO_INSPECTION_TASK", "lot", inspection="P1", plan="ACME-SCREW", lot="S9",
+                 roles=QUALITY, measurements=(c.Measurement(characteristic="finish", passed=True),))
+
+
+def test_opening_stock_is_inspected_only_when_it_is_entered_in_quarantine(plant: Plant) -> None:
+    _incoming_plan(plant, sample_size=2)
+    on_hand = _plain(plant, "O1", opening_stock=True)
+    assert not any(isinstance(ev, e.InspectionTaskOpened) for ev in on_hand)
+    assert plant.lot("O1").status == "available"
+    waiting = _plain(plant, "O2", quarantine=True, opening_stock=True)
+    assert [ev.task for ev in waiting if isinstance(ev, e.InspectionTaskOpened)] == ["INC-O2"]
+    assert plant.lot("O2").status == "quarantine"
+    # The flag is not part of what a repeated idempotency key must match (old journals' commands stay the same).
+    assert "opening_stock" not in repr(plant.command(c.ReceiveLot, lot="O3", item="SCREW", item_revision=None,
+                                                     quantity=D(1), bin="RECV", opening_stock=True))
+
+
 @pytest.mark.parametrize(("fields", "field"), [
     ({"kind": "incoming", "item": None}, "item"),
     ({"kind": "final", "item": None}, "item"),

@@ -213,3 +213,30 @@ def test_kitted_stock_that_leaves_the_bin_or_belongs_to_a_closed_order_is_nobody
     kit.do(c.CancelWorkOrder, work_order="WO1", reason="customer cancelled", roles=frozenset({"supervisor"}))
     assert not kit.state.staged
     assert pick_list(kit.state, "WO2", "KIT", NOW.date()).lines[0].staged == D(5)
+
+
+def test_stock_staged_for_another_order_is_not_issued_to_this_one(kit: Plant) -> None:
+    _second_order(kit)
+    kit.do(c.PickForKitting, work_order="WO1", lot="S-2", from_bin="A-02", to_bin="KIT", quantity=D(20), asked=D(20))
+    kit.do(c.MoveStock, lot="S-2", from_bin="A-02", to_bin="KIT", quantity=D(5))  # 5 more, staged for nobody
+    err = kit.refuse(c.IssueToWorkOrder, "STAGED_FOR_ANOTHER_ORDER", "lot", work_order="WO2", lot="S-2", bin="KIT",
+                     quantity=D(6))
+    assert "lot S-2 in bin KIT is staged 20 for work order WO1" in err.message
+    assert "at most 5 of it is free for WO2" in err.message
+    kit.do(c.IssueToWorkOrder, work_order="WO2", lot="S-2", bin="KIT", quantity=D(5))  # the unstaged part
+    assert kit.state.staged[("WO1", "S-2", "KIT")].quantity == D(20)
+    err = kit.refuse(c.IssueToWorkOrder, "STAGED_FOR_ANOTHER_ORDER", "lot", work_order="WO2", lot="S-2", bin="KIT",
+                     quantity=D(1))
+    assert "none of it is free for WO2" in err.message
+    kit.do(c.IssueToWorkOrder, work_order="WO1", lot="S-2", bin="KIT", quantity=D(8))  # its own kit: fine
+    assert kit.state.staged[("WO1", "S-2", "KIT")].quantity == D(12)
+
+
+def test_kitted_stock_given_away_by_a_move_or_of_a_closed_order_may_be_issued_to_another(kit: Plant) -> None:
+    _second_order(kit)
+    kit.do(c.PickForKitting, work_order="WO1", lot="S-2", from_bin="A-02", to_bin="KIT", quantity=D(20), asked=D(20))
+    kit.do(c.DefineBin, bin="KIT2", zone="store", roles=ADMIN)
+    kit.do(c.MoveStock, lot="S-2", from_bin="KIT", to_bin="KIT2", quantity=D(4))  # out of the staging bin: unstaged
+    kit.do(c.IssueToWorkOrder, work_order="WO2", lot="S-2", bin="KIT2", quantity=D(4))
+    kit.do(c.CancelWorkOrder, work_order="WO1", reason="customer cancelled", roles=frozenset({"supervisor"}))
+    kit.do(c.IssueToWorkOrder, work_order="WO2", lot="S-2", bin="KIT", quantity=D(16))  # WO1's kit is nobody's now

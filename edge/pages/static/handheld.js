@@ -1,5 +1,7 @@
 /* The handheld: receive, put away (with a suggested bin), move, issue to a work order, pick for kitting (the order's
-   pick list, FEFO lots in bin walk order, short picks with a reason), cycle count of a bin and "where is this lot".
+   pick list, FEFO lots in bin walk order, short picks with a reason), incoming inspection at receiving (the lots in
+   quarantine awaiting it, "k of n samples", one sample at a time, the verdict: released or held with an NCR), cycle
+   count of a bin and "where is this lot".
    Bookings by scan go through the node's scan pipeline with the task on screen; the rest through the API's routes.
    Genealogy is not here yet. */
 "use strict";
@@ -8,7 +10,7 @@
   let task = null;
   let state = {};
 
-  const TASKS = [["receive", "⤓"], ["putaway", "▤"], ["move", "⇄"], ["issue", "➜"], ["pick", "☑"], ["count", "#"], ["find", "⌕"]];
+  const TASKS = [["receive", "⤓"], ["putaway", "▤"], ["move", "⇄"], ["issue", "➜"], ["pick", "☑"], ["inspect", "✓"], ["count", "#"], ["find", "⌕"]];
   function show(name) {
     task = name; state = {};
     $("#task-title").textContent = t(name || "menu");
@@ -18,6 +20,7 @@
         '<button data-task="' + n + '"><i>' + icon + "</i>" + esc(t(n)) + "</button>").join("") + "</div>";
     } else draw();
     if (name === "receive") loadOrders();
+    if (name === "inspect") loadInspections();
   }
   // Receiving against a purchase order: the open orders the ERP sent, one chosen (or none) for the labels that follow.
   async function loadOrders() {
@@ -48,6 +51,9 @@
         (state.lot ? '<div class="card" id="received">' + details([["item", state.lot.item + " rev " + state.lot.item_revision],
           ["lot", state.lot.lot], ["supplier_lot", state.lot.supplier_lot], ["expiry", state.lot.expiry],
           ["quantity", state.lot.stock.map(s => s.quantity + " @ " + s.bin).join(", ")]]) +
+          (state.lot.inspection ? '<div class="suggest" id="awaits-inspection">' + esc(t("awaits_inspection", { plan: state.lot.inspection.plan })) +
+            " · " + esc(t("samples_of", { n: state.lot.inspection.samples, of: state.lot.inspection.sample_size })) +
+            '<button class="primary" id="to-inspect" style="width: 100%; margin-top: 8px">' + esc(t("inspect")) + " →</button></div>" : "") +
           '<button class="primary" id="to-putaway" style="width: 100%; margin-top: 10px">' + esc(t("putaway")) + " →</button></div>" : "") + back();
     } else if (task === "putaway" || task === "move") {
       const s = !state.from ? t("scan_from_bin") : !state.lot ? t("scan_lot") : t("scan_to_bin");
@@ -66,6 +72,8 @@
         '<button class="go" id="issue-go">' + esc(t("issue")) + "</button></div>" + back();
     } else if (task === "pick") {
       v.innerHTML = pickView() + back();
+    } else if (task === "inspect") {
+      v.innerHTML = inspectView() + back();
     } else if (task === "count") {
       v.innerHTML = step(state.bin ? t("bin") + " " + state.bin : t("scan_count_bin")) +
         (state.rows ? '<div class="card" id="count">' + (state.rows.length ? state.rows.map(r =>
@@ -152,6 +160,105 @@
     if (r.ok) { await loadPickList(state.list.staging_bin); draw(); }
   }
 
+  // --- incoming inspection: the lots awaiting it; one lot's plan, sample by sample, then its verdict ---------------
+  async function loadInspections() {
+    try { state.tasks = (await Takt.get("/api/v1/pages/incoming-inspections")).tasks; } catch (e) { state.tasks = []; }
+    if (task === "inspect") draw();
+  }
+  async function openInspection(lot) {
+    try {
+      state.insp = await Takt.get("/api/v1/pages/incoming-inspections/" + encodeURIComponent(lot));
+      state.draft = {};
+      Takt.feedback(true, t("lot") + " " + lot + " · " + t("samples_of", { n: state.insp.samples, of: state.insp.sample_size }));
+    } catch (e) { Takt.feedback(false, (e.body && e.body.message) || String(e), e.body && e.body.code); }
+    draw();
+  }
+  function limitsText(ch) {
+    if (ch.kind !== "numeric") return t("pass") + " / " + t("fail");
+    const range = ch.lsl != null && ch.usl != null ? ch.lsl + " … " + ch.usl : ch.lsl != null ? "≥ " + ch.lsl : ch.usl != null ? "≤ " + ch.usl : "";
+    return [range, ch.unit].filter(Boolean).join(" ");
+  }
+  function judged(ch, v) { // "pass" | "fail" | "" (not filled in or not a number)
+    if (ch.kind !== "numeric") return v === true ? "pass" : v === false ? "fail" : "";
+    if (v == null || String(v).trim() === "") return "";
+    const x = Number(String(v).replace(",", "."));
+    if (!Number.isFinite(x)) return "";
+    return (ch.lsl == null || x >= Number(ch.lsl)) && (ch.usl == null || x <= Number(ch.usl)) ? "pass" : "fail";
+  }
+  function inspectView() {
+    const c = state.insp;
+    if (!c) {
+      const tasks = state.tasks || [];
+      return step(t("scan_lot_inspect")) + '<div class="card" id="inspect-list">' + (tasks.length ? tasks.map(x =>
+        '<button class="pick-task" data-inspect-lot="' + esc(x.lot) + '"><b>' + esc(x.lot) + "</b> · " +
+        esc(x.lot_detail ? x.lot_detail.item : "") + '<span class="muted">' + esc(x.plan) + " · " +
+        esc(t("samples_of", { n: x.samples, of: x.sample_size })) + "</span></button>").join("")
+        : '<p class="muted">' + esc(t("none_awaiting")) + "</p>") + "</div>";
+    }
+    const p = c.plan_detail, d = state.draft || {}, lot = c.lot_detail || {};
+    const head = step(t("lot") + " " + c.lot, p.plan + (p.description ? " · " + p.description : ""));
+    const info = '<div class="card" id="inspect-lot">' + details([["item", lot.item && lot.item + " rev " + lot.item_revision],
+      ["quantity", c.stock.map(s => s.quantity + " @ " + s.bin).join(", ")], ["supplier", c.supplier],
+      ["supplier_lot", c.supplier_lot], ["purchase_order", c.purchase_order]]) +
+      '<div class="sample-count" id="sample-count">' + esc(t("samples_of", { n: c.samples, of: c.sample_size })) +
+      ' <span class="muted">· ' + esc(t("accept_max", { n: p.accept_number })) + "</span></div>" +
+      (c.recorded.length ? '<ol class="po-lines" id="samples">' + c.recorded.map(r => '<li><span class="tag ' + (r.passed ? "pass" : "fail") + '">' +
+        esc(t(r.passed ? "pass" : "fail")) + "</span> " + esc(r.inspection) + ' <span class="muted">' + esc(r.actor) + "</span></li>").join("") + "</ol>" : "") + "</div>";
+    if (c.status !== "open") {
+      const held = c.status === "failed";
+      return head + info + '<div class="card verdict-card ' + (held ? "fail" : "pass") + '" id="verdict">' +
+        "<b>" + esc(t(held ? "lot_held" : "lot_released", { lot: c.lot })) + "</b>" +
+        (held ? c.ncrs.map(n => '<div data-ncr="' + esc(n.ncr) + '">' + esc(n.ncr) + " · " + esc(n.description) + "</div>").join("")
+          : '<div>' + esc(t("status")) + ": " + esc(lot.status) + "</div>") + "</div>";
+    }
+    const form = '<div class="card" id="sample-form"><h2>' + esc(t("sample_n", { n: c.samples + 1, of: c.sample_size })) + "</h2>" +
+      p.characteristics.map(ch => {
+        const v = d[ch.characteristic], j = judged(ch, v);
+        const input = ch.kind === "numeric"
+          ? '<input class="measure" inputmode="decimal" data-char="' + esc(ch.characteristic) + '" value="' + esc(v == null ? "" : v) +
+            '" aria-label="' + esc(ch.characteristic) + '">'
+          : '<div class="attr"><button class="yes' + (v === true ? " on" : "") + '" data-char="' + esc(ch.characteristic) + '" data-pass="1">' +
+            esc(t("pass")) + '</button><button class="no' + (v === false ? " on" : "") + '" data-char="' + esc(ch.characteristic) +
+            '" data-pass="0">' + esc(t("fail")) + "</button></div>";
+        return '<div class="sample-char" data-char="' + esc(ch.characteristic) + '"><div><b>' + esc(ch.characteristic) +
+          '</b> <span class="muted">' + esc(limitsText(ch)) + "</span></div>" + '<div class="sample-row">' + input +
+          '<span class="verdict ' + j + '">' + (j ? esc(t(j)) : "—") + "</span></div></div>";
+      }).join("") + '<button class="go" id="sample-go" style="width: 100%; margin-top: 10px">' +
+      esc(t("record_sample", { n: c.samples + 1 })) + "</button></div>";
+    return head + info + form;
+  }
+  function keepDraft() {
+    for (const input of document.querySelectorAll("#sample-form input.measure")) state.draft[input.dataset.char] = input.value;
+  }
+  async function recordSample() {
+    keepDraft();
+    const c = state.insp, d = state.draft;
+    const measurements = [];
+    for (const ch of c.plan_detail.characteristics) {
+      const v = d[ch.characteristic];
+      if (ch.kind === "numeric") {
+        const text = String(v == null ? "" : v).trim().replace(",", ".");
+        if (text === "" || !Number.isFinite(Number(text))) { Takt.feedback(false, t("fill_in", { what: ch.characteristic })); return; }
+        measurements.push({ characteristic: ch.characteristic, value: text });
+      } else {
+        if (v !== true && v !== false) { Takt.feedback(false, t("fill_in", { what: ch.characteristic })); return; }
+        measurements.push({ characteristic: ch.characteristic, passed: v });
+      }
+    }
+    const n = c.samples + 1;
+    const id = "IN-" + c.lot + "-" + n + "-" + Takt.newKey().slice(-6);
+    const r = await Takt.act("POST", "/api/v1/inspections", { inspection: id, plan: c.plan, lot: c.lot, measurements });
+    if (!r.ok) { Takt.feedback(false, r.body.message, r.body.code); return; }
+    const passed = c.plan_detail.characteristics.every(ch => judged(ch, d[ch.characteristic]) === "pass");
+    state.draft = {};
+    await openInspection(c.lot);
+    const now = state.insp;
+    if (now && now.status !== "open") {
+      Takt.feedback(now.status === "passed", t(now.status === "passed" ? "lot_released" : "lot_held", { lot: now.lot }) +
+        (now.ncrs.length ? " · " + now.ncrs.map(x => x.ncr).join(", ") : ""));
+    } else Takt.feedback(true, t("sample_recorded", { n, of: c.sample_size }) + " · " + t(passed ? "pass" : "fail"));
+  }
+
   async function label(text) {
     try {
       const r = await fetch("/api/v1/pages/labels", { method: "POST", headers: { "Content-Type": "application/json",
@@ -184,6 +291,10 @@
       if (lab.kind === "bin") state.bin = lab.value;
       else if ((s.command === "ReceiveLot" || s.command === "ReceiveAgainstPurchaseOrder") && lab.lot) {
         state.lot = await Takt.get("/api/v1/lots/" + encodeURIComponent(lab.lot));
+        if (state.lot.status === "quarantine") { // received under an incoming plan: it awaits its inspection
+          try { state.lot.inspection = await Takt.get("/api/v1/pages/incoming-inspections/" + encodeURIComponent(lab.lot)); }
+          catch (e) { state.lot.inspection = null; }
+        }
         if (state.po) await loadOrders(); // the line's received quantity moved on
       }
       draw();
@@ -214,6 +325,11 @@
     } else if (task === "pick") {
       const lab = await label(text);
       if (lab) await pickScan(lab);
+    } else if (task === "inspect") {
+      const lab = await label(text);
+      if (!lab) return;
+      if (!lab.lot) { Takt.feedback(false, t("scan_lot_inspect")); return; }
+      await openInspection(lab.lot);
     } else if (task === "count") {
       const lab = await label(text);
       if (!lab) return;
@@ -256,6 +372,19 @@
     const b = e.target.closest("button");
     if (!b) return;
     if (b.dataset.task) show(b.dataset.task);
+    else if (b.dataset.inspectLot) await openInspection(b.dataset.inspectLot);
+    else if (b.dataset.pass !== undefined && state.insp) {
+      keepDraft();
+      state.draft[b.dataset.char] = b.dataset.pass === "1";
+      draw();
+    }
+    else if (b.id === "sample-go") await recordSample();
+    else if (b.id === "to-inspect") {
+      const lot = state.lot.lot;
+      show("inspect");
+      await openInspection(lot);
+    }
+    else if (b.id === "back" && task === "inspect" && state.insp) { state.insp = null; await loadInspections(); }
     else if (b.dataset.po !== undefined) { state.po = b.dataset.po || null; draw(); }
     else if (b.id === "back") show(null);
     else if (b.id === "override-go" && state.override) {
@@ -290,6 +419,15 @@
       if (bad) Takt.feedback(false, bad.message, bad.code);
       else Takt.feedback(true, t("count_saved") + " · " + state.bin + (changed ? " (" + changed + " ±)" : ""));
     }
+  });
+  // The verdict of each characteristic as it is typed.
+  $("#view").addEventListener("input", e => {
+    const input = e.target.closest("#sample-form input.measure");
+    if (!input || !state.insp) return;
+    state.draft[input.dataset.char] = input.value;
+    const ch = state.insp.plan_detail.characteristics.find(x => x.characteristic === input.dataset.char);
+    const j = judged(ch, input.value), out = input.parentElement.querySelector(".verdict");
+    out.className = "verdict " + j; out.textContent = j ? t(j) : "—";
   });
   $("#manual").addEventListener("submit", e => {
     e.preventDefault();

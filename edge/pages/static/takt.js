@@ -55,7 +55,12 @@ const TEXT = {
     kit_short: "Short: {q} {item} not in stock", staging: "Staging bin", picked: "Picked", short_pick: "Short pick",
     why_short: "Why less? (needed when short)", not_on_list: "Lot {lot} is not on this pick list",
     picked_to: "{q} of lot {lot} picked to bin {bin}", oee: "OEE", oee_by_shift: "OEE by shift",
-    top_loss: "largest loss", unknown: "no data"
+    top_loss: "largest loss", unknown: "no data", inspect: "Incoming inspection",
+    scan_lot_inspect: "Scan or pick the lot to inspect", none_awaiting: "No lot awaits incoming inspection",
+    accept_max: "accepted with at most {n} failed", sample_n: "Sample {n} of {of}", record_sample: "Record sample {n}",
+    sample_recorded: "Sample {n} of {of} recorded", lot_released: "Lot {lot} released",
+    lot_held: "Lot {lot} held", fill_in: "Fill in {what}", supplier: "Supplier", purchase_order: "Purchase order",
+    awaits_inspection: "In quarantine: awaits incoming inspection {plan}"
   },
   nl: {
     scan_badge: "Scan uw badge", or_type: "of typ uw badgecode", log_on: "Aanmelden", log_off: "Afmelden",
@@ -111,7 +116,13 @@ const TEXT = {
     kit_short: "Tekort: {q} {item} niet op voorraad", staging: "Klaarzetlocatie", picked: "Gepakt",
     short_pick: "Tekort gepakt", why_short: "Waarom minder? (verplicht bij tekort)",
     not_on_list: "Partij {lot} staat niet op deze verzamellijst", picked_to: "{q} van partij {lot} gepakt naar locatie {bin}",
-    oee: "OEE", oee_by_shift: "OEE per ploeg", top_loss: "grootste verlies", unknown: "geen gegevens"
+    oee: "OEE", oee_by_shift: "OEE per ploeg", top_loss: "grootste verlies", unknown: "geen gegevens",
+    inspect: "Ingangscontrole", scan_lot_inspect: "Scan of kies de partij om te keuren",
+    none_awaiting: "Geen partij wacht op ingangscontrole", accept_max: "goed bij hoogstens {n} afgekeurd",
+    sample_n: "Monster {n} van {of}", record_sample: "Monster {n} vastleggen",
+    sample_recorded: "Monster {n} van {of} vastgelegd", lot_released: "Partij {lot} vrijgegeven",
+    lot_held: "Partij {lot} geblokkeerd", fill_in: "Vul {what} in", supplier: "Leverancier",
+    purchase_order: "Inkooporder", awaits_inspection: "In quarantaine: wacht op ingangscontrole {plan}"
   }
 };
 
