@@ -32,7 +32,7 @@ counts that as a replay.) Pages split between rows of one stamp: the cursor then
   (Takt's operation number is the step's sequence), so Tryton costs it at the work centre's rate.
 - ``StockMoved`` of kind ``issue`` (consumption by lot) adds an input move with that lot from that bin: Tryton
   only takes inputs while a production waits, so a running production is set back to waiting, given the move,
-  assigned and run again (which does the move). A ``return`` to a bin is an output move of that lot back to it. ``move``/``putaway`` becomes an internal shipment between the two
+  assigned and run again (which does the move). A ``return`` to a bin is an output move of that lot back to it. ``move``/``putaway``/``pick`` (kitting into a staging bin) becomes an internal shipment between the two
   bins (created, waited, assigned, done); ``scrap`` becomes a one-line inventory of the bin whose
   confirmation moves the scrapped quantity to the warehouse's lost-and-found location (Tryton's way of booking a
   loss).
@@ -95,8 +95,10 @@ in its bin), inspection tasks and their verdicts (``InspectionTaskOpened``, ``Su
 ``InspectionRecorded``), shift OEE (``ShiftOeeClosed``: Tryton keeps no performance figures), machine production
 not assigned to an order (``UnassignedProduction*``: an assignment books its parts through the
 ``ProductionReported`` that follows, itself no Tryton document) and clock jumps (``ClockJumped``). Other
-``StockMoved`` kinds than the ones above (a kitting pick, an adjustment, a return to a supplier, an issue without
-a work order) are still refused as ``NOT_SUPPORTED``.
+``StockMoved`` kinds than the ones above are refused as ``NOT_SUPPORTED``: a count that found more than the bin held
+(Tryton's moves from lost-and-found also carry go-live stock and its own counts, so a lost answer could not be told
+from a booked one: count the bin in Tryton and set the exception aside), a return to a supplier, an issue without
+a work order. A kitting pick is a bin move (above); a count that found less is booked as scrap is.
 
 **Exactly once.** A call whose answer was lost may have been committed, so nothing is created blindly. Shipments
 (internal, supplier and customer) and inspections carry ``takt:<event id>`` in their ``reference`` and are searched for before being created. Moves
@@ -424,10 +426,11 @@ class TrytonCentral:
             return conn.execute(select(j.c.seq).where(j.c.subject == f"work_order:{work_order}").limit(1)).first() \
                 is not None
 
-    def scrapped(self, lot: str, bin_code: str, upto: int) -> Decimal:
-        """The quantity of ``lot`` scrapped from ``bin_code`` up to ``upto``."""
+    def lost(self, lot: str, bin_code: str, upto: int) -> Decimal:
+        """The quantity of ``lot`` that left ``bin_code`` by scrap or by a count that found less, up to ``upto``:
+        what Tryton books as moves to its lost-and-found location."""
         return sum((Decimal(pl["quantity"]) for _, _, pl in self._journal(f"lot:{lot}", ("StockMoved",), upto)
-                    if pl.get("kind") == "scrap" and pl.get("from_bin") == bin_code), Decimal(0))
+                    if pl.get("kind") in ("scrap", "adjust") and pl.get("from_bin") == bin_code), Decimal(0))
 
     def maker(self, item: str, upto: int) -> str | None:
         """The work order making ``item`` at the edge at journal sequence ``upto``: the latest started one of that
@@ -676,10 +679,16 @@ class TrytonCentral:
         kind = event.payload["kind"]
         if kind in ("issue", "return") and event.payload.get("work_order"):
             return await self._consumption(event)
-        if kind in ("move", "putaway"):
+        if kind in BIN_MOVES:
             return await self._bin_move(event)
-        if kind == "scrap":
+        if kind == "scrap" or (kind == "adjust" and event.payload.get("from_bin")):
             return await self._scrap(event)
+        if kind == "adjust":
+            # Found more than the bin held: Tryton's moves from lost-and-found into a bin also carry go-live stock
+            # and counts made in Tryton, so the edge could not tell a lost answer from a booked one.
+            raise Refused("NOT_SUPPORTED", f"a count that found {event.payload['quantity']} more of lot "
+                          f"{event.payload['lot']} in bin {event.payload['to_bin']} is not booked in Tryton by this "
+                          "adapter: count the bin in Tryton (an inventory), then set this exception aside", "kind")
         if kind == "ship":  # its lot left on a pallet: the PalletShipped recorded right after books the delivery
             return True
         raise Refused("NOT_SUPPORTED", f"a {kind} stock movement is not booked in Tryton by this adapter", "kind")
@@ -776,16 +785,17 @@ class TrytonCentral:
         return created
 
     async def _scrap(self, event: p.SyncEvent) -> bool:
-        """Scrap from a bin: Tryton books losses by inventory, so a one-line inventory of the bin counts the lot
-        at what Tryton has there less what is still to be scrapped, and its confirmation moves the difference to
-        the warehouse's lost-and-found location. Reconciled: the lot's moves from the bin to lost-and-found are
-        brought up to what the edge scrapped from it as of this event."""
+        """Scrap from a bin, or a count that found less than the bin held: Tryton books losses by inventory, so a
+        one-line inventory of the bin counts the lot at what Tryton has there less what is still to leave, and its
+        confirmation moves the difference to the warehouse's lost-and-found location. Reconciled: the lot's moves
+        from the bin to lost-and-found are brought up to what the edge scrapped and found short there as of this
+        event."""
         pl = event.payload
         product = await self.product(pl["item"])
         lot = await self.lot(pl["lot"], product)
         location = await self.bin(pl["from_bin"])
         wh = await self.warehouse()
-        target = await asyncio.to_thread(self.scrapped, pl["lot"], pl["from_bin"], event.seq)
+        target = await asyncio.to_thread(self.lost, pl["lot"], pl["from_bin"], event.seq)
         moves = await self._search_read("stock.move", [["lot", "=", lot], ["from_location", "=", location],
                                                        ["to_location", "=", wh["lost_found"]],
                                                        ["state", "=", "done"]], ["quantity"])
@@ -797,7 +807,7 @@ class TrytonCentral:
         counted = _dec(rows[0]["quantity"]) - missing if rows else -missing
         if counted < 0:
             raise Refused("NOT_ENOUGH_STOCK", f"Tryton has {counted + missing} of lot {pl['lot']} in {pl['from_bin']}"
-                                              f", less than the {missing} scrapped", "quantity")
+                                              f", less than the {missing} to book out of it", "quantity")
         drafts = await self._search_read("stock.inventory", [["location", "=", location], ["state", "=", "draft"],
                                                              ["lines.lot", "=", lot]], ["id", "lines"])
         if drafts:  # left by an attempt whose answer was lost: count it again and confirm it
@@ -1469,8 +1479,11 @@ class TrytonCentral:
         return operations, bom
 
 
+BIN_MOVES = ("move", "putaway", "pick")  # between two bins: an internal shipment (a kitting pick goes to staging)
+
+
 def _is_bin_move(event: p.SyncEvent) -> bool:
-    return event.type == "StockMoved" and event.payload.get("kind") in ("move", "putaway")
+    return event.type == "StockMoved" and event.payload.get("kind") in BIN_MOVES
 
 
 def _by_lot(event: p.SyncEvent) -> str:

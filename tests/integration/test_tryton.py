@@ -895,3 +895,31 @@ def test_events_without_a_tryton_counterpart_are_acknowledged_not_refused(tryton
     ack = run(push())
     assert ack.rejected == [] and ack.held == [] and ack.stored == len(recorded)
     assert ack.acknowledged == base + len(events)
+
+
+def test_a_kitting_pick_and_a_short_count_keep_tryton_stock_equal_to_the_edge(tryton: Tryton, edge: RunningNode) -> None:
+    """A pick for a work order's kit is a move between two bins (an internal shipment); a count that found less is
+    booked as a loss (an inventory against lost-and-found), once, also when sent again; a count that found more is
+    a sync exception that says how to book it in Tryton."""
+    t = tryton
+    t.store = edge.store
+    _, wo = release_production(t.s, t.plant, D(4))
+    run(_pull(edge.service, t.central()))
+    housing, seal = opening_stock(t, edge.service, f"K{next(_n)}")
+    do(edge.service, c.PickForKitting, work_order=wo, lot=seal, from_bin="A1", to_bin="B1", quantity=D(8),
+       asked=D(8))
+    supervisor: dict[str, Any] = {"actor": "sup-1", "actor_roles": frozenset({"supervisor", "warehouse"})}
+    edge.service.handle(c.AdjustStock(idempotency_key=f"t:{next(_n)}", lot=seal, bin="A1", counted=D(20),
+                                      reason="cycle count", **supervisor))  # 22 expected: 2 short
+    edge.service.handle(c.AdjustStock(idempotency_key=f"t:{next(_n)}", lot=housing, bin="A1", counted=D(13),
+                                      reason="cycle count", **supervisor))  # 10 expected: 3 found
+    report = run(_push(edge.service, t.central()))
+    [found] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert report.refused == 1 and found.code == "NOT_SUPPORTED" and "inventory" in found.message
+    assert found.subject == f"lot:{housing}"
+    for bin_code in ("A1", "B1"):
+        assert tryton_stock(t, seal, bin_code) == edge.service.state.stock_of(seal, bin_code), bin_code
+    assert (tryton_stock(t, seal, "A1"), tryton_stock(t, seal, "B1")) == (D(20), D(8))
+    SyncLedger(edge.store).set_gap_cursor(0)  # everything again: nothing is booked twice
+    run(_push(edge.service, t.central()))
+    assert (tryton_stock(t, seal, "A1"), tryton_stock(t, seal, "B1"), tryton_stock(t, housing, "A1")) == (D(20), D(8), D(10))
