@@ -141,6 +141,23 @@ def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older
         db.close()
 
 
+def _filter(equipment: str, name: str | None, since: datetime | None, until: datetime | None,
+            time_column: str) -> tuple[list[str], list[Any]]:
+    """The WHERE terms and arguments of a read of one machine's values (one series or all, between two times)."""
+    where = ["equipment = ?"]
+    args: list[Any] = [equipment]
+    if name is not None:
+        where.append("name = ?")
+        args.append(name)
+    if since is not None:
+        where.append(f"{time_column} >= ?")
+        args.append(since.timestamp())
+    if until is not None:
+        where.append(f"{time_column} <= ?")
+        args.append(until.timestamp())
+    return where, args
+
+
 class ProcessValueLog:
     """Keeps the process values of ``machines`` in ``path`` (``:memory:`` for a throwaway log)."""
 
@@ -235,17 +252,7 @@ class ProcessValueLog:
     def minutes(self, equipment: str, name: str | None = None, since: datetime | None = None,
                 until: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """The per-minute summaries of ``equipment``'s folded values, oldest first, at most ``limit`` (the newest)."""
-        where = ["equipment = ?"]
-        args: list[Any] = [equipment]
-        if name is not None:
-            where.append("name = ?")
-            args.append(name)
-        if since is not None:
-            where.append("minute >= ?")
-            args.append(since.timestamp())
-        if until is not None:
-            where.append("minute <= ?")
-            args.append(until.timestamp())
+        where, args = _filter(equipment, name, since, until, "minute")
         sql = (f"SELECT name, minute, samples, numbers, bad, min, max, sum FROM process_value_minutes "
                f"WHERE {' AND '.join(where)} ORDER BY minute DESC, name DESC LIMIT ?")
         with self._lock:
@@ -262,17 +269,7 @@ class ProcessValueLog:
     def query(self, equipment: str, name: str | None = None, since: datetime | None = None,
               until: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """Values of ``equipment`` (one series, or all), oldest first, at most ``limit`` (the newest ones)."""
-        where = ["equipment = ?"]
-        args: list[Any] = [equipment]
-        if name is not None:
-            where.append("name = ?")
-            args.append(name)
-        if since is not None:
-            where.append("at >= ?")
-            args.append(since.timestamp())
-        if until is not None:
-            where.append("at <= ?")
-            args.append(until.timestamp())
+        where, args = _filter(equipment, name, since, until, "at")
         sql = (f"SELECT name, at, value, text, quality, detail FROM process_values WHERE {' AND '.join(where)} "
                "ORDER BY at DESC, rowid DESC LIMIT ?")
         with self._lock:
