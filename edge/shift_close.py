@@ -32,6 +32,7 @@ MINUTES = Decimal("0.001")
 
 
 def workstations(conn: Connection, config: Any) -> list[str]:
+    """The workstations OEE is reported for: the site file's, else every one with equipment or production."""
     site = getattr(config, "site", None)
     if site is not None and site.workstations:
         return [w.workstation for w in site.workstations]

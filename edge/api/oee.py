@@ -77,13 +77,9 @@ def shift_json(r: ShiftOee) -> dict[str, Any]:
 
 
 def _known_workstations(request: Request, conn: Connection) -> list[str]:
-    site = getattr(getattr(request.app.state.node, "config", None), "site", None)
-    if site is not None and site.workstations:
-        return [w.workstation for w in site.workstations]
-    eq = schema.ENTITY_TABLES["equipment"].table
-    names = {r[0] for r in conn.execute(select(eq.c.workstation).distinct())}
-    names |= {r[0] for r in conn.execute(select(schema.production_reports.c.workstation).distinct())}
-    return sorted(names)
+    from edge.shift_close import workstations
+
+    return workstations(conn, getattr(request.app.state.node, "config", None))
 
 
 def _refuse(field: str, message: str) -> HTTPException:
