@@ -262,9 +262,14 @@ class ModbusConnector:
             finally:
                 for t in tasks:
                     t.cancel()
+                pending = set(tasks)
+                while pending:  # asked again each second: a cancellation may be swallowed mid-request
+                    _, pending = await asyncio.wait(pending, timeout=1.0)
+                    for t in pending:
+                        t.cancel()
                 for t in tasks:
                     with contextlib.suppress(BaseException):
-                        await t
+                        t.result()
         finally:
             self.health.connected = False
             done_with()
@@ -279,7 +284,12 @@ class ModbusConnector:
         interval = group.interval_ms / 1000
         next_at = loop.time()
         failing = 0
+        this = asyncio.current_task()
         while True:
+            if this is not None and this.cancelling():
+                # pymodbus may swallow a cancellation that lands in a request (its own wait for the answer):
+                # the task was asked to stop, so it stops, instead of polling on until it is asked again.
+                raise asyncio.CancelledError
             lag = loop.time() - next_at
             if len(self.cycle_lag_s) < 100_000:
                 self.cycle_lag_s.append(lag)
