@@ -43,6 +43,7 @@ from erp_sync.tryton_server import Plant, TrytonServer, release_production, set_
 
 NODE = "bench-node"
 SEED = frozenset({"admin"})
+QUALITY = frozenset({"quality"})
 
 
 def say(text: str) -> None:
@@ -115,7 +116,7 @@ async def push(server: TrytonServer, store: Store, *, bulk: bool) -> float:
 
 def inspect(service: Service, work_order: str, prefix: str, n: int) -> None:
     futures = [service.submit(c.RecordInspection(
-        idempotency_key=f"inspect:{prefix}-{i}", actor="qa-1", inspection=f"{prefix}-{i:05d}", plan="PUMP-FINAL",
+        idempotency_key=f"inspect:{prefix}-{i}", actor="qa-1", actor_roles=QUALITY, inspection=f"{prefix}-{i:05d}", plan="PUMP-FINAL",
         work_order=work_order, measurements=(c.Measurement(characteristic="leak", passed=True),
                                              c.Measurement(characteristic="pressure", value=Decimal("10.1")))))
         for i in range(n)]
