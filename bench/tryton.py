@@ -39,7 +39,7 @@ from erp_sync.pull import Puller
 from erp_sync.push import Pusher
 from erp_sync.tryton import TrytonCentral
 from erp_sync.tryton_rpc import TrytonRPC, TrytonSession
-from erp_sync.tryton_server import Plant, TrytonServer, release_production, set_up_plant
+from erp_sync.tryton_server import Plant, TrytonServer, release_production, running_tryton, set_up_plant
 
 NODE = "bench-node"
 SEED = frozenset({"admin"})
@@ -53,25 +53,15 @@ def say(text: str) -> None:
 @contextlib.contextmanager
 def tryton(folder: Path, sqlite: bool) -> Iterator[TrytonServer]:
     if sqlite:
-        server = TrytonServer(folder / "tryton")
-        server.create()
-        server.start()
-        try:
+        with running_tryton(folder / "tryton") as server:
             yield server
-        finally:
-            server.stop()
         return
     from bench.erp_sim import throwaway_postgres
 
     with throwaway_postgres() as pg:
         uri = pg.replace("postgresql+psycopg://", "postgresql://") + "/"
-        server = TrytonServer(folder / "tryton", db_uri=uri)
-        server.create()
-        server.start()
-        try:
+        with running_tryton(folder / "tryton", db_uri=uri) as server:
             yield server
-        finally:
-            server.stop()
 
 
 def stock_lots(s: TrytonSession, plant: Plant, service: Service, prefix: str, n: int) -> list[str]:
