@@ -1,0 +1,81 @@
+"""The one bounded-retry policy of the product (tenacity): how many tries, how long between them, on what.
+
+Every place that tries an operation again a bounded number of times (a store read after a failed commit, a command
+while the store is briefly away, a Modbus request, a Tryton call that hit a lock, a whole Tryton booking after a lost
+answer, ...) names a :class:`RetryPolicy` and runs through it, instead of writing its own ``for attempt in range``
+loop. An unbounded restart of a supervised task is not a retry: it keeps :class:`edge.backoff.Backoff`.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_exponential_jitter,
+)
+from tenacity.wait import wait_base
+
+_T = TypeVar("_T")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``attempts`` tries in all (the first included); waits start at ``initial_s`` and double up to
+    ``maximum_s`` (with up to ``jitter_s`` of random extra, so that many clients do not retry in step)."""
+
+    attempts: int
+    initial_s: float
+    maximum_s: float
+    jitter_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"a retry policy needs at least one attempt, not {self.attempts}")
+        if self.initial_s < 0 or self.maximum_s < self.initial_s:
+            raise ValueError(f"retry waits must be 0 <= initial ({self.initial_s}) <= maximum ({self.maximum_s})")
+
+    def _wait(self) -> wait_base:
+        if self.jitter_s > 0:
+            return wait_exponential_jitter(initial=self.initial_s, max=self.maximum_s, jitter=self.jitter_s)
+        return wait_exponential(multiplier=self.initial_s, min=self.initial_s, max=self.maximum_s)
+
+    def retrying(self, *on: type[BaseException], what: str = "") -> Retrying:
+        """A synchronous ``for attempt in policy.retrying(Error): with attempt: ...`` loop; the last failure is
+        raised as itself once the attempts are used up."""
+        return Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait(),
+                        retry=retry_if_exception_type(on or (Exception,)), reraise=True,
+                        before_sleep=_log_before_sleep(what))
+
+    def async_retrying(self, *on: type[BaseException], what: str = "") -> AsyncRetrying:
+        """The same as :meth:`retrying` for ``async for attempt in ...: with attempt: ...``."""
+        return AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=self._wait(),
+                             retry=retry_if_exception_type(on or (Exception,)), reraise=True,
+                             before_sleep=_log_before_sleep(what))
+
+    async def call(self, attempt: Callable[[], Awaitable[_T]], *on: type[BaseException], what: str = "") -> _T:
+        """``await attempt()`` until it returns, retrying on ``on``; the last failure is raised as itself."""
+        async for tried in self.async_retrying(*on, what=what):
+            with tried:
+                return await attempt()
+        raise AssertionError("unreachable")  # pragma: no cover  (reraise=True raises the last failure)
+
+
+def _log_before_sleep(what: str) -> Callable[[RetryCallState], None]:
+    def before_sleep(state: RetryCallState) -> None:
+        if not what:
+            return
+        failure = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        log.info("%s failed (attempt %d): %s; trying again in %.2f s", what, state.attempt_number, failure, wait)
+
+    return before_sleep
