@@ -88,9 +88,9 @@ def journal(count: int) -> list[Any]:
 
 
 def demo_state() -> Any:
-    from edge.config import load_config
     from edge.domain import PlantState, decide, evolve
-    from edge.runtime import seed_commands
+    from takt.config import load_config
+    from takt.runtime import seed_commands
 
     state = PlantState()
     for seed in seed_commands(load_config(ROOT / "config" / "demo.yaml")):
@@ -169,10 +169,10 @@ def schedule(requests: int) -> bytes:
 def bench_import(requests: int) -> None:
     import dataclasses
 
-    from edge.config import load_config
     from edge.domain import commands as c
-    from edge.runtime import Node
     from erp_sync.b2mml import import_schedule, read_schedule, schemas
+    from takt.config import load_config
+    from takt.runtime import Node
 
     document = schedule(requests)
     folder = Path(tempfile.mkdtemp(prefix="takt-bench-b2mml-"))

@@ -105,7 +105,7 @@ def simulator(database_url: str) -> Iterator[str]:
     from tests.integration.wire import free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "sim", "erp", "--database-url", database_url,
+    proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "sim", "erp", "--database-url", database_url,
                              "--port", str(port), "--node-token", f"bench-a={TOKEN}", "--admin-token", ADMIN],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     base = f"http://127.0.0.1:{port}"

@@ -9,7 +9,7 @@ Figures (one ``FIGURE <name> <value> <unit>`` line each, at the end):
 - ``service_commands_per_s``: ``Service`` in process on SQLite (WAL, synchronous=FULL): 1,000 asyncio tasks
   each awaiting ``service.execute(MoveStock(...))`` in a loop, fresh idempotency keys, 100 lots; every
   command acknowledged only after its group's commit. Median of three runs.
-- ``http_commands_per_s``: the demo node (``python -m edge.cli demo``) in a child process, driven by
+- ``http_commands_per_s``: the demo node (``python -m takt.cli demo``) in a child process, driven by
   ``wrk`` (2 threads, 64 connections, 10 s after a 2 s warm-up) with ``bench/moves.lua``: each request a
   ``POST /api/v1/stock/moves`` with a fresh ``Idempotency-Key``; only 201 answers count (acknowledged).
   wrk and the node share the 2 cores. The bench installs wrk (``apt-get install -y wrk``) if missing.

@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 class NodeProcess:
-    """``python -m edge.cli demo --port N --data-dir DIR`` in its own process group."""
+    """``python -m takt.cli demo --port N --data-dir DIR`` in its own process group."""
 
     def __init__(self, data_dir: Path, port: int | None = None, log_file: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
@@ -41,7 +41,7 @@ class NodeProcess:
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge.cli", "demo", "--port", str(self.port), "--data-dir", str(self.data_dir),
+            [sys.executable, "-m", "takt.cli", "demo", "--port", str(self.port), "--data-dir", str(self.data_dir),
              "--log-level", "warning", "--no-plant"],  # the simulated machines would load the node under test
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )

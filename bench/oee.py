@@ -6,7 +6,7 @@ and breaks) and a production report per piece made while it runs (1.5 to 3.5 sta
 
 Figures (one ``FIGURE <name> <value> <unit>`` line each, at the end):
 
-- ``oee_week_ms``: ``edge.api.oee.oee_report`` for the three workstations over the week (21 shifts each: the
+- ``oee_week_ms``: ``takt.api.oee.oee_report`` for the three workstations over the week (21 shifts each: the
   queries of the state history, the production reports with their standard minutes, and the computation),
   median of 15 runs. Target ≤ 200 ms.
 - ``oee_week_baseline_read_ms``: the same rows read with plain ``sqlite3`` (no ORM, no computation), median of 15
@@ -107,8 +107,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
 
-    from edge.api.oee import oee_report
     from edge.domain.oee import Shift
+    from takt.api.oee import oee_report
 
     zone = ZoneInfo("Europe/Amsterdam")
     shifts = [Shift("early", dt_time(6), dt_time(14)), Shift("late", dt_time(14), dt_time(22)),

@@ -135,7 +135,7 @@ def backup_while_recording(service: Service, data: Path, seconds: float, pause_m
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     while time.perf_counter() - started < seconds or backups == 0:
         one = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "edge.cli", "store", "backup", str(data / "backup.sqlite"),
+        done = subprocess.run([sys.executable, "-m", "takt.cli", "store", "backup", str(data / "backup.sqlite"),
                                "--data-dir", str(data), "--pause-ms", str(pause_ms)], cwd=ROOT, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             until.set()
@@ -163,7 +163,7 @@ def cold_start(data: Path) -> tuple[float, float]:
         """))
     started = time.perf_counter()
     serving: float | None = None
-    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "run", "--config", str(site), "--log-level", "warning"],
+    proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "run", "--config", str(site), "--log-level", "warning"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:

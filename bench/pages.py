@@ -54,9 +54,9 @@ def serve_demo(data_dir: Path) -> tuple[Any, Any, threading.Thread, str]:
 
     import uvicorn
 
-    from edge.api.app import create_app
-    from edge.config import load_config
-    from edge.runtime import Node
+    from takt.api.app import create_app
+    from takt.config import load_config
+    from takt.runtime import Node
 
     node = Node(load_config(ROOT / "config" / "demo.yaml"), data_dir=data_dir).start()
     with socket.socket() as s:

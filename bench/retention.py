@@ -10,7 +10,7 @@ clock and the samples' source times are the simulated day's), into two nodes sid
   1 Hz tag keeps after its deadband), through ``ProcessValueLog.keep``.
 
 Node A keeps everything (the baseline). Node B runs the retention as its timer would, once after every simulated
-day (``edge.upkeep.run_retention`` with the default ``retention:`` and ``journal_age_days: 7``): acknowledged
+day (``takt.upkeep.run_retention`` with the default ``retention:`` and ``journal_age_days: 7``): acknowledged
 journal events older than 7 days go to gzip archives, process values older than 7 days are folded into
 per-minute summaries. SQLite files do not shrink; the pages freed by a day's compaction are reused by the next
 days, so the size is the high-water mark a plant sees on its disk.
@@ -35,12 +35,12 @@ from typing import Any
 from connectors.base import Sample
 from connectors.config import MachineSignals, ProcessValueRule
 from connectors.process_values import ProcessValueLog
-from edge.config import RetentionSection
 from edge.domain import commands as c
 from edge.service import Recorded, Service
 from edge.store import Store, sqlite_url
 from edge.store.sync import SyncLedger
-from edge.upkeep import SAMPLE_FILE, run_retention
+from takt.config import RetentionSection
+from takt.upkeep import SAMPLE_FILE, run_retention
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 DAY = 86400

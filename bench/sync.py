@@ -84,7 +84,7 @@ def drain_child(url: str, node: str, central: str, batch: int) -> dict[str, floa
 def start_sim(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     tokens = [a for node, token in NODES.items() for a in ("--node-token", f"{node}={token}")]
-    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "sim", "erp", "--database-url",
+    proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "sim", "erp", "--database-url",
                              f"sqlite:///{folder}/central.sqlite", "--port", str(port), "--admin-token", ADMIN,
                              *tokens], stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 def _one_source(model: BaseModel, what: str) -> bool:
     """Whether the secret ``what`` is given (literally, by ``<what>_env`` or by ``<what>_file``); refuses more
-    than one of the three. The site file's loader (``edge.config``) reads the variable or file into ``what``."""
+    than one of the three. The site file's loader (``takt.config``) reads the variable or file into ``what``."""
     given = [k for k in (what, f"{what}_env", f"{what}_file") if getattr(model, k) is not None]
     if len(given) > 1:
         raise ValueError(f"give at most one of {what}_env, {what}_file or {what}; got {', '.join(given)}")

@@ -153,7 +153,7 @@ class Connectivity:
 
 
 def from_site(service: Service, store: Store, config: Any, data_dir: str | Path) -> Connectivity:
-    """The node's connectivity from a whole site configuration (``edge.config.TaktConfig``)."""
+    """The node's connectivity from a whole site configuration (``takt.config.TaktConfig``)."""
     from connectors.mqtt import Namespace
 
     section: ConnectivitySection = config.connectivity

@@ -331,7 +331,7 @@ class Service:
             finally:
                 if collecting:
                     gc.enable()
-            gc.freeze()  # and keep them out of its sight afterwards (as edge.runtime.tune_gc does at start)
+            gc.freeze()  # and keep them out of its sight afterwards (as takt.runtime.tune_gc does at start)
             self.load_seconds = time.perf_counter() - started
             self._loaded.set()
             log.info("state loaded in %.2f s (journal up to seq %d)", self.load_seconds, self._seq)

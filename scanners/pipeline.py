@@ -173,7 +173,7 @@ class ScanPipeline:
 
 
 def from_config(service: Service, scanning: Any) -> ScanPipeline:
-    """The pipeline for a site's `scanning:` section (edge.config.ScanningSection)."""
+    """The pipeline for a site's `scanning:` section (takt.config.ScanningSection)."""
     devices = {d.device: ScanContext(device=d.device, workstation=d.workstation, task=d.task, bin=d.bin,
                                      default_quantity=d.default_quantity) for d in scanning.devices}
     return ScanPipeline(service, devices, LabelPatterns(dict(scanning.label_patterns)))

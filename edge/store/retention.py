@@ -16,7 +16,7 @@ journal, so the replay check still covers the whole history; archives are part o
 the store (and its backups). The projections and the command log (idempotency) are not touched.
 
 Who runs it: the node's retention timer and ``takt store compact``, with the site file's ``retention:`` settings
-(:mod:`edge.upkeep`), together with the compaction of process values.
+(:mod:`takt.upkeep`), together with the compaction of process values.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ class User:
     language: str = "en"
     active: bool = True
     pin_sha256: str | None = None
-    session: bool = False  # signed in by a badge logon at a page (edge.pages), not by the user's own token
+    session: bool = False  # signed in by a badge logon at a page (takt.pages), not by the user's own token
 
     def check_pin(self, pin: str) -> bool:
         return self.pin_sha256 is not None and hmac.compare_digest(self.pin_sha256, digest(pin))

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from edge.config import load_config
-from edge.runtime import Node
+from takt.config import load_config
+from takt.runtime import Node
 from tests.integration.conftest import RunningNode, start_node
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -26,10 +26,10 @@ import httpx
 import pytest
 import uvicorn
 
-from edge.api.app import create_app
 from edge.service import Service
 from edge.store import Store, sqlite_url
 from edge.store.users import save_user
+from takt.api.app import create_app
 
 TOKENS = {
     "admin": "test-admin-token-00000000",
@@ -98,7 +98,7 @@ class RunningNode:
 
 def start_node(url: str, node_id: str = "test-node", *, live_queue_size: int | None = None,
                site: Any = None) -> RunningNode:
-    """Serve a node on a free port: a bare store at ``url``, or ``site``, a started ``edge.runtime.Node`` (its
+    """Serve a node on a free port: a bare store at ``url``, or ``site``, a started ``takt.runtime.Node`` (its
     configuration, scanning devices and seeded master data). Either way the TOKENS users exist."""
     if site is not None:
         store, service, node_id, node = site.store, site.service, site.node_id, site

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
-from edge.config import load_config
 from edge.domain import commands as c
-from edge.runtime import Node
 from edge.shared_data import SHARED_DATA
 from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
 from erp_sync.b2mml_filedrop import CURSOR_FILE, inbox_task, outbox_task, read_cursor, read_inbox, write_outbox
+from takt.cli import app
+from takt.config import load_config
+from takt.runtime import Node
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo.yaml"
@@ -308,7 +308,7 @@ def test_a_running_node_takes_schedules_from_its_inbox_and_writes_its_outbox(tmp
     demo_text = (ROOT / "config" / "demo.yaml").read_text()
     site = tmp_path / "site.yaml"
     site.write_text(demo_text + "\nb2mml:\n  inbox: to-mes\n  outbox: from-mes\n  interval_s: 0.2\n")
-    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "run", "--config", str(site), "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "run", "--config", str(site), "--port", str(port),
                              "--data-dir", str(tmp_path / "data")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     operator = {"Authorization": "Bearer demo-operator-token-000000"}
     base = f"http://127.0.0.1:{port}"

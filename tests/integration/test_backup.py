@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store, sqlite_url
 from edge.store.backup import BackupError, backup, postgres_tool, restore
 from edge.store.verify import verify
+from takt.cli import app
 
 ROLES = frozenset({"admin"})
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
-from edge.config import load_config
 from edge.domain import commands as c
-from edge.runtime import Node
+from takt.cli import app
+from takt.config import load_config
+from takt.runtime import Node
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo.yaml"
@@ -30,8 +30,8 @@ runner = CliRunner()
 
 
 def takt(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run the installed `takt` console script (falls back to `python -m edge`)."""
-    command = [str(TAKT)] if TAKT.exists() else [sys.executable, "-m", "edge"]
+    """Run the installed `takt` console script (falls back to `python -m takt`)."""
+    command = [str(TAKT)] if TAKT.exists() else [sys.executable, "-m", "takt"]
     return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
@@ -76,8 +76,8 @@ def test_config_check_reports_broken_yaml_with_line(tmp_path: Path) -> None:
     assert str(bad) in result.stderr and "line 3" in result.stderr
 
 
-def test_python_dash_m_edge_is_the_same_command() -> None:
-    for module in ("edge", "edge.cli"):
+def test_python_dash_m_takt_is_the_same_command() -> None:
+    for module in ("takt", "takt.cli.main"):
         result = subprocess.run([sys.executable, "-m", module, "config", "check", str(DEMO)],
                                 capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert result.returncode == 0, result.stderr
@@ -156,7 +156,7 @@ def http(method: str, url: str, body: dict[str, Any] | None = None,
 
 
 def start_demo(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[str]:
-    command = [str(TAKT)] if TAKT.exists() else [sys.executable, "-m", "edge"]
+    command = [str(TAKT)] if TAKT.exists() else [sys.executable, "-m", "takt"]
     # Without the simulated machines: their states would be journaled too (tests/integration/test_demo_plant.py).
     proc = subprocess.Popen([*command, "demo", "--port", str(port), "--data-dir", str(data_dir), "--no-plant", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
@@ -184,7 +184,7 @@ def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path: Path) -> None:
-    pytest.importorskip("edge.api.app", reason="the HTTP API (edge.api.app) is not there yet")
+    pytest.importorskip("takt.api.app", reason="the HTTP API (takt.api.app) is not there yet")
     port, data_dir = free_port(), tmp_path / "demo"
     base = f"http://127.0.0.1:{port}"
     proc = start_demo(port, data_dir, "--no-erp")  # without the central side's changes: the sequence is exact

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store, sqlite_url
 from edge.store.verify import verify
+from takt.cli import app
 from tests.integration.conftest import start_node
 
 ROLES = frozenset({"admin", "supervisor", "operator"})

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from edge.config import load_config
 from edge.domain import commands as c
 from edge.domain.plant import STATE_TABLES
-from edge.runtime import Node
 from edge.service import Service
 from edge.store import Store, schema, sqlite_url
+from takt.config import load_config
+from takt.runtime import Node
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 ROLES = frozenset({"admin", "warehouse"})

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, TaktConfig, load_config
-from edge.runtime import Node
 from edge.store.users import user_by_token
 from edge.store.verify import verify
+from takt.config import ConfigError, TaktConfig, load_config
+from takt.runtime import Node
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 

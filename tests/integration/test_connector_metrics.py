@@ -13,10 +13,10 @@ import httpx
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from edge.config import demo_config_path
 from simulators.machine import Machine
 from simulators.modbus_plc import ModbusPlc
 from simulators.opcua_machine import OpcUaMachine
+from takt.config import demo_config_path
 from tests.integration.wire import free_port, wait_for
 
 
@@ -52,7 +52,7 @@ async def test_connector_metrics_on_the_nodes_metrics_endpoint(tmp_path: Path) -
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump(site))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "edge", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
+        sys.executable, "-m", "takt", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
         "--log-level", "warning", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     seen: dict[tuple[str, str], float] = {}

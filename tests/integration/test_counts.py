@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import parse_config
-from edge.runtime import Node
+from takt.config import parse_config
+from takt.runtime import Node
 from tests.integration.conftest import RunningNode, start_node
 
 ROOT = Path(__file__).resolve().parents[2]

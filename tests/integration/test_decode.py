@@ -10,10 +10,10 @@ import pytest
 from biip.gs1_messages import GS1Message
 from typer.testing import CliRunner
 
-from edge.cli import app
 from scanners.decode import PyzbarDecoder, ZxingDecoder, describe, load_image
 from scanners.gs1 import GS, default_parser
 from scanners.gs1_syntax import DEFAULT_PATH
+from takt.cli import app
 
 BARCODES = DEFAULT_PATH.parents[1] / "barcodes"
 IMAGES: list[dict[str, Any]] = json.loads((BARCODES / "expected.json").read_text(encoding="utf-8"))["images"]

@@ -22,7 +22,7 @@ EQUIPMENT = ("PRESS-10", "SCREWDRIVER-20", "TESTRIG-30")
 async def test_the_demo_runs_the_simulated_line_and_books_its_counts(tmp_path: Path) -> None:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "edge", "demo", "--port", str(port), "--data-dir", str(tmp_path / "demo"),
+        sys.executable, "-m", "takt", "demo", "--port", str(port), "--data-dir", str(tmp_path / "demo"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
     health: dict[str, Any] = {}

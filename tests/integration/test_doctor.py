@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store, sqlite_url
 from simulators.erp import RunningErpSim, running_erp_sim
+from takt.cli import app
 from tests.integration.conftest import free_port
 
 TOKEN = "token-doctor-node-00000"

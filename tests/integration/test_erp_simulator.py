@@ -560,7 +560,7 @@ def test_the_faulty_link_cuts_a_batch_midway_and_refuses_while_down(sim: Running
 
 def _start_sim_process(db: Path, port: int) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "sim", "erp", "--database-url", f"sqlite:///{db}", "--port", str(port),
+        [sys.executable, "-m", "takt.cli", "sim", "erp", "--database-url", f"sqlite:///{db}", "--port", str(port),
          "--node-token", "node-a=token-node-a", "--admin-token", ADMIN],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -609,7 +609,7 @@ def test_a_crash_after_store_before_the_answer_loses_nothing_and_doubles_nothing
         assert (again["stored"], again["duplicates"], again["acknowledged"]) == (0, 500, 500)
         order = httpx.get(f"{base}/central/v1/work-orders/WO-1", headers=admin).json()
         assert order["operations"][0]["good"] == "500"
-        bad = subprocess.run([sys.executable, "-m", "edge.cli", "sim", "erp", "--node-token", "node-a",
+        bad = subprocess.run([sys.executable, "-m", "takt.cli", "sim", "erp", "--node-token", "node-a",
                               "--admin-token", ADMIN], capture_output=True, text=True, timeout=60)
         assert bad.returncode == 2 and "is not NODE=TOKEN" in bad.stderr
     finally:

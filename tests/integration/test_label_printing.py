@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import LabelsSection, load_config
 from edge.labels import LotLabel, barcodes_in, lot_label_zpl, send_to_printer
-from edge.runtime import Node
 from scanners.gs1 import parse
 from simulators.label_printer import LabelPrinter, running_label_printer
+from takt.config import LabelsSection, load_config
+from takt.runtime import Node
 from tests.integration.conftest import RunningNode, start_node
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"

@@ -183,7 +183,7 @@ async def test_takt_sim_modbus_serves_several_units_on_a_serial_port(serial_pair
     import sys
 
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "edge", "sim", "modbus", "--serial", serial_pair[0], "--unit", "4", "--unit", "5",
+        sys.executable, "-m", "takt", "sim", "modbus", "--serial", serial_pair[0], "--unit", "4", "--unit", "5",
         "--baudrate", "115200", "--cycle-time", "0.2", stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     try:

@@ -12,11 +12,11 @@ import httpx
 import yaml
 from sqlalchemy import select
 
-from edge.config import demo_config_path
 from edge.store import Store, sqlite_url
 from edge.store.schema import machine_state_history
 from simulators.machine import Machine
 from simulators.modbus_plc import ModbusPlc
+from takt.config import demo_config_path
 from tests.integration.wire import free_port, wait_for
 
 
@@ -38,7 +38,7 @@ async def test_takt_run_polls_a_plc_and_shows_its_health(tmp_path: Path) -> None
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump(site))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "edge", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
+        sys.executable, "-m", "takt", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
         "--log-level", "warning", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     health: dict[str, Any] = {}

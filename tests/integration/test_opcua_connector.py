@@ -172,7 +172,7 @@ async def test_an_unreachable_server_is_retried_with_backoff_not_a_busy_loop() -
 
 async def test_takt_opcua_browse_lists_candidate_tags(sim: OpcUaMachine) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "edge", "opcua", "browse", sim.url, "--json",
+        sys.executable, "-m", "takt", "opcua", "browse", sim.url, "--json",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()

@@ -111,12 +111,12 @@ def test_a_pallet_is_packed_labelled_shipped_traced_and_booked_centrally(sim: Ru
     assert (back["supplier_lots"], back["sales_order"], back["customer"]) == (["ACME-77"], "SO-9", "C-9")
     assert reader.get("/api/v1/pallets/100000000000000000/trace").json()["code"] == "UNKNOWN_PALLET"
     url = edge.store.url
-    cli = subprocess.run([sys.executable, "-m", "edge.cli", "trace", code, "--pallet", "--database-url", url],
+    cli = subprocess.run([sys.executable, "-m", "takt.cli", "trace", code, "--pallet", "--database-url", url],
                          capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0, cli.stderr
     assert f"pallet {code} (shipped to C-9 on sales order SO-9)" in cli.stdout
     assert "supplier lots: ACME-77" in cli.stdout
-    cli = subprocess.run([sys.executable, "-m", "edge.cli", "trace", "SC-1", "--recall", "--database-url", url],
+    cli = subprocess.run([sys.executable, "-m", "takt.cli", "trace", "SC-1", "--recall", "--database-url", url],
                          capture_output=True, text=True, timeout=60)
     assert f"pallet {code} (shipped to C-9 on sales order SO-9): PU-1 4" in cli.stdout, cli.stdout
 

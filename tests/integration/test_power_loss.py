@@ -4,7 +4,7 @@ while it records, backs the store up, upgrades it, or compacts its journal. Afte
 
 Each kill is triggered by what the process has visibly done, not by a timer: after N commands were answered 2xx,
 when the backup's ``.partial`` file has grown, when ``takt store migrate`` has reported a step, when ``takt store
-compact`` has written some archive files. Every process is the real ``takt`` command (``python -m edge.cli``).
+compact`` has written some archive files. Every process is the real ``takt`` command (``python -m takt.cli``).
 """
 from __future__ import annotations
 
@@ -33,12 +33,12 @@ ITEMS = 1500  # events in the stores that are backed up and compacted
 
 
 def takt(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "edge.cli", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "takt.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
 
 
 def start_takt(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "edge.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "takt.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 

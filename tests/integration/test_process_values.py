@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from connectors.base import Quality, Sample
 from connectors.config import MachineSignals, ProcessValueRule
 from connectors.process_values import ProcessValueLog
-from edge.config import demo_config_path
 from simulators.machine import Machine
 from simulators.opcua_machine import OpcUaMachine
+from takt.config import demo_config_path
 from tests.integration.wire import free_port, wait_for
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
@@ -104,7 +104,7 @@ async def test_a_node_keeps_a_machines_temperature_and_serves_it_over_http(tmp_p
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump(site))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "edge", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
+        sys.executable, "-m", "takt", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
         "--log-level", "warning", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = "/api/v1/equipment/TESTRIG-30/process-values"
@@ -130,7 +130,7 @@ async def test_a_node_keeps_a_machines_temperature_and_serves_it_over_http(tmp_p
             latest = body["values"][-1]["at"]
             since = (await client.get(url, params={"since": latest})).json()
             assert [v["value"] for v in since["values"]] == [40.0]
-            health = (await client.get("/health")).json()  # the retention timer runs (edge.upkeep), none done yet
+            health = (await client.get("/health")).json()  # the retention timer runs (takt.upkeep), none done yet
             assert health["retention"] == {"enabled": True, "runs": 0, "last": None}
             assert health["components"]["writer"]["state_loaded"] is True
             minutes = await client.get(url, params={"resolution": "minute"})  # nothing old enough to fold yet
@@ -170,7 +170,7 @@ async def test_a_machine_measured_characteristic_is_recorded_as_inspections_with
     config = tmp_path / "site.yaml"
     config.write_text(yaml.safe_dump(site))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "edge", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
+        sys.executable, "-m", "takt", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
         "--log-level", "warning", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

@@ -8,13 +8,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from edge.cli import app
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store, schema, sqlite_url
 from edge.store.retention import archivable_up_to, archived_entries, compact
 from edge.store.sync import SyncLedger
 from edge.store.verify import verify
+from takt.cli import app
 from tests.integration.test_backup import Recording
 
 ROLES = frozenset({"admin"})

@@ -18,13 +18,13 @@ from typer.testing import CliRunner
 from connectors.base import Quality, Sample
 from connectors.config import MachineSignals, ProcessValueRule
 from connectors.process_values import ProcessValueLog, compact_sample_file
-from edge.cli import app
-from edge.config import ConfigError, RetentionSection, load_config
 from edge.domain import commands as c
-from edge.runtime import Node
 from edge.store.retention import archived_entries
 from edge.store.sync import SyncLedger
-from edge.upkeep import RetentionTimer, seconds_to_next_run
+from takt.cli import app
+from takt.config import ConfigError, RetentionSection, load_config
+from takt.runtime import Node
+from takt.upkeep import RetentionTimer, seconds_to_next_run
 
 T0 = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 DAY = 86400.0
@@ -193,13 +193,13 @@ def test_the_node_timer_and_takt_store_compact_follow_the_site_file(tmp_path: Pa
 
 def test_the_timer_task_runs_in_the_background_and_outlives_a_failed_run(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import edge.upkeep
+    import takt.upkeep
 
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the archive folder should be")
     cfg = load_config(site(tmp_path, {"journal_age_days": 0, "archive_dir": str(blocked)}))
-    monkeypatch.setattr(edge.upkeep, "FIRST_RUN_AFTER_S", 0.05)  # minutes in a plant; a moment here
-    monkeypatch.setattr(edge.upkeep, "seconds_to_next_run", lambda settings, timezone: 0.05)
+    monkeypatch.setattr(takt.upkeep, "FIRST_RUN_AFTER_S", 0.05)  # minutes in a plant; a moment here
+    monkeypatch.setattr(takt.upkeep, "seconds_to_next_run", lambda settings, timezone: 0.05)
     with Node(cfg) as node:
         _record_and_acknowledge(node, 20, acknowledged=20)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from edge.config import parse_config
-from edge.runtime import Node
 from scanners.pipeline import start_scanner_tasks
 from simulators.camera import Camera, Scene, label_image, write_video
 from simulators.serial_scanner import PtyScanner
+from takt.config import parse_config
+from takt.runtime import Node
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 
@@ -63,7 +63,7 @@ def test_takt_sim_scanner_sends_typed_lines_as_reads(tmp_path: Path) -> None:
     import serial
 
     link = tmp_path / "ttyScanner"
-    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "sim", "scanner", "--link", str(link),
+    proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "sim", "scanner", "--link", str(link),
                              "--symbology", "]C1"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 20

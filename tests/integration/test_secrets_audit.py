@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge.config import cleartext_secrets, load_config
 from simulators.erp import RunningErpSim, running_erp_sim
+from takt.config import cleartext_secrets, load_config
 from tests.integration.conftest import free_port
 from tests.integration.test_mqtt import MOSQUITTO, Broker
 
@@ -60,7 +60,7 @@ def plant(tmp_path: Path) -> Iterator[tuple[Secrets, Path, int, RunningErpSim]]:
     broker = Broker(tmp_path / "broker", free_port(), password=("edge", s.mqtt_password))
     broker.start()
     ua_port = free_port()
-    sim = subprocess.Popen([sys.executable, "-m", "edge.cli", "sim", "opcua", "--port", str(ua_port), "--user",
+    sim = subprocess.Popen([sys.executable, "-m", "takt.cli", "sim", "opcua", "--port", str(ua_port), "--user",
                             f"line-1:{s.opcua_password}"], cwd=ROOT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     (tmp_path / "admin.token").write_text(s.admin_token + "\n")
@@ -101,7 +101,7 @@ def _run_node(site: Path, port: int, s: Secrets, log_format: str, log: Path) -> 
     answers: list[str] = []
     env = {**os.environ, **s.env(), "TAKT_LOG_FORMAT": log_format, "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as out:
-        node = subprocess.Popen([sys.executable, "-m", "edge.cli", "run", "--config", str(site), "--log-level",
+        node = subprocess.Popen([sys.executable, "-m", "takt.cli", "run", "--config", str(site), "--log-level",
                                  "debug"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -149,7 +149,7 @@ def _run_node(site: Path, port: int, s: Secrets, log_format: str, log: Path) -> 
 
 
 def _takt(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "edge.cli", *args], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "takt.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=120)
     return done.stdout + done.stderr
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
 from edge.units import NODE_UNIT, SYNC_UNIT, systemd_running
+from takt.cli import app
 
 
 def _install(tmp_path: Path, *extra: str) -> tuple[Path, str]:

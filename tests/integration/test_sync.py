@@ -194,7 +194,7 @@ def test_the_central_side_crashing_after_it_stored_a_batch_costs_a_duplicate_not
     db = f"sqlite:///{tmp_path}/central-crash.sqlite"
     port = free_port()
     tokens = [a for token, node in TOKENS.items() for a in ("--node-token", f"{node}={token}")]
-    cmd = [sys.executable, "-m", "edge.cli", "sim", "erp", "--database-url", db, "--port", str(port),
+    cmd = [sys.executable, "-m", "takt.cli", "sim", "erp", "--database-url", db, "--port", str(port),
            "--admin-token", "erp-admin-token-x", *tokens]
 
     def start() -> subprocess.Popen[bytes]:
@@ -256,8 +256,8 @@ def test_killing_the_headless_daemon_mid_backlog_loses_and_doubles_nothing(
         tmp_path: Path, sim: RunningErpSim) -> None:
     site = _site(tmp_path, sim.url)
     data = tmp_path / "data"
-    from edge.config import load_config
-    from edge.runtime import Node
+    from takt.config import load_config
+    from takt.runtime import Node
 
     cfg = load_config(site)
     with Node(cfg, data_dir=data) as node:  # seeds the demo site; then the floor records a backlog
@@ -265,7 +265,7 @@ def test_killing_the_headless_daemon_mid_backlog_loses_and_doubles_nothing(
         machine_events(node.service, 6000)
         node_id = node.node_id
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "sync", "push", "--config", str(site), "--data-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "sync", "push", "--config", str(site), "--data-dir",
                              str(data)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = Store(sqlite_url(data))
     try:
@@ -276,7 +276,7 @@ def test_killing_the_headless_daemon_mid_backlog_loses_and_doubles_nothing(
         proc.wait(10)
         acknowledged = SyncLedger(store).cursor(PUSH)
         assert 0 < acknowledged < store.last_seq(), "the kill should land mid-backlog"
-        done = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "push", "--config", str(site), "--data-dir",
+        done = subprocess.run([sys.executable, "-m", "takt.cli", "sync", "push", "--config", str(site), "--data-dir",
                                str(data)], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert [r["seq"] for r in received(sim, node_id)] == edge_seqs(store)
@@ -493,25 +493,25 @@ def test_a_lot_the_erp_publishes_with_its_expiry_is_known_here_and_a_later_expir
 def test_sync_status_on_the_command_line(tmp_path: Path, sim: RunningErpSim) -> None:
     site = _site(tmp_path, sim.url)
     data = tmp_path / "data"
-    from edge.config import load_config
-    from edge.runtime import Node
+    from takt.config import load_config
+    from takt.runtime import Node
 
     with Node(load_config(site), data_dir=data) as node:
         define_machine(node.service)
         machine_events(node.service, 10)
-    before = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "status", "--config", str(site), "--data-dir",
+    before = subprocess.run([sys.executable, "-m", "takt.cli", "sync", "status", "--config", str(site), "--data-dir",
                              str(data)], capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert before.returncode == 0, before.stderr
     assert "10 events" in before.stdout
-    pushed = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "push", "--config", str(site), "--data-dir",
+    pushed = subprocess.run([sys.executable, "-m", "takt.cli", "sync", "push", "--config", str(site), "--data-dir",
                              str(data)], capture_output=True, text=True, timeout=60)
     assert pushed.returncode == 0 and "pushed 10 events" in pushed.stdout, pushed.stdout + pushed.stderr
-    after = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "status", "--config", str(site), "--data-dir",
+    after = subprocess.run([sys.executable, "-m", "takt.cli", "sync", "status", "--config", str(site), "--data-dir",
                             str(data)], capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert "0 events" in after.stdout and "never" not in after.stdout.split("last acknowledgement")[1].splitlines()[0]
     no_sync = tmp_path / "plain.yaml"
     no_sync.write_text((Path(__file__).parents[2] / "config" / "demo.yaml").read_text())
-    refused = subprocess.run([sys.executable, "-m", "edge.cli", "sync", "status", "--config", str(no_sync)],
+    refused = subprocess.run([sys.executable, "-m", "takt.cli", "sync", "status", "--config", str(no_sync)],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1 and "no sync section" in refused.stderr
 

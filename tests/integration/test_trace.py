@@ -97,13 +97,13 @@ def test_takt_trace_on_the_command_line(node: RunningNode, tmp_path: Path) -> No
     _plant(node)
     _build(node)
     url = str(node.store.engine.url)
-    done = subprocess.run([sys.executable, "-m", "edge.cli", "trace", "PU-1", "--backward", "--database-url", url],
+    done = subprocess.run([sys.executable, "-m", "takt.cli", "trace", "PU-1", "--backward", "--database-url", url],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "<- WO-F <- lot MO-1" in done.stdout and "<- WO-S <- lot SC-1" in done.stdout
-    recall = subprocess.run([sys.executable, "-m", "edge.cli", "trace", "SC-1", "--recall", "--database-url", url],
+    recall = subprocess.run([sys.executable, "-m", "takt.cli", "trace", "SC-1", "--recall", "--database-url", url],
                             capture_output=True, text=True, timeout=60)
     assert "customer orders: SO-9" in recall.stdout and "in stock: lot PU-1 in bin FG: 4" in recall.stdout
-    unknown = subprocess.run([sys.executable, "-m", "edge.cli", "trace", "NOPE", "--database-url", url],
+    unknown = subprocess.run([sys.executable, "-m", "takt.cli", "trace", "NOPE", "--database-url", url],
                              capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 1 and "lot NOPE is not known here" in unknown.stderr

@@ -17,12 +17,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
-from edge.cli import app
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store, sqlite_url
 from edge.store.migrate import MIGRATIONS, alembic_config, current_revision
 from edge.store.verify import verify
+from takt.cli import app
 from tests.integration.old_stores import REV0001_EVENTS, rows_of, store_at_rev0001
 
 

@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 
-from edge.config import load_config
 from edge.domain import PlantState, decide, evolve
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.runtime import seed_commands
 from edge.shared_data import SHARED_DATA
 from edge.store.codec import encode_event
 from edge.store.store import JournalEntry
@@ -29,6 +27,8 @@ from erp_sync.b2mml import (
     render_material_information,
     render_production_performance,
 )
+from takt.config import load_config
+from takt.runtime import seed_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "b2mml"

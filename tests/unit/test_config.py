@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from edge.config import ConfigError, load_config, parse_config
+from takt.config import ConfigError, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo.yaml"
@@ -252,7 +252,7 @@ def test_an_item_gtin_is_checked_and_named_by_its_path(tmp_path: Path) -> None:
 
 def test_an_inspection_plans_sampling_in_the_site_file_becomes_its_command(tmp_path: Path) -> None:
     from edge.domain import commands as c
-    from edge.runtime import seed_commands
+    from takt.runtime import seed_commands
 
     def edit(data: dict[str, Any]) -> None:
         data["master_data"]["inspection_plans"].append({
@@ -277,8 +277,8 @@ def test_an_inspection_plans_sampling_in_the_site_file_becomes_its_command(tmp_p
 
 
 def test_warehouse_putaway_rules_bin_rules_and_the_sscc_prefix_load_and_bad_ones_are_named(tmp_path: Path) -> None:
-    from edge.api.app import putaway_rules
     from edge.domain.putaway import PutawayRule
+    from takt.api.app import putaway_rules
 
     good = MINIMAL + (
         "master_data:\n  bins:\n    - bin: A-1\n      zone: cold\n      max_per_item: 40\n      lot_policy: one_lot\n"

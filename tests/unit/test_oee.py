@@ -99,7 +99,7 @@ def test_weekdays_are_checked() -> None:
 def test_a_shift_end_between_two_looks_is_seen_once() -> None:
     from types import SimpleNamespace
 
-    from edge.shift_close import shift_ended_between
+    from takt.shift_close import shift_ended_between
 
     site = SimpleNamespace(timezone="Europe/Amsterdam", shifts=[SimpleNamespace(
         shift=lambda: Shift("early", time(6), time(14)))])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from edge.config import ConfigError, load_config
+from takt.config import ConfigError, load_config
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, load_config, parse_config
 from edge.domain.scans import LabelPatterns
+from takt.config import ConfigError, load_config, parse_config
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 

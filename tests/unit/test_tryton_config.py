@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from edge.config import load_config
 from edge.store import Store
 from erp_sync.client import CentralClient
 from erp_sync.daemon import central_for, central_name
 from erp_sync.tryton import TrytonCentral, from_stamp_us, stamp_us
+from takt.config import load_config
 from tests.unit.test_config import demo_with, refused
 
 

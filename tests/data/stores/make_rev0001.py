@@ -29,7 +29,7 @@ def main(old: Path, out: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     data = Path(tempfile.mkdtemp(prefix="takt-rev0001-"))
-    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "demo", "--port", str(port), "--data-dir", str(data)],
+    proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "demo", "--port", str(port), "--data-dir", str(data)],
                             cwd=old)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:

@@ -1,4 +1,0 @@
-"""``python -m edge``: the same as the ``takt`` command."""
-from edge.cli import main
-
-main()

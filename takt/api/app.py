@@ -1,0 +1,236 @@
+"""The node's FastAPI application: REST routes, auth, refusals that name the field, /health, /metrics."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import edge
+from edge.domain.putaway import PutawayRule
+from edge.service import Service
+from edge.store import Store
+from takt import pages
+from takt.api import (
+    commands,
+    inspections,
+    kitting,
+    labels,
+    live,
+    oee,
+    process_values,
+    reads,
+    scans,
+    spc,
+    sync,
+    warehouse,
+)
+from takt.api.auth import TokenCache
+from takt.api.errors import invalid_request
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+
+class NodeLike(Protocol):
+    store: Store
+    service: Service
+    node_id: str
+
+
+class Metrics:
+    """Prometheus metrics of one app (own registry, so several apps can live in one process)."""
+
+    def __init__(self, service: Service) -> None:
+        self.registry = CollectorRegistry()
+        self.commands = Counter("takt_commands", "Commands received over HTTP, by command and outcome",
+                                ["command", "outcome"], registry=self.registry)
+        self.latency = Histogram("takt_command_seconds", "Time from request to durable answer",
+                                 buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5),
+                                 registry=self.registry)
+        Gauge("takt_journal_last_seq", "Sequence number of the newest journal event",
+              registry=self.registry).set_function(service.snapshot_seq)
+        Gauge("takt_store_commits", "Durable transactions committed by the writer (one per group)",
+              registry=self.registry).set_function(lambda: service.commits)
+        Gauge("takt_writer_running", "1 while the writer records commands",
+              registry=self.registry).set_function(lambda: 1 if service.running else 0)
+
+        self._children: dict[tuple[str, str], Any] = {}
+
+    def command(self, name: str, outcome: str, seconds: float) -> None:
+        child = self._children.get((name, outcome))
+        if child is None:
+            child = self._children[(name, outcome)] = self.commands.labels(name, outcome)
+        child.inc()
+        self.latency.observe(seconds)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await self._refuse(send)
+                    return
+        seen = 0
+        refused = False
+
+        async def limited() -> Message:
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    refused = True
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            if refused:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps({"code": "REQUEST_TOO_LARGE", "message": f"request body is over {self.limit} bytes",
+                           "field": None}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def putaway_rules(warehouse: Any) -> tuple[PutawayRule, ...]:
+    """The site's soft putaway rules (warehouse.putaway_rules) as the domain takes them."""
+    entries = getattr(warehouse, "putaway_rules", None) or []
+    return tuple(PutawayRule(item=r.item, zones=tuple(r.zones)) for r in entries)
+
+
+def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
+               live_queue_size: int = live.QUEUE_SIZE) -> FastAPI:
+    if max_body_bytes is None:
+        api_config = getattr(getattr(node, "config", None), "api", None)
+        max_body_bytes = getattr(api_config, "max_body_bytes", None) or DEFAULT_MAX_BODY_BYTES
+    app = FastAPI(
+        title="Takt edge node",
+        version=edge.__version__,
+        description="Shop-floor MES + WMS edge node. Every mutating route needs `Authorization: Bearer <token>` and "
+                    "an `Idempotency-Key` header; a retry with the same key returns the first answer.",
+        # Takt exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks would cost every request an
+        # environment and provider look-up for nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
+    app.state.node = node
+    app.state.store = node.store
+    app.state.service = node.service
+    app.state.tokens = TokenCache(node.store)
+    app.state.metrics = Metrics(node.service)
+    if (connectivity := getattr(node, "connectivity", None)) is not None:  # connectors' values, reads, errors
+        app.state.metrics.registry.register(connectivity.collector())
+    app.state.started = time.time()
+    # The routes go on the app's own router rather than through include_router: FastAPI matches an
+    # included router by scanning its routes once to see whether it matches and again to pick the
+    # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
+    site = getattr(node, "config", None)  # the site's settings that commands carry (takt.api.commands settings)
+    app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
+    app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
+    app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
+    app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
+    app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
+    app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (takt.runtime)
+    app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen
+    node.service.on_recorded(app.state.live.recorded)
+    app.state.live.watch_scans(app.state.scans)
+    app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
+                              *sync.router.routes, *spc.router.routes, *pages.routes()]  # terminal, handheld and line pages (takt.pages)
+    app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
+    app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
+                              *inspections.router.routes, *warehouse.router.routes]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            generated = get_openapi(title=app.title, version=app.version, description=app.description,
+                                    routes=app.routes)
+            app.openapi_schema = live.add_to_openapi(scans.add_to_openapi(commands.add_to_openapi(generated)))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return invalid_request(exc.errors())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.detail, dict):
+            detail = exc.detail
+        else:
+            detail = {"code": "NOT_FOUND" if exc.status_code == 404 else f"HTTP_{exc.status_code}",
+                      "message": str(exc.detail), "field": None}
+        return JSONResponse(detail, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.get("/health", tags=["node"], summary="Store and component status (200 when all is well, else 503)")
+    async def health() -> JSONResponse:
+        service: Service = app.state.service
+        store_status: dict[str, Any]
+        try:
+            def probe() -> int:
+                with node.store.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return node.store.last_seq()
+            last_seq = await run_in_threadpool(probe)
+            store_status = {"status": "ok", "dialect": node.store.dialect, "last_seq": last_seq}
+        except Exception as exc:  # the health page must answer even when the store does not
+            store_status = {"status": "down", "dialect": node.store.dialect, "error": str(exc)}
+        writer = {
+            "status": "running" if service.running else "stopped",
+            "commits": service.commits, "commands_recorded": service.commands_recorded,
+            "commands_refused": service.commands_refused, "last_error": service.last_error,
+            # False while the writer loads a large store at start: reads answer, commands wait for it
+            "state_loaded": service.state_loaded, "load_seconds": service.load_seconds,
+        }
+        ok = store_status["status"] == "ok" and service.running and service.last_error is None
+        body = {"status": "ok" if ok else "degraded", "node_id": node.node_id, "version": edge.__version__,
+                "uptime_s": round(time.time() - app.state.started, 1),
+                "store": store_status, "components": {"writer": writer}}
+        body["clock"] = service.clock_watch.status(service.clock())  # jumps of the wall clock (edge.clock)
+        connectivity = getattr(node, "connectivity", None)
+        if connectivity is not None and connectivity.connectors:
+            body["connectivity"] = connectivity.health()  # informative: a dead PLC does not make the node 503
+        retention = getattr(node, "retention", None)
+        if retention is not None:
+            body["retention"] = retention.health()  # informative: the last run of the retention timer (takt.upkeep)
+        if app.state.sync is not None:
+            body["sync"] = app.state.sync.health.as_dict()  # informative too: the node records while the ERP is away
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

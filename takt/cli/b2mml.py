@@ -1,0 +1,153 @@
+"""`takt b2mml ...`: check ISA-95 B2MML documents, import a production schedule into a node's store, export the
+journal as production performance."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from takt.cli.support import ConfigOption, DataDirOption, UrlOption, load_site, open_store, store_url
+from takt.cli.support import console as _console
+from takt.cli.support import fail as _fail
+
+b2mml_app = typer.Typer(no_args_is_help=True, help="ISA-95 B2MML: check documents, import production schedules, "
+                                                    "export production performance.")
+
+SchemasOption = Annotated[Path | None, typer.Option(
+    "--schemas", help="folder holding the MESA schemas (V0401/, V0600/, V0700/); "
+                      "default: $TAKT_B2MML_SCHEMAS or ../shared/data/b2mml")]
+
+def _schemas(folder: Path | None) -> object:
+    from erp_sync.b2mml import SchemasMissing, schemas
+
+    try:
+        return schemas(str(folder) if folder is not None else None)
+    except SchemasMissing as err:
+        raise _fail(str(err), 2) from None
+
+
+def _open_store(config: Path | None, data_dir: Path | None, database_url: str | None) -> object:
+    return open_store(store_url(config, data_dir, database_url, must_exist=True))
+
+
+@b2mml_app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="a B2MML document (V0401, V0600 or V0700, told by its namespace)")],
+    schemas_dir: SchemasOption = None,
+) -> None:
+    """Say whether a B2MML document is valid: exit 0, or exit 1 with where and the schema's reason."""
+    from erp_sync.b2mml import Schemas
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file", 2)
+    checker = _schemas(schemas_dir)
+    assert isinstance(checker, Schemas)
+    started = time.perf_counter()
+    verdict, _ = checker.validate(file)
+    seconds = time.perf_counter() - started
+    if verdict.ok:
+        typer.echo(f"ok: {file}: {verdict.describe()} ({seconds:.2f} s)")
+        return
+    raise _fail(f"INVALID: {file}: {verdict.describe()}")
+
+
+@b2mml_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="a production schedule (B2MML V0600; V0401 accepted too)")],
+    config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
+    schemas_dir: SchemasOption = None,
+    actor: Annotated[str, typer.Option(help="the service account the work orders are released as")] = "erp-sync",
+    dispatch: Annotated[bool, typer.Option(
+        "--dispatch/--no-dispatch", help="also set each workstation's dispatch list to the schedule's order "
+                                         "(replaces the list)")] = False,
+) -> None:
+    """Apply a production schedule to a node's store, whole or not at all: exit 0 with what was released, or exit 1
+    with the reason (schema, mapping, or the request the node refuses and why). Importing it again records nothing.
+    Run it while the node is stopped; a running node takes schedules from its B2MML inbox folder."""
+    from edge.service import Service, StoreUnavailable
+    from edge.store import Store
+    from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file", 2)
+    checker = _schemas(schemas_dir)
+    assert isinstance(checker, Schemas)
+    workstations: set[str] | None = None
+    if config is not None:  # the site's workstations: a schedule naming another one is refused
+        workstations = {w.workstation for w in load_site(config, resolve_secrets=False).site.workstations} or None
+    store = _open_store(config, data_dir, database_url)
+    assert isinstance(store, Store)
+    logging.getLogger("takt").setLevel(logging.WARNING)
+    try:
+        service = Service(store, store.node_id()).start()
+        try:
+            report = import_schedule(service, file, schemas_=checker, actor=actor, dispatch=dispatch,
+                                     workstations=workstations)
+        finally:
+            service.stop()
+    except ScheduleRefused as refused:
+        raise _fail(f"REFUSED: {file}: {refused.reason}\nnothing was applied") from None
+    except StoreUnavailable as err:
+        raise _fail(f"not applied: the store is unavailable: {err}") from None
+    finally:
+        store.close()
+    console = _console()
+    console.print(f"ok: {file}: {report.summary()}", highlight=False)
+    if report.released or report.already_imported:
+        table = Table(show_header=True)
+        table.add_column("work order")
+        table.add_column("outcome")
+        for wo in report.released:
+            table.add_row(wo, "released")
+        for wo in report.already_imported:
+            table.add_row(wo, "imported before: nothing recorded")
+        console.print(table)
+
+
+@b2mml_app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="the file to write the production performance to")],
+    after: Annotated[int, typer.Option(help="export journal events after this sequence number")] = 0,
+    limit: Annotated[int, typer.Option(help="at most this many journal entries")] = 100_000,
+    materials: Annotated[Path | None, typer.Option(
+        "--materials", help="also write lot receipts, status changes and moves as MaterialInformation here")] = None,
+    config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
+    schemas_dir: SchemasOption = None,
+) -> None:
+    """Write the node's edge-origin production events after --after as one B2MML V0600 SyncProductionPerformance,
+    validated against the schema before it is written."""
+    from edge.store import Store
+    from erp_sync.b2mml import Schemas, render_material_information, render_production_performance
+    from erp_sync.b2mml_filedrop import write_atomically
+
+    checker = _schemas(schemas_dir)
+    assert isinstance(checker, Schemas)
+    store = _open_store(config, data_dir, database_url)
+    assert isinstance(store, Store)
+    try:
+        node_id = store.node_id()
+        entries = list(store.journal(after=after, limit=limit))
+        state = store.load_state()
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    wanted = [("production performance", out,
+               render_production_performance(entries, node_id=node_id, state=state, created=now))]
+    if materials is not None:
+        wanted.append(("material information", materials,
+                       render_material_information(entries, node_id=node_id, state=state, created=now)))
+    for what, path, doc in wanted:
+        if doc is None:
+            typer.echo(f"no {what} after journal sequence {after}: {path} not written", err=True)
+            continue
+        verdict, _ = checker.validate(doc.xml)
+        if not verdict.ok:
+            raise _fail(f"the rendered {what} is not valid ({verdict.describe()}); nothing written")
+        write_atomically(path, doc.xml)
+        typer.echo(f"ok: {path}: {doc.kind} {doc.document_id}, {doc.events} events, journal "
+                   f"{doc.first_seq}-{doc.last_seq}, valid B2MML V0600")
