@@ -1,4 +1,4 @@
-"""The plant's current state in memory, and the two pure functions over it: decide and evolve.
+"""The plant's rules: decide and evolve over the state in memory (edge.domain.state).
 
 ``decide(state, command, now)`` checks a command against the rules and returns the events it
 causes, or raises ``DomainError``; it never changes ``state``. ``evolve(state, event)`` applies one
@@ -7,17 +7,16 @@ event and records which rows changed in ``state.dirty`` so the store can write e
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from edge.domain import checks, putaway, sampling, spc
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.domain import putaway, sampling, spc
 from edge.domain.errors import DomainError, invalid
+from edge.domain.gs1 import gtin14, gtin_problem
 from edge.domain.model import (
     DISPOSITIONS,
     MACHINE_STATES,
@@ -53,372 +52,22 @@ from edge.domain.model import (
     WorkOrder,
     WorkOrderConflict,
 )
-
-ZERO = Decimal(0)
-# How far ahead of the node's clock a device's timestamp may be before it is refused.
-CLOCK_TOLERANCE = timedelta(minutes=5)
-MAX_QUANTITY = Decimal("1000000000000")
-
-# The current-state tables, by the name of the attribute of PlantState that holds their rows.
-STATE_TABLES: tuple[str, ...] = (
-    "items", "bins", "equipment", "lots", "stock", "work_orders", "operations", "bom_lines",
-    "dispatch", "clock_ons", "inspection_plans", "characteristics", "nonconformances",
-    "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
-    "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
-    "unassigned_production", "inspection_tasks", "inspection_intervals",
-    "staged", "pallets", "pallet_lines",
+from edge.domain.state import (
+    STATE_TABLES,
+    ZERO,
+    PlantState,
+    final_plans,
+    final_task_id,
+    incoming_plan,
+    incoming_task_id,
+    item_incoming_plan,
 )
+
+__all__ = ["STATE_TABLES", "PlantState", "decide", "evolve", "gtin_problem", "next_sscc", "sscc_check_digit"]
+
 INSPECTION_KINDS: tuple[str, ...] = ("general", "incoming", "in_process", "final")
 # Who records any inspection; the warehouse role records the samples of incoming inspections only.
 INSPECTOR_ROLES = frozenset({"quality", "operator", "supervisor", "admin", "service"})
-
-
-@dataclass
-class SpcSeries:
-    """A characteristic's results as its control chart needs them: the first :data:`spc.BASELINE` (which set the
-    limits) and the latest :data:`spc.WINDOW` (which the rules judge)."""
-
-    baseline: list[float] = field(default_factory=list)
-    recent: deque[float] = field(default_factory=lambda: deque(maxlen=spc.WINDOW))
-    limits: spc.Limits | None = None
-
-    def add(self, value: float) -> None:
-        if len(self.baseline) < spc.BASELINE:
-            self.baseline.append(value)
-            if len(self.baseline) == spc.BASELINE:
-                self.limits = spc.individuals_limits(self.baseline)
-        self.recent.append(value)
-
-
-@dataclass
-class PlantState:
-    items: dict[str, Item] = field(default_factory=dict)
-    bins: dict[str, Bin] = field(default_factory=dict)
-    equipment: dict[str, Equipment] = field(default_factory=dict)
-    lots: dict[str, Lot] = field(default_factory=dict)
-    stock: dict[tuple[str, str], Stock] = field(default_factory=dict)
-    work_orders: dict[str, WorkOrder] = field(default_factory=dict)
-    operations: dict[tuple[str, int], Operation] = field(default_factory=dict)
-    bom_lines: dict[tuple[str, int], BomLine] = field(default_factory=dict)
-    dispatch: dict[tuple[str, int], DispatchEntry] = field(default_factory=dict)
-    clock_ons: dict[tuple[str, str, int], ClockOn] = field(default_factory=dict)
-    inspection_plans: dict[str, InspectionPlan] = field(default_factory=dict)
-    characteristics: dict[tuple[str, str], Characteristic] = field(default_factory=dict)
-    nonconformances: dict[str, Nonconformance] = field(default_factory=dict)
-    machine_states: dict[str, MachineState] = field(default_factory=dict)
-    serials: dict[tuple[str, str], SerialUse] = field(default_factory=dict)  # (item, serial) issued
-    work_order_conflicts: dict[str, WorkOrderConflict] = field(default_factory=dict)
-    pending_counts: dict[tuple[str, str], PendingCount] = field(default_factory=dict)  # (lot, bin) awaiting approval
-    unassigned_production: dict[str, UnassignedProduction] = field(default_factory=dict)  # by equipment
-    bom_revisions: dict[tuple[str, str], BomRevision] = field(default_factory=dict)
-    bom_revision_lines: dict[tuple[str, str, int], BomRevisionLine] = field(default_factory=dict)
-    purchase_orders: dict[str, PurchaseOrder] = field(default_factory=dict)
-    purchase_order_lines: dict[tuple[str, int], PurchaseOrderLine] = field(default_factory=dict)
-    expected_lots: dict[tuple[str, int, str], ExpectedLot] = field(default_factory=dict)
-    customers: dict[str, Customer] = field(default_factory=dict)
-    sales_orders: dict[str, SalesOrder] = field(default_factory=dict)
-    sales_order_lines: dict[tuple[str, int], SalesOrderLine] = field(default_factory=dict)
-    inspection_tasks: dict[str, InspectionTask] = field(default_factory=dict)
-    # (plan, work order, operation) -> where an in-process plan stands on that operation
-    inspection_intervals: dict[tuple[str, str, int], InspectionInterval] = field(default_factory=dict)
-    pallets: dict[str, Pallet] = field(default_factory=dict)  # by SSCC
-    pallet_lines: dict[tuple[str, str], PalletLine] = field(default_factory=dict)  # (sscc, lot)
-    # Kitted stock: (work_order, lot, bin) -> what was picked for the order there and not issued yet.
-    staged: dict[tuple[str, str, str], StagedStock] = field(default_factory=dict)
-    # Ids of recorded inspections (their results live in a history table, not in memory).
-    inspections: set[str] = field(default_factory=set)
-    # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
-    # inspection results; the store fills it when it loads, evolve keeps it up to date).
-    spc: dict[tuple[str, str], SpcSeries] = field(default_factory=dict)
-    # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
-    bins_of_lot: dict[str, set[str]] = field(default_factory=dict)
-    bin_load: dict[str, Decimal] = field(default_factory=dict)
-    packed: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (lot, bin) -> on open pallets there
-    item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
-    # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
-    # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
-    # the flag is missing, the duration is still right, see ``evolve`` of ClockJumped).
-    clock_jump_of: dict[tuple[Any, ...], Decimal] = field(default_factory=dict)
-    # Rows changed since the store last flushed: table name -> keys. A key no longer present in
-    # the table's dict means the row is to be deleted.
-    dirty: dict[str, set[Any]] = field(default_factory=dict)
-
-    def reindex(self) -> None:
-        self.bins_of_lot = {}
-        self.bin_load = {}
-        self.item_of_gtin = {gtin14(it.gtin): it.item for it in self.items.values() if it.gtin}
-        for (lot, bin_code), row in self.stock.items():
-            self.bins_of_lot.setdefault(lot, set()).add(bin_code)
-            self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
-        self.packed = {}
-        for (code, lot), pallet_line in self.pallet_lines.items():
-            pallet = self.pallets[code]
-            if pallet.status == "open":
-                key = (lot, pallet.bin)
-                self.packed[key] = self.packed.get(key, ZERO) + pallet_line.quantity
-
-    def mark(self, table: str, key: Any) -> None:
-        self.dirty.setdefault(table, set()).add(key)
-
-    def measured(self, plan: str, results: Any) -> None:
-        """Add an inspection's numeric results (``characteristic``/``value`` pairs) to their SPC series."""
-        for r in results:
-            characteristic, value = (r["characteristic"], r["value"]) if isinstance(r, dict) else (
-                r.characteristic, r.value)
-            if value is not None:
-                self.spc.setdefault((plan, characteristic), SpcSeries()).add(float(value))
-
-    def take_dirty(self) -> dict[str, set[Any]]:
-        dirty, self.dirty = self.dirty, {}
-        return dirty
-
-    # --- queries used by the rules and by the API -------------------------------------------
-
-    def stock_of(self, lot: str, bin_code: str) -> Decimal:
-        row = self.stock.get((lot, bin_code))
-        return row.quantity if row else ZERO
-
-    def staged_for(self, lot: str, bin_code: str) -> dict[str, Decimal]:
-        """Work order -> how much of the stock of ``lot`` in ``bin_code`` was kitted for it (not issued yet)."""
-        return {wo: row.quantity for (wo, lt, b), row in self.staged.items() if lt == lot and b == bin_code}
-
-    def operations_of(self, work_order: str) -> list[Operation]:
-        return sorted(
-            (op for (wo, _), op in self.operations.items() if wo == work_order),
-            key=lambda op: op.operation,
-        )
-
-    def bom_of(self, work_order: str) -> list[BomLine]:
-        return sorted(
-            (ln for (wo, _), ln in self.bom_lines.items() if wo == work_order), key=lambda ln: ln.line
-        )
-
-    def published_bom(self, item: str, bom_revision: str) -> tuple[e.ReleasedBomLine, ...]:
-        """The lines of a BOM revision PLM published here (none if it was not)."""
-        lines = sorted((ln for (it, rev, _), ln in self.bom_revision_lines.items() if it == item and rev == bom_revision),
-                       key=lambda ln: ln.line)
-        return tuple(e.ReleasedBomLine(line=ln.line, item=ln.component, item_revision=ln.component_revision,
-                                       quantity_per=ln.quantity_per) for ln in lines)
-
-    def dispatch_list(self, workstation: str) -> list[DispatchEntry]:
-        return sorted(
-            (d for (ws, _), d in self.dispatch.items() if ws == workstation), key=lambda d: d.position
-        )
-
-    def fefo_candidates(self, item: str, item_revision: str, today: date) -> list[tuple[Lot, str]]:
-        """Available, unexpired lots of an item in stock, first-expiring first, with their fullest bin."""
-        found: list[tuple[Lot, str]] = []
-        for lot in self.lots.values():
-            if lot.item != item or lot.item_revision != item_revision or lot.status != "available":
-                continue
-            if lot.expiry is not None and lot.expiry < today:
-                continue
-            bins = self.bins_of_lot.get(lot.lot)
-            if not bins:
-                continue
-            best = max(sorted(bins), key=lambda b: self.stock_of(lot.lot, b))
-            found.append((lot, best))
-        found.sort(key=lambda pair: (pair[0].expiry or date.max, pair[0].lot))
-        return found
-
-
-# --- input checks ----------------------------------------------------------------------------------
-
-
-def gtin14(gtin: str) -> str:
-    """A GTIN-8/12/13 as the 14 digits of GS1 AI 01 (left-padded with zeros), so all forms compare equal."""
-    return gtin.zfill(14)
-
-
-def gtin_problem(gtin: str) -> str | None:
-    """Why `gtin` is not a GTIN-8, -12, -13 or -14 (digits, length, GS1 mod-10 check digit), or None."""
-    if not gtin.isascii() or not gtin.isdigit():
-        return f"a GTIN is digits only, got {gtin!r}"
-    if len(gtin) not in (8, 12, 13, 14):
-        return f"a GTIN has 8, 12, 13 or 14 digits, {gtin} has {len(gtin)}"
-    body = [int(ch) for ch in gtin[:-1]]
-    check = -sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body))) % 10
-    if check != int(gtin[-1]):
-        return f"GTIN {gtin} has check digit {gtin[-1]}, expected {check}"
-    return None
-
-
-def _gtin(name: str, value: str) -> str:
-    problem = gtin_problem(value)
-    if problem is not None:
-        raise invalid("INVALID_GTIN", f"{name}: {problem}", name)
-    return value
-
-
-def _label_names_lot_item(state: PlantState, lot: Lot, gtin: str | None) -> None:
-    """A scanned label's GTIN (AI 01) must be the lot's item's: a lot label stuck on the wrong goods is refused."""
-    if gtin is None:
-        return
-    key = gtin14(_gtin("gtin", gtin))
-    named = state.item_of_gtin.get(key)
-    if named is not None and named != lot.item:
-        raise DomainError("WRONG_ITEM", f"the label's GTIN {gtin} is item {named}, but lot {lot.lot} is item "
-                          f"{lot.item}", field="gtin")
-    own = state.items[lot.item].gtin if lot.item in state.items else None
-    if named is None and own is not None:
-        raise DomainError("WRONG_ITEM", f"the label's GTIN {gtin} is not item {lot.item}'s ({own}), the item of lot "
-                          f"{lot.lot}", field="gtin")
-
-
-def _quantity(name: str, value: Decimal, *, allow_zero: bool = False) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise invalid("INVALID_QUANTITY", f"{name} must be a number, got {value!r}", name)
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "zero or more" if allow_zero else "greater than zero"
-        raise invalid("INVALID_QUANTITY", f"{name} must be {bound}, got {value}", name)
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -6:
-        raise invalid("INVALID_QUANTITY", f"{name} has more than 6 decimals: {value}", name)
-    if value >= MAX_QUANTITY:
-        raise invalid("INVALID_QUANTITY", f"{name} is implausibly large: {value}", name)
-    return value
-
-
-def _text(name: str, value: str | None, *, what: str = "") -> str:
-    if value is None or not value.strip():
-        raise invalid("MISSING_VALUE", f"{name} is required{what}", name)
-    if len(value) > 200:
-        raise invalid("VALUE_TOO_LONG", f"{name} is longer than 200 characters", name)
-    return value
-
-
-def _free_text(name: str, value: str) -> str:
-    """An optional text (a description): it may be empty, not longer than the store keeps."""
-    if len(value) > 200:
-        raise invalid("VALUE_TOO_LONG", f"{name} is longer than 200 characters", name)
-    return value
-
-
-def _clip(text: str, limit: int = 200) -> str:
-    """A text the node writes itself (a generated description), cut to what the store keeps."""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _reason(name: str, value: str | None) -> str:
-    if value is None or not value.strip():
-        raise invalid("MISSING_REASON", f"{name} is required: say why", name)
-    return _text(name, value)
-
-
-def _aware(name: str, value: datetime | None, now: datetime | None = None) -> None:
-    """A time without a UTC offset cannot be placed on the plant's time line, and one from the
-    future (beyond CLOCK_TOLERANCE of the node's clock) is a device with a wrong clock: refuse both."""
-    if value is None:
-        return
-    if value.utcoffset() is None:
-        raise invalid("INVALID_TIME", f"{name} must carry a time zone (UTC offset), got {value.isoformat()}", name)
-    if now is not None and value > now + CLOCK_TOLERANCE:
-        raise invalid("FUTURE_TIME", f"{name} {value.isoformat()} is ahead of the node's clock "
-                                     f"({now.isoformat()}); check the device's clock", name)
-
-
-def _at(cmd: c.Command, now: datetime) -> datetime:
-    return cmd.occurred_at or now
-
-
-def _require_role(cmd: c.Command, *roles: str, action: str) -> None:
-    if not set(roles) & cmd.actor_roles:
-        raise DomainError(
-            "ROLE_REQUIRED", f"{action} needs the role {' or '.join(roles)}; {cmd.actor} does not have it",
-        )
-
-
-def _item(state: PlantState, code: str, name: str = "item") -> Item:
-    found = state.items.get(code)
-    if found is None:
-        raise DomainError("UNKNOWN_ITEM", f"item {code} is not known here", field=name)
-    return found
-
-
-def _bin(state: PlantState, code: str, name: str = "bin") -> Bin:
-    found = state.bins.get(code)
-    if found is None:
-        raise DomainError("UNKNOWN_BIN", f"bin {code} is not known here", field=name)
-    return found
-
-
-def _lot(state: PlantState, code: str, name: str = "lot") -> Lot:
-    found = state.lots.get(code)
-    if found is None:
-        raise DomainError("UNKNOWN_LOT", f"lot {code} is not known here", field=name)
-    return found
-
-
-def _work_order(state: PlantState, code: str, *, open_only: bool = True) -> WorkOrder:
-    found = state.work_orders.get(code)
-    if found is None:
-        raise DomainError("UNKNOWN_WORK_ORDER", f"work order {code} is not known here", field="work_order")
-    if open_only and found.status == "completed":
-        raise DomainError("WORK_ORDER_COMPLETED", f"work order {code} is already completed", field="work_order")
-    if open_only and found.status == "cancelled":
-        raise DomainError("WORK_ORDER_CANCELLED", f"work order {code} was cancelled", field="work_order")
-    return found
-
-
-def _operation(state: PlantState, work_order: str, number: int) -> Operation:
-    found = state.operations.get((work_order, number))
-    if found is None:
-        known = ", ".join(str(op.operation) for op in state.operations_of(work_order))
-        raise DomainError(
-            "UNKNOWN_OPERATION", f"work order {work_order} has no operation {number} (it has {known})",
-            field="operation",
-        )
-    return found
-
-
-def _fits_in_bin(state: PlantState, target: Bin, item: str, quantity: Decimal, name: str,
-                 lot: str | None = None) -> None:
-    """Refuse stock a bin's hard rules do not take (allowed items, capacity, per-item max, lot policy)."""
-    refusal = putaway.bin_refusal(state, target, item, quantity, lot, name=name)
-    if refusal is not None:
-        raise refusal
-
-
-def _enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal) -> None:
-    have = state.stock_of(lot.lot, bin_code)
-    if have < quantity:
-        raise DomainError(
-            "INSUFFICIENT_STOCK",
-            f"bin {bin_code} holds {have} of lot {lot.lot}; {quantity} asked", field="quantity",
-        )
-    packed = _on_open_pallets(state, lot.lot, bin_code)
-    if have - packed < quantity:
-        on = sorted(code for (code, lt), ln in state.pallet_lines.items()
-                    if lt == lot.lot and state.pallets[code].status == "open" and state.pallets[code].bin == bin_code)
-        raise DomainError(
-            "STOCK_ON_PALLET", f"bin {bin_code} holds {have} of lot {lot.lot}, {packed} of it packed on pallet "
-            f"{', '.join(on)}; {quantity} asked: take it off the pallet first", field="quantity")
-
-
-def _usable_lot(state: PlantState, lot: Lot, today: date) -> None:
-    """Refuse a lot that may not be used in production: on hold, in quarantine, consumed, expired."""
-    if lot.status == "hold":
-        raise DomainError("LOT_ON_HOLD", f"lot {lot.lot} is on hold", field="lot")
-    if lot.status == "quarantine":
-        task = state.inspection_tasks.get(incoming_task_id(lot.lot))
-        if task is not None and task.status == "open":
-            raise DomainError(
-                "LOT_AWAITING_INSPECTION",
-                f"lot {lot.lot} awaits incoming inspection {task.task} (plan {task.plan}, {task.samples} of "
-                f"{task.sample_size} samples recorded): it may not be used or picked until it passes", field="lot")
-        raise DomainError("LOT_IN_QUARANTINE", f"lot {lot.lot} is in quarantine awaiting inspection", field="lot")
-    if lot.status == "consumed":
-        raise DomainError("LOT_CONSUMED", f"lot {lot.lot} is used up", field="lot")
-    if lot.expiry is not None and lot.expiry < today:
-        candidates = state.fefo_candidates(lot.item, lot.item_revision, today)
-        if candidates:
-            better, where = candidates[0]
-            hint = f"FEFO pick is {better.lot} in bin {where}"
-        else:
-            hint = f"no unexpired lot of {lot.item} is in stock"
-        raise DomainError(
-            "LOT_EXPIRED", f"lot {lot.lot} expired on {lot.expiry.isoformat()}; {hint}", field="lot"
-        )
 
 
 # --- master data -----------------------------------------------------------------------------------
@@ -426,29 +75,29 @@ def _usable_lot(state: PlantState, lot: Lot, today: date) -> None:
 
 def _define_item(state: PlantState, cmd: c.DefineItem, now: datetime) -> list[e.Event]:
     if cmd.gtin is not None:
-        owner = state.item_of_gtin.get(gtin14(_gtin("gtin", cmd.gtin)))
+        owner = state.item_of_gtin.get(gtin14(checks.valid_gtin("gtin", cmd.gtin)))
         if owner is not None and owner != cmd.item:
             raise DomainError("DUPLICATE_GTIN", f"GTIN {cmd.gtin} is already item {owner}'s", field="gtin")
     return [e.ItemDefined(
-        item=_text("item", cmd.item), description=_free_text("description", cmd.description),
-        unit=_text("unit", cmd.unit),
-        revision=_text("revision", cmd.revision), lot_controlled=cmd.lot_controlled, gtin=cmd.gtin,
+        item=checks.text("item", cmd.item), description=checks.free_text("description", cmd.description),
+        unit=checks.text("unit", cmd.unit),
+        revision=checks.text("revision", cmd.revision), lot_controlled=cmd.lot_controlled, gtin=cmd.gtin,
     )]
 
 
 def _define_bin(state: PlantState, cmd: c.DefineBin, now: datetime) -> list[e.Event]:
     if cmd.capacity is not None:
-        _quantity("capacity", cmd.capacity)
+        checks.quantity("capacity", cmd.capacity)
     if cmd.walk_sequence is not None and not 0 <= cmd.walk_sequence <= 999_999_999:
         raise invalid("INVALID_WALK_SEQUENCE", f"walk_sequence must be 0 to 999999999, not {cmd.walk_sequence}",
                       "walk_sequence")
     if cmd.max_per_item is not None:
-        _quantity("max_per_item", cmd.max_per_item)
+        checks.quantity("max_per_item", cmd.max_per_item)
     if cmd.lot_policy not in putaway.LOT_POLICIES:
         raise invalid("INVALID_VALUE", f"lot_policy is one of {', '.join(putaway.LOT_POLICIES)}, not "
                       f"{cmd.lot_policy}", "lot_policy")
     return [e.BinDefined(
-        bin=_text("bin", cmd.bin), zone=_text("zone", cmd.zone), capacity=cmd.capacity,
+        bin=checks.text("bin", cmd.bin), zone=checks.text("zone", cmd.zone), capacity=cmd.capacity,
         allowed_items=tuple(cmd.allowed_items), walk_sequence=cmd.walk_sequence, max_per_item=cmd.max_per_item,
         lot_policy=cmd.lot_policy,
     )]
@@ -456,8 +105,8 @@ def _define_bin(state: PlantState, cmd: c.DefineBin, now: datetime) -> list[e.Ev
 
 def _define_equipment(state: PlantState, cmd: c.DefineEquipment, now: datetime) -> list[e.Event]:
     return [e.EquipmentDefined(
-        equipment=_text("equipment", cmd.equipment), workstation=_text("workstation", cmd.workstation),
-        description=_free_text("description", cmd.description),
+        equipment=checks.text("equipment", cmd.equipment), workstation=checks.text("workstation", cmd.workstation),
+        description=checks.free_text("description", cmd.description),
     )]
 
 
@@ -465,10 +114,10 @@ def _order_content(state: PlantState, cmd: c.ReleaseWorkOrder | c.ChangeWorkOrde
                    ) -> tuple[tuple[e.ReleasedOperation, ...], tuple[e.ReleasedBomLine, ...]]:
     """The operations and BOM lines of a released or changed order, checked. An order released without BOM
     lines takes those of its BOM revision when PLM published that revision here."""
-    _quantity("quantity", cmd.quantity)
-    _quantity("overproduction_tolerance_pct", cmd.overproduction_tolerance_pct, allow_zero=True)
-    _text("item_revision", cmd.item_revision)
-    _text("bom_revision", cmd.bom_revision)
+    checks.quantity("quantity", cmd.quantity)
+    checks.quantity("overproduction_tolerance_pct", cmd.overproduction_tolerance_pct, allow_zero=True)
+    checks.text("item_revision", cmd.item_revision)
+    checks.text("bom_revision", cmd.bom_revision)
     if not cmd.operations:
         raise invalid("MISSING_VALUE", "a work order needs at least one operation", "operations")
     seen_ops: set[int] = set()
@@ -476,11 +125,11 @@ def _order_content(state: PlantState, cmd: c.ReleaseWorkOrder | c.ChangeWorkOrde
         if op.operation in seen_ops:
             raise invalid("DUPLICATE_OPERATION", f"operation {op.operation} appears twice", f"operations[{i}].operation")
         seen_ops.add(op.operation)
-        _text(f"operations[{i}].workstation", op.workstation)
-        _free_text(f"operations[{i}].description", op.description)
-        _quantity(f"operations[{i}].standard_minutes", op.standard_minutes, allow_zero=True)
+        checks.text(f"operations[{i}].workstation", op.workstation)
+        checks.free_text(f"operations[{i}].description", op.description)
+        checks.quantity(f"operations[{i}].standard_minutes", op.standard_minutes, allow_zero=True)
     for i, op in enumerate(cmd.operations):
-        if op.instruction_url is not None and not _text(f"operations[{i}].instruction_url", op.instruction_url
+        if op.instruction_url is not None and not checks.text(f"operations[{i}].instruction_url", op.instruction_url
                                                         ).startswith(("https://", "http://")):
             raise invalid("INVALID_VALUE", "a work instruction is an http(s) link", f"operations[{i}].instruction_url")
     operations = tuple(e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
@@ -494,10 +143,10 @@ def _order_content(state: PlantState, cmd: c.ReleaseWorkOrder | c.ChangeWorkOrde
 
 
 def _release_work_order(state: PlantState, cmd: c.ReleaseWorkOrder, now: datetime) -> list[e.Event]:
-    _text("work_order", cmd.work_order)
+    checks.text("work_order", cmd.work_order)
     if cmd.work_order in state.work_orders:
         raise DomainError("DUPLICATE_WORK_ORDER", f"work order {cmd.work_order} is already released", field="work_order")
-    _item(state, cmd.item)
+    checks.item(state, cmd.item)
     operations, bom = _order_content(state, cmd)
     return [e.WorkOrderReleased(
         work_order=cmd.work_order, item=cmd.item, item_revision=cmd.item_revision, bom_revision=cmd.bom_revision,
@@ -517,12 +166,12 @@ def _conflict(state: PlantState, wo: WorkOrder, change: str, detail: str, now: d
               quantity: Decimal | None = None, due: date | None = None) -> list[e.Event]:
     return [e.WorkOrderConflictFlagged(
         work_order=wo.work_order, change=change, proposed_quantity=quantity, proposed_due=due, at=now,
-        detail=_clip(f"the ERP {change} work order {wo.work_order} while it is {wo.status.replace('_', ' ')} here"
+        detail=checks.clip(f"the ERP {change} work order {wo.work_order} while it is {wo.status.replace('_', ' ')} here"
                      f"{': ' + detail if detail else ''}; a supervisor decides"))]
 
 
 def _change_work_order(state: PlantState, cmd: c.ChangeWorkOrder, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order)
+    wo = checks.work_order(state, cmd.work_order)
     operations, bom = _order_content(state, cmd)
     now_ops = tuple(e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
                                         standard_minutes=o.standard_minutes, instruction_url=o.instruction_url)
@@ -543,28 +192,28 @@ def _change_work_order(state: PlantState, cmd: c.ChangeWorkOrder, now: datetime)
 
 
 def _cancel_work_order(state: PlantState, cmd: c.CancelWorkOrder, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order)
-    reason = _reason("reason", cmd.reason)
-    at = _at(cmd, now)
+    wo = checks.work_order(state, cmd.work_order)
+    reason = checks.reason("reason", cmd.reason)
+    at = checks.at(cmd, now)
     if cmd.origin == "erp":
         if _started(state, cmd.work_order):
             return _conflict(state, wo, "cancelled", reason, at)
         return [e.WorkOrderCancelled(work_order=cmd.work_order, reason=reason, at=at)]
-    _require_role(cmd, "supervisor", "admin", action="cancelling a work order")
+    checks.require_role(cmd, "supervisor", "admin", action="cancelling a work order")
     return [*_clock_off_events(state, cmd.work_order, None, None, at),
             e.WorkOrderCancelled(work_order=cmd.work_order, reason=reason, at=at)]
 
 
 def _resolve_conflict(state: PlantState, cmd: c.ResolveWorkOrderConflict, now: datetime) -> list[e.Event]:
-    _require_role(cmd, "supervisor", "admin", action="deciding on a central change")
-    wo = _work_order(state, cmd.work_order, open_only=False)
+    checks.require_role(cmd, "supervisor", "admin", action="deciding on a central change")
+    wo = checks.work_order(state, cmd.work_order, open_only=False)
     conflict = state.work_order_conflicts.get(cmd.work_order)
     if conflict is None or conflict.status != "open":
         raise DomainError("NO_OPEN_CONFLICT", f"work order {cmd.work_order} has no open conflict with the ERP",
                           field="work_order")
     if cmd.resolution not in ("accept", "keep"):
         raise invalid("INVALID_VALUE", "resolution is accept or keep", "resolution")
-    at = _at(cmd, now)
+    at = checks.at(cmd, now)
     events: list[e.Event] = [e.WorkOrderConflictResolved(
         work_order=cmd.work_order, resolution="accepted" if cmd.resolution == "accept" else "kept",
         note=cmd.note, resolved_by=cmd.actor)]
@@ -593,23 +242,23 @@ def _bom_lines(state: PlantState, lines: tuple[c.BomLineSpec, ...], name: str) -
         if ln.line in seen:
             raise invalid("DUPLICATE_BOM_LINE", f"BOM line {ln.line} appears twice", f"{name}[{i}].line")
         seen.add(ln.line)
-        _item(state, ln.item, f"{name}[{i}].item")
-        _text(f"{name}[{i}].item_revision", ln.item_revision)
-        _quantity(f"{name}[{i}].quantity_per", ln.quantity_per)
+        checks.item(state, ln.item, f"{name}[{i}].item")
+        checks.text(f"{name}[{i}].item_revision", ln.item_revision)
+        checks.quantity(f"{name}[{i}].quantity_per", ln.quantity_per)
     return tuple(e.ReleasedBomLine(line=b.line, item=b.item, item_revision=b.item_revision, quantity_per=b.quantity_per)
                  for b in lines)
 
 
 def _publish_bom_revision(state: PlantState, cmd: c.PublishBomRevision, now: datetime) -> list[e.Event]:
-    _item(state, cmd.item)
-    _text("bom_revision", cmd.bom_revision)
+    checks.item(state, cmd.item)
+    checks.text("bom_revision", cmd.bom_revision)
     if not cmd.lines:
         raise invalid("MISSING_VALUE", "a BOM revision needs at least one line", "lines")
     if cmd.effective not in ("next_order", "immediately"):
         raise invalid("INVALID_VALUE", "effective is next_order or immediately", "effective")
     lines = _bom_lines(state, cmd.lines, "lines")
     events: list[e.Event] = [e.BomRevisionPublished(item=cmd.item, bom_revision=cmd.bom_revision, lines=lines,
-                                                    effective=cmd.effective, at=_at(cmd, now))]
+                                                    effective=cmd.effective, at=checks.at(cmd, now))]
     if cmd.effective == "immediately":
         for wo in state.work_orders.values():
             if wo.item != cmd.item or wo.status in ("completed", "cancelled") or wo.bom_revision == cmd.bom_revision:
@@ -633,21 +282,21 @@ def _order_lines(state: PlantState, lines: Sequence[c.PurchaseOrderLineSpec | c.
         if ln.line in seen:
             raise invalid("DUPLICATE_LINE", f"line {ln.line} appears twice", f"lines[{i}].line")
         seen.add(ln.line)
-        _item(state, ln.item, f"lines[{i}].item")
-        _quantity(f"lines[{i}].quantity", ln.quantity)
+        checks.item(state, ln.item, f"lines[{i}].item")
+        checks.quantity(f"lines[{i}].quantity", ln.quantity)
 
 
 def _define_purchase_order(state: PlantState, cmd: c.DefinePurchaseOrder, now: datetime) -> list[e.Event]:
-    _text("purchase_order", cmd.purchase_order)
-    _text("supplier", cmd.supplier)
+    checks.text("purchase_order", cmd.purchase_order)
+    checks.text("supplier", cmd.supplier)
     if cmd.status not in ("open", "cancelled"):
         raise invalid("INVALID_VALUE", "status is open or cancelled", "status")
     _order_lines(state, cmd.lines, "a purchase order")
     lines = []
     for i, ln in enumerate(cmd.lines):
         for j, lot in enumerate(ln.expected_lots):
-            _text(f"lines[{i}].expected_lots[{j}].supplier_lot", lot.supplier_lot)
-            _quantity(f"lines[{i}].expected_lots[{j}].quantity", lot.quantity)
+            checks.text(f"lines[{i}].expected_lots[{j}].supplier_lot", lot.supplier_lot)
+            checks.quantity(f"lines[{i}].expected_lots[{j}].quantity", lot.quantity)
         lines.append(e.PurchaseOrderLineDefined(
             line=ln.line, item=ln.item, quantity=ln.quantity, due=ln.due,
             expected_lots=tuple(e.ExpectedSupplierLot(supplier_lot=x.supplier_lot, quantity=x.quantity, expiry=x.expiry)
@@ -657,11 +306,11 @@ def _define_purchase_order(state: PlantState, cmd: c.DefinePurchaseOrder, now: d
 
 
 def _define_customer(state: PlantState, cmd: c.DefineCustomer, now: datetime) -> list[e.Event]:
-    return [e.CustomerDefined(customer=_text("customer", cmd.customer), name=_text("name", cmd.name))]
+    return [e.CustomerDefined(customer=checks.text("customer", cmd.customer), name=checks.text("name", cmd.name))]
 
 
 def _define_sales_order(state: PlantState, cmd: c.DefineSalesOrder, now: datetime) -> list[e.Event]:
-    _text("sales_order", cmd.sales_order)
+    checks.text("sales_order", cmd.sales_order)
     if cmd.customer not in state.customers:
         raise DomainError("UNKNOWN_CUSTOMER", f"customer {cmd.customer} is not known here", field="customer")
     if cmd.status not in ("open", "cancelled"):
@@ -674,7 +323,7 @@ def _define_sales_order(state: PlantState, cmd: c.DefineSalesOrder, now: datetim
 
 
 def _set_dispatch_list(state: PlantState, cmd: c.SetDispatchList, now: datetime) -> list[e.Event]:
-    _text("workstation", cmd.workstation)
+    checks.text("workstation", cmd.workstation)
     for i, slot in enumerate(cmd.sequence):
         wo = state.work_orders.get(slot.work_order)
         if wo is None:
@@ -701,13 +350,13 @@ def _set_dispatch_list(state: PlantState, cmd: c.SetDispatchList, now: datetime)
 
 
 def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now: datetime) -> list[e.Event]:
-    _text("plan", cmd.plan)
+    checks.text("plan", cmd.plan)
     if not cmd.characteristics:
         raise invalid("MISSING_VALUE", "an inspection plan needs at least one characteristic", "characteristics")
     names: set[str] = set()
     for i, ch in enumerate(cmd.characteristics):
         where = f"characteristics[{i}]"
-        _text(f"{where}.characteristic", ch.characteristic)
+        checks.text(f"{where}.characteristic", ch.characteristic)
         if ch.characteristic in names:
             raise invalid("DUPLICATE_CHARACTERISTIC", f"{ch.characteristic} appears twice", f"{where}.characteristic")
         names.add(ch.characteristic)
@@ -719,10 +368,10 @@ def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now:
         elif ch.kind != "attribute":
             raise invalid("INVALID_KIND", f"kind must be numeric or attribute, got {ch.kind}", f"{where}.kind")
     if cmd.item is not None:
-        _item(state, cmd.item)
+        checks.item(state, cmd.item)
     _plan_sampling(cmd)
     return [e.InspectionPlanDefined(
-        plan=cmd.plan, description=_free_text("description", cmd.description),
+        plan=cmd.plan, description=checks.free_text("description", cmd.description),
         characteristics=tuple(
             e.PlannedCharacteristic(characteristic=ch.characteristic, kind=ch.kind, nominal=ch.nominal,
                                     lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
@@ -748,7 +397,7 @@ def _plan_sampling(cmd: c.DefineInspectionPlan) -> None:
     if cmd.sample_size is not None and cmd.accept_number >= cmd.sample_size:
         raise invalid("INVALID_VALUE", f"accept_number {cmd.accept_number} must be below the sample size "
                       f"{cmd.sample_size}", "accept_number")
-    _quantity("overdue_grace_parts", cmd.overdue_grace_parts, allow_zero=True)
+    checks.quantity("overdue_grace_parts", cmd.overdue_grace_parts, allow_zero=True)
     if cmd.sample_by_lot_size and cmd.sample_size is not None:
         raise invalid("INVALID_VALUE", "give a fixed sample_size or sample_by_lot_size, not both", "sample_size")
     if cmd.supplier is not None and cmd.kind != "incoming":
@@ -775,8 +424,8 @@ def _plan_sampling(cmd: c.DefineInspectionPlan) -> None:
 
 
 def _start_operation(state: PlantState, cmd: c.StartOperation, now: datetime) -> list[e.Event]:
-    _work_order(state, cmd.work_order)
-    op = _operation(state, cmd.work_order, cmd.operation)
+    checks.work_order(state, cmd.work_order)
+    op = checks.operation(state, cmd.work_order, cmd.operation)
     if op.status == "in_progress":
         raise DomainError(
             "OPERATION_ALREADY_STARTED", f"operation {op.operation} of {op.work_order} is already running", field="operation"
@@ -789,29 +438,29 @@ def _start_operation(state: PlantState, cmd: c.StartOperation, now: datetime) ->
         raise DomainError(
             "OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed", field="operation"
         )
-    return [e.OperationStarted(work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
+    return [e.OperationStarted(work_order=cmd.work_order, operation=cmd.operation, at=checks.at(cmd, now))]
 
 
 def _pause_operation(state: PlantState, cmd: c.PauseOperation, now: datetime) -> list[e.Event]:
-    _work_order(state, cmd.work_order)
-    op = _operation(state, cmd.work_order, cmd.operation)
-    reason = _reason("reason", cmd.reason)
+    checks.work_order(state, cmd.work_order)
+    op = checks.operation(state, cmd.work_order, cmd.operation)
+    reason = checks.reason("reason", cmd.reason)
     if op.status != "in_progress":
         raise DomainError(
             "OPERATION_NOT_RUNNING", f"operation {op.operation} of {op.work_order} is {op.status}, not running",
             field="operation",
         )
-    return [e.OperationPaused(work_order=cmd.work_order, operation=cmd.operation, reason=reason, at=_at(cmd, now))]
+    return [e.OperationPaused(work_order=cmd.work_order, operation=cmd.operation, reason=reason, at=checks.at(cmd, now))]
 
 
 def _resume_operation(state: PlantState, cmd: c.ResumeOperation, now: datetime) -> list[e.Event]:
-    _work_order(state, cmd.work_order)
-    op = _operation(state, cmd.work_order, cmd.operation)
+    checks.work_order(state, cmd.work_order)
+    op = checks.operation(state, cmd.work_order, cmd.operation)
     if op.status != "paused":
         raise DomainError(
             "OPERATION_NOT_PAUSED", f"operation {op.operation} of {op.work_order} is {op.status}, not paused", field="operation"
         )
-    return [e.OperationResumed(work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
+    return [e.OperationResumed(work_order=cmd.work_order, operation=cmd.operation, at=checks.at(cmd, now))]
 
 
 def _clock_off_events(state: PlantState, work_order: str, operation: int | None, operator: str | None,
@@ -827,8 +476,8 @@ def _clock_off_events(state: PlantState, work_order: str, operation: int | None,
 
 
 def _complete_operation(state: PlantState, cmd: c.CompleteOperation, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order)
-    op = _operation(state, cmd.work_order, cmd.operation)
+    wo = checks.work_order(state, cmd.work_order)
+    op = checks.operation(state, cmd.work_order, cmd.operation)
     if op.status == "completed":
         raise DomainError(
             "OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed", field="operation"
@@ -837,7 +486,7 @@ def _complete_operation(state: PlantState, cmd: c.CompleteOperation, now: dateti
         raise DomainError(
             "OPERATION_NOT_STARTED", f"operation {op.operation} of {op.work_order} was never started", field="operation"
         )
-    at = _at(cmd, now)
+    at = checks.at(cmd, now)
     out: list[e.Event] = _clock_off_events(state, cmd.work_order, cmd.operation, None, at)
     out.append(e.OperationCompleted(work_order=cmd.work_order, operation=cmd.operation, at=at))
     if all(o.status == "completed" for o in state.operations_of(cmd.work_order) if o.operation != cmd.operation):
@@ -891,8 +540,8 @@ def _overdue_flags(state: PlantState, op: Operation, quantity: Decimal, at: date
 
 
 def _good_and_scrap(good: Decimal, scrap: Decimal) -> tuple[Decimal, Decimal]:
-    good = _quantity("good", good, allow_zero=True)
-    scrap = _quantity("scrap", scrap, allow_zero=True)
+    good = checks.quantity("good", good, allow_zero=True)
+    scrap = checks.quantity("scrap", scrap, allow_zero=True)
     if good == 0 and scrap == 0:
         raise invalid("INVALID_QUANTITY", "report a good or a scrap quantity greater than zero", "good")
     return good, scrap
@@ -922,12 +571,12 @@ def _production(state: PlantState, wo: WorkOrder, op: Operation, good: Decimal, 
 
 
 def _report_production(state: PlantState, cmd: c.ReportProduction, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order)
-    op = _operation(state, cmd.work_order, cmd.operation)
+    wo = checks.work_order(state, cmd.work_order)
+    op = checks.operation(state, cmd.work_order, cmd.operation)
     good, scrap = _good_and_scrap(cmd.good, cmd.scrap)
     if scrap > 0:
-        _reason("scrap_reason", cmd.scrap_reason)
-    at = _at(cmd, now)
+        checks.reason("scrap_reason", cmd.scrap_reason)
+    at = checks.at(cmd, now)
     return [_production(state, wo, op, good, scrap, cmd.scrap_reason, at, running=("in_progress", "paused")),
             *_overdue_flags(state, op, good + scrap, at)]
 
@@ -938,16 +587,16 @@ def _record_unassigned(state: PlantState, cmd: c.RecordUnassignedProduction, now
         raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
     good, scrap = _good_and_scrap(cmd.good, cmd.scrap)
     if cmd.scrap_reason is not None:
-        _text("scrap_reason", cmd.scrap_reason)
+        checks.text("scrap_reason", cmd.scrap_reason)
     return [e.UnassignedProductionRecorded(
         equipment=cmd.equipment, workstation=equipment.workstation, good=good, scrap=scrap,
-        scrap_reason=cmd.scrap_reason if scrap > 0 else None, note=_clip(cmd.note) if cmd.note else None,
-        at=_at(cmd, now))]
+        scrap_reason=cmd.scrap_reason if scrap > 0 else None, note=checks.clip(cmd.note) if cmd.note else None,
+        at=checks.at(cmd, now))]
 
 
 def _unassigned_part(state: PlantState, cmd: c.AssignProduction | c.WriteOffUnassignedProduction,
                      action: str) -> tuple[UnassignedProduction, Decimal, Decimal]:
-    _require_role(cmd, "supervisor", "admin", action=action)
+    checks.require_role(cmd, "supervisor", "admin", action=action)
     pending = state.unassigned_production.get(cmd.equipment)
     if pending is None:
         raise DomainError("NO_UNASSIGNED_PRODUCTION", f"{cmd.equipment} has no unassigned parts", field="equipment")
@@ -961,8 +610,8 @@ def _unassigned_part(state: PlantState, cmd: c.AssignProduction | c.WriteOffUnas
 
 def _assign_production(state: PlantState, cmd: c.AssignProduction, now: datetime) -> list[e.Event]:
     pending, good, scrap = _unassigned_part(state, cmd, "assigning a machine's parts to an order")
-    wo = _work_order(state, cmd.work_order)
-    op = _operation(state, cmd.work_order, cmd.operation)
+    wo = checks.work_order(state, cmd.work_order)
+    op = checks.operation(state, cmd.work_order, cmd.operation)
     if op.workstation != pending.workstation:
         raise DomainError("WRONG_WORKSTATION", f"operation {op.operation} of {wo.work_order} runs on "
                                                f"{op.workstation}; {cmd.equipment}'s parts were made on "
@@ -971,21 +620,21 @@ def _assign_production(state: PlantState, cmd: c.AssignProduction, now: datetime
     booked = _production(state, wo, op, good, scrap, "unassigned machine count" if scrap > 0 else None,
                          pending.last_at, running=("in_progress", "paused", "completed"))
     return [e.UnassignedProductionAssigned(equipment=cmd.equipment, work_order=wo.work_order, operation=op.operation,
-                                           good=good, scrap=scrap, assigned_by=cmd.actor, at=_at(cmd, now)),
+                                           good=good, scrap=scrap, assigned_by=cmd.actor, at=checks.at(cmd, now)),
             booked]
 
 
 def _write_off_unassigned(state: PlantState, cmd: c.WriteOffUnassignedProduction, now: datetime) -> list[e.Event]:
     _, good, scrap = _unassigned_part(state, cmd, "writing off a machine's unassigned parts")
     return [e.UnassignedProductionWrittenOff(equipment=cmd.equipment, good=good, scrap=scrap,
-                                             reason=_reason("reason", cmd.reason), written_off_by=cmd.actor,
-                                             at=_at(cmd, now))]
+                                             reason=checks.reason("reason", cmd.reason), written_off_by=cmd.actor,
+                                             at=checks.at(cmd, now))]
 
 
 def _clock_on(state: PlantState, cmd: c.ClockOnLabour, now: datetime) -> list[e.Event]:
-    _text("operator", cmd.operator)
-    _work_order(state, cmd.work_order)
-    op = _operation(state, cmd.work_order, cmd.operation)
+    checks.text("operator", cmd.operator)
+    checks.work_order(state, cmd.work_order)
+    op = checks.operation(state, cmd.work_order, cmd.operation)
     if op.status == "completed":
         raise DomainError(
             "OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed", field="operation"
@@ -995,7 +644,7 @@ def _clock_on(state: PlantState, cmd: c.ClockOnLabour, now: datetime) -> list[e.
             "ALREADY_CLOCKED_ON", f"{cmd.operator} is already clocked on to {cmd.work_order} operation {cmd.operation}",
             field="operator",
         )
-    return [e.LabourClockedOn(operator=cmd.operator, work_order=cmd.work_order, operation=cmd.operation, at=_at(cmd, now))]
+    return [e.LabourClockedOn(operator=cmd.operator, work_order=cmd.work_order, operation=cmd.operation, at=checks.at(cmd, now))]
 
 
 def _clock_off(state: PlantState, cmd: c.ClockOffLabour, now: datetime) -> list[e.Event]:
@@ -1004,7 +653,7 @@ def _clock_off(state: PlantState, cmd: c.ClockOffLabour, now: datetime) -> list[
             "NOT_CLOCKED_ON", f"{cmd.operator} is not clocked on to {cmd.work_order} operation {cmd.operation}",
             field="operator",
         )
-    return _clock_off_events(state, cmd.work_order, cmd.operation, cmd.operator, _at(cmd, now))
+    return _clock_off_events(state, cmd.work_order, cmd.operation, cmd.operator, checks.at(cmd, now))
 
 
 # --- inventory -------------------------------------------------------------------------------------
@@ -1022,13 +671,13 @@ def _moved(lot: Lot, kind: str, from_bin: str | None, to_bin: str | None, quanti
 def _received_item(state: PlantState, cmd: c.ReceiveLot) -> Item:
     """The item a received lot is of: named by its code, by its GTIN (a scanned GS1 label), or by both."""
     if cmd.gtin is None:
-        return _item(state, _text("item", cmd.item, what=" (or the item's gtin)"))
-    named = state.item_of_gtin.get(gtin14(_gtin("gtin", cmd.gtin)))
+        return checks.item(state, checks.text("item", cmd.item, what=" (or the item's gtin)"))
+    named = state.item_of_gtin.get(gtin14(checks.valid_gtin("gtin", cmd.gtin)))
     if cmd.item is None:
         if named is None:
             raise DomainError("UNKNOWN_GTIN", f"GTIN {cmd.gtin} is no item's here; name the item", field="gtin")
         return state.items[named]
-    item = _item(state, cmd.item)
+    item = checks.item(state, cmd.item)
     if named != item.item and (named is not None or item.gtin is not None):
         raise DomainError("WRONG_ITEM", f"GTIN {cmd.gtin} is {f'item {named}' if named else 'no item here'}, not "
                           f"item {item.item}" + (f" ({item.gtin})" if item.gtin else ""), field="gtin")
@@ -1042,7 +691,7 @@ def _awaiting_receipt(state: PlantState, lot: Lot) -> bool:
 
 
 def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.Event]:
-    _text("lot", cmd.lot)
+    checks.text("lot", cmd.lot)
     known = state.lots.get(cmd.lot)
     if known is not None and not _awaiting_receipt(state, known):
         raise DomainError("DUPLICATE_LOT", f"lot {cmd.lot} was already received", field="lot")
@@ -1063,13 +712,13 @@ def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.
         expiry = expiry or known.expiry
         supplier_lot = supplier_lot or known.supplier_lot
         revision = cmd.item_revision or known.item_revision
-    quantity = _quantity("quantity", cmd.quantity)
-    target = _bin(state, cmd.bin)
-    at = _at(cmd, now)
+    quantity = checks.quantity("quantity", cmd.quantity)
+    target = checks.bin(state, cmd.bin)
+    at = checks.at(cmd, now)
     if expiry is not None and expiry < at.date():
         raise DomainError("LOT_EXPIRED", f"lot {cmd.lot} expired on {expiry.isoformat()}: not received",
                           field="expiry")
-    _fits_in_bin(state, target, item.item, quantity, "bin", cmd.lot)
+    checks.fits_in_bin(state, target, item.item, quantity, "bin", cmd.lot)
     return [e.LotReceived(
         lot=cmd.lot, item=item.item, item_revision=revision, quantity=quantity, bin=target.bin, expiry=expiry,
         supplier_lot=supplier_lot, status="quarantine" if cmd.quarantine else "available", at=at,
@@ -1079,10 +728,10 @@ def _receive_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> list[e.
 def _define_lot(state: PlantState, cmd: c.DefineLot, now: datetime) -> list[e.Event]:
     """A lot the ERP knows: new here, it is defined without stock; known, its expiry follows the ERP's (the
     stock, status and supplier lot recorded here stay)."""
-    lot_code = _text("lot", cmd.lot)
-    item = _item(state, _text("item", cmd.item))
+    lot_code = checks.text("lot", cmd.lot)
+    item = checks.item(state, checks.text("item", cmd.item))
     if cmd.supplier_lot is not None:
-        _text("supplier_lot", cmd.supplier_lot)
+        checks.text("supplier_lot", cmd.supplier_lot)
     known = state.lots.get(lot_code)
     if known is None:
         return [e.LotDefined(lot=lot_code, item=item.item, item_revision=item.revision, expiry=cmd.expiry,
@@ -1116,10 +765,10 @@ def _receive_plain_lot(state: PlantState, cmd: c.ReceiveLot, now: datetime) -> l
 
 
 def _receive_produced_lot(state: PlantState, cmd: c.ReceiveProducedLot, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order, open_only=False)
+    wo = checks.work_order(state, cmd.work_order, open_only=False)
     if wo.status == "cancelled":
         raise DomainError("WORK_ORDER_CANCELLED", f"work order {wo.work_order} was cancelled", field="work_order")
-    quantity = _quantity("quantity", cmd.quantity)
+    quantity = checks.quantity("quantity", cmd.quantity)
     left = wo.good - wo.output_received
     if quantity > left:
         raise DomainError("OUTPUT_EXCEEDS_GOOD", f"work order {wo.work_order} reported {wo.good} good and put "
@@ -1145,7 +794,7 @@ def _receive_against_purchase_order(state: PlantState, cmd: c.ReceiveAgainstPurc
                    key=lambda ln: ln.line)
     item = cmd.item
     if item is None and cmd.gtin is not None:
-        item = state.item_of_gtin.get(gtin14(_gtin("gtin", cmd.gtin)))
+        item = state.item_of_gtin.get(gtin14(checks.valid_gtin("gtin", cmd.gtin)))
         if item is None:
             raise DomainError("UNKNOWN_GTIN", f"GTIN {cmd.gtin} is not an item known here", field="gtin")
     if cmd.line is not None:
@@ -1165,7 +814,7 @@ def _receive_against_purchase_order(state: PlantState, cmd: c.ReceiveAgainstPurc
                               f"(it orders {', '.join(sorted({ln.item for ln in lines}))})",
                               field="gtin" if cmd.item is None else "item")
         line = next((ln for ln in of_item if ln.received < ln.quantity), of_item[0])
-    quantity = _quantity("quantity", cmd.quantity)
+    quantity = checks.quantity("quantity", cmd.quantity)
     remaining = line.quantity - line.received
     if quantity > remaining:
         raise DomainError("OVER_RECEIPT", f"line {line.line} of {cmd.purchase_order} expects {remaining} more "
@@ -1186,60 +835,39 @@ def _receive_against_purchase_order(state: PlantState, cmd: c.ReceiveAgainstPurc
         task=incoming_task_id(cmd.lot), kind="incoming", plan=plan.plan,
         sample_size=sampling.sample_size(quantity, plan.sample_size, plan.sample_by_lot_size), lot=cmd.lot,
         work_order=None, supplier=po.supplier, supplier_lot=cmd.supplier_lot, purchase_order=cmd.purchase_order,
-        at=_at(cmd, now)))
+        at=checks.at(cmd, now)))
     return out
 
 
-def incoming_task_id(lot: str) -> str:
-    return f"INC-{lot}"
 
 
-def final_task_id(work_order: str, plan: str) -> str:
-    return f"FIN-{work_order}-{plan}"
 
 
-def incoming_plan(state: PlantState, item: str, supplier: str) -> InspectionPlan | None:
-    """The incoming inspection plan for a lot of ``item`` from ``supplier``: the most specific one (item and
-    supplier, then item, then supplier; by name among equals), or None."""
-    found = [p for p in state.inspection_plans.values()
-             if p.kind == "incoming" and p.item in (None, item) and p.supplier in (None, supplier)]
-    if not found:
-        return None
-    return min(found, key=lambda p: (-(2 * (p.item is not None) + (p.supplier is not None)), p.plan))
 
 
-def item_incoming_plan(state: PlantState, item: str) -> InspectionPlan | None:
-    """The incoming inspection plan of ``item`` that names no supplier (the one a receipt without a purchase order
-    falls under), first by name; or None."""
-    found = sorted((p for p in state.inspection_plans.values()
-                    if p.kind == "incoming" and p.item == item and p.supplier is None), key=lambda p: p.plan)
-    return found[0] if found else None
 
 
-def final_plans(state: PlantState, item: str) -> list[InspectionPlan]:
-    return sorted((p for p in state.inspection_plans.values() if p.kind == "final" and p.item == item),
-                  key=lambda p: p.plan)
 
 
 def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Event]:
-    lot = _lot(state, cmd.lot)
-    _bin(state, cmd.from_bin, "from_bin")
-    target = _bin(state, cmd.to_bin, "to_bin")
-    _label_names_lot_item(state, lot, cmd.gtin)
+    lot = checks.lot(state, cmd.lot)
+    checks.bin(state, cmd.from_bin, "from_bin")
+    target = checks.bin(state, cmd.to_bin, "to_bin")
+    checks.label_names_lot_item(state, lot, cmd.gtin)
     if cmd.from_bin == cmd.to_bin:
         raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
     if cmd.quantity is None:  # all of the lot that is in the bin (and not packed on a pallet)
         quantity = state.stock_of(lot.lot, cmd.from_bin)
         if quantity > ZERO:
-            quantity = max(quantity - _on_open_pallets(state, lot.lot, cmd.from_bin), ZERO) or quantity
+            quantity = max(quantity - state.on_open_pallets(lot.lot, cmd.from_bin), ZERO) or quantity
         if quantity == ZERO:
             raise DomainError("INSUFFICIENT_STOCK", f"bin {cmd.from_bin} holds none of lot {lot.lot}",
                               field="from_bin")
     else:
-        quantity = _quantity("quantity", cmd.quantity)
-    _enough_stock(state, lot, cmd.from_bin, quantity)
-    _fits_in_bin(state, target, lot.item, quantity, "to_bin", lot.lot)
-    reason = None if cmd.reason is None else _free_text("reason", cmd.reason)
+        quantity = checks.quantity("quantity", cmd.quantity)
+    checks.enough_stock(state, lot, cmd.from_bin, quantity)
+    checks.fits_in_bin(state, target, lot.item, quantity, "to_bin", lot.lot)
+    reason = None if cmd.reason is None else checks.free_text("reason", cmd.reason)
     overridden = False
     best: list[putaway.Candidate] = []
     if cmd.putaway and cmd.putaway_rules:  # a site without putaway rules gets suggestions, not the check
@@ -1256,20 +884,20 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
                               f"{why}; give an override reason to put the lot away in bin {cmd.to_bin}",
                               field="override_reason")
     kind = "putaway" if cmd.putaway else "move"
-    moved = _moved(lot, kind, cmd.from_bin, cmd.to_bin, quantity, ZERO, _at(cmd, now), reason=reason)
+    moved = _moved(lot, kind, cmd.from_bin, cmd.to_bin, quantity, ZERO, checks.at(cmd, now), reason=reason)
     if overridden:  # what the rules suggested and why it went elsewhere (a putaway to the suggestion keeps neither)
         moved = dataclasses.replace(moved, suggested_bin=best[0].bin if best else None,
-                                    override_reason=_reason("override_reason", cmd.override_reason))
+                                    override_reason=checks.reason("override_reason", cmd.override_reason))
     return [moved]
 
 
 def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order)
-    lot = _lot(state, cmd.lot)
-    _bin(state, cmd.bin)
-    quantity = _quantity("quantity", cmd.quantity)
-    at = _at(cmd, now)
-    _label_names_lot_item(state, lot, cmd.gtin)
+    wo = checks.work_order(state, cmd.work_order)
+    lot = checks.lot(state, cmd.lot)
+    checks.bin(state, cmd.bin)
+    quantity = checks.quantity("quantity", cmd.quantity)
+    at = checks.at(cmd, now)
+    checks.label_names_lot_item(state, lot, cmd.gtin)
     lines = state.bom_of(wo.work_order)
     same_item = [ln for ln in lines if ln.item == lot.item]
     if not same_item:
@@ -1285,16 +913,16 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
             f"lot {lot.lot} is {lot.item} revision {lot.item_revision}; work order {wo.work_order} "
             f"(BOM revision {wo.bom_revision}) needs revision {wanted}", field="lot",
         )
-    _usable_lot(state, lot, at.date())
+    checks.usable_lot(state, lot, at.date())
     if cmd.serial is not None:
-        _text("serial", cmd.serial)
+        checks.text("serial", cmd.serial)
         used = state.serials.get((lot.item, cmd.serial))
         if used is not None:
             raise DomainError(
                 "DUPLICATE_SERIAL", f"serial {cmd.serial} of {lot.item} was already issued to work order "
                 f"{used.work_order} on {used.at.isoformat(timespec='seconds')}", field="serial",
             )
-    _enough_stock(state, lot, cmd.bin, quantity)
+    checks.enough_stock(state, lot, cmd.bin, quantity)
     _not_staged_for_another(state, lot, cmd.bin, wo.work_order, quantity)
     for ln in same_revision:
         remaining = ln.quantity_per * wo.quantity - ln.consumed
@@ -1380,13 +1008,13 @@ def _pack(state: PlantState, lot: str, bin_code: str, delta: Decimal) -> None:
 
 
 def _packable(state: PlantState, lot_code: str, bin_code: str, quantity: Decimal, name: str) -> Lot:
-    lot = _lot(state, lot_code, name)
+    lot = checks.lot(state, lot_code, name)
     if lot.status in ("hold", "quarantine", "consumed"):
         what = {"hold": "on hold", "quarantine": "in quarantine", "consumed": "used up"}[lot.status]
         code = {"hold": "LOT_ON_HOLD", "quarantine": "LOT_IN_QUARANTINE", "consumed": "LOT_CONSUMED"}[lot.status]
         raise DomainError(code,
                           f"lot {lot.lot} is {what}: it is not packed for shipping", field=name)
-    free = state.stock_of(lot.lot, bin_code) - _on_open_pallets(state, lot.lot, bin_code)
+    free = state.stock_of(lot.lot, bin_code) - state.on_open_pallets(lot.lot, bin_code)
     if quantity > free:
         raise DomainError("INSUFFICIENT_STOCK", f"bin {bin_code} holds {free} of lot {lot.lot} not packed on a "
                           f"pallet yet; {quantity} asked", field=name.replace(".lot", ".quantity"))
@@ -1394,7 +1022,7 @@ def _packable(state: PlantState, lot_code: str, bin_code: str, quantity: Decimal
 
 
 def _pack_pallet(state: PlantState, cmd: c.PackPallet, now: datetime) -> list[e.Event]:
-    target = _bin(state, cmd.bin)
+    target = checks.bin(state, cmd.bin)
     if cmd.sscc is not None:
         code = _sscc(cmd.sscc)
         if code in state.pallets:
@@ -1406,14 +1034,14 @@ def _pack_pallet(state: PlantState, cmd: c.PackPallet, now: datetime) -> list[e.
     seen: set[str] = set()
     content = []
     for i, ln in enumerate(cmd.lines):
-        quantity = _quantity(f"lines[{i}].quantity", ln.quantity)
+        quantity = checks.quantity(f"lines[{i}].quantity", ln.quantity)
         if ln.lot in seen:
             raise invalid("DUPLICATE_LOT", f"lot {ln.lot} is on the pallet twice: one line per lot",
                           f"lines[{i}].lot")
         seen.add(ln.lot)
         lot = _packable(state, ln.lot, target.bin, quantity, f"lines[{i}].lot")
         content.append(e.PalletContent(lot=lot.lot, item=lot.item, quantity=quantity))
-    return [e.PalletPacked(sscc=code, bin=target.bin, lines=tuple(content), packed_by=cmd.actor, at=_at(cmd, now))]
+    return [e.PalletPacked(sscc=code, bin=target.bin, lines=tuple(content), packed_by=cmd.actor, at=checks.at(cmd, now))]
 
 
 def _open_pallet(state: PlantState, code: str) -> Pallet:
@@ -1428,21 +1056,21 @@ def _open_pallet(state: PlantState, code: str) -> Pallet:
 
 def _add_to_pallet(state: PlantState, cmd: c.AddToPallet, now: datetime) -> list[e.Event]:
     pallet = _open_pallet(state, cmd.sscc)
-    quantity = _quantity("quantity", cmd.quantity)
+    quantity = checks.quantity("quantity", cmd.quantity)
     lot = _packable(state, cmd.lot, pallet.bin, quantity, "lot")
-    return [e.PalletLotAdded(sscc=pallet.sscc, lot=lot.lot, item=lot.item, quantity=quantity, at=_at(cmd, now))]
+    return [e.PalletLotAdded(sscc=pallet.sscc, lot=lot.lot, item=lot.item, quantity=quantity, at=checks.at(cmd, now))]
 
 
 def _remove_from_pallet(state: PlantState, cmd: c.RemoveFromPallet, now: datetime) -> list[e.Event]:
     pallet = _open_pallet(state, cmd.sscc)
-    quantity = _quantity("quantity", cmd.quantity)
+    quantity = checks.quantity("quantity", cmd.quantity)
     line = state.pallet_lines.get((pallet.sscc, cmd.lot))
     if line is None:
         raise DomainError("NOT_ON_PALLET", f"lot {cmd.lot} is not on pallet {pallet.sscc}", field="lot")
     if quantity > line.quantity:
         raise DomainError("INSUFFICIENT_STOCK", f"pallet {pallet.sscc} holds {line.quantity} of lot {cmd.lot}; "
                           f"{quantity} asked", field="quantity")
-    return [e.PalletLotRemoved(sscc=pallet.sscc, lot=line.lot, item=line.item, quantity=quantity, at=_at(cmd, now))]
+    return [e.PalletLotRemoved(sscc=pallet.sscc, lot=line.lot, item=line.item, quantity=quantity, at=checks.at(cmd, now))]
 
 
 def _ship_pallet(state: PlantState, cmd: c.ShipPallet, now: datetime) -> list[e.Event]:
@@ -1458,7 +1086,7 @@ def _ship_pallet(state: PlantState, cmd: c.ShipPallet, now: datetime) -> list[e.
     order_lines = sorted((ln for (so, _), ln in state.sales_order_lines.items() if so == order.sales_order),
                          key=lambda ln: ln.line)
     left = {ln.line: ln.quantity - ln.shipped for ln in order_lines}
-    at = _at(cmd, now)
+    at = checks.at(cmd, now)
     moves: list[e.Event] = []
     shipped: list[e.ShippedLine] = []
     for ln in lines:
@@ -1518,26 +1146,26 @@ def _bom_line_for_lot(state: PlantState, wo: WorkOrder, lot: Lot) -> BomLine:
 
 
 def _pick_for_kitting(state: PlantState, cmd: c.PickForKitting, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order)
-    lot = _lot(state, cmd.lot)
-    _bin(state, cmd.from_bin, "from_bin")
-    target = _bin(state, cmd.to_bin, "to_bin")
+    wo = checks.work_order(state, cmd.work_order)
+    lot = checks.lot(state, cmd.lot)
+    checks.bin(state, cmd.from_bin, "from_bin")
+    target = checks.bin(state, cmd.to_bin, "to_bin")
     if cmd.from_bin == cmd.to_bin:
         raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
-    asked = _quantity("asked", cmd.asked)
-    picked = _quantity("quantity", cmd.quantity, allow_zero=True)
+    asked = checks.quantity("asked", cmd.asked)
+    picked = checks.quantity("quantity", cmd.quantity, allow_zero=True)
     if picked > asked:
         raise DomainError("OVER_PICK", f"{asked} of lot {lot.lot} was asked; {picked} is more: pick what the list "
                           "asks", field="quantity")
-    _label_names_lot_item(state, lot, cmd.gtin)
+    checks.label_names_lot_item(state, lot, cmd.gtin)
     line = _bom_line_for_lot(state, wo, lot)
-    at = _at(cmd, now)
-    _usable_lot(state, lot, at.date())
-    reason = _reason("short_reason", cmd.short_reason) if picked < asked else None
+    at = checks.at(cmd, now)
+    checks.usable_lot(state, lot, at.date())
+    reason = checks.reason("short_reason", cmd.short_reason) if picked < asked else None
     events: list[e.Event] = []
     if picked > ZERO:
-        _enough_stock(state, lot, cmd.from_bin, picked)
-        _fits_in_bin(state, target, lot.item, picked, "to_bin", lot.lot)
+        checks.enough_stock(state, lot, cmd.from_bin, picked)
+        checks.fits_in_bin(state, target, lot.item, picked, "to_bin", lot.lot)
         events.append(_moved(lot, "pick", cmd.from_bin, target.bin, picked, ZERO, at, work_order=wo.work_order,
                              bom_line=line.line, reason=f"kitting {wo.work_order}"))
     if reason is not None:
@@ -1548,10 +1176,10 @@ def _pick_for_kitting(state: PlantState, cmd: c.PickForKitting, now: datetime) -
 
 
 def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: datetime) -> list[e.Event]:
-    wo = _work_order(state, cmd.work_order, open_only=False)
-    lot = _lot(state, cmd.lot)
-    target = _bin(state, cmd.bin)
-    quantity = _quantity("quantity", cmd.quantity)
+    wo = checks.work_order(state, cmd.work_order, open_only=False)
+    lot = checks.lot(state, cmd.lot)
+    target = checks.bin(state, cmd.bin)
+    quantity = checks.quantity("quantity", cmd.quantity)
     lines = [ln for ln in state.bom_of(wo.work_order) if ln.item == lot.item and ln.item_revision == lot.item_revision]
     if cmd.serial is not None:
         used = state.serials.get((lot.item, cmd.serial))
@@ -1560,8 +1188,8 @@ def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: 
                               f"{wo.work_order}", field="serial")
     for ln in lines:
         if ln.consumed >= quantity:
-            _fits_in_bin(state, target, lot.item, quantity, "bin", lot.lot)
-            return [_moved(lot, "return", None, target.bin, quantity, quantity, _at(cmd, now),
+            checks.fits_in_bin(state, target, lot.item, quantity, "bin", lot.lot)
+            return [_moved(lot, "return", None, target.bin, quantity, quantity, checks.at(cmd, now),
                            work_order=wo.work_order, bom_line=ln.line, serial=cmd.serial)]
     issued = sum((ln.consumed for ln in lines), ZERO)
     raise DomainError(
@@ -1571,15 +1199,15 @@ def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: 
 
 
 def _adjust_stock(state: PlantState, cmd: c.AdjustStock, now: datetime) -> list[e.Event]:
-    lot = _lot(state, cmd.lot)
-    _bin(state, cmd.bin)
-    counted = _quantity("counted", cmd.counted, allow_zero=True)
-    reason = _reason("reason", cmd.reason)
+    lot = checks.lot(state, cmd.lot)
+    checks.bin(state, cmd.bin)
+    counted = checks.quantity("counted", cmd.counted, allow_zero=True)
+    reason = checks.reason("reason", cmd.reason)
     have = state.stock_of(lot.lot, cmd.bin)
     delta = counted - have
     if delta == 0:
         raise DomainError("NO_DIFFERENCE", f"bin {cmd.bin} already holds {have} of lot {lot.lot}", field="counted")
-    at = _at(cmd, now)
+    at = checks.at(cmd, now)
     if (cmd.approval_pct is not None and not cmd.actor_roles & {"supervisor", "admin"}
             and abs(delta) * 100 > cmd.approval_pct * have):
         return [e.CountAwaitsApproval(lot=lot.lot, bin=cmd.bin, counted=counted, expected=have, reason=reason,
@@ -1594,7 +1222,7 @@ def _adjusted(lot: Lot, bin_code: str, delta: Decimal, at: datetime, reason: str
 
 
 def _decide_count(state: PlantState, cmd: c.DecideCount, now: datetime) -> list[e.Event]:
-    _require_role(cmd, "supervisor", "admin", action="approving a count")
+    checks.require_role(cmd, "supervisor", "admin", action="approving a count")
     pending = state.pending_counts.get((cmd.lot, cmd.bin))
     if pending is None:
         raise DomainError("NO_PENDING_COUNT", f"no count of lot {cmd.lot} in bin {cmd.bin} waits for approval",
@@ -1607,21 +1235,21 @@ def _decide_count(state: PlantState, cmd: c.DecideCount, now: datetime) -> list[
     if delta == 0:
         return decided
     reason = f"count by {pending.counted_by} approved by {cmd.actor}: {pending.reason}"
-    return decided + _adjusted(state.lots[cmd.lot], cmd.bin, delta, _at(cmd, now), reason)
+    return decided + _adjusted(state.lots[cmd.lot], cmd.bin, delta, checks.at(cmd, now), reason)
 
 
 def _scrap_stock(state: PlantState, cmd: c.ScrapStock, now: datetime) -> list[e.Event]:
-    lot = _lot(state, cmd.lot)
-    _bin(state, cmd.bin)
-    quantity = _quantity("quantity", cmd.quantity)
-    reason = _reason("reason", cmd.reason)
-    _enough_stock(state, lot, cmd.bin, quantity)
-    return [_moved(lot, "scrap", cmd.bin, None, quantity, -quantity, _at(cmd, now), reason=reason)]
+    lot = checks.lot(state, cmd.lot)
+    checks.bin(state, cmd.bin)
+    quantity = checks.quantity("quantity", cmd.quantity)
+    reason = checks.reason("reason", cmd.reason)
+    checks.enough_stock(state, lot, cmd.bin, quantity)
+    return [_moved(lot, "scrap", cmd.bin, None, quantity, -quantity, checks.at(cmd, now), reason=reason)]
 
 
 def _hold_lot(state: PlantState, cmd: c.HoldLot, now: datetime) -> list[e.Event]:
-    lot = _lot(state, cmd.lot)
-    reason = _reason("reason", cmd.reason)
+    lot = checks.lot(state, cmd.lot)
+    reason = checks.reason("reason", cmd.reason)
     if lot.status == "hold":
         raise DomainError("LOT_ON_HOLD", f"lot {lot.lot} is already on hold", field="lot")
     if lot.status == "consumed":
@@ -1639,9 +1267,9 @@ def _release_status(state: PlantState, lot: Lot) -> str:
 
 
 def _release_lot(state: PlantState, cmd: c.ReleaseLot, now: datetime) -> list[e.Event]:
-    _require_role(cmd, "quality", action="releasing a lot")
-    lot = _lot(state, cmd.lot)
-    reason = _reason("reason", cmd.reason)
+    checks.require_role(cmd, "quality", action="releasing a lot")
+    lot = checks.lot(state, cmd.lot)
+    reason = checks.reason("reason", cmd.reason)
     if lot.status not in ("hold", "quarantine"):
         raise DomainError("LOT_NOT_ON_HOLD", f"lot {lot.lot} is {lot.status}: nothing to release", field="lot")
     task = state.inspection_tasks.get(incoming_task_id(lot.lot))
@@ -1660,17 +1288,17 @@ def _release_lot(state: PlantState, cmd: c.ReleaseLot, now: datetime) -> list[e.
 
 
 def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime) -> list[e.Event]:
-    _text("inspection", cmd.inspection)
+    checks.text("inspection", cmd.inspection)
     if cmd.inspection in state.inspections:
         raise DomainError("DUPLICATE_INSPECTION", f"inspection {cmd.inspection} is already recorded", field="inspection")
     plan = state.inspection_plans.get(cmd.plan)
     if plan is None:
         raise DomainError("UNKNOWN_INSPECTION_PLAN", f"inspection plan {cmd.plan} is not known here", field="plan")
-    lot = _lot(state, cmd.lot) if cmd.lot is not None else None
+    lot = checks.lot(state, cmd.lot) if cmd.lot is not None else None
     if cmd.work_order is not None:
-        _work_order(state, cmd.work_order, open_only=False)
+        checks.work_order(state, cmd.work_order, open_only=False)
         if cmd.operation is not None:
-            _operation(state, cmd.work_order, cmd.operation)
+            checks.operation(state, cmd.work_order, cmd.operation)
     elif cmd.operation is not None:
         raise invalid("MISSING_VALUE", "an operation is named together with its work order", "work_order")
     planned = {k[1]: ch for k, ch in state.characteristics.items() if k[0] == plan.plan}
@@ -1698,11 +1326,11 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
     if missing:
         raise invalid("INCOMPLETE_INSPECTION", f"not measured: {', '.join(missing)}", "measurements")
     passed = all(r.passed for r in results)
-    at = _at(cmd, now)
+    at = checks.at(cmd, now)
     opened, task = _sampled_task(state, plan, cmd, lot, at)
     if not cmd.actor_roles & INSPECTOR_ROLES and (task is None or task.kind != "incoming"):
         # Receiving staff (the warehouse role) record the samples of incoming inspections only.
-        _require_role(cmd, *sorted(INSPECTOR_ROLES - {"admin", "service"}),
+        checks.require_role(cmd, *sorted(INSPECTOR_ROLES - {"admin", "service"}),
                       action=f"recording a {plan.kind} inspection (plan {plan.plan})")
     out: list[e.Event] = [*opened, e.InspectionRecorded(
         inspection=cmd.inspection, plan=plan.plan, lot=cmd.lot, work_order=cmd.work_order, operation=cmd.operation,
@@ -1717,14 +1345,14 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
         if ncr not in state.nonconformances:
             out.append(e.NonconformanceRaised(
                 ncr=ncr, lot=cmd.lot, work_order=cmd.work_order, raised_by=cmd.actor, at=at,
-                description=_clip("; ".join(v.message for v in spc if isinstance(v, e.SpcRuleViolated)))))
+                description=checks.clip("; ".join(v.message for v in spc if isinstance(v, e.SpcRuleViolated)))))
     if not passed and plan.hold_on_fail:
         failed = ", ".join(r.characteristic for r in results if not r.passed)
         ncr = f"NCR-{cmd.inspection}"
         if ncr not in state.nonconformances:
             out.append(e.NonconformanceRaised(
                 ncr=ncr, lot=cmd.lot, work_order=cmd.work_order,
-                description=_clip(f"inspection {cmd.inspection} failed on {failed}"), raised_by=cmd.actor, at=at,
+                description=checks.clip(f"inspection {cmd.inspection} failed on {failed}"), raised_by=cmd.actor, at=at,
             ))
             if lot is not None and lot.status not in ("hold", "consumed"):
                 out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
@@ -1793,7 +1421,7 @@ def _verdict(state: PlantState, plan: InspectionPlan, task: InspectionTask, cmd:
     if ncr is not None and ncr in state.nonconformances:
         ncr = None
     out: list[e.Event] = []
-    description = _clip(f"{task.kind} inspection {task.task} (plan {plan.plan}) rejected: {failed} of {samples} "
+    description = checks.clip(f"{task.kind} inspection {task.task} (plan {plan.plan}) rejected: {failed} of {samples} "
                         f"samples failed, {plan.accept_number} allowed")
     if task.kind == "incoming":
         assert lot is not None
@@ -1854,16 +1482,16 @@ def _dec(value: float) -> Decimal:
 
 
 def _raise_nonconformance(state: PlantState, cmd: c.RaiseNonconformance, now: datetime) -> list[e.Event]:
-    _text("ncr", cmd.ncr)
+    checks.text("ncr", cmd.ncr)
     if cmd.ncr in state.nonconformances:
         raise DomainError("DUPLICATE_NCR", f"nonconformance {cmd.ncr} already exists", field="ncr")
-    description = _text("description", cmd.description)
-    lot = _lot(state, cmd.lot) if cmd.lot is not None else None
+    description = checks.text("description", cmd.description)
+    lot = checks.lot(state, cmd.lot) if cmd.lot is not None else None
     if cmd.work_order is not None:
-        _work_order(state, cmd.work_order, open_only=False)
+        checks.work_order(state, cmd.work_order, open_only=False)
     if lot is None and cmd.work_order is None:
         raise invalid("MISSING_VALUE", "a nonconformance names a lot or a work order", "lot")
-    at = _at(cmd, now)
+    at = checks.at(cmd, now)
     out: list[e.Event] = [e.NonconformanceRaised(
         ncr=cmd.ncr, lot=cmd.lot, work_order=cmd.work_order, description=description, raised_by=cmd.actor, at=at,
     )]
@@ -1874,7 +1502,7 @@ def _raise_nonconformance(state: PlantState, cmd: c.RaiseNonconformance, now: da
 
 
 def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datetime) -> list[e.Event]:
-    _require_role(cmd, "quality", action="a nonconformance disposition")
+    checks.require_role(cmd, "quality", action="a nonconformance disposition")
     ncr = state.nonconformances.get(cmd.ncr)
     if ncr is None:
         raise DomainError("UNKNOWN_NCR", f"nonconformance {cmd.ncr} is not known here", field="ncr")
@@ -1882,7 +1510,7 @@ def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datet
         raise DomainError("NONCONFORMANCE_CLOSED", f"{cmd.ncr} is already dispositioned ({ncr.disposition})", field="ncr")
     if cmd.disposition not in DISPOSITIONS:
         raise invalid("INVALID_DISPOSITION", f"disposition must be one of {', '.join(DISPOSITIONS)}", "disposition")
-    at = _at(cmd, now)
+    at = checks.at(cmd, now)
     out: list[e.Event] = [e.NonconformanceDispositioned(
         ncr=cmd.ncr, disposition=cmd.disposition, comment=cmd.comment, dispositioned_by=cmd.actor, at=at,
     )]
@@ -1905,16 +1533,16 @@ def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datet
 
 
 def _close_shift_oee(state: PlantState, cmd: c.CloseShiftOee, now: datetime) -> list[e.Event]:
-    _text("workstation", cmd.workstation)
-    _text("shift", cmd.shift)
-    _aware("start", cmd.start)
-    _aware("end", cmd.end, now)
+    checks.text("workstation", cmd.workstation)
+    checks.text("shift", cmd.shift)
+    checks.aware("start", cmd.start)
+    checks.aware("end", cmd.end, now)
     if cmd.end <= cmd.start:
         raise invalid("INVALID_PERIOD", "a shift ends after it starts", "end")
     for name in ("planned_minutes", "run_minutes", "good", "scrap", "performance", "oee"):
-        _quantity(name, getattr(cmd, name), allow_zero=True)
+        checks.quantity(name, getattr(cmd, name), allow_zero=True)
     for name in ("availability", "quality"):
-        value = _quantity(name, getattr(cmd, name), allow_zero=True)
+        value = checks.quantity(name, getattr(cmd, name), allow_zero=True)
         if value > 1:
             raise invalid("INVALID_VALUE", f"{name} is a fraction from 0 to 1, got {value}", name)
     return [e.ShiftOeeClosed(
@@ -1928,8 +1556,8 @@ def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime)
         raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
     if cmd.state not in MACHINE_STATES:
         raise invalid("INVALID_STATE", f"state must be one of {', '.join(MACHINE_STATES)}, got {cmd.state}", "state")
-    _aware("since", cmd.since, now)
-    since = cmd.since or _at(cmd, now)
+    checks.aware("since", cmd.since, now)
+    since = cmd.since or checks.at(cmd, now)
     current = state.machine_states.get(cmd.equipment)
     if current is not None:
         if since < current.since:
@@ -1948,9 +1576,9 @@ def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime)
 
 
 def _record_clock_jump(state: PlantState, cmd: c.RecordClockJump, now: datetime) -> list[e.Event]:
-    _require_role(cmd, "service", "admin", action="record a clock jump")
-    _aware("wall_before", cmd.wall_before)
-    _aware("wall_after", cmd.wall_after)
+    checks.require_role(cmd, "service", "admin", action="record a clock jump")
+    checks.aware("wall_before", cmd.wall_before)
+    checks.aware("wall_after", cmd.wall_after)
     if not cmd.jump_s:
         raise invalid("INVALID_VALUE", "jump_s must not be 0", "jump_s")
     return [e.ClockJumped(jump_s=cmd.jump_s, wall_before=cmd.wall_before, at=cmd.wall_after)]
@@ -2011,7 +1639,7 @@ def decide(state: PlantState, command: c.Command, now: datetime) -> list[e.Event
     decider = DECIDERS.get(type(command))
     if decider is None:
         raise DomainError("UNKNOWN_COMMAND", f"{type(command).__name__} is not a command this node knows")
-    _aware("occurred_at", command.occurred_at, now)
+    checks.aware("occurred_at", command.occurred_at, now)
     return decider(state, command, now)
 
 
