@@ -11,7 +11,7 @@ from edge.domain import commands as c
 from edge.domain import putaway
 from edge.domain.errors import DomainError, invalid
 from edge.domain.gs1 import gtin14, gtin_problem
-from edge.domain.model import Bin, Item, Lot, Operation, WorkOrder
+from edge.domain.model import Bin, BomLine, Item, Lot, Operation, WorkOrder
 from edge.domain.state import PlantState, incoming_task_id
 
 # How far ahead of the node's clock a device's timestamp may be before it is refused.
@@ -148,7 +148,7 @@ def operation(state: PlantState, work_order: str, number: int) -> Operation:
 
 
 def fits_in_bin(state: PlantState, target: Bin, item: str, quantity: Decimal, name: str,
-                 lot: str | None = None) -> None:
+                lot: str | None = None) -> None:
     """Refuse stock a bin's hard rules do not take (allowed items, capacity, per-item max, lot policy)."""
     refusal = putaway.bin_refusal(state, target, item, quantity, lot, name=name)
     if refusal is not None:
@@ -169,6 +169,24 @@ def enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal) 
         raise DomainError(
             "STOCK_ON_PALLET", f"bin {bin_code} holds {have} of lot {lot.lot}, {packed} of it packed on pallet "
             f"{', '.join(on)}; {quantity} asked: take it off the pallet first", field="quantity")
+
+
+def bom_lines_for_lot(state: PlantState, wo: WorkOrder, lot: Lot) -> list[BomLine]:
+    """The BOM lines of ``wo`` that ``lot`` can serve (same item and revision); refuse a lot of another item or
+    revision, naming what the order needs."""
+    lines = state.bom_of(wo.work_order)
+    same_item = [ln for ln in lines if ln.item == lot.item]
+    if not same_item:
+        needed = ", ".join(sorted({ln.item for ln in lines})) or "no material"
+        raise DomainError(
+            "WRONG_ITEM", f"lot {lot.lot} is item {lot.item}; work order {wo.work_order} needs {needed}", field="lot")
+    same_revision = [ln for ln in same_item if ln.item_revision == lot.item_revision]
+    if not same_revision:
+        wanted = ", ".join(sorted({ln.item_revision for ln in same_item}))
+        raise DomainError(
+            "WRONG_REVISION", f"lot {lot.lot} is {lot.item} revision {lot.item_revision}; work order "
+            f"{wo.work_order} (BOM revision {wo.bom_revision}) needs revision {wanted}", field="lot")
+    return same_revision
 
 
 def usable_lot(state: PlantState, lot: Lot, today: date) -> None:

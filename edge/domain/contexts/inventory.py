@@ -20,8 +20,8 @@ from edge.domain.state import ZERO, Decider, Evolver, PlantState, incoming_plan,
 
 
 def moved(lot: Lot, kind: str, from_bin: str | None, to_bin: str | None, quantity: Decimal, delta: Decimal,
-           at: datetime, *, reason: str | None = None, work_order: str | None = None,
-           bom_line: int | None = None, serial: str | None = None) -> e.StockMoved:
+          at: datetime, *, reason: str | None = None, work_order: str | None = None,
+          bom_line: int | None = None, serial: str | None = None) -> e.StockMoved:
     return e.StockMoved(
         lot=lot.lot, item=lot.item, kind=kind, from_bin=from_bin, to_bin=to_bin, quantity=quantity,
         lot_quantity_delta=delta, work_order=work_order, bom_line=bom_line, reason=reason, at=at, serial=serial,
@@ -142,7 +142,7 @@ def _receive_produced_lot(state: PlantState, cmd: c.ReceiveProducedLot, now: dat
 
 
 def _receive_against_purchase_order(state: PlantState, cmd: c.ReceiveAgainstPurchaseOrder,
-                                   now: datetime) -> list[e.Event]:
+                                    now: datetime) -> list[e.Event]:
     po = state.purchase_orders.get(cmd.purchase_order)
     if po is None:
         raise DomainError("UNKNOWN_PURCHASE_ORDER", f"purchase order {cmd.purchase_order} is not known here",
@@ -248,21 +248,7 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
     quantity = checks.quantity("quantity", cmd.quantity)
     at = checks.at(cmd, now)
     checks.label_names_lot_item(state, lot, cmd.gtin)
-    lines = state.bom_of(wo.work_order)
-    same_item = [ln for ln in lines if ln.item == lot.item]
-    if not same_item:
-        needed = ", ".join(sorted({ln.item for ln in lines})) or "no material"
-        raise DomainError(
-            "WRONG_ITEM", f"lot {lot.lot} is item {lot.item}; work order {wo.work_order} needs {needed}", field="lot"
-        )
-    same_revision = [ln for ln in same_item if ln.item_revision == lot.item_revision]
-    if not same_revision:
-        wanted = ", ".join(sorted({ln.item_revision for ln in same_item}))
-        raise DomainError(
-            "WRONG_REVISION",
-            f"lot {lot.lot} is {lot.item} revision {lot.item_revision}; work order {wo.work_order} "
-            f"(BOM revision {wo.bom_revision}) needs revision {wanted}", field="lot",
-        )
+    same_revision = checks.bom_lines_for_lot(state, wo, lot)
     checks.usable_lot(state, lot, at.date())
     if cmd.serial is not None:
         checks.text("serial", cmd.serial)
@@ -278,7 +264,7 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
         remaining = ln.quantity_per * wo.quantity - ln.consumed
         if quantity <= remaining:
             return [moved(lot, "issue", cmd.bin, None, quantity, -quantity, at, work_order=wo.work_order,
-                           bom_line=ln.line, serial=cmd.serial)]
+                          bom_line=ln.line, serial=cmd.serial)]
     remaining = sum((ln.quantity_per * wo.quantity - ln.consumed for ln in same_revision), ZERO)
     raise DomainError(
         "OVER_CONSUMPTION",

@@ -19,18 +19,7 @@ from edge.domain.state import ZERO, Decider, Evolver, PlantState
 
 def _bom_line_for_lot(state: PlantState, wo: WorkOrder, lot: Lot) -> BomLine:
     """The BOM line of ``wo`` that ``lot`` serves (same item and revision), the first with need left."""
-    lines = state.bom_of(wo.work_order)
-    same_item = [ln for ln in lines if ln.item == lot.item]
-    if not same_item:
-        needed = ", ".join(sorted({ln.item for ln in lines})) or "no material"
-        raise DomainError(
-            "WRONG_ITEM", f"lot {lot.lot} is item {lot.item}; work order {wo.work_order} needs {needed}", field="lot")
-    same_revision = [ln for ln in same_item if ln.item_revision == lot.item_revision]
-    if not same_revision:
-        wanted = ", ".join(sorted({ln.item_revision for ln in same_item}))
-        raise DomainError(
-            "WRONG_REVISION", f"lot {lot.lot} is {lot.item} revision {lot.item_revision}; work order "
-            f"{wo.work_order} (BOM revision {wo.bom_revision}) needs revision {wanted}", field="lot")
+    same_revision = checks.bom_lines_for_lot(state, wo, lot)
     return next((ln for ln in same_revision if ln.quantity_per * wo.quantity > ln.consumed), same_revision[0])
 
 
@@ -56,7 +45,7 @@ def _pick_for_kitting(state: PlantState, cmd: c.PickForKitting, now: datetime) -
         checks.enough_stock(state, lot, cmd.from_bin, picked)
         checks.fits_in_bin(state, target, lot.item, picked, "to_bin", lot.lot)
         events.append(moved(lot, "pick", cmd.from_bin, target.bin, picked, ZERO, at, work_order=wo.work_order,
-                             bom_line=line.line, reason=f"kitting {wo.work_order}"))
+                            bom_line=line.line, reason=f"kitting {wo.work_order}"))
     if reason is not None:
         events.append(e.ShortPickRecorded(
             work_order=wo.work_order, bom_line=line.line, item=lot.item, lot=lot.lot, bin=cmd.from_bin, asked=asked,
@@ -79,7 +68,7 @@ def _return_from_work_order(state: PlantState, cmd: c.ReturnFromWorkOrder, now: 
         if ln.consumed >= quantity:
             checks.fits_in_bin(state, target, lot.item, quantity, "bin", lot.lot)
             return [moved(lot, "return", None, target.bin, quantity, quantity, checks.at(cmd, now),
-                           work_order=wo.work_order, bom_line=ln.line, serial=cmd.serial)]
+                          work_order=wo.work_order, bom_line=ln.line, serial=cmd.serial)]
     issued = sum((ln.consumed for ln in lines), ZERO)
     raise DomainError(
         "OVER_RETURN", f"only {issued} of {lot.item} was issued to {wo.work_order}; cannot return {quantity}",

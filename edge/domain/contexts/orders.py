@@ -132,7 +132,7 @@ def _conflict(state: PlantState, wo: WorkOrder, change: str, detail: str, now: d
     return [e.WorkOrderConflictFlagged(
         work_order=wo.work_order, change=change, proposed_quantity=quantity, proposed_due=due, at=now,
         detail=checks.clip(f"the ERP {change} work order {wo.work_order} while it is {wo.status.replace('_', ' ')} here"
-                     f"{': ' + detail if detail else ''}; a supervisor decides"))]
+                           f"{': ' + detail if detail else ''}; a supervisor decides"))]
 
 
 def _change_work_order(state: PlantState, cmd: c.ChangeWorkOrder, now: datetime) -> list[e.Event]:

@@ -154,7 +154,7 @@ def _ship_pallet(state: PlantState, cmd: c.ShipPallet, now: datetime) -> list[e.
                               f"sales order {order.sales_order} {why}", field="sales_order")
         moves.append(dataclasses.replace(
             moved(lot, "ship", pallet.bin, None, ln.quantity, -ln.quantity, at,
-                   reason=f"shipped on pallet {pallet.sscc} to {order.customer}"),
+                  reason=f"shipped on pallet {pallet.sscc} to {order.customer}"),
             sales_order=order.sales_order, sscc=pallet.sscc))
     return [*moves, e.PalletShipped(sscc=pallet.sscc, sales_order=order.sales_order, customer=order.customer,
                                     bin=pallet.bin, lines=tuple(shipped), at=at)]

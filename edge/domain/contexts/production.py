@@ -60,7 +60,7 @@ def _resume_operation(state: PlantState, cmd: c.ResumeOperation, now: datetime) 
 
 
 def clock_off_events(state: PlantState, work_order: str, operation: int | None, operator: str | None,
-                      at: datetime) -> list[e.Event]:
+                     at: datetime) -> list[e.Event]:
     out: list[e.Event] = []
     for (who, wo, opn), rec in sorted(state.clock_ons.items()):
         if wo != work_order or (operation is not None and opn != operation) or (operator is not None and who != operator):

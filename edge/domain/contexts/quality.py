@@ -191,7 +191,7 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
     if not cmd.actor_roles & INSPECTOR_ROLES and (task is None or task.kind != "incoming"):
         # Receiving staff (the warehouse role) record the samples of incoming inspections only.
         checks.require_role(cmd, *sorted(INSPECTOR_ROLES - {"admin", "service"}),
-                      action=f"recording a {plan.kind} inspection (plan {plan.plan})")
+                            action=f"recording a {plan.kind} inspection (plan {plan.plan})")
     out: list[e.Event] = [*opened, e.InspectionRecorded(
         inspection=cmd.inspection, plan=plan.plan, lot=cmd.lot, work_order=cmd.work_order, operation=cmd.operation,
         results=tuple(results), passed=passed, at=at, task=task.task if task is not None else None,
@@ -282,7 +282,7 @@ def _verdict(state: PlantState, plan: InspectionPlan, task: InspectionTask, cmd:
         ncr = None
     out: list[e.Event] = []
     description = checks.clip(f"{task.kind} inspection {task.task} (plan {plan.plan}) rejected: {failed} of {samples} "
-                        f"samples failed, {plan.accept_number} allowed")
+                              f"samples failed, {plan.accept_number} allowed")
     if task.kind == "incoming":
         assert lot is not None
         po_line = next((ln.line for (po, _), ln in sorted(state.purchase_order_lines.items())
