@@ -26,20 +26,23 @@ HANDHELD_TYPED = ["62,015", "62.015", "62.01500000000000001", "61,985", "61.9849
 
 
 def domain_verdicts(node: RunningNode, plan: str, characteristic: str, others: list[dict[str, Any]],
-                    sent: list[str | None]) -> list[str]:
+                    sent: list[str], item: str | None = None) -> list[str]:
     """The domain's verdict on each value as the page sends it, by recording it on the node: "pass", "fail", or ""
-    where the page sends nothing (None) or the node refuses the text as no number."""
+    where the node refuses the text as no number. An incoming plan's samples are of a lot of ``item`` received
+    for each (its inspection task takes them)."""
     quality = node.client("quality")
     out = []
     for i, value in enumerate(sent):
-        if value is None:
-            out.append("")
-            continue
         inspection = f"VERDICT-{plan}-{i}"
-        r = quality.post("/api/v1/inspections", json={
-            "inspection": inspection, "plan": plan,
-            "measurements": [{"characteristic": characteristic, "value": value}, *others]})
+        sample: dict[str, Any] = {"inspection": inspection, "plan": plan,
+                                  "measurements": [{"characteristic": characteristic, "value": value}, *others]}
+        if item is not None:
+            sample["lot"] = f"VERDICT-LOT-{i}"
+            assert node.post("warehouse", "/lots", {"lot": sample["lot"], "item": item, "quantity": "1",
+                                                    "bin": "REC-01"}).status_code == 201
+        r = quality.post("/api/v1/inspections", headers={"Idempotency-Key": inspection}, json=sample)
         if r.status_code == 422:
+            assert "value" in r.text, r.text  # refused as no number, not for anything else
             out.append("")
             continue
         assert r.status_code in (200, 201), r.text
@@ -59,9 +62,10 @@ def shown_verdict(page: Any, row: Any, typed: str) -> str:
     return shown
 
 
-def sent_value(page: Any, typed: str) -> str | None:
-    """The value the pages send for a typed text (the same shared rule gives the verdict)."""
-    value: str | None = page.evaluate("text => Takt.measured(text)", typed)
+def sent_value(page: Any, typed: str) -> str:
+    """The value the pages send for a typed text (read by the rule that gives the verdict; a text that is no number
+    as it was typed, for the node to refuse)."""
+    value: str = page.evaluate("text => Takt.measured(text) ?? text", typed)
     return value
 
 
@@ -110,7 +114,8 @@ def test_the_verdict_of_a_typed_value_is_the_domains_on_the_terminal_and_the_han
                                       [{"characteristic": "leak_rate", "value": "0.1"},
                                        {"characteristic": "nameplate_ok", "passed": True}], terminal_sent)
     handheld_domain = domain_verdicts(demo, "IP-HOUSING-20-IN", "bore_diameter",
-                                      [{"characteristic": "casting_visual", "passed": True}], handheld_sent)
+                                      [{"characteristic": "casting_visual", "passed": True}], handheld_sent,
+                                      item="HOUSING-20")
     assert list(zip(TERMINAL_TYPED, on_terminal, strict=True)) == list(zip(TERMINAL_TYPED, terminal_domain, strict=True))
     assert list(zip(HANDHELD_TYPED, on_handheld, strict=True)) == list(zip(HANDHELD_TYPED, handheld_domain, strict=True))
     # The cases that tell an exact rule from a floating-point one, spelt out.
@@ -164,10 +169,13 @@ def test_every_page_works_with_scripts_from_the_node_only(browser: Any, demo: Ru
     expect(page.locator(".tile")).not_to_have_count(0)
     for path, badge in (("/pages/terminal/WS-20", None), ("/pages/handheld", "BADGE:wim"), ("/pages/line", "BADGE:joost")):
         page.goto(demo.url + path)
-        page.wait_for_selector("body[data-ready=true]")
-        if badge:  # both speak Dutch: the texts came from the page and the scripts ran
+        page.wait_for_load_state()
+        if badge is None:
+            page.wait_for_selector("body[data-ready=true]")
+        else:  # both speak Dutch: the texts came from the page and the scripts ran
             Wedge(page).scan(badge)
             expect(page.locator("#logon")).to_be_hidden()
             expect(page.locator("#logoff")).to_have_text("Afmelden")
+            page.wait_for_selector("body[data-ready=true]")
     assert refused == []
     context.close()
