@@ -64,3 +64,18 @@ def test_no_inline_script_and_no_inline_event_handler() -> None:
         assert not re.search(r"""<[a-z][^<>]*\son[a-z]+=""", js), script.name
         assert "javascript:" not in js and "<script" not in js, script.name
         assert not re.search(r"\beval\(|new Function\(|setTimeout\(\s*[\"']", js), script.name
+
+
+def test_what_the_node_puts_into_a_page_is_escaped() -> None:
+    from takt.pages.views import _templates
+
+    page = _templates().get_template("terminal.html").render(
+        title="<b>", line="L&1", node="n", texts={"en": {"x": "</script><script>alert(1)</script>"}},
+        page="terminal-WS\"1", page_class="terminal", script="terminal.js", workstation='WS"1',
+        description="<img src=x onerror=alert(1)>", device="", bin="")
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert 'data-workstation="WS&#34;1"' in page and "<title>&lt;b&gt;</title>" in page and "L&amp;1" in page
+    assert "</script><script>alert(1)" not in page  # the texts' JSON cannot close its script element
+    stations = [{"workstation": "<WS>", "description": "a & b"}]
+    index = _templates().get_template("index.html").render(title="Takt", line="", node="", stations=stations)
+    assert "<b>&lt;WS&gt;</b><span>a &amp; b</span>" in index
