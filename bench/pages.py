@@ -106,8 +106,8 @@ def run(scans: int, loads: int) -> dict[str, Any]:
             interactive: list[float] = []
             for _ in range(loads):
                 page.reload()
-                page.wait_for_function("window.taktInteractiveAt !== undefined", timeout=30_000)
-                interactive.append(float(page.evaluate("window.taktInteractiveAt")))
+                page.wait_for_function("window.taktProbes && window.taktProbes.interactiveAt != null", timeout=30_000)
+                interactive.append(float(page.evaluate("window.taktProbes.interactiveAt")))
             read_ms: list[float] = []
             for _ in range(loads):
                 read_ms.append(float(page.evaluate("""async () => {
@@ -123,11 +123,11 @@ def run(scans: int, loads: int) -> dict[str, Any]:
             from_enter: list[float] = []
             outcomes = {"ok": 0, "refused": 0}
             for i, label in enumerate(labels):
-                before = page.evaluate("window.taktFeedbackShown ? window.taktFeedbackShown.seq : 0")
+                before = page.evaluate("window.taktProbes.feedbackShown ? window.taktProbes.feedbackShown.seq : 0")
                 type_scan(cdp, label)
-                page.wait_for_function(f"window.taktFeedbackShown && window.taktFeedbackShown.seq > {before}",
+                page.wait_for_function(f"window.taktProbes.feedbackShown && window.taktProbes.feedbackShown.seq > {before}",
                                        timeout=30_000)
-                shown, scan = page.evaluate("[window.taktFeedbackShown, window.taktLastScan]")
+                shown, scan = page.evaluate("[window.taktProbes.feedbackShown, window.taktProbes.lastScan]")
                 if scan["text"] != label:
                     raise RuntimeError(f"the page read {scan['text']!r} for {label!r}")
                 if i < 4:

@@ -259,7 +259,7 @@ def test_a_stopped_machine_asks_for_a_reason_and_ctrl_bracket_gs_scans_into_a_fo
     cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Enter", "code": "Enter", "text": "\r",
                                         "windowsVirtualKeyCode": 13, "timestamp": at + len(keys) * 0.004})
     expect(page.locator("#feedback")).to_contain_text("FEFO pick is L118 in bin A-02-3")
-    assert page.evaluate("window.taktLastScan.text") == label
+    assert page.evaluate("window.taktProbes.lastScan.text") == label
     assert page.input_value("#scratch") == "note"
     context.close()
 
