@@ -176,8 +176,8 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
         if ch.kind == "numeric":
             if m.value is None or not m.value.is_finite():
                 raise invalid("MISSING_VALUE", f"{m.characteristic} is numeric: give a value", f"{where}.value")
-            ok = (ch.lsl is None or m.value >= ch.lsl) and (ch.usl is None or m.value <= ch.usl)
-            results.append(e.MeasuredCharacteristic(characteristic=m.characteristic, value=m.value, passed=ok))
+            results.append(e.MeasuredCharacteristic(characteristic=m.characteristic, value=m.value,
+                                                    passed=ch.passes(m.value)))
         else:
             if m.passed is None:
                 raise invalid("MISSING_VALUE", f"{m.characteristic} is pass/fail: say which", f"{where}.passed")

@@ -351,7 +351,7 @@ const Takt = (() => {
   listeners.session.push(showUser);
 
   // --- the verdict of a measured value ----------------------------------------------------------------------
-  // The domain's rule (edge.domain: passed when LSL <= value <= USL, each limit only where it is set, in exact
+  // The domain's rule (edge.domain.model.Characteristic.passes: LSL <= value <= USL, each limit only where set, in exact
   // decimals) on what is typed: blanks around it ignored, a decimal comma read as a point, digits only (what the
   // node takes as a Decimal). measured() is the text the pages send; verdict() is "pass", "fail" or "" (nothing,
   // or no number, typed), compared digit by digit as the node does (no binary floating point).
