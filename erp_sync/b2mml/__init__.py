@@ -70,7 +70,7 @@ __all__ = [
     "SchemasMissing",
     "Validation",
     "Version",
-    "_minutes",
+    "_minutes",  # the Duration parser, which the unit tests check on its own
     "check_schedule",
     "default_schema_dir",
     "dry_run",
