@@ -42,7 +42,7 @@ class TrytonCentral:
         return await self.pusher.push(body)
 
     async def apply(self, event: p.SyncEvent) -> Booked:
-        """Apply one event: True booked (or no Tryton counterpart), False there already. Raises Refused."""
+        """Apply one event: True booked, False there already, None no Tryton counterpart. Raises Refused."""
         return await self.pusher.apply(event)
 
     async def changes(self, after: int, limit: int) -> p.ChangeFeed:

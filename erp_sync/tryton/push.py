@@ -1,12 +1,14 @@
 """The Tryton adapter's push: a batch of the node's events applied to Tryton in sequence order, batched where
-Tryton's API allows, and acknowledged with what was booked and what Tryton had already.
+Tryton's API allows, and acknowledged with what was booked, what Tryton had already and what has no Tryton
+counterpart.
 
 Each event goes to the booking of its kind (:mod:`.production`, :mod:`.stock`, :mod:`.receipts`,
 :mod:`.quality`, :mod:`.shipments`). Consecutive bin moves of different lots are booked together, and so are
 consecutive inspections; events with no Tryton counterpart between them do not break the run; anything left over
 or refused is then taken one by one. A refusal holds the later events of its subject in the batch. Events that
 Tryton keeps no record of (machine states, labour, lot status, pallets packed, inspection tasks and verdicts,
-shift OEE, unassigned machine production, clock jumps, ...) are acknowledged, so the cursor moves past them.
+shift OEE, unassigned machine production, clock jumps, ...) are acknowledged, so the cursor moves past them, and
+counted as ``without_booking`` in the acknowledgement, apart from ``stored`` (booked) and ``duplicates``.
 """
 from __future__ import annotations
 
@@ -30,9 +32,9 @@ BOOKED = frozenset({"OperationStarted", "OperationCompleted", "StockMoved", "Lot
 # bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
 BULK = 100
 
-# What applying one event came to: True booked now (or no Tryton counterpart), False there already (a
-# redelivery, a retry after a lost answer).
-Booked = bool
+# What applying one event came to: True booked now, False there already (a redelivery, a retry after a lost
+# answer), None no Tryton counterpart (acknowledged without a booking).
+Booked = bool | None
 
 
 def _is_bin_move(event: p.SyncEvent) -> bool:
@@ -87,7 +89,7 @@ class TrytonPush:
 
     async def push(self, body: bytes) -> p.BatchAck:
         batch = p.EventBatch.model_validate_json(body)
-        stored = duplicates = 0
+        stored = duplicates = without_booking = 0
         rejected: list[p.Rejection] = []
         held: list[int] = []
         blocked: set[str] = set()
@@ -141,17 +143,19 @@ class TrytonPush:
                                             message=f"{type(exc).__name__}: {exc}"))
                 blocked.add(event.subject)
                 continue
-            if applied:
+            if applied is None:
+                without_booking += 1
+            elif applied:
                 stored += 1
             else:
                 duplicates += 1
         return p.BatchAck(node=batch.node, acknowledged=batch.through, stored=stored, duplicates=duplicates,
-                          rejected=rejected, held=held)
+                          without_booking=without_booking, rejected=rejected, held=held)
 
     async def apply(self, event: p.SyncEvent) -> Booked:
-        """Apply one event; True when it changed something in Tryton, False when it was there already (or has
-        no Tryton counterpart). Raises Refused."""
+        """Apply one event: True when it changed something in Tryton, False when Tryton had it already, None when
+        nothing in Tryton stands for it (acknowledged without a booking). Raises Refused."""
         handler = self._handlers.get(event.type)
         if handler is None:
-            return True
+            return None
         return await handler(event)

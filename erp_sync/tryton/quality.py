@@ -166,14 +166,14 @@ class QualityBookings:
                                                "Disposition the nonconformance at the edge (or resolve or defer the "
                                                "alert in Tryton), then retry", "work_order")
 
-    async def disposition(self, event: p.SyncEvent) -> bool:
+    async def disposition(self, event: p.SyncEvent) -> bool | None:
         """A nonconformance dispositioned at the edge settles the alert Tryton raised for the failed inspection
         behind it: the alert gets the disposition as its description and is processed and resolved. A
-        nonconformance raised by hand (no inspection) has no Tryton counterpart."""
+        nonconformance raised by hand (no inspection) has no Tryton counterpart: None."""
         pl = event.payload
         found = await asyncio.to_thread(self.journal.inspection_behind, pl["ncr"], event.seq)
         if found is None:
-            return True
+            return None
         inspections = await self.gw.search_read("quality.inspection", [["reference", "=", f"takt:{found}"]],
                                               ["id", "state", "alerts"])
         if not inspections:

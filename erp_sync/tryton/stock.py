@@ -29,7 +29,8 @@ class StockBookings:
         self.journal = journal
         self.orders = orders
 
-    async def stock_moved(self, event: p.SyncEvent) -> bool:
+    async def stock_moved(self, event: p.SyncEvent) -> bool | None:
+        """True booked now, False there already, None no booking of its own (``ship``)."""
         kind = event.payload["kind"]
         if kind in ("issue", "return") and event.payload.get("work_order"):
             return await self.orders.consumption(event)
@@ -44,7 +45,7 @@ class StockBookings:
                           f"{event.payload['lot']} in bin {event.payload['to_bin']} is not booked in Tryton by this "
                           "adapter: count the bin in Tryton (an inventory), then set this exception aside", "kind")
         if kind == "ship":  # its lot left on a pallet: the PalletShipped recorded right after books the delivery
-            return True
+            return None
         raise Refused("NOT_SUPPORTED", f"a {kind} stock movement is not booked in Tryton by this adapter", "kind")
 
     async def bin_move(self, event: p.SyncEvent) -> bool:
