@@ -87,7 +87,7 @@ class ProductionBookings:
         work_order, operation = event.payload["work_order"], int(event.payload["operation"])
         production = await self.gw.production(work_order)
         works = await self.gw.search_read("production.work", [["production", "=", production.id],
-                                                            ["sequence", "=", operation]], ["id", "state"])
+                                                              ["sequence", "=", operation]], ["id", "state"])
         if not works:
             raise Refused("UNKNOWN_OPERATION", f"production {work_order} has no work for routing step {operation}",
                           "operation")
@@ -104,8 +104,8 @@ class ProductionBookings:
             await self.gw.write("production", [production.id], {"works": [["write", [work], {
                 "cycles": [["create", [{}]]]}]]})
             open_cycles = await self.gw.search_read("production.work.cycle", [["work", "=", work],
-                                                                            ["state", "in", ["draft", "running"]]],
-                                                  ["id", "state", "duration"])
+                                                                              ["state", "in", ["draft", "running"]]],
+                                                    ["id", "state", "duration"])
         for i, cycle in enumerate(open_cycles):
             if cycle["state"] == "draft":
                 await self.gw.button("production.work.cycle", "run", [cycle["id"]])
@@ -126,8 +126,8 @@ class ProductionBookings:
         if pl["kind"] == "return":
             return await self._material_return(production, product, lot, location, target)
         moves = await self.gw.search_read("stock.move", [["production_input", "=", production.id], ["lot", "=", lot],
-                                                       ["from_location", "=", location],
-                                                       ["state", "!=", "cancelled"]], ["id", "quantity"])
+                                                         ["from_location", "=", location],
+                                                         ["state", "!=", "cancelled"]], ["id", "quantity"])
         booked = sum((dec(m["quantity"]) for m in moves), Decimal(0))
         missing = target - booked
         if missing <= 0:
@@ -152,8 +152,8 @@ class ProductionBookings:
         """Material returned from the order to a bin: an output move of that lot from the production back to the
         bin (Tryton's inputs are done once the production runs), done at once. Reconciled like consumption."""
         moves = await self.gw.search_read("stock.move", [["production_output", "=", production.id], ["lot", "=", lot],
-                                                       ["to_location", "=", location], ["product", "=", product.id],
-                                                       ["state", "!=", "cancelled"]], ["id", "quantity", "state"])
+                                                         ["to_location", "=", location], ["product", "=", product.id],
+                                                         ["state", "!=", "cancelled"]], ["id", "quantity", "state"])
         missing = target - sum((dec(m["quantity"]) for m in moves), Decimal(0))
         if missing > 0:
             if production.state not in RELEASED_STATES:
@@ -189,7 +189,7 @@ class ProductionBookings:
         lot = await self.gw.lot(pl["lot"], product, create=True, expiry=pl.get("expiry"))
         location = await self.gw.bin(pl["bin"])
         moves = await self.gw.search_read("stock.move", [["production_output", "=", production.id], ["lot", "=", lot],
-                                                       ["state", "!=", "cancelled"]], ["id", "state"])
+                                                         ["state", "!=", "cancelled"]], ["id", "state"])
         created = False
         if not moves:
             if production.state in ("done", "cancelled"):
@@ -200,8 +200,8 @@ class ProductionBookings:
                 "company": self.gw.company, "unit_price": Decimal(0),
                 "currency": await self.gw.currency()}]]]})
             moves = await self.gw.search_read("stock.move", [["production_output", "=", production.id],
-                                                           ["lot", "=", lot], ["state", "!=", "cancelled"]],
-                                            ["id", "state"])
+                                                             ["lot", "=", lot], ["state", "!=", "cancelled"]],
+                                              ["id", "state"])
             created = True
         draft = [m["id"] for m in moves if m["state"] in ("draft", "assigned")]
         if draft:
@@ -215,7 +215,7 @@ class ProductionBookings:
             return False
         await self.running(production)
         works = await self.gw.search_read("production.work", [["production", "=", production.id]],
-                                        ["sequence", "state"])
+                                          ["sequence", "state"])
         unfinished = [str(w["sequence"]) for w in works if w["state"] != "finished"]
         if unfinished:
             raise Refused("OPERATIONS_OPEN", f"production {production.number} has works not finished in Tryton: "
@@ -225,7 +225,7 @@ class ProductionBookings:
         if await self.state(production) != "done":
             if answer:  # Tryton's inspection wizard: a quality control of production:do has no inspection yet
                 controls = await self.gw.search_read("quality.control", [["operations", "in", "production:do"]],
-                                                   ["name"])
+                                                     ["name"])
                 names = ", ".join(sorted({str(c["name"]) for c in controls})) or "?"
                 raise Refused("INSPECTION_REQUIRED", f"Tryton requires an inspection ({names}) of production "
                                                      f"{production.number} before it is done: record it at the "

@@ -74,7 +74,7 @@ class TrytonPull:
                 if since is not None:
                     domain = [*domain, ["OR", ["write_date", ">", since], ["create_date", ">", since]]]
                 rows = await self.gw.search_read(model, domain, ["id", "write_date", "create_date"],
-                                               context={"active_test": False})
+                                                 context={"active_test": False})
             for row in rows:
                 stamp = stamp_us(row["write_date"] or row["create_date"])
                 if self._seen.get((model, row["id"])) == stamp:
@@ -130,8 +130,8 @@ class TrytonPull:
         for stamp_field, extra in (("write_date", [["write_date", ">", since]]),
                                    ("create_date", [["write_date", "=", None], ["create_date", ">", since]])):
             found = await self.gw.search_read(model, [*domain, *extra], ["id", "write_date", "create_date"],
-                                            limit=limit + 1, order=[[stamp_field, "ASC"], ["id", "ASC"]],
-                                            context={"active_test": False})
+                                              limit=limit + 1, order=[[stamp_field, "ASC"], ["id", "ASC"]],
+                                              context={"active_test": False})
             if len(found) > limit:
                 last = stamp_us(found[-1][stamp_field])
                 complete_below = last if complete_below is None else min(complete_below, last)
@@ -148,7 +148,7 @@ class TrytonPull:
 
         if model == "product.product":
             rows = await self.gw.read(model, ids, ["code", "name", "default_uom.symbol", "template.lot_required",
-                                                 "active"])
+                                                   "active"])
             for r in rows:
                 if not r.get("code"):
                     continue
@@ -164,7 +164,7 @@ class TrytonPull:
                 change(r["id"], "bin", code, p.BinChange(bin=code, zone=zone))
         elif model == "stock.lot":
             for r in await self.gw.read(model, ids, ["number", "product.code", "expiration_date",
-                                                   "shelf_life_expiration_date"]):
+                                                     "shelf_life_expiration_date"]):
                 item = (r.get("product.") or {}).get("code")
                 if not r.get("number") or not item:
                     continue
@@ -218,8 +218,8 @@ class TrytonPull:
                            for i, ln in enumerate(lines, start=1)]))
         elif model == "production":
             for r in await self.gw.read(model, ids, ["number", "state", "product", "product.code", "quantity", "bom",
-                                                   "bom.name",
-                                                   "routing", "planned_date", "works"]):
+                                                     "bom.name",
+                                                     "routing", "planned_date", "works"]):
                 if not r.get("number") or not (r.get("product.") or {}).get("code"):
                     continue
                 if r["state"] == "cancelled":

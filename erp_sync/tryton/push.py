@@ -27,8 +27,9 @@ from erp_sync.tryton.receipts import ReceiptBookings
 from erp_sync.tryton.shipments import ShipmentBookings
 from erp_sync.tryton.stock import BIN_MOVES, StockBookings
 
+# the events that change Tryton
 BOOKED = frozenset({"OperationStarted", "OperationCompleted", "StockMoved", "LotReceived", "InspectionRecorded",
-                    "NonconformanceDispositioned", "WorkOrderCompleted", "PalletShipped"})  # the events that change Tryton
+                    "NonconformanceDispositioned", "WorkOrderCompleted", "PalletShipped"})
 # bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
 BULK = 100
 

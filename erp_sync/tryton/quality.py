@@ -89,8 +89,8 @@ class QualityBookings:
     async def makers(self, lots: list[str]) -> dict[str, int]:
         """The production whose output each of ``lots`` is in Tryton (for the lots that are one's output)."""
         rows = await self.gw.search_read("stock.move", [["lot.number", "in", lots], ["production_output", "!=", None],
-                                                      ["state", "!=", "cancelled"]],
-                                       ["production_output", "lot.number"])
+                                                        ["state", "!=", "cancelled"]],
+                                         ["production_output", "lot.number"])
         return {str(r["lot."]["number"]): int(r["production_output"]) for r in rows}
 
     async def inspections(self, run: list[p.SyncEvent]) -> dict[int, bool]:
@@ -148,8 +148,8 @@ class QualityBookings:
         """Tryton does not finish a production while one of its inspections failed and the alert it raised is
         open: refuse with what settles it (the edge's nonconformance disposition, or the alert in Tryton)."""
         failed = await self.gw.search_read("quality.inspection", [["origin", "=", f"production,{production.id}"],
-                                                                ["state", "=", "failed"]],
-                                         ["number", "reference", "alerts"])
+                                                                  ["state", "=", "failed"]],
+                                           ["number", "reference", "alerts"])
         blocking: list[str] = []
         for inspection in failed:
             alerts = await self.gw.read("quality.alert", inspection["alerts"], ["number", "state"]) if inspection[
@@ -175,7 +175,7 @@ class QualityBookings:
         if found is None:
             return None
         inspections = await self.gw.search_read("quality.inspection", [["reference", "=", f"takt:{found}"]],
-                                              ["id", "state", "alerts"])
+                                                ["id", "state", "alerts"])
         if not inspections:
             raise Refused("UNKNOWN_INSPECTION", f"Tryton has no inspection for nonconformance {pl['ncr']} yet",
                           "ncr")

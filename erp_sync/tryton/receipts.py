@@ -36,13 +36,13 @@ class ReceiptBookings:
             shipment, state = int(found[0]["id"]), str(found[0]["state"])
         else:
             mine = await self.gw.search_read("stock.move", [["lot", "=", lot], ["from_location.type", "=", "supplier"],
-                                                          ["state", "=", "draft"], ["shipment", "=", None]],
-                                           ["id", "origin"], limit=1)
+                                                            ["state", "=", "draft"], ["shipment", "=", None]],
+                                             ["id", "origin"], limit=1)
             if not mine:
                 number = pl.get("purchase_order")  # the edge's own fact (ReceiveAgainstPurchaseOrder)
                 if number:
                     lines = await self.gw.search_read("purchase.line", [["purchase.number", "=", number],
-                                                                      ["product", "=", product.id]], ["id"])
+                                                                        ["product", "=", product.id]], ["id"])
                     if not lines:
                         raise Refused("UNKNOWN_PURCHASE_ORDER", f"Tryton has no purchase {number} of "
                                                                 f"{product.code}", "purchase_order")
@@ -75,15 +75,15 @@ class ReceiptBookings:
             state, created = "received", True
         if state == "received":
             inventory = await self.gw.search_read("stock.move", [["shipment", "=", f"stock.shipment.in,{shipment}"],
-                                                               ["from_location", "=", wh.get("input", -1)],
-                                                               ["state", "in", ["draft", "assigned"]]], ["id"])
+                                                                 ["from_location", "=", wh.get("input", -1)],
+                                                                 ["state", "in", ["draft", "assigned"]]], ["id"])
             if not inventory:
                 inventory = await self.gw.search_read("stock.move", [
                     ["shipment", "=", f"stock.shipment.in,{shipment}"], ["to_location.type", "=", "storage"],
                     ["from_location.type", "=", "storage"], ["state", "in", ["draft", "assigned"]]], ["id"])
             if inventory:
                 await self.gw.write("stock.move", [m["id"] for m in inventory],
-                                 {"to_location": location, "lot": lot})
+                                    {"to_location": location, "lot": lot})
             await self.gw.button("stock.shipment.in", "do", [shipment])
             created = True
         return created

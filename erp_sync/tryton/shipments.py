@@ -109,8 +109,8 @@ class ShipmentBookings:
                 await self.gw.write("stock.shipment.out", [candidate["id"]], {"reference": reference})
                 return int(candidate["id"]), "waiting"
         pending = await self.gw.search_read("stock.move", [["origin", "in", origins],
-                                                         ["state", "not in", ["done", "cancelled"]]],
-                                          ["shipment"])
+                                                           ["state", "not in", ["done", "cancelled"]]],
+                                            ["shipment"])
         if pending:
             busy = sorted({str(m["shipment"]) for m in pending if m["shipment"]})
             numbers = [str(r["number"]) for r in await self.gw.read("stock.shipment.out", [

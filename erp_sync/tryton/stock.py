@@ -149,19 +149,19 @@ class StockBookings:
         wh = await self.gw.warehouse()
         target = await asyncio.to_thread(self.journal.lost, pl["lot"], pl["from_bin"], event.seq)
         moves = await self.gw.search_read("stock.move", [["lot", "=", lot], ["from_location", "=", location],
-                                                       ["to_location", "=", wh["lost_found"]],
-                                                       ["state", "=", "done"]], ["quantity"])
+                                                         ["to_location", "=", wh["lost_found"]],
+                                                         ["state", "=", "done"]], ["quantity"])
         missing = target - sum((dec(m["quantity"]) for m in moves), Decimal(0))
         if missing <= 0:
             return False
         rows = await self.gw.search_read("stock.lot", [["id", "=", lot]], ["quantity"],
-                                       context={"locations": [location]})
+                                         context={"locations": [location]})
         counted = dec(rows[0]["quantity"]) - missing if rows else -missing
         if counted < 0:
             raise Refused("NOT_ENOUGH_STOCK", f"Tryton has {counted + missing} of lot {pl['lot']} in {pl['from_bin']}"
                                               f", less than the {missing} to book out of it", "quantity")
         drafts = await self.gw.search_read("stock.inventory", [["location", "=", location], ["state", "=", "draft"],
-                                                             ["lines.lot", "=", lot]], ["id", "lines"])
+                                                               ["lines.lot", "=", lot]], ["id", "lines"])
         if drafts:  # left by an attempt whose answer was lost: count it again and confirm it
             inventory = int(drafts[0]["id"])
             await self.gw.write("stock.inventory.line", drafts[0]["lines"], {"quantity": qty(counted)})
