@@ -61,6 +61,7 @@ class PushReport:
     sent: int = 0
     stored: int = 0
     duplicates: int = 0
+    without_booking: int = 0  # acknowledged, but the central side keeps no record of them (no counterpart there)
     refused: int = 0
     parked: int = 0
     acknowledged: int = 0
@@ -162,6 +163,7 @@ class Pusher:
             report.batches += 1
             report.sent += batch.size
             report.stored += ack.stored
+            report.without_booking += ack.without_booking
             report.refused += len(ack.rejected)
             log.info("sync exception %s retried: %s", exception_id, "cleared" if cleared else "still refused",
                      extra={"exception": exception_id, "events": batch.size})
@@ -201,6 +203,7 @@ class Pusher:
             report.sent += batch.size
             report.stored += ack.stored
             report.duplicates += ack.duplicates
+            report.without_booking += ack.without_booking
             report.refused += len(ack.rejected)
             report.parked += len(batch.parked) + len(ack.held)
             report.acknowledged = through
