@@ -101,3 +101,25 @@ def operation_in_progress(store: Store, workstation: str) -> tuple[str, int] | N
                            .where(ops.c.workstation == workstation, ops.c.status == "in_progress")
                            .order_by(ops.c.started_at.desc()).limit(1)).first()
     return None if row is None else (str(row[0]), int(row[1]))
+
+
+# --- the outbox: journal rows as the sync pushes them ---------------------------------------------------------
+
+_OUTBOX_COLUMNS = (_J.c.seq, _J.c.event_id, _J.c.type, _J.c.subject, _J.c.payload, _J.c.actor, _J.c.source_device,
+                   _J.c.occurred_at, _J.c.recorded_at, _J.c.origin)
+
+
+def journal_after(store: Store, after: int, *, limit: int) -> list[Any]:
+    """Up to ``limit`` journal rows after sequence ``after``, in order, with the columns a push batch carries
+    (``seq``, ``event_id``, ``type``, ``subject``, ``payload`` as JSON text, ``actor``, ``source_device``,
+    ``occurred_at``, ``recorded_at``, ``origin``)."""
+    query = select(*_OUTBOX_COLUMNS).where(_J.c.seq > after).order_by(_J.c.seq).limit(limit)
+    with store.engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+def journal_rows(store: Store, seqs: Iterable[int]) -> list[Any]:
+    """The journal rows of the sequences ``seqs``, in order, with the columns of :func:`journal_after`."""
+    query = select(*_OUTBOX_COLUMNS).where(_J.c.seq.in_(list(seqs))).order_by(_J.c.seq)
+    with store.engine.connect() as conn:
+        return list(conn.execute(query).all())
