@@ -41,7 +41,6 @@ class Writer:
 
     def __init__(self, db_file: Path) -> None:
         self.db_file = db_file
-        self.commits = 0
         self._queue: queue.SimpleQueue[tuple[str, str, asyncio.AbstractEventLoop, asyncio.Future[bool]] | None] = \
             queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="probe-writer", daemon=True)
@@ -91,7 +90,6 @@ class Writer:
                         cursor = db.execute("INSERT OR IGNORE INTO command_log VALUES (?, ?, ?)", (key, payload, now))
                         outcomes.append(cursor.rowcount == 1)
                     db.execute("COMMIT")
-                    self.commits += 1
                 except sqlite3.Error as exc:
                     if db.in_transaction:
                         db.execute("ROLLBACK")
