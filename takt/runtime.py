@@ -242,8 +242,8 @@ class Node:
                             node_id, self.config.node.id)
             for u in self.config.users:
                 assert u.token is not None  # resolved by load_config
-                save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, language=u.language,
-                          active=u.active)
+                save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, badge=u.badge,
+                          language=u.language, active=u.active)
             service = Service(store, node_id).start(load_in_background=self.load_in_background)
         except BaseException:
             store.close()

@@ -14,6 +14,7 @@ online, the failed-logon limits (``edge.store.logons``) are the real defence.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -80,13 +81,15 @@ def hash_pin(pin: str) -> str:
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(_scrypt(pin, salt))}"
 
 
-# Checked when there is no PIN to check against, so that "no such user" costs the same time as "wrong PIN".
-_NO_PIN = hash_pin(secrets.token_urlsafe(16))
+@functools.cache
+def _no_pin() -> str:
+    """Checked when there is no PIN to check against, so that "no such user" costs the time of "wrong PIN"."""
+    return hash_pin(secrets.token_urlsafe(16))
 
 
 def verify_pin(stored: str | None, pin: str) -> bool:
     """Whether ``pin`` is the PIN hashed in ``stored``; always pays one scrypt, also when there is no PIN."""
-    text = stored if stored is not None else _NO_PIN
+    text = stored if stored is not None else _no_pin()
     try:
         kind, n, r, p, salt, expected = text.split("$")
         computed = _scrypt(pin, _unb64(salt), int(n), int(r), int(p))

@@ -9,7 +9,7 @@ A badge is found by its code's hash, never by the user name (``edge.store.users`
 of others (supervisor, quality, admin) always need their PIN. The answer does not tell who exists: a badge without
 a PIN gets ``PIN_REQUIRED`` whether or not anyone has it (unless it is a known badge that needs no PIN), and a wrong
 PIN, an unknown badge, a disabled user or a privileged user without a PIN all get the same 401
-``BADGE_OR_PIN_WRONG`` after the same work (one scrypt for the badge, one for the PIN). Failed logons are limited per
+``PIN_WRONG`` after the same work (one scrypt for the badge, one for the PIN). Failed logons are limited per
 account and client address and kept in the store (``edge.store.logons``); a locked attempt gets 429 with
 ``Retry-After``. Every failure and lock is logged with the client address, never with the badge code or PIN.
 """
@@ -105,7 +105,7 @@ def _locked(code: str, wait: float, what: str, field: str | None) -> HTTPExcepti
 
 
 def _wrong() -> HTTPException:
-    return _refused(401, "BADGE_OR_PIN_WRONG", "the badge or the PIN is not right", "pin")
+    return _refused(401, "PIN_WRONG", "the badge or the PIN is not right", "pin")
 
 
 async def _count_failure(request: Request, client: str, account: str | None, user: str | None, reason: str) -> None:
@@ -118,7 +118,7 @@ async def _count_failure(request: Request, client: str, account: str | None, use
 
 @router.post("/sessions", tags=["pages"], status_code=201, response_model=Session,
              summary="Log on at a terminal or handheld page by badge (+ PIN): a session token with the user's roles",
-             responses={401: {"description": "PIN_REQUIRED (send the PIN) or BADGE_OR_PIN_WRONG"},
+             responses={401: {"description": "PIN_REQUIRED (send the PIN) or PIN_WRONG"},
                         429: {"description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"}})
 async def log_on(request: Request, body: LogonRequest) -> Session:
     store: Store = request.app.state.store
