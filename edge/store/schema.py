@@ -225,6 +225,9 @@ users = Table(
     Column("badge_hash", String(64), unique=True),
     # scrypt of the PIN with its own random salt, as "scrypt$n$r$p$salt$hash"; None: no PIN
     Column("pin_hash", String(200)),
+    # the unsalted SHA-256 PIN digests of stores before 0017: kept by the upgrade (which changes no old column), then
+    # emptied by every user save (edge.store.users) and at every node start; nothing reads them
+    Column("pin_sha256", String(64)),
     Column("language", String(8), nullable=False),
     Column("active", Boolean, nullable=False),
 )

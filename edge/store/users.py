@@ -144,12 +144,19 @@ def save_user(store: Store, user: str, name: str, roles: list[str] | frozenset[s
     row = {"user": user, "name": name, "roles": sorted(set(roles)), "token_sha256": digest(token),
            "badge_hash": badge_hash(store, badge) if badge else None,
            "pin_hash": (existing.pin_hash if kept and existing is not None else hash_pin(pin)) if pin else None,
-           "language": language, "active": active}
+           "pin_sha256": None, "language": language, "active": active}
     with store.writing() as conn:
         if conn.execute(select(t.c.user).where(t.c.user == user)).first():
             conn.execute(t.update().where(t.c.user == user).values(**row))
         else:
             conn.execute(t.insert().values(**row))
+
+
+def forget_legacy_pin_digests(store: Store) -> int:
+    """Empty the unsalted SHA-256 PIN digests that stores before migration 0017 kept; how many there were."""
+    t = schema.users
+    with store.writing() as conn:
+        return conn.execute(t.update().where(t.c.pin_sha256.is_not(None)).values(pin_sha256=None)).rowcount
 
 
 def user_by_token(store: Store, token: str) -> User | None:

@@ -14,16 +14,20 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from edge.store.logons import LogonLimits
+from edge.store import Store, schema, sqlite_url
+from edge.store.logons import FailedLogons, LogonLimits
 from edge.store.users import save_user
 from tests.e2e.conftest import demo_node
 from tests.integration.conftest import TOKENS, RunningNode, start_node
+from tests.integration.old_stores import store_at_rev0001
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -223,3 +227,59 @@ def test_config_check_refuses_a_privileged_badge_without_pin_and_a_short_pin(tmp
                     .replace('pin: "1234"', 'pin: "135790"'))
     fixed = takt("config", "check", str(site))
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+def test_an_upgraded_store_forgets_its_unsalted_pin_digests_and_takes_the_site_files_pins(tmp_path: Path) -> None:
+    """A store of the first revision kept PINs as bare SHA-256 digests: the upgrade keeps the old column as it was,
+    and the node's start empties it and hashes the site file's PINs with scrypt; the old PIN logs on again."""
+    data = tmp_path / "data"
+    data.mkdir()
+    old, _ = store_at_rev0001(sqlite_url(data), tmp_path)
+    with old.engine.connect() as conn:
+        assert conn.execute(select(schema.users.c.pin_sha256).where(schema.users.c.user == "anna")).scalar()
+    old.close()
+    site, node = demo_node(data)
+    try:
+        with node.store.engine.connect() as conn:
+            rows = {r.user: r for r in conn.execute(select(schema.users))}
+        assert all(r.pin_sha256 is None for r in rows.values())
+        assert rows["anna"].pin_hash.startswith("scrypt$") and "1234" not in rows["anna"].pin_hash
+        assert logon(node, badge="BADGE:anna", pin="1234").status_code == 201
+    finally:
+        node.stop()
+        site.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_locks_double_up_to_the_longest_and_are_forgotten_after_a_quiet_spell(store_url: str) -> None:
+    store = Store(store_url)
+    store.migrate()
+    try:
+        counts = FailedLogons(store, LogonLimits(failures_per_account=2, lock_seconds=60, max_lock_seconds=200))
+        t0 = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+        seen = []
+        at = t0
+        for _ in range(4):  # four locks of the same pair in a row
+            assert counts.failed("10.0.0.5", "priya", at) == []
+            [lock] = counts.failed("10.0.0.5", "priya", at)
+            seen.append(lock.seconds)
+            wait, scope = counts.locked_for("10.0.0.5", "priya", at)
+            assert (round(wait), scope) == (lock.seconds, "pair")
+            assert counts.locked_for("10.0.0.6", "priya", at)[0] == 0  # another terminal is not locked
+            at += timedelta(seconds=lock.seconds)
+        assert seen == [60, 120, 200, 200]
+        assert counts.locked_for("10.0.0.5", "priya", at)[0] == 0  # each lock ends by itself
+        at += timedelta(seconds=201)  # a quiet spell: the count starts again at the first lock
+        counts.failed("10.0.0.5", "priya", at)
+        [lock] = counts.failed("10.0.0.5", "priya", at)
+        assert lock.seconds == 60
+        counts.passed("10.0.0.5", "priya")  # the right PIN clears the pair
+        assert counts.locked_for("10.0.0.5", "priya", at)[0] == 0
+    finally:
+        store.close()

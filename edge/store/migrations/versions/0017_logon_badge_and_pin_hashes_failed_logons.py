@@ -1,8 +1,8 @@
 """logon: badge codes and PINs as scrypt hashes, failed logons kept in the store
 
-The unsalted SHA-256 PIN digests are dropped, not converted: a 4-digit PIN's SHA-256 is reversed in a moment, and a
-PIN cannot be rehashed without the PIN itself. PINs come from the site file, which the node writes into the store at
-every start, so the next start gives every configured PIN its scrypt hash again.
+The unsalted SHA-256 PIN digests (``pin_sha256``) are not converted: a PIN cannot be rehashed without the PIN itself.
+The upgrade changes no old column, so they stay until the node's next start, which empties them (a 4-digit PIN's
+SHA-256 is reversed in a moment) and writes every configured PIN from the site file as a scrypt hash.
 
 Revision ID: 0017
 Revises: 0016
@@ -24,7 +24,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('badge_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('pin_hash', sa.String(length=200), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_users_badge_hash'), ['badge_hash'])
-        batch_op.drop_column('pin_sha256')
     op.create_table(
         'logon_failures',
         sa.Column('scope', sa.String(length=16), nullable=False),
@@ -41,7 +40,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('logon_failures')
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('pin_sha256', sa.String(length=64), nullable=True))
         batch_op.drop_constraint(batch_op.f('uq_users_badge_hash'), type_='unique')
         batch_op.drop_column('pin_hash')
         batch_op.drop_column('badge_hash')
