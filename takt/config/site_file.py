@@ -68,6 +68,9 @@ def _cross_check(cfg: TaktConfig, today: date) -> Iterator[Problem]:
             yield Problem(f"users[{i}]", f"user {u.user} has the same token as another user; tokens must differ")
         if u.badge and badges[u.badge] > 1:
             yield Problem(f"users[{i}]", f"user {u.user} has the same badge as another user; badges must differ")
+        if set(u.roles) == {"service"} and u.has_badge:
+            yield Problem(f"users[{i}]", f"user {u.user} is a device account (role service): it never logs on at a "
+                          "page, so it has no badge")
         privileged = sorted(set(u.roles) & PRIVILEGED_ROLES)
         if privileged and u.has_badge and not u.has_pin:
             yield Problem(f"users[{i}]", f"user {u.user} has role {', '.join(privileged)} and a badge: a badge logon "

@@ -215,6 +215,7 @@ def test_config_check_refuses_a_privileged_badge_without_pin_and_a_short_pin(tmp
           - {user: qa, name: Quality, roles: [quality], token: qa-token-000000000000, badge: C-1, pin: "1234"}
           - {user: op, name: Operator, roles: [operator], token: op-token-000000000000, badge: C-2}
           - {user: api, name: Automation, roles: [admin], token: api-token-00000000000}
+          - {user: plc, name: Line PLC, roles: [service], token: plc-token-00000000000, badge: C-3}
         """))
     result = takt("config", "check", str(site))
     out = result.stdout + result.stderr
@@ -222,9 +223,10 @@ def test_config_check_refuses_a_privileged_badge_without_pin_and_a_short_pin(tmp
     assert "users[0]" in out and "needs a PIN" in out
     assert "users[1].pin" in out and "at least 6 characters" in out
     assert "users[2]" not in out and "users[3]" not in out  # an operator may go without; no badge, no page logon
+    assert "users[4]" in out and "device account" in out
     assert "C-4711" not in out and "1234" not in out
     site.write_text(site.read_text().replace("badge_file: sv.badge}", "badge_file: sv.badge, pin: \"246813\"}")
-                    .replace('pin: "1234"', 'pin: "135790"'))
+                    .replace('pin: "1234"', 'pin: "135790"').replace(", badge: C-3}", "}"))
     fixed = takt("config", "check", str(site))
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
 
