@@ -68,6 +68,13 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
+def enter_pin(page: Any, pin: str) -> None:
+    """Type the PIN that a badge logon asks for (supervisor, quality and admin always need one) and confirm it."""
+    page.wait_for_selector("#pinpad")
+    page.fill("#pin-input", pin)
+    page.click("#pinpad button[data-k=OK]")
+
+
 class Wedge:
     """A keyboard-wedge scanner: the label as a fast burst of real key events (GS as the control key itself, as a
     scanner configured for it sends) ending in Enter, with no input field focused."""
