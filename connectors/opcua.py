@@ -40,11 +40,13 @@ from asyncua.client.client import Client
 from asyncua.common.subscription import DataChangeEvent, OverflowPolicy
 from asyncua.crypto import security_policies
 from asyncua.ua.attribute_ids import AttributeIds
+from asyncua.ua.uaerrors import UaError
 from cryptography import x509
 
 from connectors.base import SERVER_START, Health, Quality, Sample, Sink
 from connectors.config import OpcUaSecurity, OpcUaServer, OpcUaTag
-from connectors.opcua_trust import ServerRefused, ServerTrust, TrustDecision, der_of, read_open_faults, thumbprint
+from connectors.opcua_trust import ServerRefused as ServerRefused  # re-exported: raised from here
+from connectors.opcua_trust import ServerTrust, TrustDecision, der_of, read_open_faults, thumbprint
 
 log = logging.getLogger("takt.connectors.opcua")
 logging.getLogger("asyncua").setLevel(logging.ERROR)  # its reconnect noise is ours to report, once
@@ -136,9 +138,10 @@ def _node_certificate(security: OpcUaSecurity | None) -> str | None:
         return str(security.certificate)
 
 
-def refused(name: str, url: str, security: OpcUaSecurity | None, said: str, code: str, cause: str) -> ServerRefused:
-    """A ``ServerRefused`` naming the connection, what was said and the status code."""
-    return ServerRefused(f"{name} ({url}, {_mode(security)}): {said} ({code})", cause)
+def refused(name: str, url: str, security: OpcUaSecurity | None, said: str, code: str | None,
+            cause: str) -> ServerRefused:
+    """A ``ServerRefused`` naming the connection, what was said and the status code (if the server gave one)."""
+    return ServerRefused(f"{name} ({url}, {_mode(security)}): {said}" + (f" ({code})" if code else ""), cause)
 
 
 def _refusal_of(exc: BaseException, name: str, url: str, security: OpcUaSecurity | None,
@@ -184,11 +187,13 @@ async def open_session(client: Client, *, name: str, url: str, security: OpcUaSe
         wanted_policy = (security_policies.SecurityPolicyBasic256Sha256.URI if security is not None
                          else security_policies.SecurityPolicyNone.URI)
         wanted_mode = getattr(ua.MessageSecurityMode, security.mode if security is not None else "None_")
-        endpoint = Client.find_endpoint(endpoints, wanted_mode, wanted_policy)
-        tokens = {t.TokenType for t in endpoint.UserIdentityTokens or []}
-        if username is None and tokens and ua.UserTokenType.Anonymous not in tokens:
-            raise refused(name, url, security, _ANONYMOUS_REFUSED, "no Anonymous token in the endpoint",
-                          "anonymous_refused")
+        try:
+            endpoint = Client.find_endpoint(endpoints, wanted_mode, wanted_policy)
+        except UaError:
+            offered = ", ".join(sorted({f"{e.SecurityPolicyUri.rsplit('#', 1)[-1]} {e.SecurityMode.name}"
+                                        for e in endpoints})) or "nothing"
+            raise refused(name, url, security, "the server offers no endpoint with this security policy and mode "
+                          f"(it offers: {offered})", None, "policy") from None
         decision = None
         if security is not None:
             presented = _first_certificate(endpoint.ServerCertificate or b"")
@@ -200,7 +205,12 @@ async def open_session(client: Client, *, name: str, url: str, security: OpcUaSe
             try:
                 decision = checker.check(presented)
             except ServerRefused as exc:
-                raise refused(name, url, security, str(exc), "the node's trust list", exc.cause) from None
+                raise refused(name, url, security, str(exc), None, exc.cause) from None
+        tokens = {t.TokenType for t in endpoint.UserIdentityTokens or []}
+        if username is None and tokens and ua.UserTokenType.Anonymous not in tokens:
+            raise refused(name, url, security, _ANONYMOUS_REFUSED, "no Anonymous token in the endpoint",
+                          "anonymous_refused")
+        if security is not None:
             uri = application_uri_of(security.certificate.read_bytes())
             if uri is not None:
                 client.application_uri = uri
@@ -437,18 +447,20 @@ def _next_nowait(sub: Any) -> Any:
 
 
 async def browse(url: str, *, timeout: float = 4, max_depth: int = 6, security: OpcUaSecurity | None = None,
-                 username: str | None = None, password: str | None = None,
-                 data_dir: Path | None = None) -> list[dict[str, str]]:
+                 username: str | None = None, password: str | None = None, data_dir: Path | None = None,
+                 name: str | None = None) -> list[dict[str, str]]:
     """Every variable under Objects: node id, browse path and data type (``takt opcua browse``).
 
     With ``security`` the server's certificate is checked as a site's connector checks it (trust on first use
-    records into ``data_dir``); a refusal raises ``ServerRefused`` naming the cause."""
+    records into ``data_dir`` under ``name``: the site's server name, default the URL's host and port); a refusal
+    raises ``ServerRefused`` naming the cause."""
     found: list[dict[str, str]] = []
+    name = name or url.removeprefix("opc.tcp://").split("/", 1)[0]
     client = Client(url, timeout=timeout)
     trust = None if security is None else ServerTrust(
-        "browse", url, pinned=security.server_certificate, trusted_folder=security.trusted_server_certificates,
+        name, url, pinned=security.server_certificate, trusted_folder=security.trusted_server_certificates,
         trust_on_first_use=security.trust_on_first_use, data_dir=data_dir)
-    await open_session(client, name="browse", url=url, security=security, username=username, password=password,
+    await open_session(client, name=name, url=url, security=security, username=username, password=password,
                        trust=trust)
     try:
         async def walk(node: Any, path: str, depth: int) -> None:
