@@ -1,9 +1,9 @@
 // An independent OPC UA server (node-opcua) for the connector's interoperability tests: started by
 // tests/integration/test_opcua_interop.py, never by the product.
 //
-// Usage: node node_opcua_server.js PORT PKI_FOLDER MODE USER PASSWORD
-//   MODE: Sign or SignAndEncrypt (Basic256Sha256 only; no None endpoint). Anonymous logon is off; USER/PASSWORD
-//   is the one account. Client certificates are trusted when they are in PKI_FOLDER/trusted/certs; others are
+// Usage: node node_opcua_server.js PORT PKI_FOLDER USER PASSWORD
+//   Endpoints: Basic256Sha256 Sign and SignAndEncrypt only (no None). Anonymous logon is off; USER/PASSWORD is
+//   the one account. Client certificates are trusted when they are in PKI_FOLDER/trusted/certs; others are
 //   refused and kept in PKI_FOLDER/rejected, as node-opcua does. The server's own certificate is made in
 //   PKI_FOLDER/own/certs. Prints "READY <certificate path>" once it listens; stops on SIGTERM.
 "use strict";
@@ -11,7 +11,7 @@ const path = require("path");
 const opcua = require("node-opcua");
 
 async function main() {
-    const [port, pkiFolder, mode, user, password] = process.argv.slice(2);
+    const [port, pkiFolder, user, password] = process.argv.slice(2);
     const serverCertificateManager = new opcua.OPCUACertificateManager({
         rootFolder: pkiFolder, automaticallyAcceptUnknownCertificate: false,
     });
@@ -22,7 +22,7 @@ async function main() {
         alternateHostname: ["127.0.0.1"],
         serverCertificateManager,
         securityPolicies: [opcua.SecurityPolicy.Basic256Sha256],
-        securityModes: [mode === "Sign" ? opcua.MessageSecurityMode.Sign : opcua.MessageSecurityMode.SignAndEncrypt],
+        securityModes: [opcua.MessageSecurityMode.Sign, opcua.MessageSecurityMode.SignAndEncrypt],
         allowAnonymous: false,
         userManager: { isValidUser: (name, pass) => name === user && pass === password },
         buildInfo: { productName: "takt-interop-check" },
