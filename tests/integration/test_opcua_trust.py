@@ -189,3 +189,48 @@ async def test_takt_opcua_browse_takes_a_sites_security_and_answers_a_refusal_in
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     assert {"node_id": sim.node_id("GoodCount"), "path": "Objects/M-ASSY/GoodCount", "type": "UInt32"} in rows
+
+
+async def test_a_node_shows_the_first_use_decision_on_health_and_takt_opcua_trusted(
+        pki: dict[str, Path], machines: list[OpcUaMachine], tmp_path: Path) -> None:
+    import httpx
+    import yaml
+
+    from takt.config import demo_config_path
+
+    sim = await secure_machine(pki, machines)
+    site: dict[str, Any] = yaml.safe_load(demo_config_path().read_text())
+    api_port = free_port()
+    site["api"]["port"] = api_port
+    site["connectivity"] = {"opcua": [{
+        "name": "M-ASSY", "url": sim.url, "publishing_interval_ms": 50, "timeout_s": 2,
+        "security": {"certificate": str(pki["cert"]), "private_key": str(pki["key"]), "trust_on_first_use": True},
+        "tags": [{"name": "State", "node_id": sim.node_id("State")}]}]}
+    site["node"]["data_dir"] = str(tmp_path / "data")
+    config_file = tmp_path / "site.yaml"
+    config_file.write_text(yaml.safe_dump(site))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "takt", "run", "--config", str(config_file), "--log-level", "warning",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    part: dict[str, Any] = {}
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=5) as client:
+            async def connected() -> bool:
+                nonlocal part
+                try:
+                    part = (await client.get("/health")).json().get("connectivity", {}).get("M-ASSY", {})
+                except httpx.HTTPError:
+                    return False
+                return bool(part.get("connected"))
+
+            await wait_for(connected, 30, "the node connected to the secured machine")
+    finally:
+        proc.terminate()
+        logged, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert sim.certificate is not None
+    presented = thumbprint(der_of(sim.certificate.read_bytes()))
+    assert part["trust"]["trusted_by"] == "first use" and part["trust"]["server_certificate"] == presented
+    assert any("on first use" in line and presented in line for line in logged.decode().splitlines())  # logged
+    code, out, _ = await takt("opcua", "trusted", "--config", str(config_file))
+    assert code == 0 and "M-ASSY" in out and presented in out and sim.url in out
