@@ -114,6 +114,8 @@ def opcua_browse(
         elif server_certificate or trusted_server_certificates or trust_on_first_use:
             raise fail("error: server certificates are checked on a secured link: give --certificate and "
                        "--private-key (and --mode)", 2)
+    if security is not None and security.trust_on_first_use and data_dir is None:
+        raise fail("error: trust on first use is recorded in the node's data dir: give --data-dir", 2)
     logging.getLogger("asyncua").setLevel(logging.CRITICAL + 1)  # its tracebacks are not the user's answer
     try:
         rows = asyncio.run(browse(url, max_depth=depth, security=security, username=username, password=password,
