@@ -235,5 +235,5 @@ async def test_a_node_shows_the_first_use_decision_on_health_and_takt_opcua_trus
     code, out, _ = await takt("opcua", "trusted", "--config", str(config_file))
     assert code == 0 and "M-ASSY" in out and presented in out and sim.url in out
     # browse with the site's own settings: the same certificate, the same record of trust.
-    code, out, err = await takt("opcua", "browse", "--config", str(config_file), "--server", "M-ASSY")
-    assert code == 0 and sim.node_id("State") in out and "on first use" not in err, err
+    code, out, said = await takt("opcua", "browse", "--config", str(config_file), "--server", "M-ASSY")
+    assert code == 0 and sim.node_id("State") in out and "on first use" not in said, said
