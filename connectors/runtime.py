@@ -31,7 +31,7 @@ class Connectivity:
         if section.opcua:  # imported when used: asyncua alone takes a second to import, a node starts in three
             from connectors.opcua import OpcUaConnector
 
-            self.connectors += [OpcUaConnector(s) for s in section.opcua]
+            self.connectors += [OpcUaConnector(s, data_dir=folder) for s in section.opcua]
         if section.modbus:
             from connectors.modbus import ModbusConnector, serial_lines
 
