@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from edge.domain import putaway
 from edge.store import Store, schema
-from edge.store.partial_state import storage_state
+from edge.store.partial_state import storage_state as storage_state  # the pages read it from here too
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.reads import quantity_text
