@@ -19,6 +19,7 @@ from edge.store.partial_state import kitting_state
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.reads import quantity_text
+from takt.api.site import site_config
 
 router = APIRouter(prefix="/api/v1")
 T = schema.ENTITY_TABLES
@@ -30,9 +31,8 @@ def _default_staging_bin(request: Request, state: PlantState, work_order: str, c
     rows = conn.execute(select(ops.c.workstation).where(ops.c.work_order == work_order,
                                                         ops.c.status != "completed").order_by(ops.c.operation))
     stations = [r[0] for r in rows]
-    node = request.app.state.node
-    scanning = getattr(getattr(node, "config", None), "scanning", None)
-    devices = list(getattr(scanning, "devices", []) or [])
+    site = site_config(request)
+    devices = site.scanning.devices if site is not None else []
     for station in stations:
         for device in devices:
             if device.workstation == station and device.bin:

@@ -14,9 +14,10 @@ from sqlalchemy import Connection, select
 from edge.domain import putaway
 from edge.store import Store, schema
 from edge.store.partial_state import storage_state as storage_state  # the pages read it from here too
+from edge.store.trace import UnknownPallet, trace_pallet
 from edge.store.users import User
 from takt.api.auth import current_user
-from takt.api.reads import quantity_text
+from takt.api.reads import _jsonable_deep, quantity_text
 
 router = APIRouter(prefix="/api/v1")
 T = schema.ENTITY_TABLES
@@ -109,9 +110,6 @@ def get_pallet(request: Request, sscc: str, _: User = Depends(current_user)) -> 
 @router.get("/pallets/{sscc}/trace", tags=["shipping"],
             summary="Backward from a pallet: its lots, the orders that made them, ... the supplier lots")
 def get_pallet_trace(request: Request, sscc: str, _: User = Depends(current_user)) -> dict[str, Any]:
-    from edge.store.trace import UnknownPallet, trace_pallet
-    from takt.api.reads import _jsonable_deep
-
     store: Store = request.app.state.store
     with store.engine.connect() as conn:
         try:
