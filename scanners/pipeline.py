@@ -181,6 +181,7 @@ def from_config(service: Service, scanning: Any) -> ScanPipeline:
 
 def start_scanner_tasks(pipeline: ScanPipeline, scanning: Any) -> list[asyncio.Task[None]]:
     """One reader task per device with a `serial:` port or a `camera:` (call from inside the running loop)."""
+    # imported when the readers start: numpy (a camera's frames) and pyserial are no part of interpreting scans
     from scanners.camera_reader import CameraConfig, CameraScanner
     from scanners.serial_reader import SerialScanner, SerialScannerConfig
 
