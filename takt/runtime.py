@@ -250,9 +250,10 @@ class Node:
             store.close()
             raise
         self.store, self.service, self.node_id = store, service, node_id
-        from scanners.pipeline import from_config
+        from takt.scanning import scan_pipeline
 
-        self.scans = from_config(service, self.config.scanning)
+        # the one scan pipeline: the API's scans, the serial scanners and the cameras, under the same authorization
+        self.scans = scan_pipeline(service, store, self.config.scanning)
         from connectors.runtime import from_site
 
         self.connectivity = from_site(service, store, self.config, self.data_dir)
