@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -89,15 +90,15 @@ class BadgeHolder:
 class ScanAuthorization:
     """The node's rules for who may scan what: the roles each command needs (`command_roles`, by command name: the
     routes' roles; admin may book everything), the person a scanned badge code names (`badge_holder`, None for an
-    unknown badge), a user as known now by name (`user`), and the PIN check (`pin_is_right(user, pin)`: a wrong PIN
-    counts towards the user's lockout; `pin_locked_for(user)` the seconds left). `badge_pin` says when a badge read at
+    unknown badge), a user as known now by name (`user`), and the PIN check (`pin_is_right(user, pin, device)`: a
+    wrong PIN counts towards the failed-logon limits; `pin_locked_for(user, device)` the seconds left). `badge_pin` says when a badge read at
     a fixed reader needs an open page session: `privileged` (supervisor, quality, admin) or `always`."""
 
     command_roles: Mapping[str, frozenset[str]]
     badge_holder: Callable[[str], Awaitable[BadgeHolder | None]]
     user: Callable[[str], Awaitable[BadgeHolder | None]]
-    pin_is_right: Callable[[str, str], Awaitable[bool]]
-    pin_locked_for: Callable[[str], float] = lambda user: 0.0
+    pin_is_right: Callable[[str, str, str], Awaitable[bool]]
+    pin_locked_for: Callable[[str, str], Awaitable[float]]
     badge_pin: Literal["privileged", "always"] = "privileged"
 
     def may_book(self, command: Command, roles: frozenset[str]) -> bool:
@@ -207,7 +208,8 @@ class ScanPipeline:
             label = self.label(text)
             auth = self.authorization
             if auth is not None and label.kind == "badge":  # the context holds the person, not the card's code
-                label = replace(label, value=await self._check_badge(auth, label.value, actor=actor, pin=pin))
+                label = replace(label, value=await self._check_badge(auth, label.value, device=device, actor=actor,
+                                                                        pin=pin))
             booking_roles = actor_roles
             if auth is not None and actor is None and context.operator is not None:
                 booking_roles = await self._operator_roles(auth, context.operator)  # a reader books as its operator
@@ -244,7 +246,7 @@ class ScanPipeline:
                           elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
-    async def _check_badge(self, auth: ScanAuthorization, badge: str, *, actor: str | None,
+    async def _check_badge(self, auth: ScanAuthorization, badge: str, *, device: str, actor: str | None,
                            pin: str | None) -> str:
         """The user a badge logs on (or off), when the module's rules let it; else DomainError, nothing changes."""
         holder = await auth.badge_holder(badge)
@@ -263,11 +265,11 @@ class ScanPipeline:
         if pin is None:
             raise DomainError("BADGE_PIN_REQUIRED", f"the badge of {holder.user} logs them on here only with their "
                               "PIN (send `pin`) or while they are logged on at a page", field="pin")
-        wait = auth.pin_locked_for(holder.user)
+        wait = await auth.pin_locked_for(holder.user, device)
         if wait > 0:
-            raise DomainError("PIN_LOCKED", f"too many wrong PINs for {holder.user}: try again in {wait:.0f} s",
+            raise DomainError("PIN_LOCKED", f"too many wrong PINs for {holder.user}: try again in {math.ceil(wait)} s",
                               field="pin")
-        if not await auth.pin_is_right(holder.user, pin):
+        if not await auth.pin_is_right(holder.user, pin, device):
             raise DomainError("PIN_WRONG", "the PIN is not right", field="pin")
         return holder.user
 

@@ -253,7 +253,7 @@ class Node:
         from takt.scanning import scan_pipeline
 
         # the one scan pipeline: the API's scans, the serial scanners and the cameras, under the same authorization
-        self.scans = scan_pipeline(service, store, self.config.scanning)
+        self.scans = scan_pipeline(service, store, self.config.scanning, self.config.logon)
         from connectors.runtime import from_site
 
         self.connectivity = from_site(service, store, self.config, self.data_dir)

@@ -1,7 +1,7 @@
 """journal: who sent each command (recorded_by) and on whose behalf (on_behalf_of)
 
 Revision ID: 0018
-Revises: 0016 (the `logon` branch adds 0017; at merge this revision's down_revision becomes '0017')
+Revises: 0017
 Create Date: 2026-12-07 03:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
