@@ -245,7 +245,6 @@ class ScanPipeline:
                           replayed=recorded.replayed if recorded else False,
                           elapsed_ms=(time.perf_counter() - started) * 1000)
 
-
     async def _check_badge(self, auth: ScanAuthorization, badge: str, *, device: str, actor: str | None,
                            pin: str | None) -> str:
         """The user a badge logs on (or off), when the module's rules let it; else DomainError, nothing changes."""

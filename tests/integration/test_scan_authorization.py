@@ -139,7 +139,7 @@ def _reader_site(tmp_path: Path, badge_pin: str = "privileged") -> Node:
       serial: {port: /dev/null-scanner, suffix: CR}
 """
     text = DEMO.read_text(encoding="utf-8").replace("  devices:\n", "  devices:" + devices, 1)
-    text = text.replace("scanning:\n", f"scanning:\n  badge_pin: {badge_pin}\n", 1)
+    text = text.replace("  badge_pin: privileged\n", f"  badge_pin: {badge_pin}\n", 1)
     config = parse_config(text, "site.yaml", base_dir=DEMO.parent)
     return Node(config, data_dir=tmp_path / "data", config_file="site.yaml").start()
 
