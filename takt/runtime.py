@@ -36,8 +36,9 @@ from edge.service import IdempotencyKeyReused, Recorded, Service
 from edge.store import Store, sqlite_url
 from edge.store.codec import fingerprint
 from edge.store.users import forget_legacy_pin_digests, save_user
-from scanners.pipeline import ScanPipeline, from_config, start_scanner_tasks
+from scanners.pipeline import ScanPipeline, start_scanner_tasks
 from takt.config import ConfigError, Problem, TaktConfig
+from takt.scanning import scan_pipeline
 from takt.shift_close import close_shifts_forever
 from takt.upkeep import RetentionTimer
 
@@ -257,7 +258,8 @@ class Node:
             store.close()
             raise
         self.store, self.service, self.node_id = store, service, node_id
-        self.scans = from_config(service, self.config.scanning)
+        # the one scan pipeline: the API's scans, the serial scanners and the cameras, under the same authorization
+        self.scans = scan_pipeline(service, store, self.config.scanning, self.config.logon)
         self.connectivity = from_site(service, store, self.config, self.data_dir)
         if self.config.sync is not None and self.config.sync.enabled:
             # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one

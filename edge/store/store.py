@@ -77,6 +77,8 @@ class JournalEntry:
     origin: str
     idempotency_key: str
     key_part: int
+    recorded_by: str | None = None  # the authenticated account that sent the command (None: recorded before 0018)
+    on_behalf_of: str | None = None  # the operator it was booked for, when not the sender
 
     def event(self) -> Event:
         return decode_event(self.type, self.payload)

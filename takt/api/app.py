@@ -39,6 +39,7 @@ from takt.api import (
 from takt.api.auth import TokenCache
 from takt.api.errors import invalid_request
 from takt.config import TaktConfig, WarehouseSection
+from takt.scanning import scan_pipeline
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
@@ -168,7 +169,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.logon_limits = LogonLimits(**{f.name: getattr(logon, f.name) for f in dataclasses.fields(LogonLimits)}
                                          ) if logon is not None else LogonLimits()
     app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
-    app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (takt.runtime)
+    # built from the site's scanning section (takt.runtime); a node without one scans handhelds and GS1 labels only
+    app.state.scans = getattr(node, "scans", None) or scan_pipeline(node.service, node.store)
     app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen
     node.service.on_recorded(app.state.live.recorded)
     app.state.live.watch_scans(app.state.scans)

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -294,8 +294,17 @@ def _journal_table(header: bool) -> Table:
     table.add_column("type", min_width=22, no_wrap=True)
     table.add_column("subject", min_width=16, no_wrap=True)
     table.add_column("actor", min_width=10, no_wrap=True)
+    table.add_column("recorded_by", no_wrap=True)
+    table.add_column("on_behalf_of", no_wrap=True)
+    table.add_column("device", no_wrap=True)
     table.add_column("origin", min_width=6)
     return table
+
+
+def _journal_row(entry: Any) -> tuple[str, ...]:
+    """One journal event as `takt journal tail` prints it: who sent it, for whom, from which device."""
+    return (str(entry.seq), entry.recorded_at.isoformat(sep=" ", timespec="milliseconds"), entry.type, entry.subject,
+            entry.actor, entry.recorded_by or "", entry.on_behalf_of or "", entry.source_device or "", entry.origin)
 
 
 @journal_app.command("tail")
@@ -304,7 +313,8 @@ def journal_tail(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new events (Ctrl+C stops)")] = False,
     config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
 ) -> None:
-    """The newest journal events: seq, recorded_at, type, subject, actor, origin."""
+    """The newest journal events: seq, recorded_at, type, subject, actor, who sent it (recorded_by), on whose behalf
+    (on_behalf_of), the device, origin."""
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     console = _console()
     try:
@@ -312,16 +322,14 @@ def journal_tail(
         after = max(0, last - max(n, 0))
         table = _journal_table(True)
         for entry in store.journal(after=after):
-            table.add_row(str(entry.seq), entry.recorded_at.isoformat(sep=" ", timespec="milliseconds"), entry.type,
-                          entry.subject, entry.actor, entry.origin)
+            table.add_row(*_journal_row(entry))
             after = entry.seq
         console.print(table)
         while follow:
             time.sleep(0.5)
             batch = _journal_table(False)
             for entry in store.journal(after=after):
-                batch.add_row(str(entry.seq), entry.recorded_at.isoformat(sep=" ", timespec="milliseconds"),
-                              entry.type, entry.subject, entry.actor, entry.origin)
+                batch.add_row(*_journal_row(entry))
                 after = entry.seq
             if batch.row_count:
                 console.print(batch)
