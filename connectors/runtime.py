@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,16 +153,15 @@ class Connectivity:
         return parts
 
 
-def from_site(service: Service, store: Store, config: Any, data_dir: str | Path) -> Connectivity:
-    """The node's connectivity from a whole site configuration (``takt.config.TaktConfig``)."""
+def from_site(service: Service, store: Store, section: ConnectivitySection, data_dir: str | Path, *,
+              place: tuple[str, str, str, str], workstation_of: Mapping[str, str]) -> Connectivity:
+    """The node's connectivity from the site's ``connectivity`` section, the site's place in the unified namespace
+    (enterprise, site, area, line) and the workstation of each piece of equipment."""
     from connectors.mqtt import Namespace
 
-    section: ConnectivitySection = config.connectivity
     folder = Path(data_dir)
     if section.mqtt is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    workstation_of = {e.equipment: e.workstation for e in config.master_data.equipment}
-    site = config.site
-    namespace = Namespace(site.enterprise, site.site, site.area, site.line, {
+    namespace = Namespace(*place, {
         m.device: (workstation_of.get(m.equipment, "unassigned"), m.equipment) for m in section.machines})
     return Connectivity(service, store, section, data_dir=folder, namespace=namespace)

@@ -36,6 +36,7 @@ from edge.domain.commands import Command, MoveStock
 from edge.domain.putaway import PutawayRule
 from edge.domain.scans import Label, LabelKind, LabelPatterns, ScanContext, interpret, with_task
 from edge.service import IdempotencyKeyReused, Recorded, Service, StoreUnavailable
+from scanners.config import ScanningSection
 from scanners.gs1 import (
     AI_SYMBOLOGIES,
     GS,
@@ -295,12 +296,13 @@ class ScanPipeline:
                                   field="scan")
 
 
-def from_config(service: Service, scanning: Any, authorization: ScanAuthorization | None = None) -> ScanPipeline:
-    """The pipeline for a site's `scanning:` section (takt.config.ScanningSection), with the node's authorization
+def from_config(service: Service, scanning: ScanningSection, authorization: ScanAuthorization | None = None) -> ScanPipeline:
+    """The pipeline for a site's `scanning:` section (scanners.config.ScanningSection), with the node's authorization
     (`authorization`: who may book what, the badge holders and their PINs)."""
     devices = {d.device: ScanContext(device=d.device, workstation=d.workstation, task=d.task, bin=d.bin,
                                      default_quantity=d.default_quantity) for d in scanning.devices}
-    return ScanPipeline(service, devices, LabelPatterns(dict(scanning.label_patterns)), authorization=authorization)
+    patterns: dict[str, str] = {kind: pattern for kind, pattern in scanning.label_patterns.items()}
+    return ScanPipeline(service, devices, LabelPatterns(patterns), authorization=authorization)
 
 
 def start_scanner_tasks(pipeline: ScanPipeline, scanning: Any) -> list[asyncio.Task[None]]:

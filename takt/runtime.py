@@ -260,7 +260,10 @@ class Node:
         self.store, self.service, self.node_id = store, service, node_id
         # the one scan pipeline: the API's scans, the serial scanners and the cameras, under the same authorization
         self.scans = scan_pipeline(service, store, self.config.scanning, self.config.logon)
-        self.connectivity = from_site(service, store, self.config, self.data_dir)
+        site = self.config.site
+        self.connectivity = from_site(
+            service, store, self.config.connectivity, self.data_dir, place=(site.enterprise, site.site, site.area, site.line),
+            workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment})
         if self.config.sync is not None and self.config.sync.enabled:
             # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon

@@ -10,11 +10,11 @@ from decimal import Decimal
 from connectors.config import ConnectivitySection
 from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
+from scanners.config import ScanningSection
 from takt.config.errors import Problem
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
 from takt.config.retention import RetentionSection
-from takt.config.scanning import ScanningSection
 from takt.config.section import Section
 from takt.config.warehouse import LabelsSection, WarehouseSection
 

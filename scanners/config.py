@@ -1,13 +1,21 @@
-"""The site file's scanning section: in-house label patterns and the scanning devices (serial scanners, cameras)."""
+"""The site file's scanning section: in-house label patterns and the scanning devices (serial scanners, cameras).
+
+It belongs to the scanners, as connectivity belongs to the connectors and sync to erp_sync: the adapter that reads a
+section owns its model, and the node's site file (takt.config) gathers the sections."""
 from __future__ import annotations
 
 import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.fields import Code, Quantity
-from takt.config.section import Section
+
+
+class Section(BaseModel):
+    """An entry of the scanning section: unknown keys are errors, values are frozen once read (as every section)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class SerialPortEntry(Section):
