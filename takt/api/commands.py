@@ -29,6 +29,7 @@ from edge.store.users import User
 from takt.api import models as m
 from takt.api.auth import allowed_roles, authorize
 from takt.api.errors import invalid_request, refusal
+from takt.pages.sessions import audit_signature, signature_refusal
 
 PREFIX = "/api/v1"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -140,9 +141,14 @@ class CommandRoute:
             values = fields(body, request.path_params, user)
             for name, attribute in settings:
                 values[name] = getattr(request.app.state, attribute, None)
-            if signed is not None and user.session:
-                from takt.pages.sessions import signed_record
-                return await signed_record(request, user, body, command, signed, values)
+            if signed is not None and user.session:  # an e-signed decision: the user's PIN again, then audited
+                refused = await signature_refusal(request, user, signed)
+                if refused is not None:
+                    return refused
+                answer = await record(request, user, body, command, **values)
+                if answer.status_code == 201:
+                    await audit_signature(request, user, signed, values)
+                return answer
             return await record(request, user, body, command, **values)
 
         return Route(PREFIX + self.path, endpoint, methods=[self.method], name=self.name)

@@ -194,12 +194,9 @@ async def log_off(request: Request, device: str | None = None) -> Response:
     return Response(status_code=204)
 
 
-async def signed_record(request: Request, user: User, body: Any, command: Any, meaning: str,
-                        fields: dict[str, Any]) -> JSONResponse:
-    """Record ``command`` as an e-signed decision: the user's PIN in ``X-Takt-Pin`` must be right; the signature
-    is audited once the decision is recorded (a resent request with the same Idempotency-Key signs once)."""
-    from takt.api.commands import record
-
+async def signature_refusal(request: Request, user: User, meaning: str) -> JSONResponse | None:
+    """Why ``user`` cannot sign a ``meaning`` with the PIN in ``X-Takt-Pin`` now (no PIN, locked out, none given,
+    wrong: a wrong one counts as a failed logon), or None when the signature holds."""
     if not user.has_pin:
         return refusal(403, "SIGNATURE_NEEDS_PIN", f"{user.user} has no PIN and cannot sign a {meaning}: ask an "
                        "administrator for one", "X-Takt-Pin")
@@ -221,14 +218,16 @@ async def signed_record(request: Request, user: User, body: Any, command: Any, m
         await _count_failure(request, client, user.user, user.user, "wrong_signature_pin")
         return refusal(403, "SIGNATURE_INVALID", "the PIN is not right: nothing recorded", "X-Takt-Pin")
     await run_in_threadpool(failures.passed, client, user.user)
-    answer = await record(request, user, body, command, **fields)
-    if answer.status_code == 201:
-        subject = str(fields.get("ncr") or fields.get("lot") or fields.get("work_order") or "")
-        what = f"{meaning}: {fields['disposition']}" if "disposition" in fields else meaning
-        await run_in_threadpool(record_signature, request.app.state.store, user.user, what, subject,
-                                request.headers.get("idempotency-key", "").strip().strip('"'),
-                                request.headers.get("x-takt-device"))
-    return answer
+    return None
+
+
+async def audit_signature(request: Request, user: User, meaning: str, fields: dict[str, Any]) -> None:
+    """Audit the signature of a recorded decision (a resent request with the same Idempotency-Key signs once)."""
+    subject = str(fields.get("ncr") or fields.get("lot") or fields.get("work_order") or "")
+    what = f"{meaning}: {fields['disposition']}" if "disposition" in fields else meaning
+    await run_in_threadpool(record_signature, request.app.state.store, user.user, what, subject,
+                            request.headers.get("idempotency-key", "").strip().strip('"'),
+                            request.headers.get("x-takt-device"))
 
 
 def label_of(request: Request, text: str) -> dict[str, Any]:
