@@ -6,7 +6,7 @@ import calendar
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -64,6 +64,18 @@ class AIEntry:
     requires: tuple[tuple[tuple[str, ...], ...], ...]  # each req=: alternatives, each a group of AI patterns (all needed)
     excludes: tuple[str, ...]  # AI patterns this AI may not be paired with
     title: str
+    #: As a GS1 Digital Link primary key ("dlpkey"): its alternative ordered lists of qualifier AIs (one empty list
+    #: for a key without qualifiers); None when the AI is not a primary key.
+    dl_qualifiers: tuple[tuple[str, ...], ...] | None = None
+
+    @property
+    def min_length(self) -> int:
+        """The shortest value: the mandatory components at their minimum length."""
+        return sum(c.min_length for c in self.components if not c.optional)
+
+    @property
+    def max_length(self) -> int:
+        return sum(c.max_length for c in self.components)
 
 
 _COMPONENT = re.compile(r"^(\[?)([NXYZ])(\d+)?(?:\.\.(\d+))?(\]?)((?:,[A-Za-z0-9]+)*)$")
@@ -116,12 +128,15 @@ class SyntaxDictionary:
                     raise ValueError(f"AI {ais}: no data format (N, X, Y or Z component)")
                 requires: list[tuple[tuple[str, ...], ...]] = []
                 excludes: list[str] = []
+                dl_qualifiers: tuple[tuple[str, ...], ...] | None = None
                 for attribute in tokens:
                     key, _, value = attribute.partition("=")
                     if key == "req":
                         requires.append(tuple(tuple(alt.split("+")) for alt in value.split(",")))
                     elif key == "ex":
                         excludes.extend(value.split(","))
+                    elif key == "dlpkey":
+                        dl_qualifiers = tuple(tuple(q for q in alt.split(",") if q) for alt in value.split("|"))
             except (IndexError, ValueError) as exc:
                 raise ValueError(f"{source}:{number}: {exc}") from exc
             for ai in _expand(ais):
@@ -133,6 +148,7 @@ class SyntaxDictionary:
                     requires=tuple(requires),
                     excludes=tuple(excludes),
                     title=title.strip(),
+                    dl_qualifiers=dl_qualifiers,
                 )
         if not entries:
             raise ValueError(f"{source}: no AI entries")
@@ -144,6 +160,19 @@ class SyntaxDictionary:
 
     def entry(self, ai: str) -> AIEntry | None:
         return self.entries.get(ai)
+
+    def is_dl_key(self, ai: str) -> bool:
+        """True when `ai` is a GS1 Digital Link primary key (the root of a Digital Link URI's path)."""
+        entry = self.entries.get(ai)
+        return entry is not None and entry.dl_qualifiers is not None
+
+    def is_dl_path(self, ais: Sequence[str]) -> bool:
+        """True when the AIs, in this order, make a valid Digital Link path: a primary key followed by qualifiers
+        taken in their order from one of the key's alternatives (e.g. 01, 01/10, 01/22/21 or 01/235; not 01/21/10)."""
+        entry = self.entries.get(ais[0]) if ais else None
+        if entry is None or entry.dl_qualifiers is None:
+            return False
+        return any(_in_order(ais[1:], alternative) for alternative in entry.dl_qualifiers)
 
     def validate_value(self, ai: str, value: str, today: date | None = None) -> None:
         """Check one element string's data against its AI's format and linters; raises SyntaxViolation."""
@@ -185,6 +214,12 @@ class SyntaxDictionary:
         if not associations:
             return
         present = list(seen)
+        if "8030" in seen:
+            # A digital signature signs a serialised key: (253), (255) and (8003) must carry their serial component.
+            for key in _SIGNED_KEYS:
+                if key in seen and len(seen[key]) <= self.entries[key].min_length:
+                    raise SyntaxViolation(key, "must carry its serial component when a digital signature (8030) "
+                                               "is present")
         for ai in present:
             entry = self.entries[ai]
             for pattern in entry.excludes:
@@ -195,6 +230,21 @@ class SyntaxDictionary:
                 if not any(all(any(_matches(p, other) for other in present) for p in group) for group in alternatives):
                     wanted = " or ".join("+".join(f"({p})" for p in group) for group in alternatives)
                     raise SyntaxViolation(ai, f"requires {wanted} in the same message")
+
+
+#: Keys whose serial component is optional but required beside a digital signature (8030).
+_SIGNED_KEYS = ("253", "255", "8003")
+
+
+def _in_order(wanted: Sequence[str], allowed: Sequence[str]) -> bool:
+    """True when `wanted` is `allowed` with some items left out (same order, no repeats)."""
+    position = 0
+    for ai in wanted:
+        try:
+            position = allowed.index(ai, position) + 1
+        except ValueError:
+            return False
+    return True
 
 
 # "9999" is GS1's "no time given" in the delivery date-time AIs (GenSpecs 3.8.x): accepted there only.
