@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 
 from biip import BiipException, ParseConfig
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
