@@ -208,6 +208,8 @@ class GS1Parser:
         predefined-length AI is allowed; in scan data (`strict`: after an AIM symbology identifier) two GS in a row
         (an empty element string) are refused, in text without an identifier redundant GS are skipped."""
         position, end = 0, len(body)
+        if strict and body[-1:] and body[-1] in self.separators:
+            raise GS1Error("two GS (FNC1) at the end of the label")
         for element in elements:
             ai, value = element.ai.ai, element.value
             if not strict:
