@@ -65,6 +65,8 @@ class ScanningSection(Section):
                     "at the station: for privileged users (supervisor, quality, admin), or always; they must then be "
                     "logged on at a page with badge and PIN (over the API a badge of someone else always needs their "
                     "PIN or such a session)")
+    allow_zero_suppressed_gtin: bool = Field(default=False, description="accept GTIN-8/12/13 in a GS1 Digital Link "
+                                             "path (GS1 requires 14 digits; for old labels)")
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> ScanningSection:

@@ -302,7 +302,10 @@ def from_config(service: Service, scanning: ScanningSection, authorization: Scan
     devices = {d.device: ScanContext(device=d.device, workstation=d.workstation, task=d.task, bin=d.bin,
                                      default_quantity=d.default_quantity) for d in scanning.devices}
     patterns: dict[str, str] = {kind: pattern for kind, pattern in scanning.label_patterns.items()}
-    return ScanPipeline(service, devices, LabelPatterns(patterns), authorization=authorization)
+    gs1 = None
+    if scanning.allow_zero_suppressed_gtin:
+        gs1 = GS1Parser(default_parser().dictionary, allow_zero_suppressed_gtin=True)
+    return ScanPipeline(service, devices, LabelPatterns(patterns), gs1=gs1, authorization=authorization)
 
 
 def start_scanner_tasks(pipeline: ScanPipeline, scanning: Any) -> list[asyncio.Task[None]]:

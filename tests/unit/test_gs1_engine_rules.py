@@ -141,7 +141,7 @@ def test_digital_link_alternative_qualifier_and_other_keys() -> None:
     assert ok(f"https://id.gs1.org/01/{GTIN}/235/T1").element_strings[1].ai == "235"
     assert ok(f"https://id.gs1.org/414/{GLN}/254/B%2F1").element_strings[1].value == "B/1"
     assert ok(f"HTTPS://ID.GS1.ORG/00/{SSCC}").sscc == SSCC
-    assert ok(f"https://id.gs1.org/8010/ABC123/8011/123").ais == {"8010": "ABC123", "8011": "123"}
+    assert ok("https://id.gs1.org/8010/ABC123/8011/123").ais == {"8010": "ABC123", "8011": "123"}
 
 
 def test_digital_link_rightmost_key_starts_the_gs1_path() -> None:
@@ -238,7 +238,7 @@ def test_7007_date_or_date_range() -> None:
     assert ok(f"(01){GTIN}(7007)261101261105").ais["7007"] == "261101261105"
     for value in ("2611012611", "2611012611050", "261100", "261101261100", "261301", "26110126113A"):
         assert refused(f"(01){GTIN}(7007){value}").ai == "7007"
-    assert refused(f"(7007)261101").ai == "7007"  # requires (01) or (02)
+    assert refused("(7007)261101").ai == "7007"  # requires (01) or (02)
 
 
 def test_8030_requires_one_of_its_keys() -> None:
@@ -262,3 +262,21 @@ def test_mutually_exclusive_and_required_pairs() -> None:
     assert refused("(10)L1").ai == "10"  # a lot needs a GTIN
     assert refused(f"(01){GTIN}(10)L1(10)L2").ai == "10"  # repeated with different values
     assert ok(f"(01){GTIN}(10)L1(10)L1").lot == "L1"  # repeated with the same value: two carriers of one label
+
+
+# --- The site setting -----------------------------------------------------------------------------------------------------
+
+def test_site_setting_allows_zero_suppressed_gtins_in_digital_link() -> None:
+    from typing import cast
+
+    from edge.service import Service
+    from scanners.config import ScanningSection
+    from scanners.pipeline import from_config
+
+    assert ScanningSection().allow_zero_suppressed_gtin is False
+    strict = from_config(cast(Service, None), ScanningSection())
+    lenient = from_config(cast(Service, None), ScanningSection(allow_zero_suppressed_gtin=True))
+    uri = f"https://id.gs1.org/01/{EAN13}"
+    with pytest.raises(GS1Error):
+        strict.gs1.parse(uri)
+    assert lenient.gs1.parse(uri).gtin == EAN13.zfill(14)
