@@ -26,7 +26,7 @@ from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 
-from edge.domain.gs1 import gtin14
+from edge.domain.gs1 import check_digit, gtin14
 from scanners.gs1_digital_link import digital_link_pairs
 from scanners.gs1_syntax import SyntaxDictionary, SyntaxViolation, gs1_date, load_syntax_dictionary
 
@@ -280,6 +280,9 @@ class GS1Parser:
                            f"characters", "01")
         if not primary.isascii() or not primary.isdigit():
             raise GS1Error(f"{symbology} ({name}) scan data are digits only, got {primary!r}", "01")
+        expected = check_digit(primary[:-1])
+        if int(primary[-1]) != expected:  # also without the dictionary
+            raise GS1Error(f"wrong check digit in {primary}: expected {expected}, got {primary[-1]}", "01")
         pairs = [("01", gtin14(primary))]
         titles = {"01": "GTIN"}
         if composite:

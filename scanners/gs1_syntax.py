@@ -213,23 +213,30 @@ class SyntaxDictionary:
             seen[ai] = value
         if not associations:
             return
-        present = list(seen)
-        if "8030" in seen:
+        present = frozenset(seen)
+        if "8030" in present:
             # A digital signature signs a serialised key: (253), (255) and (8003) must carry their serial component.
             for key in _SIGNED_KEYS:
-                if key in seen and len(seen[key]) <= self.entries[key].min_length:
+                if key in present and len(seen[key]) <= self.entries[key].min_length:
                     raise SyntaxViolation(key, "must carry its serial component when a digital signature (8030) "
                                                "is present")
-        for ai in present:
+        for ai in seen:
             entry = self.entries[ai]
             for pattern in entry.excludes:
-                for other in present:
-                    if other != ai and _matches(pattern, other):
-                        raise SyntaxViolation(ai, f"may not be combined with AI ({other})")
+                other = _other_present(pattern, ai, present)
+                if other is not None:
+                    raise SyntaxViolation(ai, f"may not be combined with AI ({other})")
             for alternatives in entry.requires:
-                if not any(all(any(_matches(p, other) for other in present) for p in group) for group in alternatives):
+                if not any(all(_other_present(p, ai, present) for p in group) for group in alternatives):
                     wanted = " or ".join("+".join(f"({p})" for p in group) for group in alternatives)
                     raise SyntaxViolation(ai, f"requires {wanted} in the same message")
+
+
+def _other_present(pattern: str, ai: str, present: frozenset[str]) -> str | None:
+    """An AI other than `ai` in `present` that matches `pattern` ("n" stands for any digit), or None."""
+    if "n" not in pattern:
+        return pattern if pattern != ai and pattern in present else None
+    return next((other for other in present if other != ai and _matches(pattern, other)), None)
 
 
 #: Keys whose serial component is optional but required beside a digital signature (8030).

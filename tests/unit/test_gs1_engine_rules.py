@@ -280,3 +280,9 @@ def test_site_setting_allows_zero_suppressed_gtins_in_digital_link() -> None:
     with pytest.raises(GS1Error):
         strict.gs1.parse(uri)
     assert lenient.gs1.parse(uri).gtin == EAN13.zfill(14)
+
+
+def test_ean_upc_check_digit_is_checked_without_the_dictionary_too() -> None:
+    wrong = EAN13[:-1] + str((int(EAN13[-1]) + 1) % 10)
+    assert refused("]E0" + wrong, GS1Parser(None)).ai == "01"
+    assert ok("]E0" + EAN13, GS1Parser(None)).gtin == EAN13.zfill(14)
