@@ -3,8 +3,9 @@
 
 The labels are a plant's mix, each one different (serials, lots, dates): DataMatrix/GS1-128 scan data with AIM
 symbology identifiers (GTIN + expiry + lot + serial; SSCC + content + count), bracketed (HRI) text from a keyboard,
-GS1 Digital Link URIs from QR codes (key, qualifiers, query attributes), EAN-13 scan data, and one label in ten
-refused (wrong check digit, empty value, key qualifier in the query, GS missing after a variable-length value).
+GS1 Digital Link URIs from QR codes (key, qualifiers, query attributes), EAN-13 scan data, and two labels in ten
+refused: an SSCC with a count (37) but no content (02), and a wrong label (wrong check digit, empty value, key
+qualifier in the query, GS missing after a variable-length value).
 
 Figures (one ``FIGURE <name> <value> <unit>`` line each, at the end):
 
@@ -44,7 +45,7 @@ def _with_check(digits: str) -> str:
 
 
 def labels(count: int) -> list[str]:
-    """``count`` different labels of a plant's mix (one in ten is wrong)."""
+    """``count`` different labels of a plant's mix (two in ten are refused)."""
     out: list[str] = []
     for i in range(count):
         gtin = _with_check(f"0950110{i % 100_000:05d}0"[:13])
