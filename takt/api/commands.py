@@ -54,6 +54,9 @@ def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSO
     if not KEY_PATTERN.match(key):
         return refusal(400, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key must be 1-200 visible ASCII characters",
                        "Idempotency-Key")
+    if body.occurred_at is not None and (late := m.backdating_problem(body.occurred_at,
+                                                                     request.app.state.max_backdate)):
+        return refusal(422, "BACKDATED_TOO_FAR", late, "occurred_at")
     origin = "erp" if request.headers.get("x-takt-origin") == "erp" and user.roles & {"service", "admin"} else "edge"
     return {
         "idempotency_key": key, "actor": user.user, "actor_roles": user.roles,
