@@ -385,9 +385,9 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
 
                 node.retention = RetentionTimer(node)  # archives and compacts as retention: says
                 node.retention.start()
-            if self.started and not self.should_exit and self.tls_context is not None and in_main:
-                tls, context = node.config.api.tls, self.tls_context  # kill -HUP: a renewed certificate
-                asyncio.get_running_loop().add_signal_handler(
+            tls, context = node.config.api.tls, self.tls_context
+            if self.started and not self.should_exit and tls is not None and context is not None and in_main:
+                asyncio.get_running_loop().add_signal_handler(  # kill -HUP: a renewed certificate
                     signal.SIGHUP, lambda: reload_certificate(context, tls))
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)

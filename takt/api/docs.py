@@ -1,18 +1,20 @@
-"""``/docs``: Swagger UI served by the node itself, from the files of the ``swagger-ui-bundle`` package.
+"""``/docs``: Swagger UI served by the node itself, from the Swagger UI 5 files of the ``swagger-ui-py`` package.
 
 FastAPI's own page loads Swagger UI from a CDN and starts it with an inline script; a node on a plant network may
 reach no CDN, and the Content-Security-Policy (takt.api.headers) allows neither. Here the page, its script and
-its stylesheet all come from the node, and the start-up script is a file of its own (``/docs/init.js``).
+its stylesheet all come from the node, and the start-up script is a file of its own (``/docs/init.js``). Swagger
+UI 5 is needed for the node's OpenAPI 3.1 document. Only the package's static files are used: its Python side
+(handlers for other frameworks) is never imported.
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
-from swagger_ui_bundle import swagger_ui_path
 
 ASSETS = {  # what the page needs of the bundle: name -> media type
     "swagger-ui-bundle.js": "text/javascript",
@@ -48,9 +50,17 @@ INIT = """window.ui = SwaggerUIBundle({
 """
 
 
+def static_folder() -> Path:
+    """The folder of Swagger UI's files in the installed ``swagger-ui-py`` (found without importing it)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed: the node serves /docs from its files")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
 def routes(title: str) -> list[Route]:
     """The docs page, its start-up script and the bundle's files it loads."""
-    folder = Path(swagger_ui_path)
+    folder = static_folder()
     page = PAGE.format(title=title)
 
     async def docs(request: Request) -> Response:

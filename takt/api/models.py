@@ -63,8 +63,9 @@ class Part(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        texts: list[Any] | tuple[Any, ...]
         if isinstance(value, str):
-            texts: list[Any] = [value]
+            texts = [value]
         elif isinstance(value, list | tuple):
             texts = value
         else:

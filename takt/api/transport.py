@@ -22,7 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 log = logging.getLogger("takt.api.transport")
 
 DEFAULT_MAX_HEAD_BYTES = 65_536
-LINGER_S = 1.0  # after a 431, how long the rest of the refused head is read and dropped
+LINGER_S = 5.0  # after a 431, how long the rest of the refused head is read and dropped
 
 
 class TlsSettings(Protocol):
@@ -30,7 +30,7 @@ class TlsSettings(Protocol):
 
     cert_file: Path
     key_file: Path
-    key_password: str | None
+    password: str | None
 
 
 def server_context(tls: TlsSettings) -> ssl.SSLContext:
@@ -45,7 +45,7 @@ def server_context(tls: TlsSettings) -> ssl.SSLContext:
 def load_certificate(context: ssl.SSLContext, tls: TlsSettings) -> None:
     """Load the certificate chain and key into ``context`` (raises ``ssl.SSLError`` / ``OSError`` naming the file)."""
     try:
-        context.load_cert_chain(str(tls.cert_file), str(tls.key_file), password=tls.key_password)
+        context.load_cert_chain(str(tls.cert_file), str(tls.key_file), password=tls.password)
     except ssl.SSLError as exc:
         raise ssl.SSLError(exc.errno, f"cannot use {tls.cert_file} with {tls.key_file}: {exc.reason or exc} "
                                       "(a key that does not match, a wrong key password or not PEM)") from None

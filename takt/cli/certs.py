@@ -152,5 +152,5 @@ def certs(
     typer.echo(f"keep {files.ca_key} offline; install {files.ca} in the clients' trust store")
     typer.echo("site file:\n  api:\n    tls:\n"
                f"      cert_file: {files.cert}\n      key_file: {files.key}"
-               + (f"\n      key_password_env: {key_password_env}" if key_password_env else "")
-               + (f"\n      key_password_file: {key_password_file}" if key_password_file else ""))
+               + (f"\n      password_env: {key_password_env}" if key_password_env else "")
+               + (f"\n      password_file: {key_password_file.resolve()}" if key_password_file else ""))

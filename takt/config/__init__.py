@@ -39,6 +39,7 @@ from takt.config.node import (
     NodeSection,
     ShiftEntry,
     SiteSection,
+    TlsSection,
     UserEntry,
     Workstation,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "ShiftEntry",
     "SiteSection",
     "TaktConfig",
+    "TlsSection",
     "UserEntry",
     "WarehouseSection",
     "WorkOrderEntry",
