@@ -113,7 +113,7 @@ def measure(wrk: str, url: str, seconds: int, prefix: str) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.https", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8, help="measured seconds per round and mode (default 8)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of plain HTTP then HTTPS (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of plain HTTP then HTTPS (default 3)")
     parser.add_argument("--json", type=Path, help="also write the figures and the rounds to this file")
     args = parser.parse_args(argv)
     wrk = shutil.which("wrk")

@@ -415,8 +415,7 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
         api = node.config.api
         config = uvicorn.Config(app, host=host or api.host, port=api.port if port is None else port,
                                 log_level="warning", workers=1, access_log=False, lifespan="on",
-                                http=HeadLimitedProtocol.limited(api.max_header_bytes),
-                                h11_max_incomplete_event_size=api.max_header_bytes,
+                                http=HeadLimitedProtocol.limited(api.max_header_bytes),  # 431 above the limit
                                 ssl_context_factory=(lambda _config, _default: tls_context) if tls_context else None)
         server = Server(config)
         server.tls_context = tls_context

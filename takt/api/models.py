@@ -81,7 +81,8 @@ class Request(Part):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     occurred_at: Annotated[datetime | None, AfterValidator(_aware)] = Field(
-        None, description="When it happened on the floor, if not now (a handheld resending after an outage).")
+        None, description="When it happened on the floor, if not now (a handheld resending after an outage); "
+                         "with a time zone, at most the site's api.max_backdate_days (default 90) in the past.")
 
 
 # --- master data ---------------------------------------------------------------------------------
