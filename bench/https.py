@@ -33,7 +33,8 @@ from typing import Any
 import httpx
 import yaml
 
-from bench.node import ADMIN_TOKEN, free_port, seed_lot
+from bench.node import ADMIN_TOKEN, seed_lot
+from simulators.ports import free_port
 from takt.cli.certs import make_certificates
 from takt.config import demo_config_path
 

@@ -31,6 +31,8 @@ from typing import Any
 
 import httpx
 
+from simulators.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -50,8 +52,6 @@ def p95(values: list[float]) -> float:
 
 
 def serve_demo(data_dir: Path) -> tuple[Any, Any, threading.Thread, str]:
-    import socket
-
     import uvicorn
 
     from takt.api.app import create_app
@@ -59,9 +59,7 @@ def serve_demo(data_dir: Path) -> tuple[Any, Any, threading.Thread, str]:
     from takt.runtime import Node
 
     node = Node(load_config(ROOT / "config" / "demo.yaml"), data_dir=data_dir).start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -77,7 +75,7 @@ def serve_demo(data_dir: Path) -> tuple[Any, Any, threading.Thread, str]:
 def run(scans: int, loads: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import type_scan  # key events stamped as a USB scanner's
+    from simulators.wedge_scanner import type_scan  # key events stamped as a USB scanner's
 
     summary: dict[str, Any] = {}
     node, server, thread, url = serve_demo(Path(tempfile.mkdtemp(prefix="takt-bench-pages-")) / "data")
@@ -106,8 +104,8 @@ def run(scans: int, loads: int) -> dict[str, Any]:
             interactive: list[float] = []
             for _ in range(loads):
                 page.reload()
-                page.wait_for_function("window.taktInteractiveAt !== undefined", timeout=30_000)
-                interactive.append(float(page.evaluate("window.taktInteractiveAt")))
+                page.wait_for_function("window.taktProbes && window.taktProbes.interactiveAt != null", timeout=30_000)
+                interactive.append(float(page.evaluate("window.taktProbes.interactiveAt")))
             read_ms: list[float] = []
             for _ in range(loads):
                 read_ms.append(float(page.evaluate("""async () => {
@@ -123,11 +121,11 @@ def run(scans: int, loads: int) -> dict[str, Any]:
             from_enter: list[float] = []
             outcomes = {"ok": 0, "refused": 0}
             for i, label in enumerate(labels):
-                before = page.evaluate("window.taktFeedbackShown ? window.taktFeedbackShown.seq : 0")
+                before = page.evaluate("window.taktProbes.feedbackShown ? window.taktProbes.feedbackShown.seq : 0")
                 type_scan(cdp, label)
-                page.wait_for_function(f"window.taktFeedbackShown && window.taktFeedbackShown.seq > {before}",
+                page.wait_for_function(f"window.taktProbes.feedbackShown && window.taktProbes.feedbackShown.seq > {before}",
                                        timeout=30_000)
-                shown, scan = page.evaluate("[window.taktFeedbackShown, window.taktLastScan]")
+                shown, scan = page.evaluate("[window.taktProbes.feedbackShown, window.taktProbes.lastScan]")
                 if scan["text"] != label:
                     raise RuntimeError(f"the page read {scan['text']!r} for {label!r}")
                 if i < 4:

@@ -30,17 +30,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from connectors.base import SERVER_START, Sample
 from connectors.config import CounterRule, MachineSignals, MachineStateName, StateRule
 from edge.domain import DomainError
 from edge.domain import commands as c
-from edge.service import Service, StoreUnavailable
+from edge.retry import RetryPolicy
+from edge.service import Recorded, Service, StoreUnavailable
 from edge.store import Store
-from edge.store.schema import ENTITY_TABLES
+from edge.store.reads import operation_in_progress, workstation_of
 
 log = logging.getLogger("takt.connectors.mapping")
+
+#: A command the store could not take (it is briefly away) is sent again under its key, so it is recorded at most
+#: once: 5 tries in all, 0.1 s after the first, doubling.
+_RECORD_RETRY = RetryPolicy(attempts=5, initial_s=0.1, maximum_s=1.6)
 
 # PackML state number → machine state. Transitional states (starting, resetting, ...) change nothing.
 PACKML_STATES: dict[int, MachineStateName] = {
@@ -263,63 +266,59 @@ class SignalMapper:
         return await asyncio.to_thread(self._read_operation, equipment)
 
     def _read_operation(self, equipment: str) -> tuple[str, int] | None:
-        eq_table = ENTITY_TABLES["equipment"].table
-        ops = ENTITY_TABLES["operations"].table
-        with self.store.engine.connect() as conn:
-            workstation = self._workstations.get(equipment)
+        workstation = self._workstations.get(equipment)
+        if workstation is None:
+            workstation = workstation_of(self.store, equipment)
             if workstation is None:
-                workstation = conn.execute(select(eq_table.c.workstation).where(
-                    eq_table.c.equipment == equipment)).scalar_one_or_none()
-                if workstation is None:
-                    return None
-                self._workstations[equipment] = workstation
-            row = conn.execute(
-                select(ops.c.work_order, ops.c.operation)
-                .where(ops.c.workstation == workstation, ops.c.status == "in_progress")
-                .order_by(ops.c.started_at.desc()).limit(1)).first()
-        return None if row is None else (row[0], int(row[1]))
+                return None
+            self._workstations[equipment] = workstation
+        return operation_in_progress(self.store, workstation)
 
     # --- recording -----------------------------------------------------------------------------
 
     async def _record(self, cmd: c.Command, parts: Any) -> None:
-        for attempt in range(5):
-            try:
-                recorded = await self.service.execute(cmd)
-            except StoreUnavailable as exc:  # retry under the same key: recorded at most once
-                self.stats.last_error = str(exc)
-                await asyncio.sleep(0.1 * 2 ** attempt)
-                continue
-            except DomainError as err:
-                self.stats.refused += 1
-                self.stats.refusals[err.code] = self.stats.refusals.get(err.code, 0) + 1
-                self.stats.last_error = f"{err.code}: {err.message}"
-                log.warning("%s refused (%s): %s", type(cmd).__name__, err.code, err.message,
-                            extra={"idempotency_key": cmd.idempotency_key, "code": err.code})
-                if isinstance(cmd, c.ReportProduction) and parts is not None:
-                    # The parts were made all the same: kept against the machine for a supervisor.
-                    await self._record(_unassigned_after(cmd, parts[2], err.message), parts)
-                elif parts is not None:
-                    self.stats.unbooked += parts[1]
-                return
-            except Exception as exc:  # e.g. the key reused with other content: report, never crash the sink
-                self.stats.refused += 1
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("%s not recorded: %s", type(cmd).__name__, self.stats.last_error)
-                return
-            self.stats.commands += 1
-            if recorded.replayed:
-                self.stats.replayed += 1
-            elif isinstance(cmd, c.RecordUnassignedProduction) and parts is not None:
-                self.stats.unassigned += parts[1]
-            elif parts is not None:
-                kind, delta, _ = parts
-                if kind == "good":
-                    self.stats.booked_good += delta
-                else:
-                    self.stats.booked_scrap += delta
+        try:
+            recorded = await _RECORD_RETRY.call(lambda: self._execute(cmd), StoreUnavailable)
+        except StoreUnavailable:
+            log.error("%s %s not recorded after retries: %s", type(cmd).__name__, cmd.idempotency_key,
+                      self.stats.last_error)
             return
-        log.error("%s %s not recorded after retries: %s", type(cmd).__name__, cmd.idempotency_key,
-                  self.stats.last_error)
+        except DomainError as err:
+            self.stats.refused += 1
+            self.stats.refusals[err.code] = self.stats.refusals.get(err.code, 0) + 1
+            self.stats.last_error = f"{err.code}: {err.message}"
+            log.warning("%s refused (%s): %s", type(cmd).__name__, err.code, err.message,
+                        extra={"idempotency_key": cmd.idempotency_key, "code": err.code})
+            if isinstance(cmd, c.ReportProduction) and parts is not None:
+                # The parts were made all the same: kept against the machine for a supervisor.
+                await self._record(_unassigned_after(cmd, parts[2], err.message), parts)
+            elif parts is not None:
+                self.stats.unbooked += parts[1]
+            return
+        except Exception as exc:  # e.g. the key reused with other content: report, never crash the sink
+            self.stats.refused += 1
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("%s not recorded: %s", type(cmd).__name__, self.stats.last_error)
+            return
+        self.stats.commands += 1
+        if recorded.replayed:
+            self.stats.replayed += 1
+        elif isinstance(cmd, c.RecordUnassignedProduction) and parts is not None:
+            self.stats.unassigned += parts[1]
+        elif parts is not None:
+            kind, delta, _ = parts
+            if kind == "good":
+                self.stats.booked_good += delta
+            else:
+                self.stats.booked_scrap += delta
+
+    async def _execute(self, cmd: c.Command) -> Recorded:
+        """One try of ``cmd`` through the service; a store that is away is noted and raised to be tried again."""
+        try:
+            return await self.service.execute(cmd)
+        except StoreUnavailable as exc:  # tried again under the same key: recorded at most once
+            self.stats.last_error = str(exc)
+            raise
 
     # --- remembering counter readings across node restarts -------------------------------------
 

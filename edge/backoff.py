@@ -1,4 +1,9 @@
-"""Exponential backoff with jitter, shared by everything that retries a link (connectors, the sync)."""
+"""Exponential backoff with jitter for the unbounded restarts of supervised tasks (connectors, the sync daemon).
+
+Not a retry policy: a supervised task is started again for as long as the node runs, and its backoff starts over
+once a run got through (``reset``), which a bounded retry of one operation has no use for. Bounded retries use
+:class:`edge.retry.RetryPolicy`.
+"""
 from __future__ import annotations
 
 import random

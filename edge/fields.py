@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from edge.domain.plant import gtin_problem
+from edge.domain.gs1 import gtin_problem
 
 # A code as the plant writes it on labels (item, bin, lot, work order, workstation ...): no control
 # characters, no leading, trailing or double spaces.

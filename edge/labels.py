@@ -17,6 +17,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from edge.domain import gs1
+from edge.domain.gs1 import check_digit, gtin14
+
 FNC1 = "\x1d"  # stands for FNC1 in element strings built here (as a scanner sends it: GS)
 RAW_PORT = 9100
 # GS1 General Specifications figure 5.10.1-2: AIs (by their first two digits) of predefined length: no FNC1 after.
@@ -34,23 +37,12 @@ class LabelError(ValueError):
         self.field = field
 
 
-def check_digit(digits: str) -> int:
-    """The GS1 mod-10 check digit of ``digits`` (the number without its check digit)."""
-    return -sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits))) % 10
-
-
 def sscc(extension: int, company_prefix: str, serial_reference: int) -> str:
     """The 18-digit SSCC: extension digit, GS1 company prefix, serial reference (zero-padded), check digit."""
-    if not 0 <= extension <= 9:
-        raise LabelError("extension", f"the SSCC extension digit is 0 to 9, not {extension}")
-    if not (company_prefix.isascii() and company_prefix.isdigit() and 6 <= len(company_prefix) <= 12):
-        raise LabelError("company_prefix", f"a GS1 company prefix is 6 to 12 digits, not {company_prefix!r}")
-    width = 16 - len(company_prefix)
-    if not 0 <= serial_reference < 10 ** width:
-        raise LabelError("serial_reference", f"with company prefix {company_prefix} the serial reference has "
-                         f"{width} digits: {serial_reference} does not fit")
-    body = f"{extension}{company_prefix}{serial_reference:0{width}d}"
-    return body + str(check_digit(body))
+    try:
+        return gs1.sscc(extension, company_prefix, serial_reference)
+    except gs1.GS1NumberError as refused:
+        raise LabelError(refused.field, str(refused)) from None
 
 
 def _valid_gs1_number(name: str, value: str, length: int) -> str:
@@ -176,7 +168,7 @@ class LotLabel:
     item: str = ""
 
     def elements(self) -> list[tuple[str, str]]:
-        gtin = _valid_gs1_number("gtin", self.gtin.zfill(14), 14)
+        gtin = _valid_gs1_number("gtin", gtin14(self.gtin), 14)
         found = [("01", gtin)]
         if self.expiry is not None:
             found.append(("17", self.expiry.strftime("%y%m%d")))
@@ -220,7 +212,7 @@ class PalletLabel:
     def content_elements(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         if self.content_gtin is not None:
-            found.append(("02", _valid_gs1_number("content_gtin", self.content_gtin.zfill(14), 14)))
+            found.append(("02", _valid_gs1_number("content_gtin", gtin14(self.content_gtin), 14)))
         if self.count is not None:
             if not 0 < self.count < 10 ** 8:
                 raise LabelError("count", f"AI 37 counts 1 to 99999999 trade items, not {self.count}")

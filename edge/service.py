@@ -49,6 +49,7 @@ from sqlalchemy import Connection
 from edge.clock import DEFAULT_THRESHOLD_S, ClockJump, ClockWatch, steady_seconds
 from edge.domain import DomainError, PlantState, decide, evolve
 from edge.domain.commands import Command, RecordClockJump
+from edge.retry import RetryPolicy
 from edge.store import Store
 from edge.store.codec import encode_event, fingerprint
 from edge.store.history import history_row
@@ -126,6 +127,10 @@ class _Pending:
 
 
 _STOP = object()
+
+#: Reading the state back after a failed commit, while the database may be briefly away: 50 tries, 0.05 s after the
+#: first, doubling up to 2 s (about 1.5 minutes in all) before the node says the store is unavailable.
+_RELOAD_RETRY = RetryPolicy(attempts=50, initial_s=0.05, maximum_s=2.0)
 
 
 class EventIds:
@@ -516,14 +521,19 @@ class Service:
                                         jump_s=jump.jump_s, wall_before=jump.wall_before, wall_after=jump.wall_after))
 
     def _reload_after_failure(self) -> None:
-        for attempt in range(50):
-            try:
-                self._reload()
-                return
-            except Exception as exc:  # the database may be briefly unreachable
-                log.warning("reloading state failed (%s); retrying", exc)
-                time.sleep(min(0.05 * 2 ** attempt, 2.0))
-        raise StoreUnavailable("the store cannot be read back after a failed commit")
+        try:
+            for attempt in _RELOAD_RETRY.retrying(Exception):
+                with attempt:
+                    self._reload_or_warn()
+        except Exception as exc:
+            raise StoreUnavailable("the store cannot be read back after a failed commit") from exc
+
+    def _reload_or_warn(self) -> None:
+        try:
+            self._reload()
+        except Exception as exc:  # the database may be briefly unreachable
+            log.warning("reloading state failed (%s); retrying", exc)
+            raise
 
     def _answer(self, batch: list[_Pending]) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}

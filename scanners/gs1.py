@@ -20,6 +20,7 @@ from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 
+from edge.domain.gs1 import gtin14
 from scanners.gs1_syntax import SyntaxDictionary, SyntaxViolation, gs1_date, load_syntax_dictionary
 
 GS = "\x1d"
@@ -188,7 +189,7 @@ class GS1Parser:
         digits = data.strip()
         if not digits.isascii() or not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
             raise GS1Error(f"{symbology} carries a GTIN: 8, 12, 13 or 14 digits, got {digits!r}", "01")
-        gtin = digits.zfill(14)
+        gtin = gtin14(digits)
         pairs = [("01", gtin)]
         self._check(pairs, check_associations=False)
         return self._result(pairs, {"01": "GTIN"}, "gtin", symbology)

@@ -12,6 +12,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from edge.domain import gs1
 from edge.shared_data import SHARED_DATA
 
 log = logging.getLogger(__name__)
@@ -212,14 +213,6 @@ def _matches(pattern: str, ai: str) -> bool:
     return len(pattern) == len(ai) and all(p == "n" or p == a for p, a in zip(pattern, ai, strict=True))
 
 
-def gs1_check_digit(digits: str) -> int:
-    """The GS1 mod-10 check digit for `digits` (without the check digit)."""
-    if not digits.isascii() or not digits.isdigit():
-        raise ValueError(f"{digits!r} is not all digits")
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return (10 - total % 10) % 10
-
-
 def gs1_year(yy: int, today: date | None = None) -> int:
     """The full year for a two-digit GS1 year: within 49 years back and 50 years ahead of today (GS1 GenSpecs 7.12)."""
     current = (today or date.today()).year
@@ -250,7 +243,7 @@ def gs1_date(value: str, today: date | None = None, *, day_zero: bool = True) ->
 def _lint_csum(part: str, today: date | None) -> str | None:
     if not part.isdigit() or len(part) < 2:
         return "check digit needs digits"
-    expected = gs1_check_digit(part[:-1])
+    expected = gs1.check_digit(part[:-1])
     return None if int(part[-1]) == expected else f"wrong check digit in {part}: expected {expected}, got {part[-1]}"
 
 

@@ -153,6 +153,11 @@ class Characteristic:
     usl: Decimal | None = None
     unit: str = ""
 
+    def passes(self, value: Decimal) -> bool:
+        """The verdict of a measured value: within the limits, both inclusive (the one rule: the pages'
+        ``Takt.verdict`` in takt/pages/static/takt.js follows it digit for digit)."""
+        return (self.lsl is None or value >= self.lsl) and (self.usl is None or value <= self.usl)
+
 
 @dataclass(slots=True)
 class InspectionPlan:

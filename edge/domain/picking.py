@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from edge.domain.errors import DomainError
 from edge.domain.model import BomLine, Lot
-from edge.domain.plant import PlantState
+from edge.domain.state import PlantState
 
 ZERO = Decimal(0)
 LAST = 1_000_000_000  # the walk position of a bin that has no walk sequence

@@ -32,7 +32,7 @@ from edge.domain.errors import DomainError
 from edge.domain.model import Bin
 
 if TYPE_CHECKING:  # plant.py checks bins with bin_refusal: a runtime import would go round in a circle
-    from edge.domain.plant import PlantState
+    from edge.domain.state import PlantState
 
 ZERO = Decimal(0)
 STORAGE_ZONES: tuple[str, ...] = ("storage",)

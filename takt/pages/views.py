@@ -1,21 +1,22 @@
 """The pages' HTML shells and the read models they load in one call (a workstation, the line, a putaway).
 
-The HTML is rendered here from small templates (no build step); the scripts in ``static/`` fill it from these
-reads and the live feed, and change things only through the API's command routes and scans.
+The HTML is rendered from Jinja2 templates in ``templates/`` (one base layout, autoescaped; no build step) with
+the pages' texts in every language from ``static/i18n/``; the scripts in ``static/`` fill it from these reads and
+the live feed, and change things only through the API's command routes and scans.
 """
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from importlib import resources
-from string import Template
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
@@ -39,8 +40,19 @@ def _store(request: Request) -> Store:
     return store
 
 
-def _template(name: str) -> Template:
-    return Template(resources.files("takt.pages").joinpath("templates", name).read_text(encoding="utf-8"))
+@cache
+def _templates() -> Environment:
+    """The pages' templates: everything put into them is escaped unless a template says otherwise (none does)."""
+    return Environment(loader=PackageLoader("takt.pages", "templates"), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True)
+
+
+@cache
+def texts() -> dict[str, dict[str, str]]:
+    """The pages' texts by language (``static/i18n/<language>.json``, one file a language, the same keys in each)."""
+    folder = resources.files("takt.pages").joinpath("static", "i18n")
+    return {f.name.removesuffix(".json"): json.loads(f.read_text(encoding="utf-8"))
+            for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".json")}
 
 
 def _site(request: Request) -> Any:
@@ -80,14 +92,10 @@ def terminal_device(request: Request, workstation: str) -> tuple[str | None, str
     return None, None
 
 
-def _render(request: Request, template: str, title: str, raw: dict[str, str] | None = None,
-            **values: str) -> HTMLResponse:
-    """A page from its template: ``values`` are escaped, ``raw`` is markup made here."""
-    page = _template(template).substitute(
-        logon=_template("logon.html").template,  # the badge logon every page shares
-        title=html.escape(title), line=html.escape(_line(request)),
-        node=html.escape(str(request.app.state.node.node_id)),
-        **{k: html.escape(v) for k, v in values.items()}, **(raw or {}))
+def _render(request: Request, template: str, title: str, **values: Any) -> HTMLResponse:
+    """A page from its template (autoescaped), with the line and the node every page names."""
+    page = _templates().get_template(template).render(
+        title=title, line=_line(request), node=str(request.app.state.node.node_id), texts=texts(), **values)
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
@@ -95,10 +103,7 @@ def _render(request: Request, template: str, title: str, raw: dict[str, str] | N
 def index(request: Request) -> HTMLResponse:
     with _store(request).engine.connect() as conn:
         stations = workstations(request, conn)
-    links = "\n".join(
-        f'<a class="tile" href="/pages/terminal/{html.escape(w["workstation"])}"><b>{html.escape(w["workstation"])}'
-        f'</b><span>{html.escape(w["description"])}</span></a>' for w in stations)
-    return _render(request, "index.html", "Takt", raw={"stations": links})
+    return _render(request, "index.html", "Takt", stations=stations)
 
 
 def _line(request: Request) -> str:
@@ -119,18 +124,20 @@ def terminal(request: Request, workstation: str) -> HTMLResponse:
         raise HTTPException(404, {"code": "UNKNOWN_WORKSTATION",
                                   "message": f"workstation {workstation} is not on this line", "field": None})
     device, bin_ = terminal_device(request, workstation)
-    return _render(request, "terminal.html", f"{workstation} · Takt", workstation=workstation,
+    return _render(request, "terminal.html", f"{workstation} · Takt", page=f"terminal-{workstation}",
+                   page_class="terminal", script="terminal.js", workstation=workstation,
                    description=known[workstation], device=device or "", bin=bin_ or "")
 
 
 @html_pages.get("/handheld", response_class=HTMLResponse)
 def handheld(request: Request) -> HTMLResponse:
-    return _render(request, "handheld.html", "Takt handheld")
+    return _render(request, "handheld.html", "Takt handheld", page="handheld", page_class="handheld",
+                   script="handheld.js")
 
 
 @html_pages.get("/line", response_class=HTMLResponse)
 def line(request: Request) -> HTMLResponse:
-    return _render(request, "line.html", "Takt line")
+    return _render(request, "line.html", "Takt line", page="line", page_class="line", script="line.js")
 
 
 # --- read models ------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from edge.domain import commands as c
-from edge.domain.plant import gtin_problem
+from edge.domain.gs1 import gtin_problem
 
 from .plant_helpers import D, Plant, build_plant
 

@@ -10,7 +10,8 @@ import pytest
 
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.domain.plant import next_sscc, sscc_check_digit
+from edge.domain.contexts.pallets import next_sscc
+from edge.domain.gs1 import check_digit as sscc_check_digit
 from edge.labels import sscc
 from tests.unit.plant_helpers import QUALITY, D, Plant
 

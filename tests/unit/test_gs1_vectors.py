@@ -20,8 +20,9 @@ from biip.sscc import Sscc
 from biip.symbology import SymbologyIdentifier
 from biip.upc import Upc
 
+from edge.domain.gs1 import check_digit as gs1_check_digit
 from scanners.gs1 import GS1Error, GS1Parser
-from scanners.gs1_syntax import DEFAULT_PATH, SyntaxDictionary, gs1_check_digit
+from scanners.gs1_syntax import DEFAULT_PATH, SyntaxDictionary
 
 VECTORS = DEFAULT_PATH.parent / "biip-test-vectors.json"
 DICTIONARY = SyntaxDictionary.load(DEFAULT_PATH)

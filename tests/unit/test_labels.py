@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edge.domain.gs1 import check_digit
 from edge.labels import (
     LabelError,
     LotLabel,
     PalletLabel,
     barcode_data,
     barcodes_in,
-    check_digit,
     lot_label_zpl,
     sscc,
     sscc_label_zpl,

@@ -122,7 +122,7 @@
       return true;
     } catch (e) {
       state.list = null;
-      if (!(e.body && e.body.code === "STAGING_BIN_REQUIRED")) Takt.feedback(false, (e.body && e.body.message) || String(e), e.body && e.body.code);
+      if (!(e.body && e.body.code === "STAGING_BIN_REQUIRED")) Takt.report(e);
       return false;
     }
   }
@@ -149,14 +149,13 @@
     draw();
   }
   async function recordPick() {
-    const p = state.confirm, qty = ($("#pick-qty").value || "").trim().replace(",", ".");
+    const typed = ($("#pick-qty").value || "").trim(), p = state.confirm, qty = Takt.measured(typed) || typed;
     const reason = ($("#pick-reason").value || "").trim();
     const body = { lot: p.lot, from_bin: p.bin, to_bin: state.list.staging_bin, quantity: qty, asked: p.quantity };
     if (reason) body.short_reason = reason;
     if (state.gtin) body.gtin = state.gtin;
     const r = await Takt.act("POST", "/api/v1/work-orders/" + encodeURIComponent(state.list.work_order) + "/picks", body);
-    Takt.feedback(r.ok, r.ok ? t("picked_to", { q: qty, lot: p.lot, bin: state.list.staging_bin }) + (reason ? " · " + t("short_pick") : "")
-      : r.body.message, r.ok ? null : r.body.code);
+    Takt.report(r, t("picked_to", { q: qty, lot: p.lot, bin: state.list.staging_bin }) + (reason ? " · " + t("short_pick") : ""));
     if (r.ok) { await loadPickList(state.list.staging_bin); draw(); }
   }
 
@@ -170,20 +169,13 @@
       state.insp = await Takt.get("/api/v1/pages/incoming-inspections/" + encodeURIComponent(lot));
       state.draft = {};
       Takt.feedback(true, t("lot") + " " + lot + " · " + t("samples_of", { n: state.insp.samples, of: state.insp.sample_size }));
-    } catch (e) { Takt.feedback(false, (e.body && e.body.message) || String(e), e.body && e.body.code); }
+    } catch (e) { Takt.report(e); }
     draw();
   }
   function limitsText(ch) {
     if (ch.kind !== "numeric") return t("pass") + " / " + t("fail");
     const range = ch.lsl != null && ch.usl != null ? ch.lsl + " … " + ch.usl : ch.lsl != null ? "≥ " + ch.lsl : ch.usl != null ? "≤ " + ch.usl : "";
     return [range, ch.unit].filter(Boolean).join(" ");
-  }
-  function judged(ch, v) { // "pass" | "fail" | "" (not filled in or not a number)
-    if (ch.kind !== "numeric") return v === true ? "pass" : v === false ? "fail" : "";
-    if (v == null || String(v).trim() === "") return "";
-    const x = Number(String(v).replace(",", "."));
-    if (!Number.isFinite(x)) return "";
-    return (ch.lsl == null || x >= Number(ch.lsl)) && (ch.usl == null || x <= Number(ch.usl)) ? "pass" : "fail";
   }
   function inspectView() {
     const c = state.insp;
@@ -213,7 +205,7 @@
     }
     const form = '<div class="card" id="sample-form"><h2>' + esc(t("sample_n", { n: c.samples + 1, of: c.sample_size })) + "</h2>" +
       p.characteristics.map(ch => {
-        const v = d[ch.characteristic], j = judged(ch, v);
+        const v = d[ch.characteristic], j = Takt.verdict(ch, v);
         const input = ch.kind === "numeric"
           ? '<input class="measure" inputmode="decimal" data-char="' + esc(ch.characteristic) + '" value="' + esc(v == null ? "" : v) +
             '" aria-label="' + esc(ch.characteristic) + '">'
@@ -237,8 +229,8 @@
     for (const ch of c.plan_detail.characteristics) {
       const v = d[ch.characteristic];
       if (ch.kind === "numeric") {
-        const text = String(v == null ? "" : v).trim().replace(",", ".");
-        if (text === "" || !Number.isFinite(Number(text))) { Takt.feedback(false, t("fill_in", { what: ch.characteristic })); return; }
+        const text = Takt.measured(v);
+        if (text === null) { Takt.feedback(false, t("fill_in", { what: ch.characteristic })); return; }
         measurements.push({ characteristic: ch.characteristic, value: text });
       } else {
         if (v !== true && v !== false) { Takt.feedback(false, t("fill_in", { what: ch.characteristic })); return; }
@@ -248,8 +240,8 @@
     const n = c.samples + 1;
     const id = "IN-" + c.lot + "-" + n + "-" + Takt.newKey().slice(-6);
     const r = await Takt.act("POST", "/api/v1/inspections", { inspection: id, plan: c.plan, lot: c.lot, measurements });
-    if (!r.ok) { Takt.feedback(false, r.body.message, r.body.code); return; }
-    const passed = c.plan_detail.characteristics.every(ch => judged(ch, d[ch.characteristic]) === "pass");
+    if (!Takt.report(r)) return;
+    const passed = c.plan_detail.characteristics.every(ch => Takt.verdict(ch, d[ch.characteristic]) === "pass");
     state.draft = {};
     await openInspection(c.lot);
     const now = state.insp;
@@ -264,7 +256,7 @@
       const r = await fetch("/api/v1/pages/labels", { method: "POST", headers: { "Content-Type": "application/json",
         Authorization: "Bearer " + Takt.session.token }, body: JSON.stringify({ text }) });
       const body = await r.json();
-      if (!r.ok) { Takt.feedback(false, body.message, body.code); return null; }
+      if (!r.ok) { Takt.report({ ok: false, status: r.status, body }); return null; }
       return body;
     } catch (e) { Takt.feedback(false, t("lost")); return null; }
   }
@@ -273,8 +265,8 @@
     if (taskName === "receive") body.purchase_order = state.po || ""; // "" receives without an order
     if (overrideReason) body.override_reason = overrideReason;
     const r = await Takt.act("POST", "/api/v1/scans", body);
+    Takt.report(r);
     const s = r.ok ? r.body : (r.body.scan || r.body);
-    Takt.feedback(r.ok, s.message || r.body.message, r.ok ? null : r.body.code);
     // A putaway elsewhere than suggested: the lot still waits; the same bin again with a reason books it.
     state.override = !r.ok && r.body.code === "PUTAWAY_OVERRIDE_REASON_REQUIRED" ? { text, message: r.body.message } : null;
     if (state.override) draw();
@@ -347,7 +339,7 @@
         const [lot, moves, tree] = await Promise.all([Takt.get(path), Takt.get(path + "/moves"), Takt.get(path + "/genealogy")]);
         state.lot = lot; state.moves = moves.moves.slice().reverse(); state.genealogy = tree;
         Takt.feedback(true, t("lot") + " " + lab.lot);
-      } catch (e) { Takt.feedback(false, (e.body && e.body.message) || String(e), e.body && e.body.code); }
+      } catch (e) { Takt.report(e); }
       draw();
     }
   }
@@ -403,7 +395,7 @@
       keepIssueInputs();
       const r = await Takt.act("POST", "/api/v1/work-orders/" + encodeURIComponent(state.work_order || "-") + "/issues",
         { lot: state.lot, bin: state.bin, quantity: state.quantity });
-      Takt.feedback(r.ok, r.ok ? state.quantity + " × " + state.lot + " → " + state.work_order : r.body.message, r.ok ? null : r.body.code);
+      Takt.report(r, state.quantity + " × " + state.lot + " → " + state.work_order);
       if (r.ok) { state.lot = ""; state.quantity = ""; draw(); }
     } else if (b.id === "pick-go") {
       await recordPick();
@@ -412,11 +404,11 @@
       for (const input of document.querySelectorAll("#count input[data-lot]")) {
         if (input.value.trim() === "") continue;
         const r = await Takt.act("POST", "/api/v1/stock/adjustments", { lot: input.dataset.lot, bin: state.bin,
-          counted: input.value.trim().replace(",", "."), reason: "cycle count" });
+          counted: Takt.measured(input.value) || input.value.trim(), reason: "cycle count" });
         if (r.ok) changed += 1;
-        else if (r.body.code !== "NO_DIFFERENCE") bad = r.body;
+        else if (r.body.code !== "NO_DIFFERENCE") bad = r;
       }
-      if (bad) Takt.feedback(false, bad.message, bad.code);
+      if (bad) Takt.report(bad);
       else Takt.feedback(true, t("count_saved") + " · " + state.bin + (changed ? " (" + changed + " ±)" : ""));
     }
   });
@@ -426,7 +418,7 @@
     if (!input || !state.insp) return;
     state.draft[input.dataset.char] = input.value;
     const ch = state.insp.plan_detail.characteristics.find(x => x.characteristic === input.dataset.char);
-    const j = judged(ch, input.value), out = input.parentElement.querySelector(".verdict");
+    const j = Takt.verdict(ch, input.value), out = input.parentElement.querySelector(".verdict");
     out.className = "verdict " + j; out.textContent = j ? t(j) : "—";
   });
   $("#manual").addEventListener("submit", e => {
@@ -443,5 +435,5 @@
   Takt.start();
   show(null);
   document.body.dataset.ready = "true";
-  window.taktInteractiveAt = window.taktInteractiveAt || performance.now();
+  Takt.interactive();
 })();

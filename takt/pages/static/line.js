@@ -129,7 +129,7 @@
     }).join("") || '<li class="none">' + esc(t("none_open")) + "</li>";
   }
   async function handled(answer) {
-    Takt.feedback(answer.ok, answer.ok ? t("done_ok") : (answer.body.message || String(answer.status)), answer.ok ? null : answer.body.code);
+    Takt.report(answer, t("done_ok"));
     await central();
   }
   document.addEventListener("click", async e => {
@@ -142,7 +142,7 @@
         ["sa_duplicate", t("sa_duplicate")]]);
       if (!reason) return;
       await handled(await Takt.act("POST", "/api/v1/sync/exceptions/" + b.dataset.aside + "/set-aside",
-        { reason: TEXT.en[reason] })); // the reason is kept in English, the language of the audit trail
+        { reason: Takt.english(reason) })); // the reason is kept in English, the language of the audit trail
     } else if (b.dataset.approve || b.dataset.discard) {
       await handled(await Takt.act("POST", "/api/v1/stock/counts/decision",
         { lot: b.dataset.approve || b.dataset.discard, bin: b.dataset.bin, approve: Boolean(b.dataset.approve) }));
@@ -155,7 +155,7 @@
         ["wo_double", t("wo_double")]]);
       if (!reason) return;
       await handled(await Takt.act("POST", "/api/v1/equipment/" + encodeURIComponent(b.dataset.writeOff) +
-        "/unassigned-production/write-off", { good: b.dataset.good, scrap: b.dataset.scrap, reason: TEXT.en[reason] }));
+        "/unassigned-production/write-off", { good: b.dataset.good, scrap: b.dataset.scrap, reason: Takt.english(reason) }));
     } else if (b.dataset.accept || b.dataset.keep) {
       const wo = b.dataset.accept || b.dataset.keep;
       await handled(await Takt.act("POST", "/api/v1/work-orders/" + encodeURIComponent(wo) + "/conflict",

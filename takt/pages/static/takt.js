@@ -3,130 +3,12 @@
    token), keyboard-wedge scan detection and the scan feedback line. No build step, no dependencies. */
 "use strict";
 
-const TEXT = {
-  en: {
-    scan_badge: "Scan your badge", or_type: "or type your badge code", log_on: "Log on", log_off: "Log off",
-    enter_pin: "Enter your PIN", ok: "OK", cancel: "Cancel", clear: "Clear", connected: "Connected",
-    lost: "Connection lost — retrying", queued: "{n} waiting to send", dispatch: "Dispatch list", clocked_on: "Clocked on",
-    nobody: "Nobody clocked on", order: "Work order", item: "Item", bom_rev: "BOM rev.", quantity: "Quantity",
-    due: "Due", good: "Good", scrap: "Scrap", target: "target", start: "Start", pause: "Pause", resume: "Resume",
-    complete: "Complete", clock_on: "Clock on", clock_off: "Clock off", report: "Report", report_good: "Good +",
-    report_scrap: "Scrap…", material: "Material", inspection: "Inspection", ncrs: "Nonconformances",
-    line: "Line", required: "Required", consumed: "Consumed", scan_lots: "Scan lot labels to consume material",
-    no_order: "No work order for this workstation", pause_reason: "Why pause?", scrap_reason: "Scrap reason",
-    how_many: "How many?", record: "Record", limits: "Limits", pass: "PASS", fail: "FAIL", value: "value",
-    raise_ncr: "Raise NCR", inspection_due: "INSPECTION DUE", parts_of: "{n} of {of} parts",
-    minutes_of: "{n} of {of} min", samples_of: "{n} of {of} samples", final_needed: "final inspection needed",
-    no_inspections: "No inspection due for this operation", no_ncrs: "No open nonconformance",
-    disposition: "Disposition", sign_pin: "Sign with your PIN", machine_down: "Machine stopped — why?",
-    scanned: "Scanned", ready_to_scan: "Ready to scan", wrong_pin: "Wrong PIN", status: "Status",
-    in_progress: "running", paused: "paused", released: "released", completed: "completed",
-    running: "running", down: "down", idle: "idle", setup: "setup", offline: "offline",
-    r_material: "Material missing", r_machine: "Machine fault", r_break: "Break", r_quality: "Quality issue",
-    r_changeover: "Changeover", r_other: "Other", s_damaged: "Damaged", s_dimension: "Out of tolerance",
-    s_leak: "Leak", s_assembly: "Assembly error", s_material: "Material defect", s_other: "Other",
-    d_jam: "Jam", d_starved: "No material", d_blocked: "Output blocked", d_tooling: "Tooling", d_maintenance: "Maintenance",
-    d_other: "Other", scrap_d: "Scrap", rework: "Rework", use_as_is: "Use as is", return_to_supplier: "Return to supplier",
-    inspection_recorded: "Inspection {id} recorded", ncr_raised: "{id} raised", reported: "Reported",
-    receive: "Receive", putaway: "Put away", move: "Move", issue: "Issue to order", count: "Cycle count",
-    find: "Where is this lot", menu: "Menu", back: "Back", scan_bin_receive: "Scan the receiving bin",
-    scan_gs1: "Scan the GS1 label", scan_from_bin: "Scan the bin you take from", scan_lot: "Scan the lot label",
-    scan_to_bin: "Scan the bin it goes to", suggested: "Suggested bin", override_reason: "Why not the suggested bin?",
-    put_here_anyway: "Put it away here", scan_wo: "Scan the work order",
-    scan_count_bin: "Scan the bin to count", counted: "Counted", save_count: "Save count", scan_any: "Scan or type a label",
-    lot: "Lot", expiry: "Expiry", bin: "Bin", supplier_lot: "Supplier lot", history: "History", stock: "Stock",
-    go: "Go", nothing_here: "Nothing in this bin", count_saved: "Count saved", line_view: "Line", alerts: "Alerts",
-    no_alerts: "No open alerts", progress: "Progress", pcs: "pcs", pending_resent: "Resent after reconnect",
-    downtime_saved: "Downtime reason recorded", session_ended: "Session ended: log on again",
-    central: "Central systems", sync_exceptions: "Sync exceptions", erp_conflicts: "Changes from the ERP to running orders",
-    sync_ok: "ERP in sync", sync_lag: "{n} events to send ({s} s behind)", sync_down: "ERP unreachable — recording goes on",
-    sync_off: "No ERP sync configured", retry: "Retry", set_aside: "Set aside", accept: "Accept", keep: "Keep",
-    why_set_aside: "Why will this not go to the ERP?", sa_manual: "Booked by hand in the ERP",
-    sa_not_needed: "Not needed in the ERP", sa_duplicate: "Already in the ERP", waiting_behind: "{n} waiting behind it",
-    none_open: "None open", done_ok: "Done", against_po: "Receive against purchase order", no_po: "No order",
-    instruction: "Work instruction", genealogy: "Genealogy", came_from: "From", not_used: "Not used in an order yet",
-    spc_alert: "Process out of control", pending_counts: "Counts waiting for approval", approve: "Approve",
-    discard: "Discard", count_line: "Lot {lot} in bin {bin}: counted {counted}, expected {expected} (by {who})",
-    unassigned_parts: "Machine parts without an order", unassigned_line: "{eq} ({ws}): {good} good, {scrap} scrap since {since}",
-    assign_to: "Book to {wo} / {op}", write_off: "Write off", why_write_off: "Why do these parts belong to no order?",
-    wo_setup: "Set-up parts", wo_test: "Test run", wo_double: "Counted twice by the machine",
-    pick: "Pick for kitting", scan_staging: "Scan the staging bin",
-    pick_take: "Take {q} of lot {lot} from bin {bin}", kit_complete: "Kit complete at bin {bin}",
-    kit_short: "Short: {q} {item} not in stock", staging: "Staging bin", picked: "Picked", short_pick: "Short pick",
-    why_short: "Why less? (needed when short)", not_on_list: "Lot {lot} is not on this pick list",
-    picked_to: "{q} of lot {lot} picked to bin {bin}", oee: "OEE", oee_by_shift: "OEE by shift",
-    top_loss: "largest loss", unknown: "no data", inspect: "Incoming inspection",
-    scan_lot_inspect: "Scan or pick the lot to inspect", none_awaiting: "No lot awaits incoming inspection",
-    accept_max: "accepted with at most {n} failed", sample_n: "Sample {n} of {of}", record_sample: "Record sample {n}",
-    sample_recorded: "Sample {n} of {of} recorded", lot_released: "Lot {lot} released",
-    lot_held: "Lot {lot} held", fill_in: "Fill in {what}", supplier: "Supplier", purchase_order: "Purchase order",
-    awaits_inspection: "In quarantine: awaits incoming inspection {plan}"
-  },
-  nl: {
-    scan_badge: "Scan uw badge", or_type: "of typ uw badgecode", log_on: "Aanmelden", log_off: "Afmelden",
-    enter_pin: "Voer uw pincode in", ok: "OK", cancel: "Annuleren", clear: "Wissen", connected: "Verbonden",
-    lost: "Verbinding verbroken — opnieuw proberen", queued: "{n} wacht op verzending", dispatch: "Werklijst",
-    clocked_on: "Aangemeld op order", nobody: "Niemand aangemeld", order: "Productieorder", item: "Artikel",
-    bom_rev: "Stuklijst rev.", quantity: "Aantal", due: "Gereed", good: "Goed", scrap: "Afkeur", target: "doel",
-    start: "Starten", pause: "Pauzeren", resume: "Hervatten", complete: "Gereed", clock_on: "Inklokken",
-    clock_off: "Uitklokken", report: "Melden", report_good: "Goed +", report_scrap: "Afkeur…", material: "Materiaal",
-    inspection: "Keuring", ncrs: "Afwijkingen", line: "Regel", required: "Nodig", consumed: "Verbruikt",
-    scan_lots: "Scan partijlabels om materiaal te verbruiken", no_order: "Geen productieorder voor deze werkplek",
-    pause_reason: "Waarom pauzeren?", scrap_reason: "Reden van afkeur", how_many: "Hoeveel?", record: "Vastleggen",
-    limits: "Grenzen", pass: "GOED", fail: "AFKEUR", value: "waarde", raise_ncr: "Afwijking melden",
-    inspection_due: "KEURING NODIG", parts_of: "{n} van {of} stuks", minutes_of: "{n} van {of} min",
-    samples_of: "{n} van {of} monsters", final_needed: "eindkeuring nodig",
-    no_inspections: "Geen keuring voor deze bewerking", no_ncrs: "Geen open afwijkingen", disposition: "Besluit",
-    sign_pin: "Onderteken met uw pincode", machine_down: "Machine staat stil — waarom?", scanned: "Gescand",
-    ready_to_scan: "Klaar om te scannen", wrong_pin: "Verkeerde pincode", status: "Status",
-    in_progress: "loopt", paused: "gepauzeerd", released: "vrijgegeven", completed: "gereed",
-    running: "draait", down: "storing", idle: "stil", setup: "omstellen", offline: "offline",
-    r_material: "Materiaal ontbreekt", r_machine: "Machinestoring", r_break: "Pauze", r_quality: "Kwaliteitsprobleem",
-    r_changeover: "Omstellen", r_other: "Anders", s_damaged: "Beschadigd", s_dimension: "Buiten tolerantie",
-    s_leak: "Lekkage", s_assembly: "Montagefout", s_material: "Materiaalfout", s_other: "Anders",
-    d_jam: "Vastloper", d_starved: "Geen materiaal", d_blocked: "Afvoer geblokkeerd", d_tooling: "Gereedschap",
-    d_maintenance: "Onderhoud", d_other: "Anders", scrap_d: "Afkeuren", rework: "Herstellen", use_as_is: "Vrijgeven zo",
-    return_to_supplier: "Terug naar leverancier", inspection_recorded: "Keuring {id} vastgelegd",
-    ncr_raised: "{id} gemeld", reported: "Gemeld", receive: "Ontvangen", putaway: "Wegzetten", move: "Verplaatsen",
-    issue: "Uitgeven aan order", count: "Telling", find: "Waar is deze partij", menu: "Menu", back: "Terug",
-    scan_bin_receive: "Scan de ontvangstlocatie", scan_gs1: "Scan het GS1-label", scan_from_bin: "Scan de bronlocatie",
-    scan_lot: "Scan het partijlabel", scan_to_bin: "Scan de doellocatie", suggested: "Voorgestelde locatie",
-    override_reason: "Waarom niet de voorgestelde locatie?", put_here_anyway: "Toch hier wegzetten",
-    scan_wo: "Scan de productieorder", scan_count_bin: "Scan de locatie om te tellen", counted: "Geteld",
-    save_count: "Telling opslaan", scan_any: "Scan of typ een label", lot: "Partij", expiry: "Houdbaar tot",
-    bin: "Locatie", supplier_lot: "Leverancierspartij", history: "Historie", stock: "Voorraad", go: "Ga",
-    nothing_here: "Niets op deze locatie", count_saved: "Telling opgeslagen", line_view: "Lijn", alerts: "Meldingen",
-    no_alerts: "Geen open meldingen", progress: "Voortgang", pcs: "st", pending_resent: "Opnieuw verzonden na herstel",
-    downtime_saved: "Stilstandreden vastgelegd", session_ended: "Sessie beëindigd: meld opnieuw aan",
-    central: "Centrale systemen", sync_exceptions: "Synchronisatie-uitzonderingen",
-    erp_conflicts: "Wijzigingen uit het ERP op lopende orders", sync_ok: "ERP bijgewerkt",
-    sync_lag: "{n} gebeurtenissen te verzenden ({s} s achter)", sync_down: "ERP onbereikbaar — registreren gaat door",
-    sync_off: "Geen ERP-synchronisatie ingesteld", retry: "Opnieuw", set_aside: "Terzijde leggen", accept: "Overnemen",
-    keep: "Behouden", why_set_aside: "Waarom gaat dit niet naar het ERP?", sa_manual: "Met de hand geboekt in het ERP",
-    sa_not_needed: "Niet nodig in het ERP", sa_duplicate: "Staat al in het ERP", waiting_behind: "{n} wachten erachter",
-    none_open: "Geen open", done_ok: "Gedaan", against_po: "Ontvangen op inkooporder", no_po: "Geen order",
-    instruction: "Werkinstructie", genealogy: "Herkomst en gebruik", came_from: "Van", not_used: "Nog niet in een order gebruikt",
-    spc_alert: "Proces buiten controle", pending_counts: "Tellingen wachten op goedkeuring", approve: "Goedkeuren",
-    discard: "Verwerpen", count_line: "Partij {lot} op locatie {bin}: geteld {counted}, verwacht {expected} (door {who})",
-    unassigned_parts: "Machinedelen zonder order", unassigned_line: "{eq} ({ws}): {good} goed, {scrap} afkeur sinds {since}",
-    assign_to: "Boeken op {wo} / {op}", write_off: "Afboeken", why_write_off: "Waarom horen deze delen bij geen order?",
-    wo_setup: "Insteldelen", wo_test: "Proefrun", wo_double: "Dubbel geteld door de machine",
-    pick: "Verzamelen voor order", scan_staging: "Scan de klaarzetlocatie",
-    pick_take: "Pak {q} van partij {lot} uit locatie {bin}", kit_complete: "Set compleet op locatie {bin}",
-    kit_short: "Tekort: {q} {item} niet op voorraad", staging: "Klaarzetlocatie", picked: "Gepakt",
-    short_pick: "Tekort gepakt", why_short: "Waarom minder? (verplicht bij tekort)",
-    not_on_list: "Partij {lot} staat niet op deze verzamellijst", picked_to: "{q} van partij {lot} gepakt naar locatie {bin}",
-    oee: "OEE", oee_by_shift: "OEE per ploeg", top_loss: "grootste verlies", unknown: "geen gegevens",
-    inspect: "Ingangscontrole", scan_lot_inspect: "Scan of kies de partij om te keuren",
-    none_awaiting: "Geen partij wacht op ingangscontrole", accept_max: "goed bij hoogstens {n} afgekeurd",
-    sample_n: "Monster {n} van {of}", record_sample: "Monster {n} vastleggen",
-    sample_recorded: "Monster {n} van {of} vastgelegd", lot_released: "Partij {lot} vrijgegeven",
-    lot_held: "Partij {lot} geblokkeerd", fill_in: "Vul {what} in", supplier: "Leverancier",
-    purchase_order: "Inkooporder", awaits_inspection: "In quarantaine: wacht op ingangscontrole {plan}"
-  }
-};
-
 const Takt = (() => {
+  // The texts in every language, one file a language (static/i18n/<language>.json), put into the page by the node.
+  const TEXT = JSON.parse(document.getElementById("takt-text").textContent);
+  // What tests and the bench read off a page, all in one place: the last wedge scan, when the last feedback was
+  // painted, when the page first became usable.
+  const probes = window.taktProbes = { lastScan: null, feedbackShown: null, interactiveAt: null };
   // A scanner types a label at a few ms a key; people take well over this between keys. Generous, because a busy
   // terminal may deliver a scanner's keys unevenly.
   const WEDGE_GAP_MS = 100;
@@ -149,6 +31,7 @@ const Takt = (() => {
     document.querySelectorAll("[data-t]").forEach(el => { el.textContent = t(el.dataset.t); });
     document.querySelectorAll("[data-t-placeholder]").forEach(el => { el.placeholder = t(el.dataset.tPlaceholder); });
   }
+  function english(key) { return TEXT.en[key]; } // undefined for a key with no text
   function esc(v) {
     return String(v == null ? "" : v).replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
@@ -245,7 +128,7 @@ const Takt = (() => {
     const resolve = waiting.get(action.key);
     waiting.delete(action.key);
     if (resolve) resolve(answer);
-    else if (answer) feedback(answer.ok, answer.ok ? t("pending_resent") : (answer.body.message || answer.status), answer.ok ? null : answer.body.code);
+    else if (answer) report(answer, t("pending_resent"));
   }
   function resendAll() {
     for (const a of pendingList()) {
@@ -342,7 +225,7 @@ const Takt = (() => {
         e.preventDefault(); e.stopPropagation();
         if (target && targetValue !== null && "value" in target) target.value = targetValue;
         const text = burst; burst = "";
-        window.taktLastScan = { text, startedAt: burstStart, endedAt: now };
+        probes.lastScan = { text, startedAt: burstStart, endedAt: now };
         if (listeners.scan) listeners.scan(text, now);
       } else burst = "";
       return;
@@ -369,7 +252,20 @@ const Takt = (() => {
       (code && !ok ? '<span class="code">' + esc(code) + "</span>" : "") + '<span class="msg">' + esc(message) + "</span>";
     if (!ok && kind !== "wait") beep();
     const shown = seq;
-    if (kind !== "wait") requestAnimationFrame(() => { window.taktFeedbackShown = { seq: shown, at: performance.now(), ok }; });
+    if (kind !== "wait") requestAnimationFrame(() => { probes.feedbackShown = { seq: shown, at: performance.now(), ok }; });
+  }
+  // The feedback line for the node's answer to an action (or a read's thrown error): green with okText, or with the
+  // node's own message when there is none (a scan's answer says what it did); red with the refusal's message and
+  // code. Returns whether the node took it.
+  function report(answer, okText) {
+    const failed = answer instanceof Error;
+    const body = (answer && answer.body) || {};
+    const said = body.scan || body; // a refused scan carries its outcome beside the error
+    const ok = !failed && !!answer.ok;
+    const message = ok ? (okText != null ? okText : said.message)
+      : (said.message || body.message || (failed ? String(answer) : "HTTP " + answer.status));
+    feedback(ok, message, ok ? null : body.code);
+    return ok;
   }
   let audio = null;
   function beep() {
@@ -432,9 +328,7 @@ const Takt = (() => {
       if (pin === null) { feedback(false, t("cancel")); return false; }
       r = await logOn(text, pin, device);
     }
-    if (r.status === 201) { feedback(true, r.body.name); return true; }
-    feedback(false, r.body.message || ("HTTP " + r.status), r.body.code);
-    return false;
+    return report({ ok: r.status === 201, status: r.status, body: r.body }, r.body.name);
   }
   function bindLogon(device) {
     const form = $("#logon-form");
@@ -456,6 +350,50 @@ const Takt = (() => {
   }
   listeners.session.push(showUser);
 
+  // --- the verdict of a measured value ----------------------------------------------------------------------
+  // The domain's rule (edge.domain.model.Characteristic.passes: LSL <= value <= USL, each limit only where set, in exact
+  // decimals) on what is typed: blanks around it ignored, a decimal comma read as a point, digits only (what the
+  // node takes as a Decimal). measured() is the text the pages send; verdict() is "pass", "fail" or "" (nothing,
+  // or no number, typed), compared digit by digit as the node does (no binary floating point).
+  const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+  function measured(text) {
+    if (text == null) return null;
+    let s = String(text).trim();
+    if (s.indexOf(",") >= 0 && s.indexOf(".") < 0 && s.indexOf(",") === s.lastIndexOf(",")) s = s.replace(",", ".");
+    const m = DECIMAL.exec(s);
+    return m && (m[2] || m[3]) ? s : null;
+  }
+  function decimal(text) { // {sign, digits, point}: value = sign * 0.digits * 10^point, digits without leading/trailing 0
+    const m = DECIMAL.exec(String(text).trim());
+    let digits = (m[2] || "") + (m[3] || "");
+    let point = (m[2] || "").length + (m[4] ? parseInt(m[4], 10) : 0);
+    const lead = digits.length - digits.replace(/^0+/, "").length;
+    digits = digits.slice(lead).replace(/0+$/, ""); point -= lead;
+    return { sign: digits ? (m[1] === "-" ? -1 : 1) : 0, digits, point };
+  }
+  function compare(a, b) { // -1, 0 or 1 as decimal text a is below, equal to or above b
+    const x = decimal(a), y = decimal(b);
+    if (x.sign !== y.sign) return x.sign < y.sign ? -1 : 1;
+    if (x.sign === 0) return 0;
+    let order = x.point !== y.point ? (x.point < y.point ? -1 : 1) : 0;
+    if (!order) {
+      const n = Math.max(x.digits.length, y.digits.length);
+      const p = x.digits.padEnd(n, "0"), q = y.digits.padEnd(n, "0");
+      order = p === q ? 0 : p < q ? -1 : 1;
+    }
+    return order * x.sign;
+  }
+  function verdict(ch, value) {
+    if (ch.kind !== "numeric") return value === true ? "pass" : value === false ? "fail" : "";
+    const v = measured(value);
+    if (v === null) return "";
+    const ok = (ch.lsl == null || compare(v, ch.lsl) >= 0) && (ch.usl == null || compare(v, ch.usl) <= 0);
+    return ok ? "pass" : "fail";
+  }
+  function interactive() { // the page is first usable now (kept once)
+    if (!probes.interactiveAt) probes.interactiveAt = performance.now();
+  }
+
   function start() {
     setLanguage(document.body.dataset.lang || "en");
     loadSession();
@@ -466,7 +404,8 @@ const Takt = (() => {
   }
 
   return {
-    t, esc, $, setLanguage, get, act, feedback, pinPad, choose, badge, bindLogon, hasRole, start, logOff, newKey,
+    t, english, esc, $, setLanguage, get, act, feedback, report, pinPad, choose, badge, bindLogon, hasRole, start, logOff,
+    newKey, measured, verdict, interactive, probes,
     get session() { return session; }, get lang() { return lang; },
     onScan(fn) { listeners.scan = fn; },
     onRecorded(fn) { listeners.recorded.push(fn); },

@@ -26,7 +26,7 @@
       view = await Takt.get(path);
       render();
       document.body.dataset.ready = "true";
-      if (!window.taktInteractiveAt) window.taktInteractiveAt = performance.now();
+      Takt.interactive();
     } catch (e) { /* the connection banner says it */ }
     loading = false;
     if (again) { again = false; refreshSoon(); }
@@ -79,7 +79,7 @@
       const op = cur.operation;
       $("#order").innerHTML = '<div class="order"><div><div class="row"><span class="big" id="current-order">' + esc(cur.work_order) +
         " / " + op.operation + '</span><span class="tag ' + esc(op.status) + '" id="op-status">' + esc(t(op.status)) + "</span>" +
-        (op.pause_reason && op.status === "paused" ? '<span class="muted" id="pause-reason">' + esc(TEXT.en["r_" + op.pause_reason] ? t("r_" + op.pause_reason) : op.pause_reason) + "</span>" : "") +
+        (op.pause_reason && op.status === "paused" ? '<span class="muted" id="pause-reason">' + esc(Takt.english("r_" + op.pause_reason) ? t("r_" + op.pause_reason) : op.pause_reason) + "</span>" : "") +
         '</div><div style="font-size: 20px; margin: 4px 0 8px">' + esc(op.description) +
         (op.instruction_url ? ' <a id="instruction" class="instruction" target="_blank" rel="noopener" href="' + esc(op.instruction_url) + '">' +
           esc(t("instruction")) + "</a>" : "") + '</div><div class="facts">' +
@@ -125,17 +125,12 @@
     });
   }
 
-  // --- inspections: verdict as you type, individuals chart of the last results -----------------------------
-  function verdict(ch, value) {
-    if (ch.kind !== "numeric") return value === true ? "pass" : value === false ? "fail" : "";
-    if (value === "" || value == null || isNaN(Number(value))) return "";
-    const v = Number(value);
-    const ok = (ch.lsl == null || v >= Number(ch.lsl)) && (ch.usl == null || v <= Number(ch.usl));
-    return ok ? "pass" : "fail";
-  }
-  function spc(ch, extra) {
+  // --- inspections: verdict as you type (the pages' one rule, Takt.verdict), individuals chart of the last results
+  const verdict = Takt.verdict;
+  function spc(ch, typed) {
     const pts = ch.recent.map(r => Number(r.value));
-    if (extra !== "" && extra != null && !isNaN(Number(extra))) pts.push(Number(extra));
+    const extra = Takt.measured(typed);
+    if (extra !== null) pts.push(Number(extra));
     const W = 300, H = 70, pad = 6;
     const ctl = ch.control; // control limits from the baseline (dashed orange), beside the specification (dashed red)
     const lims = [ch.lsl, ch.usl, ch.nominal].concat(ctl ? [ctl.ucl, ctl.lcl] : []).filter(x => x != null).map(Number);
@@ -227,13 +222,14 @@
     const plan = view.inspections.find(p => p.plan === planName);
     const d = drafts[planName] || {};
     const measurements = plan.characteristics.map(ch => ch.kind === "numeric"
-      ? { characteristic: ch.characteristic, value: d[ch.characteristic] === undefined || d[ch.characteristic] === "" ? null : String(d[ch.characteristic]).replace(",", ".") }
+      ? { characteristic: ch.characteristic, value: d[ch.characteristic] === undefined || d[ch.characteristic] === "" ? null
+          : Takt.measured(d[ch.characteristic]) || String(d[ch.characteristic]) } // not a number: the node says why
       : { characteristic: ch.characteristic, passed: d[ch.characteristic] === undefined ? null : d[ch.characteristic] });
     const cur = view.current;
     const id = "INS-" + cur.work_order + "-" + cur.operation.operation + "-" + Date.now().toString(36).toUpperCase();
     const r = await Takt.act("POST", "/api/v1/inspections", { inspection: id, plan: planName, measurements,
       work_order: cur.work_order, operation: cur.operation.operation });
-    if (!r.ok) { Takt.feedback(false, r.body.message, r.body.code); return; }
+    if (!Takt.report(r)) return;
     const failed = plan.characteristics.some(ch => verdict(ch, d[ch.characteristic]) === "fail");
     const ncr = r.body.events.find(e => e.type === "NonconformanceRaised");
     Takt.feedback(!failed, t("inspection_recorded", { id }) + " · " + t(failed ? "fail" : "pass") +
@@ -249,7 +245,7 @@
     const cur = view.current;
     const r = await Takt.act("POST", "/api/v1/nonconformances", { ncr: "NCR-" + inspection, work_order: cur.work_order,
       description: "inspection " + inspection + " (" + plan.plan + ") failed", hold_lot: false });
-    Takt.feedback(r.ok, r.ok ? t("ncr_raised", { id: "NCR-" + inspection }) : r.body.message, r.ok ? null : r.body.code);
+    Takt.report(r, t("ncr_raised", { id: "NCR-" + inspection }));
   }
   function renderNcrs(cur) {
     once("ncrs", JSON.stringify([view.nonconformances, Takt.session && Takt.session.roles, Takt.lang]), () => {
@@ -269,7 +265,7 @@
     if (!pin) return;
     const r = await Takt.act("POST", "/api/v1/nonconformances/" + encodeURIComponent(ncr) + "/disposition",
       { disposition: choice }, { "X-Takt-Pin": pin });
-    Takt.feedback(r.ok, r.ok ? ncr + " · " + t(choice === "scrap" ? "scrap_d" : choice) : r.body.message, r.ok ? null : r.body.code);
+    Takt.report(r, ncr + " · " + t(choice === "scrap" ? "scrap_d" : choice));
     refreshSoon(0);
   }
 
@@ -288,7 +284,7 @@
           if (!reason) return;
           const r = await Takt.act("PUT", "/api/v1/equipment/" + encodeURIComponent(m.equipment) + "/state",
             { state: "down", reason, since: m.since });
-          Takt.feedback(r.ok, r.ok ? t("downtime_saved") : r.body.message, r.ok ? null : r.body.code);
+          Takt.report(r, t("downtime_saved"));
         });
     }
   }
@@ -300,7 +296,7 @@
   }
   async function run(suffix, body, okText) {
     const r = await Takt.act("POST", opPath(suffix), body || {});
-    Takt.feedback(r.ok, r.ok ? okText : (r.body.message || "HTTP " + r.status), r.ok ? null : r.body.code);
+    Takt.report(r, okText);
     refreshSoon(0);
     return r;
   }
@@ -349,7 +345,7 @@
     const input = e.target.closest("input.measure");
     if (!input) return;
     const plan = input.closest(".plan").dataset.plan;
-    drafts[plan][input.dataset.char] = input.value.replace(",", ".");
+    drafts[plan][input.dataset.char] = input.value;
     updateCharacteristic(plan, input.dataset.char);
   });
   $("#tab-inspection").addEventListener("click", e => {
@@ -371,8 +367,8 @@
     Takt.feedback(true, t("scanned") + ": " + text.replace(/\x1d/g, "⟨GS⟩"), null, "wait");
     mineScans.push({ text, at: Date.now() });
     const r = await Takt.act("POST", "/api/v1/scans", device ? { device, text } : { text });
+    Takt.report(r);
     const s = r.ok ? r.body : (r.body.scan || r.body);
-    Takt.feedback(r.ok, s.message || r.body.message, r.ok ? null : r.body.code);
     if (r.ok && s.label === "badge") { // the same badge logs off; another one takes over the terminal
       const same = /logged off/.test(s.message || "");
       await Takt.logOff(device);
@@ -405,8 +401,8 @@
   });
   Takt.bindLogon(device);
   Takt.start();
-  if (Takt.session) refresh(); else if (!window.taktInteractiveAt) {
+  if (Takt.session) refresh(); else if (!Takt.probes.interactiveAt) {
     document.body.dataset.ready = "true";
-    window.taktInteractiveAt = performance.now();
+    Takt.interactive();
   }
 })();

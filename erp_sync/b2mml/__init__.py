@@ -1,0 +1,84 @@
+"""ISA-95 B2MML adapter: validates B2MML documents against MESA's schemas, reads production schedules into
+work-order commands, and renders the journal as production performance and material information (V0600).
+
+The package, by what each module does (the specification they follow is docs/b2mml.md):
+
+- ``schemas``: finding and loading the MESA XSDs (V0401, V0600, V0700) and validating a document against them;
+- ``reader``: a schema-valid production schedule read into ``ReleaseWorkOrder`` and ``SetDispatchList`` commands;
+- ``apply``: those commands applied through the one write path, whole or not at all;
+- ``render``: the journal's edge-origin events as ``SyncProductionPerformance`` and ``SyncMaterialInformation``;
+- ``filedrop``: the outbox and inbox folders for ERPs that exchange the documents as files.
+
+Every public name of the modules (but the file drop's) is importable from here.
+"""
+from __future__ import annotations
+
+from erp_sync.b2mml.apply import ImportReport, dry_run, import_schedule
+from erp_sync.b2mml.reader import (
+    DEFAULT_ACTOR,
+    SERVICE_ROLES,
+    PlannedCommand,
+    ScheduleCommands,
+    ScheduleRefused,
+    _minutes,
+    check_schedule,
+    idempotency_key,
+    read_schedule,
+)
+from erp_sync.b2mml.render import (
+    CONSUMPTION_KINDS,
+    MATERIAL_EVENTS,
+    PERFORMANCE_EVENTS,
+    Kind,
+    RenderedDocument,
+    render,
+    render_material_information,
+    render_production_performance,
+)
+from erp_sync.b2mml.schemas import (
+    DEFAULT_SCHEMA_DIR,
+    ENV_VAR,
+    NAMESPACE_OF,
+    NAMESPACES,
+    V0600_NS,
+    Schemas,
+    SchemasMissing,
+    Validation,
+    Version,
+    default_schema_dir,
+    schemas,
+)
+
+__all__ = [
+    "CONSUMPTION_KINDS",
+    "DEFAULT_ACTOR",
+    "DEFAULT_SCHEMA_DIR",
+    "ENV_VAR",
+    "MATERIAL_EVENTS",
+    "NAMESPACES",
+    "NAMESPACE_OF",
+    "PERFORMANCE_EVENTS",
+    "SERVICE_ROLES",
+    "V0600_NS",
+    "ImportReport",
+    "Kind",
+    "PlannedCommand",
+    "RenderedDocument",
+    "ScheduleCommands",
+    "ScheduleRefused",
+    "Schemas",
+    "SchemasMissing",
+    "Validation",
+    "Version",
+    "_minutes",  # the Duration parser, which the unit tests check on its own
+    "check_schedule",
+    "default_schema_dir",
+    "dry_run",
+    "idempotency_key",
+    "import_schedule",
+    "read_schedule",
+    "render",
+    "render_material_information",
+    "render_production_performance",
+    "schemas",
+]

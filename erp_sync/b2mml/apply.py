@@ -1,0 +1,126 @@
+"""Applying a production schedule through the node's one write path, whole or not at all: every command is first
+decided, in order, against a copy of the current state, and only if all pass are they sent through ``Service``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from edge.domain import DomainError, PlantState, decide, evolve
+from edge.domain import commands as c
+from erp_sync.b2mml.reader import (
+    DEFAULT_ACTOR,
+    PlannedCommand,
+    ScheduleRefused,
+    check_schedule,
+)
+from erp_sync.b2mml.schemas import Schemas
+
+if TYPE_CHECKING:
+    from edge.service import Service
+
+log = logging.getLogger("takt.b2mml")
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: the schedules, the work orders released now, those imported before (nothing
+    recorded for them), the dispatch lists set, and the journal events recorded."""
+
+    schedules: tuple[str, ...]
+    released: tuple[str, ...]
+    already_imported: tuple[str, ...]
+    dispatch_lists: tuple[str, ...]
+    events: int
+
+    def summary(self) -> str:
+        parts = [f"{len(self.released)} work orders released"]
+        if self.already_imported:
+            parts.append(f"{len(self.already_imported)} imported before")
+        if self.dispatch_lists:
+            parts.append(f"{len(self.dispatch_lists)} dispatch lists set")
+        return f"schedule {', '.join(self.schedules)}: " + ", ".join(parts) + f" ({self.events} events)"
+
+
+def dry_run(planned: Sequence[PlannedCommand], state: PlantState, now: datetime) -> None:
+    """Decide every command, in order, against ``state`` (a copy: it is changed); raise ScheduleRefused naming the
+    request and the domain's reason at the first refusal."""
+    for p in planned:
+        try:
+            events = decide(state, p.command, now)
+        except DomainError as err:
+            field_ = f" (field {err.field})" if err.field else ""
+            subject = f"request {p.request}" if p.request else _dispatch_subject(p.command)
+            raise ScheduleRefused(f"{subject}: {err.code}: {err.message}{field_}", request=p.request,
+                                  code=err.code) from None
+        for ev in events:
+            evolve(state, ev)
+        state.take_dirty()
+
+
+def _dispatch_subject(command: c.Command) -> str:
+    return f"dispatch list of {command.workstation}" if isinstance(command, c.SetDispatchList) else "schedule"
+
+
+def import_schedule(service: Service, source: bytes | str | os.PathLike[str], *, schemas_: Schemas | None = None,
+                    actor: str = DEFAULT_ACTOR, dispatch: bool = False, workstations: Collection[str] | None = None,
+                    timeout: float = 120) -> ImportReport:
+    """Apply a production schedule through ``service`` (the node's one write path), whole or not at all.
+
+    Raises ScheduleRefused (nothing recorded) when the document is schema-invalid, cannot be mapped, reuses a
+    request's key for other content, or holds a command the domain refuses."""
+    from edge.service import IdempotencyKeyReused
+    from edge.store.codec import fingerprint
+
+    store = service.store
+    state: PlantState = store.load_state()
+    mapped = check_schedule(source, state, schemas_=schemas_, actor=actor, dispatch=dispatch,
+                            workstations=workstations)
+    with store.engine.connect() as conn:
+        known = store.lookup_commands(conn, [p.command.idempotency_key for p in mapped.commands])
+    fresh: list[PlannedCommand] = []
+    already: list[str] = []
+    for p in mapped.commands:
+        row = known.get(p.command.idempotency_key)
+        if row is None:
+            fresh.append(p)
+        elif row.fingerprint != fingerprint(p.command):
+            subject = f"request {p.request}" if p.request else _dispatch_subject(p.command)
+            raise ScheduleRefused(f"{subject} of schedule {', '.join(mapped.schedules)} was imported before with "
+                                  f"other content; a changed work order is not re-released by a schedule import",
+                                  request=p.request, code="IDEMPOTENCY_KEY_REUSED")
+        elif p.request is not None:
+            already.append(p.request)
+    dry_run(fresh, state, service.clock())
+    futures = [(p, service.submit(p.command)) for p in fresh]  # in order: the writer keeps the queue's order
+    released: list[str] = []
+    dispatched: list[str] = []
+    events = 0
+    failures: list[str] = []
+    for p, fut in futures:
+        try:
+            recorded = fut.result(timeout)
+        except (DomainError, IdempotencyKeyReused) as err:  # the state moved between the dry run and now
+            failures.append(f"{p.request or _dispatch_subject(p.command)}: {err}")
+            continue
+        events += len(recorded.events)
+        if recorded.replayed:
+            if p.request is not None:
+                already.append(p.request)
+        elif isinstance(p.command, c.ReleaseWorkOrder):
+            released.append(p.command.work_order)
+        elif isinstance(p.command, c.SetDispatchList):
+            dispatched.append(p.command.workstation)
+    if failures:
+        # Only possible when another input changed the state between the dry run and the commit; what was
+        # recorded stays, and importing the same document again completes it (its keys make that harmless).
+        raise ScheduleRefused("partly applied, another change came in between; import the document again to "
+                              "complete it: " + "; ".join(failures))
+    report = ImportReport(mapped.schedules, tuple(released), tuple(already), tuple(dispatched), events)
+    log.info("imported %s", report.summary(), extra={"schedules": list(mapped.schedules), "released": released})
+    return report
+
