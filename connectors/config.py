@@ -58,8 +58,11 @@ class OpcUaTag(_Model):
 class OpcUaSecurity(_Model):
     """A secure channel: Basic256Sha256, signed or signed and encrypted, with the node's application certificate.
 
-    The server must trust ``certificate``; the node checks the server's certificate against ``server_certificate``
-    when given (pinned), else takes the one the server's endpoint presents."""
+    The server must trust ``certificate``. The node checks the server's certificate before it opens the channel
+    (``connectors.opcua_trust``): against ``server_certificate`` when given (pinned), else against its trust list,
+    the folder ``trusted_server_certificates`` (default ``<data_dir>/opcua-pki/trusted``); a certificate in neither
+    is refused, unless ``trust_on_first_use`` is on: then the first one the server presents is recorded in the
+    data dir and trusted from then on, and a different one later is refused."""
 
     policy: Literal["Basic256Sha256"] = "Basic256Sha256"
     mode: Literal["Sign", "SignAndEncrypt"] = "SignAndEncrypt"
@@ -69,6 +72,12 @@ class OpcUaSecurity(_Model):
     private_key_password_env: str | None = Field(default=None, description=SECRET_ENV)
     private_key_password_file: Path | None = Field(default=None, description=SECRET_FILE)
     server_certificate: Path | None = Field(default=None, description="the server's certificate, pinned")
+    trusted_server_certificates: Path | None = Field(default=None, description=(
+        "folder of trusted server certificates (DER or PEM), read on every connection attempt; default "
+        "<data_dir>/opcua-pki/trusted. Refused ones are kept in <data_dir>/opcua-pki/rejected"))
+    trust_on_first_use: bool = Field(default=False, description=(
+        "trust the first certificate the server presents when it is not in the trust list: recorded in "
+        "<data_dir>/opcua-pki/first-use, logged, shown in /health; a different one later is refused"))
 
     @field_validator("certificate", "private_key", "server_certificate")
     @classmethod
@@ -77,9 +86,18 @@ class OpcUaSecurity(_Model):
             raise ValueError(f"no such file: {path}")
         return path
 
+    @field_validator("trusted_server_certificates")
+    @classmethod
+    def _folder(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_dir():
+            raise ValueError(f"no such folder: {path}")
+        return path
+
     @model_validator(mode="after")
     def _key_password(self) -> OpcUaSecurity:
         _one_source(self, "private_key_password")
+        if self.server_certificate is not None and self.trust_on_first_use:
+            raise ValueError("server_certificate pins the server's certificate: trust_on_first_use would never apply")
         return self
 
 

@@ -10,9 +10,13 @@ outage is missed for state-like and counter-like signals.
 
 Security: with a ``security`` section the channel is Basic256Sha256 (Sign or SignAndEncrypt) with the node's
 application certificate and key; the client's application URI is taken from that certificate, as servers check
-them against each other. A user name and password are sent as a UserName identity token (encrypted with the
-server's certificate). A server that refuses the certificate or the user is an error in the connector's health
-naming the reason, and the supervisor keeps trying with backoff (an operator may fix the server's trust list).
+them against each other. Trust goes both ways (``connectors.opcua_trust``): before the channel is opened the
+server's certificate, as its endpoint presents it, is checked against the pinned one, the node's trust list, or a
+certificate trusted on first use, and exactly that certificate is then required of the server. A user name and
+password are sent as a UserName identity token (encrypted with the server's certificate). A refusal either way
+names its cause (the node does not trust the server's certificate, the server does not trust the node's, the
+pinned certificate differs, anonymous logon not allowed, wrong user or password) in the connector's health, and the
+supervisor keeps trying with backoff (an operator may fix a trust list).
 
 Deadbands: an absolute deadband is the server's filter. A percent deadband is a percentage of the node's
 ``EURange`` span (OPC UA Part 8, analog items only): the connector reads the range when it subscribes, refuses a
@@ -26,7 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from asyncua import ua
@@ -34,10 +40,13 @@ from asyncua.client.client import Client
 from asyncua.common.subscription import DataChangeEvent, OverflowPolicy
 from asyncua.crypto import security_policies
 from asyncua.ua.attribute_ids import AttributeIds
+from asyncua.ua.uaerrors import UaError
 from cryptography import x509
 
 from connectors.base import SERVER_START, Health, Quality, Sample, Sink
 from connectors.config import OpcUaSecurity, OpcUaServer, OpcUaTag
+from connectors.opcua_trust import ServerRefused as ServerRefused  # re-exported: raised from here
+from connectors.opcua_trust import ServerTrust, TrustDecision, der_of, read_open_faults, thumbprint
 
 log = logging.getLogger("takt.connectors.opcua")
 logging.getLogger("asyncua").setLevel(logging.ERROR)  # its reconnect noise is ours to report, once
@@ -80,19 +89,28 @@ def sample_of(device: str, tag: str, dv: ua.DataValue | None) -> Sample:
     return Sample(device, tag, value, quality, when, None if quality == "good" else status_name(status))
 
 
-# Status codes a server answers when it will not let this client in: said in the operator's words.
-_REFUSALS = {
-    "BadUserAccessDenied": "the server refused user {user!r}: wrong user name or password",
-    "BadIdentityTokenInvalid": "the server refused user {user!r}: wrong user name or password",
-    "BadIdentityTokenRejected": "the server does not accept this kind of login (user name/anonymous)",
-    "BadCertificateUntrusted": "the server does not trust the node's certificate {cert}: add it to the server's "
-                               "trusted certificates",
-    "BadCertificateUriInvalid": "the node's certificate {cert} does not name the client's application URI",
-    "BadCertificateTimeInvalid": "the node's certificate {cert} is expired or not yet valid",
-    "BadSecurityPolicyRejected": "the server does not offer this security policy and mode",
-    "No matching endpoints": "the server offers no endpoint with this security policy and mode",
-    "BadSecurityChecksFailed": "the security checks failed (certificate, key or policy mismatch)",
+# Status codes a server answers when it will not let this client in: the cause, said in the operator's words.
+_NODE_UNTRUSTED = ("the server does not trust the node's certificate {cert}: add it to the server's trusted "
+                   "certificates (node-opcua, for one, keeps the certificates it refused in its PKI folder's "
+                   "rejected/ folder, named by thumbprint: move it into trusted/certs/)")
+_REFUSALS: dict[str, tuple[str, str]] = {
+    "BadUserAccessDenied": ("user_refused", "the server refused user {user!r}: wrong user name or password"),
+    "BadIdentityTokenInvalid": ("user_refused", "the server refused user {user!r}: wrong user name or password"),
+    "BadIdentityTokenRejected": ("user_refused", "the server does not accept this kind of login (user name)"),
+    "BadCertificateUntrusted": ("node_untrusted", _NODE_UNTRUSTED),
+    "BadCertificateUriInvalid": ("certificate", "the node's certificate {cert} does not name the client's "
+                                                "application URI"),
+    "BadCertificateTimeInvalid": ("certificate", "the node's certificate {cert} is expired or not yet valid"),
+    "BadSecurityPolicyRejected": ("policy", "the server does not offer this security policy and mode"),
+    "No matching endpoints": ("policy", "the server offers no endpoint with this security policy and mode"),
+    # Servers answer a client certificate they do not trust with this at OpenSecureChannel (node-opcua does;
+    # Part 4 asks servers not to say more): after the node's own checks it is the server's trust list.
+    "BadSecurityChecksFailed": ("node_untrusted", _NODE_UNTRUSTED),
+    "BadTcpInternalError": ("certificate", "the server could not read the node's secured request (is the "
+                                           "server's certificate the one it uses?)"),
 }
+_ANONYMOUS_REFUSED = ("the server does not allow anonymous logon: configure username with password_env or "
+                      "password_file")
 
 
 def application_uri_of(certificate: bytes) -> str | None:
@@ -107,31 +125,117 @@ def application_uri_of(certificate: bytes) -> str | None:
     return str(uris[0]) if uris else None
 
 
-class ServerRefused(ConnectionError):
-    """The server would not let this client in (certificate, security policy, user or password)."""
+def _mode(security: OpcUaSecurity | None) -> str:
+    return f"{security.policy} {security.mode}" if security else "no security"
 
 
-def _refusal(exc: BaseException, cfg: OpcUaServer) -> ServerRefused | None:
-    """A ``ServerRefused`` naming the connector and the reason, when ``exc`` is such a refusal."""
+def _node_certificate(security: OpcUaSecurity | None) -> str | None:
+    if security is None:
+        return None
+    try:
+        return f"{security.certificate} (thumbprint {thumbprint(der_of(security.certificate.read_bytes()))})"
+    except (OSError, ValueError):
+        return str(security.certificate)
+
+
+def refused(name: str, url: str, security: OpcUaSecurity | None, said: str, code: str | None,
+            cause: str) -> ServerRefused:
+    """A ``ServerRefused`` naming the connection, what was said and the status code (if the server gave one)."""
+    return ServerRefused(f"{name} ({url}, {_mode(security)}): {said}" + (f" ({code})" if code else ""), cause)
+
+
+def _refusal_of(exc: BaseException, name: str, url: str, security: OpcUaSecurity | None,
+                username: str | None) -> ServerRefused | None:
+    if isinstance(exc, ServerRefused):
+        return exc
     text = f"{type(exc).__name__} {exc}"
-    security = cfg.security
-    for code, message in _REFUSALS.items():
+    for code, (cause, message) in _REFUSALS.items():
         if code in text:
-            mode = f"{security.policy} {security.mode}" if security else "no security"
-            said = message.format(user=cfg.username, cert=security.certificate if security else None)
-            return ServerRefused(f"{cfg.name} ({cfg.url}, {mode}): {said} ({code})")
+            if cause == "user_refused" and username is None:
+                cause, message = "anonymous_refused", _ANONYMOUS_REFUSED
+            if code in ("BadSecurityChecksFailed", "BadTcpInternalError") and security is None:
+                continue
+            said = message.format(user=username, cert=_node_certificate(security))
+            return refused(name, url, security, said, code, cause)
     return None
 
 
-async def _secure(client: Client, security: OpcUaSecurity) -> None:
-    """Set up ``client`` for a Basic256Sha256 channel with the configured certificate and key."""
-    uri = application_uri_of(security.certificate.read_bytes())
-    if uri is not None:
-        client.application_uri = uri
-    mode = getattr(ua.MessageSecurityMode, security.mode)
-    await client.set_security(security_policies.SecurityPolicyBasic256Sha256, str(security.certificate),
-                              str(security.private_key), security.private_key_password,
-                              str(security.server_certificate) if security.server_certificate else None, mode)
+def _first_certificate(chain: bytes) -> bytes:
+    """The first DER certificate of a chain (an endpoint's ServerCertificate may hold the issuers after it)."""
+    if len(chain) < 2 or chain[0] != 0x30:
+        return chain
+    size = chain[1]
+    if size < 0x80:
+        return chain[:2 + size]
+    n = size & 0x7F
+    return chain[:2 + n + int.from_bytes(chain[2:2 + n], "big")]
+
+
+async def open_session(client: Client, *, name: str, url: str, security: OpcUaSecurity | None,
+                       username: str | None, password: str | None, trust: ServerTrust | None) -> TrustDecision | None:
+    """Connect ``client``: look at the server's endpoints, check trust and logon, then open the channel and session.
+
+    Returns how the server's certificate is trusted (None without security); raises ``ServerRefused`` naming the
+    cause when either side refuses, or the error of a link that could not be made."""
+    read_open_faults(client)
+    if username is not None:
+        client.set_user(username)
+    if password is not None:
+        client.set_password(password)
+    try:
+        endpoints = await client.connect_and_get_server_endpoints()
+        wanted_policy = (security_policies.SecurityPolicyBasic256Sha256.URI if security is not None
+                         else security_policies.SecurityPolicyNone.URI)
+        wanted_mode = getattr(ua.MessageSecurityMode, security.mode if security is not None else "None_")
+        try:
+            endpoint = Client.find_endpoint(endpoints, wanted_mode, wanted_policy)
+        except UaError:
+            offered = ", ".join(sorted({f"{e.SecurityPolicyUri.rsplit('#', 1)[-1]} {e.SecurityMode.name}"
+                                        for e in endpoints})) or "nothing"
+            raise refused(name, url, security, "the server offers no endpoint with this security policy and mode "
+                          f"(it offers: {offered})", None, "policy") from None
+        decision = None
+        if security is not None:
+            presented = _first_certificate(endpoint.ServerCertificate or b"")
+            if not presented:
+                raise refused(name, url, security, "the server's endpoint presents no certificate",
+                              "no ServerCertificate", "certificate")
+            checker = trust or ServerTrust(name, url, pinned=security.server_certificate,
+                                           trusted_folder=security.trusted_server_certificates)
+            try:
+                decision = checker.check(presented)
+            except ServerRefused as exc:
+                raise refused(name, url, security, str(exc), None, exc.cause) from None
+        tokens = {t.TokenType for t in endpoint.UserIdentityTokens or []}
+        if username is None and tokens and ua.UserTokenType.Anonymous not in tokens:
+            raise refused(name, url, security, _ANONYMOUS_REFUSED, "no Anonymous token in the endpoint",
+                          "anonymous_refused")
+        if security is not None:
+            uri = application_uri_of(security.certificate.read_bytes())
+            if uri is not None:
+                client.application_uri = uri
+            await client.set_security(security_policies.SecurityPolicyBasic256Sha256, str(security.certificate),
+                                      str(security.private_key), security.private_key_password, presented,
+                                      getattr(ua.MessageSecurityMode, security.mode))
+        await client.connect(auto_reconnect=False)
+        return decision
+    except Exception as exc:
+        refusal = _refusal_of(exc, name, url, security, username)
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
+@dataclass
+class OpcUaHealth(Health):
+    """A connector's health with its trust: how the server's certificate is trusted, or why the link was refused."""
+
+    trust: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        shown = super().as_dict()
+        shown["trust"] = dict(self.trust)
+        return shown
 
 
 class PercentDeadband:
@@ -181,20 +285,22 @@ def _filter(tag: OpcUaTag) -> ua.DataChangeFilter | None:
 class OpcUaConnector:
     """Stream the configured tags of one OPC UA server as samples."""
 
-    def __init__(self, config: OpcUaServer) -> None:
+    def __init__(self, config: OpcUaServer, *, data_dir: Path | None = None) -> None:
         self.config = config
         self.name = config.name
-        self.health = Health(config.name, "opcua")
+        self.trust_health = OpcUaHealth(config.name, "opcua")  # the same object as health, with its trust
+        self.health: Health = self.trust_health
+        security = config.security
+        self.trust = None if security is None else ServerTrust(
+            config.name, config.url, pinned=security.server_certificate,
+            trusted_folder=security.trusted_server_certificates, trust_on_first_use=security.trust_on_first_use,
+            data_dir=data_dir)
         self.subscribed = 0  # monitored items accepted by the server in the current session
         self.refused: dict[str, str] = {}  # tag → status, for monitored items the server refused
 
     async def run_once(self, sink: Sink) -> None:
         cfg = self.config
         client = Client(cfg.url, timeout=cfg.timeout_s, watchdog_intervall=cfg.watchdog_s)
-        if cfg.username is not None:
-            client.set_user(cfg.username)
-        if cfg.password is not None:
-            client.set_password(cfg.password)
         lost = asyncio.Event()
         reason: list[str] = []
 
@@ -204,14 +310,12 @@ class OpcUaConnector:
 
         client.connection_lost_callback = on_lost
         try:
-            if cfg.security is not None:
-                await _secure(client, cfg.security)
-            await client.connect(auto_reconnect=False)
-        except Exception as exc:
-            refused = _refusal(exc, cfg)
-            if refused is None:
-                raise
-            raise refused from exc
+            decision = await open_session(client, name=cfg.name, url=cfg.url, security=cfg.security,
+                                          username=cfg.username, password=cfg.password, trust=self.trust)
+        except ServerRefused as exc:
+            self.trust_health.trust = {**self.trust_health.trust, "refused": exc.cause, "reason": str(exc)}
+            raise
+        self.trust_health.trust = {**(decision.as_dict() if decision is not None else {}), "refused": None}
         tasks: list[asyncio.Task[Any]] = []
         try:
             self.health.connected = True
@@ -342,10 +446,23 @@ def _next_nowait(sub: Any) -> Any:
         return None
 
 
-async def browse(url: str, *, timeout: float = 4, max_depth: int = 6) -> list[dict[str, str]]:
-    """Every variable under Objects: node id, browse path and data type (``takt opcua browse``)."""
+async def browse(url: str, *, timeout: float = 4, max_depth: int = 6, security: OpcUaSecurity | None = None,
+                 username: str | None = None, password: str | None = None, data_dir: Path | None = None,
+                 name: str | None = None) -> list[dict[str, str]]:
+    """Every variable under Objects: node id, browse path and data type (``takt opcua browse``).
+
+    With ``security`` the server's certificate is checked as a site's connector checks it (trust on first use
+    records into ``data_dir`` under ``name``: the site's server name, default the URL's host and port); a refusal
+    raises ``ServerRefused`` naming the cause."""
     found: list[dict[str, str]] = []
-    async with Client(url, timeout=timeout) as client:
+    name = name or url.removeprefix("opc.tcp://").split("/", 1)[0]
+    client = Client(url, timeout=timeout)
+    trust = None if security is None else ServerTrust(
+        name, url, pinned=security.server_certificate, trusted_folder=security.trusted_server_certificates,
+        trust_on_first_use=security.trust_on_first_use, data_dir=data_dir)
+    await open_session(client, name=name, url=url, security=security, username=username, password=password,
+                       trust=trust)
+    try:
         async def walk(node: Any, path: str, depth: int) -> None:
             if depth > max_depth:
                 return
@@ -360,5 +477,7 @@ async def browse(url: str, *, timeout: float = 4, max_depth: int = 6) -> list[di
                     await walk(child, child_path, depth + 1)
 
         await walk(client.nodes.objects, "Objects", 0)
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.disconnect(), 2)
     return found
-

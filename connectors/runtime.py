@@ -7,13 +7,20 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Connector, Sample, supervise
 from connectors.config import ConnectivitySection
+from connectors.inspections import MachineInspector
 from connectors.mapping import SignalMapper
+from connectors.metrics import ConnectivityCollector
+from connectors.process_values import ProcessValueLog
 from edge.service import Service
 from edge.store import Store
+
+if TYPE_CHECKING:  # the MQTT publishers (paho) are imported when the site has an mqtt section
+    from connectors.mqtt import MqttPublisher
+    from connectors.sparkplug import SparkplugPublisher
 
 log = logging.getLogger("takt.connectors")
 
@@ -31,7 +38,7 @@ class Connectivity:
         if section.opcua:  # imported when used: asyncua alone takes a second to import, a node starts in three
             from connectors.opcua import OpcUaConnector
 
-            self.connectors += [OpcUaConnector(s) for s in section.opcua]
+            self.connectors += [OpcUaConnector(s, data_dir=folder) for s in section.opcua]
         if section.modbus:
             from connectors.modbus import ModbusConnector, serial_lines
 
@@ -42,7 +49,7 @@ class Connectivity:
             from connectors.mqtt_source import MqttSourceConnector
 
             self.connectors += [MqttSourceConnector(s) for s in section.mqtt_sources]
-        self.mqtt: Any = None
+        self.mqtt: MqttPublisher | None = None
         if section.mqtt is not None and namespace is not None and folder is not None:
             from connectors.mqtt import MqttPublisher
 
@@ -51,7 +58,7 @@ class Connectivity:
                                       client_id=m.client_id or "takt-edge", username=m.username,
                                       password=m.password, ca_certs=m.ca_certs)
             service.on_recorded(self.mqtt.publish_events)
-        self.sparkplug: Any = None
+        self.sparkplug: SparkplugPublisher | None = None
         if section.mqtt is not None and section.mqtt.sparkplug is not None:
             from connectors.sparkplug import SparkplugPublisher
 
@@ -60,18 +67,14 @@ class Connectivity:
                 spb.group_id, spb.edge_node_id, host=m.host, port=m.port, username=m.username, password=m.password,
                 ca_certs=m.ca_certs, client_id=f"{m.client_id or 'takt-edge'}-spb",
                 devices={machine.device: machine.equipment for machine in section.machines})
-        self.process_values: Any = None  # connectors.process_values.ProcessValueLog, when any are configured
+        self.process_values: ProcessValueLog | None = None  # when any are configured
         if any(m.process_values for m in section.machines):
-            from connectors.process_values import ProcessValueLog
-
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
             self.process_values = ProcessValueLog(
                 folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines)
-        self.inspector: Any = None  # connectors.inspections.MachineInspector, when machines measure inspections
+        self.inspector: MachineInspector | None = None  # when machines measure inspections
         if self.process_values is not None and any(m.inspections for m in section.machines):
-            from connectors.inspections import MachineInspector
-
             self.inspector = MachineInspector(service, self.process_values, section.machines,
                                               self.mapper.operation_in_progress)
         self._tasks: list[asyncio.Task[None]] = []
@@ -118,10 +121,8 @@ class Connectivity:
         if self.process_values is not None:
             self.process_values.prune()
 
-    def collector(self) -> Any:
+    def collector(self) -> ConnectivityCollector:
         """A Prometheus collector of the connectors' and the signal mapping's numbers (for ``/metrics``)."""
-        from connectors.metrics import ConnectivityCollector
-
         def healths() -> list[Any]:
             found = [c.health for c in self.connectors]
             found += [self.mqtt.health] if self.mqtt is not None else []

@@ -447,6 +447,7 @@ class Service:
                         journal_rows.append((
                             seq, event_ids.next(), node_id, event_type, subject, encode_event(ev), actor,
                             cmd.source_device, occurred_at, recorded_at, cmd.origin, key, part,
+                            cmd.recorded_by or actor, cmd.on_behalf_of,
                         ))
                         hist = history_row(seq, actor, ev)
                         if hist is not None:
@@ -463,7 +464,9 @@ class Service:
                     if listening:  # listeners also learn who recorded it, from which device, by which command
                         device = cmd.source_device
                         published.extend({**s, "command": name, "actor": actor, "device": device,
-                                          "idempotency_key": key} for s in summaries)
+                                          "recorded_by": cmd.recorded_by or actor,
+                                          "on_behalf_of": cmd.on_behalf_of, "idempotency_key": key}
+                                         for s in summaries)
                 self._seq = seq
                 self.store.write_batch(conn, journal_rows, command_rows, history, state, state.take_dirty())
         except Exception as exc:

@@ -191,6 +191,11 @@ journal = Table(
     Column("origin", String(8), nullable=False),
     Column("idempotency_key", String(250), nullable=False),
     Column("key_part", Integer, nullable=False),
+    # Who sent the command: the authenticated account (a token's user, a page session, a scanning device wired to
+    # the node), and the operator on whose behalf it was booked when that is someone else (a badge logged on at a
+    # station). Empty in rows recorded before they were kept (migration 0018).
+    Column("recorded_by", String(100)),
+    Column("on_behalf_of", String(100)),
     UniqueConstraint("idempotency_key", "key_part", name="uq_journal_idempotency_key"),
     Index("ix_journal_subject", "subject"),
 )

@@ -41,6 +41,8 @@ from takt.api import (
 from takt.api.auth import TokenCache, current_user
 from takt.api.errors import invalid_request
 from takt.api.headers import HSTS_MAX_AGE_S, SecurityHeaders
+from takt.config import TaktConfig, WarehouseSection
+from takt.scanning import scan_pipeline
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_MAX_BACKDATE_DAYS = 90
@@ -130,17 +132,18 @@ class _TooLarge(Exception):
     pass
 
 
-def putaway_rules(warehouse: Any) -> tuple[PutawayRule, ...]:
+def putaway_rules(warehouse: WarehouseSection | None) -> tuple[PutawayRule, ...]:
     """The site's soft putaway rules (warehouse.putaway_rules) as the domain takes them."""
-    entries = getattr(warehouse, "putaway_rules", None) or []
+    entries = warehouse.putaway_rules if warehouse is not None else []
     return tuple(PutawayRule(item=r.item, zones=tuple(r.zones)) for r in entries)
 
 
 def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
                live_queue_size: int = live.QUEUE_SIZE) -> FastAPI:
+    # A takt.runtime.Node has its site file; a bare node (a store served by a test or a benchmark) has none.
+    site: TaktConfig | None = getattr(node, "config", None)
     if max_body_bytes is None:
-        api_config = getattr(getattr(node, "config", None), "api", None)
-        max_body_bytes = getattr(api_config, "max_body_bytes", None) or DEFAULT_MAX_BODY_BYTES
+        max_body_bytes = site.api.max_body_bytes if site is not None else DEFAULT_MAX_BODY_BYTES
     app = FastAPI(
         title="Takt edge node",
         version=edge.__version__,
@@ -162,20 +165,23 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # The routes go on the app's own router rather than through include_router: FastAPI matches an
     # included router by scanning its routes once to see whether it matches and again to pick the
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
-    site = getattr(node, "config", None)  # the site's settings that commands carry (takt.api.commands settings)
+    # the site's settings that commands carry (takt.api.commands settings)
     app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
-    logon = getattr(site, "logon", None)  # the limits on failed logons at the pages (takt.pages.sessions)
+    logon = site.logon if site is not None else None  # the limits on failed logons at the pages (takt.pages.sessions)
     app.state.logon_limits = LogonLimits(**{f.name: getattr(logon, f.name) for f in dataclasses.fields(LogonLimits)}
                                          ) if logon is not None else LogonLimits()
     app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
-    app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (takt.runtime)
-    api_config = getattr(site, "api", None)
-    app.state.max_backdate = timedelta(days=getattr(api_config, "max_backdate_days", DEFAULT_MAX_BACKDATE_DAYS))
-    app.state.live = live.LiveFeed(live_queue_size, getattr(api_config, "max_streams_per_user",
-                                                            live.MAX_STREAMS_PER_USER))  # GET /api/v1/events: recorded events and scan answers as they happen
+    # built from the site's scanning section (takt.runtime); a node without one scans handhelds and GS1 labels only
+    app.state.scans = getattr(node, "scans", None) or scan_pipeline(node.service, node.store)
+    api_config = site.api if site is not None else None  # TLS and the limits of the site's api section
+    app.state.max_backdate = timedelta(days=api_config.max_backdate_days if api_config is not None
+                                       else DEFAULT_MAX_BACKDATE_DAYS)
+    # GET /api/v1/events: recorded events and scan answers as they happen
+    app.state.live = live.LiveFeed(live_queue_size, api_config.max_streams_per_user if api_config is not None
+                                   else live.MAX_STREAMS_PER_USER)
     node.service.on_recorded(app.state.live.recorded)
     app.state.live.watch_scans(app.state.scans)
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
@@ -194,8 +200,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, limit=max_body_bytes)
-    tls = getattr(api_config, "tls", None)
-    app.add_middleware(SecurityHeaders, hsts_max_age_s=getattr(tls, "hsts_max_age_s", HSTS_MAX_AGE_S))
+    tls = api_config.tls if api_config is not None else None
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=tls.hsts_max_age_s if tls is not None else HSTS_MAX_AGE_S)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -64,7 +64,7 @@ def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSO
         return refusal(400, "ORIGIN_NOT_ACCEPTED", "X-Takt-Origin is not accepted on the API: only the ERP sync's "
                        "pull records changes as coming from the ERP; nothing recorded", "X-Takt-Origin")
     return {
-        "idempotency_key": key, "actor": user.user, "actor_roles": user.roles,
+        "idempotency_key": key, "actor": user.user, "actor_roles": user.roles, "recorded_by": user.user,
         "source_device": (request.headers.get("x-takt-device") or None), "origin": "edge",
         "occurred_at": body.occurred_at,
     }
@@ -286,6 +286,16 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
 
 def routes() -> list[Route]:
     return [route.starlette_route() for route in COMMAND_ROUTES]
+
+
+def command_roles() -> dict[str, frozenset[str]]:
+    """The roles that may book each command (admin included), by command name, as its route allows them: a scan
+    that books the command checks the same (takt.scanning)."""
+    roles: dict[str, frozenset[str]] = {}
+    for route in COMMAND_ROUTES:
+        name = route.command.__name__
+        roles[name] = roles.get(name, frozenset()) | allowed_roles(*route.roles)
+    return roles
 
 
 # --- OpenAPI --------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -28,6 +28,9 @@ from starlette.routing import Route
 from takt.api.auth import TokenCache, current_user
 from takt.api.commands import PREFIX
 from takt.api.errors import invalid_request, refusal
+
+if TYPE_CHECKING:  # the node's scan pipeline (takt.runtime builds it from the site's scanning section)
+    from scanners.pipeline import ScanPipeline, ScanResult
 
 log = logging.getLogger("takt.api.live")
 
@@ -71,7 +74,7 @@ class LiveFeed:
         self.listeners: set[Listener] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
-        self._scan_sources: list[Any] = []
+        self._scan_sources: list[ScanPipeline] = []
 
     # --- inputs ---------------------------------------------------------------------------------
 
@@ -85,7 +88,7 @@ class LiveFeed:
         except RuntimeError:  # the loop is closed: nobody is listening any more
             pass
 
-    def scanned(self, result: Any) -> None:
+    def scanned(self, result: ScanResult) -> None:
         """Scan pipeline listener (in the loop): the answer to one scan, for the device's clients."""
         if not self.listeners:
             return
@@ -94,14 +97,12 @@ class LiveFeed:
             if listener.wants(result.device, result.workstation):
                 self._put(listener, message)
 
-    def watch_scans(self, pipeline: Any) -> None:
+    def watch_scans(self, pipeline: ScanPipeline | None) -> None:
         """Listen to a scan pipeline's answers (once per pipeline)."""
         if pipeline is None or any(p is pipeline for p in self._scan_sources):
             return
-        on_result = getattr(pipeline, "on_result", None)
-        if on_result is not None:
-            on_result(self.scanned)
-            self._scan_sources.append(pipeline)
+        pipeline.on_result(self.scanned)
+        self._scan_sources.append(pipeline)
 
     def close(self) -> None:
         """End every stream (the node is shutting down)."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import Connection, case, func, select
 
 from edge.store import Store, schema
+from edge.store.trace import UnknownLot, recall, trace
 from edge.store.users import User
 from takt.api.auth import current_user
 
@@ -202,8 +203,6 @@ def get_journal(request: Request, after: int = Query(0, ge=0), limit: int = Quer
 
 
 def _traced(request: Request, lot: str, fn: Any, *args: Any) -> dict[str, Any]:
-    from edge.store.trace import UnknownLot
-
     with _store(request).engine.connect() as conn:
         try:
             found: dict[str, Any] = _jsonable_deep(fn(conn, lot, *args))
@@ -229,16 +228,12 @@ def _jsonable_deep(value: Any) -> Any:
                     "backward (the order that made it, what went into that order, ... the supplier lots)")
 def get_trace(request: Request, lot: str, direction: str = Query("forward", pattern="^(forward|backward)$"),
               _: User = Depends(current_user)) -> dict[str, Any]:
-    from edge.store.trace import trace
-
     return _traced(request, lot, trace, direction)
 
 
 @router.get("/recall/{lot}", tags=["inventory"],
             summary="A recall report: every lot, order and customer order a lot reached, and where those lots are now")
 def get_recall(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
-    from edge.store.trace import recall
-
     return _traced(request, lot, recall)
 
 

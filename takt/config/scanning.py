@@ -51,6 +51,12 @@ class ScanningSection(Section):
 
     label_patterns: dict[Literal["badge", "work_order", "bin", "lot"], str] = {}
     devices: list[ScanDeviceEntry] = []
+    badge_pin: Literal["privileged", "always"] = Field(
+        default="privileged",
+        description="when a badge read at a fixed reader (serial scanner, camera) is not enough to log its holder on "
+                    "at the station: for privileged users (supervisor, quality, admin), or always; they must then be "
+                    "logged on at a page with badge and PIN (over the API a badge of someone else always needs their "
+                    "PIN or such a session)")
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> ScanningSection:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from edge.store import schema
-from tests.e2e.conftest import TERMINAL, Wedge, screenshot
+from tests.e2e.conftest import TERMINAL, Wedge, enter_pin, screenshot
 from tests.integration.conftest import RunningNode
 
 WAIT = 15_000
@@ -167,13 +167,16 @@ def test_every_page_works_with_scripts_from_the_node_only(browser: Any, demo: Ru
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(f"{demo.url}/pages")
     expect(page.locator(".tile")).not_to_have_count(0)
-    for path, badge in (("/pages/terminal/WS-20", None), ("/pages/handheld", "BADGE:wim"), ("/pages/line", "BADGE:joost")):
+    for path, badge, pin in (("/pages/terminal/WS-20", None, None), ("/pages/handheld", "BADGE:wim", None),
+                             ("/pages/line", "BADGE:joost", "1357")):
         page.goto(demo.url + path)
         page.wait_for_load_state()
         if badge is None:
             page.wait_for_selector("body[data-ready=true]")
         else:  # both speak Dutch: the texts came from the page and the scripts ran
             Wedge(page).scan(badge)
+            if pin is not None:  # a supervisor always needs the PIN
+                enter_pin(page, pin)
             expect(page.locator("#logon")).to_be_hidden()
             expect(page.locator("#logoff")).to_have_text("Afmelden")
             page.wait_for_selector("body[data-ready=true]")

@@ -77,7 +77,8 @@ async def test_a_secure_channel_with_the_configured_certificate_and_a_password_c
     endpoints = await sim._server.get_endpoints()  # type: ignore[union-attr]
     assert {(e.SecurityPolicyUri.rsplit("#", 1)[1], e.SecurityMode.name) for e in endpoints} == {
         ("Basic256Sha256", mode)}  # the machine offers nothing else
-    security = OpcUaSecurity(mode=mode, certificate=pki["cert"], private_key=pki["key"])  # type: ignore[arg-type]
+    security = OpcUaSecurity(mode=mode, certificate=pki["cert"], private_key=pki["key"],  # type: ignore[arg-type]
+                             server_certificate=sim.certificate)
     connector, sink = OpcUaConnector(config(sim, security, username="line-1", password="s3cret")), Collected()
     async with supervised(connector, sink, backoff()):
         await wait_for(lambda: connector.health.connected and sink.values("GoodCount") != [], 15, "first values")
@@ -94,7 +95,7 @@ async def test_a_certificate_the_machine_does_not_trust_is_refused_and_retried_u
         pki: dict[str, Path], machines: list[OpcUaMachine]) -> None:
     sim = await secure_machine(pki, "Basic256Sha256_SignAndEncrypt")
     machines.append(sim)
-    security = OpcUaSecurity(certificate=pki["other"], private_key=pki["other_key"])
+    security = OpcUaSecurity(certificate=pki["other"], private_key=pki["other_key"], server_certificate=sim.certificate)
     connector, sink = OpcUaConnector(config(sim, security)), Collected()
     async with supervised(connector, sink, backoff()):
         await wait_for(lambda: connector.health.restarts >= 2, 15, "two refused attempts")
