@@ -12,7 +12,8 @@ that the ERP sent is not reverted on the next restart. Released work orders and 
 facts once recorded; a file that disagrees with them is reported in the log and left alone.
 
 ``serve(node)`` runs the HTTP API (``takt.api.app.create_app``) with uvicorn on the configured host
-and port, one worker, and stops the writer cleanly on SIGTERM or SIGINT.
+and port, one worker, over HTTPS when the site gives ``api.tls`` (SIGHUP reloads the certificate,
+``takt.api.transport``), and stops the writer cleanly on SIGTERM or SIGINT.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import dataclasses
 import gc
 import logging
 import signal
+import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -346,6 +348,19 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+def _tls_context(node: Node) -> ssl.SSLContext | None:
+    """The server's TLS context from ``api.tls`` (None without it); a file it cannot use is a ConfigError."""
+    from takt.api.transport import server_context
+
+    tls = node.config.api.tls
+    if tls is None:
+        return None
+    try:
+        return server_context(tls)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(node.config_file, [Problem("api.tls", str(exc))]) from None
+
+
 def serve(node: Node, *, host: str | None = None, port: int | None = None,
           on_started: Callable[[Node], None] | None = None) -> None:
     """Start ``node`` (if needed) and serve its API until SIGINT/SIGTERM; then stop the node cleanly.
@@ -358,8 +373,11 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
     import uvicorn
 
     from takt.api.app import create_app
+    from takt.api.transport import HeadLimitedProtocol, reload_certificate
 
     class Server(uvicorn.Server):
+        tls_context: ssl.SSLContext | None = None
+
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             node.service.request_load()  # the API listens: the writer loads the state now (edge.service)
@@ -373,6 +391,10 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                     close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
                 node.retention = RetentionTimer(node)  # archives and compacts as retention: says
                 node.retention.start()
+            tls, context = node.config.api.tls, self.tls_context
+            if self.started and not self.should_exit and tls is not None and context is not None and in_main:
+                asyncio.get_running_loop().add_signal_handler(  # kill -HUP: a renewed certificate
+                    signal.SIGHUP, lambda: reload_certificate(context, tls))
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 
@@ -390,15 +412,20 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
+        tls_context = _tls_context(node)
         if not node.started:
             node.load_in_background = True
         node.start()
         app = create_app(node)
         tune_gc()
-        config = uvicorn.Config(app, host=host or node.config.api.host,
-                                port=node.config.api.port if port is None else port,
-                                log_level="warning", workers=1, access_log=False, lifespan="on")
-        Server(config).run()
+        api = node.config.api
+        config = uvicorn.Config(app, host=host or api.host, port=api.port if port is None else port,
+                                log_level="warning", workers=1, access_log=False, lifespan="on",
+                                http=HeadLimitedProtocol.limited(api.max_header_bytes),  # 431 above the limit
+                                ssl_context_factory=(lambda _config, _default: tls_context) if tls_context else None)
+        server = Server(config)
+        server.tls_context = tls_context
+        server.run()
     except (KeyboardInterrupt, _Terminated):
         pass
     finally:

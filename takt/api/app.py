@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
@@ -24,6 +25,7 @@ from edge.store.logons import LogonLimits
 from takt import pages
 from takt.api import (
     commands,
+    docs,
     inspections,
     kitting,
     labels,
@@ -36,12 +38,14 @@ from takt.api import (
     sync,
     warehouse,
 )
-from takt.api.auth import TokenCache
+from takt.api.auth import TokenCache, current_user
 from takt.api.errors import invalid_request
+from takt.api.headers import HSTS_MAX_AGE_S, SecurityHeaders
 from takt.config import TaktConfig, WarehouseSection
 from takt.scanning import scan_pipeline
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+DEFAULT_MAX_BACKDATE_DAYS = 90
 
 
 class NodeLike(Protocol):
@@ -148,6 +152,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         # Takt exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks would cost every request an
         # environment and provider look-up for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        docs_url=None, redoc_url=None,  # FastAPI's pages load Swagger UI from a CDN: takt.api.docs serves its own
     )
     app.state.node = node
     app.state.store = node.store
@@ -171,7 +176,12 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
     # built from the site's scanning section (takt.runtime); a node without one scans handhelds and GS1 labels only
     app.state.scans = getattr(node, "scans", None) or scan_pipeline(node.service, node.store)
-    app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen
+    api_config = site.api if site is not None else None  # TLS and the limits of the site's api section
+    app.state.max_backdate = timedelta(days=api_config.max_backdate_days if api_config is not None
+                                       else DEFAULT_MAX_BACKDATE_DAYS)
+    # GET /api/v1/events: recorded events and scan answers as they happen
+    app.state.live = live.LiveFeed(live_queue_size, api_config.max_streams_per_user if api_config is not None
+                                   else live.MAX_STREAMS_PER_USER)
     node.service.on_recorded(app.state.live.recorded)
     app.state.live.watch_scans(app.state.scans)
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
@@ -179,6 +189,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *warehouse.router.routes]
+    app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -189,6 +200,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, limit=max_body_bytes)
+    tls = api_config.tls if api_config is not None else None
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=tls.hsts_max_age_s if tls is not None else HSTS_MAX_AGE_S)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -203,9 +216,13 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
                       "message": str(exc.detail), "field": None}
         return JSONResponse(detail, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
-    @app.get("/health", tags=["node"], summary="Store and component status (200 when all is well, else 503)")
-    async def health() -> JSONResponse:
+    @app.get("/health", tags=["node"], summary="Up or down (200 when all is well, else 503); with a bearer token "
+                                               "also the store's and every component's status")
+    async def health(request: Request) -> JSONResponse:
         service: Service = app.state.service
+        shown_to_user = bool(request.headers.get("authorization"))
+        if shown_to_user:
+            await current_user(request)  # a token that is sent must be valid: 401 otherwise
         store_status: dict[str, Any]
         try:
             def probe() -> int:
@@ -224,6 +241,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
             "state_loaded": service.state_loaded, "load_seconds": service.load_seconds,
         }
         ok = store_status["status"] == "ok" and service.running and service.last_error is None
+        if not shown_to_user:  # anyone may ask whether the node is up; URLs, errors and counts need a token
+            return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=200 if ok else 503)
         body = {"status": "ok" if ok else "degraded", "node_id": node.node_id, "version": edge.__version__,
                 "uptime_s": round(time.time() - app.state.started, 1),
                 "store": store_status, "components": {"writer": writer}}

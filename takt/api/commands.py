@@ -55,6 +55,9 @@ def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSO
     if not KEY_PATTERN.match(key):
         return refusal(400, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key must be 1-200 visible ASCII characters",
                        "Idempotency-Key")
+    if body.occurred_at is not None and (late := m.backdating_problem(body.occurred_at,
+                                                                     request.app.state.max_backdate)):
+        return refusal(422, "BACKDATED_TOO_FAR", late, "occurred_at")
     if "x-takt-origin" in request.headers:
         # Only the sync's pull path (erp_sync.pull) records changes as the ERP's: an ERP-origin event is never pushed
         # back, so a change marked so over HTTP would silently never reach the ERP. Refused rather than ignored, so

@@ -20,6 +20,7 @@ from edge.store.migrate import current_revision
 from edge.store.verify import verify
 from simulators.cli import sim_app
 from takt.cli.b2mml import b2mml_app
+from takt.cli.certs import certs
 from takt.cli.opcua import opcua_app
 from takt.cli.ops import register as register_operations
 from takt.cli.scan import scan_app
@@ -56,6 +57,7 @@ app.add_typer(opcua_app, name="opcua")
 app.add_typer(scan_app, name="scan")
 app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
+app.command("certs")(certs)
 register_operations(app, store_app)  # store backup/restore, doctor, service
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -126,9 +128,9 @@ def demo(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _url(host: str, port: int) -> str:
+def _url(host: str, port: int, tls: bool = False) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    return f"http://{shown}:{port}"
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
 def _demo_banner(node: Node, host: str, port: int, folder: Path, temporary: bool, config_file: Path) -> None:
@@ -197,7 +199,7 @@ def run(
     shown_port = cfg.api.port if port is None else port
 
     def banner(started: Node) -> None:
-        url = _url(shown_host, shown_port)
+        url = _url(shown_host, shown_port, cfg.api.tls is not None)
         typer.echo(f"takt node {started.node_id} serving {url} (API docs {url}/docs); "
                    f"store {started.store.dialect}; seeded: "
                    f"{started.seed_report.summary() if started.seed_report else 'no'}")

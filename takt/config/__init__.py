@@ -41,6 +41,7 @@ from takt.config.node import (
     NodeSection,
     ShiftEntry,
     SiteSection,
+    TlsSection,
     UserEntry,
     Workstation,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "ShiftEntry",
     "SiteSection",
     "TaktConfig",
+    "TlsSection",
     "UserEntry",
     "WarehouseSection",
     "WorkOrderEntry",

@@ -24,6 +24,7 @@ from takt.config import load_config
 from takt.runtime import Node
 
 ROOT = Path(__file__).resolve().parents[2]
+ADMIN = {"Authorization": "Bearer demo-admin-token-0000000000"}  # /health details need a token
 DEMO = ROOT / "config" / "demo.yaml"
 TAKT = Path(sys.executable).parent / "takt"
 runner = CliRunner()
@@ -189,7 +190,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
     base = f"http://127.0.0.1:{port}"
     proc = start_demo(port, data_dir, "--no-erp")  # without the central side's changes: the sequence is exact
     try:
-        status, health = http("GET", f"{base}/health")
+        status, health = http("GET", f"{base}/health", None, ADMIN)
         assert status == 200 and health["node_id"] == "demo-eindhoven-assembly-1"
         seeded_seq = health["store"]["last_seq"]
         assert seeded_seq == 42
@@ -209,7 +210,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
 
     proc = start_demo(port, data_dir, "--no-erp")  # same folder: the data is still there and nothing is seeded twice
     try:
-        _, health = http("GET", f"{base}/health")
+        _, health = http("GET", f"{base}/health", None, ADMIN)
         assert health["store"]["last_seq"] == seeded_seq + 1
     finally:
         code, out = stop(proc)
