@@ -115,6 +115,9 @@ class Operation:
     completed_at: datetime | None = None
     pause_reason: str | None = None
     instruction_url: str | None = None  # PLM's work instruction for this operation
+    segment: str | None = None  # B2MML: the SegmentRequirement IDs it comes from, outermost first, "/"-joined
+    parameters: tuple[str, ...] = ()  # production parameters, "ID=value"
+    staging: tuple[str, ...] = ()  # where each material is staged, "ITEM=workstation:WS-10" or "ITEM=bin:B-01"
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -47,19 +47,33 @@ class ImportReport:
 
 
 def dry_run(planned: Sequence[PlannedCommand], state: PlantState, now: datetime) -> None:
-    """Decide every command, in order, against ``state`` (a copy: it is changed); raise ScheduleRefused naming the
-    request and the domain's reason at the first refusal."""
+    """Decide every command, in order, against ``state`` (a copy: it is changed); raise ScheduleRefused naming
+    every refused command's request and the domain's reason (the first one's request and code as its own)."""
+    refusals: list[tuple[str, str | None]] = []
+    first_code: str | None = None
+    refused_orders: set[str] = set()
     for p in planned:
+        if isinstance(p.command, c.SetDispatchList) and any(
+                slot.work_order in refused_orders for slot in p.command.sequence):
+            continue  # refused because its work order is: that one is named already
         try:
             events = decide(state, p.command, now)
         except DomainError as err:
             field_ = f" (field {err.field})" if err.field else ""
             subject = f"request {p.request}" if p.request else _dispatch_subject(p.command)
-            raise ScheduleRefused(f"{subject}: {err.code}: {err.message}{field_}", request=p.request,
-                                  code=err.code) from None
+            refusals.append((f"{subject}: {err.code}: {err.message}{field_}", p.request))
+            first_code = first_code or err.code
+            if isinstance(p.command, c.ReleaseWorkOrder):
+                refused_orders.add(p.command.work_order)
+            continue
         for ev in events:
             evolve(state, ev)
         state.take_dirty()
+    if refusals:
+        refused = ScheduleRefused.listing(refusals)
+        refused.code = first_code
+        refused.request = refusals[0][1]
+        raise refused
 
 
 def _dispatch_subject(command: c.Command) -> str:
@@ -68,18 +82,19 @@ def _dispatch_subject(command: c.Command) -> str:
 
 def import_schedule(service: Service, source: bytes | str | os.PathLike[str], *, schemas_: Schemas | None = None,
                     actor: str = DEFAULT_ACTOR, dispatch: bool = False, workstations: Collection[str] | None = None,
-                    timeout: float = 120) -> ImportReport:
+                    locations: Mapping[str, str] | None = None, timeout: float = 120) -> ImportReport:
     """Apply a production schedule through ``service`` (the node's one write path), whole or not at all.
 
     Raises ScheduleRefused (nothing recorded) when the document is schema-invalid, cannot be mapped, reuses a
-    request's key for other content, or holds a command the domain refuses."""
+    request's key for other content, or holds a command the domain refuses; ``locations`` is the site's table of
+    material locations (``B2mmlSection.locations``)."""
     from edge.service import IdempotencyKeyReused
     from edge.store.codec import fingerprint
 
     store = service.store
     state: PlantState = store.load_state()
     mapped = check_schedule(source, state, schemas_=schemas_, actor=actor, dispatch=dispatch,
-                            workstations=workstations)
+                            workstations=workstations, locations=locations)
     with store.engine.connect() as conn:
         known = store.lookup_commands(conn, [p.command.idempotency_key for p in mapped.commands])
     fresh: list[PlannedCommand] = []

@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -20,6 +20,7 @@ from typing import Any
 from edge.domain import PlantState
 from edge.domain import commands as c
 from erp_sync.b2mml.schemas import NAMESPACES, Schemas, schemas
+from erp_sync.b2mml.units import UnitMismatch, convert
 
 #: The service account that schedules are imported as (the demo site's sync user).
 DEFAULT_ACTOR = "erp-sync"
@@ -29,8 +30,9 @@ SERVICE_ROLES = frozenset({"service"})
 class ScheduleRefused(Exception):
     """A production schedule that is not applied, and why; nothing of it was recorded.
 
-    ``request`` names the ProductionRequest at fault (when one is), ``code`` the domain's error code (when the
-    domain refused), ``path`` where in the document the schema objected (when it did)."""
+    ``request`` names the ProductionRequest at fault (when one is; the first one when several are), ``code`` the
+    domain's error code (when the domain refused), ``path`` where in the document the schema objected (when it
+    did); ``problems`` lists everything found wrong, ``reason`` is them joined by "; "."""
 
     def __init__(self, reason: str, *, request: str | None = None, code: str | None = None,
                  path: str | None = None) -> None:
@@ -38,7 +40,15 @@ class ScheduleRefused(Exception):
         self.request = request
         self.code = code
         self.path = path
+        self.problems: tuple[str, ...] = (reason,)
         super().__init__(reason)
+
+    @classmethod
+    def listing(cls, problems: list[tuple[str, str | None]]) -> ScheduleRefused:
+        """One refusal for every problem found (in document order); ``request`` is the first one's."""
+        refused = cls("; ".join(p for p, _ in problems), request=next((q for _, q in problems if q), None))
+        refused.problems = tuple(p for p, _ in problems)
+        return refused
 
 
 @dataclass(frozen=True)
@@ -139,15 +149,47 @@ def idempotency_key(schedule: str, part: str) -> str:
 
 
 _SCHEDULE_DOCUMENTS = ("ProductionSchedule", "SyncProductionSchedule", "ProcessProductionSchedule")
+#: Production parameters the reader maps to the work order's own fields; the others stay with their operation.
+ORDER_PARAMETERS = frozenset({"BOMRevision", "CustomerOrder", "OverproductionTolerancePct"})
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A SegmentRequirement that becomes an operation, with the segments it is nested in (outermost first)."""
+
+    element: ET.Element
+    outer: tuple[ET.Element, ...]
+    path: str  # segment IDs, outermost first, "/"-joined ("#2" for one without ID)
+
+
+def _leaves(r: _Reader, segments: list[ET.Element], outer: tuple[ET.Element, ...] = (),
+            prefix: str = "") -> Iterator[_Leaf]:
+    """The segments without nested ones, in document order (a routing written as nested segments, flattened)."""
+    for position, segment in enumerate(segments, start=1):
+        path = f"{prefix}{r.text(segment, 'ID') or f'#{position}'}"
+        inner = r.all(segment, "SegmentRequirement")
+        if inner:
+            yield from _leaves(r, inner, (*outer, segment), path + "/")
+        else:
+            yield _Leaf(segment, outer, path)
+
+
+def content_key(sender: str | None, request_ids: Collection[str], document: bytes) -> str:
+    """The key of a schedule without an ID: its sender, its request IDs and a hash of its content."""
+    digest = hashlib.sha256(document).hexdigest()[:16]
+    return f"{sender or 'unknown-sender'}:{','.join(request_ids)}:{digest}"
 
 
 def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_ACTOR,
-                  dispatch: bool = False, workstations: Collection[str] | None = None) -> ScheduleCommands:
+                  dispatch: bool = False, workstations: Collection[str] | None = None,
+                  locations: Mapping[str, str] | None = None, known_only: bool = False) -> ScheduleCommands:
     """The commands a (schema-valid) production schedule asks for, as the mapping in docs/b2mml.md says.
 
-    ``state`` is the edge's current state: it names the workstations of known machines and the revisions of items
-    the document gives none for. ``workstations`` (the site's, when known) refuses a segment on any other one.
-    Raises ScheduleRefused naming the request and the reason."""
+    ``state`` is the edge's current state: it names the workstations of known machines, the revisions and units of
+    items the document gives none for. ``workstations`` (the site's, when known) refuses a segment on any other
+    one; ``locations`` maps a material requirement's equipment location to ``workstation:<code>`` or
+    ``bin:<code>``; ``known_only`` also refuses items, bins and units the edge does not know (the import asks
+    for it; the domain would refuse the items one at a time). Raises ScheduleRefused listing every problem."""
     namespace, _, name = root.tag[1:].partition("}")
     version = NAMESPACES.get(namespace)
     if version not in ("V0401", "V0600"):
@@ -158,29 +200,47 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
                               f"(one of {', '.join(_SCHEDULE_DOCUMENTS)})")
     r = _Reader(namespace)
     schedules = [root] if name == "ProductionSchedule" else r.all(root, "DataArea/ProductionSchedule")
+    sender = r.text(root, "ApplicationArea/Sender/LogicalID")
     meta: dict[str, Any] = {"actor": actor, "actor_roles": SERVICE_ROLES, "origin": "erp"}
     planned: list[PlannedCommand] = []
     schedule_ids: list[str] = []
+    problems: list[tuple[str, str | None]] = []  # (problem, request)
+    context = _Context(r, state, workstations, locations or {}, known_only, problems)
     for s_index, schedule in enumerate(schedules, start=1):
+        requests = r.all(schedule, "ProductionRequest")
         schedule_id = r.text(schedule, "ID")
         if schedule_id is None:
-            raise ScheduleRefused(f"ProductionSchedule #{s_index} has no ID: the schedule ID keys the import, "
-                                  f"so that importing it again records nothing")
+            # No ID (optional in every B2MML version): the import is keyed by sender, request IDs and content, so
+            # that the same schedule sent again records nothing.
+            ids = [r.text(q, "ID") or f"#{i}" for i, q in enumerate(requests, start=1)]
+            schedule_id = content_key(sender, ids, ET.tostring(schedule))
+            label = f"ProductionSchedule #{s_index}"
+        else:
+            label = f"schedule {schedule_id}"
         schedule_ids.append(schedule_id)
         seen_requests: set[str] = set()
         slots: dict[str, list[tuple[datetime | None, int, c.DispatchSlot]]] = {}
-        for q_index, request in enumerate(r.all(schedule, "ProductionRequest"), start=1):
+        for q_index, request in enumerate(requests, start=1):
             request_id = r.text(request, "ID")
             if request_id is None:
-                raise ScheduleRefused(f"schedule {schedule_id}: ProductionRequest #{q_index} has no ID "
-                                      f"(it is the work order number)")
+                problems.append((f"{label}: ProductionRequest #{q_index} has no ID (it is the work order number)",
+                                 None))
+                continue
             if request_id in seen_requests:
-                raise ScheduleRefused(f"schedule {schedule_id}: request {request_id} appears twice",
-                                      request=request_id)
+                problems.append((f"{label}: request {request_id} appears twice", request_id))
+                continue
             seen_requests.add(request_id)
-            command = _release(r, request, request_id, schedule_id, state, meta, workstations)
+            before = len(problems)
+            try:
+                mapped = _release(context, request, request_id, schedule_id, meta)
+            except ScheduleRefused as unreadable:
+                problems.append((unreadable.reason, request_id))
+                continue
+            if mapped is None or len(problems) > before:
+                continue
+            command, starts = mapped
             planned.append(PlannedCommand(request_id, command))
-            for op, start in _operation_starts(r, request, command):
+            for op, start in zip(command.operations, starts, strict=True):
                 slots.setdefault(op.workstation, []).append(
                     (start, len(planned), c.DispatchSlot(work_order=command.work_order, operation=op.operation)))
         if dispatch:
@@ -190,112 +250,278 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
                 planned.append(PlannedCommand(None, c.SetDispatchList(
                     idempotency_key=idempotency_key(schedule_id, f"dispatch:{workstation}"), **meta,
                     workstation=workstation, sequence=tuple(slot for _, _, slot in entries))))
+    if problems:
+        listed = ScheduleRefused.listing(problems)
+        listed.code = context.first_code
+        raise listed
     return ScheduleCommands(tuple(schedule_ids), tuple(planned))
 
 
-def _operation_starts(r: _Reader, request: ET.Element, command: c.ReleaseWorkOrder
-                      ) -> Iterator[tuple[c.OperationSpec, datetime | None]]:
-    for op, segment in zip(command.operations, r.all(request, "SegmentRequirement"), strict=True):
-        start = _datetime(r.text(segment, "EarliestStartTime"), f"request {command.work_order}")
-        yield op, (start.astimezone(UTC) if start is not None and start.utcoffset() is not None else None)
+@dataclass
+class _Context:
+    r: _Reader
+    state: PlantState
+    workstations: Collection[str] | None
+    locations: Mapping[str, str]
+    known_only: bool
+    problems: list[tuple[str, str | None]]
+    request: str | None = None  # the request being read, named with its problems
+    first_code: str | None = None  # the domain's error code of the first problem, when it has one
 
 
-def _release(r: _Reader, request: ET.Element, request_id: str, schedule_id: str, state: PlantState,
-             meta: dict[str, Any], workstations: Collection[str] | None) -> c.ReleaseWorkOrder:
+def _utc(start: datetime | None) -> datetime | None:
+    return start.astimezone(UTC) if start is not None and start.utcoffset() is not None else None
+
+
+def _operation_number(r: _Reader, leaf: _Leaf, position: int) -> int | None:
+    segment_id = r.text(leaf.element, "ID")
+    if segment_id is None:
+        return position * 10
+    if segment_id.isdigit():
+        return int(segment_id)
+    digits = _TRAILING_DIGITS.search(segment_id)
+    return None if digits is None else int(digits.group(1))
+
+
+def _first(r: _Reader, chain: tuple[ET.Element, ...], *paths: str) -> str | None:
+    """The first of ``paths`` found on the innermost segment of ``chain`` that has one."""
+    for segment in reversed(chain):
+        for path in paths:
+            value = r.text(segment, path)
+            if value is not None:
+                return value
+    return None
+
+
+def _workstation_of(ctx: _Context, equipment: str, where: str) -> str | None:
+    machine = ctx.state.equipment.get(equipment)
+    workstation = machine.workstation if machine is not None else equipment
+    if ctx.workstations is not None and workstation not in ctx.workstations:
+        ctx.problems.append((f"{where}: {equipment} is neither a workstation of this site "
+                             f"({', '.join(sorted(ctx.workstations))}) nor a machine of one", ctx.request))
+        return None
+    return workstation
+
+
+def _materials(r: _Reader, segment: ET.Element) -> Iterator[tuple[str, ET.Element, str]]:
+    """(use, element, property element name) of a segment's own material requirements, in document order:
+    ``MaterialRequirement`` by its MaterialUse (Consumed when it gives none), and the older
+    ``MaterialProducedRequirement`` and ``MaterialConsumedRequirement``."""
+    for child in segment:
+        tag = child.tag.rpartition("}")[2]
+        if tag == "MaterialRequirement":
+            use = r.text(child, "MaterialUse") or "Consumed"
+            if use in ("Consumed", "Consumable"):
+                yield "consumed", child, "MaterialRequirementProperty"
+            elif use == "Produced":
+                yield "produced", child, "MaterialRequirementProperty"
+        elif tag == "MaterialProducedRequirement":
+            yield "produced", child, "MaterialProducedRequirementProperty"
+        elif tag == "MaterialConsumedRequirement":
+            yield "consumed", child, "MaterialConsumedRequirementProperty"
+
+
+def _quantity_in_item_unit(ctx: _Context, element: ET.Element, item: str | None, where: str) -> Decimal | None:
+    r = ctx.r
+    quantity = r.quantity(element, "Quantity", where)
+    if quantity is None or item is None:
+        return quantity
+    unit = r.text(element, "Quantity/UnitOfMeasure")
+    known = ctx.state.items.get(item)
+    if known is None:
+        return quantity  # an unknown item is named on its own
+    try:
+        return convert(quantity, unit, known.unit)
+    except UnitMismatch as mismatch:
+        ctx.problems.append((f"{where} ({item}): {mismatch}", ctx.request))
+        return None
+
+
+def _staging(ctx: _Context, element: ET.Element, item: str, where: str) -> str | None:
+    """Where a material is staged, ``ITEM=workstation:WS-10`` or ``ITEM=bin:B-01``, from its Location through the
+    site's table; None when it gives no location."""
+    equipment = ctx.r.text(element, "Location/EquipmentID")
+    if equipment is None:
+        return None
+    place = ctx.locations.get(equipment)
+    if place is None:
+        machine = ctx.state.equipment.get(equipment)
+        if machine is not None:
+            place = f"workstation:{machine.workstation}"
+        elif equipment in ctx.state.bins:
+            place = f"bin:{equipment}"
+        elif ctx.workstations is not None and equipment in ctx.workstations:
+            place = f"workstation:{equipment}"
+    if place is None:
+        ctx.problems.append((f"{where} ({item}): equipment location {equipment} is not in the site's b2mml "
+                             f"locations table, nor a bin, machine or workstation here", ctx.request))
+        return None
+    kind, _, code = place.partition(":")
+    if kind == "bin" and ctx.known_only and code not in ctx.state.bins:
+        ctx.problems.append((f"{where} ({item}): location {equipment} is bin {code}, which is not known here",
+                             ctx.request))
+    return f"{item}={place}"
+
+
+def _release(ctx: _Context, request: ET.Element, request_id: str, schedule_id: str, meta: dict[str, Any]
+             ) -> tuple[c.ReleaseWorkOrder, list[datetime | None]] | None:
+    """The request's ReleaseWorkOrder and its operations' start times; None when it has problems (listed in
+    ``ctx.problems``)."""
+    r, state = ctx.r, ctx.state
+    ctx.request = request_id
+    found_before = len(ctx.problems)
     where = f"request {request_id}"
 
     def refuse(reason: str) -> ScheduleRefused:
         return ScheduleRefused(f"{where}: {reason}", request=request_id)
 
-    segments = r.all(request, "SegmentRequirement")
-    if not segments:
+    def problem(reason: str) -> None:
+        ctx.problems.append((f"{where}: {reason}", request_id))
+
+    def unknown_item(reason: str) -> None:
+        if not ctx.problems:
+            ctx.first_code = "UNKNOWN_ITEM"  # the domain's code for it, as the dry run would name it
+        problem(reason)
+
+    top = r.all(request, "SegmentRequirement")
+    if not top:
         raise refuse("no SegmentRequirement: a work order needs at least one operation")
-    parameters: dict[str, str] = {}
+    leaves = list(_leaves(r, top))
+    nested = any(leaf.outer for leaf in leaves)
+    numbers = [_operation_number(r, leaf, position) for position, leaf in enumerate(leaves, start=1)]
+    if nested and (None in numbers or len(set(numbers)) != len(numbers)):
+        numbers = [position * 10 for position in range(1, len(leaves) + 1)]  # the segment path keeps the IDs
+    order_parameters: dict[str, str] = {}
     produced: list[tuple[str | None, Decimal | None, dict[str, str], str]] = []
     operations: list[c.OperationSpec] = []
-    consumed: list[tuple[ET.Element, str]] = []
+    starts: list[datetime | None] = []
+    consumed: list[tuple[ET.Element, str, str]] = []
     latest_end: datetime | None = None
-    for position, segment in enumerate(segments, start=1):
+    for leaf, number in zip(leaves, numbers, strict=True):
+        segment = leaf.element
+        chain = (*leaf.outer, segment)
         segment_id = r.text(segment, "ID")
-        seg_where = f"SegmentRequirement {segment_id or f'#{position}'}"
-        if r.all(segment, "SegmentRequirement"):
-            raise refuse(f"{seg_where} has nested segment requirements; give one SegmentRequirement per operation")
-        for pp in r.all(segment, "ProductionParameter"):
-            key = r.text(pp, "Parameter/ID")
-            value = r.text(pp, "Parameter/Value/ValueString")
-            if key is not None and value is not None:
-                parameters.setdefault(key, value)
-        if segment_id is None:
-            number = position * 10
-        elif segment_id.isdigit():
-            number = int(segment_id)
-        else:
-            digits = _TRAILING_DIGITS.search(segment_id)
-            if digits is None:
-                raise refuse(f"{seg_where}: its ID is not an operation number (a whole number, or one at its end)")
-            number = int(digits.group(1))
-        equipment = (r.text(segment, "EquipmentRequirement/EquipmentID") or r.text(segment, "Location/EquipmentID")
-                     or r.text(segment, "HierarchyScope/EquipmentID"))
+        seg_where = f"SegmentRequirement {leaf.path if nested else (segment_id or leaf.path)}"
+        parameters: dict[str, str] = {}
+        for part in chain:  # the outer segments' parameters first: an inner one of the same ID overrides them
+            for pp in r.all(part, "ProductionParameter"):
+                key = r.text(pp, "Parameter/ID")
+                value = r.text(pp, "Parameter/Value/ValueString")
+                if key is not None and value is not None:
+                    order_parameters.setdefault(key, value)
+                    if key not in ORDER_PARAMETERS:
+                        parameters[key] = value
+        if number is None:
+            problem(f"{seg_where}: its ID is not an operation number (a whole number, or one at its end)")
+            continue
+        equipment = _first(r, chain, "EquipmentRequirement/EquipmentID", "Location/EquipmentID",
+                           "HierarchyScope/EquipmentID")
         if equipment is None:
-            raise refuse(f"{seg_where}: no workstation (EquipmentRequirement/EquipmentID)")
-        machine = state.equipment.get(equipment)
-        workstation = machine.workstation if machine is not None else equipment
-        if workstations is not None and workstation not in workstations:
-            raise refuse(f"{seg_where}: {equipment} is neither a workstation of this site "
-                         f"({', '.join(sorted(workstations))}) nor a machine of one")
+            problem(f"{seg_where}: no workstation (EquipmentRequirement/EquipmentID)")
+            continue
+        workstation = _workstation_of(ctx, equipment, f"{where}, {seg_where}")
         duration = r.text(segment, "Duration")
-        description = r.text(segment, "Description") or r.text(segment, "ProcessSegmentID") or f"Operation {number}"
-        operations.append(c.OperationSpec(
-            operation=number, description=description, workstation=workstation,
-            standard_minutes=_minutes(duration, f"{where}, {seg_where}") if duration else Decimal(0)))
-        for mp in r.all(segment, "MaterialProducedRequirement"):
-            produced.append((r.text(mp, "MaterialDefinitionID"),
-                             r.quantity(mp, "Quantity", f"{where}, {seg_where}, MaterialProducedRequirement"),
-                             r.properties(mp, "MaterialProducedRequirementProperty"), seg_where))
-        consumed.extend((mc, seg_where) for mc in r.all(segment, "MaterialConsumedRequirement"))
-        end = _datetime(r.text(segment, "LatestEndTime"), f"{where}, {seg_where}")
+        description = (r.text(segment, "Description") or r.text(segment, "ProcessSegmentID")
+                       or r.text(segment, "ProductSegmentID") or f"Operation {number}")
+        try:
+            minutes = _minutes(duration, f"{where}, {seg_where}") if duration else Decimal(0)
+            start = _datetime(_first(r, chain, "EarliestStartTime"), where)
+            end = _datetime(r.text(segment, "LatestEndTime"), f"{where}, {seg_where}")
+        except ScheduleRefused as refused:
+            problem(refused.reason.removeprefix(f"{where}: ").removeprefix(f"{where}, "))
+            continue
         if end is not None and (latest_end is None or _later(end, latest_end)):
             latest_end = end
+        staging: list[str] = []
+        for part in chain if len(leaves) == 1 else (segment,):
+            for use, element, props_name in _materials(r, part):
+                item = r.text(element, "MaterialDefinitionID")
+                if use == "produced":
+                    produced.append((item, _quantity_in_item_unit(ctx, element, item, f"{where}, {seg_where}, "
+                                                                                       f"produced material"),
+                                     r.properties(element, props_name), seg_where))
+                else:
+                    consumed.append((element, seg_where, props_name))
+                    if item is not None:
+                        place = _staging(ctx, element, item, f"{where}, {seg_where}")
+                        if place is not None:
+                            staging.append(place)
+        if workstation is None:
+            continue
+        starts.append(_utc(start))
+        operations.append(c.OperationSpec(
+            operation=number, description=description, workstation=workstation, standard_minutes=minutes,
+            segment=leaf.path if nested else None, parameters=tuple(f"{k}={v}" for k, v in parameters.items()),
+            staging=tuple(staging)))
+    if len(leaves) > 1:  # materials of the outer segments of a nested routing belong to the order, not one step
+        outer_segments: dict[int, tuple[ET.Element, str]] = {}
+        for leaf in leaves:
+            for position, part in enumerate(leaf.outer):
+                outer_segments.setdefault(id(part), (part, "/".join(leaf.path.split("/")[:position + 1])))
+        for part, path in outer_segments.values():
+            for use, element, props_name in _materials(r, part):
+                item = r.text(element, "MaterialDefinitionID")
+                if use == "produced":
+                    produced.append((item, _quantity_in_item_unit(ctx, element, item, f"{where}, SegmentRequirement "
+                                                                                       f"{path}, produced material"),
+                                     r.properties(element, props_name), f"SegmentRequirement {path}"))
+                else:
+                    consumed.append((element, f"SegmentRequirement {path}", props_name))
     if not produced:
-        raise refuse("no MaterialProducedRequirement: it names the item to make and the quantity")
+        problem("no produced material (MaterialProducedRequirement, or MaterialRequirement with MaterialUse "
+                "Produced): it names the item to make and the quantity")
+        return None
     item, quantity, item_props, _ = produced[0]
     for other_item, other_quantity, _, seg_where in produced[1:]:
         if other_item != item or other_quantity != quantity:
-            raise refuse(f"{seg_where}: its MaterialProducedRequirement ({other_item} × {other_quantity}) differs "
-                         f"from the first one ({item} × {quantity}); the edge makes one item per work order")
+            problem(f"{seg_where}: its MaterialProducedRequirement ({other_item} × {other_quantity}) differs "
+                    f"from the first one ({item} × {quantity}); the edge makes one item per work order")
     if item is None:
-        raise refuse("MaterialProducedRequirement has no MaterialDefinitionID (the item to make)")
+        problem("MaterialProducedRequirement has no MaterialDefinitionID (the item to make)")
+        return None
+    if ctx.known_only and item not in state.items:
+        unknown_item(f"UNKNOWN_ITEM: item {item} (to make) is not known here")
     if quantity is None:
-        raise refuse("MaterialProducedRequirement has no Quantity (how many to make)")
+        if len(ctx.problems) == found_before:  # not a unit that failed to convert (that is named already)
+            problem("MaterialProducedRequirement has no Quantity (how many to make)")
+        return None
     if quantity <= 0:
-        raise refuse(f"the quantity to make must be greater than zero, got {quantity}")
+        problem(f"the quantity to make must be greater than zero, got {quantity}")
+        return None
     bom: list[c.BomLineSpec] = []
-    for position, (mc, seg_where) in enumerate(consumed, start=1):
-        mc_where = f"{where}, {seg_where}, MaterialConsumedRequirement #{position}"
+    for position, (mc, seg_where, props_name) in enumerate(consumed, start=1):
+        mc_where = f"{where}, {seg_where}, material #{position}"
         component = r.text(mc, "MaterialDefinitionID")
         if component is None:
-            raise refuse(f"{seg_where}, MaterialConsumedRequirement #{position}: no MaterialDefinitionID")
-        props = r.properties(mc, "MaterialConsumedRequirementProperty")
+            problem(f"{seg_where}, material #{position}: no MaterialDefinitionID")
+            continue
+        if ctx.known_only and component not in state.items:
+            unknown_item(f"UNKNOWN_ITEM: item {component} is not known here ({seg_where})")
+            continue
+        props = r.properties(mc, props_name)
         if "QuantityPer" in props:
             per = _decimal(props["QuantityPer"], f"{mc_where}, QuantityPer")
         else:
-            total = r.quantity(mc, "Quantity", mc_where)
+            total = _quantity_in_item_unit(ctx, mc, component, mc_where)
             if total is None:
-                raise refuse(f"{seg_where}, MaterialConsumedRequirement #{position} ({component}): no Quantity "
-                             f"and no QuantityPer property")
+                if r.quantity(mc, "Quantity", mc_where) is None:
+                    problem(f"{seg_where}, material #{position} ({component}): no Quantity and no QuantityPer "
+                            f"property")
+                continue
             per = (total / quantity).quantize(_SIX_PLACES, ROUND_HALF_EVEN).normalize()
         line_raw = props.get("BOMLine")
         if line_raw is not None and not line_raw.isdigit():
-            raise refuse(f"{seg_where}, MaterialConsumedRequirement #{position}: BOMLine {line_raw!r} is not a "
-                         f"whole number")
+            problem(f"{seg_where}, material #{position}: BOMLine {line_raw!r} is not a whole number")
+            continue
         bom.append(c.BomLineSpec(line=int(line_raw) if line_raw else position, item=component,
                                  item_revision=_revision(state, component, props.get("ItemRevision")),
                                  quantity_per=per))
-    bom_revision = r.text(request, "Version") or parameters.get("BOMRevision")
+    bom_revision = r.text(request, "Version") or order_parameters.get("BOMRevision")
     if bom_revision is None:
-        raise refuse("no BOM revision: give ProductionRequest/Version (V0600) or a production parameter BOMRevision")
+        problem("no BOM revision: give ProductionRequest/Version (V0600) or a production parameter BOMRevision")
+        return None
     end_time = _datetime(r.text(request, "EndTime"), f"{where}, EndTime") or latest_end
-    tolerance = parameters.get("OverproductionTolerancePct")
+    tolerance = order_parameters.get("OverproductionTolerancePct")
     return c.ReleaseWorkOrder(
         idempotency_key=idempotency_key(schedule_id, request_id), **meta,
         work_order=request_id, item=item, item_revision=_revision(state, item, item_props.get("ItemRevision")),
@@ -303,8 +529,8 @@ def _release(r: _Reader, request: ET.Element, request_id: str, schedule_id: str,
         overproduction_tolerance_pct=(_decimal(tolerance, f"{where}, OverproductionTolerancePct")
                                       if tolerance is not None else Decimal(0)),
         due=end_time.date() if end_time is not None else None,
-        customer_order=parameters.get("CustomerOrder"),
-    )
+        customer_order=order_parameters.get("CustomerOrder"),
+    ), starts
 
 
 def _later(a: datetime, b: datetime) -> bool:
@@ -315,11 +541,13 @@ def _later(a: datetime, b: datetime) -> bool:
 
 def check_schedule(source: bytes | str | os.PathLike[str], state: PlantState, *, schemas_: Schemas | None = None,
                    actor: str = DEFAULT_ACTOR, dispatch: bool = False,
-                   workstations: Collection[str] | None = None) -> ScheduleCommands:
-    """Validate a schedule and map it to commands; raises ScheduleRefused with the schema's reason or the
-    mapping's. Pure apart from reading the file: nothing is recorded."""
+                   workstations: Collection[str] | None = None,
+                   locations: Mapping[str, str] | None = None) -> ScheduleCommands:
+    """Validate a schedule and map it to commands; raises ScheduleRefused with the schema's reason or every problem
+    of the mapping (items, bins and units the edge does not know among them). Pure apart from reading the file:
+    nothing is recorded."""
     verdict, root = (schemas_ or schemas()).validate(source)
     if not verdict.ok or root is None:
         raise ScheduleRefused(f"schema: {verdict.describe()}", path=verdict.path)
-    return read_schedule(root, state, actor=actor, dispatch=dispatch, workstations=workstations)
-
+    return read_schedule(root, state, actor=actor, dispatch=dispatch, workstations=workstations,
+                         locations=locations, known_only=True)

@@ -193,7 +193,6 @@ def test_revisions_in_the_document_win_over_the_edges(schemas: Schemas) -> None:
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    (("<ID>APS-2026-49</ID>", ""), "ProductionSchedule #1 has no ID"),
     (("<ID>WO-2002</ID>", "<ID>WO-2001</ID>"), "request WO-2001 appears twice"),
     (("<Version>7</Version>", ""), "request WO-2001: no BOM revision"),
     (("<EquipmentRequirement><EquipmentID>WS-10</EquipmentID></EquipmentRequirement>", ""),

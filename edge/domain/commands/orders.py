@@ -57,6 +57,23 @@ class OperationSpec:
     # PLM's work instruction for the operation. Left out of the repr, so the fingerprint of an order released
     # before operations had it is unchanged (a retry of that key is still the same command).
     instruction_url: str | None = field(default=None, repr=False)
+    # Where the operation comes from in a B2MML routing: the IDs of its SegmentRequirement and of those it is nested
+    # in, joined by "/" (the way back names the sender's segment). Production parameters as "ID=value" (the
+    # setpoints of the operation) and where each material is staged as "ITEM=workstation:WS-10" or "ITEM=bin:B-01".
+    segment: str | None = None
+    parameters: tuple[str, ...] = ()
+    staging: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        # The fields above are in the repr (so in the fingerprint) only when given: an order released before
+        # operations had them keeps its fingerprint (a retry of that key is still the same command).
+        text = (f"OperationSpec(operation={self.operation!r}, description={self.description!r}, "
+                f"workstation={self.workstation!r}, standard_minutes={self.standard_minutes!r}")
+        for name in ("segment", "parameters", "staging"):
+            value = getattr(self, name)
+            if value:
+                text += f", {name}={value!r}"
+        return text + ")"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -98,7 +98,8 @@ def _order_content(state: PlantState, cmd: c.ReleaseWorkOrder | c.ChangeWorkOrde
                                                         ).startswith(("https://", "http://")):
             raise invalid("INVALID_VALUE", "a work instruction is an http(s) link", f"operations[{i}].instruction_url")
     operations = tuple(e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
-                                           standard_minutes=o.standard_minutes, instruction_url=o.instruction_url)
+                                           standard_minutes=o.standard_minutes, instruction_url=o.instruction_url,
+                                           segment=o.segment, parameters=o.parameters, staging=o.staging)
                        for o in cmd.operations)
     bom = _bom_lines(state, cmd.bom, "bom")
     if not bom:
@@ -139,7 +140,8 @@ def _change_work_order(state: PlantState, cmd: c.ChangeWorkOrder, now: datetime)
     wo = checks.work_order(state, cmd.work_order)
     operations, bom = _order_content(state, cmd)
     now_ops = tuple(e.ReleasedOperation(operation=o.operation, description=o.description, workstation=o.workstation,
-                                        standard_minutes=o.standard_minutes, instruction_url=o.instruction_url)
+                                        standard_minutes=o.standard_minutes, instruction_url=o.instruction_url,
+                                        segment=o.segment, parameters=o.parameters, staging=o.staging)
                     for o in state.operations_of(wo.work_order))
     now_bom = tuple(e.ReleasedBomLine(line=b.line, item=b.item, item_revision=b.item_revision,
                                       quantity_per=b.quantity_per) for b in state.bom_of(wo.work_order))
@@ -331,7 +333,8 @@ def _add_operations(state: PlantState, work_order: str, operations: tuple[e.Rele
         state.operations[(work_order, o.operation)] = Operation(
             work_order=work_order, operation=o.operation, description=o.description,
             workstation=o.workstation, status="released", good=ZERO, scrap=ZERO,
-            standard_minutes=o.standard_minutes, instruction_url=o.instruction_url)
+            standard_minutes=o.standard_minutes, instruction_url=o.instruction_url,
+            segment=o.segment, parameters=o.parameters, staging=o.staging)
         state.mark("operations", (work_order, o.operation))
 
 

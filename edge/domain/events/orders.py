@@ -65,6 +65,9 @@ class ReleasedOperation:
     workstation: str
     standard_minutes: Decimal
     instruction_url: str | None = None  # PLM's work instruction
+    segment: str | None = None  # B2MML: the SegmentRequirement IDs of the routing, outermost first, "/"-joined
+    parameters: tuple[str, ...] = ()  # production parameters, "ID=value"
+    staging: tuple[str, ...] = ()  # where each material is staged, "ITEM=workstation:WS-10" or "ITEM=bin:B-01"
 
 
 @dataclass(frozen=True, kw_only=True)
