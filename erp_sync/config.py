@@ -21,7 +21,7 @@ sync:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -77,14 +77,19 @@ class SyncSection(BaseModel):
 
 
 class B2mmlSection(BaseModel):
-    """ISA-95 B2MML file drop (the ``b2mml`` section of a site file), for ERPs that exchange documents as files:
+    """ISA-95 B2MML file drop and endpoint (the ``b2mml`` section of a site file), for ERPs and MESs that exchange
+    documents as files or post them (``POST /api/v1/b2mml``):
 
     ```yaml
     b2mml:
       inbox: /srv/erp/to-mes       # production schedules are taken from here (applied, then moved to done/)
       outbox: /srv/erp/from-mes    # production performance and material lots are written here
+      locations:                   # a material requirement's equipment location: the workstation or bin it means
+        LINE1-SUPERMARKET: bin:B-SM-01
+        CELL-10: workstation:WS-10
     ```
-    Relative folders are taken from the configuration file's folder."""
+    Relative folders are taken from the configuration file's folder. A location not in the table is taken as a
+    machine (its workstation), a bin or a workstation of that code; any other is refused, naming it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,9 +97,13 @@ class B2mmlSection(BaseModel):
     outbox: Path | None = None
     interval_s: float = Field(default=2.0, gt=0, le=3600)
     dispatch: bool = Field(default=False, description="also set the dispatch lists a schedule implies")
+    locations: dict[str, Annotated[str, Field(pattern=r"^(workstation|bin):\S+$")]] = Field(
+        default_factory=dict, description="equipment location ID -> workstation:<code> or bin:<code>")
+    max_body_bytes: int = Field(default=16_777_216, gt=0, le=268_435_456,
+                                description="largest document POST /api/v1/b2mml accepts")
 
     @model_validator(mode="after")
     def _a_folder(self) -> B2mmlSection:
-        if self.inbox is None and self.outbox is None:
-            raise ValueError("name an inbox, an outbox or both")
+        if self.inbox is None and self.outbox is None and not self.locations:
+            raise ValueError("name an inbox, an outbox or both (or the locations table the endpoint uses)")
         return self

@@ -313,7 +313,8 @@ def start_file_drop(node: Node) -> list[asyncio.Task[None]]:
         section.inbox.mkdir(parents=True, exist_ok=True)
         workstations = {w.workstation for w in node.config.site.workstations} or None
         tasks.append(asyncio.create_task(inbox_task(node.service, section.inbox, interval=section.interval_s,
-                                                    dispatch=section.dispatch, workstations=workstations),
+                                                    dispatch=section.dispatch, workstations=workstations,
+                                                    locations=section.locations),
                                          name="b2mml-inbox"))
     if section.outbox is not None:
         section.outbox.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,10 +132,11 @@ def _free_name(folder: Path, name: str) -> Path:
 
 
 def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Schemas | None = None,
-               actor: str = DEFAULT_ACTOR, dispatch: bool = False, workstations: Collection[str] | None = None
-               ) -> list[InboxOutcome]:
+               actor: str = DEFAULT_ACTOR, dispatch: bool = False, workstations: Collection[str] | None = None,
+               locations: Mapping[str, str] | None = None) -> list[InboxOutcome]:
     """One round: apply each schedule file in the folder and move it to ``done/`` or ``rejected/``.
-    ``workstations``: the site's (``config.site.workstations``), to refuse a schedule naming another one."""
+    ``workstations``: the site's (``config.site.workstations``), to refuse a schedule naming another one;
+    ``locations``: the site's table of material locations (``b2mml.locations``)."""
     inbox = Path(folder)
     outcomes: list[InboxOutcome] = []
     if not inbox.is_dir():
@@ -144,7 +145,7 @@ def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Sc
                        and not p.name.startswith(".")):
         try:
             report = import_schedule(service, path, schemas_=schemas_, actor=actor, dispatch=dispatch,
-                                     workstations=workstations)
+                                     workstations=workstations, locations=locations)
         except ScheduleRefused as refused:
             target_dir = inbox / REJECTED
             target_dir.mkdir(exist_ok=True)
@@ -164,13 +165,14 @@ def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Sc
 
 async def inbox_task(service: Service, folder: str | os.PathLike[str], *, interval: float = 2.0,
                      schemas_: Schemas | None = None, actor: str = DEFAULT_ACTOR, dispatch: bool = False,
-                     workstations: Collection[str] | None = None) -> None:
+                     workstations: Collection[str] | None = None, locations: Mapping[str, str] | None = None
+                     ) -> None:
     """Watch the inbox forever (a round every ``interval`` seconds). A file the node cannot apply for its own
     reasons (store unavailable) stays and is tried again in the next round."""
     while True:
         try:
             await asyncio.to_thread(read_inbox, service, folder, schemas_=schemas_, actor=actor, dispatch=dispatch,
-                                    workstations=workstations)
+                                    workstations=workstations, locations=locations)
         except Exception:  # the node's problem, not the file's: keep the file and try again
             log.exception("B2MML inbox round failed; retrying in %.1f s", interval)
         await asyncio.sleep(interval)

@@ -148,7 +148,8 @@ def idempotency_key(schedule: str, part: str) -> str:
     return "b2mml:" + hashlib.sha256(f"{schedule}\x00{part}".encode()).hexdigest()
 
 
-_SCHEDULE_DOCUMENTS = ("ProductionSchedule", "SyncProductionSchedule", "ProcessProductionSchedule")
+_SCHEDULE_DOCUMENTS = ("ProductionSchedule", "SyncProductionSchedule", "ProcessProductionSchedule",
+                       "ProductionRequest")
 #: Production parameters the reader maps to the work order's own fields; the others stay with their operation.
 ORDER_PARAMETERS = frozenset({"BOMRevision", "CustomerOrder", "OverproductionTolerancePct"})
 
@@ -174,10 +175,12 @@ def _leaves(r: _Reader, segments: list[ET.Element], outer: tuple[ET.Element, ...
             yield _Leaf(segment, outer, path)
 
 
-def content_key(sender: str | None, request_ids: Collection[str], document: bytes) -> str:
-    """The key of a schedule without an ID: its sender, its request IDs and a hash of its content."""
-    digest = hashlib.sha256(document).hexdigest()[:16]
-    return f"{sender or 'unknown-sender'}:{','.join(request_ids)}:{digest}"
+def request_key(sender: str | None, request: ET.Element, request_id: str) -> str:
+    """The idempotency key of a request of a schedule without ID: its sender, its ID and a hash of its content
+    (canonical XML, whitespace between elements left out), so the same request sent again records nothing."""
+    canonical = ET.canonicalize(ET.tostring(request, encoding="unicode"), strip_text=True)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:20]
+    return idempotency_key(sender or "unknown-sender", f"{request_id}:{digest}")
 
 
 def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_ACTOR,
@@ -199,7 +202,8 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
         raise ScheduleRefused(f"{name} is not a production schedule this node applies "
                               f"(one of {', '.join(_SCHEDULE_DOCUMENTS)})")
     r = _Reader(namespace)
-    schedules = [root] if name == "ProductionSchedule" else r.all(root, "DataArea/ProductionSchedule")
+    schedules = [root] if name in ("ProductionSchedule", "ProductionRequest") \
+        else r.all(root, "DataArea/ProductionSchedule")
     sender = r.text(root, "ApplicationArea/Sender/LogicalID")
     meta: dict[str, Any] = {"actor": actor, "actor_roles": SERVICE_ROLES, "origin": "erp"}
     planned: list[PlannedCommand] = []
@@ -207,13 +211,16 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
     problems: list[tuple[str, str | None]] = []  # (problem, request)
     context = _Context(r, state, workstations, locations or {}, known_only, problems)
     for s_index, schedule in enumerate(schedules, start=1):
-        requests = r.all(schedule, "ProductionRequest")
-        schedule_id = r.text(schedule, "ID")
+        # a ProductionRequest on its own is a schedule of one request, without schedule ID
+        requests = [schedule] if name == "ProductionRequest" else r.all(schedule, "ProductionRequest")
+        schedule_id = None if name == "ProductionRequest" else r.text(schedule, "ID")
+        keyed_by_id = schedule_id is not None
         if schedule_id is None:
-            # No ID (optional in every B2MML version): the import is keyed by sender, request IDs and content, so
-            # that the same schedule sent again records nothing.
-            ids = [r.text(q, "ID") or f"#{i}" for i, q in enumerate(requests, start=1)]
-            schedule_id = content_key(sender, ids, ET.tostring(schedule))
+            # No ID (optional in every B2MML version): each request is keyed by sender, request ID and content
+            # (request_key), the dispatch lists by sender and the schedule's content, so that the same schedule
+            # sent again records nothing.
+            canonical = ET.canonicalize(ET.tostring(schedule, encoding="unicode"), strip_text=True)
+            schedule_id = f"{sender or 'unknown-sender'}:{hashlib.sha256(canonical.encode()).hexdigest()[:20]}"
             label = f"ProductionSchedule #{s_index}"
         else:
             label = f"schedule {schedule_id}"
@@ -232,7 +239,9 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
             seen_requests.add(request_id)
             before = len(problems)
             try:
-                mapped = _release(context, request, request_id, schedule_id, meta)
+                key = (idempotency_key(schedule_id, request_id) if keyed_by_id
+                       else request_key(sender, request, request_id))
+                mapped = _release(context, request, request_id, key, meta)
             except ScheduleRefused as unreadable:
                 problems.append((unreadable.reason, request_id))
                 continue
@@ -363,7 +372,7 @@ def _staging(ctx: _Context, element: ET.Element, item: str, where: str) -> str |
     return f"{item}={place}"
 
 
-def _release(ctx: _Context, request: ET.Element, request_id: str, schedule_id: str, meta: dict[str, Any]
+def _release(ctx: _Context, request: ET.Element, request_id: str, command_key: str, meta: dict[str, Any]
              ) -> tuple[c.ReleaseWorkOrder, list[datetime | None]] | None:
     """The request's ReleaseWorkOrder and its operations' start times; None when it has problems (listed in
     ``ctx.problems``)."""
@@ -411,6 +420,20 @@ def _release(ctx: _Context, request: ET.Element, request_id: str, schedule_id: s
                     order_parameters.setdefault(key, value)
                     if key not in ORDER_PARAMETERS:
                         parameters[key] = value
+        staging: list[str] = []
+        for part in chain if len(leaves) == 1 else (segment,):
+            for use, element, props_name in _materials(r, part):
+                item = r.text(element, "MaterialDefinitionID")
+                if use == "produced":
+                    produced.append((item, _quantity_in_item_unit(ctx, element, item, f"{where}, {seg_where}, "
+                                                                                       f"produced material"),
+                                     r.properties(element, props_name), seg_where))
+                else:
+                    consumed.append((element, seg_where, props_name))
+                    if item is not None:
+                        place = _staging(ctx, element, item, f"{where}, {seg_where}")
+                        if place is not None:
+                            staging.append(place)
         if number is None:
             problem(f"{seg_where}: its ID is not an operation number (a whole number, or one at its end)")
             continue
@@ -432,20 +455,6 @@ def _release(ctx: _Context, request: ET.Element, request_id: str, schedule_id: s
             continue
         if end is not None and (latest_end is None or _later(end, latest_end)):
             latest_end = end
-        staging: list[str] = []
-        for part in chain if len(leaves) == 1 else (segment,):
-            for use, element, props_name in _materials(r, part):
-                item = r.text(element, "MaterialDefinitionID")
-                if use == "produced":
-                    produced.append((item, _quantity_in_item_unit(ctx, element, item, f"{where}, {seg_where}, "
-                                                                                       f"produced material"),
-                                     r.properties(element, props_name), seg_where))
-                else:
-                    consumed.append((element, seg_where, props_name))
-                    if item is not None:
-                        place = _staging(ctx, element, item, f"{where}, {seg_where}")
-                        if place is not None:
-                            staging.append(place)
         if workstation is None:
             continue
         starts.append(_utc(start))
@@ -523,7 +532,7 @@ def _release(ctx: _Context, request: ET.Element, request_id: str, schedule_id: s
     end_time = _datetime(r.text(request, "EndTime"), f"{where}, EndTime") or latest_end
     tolerance = order_parameters.get("OverproductionTolerancePct")
     return c.ReleaseWorkOrder(
-        idempotency_key=idempotency_key(schedule_id, request_id), **meta,
+        idempotency_key=command_key, **meta,
         work_order=request_id, item=item, item_revision=_revision(state, item, item_props.get("ItemRevision")),
         bom_revision=bom_revision, quantity=quantity, operations=tuple(operations), bom=tuple(bom),
         overproduction_tolerance_pct=(_decimal(tolerance, f"{where}, OverproductionTolerancePct")

@@ -24,6 +24,7 @@ from edge.store import Store
 from edge.store.logons import LogonLimits
 from takt import pages
 from takt.api import (
+    b2mml,
     commands,
     docs,
     inspections,
@@ -84,12 +85,13 @@ class Metrics:
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, own_limits: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.limit = limit
+        self.own_limits = own_limits  # paths whose endpoint enforces its own limit (POST /api/v1/b2mml)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in self.own_limits:
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", ()):
@@ -188,7 +190,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
                               *sync.router.routes, *spc.router.routes, *pages.routes()]  # terminal, handheld and line pages (takt.pages)
     app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
-                              *inspections.router.routes, *warehouse.router.routes]
+                              *inspections.router.routes, *warehouse.router.routes, *b2mml.router.routes]
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:
@@ -199,7 +201,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(BodyLimit, limit=max_body_bytes, own_limits=frozenset({b2mml.PATH}))
     tls = api_config.tls if api_config is not None else None
     app.add_middleware(SecurityHeaders, hsts_max_age_s=tls.hsts_max_age_s if tls is not None else HSTS_MAX_AGE_S)
 

@@ -80,8 +80,11 @@ def import_(
         raise _fail(f"{file}: no such file", 2)
     checker = _schemas(schemas_dir)
     workstations: set[str] | None = None
-    if config is not None:  # the site's workstations: a schedule naming another one is refused
-        workstations = {w.workstation for w in load_site(config, resolve_secrets=False).site.workstations} or None
+    locations: dict[str, str] | None = None
+    if config is not None:  # the site's workstations (a schedule naming another one is refused), its locations
+        site = load_site(config, resolve_secrets=False)
+        workstations = {w.workstation for w in site.site.workstations} or None
+        locations = dict(site.b2mml.locations) if site.b2mml is not None else None
     store = _open_store(config, data_dir, database_url)
     assert isinstance(store, Store)
     logging.getLogger("takt").setLevel(logging.WARNING)
@@ -89,11 +92,13 @@ def import_(
         service = Service(store, store.node_id()).start()
         try:
             report = import_schedule(service, file, schemas_=checker, actor=actor, dispatch=dispatch,
-                                     workstations=workstations)
+                                     workstations=workstations, locations=locations)
         finally:
             service.stop()
     except ScheduleRefused as refused:
-        raise _fail(f"REFUSED: {file}: {refused.reason}\nnothing was applied") from None
+        what = (refused.reason if len(refused.problems) == 1
+                else f"{len(refused.problems)} problems:\n" + "\n".join(f"  - {p}" for p in refused.problems))
+        raise _fail(f"REFUSED: {file}: {what}\nnothing was applied") from None
     except StoreUnavailable as err:
         raise _fail(f"not applied: the store is unavailable: {err}") from None
     finally:

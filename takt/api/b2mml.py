@@ -1,0 +1,114 @@
+"""B2MML over HTTP: ``POST /api/v1/b2mml`` takes a production schedule as the file drop's inbox does (same rules:
+schema, mapping, whole or not at all; docs/b2mml.md "HTTP"), for senders that post documents rather than drop files.
+
+The answer is 201 with what was released (or found imported before), or 422 listing every problem of the
+document. An ``Idempotency-Key`` is required, as for every command: a retry with the same key and the same
+document gets the first answer again (``Idempotent-Replayed: true``), the same key with another document is
+refused. The document's own keys (docs/b2mml.md) make any resend record nothing, also after a restart; the
+request keys are remembered by the running node only (the last ``REMEMBERED`` of them).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from edge.service import StoreUnavailable
+from takt.api.auth import allowed_roles, authorize
+from takt.api.commands import KEY_PATTERN
+from takt.api.errors import refusal
+from takt.api.site import site_config
+
+router = APIRouter(prefix="/api/v1")
+#: who may post documents: the service accounts of the ERP and MES links (and admin)
+SENDERS = allowed_roles("service")
+REMEMBERED = 1000
+#: the endpoint's body limit when the site names none (``b2mml.max_body_bytes``); the API's own limit does not apply
+DEFAULT_MAX_BODY_BYTES = 16_777_216
+PATH = "/api/v1/b2mml"
+
+
+class _Answers:
+    """Request keys seen by this node: key -> (sha256 of the document, the answer given)."""
+
+    def __init__(self) -> None:
+        self.seen: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+
+    def remember(self, key: str, digest: str, answer: dict[str, Any]) -> None:
+        self.seen[key] = (digest, answer)
+        self.seen.move_to_end(key)
+        while len(self.seen) > REMEMBERED:
+            self.seen.popitem(last=False)
+
+
+def max_body_bytes(request: Request) -> int:
+    site = site_config(request)
+    return site.b2mml.max_body_bytes if site is not None and site.b2mml is not None else DEFAULT_MAX_BODY_BYTES
+
+
+@router.post(PATH, tags=["b2mml"], status_code=201,
+             summary="Apply a B2MML production schedule (V0600, V0401): whole or not at all, 422 listing its problems",
+             responses={201: {"description": "Applied; work orders released now and those imported before"},
+                        400: {"description": "Idempotency-Key header missing or malformed"},
+                        401: {"description": "No valid bearer token"},
+                        403: {"description": "The user's roles do not allow this"},
+                        413: {"description": "The document is larger than b2mml.max_body_bytes"},
+                        422: {"description": "Refused: every problem of the document in `problems`; nothing "
+                                             "recorded"},
+                        503: {"description": "The store or the B2MML schemas are unavailable; nothing recorded"}})
+async def post_b2mml(request: Request) -> JSONResponse:
+    user = await authorize(request, SENDERS)
+    key = (request.headers.get("idempotency-key") or "").strip().strip('"')
+    if not key:
+        return refusal(400, "IDEMPOTENCY_KEY_MISSING",
+                       "send an Idempotency-Key header: one fresh value per document, the same value on a retry",
+                       "Idempotency-Key")
+    if not KEY_PATTERN.match(key):
+        return refusal(400, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key must be 1-200 visible ASCII characters",
+                       "Idempotency-Key")
+    limit = max_body_bytes(request)
+    document = bytearray()
+    async for chunk in request.stream():
+        document += chunk
+        if len(document) > limit:
+            return refusal(413, "REQUEST_TOO_LARGE", f"the document is over {limit} bytes (b2mml.max_body_bytes)")
+    body = bytes(document)
+    digest = hashlib.sha256(body).hexdigest()
+    answers: _Answers = getattr(request.app.state, "b2mml_answers", None) or _Answers()
+    request.app.state.b2mml_answers = answers
+    seen = answers.seen.get(key)
+    if seen is not None:
+        if seen[0] != digest:
+            return refusal(422, "IDEMPOTENCY_KEY_REUSED", f"Idempotency-Key {key} was sent before with another "
+                           f"document; nothing recorded", "Idempotency-Key")
+        return JSONResponse(seen[1], status_code=201, headers={"Idempotent-Replayed": "true"})
+    if not body.strip():
+        return refusal(422, "SCHEDULE_REFUSED", "the body is empty: send a B2MML production schedule", "body",
+                       problems=["the body is empty"])
+    site = site_config(request)
+    workstations = ({w.workstation for w in site.site.workstations} or None) if site is not None else None
+    section = site.b2mml if site is not None else None
+    # imported when used: the B2MML validator (xmlschema) is no part of a node that is never sent a document
+    from erp_sync.b2mml import ScheduleRefused, SchemasMissing, import_schedule
+
+    try:
+        report = await run_in_threadpool(
+            import_schedule, request.app.state.service, body, actor=user.user,
+            dispatch=section.dispatch if section is not None else False, workstations=workstations,
+            locations=dict(section.locations) if section is not None else None)
+    except ScheduleRefused as refused:
+        return refusal(422, refused.code or "SCHEDULE_REFUSED", refused.reason, refused.path or "body",
+                       problems=list(refused.problems), request=refused.request)
+    except SchemasMissing as missing:
+        return refusal(503, "B2MML_SCHEMAS_MISSING", str(missing))
+    except StoreUnavailable as err:
+        return refusal(503, "STORE_UNAVAILABLE", str(err))
+    answer = {"schedules": list(report.schedules), "released": list(report.released),
+              "already_imported": list(report.already_imported), "dispatch_lists": list(report.dispatch_lists),
+              "events": report.events, "summary": report.summary()}
+    answers.remember(key, digest, answer)
+    return JSONResponse(answer, status_code=201)
