@@ -50,7 +50,7 @@ def max_body_bytes(request: Request) -> int:
     return site.b2mml.max_body_bytes if site is not None and site.b2mml is not None else DEFAULT_MAX_BODY_BYTES
 
 
-@router.post(PATH, tags=["b2mml"], status_code=201,
+@router.post("/b2mml", tags=["b2mml"], status_code=201,
              summary="Apply a B2MML production schedule (V0600, V0401): whole or not at all, 422 listing its problems",
              responses={201: {"description": "Applied; work orders released now and those imported before"},
                         400: {"description": "Idempotency-Key header missing or malformed"},
