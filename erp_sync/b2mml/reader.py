@@ -175,12 +175,26 @@ def _leaves(r: _Reader, segments: list[ET.Element], outer: tuple[ET.Element, ...
             yield _Leaf(segment, outer, path)
 
 
+def content_digest(element: ET.Element) -> str:
+    """A hash of an element's content: tags, attributes (sorted), nesting and text with surrounding whitespace left
+    out, so a document laid out otherwise (indented, or not) has the same digest."""
+    digest = hashlib.sha256()
+
+    def feed(node: ET.Element) -> None:
+        attributes = "\x1f".join(f"{k}={v}" for k, v in sorted(node.attrib.items()))
+        digest.update(f"<{node.tag}\x1f{attributes}>{(node.text or '').strip()}".encode())
+        for child in node:
+            feed(child)
+        digest.update(f"</>{(node.tail or '').strip() if node is not element else ''}".encode())
+
+    feed(element)
+    return digest.hexdigest()[:20]
+
+
 def request_key(sender: str | None, request: ET.Element, request_id: str) -> str:
     """The idempotency key of a request of a schedule without ID: its sender, its ID and a hash of its content
-    (canonical XML, whitespace between elements left out), so the same request sent again records nothing."""
-    canonical = ET.canonicalize(ET.tostring(request, encoding="unicode"), strip_text=True)
-    digest = hashlib.sha256(canonical.encode()).hexdigest()[:20]
-    return idempotency_key(sender or "unknown-sender", f"{request_id}:{digest}")
+    (``content_digest``), so the same request sent again records nothing."""
+    return idempotency_key(sender or "unknown-sender", f"{request_id}:{content_digest(request)}")
 
 
 def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_ACTOR,
@@ -219,8 +233,7 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
             # No ID (optional in every B2MML version): each request is keyed by sender, request ID and content
             # (request_key), the dispatch lists by sender and the schedule's content, so that the same schedule
             # sent again records nothing.
-            canonical = ET.canonicalize(ET.tostring(schedule, encoding="unicode"), strip_text=True)
-            schedule_id = f"{sender or 'unknown-sender'}:{hashlib.sha256(canonical.encode()).hexdigest()[:20]}"
+            schedule_id = f"{sender or 'unknown-sender'}:{content_digest(schedule)}"
             label = f"ProductionSchedule #{s_index}"
         else:
             label = f"schedule {schedule_id}"
