@@ -247,9 +247,10 @@ def _render_segment(b: _Builder, pr: ET.Element, work_order: str, seg: _Segment,
         b.el(sr, "ID", f"{work_order}/materials")
         b.el(sr, "Description", "Material issued to and returned from the work order")
     else:
-        b.el(sr, "ID", f"{work_order}/{seg.operation}")
-        b.el(sr, "ProcessSegmentID", str(seg.operation))
         op = state.operations.get((work_order, seg.operation)) if state is not None else None
+        # an operation from a sender's nested routing answers with that routing's segment IDs (the way back)
+        b.el(sr, "ID", f"{work_order}/{op.segment if op is not None and op.segment else seg.operation}")
+        b.el(sr, "ProcessSegmentID", str(seg.operation))
         if op is not None:
             b.el(sr, "Description", op.description)
         workstation = seg.workstation or (op.workstation if op is not None else None)

@@ -150,3 +150,20 @@ def test_the_endpoint_has_its_own_body_limit(client: TestClient) -> None:
     too_big = big + b"<!--" + b"y" * 200_000 + b"-->"
     answer = post(client, too_big, SERVICE, key="k-4")
     assert answer["status"] == 413 and answer["json"]["code"] == "REQUEST_TOO_LARGE"  # type: ignore[index]
+
+
+def test_production_performance_answers_with_the_senders_segment_ids(demo: Node, schemas: Schemas) -> None:
+    from edge.domain import commands as c
+    from erp_sync.b2mml import render
+
+    import_schedule(demo.service, DATA / "schedule-v0401-nested.xml", schemas_=schemas, locations=LOCATIONS)
+    demo.service.submit(c.StartOperation(idempotency_key="start-3001-20", actor="anna",
+                                         actor_roles=frozenset({"operator"}), work_order="WO-3001",
+                                         operation=20)).result(30)
+    documents = render(list(demo.store.journal(after=0, limit=100_000)), node_id="test", state=demo.store.load_state())
+    performance = [d for d in documents if d.kind == "ProductionPerformance"]
+    assert performance
+    xml = performance[0].xml.decode()
+    assert "<ID>WO-3001/0010/0020</ID>" in xml
+    verdict, _ = schemas.validate(performance[0].xml)
+    assert verdict.ok, verdict.describe()
