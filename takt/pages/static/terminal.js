@@ -82,7 +82,12 @@
         (op.pause_reason && op.status === "paused" ? '<span class="muted" id="pause-reason">' + esc(Takt.english("r_" + op.pause_reason) ? t("r_" + op.pause_reason) : op.pause_reason) + "</span>" : "") +
         '</div><div style="font-size: 20px; margin: 4px 0 8px">' + esc(op.description) +
         (op.instruction_url ? ' <a id="instruction" class="instruction" target="_blank" rel="noopener" href="' + esc(op.instruction_url) + '">' +
-          esc(t("instruction")) + "</a>" : "") + '</div><div class="facts">' +
+          esc(t("instruction")) + "</a>" : "") + "</div>" +
+        // the operation's production parameters (setpoints) as the sender's B2MML schedule gave them, "ID=value"
+        (op.parameters && op.parameters.length ? '<div class="facts" id="parameters">' + op.parameters.map(p => {
+          const at = p.indexOf("=");
+          return "<span>" + esc(p.slice(0, at)) + "<b>" + esc(p.slice(at + 1)) + "</b></span>";
+        }).join("") + "</div>" : "") + '<div class="facts">' +
         "<span>" + esc(t("item")) + "<b>" + esc(cur.item) + " rev " + esc(cur.item_revision) + "</b></span>" +
         "<span>" + esc(t("bom_rev")) + '<b id="bom-rev">' + esc(cur.bom_revision) + "</b></span>" +
         "<span>" + esc(t("quantity")) + "<b>" + esc(qty(cur.quantity)) + "</b></span>" +
