@@ -4,7 +4,9 @@ work-order commands, and renders the journal as production performance and mater
 The package, by what each module does (the specification they follow is docs/b2mml.md):
 
 - ``schemas``: finding and loading the MESA XSDs (V0401, V0600, V0700) and validating a document against them;
-- ``reader``: a schema-valid production schedule read into ``ReleaseWorkOrder`` and ``SetDispatchList`` commands;
+- ``reader``: a schema-valid production schedule (every shape senders write) read into ``ReleaseWorkOrder`` and
+  ``SetDispatchList`` commands;
+- ``units``: a quantity's unit converted to the item's;
 - ``apply``: those commands applied through the one write path, whole or not at all;
 - ``render``: the journal's edge-origin events as ``SyncProductionPerformance`` and ``SyncMaterialInformation``;
 - ``filedrop``: the outbox and inbox folders for ERPs that exchange the documents as files.
@@ -16,14 +18,17 @@ from __future__ import annotations
 from erp_sync.b2mml.apply import ImportReport, dry_run, import_schedule
 from erp_sync.b2mml.reader import (
     DEFAULT_ACTOR,
+    ORDER_PARAMETERS,
     SERVICE_ROLES,
     PlannedCommand,
     ScheduleCommands,
     ScheduleRefused,
     _minutes,
     check_schedule,
+    content_digest,
     idempotency_key,
     read_schedule,
+    request_key,
 )
 from erp_sync.b2mml.render import (
     CONSUMPTION_KINDS,
@@ -48,6 +53,7 @@ from erp_sync.b2mml.schemas import (
     default_schema_dir,
     schemas,
 )
+from erp_sync.b2mml.units import UnitMismatch, convert
 
 __all__ = [
     "CONSUMPTION_KINDS",
@@ -55,6 +61,7 @@ __all__ = [
     "DEFAULT_SCHEMA_DIR",
     "ENV_VAR",
     "MATERIAL_EVENTS",
+    "ORDER_PARAMETERS",
     "NAMESPACES",
     "NAMESPACE_OF",
     "PERFORMANCE_EVENTS",
@@ -68,10 +75,13 @@ __all__ = [
     "ScheduleRefused",
     "Schemas",
     "SchemasMissing",
+    "UnitMismatch",
     "Validation",
     "Version",
     "_minutes",  # the Duration parser, which the unit tests check on its own
     "check_schedule",
+    "content_digest",
+    "convert",
     "default_schema_dir",
     "dry_run",
     "idempotency_key",
@@ -80,5 +90,6 @@ __all__ = [
     "render",
     "render_material_information",
     "render_production_performance",
+    "request_key",
     "schemas",
 ]
