@@ -8,6 +8,8 @@ The package, by what each module does (the specification they follow is docs/b2m
   ``SetDispatchList`` commands;
 - ``units``: a quantity's unit converted to the item's;
 - ``apply``: those commands applied through the one write path, whole or not at all;
+- ``master``: master data documents (material definitions, lots, equipment) read into Define* commands, and
+  ``import_document`` for any document the node reads;
 - ``render``: the journal's edge-origin events as ``SyncProductionPerformance`` and ``SyncMaterialInformation``;
 - ``filedrop``: the outbox and inbox folders for ERPs that exchange the documents as files.
 
@@ -16,6 +18,13 @@ Every public name of the modules (but the file drop's) is importable from here.
 from __future__ import annotations
 
 from erp_sync.b2mml.apply import ImportReport, dry_run, import_schedule
+from erp_sync.b2mml.master import (
+    MASTER_DATA_DOCUMENTS,
+    import_document,
+    import_master_data,
+    master_data_noun,
+    read_master_data,
+)
 from erp_sync.b2mml.reader import (
     DEFAULT_ACTOR,
     ORDER_PARAMETERS,
@@ -60,6 +69,7 @@ __all__ = [
     "DEFAULT_ACTOR",
     "DEFAULT_SCHEMA_DIR",
     "ENV_VAR",
+    "MASTER_DATA_DOCUMENTS",
     "MATERIAL_EVENTS",
     "ORDER_PARAMETERS",
     "NAMESPACES",
@@ -85,7 +95,11 @@ __all__ = [
     "default_schema_dir",
     "dry_run",
     "idempotency_key",
+    "import_document",
+    "import_master_data",
     "import_schedule",
+    "master_data_noun",
+    "read_master_data",
     "read_schedule",
     "render",
     "render_material_information",

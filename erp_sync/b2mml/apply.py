@@ -15,6 +15,7 @@ from edge.domain import commands as c
 from erp_sync.b2mml.reader import (
     DEFAULT_ACTOR,
     PlannedCommand,
+    ScheduleCommands,
     ScheduleRefused,
     check_schedule,
 )
@@ -28,22 +29,26 @@ log = logging.getLogger("takt.b2mml")
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did: the schedules, the work orders released now, those imported before (nothing
-    recorded for them), the dispatch lists set, and the journal events recorded."""
+    """What an import did: the schedules (or master data documents), the work orders released now, those imported
+    before (nothing recorded for them), the dispatch lists set, the journal events recorded, and the master data
+    records defined."""
 
     schedules: tuple[str, ...]
     released: tuple[str, ...]
     already_imported: tuple[str, ...]
     dispatch_lists: tuple[str, ...]
     events: int
+    defined: tuple[str, ...] = ()  # master data documents: "item X", "lot Y", "equipment Z" defined now
 
     def summary(self) -> str:
-        parts = [f"{len(self.released)} work orders released"]
+        parts = [f"{len(self.defined)} master data records defined" if self.defined and not self.released
+                 else f"{len(self.released)} work orders released"]
         if self.already_imported:
             parts.append(f"{len(self.already_imported)} imported before")
         if self.dispatch_lists:
             parts.append(f"{len(self.dispatch_lists)} dispatch lists set")
-        return f"schedule {', '.join(self.schedules)}: " + ", ".join(parts) + f" ({self.events} events)"
+        what = "schedule " if self.released or not self.defined else ""
+        return f"{what}{', '.join(self.schedules)}: " + ", ".join(parts) + f" ({self.events} events)"
 
 
 def dry_run(planned: Sequence[PlannedCommand], state: PlantState, now: datetime) -> None:
@@ -88,13 +93,20 @@ def import_schedule(service: Service, source: bytes | str | os.PathLike[str], *,
     Raises ScheduleRefused (nothing recorded) when the document is schema-invalid, cannot be mapped, reuses a
     request's key for other content, or holds a command the domain refuses; ``locations`` is the site's table of
     material locations (``B2mmlSection.locations``)."""
+    state: PlantState = service.store.load_state()
+    mapped = check_schedule(source, state, schemas_=schemas_, actor=actor, dispatch=dispatch,
+                            workstations=workstations, locations=locations)
+    return apply_planned(service, mapped, state, timeout=timeout)
+
+
+def apply_planned(service: Service, mapped: ScheduleCommands, state: PlantState, *, timeout: float = 120
+                  ) -> ImportReport:
+    """Record the commands a document was mapped to (against ``state``, the store's current state, which is
+    changed): those recorded before are left out, the rest dry-run and, if all pass, submitted in order."""
     from edge.service import IdempotencyKeyReused
     from edge.store.codec import fingerprint
 
     store = service.store
-    state: PlantState = store.load_state()
-    mapped = check_schedule(source, state, schemas_=schemas_, actor=actor, dispatch=dispatch,
-                            workstations=workstations, locations=locations)
     with store.engine.connect() as conn:
         known = store.lookup_commands(conn, [p.command.idempotency_key for p in mapped.commands])
     fresh: list[PlannedCommand] = []
@@ -114,6 +126,7 @@ def import_schedule(service: Service, source: bytes | str | os.PathLike[str], *,
     futures = [(p, service.submit(p.command)) for p in fresh]  # in order: the writer keeps the queue's order
     released: list[str] = []
     dispatched: list[str] = []
+    defined: list[str] = []
     events = 0
     failures: list[str] = []
     for p, fut in futures:
@@ -130,12 +143,15 @@ def import_schedule(service: Service, source: bytes | str | os.PathLike[str], *,
             released.append(p.command.work_order)
         elif isinstance(p.command, c.SetDispatchList):
             dispatched.append(p.command.workstation)
+        elif p.request is not None:  # master data: an item, lot or machine defined
+            defined.append(p.request)
     if failures:
         # Only possible when another input changed the state between the dry run and the commit; what was
         # recorded stays, and importing the same document again completes it (its keys make that harmless).
         raise ScheduleRefused("partly applied, another change came in between; import the document again to "
                               "complete it: " + "; ".join(failures))
-    report = ImportReport(mapped.schedules, tuple(released), tuple(already), tuple(dispatched), events)
+    report = ImportReport(mapped.schedules, tuple(released), tuple(already), tuple(dispatched), events,
+                          tuple(defined))
     log.info("imported %s", report.summary(), extra={"schedules": list(mapped.schedules), "released": released})
     return report
 

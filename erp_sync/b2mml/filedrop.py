@@ -1,5 +1,5 @@
 """B2MML file drop: an outbox folder the node writes production performance and material lots to, and an inbox
-folder it takes production schedules from, for ERPs that exchange ISA-95 documents as files.
+folder it takes production schedules (and master data) from, for ERPs that exchange ISA-95 documents as files.
 
 ``write_outbox`` and ``read_inbox`` do one round each; ``outbox_task`` and ``inbox_task`` run them in a loop, as
 asyncio tasks a supervisor can start and cancel. How files are named, written atomically, moved to ``done/`` or
@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from erp_sync.b2mml.apply import ImportReport, import_schedule
+from erp_sync.b2mml.apply import ImportReport
+from erp_sync.b2mml.master import import_document
 from erp_sync.b2mml.reader import DEFAULT_ACTOR, ScheduleRefused
 from erp_sync.b2mml.render import render
 from erp_sync.b2mml.schemas import Schemas, schemas
@@ -134,7 +135,8 @@ def _free_name(folder: Path, name: str) -> Path:
 def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Schemas | None = None,
                actor: str = DEFAULT_ACTOR, dispatch: bool = False, workstations: Collection[str] | None = None,
                locations: Mapping[str, str] | None = None) -> list[InboxOutcome]:
-    """One round: apply each schedule file in the folder and move it to ``done/`` or ``rejected/``.
+    """One round: apply each file in the folder (a production schedule or master data, ``import_document``) and
+    move it to ``done/`` or ``rejected/``.
     ``workstations``: the site's (``config.site.workstations``), to refuse a schedule naming another one;
     ``locations``: the site's table of material locations (``b2mml.locations``)."""
     inbox = Path(folder)
@@ -144,7 +146,7 @@ def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Sc
     for path in sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() == ".xml"
                        and not p.name.startswith(".")):
         try:
-            report = import_schedule(service, path, schemas_=schemas_, actor=actor, dispatch=dispatch,
+            report = import_document(service, path, schemas_=schemas_, actor=actor, dispatch=dispatch,
                                      workstations=workstations, locations=locations)
         except ScheduleRefused as refused:
             target_dir = inbox / REJECTED

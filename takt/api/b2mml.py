@@ -1,4 +1,4 @@
-"""B2MML over HTTP: ``POST /api/v1/b2mml`` takes a production schedule as the file drop's inbox does (same rules:
+"""B2MML over HTTP: ``POST /api/v1/b2mml`` takes a production schedule or master data as the file drop's inbox does (same rules:
 schema, mapping, whole or not at all; docs/b2mml.md "HTTP"), for senders that post documents rather than drop files.
 
 The answer is 201 with what was released (or found imported before), or 422 listing every problem of the
@@ -51,7 +51,8 @@ def max_body_bytes(request: Request) -> int:
 
 
 @router.post("/b2mml", tags=["b2mml"], status_code=201,
-             summary="Apply a B2MML production schedule (V0600, V0401): whole or not at all, 422 listing its problems",
+             summary="Apply a B2MML production schedule or master data (V0600, V0401): whole or not at all, 422 "
+                     "listing its problems",
              responses={201: {"description": "Applied; work orders released now and those imported before"},
                         400: {"description": "Idempotency-Key header missing or malformed"},
                         401: {"description": "No valid bearer token"},
@@ -93,11 +94,11 @@ async def post_b2mml(request: Request) -> JSONResponse:
     workstations = ({w.workstation for w in site.site.workstations} or None) if site is not None else None
     section = site.b2mml if site is not None else None
     # imported when used: the B2MML validator (xmlschema) is no part of a node that is never sent a document
-    from erp_sync.b2mml import ScheduleRefused, SchemasMissing, import_schedule
+    from erp_sync.b2mml import ScheduleRefused, SchemasMissing, import_document
 
     try:
         report = await run_in_threadpool(
-            import_schedule, request.app.state.service, body, actor=user.user,
+            import_document, request.app.state.service, body, actor=user.user,
             dispatch=section.dispatch if section is not None else False, workstations=workstations,
             locations=dict(section.locations) if section is not None else None)
     except ScheduleRefused as refused:
@@ -107,7 +108,7 @@ async def post_b2mml(request: Request) -> JSONResponse:
         return refusal(503, "B2MML_SCHEMAS_MISSING", str(missing))
     except StoreUnavailable as err:
         return refusal(503, "STORE_UNAVAILABLE", str(err))
-    answer = {"schedules": list(report.schedules), "released": list(report.released),
+    answer = {"schedules": list(report.schedules), "released": list(report.released), "defined": list(report.defined),
               "already_imported": list(report.already_imported), "dispatch_lists": list(report.dispatch_lists),
               "events": report.events, "summary": report.summary()}
     answers.remember(key, digest, answer)

@@ -63,7 +63,7 @@ def check(
 
 @b2mml_app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="a production schedule (B2MML V0600; V0401 accepted too)")],
+    file: Annotated[Path, typer.Argument(help="a production schedule or master data (B2MML V0600; V0401 too)")],
     config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
     schemas_dir: SchemasOption = None,
     actor: Annotated[str, typer.Option(help="the service account the work orders are released as")] = "erp-sync",
@@ -74,7 +74,7 @@ def import_(
     """Apply a production schedule to a node's store, whole or not at all: exit 0 with what was released, or exit 1
     with the reason (schema, mapping, or the request the node refuses and why). Importing it again records nothing.
     Run it while the node is stopped; a running node takes schedules from its B2MML inbox folder."""
-    from erp_sync.b2mml import ScheduleRefused, import_schedule
+    from erp_sync.b2mml import ScheduleRefused, import_document
 
     if not file.is_file():
         raise _fail(f"{file}: no such file", 2)
@@ -91,7 +91,7 @@ def import_(
     try:
         service = Service(store, store.node_id()).start()
         try:
-            report = import_schedule(service, file, schemas_=checker, actor=actor, dispatch=dispatch,
+            report = import_document(service, file, schemas_=checker, actor=actor, dispatch=dispatch,
                                      workstations=workstations, locations=locations)
         finally:
             service.stop()
@@ -105,12 +105,14 @@ def import_(
         store.close()
     console = _console()
     console.print(f"ok: {file}: {report.summary()}", highlight=False)
-    if report.released or report.already_imported:
+    if report.released or report.already_imported or report.defined:
         table = Table(show_header=True)
-        table.add_column("work order")
+        table.add_column("work order" if not report.defined else "record")
         table.add_column("outcome")
         for wo in report.released:
             table.add_row(wo, "released")
+        for record in report.defined:
+            table.add_row(record, "defined")
         for wo in report.already_imported:
             table.add_row(wo, "imported before: nothing recorded")
         console.print(table)
