@@ -20,7 +20,7 @@ from erp_sync.b2mml.schemas import V0600_NS
 #: Event types that go out as production performance, and as material information.
 PERFORMANCE_EVENTS = frozenset({"ProductionReported", "OperationStarted", "OperationCompleted", "LabourClockedOff",
                                 "WorkOrderCompleted"})
-MATERIAL_EVENTS = frozenset({"LotReceived", "LotStatusChanged"})
+MATERIAL_EVENTS = frozenset({"LotReceived", "LotStatusChanged", "PalletPacked", "PalletShipped"})
 CONSUMPTION_KINDS = frozenset({"issue", "return"})
 
 Kind = Literal["ProductionPerformance", "MaterialInformation"]
@@ -313,8 +313,9 @@ _LOT_STATUS = {"available": "Available", "hold": "Hold", "quarantine": "Quaranti
 def render_material_information(entries: Iterable[JournalEntry], *, node_id: str, state: PlantState | None = None,
                                 created: datetime | None = None, edge_only: bool = True
                                 ) -> RenderedDocument | None:
-    """Edge-origin lot events of ``entries`` (receipts, status changes, stock moves other than issues and returns)
-    as one SyncMaterialInformation with a MaterialLot per event, or None if there are none."""
+    """Edge-origin lot events of ``entries`` (receipts, status changes, stock moves other than issues and returns,
+    pallets packed and shipped) as one SyncMaterialInformation with a MaterialLot per event, or None if there are
+    none."""
     b = _Builder()
     lots: list[tuple[int, e.Event]] = []
     first = last = None
@@ -372,6 +373,8 @@ def _render_lot(b: _Builder, info: ET.Element, seq: int, ev: e.Event, state: Pla
         b.data(lot, "MaterialLotProperty", "Reason", ev.reason, "string")
         if ev.ncr:
             b.data(lot, "MaterialLotProperty", "Nonconformance", ev.ncr, "string")
+    elif isinstance(ev, (e.PalletPacked, e.PalletShipped)):
+        _render_pallet(b, lot, seq, ev)
     elif isinstance(ev, e.StockMoved):
         b.el(lot, "ID", ev.lot)
         b.el(lot, "Description", f"{ev.kind} at {_when(ev.at)} (journal {seq})")
@@ -388,6 +391,34 @@ def _render_lot(b: _Builder, info: ET.Element, seq: int, ev: e.Event, state: Pla
         if ev.to_bin:
             b.el(lot, "StorageLocation", ev.to_bin)
         b.value(lot, "Quantity", _num(ev.quantity), "decimal", _unit(state, ev.item))
+
+
+def _render_pallet(b: _Builder, lot: ET.Element, seq: int, ev: e.PalletPacked | e.PalletShipped) -> None:
+    """A pallet (GS1 SSCC) as a MaterialLot assembled (physically, for a while) of the lots on it."""
+    b.el(lot, "ID", ev.sscc)
+    shipped = isinstance(ev, e.PalletShipped)
+    what = (f"shipped to {ev.customer} on {ev.sales_order}" if isinstance(ev, e.PalletShipped)
+            else f"packed in {ev.bin}")
+    b.el(lot, "Description", f"pallet {what} at {_when(ev.at)} (journal {seq})")
+    items = {line.item for line in ev.lines}
+    if len(items) == 1:
+        b.el(lot, "MaterialDefinitionID", next(iter(items)))
+    b.data(lot, "MaterialLotProperty", "Event", type(ev).__name__, "string")
+    b.data(lot, "MaterialLotProperty", "SSCC", ev.sscc, "string")
+    if isinstance(ev, e.PalletShipped):
+        b.data(lot, "MaterialLotProperty", "SalesOrder", ev.sales_order, "string")
+        b.data(lot, "MaterialLotProperty", "Customer", ev.customer, "string")
+    else:
+        b.data(lot, "MaterialLotProperty", "PackedBy", ev.packed_by, "string")
+    if not shipped:
+        b.el(lot, "StorageLocation", ev.bin)
+    for line in ev.lines:  # what is on it (in V0600 an assembly lot is a MaterialLot of its own)
+        part = b.el(lot, "AssemblyLotID")
+        b.el(part, "ID", line.lot)
+        b.el(part, "MaterialDefinitionID", line.item)
+        b.value(part, "Quantity", _num(line.quantity), "decimal")
+    b.el(lot, "AssemblyType", "Physical")
+    b.el(lot, "AssemblyRelationship", "Transient")
 
 
 def render(entries: Sequence[JournalEntry], *, node_id: str, state: PlantState | None = None,

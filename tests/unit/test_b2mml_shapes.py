@@ -186,3 +186,40 @@ def test_operations_without_the_new_fields_keep_their_fingerprint() -> None:
     with_setpoints = c.OperationSpec(operation=10, description="Cut", workstation="WS-10", standard_minutes=D(5),
                                      parameters=("Speed=3",))
     assert repr(with_setpoints) != repr(plain) and "Speed=3" in repr(with_setpoints)
+
+
+# --- the way back: pallets as material information -------------------------------------------------------------
+
+
+def test_pallets_packed_and_shipped_render_as_material_lots_assembled_of_their_lots(schemas: Schemas) -> None:
+    from datetime import timedelta
+
+    from edge.domain import events as e
+    from edge.store.codec import encode_event
+    from edge.store.store import JournalEntry
+    from erp_sync.b2mml import render_material_information
+
+    sscc = "003456789012345675"
+    packed = e.PalletPacked(sscc=sscc, bin="SHIP-01", packed_by="anna", at=NOW, lines=(
+        e.PalletContent(lot="P100-0001", item="PUMP-100", quantity=D(10)),
+        e.PalletContent(lot="P100-0002", item="PUMP-100", quantity=D(6))))
+    shipped = e.PalletShipped(sscc=sscc, sales_order="SO-90001", customer="ACME", bin="SHIP-01",
+                              at=NOW + timedelta(hours=2), lines=(
+                                  e.ShippedLine(lot="P100-0001", item="PUMP-100", quantity=D(10), line=1),
+                                  e.ShippedLine(lot="P100-0002", item="PUMP-100", quantity=D(6), line=1)))
+    entries = [JournalEntry(seq=seq, event_id=f"e{seq}", node_id="n", type=type(ev).__name__, subject=ev.subject,
+                            payload=encode_event(ev), actor="anna", source_device=None, occurred_at=NOW,
+                            recorded_at=NOW, origin="edge", idempotency_key=f"k{seq}", key_part=0)
+               for seq, ev in ((1, packed), (2, shipped))]
+    doc = render_material_information(entries, node_id="node-a", created=NOW)
+    assert doc is not None and doc.events == 2
+    verdict, root = schemas.validate(doc.xml)
+    assert verdict.ok, verdict.describe()
+    assert root is not None
+    ns = "{http://www.mesa.org/xml/B2MML-V0600}"
+    lots = root.findall(f"{ns}DataArea/{ns}MaterialInformation/{ns}MaterialLot")
+    assert [lot.findtext(f"{ns}ID") for lot in lots] == [sscc, sscc]
+    assert [(a.findtext(f"{ns}ID"), a.findtext(f"{ns}Quantity/{ns}QuantityString"))
+            for a in lots[0].findall(f"{ns}AssemblyLotID")] == [("P100-0001", "10"), ("P100-0002", "6")]
+    assert lots[0].findtext(f"{ns}StorageLocation") == "SHIP-01"
+    assert "shipped to ACME on SO-90001" in (lots[1].findtext(f"{ns}Description") or "")
