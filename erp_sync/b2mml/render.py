@@ -20,7 +20,8 @@ from erp_sync.b2mml.schemas import V0600_NS
 #: Event types that go out as production performance, and as material information.
 PERFORMANCE_EVENTS = frozenset({"ProductionReported", "OperationStarted", "OperationCompleted", "LabourClockedOff",
                                 "WorkOrderCompleted"})
-MATERIAL_EVENTS = frozenset({"LotReceived", "LotStatusChanged", "PalletPacked", "PalletShipped"})
+MATERIAL_EVENTS = frozenset({"LotReceived", "LotStatusChanged", "PalletPacked", "PalletShipped",
+                             "InspectionRecorded"})
 CONSUMPTION_KINDS = frozenset({"issue", "return"})
 
 Kind = Literal["ProductionPerformance", "MaterialInformation"]
@@ -76,7 +77,7 @@ class _Builder:
 
     def value(self, parent: ET.Element, name: str, text: str, data_type: str, unit: str | None = None) -> None:
         v = self.el(parent, name)
-        self.el(v, "ValueString" if name == "Value" else "QuantityString", text)
+        self.el(v, "ValueString" if name in ("Value", "Result") else "QuantityString", text)
         self.el(v, "DataType", data_type)
         if unit:
             self.el(v, "UnitOfMeasure", unit)
@@ -314,7 +315,7 @@ def render_material_information(entries: Iterable[JournalEntry], *, node_id: str
                                 created: datetime | None = None, edge_only: bool = True
                                 ) -> RenderedDocument | None:
     """Edge-origin lot events of ``entries`` (receipts, status changes, stock moves other than issues and returns,
-    pallets packed and shipped) as one SyncMaterialInformation with a MaterialLot per event, or None if there are
+    pallets packed and shipped, inspection verdicts) as one SyncMaterialInformation with a MaterialLot per event, or None if there are
     none."""
     b = _Builder()
     lots: list[tuple[int, e.Event]] = []
@@ -375,6 +376,8 @@ def _render_lot(b: _Builder, info: ET.Element, seq: int, ev: e.Event, state: Pla
             b.data(lot, "MaterialLotProperty", "Nonconformance", ev.ncr, "string")
     elif isinstance(ev, (e.PalletPacked, e.PalletShipped)):
         _render_pallet(b, lot, seq, ev)
+    elif isinstance(ev, e.InspectionRecorded):
+        _render_inspection(b, lot, seq, ev, state)
     elif isinstance(ev, e.StockMoved):
         b.el(lot, "ID", ev.lot)
         b.el(lot, "Description", f"{ev.kind} at {_when(ev.at)} (journal {seq})")
@@ -419,6 +422,43 @@ def _render_pallet(b: _Builder, lot: ET.Element, seq: int, ev: e.PalletPacked | 
         b.value(part, "Quantity", _num(line.quantity), "decimal")
     b.el(lot, "AssemblyType", "Physical")
     b.el(lot, "AssemblyRelationship", "Transient")
+
+
+def _render_inspection(b: _Builder, lot: ET.Element, seq: int, ev: e.InspectionRecorded,
+                       state: PlantState | None) -> None:
+    """An inspection's verdict on the lot it sampled (or, without a lot, under the inspection's own ID): a property
+    ``Inspection`` with the verdict, holding one property per characteristic with its value and a TestResult."""
+    b.el(lot, "ID", ev.lot or ev.inspection)
+    subject = f"lot {ev.lot}" if ev.lot else f"work order {ev.work_order}" + (
+        f" operation {ev.operation}" if ev.operation is not None else "")
+    b.el(lot, "Description", f"inspection {ev.inspection} ({ev.plan}) of {subject}: "
+                             f"{'passed' if ev.passed else 'failed'} (journal {seq})")
+    known = state.lots.get(ev.lot) if state is not None and ev.lot else None
+    if known is not None:
+        b.el(lot, "MaterialDefinitionID", known.item)
+    b.data(lot, "MaterialLotProperty", "Event", "InspectionRecorded", "string")
+    if ev.work_order:
+        b.data(lot, "MaterialLotProperty", "WorkOrder", ev.work_order, "string")
+    if ev.operation is not None:
+        b.data(lot, "MaterialLotProperty", "Operation", str(ev.operation), "integer")
+    verdict = b.el(lot, "MaterialLotProperty")
+    b.el(verdict, "ID", "Inspection")
+    b.el(verdict, "Description", f"inspection {ev.inspection} against plan {ev.plan}")
+    b.value(verdict, "Value", "PASS" if ev.passed else "FAIL", "string")
+    for measured in ev.results:
+        characteristic = b.el(verdict, "MaterialLotProperty")
+        b.el(characteristic, "ID", measured.characteristic)
+        if measured.value is not None:
+            b.value(characteristic, "Value", _num(measured.value), "decimal")
+        b.el(characteristic, "MaterialTestSpecificationID", ev.plan)
+        result = b.el(characteristic, "TestResult")
+        b.el(result, "ID", ev.inspection)
+        b.el(result, "TestDateTime", _when(ev.at))
+        b.value(result, "Result", "PASS" if measured.passed else "FAIL", "string")
+    result = b.el(verdict, "TestResult")
+    b.el(result, "ID", ev.inspection)
+    b.el(result, "TestDateTime", _when(ev.at))
+    b.value(result, "Result", "PASS" if ev.passed else "FAIL", "string")
 
 
 def render(entries: Sequence[JournalEntry], *, node_id: str, state: PlantState | None = None,

@@ -223,3 +223,37 @@ def test_pallets_packed_and_shipped_render_as_material_lots_assembled_of_their_l
             for a in lots[0].findall(f"{ns}AssemblyLotID")] == [("P100-0001", "10"), ("P100-0002", "6")]
     assert lots[0].findtext(f"{ns}StorageLocation") == "SHIP-01"
     assert "shipped to ACME on SO-90001" in (lots[1].findtext(f"{ns}Description") or "")
+
+
+def test_inspection_verdicts_render_as_test_results_of_the_lot(schemas: Schemas) -> None:
+    from edge.domain import events as e
+    from edge.store.codec import encode_event
+    from edge.store.store import JournalEntry
+    from erp_sync.b2mml import render_material_information
+
+    inspections = [
+        e.InspectionRecorded(inspection="INS-1", plan="IP-HOUSING", lot="H-7", work_order=None, operation=None,
+                             passed=False, at=NOW, results=(
+                                 e.MeasuredCharacteristic(characteristic="bore_diameter", value=D("62.020"),
+                                                          passed=False),
+                                 e.MeasuredCharacteristic(characteristic="visual", value=None, passed=True))),
+        e.InspectionRecorded(inspection="INS-2", plan="IP-PUMP-FINAL", lot=None, work_order="WO-1001", operation=30,
+                             passed=True, at=NOW, results=(
+                                 e.MeasuredCharacteristic(characteristic="test_pressure", value=D("10.1"),
+                                                          passed=True),))]
+    entries = [JournalEntry(seq=seq, event_id=f"e{seq}", node_id="n", type="InspectionRecorded", subject=ev.subject,
+                            payload=encode_event(ev), actor="anna", source_device=None, occurred_at=NOW,
+                            recorded_at=NOW, origin="edge", idempotency_key=f"k{seq}", key_part=0)
+               for seq, ev in enumerate(inspections, start=1)]
+    doc = render_material_information(entries, node_id="node-a", created=NOW)
+    assert doc is not None
+    verdict, root = schemas.validate(doc.xml)
+    assert verdict.ok, verdict.describe()
+    assert root is not None
+    ns = "{http://www.mesa.org/xml/B2MML-V0600}"
+    lots = root.findall(f"{ns}DataArea/{ns}MaterialInformation/{ns}MaterialLot")
+    assert [lot.findtext(f"{ns}ID") for lot in lots] == ["H-7", "INS-2"]
+    first = [p for p in lots[0].findall(f"{ns}MaterialLotProperty") if p.findtext(f"{ns}ID") == "Inspection"][0]
+    assert first.findtext(f"{ns}Value/{ns}ValueString") == "FAIL"
+    assert [(c.findtext(f"{ns}ID"), c.findtext(f"{ns}TestResult/{ns}Result/{ns}ValueString"))
+            for c in first.findall(f"{ns}MaterialLotProperty")] == [("bore_diameter", "FAIL"), ("visual", "PASS")]
