@@ -60,7 +60,14 @@ def max_body_bytes(request: Request) -> int:
                         413: {"description": "The document is larger than b2mml.max_body_bytes"},
                         422: {"description": "Refused: every problem of the document in `problems`; nothing "
                                              "recorded"},
-                        503: {"description": "The store or the B2MML schemas are unavailable; nothing recorded"}})
+                        503: {"description": "The store or the B2MML schemas are unavailable; nothing recorded"}},
+             openapi_extra={
+                 "requestBody": {"required": True, "description": "a B2MML V0600 or V0401 document",
+                                 "content": {"application/xml": {"schema": {"type": "string"}}}},
+                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
+                                 "schema": {"type": "string"},
+                                 "description": "one value per document, the same on a retry"}],
+                 "description": "Roles: admin, service."})
 async def post_b2mml(request: Request) -> JSONResponse:
     user = await authorize(request, SENDERS)
     key = (request.headers.get("idempotency-key") or "").strip().strip('"')
