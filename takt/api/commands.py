@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.domain import DomainError
 from edge.domain import commands as c
+from edge.fields import OperationNumber
 from edge.service import IdempotencyKeyReused, Service, StoreUnavailable
 from edge.store.users import User
 from takt.api import models as m
@@ -132,6 +133,9 @@ class CommandRoute:
                 body = model.model_validate_json(raw or b"{}")
             except ValidationError as err:
                 return invalid_request(err.errors(include_url=False))
+            problem = _path_problem(request.path_params)
+            if problem is not None:
+                return problem
             values = fields(body, request.path_params, user)
             for name, attribute in settings:
                 values[name] = getattr(request.app.state, attribute, None)
@@ -141,6 +145,22 @@ class CommandRoute:
             return await record(request, user, body, command, **values)
 
         return Route(PREFIX + self.path, endpoint, methods=[self.method], name=self.name)
+
+
+# Path parameters that Starlette's ``int`` convertor passes with any number of digits: bounded like the same field
+# in a body (edge.fields), so that no number beyond the store's columns reaches a command.
+PATH_NUMBERS: dict[str, TypeAdapter[int]] = {"operation": TypeAdapter(OperationNumber)}
+
+
+def _path_problem(params: dict[str, Any]) -> JSONResponse | None:
+    """422 naming the path parameter that is out of its bounds, or None."""
+    for name, adapter in PATH_NUMBERS.items():
+        if name in params:
+            try:
+                adapter.validate_python(params[name])
+            except ValidationError as err:
+                return invalid_request([{**e, "loc": ("path", name)} for e in err.errors(include_url=False)])
+    return None
 
 
 # --- the field mappings that are more than "body fields + path parameters" -------------------------
@@ -301,7 +321,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         schemas[route.body.__name__] = found
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True,
-             "schema": {"type": "integer" if convertor == "int" else "string"}}
+             "schema": (PATH_NUMBERS[name].json_schema() if name in PATH_NUMBERS
+                        else {"type": "integer" if convertor == "int" else "string"})}
             for name, convertor in _PARAM.findall(route.path)
         ]
         parameters.append({"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},

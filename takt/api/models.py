@@ -7,7 +7,17 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from edge.fields import Code, Count, Gtin, Quantity, Reason, Text
+from edge.fields import (
+    Code,
+    Count,
+    Gtin,
+    LineNumber,
+    Measure,
+    OperationNumber,
+    Quantity,
+    Reason,
+    Text,
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -56,7 +66,7 @@ class EquipmentRequest(Request):
 
 class OperationModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    operation: int = Field(ge=1, le=99999)
+    operation: OperationNumber
     description: Text = ""
     workstation: Code
     standard_minutes: Count = Decimal(0)
@@ -66,7 +76,7 @@ class OperationModel(BaseModel):
 
 class BomLineModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line: int = Field(ge=1, le=99999)
+    line: LineNumber
     item: Code
     item_revision: Code
     quantity_per: Quantity
@@ -88,7 +98,7 @@ class WorkOrderRequest(Request):
 class DispatchSlotModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     work_order: Code
-    operation: int = Field(ge=1)
+    operation: OperationNumber
 
 
 class DispatchListRequest(Request):
@@ -99,9 +109,9 @@ class CharacteristicModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     characteristic: Code
     kind: Literal["numeric", "attribute"]
-    nominal: Decimal | None = None
-    lsl: Decimal | None = None
-    usl: Decimal | None = None
+    nominal: Measure | None = None
+    lsl: Measure | None = None
+    usl: Measure | None = None
     unit: Text = ""
 
 
@@ -110,7 +120,7 @@ class InspectionPlanRequest(Request):
     description: Text = ""
     characteristics: list[CharacteristicModel] = Field(min_length=1, max_length=200)
     item: Code | None = None
-    operation: int | None = None
+    operation: OperationNumber | None = None
     hold_on_fail: bool = True
     spc_nonconformance: bool = Field(False, description="an SPC rule violation raises a nonconformance")
     kind: Literal["general", "incoming", "in_process", "final"] = Field(default="general", description="incoming: lots received on a purchase order await it; in_process: every n parts or "
@@ -122,7 +132,7 @@ class InspectionPlanRequest(Request):
     every_n_parts: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n parts")
     every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n minutes")
     flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
-    overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
+    overdue_grace_parts: Count = Decimal(0)
 
 
 # --- work orders and labour ----------------------------------------------------------------------
@@ -155,7 +165,7 @@ class ProductionRequest(Request):
 
 class AssignProductionRequest(Request):
     work_order: Code
-    operation: int = Field(ge=1, le=99999)
+    operation: OperationNumber
     good: Count = Decimal(0)
     scrap: Count = Decimal(0)
 
@@ -199,7 +209,7 @@ class ProducedLotRequest(Request):
 
 
 class PurchaseOrderReceiptRequest(Request):
-    line: int | None = Field(None, ge=1, description="the order's line; default: the open line of the item")
+    line: LineNumber | None = Field(None, description="the order's line; default: the open line of the item")
     lot: Code
     item: Code | None = None
     gtin: str | None = Field(None, max_length=14, description="the GTIN on the supplier's label, naming the item")
@@ -284,7 +294,7 @@ class LotStatusRequest(Request):
 class MeasurementModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     characteristic: Code
-    value: Decimal | None = None
+    value: Measure | None = None
     passed: bool | None = None
 
 
@@ -294,7 +304,7 @@ class InspectionRequest(Request):
     measurements: list[MeasurementModel] = Field(min_length=1, max_length=200)
     lot: Code | None = None
     work_order: Code | None = None
-    operation: int | None = None
+    operation: OperationNumber | None = None
 
 
 class NonconformanceRequest(Request):
