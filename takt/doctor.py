@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from takt.config import ConfigError, TaktConfig, load_config
+from sqlalchemy import text
+
+from edge.store import Store
+from edge.store.migrate import MIGRATIONS
+from takt.config import ConfigError, TaktConfig, cleartext_secrets, load_config
 
 CLOCK_TOLERANCE = timedelta(minutes=2)
 
@@ -58,8 +62,6 @@ def run_checks(config_file: Path, *, data_dir: Path | None = None, min_free_byte
 
 
 def _secrets(config_file: Path) -> Check:
-    from takt.config import cleartext_secrets
-
     clear = cleartext_secrets(load_config(config_file, resolve_secrets=False))
     if clear:
         return Check("secrets", False, f"{len(clear)} secret{'s are' if len(clear) > 1 else ' is'} written in clear in "
@@ -171,10 +173,6 @@ def _clock_jumps(query: Callable[[str], Any]) -> Check:
 
 
 def _postgres_store(url: str) -> list[Check]:
-    from sqlalchemy import text
-
-    from edge.store import Store
-
     store = Store(url)
     try:
         with store.engine.connect() as conn:
@@ -196,10 +194,8 @@ def _postgres_store(url: str) -> list[Check]:
 
 
 def _migrations(revision: str | None) -> Check:
-    from alembic.config import Config
+    from alembic.config import Config  # imported when used: alembic alone takes a good part of a second
     from alembic.script import ScriptDirectory
-
-    from edge.store.migrate import MIGRATIONS
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -276,7 +272,7 @@ def _device_file(name: str, port: str) -> Check:
 
 
 def _erp(cfg: TaktConfig, timeout_s: float) -> Iterator[Check]:
-    import httpx
+    import httpx  # imported when the site syncs: the takt command starts without it
 
     sync = cfg.sync
     assert sync is not None

@@ -27,15 +27,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from connectors.runtime import Connectivity, from_site
 from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.service import IdempotencyKeyReused, Recorded, Service
 from edge.store import Store, sqlite_url
 from edge.store.codec import fingerprint
 from edge.store.users import save_user
+from scanners.pipeline import ScanPipeline, from_config, start_scanner_tasks
 from takt.config import ConfigError, Problem, TaktConfig
+from takt.shift_close import close_shifts_forever
+from takt.upkeep import RetentionTimer
+
+if TYPE_CHECKING:  # imported when the site has a sync section (httpx and the ERP clients; see Node.start)
+    from erp_sync.daemon import SyncDaemon
 
 log = logging.getLogger("takt.runtime")
 
@@ -219,10 +226,10 @@ class Node:
     store: Store
     service: Service
     node_id: str
-    scans: Any  # scanners.pipeline.ScanPipeline, from the scanning section
-    connectivity: Any  # connectors.runtime.Connectivity, from the connectivity section
-    sync: Any = None  # erp_sync.daemon.SyncDaemon, from the sync section (None without one)
-    retention: Any = None  # takt.upkeep.RetentionTimer, while serve() runs the node
+    scans: ScanPipeline  # from the scanning section
+    connectivity: Connectivity  # from the connectivity section
+    sync: SyncDaemon | None = None  # from the sync section (None without one)
+    retention: RetentionTimer | None = None  # while serve() runs the node
 
     @property
     def started(self) -> bool:
@@ -249,13 +256,10 @@ class Node:
             store.close()
             raise
         self.store, self.service, self.node_id = store, service, node_id
-        from scanners.pipeline import from_config
-
         self.scans = from_config(service, self.config.scanning)
-        from connectors.runtime import from_site
-
         self.connectivity = from_site(service, store, self.config, self.data_dir)
         if self.config.sync is not None and self.config.sync.enabled:
+            # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon
 
             self.sync = SyncDaemon(service, self.config.sync, node_id)
@@ -293,6 +297,7 @@ def start_file_drop(node: Node) -> list[asyncio.Task[None]]:
     section = node.config.b2mml
     if section is None:
         return []
+    # imported when used: the B2MML schemas' validator (xmlschema) is no part of a node without a file drop
     from erp_sync.b2mml_filedrop import inbox_task, outbox_task
 
     tasks: list[asyncio.Task[None]] = []
@@ -342,6 +347,8 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
     ``on_started`` is called once the socket listens. uvicorn handles the signal first (it finishes
     open requests), then hands it back to us.
     """
+    # imported when serving: the web server and the API's routes (FastAPI) are no part of a node that does not
+    # serve (the headless `takt sync run`, tools and tests that record through a Node)
     import uvicorn
 
     from takt.api.app import create_app
@@ -351,20 +358,13 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
             await super().startup(sockets)
             node.service.request_load()  # the API listens: the writer loads the state now (edge.service)
             if self.started and not self.should_exit:
-                from scanners.pipeline import start_scanner_tasks
-
                 self.device_tasks = start_scanner_tasks(node.scans, node.config.scanning)
                 node.connectivity.start()  # PLC connectors: supervised tasks in this loop
                 if node.sync is not None:
                     node.sync.start()  # push and pull with the central systems
                 self.file_drop = start_file_drop(node)  # B2MML inbox/outbox, when configured
-                from takt.shift_close import close_shifts_forever
-
                 self.file_drop.append(asyncio.create_task(  # ended shifts' OEE recorded for the ERP
                     close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
-
-                from takt.upkeep import RetentionTimer
-
                 node.retention = RetentionTimer(node)  # archives and compacts as retention: says
                 node.retention.start()
             if self.started and not self.should_exit and on_started is not None:

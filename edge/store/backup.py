@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from edge.store.store import Store, WriterBusy
+from edge.store.verify import verify
 
 PARTIAL = ".partial"  # a backup being written; renamed to its name only once checked and fsynced
 PAGES_PER_STEP = 256  # 1 MiB per step with 4 KiB pages: each step holds the GIL and the file briefly
@@ -221,8 +222,6 @@ def _stopped_node(store: Store) -> Iterator[None]:
 
 def _verify(url: str) -> tuple[int, int]:
     """(events replayed, last seq) of the store at ``url``, or BackupError naming the first differences."""
-    from edge.store.verify import verify
-
     store = Store(url)
     try:
         store.migrate()  # a backup from an older Takt is brought to this version's schema, like a start would

@@ -35,6 +35,7 @@ from sqlalchemy import delete, func, insert, select
 
 from edge.store import schema
 from edge.store.store import JournalEntry, Store
+from edge.store.sync import OPEN_STATUSES
 
 PUSH = "push"
 
@@ -52,8 +53,6 @@ class CompactReport:
 
 def archivable_up_to(store: Store, older_than: timedelta, now: datetime | None = None) -> int:
     """The highest seq N such that every journal event up to N may be archived (see the module)."""
-    from edge.store.sync import OPEN_STATUSES
-
     cutoff = (now or datetime.now(UTC)) - older_than
     j = schema.journal
     with store.engine.connect() as conn:

@@ -24,6 +24,7 @@ from edge.domain.events import Event
 from edge.domain.plant import STATE_TABLES, PlantState
 from edge.store import schema
 from edge.store.codec import decode_event
+from edge.store.migrate import upgrade
 from edge.store.schema import UtcDateTime
 
 warnings.filterwarnings("ignore", category=sa_exc.SAWarning, message=".*Decimal objects natively.*")
@@ -152,8 +153,6 @@ class Store:
     def migrate(self, on_step: Callable[[str, str], None] | None = None) -> None:
         """Bring the schema to the newest alembic revision (a new store starts from the first), all pending
         migrations in one transaction; ``on_step(revision, description)`` after each ran (uncommitted)."""
-        from edge.store.migrate import upgrade
-
         upgrade(self.engine, on_step=on_step)
 
     def node_id(self, default: str | None = None) -> str:

@@ -36,6 +36,7 @@ from takt.api import (
 )
 from takt.api.auth import TokenCache
 from takt.api.errors import invalid_request
+from takt.config import TaktConfig, WarehouseSection
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
@@ -124,17 +125,18 @@ class _TooLarge(Exception):
     pass
 
 
-def putaway_rules(warehouse: Any) -> tuple[PutawayRule, ...]:
+def putaway_rules(warehouse: WarehouseSection | None) -> tuple[PutawayRule, ...]:
     """The site's soft putaway rules (warehouse.putaway_rules) as the domain takes them."""
-    entries = getattr(warehouse, "putaway_rules", None) or []
+    entries = warehouse.putaway_rules if warehouse is not None else []
     return tuple(PutawayRule(item=r.item, zones=tuple(r.zones)) for r in entries)
 
 
 def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
                live_queue_size: int = live.QUEUE_SIZE) -> FastAPI:
+    # A takt.runtime.Node has its site file; a bare node (a store served by a test or a benchmark) has none.
+    site: TaktConfig | None = getattr(node, "config", None)
     if max_body_bytes is None:
-        api_config = getattr(getattr(node, "config", None), "api", None)
-        max_body_bytes = getattr(api_config, "max_body_bytes", None) or DEFAULT_MAX_BODY_BYTES
+        max_body_bytes = site.api.max_body_bytes if site is not None else DEFAULT_MAX_BODY_BYTES
     app = FastAPI(
         title="Takt edge node",
         version=edge.__version__,
@@ -155,7 +157,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # The routes go on the app's own router rather than through include_router: FastAPI matches an
     # included router by scanning its routes once to see whether it matches and again to pick the
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
-    site = getattr(node, "config", None)  # the site's settings that commands carry (takt.api.commands settings)
+    # the site's settings that commands carry (takt.api.commands settings)
     app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None

@@ -22,6 +22,7 @@ from edge.labels import (
 )
 from edge.store import Store, schema
 from takt.api.auth import allowed_roles, authorize
+from takt.api.site import site_config
 
 router = APIRouter(prefix="/api/v1")
 T = schema.ENTITY_TABLES
@@ -67,7 +68,8 @@ async def print_lot_label(request: Request, lot: str, body: LotLabelRequest | No
 
 async def _print(request: Request, name: str, zpl: str) -> str:
     """Send ZPL to the site's label printer, or write it to the label folder; where it went."""
-    config = getattr(getattr(request.app.state.node, "config", None), "labels", None)
+    site = site_config(request)
+    config = site.labels if site is not None else None
     if config is None:
         raise _refuse(409, "NO_LABEL_PRINTER", "this site has no label printer or folder (site file: labels)", None)
     if config.printer_host is not None:
@@ -78,6 +80,7 @@ async def _print(request: Request, name: str, zpl: str) -> str:
             raise _refuse(503, "PRINTER_UNREACHABLE", f"label printer {where} did not take the label: {err}",
                           None) from None
         return where
+    assert config.folder is not None  # a printer or a folder: the labels section gives one (LabelsSection)
     return str(write_label(config.folder, name, zpl))
 
 

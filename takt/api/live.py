@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -23,6 +23,9 @@ from starlette.routing import Route
 from takt.api.auth import current_user
 from takt.api.commands import PREFIX
 from takt.api.errors import invalid_request
+
+if TYPE_CHECKING:  # the node's scan pipeline (takt.runtime builds it from the site's scanning section)
+    from scanners.pipeline import ScanPipeline, ScanResult
 
 log = logging.getLogger("takt.api.live")
 
@@ -61,7 +64,7 @@ class LiveFeed:
         self.listeners: set[Listener] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
-        self._scan_sources: list[Any] = []
+        self._scan_sources: list[ScanPipeline] = []
 
     # --- inputs ---------------------------------------------------------------------------------
 
@@ -75,7 +78,7 @@ class LiveFeed:
         except RuntimeError:  # the loop is closed: nobody is listening any more
             pass
 
-    def scanned(self, result: Any) -> None:
+    def scanned(self, result: ScanResult) -> None:
         """Scan pipeline listener (in the loop): the answer to one scan, for the device's clients."""
         if not self.listeners:
             return
@@ -84,14 +87,12 @@ class LiveFeed:
             if listener.wants(result.device, result.workstation):
                 self._put(listener, message)
 
-    def watch_scans(self, pipeline: Any) -> None:
+    def watch_scans(self, pipeline: ScanPipeline | None) -> None:
         """Listen to a scan pipeline's answers (once per pipeline)."""
         if pipeline is None or any(p is pipeline for p in self._scan_sources):
             return
-        on_result = getattr(pipeline, "on_result", None)
-        if on_result is not None:
-            on_result(self.scanned)
-            self._scan_sources.append(pipeline)
+        pipeline.on_result(self.scanned)
+        self._scan_sources.append(pipeline)
 
     def close(self) -> None:
         """End every stream (the node is shutting down)."""

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from edge.store.users import User
 from takt.api.auth import current_user
+
+if TYPE_CHECKING:
+    from connectors.process_values import ProcessValueLog
+    from connectors.runtime import Connectivity
 
 router = APIRouter(prefix="/api/v1")
 
@@ -25,10 +29,10 @@ def get_process_values(
                                                                     "folded into by retention"),
     _: User = Depends(current_user),
 ) -> dict[str, Any]:
-    connectivity = getattr(request.app.state.node, "connectivity", None)
-    log: Any = getattr(connectivity, "process_values", None)
+    connectivity: Connectivity | None = getattr(request.app.state.node, "connectivity", None)  # None: a bare node
+    log: ProcessValueLog | None = connectivity.process_values if connectivity is not None else None
     series: list[str] = log.series(equipment) if log is not None else []
-    if not series:
+    if log is None or not series:
         raise HTTPException(404, {"code": "UNKNOWN_PROCESS_VALUES", "field": "equipment",
                                   "message": f"no process values are kept for equipment {equipment}"})
     if name is not None and name not in series:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, case, func, select
 
 from edge.fields import JournalSeq, decimal_text
 from edge.store import Store, schema
+from edge.store.trace import UnknownLot, recall, trace
 from edge.store.users import User
 from takt.api.auth import current_user
 
@@ -204,8 +205,6 @@ def get_journal(request: Request, after: Annotated[JournalSeq, Query(description
 
 
 def _traced(request: Request, lot: str, fn: Any, *args: Any) -> dict[str, Any]:
-    from edge.store.trace import UnknownLot
-
     with _store(request).engine.connect() as conn:
         try:
             found: dict[str, Any] = _jsonable_deep(fn(conn, lot, *args))
@@ -231,16 +230,12 @@ def _jsonable_deep(value: Any) -> Any:
                     "backward (the order that made it, what went into that order, ... the supplier lots)")
 def get_trace(request: Request, lot: str, direction: str = Query("forward", pattern="^(forward|backward)$"),
               _: User = Depends(current_user)) -> dict[str, Any]:
-    from edge.store.trace import trace
-
     return _traced(request, lot, trace, direction)
 
 
 @router.get("/recall/{lot}", tags=["inventory"],
             summary="A recall report: every lot, order and customer order a lot reached, and where those lots are now")
 def get_recall(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
-    from edge.store.trace import recall
-
     return _traced(request, lot, recall)
 
 

@@ -9,7 +9,8 @@ who handled it, when, and their note, and the log says so.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,10 +19,13 @@ from sqlalchemy import select
 
 from edge.fields import RowId
 from edge.store import schema
-from edge.store.sync import NotFound, NotOpen, SyncLedger
+from edge.store.sync import NotFound, NotOpen, SyncException, SyncLedger
 from edge.store.users import User
 from takt.api.auth import authorize, current_user
 from takt.api.reads import _rows, _store
+
+if TYPE_CHECKING:  # the running node's daemon (takt.runtime imports erp_sync.daemon only when the site syncs)
+    from erp_sync.daemon import SyncDaemon
 
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("takt.sync")
@@ -46,10 +50,16 @@ def _ledger(request: Request) -> SyncLedger:
     return SyncLedger(_store(request))
 
 
+def _daemon(request: Request) -> SyncDaemon | None:
+    """The node's sync daemon (takt.api.app puts it in the app's state); None when the site has no sync section."""
+    daemon: SyncDaemon | None = getattr(request.app.state, "sync", None)
+    return daemon
+
+
 @router.get("/sync/status", tags=["sync"], summary="How far the central systems have this node's events")
 async def sync_status(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
     status = await run_in_threadpool(_ledger(request).status)
-    daemon = getattr(request.app.state, "sync", None)
+    daemon = _daemon(request)
     status["daemon"] = daemon.health.as_dict() if daemon is not None else None
     return status
 
@@ -61,7 +71,7 @@ async def list_exceptions(request: Request, open_only: bool = False,
     return {"exceptions": [e.as_dict() for e in found]}
 
 
-def _handled(request: Request, exception_id: int, action: Any, *args: Any) -> dict[str, Any]:
+def _handled(request: Request, exception_id: int, action: Callable[..., SyncException], *args: Any) -> dict[str, Any]:
     try:
         return dict(action(exception_id, *args).as_dict())
     except NotFound as exc:
@@ -95,7 +105,7 @@ async def set_aside_exception(request: Request, exception_id: RowId, body: SetAs
 
 
 def _wake(request: Request) -> None:
-    daemon = getattr(request.app.state, "sync", None)
+    daemon = _daemon(request)
     if daemon is not None:
         daemon.wake()
 

@@ -6,13 +6,18 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.panel import Panel
 from rich.table import Table
 
+from connectors.config import ConnectivitySection
+from edge.logs import setup_logging
+from edge.store import trace as tracing
+from edge.store.migrate import current_revision
+from edge.store.verify import verify
 from simulators.cli import sim_app
 from takt.cli.b2mml import b2mml_app
 from takt.cli.opcua import opcua_app
@@ -25,7 +30,16 @@ from takt.cli.support import load_site as _load
 from takt.cli.support import open_store as _open
 from takt.cli.support import store_url as _store_url
 from takt.cli.sync import sync_app
-from takt.config import ConfigError, demo_config_path
+from takt.config import ConfigError, cleartext_secrets, demo_config_path
+from takt.demo_erp import start_demo_erp
+
+if TYPE_CHECKING:
+    from simulators.erp.runner import RunningErpSim
+    from simulators.plant import DemoPlant
+    from takt.runtime import Node
+
+# Imported by the commands that use them, so that every other command starts without them: the running node
+# (takt.runtime: its scanning, connectors and writer) and the simulated plant (asyncua, pymodbus).
 
 app = typer.Typer(
     name="takt", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -48,8 +62,6 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _logging(level: str) -> None:
-    from edge.logs import setup_logging
-
     if level.lower() not in LOG_LEVELS:
         raise _fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}", 2)
     setup_logging(level)
@@ -83,8 +95,8 @@ def demo(
     folder = Path(tempfile.mkdtemp(prefix="takt-demo-")) if data_dir is None else data_dir
     from takt.runtime import Node, serve
 
-    simulated: Any = None
-    central: Any = None
+    simulated: DemoPlant | None = None
+    central: RunningErpSim | None = None
 
     def banner(started: Node) -> None:
         _demo_banner(started, host, port, folder, temporary, config_file)
@@ -94,14 +106,11 @@ def demo(
 
     try:
         if plant and config is None:  # the demo site's machines, simulated in this process on free ports
-            from connectors.config import ConnectivitySection
             from simulators.plant import DemoPlant
 
             simulated = DemoPlant().start()
             cfg = cfg.model_copy(update={"connectivity": ConnectivitySection.model_validate(simulated.connectivity())})
         if erp and cfg.sync is None:  # the central systems, simulated beside the node
-            from takt.demo_erp import start_demo_erp
-
             folder.mkdir(parents=True, exist_ok=True)
             central, cfg = start_demo_erp(cfg, folder.resolve() / "central-erp.sqlite")
         node = Node(cfg, data_dir=folder, config_file=config_file)  # SQLite in the folder unless the file names a URL
@@ -122,10 +131,7 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bool, config_file: Path) -> None:
-    from takt.runtime import Node
-
-    assert isinstance(node, Node)
+def _demo_banner(node: Node, host: str, port: int, folder: Path, temporary: bool, config_file: Path) -> None:
     cfg = node.config
     url = _url(host, port)
     console = _console()
@@ -175,8 +181,6 @@ def run(
     """Run the node of a real site from its configuration file."""
     _logging(log_level)
     cfg = _load(config)
-    from takt.config import cleartext_secrets
-
     clear = cleartext_secrets(_load(config, resolve_secrets=False))
     if clear:  # only where they are, never the values
         logging.getLogger("takt.config").warning(
@@ -221,8 +225,6 @@ def config_check(
                f"{len(md.bins)} bins, {len(md.equipment)} machines, {len(md.work_orders)} work orders, "
                f"{len(md.dispatch_lists)} dispatch lists, {len(md.inspection_plans)} inspection plans, "
                f"{len(md.opening_stock)} opening lots")
-    from takt.config import cleartext_secrets
-
     clear = cleartext_secrets(_load(file, resolve_secrets=False))
     if clear:
         typer.echo(f"warning: secrets written in clear in the file (use the *_env or *_file form): {', '.join(clear)}")
@@ -233,8 +235,6 @@ def config_check(
 @store_app.command("verify")
 def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None) -> None:
     """Replay the journal into an empty store and compare with the live tables; exit 1 on any difference."""
-    from edge.store.verify import verify
-
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     try:
         started = time.perf_counter()
@@ -258,8 +258,6 @@ def store_migrate(config: ConfigOption = None, data_dir: DataDirOption = None, d
     url = _store_url(config, data_dir, database_url, must_exist=False)
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    from edge.store.migrate import current_revision
-
     store = _open(url)
     before: str | None = None
     try:
@@ -340,8 +338,6 @@ def trace_lot(
 ) -> None:
     """Trace a lot forward (the orders it went into, the lots they made, the pallets and customer orders) or
     backward; or a pallet (SSCC) backward."""
-    from edge.store import trace as tracing
-
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     try:
         with store.engine.connect() as conn:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 opcua_app = typer.Typer(no_args_is_help=True, help="Look at OPC UA servers (candidate tags for the site file).")
+# connectors.opcua (asyncua, a second to import) is imported by the command: the takt command starts without it.
 
 
 @opcua_app.command("browse")

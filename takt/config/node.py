@@ -1,0 +1,127 @@
+"""The site file's sections about this node: the node itself, where it stands (site, workstations, shift
+calendar), its HTTP API and its users."""
+from __future__ import annotations
+
+from datetime import time as dt_time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field, model_validator
+
+from edge.domain.model import Role
+from edge.domain.oee import WEEKDAYS, Shift, parse_days
+from edge.fields import Code, Text
+from edge.store.store import sqlite_url
+from takt.config.section import Section
+
+Language = Literal["en", "nl"]
+
+MIN_TOKEN_LENGTH = 16
+
+
+class NodeSection(Section):
+    """This edge node: its id (fixed at first start, it keys the ERP sync) and where it keeps its data."""
+
+    id: Code
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(default=None, description="PostgreSQL (postgresql+psycopg://...) or SQLite URL; "
+                                     "default: SQLite in data_dir")
+    database_url_env: str | None = Field(default=None, description="environment variable holding database_url "
+                                         "(keeps the password out of the file)")
+
+    @model_validator(mode="after")
+    def _one_database(self) -> NodeSection:
+        if self.database_url and self.database_url_env:
+            raise ValueError("give database_url or database_url_env, not both")
+        if self.database_url is not None:
+            check_database_url(self.database_url)
+        return self
+
+    def url(self) -> str:
+        """The database URL this node uses: the configured one or SQLite in ``data_dir``."""
+        return self.database_url or sqlite_url(self.data_dir)
+
+
+def check_database_url(url: str) -> None:
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ValueError(f"database_url must be a sqlite:/// or postgresql+psycopg:// URL, got {url.split(':')[0]}:...")
+
+
+class Workstation(Section):
+    workstation: Code
+    description: Text = ""
+    # A machine here stopped longer than this without a reason: the terminal asks the operator for one.
+    downtime_prompt_s: int = Field(default=120, ge=10, le=86_400)
+
+
+class ShiftEntry(Section):
+    """A shift of the shift calendar (OEE is reported per shift): local start and end time (an end at or before
+    the start runs past midnight; the same time is a 24-hour shift) and the weekdays it starts on."""
+
+    name: Code
+    start: dt_time
+    end: dt_time
+    days: list[str] = list(WEEKDAYS)
+
+    @model_validator(mode="after")
+    def _valid_days(self) -> ShiftEntry:
+        parse_days(self.days)
+        return self
+
+    def shift(self) -> Shift:
+        return Shift(self.name, self.start, self.end, parse_days(self.days))
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone (e.g. Europe/Amsterdam)") from None
+    return name
+
+
+class SiteSection(Section):
+    """Where the node stands in the ISA-95 hierarchy: enterprise / site / area / line / workstations."""
+
+    enterprise: Code
+    site: Code
+    area: Code
+    line: Code
+    workstations: list[Workstation] = []
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"  # the shift calendar's local time
+    shifts: list[ShiftEntry] = []
+
+
+class ApiSection(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, gt=0, description="largest request body accepted")
+
+
+class UserEntry(Section):
+    """A person or a device account. The token comes from ``token_env`` or ``token_file``; a literal
+    ``token`` is accepted for the demo only. A PIN (for shared terminals) likewise."""
+
+    user: Code
+    name: Text
+    roles: list[Role] = Field(min_length=1)
+    language: Language = "en"
+    active: bool = True
+    token: str | None = Field(default=None, repr=False)
+    token_env: str | None = None
+    token_file: Path | None = None
+    pin: str | None = Field(default=None, repr=False)
+    pin_env: str | None = None
+    pin_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source_each(self) -> UserEntry:
+        tokens = [k for k in ("token", "token_env", "token_file") if getattr(self, k) is not None]
+        if len(tokens) != 1:
+            raise ValueError("give exactly one of token_env, token_file or (demo only) token"
+                             + (f"; got {', '.join(tokens)}" if tokens else ""))
+        pins = [k for k in ("pin", "pin_env", "pin_file") if getattr(self, k) is not None]
+        if len(pins) > 1:
+            raise ValueError(f"give at most one of pin_env, pin_file or pin; got {', '.join(pins)}")
+        return self
