@@ -39,6 +39,8 @@ from typing import Any
 
 import httpx
 
+from simulators.ports import free_port
+
 FIGURES: list[tuple[str, float, str]] = []
 BATCH = 5000
 TOKEN, ADMIN = "bench-node-token", "bench-admin-token"
@@ -101,9 +103,6 @@ def set_up_plant(base: str) -> None:
 
 @contextlib.contextmanager
 def simulator(database_url: str) -> Iterator[str]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.integration.wire import free_port
-
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "sim", "erp", "--database-url", database_url,
                              "--port", str(port), "--node-token", f"bench-a={TOKEN}", "--admin-token", ADMIN],
@@ -195,9 +194,6 @@ def throwaway_postgres() -> Iterator[str]:
     if as_pg:
         shutil.chown(base, "postgres", "postgres")
         shutil.chown(base / "pw", "postgres", "postgres")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.integration.wire import free_port
-
     port = free_port()
     subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(base / "data"), "-U", "app", f"--pwfile={base / 'pw'}",
                     "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True,

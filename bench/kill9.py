@@ -15,13 +15,21 @@ One trial, on a node process with its data directory:
 
 Trials run back to back on one data directory (each restart is the next trial's start); at the end
 the node is stopped and the store is replayed from its journal (``edge.store.verify``).
+
+``python -m bench.kill9 [--trials N] [--clients N] [--seed N] [--data-dir DIR] [--json FILE]`` runs the trials on
+their own (``bench.foundation`` runs them too); ``--json`` writes every trial's result, for a test to read. Figures:
+``kill9_lost_acknowledged`` (summed over the trials) and ``kill9_failed_trials`` (trials failing any check).
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import random
+import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +194,52 @@ def run_trials(data_dir: Path, trials: int, *, clients: int = 8, seed: int | Non
     finally:
         store.close()
     return results, report.ok
+
+
+def describe(result: TrialResult, seconds: float) -> str:
+    """One trial in a line, as the benchmarks print it."""
+    flag = "ok" if result.ok else "FAILED " + "; ".join(result.problems[:2] + [f"lost {len(result.lost)}"])
+    return (f"trial {result.trial + 1:2d}: {result.acknowledged} acknowledged, {result.journaled} journaled "
+            f"({result.journaled - result.acknowledged + len(result.lost)} unacknowledged but committed), {flag} "
+            f"[{seconds:.1f} s]")
+
+
+def summary(trials: list[TrialResult], verify_after_ok: bool) -> dict[str, Any]:
+    return {"trials": len(trials), "lost_acknowledged": sum(len(t.lost) for t in trials),
+            "failed_trials": [t.trial for t in trials if not t.ok],
+            "acknowledged": sum(t.acknowledged for t in trials), "journaled": sum(t.journaled for t in trials),
+            "verify_after_ok": verify_after_ok}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.kill9", description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients posting moves (default 8)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the kill times (default: random)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="the node's data (default: a temporary folder)")
+    parser.add_argument("--json", type=Path, default=None, help="also write every trial's result to this file")
+    args = parser.parse_args(argv)
+
+    def progress(result: TrialResult, seconds: float) -> None:
+        print("    " + describe(result, seconds), flush=True)
+
+    print(f"kill -9: {args.trials} trials ({args.clients} clients, SIGKILL after 0.3-1.0 s, restart, check) ...",
+          flush=True)
+    with tempfile.TemporaryDirectory(prefix="takt-bench-kill9-") as tmp:
+        data_dir = args.data_dir or Path(tmp) / "node"
+        trials, verify_after_ok = run_trials(data_dir, args.trials, clients=args.clients, seed=args.seed,
+                                             on_trial=progress)
+    result = summary(trials, verify_after_ok)
+    print(f"    {result['acknowledged']} acknowledged in all, {result['lost_acknowledged']} lost; trials failing any "
+          f"check: {result['failed_trials'] or 'none'}; store verify after the crashes: "
+          f"{'ok' if verify_after_ok else 'DIFFERENCES'}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({**result, "results": [{**asdict(t), "ok": t.ok} for t in trials]},
+                                        indent=2), encoding="utf-8")
+    print(f"FIGURE kill9_lost_acknowledged {result['lost_acknowledged']} commands")
+    print(f"FIGURE kill9_failed_trials {len(result['failed_trials'])} trials")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -44,6 +44,8 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from simulators.ports import free_port
+
 FIGURES: list[tuple[str, float, str]] = []
 PUBLISH_MS = 20  # publishing interval of the throughput runs: 1,000 items x 1 value per publish caps it at 50,000/s
 
@@ -142,14 +144,6 @@ def free_range(count: int) -> int:
                     break
         if ok:
             return base
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- OPC UA --------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,19 +11,17 @@ from typing import Any
 
 import httpx
 
+from simulators.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "demo-admin-token-0000000000"  # the demo configuration's admin (public, demo only)
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class NodeProcess:
-    """``python -m takt.cli demo --port N --data-dir DIR`` in its own process group."""
+    """``python -m takt.cli demo --port N --data-dir DIR`` in its own process group (``command`` says what runs)."""
+
+    what = "the node"
 
     def __init__(self, data_dir: Path, port: int | None = None, log_file: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
@@ -36,20 +33,23 @@ class NodeProcess:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        """What runs in the child process (started in the project root)."""
+        return [sys.executable, "-m", "takt.cli", "demo", "--port", str(self.port), "--data-dir", str(self.data_dir),
+                "--log-level", "warning", "--no-plant"]  # the simulated machines would load the node under test
+
     def start(self, timeout: float = 60.0) -> NodeProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "takt.cli", "demo", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--log-level", "warning", "--no-plant"],  # the simulated machines would load the node under test
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            self.command(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the node exited with {self.proc.returncode}; see {self.log_file}:\n"
+                raise RuntimeError(f"{self.what} exited with {self.proc.returncode}; see {self.log_file}:\n"
                                    + self.log_file.read_text(errors="replace")[-3000:])
             try:
                 if httpx.get(f"{self.base}/health", timeout=1.0).status_code == 200:
@@ -58,7 +58,7 @@ class NodeProcess:
                 pass
             time.sleep(0.05)
         self.kill()
-        raise RuntimeError(f"the node did not become healthy within {timeout} s; see {self.log_file}")
+        raise RuntimeError(f"{self.what} did not become healthy within {timeout} s; see {self.log_file}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a power cut of the process."""

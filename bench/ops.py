@@ -39,10 +39,11 @@ from typing import Any
 
 import httpx
 
-from bench.node import ROOT, free_port
+from bench.node import ROOT
 from edge.domain import commands as c
 from edge.service import Recorded, Service
 from edge.store import Store, sqlite_url
+from simulators.ports import free_port
 
 ROLES = frozenset({"admin"})
 THREADS = 8

@@ -31,6 +31,8 @@ from typing import Any
 
 import httpx
 
+from simulators.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -50,8 +52,6 @@ def p95(values: list[float]) -> float:
 
 
 def serve_demo(data_dir: Path) -> tuple[Any, Any, threading.Thread, str]:
-    import socket
-
     import uvicorn
 
     from takt.api.app import create_app
@@ -59,9 +59,7 @@ def serve_demo(data_dir: Path) -> tuple[Any, Any, threading.Thread, str]:
     from takt.runtime import Node
 
     node = Node(load_config(ROOT / "config" / "demo.yaml"), data_dir=data_dir).start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -77,7 +75,7 @@ def serve_demo(data_dir: Path) -> tuple[Any, Any, threading.Thread, str]:
 def run(scans: int, loads: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import type_scan  # key events stamped as a USB scanner's
+    from simulators.wedge_scanner import type_scan  # key events stamped as a USB scanner's
 
     summary: dict[str, Any] = {}
     node, server, thread, url = serve_demo(Path(tempfile.mkdtemp(prefix="takt-bench-pages-")) / "data")

@@ -14,6 +14,11 @@ Figures (one ``FIGURE <name> <value> <unit>`` line each, at the end):
   slightly rotated and noisy, from the camera simulator) → every code decoded → same-code filter, with zxing-cpp
   restricted to the station's formats (DataMatrix, Code128, QRCode), the process pinned to one core.
   ``camera_fps_zxing_all_formats``: the same without the restriction.
+- ``camera_fps_bare_decode``: the baseline, measured in this run because these machines differ ~3x in speed and are
+  shared: ``zxingcpp.read_barcodes`` called bare on the same frames with the same formats and options (no Takt
+  decoder, camera scanner or filter around it). Its runs and the scanner's alternate (six turns each), so that a
+  change in the machine's other load falls on both. ``camera_vs_bare_decode_ratio`` = scanner / bare, the median
+  of the six turn pairs' ratios (goal >= 0.8).
 - ``camera_fps_pyzbar``: pyzbar on the same frames (zbar reads the Code 128 and QR, not the DataMatrix).
 """
 
@@ -27,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -173,24 +179,58 @@ def _frames(count: int) -> list[Any]:
     return out
 
 
-def _fps(decoder: Any, frames: list[Any], seconds: float) -> tuple[float, float]:
+def _scanner_decode(decoder: Any) -> Callable[[Any], int]:
+    """One frame through Takt's camera scanner (grayscale, region of interest, decoder, same-code filter)."""
     from scanners.camera_reader import CameraConfig, CameraScanner
 
     async def on_scan(text: str, key: str) -> None:
         return None
 
     scanner = CameraScanner(CameraConfig(device="cam", source=0), on_scan, decoder=decoder)
-    found = 0
-    done = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
+
+    def one(frame: Any) -> int:
+        codes = scanner.decode_frame(frame)
+        scanner.filter.new_codes(codes)
+        return len(codes)
+
+    return one
+
+
+def _bare_decode(formats: list[str]) -> Callable[[Any], int]:
+    """One frame through zxing-cpp alone, with the options Takt's decoder passes."""
+    import zxingcpp
+
+    wanted = zxingcpp.barcode_formats_from_str("|".join(formats))
+
+    def one(frame: Any) -> int:
+        return len(zxingcpp.read_barcodes(frame, formats=wanted, text_mode=zxingcpp.TextMode.Plain, try_rotate=True,
+                                          try_downscale=True))
+
+    return one
+
+
+def _fps(decoders: dict[str, Callable[[Any], int]], frames: list[Any], seconds: float, rounds: int = 1
+         ) -> dict[str, tuple[float, float, list[float]]]:
+    """Frames/s and codes/frame of each decoder: ``seconds`` each, in ``rounds`` alternating turns, after one
+    untimed pass over the frames each (the frames go round: each turn starts where the decoder's last one ended).
+    Also each turn's frames/s, so that turns taken side by side can be compared."""
+    for decode in decoders.values():
         for frame in frames:
-            codes = scanner.decode_frame(frame)
-            scanner.filter.new_codes(codes)
-            found += len(codes)
-            done += 1
-    elapsed = time.perf_counter() - started
-    return done / elapsed, found / done
+            decode(frame)
+    done = dict.fromkeys(decoders, 0)
+    found = dict.fromkeys(decoders, 0)
+    spent = dict.fromkeys(decoders, 0.0)
+    turns: dict[str, list[float]] = {name: [] for name in decoders}
+    for _ in range(rounds):
+        for name, decode in decoders.items():
+            started, before = time.perf_counter(), done[name]
+            while time.perf_counter() - started < seconds / rounds:
+                found[name] += decode(frames[done[name] % len(frames)])
+                done[name] += 1
+            took = time.perf_counter() - started
+            spent[name] += took
+            turns[name].append((done[name] - before) / took)
+    return {name: (done[name] / spent[name], found[name] / done[name], turns[name]) for name in decoders}
 
 
 def bench_camera(frame_count: int, seconds: float) -> None:
@@ -203,16 +243,26 @@ def bench_camera(frame_count: int, seconds: float) -> None:
         pinned = False
     say(f"(b) camera: {frame_count} frames of 640×480, 3 codes each, one core{'' if pinned else ' (not pinned)'} ...")
     frames = _frames(frame_count)
-    zx, zx_codes = _fps(ZxingDecoder(["DataMatrix", "Code128", "QRCode"]), frames, seconds)
-    zx_all, zx_all_codes = _fps(ZxingDecoder(), frames, seconds)
-    say(f"    zxing-cpp (station formats): {zx:.0f} frames/s, {zx_codes:.2f} codes/frame; "
+    station = ["DataMatrix", "Code128", "QRCode"]
+    paired = _fps({"bare": _bare_decode(station), "zxing": _scanner_decode(ZxingDecoder(station))}, frames, seconds,
+                  rounds=6)
+    (bare, bare_codes, bare_turns), (zx, zx_codes, zx_turns) = paired["bare"], paired["zxing"]
+    # the ratio of turns taken one after the other, median over the turns: a burst of the machine's other load
+    # spoils one pair, not the figure
+    ratio = statistics.median(z / b for z, b in zip(zx_turns, bare_turns, strict=True))
+    zx_all, zx_all_codes, _ = _fps({"all": _scanner_decode(ZxingDecoder())}, frames, seconds)["all"]
+    say(f"    zxing-cpp bare (station formats): {bare:.0f} frames/s, {bare_codes:.2f} codes/frame; "
+        f"camera scanner: {zx:.0f} frames/s, {zx_codes:.2f} codes/frame; "
         f"all formats: {zx_all:.0f} frames/s, {zx_all_codes:.2f} codes/frame")
     figure("camera_fps_zxing", round(zx, 1), "frames/s")
+    figure("camera_fps_bare_decode", round(bare, 1), "frames/s")
+    figure("camera_vs_bare_decode_ratio", round(ratio, 2), "x")
     figure("camera_fps_zxing_all_formats", round(zx_all, 1), "frames/s")
     SUMMARY["camera"] = {"frames": frame_count, "pinned_to_one_core": pinned, "zxing_codes_per_frame": zx_codes,
+                         "bare_decode_codes_per_frame": bare_codes,
                          "zxing_all_formats_codes_per_frame": zx_all_codes}
     try:
-        zb, zb_codes = _fps(PyzbarDecoder(), frames, seconds)
+        zb, zb_codes, _ = _fps({"pyzbar": _scanner_decode(PyzbarDecoder())}, frames, seconds)["pyzbar"]
     except ImportError as exc:
         say(f"    pyzbar unavailable: {exc}")
         return

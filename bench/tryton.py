@@ -37,9 +37,8 @@ from edge.store import Store
 from edge.store.sync import PULL, PUSH, SyncLedger
 from erp_sync.pull import Puller
 from erp_sync.push import Pusher
-from erp_sync.tryton import TrytonCentral
-from erp_sync.tryton_rpc import TrytonRPC, TrytonSession
-from erp_sync.tryton_server import Plant, TrytonServer, release_production, running_tryton, set_up_plant
+from erp_sync.tryton import TrytonCentral, TrytonRPC
+from simulators.tryton import Plant, TrytonServer, TrytonSession, release_production, running_tryton, set_up_plant
 
 NODE = "bench-node"
 SEED = frozenset({"admin"})

@@ -30,8 +30,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from connectors.base import SERVER_START, Sample
 from connectors.config import CounterRule, MachineSignals, MachineStateName, StateRule
 from edge.domain import DomainError
@@ -39,7 +37,7 @@ from edge.domain import commands as c
 from edge.retry import RetryPolicy
 from edge.service import Recorded, Service, StoreUnavailable
 from edge.store import Store
-from edge.store.schema import ENTITY_TABLES
+from edge.store.reads import operation_in_progress, workstation_of
 
 log = logging.getLogger("takt.connectors.mapping")
 
@@ -268,21 +266,13 @@ class SignalMapper:
         return await asyncio.to_thread(self._read_operation, equipment)
 
     def _read_operation(self, equipment: str) -> tuple[str, int] | None:
-        eq_table = ENTITY_TABLES["equipment"].table
-        ops = ENTITY_TABLES["operations"].table
-        with self.store.engine.connect() as conn:
-            workstation = self._workstations.get(equipment)
+        workstation = self._workstations.get(equipment)
+        if workstation is None:
+            workstation = workstation_of(self.store, equipment)
             if workstation is None:
-                workstation = conn.execute(select(eq_table.c.workstation).where(
-                    eq_table.c.equipment == equipment)).scalar_one_or_none()
-                if workstation is None:
-                    return None
-                self._workstations[equipment] = workstation
-            row = conn.execute(
-                select(ops.c.work_order, ops.c.operation)
-                .where(ops.c.workstation == workstation, ops.c.status == "in_progress")
-                .order_by(ops.c.started_at.desc()).limit(1)).first()
-        return None if row is None else (row[0], int(row[1]))
+                return None
+            self._workstations[equipment] = workstation
+        return operation_in_progress(self.store, workstation)
 
     # --- recording -----------------------------------------------------------------------------
 

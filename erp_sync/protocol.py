@@ -11,7 +11,9 @@ batch is durable. A batch whose ``after`` lies beyond what the central side hold
 is answered 409 with :class:`SyncRefusal` ``code = SEQUENCE_GAP`` and the central side's own
 ``acknowledged``; the node resends from there. A redelivered batch (the answer to the first delivery was
 lost) is harmless: an event whose (node, seq) the central side already stored counts as a duplicate. (Not
-every seq at or below ``acknowledged`` is stored: refused and held ones are not, until a retry sends them.)
+every seq at or below ``acknowledged`` is stored: refused and held ones are not, until a retry sends them. A
+central side that keeps no record of some events, such as an ERP adapter for events its ERP has no document for,
+acknowledges them all the same and counts them in ``without_booking``, apart from ``stored``.)
 
 An event the central side refuses for a business reason (unknown order, closed period) is not stored; it
 comes back in ``rejected`` with a code and a message, and later events **of the same subject in the same
@@ -149,6 +151,9 @@ class BatchAck(_Message):
     acknowledged: Seq = Field(description="every event at or below this is durably stored, rejected or held")
     stored: JournalSeq
     duplicates: JournalSeq
+    without_booking: JournalSeq = Field(default=0, description=(
+        "acknowledged without a booking: events the central side has no record of its own for (an ERP adapter's "
+        "events without a counterpart there); counted neither as stored nor as duplicates"))
     rejected: list[Rejection] = []
     held: list[Seq] = Field([], description="not applied: an earlier event of the same subject was rejected")
 

@@ -25,19 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from edge.store import schema
+from edge.store.reads import journal_after, journal_rows
 from edge.store.store import Store
 from edge.store.sync import PUSH, Refusal, SyncLedger
 from erp_sync.client import Central, SequenceGap
 from erp_sync.protocol import PROTOCOL, BatchAck, isa95_message
 
 log = logging.getLogger("takt.sync")
-
-_J = schema.journal
-_COLUMNS = (_J.c.seq, _J.c.event_id, _J.c.type, _J.c.subject, _J.c.payload, _J.c.actor, _J.c.source_device,
-            _J.c.occurred_at, _J.c.recorded_at, _J.c.origin)
 
 
 @dataclass
@@ -61,6 +55,7 @@ class PushReport:
     sent: int = 0
     stored: int = 0
     duplicates: int = 0
+    without_booking: int = 0  # acknowledged, but the central side keeps no record of them (no counterpart there)
     refused: int = 0
     parked: int = 0
     acknowledged: int = 0
@@ -98,9 +93,7 @@ class Pusher:
 
     def build(self, after: int, parked_subjects: dict[str, int]) -> Batch | None:
         """The next batch after ``after``, or None when the journal has nothing after it."""
-        query = select(*_COLUMNS).where(_J.c.seq > after).order_by(_J.c.seq).limit(self.batch_events)
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        rows = journal_after(self.store, after, limit=self.batch_events)
         if not rows:
             return None
         events: list[str] = []
@@ -126,8 +119,7 @@ class Pusher:
         return Batch(after, through, _batch_json(self.node, after, through, events, False), seqs, subjects, parked)
 
     def build_redelivery(self, seqs: Sequence[int]) -> Batch:
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(select(*_COLUMNS).where(_J.c.seq.in_(list(seqs))).order_by(_J.c.seq)).all()
+        rows = journal_rows(self.store, seqs)
         events = [_event_json(r) for r in rows]
         through = rows[-1].seq if rows else 0
         after = rows[0].seq - 1 if rows else 0
@@ -162,6 +154,7 @@ class Pusher:
             report.batches += 1
             report.sent += batch.size
             report.stored += ack.stored
+            report.without_booking += ack.without_booking
             report.refused += len(ack.rejected)
             log.info("sync exception %s retried: %s", exception_id, "cleared" if cleared else "still refused",
                      extra={"exception": exception_id, "events": batch.size})
@@ -201,6 +194,7 @@ class Pusher:
             report.sent += batch.size
             report.stored += ack.stored
             report.duplicates += ack.duplicates
+            report.without_booking += ack.without_booking
             report.refused += len(ack.rejected)
             report.parked += len(batch.parked) + len(ack.held)
             report.acknowledged = through

@@ -35,7 +35,7 @@ from edge.domain import commands as c
 from edge.service import IdempotencyKeyReused, Recorded, Service
 from edge.store import Store, sqlite_url
 from edge.store.codec import fingerprint
-from edge.store.users import save_user
+from edge.store.users import forget_legacy_pin_digests, save_user
 from scanners.pipeline import ScanPipeline, from_config, start_scanner_tasks
 from takt.config import ConfigError, Problem, TaktConfig
 from takt.shift_close import close_shifts_forever
@@ -247,10 +247,11 @@ class Node:
             if node_id != self.config.node.id:
                 log.warning("this store belongs to node %s; the configuration says %s (the id is fixed at first start)",
                             node_id, self.config.node.id)
+            forget_legacy_pin_digests(store)  # a store before migration 0017: its PINs come from the site file again
             for u in self.config.users:
                 assert u.token is not None  # resolved by load_config
-                save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, language=u.language,
-                          active=u.active)
+                save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, badge=u.badge,
+                          language=u.language, active=u.active)
             service = Service(store, node_id).start(load_in_background=self.load_in_background)
         except BaseException:
             store.close()

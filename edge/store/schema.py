@@ -220,9 +220,30 @@ users = Table(
     Column("name", String(200), nullable=False),
     Column("roles", JSON, nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),
+    # scrypt of the badge code with the store's badge salt (node_settings): deterministic, so a scanned badge is
+    # found by its hash; the code itself is never kept. None: the user cannot log on by badge.
+    Column("badge_hash", String(64), unique=True),
+    # scrypt of the PIN with its own random salt, as "scrypt$n$r$p$salt$hash"; None: no PIN
+    Column("pin_hash", String(200)),
+    # the unsalted SHA-256 PIN digests of stores before 0017: kept by the upgrade (which changes no old column), then
+    # emptied by every user save (edge.store.users) and at every node start; nothing reads them
     Column("pin_sha256", String(64)),
     Column("language", String(8), nullable=False),
     Column("active", Boolean, nullable=False),
+)
+
+# Failed logons (and wrong e-signature PINs), kept so that the limits survive a restart. One row per scope and
+# key: ``pair`` (an account at one client address), ``client`` (one address, every account) and ``account`` (one
+# account from every address). An account is a user name, or ``badge:`` and a prefix of an unknown badge's hash.
+logon_failures = Table(
+    "logon_failures", metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("clients", JSON, nullable=False),  # the addresses that failed in this window (the account count)
+    Column("last_failed_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime),
+    Column("lockouts", Integer, nullable=False),
 )
 
 # Page sessions: a badge (and PIN) logon at a terminal or handheld gives a short-lived bearer token with the user's

@@ -1,6 +1,7 @@
 """The node's FastAPI application: REST routes, auth, refusals that name the field, /health, /metrics."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ import edge
 from edge.domain.putaway import PutawayRule
 from edge.service import Service
 from edge.store import Store
+from edge.store.logons import LogonLimits
 from takt import pages
 from takt.api import (
     commands,
@@ -162,6 +164,9 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
+    logon = getattr(site, "logon", None)  # the limits on failed logons at the pages (takt.pages.sessions)
+    app.state.logon_limits = LogonLimits(**{f.name: getattr(logon, f.name) for f in dataclasses.fields(LogonLimits)}
+                                         ) if logon is not None else LogonLimits()
     app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
     app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (takt.runtime)
     app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen

@@ -35,7 +35,7 @@ PREFIX = "/api/v1"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 REFUSALS: dict[str, str] = {
-    "400": "Idempotency-Key header missing or malformed",
+    "400": "Idempotency-Key header missing or malformed, or an X-Takt-Origin header sent",
     "401": "No valid bearer token",
     "403": "The user's roles do not allow this",
     "409": "Refused by the plant's rules (code and message say why); nothing recorded",
@@ -55,10 +55,15 @@ def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSO
     if not KEY_PATTERN.match(key):
         return refusal(400, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key must be 1-200 visible ASCII characters",
                        "Idempotency-Key")
-    origin = "erp" if request.headers.get("x-takt-origin") == "erp" and user.roles & {"service", "admin"} else "edge"
+    if "x-takt-origin" in request.headers:
+        # Only the sync's pull path (erp_sync.pull) records changes as the ERP's: an ERP-origin event is never pushed
+        # back, so a change marked so over HTTP would silently never reach the ERP. Refused rather than ignored, so
+        # that a client relying on the header learns it at once.
+        return refusal(400, "ORIGIN_NOT_ACCEPTED", "X-Takt-Origin is not accepted on the API: only the ERP sync's "
+                       "pull records changes as coming from the ERP; nothing recorded", "X-Takt-Origin")
     return {
         "idempotency_key": key, "actor": user.user, "actor_roles": user.roles,
-        "source_device": (request.headers.get("x-takt-device") or None), "origin": origin,
+        "source_device": (request.headers.get("x-takt-device") or None), "origin": "edge",
         "occurred_at": body.occurred_at,
     }
 

@@ -150,13 +150,17 @@ def _demo_banner(node: Node, host: str, port: int, folder: Path, temporary: bool
         f"Seeded     {report}\n"
         f"Machines   {machines}: live state on /health and /metrics; start an operation to book their counts",
         title="takt demo", border_style="cyan"))
-    table = Table(title="Demo users (Authorization: Bearer <token>)")
+    table = Table(title="Demo users (API: Authorization: Bearer <token>; pages: scan or type the badge, then the PIN)")
     table.add_column("user")
     table.add_column("name")
     table.add_column("roles")
     table.add_column("token", no_wrap=True)
+    table.add_column("badge", no_wrap=True)
+    table.add_column("PIN")
+    prefix = "BADGE:" if cfg.scanning.label_patterns.get("badge", "").startswith("BADGE:") else ""  # the label
     for u in cfg.users:
-        table.add_row(u.user, u.name, ", ".join(u.roles), u.token or "")
+        table.add_row(u.user, u.name, ", ".join(u.roles), u.token or "", f"{prefix}{u.badge}" if u.badge else "",
+                      u.pin or "")
     console.print(table)
     if not any(lot.lot == "L123" for lot in cfg.master_data.opening_stock):
         console.print("Press Ctrl+C to stop.")

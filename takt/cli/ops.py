@@ -1,7 +1,7 @@
 """The operations commands of ``takt``: ``store backup`` / ``store restore``, ``doctor`` and ``service``.
 
 What a plant's IT needs to keep a node running for years beside a line; registered on the ``takt`` command by
-:func:`register` (``takt.cli`` calls it), so ``takt/cli/__init__.py`` stays the map of the command.
+:func:`register` (``takt.cli`` calls it), so ``takt/cli/main.py`` stays the map of the command.
 """
 from __future__ import annotations
 

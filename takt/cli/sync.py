@@ -121,7 +121,7 @@ def push(config: ConfigArg, data_dir: DataDirOption = None,
         store.close()
     rate = report.sent / report.seconds if report.seconds else 0.0
     typer.echo(f"pushed {report.sent} events in {report.batches} batches ({rate:,.0f}/s): {report.stored} stored, "
-               f"{report.duplicates} already there, {report.refused} refused, {report.parked} parked; "
+               f"{report.without_booking} acknowledged without a booking, {report.duplicates} already there, {report.refused} refused, {report.parked} parked; "
                f"acknowledged up to {report.acknowledged}")
 
 

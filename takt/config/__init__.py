@@ -1,7 +1,7 @@
 """Site configuration: the YAML file that says which node this is, who may use it and the master data it starts with.
 
 ``load_config(path)`` reads the file, validates it with the pydantic models of this package and resolves the
-secrets (tokens and PINs from environment variables or files). Anything wrong raises
+secrets (tokens, badge codes and PINs from environment variables or files). Anything wrong raises
 :class:`ConfigError`, whose message names the file, the path inside it (``users[2].roles[0]``), the
 line, and the reason. Unknown keys are errors, so a typo never passes silently.
 
@@ -36,6 +36,7 @@ from takt.config.node import (
     MIN_TOKEN_LENGTH,
     ApiSection,
     Language,
+    LogonSection,
     NodeSection,
     ShiftEntry,
     SiteSection,
@@ -63,6 +64,7 @@ __all__ = [
     "ItemEntry",
     "Language",
     "LabelsSection",
+    "LogonSection",
     "LotEntry",
     "MasterData",
     "NodeSection",

@@ -184,10 +184,17 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
         elif token is not None and len(token) < MIN_TOKEN_LENGTH:
             source = "token" if entry.token is not None else ("token_env" if entry.token_env else "token_file")
             problems.append(Problem(f"users[{i}].{source}", f"a token needs at least {MIN_TOKEN_LENGTH} characters"))
+        badge, problem = _resolve_secret(base, entry, "badge", f"users[{i}]")
+        if problem:
+            problems.append(problem)
         pin, problem = _resolve_secret(base, entry, "pin", f"users[{i}]")
         if problem:
             problems.append(problem)
-        users.append(entry.model_copy(update={"token": token, "pin": pin}))
+        elif pin is not None and len(pin) < cfg.logon.pin_min_length:
+            source = "pin" if entry.pin is not None else ("pin_env" if entry.pin_env else "pin_file")
+            problems.append(Problem(f"users[{i}].{source}", f"a PIN needs at least {cfg.logon.pin_min_length} "
+                                    "characters (logon.pin_min_length)"))
+        users.append(entry.model_copy(update={"token": token, "badge": badge, "pin": pin}))
     node = cfg.node
     data_dir = node.data_dir.expanduser()
     if not data_dir.is_absolute():
@@ -260,7 +267,7 @@ def cleartext_secrets(cfg: TaktConfig) -> list[str]:
 
     The choice: such a file is accepted (the demo's public tokens are written in it) but ``takt config check``
     and ``takt run`` warn and ``takt doctor`` counts it as a problem, naming the places."""
-    found = [f"users[{i}].{what}" for i, u in enumerate(cfg.users) for what in ("token", "pin")
+    found = [f"users[{i}].{what}" for i, u in enumerate(cfg.users) for what in ("token", "badge", "pin")
              if getattr(u, what) is not None]
     if cfg.sync is not None and cfg.sync.token is not None:
         found.append("sync.token")

@@ -1,5 +1,5 @@
 """The site file's sections about this node: the node itself, where it stands (site, workstations, shift
-calendar), its HTTP API and its users."""
+calendar), its HTTP API, its users and how they log on."""
 from __future__ import annotations
 
 from datetime import time as dt_time
@@ -101,7 +101,10 @@ class ApiSection(Section):
 
 class UserEntry(Section):
     """A person or a device account. The token comes from ``token_env`` or ``token_file``; a literal
-    ``token`` is accepted for the demo only. A PIN (for shared terminals) likewise."""
+    ``token`` is accepted for the demo only. The badge code (the card's number, what the badge label holds; never the
+    user name unless the site wants it so) and the PIN (for shared terminals) likewise. A user without a badge code
+    cannot log on at a page; one whose roles change records of others (supervisor, quality, admin) and has a badge
+    needs a PIN too."""
 
     user: Code
     name: Text
@@ -111,6 +114,9 @@ class UserEntry(Section):
     token: str | None = Field(default=None, repr=False)
     token_env: str | None = None
     token_file: Path | None = None
+    badge: str | None = Field(default=None, repr=False, min_length=1, max_length=200)
+    badge_env: str | None = None
+    badge_file: Path | None = None
     pin: str | None = Field(default=None, repr=False)
     pin_env: str | None = None
     pin_file: Path | None = None
@@ -121,7 +127,36 @@ class UserEntry(Section):
         if len(tokens) != 1:
             raise ValueError("give exactly one of token_env, token_file or (demo only) token"
                              + (f"; got {', '.join(tokens)}" if tokens else ""))
-        pins = [k for k in ("pin", "pin_env", "pin_file") if getattr(self, k) is not None]
-        if len(pins) > 1:
-            raise ValueError(f"give at most one of pin_env, pin_file or pin; got {', '.join(pins)}")
+        for what in ("badge", "pin"):
+            given = [k for k in (what, f"{what}_env", f"{what}_file") if getattr(self, k) is not None]
+            if len(given) > 1:
+                raise ValueError(f"give at most one of {what}_env, {what}_file or {what}; got {', '.join(given)}")
         return self
+
+    @property
+    def has_badge(self) -> bool:
+        return any(getattr(self, k) is not None for k in ("badge", "badge_env", "badge_file"))
+
+    @property
+    def has_pin(self) -> bool:
+        return any(getattr(self, k) is not None for k in ("pin", "pin_env", "pin_file"))
+
+
+class LogonSection(Section):
+    """How people log on at the pages, and the limits on failed logons (kept in the store, so a restart keeps them).
+
+    The PIN's minimum is 6 characters by default: a PIN is the second factor beside the badge, typed on a touch
+    screen at shift start, so it stays short, but with 4 digits a lost badge and the limits below (5 tries per
+    terminal, then a lock that doubles) still leave one chance in 2,000 per terminal and lock period; with 6 it is
+    one in 200,000. A site whose people already hold 4-digit PINs may set 4 and rely on the limits."""
+
+    pin_min_length: int = Field(default=6, ge=4, le=32, description="shortest PIN the site file may give a user")
+    failures_per_account: int = Field(default=5, ge=1, le=1000,
+                                      description="wrong PINs for one user from one address before it is locked out")
+    failures_per_client: int = Field(default=20, ge=1, le=10_000,
+                                     description="failed logons from one address (any badge) before it is locked out")
+    clients_per_account: int = Field(default=3, ge=2, le=1000,
+                                     description="addresses failing on one user before the user is locked everywhere")
+    lock_seconds: int = Field(default=60, ge=1, le=86_400, description="the first lock; each further one doubles")
+    max_lock_seconds: int = Field(default=900, ge=1, le=86_400,
+                                  description="the longest lock; failures are forgotten after this long without one")

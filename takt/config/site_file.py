@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from connectors.config import ConnectivitySection
+from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
 from takt.config.errors import Problem
 from takt.config.master_data import MasterData
-from takt.config.node import ApiSection, NodeSection, SiteSection, UserEntry
+from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
 from takt.config.retention import RetentionSection
 from takt.config.scanning import ScanningSection
 from takt.config.section import Section
@@ -25,6 +26,7 @@ class TaktConfig(Section):
     site: SiteSection
     api: ApiSection = ApiSection()
     users: list[UserEntry] = []
+    logon: LogonSection = LogonSection()
     master_data: MasterData = MasterData()
     scanning: ScanningSection = ScanningSection()
     connectivity: ConnectivitySection = ConnectivitySection()
@@ -60,9 +62,19 @@ def _cross_check(cfg: TaktConfig, today: date) -> Iterator[Problem]:
     yield from _duplicates("master_data.opening_stock", "lot", [lot.lot for lot in md.opening_stock])
 
     tokens = Counter(u.token for u in cfg.users if u.token)
+    badges = Counter(u.badge for u in cfg.users if u.badge)
     for i, u in enumerate(cfg.users):
         if u.token and tokens[u.token] > 1:
             yield Problem(f"users[{i}]", f"user {u.user} has the same token as another user; tokens must differ")
+        if u.badge and badges[u.badge] > 1:
+            yield Problem(f"users[{i}]", f"user {u.user} has the same badge as another user; badges must differ")
+        if set(u.roles) == {"service"} and u.has_badge:
+            yield Problem(f"users[{i}]", f"user {u.user} is a device account (role service): it never logs on at a "
+                          "page, so it has no badge")
+        privileged = sorted(set(u.roles) & PRIVILEGED_ROLES)
+        if privileged and u.has_badge and not u.has_pin:
+            yield Problem(f"users[{i}]", f"user {u.user} has role {', '.join(privileged)} and a badge: a badge logon "
+                          "of a role that changes records of others needs a PIN too (pin_env or pin_file)")
 
     items = {i.item: i for i in md.items}
     bins = {b.bin: b for b in md.bins}

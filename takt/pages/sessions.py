@@ -1,13 +1,22 @@
 """Badge logons of the terminal and handheld pages, and the PIN e-signature of quality decisions.
 
-A page cannot know a user's API token, so ``POST /api/v1/sessions`` turns a scanned badge (and the user's PIN, when
-they have one) into a session token: a bearer token with the user's roles, valid for one shift, that the page sends
-with every API call. The existing routes stay the only way to change anything. A quality decision made from a page
-(a disposition) asks for the PIN again; the signature is kept in the ``signatures`` table with who, what and when.
+A page cannot know a user's API token, so ``POST /api/v1/sessions`` turns a scanned badge (and the user's PIN) into a
+session token: a bearer token with the user's roles, valid for one shift, that the page sends with every API call.
+The existing routes stay the only way to change anything. A quality decision made from a page (a disposition) asks
+for the PIN again; the signature is kept in the ``signatures`` table with who, what and when.
+
+A badge is found by its code's hash, never by the user name (``edge.store.users``). Users whose roles change records
+of others (supervisor, quality, admin) always need their PIN. The answer does not tell who exists: a badge without
+a PIN gets ``PIN_REQUIRED`` whether or not anyone has it (unless it is a known badge that needs no PIN), and a wrong
+PIN, an unknown badge, a disabled user or a privileged user without a PIN all get the same 401
+``PIN_WRONG`` after the same work (one scrypt for the badge, one for the PIN). Failed logons are limited per
+account and client address and kept in the store (``edge.store.logons``); a locked attempt gets 429 with
+``Retry-After``. Every failure and lock is logged with the client address, never with the badge code or PIN.
 """
 from __future__ import annotations
 
-import time
+import logging
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -18,21 +27,29 @@ from starlette.responses import JSONResponse, Response
 
 from edge.domain import DomainError
 from edge.store import Store
-from edge.store.users import User, close_session, open_session, record_signature, user_by_name
+from edge.store.logons import FailedLogons, LogonLimits
+from edge.store.users import (
+    User,
+    badge_hash,
+    close_session,
+    open_session,
+    record_signature,
+    user_by_badge_hash,
+    verify_pin,
+)
 from takt.api.auth import current_user
 from takt.api.errors import refusal
 
 SESSION_HOURS = 12  # one shift and a bit: a page session ends at log-off or after this
-MAX_PIN_FAILURES = 5  # wrong PINs in a row for one badge before it is locked for LOCK_SECONDS
-LOCK_SECONDS = 60.0
 
+log = logging.getLogger("takt.logon")
 router = APIRouter(prefix="/api/v1")
 
 
 class LogonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    badge: str = Field(min_length=1, max_length=200, description="the badge as scanned (or the user's code)")
+    badge: str = Field(min_length=1, max_length=200, description="the badge as scanned (or its code typed)")
     pin: str | None = Field(default=None, min_length=1, max_length=32)
     device: str | None = Field(default=None, min_length=1, max_length=100,
                                description="the terminal's scanning device: its scans are booked for this user")
@@ -48,33 +65,23 @@ class Session(BaseModel):
     expires_in_s: int
 
 
-class PinFailures:
-    """Wrong PINs per badge: after MAX_PIN_FAILURES in a row the badge is locked for a while."""
-
-    def __init__(self) -> None:
-        self.failures: dict[str, tuple[int, float]] = {}
-
-    def locked_for(self, user: str) -> float:
-        count, until = self.failures.get(user, (0, 0.0))
-        return max(0.0, until - time.monotonic()) if count >= MAX_PIN_FAILURES else 0.0
-
-    def failed(self, user: str) -> None:
-        count, _ = self.failures.get(user, (0, 0.0))
-        self.failures[user] = (count + 1, time.monotonic() + LOCK_SECONDS)
-
-    def passed(self, user: str) -> None:
-        self.failures.pop(user, None)
-
-
-def _failures(request: Request) -> PinFailures:
-    found: PinFailures | None = getattr(request.app.state, "pin_failures", None)
+def failed_logons(request: Request) -> FailedLogons:
+    """The store's failed-logon counts under the site's limits (``logon`` in the site file)."""
+    found: FailedLogons | None = getattr(request.app.state, "failed_logons", None)
     if found is None:
-        found = request.app.state.pin_failures = PinFailures()
+        limits = getattr(request.app.state, "logon_limits", None)
+        found = request.app.state.failed_logons = FailedLogons(request.app.state.store,
+                                                               limits if isinstance(limits, LogonLimits) else None)
     return found
 
 
-def badge_user(request: Request, text: str) -> str:
-    """The user a scanned badge names: by the site's badge label pattern when there is one, else the text itself."""
+def client_address(request: Request) -> str:
+    """The address the request came from (the TCP peer: a forwarded-for header is anyone's to write)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def badge_code(request: Request, text: str) -> str:
+    """The badge code in a scanned text: by the site's badge label pattern when there is one, else the text itself."""
     pipeline = getattr(request.app.state, "scans", None)
     patterns = getattr(pipeline, "patterns", None)
     if patterns is not None and "badge" in patterns.patterns:
@@ -87,39 +94,77 @@ def badge_user(request: Request, text: str) -> str:
     return text
 
 
-def _refused(status: int, code: str, message: str, field: str | None) -> HTTPException:
-    return HTTPException(status, {"code": code, "message": message, "field": field})
+def _refused(status: int, code: str, message: str, field: str | None,
+             headers: dict[str, str] | None = None) -> HTTPException:
+    return HTTPException(status, {"code": code, "message": message, "field": field}, headers=headers)
+
+
+def _locked(code: str, wait: float, what: str, field: str | None) -> HTTPException:
+    seconds = max(1, math.ceil(wait))
+    return _refused(429, code, f"{what}: try again in {seconds} s", field, {"Retry-After": str(seconds)})
+
+
+def _wrong() -> HTTPException:
+    return _refused(401, "PIN_WRONG", "the badge or the PIN is not right", "pin")
+
+
+async def _count_failure(request: Request, client: str, account: str | None, user: str | None, reason: str) -> None:
+    locks = await run_in_threadpool(failed_logons(request).failed, client, account)
+    log.warning("logon failed", extra={"client": client, "user": user, "reason": reason})
+    for lock in locks:
+        log.warning("logon locked", extra={"client": client, "user": user, "lock": lock.scope,
+                                           "locked_s": lock.seconds})
 
 
 @router.post("/sessions", tags=["pages"], status_code=201, response_model=Session,
-             summary="Log on at a terminal or handheld page by badge (+ PIN): a session token with the user's roles")
+             summary="Log on at a terminal or handheld page by badge (+ PIN): a session token with the user's roles",
+             responses={401: {"description": "PIN_REQUIRED (send the PIN) or PIN_WRONG"},
+                        429: {"description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"}})
 async def log_on(request: Request, body: LogonRequest) -> Session:
     store: Store = request.app.state.store
-    code = badge_user(request, body.badge)
-    user = await run_in_threadpool(user_by_name, store, code)
-    if user is None or not user.active:
-        raise _refused(401, "UNKNOWN_BADGE", f"badge {code} does not belong to an active user here", "badge")
-    if not user.roles - {"service"}:
-        raise _refused(403, "FORBIDDEN", f"{user.user} is a device account: it cannot log on at a page", "badge")
-    failures = _failures(request)
-    if user.pin_sha256 is not None:
-        wait = failures.locked_for(user.user)
-        if wait > 0:
-            raise _refused(429, "PIN_LOCKED", f"too many wrong PINs for {user.user}: try again in {wait:.0f} s",
-                           "pin")
+    failures = failed_logons(request)
+    client = client_address(request)
+    wait, _ = await run_in_threadpool(failures.locked_for, client)
+    if wait > 0:  # refused before any work: a locked client costs the node nothing and extends nothing
+        log.warning("logon refused: client locked", extra={"client": client, "locked_s": math.ceil(wait)})
+        raise _locked("CLIENT_LOCKED", wait, "too many failed logons from this device", None)
+    code = badge_code(request, body.badge)
+    hashed = await run_in_threadpool(badge_hash, store, code)
+    found = await run_in_threadpool(user_by_badge_hash, store, hashed)
+    # a disabled user and a device account (which never logs on at a page) are answered like an unknown badge
+    user = found if found is not None and found.active and found.roles - {"service"} else None
+    account = user.user if user is not None else f"badge:{hashed[:16]}"
+    wait, _ = await run_in_threadpool(failures.locked_for, client, account)
+    if wait > 0:
+        log.warning("logon refused: locked", extra={"client": client, "user": user.user if user else None,
+                                                    "locked_s": math.ceil(wait)})
+        raise _locked("PIN_LOCKED", wait, "too many wrong PINs for this badge", "pin")
+    if user is None or user.has_pin or user.privileged:  # a PIN is needed
         if body.pin is None:
-            raise _refused(401, "PIN_REQUIRED", f"{user.name}: enter your PIN", "pin")
-        if not user.check_pin(body.pin):
-            failures.failed(user.user)
-            raise _refused(401, "PIN_WRONG", "the PIN is not right", "pin")
-        failures.passed(user.user)
+            if user is None:  # counted for the client: guessing badges is guessing too
+                await _count_failure(request, client, None, None, _unknown(found))
+            raise _refused(401, "PIN_REQUIRED", "enter your PIN", "pin")
+        right = await run_in_threadpool(verify_pin, user.pin_hash if user is not None else None, body.pin)
+        if user is None or not right:
+            reason = _unknown(found) if user is None else ("wrong_pin" if user.has_pin else "privileged_without_pin")
+            await _count_failure(request, client, account, user.user if user else None, reason)
+            raise _wrong()
+        await run_in_threadpool(failures.passed, client, account)
     if body.device is not None:
         _operator_at(request, body.device, user.user)
     lifetime = timedelta(hours=SESSION_HOURS)
     token = await run_in_threadpool(open_session, store, user.user, body.device, lifetime)
     request.app.state.tokens.clear()
+    log.info("logon", extra={"client": client, "user": user.user, "device": body.device})
     return Session(token=token, user=user.user, name=user.name, roles=sorted(user.roles), language=user.language,
-                   has_pin=user.pin_sha256 is not None, expires_in_s=int(lifetime.total_seconds()))
+                   has_pin=user.has_pin, expires_in_s=int(lifetime.total_seconds()))
+
+
+def _unknown(found: User | None) -> str:
+    """Why a badge was answered as unknown (for the log only)."""
+    if found is None:
+        return "unknown_badge"
+    return "user_disabled" if not found.active else "device_account"
 
 
 def _operator_at(request: Request, device: str, operator: str | None) -> None:
@@ -155,21 +200,27 @@ async def signed_record(request: Request, user: User, body: Any, command: Any, m
     is audited once the decision is recorded (a resent request with the same Idempotency-Key signs once)."""
     from takt.api.commands import record
 
-    if user.pin_sha256 is None:
+    if not user.has_pin:
         return refusal(403, "SIGNATURE_NEEDS_PIN", f"{user.user} has no PIN and cannot sign a {meaning}: ask an "
                        "administrator for one", "X-Takt-Pin")
-    failures = _failures(request)
-    wait = failures.locked_for(user.user)
+    failures = failed_logons(request)
+    client = client_address(request)
+    wait, _ = await run_in_threadpool(failures.locked_for, client, user.user)
     if wait > 0:
-        return refusal(429, "PIN_LOCKED", f"too many wrong PINs for {user.user}: try again in {wait:.0f} s",
-                       "X-Takt-Pin")
+        log.warning("signature refused: locked", extra={"client": client, "user": user.user,
+                                                        "locked_s": math.ceil(wait)})
+        seconds = max(1, math.ceil(wait))
+        locked = refusal(429, "PIN_LOCKED", f"too many wrong PINs for {user.user}: try again in {seconds} s",
+                         "X-Takt-Pin")
+        locked.headers["Retry-After"] = str(seconds)
+        return locked
     pin = request.headers.get("x-takt-pin")
     if not pin:
         return refusal(403, "SIGNATURE_REQUIRED", f"a {meaning} is signed: enter your PIN again", "X-Takt-Pin")
-    if not user.check_pin(pin):
-        failures.failed(user.user)
+    if not await run_in_threadpool(user.check_pin, pin):
+        await _count_failure(request, client, user.user, user.user, "wrong_signature_pin")
         return refusal(403, "SIGNATURE_INVALID", "the PIN is not right: nothing recorded", "X-Takt-Pin")
-    failures.passed(user.user)
+    await run_in_threadpool(failures.passed, client, user.user)
     answer = await record(request, user, body, command, **fields)
     if answer.status_code == 201:
         subject = str(fields.get("ncr") or fields.get("lot") or fields.get("work_order") or "")

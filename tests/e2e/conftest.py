@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from simulators.wedge_scanner import type_scan
 from takt.config import load_config
 from takt.runtime import Node
 from tests.integration.conftest import RunningNode, start_node
@@ -68,6 +68,13 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
+def enter_pin(page: Any, pin: str) -> None:
+    """Type the PIN that a badge logon asks for (supervisor, quality and admin always need one) and confirm it."""
+    page.wait_for_selector("#pinpad")
+    page.fill("#pin-input", pin)
+    page.click("#pinpad button[data-k=OK]")
+
+
 class Wedge:
     """A keyboard-wedge scanner: the label as a fast burst of real key events (GS as the control key itself, as a
     scanner configured for it sends) ending in Enter, with no input field focused."""
@@ -78,28 +85,6 @@ class Wedge:
 
     def scan(self, text: str) -> None:
         type_scan(self.cdp, text)
-
-
-KEY_INTERVAL_S = 0.004  # a USB scanner types a key about every 4 ms
-_last_key_at = 0.0
-
-
-def type_scan(cdp: Any, text: str) -> None:
-    """Key events as a wedge scanner produces them: each stamped KEY_INTERVAL_S after the one before (as the OS
-    stamps a scanner's keys), whatever the sending machine's load; GS as the control character; Enter last."""
-    global _last_key_at
-    start = max(time.time(), _last_key_at + 0.2)  # never stamped before the previous scan's keys
-    _last_key_at = start + (len(text) + 1) * KEY_INTERVAL_S
-    for i, ch in enumerate(text):
-        at = start + i * KEY_INTERVAL_S
-        cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": ch, "text": ch, "unmodifiedText": ch,
-                                            "timestamp": at})
-        cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": ch, "timestamp": at + 0.001})
-    at = start + len(text) * KEY_INTERVAL_S
-    cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Enter", "code": "Enter", "text": "\r",
-                                        "windowsVirtualKeyCode": 13, "timestamp": at})
-    cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Enter", "code": "Enter",
-                                        "windowsVirtualKeyCode": 13, "timestamp": at + 0.001})
 
 
 def gs1_lot_label(gtin: str, lot: str, *, quantity: int | None = None, expiry: str | None = None) -> str:

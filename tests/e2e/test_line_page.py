@@ -14,7 +14,7 @@ from edge.store.sync import SyncLedger
 from erp_sync.client import CentralClient
 from erp_sync.push import Pusher
 from simulators.erp import running_erp_sim
-from tests.e2e.conftest import TERMINAL, Wedge, screenshot
+from tests.e2e.conftest import TERMINAL, Wedge, enter_pin, screenshot
 from tests.integration.conftest import RunningNode
 
 WAIT = 15_000  # ms: generous, the machine is shared
@@ -52,6 +52,7 @@ def test_the_line_view_shows_sync_exceptions_and_erp_conflicts_for_the_superviso
 
     context, page = open_line(browser, demo)
     Wedge(page).scan("BADGE:joost")  # the supervisor (Dutch)
+    enter_pin(page, "1357")  # a supervisor always needs the PIN
     expect(page.locator("#central")).to_be_visible()
     expect(page.locator("#sync-state")).to_have_text("Geen ERP-synchronisatie ingesteld")
     exception = page.locator(f"#sync-exceptions li[data-exception='{refused.id}']")
@@ -113,6 +114,7 @@ def test_the_line_view_charts_oee_by_shift_with_the_largest_loss(browser: Any, d
 
     context, page = open_line(browser, demo)
     Wedge(page).scan("BADGE:joost")
+    enter_pin(page, "1357")  # a supervisor always needs the PIN
     chart = page.locator(".oee[data-oee='WS-10']")
     expect(chart.locator("svg g[data-shift]").first).to_be_visible()
     expect(chart).to_contain_text("OEE")
@@ -135,6 +137,7 @@ def test_a_supervisor_approves_a_count_from_the_line_view(browser: Any, demo: Ru
                                       approval_pct=Decimal(5)))
     context, page = open_line(browser, demo)
     Wedge(page).scan("BADGE:joost")
+    enter_pin(page, "1357")  # a supervisor always needs the PIN
     row = page.locator("#pending-counts li[data-count='L118@A-02-3']")
     expect(row).to_contain_text("geteld 30, verwacht 40 (door wim)")
     row.locator("button[data-approve]").click()
@@ -159,6 +162,7 @@ def test_a_supervisor_books_machine_parts_without_an_order_from_the_line_view(br
     assert demo.post("operator", "/work-orders/WO-1001/operations/10/start", {}).status_code == 201
     context, page = open_line(browser, demo)
     Wedge(page).scan("BADGE:joost")
+    enter_pin(page, "1357")  # a supervisor always needs the PIN
     press = page.locator("#unassigned li[data-unassigned='PRESS-10']")
     expect(press).to_contain_text("PRESS-10 (WS-10): 6 goed, 1 afkeur")
     press.locator("button[data-assign]").click()  # to WO-1001 / 10, running on WS-10 now

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from edge.store import schema
-from tests.e2e.conftest import TERMINAL, Wedge, gs1_lot_label, screenshot
+from tests.e2e.conftest import TERMINAL, Wedge, enter_pin, gs1_lot_label, screenshot
 from tests.integration.conftest import RunningNode
 
 HOUSING_GTIN = "4012345000016"
@@ -215,6 +215,7 @@ def test_supervisor_sees_every_workstation_with_state_order_and_alerts(browser: 
     page.set_default_timeout(WAIT)
     page.goto(f"{demo.url}/pages/line")
     Wedge(page).scan("BADGE:joost")
+    enter_pin(page, "1357")  # a supervisor always needs the PIN
     expect(page.locator(".station")).to_have_count(3)
     ws30 = page.locator(".station[data-workstation='WS-30']")
     expect(ws30).to_have_class(re.compile(r"\bdown\b"))

@@ -16,20 +16,22 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from bench.node import AUTH, NodeProcess, seed_lot
 from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store, sqlite_url
 from edge.store.migrate import current_revision
 from edge.store.sync import SyncLedger
 from tests.integration.old_stores import rows_of, store_at_rev0001
+from tests.integration.wire import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = frozenset({"admin"})
 ITEMS = 1500  # events in the stores that are backed up and compacted
+AUTH = {"Authorization": "Bearer demo-admin-token-0000000000"}  # the demo configuration's admin (public, demo only)
 
 
 def takt(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -52,6 +54,61 @@ def kill_when(proc: subprocess.Popen[str], ready: Callable[[], bool], timeout: f
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     assert proc.returncode == -signal.SIGKILL, f"the process was not killed, it ended with {proc.returncode}"
+
+
+class DemoNode:
+    """``takt demo`` on a data folder as a child process (its output in ``node.log`` beside the data): ``start``
+    returns once ``/health`` answers, ``kill`` is the power cut, ``start`` again runs it on the same data and port."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> DemoNode:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.data_dir.parent / "node.log"
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "takt.cli", "demo", "--port", str(self.port), "--data-dir", str(self.data_dir),
+                 "--log-level", "warning", "--no-plant"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc.poll() is None, f"the node exited: {log.read_text(errors='replace')[-2000:]}"
+            assert time.monotonic() < deadline, "the node did not answer /health"
+            try:
+                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def seed_lot(base: str, *, item: str, bins: tuple[str, ...], lot: str, quantity: int) -> None:
+    """An item, bins, and a lot with ``quantity`` in the first bin, through the API."""
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("/items", {"item": item, "description": "power-loss item", "unit": "pcs", "revision": "A"}),
+        *[("/bins", {"bin": b, "zone": "power-loss"}) for b in bins],
+        ("/lots", {"lot": lot, "item": item, "quantity": str(quantity), "bin": bins[0]}),
+    ]
+    with httpx.Client(base_url=base, timeout=30, headers=AUTH) as client:
+        for n, (path, body) in enumerate(steps):
+            r = client.post(f"/api/v1{path}", json=body, headers={"Idempotency-Key": f"seed-{n}"})
+            assert r.status_code == 201, f"seeding {path}: {r.status_code} {r.text}"
 
 
 def assert_verifies(data_dir: Path) -> str:
@@ -85,7 +142,7 @@ def recorded_store(folder: Path, items: int) -> Store:
 
 
 def test_kill_during_recording_keeps_every_acknowledged_command(tmp_path: Path) -> None:
-    node = NodeProcess(tmp_path / "node").start()
+    node = DemoNode(tmp_path / "node").start()
     try:
         seed_lot(node.base, item="PL-ITEM", bins=("PL-A", "PL-B"), lot="PL-LOT", quantity=100_000)
         acked: set[str] = set()

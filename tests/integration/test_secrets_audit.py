@@ -38,6 +38,7 @@ class Secrets:
         self.admin_token = "adm-" + secrets.token_hex(12)
         self.anna_token = "ann-" + secrets.token_hex(12)
         self.anna_pin = "Pn" + secrets.token_hex(4)
+        self.anna_badge = "Bd" + secrets.token_hex(6)  # her card number: stored hashed, never shown
         self.sync_token = "syn-" + secrets.token_hex(12)
         self.mqtt_password = "mq-" + secrets.token_hex(10)
         self.opcua_password = "ua-" + secrets.token_hex(10)
@@ -45,7 +46,7 @@ class Secrets:
         self.reversed_sync_token = ""  # a wrong token the ERP refuses
 
     def env(self) -> dict[str, str]:
-        return {"AUDIT_ANNA_TOKEN": self.anna_token, "AUDIT_ANNA_PIN": self.anna_pin,
+        return {"AUDIT_ANNA_TOKEN": self.anna_token, "AUDIT_ANNA_PIN": self.anna_pin, "AUDIT_ANNA_BADGE": self.anna_badge,
                 "AUDIT_SYNC_TOKEN": self.sync_token, "AUDIT_OPCUA_PASSWORD": self.opcua_password}
 
     def values(self) -> dict[str, str]:
@@ -75,7 +76,8 @@ def plant(tmp_path: Path) -> Iterator[tuple[Secrets, Path, int, RunningErpSim]]:
                 api: {{host: 127.0.0.1, port: {port}}}
                 users:
                   - {{user: admin, name: Admin, roles: [admin], token_file: admin.token}}
-                  - {{user: anna, name: Anna, roles: [operator], token_env: AUDIT_ANNA_TOKEN, pin_env: AUDIT_ANNA_PIN}}
+                  - {{user: anna, name: Anna, roles: [operator], token_env: AUDIT_ANNA_TOKEN, pin_env: AUDIT_ANNA_PIN,
+                     badge_env: AUDIT_ANNA_BADGE}}
                 sync:
                   central_url: {erp.url}
                   token_env: AUDIT_SYNC_TOKEN
@@ -120,10 +122,10 @@ def _run_node(site: Path, port: int, s: Secrets, log_format: str, log: Path) -> 
         assert r.status_code == 201, r.text
         answers.append(r.text)
         for pin in (s.anna_pin, "wrong-pin-0"):
-            r = httpx.post(f"{base}/api/v1/sessions", json={"badge": "anna", "pin": pin})
+            r = httpx.post(f"{base}/api/v1/sessions", json={"badge": s.anna_badge, "pin": pin})
             answers.append(r.text)
         assert r.status_code == 401 and "PIN_WRONG" in r.text
-        session = httpx.post(f"{base}/api/v1/sessions", json={"badge": "anna", "pin": s.anna_pin})
+        session = httpx.post(f"{base}/api/v1/sessions", json={"badge": s.anna_badge, "pin": s.anna_pin})
         assert session.status_code == 201, session.text
         s.session_token = session.json()["token"]  # a secret too from here on
         r = httpx.get(f"{base}/api/v1/journal", params={"limit": 5}, headers={"Authorization": f"Bearer {s.anna_token}"})

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Awaitable, Callable
 
+from simulators.ports import free_port
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+__all__ = ["free_port", "wait_for"]
 
 
 async def wait_for(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0, what: str = "condition",

@@ -1,9 +1,12 @@
-"""A local Tryton for tests, benchmarks and demos: create a database with ``trytond-admin``, run ``trytond`` on a
-port, stop and start it again, and set up a small plant (company, warehouse, bins, lot-controlled products,
-lots with stock, a BOM, a routing with two operations on two work centres).
+"""A throwaway Tryton for tests and benchmarks, the stand-in for a plant's central ERP: create a database with
+``trytond-admin``, run ``trytond`` on a port, stop and start it again, talk to it with a blocking JSON-RPC session
+(:class:`TrytonSession`), and set up a small plant (company, warehouse, bins, lot-controlled products, lots with
+stock, a BOM, a routing with two operations on two work centres, purchases and sales).
 
 Needs the ``takt[tryton]`` extra (trytond 8.2 and its modules). SQLite by default; a PostgreSQL URL
-(``postgresql://user@host:port/``) works too (the database must not exist yet: it is created here).
+(``postgresql://user@host:port/``) works too (the database must not exist yet: it is created here). The session
+speaks the wire format of the product's client (:mod:`erp_sync.tryton.rpc`: typed values, gzip, errors), the
+one part of the product used here, as :mod:`simulators.erp` uses the sync protocol's messages.
 """
 from __future__ import annotations
 
@@ -21,7 +24,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from erp_sync.tryton_rpc import TrytonSession, TrytonUnreachable
+import httpx
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_incrementing
+
+from erp_sync.tryton.rpc import JsonRpcSession, TrytonBusy, TrytonUnreachable, result_of
 
 MODULES = ("stock", "stock_lot", "stock_lot_sled", "production", "production_routing", "production_work",
            "quality", "purchase", "sale", "stock_supply_production")
@@ -41,6 +47,58 @@ def _bin(name: str) -> str:
     if found is None:
         raise FileNotFoundError(f"{name} is not installed: pip install 'takt[tryton]'")
     return found
+
+
+class TrytonSession(JsonRpcSession):
+    """A blocking JSON-RPC session, for setting up data in Tryton from tests and benchmarks. A call that meets a
+    row lock (503) is tried again, up to 20 times."""
+
+    def __init__(self, url: str, database: str, user: str, password: str, *, timeout_s: float = 60.0) -> None:
+        super().__init__(url, database, user, password)
+        self._http = httpx.Client(timeout=timeout_s)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _post(self, body: bytes) -> Any:
+        try:
+            request = self._http.build_request("POST", self.endpoint, content=body, headers=self._headers())
+            response = self._http.send(request, stream=True)
+            try:
+                raw = b"".join(response.iter_raw())
+            finally:
+                response.close()
+        except httpx.HTTPError as exc:
+            raise TrytonUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        return result_of(response.status_code, raw)
+
+    def login(self) -> None:
+        self.session = None
+        self._set_session(self._post(self._body("common.db.login", self._login_params())))
+        prefs = self._post(self._body("model.res.user.get_preferences", [True, {}]))
+        self.context = dict(prefs) if isinstance(prefs, dict) else {}
+
+    def call(self, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+        if self.session is None:
+            self.login()
+        for attempt in Retrying(stop=stop_after_attempt(20), wait=wait_incrementing(start=0.05, increment=0.05),
+                                retry=retry_if_exception_type(TrytonBusy), reraise=True):
+            with attempt:
+                return self._post(self._body(method, [*args, {**self.context, **(context or {})}]))
+        raise AssertionError("unreachable")  # pragma: no cover  (reraise=True raises the last failure)
+
+    def model(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+        return self.call(f"model.{model}.{method}", *args, context=context)
+
+    def create(self, model: str, *values: dict[str, Any]) -> list[int]:
+        ids: list[int] = self.model(model, "create", list(values))
+        return ids
+
+    def search_read(self, model: str, domain: list[Any], fields: list[str], *, order: Any = None,
+                    limit: int | None = None, context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.model(model, "search_read", domain, 0, limit, order, fields,
+                                                context=context)
+        return rows
 
 
 @dataclass

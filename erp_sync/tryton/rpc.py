@@ -1,4 +1,4 @@
-"""A JSON-RPC client for Tryton (trytond 8.x): login, typed values, gzip, and the retries its server needs.
+"""The Tryton adapter's JSON-RPC client (trytond 8.x): login, typed values, gzip, and the retries its server needs.
 
 Tryton's JSON-RPC endpoint is ``POST /<database>/rpc/`` with ``{"id", "method", "params"}``; a session is a
 ``Authorization: Session base64(login:uid:token)`` header. Business errors come back with HTTP 200 and
@@ -10,19 +10,23 @@ Dates, datetimes, decimals and time deltas travel as ``{"__class__": ..., ...}``
 Two traps of trytond 8.2 handled here: without ``Accept-Encoding: gzip`` a large answer is streamed token by
 token (about 9x slower), and some uncompressed answers are labelled ``Content-Encoding: gzip``, so the raw bytes
 are read and decompressed only when they start with the gzip magic.
+
+:class:`JsonRpcSession` holds what any client of this wire format shares (the endpoint, the login, the headers,
+the request body); :class:`TrytonRPC` is the product's asynchronous one. A blocking one for setting up test data
+lives with the throwaway Tryton of the tests and benchmarks (``simulators/tryton.py``).
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import gzip
 import json
-import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from edge.retry import RetryPolicy
 
 
 class TrytonError(Exception):
@@ -93,7 +97,8 @@ def decode(raw: bytes) -> Any:
     return json.loads(raw, object_hook=_hook)
 
 
-def _result(status: int, raw: bytes) -> Any:
+def result_of(status: int, raw: bytes) -> Any:
+    """The result of an answer with HTTP ``status`` and body ``raw``, or the error it stands for."""
     if status == 503:
         raise TrytonBusy("Tryton answered 503 (a lock or serialization failure)")
     if status in (401, 403):
@@ -121,7 +126,10 @@ def _result(status: int, raw: bytes) -> Any:
     return answer.get("result")
 
 
-class _Base:
+class JsonRpcSession:
+    """What every client of Tryton's JSON-RPC shares: the endpoint, the session header, the login's parameters
+    and answer, and numbered request bodies."""
+
     def __init__(self, url: str, database: str, user: str, password: str) -> None:
         self.endpoint = f"{url.rstrip('/')}/{database}/rpc/"
         self.user = user
@@ -152,14 +160,15 @@ class _Base:
         self.session = base64.b64encode(f"{self.user}:{uid}:{token}".encode()).decode()
 
 
-class TrytonRPC(_Base):
-    """Async JSON-RPC session. ``call`` retries 503s ``busy_retries`` times with a short backoff; other failures
-    raise at once (the caller decides)."""
+class TrytonRPC(JsonRpcSession):
+    """Async JSON-RPC session. ``call`` retries 503s ``busy_retries`` times with a short backoff (50 ms doubling
+    up to 1 s); other failures raise at once (the caller decides)."""
 
     def __init__(self, url: str, database: str, user: str, password: str, *, timeout_s: float = 30.0,
                  busy_retries: int = 5) -> None:
         super().__init__(url, database, user, password)
         self.busy_retries = busy_retries
+        self.busy = RetryPolicy(attempts=busy_retries + 1, initial_s=0.05, maximum_s=1.0)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)))
 
     async def close(self) -> None:
@@ -175,7 +184,7 @@ class TrytonRPC(_Base):
                 await response.aclose()
         except httpx.HTTPError as exc:
             raise TrytonUnreachable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from exc
-        return _result(response.status_code, raw)
+        return result_of(response.status_code, raw)
 
     async def login(self) -> None:
         self.session = None
@@ -187,72 +196,14 @@ class TrytonRPC(_Base):
         """``model.<model>.<method>`` with ``args`` and the session's context (plus ``context``) last."""
         if self.session is None:
             await self.login()
-        delay = 0.05
-        attempt = 0
-        while True:
-            ctx = {**self.context, **(context or {})}
-            try:
-                return await self._post(self._body(method, [*args, ctx]))
-            except TrytonBusy:
-                attempt += 1
-                if attempt > self.busy_retries:
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-            except TrytonForbidden:
-                if attempt > 0 or self.session is None:
-                    raise
-                attempt += 1
-                await self.login()  # the session expired (the server restarted): log in again once
 
+        async def attempt() -> Any:
+            return await self._post(self._body(method, [*args, {**self.context, **(context or {})}]))
 
-class TrytonSession(_Base):
-    """The same, blocking: for set-up scripts, tests and benchmarks."""
-
-    def __init__(self, url: str, database: str, user: str, password: str, *, timeout_s: float = 60.0) -> None:
-        super().__init__(url, database, user, password)
-        self._http = httpx.Client(timeout=timeout_s)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def _post(self, body: bytes) -> Any:
         try:
-            request = self._http.build_request("POST", self.endpoint, content=body, headers=self._headers())
-            response = self._http.send(request, stream=True)
-            try:
-                raw = b"".join(response.iter_raw())
-            finally:
-                response.close()
-        except httpx.HTTPError as exc:
-            raise TrytonUnreachable(f"{type(exc).__name__}: {exc}") from exc
-        return _result(response.status_code, raw)
-
-    def login(self) -> None:
-        self.session = None
-        self._set_session(self._post(self._body("common.db.login", self._login_params())))
-        prefs = self._post(self._body("model.res.user.get_preferences", [True, {}]))
-        self.context = dict(prefs) if isinstance(prefs, dict) else {}
-
-    def call(self, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
-        if self.session is None:
-            self.login()
-        for attempt in range(20):
-            try:
-                return self._post(self._body(method, [*args, {**self.context, **(context or {})}]))
-            except TrytonBusy:
-                time.sleep(0.05 * (attempt + 1))
-        raise TrytonBusy(f"{method}: still locked after 20 attempts")
-
-    def model(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
-        return self.call(f"model.{model}.{method}", *args, context=context)
-
-    def create(self, model: str, *values: dict[str, Any]) -> list[int]:
-        ids: list[int] = self.model(model, "create", list(values))
-        return ids
-
-    def search_read(self, model: str, domain: list[Any], fields: list[str], *, order: Any = None,
-                    limit: int | None = None, context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = self.model(model, "search_read", domain, 0, limit, order, fields,
-                                                context=context)
-        return rows
+            return await self.busy.call(attempt, TrytonBusy)
+        except TrytonForbidden:
+            if self.session is None:
+                raise
+            await self.login()  # the session expired (the server restarted): log in again once
+            return await self.busy.call(attempt, TrytonBusy)
