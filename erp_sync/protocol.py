@@ -52,7 +52,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.fields import Count, JournalSeq, LineNumber, Measure, OperationNumber, Quantity
+from edge.fields import Count, JournalSeq, LineNumber, Measure, OperationNumber, PlausibleBands, Quantity
 
 PROTOCOL = "takt-sync/1"
 PREFIX = "/sync/v1"
@@ -345,6 +345,8 @@ class InspectionPlanChange(_Message):
     every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after this many minutes")
     flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
     overdue_grace_parts: Count = Decimal(0)
+    plausible_bands: PlausibleBands = Field(default=Decimal(10), description="a measurement more than this many "
+                                            "tolerance bands beyond the limits is refused as implausible")
 
 
 class LotChange(_Message):

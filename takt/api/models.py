@@ -14,6 +14,7 @@ from edge.fields import (
     LineNumber,
     Measure,
     OperationNumber,
+    PlausibleBands,
     Quantity,
     Reason,
     Text,
@@ -133,6 +134,8 @@ class InspectionPlanRequest(Request):
     every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n minutes")
     flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
     overdue_grace_parts: Count = Decimal(0)
+    plausible_bands: PlausibleBands = Field(default=Decimal(10), description="a measurement more than this many "
+                                            "tolerance bands beyond the limits is refused as implausible")
 
 
 # --- work orders and labour ----------------------------------------------------------------------

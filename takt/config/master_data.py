@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from edge.fields import Code, Count, Gtin, LineNumber, Measure, OperationNumber, Quantity, Text
+from edge.fields import Code, Count, Gtin, LineNumber, Measure, OperationNumber, PlausibleBands, Quantity, Text
 from takt.config.section import Section
 
 
@@ -117,6 +117,7 @@ class InspectionPlanEntry(Section):
     every_minutes: int | None = Field(default=None, ge=1, le=1_000_000)
     flag_overdue: bool = False
     overdue_grace_parts: Count = Decimal(0)
+    plausible_bands: PlausibleBands = Decimal(10)  # a measurement beyond this many tolerance bands is implausible
 
 
 class LotEntry(Section):

@@ -194,3 +194,21 @@ def test_no_request_built_from_extreme_numbers_gets_a_server_error(
         assert r.json()["field"], r.text
     for read in ("/api/v1/pages/line", "/api/v1/pages/workstations/WS-1", "/api/v1/spc/IP-1/diameter"):
         assert seeded.client("operator").get(read).status_code == 200, read
+
+
+def test_an_implausible_reading_is_refused_naming_the_value_and_a_plan_may_widen_the_range(node: RunningNode) -> None:
+    _line(node)  # diameter 9.95..10.05: a band of 0.1, plausible 8.95..11.05
+    before = node.journal_count()
+    r = node.post("operator", "/inspections", {"inspection": "I-1", "plan": "IP-1", "work_order": "WO-1",
+                                               "measurements": [{"characteristic": "diameter", "value": "100.1"}]})
+    assert r.status_code == 422, r.text
+    assert (r.json()["code"], r.json()["field"]) == ("IMPLAUSIBLE_VALUE", "measurements[0].value")
+    assert node.journal_count() == before
+    plan = {"plan": "IP-1", "item": "SHAFT", "plausible_bands": "1000", "characteristics": [
+        {"characteristic": "diameter", "kind": "numeric", "nominal": "10", "lsl": "9.95", "usl": "10.05"}]}
+    assert node.post("quality", "/inspection-plans", plan).status_code == 201
+    r = node.post("operator", "/inspections", {"inspection": "I-1", "plan": "IP-1", "work_order": "WO-1",
+                                               "measurements": [{"characteristic": "diameter", "value": "100.1"}]})
+    assert r.status_code == 201, r.text
+    r = node.post("quality", "/inspection-plans", {**plan, "plausible_bands": "0"})
+    assert r.status_code == 422 and r.json()["field"] == "plausible_bands"

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Literal
 
 from edge.domain.commands.base import Command
+from edge.domain.model import PLAUSIBLE_BANDS
 
 __all__ = [
     "CharacteristicSpec", "DefineInspectionPlan", "Measurement", "RecordInspection", "RaiseNonconformance",
@@ -44,6 +45,8 @@ class DefineInspectionPlan(Command):
     every_minutes: int | None = field(default=None, repr=False)
     flag_overdue: bool = field(default=False, repr=False)
     overdue_grace_parts: Decimal = field(default=Decimal(0), repr=False)
+    # Measurements beyond this many tolerance bands outside the limits are refused (model.PLAUSIBLE_BANDS).
+    plausible_bands: Decimal = field(default=PLAUSIBLE_BANDS, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

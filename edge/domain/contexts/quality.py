@@ -64,6 +64,7 @@ def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now:
         spc_nonconformance=cmd.spc_nonconformance, kind=cmd.kind, supplier=cmd.supplier, sample_size=cmd.sample_size,
         sample_by_lot_size=cmd.sample_by_lot_size, accept_number=cmd.accept_number, every_n_parts=cmd.every_n_parts,
         every_minutes=cmd.every_minutes, flag_overdue=cmd.flag_overdue, overdue_grace_parts=cmd.overdue_grace_parts,
+        plausible_bands=cmd.plausible_bands,
     )]
 
 
@@ -81,6 +82,10 @@ def _plan_sampling(cmd: c.DefineInspectionPlan) -> None:
         raise invalid("INVALID_VALUE", f"accept_number {cmd.accept_number} must be below the sample size "
                       f"{cmd.sample_size}", "accept_number")
     checks.quantity("overdue_grace_parts", cmd.overdue_grace_parts, allow_zero=True)
+    if not (isinstance(cmd.plausible_bands, Decimal) and cmd.plausible_bands.is_finite()
+            and 1 <= cmd.plausible_bands <= 1000):
+        raise invalid("INVALID_VALUE", f"plausible_bands must be from 1 to 1000, got {cmd.plausible_bands}",
+                      "plausible_bands")
     if cmd.sample_by_lot_size and cmd.sample_size is not None:
         raise invalid("INVALID_VALUE", "give a fixed sample_size or sample_by_lot_size, not both", "sample_size")
     if cmd.supplier is not None and cmd.kind != "incoming":
@@ -176,6 +181,7 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
         if ch.kind == "numeric":
             if m.value is None or not m.value.is_finite():
                 raise invalid("MISSING_VALUE", f"{m.characteristic} is numeric: give a value", f"{where}.value")
+            _plausible(ch, plan, m.value, f"{where}.value")
             results.append(e.MeasuredCharacteristic(characteristic=m.characteristic, value=m.value,
                                                     passed=ch.passes(m.value)))
         else:
@@ -218,6 +224,22 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
                 out.append(e.LotStatusChanged(lot=lot.lot, status="hold", previous=lot.status,
                                               reason=f"inspection {cmd.inspection} failed", ncr=ncr))
     return out
+
+
+def _plausible(ch: Characteristic, plan: InspectionPlan, value: Decimal, field: str) -> None:
+    """Refuse a measured value no part can have: beyond the plan's plausible range around the limits."""
+    bounds = ch.plausible_range(plan.plausible_bands)
+    if bounds is None:
+        return
+    low, high = bounds
+    if (low is None or value >= low) and (high is None or value <= high):
+        return
+    shown = f"{'' if low is None else f'{low.normalize():f}'}..{'' if high is None else f'{high.normalize():f}'}"
+    limits = f"{'' if ch.lsl is None else ch.lsl}..{'' if ch.usl is None else ch.usl}"
+    unit = f" {ch.unit}" if ch.unit else ""
+    raise invalid("IMPLAUSIBLE_VALUE", f"{ch.characteristic} {value}{unit} is not a plausible reading (limits "
+                  f"{limits}, plausible {shown}: {plan.plausible_bands} tolerance bands beyond the limits); check "
+                  "the decimal point and the unit", field)
 
 
 def _sampled_task(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspection, lot: Lot | None,
@@ -462,7 +484,7 @@ def _inspection_plan_defined(state: PlantState, ev: e.InspectionPlanDefined) -> 
         hold_on_fail=ev.hold_on_fail, spc_nonconformance=ev.spc_nonconformance, kind=ev.kind,
         supplier=ev.supplier, sample_size=ev.sample_size, sample_by_lot_size=ev.sample_by_lot_size,
         accept_number=ev.accept_number, every_n_parts=ev.every_n_parts, every_minutes=ev.every_minutes,
-        flag_overdue=ev.flag_overdue, overdue_grace_parts=ev.overdue_grace_parts)
+        flag_overdue=ev.flag_overdue, overdue_grace_parts=ev.overdue_grace_parts, plausible_bands=ev.plausible_bands)
     state.mark("inspection_plans", ev.plan)
     for ch_key in [k for k in state.characteristics if k[0] == ev.plan]:
         del state.characteristics[ch_key]

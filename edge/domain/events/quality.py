@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from edge.domain.events.base import Event, WorkOrderSubject
+from edge.domain.model import PLAUSIBLE_BANDS
 
 __all__ = [
     "PlannedCharacteristic", "InspectionPlanDefined", "SpcRuleViolated", "MeasuredCharacteristic",
@@ -44,6 +45,7 @@ class InspectionPlanDefined(Event):
     every_minutes: int | None = None
     flag_overdue: bool = False
     overdue_grace_parts: Decimal = Decimal(0)
+    plausible_bands: Decimal = PLAUSIBLE_BANDS  # plans defined before it was a setting: the default
 
     @property
     def subject(self) -> str:
