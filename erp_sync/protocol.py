@@ -80,6 +80,7 @@ ISA95_MESSAGE: dict[str, str] = {
     "InspectionRecorded": "QualityTestResult",
     "NonconformanceRaised": "WorkAlert",
     "NonconformanceDispositioned": "WorkAlert",
+    "DispositionProposed": "WorkAlert",  # the first of two signatures of a disposition
     "MachineStateChanged": "EquipmentState",
     "SpcRuleViolated": "WorkAlert",
     "WorkOrderCancelled": "JobResponse",

@@ -220,6 +220,10 @@ class Nonconformance:
     disposition: str | None = None
     raised_by: str = ""
     dispositioned_by: str | None = None
+    # A disposition that needs two signatures (edge.domain.duties): the first one's, until the second signs.
+    proposed_disposition: str | None = None
+    proposed_by: str | None = None
+    countersigned_by: str | None = None
 
 
 @dataclass(slots=True)

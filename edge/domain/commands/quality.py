@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Literal
 
 from edge.domain.commands.base import Command
+from edge.domain.duties import DutyPolicy
 from edge.domain.model import PLAUSIBLE_BANDS
 
 __all__ = [
@@ -64,6 +65,7 @@ class RecordInspection(Command):
     lot: str | None = None
     work_order: str | None = None
     operation: int | None = None
+    duties: DutyPolicy | None = field(default=None, repr=False)  # the site's segregation of duties (a setting)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,3 +82,4 @@ class DispositionNonconformance(Command):
     ncr: str
     disposition: Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
     comment: str = ""
+    duties: DutyPolicy | None = field(default=None, repr=False)  # the site's segregation of duties (a setting)

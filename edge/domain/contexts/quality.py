@@ -194,6 +194,9 @@ def _record_inspection(state: PlantState, cmd: c.RecordInspection, now: datetime
     passed = all(r.passed for r in results)
     at = checks.at(cmd, now)
     opened, task = _sampled_task(state, plan, cmd, lot, at)
+    if cmd.duties is not None and task is not None and task.kind == "incoming":
+        checks.require_role(cmd, *sorted(cmd.duties.incoming_sample_roles),
+                            action=f"recording a sample of an incoming inspection (plan {plan.plan})")
     if not cmd.actor_roles & INSPECTOR_ROLES and (task is None or task.kind != "incoming"):
         # Receiving staff (the warehouse role) record the samples of incoming inspections only.
         checks.require_role(cmd, *sorted(INSPECTOR_ROLES - {"admin", "service"}),
@@ -384,7 +387,8 @@ def _raise_nonconformance(state: PlantState, cmd: c.RaiseNonconformance, now: da
 
 
 def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datetime) -> list[e.Event]:
-    checks.require_role(cmd, "quality", action="a nonconformance disposition")
+    signers = ("quality",) if cmd.duties is None else sorted(cmd.duties.disposition_signers)
+    checks.require_role(cmd, *signers, action="a nonconformance disposition")
     ncr = state.nonconformances.get(cmd.ncr)
     if ncr is None:
         raise DomainError("UNKNOWN_NCR", f"nonconformance {cmd.ncr} is not known here", field="ncr")
@@ -393,8 +397,21 @@ def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datet
     if cmd.disposition not in DISPOSITIONS:
         raise invalid("INVALID_DISPOSITION", f"disposition must be one of {', '.join(DISPOSITIONS)}", "disposition")
     at = checks.at(cmd, now)
+    signed_by, countersigned_by = cmd.actor, None
+    if cmd.duties is not None and cmd.disposition in cmd.duties.second_signature:
+        if ncr.proposed_disposition != cmd.disposition or ncr.proposed_by is None:
+            # the first signature (or another disposition than the one proposed): a proposal, the NCR stays open
+            return [e.DispositionProposed(ncr=cmd.ncr, disposition=cmd.disposition, comment=cmd.comment,
+                                          proposed_by=cmd.actor, at=at)]
+        if ncr.proposed_by == cmd.actor:
+            raise DomainError("SECOND_SIGNATURE_REQUIRED", f"{cmd.disposition} of {cmd.ncr} needs a second "
+                              f"person's signature: {cmd.actor} proposed it, another "
+                              f"{' or '.join(sorted(cmd.duties.disposition_signers))} user signs it",
+                              field="disposition")
+        signed_by, countersigned_by = ncr.proposed_by, cmd.actor
     out: list[e.Event] = [e.NonconformanceDispositioned(
-        ncr=cmd.ncr, disposition=cmd.disposition, comment=cmd.comment, dispositioned_by=cmd.actor, at=at,
+        ncr=cmd.ncr, disposition=cmd.disposition, comment=cmd.comment, dispositioned_by=signed_by, at=at,
+        countersigned_by=countersigned_by,
     )]
     lot = state.lots.get(ncr.lot) if ncr.lot else None
     if lot is None:
@@ -540,6 +557,14 @@ def _nonconformance_dispositioned(state: PlantState, ev: e.NonconformanceDisposi
     ncr.status = "closed"
     ncr.disposition = ev.disposition
     ncr.dispositioned_by = ev.dispositioned_by
+    ncr.countersigned_by = ev.countersigned_by
+    ncr.proposed_disposition = ncr.proposed_by = None
+    state.mark("nonconformances", ev.ncr)
+
+
+def _disposition_proposed(state: PlantState, ev: e.DispositionProposed) -> None:
+    ncr = state.nonconformances[ev.ncr]
+    ncr.proposed_disposition, ncr.proposed_by = ev.disposition, ev.proposed_by
     state.mark("nonconformances", ev.ncr)
 
 
@@ -562,4 +587,5 @@ EVOLVERS: dict[type[e.Event], Evolver] = {
     e.SpcRuleViolated: _spc_rule_violated,
     e.NonconformanceRaised: _nonconformance_raised,
     e.NonconformanceDispositioned: _nonconformance_dispositioned,
+    e.DispositionProposed: _disposition_proposed,
 }

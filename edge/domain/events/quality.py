@@ -13,7 +13,7 @@ from edge.domain.model import PLAUSIBLE_BANDS
 __all__ = [
     "PlannedCharacteristic", "InspectionPlanDefined", "SpcRuleViolated", "MeasuredCharacteristic",
     "InspectionRecorded", "InspectionTaskOpened", "SupplierLotVerdict", "FinalInspectionVerdict",
-    "InspectionOverdueFlagged", "NonconformanceRaised", "NonconformanceDispositioned",
+    "InspectionOverdueFlagged", "NonconformanceRaised", "NonconformanceDispositioned", "DispositionProposed",
 ]
 
 
@@ -192,6 +192,24 @@ class NonconformanceDispositioned(Event):
     disposition: str
     comment: str
     dispositioned_by: str
+    at: datetime
+    # A disposition that needs two signatures (edge.domain.duties): dispositioned_by proposed it, this one signed it.
+    countersigned_by: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"ncr:{self.ncr}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispositionProposed(Event):
+    """The first signature of a disposition that needs two (edge.domain.duties): the NCR stays open until another
+    signer signs the same disposition."""
+
+    ncr: str
+    disposition: str
+    comment: str
+    proposed_by: str
     at: datetime
 
     @property
