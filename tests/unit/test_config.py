@@ -316,3 +316,15 @@ def test_numbers_beyond_the_stores_bounds_are_named_by_their_path(tmp_path: Path
     assert "99999" in reasons["master_data.inspection_plans[0].operation"]
     assert "finite" in reasons["master_data.work_orders[0].quantity"]
     assert "1000" in reasons["warehouse.count_approval_pct"]
+
+
+def test_the_policy_section_sets_the_segregation_of_duties_and_names_a_bad_role(tmp_path: Path) -> None:
+    cfg = load_config(DEMO)
+    assert cfg.policy.count_approvers == ["supervisor"] and cfg.policy.second_signature == ["use_as_is"]
+    good = write(tmp_path, MINIMAL + "policy:\n  counts_booked_at_once: [supervisor]\n"
+                                     "  second_signature: [use_as_is, return_to_supplier]\n")
+    policy = load_config(good).policy.duty_policy()
+    assert policy.counts_booked_at_once == {"supervisor"}
+    assert policy.second_signature == {"use_as_is", "return_to_supplier"}
+    err = refused(write(tmp_path, MINIMAL + "policy:\n  count_approvers: [boss]\n", "bad.yaml"))
+    assert [p.path for p in err.problems] == ["policy.count_approvers[0]"]
