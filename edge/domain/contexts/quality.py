@@ -3,6 +3,7 @@ and verdicts, SPC signals, nonconformances and their dispositions: their decider
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 
@@ -352,6 +353,8 @@ def _spc_violations(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspec
         if r.value is None or series is None or series.limits is None:
             continue
         limits = series.limits
+        if not all(math.isfinite(x) for x in (limits.center, limits.ucl, limits.lcl)):
+            continue  # a baseline from before numbers were bounded: no alert can be worded from it
         for v in spc.western_electric([*series.recent, float(r.value)], limits, only_last=True):
             out.append(e.SpcRuleViolated(
                 plan=plan.plan, characteristic=r.characteristic, inspection=cmd.inspection, rule=v.rule,
