@@ -124,6 +124,7 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
             supplier=plan.supplier, sample_size=plan.sample_size, sample_by_lot_size=plan.sample_by_lot_size,
             accept_number=plan.accept_number, every_n_parts=plan.every_n_parts, every_minutes=plan.every_minutes,
             flag_overdue=plan.flag_overdue, overdue_grace_parts=plan.overdue_grace_parts,
+            plausible_bands=plan.plausible_bands,
             characteristics=tuple(c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind,
                                                        nominal=ch.nominal, lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
                                   for ch in plan.characteristics))

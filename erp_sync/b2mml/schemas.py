@@ -132,12 +132,17 @@ class Schemas:
                               path=f"/{name}", errors=1), root
         first: xmlschema.XMLSchemaValidationError | None = None
         count = 0
-        for error in schema.iter_errors(resource):
-            if first is None:
-                first = error
-            count += 1
-            if count >= 100:
-                break
+        try:
+            for error in schema.iter_errors(resource):
+                if first is None:
+                    first = error
+                count += 1
+                if count >= 100:
+                    break
+        except (OverflowError, ArithmeticError) as exc:  # elementpath decodes a value beyond its range (a Duration
+            # of 10^30 days): the document is refused, not the reader crashed
+            return Validation(False, version, name, f"a value is out of range: {exc}", path=f"/{name}",
+                              errors=count + 1), root
         if first is None:
             return Validation(True, version, name), root
         reason = first.reason or first.message

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
+from edge.domain.duties import DutyPolicy
 from edge.domain.putaway import PutawayRule
 from edge.service import Service
 from edge.store import Store
@@ -167,6 +168,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
     # the site's settings that commands carry (takt.api.commands settings)
     app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
+    app.state.duty_policy = site.policy.duty_policy() if site is not None else DutyPolicy()  # segregation of duties
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0

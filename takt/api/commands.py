@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.domain import DomainError
 from edge.domain import commands as c
+from edge.fields import OperationNumber
 from edge.service import IdempotencyKeyReused, Service, StoreUnavailable
 from edge.store.users import User
 from takt.api import models as m
@@ -141,6 +142,9 @@ class CommandRoute:
                 body = model.model_validate_json(raw or b"{}")
             except ValidationError as err:
                 return invalid_request(err.errors(include_url=False))
+            problem = _path_problem(request.path_params)
+            if problem is not None:
+                return problem
             values = fields(body, request.path_params, user)
             for name, attribute in settings:
                 values[name] = getattr(request.app.state, attribute, None)
@@ -155,6 +159,22 @@ class CommandRoute:
             return await record(request, user, body, command, **values)
 
         return Route(PREFIX + self.path, endpoint, methods=[self.method], name=self.name)
+
+
+# Path parameters that Starlette's ``int`` convertor passes with any number of digits: bounded like the same field
+# in a body (edge.fields), so that no number beyond the store's columns reaches a command.
+PATH_NUMBERS: dict[str, TypeAdapter[int]] = {"operation": TypeAdapter(OperationNumber)}
+
+
+def _path_problem(params: dict[str, Any]) -> JSONResponse | None:
+    """422 naming the path parameter that is out of its bounds, or None."""
+    for name, adapter in PATH_NUMBERS.items():
+        if name in params:
+            try:
+                adapter.validate_python(params[name])
+            except ValidationError as err:
+                return invalid_request([{**e, "loc": ("path", name)} for e in err.errors(include_url=False)])
+    return None
 
 
 # --- the field mappings that are more than "body fields + path parameters" -------------------------
@@ -213,7 +233,8 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("PUT", "/equipment/{equipment}/state", m.MachineStateRequest, c.SetMachineState, ("service", *FLOOR),
                  "Set a machine's state and reason", "machines"),
     CommandRoute("POST", "/inspections", m.InspectionRequest, c.RecordInspection, ("quality", "warehouse", *FLOOR),
-                 "Record an inspection's results; the verdict follows", "quality", _inspection_fields),
+                 "Record an inspection's results; the verdict follows", "quality", _inspection_fields,
+                 settings=(("duties", "duty_policy"),)),
     CommandRoute("POST", OPERATION + "/start", m.OperationActionRequest, c.StartOperation, FLOOR,
                  "Start an operation", "work orders"),
     CommandRoute("POST", OPERATION + "/pause", m.PauseRequest, c.PauseOperation, FLOOR,
@@ -249,9 +270,10 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "shipping"),
     CommandRoute("POST", "/stock/adjustments", m.AdjustRequest, c.AdjustStock, WAREHOUSE,
                  "Correct a bin's stock of a lot to what was counted (a large variance waits for a supervisor)",
-                 "inventory", settings=(("approval_pct", "count_approval_pct"),)),
+                 "inventory", settings=(("approval_pct", "count_approval_pct"), ("duties", "duty_policy"))),
     CommandRoute("POST", "/stock/counts/decision", m.CountDecisionRequest, c.DecideCount, ("supervisor",),
-                 "Approve (book) or discard a count that waits for approval", "inventory"),
+                 "Approve (book) or discard a count that waits for approval (never by its counter)", "inventory",
+                 settings=(("duties", "duty_policy"),)),
     CommandRoute("POST", "/stock/scrap", m.ScrapRequest, c.ScrapStock, ("quality", *WAREHOUSE),
                  "Scrap stock of a lot, with a reason", "inventory"),
     CommandRoute("POST", "/lots/{lot}/hold", m.LotStatusRequest, c.HoldLot, ("quality", "operator", *WAREHOUSE),
@@ -261,8 +283,9 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", "/nonconformances", m.NonconformanceRequest, c.RaiseNonconformance, ("quality", *FLOOR),
                  "Raise a nonconformance (and hold the lot)", "quality"),
     CommandRoute("POST", "/nonconformances/{ncr}/disposition", m.DispositionRequest, c.DispositionNonconformance,
-                 ("quality",), "Disposition a nonconformance: scrap, rework, use as is, return to supplier",
-                 "quality", signed="disposition"),
+                 ("quality",), "Disposition a nonconformance: scrap, rework, use as is, return to supplier (the "
+                 "site's policy names those that need a second person's signature: the first is a proposal)",
+                 "quality", signed="disposition", settings=(("duties", "duty_policy"),)),
     CommandRoute("POST", "/work-orders/{work_order}/cancel", m.CancelWorkOrderRequest, c.CancelWorkOrder,
                  ("supervisor",), "Cancel a work order here (labour still clocked on is clocked off)", "work orders"),
     CommandRoute("POST", "/work-orders/{work_order}/conflict", m.ResolveConflictRequest, c.ResolveWorkOrderConflict,
@@ -325,7 +348,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         schemas[route.body.__name__] = found
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True,
-             "schema": {"type": "integer" if convertor == "int" else "string"}}
+             "schema": (PATH_NUMBERS[name].json_schema() if name in PATH_NUMBERS
+                        else {"type": "integer" if convertor == "int" else "string"})}
             for name, convertor in _PARAM.findall(route.path)
         ]
         parameters.append({"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},

@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from edge.fields import RowId
 from edge.store import schema
 from edge.store.sync import NotFound, NotOpen, SyncException, SyncLedger
 from edge.store.users import User
@@ -81,7 +82,7 @@ def _handled(request: Request, exception_id: int, action: Callable[..., SyncExce
 
 @router.post("/sync/exceptions/{exception_id}/retry", tags=["sync"],
              summary="Send the refused event (and those waiting behind it) again on the next round")
-async def retry_exception(request: Request, exception_id: int, body: RetryRequest,
+async def retry_exception(request: Request, exception_id: RowId, body: RetryRequest,
                           user: User = Depends(_supervisor)) -> dict[str, Any]:
     found = await run_in_threadpool(_handled, request, exception_id, _ledger(request).request_retry, user.user,
                                     body.note or None)
@@ -93,7 +94,7 @@ async def retry_exception(request: Request, exception_id: int, body: RetryReques
 
 @router.post("/sync/exceptions/{exception_id}/set-aside", tags=["sync"],
              summary="Do not send the refused event again; the events waiting behind it go on")
-async def set_aside_exception(request: Request, exception_id: int, body: SetAsideRequest,
+async def set_aside_exception(request: Request, exception_id: RowId, body: SetAsideRequest,
                               user: User = Depends(_supervisor)) -> dict[str, Any]:
     found = await run_in_threadpool(_handled, request, exception_id, _ledger(request).set_aside, user.user,
                                     body.reason)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
+from edge.fields import Count, OperationNumber, decimal_text
 from edge.store import Store, schema
 from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
@@ -207,7 +208,8 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
     bom = T["bom_lines"].table
     lines = _rows(conn, select(bom).where(bom.c.work_order == current["work_order"]).order_by(bom.c.line))
     for ln in lines:
-        ln["required"] = _text(Decimal(ln["quantity_per"]) * Decimal(order["quantity"]))
+        with localcontext(Context(traps=[])):  # a record from before numbers were bounded must not raise here
+            ln["required"] = _text(Decimal(ln["quantity_per"]) * Decimal(order["quantity"]))
     view["current"] = {**order, "operation": op, "bom": lines}
     plans = T["inspection_plans"].table
     last = max(o["operation"] for o in _rows(conn, select(ops.c.operation).where(
@@ -235,12 +237,12 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
 
 
 def _text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
+    return decimal_text(value)
 
 
 @api.get("/workstations/{workstation}", summary="Everything a workstation's terminal shows, in one read")
-def get_workstation(request: Request, workstation: str, work_order: str | None = None, operation: int | None = None,
+def get_workstation(request: Request, workstation: str, work_order: str | None = None,
+                    operation: OperationNumber | None = None,
                     _: User = Depends(current_user)) -> dict[str, Any]:
     with _store(request).engine.connect() as conn:
         return workstation_view(request, conn, workstation, work_order, operation)
@@ -342,7 +344,7 @@ async def post_label(request: Request, body: LabelQuery, _: User = Depends(curre
 
 
 @api.get("/putaway/{lot}", summary="The bin to put a lot away in, by the site's putaway rules (edge.domain.putaway)")
-def get_putaway(request: Request, lot: str, from_bin: str | None = None, quantity: Decimal | None = None,
+def get_putaway(request: Request, lot: str, from_bin: str | None = None, quantity: Count | None = None,
                 _: User = Depends(current_user)) -> dict[str, Any]:
     from edge.domain import putaway
     from takt.api.warehouse import storage_state, suggestion_json

@@ -429,3 +429,27 @@ def test_characters_xml_cannot_hold_do_not_break_the_document(schemas: Schemas) 
     verdict, _ = schemas.validate(doc.xml)
     assert verdict.ok, verdict.describe()
     assert "dent\ufffdL123" in doc.xml.decode()
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (("<QuantityString>30</QuantityString>", "<QuantityString>1E+1000000</QuantityString>"),
+     "quantity '1E+1000000' is out of bounds: Decimal input should have no more than 18 digits"),
+    (("<ValueString>5</ValueString>", "<ValueString>-1E+999999</ValueString>"),
+     "OverproductionTolerancePct: '-1E+999999' is out of bounds"),
+    (("<ID>20</ID>", "<ID>9223372036854775808</ID>"),
+     "SegmentRequirement 9223372036854775808: operation 9223372036854775808 is out of bounds"),
+    (("<Duration>PT6M</Duration>", "<Duration>P9999999999999D</Duration>"), "is implausibly long"),
+])
+def test_numbers_beyond_the_stores_bounds_are_refused_with_the_reason(
+        schemas: Schemas, change: tuple[str, str], reason: str) -> None:
+    """A schedule's numbers are bounded as the API bounds them (edge.fields), never passed on to fail later."""
+    text = v0600_sample().replace(*change, 1)
+    with pytest.raises(ScheduleRefused) as refused:
+        read_schedule(schedule_root(schemas, text), demo_state())
+    assert reason in refused.value.reason
+
+
+def test_a_value_beyond_the_schema_validators_range_is_refused_not_a_crash(schemas: Schemas) -> None:
+    text = v0600_sample().replace("<Duration>PT6M</Duration>", "<Duration>P99999999999999999999999999999D</Duration>")
+    verdict, _ = schemas.validate(text.encode())
+    assert not verdict.ok and "out of range" in verdict.describe()
