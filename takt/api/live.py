@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from takt.api.auth import current_user
 from takt.api.commands import PREFIX
+from takt.api.contract import READ_RESPONSES, SECURITY, openapi_responses
 from takt.api.errors import invalid_request
 
 log = logging.getLogger("takt.api.live")
@@ -201,9 +202,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             {"name": "workstation", "in": "query", "required": False, "schema": {"type": "string"}},
             {"name": "device", "in": "query", "required": False, "schema": {"type": "string"}},
         ],
-        "security": [{"bearer": []}],
+        "security": SECURITY,
         "responses": {"200": {"description": "The event stream", "content": {"text/event-stream": {}}},
-                      "401": {"description": "No valid bearer token"},
-                      "422": {"description": "A bad query parameter"}},
+                      **openapi_responses(READ_RESPONSES)},
     }}
     return schema

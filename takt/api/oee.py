@@ -15,9 +15,10 @@ from edge.domain.oee import Produced, Shift, ShiftOee, StateChange, loss_tree, o
 from edge.store import Store, schema
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.reads import quantity_text
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 ALL_DAY = Shift("day", time(0), time(0))  # without a shift calendar: one 24-hour shift a day
 LONGEST = timedelta(days=93)
 

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from edge.domain.putaway import PutawayRule
 from takt.api.auth import allowed_roles, authorize
 from takt.api.commands import KEY_PATTERN, PREFIX
+from takt.api.contract import COMMAND_RESPONSES, IDEMPOTENCY_KEY, SECURITY, openapi_responses
 from takt.api.errors import invalid_request, refusal
 
 # A refused scan: 409 when the plant's rules refuse it, else the label's or the request's fault, or the store's.
@@ -132,14 +133,14 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                        "the bin the device is at) to that bin; in a pick task (kitting the selected work order) a "
                        "lot label then the staging bin books a pick; a badge, work-order or bin label changes the "
                        "device's context. GS1 labels may carry their AIM identifier and GS.",
-        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},
-                        "description": "One per physical read; a retry gets the first answer."}],
-        "security": [{"bearer": []}],
+        "parameters": [{**IDEMPOTENCY_KEY, "description": "One per physical read; a retry gets the first answer."}],
+        "security": SECURITY,
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": ref.format(model="ScanRequest")}}}},
         "responses": {
             "200": {"description": "Understood (and booked, when `command` is set)",
                     "content": {"application/json": {"schema": {"$ref": ref.format(model="ScanAccepted")}}}},
+            **openapi_responses(COMMAND_RESPONSES),
             "409": {"description": "Refused by the plant's rules (WRONG_ITEM, LOT_EXPIRED, ...); nothing recorded",
                     **refusal_ref},
             "422": {"description": "Not a label this site knows, an invalid GS1 label, or an unknown device",

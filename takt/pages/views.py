@@ -23,13 +23,14 @@ from sqlalchemy import Connection, select
 from edge.store import Store, schema
 from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
+from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.inspections import due_inspections
 from takt.api.reads import _rows
 from takt.api.spc import chart as spc_chart
 from takt.pages.sessions import label_of
 
 T = schema.ENTITY_TABLES
-api = APIRouter(prefix="/api/v1/pages", tags=["pages"])
+api = APIRouter(prefix="/api/v1/pages", tags=["pages"], responses=READ_RESPONSES, dependencies=BEARER)
 html_pages = APIRouter(prefix="/pages", include_in_schema=False)
 SPC_SAMPLES = 25  # results per characteristic on the terminal's individuals chart
 DOWNTIME_PROMPT_S = 120  # a machine down longer than this without a reason asks the operator for one
@@ -373,7 +374,7 @@ async def floor_user(request: Request) -> User:
     return await authorize(request, FLOOR)
 
 
-@api.put("/devices/{device}/work-order", summary="The work order a terminal's scans consume for (as scanning its "
+@api.put("/devices/{device}/work-order", responses=ACTION_RESPONSES, summary="The work order a terminal's scans consume for (as scanning its "
                                                   "work-order label would)")
 async def put_device_work_order(request: Request, device: str, body: DeviceContext,
                                 _: User = Depends(floor_user)) -> dict[str, Any]:
