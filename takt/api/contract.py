@@ -66,9 +66,12 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
 SIGNED_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {**_REFUSED, "description": "Too many wrong PINs (PIN_LOCKED); try again after `Retry-After` seconds"},
 }
-# Routes that need no idempotency key but change something (logon, logoff, a device's selection, a label print):
-# the command table without 400, which they never answer.
-ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {k: v for k, v in COMMAND_RESPONSES.items() if k != 400}
+# Routes that need no idempotency key but take a body (a device's selection, a label print, a sync exception's
+# handling, what a scanned text is): a body that cannot be parsed is a 400.
+ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **COMMAND_RESPONSES,
+    400: {**_REFUSED, "description": "The body cannot be parsed (HTTP_400)"},
+}
 # The logon (no token yet): a malformed body; the route itself states 401 (unknown badge, PIN) and 429 (lockout).
 LOGON_RESPONSES: dict[int | str, dict[str, Any]] = {422: _AUTH[422], 503: COMMAND_RESPONSES[503]}
 

@@ -337,7 +337,7 @@ class LabelQuery(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
 
 
-@api.post("/labels", summary="What a scanned text is (kind, lot, GTIN, expiry, quantity); books nothing")
+@api.post("/labels", responses=ACTION_RESPONSES, summary="What a scanned text is (kind, lot, GTIN, expiry, quantity); books nothing")
 async def post_label(request: Request, body: LabelQuery, _: User = Depends(current_user)) -> dict[str, Any]:
     return label_of(request, body.text)
 
@@ -374,8 +374,8 @@ async def floor_user(request: Request) -> User:
     return await authorize(request, FLOOR)
 
 
-@api.put("/devices/{device}/work-order", responses=ACTION_RESPONSES, summary="The work order a terminal's scans consume for (as scanning its "
-                                                  "work-order label would)")
+@api.put("/devices/{device}/work-order", responses=ACTION_RESPONSES,
+         summary="The work order a terminal's scans consume for (as scanning its work-order label would)")
 async def put_device_work_order(request: Request, device: str, body: DeviceContext,
                                 _: User = Depends(floor_user)) -> dict[str, Any]:
     contexts = getattr(getattr(request.app.state, "scans", None), "contexts", None)
