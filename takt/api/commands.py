@@ -39,8 +39,7 @@ from takt.api.contract import (
 from takt.api.errors import invalid_request, refusal
 
 PREFIX = "/api/v1"
-# The statuses a command answers and its Idempotency-Key: takt.api.contract, shared with every other route.
-REFUSALS: dict[str, str] = {str(status): entry["description"] for status, entry in COMMAND_RESPONSES.items()}
+# The statuses a command answers and its Idempotency-Key's form: takt.api.contract, shared with every other route.
 
 
 def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSONResponse:

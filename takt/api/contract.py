@@ -73,7 +73,9 @@ ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {**_REFUSED, "description": "The body cannot be parsed (HTTP_400)"},
 }
 # The logon (no token yet): a malformed body; the route itself states 401 (unknown badge, PIN) and 429 (lockout).
-LOGON_RESPONSES: dict[int | str, dict[str, Any]] = {422: _AUTH[422], 503: COMMAND_RESPONSES[503]}
+LOGON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {**_REFUSED, "description": "The body cannot be parsed (HTTP_400)"}, 413: COMMAND_RESPONSES[413],
+    422: _AUTH[422], 503: COMMAND_RESPONSES[503]}
 
 _REF = "#/components/schemas/{model}"
 

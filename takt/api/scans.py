@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from edge.domain.putaway import PutawayRule
 from takt.api.auth import allowed_roles, authorize
-from takt.api.commands import KEY_PATTERN, PREFIX
-from takt.api.contract import COMMAND_RESPONSES, IDEMPOTENCY_KEY, SECURITY, openapi_responses
+from takt.api.commands import PREFIX
+from takt.api.contract import COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN, SECURITY, openapi_responses
 from takt.api.errors import invalid_request, refusal
 
 # A refused scan: 409 when the plant's rules refuse it, else the label's or the request's fault, or the store's.
