@@ -20,18 +20,13 @@ import argparse
 import json
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from simulators.api_review import (
-    DEMO_TOKENS,
-    ROLES,
-    mutating_routes,
-    read_matrix,
-    run_schemathesis,
-    serve_demo,
-    walk_matrix,
-)
+from bench.pages import serve_demo
+from simulators.api_review import DEMO_TOKENS, ROLES, mutating_routes, read_matrix, run_schemathesis, walk_matrix
 
 FIGURES: list[tuple[str, float, str]] = []
 # What the review of issue 15 found on the demo node before the contract work (schemathesis, same checks).
@@ -42,6 +37,12 @@ def figure(name: str, value: float, unit: str) -> None:
     FIGURES.append((name, round(value, 2), unit))
 
 
+def stop(node: Any, server: Any, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(10)
+    node.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.api_contract", description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=10)
@@ -49,26 +50,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="takt-contract-") as folder:
-        node = serve_demo(Path(folder) / "matrix")
+        node, server, thread, url = serve_demo(Path(folder) / "matrix")
         try:
             table = read_matrix()
-            served = mutating_routes(node.server.config.app)
-            walk = walk_matrix(node.url, DEMO_TOKENS, {k: v for k, v in table.items() if k in served})
+            served = mutating_routes(server.config.app)
+            walk = walk_matrix(url, DEMO_TOKENS, {k: v for k, v in table.items() if k in served})
         finally:
-            node.stop()
+            stop(node, server, thread)
         figure("authz_matrix_routes", walk.routes, "routes")
         figure("authz_matrix_roles", len(ROLES), "roles")
         figure("authz_matrix_requests", walk.requests, "requests")
         figure("authz_matrix_mismatches", len(walk.wrong), "answers")
         figure("authz_matrix_uncovered", len(served - set(table)), "routes")
-        node = serve_demo(Path(folder) / "fuzz")
+        node, server, thread, url = serve_demo(Path(folder) / "fuzz")
         try:
             started = time.monotonic()
-            review = run_schemathesis(node.url, Path(folder) / "report", max_examples=args.max_examples,
+            review = run_schemathesis(url, Path(folder) / "report", max_examples=args.max_examples,
                                       max_time=args.max_time)
             seconds = time.monotonic() - started
         finally:
-            node.stop()
+            stop(node, server, thread)
     undocumented = sum(n for name, n in review.failures.items() if name.startswith("ST103 "))
     allow = sum(n for name, n in review.failures.items() if name.startswith("ST205 "))
     figure("schemathesis_server_errors", review.server_errors, "failures")

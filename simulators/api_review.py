@@ -1,9 +1,10 @@
 """What a plant's security review does to a node's HTTP API, over the wire: schemathesis against /openapi.json, and
 the authorization matrix (every mutating route × every role × no token × a wrong token) against its reviewed table.
 
-Shared by the suite (tests/integration/test_api_contract.py) and the figures (``python -m bench.api_contract``), which
-must not import each other. A review runs against a node of its own (``serve_demo``: the demo site on a fresh
-SQLite store in a folder of the caller's), never a plant's: the fuzzer records whatever the schema allows.
+Shared by the suite (tests/integration/test_api_contract.py, test_authz_matrix.py) and the figures (``python -m
+bench.api_contract``), which must not import each other. Like every simulator it speaks the protocol only (HTTP and
+the node's OpenAPI document), never the product's code. A review runs against a demo node of the caller's (the demo
+site's published tokens, DEMO_TOKENS), never a plant's: the fuzzer records whatever the schema allows.
 """
 from __future__ import annotations
 
@@ -14,16 +15,12 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-
-from simulators.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 # config/demo.yaml's published demo tokens, one user per role (demo only).
@@ -59,47 +56,6 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
      "UNKNOWN_DEVICE, UNKNOWN_WORK_ORDER: a scanning device of this node, a work order it knows"),
     ("DELETE", "/api/v1/sessions/current", "NOT_A_SESSION: a user's own API token is not a page session"),
 )
-
-
-@dataclass
-class DemoNode:
-    """The demo site served by uvicorn in a thread of this process."""
-
-    node: Any
-    server: Any
-    thread: threading.Thread
-    url: str
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.node.stop()
-
-
-def serve_demo(data_dir: Path) -> DemoNode:
-    """Start the demo site (config/demo.yaml) on a fresh store in ``data_dir``, served on a free port."""
-    import uvicorn
-
-    from takt.api.app import create_app
-    from takt.config import load_config
-    from takt.runtime import Node
-
-    node = Node(load_config(ROOT / "config" / "demo.yaml"), data_dir=data_dir).start()
-    try:
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="off", access_log=False))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the node did not start")
-            time.sleep(0.01)
-    except BaseException:
-        node.stop()
-        raise
-    return DemoNode(node, server, thread, f"http://127.0.0.1:{port}")
 
 
 @dataclass

@@ -11,7 +11,9 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from simulators.api_review import DEMO_ADMIN_TOKEN, DemoNode, run_schemathesis, serve_demo
+from simulators.api_review import DEMO_ADMIN_TOKEN, run_schemathesis
+from tests.e2e.conftest import demo_node
+from tests.integration.conftest import RunningNode
 
 MUTATING = ("post", "put", "patch", "delete")
 # Failures this test lets pass, each with the reason and who owns it. Only these: a server error (ST101), a
@@ -26,14 +28,15 @@ TOLERATED = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoNode]:
-    node = serve_demo(tmp_path_factory.mktemp("contract") / "data")
-    yield node
-    node.stop()
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    site, running = demo_node(tmp_path_factory.mktemp("contract") / "data")
+    yield running
+    running.stop()
+    site.stop()
 
 
 @pytest.fixture(scope="module")
-def document(demo: DemoNode) -> dict[str, Any]:
+def document(demo: RunningNode) -> dict[str, Any]:
     doc: dict[str, Any] = httpx.get(f"{demo.url}/openapi.json").json()
     return doc
 
@@ -79,7 +82,7 @@ def test_every_command_documents_the_idempotency_key(document: dict[str, Any]) -
     assert seen == ids
 
 
-def test_a_405_names_every_method_of_the_path(demo: DemoNode) -> None:
+def test_a_405_names_every_method_of_the_path(demo: RunningNode) -> None:
     """GET and PUT live in different route tables (reads, commands): a 405 lists both, not the first one tried."""
     headers = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
     for path, methods in (("/api/v1/equipment/M-20/state", "GET, HEAD, PUT"), ("/api/v1/bins", "GET, HEAD, POST"),
@@ -89,7 +92,7 @@ def test_a_405_names_every_method_of_the_path(demo: DemoNode) -> None:
         assert answer.json()["code"] == "HTTP_405"
 
 
-def test_schemathesis_finds_no_server_error_and_no_valid_request_refused(demo: DemoNode, tmp_path: Path) -> None:
+def test_schemathesis_finds_no_server_error_and_no_valid_request_refused(demo: RunningNode, tmp_path: Path) -> None:
     review = run_schemathesis(demo.url, tmp_path / "report", max_examples=10, max_time=80)
     summary = "\n".join(f"{name}: {count} ({', '.join(review.examples.get(name, []))})"
                         for name, count in sorted(review.failures.items()))
