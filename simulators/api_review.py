@@ -47,6 +47,9 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/work-orders/{work_order}/pick-list",
      "STAGING_BIN_REQUIRED: unless a scanning device at the order's workstations has a line-side bin"),
     ("POST", "/api/v1/nonconformances", "MISSING_VALUE: a nonconformance names a lot or a work order"),
+    ("POST", "/api/v1/inspections", "MISSING_VALUE: a pass/fail characteristic's result says passed, a numeric one "
+     "its value (the plan says which)"),
+    ("GET", "/api/v1/spc/{plan}/{characteristic}", "NOT_NUMERIC: only a numeric characteristic has a control chart"),
     ("POST", "/api/v1/inspection-plans", "MISSING_LIMITS: a numeric characteristic has a lower or upper limit"),
     ("POST", "/api/v1/stock/moves", "SAME_BIN: from_bin and to_bin differ"),
     ("POST", "/api/v1/work-orders/{work_order}/picks", "SAME_BIN: from_bin and to_bin differ"),
@@ -76,12 +79,19 @@ class Review:
         return sum(count for name, count in self.failures.items() if name.startswith("ST202 "))
 
 
-def config_toml(token: str) -> str:
-    """schemathesis.toml for a review: the bearer token for the document's scheme, and the data rules above."""
+def config_toml(token: str, document: dict[str, Any]) -> str:
+    """schemathesis.toml for a review: the bearer token for the document's scheme, and the data rules above.
+
+    A rule selects its one operation by operationId (schemathesis ORs separate include filters, so a method and a
+    path given apart would select every operation of the method)."""
     lines = ["[auth.openapi.bearer]", f'bearer = "{token}"', ""]
     accepted = '["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]'
     for method, path, rule in DATA_RULES:
-        lines += ["[[operations]]", f"# {rule}", f'include-method = "{method}"', f'include-path = "{path}"',
+        operation = document["paths"].get(path, {}).get(method.lower())
+        if operation is None:
+            raise ValueError(f"data rule for {method} {path}: the node has no such operation")
+        lines += ["[[operations]]", f"# {method} {path}: {rule}",
+                  f'include-operation-id = "{operation["operationId"]}"',
                   f"checks.positive_data_acceptance.expected-statuses = {accepted}", ""]
     return "\n".join(lines)
 
@@ -97,7 +107,7 @@ def run_schemathesis(url: str, report_dir: Path, *, token: str = DEMO_ADMIN_TOKE
     report_dir.mkdir(parents=True, exist_ok=True)
     report = report_dir / "schemathesis.json"
     config = report_dir / "schemathesis.toml"
-    config.write_text(config_toml(token))
+    config.write_text(config_toml(token, httpx.get(f"{url}/openapi.json", timeout=30).json()))
     env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{url}/openapi.json",
                "--checks", checks, "-n", str(max_examples),

@@ -199,8 +199,10 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                        "that device. A client that falls too far behind gets `event: dropped` and should reconnect. "
                        "Any signed-in user.",
         "parameters": [
-            {"name": "workstation", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "device", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "workstation", "in": "query", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+            {"name": "device", "in": "query", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
         ],
         "security": SECURITY,
         "responses": {"200": {"description": "The event stream", "content": {"text/event-stream": {}}},
