@@ -114,7 +114,8 @@ def run_schemathesis(url: str, report_dir: Path, *, token: str = DEMO_ADMIN_TOKE
                "--max-time", str(int(max_time)), "--seed", str(seed), "--workers", "1", "--no-shrink",
                "--suppress-health-check", "all", "--warnings", "off", "--continue-on-failure",
                "--report", "json", "--report-json-path", str(report), "--output-truncate", "true", *extra]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
+    # run in the report's folder: schemathesis keeps its cache of failures (.schemathesis/) in the working directory
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=report_dir,
                           timeout=max_time * 2 + 60)
     review = Review(done.returncode, output=done.stdout + done.stderr)
     if report.exists():
