@@ -26,6 +26,7 @@ from edge.store.logons import LogonLimits
 from takt import pages
 from takt.api import (
     commands,
+    contract,
     docs,
     inspections,
     kitting,
@@ -197,7 +198,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         if app.openapi_schema is None:
             generated = get_openapi(title=app.title, version=app.version, description=app.description,
                                     routes=app.routes)
-            app.openapi_schema = live.add_to_openapi(scans.add_to_openapi(commands.add_to_openapi(generated)))
+            app.openapi_schema = contract.add_to_openapi(
+                live.add_to_openapi(scans.add_to_openapi(commands.add_to_openapi(generated))))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -216,7 +218,10 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         else:
             detail = {"code": "NOT_FOUND" if exc.status_code == 404 else f"HTTP_{exc.status_code}",
                       "message": str(exc.detail), "field": None}
-        return JSONResponse(detail, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # every method of the path, not just those of the first route Starlette tried
+            headers = {**(headers or {}), "Allow": contract.allow_header(app.router.routes, request.scope)}
+        return JSONResponse(detail, status_code=exc.status_code, headers=headers)
 
     @app.get("/health", tags=["node"], summary="Up or down (200 when all is well, else 503); with a bearer token "
                                                "also the store's and every component's status")

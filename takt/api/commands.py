@@ -29,21 +29,19 @@ from edge.service import IdempotencyKeyReused, Service, StoreUnavailable
 from edge.store.users import User
 from takt.api import models as m
 from takt.api.auth import allowed_roles, authorize
+from takt.api.contract import (
+    COMMAND_RESPONSES,
+    IDEMPOTENCY_KEY,
+    KEY_PATTERN,
+    SECURITY,
+    SIGNED_RESPONSES,
+    openapi_responses,
+)
 from takt.api.errors import invalid_request, refusal
 from takt.pages.sessions import audit_signature, signature_refusal
 
 PREFIX = "/api/v1"
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
-
-REFUSALS: dict[str, str] = {
-    "400": "Idempotency-Key header missing or malformed, or an X-Takt-Origin header sent",
-    "401": "No valid bearer token",
-    "403": "The user's roles do not allow this",
-    "409": "Refused by the plant's rules (code and message say why); nothing recorded",
-    "413": "The request body is too large; nothing recorded",
-    "422": "The request is malformed (field names the input); nothing recorded",
-    "503": "The store cannot record right now; nothing recorded, retry with the same key",
-}
+# The statuses a command answers and its Idempotency-Key's form: takt.api.contract, shared with every other route.
 
 
 def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSONResponse:
@@ -336,9 +334,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     """Describe the command routes in an OpenAPI document FastAPI generated for the other routes."""
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    components.setdefault("securitySchemes", {})["bearer"] = {"type": "http", "scheme": "bearer"}
     ref = "#/components/schemas/{model}"
-    for model in (m.CommandAccepted, m.Refusal):
+    for model in (m.CommandAccepted,):
         found = model.model_json_schema(ref_template=ref)
         schemas.update(found.pop("$defs", {}))
         schemas[model.__name__] = found
@@ -352,20 +349,18 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                         else {"type": "integer" if convertor == "int" else "string"})}
             for name, convertor in _PARAM.findall(route.path)
         ]
-        parameters.append({"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},
-                           "description": "One fresh value per action; a retry with the same value gets the first "
-                                          "answer and records nothing new."})
+        parameters.append(IDEMPOTENCY_KEY)
         responses: dict[str, Any] = {"201": {
             "description": "Recorded (or, with Idempotent-Replayed: true, recorded before)",
+            "headers": {"Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]},
+                                                "description": "Sent when this answers a repeated key"}},
             "content": {"application/json": {"schema": {"$ref": ref.format(model="CommandAccepted")}}}}}
-        for status, text in REFUSALS.items():
-            responses[status] = {"description": text,
-                                 "content": {"application/json": {"schema": {"$ref": ref.format(model="Refusal")}}}}
+        responses.update(openapi_responses({**COMMAND_RESPONSES, **(SIGNED_RESPONSES if route.signed else {})}))
         path = PREFIX + _PARAM.sub(r"{\1}", route.path)
         schema.setdefault("paths", {}).setdefault(path, {})[route.method.lower()] = {
             "tags": [route.tag], "summary": route.summary, "operationId": route.name,
             "description": f"Roles: {', '.join(sorted(allowed_roles(*route.roles)))}.",
-            "parameters": parameters, "security": [{"bearer": []}],
+            "parameters": parameters, "security": SECURITY,
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": ref.format(model=route.body.__name__)}}}},
             "responses": responses,

@@ -13,8 +13,9 @@ from edge.store import Store, schema
 from edge.store.trace import UnknownLot, recall, trace
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
 
 

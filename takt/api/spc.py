@@ -18,9 +18,10 @@ from edge.domain import spc
 from edge.store import schema
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.reads import _store
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 
 
 def _values(rows: Sequence[Any], characteristic: str) -> list[tuple[Any, float]]:

@@ -18,9 +18,10 @@ from edge.store.partial_state import storage_state as storage_state  # the pages
 from edge.store.trace import UnknownPallet, trace_pallet
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.reads import _jsonable_deep, quantity_text
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
 
 

@@ -24,13 +24,14 @@ from edge.fields import Count, OperationNumber, decimal_text
 from edge.store import Store, schema
 from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
+from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.inspections import due_inspections
 from takt.api.reads import _rows
 from takt.api.spc import chart as spc_chart
 from takt.pages.sessions import label_of
 
 T = schema.ENTITY_TABLES
-api = APIRouter(prefix="/api/v1/pages", tags=["pages"])
+api = APIRouter(prefix="/api/v1/pages", tags=["pages"], responses=READ_RESPONSES, dependencies=BEARER)
 html_pages = APIRouter(prefix="/pages", include_in_schema=False)
 SPC_SAMPLES = 25  # results per characteristic on the terminal's individuals chart
 DOWNTIME_PROMPT_S = 120  # a machine down longer than this without a reason asks the operator for one
@@ -338,7 +339,7 @@ class LabelQuery(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
 
 
-@api.post("/labels", summary="What a scanned text is (kind, lot, GTIN, expiry, quantity); books nothing")
+@api.post("/labels", responses=ACTION_RESPONSES, summary="What a scanned text is (kind, lot, GTIN, expiry, quantity); books nothing")
 async def post_label(request: Request, body: LabelQuery, _: User = Depends(current_user)) -> dict[str, Any]:
     return label_of(request, body.text)
 
@@ -375,8 +376,8 @@ async def floor_user(request: Request) -> User:
     return await authorize(request, FLOOR)
 
 
-@api.put("/devices/{device}/work-order", summary="The work order a terminal's scans consume for (as scanning its "
-                                                  "work-order label would)")
+@api.put("/devices/{device}/work-order", responses=ACTION_RESPONSES,
+         summary="The work order a terminal's scans consume for (as scanning its work-order label would)")
 async def put_device_work_order(request: Request, device: str, body: DeviceContext,
                                 _: User = Depends(floor_user)) -> dict[str, Any]:
     contexts = getattr(getattr(request.app.state, "scans", None), "contexts", None)
