@@ -29,6 +29,7 @@ from takt.api.auth import TokenCache, current_user
 from takt.api.commands import PREFIX
 from takt.api.contract import READ_RESPONSES, SECURITY, openapi_responses
 from takt.api.errors import invalid_request, refusal
+from takt.api.models import Refusal
 
 if TYPE_CHECKING:  # the node's scan pipeline (takt.runtime builds it from the site's scanning section)
     from scanners.pipeline import ScanPipeline, ScanResult
@@ -239,7 +240,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         ],
         "security": SECURITY,
         "responses": {"200": {"description": "The event stream", "content": {"text/event-stream": {}}},
-                      **openapi_responses(READ_RESPONSES),
-                      "429": {"description": "The user has as many streams open as the site allows"}},
+                      **openapi_responses({**READ_RESPONSES, 429: {
+                          "description": "The user has as many streams open as the site allows (TOO_MANY_STREAMS)",
+                          "model": Refusal}})},
     }}
     return schema

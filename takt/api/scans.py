@@ -155,8 +155,6 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                                    "(PIN_WRONG); nothing recorded", **refusal_ref},
             "409": {"description": "Refused by the plant's rules (WRONG_ITEM, LOT_EXPIRED, ...); nothing recorded",
                     **refusal_ref},
-            "429": {"description": "Too many wrong PINs for a scanned badge (PIN_LOCKED); Retry-After says when to "
-                                   "try again", **refusal_ref},
             "422": {"description": "Not a label this site knows, an invalid GS1 label, or an unknown device",
                     **refusal_ref},
             "429": {"description": "Too many wrong PINs for the badge's holder (PIN_LOCKED)", **refusal_ref},
