@@ -12,11 +12,11 @@ from connectors.config import MachineSignals, OpcUaServer, OpcUaTag, StateRule
 from connectors.mapping import SignalMapper
 from connectors.opcua import OpcUaConnector, browse
 from edge.service import Service
-from edge.shared_data import SHARED_DATA
 from edge.store import Store
 from simulators.machine import Machine
 from simulators.opcua_machine import OpcUaMachine
 from tests.integration.conftest import supervised
+from tests.shared_data import SHARED_DATA
 from tests.integration.test_signal_mapping import plant, state_history  # noqa: F401  (M-ASSY on WS-20)
 from tests.integration.wire import free_port, wait_for
 

@@ -13,7 +13,6 @@ import pytest
 from edge.domain import PlantState, decide, evolve
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.shared_data import SHARED_DATA
 from edge.store.codec import encode_event
 from edge.store.store import JournalEntry
 from erp_sync.b2mml import (
@@ -29,10 +28,11 @@ from erp_sync.b2mml import (
 )
 from takt.config import load_config
 from takt.runtime import seed_commands
+from tests.shared_data import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "b2mml"
-SHARED = SHARED_DATA / "b2mml"  # the tests name the schemas as ../shared/data/b2mml (edge.shared_data)
+SHARED = SHARED_DATA / "b2mml"  # the tests name the schemas as ../shared/data/b2mml (tests.shared_data)
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 V0600 = "{http://www.mesa.org/xml/B2MML-V0600}"
 D = Decimal
