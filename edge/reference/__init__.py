@@ -88,10 +88,16 @@ class SetStatus:
     def ok(self) -> bool:
         return self.state == "ok"
 
+    @property
+    def altered_anywhere(self) -> bool:
+        """An altered copy is in use's way: this one, or one passed over in a place looked in first."""
+        return self.state == "altered" or any(p.endswith(": altered") for p in self.passed_over)
+
     def describe(self) -> str:
         where = f" in {self.place.folder} ({self.place.name})" if self.place else ""
         if self.state == "ok":
-            return f"{self.set.name} {self.set.version}{where}"
+            skipped = f" (passed over: {'; '.join(self.passed_over)})" if self.passed_over else ""
+            return f"{self.set.name} {self.set.version}{where}{skipped}"
         if self.state == "missing":
             return f"{self.set.name} is not installed (run `{FETCH_HINT}`)"
         if self.state == "altered":
@@ -238,7 +244,7 @@ def health(where: Sequence[Place] | None = None) -> dict[str, Any]:
     then says ``biip only``) or while any set is altered; every set's state, missing ones too."""
     found = statuses(where)
     gs1 = next(s for s in found if s.set.name == GS1_SET)
-    degraded = not gs1.ok or any(s.state == "altered" for s in found)
+    degraded = not gs1.ok or any(s.altered_anywhere for s in found)
     return {
         "status": "degraded" if degraded else "ok",
         "gs1_validation": "syntax dictionary" if gs1.ok else "biip only (the GS1 syntax dictionary is "
@@ -246,5 +252,6 @@ def health(where: Sequence[Place] | None = None) -> dict[str, Any]:
         "sets": {s.set.name: {"status": s.state, "version": s.set.version,
                               "where": str(s.place.folder) if s.place else None,
                               **({"altered": list(s.altered)} if s.altered else {}),
-                              **({"missing_files": len(s.missing)} if s.missing else {})} for s in found},
+                              **({"missing_files": len(s.missing)} if s.missing else {}),
+                              **({"passed_over": list(s.passed_over)} if s.passed_over else {})} for s in found},
     }
