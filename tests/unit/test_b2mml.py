@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from edge import reference
 from edge.domain import PlantState, decide, evolve
 from edge.domain import commands as c
 from edge.domain import events as e
@@ -32,12 +33,14 @@ from tests.shared_data import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "b2mml"
-SHARED = SHARED_DATA / "b2mml"  # the tests name the schemas as ../shared/data/b2mml (tests.shared_data)
+# the installed pinned schemas (edge.reference), else the mirror of ../shared/data/b2mml (tests.shared_data)
+SHARED = reference.b2mml_schemas() or SHARED_DATA / "b2mml"
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 V0600 = "{http://www.mesa.org/xml/B2MML-V0600}"
 D = Decimal
 
-pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not in ../shared")
+pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not installed: "
+                                "takt reference fetch (scripts/test fetches them when it can)")
 
 
 @pytest.fixture(scope="module")
