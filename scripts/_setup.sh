@@ -77,5 +77,5 @@ reference_fetch() {
     missing="$("$VENV/bin/takt" reference status --quiet 2>/dev/null | awk '/^[A-Z]/ {print $2}' | paste -sd, - || true)"
     say "reference data missing (${missing:-see $log}): $consequence. The download failed (details: $log); install" \
         "them with \`takt reference fetch --mirror URL\` (a copy of the same layout), or run again with" \
-        "TAKT_REFERENCE_MIRROR=URL or TAKT_SHARED_DATA=FOLDER"
+        "TAKT_REFERENCE_MIRROR=URL"
 }
