@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -57,7 +56,11 @@ def mirror() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def nowhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty user data dir and no test mirror for the product: as on a fresh machine."""
+    """An empty user data dir and no test mirror for the product: as on a fresh machine. The process's default GS1
+    parser (made once, by the first scan pipeline) is put back afterwards, so later tests keep theirs."""
+    import scanners.gs1
+
+    monkeypatch.setattr(scanners.gs1, "_default", scanners.gs1._default)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("TAKT_SHARED_DATA", "")
     reference.configure(site_folder=None, data_dir=None)
@@ -153,14 +156,14 @@ def test_health_shows_gs1_validation_degraded_without_the_dictionary(tmp_path: P
     reference.configure(site_folder=None, data_dir=tmp_path)
     node = start_node(f"sqlite:///{tmp_path}/takt.sqlite")
     try:
-        body = httpx.get(f"{node.url}/health").json()
+        body = node.client("operator").get("/health").json()
         assert body["status"] == "ok"  # the node records; the reference data is its own state
         assert body["reference"]["status"] == "degraded"
         assert body["reference"]["gs1_validation"].startswith("biip only")
         assert body["reference"]["sets"]["gs1-syntax-dictionary"]["status"] == "missing"
         assert takt("reference", "fetch", "--data-dir", str(tmp_path), "--mirror", str(SHARED_DATA),
                     "--set", "gs1-syntax-dictionary")[0] == 0
-        body = httpx.get(f"{node.url}/health").json()
+        body = node.client("operator").get("/health").json()
         assert body["reference"]["status"] == "ok"
         assert body["reference"]["gs1_validation"] == "syntax dictionary"
         assert body["reference"]["sets"]["gs1-syntax-dictionary"]["where"] == str(tmp_path / "reference")

@@ -19,7 +19,11 @@ GS1 = reference.GS1_SET
 
 @pytest.fixture(autouse=True)
 def nowhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No reference data anywhere but where a test puts it: an empty user dir, no mirror, no node configured."""
+    """No reference data anywhere but where a test puts it: an empty user dir, no mirror, no node configured (and
+    the process's default GS1 parser put back afterwards)."""
+    import scanners.gs1
+
+    monkeypatch.setattr(scanners.gs1, "_default", scanners.gs1._default)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("TAKT_SHARED_DATA", "")
     monkeypatch.delenv("TAKT_GS1_SYNTAX_DICTIONARY", raising=False)
