@@ -32,6 +32,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from connectors.runtime import Connectivity, from_site
+from edge import reference
 from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.service import IdempotencyKeyReused, Recorded, Service
@@ -214,6 +215,7 @@ class Node:
         self.config = config
         self.config_file = str(config_file)
         self.data_dir = Path(data_dir) if data_dir is not None else config.node.data_dir
+        reference.configure(site_folder=config.reference, data_dir=self.data_dir)  # where its GS1 dictionary, ... are
         if database_url is not None:
             self.database_url = database_url
         elif config.node.database_url is not None:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
+from edge import reference
 from edge.domain.duties import DutyPolicy
 from edge.domain.putaway import PutawayRule
 from edge.service import Service
@@ -262,6 +263,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
             body["retention"] = retention.health()  # informative: the last run of the retention timer (takt.upkeep)
         if app.state.sync is not None:
             body["sync"] = app.state.sync.health.as_dict()  # informative too: the node records while the ERP is away
+        # GS1 dictionary, B2MML schemas, ...: "degraded" while GS1 scans are checked by biip only (edge.reference)
+        body["reference"] = await run_in_threadpool(reference.health)
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)

@@ -23,6 +23,7 @@ from takt.cli.b2mml import b2mml_app
 from takt.cli.certs import certs
 from takt.cli.opcua import opcua_app
 from takt.cli.ops import register as register_operations
+from takt.cli.reference import reference_app
 from takt.cli.scan import scan_app
 from takt.cli.support import ConfigOption, DataDirOption, UrlOption
 from takt.cli.support import console as _console
@@ -58,6 +59,7 @@ app.add_typer(scan_app, name="scan")
 app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
 app.command("certs")(certs)
+app.add_typer(reference_app, name="reference")
 register_operations(app, store_app)  # store backup/restore, doctor, service
 
 LOG_LEVELS = ("debug", "info", "warning", "error")

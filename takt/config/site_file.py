@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from connectors.config import ConnectivitySection
 from edge.store.users import PRIVILEGED_ROLES
@@ -37,6 +38,8 @@ class TaktConfig(Section):
     warehouse: WarehouseSection = WarehouseSection()
     retention: RetentionSection = RetentionSection()
     policy: PolicySection = PolicySection()
+    # A folder holding the pinned reference data (GS1 dictionary, B2MML schemas, ...), looked in first (edge.reference)
+    reference: Path | None = None
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""
