@@ -164,6 +164,7 @@ def test_a_deleted_checkpoint_is_found(store: Store) -> None:
 
 def test_the_chain_survives_a_restart_of_the_writer(store: Store) -> None:
     record(store, moves=3)
+    store.engine.dispose()  # PostgreSQL: the pooled session that held the writer's advisory lock goes
     with Service(store, NODE, checkpoint_key=KEY, checkpoint_every=5) as again:
         again.handle(c.MoveStock(idempotency_key="after-restart", lot="L1", from_bin="A-01", to_bin="LINE1",
                                  quantity=Decimal(1), **WH))
