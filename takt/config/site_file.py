@@ -14,6 +14,7 @@ from scanners.config import ScanningSection
 from takt.config.errors import Problem
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
+from takt.config.journal import JournalSection
 from takt.config.retention import RetentionSection
 from takt.config.section import Section
 from takt.config.warehouse import LabelsSection, WarehouseSection
@@ -35,6 +36,7 @@ class TaktConfig(Section):
     labels: LabelsSection | None = None
     warehouse: WarehouseSection = WarehouseSection()
     retention: RetentionSection = RetentionSection()
+    journal: JournalSection = JournalSection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""
