@@ -13,9 +13,9 @@ receives the chain head with each sync batch and refuses a batch whose chain doe
 holds (:mod:`erp_sync.push`, ``simulators/erp``).
 
 Stores from before the chain (migration 0019) got their hashes computed by that migration over the rows they
-held then (``node_settings.journal_chain_since`` says up to which seq): those rows are only as trustworthy as the
+held then (table ``journal_chain`` says up to which seq): those rows are only as trustworthy as the
 store was at that moment. Rows retention had archived before it carry no hash and are checked by their archive
-file's SHA-256 only; the chain starts at ``journal_chain_from``.
+file's SHA-256 only; the chain starts at ``journal_chain.chained_from``.
 """
 from __future__ import annotations
 
@@ -31,8 +31,6 @@ from typing import Any
 
 GENESIS = "0" * 64  # the "previous hash" of the first chained event
 CHECKPOINT_EVERY = 1000  # events between two interval checkpoints (the site file's journal.checkpoint_every)
-CHAIN_FROM = "journal_chain_from"  # node_settings: the first seq the chain covers
-CHAIN_SINCE = "journal_chain_since"  # node_settings: the last seq that was chained by migration 0019, not the writer
 
 _sha256 = hashlib.sha256
 
@@ -64,8 +62,8 @@ def link(prev: str, seq: int, event_id: str, type_: str, subject: str, payload: 
 def row_hash(prev: str, row: Any) -> str:
     """:func:`link` for a journal row (a SQLAlchemy row, a :class:`~edge.store.store.JournalEntry`)."""
     return link(prev, row.seq, row.event_id, row.type, row.subject, row.payload, row.actor, row.recorded_by,
-                row.on_behalf_of, row.source_device, timestamp_text(row.occurred_at),
-                timestamp_text(row.recorded_at), row.origin)
+                row.on_behalf_of, row.source_device, stored_time_text(row.occurred_at),
+                stored_time_text(row.recorded_at), row.origin)
 
 
 class TimeTexts:

@@ -427,6 +427,15 @@ journal_archives = Table(
     Column("last_hash", String(64)),
 )
 
+# Where the journal's hash chain starts (one row, written by migration 0019): the first seq it covers (events archived
+# before stay checked by their file's SHA-256 only) and the last seq that migration chained (not the writer).
+journal_chain = Table(
+    "journal_chain", metadata,
+    Column("chained_from", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("chained_since", BigInteger, nullable=False),
+    Column("chained_at", UtcDateTime, nullable=False),
+)
+
 # Signed checkpoints of the journal's hash chain (edge.store.chain): every ``every`` events and when the node
 # stops, an HMAC of (node, seq, chain hash) with a secret kept outside the store.
 journal_checkpoints = Table(

@@ -20,8 +20,6 @@ from edge.domain.plant import STATE_TABLES, PlantState, evolve
 from edge.store import schema
 from edge.store.chain import (
     CHAIN_COLUMNS,
-    CHAIN_FROM,
-    CHAIN_SINCE,
     ChainReport,
     CheckpointKey,
     check_checkpoints,
@@ -113,13 +111,15 @@ def verify_chain(store: Store, key: CheckpointKey | None = None) -> ChainReport:
     """Recompute the hash chain over the archives and the journal, check the archives' end hashes and the signed
     checkpoints (their signatures only when ``key`` is given); the first break is named (edge.store.chain)."""
     with store.engine.connect() as conn:
-        settings = dict(conn.execute(select(schema.node_settings.c.name, schema.node_settings.c.value).where(
-            schema.node_settings.c.name.in_([CHAIN_FROM, CHAIN_SINCE, "node_id"]))).all())
+        node_id = conn.execute(select(schema.node_settings.c.value).where(
+            schema.node_settings.c.name == "node_id")).scalar_one_or_none() or ""
+        start = conn.execute(select(schema.journal_chain)).first()
         cp = schema.journal_checkpoints
         checkpoints = list(conn.execute(select(cp).order_by(cp.c.seq)).all())
         a = schema.journal_archives
         archives = list(conn.execute(select(a.c.last_seq, a.c.last_hash, a.c.path).order_by(a.c.first_seq)).all())
-    report = ChainReport(chained_from=int(settings.get(CHAIN_FROM, 1)), chained_since=int(settings.get(CHAIN_SINCE, 0)))
+    report = ChainReport(chained_from=int(start.chained_from) if start else 1,
+                         chained_since=int(start.chained_since) if start else 0)
     ends = {int(r.last_seq): r for r in archives if r.last_hash is not None}
     wanted = {int(c.seq) for c in checkpoints} | set(ends)
     hashes: dict[int, str] = {}
@@ -135,7 +135,7 @@ def verify_chain(store: Store, key: CheckpointKey | None = None) -> ChainReport:
             report.breaks.append(f"archive {archive.path}: ends with chain hash {archive.last_hash[:12]}…, the chain "
                                  f"there is {hashes[seq][:12]}… (the archive or the events before it were rewritten)")
     checked = report.head_seq if not report.breaks else max(hashes, default=0)
-    check_checkpoints(report, checkpoints, hashes, settings.get("node_id", ""), key, checked)
+    check_checkpoints(report, checkpoints, hashes, node_id, key, checked)
     return report
 
 

@@ -12,9 +12,9 @@ from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
 from scanners.config import ScanningSection
 from takt.config.errors import Problem
+from takt.config.journal import JournalSection
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
-from takt.config.journal import JournalSection
 from takt.config.retention import RetentionSection
 from takt.config.section import Section
 from takt.config.warehouse import LabelsSection, WarehouseSection

@@ -1,10 +1,9 @@
 """journal: a hash chain through every event (chain_hash), signed checkpoints, the chain hash an archive ends with
 
 The chain over the rows the journal holds is computed here, by the migration, in seq order (edge.store.chain):
-those events are only as trustworthy as the store was at this moment. ``node_settings`` keeps the first seq the
-chain covers (``journal_chain_from``: events archived before stay checked by their file's SHA-256 only) and the
-last seq this migration chained (``journal_chain_since``). Checkpoints start with the node's next start (the
-migration has no secret to sign with).
+those events are only as trustworthy as the store was at this moment. The first seq the chain covers and the last
+seq this migration chained go to ``journal_chain`` (events archived before stay checked by their file's SHA-256
+only). Checkpoints start with the node's next start (the migration has no secret to sign with).
 
 Revision ID: 0019
 Revises: 0018
@@ -14,7 +13,9 @@ import sqlalchemy as sa
 from alembic import op
 
 import edge.store.schema
-from edge.store.chain import CHAIN_FROM, CHAIN_SINCE, GENESIS, row_hash
+from datetime import UTC, datetime
+
+from edge.store.chain import GENESIS, row_hash
 
 revision = '0019'
 down_revision = '0018'
@@ -39,6 +40,14 @@ def upgrade() -> None:
         sa.Column('signed_at', edge.store.schema.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('seq', name=op.f('pk_journal_checkpoints')),
     )
+    op.create_table(
+        'journal_chain',
+        sa.Column('chained_from', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False,
+                  nullable=False),
+        sa.Column('chained_since', sa.BigInteger(), nullable=False),
+        sa.Column('chained_at', edge.store.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('chained_from', name=op.f('pk_journal_chain')),
+    )
     _chain_existing_rows()
 
 
@@ -49,7 +58,8 @@ def _chain_existing_rows() -> None:
                                            'on_behalf_of', 'source_device', 'origin', 'chain_hash')),
         sa.column('occurred_at', edge.store.schema.UtcDateTime()), sa.column('recorded_at', edge.store.schema.UtcDateTime()),
     )
-    settings = sa.table('node_settings', sa.column('name'), sa.column('value'))
+    start = sa.table('journal_chain', sa.column('chained_from'), sa.column('chained_since'),
+                     sa.column('chained_at', edge.store.schema.UtcDateTime()))
     first = conn.execute(sa.select(sa.func.min(journal.c.seq))).scalar()
     chain_from = int(first) if first is not None else 1
     prev, after, last = GENESIS, chain_from - 1, 0
@@ -65,13 +75,11 @@ def _chain_existing_rows() -> None:
             hashes.append({'s': row.seq, 'h': prev})
         conn.execute(update, hashes)
         after = last = int(rows[-1].seq)
-    conn.execute(sa.delete(settings).where(settings.c.name.in_([CHAIN_FROM, CHAIN_SINCE])))
-    conn.execute(sa.insert(settings), [{'name': CHAIN_FROM, 'value': str(chain_from)},
-                                       {'name': CHAIN_SINCE, 'value': str(last)}])
+    conn.execute(sa.insert(start).values(chained_from=chain_from, chained_since=last, chained_at=datetime.now(UTC)))
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM node_settings WHERE name IN ('journal_chain_from', 'journal_chain_since')")
+    op.drop_table('journal_chain')
     op.drop_table('journal_checkpoints')
     with op.batch_alter_table('journal_archives', schema=None) as batch_op:
         batch_op.drop_column('last_hash')
