@@ -173,6 +173,7 @@ def test_the_chain_survives_a_restart_of_the_writer(store: Store) -> None:
 
 
 def test_verify_across_a_backup_restore(tmp_path: Path) -> None:
+    (tmp_path / "live").mkdir()
     live = Store(sqlite_url(tmp_path / "live"))
     live.migrate()
     live.node_id(NODE)
