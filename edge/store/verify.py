@@ -8,8 +8,10 @@ bypassed the one write path, or a projection depends on something outside the ev
 from __future__ import annotations
 
 import itertools
+import queue
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,20 +88,50 @@ def compare(live: Store, replayed: Store, *, limit: int = 50) -> list[str]:
     return differences
 
 
-def _journal_tuples(store: Store, page: int = 50_000) -> Iterator[tuple[Any, ...]]:
+def _journal_tuples(store: Store, page: int = 20_000) -> Iterator[tuple[Any, ...]]:
     """The journal's rows in seq order as tuples of :data:`CHAIN_COLUMNS`, read straight from the driver (a million
-    rows through SQLAlchemy's row machinery would cost more than hashing them); SQLite's timestamps stay text."""
+    rows through SQLAlchemy's row machinery would cost more than hashing them); SQLite's timestamps stay text. A
+    thread reads the next pages while the caller hashes (the driver lets go of the GIL while it reads)."""
     quote = store.engine.dialect.identifier_preparer.quote
     sql = f"SELECT {', '.join(quote(c) for c in CHAIN_COLUMNS)} FROM journal ORDER BY seq"
-    with store.engine.connect() as conn:
-        conn.begin()  # one snapshot for the whole read
-        cursor = conn.connection.cursor()
+    pages: queue.Queue[Sequence[Any] | BaseException | None] = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def put(item: Sequence[Any] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
         try:
-            cursor.execute(sql)
-            while rows := cursor.fetchmany(page):
-                yield from rows
-        finally:
-            cursor.close()
+            with store.engine.connect() as conn:
+                conn.begin()  # one snapshot for the whole read
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute(sql)
+                    while rows := cursor.fetchmany(page):
+                        if not put(rows):
+                            return
+                finally:
+                    cursor.close()
+            put(None)
+        except BaseException as exc:  # handed to the caller
+            put(exc)
+
+    reader = threading.Thread(target=read, name="takt-verify-read", daemon=True)
+    reader.start()
+    try:
+        while (item := pages.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _entry_tuples(entries: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
