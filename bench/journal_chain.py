@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -129,12 +130,17 @@ def verify_seconds(folder: Path, *, chain_only: bool = True) -> tuple[float, str
     args = [sys.executable, "-m", "takt", "store", "verify", "--data-dir", str(folder)]
     if chain_only:
         args.append("--chain-only")
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=Path(__file__).parent.parent)
     seconds = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"takt store verify failed: {done.stderr or done.stdout}")
-    return seconds, done.stdout.strip().splitlines()[0]
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    load = os.getloadavg()[0]
+    return seconds, (f"{done.stdout.strip().splitlines()[0]} [{seconds:.2f} s wall, {cpu:.2f} s CPU, "
+                     f"load average {load:.1f} on {os.cpu_count()} cores]")
 
 
 def main(argv: list[str] | None = None) -> None:

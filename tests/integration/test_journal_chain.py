@@ -212,3 +212,32 @@ def test_verify_across_archived_segments(tmp_path: Path) -> None:
     finally:
         store.close()
     assert PUSH == "push"
+
+
+def test_an_old_store_gets_its_chain_from_the_upgrade_and_the_writer_continues_it(store: Store, tmp_path: Path) -> None:
+    from tests.integration.old_stores import REV0001_EVENTS, store_at_rev0001
+
+    url = store.url
+    store.close()
+    if url.startswith("sqlite"):
+        url = sqlite_url(tmp_path / "old")
+        (tmp_path / "old").mkdir()
+    else:  # an empty database for the old store
+        with Store(url).engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    old, _ = store_at_rev0001(url, tmp_path)
+    old.close()
+    upgraded = Store(url)
+    try:
+        upgraded.migrate()
+        report = verify_chain(upgraded, KEY)
+        assert report.ok, report.breaks
+        assert (report.chained_from, report.chained_since, report.head_seq) == (1, REV0001_EVENTS, REV0001_EVENTS)
+        with Service(upgraded, upgraded.node_id(), checkpoint_key=KEY, checkpoint_every=50) as service:
+            service.handle(c.DefineItem(idempotency_key="after-upgrade", item="NEW-1", description="new", unit="pcs",
+                                        revision="A", **WH))
+        report = verify_chain(upgraded, KEY)
+        assert report.ok and report.head_seq == REV0001_EVENTS + 1 and report.checkpoints == 1
+    finally:
+        upgraded.close()
