@@ -16,7 +16,7 @@ from rich.table import Table
 from connectors.config import ConnectivitySection
 from edge.logs import setup_logging
 from edge.store import trace as tracing
-from edge.store.chain import CheckpointKey, data_dir_key
+from edge.store.chain import CheckpointKey, data_dir_key, key_from_text
 from edge.store.migrate import current_revision
 from edge.store.verify import verify
 from simulators.cli import sim_app
@@ -243,13 +243,16 @@ def config_check(
 def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
                  chain_only: Annotated[bool, typer.Option(
                      "--chain-only", help="check the hash chain and its checkpoints only (fast), not the replay")] = False,
+                 secret_file: Annotated[Path | None, typer.Option(
+                     "--checkpoint-secret-file", help="check the checkpoints' signatures with the secret in this file "
+                     "(default: the site file's journal: section, or the data folder's key)")] = None,
                  ) -> None:
     """Check the journal's hash chain and signed checkpoints (naming the first event whose content, order or
     deletion breaks it), then replay the journal into an empty store and compare with the live tables; exit 1 on
     any break or difference."""
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     try:
-        key = _checkpoint_key(config, data_dir)
+        key = _checkpoint_key(config, data_dir, secret_file)
         started = time.perf_counter()
         report = verify(store, key, replay=not chain_only)
         seconds = time.perf_counter() - started
@@ -265,7 +268,8 @@ def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, da
             typer.echo(f"  {line}", err=True)
     else:
         signed = (f"{chain.checkpoints} checkpoints, signatures checked with {chain.key_source}" if key is not None
-                  else f"{chain.checkpoints} checkpoints, signatures NOT checked (no key: give --config)")
+                  else f"{chain.checkpoints} checkpoints, signatures NOT checked: no key, give --config or "
+                     f"--checkpoint-secret-file")
         tail = f"; {chain.unsigned_tail} events after the last checkpoint" if chain.unsigned_tail else ""
         since = (f"; events {chain.chained_from}..{chain.chained_since} were chained when the store was upgraded "
                  f"(as trustworthy as the store was then)" if chain.chained_since >= chain.chained_from else "")
@@ -286,9 +290,12 @@ def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, da
     raise typer.Exit(1)
 
 
-def _checkpoint_key(config: Path | None, data_dir: Path | None) -> CheckpointKey | None:
-    """The key the checkpoints are checked with: the site file's journal secret, or the data folder's key file."""
+def _checkpoint_key(config: Path | None, data_dir: Path | None, secret_file: Path | None) -> CheckpointKey | None:
+    """The key the checkpoints are checked with: the file given, the site file's journal secret, or the data folder's
+    key file."""
     try:
+        if secret_file is not None:
+            return key_from_text(secret_file.read_text(), str(secret_file))
         if config is not None:
             site = _load(config, resolve_secrets=False)
             return site.journal.checkpoint_key(site.node.data_dir, create=False)

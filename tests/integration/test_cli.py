@@ -110,10 +110,10 @@ def test_store_verify_names_the_first_event_an_sql_edit_broke(seeded: Path) -> N
     assert "signatures checked with " in result.stdout  # the data folder's key (the node made it at first start)
     with sqlite3.connect(seeded / "takt.sqlite") as db:
         db.execute("UPDATE journal SET actor = 'mallory' WHERE seq = 12")
-    result = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded)])
-    assert result.exit_code == 1
-    assert "TAMPERED" in result.stderr
-    assert "  seq 12: its content does not match its hash" in result.stderr
+    tampered = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded)])
+    assert tampered.exit_code == 1
+    assert "TAMPERED" in tampered.stderr
+    assert "  seq 12: its content does not match its hash" in tampered.stderr
 
 
 def test_store_verify_finds_a_forged_checkpoint_signature(seeded: Path) -> None:
@@ -122,6 +122,15 @@ def test_store_verify_finds_a_forged_checkpoint_signature(seeded: Path) -> None:
     result = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded), "--chain-only"])
     assert result.exit_code == 1
     assert "checkpoint at seq 43: signature wrong" in result.stderr
+
+
+def test_store_verify_checks_the_signatures_with_the_secret_given(seeded: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.key"
+    other.write_text("not-the-secret-this-node-signed-with\n")
+    result = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded), "--chain-only",
+                                 "--checkpoint-secret-file", str(other)])
+    assert result.exit_code == 1
+    assert "signature wrong (not made with this node's key)" in result.stderr
 
 
 def test_store_verify_needs_a_store(tmp_path: Path) -> None:

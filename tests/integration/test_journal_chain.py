@@ -191,6 +191,25 @@ def test_verify_across_a_backup_restore(tmp_path: Path) -> None:
         restored.close()
 
 
+def test_a_backup_whose_journal_was_edited_is_not_restored(tmp_path: Path) -> None:
+    import sqlite3
+
+    from edge.store.backup import BackupError
+
+    (tmp_path / "live").mkdir()
+    live = Store(sqlite_url(tmp_path / "live"))
+    live.migrate()
+    live.node_id(NODE)
+    record(live)
+    copy = backup(live.url, tmp_path / "backup.sqlite").destination
+    live.close()
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE journal SET actor = 'mallory' WHERE seq = 9")
+    (tmp_path / "restored").mkdir()
+    with pytest.raises(BackupError, match="hash chain is broken: seq 9: its content does not match"):
+        restore(copy, sqlite_url(tmp_path / "restored"))
+
+
 def test_verify_across_archived_segments(tmp_path: Path) -> None:
     store = Store(sqlite_url(tmp_path))
     store.migrate()
