@@ -129,6 +129,15 @@ class SyncEvent(_Message):
     payload: dict[str, Any] = Field(description="the event's fields; quantities as decimal strings")
 
 
+class ChainHead(_Message):
+    """The node's journal hash chain (edge.store.chain) around a batch: the hash through ``after`` (what the last
+    batch ended with) and through ``through``. The central side keeps the last head per node and refuses a batch
+    whose chain does not continue from it (``CHAIN_BROKEN``): the node's journal was rewritten."""
+
+    after_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="the chain hash through seq ``after``")
+    through_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="the chain hash through seq ``through``")
+
+
 class EventBatch(_Message):
     protocol: Literal["takt-sync/1"] = "takt-sync/1"
     node: Code
@@ -137,6 +146,8 @@ class EventBatch(_Message):
                                      "sent, so it may exceed the last event's seq)")
     redelivery: bool = Field(False, description="parked events sent again after a supervisor's retry")
     events: list[SyncEvent]
+    chain: ChainHead | None = Field(default=None, description="the node's journal chain head (optional: a node before "
+                                                              "the chain sends none)")
 
 
 class Rejection(_Message):

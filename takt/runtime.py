@@ -258,7 +258,15 @@ class Node:
                 assert u.token is not None  # resolved by load_config
                 save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, badge=u.badge,
                           language=u.language, active=u.active)
-            service = Service(store, node_id).start(load_in_background=self.load_in_background)
+            journal = self.config.journal
+            # the chain's checkpoint key: the site file's secret, else one kept in the data folder (if there is one)
+            key = journal.checkpoint_key(self.data_dir, create=self.data_dir.is_dir())
+            if key is None or key.in_store:
+                log.warning("the journal's checkpoints are signed with %s: keep the secret outside the store "
+                            "(journal.checkpoint_secret_env or _file)", key.source if key else "no key (none signed)")
+            service = Service(store, node_id, checkpoint_key=key,
+                              checkpoint_every=journal.checkpoint_every).start(
+                load_in_background=self.load_in_background)
         except BaseException:
             store.close()
             raise

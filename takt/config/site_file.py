@@ -13,6 +13,7 @@ from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
 from scanners.config import ScanningSection
 from takt.config.errors import Problem
+from takt.config.journal import JournalSection
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
 from takt.config.policy import PolicySection
@@ -40,6 +41,7 @@ class TaktConfig(Section):
     policy: PolicySection = PolicySection()
     # A folder holding the pinned reference data (GS1 dictionary, B2MML schemas, ...), looked in first (edge.reference)
     reference: Path | None = None
+    journal: JournalSection = JournalSection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""
