@@ -12,13 +12,14 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from edge import reference
 from edge.domain import gs1
-from edge.shared_data import SHARED_DATA
 
 log = logging.getLogger(__name__)
 
-#: Where the dictionary lives in a developer checkout or CI: `<repo>/../shared/data/gs1/` (see edge.shared_data).
-DEFAULT_PATH = SHARED_DATA / "gs1" / "gs1-syntax-dictionary.txt"
+#: Where the dictionary was found when this module was imported (edge.reference), else where `takt reference fetch`
+#: installs it for this user; :func:`default_path` looks again each time.
+DEFAULT_PATH = reference.gs1_syntax_dictionary() or reference.user_dir() / reference.GS1_DICTIONARY
 ENV_VAR = "TAKT_GS1_SYNTAX_DICTIONARY"
 
 _CSET = {
@@ -385,8 +386,11 @@ def _lint(name: str, part: str, today: date | None) -> str | None:
 
 
 def default_path() -> Path:
+    """$TAKT_GS1_SYNTAX_DICTIONARY, else the installed pinned dictionary (edge.reference), else where it would be."""
     override = os.environ.get(ENV_VAR)
-    return Path(override) if override else DEFAULT_PATH
+    if override:
+        return Path(override)
+    return reference.gs1_syntax_dictionary() or reference.user_dir() / reference.GS1_DICTIONARY
 
 
 @lru_cache(maxsize=4)
@@ -394,12 +398,13 @@ def _load_cached(path: Path) -> SyntaxDictionary | None:
     try:
         return SyntaxDictionary.load(path)
     except FileNotFoundError:
-        log.warning("GS1 syntax dictionary not found at %s: GS1 scans are checked by biip only", path)
+        log.warning("GS1 syntax dictionary not installed (%s; run `takt reference fetch`): GS1 scans are checked by "
+                    "biip only", path)
     except (OSError, ValueError) as exc:
         log.warning("GS1 syntax dictionary at %s unusable (%s): GS1 scans are checked by biip only", path, exc)
     return None
 
 
 def load_syntax_dictionary(path: Path | None = None) -> SyntaxDictionary | None:
-    """The dictionary at `path` (default: $TAKT_GS1_SYNTAX_DICTIONARY or <repo>/../shared/...), or None with a warning."""
+    """The dictionary at `path` (default: :func:`default_path`), or None with a warning."""
     return _load_cached((path or default_path()).resolve())

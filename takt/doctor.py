@@ -57,8 +57,26 @@ def run_checks(config_file: Path, *, data_dir: Path | None = None, min_free_byte
         checks += _sqlite_store(Path(url.split(":///", 1)[1]))
     else:
         checks += _postgres_store(url)
+    checks.append(_reference(cfg, folder, config_file))
     checks += list(_network(cfg, timeout_s))
     return checks
+
+
+def _reference(cfg: TaktConfig, data_dir: Path, config_file: Path) -> Check:
+    """The pinned reference data (edge.reference) as this node finds it: the GS1 dictionary must be there (without
+    it GS1 scans are checked by biip only), the B2MML schemas when the site has a b2mml section; an altered copy of
+    any set is a problem. The OPC UA nodesets are only listed (the simulators use them, not the node)."""
+    from edge import reference
+
+    found = reference.statuses(reference.places(site_folder=cfg.reference, data_dir=data_dir))
+    needed = {reference.GS1_SET} | ({reference.B2MML_SET} if cfg.b2mml is not None else set())
+    problems = [s for s in found if s.altered_anywhere or (s.set.name in needed and not s.ok)]
+    detail = "; ".join(s.describe() if not s.ok or s.passed_over or s.place is None
+                       else f"{s.set.name} in {s.place.folder}" for s in found)
+    if problems:
+        return Check("reference data", False, detail, f"takt reference fetch --config {config_file} (add --mirror URL "
+                     "where the node has no internet; takt reference status says what is where)")
+    return Check("reference data", True, detail)
 
 
 def _secrets(config_file: Path) -> Check:

@@ -32,6 +32,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from connectors.runtime import Connectivity, from_site
+from edge import reference
 from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.service import IdempotencyKeyReused, Recorded, Service
@@ -124,6 +125,7 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
             supplier=plan.supplier, sample_size=plan.sample_size, sample_by_lot_size=plan.sample_by_lot_size,
             accept_number=plan.accept_number, every_n_parts=plan.every_n_parts, every_minutes=plan.every_minutes,
             flag_overdue=plan.flag_overdue, overdue_grace_parts=plan.overdue_grace_parts,
+            plausible_bands=plan.plausible_bands,
             characteristics=tuple(c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind,
                                                        nominal=ch.nominal, lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
                                   for ch in plan.characteristics))
@@ -213,6 +215,7 @@ class Node:
         self.config = config
         self.config_file = str(config_file)
         self.data_dir = Path(data_dir) if data_dir is not None else config.node.data_dir
+        reference.configure(site_folder=config.reference, data_dir=self.data_dir)  # where its GS1 dictionary, ... are
         if database_url is not None:
             self.database_url = database_url
         elif config.node.database_url is not None:
@@ -255,7 +258,15 @@ class Node:
                 assert u.token is not None  # resolved by load_config
                 save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, badge=u.badge,
                           language=u.language, active=u.active)
-            service = Service(store, node_id).start(load_in_background=self.load_in_background)
+            journal = self.config.journal
+            # the chain's checkpoint key: the site file's secret, else one kept in the data folder (if there is one)
+            key = journal.checkpoint_key(self.data_dir, create=self.data_dir.is_dir())
+            if key is None or key.in_store:
+                log.warning("the journal's checkpoints are signed with %s: keep the secret outside the store "
+                            "(journal.checkpoint_secret_env or _file)", key.source if key else "no key (none signed)")
+            service = Service(store, node_id, checkpoint_key=key,
+                              checkpoint_every=journal.checkpoint_every).start(
+                load_in_background=self.load_in_background)
         except BaseException:
             store.close()
             raise

@@ -13,7 +13,7 @@ PostgreSQL: ``pg_dump --format=custom`` (one repeatable-read snapshot) and ``pg_
 
 Restore replaces the store of a **stopped** node: it holds the store's writer lock (so a node cannot start
 meanwhile, and a running node makes it refuse), checks the backup (``quick_check`` and the replay check of
-``takt store verify``) on a copy beside the store before touching the store, keeps the replaced store as
+``takt store verify``, its hash chain included) on a copy beside the store before touching the store, keeps the replaced store as
 ``takt.sqlite.replaced-<time>`` and moves the checked copy into place.
 """
 from __future__ import annotations
@@ -229,6 +229,10 @@ def _verify(url: str) -> tuple[int, int]:
         last = store.last_seq()
     finally:
         store.close()
+    chain = report.chain
+    if chain is not None and not chain.ok:
+        shown = "; ".join((chain.breaks + chain.checkpoint_problems)[:3])
+        raise BackupError(f"the backup's journal hash chain is broken: {shown}")
     if not report.ok:
         shown = "; ".join(report.differences[:3])
         raise BackupError(f"the backup does not pass the replay check ({len(report.differences)} differences: "

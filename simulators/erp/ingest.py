@@ -119,6 +119,8 @@ class Ingest:
             if not batch.redelivery and batch.after > mark:
                 raise SyncRefused(409, "SEQUENCE_GAP", f"the ERP holds node {node} through seq {mark}; the batch "
                                   f"starts after {batch.after}", field="after", acknowledged=mark)
+            if batch.chain is not None and not batch.redelivery:
+                self._check_chain(conn, batch)
             if batch.redelivery:
                 seqs = [ev.seq for ev in batch.events]
                 known: set[int] = set()
@@ -135,6 +137,27 @@ class Ingest:
                          .values(acknowledged=new_mark, updated_at=now_text()))
         return BatchAck(node=node, acknowledged=new_mark, stored=stored, duplicates=duplicates,
                         rejected=rejected, held=held)
+
+    def _check_chain(self, conn: Connection, batch: EventBatch) -> None:
+        """Refuse a batch whose journal chain does not continue from the head this side holds for the node (its
+        journal was rewritten), else keep the batch's head. In the batch's transaction, after the mark's lock."""
+        chain = batch.chain
+        assert chain is not None
+        h = s.chain_heads
+        held = conn.execute(select(h.c.seq, h.c.hash).where(h.c.node == batch.node)).first()
+        if held is not None:
+            claimed = {batch.after: chain.after_hash, batch.through: chain.through_hash}.get(int(held.seq))
+            if claimed is not None and claimed != held.hash:
+                raise SyncRefused(409, "CHAIN_BROKEN", f"node {batch.node}'s journal chain through seq {held.seq} "
+                                  f"was {held.hash[:16]}… when it was pushed and is now {claimed[:16]}…: the node's "
+                                  f"journal was rewritten; run takt store verify there", field="chain")
+            if batch.through <= held.seq:
+                return
+            conn.execute(update(h).where(h.c.node == batch.node).values(
+                seq=batch.through, hash=chain.through_hash, updated_at=now_text()))
+        else:
+            conn.execute(insert(h).values(node=batch.node, seq=batch.through, hash=chain.through_hash,
+                                          updated_at=now_text()))
 
     def _lock_mark(self, conn: Connection, node: str) -> int:
         if self.is_postgres:

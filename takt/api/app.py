@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
+from edge import reference
+from edge.domain.duties import DutyPolicy
 from edge.domain.putaway import PutawayRule
 from edge.service import Service
 from edge.store import Store
@@ -26,6 +28,7 @@ from takt import pages
 from takt.api import (
     b2mml,
     commands,
+    contract,
     docs,
     inspections,
     kitting,
@@ -169,6 +172,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
     # the site's settings that commands carry (takt.api.commands settings)
     app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
+    app.state.duty_policy = site.policy.duty_policy() if site is not None else DutyPolicy()  # segregation of duties
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
@@ -197,7 +201,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         if app.openapi_schema is None:
             generated = get_openapi(title=app.title, version=app.version, description=app.description,
                                     routes=app.routes)
-            app.openapi_schema = live.add_to_openapi(scans.add_to_openapi(commands.add_to_openapi(generated)))
+            app.openapi_schema = contract.add_to_openapi(
+                live.add_to_openapi(scans.add_to_openapi(commands.add_to_openapi(generated))))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -216,7 +221,10 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         else:
             detail = {"code": "NOT_FOUND" if exc.status_code == 404 else f"HTTP_{exc.status_code}",
                       "message": str(exc.detail), "field": None}
-        return JSONResponse(detail, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # every method of the path, not just those of the first route Starlette tried
+            headers = {**(headers or {}), "Allow": contract.allow_header(app.router.routes, request.scope)}
+        return JSONResponse(detail, status_code=exc.status_code, headers=headers)
 
     @app.get("/health", tags=["node"], summary="Up or down (200 when all is well, else 503); with a bearer token "
                                                "also the store's and every component's status")
@@ -257,6 +265,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
             body["retention"] = retention.health()  # informative: the last run of the retention timer (takt.upkeep)
         if app.state.sync is not None:
             body["sync"] = app.state.sync.health.as_dict()  # informative too: the node records while the ERP is away
+        # GS1 dictionary, B2MML schemas, ...: "degraded" while GS1 scans are checked by biip only (edge.reference)
+        body["reference"] = await run_in_threadpool(reference.health)
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)

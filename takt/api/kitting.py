@@ -18,10 +18,11 @@ from edge.store import Store, schema
 from edge.store.partial_state import kitting_state
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.reads import quantity_text
 from takt.api.site import site_config
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
 
 

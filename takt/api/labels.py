@@ -22,9 +22,10 @@ from edge.labels import (
 )
 from edge.store import Store, schema
 from takt.api.auth import allowed_roles, authorize
+from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.site import site_config
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
 PRINTING = allowed_roles("operator", "warehouse", "quality", "supervisor")
 
@@ -40,7 +41,7 @@ def _refuse(status: int, code: str, message: str, field: str | None) -> HTTPExce
     return HTTPException(status, {"code": code, "message": message, "field": field})
 
 
-@router.post("/lots/{lot}/label", tags=["labels"], status_code=201,
+@router.post("/lots/{lot}/label", tags=["labels"], status_code=201, responses=ACTION_RESPONSES,
              summary="Print a lot's GS1-128 label (GTIN, lot, expiry, quantity) in ZPL to the site's label printer")
 async def print_lot_label(request: Request, lot: str, body: LotLabelRequest | None = None) -> dict[str, Any]:
     await authorize(request, PRINTING)
@@ -90,7 +91,7 @@ class PalletLabelRequest(BaseModel):
     copies: int = Field(1, ge=1, le=100)
 
 
-@router.post("/pallets/{sscc}/label", tags=["labels"], status_code=201,
+@router.post("/pallets/{sscc}/label", tags=["labels"], status_code=201, responses=ACTION_RESPONSES,
              summary="Print a pallet's SSCC label (ZPL): the SSCC, and the content (GTIN, count, lot) when the pallet "
                      "holds one item")
 async def print_pallet_label(request: Request, sscc: str, body: PalletLabelRequest | None = None) -> dict[str, Any]:

@@ -27,7 +27,9 @@ from starlette.routing import Route
 
 from takt.api.auth import TokenCache, current_user
 from takt.api.commands import PREFIX
+from takt.api.contract import READ_RESPONSES, SECURITY, openapi_responses
 from takt.api.errors import invalid_request, refusal
+from takt.api.models import Refusal
 
 if TYPE_CHECKING:  # the node's scan pipeline (takt.runtime builds it from the site's scanning section)
     from scanners.pipeline import ScanPipeline, ScanResult
@@ -231,13 +233,15 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                        "a stream whose session is logged off or expires gets `event: closed` and ends. "
                        "Any signed-in user, at most `api.max_streams_per_user` streams at once.",
         "parameters": [
-            {"name": "workstation", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "device", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "workstation", "in": "query", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+            {"name": "device", "in": "query", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
         ],
-        "security": [{"bearer": []}],
+        "security": SECURITY,
         "responses": {"200": {"description": "The event stream", "content": {"text/event-stream": {}}},
-                      "401": {"description": "No valid bearer token"},
-                      "422": {"description": "A bad query parameter"},
-                      "429": {"description": "The user has as many streams open as the site allows"}},
+                      **openapi_responses({**READ_RESPONSES, 429: {
+                          "description": "The user has as many streams open as the site allows (TOO_MANY_STREAMS)",
+                          "model": Refusal}})},
     }}
     return schema

@@ -8,7 +8,18 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from edge.fields import Code, Count, Gtin, Quantity, Reason, Text
+from edge.fields import (
+    Code,
+    Count,
+    Gtin,
+    LineNumber,
+    Measure,
+    OperationNumber,
+    PlausibleBands,
+    Quantity,
+    Reason,
+    Text,
+)
 
 # Control characters (C0 and DEL) have no place in what a person types: a NUL or an escape sequence stored in a
 # reason would reach labels, the ERP and every log. A field marked MULTI_LINE (a note, a comment) keeps tab and
@@ -118,7 +129,7 @@ class EquipmentRequest(Request):
 
 class OperationModel(Part):
     model_config = ConfigDict(extra="forbid")
-    operation: int = Field(ge=1, le=99999)
+    operation: OperationNumber
     description: Text = ""
     workstation: Code
     standard_minutes: Count = Decimal(0)
@@ -128,7 +139,7 @@ class OperationModel(Part):
 
 class BomLineModel(Part):
     model_config = ConfigDict(extra="forbid")
-    line: int = Field(ge=1, le=99999)
+    line: LineNumber
     item: Code
     item_revision: Code
     quantity_per: Quantity
@@ -150,7 +161,7 @@ class WorkOrderRequest(Request):
 class DispatchSlotModel(Part):
     model_config = ConfigDict(extra="forbid")
     work_order: Code
-    operation: int = Field(ge=1)
+    operation: OperationNumber
 
 
 class DispatchListRequest(Request):
@@ -161,9 +172,9 @@ class CharacteristicModel(Part):
     model_config = ConfigDict(extra="forbid")
     characteristic: Code
     kind: Literal["numeric", "attribute"]
-    nominal: Decimal | None = None
-    lsl: Decimal | None = None
-    usl: Decimal | None = None
+    nominal: Measure | None = None
+    lsl: Measure | None = None
+    usl: Measure | None = None
     unit: Text = ""
 
 
@@ -172,7 +183,7 @@ class InspectionPlanRequest(Request):
     description: Text = ""
     characteristics: list[CharacteristicModel] = Field(min_length=1, max_length=200)
     item: Code | None = None
-    operation: int | None = None
+    operation: OperationNumber | None = None
     hold_on_fail: bool = True
     spc_nonconformance: bool = Field(False, description="an SPC rule violation raises a nonconformance")
     kind: Literal["general", "incoming", "in_process", "final"] = Field(default="general", description="incoming: lots received on a purchase order await it; in_process: every n parts or "
@@ -184,7 +195,9 @@ class InspectionPlanRequest(Request):
     every_n_parts: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n parts")
     every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n minutes")
     flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
-    overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
+    overdue_grace_parts: Count = Decimal(0)
+    plausible_bands: PlausibleBands = Field(default=Decimal(10), description="a measurement more than this many "
+                                            "tolerance bands beyond the limits is refused as implausible")
 
 
 # --- work orders and labour ----------------------------------------------------------------------
@@ -217,7 +230,7 @@ class ProductionRequest(Request):
 
 class AssignProductionRequest(Request):
     work_order: Code
-    operation: int = Field(ge=1, le=99999)
+    operation: OperationNumber
     good: Count = Decimal(0)
     scrap: Count = Decimal(0)
 
@@ -261,7 +274,7 @@ class ProducedLotRequest(Request):
 
 
 class PurchaseOrderReceiptRequest(Request):
-    line: int | None = Field(None, ge=1, description="the order's line; default: the open line of the item")
+    line: LineNumber | None = Field(None, description="the order's line; default: the open line of the item")
     lot: Code
     item: Code | None = None
     gtin: str | None = Field(None, max_length=14, description="the GTIN on the supplier's label, naming the item")
@@ -346,7 +359,7 @@ class LotStatusRequest(Request):
 class MeasurementModel(Part):
     model_config = ConfigDict(extra="forbid")
     characteristic: Code
-    value: Decimal | None = None
+    value: Measure | None = None
     passed: bool | None = None
 
 
@@ -356,7 +369,7 @@ class InspectionRequest(Request):
     measurements: list[MeasurementModel] = Field(min_length=1, max_length=200)
     lot: Code | None = None
     work_order: Code | None = None
-    operation: int | None = None
+    operation: OperationNumber | None = None
 
 
 class NonconformanceRequest(Request):

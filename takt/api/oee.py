@@ -13,11 +13,12 @@ from edge.store import Store
 from edge.store.oee import oee_report
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.reads import quantity_text
 from takt.api.site import site_config
 from takt.shift_close import shift_calendar, workstations
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 LONGEST = timedelta(days=93)
 
 

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 
 if TYPE_CHECKING:
     from connectors.process_values import ProcessValueLog
     from connectors.runtime import Connectivity
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 
 
 @router.get("/equipment/{equipment}/process-values", tags=["machines"],

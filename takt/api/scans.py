@@ -11,7 +11,8 @@ from starlette.routing import Route
 
 from edge.domain.putaway import PutawayRule
 from takt.api.auth import allowed_roles, authorize
-from takt.api.commands import KEY_PATTERN, PREFIX
+from takt.api.commands import PREFIX
+from takt.api.contract import COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN, SECURITY, openapi_responses
 from takt.api.errors import invalid_request, refusal
 
 # A refused scan: 409 when the plant's rules refuse it, else the label's or the request's fault, the caller's rights
@@ -139,14 +140,14 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                        "the bin the device is at) to that bin; in a pick task (kitting the selected work order) a "
                        "lot label then the staging bin books a pick; a badge, work-order or bin label changes the "
                        "device's context. GS1 labels may carry their AIM identifier and GS.",
-        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},
-                        "description": "One per physical read; a retry gets the first answer."}],
-        "security": [{"bearer": []}],
+        "parameters": [{**IDEMPOTENCY_KEY, "description": "One per physical read; a retry gets the first answer."}],
+        "security": SECURITY,
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": ref.format(model="ScanRequest")}}}},
         "responses": {
             "200": {"description": "Understood (and booked, when `command` is set)",
                     "content": {"application/json": {"schema": {"$ref": ref.format(model="ScanAccepted")}}}},
+            **openapi_responses(COMMAND_RESPONSES),
             "401": {"description": "No valid bearer token", **refusal_ref},
             "403": {"description": "The caller's roles do not allow the command the scan would book (FORBIDDEN), "
                                    "or a badge that does not log on here: unknown (UNKNOWN_BADGE), someone else's "

@@ -17,16 +17,18 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from edge.fields import RowId
 from edge.store import schema
 from edge.store.sync import NotFound, NotOpen, SyncException, SyncLedger
 from edge.store.users import User
 from takt.api.auth import authorize, current_user
+from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.reads import _rows, _store
 
 if TYPE_CHECKING:  # the running node's daemon (takt.runtime imports erp_sync.daemon only when the site syncs)
     from erp_sync.daemon import SyncDaemon
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 log = logging.getLogger("takt.sync")
 SUPERVISING = frozenset({"supervisor", "admin"})
 
@@ -79,9 +81,9 @@ def _handled(request: Request, exception_id: int, action: Callable[..., SyncExce
         raise HTTPException(409, {"code": "SYNC_EXCEPTION_CLOSED", "message": str(exc), "field": "id"}) from None
 
 
-@router.post("/sync/exceptions/{exception_id}/retry", tags=["sync"],
+@router.post("/sync/exceptions/{exception_id}/retry", tags=["sync"], responses=ACTION_RESPONSES,
              summary="Send the refused event (and those waiting behind it) again on the next round")
-async def retry_exception(request: Request, exception_id: int, body: RetryRequest,
+async def retry_exception(request: Request, exception_id: RowId, body: RetryRequest,
                           user: User = Depends(_supervisor)) -> dict[str, Any]:
     found = await run_in_threadpool(_handled, request, exception_id, _ledger(request).request_retry, user.user,
                                     body.note or None)
@@ -91,9 +93,9 @@ async def retry_exception(request: Request, exception_id: int, body: RetryReques
     return found
 
 
-@router.post("/sync/exceptions/{exception_id}/set-aside", tags=["sync"],
+@router.post("/sync/exceptions/{exception_id}/set-aside", tags=["sync"], responses=ACTION_RESPONSES,
              summary="Do not send the refused event again; the events waiting behind it go on")
-async def set_aside_exception(request: Request, exception_id: int, body: SetAsideRequest,
+async def set_aside_exception(request: Request, exception_id: RowId, body: SetAsideRequest,
                               user: User = Depends(_supervisor)) -> dict[str, Any]:
     found = await run_in_threadpool(_handled, request, exception_id, _ledger(request).set_aside, user.user,
                                     body.reason)

@@ -28,7 +28,7 @@ b2mml_app = typer.Typer(no_args_is_help=True, help="ISA-95 B2MML: check document
 
 SchemasOption = Annotated[Path | None, typer.Option(
     "--schemas", help="folder holding the MESA schemas (V0401/, V0600/, V0700/); "
-                      "default: $TAKT_B2MML_SCHEMAS or ../shared/data/b2mml")]
+                      "default: $TAKT_B2MML_SCHEMAS or the installed ones, see takt reference status")]
 
 def _schemas(folder: Path | None) -> Schemas:
     from erp_sync.b2mml import SchemasMissing, schemas

@@ -16,6 +16,7 @@ from rich.table import Table
 from connectors.config import ConnectivitySection
 from edge.logs import setup_logging
 from edge.store import trace as tracing
+from edge.store.chain import CheckpointKey, data_dir_key, key_from_text
 from edge.store.migrate import current_revision
 from edge.store.verify import verify
 from simulators.cli import sim_app
@@ -23,6 +24,7 @@ from takt.cli.b2mml import b2mml_app
 from takt.cli.certs import certs
 from takt.cli.opcua import opcua_app
 from takt.cli.ops import register as register_operations
+from takt.cli.reference import reference_app
 from takt.cli.scan import scan_app
 from takt.cli.support import ConfigOption, DataDirOption, UrlOption
 from takt.cli.support import console as _console
@@ -58,6 +60,7 @@ app.add_typer(scan_app, name="scan")
 app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
 app.command("certs")(certs)
+app.add_typer(reference_app, name="reference")
 register_operations(app, store_app)  # store backup/restore, doctor, service
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -239,23 +242,68 @@ def config_check(
 # --- the store -------------------------------------------------------------------------------------
 
 @store_app.command("verify")
-def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None) -> None:
-    """Replay the journal into an empty store and compare with the live tables; exit 1 on any difference."""
+def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
+                 chain_only: Annotated[bool, typer.Option(
+                     "--chain-only", help="check the hash chain and its checkpoints only (fast), not the replay")] = False,
+                 secret_file: Annotated[Path | None, typer.Option(
+                     "--checkpoint-secret-file", help="check the checkpoints' signatures with the secret in this file "
+                     "(default: the site file's journal: section, or the data folder's key)")] = None,
+                 ) -> None:
+    """Check the journal's hash chain and signed checkpoints (naming the first event whose content, order or
+    deletion breaks it), then replay the journal into an empty store and compare with the live tables; exit 1 on
+    any break or difference."""
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     try:
+        key = _checkpoint_key(config, data_dir, secret_file)
         started = time.perf_counter()
-        report = verify(store)
+        report = verify(store, key, replay=not chain_only)
         seconds = time.perf_counter() - started
     finally:
         store.close()
-    if report.ok:
+    chain = report.chain
+    assert chain is not None
+    problems = chain.breaks + chain.checkpoint_problems
+    if problems:
+        typer.echo(f"TAMPERED: the journal's hash chain is broken ({len(problems)} problems; the first names the "
+                   f"first event that breaks it):", err=True)
+        for line in problems:
+            typer.echo(f"  {line}", err=True)
+    else:
+        signed = (f"{chain.checkpoints} checkpoints, signatures checked with {chain.key_source}" if key is not None
+                  else f"{chain.checkpoints} checkpoints, signatures NOT checked: no key, give --config or "
+                     f"--checkpoint-secret-file")
+        tail = f"; {chain.unsigned_tail} events after the last checkpoint" if chain.unsigned_tail else ""
+        since = (f"; events {chain.chained_from}..{chain.chained_since} were chained when the store was upgraded "
+                 f"(as trustworthy as the store was then)" if chain.chained_since >= chain.chained_from else "")
+        typer.echo(f"ok: hash chain intact through seq {chain.head_seq} ({chain.events} events; {signed}{tail}{since})")
+    if chain_only:
+        if problems:
+            raise typer.Exit(1)
+        typer.echo(f"checked in {seconds:.2f} s")
+        return
+    if not report.differences and not problems:
         typer.echo(f"ok: replayed {report.events} events in {seconds:.2f} s; every projection matches the journal")
         return
-    typer.echo(f"DIFFERENT: replaying {report.events} events does not give the live state "
-               f"({len(report.differences)} differences shown):", err=True)
-    for line in report.differences:
-        typer.echo(f"  {line}", err=True)
+    if report.differences:
+        typer.echo(f"DIFFERENT: replaying {report.events} events does not give the live state "
+                   f"({len(report.differences)} differences shown):", err=True)
+        for line in report.differences:
+            typer.echo(f"  {line}", err=True)
     raise typer.Exit(1)
+
+
+def _checkpoint_key(config: Path | None, data_dir: Path | None, secret_file: Path | None) -> CheckpointKey | None:
+    """The key the checkpoints are checked with: the file given, the site file's journal secret, or the data folder's
+    key file."""
+    try:
+        if secret_file is not None:
+            return key_from_text(secret_file.read_text(), str(secret_file))
+        if config is not None:
+            site = _load(config, resolve_secrets=False)
+            return site.journal.checkpoint_key(site.node.data_dir, create=False)
+        return data_dir_key(data_dir, create=False) if data_dir is not None else None
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read the journal's checkpoint secret: {exc}") from None
 
 
 @store_app.command("migrate")

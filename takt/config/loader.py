@@ -244,8 +244,11 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
     retention = cfg.retention
     if retention.archive_dir is not None and not retention.archive_dir.expanduser().is_absolute():
         retention = retention.model_copy(update={"archive_dir": (base / retention.archive_dir).resolve()})
+    reference = cfg.reference.expanduser() if cfg.reference is not None else None
+    if reference is not None and not reference.is_absolute():
+        reference = (base / reference).resolve()
     return cfg.model_copy(update={"users": users, "node": node, "api": api, "sync": sync, "b2mml": b2mml,
-                                  "connectivity": connectivity, "retention": retention}), problems
+                                  "connectivity": connectivity, "retention": retention, "reference": reference}), problems
 
 
 def _resolve_connectivity(conn: ConnectivitySection, base: Path) -> tuple[ConnectivitySection, list[Problem]]:

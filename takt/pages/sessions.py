@@ -38,7 +38,9 @@ from edge.store.users import (
     verify_pin,
 )
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, LOGON_RESPONSES, READ_RESPONSES
 from takt.api.errors import refusal
+from takt.api.models import Refusal
 
 SESSION_HOURS = 12  # one shift and a bit: a page session ends at log-off or after this
 
@@ -118,8 +120,10 @@ async def _count_failure(request: Request, client: str, account: str | None, use
 
 @router.post("/sessions", tags=["pages"], status_code=201, response_model=Session,
              summary="Log on at a terminal or handheld page by badge (+ PIN): a session token with the user's roles",
-             responses={401: {"description": "PIN_REQUIRED (send the PIN) or PIN_WRONG"},
-                        429: {"description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"}})
+             responses={**LOGON_RESPONSES,
+                        401: {"model": Refusal, "description": "PIN_REQUIRED (send the PIN) or PIN_WRONG"},
+                        429: {"model": Refusal,
+                              "description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"}})
 async def log_on(request: Request, body: LogonRequest) -> Session:
     store: Store = request.app.state.store
     failures = failed_logons(request)
@@ -178,7 +182,7 @@ def _operator_at(request: Request, device: str, operator: str | None) -> None:
     contexts[device] = replace(contexts[device], operator=operator)
 
 
-@router.delete("/sessions/current", tags=["pages"], status_code=204,
+@router.delete("/sessions/current", tags=["pages"], status_code=204, responses=READ_RESPONSES, dependencies=BEARER,
                summary="Log off: the page's session token stops working")
 async def log_off(request: Request, device: str | None = None) -> Response:
     user = await current_user(request)

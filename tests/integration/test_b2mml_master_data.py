@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from edge.shared_data import SHARED_DATA
 from erp_sync.b2mml import ScheduleRefused, Schemas, import_document
 from erp_sync.b2mml_filedrop import read_inbox
 from takt.config import load_config
 from takt.runtime import Node
+from tests.shared_data import MIRROR_HINT, SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo.yaml"
@@ -23,7 +23,7 @@ SHARED = SHARED_DATA / "b2mml"
 COURBON = SHARED / "examples" / "courbon-v0401"
 SITE = {"WS-10", "WS-20", "WS-30"}
 
-pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not in ../shared")
+pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason=MIRROR_HINT)
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from edge.shared_data import SHARED_DATA
 from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
 from erp_sync.config import B2mmlSection
 from takt.api.app import create_app
 from takt.config import load_config
 from takt.runtime import Node
+from tests.shared_data import MIRROR_HINT, SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo.yaml"
@@ -26,7 +26,7 @@ SHAPES = ["schedule-v0401-nested.xml", "request-v0600.xml", "schedule-v0600-bare
 SERVICE = {"Authorization": "Bearer demo-service-token-0000000"}
 OPERATOR = {"Authorization": "Bearer demo-operator-token-000000"}
 
-pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not in ../shared")
+pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason=MIRROR_HINT)
 
 
 @pytest.fixture(scope="module")

@@ -103,6 +103,36 @@ def test_store_verify_finds_a_projection_changed_behind_the_journal(seeded: Path
     assert "stock[('L118', 'LS-20')]" in result.stderr
 
 
+def test_store_verify_names_the_first_event_an_sql_edit_broke(seeded: Path) -> None:
+    result = takt("store", "verify", "--data-dir", str(seeded), "--chain-only")
+    assert result.returncode == 0, result.stderr
+    assert "ok: hash chain intact through seq 43 (43 events; " in result.stdout
+    assert "signatures checked with " in result.stdout  # the data folder's key (the node made it at first start)
+    with sqlite3.connect(seeded / "takt.sqlite") as db:
+        db.execute("UPDATE journal SET actor = 'mallory' WHERE seq = 12")
+    tampered = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded)])
+    assert tampered.exit_code == 1
+    assert "TAMPERED" in tampered.stderr
+    assert "  seq 12: its content does not match its hash" in tampered.stderr
+
+
+def test_store_verify_finds_a_forged_checkpoint_signature(seeded: Path) -> None:
+    with sqlite3.connect(seeded / "takt.sqlite") as db:
+        db.execute("UPDATE journal_checkpoints SET signature = ? WHERE seq = 43", ("ab" * 32,))
+    result = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded), "--chain-only"])
+    assert result.exit_code == 1
+    assert "checkpoint at seq 43: signature wrong" in result.stderr
+
+
+def test_store_verify_checks_the_signatures_with_the_secret_given(seeded: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.key"
+    other.write_text("not-the-secret-this-node-signed-with\n")
+    result = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded), "--chain-only",
+                                 "--checkpoint-secret-file", str(other)])
+    assert result.exit_code == 1
+    assert "signature wrong (not made with this node's key)" in result.stderr
+
+
 def test_store_verify_needs_a_store(tmp_path: Path) -> None:
     result = runner.invoke(app, ["store", "verify", "--data-dir", str(tmp_path / "nothing")])
     assert result.exit_code == 1 and "no store at" in result.stderr

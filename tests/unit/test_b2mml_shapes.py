@@ -12,20 +12,19 @@ import pytest
 
 from edge.domain import PlantState
 from edge.domain import commands as c
-from edge.shared_data import SHARED_DATA
 from erp_sync.b2mml import ScheduleRefused, Schemas, check_schedule, read_schedule
 from erp_sync.b2mml.units import UnitMismatch, convert
-from tests.unit.test_b2mml import NOW, demo_state
+from tests.unit.test_b2mml import NOW, SHARED, demo_state
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "b2mml"
-SHARED = SHARED_DATA / "b2mml"
 D = Decimal
 LOCATIONS = {"LINE1-SUPERMARKET": "bin:A-01-1", "CELL-10": "workstation:WS-10"}
 SITE = {"WS-10", "WS-20", "WS-30"}
 SHAPES = ["schedule-v0401-nested.xml", "request-v0600.xml", "schedule-v0600-bare.xml"]
 
-pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not in ../shared")
+pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not installed: "
+                                                                        "scripts/test fetches them when it can")
 
 
 @pytest.fixture(scope="module")

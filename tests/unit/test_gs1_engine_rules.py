@@ -11,9 +11,13 @@ from datetime import date
 
 import pytest
 
-from edge.domain.gs1 import check_digit
-from scanners.gs1 import GS, GS1Error, GS1Label, GS1Parser
-from scanners.gs1_syntax import DEFAULT_PATH, SyntaxDictionary
+from tests.shared_data import require_reference
+
+require_reference("gs1-syntax-dictionary")
+
+from edge.domain.gs1 import check_digit  # noqa: E402
+from scanners.gs1 import GS, GS1Error, GS1Label, GS1Parser  # noqa: E402
+from scanners.gs1_syntax import DEFAULT_PATH, SyntaxDictionary  # noqa: E402
 
 DICTIONARY = SyntaxDictionary.load(DEFAULT_PATH)
 PARSER = GS1Parser(DICTIONARY, today=date(2026, 12, 1))

@@ -23,8 +23,10 @@ from biip.upc import Upc
 from edge.domain.gs1 import check_digit as gs1_check_digit
 from scanners.gs1 import GS1Error, GS1Parser
 from scanners.gs1_syntax import DEFAULT_PATH, SyntaxDictionary
+from tests.shared_data import require_mirror, require_reference
 
-VECTORS = DEFAULT_PATH.parent / "biip-test-vectors.json"
+require_reference("gs1-syntax-dictionary")
+VECTORS = require_mirror("gs1/biip-test-vectors.json")
 DICTIONARY = SyntaxDictionary.load(DEFAULT_PATH)
 # biip's vectors are single element strings, not whole labels; its Digital Link URIs carry zero-suppressed GTINs,
 # which GS1 refuses unless a site allows them (scanning.allow_zero_suppressed_gtin).
