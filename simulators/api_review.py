@@ -58,6 +58,7 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
     ("PUT", "/api/v1/pages/devices/{device}/work-order",
      "UNKNOWN_DEVICE, UNKNOWN_WORK_ORDER: a scanning device of this node, a work order it knows"),
     ("DELETE", "/api/v1/sessions/current", "NOT_A_SESSION: a user's own API token is not a page session"),
+    ("POST", "/api/v1/b2mml", "SCHEDULE_REFUSED: the body is a schema-valid B2MML document the node can apply"),
 )
 
 

@@ -28,6 +28,7 @@ from erp_sync.b2mml.reader import (
     content_digest,
     idempotency_key,
     read_schedule,
+    refuse_unless_xml,
 )
 from erp_sync.b2mml.schemas import NAMESPACES, Schemas, schemas
 
@@ -196,6 +197,8 @@ def import_master_data(service: Service, source: bytes | str | os.PathLike[str] 
                        timeout: float = 120) -> ImportReport:
     """Apply a master data document through ``service``, whole or not at all (ScheduleRefused listing every
     problem, nothing recorded); the same document again records nothing."""
+    if not isinstance(source, ET.Element):
+        refuse_unless_xml(source)
     verdict, root = (schemas_ or schemas()).validate(source)
     if not verdict.ok or root is None:
         raise ScheduleRefused(f"schema: {verdict.describe()}", path=verdict.path)
@@ -209,6 +212,7 @@ def import_document(service: Service, source: bytes | str | os.PathLike[str], *,
                     locations: Mapping[str, str] | None = None, timeout: float = 120) -> ImportReport:
     """Apply any document the node reads: a production schedule (``import_schedule``) or master data
     (``import_master_data``), told by its root element."""
+    refuse_unless_xml(source)
     check = schemas_ or schemas()
     verdict, root = check.validate(source)
     if not verdict.ok or root is None:

@@ -585,6 +585,15 @@ def _later(a: datetime, b: datetime) -> bool:
     return a > b
 
 
+def refuse_unless_xml(source: bytes | str | os.PathLike[str]) -> None:
+    """Refuse document bytes that do not begin with ``<``: the validator would take such bytes as a file name or a
+    URL and read it (a body posted over HTTP must never make the node open a file or fetch a URL)."""
+    if isinstance(source, bytes):
+        head = source.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not (head.startswith(b"<") or source.startswith((b"\xff\xfe<", b"\xfe\xff\x00<"))):
+            raise ScheduleRefused("schema: not well-formed XML: a document begins with '<'", path="/")
+
+
 def check_schedule(source: bytes | str | os.PathLike[str], state: PlantState, *, schemas_: Schemas | None = None,
                    actor: str = DEFAULT_ACTOR, dispatch: bool = False,
                    workstations: Collection[str] | None = None,
@@ -592,6 +601,7 @@ def check_schedule(source: bytes | str | os.PathLike[str], state: PlantState, *,
     """Validate a schedule and map it to commands; raises ScheduleRefused with the schema's reason or every problem
     of the mapping (items, bins and units the edge does not know among them). Pure apart from reading the file:
     nothing is recorded."""
+    refuse_unless_xml(source)
     verdict, root = (schemas_ or schemas()).validate(source)
     if not verdict.ok or root is None:
         raise ScheduleRefused(f"schema: {verdict.describe()}", path=verdict.path)

@@ -19,11 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from edge.service import StoreUnavailable
 from takt.api.auth import allowed_roles, authorize
-from takt.api.commands import KEY_PATTERN
+from takt.api.contract import BEARER, COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN
 from takt.api.errors import refusal
 from takt.api.site import site_config
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=COMMAND_RESPONSES, dependencies=BEARER)
 #: who may post documents: the service accounts of the ERP and MES links (and admin)
 SENDERS = allowed_roles("service")
 REMEMBERED = 1000
@@ -53,20 +53,19 @@ def max_body_bytes(request: Request) -> int:
 @router.post("/b2mml", tags=["b2mml"], status_code=201,
              summary="Apply a B2MML production schedule or master data (V0600, V0401): whole or not at all, 422 "
                      "listing its problems",
-             responses={201: {"description": "Applied; work orders released now and those imported before"},
-                        400: {"description": "Idempotency-Key header missing or malformed"},
-                        401: {"description": "No valid bearer token"},
-                        403: {"description": "The user's roles do not allow this"},
-                        413: {"description": "The document is larger than b2mml.max_body_bytes"},
-                        422: {"description": "Refused: every problem of the document in `problems`; nothing "
-                                             "recorded"},
-                        503: {"description": "The store or the B2MML schemas are unavailable; nothing recorded"}},
+             responses={201: {"description": "Applied: work orders released, master data defined, and what was "
+                                             "imported before"},
+                        413: {**COMMAND_RESPONSES[413], "description": "The document is larger than "
+                                                                       "b2mml.max_body_bytes (REQUEST_TOO_LARGE)"},
+                        422: {**COMMAND_RESPONSES[422], "description": "Refused: every problem of the document in "
+                                                                       "`problems` (schema, mapping, domain); "
+                                                                       "nothing recorded"},
+                        503: {**COMMAND_RESPONSES[503], "description": "The store or the B2MML schemas are "
+                                                                       "unavailable; nothing recorded"}},
              openapi_extra={
                  "requestBody": {"required": True, "description": "a B2MML V0600 or V0401 document",
                                  "content": {"application/xml": {"schema": {"type": "string"}}}},
-                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
-                                 "schema": {"type": "string"},
-                                 "description": "one value per document, the same on a retry"}],
+                 "parameters": [IDEMPOTENCY_KEY],
                  "description": "Roles: admin, service."})
 async def post_b2mml(request: Request) -> JSONResponse:
     user = await authorize(request, SENDERS)

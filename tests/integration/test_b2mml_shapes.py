@@ -139,6 +139,10 @@ def test_the_endpoint_refuses_with_every_problem_listed(demo: Node, client: Test
     invalid = post(client, b"<ProductionSchedule xmlns='http://www.mesa.org/xml/B2MML-V0600'><Nope/>"
                            b"</ProductionSchedule>", SERVICE, key="k-3")
     assert invalid["status"] == 422 and invalid["json"]["message"].startswith("schema: ")  # type: ignore[index]
+    for not_xml in (b"/etc/passwd", b"http://127.0.0.1:9/schedule.xml", b""):  # never a file name or URL to open
+        answer = post(client, not_xml, SERVICE, key=f"k-{len(not_xml)}")
+        assert answer["status"] == 422, not_xml
+        assert "begins with '<'" in answer["json"]["message"] or "empty" in answer["json"]["message"]  # type: ignore[index]
     assert demo.store.last_seq() == before
 
 
