@@ -220,6 +220,93 @@ class ModbusDevice(_Model):
         return f"{self.host}:{self.port}"
 
 
+# --- Siemens S7 ----------------------------------------------------------------------------------------
+
+S7Type = Literal["BOOL", "BYTE", "WORD", "DWORD", "INT", "UINT", "DINT", "UDINT", "REAL", "LREAL", "STRING",
+                 "DATE_AND_TIME", "DTL"]
+#: Bytes a value of each type takes in the PLC (STRING: 2 header bytes plus its declared length).
+S7_SIZES: dict[str, int] = {"BOOL": 1, "BYTE": 1, "WORD": 2, "DWORD": 4, "INT": 2, "UINT": 2, "DINT": 4, "UDINT": 4,
+                            "REAL": 4, "LREAL": 8, "DATE_AND_TIME": 8, "DTL": 12}
+
+
+class S7Tag(_Model):
+    """One variable by absolute address: ``area`` DB (with ``db``), M (markers), I (inputs) or Q (outputs), the
+    byte ``offset`` and, for BOOL, the ``bit``: DB1.DBX24.0 is area DB, db 1, offset 24, type BOOL, bit 0."""
+
+    name: str = Field(min_length=1)
+    area: Literal["DB", "M", "I", "Q"] = "DB"
+    db: int | None = Field(default=None, ge=1, le=65535, description="the data block's number (area DB)")
+    offset: int = Field(ge=0, le=65535, description="byte offset in the area")
+    type: S7Type = "INT"
+    bit: int | None = Field(default=None, ge=0, le=7, description="for BOOL: the bit in the byte")
+    length: int | None = Field(default=None, ge=1, le=254, description="for STRING: its declared length")
+
+    @model_validator(mode="after")
+    def _shape(self) -> S7Tag:
+        if (self.area == "DB") != (self.db is not None):
+            raise ValueError("db: a DB tag needs its data block number, and only DB tags have one")
+        if (self.type == "BOOL") != (self.bit is not None):
+            raise ValueError("bit: a BOOL needs bit 0..7, and only a BOOL has one")
+        if (self.type == "STRING") != (self.length is not None):
+            raise ValueError("length: a STRING needs its declared length 1..254, and only a STRING has one")
+        return self
+
+    @property
+    def size(self) -> int:
+        """Bytes this tag occupies."""
+        if self.type == "STRING":
+            assert self.length is not None
+            return self.length + 2
+        return S7_SIZES[self.type]
+
+    @property
+    def address(self) -> str:
+        """Siemens notation, for messages: DB1.DBD4, MW2, I0.0."""
+        width = {"BOOL": "X", 2: "W", 4: "D"}.get(self.type, {2: "W", 4: "D"}.get(self.size, "B"))
+        bit = f".{self.bit}" if self.bit is not None else ""
+        if self.area == "DB":
+            return f"DB{self.db}.DB{width}{self.offset}{bit}"
+        return f"{self.area}{'' if width == 'X' else width}{self.offset}{bit}"
+
+
+class S7PollGroup(_Model):
+    interval_ms: float = Field(default=1000, ge=10)
+    tags: list[S7Tag] = Field(min_length=1)
+
+
+class S7Plc(_Model):
+    """A Siemens S7 PLC (300/400/1200/1500, or a LOGO!) read over PUT/GET (ISO-on-TCP, port 102).
+
+    The CPU is addressed by ``rack`` and ``slot`` (S7-300: 0/2; S7-1200/1500: 0/1) or, for a LOGO! or a CP
+    that wants them, by ``local_tsap`` and ``remote_tsap``. S7-1200/1500 need "Permit access with PUT/GET"
+    on, and only DBs without optimised block access have absolute addresses."""
+
+    name: str = Field(min_length=1)
+    host: str = Field(min_length=1)
+    port: int = Field(default=102, ge=1, le=65535)
+    rack: int = Field(default=0, ge=0, le=7)
+    slot: int = Field(default=1, ge=0, le=31)
+    local_tsap: int | None = Field(default=None, ge=0, le=0xFFFF, description="e.g. 0x0100; with remote_tsap")
+    remote_tsap: int | None = Field(default=None, ge=0, le=0xFFFF, description="e.g. 0x0200 (LOGO!)")
+    pdu_size: int = Field(default=480, ge=240, le=960, description="asked for; the PLC may grant less")
+    timeout_s: float = Field(default=2.0, gt=0)
+    max_gap: int = Field(default=16, ge=0, le=200, description="unused bytes a merged read may span")
+    groups: list[S7PollGroup] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> S7Plc:
+        if (self.local_tsap is None) != (self.remote_tsap is None):
+            raise ValueError("local_tsap and remote_tsap go together")
+        _no_duplicates([t.name for g in self.groups for t in g.tags])
+        return self
+
+    @property
+    def address(self) -> str:
+        if self.remote_tsap is not None:
+            return f"{self.host}:{self.port} TSAP {self.remote_tsap:04X}"
+        return f"{self.host}:{self.port} rack {self.rack} slot {self.slot}"
+
+
 def _no_duplicates(names: list[str], what: str = "tag") -> None:
     seen: set[str] = set()
     for n in names:
@@ -397,6 +484,7 @@ class ConnectivitySection(_Model):
 
     opcua: list[OpcUaServer] = Field(default_factory=list)
     modbus: list[ModbusDevice] = Field(default_factory=list)
+    s7: list[S7Plc] = Field(default_factory=list, description="Siemens S7 PLCs read over PUT/GET")
     machines: list[MachineSignals] = Field(default_factory=list)
     mqtt: MqttSection | None = None
     mqtt_sources: list[MqttSource] = Field(default_factory=list, description="devices that publish on MQTT")
@@ -404,6 +492,7 @@ class ConnectivitySection(_Model):
     @model_validator(mode="after")
     def _references(self) -> ConnectivitySection:
         names = [d.name for d in self.opcua] + [d.name for d in self.modbus] + [d.name for d in self.mqtt_sources]
+        names += [d.name for d in self.s7]
         _no_duplicates(names)
         lines: dict[str, ModbusDevice] = {}
         units: dict[tuple[str, int], str] = {}
@@ -420,10 +509,11 @@ class ConnectivitySection(_Model):
         tags = {d.name: {t.name for t in d.tags} for d in self.opcua}
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.modbus})
         tags.update({d.name: {t.name for t in d.tags} for d in self.mqtt_sources})
+        tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.s7})
         for m in self.machines:
             if m.device not in tags:
                 raise ValueError(f"machine {m.equipment}: no OPC UA server, Modbus device or MQTT source is named "
-                                 f"{m.device}")
+                                 f"{m.device} (nor an S7 PLC)")
             used = [r.tag for r in m.counters] + [r.tag for r in m.process_values]
             used += ([m.state.tag] if m.state else []) + ([m.state.reason_tag] if m.state and m.state.reason_tag else [])
             for tag in used:

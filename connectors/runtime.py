@@ -1,4 +1,4 @@
-"""Connectivity of a running node: one supervised task per OPC UA server, Modbus device and MQTT source, their samples fed
+"""Connectivity of a running node: one supervised task per OPC UA server, Modbus device, S7 PLC and MQTT source, their samples fed
 to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ class Connectivity:
             lines = serial_lines(section.modbus)  # devices on one RTU line share its port
             self.connectors += [ModbusConnector(d, lines[d.serial.port] if d.serial else None)
                                 for d in section.modbus]
+        if section.s7:
+            from connectors.s7 import S7Connector
+
+            self.connectors += [S7Connector(p) for p in section.s7]
         if section.mqtt_sources:
             from connectors.mqtt_source import MqttSourceConnector
 
