@@ -307,6 +307,53 @@ class S7Plc(_Model):
         return f"{self.host}:{self.port} rack {self.rack} slot {self.slot}"
 
 
+# --- Rockwell Logix ------------------------------------------------------------------------------------
+
+# A Logix tag path: controller or program scope, members by dots, array elements by [i] or [i,j,k], a bit by .n.
+LOGIX_TAG = r"^(Program:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*(\[\d+(,\d+){0,2}\])?(\.([A-Za-z_][A-Za-z0-9_]*|\d+)(\[\d+(,\d+){0,2}\])?)*$"
+
+
+class LogixTag(_Model):
+    """One tag by its symbolic name: ``GoodCount``, ``Program:MainProgram.Step`` (program scope),
+    ``Line.Station1.Good`` (a UDT member), ``Recent[3]`` (an array element); ``elements`` > 1 reads that many
+    array elements from there, as one value (a list)."""
+
+    name: str = Field(min_length=1)
+    tag: str = Field(min_length=1, max_length=200, pattern=LOGIX_TAG)
+    elements: int = Field(default=1, ge=1, le=1000)
+
+
+class LogixPollGroup(_Model):
+    interval_ms: float = Field(default=1000, ge=10)
+    tags: list[LogixTag] = Field(min_length=1)
+
+
+class LogixController(_Model):
+    """A Rockwell ControlLogix/CompactLogix (or a Micro800) over EtherNet/IP CIP, tags read by name.
+
+    A poll group's tags are read with multi-service requests as many as the connection's size holds
+    (``connection_size``: default the largest the controller accepts, 4002 bytes, else 508); a Micro800 has no
+    multi-service request and no routing: each tag is one request."""
+
+    name: str = Field(min_length=1)
+    host: str = Field(min_length=1)
+    port: int = Field(default=44818, ge=1, le=65535)
+    slot: int = Field(default=0, ge=0, le=31, description="the controller's slot in its chassis")
+    micro800: bool = Field(default=False, description="a Micro800: no slot, one tag a request")
+    timeout_s: float = Field(default=2.0, gt=0)
+    connection_size: int | None = Field(default=None, ge=500, le=4002, description="bytes a request may carry")
+    groups: list[LogixPollGroup] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> LogixController:
+        _no_duplicates([t.name for g in self.groups for t in g.tags])
+        return self
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}" + ("" if self.micro800 else f" slot {self.slot}")
+
+
 def _no_duplicates(names: list[str], what: str = "tag") -> None:
     seen: set[str] = set()
     for n in names:
@@ -485,6 +532,7 @@ class ConnectivitySection(_Model):
     opcua: list[OpcUaServer] = Field(default_factory=list)
     modbus: list[ModbusDevice] = Field(default_factory=list)
     s7: list[S7Plc] = Field(default_factory=list, description="Siemens S7 PLCs read over PUT/GET")
+    logix: list[LogixController] = Field(default_factory=list, description="Rockwell Logix controllers (EtherNet/IP)")
     machines: list[MachineSignals] = Field(default_factory=list)
     mqtt: MqttSection | None = None
     mqtt_sources: list[MqttSource] = Field(default_factory=list, description="devices that publish on MQTT")
@@ -492,7 +540,7 @@ class ConnectivitySection(_Model):
     @model_validator(mode="after")
     def _references(self) -> ConnectivitySection:
         names = [d.name for d in self.opcua] + [d.name for d in self.modbus] + [d.name for d in self.mqtt_sources]
-        names += [d.name for d in self.s7]
+        names += [d.name for d in self.s7] + [d.name for d in self.logix]
         _no_duplicates(names)
         lines: dict[str, ModbusDevice] = {}
         units: dict[tuple[str, int], str] = {}
@@ -510,10 +558,11 @@ class ConnectivitySection(_Model):
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.modbus})
         tags.update({d.name: {t.name for t in d.tags} for d in self.mqtt_sources})
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.s7})
+        tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.logix})
         for m in self.machines:
             if m.device not in tags:
                 raise ValueError(f"machine {m.equipment}: no OPC UA server, Modbus device or MQTT source is named "
-                                 f"{m.device} (nor an S7 PLC)")
+                                 f"{m.device} (nor an S7 PLC or Logix controller)")
             used = [r.tag for r in m.counters] + [r.tag for r in m.process_values]
             used += ([m.state.tag] if m.state else []) + ([m.state.reason_tag] if m.state and m.state.reason_tag else [])
             for tag in used:

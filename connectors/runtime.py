@@ -1,5 +1,6 @@
-"""Connectivity of a running node: one supervised task per OPC UA server, Modbus device, S7 PLC and MQTT source, their samples fed
-to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
+"""Connectivity of a running node: one supervised task per device (OPC UA, Modbus, S7, Logix, MQTT source).
+
+Their samples are fed to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
 from __future__ import annotations
 
 import asyncio
@@ -49,6 +50,10 @@ class Connectivity:
             from connectors.s7 import S7Connector
 
             self.connectors += [S7Connector(p) for p in section.s7]
+        if section.logix:
+            from connectors.logix import LogixConnector
+
+            self.connectors += [LogixConnector(c) for c in section.logix]
         if section.mqtt_sources:
             from connectors.mqtt_source import MqttSourceConnector
 

@@ -129,6 +129,25 @@ def sim_s7(
     _run(serve(plc))
 
 
+@sim_app.command("logix")
+def sim_logix(
+    port: Annotated[int, typer.Option(help="TCP port to listen on (EtherNet/IP's is 44818).")] = 44818,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    cycle_time: CycleOption = 2.0, scrap_rate: ScrapOption = 0.03, alarm_rate: AlarmOption = 0.0,
+    seed: SeedOption = 1,
+) -> None:
+    """A Rockwell Logix controller (cpppo's EtherNet/IP server) with the machine model's tags; list in
+    simulators/logix_plc.py."""
+    from simulators.logix_plc import TAGS, run
+
+    typer.echo(f"Logix controller at {host}:{port} (tags {', '.join(TAGS)}); no tag list service; Ctrl+C stops")
+    try:
+        run(host, port, cycle_time_s=cycle_time, scrap_rate=scrap_rate, alarm_rate=alarm_rate, seed=seed,
+            running=True)
+    except KeyboardInterrupt:
+        pass
+
+
 async def _serve_bus(bus: object) -> None:
     from simulators.modbus_plc import RtuBus
 

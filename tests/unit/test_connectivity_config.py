@@ -66,3 +66,26 @@ def test_s7_tsaps_go_together() -> None:
     ConnectivitySection.model_validate({"s7": [{**S7, "local_tsap": 0x0100, "remote_tsap": 0x0200}]})
     with pytest.raises(ValidationError, match="local_tsap and remote_tsap go together"):
         ConnectivitySection.model_validate({"s7": [{**S7, "remote_tsap": 0x0200}]})
+
+
+LOGIX: dict[str, Any] = {"name": "L-1", "host": "10.0.0.9", "groups": [{"tags": [
+    {"name": "good", "tag": "GoodCount"}, {"name": "step", "tag": "Program:MainProgram.Step"},
+    {"name": "station", "tag": "Line.Station1.Good"}, {"name": "recent", "tag": "Recent[0]", "elements": 10},
+    {"name": "bit", "tag": "Status.3"}, {"name": "cell", "tag": "Grid[1,2].Value"}]}]}
+
+
+def test_logix_controllers_are_devices_machines_can_name() -> None:
+    ok = ConnectivitySection.model_validate({"logix": [LOGIX], "machines": [
+        {"equipment": "PRESS-10", "device": "L-1", "counters": [{"tag": "good", "kind": "good"}]}]})
+    assert ok.logix[0].address == "10.0.0.9:44818 slot 0"
+    micro = ConnectivitySection.model_validate({"logix": [{**LOGIX, "micro800": True}]}).logix[0]
+    assert micro.address == "10.0.0.9:44818"
+    with pytest.raises(ValidationError, match="L-1 has no tag scrap"):
+        ConnectivitySection.model_validate({"logix": [LOGIX], "machines": [
+            {"equipment": "PRESS-10", "device": "L-1", "counters": [{"tag": "scrap", "kind": "scrap"}]}]})
+
+
+@pytest.mark.parametrize("tag", ["1Count", "Line..Good", "Program:.Step", "Recent[]", "Good Count", "Recent[1,2,3,4]"])
+def test_logix_tag_names_are_checked(tag: str) -> None:
+    with pytest.raises(ValidationError, match="String should match pattern"):
+        ConnectivitySection.model_validate({"logix": [{**LOGIX, "groups": [{"tags": [{"name": "t", "tag": tag}]}]}]})
