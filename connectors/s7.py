@@ -250,7 +250,9 @@ class S7Connector:
             raise ConnectionError(f"cannot connect to {cfg.address}: {exc}") from exc
         try:
             if client.connection is not None:
-                client.connection.timeout = cfg.timeout_s
+                # No timeout per socket read (asyncio.wait_for makes a task for each, two a request): each
+                # request is bounded as a whole in _read instead, at a third of the cost.
+                client.connection.timeout = None  # type: ignore[assignment]
             if client.pdu_length != self.pdu:
                 self.pdu = client.pdu_length
                 self._replan()
@@ -317,9 +319,12 @@ class S7Connector:
         try:
             pdu = client.protocol.build_multi_read_request([b.spec for b in blocks])
             # snap7's own send/receive (sequence-checked, one request at a time on the connection).
-            answer = await client._send_receive(pdu)
+            async with asyncio.timeout(self.config.timeout_s):
+                answer = await client._send_receive(pdu)
             items = parse_items(answer.get("raw_data", b""), len(blocks))
-        except (S7ConnectionError, S7TimeoutError, OSError) as exc:
+        except (S7ConnectionError, S7TimeoutError, OSError, TimeoutError) as exc:
+            if isinstance(exc, TimeoutError) and client.connection is not None:
+                client.connection.connected = False  # the answer may still come: this connection is done
             self.failed_requests += 1
             self.health.failed_reads += 1
             raise ConnectionError(f"{self.config.address}: {exc}") from exc
