@@ -322,9 +322,13 @@ class S7Connector:
             async with asyncio.timeout(self.config.timeout_s):
                 answer = await client._send_receive(pdu)
             items = parse_items(answer.get("raw_data", b""), len(blocks))
-        except (S7ConnectionError, S7TimeoutError, OSError, TimeoutError) as exc:
-            if isinstance(exc, TimeoutError) and client.connection is not None:
+        except TimeoutError as exc:
+            if client.connection is not None:
                 client.connection.connected = False  # the answer may still come: this connection is done
+            self.failed_requests += 1
+            self.health.failed_reads += 1
+            raise ConnectionError(f"{self.config.address} did not answer within {self.config.timeout_s} s") from exc
+        except (S7ConnectionError, S7TimeoutError, OSError) as exc:
             self.failed_requests += 1
             self.health.failed_reads += 1
             raise ConnectionError(f"{self.config.address}: {exc}") from exc

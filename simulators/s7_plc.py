@@ -21,13 +21,15 @@ Markers, inputs and outputs: M0.0 / I0.0 / Q0.0 running, M0.1 alarm active, MD4 
 DB2 stands for a DB with optimised block access: it exists in the PLC, and every absolute read of it is
 refused with "address out of range", as an S7-1200/1500 refuses PUT/GET access to such a DB.
 
-Faults: ``stop()``/``start()``, ``restart()`` (down, counters to 0, up), ``freeze()`` (values stop changing).
+Faults: ``stop()``/``start()``, ``restart()`` (down, counters to 0, up), ``freeze()`` (values stop changing),
+``slow_s`` (every answer delayed: a PLC whose communication load is too high, or a link that hangs).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import struct
+import time
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +69,13 @@ class _Server(Server):
         super().__init__(log=False)
         self.optimised = optimised
         self.requests = 0
+        self.slow_s = 0.0
+
+    def _process_request(self, request_data: bytes, client_address: tuple[str, int]) -> bytes | None:
+        if self.slow_s:
+            time.sleep(self.slow_s)  # this client's own thread: the other connections are served meanwhile
+        answer: bytes | None = super()._process_request(request_data, client_address)
+        return answer
 
     def _read_from_memory_area(self, area: Any, db_number: int, start: int, count: int) -> tuple[int, bytearray]:
         self.requests += 1
@@ -96,11 +105,22 @@ class S7Plc(SimulatedPlc):
         self.outputs = bytearray(16)
         self.optimised_db = bytearray(64)
         self._server: _Server | None = None
+        self._slow_s = 0.0
         self._ticker: asyncio.Task[None] | None = None
 
     @property
     def running(self) -> bool:
         return self._server is not None
+
+    @property
+    def slow_s(self) -> float:
+        return self._slow_s
+
+    @slow_s.setter
+    def slow_s(self, seconds: float) -> None:
+        self._slow_s = seconds
+        if self._server is not None:
+            self._server.slow_s = seconds
 
     @property
     def requests(self) -> int:
@@ -129,6 +149,7 @@ class S7Plc(SimulatedPlc):
             return
         self.refresh()
         server = _Server({DB_OPTIMISED})
+        server.slow_s = self._slow_s
         server.register_area(SrvArea.DB, DB_MACHINE, self.db)
         server.register_area(SrvArea.DB, DB_OPTIMISED, self.optimised_db)
         server.register_area(SrvArea.MK, 0, self.markers)

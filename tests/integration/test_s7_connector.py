@@ -147,6 +147,22 @@ async def test_plc_restart_reconnects_and_reads_the_reset_counters(plc: Simulate
         assert connector.health.reconnects >= 1
 
 
+async def test_a_plc_that_stops_answering_is_reconnected_without_a_busy_loop(plc: SimulatedS7) -> None:
+    connector, sink = S7Connector(config(plc.port, MACHINE_TAGS[:4], timeout_s=0.2)), Collected()
+    async with running(connector, sink):
+        await wait_for(lambda: sink.last("good") is not None, 5, "first poll")
+        plc.slow_s = 0.5
+        await wait_for(lambda: "did not answer" in (connector.health.last_error or ""), 5, "the timeout")
+        before = connector.requests
+        await asyncio.sleep(1.0)
+        assert connector.requests - before <= 10  # a try per timeout and backoff, not thousands
+        plc.slow_s = 0.0
+        plc.machine.produce(1)
+        plc.refresh()
+        await wait_for(lambda: sink.values("good")[-1:] == [1], 10, "read again once it answers")
+        assert connector.health.reconnects >= 1
+
+
 async def test_a_plc_that_is_down_is_retried_with_backoff_and_read_when_it_comes() -> None:
     port = free_port()
     connector, sink = S7Connector(config(port, MACHINE_TAGS[:4], timeout_s=0.3)), Collected()
