@@ -68,7 +68,7 @@ class LogixConnector:
         cfg = self.config
         plc = self._plc()
         try:
-            ok, status = await asyncio.to_thread(plc.conn.connect, not cfg.micro800)
+            ok, status = await asyncio.to_thread(plc.conn.connect)  # connected messaging, as its reads use
             if not ok:
                 raise ConnectionError(f"cannot connect to {cfg.address}: {status}")
             self.health.connected = True

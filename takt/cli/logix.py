@@ -24,7 +24,7 @@ def tag_list(host: str, port: int, slot: int, micro800: bool, timeout_s: float) 
     from pylogix import PLC
 
     with PLC(host, slot=slot, timeout=timeout_s, Micro800=micro800, port=port) as plc:
-        ok, status = plc.conn.connect(not micro800)
+        ok, status = plc.conn.connect()
         if not ok:
             raise ConnectionError(f"cannot connect to {host}:{port}: {status}")
         try:

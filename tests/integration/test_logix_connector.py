@@ -130,3 +130,13 @@ def test_browse_says_when_the_controller_has_no_tag_list(plc: LogixPlc) -> None:
     result = CliRunner().invoke(app, ["logix", "browse", "127.0.0.1", "--port", str(plc.port), "--timeout", "2"])
     assert result.exit_code == 1
     assert "does not give its tag list" in result.output and "cpppo" in result.output
+
+
+async def test_a_micro800_is_read_one_tag_a_request(plc: LogixPlc) -> None:
+    await plc.produce(3)
+    connector, sink = LogixConnector(config(plc.port, [*MACHINE_TAGS[:4], LogixTag(name="typo", tag="GoodCnt")],
+                                            micro800=True)), Collected()
+    async with running(connector, sink):
+        await wait_for(lambda: sink.values("good")[-1:] == [3], 10, "the good counter")
+        await wait_for(lambda: "typo" in connector.health.refused_tags, 5, "the refusal")
+    assert sink.values("state")[-1] == 6
