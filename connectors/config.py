@@ -525,6 +525,44 @@ class MqttSource(_Model):
         return self
 
 
+class SparkplugMetric(_Model):
+    """A tag fed by a Sparkplug metric, by the name it has in the birth certificate (``Counters/Good``)."""
+
+    name: str = Field(min_length=1)
+    metric: str = Field(min_length=1)
+
+
+class SparkplugSource(_Model):
+    """Another vendor's Sparkplug B edge node (``device_id`` absent: its own metrics) or one of its devices, read
+    from a broker as a host application does: births, aliases, seq and bdSeq, rebirth requests."""
+
+    name: str = Field(min_length=1)
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False, description=SECRET_LITERAL)
+    password_env: str | None = Field(default=None, description=SECRET_ENV)
+    password_file: Path | None = Field(default=None, description=SECRET_FILE)
+    ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
+    client_id: str | None = None
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    group_id: str = Field(min_length=1, pattern=r"^[^/+#]+$")
+    edge_node_id: str = Field(min_length=1, pattern=r"^[^/+#]+$")
+    device_id: str | None = Field(default=None, pattern=r"^[^/+#]+$")
+    tags: list[SparkplugMetric] = Field(min_length=1)
+
+    @field_validator("tags")
+    @classmethod
+    def _unique(cls, tags: list[SparkplugMetric]) -> list[SparkplugMetric]:
+        _no_duplicates([t.name for t in tags])
+        return tags
+
+    @model_validator(mode="after")
+    def _password(self) -> SparkplugSource:
+        _one_source(self, "password")
+        return self
+
+
 class ConnectivitySection(_Model):
     """Machines the node listens to: OPC UA servers, Modbus devices, what their tags mean, and the MQTT broker
     the node publishes to."""
@@ -536,11 +574,13 @@ class ConnectivitySection(_Model):
     machines: list[MachineSignals] = Field(default_factory=list)
     mqtt: MqttSection | None = None
     mqtt_sources: list[MqttSource] = Field(default_factory=list, description="devices that publish on MQTT")
+    sparkplug_sources: list[SparkplugSource] = Field(default_factory=list,
+                                                     description="Sparkplug B edge nodes or devices read")
 
     @model_validator(mode="after")
     def _references(self) -> ConnectivitySection:
         names = [d.name for d in self.opcua] + [d.name for d in self.modbus] + [d.name for d in self.mqtt_sources]
-        names += [d.name for d in self.s7] + [d.name for d in self.logix]
+        names += [d.name for d in self.s7] + [d.name for d in self.logix] + [d.name for d in self.sparkplug_sources]
         _no_duplicates(names)
         lines: dict[str, ModbusDevice] = {}
         units: dict[tuple[str, int], str] = {}
@@ -559,10 +599,11 @@ class ConnectivitySection(_Model):
         tags.update({d.name: {t.name for t in d.tags} for d in self.mqtt_sources})
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.s7})
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.logix})
+        tags.update({d.name: {t.name for t in d.tags} for d in self.sparkplug_sources})
         for m in self.machines:
             if m.device not in tags:
                 raise ValueError(f"machine {m.equipment}: no OPC UA server, Modbus device or MQTT source is named "
-                                 f"{m.device} (nor an S7 PLC or Logix controller)")
+                                 f"{m.device} (nor an S7 PLC, Logix controller or Sparkplug source)")
             used = [r.tag for r in m.counters] + [r.tag for r in m.process_values]
             used += ([m.state.tag] if m.state else []) + ([m.state.reason_tag] if m.state and m.state.reason_tag else [])
             for tag in used:

@@ -1,4 +1,4 @@
-"""Connectivity of a running node: one supervised task per device (OPC UA, Modbus, S7, Logix, MQTT source).
+"""Connectivity of a running node: one supervised task per device (OPC UA, Modbus, S7, Logix, MQTT, Sparkplug).
 
 Their samples are fed to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
 from __future__ import annotations
@@ -58,6 +58,10 @@ class Connectivity:
             from connectors.mqtt_source import MqttSourceConnector
 
             self.connectors += [MqttSourceConnector(s) for s in section.mqtt_sources]
+        if section.sparkplug_sources:
+            from connectors.sparkplug_in import SparkplugSourceConnector
+
+            self.connectors += [SparkplugSourceConnector(s) for s in section.sparkplug_sources]
         self.mqtt: MqttPublisher | None = None
         if section.mqtt is not None and namespace is not None and folder is not None:
             from connectors.mqtt import MqttPublisher
@@ -110,7 +114,7 @@ class Connectivity:
         # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
         # namespace would loop); they only feed the signal mapping.
         self._tasks = [asyncio.create_task(
-            supervise(c, self._source_sink if c.health.kind == "mqtt-source" else self._sink),
+            supervise(c, self._source_sink if c.health.kind in ("mqtt-source", "sparkplug-source") else self._sink),
             name=f"connector-{c.name}") for c in self.connectors]
         if self.inspector is not None:
             self._tasks.append(asyncio.create_task(self.inspector.run(), name="machine-inspections"))
