@@ -16,6 +16,13 @@ Figures (``FIGURE <name> <value> <unit>`` lines at the end):
   group, status checks, samples) over a raw pylogix ``PLC.Read`` loop of the same tag list on the same
   connection settings. The controller is cpppo's server (``simulators.logix_plc``, its own process).
 
+- ``sparkplug_ingest_per_s``: metrics per second from a Sparkplug B edge node (a child process publishing DDATA
+  of 100 metrics by alias as fast as it can, rebirthing on request) through a local Mosquitto into
+  ``SparkplugSourceConnector`` and on into ``SignalMapper`` with a running ``Service`` (goal >= 20,000). The
+  metrics are looked up by the mapping but not stored (no rule names them). Also printed: seq gaps seen (QoS 0:
+  the broker drops what a slow subscriber cannot take, and the connector then waits for a rebirth). The
+  publisher (encoding 100 metrics a message in Python, one process) may be the limit rather than the connector.
+
 Each pair is measured interleaved three times (raw, ours, raw, ...) for ``--seconds`` each; the figures are the
 ratios of the medians. Also printed: the raw and the connector's values/s.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
@@ -202,9 +210,102 @@ async def logix_ratio(seconds: float) -> float:
         await sim.stop()
 
 
-async def main(seconds: float) -> None:
-    figure("s7_vs_raw_ratio", await s7_ratio(seconds), "ratio")
-    figure("logix_vs_raw_ratio", await logix_ratio(seconds), "ratio")
+# --- Sparkplug B in ---------------------------------------------------------------------------------------
+
+SPB_METRICS = 100
+
+
+def publish_sparkplug(port: int) -> None:
+    """The load edge node (a child process): births, then DDATA of ``SPB_METRICS`` metrics as fast as it can."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from connectors.sparkplug import DOUBLE, INT64, encode_metric, encode_payload
+
+    rebirth = threading.Event()
+    rebirth.set()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-edge")
+    client.on_connect = lambda c, u, f, r, p: c.subscribe("spBv1.0/bench/NCMD/edge-9")
+    client.on_message = lambda c, u, m: rebirth.set()
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    seq, value = 0, 0.0
+    while True:
+        if rebirth.is_set():
+            rebirth.clear()
+            seq = 0
+            client.publish("spBv1.0/bench/NBIRTH/edge-9", encode_payload(
+                [encode_metric(name="bdSeq", datatype=INT64, value=0)], timestamp_ms=0, seq=seq))
+            births = [encode_metric(name=f"m{i}", alias=i + 1, datatype=DOUBLE, value=0.0) for i in range(SPB_METRICS)]
+            seq = (seq + 1) % 256
+            client.publish("spBv1.0/bench/DBIRTH/edge-9/dev", encode_payload(births, timestamp_ms=0, seq=seq))
+        value += 1.0
+        now = int(time.time() * 1000)
+        data = [encode_metric(alias=i + 1, timestamp_ms=now, value=value + i) for i in range(SPB_METRICS)]
+        seq = (seq + 1) % 256
+        client.publish("spBv1.0/bench/DDATA/edge-9/dev", encode_payload(data, timestamp_ms=now, seq=seq))
+        time.sleep(0.0005)  # paho's queue must not grow without bound
+
+
+async def sparkplug_ingest(seconds: float) -> float:
+    import shutil
+    import tempfile
+
+    from bench.machines import node_service
+    from connectors.base import Backoff, supervise
+    from connectors.config import SparkplugSource
+    from connectors.mapping import SignalMapper
+    from connectors.sparkplug_in import SparkplugSourceConnector
+
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    with tempfile.TemporaryDirectory() as folder:
+        port = free_port()
+        conf = Path(folder) / "mosquitto.conf"
+        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n"
+                        "user root\n")
+        broker = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        store, service = node_service(Path(folder))
+        mapper = SignalMapper(service, store, [])
+        connector = SparkplugSourceConnector(SparkplugSource(
+            name="SPB", host="127.0.0.1", port=port, group_id="bench", edge_node_id="edge-9", device_id="dev",
+            tags=[{"name": f"t{i}", "metric": f"m{i}"} for i in range(SPB_METRICS)]))  # type: ignore[misc]
+        task = asyncio.create_task(supervise(connector, mapper, Backoff(initial=0.1, maximum=0.5)))
+        edge: subprocess.Popen[bytes] | None = None
+        try:
+            while not connector.health.connected:
+                await asyncio.sleep(0.05)
+            edge = subprocess.Popen([sys.executable, "-m", "bench.brownfield", "--publish-sparkplug", str(port)])
+            while connector.health.values < 10 * SPB_METRICS:
+                await asyncio.sleep(0.05)
+            before, gaps, start = connector.health.values, connector.gaps, time.monotonic()
+            await asyncio.sleep(seconds * 3)
+            per_s = (connector.health.values - before) / (time.monotonic() - start)
+            print(f"  sparkplug: {per_s:.0f} metrics/s, {connector.gaps - gaps} seq gaps, "
+                  f"{connector.rebirths_requested} rebirths asked for", flush=True)
+            return per_s
+        finally:
+            if edge is not None:
+                edge.terminate()
+                edge.wait(10)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            service.stop()
+            store.close()
+            broker.terminate()
+            broker.wait(10)
+
+
+async def main(seconds: float, only: str | None = None) -> None:
+    if only in (None, "s7"):
+        figure("s7_vs_raw_ratio", await s7_ratio(seconds), "ratio")
+    if only in (None, "logix"):
+        figure("logix_vs_raw_ratio", await logix_ratio(seconds), "ratio")
+    if only in (None, "sparkplug"):
+        figure("sparkplug_ingest_per_s", await sparkplug_ingest(seconds), "metrics/s")
 
 
 def cli() -> None:
@@ -212,11 +313,16 @@ def cli() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per rate (default 3)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--serve-s7", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--publish-sparkplug", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=["s7", "logix", "sparkplug"], help="measure only this one")
     args = parser.parse_args()
+    if args.publish_sparkplug:
+        publish_sparkplug(args.publish_sparkplug)
+        return
     if args.serve_s7:
         asyncio.run(serve_s7(args.serve_s7))
         return
-    asyncio.run(main(args.seconds))
+    asyncio.run(main(args.seconds, args.only))
     for name, value, unit in FIGURES:
         print(f"FIGURE {name} {value} {unit}")
     if args.json:
