@@ -8,8 +8,8 @@ lengths; at most 20 items a request, the S7 limit).
 
 The PLC answers each item of a request on its own: an item it refuses (an address past the end of a DB, a DB
 that does not exist, an optimised DB) makes only that item's tags bad, with the reason by name. A refused block
-that merged several tags is split: from the next cycle on its tags are read each as its own item, so a wrong
-address costs only its own tag. A DB with optimised block access (S7-1200/1500) has no absolute addresses: the
+that merged several tags is split: the next cycle reads each of its tags as its own item, and from then on the
+refused ones stay alone while the others are merged again, so a wrong address costs only its own tag. A DB with optimised block access (S7-1200/1500) has no absolute addresses: the
 PLC refuses any PUT/GET read of it, and the refusal says so and points to OPC UA.
 
 A request without an answer within ``timeout_s`` (or a closed socket) ends the run, and the supervisor
@@ -213,7 +213,7 @@ class S7Connector:
         self.name = config.name
         self.health = Health(config.name, "s7")
         self.pdu = config.pdu_size  # the negotiated one once connected
-        self.alone: set[str] = set()  # tags read as their own item since a merged block with them was refused
+        self.alone: set[str] = set()  # tags read as their own item: refused ones (and, for a cycle, a split block's)
         self.plans: list[tuple[S7PollGroup, list[Request]]] = []
         self.requests = 0
         self.failed_requests = 0
@@ -301,9 +301,17 @@ class S7Connector:
                 split = split or refused_merged
             self.health.saw(batch)
             await sink(batch)
-            if split:  # a merged block was refused: read its tags alone from now on (the plan changed)
+            if split:  # a merged block was refused: its tags are read alone next cycle, to find the culprit
                 self._replan()
                 requests = next(r for g, r in self.plans if g is group)
+            else:
+                # This group's tags that were read alone and answered are merged again; the refused stay alone.
+                answered = {t.name for t in group.tags if t.name in self.alone
+                            and t.name not in self.health.refused_tags}
+                if answered:
+                    self.alone -= answered
+                    self._replan()
+                    requests = next(r for g, r in self.plans if g is group)
             next_at += interval
             now = loop.time()
             if now > next_at:

@@ -122,6 +122,7 @@ async def test_a_wrong_address_and_an_optimised_db_are_named_refusals(plc: Simul
     connector, sink = S7Connector(config(plc.port, tags, max_gap=200)), Collected()
     async with running(connector, sink):
         await wait_for(lambda: len(connector.health.refused_tags) == 3, 5, "the refusals")
+        await wait_for(lambda: connector.alone == {"past_the_end"}, 5, "the others merged again")
         await wait_for(lambda: (s := sink.last("good")) is not None and s.quality == "good", 5, "good still read")
     refused = connector.health.refused_tags
     assert set(refused) == {"past_the_end", "no_such_db", "optimised"}
@@ -129,9 +130,20 @@ async def test_a_wrong_address_and_an_optimised_db_are_named_refusals(plc: Simul
     assert refused["past_the_end"].startswith("DB1.DBD198: the PLC refused it (address out of range)")
     assert "DB9 is not in the PLC" in refused["no_such_db"]
     assert sink.values("good")[-1] == 3
-    # the block that merged 0..201 was refused as a whole once; its tags are read one by one since
-    assert connector.alone >= {"state", "alarm", "good", "past_the_end"}
+    # the block that merged 0..201 was refused as a whole once, its tags were read one by one for a cycle, and
+    # now the refused tags are read alone and the others merged again
+    blocks = [b for r in connector.plans[0][1] for b in r.blocks]
+    assert sorted(tuple(t.name for t in b.tags) for b in blocks) == [
+        ("no_such_db",), ("optimised",), ("past_the_end",), ("state", "alarm", "good")]
     assert connector.health.connects == 1
+
+
+def test_a_variable_larger_than_the_pdu_is_refused_by_name() -> None:
+    connector = S7Connector(config(1, [MACHINE_TAGS[0], S7Tag(name="long", db=1, offset=0, type="STRING", length=254)],
+                                   pdu_size=240))
+    assert connector.health.refused_tags == {
+        "long": "DB1.DBB0: 256 bytes do not fit the PLC's PDU of 240 bytes (at most 222 a variable)"}
+    assert [t.name for r in connector.plans[0][1] for b in r.blocks for t in b.tags] == ["state"]
 
 
 async def test_plc_restart_reconnects_and_reads_the_reset_counters(plc: SimulatedS7) -> None:
