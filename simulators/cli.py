@@ -140,6 +140,11 @@ def sim_logix(
     simulators/logix_plc.py."""
     from simulators.logix_plc import TAGS, run
 
+    try:
+        import cpppo  # noqa: F401  (a dev extra: the simulator's server)
+    except ImportError:
+        typer.echo("takt sim logix needs cpppo, a development extra: pip install 'takt[dev]'", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"Logix controller at {host}:{port} (tags {', '.join(TAGS)}); no tag list service; Ctrl+C stops")
     try:
         run(host, port, cycle_time_s=cycle_time, scrap_rate=scrap_rate, alarm_rate=alarm_rate, seed=seed,
