@@ -16,12 +16,16 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from connectors.base import Backoff, Sample
-from connectors.config import ConnectivitySection, SparkplugSource
+from connectors.config import ConnectivitySection, CounterRule, MachineSignals, SparkplugSource
+from connectors.mapping import SignalMapper
 from connectors.sparkplug import SparkplugPublisher, command_metrics
 from connectors.sparkplug_in import SparkplugSourceConnector, decode_payload
+from edge.service import Service
+from edge.store import Store
 from tests.integration.conftest import supervised
 from tests.integration.test_mqtt import Broker, broker  # noqa: F401  (the broker fixture)
 from tests.integration.test_opcua_connector import Collected
+from tests.integration.test_signal_mapping import booked, plant  # noqa: F401  (a store with M-ASSY on WS-20)
 from tests.integration.test_sparkplug import pb, pytestmark  # noqa: F401  (the official classes; the skips)
 from tests.integration.wire import wait_for
 
@@ -222,3 +226,39 @@ def test_sparkplug_sources_are_devices_machines_can_name() -> None:
     assert section.sparkplug_sources[0].device_id == "Press"
     with pytest.raises(ValueError, match="pattern"):
         SparkplugSource.model_validate({**source(1883).model_dump(), "edge_node_id": "gw/7"})
+
+
+async def test_counts_are_booked_exactly_across_a_gap_and_a_rebirth(broker: Broker, pb: ModuleType,  # noqa: F811
+                                                                     plant: tuple[Store, Service]) -> None:  # noqa: F811
+    store, service = plant
+    edge = EdgeNode(broker.port, pb)
+    connector = SparkplugSourceConnector(source(broker.port))
+    mapper = SignalMapper(service, store, [MachineSignals(equipment="M-ASSY", device="SPB-PRESS",
+                                                          counters=[CounterRule(tag="good", kind="good")])])
+
+    def birth(good: int) -> None:
+        edge.send("NBIRTH", [edge.metric(name="bdSeq", datatype=pb.Int64, long_value=1)], seq=0)
+        edge.send("DBIRTH", [edge.metric(name="Counters/Good", alias=10, datatype=pb.UInt32, int_value=good)],
+                  seq=1, device="Press", timestamp=stamp())
+
+    def stamp() -> int:
+        return int(datetime.now(UTC).timestamp() * 1000)
+
+    try:
+        async with supervised(connector, mapper, Backoff(initial=0.05, maximum=0.5)):
+            await wait_for(lambda: connector.health.connected, 10, "subscribed")
+            birth(100)
+            await wait_for(lambda: mapper.counters.get("M-ASSY/good") == 100, 5, "the baseline")
+            edge.send("DDATA", [edge.metric(alias=10, int_value=105)], seq=2, device="Press", timestamp=stamp())
+            await wait_for(lambda: booked(store) == (5, 0), 5, "5 booked")
+            edge.send("DDATA", [edge.metric(alias=10, int_value=107)], seq=9, device="Press", timestamp=stamp())
+            await asyncio.sleep(0.3)  # the gap: 107 is not trusted, nothing booked until the births
+            assert booked(store) == (5, 0) and connector.gaps == 1
+            birth(108)
+            await wait_for(lambda: booked(store) == (8, 0), 5, "the parts made meanwhile, booked after the rebirth")
+            edge.send("DDATA", [edge.metric(alias=10, int_value=110, historical=True, timestamp=stamp())], seq=2,
+                      device="Press", timestamp=stamp())
+            await wait_for(lambda: booked(store) == (10, 0), 5, "a historical value booked")
+    finally:
+        edge.close()
+    assert mapper.stats.resets == 0
