@@ -358,6 +358,7 @@ class S7Connector:
         samples: list[Sample] = []
         split = False
         refused = self.health.refused_tags
+        new = tuple.__new__
         for block, (code, data) in zip(blocks, items, strict=True):
             if code != 0xFF or len(data) < block.size:
                 self.failed_requests += 1
@@ -375,11 +376,16 @@ class S7Connector:
                 refused[t.name] = why
                 samples.append(Sample(name, t.name, None, "bad", when, why))
                 continue
-            for tag_name, decode_tag in block.decoders:
-                try:
-                    samples.append(Sample(name, tag_name, decode_tag(data), "good", when))
-                    if tag_name in refused:
-                        del refused[tag_name]
-                except (ValueError, struct.error, UnicodeError, IndexError) as exc:
-                    samples.append(Sample(name, tag_name, None, "bad", when, f"cannot decode: {exc}"))
+            try:  # the common case: every tag decodes; samples made as plain tuples (many are made)
+                samples += [new(Sample, (name, tag_name, decode_tag(data), "good", when, None))
+                            for tag_name, decode_tag in block.decoders]
+            except (ValueError, struct.error, UnicodeError, IndexError):
+                for tag_name, decode_tag in block.decoders:
+                    try:
+                        samples.append(Sample(name, tag_name, decode_tag(data), "good", when))
+                    except (ValueError, struct.error, UnicodeError, IndexError) as exc:
+                        samples.append(Sample(name, tag_name, None, "bad", when, f"cannot decode: {exc}"))
+            if refused:
+                for t in block.tags:
+                    refused.pop(t.name, None)
         return samples, split
