@@ -1,5 +1,6 @@
-"""Connectivity of a running node: one supervised task per OPC UA server, Modbus device and MQTT source, their samples fed
-to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
+"""Connectivity of a running node: one supervised task per device (OPC UA, Modbus, S7, Logix, MQTT, Sparkplug).
+
+Their samples are fed to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
 from __future__ import annotations
 
 import asyncio
@@ -45,10 +46,22 @@ class Connectivity:
             lines = serial_lines(section.modbus)  # devices on one RTU line share its port
             self.connectors += [ModbusConnector(d, lines[d.serial.port] if d.serial else None)
                                 for d in section.modbus]
+        if section.s7:
+            from connectors.s7 import S7Connector
+
+            self.connectors += [S7Connector(p) for p in section.s7]
+        if section.logix:
+            from connectors.logix import LogixConnector
+
+            self.connectors += [LogixConnector(c) for c in section.logix]
         if section.mqtt_sources:
             from connectors.mqtt_source import MqttSourceConnector
 
             self.connectors += [MqttSourceConnector(s) for s in section.mqtt_sources]
+        if section.sparkplug_sources:
+            from connectors.sparkplug_in import SparkplugSourceConnector
+
+            self.connectors += [SparkplugSourceConnector(s) for s in section.sparkplug_sources]
         self.mqtt: MqttPublisher | None = None
         if section.mqtt is not None and namespace is not None and folder is not None:
             from connectors.mqtt import MqttPublisher
@@ -101,7 +114,7 @@ class Connectivity:
         # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
         # namespace would loop); they only feed the signal mapping.
         self._tasks = [asyncio.create_task(
-            supervise(c, self._source_sink if c.health.kind == "mqtt-source" else self._sink),
+            supervise(c, self._source_sink if c.health.kind in ("mqtt-source", "sparkplug-source") else self._sink),
             name=f"connector-{c.name}") for c in self.connectors]
         if self.inspector is not None:
             self._tasks.append(asyncio.create_task(self.inspector.run(), name="machine-inspections"))

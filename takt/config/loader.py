@@ -270,7 +270,10 @@ def _resolve_connectivity(conn: ConnectivitySection, base: Path) -> tuple[Connec
         opcua.append(server)
     mqtt = resolved(conn.mqtt, "password", "connectivity.mqtt") if conn.mqtt is not None else None
     sources = [resolved(src, "password", f"connectivity.mqtt_sources[{i}]") for i, src in enumerate(conn.mqtt_sources)]
-    return conn.model_copy(update={"opcua": opcua, "mqtt": mqtt, "mqtt_sources": sources}), problems
+    sparkplug = [resolved(src, "password", f"connectivity.sparkplug_sources[{i}]")
+                 for i, src in enumerate(conn.sparkplug_sources)]
+    return conn.model_copy(update={"opcua": opcua, "mqtt": mqtt, "mqtt_sources": sources,
+                                   "sparkplug_sources": sparkplug}), problems
 
 
 def cleartext_secrets(cfg: TaktConfig) -> list[str]:
