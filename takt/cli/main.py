@@ -34,6 +34,7 @@ from takt.cli.support import load_site as _load
 from takt.cli.support import open_store as _open
 from takt.cli.support import store_url as _store_url
 from takt.cli.sync import sync_app
+from takt.cli.users import users_app
 from takt.config import ConfigError, cleartext_secrets, demo_config_path
 from takt.demo_erp import start_demo_erp
 
@@ -61,6 +62,7 @@ app.add_typer(logix_app, name="logix")
 app.add_typer(scan_app, name="scan")
 app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
+app.add_typer(users_app, name="users")
 app.command("certs")(certs)
 app.add_typer(reference_app, name="reference")
 register_operations(app, store_app)  # store backup/restore, doctor, service

@@ -13,6 +13,7 @@ from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
 from scanners.config import ScanningSection
 from takt.config.errors import Problem
+from takt.config.identity import IdentitySection
 from takt.config.journal import JournalSection
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
@@ -30,6 +31,7 @@ class TaktConfig(Section):
     api: ApiSection = ApiSection()
     users: list[UserEntry] = []
     logon: LogonSection = LogonSection()
+    identity: IdentitySection | None = None  # people from the plant's directory (LDAP/AD), besides ``users``
     master_data: MasterData = MasterData()
     scanning: ScanningSection = ScanningSection()
     connectivity: ConnectivitySection = ConnectivitySection()
