@@ -15,15 +15,14 @@ import logging
 import math
 import ssl
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import ldap3
-from ldap3.core.exceptions import LDAPException
+from ldap3.core.exceptions import LDAPException, LDAPOperationResult
 from ldap3.utils.conv import escape_filter_chars
 
 from edge.store import Store
@@ -41,6 +40,7 @@ from edge.store.users import User, user_by_name, verify_pin
 from takt.config.identity import IdentitySection
 
 log = logging.getLogger("takt.identity")
+T = TypeVar("T")
 
 
 class DirectoryDown(Exception):
@@ -73,6 +73,23 @@ def _values(entry: dict[str, Any], attribute: str) -> list[str]:
     return []
 
 
+def _answered(conn: ldap3.Connection) -> None:
+    """A search that the directory did not answer (busy, unwilling, a referral, a size limit) is not "nobody":
+    it is raised, so that nobody is refused or disabled on a half answer."""
+    code = conn.result.get("result", 0) if conn.result else 0
+    if code not in (0, 32):  # success, or no such object (the base is empty)
+        raise LDAPOperationResult(result=code, description=conn.result.get("description"),
+                                  message=conn.result.get("message"))
+
+
+def _search_all(conn: ldap3.Connection, base: str, search: str, attributes: list[str]) -> list[dict[str, Any]]:
+    """Every entry a search finds, fetched in pages of 500 (a directory's size limit never cuts the list short)."""
+    found = conn.extend.standard.paged_search(base, search, search_scope=ldap3.SUBTREE, attributes=attributes,
+                                              paged_size=500, generator=False)
+    _answered(conn)
+    return [e for e in found or [] if e.get("type") == "searchResEntry"]
+
+
 class Directory:
     """The plant's directory as the node sees it: asked over TLS, its state (up, down since) kept for ``/health``."""
 
@@ -83,6 +100,8 @@ class Directory:
         self.last_error: str | None = None
         self.last_contact: datetime | None = None
         self._lock = threading.Lock()
+        self._service_lock = threading.Lock()
+        self._service_conn: ldap3.Connection | None = None
 
     # --- the connection ------------------------------------------------------------------------------------------
 
@@ -108,24 +127,42 @@ class Directory:
             return None
         return conn
 
-    @contextmanager
-    def _service(self) -> Iterator[ldap3.Connection]:
-        """The node's service connection; any failure to reach or use the directory is :class:`DirectoryDown`."""
-        try:
-            conn = self._bound(self.config.bind_dn, self.config.bind_password())
-        except (LDAPException, OSError, ValueError) as exc:
-            raise self._went_down(f"{type(exc).__name__}: {exc}") from exc
-        except DirectoryDown as exc:
-            raise self._went_down(str(exc)) from exc
-        if conn is None:
-            raise self._went_down(f"the directory refused the service account {self.config.bind_dn}")
-        try:
-            yield conn
-        except (LDAPException, OSError) as exc:
-            raise self._went_down(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            conn.unbind()
-        self._came_up()
+    def _ask(self, question: Callable[[ldap3.Connection], T]) -> T:
+        """Ask ``question`` on the node's service connection, kept open between logons (one TLS handshake and bind
+        per connection, not per logon) and made anew once when the kept one has gone stale. Any failure to reach or
+        use the directory is :class:`DirectoryDown`."""
+        with self._service_lock:
+            for attempt in (1, 2):
+                kept, conn = self._service_conn is not None, self._service_conn
+                try:
+                    if conn is None:
+                        conn = self._bound(self.config.bind_dn, self.config.bind_password())
+                        if conn is None:
+                            raise DirectoryDown(f"the directory refused the service account {self.config.bind_dn}")
+                        self._service_conn = conn
+                    answer = question(conn)
+                except (LDAPException, OSError, ValueError, DirectoryDown) as exc:
+                    self._drop_service()
+                    if kept and attempt == 1 and not isinstance(exc, DirectoryDown | ValueError):
+                        continue  # a connection kept from an earlier logon: the directory may have restarted
+                    error = str(exc) if isinstance(exc, DirectoryDown) else f"{type(exc).__name__}: {exc}"
+                    raise self._went_down(error) from exc
+                self._came_up()
+                return answer
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _drop_service(self) -> None:
+        conn, self._service_conn = self._service_conn, None
+        if conn is not None:
+            try:
+                conn.unbind()
+            except (LDAPException, OSError):
+                pass
+
+    def close(self) -> None:
+        """Close the kept service connection."""
+        with self._service_lock:
+            self._drop_service()
 
     def _went_down(self, error: str) -> DirectoryDown:
         with self._lock:
@@ -158,9 +195,13 @@ class Directory:
     def _search_people(self, conn: ldap3.Connection, condition: str | None) -> list[tuple[str, dict[str, Any]]]:
         people = self.config.filter_of_users()
         search = f"(&{people}{condition})" if condition else people
-        conn.search(self.config.users_base, search, search_scope=ldap3.SUBTREE, attributes=self._attributes(),
-                    paged_size=500 if condition is None else None)
-        return [(str(e["dn"]), dict(e["attributes"])) for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        if condition is None:  # everyone: page by page, all pages
+            found = _search_all(conn, self.config.users_base, search, self._attributes())
+        else:
+            conn.search(self.config.users_base, search, search_scope=ldap3.SUBTREE, attributes=self._attributes())
+            _answered(conn)
+            found = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        return [(str(e["dn"]), dict(e["attributes"])) for e in found]
 
     def _groups_of(self, conn: ldap3.Connection, dn: str, attributes: dict[str, Any]) -> list[str]:
         cfg = self.config
@@ -170,6 +211,7 @@ class Directory:
         escaped = escape_filter_chars(dn)
         conn.search(cfg.group_search_base(), f"(&{cfg.group_filter}(|(member={escaped})(uniqueMember={escaped})))",
                     search_scope=ldap3.SUBTREE, attributes=[])
+        _answered(conn)
         return [str(e["dn"]) for e in conn.response or [] if e.get("type") == "searchResEntry"]
 
     def roles_of(self, groups: list[str]) -> tuple[frozenset[str], dict[str, list[str]]]:
@@ -197,9 +239,10 @@ class Directory:
 
     def entry_by(self, attribute: str, value: str) -> list[DirectoryEntry]:
         """The people whose ``attribute`` is ``value`` (a badge code or a user name); raises DirectoryDown."""
-        with self._service() as conn:
+        def ask(conn: ldap3.Connection) -> list[DirectoryEntry]:
             found = self._search_people(conn, f"({attribute}={escape_filter_chars(value)})")
             return [self._entry(dn, attrs, self._groups_of(conn, dn, attrs)) for dn, attrs in found]
+        return self._ask(ask)
 
     def by_badge(self, code: str) -> list[DirectoryEntry]:
         return self.entry_by(self.config.badge_attribute, code)
@@ -209,20 +252,22 @@ class Directory:
 
     def everyone(self) -> list[DirectoryEntry]:
         """Every person under ``users_base`` (``takt users sync``); raises DirectoryDown."""
-        with self._service() as conn:
-            people = self._search_people(conn, None)
-            if self.config.groups_from_attribute() is not None:
-                return [self._entry(dn, attrs, self._groups_of(conn, dn, attrs)) for dn, attrs in people]
-            conn.search(self.config.group_search_base(), self.config.group_filter, search_scope=ldap3.SUBTREE,
-                        attributes=["member", "uniqueMember"])
-            members: dict[str, list[str]] = {}
-            for group in conn.response or []:
-                if group.get("type") != "searchResEntry":
-                    continue
-                attrs = dict(group["attributes"])
-                for member in _values(attrs, "member") + _values(attrs, "uniqueMember"):
-                    members.setdefault(member.lower(), []).append(str(group["dn"]))
-            return [self._entry(dn, attrs, members.get(dn.lower(), [])) for dn, attrs in people]
+        return self._ask(self._everyone)
+
+    def _everyone(self, conn: ldap3.Connection) -> list[DirectoryEntry]:
+        people = self._search_people(conn, None)
+        if self.config.groups_from_attribute() is not None:
+            return [self._entry(dn, attrs, self._groups_of(conn, dn, attrs)) for dn, attrs in people]
+        groups = _search_all(conn, self.config.group_search_base(), self.config.group_filter,
+                             ["member", "uniqueMember"])
+        members: dict[str, list[str]] = {}
+        for group in groups:
+            if group.get("type") != "searchResEntry":
+                continue
+            attrs = dict(group["attributes"])
+            for member in _values(attrs, "member") + _values(attrs, "uniqueMember"):
+                members.setdefault(member.lower(), []).append(str(group["dn"]))
+        return [self._entry(dn, attrs, members.get(dn.lower(), [])) for dn, attrs in people]
 
     def password_accepted(self, dn: str, password: str) -> bool:
         """Whether the directory accepts ``password`` for ``dn`` (a bind as them); raises DirectoryDown."""
