@@ -11,12 +11,13 @@ directory accepted); anyone else is answered ``DIRECTORY_UNAVAILABLE``. Going do
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -30,6 +31,7 @@ from edge.store.directory import (
     CachedEntry,
     DirectoryEntry,
     LocalUserConflict,
+    all_cached,
     cache_ages,
     cached,
     disable,
@@ -45,6 +47,16 @@ T = TypeVar("T")
 
 class DirectoryDown(Exception):
     """The directory cannot be reached (or refuses the node's service account), and the cache does not answer."""
+
+
+@dataclass
+class Synced:
+    """What a sync with the directory did."""
+
+    people: int = 0  # Takt users (and former ones) the directory answered for
+    refused: list[str] = field(default_factory=list)  # of those: disabled or without a Takt role
+    gone: list[str] = field(default_factory=list)  # cached here, no longer in the directory: marked inactive
+    site_file_users: list[str] = field(default_factory=list)  # the site file's user of that name is kept
 
 
 @dataclass(frozen=True)
@@ -354,6 +366,48 @@ class Directory:
                 remember_password(store, user.user, password)
             return accepted
         return verify_pin(user.pin_hash, password)
+
+    def sync_everyone(self, store: Store) -> Synced:
+        """Ask the directory about everyone and keep the answers; people cached here who are gone from it are
+        marked inactive (``takt users sync``, and every ``refresh_minutes`` while the node runs). Raises
+        DirectoryDown."""
+        entries = self.everyone()
+        synced = Synced()
+        present: set[str] = set()
+        for entry in entries:
+            if not entry.roles and cached(store, entry.user) is None:
+                continue  # not a Takt user, and never was on this node
+            try:
+                remember(store, entry)
+            except LocalUserConflict:
+                synced.site_file_users.append(entry.user)
+                continue
+            present.add(entry.user)
+            synced.people += 1
+            if entry.disabled or not entry.roles:
+                synced.refused.append(entry.user)
+        for entry_cached in all_cached(store):
+            if entry_cached.user not in present and not entry_cached.disabled:
+                disable(store, entry_cached.user)
+                synced.gone.append(entry_cached.user)
+        if synced.gone or synced.refused:
+            log.info("directory sync", extra={"people": synced.people, "refused": len(synced.refused),
+                                              "gone": len(synced.gone)})
+        return synced
+
+    async def refresh_forever(self, store: Store) -> None:
+        """While the node runs: :meth:`sync_everyone` at start and every ``refresh_minutes``, so that a disabled
+        account's open sessions end without waiting for its next scan and ``/health`` knows whether the directory
+        is up. A failure is logged (going down once) and tried again at the next round."""
+        every = self.config.refresh_minutes * 60
+        while every > 0:
+            try:
+                await asyncio.to_thread(self.sync_everyone, store)
+            except DirectoryDown:
+                pass  # logged when it went down; the cache answers meanwhile
+            except Exception:
+                log.exception("directory sync failed; tried again at the next round")
+            await asyncio.sleep(every)
 
     def refresh(self, store: Store, user: str) -> DirectoryEntry | None:
         """Ask the directory about one cached person and keep the answer (gone from it: disabled here)."""

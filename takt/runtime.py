@@ -402,6 +402,9 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                     close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
                 node.retention = RetentionTimer(node)  # archives and compacts as retention: says
                 node.retention.start()
+                if app.state.directory is not None:  # directory users: synced at start and every refresh_minutes
+                    self.file_drop.append(asyncio.create_task(app.state.directory.refresh_forever(node.store),
+                                                              name="directory"))
             tls, context = node.config.api.tls, self.tls_context
             if self.started and not self.should_exit and tls is not None and context is not None and in_main:
                 asyncio.get_running_loop().add_signal_handler(  # kill -HUP: a renewed certificate

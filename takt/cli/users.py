@@ -17,7 +17,7 @@ import typer
 from sqlalchemy import select
 
 from edge.store import Store, schema
-from edge.store.directory import CachedEntry, LocalUserConflict, all_cached, cached, disable, remember
+from edge.store.directory import CachedEntry, all_cached, cached
 from edge.store.users import PRIVILEGED_ROLES, user_by_name
 from takt.cli.support import ConfigOption, DataDirOption, UrlOption, fail, load_site, open_store, store_url
 from takt.config import TaktConfig
@@ -57,29 +57,14 @@ def sync(config: SiteOption) -> None:
     cfg, directory = _directory(config)
     store = _store(cfg)
     try:
-        entries = directory.everyone()
+        synced = directory.sync_everyone(store)
     except DirectoryDown as exc:
         raise fail(f"the directory {directory.config.url} cannot be reached: {exc}") from None
-    kept = skipped = 0
-    present = set()
-    for entry in entries:
-        if not entry.roles and cached(store, entry.user) is None:
-            continue  # not a Takt user, and never was on this node
-        try:
-            remember(store, entry)
-        except LocalUserConflict as exc:
-            typer.echo(f"skipped: {exc}")
-            skipped += 1
-            continue
-        present.add(entry.user)
-        kept += 1
-    gone = [c.user for c in all_cached(store) if c.user not in present and not c.disabled]
-    for user in gone:
-        disable(store, user)
-    disabled = sum(1 for e in entries if e.user in present and (e.disabled or not e.roles))
-    typer.echo(f"{kept} people from {directory.config.url} ({kept - disabled} may log on, {disabled} disabled or "
-               f"without a Takt role); {len(gone)} gone from the directory marked inactive"
-               + (f" ({', '.join(gone)})" if gone else "") + (f"; {skipped} site-file users kept" if skipped else ""))
+    gone, kept = synced.gone, synced.site_file_users
+    typer.echo(f"{synced.people} people from {directory.config.url} ({synced.people - len(synced.refused)} may log "
+               f"on, {len(synced.refused)} disabled or without a Takt role); {len(gone)} gone from the directory "
+               "marked inactive" + (f" ({', '.join(gone)})" if gone else "")
+               + (f"; site-file users kept: {', '.join(kept)}" if kept else ""))
     store.close()
 
 

@@ -5,6 +5,7 @@ directory down, cached people log on within the cache time and are refused after
 ``takt users sync|list|check`` says what the node believes."""
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -135,7 +136,7 @@ def test_a_directory_user_logs_on_with_the_roles_of_their_groups(directory: Dire
 
 
 def test_a_disabled_account_is_refused_at_once(directory: Directory, node: RunningNode) -> None:
-    use(node, identity(directory))
+    client = use(node, identity(directory))
     assert logon(node, badge="7003", pin="dora-dir-pw").json()["code"] == "PIN_WRONG"  # locked in the directory
     assert logon(node, badge="7003").json()["code"] == "PIN_REQUIRED"  # told nothing more than for anyone unknown
     anna = logon(node, badge="7001")
@@ -149,9 +150,30 @@ def test_a_disabled_account_is_refused_at_once(directory: Directory, node: Runni
         assert gone.status_code == 401  # and her open session ended with it
         kept = cached(node.store, "anna")
         assert kept is not None and kept.disabled
+        set_locked(directory, "anna", False)
+        assert logon(node, badge="7001").status_code == 201  # unlocked in the directory: back at once
+        # locked while she is logged on and scans nothing: the node's periodic sync ends her session
+        again = {"Authorization": f"Bearer {logon(node, badge='7001').json()['token']}"}
+        set_locked(directory, "anna", True)
+        synced = client.sync_everyone(node.store)
+        assert "anna" in synced.refused and "dora" in synced.refused and synced.people == 3
+        assert httpx.get(f"{node.url}/api/v1/journal", headers=again).status_code == 401
     finally:
         set_locked(directory, "anna", False)
-    assert logon(node, badge="7001").status_code == 201  # unlocked in the directory: back at once
+
+
+def test_the_node_syncs_with_the_directory_while_it_runs(directory: Directory, node: RunningNode) -> None:
+    client = use(node, identity(directory, refresh_minutes=0.01))  # every 0.6 s
+
+    async def run_a_while() -> None:
+        task = asyncio.create_task(client.refresh_forever(node.store))
+        await asyncio.sleep(2.0)
+        task.cancel()
+
+    asyncio.run(run_a_while())
+    state = health(node)
+    assert state["status"] == "up" and state["cache"]["users"] == 3  # anna, quinn, dora (olaf has no Takt role)
+    assert state["cache"]["newest_age_s"] < 2.0
 
 
 def test_directory_down_cached_people_log_on_within_the_cache_time(directory: Directory, node: RunningNode) -> None:
