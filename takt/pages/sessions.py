@@ -125,7 +125,12 @@ async def _count_failure(request: Request, client: str, account: str | None, use
              responses={**LOGON_RESPONSES,
                         401: {"model": Refusal, "description": "PIN_REQUIRED (send the PIN) or PIN_WRONG"},
                         429: {"model": Refusal,
-                              "description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"}})
+                              "description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"},
+                        503: {"model": Refusal,
+                              "description": "STORE_UNAVAILABLE (the store cannot record right now), or "
+                                             "DIRECTORY_UNAVAILABLE: the site's directory (identity) cannot be "
+                                             "reached and the badge has no logon within its cache time; see "
+                                             "Retry-After"}})
 async def log_on(request: Request, body: LogonRequest) -> Session:
     store: Store = request.app.state.store
     failures = failed_logons(request)
