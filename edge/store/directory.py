@@ -53,12 +53,13 @@ class LocalUserConflict(ValueError):
     """The directory names someone who is a user of the site file: the site file's user stays."""
 
 
-def remember(store: Store, entry: DirectoryEntry, now: datetime | None = None) -> None:
+def remember(store: Store, entry: DirectoryEntry, now: datetime | None = None, badge_hashed: str | None = None) -> None:
     """Keep the directory's answer about ``entry`` (confirmed now). A person without Takt roles or disabled stays
-    in the store as inactive, so that their open sessions and tokens stop at once."""
+    in the store as inactive, so that their open sessions and tokens stop at once. ``badge_hashed``: the hash of
+    ``entry.badge`` when the caller has it already (a logon hashed the scanned badge: one scrypt less)."""
     now = now or datetime.now(UTC)
     t, d = schema.users, schema.directory_users
-    hashed = badge_hash(store, entry.badge) if entry.badge else None
+    hashed = (badge_hashed or badge_hash(store, entry.badge)) if entry.badge else None
     values: dict[str, Any] = {"name": entry.name[:200], "roles": sorted(entry.roles), "language": entry.language,
                               "active": bool(entry.roles) and not entry.disabled, "badge_hash": hashed}
     with store.writing() as conn:

@@ -86,6 +86,9 @@ class IdentitySection(Section):
     password_for: Literal["privileged", "everyone"] = Field(
         default="privileged", description="who types the directory password at a page logon (privileged roles "
         "always do)")
+    down_retry_s: float = Field(default=15.0, ge=0, le=3600, description="once the directory is found down, "
+                                "logons use the cache without asking it again for this long (a dead host would "
+                                "cost every logon timeout_s); the periodic sync asks regardless")
     refresh_minutes: float = Field(default=15.0, ge=0, le=24 * 60, description="while the node runs, ask the "
                                    "directory about everyone this often (0: only at logons and `takt users sync`)")
     cache_hours: float = Field(default=72.0, gt=0, le=24 * 90, description="how long the last answer about a "

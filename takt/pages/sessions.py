@@ -188,7 +188,7 @@ async def _log_on_from_directory(request: Request, body: LogonRequest, directory
     store: Store = request.app.state.store
     failures = failed_logons(request)
     try:
-        holder = await run_in_threadpool(directory.holder_of_badge, store, code, found)
+        holder = await run_in_threadpool(directory.holder_of_badge, store, code, found, hashed)
     except DirectoryDown as exc:
         log.warning("logon refused: directory unavailable", extra={"client": client, "reason": str(exc)})
         raise _refused(503, "DIRECTORY_UNAVAILABLE", "the directory cannot be reached and this badge has no recent "

@@ -178,14 +178,14 @@ def test_the_node_syncs_with_the_directory_while_it_runs(directory: Directory, n
 
 def test_directory_down_cached_people_log_on_within_the_cache_time(directory: Directory, node: RunningNode) -> None:
     cache_s = 6.0
-    use(node, identity(directory, cache_hours=cache_s / 3600, password_for="everyone"))
+    use(node, identity(directory, cache_hours=cache_s / 3600, password_for="everyone", down_retry_s=1))
     assert logon(node, badge="7001", pin="anna-dir-pw").status_code == 201
     assert logon(node, badge="7002", pin="quinn-dir-pw").status_code == 201
     confirmed = time.monotonic()
     directory.stop()
     try:
         # the cache is in the store: a node restarted (a new directory client) logs on from it as well
-        client = use(node, identity(directory, cache_hours=cache_s / 3600, password_for="everyone"))
+        client = use(node, identity(directory, cache_hours=cache_s / 3600, password_for="everyone", down_retry_s=1))
         quinn = logon(node, badge="7002", pin="quinn-dir-pw")
         assert quinn.status_code == 201 and quinn.json()["roles"] == ["quality"], quinn.text
         assert logon(node, badge="7002", pin="wrong-password").json()["code"] == "PIN_WRONG"
@@ -201,6 +201,7 @@ def test_directory_down_cached_people_log_on_within_the_cache_time(directory: Di
         assert (late.status_code, late.json()["code"]) == (503, "DIRECTORY_UNAVAILABLE")
     finally:
         directory.start()
+    time.sleep(1.1)  # down_retry_s: logons ask the directory again
     back = logon(node, badge="7002", pin="quinn-dir-pw")
     assert back.status_code == 201, back.text
     assert health(node)["status"] == "up"
