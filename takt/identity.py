@@ -364,7 +364,10 @@ class Directory:
             return self._from_cache(store, known)
         if len(entries) != 1:
             if known is not None:  # the badge left its former holder in the directory: ask about them anew
-                self.refresh(store, known.user)
+                try:
+                    self.refresh(store, known.user)
+                except DirectoryDown:
+                    pass  # the badge is refused either way; their entry is asked about at the next sync
             return BadgeHolder(None, "unknown_badge" if not entries else "badge_ambiguous_in_directory")
         entry = entries[0]
         try:

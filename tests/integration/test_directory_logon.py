@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from edge.store.directory import cached
+from edge.store.users import save_user
 from simulators.directory import ADMIN_DN, SUFFIX, Directory
 from takt.config import load_config
 from takt.config.identity import IdentitySection
@@ -245,3 +246,30 @@ def test_takt_users_sync_list_and_check(directory: Directory, tmp_path: Path) ->
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"group cn=takt-quality,{GROUPS}: gives quality" in checked.stdout
     assert "can log on with badge and directory password as quality" in checked.stdout
+
+
+def set_badge(directory: Directory, uid: str, badge: str) -> None:
+    with ldap3.Connection(ldap3.Server("127.0.0.1", port=directory.port), ADMIN_DN, directory.admin_password,
+                          auto_bind=True) as conn:
+        assert conn.modify(f"uid={uid},{PEOPLE}", {"employeeNumber": [(ldap3.MODIFY_REPLACE, [badge])]}), conn.result
+
+
+def test_a_new_badge_in_the_directory_replaces_the_old_one(directory: Directory, node: RunningNode) -> None:
+    use(node, identity(directory))
+    assert logon(node, badge="7002", pin="quinn-dir-pw").status_code == 201
+    try:
+        set_badge(directory, "quinn", "7010")  # her card was lost and replaced
+        assert logon(node, badge="7002", pin="quinn-dir-pw").json()["code"] == "PIN_WRONG"
+        again = logon(node, badge="7010", pin="quinn-dir-pw")
+        assert again.status_code == 201 and again.json()["user"] == "quinn"
+    finally:
+        set_badge(directory, "quinn", "7002")
+
+
+def test_a_site_file_user_is_never_taken_over_by_the_directory(directory: Directory, node: RunningNode) -> None:
+    save_user(node.store, "anna", "Anna (site file)", ["warehouse"], "anna-site-token-0000", badge="S-1")
+    use(node, identity(directory))
+    assert logon(node, badge="7001").json()["code"] == "PIN_REQUIRED"  # the directory's anna is not used
+    local = logon(node, badge="S-1")  # the site file's anna logs on as the site file says
+    assert local.status_code == 201 and local.json()["roles"] == ["warehouse"]
+    assert cached(node.store, "anna") is None
