@@ -22,7 +22,7 @@ class Connectivity:
     """Build with the node's service and store; ``start()`` inside the node's event loop; ``stop()`` at the end."""
 
     def __init__(self, service: Service, store: Store, section: ConnectivitySection, *,
-                 data_dir: str | Path | None = None, namespace: Any = None) -> None:
+                 data_dir: str | Path | None = None, namespace: Any = None, historian: Any = None) -> None:
         self.section = section
         folder = Path(data_dir) if data_dir is not None else None
         self.mapper = SignalMapper(service, store, section.machines,
@@ -67,7 +67,8 @@ class Connectivity:
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
             self.process_values = ProcessValueLog(
-                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines)
+                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines,
+                historian)  # historian: connectors.process_values.HistorianSettings (the site's historian:)
         self.inspector: Any = None  # connectors.inspections.MachineInspector, when machines measure inspections
         if self.process_values is not None and any(m.inspections for m in section.machines):
             from connectors.inspections import MachineInspector
@@ -85,7 +86,7 @@ class Connectivity:
 
     async def _source_sink(self, batch: Sequence[Sample]) -> None:
         if self.process_values is not None:
-            self.process_values.keep(batch)
+            await self.process_values.offer(batch)  # queued for the historian's writer thread: never the disk
         await self.mapper(batch)
 
     def start(self) -> None:
@@ -95,6 +96,8 @@ class Connectivity:
             self.mqtt.start()
         if self.sparkplug is not None:
             self.sparkplug.start()
+        if self.process_values is not None:
+            self.process_values.start()
         # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
         # namespace would loop); they only feed the signal mapping.
         self._tasks = [asyncio.create_task(
@@ -116,6 +119,7 @@ class Connectivity:
         if self.sparkplug is not None:
             self.sparkplug.stop()
         if self.process_values is not None:
+            self.process_values.stop()  # writes what is queued
             self.process_values.prune()
 
     def collector(self) -> Any:
@@ -127,7 +131,8 @@ class Connectivity:
             found += [self.mqtt.health] if self.mqtt is not None else []
             return found + ([self.sparkplug.health] if self.sparkplug is not None else [])
 
-        return ConnectivityCollector(healths, lambda: self.mapper.stats)
+        historian = self.process_values.health if self.process_values is not None else None
+        return ConnectivityCollector(healths, lambda: self.mapper.stats, historian)
 
     def health(self) -> dict[str, Any]:
         """Per connector: connected, reconnects, values, last value age; and the mapping's counts."""
@@ -143,8 +148,7 @@ class Connectivity:
                                    "unbooked": s.unbooked, "resets": s.resets,
                                    "rollovers": s.rollovers, "last_error": s.last_error}
         if self.process_values is not None:
-            pv = self.process_values
-            parts["process_values"] = {"kept": pv.kept, "suppressed": pv.suppressed, "pruned": pv.pruned}
+            parts["process_values"] = self.process_values.health()
         if self.inspector is not None:
             i = self.inspector.stats
             parts["machine_inspections"] = {"recorded": i.recorded, "nonconformances": i.nonconformances,
@@ -164,4 +168,10 @@ def from_site(service: Service, store: Store, config: Any, data_dir: str | Path)
     site = config.site
     namespace = Namespace(site.enterprise, site.site, site.area, site.line, {
         m.device: (workstation_of.get(m.equipment, "unassigned"), m.equipment) for m in section.machines})
-    return Connectivity(service, store, section, data_dir=folder, namespace=namespace)
+    settings = getattr(config, "historian", None)
+    historian = None
+    if settings is not None:
+        from connectors.process_values import HistorianSettings
+
+        historian = HistorianSettings(**settings.model_dump())
+    return Connectivity(service, store, section, data_dir=folder, namespace=namespace, historian=historian)

@@ -17,6 +17,7 @@ rules), :mod:`~takt.config.retention`, :mod:`~takt.config.site_file` (the whole 
 from __future__ import annotations
 
 from takt.config.errors import ConfigError, Problem, format_path
+from takt.config.historian import HistorianSection
 from takt.config.loader import DEMO_CONFIG, cleartext_secrets, demo_config_path, load_config, parse_config
 from takt.config.master_data import (
     BinEntry,
@@ -60,6 +61,7 @@ __all__ = [
     "DispatchListEntry",
     "DispatchSlotEntry",
     "EquipmentEntry",
+    "HistorianSection",
     "InspectionPlanEntry",
     "ItemEntry",
     "Language",

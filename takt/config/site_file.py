@@ -11,6 +11,7 @@ from connectors.config import ConnectivitySection
 from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
 from takt.config.errors import Problem
+from takt.config.historian import HistorianSection
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
 from takt.config.retention import RetentionSection
@@ -35,6 +36,7 @@ class TaktConfig(Section):
     labels: LabelsSection | None = None
     warehouse: WarehouseSection = WarehouseSection()
     retention: RetentionSection = RetentionSection()
+    historian: HistorianSection = HistorianSection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""
