@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import sqlite3
 import struct
 import sys
@@ -27,6 +28,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +82,15 @@ def decode(chunk: bytes) -> list[Row]:
     """The rows of a chunk, in time order."""
     (n,) = _COUNT.unpack_from(chunk)
     payload = zlib.decompress(chunk[_COUNT.size:])
-    times, xored = array("q"), array("Q")
-    times.frombytes(payload[:8 * n])
+    deltas, xored = array("q"), array("Q")
+    deltas.frombytes(payload[:8 * n])
     xored.frombytes(payload[8 * n:16 * n])
     if not _LITTLE:
-        times.byteswap()
+        deltas.byteswap()
         xored.byteswap()
-    at = 0
-    for i in range(n):
-        at += times[i]
-        times[i] = at
-    for i in range(1, n):
-        xored[i] ^= xored[i - 1]
-    doubles = array("d", xored.tobytes())
-    rows: list[Row] = [(times[i], doubles[i], None, "good", None) for i in range(n)]
+    times = list(accumulate(deltas))
+    doubles = array("d", array("Q", accumulate(xored, operator.xor)).tobytes())
+    rows: list[Row] = list(zip(times, doubles, repeat(None), repeat("good"), repeat(None), strict=False))
     if len(payload) > 16 * n:
         for i, text, quality, detail, is_number in json.loads(payload[16 * n:]):
             rows[i] = (times[i], doubles[i] if is_number else None, text, quality, detail)
@@ -180,7 +177,7 @@ def append(db: sqlite3.Connection, series: int, rows: Sequence[Row]) -> None:
 def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: int | None,
          limit: int) -> list[Row]:
     """Up to ``limit`` of the newest values of ``series`` between two times, oldest first."""
-    sql = "SELECT chunk FROM process_values WHERE series = ?"
+    sql = "SELECT first_at, last_at, chunk FROM process_values WHERE series = ?"
     args: list[Any] = [series]
     if since_us is not None:
         sql += " AND last_at >= ?"
@@ -190,16 +187,23 @@ def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: in
         args.append(until_us)
     found: list[list[Row]] = []
     total = 0
-    # chunks of one series may overlap in time (a late sample): read newest-last-first, then sort what was read
-    for (chunk,) in db.execute(sql + " ORDER BY last_at DESC, rowid DESC", args):
-        rows = [r for r in decode(chunk) if (since_us is None or r[0] >= since_us)
-                and (until_us is None or r[0] <= until_us)]
+    in_order = True
+    previous_first: int | None = None
+    # newest chunk first, until ``limit`` values are read
+    for first, last, chunk in db.execute(sql + " ORDER BY last_at DESC, rowid DESC", args):
+        rows = decode(chunk)
+        if (since_us is not None and first < since_us) or (until_us is not None and last > until_us):
+            rows = [r for r in rows if (since_us is None or r[0] >= since_us) and (until_us is None or r[0] <= until_us)]
+        if previous_first is not None and last > previous_first:
+            in_order = False  # chunks overlap in time (a late sample): sort what was read
+        previous_first = first
         found.append(rows)
         total += len(rows)
         if total >= limit:
             break
     merged = [r for rows in reversed(found) for r in rows]
-    merged.sort(key=lambda r: r[0])  # stable: equal times keep the order they were kept in
+    if not in_order:
+        merged.sort(key=lambda r: r[0])  # stable: equal times keep the order they were kept in
     return merged[-limit:] if limit else []
 
 
