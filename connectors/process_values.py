@@ -190,10 +190,8 @@ class ProcessValueLog:
         return bool(self.rules)
 
     async def __call__(self, batch: Sequence[Sample]) -> None:
-        if self._writer is not None:
-            await self.offer(batch)
-        else:
-            self.keep(batch)
+        """As a connector's sink: :meth:`offer` (the writer thread, once started, writes them)."""
+        await self.offer(batch)
 
     # --- choosing what to keep ------------------------------------------------------------------------
 
