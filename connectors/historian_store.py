@@ -7,9 +7,9 @@ So values are kept as chunks:
 
 - ``process_series``: a small table mapping equipment + process value name to an integer series id.
 - ``process_values``: one row per chunk of up to :data:`CHUNK_MAX` values of one series in time order, with its
-  first and last time (integer microseconds) and count; the chunk holds the times (delta encoded), the numbers
+  first and last time (integer microseconds, at most an hour apart) and count; the chunk holds the times (delta encoded), the numbers
   (XOR of each double with the one before, as Gorilla does) and the rare text values, qualities and details,
-  compressed with zlib. Rows are appended in rowid order (sequential pages); the index ``(series, last_at)``
+  compressed with zlib. Rows are appended in rowid order (sequential pages); the index ``(series, first_at)``
   finds a series' chunks over a time range.
 - ``process_value_minutes``: per series and minute the number of values, how many were numbers and how many not
   of good quality, and min, max and sum, keyed (series, minute) ``WITHOUT ROWID``.
@@ -33,17 +33,19 @@ from pathlib import Path
 from typing import Any
 
 CHUNK_MAX = 1000  # values per chunk: bounds the decoding of a read and the rewrite of a split chunk
+CHUNK_SPAN_US = 3600 * 1_000_000  # a chunk spans at most an hour: a read finds every chunk of a time range by first_at
 BUSY_TIMEOUT_MS = 10_000
 
 # One value: (at in Unix microseconds, number or None, text or None, quality, detail or None)
 Row = tuple[int, float | None, str | None, str, str | None]
 
 _SCHEMA = (
+    # stored: the values in the series' chunks (kept by append and fold_oldest; max_points needs no scan)
     "CREATE TABLE IF NOT EXISTS process_series (series INTEGER PRIMARY KEY, equipment TEXT NOT NULL, "
-    "name TEXT NOT NULL, UNIQUE (equipment, name))",
+    "name TEXT NOT NULL, stored INTEGER NOT NULL DEFAULT 0, UNIQUE (equipment, name))",
     "CREATE TABLE IF NOT EXISTS process_values (series INTEGER NOT NULL, first_at INTEGER NOT NULL, "
     "last_at INTEGER NOT NULL, count INTEGER NOT NULL, chunk BLOB NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS process_values_by_series ON process_values (series, last_at)",
+    "CREATE INDEX IF NOT EXISTS process_values_by_series ON process_values (series, first_at)",
     # minute: the minute's start (Unix seconds); numbers: values that were numbers (min/max/sum are over them)
     "CREATE TABLE IF NOT EXISTS process_value_minutes (series INTEGER NOT NULL, minute INTEGER NOT NULL, "
     "samples INTEGER NOT NULL, numbers INTEGER NOT NULL, bad INTEGER NOT NULL, min REAL, max REAL, "
@@ -168,10 +170,16 @@ def series_id(db: sqlite3.Connection, known: dict[tuple[str, str], int], equipme
 
 def append(db: sqlite3.Connection, series: int, rows: Sequence[Row]) -> None:
     """Append ``rows`` of one series (in time order) as chunks (in the caller's transaction)."""
-    for start in range(0, len(rows), CHUNK_MAX):
-        part = rows[start:start + CHUNK_MAX]
+    start = 0
+    while start < len(rows):
+        end, first = start + 1, rows[start][0]
+        while end < len(rows) and end - start < CHUNK_MAX and rows[end][0] - first < CHUNK_SPAN_US:
+            end += 1
+        part = rows[start:end]
         db.execute("INSERT INTO process_values (series, first_at, last_at, count, chunk) VALUES (?, ?, ?, ?, ?)",
                    (series, part[0][0], part[-1][0], len(part), encode(part)))
+        start = end
+    db.execute("UPDATE process_series SET stored = stored + ? WHERE series = ?", (len(rows), series))
 
 
 def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: int | None,
@@ -180,8 +188,8 @@ def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: in
     sql = "SELECT first_at, last_at, chunk FROM process_values WHERE series = ?"
     args: list[Any] = [series]
     if since_us is not None:
-        sql += " AND last_at >= ?"
-        args.append(since_us)
+        sql += " AND first_at > ? AND last_at >= ?"
+        args += [since_us - CHUNK_SPAN_US, since_us]
     if until_us is not None:
         sql += " AND first_at <= ?"
         args.append(until_us)
@@ -190,7 +198,7 @@ def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: in
     in_order = True
     previous_first: int | None = None
     # newest chunk first, until ``limit`` values are read
-    for first, last, chunk in db.execute(sql + " ORDER BY last_at DESC, rowid DESC", args):
+    for first, last, chunk in db.execute(sql + " ORDER BY first_at DESC, rowid DESC", args):
         rows = decode(chunk)
         if (since_us is not None and first < since_us) or (until_us is not None and last > until_us):
             rows = [r for r in rows if (since_us is None or r[0] >= since_us) and (until_us is None or r[0] <= until_us)]
@@ -211,8 +219,10 @@ def last_rows(db: sqlite3.Connection) -> dict[int, Row]:
     """The newest value of every series."""
     newest: dict[int, Row] = {}
     for series, chunk in db.execute(
-            "SELECT p.series, p.chunk FROM process_values p WHERE p.rowid = (SELECT q.rowid FROM process_values q "
-            "WHERE q.series = p.series ORDER BY q.last_at DESC, q.rowid DESC LIMIT 1)"):
+            "SELECT s.series, (SELECT p.chunk FROM process_values p WHERE p.series = s.series "
+            "ORDER BY p.first_at DESC, p.rowid DESC LIMIT 1) FROM process_series s"):
+        if chunk is None:
+            continue
         newest[series] = decode(chunk)[-1]
     return newest
 
@@ -264,6 +274,7 @@ def fold_oldest(db: sqlite3.Connection, series: int, *, before_us: int | None = 
             continue
         summarise(db, series, rows[:take])
         db.execute("DELETE FROM process_values WHERE rowid = ?", (rowid,))
+        db.execute("UPDATE process_series SET stored = stored - ? WHERE series = ?", (len(rows), series))
         if take < len(rows):
             append(db, series, rows[take:])
         folded += take
@@ -271,5 +282,5 @@ def fold_oldest(db: sqlite3.Connection, series: int, *, before_us: int | None = 
 
 
 def count_values(db: sqlite3.Connection, series: int) -> int:
-    return int(db.execute("SELECT coalesce(sum(count), 0) FROM process_values WHERE series = ?",
-                          (series,)).fetchone()[0])
+    found = db.execute("SELECT stored FROM process_series WHERE series = ?", (series,)).fetchone()
+    return int(found[0]) if found is not None else 0

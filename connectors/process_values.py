@@ -176,6 +176,7 @@ class ProcessValueLog:
         self.blocked_s = 0.0  # time sources waited for room (overflow: block)
         self.flushes = 0
         self.write_errors = 0
+        self.lost = 0  # values the writer could not write before it had to stop (a disk full at the stop)
         self.last_error: str | None = None
         self._pruned_at = time.monotonic()
         self._queue: deque[tuple[float, list[tuple[Series, hs.Row]]]] = deque()
@@ -342,6 +343,10 @@ class ProcessValueLog:
                         log.error("historian: writing %d process values failed (%s); trying again",
                                   len(pending), self.last_error)
                         if stopping:
+                            self.lost += len(pending)
+                            with self._wake:
+                                self._queued -= len(pending)
+                            log.error("historian: %d process values lost at the stop", len(pending))
                             break
                         time.sleep(1.0)
                         continue
@@ -464,7 +469,7 @@ class ProcessValueLog:
                 "overflow": s.overflow, "dropped": self.dropped,
                 "dropped_in_overflow_deadband": self.dropped_in_overflow_deadband,
                 "blocked_s": round(self.blocked_s, 3), "flushes": self.flushes, "flush_s": s.flush_s,
-                "write_errors": self.write_errors, "last_error": self.last_error,
+                "write_errors": self.write_errors, "lost": self.lost, "last_error": self.last_error,
                 "synchronous": s.synchronous,
                 "durability": ("every write survives a power cut" if s.synchronous == "FULL" else
                                "a power cut may lose the last writes")}
