@@ -237,8 +237,8 @@ class _Minute:
     total: float = 0.0
 
 
-def summarise(db: sqlite3.Connection, series: int, rows: Iterable[Row]) -> None:
-    """Fold ``rows`` of ``series`` into its per-minute summaries (in the caller's transaction)."""
+def minute_summaries(rows: Iterable[Row]) -> dict[int, tuple[int, int, int, float | None, float | None, float]]:
+    """Per minute (its start, Unix seconds) of ``rows``: samples, numbers, bad, min, max, sum."""
     minutes: dict[int, _Minute] = {}
     for at, number, _text, quality, _detail in rows:
         m = minutes.setdefault(at // 60_000_000 * 60, _Minute())
@@ -249,8 +249,12 @@ def summarise(db: sqlite3.Connection, series: int, rows: Iterable[Row]) -> None:
             m.total += number
             m.low = number if m.low is None else min(m.low, number)
             m.high = number if m.high is None else max(m.high, number)
-    db.executemany(_MERGE_MINUTE, [(series, minute, m.samples, m.numbers, m.bad, m.low, m.high, m.total)
-                                   for minute, m in minutes.items()])
+    return {minute: (m.samples, m.numbers, m.bad, m.low, m.high, m.total) for minute, m in minutes.items()}
+
+
+def summarise(db: sqlite3.Connection, series: int, rows: Iterable[Row]) -> None:
+    """Fold ``rows`` of ``series`` into its per-minute summaries (in the caller's transaction)."""
+    db.executemany(_MERGE_MINUTE, [(series, minute, *summary) for minute, summary in minute_summaries(rows).items()])
 
 
 def fold_oldest(db: sqlite3.Connection, series: int, *, before_us: int | None = None, at_most: int | None = None) -> int:

@@ -410,25 +410,48 @@ class ProcessValueLog:
         return [(int(s), str(n)) for s, n in self._db.execute(sql + " ORDER BY series", args)]
 
     def minutes(self, equipment: str, name: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        """The per-minute summaries of ``equipment``'s folded values, oldest first, at most ``limit`` (the newest)."""
-        where: list[str] = ["s.equipment = ?"]
-        args: list[Any] = [equipment]
-        term: str
-        value: Any
-        for term, value in (("s.name = ?", name), ("m.minute >= ?", since and since.timestamp()),
-                            ("m.minute <= ?", until and until.timestamp())):
-            if value is not None:
-                where.append(term)
-                args.append(value)
-        sql = (f"SELECT s.name, m.minute, m.samples, m.numbers, m.bad, m.min, m.max, m.sum FROM process_value_minutes "
-               f"m JOIN process_series s USING (series) WHERE {' AND '.join(where)} "
-               f"ORDER BY m.minute DESC, s.name DESC LIMIT ?")
+                until: datetime | None = None, limit: int = 1000, *, include_raw: bool = False) -> list[dict[str, Any]]:
+        """The per-minute summaries of ``equipment``'s folded values, oldest first, at most ``limit`` (the newest);
+        ``include_raw``: with the minutes of the values not yet folded (min/max/avg per minute over a week)."""
+        found: dict[tuple[int, str], list[Any]] = {}
         with self._lock:
-            rows = self._db.execute(sql, (*args, limit)).fetchall()
+            for series, n in self._series_of(equipment, name):
+                sql = "SELECT minute, samples, numbers, bad, min, max, sum FROM process_value_minutes WHERE series = ?"
+                args: list[Any] = [series]
+                if since is not None:
+                    sql += " AND minute >= ?"
+                    args.append(since.timestamp())
+                if until is not None:
+                    sql += " AND minute <= ?"
+                    args.append(until.timestamp())
+                for minute, *summary in self._db.execute(sql + " ORDER BY minute DESC LIMIT ?", (*args, limit)):
+                    found[(minute, n)] = summary
+                if not include_raw:
+                    continue
+                start = _us(since) if since is not None else None
+                end = _us(until) + 59_999_999 if until is not None else None
+                rows = hs.read(self._db, series, start, end, 10**9)
+                for minute, raw in hs.minute_summaries(rows).items():
+                    if until is not None and minute > until.timestamp():
+                        continue
+                    have = found.get((minute, n))
+                    found[(minute, n)] = list(raw) if have is None else [
+                        have[0] + raw[0], have[1] + raw[1], have[2] + raw[2],
+                        _least(have[3], raw[3], min), _least(have[4], raw[4], max), have[5] + raw[5]]
+        newest = sorted(found.items())[-limit:]
         return [{"name": n, "minute": _iso(minute * 1_000_000), "samples": samples, "numbers": numbers, "bad": bad,
                  "min": low, "max": high, "avg": total / numbers if numbers else None}
-                for n, minute, samples, numbers, bad, low, high, total in reversed(rows)]
+                for (minute, n), (samples, numbers, bad, low, high, total) in newest]
+
+    def at_moment(self, equipment: str, when: datetime, name: str | None = None) -> list[dict[str, Any]]:
+        """Each series' (or one's) last value at or before ``when``: many tags at one moment."""
+        found = []
+        with self._lock:
+            for series, n in self._series_of(equipment, name):
+                for at, number, text, quality, detail in hs.read(self._db, series, None, _us(when), 1):
+                    found.append({"name": n, "at": _iso(at), "value": number if text is None else text,
+                                  "quality": quality, "detail": detail})
+        return found
 
     def series(self, equipment: str) -> list[str]:
         """The process values kept for ``equipment`` (configured ones)."""
@@ -478,6 +501,10 @@ class ProcessValueLog:
         self.stop()
         with self._lock:
             self._db.close()
+
+
+def _least(a: float | None, b: float | None, pick: Any) -> float | None:
+    return b if a is None else a if b is None else pick(a, b)
 
 
 def _leaves_deadband(last: Any, value: Any, rule: ProcessValueRule, percent: float | None = None) -> bool:

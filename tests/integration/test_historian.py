@@ -1,6 +1,7 @@
 """The historian: process values from PLCs (Modbus and OPC UA simulators, over the wire) go through a bounded queue
 to the writer thread, each stored exactly once across a restart of the writer and of the node; a full queue is
-counted and shown; files of the first layout are migrated when opened; the durability setting shows on /health."""
+counted and shown; files of the first layout are migrated when opened; the durability setting shows on /health;
+a node answers one moment, per-minute summaries of raw values and a CSV export."""
 from __future__ import annotations
 
 import asyncio
@@ -194,6 +195,20 @@ async def test_a_node_stores_each_value_once_across_its_restart_and_shows_its_du
                 for value in values:
                     await temperature.write_value(value)
                     await wait_for(lambda value=value: holds(value), 10, f"{value} stored")  # type: ignore[misc]
+                if values[0] >= 200:  # the reads an engineer and the quality pages make
+                    moment = (await client.get(url, params={"at": datetime.now(UTC).isoformat()})).json()
+                    assert [(v["name"], v["value"]) for v in moment["values"]] == [("temperature", values[-1])]
+                    minutes = (await client.get(url, params={"resolution": "minute", "include_raw": "true"})).json()
+                    assert sum(m["samples"] for m in minutes["values"]) >= 20
+                    assert max(m["max"] for m in minutes["values"]) == values[-1]
+                    export = await client.get(url + "/export", params={
+                        "since": "2000-01-01T00:00:00Z", "until": datetime.now(UTC).isoformat()})
+                    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+                    lines = export.text.splitlines()
+                    assert lines[0] == "name,at,value,quality,detail" and f"{values[-1]!r},good," in lines[-1]
+                    naive = await client.get(url + "/export", params={"since": "2026-11-26T01:00:00",
+                                                                      "until": "2026-11-26T02:00:00Z"})
+                    assert naive.status_code == 422 and "since" in naive.text
                 health = (await client.get("/health")).json()
         finally:
             proc.terminate()
