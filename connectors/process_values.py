@@ -181,6 +181,7 @@ class ProcessValueLog:
         self._pruned_at = time.monotonic()
         self._queue: deque[tuple[float, list[tuple[Series, hs.Row]]]] = deque()
         self._queued = 0  # values accepted by offer() and not yet written
+        self._unwritten: dict[Series, deque[hs.Row]] = {}  # the same per series, for reads (read your writes)
         self._oldest_pending: float | None = None  # when the oldest value the writer holds was queued
         self._wake = threading.Condition()
         self._writer: threading.Thread | None = None
@@ -272,6 +273,8 @@ class ProcessValueLog:
             with self._wake:
                 self._queue.append((time.monotonic(), rows))
                 self._queued += len(rows)
+                for series, row in rows:
+                    self._unwritten.setdefault(series, deque()).append(row)
                 self._wake.notify()
         return len(rows)
 
@@ -335,8 +338,9 @@ class ProcessValueLog:
                 due = time.monotonic() >= flush_at or len(pending) >= self.settings.queue_values // 2
                 if pending and (due or stopping or now_asked):
                     try:
-                        with guard:
+                        with self._lock:  # readers see a value either unwritten or written, never both
                             self._write(db, pending)
+                            self._written(pending)
                     except Exception as exc:  # a full disk: keep the values, say so, try again
                         self.write_errors += 1
                         self.last_error = f"{type(exc).__name__}: {exc}"
@@ -344,6 +348,8 @@ class ProcessValueLog:
                                   len(pending), self.last_error)
                         if stopping:
                             self.lost += len(pending)
+                            with self._lock:
+                                self._written(pending)
                             with self._wake:
                                 self._queued -= len(pending)
                             log.error("historian: %d process values lost at the stop", len(pending))
@@ -367,6 +373,27 @@ class ProcessValueLog:
         finally:
             if not memory:
                 db.close()
+
+    def _written(self, rows: Sequence[tuple[Series, hs.Row]]) -> None:
+        """Take ``rows`` (the oldest unwritten ones, in order) out of the unwritten values."""
+        with self._wake:
+            for series, _row in rows:
+                left = self._unwritten[series]
+                left.popleft()
+                if not left:
+                    del self._unwritten[series]
+
+    def _read(self, series: int, key: Series, since_us: int | None, until_us: int | None,
+              limit: int) -> list[hs.Row]:
+        """A series' stored values and those still on their way to the writer (call with ``self._lock``)."""
+        rows = hs.read(self._db, series, since_us, until_us, limit)
+        with self._wake:
+            waiting = [r for r in self._unwritten.get(key, ()) if (since_us is None or r[0] >= since_us)
+                       and (until_us is None or r[0] <= until_us)]
+        if waiting:
+            rows += waiting
+            rows.sort(key=lambda r: r[0])
+        return rows[-limit:]
 
     # --- retention --------------------------------------------------------------------------------------
 
@@ -407,7 +434,12 @@ class ProcessValueLog:
         if name is not None:
             sql += " AND name = ?"
             args.append(name)
-        return [(int(s), str(n)) for s, n in self._db.execute(sql + " ORDER BY series", args)]
+        found = [(int(s), str(n)) for s, n in self._db.execute(sql + " ORDER BY series", args)]
+        with self._wake:  # a series whose first values are still on their way to the writer
+            known = {n for _, n in found}
+            found += [(-1, n) for e, n in self._unwritten if e == equipment and n not in known
+                      and (name is None or n == name)]
+        return found
 
     def minutes(self, equipment: str, name: str | None = None, since: datetime | None = None,
                 until: datetime | None = None, limit: int = 1000, *, include_raw: bool = False) -> list[dict[str, Any]]:
@@ -430,7 +462,7 @@ class ProcessValueLog:
                     continue
                 start = _us(since) if since is not None else None
                 end = _us(until) + 59_999_999 if until is not None else None
-                rows = hs.read(self._db, series, start, end, 10**9)
+                rows = self._read(series, (equipment, n), start, end, 10**9)
                 for minute, raw in hs.minute_summaries(rows).items():
                     if until is not None and minute > until.timestamp():
                         continue
@@ -448,7 +480,7 @@ class ProcessValueLog:
         found = []
         with self._lock:
             for series, n in self._series_of(equipment, name):
-                for at, number, text, quality, detail in hs.read(self._db, series, None, _us(when), 1):
+                for at, number, text, quality, detail in self._read(series, (equipment, n), None, _us(when), 1):
                     found.append({"name": n, "at": _iso(at), "value": number if text is None else text,
                                   "quality": quality, "detail": detail})
         return found
@@ -465,7 +497,8 @@ class ProcessValueLog:
         found: list[tuple[int, int, str, hs.Row]] = []
         with self._lock:
             for order, (series, n) in enumerate(self._series_of(equipment, name)):
-                found += [(row[0], order, n, row) for row in hs.read(self._db, series, since_us, until_us, limit)]
+                found += [(row[0], order, n, row) for row in self._read(series, (equipment, n), since_us, until_us,
+                                                                        limit)]
         found.sort(key=lambda f: f[0])
         return [{"name": n, "at": _iso(at), "value": number if text is None else text, "quality": quality,
                  "detail": detail} for _, _, n, (at, number, text, quality, detail) in found[-limit:]]
@@ -478,8 +511,8 @@ class ProcessValueLog:
             found = self._series_of(equipment, name)
             if not found:
                 return []
-            return hs.read(self._db, found[0][0], _us(since) if since is not None else None,
-                           _us(until) if until is not None else None, limit)
+            return self._read(found[0][0], (equipment, name), _us(since) if since is not None else None,
+                              _us(until) if until is not None else None, limit)
 
     def health(self) -> dict[str, Any]:
         """What ``/health`` shows of the historian."""

@@ -92,6 +92,7 @@ async def test_a_full_queue_drops_by_deadband_first_counts_it_and_shows_it(tmp_p
             dropped = {s.labels["reason"]: s.value for s in metrics["takt_historian_dropped_values"].samples}
             assert dropped["queue_full"] >= 1 and dropped["overflow_deadband"] >= 1
             assert metrics["takt_historian_queue_values"].samples[0].value == 100
+            assert len(log.query("PRESS-1", "strokes", limit=1000)) == 100  # readable while still queued
             log.start()  # the writer catches up
             assert await asyncio.to_thread(log.flush)
     finally:
