@@ -63,10 +63,10 @@ class HistorianSettings:
     """How the historian writes (the site file's ``historian:`` section, ``takt.config.HistorianSection``)."""
 
     synchronous: Literal["FULL", "NORMAL"] = "NORMAL"
-    queue_values: int = 200_000
+    queue_values: int = 400_000
     overflow: Literal["block", "drop"] = "block"
     overflow_deadband_percent: float = 1.0
-    flush_s: float = 5.0
+    flush_s: float = 10.0
 
 
 @dataclass(frozen=True)

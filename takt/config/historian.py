@@ -19,10 +19,10 @@ class HistorianSection(Section):
     full; both are counted on /health and /metrics."""
 
     synchronous: Literal["FULL", "NORMAL"] = "NORMAL"
-    queue_values: int = Field(default=200_000, ge=100, le=10_000_000, description="values the queue holds at most")
+    queue_values: int = Field(default=400_000, ge=100, le=10_000_000, description="values the queue holds at most")
     overflow: Literal["block", "drop"] = "block"
     overflow_deadband_percent: float = Field(default=1.0, ge=0, le=100,
                                              description="with overflow: drop, values moving less than this percent "
                                                          "are dropped first")
-    flush_s: float = Field(default=5.0, gt=0, le=60, description="seconds between the writer's writes (longer: "
-                                                                 "fewer bytes written per value)")
+    flush_s: float = Field(default=10.0, gt=0, le=60, description="seconds between the writer's writes (longer: "
+                                                                  "fewer bytes written per value)")
