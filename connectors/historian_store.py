@@ -49,6 +49,10 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS process_values (series INTEGER NOT NULL, first_at INTEGER NOT NULL, "
     "last_at INTEGER NOT NULL, count INTEGER NOT NULL, chunk BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS process_values_by_series ON process_values (series, first_at)",
+    # the writer's flushes land here, in time order and without an index (a flush touches no page per series);
+    # consolidate() moves them into process_values every few minutes and before any retention
+    "CREATE TABLE IF NOT EXISTS process_values_recent (series INTEGER NOT NULL, first_at INTEGER NOT NULL, "
+    "last_at INTEGER NOT NULL, count INTEGER NOT NULL, chunk BLOB NOT NULL)",
     # minute: the minute's start (Unix seconds); numbers: values that were numbers (min/max/sum are over them)
     "CREATE TABLE IF NOT EXISTS process_value_minutes (series INTEGER NOT NULL, minute INTEGER NOT NULL, "
     "samples INTEGER NOT NULL, numbers INTEGER NOT NULL, bad INTEGER NOT NULL, min REAL, max REAL, "
@@ -171,23 +175,69 @@ def series_id(db: sqlite3.Connection, known: dict[tuple[str, str], int], equipme
     return found
 
 
-def append(db: sqlite3.Connection, series: int, rows: Sequence[Row]) -> None:
-    """Append ``rows`` of one series (in time order) as chunks (in the caller's transaction)."""
+def append(db: sqlite3.Connection, series: int, rows: Sequence[Row], *, recent: bool = False) -> None:
+    """Append ``rows`` of one series (in time order) as chunks (in the caller's transaction); ``recent``: to the
+    landing table (the writer's flushes)."""
+    table = "process_values_recent" if recent else "process_values"
     start = 0
     while start < len(rows):
         end, first = start + 1, rows[start][0]
         while end < len(rows) and end - start < CHUNK_MAX and rows[end][0] - first < CHUNK_SPAN_US:
             end += 1
         part = rows[start:end]
-        db.execute("INSERT INTO process_values (series, first_at, last_at, count, chunk) VALUES (?, ?, ?, ?, ?)",
+        db.execute(f"INSERT INTO {table} (series, first_at, last_at, count, chunk) VALUES (?, ?, ?, ?, ?)",
                    (series, part[0][0], part[-1][0], len(part), encode(part)))
         start = end
-    db.execute("UPDATE process_series SET stored = stored + ? WHERE series = ?", (len(rows), series))
+    if not recent:
+        db.execute("UPDATE process_series SET stored = stored + ? WHERE series = ?", (len(rows), series))
+
+
+def consolidate(db: sqlite3.Connection, at_most: int = 5000) -> int:
+    """Move up to ``at_most`` of the oldest landed chunks into ``process_values``, merged per series (in the
+    caller's transaction); returns how many chunks were moved (fewer than ``at_most``: none are left)."""
+    found = db.execute("SELECT rowid, series, chunk FROM process_values_recent ORDER BY rowid LIMIT ?",
+                       (at_most,)).fetchall()
+    if not found:
+        return 0
+    by_series: dict[int, list[Row]] = {}
+    for _rowid, series, chunk in found:
+        by_series.setdefault(series, []).extend(decode(chunk))
+    db.execute("DELETE FROM process_values_recent WHERE rowid <= ?", (found[-1][0],))
+    for series, rows in by_series.items():
+        rows.sort(key=lambda r: r[0])
+        append(db, series, rows)
+    return len(found)
+
+
+def recent_rows(db: sqlite3.Connection, series: set[int] | None, since_us: int | None,
+                until_us: int | None) -> dict[int, list[Row]]:
+    """The landed values of ``series`` (None: all) between two times, per series (one scan of the table)."""
+    sql, args = "SELECT series, first_at, last_at, chunk FROM process_values_recent", []
+    terms = []
+    if since_us is not None:
+        terms.append("last_at >= ?")
+        args.append(since_us)
+    if until_us is not None:
+        terms.append("first_at <= ?")
+        args.append(until_us)
+    if terms:
+        sql += " WHERE " + " AND ".join(terms)
+    found: dict[int, list[Row]] = {}
+    for one, _first, _last, chunk in db.execute(sql + " ORDER BY rowid", args):
+        if series is None or one in series:
+            found.setdefault(one, []).extend(
+                r for r in decode(chunk) if (since_us is None or r[0] >= since_us)
+                and (until_us is None or r[0] <= until_us))
+    return found
 
 
 def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: int | None,
-         limit: int) -> list[Row]:
-    """Up to ``limit`` of the newest values of ``series`` between two times, oldest first."""
+         limit: int, landed: dict[int, list[Row]] | None = None) -> list[Row]:
+    """Up to ``limit`` of the newest values of ``series`` between two times, oldest first. ``landed``: the
+    landed values of :func:`recent_rows` when the caller read them already (for many series)."""
+    if landed is None:
+        landed = recent_rows(db, {series}, since_us, until_us)
+    newest = landed.get(series, [])
     sql = "SELECT first_at, last_at, chunk FROM process_values WHERE series = ?"
     args: list[Any] = [series]
     if since_us is not None:
@@ -197,8 +247,8 @@ def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: in
         sql += " AND first_at <= ?"
         args.append(until_us)
     found: list[list[Row]] = []
-    total = 0
-    in_order = True
+    total = len(newest)
+    in_order = not newest
     previous_first: int | None = None
     # newest chunk first, until ``limit`` values are read
     for first, last, chunk in db.execute(sql + " ORDER BY first_at DESC, rowid DESC", args):
@@ -212,7 +262,7 @@ def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: in
         total += len(rows)
         if total >= limit:
             break
-    merged = [r for rows in reversed(found) for r in rows]
+    merged = [r for rows in reversed(found) for r in rows] + newest
     if not in_order:
         merged.sort(key=lambda r: r[0])  # stable: equal times keep the order they were kept in
     return merged[-limit:] if limit else []
@@ -227,6 +277,10 @@ def last_rows(db: sqlite3.Connection) -> dict[int, Row]:
         if chunk is None:
             continue
         newest[series] = decode(chunk)[-1]
+    for series, rows in recent_rows(db, None, None, None).items():
+        last = max(rows, key=lambda r: r[0])
+        if series not in newest or last[0] >= newest[series][0]:
+            newest[series] = last
     return newest
 
 

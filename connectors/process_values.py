@@ -52,7 +52,8 @@ from connectors.config import MachineSignals, ProcessValueRule
 
 log = logging.getLogger("takt.historian")
 
-_PRUNE_EVERY_S = 30.0
+_PRUNE_EVERY_S = 30.0  # keep(): retention checked this often
+_CONSOLIDATE_EVERY_S = 120.0  # the writer: landed chunks consolidated (and retention checked) this often
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Series = tuple[str, str]  # (equipment, process value name)
@@ -90,6 +91,16 @@ def _transaction(db: sqlite3.Connection) -> Any:
     return run()
 
 
+@contextlib.contextmanager
+def _snapshot(db: sqlite3.Connection) -> Any:
+    """One read transaction: the landed and the consolidated chunks as of one moment (WAL snapshot)."""
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")
+
+
 def _us(when: datetime | float) -> int:
     return round((when.timestamp() if isinstance(when, datetime) else when) * 1_000_000)
 
@@ -105,6 +116,7 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
     ``minutes_older_than_s``, ``batch`` values (or minute rows) per transaction, ``pause_s`` between them.
     ``lock``: held around each batch when ``db`` is the recording connection itself (an in-memory log)."""
     started = time.perf_counter()
+    _consolidate(db, lock)
     now = time.time() if now is None else now
     raw_cut, minute_cut = _us(now - raw_older_than_s), now - minutes_older_than_s
     guard = lock if lock is not None else contextlib.nullcontext()
@@ -132,6 +144,14 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
         if pause_s:
             time.sleep(pause_s)
     return SampleCompaction(folded, dropped, batches, time.perf_counter() - started)
+
+
+def _consolidate(db: sqlite3.Connection, lock: Any = None) -> None:
+    """Move every landed chunk into the series' chunks, in transactions of a few thousand chunks."""
+    while True:
+        with lock if lock is not None else contextlib.nullcontext(), _transaction(db):
+            if hs.consolidate(db) < 5000:
+                return
 
 
 def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older_than_s: float, *,
@@ -178,7 +198,7 @@ class ProcessValueLog:
         self.write_errors = 0
         self.lost = 0  # values the writer could not write before it had to stop (a disk full at the stop)
         self.last_error: str | None = None
-        self._pruned_at = time.monotonic()
+        self._pruned_at = self._consolidated_at = time.monotonic()
         self._queue: deque[tuple[float, list[tuple[Series, hs.Row]]]] = deque()
         self._queued = 0  # values accepted by offer() and not yet written
         self._unwritten: dict[Series, deque[hs.Row]] = {}  # the same per series, for reads (read your writes)
@@ -224,15 +244,16 @@ class ProcessValueLog:
             rows.append((series, (_us(s.source_time), number, text, s.quality, s.detail)))
         return rows
 
-    def _write(self, db: sqlite3.Connection, rows: Sequence[tuple[Series, hs.Row]]) -> None:
-        """One transaction: the rows, one chunk per series (or more past CHUNK_MAX values)."""
+    def _write(self, db: sqlite3.Connection, rows: Sequence[tuple[Series, hs.Row]], recent: bool = False) -> None:
+        """One transaction: the rows, one chunk per series (or more past CHUNK_MAX values); ``recent``: landed
+        (the writer's flushes, consolidated later)."""
         by_series: dict[Series, list[hs.Row]] = {}
         for series, row in rows:
             by_series.setdefault(series, []).append(row)
         with _transaction(db):
             for (equipment, name), values in by_series.items():
                 values.sort(key=lambda r: r[0])
-                hs.append(db, hs.series_id(db, self._ids, equipment, name), values)
+                hs.append(db, hs.series_id(db, self._ids, equipment, name), values, recent=recent)
 
     def keep(self, batch: Sequence[Sample]) -> int:
         """Keep the samples of ``batch`` that leave their deadband, written before this returns; returns how
@@ -339,7 +360,7 @@ class ProcessValueLog:
                 if pending and (due or stopping or now_asked):
                     try:
                         with self._lock:  # readers see a value either unwritten or written, never both
-                            self._write(db, pending)
+                            self._write(db, pending, recent=True)
                             self._written(pending)
                     except Exception as exc:  # a full disk: keep the values, say so, try again
                         self.write_errors += 1
@@ -367,9 +388,13 @@ class ProcessValueLog:
                     flush_at = time.monotonic() + self.settings.flush_s
                 if stopping and not pending:
                     break
-                if time.monotonic() - self._pruned_at >= _PRUNE_EVERY_S:
-                    with guard:
-                        self._prune_on(db)
+                if time.monotonic() - self._consolidated_at >= _CONSOLIDATE_EVERY_S or stopping:
+                    self._consolidated_at = time.monotonic()
+                    try:
+                        self._prune_on(db, lock=guard)
+                    except Exception as exc:  # the values stay landed: tried again next time
+                        self.last_error = f"{type(exc).__name__}: {exc}"
+                        log.error("historian: consolidating landed values failed (%s)", self.last_error)
         finally:
             if not memory:
                 db.close()
@@ -384,9 +409,9 @@ class ProcessValueLog:
                     del self._unwritten[series]
 
     def _read(self, series: int, key: Series, since_us: int | None, until_us: int | None,
-              limit: int) -> list[hs.Row]:
+              limit: int, landed: dict[int, list[hs.Row]] | None = None) -> list[hs.Row]:
         """A series' stored values and those still on their way to the writer (call with ``self._lock``)."""
-        rows = hs.read(self._db, series, since_us, until_us, limit)
+        rows = hs.read(self._db, series, since_us, until_us, limit, landed)
         with self._wake:
             waiting = [r for r in self._unwritten.get(key, ()) if (since_us is None or r[0] >= since_us)
                        and (until_us is None or r[0] <= until_us)]
@@ -399,17 +424,18 @@ class ProcessValueLog:
 
     def prune(self, now: float | None = None) -> int:
         """Fold values past each series' retention and beyond its most recent ``max_points`` into minutes."""
-        with self._lock:
-            return self._prune_on(self._db, now)
+        return self._prune_on(self._db, now, lock=self._lock)
 
-    def _prune_on(self, db: sqlite3.Connection, now: float | None = None) -> int:
+    def _prune_on(self, db: sqlite3.Connection, now: float | None = None, *, lock: Any = None) -> int:
+        guard = lock if lock is not None else contextlib.nullcontext()
+        _consolidate(db, lock)
         now = time.time() if now is None else now
         dropped = 0
         for equipment, rule in self.rules.values():
             series = self._ids.get((equipment, rule.series))
             if series is None:
                 continue
-            with _transaction(db):
+            with guard, _transaction(db):
                 dropped += hs.fold_oldest(db, series, before_us=_us(now - rule.retention_s))
                 over = hs.count_values(db, series) - rule.max_points
                 if over > 0:
@@ -446,7 +472,7 @@ class ProcessValueLog:
         """The per-minute summaries of ``equipment``'s folded values, oldest first, at most ``limit`` (the newest);
         ``include_raw``: with the minutes of the values not yet folded (min/max/avg per minute over a week)."""
         found: dict[tuple[int, str], list[Any]] = {}
-        with self._lock:
+        with self._lock, _snapshot(self._db):
             for series, n in self._series_of(equipment, name):
                 sql = "SELECT minute, samples, numbers, bad, min, max, sum FROM process_value_minutes WHERE series = ?"
                 args: list[Any] = [series]
@@ -478,7 +504,7 @@ class ProcessValueLog:
     def at_moment(self, equipment: str, when: datetime, name: str | None = None) -> list[dict[str, Any]]:
         """Each series' (or one's) last value at or before ``when``: many tags at one moment."""
         found = []
-        with self._lock:
+        with self._lock, _snapshot(self._db):
             for series, n in self._series_of(equipment, name):
                 for at, number, text, quality, detail in self._read(series, (equipment, n), None, _us(when), 1):
                     found.append({"name": n, "at": _iso(at), "value": number if text is None else text,
@@ -495,10 +521,12 @@ class ProcessValueLog:
         since_us = _us(since) if since is not None else None
         until_us = _us(until) if until is not None else None
         found: list[tuple[int, int, str, hs.Row]] = []
-        with self._lock:
-            for order, (series, n) in enumerate(self._series_of(equipment, name)):
+        with self._lock, _snapshot(self._db):
+            which = self._series_of(equipment, name)
+            landed = hs.recent_rows(self._db, {s for s, _ in which}, since_us, until_us)
+            for order, (series, n) in enumerate(which):
                 found += [(row[0], order, n, row) for row in self._read(series, (equipment, n), since_us, until_us,
-                                                                        limit)]
+                                                                        limit, landed)]
         found.sort(key=lambda f: f[0])
         return [{"name": n, "at": _iso(at), "value": number if text is None else text, "quality": quality,
                  "detail": detail} for _, _, n, (at, number, text, quality, detail) in found[-limit:]]
@@ -507,7 +535,7 @@ class ProcessValueLog:
              limit: int = 1_000_000) -> list[hs.Row]:
         """One series' values as rows (microseconds, number, text, quality, detail), oldest first: the fast read
         for pages and exports (no dict per value)."""
-        with self._lock:
+        with self._lock, _snapshot(self._db):
             found = self._series_of(equipment, name)
             if not found:
                 return []
