@@ -13,16 +13,15 @@ do not compress: ~9 bytes, written four times through two WAL checkpoints).
 
 - ``process_series``: a small table mapping equipment + process value name to an integer series id.
 - ``process_values``: one row per chunk of up to :data:`CHUNK_MAX` values of one series in time order, with its
-  first and last time (integer microseconds, at most an hour apart) and count; the chunk holds the times (delta encoded), the numbers
-  (XOR of each double with the one before, as Gorilla does) and the rare text values, qualities and details,
-  compressed with zlib. Rows are appended in rowid order (sequential pages); the index ``(series, first_at)``
+  first and last time (integer microseconds, at most an hour apart) and count; the chunk holds the times (delta
+  encoded), the numbers (XOR of each double with the one before, as Gorilla does) and the rare text values,
+  qualities and details, compressed with zlib. Rows are appended in rowid order (sequential pages); the index ``(series, first_at)``
   finds a series' chunks over a time range.
 - ``process_value_minutes``: per series and minute the number of values, how many were numbers and how many not
   of good quality, and min, max and sum, keyed (series, minute) ``WITHOUT ROWID``.
-
 - ``process_values_recent``: the landed chunks of the writer's flushes (:func:`consolidate` moves them).
 
-Files of the first layout (text equipment and name in every row) are migrated when opened (:func:`open_file`).
+Files of the first layout (text equipment and name in every row) are migrated when opened (:func:`connect`).
 """
 from __future__ import annotations
 
