@@ -196,17 +196,18 @@ def append(db: sqlite3.Connection, series: int, rows: Sequence[Row], *, recent: 
         db.execute("UPDATE process_series SET stored = stored + ? WHERE series = ?", (len(rows), series))
 
 
-def consolidate(db: sqlite3.Connection, at_most: int = 5000) -> int:
-    """Move up to ``at_most`` of the oldest landed chunks into ``process_values``, merged per series (in the
-    caller's transaction); returns how many chunks were moved (fewer than ``at_most``: none are left)."""
-    found = db.execute("SELECT rowid, series, chunk FROM process_values_recent ORDER BY rowid LIMIT ?",
-                       (at_most,)).fetchall()
+def consolidate(db: sqlite3.Connection, first_series: int, last_series: int) -> int:
+    """Move the landed chunks of the series ``first_series`` to ``last_series`` into ``process_values``, all of a
+    series' landed values into as few chunks as they fill (in the caller's transaction); returns how many landed
+    chunks were moved. Done for a group of series at a time, it bounds the values held in memory."""
+    found = db.execute("SELECT rowid, series, chunk FROM process_values_recent WHERE series BETWEEN ? AND ? "
+                       "ORDER BY rowid", (first_series, last_series)).fetchall()
     if not found:
         return 0
     by_series: dict[int, list[Row]] = {}
     for _rowid, series, chunk in found:
         by_series.setdefault(series, []).extend(decode(chunk))
-    db.execute("DELETE FROM process_values_recent WHERE rowid <= ?", (found[-1][0],))
+    db.executemany("DELETE FROM process_values_recent WHERE rowid = ?", [(r[0],) for r in found])
     for series, rows in by_series.items():
         rows.sort(key=lambda r: r[0])
         append(db, series, rows)

@@ -55,7 +55,8 @@ from connectors.config import MachineSignals, ProcessValueRule
 log = logging.getLogger("takt.historian")
 
 _PRUNE_EVERY_S = 30.0  # keep(): retention checked this often
-_CONSOLIDATE_EVERY_S = 120.0  # the writer: landed chunks consolidated (and retention checked) this often
+_CONSOLIDATE_EVERY_S = 120.0
+_MIN_GAP_S = 0.002  # the writer: landed chunks consolidated (and retention checked) this often
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Series = tuple[str, str]  # (equipment, process value name)
@@ -133,8 +134,9 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
             batches += 1
             if n < batch:
                 break
-            if pause_s:
-                time.sleep(pause_s)
+            # a gap between the batches even without a pause: a writer waiting in SQLite's busy handler (which
+            # naps 1-100 ms between tries) otherwise rarely finds the file free between two transactions
+            time.sleep(pause_s or _MIN_GAP_S)
     while True:
         with guard:
             n = db.execute("DELETE FROM process_value_minutes WHERE (series, minute) IN (SELECT series, minute "
@@ -148,12 +150,19 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
     return SampleCompaction(folded, dropped, batches, time.perf_counter() - started)
 
 
+_CONSOLIDATE_SERIES = 50  # series per consolidation transaction (their landed values are held in memory)
+
+
 def _consolidate(db: sqlite3.Connection, lock: Any = None) -> None:
-    """Move every landed chunk into the series' chunks, in transactions of a few thousand chunks."""
-    while True:
-        with lock if lock is not None else contextlib.nullcontext(), _transaction(db):
-            if hs.consolidate(db) < 5000:
-                return
+    """Move every landed chunk into the series' chunks, one transaction per group of series."""
+    guard = lock if lock is not None else contextlib.nullcontext()
+    with guard:
+        found = db.execute("SELECT min(series), max(series) FROM process_values_recent").fetchone()
+    if found[0] is None:
+        return
+    for first in range(found[0], found[1] + 1, _CONSOLIDATE_SERIES):
+        with guard, _transaction(db):
+            hs.consolidate(db, first, first + _CONSOLIDATE_SERIES - 1)
 
 
 def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older_than_s: float, *,
