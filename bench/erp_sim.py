@@ -156,7 +156,7 @@ def over_http(database_url: str, batches: int, single_seconds: float) -> tuple[f
 
 def in_process(database_url: str, batches: int) -> float:
     from simulators.erp import ErpSimConfig, ErpSimulator
-    from simulators.erp.central import ItemIn, WorkOrderIn, WorkstationIn
+    from simulators.erp.inputs import ItemIn, WorkOrderIn, WorkstationIn
 
     sim = ErpSimulator(ErpSimConfig(database_url, {TOKEN: "bench-b"}, ADMIN))
     try:

@@ -24,7 +24,7 @@ Figures (one ``FIGURE <name> <value> <unit>`` line each, at the end):
   domain. The probe's and the node's wrk runs alternate (probe, node, probe, node), both processes up, so that
   a change in the machine's other load falls on both. ``http_vs_probe_ratio`` = node / probe (goal >= 0.8).
 - ``http_p99_ms_at_half_capacity``: the node's p99 latency with requests offered *open-loop* at half of
-  ``http_commands_per_s`` (the capacity this run measured, not a fixed rate) for 8 s after a 1 s warm-up, by
+  ``http_commands_per_s`` (the capacity this run measured, not a fixed rate) for 6 s after a 1 s warm-up, by
   ``bench.paced``: requests are scheduled at fixed times on 32 keep-alive connections and each latency runs
   from the scheduled time to the end of the answer, as wrk2 does, so a stall counts for every request it delays
   (no coordinated omission). wrk itself cannot pace, and wrk's Lua ``delay()`` paces per connection after each
@@ -198,7 +198,7 @@ def throughput(wrk: str, servers: dict[str, NodeProcess], *, rounds: int = 2, se
     return totals
 
 
-def paced_latency(server: NodeProcess, rate: float, prefix: str, seconds: float = 8.0) -> dict[str, float]:
+def paced_latency(server: NodeProcess, rate: float, prefix: str, seconds: float = 6.0) -> dict[str, float]:
     """Open-loop: ``rate`` requests/s for ``seconds`` after a 1 s warm-up; latencies from the scheduled times."""
     from bench.paced import paced, render_post
 
@@ -245,7 +245,7 @@ def _paced_line(what: str, p: dict[str, float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.foundation", description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=10, help="kill -9 trials (default 10)")
+    parser.add_argument("--trials", type=int, default=6, help="kill -9 trials (default 6; bench.kill9 alone runs 20)")
     parser.add_argument("--json", type=Path, help="also write the figures and details to this file")
     parser.add_argument("--skip-http", action="store_true", help="skip the HTTP figures (no wrk, no node process)")
     args = parser.parse_args(argv)

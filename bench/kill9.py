@@ -164,7 +164,7 @@ def run_trial(node: NodeProcess, trial: int, *, clients: int = 8, rng: random.Ra
 
 def _last_seq(http: httpx.Client) -> int:
     """The journal's last sequence number, as /health reports it."""
-    r = http.get("/health")
+    r = http.get("/health", headers=AUTH)  # the details need a token
     r.raise_for_status()
     return int(r.json()["store"]["last_seq"])
 

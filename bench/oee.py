@@ -109,7 +109,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from edge.domain.oee import Shift
-    from takt.api.oee import oee_report
+    from edge.store.oee import oee_report
 
     zone = ZoneInfo("Europe/Amsterdam")
     shifts = [Shift("early", dt_time(6), dt_time(14)), Shift("late", dt_time(14), dt_time(22)),

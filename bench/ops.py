@@ -171,7 +171,8 @@ def cold_start(data: Path) -> tuple[float, float]:
             if proc.poll() is not None:
                 raise RuntimeError(f"takt run exited with {proc.returncode}")
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                answer = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1,  # details need a token
+                                   headers={"Authorization": "Bearer bench-admin-token-000000000"})
                 if answer.status_code == 200:
                     if serving is None:
                         serving = time.perf_counter() - started

@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Connector, Sample, supervise
 from connectors.config import ConnectivitySection
+from connectors.inspections import MachineInspector
 from connectors.mapping import SignalMapper
+from connectors.metrics import ConnectivityCollector
+from connectors.process_values import HistorianSettings, ProcessValueLog
 from edge.service import Service
 from edge.store import Store
+
+if TYPE_CHECKING:  # the MQTT publishers (paho) are imported when the site has an mqtt section
+    from connectors.mqtt import MqttPublisher
+    from connectors.sparkplug import SparkplugPublisher
 
 log = logging.getLogger("takt.connectors")
 
@@ -22,7 +29,8 @@ class Connectivity:
     """Build with the node's service and store; ``start()`` inside the node's event loop; ``stop()`` at the end."""
 
     def __init__(self, service: Service, store: Store, section: ConnectivitySection, *,
-                 data_dir: str | Path | None = None, namespace: Any = None, historian: Any = None) -> None:
+                 data_dir: str | Path | None = None, namespace: Any = None,
+                 historian: HistorianSettings | None = None) -> None:
         self.section = section
         folder = Path(data_dir) if data_dir is not None else None
         self.mapper = SignalMapper(service, store, section.machines,
@@ -42,7 +50,7 @@ class Connectivity:
             from connectors.mqtt_source import MqttSourceConnector
 
             self.connectors += [MqttSourceConnector(s) for s in section.mqtt_sources]
-        self.mqtt: Any = None
+        self.mqtt: MqttPublisher | None = None
         if section.mqtt is not None and namespace is not None and folder is not None:
             from connectors.mqtt import MqttPublisher
 
@@ -51,7 +59,7 @@ class Connectivity:
                                       client_id=m.client_id or "takt-edge", username=m.username,
                                       password=m.password, ca_certs=m.ca_certs)
             service.on_recorded(self.mqtt.publish_events)
-        self.sparkplug: Any = None
+        self.sparkplug: SparkplugPublisher | None = None
         if section.mqtt is not None and section.mqtt.sparkplug is not None:
             from connectors.sparkplug import SparkplugPublisher
 
@@ -60,19 +68,15 @@ class Connectivity:
                 spb.group_id, spb.edge_node_id, host=m.host, port=m.port, username=m.username, password=m.password,
                 ca_certs=m.ca_certs, client_id=f"{m.client_id or 'takt-edge'}-spb",
                 devices={machine.device: machine.equipment for machine in section.machines})
-        self.process_values: Any = None  # connectors.process_values.ProcessValueLog, when any are configured
+        self.process_values: ProcessValueLog | None = None  # when any are configured
         if any(m.process_values for m in section.machines):
-            from connectors.process_values import ProcessValueLog
-
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
             self.process_values = ProcessValueLog(
                 folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines,
-                historian)  # historian: connectors.process_values.HistorianSettings (the site's historian:)
-        self.inspector: Any = None  # connectors.inspections.MachineInspector, when machines measure inspections
+                historian)  # the site's historian: section
+        self.inspector: MachineInspector | None = None  # when machines measure inspections
         if self.process_values is not None and any(m.inspections for m in section.machines):
-            from connectors.inspections import MachineInspector
-
             self.inspector = MachineInspector(service, self.process_values, section.machines,
                                               self.mapper.operation_in_progress)
         self._tasks: list[asyncio.Task[None]] = []
@@ -122,10 +126,8 @@ class Connectivity:
             self.process_values.stop()  # writes what is queued
             self.process_values.prune()
 
-    def collector(self) -> Any:
+    def collector(self) -> ConnectivityCollector:
         """A Prometheus collector of the connectors' and the signal mapping's numbers (for ``/metrics``)."""
-        from connectors.metrics import ConnectivityCollector
-
         def healths() -> list[Any]:
             found = [c.health for c in self.connectors]
             found += [self.mqtt.health] if self.mqtt is not None else []
@@ -156,22 +158,16 @@ class Connectivity:
         return parts
 
 
-def from_site(service: Service, store: Store, config: Any, data_dir: str | Path) -> Connectivity:
-    """The node's connectivity from a whole site configuration (``takt.config.TaktConfig``)."""
+def from_site(service: Service, store: Store, section: ConnectivitySection, data_dir: str | Path, *,
+              place: tuple[str, str, str, str], workstation_of: Mapping[str, str],
+              historian: HistorianSettings | None = None) -> Connectivity:
+    """The node's connectivity from the site's ``connectivity`` section, the site's place in the unified namespace
+    (enterprise, site, area, line), the workstation of each piece of equipment and how the historian writes."""
     from connectors.mqtt import Namespace
 
-    section: ConnectivitySection = config.connectivity
     folder = Path(data_dir)
     if section.mqtt is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    workstation_of = {e.equipment: e.workstation for e in config.master_data.equipment}
-    site = config.site
-    namespace = Namespace(site.enterprise, site.site, site.area, site.line, {
+    namespace = Namespace(*place, {
         m.device: (workstation_of.get(m.equipment, "unassigned"), m.equipment) for m in section.machines})
-    settings = getattr(config, "historian", None)
-    historian = None
-    if settings is not None:
-        from connectors.process_values import HistorianSettings
-
-        historian = HistorianSettings(**settings.model_dump())
     return Connectivity(service, store, section, data_dir=folder, namespace=namespace, historian=historian)

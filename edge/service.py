@@ -51,6 +51,7 @@ from edge.domain import DomainError, PlantState, decide, evolve
 from edge.domain.commands import Command, RecordClockJump
 from edge.retry import RetryPolicy
 from edge.store import Store
+from edge.store.chain import CHECKPOINT_EVERY, GENESIS, CheckpointKey, TimeTexts, link
 from edge.store.codec import encode_event, fingerprint
 from edge.store.history import history_row
 from edge.store.store import WRITES, outcome_json
@@ -172,8 +173,13 @@ class EventIds:
 class Service:
     def __init__(self, store: Store, node_id: str, *, clock: Callable[[], datetime] = utc_now,
                  max_batch: int = 1000, steady_clock: Callable[[], float] | None = None,
-                 clock_jump_threshold_s: float = DEFAULT_THRESHOLD_S) -> None:
+                 clock_jump_threshold_s: float = DEFAULT_THRESHOLD_S, checkpoint_key: CheckpointKey | None = None,
+                 checkpoint_every: int = CHECKPOINT_EVERY) -> None:
         self.store = store
+        # the journal's hash chain (edge.store.chain): the head's hash, and who signs a checkpoint every N events
+        self._chain = GENESIS
+        self.checkpoint_key = checkpoint_key
+        self.checkpoint_every = checkpoint_every
         self.node_id = node_id
         self.clock = clock  # wall time for the records; watched for jumps against steady_clock (edge.clock)
         if steady_clock is None:
@@ -248,6 +254,12 @@ class Service:
         self._thread.join()
         self._thread = None
         if self._conn is not None:
+            if self.checkpoint_key is not None and self._loaded.is_set():
+                try:  # the shutdown checkpoint: the head the node stopped at, signed
+                    self.store.checkpoint_at_stop(self._conn, self.node_id, self._seq, self._chain,
+                                                  self.checkpoint_key, self.checkpoint_every, self.clock())
+                except Exception:
+                    log.exception("the journal's shutdown checkpoint could not be written")
             self._conn.close()
             self._conn = None
         self.store.release_writer()
@@ -317,6 +329,7 @@ class Service:
         try:
             self._state = self.store.load_state(conn)
             self._seq = self.store.last_seq(conn)
+            self._chain = self.store.chain_hash_at(conn, self._seq)
         finally:
             conn.rollback()
             conn.info[WRITES] = True
@@ -409,6 +422,10 @@ class Service:
                 published: list[dict[str, Any]] = []
                 state = self._state
                 seq = self._seq
+                chain = self._chain
+                texts = TimeTexts()
+                checkpoints: list[tuple[int, str]] = []
+                every = self.checkpoint_every if self.checkpoint_key is not None else 0
                 for p in batch:
                     cmd = p.command
                     key = cmd.idempotency_key
@@ -438,15 +455,23 @@ class Service:
                     summaries: list[dict[str, Any]] = []
                     occurred_at = cmd.occurred_at or now
                     actor = cmd.actor
+                    recorded_by = cmd.recorded_by or actor
                     for part, ev in enumerate(events):
                         evolve(state, ev)
                         seq += 1
                         event_type = type(ev).__name__
                         subject = ev.subject
+                        event_id, payload = event_ids.next(), encode_event(ev)
+                        chain = link(chain, seq, event_id, event_type, subject, payload, actor, recorded_by,
+                                     cmd.on_behalf_of, cmd.source_device, texts(occurred_at), texts(recorded_at),
+                                     cmd.origin)
+                        if every and seq % every == 0:
+                            checkpoints.append((seq, chain))
                         # in JOURNAL_COLUMNS order
                         journal_rows.append((
-                            seq, event_ids.next(), node_id, event_type, subject, encode_event(ev), actor,
+                            seq, event_id, node_id, event_type, subject, payload, actor,
                             cmd.source_device, occurred_at, recorded_at, cmd.origin, key, part,
+                            recorded_by, cmd.on_behalf_of, chain,
                         ))
                         hist = history_row(seq, actor, ev)
                         if hist is not None:
@@ -463,9 +488,14 @@ class Service:
                     if listening:  # listeners also learn who recorded it, from which device, by which command
                         device = cmd.source_device
                         published.extend({**s, "command": name, "actor": actor, "device": device,
-                                          "idempotency_key": key} for s in summaries)
-                self._seq = seq
+                                          "recorded_by": recorded_by,
+                                          "on_behalf_of": cmd.on_behalf_of, "idempotency_key": key}
+                                         for s in summaries)
+                self._seq, self._chain = seq, chain
                 self.store.write_batch(conn, journal_rows, command_rows, history, state, state.take_dirty())
+                if checkpoints:
+                    assert self.checkpoint_key is not None
+                    self.store.write_checkpoints(conn, self.node_id, checkpoints, self.checkpoint_key, every, now)
         except Exception as exc:
             self.last_error = describe_failure(exc)
             log.warning("commit of %d commands failed (%s); reloading state", len(batch), self.last_error)

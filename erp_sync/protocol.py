@@ -52,11 +52,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.fields import Count, JournalSeq, LineNumber, Measure, OperationNumber, PlausibleBands, Quantity
+
 PROTOCOL = "takt-sync/1"
 PREFIX = "/sync/v1"
 
 Code = Annotated[str, Field(min_length=1, max_length=200)]
-Seq = Annotated[int, Field(ge=0)]
+# Every number of a message is bounded as the node's API bounds it (edge.fields): a sequence within BIGINT, decimals
+# at 18 digits with 6 places, operation and line numbers 1..99999.
+Seq = JournalSeq
 
 # The ISA-95 object each edge event type reports to the central systems.
 ISA95_MESSAGE: dict[str, str] = {
@@ -76,6 +80,7 @@ ISA95_MESSAGE: dict[str, str] = {
     "InspectionRecorded": "QualityTestResult",
     "NonconformanceRaised": "WorkAlert",
     "NonconformanceDispositioned": "WorkAlert",
+    "DispositionProposed": "WorkAlert",  # the first of two signatures of a disposition
     "MachineStateChanged": "EquipmentState",
     "SpcRuleViolated": "WorkAlert",
     "WorkOrderCancelled": "JobResponse",
@@ -124,6 +129,15 @@ class SyncEvent(_Message):
     payload: dict[str, Any] = Field(description="the event's fields; quantities as decimal strings")
 
 
+class ChainHead(_Message):
+    """The node's journal hash chain (edge.store.chain) around a batch: the hash through ``after`` (what the last
+    batch ended with) and through ``through``. The central side keeps the last head per node and refuses a batch
+    whose chain does not continue from it (``CHAIN_BROKEN``): the node's journal was rewritten."""
+
+    after_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="the chain hash through seq ``after``")
+    through_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="the chain hash through seq ``through``")
+
+
 class EventBatch(_Message):
     protocol: Literal["takt-sync/1"] = "takt-sync/1"
     node: Code
@@ -132,6 +146,8 @@ class EventBatch(_Message):
                                      "sent, so it may exceed the last event's seq)")
     redelivery: bool = Field(False, description="parked events sent again after a supervisor's retry")
     events: list[SyncEvent]
+    chain: ChainHead | None = Field(default=None, description="the node's journal chain head (optional: a node before "
+                                                              "the chain sends none)")
 
 
 class Rejection(_Message):
@@ -145,9 +161,9 @@ class BatchAck(_Message):
     protocol: Literal["takt-sync/1"] = "takt-sync/1"
     node: str
     acknowledged: Seq = Field(description="every event at or below this is durably stored, rejected or held")
-    stored: int = Field(ge=0)
-    duplicates: int = Field(ge=0)
-    without_booking: int = Field(default=0, ge=0, description=(
+    stored: JournalSeq
+    duplicates: JournalSeq
+    without_booking: JournalSeq = Field(default=0, description=(
         "acknowledged without a booking: events the central side has no record of its own for (an ERP adapter's "
         "events without a counterpart there); counted neither as stored nor as duplicates"))
     rejected: list[Rejection] = []
@@ -184,9 +200,9 @@ class ItemChange(_Message):
 class BinChange(_Message):
     bin: Code
     zone: Code
-    capacity: Decimal | None = None
+    capacity: Count | None = None
     allowed_items: list[Code] = []
-    max_per_item: Decimal | None = Field(default=None, gt=0, description="hard putaway rule: at most this much of "
+    max_per_item: Quantity | None = Field(default=None, description="hard putaway rule: at most this much of "
                                                                          "any one item in the bin")
     lot_policy: Literal["mixed", "one_item", "one_lot"] = Field(
         default="mixed", description="hard putaway rule: what may share the bin (any stock, one item, one lot)")
@@ -201,19 +217,19 @@ class UserChange(_Message):
 
 
 class OperationChange(_Message):
-    operation: int = Field(ge=1)
+    operation: OperationNumber
     description: str
     workstation: Code
-    standard_minutes: Decimal = Decimal(0)
+    standard_minutes: Count = Decimal(0)
     instruction_url: Annotated[str | None, Field(max_length=200, pattern=r"^https?://",
                                                  description="PLM's work instruction (an http or https link)")] = None
 
 
 class BomLineChange(_Message):
-    line: int = Field(ge=1)
+    line: LineNumber
     item: Code
     item_revision: Code
-    quantity_per: Decimal = Field(gt=0)
+    quantity_per: Quantity
 
 
 class WorkOrderChange(_Message):
@@ -224,12 +240,12 @@ class WorkOrderChange(_Message):
     item: Code
     item_revision: Code
     bom_revision: Code
-    quantity: Decimal = Field(gt=0)
+    quantity: Quantity
     operations: list[OperationChange] = []
     bom: list[BomLineChange] = []
     due: date | None = None
     customer_order: str | None = None
-    overproduction_tolerance_pct: Decimal = Decimal(0)
+    overproduction_tolerance_pct: Count = Decimal(0)
 
 
 class BomRevisionChange(_Message):
@@ -244,7 +260,7 @@ class BomRevisionChange(_Message):
 
 class DispatchSlotChange(_Message):
     work_order: Code
-    operation: int = Field(ge=1)
+    operation: OperationNumber
 
 
 class DispatchListChange(_Message):
@@ -254,14 +270,14 @@ class DispatchListChange(_Message):
 
 class ExpectedLotChange(_Message):
     supplier_lot: Code
-    quantity: Decimal = Field(gt=0)
+    quantity: Quantity
     expiry: date | None = None
 
 
 class PurchaseOrderLineChange(_Message):
-    line: int = Field(ge=1)
+    line: LineNumber
     item: Code
-    quantity: Decimal = Field(gt=0)
+    quantity: Quantity
     due: date | None = None
     expected_lots: list[ExpectedLotChange] = []
 
@@ -279,9 +295,9 @@ class CustomerChange(_Message):
 
 
 class SalesOrderLineChange(_Message):
-    line: int = Field(ge=1)
+    line: LineNumber
     item: Code
-    quantity: Decimal = Field(gt=0)
+    quantity: Quantity
     due: date | None = None
 
 
@@ -295,8 +311,8 @@ class SalesOrderChange(_Message):
 class ShippedLinePayload(_Message):
     lot: Code
     item: Code
-    quantity: Decimal = Field(gt=0)
-    line: int = Field(ge=1, description="the sales order line it was shipped against")
+    quantity: Quantity
+    line: LineNumber = Field(description="the sales order line it was shipped against")
 
 
 class PalletShippedPayload(BaseModel):
@@ -317,9 +333,9 @@ EVENT_PAYLOADS: dict[str, type[BaseModel]] = {"PalletShipped": PalletShippedPayl
 class CharacteristicChange(_Message):
     characteristic: Code
     kind: Literal["numeric", "attribute"]
-    nominal: Decimal | None = None
-    lsl: Decimal | None = None
-    usl: Decimal | None = None
+    nominal: Measure | None = None
+    lsl: Measure | None = None
+    usl: Measure | None = None
     unit: str = ""
 
 
@@ -328,19 +344,21 @@ class InspectionPlanChange(_Message):
     description: str
     characteristics: list[CharacteristicChange] = Field(min_length=1)
     item: str | None = None
-    operation: int | None = None
+    operation: OperationNumber | None = None
     hold_on_fail: bool = True
     spc_nonconformance: bool = False
     kind: Literal["general", "incoming", "in_process", "final"] = Field(default="general", description="incoming: lots received on a purchase order await it; in_process: every n parts or "
                                "minutes on the operation; final: a work order completes after it passed")
     supplier: str | None = Field(default=None, description="incoming: only lots of this supplier (None: any supplier)")
-    sample_size: int | None = Field(default=None, ge=1, description="fixed sample size n (None: 1, or by lot size)")
+    sample_size: int | None = Field(default=None, ge=1, le=1_000_000, description="fixed sample size n (None: 1, or by lot size)")
     sample_by_lot_size: bool = Field(default=False, description="n by lot size, ISO 2859-1 general inspection level II")
-    accept_number: int = Field(default=0, ge=0, description="the verdict passes with at most this many failed samples")
-    every_n_parts: int | None = Field(default=None, ge=1, description="in_process: due after this many parts")
-    every_minutes: int | None = Field(default=None, ge=1, description="in_process: due after this many minutes")
+    accept_number: int = Field(default=0, ge=0, le=1_000_000, description="the verdict passes with at most this many failed samples")
+    every_n_parts: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after this many parts")
+    every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after this many minutes")
     flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
-    overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
+    overdue_grace_parts: Count = Decimal(0)
+    plausible_bands: PlausibleBands = Field(default=Decimal(10), description="a measurement more than this many "
+                                            "tolerance bands beyond the limits is refused as implausible")
 
 
 class LotChange(_Message):
@@ -372,7 +390,7 @@ CHANGE_PAYLOADS: dict[str, type[_Message]] = {
 
 
 class Change(_Message):
-    cursor: int = Field(ge=1, description="feed-wide increasing position")
+    cursor: JournalSeq = Field(ge=1, description="feed-wide increasing position")
     kind: ChangeKind
     key: Code = Field(description="the changed thing's code (item, work order, workstation, ...)")
     source: Literal["ERP", "MRP", "APS", "PLM", "SRM", "CRM", "QMS"]
@@ -384,5 +402,5 @@ class ChangeFeed(_Message):
     protocol: Literal["takt-sync/1"] = "takt-sync/1"
     node: str
     changes: list[Change]
-    cursor: int = Field(ge=0, description="ask again with after=<this>")
+    cursor: JournalSeq = Field(description="ask again with after=<this>")
     more: bool

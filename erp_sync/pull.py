@@ -118,6 +118,7 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
                 sample_by_lot_size=payload.sample_by_lot_size, accept_number=payload.accept_number,
                 every_n_parts=payload.every_n_parts, every_minutes=payload.every_minutes,
                 flag_overdue=payload.flag_overdue, overdue_grace_parts=payload.overdue_grace_parts,
+                plausible_bands=payload.plausible_bands,
                 characteristics=tuple(
                     c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind, nominal=ch.nominal,
                                          lsl=ch.lsl, usl=ch.usl, unit=ch.unit) for ch in payload.characteristics),

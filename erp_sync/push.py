@@ -12,7 +12,8 @@ every later event of its subject wait, parked, while the rest of the journal flo
 the parked events again in order.
 
 Batches are built as JSON text directly from the journal rows: the stored payload is already JSON, so it is
-spliced in, not parsed and dumped again. While a batch is on its way the next one is read and built in a
+spliced in, not parsed and dumped again. Each batch carries the journal's chain head (the hashes through ``after``
+and ``through``, :mod:`edge.store.chain`), so the central side finds a node whose journal was rewritten. While a batch is on its way the next one is read and built in a
 worker thread, so reading the store and waiting on the network overlap.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.store.chain import GENESIS
 from edge.store.reads import journal_after, journal_rows
 from edge.store.store import Store
 from edge.store.sync import PUSH, Refusal, SyncLedger
@@ -71,10 +73,20 @@ def _event_json(row: Any, node_dumps: Any = json.dumps) -> str:
             f'"actor":{node_dumps(row.actor)},"device":{node_dumps(row.source_device)},"payload":{row.payload}}}')
 
 
-def _batch_json(node: str, after: int, through: int, events: Sequence[str], redelivery: bool) -> bytes:
+def _batch_json(node: str, after: int, through: int, events: Sequence[str], redelivery: bool,
+                chain: tuple[str, str] | None = None) -> bytes:
     head = (f'{{"protocol":"{PROTOCOL}","node":{json.dumps(node)},"after":{after},"through":{through},'
             f'"redelivery":{"true" if redelivery else "false"},"events":[')
-    return (head + ",".join(events) + "]}").encode()
+    tail = f',"chain":{{"after_hash":"{chain[0]}","through_hash":"{chain[1]}"}}}}' if chain else "}"
+    return (head + ",".join(events) + "]" + tail).encode()
+
+
+def _chain_hashes(store: Store, after: int, through: int) -> tuple[str, str] | None:
+    """The journal's chain hashes through ``after`` and ``through`` (None when either is not chained: a store
+    from before the chain whose rows are archived)."""
+    with store.engine.connect() as conn:
+        hashes = store.chain_hash_at(conn, after), store.chain_hash_at(conn, through)
+    return None if through > 0 and hashes[1] == GENESIS else hashes
 
 
 class Pusher:
@@ -116,7 +128,9 @@ class Pusher:
                     seqs.append(row.seq)
                     subjects[row.seq] = row.subject
             through = row.seq
-        return Batch(after, through, _batch_json(self.node, after, through, events, False), seqs, subjects, parked)
+        chain = _chain_hashes(self.store, after, through)
+        return Batch(after, through, _batch_json(self.node, after, through, events, False, chain), seqs, subjects,
+                     parked)
 
     def build_redelivery(self, seqs: Sequence[int]) -> Batch:
         rows = journal_rows(self.store, seqs)

@@ -149,7 +149,8 @@ def describe(code: DecodedCode, parser: GS1Parser | None = None, source: str | N
         out["image"] = source
     out.update(text=code.text, symbology_identifier=code.symbology_identifier, format=code.format)
     if code.gs1 and parser is not None:
-        carrier = GS1Parser(parser.dictionary, separators=parser.separators, associations=False, today=parser.today)
+        carrier = GS1Parser(parser.dictionary, separators=parser.separators, associations=False, today=parser.today,
+                            allow_zero_suppressed_gtin=parser.allow_zero_suppressed_gtin)
         try:
             label = carrier.parse(code.scanner_text if code.symbology_identifier else code.text)
         except GS1Error as exc:

@@ -3,6 +3,11 @@
 biip splits the text into element strings; the GS1 Barcode Syntax Dictionary then checks every one of them (check
 digits, dates, lengths, character sets) and the pairs (required and exclusive AIs), because biip alone accepts some
 wrong labels. Without the dictionary file the parser falls back to biip's own checks (with a warning at load).
+
+Around biip, the rules of GS1's Syntax Engine (docs/gs1.md lists them, and where Takt differs on purpose):
+scan data's lengths per AIM symbology identifier (]E0 13 digits, ]E4 8, with an optional "|]e0" composite),
+FNC1 (GS) placement in element strings, no empty values in bracketed input, and Digital Link URIs' structure
+(scanners.gs1_digital_link).
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 
 from biip import BiipException, ParseConfig
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 
-from edge.domain.gs1 import gtin14
+from edge.domain.gs1 import check_digit, gtin14
+from scanners.gs1_digital_link import digital_link_pairs
 from scanners.gs1_syntax import SyntaxDictionary, SyntaxViolation, gs1_date, load_syntax_dictionary
 
 GS = "\x1d"
@@ -31,6 +38,14 @@ Form = Literal["auto", "element_string", "hri", "digital_link"]
 AI_SYMBOLOGIES = frozenset({"]C1", "]e0", "]e1", "]e2", "]d2", "]Q3", "]J1"})
 #: AIM symbology identifiers whose data are a bare GTIN (EAN/UPC, ITF-14).
 GTIN_SYMBOLOGIES = frozenset({"]E0", "]E3", "]E4", "]I0", "]I1"})
+#: EAN/UPC scan data as GS1's Syntax Engine reads it: ]E0 is EAN-13, UPC-A and UPC-E (as 13 digits), ]E4 EAN-8.
+EAN_UPC_LENGTHS = {"]E0": 13, "]E4": 8}
+#: What follows EAN/UPC scan data when the symbol has a GS1 Composite component (its AI element strings).
+COMPOSITE_MARK = "|]e0"
+#: AIM symbology identifiers of plain (non-AI) data: they may carry a GS1 Digital Link URI.
+PLAIN_DATA_SYMBOLOGIES = frozenset({"]Q1", "]d1"})
+_SCHEMES = ("http://", "https://")
+_EMPTY_BRACKETED = re.compile(r"\((\d+)\)(?=\(|$)")
 
 
 class GS1Error(ValueError):
@@ -129,11 +144,13 @@ class GS1Parser:
     """Parses and validates GS1 labels. One instance per configuration; `parse` is pure and thread-safe."""
 
     def __init__(self, dictionary: SyntaxDictionary | None, *, separators: str = GS, associations: bool = True,
-                 today: date | None = None) -> None:
+                 today: date | None = None, allow_zero_suppressed_gtin: bool = False) -> None:
         self.dictionary = dictionary
         self.separators = separators
         self.associations = associations
         self.today = today
+        #: Accept GTIN-8/12/13 in a Digital Link path (GS1 refuses them; some old labels carry them).
+        self.allow_zero_suppressed_gtin = allow_zero_suppressed_gtin
         # With the dictionary, dates are checked by its rules (biip refuses valid ones, e.g. a (7007) date range).
         self._config = ParseConfig(separator_chars=tuple(separators),
                                    gs1_element_strings_verify_date=dictionary is None)
@@ -144,24 +161,90 @@ class GS1Parser:
         if len(text) > MAX_LENGTH:
             raise GS1Error(f"{len(text)} characters is longer than any GS1 symbol ({MAX_LENGTH})")
         symbology, data = split_symbology_identifier(text)
+        if symbology is not None and form == "auto" and symbology in EAN_UPC_LENGTHS:
+            return self._ean_upc(data, symbology)
         if symbology is not None and form == "auto" and symbology in GTIN_SYMBOLOGIES:
             return self._gtin_only(data, symbology)
-        stripped = data.strip(self.separators)
-        if not stripped:
-            raise GS1Error("empty label")
-        lowered = stripped[:8].lower()
-        if form == "digital_link" or (form == "auto" and lowered.startswith(("http://", "https://"))):
-            elements, kind = self._biip(lambda: GS1DigitalLinkURI.parse(stripped).element_strings), "digital_link"
-        elif symbology is not None and symbology not in AI_SYMBOLOGIES:
+        if form == "digital_link" or (form == "auto" and data.strip(self.separators)[:8].lower().startswith(_SCHEMES)):
+            if symbology is not None and symbology not in PLAIN_DATA_SYMBOLOGIES:
+                raise GS1Error(f"symbology identifier {symbology} announces GS1 element strings, not a URI (a "
+                               f"Digital Link URI comes as plain data: {', '.join(sorted(PLAIN_DATA_SYMBOLOGIES))})")
+            return self._digital_link(data.strip(self.separators), symbology)
+        if symbology is not None and symbology not in AI_SYMBOLOGIES:
             raise GS1Error(f"symbology identifier {symbology} is not a GS1 symbology (expected one of "
                            f"{', '.join(sorted(AI_SYMBOLOGIES | GTIN_SYMBOLOGIES))})")
-        elif form == "hri" or (form == "auto" and stripped.startswith("(")):
-            elements, kind = self._biip(lambda: GS1Message.parse_hri(stripped, config=self._config).element_strings),\
-                "hri"
-        else:
-            elements, kind = self._biip(lambda: GS1Message.parse(stripped, config=self._config).element_strings), \
-                "element_string"
-        return self._label(elements, kind, symbology)
+        if form == "hri" or (form == "auto" and data.strip(self.separators).startswith("(")):
+            stripped = data.strip(self.separators)
+            if not stripped:
+                raise GS1Error("empty label")
+            empty = _EMPTY_BRACKETED.search(stripped)
+            if empty:
+                raise GS1Error("no value after the AI", empty.group(1))
+            elements = self._biip(lambda: GS1Message.parse_hri(stripped, config=self._config).element_strings)
+            return self._label(elements, "hri", symbology)
+        body = self._element_string_body(data, symbology)
+        elements = self._biip(lambda: GS1Message.parse(body, config=self._config).element_strings)
+        self._check_separators(body, elements, strict=symbology is not None)
+        return self._label(elements, "element_string", symbology)
+
+    def _element_string_body(self, data: str, symbology: str | None) -> str:
+        """The element strings without FNC1 in first and one trailing GS. After an AIM symbology identifier the
+        identifier stands for FNC1 in first, so a GS right after it is refused (as GS1's Syntax Engine does);
+        without one, a leading GS is the scanner's FNC1 in first."""
+        body = data
+        if body[:1] and body[0] in self.separators:
+            if symbology is not None:
+                raise GS1Error(f"a GS (FNC1) right after the symbology identifier {symbology}: the identifier "
+                               "already stands for FNC1 in first")
+            body = body[1:]
+        if body[-1:] and body[-1] in self.separators:
+            body = body[:-1]
+        if not body:
+            raise GS1Error("empty label")
+        return body
+
+    def _check_separators(self, body: str, elements: list[GS1ElementString], *, strict: bool) -> None:
+        """FNC1 placement as GS1 reads it: a variable-length AI ends with a GS unless it is the last one; a GS after a
+        predefined-length AI is allowed; in scan data (`strict`: after an AIM symbology identifier) two GS in a row
+        (an empty element string) are refused, in text without an identifier redundant GS are skipped."""
+        position, end = 0, len(body)
+        if strict and body[-1:] and body[-1] in self.separators:
+            raise GS1Error("two GS (FNC1) at the end of the label")
+        for element in elements:
+            ai, value = element.ai.ai, element.value
+            if not strict:
+                while position < end and body[position] in self.separators:
+                    position += 1
+            if not body.startswith(ai + value, position):
+                raise GS1Error("misplaced GS (FNC1): an empty element string or a GS inside a value", ai)
+            position += len(ai) + len(value)
+            if position < end and body[position] in self.separators:
+                position += 1
+            elif position < end and not self._predefined(ai):
+                raise GS1Error(f"variable-length value {value!r} is not followed by a GS (FNC1) before the next AI "
+                               f"({body[position:position + 4]}...): the value is too long", ai)
+        if position != end and (strict or body[position:].strip(self.separators)):
+            raise GS1Error("misplaced GS (FNC1) at the end of the label")
+
+    def _predefined(self, ai: str) -> bool:
+        entry = self.dictionary.entry(ai) if self.dictionary is not None else None
+        return entry.fixed_length if entry is not None else _predefined_length(ai)
+
+    def _digital_link(self, uri: str, symbology: str | None) -> GS1Label:
+        if not uri:
+            raise GS1Error("empty label")
+        if self.dictionary is None:  # biip-only: its own reading of the URI
+            elements = self._biip(lambda: GS1DigitalLinkURI.parse(uri).element_strings)
+            return self._label(elements, "digital_link", symbology)
+        try:
+            pairs = digital_link_pairs(uri, self.dictionary, allow_zero_suppressed_gtin=self.allow_zero_suppressed_gtin)
+        except SyntaxViolation as exc:
+            raise GS1Error(exc.reason, exc.ai) from None
+        # biip parses the element strings, from the URI rebuilt on GS1's canonical stem with only the GS1 data.
+        path, query = _canonical_parts(pairs, self.dictionary)
+        canonical = "https://id.gs1.org" + path + ("?" + query if query else "")
+        elements = self._biip(lambda: GS1DigitalLinkURI.parse(canonical).element_strings)
+        return self._label(elements, "digital_link", symbology)
 
     def _biip(self, parse: Any) -> list[GS1ElementString]:
         try:
@@ -184,6 +267,32 @@ class GS1Parser:
             except SyntaxViolation as exc:
                 return GS1Error(exc.reason, exc.ai)
         return GS1Error(reason, ai)
+
+    def _ean_upc(self, data: str, symbology: str) -> GS1Label:
+        """EAN/UPC scan data: exactly 13 (]E0) or 8 (]E4) digits with a valid check digit, then optionally the
+        composite component's element strings after "|]e0"."""
+        length = EAN_UPC_LENGTHS[symbology]
+        data = data.strip()
+        primary, composite = data[:length], data[length:]
+        name = "EAN-13/UPC-A/UPC-E" if symbology == "]E0" else "EAN-8"
+        if len(primary) < length or (composite and not composite.startswith(COMPOSITE_MARK)):
+            raise GS1Error(f"{symbology} ({name}) scan data are exactly {length} digits, got {len(data)} "
+                           f"characters", "01")
+        if not primary.isascii() or not primary.isdigit():
+            raise GS1Error(f"{symbology} ({name}) scan data are digits only, got {primary!r}", "01")
+        expected = check_digit(primary[:-1])
+        if int(primary[-1]) != expected:  # also without the dictionary
+            raise GS1Error(f"wrong check digit in {primary}: expected {expected}, got {primary[-1]}", "01")
+        pairs = [("01", gtin14(primary))]
+        titles = {"01": "GTIN"}
+        if composite:
+            body = self._element_string_body(composite[len(COMPOSITE_MARK):], "]e0")
+            elements = self._biip(lambda: GS1Message.parse(body, config=self._config).element_strings)
+            self._check_separators(body, elements, strict=True)
+            pairs += [(e.ai.ai, e.value) for e in elements]
+            titles.update({e.ai.ai: e.ai.data_title for e in elements})
+        self._check(pairs, check_associations=self.associations and bool(composite))
+        return self._result(pairs, titles, "gtin", symbology)
 
     def _gtin_only(self, data: str, symbology: str) -> GS1Label:
         digits = data.strip()
@@ -251,6 +360,19 @@ class GS1Parser:
 
 _BIIP_AI = re.compile(r"GS1 AI \((\d{2,4})\)")
 _BIIP_MISMATCH = re.compile(r"Failed to match '(.*)' with GS1 AI \((\d{2,4})\)", re.DOTALL)
+
+
+def _canonical_parts(pairs: list[tuple[str, str]], dictionary: SyntaxDictionary) -> tuple[str, str]:
+    """The path (key and qualifiers) and the query (data attributes) of a Digital Link URI holding `pairs`."""
+    path: list[str] = []
+    query: list[str] = []
+    for index, (ai, value) in enumerate(pairs):
+        in_path = index == 0 or (not query and dictionary.is_dl_path([a for a, _ in pairs[: index + 1]]))
+        if in_path:
+            path.append(f"/{ai}/{quote(value, safe='')}")
+        else:
+            query.append(f"{ai}={quote(value, safe='')}")
+    return "".join(path), "&".join(query)
 
 
 def _biip_reason(exc: BiipException) -> tuple[str, str | None]:

@@ -6,19 +6,20 @@ import calendar
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from edge import reference
 from edge.domain import gs1
-from edge.shared_data import SHARED_DATA
 
 log = logging.getLogger(__name__)
 
-#: Where the dictionary lives in a developer checkout or CI: `<repo>/../shared/data/gs1/` (see edge.shared_data).
-DEFAULT_PATH = SHARED_DATA / "gs1" / "gs1-syntax-dictionary.txt"
+#: Where the dictionary was found when this module was imported (edge.reference), else where `takt reference fetch`
+#: installs it for this user; :func:`default_path` looks again each time.
+DEFAULT_PATH = reference.gs1_syntax_dictionary() or reference.user_dir() / reference.GS1_DICTIONARY
 ENV_VAR = "TAKT_GS1_SYNTAX_DICTIONARY"
 
 _CSET = {
@@ -64,6 +65,18 @@ class AIEntry:
     requires: tuple[tuple[tuple[str, ...], ...], ...]  # each req=: alternatives, each a group of AI patterns (all needed)
     excludes: tuple[str, ...]  # AI patterns this AI may not be paired with
     title: str
+    #: As a GS1 Digital Link primary key ("dlpkey"): its alternative ordered lists of qualifier AIs (one empty list
+    #: for a key without qualifiers); None when the AI is not a primary key.
+    dl_qualifiers: tuple[tuple[str, ...], ...] | None = None
+
+    @property
+    def min_length(self) -> int:
+        """The shortest value: the mandatory components at their minimum length."""
+        return sum(c.min_length for c in self.components if not c.optional)
+
+    @property
+    def max_length(self) -> int:
+        return sum(c.max_length for c in self.components)
 
 
 _COMPONENT = re.compile(r"^(\[?)([NXYZ])(\d+)?(?:\.\.(\d+))?(\]?)((?:,[A-Za-z0-9]+)*)$")
@@ -116,12 +129,15 @@ class SyntaxDictionary:
                     raise ValueError(f"AI {ais}: no data format (N, X, Y or Z component)")
                 requires: list[tuple[tuple[str, ...], ...]] = []
                 excludes: list[str] = []
+                dl_qualifiers: tuple[tuple[str, ...], ...] | None = None
                 for attribute in tokens:
                     key, _, value = attribute.partition("=")
                     if key == "req":
                         requires.append(tuple(tuple(alt.split("+")) for alt in value.split(",")))
                     elif key == "ex":
                         excludes.extend(value.split(","))
+                    elif key == "dlpkey":
+                        dl_qualifiers = tuple(tuple(q for q in alt.split(",") if q) for alt in value.split("|"))
             except (IndexError, ValueError) as exc:
                 raise ValueError(f"{source}:{number}: {exc}") from exc
             for ai in _expand(ais):
@@ -133,6 +149,7 @@ class SyntaxDictionary:
                     requires=tuple(requires),
                     excludes=tuple(excludes),
                     title=title.strip(),
+                    dl_qualifiers=dl_qualifiers,
                 )
         if not entries:
             raise ValueError(f"{source}: no AI entries")
@@ -144,6 +161,19 @@ class SyntaxDictionary:
 
     def entry(self, ai: str) -> AIEntry | None:
         return self.entries.get(ai)
+
+    def is_dl_key(self, ai: str) -> bool:
+        """True when `ai` is a GS1 Digital Link primary key (the root of a Digital Link URI's path)."""
+        entry = self.entries.get(ai)
+        return entry is not None and entry.dl_qualifiers is not None
+
+    def is_dl_path(self, ais: Sequence[str]) -> bool:
+        """True when the AIs, in this order, make a valid Digital Link path: a primary key followed by qualifiers
+        taken in their order from one of the key's alternatives (e.g. 01, 01/10, 01/22/21 or 01/235; not 01/21/10)."""
+        entry = self.entries.get(ais[0]) if ais else None
+        if entry is None or entry.dl_qualifiers is None:
+            return False
+        return any(_in_order(ais[1:], alternative) for alternative in entry.dl_qualifiers)
 
     def validate_value(self, ai: str, value: str, today: date | None = None) -> None:
         """Check one element string's data against its AI's format and linters; raises SyntaxViolation."""
@@ -184,17 +214,45 @@ class SyntaxDictionary:
             seen[ai] = value
         if not associations:
             return
-        present = list(seen)
-        for ai in present:
+        present = frozenset(seen)
+        if "8030" in present:
+            # A digital signature signs a serialised key: (253), (255) and (8003) must carry their serial component.
+            for key in _SIGNED_KEYS:
+                if key in present and len(seen[key]) <= self.entries[key].min_length:
+                    raise SyntaxViolation(key, "must carry its serial component when a digital signature (8030) "
+                                               "is present")
+        for ai in seen:
             entry = self.entries[ai]
             for pattern in entry.excludes:
-                for other in present:
-                    if other != ai and _matches(pattern, other):
-                        raise SyntaxViolation(ai, f"may not be combined with AI ({other})")
+                other = _other_present(pattern, ai, present)
+                if other is not None:
+                    raise SyntaxViolation(ai, f"may not be combined with AI ({other})")
             for alternatives in entry.requires:
-                if not any(all(any(_matches(p, other) for other in present) for p in group) for group in alternatives):
+                if not any(all(_other_present(p, ai, present) for p in group) for group in alternatives):
                     wanted = " or ".join("+".join(f"({p})" for p in group) for group in alternatives)
                     raise SyntaxViolation(ai, f"requires {wanted} in the same message")
+
+
+def _other_present(pattern: str, ai: str, present: frozenset[str]) -> str | None:
+    """An AI other than `ai` in `present` that matches `pattern` ("n" stands for any digit), or None."""
+    if "n" not in pattern:
+        return pattern if pattern != ai and pattern in present else None
+    return next((other for other in present if other != ai and _matches(pattern, other)), None)
+
+
+#: Keys whose serial component is optional but required beside a digital signature (8030).
+_SIGNED_KEYS = ("253", "255", "8003")
+
+
+def _in_order(wanted: Sequence[str], allowed: Sequence[str]) -> bool:
+    """True when `wanted` is `allowed` with some items left out (same order, no repeats)."""
+    position = 0
+    for ai in wanted:
+        try:
+            position = allowed.index(ai, position) + 1
+        except ValueError:
+            return False
+    return True
 
 
 # "9999" is GS1's "no time given" in the delivery date-time AIs (GenSpecs 3.8.x): accepted there only.
@@ -328,8 +386,11 @@ def _lint(name: str, part: str, today: date | None) -> str | None:
 
 
 def default_path() -> Path:
+    """$TAKT_GS1_SYNTAX_DICTIONARY, else the installed pinned dictionary (edge.reference), else where it would be."""
     override = os.environ.get(ENV_VAR)
-    return Path(override) if override else DEFAULT_PATH
+    if override:
+        return Path(override)
+    return reference.gs1_syntax_dictionary() or reference.user_dir() / reference.GS1_DICTIONARY
 
 
 @lru_cache(maxsize=4)
@@ -337,12 +398,13 @@ def _load_cached(path: Path) -> SyntaxDictionary | None:
     try:
         return SyntaxDictionary.load(path)
     except FileNotFoundError:
-        log.warning("GS1 syntax dictionary not found at %s: GS1 scans are checked by biip only", path)
+        log.warning("GS1 syntax dictionary not installed (%s; run `takt reference fetch`): GS1 scans are checked by "
+                    "biip only", path)
     except (OSError, ValueError) as exc:
         log.warning("GS1 syntax dictionary at %s unusable (%s): GS1 scans are checked by biip only", path, exc)
     return None
 
 
 def load_syntax_dictionary(path: Path | None = None) -> SyntaxDictionary | None:
-    """The dictionary at `path` (default: $TAKT_GS1_SYNTAX_DICTIONARY or <repo>/../shared/...), or None with a warning."""
+    """The dictionary at `path` (default: :func:`default_path`), or None with a warning."""
     return _load_cached((path or default_path()).resolve())

@@ -1,21 +1,42 @@
 """The scan pipeline every reader shares (serial, camera, handheld API): text → label → meaning in the device's
-context → command through the one write path → an answer for the device (booked, context changed, or refused)."""
+context → command through the one write path → an answer for the device (booked, context changed, or refused).
+
+Who a scan books for (with the node's `ScanAuthorization`; a pipeline built without one trusts its caller, as the
+pipeline's own tests and benchmarks do):
+
+- Over the API the caller is the bearer of the token (a user's own token or a page session). A badge scan of someone
+  else logs that person on at the device only with their PIN (`pin`) or while they hold an open page session (they
+  logged on with badge and PIN); an unknown or inactive badge and a device account's are refused. A scan that books
+  a command needs the caller's roles to allow that command (the same roles as its route), and, when an operator is
+  logged on at the device, the operator's too.
+- A fixed reader (a serial scanner or a camera wired to the node) has no token: its scans are sent by the device
+  itself (`recorded_by` is the device) and book on behalf of the operator logged on at the station by badge. A
+  badge read there is a physical card at the station: it logs a known, active person on without a PIN, except a
+  privileged one (supervisor, quality, admin), or anyone when the site sets `scanning.badge_pin: always`; they must
+  then hold an open page session (log on at the station's terminal with badge and PIN first). A booking at a reader
+  needs an operator logged on whose roles allow the command.
+
+The command carries `actor` (the operator, else the caller), `recorded_by` (the caller) and `on_behalf_of` (the
+operator, when not the caller), and `source_device`; the journal keeps all four.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from edge.domain import DomainError
-from edge.domain.commands import MoveStock
+from edge.domain.commands import Command, MoveStock
 from edge.domain.putaway import PutawayRule
 from edge.domain.scans import Label, LabelKind, LabelPatterns, ScanContext, interpret, with_task
 from edge.service import IdempotencyKeyReused, Recorded, Service, StoreUnavailable
+from scanners.config import ScanningSection
 from scanners.gs1 import (
     AI_SYMBOLOGIES,
     GS,
@@ -53,6 +74,42 @@ class ScanResult:
                 "command": self.command, "seq": self.seq, "replayed": self.replayed}
 
 
+PRIVILEGED_ROLES = frozenset({"supervisor", "quality", "admin"})  # a badge alone never logs these on
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeHolder:
+    """The person a badge names, as the node knows them now."""
+
+    user: str
+    roles: frozenset[str]
+    active: bool = True
+    has_session: bool = False  # logged on at a page (badge + PIN) and not logged off or expired
+
+
+@dataclass(frozen=True)
+class ScanAuthorization:
+    """The node's rules for who may scan what: the roles each command needs (`command_roles`, by command name: the
+    routes' roles; admin may book everything), the person a scanned badge code names (`badge_holder`, None for an
+    unknown badge), a user as known now by name (`user`), and the PIN check (`pin_is_right(user, pin, device)`: a
+    wrong PIN counts towards the failed-logon limits; `pin_locked_for(user, device)` the seconds left). `badge_pin` says when a badge read at
+    a fixed reader needs an open page session: `privileged` (supervisor, quality, admin) or `always`."""
+
+    command_roles: Mapping[str, frozenset[str]]
+    badge_holder: Callable[[str], Awaitable[BadgeHolder | None]]
+    user: Callable[[str], Awaitable[BadgeHolder | None]]
+    pin_is_right: Callable[[str, str, str], Awaitable[bool]]
+    pin_locked_for: Callable[[str, str], Awaitable[float]]
+    badge_pin: Literal["privileged", "always"] = "privileged"
+
+    def may_book(self, command: Command, roles: frozenset[str]) -> bool:
+        return "admin" in roles or bool(roles & self.command_roles.get(type(command).__name__, frozenset()))
+
+    def needs(self, command: Command) -> str:
+        allowed = sorted(self.command_roles.get(type(command).__name__, frozenset()) | {"admin"})
+        return " or ".join(allowed)
+
+
 def label_from_gs1(gs1: GS1Label) -> Label:
     quantity = Decimal(gs1.quantity) if gs1.quantity is not None else None
     kind: LabelKind
@@ -77,8 +134,9 @@ class ScanPipeline:
     """Interprets scans from the devices bound to this node. `contexts` holds each device's current context."""
 
     def __init__(self, service: Service, devices: Mapping[str, ScanContext], patterns: LabelPatterns, *,
-                 gs1: GS1Parser | None = None) -> None:
+                 gs1: GS1Parser | None = None, authorization: ScanAuthorization | None = None) -> None:
         self.service = service
+        self.authorization = authorization
         self.contexts: dict[str, ScanContext] = {name: replace(ctx, device=name) for name, ctx in devices.items()}
         self.patterns = patterns
         self.gs1 = gs1 or default_parser()
@@ -108,16 +166,19 @@ class ScanPipeline:
                    actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
                    task: str | None = None, purchase_order: str | None = None,
                    putaway_rules: tuple[PutawayRule, ...] | None = None,
-                   override_reason: str | None = None) -> ScanResult:
+                   override_reason: str | None = None, pin: str | None = None) -> ScanResult:
         """Interpret one scan. A handheld (a signed-in user's device) gets a context of its own on first use;
         `task` (consume, receive, putaway, move, idle) says what the device is doing now, as its page chose, and
         `purchase_order` which order a receipt is booked against. With `putaway_rules` (the site's, for a device
         whose page can ask why) a putaway elsewhere than the first suggestion needs `override_reason`
-        (edge.domain.putaway); a fixed scanner cannot give one and is not checked."""
+        (edge.domain.putaway); a fixed scanner cannot give one and is not checked.
+
+        `actor` is the authenticated caller (API) with its `actor_roles`; None for a fixed reader, whose scans the
+        device itself sends. `pin` is a badge holder's PIN sent with their badge scan (API)."""
         result = await self._scan(device, text, idempotency_key=idempotency_key, actor=actor,
                                   actor_roles=actor_roles, handheld=handheld, task=task,
                                   purchase_order=purchase_order, putaway_rules=putaway_rules,
-                                  override_reason=override_reason)
+                                  override_reason=override_reason, pin=pin)
         context = self.contexts.get(device)
         if context is not None and context.workstation is not None:
             result = replace(result, workstation=context.workstation)
@@ -131,7 +192,7 @@ class ScanPipeline:
     async def _scan(self, device: str, text: str, *, idempotency_key: str, actor: str | None,
                     actor_roles: frozenset[str], handheld: bool, task: str | None,
                     purchase_order: str | None = None, putaway_rules: tuple[PutawayRule, ...] | None = None,
-                    override_reason: str | None = None) -> ScanResult:
+                    override_reason: str | None = None, pin: str | None = None) -> ScanResult:
         started = time.perf_counter()
         label: Label | None = None
         context = self.contexts.get(device)
@@ -146,13 +207,27 @@ class ScanPipeline:
             if purchase_order is not None:
                 context = replace(context, purchase_order=purchase_order or None)
             label = self.label(text)
+            auth = self.authorization
+            if auth is not None and label.kind == "badge":  # the context holds the person, not the card's code
+                label = replace(label, value=await self._check_badge(auth, label.value, device=device, actor=actor,
+                                                                        pin=pin))
+            booking_roles = actor_roles
+            if auth is not None and actor is None and context.operator is not None:
+                booking_roles = await self._operator_roles(auth, context.operator)  # a reader books as its operator
             outcome = interpret(context, label, idempotency_key=idempotency_key, actor=actor or device,
-                                actor_roles=actor_roles)
+                                actor_roles=booking_roles)
             recorded: Recorded | None = None
             command = outcome.command
             if isinstance(command, MoveStock) and command.putaway and putaway_rules is not None:
                 command = replace(command, putaway_rules=putaway_rules, override_reason=override_reason)
             if command is not None:
+                caller = actor or device
+                operator = context.operator
+                command = replace(command, recorded_by=caller,
+                                  on_behalf_of=operator if operator is not None and operator != caller else None)
+                if auth is not None:
+                    await self._check_booking(auth, command, device=device, actor=actor, roles=booking_roles,
+                                              operator=operator)
                 recorded = await self.service.execute(command)
         except DomainError as err:
             log.info("scan refused", extra={"device": device, "idempotency_key": idempotency_key,
@@ -171,16 +246,71 @@ class ScanPipeline:
                           replayed=recorded.replayed if recorded else False,
                           elapsed_ms=(time.perf_counter() - started) * 1000)
 
+    async def _check_badge(self, auth: ScanAuthorization, badge: str, *, device: str, actor: str | None,
+                           pin: str | None) -> str:
+        """The user a badge logs on (or off), when the module's rules let it; else DomainError, nothing changes."""
+        holder = await auth.badge_holder(badge)
+        if holder is None or not holder.active:
+            raise DomainError("UNKNOWN_BADGE", f"badge {badge} does not belong to an active user here", field="scan")
+        if not holder.roles - {"service"}:
+            raise DomainError("FORBIDDEN", f"{holder.user} is a device account: it cannot log on at a device",
+                              field="scan")
+        if actor is None:  # a card read at a fixed reader
+            if holder.has_session or (auth.badge_pin == "privileged" and not holder.roles & PRIVILEGED_ROLES):
+                return holder.user
+            raise DomainError("BADGE_PIN_REQUIRED", f"{holder.user}: log on at the station's terminal with badge and "
+                              "PIN first, then scan your badge here", field="scan")
+        if actor == holder.user or holder.has_session:
+            return holder.user
+        if pin is None:
+            raise DomainError("BADGE_PIN_REQUIRED", f"the badge of {holder.user} logs them on here only with their "
+                              "PIN (send `pin`) or while they are logged on at a page", field="pin")
+        wait = await auth.pin_locked_for(holder.user, device)
+        if wait > 0:
+            raise DomainError("PIN_LOCKED", f"too many wrong PINs for {holder.user}: try again in {math.ceil(wait)} s",
+                              field="pin")
+        if not await auth.pin_is_right(holder.user, pin, device):
+            raise DomainError("PIN_WRONG", "the PIN is not right", field="pin")
+        return holder.user
 
-def from_config(service: Service, scanning: Any) -> ScanPipeline:
-    """The pipeline for a site's `scanning:` section (takt.config.ScanningSection)."""
+    async def _operator_roles(self, auth: ScanAuthorization, operator: str) -> frozenset[str]:
+        holder = await auth.user(operator)
+        return holder.roles if holder is not None and holder.active else frozenset()
+
+    async def _check_booking(self, auth: ScanAuthorization, command: Command, *, device: str, actor: str | None,
+                             roles: frozenset[str], operator: str | None) -> None:
+        """The command's roles, for the caller and for the operator it books on behalf of."""
+        name = type(command).__name__
+        if actor is None and operator is None:
+            raise DomainError("OPERATOR_REQUIRED", f"{name} at {device} needs an operator: scan your badge first",
+                              field="scan")
+        if not auth.may_book(command, roles):
+            who = actor or operator
+            raise DomainError("FORBIDDEN", f"{who} has role(s) {', '.join(sorted(roles)) or 'none'}; {name} needs "
+                              f"{auth.needs(command)}", field="scan")
+        if actor is not None and operator is not None and operator != actor:
+            operator_roles = await self._operator_roles(auth, operator)
+            if not auth.may_book(command, operator_roles):
+                raise DomainError("FORBIDDEN", f"{name} on behalf of {operator} at {device}: {operator} has role(s) "
+                                  f"{', '.join(sorted(operator_roles)) or 'none'}; it needs {auth.needs(command)}",
+                                  field="scan")
+
+
+def from_config(service: Service, scanning: ScanningSection, authorization: ScanAuthorization | None = None) -> ScanPipeline:
+    """The pipeline for a site's `scanning:` section (scanners.config.ScanningSection), with the node's authorization
+    (`authorization`: who may book what, the badge holders and their PINs)."""
     devices = {d.device: ScanContext(device=d.device, workstation=d.workstation, task=d.task, bin=d.bin,
                                      default_quantity=d.default_quantity) for d in scanning.devices}
-    return ScanPipeline(service, devices, LabelPatterns(dict(scanning.label_patterns)))
+    patterns: dict[str, str] = {kind: pattern for kind, pattern in scanning.label_patterns.items()}
+    gs1 = None
+    if scanning.allow_zero_suppressed_gtin:
+        gs1 = GS1Parser(default_parser().dictionary, allow_zero_suppressed_gtin=True)
+    return ScanPipeline(service, devices, LabelPatterns(patterns), gs1=gs1, authorization=authorization)
 
 
 def start_scanner_tasks(pipeline: ScanPipeline, scanning: Any) -> list[asyncio.Task[None]]:
     """One reader task per device with a `serial:` port or a `camera:` (call from inside the running loop)."""
+    # imported when the readers start: numpy (a camera's frames) and pyserial are no part of interpreting scans
     from scanners.camera_reader import CameraConfig, CameraScanner
     from scanners.serial_reader import SerialScanner, SerialScannerConfig
 

@@ -63,3 +63,19 @@ ensure_venv() {
     say "installing takt${extras} into .venv"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT$extras"
 }
+
+# reference_fetch CONSEQUENCE: install the pinned reference data (takt reference fetch) unless every set is there;
+# from $TAKT_REFERENCE_MIRROR when set (a plant's mirror), else upstream. When it cannot, say once what is missing.
+reference_fetch() {
+    local consequence="$1" log="$VENV/reference-fetch.log" missing
+    "$VENV/bin/takt" reference status --quiet >/dev/null 2>&1 && return 0
+    say "installing reference data: takt reference fetch${TAKT_REFERENCE_MIRROR:+ --mirror $TAKT_REFERENCE_MIRROR}"
+    if "$VENV/bin/takt" reference fetch ${TAKT_REFERENCE_MIRROR:+--mirror "$TAKT_REFERENCE_MIRROR"} --timeout 20 \
+        >"$log" 2>&1; then
+        return 0
+    fi
+    missing="$("$VENV/bin/takt" reference status --quiet 2>/dev/null | awk '/^[A-Z]/ {print $2}' | paste -sd, - || true)"
+    say "reference data missing (${missing:-see $log}): $consequence. The download failed (details: $log); install" \
+        "them with \`takt reference fetch --mirror URL\` (a copy of the same layout), or run again with" \
+        "TAKT_REFERENCE_MIRROR=URL"
+}

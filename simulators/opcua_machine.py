@@ -16,7 +16,8 @@ listed in ``trusted_certificates`` (others: BadCertificateUntrusted). ``users`` 
 anonymous access off: a session needs one of those user names with its password (else BadUserAccessDenied).
 
 Companion specifications: ``nodesets`` are NodeSet2 XML files imported into the address space after the machine's
-own namespace (e.g. DI, Machinery, PackML from ``../shared/data/opcua/nodesets/``). With PackML among them the
+own namespace (e.g. DI, Machinery, PackML: ``takt reference fetch`` installs the pinned ones, ``takt reference
+status`` says where). With PackML among them the
 machine is also a PackML object, ``Objects/PackMLObjects/<name>`` of PackMLBaseObjectType, whose
 ``BaseStateMachine/CurrentState`` (the state's name, e.g. "Execute"), ``Status/CurMachSpeed`` (parts per minute)
 and ``Status/EquipmentStarved`` follow the machine.

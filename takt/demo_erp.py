@@ -8,21 +8,25 @@ The simulator is told the site's items, workstations and released work orders as
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from erp_sync.config import SyncSection
 from takt.config import TaktConfig
 
+if TYPE_CHECKING:  # the simulator (uvicorn, FastAPI, httpx) is imported when a demo starts one
+    from simulators.erp.runner import RunningErpSim
 
-def _quantity(value: Any) -> str:
+
+def _quantity(value: Decimal) -> str:
     return format(value, "f")
 
 
-def start_demo_erp(cfg: TaktConfig, database_file: Path) -> tuple[Any, TaktConfig]:
+def start_demo_erp(cfg: TaktConfig, database_file: Path) -> tuple[RunningErpSim, TaktConfig]:
     """Start the simulator on ``database_file`` and return it (``.url``, ``.stop()``) with ``cfg`` given a sync
     section towards it. A new central database is told the site's master data; a kept one already knows it."""
-    from simulators.erp.app import ErpSimConfig
+    from simulators.erp.app import ErpSimConfig  # imported when used (see above)
     from simulators.erp.runner import start_erp_sim
 
     token = f"demo-sync-{secrets.token_hex(12)}"

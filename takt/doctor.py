@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from takt.config import ConfigError, TaktConfig, load_config
+from sqlalchemy import text
+
+from edge.store import Store
+from edge.store.migrate import MIGRATIONS
+from takt.config import ConfigError, TaktConfig, cleartext_secrets, load_config
 
 CLOCK_TOLERANCE = timedelta(minutes=2)
 
@@ -53,13 +57,29 @@ def run_checks(config_file: Path, *, data_dir: Path | None = None, min_free_byte
         checks += _sqlite_store(Path(url.split(":///", 1)[1]))
     else:
         checks += _postgres_store(url)
+    checks.append(_reference(cfg, folder, config_file))
     checks += list(_network(cfg, timeout_s))
     return checks
 
 
-def _secrets(config_file: Path) -> Check:
-    from takt.config import cleartext_secrets
+def _reference(cfg: TaktConfig, data_dir: Path, config_file: Path) -> Check:
+    """The pinned reference data (edge.reference) as this node finds it: the GS1 dictionary must be there (without
+    it GS1 scans are checked by biip only), the B2MML schemas when the site has a b2mml section; an altered copy of
+    any set is a problem. The OPC UA nodesets are only listed (the simulators use them, not the node)."""
+    from edge import reference
 
+    found = reference.statuses(reference.places(site_folder=cfg.reference, data_dir=data_dir))
+    needed = {reference.GS1_SET} | ({reference.B2MML_SET} if cfg.b2mml is not None else set())
+    problems = [s for s in found if s.altered_anywhere or (s.set.name in needed and not s.ok)]
+    detail = "; ".join(s.describe() if not s.ok or s.passed_over or s.place is None
+                       else f"{s.set.name} in {s.place.folder}" for s in found)
+    if problems:
+        return Check("reference data", False, detail, f"takt reference fetch --config {config_file} (add --mirror URL "
+                     "where the node has no internet; takt reference status says what is where)")
+    return Check("reference data", True, detail)
+
+
+def _secrets(config_file: Path) -> Check:
     clear = cleartext_secrets(load_config(config_file, resolve_secrets=False))
     if clear:
         return Check("secrets", False, f"{len(clear)} secret{'s are' if len(clear) > 1 else ' is'} written in clear in "
@@ -171,10 +191,6 @@ def _clock_jumps(query: Callable[[str], Any]) -> Check:
 
 
 def _postgres_store(url: str) -> list[Check]:
-    from sqlalchemy import text
-
-    from edge.store import Store
-
     store = Store(url)
     try:
         with store.engine.connect() as conn:
@@ -196,10 +212,8 @@ def _postgres_store(url: str) -> list[Check]:
 
 
 def _migrations(revision: str | None) -> Check:
-    from alembic.config import Config
+    from alembic.config import Config  # imported when used: alembic alone takes a good part of a second
     from alembic.script import ScriptDirectory
-
-    from edge.store.migrate import MIGRATIONS
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -276,7 +290,7 @@ def _device_file(name: str, port: str) -> Check:
 
 
 def _erp(cfg: TaktConfig, timeout_s: float) -> Iterator[Check]:
-    import httpx
+    import httpx  # imported when the site syncs: the takt command starts without it
 
     sync = cfg.sync
     assert sync is not None

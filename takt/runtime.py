@@ -12,7 +12,8 @@ that the ERP sent is not reverted on the next restart. Released work orders and 
 facts once recorded; a file that disagrees with them is reported in the log and left alone.
 
 ``serve(node)`` runs the HTTP API (``takt.api.app.create_app``) with uvicorn on the configured host
-and port, one worker, and stops the writer cleanly on SIGTERM or SIGINT.
+and port, one worker, over HTTPS when the site gives ``api.tls`` (SIGHUP reloads the certificate,
+``takt.api.transport``), and stops the writer cleanly on SIGTERM or SIGINT.
 """
 from __future__ import annotations
 
@@ -21,21 +22,32 @@ import dataclasses
 import gc
 import logging
 import signal
+import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from connectors.process_values import HistorianSettings
+from connectors.runtime import Connectivity, from_site
+from edge import reference
 from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.service import IdempotencyKeyReused, Recorded, Service
 from edge.store import Store, sqlite_url
 from edge.store.codec import fingerprint
 from edge.store.users import forget_legacy_pin_digests, save_user
+from scanners.pipeline import ScanPipeline, start_scanner_tasks
 from takt.config import ConfigError, Problem, TaktConfig
+from takt.scanning import scan_pipeline
+from takt.shift_close import close_shifts_forever
+from takt.upkeep import RetentionTimer
+
+if TYPE_CHECKING:  # imported when the site has a sync section (httpx and the ERP clients; see Node.start)
+    from erp_sync.daemon import SyncDaemon
 
 log = logging.getLogger("takt.runtime")
 
@@ -114,6 +126,7 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
             supplier=plan.supplier, sample_size=plan.sample_size, sample_by_lot_size=plan.sample_by_lot_size,
             accept_number=plan.accept_number, every_n_parts=plan.every_n_parts, every_minutes=plan.every_minutes,
             flag_overdue=plan.flag_overdue, overdue_grace_parts=plan.overdue_grace_parts,
+            plausible_bands=plan.plausible_bands,
             characteristics=tuple(c.CharacteristicSpec(characteristic=ch.characteristic, kind=ch.kind,
                                                        nominal=ch.nominal, lsl=ch.lsl, usl=ch.usl, unit=ch.unit)
                                   for ch in plan.characteristics))
@@ -203,6 +216,7 @@ class Node:
         self.config = config
         self.config_file = str(config_file)
         self.data_dir = Path(data_dir) if data_dir is not None else config.node.data_dir
+        reference.configure(site_folder=config.reference, data_dir=self.data_dir)  # where its GS1 dictionary, ... are
         if database_url is not None:
             self.database_url = database_url
         elif config.node.database_url is not None:
@@ -219,10 +233,10 @@ class Node:
     store: Store
     service: Service
     node_id: str
-    scans: Any  # scanners.pipeline.ScanPipeline, from the scanning section
-    connectivity: Any  # connectors.runtime.Connectivity, from the connectivity section
-    sync: Any = None  # erp_sync.daemon.SyncDaemon, from the sync section (None without one)
-    retention: Any = None  # takt.upkeep.RetentionTimer, while serve() runs the node
+    scans: ScanPipeline  # from the scanning section
+    connectivity: Connectivity  # from the connectivity section
+    sync: SyncDaemon | None = None  # from the sync section (None without one)
+    retention: RetentionTimer | None = None  # while serve() runs the node
 
     @property
     def started(self) -> bool:
@@ -245,18 +259,28 @@ class Node:
                 assert u.token is not None  # resolved by load_config
                 save_user(store, u.user, u.name, list(u.roles), u.token, pin=u.pin, badge=u.badge,
                           language=u.language, active=u.active)
-            service = Service(store, node_id).start(load_in_background=self.load_in_background)
+            journal = self.config.journal
+            # the chain's checkpoint key: the site file's secret, else one kept in the data folder (if there is one)
+            key = journal.checkpoint_key(self.data_dir, create=self.data_dir.is_dir())
+            if key is None or key.in_store:
+                log.warning("the journal's checkpoints are signed with %s: keep the secret outside the store "
+                            "(journal.checkpoint_secret_env or _file)", key.source if key else "no key (none signed)")
+            service = Service(store, node_id, checkpoint_key=key,
+                              checkpoint_every=journal.checkpoint_every).start(
+                load_in_background=self.load_in_background)
         except BaseException:
             store.close()
             raise
         self.store, self.service, self.node_id = store, service, node_id
-        from scanners.pipeline import from_config
-
-        self.scans = from_config(service, self.config.scanning)
-        from connectors.runtime import from_site
-
-        self.connectivity = from_site(service, store, self.config, self.data_dir)
+        # the one scan pipeline: the API's scans, the serial scanners and the cameras, under the same authorization
+        self.scans = scan_pipeline(service, store, self.config.scanning, self.config.logon)
+        site = self.config.site
+        self.connectivity = from_site(
+            service, store, self.config.connectivity, self.data_dir, place=(site.enterprise, site.site, site.area, site.line),
+            workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment},
+            historian=HistorianSettings(**self.config.historian.model_dump()))
         if self.config.sync is not None and self.config.sync.enabled:
+            # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon
 
             self.sync = SyncDaemon(service, self.config.sync, node_id)
@@ -294,6 +318,7 @@ def start_file_drop(node: Node) -> list[asyncio.Task[None]]:
     section = node.config.b2mml
     if section is None:
         return []
+    # imported when used: the B2MML schemas' validator (xmlschema) is no part of a node without a file drop
     from erp_sync.b2mml_filedrop import inbox_task, outbox_task
 
     tasks: list[asyncio.Task[None]] = []
@@ -336,6 +361,19 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+def _tls_context(node: Node) -> ssl.SSLContext | None:
+    """The server's TLS context from ``api.tls`` (None without it); a file it cannot use is a ConfigError."""
+    from takt.api.transport import server_context
+
+    tls = node.config.api.tls
+    if tls is None:
+        return None
+    try:
+        return server_context(tls)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(node.config_file, [Problem("api.tls", str(exc))]) from None
+
+
 def serve(node: Node, *, host: str | None = None, port: int | None = None,
           on_started: Callable[[Node], None] | None = None) -> None:
     """Start ``node`` (if needed) and serve its API until SIGINT/SIGTERM; then stop the node cleanly.
@@ -343,31 +381,33 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
     ``on_started`` is called once the socket listens. uvicorn handles the signal first (it finishes
     open requests), then hands it back to us.
     """
+    # imported when serving: the web server and the API's routes (FastAPI) are no part of a node that does not
+    # serve (the headless `takt sync run`, tools and tests that record through a Node)
     import uvicorn
 
     from takt.api.app import create_app
+    from takt.api.transport import HeadLimitedProtocol, reload_certificate
 
     class Server(uvicorn.Server):
+        tls_context: ssl.SSLContext | None = None
+
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             node.service.request_load()  # the API listens: the writer loads the state now (edge.service)
             if self.started and not self.should_exit:
-                from scanners.pipeline import start_scanner_tasks
-
                 self.device_tasks = start_scanner_tasks(node.scans, node.config.scanning)
                 node.connectivity.start()  # PLC connectors: supervised tasks in this loop
                 if node.sync is not None:
                     node.sync.start()  # push and pull with the central systems
                 self.file_drop = start_file_drop(node)  # B2MML inbox/outbox, when configured
-                from takt.shift_close import close_shifts_forever
-
                 self.file_drop.append(asyncio.create_task(  # ended shifts' OEE recorded for the ERP
                     close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
-
-                from takt.upkeep import RetentionTimer
-
                 node.retention = RetentionTimer(node)  # archives and compacts as retention: says
                 node.retention.start()
+            tls, context = node.config.api.tls, self.tls_context
+            if self.started and not self.should_exit and tls is not None and context is not None and in_main:
+                asyncio.get_running_loop().add_signal_handler(  # kill -HUP: a renewed certificate
+                    signal.SIGHUP, lambda: reload_certificate(context, tls))
             if self.started and not self.should_exit and on_started is not None:
                 on_started(node)
 
@@ -385,15 +425,20 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
+        tls_context = _tls_context(node)
         if not node.started:
             node.load_in_background = True
         node.start()
         app = create_app(node)
         tune_gc()
-        config = uvicorn.Config(app, host=host or node.config.api.host,
-                                port=node.config.api.port if port is None else port,
-                                log_level="warning", workers=1, access_log=False, lifespan="on")
-        Server(config).run()
+        api = node.config.api
+        config = uvicorn.Config(app, host=host or api.host, port=api.port if port is None else port,
+                                log_level="warning", workers=1, access_log=False, lifespan="on",
+                                http=HeadLimitedProtocol.limited(api.max_header_bytes),  # 431 above the limit
+                                ssl_context_factory=(lambda _config, _default: tls_context) if tls_context else None)
+        server = Server(config)
+        server.tls_context = tls_context
+        server.run()
     except (KeyboardInterrupt, _Terminated):
         pass
     finally:

@@ -1,8 +1,8 @@
 """Closing shifts: when a shift of the site's calendar has ended, its OEE per workstation is recorded as
 ``ShiftOeeClosed`` (command ``CloseShiftOee``) and goes to the ERP through the journal like any event.
 
-The figures are those of ``GET /api/v1/oee`` (edge.domain.oee over the store's machine state history and production
-reports). Each shift is closed under the idempotency key ``shift-oee:<workstation>:<shift>:<day>``, so running this
+The figures are those of ``GET /api/v1/oee`` (edge.store.oee: edge.domain.oee over the store's machine state history
+and production reports). Each shift is closed under the idempotency key ``shift-oee:<workstation>:<shift>:<day>``, so running this
 again (every minute in ``takt run``, or ``POST /api/v1/oee/close``) closes nothing twice; a shift whose figures
 changed after it was closed (a late production report) keeps the figures it was closed with. Shifts that ended in
 the last two days are looked at; a shift on which nothing was recorded (no machine state, no production) is not
@@ -17,13 +17,15 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from edge.domain import DomainError
 from edge.domain import commands as c
-from edge.domain.oee import ShiftOee, shift_windows
+from edge.domain.oee import Shift, ShiftOee, shift_windows
 from edge.service import IdempotencyKeyReused, Service
-from edge.store import Store, schema
+from edge.store import Store
+from edge.store.oee import ALL_DAY, oee_report, recorded_workstations
+from takt.config import TaktConfig
 
 log = logging.getLogger("takt.shifts")
 LOOKBACK = timedelta(days=2)
@@ -31,25 +33,29 @@ RATIO = Decimal("0.0001")
 MINUTES = Decimal("0.001")
 
 
-def workstations(conn: Connection, config: Any) -> list[str]:
+def workstations(conn: Connection, config: TaktConfig | None) -> list[str]:
     """The workstations OEE is reported for: the site file's, else every one with equipment or production."""
-    site = getattr(config, "site", None)
+    site = config.site if config is not None else None
     if site is not None and site.workstations:
         return [w.workstation for w in site.workstations]
-    eq = schema.ENTITY_TABLES["equipment"].table
-    names = {r[0] for r in conn.execute(select(eq.c.workstation).distinct())}
-    names |= {r[0] for r in conn.execute(select(schema.production_reports.c.workstation).distinct())}
-    return sorted(names)
+    return recorded_workstations(conn)
 
 
-def ended_shifts(store: Store, config: Any, now: datetime, lookback: timedelta = LOOKBACK) -> list[ShiftOee]:
+def shift_calendar(config: TaktConfig | None) -> tuple[str, list[Shift]]:
+    """The site's time zone and shift calendar; without a site file or shifts in it, UTC and no shifts (then OEE
+    is reported per day, edge.store.oee.ALL_DAY)."""
+    site = config.site if config is not None else None
+    if site is None:
+        return "UTC", []
+    return site.timezone, [s.shift() for s in site.shifts]
+
+
+def ended_shifts(store: Store, config: TaktConfig | None, now: datetime,
+                 lookback: timedelta = LOOKBACK) -> list[ShiftOee]:
     """The OEE of every whole shift per workstation that ended in ``[now - lookback, now)`` with something
     recorded on it."""
-    from takt.api.oee import oee_report
-
-    site = getattr(config, "site", None)
-    zone = ZoneInfo(site.timezone if site is not None else "UTC")
-    shifts = [s.shift() for s in site.shifts] if site is not None else []
+    zone_name, shifts = shift_calendar(config)
+    zone = ZoneInfo(zone_name)
     start = now - lookback - timedelta(days=1)  # a day more, so no shift that ends in the lookback is clipped
     with store.engine.connect() as conn:
         report = oee_report(conn, workstations(conn, config), shifts, zone, start, now)
@@ -80,7 +86,8 @@ def close_command(r: ShiftOee) -> c.CloseShiftOee:
         performance=ratio(r.performance), quality=ratio(r.quality), oee=ratio(r.oee))
 
 
-async def close_ended_shifts(service: Service, store: Store, config: Any, now: datetime) -> list[dict[str, Any]]:
+async def close_ended_shifts(service: Service, store: Store, config: TaktConfig | None,
+                             now: datetime) -> list[dict[str, Any]]:
     """Record the shifts that ended and were not closed yet; what was closed now."""
     closed = []
     for r in await asyncio.to_thread(ended_shifts, store, config, now):
@@ -99,18 +106,15 @@ async def close_ended_shifts(service: Service, store: Store, config: Any, now: d
     return closed
 
 
-def shift_ended_between(config: Any, after: datetime, until: datetime) -> bool:
+def shift_ended_between(config: TaktConfig | None, after: datetime, until: datetime) -> bool:
     """Whether a shift of the calendar (a 24-hour day without one) ended in ``(after, until]``."""
-    from takt.api.oee import ALL_DAY
-
-    site = getattr(config, "site", None)
-    zone = ZoneInfo(site.timezone if site is not None else "UTC")
-    shifts = [s.shift() for s in site.shifts] if site is not None else []
+    zone_name, shifts = shift_calendar(config)
+    zone = ZoneInfo(zone_name)
     windows = shift_windows(shifts or [ALL_DAY], after - timedelta(days=1), until + timedelta(seconds=1), zone)
     return any(after < w.end <= until for w in windows)
 
 
-async def close_shifts_forever(service: Service, store: Store, config: Any, interval_s: float = 60.0) -> None:
+async def close_shifts_forever(service: Service, store: Store, config: TaktConfig | None, interval_s: float = 60.0) -> None:
     """Close ended shifts at start and then whenever a shift has ended since the last look (checked every
     ``interval_s`` seconds; the store is read only then). A failed round is logged and tried again."""
     checked: datetime | None = None

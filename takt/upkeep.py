@@ -16,12 +16,16 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from connectors.process_values import ProcessValueLog, compact_sample_file
 from edge.store import Store
 from edge.store.retention import compact
 from takt.config import RetentionSection
+
+if TYPE_CHECKING:  # the node builds the timer (takt.runtime imports this module)
+    from takt.runtime import Node
 
 log = logging.getLogger("takt.retention")
 
@@ -44,7 +48,7 @@ class RetentionRun:
         return asdict(self)
 
 
-def run_retention(store: Store, settings: RetentionSection, data_dir: Path, *, samples: Any = None,
+def run_retention(store: Store, settings: RetentionSection, data_dir: Path, *, samples: ProcessValueLog | None = None,
                   sample_file: Path | None = None, now: datetime | None = None) -> RetentionRun:
     """One run (see the module). ``samples``: the running node's ``ProcessValueLog``; else ``sample_file``."""
     began = time.perf_counter()
@@ -61,8 +65,6 @@ def run_retention(store: Store, settings: RetentionSection, data_dir: Path, *, s
     if samples is not None:
         folded = samples.compact(raw_s, minutes_s, batch=settings.batch_size, pause_s=pause_s, now=now.timestamp())
     elif sample_file is not None and sample_file.exists():
-        from connectors.process_values import compact_sample_file
-
         folded = compact_sample_file(sample_file, raw_s, minutes_s, batch=settings.batch_size, pause_s=pause_s,
                                      now=now.timestamp())
     if folded is not None:
@@ -85,7 +87,7 @@ def seconds_to_next_run(settings: RetentionSection, timezone: str, now: datetime
 class RetentionTimer:
     """The supervised timer task of a running node; ``last`` is the last run (for /health)."""
 
-    def __init__(self, node: Any) -> None:
+    def __init__(self, node: Node) -> None:
         self.node = node
         self.settings: RetentionSection = node.config.retention
         self.last: RetentionRun | None = None
@@ -111,7 +113,7 @@ class RetentionTimer:
 
     async def run_once(self) -> RetentionRun:
         node = self.node
-        samples = getattr(getattr(node, "connectivity", None), "process_values", None)
+        samples = node.connectivity.process_values
         try:
             run = await asyncio.to_thread(run_retention, node.store, self.settings, node.data_dir, samples=samples,
                                           sample_file=node.data_dir / SAMPLE_FILE)

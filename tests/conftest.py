@@ -1,6 +1,7 @@
 """Fixtures shared by every test directory: empty, migrated SQLite stores without paying for a migration each."""
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -8,6 +9,12 @@ from pathlib import Path
 import pytest
 
 from edge.store import Store, sqlite_url
+
+# Tests and CI read the reference data mirror (../shared/data beside the checkout) through $TAKT_SHARED_DATA, the last
+# place edge.reference looks; set but empty, it means "no mirror" (a clone as a public user has it).
+_BESIDE = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+if "TAKT_SHARED_DATA" not in os.environ and _BESIDE.is_dir():
+    os.environ["TAKT_SHARED_DATA"] = str(_BESIDE)
 
 StoreFactory = Callable[..., Store]
 

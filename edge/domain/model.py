@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from typing import Literal, get_args
 
 LotStatus = Literal["available", "hold", "quarantine", "consumed"]
@@ -18,6 +18,13 @@ MACHINE_STATES: tuple[str, ...] = ("running", "idle", "down", "setup", "offline"
 CharacteristicKind = Literal["numeric", "attribute"]
 Disposition = Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
 DISPOSITIONS: tuple[str, ...] = ("scrap", "rework", "use_as_is", "return_to_supplier")
+# How many tolerance bands beyond its limits a measurement may lie before it is refused as implausible, unless a
+# plan says otherwise. Ten: a part that is really out of tolerance lies within a few bands of its limits (a worn
+# tool, a wrong offset), while the typing slips a plausibility check is for land far beyond ten: a slipped decimal
+# point moves a value by 9/10 of itself and a wrong unit (mm for um) by 999/1000, and a value is many bands large
+# (25.00 +/- 0.05 is 250 bands), so either lands hundreds of bands out. A plan whose limits are far from its
+# usual values (one-sided limits) raises it, up to 1000.
+PLAUSIBLE_BANDS = Decimal(10)
 
 Role = Literal["operator", "warehouse", "quality", "supervisor", "admin", "service"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -153,6 +160,26 @@ class Characteristic:
     usl: Decimal | None = None
     unit: str = ""
 
+    def plausible_range(self, bands: Decimal) -> tuple[Decimal | None, Decimal | None] | None:
+        """The values a measurement of this characteristic can plausibly have: from ``bands`` tolerance bands below
+        its lower limit to as many above its upper limit (None for an attribute). The band is USL - LSL; with one
+        limit (or equal ones), the distance from the nominal to the limit, else the limit's size, else 1. The open
+        side of a one-sided specification (a minimum torque) stays open (None): it has nothing to judge a size by.
+        A reading beyond is a slip of the decimal point, the wrong unit or the wrong gauge, not a part: it is
+        refused, not judged (edge.domain.contexts.quality). Exact in a context that neither rounds nor raises,
+        whatever the limits (a store may hold limits from before numbers were bounded)."""
+        if self.kind != "numeric" or (self.lsl is None and self.usl is None):
+            return None
+        with localcontext(Context(prec=80, traps=[])):
+            given = [x for x in (self.lsl, self.usl) if x is not None]
+            band = max(given) - min(given)
+            if not band and self.nominal is not None:
+                band = max(abs(x - self.nominal) for x in given)
+            if not band:
+                band = max(abs(x) for x in given) or Decimal(1)
+            return (None if self.lsl is None else self.lsl - bands * band,
+                    None if self.usl is None else self.usl + bands * band)
+
     def passes(self, value: Decimal) -> bool:
         """The verdict of a measured value: within the limits, both inclusive (the one rule: the pages'
         ``Takt.verdict`` in takt/pages/static/takt.js follows it digit for digit)."""
@@ -178,6 +205,9 @@ class InspectionPlan:
     every_minutes: int | None = None  # in_process: due this many minutes after the last
     flag_overdue: bool = False  # in_process: production reported beyond the grace while due is flagged
     overdue_grace_parts: Decimal = Decimal(0)
+    # A measurement beyond this many tolerance bands outside a characteristic's limits is refused as implausible
+    # (Characteristic.plausible_range).
+    plausible_bands: Decimal = PLAUSIBLE_BANDS
 
 
 @dataclass(slots=True)
@@ -190,6 +220,10 @@ class Nonconformance:
     disposition: str | None = None
     raised_by: str = ""
     dispositioned_by: str | None = None
+    # A disposition that needs two signatures (edge.domain.duties): the first one's, until the second signs.
+    proposed_disposition: str | None = None
+    proposed_by: str | None = None
+    countersigned_by: str | None = None
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ PostgreSQL: ``pg_dump --format=custom`` (one repeatable-read snapshot) and ``pg_
 
 Restore replaces the store of a **stopped** node: it holds the store's writer lock (so a node cannot start
 meanwhile, and a running node makes it refuse), checks the backup (``quick_check`` and the replay check of
-``takt store verify``) on a copy beside the store before touching the store, keeps the replaced store as
+``takt store verify``, its hash chain included) on a copy beside the store before touching the store, keeps the replaced store as
 ``takt.sqlite.replaced-<time>`` and moves the checked copy into place.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from edge.store.store import Store, WriterBusy
+from edge.store.verify import verify
 
 PARTIAL = ".partial"  # a backup being written; renamed to its name only once checked and fsynced
 PAGES_PER_STEP = 256  # 1 MiB per step with 4 KiB pages: each step holds the GIL and the file briefly
@@ -221,8 +222,6 @@ def _stopped_node(store: Store) -> Iterator[None]:
 
 def _verify(url: str) -> tuple[int, int]:
     """(events replayed, last seq) of the store at ``url``, or BackupError naming the first differences."""
-    from edge.store.verify import verify
-
     store = Store(url)
     try:
         store.migrate()  # a backup from an older Takt is brought to this version's schema, like a start would
@@ -230,6 +229,10 @@ def _verify(url: str) -> tuple[int, int]:
         last = store.last_seq()
     finally:
         store.close()
+    chain = report.chain
+    if chain is not None and not chain.ok:
+        shown = "; ".join((chain.breaks + chain.checkpoint_problems)[:3])
+        raise BackupError(f"the backup's journal hash chain is broken: {shown}")
     if not report.ok:
         shown = "; ".join(report.differences[:3])
         raise BackupError(f"the backup does not pass the replay check ({len(report.differences)} differences: "

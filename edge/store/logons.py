@@ -25,8 +25,11 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from edge.retry import RetryPolicy
 from edge.store import schema
 from edge.store.store import Store
+
+_RACED_INSERT = RetryPolicy(attempts=3, initial_s=0.0, maximum_s=0.0)  # two requests counting one new row
 
 Scope = Literal["pair", "client", "account"]
 
@@ -82,18 +85,15 @@ class FailedLogons:
     def failed(self, client: str, account: str | None = None, now: datetime | None = None) -> list[Lockout]:
         """Count one failure of ``client`` (on ``account`` when there is one); the locks it sets."""
         now = now or datetime.now(UTC)
-        for attempt in range(3):
-            try:
-                with self.store.writing() as conn:
-                    found = [self._count(conn, "client", client, client, now)]
-                    if account is not None:
-                        found += [self._count(conn, "pair", _pair(account, client), client, now),
-                                  self._count(conn, "account", account, client, now)]
-                    return [lock for lock in found if lock is not None]
-            except IntegrityError:  # another request inserted the same row first: count again on top of it
-                if attempt == 2:
-                    raise
-        return []
+        # another request may insert the same row first (IntegrityError): count again on top of it
+        for attempt in _RACED_INSERT.retrying(IntegrityError):
+            with attempt, self.store.writing() as conn:
+                found = [self._count(conn, "client", client, client, now)]
+                if account is not None:
+                    found += [self._count(conn, "pair", _pair(account, client), client, now),
+                              self._count(conn, "account", account, client, now)]
+                return [lock for lock in found if lock is not None]
+        raise AssertionError("unreachable")  # pragma: no cover  (the policy raises the last failure)
 
     def passed(self, client: str, account: str) -> None:
         """A right PIN: the pair's count starts again (the client's and the account's run out by themselves)."""

@@ -13,7 +13,9 @@ leaves a file that is written again by the next run; a crash after it leaves bot
 
 The choice for ``takt store verify``: it replays the archive files (checked against their SHA-256) and then the
 journal, so the replay check still covers the whole history; archives are part of the record and are kept with
-the store (and its backups). The projections and the command log (idempotency) are not touched.
+the store (and its backups). Each archived event keeps its chain hash (edge.store.chain) and ``journal_archives``
+records the hash the file ends with, which the live journal's chain continues from: the chain stays verifiable
+across retention. The projections and the command log (idempotency) are not touched.
 
 Who runs it: the node's retention timer and ``takt store compact``, with the site file's ``retention:`` settings
 (:mod:`takt.upkeep`), together with the compaction of process values.
@@ -35,6 +37,7 @@ from sqlalchemy import delete, func, insert, select
 
 from edge.store import schema
 from edge.store.store import JournalEntry, Store
+from edge.store.sync import OPEN_STATUSES
 
 PUSH = "push"
 
@@ -52,8 +55,6 @@ class CompactReport:
 
 def archivable_up_to(store: Store, older_than: timedelta, now: datetime | None = None) -> int:
     """The highest seq N such that every journal event up to N may be archived (see the module)."""
-    from edge.store.sync import OPEN_STATUSES
-
     cutoff = (now or datetime.now(UTC)) - older_than
     j = schema.journal
     with store.engine.connect() as conn:
@@ -103,7 +104,7 @@ def compact(store: Store, archive_dir: Path, older_than: timedelta, *, batch: in
         with store.writing() as conn:
             conn.execute(insert(schema.journal_archives).values(
                 first_seq=first, last_seq=last, events=len(rows), path=str(path), sha256=digest,
-                archived_at=datetime.now(UTC)))
+                archived_at=datetime.now(UTC), last_hash=rows[-1].chain_hash))
             conn.execute(delete(j).where(j.c.seq >= first, j.c.seq <= last))
         archived += len(rows)
         files.append(path)

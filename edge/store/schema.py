@@ -191,6 +191,13 @@ journal = Table(
     Column("origin", String(8), nullable=False),
     Column("idempotency_key", String(250), nullable=False),
     Column("key_part", Integer, nullable=False),
+    # Who sent the command: the authenticated account (a token's user, a page session, a scanning device wired to
+    # the node), and the operator on whose behalf it was booked when that is someone else (a badge logged on at a
+    # station). Empty in rows recorded before they were kept (migration 0018).
+    Column("recorded_by", String(100)),
+    Column("on_behalf_of", String(100)),
+    # SHA-256 over the previous row's chain_hash and this row's content (edge.store.chain), from migration 0020 on.
+    Column("chain_hash", String(64)),
     UniqueConstraint("idempotency_key", "key_part", name="uq_journal_idempotency_key"),
     Index("ix_journal_subject", "subject"),
 )
@@ -415,4 +422,28 @@ journal_archives = Table(
     Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("archived_at", UtcDateTime, nullable=False),
+    # The chain hash of the file's last event: the live journal's chain continues from it (none: archived before
+    # the chain, migration 0020).
+    Column("last_hash", String(64)),
+)
+
+# Where the journal's hash chain starts (one row, written by migration 0020): the first seq it covers (events archived
+# before stay checked by their file's SHA-256 only) and the last seq that migration chained (not the writer).
+journal_chain = Table(
+    "journal_chain", metadata,
+    Column("chained_from", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("chained_since", BigInteger, nullable=False),
+    Column("chained_at", UtcDateTime, nullable=False),
+)
+
+# Signed checkpoints of the journal's hash chain (edge.store.chain): every ``every`` events and when the node
+# stops, an HMAC of (node, seq, chain hash) with a secret kept outside the store.
+journal_checkpoints = Table(
+    "journal_checkpoints", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("signature", String(64)),
+    Column("reason", String(16), nullable=False),  # interval | shutdown
+    Column("every", Integer, nullable=False),
+    Column("signed_at", UtcDateTime, nullable=False),
 )

@@ -23,7 +23,9 @@ from sqlalchemy.pool import NullPool
 from edge.domain.events import Event
 from edge.domain.plant import STATE_TABLES, PlantState
 from edge.store import schema
+from edge.store.chain import GENESIS, CheckpointKey
 from edge.store.codec import decode_event
+from edge.store.migrate import upgrade
 from edge.store.schema import UtcDateTime
 
 warnings.filterwarnings("ignore", category=sa_exc.SAWarning, message=".*Decimal objects natively.*")
@@ -76,6 +78,9 @@ class JournalEntry:
     origin: str
     idempotency_key: str
     key_part: int
+    recorded_by: str | None = None  # the authenticated account that sent the command (None: recorded before 0018)
+    on_behalf_of: str | None = None  # the operator it was booked for, when not the sender
+    chain_hash: str | None = None  # the hash chain through this event (edge.store.chain; None: archived before it)
 
     def event(self) -> Event:
         return decode_event(self.type, self.payload)
@@ -152,8 +157,6 @@ class Store:
     def migrate(self, on_step: Callable[[str, str], None] | None = None) -> None:
         """Bring the schema to the newest alembic revision (a new store starts from the first), all pending
         migrations in one transaction; ``on_step(revision, description)`` after each ran (uncommitted)."""
-        from edge.store.migrate import upgrade
-
         upgrade(self.engine, on_step=on_step)
 
     def node_id(self, default: str | None = None) -> str:
@@ -205,6 +208,33 @@ class Store:
             with self.engine.connect() as own:
                 return self.last_seq(own)
         return int(conn.execute(select(func.coalesce(func.max(schema.journal.c.seq), 0))).scalar_one())
+
+    def chain_hash_at(self, conn: Connection, seq: int) -> str:
+        """The journal's chain hash through ``seq`` (edge.store.chain): the row's, or the archive's that ends there
+        (retention moved it), or the chain's start for an empty journal."""
+        if seq <= 0:
+            return GENESIS
+        found = conn.execute(select(schema.journal.c.chain_hash).where(schema.journal.c.seq == seq)).first()
+        if found is None:
+            a = schema.journal_archives
+            found = conn.execute(select(a.c.last_hash).where(a.c.last_seq == seq)).first()
+        return str(found[0]) if found is not None and found[0] is not None else GENESIS
+
+    def write_checkpoints(self, conn: Connection, node_id: str, heads: Sequence[tuple[int, str]], key: CheckpointKey,
+                          every: int, at: datetime, reason: str = "interval") -> None:
+        """Signed checkpoints of the chain at ``heads`` ((seq, chain hash)), in the caller's transaction."""
+        conn.execute(schema.journal_checkpoints.insert(), [
+            {"seq": seq, "chain_hash": chain, "signature": key.sign(node_id, seq, chain), "reason": reason,
+             "every": every, "signed_at": at} for seq, chain in heads])
+
+    def checkpoint_at_stop(self, conn: Connection, node_id: str, seq: int, chain: str, key: CheckpointKey,
+                           every: int, at: datetime) -> None:
+        """The checkpoint a stopping node signs at its head (none when the head already has one)."""
+        cp = schema.journal_checkpoints
+        with conn.begin():
+            if seq <= 0 or conn.execute(select(cp.c.seq).where(cp.c.seq == seq)).first() is not None:
+                return
+            self.write_checkpoints(conn, node_id, [(seq, chain)], key, every, at, reason="shutdown")
 
     def journal(self, after: int = 0, limit: int | None = None, conn: Connection | None = None) -> Iterator[JournalEntry]:
         """Journal entries in sequence order, after ``after``; pages internally to bound memory."""

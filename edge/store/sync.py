@@ -138,6 +138,7 @@ class SyncLedger:
             return
         t = schema.sync_parked
         if conn.dialect.name == "postgresql":
+            # PostgreSQL's own INSERT (ON CONFLICT DO NOTHING), imported on PostgreSQL only
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
             conn.execute(pg_insert(t).on_conflict_do_nothing(index_elements=["seq"]), rows)

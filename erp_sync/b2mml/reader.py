@@ -19,6 +19,7 @@ from typing import Any
 
 from edge.domain import PlantState
 from edge.domain import commands as c
+from edge.fields import Measure, OperationNumber, number_problem
 from erp_sync.b2mml.schemas import NAMESPACES, Schemas, schemas
 
 #: The service account that schedules are imported as (the demo site's sync user).
@@ -100,6 +101,8 @@ def _minutes(duration: str, where: str) -> Decimal:
         raise ScheduleRefused(f"{where}: Duration {duration!r} is not a positive day/time duration such as PT45M")
     days, hours, minutes, seconds = (Decimal(g) if g else Decimal(0) for g in m.groups()[1:])
     total = days * 1440 + hours * 60 + minutes + seconds / 60
+    if total.adjusted() >= 12:  # beyond what the store keeps (edge.fields.Count); quantize would raise
+        raise ScheduleRefused(f"{where}: Duration {duration!r} is implausibly long")
     return total.quantize(_SIX_PLACES, ROUND_HALF_EVEN).normalize() if total else Decimal(0)
 
 
@@ -120,7 +123,18 @@ def _decimal(raw: str, where: str, what: str = "") -> Decimal:
         raise ScheduleRefused(f"{where}: {what}{raw!r} is not a number") from None
     if not value.is_finite():
         raise ScheduleRefused(f"{where}: {what}{raw!r} is not a number")
+    problem = number_problem(Measure, value)  # bounded as the API bounds a number (edge.fields)
+    if problem is not None:
+        raise ScheduleRefused(f"{where}: {what}{raw!r} is out of bounds: {problem}")
     return value
+
+
+def _whole(raw: str, where: str, what: str) -> int:
+    """``raw`` digits as an operation or line number (1..99999, as the API takes them)."""
+    problem = number_problem(OperationNumber, int(raw))
+    if problem is not None:
+        raise ScheduleRefused(f"{where}: {what} {raw} is out of bounds: {problem}")
+    return int(raw)
 
 
 def _revision(state: PlantState, item: str, given: str | None) -> str:
@@ -228,12 +242,12 @@ def _release(r: _Reader, request: ET.Element, request_id: str, schedule_id: str,
         if segment_id is None:
             number = position * 10
         elif segment_id.isdigit():
-            number = int(segment_id)
+            number = _whole(segment_id, where, f"{seg_where}: operation")
         else:
             digits = _TRAILING_DIGITS.search(segment_id)
             if digits is None:
                 raise refuse(f"{seg_where}: its ID is not an operation number (a whole number, or one at its end)")
-            number = int(digits.group(1))
+            number = _whole(digits.group(1), where, f"{seg_where}: operation")
         equipment = (r.text(segment, "EquipmentRequirement/EquipmentID") or r.text(segment, "Location/EquipmentID")
                      or r.text(segment, "HierarchyScope/EquipmentID"))
         if equipment is None:
@@ -288,7 +302,7 @@ def _release(r: _Reader, request: ET.Element, request_id: str, schedule_id: str,
         if line_raw is not None and not line_raw.isdigit():
             raise refuse(f"{seg_where}, MaterialConsumedRequirement #{position}: BOMLine {line_raw!r} is not a "
                          f"whole number")
-        bom.append(c.BomLineSpec(line=int(line_raw) if line_raw else position, item=component,
+        bom.append(c.BomLineSpec(line=_whole(line_raw, mc_where, "BOMLine") if line_raw else position, item=component,
                                  item_revision=_revision(state, component, props.get("ItemRevision")),
                                  quantity_per=per))
     bom_revision = r.text(request, "Version") or parameters.get("BOMRevision")

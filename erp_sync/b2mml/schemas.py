@@ -15,12 +15,13 @@ from typing import Literal
 
 import xmlschema
 
-from edge.shared_data import SHARED_DATA
+from edge import reference
 
 log = logging.getLogger("takt.b2mml")
 
-#: Where the schemas live in a developer checkout or CI: ``<repo>/../shared/data/b2mml/``.
-DEFAULT_SCHEMA_DIR = SHARED_DATA / "b2mml"
+#: Where the schemas were found when this module was imported (edge.reference), else where ``takt reference fetch``
+#: installs them for this user; :func:`default_schema_dir` looks again each time.
+DEFAULT_SCHEMA_DIR = reference.b2mml_schemas() or reference.user_dir() / reference.B2MML_FOLDER
 ENV_VAR = "TAKT_B2MML_SCHEMAS"
 
 Version = Literal["V0401", "V0600", "V0700"]
@@ -37,8 +38,11 @@ _PREFERRED_FILE = {"V0401": "BatchML-V0401xxxx-"}
 
 
 def default_schema_dir() -> Path:
+    """$TAKT_B2MML_SCHEMAS, else the installed pinned schemas (edge.reference), else where they would be."""
     override = os.environ.get(ENV_VAR)
-    return Path(override) if override else DEFAULT_SCHEMA_DIR
+    if override:
+        return Path(override)
+    return reference.b2mml_schemas() or reference.user_dir() / reference.B2MML_FOLDER
 
 
 
@@ -100,8 +104,9 @@ class Schemas:
     def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
         self.folder = Path(folder) if folder is not None else default_schema_dir()
         if not self.folder.is_dir():
-            raise SchemasMissing(f"B2MML schemas not found: {self.folder} is not a folder "
-                                 f"(set ${ENV_VAR} or --schemas to the folder holding V0401, V0600 and V0700)")
+            raise SchemasMissing(f"B2MML schemas not found: {self.folder} is not a folder (install them with "
+                                 f"`takt reference fetch`, or set ${ENV_VAR} or --schemas to the folder holding "
+                                 f"V0401, V0600 and V0700)")
 
     def schema_for(self, version: Version, element: str) -> xmlschema.XMLSchema | None:
         """The schema that declares ``element`` in ``version``, or None if no schema file declares it."""
@@ -132,12 +137,17 @@ class Schemas:
                               path=f"/{name}", errors=1), root
         first: xmlschema.XMLSchemaValidationError | None = None
         count = 0
-        for error in schema.iter_errors(resource):
-            if first is None:
-                first = error
-            count += 1
-            if count >= 100:
-                break
+        try:
+            for error in schema.iter_errors(resource):
+                if first is None:
+                    first = error
+                count += 1
+                if count >= 100:
+                    break
+        except (OverflowError, ArithmeticError) as exc:  # elementpath decodes a value beyond its range (a Duration
+            # of 10^30 days): the document is refused, not the reader crashed
+            return Validation(False, version, name, f"a value is out of range: {exc}", path=f"/{name}",
+                              errors=count + 1), root
         if first is None:
             return Validation(True, version, name), root
         reason = first.reason or first.message
@@ -146,5 +156,5 @@ class Schemas:
 
 @cache
 def schemas(folder: str | None = None) -> Schemas:
-    """The ``Schemas`` of ``folder`` (default: $TAKT_B2MML_SCHEMAS or ../shared/data/b2mml), made once."""
+    """The ``Schemas`` of ``folder`` (default: :func:`default_schema_dir`), made once."""
     return Schemas(folder)

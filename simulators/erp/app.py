@@ -36,10 +36,13 @@ from erp_sync.protocol import (
     SyncRefusal,
     UserChange,
 )
-from simulators.erp.central import (
+from simulators.erp.batch import SyncRefused
+from simulators.erp.central import Central
+from simulators.erp.faults import AnswerLost, FaultGate, Faults, FaultSettings, drop_connection
+from simulators.erp.ingest import Ingest
+from simulators.erp.inputs import (
     ApsRunIn,
     BomIn,
-    Central,
     ItemIn,
     PeriodCloseIn,
     RoutingIn,
@@ -47,8 +50,6 @@ from simulators.erp.central import (
     WorkOrderPatch,
     WorkstationIn,
 )
-from simulators.erp.faults import AnswerLost, FaultGate, Faults, FaultSettings, drop_connection
-from simulators.erp.ingest import Ingest, SyncRefused
 from simulators.erp.schema import open_database
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024  # after decompression; a batch of 5,000 events is ~2-3 MB

@@ -4,13 +4,15 @@ the events' effects on the central tables, all in one transaction.
 A batch is decided in Python first (which events are new, rejected or held; what they change, added up per
 work order operation, lot and bin) and then written with one executemany per table, so a batch of thousands
 of events costs a handful of round trips, not one per event.
+
+The batch's reading and checks, and the refusal type, are in :mod:`simulators.erp.batch`.
 """
 from __future__ import annotations
 
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -22,74 +24,17 @@ from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, inser
 
 from erp_sync.protocol import BatchAck, EventBatch, PalletShippedPayload, Rejection, SyncEvent
 from simulators.erp import schema as s
+from simulators.erp.batch import SyncRefused, chunks, now_text, parse_batch, utc_day
 from simulators.erp.faults import Faults
 
 ZERO = Decimal(0)
 CENT = Decimal("0.0001")
-CHUNK = 500
 
 # Events about a work order: refused as UNKNOWN_ORDER when the central side never released it.
 ORDER_EVENTS = frozenset({"ProductionReported", "OperationStarted", "OperationPaused", "OperationResumed",
                           "OperationCompleted", "WorkOrderCompleted", "LabourClockedOn", "LabourClockedOff"})
 OPERATION_EVENTS = ORDER_EVENTS - {"WorkOrderCompleted"}
 MAYBE_ORDER_EVENTS = frozenset({"StockMoved", "InspectionRecorded", "NonconformanceRaised"})
-
-
-class SyncRefused(Exception):
-    """A refused request: HTTP status and the protocol's :class:`~erp_sync.protocol.SyncRefusal` fields."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None,
-                 acknowledged: int | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field, self.acknowledged = status, code, message, field, acknowledged
-
-    def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            out["field"] = self.field
-        if self.acknowledged is not None:
-            out["acknowledged"] = self.acknowledged
-        return out
-
-
-def now_text() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def utc_day(t: datetime) -> date:
-    return (t.astimezone(UTC) if t.tzinfo else t).date()
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
-
-
-def parse_batch(body: bytes, node: str) -> EventBatch:
-    """The batch in ``body``, checked: well formed, for ``node``, sequences increasing and inside
-    (after, through] unless it is a redelivery."""
-    try:
-        batch = EventBatch.model_validate_json(body)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise SyncRefused(422, "INVALID_BATCH", f"{where}: {err['msg']}", field=where) from None
-    if batch.node != node:
-        raise SyncRefused(422, "INVALID_BATCH", f"the batch is for node {batch.node}, the route for {node}",
-                          field="node")
-    previous = -1
-    for i, ev in enumerate(batch.events):
-        if ev.seq <= previous:
-            raise SyncRefused(422, "INVALID_BATCH", f"event seq {ev.seq} does not follow seq {previous}",
-                              field=f"events.{i}.seq")
-        previous = ev.seq
-        if not batch.redelivery and not batch.after < ev.seq <= batch.through:
-            raise SyncRefused(422, "INVALID_BATCH", f"event seq {ev.seq} lies outside the batch "
-                              f"({batch.after}, {batch.through}]", field=f"events.{i}.seq")
-    if not batch.redelivery and batch.through < batch.after:
-        raise SyncRefused(422, "INVALID_BATCH", f"through {batch.through} is before after {batch.after}",
-                          field="through")
-    return batch
 
 
 @dataclass
@@ -174,6 +119,8 @@ class Ingest:
             if not batch.redelivery and batch.after > mark:
                 raise SyncRefused(409, "SEQUENCE_GAP", f"the ERP holds node {node} through seq {mark}; the batch "
                                   f"starts after {batch.after}", field="after", acknowledged=mark)
+            if batch.chain is not None and not batch.redelivery:
+                self._check_chain(conn, batch)
             if batch.redelivery:
                 seqs = [ev.seq for ev in batch.events]
                 known: set[int] = set()
@@ -190,6 +137,27 @@ class Ingest:
                          .values(acknowledged=new_mark, updated_at=now_text()))
         return BatchAck(node=node, acknowledged=new_mark, stored=stored, duplicates=duplicates,
                         rejected=rejected, held=held)
+
+    def _check_chain(self, conn: Connection, batch: EventBatch) -> None:
+        """Refuse a batch whose journal chain does not continue from the head this side holds for the node (its
+        journal was rewritten), else keep the batch's head. In the batch's transaction, after the mark's lock."""
+        chain = batch.chain
+        assert chain is not None
+        h = s.chain_heads
+        held = conn.execute(select(h.c.seq, h.c.hash).where(h.c.node == batch.node)).first()
+        if held is not None:
+            claimed = {batch.after: chain.after_hash, batch.through: chain.through_hash}.get(int(held.seq))
+            if claimed is not None and claimed != held.hash:
+                raise SyncRefused(409, "CHAIN_BROKEN", f"node {batch.node}'s journal chain through seq {held.seq} "
+                                  f"was {held.hash[:16]}… when it was pushed and is now {claimed[:16]}…: the node's "
+                                  f"journal was rewritten; run takt store verify there", field="chain")
+            if batch.through <= held.seq:
+                return
+            conn.execute(update(h).where(h.c.node == batch.node).values(
+                seq=batch.through, hash=chain.through_hash, updated_at=now_text()))
+        else:
+            conn.execute(insert(h).values(node=batch.node, seq=batch.through, hash=chain.through_hash,
+                                          updated_at=now_text()))
 
     def _lock_mark(self, conn: Connection, node: str) -> int:
         if self.is_postgres:
@@ -608,3 +576,4 @@ def _add_stock(fx: _Effects, lot: str, bin_: str, item: str, delta: Decimal) -> 
         fx.stock[(lot, bin_)] = [item, delta]
     else:
         entry[1] += delta
+

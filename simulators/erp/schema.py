@@ -65,6 +65,16 @@ sync_marks = Table(
     Column("updated_at", String(T), nullable=False),
 )
 
+# The last journal chain head each node pushed (erp_sync.protocol.ChainHead): a batch whose chain does not continue
+# from it is refused (CHAIN_BROKEN), the node's journal was rewritten.
+chain_heads = Table(
+    "chain_heads", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("updated_at", String(T), nullable=False),
+)
+
 received_events = Table(
     "received_events", metadata,
     Column("node", String(K), primary_key=True),

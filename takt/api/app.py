@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import edge
+from edge import reference
+from edge.domain.duties import DutyPolicy
 from edge.domain.putaway import PutawayRule
 from edge.service import Service
 from edge.store import Store
@@ -24,6 +27,8 @@ from edge.store.logons import LogonLimits
 from takt import pages
 from takt.api import (
     commands,
+    contract,
+    docs,
     inspections,
     kitting,
     labels,
@@ -36,10 +41,14 @@ from takt.api import (
     sync,
     warehouse,
 )
-from takt.api.auth import TokenCache
+from takt.api.auth import TokenCache, current_user
 from takt.api.errors import invalid_request
+from takt.api.headers import HSTS_MAX_AGE_S, SecurityHeaders
+from takt.config import TaktConfig, WarehouseSection
+from takt.scanning import scan_pipeline
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+DEFAULT_MAX_BACKDATE_DAYS = 90
 
 
 class NodeLike(Protocol):
@@ -126,17 +135,18 @@ class _TooLarge(Exception):
     pass
 
 
-def putaway_rules(warehouse: Any) -> tuple[PutawayRule, ...]:
+def putaway_rules(warehouse: WarehouseSection | None) -> tuple[PutawayRule, ...]:
     """The site's soft putaway rules (warehouse.putaway_rules) as the domain takes them."""
-    entries = getattr(warehouse, "putaway_rules", None) or []
+    entries = warehouse.putaway_rules if warehouse is not None else []
     return tuple(PutawayRule(item=r.item, zones=tuple(r.zones)) for r in entries)
 
 
 def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
                live_queue_size: int = live.QUEUE_SIZE) -> FastAPI:
+    # A takt.runtime.Node has its site file; a bare node (a store served by a test or a benchmark) has none.
+    site: TaktConfig | None = getattr(node, "config", None)
     if max_body_bytes is None:
-        api_config = getattr(getattr(node, "config", None), "api", None)
-        max_body_bytes = getattr(api_config, "max_body_bytes", None) or DEFAULT_MAX_BODY_BYTES
+        max_body_bytes = site.api.max_body_bytes if site is not None else DEFAULT_MAX_BODY_BYTES
     app = FastAPI(
         title="Takt edge node",
         version=edge.__version__,
@@ -145,6 +155,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         # Takt exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks would cost every request an
         # environment and provider look-up for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        docs_url=None, redoc_url=None,  # FastAPI's pages load Swagger UI from a CDN: takt.api.docs serves its own
     )
     app.state.node = node
     app.state.store = node.store
@@ -157,17 +168,24 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # The routes go on the app's own router rather than through include_router: FastAPI matches an
     # included router by scanning its routes once to see whether it matches and again to pick the
     # route. They go in front of FastAPI's /docs and /openapi.json, which a floor device never calls.
-    site = getattr(node, "config", None)  # the site's settings that commands carry (takt.api.commands settings)
+    # the site's settings that commands carry (takt.api.commands settings)
     app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
+    app.state.duty_policy = site.policy.duty_policy() if site is not None else DutyPolicy()  # segregation of duties
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
-    logon = getattr(site, "logon", None)  # the limits on failed logons at the pages (takt.pages.sessions)
+    logon = site.logon if site is not None else None  # the limits on failed logons at the pages (takt.pages.sessions)
     app.state.logon_limits = LogonLimits(**{f.name: getattr(logon, f.name) for f in dataclasses.fields(LogonLimits)}
                                          ) if logon is not None else LogonLimits()
     app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
-    app.state.scans = getattr(node, "scans", None)  # built from the site's scanning section (takt.runtime)
-    app.state.live = live.LiveFeed(live_queue_size)  # GET /api/v1/events: recorded events and scan answers as they happen
+    # built from the site's scanning section (takt.runtime); a node without one scans handhelds and GS1 labels only
+    app.state.scans = getattr(node, "scans", None) or scan_pipeline(node.service, node.store)
+    api_config = site.api if site is not None else None  # TLS and the limits of the site's api section
+    app.state.max_backdate = timedelta(days=api_config.max_backdate_days if api_config is not None
+                                       else DEFAULT_MAX_BACKDATE_DAYS)
+    # GET /api/v1/events: recorded events and scan answers as they happen
+    app.state.live = live.LiveFeed(live_queue_size, api_config.max_streams_per_user if api_config is not None
+                                   else live.MAX_STREAMS_PER_USER)
     node.service.on_recorded(app.state.live.recorded)
     app.state.live.watch_scans(app.state.scans)
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
@@ -175,16 +193,20 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *warehouse.router.routes]
+    app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             generated = get_openapi(title=app.title, version=app.version, description=app.description,
                                     routes=app.routes)
-            app.openapi_schema = live.add_to_openapi(scans.add_to_openapi(commands.add_to_openapi(generated)))
+            app.openapi_schema = contract.add_to_openapi(
+                live.add_to_openapi(scans.add_to_openapi(commands.add_to_openapi(generated))))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, limit=max_body_bytes)
+    tls = api_config.tls if api_config is not None else None
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=tls.hsts_max_age_s if tls is not None else HSTS_MAX_AGE_S)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -197,11 +219,18 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         else:
             detail = {"code": "NOT_FOUND" if exc.status_code == 404 else f"HTTP_{exc.status_code}",
                       "message": str(exc.detail), "field": None}
-        return JSONResponse(detail, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # every method of the path, not just those of the first route Starlette tried
+            headers = {**(headers or {}), "Allow": contract.allow_header(app.router.routes, request.scope)}
+        return JSONResponse(detail, status_code=exc.status_code, headers=headers)
 
-    @app.get("/health", tags=["node"], summary="Store and component status (200 when all is well, else 503)")
-    async def health() -> JSONResponse:
+    @app.get("/health", tags=["node"], summary="Up or down (200 when all is well, else 503); with a bearer token "
+                                               "also the store's and every component's status")
+    async def health(request: Request) -> JSONResponse:
         service: Service = app.state.service
+        shown_to_user = bool(request.headers.get("authorization"))
+        if shown_to_user:
+            await current_user(request)  # a token that is sent must be valid: 401 otherwise
         store_status: dict[str, Any]
         try:
             def probe() -> int:
@@ -220,6 +249,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
             "state_loaded": service.state_loaded, "load_seconds": service.load_seconds,
         }
         ok = store_status["status"] == "ok" and service.running and service.last_error is None
+        if not shown_to_user:  # anyone may ask whether the node is up; URLs, errors and counts need a token
+            return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=200 if ok else 503)
         body = {"status": "ok" if ok else "degraded", "node_id": node.node_id, "version": edge.__version__,
                 "uptime_s": round(time.time() - app.state.started, 1),
                 "store": store_status, "components": {"writer": writer}}
@@ -232,6 +263,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
             body["retention"] = retention.health()  # informative: the last run of the retention timer (takt.upkeep)
         if app.state.sync is not None:
             body["sync"] = app.state.sync.health.as_dict()  # informative too: the node records while the ERP is away
+        # GS1 dictionary, B2MML schemas, ...: "degraded" while GS1 scans are checked by biip only (edge.reference)
+        body["reference"] = await run_in_threadpool(reference.health)
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["node"], summary="Prometheus metrics", response_class=Response)

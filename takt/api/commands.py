@@ -17,31 +17,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.domain import DomainError
 from edge.domain import commands as c
+from edge.fields import OperationNumber
 from edge.service import IdempotencyKeyReused, Service, StoreUnavailable
 from edge.store.users import User
 from takt.api import models as m
 from takt.api.auth import allowed_roles, authorize
+from takt.api.contract import (
+    COMMAND_RESPONSES,
+    IDEMPOTENCY_KEY,
+    KEY_PATTERN,
+    SECURITY,
+    SIGNED_RESPONSES,
+    openapi_responses,
+)
 from takt.api.errors import invalid_request, refusal
+from takt.pages.sessions import audit_signature, signature_refusal
 
 PREFIX = "/api/v1"
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
-
-REFUSALS: dict[str, str] = {
-    "400": "Idempotency-Key header missing or malformed, or an X-Takt-Origin header sent",
-    "401": "No valid bearer token",
-    "403": "The user's roles do not allow this",
-    "409": "Refused by the plant's rules (code and message say why); nothing recorded",
-    "413": "The request body is too large; nothing recorded",
-    "422": "The request is malformed (field names the input); nothing recorded",
-    "503": "The store cannot record right now; nothing recorded, retry with the same key",
-}
+# The statuses a command answers and its Idempotency-Key's form: takt.api.contract, shared with every other route.
 
 
 def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSONResponse:
@@ -54,6 +54,9 @@ def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSO
     if not KEY_PATTERN.match(key):
         return refusal(400, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key must be 1-200 visible ASCII characters",
                        "Idempotency-Key")
+    if body.occurred_at is not None and (late := m.backdating_problem(body.occurred_at,
+                                                                     request.app.state.max_backdate)):
+        return refusal(422, "BACKDATED_TOO_FAR", late, "occurred_at")
     if "x-takt-origin" in request.headers:
         # Only the sync's pull path (erp_sync.pull) records changes as the ERP's: an ERP-origin event is never pushed
         # back, so a change marked so over HTTP would silently never reach the ERP. Refused rather than ignored, so
@@ -61,7 +64,7 @@ def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSO
         return refusal(400, "ORIGIN_NOT_ACCEPTED", "X-Takt-Origin is not accepted on the API: only the ERP sync's "
                        "pull records changes as coming from the ERP; nothing recorded", "X-Takt-Origin")
     return {
-        "idempotency_key": key, "actor": user.user, "actor_roles": user.roles,
+        "idempotency_key": key, "actor": user.user, "actor_roles": user.roles, "recorded_by": user.user,
         "source_device": (request.headers.get("x-takt-device") or None), "origin": "edge",
         "occurred_at": body.occurred_at,
     }
@@ -137,15 +140,39 @@ class CommandRoute:
                 body = model.model_validate_json(raw or b"{}")
             except ValidationError as err:
                 return invalid_request(err.errors(include_url=False))
+            problem = _path_problem(request.path_params)
+            if problem is not None:
+                return problem
             values = fields(body, request.path_params, user)
             for name, attribute in settings:
                 values[name] = getattr(request.app.state, attribute, None)
-            if signed is not None and user.session:
-                from takt.pages.sessions import signed_record
-                return await signed_record(request, user, body, command, signed, values)
+            if signed is not None and user.session:  # an e-signed decision: the user's PIN again, then audited
+                refused = await signature_refusal(request, user, signed)
+                if refused is not None:
+                    return refused
+                answer = await record(request, user, body, command, **values)
+                if answer.status_code == 201:
+                    await audit_signature(request, user, signed, values)
+                return answer
             return await record(request, user, body, command, **values)
 
         return Route(PREFIX + self.path, endpoint, methods=[self.method], name=self.name)
+
+
+# Path parameters that Starlette's ``int`` convertor passes with any number of digits: bounded like the same field
+# in a body (edge.fields), so that no number beyond the store's columns reaches a command.
+PATH_NUMBERS: dict[str, TypeAdapter[int]] = {"operation": TypeAdapter(OperationNumber)}
+
+
+def _path_problem(params: dict[str, Any]) -> JSONResponse | None:
+    """422 naming the path parameter that is out of its bounds, or None."""
+    for name, adapter in PATH_NUMBERS.items():
+        if name in params:
+            try:
+                adapter.validate_python(params[name])
+            except ValidationError as err:
+                return invalid_request([{**e, "loc": ("path", name)} for e in err.errors(include_url=False)])
+    return None
 
 
 # --- the field mappings that are more than "body fields + path parameters" -------------------------
@@ -204,7 +231,8 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("PUT", "/equipment/{equipment}/state", m.MachineStateRequest, c.SetMachineState, ("service", *FLOOR),
                  "Set a machine's state and reason", "machines"),
     CommandRoute("POST", "/inspections", m.InspectionRequest, c.RecordInspection, ("quality", "warehouse", *FLOOR),
-                 "Record an inspection's results; the verdict follows", "quality", _inspection_fields),
+                 "Record an inspection's results; the verdict follows", "quality", _inspection_fields,
+                 settings=(("duties", "duty_policy"),)),
     CommandRoute("POST", OPERATION + "/start", m.OperationActionRequest, c.StartOperation, FLOOR,
                  "Start an operation", "work orders"),
     CommandRoute("POST", OPERATION + "/pause", m.PauseRequest, c.PauseOperation, FLOOR,
@@ -240,9 +268,10 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "shipping"),
     CommandRoute("POST", "/stock/adjustments", m.AdjustRequest, c.AdjustStock, WAREHOUSE,
                  "Correct a bin's stock of a lot to what was counted (a large variance waits for a supervisor)",
-                 "inventory", settings=(("approval_pct", "count_approval_pct"),)),
+                 "inventory", settings=(("approval_pct", "count_approval_pct"), ("duties", "duty_policy"))),
     CommandRoute("POST", "/stock/counts/decision", m.CountDecisionRequest, c.DecideCount, ("supervisor",),
-                 "Approve (book) or discard a count that waits for approval", "inventory"),
+                 "Approve (book) or discard a count that waits for approval (never by its counter)", "inventory",
+                 settings=(("duties", "duty_policy"),)),
     CommandRoute("POST", "/stock/scrap", m.ScrapRequest, c.ScrapStock, ("quality", *WAREHOUSE),
                  "Scrap stock of a lot, with a reason", "inventory"),
     CommandRoute("POST", "/lots/{lot}/hold", m.LotStatusRequest, c.HoldLot, ("quality", "operator", *WAREHOUSE),
@@ -252,8 +281,9 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", "/nonconformances", m.NonconformanceRequest, c.RaiseNonconformance, ("quality", *FLOOR),
                  "Raise a nonconformance (and hold the lot)", "quality"),
     CommandRoute("POST", "/nonconformances/{ncr}/disposition", m.DispositionRequest, c.DispositionNonconformance,
-                 ("quality",), "Disposition a nonconformance: scrap, rework, use as is, return to supplier",
-                 "quality", signed="disposition"),
+                 ("quality",), "Disposition a nonconformance: scrap, rework, use as is, return to supplier (the "
+                 "site's policy names those that need a second person's signature: the first is a proposal)",
+                 "quality", signed="disposition", settings=(("duties", "duty_policy"),)),
     CommandRoute("POST", "/work-orders/{work_order}/cancel", m.CancelWorkOrderRequest, c.CancelWorkOrder,
                  ("supervisor",), "Cancel a work order here (labour still clocked on is clocked off)", "work orders"),
     CommandRoute("POST", "/work-orders/{work_order}/conflict", m.ResolveConflictRequest, c.ResolveWorkOrderConflict,
@@ -285,6 +315,16 @@ def routes() -> list[Route]:
     return [route.starlette_route() for route in COMMAND_ROUTES]
 
 
+def command_roles() -> dict[str, frozenset[str]]:
+    """The roles that may book each command (admin included), by command name, as its route allows them: a scan
+    that books the command checks the same (takt.scanning)."""
+    roles: dict[str, frozenset[str]] = {}
+    for route in COMMAND_ROUTES:
+        name = route.command.__name__
+        roles[name] = roles.get(name, frozenset()) | allowed_roles(*route.roles)
+    return roles
+
+
 # --- OpenAPI --------------------------------------------------------------------------------------
 
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
@@ -294,9 +334,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     """Describe the command routes in an OpenAPI document FastAPI generated for the other routes."""
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    components.setdefault("securitySchemes", {})["bearer"] = {"type": "http", "scheme": "bearer"}
     ref = "#/components/schemas/{model}"
-    for model in (m.CommandAccepted, m.Refusal):
+    for model in (m.CommandAccepted,):
         found = model.model_json_schema(ref_template=ref)
         schemas.update(found.pop("$defs", {}))
         schemas[model.__name__] = found
@@ -306,23 +345,22 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         schemas[route.body.__name__] = found
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True,
-             "schema": {"type": "integer" if convertor == "int" else "string"}}
+             "schema": (PATH_NUMBERS[name].json_schema() if name in PATH_NUMBERS
+                        else {"type": "integer" if convertor == "int" else "string"})}
             for name, convertor in _PARAM.findall(route.path)
         ]
-        parameters.append({"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},
-                           "description": "One fresh value per action; a retry with the same value gets the first "
-                                          "answer and records nothing new."})
+        parameters.append(IDEMPOTENCY_KEY)
         responses: dict[str, Any] = {"201": {
             "description": "Recorded (or, with Idempotent-Replayed: true, recorded before)",
+            "headers": {"Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]},
+                                                "description": "Sent when this answers a repeated key"}},
             "content": {"application/json": {"schema": {"$ref": ref.format(model="CommandAccepted")}}}}}
-        for status, text in REFUSALS.items():
-            responses[status] = {"description": text,
-                                 "content": {"application/json": {"schema": {"$ref": ref.format(model="Refusal")}}}}
+        responses.update(openapi_responses({**COMMAND_RESPONSES, **(SIGNED_RESPONSES if route.signed else {})}))
         path = PREFIX + _PARAM.sub(r"{\1}", route.path)
         schema.setdefault("paths", {}).setdefault(path, {})[route.method.lower()] = {
             "tags": [route.tag], "summary": route.summary, "operationId": route.name,
             "description": f"Roles: {', '.join(sorted(allowed_roles(*route.roles)))}.",
-            "parameters": parameters, "security": [{"bearer": []}],
+            "parameters": parameters, "security": SECURITY,
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": ref.format(model=route.body.__name__)}}}},
             "responses": responses,

@@ -13,9 +13,12 @@ from edge.domain import sampling
 from edge.store import schema
 from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
+from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.reads import _jsonable, _store, quantity_text
+from takt.api.site import site_config
+from takt.shift_close import close_ended_shifts
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
 
 
@@ -81,13 +84,10 @@ def get_tasks(request: Request, kind: str | None = None, status: str | None = No
         return {"inspection_tasks": open_tasks(conn, kind, status)}
 
 
-@router.post("/oee/close", tags=["machines"], status_code=200,
+@router.post("/oee/close", tags=["machines"], status_code=200, responses=ACTION_RESPONSES,
              summary="Record the OEE of every shift that ended (in the last two days) and was not closed yet")
 async def close_shifts(request: Request) -> dict[str, Any]:
     await authorize(request, allowed_roles("supervisor", "service"))
-    from takt.shift_close import close_ended_shifts
-
-    node = request.app.state.node
-    closed = await close_ended_shifts(node.service, node.store, getattr(node, "config", None),
+    closed = await close_ended_shifts(request.app.state.service, request.app.state.store, site_config(request),
                                       datetime.now(UTC))
     return {"closed": closed}

@@ -1,7 +1,7 @@
 """Kitting reads: a work order's pick list (FEFO lots in bin walk order, edge.domain.picking) and its short picks.
 
 The pick list is computed from the store's tables (never the writer's cache): the order, its BOM lines, the bins,
-and the lots of the BOM's items with their stock, loaded into a small ``PlantState``.
+and the lots of the BOM's items with their stock, loaded into a small ``PlantState`` (edge.store.partial_state).
 """
 from __future__ import annotations
 
@@ -15,46 +15,15 @@ from edge.domain import DomainError
 from edge.domain.picking import PickList, pick_list
 from edge.domain.plant import PlantState
 from edge.store import Store, schema
+from edge.store.partial_state import kitting_state
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.reads import quantity_text
+from takt.api.site import site_config
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
-
-
-def kitting_state(conn: Connection, work_order: str) -> PlantState:
-    """The part of the plant's state a pick list of ``work_order`` reads."""
-    state = PlantState()
-
-    def load(name: str, query: Any) -> list[Any]:
-        spec = T[name]
-        target = getattr(state, name)
-        rows = [spec.entity(r) for r in conn.execute(query)]
-        for entity in rows:
-            target[spec.key_of(entity)] = entity
-        return rows
-
-    wo, bom, lots, stock = T["work_orders"].table, T["bom_lines"].table, T["lots"].table, T["stock"].table
-    load("work_orders", select(wo).where(wo.c.work_order == work_order))
-    lines = load("bom_lines", select(bom).where(bom.c.work_order == work_order))
-    load("bins", select(T["bins"].table))
-    items = sorted({ln.item for ln in lines})
-    if items:
-        # Other open orders that need the same items: what is kitted for them is theirs, and they share the
-        # staging bin's unkitted stock with this one (edge.domain.picking).
-        others = select(bom.c.work_order).where(bom.c.item.in_(items), bom.c.work_order != work_order)
-        load("work_orders", select(wo).where(wo.c.work_order.in_(others),
-                                             wo.c.status.not_in(("completed", "cancelled"))))
-        load("bom_lines", select(bom).where(bom.c.work_order.in_(others)))
-        load("staged", select(T["staged"].table).where(T["staged"].table.c.work_order.in_(
-            select(wo.c.work_order).where(wo.c.status.not_in(("completed", "cancelled"))))))
-        found = load("lots", select(lots).where(lots.c.item.in_(items), lots.c.status == "available"))
-        codes = [lot.lot for lot in found]
-        for i in range(0, len(codes), 500):
-            load("stock", select(stock).where(stock.c.lot.in_(codes[i:i + 500])))
-    state.reindex()
-    return state
 
 
 def _default_staging_bin(request: Request, state: PlantState, work_order: str, conn: Connection) -> str | None:
@@ -63,9 +32,8 @@ def _default_staging_bin(request: Request, state: PlantState, work_order: str, c
     rows = conn.execute(select(ops.c.workstation).where(ops.c.work_order == work_order,
                                                         ops.c.status != "completed").order_by(ops.c.operation))
     stations = [r[0] for r in rows]
-    node = request.app.state.node
-    scanning = getattr(getattr(node, "config", None), "scanning", None)
-    devices = list(getattr(scanning, "devices", []) or [])
+    site = site_config(request)
+    devices = site.scanning.devices if site is not None else []
     for station in stations:
         for device in devices:
             if device.workstation == station and device.bin:

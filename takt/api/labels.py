@@ -22,8 +22,10 @@ from edge.labels import (
 )
 from edge.store import Store, schema
 from takt.api.auth import allowed_roles, authorize
+from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
+from takt.api.site import site_config
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
 PRINTING = allowed_roles("operator", "warehouse", "quality", "supervisor")
 
@@ -39,7 +41,7 @@ def _refuse(status: int, code: str, message: str, field: str | None) -> HTTPExce
     return HTTPException(status, {"code": code, "message": message, "field": field})
 
 
-@router.post("/lots/{lot}/label", tags=["labels"], status_code=201,
+@router.post("/lots/{lot}/label", tags=["labels"], status_code=201, responses=ACTION_RESPONSES,
              summary="Print a lot's GS1-128 label (GTIN, lot, expiry, quantity) in ZPL to the site's label printer")
 async def print_lot_label(request: Request, lot: str, body: LotLabelRequest | None = None) -> dict[str, Any]:
     await authorize(request, PRINTING)
@@ -67,7 +69,8 @@ async def print_lot_label(request: Request, lot: str, body: LotLabelRequest | No
 
 async def _print(request: Request, name: str, zpl: str) -> str:
     """Send ZPL to the site's label printer, or write it to the label folder; where it went."""
-    config = getattr(getattr(request.app.state.node, "config", None), "labels", None)
+    site = site_config(request)
+    config = site.labels if site is not None else None
     if config is None:
         raise _refuse(409, "NO_LABEL_PRINTER", "this site has no label printer or folder (site file: labels)", None)
     if config.printer_host is not None:
@@ -78,6 +81,7 @@ async def _print(request: Request, name: str, zpl: str) -> str:
             raise _refuse(503, "PRINTER_UNREACHABLE", f"label printer {where} did not take the label: {err}",
                           None) from None
         return where
+    assert config.folder is not None  # a printer or a folder: the labels section gives one (LabelsSection)
     return str(write_label(config.folder, name, zpl))
 
 
@@ -87,7 +91,7 @@ class PalletLabelRequest(BaseModel):
     copies: int = Field(1, ge=1, le=100)
 
 
-@router.post("/pallets/{sscc}/label", tags=["labels"], status_code=201,
+@router.post("/pallets/{sscc}/label", tags=["labels"], status_code=201, responses=ACTION_RESPONSES,
              summary="Print a pallet's SSCC label (ZPL): the SSCC, and the content (GTIN, count, lot) when the pallet "
                      "holds one item")
 async def print_pallet_label(request: Request, sscc: str, body: PalletLabelRequest | None = None) -> dict[str, Any]:

@@ -5,6 +5,11 @@ handheld pages listen to it.
 The writer thread hands each commit's events to the event loop (``call_soon_threadsafe``) and returns at once; the
 loop puts them into every listening client's bounded queue. A client too slow to keep up is dropped (it gets a
 last ``dropped`` event when it reads again, and reconnects): the writer never waits for a client.
+
+A stream lives no longer than the token that opened it: every ``TOKEN_CHECK_S`` the token is looked up again (the
+token cache, which a log-off clears), and a session logged off or expired, or a user disabled, ends the stream with
+a last ``closed`` event. One user may hold at most ``max_streams_per_user`` streams at once (``api`` section of
+the site file); one more is refused with 429.
 """
 from __future__ import annotations
 
@@ -13,21 +18,28 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from takt.api.auth import current_user
+from takt.api.auth import TokenCache, current_user
 from takt.api.commands import PREFIX
-from takt.api.errors import invalid_request
+from takt.api.contract import READ_RESPONSES, SECURITY, openapi_responses
+from takt.api.errors import invalid_request, refusal
+from takt.api.models import Refusal
+
+if TYPE_CHECKING:  # the node's scan pipeline (takt.runtime builds it from the site's scanning section)
+    from scanners.pipeline import ScanPipeline, ScanResult
 
 log = logging.getLogger("takt.api.live")
 
 QUEUE_SIZE = 1000  # messages a client may lag behind before it is dropped
 HEARTBEAT_S = 15.0  # a comment line this often keeps proxies from closing an idle stream
+TOKEN_CHECK_S = 2.0  # how often a stream checks that its token is still valid (log-off, expiry)
+MAX_STREAMS_PER_USER = 8
 _CLOSE = object()
 
 
@@ -45,6 +57,8 @@ class Listener:
     workstation: str | None
     device: str | None
     queue: asyncio.Queue[Any]
+    user: str | None = None
+    token: str | None = None  # checked again every TOKEN_CHECK_S: the stream ends with its session
     dropped: bool = False
 
     def wants(self, device: str | None, workstation: str | None) -> bool:
@@ -56,12 +70,13 @@ class Listener:
 class LiveFeed:
     """Fans recorded events and scan answers out to the connected clients of one app (one event loop)."""
 
-    def __init__(self, queue_size: int = QUEUE_SIZE) -> None:
+    def __init__(self, queue_size: int = QUEUE_SIZE, max_streams_per_user: int = MAX_STREAMS_PER_USER) -> None:
         self.queue_size = queue_size
+        self.max_streams_per_user = max_streams_per_user
         self.listeners: set[Listener] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
-        self._scan_sources: list[Any] = []
+        self._scan_sources: list[ScanPipeline] = []
 
     # --- inputs ---------------------------------------------------------------------------------
 
@@ -75,7 +90,7 @@ class LiveFeed:
         except RuntimeError:  # the loop is closed: nobody is listening any more
             pass
 
-    def scanned(self, result: Any) -> None:
+    def scanned(self, result: ScanResult) -> None:
         """Scan pipeline listener (in the loop): the answer to one scan, for the device's clients."""
         if not self.listeners:
             return
@@ -84,14 +99,12 @@ class LiveFeed:
             if listener.wants(result.device, result.workstation):
                 self._put(listener, message)
 
-    def watch_scans(self, pipeline: Any) -> None:
+    def watch_scans(self, pipeline: ScanPipeline | None) -> None:
         """Listen to a scan pipeline's answers (once per pipeline)."""
         if pipeline is None or any(p is pipeline for p in self._scan_sources):
             return
-        on_result = getattr(pipeline, "on_result", None)
-        if on_result is not None:
-            on_result(self.scanned)
-            self._scan_sources.append(pipeline)
+        pipeline.on_result(self.scanned)
+        self._scan_sources.append(pipeline)
 
     def close(self) -> None:
         """End every stream (the node is shutting down)."""
@@ -129,13 +142,20 @@ class LiveFeed:
                             extra={"device": listener.device, "workstation": listener.workstation})
             self.listeners.discard(listener)
 
-    def subscribe(self, workstation: str | None, device: str | None) -> Listener:
+    def streams_of(self, user: str) -> int:
+        return sum(1 for listener in self.listeners if listener.user == user)
+
+    def subscribe(self, workstation: str | None, device: str | None, user: str | None = None,
+                  token: str | None = None) -> Listener:
         self.loop = asyncio.get_running_loop()
-        listener = Listener(workstation, device, asyncio.Queue(self.queue_size))
+        listener = Listener(workstation, device, asyncio.Queue(self.queue_size), user, token)
         self.listeners.add(listener)
         return listener
 
-    async def stream(self, listener: Listener) -> AsyncIterator[bytes]:
+    async def stream(self, listener: Listener, tokens: TokenCache | None = None) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        check_at = loop.time() + TOKEN_CHECK_S
+        idle_since = loop.time()
         try:
             ready = {"workstation": listener.workstation, "device": listener.device}
             yield _sse("ready", None, ready)
@@ -144,11 +164,21 @@ class LiveFeed:
                     yield _sse("dropped", None, {"reason": f"more than {self.queue_size} messages behind: reconnect "
                                                           "and read the current state"})
                     return
+                if tokens is not None and listener.token is not None and loop.time() >= check_at:
+                    check_at = loop.time() + TOKEN_CHECK_S
+                    if await tokens.user(listener.token) is None:
+                        yield _sse("closed", None, {"reason": "the session ended (logged off or expired): log on "
+                                                              "again"})
+                        return
+                wait = HEARTBEAT_S if tokens is None or listener.token is None else TOKEN_CHECK_S
                 try:
-                    message = await asyncio.wait_for(listener.queue.get(), HEARTBEAT_S)
+                    message = await asyncio.wait_for(listener.queue.get(), wait)
                 except TimeoutError:  # (a client that went away cancels this generator: Starlette listens)
-                    yield b": keep-alive\n\n"
+                    if loop.time() - idle_since >= HEARTBEAT_S:
+                        idle_since = loop.time()
+                        yield b": keep-alive\n\n"
                     continue
+                idle_since = loop.time()
                 if message is _CLOSE:
                     return
                 if listener.dropped:
@@ -171,15 +201,19 @@ def feed(request: Request) -> LiveFeed:
 
 
 async def get_events(request: Request) -> Response:
-    await current_user(request)
+    user = await current_user(request)
     try:
         query = EventsQuery.model_validate(dict(request.query_params))
     except ValidationError as err:
         return invalid_request(err.errors(include_url=False))
     live = feed(request)
-    listener = live.subscribe(query.workstation, query.device)
-    return StreamingResponse(live.stream(listener), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    if live.streams_of(user.user) >= live.max_streams_per_user:
+        return refusal(429, "TOO_MANY_STREAMS", f"{user.user} already has {live.max_streams_per_user} live streams "
+                       "open (api.max_streams_per_user): close one first", None)
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    listener = live.subscribe(query.workstation, query.device, user.user, token)
+    return StreamingResponse(live.stream(listener, request.app.state.tokens), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 def route() -> Route:
@@ -195,15 +229,19 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                        "sequence; data: seq, type, subject, command, actor, device, workstation) for every durable "
                        "event, and `event: scan` (data: the scan's answer, ok or refused with code and message) for "
                        "every scan. `workstation` / `device` keep only what comes from that workstation's devices / "
-                       "that device. A client that falls too far behind gets `event: dropped` and should reconnect. "
-                       "Any signed-in user.",
+                       "that device. A client that falls too far behind gets `event: dropped` and should reconnect; "
+                       "a stream whose session is logged off or expires gets `event: closed` and ends. "
+                       "Any signed-in user, at most `api.max_streams_per_user` streams at once.",
         "parameters": [
-            {"name": "workstation", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "device", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "workstation", "in": "query", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+            {"name": "device", "in": "query", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
         ],
-        "security": [{"bearer": []}],
+        "security": SECURITY,
         "responses": {"200": {"description": "The event stream", "content": {"text/event-stream": {}}},
-                      "401": {"description": "No valid bearer token"},
-                      "422": {"description": "A bad query parameter"}},
+                      **openapi_responses({**READ_RESPONSES, 429: {
+                          "description": "The user has as many streams open as the site allows (TOO_MANY_STREAMS)",
+                          "model": Refusal}})},
     }}
     return schema

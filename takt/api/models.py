@@ -1,13 +1,47 @@
 """Request and response models of the HTTP API (pydantic): what a client may send, and what it gets."""
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from edge.fields import Code, Count, Gtin, Quantity, Reason, Text
+from edge.fields import (
+    Code,
+    Count,
+    Gtin,
+    LineNumber,
+    Measure,
+    OperationNumber,
+    PlausibleBands,
+    Quantity,
+    Reason,
+    Text,
+)
+
+# Control characters (C0 and DEL) have no place in what a person types: a NUL or an escape sequence stored in a
+# reason would reach labels, the ERP and every log. A field marked MULTI_LINE (a note, a comment) keeps tab and
+# line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class MultiLine:
+    """Marks a text field where tab, line feed and carriage return are allowed (``Annotated[str, MULTI_LINE]``)."""
+
+
+MULTI_LINE = MultiLine()
+
+
+def control_character_problem(value: str, multi_line: bool = False) -> str | None:
+    """Why ``value`` is refused (the first control character and where), or None."""
+    found = (_CONTROL_MULTI_LINE if multi_line else _CONTROL).search(value)
+    if found is None:
+        return None
+    allowed = " (only tab and line breaks are allowed here)" if multi_line else ""
+    return f"control character U+{ord(found.group()):04X} at position {found.start() + 1} is not allowed{allowed}"
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -16,11 +50,50 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-class Request(BaseModel):
+def backdating_problem(occurred_at: datetime, max_backdate: timedelta, now: datetime | None = None) -> str | None:
+    """Why ``occurred_at`` is too far in the past for the site's ``api.max_backdate_days``, or None."""
+    now = now or datetime.now(UTC)
+    if now - occurred_at <= max_backdate:
+        return None
+    return (f"{occurred_at.isoformat()} is more than {max_backdate.days} days ago; this site accepts records "
+            f"back to {(now - max_backdate).isoformat(timespec='seconds')} (api.max_backdate_days)")
+
+
+class Part(BaseModel):
+    """A part of a request (a line, an operation, a measurement): no control characters in its text."""
+
+    model_config = ConfigDict(extra="forbid")
+    _multi_line: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._multi_line = frozenset(name for name, f in cls.model_fields.items()
+                                    if any(isinstance(meta, MultiLine) for meta in f.metadata))
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        texts: list[Any] | tuple[Any, ...]
+        if isinstance(value, str):
+            texts = [value]
+        elif isinstance(value, list | tuple):
+            texts = value
+        else:
+            return value
+        multi_line = info.field_name in cls._multi_line
+        for text in texts:
+            if isinstance(text, str) and (problem := control_character_problem(text, multi_line)) is not None:
+                raise ValueError(problem)
+        return value
+
+
+class Request(Part):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     occurred_at: Annotated[datetime | None, AfterValidator(_aware)] = Field(
-        None, description="When it happened on the floor, if not now (a handheld resending after an outage).")
+        None, description="When it happened on the floor, if not now (a handheld resending after an outage); "
+                         "with a time zone, at most the site's api.max_backdate_days (default 90) in the past.")
 
 
 # --- master data ---------------------------------------------------------------------------------
@@ -54,9 +127,9 @@ class EquipmentRequest(Request):
     description: Text = ""
 
 
-class OperationModel(BaseModel):
+class OperationModel(Part):
     model_config = ConfigDict(extra="forbid")
-    operation: int = Field(ge=1, le=99999)
+    operation: OperationNumber
     description: Text = ""
     workstation: Code
     standard_minutes: Count = Decimal(0)
@@ -64,9 +137,9 @@ class OperationModel(BaseModel):
                                         description="PLM's work instruction for the operation")
 
 
-class BomLineModel(BaseModel):
+class BomLineModel(Part):
     model_config = ConfigDict(extra="forbid")
-    line: int = Field(ge=1, le=99999)
+    line: LineNumber
     item: Code
     item_revision: Code
     quantity_per: Quantity
@@ -85,23 +158,23 @@ class WorkOrderRequest(Request):
     customer_order: Code | None = None
 
 
-class DispatchSlotModel(BaseModel):
+class DispatchSlotModel(Part):
     model_config = ConfigDict(extra="forbid")
     work_order: Code
-    operation: int = Field(ge=1)
+    operation: OperationNumber
 
 
 class DispatchListRequest(Request):
     sequence: list[DispatchSlotModel] = Field(max_length=1000)
 
 
-class CharacteristicModel(BaseModel):
+class CharacteristicModel(Part):
     model_config = ConfigDict(extra="forbid")
     characteristic: Code
     kind: Literal["numeric", "attribute"]
-    nominal: Decimal | None = None
-    lsl: Decimal | None = None
-    usl: Decimal | None = None
+    nominal: Measure | None = None
+    lsl: Measure | None = None
+    usl: Measure | None = None
     unit: Text = ""
 
 
@@ -110,7 +183,7 @@ class InspectionPlanRequest(Request):
     description: Text = ""
     characteristics: list[CharacteristicModel] = Field(min_length=1, max_length=200)
     item: Code | None = None
-    operation: int | None = None
+    operation: OperationNumber | None = None
     hold_on_fail: bool = True
     spc_nonconformance: bool = Field(False, description="an SPC rule violation raises a nonconformance")
     kind: Literal["general", "incoming", "in_process", "final"] = Field(default="general", description="incoming: lots received on a purchase order await it; in_process: every n parts or "
@@ -122,7 +195,9 @@ class InspectionPlanRequest(Request):
     every_n_parts: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n parts")
     every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n minutes")
     flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
-    overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
+    overdue_grace_parts: Count = Decimal(0)
+    plausible_bands: PlausibleBands = Field(default=Decimal(10), description="a measurement more than this many "
+                                            "tolerance bands beyond the limits is refused as implausible")
 
 
 # --- work orders and labour ----------------------------------------------------------------------
@@ -140,7 +215,7 @@ class ResolveConflictRequest(Request):
     resolution: Literal["accept", "keep"] = Field(
         description="accept: apply the ERP's change (cancel the order, or take its new quantity and due date); "
                     "keep: leave the order as the floor has it")
-    note: str = Field("", max_length=500)
+    note: Annotated[str, MULTI_LINE] = Field("", max_length=500)
 
 
 class PauseRequest(Request):
@@ -155,7 +230,7 @@ class ProductionRequest(Request):
 
 class AssignProductionRequest(Request):
     work_order: Code
-    operation: int = Field(ge=1, le=99999)
+    operation: OperationNumber
     good: Count = Decimal(0)
     scrap: Count = Decimal(0)
 
@@ -188,7 +263,7 @@ class CountDecisionRequest(Request):
     lot: Code
     bin: Code
     approve: bool
-    note: str = Field("", max_length=500)
+    note: Annotated[str, MULTI_LINE] = Field("", max_length=500)
 
 
 class ProducedLotRequest(Request):
@@ -199,7 +274,7 @@ class ProducedLotRequest(Request):
 
 
 class PurchaseOrderReceiptRequest(Request):
-    line: int | None = Field(None, ge=1, description="the order's line; default: the open line of the item")
+    line: LineNumber | None = Field(None, description="the order's line; default: the open line of the item")
     lot: Code
     item: Code | None = None
     gtin: str | None = Field(None, max_length=14, description="the GTIN on the supplier's label, naming the item")
@@ -221,7 +296,7 @@ class MoveRequest(Request):
                                                            "(GET /api/v1/putaway/suggest): why")
 
 
-class PalletLineRequest(BaseModel):
+class PalletLineRequest(Part):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     lot: Code
     quantity: Quantity
@@ -281,10 +356,10 @@ class LotStatusRequest(Request):
 # --- quality and machines ------------------------------------------------------------------------
 
 
-class MeasurementModel(BaseModel):
+class MeasurementModel(Part):
     model_config = ConfigDict(extra="forbid")
     characteristic: Code
-    value: Decimal | None = None
+    value: Measure | None = None
     passed: bool | None = None
 
 
@@ -294,7 +369,7 @@ class InspectionRequest(Request):
     measurements: list[MeasurementModel] = Field(min_length=1, max_length=200)
     lot: Code | None = None
     work_order: Code | None = None
-    operation: int | None = None
+    operation: OperationNumber | None = None
 
 
 class NonconformanceRequest(Request):
@@ -307,7 +382,7 @@ class NonconformanceRequest(Request):
 
 class DispositionRequest(Request):
     disposition: Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
-    comment: Text = ""
+    comment: Annotated[Text, MULTI_LINE] = ""
 
 
 class MachineStateRequest(Request):

@@ -6,23 +6,29 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 
-router = APIRouter(prefix="/api/v1")
+if TYPE_CHECKING:
+    from connectors.process_values import ProcessValueLog
+    from connectors.runtime import Connectivity
+
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 
 
-def _log(request: Request, equipment: str, name: str | None, *times: tuple[str, datetime | None]) -> Any:
+def _log(request: Request, equipment: str, name: str | None,
+         *times: tuple[str, datetime | None]) -> ProcessValueLog:
     """The node's process-value log, once the machine, the series and the times are known to be right."""
-    connectivity = getattr(request.app.state.node, "connectivity", None)
-    log: Any = getattr(connectivity, "process_values", None)
+    connectivity: Connectivity | None = getattr(request.app.state.node, "connectivity", None)  # None: a bare node
+    log: ProcessValueLog | None = connectivity.process_values if connectivity is not None else None
     series: list[str] = log.series(equipment) if log is not None else []
-    if not series:
+    if log is None or not series:
         raise HTTPException(404, {"code": "UNKNOWN_PROCESS_VALUES", "field": "equipment",
                                   "message": f"no process values are kept for equipment {equipment}"})
     if name is not None and name not in series:

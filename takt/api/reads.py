@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import Connection, case, func, select
 
+from edge.fields import JournalSeq, decimal_text
 from edge.store import Store, schema
+from edge.store.trace import UnknownLot, recall, trace
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
 
 
@@ -38,9 +41,9 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def quantity_text(value: Decimal) -> str:
-    """A quantity as plain text without trailing zeros, the same on SQLite and PostgreSQL (12.5, 460)."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
+    """A quantity as plain text without trailing zeros, the same on SQLite and PostgreSQL (12.5, 460); never raises,
+    whatever the store holds (edge.fields.decimal_text)."""
+    return decimal_text(value)
 
 
 def _not_found(what: str, code: str, key: str) -> HTTPException:
@@ -190,7 +193,8 @@ def list_nonconformances(request: Request, _: User = Depends(current_user)) -> d
 
 
 @router.get("/journal", tags=["journal"], summary="Journal events after a sequence number, in order")
-def get_journal(request: Request, after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+def get_journal(request: Request, after: Annotated[JournalSeq, Query(description="events after this sequence")] = 0,
+                limit: int = Query(100, ge=1, le=1000),
                 _: User = Depends(current_user)) -> dict[str, Any]:
     j = schema.journal
     query = select(j).where(j.c.seq > after).order_by(j.c.seq).limit(limit)
@@ -202,8 +206,6 @@ def get_journal(request: Request, after: int = Query(0, ge=0), limit: int = Quer
 
 
 def _traced(request: Request, lot: str, fn: Any, *args: Any) -> dict[str, Any]:
-    from edge.store.trace import UnknownLot
-
     with _store(request).engine.connect() as conn:
         try:
             found: dict[str, Any] = _jsonable_deep(fn(conn, lot, *args))
@@ -229,16 +231,12 @@ def _jsonable_deep(value: Any) -> Any:
                     "backward (the order that made it, what went into that order, ... the supplier lots)")
 def get_trace(request: Request, lot: str, direction: str = Query("forward", pattern="^(forward|backward)$"),
               _: User = Depends(current_user)) -> dict[str, Any]:
-    from edge.store.trace import trace
-
     return _traced(request, lot, trace, direction)
 
 
 @router.get("/recall/{lot}", tags=["inventory"],
             summary="A recall report: every lot, order and customer order a lot reached, and where those lots are now")
 def get_recall(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
-    from edge.store.trace import recall
-
     return _traced(request, lot, recall)
 
 

@@ -11,12 +11,16 @@ from starlette.routing import Route
 
 from edge.domain.putaway import PutawayRule
 from takt.api.auth import allowed_roles, authorize
-from takt.api.commands import KEY_PATTERN, PREFIX
+from takt.api.commands import PREFIX
+from takt.api.contract import COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN, SECURITY, openapi_responses
 from takt.api.errors import invalid_request, refusal
 
-# A refused scan: 409 when the plant's rules refuse it, else the label's or the request's fault, or the store's.
+# A refused scan: 409 when the plant's rules refuse it, else the label's or the request's fault, the caller's rights
+# (who may book what, whose badge logs on: scanners.pipeline), or the store's.
 STATUS = {"GS1_INVALID": 422, "UNKNOWN_LABEL": 422, "UNKNOWN_DEVICE": 422, "UNKNOWN_TASK": 422,
           "IDEMPOTENCY_KEY_REUSED": 422,
+          "FORBIDDEN": 403, "UNKNOWN_BADGE": 403, "BADGE_PIN_REQUIRED": 403, "PIN_WRONG": 403,
+          "OPERATOR_REQUIRED": 403, "PIN_LOCKED": 429,
           "STORE_UNAVAILABLE": 503}
 ROLES = allowed_roles("operator", "warehouse", "quality", "supervisor", "service")
 
@@ -38,6 +42,10 @@ class ScanRequest(BaseModel):
         default=None, min_length=1, max_length=200,
         description="a handheld's putaway to another bin than the first suggestion: why (the bin scan is refused "
                     "PUTAWAY_OVERRIDE_REASON_REQUIRED without it; send the same bin again with the reason)")
+    pin: str | None = Field(
+        default=None, min_length=1, max_length=32,
+        description="with a badge scan of someone other than the signed-in user: that person's PIN (without it their "
+                    "badge logs them on only while they are logged on at a page)")
 
 
 class ScanAnswer(Protocol):
@@ -58,16 +66,12 @@ class ScanHandler(Protocol):
                    actor_roles: frozenset[str] = frozenset(), handheld: bool = False,
                    task: str | None = None, purchase_order: str | None = None,
                    putaway_rules: tuple[PutawayRule, ...] | None = None,
-                   override_reason: str | None = None) -> ScanAnswer: ...
+                   override_reason: str | None = None, pin: str | None = None) -> ScanAnswer: ...
 
 
 def _handler(request: Request) -> ScanHandler:
-    handler: ScanHandler | None = getattr(request.app.state, "scans", None)
-    if handler is None:  # a node without a scanning section: handhelds only, GS1 labels only
-        from edge.domain.scans import LabelPatterns
-        from scanners.pipeline import ScanPipeline
-
-        handler = request.app.state.scans = ScanPipeline(request.app.state.service, {}, LabelPatterns({}))
+    """The node's scan pipeline (takt.runtime builds it once; serial scanners and cameras scan through it too)."""
+    handler: ScanHandler = request.app.state.scans
     live = getattr(request.app.state, "live", None)
     if live is not None:
         live.watch_scans(handler)  # its answers go to GET /api/v1/events too
@@ -91,7 +95,7 @@ async def post_scan(request: Request) -> Response:
                                           # a handheld's page can ask why a lot goes elsewhere than suggested
                                           putaway_rules=(getattr(request.app.state, "putaway_rules", None)
                                                          if body.device is None else None),
-                                          override_reason=body.override_reason)
+                                          override_reason=body.override_reason, pin=body.pin)
     if result.ok:
         return JSONResponse(result.to_json(), status_code=200)
     status = STATUS.get(result.code or "", 409)
@@ -126,24 +130,34 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     schema.setdefault("paths", {})[PREFIX + "/scans"] = {"post": {
         "tags": ["scanning"], "summary": "A scan from a handheld or terminal: its meaning at that device",
         "operationId": "post_scan",
-        "description": f"Roles: {', '.join(sorted(ROLES))}. Without `device`, the signed-in user's handheld. A lot "
+        "description": f"Roles: {', '.join(sorted(ROLES))}; a scan that books a command needs the roles of that "
+                       "command's route (and, on behalf of an operator logged on at the device, theirs too); a "
+                       "badge of someone else needs their `pin` or their open page session. The journal records "
+                       "the caller (`recorded_by`), the operator (`on_behalf_of`) and the device. Without `device`, "
+                       "the signed-in user's handheld. A lot "
                        "label during a consumption books an issue to the selected work order; in a putaway or move "
                        "task a lot label then a bin label moves the lot (the label's quantity, else all of it in "
                        "the bin the device is at) to that bin; in a pick task (kitting the selected work order) a "
                        "lot label then the staging bin books a pick; a badge, work-order or bin label changes the "
                        "device's context. GS1 labels may carry their AIM identifier and GS.",
-        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"},
-                        "description": "One per physical read; a retry gets the first answer."}],
-        "security": [{"bearer": []}],
+        "parameters": [{**IDEMPOTENCY_KEY, "description": "One per physical read; a retry gets the first answer."}],
+        "security": SECURITY,
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": ref.format(model="ScanRequest")}}}},
         "responses": {
             "200": {"description": "Understood (and booked, when `command` is set)",
                     "content": {"application/json": {"schema": {"$ref": ref.format(model="ScanAccepted")}}}},
+            **openapi_responses(COMMAND_RESPONSES),
+            "401": {"description": "No valid bearer token", **refusal_ref},
+            "403": {"description": "The caller's roles do not allow the command the scan would book (FORBIDDEN), "
+                                   "or a badge that does not log on here: unknown (UNKNOWN_BADGE), someone else's "
+                                   "without their PIN or page session (BADGE_PIN_REQUIRED), a wrong PIN "
+                                   "(PIN_WRONG); nothing recorded", **refusal_ref},
             "409": {"description": "Refused by the plant's rules (WRONG_ITEM, LOT_EXPIRED, ...); nothing recorded",
                     **refusal_ref},
             "422": {"description": "Not a label this site knows, an invalid GS1 label, or an unknown device",
                     **refusal_ref},
+            "429": {"description": "Too many wrong PINs for the badge's holder (PIN_LOCKED)", **refusal_ref},
             "503": {"description": "The store cannot record right now; scan again", **refusal_ref},
         },
     }}

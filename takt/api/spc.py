@@ -7,6 +7,7 @@ raise its alerts, so a chart and the alerts it explains always agree.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,9 +18,10 @@ from edge.domain import spc
 from edge.store import schema
 from edge.store.users import User
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.reads import _store
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 
 
 def _values(rows: Sequence[Any], characteristic: str) -> list[tuple[Any, float]]:
@@ -28,14 +30,25 @@ def _values(rows: Sequence[Any], characteristic: str) -> list[tuple[Any, float]]
         results = row.results if isinstance(row.results, list) else json.loads(row.results)
         for r in results:
             if r["characteristic"] == characteristic and r["value"] is not None:
-                out.append((row, float(r["value"])))
+                value = float(r["value"])
+                if math.isfinite(value):  # a value beyond a float (a record from before numbers were bounded) is
+                    out.append((row, value))  # no point on a chart
     return out
+
+
+def _finite(value: Any) -> Any:
+    """A limit, Cp or centre that is not a finite number (from a record before numbers were bounded) as None,
+    so that the chart still answers in JSON."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _limits_dict(limits: spc.Limits | None) -> dict[str, Any] | None:
     if limits is None:
         return None
-    return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in
+    return {k: (_finite(round(v, 6)) if isinstance(v, float) else v) for k, v in
             (("center", limits.center), ("ucl", limits.ucl), ("lcl", limits.lcl), ("sigma", limits.sigma),
              ("range_center", limits.range_center), ("range_ucl", limits.range_ucl),
              ("range_lcl", limits.range_lcl))}
@@ -78,15 +91,14 @@ def chart(conn: Connection, plan: str, characteristic: str, *, last: int = spc.W
     if limits is not None:
         for v in spc.western_electric(plotted, limits):
             points[v.index]["violations"].append({"rule": v.rule, "side": v.side, "message": v.message})
-    lsl = float(found.lsl) if found.lsl is not None else None
-    usl = float(found.usl) if found.usl is not None else None
+    lsl, usl = _finite(found.lsl), _finite(found.usl)
     cap = spc.capability(limits, lsl, usl) if limits is not None else None
     return {"plan": plan, "characteristic": characteristic, "unit": found.unit, "lsl": lsl, "usl": usl,
-            "nominal": float(found.nominal) if found.nominal is not None else None,
+            "nominal": _finite(found.nominal),
             "chart": "individuals" if subgroup == 1 else "xbar_r", "subgroup": subgroup,
             "baseline": {"needed": n_base, "have": len(base)}, "limits": _limits_dict(limits),
-            "capability": None if cap is None else {"cp": None if cap.cp is None else round(cap.cp, 3),
-                                                    "cpk": None if cap.cpk is None else round(cap.cpk, 3)},
+            "capability": None if cap is None else {"cp": None if cap.cp is None else _finite(round(cap.cp, 3)),
+                                                    "cpk": None if cap.cpk is None else _finite(round(cap.cpk, 3))},
             "points": points}
 
 

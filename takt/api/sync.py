@@ -9,20 +9,26 @@ who handled it, when, and their note, and the log says so.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from edge.fields import RowId
 from edge.store import schema
-from edge.store.sync import NotFound, NotOpen, SyncLedger
+from edge.store.sync import NotFound, NotOpen, SyncException, SyncLedger
 from edge.store.users import User
 from takt.api.auth import authorize, current_user
+from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.reads import _rows, _store
 
-router = APIRouter(prefix="/api/v1")
+if TYPE_CHECKING:  # the running node's daemon (takt.runtime imports erp_sync.daemon only when the site syncs)
+    from erp_sync.daemon import SyncDaemon
+
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 log = logging.getLogger("takt.sync")
 SUPERVISING = frozenset({"supervisor", "admin"})
 
@@ -45,10 +51,16 @@ def _ledger(request: Request) -> SyncLedger:
     return SyncLedger(_store(request))
 
 
+def _daemon(request: Request) -> SyncDaemon | None:
+    """The node's sync daemon (takt.api.app puts it in the app's state); None when the site has no sync section."""
+    daemon: SyncDaemon | None = getattr(request.app.state, "sync", None)
+    return daemon
+
+
 @router.get("/sync/status", tags=["sync"], summary="How far the central systems have this node's events")
 async def sync_status(request: Request, _: User = Depends(current_user)) -> dict[str, Any]:
     status = await run_in_threadpool(_ledger(request).status)
-    daemon = getattr(request.app.state, "sync", None)
+    daemon = _daemon(request)
     status["daemon"] = daemon.health.as_dict() if daemon is not None else None
     return status
 
@@ -60,7 +72,7 @@ async def list_exceptions(request: Request, open_only: bool = False,
     return {"exceptions": [e.as_dict() for e in found]}
 
 
-def _handled(request: Request, exception_id: int, action: Any, *args: Any) -> dict[str, Any]:
+def _handled(request: Request, exception_id: int, action: Callable[..., SyncException], *args: Any) -> dict[str, Any]:
     try:
         return dict(action(exception_id, *args).as_dict())
     except NotFound as exc:
@@ -69,9 +81,9 @@ def _handled(request: Request, exception_id: int, action: Any, *args: Any) -> di
         raise HTTPException(409, {"code": "SYNC_EXCEPTION_CLOSED", "message": str(exc), "field": "id"}) from None
 
 
-@router.post("/sync/exceptions/{exception_id}/retry", tags=["sync"],
+@router.post("/sync/exceptions/{exception_id}/retry", tags=["sync"], responses=ACTION_RESPONSES,
              summary="Send the refused event (and those waiting behind it) again on the next round")
-async def retry_exception(request: Request, exception_id: int, body: RetryRequest,
+async def retry_exception(request: Request, exception_id: RowId, body: RetryRequest,
                           user: User = Depends(_supervisor)) -> dict[str, Any]:
     found = await run_in_threadpool(_handled, request, exception_id, _ledger(request).request_retry, user.user,
                                     body.note or None)
@@ -81,9 +93,9 @@ async def retry_exception(request: Request, exception_id: int, body: RetryReques
     return found
 
 
-@router.post("/sync/exceptions/{exception_id}/set-aside", tags=["sync"],
+@router.post("/sync/exceptions/{exception_id}/set-aside", tags=["sync"], responses=ACTION_RESPONSES,
              summary="Do not send the refused event again; the events waiting behind it go on")
-async def set_aside_exception(request: Request, exception_id: int, body: SetAsideRequest,
+async def set_aside_exception(request: Request, exception_id: RowId, body: SetAsideRequest,
                               user: User = Depends(_supervisor)) -> dict[str, Any]:
     found = await run_in_threadpool(_handled, request, exception_id, _ledger(request).set_aside, user.user,
                                     body.reason)
@@ -94,7 +106,7 @@ async def set_aside_exception(request: Request, exception_id: int, body: SetAsid
 
 
 def _wake(request: Request) -> None:
-    daemon = getattr(request.app.state, "sync", None)
+    daemon = _daemon(request)
     if daemon is not None:
         daemon.wake()
 

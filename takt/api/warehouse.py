@@ -1,46 +1,28 @@
 """Warehouse reads: the ranked putaway suggestion for a lot (edge.domain.putaway) and the pallets (SSCC) packed here.
 
 Computed from the store's tables (never the writer's cache): the bins, the stock and the lots in stock, loaded into a
-small ``PlantState``.
+small ``PlantState`` (edge.store.partial_state).
 """
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import Connection, select
 
 from edge.domain import putaway
-from edge.domain.plant import PlantState
+from edge.fields import Quantity
 from edge.store import Store, schema
+from edge.store.partial_state import storage_state as storage_state  # the pages read it from here too
+from edge.store.trace import UnknownPallet, trace_pallet
 from edge.store.users import User
 from takt.api.auth import current_user
-from takt.api.reads import quantity_text
+from takt.api.contract import BEARER, READ_RESPONSES
+from takt.api.reads import _jsonable_deep, quantity_text
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 T = schema.ENTITY_TABLES
-
-
-def storage_state(conn: Connection, lot: str | None = None) -> PlantState:
-    """Bins, stock, and the lots in stock (and ``lot``): what a putaway suggestion reads."""
-    state = PlantState()
-
-    def load(name: str, query: Any) -> None:
-        spec = T[name]
-        target = getattr(state, name)
-        for r in conn.execute(query):
-            entity = spec.entity(r)
-            target[spec.key_of(entity)] = entity
-
-    lots, stock = T["lots"].table, T["stock"].table
-    load("bins", select(T["bins"].table))
-    load("stock", select(stock))
-    load("lots", select(lots).where(lots.c.lot.in_(select(stock.c.lot))))
-    if lot is not None:
-        load("lots", select(lots).where(lots.c.lot == lot))
-    state.reindex()
-    return state
 
 
 def suggestion_json(candidates: list[putaway.Candidate]) -> list[dict[str, Any]]:
@@ -56,8 +38,8 @@ def _refuse(status: int, code: str, message: str, field: str) -> HTTPException:
             summary="The bins to put a received or produced lot away in, best first, each with its reason")
 def get_putaway_suggestion(
         request: Request, item: str | None = Query(None, max_length=200), lot: str | None = Query(None, max_length=200),
-        qty: Decimal | None = Query(None, gt=0, description="how much goes away (default: the lot's stock in from_bin, "
-                                                            "or in all bins)"),
+        qty: Annotated[Quantity | None, Query(description="how much goes away (default: the lot's stock in from_bin, "
+                                                          "or in all bins)")] = None,
         from_bin: str | None = Query(None, max_length=200, description="the bin the lot is in now (left out)"),
         limit: int = Query(10, ge=1, le=100), _: User = Depends(current_user)) -> dict[str, Any]:
     store: Store = request.app.state.store
@@ -130,9 +112,6 @@ def get_pallet(request: Request, sscc: str, _: User = Depends(current_user)) -> 
 @router.get("/pallets/{sscc}/trace", tags=["shipping"],
             summary="Backward from a pallet: its lots, the orders that made them, ... the supplier lots")
 def get_pallet_trace(request: Request, sscc: str, _: User = Depends(current_user)) -> dict[str, Any]:
-    from edge.store.trace import UnknownPallet, trace_pallet
-    from takt.api.reads import _jsonable_deep
-
     store: Store = request.app.state.store
     with store.engine.connect() as conn:
         try:

@@ -6,23 +6,31 @@ import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from edge.service import Service, StoreUnavailable
+from edge.store import Store
 from takt.cli.support import ConfigOption, DataDirOption, UrlOption, load_site, open_store, store_url
 from takt.cli.support import console as _console
 from takt.cli.support import fail as _fail
+
+if TYPE_CHECKING:
+    from erp_sync.b2mml import Schemas
+
+# erp_sync.b2mml (the MESA schemas' validator, xmlschema) is imported by the commands that use it: the takt command
+# starts without it.
 
 b2mml_app = typer.Typer(no_args_is_help=True, help="ISA-95 B2MML: check documents, import production schedules, "
                                                     "export production performance.")
 
 SchemasOption = Annotated[Path | None, typer.Option(
     "--schemas", help="folder holding the MESA schemas (V0401/, V0600/, V0700/); "
-                      "default: $TAKT_B2MML_SCHEMAS or ../shared/data/b2mml")]
+                      "default: $TAKT_B2MML_SCHEMAS or the installed ones, see takt reference status")]
 
-def _schemas(folder: Path | None) -> object:
+def _schemas(folder: Path | None) -> Schemas:
     from erp_sync.b2mml import SchemasMissing, schemas
 
     try:
@@ -41,12 +49,9 @@ def check(
     schemas_dir: SchemasOption = None,
 ) -> None:
     """Say whether a B2MML document is valid: exit 0, or exit 1 with where and the schema's reason."""
-    from erp_sync.b2mml import Schemas
-
     if not file.is_file():
         raise _fail(f"{file}: no such file", 2)
     checker = _schemas(schemas_dir)
-    assert isinstance(checker, Schemas)
     started = time.perf_counter()
     verdict, _ = checker.validate(file)
     seconds = time.perf_counter() - started
@@ -69,14 +74,11 @@ def import_(
     """Apply a production schedule to a node's store, whole or not at all: exit 0 with what was released, or exit 1
     with the reason (schema, mapping, or the request the node refuses and why). Importing it again records nothing.
     Run it while the node is stopped; a running node takes schedules from its B2MML inbox folder."""
-    from edge.service import Service, StoreUnavailable
-    from edge.store import Store
-    from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
+    from erp_sync.b2mml import ScheduleRefused, import_schedule
 
     if not file.is_file():
         raise _fail(f"{file}: no such file", 2)
     checker = _schemas(schemas_dir)
-    assert isinstance(checker, Schemas)
     workstations: set[str] | None = None
     if config is not None:  # the site's workstations: a schedule naming another one is refused
         workstations = {w.workstation for w in load_site(config, resolve_secrets=False).site.workstations} or None
@@ -121,12 +123,10 @@ def export(
 ) -> None:
     """Write the node's edge-origin production events after --after as one B2MML V0600 SyncProductionPerformance,
     validated against the schema before it is written."""
-    from edge.store import Store
-    from erp_sync.b2mml import Schemas, render_material_information, render_production_performance
+    from erp_sync.b2mml import render_material_information, render_production_performance
     from erp_sync.b2mml_filedrop import write_atomically
 
     checker = _schemas(schemas_dir)
-    assert isinstance(checker, Schemas)
     store = _open_store(config, data_dir, database_url)
     assert isinstance(store, Store)
     try:

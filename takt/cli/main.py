@@ -6,17 +6,25 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.panel import Panel
 from rich.table import Table
 
+from connectors.config import ConnectivitySection
+from edge.logs import setup_logging
+from edge.store import trace as tracing
+from edge.store.chain import CheckpointKey, data_dir_key, key_from_text
+from edge.store.migrate import current_revision
+from edge.store.verify import verify
 from simulators.cli import sim_app
 from takt.cli.b2mml import b2mml_app
+from takt.cli.certs import certs
 from takt.cli.opcua import opcua_app
 from takt.cli.ops import register as register_operations
+from takt.cli.reference import reference_app
 from takt.cli.scan import scan_app
 from takt.cli.support import ConfigOption, DataDirOption, UrlOption
 from takt.cli.support import console as _console
@@ -25,7 +33,16 @@ from takt.cli.support import load_site as _load
 from takt.cli.support import open_store as _open
 from takt.cli.support import store_url as _store_url
 from takt.cli.sync import sync_app
-from takt.config import ConfigError, demo_config_path
+from takt.config import ConfigError, cleartext_secrets, demo_config_path
+from takt.demo_erp import start_demo_erp
+
+if TYPE_CHECKING:
+    from simulators.erp.runner import RunningErpSim
+    from simulators.plant import DemoPlant
+    from takt.runtime import Node
+
+# Imported by the commands that use them, so that every other command starts without them: the running node
+# (takt.runtime: its scanning, connectors and writer) and the simulated plant (asyncua, pymodbus).
 
 app = typer.Typer(
     name="takt", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -42,14 +59,14 @@ app.add_typer(opcua_app, name="opcua")
 app.add_typer(scan_app, name="scan")
 app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
+app.command("certs")(certs)
+app.add_typer(reference_app, name="reference")
 register_operations(app, store_app)  # store backup/restore, doctor, service
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _logging(level: str) -> None:
-    from edge.logs import setup_logging
-
     if level.lower() not in LOG_LEVELS:
         raise _fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}", 2)
     setup_logging(level)
@@ -83,8 +100,8 @@ def demo(
     folder = Path(tempfile.mkdtemp(prefix="takt-demo-")) if data_dir is None else data_dir
     from takt.runtime import Node, serve
 
-    simulated: Any = None
-    central: Any = None
+    simulated: DemoPlant | None = None
+    central: RunningErpSim | None = None
 
     def banner(started: Node) -> None:
         _demo_banner(started, host, port, folder, temporary, config_file)
@@ -94,14 +111,11 @@ def demo(
 
     try:
         if plant and config is None:  # the demo site's machines, simulated in this process on free ports
-            from connectors.config import ConnectivitySection
             from simulators.plant import DemoPlant
 
             simulated = DemoPlant().start()
             cfg = cfg.model_copy(update={"connectivity": ConnectivitySection.model_validate(simulated.connectivity())})
         if erp and cfg.sync is None:  # the central systems, simulated beside the node
-            from takt.demo_erp import start_demo_erp
-
             folder.mkdir(parents=True, exist_ok=True)
             central, cfg = start_demo_erp(cfg, folder.resolve() / "central-erp.sqlite")
         node = Node(cfg, data_dir=folder, config_file=config_file)  # SQLite in the folder unless the file names a URL
@@ -117,15 +131,12 @@ def demo(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _url(host: str, port: int) -> str:
+def _url(host: str, port: int, tls: bool = False) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    return f"http://{shown}:{port}"
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
-def _demo_banner(node: object, host: str, port: int, folder: Path, temporary: bool, config_file: Path) -> None:
-    from takt.runtime import Node
-
-    assert isinstance(node, Node)
+def _demo_banner(node: Node, host: str, port: int, folder: Path, temporary: bool, config_file: Path) -> None:
     cfg = node.config
     url = _url(host, port)
     console = _console()
@@ -179,8 +190,6 @@ def run(
     """Run the node of a real site from its configuration file."""
     _logging(log_level)
     cfg = _load(config)
-    from takt.config import cleartext_secrets
-
     clear = cleartext_secrets(_load(config, resolve_secrets=False))
     if clear:  # only where they are, never the values
         logging.getLogger("takt.config").warning(
@@ -193,7 +202,7 @@ def run(
     shown_port = cfg.api.port if port is None else port
 
     def banner(started: Node) -> None:
-        url = _url(shown_host, shown_port)
+        url = _url(shown_host, shown_port, cfg.api.tls is not None)
         typer.echo(f"takt node {started.node_id} serving {url} (API docs {url}/docs); "
                    f"store {started.store.dialect}; seeded: "
                    f"{started.seed_report.summary() if started.seed_report else 'no'}")
@@ -225,8 +234,6 @@ def config_check(
                f"{len(md.bins)} bins, {len(md.equipment)} machines, {len(md.work_orders)} work orders, "
                f"{len(md.dispatch_lists)} dispatch lists, {len(md.inspection_plans)} inspection plans, "
                f"{len(md.opening_stock)} opening lots")
-    from takt.config import cleartext_secrets
-
     clear = cleartext_secrets(_load(file, resolve_secrets=False))
     if clear:
         typer.echo(f"warning: secrets written in clear in the file (use the *_env or *_file form): {', '.join(clear)}")
@@ -235,25 +242,68 @@ def config_check(
 # --- the store -------------------------------------------------------------------------------------
 
 @store_app.command("verify")
-def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None) -> None:
-    """Replay the journal into an empty store and compare with the live tables; exit 1 on any difference."""
-    from edge.store.verify import verify
-
+def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
+                 chain_only: Annotated[bool, typer.Option(
+                     "--chain-only", help="check the hash chain and its checkpoints only (fast), not the replay")] = False,
+                 secret_file: Annotated[Path | None, typer.Option(
+                     "--checkpoint-secret-file", help="check the checkpoints' signatures with the secret in this file "
+                     "(default: the site file's journal: section, or the data folder's key)")] = None,
+                 ) -> None:
+    """Check the journal's hash chain and signed checkpoints (naming the first event whose content, order or
+    deletion breaks it), then replay the journal into an empty store and compare with the live tables; exit 1 on
+    any break or difference."""
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     try:
+        key = _checkpoint_key(config, data_dir, secret_file)
         started = time.perf_counter()
-        report = verify(store)
+        report = verify(store, key, replay=not chain_only)
         seconds = time.perf_counter() - started
     finally:
         store.close()
-    if report.ok:
+    chain = report.chain
+    assert chain is not None
+    problems = chain.breaks + chain.checkpoint_problems
+    if problems:
+        typer.echo(f"TAMPERED: the journal's hash chain is broken ({len(problems)} problems; the first names the "
+                   f"first event that breaks it):", err=True)
+        for line in problems:
+            typer.echo(f"  {line}", err=True)
+    else:
+        signed = (f"{chain.checkpoints} checkpoints, signatures checked with {chain.key_source}" if key is not None
+                  else f"{chain.checkpoints} checkpoints, signatures NOT checked: no key, give --config or "
+                     f"--checkpoint-secret-file")
+        tail = f"; {chain.unsigned_tail} events after the last checkpoint" if chain.unsigned_tail else ""
+        since = (f"; events {chain.chained_from}..{chain.chained_since} were chained when the store was upgraded "
+                 f"(as trustworthy as the store was then)" if chain.chained_since >= chain.chained_from else "")
+        typer.echo(f"ok: hash chain intact through seq {chain.head_seq} ({chain.events} events; {signed}{tail}{since})")
+    if chain_only:
+        if problems:
+            raise typer.Exit(1)
+        typer.echo(f"checked in {seconds:.2f} s")
+        return
+    if not report.differences and not problems:
         typer.echo(f"ok: replayed {report.events} events in {seconds:.2f} s; every projection matches the journal")
         return
-    typer.echo(f"DIFFERENT: replaying {report.events} events does not give the live state "
-               f"({len(report.differences)} differences shown):", err=True)
-    for line in report.differences:
-        typer.echo(f"  {line}", err=True)
+    if report.differences:
+        typer.echo(f"DIFFERENT: replaying {report.events} events does not give the live state "
+                   f"({len(report.differences)} differences shown):", err=True)
+        for line in report.differences:
+            typer.echo(f"  {line}", err=True)
     raise typer.Exit(1)
+
+
+def _checkpoint_key(config: Path | None, data_dir: Path | None, secret_file: Path | None) -> CheckpointKey | None:
+    """The key the checkpoints are checked with: the file given, the site file's journal secret, or the data folder's
+    key file."""
+    try:
+        if secret_file is not None:
+            return key_from_text(secret_file.read_text(), str(secret_file))
+        if config is not None:
+            site = _load(config, resolve_secrets=False)
+            return site.journal.checkpoint_key(site.node.data_dir, create=False)
+        return data_dir_key(data_dir, create=False) if data_dir is not None else None
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read the journal's checkpoint secret: {exc}") from None
 
 
 @store_app.command("migrate")
@@ -262,8 +312,6 @@ def store_migrate(config: ConfigOption = None, data_dir: DataDirOption = None, d
     url = _store_url(config, data_dir, database_url, must_exist=False)
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    from edge.store.migrate import current_revision
-
     store = _open(url)
     before: str | None = None
     try:
@@ -296,8 +344,17 @@ def _journal_table(header: bool) -> Table:
     table.add_column("type", min_width=22, no_wrap=True)
     table.add_column("subject", min_width=16, no_wrap=True)
     table.add_column("actor", min_width=10, no_wrap=True)
+    table.add_column("recorded_by", no_wrap=True)
+    table.add_column("on_behalf_of", no_wrap=True)
+    table.add_column("device", no_wrap=True)
     table.add_column("origin", min_width=6)
     return table
+
+
+def _journal_row(entry: Any) -> tuple[str, ...]:
+    """One journal event as `takt journal tail` prints it: who sent it, for whom, from which device."""
+    return (str(entry.seq), entry.recorded_at.isoformat(sep=" ", timespec="milliseconds"), entry.type, entry.subject,
+            entry.actor, entry.recorded_by or "", entry.on_behalf_of or "", entry.source_device or "", entry.origin)
 
 
 @journal_app.command("tail")
@@ -306,7 +363,8 @@ def journal_tail(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new events (Ctrl+C stops)")] = False,
     config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
 ) -> None:
-    """The newest journal events: seq, recorded_at, type, subject, actor, origin."""
+    """The newest journal events: seq, recorded_at, type, subject, actor, who sent it (recorded_by), on whose behalf
+    (on_behalf_of), the device, origin."""
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     console = _console()
     try:
@@ -314,16 +372,14 @@ def journal_tail(
         after = max(0, last - max(n, 0))
         table = _journal_table(True)
         for entry in store.journal(after=after):
-            table.add_row(str(entry.seq), entry.recorded_at.isoformat(sep=" ", timespec="milliseconds"), entry.type,
-                          entry.subject, entry.actor, entry.origin)
+            table.add_row(*_journal_row(entry))
             after = entry.seq
         console.print(table)
         while follow:
             time.sleep(0.5)
             batch = _journal_table(False)
             for entry in store.journal(after=after):
-                batch.add_row(str(entry.seq), entry.recorded_at.isoformat(sep=" ", timespec="milliseconds"),
-                              entry.type, entry.subject, entry.actor, entry.origin)
+                batch.add_row(*_journal_row(entry))
                 after = entry.seq
             if batch.row_count:
                 console.print(batch)
@@ -344,8 +400,6 @@ def trace_lot(
 ) -> None:
     """Trace a lot forward (the orders it went into, the lots they made, the pallets and customer orders) or
     backward; or a pallet (SSCC) backward."""
-    from edge.store import trace as tracing
-
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     try:
         with store.engine.connect() as conn:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from takt.cli.support import fail, load_site
 
 opcua_app = typer.Typer(no_args_is_help=True, help="Look at OPC UA servers (candidate tags for the site file).")
+# connectors.opcua (asyncua, a second to import) is imported by the command: the takt command starts without it.
 
 def _read_secret(env: str | None, file: Path | None, what: str) -> str | None:
     if env is not None and file is not None:

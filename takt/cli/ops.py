@@ -11,7 +11,13 @@ from typing import Annotated
 
 import typer
 
-from takt.cli.support import ConfigOption, DataDirOption, UrlOption, fail, store_url
+from edge.store.backup import BackupError, backup, restore, sqlite_file
+from edge.store.retention import archive_folders
+from edge.units import UnitSettings, takt_executable, unit_status, write_units
+from takt.cli.support import ConfigOption, DataDirOption, UrlOption, fail, load_site, open_store, store_url
+from takt.config import RetentionSection
+from takt.doctor import run_checks
+from takt.upkeep import SAMPLE_FILE, run_retention
 
 
 def store_backup(
@@ -21,8 +27,6 @@ def store_backup(
     pause_ms: Annotated[float, typer.Option(min=0, help="SQLite: sleep between steps (leaves the disk to the node)")] = 0,
 ) -> None:
     """Back the store up while the node runs and records (SQLite online backup; pg_dump for PostgreSQL)."""
-    from edge.store.backup import BackupError, backup
-
     url = store_url(config, data_dir, database_url, must_exist=True)
     try:
         report = backup(url, destination, pages_per_step=pages_per_step, pause_s=pause_ms / 1000)
@@ -30,9 +34,6 @@ def store_backup(
         raise fail(f"backup failed: {exc}") from None
     typer.echo(f"ok: backup {report.destination} ({report.bytes / 1e6:.1f} MB, journal up to seq {report.last_seq}) "
                f"in {report.seconds:.2f} s")
-    from edge.store.retention import archive_folders
-    from takt.cli.support import open_store
-
     store = open_store(url)
     try:
         folders = archive_folders(store)
@@ -47,8 +48,6 @@ def store_restore(
     config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
 ) -> None:
     """Restore a backup into a stopped node's store and verify it (refused while a node records into it)."""
-    from edge.store.backup import BackupError, restore
-
     url = store_url(config, data_dir, database_url, must_exist=False)
     try:
         report = restore(source, url)
@@ -72,11 +71,6 @@ def store_compact(
 ) -> None:
     """Run the retention the site file's `retention:` asks (as the node's timer does): archive acknowledged journal
     events older than its age, fold old process values into per-minute summaries and drop old summaries."""
-    from edge.store.backup import sqlite_file
-    from takt.cli.support import load_site, open_store
-    from takt.config import RetentionSection
-    from takt.upkeep import SAMPLE_FILE, run_retention
-
     url = store_url(config, data_dir, database_url, must_exist=True)
     settings = RetentionSection()
     folder: Path | None = data_dir
@@ -130,8 +124,6 @@ def doctor(
     timeout: Annotated[float, typer.Option(help="seconds to wait for each network check")] = 3.0,
 ) -> None:
     """Check the node's set-up and say what is wrong and how to fix it; exit 1 when anything is."""
-    from takt.doctor import run_checks
-
     path = config or Path(os.environ.get("TAKT_CONFIG") or DEFAULT_CONFIG)
     checks = run_checks(path, data_dir=data_dir, min_free_bytes=min_free_mb * 1_000_000, timeout_s=timeout)
     problems = 0
@@ -161,8 +153,6 @@ def service_install(
     takt: Annotated[Path | None, typer.Option(help="the takt executable (default: the one running now)")] = None,
 ) -> None:
     """Write the systemd units for the node (`takt run`) and the headless sync (`takt sync run`); print them."""
-    from edge.units import UnitSettings, takt_executable, write_units
-
     settings = UnitSettings(user=user, data_dir=data_dir, config_dir=config_dir,
                             executable=takt or takt_executable())
     try:
@@ -178,8 +168,6 @@ def service_install(
 @service_app.command("status")
 def service_status() -> None:
     """Whether the node's and the sync's units are active (asks systemctl when systemd runs)."""
-    from edge.units import unit_status
-
     lines, ok = unit_status()
     for line in lines:
         typer.echo(line)

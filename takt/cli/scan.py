@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 scan_app = typer.Typer(no_args_is_help=True, help="Barcode tools: decode images, parse GS1 labels.")
+# The decoders (OpenCV, zxing-cpp) and the GS1 parser (biip, half a second) are imported by the commands that use
+# them: the takt command starts without them.
 
 # Ways to type a GS (0x1D) on a command line: zxing-cpp's display form, escapes, the caret notation.
 GS = "\x1d"

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from edge.store import Store, sqlite_url
 from takt.config import ConfigError, TaktConfig, load_config
@@ -66,8 +67,6 @@ def open_store(url: str) -> Store:
 
 def shown_url(url: str) -> str:
     """A database URL fit to print: its password replaced by ``***``."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL SQLAlchemy can parse: show only its scheme

@@ -7,16 +7,28 @@ they claim the store's writer: beside a running node they are refused (the node 
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from edge.logs import setup_logging
+from edge.store import Store, WriterBusy, sqlite_url
+from edge.store.sync import SyncLedger
+from erp_sync.config import SyncSection
 from takt.cli.support import fail as _fail
 from takt.cli.support import load_site
+from takt.config import TaktConfig
+
+if TYPE_CHECKING:  # see _node
+    from takt.runtime import Node
+
+# The ERP clients (erp_sync.daemon, .client, .push, .pull: httpx and the ERP adapters) are imported by the commands
+# that talk to the central systems, so that the takt command and `takt sync status` start without them.
 
 sync_app = typer.Typer(no_args_is_help=True, help="Sync with the central systems (ERP/MRP/APS/PLM/SRM/CRM).")
 
@@ -24,16 +36,15 @@ ConfigArg = Annotated[Path, typer.Option("--config", "-c", help="the site config
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="the node's data folder, if not the configured one")]
 
 
-def _config(path: Path) -> Any:
+def _config(path: Path) -> tuple[TaktConfig, SyncSection]:
+    """The site file and its sync section (refused without one)."""
     cfg = load_site(path)
     if cfg.sync is None:
         raise _fail(f"{path}: there is no sync section (sync.central_url, sync.token_env) to sync with")
-    return cfg
+    return cfg, cfg.sync
 
 
-def _store(cfg: Any, data_dir: Path | None) -> Any:
-    from edge.store import Store, sqlite_url
-
+def _store(cfg: TaktConfig, data_dir: Path | None) -> Store:
     url = sqlite_url(data_dir) if data_dir is not None else cfg.node.url()
     if url.startswith("sqlite:///") and not Path(url.split(":///", 1)[1]).is_file():
         raise _fail(f"no store at {url.split(':///', 1)[1]}: start the node once first")
@@ -45,9 +56,7 @@ def _store(cfg: Any, data_dir: Path | None) -> Any:
 @sync_app.command("status")
 def status(config: ConfigArg, data_dir: DataDirOption = None) -> None:
     """Where the sync stands: acknowledged sequence, lag in events and seconds, open sync exceptions."""
-    from edge.store.sync import SyncLedger
-
-    cfg = _config(config)
+    cfg, sync = _config(config)
     store = _store(cfg, data_dir)
     try:
         ledger = SyncLedger(store)
@@ -58,7 +67,7 @@ def status(config: ConfigArg, data_dir: DataDirOption = None) -> None:
     console = Console()
     from erp_sync.daemon import central_name
 
-    table = Table(title=f"sync of node {cfg.node.id} with {central_name(cfg.sync)}", show_header=False)
+    table = Table(title=f"sync of node {cfg.node.id} with {central_name(sync)}", show_header=False)
     for name, value in (("acknowledged", s["acknowledged"]), ("last seq", s["last_seq"]),
                         ("lag", f"{s['lag_events']} events, {s['lag_seconds']} s"),
                         ("last acknowledgement", s["last_ack_at"] or "never"),
@@ -81,21 +90,19 @@ def _progress() -> Progress:
 def push(config: ConfigArg, data_dir: DataDirOption = None,
          max_batches: Annotated[int | None, typer.Option(help="stop after this many batches")] = None) -> None:
     """Push the journal's unacknowledged edge events once, until drained; a progress bar while catching up."""
-    from edge.store.sync import SyncLedger
     from erp_sync.client import CentralRefused, CentralUnavailable
     from erp_sync.daemon import central_for
     from erp_sync.push import Pusher, PushReport
 
-    cfg = _config(config)
+    cfg, sync = _config(config)
     store = _store(cfg, data_dir)
     node_id = store.node_id(cfg.node.id)
     backlog = SyncLedger(store).status()["lag_events"]
 
     async def go() -> PushReport:
-        client = central_for(cfg.sync, node_id, store)
+        client = central_for(sync, node_id, store)
         try:
-            pusher = Pusher(store, node_id, client, batch_events=cfg.sync.batch_events,
-                            batch_bytes=cfg.sync.batch_bytes)
+            pusher = Pusher(store, node_id, client, batch_events=sync.batch_events, batch_bytes=sync.batch_bytes)
             with _progress() as bar:
                 task = bar.add_task("push", total=max(backlog, 1), rate="")
 
@@ -118,9 +125,9 @@ def push(config: ConfigArg, data_dir: DataDirOption = None,
                f"acknowledged up to {report.acknowledged}")
 
 
-def _node(cfg: Any, data_dir: Path | None) -> Any:
-    from edge.store import WriterBusy
-    from takt.runtime import Node
+def _node(cfg: TaktConfig, data_dir: Path | None) -> Node:
+    """The node, started without seeding, whose writer records what the central systems send."""
+    from takt.runtime import Node  # imported when used: the node's parts (scanning, connectors) load with it
 
     node = Node(cfg, data_dir=data_dir, seed=False)
     try:
@@ -137,13 +144,13 @@ def pull(config: ConfigArg, data_dir: DataDirOption = None) -> None:
     from erp_sync.daemon import central_for
     from erp_sync.pull import Puller, PullReport
 
-    cfg = _config(config)
+    cfg, sync = _config(config)
     node = _node(cfg, data_dir)
 
     async def go() -> PullReport:
-        client = central_for(cfg.sync, node.node_id, node.store)
+        client = central_for(sync, node.node_id, node.store)
         try:
-            return await Puller(node.service, client, page=cfg.sync.pull_page).pull()
+            return await Puller(node.service, client, page=sync.pull_page).pull()
         finally:
             await client.close()
 
@@ -161,17 +168,14 @@ def pull(config: ConfigArg, data_dir: DataDirOption = None) -> None:
 def run(config: ConfigArg, data_dir: DataDirOption = None,
         log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info") -> None:
     """Run the sync daemon headless (without the API) until stopped with Ctrl-C or SIGTERM."""
-    import signal
-
-    from edge.logs import setup_logging
     from erp_sync.daemon import SyncDaemon
 
     setup_logging(log_level)
-    cfg = _config(config)
+    cfg, sync = _config(config)
     node = _node(cfg, data_dir)
 
     async def go() -> None:
-        daemon = SyncDaemon(node.service, cfg.sync, node.node_id)
+        daemon = SyncDaemon(node.service, sync, node.node_id)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -10,12 +10,14 @@ plans, opening stock) is not written to the store here: :mod:`takt.runtime` turn
 and sends them through the one write path, as if the ERP had sent them.
 
 The package holds one module per part of the file: :mod:`~takt.config.node` (node, site, shifts, API, users),
-:mod:`~takt.config.master_data`, :mod:`~takt.config.scanning`, :mod:`~takt.config.warehouse` (labels and warehouse
-rules), :mod:`~takt.config.retention`, :mod:`~takt.config.site_file` (the whole file and its cross checks),
+:mod:`~takt.config.master_data`, :mod:`scanners.config` (the scanners own their section), :mod:`~takt.config.warehouse`
+(labels and warehouse rules), :mod:`~takt.config.retention`, :mod:`~takt.config.policy` (segregation of duties),
+:mod:`~takt.config.site_file` (the whole file and its cross checks),
 :mod:`~takt.config.errors` and :mod:`~takt.config.loader` (reading, locating problems, secrets).
 """
 from __future__ import annotations
 
+from scanners.config import CameraEntry, ScanDeviceEntry, ScanningSection, SerialPortEntry
 from takt.config.errors import ConfigError, Problem, format_path
 from takt.config.historian import HistorianSection
 from takt.config.loader import DEMO_CONFIG, cleartext_secrets, demo_config_path, load_config, parse_config
@@ -41,11 +43,12 @@ from takt.config.node import (
     NodeSection,
     ShiftEntry,
     SiteSection,
+    TlsSection,
     UserEntry,
     Workstation,
 )
+from takt.config.policy import PolicySection
 from takt.config.retention import RetentionSection
-from takt.config.scanning import CameraEntry, ScanDeviceEntry, ScanningSection, SerialPortEntry
 from takt.config.site_file import TaktConfig
 from takt.config.warehouse import LabelsSection, PutawayRuleEntry, WarehouseSection
 
@@ -71,6 +74,7 @@ __all__ = [
     "MasterData",
     "NodeSection",
     "OperationEntry",
+    "PolicySection",
     "Problem",
     "PutawayRuleEntry",
     "RetentionSection",
@@ -80,6 +84,7 @@ __all__ = [
     "ShiftEntry",
     "SiteSection",
     "TaktConfig",
+    "TlsSection",
     "UserEntry",
     "WarehouseSection",
     "WorkOrderEntry",

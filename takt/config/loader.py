@@ -222,6 +222,16 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
     if sync is not None and sync.erp is not None and not sync.erp.password_file.is_absolute():
         sync = sync.model_copy(update={"erp": sync.erp.model_copy(
             update={"password_file": (base / sync.erp.password_file).resolve()})})
+    api = cfg.api
+    if api.tls is not None:
+        tls = api.tls.model_copy(update={name: (base / f).resolve() for name in ("cert_file", "key_file")
+                                         if not (f := getattr(api.tls, name)).is_absolute()})
+        if resolve_secrets:
+            password, problem = _resolve_secret(base, tls, "password", "api.tls")
+            if problem:
+                problems.append(problem)
+            tls = tls.model_copy(update={"password": password})
+        api = api.model_copy(update={"tls": tls})
     connectivity = cfg.connectivity
     if resolve_secrets:
         connectivity, found = _resolve_connectivity(cfg.connectivity, base)
@@ -234,8 +244,11 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
     retention = cfg.retention
     if retention.archive_dir is not None and not retention.archive_dir.expanduser().is_absolute():
         retention = retention.model_copy(update={"archive_dir": (base / retention.archive_dir).resolve()})
-    return cfg.model_copy(update={"users": users, "node": node, "sync": sync, "b2mml": b2mml,
-                                  "connectivity": connectivity, "retention": retention}), problems
+    reference = cfg.reference.expanduser() if cfg.reference is not None else None
+    if reference is not None and not reference.is_absolute():
+        reference = (base / reference).resolve()
+    return cfg.model_copy(update={"users": users, "node": node, "api": api, "sync": sync, "b2mml": b2mml,
+                                  "connectivity": connectivity, "retention": retention, "reference": reference}), problems
 
 
 def _resolve_connectivity(conn: ConnectivitySection, base: Path) -> tuple[ConnectivitySection, list[Problem]]:
@@ -271,6 +284,8 @@ def cleartext_secrets(cfg: TaktConfig) -> list[str]:
              if getattr(u, what) is not None]
     if cfg.sync is not None and cfg.sync.token is not None:
         found.append("sync.token")
+    if cfg.api.tls is not None and cfg.api.tls.password is not None:
+        found.append("api.tls.password")
     url = cfg.node.database_url
     if url and cfg.node.database_url_env is None:
         with contextlib.suppress(Exception):

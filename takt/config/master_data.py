@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from edge.fields import Code, Count, Gtin, Quantity, Text
+from edge.fields import Code, Count, Gtin, LineNumber, Measure, OperationNumber, PlausibleBands, Quantity, Text
 from takt.config.section import Section
 
 
@@ -38,7 +38,7 @@ class EquipmentEntry(Section):
 
 
 class OperationEntry(Section):
-    operation: int = Field(gt=0)
+    operation: OperationNumber
     description: Text = ""
     workstation: Code
     standard_minutes: Count = Decimal(0)
@@ -46,7 +46,7 @@ class OperationEntry(Section):
 
 
 class BomLineEntry(Section):
-    line: int = Field(gt=0)
+    line: LineNumber
     item: Code
     item_revision: Code
     quantity_per: Quantity
@@ -69,7 +69,7 @@ class WorkOrderEntry(Section):
 
 class DispatchSlotEntry(Section):
     work_order: Code
-    operation: int = Field(gt=0)
+    operation: OperationNumber
 
 
 class DispatchListEntry(Section):
@@ -82,9 +82,9 @@ class DispatchListEntry(Section):
 class CharacteristicEntry(Section):
     characteristic: Code
     kind: Literal["numeric", "attribute"]
-    nominal: Decimal | None = None
-    lsl: Decimal | None = None
-    usl: Decimal | None = None
+    nominal: Measure | None = None
+    lsl: Measure | None = None
+    usl: Measure | None = None
     unit: Text = ""
 
     @model_validator(mode="after")
@@ -103,20 +103,21 @@ class InspectionPlanEntry(Section):
     plan: Code
     description: Text = ""
     item: Code | None = None
-    operation: int | None = Field(default=None, gt=0)
+    operation: OperationNumber | None = None
     hold_on_fail: bool = True
     spc_nonconformance: bool = False  # an SPC rule violation (Western Electric) raises a nonconformance
     characteristics: list[CharacteristicEntry] = Field(min_length=1)
     # sampling (edge.domain.sampling): incoming / in_process / final inspection
     kind: Literal["general", "incoming", "in_process", "final"] = "general"
     supplier: Code | None = None
-    sample_size: int | None = Field(default=None, ge=1)
+    sample_size: int | None = Field(default=None, ge=1, le=1_000_000)
     sample_by_lot_size: bool = False
-    accept_number: int = Field(default=0, ge=0)
-    every_n_parts: int | None = Field(default=None, ge=1)
-    every_minutes: int | None = Field(default=None, ge=1)
+    accept_number: int = Field(default=0, ge=0, le=1_000_000)
+    every_n_parts: int | None = Field(default=None, ge=1, le=1_000_000)
+    every_minutes: int | None = Field(default=None, ge=1, le=1_000_000)
     flag_overdue: bool = False
-    overdue_grace_parts: Decimal = Field(default=Decimal(0), ge=0)
+    overdue_grace_parts: Count = Decimal(0)
+    plausible_bands: PlausibleBands = Decimal(10)  # a measurement beyond this many tolerance bands is implausible
 
 
 class LotEntry(Section):

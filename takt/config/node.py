@@ -93,10 +93,38 @@ class SiteSection(Section):
     shifts: list[ShiftEntry] = []
 
 
+class TlsSection(Section):
+    """HTTPS for the node's API and pages: a PEM certificate (chain) and its key, the key's password (if it is
+    encrypted) from ``password_env`` or ``password_file``. ``kill -HUP`` reloads both files (a renewed
+    certificate) without a restart. ``takt certs`` makes a test pair."""
+
+    cert_file: Path
+    key_file: Path
+    password: str | None = Field(default=None, repr=False)
+    password_env: str | None = None
+    password_file: Path | None = None
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0, le=63_072_000,
+                                description="Strict-Transport-Security max-age sent over HTTPS (0: browsers forget)")
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> TlsSection:
+        given = [k for k in ("password", "password_env", "password_file") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of password_env, password_file or password; got {', '.join(given)}")
+        return self
+
+
 class ApiSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=1_048_576, gt=0, description="largest request body accepted")
+    tls: TlsSection | None = None
+    max_header_bytes: int = Field(default=65_536, ge=4096, le=1_048_576,
+                                  description="largest request line and headers accepted (431 above)")
+    max_streams_per_user: int = Field(default=8, ge=1, le=1000,
+                                      description="live event streams (GET /api/v1/events) one user may hold open")
+    max_backdate_days: int = Field(default=90, ge=0, le=3650,
+                                   description="how far in the past a record's occurred_at may lie")
 
 
 class UserEntry(Section):

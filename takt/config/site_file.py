@@ -6,16 +6,19 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from connectors.config import ConnectivitySection
 from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
+from scanners.config import ScanningSection
 from takt.config.errors import Problem
 from takt.config.historian import HistorianSection
+from takt.config.journal import JournalSection
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
+from takt.config.policy import PolicySection
 from takt.config.retention import RetentionSection
-from takt.config.scanning import ScanningSection
 from takt.config.section import Section
 from takt.config.warehouse import LabelsSection, WarehouseSection
 
@@ -36,6 +39,10 @@ class TaktConfig(Section):
     labels: LabelsSection | None = None
     warehouse: WarehouseSection = WarehouseSection()
     retention: RetentionSection = RetentionSection()
+    policy: PolicySection = PolicySection()
+    # A folder holding the pinned reference data (GS1 dictionary, B2MML schemas, ...), looked in first (edge.reference)
+    reference: Path | None = None
+    journal: JournalSection = JournalSection()
     historian: HistorianSection = HistorianSection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:

@@ -1,12 +1,11 @@
 """The site file's warehouse sections: where labels are printed and the warehouse's rules (counts, putaway, SSCCs)."""
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from edge.fields import Code
+from edge.fields import Code, Percent
 from takt.config.section import Section
 
 
@@ -34,7 +33,7 @@ class WarehouseSection(Section):
 
     # A count whose variance from the bin's stock is above this share (percent) waits for a supervisor's approval
     # (a supervisor's own count is booked at once). None: every count is booked.
-    count_approval_pct: Decimal | None = Field(default=None, ge=0, le=1000)
+    count_approval_pct: Percent | None = None
     # Soft putaway rules: lots of an item matching ``item`` (a code or a pattern with * and ?) go to ``zones``, the
     # first preferred; the first rule that matches counts; an item no rule names goes to the "storage" zone.
     # A putaway elsewhere than the first suggestion needs an override reason (edge.domain.putaway).

@@ -38,7 +38,9 @@ from edge.store.users import (
     verify_pin,
 )
 from takt.api.auth import current_user
+from takt.api.contract import BEARER, LOGON_RESPONSES, READ_RESPONSES
 from takt.api.errors import refusal
+from takt.api.models import Refusal
 
 SESSION_HOURS = 12  # one shift and a bit: a page session ends at log-off or after this
 
@@ -118,8 +120,10 @@ async def _count_failure(request: Request, client: str, account: str | None, use
 
 @router.post("/sessions", tags=["pages"], status_code=201, response_model=Session,
              summary="Log on at a terminal or handheld page by badge (+ PIN): a session token with the user's roles",
-             responses={401: {"description": "PIN_REQUIRED (send the PIN) or PIN_WRONG"},
-                        429: {"description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"}})
+             responses={**LOGON_RESPONSES,
+                        401: {"model": Refusal, "description": "PIN_REQUIRED (send the PIN) or PIN_WRONG"},
+                        429: {"model": Refusal,
+                              "description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"}})
 async def log_on(request: Request, body: LogonRequest) -> Session:
     store: Store = request.app.state.store
     failures = failed_logons(request)
@@ -178,7 +182,7 @@ def _operator_at(request: Request, device: str, operator: str | None) -> None:
     contexts[device] = replace(contexts[device], operator=operator)
 
 
-@router.delete("/sessions/current", tags=["pages"], status_code=204,
+@router.delete("/sessions/current", tags=["pages"], status_code=204, responses=READ_RESPONSES, dependencies=BEARER,
                summary="Log off: the page's session token stops working")
 async def log_off(request: Request, device: str | None = None) -> Response:
     user = await current_user(request)
@@ -194,12 +198,9 @@ async def log_off(request: Request, device: str | None = None) -> Response:
     return Response(status_code=204)
 
 
-async def signed_record(request: Request, user: User, body: Any, command: Any, meaning: str,
-                        fields: dict[str, Any]) -> JSONResponse:
-    """Record ``command`` as an e-signed decision: the user's PIN in ``X-Takt-Pin`` must be right; the signature
-    is audited once the decision is recorded (a resent request with the same Idempotency-Key signs once)."""
-    from takt.api.commands import record
-
+async def signature_refusal(request: Request, user: User, meaning: str) -> JSONResponse | None:
+    """Why ``user`` cannot sign a ``meaning`` with the PIN in ``X-Takt-Pin`` now (no PIN, locked out, none given,
+    wrong: a wrong one counts as a failed logon), or None when the signature holds."""
     if not user.has_pin:
         return refusal(403, "SIGNATURE_NEEDS_PIN", f"{user.user} has no PIN and cannot sign a {meaning}: ask an "
                        "administrator for one", "X-Takt-Pin")
@@ -221,14 +222,16 @@ async def signed_record(request: Request, user: User, body: Any, command: Any, m
         await _count_failure(request, client, user.user, user.user, "wrong_signature_pin")
         return refusal(403, "SIGNATURE_INVALID", "the PIN is not right: nothing recorded", "X-Takt-Pin")
     await run_in_threadpool(failures.passed, client, user.user)
-    answer = await record(request, user, body, command, **fields)
-    if answer.status_code == 201:
-        subject = str(fields.get("ncr") or fields.get("lot") or fields.get("work_order") or "")
-        what = f"{meaning}: {fields['disposition']}" if "disposition" in fields else meaning
-        await run_in_threadpool(record_signature, request.app.state.store, user.user, what, subject,
-                                request.headers.get("idempotency-key", "").strip().strip('"'),
-                                request.headers.get("x-takt-device"))
-    return answer
+    return None
+
+
+async def audit_signature(request: Request, user: User, meaning: str, fields: dict[str, Any]) -> None:
+    """Audit the signature of a recorded decision (a resent request with the same Idempotency-Key signs once)."""
+    subject = str(fields.get("ncr") or fields.get("lot") or fields.get("work_order") or "")
+    what = f"{meaning}: {fields['disposition']}" if "disposition" in fields else meaning
+    await run_in_threadpool(record_signature, request.app.state.store, user.user, what, subject,
+                            request.headers.get("idempotency-key", "").strip().strip('"'),
+                            request.headers.get("x-takt-device"))
 
 
 def label_of(request: Request, text: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -20,16 +20,18 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
+from edge.fields import Count, OperationNumber, decimal_text
 from edge.store import Store, schema
 from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
+from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.inspections import due_inspections
 from takt.api.reads import _rows
 from takt.api.spc import chart as spc_chart
 from takt.pages.sessions import label_of
 
 T = schema.ENTITY_TABLES
-api = APIRouter(prefix="/api/v1/pages", tags=["pages"])
+api = APIRouter(prefix="/api/v1/pages", tags=["pages"], responses=READ_RESPONSES, dependencies=BEARER)
 html_pages = APIRouter(prefix="/pages", include_in_schema=False)
 SPC_SAMPLES = 25  # results per characteristic on the terminal's individuals chart
 DOWNTIME_PROMPT_S = 120  # a machine down longer than this without a reason asks the operator for one
@@ -207,7 +209,8 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
     bom = T["bom_lines"].table
     lines = _rows(conn, select(bom).where(bom.c.work_order == current["work_order"]).order_by(bom.c.line))
     for ln in lines:
-        ln["required"] = _text(Decimal(ln["quantity_per"]) * Decimal(order["quantity"]))
+        with localcontext(Context(traps=[])):  # a record from before numbers were bounded must not raise here
+            ln["required"] = _text(Decimal(ln["quantity_per"]) * Decimal(order["quantity"]))
     view["current"] = {**order, "operation": op, "bom": lines}
     plans = T["inspection_plans"].table
     last = max(o["operation"] for o in _rows(conn, select(ops.c.operation).where(
@@ -235,12 +238,12 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
 
 
 def _text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
+    return decimal_text(value)
 
 
 @api.get("/workstations/{workstation}", summary="Everything a workstation's terminal shows, in one read")
-def get_workstation(request: Request, workstation: str, work_order: str | None = None, operation: int | None = None,
+def get_workstation(request: Request, workstation: str, work_order: str | None = None,
+                    operation: OperationNumber | None = None,
                     _: User = Depends(current_user)) -> dict[str, Any]:
     with _store(request).engine.connect() as conn:
         return workstation_view(request, conn, workstation, work_order, operation)
@@ -336,13 +339,13 @@ class LabelQuery(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
 
 
-@api.post("/labels", summary="What a scanned text is (kind, lot, GTIN, expiry, quantity); books nothing")
+@api.post("/labels", responses=ACTION_RESPONSES, summary="What a scanned text is (kind, lot, GTIN, expiry, quantity); books nothing")
 async def post_label(request: Request, body: LabelQuery, _: User = Depends(current_user)) -> dict[str, Any]:
     return label_of(request, body.text)
 
 
 @api.get("/putaway/{lot}", summary="The bin to put a lot away in, by the site's putaway rules (edge.domain.putaway)")
-def get_putaway(request: Request, lot: str, from_bin: str | None = None, quantity: Decimal | None = None,
+def get_putaway(request: Request, lot: str, from_bin: str | None = None, quantity: Count | None = None,
                 _: User = Depends(current_user)) -> dict[str, Any]:
     from edge.domain import putaway
     from takt.api.warehouse import storage_state, suggestion_json
@@ -373,8 +376,8 @@ async def floor_user(request: Request) -> User:
     return await authorize(request, FLOOR)
 
 
-@api.put("/devices/{device}/work-order", summary="The work order a terminal's scans consume for (as scanning its "
-                                                  "work-order label would)")
+@api.put("/devices/{device}/work-order", responses=ACTION_RESPONSES,
+         summary="The work order a terminal's scans consume for (as scanning its work-order label would)")
 async def put_device_work_order(request: Request, device: str, body: DeviceContext,
                                 _: User = Depends(floor_user)) -> dict[str, Any]:
     contexts = getattr(getattr(request.app.state, "scans", None), "contexts", None)

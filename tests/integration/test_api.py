@@ -229,7 +229,7 @@ def test_two_clients_racing_for_the_last_units_exactly_one_wins(node: RunningNod
 
 def test_health_metrics_and_docs(node: RunningNode) -> None:
     seed(node)
-    health = httpx.get(f"{node.url}/health")
+    health = httpx.get(f"{node.url}/health", headers={"Authorization": f"Bearer {TOKENS['operator']}"})
     assert health.status_code == 200
     body = health.json()
     assert body["status"] == "ok" and body["store"]["status"] == "ok"
@@ -243,7 +243,7 @@ def test_health_metrics_and_docs(node: RunningNode) -> None:
 
 def test_health_reports_a_stopped_writer(node: RunningNode) -> None:
     node.service.stop()
-    r = httpx.get(f"{node.url}/health")
+    r = httpx.get(f"{node.url}/health", headers={"Authorization": f"Bearer {TOKENS['operator']}"})
     assert r.status_code == 503 and r.json()["components"]["writer"]["status"] == "stopped"
     refused = node.post("admin", "/items", {"item": "X", "unit": "pcs", "revision": "A"})
     assert refused.status_code == 503 and refused.json()["code"] == "STORE_UNAVAILABLE"

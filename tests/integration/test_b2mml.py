@@ -13,12 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from edge.domain import commands as c
-from edge.shared_data import SHARED_DATA
 from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
 from erp_sync.b2mml_filedrop import CURSOR_FILE, inbox_task, outbox_task, read_cursor, read_inbox, write_outbox
 from takt.cli import app
 from takt.config import load_config
 from takt.runtime import Node
+from tests.shared_data import MIRROR_HINT, SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo.yaml"
@@ -30,7 +30,7 @@ D = Decimal
 OPERATOR = frozenset({"operator", "warehouse"})
 runner = CliRunner()
 
-pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not in ../shared")
+pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason=MIRROR_HINT)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,14 @@ import pytest
 from scanners.camera_reader import CameraConfig, CameraScanner, SameCodeFilter
 from scanners.decode import DecodedCode
 from scanners.gs1 import GS, GS1Parser
-from scanners.gs1_syntax import DEFAULT_PATH, load_syntax_dictionary
+from scanners.gs1_syntax import load_syntax_dictionary
 from simulators.camera import Camera, Scene, image_file, label_image, write_video
+from tests.shared_data import require_mirror
 
 GS1_LOT = label_image("(01)09501101530003(17)271231(10)L1(30)8", "DataMatrix", gs1=True, scale=5)
 WORK_ORDER = label_image("WO1", "Code128", scale=3)
 BIN = label_image("BIN:LINE1", "QRCode", scale=5)
-FIGURE = image_file(DEFAULT_PATH.parents[1] / "barcodes/zxing-cpp/qrcode-2/gs1-figure-4.15.1-2.png")
+FIGURE = image_file(require_mirror("barcodes/zxing-cpp/qrcode-2/gs1-figure-4.15.1-2.png"))
 
 
 def film(path: Path, camera: Camera) -> Path:

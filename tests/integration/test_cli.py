@@ -24,6 +24,7 @@ from takt.config import load_config
 from takt.runtime import Node
 
 ROOT = Path(__file__).resolve().parents[2]
+ADMIN = {"Authorization": "Bearer demo-admin-token-0000000000"}  # /health details need a token
 DEMO = ROOT / "config" / "demo.yaml"
 TAKT = Path(sys.executable).parent / "takt"
 runner = CliRunner()
@@ -100,6 +101,36 @@ def test_store_verify_finds_a_projection_changed_behind_the_journal(seeded: Path
     assert result.exit_code == 1
     assert "DIFFERENT" in result.stderr
     assert "stock[('L118', 'LS-20')]" in result.stderr
+
+
+def test_store_verify_names_the_first_event_an_sql_edit_broke(seeded: Path) -> None:
+    result = takt("store", "verify", "--data-dir", str(seeded), "--chain-only")
+    assert result.returncode == 0, result.stderr
+    assert "ok: hash chain intact through seq 43 (43 events; " in result.stdout
+    assert "signatures checked with " in result.stdout  # the data folder's key (the node made it at first start)
+    with sqlite3.connect(seeded / "takt.sqlite") as db:
+        db.execute("UPDATE journal SET actor = 'mallory' WHERE seq = 12")
+    tampered = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded)])
+    assert tampered.exit_code == 1
+    assert "TAMPERED" in tampered.stderr
+    assert "  seq 12: its content does not match its hash" in tampered.stderr
+
+
+def test_store_verify_finds_a_forged_checkpoint_signature(seeded: Path) -> None:
+    with sqlite3.connect(seeded / "takt.sqlite") as db:
+        db.execute("UPDATE journal_checkpoints SET signature = ? WHERE seq = 43", ("ab" * 32,))
+    result = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded), "--chain-only"])
+    assert result.exit_code == 1
+    assert "checkpoint at seq 43: signature wrong" in result.stderr
+
+
+def test_store_verify_checks_the_signatures_with_the_secret_given(seeded: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.key"
+    other.write_text("not-the-secret-this-node-signed-with\n")
+    result = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded), "--chain-only",
+                                 "--checkpoint-secret-file", str(other)])
+    assert result.exit_code == 1
+    assert "signature wrong (not made with this node's key)" in result.stderr
 
 
 def test_store_verify_needs_a_store(tmp_path: Path) -> None:
@@ -189,7 +220,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
     base = f"http://127.0.0.1:{port}"
     proc = start_demo(port, data_dir, "--no-erp")  # without the central side's changes: the sequence is exact
     try:
-        status, health = http("GET", f"{base}/health")
+        status, health = http("GET", f"{base}/health", None, ADMIN)
         assert status == 200 and health["node_id"] == "demo-eindhoven-assembly-1"
         seeded_seq = health["store"]["last_seq"]
         assert seeded_seq == 42
@@ -209,7 +240,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
 
     proc = start_demo(port, data_dir, "--no-erp")  # same folder: the data is still there and nothing is seeded twice
     try:
-        _, health = http("GET", f"{base}/health")
+        _, health = http("GET", f"{base}/health", None, ADMIN)
         assert health["store"]["last_seq"] == seeded_seq + 1
     finally:
         code, out = stop(proc)

@@ -23,7 +23,9 @@ from edge.service import Service
 from edge.store import Store, sqlite_url
 from edge.store.verify import verify
 from takt.cli import app
-from tests.integration.conftest import start_node
+from tests.integration.conftest import TOKENS, start_node
+
+ADMIN = {"Authorization": f"Bearer {TOKENS['admin']}"}  # /health details need a token
 
 ROLES = frozenset({"admin", "supervisor", "operator"})
 
@@ -179,13 +181,13 @@ def test_health_and_doctor_show_a_jump(tmp_path: Path) -> None:
     store, service = _started(tmp_path / "node", clocks)
     running = start_node("", site=Site(store, service))
     try:
-        health = httpx.get(f"{running.url}/health").json()
+        health = httpx.get(f"{running.url}/health", headers=ADMIN).json()
         assert health["clock"]["jumps"] == 0 and health["clock"]["last_jump"] is None
         clocks.set_wall(timedelta(hours=3))
-        assert httpx.get(f"{running.url}/health").json()["clock"]["unrecorded_drift_s"] == 3 * 3600
+        assert httpx.get(f"{running.url}/health", headers=ADMIN).json()["clock"]["unrecorded_drift_s"] == 3 * 3600
         service.handle(c.DefineItem(idempotency_key="x", actor="sup1", actor_roles=ROLES, item="X", description="x",
                                     unit="pcs", revision="A"))
-        clock = httpx.get(f"{running.url}/health").json()["clock"]
+        clock = httpx.get(f"{running.url}/health", headers=ADMIN).json()["clock"]
         assert clock["jumps"] == 1 and clock["last_jump"]["jump_s"] == 3 * 3600 and clock["unrecorded_drift_s"] == 0
     finally:
         running.stop()

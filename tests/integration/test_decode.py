@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from scanners.decode import PyzbarDecoder, ZxingDecoder, describe, load_image
 from scanners.gs1 import GS, default_parser
-from scanners.gs1_syntax import DEFAULT_PATH
 from takt.cli import app
+from tests.shared_data import require_mirror
 
-BARCODES = DEFAULT_PATH.parents[1] / "barcodes"
+BARCODES = require_mirror("barcodes")
 IMAGES: list[dict[str, Any]] = json.loads((BARCODES / "expected.json").read_text(encoding="utf-8"))["images"]
 # What a scanner sends: GS1 element strings raw with GS (the .txt files of DataBar hold the bracketed form).
 ids = [im["file"] for im in IMAGES]

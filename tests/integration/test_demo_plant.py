@@ -31,7 +31,7 @@ async def test_the_demo_runs_the_simulated_line_and_books_its_counts(tmp_path: P
             async def all_connected() -> bool:
                 nonlocal health
                 try:
-                    health = (await client.get("/health")).json()
+                    health = (await client.get("/health", headers=OPERATOR)).json()
                 except httpx.HTTPError:
                     return False
                 parts = health.get("connectivity", {})

@@ -16,7 +16,7 @@ import pytest
 from edge.service import DISK_FULL
 from edge.store import Store, sqlite_url
 from edge.store.verify import verify
-from tests.integration.conftest import RunningNode, start_node
+from tests.integration.conftest import TOKENS, RunningNode, start_node
 
 SIZE = "3m"
 
@@ -95,7 +95,7 @@ def test_a_full_disk_refuses_commands_clearly_and_recovers_by_itself(small_disk:
         assert body["code"] == "STORE_UNAVAILABLE"
         assert DISK_FULL in body["message"] and "free space" in body["message"]
         assert "INSERT" not in body["message"], "the refusal shows SQL, not what is wrong"
-        health = httpx.get(f"{node.url}/health", timeout=10)
+        health = httpx.get(f"{node.url}/health", timeout=10, headers={"Authorization": f"Bearer {TOKENS['admin']}"})
         assert health.status_code == 503
         assert DISK_FULL in health.json()["components"]["writer"]["last_error"]
         again = _item(node, "full-again")  # still full: refused again, the node still answers

@@ -47,7 +47,7 @@ async def test_takt_run_polls_a_plc_and_shows_its_health(tmp_path: Path) -> None
             async def connected() -> bool:
                 nonlocal health
                 try:
-                    health = (await client.get("/health")).json()
+                    health = (await client.get("/health", headers={"Authorization": "Bearer demo-operator-token-000000"})).json()
                 except httpx.HTTPError:
                     return False
                 plc_health = health.get("connectivity", {}).get("PLC-10", {})

@@ -198,6 +198,8 @@ async def test_a_node_shows_the_first_use_decision_on_health_and_takt_opcua_trus
 
     from takt.config import demo_config_path
 
+    operator = {"Authorization": "Bearer demo-operator-token-000000"}  # /health details need a token
+
     sim = await secure_machine(pki, machines)
     site: dict[str, Any] = yaml.safe_load(demo_config_path().read_text())
     api_port = free_port()
@@ -218,7 +220,8 @@ async def test_a_node_shows_the_first_use_decision_on_health_and_takt_opcua_trus
             async def connected() -> bool:
                 nonlocal part
                 try:
-                    part = (await client.get("/health")).json().get("connectivity", {}).get("M-ASSY", {})
+                    part = (await client.get("/health", headers=operator)).json().get("connectivity", {}).get(
+                        "M-ASSY", {})
                 except httpx.HTTPError:
                     return False
                 return bool(part.get("connected"))

@@ -130,7 +130,7 @@ async def test_a_node_keeps_a_machines_temperature_and_serves_it_over_http(tmp_p
             latest = body["values"][-1]["at"]
             since = (await client.get(url, params={"since": latest})).json()
             assert [v["value"] for v in since["values"]] == [40.0]
-            health = (await client.get("/health")).json()  # the retention timer runs (takt.upkeep), none done yet
+            health = (await client.get("/health", headers=OPERATOR)).json()  # the retention timer runs (takt.upkeep), none done yet
             assert health["retention"] == {"enabled": True, "runs": 0, "last": None}
             assert health["components"]["writer"]["state_loaded"] is True
             minutes = await client.get(url, params={"resolution": "minute"})  # nothing old enough to fold yet
@@ -178,7 +178,7 @@ async def test_a_machine_measured_characteristic_is_recorded_as_inspections_with
                                      headers=OPERATOR) as client:
             async def inspections() -> dict[str, Any]:
                 try:
-                    return dict((await client.get("/health")).json()["connectivity"]["machine_inspections"])
+                    return dict((await client.get("/health", headers=OPERATOR)).json()["connectivity"]["machine_inspections"])
                 except (httpx.HTTPError, KeyError):
                     return {}
 

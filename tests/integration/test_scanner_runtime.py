@@ -45,8 +45,8 @@ async def test_configured_serial_and_camera_devices_feed_the_pipeline(tmp_path: 
         await wait_for(lambda: node.scans.contexts["WS-10-camera"].bin == "A-02-3")
         assert node.scans.contexts["WS-10-camera"].work_order == "WO-1001"
         await asyncio.sleep(0.1)  # the reader opens the port
-        sim.send("BADGE:ana")
-        await wait_for(lambda: node.scans.contexts["WS-10-scanner"].operator == "ana")
+        sim.send("BADGE:anna")
+        await wait_for(lambda: node.scans.contexts["WS-10-scanner"].operator == "anna")
     finally:
         for task in tasks:
             task.cancel()

@@ -134,7 +134,7 @@ def _run_node(site: Path, port: int, s: Secrets, log_format: str, log: Path) -> 
         # the secrets were really used: the OPC UA server and the broker let the node in, the ERP took its pushes
         deadline = time.monotonic() + 30
         while True:
-            health = httpx.get(f"{base}/health").json()
+            health = httpx.get(f"{base}/health", headers=admin).json()
             conns = health.get("connectivity", {})
             sync = health.get("sync", {})
             if conns.get("press-1", {}).get("connected") and conns.get("mqtt", {}).get("connected") \
@@ -142,7 +142,7 @@ def _run_node(site: Path, port: int, s: Secrets, log_format: str, log: Path) -> 
                 break
             assert time.monotonic() < deadline, f"the node did not connect with its secrets: {health}"
             time.sleep(0.3)
-        answers.append(httpx.get(f"{base}/health").text)
+        answers.append(httpx.get(f"{base}/health", headers=admin).text)
         answers.append(httpx.get(f"{base}/metrics").text)
     finally:
         node.terminate()

@@ -22,13 +22,13 @@ from connectors.mqtt import Namespace
 from connectors.runtime import Connectivity
 from connectors.sparkplug import SparkplugPublisher, command_metrics, encode_metric, encode_payload
 from edge.service import Service
-from edge.shared_data import SHARED_DATA
 from edge.store import Store
 from simulators.machine import Machine
 from simulators.modbus_plc import ModbusPlc
 from tests.integration.test_mqtt import MOSQUITTO, Broker, broker  # noqa: F401  (the broker fixture)
 from tests.integration.test_signal_mapping import plant  # noqa: F401  (a store with M-ASSY on WS-20)
 from tests.integration.wire import free_port, wait_for
+from tests.shared_data import SHARED_DATA
 
 PROTO = SHARED_DATA / "mqtt-sparkplug" / "sparkplug_b.proto"
 pytestmark = [pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto (Debian package) is not installed"),

@@ -643,3 +643,30 @@ def test_a_central_change_the_node_refuses_is_a_pull_exception_that_does_not_sto
     assert (still.status, still.attempts) == ("open", 2)
     SyncLedger(edge.store).set_aside(exc.id, "supervisor1", "kees drives forklifts, no Takt role")
     assert SyncLedger(edge.store).get(exc.id).status == "set_aside"
+
+
+def test_a_node_whose_journal_was_rewritten_is_refused_by_the_central_side(
+        sim: RunningErpSim, edge: RunningNode) -> None:
+    """Each batch carries the journal's chain head; the central side keeps the last one per node. A journal rewritten
+    with fresh hashes (so that the node's own chain check passes) no longer continues from it: CHAIN_BROKEN."""
+    from sqlalchemy import text
+
+    from edge.store.chain import CHAIN_COLUMNS, GENESIS, row_hash
+    from erp_sync.client import CentralRefused
+
+    define_machine(edge.service)
+    machine_events(edge.service, 5)
+    first = run(_push(edge.store, sim.url, "node-a"))
+    assert first.sent == 5
+    with edge.store.engine.begin() as conn:  # rewrite one event, then every hash from there on
+        conn.execute(text("UPDATE journal SET actor = 'mallory' WHERE seq = 3"))
+        prev = GENESIS
+        for row in conn.execute(text(f"SELECT {', '.join(CHAIN_COLUMNS)} FROM journal ORDER BY seq")).all():
+            prev = row_hash(prev, row)
+            conn.execute(text("UPDATE journal SET chain_hash = :h WHERE seq = :s"), {"h": prev, "s": row.seq})
+    machine_events(edge.service, 3, start=5)
+    with pytest.raises(CentralRefused) as refused:
+        run(_push(edge.store, sim.url, "node-a"))
+    assert refused.value.code == "CHAIN_BROKEN"
+    assert "journal was rewritten" in refused.value.message
+    assert len(received(sim, "node-a")) == 5  # nothing of the rewritten node's later batch was taken

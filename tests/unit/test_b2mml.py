@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from edge import reference
 from edge.domain import PlantState, decide, evolve
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.shared_data import SHARED_DATA
 from edge.store.codec import encode_event
 from edge.store.store import JournalEntry
 from erp_sync.b2mml import (
@@ -29,15 +29,20 @@ from erp_sync.b2mml import (
 )
 from takt.config import load_config
 from takt.runtime import seed_commands
+from tests.shared_data import MIRROR_HINT, SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "b2mml"
-SHARED = SHARED_DATA / "b2mml"  # the tests name the schemas as ../shared/data/b2mml (edge.shared_data)
+# the installed pinned schemas (edge.reference), else the mirror of ../shared/data/b2mml (tests.shared_data)
+SHARED = reference.b2mml_schemas() or SHARED_DATA / "b2mml"
+EXAMPLES = SHARED_DATA / "b2mml" / "examples"  # other senders' documents: test inputs from the mirror only
+needs_examples = pytest.mark.skipif(not EXAMPLES.is_dir(), reason=MIRROR_HINT)
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 V0600 = "{http://www.mesa.org/xml/B2MML-V0600}"
 D = Decimal
 
-pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not in ../shared")
+pytestmark = pytest.mark.skipif(not (SHARED / "V0600").is_dir(), reason="MESA B2MML schemas not installed: "
+                                "takt reference fetch (scripts/test fetches them when it can)")
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +86,11 @@ def test_the_sample_schedules_are_valid(schemas: Schemas, name: str) -> None:
     assert verdict.version == ("V0600" if "0600" in name else "V0401")
 
 
+@needs_examples
 @pytest.mark.parametrize("name", ["LOT-20121210170718-0001L0001.xml", "MAT-20121210170256-CRBN0001.xml",
                                   "INV-20121210175555-0001L0001_01.xml"])
 def test_the_published_v0401_examples_are_valid(schemas: Schemas, name: str) -> None:
-    verdict, _ = schemas.validate(SHARED / "examples" / "courbon-v0401" / name)
+    verdict, _ = schemas.validate(EXAMPLES / "courbon-v0401" / name)
     assert verdict.ok, verdict.describe()
     assert verdict.version == "V0401"
 
@@ -220,9 +226,10 @@ def test_two_segments_that_make_different_things_are_refused(schemas: Schemas) -
     assert refused.value.request == "WO-2001"
 
 
+@needs_examples
 def test_a_document_that_is_not_a_schedule_is_refused(schemas: Schemas) -> None:
     with pytest.raises(ScheduleRefused, match="SyncMaterialInformation is not a production schedule"):
-        read_schedule(schedule_root(schemas, (SHARED / "examples" / "courbon-v0401" /
+        read_schedule(schedule_root(schemas, (EXAMPLES / "courbon-v0401" /
                                               "LOT-20121210170718-0001L0001.xml").read_bytes()), demo_state())
     with pytest.raises(ScheduleRefused, match="V0600 \\(or V0401\\)"):
         read_schedule(schedule_root(schemas, V0700_LOTS), demo_state())
@@ -429,3 +436,27 @@ def test_characters_xml_cannot_hold_do_not_break_the_document(schemas: Schemas) 
     verdict, _ = schemas.validate(doc.xml)
     assert verdict.ok, verdict.describe()
     assert "dent\ufffdL123" in doc.xml.decode()
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (("<QuantityString>30</QuantityString>", "<QuantityString>1E+1000000</QuantityString>"),
+     "quantity '1E+1000000' is out of bounds: Decimal input should have no more than 18 digits"),
+    (("<ValueString>5</ValueString>", "<ValueString>-1E+999999</ValueString>"),
+     "OverproductionTolerancePct: '-1E+999999' is out of bounds"),
+    (("<ID>20</ID>", "<ID>9223372036854775808</ID>"),
+     "SegmentRequirement 9223372036854775808: operation 9223372036854775808 is out of bounds"),
+    (("<Duration>PT6M</Duration>", "<Duration>P9999999999999D</Duration>"), "is implausibly long"),
+])
+def test_numbers_beyond_the_stores_bounds_are_refused_with_the_reason(
+        schemas: Schemas, change: tuple[str, str], reason: str) -> None:
+    """A schedule's numbers are bounded as the API bounds them (edge.fields), never passed on to fail later."""
+    text = v0600_sample().replace(*change, 1)
+    with pytest.raises(ScheduleRefused) as refused:
+        read_schedule(schedule_root(schemas, text), demo_state())
+    assert reason in refused.value.reason
+
+
+def test_a_value_beyond_the_schema_validators_range_is_refused_not_a_crash(schemas: Schemas) -> None:
+    text = v0600_sample().replace("<Duration>PT6M</Duration>", "<Duration>P99999999999999999999999999999D</Duration>")
+    verdict, _ = schemas.validate(text.encode())
+    assert not verdict.ok and "out of range" in verdict.describe()

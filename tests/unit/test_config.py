@@ -298,3 +298,33 @@ def test_warehouse_putaway_rules_bin_rules_and_the_sscc_prefix_load_and_bad_ones
                          for ln in good.splitlines()) + "\n"
         err = refused(write(tmp_path, text, "bad.yaml"))
         assert [p.path for p in err.problems] == [path], (bad, err)
+
+
+def test_numbers_beyond_the_stores_bounds_are_named_by_their_path(tmp_path: Path) -> None:
+    """The site file bounds its numbers with the API's types (edge.fields): a limit of 1E+1000000, an operation
+    number beyond a routing's, a NaN, a count approval share above 1000 %."""
+    def edit(data: dict[str, Any]) -> None:
+        plan = data["master_data"]["inspection_plans"][0]
+        plan["characteristics"][0]["usl"] = "1E+1000000"
+        plan["operation"] = 9223372036854775808
+        data["master_data"]["work_orders"][0]["quantity"] = "NaN"
+        data.setdefault("warehouse", {})["count_approval_pct"] = 1001
+
+    err = refused(demo_with(tmp_path, edit=edit))
+    reasons = {p.path: p.reason for p in err.problems}
+    assert "18 digits" in reasons["master_data.inspection_plans[0].characteristics[0].usl"]
+    assert "99999" in reasons["master_data.inspection_plans[0].operation"]
+    assert "finite" in reasons["master_data.work_orders[0].quantity"]
+    assert "1000" in reasons["warehouse.count_approval_pct"]
+
+
+def test_the_policy_section_sets_the_segregation_of_duties_and_names_a_bad_role(tmp_path: Path) -> None:
+    cfg = load_config(DEMO)
+    assert cfg.policy.count_approvers == ["supervisor"] and cfg.policy.second_signature == ["use_as_is"]
+    good = write(tmp_path, MINIMAL + "policy:\n  counts_booked_at_once: [supervisor]\n"
+                                     "  second_signature: [use_as_is, return_to_supplier]\n")
+    policy = load_config(good).policy.duty_policy()
+    assert policy.counts_booked_at_once == {"supervisor"}
+    assert policy.second_signature == {"use_as_is", "return_to_supplier"}
+    err = refused(write(tmp_path, MINIMAL + "policy:\n  count_approvers: [boss]\n", "bad.yaml"))
+    assert [p.path for p in err.problems] == ["policy.count_approvers[0]"]

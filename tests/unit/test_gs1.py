@@ -12,8 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanners.gs1 import GS, GS1Error, GS1Label, GS1Parser
-from scanners.gs1_syntax import DEFAULT_PATH, SyntaxDictionary, gs1_date, load_syntax_dictionary
+from tests.shared_data import require_reference
+
+require_reference("gs1-syntax-dictionary")
+
+from scanners.gs1 import GS, GS1Error, GS1Label, GS1Parser  # noqa: E402
+from scanners.gs1_syntax import DEFAULT_PATH, SyntaxDictionary, gs1_date, load_syntax_dictionary  # noqa: E402
 
 TODAY = date(2026, 11, 26)
 DICTIONARY = SyntaxDictionary.load(DEFAULT_PATH)

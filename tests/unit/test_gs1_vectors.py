@@ -23,10 +23,14 @@ from biip.upc import Upc
 from edge.domain.gs1 import check_digit as gs1_check_digit
 from scanners.gs1 import GS1Error, GS1Parser
 from scanners.gs1_syntax import DEFAULT_PATH, SyntaxDictionary
+from tests.shared_data import require_mirror, require_reference
 
-VECTORS = DEFAULT_PATH.parent / "biip-test-vectors.json"
+require_reference("gs1-syntax-dictionary")
+VECTORS = require_mirror("gs1/biip-test-vectors.json")
 DICTIONARY = SyntaxDictionary.load(DEFAULT_PATH)
-LOOSE = GS1Parser(DICTIONARY, associations=False)  # biip's vectors are single element strings, not whole labels
+# biip's vectors are single element strings, not whole labels; its Digital Link URIs carry zero-suppressed GTINs,
+# which GS1 refuses unless a site allows them (scanning.allow_zero_suppressed_gtin).
+LOOSE = GS1Parser(DICTIONARY, associations=False, allow_zero_suppressed_gtin=True)
 
 
 def _load() -> list[tuple[str, str, dict[str, Any]]]:
@@ -52,7 +56,7 @@ def _refused(text: str, **kwargs: Any) -> GS1Error:
 
 
 def _by_ai(text: str, ai: str, separators: str = "\x1d") -> list[str]:
-    label = GS1Parser(DICTIONARY, separators=separators, associations=False).parse(text)
+    label = GS1Parser(DICTIONARY, separators=separators, associations=False, allow_zero_suppressed_gtin=True).parse(text)
     return [e.value for e in label.element_strings if e.ai.startswith(ai)]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,10 +104,11 @@ def test_a_shift_end_between_two_looks_is_seen_once() -> None:
 
     site = SimpleNamespace(timezone="Europe/Amsterdam", shifts=[SimpleNamespace(
         shift=lambda: Shift("early", time(6), time(14)))])
-    config = SimpleNamespace(site=site)
+    config: Any = SimpleNamespace(site=site)  # a stand-in holding only the calendar the function reads
     before = datetime(2026, 11, 25, 12, 59, tzinfo=UTC)  # 13:59 in Amsterdam: the early shift runs
     after = datetime(2026, 11, 25, 13, 1, tzinfo=UTC)
     assert shift_ended_between(config, before, after)
     assert not shift_ended_between(config, after, after + timedelta(minutes=1))
-    assert shift_ended_between(SimpleNamespace(site=None), datetime(2026, 11, 25, 23, 59, tzinfo=UTC),
+    no_calendar: Any = SimpleNamespace(site=None)
+    assert shift_ended_between(no_calendar, datetime(2026, 11, 25, 23, 59, tzinfo=UTC),
                                datetime(2026, 11, 26, 0, 0, tzinfo=UTC))  # no calendar: a day ends at midnight UTC

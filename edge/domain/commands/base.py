@@ -2,7 +2,7 @@
 it came is here."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -19,3 +19,9 @@ class Command:
     source_device: str | None = None
     origin: Origin = "edge"
     occurred_at: datetime | None = None
+    # Who sent it, when that is not simply `actor`: the authenticated account (a token's user, a page session's
+    # user, a scanning device wired to the node) and the operator on whose behalf it books (a badge logged on at
+    # the station). The journal records both beside `actor` and `source_device`. Out of the fingerprint
+    # (repr=False): a retry is the same command whoever relays it, and stores recorded before them keep their keys.
+    recorded_by: str | None = field(default=None, repr=False)
+    on_behalf_of: str | None = field(default=None, repr=False)

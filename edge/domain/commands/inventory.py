@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from edge.domain.commands.base import Command
+from edge.domain.duties import DutyPolicy
 from edge.domain.putaway import PutawayRule
 
 __all__ = [
@@ -118,6 +119,7 @@ class AdjustStock(Command):
     counted: Decimal
     reason: str
     approval_pct: Decimal | None = field(default=None, repr=False)  # a setting, not part of what was asked
+    duties: DutyPolicy | None = field(default=None, repr=False)  # the site's segregation of duties (a setting)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,6 +130,7 @@ class DecideCount(Command):
     bin: str
     approve: bool
     note: str = ""
+    duties: DutyPolicy | None = field(default=None, repr=False)  # the site's segregation of duties (a setting)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Literal
 
 from edge.domain.commands.base import Command
+from edge.domain.duties import DutyPolicy
+from edge.domain.model import PLAUSIBLE_BANDS
 
 __all__ = [
     "CharacteristicSpec", "DefineInspectionPlan", "Measurement", "RecordInspection", "RaiseNonconformance",
@@ -44,6 +46,8 @@ class DefineInspectionPlan(Command):
     every_minutes: int | None = field(default=None, repr=False)
     flag_overdue: bool = field(default=False, repr=False)
     overdue_grace_parts: Decimal = field(default=Decimal(0), repr=False)
+    # Measurements beyond this many tolerance bands outside the limits are refused (model.PLAUSIBLE_BANDS).
+    plausible_bands: Decimal = field(default=PLAUSIBLE_BANDS, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +65,7 @@ class RecordInspection(Command):
     lot: str | None = None
     work_order: str | None = None
     operation: int | None = None
+    duties: DutyPolicy | None = field(default=None, repr=False)  # the site's segregation of duties (a setting)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,3 +82,4 @@ class DispositionNonconformance(Command):
     ncr: str
     disposition: Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
     comment: str = ""
+    duties: DutyPolicy | None = field(default=None, repr=False)  # the site's segregation of duties (a setting)

@@ -301,7 +301,10 @@ def _adjust_stock(state: PlantState, cmd: c.AdjustStock, now: datetime) -> list[
     if delta == 0:
         raise DomainError("NO_DIFFERENCE", f"bin {cmd.bin} already holds {have} of lot {lot.lot}", field="counted")
     at = checks.at(cmd, now)
-    if (cmd.approval_pct is not None and not cmd.actor_roles & {"supervisor", "admin"}
+    # Whose own counts are booked at once: before the site's segregation of duties, a supervisor's; under it, no
+    # one's by default (edge.domain.duties).
+    at_once = frozenset({"supervisor", "admin"}) if cmd.duties is None else cmd.duties.counts_booked_at_once
+    if (cmd.approval_pct is not None and not cmd.actor_roles & at_once
             and abs(delta) * 100 > cmd.approval_pct * have):
         return [e.CountAwaitsApproval(lot=lot.lot, bin=cmd.bin, counted=counted, expected=have, reason=reason,
                                       counted_by=cmd.actor, at=at)]
@@ -315,10 +318,15 @@ def _adjusted(lot: Lot, bin_code: str, delta: Decimal, at: datetime, reason: str
 
 
 def _decide_count(state: PlantState, cmd: c.DecideCount, now: datetime) -> list[e.Event]:
-    checks.require_role(cmd, "supervisor", "admin", action="approving a count")
+    approvers = ("supervisor", "admin") if cmd.duties is None else sorted(cmd.duties.count_approvers)
+    checks.require_role(cmd, *approvers, action="approving a count")
     pending = state.pending_counts.get((cmd.lot, cmd.bin))
     if pending is None:
         raise DomainError("NO_PENDING_COUNT", f"no count of lot {cmd.lot} in bin {cmd.bin} waits for approval",
+                          field="lot")
+    if cmd.approve and pending.counted_by == cmd.actor:  # segregation of duties: a second person approves
+        raise DomainError("SECOND_PERSON_REQUIRED", f"{cmd.actor} counted lot {cmd.lot} in bin {cmd.bin}: another "
+                          f"{' or '.join(approvers)} approves the count (or discard it and count again)",
                           field="lot")
     decided: list[e.Event] = [e.CountDecided(lot=cmd.lot, bin=cmd.bin, approved=cmd.approve, note=cmd.note,
                                              decided_by=cmd.actor)]

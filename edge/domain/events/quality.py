@@ -8,11 +8,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from edge.domain.events.base import Event, WorkOrderSubject
+from edge.domain.model import PLAUSIBLE_BANDS
 
 __all__ = [
     "PlannedCharacteristic", "InspectionPlanDefined", "SpcRuleViolated", "MeasuredCharacteristic",
     "InspectionRecorded", "InspectionTaskOpened", "SupplierLotVerdict", "FinalInspectionVerdict",
-    "InspectionOverdueFlagged", "NonconformanceRaised", "NonconformanceDispositioned",
+    "InspectionOverdueFlagged", "NonconformanceRaised", "NonconformanceDispositioned", "DispositionProposed",
 ]
 
 
@@ -44,6 +45,7 @@ class InspectionPlanDefined(Event):
     every_minutes: int | None = None
     flag_overdue: bool = False
     overdue_grace_parts: Decimal = Decimal(0)
+    plausible_bands: Decimal = PLAUSIBLE_BANDS  # plans defined before it was a setting: the default
 
     @property
     def subject(self) -> str:
@@ -190,6 +192,24 @@ class NonconformanceDispositioned(Event):
     disposition: str
     comment: str
     dispositioned_by: str
+    at: datetime
+    # A disposition that needs two signatures (edge.domain.duties): dispositioned_by proposed it, this one signed it.
+    countersigned_by: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"ncr:{self.ncr}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispositionProposed(Event):
+    """The first signature of a disposition that needs two (edge.domain.duties): the NCR stays open until another
+    signer signs the same disposition."""
+
+    ncr: str
+    disposition: str
+    comment: str
+    proposed_by: str
     at: datetime
 
     @property

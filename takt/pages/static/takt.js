@@ -361,7 +361,16 @@ const Takt = (() => {
     let s = String(text).trim();
     if (s.indexOf(",") >= 0 && s.indexOf(".") < 0 && s.indexOf(",") === s.lastIndexOf(",")) s = s.replace(",", ".");
     const m = DECIMAL.exec(s);
-    return m && (m[2] || m[3]) ? s : null;
+    return m && (m[2] || m[3]) && withinDigits(m[2] || "", m[3] || "", Number(m[4] || 0)) ? s : null;
+  }
+  // The node's bound on a decimal (edge.fields: at most 18 digits, 6 of them after the point, so 12 before it),
+  // counted as the node counts: leading zeros of the whole part and trailing zeros of the fraction do not count.
+  function withinDigits(whole, fraction, exponent) {
+    let digits = whole + fraction, point = whole.length + exponent;
+    if (point < 0) { digits = "0".repeat(-point) + digits; point = 0; }
+    if (point > digits.length) digits = digits + "0".repeat(point - digits.length);
+    const before = digits.slice(0, point).replace(/^0+/, ""), after = digits.slice(point).replace(/0+$/, "");
+    return after.length <= 6 && before.length <= 12;
   }
   function decimal(text) { // {sign, digits, point}: value = sign * 0.digits * 10^point, digits without leading/trailing 0
     const m = DECIMAL.exec(String(text).trim());

@@ -367,10 +367,12 @@
     Takt.feedback(true, t("scanned") + ": " + text.replace(/\x1d/g, "⟨GS⟩"), null, "wait");
     mineScans.push({ text, at: Date.now() });
     const r = await Takt.act("POST", "/api/v1/scans", device ? { device, text } : { text });
-    Takt.report(r);
     const s = r.ok ? r.body : (r.body.scan || r.body);
-    if (r.ok && s.label === "badge") { // the same badge logs off; another one takes over the terminal
-      const same = /logged off/.test(s.message || "");
+    // another person's badge needs their PIN: they take over the terminal by logging on with badge and PIN
+    const takeover = !r.ok && s.label === "badge" && r.body.code === "BADGE_PIN_REQUIRED";
+    if (!takeover) Takt.report(r);
+    if ((r.ok || takeover) && s.label === "badge") { // the same badge logs off; another one takes over the terminal
+      const same = r.ok && /logged off/.test(s.message || "");
       await Takt.logOff(device);
       if (!same) await Takt.badge(text, device);
       return;

@@ -1,13 +1,21 @@
-"""The site file's scanning section: in-house label patterns and the scanning devices (serial scanners, cameras)."""
+"""The site file's scanning section: in-house label patterns and the scanning devices (serial scanners, cameras).
+
+It belongs to the scanners, as connectivity belongs to the connectors and sync to erp_sync: the adapter that reads a
+section owns its model, and the node's site file (takt.config) gathers the sections."""
 from __future__ import annotations
 
 import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.fields import Code, Quantity
-from takt.config.section import Section
+
+
+class Section(BaseModel):
+    """An entry of the scanning section: unknown keys are errors, values are frozen once read (as every section)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class SerialPortEntry(Section):
@@ -51,6 +59,14 @@ class ScanningSection(Section):
 
     label_patterns: dict[Literal["badge", "work_order", "bin", "lot"], str] = {}
     devices: list[ScanDeviceEntry] = []
+    badge_pin: Literal["privileged", "always"] = Field(
+        default="privileged",
+        description="when a badge read at a fixed reader (serial scanner, camera) is not enough to log its holder on "
+                    "at the station: for privileged users (supervisor, quality, admin), or always; they must then be "
+                    "logged on at a page with badge and PIN (over the API a badge of someone else always needs their "
+                    "PIN or such a session)")
+    allow_zero_suppressed_gtin: bool = Field(default=False, description="accept GTIN-8/12/13 in a GS1 Digital Link "
+                                             "path (GS1 requires 14 digits; for old labels)")
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> ScanningSection:

@@ -1,0 +1,42 @@
+"""The site file's ``policy`` section: the site's segregation of duties (edge.domain.duties), which the node's
+routes carry in the commands it decides. Left out, the defaults are the ones an auditor accepts: counts approved
+by a supervisor who did not count, incoming samples by quality and receiving staff, use as is signed by two
+quality users."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from edge.domain import duties
+from edge.domain.model import Role
+from takt.config.section import Section
+
+Disposition = Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
+
+
+class PolicySection(Section):
+    """Who may do what to records of others (segregation of duties). The defaults are edge.domain.duties' (a test
+    holds them equal)."""
+
+    count_approvers: list[Role] = Field(
+        default=["supervisor"], min_length=1,
+        description="roles that approve a count waiting for approval; never the person who counted it")
+    counts_booked_at_once: list[Role] = Field(
+        default=[], description="roles whose own large counts are booked without a second person (none by default)")
+    incoming_sample_roles: list[Role] = Field(
+        default=["quality", "warehouse"], min_length=1,
+        description="roles that record the samples of an incoming inspection")
+    second_signature: list[Disposition] = Field(
+        default=["use_as_is"],
+        description="dispositions that need a second person's signature")
+    disposition_signers: list[Role] = Field(
+        default=["quality"], min_length=1,
+        description="roles that sign a nonconformance disposition (either signature)")
+
+    def duty_policy(self) -> duties.DutyPolicy:
+        """The policy as the domain takes it."""
+        return duties.DutyPolicy(
+            count_approvers=frozenset(self.count_approvers), counts_booked_at_once=frozenset(self.counts_booked_at_once),
+            incoming_sample_roles=frozenset(self.incoming_sample_roles), second_signature=frozenset(self.second_signature),
+            disposition_signers=frozenset(self.disposition_signers))
