@@ -265,7 +265,8 @@ async def test_what_the_writer_reported_written_survives_a_kill_9(tmp_path: Path
         sys.executable, "-m", "takt", "run", "--config", str(config), "--data-dir", str(tmp_path / "data"),
         "--log-level", "warning", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=5) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=5,
+                                     headers=OPERATOR) as client:  # /health's details need a token
             async def written() -> int:
                 try:
                     body = (await client.get("/health")).json()
