@@ -15,7 +15,7 @@ from connectors.config import ConnectivitySection
 from connectors.inspections import MachineInspector
 from connectors.mapping import SignalMapper
 from connectors.metrics import ConnectivityCollector
-from connectors.process_values import ProcessValueLog
+from connectors.process_values import HistorianSettings, ProcessValueLog
 from edge.service import Service
 from edge.store import Store
 
@@ -30,7 +30,8 @@ class Connectivity:
     """Build with the node's service and store; ``start()`` inside the node's event loop; ``stop()`` at the end."""
 
     def __init__(self, service: Service, store: Store, section: ConnectivitySection, *,
-                 data_dir: str | Path | None = None, namespace: Any = None) -> None:
+                 data_dir: str | Path | None = None, namespace: Any = None,
+                 historian: HistorianSettings | None = None) -> None:
         self.section = section
         folder = Path(data_dir) if data_dir is not None else None
         self.mapper = SignalMapper(service, store, section.machines,
@@ -85,7 +86,8 @@ class Connectivity:
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
             self.process_values = ProcessValueLog(
-                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines)
+                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines,
+                historian)  # the site's historian: section
         self.inspector: MachineInspector | None = None  # when machines measure inspections
         if self.process_values is not None and any(m.inspections for m in section.machines):
             self.inspector = MachineInspector(service, self.process_values, section.machines,
@@ -101,7 +103,7 @@ class Connectivity:
 
     async def _source_sink(self, batch: Sequence[Sample]) -> None:
         if self.process_values is not None:
-            self.process_values.keep(batch)
+            await self.process_values.offer(batch)  # queued for the historian's writer thread: never the disk
         await self.mapper(batch)
 
     def start(self) -> None:
@@ -111,6 +113,8 @@ class Connectivity:
             self.mqtt.start()
         if self.sparkplug is not None:
             self.sparkplug.start()
+        if self.process_values is not None:
+            self.process_values.start()
         # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
         # namespace would loop); they only feed the signal mapping.
         self._tasks = [asyncio.create_task(
@@ -132,6 +136,7 @@ class Connectivity:
         if self.sparkplug is not None:
             self.sparkplug.stop()
         if self.process_values is not None:
+            self.process_values.stop()  # writes what is queued
             self.process_values.prune()
 
     def collector(self) -> ConnectivityCollector:
@@ -141,7 +146,8 @@ class Connectivity:
             found += [self.mqtt.health] if self.mqtt is not None else []
             return found + ([self.sparkplug.health] if self.sparkplug is not None else [])
 
-        return ConnectivityCollector(healths, lambda: self.mapper.stats)
+        historian = self.process_values.health if self.process_values is not None else None
+        return ConnectivityCollector(healths, lambda: self.mapper.stats, historian)
 
     def health(self) -> dict[str, Any]:
         """Per connector: connected, reconnects, values, last value age; and the mapping's counts."""
@@ -157,8 +163,7 @@ class Connectivity:
                                    "unbooked": s.unbooked, "resets": s.resets,
                                    "rollovers": s.rollovers, "last_error": s.last_error}
         if self.process_values is not None:
-            pv = self.process_values
-            parts["process_values"] = {"kept": pv.kept, "suppressed": pv.suppressed, "pruned": pv.pruned}
+            parts["process_values"] = self.process_values.health()
         if self.inspector is not None:
             i = self.inspector.stats
             parts["machine_inspections"] = {"recorded": i.recorded, "nonconformances": i.nonconformances,
@@ -167,9 +172,10 @@ class Connectivity:
 
 
 def from_site(service: Service, store: Store, section: ConnectivitySection, data_dir: str | Path, *,
-              place: tuple[str, str, str, str], workstation_of: Mapping[str, str]) -> Connectivity:
+              place: tuple[str, str, str, str], workstation_of: Mapping[str, str],
+              historian: HistorianSettings | None = None) -> Connectivity:
     """The node's connectivity from the site's ``connectivity`` section, the site's place in the unified namespace
-    (enterprise, site, area, line) and the workstation of each piece of equipment."""
+    (enterprise, site, area, line), the workstation of each piece of equipment and how the historian writes."""
     from connectors.mqtt import Namespace
 
     folder = Path(data_dir)
@@ -177,4 +183,4 @@ def from_site(service: Service, store: Store, section: ConnectivitySection, data
         folder.mkdir(parents=True, exist_ok=True)
     namespace = Namespace(*place, {
         m.device: (workstation_of.get(m.equipment, "unassigned"), m.equipment) for m in section.machines})
-    return Connectivity(service, store, section, data_dir=folder, namespace=namespace)
+    return Connectivity(service, store, section, data_dir=folder, namespace=namespace, historian=historian)

@@ -31,6 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from connectors.process_values import HistorianSettings
 from connectors.runtime import Connectivity, from_site
 from edge import reference
 from edge.domain import DomainError
@@ -276,7 +277,8 @@ class Node:
         site = self.config.site
         self.connectivity = from_site(
             service, store, self.config.connectivity, self.data_dir, place=(site.enterprise, site.site, site.area, site.line),
-            workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment})
+            workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment},
+            historian=HistorianSettings(**self.config.historian.model_dump()))
         if self.config.sync is not None and self.config.sync.enabled:
             # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon
