@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import ssl
@@ -34,13 +33,13 @@ from typing import Any
 import httpx
 import yaml
 
+from bench.foundation import run_wrk
 from bench.node import ADMIN_TOKEN, seed_lot
 from simulators.ports import free_port
 from takt.cli.certs import make_certificates
 from takt.config import demo_config_path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULT = re.compile(r"HTTPS_RESULT (.*)")
 MOVE = {"lot": "BENCH-TLS-L1", "from_bin": "BENCH-TLS-A", "to_bin": "BENCH-TLS-B", "quantity": "1"}
 
 
@@ -95,21 +94,12 @@ class Node:
                 self.proc.wait(10)
 
 
-def run_wrk(wrk: str, url: str, seconds: int, prefix: str) -> dict[str, float]:
-    out = subprocess.run(
-        [wrk, "-t2", "-c64", f"-d{seconds}s", "--timeout", "10s", "-s", str(ROOT / "bench" / "https.lua"),
-         f"{url}/api/v1/stock/moves", "--", prefix, ADMIN_TOKEN, json.dumps(MOVE)],
-        capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
-    found = RESULT.search(out)
-    if found is None:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    return {k: float(v) for k, v in (pair.split("=") for pair in found.group(1).split())}
-
-
 def measure(wrk: str, url: str, seconds: int, prefix: str) -> dict[str, float]:
-    run_wrk(wrk, url, 2, f"{prefix}-warm")
-    result = run_wrk(wrk, url, seconds, prefix)
-    return {**result, "per_s": result["created"] / (result["duration_us"] / 1e6)}
+    moves, body = f"{url}/api/v1/stock/moves", json.dumps(MOVE)
+    run_wrk(wrk, moves, seconds=2, connections=64, threads=2, prefix=f"{prefix}-warm", body=body)
+    result = run_wrk(wrk, moves, seconds=seconds, connections=64, threads=2, prefix=prefix, body=body)
+    errors = sum(v for k, v in result.items() if k.startswith("errors_") and k != "errors_status")
+    return {**result, "errors": errors, "per_s": result["created"] / (result["duration_us"] / 1e6)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -220,6 +220,140 @@ class ModbusDevice(_Model):
         return f"{self.host}:{self.port}"
 
 
+# --- Siemens S7 ----------------------------------------------------------------------------------------
+
+S7Type = Literal["BOOL", "BYTE", "WORD", "DWORD", "INT", "UINT", "DINT", "UDINT", "REAL", "LREAL", "STRING",
+                 "DATE_AND_TIME", "DTL"]
+#: Bytes a value of each type takes in the PLC (STRING: 2 header bytes plus its declared length).
+S7_SIZES: dict[str, int] = {"BOOL": 1, "BYTE": 1, "WORD": 2, "DWORD": 4, "INT": 2, "UINT": 2, "DINT": 4, "UDINT": 4,
+                            "REAL": 4, "LREAL": 8, "DATE_AND_TIME": 8, "DTL": 12}
+
+
+class S7Tag(_Model):
+    """One variable by absolute address: ``area`` DB (with ``db``), M (markers), I (inputs) or Q (outputs), the
+    byte ``offset`` and, for BOOL, the ``bit``: DB1.DBX24.0 is area DB, db 1, offset 24, type BOOL, bit 0."""
+
+    name: str = Field(min_length=1)
+    area: Literal["DB", "M", "I", "Q"] = "DB"
+    db: int | None = Field(default=None, ge=1, le=65535, description="the data block's number (area DB)")
+    offset: int = Field(ge=0, le=65535, description="byte offset in the area")
+    type: S7Type = "INT"
+    bit: int | None = Field(default=None, ge=0, le=7, description="for BOOL: the bit in the byte")
+    length: int | None = Field(default=None, ge=1, le=254, description="for STRING: its declared length")
+
+    @model_validator(mode="after")
+    def _shape(self) -> S7Tag:
+        if (self.area == "DB") != (self.db is not None):
+            raise ValueError("db: a DB tag needs its data block number, and only DB tags have one")
+        if (self.type == "BOOL") != (self.bit is not None):
+            raise ValueError("bit: a BOOL needs bit 0..7, and only a BOOL has one")
+        if (self.type == "STRING") != (self.length is not None):
+            raise ValueError("length: a STRING needs its declared length 1..254, and only a STRING has one")
+        return self
+
+    @property
+    def size(self) -> int:
+        """Bytes this tag occupies."""
+        if self.type == "STRING":
+            assert self.length is not None
+            return self.length + 2
+        return S7_SIZES[self.type]
+
+    @property
+    def address(self) -> str:
+        """Siemens notation, for messages: DB1.DBD4, MW2, I0.0."""
+        width = {"BOOL": "X", 2: "W", 4: "D"}.get(self.type, {2: "W", 4: "D"}.get(self.size, "B"))
+        bit = f".{self.bit}" if self.bit is not None else ""
+        if self.area == "DB":
+            return f"DB{self.db}.DB{width}{self.offset}{bit}"
+        return f"{self.area}{'' if width == 'X' else width}{self.offset}{bit}"
+
+
+class S7PollGroup(_Model):
+    interval_ms: float = Field(default=1000, ge=10)
+    tags: list[S7Tag] = Field(min_length=1)
+
+
+class S7Plc(_Model):
+    """A Siemens S7 PLC (300/400/1200/1500, or a LOGO!) read over PUT/GET (ISO-on-TCP, port 102).
+
+    The CPU is addressed by ``rack`` and ``slot`` (S7-300: 0/2; S7-1200/1500: 0/1) or, for a LOGO! or a CP
+    that wants them, by ``local_tsap`` and ``remote_tsap``. S7-1200/1500 need "Permit access with PUT/GET"
+    on, and only DBs without optimised block access have absolute addresses."""
+
+    name: str = Field(min_length=1)
+    host: str = Field(min_length=1)
+    port: int = Field(default=102, ge=1, le=65535)
+    rack: int = Field(default=0, ge=0, le=7)
+    slot: int = Field(default=1, ge=0, le=31)
+    local_tsap: int | None = Field(default=None, ge=0, le=0xFFFF, description="e.g. 0x0100; with remote_tsap")
+    remote_tsap: int | None = Field(default=None, ge=0, le=0xFFFF, description="e.g. 0x0200 (LOGO!)")
+    pdu_size: int = Field(default=480, ge=240, le=960, description="asked for; the PLC may grant less")
+    timeout_s: float = Field(default=2.0, gt=0)
+    max_gap: int = Field(default=16, ge=0, le=200, description="unused bytes a merged read may span")
+    groups: list[S7PollGroup] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> S7Plc:
+        if (self.local_tsap is None) != (self.remote_tsap is None):
+            raise ValueError("local_tsap and remote_tsap go together")
+        _no_duplicates([t.name for g in self.groups for t in g.tags])
+        return self
+
+    @property
+    def address(self) -> str:
+        if self.remote_tsap is not None:
+            return f"{self.host}:{self.port} TSAP {self.remote_tsap:04X}"
+        return f"{self.host}:{self.port} rack {self.rack} slot {self.slot}"
+
+
+# --- Rockwell Logix ------------------------------------------------------------------------------------
+
+# A Logix tag path: controller or program scope, members by dots, array elements by [i] or [i,j,k], a bit by .n.
+LOGIX_TAG = r"^(Program:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*(\[\d+(,\d+){0,2}\])?(\.([A-Za-z_][A-Za-z0-9_]*|\d+)(\[\d+(,\d+){0,2}\])?)*$"
+
+
+class LogixTag(_Model):
+    """One tag by its symbolic name: ``GoodCount``, ``Program:MainProgram.Step`` (program scope),
+    ``Line.Station1.Good`` (a UDT member), ``Recent[3]`` (an array element); ``elements`` > 1 reads that many
+    array elements from there, as one value (a list)."""
+
+    name: str = Field(min_length=1)
+    tag: str = Field(min_length=1, max_length=200, pattern=LOGIX_TAG)
+    elements: int = Field(default=1, ge=1, le=1000)
+
+
+class LogixPollGroup(_Model):
+    interval_ms: float = Field(default=1000, ge=10)
+    tags: list[LogixTag] = Field(min_length=1)
+
+
+class LogixController(_Model):
+    """A Rockwell ControlLogix/CompactLogix (or a Micro800) over EtherNet/IP CIP, tags read by name.
+
+    A poll group's tags are read with multi-service requests as many as the connection's size holds
+    (``connection_size``: default the largest the controller accepts, 4002 bytes, else 508); a Micro800 has no
+    multi-service request and no routing: each tag is one request."""
+
+    name: str = Field(min_length=1)
+    host: str = Field(min_length=1)
+    port: int = Field(default=44818, ge=1, le=65535)
+    slot: int = Field(default=0, ge=0, le=31, description="the controller's slot in its chassis")
+    micro800: bool = Field(default=False, description="a Micro800: no slot, one tag a request")
+    timeout_s: float = Field(default=2.0, gt=0)
+    connection_size: int | None = Field(default=None, ge=500, le=4002, description="bytes a request may carry")
+    groups: list[LogixPollGroup] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> LogixController:
+        _no_duplicates([t.name for g in self.groups for t in g.tags])
+        return self
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}" + ("" if self.micro800 else f" slot {self.slot}")
+
+
 def _no_duplicates(names: list[str], what: str = "tag") -> None:
     seen: set[str] = set()
     for n in names:
@@ -391,19 +525,62 @@ class MqttSource(_Model):
         return self
 
 
+class SparkplugMetric(_Model):
+    """A tag fed by a Sparkplug metric, by the name it has in the birth certificate (``Counters/Good``)."""
+
+    name: str = Field(min_length=1)
+    metric: str = Field(min_length=1)
+
+
+class SparkplugSource(_Model):
+    """Another vendor's Sparkplug B edge node (``device_id`` absent: its own metrics) or one of its devices, read
+    from a broker as a host application does: births, aliases, seq and bdSeq, rebirth requests."""
+
+    name: str = Field(min_length=1)
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False, description=SECRET_LITERAL)
+    password_env: str | None = Field(default=None, description=SECRET_ENV)
+    password_file: Path | None = Field(default=None, description=SECRET_FILE)
+    ca_certs: str | None = Field(default=None, description="CA file: connect with TLS")
+    client_id: str | None = None
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    group_id: str = Field(min_length=1, pattern=r"^[^/+#]+$")
+    edge_node_id: str = Field(min_length=1, pattern=r"^[^/+#]+$")
+    device_id: str | None = Field(default=None, pattern=r"^[^/+#]+$")
+    tags: list[SparkplugMetric] = Field(min_length=1)
+
+    @field_validator("tags")
+    @classmethod
+    def _unique(cls, tags: list[SparkplugMetric]) -> list[SparkplugMetric]:
+        _no_duplicates([t.name for t in tags])
+        return tags
+
+    @model_validator(mode="after")
+    def _password(self) -> SparkplugSource:
+        _one_source(self, "password")
+        return self
+
+
 class ConnectivitySection(_Model):
     """Machines the node listens to: OPC UA servers, Modbus devices, what their tags mean, and the MQTT broker
     the node publishes to."""
 
     opcua: list[OpcUaServer] = Field(default_factory=list)
     modbus: list[ModbusDevice] = Field(default_factory=list)
+    s7: list[S7Plc] = Field(default_factory=list, description="Siemens S7 PLCs read over PUT/GET")
+    logix: list[LogixController] = Field(default_factory=list, description="Rockwell Logix controllers (EtherNet/IP)")
     machines: list[MachineSignals] = Field(default_factory=list)
     mqtt: MqttSection | None = None
     mqtt_sources: list[MqttSource] = Field(default_factory=list, description="devices that publish on MQTT")
+    sparkplug_sources: list[SparkplugSource] = Field(default_factory=list,
+                                                     description="Sparkplug B edge nodes or devices read")
 
     @model_validator(mode="after")
     def _references(self) -> ConnectivitySection:
         names = [d.name for d in self.opcua] + [d.name for d in self.modbus] + [d.name for d in self.mqtt_sources]
+        names += [d.name for d in self.s7] + [d.name for d in self.logix] + [d.name for d in self.sparkplug_sources]
         _no_duplicates(names)
         lines: dict[str, ModbusDevice] = {}
         units: dict[tuple[str, int], str] = {}
@@ -420,10 +597,13 @@ class ConnectivitySection(_Model):
         tags = {d.name: {t.name for t in d.tags} for d in self.opcua}
         tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.modbus})
         tags.update({d.name: {t.name for t in d.tags} for d in self.mqtt_sources})
+        tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.s7})
+        tags.update({d.name: {t.name for g in d.groups for t in g.tags} for d in self.logix})
+        tags.update({d.name: {t.name for t in d.tags} for d in self.sparkplug_sources})
         for m in self.machines:
             if m.device not in tags:
                 raise ValueError(f"machine {m.equipment}: no OPC UA server, Modbus device or MQTT source is named "
-                                 f"{m.device}")
+                                 f"{m.device} (nor an S7 PLC, Logix controller or Sparkplug source)")
             used = [r.tag for r in m.counters] + [r.tag for r in m.process_values]
             used += ([m.state.tag] if m.state else []) + ([m.state.reason_tag] if m.state and m.state.reason_tag else [])
             for tag in used:

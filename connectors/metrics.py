@@ -20,9 +20,11 @@ class ConnectivityCollector(Collector):
     """Collects ``healths()`` (each connector's and the MQTT publisher's) and ``mapping()`` (the signal
     mapping's statistics) at scrape time."""
 
-    def __init__(self, healths: Callable[[], Sequence[Health]], mapping: Callable[[], Any] | None = None) -> None:
+    def __init__(self, healths: Callable[[], Sequence[Health]], mapping: Callable[[], Any] | None = None,
+                 historian: Callable[[], dict[str, Any]] | None = None) -> None:
         self.healths = healths
         self.mapping = mapping
+        self.historian = historian  # connectors.process_values.ProcessValueLog.health
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         labels = ["connector", "kind"]
@@ -54,6 +56,8 @@ class ConnectivityCollector(Collector):
             connected.add_metric(key, 1 if h.connected else 0)
             age.add_metric(key, math.nan if h.last_value_at is None else now - h.last_value_at)
         yield from (values, bad, reads, failed, restarts, reconnects, connected, age)
+        if self.historian is not None:
+            yield from _historian(self.historian())
         if self.mapping is None:
             return
         s = self.mapping()
@@ -73,3 +77,23 @@ class ConnectivityCollector(Collector):
         events.add_metric(["reset"], s.resets)
         events.add_metric(["rollover"], s.rollovers)
         yield events
+
+
+def _historian(h: dict[str, Any]) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+    """The historian's queue and counts (``ProcessValueLog.health()``)."""
+    yield CounterMetricFamily("takt_historian_stored_values", "Process values written by the historian",
+                              value=h["kept"])
+    dropped = CounterMetricFamily("takt_historian_dropped_values", "Process values the overflow policy dropped",
+                                  labels=["reason"])
+    dropped.add_metric(["queue_full"], h["dropped"])
+    dropped.add_metric(["overflow_deadband"], h["dropped_in_overflow_deadband"])
+    yield dropped
+    yield GaugeMetricFamily("takt_historian_queue_values", "Process values queued and not yet written",
+                            value=h["queued"])
+    age = h["oldest_queued_age_s"]
+    yield GaugeMetricFamily("takt_historian_queue_oldest_age_seconds", "Age of the oldest queued process value "
+                            "(0: none queued)", value=0.0 if age is None else age)
+    yield CounterMetricFamily("takt_historian_blocked_seconds", "Seconds sources waited for room in the queue",
+                              value=h["blocked_s"])
+    yield CounterMetricFamily("takt_historian_write_errors", "Writes of the historian that failed (retried)",
+                              value=h["write_errors"])

@@ -1,78 +1,76 @@
 """Process values as time series: machines' temperatures, pressures, torques ... kept for quality, with deadband and
-retention, in a SQLite file of the node's data folder.
+retention, by the node's historian into a SQLite file of the node's data folder.
 
 A connector sink: samples of tags that a machine's ``process_values`` rules name are kept when they leave the
 rule's deadband around the last kept value of their series (absolute, or percent of that value), or when their
 quality changes (a broken sensor's bad values are kept too: quality needs to know the gap).
 
-Retention, in two steps. Raw values leave the ``process_values`` table when they are older than the rule's
-``retention_s`` or beyond its ``max_points`` (checked every 30 s while recording), or older than the site's
+Ingest never waits on the disk. The receive paths (OPC UA, Modbus, MQTT ... through ``Connectivity``) call
+:meth:`ProcessValueLog.offer`, which applies the deadband and hands the kept values to a bounded queue; the
+historian's own writer thread, on its own connection, drains it and writes one compressed chunk per series every
+``flush_s`` into a landing table, and every two minutes (and before retention) consolidates the landed chunks
+into the series' indexed chunks (:mod:`connectors.historian_store`: the layout and why). Reads include the values
+still on their way (read your writes). When the writer falls behind, the queue's depth
+and the age of its oldest value show on ``/health`` and ``/metrics``, and the site's ``overflow`` policy decides:
+``block`` makes the source wait for room (an OPC UA server then overwrites its queue-1 items, a Modbus poll comes
+late), ``drop`` first drops values that moved less than ``overflow_deadband_percent`` once the queue is three
+quarters full, then, when it is full, every new value; each dropped value is counted, never silent.
+Durability: ``synchronous`` FULL makes every writer commit survive a power cut; NORMAL (the default) may lose the
+last commits on a power cut (never on a crash of the node alone). Values still in the queue or in the writer's
+open chunks (at most ``flush_s`` old) are lost on a kill -9 or a power cut; a normal stop writes them all.
+:meth:`ProcessValueLog.keep` is the same path without the queue (a caller's own thread, tests, benchmarks).
+
+Retention, in two steps. Raw values leave the ``process_values`` chunks when they are older than the rule's
+``retention_s`` or beyond its ``max_points`` (checked every 30 s by the writer), or older than the site's
 ``retention.samples_raw_age_days`` (:func:`compact_samples`, run by the node's retention timer and by
 ``takt store compact``); whatever leaves is first folded into ``process_value_minutes``: per series and minute
 the number of values, how many were numbers and how many not of good quality, and min, max and sum (the
 average is sum / numbers). Minute rows older than ``retention.samples_aggregate_age_days`` are dropped. The
-compaction works in batches of its own short transactions on its own connection, so the recording connection
-waits at most one batch (busy timeout, never "database is locked").
+compaction works in batches of its own short transactions on its own connection, so the writer waits at most
+one batch (busy timeout, never "database is locked").
 
 This is telemetry, not a record of what happened on the floor: it does not go through the journal (a 10 Hz
 temperature would flood it); quality reads it through ``GET /api/v1/equipment/{equipment}/process-values``.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import math
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from connectors import historian_store as hs
 from connectors.base import Sample
 from connectors.config import MachineSignals, ProcessValueRule
 
-_PRUNE_EVERY_S = 30.0
-_BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger("takt.historian")
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS process_values (equipment TEXT NOT NULL, name TEXT NOT NULL, at REAL NOT NULL, "
-    "value REAL, text TEXT, quality TEXT NOT NULL, detail TEXT)",
-    "CREATE INDEX IF NOT EXISTS process_values_series ON process_values (equipment, name, at)",
-    # minute: the minute's start (Unix seconds); numbers: values that were numbers (min/max/sum are over them)
-    "CREATE TABLE IF NOT EXISTS process_value_minutes (equipment TEXT NOT NULL, name TEXT NOT NULL, "
-    "minute INTEGER NOT NULL, samples INTEGER NOT NULL, numbers INTEGER NOT NULL, bad INTEGER NOT NULL, "
-    "min REAL, max REAL, sum REAL NOT NULL, PRIMARY KEY (equipment, name, minute)) WITHOUT ROWID",
-)
+_PRUNE_EVERY_S = 30.0  # keep(): retention checked this often
+_CONSOLIDATE_EVERY_S = 120.0
+_MIN_GAP_S = 0.002  # the writer: landed chunks consolidated (and retention checked) this often
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# Fold the raw values a WHERE clause picks into their minutes (merging with minutes folded before), then delete them.
-_FOLD = (
-    "INSERT INTO process_value_minutes (equipment, name, minute, samples, numbers, bad, min, max, sum) "
-    "SELECT equipment, name, CAST(at / 60 AS INTEGER) * 60, count(*), count(value), "
-    "sum(quality != 'good'), min(value), max(value), total(value) FROM process_values WHERE {where} "
-    "GROUP BY equipment, name, CAST(at / 60 AS INTEGER) "
-    "ON CONFLICT (equipment, name, minute) DO UPDATE SET samples = samples + excluded.samples, "
-    "numbers = numbers + excluded.numbers, bad = bad + excluded.bad, "
-    "min = min(coalesce(min, excluded.min), coalesce(excluded.min, min)), "
-    "max = max(coalesce(max, excluded.max), coalesce(excluded.max, max)), sum = sum + excluded.sum"
-)
+Series = tuple[str, str]  # (equipment, process value name)
 
 
-def _open(path: str | Path) -> sqlite3.Connection:
-    db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")  # the compaction writes beside the recording
-    for statement in _SCHEMA:
-        db.execute(statement)
-    return db
+@dataclass(frozen=True)
+class HistorianSettings:
+    """How the historian writes (the site file's ``historian:`` section, ``takt.config.HistorianSection``)."""
 
-
-def _fold(db: sqlite3.Connection, where: str, args: Sequence[Any]) -> int:
-    """Fold the raw values ``where`` picks into minutes and delete them (in the caller's transaction)."""
-    db.execute(_FOLD.format(where=where), args)
-    return db.execute(f"DELETE FROM process_values WHERE {where}", args).rowcount
+    synchronous: Literal["FULL", "NORMAL"] = "NORMAL"
+    queue_values: int = 400_000
+    overflow: Literal["block", "drop"] = "block"
+    overflow_deadband_percent: float = 1.0
+    flush_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,37 @@ class SampleCompaction:
     seconds: float
 
 
+def _transaction(db: sqlite3.Connection) -> Any:
+    @contextlib.contextmanager
+    def run() -> Any:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return run()
+
+
+@contextlib.contextmanager
+def _snapshot(db: sqlite3.Connection) -> Any:
+    """One read transaction: the landed and the consolidated chunks as of one moment (WAL snapshot)."""
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")
+
+
+def _us(when: datetime | float) -> int:
+    return round((when.timestamp() if isinstance(when, datetime) else when) * 1_000_000)
+
+
+def _iso(at_us: int) -> str:
+    return (_EPOCH + timedelta(microseconds=at_us)).isoformat().replace("+00:00", "Z")
+
+
 def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_older_than_s: float, *,
                     batch: int = 1000, pause_s: float = 0.0, now: float | None = None,
                     lock: Any = None) -> SampleCompaction:
@@ -90,37 +119,28 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
     ``minutes_older_than_s``, ``batch`` values (or minute rows) per transaction, ``pause_s`` between them.
     ``lock``: held around each batch when ``db`` is the recording connection itself (an in-memory log)."""
     started = time.perf_counter()
+    _consolidate(db, lock)
     now = time.time() if now is None else now
-    raw_cut, minute_cut = now - raw_older_than_s, now - minutes_older_than_s
+    raw_cut, minute_cut = _us(now - raw_older_than_s), now - minutes_older_than_s
     guard = lock if lock is not None else contextlib.nullcontext()
     folded = dropped = batches = 0
     with guard:
-        series = db.execute("SELECT DISTINCT equipment, name FROM process_values").fetchall()
-    for equipment, name in series:
+        series = [r[0] for r in db.execute("SELECT series FROM process_series ORDER BY series")]
+    for one in series:
         while True:
-            with guard:
-                # the at of the batch-th oldest value past the cut: this batch folds up to it (ties included)
-                row = db.execute("SELECT at FROM process_values WHERE equipment = ? AND name = ? AND at < ? "
-                                 "ORDER BY at LIMIT 1 OFFSET ?", (equipment, name, raw_cut, batch - 1)).fetchone()
-                bound = raw_cut if row is None else min(raw_cut, math.nextafter(row[0], math.inf))
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    n = _fold(db, "equipment = ? AND name = ? AND at < ?", (equipment, name, bound))
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
+            with guard, _transaction(db):
+                n = hs.fold_oldest(db, one, before_us=raw_cut, at_most=batch)
             folded += n
             batches += 1
-            if row is None or n == 0:
+            if n < batch:
                 break
-            if pause_s:
-                time.sleep(pause_s)
+            # a gap between the batches even without a pause: a writer waiting in SQLite's busy handler (which
+            # naps 1-100 ms between tries) otherwise rarely finds the file free between two transactions
+            time.sleep(pause_s or _MIN_GAP_S)
     while True:
         with guard:
-            n = db.execute("DELETE FROM process_value_minutes WHERE (equipment, name, minute) IN (SELECT equipment, "
-                           "name, minute FROM process_value_minutes WHERE minute < ? LIMIT ?)",
-                           (minute_cut, batch)).rowcount
+            n = db.execute("DELETE FROM process_value_minutes WHERE (series, minute) IN (SELECT series, minute "
+                           "FROM process_value_minutes WHERE minute < ? LIMIT ?)", (minute_cut, batch)).rowcount
         dropped += n
         batches += 1
         if n < batch:
@@ -130,65 +150,89 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
     return SampleCompaction(folded, dropped, batches, time.perf_counter() - started)
 
 
+_CONSOLIDATE_SERIES = 50  # series per consolidation transaction (their landed values are held in memory)
+
+
+def _consolidate(db: sqlite3.Connection, lock: Any = None) -> None:
+    """Move every landed chunk into the series' chunks, one transaction per group of series."""
+    guard = lock if lock is not None else contextlib.nullcontext()
+    with guard:
+        found = db.execute("SELECT min(series), max(series) FROM process_values_recent").fetchone()
+    if found[0] is None:
+        return
+    for first in range(found[0], found[1] + 1, _CONSOLIDATE_SERIES):
+        with guard, _transaction(db):
+            hs.consolidate(db, first, first + _CONSOLIDATE_SERIES - 1)
+
+
 def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older_than_s: float, *,
                         batch: int = 1000, pause_s: float = 0.0, now: float | None = None) -> SampleCompaction:
     """:func:`compact_samples` on a process-values file, on a connection of its own (``takt store compact``
     while the node records into it, or the node's retention timer)."""
-    db = _open(path)
+    db = hs.connect(path)
     try:
         return compact_samples(db, raw_older_than_s, minutes_older_than_s, batch=batch, pause_s=pause_s, now=now)
     finally:
         db.close()
 
 
-def _filter(equipment: str, name: str | None, since: datetime | None, until: datetime | None,
-            time_column: str) -> tuple[list[str], list[Any]]:
-    """The WHERE terms and arguments of a read of one machine's values (one series or all, between two times)."""
-    where = ["equipment = ?"]
-    args: list[Any] = [equipment]
-    if name is not None:
-        where.append("name = ?")
-        args.append(name)
-    if since is not None:
-        where.append(f"{time_column} >= ?")
-        args.append(since.timestamp())
-    if until is not None:
-        where.append(f"{time_column} <= ?")
-        args.append(until.timestamp())
-    return where, args
-
-
 class ProcessValueLog:
-    """Keeps the process values of ``machines`` in ``path`` (``:memory:`` for a throwaway log)."""
+    """Keeps the process values of ``machines`` in ``path`` (``:memory:`` for a throwaway log).
 
-    def __init__(self, path: str | Path, machines: Sequence[MachineSignals]) -> None:
+    ``offer`` (the node's connectors) queues for the writer thread, which ``start`` starts and ``stop`` stops
+    after writing everything queued; ``keep`` writes at once in the caller's thread."""
+
+    def __init__(self, path: str | Path, machines: Sequence[MachineSignals],
+                 settings: HistorianSettings | None = None) -> None:
+        self.settings = settings or HistorianSettings()
         self.rules: dict[tuple[str, str], tuple[str, ProcessValueRule]] = {}  # (device, tag) → (equipment, rule)
         for m in machines:
             for rule in m.process_values:
                 self.rules[(m.device, rule.tag)] = (m.equipment, rule)
-        self._lock = threading.Lock()  # written from the node's loop, read from the API's worker threads
+        self._lock = threading.Lock()  # around self._db: written by keep(), read from the API's worker threads
         self.path = str(path)
-        self._db = _open(path)
-        self._last: dict[tuple[str, str], tuple[Any, str]] = {}  # series → (last kept value, quality)
-        for equipment, name, value, text, quality in self._db.execute(
-                "SELECT equipment, name, value, text, quality FROM process_values p WHERE at = "
-                "(SELECT max(at) FROM process_values q WHERE q.equipment = p.equipment AND q.name = p.name)"):
-            self._last[(equipment, name)] = (value if text is None else text, quality)
-        self.latest: dict[tuple[str, str], tuple[Any, str, datetime]] = {}  # series → newest value, quality, time
-        self.kept = 0
+        self._db = hs.connect(path, self.settings.synchronous)
+        self._ids: dict[Series, int] = {(e, n): s for s, e, n in
+                                        self._db.execute("SELECT series, equipment, name FROM process_series")}
+        names = {s: key for key, s in self._ids.items()}
+        self._last: dict[Series, tuple[Any, str]] = {}  # series → (last kept value, quality)
+        for series, row in hs.last_rows(self._db).items():
+            self._last[names[series]] = (row[1] if row[2] is None else row[2], row[3])
+        self.latest: dict[Series, tuple[Any, str, datetime]] = {}  # series → newest value, quality, time
+        self.kept = 0  # values written to the file
         self.suppressed = 0  # inside the deadband
         self.pruned = 0
-        self._pruned_at = time.monotonic()
+        self.dropped = 0  # refused by the overflow policy: the queue was full
+        self.dropped_in_overflow_deadband = 0  # within overflow_deadband_percent while the queue was ¾ full
+        self.blocked_s = 0.0  # time sources waited for room (overflow: block)
+        self.flushes = 0
+        self.write_errors = 0
+        self.lost = 0  # values the writer could not write before it had to stop (a disk full at the stop)
+        self.last_error: str | None = None
+        self._pruned_at = self._consolidated_at = time.monotonic()
+        self._queue: deque[tuple[float, list[tuple[Series, hs.Row]]]] = deque()
+        self._queued = 0  # values accepted by offer() and not yet written
+        self._unwritten: dict[Series, deque[hs.Row]] = {}  # the same per series, for reads (read your writes)
+        self._oldest_pending: float | None = None  # when the oldest value the writer holds was queued
+        self._wake = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._stopping = False
+        self._flush_now = False
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
     async def __call__(self, batch: Sequence[Sample]) -> None:
-        self.keep(batch)
+        """As a connector's sink: :meth:`offer` (the writer thread, once started, writes them)."""
+        await self.offer(batch)
 
-    def keep(self, batch: Sequence[Sample]) -> int:
-        """Keep the samples of ``batch`` that leave their deadband; returns how many were kept."""
-        rows: list[tuple[Any, ...]] = []
+    # --- choosing what to keep ------------------------------------------------------------------------
+
+    def _select(self, batch: Sequence[Sample], squeeze: bool = False) -> list[tuple[Series, hs.Row]]:
+        """The samples of ``batch`` that leave their deadband, as rows (``squeeze``: also leave the overflow
+        deadband, a percent of the last kept value)."""
+        rows: list[tuple[Series, hs.Row]] = []
+        squeeze_percent = self.settings.overflow_deadband_percent
         for s in batch:
             found = self.rules.get((s.device, s.tag))
             if found is None:
@@ -198,44 +242,215 @@ class ProcessValueLog:
             value = s.value if s.quality != "bad" else None
             self.latest[series] = (value, s.quality, s.source_time)
             last = self._last.get(series)
-            if last is not None and last[1] == s.quality and not _leaves_deadband(last[0], value, rule):
-                self.suppressed += 1
-                continue
+            if last is not None and last[1] == s.quality:
+                if not _leaves_deadband(last[0], value, rule):
+                    self.suppressed += 1
+                    continue
+                if squeeze and not _leaves_deadband(last[0], value, rule, squeeze_percent):
+                    self.dropped_in_overflow_deadband += 1
+                    continue
             self._last[series] = (value, s.quality)
             number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
             text = None if number is not None or value is None else str(value)
-            rows.append((equipment, rule.series, s.source_time.timestamp(), number, text, s.quality, s.detail))
+            rows.append((series, (_us(s.source_time), number, text, s.quality, s.detail)))
+        return rows
+
+    def _write(self, db: sqlite3.Connection, rows: Sequence[tuple[Series, hs.Row]], recent: bool = False) -> None:
+        """One transaction: the rows, one chunk per series (or more past CHUNK_MAX values); ``recent``: landed
+        (the writer's flushes, consolidated later)."""
+        by_series: dict[Series, list[hs.Row]] = {}
+        for series, row in rows:
+            by_series.setdefault(series, []).append(row)
+        with _transaction(db):
+            for (equipment, name), values in by_series.items():
+                values.sort(key=lambda r: r[0])
+                hs.append(db, hs.series_id(db, self._ids, equipment, name), values, recent=recent)
+
+    def keep(self, batch: Sequence[Sample]) -> int:
+        """Keep the samples of ``batch`` that leave their deadband, written before this returns; returns how
+        many were kept."""
+        rows = self._select(batch)
         if rows:
-            with self._lock:  # one transaction per batch (not one per value: 50 µs each)
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._db.executemany("INSERT INTO process_values VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+            with self._lock:
+                self._write(self._db, rows)
             self.kept += len(rows)
         if time.monotonic() - self._pruned_at >= _PRUNE_EVERY_S:
             self.prune()
         return len(rows)
 
+    async def offer(self, batch: Sequence[Sample]) -> int:
+        """Queue the samples of ``batch`` that leave their deadband for the writer (see the module for what a
+        full queue does); returns how many were queued."""
+        capacity = self.settings.queue_values
+        drop = self.settings.overflow == "drop"
+        rows = self._select(batch, squeeze=drop and self._queued >= capacity * 3 // 4)
+        if not rows:
+            return 0
+        if self._queued + len(rows) > capacity:
+            if drop:
+                room = max(0, capacity - self._queued)
+                self.dropped += len(rows) - room
+                if not self._queue_full_logged:
+                    log.warning("historian queue full (%d values): dropping new process values", capacity)
+                    self._queue_full_logged = True
+                rows = rows[:room]
+            else:
+                began = time.monotonic()
+                while self._queued + len(rows) > capacity and self._queued > 0 and self._writer is not None:
+                    await asyncio.sleep(0.005)
+                self.blocked_s += time.monotonic() - began
+        else:
+            self._queue_full_logged = False
+        if rows:
+            with self._wake:
+                self._queue.append((time.monotonic(), rows))
+                self._queued += len(rows)
+                for series, row in rows:
+                    self._unwritten.setdefault(series, deque()).append(row)
+                self._wake.notify()
+        return len(rows)
+
+    _queue_full_logged = False
+
+    # --- the writer thread ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer thread (the node's connectivity does, at start)."""
+        if self._writer is None:
+            self._stopping = False
+            self._writer = threading.Thread(target=self._write_forever, name="historian-writer", daemon=True)
+            self._writer.start()
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """Write everything queued and stop the writer thread."""
+        writer = self._writer
+        if writer is None:
+            return
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        writer.join(timeout_s)
+        self._writer = None
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Ask the writer to write what it holds now; True once everything queued before is written."""
+        deadline = time.monotonic() + timeout_s
+        with self._wake:
+            self._flush_now = True
+            self._wake.notify()
+        while self._queued and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self._queued == 0
+
+    def backlog(self) -> tuple[int, float | None]:
+        """Values queued and not yet written, and the age in seconds of the oldest of them (None: none)."""
+        oldest = self._oldest_pending
+        with contextlib.suppress(IndexError):
+            oldest = self._queue[0][0] if oldest is None else oldest
+        return self._queued, (None if oldest is None or not self._queued else time.monotonic() - oldest)
+
+    def _write_forever(self) -> None:
+        memory = self.path == ":memory:"
+        db = self._db if memory else hs.connect(self.path, self.settings.synchronous)
+        guard = self._lock if memory else contextlib.nullcontext()
+        pending: list[tuple[Series, hs.Row]] = []
+        flush_at = time.monotonic() + self.settings.flush_s
+        try:
+            while True:
+                with self._wake:
+                    if not self._queue and not self._stopping and not self._flush_now:
+                        self._wake.wait(max(0.0, flush_at - time.monotonic()))
+                    while self._queue:
+                        queued_at, rows = self._queue.popleft()
+                        if self._oldest_pending is None:
+                            self._oldest_pending = queued_at
+                        pending += rows
+                    stopping, now_asked = self._stopping, self._flush_now
+                    self._flush_now = False
+                due = time.monotonic() >= flush_at or len(pending) >= self.settings.queue_values // 2
+                if pending and (due or stopping or now_asked):
+                    try:
+                        with self._lock:  # readers see a value either unwritten or written, never both
+                            self._write(db, pending, recent=True)
+                            self._written(pending)
+                    except Exception as exc:  # a full disk: keep the values, say so, try again
+                        self.write_errors += 1
+                        self.last_error = f"{type(exc).__name__}: {exc}"
+                        log.error("historian: writing %d process values failed (%s); trying again",
+                                  len(pending), self.last_error)
+                        if stopping:
+                            self.lost += len(pending)
+                            with self._lock:
+                                self._written(pending)
+                            with self._wake:
+                                self._queued -= len(pending)
+                            log.error("historian: %d process values lost at the stop", len(pending))
+                            break
+                        time.sleep(1.0)
+                        continue
+                    self.kept += len(pending)
+                    self.flushes += 1
+                    self.last_error = None
+                    with self._wake:
+                        self._queued -= len(pending)
+                        self._oldest_pending = None
+                    pending = []
+                if time.monotonic() >= flush_at:
+                    flush_at = time.monotonic() + self.settings.flush_s
+                if stopping and not pending:
+                    break
+                if time.monotonic() - self._consolidated_at >= _CONSOLIDATE_EVERY_S or stopping:
+                    self._consolidated_at = time.monotonic()
+                    try:
+                        self._prune_on(db, lock=guard)
+                    except Exception as exc:  # the values stay landed: tried again next time
+                        self.last_error = f"{type(exc).__name__}: {exc}"
+                        log.error("historian: consolidating landed values failed (%s)", self.last_error)
+        finally:
+            if not memory:
+                db.close()
+
+    def _written(self, rows: Sequence[tuple[Series, hs.Row]]) -> None:
+        """Take ``rows`` (the oldest unwritten ones, in order) out of the unwritten values."""
+        with self._wake:
+            for series, _row in rows:
+                left = self._unwritten[series]
+                left.popleft()
+                if not left:
+                    del self._unwritten[series]
+
+    def _read(self, series: int, key: Series, since_us: int | None, until_us: int | None,
+              limit: int, landed: dict[int, list[hs.Row]] | None = None) -> list[hs.Row]:
+        """A series' stored values and those still on their way to the writer (call with ``self._lock``)."""
+        rows = hs.read(self._db, series, since_us, until_us, limit, landed)
+        with self._wake:
+            waiting = [r for r in self._unwritten.get(key, ()) if (since_us is None or r[0] >= since_us)
+                       and (until_us is None or r[0] <= until_us)]
+        if waiting:
+            rows += waiting
+            rows.sort(key=lambda r: r[0])
+        return rows[-limit:]
+
+    # --- retention --------------------------------------------------------------------------------------
+
     def prune(self, now: float | None = None) -> int:
         """Fold values past each series' retention and beyond its most recent ``max_points`` into minutes."""
+        return self._prune_on(self._db, now, lock=self._lock)
+
+    def _prune_on(self, db: sqlite3.Connection, now: float | None = None, *, lock: Any = None) -> int:
+        guard = lock if lock is not None else contextlib.nullcontext()
+        _consolidate(db, lock)
         now = time.time() if now is None else now
         dropped = 0
-        with self._lock:
-            for equipment, rule in self.rules.values():
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    dropped += _fold(self._db, "equipment = ? AND name = ? AND at < ?",
-                                     (equipment, rule.series, now - rule.retention_s))
-                    dropped += _fold(self._db, "rowid IN (SELECT rowid FROM process_values WHERE equipment = ? "
-                                     "AND name = ? ORDER BY at DESC LIMIT -1 OFFSET ?)",
-                                     (equipment, rule.series, rule.max_points))
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+        for equipment, rule in self.rules.values():
+            series = self._ids.get((equipment, rule.series))
+            if series is None:
+                continue
+            with guard, _transaction(db):
+                dropped += hs.fold_oldest(db, series, before_us=_us(now - rule.retention_s))
+                over = hs.count_values(db, series) - rule.max_points
+                if over > 0:
+                    dropped += hs.fold_oldest(db, series, at_most=over)
         self.pruned += dropped
         self._pruned_at = time.monotonic()
         return dropped
@@ -249,18 +464,63 @@ class ProcessValueLog:
         return compact_sample_file(self.path, raw_older_than_s, minutes_older_than_s, batch=batch,
                                    pause_s=pause_s, now=now)
 
+    # --- reading ----------------------------------------------------------------------------------------
+
+    def _series_of(self, equipment: str, name: str | None) -> list[tuple[int, str]]:
+        sql, args = "SELECT series, name FROM process_series WHERE equipment = ?", [equipment]
+        if name is not None:
+            sql += " AND name = ?"
+            args.append(name)
+        found = [(int(s), str(n)) for s, n in self._db.execute(sql + " ORDER BY series", args)]
+        with self._wake:  # a series whose first values are still on their way to the writer
+            known = {n for _, n in found}
+            found += [(-1, n) for e, n in self._unwritten if e == equipment and n not in known
+                      and (name is None or n == name)]
+        return found
+
     def minutes(self, equipment: str, name: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        """The per-minute summaries of ``equipment``'s folded values, oldest first, at most ``limit`` (the newest)."""
-        where, args = _filter(equipment, name, since, until, "minute")
-        sql = (f"SELECT name, minute, samples, numbers, bad, min, max, sum FROM process_value_minutes "
-               f"WHERE {' AND '.join(where)} ORDER BY minute DESC, name DESC LIMIT ?")
-        with self._lock:
-            rows = self._db.execute(sql, (*args, limit)).fetchall()
-        return [{"name": n, "minute": datetime.fromtimestamp(minute, UTC).isoformat().replace("+00:00", "Z"),
-                 "samples": samples, "numbers": numbers, "bad": bad, "min": low, "max": high,
-                 "avg": total / numbers if numbers else None}
-                for n, minute, samples, numbers, bad, low, high, total in reversed(rows)]
+                until: datetime | None = None, limit: int = 1000, *, include_raw: bool = False) -> list[dict[str, Any]]:
+        """The per-minute summaries of ``equipment``'s folded values, oldest first, at most ``limit`` (the newest);
+        ``include_raw``: with the minutes of the values not yet folded (min/max/avg per minute over a week)."""
+        found: dict[tuple[int, str], list[Any]] = {}
+        with self._lock, _snapshot(self._db):
+            for series, n in self._series_of(equipment, name):
+                sql = "SELECT minute, samples, numbers, bad, min, max, sum FROM process_value_minutes WHERE series = ?"
+                args: list[Any] = [series]
+                if since is not None:
+                    sql += " AND minute >= ?"
+                    args.append(since.timestamp())
+                if until is not None:
+                    sql += " AND minute <= ?"
+                    args.append(until.timestamp())
+                for minute, *summary in self._db.execute(sql + " ORDER BY minute DESC LIMIT ?", (*args, limit)):
+                    found[(minute, n)] = summary
+                if not include_raw:
+                    continue
+                start = _us(since) if since is not None else None
+                end = _us(until) + 59_999_999 if until is not None else None
+                rows = self._read(series, (equipment, n), start, end, 10**9)
+                for minute, raw in hs.minute_summaries(rows).items():
+                    if until is not None and minute > until.timestamp():
+                        continue
+                    have = found.get((minute, n))
+                    found[(minute, n)] = list(raw) if have is None else [
+                        have[0] + raw[0], have[1] + raw[1], have[2] + raw[2],
+                        _least(have[3], raw[3], min), _least(have[4], raw[4], max), have[5] + raw[5]]
+        newest = sorted(found.items())[-limit:]
+        return [{"name": n, "minute": _iso(minute * 1_000_000), "samples": samples, "numbers": numbers, "bad": bad,
+                 "min": low, "max": high, "avg": total / numbers if numbers else None}
+                for (minute, n), (samples, numbers, bad, low, high, total) in newest]
+
+    def at_moment(self, equipment: str, when: datetime, name: str | None = None) -> list[dict[str, Any]]:
+        """Each series' (or one's) last value at or before ``when``: many tags at one moment."""
+        found = []
+        with self._lock, _snapshot(self._db):
+            for series, n in self._series_of(equipment, name):
+                for at, number, text, quality, detail in self._read(series, (equipment, n), None, _us(when), 1):
+                    found.append({"name": n, "at": _iso(at), "value": number if text is None else text,
+                                  "quality": quality, "detail": detail})
+        return found
 
     def series(self, equipment: str) -> list[str]:
         """The process values kept for ``equipment`` (configured ones)."""
@@ -269,21 +529,58 @@ class ProcessValueLog:
     def query(self, equipment: str, name: str | None = None, since: datetime | None = None,
               until: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """Values of ``equipment`` (one series, or all), oldest first, at most ``limit`` (the newest ones)."""
-        where, args = _filter(equipment, name, since, until, "at")
-        sql = (f"SELECT name, at, value, text, quality, detail FROM process_values WHERE {' AND '.join(where)} "
-               "ORDER BY at DESC, rowid DESC LIMIT ?")
-        with self._lock:
-            rows = self._db.execute(sql, (*args, limit)).fetchall()
-        return [{"name": n, "at": datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z"),
-                 "value": value if text is None else text, "quality": quality, "detail": detail}
-                for n, at, value, text, quality, detail in reversed(rows)]
+        since_us = _us(since) if since is not None else None
+        until_us = _us(until) if until is not None else None
+        found: list[tuple[int, int, str, hs.Row]] = []
+        with self._lock, _snapshot(self._db):
+            which = self._series_of(equipment, name)
+            landed = hs.recent_rows(self._db, {s for s, _ in which}, since_us, until_us)
+            for order, (series, n) in enumerate(which):
+                found += [(row[0], order, n, row) for row in self._read(series, (equipment, n), since_us, until_us,
+                                                                        limit, landed)]
+        found.sort(key=lambda f: f[0])
+        return [{"name": n, "at": _iso(at), "value": number if text is None else text, "quality": quality,
+                 "detail": detail} for _, _, n, (at, number, text, quality, detail) in found[-limit:]]
+
+    def rows(self, equipment: str, name: str, since: datetime | None = None, until: datetime | None = None,
+             limit: int = 1_000_000) -> list[hs.Row]:
+        """One series' values as rows (microseconds, number, text, quality, detail), oldest first: the fast read
+        for pages and exports (no dict per value)."""
+        with self._lock, _snapshot(self._db):
+            found = self._series_of(equipment, name)
+            if not found:
+                return []
+            return self._read(found[0][0], (equipment, name), _us(since) if since is not None else None,
+                              _us(until) if until is not None else None, limit)
+
+    def health(self) -> dict[str, Any]:
+        """What ``/health`` shows of the historian."""
+        queued, oldest = self.backlog()
+        s = self.settings
+        return {"kept": self.kept, "suppressed": self.suppressed, "pruned": self.pruned,
+                "writer": "running" if self._writer is not None and self._writer.is_alive() else "stopped",
+                "queued": queued, "queue_capacity": s.queue_values,
+                "oldest_queued_age_s": None if oldest is None else round(oldest, 3),
+                "overflow": s.overflow, "dropped": self.dropped,
+                "dropped_in_overflow_deadband": self.dropped_in_overflow_deadband,
+                "blocked_s": round(self.blocked_s, 3), "flushes": self.flushes, "flush_s": s.flush_s,
+                "write_errors": self.write_errors, "lost": self.lost, "last_error": self.last_error,
+                "synchronous": s.synchronous,
+                "durability": ("every write survives a power cut" if s.synchronous == "FULL" else
+                               "a power cut may lose the last writes")}
 
     def close(self) -> None:
+        self.stop()
         with self._lock:
             self._db.close()
 
 
-def _leaves_deadband(last: Any, value: Any, rule: ProcessValueRule) -> bool:
+def _least(a: float | None, b: float | None, pick: Any) -> float | None:
+    return b if a is None else a if b is None else pick(a, b)
+
+
+def _leaves_deadband(last: Any, value: Any, rule: ProcessValueRule, percent: float | None = None) -> bool:
+    """Whether ``value`` leaves ``rule``'s deadband around ``last`` (``percent``: this percent band instead)."""
     if last is None or value is None:
         return last is not value
     if isinstance(value, bool) or isinstance(last, bool) or not isinstance(value, int | float) \
@@ -292,6 +589,8 @@ def _leaves_deadband(last: Any, value: Any, rule: ProcessValueRule) -> bool:
     change = abs(float(value) - float(last))
     if math.isnan(change):
         return True
+    if percent is not None:
+        return change > abs(float(last)) * percent / 100
     if rule.deadband_percent is not None:
         return change > abs(float(last)) * rule.deadband_percent / 100
     return change > rule.deadband

@@ -1,5 +1,6 @@
-"""Connectivity of a running node: one supervised task per OPC UA server, Modbus device and MQTT source, their samples fed
-to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
+"""Connectivity of a running node: one supervised task per device (OPC UA, Modbus, S7, Logix, MQTT, Sparkplug).
+
+Their samples are fed to the signal mapping (and the MQTT publisher when configured), and their health for ``/health``."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,7 @@ from connectors.config import ConnectivitySection
 from connectors.inspections import MachineInspector
 from connectors.mapping import SignalMapper
 from connectors.metrics import ConnectivityCollector
-from connectors.process_values import ProcessValueLog
+from connectors.process_values import HistorianSettings, ProcessValueLog
 from edge.service import Service
 from edge.store import Store
 
@@ -29,7 +30,8 @@ class Connectivity:
     """Build with the node's service and store; ``start()`` inside the node's event loop; ``stop()`` at the end."""
 
     def __init__(self, service: Service, store: Store, section: ConnectivitySection, *,
-                 data_dir: str | Path | None = None, namespace: Any = None) -> None:
+                 data_dir: str | Path | None = None, namespace: Any = None,
+                 historian: HistorianSettings | None = None) -> None:
         self.section = section
         folder = Path(data_dir) if data_dir is not None else None
         self.mapper = SignalMapper(service, store, section.machines,
@@ -45,10 +47,22 @@ class Connectivity:
             lines = serial_lines(section.modbus)  # devices on one RTU line share its port
             self.connectors += [ModbusConnector(d, lines[d.serial.port] if d.serial else None)
                                 for d in section.modbus]
+        if section.s7:
+            from connectors.s7 import S7Connector
+
+            self.connectors += [S7Connector(p) for p in section.s7]
+        if section.logix:
+            from connectors.logix import LogixConnector
+
+            self.connectors += [LogixConnector(c) for c in section.logix]
         if section.mqtt_sources:
             from connectors.mqtt_source import MqttSourceConnector
 
             self.connectors += [MqttSourceConnector(s) for s in section.mqtt_sources]
+        if section.sparkplug_sources:
+            from connectors.sparkplug_in import SparkplugSourceConnector
+
+            self.connectors += [SparkplugSourceConnector(s) for s in section.sparkplug_sources]
         self.mqtt: MqttPublisher | None = None
         if section.mqtt is not None and namespace is not None and folder is not None:
             from connectors.mqtt import MqttPublisher
@@ -72,7 +86,8 @@ class Connectivity:
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
             self.process_values = ProcessValueLog(
-                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines)
+                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines,
+                historian)  # the site's historian: section
         self.inspector: MachineInspector | None = None  # when machines measure inspections
         if self.process_values is not None and any(m.inspections for m in section.machines):
             self.inspector = MachineInspector(service, self.process_values, section.machines,
@@ -88,7 +103,7 @@ class Connectivity:
 
     async def _source_sink(self, batch: Sequence[Sample]) -> None:
         if self.process_values is not None:
-            self.process_values.keep(batch)
+            await self.process_values.offer(batch)  # queued for the historian's writer thread: never the disk
         await self.mapper(batch)
 
     def start(self) -> None:
@@ -98,10 +113,12 @@ class Connectivity:
             self.mqtt.start()
         if self.sparkplug is not None:
             self.sparkplug.start()
+        if self.process_values is not None:
+            self.process_values.start()
         # Values that came from MQTT are not published back to MQTT (a source subscribed to the node's own
         # namespace would loop); they only feed the signal mapping.
         self._tasks = [asyncio.create_task(
-            supervise(c, self._source_sink if c.health.kind == "mqtt-source" else self._sink),
+            supervise(c, self._source_sink if c.health.kind in ("mqtt-source", "sparkplug-source") else self._sink),
             name=f"connector-{c.name}") for c in self.connectors]
         if self.inspector is not None:
             self._tasks.append(asyncio.create_task(self.inspector.run(), name="machine-inspections"))
@@ -119,6 +136,7 @@ class Connectivity:
         if self.sparkplug is not None:
             self.sparkplug.stop()
         if self.process_values is not None:
+            self.process_values.stop()  # writes what is queued
             self.process_values.prune()
 
     def collector(self) -> ConnectivityCollector:
@@ -128,7 +146,8 @@ class Connectivity:
             found += [self.mqtt.health] if self.mqtt is not None else []
             return found + ([self.sparkplug.health] if self.sparkplug is not None else [])
 
-        return ConnectivityCollector(healths, lambda: self.mapper.stats)
+        historian = self.process_values.health if self.process_values is not None else None
+        return ConnectivityCollector(healths, lambda: self.mapper.stats, historian)
 
     def health(self) -> dict[str, Any]:
         """Per connector: connected, reconnects, values, last value age; and the mapping's counts."""
@@ -144,8 +163,7 @@ class Connectivity:
                                    "unbooked": s.unbooked, "resets": s.resets,
                                    "rollovers": s.rollovers, "last_error": s.last_error}
         if self.process_values is not None:
-            pv = self.process_values
-            parts["process_values"] = {"kept": pv.kept, "suppressed": pv.suppressed, "pruned": pv.pruned}
+            parts["process_values"] = self.process_values.health()
         if self.inspector is not None:
             i = self.inspector.stats
             parts["machine_inspections"] = {"recorded": i.recorded, "nonconformances": i.nonconformances,
@@ -154,9 +172,10 @@ class Connectivity:
 
 
 def from_site(service: Service, store: Store, section: ConnectivitySection, data_dir: str | Path, *,
-              place: tuple[str, str, str, str], workstation_of: Mapping[str, str]) -> Connectivity:
+              place: tuple[str, str, str, str], workstation_of: Mapping[str, str],
+              historian: HistorianSettings | None = None) -> Connectivity:
     """The node's connectivity from the site's ``connectivity`` section, the site's place in the unified namespace
-    (enterprise, site, area, line) and the workstation of each piece of equipment."""
+    (enterprise, site, area, line), the workstation of each piece of equipment and how the historian writes."""
     from connectors.mqtt import Namespace
 
     folder = Path(data_dir)
@@ -164,4 +183,4 @@ def from_site(service: Service, store: Store, section: ConnectivitySection, data
         folder.mkdir(parents=True, exist_ok=True)
     namespace = Namespace(*place, {
         m.device: (workstation_of.get(m.equipment, "unassigned"), m.equipment) for m in section.machines})
-    return Connectivity(service, store, section, data_dir=folder, namespace=namespace)
+    return Connectivity(service, store, section, data_dir=folder, namespace=namespace, historian=historian)

@@ -110,6 +110,49 @@ def sim_modbus(
     _run(serve(plc))
 
 
+@sim_app.command("s7")
+def sim_s7(
+    port: Annotated[int, typer.Option(help="TCP port to listen on (102 is the PLCs' own; it needs root).")] = 10102,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    name: Annotated[str, typer.Option(help="Machine name (DB1.DBB26, a STRING[16]).")] = "M-ASSY",
+    cycle_time: CycleOption = 2.0, scrap_rate: ScrapOption = 0.03, alarm_rate: AlarmOption = 0.01,
+    seed: SeedOption = 1,
+) -> None:
+    """A Siemens S7 PLC (python-snap7's server, PUT/GET) with the machine model in DB1; map in simulators/s7_plc.py."""
+    from simulators.machine import Machine
+    from simulators.s7_plc import S7Plc, serve
+
+    plc = S7Plc(Machine(cycle_time_s=cycle_time, scrap_rate=scrap_rate, alarm_rate=alarm_rate, seed=seed),
+                name=name, host=host, port=port)
+    typer.echo(f"S7 PLC at {host}:{port}, any rack/slot (DB1.DBW0 state, DBD4 good, DBD8 scrap, DBD12 "
+               "temperature; DB2 optimised: refused); Ctrl+C stops")
+    _run(serve(plc))
+
+
+@sim_app.command("logix")
+def sim_logix(
+    port: Annotated[int, typer.Option(help="TCP port to listen on (EtherNet/IP's is 44818).")] = 44818,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    cycle_time: CycleOption = 2.0, scrap_rate: ScrapOption = 0.03, alarm_rate: AlarmOption = 0.0,
+    seed: SeedOption = 1,
+) -> None:
+    """A Rockwell Logix controller (cpppo's EtherNet/IP server) with the machine model's tags; list in
+    simulators/logix_plc.py."""
+    from simulators.logix_plc import TAGS, run
+
+    try:
+        import cpppo  # noqa: F401  (a dev extra: the simulator's server)
+    except ImportError:
+        typer.echo("takt sim logix needs cpppo, a development extra: pip install 'takt[dev]'", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Logix controller at {host}:{port} (tags {', '.join(TAGS)}); no tag list service; Ctrl+C stops")
+    try:
+        run(host, port, cycle_time_s=cycle_time, scrap_rate=scrap_rate, alarm_rate=alarm_rate, seed=seed,
+            running=True)
+    except KeyboardInterrupt:
+        pass
+
+
 async def _serve_bus(bus: object) -> None:
     from simulators.modbus_plc import RtuBus
 

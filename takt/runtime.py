@@ -31,6 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from connectors.process_values import HistorianSettings
 from connectors.runtime import Connectivity, from_site
 from edge import reference
 from edge.domain import DomainError
@@ -276,7 +277,8 @@ class Node:
         site = self.config.site
         self.connectivity = from_site(
             service, store, self.config.connectivity, self.data_dir, place=(site.enterprise, site.site, site.area, site.line),
-            workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment})
+            workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment},
+            historian=HistorianSettings(**self.config.historian.model_dump()))
         if self.config.sync is not None and self.config.sync.enabled:
             # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon
@@ -403,6 +405,9 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                     close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
                 node.retention = RetentionTimer(node)  # archives and compacts as retention: says
                 node.retention.start()
+                if app.state.directory is not None:  # directory users: synced at start and every refresh_minutes
+                    self.file_drop.append(asyncio.create_task(app.state.directory.refresh_forever(node.store),
+                                                              name="directory"))
             tls, context = node.config.api.tls, self.tls_context
             if self.started and not self.should_exit and tls is not None and context is not None and in_main:
                 asyncio.get_running_loop().add_signal_handler(  # kill -HUP: a renewed certificate

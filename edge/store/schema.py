@@ -239,6 +239,18 @@ users = Table(
     Column("active", Boolean, nullable=False),
 )
 
+# People from the plant's directory (LDAP/AD, takt.identity): their ``users`` row holds name, roles, badge hash and
+# the hash of the last password the directory accepted; this row says where in the directory they are and when the
+# directory last confirmed them, so that the line keeps working for the cache time while the directory is away.
+directory_users = Table(
+    "directory_users", metadata,
+    Column("user", String(100), primary_key=True),
+    Column("dn", String(500), nullable=False),
+    Column("groups", JSON, nullable=False),  # the groups (DNs) that gave the roles
+    Column("disabled", Boolean, nullable=False),  # the directory said so: refused at once, also from the cache
+    Column("confirmed_at", UtcDateTime, nullable=False),  # the directory's last answer about this person
+)
+
 # Failed logons (and wrong e-signature PINs), kept so that the limits survive a restart. One row per scope and
 # key: ``pair`` (an account at one client address), ``client`` (one address, every account) and ``account`` (one
 # account from every address). An account is a user name, or ``badge:`` and a prefix of an unknown badge's hash.

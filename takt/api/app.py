@@ -46,6 +46,7 @@ from takt.api.auth import TokenCache, current_user
 from takt.api.errors import invalid_request
 from takt.api.headers import HSTS_MAX_AGE_S, SecurityHeaders
 from takt.config import TaktConfig, WarehouseSection
+from takt.identity import Directory
 from takt.scanning import scan_pipeline
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
@@ -180,6 +181,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.logon_limits = LogonLimits(**{f.name: getattr(logon, f.name) for f in dataclasses.fields(LogonLimits)}
                                          ) if logon is not None else LogonLimits()
     app.state.sync = getattr(node, "sync", None)  # erp_sync.daemon.SyncDaemon when the site has a sync section
+    identity = site.identity if site is not None else None  # people from the plant's directory (takt.identity)
+    app.state.directory = Directory(identity) if identity is not None else None
     # built from the site's scanning section (takt.runtime); a node without one scans handhelds and GS1 labels only
     app.state.scans = getattr(node, "scans", None) or scan_pipeline(node.service, node.store)
     api_config = site.api if site is not None else None  # TLS and the limits of the site's api section
@@ -263,6 +266,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         retention = getattr(node, "retention", None)
         if retention is not None:
             body["retention"] = retention.health()  # informative: the last run of the retention timer (takt.upkeep)
+        if app.state.directory is not None:  # informative: cached people log on while the directory is away
+            body["directory"] = await run_in_threadpool(app.state.directory.health, node.store)
         if app.state.sync is not None:
             body["sync"] = app.state.sync.health.as_dict()  # informative too: the node records while the ERP is away
         # GS1 dictionary, B2MML schemas, ...: "degraded" while GS1 scans are checked by biip only (edge.reference)

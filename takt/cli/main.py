@@ -22,6 +22,7 @@ from edge.store.verify import verify
 from simulators.cli import sim_app
 from takt.cli.b2mml import b2mml_app
 from takt.cli.certs import certs
+from takt.cli.logix import logix_app
 from takt.cli.opcua import opcua_app
 from takt.cli.ops import register as register_operations
 from takt.cli.reference import reference_app
@@ -33,6 +34,7 @@ from takt.cli.support import load_site as _load
 from takt.cli.support import open_store as _open
 from takt.cli.support import store_url as _store_url
 from takt.cli.sync import sync_app
+from takt.cli.users import users_app
 from takt.config import ConfigError, cleartext_secrets, demo_config_path
 from takt.demo_erp import start_demo_erp
 
@@ -56,9 +58,11 @@ app.add_typer(store_app, name="store")
 app.add_typer(journal_app, name="journal")
 app.add_typer(sim_app, name="sim")
 app.add_typer(opcua_app, name="opcua")
+app.add_typer(logix_app, name="logix")
 app.add_typer(scan_app, name="scan")
 app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
+app.add_typer(users_app, name="users")
 app.command("certs")(certs)
 app.add_typer(reference_app, name="reference")
 register_operations(app, store_app)  # store backup/restore, doctor, service

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from scanners.config import CameraEntry, ScanDeviceEntry, ScanningSection, SerialPortEntry
 from takt.config.errors import ConfigError, Problem, format_path
+from takt.config.historian import HistorianSection
 from takt.config.loader import DEMO_CONFIG, cleartext_secrets, demo_config_path, load_config, parse_config
 from takt.config.master_data import (
     BinEntry,
@@ -63,6 +64,7 @@ __all__ = [
     "DispatchListEntry",
     "DispatchSlotEntry",
     "EquipmentEntry",
+    "HistorianSection",
     "InspectionPlanEntry",
     "ItemEntry",
     "Language",

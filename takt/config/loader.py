@@ -247,8 +247,14 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
     reference = cfg.reference.expanduser() if cfg.reference is not None else None
     if reference is not None and not reference.is_absolute():
         reference = (base / reference).resolve()
+    identity = cfg.identity  # its password file and CA file next to the site file (read when connecting)
+    if identity is not None:
+        identity = identity.model_copy(update={
+            name: (base / f).expanduser().resolve() for name in ("bind_password_file", "ca_file")
+            if (f := getattr(identity, name)) is not None and not f.expanduser().is_absolute()})
     return cfg.model_copy(update={"users": users, "node": node, "api": api, "sync": sync, "b2mml": b2mml,
-                                  "connectivity": connectivity, "retention": retention, "reference": reference}), problems
+                                  "connectivity": connectivity, "retention": retention, "reference": reference,
+                                  "identity": identity}), problems
 
 
 def _resolve_connectivity(conn: ConnectivitySection, base: Path) -> tuple[ConnectivitySection, list[Problem]]:
@@ -270,7 +276,10 @@ def _resolve_connectivity(conn: ConnectivitySection, base: Path) -> tuple[Connec
         opcua.append(server)
     mqtt = resolved(conn.mqtt, "password", "connectivity.mqtt") if conn.mqtt is not None else None
     sources = [resolved(src, "password", f"connectivity.mqtt_sources[{i}]") for i, src in enumerate(conn.mqtt_sources)]
-    return conn.model_copy(update={"opcua": opcua, "mqtt": mqtt, "mqtt_sources": sources}), problems
+    sparkplug = [resolved(src, "password", f"connectivity.sparkplug_sources[{i}]")
+                 for i, src in enumerate(conn.sparkplug_sources)]
+    return conn.model_copy(update={"opcua": opcua, "mqtt": mqtt, "mqtt_sources": sources,
+                                   "sparkplug_sources": sparkplug}), problems
 
 
 def cleartext_secrets(cfg: TaktConfig) -> list[str]:

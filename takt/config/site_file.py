@@ -13,6 +13,8 @@ from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
 from scanners.config import ScanningSection
 from takt.config.errors import Problem
+from takt.config.historian import HistorianSection
+from takt.config.identity import IdentitySection
 from takt.config.journal import JournalSection
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
@@ -30,6 +32,7 @@ class TaktConfig(Section):
     api: ApiSection = ApiSection()
     users: list[UserEntry] = []
     logon: LogonSection = LogonSection()
+    identity: IdentitySection | None = None  # people from the plant's directory (LDAP/AD), besides ``users``
     master_data: MasterData = MasterData()
     scanning: ScanningSection = ScanningSection()
     connectivity: ConnectivitySection = ConnectivitySection()
@@ -42,6 +45,7 @@ class TaktConfig(Section):
     # A folder holding the pinned reference data (GS1 dictionary, B2MML schemas, ...), looked in first (edge.reference)
     reference: Path | None = None
     journal: JournalSection = JournalSection()
+    historian: HistorianSection = HistorianSection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 
 from edge.domain import DomainError
 from edge.store import Store
+from edge.store.directory import cached
 from edge.store.logons import FailedLogons, LogonLimits
 from edge.store.users import (
     User,
@@ -41,6 +42,7 @@ from takt.api.auth import current_user
 from takt.api.contract import BEARER, LOGON_RESPONSES, READ_RESPONSES
 from takt.api.errors import refusal
 from takt.api.models import Refusal
+from takt.identity import Directory, DirectoryDown
 
 SESSION_HOURS = 12  # one shift and a bit: a page session ends at log-off or after this
 
@@ -123,7 +125,12 @@ async def _count_failure(request: Request, client: str, account: str | None, use
              responses={**LOGON_RESPONSES,
                         401: {"model": Refusal, "description": "PIN_REQUIRED (send the PIN) or PIN_WRONG"},
                         429: {"model": Refusal,
-                              "description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"}})
+                              "description": "too many failed logons (PIN_LOCKED, CLIENT_LOCKED); see Retry-After"},
+                        503: {"model": Refusal,
+                              "description": "STORE_UNAVAILABLE (the store cannot record right now), or "
+                                             "DIRECTORY_UNAVAILABLE: the site's directory (identity) cannot be "
+                                             "reached and the badge has no logon within its cache time; see "
+                                             "Retry-After"}})
 async def log_on(request: Request, body: LogonRequest) -> Session:
     store: Store = request.app.state.store
     failures = failed_logons(request)
@@ -135,6 +142,9 @@ async def log_on(request: Request, body: LogonRequest) -> Session:
     code = badge_code(request, body.badge)
     hashed = await run_in_threadpool(badge_hash, store, code)
     found = await run_in_threadpool(user_by_badge_hash, store, hashed)
+    directory: Directory | None = getattr(request.app.state, "directory", None)
+    if directory is not None and (found is None or await run_in_threadpool(cached, store, found.user) is not None):
+        return await _log_on_from_directory(request, body, directory, code, hashed, found, client)
     # a disabled user and a device account (which never logs on at a page) are answered like an unknown badge
     user = found if found is not None and found.active and found.roles - {"service"} else None
     account = user.user if user is not None else f"badge:{hashed[:16]}"
@@ -154,14 +164,57 @@ async def log_on(request: Request, body: LogonRequest) -> Session:
             await _count_failure(request, client, account, user.user if user else None, reason)
             raise _wrong()
         await run_in_threadpool(failures.passed, client, account)
+    return await _session(request, body, user, client)
+
+
+async def _session(request: Request, body: LogonRequest, user: User, client: str, **logged: Any) -> Session:
+    """Open the page session of a user whose logon holds."""
+    store: Store = request.app.state.store
     if body.device is not None:
         _operator_at(request, body.device, user.user)
     lifetime = timedelta(hours=SESSION_HOURS)
     token = await run_in_threadpool(open_session, store, user.user, body.device, lifetime)
     request.app.state.tokens.clear()
-    log.info("logon", extra={"client": client, "user": user.user, "device": body.device})
+    log.info("logon", extra={"client": client, "user": user.user, "device": body.device, **logged})
     return Session(token=token, user=user.user, name=user.name, roles=sorted(user.roles), language=user.language,
                    has_pin=user.has_pin, expires_in_s=int(lifetime.total_seconds()))
+
+
+async def _log_on_from_directory(request: Request, body: LogonRequest, directory: Directory, code: str,
+                                 hashed: str, found: User | None, client: str) -> Session:
+    """A badge logon of a person from the plant's directory (``takt.identity``): the directory (or, while it is
+    away, the store's cache of its last answers) says who holds the badge and with which roles; the second factor
+    is the directory password. Refusals answer as for site-file users; nobody to ask gives 503."""
+    store: Store = request.app.state.store
+    failures = failed_logons(request)
+    try:
+        holder = await run_in_threadpool(directory.holder_of_badge, store, code, found, hashed)
+    except DirectoryDown as exc:
+        log.warning("logon refused: directory unavailable", extra={"client": client, "reason": str(exc)})
+        raise _refused(503, "DIRECTORY_UNAVAILABLE", "the directory cannot be reached and this badge has no recent "
+                       "logon on this node: try again later or ask a supervisor", None,
+                       {"Retry-After": "30"}) from None
+    user = holder.user
+    if user is None and holder.reason in ("user_disabled", "no_takt_role"):
+        request.app.state.tokens.clear()  # their open sessions end now, not when the token cache runs out
+    account = user.user if user is not None else f"badge:{hashed[:16]}"
+    wait, _ = await run_in_threadpool(failures.locked_for, client, account)
+    if wait > 0:
+        log.warning("logon refused: locked", extra={"client": client, "user": user.user if user else None,
+                                                    "locked_s": math.ceil(wait)})
+        raise _locked("PIN_LOCKED", wait, "too many wrong PINs for this badge", "pin")
+    if user is None or directory.needs_password(user):
+        if body.pin is None:
+            if user is None:
+                await _count_failure(request, client, None, None, holder.reason)
+            raise _refused(401, "PIN_REQUIRED", "enter your PIN", "pin")
+        right = await run_in_threadpool(directory.second_factor, store, holder, body.pin)
+        if user is None or not right:
+            await _count_failure(request, client, account, user.user if user else None,
+                                 holder.reason if user is None else "wrong_directory_password")
+            raise _wrong()
+        await run_in_threadpool(failures.passed, client, account)
+    return await _session(request, body, user, client, directory="cache" if holder.from_cache else "live")
 
 
 def _unknown(found: User | None) -> str:
