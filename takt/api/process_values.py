@@ -1,7 +1,7 @@
 """Read route for process values: a machine's temperatures, pressures ... as time series, for quality."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.contract import BEARER, READ_RESPONSES
+from takt.api.models import Moment
 
 if TYPE_CHECKING:
     from connectors.process_values import ProcessValueLog
@@ -22,8 +23,8 @@ router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEAR
 def get_process_values(
     request: Request, equipment: str,
     name: str | None = Query(None, description="one series (e.g. temperature); default: all of the machine's"),
-    since: datetime | None = Query(None, description="from this time (ISO 8601, with zone)"),
-    until: datetime | None = Query(None, description="up to this time (ISO 8601, with zone)"),
+    since: Moment | None = Query(None, description="from this time (ISO 8601, with zone)"),
+    until: Moment | None = Query(None, description="up to this time (ISO 8601, with zone)"),
     limit: int = Query(1000, ge=1, le=100_000, description="at most this many, the newest ones"),
     resolution: Literal["raw", "minute"] = Query("raw", description="raw values, or the per-minute summaries "
                                                                     "(samples, min, max, avg) older values were "
