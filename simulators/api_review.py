@@ -46,7 +46,6 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/putaway/suggest", "MISSING_VALUE: qty, or a lot to take its stock"),
     ("GET", "/api/v1/work-orders/{work_order}/pick-list",
      "STAGING_BIN_REQUIRED: unless a scanning device at the order's workstations has a line-side bin"),
-    ("POST", "/api/v1/nonconformances", "MISSING_VALUE: a nonconformance names a lot or a work order"),
     ("POST", "/api/v1/inspections", "MISSING_VALUE: a pass/fail characteristic's result says passed, a numeric one "
      "its value (the plan says which)"),
     ("GET", "/api/v1/spc/{plan}/{characteristic}", "NOT_NUMERIC: only a numeric characteristic has a control chart"),

@@ -19,12 +19,7 @@ MUTATING = ("post", "put", "patch", "delete")
 # Failures this test lets pass, each with the reason and who owns it. Only these: a server error (ST101), a
 # schema-valid request refused (ST202), an undocumented status (ST103), a wrong Allow (ST205), a missing header
 # accepted (ST203) and every other check fail the test.
-TOLERATED = {
-    # The request models coerce in pydantic's lax mode (0 -> a datetime, 0 -> a boolean, "0.5" -> a time in a
-    # query): a request the schema forbids is accepted. Strict models are the request models' change (issue 15,
-    # numbers and types where they enter: takt/api/models.py), not the contract's.
-    "ST201 Schema-violating request accepted",
-}
+TOLERATED: set[str] = set()
 
 
 @pytest.fixture(scope="module")
