@@ -50,8 +50,12 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
      "its value (the plan says which)"),
     ("GET", "/api/v1/spc/{plan}/{characteristic}", "NOT_NUMERIC: only a numeric characteristic has a control chart"),
     ("POST", "/api/v1/inspection-plans", "MISSING_LIMITS: a numeric characteristic has a lower or upper limit"),
-    ("POST", "/api/v1/stock/moves", "SAME_BIN: from_bin and to_bin differ"),
-    ("POST", "/api/v1/work-orders/{work_order}/picks", "SAME_BIN: from_bin and to_bin differ"),
+    ("POST", "/api/v1/work-orders", "DUPLICATE_OPERATION, DUPLICATE_LINE: each operation and BOM line number once "
+     "(a schema's uniqueItems compares whole items, not one of their fields)"),
+    ("POST", "/api/v1/stock/moves", "SAME_BIN: from_bin and to_bin differ; MISSING_REASON: a putaway to another bin "
+     "than the first suggestion says why"),
+    ("POST", "/api/v1/work-orders/{work_order}/picks", "SAME_BIN: from_bin and to_bin differ; MISSING_REASON: less "
+     "picked than asked says why"),
     ("POST", "/api/v1/scans", "UNKNOWN_LABEL: the text is a GS1 label or one of this site's labels"),
     ("POST", "/api/v1/pages/labels", "UNKNOWN_LABEL: the text is a GS1 label or one of this site's labels"),
     ("PUT", "/api/v1/pages/devices/{device}/work-order",

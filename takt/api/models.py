@@ -18,6 +18,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic.config import JsonDict
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -120,7 +121,7 @@ def _state_text_pattern(schema: dict[str, Any], multi_line: bool, stripped: bool
         _state_text_pattern(schema["items"], multi_line, stripped)
 
 
-def at_least_one(*names: str, form: dict[str, Any]) -> dict[str, Any]:
+def at_least_one(*names: str, form: dict[str, Any]) -> JsonDict:
     """JSON schema saying that one of ``names`` at least is given, as ``form`` (not null, not zero)."""
     return {"anyOf": [{"required": [name], "properties": {name: form}} for name in names]}
 
@@ -306,10 +307,15 @@ class PauseRequest(Request):
 
 # Parts are reported when there are some: good or scrap (or both) is more than 0 (INVALID_QUANTITY otherwise).
 _SOME_PARTS = at_least_one("good", "scrap", form=TypeAdapter(Quantity).json_schema())
+# Scrap reported on an operation says why: no scrap (0, or left out), or a scrap_reason (MISSING_REASON otherwise).
+_NONE: JsonDict = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 0},
+                   {"type": "string", "pattern": rf"^0+(\.0{{1,{fields.DECIMAL_PLACES}}})?$"}]}
+_SCRAP_SAYS_WHY: JsonDict = {"anyOf": [{"properties": {"scrap": _NONE}},
+                             {"required": ["scrap_reason"], "properties": {"scrap_reason": TypeAdapter(Reason).json_schema()}}]}
 
 
 class ProductionRequest(Request):
-    model_config = ConfigDict(json_schema_extra=_SOME_PARTS)
+    model_config = ConfigDict(json_schema_extra={"allOf": [_SOME_PARTS, _SCRAP_SAYS_WHY]})
     good: Count = Decimal(0)
     scrap: Count = Decimal(0)
     scrap_reason: Reason | None = None
