@@ -71,11 +71,9 @@ class DecimalForm:
         """``value`` as sent, if it has this form; else ValueError saying which form it needs. The text is matched as
         JSON Schema validators in Python match a pattern (``re.search``)."""
         if isinstance(value, str) and re.search(self.pattern, value) is None:
-            raise ValueError(f"a decimal is written as digits with at most {DECIMAL_PLACES} after a point, without "
-                             f"exponent or blanks, from {self.least} to {self.most}{'.' + '9' * DECIMAL_PLACES}"
-                             f" (e.g. \"12.5\")" if self.most == _LARGEST else
-                             f"a decimal is written as digits with at most {DECIMAL_PLACES} after a point, without "
-                             f"exponent or blanks, from {self.least} to {self.most} (e.g. \"12.5\")")
+            top = f"{self.most}.{'9' * DECIMAL_PLACES}" if self.most == _LARGEST else str(self.most)
+            raise ValueError(f"a decimal has at most {MAX_DIGITS} digits, {DECIMAL_PLACES} of them after the point, "
+                             f'from {self.least} to {top}, written without exponent or blanks (e.g. "12.5")')
         if isinstance(value, float) and not value.is_integer():
             raise ValueError('a fraction is sent as text (e.g. "12.5"), not as a JSON number with a fraction '
                              "(binary floating point)")

@@ -167,6 +167,13 @@ def example(schema: dict[str, Any], doc: dict[str, Any]) -> Any:
     """A value of ``schema``'s shape: required properties only, the smallest array, the first enum value."""
     if "$ref" in schema:
         return example(doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]], doc)
+    if "properties" in schema:  # an object; a rule over its fields (anyOf, allOf of them) is met its first way
+        properties, required = dict(schema["properties"]), set(schema.get("required", ()))
+        for rule in _first_ways(schema):
+            required |= set(rule.get("required", ()))
+            properties.update({name: sub for name, sub in rule.get("properties", {}).items()
+                               if name in rule.get("required", ())})
+        return {name: example(sub, doc) for name, sub in properties.items() if name in required}
     for combined in ("anyOf", "oneOf", "allOf"):
         if combined in schema:
             options = [s for s in schema[combined] if s.get("type") != "null"]
@@ -182,7 +189,7 @@ def example(schema: dict[str, Any], doc: dict[str, Any]) -> Any:
     if kind == "array":
         return [example(schema["items"], doc) for _ in range(max(1, schema.get("minItems", 1)))]
     if kind == "integer":
-        return max(10, schema.get("minimum", 10))
+        return min(max(10, schema.get("minimum", 10)), schema.get("maximum", 10))
     if kind == "number":
         return 1
     if kind == "boolean":
@@ -192,6 +199,16 @@ def example(schema: dict[str, Any], doc: dict[str, Any]) -> Any:
     if schema.get("format") == "date-time":
         return None
     return "1" if re.match(r"\^?-?\\d", str(schema.get("pattern", ""))) else "X-1"
+
+
+def _first_ways(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rules over an object's fields that its first choice meets: every allOf, the first of an anyOf."""
+    ways: list[dict[str, Any]] = []
+    if schema.get("anyOf"):
+        ways += [schema["anyOf"][0], *_first_ways(schema["anyOf"][0])]
+    for rule in schema.get("allOf", []):
+        ways += [rule, *_first_ways(rule)]
+    return ways
 
 
 def request_body(doc: dict[str, Any], method: str, path: str) -> Any:
