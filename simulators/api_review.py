@@ -46,13 +46,16 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/putaway/suggest", "MISSING_VALUE: qty, or a lot to take its stock"),
     ("GET", "/api/v1/work-orders/{work_order}/pick-list",
      "STAGING_BIN_REQUIRED: unless a scanning device at the order's workstations has a line-side bin"),
-    ("POST", "/api/v1/nonconformances", "MISSING_VALUE: a nonconformance names a lot or a work order"),
     ("POST", "/api/v1/inspections", "MISSING_VALUE: a pass/fail characteristic's result says passed, a numeric one "
      "its value (the plan says which)"),
     ("GET", "/api/v1/spc/{plan}/{characteristic}", "NOT_NUMERIC: only a numeric characteristic has a control chart"),
     ("POST", "/api/v1/inspection-plans", "MISSING_LIMITS: a numeric characteristic has a lower or upper limit"),
-    ("POST", "/api/v1/stock/moves", "SAME_BIN: from_bin and to_bin differ"),
-    ("POST", "/api/v1/work-orders/{work_order}/picks", "SAME_BIN: from_bin and to_bin differ"),
+    ("POST", "/api/v1/work-orders", "DUPLICATE_OPERATION, DUPLICATE_LINE: each operation and BOM line number once "
+     "(a schema's uniqueItems compares whole items, not one of their fields)"),
+    ("POST", "/api/v1/stock/moves", "SAME_BIN: from_bin and to_bin differ; MISSING_REASON: a putaway to another bin "
+     "than the first suggestion says why"),
+    ("POST", "/api/v1/work-orders/{work_order}/picks", "SAME_BIN: from_bin and to_bin differ; MISSING_REASON: less "
+     "picked than asked says why"),
     ("POST", "/api/v1/scans", "UNKNOWN_LABEL: the text is a GS1 label or one of this site's labels"),
     ("POST", "/api/v1/pages/labels", "UNKNOWN_LABEL: the text is a GS1 label or one of this site's labels"),
     ("PUT", "/api/v1/pages/devices/{device}/work-order",
@@ -165,6 +168,13 @@ def example(schema: dict[str, Any], doc: dict[str, Any]) -> Any:
     """A value of ``schema``'s shape: required properties only, the smallest array, the first enum value."""
     if "$ref" in schema:
         return example(doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]], doc)
+    if "properties" in schema:  # an object; a rule over its fields (anyOf, allOf of them) is met its first way
+        properties, required = dict(schema["properties"]), set(schema.get("required", ()))
+        for rule in _first_ways(schema):
+            required |= set(rule.get("required", ()))
+            properties.update({name: sub for name, sub in rule.get("properties", {}).items()
+                               if name in rule.get("required", ())})
+        return {name: example(sub, doc) for name, sub in properties.items() if name in required}
     for combined in ("anyOf", "oneOf", "allOf"):
         if combined in schema:
             options = [s for s in schema[combined] if s.get("type") != "null"]
@@ -180,7 +190,7 @@ def example(schema: dict[str, Any], doc: dict[str, Any]) -> Any:
     if kind == "array":
         return [example(schema["items"], doc) for _ in range(max(1, schema.get("minItems", 1)))]
     if kind == "integer":
-        return max(10, schema.get("minimum", 10))
+        return min(max(10, schema.get("minimum", 10)), schema.get("maximum", 10))
     if kind == "number":
         return 1
     if kind == "boolean":
@@ -190,6 +200,16 @@ def example(schema: dict[str, Any], doc: dict[str, Any]) -> Any:
     if schema.get("format") == "date-time":
         return None
     return "1" if re.match(r"\^?-?\\d", str(schema.get("pattern", ""))) else "X-1"
+
+
+def _first_ways(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rules over an object's fields that its first choice meets: every allOf, the first of an anyOf."""
+    ways: list[dict[str, Any]] = []
+    if schema.get("anyOf"):
+        ways += [schema["anyOf"][0], *_first_ways(schema["anyOf"][0])]
+    for rule in schema.get("allOf", []):
+        ways += [rule, *_first_ways(rule)]
+    return ways
 
 
 def request_body(doc: dict[str, Any], method: str, path: str) -> Any:

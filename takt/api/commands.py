@@ -361,7 +361,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             "tags": [route.tag], "summary": route.summary, "operationId": route.name,
             "description": f"Roles: {', '.join(sorted(allowed_roles(*route.roles)))}.",
             "parameters": parameters, "security": SECURITY,
-            "requestBody": {"required": True, "content": {"application/json": {
+            # a command whose fields are all optional takes no body too (an empty body is {})
+            "requestBody": {"required": bool(found.get("required")), "content": {"application/json": {
                 "schema": {"$ref": ref.format(model=route.body.__name__)}}}},
             "responses": responses,
         }

@@ -92,8 +92,41 @@ def openapi_responses(table: dict[int | str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# Rules a request that fits its schema may still break (422 with the code), because they are about the plant's data,
+# relate two inputs in a way JSON Schema cannot state, or are arithmetic on a value: each operation's 422 says its own.
+DATA_RULES: dict[tuple[str, str], str] = {
+    ("get", "/api/v1/oee"): "INVALID_PERIOD: from is before to, at most 93 days apart",
+    ("get", "/api/v1/putaway/suggest"): "MISSING_VALUE: qty, or a lot to take its stock",
+    ("get", "/api/v1/work-orders/{work_order}/pick-list"):
+        "STAGING_BIN_REQUIRED: staging_bin, unless a scanning device at the order's workstations has a line-side bin",
+    ("post", "/api/v1/inspections"): "MISSING_VALUE: a pass/fail characteristic's result says passed, a numeric one "
+                                     "its value (the plan says which)",
+    ("get", "/api/v1/spc/{plan}/{characteristic}"): "NOT_NUMERIC: only a numeric characteristic has a control chart",
+    ("post", "/api/v1/inspection-plans"): "MISSING_LIMITS: a numeric characteristic has a lower or upper limit; "
+                                          "MISSING_VALUE: an incoming plan names its item or supplier, a final one its "
+                                          "item, an in-process one its operation and how often",
+    ("post", "/api/v1/work-orders"): "DUPLICATE_OPERATION, DUPLICATE_LINE: each operation and BOM line number once",
+    ("post", "/api/v1/stock/moves"): "SAME_BIN: from_bin and to_bin differ; MISSING_REASON: a putaway to another bin "
+                                     "than the first suggestion says why (override_reason)",
+    ("post", "/api/v1/work-orders/{work_order}/picks"): "SAME_BIN: from_bin and to_bin differ; MISSING_REASON: less "
+                                                        "picked than asked says why (short_reason); INVALID_REQUEST "
+                                                        "(field gtin): a GTIN's last digit is its GS1 check digit",
+    ("post", "/api/v1/scans"): "UNKNOWN_LABEL: the text is a GS1 label or one of this site's labels",
+    ("post", "/api/v1/pages/labels"): "UNKNOWN_LABEL: the text is a GS1 label or one of this site's labels",
+    ("put", "/api/v1/pages/devices/{device}/work-order"):
+        "UNKNOWN_DEVICE, UNKNOWN_WORK_ORDER: a scanning device of this node, a work order it knows",
+    ("delete", "/api/v1/sessions/current"): "NOT_A_SESSION: a user's own API token is not a page session",
+    ("post", "/api/v1/items"): "INVALID_REQUEST (field gtin): a GTIN's last digit is its GS1 check digit",
+}
+
+
 def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
-    """The parts of the contract the hand-written routes share: the bearer scheme and the refusal body."""
+    """The parts of the contract the hand-written routes share: the bearer scheme, the refusal body, and the rules
+    a schema-valid request may still break (each in its operation's 422)."""
+    for (method, path), rule in DATA_RULES.items():
+        refused = schema.get("paths", {}).get(path, {}).get(method, {}).get("responses", {}).get("422")
+        if refused is not None:
+            refused["description"] = f"{refused['description']}. Here: {rule}"
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})[BEARER_SCHEME] = {
         "type": "http", "scheme": "bearer", "description": _bearer.model.description}

@@ -14,6 +14,7 @@ from edge.store import schema
 from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
 from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
+from takt.api.models import Moment
 from takt.api.reads import _jsonable, _store, quantity_text
 from takt.api.site import site_config
 from takt.shift_close import close_ended_shifts
@@ -64,7 +65,7 @@ def open_tasks(conn: Connection, kind: str | None = None, status: str | None = "
             summary="In-process inspections per workstation (due or not, at the given time) and open incoming and "
                     "final inspections")
 def get_due(request: Request, workstation: str | None = None,
-            at: datetime | None = Query(None, description="judge at this time (default: now)"),
+            at: Moment | None = Query(None, description="judge at this time (default: now)"),
             _: User = Depends(current_user)) -> dict[str, Any]:
     if at is not None and at.tzinfo is None:
         raise HTTPException(422, {"code": "INVALID_TIME", "field": "at",

@@ -5,7 +5,7 @@ and the lots of the BOM's items with their stock, loaded into a small ``PlantSta
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -19,6 +19,7 @@ from edge.store.partial_state import kitting_state
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.contract import BEARER, READ_RESPONSES
+from takt.api.models import Day
 from takt.api.reads import quantity_text
 from takt.api.site import site_config
 
@@ -56,7 +57,7 @@ def pick_list_json(found: PickList, short_picks: list[dict[str, Any]]) -> dict[s
 
 @router.get("/work-orders/{work_order}/pick-list", tags=["inventory"],
             summary="The pick list that kits a work order: FEFO lots, in bin walk order, and its short picks")
-def get_pick_list(request: Request, work_order: str, staging_bin: str | None = None, on: date | None = None,
+def get_pick_list(request: Request, work_order: str, staging_bin: str | None = None, on: Day | None = None,
                   _: User = Depends(current_user)) -> dict[str, Any]:
     store: Store = request.app.state.store
     today = on or datetime.now(UTC).date()

@@ -10,7 +10,6 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from edge.fields import Quantity
 from edge.labels import (
     LabelError,
     LotLabel,
@@ -23,6 +22,7 @@ from edge.labels import (
 from edge.store import Store, schema
 from takt.api.auth import allowed_roles, authorize
 from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
+from takt.api.models import Quantity
 from takt.api.site import site_config
 
 router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract

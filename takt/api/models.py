@@ -6,20 +6,53 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-
-from edge.fields import (
-    Code,
-    Count,
-    Gtin,
-    LineNumber,
-    Measure,
-    OperationNumber,
-    PlausibleBands,
-    Quantity,
-    Reason,
-    Text,
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    Strict,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
 )
+from pydantic.config import JsonDict
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from edge import fields
+from edge.fields import Code, Gtin, LineNumber, OperationNumber, Reason, Text
+
+# A request is held to the form its schema states (strict where the schema is strict): a decimal is a whole JSON
+# number or its text ("12.5"), never a fraction in binary floating point nor an exponent (edge.fields.DecimalForm);
+# a flag is true or false, not 0 or "yes"; a time or a day is ISO 8601 text, not a number of seconds.
+Quantity = Annotated[fields.Quantity, BeforeValidator(fields.QUANTITY_FORM.check)]
+Count = Annotated[fields.Count, BeforeValidator(fields.COUNT_FORM.check)]
+Measure = Annotated[fields.Measure, BeforeValidator(fields.MEASURE_FORM.check)]
+PlausibleBands = Annotated[fields.PlausibleBands, BeforeValidator(fields.BANDS_FORM.check)]
+Flag = Annotated[bool, Strict()]
+
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _time_as_text(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str) and _TIME.match(value)):
+        return value
+    raise ValueError("a time is ISO 8601 text with a date and a time (e.g. 2026-11-25T08:00:00Z)")
+
+
+def _day_as_text(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and _DAY.fullmatch(value)):
+        return value
+    raise ValueError("a day is ISO 8601 text (e.g. 2026-11-25)")
+
+
+# A time (format date-time) and a day (format date) as the schema states them, in a body or a query.
+Moment = Annotated[datetime, BeforeValidator(_time_as_text)]
+Day = Annotated[date, BeforeValidator(_day_as_text)]
 
 # Control characters (C0 and DEL) have no place in what a person types: a NUL or an escape sequence stored in a
 # reason would reach labels, the ERP and every log. A field marked MULTI_LINE (a note, a comment) keeps tab and
@@ -59,8 +92,43 @@ def backdating_problem(occurred_at: datetime, max_backdate: timedelta, now: date
             f"back to {(now - max_backdate).isoformat(timespec='seconds')} (api.max_backdate_days)")
 
 
+# What a model's strip takes off the ends of a text (Unicode White_Space, as pydantic-core trims; not Python's
+# str.strip(), which takes U+001C..U+001F too), spelled out so that JSON Schema reads it the same.
+_BLANKS = r"\t-\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def text_pattern(multi_line: bool, stripped: bool, some: bool = False) -> str:
+    """The pattern of a text without control characters (a MULTI_LINE one keeps tab and line breaks), as JSON Schema
+    states it. Where the text is stripped first, blanks and line breaks at its ends are taken off, not refused, and a
+    text that must not be empty (``some``) has a character besides them."""
+    allowed = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f" if multi_line else r"\x00-\x1f\x7f"
+    middle = f"[^{allowed}]*"
+    if not stripped:
+        return f"^{middle}$"
+    if some:
+        middle = f"{middle}[^{allowed}{_BLANKS}]{middle}"
+    return f"^[{_BLANKS}]*{middle}[{_BLANKS}]*$"
+
+
+def _state_text_pattern(schema: dict[str, Any], multi_line: bool, stripped: bool) -> None:
+    """Give every plain text in ``schema`` (a property's, inside anyOf and arrays) its pattern, unless its type says
+    more already (a pattern of its own, a choice, a format); a nested model ($ref) states its own."""
+    if schema.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(schema):
+        schema["pattern"] = text_pattern(multi_line, stripped, schema.get("minLength", 0) > 0)
+    for member in schema.get("anyOf", []):
+        _state_text_pattern(member, multi_line, stripped)
+    if isinstance(schema.get("items"), dict):
+        _state_text_pattern(schema["items"], multi_line, stripped)
+
+
+def at_least_one(*names: str, form: dict[str, Any]) -> JsonDict:
+    """JSON schema saying that one of ``names`` at least is given, as ``form`` (not null, not zero)."""
+    return {"anyOf": [{"required": [name], "properties": {name: form}} for name in names]}
+
+
 class Part(BaseModel):
-    """A part of a request (a line, an operation, a measurement): no control characters in its text."""
+    """A part of a request (a line, an operation, a measurement): no control characters in its text. Its JSON schema
+    says so: a text without a pattern of its own gets one that leaves out the control characters."""
 
     model_config = ConfigDict(extra="forbid")
     _multi_line: ClassVar[frozenset[str]] = frozenset()
@@ -70,6 +138,21 @@ class Part(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         cls._multi_line = frozenset(name for name, f in cls.model_fields.items()
                                     if any(isinstance(meta, MultiLine) for meta in f.metadata))
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if handler.mode != "validation":
+            return schema
+        target = handler.resolve_ref_schema(schema)
+        for name, prop in target.get("properties", {}).items():
+            info = cls.model_fields.get(name)
+            if info is None:
+                continue
+            stripped = bool(cls.model_config.get("str_strip_whitespace")) or any(
+                getattr(meta, "strip_whitespace", False) for meta in info.metadata)
+            _state_text_pattern(prop, name in cls._multi_line, stripped)
+        return schema
 
     @field_validator("*", mode="after")
     @classmethod
@@ -91,7 +174,7 @@ class Part(BaseModel):
 class Request(Part):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    occurred_at: Annotated[datetime | None, AfterValidator(_aware)] = Field(
+    occurred_at: Annotated[Moment | None, AfterValidator(_aware)] = Field(
         None, description="When it happened on the floor, if not now (a handheld resending after an outage); "
                          "with a time zone, at most the site's api.max_backdate_days (default 90) in the past.")
 
@@ -104,7 +187,7 @@ class ItemRequest(Request):
     description: Text = ""
     unit: Code
     revision: Code
-    lot_controlled: bool = True
+    lot_controlled: Flag = True
     gtin: Gtin | None = Field(default=None, description="GS1 GTIN-8/12/13/14 with check digit: labels name the "
                                                           "item by it (AI 01)")
 
@@ -133,7 +216,7 @@ class OperationModel(Part):
     description: Text = ""
     workstation: Code
     standard_minutes: Count = Decimal(0)
-    instruction_url: str | None = Field(None, pattern=r"^https?://", max_length=200,
+    instruction_url: str | None = Field(None, pattern=r"^https?://[^\x00-\x1f\x7f]*$", max_length=200,
                                         description="PLM's work instruction for the operation")
 
 
@@ -154,7 +237,7 @@ class WorkOrderRequest(Request):
     operations: list[OperationModel] = Field(min_length=1, max_length=200)
     bom: list[BomLineModel] = Field(default_factory=list, max_length=500)
     overproduction_tolerance_pct: Count = Decimal(0)
-    due: date | None = None
+    due: Day | None = None
     customer_order: Code | None = None
 
 
@@ -184,17 +267,17 @@ class InspectionPlanRequest(Request):
     characteristics: list[CharacteristicModel] = Field(min_length=1, max_length=200)
     item: Code | None = None
     operation: OperationNumber | None = None
-    hold_on_fail: bool = True
-    spc_nonconformance: bool = Field(False, description="an SPC rule violation raises a nonconformance")
+    hold_on_fail: Flag = True
+    spc_nonconformance: Flag = Field(False, description="an SPC rule violation raises a nonconformance")
     kind: Literal["general", "incoming", "in_process", "final"] = Field(default="general", description="incoming: lots received on a purchase order await it; in_process: every n parts or "
                                "minutes on the operation; final: a work order completes after it passed")
     supplier: Code | None = Field(default=None, description="incoming: only lots of this supplier")
     sample_size: int | None = Field(default=None, ge=1, le=1_000_000, description="fixed sample size n")
-    sample_by_lot_size: bool = Field(default=False, description="n by lot size (ISO 2859-1 general inspection level II)")
+    sample_by_lot_size: Flag = Field(default=False, description="n by lot size (ISO 2859-1 general inspection level II)")
     accept_number: int = Field(default=0, ge=0, le=1_000_000, description="pass with at most this many failed samples")
     every_n_parts: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n parts")
     every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n minutes")
-    flag_overdue: bool = Field(default=False, description="in_process: flag production beyond the grace while due")
+    flag_overdue: Flag = Field(default=False, description="in_process: flag production beyond the grace while due")
     overdue_grace_parts: Count = Decimal(0)
     plausible_bands: PlausibleBands = Field(default=Decimal(10), description="a measurement more than this many "
                                             "tolerance bands beyond the limits is refused as implausible")
@@ -222,13 +305,24 @@ class PauseRequest(Request):
     reason: Reason
 
 
+# Parts are reported when there are some: good or scrap (or both) is more than 0 (INVALID_QUANTITY otherwise).
+_SOME_PARTS = at_least_one("good", "scrap", form=TypeAdapter(Quantity).json_schema())
+# Scrap reported on an operation says why: no scrap (0, or left out), or a scrap_reason (MISSING_REASON otherwise).
+_NONE: JsonDict = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 0},
+                   {"type": "string", "pattern": rf"^0+(\.0{{1,{fields.DECIMAL_PLACES}}})?$"}]}
+_SCRAP_SAYS_WHY: JsonDict = {"anyOf": [{"properties": {"scrap": _NONE}},
+                             {"required": ["scrap_reason"], "properties": {"scrap_reason": TypeAdapter(Reason).json_schema()}}]}
+
+
 class ProductionRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"allOf": [_SOME_PARTS, _SCRAP_SAYS_WHY]})
     good: Count = Decimal(0)
     scrap: Count = Decimal(0)
     scrap_reason: Reason | None = None
 
 
 class AssignProductionRequest(Request):
+    model_config = ConfigDict(json_schema_extra=_SOME_PARTS)
     work_order: Code
     operation: OperationNumber
     good: Count = Decimal(0)
@@ -236,6 +330,7 @@ class AssignProductionRequest(Request):
 
 
 class WriteOffProductionRequest(Request):
+    model_config = ConfigDict(json_schema_extra=_SOME_PARTS)
     good: Count = Decimal(0)
     scrap: Count = Decimal(0)
     reason: Reason
@@ -254,15 +349,15 @@ class ReceiveRequest(Request):
     item_revision: Code | None = None
     quantity: Quantity
     bin: Code
-    expiry: date | None = None
+    expiry: Day | None = None
     supplier_lot: Code | None = None
-    quarantine: bool = False
+    quarantine: Flag = False
 
 
 class CountDecisionRequest(Request):
     lot: Code
     bin: Code
-    approve: bool
+    approve: Flag
     note: Annotated[str, MULTI_LINE] = Field("", max_length=500)
 
 
@@ -270,7 +365,7 @@ class ProducedLotRequest(Request):
     lot: Code
     quantity: Quantity
     bin: Code
-    expiry: date | None = None
+    expiry: Day | None = None
 
 
 class PurchaseOrderReceiptRequest(Request):
@@ -280,9 +375,9 @@ class PurchaseOrderReceiptRequest(Request):
     gtin: str | None = Field(None, max_length=14, description="the GTIN on the supplier's label, naming the item")
     quantity: Quantity
     bin: Code
-    expiry: date | None = None
+    expiry: Day | None = None
     supplier_lot: Code | None = None
-    quarantine: bool = False
+    quarantine: Flag = False
 
 
 class MoveRequest(Request):
@@ -290,7 +385,7 @@ class MoveRequest(Request):
     from_bin: Code
     to_bin: Code
     quantity: Quantity
-    putaway: bool = False
+    putaway: Flag = False
     reason: Text | None = None
     override_reason: Text | None = Field(None, description="a putaway to another bin than the first suggestion "
                                                            "(GET /api/v1/putaway/suggest): why")
@@ -360,7 +455,7 @@ class MeasurementModel(Part):
     model_config = ConfigDict(extra="forbid")
     characteristic: Code
     value: Measure | None = None
-    passed: bool | None = None
+    passed: Flag | None = None
 
 
 class InspectionRequest(Request):
@@ -373,11 +468,13 @@ class InspectionRequest(Request):
 
 
 class NonconformanceRequest(Request):
+    # a nonconformance is about a lot or a work order (or both): MISSING_VALUE otherwise
+    model_config = ConfigDict(json_schema_extra=at_least_one("lot", "work_order", form=TypeAdapter(Code).json_schema()))
     ncr: Code
     description: Reason
     lot: Code | None = None
     work_order: Code | None = None
-    hold_lot: bool = True
+    hold_lot: Flag = True
 
 
 class DispositionRequest(Request):
@@ -388,7 +485,7 @@ class DispositionRequest(Request):
 class MachineStateRequest(Request):
     state: Literal["running", "idle", "down", "setup", "offline"]
     reason: Code | None = None
-    since: Annotated[datetime | None, AfterValidator(_aware)] = None
+    since: Annotated[Moment | None, AfterValidator(_aware)] = None
 
 
 # --- responses -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from edge.store.oee import oee_report
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.contract import BEARER, READ_RESPONSES
+from takt.api.models import Moment
 from takt.api.reads import quantity_text
 from takt.api.site import site_config
 from takt.shift_close import shift_calendar, workstations
@@ -41,8 +42,8 @@ def _refuse(field: str, message: str) -> HTTPException:
 @router.get("/oee", tags=["machines"],
             summary="OEE per workstation per shift: availability, performance, quality and the losses by reason")
 def get_oee(request: Request, workstation: str | None = None,
-            start: datetime | None = Query(None, alias="from", description="period start (default: 24 h ago)"),
-            end: datetime | None = Query(None, alias="to", description="period end (default: now)"),
+            start: Moment | None = Query(None, alias="from", description="period start (default: 24 h ago)"),
+            end: Moment | None = Query(None, alias="to", description="period end (default: now)"),
             _: User = Depends(current_user)) -> dict[str, Any]:
     for name, value in (("from", start), ("to", end)):
         if value is not None and value.tzinfo is None:

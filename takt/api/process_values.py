@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.contract import BEARER, READ_RESPONSES
+from takt.api.models import Moment
 
 if TYPE_CHECKING:
     from connectors.process_values import ProcessValueLog
@@ -51,15 +52,15 @@ def _utc(when: datetime | None) -> datetime | None:
 def get_process_values(
     request: Request, equipment: str,
     name: str | None = Query(None, description="one series (e.g. temperature); default: all of the machine's"),
-    since: datetime | None = Query(None, description="from this time (ISO 8601, with zone)"),
-    until: datetime | None = Query(None, description="up to this time (ISO 8601, with zone)"),
+    since: Moment | None = Query(None, description="from this time (ISO 8601, with zone)"),
+    until: Moment | None = Query(None, description="up to this time (ISO 8601, with zone)"),
     limit: int = Query(1000, ge=1, le=100_000, description="at most this many, the newest ones"),
     resolution: Literal["raw", "minute"] = Query("raw", description="raw values, or the per-minute summaries "
                                                                     "(samples, min, max, avg) older values were "
                                                                     "folded into by retention"),
     include_raw: bool = Query(False, description="with resolution=minute: also summarise the raw values not yet "
                                                  "folded (min/max/avg per minute over any range)"),
-    at: datetime | None = Query(None, description="instead of a range: each series' last value at or before this "
+    at: Moment | None = Query(None, description="instead of a range: each series' last value at or before this "
                                                   "time (ISO 8601, with zone)"),
     _: User = Depends(current_user),
 ) -> dict[str, Any]:
@@ -81,8 +82,8 @@ def get_process_values(
             response_class=StreamingResponse)
 def export_process_values(
     request: Request, equipment: str,
-    since: datetime = Query(description="from this time (ISO 8601, with zone)"),
-    until: datetime = Query(description="up to this time (ISO 8601, with zone)"),
+    since: Moment = Query(description="from this time (ISO 8601, with zone)"),
+    until: Moment = Query(description="up to this time (ISO 8601, with zone)"),
     name: str | None = Query(None, description="one series; default: all of the machine's"),
     _: User = Depends(current_user),
 ) -> StreamingResponse:

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import Connection, select
 
 from edge.domain import putaway
-from edge.fields import Quantity
 from edge.store import Store, schema
 from edge.store.partial_state import storage_state as storage_state  # the pages read it from here too
 from edge.store.trace import UnknownPallet, trace_pallet
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.contract import BEARER, READ_RESPONSES
+from takt.api.models import Quantity
 from takt.api.reads import _jsonable_deep, quantity_text
 
 router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract

@@ -20,12 +20,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
-from edge.fields import Count, OperationNumber, decimal_text
+from edge.fields import OperationNumber, decimal_text
 from edge.store import Store, schema
 from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
 from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.inspections import due_inspections
+from takt.api.models import Count
 from takt.api.reads import _rows
 from takt.api.spc import chart as spc_chart
 from takt.pages.sessions import label_of

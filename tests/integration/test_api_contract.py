@@ -3,6 +3,7 @@ form and the one refusal body; schemathesis with all checks, over the wire again
 server error and no schema-valid request refused (simulators.api_review: bounded examples, one seed, ~80 s)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from simulators.api_review import DEMO_ADMIN_TOKEN, run_schemathesis
+from simulators.api_review import DATA_RULES, DEMO_ADMIN_TOKEN, run_schemathesis
 from tests.e2e.conftest import demo_node
 from tests.integration.conftest import RunningNode
 
@@ -19,12 +20,7 @@ MUTATING = ("post", "put", "patch", "delete")
 # Failures this test lets pass, each with the reason and who owns it. Only these: a server error (ST101), a
 # schema-valid request refused (ST202), an undocumented status (ST103), a wrong Allow (ST205), a missing header
 # accepted (ST203) and every other check fail the test.
-TOLERATED = {
-    # The request models coerce in pydantic's lax mode (0 -> a datetime, 0 -> a boolean, "0.5" -> a time in a
-    # query): a request the schema forbids is accepted. Strict models are the request models' change (issue 15,
-    # numbers and types where they enter: takt/api/models.py), not the contract's.
-    "ST201 Schema-violating request accepted",
-}
+TOLERATED: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +76,15 @@ def test_every_command_documents_the_idempotency_key(document: dict[str, Any]) -
     seen = {op["operationId"] for _, _, op in operations(document) if op.get("operationId") in ids
             and any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))}
     assert seen == ids
+
+
+def test_every_data_rule_the_review_allows_is_stated_in_its_operations_422(document: dict[str, Any]) -> None:
+    """Where the review lets a schema-valid request be refused (simulators.api_review.DATA_RULES), the document says
+    by which rule: the operation's 422 names each of its codes."""
+    for method, path, rule in DATA_RULES:
+        described = document["paths"][path][method.lower()]["responses"]["422"]["description"]
+        codes = re.findall(r"\b[A-Z]+_[A-Z_]+\b", rule)
+        assert codes and all(code in described for code in codes), (method, path, described)
 
 
 def test_a_405_names_every_method_of_the_path(demo: RunningNode) -> None:

@@ -355,22 +355,24 @@ const Takt = (() => {
   // decimals) on what is typed: blanks around it ignored, a decimal comma read as a point, digits only (what the
   // node takes as a Decimal). measured() is the text the pages send; verdict() is "pass", "fail" or "" (nothing,
   // or no number, typed), compared digit by digit as the node does (no binary floating point).
+  // What is typed is written out as the node takes a decimal (edge.fields.DecimalForm: digits, at most 12 before and
+  // 6 after the point, no exponent, no plus sign), exactly: the point moved by the exponent, zeros at the ends off.
   const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+  const FORM = /^-?(0|[1-9]\d{0,11})(\.\d{1,6})?$/;
   function measured(text) {
     if (text == null) return null;
     let s = String(text).trim();
     if (s.indexOf(",") >= 0 && s.indexOf(".") < 0 && s.indexOf(",") === s.lastIndexOf(",")) s = s.replace(",", ".");
     const m = DECIMAL.exec(s);
-    return m && (m[2] || m[3]) && withinDigits(m[2] || "", m[3] || "", Number(m[4] || 0)) ? s : null;
-  }
-  // The node's bound on a decimal (edge.fields: at most 18 digits, 6 of them after the point, so 12 before it),
-  // counted as the node counts: leading zeros of the whole part and trailing zeros of the fraction do not count.
-  function withinDigits(whole, fraction, exponent) {
-    let digits = whole + fraction, point = whole.length + exponent;
+    if (!m || !(m[2] || m[3])) return null;
+    const shift = m[4] ? parseInt(m[4], 10) : 0;
+    if (Math.abs(shift) > 40) return null; // far beyond 12 digits either way
+    let digits = (m[2] || "") + (m[3] || ""), point = (m[2] || "").length + shift;
     if (point < 0) { digits = "0".repeat(-point) + digits; point = 0; }
-    if (point > digits.length) digits = digits + "0".repeat(point - digits.length);
-    const before = digits.slice(0, point).replace(/^0+/, ""), after = digits.slice(point).replace(/0+$/, "");
-    return after.length <= 6 && before.length <= 12;
+    if (point > digits.length) digits += "0".repeat(point - digits.length);
+    const whole = digits.slice(0, point).replace(/^0+/, "") || "0", places = digits.slice(point).replace(/0+$/, "");
+    const plain = (m[1] === "-" ? "-" : "") + whole + (places ? "." + places : "");
+    return FORM.test(plain) ? plain : null;
   }
   function decimal(text) { // {sign, digits, point}: value = sign * 0.digits * 10^point, digits without leading/trailing 0
     const m = DECIMAL.exec(String(text).trim());
