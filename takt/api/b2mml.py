@@ -57,9 +57,10 @@ def max_body_bytes(request: Request) -> int:
                                              "imported before"},
                         413: {**COMMAND_RESPONSES[413], "description": "The document is larger than "
                                                                        "b2mml.max_body_bytes (REQUEST_TOO_LARGE)"},
-                        422: {**COMMAND_RESPONSES[422], "description": "Refused: every problem of the document in "
-                                                                       "`problems` (schema, mapping, domain); "
-                                                                       "nothing recorded"},
+                        422: {**COMMAND_RESPONSES[422], "description": "Refused (SCHEDULE_REFUSED, or the "
+                                                                       "refusal's own code): every problem of the "
+                                                                       "document in `problems` (schema, mapping, "
+                                                                       "domain); nothing recorded"},
                         503: {**COMMAND_RESPONSES[503], "description": "The store or the B2MML schemas are "
                                                                        "unavailable; nothing recorded"}},
              openapi_extra={
