@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from edge.fields import RowId
 from edge.store import schema
 from edge.store.sync import NotFound, NotOpen, SyncException, SyncLedger
 from edge.store.users import User
+from takt.api import models as m
 from takt.api.auth import authorize, current_user
 from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.reads import _rows, _store
@@ -33,13 +34,11 @@ log = logging.getLogger("takt.sync")
 SUPERVISING = frozenset({"supervisor", "admin"})
 
 
-class RetryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    note: str = Field("", max_length=500, description="what was fixed")
+class RetryRequest(m.Request):  # a request model: no control characters but a note's tabs and line breaks
+    note: Annotated[str, m.MULTI_LINE] = Field("", max_length=500, description="what was fixed")
 
 
-class SetAsideRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class SetAsideRequest(m.Request):
     reason: str = Field(min_length=1, max_length=500, description="why this event need not reach the ERP")
 
 

@@ -314,6 +314,14 @@ def test_a_refused_event_waits_with_its_subject_while_others_flow_until_a_superv
     assert exc["code"] == "PERIOD_CLOSED" and exc["subject"] == "work_order:WO-7" and exc["parked"] == 3
     # an operator may look but not decide
     assert edge.client("operator").post(f"/api/v1/sync/exceptions/{exc['id']}/retry", json={}).status_code == 403
+    # a note with control characters is refused by name and changes nothing (a line break is a note's own)
+    garbled = edge.client("supervisor").post(f"/api/v1/sync/exceptions/{exc['id']}/retry",
+                                             json={"note": "period\x00reopened"})
+    assert garbled.status_code == 422 and "note" in garbled.text, garbled.text
+    set_aside = edge.client("supervisor").post(f"/api/v1/sync/exceptions/{exc['id']}/set-aside",
+                                               json={"reason": "not\x1bneeded"})
+    assert set_aside.status_code == 422 and "reason" in set_aside.text, set_aside.text
+    assert edge.client("supervisor").get("/api/v1/sync/exceptions").json()["exceptions"][0]["status"] == "open"
     # the ERP reopens the period; the supervisor retries
     sim.set_faults(reject=[])
     answer = edge.client("supervisor").post(f"/api/v1/sync/exceptions/{exc['id']}/retry",
