@@ -7,6 +7,7 @@ exponential backoff, so a dead PLC costs a sleeping task, never a busy loop and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -116,3 +117,27 @@ async def supervise(connector: Connector, sink: Sink, backoff: Backoff | None = 
         if health.connects > connects:
             backoff.reset()
         await asyncio.sleep(backoff.next())
+
+
+async def run_poll_groups(polls: Sequence[Awaitable[None]]) -> None:
+    """Run a connection's poll groups together until the first one fails (its failure is raised: the link is down),
+    then stop the others. A poll is asked again each second to stop, because a client library may swallow a
+    cancellation that lands while it waits for an answer (pymodbus does)."""
+    tasks = [asyncio.ensure_future(poll) for poll in polls]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for t in done:
+            failure = t.exception()
+            if failure is not None:
+                raise failure
+    finally:
+        for t in tasks:
+            t.cancel()
+        pending = set(tasks)
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=1.0)
+            for t in pending:
+                t.cancel()
+        for t in tasks:
+            with contextlib.suppress(BaseException):
+                t.result()

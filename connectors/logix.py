@@ -24,7 +24,7 @@ from typing import Any
 
 from pylogix import PLC
 
-from connectors.base import Health, Sample, Sink
+from connectors.base import Health, Sample, Sink, run_poll_groups
 from connectors.config import LogixController, LogixPollGroup, LogixTag
 
 log = logging.getLogger("takt.connectors.logix")
@@ -74,20 +74,8 @@ class LogixConnector:
             self.health.connected = True
             self.health.connects += 1
             self.health.last_error = None
-            tasks = [asyncio.create_task(self._poll(plc, group, reads, sink))
-                     for group, reads in zip(cfg.groups, self._reads, strict=True)]
-            try:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-                for t in done:
-                    failure = t.exception()
-                    if failure is not None:
-                        raise failure
-            finally:
-                for t in tasks:
-                    t.cancel()
-                for t in tasks:
-                    with contextlib.suppress(BaseException):
-                        await t
+            await run_poll_groups([self._poll(plc, group, reads, sink)
+                                   for group, reads in zip(cfg.groups, self._reads, strict=True)])
         finally:
             self.health.connected = False
             with contextlib.suppress(Exception):

@@ -20,7 +20,6 @@ short or fails its CRC is not an answer: that read's tags turn bad and the next 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import struct
 from collections.abc import Callable, Sequence
@@ -33,7 +32,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ModbusPDU
 
-from connectors.base import Health, Sample, Sink
+from connectors.base import Health, Sample, Sink, run_poll_groups
 from connectors.config import ModbusDevice, ModbusTag, PollGroup, SerialLine
 from edge.retry import RetryPolicy
 
@@ -270,24 +269,7 @@ class ModbusConnector:
         try:
             if self.line is None:  # TCP: connected is the link; RTU: the device's first answer (in _poll)
                 self._connected()
-            tasks = [asyncio.create_task(self._poll(client, group, reads, sink)) for group, reads in self.plans]
-            try:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-                for t in done:
-                    exc = t.exception()
-                    if exc is not None:
-                        raise exc
-            finally:
-                for t in tasks:
-                    t.cancel()
-                pending = set(tasks)
-                while pending:  # asked again each second: a cancellation may be swallowed mid-request
-                    _, pending = await asyncio.wait(pending, timeout=1.0)
-                    for t in pending:
-                        t.cancel()
-                for t in tasks:
-                    with contextlib.suppress(BaseException):
-                        t.result()
+            await run_poll_groups([self._poll(client, group, reads, sink) for group, reads in self.plans])
         finally:
             self.health.connected = False
             done_with()

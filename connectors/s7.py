@@ -35,7 +35,7 @@ from snap7.async_client import AsyncClient
 from snap7.error import S7ConnectionError, S7Error, S7TimeoutError
 from snap7.util import get_date_time_object, get_dtl
 
-from connectors.base import Health, Sample, Sink
+from connectors.base import Health, Sample, Sink, run_poll_groups
 from connectors.config import S7Plc, S7PollGroup, S7Tag
 
 log = logging.getLogger("takt.connectors.s7")
@@ -259,19 +259,7 @@ class S7Connector:
             self.health.connected = True
             self.health.connects += 1
             self.health.last_error = None
-            tasks = [asyncio.create_task(self._poll(client, group, requests, sink)) for group, requests in self.plans]
-            try:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-                for t in done:
-                    failure = t.exception()
-                    if failure is not None:
-                        raise failure
-            finally:
-                for t in tasks:
-                    t.cancel()
-                for t in tasks:
-                    with contextlib.suppress(BaseException):
-                        await t
+            await run_poll_groups([self._poll(client, group, requests, sink) for group, requests in self.plans])
         finally:
             self.health.connected = False
             with contextlib.suppress(Exception):
