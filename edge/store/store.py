@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import keyword
+import logging
 import os
 import secrets
 import sqlite3
@@ -27,6 +28,8 @@ from edge.store.chain import GENESIS, CheckpointKey
 from edge.store.codec import decode_event
 from edge.store.migrate import upgrade
 from edge.store.schema import UtcDateTime
+
+log = logging.getLogger(__name__)
 
 warnings.filterwarnings("ignore", category=sa_exc.SAWarning, message=".*Decimal objects natively.*")
 
@@ -148,9 +151,21 @@ class Store:
             self._writer_lock = conn
 
     def release_writer(self) -> None:
+        """Give up the writer's claim. On PostgreSQL the advisory lock belongs to the database session, not to
+        the SQLAlchemy connection: closing the connection would return the session to the pool with the lock
+        still held, and the next ``claim_writer`` (a restarted service in the same process) would find it busy.
+        So the lock is released by name and the session is thrown away, never pooled."""
         lock, self._writer_lock = self._writer_lock, None
-        if lock is not None:
-            lock.close()
+        if lock is None:
+            return
+        if isinstance(lock, Connection):
+            try:
+                lock.execute(text("SELECT pg_advisory_unlock(hashtext('takt-writer'))"))
+                lock.commit()
+            except Exception:  # a broken session holds no lock once the server notices; drop it below
+                log.warning("could not release the writer's advisory lock by name; dropping its session")
+            lock.invalidate()
+        lock.close()
 
     # --- schema -----------------------------------------------------------------------------------
 
