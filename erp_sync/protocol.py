@@ -124,8 +124,12 @@ class SyncEvent(_Message):
     subject: str = Field(description="what the event is about, e.g. work_order:WO-1; order is kept per subject")
     occurred_at: datetime
     recorded_at: datetime
-    actor: str
-    device: str | None = None
+    actor: str = Field(description="who the command was booked for (the operator, or the connector for a PLC signal)")
+    device: str | None = Field(default=None, description="the terminal, handheld, scanner or PLC it came from")
+    recorded_by: str | None = Field(default=None, description="the logged-on user or service account that sent the "
+                                    "command, where it differs from nobody (absent from nodes before it was kept)")
+    on_behalf_of: str | None = Field(default=None, description="the person a supervisor or a shared terminal booked "
+                                     "for, when the sender booked for someone else")
     payload: dict[str, Any] = Field(description="the event's fields; quantities as decimal strings")
 
 

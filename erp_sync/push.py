@@ -70,7 +70,9 @@ def _event_json(row: Any, node_dumps: Any = json.dumps) -> str:
     return (f'{{"seq":{row.seq},"event_id":"{row.event_id}","message":"{isa95_message(row.type)}",'
             f'"type":"{row.type}","subject":{node_dumps(row.subject)},'
             f'"occurred_at":"{row.occurred_at.isoformat()}","recorded_at":"{row.recorded_at.isoformat()}",'
-            f'"actor":{node_dumps(row.actor)},"device":{node_dumps(row.source_device)},"payload":{row.payload}}}')
+            f'"actor":{node_dumps(row.actor)},"device":{node_dumps(row.source_device)},'
+            f'"recorded_by":{node_dumps(row.recorded_by)},"on_behalf_of":{node_dumps(row.on_behalf_of)},'
+            f'"payload":{row.payload}}}')
 
 
 def _batch_json(node: str, after: int, through: int, events: Sequence[str], redelivery: bool,

@@ -106,13 +106,13 @@ def operation_in_progress(store: Store, workstation: str) -> tuple[str, int] | N
 # --- the outbox: journal rows as the sync pushes them ---------------------------------------------------------
 
 _OUTBOX_COLUMNS = (_J.c.seq, _J.c.event_id, _J.c.type, _J.c.subject, _J.c.payload, _J.c.actor, _J.c.source_device,
-                   _J.c.occurred_at, _J.c.recorded_at, _J.c.origin)
+                   _J.c.occurred_at, _J.c.recorded_at, _J.c.origin, _J.c.recorded_by, _J.c.on_behalf_of)
 
 
 def journal_after(store: Store, after: int, *, limit: int) -> list[Any]:
     """Up to ``limit`` journal rows after sequence ``after``, in order, with the columns a push batch carries
     (``seq``, ``event_id``, ``type``, ``subject``, ``payload`` as JSON text, ``actor``, ``source_device``,
-    ``occurred_at``, ``recorded_at``, ``origin``)."""
+    ``occurred_at``, ``recorded_at``, ``origin``, ``recorded_by``, ``on_behalf_of``)."""
     query = select(*_OUTBOX_COLUMNS).where(_J.c.seq > after).order_by(_J.c.seq).limit(limit)
     with store.engine.connect() as conn:
         return list(conn.execute(query).all())

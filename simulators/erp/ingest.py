@@ -250,7 +250,8 @@ class Ingest:
                     stopped.add(ev.subject)
                     continue
             append((node, ev.seq, ev.event_id, ev.message, ev.type, ev.subject, ev.occurred_at.isoformat(),
-                    ev.recorded_at.isoformat(), ev.actor, ev.device, to_json(ev.payload).decode(), received_at))
+                    ev.recorded_at.isoformat(), ev.actor, ev.device, to_json(ev.payload).decode(), received_at,
+                    ev.recorded_by, ev.on_behalf_of))
             try:
                 effect_of(ev, node, fx, equipment_ws, rates, active)
             except ValidationError as exc:  # a payload that does not follow the protocol's model for its type

@@ -89,6 +89,8 @@ received_events = Table(
     Column("device", String(K)),
     Column("payload", Text, nullable=False),
     Column("received_at", String(T), nullable=False),
+    Column("recorded_by", String(K)),
+    Column("on_behalf_of", String(K)),
 )
 
 # --- master data (ERP, PLM) ----------------------------------------------------------------------

@@ -140,6 +140,10 @@ def test_released_centrally_worked_at_the_edge_and_reported_back(sim: RunningErp
     assert D(str(central["good"])) == 7 and D(str(central["scrap"])) == 1
     status = SyncLedger(edge.store).status()
     assert status["lag_events"] == 0 and status["acknowledged"] == edge.store.last_seq()
+    # the central side learns who booked it, not only for whom: the logged-on user travels with each event
+    reported = sim.call("GET", "/central/v1/nodes/node-a/events?type=ProductionReported")
+    assert reported and {(e["actor"], e["recorded_by"], e["on_behalf_of"]) for e in reported} == {
+        ("operator1", "operator1", None)}
 
 
 # --- outage, dropped connections, a crash between store and answer -----------------------------------
