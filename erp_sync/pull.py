@@ -26,7 +26,7 @@ from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.service import IdempotencyKeyReused, Recorded, Service
 from edge.store.sync import PULL, SyncLedger
-from edge.store.users import apply_user
+from edge.store.users import DirectoryUser, apply_user
 from erp_sync import protocol as p
 from erp_sync.client import Central
 
@@ -181,6 +181,8 @@ class Puller:
                     apply_user(self.store, command.user, command.name, command.roles, language=command.language,
                                active=command.active)
                     applied += 1
+                except DirectoryUser as exc:
+                    refused.append((change, "DIRECTORY_USER", str(exc), "user"))
                 except ValueError as exc:
                     refused.append((change, "INVALID_USER", str(exc), "roles"))
                 continue

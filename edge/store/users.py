@@ -230,6 +230,10 @@ def all_users(store: Store) -> list[User]:
     return [_user(r) for r in rows]
 
 
+class DirectoryUser(ValueError):
+    """A change to a person the plant's directory owns (``directory_users``), refused."""
+
+
 def apply_user(store: Store, user: str, name: str, roles: list[str], *, language: str = "en",
                active: bool = True) -> None:
     """A user as the central systems know them: name, roles, language, active. An existing user keeps their
@@ -240,6 +244,11 @@ def apply_user(store: Store, user: str, name: str, roles: list[str], *, language
     values = {"name": name, "roles": sorted(set(roles)), "language": language, "active": active}
     t = schema.users
     with store.writing() as conn:
+        if conn.execute(select(schema.directory_users.c.user).where(schema.directory_users.c.user == user)).first():
+            # the plant's directory decides who this person is and which roles their groups give; a central
+            # system that could grant roles to a directory account would be a way around the directory's groups
+            raise DirectoryUser(f"user {user} comes from the plant's directory: their name, roles and whether "
+                                "they may log on are the directory's to change, not the central system's")
         if conn.execute(select(t.c.user).where(t.c.user == user)).first():
             conn.execute(t.update().where(t.c.user == user).values(**values))
         else:

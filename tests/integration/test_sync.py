@@ -657,6 +657,24 @@ def test_a_central_change_the_node_refuses_is_a_pull_exception_that_does_not_sto
     assert SyncLedger(edge.store).get(exc.id).status == "set_aside"
 
 
+def test_a_central_system_cannot_change_a_directory_users_roles(sim: RunningErpSim, edge: RunningNode) -> None:
+    """The plant's directory owns its people: a central system that could grant 'admin' to a directory account
+    would be a way around the directory's groups. The change is a pull exception; the person stays as they were."""
+    from edge.store.directory import DirectoryEntry, remember
+    from edge.store.users import all_users
+
+    remember(edge.store, DirectoryEntry(user="anna", dn="uid=anna,ou=people,dc=plant", name="Anna de Vries",
+                                        roles=frozenset({"operator"}), groups=("cn=line1,ou=groups,dc=plant",)))
+    sim.call("PUT", "/central/v1/users", {"user": "anna", "name": "Anna", "roles": ["admin"]})
+    report = run(_pull(edge.service, sim.url, "node-a"))
+    assert report.refused == 1
+    [anna] = [u for u in all_users(edge.store) if u.user == "anna"]
+    assert (anna.name, sorted(anna.roles)) == ("Anna de Vries", ["operator"])
+    [exc] = SyncLedger(edge.store).exceptions(open_only=True)
+    assert (exc.subject, exc.code, exc.field) == ("user:anna", "DIRECTORY_USER", "user")
+    assert "directory" in exc.message
+
+
 def test_a_node_whose_journal_was_rewritten_is_refused_by_the_central_side(
         sim: RunningErpSim, edge: RunningNode) -> None:
     """Each batch carries the journal's chain head; the central side keeps the last one per node. A journal rewritten
