@@ -34,6 +34,11 @@ purchase orders with expected supplier lots (SRM), lots with their expiry (ERP),
 ERP-origin commands, each under the idempotency key ``erp:<central id>:<cursor>``, and asks again after the
 last one it applied. ``more`` says another page is waiting.
 
+Versions: within ``takt-sync/1`` a message may gain fields, always optional, and **both ends ignore a field they
+do not know**, so a node newer than its central side (or the other way round) keeps syncing; the node's journal
+chain head and an event's ``recorded_by``/``on_behalf_of`` came that way. A change a receiver must understand to
+stay correct gets a new protocol version instead.
+
 Messages are named after ISA-95 objects: an event's ``message`` is the ISA-95 object it reports
 (:data:`ISA95_MESSAGE`).
 
@@ -108,7 +113,8 @@ def isa95_message(event_type: str) -> str:
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # fields a newer peer added are ignored, not refused (see "Versions" above)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 # --- push ----------------------------------------------------------------------------------------

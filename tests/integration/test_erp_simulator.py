@@ -192,6 +192,19 @@ def test_a_malformed_batch_is_refused_naming_the_field(sim: RunningErpSim, node_
     assert node_a.cursor() == 0
 
 
+def test_a_field_from_a_newer_node_is_ignored_not_refused(sim: RunningErpSim, node_a: Node) -> None:
+    """takt-sync/1 grows by optional fields that each end ignores when it does not know them (the protocol's
+    "Versions" rule): a node a release ahead of its central side keeps syncing."""
+    set_up_plant(sim)
+    event = {**sync_event(1, produced("WO-1")), "signed_by": "q.lead"}  # a field no release has today
+    response = node_a.push_raw({"node": "node-a", "after": 0, "through": 1, "events": [event],
+                                "compression_hint": "zstd"})
+    assert response.status_code == 200, response.text
+    assert response.json()["acknowledged"] == 1
+    [stored] = sim.call("GET", "/central/v1/nodes/node-a/events")
+    assert stored["seq"] == 1 and "signed_by" not in stored
+
+
 # --- business rejections ------------------------------------------------------------------------
 
 
