@@ -30,7 +30,15 @@ def test_a_lot_without_expiry_is_defined_without_one() -> None:
 
 
 @pytest.mark.parametrize("payload", [{"lot": "L-9"}, {"lot": "L-9", "item": "SEAL", "expiry": "31/01/2027"},
-                                     {"lot": "", "item": "SEAL"}, {"lot": "L-9", "item": "SEAL", "colour": "red"}])
+                                     {"lot": "", "item": "SEAL"}, {"lot": "L-9", "item": "SEAL", "expiry": None,
+                                                                   "supplier_lot": ["S-1"]}])
 def test_a_malformed_lot_change_is_refused_by_its_model(payload: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         command_for(_change(payload), lambda _: False)
+
+
+def test_a_field_a_newer_central_side_added_is_ignored() -> None:
+    """The protocol's "Versions" rule: an optional field this node does not know yet changes nothing here."""
+    plain = command_for(_change({"lot": "L-9", "item": "SEAL"}), lambda _: False)
+    newer = command_for(_change({"lot": "L-9", "item": "SEAL", "colour": "red"}), lambda _: False)
+    assert newer == plain
