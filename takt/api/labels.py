@@ -22,7 +22,7 @@ from edge.labels import (
 from edge.store import Store, schema
 from takt.api.auth import allowed_roles, authorize
 from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
-from takt.api.models import Quantity
+from takt.api.models import Quantity, Whole
 from takt.api.site import site_config
 
 router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
@@ -34,7 +34,7 @@ class LotLabelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     quantity: Quantity | None = Field(None, description="pieces on the label (AI 30); default: the lot's quantity")
-    copies: int = Field(1, ge=1, le=100)
+    copies: Whole = Field(1, ge=1, le=100)
 
 
 def _refuse(status: int, code: str, message: str, field: str | None) -> HTTPException:
@@ -88,7 +88,7 @@ async def _print(request: Request, name: str, zpl: str) -> str:
 class PalletLabelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    copies: int = Field(1, ge=1, le=100)
+    copies: Whole = Field(1, ge=1, le=100)
 
 
 @router.post("/pallets/{sscc}/label", tags=["labels"], status_code=201, responses=ACTION_RESPONSES,

@@ -33,6 +33,7 @@ Count = Annotated[fields.Count, BeforeValidator(fields.COUNT_FORM.check)]
 Measure = Annotated[fields.Measure, BeforeValidator(fields.MEASURE_FORM.check)]
 PlausibleBands = Annotated[fields.PlausibleBands, BeforeValidator(fields.BANDS_FORM.check)]
 Flag = Annotated[bool, Strict()]
+Whole = Annotated[int, Strict()]  # a whole JSON number: not true/false (a bool is an int to Python), not "5", not 5.0
 
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -197,7 +198,7 @@ class BinRequest(Request):
     zone: Code
     capacity: Quantity | None = None
     allowed_items: list[Code] = Field(default_factory=list, max_length=500)
-    walk_sequence: int | None = Field(None, ge=0, le=999_999_999, description="where the bin comes on a picker's "
+    walk_sequence: Whole | None = Field(None, ge=0, le=999_999_999, description="where the bin comes on a picker's "
                                                                                "walk (kitting pick lists follow it)")
     max_per_item: Quantity | None = Field(None, description="hard putaway rule: at most this much of any one item")
     lot_policy: Literal["mixed", "one_item", "one_lot"] = Field(
@@ -272,11 +273,11 @@ class InspectionPlanRequest(Request):
     kind: Literal["general", "incoming", "in_process", "final"] = Field(default="general", description="incoming: lots received on a purchase order await it; in_process: every n parts or "
                                "minutes on the operation; final: a work order completes after it passed")
     supplier: Code | None = Field(default=None, description="incoming: only lots of this supplier")
-    sample_size: int | None = Field(default=None, ge=1, le=1_000_000, description="fixed sample size n")
+    sample_size: Whole | None = Field(default=None, ge=1, le=1_000_000, description="fixed sample size n")
     sample_by_lot_size: Flag = Field(default=False, description="n by lot size (ISO 2859-1 general inspection level II)")
-    accept_number: int = Field(default=0, ge=0, le=1_000_000, description="pass with at most this many failed samples")
-    every_n_parts: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n parts")
-    every_minutes: int | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n minutes")
+    accept_number: Whole = Field(default=0, ge=0, le=1_000_000, description="pass with at most this many failed samples")
+    every_n_parts: Whole | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n parts")
+    every_minutes: Whole | None = Field(default=None, ge=1, le=1_000_000, description="in_process: due after n minutes")
     flag_overdue: Flag = Field(default=False, description="in_process: flag production beyond the grace while due")
     overdue_grace_parts: Count = Decimal(0)
     plausible_bands: PlausibleBands = Field(default=Decimal(10), description="a measurement more than this many "
