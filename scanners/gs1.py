@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -59,6 +59,10 @@ class GS1Error(ValueError):
 
     def to_json(self) -> dict[str, Any]:
         return {"error": "GS1_INVALID", "ai": self.ai, "reason": self.reason, "message": str(self)}
+
+
+#: Element strings as (AI, value, title), and biip's nested finding when there is no dictionary (a refusal).
+_Split = tuple[list[Pair], GS1Error | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +193,10 @@ class GS1Parser:
             return self._label(elements, "hri", symbology)
         body = self._element_string_body(data, symbology)
         elements = self._element_strings(body)
-        self._check_separators(body, elements, strict=symbology is not None)
+        self._check_separators(body, elements[0], strict=symbology is not None)
         return self._label(elements, "element_string", symbology)
 
-    def _element_strings(self, body: str) -> list[Pair]:
+    def _element_strings(self, body: str) -> _Split:
         return self._split(self._splitter.element_strings(body) if self._splitter is not None else None,
                            lambda: GS1Message.parse(body, config=self._config).element_strings)
 
@@ -212,7 +216,7 @@ class GS1Parser:
             raise GS1Error("empty label")
         return body
 
-    def _check_separators(self, body: str, elements: list[Pair], *, strict: bool) -> None:
+    def _check_separators(self, body: str, elements: Sequence[Pair], *, strict: bool) -> None:
         """FNC1 placement as GS1 reads it: a variable-length AI ends with a GS unless it is the last one; a GS after a
         predefined-length AI is allowed; in scan data (`strict`: after an AIM symbology identifier) two GS in a row
         (an empty element string) are refused, in text without an identifier redundant GS are skipped."""
@@ -265,12 +269,12 @@ class GS1Parser:
         elements = self._split(split, biip_parse)
         return self._label(elements, "digital_link", symbology)
 
-    def _split(self, split: list[Pair] | None, parse: Any) -> list[Pair]:
+    def _split(self, split: list[Pair] | None, parse: Any) -> _Split:
         """The element strings as (AI, value, title): `split` when the splitter followed biip, else biip's parse
-        (its result, or its refusal in the dictionary's words). Without the dictionary biip's nested findings (a
-        GTIN's, SSCC's or GLN's check digit) are refusals."""
+        (its result, or its refusal in the dictionary's words). Without the dictionary, also biip's first nested
+        finding (a GTIN's, SSCC's or GLN's check digit), a refusal once the FNC1 placement has been checked."""
         if split:
-            return split
+            return split, None
         try:
             elements: list[GS1ElementString] = parse()
         except BiipException as exc:
@@ -280,12 +284,11 @@ class GS1Parser:
             raise GS1Error(f"not a GS1 label: {exc}") from None
         if not elements:
             raise GS1Error("no GS1 element strings found")
+        problem = None
         if self.dictionary is None:  # biip-only: its nested findings are refusals
-            for e in elements:
-                problem = e.gtin_error or e.sscc_error or e.gln_error
-                if problem:
-                    raise GS1Error(problem, e.ai.ai)
-        return [(e.ai.ai, e.value, e.ai.data_title) for e in elements]
+            problem = next((GS1Error(found, e.ai.ai) for e in elements
+                            if (found := e.gtin_error or e.sscc_error or e.gln_error)), None)
+        return [(e.ai.ai, e.value, e.ai.data_title) for e in elements], problem
 
     def _clearer(self, reason: str, ai: str | None) -> GS1Error:
         """biip's refusal, in the dictionary's words when it can say what is wrong with that element string."""
@@ -316,8 +319,10 @@ class GS1Parser:
         titles = {"01": "GTIN"}
         if composite:
             body = self._element_string_body(composite[len(COMPOSITE_MARK):], "]e0")
-            elements = self._element_strings(body)
+            elements, problem = self._element_strings(body)
             self._check_separators(body, elements, strict=True)
+            if problem is not None:
+                raise problem
             pairs += [(ai, value) for ai, value, _ in elements]
             titles.update({ai: title for ai, _, title in elements})
         self._check(pairs, check_associations=self.associations and bool(composite))
@@ -332,7 +337,10 @@ class GS1Parser:
         self._check(pairs, check_associations=False)
         return self._result(pairs, {"01": "GTIN"}, "gtin", symbology)
 
-    def _label(self, elements: list[Pair], kind: str, symbology: str | None) -> GS1Label:
+    def _label(self, split: _Split, kind: str, symbology: str | None) -> GS1Label:
+        elements, problem = split
+        if problem is not None:
+            raise problem
         pairs = [(ai, value) for ai, value, _ in elements]
         titles = {ai: title for ai, _, title in elements}
         self._check(pairs, check_associations=self.associations)

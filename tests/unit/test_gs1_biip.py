@@ -145,3 +145,14 @@ def test_every_digital_link_path_of_the_dictionary_is_one_biip_accepts() -> None
                         [*((ai, _SAMPLES[ai]) for ai in ais), ("17", "270101")]
                     checked += 1
     assert checked >= 16
+
+
+def test_a_digital_link_value_is_checked_by_the_dictionary_not_by_biips_date_reading() -> None:
+    from scanners.gs1 import GS1Error, GS1Parser
+
+    parser = GS1Parser(DICTIONARY)
+    # A (7007) harvest date range: biip's date reading refused it in a URI (not in the other forms).
+    assert parser.parse(f"https://id.gs1.org/01/{GTIN}?7007=261101261105").ais["7007"] == "261101261105"
+    with pytest.raises(GS1Error) as error:
+        parser.parse(f"https://id.gs1.org/01/{GTIN}?7007=261101261305")
+    assert error.value.ai == "7007" and "month 13" in error.value.reason
