@@ -161,6 +161,7 @@ class GS1Parser:
                                    gs1_element_strings_verify_date=dictionary is None)
         #: biip's split without its result objects, whose checks the dictionary replaces (scanners.gs1_biip).
         self._splitter = BiipSplitter(dictionary.entries, self._config) if dictionary is not None else None
+        self._titles = {ai: entry.title for ai, entry in dictionary.entries.items()} if dictionary is not None else {}
 
     def parse(self, text: str, *, form: Form = "auto") -> GS1Label:
         if not isinstance(text, str):
@@ -359,8 +360,8 @@ class GS1Parser:
         ais: dict[str, str] = {}
         for ai, value in pairs:
             ais.setdefault(ai, value)
-        if self.dictionary is not None:
-            titles = {ai: (entry.title if (entry := self.dictionary.entry(ai)) else t) for ai, t in titles.items()}
+        if self._titles:
+            titles = {ai: self._titles.get(ai, t) for ai, t in titles.items()}
         weight = next(((ai, v) for ai, v in ais.items() if ai.startswith("310")), None)
         quantity = ais.get("30") or ais.get("37")
         return GS1Label(

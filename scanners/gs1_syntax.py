@@ -114,6 +114,8 @@ class SyntaxDictionary:
         #: The req/ex verdict per combination of AIs (in message order): it depends on which AIs a message holds,
         #: never on their values; a plant scans few combinations. Bounded; see `_association_verdict`.
         self._verdicts: dict[tuple[str, ...], tuple[str, str] | None] = {}
+        self._dl_qualifier_ais = {ai: frozenset(q for alternative in entry.dl_qualifiers for q in alternative)
+                                  for ai, entry in self.entries.items() if entry.dl_qualifiers is not None}
 
     @classmethod
     def parse(cls, text: str, source: str = "<text>") -> SyntaxDictionary:
@@ -171,6 +173,10 @@ class SyntaxDictionary:
         """True when `ai` is a GS1 Digital Link primary key (the root of a Digital Link URI's path)."""
         entry = self.entries.get(ai)
         return entry is not None and entry.dl_qualifiers is not None
+
+    def dl_qualifier_ais(self, key: str) -> frozenset[str]:
+        """Every AI that may qualify the primary key `key` in a Digital Link path (any alternative); empty if none."""
+        return self._dl_qualifier_ais.get(key, frozenset())
 
     def is_dl_path(self, ais: Sequence[str]) -> bool:
         """True when the AIs, in this order, make a valid Digital Link path: a primary key followed by qualifiers
