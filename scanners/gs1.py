@@ -2,7 +2,9 @@
 
 biip splits the text into element strings; the GS1 Barcode Syntax Dictionary then checks every one of them (check
 digits, dates, lengths, character sets) and the pairs (required and exclusive AIs), because biip alone accepts some
-wrong labels. Without the dictionary file the parser falls back to biip's own checks (with a warning at load).
+wrong labels. With the dictionary the split runs through scanners.gs1_biip (biip's AI table and patterns, without
+biip's enriched result objects, whose checks the dictionary replaces; biip's own parser where it cannot follow).
+Without the dictionary file the parser falls back to biip's own parse and checks (with a warning at load).
 
 Around biip, the rules of GS1's Syntax Engine (docs/gs1.md lists them, and where Takt differs on purpose):
 scan data's lengths per AIM symbology identifier (]E0 13 digits, ]E4 8, with an optional "|]e0" composite),
