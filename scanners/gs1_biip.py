@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from biip import ParseConfig
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
@@ -44,31 +45,56 @@ class _AI:
 
 Pair = tuple[str, str, str]  # (AI, value, biip's data title)
 
+#: biip's definition of each AI, compiled on first use (the same for every splitter in the process).
+_COMPILED: dict[str, _AI] = {}
+
+
+@lru_cache(maxsize=16)
+def _followable(codes: frozenset[str]) -> frozenset[str]:
+    """The AIs of `codes` the splitter reads itself: biip knows each as such, no AI of `codes` is the prefix of
+    another (biip takes the first AI of its table that the text starts with; looking up the text's first 2, 3 and 4
+    characters finds that same AI only then: true of GS1's AIs), and biip's enrichment cannot refuse its values."""
+    prefixes = {code[:k] for code in codes for k in range(2, len(code))}
+    out = set()
+    for code in codes:
+        if code in prefixes or any(code[:k] in codes for k in range(2, len(code))):
+            continue
+        if have_moneyed and code.startswith(_MONEY_PREFIXES):
+            continue
+        try:
+            known = GS1ApplicationIdentifier.extract(code).ai == code
+        except ValueError:  # biip does not know this AI: its own parser refuses it
+            known = False
+        if known:
+            out.add(code)
+    return frozenset(out)
+
+
+def _compiled(code: str) -> _AI:
+    ai = _COMPILED.get(code)
+    if ai is None:
+        definition = GS1ApplicationIdentifier.extract(code)
+        ai = _AI(code, definition.data_title, re.compile(definition.pattern.removesuffix("$")),
+                 re.compile(definition.pattern))
+        _COMPILED[code] = ai
+    return ai
+
 
 class BiipSplitter:
     """Splits element strings as biip's parser does, for the AIs in `ais` (biip's definitions of them)."""
 
     def __init__(self, ais: Iterable[str], config: ParseConfig) -> None:
-        table: dict[str, _AI] = {}
-        for code in ais:
-            try:
-                ai = GS1ApplicationIdentifier.extract(code)
-            except ValueError:  # biip does not know this AI: its own parser refuses it
-                continue
-            if ai.ai != code or (have_moneyed and code.startswith(_MONEY_PREFIXES)):
-                continue
-            table[code] = _AI(code, ai.data_title, re.compile(ai.pattern.removesuffix("$")), re.compile(ai.pattern))
-        # biip takes the first AI of its table that the text starts with. Looking up the first 2, 3 and 4 characters
-        # finds that same AI only when no AI is the prefix of another (true of GS1's AIs): keep only those.
-        self._table = {code: ai for code, ai in table.items()
-                       if not any(other != code and other.startswith(code) for other in table)}
+        self._ais = _followable(frozenset(ais))
         self._separators = tuple(config.separator_chars)
         if any(len(char) != 1 for char in self._separators):  # biip raises ValueError for these: let it
-            self._table = {}
+            self._ais = frozenset()
 
     def _lookup(self, text: str) -> _AI | None:
-        table = self._table
-        return table.get(text[:2]) or table.get(text[:3]) or table.get(text[:4])
+        ais = self._ais
+        for code in (text[:2], text[:3], text[:4]):
+            if code in ais:
+                return _COMPILED.get(code) or _compiled(code)
+        return None
 
     def element_strings(self, value: str) -> list[Pair] | None:
         """As `GS1Message.parse(value).element_strings`, or None (then run biip's parse)."""
@@ -109,9 +135,9 @@ class BiipSplitter:
 
     def element(self, code: str, data: str) -> Pair | None:
         """As `GS1ElementString.parse(code + data)` for a known AI `code`, or None (then run biip's parse)."""
-        ai = self._table.get(code)
-        if ai is None:
+        if code not in self._ais:
             return None
+        ai = _COMPILED.get(code) or _compiled(code)
         match = ai.full_pattern.fullmatch(code + data)
         if match is None:
             return None
