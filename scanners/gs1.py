@@ -2,7 +2,9 @@
 
 biip splits the text into element strings; the GS1 Barcode Syntax Dictionary then checks every one of them (check
 digits, dates, lengths, character sets) and the pairs (required and exclusive AIs), because biip alone accepts some
-wrong labels. Without the dictionary file the parser falls back to biip's own checks (with a warning at load).
+wrong labels. With the dictionary the split runs through scanners.gs1_biip (biip's AI table and patterns, without
+biip's enriched result objects, whose checks the dictionary replaces; biip's own parser where it cannot follow).
+Without the dictionary file the parser falls back to biip's own parse and checks (with a warning at load).
 
 Around biip, the rules of GS1's Syntax Engine (docs/gs1.md lists them, and where Takt differs on purpose):
 scan data's lengths per AIM symbology identifier (]E0 13 digits, ]E4 8, with an optional "|]e0" composite),
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -27,6 +29,7 @@ from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 
 from edge.domain.gs1 import check_digit, gtin14
+from scanners.gs1_biip import BiipSplitter, Pair
 from scanners.gs1_digital_link import digital_link_pairs
 from scanners.gs1_syntax import SyntaxDictionary, SyntaxViolation, gs1_date, load_syntax_dictionary
 
@@ -58,6 +61,10 @@ class GS1Error(ValueError):
 
     def to_json(self) -> dict[str, Any]:
         return {"error": "GS1_INVALID", "ai": self.ai, "reason": self.reason, "message": str(self)}
+
+
+#: Element strings as (AI, value, title), and biip's nested finding when there is no dictionary (a refusal).
+_Split = tuple[list[Pair], GS1Error | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +161,9 @@ class GS1Parser:
         # With the dictionary, dates are checked by its rules (biip refuses valid ones, e.g. a (7007) date range).
         self._config = ParseConfig(separator_chars=tuple(separators),
                                    gs1_element_strings_verify_date=dictionary is None)
+        #: biip's split without its result objects, whose checks the dictionary replaces (scanners.gs1_biip).
+        self._splitter = BiipSplitter(dictionary.entries, self._config) if dictionary is not None else None
+        self._titles = {ai: entry.title for ai, entry in dictionary.entries.items()} if dictionary is not None else {}
 
     def parse(self, text: str, *, form: Form = "auto") -> GS1Label:
         if not isinstance(text, str):
@@ -180,12 +190,18 @@ class GS1Parser:
             empty = _EMPTY_BRACKETED.search(stripped)
             if empty:
                 raise GS1Error("no value after the AI", empty.group(1))
-            elements = self._biip(lambda: GS1Message.parse_hri(stripped, config=self._config).element_strings)
+            elements = self._split(
+                self._splitter.hri(stripped) if self._splitter is not None else None,
+                lambda: GS1Message.parse_hri(stripped, config=self._config).element_strings)
             return self._label(elements, "hri", symbology)
         body = self._element_string_body(data, symbology)
-        elements = self._biip(lambda: GS1Message.parse(body, config=self._config).element_strings)
-        self._check_separators(body, elements, strict=symbology is not None)
+        elements = self._element_strings(body)
+        self._check_separators(body, elements[0], strict=symbology is not None)
         return self._label(elements, "element_string", symbology)
+
+    def _element_strings(self, body: str) -> _Split:
+        return self._split(self._splitter.element_strings(body) if self._splitter is not None else None,
+                           lambda: GS1Message.parse(body, config=self._config).element_strings)
 
     def _element_string_body(self, data: str, symbology: str | None) -> str:
         """The element strings without FNC1 in first and one trailing GS. After an AIM symbology identifier the
@@ -203,15 +219,14 @@ class GS1Parser:
             raise GS1Error("empty label")
         return body
 
-    def _check_separators(self, body: str, elements: list[GS1ElementString], *, strict: bool) -> None:
+    def _check_separators(self, body: str, elements: Sequence[Pair], *, strict: bool) -> None:
         """FNC1 placement as GS1 reads it: a variable-length AI ends with a GS unless it is the last one; a GS after a
         predefined-length AI is allowed; in scan data (`strict`: after an AIM symbology identifier) two GS in a row
         (an empty element string) are refused, in text without an identifier redundant GS are skipped."""
         position, end = 0, len(body)
         if strict and body[-1:] and body[-1] in self.separators:
             raise GS1Error("two GS (FNC1) at the end of the label")
-        for element in elements:
-            ai, value = element.ai.ai, element.value
+        for ai, value, _ in elements:
             if not strict:
                 while position < end and body[position] in self.separators:
                     position += 1
@@ -234,19 +249,35 @@ class GS1Parser:
         if not uri:
             raise GS1Error("empty label")
         if self.dictionary is None:  # biip-only: its own reading of the URI
-            elements = self._biip(lambda: GS1DigitalLinkURI.parse(uri).element_strings)
+            elements = self._split(None, lambda: GS1DigitalLinkURI.parse(uri).element_strings)
             return self._label(elements, "digital_link", symbology)
         try:
             pairs = digital_link_pairs(uri, self.dictionary, allow_zero_suppressed_gtin=self.allow_zero_suppressed_gtin)
         except SyntaxViolation as exc:
             raise GS1Error(exc.reason, exc.ai) from None
-        # biip parses the element strings, from the URI rebuilt on GS1's canonical stem with only the GS1 data.
-        path, query = _canonical_parts(pairs, self.dictionary)
-        canonical = "https://id.gs1.org" + path + ("?" + query if query else "")
-        elements = self._biip(lambda: GS1DigitalLinkURI.parse(canonical).element_strings)
+        # biip parses each element string (AI + value) of the URI. The URI's structure (key, qualifiers in order,
+        # query) was checked above by the dictionary's rules, which accept only what biip's own Digital Link parser
+        # accepts (tests/unit/test_gs1_biip.py); when the splitter cannot follow biip, biip parses the URI rebuilt
+        # on GS1's canonical stem with only the GS1 data.
+        assert self._splitter is not None
+        elements_split = [self._splitter.element(ai, value) for ai, value in pairs]
+        split = None if None in elements_split else [e for e in elements_split if e is not None]
+        dictionary = self.dictionary
+
+        def biip_parse() -> list[GS1ElementString]:
+            path, query = _canonical_parts(pairs, dictionary)
+            canonical = "https://id.gs1.org" + path + ("?" + query if query else "")
+            return GS1DigitalLinkURI.parse(canonical, config=self._config).element_strings
+
+        elements = self._split(split, biip_parse)
         return self._label(elements, "digital_link", symbology)
 
-    def _biip(self, parse: Any) -> list[GS1ElementString]:
+    def _split(self, split: list[Pair] | None, parse: Any) -> _Split:
+        """The element strings as (AI, value, title): `split` when the splitter followed biip, else biip's parse
+        (its result, or its refusal in the dictionary's words). Without the dictionary, also biip's first nested
+        finding (a GTIN's, SSCC's or GLN's check digit), a refusal once the FNC1 placement has been checked."""
+        if split:
+            return split, None
         try:
             elements: list[GS1ElementString] = parse()
         except BiipException as exc:
@@ -256,7 +287,11 @@ class GS1Parser:
             raise GS1Error(f"not a GS1 label: {exc}") from None
         if not elements:
             raise GS1Error("no GS1 element strings found")
-        return elements
+        problem = None
+        if self.dictionary is None:  # biip-only: its nested findings are refusals
+            problem = next((GS1Error(found, e.ai.ai) for e in elements
+                            if (found := e.gtin_error or e.sscc_error or e.gln_error)), None)
+        return [(e.ai.ai, e.value, e.ai.data_title) for e in elements], problem
 
     def _clearer(self, reason: str, ai: str | None) -> GS1Error:
         """biip's refusal, in the dictionary's words when it can say what is wrong with that element string."""
@@ -287,10 +322,12 @@ class GS1Parser:
         titles = {"01": "GTIN"}
         if composite:
             body = self._element_string_body(composite[len(COMPOSITE_MARK):], "]e0")
-            elements = self._biip(lambda: GS1Message.parse(body, config=self._config).element_strings)
+            elements, problem = self._element_strings(body)
             self._check_separators(body, elements, strict=True)
-            pairs += [(e.ai.ai, e.value) for e in elements]
-            titles.update({e.ai.ai: e.ai.data_title for e in elements})
+            if problem is not None:
+                raise problem
+            pairs += [(ai, value) for ai, value, _ in elements]
+            titles.update({ai: title for ai, _, title in elements})
         self._check(pairs, check_associations=self.associations and bool(composite))
         return self._result(pairs, titles, "gtin", symbology)
 
@@ -303,14 +340,12 @@ class GS1Parser:
         self._check(pairs, check_associations=False)
         return self._result(pairs, {"01": "GTIN"}, "gtin", symbology)
 
-    def _label(self, elements: list[GS1ElementString], kind: str, symbology: str | None) -> GS1Label:
-        pairs = [(e.ai.ai, e.value) for e in elements]
-        titles = {e.ai.ai: e.ai.data_title for e in elements}
-        if self.dictionary is None:  # biip-only: its nested findings are refusals
-            for e in elements:
-                problem = e.gtin_error or e.sscc_error or e.gln_error
-                if problem:
-                    raise GS1Error(problem, e.ai.ai)
+    def _label(self, split: _Split, kind: str, symbology: str | None) -> GS1Label:
+        elements, problem = split
+        if problem is not None:
+            raise problem
+        pairs = [(ai, value) for ai, value, _ in elements]
+        titles = {ai: title for ai, _, title in elements}
         self._check(pairs, check_associations=self.associations)
         return self._result(pairs, titles, kind, symbology)
 
@@ -327,8 +362,8 @@ class GS1Parser:
         ais: dict[str, str] = {}
         for ai, value in pairs:
             ais.setdefault(ai, value)
-        if self.dictionary is not None:
-            titles = {ai: (entry.title if (entry := self.dictionary.entry(ai)) else t) for ai, t in titles.items()}
+        if self._titles:
+            titles = {ai: self._titles.get(ai, t) for ai, t in titles.items()}
         weight = next(((ai, v) for ai, v in ais.items() if ai.startswith("310")), None)
         quantity = ais.get("30") or ais.get("37")
         return GS1Label(

@@ -72,7 +72,8 @@ def digital_link_pairs(uri: str, dictionary: SyntaxDictionary, *,
         entry = dictionary.entry(ai)
         if entry is None or not entry.digital_link_attribute:
             raise SyntaxViolation(ai, "is not a GS1 Digital Link data attribute (it may not be a query parameter)")
-        for position in range(1, len(path_ais) + 1):
+        qualifiers = dictionary.dl_qualifier_ais(path_ais[0])
+        for position in range(1, len(path_ais) + 1) if ai in qualifiers else ():
             if dictionary.is_dl_path([*path_ais[:position], ai, *path_ais[position:]]):
                 raise SyntaxViolation(ai, f"is a key qualifier of ({path_ais[0]}): it belongs in the path, "
                                           "not in the query")
@@ -113,7 +114,7 @@ def _query_pairs(query: str, dictionary: SyntaxDictionary) -> list[tuple[str, st
 def _unescape(raw: str, ai: str, *, query: bool) -> str:
     if query:
         raw = raw.replace("+", " ")
-    value = _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), raw)
+    value = _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), raw) if "%" in raw else raw
     if "\x00" in value:
         raise SyntaxViolation(ai, "percent-encoded NUL in a Digital Link value")
     return value

@@ -109,6 +109,13 @@ class SyntaxDictionary:
     def __init__(self, entries: Mapping[str, AIEntry], source: str) -> None:
         self.entries = dict(entries)
         self.source = source
+        #: Each AI's components compiled once (character-set matcher, lengths, linter functions): `_Plan`.
+        self._plans = {ai: _plan(entry) for ai, entry in self.entries.items()}
+        #: The req/ex verdict per combination of AIs (in message order): it depends on which AIs a message holds,
+        #: never on their values; a plant scans few combinations. Bounded; see `_association_verdict`.
+        self._verdicts: dict[tuple[str, ...], tuple[str, str] | None] = {}
+        self._dl_qualifier_ais = {ai: frozenset(q for alternative in entry.dl_qualifiers for q in alternative)
+                                  for ai, entry in self.entries.items() if entry.dl_qualifiers is not None}
 
     @classmethod
     def parse(cls, text: str, source: str = "<text>") -> SyntaxDictionary:
@@ -167,6 +174,10 @@ class SyntaxDictionary:
         entry = self.entries.get(ai)
         return entry is not None and entry.dl_qualifiers is not None
 
+    def dl_qualifier_ais(self, key: str) -> frozenset[str]:
+        """Every AI that may qualify the primary key `key` in a Digital Link path (any alternative); empty if none."""
+        return self._dl_qualifier_ais.get(key, frozenset())
+
     def is_dl_path(self, ais: Sequence[str]) -> bool:
         """True when the AIs, in this order, make a valid Digital Link path: a primary key followed by qualifiers
         taken in their order from one of the key's alternatives (e.g. 01, 01/10, 01/22/21 or 01/235; not 01/21/10)."""
@@ -177,31 +188,29 @@ class SyntaxDictionary:
 
     def validate_value(self, ai: str, value: str, today: date | None = None) -> None:
         """Check one element string's data against its AI's format and linters; raises SyntaxViolation."""
-        entry = self.entries.get(ai)
-        if entry is None:
+        plan = self._plans.get(ai)
+        if plan is None:
             raise SyntaxViolation(ai, "not an AI in the GS1 syntax dictionary")
+        length = len(value)
         position = 0
-        for index, component in enumerate(entry.components):
-            remaining = len(value) - position
-            if remaining == 0 and component.optional:
+        for match, min_length, max_length, optional, variable, linters, charset in plan:
+            remaining = length - position
+            if remaining == 0 and optional:
                 break
-            last = index == len(entry.components) - 1
-            if remaining < component.min_length:
-                raise SyntaxViolation(ai, f"wrong length: {len(value)} characters, the format is {_describe(entry)}")
-            take = min(remaining, component.max_length) if last or component.min_length != component.max_length \
-                else component.min_length
+            if remaining < min_length:
+                raise SyntaxViolation(ai, f"wrong length: {length} characters, the format is "
+                                          f"{_describe(self.entries[ai])}")
+            take = (remaining if remaining < max_length else max_length) if variable else min_length
             part = value[position : position + take]
             position += take
-            if not _CSET[component.cset].fullmatch(part):
-                raise SyntaxViolation(ai, f"{part!r} must be {_CSET_NAME[component.cset]} only")
-            for linter in component.linters:
-                if linter == "hhmi" and part == "9999" and ai in _TIME_OPTIONAL:
-                    continue
-                problem = _lint(linter, part, today)
+            if match(part) is None:
+                raise SyntaxViolation(ai, f"{part!r} must be {charset} only")
+            for linter in linters:
+                problem = linter(part, today)
                 if problem:
                     raise SyntaxViolation(ai, problem)
-        if position != len(value):
-            raise SyntaxViolation(ai, f"wrong length: {len(value)} characters, the format is {_describe(entry)}")
+        if position != length:
+            raise SyntaxViolation(ai, f"wrong length: {length} characters, the format is {_describe(self.entries[ai])}")
 
     def validate_message(self, pairs: Iterable[tuple[str, str]], *, associations: bool = True,
                          today: date | None = None) -> None:
@@ -214,30 +223,85 @@ class SyntaxDictionary:
             seen[ai] = value
         if not associations:
             return
-        present = frozenset(seen)
-        if "8030" in present:
+        if "8030" in seen:
             # A digital signature signs a serialised key: (253), (255) and (8003) must carry their serial component.
             for key in _SIGNED_KEYS:
-                if key in present and len(seen[key]) <= self.entries[key].min_length:
+                if key in seen and len(seen[key]) <= self.entries[key].min_length:
                     raise SyntaxViolation(key, "must carry its serial component when a digital signature (8030) "
                                                "is present")
-        for ai in seen:
+        verdict = self._association_verdict(tuple(seen))
+        if verdict is not None:
+            raise SyntaxViolation(*verdict)
+
+    def _association_verdict(self, ais: tuple[str, ...]) -> tuple[str, str] | None:
+        """The first req/ex rule that this combination of AIs (in message order) breaks, as (AI, reason), or None."""
+        verdicts = self._verdicts
+        try:
+            return verdicts[ais]
+        except KeyError:
+            pass
+        verdict = self._associations(ais)
+        if len(verdicts) >= _MAX_VERDICTS:  # a flood of odd combinations: start again rather than grow
+            verdicts.clear()
+        verdicts[ais] = verdict
+        return verdict
+
+    def _associations(self, ais: tuple[str, ...]) -> tuple[str, str] | None:
+        present = frozenset(ais)
+        for ai in ais:
             entry = self.entries[ai]
             for pattern in entry.excludes:
-                other = _other_present(pattern, ai, present)
+                other = _other_present(pattern, ai, present, ais)
                 if other is not None:
-                    raise SyntaxViolation(ai, f"may not be combined with AI ({other})")
+                    return ai, f"may not be combined with AI ({other})"
             for alternatives in entry.requires:
-                if not any(all(_other_present(p, ai, present) for p in group) for group in alternatives):
+                if not any(all(_other_present(p, ai, present, ais) for p in group) for group in alternatives):
                     wanted = " or ".join("+".join(f"({p})" for p in group) for group in alternatives)
-                    raise SyntaxViolation(ai, f"requires {wanted} in the same message")
+                    return ai, f"requires {wanted} in the same message"
+        return None
 
 
-def _other_present(pattern: str, ai: str, present: frozenset[str]) -> str | None:
-    """An AI other than `ai` in `present` that matches `pattern` ("n" stands for any digit), or None."""
+#: Combinations of AIs whose req/ex verdict is kept (a plant scans a few dozen).
+_MAX_VERDICTS = 4096
+#: One component of an AI compiled: (character-set fullmatch, min length, max length, optional, variable length
+#: (takes what remains up to its maximum; a fixed-length component that is not the last takes its length),
+#: linter functions, the character set's name).
+_Step = tuple[Callable[[str], object], int, int, bool, bool, tuple["_Linter", ...], str]
+_Plan = tuple[_Step, ...]
+
+
+def _plan(entry: AIEntry) -> _Plan:
+    steps: list[_Step] = []
+    last = len(entry.components) - 1
+    for index, c in enumerate(entry.components):
+        linters: list[_Linter] = []
+        for name in c.linters:
+            linter = _LINTERS.get(name)
+            if linter is None:  # UNCHECKED_LINTERS: character set and length only
+                continue
+            if name == "hhmi" and entry.ai in _TIME_OPTIONAL:
+                linter = _time_optional(linter)
+            linters.append(linter)
+        variable = index == last or c.min_length != c.max_length
+        steps.append((_CSET[c.cset].fullmatch, c.min_length, c.max_length, c.optional, variable, tuple(linters),
+                      _CSET_NAME[c.cset]))
+    return tuple(steps)
+
+
+def _time_optional(linter: _Linter) -> _Linter:
+    """The time linter of an AI where "9999" means "no time given"."""
+    def lint(part: str, today: date | None) -> str | None:
+        return None if part == "9999" else linter(part, today)
+
+    return lint
+
+
+def _other_present(pattern: str, ai: str, present: frozenset[str], ais: tuple[str, ...]) -> str | None:
+    """An AI other than `ai` in `present` that matches `pattern` ("n" stands for any digit), or None; of several,
+    the first in message order (`ais`)."""
     if "n" not in pattern:
         return pattern if pattern != ai and pattern in present else None
-    return next((other for other in present if other != ai and _matches(pattern, other)), None)
+    return next((other for other in ais if other != ai and _matches(pattern, other)), None)
 
 
 #: Keys whose serial component is optional but required beside a digital signature (8030).
@@ -283,6 +347,9 @@ def gs1_year(yy: int, today: date | None = None) -> int:
     return century + yy
 
 
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def gs1_date(value: str, today: date | None = None, *, day_zero: bool = True) -> date:
     """YYMMDD to a date; day 00 (where allowed) means the last day of the month. Raises ValueError."""
     if len(value) != 6 or not value.isdigit():
@@ -290,7 +357,7 @@ def gs1_date(value: str, today: date | None = None, *, day_zero: bool = True) ->
     year, month, day = gs1_year(int(value[:2]), today), int(value[2:4]), int(value[4:6])
     if not 1 <= month <= 12:
         raise ValueError(f"month {value[2:4]} in {value!r} does not exist")
-    last = calendar.monthrange(year, month)[1]
+    last = 29 if month == 2 and calendar.isleap(year) else _DAYS_IN_MONTH[month]
     if day == 0 and day_zero:
         return date(year, month, last)
     if not 1 <= day <= last:
@@ -350,7 +417,8 @@ def _lint_iban(part: str, today: date | None) -> str | None:
     return None if int(digits) % 97 == 1 else f"wrong IBAN check digits in {part!r}"
 
 
-_LINTERS: dict[str, Callable[[str, date | None], str | None]] = {
+_Linter = Callable[[str, date | None], str | None]
+_LINTERS: dict[str, _Linter] = {
     "csum": _lint_csum,
     "yymmd0": lambda p, t: _lint_date(p, t, True),
     "yymmdd": lambda p, t: _lint_date(p, t, False),

@@ -22,7 +22,10 @@ def check_digit(digits: str) -> int:
     weigh 3, 1, 3, 1 ...; the check digit brings their sum up to a multiple of ten. ValueError if not all digits."""
     if not digits.isascii() or not digits.isdigit():
         raise ValueError(f"{digits!r} is not all digits")
-    return -sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits))) % 10
+    # The sums of the ASCII codes less 48 ("0") per digit: the same sum as int() of each digit, without the calls.
+    reversed_digits = digits[::-1].encode()
+    weighted_3, weighted_1 = reversed_digits[0::2], reversed_digits[1::2]
+    return -(3 * (sum(weighted_3) - 48 * len(weighted_3)) + sum(weighted_1) - 48 * len(weighted_1)) % 10
 
 
 def gtin14(gtin: str) -> str:
