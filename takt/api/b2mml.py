@@ -4,20 +4,19 @@ schema, mapping, whole or not at all; docs/b2mml.md "HTTP"), for senders that po
 The answer is 201 with what was released (or found imported before), or 422 listing every problem of the
 document. An ``Idempotency-Key`` is required, as for every command: a retry with the same key and the same
 document gets the first answer again (``Idempotent-Replayed: true``), the same key with another document is
-refused. The document's own keys (docs/b2mml.md) make any resend record nothing, also after a restart; the
-request keys are remembered by the running node only (the last ``REMEMBERED`` of them).
+refused. The answers are kept in the store (``edge.store.document_answers``), so a retry after a restart gets the
+first answer too; the document's own keys (docs/b2mml.md) make any resend record nothing in any case.
 """
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from edge.service import StoreUnavailable
+from edge.store.document_answers import answer_for, keep_answer
 from takt.api.auth import allowed_roles, authorize
 from takt.api.contract import BEARER, COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN
 from takt.api.errors import refusal
@@ -26,23 +25,9 @@ from takt.api.site import site_config
 router = APIRouter(prefix="/api/v1", responses=COMMAND_RESPONSES, dependencies=BEARER)
 #: who may post documents: the service accounts of the ERP and MES links (and admin)
 SENDERS = allowed_roles("service")
-REMEMBERED = 1000
 #: the endpoint's body limit when the site names none (``b2mml.max_body_bytes``); the API's own limit does not apply
 DEFAULT_MAX_BODY_BYTES = 16_777_216
 PATH = "/api/v1/b2mml"
-
-
-class _Answers:
-    """Request keys seen by this node: key -> (sha256 of the document, the answer given)."""
-
-    def __init__(self) -> None:
-        self.seen: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
-
-    def remember(self, key: str, digest: str, answer: dict[str, Any]) -> None:
-        self.seen[key] = (digest, answer)
-        self.seen.move_to_end(key)
-        while len(self.seen) > REMEMBERED:
-            self.seen.popitem(last=False)
 
 
 def max_body_bytes(request: Request) -> int:
@@ -86,14 +71,13 @@ async def post_b2mml(request: Request) -> JSONResponse:
             return refusal(413, "REQUEST_TOO_LARGE", f"the document is over {limit} bytes (b2mml.max_body_bytes)")
     body = bytes(document)
     digest = hashlib.sha256(body).hexdigest()
-    answers: _Answers = getattr(request.app.state, "b2mml_answers", None) or _Answers()
-    request.app.state.b2mml_answers = answers
-    seen = answers.seen.get(key)
+    store = request.app.state.service.store
+    seen = await run_in_threadpool(answer_for, store, key)
     if seen is not None:
-        if seen[0] != digest:
+        if seen.document_sha256 != digest:
             return refusal(422, "IDEMPOTENCY_KEY_REUSED", f"Idempotency-Key {key} was sent before with another "
                            f"document; nothing recorded", "Idempotency-Key")
-        return JSONResponse(seen[1], status_code=201, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(seen.answer, status_code=201, headers={"Idempotent-Replayed": "true"})
     if not body.strip():
         return refusal(422, "SCHEDULE_REFUSED", "the body is empty: send a B2MML production schedule", "body",
                        problems=["the body is empty"])
@@ -116,7 +100,11 @@ async def post_b2mml(request: Request) -> JSONResponse:
     except StoreUnavailable as err:
         return refusal(503, "STORE_UNAVAILABLE", str(err))
     answer = {"schedules": list(report.schedules), "released": list(report.released), "defined": list(report.defined),
+              "changed": list(report.changed), "cancelled": list(report.cancelled),
               "already_imported": list(report.already_imported), "dispatch_lists": list(report.dispatch_lists),
               "events": report.events, "summary": report.summary()}
-    answers.remember(key, digest, answer)
-    return JSONResponse(answer, status_code=201)
+    kept = await run_in_threadpool(keep_answer, store, key, digest, user.user, answer)
+    if kept.document_sha256 != digest:  # another document with this key was answered in between
+        return refusal(422, "IDEMPOTENCY_KEY_REUSED", f"Idempotency-Key {key} was sent before with another "
+                       f"document", "Idempotency-Key")
+    return JSONResponse(kept.answer, status_code=201)

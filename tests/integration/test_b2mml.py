@@ -117,21 +117,40 @@ def test_a_request_of_an_existing_work_order_is_refused(demo: Node, schemas: Sch
     assert demo.store.last_seq() == before
 
 
-def test_the_same_schedule_and_request_with_other_content_is_refused(demo: Node, schemas: Schemas,
-                                                                     tmp_path: Path) -> None:
-    import_schedule(demo.service, SCHEDULE, schemas_=schemas)
-    changed = variant(tmp_path, "changed.xml", ("<QuantityString>30</QuantityString><DataType>decimal</DataType>"
-                                                "<UnitOfMeasure>pcs</UnitOfMeasure></Quantity>\n          "
-                                                "</MaterialProducedRequirement>",
-                                                "<QuantityString>31</QuantityString><DataType>decimal</DataType>"
-                                                "<UnitOfMeasure>pcs</UnitOfMeasure></Quantity>\n          "
-                                                "</MaterialProducedRequirement>"))
-    before = demo.store.last_seq()
-    with pytest.raises(ScheduleRefused, match="imported before with other content") as refused:
-        import_schedule(demo.service, changed, schemas_=schemas)
-    assert refused.value.request == "WO-2001"
-    assert demo.store.last_seq() == before
-    assert demo.store.load_state().work_orders["WO-2001"].quantity == D(30)
+def test_a_schedule_sent_again_changed_changes_its_orders_and_a_cancel_cancels_them(demo: Node, schemas: Schemas,
+                                                                                     tmp_path: Path) -> None:
+    produced = ("<QuantityString>30</QuantityString><DataType>decimal</DataType><UnitOfMeasure>pcs</UnitOfMeasure>"
+                "</Quantity>\n          </MaterialProducedRequirement>")
+    import_schedule(demo.service, SCHEDULE, schemas_=schemas, dispatch=True)
+    changed = variant(tmp_path, "changed.xml", (produced, produced.replace(">30<", ">31<")))
+    report = import_schedule(demo.service, changed, schemas_=schemas, dispatch=True)
+    assert report.changed == ("WO-2001",) and report.released == () and "WO-2002" in report.already_imported
+    assert demo.store.load_state().work_orders["WO-2001"].quantity == D(31)
+    seq = demo.store.last_seq()
+    again = import_schedule(demo.service, changed, schemas_=schemas, dispatch=True)  # resent: nothing recorded
+    assert again.changed == () and again.events == 0 and demo.store.last_seq() == seq
+    # an order started here cannot change any more: refused with the reason, nothing recorded
+    demo.service.handle(c.StartOperation(idempotency_key="s1", actor="anna", actor_roles=OPERATOR,
+                                         work_order="WO-2001", operation=10))
+    seq = demo.store.last_seq()
+    later = variant(tmp_path, "later.xml", (produced, produced.replace(">30<", ">32<")))
+    with pytest.raises(ScheduleRefused) as refused:
+        import_schedule(demo.service, later, schemas_=schemas)
+    assert refused.value.code == "WORK_ORDER_STARTED" and refused.value.request == "WO-2001"
+    assert "cannot change any more: operation 10 is in progress" in refused.value.reason
+    assert demo.store.last_seq() == seq and demo.store.load_state().work_orders["WO-2001"].quantity == D(31)
+    # the Cancel verb (V0600) cancels the request it names; sent again, nothing
+    for path in (DATA / "cancel-v0600.xml", DATA / "cancel-whole-v0401.xml"):
+        verdict, _ = schemas.validate(path)
+        assert verdict.ok, verdict.describe()
+    cancelled = import_schedule(demo.service, DATA / "cancel-v0600.xml", schemas_=schemas)
+    assert cancelled.cancelled == ("WO-2002",) and demo.store.load_state().work_orders["WO-2002"].status == "cancelled"
+    seq = demo.store.last_seq()
+    assert import_schedule(demo.service, DATA / "cancel-v0600.xml", schemas_=schemas).events == 0
+    # a V0401 Sync with action Delete cancels the whole schedule: WO-2001 is started, so all of it is refused
+    with pytest.raises(ScheduleRefused, match="WO-2001 cannot be cancelled any more: operation 10 is in progress"):
+        import_schedule(demo.service, DATA / "cancel-whole-v0401.xml", schemas_=schemas)
+    assert demo.store.last_seq() == seq
 
 
 # --- the file drop -----------------------------------------------------------------------------------
