@@ -91,7 +91,8 @@ async def post_b2mml(request: Request) -> JSONResponse:
         report = await run_in_threadpool(
             import_document, request.app.state.service, body, actor=user.user,
             dispatch=section.dispatch if section is not None else False, workstations=workstations,
-            locations=dict(section.locations) if section is not None else None)
+            locations=dict(section.locations) if section is not None else None,
+            personnel_classes=dict(section.personnel_classes) if section is not None else None)
     except ScheduleRefused as refused:
         return refusal(422, refused.code or "SCHEDULE_REFUSED", refused.reason, refused.path or "body",
                        problems=list(refused.problems), request=refused.request)

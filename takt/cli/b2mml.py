@@ -81,10 +81,12 @@ def import_(
     checker = _schemas(schemas_dir)
     workstations: set[str] | None = None
     locations: dict[str, str] | None = None
+    classes: dict[str, str] | None = None
     if config is not None:  # the site's workstations (a schedule naming another one is refused), its locations
         site = load_site(config, resolve_secrets=False)
         workstations = {w.workstation for w in site.site.workstations} or None
         locations = dict(site.b2mml.locations) if site.b2mml is not None else None
+        classes = dict(site.b2mml.personnel_classes) if site.b2mml is not None else None
     store = _open_store(config, data_dir, database_url)
     assert isinstance(store, Store)
     logging.getLogger("takt").setLevel(logging.WARNING)
@@ -92,7 +94,7 @@ def import_(
         service = Service(store, store.node_id()).start()
         try:
             report = import_document(service, file, schemas_=checker, actor=actor, dispatch=dispatch,
-                                     workstations=workstations, locations=locations)
+                                     workstations=workstations, locations=locations, personnel_classes=classes)
         finally:
             service.stop()
     except ScheduleRefused as refused:
