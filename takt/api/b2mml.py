@@ -10,16 +10,19 @@ first answer too; the document's own keys (docs/b2mml.md) make any resend record
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from edge.service import StoreUnavailable
 from edge.store.document_answers import answer_for, keep_answer
 from takt.api.auth import allowed_roles, authorize
-from takt.api.contract import BEARER, COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN
+from takt.api.contract import BEARER, COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN, READ_RESPONSES
 from takt.api.errors import refusal
+from takt.api.models import Moment
 from takt.api.site import site_config
 
 router = APIRouter(prefix="/api/v1", responses=COMMAND_RESPONSES, dependencies=BEARER)
@@ -109,3 +112,77 @@ async def post_b2mml(request: Request) -> JSONResponse:
         return refusal(422, "IDEMPOTENCY_KEY_REUSED", f"Idempotency-Key {key} was sent before with another "
                        f"document", "Idempotency-Key")
     return JSONResponse(kept.answer, status_code=201)
+
+
+# --- exports: shift OEE and the inspection plans as B2MML, for an ERP or MES that pulls them ---------------------
+
+exports = APIRouter(prefix="/api/v1/b2mml", responses=READ_RESPONSES, dependencies=BEARER)
+#: who may read the exports: the integration accounts and supervisors (and admin)
+READERS = allowed_roles("service", "supervisor")
+_XML: dict[int | str, dict[str, Any]] = {200: {"description": "The B2MML document, valid against MESA's schema",
+              "content": {"application/xml": {"schema": {"type": "string"}}}}}
+
+
+@exports.get("/oee", tags=["b2mml"], response_class=Response, responses=_XML,
+             summary="Shift OEE per workstation as B2MML V0600 SyncProductionPerformance (roles: admin, service, "
+                     "supervisor)")
+async def get_b2mml_oee(request: Request, workstation: str | None = None,
+                        start: Moment | None = Query(None, alias="from", description="period start (default: 24 h "
+                                                                                     "ago)"),
+                        end: Moment | None = Query(None, alias="to", description="period end (default: now)")
+                        ) -> Response:
+    await authorize(request, READERS)
+    from zoneinfo import ZoneInfo
+
+    from edge.store.oee import oee_report
+    from erp_sync.b2mml.exports import render_shift_oee
+    from takt.api.oee import LONGEST, _refuse
+    from takt.shift_close import shift_calendar, workstations
+
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and value.tzinfo is None:
+            raise _refuse(name, f"{name} needs a time zone (e.g. 2026-11-25T06:00:00Z)")
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    start = (start or end - timedelta(days=1)).astimezone(UTC)
+    if start >= end:
+        raise _refuse("from", "from must be before to")
+    if end - start > LONGEST:
+        raise _refuse("from", f"at most {LONGEST.days} days at a time")
+    config = site_config(request)
+    zone_name, shifts = shift_calendar(config)
+    store = request.app.state.service.store
+
+    def report() -> Any:
+        with store.engine.connect() as conn:
+            known = workstations(conn, config)
+            if workstation is not None and workstation not in known:
+                return None
+            return oee_report(conn, [workstation] if workstation else known, shifts, ZoneInfo(zone_name), start,
+                              end)
+
+    found = await run_in_threadpool(report)
+    if found is None:
+        return refusal(404, "UNKNOWN_WORKSTATION", f"workstation {workstation} is not on this line", "workstation")
+    doc = render_shift_oee(found, node_id=store.node_id(), start=start, end=end, timezone=zone_name)
+    if doc is None:
+        return refusal(404, "NOTHING_TO_EXPORT", "no shift with planned time in the period", "from")
+    return Response(doc.xml, media_type="application/xml")
+
+
+@exports.get("/test-specifications", tags=["b2mml"], response_class=Response, responses=_XML,
+             summary="The inspection plans as B2MML V0700 SyncTestSpecification (roles: admin, service, supervisor)")
+async def get_b2mml_test_specifications(request: Request, plan: str | None = None) -> Response:
+    await authorize(request, READERS)
+    from edge.domain import PlantState
+    from erp_sync.b2mml.exports import render_test_specifications
+
+    service = request.app.state.service
+    live = service.state  # copied at once (a dict copy holds the GIL): the writer goes on changing its own
+    state = PlantState(inspection_plans=dict(live.inspection_plans), characteristics=dict(live.characteristics))
+    if plan is not None and plan not in state.inspection_plans:
+        return refusal(404, "UNKNOWN_PLAN", f"inspection plan {plan} is not known here", "plan")
+    doc = render_test_specifications(state, node_id=service.store.node_id(),
+                                     plans=[plan] if plan is not None else None)
+    if doc is None:
+        return refusal(404, "NOTHING_TO_EXPORT", "no inspection plan is defined here", "plan")
+    return Response(doc.xml, media_type="application/xml")

@@ -301,6 +301,50 @@ def test_import_and_export_on_a_stopped_node(tmp_path: Path) -> None:
     assert no_store.exit_code == 1 and "no store" in no_store.output
 
 
+def test_shift_oee_and_inspection_plans_export_as_valid_documents_over_http_and_the_cli(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from takt.api.app import create_app
+
+    checker = Schemas(SHARED)
+    data_dir = tmp_path / "data"
+    node = Node(load_config(DEMO), data_dir=data_dir, config_file=DEMO).start()
+    try:
+        produce(node)  # 3 good on WS-10 now
+        with TestClient(create_app(node)) as client:
+            service = {"Authorization": "Bearer demo-service-token-0000000"}
+            oee = client.get("/api/v1/b2mml/oee", headers=service)
+            specs = client.get("/api/v1/b2mml/test-specifications", headers=service)
+            forbidden = client.get("/api/v1/b2mml/oee", headers={"Authorization": "Bearer demo-operator-token-000000"})
+            unknown = client.get("/api/v1/b2mml/test-specifications?plan=NO-SUCH-PLAN", headers=service)
+            naive = client.get("/api/v1/b2mml/oee?from=2026-12-01T00:00:00", headers=service)
+    finally:
+        node.stop()
+    assert oee.status_code == 200 and oee.headers["content-type"].startswith("application/xml"), oee.text
+    assert checker.validate(oee.content)[0].ok, checker.validate(oee.content)[0].describe()
+    root = ET.fromstring(oee.content)
+    ws10 = [r for r in root.iter(f"{V0600}ProductionResponse") if r.findtext(f"{V0600}ID", "").startswith("OEE/WS-10/")]
+    good = [d.findtext(f"{V0600}Value/{V0600}ValueString") for r in ws10 for d in r.iter(f"{V0600}ProductionData")
+            if d.findtext(f"{V0600}ID") == "GoodQuantity"]
+    assert "3" in good and all(r.find(f"{V0600}SegmentResponse/{V0600}ProductionData") is not None for r in ws10)
+    assert specs.status_code == 200 and checker.validate(specs.content)[0].ok
+    v0700 = "{http://www.mesa.org/xml/B2MML}"
+    plans = {t.findtext(f"{v0700}ID"): t for t in ET.fromstring(specs.content).iter(f"{v0700}TestSpecification")}
+    assert "FI-PUMP-150" in plans and plans["FI-PUMP-150"].findtext(f"{v0700}TestableObjectID") == "PUMP-150"
+    limits = {p.findtext(f"{v0700}ID"): p.findtext(f"{v0700}Value/{v0700}ValueString")
+              for p in plans["FI-PUMP-150"].iter(f"{v0700}TestSpecificationProperty")}
+    assert limits["LSL"] == "3"
+    assert forbidden.status_code == 403 and unknown.status_code == 404 and naive.status_code == 422
+    oee_file, specs_file = tmp_path / "oee.xml", tmp_path / "specs.xml"
+    exported = runner.invoke(app, ["b2mml", "export", "--oee", str(oee_file), "--specifications", str(specs_file),
+                                   "--data-dir", str(data_dir), "--schemas", str(SHARED)])  # no site: a day a shift
+    assert exported.exit_code == 0, exported.output
+    assert checker.validate(oee_file)[0].ok and checker.validate(specs_file)[0].ok
+    assert "valid B2MML V0700" in exported.output
+    nothing = runner.invoke(app, ["b2mml", "export", "--data-dir", str(data_dir), "--schemas", str(SHARED)])
+    assert nothing.exit_code == 2 and "--oee" in nothing.output
+
+
 def test_import_with_the_site_configuration_checks_its_workstations(tmp_path: Path) -> None:
     site = tmp_path / "site.yaml"
     site.write_text(DEMO.read_text().replace("data_dir: data ", f"data_dir: {tmp_path / 'data'} ", 1))
