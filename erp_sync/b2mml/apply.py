@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from edge.service import Service
 
 log = logging.getLogger("takt.b2mml")
+_CODE = re.compile(r"^request [^:]+: ([A-Z_]+): ")
 
 
 @dataclass(frozen=True)
@@ -178,8 +180,8 @@ def apply_planned(service: Service, mapped: ScheduleCommands, state: PlantState,
             already.append(p.request)
     if problems:
         refused = ScheduleRefused.listing(problems)
-        refused.code = "WORK_ORDER_STARTED" if any("cannot change any more" in text or "cannot be cancelled" in text
-                                                   for text, _ in problems) else "SCHEDULE_REFUSED"
+        code = _CODE.match(problems[0][0])  # "request R: WORK_ORDER_STARTED: ..." names the domain's code
+        refused.code = code.group(1) if code else "SCHEDULE_REFUSED"
         raise refused
     dry_run(fresh, state, service.clock())
     futures = [(p, service.submit(p.command)) for p in fresh]  # in order: the writer keeps the queue's order
