@@ -5,10 +5,12 @@ The package, by what each module does (the specification they follow is docs/b2m
 
 - ``schemas``: finding and loading the MESA XSDs (V0401, V0600, V0700) and validating a document against them;
 - ``reader``: a schema-valid production schedule (every shape senders write) read into ``ReleaseWorkOrder`` and
-  ``SetDispatchList`` commands;
+  ``SetDispatchList`` commands, a cancel into ``CancelWorkOrder``;
 - ``units``: a quantity's unit converted to the item's;
-- ``apply``: those commands applied through the one write path, whole or not at all;
-- ``master``: master data documents (material definitions, lots, equipment) read into Define* commands, and
+- ``apply``: those commands applied through the one write path, whole or not at all (a request of an order a
+  schedule released before as its ``ChangeWorkOrder``, refused once the order was started);
+- ``master``: master data documents (material definitions and classes, lots and sub-lots, equipment) read into
+  Define* commands, and
   ``import_document`` for any document the node reads;
 - ``personnel``: personnel documents (people and their classes) written as users through the user store;
 - ``render``: the journal's edge-origin events as ``SyncProductionPerformance`` and ``SyncMaterialInformation``;

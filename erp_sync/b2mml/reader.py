@@ -1,5 +1,7 @@
 """Reading B2MML production schedules: the commands a schema-valid ProductionSchedule asks for, one
-``ReleaseWorkOrder`` per ProductionRequest and, when asked, one ``SetDispatchList`` per workstation.
+``ReleaseWorkOrder`` per ProductionRequest and, when asked, one ``SetDispatchList`` per workstation; a
+``CancelProductionSchedule`` (or a Sync with action Delete) asks for a ``CancelWorkOrder`` per request it names (the
+apply step turns a request of an order a schedule released before into a ``ChangeWorkOrder``).
 
 Every schema-valid shape is read as senders write it (no schedule ID, several requests, nested segment
 requirements, MaterialRequirement with equipment locations, production parameters, other units). The mapping from

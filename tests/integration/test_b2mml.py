@@ -301,6 +301,7 @@ def test_import_and_export_on_a_stopped_node(tmp_path: Path) -> None:
     assert no_store.exit_code == 1 and "no store" in no_store.output
 
 
+@pytest.mark.slow
 def test_shift_oee_and_inspection_plans_export_as_valid_documents_over_http_and_the_cli(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
