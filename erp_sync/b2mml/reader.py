@@ -8,7 +8,7 @@ requirements, MaterialRequirement with equipment locations, production parameter
 the document's elements to the commands' fields is written down in docs/b2mml.md ("Incoming production
 schedules"); a schedule that cannot be mapped is refused with ``ScheduleRefused`` listing every problem.
 
-About 600 lines on purpose: the mapping of a request is one table (the docs' one) read by ``_release`` and the
+About 650 lines on purpose: the mapping of a request is one table (the docs' one) read by ``_release`` and the
 helpers beside it; split, each half would need the other to be read.
 """
 from __future__ import annotations
