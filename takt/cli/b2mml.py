@@ -107,12 +107,16 @@ def import_(
         store.close()
     console = _console()
     console.print(f"ok: {file}: {report.summary()}", highlight=False)
-    if report.released or report.already_imported or report.defined:
+    if report.released or report.already_imported or report.defined or report.changed or report.cancelled:
         table = Table(show_header=True)
         table.add_column("work order" if not report.defined else "record")
         table.add_column("outcome")
         for wo in report.released:
             table.add_row(wo, "released")
+        for wo in report.changed:
+            table.add_row(wo, "changed")
+        for wo in report.cancelled:
+            table.add_row(wo, "cancelled")
         for record in report.defined:
             table.add_row(record, "defined")
         for wo in report.already_imported:
