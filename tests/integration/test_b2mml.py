@@ -290,6 +290,9 @@ def test_import_and_export_on_a_stopped_node(tmp_path: Path) -> None:
     assert "2 work orders released" in done.output
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "2 imported before" in again.output
+    cancel = runner.invoke(app, ["b2mml", "import", str(DATA / "cancel-v0600.xml"), "--data-dir", str(data_dir),
+                                 "--schemas", str(SHARED)])
+    assert cancel.exit_code == 0 and "1 cancelled" in cancel.output and "WO-2002" in cancel.output, cancel.output
     out = tmp_path / "performance.xml"
     lots = tmp_path / "lots.xml"
     exported = runner.invoke(app, ["b2mml", "export", "--out", str(out), "--materials", str(lots),
