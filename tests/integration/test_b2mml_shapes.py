@@ -37,7 +37,8 @@ def schemas() -> Schemas:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Node]:
     config = load_config(DEMO)
-    config = config.model_copy(update={"b2mml": B2mmlSection(locations=LOCATIONS, max_body_bytes=400_000)})
+    config = config.model_copy(update={"b2mml": B2mmlSection(locations=LOCATIONS, max_body_bytes=400_000,
+                                                             personnel_classes={"Shift lead": "supervisor"})})
     node = Node(config, data_dir=tmp_path / "data", config_file=DEMO).start()
     yield node
     node.stop()
@@ -141,6 +142,15 @@ def test_a_retry_after_a_restart_gets_the_first_answer_from_the_store(tmp_path: 
         assert node.store.last_seq() == seq
     finally:
         node.stop()
+
+
+def test_the_endpoint_takes_personnel_with_the_sites_class_table(demo: Node, client: TestClient) -> None:
+    from edge.store.users import user_by_name
+
+    answer = post(client, (DATA / "master" / "personnel-v0401.xml").read_bytes(), SERVICE, key="people-1")
+    assert answer["status"] == 201 and answer["json"]["defined"] == ["person piet"]  # type: ignore[index]
+    piet = user_by_name(demo.store, "piet")
+    assert piet is not None and piet.roles == frozenset({"supervisor", "warehouse"})
 
 
 def test_the_endpoint_needs_a_sender_role_a_token_and_a_key(client: TestClient) -> None:
