@@ -87,6 +87,8 @@ class B2mmlSection(BaseModel):
       locations:                   # a material requirement's equipment location: the workstation or bin it means
         LINE1-SUPERMARKET: bin:B-SM-01
         CELL-10: workstation:WS-10
+      personnel_classes:           # a B2MML personnel class: the Takt role it stands for (docs/b2mml.md "Personnel")
+        Shift lead: supervisor
     ```
     Relative folders are taken from the configuration file's folder. A location not in the table is taken as a
     machine (its workstation), a bin or a workstation of that code; any other is refused, naming it."""
@@ -101,9 +103,12 @@ class B2mmlSection(BaseModel):
         default_factory=dict, description="equipment location ID -> workstation:<code> or bin:<code>")
     max_body_bytes: int = Field(default=16_777_216, gt=0, le=268_435_456,
                                 description="largest document POST /api/v1/b2mml accepts")
+    personnel_classes: dict[str, Literal["operator", "warehouse", "quality", "supervisor"]] = Field(
+        default_factory=dict, description="B2MML personnel class ID -> the Takt role it stands for")
 
     @model_validator(mode="after")
     def _a_folder(self) -> B2mmlSection:
-        if self.inbox is None and self.outbox is None and not self.locations:
-            raise ValueError("name an inbox, an outbox or both (or the locations table the endpoint uses)")
+        if self.inbox is None and self.outbox is None and not self.locations and not self.personnel_classes:
+            raise ValueError("name an inbox, an outbox or both (or the locations or personnel_classes table the "
+                             "endpoint uses)")
         return self

@@ -327,7 +327,8 @@ def start_file_drop(node: Node) -> list[asyncio.Task[None]]:
         workstations = {w.workstation for w in node.config.site.workstations} or None
         tasks.append(asyncio.create_task(inbox_task(node.service, section.inbox, interval=section.interval_s,
                                                     dispatch=section.dispatch, workstations=workstations,
-                                                    locations=section.locations),
+                                                    locations=section.locations,
+                                                    personnel_classes=section.personnel_classes),
                                          name="b2mml-inbox"))
     if section.outbox is not None:
         section.outbox.mkdir(parents=True, exist_ok=True)

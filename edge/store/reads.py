@@ -123,3 +123,30 @@ def journal_rows(store: Store, seqs: Iterable[int]) -> list[Any]:
     query = select(*_OUTBOX_COLUMNS).where(_J.c.seq.in_(list(seqs))).order_by(_J.c.seq)
     with store.engine.connect() as conn:
         return list(conn.execute(query).all())
+
+
+
+def event_keys(store: Store, type_: str, work_orders: Iterable[str]) -> dict[str, str]:
+    """For those of ``work_orders`` that have an event of ``type_`` in the journal (``WorkOrderReleased``,
+    ``WorkOrderChanged``), the idempotency key of the last one: who released or changed an order (a B2MML
+    document's keys begin ``b2mml:``)."""
+    ordered = sorted({f"work_order:{wo}" for wo in work_orders})
+    found: dict[str, str] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(ordered), 500):
+            rows = conn.execute(select(_J.c.subject, _J.c.idempotency_key).where(
+                _J.c.type == type_, _J.c.subject.in_(ordered[start:start + 500])).order_by(_J.c.seq))
+            for subject, key in rows:
+                found[subject.removeprefix("work_order:")] = key
+    return found
+
+
+def released_with_key_prefix(store: Store, prefix: str) -> list[str]:
+    """The work orders released with an idempotency key beginning ``prefix`` (a B2MML schedule's, ``b2mml:<ID>:``),
+    in the order they were released."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(_J.c.subject).where(
+            _J.c.type == "WorkOrderReleased", _J.c.idempotency_key.like(f"{escaped}%", escape="\\"))
+            .order_by(_J.c.seq))
+        return [subject.removeprefix("work_order:") for (subject,) in rows]

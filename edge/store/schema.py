@@ -288,6 +288,17 @@ signatures = Table(
     Column("signed_at", UtcDateTime, nullable=False),
 )
 
+# The answers POST /api/v1/b2mml gave, by the request's Idempotency-Key (edge.store.document_answers): a retry gets
+# the first answer again, also after a restart; the same key with another document (its SHA-256) is refused.
+b2mml_answers = Table(
+    "b2mml_answers", metadata,
+    Column("idempotency_key", String(250), primary_key=True),
+    Column("document_sha256", String(64), nullable=False),
+    Column("user", String(100), nullable=False),
+    Column("answer", Text, nullable=False),  # the 201 answer as JSON
+    Column("answered_at", UtcDateTime, nullable=False, index=True),
+)
+
 # --- history projections (append-only, one row per event, keyed by the journal seq) ---------------
 
 moves = Table(

@@ -235,13 +235,16 @@ class DirectoryUser(ValueError):
 
 
 def apply_user(store: Store, user: str, name: str, roles: list[str], *, language: str = "en",
-               active: bool = True) -> None:
+               active: bool = True, badge_hashed: str | None = None) -> None:
     """A user as the central systems know them: name, roles, language, active. An existing user keeps their
-    token, badge and PIN; a new one gets no usable token and no badge (the site file gives them)."""
+    token, badge and PIN; a new one gets no usable token and no badge (the site file gives them), unless
+    ``badge_hashed`` (:func:`badge_hash` of their badge code, as a B2MML Person may carry it) gives one."""
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise ValueError(f"user {user}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
-    values = {"name": name, "roles": sorted(set(roles)), "language": language, "active": active}
+    values: dict[str, Any] = {"name": name, "roles": sorted(set(roles)), "language": language, "active": active}
+    if badge_hashed is not None:
+        values["badge_hash"] = badge_hashed
     t = schema.users
     with store.writing() as conn:
         if conn.execute(select(schema.directory_users.c.user).where(schema.directory_users.c.user == user)).first():
@@ -255,3 +258,13 @@ def apply_user(store: Store, user: str, name: str, roles: list[str], *, language
             # the digest of a random secret nobody holds: unique, and no token matches it
             conn.execute(t.insert().values(user=user, token_sha256=digest(secrets.token_hex(32)), pin_hash=None,
                                            **values))
+
+
+def directory_user_names(store: Store, users: list[str]) -> set[str]:
+    """Those of ``users`` that come from the plant's directory (``directory_users``)."""
+    d = schema.directory_users
+    found: set[str] = set()
+    with store.engine.connect() as conn:
+        for start in range(0, len(users), 500):
+            found |= {r[0] for r in conn.execute(select(d.c.user).where(d.c.user.in_(users[start:start + 500])))}
+    return found

@@ -5,12 +5,16 @@ The package, by what each module does (the specification they follow is docs/b2m
 
 - ``schemas``: finding and loading the MESA XSDs (V0401, V0600, V0700) and validating a document against them;
 - ``reader``: a schema-valid production schedule (every shape senders write) read into ``ReleaseWorkOrder`` and
-  ``SetDispatchList`` commands;
+  ``SetDispatchList`` commands, a cancel into ``CancelWorkOrder``;
 - ``units``: a quantity's unit converted to the item's;
-- ``apply``: those commands applied through the one write path, whole or not at all;
-- ``master``: master data documents (material definitions, lots, equipment) read into Define* commands, and
+- ``apply``: those commands applied through the one write path, whole or not at all (a request of an order a
+  schedule released before as its ``ChangeWorkOrder``, refused once the order was started);
+- ``master``: master data documents (material definitions and classes, lots and sub-lots, equipment) read into
+  Define* commands, and
   ``import_document`` for any document the node reads;
+- ``personnel``: personnel documents (people and their classes) written as users through the user store;
 - ``render``: the journal's edge-origin events as ``SyncProductionPerformance`` and ``SyncMaterialInformation``;
+- ``exports``: shift OEE as ``SyncProductionPerformance`` and inspection plans as V0700 ``SyncTestSpecification``;
 - ``filedrop``: the outbox and inbox folders for ERPs that exchange the documents as files.
 
 Every public name of the modules (but the file drop's) is importable from here.
@@ -18,6 +22,7 @@ Every public name of the modules (but the file drop's) is importable from here.
 from __future__ import annotations
 
 from erp_sync.b2mml.apply import ImportReport, dry_run, import_schedule
+from erp_sync.b2mml.exports import render_shift_oee, render_test_specifications
 from erp_sync.b2mml.master import (
     MASTER_DATA_DOCUMENTS,
     import_document,
@@ -25,6 +30,7 @@ from erp_sync.b2mml.master import (
     master_data_noun,
     read_master_data,
 )
+from erp_sync.b2mml.personnel import PERSONNEL_DOCUMENTS, PersonChange, apply_personnel, read_personnel
 from erp_sync.b2mml.reader import (
     DEFAULT_ACTOR,
     ORDER_PARAMETERS,
@@ -72,6 +78,7 @@ __all__ = [
     "MASTER_DATA_DOCUMENTS",
     "MATERIAL_EVENTS",
     "ORDER_PARAMETERS",
+    "PERSONNEL_DOCUMENTS",
     "NAMESPACES",
     "NAMESPACE_OF",
     "PERFORMANCE_EVENTS",
@@ -79,6 +86,7 @@ __all__ = [
     "V0600_NS",
     "ImportReport",
     "Kind",
+    "PersonChange",
     "PlannedCommand",
     "RenderedDocument",
     "ScheduleCommands",
@@ -88,7 +96,8 @@ __all__ = [
     "UnitMismatch",
     "Validation",
     "Version",
-    "_minutes",  # the Duration parser, which the unit tests check on its own
+    "_minutes",
+    "apply_personnel",  # the Duration parser, which the unit tests check on its own
     "check_schedule",
     "content_digest",
     "convert",
@@ -100,10 +109,13 @@ __all__ = [
     "import_schedule",
     "master_data_noun",
     "read_master_data",
+    "read_personnel",
     "read_schedule",
     "render",
     "render_material_information",
     "render_production_performance",
+    "render_shift_oee",
+    "render_test_specifications",
     "request_key",
     "schemas",
 ]

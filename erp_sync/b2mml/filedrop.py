@@ -134,11 +134,13 @@ def _free_name(folder: Path, name: str) -> Path:
 
 def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Schemas | None = None,
                actor: str = DEFAULT_ACTOR, dispatch: bool = False, workstations: Collection[str] | None = None,
-               locations: Mapping[str, str] | None = None) -> list[InboxOutcome]:
+               locations: Mapping[str, str] | None = None,
+               personnel_classes: Mapping[str, str] | None = None) -> list[InboxOutcome]:
     """One round: apply each file in the folder (a production schedule or master data, ``import_document``) and
     move it to ``done/`` or ``rejected/``.
     ``workstations``: the site's (``config.site.workstations``), to refuse a schedule naming another one;
-    ``locations``: the site's table of material locations (``b2mml.locations``)."""
+    ``locations``: the site's table of material locations (``b2mml.locations``); ``personnel_classes``: its table of
+    personnel classes to roles (``b2mml.personnel_classes``)."""
     inbox = Path(folder)
     outcomes: list[InboxOutcome] = []
     if not inbox.is_dir():
@@ -147,7 +149,8 @@ def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Sc
                        and not p.name.startswith(".")):
         try:
             report = import_document(service, path, schemas_=schemas_, actor=actor, dispatch=dispatch,
-                                     workstations=workstations, locations=locations)
+                                     workstations=workstations, locations=locations,
+                                     personnel_classes=personnel_classes)
         except ScheduleRefused as refused:
             target_dir = inbox / REJECTED
             target_dir.mkdir(exist_ok=True)
@@ -167,14 +170,16 @@ def read_inbox(service: Service, folder: str | os.PathLike[str], *, schemas_: Sc
 
 async def inbox_task(service: Service, folder: str | os.PathLike[str], *, interval: float = 2.0,
                      schemas_: Schemas | None = None, actor: str = DEFAULT_ACTOR, dispatch: bool = False,
-                     workstations: Collection[str] | None = None, locations: Mapping[str, str] | None = None
+                     workstations: Collection[str] | None = None, locations: Mapping[str, str] | None = None,
+                     personnel_classes: Mapping[str, str] | None = None
                      ) -> None:
     """Watch the inbox forever (a round every ``interval`` seconds). A file the node cannot apply for its own
     reasons (store unavailable) stays and is tried again in the next round."""
     while True:
         try:
             await asyncio.to_thread(read_inbox, service, folder, schemas_=schemas_, actor=actor, dispatch=dispatch,
-                                    workstations=workstations, locations=locations)
+                                    workstations=workstations, locations=locations,
+                                    personnel_classes=personnel_classes)
         except Exception:  # the node's problem, not the file's: keep the file and try again
             log.exception("B2MML inbox round failed; retrying in %.1f s", interval)
         await asyncio.sleep(interval)

@@ -1,12 +1,14 @@
 """Reading B2MML production schedules: the commands a schema-valid ProductionSchedule asks for, one
-``ReleaseWorkOrder`` per ProductionRequest and, when asked, one ``SetDispatchList`` per workstation.
+``ReleaseWorkOrder`` per ProductionRequest and, when asked, one ``SetDispatchList`` per workstation; a
+``CancelProductionSchedule`` (or a Sync with action Delete) asks for a ``CancelWorkOrder`` per request it names (the
+apply step turns a request of an order a schedule released before into a ``ChangeWorkOrder``).
 
 Every schema-valid shape is read as senders write it (no schedule ID, several requests, nested segment
 requirements, MaterialRequirement with equipment locations, production parameters, other units). The mapping from
 the document's elements to the commands' fields is written down in docs/b2mml.md ("Incoming production
 schedules"); a schedule that cannot be mapped is refused with ``ScheduleRefused`` listing every problem.
 
-About 600 lines on purpose: the mapping of a request is one table (the docs' one) read by ``_release`` and the
+About 650 lines on purpose: the mapping of a request is one table (the docs' one) read by ``_release`` and the
 helpers beside it; split, each half would need the other to be read.
 """
 from __future__ import annotations
@@ -68,6 +70,10 @@ class PlannedCommand:
 class ScheduleCommands:
     schedules: tuple[str, ...]
     commands: tuple[PlannedCommand, ...]
+    #: schedules cancelled whole (a Cancel that names no request): their work orders are cancelled
+    cancel_schedules: tuple[str, ...] = ()
+    actor: str = DEFAULT_ACTOR
+    reason: str = ""  # why the work orders of ``cancel_schedules`` are cancelled
 
 
 _TRAILING_DIGITS = re.compile(r"(\d+)$")
@@ -167,7 +173,20 @@ def idempotency_key(schedule: str, part: str) -> str:
 
 
 _SCHEDULE_DOCUMENTS = ("ProductionSchedule", "SyncProductionSchedule", "ProcessProductionSchedule",
-                       "ProductionRequest")
+                       "ChangeProductionSchedule", "CancelProductionSchedule", "ProductionRequest")
+#: the longest cancel reason the domain keeps
+_REASON_LENGTH = 200
+
+
+def cancels(r: _Reader, root: ET.Element) -> bool:
+    """Whether a schedule document cancels what it names: the ``CancelProductionSchedule`` verb, or a ``Sync`` whose
+    action criteria say ``actionCode="Delete"`` (OAGIS's way to delete by sync)."""
+    name = root.tag.rpartition("}")[2]
+    if name == "CancelProductionSchedule":
+        return True
+    return name == "SyncProductionSchedule" and any(
+        (expression.get("actionCode") or "").strip().lower() == "delete"
+        for expression in r.all(root, "DataArea/Sync/ActionCriteria/ActionExpression"))
 #: Production parameters the reader maps to the work order's own fields; the others stay with their operation.
 ORDER_PARAMETERS = frozenset({"BOMRevision", "CustomerOrder", "OverproductionTolerancePct"})
 
@@ -242,11 +261,18 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
     schedule_ids: list[str] = []
     problems: list[tuple[str, str | None]] = []  # (problem, request)
     context = _Context(r, state, workstations, locations or {}, known_only, problems)
+    cancel = cancels(r, root)
+    whole: list[str] = []
     for s_index, schedule in enumerate(schedules, start=1):
         # a ProductionRequest on its own is a schedule of one request, without schedule ID
         requests = [schedule] if name == "ProductionRequest" else r.all(schedule, "ProductionRequest")
         schedule_id = None if name == "ProductionRequest" else r.text(schedule, "ID")
         keyed_by_id = schedule_id is not None
+        if cancel:
+            _cancel(r, requests, schedule_id, sender, name, s_index, meta, planned, problems, whole)
+            if schedule_id is not None:
+                schedule_ids.append(schedule_id)
+            continue
         if schedule_id is None:
             # No ID (optional in every B2MML version): each request is keyed by sender, request ID and content
             # (request_key), the dispatch lists by sender and the schedule's content, so that the same schedule
@@ -294,7 +320,32 @@ def read_schedule(root: ET.Element, state: PlantState, *, actor: str = DEFAULT_A
         listed = ScheduleRefused.listing(problems)
         listed.code = context.first_code
         raise listed
-    return ScheduleCommands(tuple(schedule_ids), tuple(planned))
+    return ScheduleCommands(tuple(schedule_ids) or (f"{name} from {sender or 'unknown-sender'}",), tuple(planned),
+                            tuple(whole), actor, f"cancelled by {name} from {sender or 'the sender'}")
+
+
+def _cancel(r: _Reader, requests: list[ET.Element], schedule_id: str | None, sender: str | None, verb: str,
+            s_index: int, meta: dict[str, Any], planned: list[PlannedCommand],
+            problems: list[tuple[str, str | None]], whole: list[str]) -> None:
+    """The ``CancelWorkOrder`` of each request a cancelling schedule names; a schedule with ID that names none is
+    cancelled whole (``whole``: the apply step finds the work orders it released)."""
+    base = schedule_id if schedule_id is not None else (sender or "unknown-sender")
+    label = f"schedule {schedule_id}" if schedule_id is not None else f"ProductionSchedule #{s_index}"
+    reason = f"cancelled by {verb}" + (f" {schedule_id}" if schedule_id else "") + f" from {sender or 'the sender'}"
+    if not requests:
+        if schedule_id is None:
+            problems.append((f"{label}: a cancel names the ProductionRequests to cancel, or the schedule's ID", None))
+        else:
+            whole.append(schedule_id)
+        return
+    for q_index, request in enumerate(requests, start=1):
+        request_id = r.text(request, "ID")
+        if request_id is None:
+            problems.append((f"{label}: ProductionRequest #{q_index} has no ID (the work order to cancel)", None))
+            continue
+        planned.append(PlannedCommand(request_id, c.CancelWorkOrder(
+            idempotency_key=idempotency_key(base, f"cancel:{request_id}"), **meta, work_order=request_id,
+            reason=reason[:_REASON_LENGTH])))
 
 
 @dataclass

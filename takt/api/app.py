@@ -197,7 +197,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
                               *sync.router.routes, *spc.router.routes, *pages.routes()]  # terminal, handheld and line pages (takt.pages)
     app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
-                              *inspections.router.routes, *warehouse.router.routes, *b2mml.router.routes]
+                              *inspections.router.routes, *warehouse.router.routes, *b2mml.router.routes,
+                              *b2mml.exports.routes]
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:

@@ -4,45 +4,33 @@ schema, mapping, whole or not at all; docs/b2mml.md "HTTP"), for senders that po
 The answer is 201 with what was released (or found imported before), or 422 listing every problem of the
 document. An ``Idempotency-Key`` is required, as for every command: a retry with the same key and the same
 document gets the first answer again (``Idempotent-Replayed: true``), the same key with another document is
-refused. The document's own keys (docs/b2mml.md) make any resend record nothing, also after a restart; the
-request keys are remembered by the running node only (the last ``REMEMBERED`` of them).
+refused. The answers are kept in the store (``edge.store.document_answers``), so a retry after a restart gets the
+first answer too; the document's own keys (docs/b2mml.md) make any resend record nothing in any case.
 """
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from edge.service import StoreUnavailable
+from edge.store.document_answers import answer_for, keep_answer
 from takt.api.auth import allowed_roles, authorize
-from takt.api.contract import BEARER, COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN
+from takt.api.contract import BEARER, COMMAND_RESPONSES, IDEMPOTENCY_KEY, KEY_PATTERN, READ_RESPONSES
 from takt.api.errors import refusal
+from takt.api.models import Moment
 from takt.api.site import site_config
 
 router = APIRouter(prefix="/api/v1", responses=COMMAND_RESPONSES, dependencies=BEARER)
 #: who may post documents: the service accounts of the ERP and MES links (and admin)
 SENDERS = allowed_roles("service")
-REMEMBERED = 1000
 #: the endpoint's body limit when the site names none (``b2mml.max_body_bytes``); the API's own limit does not apply
 DEFAULT_MAX_BODY_BYTES = 16_777_216
 PATH = "/api/v1/b2mml"
-
-
-class _Answers:
-    """Request keys seen by this node: key -> (sha256 of the document, the answer given)."""
-
-    def __init__(self) -> None:
-        self.seen: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
-
-    def remember(self, key: str, digest: str, answer: dict[str, Any]) -> None:
-        self.seen[key] = (digest, answer)
-        self.seen.move_to_end(key)
-        while len(self.seen) > REMEMBERED:
-            self.seen.popitem(last=False)
 
 
 def max_body_bytes(request: Request) -> int:
@@ -86,14 +74,13 @@ async def post_b2mml(request: Request) -> JSONResponse:
             return refusal(413, "REQUEST_TOO_LARGE", f"the document is over {limit} bytes (b2mml.max_body_bytes)")
     body = bytes(document)
     digest = hashlib.sha256(body).hexdigest()
-    answers: _Answers = getattr(request.app.state, "b2mml_answers", None) or _Answers()
-    request.app.state.b2mml_answers = answers
-    seen = answers.seen.get(key)
+    store = request.app.state.service.store
+    seen = await run_in_threadpool(answer_for, store, key)
     if seen is not None:
-        if seen[0] != digest:
+        if seen.document_sha256 != digest:
             return refusal(422, "IDEMPOTENCY_KEY_REUSED", f"Idempotency-Key {key} was sent before with another "
                            f"document; nothing recorded", "Idempotency-Key")
-        return JSONResponse(seen[1], status_code=201, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(seen.answer, status_code=201, headers={"Idempotent-Replayed": "true"})
     if not body.strip():
         return refusal(422, "SCHEDULE_REFUSED", "the body is empty: send a B2MML production schedule", "body",
                        problems=["the body is empty"])
@@ -107,7 +94,8 @@ async def post_b2mml(request: Request) -> JSONResponse:
         report = await run_in_threadpool(
             import_document, request.app.state.service, body, actor=user.user,
             dispatch=section.dispatch if section is not None else False, workstations=workstations,
-            locations=dict(section.locations) if section is not None else None)
+            locations=dict(section.locations) if section is not None else None,
+            personnel_classes=dict(section.personnel_classes) if section is not None else None)
     except ScheduleRefused as refused:
         return refusal(422, refused.code or "SCHEDULE_REFUSED", refused.reason, refused.path or "body",
                        problems=list(refused.problems), request=refused.request)
@@ -116,7 +104,85 @@ async def post_b2mml(request: Request) -> JSONResponse:
     except StoreUnavailable as err:
         return refusal(503, "STORE_UNAVAILABLE", str(err))
     answer = {"schedules": list(report.schedules), "released": list(report.released), "defined": list(report.defined),
+              "changed": list(report.changed), "cancelled": list(report.cancelled),
               "already_imported": list(report.already_imported), "dispatch_lists": list(report.dispatch_lists),
               "events": report.events, "summary": report.summary()}
-    answers.remember(key, digest, answer)
-    return JSONResponse(answer, status_code=201)
+    kept = await run_in_threadpool(keep_answer, store, key, digest, user.user, answer)
+    if kept.document_sha256 != digest:  # another document with this key was answered in between
+        return refusal(422, "IDEMPOTENCY_KEY_REUSED", f"Idempotency-Key {key} was sent before with another "
+                       f"document", "Idempotency-Key")
+    return JSONResponse(kept.answer, status_code=201)
+
+
+# --- exports: shift OEE and the inspection plans as B2MML, for an ERP or MES that pulls them ---------------------
+
+exports = APIRouter(prefix="/api/v1/b2mml", responses=READ_RESPONSES, dependencies=BEARER)
+#: who may read the exports: the integration accounts and supervisors (and admin)
+READERS = allowed_roles("service", "supervisor")
+_XML: dict[int | str, dict[str, Any]] = {200: {"description": "The B2MML document, valid against MESA's schema",
+              "content": {"application/xml": {"schema": {"type": "string"}}}}}
+
+
+@exports.get("/oee", tags=["b2mml"], response_class=Response, responses=_XML,
+             summary="Shift OEE per workstation as B2MML V0600 SyncProductionPerformance (roles: admin, service, "
+                     "supervisor)")
+async def get_b2mml_oee(request: Request, workstation: str | None = None,
+                        start: Moment | None = Query(None, alias="from", description="period start (default: 24 h "
+                                                                                     "ago)"),
+                        end: Moment | None = Query(None, alias="to", description="period end (default: now)")
+                        ) -> Response:
+    await authorize(request, READERS)
+    from zoneinfo import ZoneInfo
+
+    from edge.store.oee import oee_report
+    from erp_sync.b2mml.exports import render_shift_oee
+    from takt.api.oee import LONGEST, _refuse
+    from takt.shift_close import shift_calendar, workstations
+
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and value.tzinfo is None:
+            raise _refuse(name, f"{name} needs a time zone (e.g. 2026-11-25T06:00:00Z)")
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    start = (start or end - timedelta(days=1)).astimezone(UTC)
+    if start >= end:
+        raise _refuse("from", "from must be before to")
+    if end - start > LONGEST:
+        raise _refuse("from", f"at most {LONGEST.days} days at a time")
+    config = site_config(request)
+    zone_name, shifts = shift_calendar(config)
+    store = request.app.state.service.store
+
+    def report() -> Any:
+        with store.engine.connect() as conn:
+            known = workstations(conn, config)
+            if workstation is not None and workstation not in known:
+                return None
+            return oee_report(conn, [workstation] if workstation else known, shifts, ZoneInfo(zone_name), start,
+                              end)
+
+    found = await run_in_threadpool(report)
+    if found is None:
+        return refusal(404, "UNKNOWN_WORKSTATION", f"workstation {workstation} is not on this line", "workstation")
+    doc = render_shift_oee(found, node_id=store.node_id(), start=start, end=end, timezone=zone_name)
+    if doc is None:
+        return refusal(404, "NOTHING_TO_EXPORT", "no shift with planned time in the period", "from")
+    return Response(doc.xml, media_type="application/xml")
+
+
+@exports.get("/test-specifications", tags=["b2mml"], response_class=Response, responses=_XML,
+             summary="The inspection plans as B2MML V0700 SyncTestSpecification (roles: admin, service, supervisor)")
+async def get_b2mml_test_specifications(request: Request, plan: str | None = None) -> Response:
+    await authorize(request, READERS)
+    from edge.domain import PlantState
+    from erp_sync.b2mml.exports import render_test_specifications
+
+    service = request.app.state.service
+    live = service.state  # copied at once (a dict copy holds the GIL): the writer goes on changing its own
+    state = PlantState(inspection_plans=dict(live.inspection_plans), characteristics=dict(live.characteristics))
+    if plan is not None and plan not in state.inspection_plans:
+        return refusal(404, "UNKNOWN_PLAN", f"inspection plan {plan} is not known here", "plan")
+    doc = render_test_specifications(state, node_id=service.store.node_id(),
+                                     plans=[plan] if plan is not None else None)
+    if doc is None:
+        return refusal(404, "NOTHING_TO_EXPORT", "no inspection plan is defined here", "plan")
+    return Response(doc.xml, media_type="application/xml")

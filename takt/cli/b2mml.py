@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -81,10 +81,12 @@ def import_(
     checker = _schemas(schemas_dir)
     workstations: set[str] | None = None
     locations: dict[str, str] | None = None
+    classes: dict[str, str] | None = None
     if config is not None:  # the site's workstations (a schedule naming another one is refused), its locations
         site = load_site(config, resolve_secrets=False)
         workstations = {w.workstation for w in site.site.workstations} or None
         locations = dict(site.b2mml.locations) if site.b2mml is not None else None
+        classes = dict(site.b2mml.personnel_classes) if site.b2mml is not None else None
     store = _open_store(config, data_dir, database_url)
     assert isinstance(store, Store)
     logging.getLogger("takt").setLevel(logging.WARNING)
@@ -92,7 +94,7 @@ def import_(
         service = Service(store, store.node_id()).start()
         try:
             report = import_document(service, file, schemas_=checker, actor=actor, dispatch=dispatch,
-                                     workstations=workstations, locations=locations)
+                                     workstations=workstations, locations=locations, personnel_classes=classes)
         finally:
             service.stop()
     except ScheduleRefused as refused:
@@ -105,12 +107,16 @@ def import_(
         store.close()
     console = _console()
     console.print(f"ok: {file}: {report.summary()}", highlight=False)
-    if report.released or report.already_imported or report.defined:
+    if report.released or report.already_imported or report.defined or report.changed or report.cancelled:
         table = Table(show_header=True)
         table.add_column("work order" if not report.defined else "record")
         table.add_column("outcome")
         for wo in report.released:
             table.add_row(wo, "released")
+        for wo in report.changed:
+            table.add_row(wo, "changed")
+        for wo in report.cancelled:
+            table.add_row(wo, "cancelled")
         for record in report.defined:
             table.add_row(record, "defined")
         for wo in report.already_imported:
@@ -120,41 +126,85 @@ def import_(
 
 @b2mml_app.command("export")
 def export(
-    out: Annotated[Path, typer.Option("--out", "-o", help="the file to write the production performance to")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="the file to write the production performance "
+                                                                  "(the journal's edge events) to")] = None,
     after: Annotated[int, typer.Option(help="export journal events after this sequence number")] = 0,
     limit: Annotated[int, typer.Option(help="at most this many journal entries")] = 100_000,
     materials: Annotated[Path | None, typer.Option(
         "--materials", help="also write lot receipts, status changes and moves as MaterialInformation here")] = None,
+    oee: Annotated[Path | None, typer.Option(
+        "--oee", help="write the shift OEE per workstation (--from to --to) as ProductionPerformance here")] = None,
+    start: Annotated[datetime | None, typer.Option(
+        "--from", help="OEE period start, with its time zone (default: 24 h before --to)")] = None,
+    end: Annotated[datetime | None, typer.Option(
+        "--to", help="OEE period end, with its time zone (default: now)")] = None,
+    specifications: Annotated[Path | None, typer.Option(
+        "--specifications", help="write the inspection plans as a V0700 SyncTestSpecification here")] = None,
     config: ConfigOption = None, data_dir: DataDirOption = None, database_url: UrlOption = None,
     schemas_dir: SchemasOption = None,
 ) -> None:
-    """Write the node's edge-origin production events after --after as one B2MML V0600 SyncProductionPerformance,
-    validated against the schema before it is written."""
-    from erp_sync.b2mml import render_material_information, render_production_performance
-    from erp_sync.b2mml_filedrop import write_atomically
+    """Write B2MML documents of the node, each validated against the schema before it is written: the edge-origin
+    production events after --after as one V0600 SyncProductionPerformance (--out), lot events as
+    SyncMaterialInformation (--materials), the shift OEE as SyncProductionPerformance (--oee) and the inspection
+    plans as a V0700 SyncTestSpecification (--specifications)."""
+    from zoneinfo import ZoneInfo
 
+    from edge.store.oee import oee_report
+    from erp_sync.b2mml import RenderedDocument, render_material_information, render_production_performance
+    from erp_sync.b2mml.exports import render_shift_oee, render_test_specifications
+    from erp_sync.b2mml_filedrop import write_atomically
+    from takt.shift_close import shift_calendar, workstations
+
+    if out is None and materials is None and oee is None and specifications is None:
+        raise _fail("name what to export: --out, --materials, --oee or --specifications", 2)
+    for name, value in (("--from", start), ("--to", end)):
+        if value is not None and value.tzinfo is None:
+            raise _fail(f"{name} needs a time zone (e.g. 2026-11-25T06:00:00+00:00)", 2)
+    now = datetime.now(UTC)
+    end = (end or now).astimezone(UTC)
+    start = (start or end - timedelta(days=1)).astimezone(UTC)
+    if oee is not None and start >= end:
+        raise _fail("--from must be before --to", 2)
     checker = _schemas(schemas_dir)
+    site = load_site(config, resolve_secrets=False) if config is not None else None
     store = _open_store(config, data_dir, database_url)
     assert isinstance(store, Store)
     try:
         node_id = store.node_id()
-        entries = list(store.journal(after=after, limit=limit))
+        entries = list(store.journal(after=after, limit=limit)) if out is not None or materials is not None else []
         state = store.load_state()
+        zone_name, shifts = shift_calendar(site)
+        report = None
+        if oee is not None:
+            with store.engine.connect() as conn:
+                report = oee_report(conn, workstations(conn, site), shifts, ZoneInfo(zone_name), start, end)
     finally:
         store.close()
-    now = datetime.now(UTC)
-    wanted = [("production performance", out,
-               render_production_performance(entries, node_id=node_id, state=state, created=now))]
+    wanted: list[tuple[str, Path, RenderedDocument | None, str]] = []
+    if out is not None:
+        wanted.append(("production performance", out,
+                       render_production_performance(entries, node_id=node_id, state=state, created=now),
+                       f"after journal sequence {after}"))
     if materials is not None:
         wanted.append(("material information", materials,
-                       render_material_information(entries, node_id=node_id, state=state, created=now)))
-    for what, path, doc in wanted:
+                       render_material_information(entries, node_id=node_id, state=state, created=now),
+                       f"after journal sequence {after}"))
+    if oee is not None and report is not None:
+        wanted.append(("shift OEE", oee, render_shift_oee(report, node_id=node_id, start=start, end=end,
+                                                          timezone=zone_name, created=now),
+                       f"from {start.isoformat()} to {end.isoformat()}"))
+    if specifications is not None:
+        wanted.append(("test specifications", specifications,
+                       render_test_specifications(state, node_id=node_id, created=now), "(no inspection plan)"))
+    for what, path, doc, when in wanted:
         if doc is None:
-            typer.echo(f"no {what} after journal sequence {after}: {path} not written", err=True)
+            typer.echo(f"no {what} {when}: {path} not written", err=True)
             continue
         verdict, _ = checker.validate(doc.xml)
         if not verdict.ok:
             raise _fail(f"the rendered {what} is not valid ({verdict.describe()}); nothing written")
         write_atomically(path, doc.xml)
-        typer.echo(f"ok: {path}: {doc.kind} {doc.document_id}, {doc.events} events, journal "
-                   f"{doc.first_seq}-{doc.last_seq}, valid B2MML V0600")
+        version = "V0700" if doc.kind == "TestSpecification" else "V0600"
+        span = f", journal {doc.first_seq}-{doc.last_seq}" if doc.last_seq else ""
+        typer.echo(f"ok: {path}: {doc.kind} {doc.document_id}, {doc.events} "
+                   f"{'events' if span else 'records'}{span}, valid B2MML {version}")

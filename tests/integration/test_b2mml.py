@@ -117,21 +117,40 @@ def test_a_request_of_an_existing_work_order_is_refused(demo: Node, schemas: Sch
     assert demo.store.last_seq() == before
 
 
-def test_the_same_schedule_and_request_with_other_content_is_refused(demo: Node, schemas: Schemas,
-                                                                     tmp_path: Path) -> None:
-    import_schedule(demo.service, SCHEDULE, schemas_=schemas)
-    changed = variant(tmp_path, "changed.xml", ("<QuantityString>30</QuantityString><DataType>decimal</DataType>"
-                                                "<UnitOfMeasure>pcs</UnitOfMeasure></Quantity>\n          "
-                                                "</MaterialProducedRequirement>",
-                                                "<QuantityString>31</QuantityString><DataType>decimal</DataType>"
-                                                "<UnitOfMeasure>pcs</UnitOfMeasure></Quantity>\n          "
-                                                "</MaterialProducedRequirement>"))
-    before = demo.store.last_seq()
-    with pytest.raises(ScheduleRefused, match="imported before with other content") as refused:
-        import_schedule(demo.service, changed, schemas_=schemas)
-    assert refused.value.request == "WO-2001"
-    assert demo.store.last_seq() == before
-    assert demo.store.load_state().work_orders["WO-2001"].quantity == D(30)
+def test_a_schedule_sent_again_changed_changes_its_orders_and_a_cancel_cancels_them(demo: Node, schemas: Schemas,
+                                                                                     tmp_path: Path) -> None:
+    produced = ("<QuantityString>30</QuantityString><DataType>decimal</DataType><UnitOfMeasure>pcs</UnitOfMeasure>"
+                "</Quantity>\n          </MaterialProducedRequirement>")
+    import_schedule(demo.service, SCHEDULE, schemas_=schemas, dispatch=True)
+    changed = variant(tmp_path, "changed.xml", (produced, produced.replace(">30<", ">31<")))
+    report = import_schedule(demo.service, changed, schemas_=schemas, dispatch=True)
+    assert report.changed == ("WO-2001",) and report.released == () and "WO-2002" in report.already_imported
+    assert demo.store.load_state().work_orders["WO-2001"].quantity == D(31)
+    seq = demo.store.last_seq()
+    again = import_schedule(demo.service, changed, schemas_=schemas, dispatch=True)  # resent: nothing recorded
+    assert again.changed == () and again.events == 0 and demo.store.last_seq() == seq
+    # an order started here cannot change any more: refused with the reason, nothing recorded
+    demo.service.handle(c.StartOperation(idempotency_key="s1", actor="anna", actor_roles=OPERATOR,
+                                         work_order="WO-2001", operation=10))
+    seq = demo.store.last_seq()
+    later = variant(tmp_path, "later.xml", (produced, produced.replace(">30<", ">32<")))
+    with pytest.raises(ScheduleRefused) as refused:
+        import_schedule(demo.service, later, schemas_=schemas)
+    assert refused.value.code == "WORK_ORDER_STARTED" and refused.value.request == "WO-2001"
+    assert "cannot change any more: operation 10 is in progress" in refused.value.reason
+    assert demo.store.last_seq() == seq and demo.store.load_state().work_orders["WO-2001"].quantity == D(31)
+    # the Cancel verb (V0600) cancels the request it names; sent again, nothing
+    for path in (DATA / "cancel-v0600.xml", DATA / "cancel-whole-v0401.xml"):
+        verdict, _ = schemas.validate(path)
+        assert verdict.ok, verdict.describe()
+    cancelled = import_schedule(demo.service, DATA / "cancel-v0600.xml", schemas_=schemas)
+    assert cancelled.cancelled == ("WO-2002",) and demo.store.load_state().work_orders["WO-2002"].status == "cancelled"
+    seq = demo.store.last_seq()
+    assert import_schedule(demo.service, DATA / "cancel-v0600.xml", schemas_=schemas).events == 0
+    # a V0401 Sync with action Delete cancels the whole schedule: WO-2001 is started, so all of it is refused
+    with pytest.raises(ScheduleRefused, match="WO-2001 cannot be cancelled any more: operation 10 is in progress"):
+        import_schedule(demo.service, DATA / "cancel-whole-v0401.xml", schemas_=schemas)
+    assert demo.store.last_seq() == seq
 
 
 # --- the file drop -----------------------------------------------------------------------------------
@@ -271,6 +290,9 @@ def test_import_and_export_on_a_stopped_node(tmp_path: Path) -> None:
     assert "2 work orders released" in done.output
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "2 imported before" in again.output
+    cancel = runner.invoke(app, ["b2mml", "import", str(DATA / "cancel-v0600.xml"), "--data-dir", str(data_dir),
+                                 "--schemas", str(SHARED)])
+    assert cancel.exit_code == 0 and "1 cancelled" in cancel.output and "WO-2002" in cancel.output, cancel.output
     out = tmp_path / "performance.xml"
     lots = tmp_path / "lots.xml"
     exported = runner.invoke(app, ["b2mml", "export", "--out", str(out), "--materials", str(lots),
@@ -280,6 +302,51 @@ def test_import_and_export_on_a_stopped_node(tmp_path: Path) -> None:
     assert "ProductionPerformance" in exported.output and "MaterialInformation" in exported.output
     no_store = runner.invoke(app, ["b2mml", "import", str(SCHEDULE), "--data-dir", str(tmp_path / "nowhere")])
     assert no_store.exit_code == 1 and "no store" in no_store.output
+
+
+@pytest.mark.slow
+def test_shift_oee_and_inspection_plans_export_as_valid_documents_over_http_and_the_cli(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from takt.api.app import create_app
+
+    checker = Schemas(SHARED)
+    data_dir = tmp_path / "data"
+    node = Node(load_config(DEMO), data_dir=data_dir, config_file=DEMO).start()
+    try:
+        produce(node)  # 3 good on WS-10 now
+        with TestClient(create_app(node)) as client:
+            service = {"Authorization": "Bearer demo-service-token-0000000"}
+            oee = client.get("/api/v1/b2mml/oee", headers=service)
+            specs = client.get("/api/v1/b2mml/test-specifications", headers=service)
+            forbidden = client.get("/api/v1/b2mml/oee", headers={"Authorization": "Bearer demo-operator-token-000000"})
+            unknown = client.get("/api/v1/b2mml/test-specifications?plan=NO-SUCH-PLAN", headers=service)
+            naive = client.get("/api/v1/b2mml/oee?from=2026-12-01T00:00:00", headers=service)
+    finally:
+        node.stop()
+    assert oee.status_code == 200 and oee.headers["content-type"].startswith("application/xml"), oee.text
+    assert checker.validate(oee.content)[0].ok, checker.validate(oee.content)[0].describe()
+    root = ET.fromstring(oee.content)
+    ws10 = [r for r in root.iter(f"{V0600}ProductionResponse") if r.findtext(f"{V0600}ID", "").startswith("OEE/WS-10/")]
+    good = [d.findtext(f"{V0600}Value/{V0600}ValueString") for r in ws10 for d in r.iter(f"{V0600}ProductionData")
+            if d.findtext(f"{V0600}ID") == "GoodQuantity"]
+    assert "3" in good and all(r.find(f"{V0600}SegmentResponse/{V0600}ProductionData") is not None for r in ws10)
+    assert specs.status_code == 200 and checker.validate(specs.content)[0].ok
+    v0700 = "{http://www.mesa.org/xml/B2MML}"
+    plans = {t.findtext(f"{v0700}ID"): t for t in ET.fromstring(specs.content).iter(f"{v0700}TestSpecification")}
+    assert "FI-PUMP-150" in plans and plans["FI-PUMP-150"].findtext(f"{v0700}TestableObjectID") == "PUMP-150"
+    limits = {p.findtext(f"{v0700}ID"): p.findtext(f"{v0700}Value/{v0700}ValueString")
+              for p in plans["FI-PUMP-150"].iter(f"{v0700}TestSpecificationProperty")}
+    assert limits["LSL"] == "3"
+    assert forbidden.status_code == 403 and unknown.status_code == 404 and naive.status_code == 422
+    oee_file, specs_file = tmp_path / "oee.xml", tmp_path / "specs.xml"
+    exported = runner.invoke(app, ["b2mml", "export", "--oee", str(oee_file), "--specifications", str(specs_file),
+                                   "--data-dir", str(data_dir), "--schemas", str(SHARED)])  # no site: a day a shift
+    assert exported.exit_code == 0, exported.output
+    assert checker.validate(oee_file)[0].ok and checker.validate(specs_file)[0].ok
+    assert "valid B2MML V0700" in exported.output
+    nothing = runner.invoke(app, ["b2mml", "export", "--data-dir", str(data_dir), "--schemas", str(SHARED)])
+    assert nothing.exit_code == 2 and "--oee" in nothing.output
 
 
 def test_import_with_the_site_configuration_checks_its_workstations(tmp_path: Path) -> None:

@@ -39,7 +39,9 @@ def demo(tmp_path: Path) -> Iterator[Node]:
 
 
 @pytest.mark.parametrize("path", [MASTER / "material-v0600.xml", MASTER / "equipment-v0401.xml",
-                                  MASTER / "equipment-v0600.xml", COURBON / "MAT-20121210170256-CRBN0001.xml"])
+                                  MASTER / "equipment-v0600.xml", COURBON / "MAT-20121210170256-CRBN0001.xml",
+                                  MASTER / "material-class-v0600.xml", MASTER / "material-class-v0401.xml",
+                                  MASTER / "sublot-v0401.xml"])
 def test_each_master_data_document_imports_and_a_resend_records_nothing(demo: Node, schemas: Schemas,
                                                                         path: Path) -> None:
     verdict, _ = schemas.validate(path)
@@ -116,3 +118,73 @@ def test_the_inbox_takes_master_data_then_the_schedule(demo: Node, schemas: Sche
     outcomes = read_inbox(demo.service, inbox, schemas_=schemas, workstations=SITE)
     assert [o.reason for o in outcomes] == [None, None, None]
     assert "WO-4001" in demo.store.load_state().work_orders
+
+
+def test_material_classes_give_their_materials_defaults_and_sub_lots_are_lots_of_their_lots_item(
+        demo: Node, schemas: Schemas) -> None:
+    report = import_document(demo.service, MASTER / "material-class-v0600.xml", schemas_=schemas)
+    assert report.defined == ("item BOLT-M10X40", "item NUT-M10", "item RESIN-EP5", "lot EP5-2026-12",
+                              "lot EP5-2026-12-D1", "lot EP5-2026-12-D2", "lot EP5-2026-12-D2-S7")
+    state = demo.store.load_state()
+    bolt, nut, resin = state.items["BOLT-M10X40"], state.items["NUT-M10"], state.items["RESIN-EP5"]
+    assert (bolt.unit, bolt.revision, bolt.lot_controlled) == ("pcs", "C", False)  # its own revision wins
+    assert (nut.unit, nut.revision, nut.lot_controlled) == ("pcs", "B", False)  # listed by the class
+    assert (resin.unit, resin.lot_controlled) == ("kg", True)  # no class
+    lots = {lot: (state.lots[lot].item, state.lots[lot].expiry, state.lots[lot].supplier_lot)
+            for lot in ("EP5-2026-12-D1", "EP5-2026-12-D2", "EP5-2026-12-D2-S7")}
+    assert lots == {"EP5-2026-12-D1": ("RESIN-EP5", date(2027, 6, 30), "HX-991"),
+                    "EP5-2026-12-D2": ("RESIN-EP5", date(2027, 1, 31), "HX-991"),
+                    "EP5-2026-12-D2-S7": ("RESIN-EP5", date(2027, 1, 31), "HX-991")}
+    # V0401: a class of materials known here changes their lot control; sub-lots of a known lot on their own
+    import_document(demo.service, MASTER / "material-class-v0401.xml", schemas_=schemas)
+    import_document(demo.service, MASTER / "sublot-v0401.xml", schemas_=schemas)
+    state = demo.store.load_state()
+    assert not state.items["GREASE-LT2"].lot_controlled and state.items["GREASE-LT2"].unit == "pcs"
+    assert state.lots["IMP-5510-BOX2"].item == "IMPELLER-7" and state.lots["IMP-5510-BOX2"].quantity == 0
+    unknown = (MASTER / "sublot-v0401.xml").read_text().replace("IMP-5510</MaterialLotID>", "IMP-0000</MaterialLotID>")
+    with pytest.raises(ScheduleRefused) as refused:
+        import_document(demo.service, unknown.encode(), schemas_=schemas)
+    assert len(refused.value.problems) == 2 and "its lot IMP-0000 is not known here" in refused.value.problems[0]
+
+
+def test_personnel_become_users_with_their_roles_and_badges_and_directory_people_are_refused(
+        demo: Node, schemas: Schemas) -> None:
+    from edge.store.directory import DirectoryEntry, remember
+    from edge.store.users import badge_hash, user_by_badge_hash, user_by_name
+
+    store = demo.store
+    for path in (MASTER / "personnel-v0600.xml", MASTER / "personnel-v0401.xml"):
+        verdict, _ = schemas.validate(path)
+        assert verdict.ok, verdict.describe()
+    report = import_document(demo.service, MASTER / "personnel-v0600.xml", schemas_=schemas)
+    assert report.defined == ("person jan", "person sara")
+    jan, sara = user_by_name(store, "jan"), user_by_name(store, "sara")
+    assert jan is not None and sara is not None
+    assert (jan.name, jan.roles, jan.language, jan.active) == ("Jan Bakker", frozenset({"operator"}), "nl", True)
+    assert sara.roles == frozenset({"quality"})  # "Welding certified" is no role: left out
+    holder = user_by_badge_hash(store, badge_hash(store, "B-20417"))
+    assert holder is not None and holder.user == "jan"
+    again = import_document(demo.service, MASTER / "personnel-v0600.xml", schemas_=schemas)
+    assert again.defined == () and again.already_imported == ("person jan", "person sara")
+    # V0401, a class mapped through the site's table
+    report = import_document(demo.service, MASTER / "personnel-v0401.xml", schemas_=schemas,
+                             personnel_classes={"Shift lead": "supervisor"})
+    piet = user_by_name(store, "piet")
+    assert report.defined == ("person piet",) and piet is not None
+    assert piet.roles == frozenset({"supervisor", "warehouse"})
+    # the directory's people, the site's admin and a badge someone else holds: all refused at once, nothing written
+    remember(store, DirectoryEntry(user="dirk", dn="uid=dirk,ou=people,dc=acme", name="Dirk Smit",
+                                   roles=frozenset({"operator"})))
+    text = ((MASTER / "personnel-v0600.xml").read_text().replace("<ID>jan</ID>", "<ID>admin</ID>")
+            .replace("<PersonID>jan</PersonID>", "<PersonID>admin</PersonID>").replace("<ID>sara</ID>", "<ID>dirk</ID>"))
+    stolen = (MASTER / "personnel-v0401.xml").read_text().replace("B-30555", "B-20417")
+    with pytest.raises(ScheduleRefused) as refused:
+        import_document(demo.service, text.encode(), schemas_=schemas)
+    assert refused.value.code == "DIRECTORY_USER"
+    assert [p.split(":")[0] for p in refused.value.problems] == ["person admin", "person dirk"]
+    assert "admin" in refused.value.problems[0] and "directory" in refused.value.problems[1]
+    with pytest.raises(ScheduleRefused, match="person piet: the badge is held by another user here"):
+        import_document(demo.service, stolen.encode(), schemas_=schemas)
+    admin, dirk = user_by_name(store, "admin"), user_by_name(store, "dirk")
+    assert admin is not None and admin.name == "Demo administrator" and admin.roles == frozenset({"admin"})
+    assert dirk is not None and dirk.name == "Dirk Smit" and dirk.roles == frozenset({"operator"})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from erp_sync.b2mml import ScheduleRefused, Schemas, import_schedule
+from erp_sync.b2mml import Schemas, import_schedule
 from erp_sync.config import B2mmlSection
 from takt.api.app import create_app
 from takt.config import load_config
@@ -37,7 +37,8 @@ def schemas() -> Schemas:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Node]:
     config = load_config(DEMO)
-    config = config.model_copy(update={"b2mml": B2mmlSection(locations=LOCATIONS, max_body_bytes=400_000)})
+    config = config.model_copy(update={"b2mml": B2mmlSection(locations=LOCATIONS, max_body_bytes=400_000,
+                                                             personnel_classes={"Shift lead": "supervisor"})})
     node = Node(config, data_dir=tmp_path / "data", config_file=DEMO).start()
     yield node
     node.stop()
@@ -62,15 +63,19 @@ def test_each_shape_imports_and_a_resend_records_nothing(demo: Node, schemas: Sc
     assert demo.store.last_seq() == after
 
 
-def test_a_changed_request_of_a_schedule_without_id_is_refused_not_released_twice(demo: Node,
-                                                                                    schemas: Schemas) -> None:
+def test_a_changed_request_of_a_schedule_without_id_changes_its_order_not_released_twice(demo: Node,
+                                                                                         schemas: Schemas) -> None:
     text = (DATA / "schedule-v0600-bare.xml").read_text()
     import_schedule(demo.service, text.encode(), schemas_=schemas)
+    changed = text.replace("<QuantityString>5</QuantityString>", "<QuantityString>6</QuantityString>").encode()
+    report = import_schedule(demo.service, changed, schemas_=schemas)
+    assert report.changed == ("WO-3201",) and report.released == ()
+    assert demo.store.load_state().work_orders["WO-3201"].quantity == 6
     before = demo.store.last_seq()
-    with pytest.raises(ScheduleRefused, match="request WO-3201: DUPLICATE_WORK_ORDER"):
-        import_schedule(demo.service, text.replace("<QuantityString>5</QuantityString>",
-                                                   "<QuantityString>6</QuantityString>").encode(), schemas_=schemas)
-    assert demo.store.last_seq() == before
+    assert import_schedule(demo.service, changed, schemas_=schemas).events == 0  # resent: nothing recorded
+    report = import_schedule(demo.service, text.encode(), schemas_=schemas)  # the first content again: back to it
+    assert report.changed == ("WO-3201",) and demo.store.load_state().work_orders["WO-3201"].quantity == 5
+    assert demo.store.last_seq() > before
 
 
 def test_the_work_order_read_api_shows_parameters_segments_and_staging(demo: Node, schemas: Schemas,
@@ -113,6 +118,39 @@ def test_the_endpoint_applies_a_schedule_and_a_retry_gets_the_first_answer(demo:
     other = post(client, (DATA / "request-v0600.xml").read_bytes(), SERVICE)  # k-1 again, another document
     assert other["status"] == 422 and other["json"]["code"] == "IDEMPOTENCY_KEY_REUSED"  # type: ignore[index]
     assert demo.store.last_seq() == seq
+
+
+def test_a_retry_after_a_restart_gets_the_first_answer_from_the_store(tmp_path: Path) -> None:
+    config = load_config(DEMO).model_copy(update={"b2mml": B2mmlSection(locations=LOCATIONS)})
+    body = (DATA / "schedule-v0401-nested.xml").read_bytes()
+    node = Node(config, data_dir=tmp_path / "data", config_file=DEMO).start()
+    try:
+        with TestClient(create_app(node)) as client:
+            first = post(client, body, SERVICE, key="restart-1")
+        assert first["status"] == 201 and first["json"]["released"] == ["WO-3001", "WO-3002"]  # type: ignore[index]
+    finally:
+        node.stop()
+    node = Node(config, data_dir=tmp_path / "data", config_file=DEMO).start()  # a new process would do the same
+    try:
+        seq = node.store.last_seq()
+        with TestClient(create_app(node)) as client:
+            retry = post(client, body, SERVICE, key="restart-1")
+            other = post(client, (DATA / "request-v0600.xml").read_bytes(), SERVICE, key="restart-1")
+        assert retry["status"] == 201 and retry["json"] == first["json"]
+        assert retry["headers"]["Idempotent-Replayed"] == "true"  # type: ignore[index]
+        assert other["status"] == 422 and other["json"]["code"] == "IDEMPOTENCY_KEY_REUSED"  # type: ignore[index]
+        assert node.store.last_seq() == seq
+    finally:
+        node.stop()
+
+
+def test_the_endpoint_takes_personnel_with_the_sites_class_table(demo: Node, client: TestClient) -> None:
+    from edge.store.users import user_by_name
+
+    answer = post(client, (DATA / "master" / "personnel-v0401.xml").read_bytes(), SERVICE, key="people-1")
+    assert answer["status"] == 201 and answer["json"]["defined"] == ["person piet"]  # type: ignore[index]
+    piet = user_by_name(demo.store, "piet")
+    assert piet is not None and piet.roles == frozenset({"supervisor", "warehouse"})
 
 
 def test_the_endpoint_needs_a_sender_role_a_token_and_a_key(client: TestClient) -> None:

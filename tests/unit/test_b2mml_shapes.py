@@ -162,10 +162,28 @@ def test_problems_of_several_requests_are_listed_each(schemas: Schemas) -> None:
         "request WO-3203: the quantity to make must be greater than zero, got 0")
 
 
-def test_a_change_schedule_is_not_read_as_a_release(schemas: Schemas) -> None:
-    root = ET.fromstring('<ChangeProductionSchedule xmlns="http://www.mesa.org/xml/B2MML-V0600"/>')
-    with pytest.raises(ScheduleRefused, match="ChangeProductionSchedule is not a production schedule"):
+def test_other_verbs_are_not_read_and_cancels_are_told_by_verb_or_delete_action(schemas: Schemas) -> None:
+    from erp_sync.b2mml.reader import _Reader, cancels
+
+    ns = "http://www.mesa.org/xml/B2MML-V0600"
+    root = ET.fromstring(f'<AcknowledgeProductionSchedule xmlns="{ns}"/>')
+    with pytest.raises(ScheduleRefused, match="AcknowledgeProductionSchedule is not a production schedule"):
         read_schedule(root, demo_state())
+    r = _Reader(ns)
+    delete = ET.fromstring(f'<SyncProductionSchedule xmlns="{ns}"><DataArea><Sync><ActionCriteria>'
+                           f'<ActionExpression actionCode="Delete"/></ActionCriteria></Sync></DataArea>'
+                           f'</SyncProductionSchedule>')
+    assert cancels(r, delete) and cancels(r, ET.fromstring(f'<CancelProductionSchedule xmlns="{ns}"/>'))
+    assert not cancels(r, ET.fromstring(f'<ChangeProductionSchedule xmlns="{ns}"/>'))
+    named = ET.fromstring(f'<CancelProductionSchedule xmlns="{ns}"><DataArea><Cancel/><ProductionSchedule>'
+                          f'<ID>S-1</ID><ProductionRequest><ID>WO-1</ID></ProductionRequest><ProductionRequest/>'
+                          f'</ProductionSchedule></DataArea></CancelProductionSchedule>')
+    with pytest.raises(ScheduleRefused, match="ProductionRequest #2 has no ID"):
+        read_schedule(named, demo_state())
+    whole = ET.fromstring(f'<CancelProductionSchedule xmlns="{ns}"><DataArea><Cancel/><ProductionSchedule>'
+                          f'<ID>S-1</ID></ProductionSchedule></DataArea></CancelProductionSchedule>')
+    read = read_schedule(whole, demo_state())
+    assert read.commands == () and read.cancel_schedules == ("S-1",)
 
 
 def test_units_convert_within_their_kind() -> None:
