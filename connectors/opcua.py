@@ -389,7 +389,7 @@ class OpcUaConnector:
         if client is None or not self.health.connected:
             raise ConnectionError(f"opcua {self.name} is not connected")
         node_ids = [ua.NodeId.from_string(self._node_ids[name]) for name, _ in values]
-        current = await client.uaclient.read_attributes(node_ids, ua.AttributeIds.Value)
+        current = await client.uaclient.read_attributes(node_ids, AttributeIds.Value)
         errors: dict[str, str | None] = {}
         writes: list[tuple[str, ua.NodeId, ua.DataValue]] = []
         for (name, value), node_id, dv in zip(values, node_ids, current, strict=True):
@@ -403,11 +403,11 @@ class OpcUaConnector:
             for (name, _, _), status in zip(writes, statuses, strict=True):
                 errors[name] = None if status.is_good() else (
                     f"{self._node_ids[name]}: the server refused the write ({status_name(status)})")
-        answers = await client.uaclient.read_attributes(node_ids, ua.AttributeIds.Value)
+        answers = await client.uaclient.read_attributes(node_ids, AttributeIds.Value)
         out = []
         for (name, _), dv in zip(values, answers, strict=True):
-            good = quality_of(dv.StatusCode) == "good" and dv.Value is not None
-            out.append(WrittenValue(name, errors[name] is None, dv.Value.Value if good else None, errors[name]))
+            value = dv.Value.Value if dv.Value is not None and quality_of(dv.StatusCode) == "good" else None
+            out.append(WrittenValue(name, errors[name] is None, value, errors[name]))
         return out
 
     async def _subscribe(self, client: Client, tags: list[OpcUaTag], sink: Sink) -> None:
