@@ -41,6 +41,7 @@ logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # failed requests are 
 
 MAX_REGISTERS = 125  # per read request (Modbus application protocol, function codes 3 and 4)
 MAX_BITS = 2000  # per read request (function codes 1 and 2)
+MAX_WRITE_REGISTERS = 123  # per write request (function code 16)
 LINK_DOWN_AFTER = 3  # cycles in a row with every request failing
 
 
@@ -308,9 +309,10 @@ class ModbusConnector:
             done_with()
 
     async def write_setpoints(self, values: Sequence[tuple[str, Any]]) -> list[WrittenValue]:
-        """Write each (tag, value) with function 16 (registers) or 5 (a coil) on the live connection, then read
-        them all back (merged reads, as polling does). A value that does not fit its tag, or an exception response,
-        is that tag's refusal; the others are written on."""
+        """Write each (tag, value) with function 16 (registers next to each other in one request, up to 123) or 5
+        (a coil) on the live connection, then read them all back (merged reads, as polling does). A value that
+        does not fit its tag, or an exception response, is the refusal of that tag (of the tags of that request);
+        the others are written on."""
         client = self._client
         if client is None or not self.health.connected:
             raise ConnectionError(f"modbus {self.name} is not connected")
@@ -323,22 +325,35 @@ class ModbusConnector:
     async def _write_and_read(self, client: Client, values: Sequence[tuple[str, Any]]) -> list[WrittenValue]:
         unit = self.config.unit
         errors: dict[str, str | None] = {}
-        for name, value in values:
+        runs: list[tuple[int, list[int], list[str]]] = []  # holding registers next to each other: one request
+        for name, value in sorted(values, key=lambda v: self._tags[v[0]].address):
             tag = self._tags[name]
             try:
                 words = encode(tag, value)
-                if tag.table == "coil":
-                    rr = await client.write_coil(tag.address, bool(words[0]), device_id=unit)
-                else:
-                    rr = await client.write_registers(tag.address, words, device_id=unit)
             except ValueError as exc:
                 errors[name] = str(exc)
                 continue
+            if tag.table == "coil":
+                runs.append((-1 - tag.address, words, [name]))
+            elif runs and runs[-1][0] >= 0 and runs[-1][0] + len(runs[-1][1]) == tag.address \
+                    and len(runs[-1][1]) + len(words) <= MAX_WRITE_REGISTERS:
+                runs[-1][1].extend(words)
+                runs[-1][2].append(name)
+            else:
+                runs.append((tag.address, list(words), [name]))
+        for address, words, names in runs:
+            try:
+                if address < 0:
+                    rr = await client.write_coil(-1 - address, bool(words[0]), device_id=unit)
+                else:
+                    rr = await client.write_registers(address, words, device_id=unit)
+                where = (f"coil {-1 - address}" if address < 0 else
+                         f"holding register{'s' if len(words) > 1 else ''} {address}"
+                         + (f"..{address + len(words) - 1}" if len(words) > 1 else ""))
+                error = f"exception response {getattr(rr, 'exception_code', '?')} at {where}" if rr.isError() else None
             except (TimeoutError, ModbusException, OSError) as exc:
-                errors[name] = f"no answer: {type(exc).__name__}: {exc}"
-                continue
-            errors[name] = (f"exception response {getattr(rr, 'exception_code', '?')} at {tag.table} register "
-                            f"{tag.address}" if rr.isError() else None)
+                error = f"no answer: {type(exc).__name__}: {exc}"
+            errors.update(dict.fromkeys(names, error))
         read_back: dict[str, Any] = {}
         for read in plan_reads([self._tags[name] for name, _ in values]):
             samples, _ = await self._read(client, read)
