@@ -104,6 +104,8 @@ ISA95_MESSAGE: dict[str, str] = {
     "PalletLotAdded": "MaterialSubLot",
     "PalletLotRemoved": "MaterialSubLot",
     "PalletShipped": "MaterialActual",
+    "SetpointsDownloaded": "JobResponse",  # the parameters the machine was actually given (written, read back)
+    "SetpointVarianceRecorded": "WorkAlert",  # a setpoint changed on the machine while the job ran (flagged)
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 
