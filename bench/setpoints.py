@@ -162,7 +162,9 @@ TIMES: list[float] = []
 @contextlib.asynccontextmanager
 async def raw(kind: str, port: int) -> AsyncIterator[Callable[[int], Awaitable[None]]]:
     if kind == "opcua":
-        from asyncua import Client, ua
+        from asyncua import ua
+        from asyncua.client.client import Client
+        from asyncua.ua.attribute_ids import AttributeIds
 
         client = Client(f"opc.tcp://127.0.0.1:{port}/takt/", timeout=4)
         await client.connect()
@@ -172,7 +174,7 @@ async def raw(kind: str, port: int) -> AsyncIterator[Callable[[int], Awaitable[N
             values = [ua.DataValue(ua.Variant(float(n % 97 + i) + 0.25, ua.VariantType.Double)) for i in range(COUNT)]
             start = time.perf_counter()
             statuses = await client.uaclient.write_attributes(nodes, values)
-            read = await client.uaclient.read_attributes(nodes, ua.AttributeIds.Value)
+            read = await client.uaclient.read_attributes(nodes, AttributeIds.Value)
             RAW.append(time.perf_counter() - start)
             assert all(s.is_good() for s in statuses) and len(read) == COUNT
 

@@ -279,7 +279,7 @@ def get_line(request: Request, _: User = Depends(current_user)) -> dict[str, Any
         for ws in workstations(request, conn):
             view = workstation_view(request, conn, ws["workstation"])
             current = view["current"]
-            alerts: list[dict[str, str]] = []
+            alerts: list[dict[str, Any]] = []
             for m in view["machines"]:
                 if m["state"] in ("down", "offline"):
                     alerts.append({"kind": "machine", "text": f"{m['equipment']} {m['state']}"
