@@ -82,19 +82,34 @@ class SetpointDownloads:
         self.downloads = 0
         self.last_error: str | None = None
 
-    def at_start(self, state: PlantState, work_order: str, operation: int) -> bool:
+    async def at_start(self, state: PlantState, work_order: str, operation: int) -> bool:
         """Whether starting this operation downloads setpoints first: a machine at its workstation takes some of
-        its parameters, at start, and none were downloaded for it yet."""
+        its parameters at start (``at_start``), and none were downloaded for the operation yet (at a changeover
+        step, also before a restart of the node: the journal says)."""
         op = state.operations.get((work_order, operation))
         if op is None:
             return False
+        wanted = set()
         for m in self._machines_at(state, op.workstation):
             assert m.setpoints is not None
-            if m.setpoints.at_start and self._values(state, m, work_order, operation):
+            try:
+                values = self._values(state, m, work_order, operation)
+            except DomainError:
+                return True  # the download refuses it, naming the parameter
+            if m.setpoints.at_start and values:
                 active = self.active.get(m.equipment)
                 if active is None or (active.work_order, active.operation) != (work_order, operation):
-                    return True
-        return False
+                    wanted.add(m.equipment)
+        if not wanted:
+            return False
+        done = await asyncio.to_thread(self._downloaded, work_order, operation)
+        return bool(wanted - done)
+
+    def _downloaded(self, work_order: str, operation: int) -> set[str]:
+        """The machines the journal holds a download for this operation to."""
+        return {d["equipment"] for d in (r.data() for r in events_of_subject(
+            self.store, f"work_order:{work_order}", ["SetpointsDownloaded"], upto=self.store.last_seq()))
+            if d["operation"] == operation}
 
     def _machines_at(self, state: PlantState, workstation: str) -> list[MachineSignals]:
         return [m for eq, m in sorted(self.machines.items())

@@ -277,8 +277,8 @@ async def _setpoints_at_start(request: Request, user: User, body: Any, values: d
         return None
     service: Service = request.app.state.service
     op = service.state.operations.get((values["work_order"], values["operation"]))
-    if op is None or op.status != "released" or not downloads.at_start(service.state, values["work_order"],
-                                                                       values["operation"]):
+    if op is None or op.status != "released" or not await downloads.at_start(service.state, values["work_order"],
+                                                                             values["operation"]):
         return None
     answer = await _download(request, user, body, values, "start")
     return None if answer.status_code == 201 else answer

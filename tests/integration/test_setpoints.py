@@ -113,7 +113,7 @@ async def simulated(protocol: str) -> AsyncIterator[tuple[dict[str, Any], Change
 
 def seed(service: Service) -> None:
     """Machine M-1 at WS-1; WO-1 with operation 10 (good setpoints, from the order and the recipe), 20 (a speed
-    above its limit) and 30 (a parameter the PLC refuses), all at WS-1."""
+    above its limit), 30 (a parameter the PLC refuses) and 40 (good again), all at WS-1."""
     n = 0
 
     def do(kind: Any, **fields: Any) -> None:
@@ -128,7 +128,8 @@ def seed(service: Service) -> None:
            c.OperationSpec(operation=10, description="Mould", workstation="WS-1", parameters=("Speed=72.3",)),
            c.OperationSpec(operation=20, description="Mould fast", workstation="WS-1", parameters=("Speed=500",)),
            c.OperationSpec(operation=30, description="Mould", workstation="WS-1",
-                           parameters=("Speed=70", "Broken=5"))))
+                           parameters=("Speed=70", "Broken=5")),
+           c.OperationSpec(operation=40, description="Mould", workstation="WS-1", parameters=("Speed=65",))))
 
 
 def journal_types(store: Store) -> list[str]:
@@ -218,6 +219,17 @@ async def test_setpoints_down_to_the_machine(protocol: str, store_factory: Store
                 assert "Speed" in fast.json()["message"] and "120" in fast.json()["message"]
                 assert store.last_seq() == before
                 assert service.state.operations[("WO-1", 20)].status == "released"
+
+                # an explicit changeover step, then the start: downloaded once, at the changeover
+                changeover = await post("40/setpoints", "changeover-40")
+                assert changeover.status_code == 201 and changeover.json()["events"][0]["type"] == \
+                    "SetpointsDownloaded", changeover.text
+                assert (await post("40/start", "start-40")).status_code == 201
+                assert journal_types(store)[-2:] == ["SetpointsDownloaded", "OperationStarted"]
+                (download,) = (await api.get("/api/v1/work-orders/WO-1/operations/40/setpoints")).json()["downloads"]
+                assert download["source"] == "changeover"
+                assert [(v["parameter"], v["written"]) for v in download["values"]] == [("Speed", "65"),
+                                                                                        ("Temp", "180.5")]
         finally:
             await connectivity.stop()
             service.stop()
