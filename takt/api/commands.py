@@ -201,7 +201,8 @@ def _pallet_fields(body: m.PackPalletRequest, params: dict[str, Any], user: User
 
 def _work_order_fields(body: m.WorkOrderRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**body_fields(body, params, user),
-            "operations": tuple(c.OperationSpec(**o.model_dump()) for o in body.operations),
+            "operations": tuple(c.OperationSpec(**{**o.model_dump(), "parameters": tuple(
+                f"{k}={v}" for k, v in o.parameters.items())}) for o in body.operations),
             "bom": tuple(c.BomLineSpec(**b.model_dump()) for b in body.bom)}
 
 

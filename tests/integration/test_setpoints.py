@@ -28,7 +28,7 @@ from simulators.opcua_machine import OpcUaMachine
 from simulators.s7_plc import S7Plc
 from takt.api.app import create_app
 from tests.conftest import StoreFactory
-from tests.integration.conftest import TOKENS
+from tests.integration.conftest import TOKENS, RunningNode
 from tests.integration.wire import free_port, wait_for
 
 ADMIN = frozenset({"admin"})
@@ -233,3 +233,16 @@ async def test_setpoints_down_to_the_machine(protocol: str, store_factory: Store
         finally:
             await connectivity.stop()
             service.stop()
+
+
+def test_a_work_order_released_over_the_api_carries_its_operations_parameters(node: RunningNode) -> None:
+    assert node.post("service", "/items", {"item": "PUMP", "unit": "pcs", "revision": "B"}).status_code == 201
+    order = {"work_order": "WO-7", "item": "PUMP", "item_revision": "B", "bom_revision": "1", "quantity": "5",
+             "operations": [{"operation": 10, "workstation": "WS-1", "parameters": {"Speed": "72.3", "Temp": "180"}}]}
+    assert node.post("service", "/work-orders", order).status_code == 201
+    (op,) = node.client("operator").get("/api/v1/work-orders/WO-7").json()["operations"]
+    assert op["parameters"] == ["Speed=72.3", "Temp=180"]
+    bad = {**order, "work_order": "WO-8", "operations": [{"operation": 10, "workstation": "WS-1",
+                                                          "parameters": {"Speed=": "1"}}]}
+    refused = node.post("service", "/work-orders", bad)
+    assert refused.status_code == 422 and "operations[0].parameters.Speed=" in refused.text, refused.text
