@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from edge.domain import commands as c
@@ -16,6 +17,7 @@ from tests.e2e.test_terminal_page import log_on, open_terminal
 from tests.integration.conftest import RunningNode
 
 
+@pytest.mark.slow
 def test_the_terminal_and_the_line_view_show_setpoints_and_a_variance(browser: Any, demo: RunningNode) -> None:
     speed = c.SetpointWrite(parameter="Speed", device="OPC-SCREWDRIVER-20", tag="SpeedSetpoint", value=Decimal(10),
                             writable=True, low=Decimal(1), high=Decimal(30), unit="ppm", read_back=Decimal(10))
