@@ -42,6 +42,32 @@ class Sample(NamedTuple):
 Sink = Callable[[Sequence[Sample]], Awaitable[None]]
 
 
+class WrittenValue(NamedTuple):
+    """What a device did with one setpoint: whether it took the write (``error`` says why not), and the value
+    read back after all the writes (None when it could not be read)."""
+
+    tag: str
+    written: bool
+    read_back: Any
+    error: str | None = None
+
+
+class SetpointWriter(Protocol):
+    """A connector that writes setpoints: every value, then reads all of them back, on its live connection;
+    raises ConnectionError when it is not connected."""
+
+    name: str
+
+    async def write_setpoints(self, values: Sequence[tuple[str, Any]]) -> list[WrittenValue]:
+        """Write each (tag name, value), then read every one of them back."""
+
+
+def as_number(value: Any) -> Any:
+    """A setpoint's value for a device: an int when it is whole, else a float (Decimal and text as given)."""
+    number = float(value)
+    return int(number) if number.is_integer() and abs(number) < 2**63 else number
+
+
 @dataclass
 class Health:
     """What the node shows about a connector (``/health``, ``/metrics``, ``takt`` status)."""

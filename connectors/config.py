@@ -5,6 +5,7 @@ and the reason, as the rest of the site configuration does.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -425,6 +426,50 @@ class MachineInspection(_Model):
     every_s: float = Field(default=60, ge=0.1)
 
 
+class SetpointTag(_Model):
+    """One setpoint the node may download to the machine: the production parameter ``parameter`` (its ID in the
+    work order's operation or in the recipe) goes to the device's tag ``tag``. Only a tag marked ``writable`` is
+    ever written; ``low``/``high`` are the parameter's limits (a value outside them is refused before anything is
+    written); a read-back or a value seen later on the machine that differs by more than ``tolerance`` is a
+    mismatch (at download) or a variance (while the operation runs)."""
+
+    parameter: str = Field(min_length=1, max_length=100)
+    tag: str = Field(min_length=1)
+    writable: bool = Field(default=False, description="the site allows the node to write this tag")
+    low: Decimal | None = Field(default=None, description="the lowest value allowed")
+    high: Decimal | None = Field(default=None, description="the highest value allowed")
+    tolerance: Decimal = Field(default=Decimal(0), ge=0, description="read-back and variance: equal within this")
+    unit: str | None = Field(default=None, max_length=20)
+
+    @model_validator(mode="after")
+    def _limits(self) -> SetpointTag:
+        for name in ("low", "high", "tolerance"):
+            value = getattr(self, name)
+            if value is not None and not value.is_finite():
+                raise ValueError(f"{name}: a setpoint limit is a finite number, not {value}")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low: {self.low} is above high {self.high}")
+        return self
+
+
+class MachineSetpoints(_Model):
+    """Setpoints and recipes down to the machine: which parameters go to which writable tags, who may download
+    them, and whether a running machine refuses them."""
+
+    tags: list[SetpointTag] = Field(min_length=1)
+    roles: list[str] = Field(default_factory=lambda: ["operator", "supervisor"], min_length=1,
+                             description="the roles that may download setpoints (admin always may)")
+    refuse_while_running: bool = Field(default=True, description="never write while the machine reports running")
+    at_start: bool = Field(default=True, description="download at operation start, unless already downloaded")
+
+    @field_validator("tags")
+    @classmethod
+    def _one_tag_per_parameter(cls, tags: list[SetpointTag]) -> list[SetpointTag]:
+        _no_duplicates([t.parameter for t in tags], "setpoint parameter")
+        _no_duplicates([t.tag for t in tags], "setpoint tag")
+        return tags
+
+
 class MachineSignals(_Model):
     """Which device and tags tell the node about one machine (equipment)."""
 
@@ -434,6 +479,7 @@ class MachineSignals(_Model):
     counters: list[CounterRule] = Field(default_factory=list)
     process_values: list[ProcessValueRule] = Field(default_factory=list)
     inspections: list[MachineInspection] = Field(default_factory=list)
+    setpoints: MachineSetpoints | None = Field(default=None, description="setpoints the node downloads")
 
     @field_validator("process_values")
     @classmethod
@@ -609,4 +655,26 @@ class ConnectivitySection(_Model):
             for tag in used:
                 if tag not in tags[m.device]:
                     raise ValueError(f"machine {m.equipment}: {m.device} has no tag {tag}")
+            for sp in m.setpoints.tags if m.setpoints else []:
+                if sp.tag not in tags[m.device]:
+                    raise ValueError(f"machine {m.equipment}: setpoints: {m.device} has no tag {sp.tag}")
+                why = self._not_writable(m.device, sp.tag) if sp.writable else None
+                if why:
+                    raise ValueError(f"machine {m.equipment}: setpoints: {sp.parameter}: tag {sp.tag} {why}")
         return self
+
+    def _not_writable(self, device: str, tag: str) -> str | None:
+        """Why ``tag`` of ``device`` cannot take a setpoint (its kind or type), or None."""
+        for d in self.modbus:
+            for t in (t for g in d.groups for t in g.tags if d.name == device and t.name == tag):
+                if t.table in ("input", "discrete"):
+                    return f"is in the read-only {t.table} table: a setpoint is a holding register or a coil"
+                if t.type in ("string", "bit"):
+                    return f"is a {t.type}: a setpoint is a number or a bool"
+        for p in self.s7:
+            for s in (s for g in p.groups for s in g.tags if p.name == device and s.name == tag):
+                if s.type in ("STRING", "DATE_AND_TIME", "DTL"):
+                    return f"is a {s.type}: a setpoint is a number or a BOOL"
+        if any(d.name == device for d in self.mqtt_sources) or any(d.name == device for d in self.sparkplug_sources):
+            return "is read from MQTT: the node writes setpoints over OPC UA, Modbus, S7 or Logix only"
+        return None

@@ -24,7 +24,7 @@ from typing import Any
 
 from pylogix import PLC
 
-from connectors.base import Health, Sample, Sink, run_poll_groups
+from connectors.base import Health, Sample, Sink, WrittenValue, as_number, run_poll_groups
 from connectors.config import LogixController, LogixPollGroup, LogixTag
 
 log = logging.getLogger("takt.connectors.logix")
@@ -56,6 +56,8 @@ class LogixConnector:
         self.late_cycles = 0
         self._lock = asyncio.Lock()
         self._reads = [[t.tag if t.elements == 1 else (t.tag, t.elements) for t in g.tags] for g in config.groups]
+        self._plc_now: PLC | None = None  # the live connection, for setpoint writes
+        self._tags = {t.name: t for g in config.groups for t in g.tags}
 
     def _plc(self) -> PLC:
         cfg = self.config
@@ -74,12 +76,37 @@ class LogixConnector:
             self.health.connected = True
             self.health.connects += 1
             self.health.last_error = None
+            self._plc_now = plc
             await run_poll_groups([self._poll(plc, group, reads, sink)
                                    for group, reads in zip(cfg.groups, self._reads, strict=True)])
         finally:
+            self._plc_now = None
             self.health.connected = False
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(plc.Close)
+
+    async def write_setpoints(self, values: Sequence[tuple[str, Any]]) -> list[WrittenValue]:
+        """Write each (tag, value) by name on the live connection (pylogix learns each tag's type from the
+        controller), then read them all back in one multi-service read. A status other than Success is that tag's
+        refusal, by name; the others are written on."""
+        plc = self._plc_now
+        if plc is None or not self.health.connected:
+            raise ConnectionError(f"logix {self.name} is not connected")
+        tags = [self._tags[name] for name, _ in values]
+        writes = [(t.tag, as_number(value)) for t, (_, value) in zip(tags, values, strict=True)]
+
+        def write_then_read() -> tuple[list[Any], list[Any]]:
+            return [plc.Write(tag, value) for tag, value in writes], plc.Read([t.tag for t in tags])
+
+        async with self._lock:
+            written, answers = await asyncio.to_thread(write_then_read)
+        if not plc.conn.SocketConnected:
+            raise ConnectionError(f"{self.config.address}: connection lost during the write")
+        out = []
+        for tag, (name, _), w, r in zip(tags, values, written, answers, strict=True):
+            error = None if w.Status == "Success" else refusal(tag, str(w.Status))
+            out.append(WrittenValue(name, error is None, r.Value if r.Status == "Success" else None, error))
+        return out
 
     async def _poll(self, plc: PLC, group: LogixPollGroup, reads: list[Any], sink: Sink) -> None:
         loop = asyncio.get_running_loop()

@@ -32,7 +32,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ModbusPDU
 
-from connectors.base import Health, Sample, Sink, run_poll_groups
+from connectors.base import Health, Sample, Sink, WrittenValue, run_poll_groups
 from connectors.config import ModbusDevice, ModbusTag, PollGroup, SerialLine
 from edge.retry import RetryPolicy
 
@@ -41,6 +41,7 @@ logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # failed requests are 
 
 MAX_REGISTERS = 125  # per read request (Modbus application protocol, function codes 3 and 4)
 MAX_BITS = 2000  # per read request (function codes 1 and 2)
+MAX_WRITE_REGISTERS = 123  # per write request (function code 16)
 LINK_DOWN_AFTER = 3  # cycles in a row with every request failing
 
 
@@ -96,6 +97,35 @@ def decoder(tag: ModbusTag, offset: int) -> Decoder:
         at = offset * 2
         return lambda raw, words: unpack_from(raw, at)[0]
     return lambda raw, words: decode(tag, words[offset:offset + count])
+
+
+def encode(tag: ModbusTag, value: Any) -> list[int]:
+    """The registers (or ``[bit]`` for a coil) that hold ``value`` for ``tag``: ``decode`` undone, scaling
+    included. Raises ValueError naming why a value does not fit the tag."""
+    if tag.table == "coil" or tag.type == "bool":
+        number = float(value)
+        if number not in (0.0, 1.0):
+            raise ValueError(f"{tag.name} is a {tag.type if tag.table != 'coil' else 'coil'}: 0 or 1, not {value}")
+        return [int(number)]
+    if tag.type not in _STRUCT:
+        raise ValueError(f"{tag.name} is a {tag.type}: not writable as a setpoint")
+    raw_value = (float(value) - tag.offset) / tag.scale
+    if tag.type.startswith(("int", "uint")):
+        if abs(raw_value - round(raw_value)) > 1e-9:
+            raise ValueError(f"{tag.name} holds whole numbers ({tag.type}): {value} is not one"
+                             + (" after its scale and offset" if tag.scale != 1.0 or tag.offset != 0.0 else ""))
+        try:
+            raw = struct.pack(">" + _STRUCT[tag.type], round(raw_value))
+        except struct.error:
+            raise ValueError(f"{tag.name}: {value} does not fit a {tag.type}") from None
+    else:
+        raw = struct.pack(">" + _STRUCT[tag.type], raw_value)
+    if tag.byte_order == "little":
+        raw = b"".join(raw[i + 1:i + 2] + raw[i:i + 1] for i in range(0, len(raw), 2))
+    words = [int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2)]
+    if tag.word_order == "little":
+        words.reverse()
+    return words
 
 
 # --- planning reads --------------------------------------------------------------------------------
@@ -249,6 +279,8 @@ class ModbusConnector:
         self.cycles = 0
         self.late_cycles = 0  # cycles that started after their slot (skipped slots are counted once each)
         self.cycle_lag_s: list[float] = []  # how late each cycle started, for jitter figures (bounded)
+        self._client: Client | None = None  # the live connection, for setpoint writes
+        self._tags = {t.name: t for g in config.groups for t in g.tags}
 
     async def run_once(self, sink: Sink) -> None:
         cfg = self.config
@@ -269,10 +301,64 @@ class ModbusConnector:
         try:
             if self.line is None:  # TCP: connected is the link; RTU: the device's first answer (in _poll)
                 self._connected()
+            self._client = client
             await run_poll_groups([self._poll(client, group, reads, sink) for group, reads in self.plans])
         finally:
+            self._client = None
             self.health.connected = False
             done_with()
+
+    async def write_setpoints(self, values: Sequence[tuple[str, Any]]) -> list[WrittenValue]:
+        """Write each (tag, value) with function 16 (registers next to each other in one request, up to 123) or 5
+        (a coil) on the live connection, then read them all back (merged reads, as polling does). A value that
+        does not fit its tag, or an exception response, is the refusal of that tag (of the tags of that request);
+        the others are written on."""
+        client = self._client
+        if client is None or not self.health.connected:
+            raise ConnectionError(f"modbus {self.name} is not connected")
+        if self.line is None:
+            return await self._write_and_read(client, values)
+        async with self.line.lock:  # a turn on the shared line, as a poll cycle takes
+            client.ctx.comm_params.timeout_connect = self.config.timeout_s
+            return await self._write_and_read(client, values)
+
+    async def _write_and_read(self, client: Client, values: Sequence[tuple[str, Any]]) -> list[WrittenValue]:
+        unit = self.config.unit
+        errors: dict[str, str | None] = {}
+        runs: list[tuple[int, list[int], list[str]]] = []  # holding registers next to each other: one request
+        for name, value in sorted(values, key=lambda v: self._tags[v[0]].address):
+            tag = self._tags[name]
+            try:
+                words = encode(tag, value)
+            except ValueError as exc:
+                errors[name] = str(exc)
+                continue
+            if tag.table == "coil":
+                runs.append((-1 - tag.address, words, [name]))
+            elif runs and runs[-1][0] >= 0 and runs[-1][0] + len(runs[-1][1]) == tag.address \
+                    and len(runs[-1][1]) + len(words) <= MAX_WRITE_REGISTERS:
+                runs[-1][1].extend(words)
+                runs[-1][2].append(name)
+            else:
+                runs.append((tag.address, list(words), [name]))
+        for address, words, names in runs:
+            try:
+                if address < 0:
+                    rr = await client.write_coil(-1 - address, bool(words[0]), device_id=unit)
+                else:
+                    rr = await client.write_registers(address, words, device_id=unit)
+                where = (f"coil {-1 - address}" if address < 0 else
+                         f"holding register{'s' if len(words) > 1 else ''} {address}"
+                         + (f"..{address + len(words) - 1}" if len(words) > 1 else ""))
+                error = f"exception response {getattr(rr, 'exception_code', '?')} at {where}" if rr.isError() else None
+            except (TimeoutError, ModbusException, OSError) as exc:
+                error = f"no answer: {type(exc).__name__}: {exc}"
+            errors.update(dict.fromkeys(names, error))
+        read_back: dict[str, Any] = {}
+        for read in plan_reads([self._tags[name] for name, _ in values]):
+            samples, _ = await self._read(client, read)
+            read_back.update({s.tag: s.value for s in samples if s.quality == "good"})
+        return [WrittenValue(name, errors[name] is None, read_back.get(name), errors[name]) for name, _ in values]
 
     def _connected(self) -> None:
         self.health.connected = True

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.uaerrors import UaError
 from cryptography import x509
 
-from connectors.base import SERVER_START, Health, Quality, Sample, Sink
+from connectors.base import SERVER_START, Health, Quality, Sample, Sink, WrittenValue
 from connectors.config import OpcUaSecurity, OpcUaServer, OpcUaTag
 from connectors.opcua_trust import ServerRefused as ServerRefused  # re-exported: raised from here
 from connectors.opcua_trust import ServerTrust, TrustDecision, der_of, read_open_faults, thumbprint
@@ -282,6 +283,35 @@ def _filter(tag: OpcUaTag) -> ua.DataChangeFilter | None:
     return f
 
 
+_INTEGER_RANGES: dict[ua.VariantType, tuple[int, int]] = {
+    ua.VariantType.SByte: (-2**7, 2**7 - 1), ua.VariantType.Byte: (0, 2**8 - 1),
+    ua.VariantType.Int16: (-2**15, 2**15 - 1), ua.VariantType.UInt16: (0, 2**16 - 1),
+    ua.VariantType.Int32: (-2**31, 2**31 - 1), ua.VariantType.UInt32: (0, 2**32 - 1),
+    ua.VariantType.Int64: (-2**63, 2**63 - 1), ua.VariantType.UInt64: (0, 2**64 - 1),
+}
+
+
+def setpoint_variant(value: Any, vtype: ua.VariantType | None) -> ua.Variant:
+    """``value`` as a Variant of the node's own type (as its current value shows it); ValueError naming why a
+    value does not fit that type."""
+    number = float(value)
+    if vtype in (ua.VariantType.Float, ua.VariantType.Double):
+        return ua.Variant(number, vtype)
+    if vtype == ua.VariantType.Boolean:
+        if number not in (0.0, 1.0):
+            raise ValueError(f"the node is a Boolean: 0 or 1, not {value}")
+        return ua.Variant(bool(number), vtype)
+    if vtype in _INTEGER_RANGES:
+        low, high = _INTEGER_RANGES[vtype]
+        if not number.is_integer():
+            raise ValueError(f"the node holds whole numbers ({vtype.name}): {value} is not one")
+        if not low <= number <= high:
+            raise ValueError(f"{value} does not fit the node's {vtype.name} ({low}..{high})")
+        return ua.Variant(int(number), vtype)
+    raise ValueError(f"the node's value is a {vtype.name if vtype is not None else 'nothing readable'}: "
+                     "not writable as a setpoint")
+
+
 class OpcUaConnector:
     """Stream the configured tags of one OPC UA server as samples."""
 
@@ -297,6 +327,8 @@ class OpcUaConnector:
             data_dir=data_dir)
         self.subscribed = 0  # monitored items accepted by the server in the current session
         self.refused: dict[str, str] = {}  # tag → status, for monitored items the server refused
+        self._client: Client | None = None  # the live session, for setpoint writes
+        self._node_ids = {t.name: t.node_id for t in config.tags}
 
     async def run_once(self, sink: Sink) -> None:
         cfg = self.config
@@ -321,6 +353,7 @@ class OpcUaConnector:
             self.health.connected = True
             self.health.connects += 1
             self.health.last_error = None
+            self._client = client
             started = await client.get_node(_START_TIME).read_value()
             if isinstance(started, datetime):  # first, so a restart is known before the counters' new values
                 await sink([Sample(self.name, SERVER_START, started, "good", started)])
@@ -338,6 +371,7 @@ class OpcUaConnector:
                     raise t.exception()  # type: ignore[misc]
             raise ConnectionError(reason[0] if reason else "connection to the server lost")
         finally:
+            self._client = None
             self.health.connected = False
             for t in tasks:
                 t.cancel()
@@ -346,6 +380,35 @@ class OpcUaConnector:
                     await t
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), 2)
+
+    async def write_setpoints(self, values: Sequence[tuple[str, Any]]) -> list[WrittenValue]:
+        """Write each (tag, value) in one Write request on the live session, each as its node's own type (one Read
+        learns them), then read them all back in one Read. A status that is not Good (BadNotWritable,
+        BadUserAccessDenied, BadOutOfRange ...) is that tag's refusal, by name; the others are written."""
+        client = self._client
+        if client is None or not self.health.connected:
+            raise ConnectionError(f"opcua {self.name} is not connected")
+        node_ids = [ua.NodeId.from_string(self._node_ids[name]) for name, _ in values]
+        current = await client.uaclient.read_attributes(node_ids, AttributeIds.Value)
+        errors: dict[str, str | None] = {}
+        writes: list[tuple[str, ua.NodeId, ua.DataValue]] = []
+        for (name, value), node_id, dv in zip(values, node_ids, current, strict=True):
+            vtype = dv.Value.VariantType if dv.Value is not None and dv.Value.Value is not None else None
+            try:
+                writes.append((name, node_id, ua.DataValue(setpoint_variant(value, vtype))))
+            except ValueError as exc:
+                errors[name] = f"{self._node_ids[name]}: {exc}"
+        if writes:
+            statuses = await client.uaclient.write_attributes([w[1] for w in writes], [w[2] for w in writes])
+            for (name, _, _), status in zip(writes, statuses, strict=True):
+                errors[name] = None if status.is_good() else (
+                    f"{self._node_ids[name]}: the server refused the write ({status_name(status)})")
+        answers = await client.uaclient.read_attributes(node_ids, AttributeIds.Value)
+        out = []
+        for (name, _), dv in zip(values, answers, strict=True):
+            value = dv.Value.Value if dv.Value is not None and quality_of(dv.StatusCode) == "good" else None
+            out.append(WrittenValue(name, errors[name] is None, value, errors[name]))
+        return out
 
     async def _subscribe(self, client: Client, tags: list[OpcUaTag], sink: Sink) -> None:
         cfg = self.config

@@ -16,6 +16,7 @@ from connectors.inspections import MachineInspector
 from connectors.mapping import SignalMapper
 from connectors.metrics import ConnectivityCollector
 from connectors.process_values import HistorianSettings, ProcessValueLog
+from connectors.setpoints import Recipes, SetpointDownloads
 from edge.service import Service
 from edge.store import Store
 
@@ -31,7 +32,7 @@ class Connectivity:
 
     def __init__(self, service: Service, store: Store, section: ConnectivitySection, *,
                  data_dir: str | Path | None = None, namespace: Any = None,
-                 historian: HistorianSettings | None = None) -> None:
+                 historian: HistorianSettings | None = None, recipes: Recipes | None = None) -> None:
         self.section = section
         folder = Path(data_dir) if data_dir is not None else None
         self.mapper = SignalMapper(service, store, section.machines,
@@ -92,6 +93,11 @@ class Connectivity:
         if self.process_values is not None and any(m.inspections for m in section.machines):
             self.inspector = MachineInspector(service, self.process_values, section.machines,
                                               self.mapper.operation_in_progress)
+        self.setpoints: SetpointDownloads | None = None  # when machines take setpoints
+        if any(m.setpoints is not None for m in section.machines):
+            writers = {c.name: c for c in self.connectors if hasattr(c, "write_setpoints")}
+            self.setpoints = SetpointDownloads(service, store, section.machines, writers,  # type: ignore[arg-type]
+                                               recipes)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _sink(self, batch: Sequence[Sample]) -> None:
@@ -105,6 +111,8 @@ class Connectivity:
         if self.process_values is not None:
             await self.process_values.offer(batch)  # queued for the historian's writer thread: never the disk
         await self.mapper(batch)
+        if self.setpoints is not None:
+            await self.setpoints.observe(batch)
 
     def start(self) -> None:
         if self._tasks:
@@ -164,6 +172,9 @@ class Connectivity:
                                    "rollovers": s.rollovers, "last_error": s.last_error}
         if self.process_values is not None:
             parts["process_values"] = self.process_values.health()
+        if self.setpoints is not None:
+            parts["setpoints"] = {"downloads": self.setpoints.downloads, "variances": self.setpoints.variances,
+                                  "last_error": self.setpoints.last_error}
         if self.inspector is not None:
             i = self.inspector.stats
             parts["machine_inspections"] = {"recorded": i.recorded, "nonconformances": i.nonconformances,
@@ -173,7 +184,7 @@ class Connectivity:
 
 def from_site(service: Service, store: Store, section: ConnectivitySection, data_dir: str | Path, *,
               place: tuple[str, str, str, str], workstation_of: Mapping[str, str],
-              historian: HistorianSettings | None = None) -> Connectivity:
+              historian: HistorianSettings | None = None, recipes: Recipes | None = None) -> Connectivity:
     """The node's connectivity from the site's ``connectivity`` section, the site's place in the unified namespace
     (enterprise, site, area, line), the workstation of each piece of equipment and how the historian writes."""
     from connectors.mqtt import Namespace
@@ -183,4 +194,5 @@ def from_site(service: Service, store: Store, section: ConnectivitySection, data
         folder.mkdir(parents=True, exist_ok=True)
     namespace = Namespace(*place, {
         m.device: (workstation_of.get(m.equipment, "unassigned"), m.equipment) for m in section.machines})
-    return Connectivity(service, store, section, data_dir=folder, namespace=namespace, historian=historian)
+    return Connectivity(service, store, section, data_dir=folder, namespace=namespace, historian=historian,
+                        recipes=recipes)

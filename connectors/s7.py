@@ -33,9 +33,10 @@ from typing import Any
 
 from snap7.async_client import AsyncClient
 from snap7.error import S7ConnectionError, S7Error, S7TimeoutError
+from snap7.type import Area
 from snap7.util import get_date_time_object, get_dtl
 
-from connectors.base import Health, Sample, Sink, run_poll_groups
+from connectors.base import Health, Sample, Sink, WrittenValue, run_poll_groups
 from connectors.config import S7Plc, S7PollGroup, S7Tag
 
 log = logging.getLogger("takt.connectors.s7")
@@ -96,6 +97,26 @@ def decoder(tag: S7Tag, at: int) -> Decoder:
         unpack_from = struct.Struct(">" + _STRUCT[tag.type]).unpack_from
         return lambda raw: unpack_from(raw, at)[0]
     return lambda raw: decode(tag, raw, at)
+
+
+def encode(tag: S7Tag, value: Any) -> bytes:
+    """The bytes that hold ``value`` for ``tag`` (numbers; a BOOL is written by its byte, see ``write_setpoints``).
+    Raises ValueError naming why a value does not fit the tag."""
+    kind = tag.type
+    if kind not in _STRUCT:
+        raise ValueError(f"{tag.address} is a {kind}: not writable as a setpoint")
+    number = float(value)
+    if kind not in ("REAL", "LREAL"):
+        if not number.is_integer():
+            raise ValueError(f"{tag.address} holds whole numbers ({kind}): {value} is not one")
+        try:
+            return struct.pack(">" + _STRUCT[kind], int(number))
+        except struct.error:
+            raise ValueError(f"{tag.address}: {value} does not fit a {kind}") from None
+    return struct.pack(">" + _STRUCT[kind], number)
+
+
+_SNAP7_AREAS = {"DB": Area.DB, "M": Area.MK, "I": Area.PE, "Q": Area.PA}
 
 
 # --- planning reads --------------------------------------------------------------------------------
@@ -219,6 +240,9 @@ class S7Connector:
         self.failed_requests = 0
         self.cycles = 0
         self.late_cycles = 0
+        self._client: AsyncClient | None = None  # the live connection, for setpoint writes
+        self._lock = asyncio.Lock()  # one request at a time on the connection: polls and setpoint writes
+        self._tags = {t.name: t for g in config.groups for t in g.tags}
         self._replan()
 
     def _replan(self) -> None:
@@ -259,8 +283,10 @@ class S7Connector:
             self.health.connected = True
             self.health.connects += 1
             self.health.last_error = None
+            self._client = client
             await run_poll_groups([self._poll(client, group, requests, sink) for group, requests in self.plans])
         finally:
+            self._client = None
             self.health.connected = False
             with contextlib.suppress(Exception):
                 await client.disconnect()
@@ -284,7 +310,8 @@ class S7Connector:
             batch: list[Sample] = []
             split = False
             for request in requests:
-                samples, refused_merged = await self._read(client, request)
+                async with self._lock:
+                    samples, refused_merged = await self._read(client, request)
                 batch.extend(samples)
                 split = split or refused_merged
             self.health.saw(batch)
@@ -306,6 +333,46 @@ class S7Connector:
                 self.late_cycles += 1
                 next_at += interval * ((now - next_at) // interval + 1)
             await asyncio.sleep(next_at - now)
+
+    async def write_setpoints(self, values: Sequence[tuple[str, Any]]) -> list[WrittenValue]:
+        """Write each (tag, value) on the live connection (a BOOL by reading its byte and writing it back with the
+        bit set or cleared), then read them all back in multi-variable reads. A value that does not fit its tag
+        or a write the PLC refuses is that tag's refusal; the others are written on."""
+        client = self._client
+        if client is None or not self.health.connected:
+            raise ConnectionError(f"s7 {self.name} is not connected")
+        errors: dict[str, str | None] = {}
+        async with self._lock:
+            for name, value in values:
+                tag = self._tags[name]
+                area = _SNAP7_AREAS[tag.area]
+                try:
+                    async with asyncio.timeout(self.config.timeout_s):
+                        if tag.type == "BOOL":
+                            assert tag.bit is not None
+                            if float(value) not in (0.0, 1.0):
+                                raise ValueError(f"{tag.address} is a BOOL: 0 or 1, not {value}")
+                            byte = (await client.read_area(area, tag.db or 0, tag.offset, 1))[0]
+                            mask = 1 << tag.bit
+                            data = bytes([byte | mask if float(value) else byte & ~mask])
+                        else:
+                            data = encode(tag, value)
+                        await client.write_area(area, tag.db or 0, tag.offset, bytearray(data))
+                    errors[name] = None
+                except ValueError as exc:
+                    errors[name] = str(exc)
+                except TimeoutError:
+                    errors[name] = f"{tag.address}: no answer within {self.config.timeout_s} s"
+                except S7Error as exc:
+                    if not client.get_connected():
+                        raise ConnectionError(f"{self.config.address}: {exc}") from exc
+                    errors[name] = f"{tag.address}: the PLC refused the write ({exc})"
+            read_back: dict[str, Any] = {}
+            tags = [self._tags[name] for name, _ in values]
+            for request in plan_requests(plan_blocks(tags, self.pdu, 0, frozenset(t.name for t in tags)), self.pdu):
+                samples, _ = await self._read(client, request)
+                read_back.update({s.tag: s.value for s in samples if s.quality == "good"})
+        return [WrittenValue(name, errors[name] is None, read_back.get(name), errors[name]) for name, _ in values]
 
     async def _read(self, client: AsyncClient, request: Request) -> tuple[list[Sample], bool]:
         """The samples of ``request``'s tags, and whether a merged block of it was refused (split it)."""

@@ -104,6 +104,8 @@ ISA95_MESSAGE: dict[str, str] = {
     "PalletLotAdded": "MaterialSubLot",
     "PalletLotRemoved": "MaterialSubLot",
     "PalletShipped": "MaterialActual",
+    "SetpointsDownloaded": "JobResponse",  # the parameters the machine was actually given (written, read back)
+    "SetpointVarianceRecorded": "WorkAlert",  # a setpoint changed on the machine while the job ran (flagged)
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 
@@ -226,6 +228,11 @@ class UserChange(_Message):
     active: bool = True
 
 
+# A production parameter's ID and value (the setpoints of an operation, as B2MML's ProductionParameter carries them).
+ParameterId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^=\x00-\x20\x7f][^=\x00-\x1f\x7f]*$")]
+ParameterValue = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
 class OperationChange(_Message):
     operation: OperationNumber
     description: str
@@ -233,6 +240,9 @@ class OperationChange(_Message):
     standard_minutes: Count = Decimal(0)
     instruction_url: Annotated[str | None, Field(max_length=200, pattern=r"^https?://",
                                                  description="PLM's work instruction (an http or https link)")] = None
+    parameters: dict[ParameterId, ParameterValue] = Field(default_factory=dict, max_length=200, description=(
+        "production parameters (setpoints) of the operation, ID → value: downloaded to its machine where the site "
+        "maps them (connectivity.machines[].setpoints), over the site's recipe"))
 
 
 class BomLineChange(_Message):

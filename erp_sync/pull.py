@@ -53,7 +53,8 @@ def _bom(lines: list[p.BomLineChange]) -> tuple[c.BomLineSpec, ...]:
 
 def _operations(ops: list[p.OperationChange]) -> tuple[c.OperationSpec, ...]:
     return tuple(c.OperationSpec(operation=o.operation, description=o.description, workstation=o.workstation,
-                                 standard_minutes=o.standard_minutes, instruction_url=o.instruction_url) for o in ops)
+                                 standard_minutes=o.standard_minutes, instruction_url=o.instruction_url,
+                                 parameters=tuple(f"{k}={v}" for k, v in o.parameters.items())) for o in ops)
 
 
 def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c.Command | p.UserChange:

@@ -12,6 +12,8 @@ Controller tags (Logix types, little-endian on the wire as CIP carries them):
     Recent                    REAL[10] the last ten temperatures, newest first
     Line.Station1.Good        DINT     a UDT member (Line is a structure tag): the good counter again
     Program:MainProgram.Step  DINT     a program-scoped tag: the machine's completed cycles
+    SpeedSetpoint             REAL     a setpoint a client may write (parts per minute); the machine keeps it
+    TempSetpoint              REAL     a setpoint a client may write (degrees Celsius)
     Sim_Produce               DINT     write N > 0: the machine makes N parts now (set back to 0 when done)
 
 cpppo has no tag list service (``GetTagList`` ends the session): ``takt logix browse`` says so against it.
@@ -41,7 +43,7 @@ log = logging.getLogger("takt.sim.logix")
 TAGS: dict[str, str] = {
     "State": "INT", "Alarm": "INT", "GoodCount": "DINT", "ScrapCount": "DINT", "Temperature": "REAL",
     "Pressure": "REAL", "Running": "BOOL", "Recent": "REAL[10]", "Line.Station1.Good": "DINT",
-    "Program:MainProgram.Step": "DINT", "Sim_Produce": "DINT",
+    "Program:MainProgram.Step": "DINT", "Sim_Produce": "DINT", "SpeedSetpoint": "REAL", "TempSetpoint": "REAL",
 }
 
 

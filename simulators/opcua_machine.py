@@ -3,7 +3,8 @@
 Variables live under ``Objects/<name>`` in namespace ``urn:takt:sim`` with string node ids
 ``ns=<ns>;s=<name>.<Variable>``: State (Int32, PackML number), Alarm (Int32, reason code), GoodCount and
 ScrapCount (UInt32), Temperature and Pressure (Double), Cycles (UInt64). Each change is written with its own
-source timestamp, as a PLC stamps its values.
+source timestamp, as a PLC stamps its values. Setpoints a client may write (Double, the only writable variables):
+SpeedSetpoint, TempSetpoint, and SP000.. (``extra_setpoints``, for load tests).
 
 Faults: ``stop()``/``start()`` (the server goes away and comes back on the same port), ``restart()`` (a PLC
 restart: down, counters reset to 0, up again), ``freeze()`` (values stop changing while the machine goes on),
@@ -126,7 +127,7 @@ class OpcUaMachine(SimulatedPlc):
     """Serve ``machine`` at ``opc.tcp://host:port/takt/``; the model advances every ``tick_s`` of wall time."""
 
     def __init__(self, machine: Machine, *, name: str = "M-ASSY", host: str = "127.0.0.1", port: int = 4840,
-                 tick_s: float = 0.05, extra_variables: int = 0, security: Sequence[str] = ("None",),
+                 tick_s: float = 0.05, extra_variables: int = 0, extra_setpoints: int = 0, security: Sequence[str] = ("None",),
                  trusted_certificates: Sequence[Path] = (), users: Mapping[str, str] | None = None,
                  certificate_folder: Path | None = None, nodesets: Sequence[Path] = ()) -> None:
         unknown = [p for p in security if p not in SECURITY_POLICIES]
@@ -138,6 +139,9 @@ class OpcUaMachine(SimulatedPlc):
         self.port = port
         self.tick_s = tick_s
         self.extra_variables = extra_variables  # Tag0000.. Double variables (for load tests)
+        # Setpoints a client may write (Double): SpeedSetpoint and TempSetpoint, and SP000.. for load tests
+        self.setpoints: dict[str, float] = {"SpeedSetpoint": 60.0, "TempSetpoint": 65.0}
+        self.setpoints.update({f"SP{i:03d}": 0.0 for i in range(extra_setpoints)})
         self.frozen = False
         self.namespace_index = 2
         self._server: Server | None = None
@@ -228,6 +232,11 @@ class OpcUaMachine(SimulatedPlc):
                 await node.add_property(_node_id(f"{self.name}.{var}.EURange", ns), ua.QualifiedName("EURange", 0),
                                         ua.Range(Low=low, High=high))
             self._nodes[var] = node
+        for var, value in self.setpoints.items():  # writable, as a PLC's recipe parameters are
+            node = await obj.add_variable(_node_id(f"{self.name}.{var}", ns), ua.QualifiedName(var, ns),
+                                          ua.Variant(value, ua.VariantType.Double))
+            await node.set_writable()
+            self._nodes[var] = node
         for i in range(self.extra_variables):
             var = f"Tag{i:05d}"
             self._nodes[var] = await obj.add_variable(_node_id(f"{self.name}.{var}", ns),
@@ -289,6 +298,14 @@ class OpcUaMachine(SimulatedPlc):
         for var, value in values.items():
             await server.write_attribute_value(self._nodes[var].nodeid, ua.DataValue(
                 ua.Variant(value, ua.VariantType.Double), SourceTimestamp=now, ServerTimestamp=now))
+
+    async def change_setpoint(self, variable: str, value: float) -> None:
+        """Change a setpoint on the machine's side (an operator at its HMI), with a fresh source timestamp."""
+        if self._server is None:
+            return
+        now = ua.DateTime.now(UTC)
+        await self._server.write_attribute_value(self._nodes[variable].nodeid, ua.DataValue(
+            ua.Variant(value, ua.VariantType.Double), SourceTimestamp=now, ServerTimestamp=now))
 
     async def publish_now(self) -> None:
         """Write the model's current values now (tests call this after driving the model)."""

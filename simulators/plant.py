@@ -1,4 +1,5 @@
-"""The demo line's machines, simulated: PRESS-10 on Modbus TCP, SCREWDRIVER-20 and TESTRIG-30 on OPC UA.
+"""The demo line's machines, simulated: PRESS-10 on Modbus TCP, SCREWDRIVER-20 and TESTRIG-30 on OPC UA (these two take
+their recipe's setpoints, Speed and Temp, written at operation start and read back).
 
 ``takt demo`` starts a ``DemoPlant`` in a thread of its own (its own event loop, so the node's loop only runs
 the node) on free local ports, and connects the node to it with ``connectivity()``: the connectivity section of
@@ -116,7 +117,9 @@ class DemoPlant:
                     "tags": [{"name": v, "node_id": f"ns=2;s={m.equipment}.{v}", "sampling_interval_ms": 100}
                              for v in ("State", "Alarm", "GoodCount", "ScrapCount")]
                     + [{"name": v, "node_id": f"ns=2;s={m.equipment}.{v}", "sampling_interval_ms": 500,
-                        "deadband": {"kind": "absolute", "value": 0.1}} for v in ("Temperature", "Pressure")]})
+                        "deadband": {"kind": "absolute", "value": 0.1}} for v in ("Temperature", "Pressure")]
+                    + [{"name": v, "node_id": f"ns=2;s={m.equipment}.{v}", "sampling_interval_ms": 500}
+                       for v in ("SpeedSetpoint", "TempSetpoint")]})
                 state, alarm, good, scrap, temperature, pressure = ("State", "Alarm", "GoodCount", "ScrapCount",
                                                                     "Temperature", "Pressure")
             section["machines"].append({
@@ -127,6 +130,15 @@ class DemoPlant:
                 "process_values": [
                     {"tag": temperature, "name": "temperature", "deadband": 0.2, "retention_s": 86400},
                     {"tag": pressure, "name": "pressure", "deadband": 0.05, "retention_s": 86400}]})
+            if m.protocol == "opcua":  # the recipe's setpoints (demo.yaml master_data.recipes) go down at start
+                section["machines"][-1]["setpoints"] = {
+                    # the simulated operator keeps the machines running: the demo lets a download go to a running
+                    # machine (a real site keeps the default, refuse_while_running: true)
+                    "refuse_while_running": False, "roles": ["operator", "supervisor"], "tags": [
+                        {"parameter": "Speed", "tag": "SpeedSetpoint", "writable": True, "low": 1, "high": 30,
+                         "tolerance": 0.01, "unit": "ppm"},
+                        {"parameter": "Temp", "tag": "TempSetpoint", "writable": True, "low": 20, "high": 80,
+                         "tolerance": 0.1, "unit": "°C"}]}
         return section
 
     # --- the plant's own thread ------------------------------------------------------------------

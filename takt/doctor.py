@@ -269,11 +269,21 @@ def _network(cfg: TaktConfig, timeout_s: float) -> Iterator[Check]:
                        f"check the PLC is on, its address {device.host}:{device.port} and the firewall")
         elif device.serial is not None:
             yield _device_file(f"Modbus {device.name}", device.serial.port)
+    for plc in conn.s7:
+        yield _tcp(f"S7 {plc.name}", plc.host, plc.port, timeout_s,
+                   f"check the PLC is on, its address {plc.host}:{plc.port} (ISO-on-TCP) and the firewall")
+    for controller in conn.logix:
+        yield _tcp(f"Logix {controller.name}", controller.host, controller.port, timeout_s,
+                   f"check the controller is on, its address {controller.host}:{controller.port} (EtherNet/IP) "
+                   "and the firewall")
     if conn.mqtt is not None:
         yield _tcp("MQTT broker", conn.mqtt.host, conn.mqtt.port, timeout_s,
                    "check the broker runs and connectivity.mqtt.host/port")
     for source in conn.mqtt_sources:
         yield _tcp(f"MQTT source {source.name}", source.host, source.port, timeout_s,
+                   "check the broker runs and the source's host/port")
+    for spb in conn.sparkplug_sources:
+        yield _tcp(f"Sparkplug source {spb.name}", spb.host, spb.port, timeout_s,
                    "check the broker runs and the source's host/port")
     for scanner in cfg.scanning.devices:
         if scanner.serial is not None:

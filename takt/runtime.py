@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -208,6 +209,17 @@ def _seed_error(config_file: str | Path, s: Seed, err: DomainError) -> ConfigErr
     return ConfigError(config_file, [Problem(path, f"refused by the node ({err.code}): {err.message}")])
 
 
+
+def recipes_of(config: Any) -> Callable[[str, str, int], dict[str, Decimal]]:
+    """The site file's recipes as a lookup: (item, revision, operation) → parameters, the operation's own recipe
+    over the item revision's recipe for every operation."""
+    recipes = {(r.item, r.revision, r.operation): dict(r.parameters) for r in config.master_data.recipes}
+
+    def lookup(item: str, revision: str, operation: int) -> dict[str, Decimal]:
+        return {**recipes.get((item, revision, None), {}), **recipes.get((item, revision, operation), {})}
+
+    return lookup
+
 class Node:
     """One edge node built from a configuration: ``store``, ``service``, ``node_id``, ``config``."""
 
@@ -278,7 +290,7 @@ class Node:
         self.connectivity = from_site(
             service, store, self.config.connectivity, self.data_dir, place=(site.enterprise, site.site, site.area, site.line),
             workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment},
-            historian=HistorianSettings(**self.config.historian.model_dump()))
+            historian=HistorianSettings(**self.config.historian.model_dump()), recipes=recipes_of(self.config))
         if self.config.sync is not None and self.config.sync.enabled:
             # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon

@@ -38,6 +38,7 @@ from takt.api import (
     process_values,
     reads,
     scans,
+    setpoints,
     spc,
     sync,
     warehouse,
@@ -196,6 +197,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = [*commands.routes(), scans.route(), live.route(), *reads.router.routes,
                               *sync.router.routes, *spc.router.routes, *pages.routes()]  # terminal, handheld and line pages (takt.pages)
     app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
+    app.router.routes[0:0] = setpoints.router.routes  # setpoint downloads and variances (connectors.setpoints)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *warehouse.router.routes, *b2mml.router.routes,
                               *b2mml.exports.routes]

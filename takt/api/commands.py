@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +100,10 @@ async def record(request: Request, user: User, body: m.Request, build: Any, **fi
 
 
 Fields = Callable[[Any, dict[str, Any], User], dict[str, Any]]
+# A step of a route beside recording its command: ``before`` runs first and may refuse (a setpoint download at
+# operation start); ``run`` replaces the recording by a use case that does I/O and records through the same write
+# path (a setpoint download writes the PLC, reads it back, then records).
+Step = Callable[[Request, User, Any, dict[str, Any]], Awaitable[JSONResponse | None]]
 
 
 def body_fields(body: m.Request, params: dict[str, Any], user: User) -> dict[str, Any]:
@@ -124,6 +128,8 @@ class CommandRoute:
     signed: str | None = None
     # Command fields that are the site's settings, not the user's input: (field, attribute of app.state).
     settings: tuple[tuple[str, str], ...] = ()
+    before: Step | None = None
+    run: Step | None = None
 
     @property
     def name(self) -> str:
@@ -132,6 +138,7 @@ class CommandRoute:
     def starlette_route(self) -> Route:
         allowed = allowed_roles(*self.roles)
         model, command, fields, signed, settings = self.body, self.command, self.fields, self.signed, self.settings
+        before, run = self.before, self.run
 
         async def endpoint(request: Request) -> Response:
             user = await authorize(request, allowed)
@@ -146,6 +153,12 @@ class CommandRoute:
             values = fields(body, request.path_params, user)
             for name, attribute in settings:
                 values[name] = getattr(request.app.state, attribute, None)
+            if before is not None and (refused := await before(request, user, body, values)) is not None:
+                return refused
+            if run is not None:
+                answer = await run(request, user, body, values)
+                assert answer is not None
+                return answer
             if signed is not None and user.session:  # an e-signed decision: the user's PIN again, then audited
                 refused = await signature_refusal(request, user, signed)
                 if refused is not None:
@@ -188,7 +201,8 @@ def _pallet_fields(body: m.PackPalletRequest, params: dict[str, Any], user: User
 
 def _work_order_fields(body: m.WorkOrderRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**body_fields(body, params, user),
-            "operations": tuple(c.OperationSpec(**o.model_dump()) for o in body.operations),
+            "operations": tuple(c.OperationSpec(**{**o.model_dump(), "parameters": tuple(
+                f"{k}={v}" for k, v in o.parameters.items())}) for o in body.operations),
             "bom": tuple(c.BomLineSpec(**b.model_dump()) for b in body.bom)}
 
 
@@ -209,6 +223,66 @@ def _labour_fields(body: m.LabourRequest, params: dict[str, Any], user: User) ->
 def _inspection_fields(body: m.InspectionRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**body_fields(body, params, user),
             "measurements": tuple(c.Measurement(**x.model_dump()) for x in body.measurements)}
+
+
+# --- setpoints down to the machine (connectors.setpoints) ------------------------------------------------------
+
+def _setpoint_downloads(request: Request) -> Any:
+    connectivity = getattr(getattr(request.app.state, "node", None), "connectivity", None)
+    return getattr(connectivity, "setpoints", None)
+
+
+async def _download(request: Request, user: User, body: m.Request, values: dict[str, Any],
+                    source: str) -> JSONResponse:
+    """Write an operation's setpoints to its machine with read-back, and record the download."""
+    meta = _meta(request, user, body)
+    if isinstance(meta, JSONResponse):
+        return meta
+    downloads = _setpoint_downloads(request)
+    metrics = request.app.state.metrics
+    started = time.perf_counter()
+    if downloads is None:
+        return refusal(409, "NO_SETPOINTS", "no machine of this node takes setpoints (connectivity.machines[]."
+                       "setpoints in the site file)", "equipment")
+    key = meta["idempotency_key"] if source == "changeover" else f"{meta['idempotency_key']}:setpoints"
+    try:
+        recorded = await downloads.download(
+            values["work_order"], values["operation"], idempotency_key=key, actor=meta["actor"],
+            actor_roles=meta["actor_roles"], source=source, recorded_by=meta["recorded_by"],
+            source_device=meta["source_device"])
+    except DomainError as err:
+        metrics.command("DownloadSetpoints", "refused", time.perf_counter() - started)
+        return refusal(422 if err.invalid else 409, err.code, err.message, err.field)
+    except IdempotencyKeyReused as err:
+        metrics.command("DownloadSetpoints", "key_reused", time.perf_counter() - started)
+        return refusal(422, "IDEMPOTENCY_KEY_REUSED", str(err), "Idempotency-Key")
+    except StoreUnavailable as err:
+        return refusal(503, "STORE_UNAVAILABLE", str(err))
+    metrics.command("DownloadSetpoints", "recorded", time.perf_counter() - started)
+    replayed = all(r.replayed for r in recorded)
+    return JSONResponse(
+        {"idempotency_key": meta["idempotency_key"], "command": "DownloadSetpoints",
+         "events": [ev for r in recorded for ev in r.events], "replayed": replayed},
+        status_code=201, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+async def _changeover(request: Request, user: User, body: Any, values: dict[str, Any]) -> JSONResponse:
+    return await _download(request, user, body, values, "changeover")
+
+
+async def _setpoints_at_start(request: Request, user: User, body: Any, values: dict[str, Any]) -> JSONResponse | None:
+    """Before an operation starts: download its setpoints when a machine at its workstation takes them (and they
+    were not downloaded yet); a refusal blocks the start with the reason naming the parameter."""
+    downloads = _setpoint_downloads(request)
+    if downloads is None:
+        return None
+    service: Service = request.app.state.service
+    op = service.state.operations.get((values["work_order"], values["operation"]))
+    if op is None or op.status != "released" or not await downloads.at_start(service.state, values["work_order"],
+                                                                             values["operation"]):
+        return None
+    answer = await _download(request, user, body, values, "start")
+    return None if answer.status_code == 201 else answer
 
 
 MASTER_DATA = ("service", "supervisor")
@@ -234,7 +308,12 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "Record an inspection's results; the verdict follows", "quality", _inspection_fields,
                  settings=(("duties", "duty_policy"),)),
     CommandRoute("POST", OPERATION + "/start", m.OperationActionRequest, c.StartOperation, FLOOR,
-                 "Start an operation", "work orders"),
+                 "Start an operation (its machine's setpoints are downloaded first when the site says so: a "
+                 "refused download blocks the start)", "work orders", before=_setpoints_at_start),
+    CommandRoute("POST", OPERATION + "/setpoints", m.OperationActionRequest, c.DownloadSetpoints, FLOOR,
+                 "Changeover: write the operation's setpoints (its parameters, or the site's recipe) to its machine, "
+                 "read them back and record both (roles, writable tags, limits and a running machine as the site "
+                 "says)", "work orders", run=_changeover),
     CommandRoute("POST", OPERATION + "/pause", m.PauseRequest, c.PauseOperation, FLOOR,
                  "Pause an operation, with a reason", "work orders"),
     CommandRoute("POST", OPERATION + "/resume", m.OperationActionRequest, c.ResumeOperation, FLOOR,

@@ -211,6 +211,12 @@ class EquipmentRequest(Request):
     description: Text = ""
 
 
+# A production parameter (a setpoint of the operation): its ID (no "=", no control characters or blanks at its ends)
+# and its value, as B2MML's ProductionParameter and the sync protocol carry them.
+ParameterId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^=\x00-\x20\x7f]([^=\x00-\x1f\x7f]*[^=\x00-\x20\x7f])?$")]
+ParameterValue = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
 class OperationModel(Part):
     model_config = ConfigDict(extra="forbid")
     operation: OperationNumber
@@ -219,6 +225,10 @@ class OperationModel(Part):
     standard_minutes: Count = Decimal(0)
     instruction_url: str | None = Field(None, pattern=r"^https?://[^\x00-\x1f\x7f]*$", max_length=200,
                                         description="PLM's work instruction for the operation")
+    parameters: dict[ParameterId, ParameterValue] = Field(default_factory=dict, max_length=200, description=(
+        "production parameters (setpoints) of the operation, ID → value: downloaded to its machine where the site "
+        "maps them (connectivity.machines[].setpoints), over the site's recipe"),
+        json_schema_extra={"additionalProperties": False})  # an ID outside the pattern is refused, not ignored
 
 
 class BomLineModel(Part):

@@ -142,6 +142,17 @@ class LotEntry(Section):
         return datetime(self.received.year, self.received.month, self.received.day, tzinfo=UTC)
 
 
+class RecipeEntry(Section):
+    """A product's setpoints per item and revision (and operation, or every operation of it): downloaded to the
+    machine of the operation's workstation (``connectivity.machines[].setpoints``). A work order's own production
+    parameters (from the ERP, B2MML ProductionParameter) take precedence over the recipe's for the same ID."""
+
+    item: Code
+    revision: Code
+    operation: OperationNumber | None = None
+    parameters: dict[Code, Measure] = Field(min_length=1, description="parameter ID → value")
+
+
 class MasterData(Section):
     items: list[ItemEntry] = []
     bins: list[BinEntry] = []
@@ -150,3 +161,15 @@ class MasterData(Section):
     dispatch_lists: list[DispatchListEntry] = []
     inspection_plans: list[InspectionPlanEntry] = []
     opening_stock: list[LotEntry] = []
+    recipes: list[RecipeEntry] = []
+
+    @model_validator(mode="after")
+    def _one_recipe_each(self) -> MasterData:
+        seen: set[tuple[str, str, int | None]] = set()
+        for r in self.recipes:
+            key = (r.item, r.revision, r.operation)
+            if key in seen:
+                op = "every operation" if r.operation is None else f"operation {r.operation}"
+                raise ValueError(f"recipes: item {r.item} revision {r.revision} has two recipes for {op}")
+            seen.add(key)
+        return self

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 
 from edge.fields import OperationNumber, decimal_text
 from edge.store import Store, schema
+from edge.store.reads import events_of_subject
 from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
 from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
@@ -212,7 +213,8 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
     for ln in lines:
         with localcontext(Context(traps=[])):  # a record from before numbers were bounded must not raise here
             ln["required"] = _text(Decimal(ln["quantity_per"]) * Decimal(order["quantity"]))
-    view["current"] = {**order, "operation": op, "bom": lines}
+    view["current"] = {**order, "operation": op, "bom": lines,
+                       "setpoints": setpoints_of(_store(request), order["work_order"], op["operation"])}
     plans = T["inspection_plans"].table
     last = max(o["operation"] for o in _rows(conn, select(ops.c.operation).where(
         ops.c.work_order == order["work_order"])))
@@ -242,6 +244,24 @@ def _text(value: Decimal) -> str:
     return decimal_text(value)
 
 
+def setpoints_of(store: Store, work_order: str, operation: int) -> dict[str, Any]:
+    """The setpoints last downloaded for an operation (as written and read back) and the last variance seen on the
+    machine per parameter (connectors.setpoints), from the journal."""
+    downloaded: list[dict[str, Any]] = []
+    variances: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in events_of_subject(store, f"work_order:{work_order}", ["SetpointsDownloaded", "SetpointVarianceRecorded"],
+                               upto=store.last_seq()):
+        data = r.data()
+        if data.get("operation") != operation:
+            continue
+        if r.type == "SetpointsDownloaded":
+            downloaded = [{**v, "equipment": data["equipment"], "at": data["at"]} for v in data["values"]]
+            variances = {k: v for k, v in variances.items() if k[0] != data["equipment"]}  # a new download
+        else:
+            variances[(data["equipment"], data["parameter"])] = data
+    return {"downloaded": downloaded, "variances": list(variances.values())}
+
+
 @api.get("/workstations/{workstation}", summary="Everything a workstation's terminal shows, in one read")
 def get_workstation(request: Request, workstation: str, work_order: str | None = None,
                     operation: OperationNumber | None = None,
@@ -259,7 +279,7 @@ def get_line(request: Request, _: User = Depends(current_user)) -> dict[str, Any
         for ws in workstations(request, conn):
             view = workstation_view(request, conn, ws["workstation"])
             current = view["current"]
-            alerts: list[dict[str, str]] = []
+            alerts: list[dict[str, Any]] = []
             for m in view["machines"]:
                 if m["state"] in ("down", "offline"):
                     alerts.append({"kind": "machine", "text": f"{m['equipment']} {m['state']}"
@@ -276,6 +296,12 @@ def get_line(request: Request, _: User = Depends(current_user)) -> dict[str, Any
                                 else f"{int(due['minutes_since'])} of {due['every_minutes']} min")
                         alerts.append({"kind": "inspection", "text": f"inspection {plan['plan']} due on "
                                        f"{current['work_order']}/{op['operation']}: {what}"})
+                for v in current["setpoints"]["variances"] if op["status"] == "in_progress" else []:
+                    words = {"equipment": v["equipment"], "parameter": v["parameter"], "downloaded": v["downloaded"],
+                             "observed": v["observed"]}
+                    alerts.append({"kind": "setpoint", "key": "setpoint_variance", "vars": words,
+                                   "text": f"{v['equipment']}: {v['parameter']} changed on the machine from "
+                                           f"{v['downloaded']} to {v['observed']} (who and when unknown)"})
                 for n in open_ncrs:
                     if n["work_order"] == current["work_order"]:
                         alerts.append({"kind": "ncr", "text": f"{n['ncr']}: {n['description']}"})

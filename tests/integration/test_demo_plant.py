@@ -37,11 +37,11 @@ async def test_the_demo_runs_the_simulated_line_and_books_its_counts(tmp_path: P
                 parts = health.get("connectivity", {})
                 return len(parts) >= 5 and all(
                     p.get("connected") and p.get("values", 0) > 0 for name, p in parts.items()
-                    if name not in ("signal_mapping", "process_values"))
+                    if name not in ("signal_mapping", "process_values", "setpoints"))
 
             await wait_for(all_connected, 45, "the demo's three machines connected")
             assert set(health["connectivity"]) == {"PLC-PRESS-10", "OPC-SCREWDRIVER-20", "OPC-TESTRIG-30",
-                                                   "signal_mapping", "process_values"}
+                                                   "signal_mapping", "process_values", "setpoints"}
 
             async def states_known() -> bool:
                 answers = [await client.get(f"/api/v1/equipment/{e}/state", headers=OPERATOR) for e in EQUIPMENT]
@@ -62,6 +62,14 @@ async def test_the_demo_runs_the_simulated_line_and_books_its_counts(tmp_path: P
                 return float(op10["good"]) + float(op10["scrap"]) >= 1
 
             await wait_for(booked, 30, "parts from PRESS-10 booked to WO-1001 operation 10")
+            # Operation 20 at WS-20: the recipe's setpoints (demo.yaml) go down to SCREWDRIVER-20 first, read back
+            started = await client.post("/api/v1/work-orders/WO-1001/operations/20/start", json={},
+                                        headers={**OPERATOR, "Idempotency-Key": "demo-plant-start-20"})
+            assert started.status_code == 201, started.text
+            shown = (await client.get("/api/v1/work-orders/WO-1001/operations/20/setpoints", headers=OPERATOR)).json()
+            (download,) = shown["downloads"]
+            assert {v["parameter"]: (float(v["written"]), float(v["read_back"])) for v in download["values"]} == {
+                "Speed": (10.0, 10.0), "Temp": (40.0, 40.0)}
             series = (await client.get("/api/v1/equipment/TESTRIG-30/process-values", headers=OPERATOR)).json()
             assert series["series"] == ["pressure", "temperature"] and series["values"], series
             metrics = (await client.get("/metrics")).text

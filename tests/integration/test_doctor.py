@@ -56,6 +56,10 @@ def _site(tmp_path: Path, central_url: str, *, token: str = TOKEN, opcua_port: i
             - name: press-1
               url: opc.tcp://127.0.0.1:{opcua_port}
               tags: [{{name: count, node_id: "ns=2;s=Count"}}]
+          s7:
+            - {{name: press-2, host: 127.0.0.1, port: {opcua_port}, groups: [{{tags: [{{name: count, db: 1, offset: 4}}]}}]}}
+          logix:
+            - {{name: screw-3, host: 127.0.0.1, port: {mqtt_port}, groups: [{{tags: [{{name: count, tag: Good}}]}}]}}
           mqtt: {{host: 127.0.0.1, port: {mqtt_port}}}
         """))
     return path
@@ -94,11 +98,11 @@ def test_a_sound_node_passes_every_check(tmp_path: Path, erp: RunningErpSim, lis
     code, output = _doctor(site)
     assert code == 0, output
     for name in ("config", "data dir", "store integrity", "migrations", "clock", "ERP", "OPC UA press-1",
-                 "MQTT broker"):
+                 "S7 press-2", "Logix screw-3", "MQTT broker"):
         assert _line(output, name).startswith("ok"), output
     assert "accepts the token" in _line(output, "ERP")
     assert "never jumped" in _line(output, "clock jumps")
-    assert "all 11 checks passed" in output
+    assert "all 13 checks passed" in output
 
 
 @needs_gs1
@@ -110,9 +114,11 @@ def test_problems_are_named_with_a_fix_and_exit_non_zero(tmp_path: Path, erp: Ru
     assert code == 1
     assert _line(output, "ERP").startswith("PROBLEM") and "refuses the node's token (401)" in output
     assert _line(output, "OPC UA press-1").startswith("PROBLEM") and f"127.0.0.1:{closed}" in output
+    assert _line(output, "S7 press-2").startswith("PROBLEM") and "(ISO-on-TCP)" in output
+    assert _line(output, "Logix screw-3").startswith("ok")
     assert _line(output, "MQTT broker").startswith("ok")
     assert "fix: check the PLC is on" in output
-    assert "2 problems found" in output
+    assert "3 problems found" in output
 
 
 def test_an_unreachable_erp_and_a_missing_store(tmp_path: Path, listening: int) -> None:

@@ -1,6 +1,7 @@
 """The connectivity section of a site file: references between devices, tags and machines are checked."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -89,3 +90,30 @@ def test_logix_controllers_are_devices_machines_can_name() -> None:
 def test_logix_tag_names_are_checked(tag: str) -> None:
     with pytest.raises(ValidationError, match="String should match pattern"):
         ConnectivitySection.model_validate({"logix": [{**LOGIX, "groups": [{"tags": [{"name": "t", "tag": tag}]}]}]})
+
+
+@pytest.mark.parametrize(("setpoint", "tag", "reason"), [
+    ({"parameter": "Speed", "tag": "nope", "writable": True}, {}, "setpoints: PLC has no tag nope"),
+    ({"parameter": "Speed", "tag": "speed", "writable": True}, {"table": "input"}, "Speed: tag speed is in the "
+     "read-only input table"),
+    ({"parameter": "Speed", "tag": "speed", "low": 5, "high": 1}, {}, "low: 5 is above high 1"),
+])
+def test_a_setpoint_names_what_is_wrong(setpoint: dict[str, Any], tag: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ConnectivitySection.model_validate({
+            "modbus": [{"name": "PLC", "host": "127.0.0.1", "groups": [{"tags": [
+                {"name": "speed", "address": 100, "type": "float32", **tag}]}]}],
+            "machines": [{"equipment": "M-1", "device": "PLC", "setpoints": {"tags": [setpoint]}}]})
+    assert reason in str(caught.value)
+
+
+def test_a_recipe_per_item_revision_and_operation_once() -> None:
+    from takt.config.master_data import MasterData
+
+    recipe = {"item": "PUMP", "revision": "B", "parameters": {"Speed": "72.3"}}
+    found = MasterData.model_validate({"recipes": [recipe, {**recipe, "operation": 10}]})
+    assert found.recipes[0].parameters == {"Speed": Decimal("72.3")}
+    with pytest.raises(ValidationError, match="item PUMP revision B has two recipes for every operation"):
+        MasterData.model_validate({"recipes": [recipe, recipe]})
+    with pytest.raises(ValidationError, match="recipes.0.parameters"):
+        MasterData.model_validate({"recipes": [{**recipe, "parameters": {"Speed": "fast"}}]})

@@ -42,3 +42,20 @@ def test_a_field_a_newer_central_side_added_is_ignored() -> None:
     plain = command_for(_change({"lot": "L-9", "item": "SEAL"}), lambda _: False)
     newer = command_for(_change({"lot": "L-9", "item": "SEAL", "colour": "red"}), lambda _: False)
     assert newer == plain
+
+
+def test_an_erp_work_order_carries_its_operations_production_parameters() -> None:
+    """The ERP's setpoints of an operation (ID → value) reach the operation as B2MML's do ("ID=value"); a malformed
+    ID is refused by the model, naming the field."""
+    order = {"work_order": "WO-9", "status": "released", "item": "PUMP", "item_revision": "B", "bom_revision": "1",
+             "quantity": "10", "operations": [{"operation": 10, "description": "Mould", "workstation": "WS-1",
+                                               "parameters": {"Speed": "72.3", "Temp": "180"}}]}
+    change = p.Change(cursor=3, kind="work_order", key="WO-9", source="ERP", at=datetime(2026, 11, 26, tzinfo=UTC),
+                      payload=order)
+    command = command_for(change, lambda _: False)
+    assert isinstance(command, c.ReleaseWorkOrder)
+    assert command.operations[0].parameters == ("Speed=72.3", "Temp=180")
+    bad = {**order, "operations": [{**order["operations"][0], "parameters": {"Speed=": "1"}}]}  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="operations.0.parameters"):
+        command_for(p.Change(cursor=4, kind="work_order", key="WO-9", source="ERP",
+                             at=datetime(2026, 11, 26, tzinfo=UTC), payload=bad), lambda _: False)

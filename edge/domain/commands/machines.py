@@ -1,4 +1,5 @@
-"""Commands of machines and OEE: a machine's state, a shift's OEE figures, and the node's clock jumps."""
+"""Commands of machines and OEE: a machine's state, a shift's OEE figures, the node's clock jumps, and setpoints
+downloaded to a machine (with their read-back) and changed on it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,8 @@ from typing import Literal
 
 from edge.domain.commands.base import Command
 
-__all__ = ["SetMachineState", "CloseShiftOee", "RecordClockJump"]
+__all__ = ["SetMachineState", "CloseShiftOee", "RecordClockJump", "SetpointWrite", "DownloadSetpoints",
+           "RecordSetpointVariance"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,3 +48,54 @@ class RecordClockJump(Command):
     jump_s: Decimal
     wall_before: datetime
     wall_after: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetpointWrite:
+    """One parameter written to a machine's tag: the site's rule for it (writable, limits, tolerance) and what the
+    PLC did: ``error`` when it refused the write, ``read_back`` the value read after the write (None: not read).
+    Before the write (``DownloadSetpoints`` checked with ``written=False``) only the rule and the value count."""
+
+    parameter: str
+    device: str
+    tag: str
+    value: Decimal
+    writable: bool
+    low: Decimal | None = None
+    high: Decimal | None = None
+    tolerance: Decimal = Decimal(0)
+    unit: str | None = None
+    written: bool = True
+    read_back: Decimal | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownloadSetpoints(Command):
+    """An operation's parameters were written to its machine and read back (``connectors.setpoints``); recorded
+    when every value was written, read back equal (within its tolerance) and within its limits, by a role the
+    site allows (``allowed_roles``), and not while the machine runs if the site says so (``refuse_while_running``).
+    The node builds ``allowed_roles`` and the rules from the site file, never from a request."""
+
+    work_order: str
+    operation: int
+    equipment: str
+    values: tuple[SetpointWrite, ...]
+    allowed_roles: frozenset[str]
+    refuse_while_running: bool = True
+    source: str = "changeover"  # changeover | start
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordSetpointVariance(Command):
+    """A setpoint tag changed on the machine while the operation ran: ``observed`` differs from the value
+    downloaded. Who changed it and exactly when is not known on the machine side: the event is flagged."""
+
+    work_order: str
+    operation: int
+    equipment: str
+    parameter: str
+    tag: str
+    downloaded: Decimal
+    observed: Decimal
+    seen_at: datetime

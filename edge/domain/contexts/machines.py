@@ -4,6 +4,7 @@ deciders and evolvers.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from edge.domain import checks
@@ -68,6 +69,97 @@ def _record_clock_jump(state: PlantState, cmd: c.RecordClockJump, now: datetime)
     return [e.ClockJumped(jump_s=cmd.jump_s, wall_before=cmd.wall_before, at=cmd.wall_after)]
 
 
+# A float32 register holds about 7 significant digits: a value read back from one differs from the decimal written
+# by up to this fraction of it without being a different value.
+FLOAT_PRECISION = Decimal("1e-6")
+
+
+def _equal(written: Decimal, read: Decimal, tolerance: Decimal) -> bool:
+    return abs(read - written) <= tolerance + abs(written) * FLOAT_PRECISION
+
+
+def check_setpoints(state: PlantState, cmd: c.DownloadSetpoints, *, after_write: bool = True) -> None:
+    """Refuse a download with the reason naming the parameter: before anything is written (``after_write`` False:
+    the roles, the operation, the machine's state, writable tags and limits) and, after, what the PLC did (a
+    refused write, no read-back, a read-back that differs). Raises DomainError; returns when it may go on."""
+    roles = cmd.allowed_roles | {"admin"}
+    if not roles & cmd.actor_roles:
+        raise DomainError("ROLE_REQUIRED", f"downloading setpoints needs the role {' or '.join(sorted(roles))} "
+                          f"(the site's setpoints.roles); {cmd.actor} does not have it", field="role")
+    checks.work_order(state, cmd.work_order)
+    op = checks.operation(state, cmd.work_order, cmd.operation)
+    if op.status == "completed":
+        raise DomainError("OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed",
+                          field="operation")
+    equipment = state.equipment.get(cmd.equipment)
+    if equipment is None:
+        raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
+    if equipment.workstation != op.workstation:
+        raise DomainError("WRONG_WORKSTATION", f"{cmd.equipment} stands at {equipment.workstation}; operation "
+                          f"{op.operation} of {op.work_order} is done at {op.workstation}", field="equipment")
+    machine = state.machine_states.get(cmd.equipment)
+    if cmd.refuse_while_running and machine is not None and machine.state == "running":
+        raise DomainError("MACHINE_RUNNING", f"{cmd.equipment} reports it is running: setpoints are not written to a "
+                          "running machine (stop it, or change over first)", field="equipment")
+    if not cmd.values:
+        raise invalid("NO_SETPOINTS", f"operation {op.operation} of {op.work_order} has no parameter for a setpoint "
+                      f"of {cmd.equipment}", "parameters")
+    for v in cmd.values:
+        where = f"setpoints.{v.parameter}"
+        if not v.writable:
+            raise DomainError("SETPOINT_NOT_WRITABLE", f"{v.parameter}: tag {v.tag} of {v.device} is not marked "
+                              "writable in the site file; nothing written", field=where)
+        if not v.value.is_finite():
+            raise invalid("INVALID_VALUE", f"{v.parameter}: {v.value} is not a number", where)
+        unit = f" {v.unit}" if v.unit else ""
+        if v.low is not None and v.value < v.low:
+            raise DomainError("SETPOINT_OUT_OF_LIMITS", f"{v.parameter}: {v.value}{unit} is below its lower limit "
+                              f"{v.low}{unit}; nothing written", field=where)
+        if v.high is not None and v.value > v.high:
+            raise DomainError("SETPOINT_OUT_OF_LIMITS", f"{v.parameter}: {v.value}{unit} is above its upper limit "
+                              f"{v.high}{unit}; nothing written", field=where)
+    if not after_write:
+        return
+    for v in cmd.values:
+        where = f"setpoints.{v.parameter}"
+        if v.error is not None or not v.written:
+            raise DomainError("SETPOINT_WRITE_REFUSED", f"{v.parameter}: {v.device} refused writing {v.value} to "
+                              f"{v.tag}: {v.error or 'not written'}", field=where)
+        if v.read_back is None:
+            raise DomainError("SETPOINT_NOT_READ_BACK", f"{v.parameter}: {v.tag} of {v.device} could not be read "
+                              "back after the write", field=where)
+        if not _equal(v.value, v.read_back, v.tolerance):
+            raise DomainError("SETPOINT_MISMATCH", f"{v.parameter}: wrote {v.value} to {v.tag} of {v.device}, read "
+                              f"back {v.read_back}", field=where)
+
+
+def _download_setpoints(state: PlantState, cmd: c.DownloadSetpoints, now: datetime) -> list[e.Event]:
+    check_setpoints(state, cmd)
+    if cmd.source not in ("changeover", "start"):
+        raise invalid("INVALID_VALUE", f"source is changeover or start, not {cmd.source}", "source")
+    return [e.SetpointsDownloaded(
+        work_order=cmd.work_order, operation=cmd.operation, equipment=cmd.equipment, source=cmd.source,
+        at=checks.at(cmd, now), values=tuple(
+            e.DownloadedSetpoint(parameter=v.parameter, device=v.device, tag=v.tag, written=v.value,
+                                 read_back=v.read_back if v.read_back is not None else v.value, low=v.low,
+                                 high=v.high, unit=v.unit) for v in cmd.values))]
+
+
+def _record_setpoint_variance(state: PlantState, cmd: c.RecordSetpointVariance, now: datetime) -> list[e.Event]:
+    checks.require_role(cmd, "service", "admin", action="record a setpoint variance")
+    checks.work_order(state, cmd.work_order, open_only=False)
+    checks.operation(state, cmd.work_order, cmd.operation)
+    checks.text("parameter", cmd.parameter)
+    checks.aware("seen_at", cmd.seen_at, now)
+    if cmd.equipment not in state.equipment:
+        raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
+    if cmd.observed == cmd.downloaded:
+        raise invalid("NO_VARIANCE", f"{cmd.parameter}: {cmd.observed} is the value downloaded", "observed")
+    return [e.SetpointVarianceRecorded(
+        work_order=cmd.work_order, operation=cmd.operation, equipment=cmd.equipment, parameter=cmd.parameter,
+        tag=cmd.tag, downloaded=cmd.downloaded, observed=cmd.observed, seen_at=cmd.seen_at)]
+
+
 # --- evolvers -------------------------------------------------------------------------------------
 
 
@@ -80,6 +172,10 @@ def _machine_state_changed(state: PlantState, ev: e.MachineStateChanged) -> None
 
 def _shift_oee_closed(state: PlantState, ev: e.ShiftOeeClosed) -> None:
     pass  # a figure for the ERP: it changes no state here
+
+
+def _setpoints_recorded(state: PlantState, ev: e.Event) -> None:
+    pass  # a record of what the machine was given (or changed to): read from the journal, no table of its own
 
 
 def _clock_jumped(state: PlantState, ev: e.ClockJumped) -> None:
@@ -99,9 +195,13 @@ DECIDERS: dict[type[c.Command], Decider] = {
     c.SetMachineState: _set_machine_state,
     c.CloseShiftOee: _close_shift_oee,
     c.RecordClockJump: _record_clock_jump,
+    c.DownloadSetpoints: _download_setpoints,
+    c.RecordSetpointVariance: _record_setpoint_variance,
 }
 EVOLVERS: dict[type[e.Event], Evolver] = {
     e.MachineStateChanged: _machine_state_changed,
     e.ShiftOeeClosed: _shift_oee_closed,
     e.ClockJumped: _clock_jumped,
+    e.SetpointsDownloaded: _setpoints_recorded,
+    e.SetpointVarianceRecorded: _setpoints_recorded,
 }

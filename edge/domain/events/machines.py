@@ -1,4 +1,5 @@
-"""Events of machines and OEE: machine states, a shift's OEE figures, and the node's clock jumps."""
+"""Events of machines and OEE: machine states, a shift's OEE figures, the node's clock jumps, and setpoints
+downloaded to a machine and changed on it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +8,8 @@ from decimal import Decimal
 
 from edge.domain.events.base import Event
 
-__all__ = ["MachineStateChanged", "ShiftOeeClosed", "ClockJumped"]
+__all__ = ["MachineStateChanged", "ShiftOeeClosed", "ClockJumped", "DownloadedSetpoint", "SetpointsDownloaded",
+           "SetpointVarianceRecorded"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,3 +65,52 @@ class ClockJumped(Event):
     @property
     def subject(self) -> str:
         return "node:clock"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownloadedSetpoint:
+    parameter: str
+    device: str
+    tag: str
+    written: Decimal  # the value written
+    read_back: Decimal  # the value the PLC gave back after the write
+    low: Decimal | None = None
+    high: Decimal | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetpointsDownloaded(Event):
+    """An operation's setpoints were written to its machine and read back equal: every value as written and as
+    read back."""
+
+    work_order: str
+    operation: int
+    equipment: str
+    values: tuple[DownloadedSetpoint, ...]
+    source: str  # changeover (an explicit step) | start (at operation start)
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"work_order:{self.work_order}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetpointVarianceRecorded(Event):
+    """A setpoint changed on the machine while the operation ran. ``flagged``: who changed it and when is not
+    known on the machine side (``seen_at`` is when the node saw the new value)."""
+
+    work_order: str
+    operation: int
+    equipment: str
+    parameter: str
+    tag: str
+    downloaded: Decimal
+    observed: Decimal
+    seen_at: datetime
+    flagged: bool = True
+
+    @property
+    def subject(self) -> str:
+        return f"work_order:{self.work_order}"

@@ -76,7 +76,7 @@
           " · " + esc(t("scrap")) + " " + esc(c.scrap) + " · " + esc(t("target")) + " " + esc(c.quantity) + "</div>"
           : '<div class="muted">' + esc(t("no_order")) + "</div>") +
         '<div class="muted">' + (w.clocked_on.map(p => esc(p.operator)).join(", ") || esc(t("nobody"))) + "</div>" +
-        '<ul class="alerts">' + (w.alerts.map(a => '<li class="' + esc(a.kind) + '">' + esc(a.text) + "</li>").join("") ||
+        '<ul class="alerts">' + (w.alerts.map(a => '<li class="' + esc(a.kind) + '">' + esc(a.key ? t(a.key, a.vars) : a.text) + "</li>").join("") ||
           '<li style="background: var(--ok-bg); color: var(--ok)">' + esc(t("no_alerts")) + "</li>") + "</ul>" + oeeChart(w.workstation) + "</section>";
     }).join("");
     await central();

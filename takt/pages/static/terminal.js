@@ -87,7 +87,7 @@
         (op.parameters && op.parameters.length ? '<div class="facts" id="parameters">' + op.parameters.map(p => {
           const at = p.indexOf("=");
           return "<span>" + esc(p.slice(0, at)) + "<b>" + esc(p.slice(at + 1)) + "</b></span>";
-        }).join("") + "</div>" : "") + '<div class="facts">' +
+        }).join("") + "</div>" : "") + setpoints(cur.setpoints) + '<div class="facts">' +
         "<span>" + esc(t("item")) + "<b>" + esc(cur.item) + " rev " + esc(cur.item_revision) + "</b></span>" +
         "<span>" + esc(t("bom_rev")) + '<b id="bom-rev">' + esc(cur.bom_revision) + "</b></span>" +
         "<span>" + esc(t("quantity")) + "<b>" + esc(qty(cur.quantity)) + "</b></span>" +
@@ -98,6 +98,16 @@
         esc(t("scrap")) + " " + esc(qty(op.scrap)) + '</div></div><div class="progress" style="grid-column: 1 / -1"><span class="good" style="width:' +
         pct(op.good, cur.quantity) + '%"></span><span class="scrap" style="width:' + pct(op.scrap, cur.quantity) + '%"></span></div></div>';
     });
+  }
+  // the setpoints downloaded to the machine (read back equal) and what changed on the machine since (flagged)
+  function setpoints(sp) {
+    if (!sp || (!sp.downloaded.length && !sp.variances.length)) return "";
+    return (sp.downloaded.length ? '<div class="facts" id="setpoints"><span>' + esc(t("setpoints_on_machine")) + "</span>" +
+      sp.downloaded.map(v => "<span>" + esc(v.parameter) + "<b>" + esc(v.read_back) + (v.unit ? " " + esc(v.unit) : "") +
+        "</b></span>").join("") + "</div>" : "") +
+      sp.variances.map(v => '<div class="variance" data-parameter="' + esc(v.parameter) + '">' +
+        esc(t("setpoint_variance", { equipment: v.equipment, parameter: v.parameter, downloaded: v.downloaded, observed: v.observed })) +
+        "</div>").join("");
   }
   function mine() {
     return view.clocked_on.some(c => Takt.session && c.operator === Takt.session.user && view.current &&
