@@ -33,7 +33,17 @@ Count = Annotated[fields.Count, BeforeValidator(fields.COUNT_FORM.check)]
 Measure = Annotated[fields.Measure, BeforeValidator(fields.MEASURE_FORM.check)]
 PlausibleBands = Annotated[fields.PlausibleBands, BeforeValidator(fields.BANDS_FORM.check)]
 Flag = Annotated[bool, Strict()]
-Whole = Annotated[int, Strict()]  # a whole JSON number: not true/false (a bool is an int to Python), not "5", not 5.0
+
+
+def _whole_number(value: Any) -> Any:
+    # Python counts a bool as an int and pydantic's lax mode reads "5" as 5: neither is a JSON Schema integer.
+    # 5.0 is one (a number without a fraction), and pydantic takes it as 5; 5.5 it refuses.
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number is a JSON number (e.g. 5), not true/false or text")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole_number)]  # a JSON Schema integer in a request body
 
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -15,7 +15,7 @@ from takt.api.contract import BEARER, READ_RESPONSES
 router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
 
 
-@router.get("/work-orders/{work_order}/operations/{operation}/setpoints", tags=["work orders"],
+@router.get("/work-orders/{work_order}/operations/{operation:int}/setpoints", tags=["work orders"],
             summary="An operation's setpoint downloads (written and read back) and variances seen on its machine")
 def get_setpoints(request: Request, work_order: str, operation: OperationNumber,
                   _: User = Depends(current_user)) -> dict[str, Any]:
