@@ -104,6 +104,8 @@ ISA95_MESSAGE: dict[str, str] = {
     "PalletLotAdded": "MaterialSubLot",
     "PalletLotRemoved": "MaterialSubLot",
     "PalletShipped": "MaterialActual",
+    # an electronic signature over recorded events (ISA-95 Part 4's work record holds the signatures of records)
+    "RecordsSigned": "WorkRecord",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from edge.store import schema
+from edge.store.verify import verify
 from simulators.api_review import DEMO_TOKENS
 from tests.e2e.conftest import demo_node
 from tests.integration.conftest import RunningNode
@@ -123,8 +124,26 @@ def test_signatures_are_journal_events_that_need_the_pin_and_cannot_be_changed(d
     # the signatures of the day, the first one superseded
     today = datetime.now(UTC).date().isoformat()
     day = read(demo, "quality", "/signatures", day=today).json()["signatures"]
-    assert [s["meaning"] for s in day] == ["approved", "reviewed", "released", "approved", "approved"]
+    assert [s["meaning"] for s in day][:5] == ["approved", "reviewed", "released", "approved", "approved"]
     assert day[3]["superseded_by"] == day[4]["signature"] and day[4]["supersedes"] == sig_id
+
+    # where the site's policy names a decision, everyone who books it signs it (read per request)
+    demo.server.config.app.state.signatures_required = frozenset({"operation_completion"})
+    try:
+        assert send(demo, "operator", "/work-orders/WO-1003/operations/10/start", {}).status_code == 201
+        unsigned_completion = send(demo, "operator", "/work-orders/WO-1003/operations/10/complete", {})
+        assert (unsigned_completion.status_code, unsigned_completion.json()["code"]) == (422, "SIGNATURE_REQUIRED")
+        completed = send(demo, "operator", "/work-orders/WO-1003/operations/10/complete", {},
+                         **{"X-Takt-Pin": "1234"})  # anna's
+        assert completed.status_code == 201, completed.text
+        [completion_signature] = [ev for ev in completed.json()["events"] if ev["type"] == "RecordsSigned"]
+        assert json.loads(journal(demo, completion_signature["seq"]).payload)["meaning"] == "released"
+    finally:
+        demo.server.config.app.state.signatures_required = frozenset()
+
+    # the signatures replay: the journal alone gives the same signatures table, and the chain holds
+    report = verify(demo.store)
+    assert report.differences == [] and report.chain is not None and report.chain.breaks == []
 
     # a restarted node knows the signed records: loaded from the signatures' history table as from the events
     loaded = demo.store.load_state()
