@@ -128,7 +128,8 @@ def test_signatures_are_journal_events_that_need_the_pin_and_cannot_be_changed(d
     assert day[3]["superseded_by"] == day[4]["signature"] and day[4]["supersedes"] == sig_id
 
     # where the site's policy names a decision, everyone who books it signs it (read per request)
-    demo.server.config.app.state.signatures_required = frozenset({"operation_completion"})
+    app: Any = demo.server.config.app
+    app.state.signatures_required = frozenset({"operation_completion"})
     try:
         assert send(demo, "operator", "/work-orders/WO-1003/operations/10/start", {}).status_code == 201
         unsigned_completion = send(demo, "operator", "/work-orders/WO-1003/operations/10/complete", {})
@@ -139,7 +140,7 @@ def test_signatures_are_journal_events_that_need_the_pin_and_cannot_be_changed(d
         [completion_signature] = [ev for ev in completed.json()["events"] if ev["type"] == "RecordsSigned"]
         assert json.loads(journal(demo, completion_signature["seq"]).payload)["meaning"] == "released"
     finally:
-        demo.server.config.app.state.signatures_required = frozenset()
+        app.state.signatures_required = frozenset()
 
     # the signatures replay: the journal alone gives the same signatures table, and the chain holds
     report = verify(demo.store)
