@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from edge.store import schema
-from tests.e2e.conftest import TERMINAL, Wedge, enter_pin
+from tests.e2e.conftest import TERMINAL, Wedge, enter_pin, screenshot
 from tests.integration.conftest import RunningNode
 
 WAIT = 15_000  # ms: the machine is shared
@@ -64,6 +64,7 @@ def test_the_quality_page_lists_the_days_signatures(browser: Any, demo: RunningN
     expect(approved).to_contain_text(f"{defined['events'][0]['seq']}: InspectionPlanDefined · inspection_plan:IP-SEAL")
     expect(approved.locator(".tag.superseded")).to_contain_text("superseded by SIG-")
     expect(page.locator("#sig-count")).to_have_text("2 signatures")
+    screenshot(page, "signatures-page")
 
     # the day before had none
     page.click("#day-before")

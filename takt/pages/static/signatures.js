@@ -27,7 +27,7 @@
     $("#sig-count").textContent = t("sig_count", { n: data.signatures.length });
     body.innerHTML = data.signatures.map(s => {
       const records = s.records.map(r => '<li data-seq="' + r.seq + '">' + r.seq + ": " + esc(r.type) + " · " +
-        esc(r.subject) + "</li>").join("");
+        esc(r.subject) + ' <code class="muted" title="' + esc(r.hash) + '">#' + esc(r.hash.slice(0, 12)) + "</code></li>").join("");
       const state = (s.supersedes ? '<div class="muted">' + esc(t("supersedes", { id: s.supersedes })) + "</div>" : "") +
         (s.superseded_by ? '<div class="tag superseded">' + esc(t("superseded_by", { id: s.superseded_by })) + "</div>" : "");
       return '<tr data-signature="' + esc(s.signature) + '"><td>' + esc(s.at.slice(11, 19)) + "</td><td><b>" +
