@@ -401,6 +401,9 @@ def command_roles() -> dict[str, frozenset[str]]:
 # --- OpenAPI --------------------------------------------------------------------------------------
 
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
+_SIGNED_NOTE = (" Electronically signed (docs/signatures.md) when the PIN is sent again in X-Takt-Pin, and where the "
+                "site requires it (422 SIGNATURE_REQUIRED without); X-Takt-Signature-Meaning names the meaning, "
+                "X-Takt-Supersedes the signature a signed record supersedes.")
 
 
 def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
@@ -432,7 +435,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         path = PREFIX + _PARAM.sub(r"{\1}", route.path)
         schema.setdefault("paths", {}).setdefault(path, {})[route.method.lower()] = {
             "tags": [route.tag], "summary": route.summary, "operationId": route.name,
-            "description": f"Roles: {', '.join(sorted(allowed_roles(*route.roles)))}.",
+            "description": f"Roles: {', '.join(sorted(allowed_roles(*route.roles)))}." + (_SIGNED_NOTE if route.signed
+                                                                                          else ""),
             "parameters": parameters, "security": SECURITY,
             # a command whose fields are all optional takes no body too (an empty body is {})
             "requestBody": {"required": bool(found.get("required")), "content": {"application/json": {

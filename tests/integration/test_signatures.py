@@ -150,3 +150,9 @@ def test_signatures_are_journal_events_that_need_the_pin_and_cannot_be_changed(d
     loaded = demo.store.load_state()
     assert loaded.signed["inspection_plan:IP-SEAL"].signature == day[4]["signature"]
     assert (loaded.signed, loaded.superseded) == (demo.service.state.signed, demo.service.state.superseded)
+
+    # wrong PINs at signing count toward the failed-logon limits (5 by default): the signer is locked out
+    for _ in range(5):
+        assert send(demo, "quality", "/signatures", body, **{"X-Takt-Pin": "1111"}).json()["code"] == "SIGNATURE_INVALID"
+    locked = send(demo, "quality", "/signatures", body, **PIN)
+    assert (locked.status_code, locked.json()["code"]) == (429, "PIN_LOCKED") and "Retry-After" in locked.headers
