@@ -170,9 +170,11 @@ class CommandRoute:
                     or signed in getattr(request.app.state, "signatures_required", frozenset())):
                 return await record(request, user, body, command, **values)
             if not pin and not at_page:
-                return refusal(422, "SIGNATURE_REQUIRED", f"a {signed.replace('_', ' ')} is electronically signed "
-                               "here: send your PIN again in X-Takt-Pin", "X-Takt-Pin")
-            refused = await signature_refusal(request, user, signed.replace("_", " "))
+                what = "a signature" if signed == "signature" else f"a {signed.replace('_', ' ')}"
+                return refusal(422, "SIGNATURE_REQUIRED", f"{what} is electronically signed here: send your PIN "
+                               "again in X-Takt-Pin", "X-Takt-Pin")
+            refused = await signature_refusal(request, user, "record" if signed == "signature"
+                                              else signed.replace("_", " "))
             if refused is not None:
                 return refused
             spec = signature_spec(request, user, values.pop("signing", None) or {}, meaning)
@@ -194,10 +196,11 @@ def signature_spec(request: Request, user: User, given: dict[str, Any], meaning:
     """The signature a command carries, once the signer's PIN held: its id (from the Idempotency-Key, so a retry signs
     once), the signer's full name, the meaning and the signature it supersedes (the body's, or X-Takt-Signature-Meaning
     and X-Takt-Supersedes), and the site's meanings."""
-    meaning = given.get("meaning") or request.headers.get("x-takt-signature-meaning", "").strip() or meaning
-    supersedes = given.get("supersedes") or request.headers.get("x-takt-supersedes", "").strip() or None
-    if not _MEANING.match(meaning):
+    header = request.headers.get("x-takt-signature-meaning", "").strip()
+    if header and not given.get("meaning") and not _MEANING.match(header):
         return refusal(422, "INVALID_MEANING", "X-Takt-Signature-Meaning is a lower-case word", "X-Takt-Signature-Meaning")
+    meaning = given.get("meaning") or header or meaning  # the body's is checked against the site's list (domain)
+    supersedes = given.get("supersedes") or request.headers.get("x-takt-supersedes", "").strip() or None
     if supersedes is not None and not _SIGNATURE_ID.match(supersedes):
         return refusal(422, "INVALID_SIGNATURE", "X-Takt-Supersedes names a signature: SIG- and 16 hex digits",
                        "X-Takt-Supersedes")
