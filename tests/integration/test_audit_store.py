@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from edge.store import Store, sqlite_url
 from edge.store.audit import audit_trail, records_by_seq, signatures
 from edge.store.verify import verify
 
-QA = {"actor": "priya", "actor_roles": frozenset({"quality"})}
+QA: dict[str, Any] = {"actor": "priya", "actor_roles": frozenset({"quality"})}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
