@@ -131,7 +131,7 @@ def sealed(state: PlantState, cmd: c.Command, events: list[e.Event], now: dateti
                       "(X-Takt-Pin) to sign it", "X-Takt-Pin")
     spec = _spec(state, cmd) if cmd.signature is not None else None
     supersedes = spec.supersedes if spec is not None else None
-    for ev in events:
+    for ev in events if state.signed else ():  # (the write path's hot loop: nothing to look up while none is signed)
         cur = state.signed.get(ev.subject)
         name = type(ev).__name__
         if cur is not None and name in RECORD_DEFINITIONS and name in cur.types and supersedes != cur.signature:
