@@ -40,7 +40,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +49,7 @@ from sqlalchemy import Connection
 from edge.clock import DEFAULT_THRESHOLD_S, ClockJump, ClockWatch, steady_seconds
 from edge.domain import DomainError, PlantState, decide, evolve
 from edge.domain.commands import Command, RecordClockJump
+from edge.domain.events import RecordsSigned, SignedRecord
 from edge.retry import RetryPolicy
 from edge.store import Store
 from edge.store.chain import CHECKPOINT_EVERY, GENESIS, CheckpointKey, TimeTexts, link
@@ -456,7 +457,11 @@ class Service:
                     occurred_at = cmd.occurred_at or now
                     actor = cmd.actor
                     recorded_by = cmd.recorded_by or actor
+                    # a signature given with the command signs its events by the seqs and hashes they get here
+                    signing: list[SignedRecord] | None = [] if cmd.signature is not None else None
                     for part, ev in enumerate(events):
+                        if signing is not None and type(ev) is RecordsSigned and ev.inline:
+                            ev = replace(ev, records=tuple(signing))
                         evolve(state, ev)
                         seq += 1
                         event_type = type(ev).__name__
@@ -465,6 +470,8 @@ class Service:
                         chain = link(chain, seq, event_id, event_type, subject, payload, actor, recorded_by,
                                      cmd.on_behalf_of, cmd.source_device, texts(occurred_at), texts(recorded_at),
                                      cmd.origin)
+                        if signing is not None:
+                            signing.append(SignedRecord(seq=seq, hash=chain, type=event_type, subject=subject))
                         if every and seq % every == 0:
                             checkpoints.append((seq, chain))
                         # in JOURNAL_COLUMNS order

@@ -106,6 +106,8 @@ ISA95_MESSAGE: dict[str, str] = {
     "PalletShipped": "MaterialActual",
     "SetpointsDownloaded": "JobResponse",  # the parameters the machine was actually given (written, read back)
     "SetpointVarianceRecorded": "WorkAlert",  # a setpoint changed on the machine while the job ran (flagged)
+    # an electronic signature over recorded events (ISA-95 Part 4's work record holds the signatures of records)
+    "RecordsSigned": "WorkRecord",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

@@ -63,6 +63,8 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
      "UNKNOWN_DEVICE, UNKNOWN_WORK_ORDER: a scanning device of this node, a work order it knows"),
     ("DELETE", "/api/v1/sessions/current", "NOT_A_SESSION: a user's own API token is not a page session"),
     ("POST", "/api/v1/b2mml", "SCHEDULE_REFUSED: the body is a schema-valid B2MML document the node can apply"),
+    ("POST", "/api/v1/signatures", "SIGNATURE_REQUIRED: the signer's PIN again in X-Takt-Pin (no schema holds a "
+     "user's PIN); INVALID_MEANING: one of the site's policy.signature_meanings"),
 )
 
 

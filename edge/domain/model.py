@@ -211,6 +211,7 @@ class InspectionPlan:
     # A measurement beyond this many tolerance bands outside a characteristic's limits is refused as implausible
     # (Characteristic.plausible_range).
     plausible_bands: Decimal = PLAUSIBLE_BANDS
+    signed: bool = False  # a verdict by this plan carries the inspector's electronic signature
 
 
 @dataclass(slots=True)
@@ -417,3 +418,17 @@ class PalletLine:
     lot: str
     item: str
     quantity: Decimal
+
+
+@dataclass(slots=True)
+class RecordSignature:
+    """The signature that covers a subject's signed events now (edge.domain.contexts.signatures): its id, meaning,
+    signer and time, and the types of the subject's events it signed."""
+
+    signature: str
+    meaning: str
+    signer: str
+    signer_name: str
+    at: datetime
+    types: frozenset[str]
+

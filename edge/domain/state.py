@@ -39,6 +39,7 @@ from edge.domain.model import (
     PendingCount,
     PurchaseOrder,
     PurchaseOrderLine,
+    RecordSignature,
     SalesOrder,
     SalesOrderLine,
     SerialUse,
@@ -119,6 +120,12 @@ class PlantState:
     # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
     # inspection results; the store fills it when it loads, evolve keeps it up to date).
     spc: dict[tuple[str, str], SpcSeries] = field(default_factory=dict)
+    # Electronic signatures (edge.domain.contexts.signatures), derived from the signatures' history table on load:
+    # subject -> the signature that covers its signed events now; signature id -> the subjects it signed; and a
+    # superseded signature's id -> the id of the one that superseded it.
+    signed: dict[str, RecordSignature] = field(default_factory=dict)
+    signatures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    superseded: dict[str, str] = field(default_factory=dict)
     # Derived indexes, rebuilt by reindex() and kept up to date by evolve().
     bins_of_lot: dict[str, set[str]] = field(default_factory=dict)
     bin_load: dict[str, Decimal] = field(default_factory=dict)

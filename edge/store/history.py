@@ -53,6 +53,13 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 "lot": event.lot, "bin": event.bin, "asked": event.asked, "picked": event.picked,
                 "reason": event.reason, "actor": actor, "at": event.at,
             }
+        case e.RecordsSigned():
+            return "record_signatures", {
+                "seq": seq, "signature": event.signature, "signer": event.signer, "signer_name": event.signer_name,
+                "meaning": event.meaning, "supersedes": event.supersedes, "comment": event.comment, "at": event.at,
+                "records": [{"seq": r.seq, "hash": r.hash, "type": r.type, "subject": r.subject}
+                            for r in event.records],
+            }
         case e.MachineStateChanged():
             return "machine_state_history", {
                 "seq": seq, "equipment": event.equipment, "state": event.state, "reason": event.reason,

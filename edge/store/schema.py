@@ -359,6 +359,21 @@ inspection_results = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+# Electronic signatures (edge.domain.contexts.signatures): one row per RecordsSigned event, with the signed events
+# (seq, chain hash, type, subject) as JSON; the page of signatures by day reads it by ``at``.
+record_signatures = Table(
+    "record_signatures", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("signature", String(40), nullable=False, unique=True),
+    Column("signer", String(100), nullable=False, index=True),
+    Column("signer_name", String(200), nullable=False),
+    Column("meaning", String(64), nullable=False),
+    Column("records", JSON, nullable=False),
+    Column("supersedes", String(40)),
+    Column("comment", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False, index=True),
+)
+
 machine_state_history = Table(
     "machine_state_history", metadata,
     Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
@@ -388,7 +403,7 @@ short_picks = Table(
 
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
-                        short_picks)
+                        short_picks, record_signatures)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

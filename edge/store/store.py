@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import NullPool
 
+from edge.domain.contexts.signatures import apply_signature
 from edge.domain.events import Event
 from edge.domain.plant import STATE_TABLES, PlantState
 from edge.store import schema
@@ -209,6 +210,10 @@ class Store:
         for row in conn.execute(select(ir.c.inspection, ir.c.plan, ir.c.results).order_by(ir.c.seq)):
             state.inspections.add(row.inspection)
             state.measured(row.plan, row.results)
+        rs = schema.record_signatures
+        for sig in conn.execute(select(rs).order_by(rs.c.seq)):
+            apply_signature(state, sig.signature, sig.signer, sig.signer_name, sig.meaning, sig.at,
+                            ((r["type"], r["subject"]) for r in sig.records), sig.supersedes)
         state.reindex()
         return state
 

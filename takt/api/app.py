@@ -26,6 +26,7 @@ from edge.store import Store
 from edge.store.logons import LogonLimits
 from takt import pages
 from takt.api import (
+    audit,
     b2mml,
     commands,
     contract,
@@ -47,6 +48,7 @@ from takt.api.auth import TokenCache, current_user
 from takt.api.errors import invalid_request
 from takt.api.headers import HSTS_MAX_AGE_S, SecurityHeaders
 from takt.config import TaktConfig, WarehouseSection
+from takt.config.policy import PolicySection
 from takt.identity import Directory
 from takt.scanning import scan_pipeline
 
@@ -175,6 +177,9 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # the site's settings that commands carry (takt.api.commands settings)
     app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
     app.state.duty_policy = site.policy.duty_policy() if site is not None else DutyPolicy()  # segregation of duties
+    policy = site.policy if site is not None else PolicySection()  # electronic signatures (takt.api.commands)
+    app.state.signature_meanings = tuple(policy.signature_meanings)
+    app.state.signatures_required = frozenset(policy.signatures_required)
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
@@ -200,7 +205,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = setpoints.router.routes  # setpoint downloads and variances (connectors.setpoints)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *warehouse.router.routes, *b2mml.router.routes,
-                              *b2mml.exports.routes]
+                              *b2mml.exports.routes, *audit.router.routes]  # issues 7, 18, 17
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:

@@ -18,14 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.domain import DomainError
 from edge.domain import commands as c
+from edge.domain.contexts.signatures import signature_id
 from edge.fields import OperationNumber
 from edge.service import IdempotencyKeyReused, Service, StoreUnavailable
+from edge.store.audit import records_by_seq
 from edge.store.users import User
 from takt.api import models as m
 from takt.api.auth import allowed_roles, authorize
@@ -123,13 +126,20 @@ class CommandRoute:
     summary: str
     tag: str
     fields: Fields = body_fields
-    # An e-signed decision: a user signed in at a page (badge logon) re-enters their PIN in X-Takt-Pin, and the
-    # signature is audited (takt.pages.sessions); API clients with their own token sign with the token.
+    # A decision that can be electronically signed (its name: ``disposition``, ``inspection``, ...): with the
+    # signer's PIN in X-Takt-Pin the command carries a signature of its events, recorded with them (a RecordsSigned
+    # event, edge.domain.contexts.signatures). Signed always: a disposition by a user signed in at a page (badge
+    # logon), the decisions the site's policy.signatures_required names, and a verdict of a signed inspection
+    # plan (the domain asks); otherwise when the PIN is sent. ``meaning``: the signature's, unless
+    # X-Takt-Signature-Meaning names another of the site's.
     signed: str | None = None
+    meaning: str = "approved"
     # Command fields that are the site's settings, not the user's input: (field, attribute of app.state).
     settings: tuple[tuple[str, str], ...] = ()
     before: Step | None = None
     run: Step | None = None
+    # Fields the store must fill in (the journal events a signature names): an awaitable that may refuse.
+    resolve: Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any] | JSONResponse]] | None = None
 
     @property
     def name(self) -> str:
@@ -139,6 +149,7 @@ class CommandRoute:
         allowed = allowed_roles(*self.roles)
         model, command, fields, signed, settings = self.body, self.command, self.fields, self.signed, self.settings
         before, run = self.before, self.run
+        meaning, resolve = self.meaning, self.resolve
 
         async def endpoint(request: Request) -> Response:
             user = await authorize(request, allowed)
@@ -159,17 +170,57 @@ class CommandRoute:
                 answer = await run(request, user, body, values)
                 assert answer is not None
                 return answer
-            if signed is not None and user.session:  # an e-signed decision: the user's PIN again, then audited
-                refused = await signature_refusal(request, user, signed)
-                if refused is not None:
-                    return refused
-                answer = await record(request, user, body, command, **values)
-                if answer.status_code == 201:
-                    await audit_signature(request, user, signed, values)
-                return answer
-            return await record(request, user, body, command, **values)
+            if resolve is not None:
+                resolved = await resolve(request, values)
+                if isinstance(resolved, JSONResponse):
+                    return resolved
+                values = resolved
+            if signed is None:
+                return await record(request, user, body, command, **values)
+            at_page = signed == "disposition" and user.session  # signed at a page as before: 403 without the PIN
+            pin = request.headers.get("x-takt-pin")
+            if not (pin or at_page or signed == "signature"
+                    or signed in getattr(request.app.state, "signatures_required", frozenset())):
+                return await record(request, user, body, command, **values)
+            if not pin and not at_page:
+                what = "a signature" if signed == "signature" else f"a {signed.replace('_', ' ')}"
+                return refusal(422, "SIGNATURE_REQUIRED", f"{what} is electronically signed here: send your PIN "
+                               "again in X-Takt-Pin", "X-Takt-Pin")
+            refused = await signature_refusal(request, user, "record" if signed == "signature"
+                                              else signed.replace("_", " "))
+            if refused is not None:
+                return refused
+            spec = signature_spec(request, user, values.pop("signing", None) or {}, meaning)
+            if isinstance(spec, JSONResponse):
+                return spec
+            answer = await record(request, user, body, command, signature=spec, **values)
+            if answer.status_code == 201 and at_page:
+                await audit_signature(request, user, signed, values)
+            return answer
 
         return Route(PREFIX + self.path, endpoint, methods=[self.method], name=self.name)
+
+
+_SIGNATURE_ID = re.compile(r"^SIG-[0-9A-F]{16}$")
+_MEANING = re.compile(r"^[a-z][a-z_]{1,31}$")
+
+
+def signature_spec(request: Request, user: User, given: dict[str, Any], meaning: str) -> c.SignatureSpec | JSONResponse:
+    """The signature a command carries, once the signer's PIN held: its id (from the Idempotency-Key, so a retry signs
+    once), the signer's full name, the meaning and the signature it supersedes (the body's, or X-Takt-Signature-Meaning
+    and X-Takt-Supersedes), and the site's meanings."""
+    header = request.headers.get("x-takt-signature-meaning", "").strip()
+    if header and not given.get("meaning") and not _MEANING.match(header):
+        return refusal(422, "INVALID_MEANING", "X-Takt-Signature-Meaning is a lower-case word", "X-Takt-Signature-Meaning")
+    meaning = given.get("meaning") or header or meaning  # the body's is checked against the site's list (domain)
+    supersedes = given.get("supersedes") or request.headers.get("x-takt-supersedes", "").strip() or None
+    if supersedes is not None and not _SIGNATURE_ID.match(supersedes):
+        return refusal(422, "INVALID_SIGNATURE", "X-Takt-Supersedes names a signature: SIG- and 16 hex digits",
+                       "X-Takt-Supersedes")
+    key = request.headers.get("idempotency-key", "").strip().strip('"')
+    return c.SignatureSpec(signature=signature_id(key), signer_name=user.name or user.user, meaning=meaning,
+                           supersedes=supersedes, comment=given.get("comment") or "",
+                           meanings=getattr(request.app.state, "signature_meanings", c.MEANINGS))
 
 
 # Path parameters that Starlette's ``int`` convertor passes with any number of digits: bounded like the same field
@@ -218,6 +269,23 @@ def _plan_fields(body: m.InspectionPlanRequest, params: dict[str, Any], user: Us
 
 def _labour_fields(body: m.LabourRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**params, "operator": body.operator or user.user}
+
+
+def _signature_fields(body: m.SignatureRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {"records": tuple(body.events),
+            "signing": {"meaning": body.meaning, "supersedes": body.supersedes, "comment": body.comment}}
+
+
+async def _journal_records(request: Request, values: dict[str, Any]) -> dict[str, Any]:
+    """The events a signature names, as the journal holds them (edge.store.audit)."""
+    asked: tuple[m.SignedEventRequest, ...] = values["records"]
+    found = await run_in_threadpool(records_by_seq, request.app.state.store, [ref.seq for ref in asked])
+    refs = []
+    for ref in asked:
+        hit = found.get(ref.seq)
+        refs.append(c.RecordRef(seq=ref.seq, found=hit is not None, hash=hit[0] if hit else "",
+                                type=hit[1] if hit else "", subject=hit[2] if hit else "", expected_hash=ref.hash))
+    return {**values, "records": tuple(refs)}
 
 
 def _inspection_fields(body: m.InspectionRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
@@ -305,8 +373,9 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("PUT", "/equipment/{equipment}/state", m.MachineStateRequest, c.SetMachineState, ("service", *FLOOR),
                  "Set a machine's state and reason", "machines"),
     CommandRoute("POST", "/inspections", m.InspectionRequest, c.RecordInspection, ("quality", "warehouse", *FLOOR),
-                 "Record an inspection's results; the verdict follows", "quality", _inspection_fields,
-                 settings=(("duties", "duty_policy"),)),
+                 "Record an inspection's results; the verdict follows (a verdict of a plan marked signed carries the "
+                 "inspector's signature: the PIN again in X-Takt-Pin)", "quality", _inspection_fields,
+                 settings=(("duties", "duty_policy"),), signed="inspection"),
     CommandRoute("POST", OPERATION + "/start", m.OperationActionRequest, c.StartOperation, FLOOR,
                  "Start an operation (its machine's setpoints are downloaded first when the site says so: a "
                  "refused download blocks the start)", "work orders", before=_setpoints_at_start),
@@ -319,7 +388,8 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", OPERATION + "/resume", m.OperationActionRequest, c.ResumeOperation, FLOOR,
                  "Resume a paused operation", "work orders"),
     CommandRoute("POST", OPERATION + "/complete", m.OperationActionRequest, c.CompleteOperation, FLOOR,
-                 "Complete an operation", "work orders"),
+                 "Complete an operation (signed where the site's policy.signatures_required names "
+                 "operation_completion)", "work orders", signed="operation_completion", meaning="released"),
     CommandRoute("POST", OPERATION + "/clock-on", m.LabourRequest, c.ClockOnLabour, FLOOR,
                  "Clock an operator on to an operation (the signed-in user if none is named)", "labour",
                  _labour_fields),
@@ -350,7 +420,7 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "inventory", settings=(("approval_pct", "count_approval_pct"), ("duties", "duty_policy"))),
     CommandRoute("POST", "/stock/counts/decision", m.CountDecisionRequest, c.DecideCount, ("supervisor",),
                  "Approve (book) or discard a count that waits for approval (never by its counter)", "inventory",
-                 settings=(("duties", "duty_policy"),)),
+                 settings=(("duties", "duty_policy"),), signed="count_decision"),
     CommandRoute("POST", "/stock/scrap", m.ScrapRequest, c.ScrapStock, ("quality", *WAREHOUSE),
                  "Scrap stock of a lot, with a reason", "inventory"),
     CommandRoute("POST", "/lots/{lot}/hold", m.LotStatusRequest, c.HoldLot, ("quality", "operator", *WAREHOUSE),
@@ -363,6 +433,10 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  ("quality",), "Disposition a nonconformance: scrap, rework, use as is, return to supplier (the "
                  "site's policy names those that need a second person's signature: the first is a proposal)",
                  "quality", signed="disposition", settings=(("duties", "duty_policy"),)),
+    CommandRoute("POST", "/signatures", m.SignatureRequest, c.SignRecords, ("quality", "supervisor"),
+                 "Sign recorded events (by journal sequence number and chain hash) with a meaning: the PIN again in "
+                 "X-Takt-Pin; a signed record is superseded by a new signature that names it, never changed",
+                 "quality", _signature_fields, signed="signature", resolve=_journal_records),
     CommandRoute("POST", "/work-orders/{work_order}/cancel", m.CancelWorkOrderRequest, c.CancelWorkOrder,
                  ("supervisor",), "Cancel a work order here (labour still clocked on is clocked off)", "work orders"),
     CommandRoute("POST", "/work-orders/{work_order}/conflict", m.ResolveConflictRequest, c.ResolveWorkOrderConflict,
@@ -386,7 +460,9 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", "/equipment", m.EquipmentRequest, c.DefineEquipment, MASTER_DATA,
                  "Define a machine and its workstation", "master data"),
     CommandRoute("POST", "/inspection-plans", m.InspectionPlanRequest, c.DefineInspectionPlan,
-                 ("quality", *MASTER_DATA), "Define an inspection plan", "quality", _plan_fields),
+                 ("quality", *MASTER_DATA), "Define an inspection plan (a signed plan is redefined only by a signed "
+                 "definition that supersedes its signature: X-Takt-Pin and X-Takt-Supersedes)", "quality",
+                 _plan_fields, signed="inspection_plan"),
 )
 
 
@@ -407,6 +483,9 @@ def command_roles() -> dict[str, frozenset[str]]:
 # --- OpenAPI --------------------------------------------------------------------------------------
 
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
+_SIGNED_NOTE = (" Electronically signed (docs/signatures.md) when the PIN is sent again in X-Takt-Pin, and where the "
+                "site requires it (422 SIGNATURE_REQUIRED without); X-Takt-Signature-Meaning names the meaning, "
+                "X-Takt-Supersedes the signature a signed record supersedes.")
 
 
 def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
@@ -438,7 +517,8 @@ def add_to_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         path = PREFIX + _PARAM.sub(r"{\1}", route.path)
         schema.setdefault("paths", {}).setdefault(path, {})[route.method.lower()] = {
             "tags": [route.tag], "summary": route.summary, "operationId": route.name,
-            "description": f"Roles: {', '.join(sorted(allowed_roles(*route.roles)))}.",
+            "description": f"Roles: {', '.join(sorted(allowed_roles(*route.roles)))}." + (_SIGNED_NOTE if route.signed
+                                                                                          else ""),
             "parameters": parameters, "security": SECURITY,
             # a command whose fields are all optional takes no body too (an empty body is {})
             "requestBody": {"required": bool(found.get("required")), "content": {"application/json": {

@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     Strict,
+    StringConstraints,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -302,6 +303,8 @@ class InspectionPlanRequest(Request):
     overdue_grace_parts: Count = Decimal(0)
     plausible_bands: PlausibleBands = Field(default=Decimal(10), description="a measurement more than this many "
                                             "tolerance bands beyond the limits is refused as implausible")
+    signed: Flag = Field(default=False, description="its verdicts are electronically signed: the inspection that "
+                                               "gives one carries the inspector's PIN (X-Takt-Pin)")
 
 
 # --- work orders and labour ----------------------------------------------------------------------
@@ -530,3 +533,26 @@ class Refusal(BaseModel):
     message: str
     field: str | None = Field(None, description="The input at fault, e.g. quantity or operations[1].workstation.")
     errors: list[dict[str, str]] | None = None
+
+
+# --- electronic signatures -------------------------------------------------------------------------
+
+SignatureId = Annotated[str, StringConstraints(pattern=r"^SIG-[0-9A-F]{16}$")]
+
+
+class SignedEventRequest(Part):
+    seq: Annotated[fields.JournalSeq, Strict()] = Field(description="the event's sequence number in this node's "
+                                                        "journal")
+    hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None, description="the event's chain hash as the signer saw it: refused (RECORD_CHANGED) if the "
+                                  "journal holds another")
+
+
+class SignatureRequest(Request):
+    events: list[SignedEventRequest] = Field(min_length=1, max_length=100,
+                                             description="the recorded events this signature signs")
+    meaning: Code = Field(description="what the signature means: one of the site's policy.signature_meanings "
+                                             "(reviewed, approved, released, rejected by default)")
+    supersedes: SignatureId | None = Field(default=None, description="the signature whose records this one "
+                                                                     "supersedes")
+    comment: Annotated[Text, MULTI_LINE] = ""

@@ -16,10 +16,10 @@ from rich.table import Table
 from connectors.config import ConnectivitySection
 from edge.logs import setup_logging
 from edge.store import trace as tracing
-from edge.store.chain import CheckpointKey, data_dir_key, key_from_text
 from edge.store.migrate import current_revision
 from edge.store.verify import verify
 from simulators.cli import sim_app
+from takt.cli.audit import audit_app
 from takt.cli.b2mml import b2mml_app
 from takt.cli.certs import certs
 from takt.cli.logix import logix_app
@@ -27,7 +27,7 @@ from takt.cli.opcua import opcua_app
 from takt.cli.ops import register as register_operations
 from takt.cli.reference import reference_app
 from takt.cli.scan import scan_app
-from takt.cli.support import ConfigOption, DataDirOption, UrlOption
+from takt.cli.support import ConfigOption, DataDirOption, UrlOption, chain_result, checkpoint_key
 from takt.cli.support import console as _console
 from takt.cli.support import fail as _fail
 from takt.cli.support import load_site as _load
@@ -63,6 +63,7 @@ app.add_typer(scan_app, name="scan")
 app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 app.command("certs")(certs)
 app.add_typer(reference_app, name="reference")
 register_operations(app, store_app)  # store backup/restore, doctor, service
@@ -258,7 +259,7 @@ def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, da
     any break or difference."""
     store = _open(_store_url(config, data_dir, database_url, must_exist=True))
     try:
-        key = _checkpoint_key(config, data_dir, secret_file)
+        key = checkpoint_key(config, data_dir, secret_file)
         started = time.perf_counter()
         report = verify(store, key, replay=not chain_only)
         seconds = time.perf_counter() - started
@@ -266,20 +267,9 @@ def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, da
         store.close()
     chain = report.chain
     assert chain is not None
-    problems = chain.breaks + chain.checkpoint_problems
-    if problems:
-        typer.echo(f"TAMPERED: the journal's hash chain is broken ({len(problems)} problems; the first names the "
-                   f"first event that breaks it):", err=True)
-        for line in problems:
-            typer.echo(f"  {line}", err=True)
-    else:
-        signed = (f"{chain.checkpoints} checkpoints, signatures checked with {chain.key_source}" if key is not None
-                  else f"{chain.checkpoints} checkpoints, signatures NOT checked: no key, give --config or "
-                     f"--checkpoint-secret-file")
-        tail = f"; {chain.unsigned_tail} events after the last checkpoint" if chain.unsigned_tail else ""
-        since = (f"; events {chain.chained_from}..{chain.chained_since} were chained when the store was upgraded "
-                 f"(as trustworthy as the store was then)" if chain.chained_since >= chain.chained_from else "")
-        typer.echo(f"ok: hash chain intact through seq {chain.head_seq} ({chain.events} events; {signed}{tail}{since})")
+    problems, lines = chain_result(chain, key)
+    for line in lines:
+        typer.echo(line, err=bool(problems))
     if chain_only:
         if problems:
             raise typer.Exit(1)
@@ -294,20 +284,6 @@ def store_verify(config: ConfigOption = None, data_dir: DataDirOption = None, da
         for line in report.differences:
             typer.echo(f"  {line}", err=True)
     raise typer.Exit(1)
-
-
-def _checkpoint_key(config: Path | None, data_dir: Path | None, secret_file: Path | None) -> CheckpointKey | None:
-    """The key the checkpoints are checked with: the file given, the site file's journal secret, or the data folder's
-    key file."""
-    try:
-        if secret_file is not None:
-            return key_from_text(secret_file.read_text(), str(secret_file))
-        if config is not None:
-            site = _load(config, resolve_secrets=False)
-            return site.journal.checkpoint_key(site.node.data_dir, create=False)
-        return data_dir_key(data_dir, create=False) if data_dir is not None else None
-    except (OSError, ValueError) as exc:
-        raise _fail(f"cannot read the journal's checkpoint secret: {exc}") from None
 
 
 @store_app.command("migrate")

@@ -14,6 +14,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from edge.store import Store, sqlite_url
+from edge.store.chain import ChainReport, CheckpointKey, data_dir_key, key_from_text
 from takt.config import ConfigError, TaktConfig, load_config
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="take the store from this configuration")]
@@ -71,3 +72,33 @@ def shown_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL SQLAlchemy can parse: show only its scheme
         return url.split(":", 1)[0] + ":..."
+
+
+def checkpoint_key(config: Path | None, data_dir: Path | None, secret_file: Path | None) -> CheckpointKey | None:
+    """The key the checkpoints are checked with: the file given, the site file's journal secret, or the data folder's
+    key file."""
+    try:
+        if secret_file is not None:
+            return key_from_text(secret_file.read_text(), str(secret_file))
+        if config is not None:
+            site = load_site(config, resolve_secrets=False)
+            return site.journal.checkpoint_key(site.node.data_dir, create=False)
+        return data_dir_key(data_dir, create=False) if data_dir is not None else None
+    except (OSError, ValueError) as exc:
+        raise fail(f"cannot read the journal's checkpoint secret: {exc}") from None
+
+
+def chain_result(chain: ChainReport, key: CheckpointKey | None) -> tuple[list[str], list[str]]:
+    """What the hash chain check found (edge.store.verify.verify_chain), as ``takt store verify`` and the audit
+    export show it: the problems (none when intact), and the lines that say so."""
+    problems = chain.breaks + chain.checkpoint_problems
+    if problems:
+        return problems, [f"TAMPERED: the journal's hash chain is broken ({len(problems)} problems; the first names "
+                          "the first event that breaks it):", *(f"  {line}" for line in problems)]
+    signed = (f"{chain.checkpoints} checkpoints, signatures checked with {chain.key_source}" if key is not None
+              else f"{chain.checkpoints} checkpoints, signatures NOT checked: no key, give --config or "
+                   f"--checkpoint-secret-file")
+    tail = f"; {chain.unsigned_tail} events after the last checkpoint" if chain.unsigned_tail else ""
+    since = (f"; events {chain.chained_from}..{chain.chained_since} were chained when the store was upgraded "
+             f"(as trustworthy as the store was then)" if chain.chained_since >= chain.chained_from else "")
+    return [], [f"ok: hash chain intact through seq {chain.head_seq} ({chain.events} events; {signed}{tail}{since})"]

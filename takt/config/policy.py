@@ -4,15 +4,19 @@ by a supervisor who did not count, incoming samples by quality and receiving sta
 quality users."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from edge.domain import duties
+from edge.domain.commands import MEANINGS
 from edge.domain.model import Role
 from takt.config.section import Section
 
 Disposition = Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
+# Decisions the site can require an electronic signature (the PIN again) for, from every user who books them.
+SignedDecision = Literal["disposition", "count_decision", "operation_completion", "inspection_plan"]
+Meaning = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,31}$")]
 
 
 class PolicySection(Section):
@@ -33,6 +37,14 @@ class PolicySection(Section):
     disposition_signers: list[Role] = Field(
         default=["quality"], min_length=1,
         description="roles that sign a nonconformance disposition (either signature)")
+
+    signature_meanings: list[Meaning] = Field(
+        default=list(MEANINGS), min_length=1, max_length=20,
+        description="what an electronic signature may mean (21 CFR Part 11 §11.50): lower-case words")
+    signatures_required: list[SignedDecision] = Field(
+        default=[], description="decisions signed by everyone who books them (the PIN again, also with an API "
+                                "token); a disposition at a page is always signed, a verdict of a plan marked "
+                                "signed always")
 
     def duty_policy(self) -> duties.DutyPolicy:
         """The policy as the domain takes it."""

@@ -42,7 +42,7 @@ from takt.api.auth import current_user
 from takt.api.contract import BEARER, LOGON_RESPONSES, READ_RESPONSES
 from takt.api.errors import refusal
 from takt.api.models import Refusal
-from takt.identity import Directory, DirectoryDown
+from takt.identity import BadgeHolder, Directory, DirectoryDown
 
 SESSION_HOURS = 12  # one shift and a bit: a page session ends at log-off or after this
 
@@ -251,10 +251,23 @@ async def log_off(request: Request, device: str | None = None) -> Response:
     return Response(status_code=204)
 
 
+async def _directory_holder(request: Request, user: User) -> BadgeHolder | None:
+    """The directory's entry of a person from the plant's directory (their second factor is their directory
+    password), or None for a site-file user."""
+    directory: Directory | None = getattr(request.app.state, "directory", None)
+    if directory is None:
+        return None
+    entry = await run_in_threadpool(cached, request.app.state.store, user.user)
+    return BadgeHolder(user, dn=entry.dn) if entry is not None else None
+
+
 async def signature_refusal(request: Request, user: User, meaning: str) -> JSONResponse | None:
     """Why ``user`` cannot sign a ``meaning`` with the PIN in ``X-Takt-Pin`` now (no PIN, locked out, none given,
-    wrong: a wrong one counts as a failed logon), or None when the signature holds."""
-    if not user.has_pin:
+    wrong: a wrong one counts as a failed logon), or None when the signature holds. A person from the plant's
+    directory signs with their directory password (asked of the directory; while it is down, checked against the
+    last one it accepted, as at logon)."""
+    holder = await _directory_holder(request, user)
+    if holder is None and not user.has_pin:
         return refusal(403, "SIGNATURE_NEEDS_PIN", f"{user.user} has no PIN and cannot sign a {meaning}: ask an "
                        "administrator for one", "X-Takt-Pin")
     failures = failed_logons(request)
@@ -271,7 +284,12 @@ async def signature_refusal(request: Request, user: User, meaning: str) -> JSONR
     pin = request.headers.get("x-takt-pin")
     if not pin:
         return refusal(403, "SIGNATURE_REQUIRED", f"a {meaning} is signed: enter your PIN again", "X-Takt-Pin")
-    if not await run_in_threadpool(user.check_pin, pin):
+    if holder is not None:
+        directory: Directory = request.app.state.directory
+        right = await run_in_threadpool(directory.second_factor, request.app.state.store, holder, pin)
+    else:
+        right = await run_in_threadpool(user.check_pin, pin)
+    if not right:
         await _count_failure(request, client, user.user, user.user, "wrong_signature_pin")
         return refusal(403, "SIGNATURE_INVALID", "the PIN is not right: nothing recorded", "X-Takt-Pin")
     await run_in_threadpool(failures.passed, client, user.user)

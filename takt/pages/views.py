@@ -144,6 +144,13 @@ def line(request: Request) -> HTMLResponse:
     return _render(request, "line.html", "Takt line", page="line", page_class="line", script="line.js")
 
 
+@html_pages.get("/signatures", response_class=HTMLResponse)
+def signatures_page(request: Request) -> HTMLResponse:
+    """The quality role's page of electronic signatures by day (its script reads GET /api/v1/signatures)."""
+    return _render(request, "signatures.html", "Takt signatures", page="signatures", page_class="signatures",
+                   script="signatures.js")
+
+
 # --- read models ------------------------------------------------------------------------------------------
 
 

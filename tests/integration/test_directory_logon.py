@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,9 @@ import httpx
 import ldap3
 import pytest
 import yaml
+from sqlalchemy import select
 
+from edge.store import schema
 from edge.store.directory import cached
 from edge.store.users import save_user
 from simulators.directory import ADMIN_DN, SUFFIX, Directory
@@ -273,3 +276,23 @@ def test_a_site_file_user_is_never_taken_over_by_the_directory(directory: Direct
     local = logon(node, badge="S-1")  # the site file's anna logs on as the site file says
     assert local.status_code == 201 and local.json()["roles"] == ["warehouse"]
     assert cached(node.store, "anna") is None
+
+
+def test_a_directory_user_signs_with_their_directory_password(directory: Directory, node: RunningNode) -> None:
+    use(node, identity(directory))
+    item = httpx.post(f"{node.url}/api/v1/items", json={"item": "SEAL-9", "unit": "pcs", "revision": "A"}, timeout=30,
+                      headers={"Authorization": f"Bearer {TOKENS['supervisor']}", "Idempotency-Key": "item-seal-9"})
+    assert item.status_code == 201, item.text
+    token = logon(node, badge="7002", pin="quinn-dir-pw").json()["token"]
+
+    def sign(password: str) -> httpx.Response:
+        return httpx.post(f"{node.url}/api/v1/signatures", timeout=30, json={
+            "events": [{"seq": item.json()["events"][0]["seq"]}], "meaning": "approved"}, headers={
+            "Authorization": f"Bearer {token}", "Idempotency-Key": secrets.token_hex(8), "X-Takt-Pin": password})
+
+    assert sign("not-her-password").json()["code"] == "SIGNATURE_INVALID"
+    signed = sign("quinn-dir-pw")
+    assert signed.status_code == 201, signed.text
+    with node.store.engine.connect() as conn:
+        row = conn.execute(select(schema.record_signatures)).one()
+    assert (row.signer, row.signer_name, row.meaning) == ("quinn", "Quinn de Vries", "approved")

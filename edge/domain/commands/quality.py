@@ -48,6 +48,8 @@ class DefineInspectionPlan(Command):
     overdue_grace_parts: Decimal = field(default=Decimal(0), repr=False)
     # Measurements beyond this many tolerance bands outside the limits are refused (model.PLAUSIBLE_BANDS).
     plausible_bands: Decimal = field(default=PLAUSIBLE_BANDS, repr=False)
+    # Its verdicts are electronically signed: the inspection that gives one carries the inspector's signature.
+    signed: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -65,7 +65,7 @@ def _define_inspection_plan(state: PlantState, cmd: c.DefineInspectionPlan, now:
         spc_nonconformance=cmd.spc_nonconformance, kind=cmd.kind, supplier=cmd.supplier, sample_size=cmd.sample_size,
         sample_by_lot_size=cmd.sample_by_lot_size, accept_number=cmd.accept_number, every_n_parts=cmd.every_n_parts,
         every_minutes=cmd.every_minutes, flag_overdue=cmd.flag_overdue, overdue_grace_parts=cmd.overdue_grace_parts,
-        plausible_bands=cmd.plausible_bands,
+        plausible_bands=cmd.plausible_bands, signed=cmd.signed,
     )]
 
 
@@ -504,7 +504,8 @@ def _inspection_plan_defined(state: PlantState, ev: e.InspectionPlanDefined) -> 
         hold_on_fail=ev.hold_on_fail, spc_nonconformance=ev.spc_nonconformance, kind=ev.kind,
         supplier=ev.supplier, sample_size=ev.sample_size, sample_by_lot_size=ev.sample_by_lot_size,
         accept_number=ev.accept_number, every_n_parts=ev.every_n_parts, every_minutes=ev.every_minutes,
-        flag_overdue=ev.flag_overdue, overdue_grace_parts=ev.overdue_grace_parts, plausible_bands=ev.plausible_bands)
+        flag_overdue=ev.flag_overdue, overdue_grace_parts=ev.overdue_grace_parts, plausible_bands=ev.plausible_bands,
+        signed=ev.signed)
     state.mark("inspection_plans", ev.plan)
     for ch_key in [k for k in state.characteristics if k[0] == ev.plan]:
         del state.characteristics[ch_key]

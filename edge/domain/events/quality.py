@@ -46,6 +46,7 @@ class InspectionPlanDefined(Event):
     flag_overdue: bool = False
     overdue_grace_parts: Decimal = Decimal(0)
     plausible_bands: Decimal = PLAUSIBLE_BANDS  # plans defined before it was a setting: the default
+    signed: bool = False  # its verdicts are electronically signed (plans before: not)
 
     @property
     def subject(self) -> str:
