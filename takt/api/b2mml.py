@@ -10,7 +10,6 @@ first answer too; the document's own keys (docs/b2mml.md) make any resend record
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -136,18 +135,10 @@ async def get_b2mml_oee(request: Request, workstation: str | None = None,
 
     from edge.store.oee import oee_report
     from erp_sync.b2mml.exports import render_shift_oee
-    from takt.api.oee import LONGEST, _refuse
+    from takt.api.oee import oee_period
     from takt.shift_close import shift_calendar, workstations
 
-    for name, value in (("from", start), ("to", end)):
-        if value is not None and value.tzinfo is None:
-            raise _refuse(name, f"{name} needs a time zone (e.g. 2026-11-25T06:00:00Z)")
-    end = (end or datetime.now(UTC)).astimezone(UTC)
-    start = (start or end - timedelta(days=1)).astimezone(UTC)
-    if start >= end:
-        raise _refuse("from", "from must be before to")
-    if end - start > LONGEST:
-        raise _refuse("from", f"at most {LONGEST.days} days at a time")
+    start, end = oee_period(start, end)
     config = site_config(request)
     zone_name, shifts = shift_calendar(config)
     store = request.app.state.service.store

@@ -39,12 +39,9 @@ def _refuse(field: str, message: str) -> HTTPException:
     return HTTPException(422, {"code": "INVALID_PERIOD", "message": message, "field": field})
 
 
-@router.get("/oee", tags=["machines"],
-            summary="OEE per workstation per shift: availability, performance, quality and the losses by reason")
-def get_oee(request: Request, workstation: str | None = None,
-            start: Moment | None = Query(None, alias="from", description="period start (default: 24 h ago)"),
-            end: Moment | None = Query(None, alias="to", description="period end (default: now)"),
-            _: User = Depends(current_user)) -> dict[str, Any]:
+def oee_period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    """The period an OEE report covers (default: the last 24 h), in UTC; refused (INVALID_PERIOD) without a time
+    zone, backwards, or longer than ``LONGEST``."""
     for name, value in (("from", start), ("to", end)):
         if value is not None and value.tzinfo is None:
             raise _refuse(name, f"{name} needs a time zone (e.g. 2026-11-25T06:00:00Z)")
@@ -54,6 +51,16 @@ def get_oee(request: Request, workstation: str | None = None,
         raise _refuse("from", "from must be before to")
     if end - start > LONGEST:
         raise _refuse("from", f"at most {LONGEST.days} days at a time")
+    return start, end
+
+
+@router.get("/oee", tags=["machines"],
+            summary="OEE per workstation per shift: availability, performance, quality and the losses by reason")
+def get_oee(request: Request, workstation: str | None = None,
+            start: Moment | None = Query(None, alias="from", description="period start (default: 24 h ago)"),
+            end: Moment | None = Query(None, alias="to", description="period end (default: now)"),
+            _: User = Depends(current_user)) -> dict[str, Any]:
+    start, end = oee_period(start, end)
     config = site_config(request)
     zone_name, shifts = shift_calendar(config)
     store: Store = request.app.state.store
