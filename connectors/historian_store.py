@@ -55,8 +55,13 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS process_values_by_series ON process_values (series, first_at)",
     # the writer's flushes land here, in time order and without an index (a flush touches no page per series);
     # consolidate() moves them into process_values every few minutes and before any retention
-    "CREATE TABLE IF NOT EXISTS process_values_recent (series INTEGER NOT NULL, first_at INTEGER NOT NULL, "
-    "last_at INTEGER NOT NULL, count INTEGER NOT NULL, chunk BLOB NOT NULL)",
+    # id: the order of landing, never reused (AUTOINCREMENT): the forwarding watermark (historian_pg) counts on it
+    "CREATE TABLE IF NOT EXISTS process_values_recent (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "series INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, count INTEGER NOT NULL, "
+    "chunk BLOB NOT NULL)",
+    # through: the last landed id a forwarding target (historian_pg) has taken; landed chunks past the lowest
+    # stay landed (not consolidated) until it has them
+    "CREATE TABLE IF NOT EXISTS process_forward (target TEXT PRIMARY KEY, through INTEGER NOT NULL)",
     # minute: the minute's start (Unix seconds); numbers: values that were numbers (min/max/sum are over them)
     "CREATE TABLE IF NOT EXISTS process_value_minutes (series INTEGER NOT NULL, minute INTEGER NOT NULL, "
     "samples INTEGER NOT NULL, numbers INTEGER NOT NULL, bad INTEGER NOT NULL, min REAL, max REAL, "
@@ -119,9 +124,28 @@ def connect(path: str | Path, synchronous: str = "NORMAL") -> sqlite3.Connection
     columns = {r[1] for r in db.execute("PRAGMA table_info(process_values)")}
     if "equipment" in columns:
         migrate_first_layout(db)
+    landed = {r[1] for r in db.execute("PRAGMA table_info(process_values_recent)")}
+    if landed and "id" not in landed:
+        _migrate_landing_table(db)
     for statement in _SCHEMA:
         db.execute(statement)
     return db
+
+
+def _migrate_landing_table(db: sqlite3.Connection) -> None:
+    """Give a landing table of a file from before forwarding its never-reused ids (in landing order)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE process_values_recent RENAME TO process_values_recent_before_ids")
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.execute("INSERT INTO process_values_recent (series, first_at, last_at, count, chunk) SELECT series, "
+                   "first_at, last_at, count, chunk FROM process_values_recent_before_ids ORDER BY rowid")
+        db.execute("DROP TABLE process_values_recent_before_ids")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def migrate_first_layout(db: sqlite3.Connection) -> int:
@@ -199,9 +223,12 @@ def append(db: sqlite3.Connection, series: int, rows: Sequence[Row], *, recent: 
 def consolidate(db: sqlite3.Connection, first_series: int, last_series: int) -> int:
     """Move the landed chunks of the series ``first_series`` to ``last_series`` into ``process_values``, all of a
     series' landed values into as few chunks as they fill (in the caller's transaction); returns how many landed
-    chunks were moved. Done for a group of series at a time, it bounds the values held in memory."""
+    chunks were moved. Done for a group of series at a time, it bounds the values held in memory. Chunks a
+    forwarding target has not taken yet stay landed."""
+    through = forwarded_through(db)
     found = db.execute("SELECT rowid, series, chunk FROM process_values_recent WHERE series BETWEEN ? AND ? "
-                       "ORDER BY rowid", (first_series, last_series)).fetchall()
+                       "AND rowid <= ? ORDER BY rowid",
+                       (first_series, last_series, sys.maxsize if through is None else through)).fetchall()
     if not found:
         return 0
     by_series: dict[int, list[Row]] = {}
@@ -212,6 +239,12 @@ def consolidate(db: sqlite3.Connection, first_series: int, last_series: int) -> 
         rows.sort(key=lambda r: r[0])
         append(db, series, rows)
     return len(found)
+
+
+def forwarded_through(db: sqlite3.Connection) -> int | None:
+    """The last landed id every forwarding target has taken (None: no target)."""
+    found = db.execute("SELECT min(through) FROM process_forward").fetchone()
+    return None if found[0] is None else int(found[0])
 
 
 def recent_rows(db: sqlite3.Connection, series: set[int] | None, since_us: int | None,

@@ -36,14 +36,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import math
+import os
 import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -71,6 +73,27 @@ class HistorianSettings:
     overflow: Literal["block", "drop"] = "block"
     overflow_deadband_percent: float = 1.0
     flush_s: float = 10.0
+    folder: Path | None = None  # of process-values.sqlite (None: the node's data folder)
+    postgresql_url_env: str | None = None
+    postgresql_url_file: Path | None = None
+    postgresql_schema: str = "takt_historian"
+    forward_batch_chunks: int = 2000
+    node: str = field(default="takt-edge")  # this node's id: its series and watermark on the PostgreSQL target
+
+    def postgresql_url(self) -> str | None:
+        """The PostgreSQL target's URL from its environment variable or file (None: no target); never logged."""
+        if self.postgresql_url_env:
+            url = os.environ.get(self.postgresql_url_env)
+            if not url:
+                raise ValueError(f"historian.postgresql_url_env: the environment variable {self.postgresql_url_env} "
+                                 "is not set")
+            return url
+        if self.postgresql_url_file is not None:
+            try:
+                return self.postgresql_url_file.read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"historian.postgresql_url_file: {exc.strerror}") from None
+        return None
 
 
 @dataclass(frozen=True)
@@ -89,9 +112,18 @@ def _transaction(db: sqlite3.Connection) -> Any:
             yield db
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a failed COMMIT (a full disk) may have rolled back already
+                db.execute("ROLLBACK")
             raise
     return run()
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a write failed for want of room (a full disk or volume, a quota, a file size limit)."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 @contextlib.contextmanager
@@ -192,6 +224,16 @@ class ProcessValueLog:
         self._lock = threading.Lock()  # around self._db: written by keep(), read from the API's worker threads
         self.path = str(path)
         self._db = hs.connect(path, self.settings.synchronous)
+        self.forwarder: Any = None  # connectors.historian_pg.PostgresForwarder, with a PostgreSQL target
+        url = self.settings.postgresql_url()
+        if url is not None and self.path != ":memory:":
+            from connectors.historian_pg import PostgresForwarder
+
+            s = self.settings
+            self.forwarder = PostgresForwarder(self.path, url, s.node, schema=s.postgresql_schema,
+                                               batch_chunks=s.forward_batch_chunks, synchronous=s.synchronous)
+        elif self._db.execute("SELECT 1 FROM process_forward").fetchone() is not None:
+            self._db.execute("DELETE FROM process_forward")  # no target any more: consolidation need not wait
         self._ids: dict[Series, int] = {(e, n): s for s, e, n in
                                         self._db.execute("SELECT series, equipment, name FROM process_series")}
         names = {s: key for key, s in self._ids.items()}
@@ -208,6 +250,8 @@ class ProcessValueLog:
         self.flushes = 0
         self.write_errors = 0
         self.lost = 0  # values the writer could not write before it had to stop (a disk full at the stop)
+        self.refused = 0  # offered while the disk was full: refused at once (sources never wait on a full disk)
+        self.state = "ok"  # ok, disk_full (new values refused), write_error (retried)
         self.last_error: str | None = None
         self._pruned_at = self._consolidated_at = time.monotonic()
         self._queue: deque[tuple[float, list[tuple[Series, hs.Row]]]] = deque()
@@ -272,8 +316,10 @@ class ProcessValueLog:
         rows = self._select(batch)
         if rows:
             with self._lock:
-                self._write(self._db, rows)
+                self._write(self._db, rows, recent=self.forwarder is not None)  # landed: forwarded from there
             self.kept += len(rows)
+            if self.forwarder is not None:
+                self.forwarder.poke()
         if time.monotonic() - self._pruned_at >= _PRUNE_EVERY_S:
             self.prune()
         return len(rows)
@@ -285,6 +331,11 @@ class ProcessValueLog:
         drop = self.settings.overflow == "drop"
         rows = self._select(batch, squeeze=drop and self._queued >= capacity * 3 // 4)
         if not rows:
+            return 0
+        if self.state == "disk_full":  # refused at once, counted: the source goes on, the writer keeps trying
+            self.refused += len(rows)
+            for series, _row in rows:
+                self._last.pop(series, None)  # the first value after the disk has room again is kept
             return 0
         if self._queued + len(rows) > capacity:
             if drop:
@@ -320,17 +371,20 @@ class ProcessValueLog:
             self._stopping = False
             self._writer = threading.Thread(target=self._write_forever, name="historian-writer", daemon=True)
             self._writer.start()
+        if self.forwarder is not None:
+            self.forwarder.start()
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """Write everything queued and stop the writer thread."""
         writer = self._writer
-        if writer is None:
-            return
-        with self._wake:
-            self._stopping = True
-            self._wake.notify()
-        writer.join(timeout_s)
-        self._writer = None
+        if writer is not None:
+            with self._wake:
+                self._stopping = True
+                self._wake.notify()
+            writer.join(timeout_s)
+            self._writer = None
+        if self.forwarder is not None:  # after the writer: its last pass takes what the writer wrote at the stop
+            self.forwarder.stop()
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Ask the writer to write what it holds now; True once everything queued before is written."""
@@ -376,8 +430,12 @@ class ProcessValueLog:
                     except Exception as exc:  # a full disk: keep the values, say so, try again
                         self.write_errors += 1
                         self.last_error = f"{type(exc).__name__}: {exc}"
-                        log.error("historian: writing %d process values failed (%s); trying again",
-                                  len(pending), self.last_error)
+                        state = "disk_full" if disk_full(exc) else "write_error"
+                        if state != self.state:
+                            log.error("historian: writing %d process values failed (%s); %s", len(pending),
+                                      self.last_error, "new values are refused until the disk has room, the "
+                                      "writer tries again every second" if state == "disk_full" else "trying again")
+                        self.state = state
                         if stopping:
                             self.lost += len(pending)
                             with self._lock:
@@ -391,6 +449,11 @@ class ProcessValueLog:
                     self.kept += len(pending)
                     self.flushes += 1
                     self.last_error = None
+                    if self.state != "ok":
+                        log.warning("historian: writing again (%d values refused meanwhile)", self.refused)
+                    self.state = "ok"
+                    if self.forwarder is not None:
+                        self.forwarder.poke()
                     with self._wake:
                         self._queued -= len(pending)
                         self._oldest_pending = None
@@ -557,7 +620,7 @@ class ProcessValueLog:
         """What ``/health`` shows of the historian."""
         queued, oldest = self.backlog()
         s = self.settings
-        return {"kept": self.kept, "suppressed": self.suppressed, "pruned": self.pruned,
+        found: dict[str, Any] = {"kept": self.kept, "suppressed": self.suppressed, "pruned": self.pruned,
                 "writer": "running" if self._writer is not None and self._writer.is_alive() else "stopped",
                 "queued": queued, "queue_capacity": s.queue_values,
                 "oldest_queued_age_s": None if oldest is None else round(oldest, 3),
@@ -565,9 +628,14 @@ class ProcessValueLog:
                 "dropped_in_overflow_deadband": self.dropped_in_overflow_deadband,
                 "blocked_s": round(self.blocked_s, 3), "flushes": self.flushes, "flush_s": s.flush_s,
                 "write_errors": self.write_errors, "lost": self.lost, "last_error": self.last_error,
+                "state": self.state, "refused": self.refused, "file": self.path,
                 "synchronous": s.synchronous,
                 "durability": ("every write survives a power cut" if s.synchronous == "FULL" else
                                "a power cut may lose the last writes")}
+        if self.forwarder is not None:
+            with self._lock:
+                found["forward"] = self.forwarder.health(self._db)
+        return found
 
     def close(self) -> None:
         self.stop()

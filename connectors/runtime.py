@@ -83,10 +83,11 @@ class Connectivity:
                 devices={machine.device: machine.equipment for machine in section.machines})
         self.process_values: ProcessValueLog | None = None  # when any are configured
         if any(m.process_values for m in section.machines):
-            if folder is not None:
-                folder.mkdir(parents=True, exist_ok=True)
+            pv_folder = historian.folder if historian is not None and historian.folder is not None else folder
+            if pv_folder is not None:
+                pv_folder.mkdir(parents=True, exist_ok=True)
             self.process_values = ProcessValueLog(
-                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines,
+                pv_folder / "process-values.sqlite" if pv_folder is not None else ":memory:", section.machines,
                 historian)  # the site's historian: section
         self.inspector: MachineInspector | None = None  # when machines measure inspections
         if self.process_values is not None and any(m.inspections for m in section.machines):
