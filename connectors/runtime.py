@@ -138,7 +138,10 @@ class Connectivity:
             self.sparkplug.stop()
         if self.process_values is not None:
             self.process_values.stop()  # writes what is queued
-            self.process_values.prune()
+            try:
+                self.process_values.prune()
+            except Exception as exc:  # a full disk: the values stay landed and are consolidated at the next start
+                log.error("historian: retention at the stop failed (%s: %s)", type(exc).__name__, exc)
 
     def collector(self) -> ConnectivityCollector:
         """A Prometheus collector of the connectors' and the signal mapping's numbers (for ``/metrics``)."""
