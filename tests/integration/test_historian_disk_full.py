@@ -4,7 +4,7 @@ simulator. How the disk is made full: a real filesystem without room (ENOSPC, SQ
 mounting needs root (CI runs the suite as root), so the test is skipped elsewhere. The historian refuses new values
 with a clear state on /health (``disk_full``) and counters (/health and /metrics), the OPC UA source and the
 recording of commands go on (an operator starts an operation: recorded in the journal), and once there is room
-again the historian writes again; a node stopped on a full disk stops cleanly.""""
+again the historian writes again; a node stopped on a full disk stops cleanly."""
 from __future__ import annotations
 
 import asyncio
