@@ -27,17 +27,17 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 import sqlite3
 import struct
 import sys
 import zlib
-from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import repeat
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 CHUNK_MAX = 1000  # values per chunk: bounds the decoding of a read and the rewrite of a split chunk
 CHUNK_SPAN_US = 3600 * 1_000_000  # a chunk spans at most an hour: a read finds every chunk of a time range by first_at
@@ -78,21 +78,21 @@ _MERGE_MINUTE = (
 )
 
 _COUNT = struct.Struct("<I")
-_LITTLE = sys.byteorder == "little"
 
 
 def encode(rows: Sequence[Row]) -> bytes:
     """A chunk of ``rows`` (one series, in time order)."""
-    times = array("q", [rows[0][0]] + [rows[i][0] - rows[i - 1][0] for i in range(1, len(rows))])
-    doubles = array("d", [r[1] if r[1] is not None else math.nan for r in rows])
-    bits = array("Q", doubles.tobytes())
-    xored = array("Q", [bits[0]] + [bits[i] ^ bits[i - 1] for i in range(1, len(bits))])
+    times = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    doubles = np.fromiter((math.nan if r[1] is None else r[1] for r in rows), dtype=np.float64, count=len(rows))
+    bits = doubles.view(np.uint64)
+    deltas = np.empty_like(times)
+    deltas[0], deltas[1:] = times[0], np.diff(times)
+    xored = np.empty_like(bits)
+    xored[0], xored[1:] = bits[0], bits[1:] ^ bits[:-1]
     extras = [[i, r[2], r[3], r[4], r[1] is not None] for i, r in enumerate(rows)
               if r[1] is None or r[2] is not None or r[3] != "good" or r[4] is not None]
-    if not _LITTLE:
-        times.byteswap()
-        xored.byteswap()
-    payload = times.tobytes() + xored.tobytes() + (json.dumps(extras).encode() if extras else b"")
+    payload = deltas.astype("<i8").tobytes() + xored.astype("<u8").tobytes() + (
+        json.dumps(extras).encode() if extras else b"")
     return _COUNT.pack(len(rows)) + zlib.compress(payload, 6)
 
 
@@ -100,14 +100,9 @@ def decode(chunk: bytes) -> list[Row]:
     """The rows of a chunk, in time order."""
     (n,) = _COUNT.unpack_from(chunk)
     payload = zlib.decompress(chunk[_COUNT.size:])
-    deltas, xored = array("q"), array("Q")
-    deltas.frombytes(payload[:8 * n])
-    xored.frombytes(payload[8 * n:16 * n])
-    if not _LITTLE:
-        deltas.byteswap()
-        xored.byteswap()
-    times = list(accumulate(deltas))
-    doubles = array("d", array("Q", accumulate(xored, operator.xor)).tobytes())
+    times = np.cumsum(np.frombuffer(payload, dtype="<i8", count=n)).tolist()
+    doubles = np.bitwise_xor.accumulate(np.frombuffer(payload, dtype="<u8", count=n, offset=8 * n)) \
+        .astype(np.uint64).view(np.float64).tolist()
     rows: list[Row] = list(zip(times, doubles, repeat(None), repeat("good"), repeat(None), strict=False))
     if len(payload) > 16 * n:
         for i, text, quality, detail, is_number in json.loads(payload[16 * n:]):
