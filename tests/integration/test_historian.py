@@ -9,7 +9,7 @@ import asyncio
 import os
 import sqlite3
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +297,33 @@ async def test_what_the_writer_reported_written_survives_a_kill_9(tmp_path: Path
     assert len(stored) >= reported  # every value the writer reported written is there (synchronous FULL)
     ours = [r["value"] for r in stored if r["value"] >= 500]
     assert ours == sorted(set(ours))  # and none twice
+
+
+async def test_the_columns_read_gives_what_the_rows_read_gives(tmp_path: Path) -> None:
+    """Columns (the fast read of a long range) against rows, over consolidated, landed and still queued values,
+    a late value, a bad one and a text."""
+    machines = [MachineSignals(equipment="PRESS-1", device="PLC-1", process_values=[
+        ProcessValueRule(tag="t", deadband=0, max_points=10**6)])]
+    log = ProcessValueLog(tmp_path / "pv.sqlite", machines, HistorianSettings(flush_s=60))
+    t0 = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+    def at(s: float) -> datetime:
+        return t0 + timedelta(seconds=s)
+
+    log.keep([Sample("PLC-1", "t", float(i), "good", at(i)) for i in range(0, 1500)])  # consolidated chunks
+    log.keep([Sample("PLC-1", "t", None, "bad", at(1500), "BadNotConnected"),
+              Sample("PLC-1", "t", "AUTO", "good", at(1501)), Sample("PLC-1", "t", 7.5, "good", at(700.5))])
+    log.start()  # the writer lands what is offered; then some stay queued
+    await log.offer([Sample("PLC-1", "t", float(i), "good", at(i)) for i in range(1502, 1600)])
+    assert await asyncio.to_thread(log.flush)
+    await log.offer([Sample("PLC-1", "t", float(i), "good", at(i)) for i in range(1600, 1610)])
+    try:
+        for since, until in ((None, None), (at(600), at(1605)), (at(1500), at(1501)), (at(9999), None)):
+            columns = log.columns("PRESS-1", "t", since, until)
+            assert columns.rows() == log.rows("PRESS-1", "t", since, until), (since, until)
+        whole = log.columns("PRESS-1", "t")
+        assert len(whole) == 1611 and whole.other[1501] == (None, None, "bad", "BadNotConnected")
+        assert list(whole.at[700:703]) == [700_000_000 + t0.timestamp() * 1e6 + d for d in (0, 500_000, 1_000_000)]
+        assert log.columns("PRESS-1", "nothing").rows() == []
+    finally:
+        log.close()
