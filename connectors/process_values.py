@@ -57,7 +57,6 @@ from connectors.config import MachineSignals, ProcessValueRule
 log = logging.getLogger("takt.historian")
 
 _PRUNE_EVERY_S = 30.0  # keep(): retention checked this often
-_CONSOLIDATE_EVERY_S = 120.0
 _MIN_GAP_S = 0.002  # the writer: landed chunks consolidated (and retention checked) this often
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -78,6 +77,7 @@ class HistorianSettings:
     postgresql_url_file: Path | None = None
     postgresql_schema: str = "takt_historian"
     forward_batch_chunks: int = 2000
+    consolidate_s: float = 120.0  # landed chunks consolidated (and retention checked) this often
     node: str = field(default="takt-edge")  # this node's id: its series and watermark on the PostgreSQL target
 
     def postgresql_url(self) -> str | None:
@@ -248,6 +248,7 @@ class ProcessValueLog:
         self.dropped_in_overflow_deadband = 0  # within overflow_deadband_percent while the queue was ¾ full
         self.blocked_s = 0.0  # time sources waited for room (overflow: block)
         self.flushes = 0
+        self.consolidations = 0  # by the writer thread
         self.write_errors = 0
         self.lost = 0  # values the writer could not write before it had to stop (a disk full at the stop)
         self.refused = 0  # offered while the disk was full: refused at once (sources never wait on a full disk)
@@ -462,10 +463,11 @@ class ProcessValueLog:
                     flush_at = time.monotonic() + self.settings.flush_s
                 if stopping and not pending:
                     break
-                if time.monotonic() - self._consolidated_at >= _CONSOLIDATE_EVERY_S or stopping:
+                if time.monotonic() - self._consolidated_at >= self.settings.consolidate_s or stopping:
                     self._consolidated_at = time.monotonic()
                     try:
                         self._prune_on(db, lock=guard)
+                        self.consolidations += 1
                     except Exception as exc:  # the values stay landed: tried again next time
                         self.last_error = f"{type(exc).__name__}: {exc}"
                         log.error("historian: consolidating landed values failed (%s)", self.last_error)
@@ -645,6 +647,7 @@ class ProcessValueLog:
                 "overflow": s.overflow, "dropped": self.dropped,
                 "dropped_in_overflow_deadband": self.dropped_in_overflow_deadband,
                 "blocked_s": round(self.blocked_s, 3), "flushes": self.flushes, "flush_s": s.flush_s,
+                "consolidations": self.consolidations,
                 "write_errors": self.write_errors, "lost": self.lost, "last_error": self.last_error,
                 "state": self.state, "refused": self.refused, "file": self.path,
                 "synchronous": s.synchronous,

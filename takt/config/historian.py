@@ -43,6 +43,9 @@ class HistorianSection(Section):
                                                                        "historian target")
     postgresql_schema: str = Field(default="takt_historian", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
                                    description="schema of the PostgreSQL target (lower-case letters, digits, _)")
+    consolidate_s: float = Field(default=120.0, ge=5, le=3600,
+                                 description="seconds between consolidations of the landed chunks into the series' "
+                                             "chunks (longer: fewer bytes written per value, a longer landing table)")
     forward_batch_chunks: int = Field(default=2000, ge=1, le=100_000,
                                       description="landed chunks per PostgreSQL transaction")
 
