@@ -8,7 +8,7 @@ quality changes (a broken sensor's bad values are kept too: quality needs to kno
 Ingest never waits on the disk. The receive paths (OPC UA, Modbus, MQTT ... through ``Connectivity``) call
 :meth:`ProcessValueLog.offer`, which applies the deadband and hands the kept values to a bounded queue; the
 historian's own writer thread, on its own connection, drains it and writes one compressed chunk per series every
-``flush_s`` into a landing table, and every two minutes (and before retention) consolidates the landed chunks
+``flush_s`` into a landing table, and every ``consolidate_s`` (and before retention) consolidates the landed chunks
 into the series' indexed chunks (:mod:`connectors.historian_store`: the layout and why). Reads include the values
 still on their way (read your writes). When the writer falls behind, the queue's depth
 and the age of its oldest value show on ``/health`` and ``/metrics``, and the site's ``overflow`` policy decides:

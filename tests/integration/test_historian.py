@@ -153,6 +153,21 @@ def test_the_historian_settings_are_checked(tmp_path: Path) -> None:
         load_config(file)
     for field in ("historian.synchronous", "historian.queue_values", "historian.overflow"):
         assert field in str(caught.value)
+    site["historian"] = {"postgresql_url_env": "TAKT_TEST_NOT_SET_ANYWHERE", "postgresql_schema": "Drop Table"}
+    file.write_text(yaml.safe_dump(site))
+    with pytest.raises(ConfigError) as caught:
+        load_config(file)
+    assert "historian.postgresql_schema" in str(caught.value)
+    site["historian"] = {"postgresql_url_env": "TAKT_TEST_NOT_SET_ANYWHERE"}
+    file.write_text(yaml.safe_dump(site))
+    with pytest.raises(ConfigError) as caught:
+        load_config(file)
+    assert "historian.postgresql_url_env" in str(caught.value) and "not set" in str(caught.value)
+    site["historian"] = {"postgresql_url_env": "X", "postgresql_url_file": "url.txt"}
+    file.write_text(yaml.safe_dump(site))
+    with pytest.raises(ConfigError) as caught:
+        load_config(file)
+    assert "not both" in str(caught.value)
 
 
 async def test_a_node_stores_each_value_once_across_its_restart_and_shows_its_durability(tmp_path: Path) -> None:
