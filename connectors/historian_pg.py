@@ -108,7 +108,8 @@ class PostgresForwarder:
         self._pg: Any = None
         self._series: dict[int, int] = {}  # local series → the server's
         self._names: dict[int, tuple[str, str]] = {}  # local series → equipment, name
-        self._lock = threading.Lock()  # one forwarding pass at a time (the thread, or forward_now)
+        self._lock = threading.Lock()  # one forwarding pass at a time
+        self._remembered: int | None = None  # the local watermark as last written
 
     # --- the thread ---------------------------------------------------------------------------------------
 
@@ -231,8 +232,16 @@ class PostgresForwarder:
             self.last_error = "behind"
 
     def _remember(self, local: sqlite3.Connection, through: int) -> None:
-        local.execute("INSERT INTO process_forward (target, through) VALUES (?, ?) ON CONFLICT (target) "
-                      "DO UPDATE SET through = excluded.through", (TARGET, through))
+        """The local copy of the watermark (written only when it moves: no write per idle pass)."""
+        if through == self._remembered:
+            return
+        try:
+            local.execute("INSERT INTO process_forward (target, through) VALUES (?, ?) ON CONFLICT (target) "
+                          "DO UPDATE SET through = excluded.through", (TARGET, through))
+        except sqlite3.Error as exc:  # a full local disk: the server has the values; consolidation waits
+            log.warning("historian: the local forwarding watermark could not be written (%s)", exc)
+            return
+        self._remembered = through
 
     def _server_series(self, pg: Any, local: sqlite3.Connection, series: set[int]) -> None:
         missing = series - self._series.keys()

@@ -7,9 +7,13 @@ value at a 5 s flush (100 values per series and chunk) and ~12 at a 10 s flush (
 flush touches (about one index page per series), so it falls with the values per series per flush. Page sizes
 of 1, 2, 8 and 16 KB did not do better than the default 4 KB (75, 69, 41, 37 bytes at a 5 s flush).
 So values are kept as chunks, and the writer's flushes land in time order in a table without an index,
-consolidated into the indexed chunks every two minutes (one index page per series per consolidation, not per
+consolidated into the indexed chunks every ``consolidate_s`` (one index page per series per consolidation, not per
 flush): on the same file, 5 bytes per value for the benchmark's values and 47 for random doubles (whose chunks
-do not compress: ~9 bytes, written four times through two WAL checkpoints).
+do not compress: ~9 bytes, written four times through two WAL checkpoints). A consolidation still touches a page
+or two per series it moves, so at a low rate per series (1,500 values/s over 1,000 tags, 30 s periods: ~47 values
+per series) that cost was ~119 bytes per value; the writer's periodic consolidation therefore moves only series
+with a whole chunk landed (:data:`CHUNK_MAX` values) or landed values older than a chunk's span, which bounds the
+per-series cost to once per 1,000 values whatever the rate (a stop and retention move everything).
 
 - ``process_series``: a small table mapping equipment + process value name to an integer series id.
 - ``process_values``: one row per chunk of up to :data:`CHUNK_MAX` values of one series in time order, with its
@@ -215,15 +219,30 @@ def append(db: sqlite3.Connection, series: int, rows: Sequence[Row], *, recent: 
         db.execute("UPDATE process_series SET stored = stored + ? WHERE series = ?", (len(rows), series))
 
 
-def consolidate(db: sqlite3.Connection, first_series: int, last_series: int) -> int:
+def consolidate(db: sqlite3.Connection, first_series: int, last_series: int, *, min_values: int = 0,
+                first_before_us: int | None = None) -> int:
     """Move the landed chunks of the series ``first_series`` to ``last_series`` into ``process_values``, all of a
     series' landed values into as few chunks as they fill (in the caller's transaction); returns how many landed
     chunks were moved. Done for a group of series at a time, it bounds the values held in memory. Chunks a
-    forwarding target has not taken yet stay landed."""
+    forwarding target has not taken yet stay landed. ``min_values``: only series with at least this many landed
+    values, or whose oldest landed value is before ``first_before_us`` (the writer's periodic consolidation: each
+    series' index page is then touched once per :data:`CHUNK_MAX` values, not once per period)."""
     through = forwarded_through(db)
-    found = db.execute("SELECT rowid, series, chunk FROM process_values_recent WHERE series BETWEEN ? AND ? "
-                       "AND rowid <= ? ORDER BY rowid",
-                       (first_series, last_series, sys.maxsize if through is None else through)).fetchall()
+    limit = sys.maxsize if through is None else through
+    series_sql = "series BETWEEN ? AND ?"
+    args: list[Any] = [first_series, last_series]
+    if min_values > 0:
+        due = [int(r[0]) for r in db.execute(
+            "SELECT series FROM process_values_recent WHERE series BETWEEN ? AND ? AND rowid <= ? GROUP BY series "
+            "HAVING sum(count) >= ? OR min(first_at) < ?",
+            (first_series, last_series, limit, min_values,
+             -sys.maxsize if first_before_us is None else first_before_us))]
+        if not due:
+            return 0
+        series_sql = f"series IN ({','.join('?' * len(due))})"
+        args = list(due)
+    found = db.execute(f"SELECT rowid, series, chunk FROM process_values_recent WHERE {series_sql} "
+                       "AND rowid <= ? ORDER BY rowid", (*args, limit)).fetchall()
     if not found:
         return 0
     by_series: dict[int, list[Row]] = {}

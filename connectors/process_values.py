@@ -185,8 +185,10 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
 _CONSOLIDATE_SERIES = 50  # series per consolidation transaction (their landed values are held in memory)
 
 
-def _consolidate(db: sqlite3.Connection, lock: Any = None) -> None:
-    """Move every landed chunk into the series' chunks, one transaction per group of series."""
+def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool = False) -> None:
+    """Move every landed chunk into the series' chunks, one transaction per group of series. ``full_chunks``:
+    only series with a chunk's worth landed (:data:`historian_store.CHUNK_MAX` values) or landed values older
+    than a chunk's span (the writer's periodic consolidation)."""
     guard = lock if lock is not None else contextlib.nullcontext()
     with guard:
         found = db.execute("SELECT min(series), max(series) FROM process_values_recent").fetchone()
@@ -194,7 +196,11 @@ def _consolidate(db: sqlite3.Connection, lock: Any = None) -> None:
         return
     for first in range(found[0], found[1] + 1, _CONSOLIDATE_SERIES):
         with guard, _transaction(db):
-            hs.consolidate(db, first, first + _CONSOLIDATE_SERIES - 1)
+            if full_chunks:
+                hs.consolidate(db, first, first + _CONSOLIDATE_SERIES - 1, min_values=hs.CHUNK_MAX,
+                               first_before_us=_us(time.time()) - hs.CHUNK_SPAN_US)
+            else:
+                hs.consolidate(db, first, first + _CONSOLIDATE_SERIES - 1)
 
 
 def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older_than_s: float, *,
@@ -466,7 +472,7 @@ class ProcessValueLog:
                 if time.monotonic() - self._consolidated_at >= self.settings.consolidate_s or stopping:
                     self._consolidated_at = time.monotonic()
                     try:
-                        self._prune_on(db, lock=guard)
+                        self._prune_on(db, lock=guard, full_chunks=not stopping)
                         self.consolidations += 1
                     except Exception as exc:  # the values stay landed: tried again next time
                         self.last_error = f"{type(exc).__name__}: {exc}"
@@ -502,9 +508,10 @@ class ProcessValueLog:
         """Fold values past each series' retention and beyond its most recent ``max_points`` into minutes."""
         return self._prune_on(self._db, now, lock=self._lock)
 
-    def _prune_on(self, db: sqlite3.Connection, now: float | None = None, *, lock: Any = None) -> int:
+    def _prune_on(self, db: sqlite3.Connection, now: float | None = None, *, lock: Any = None,
+                  full_chunks: bool = False) -> int:
         guard = lock if lock is not None else contextlib.nullcontext()
-        _consolidate(db, lock)
+        _consolidate(db, lock, full_chunks=full_chunks)
         now = time.time() if now is None else now
         dropped = 0
         for equipment, rule in self.rules.values():

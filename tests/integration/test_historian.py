@@ -342,3 +342,28 @@ async def test_the_columns_read_gives_what_the_rows_read_gives(tmp_path: Path) -
         assert log.columns("PRESS-1", "nothing").rows() == []
     finally:
         log.close()
+
+
+def test_the_periodic_consolidation_moves_only_whole_chunks_or_old_values(tmp_path: Path) -> None:
+    """The writer's periodic consolidation moves a series once a chunk's worth has landed (or its landed values
+    are older than a chunk's span), so a series' index page is touched once per 1,000 values at any rate; a full
+    consolidation (a stop, retention) moves everything."""
+    from connectors import historian_store as hs
+
+    db = hs.connect(tmp_path / "pv.sqlite")
+    ids: dict[tuple[str, str], int] = {}
+    now = 1_796_000_000_000_000
+    full, young, old = (hs.series_id(db, ids, "E", n) for n in ("full", "young", "old"))
+    db.execute("BEGIN")
+    for part in range(5):  # five flushes of 200 values
+        hs.append(db, full, [(now + (part * 200 + i) * 1000, float(i), None, "good", None) for i in range(200)],
+                  recent=True)
+    hs.append(db, young, [(now + i, 1.0, None, "good", None) for i in range(10)], recent=True)
+    hs.append(db, old, [(now - hs.CHUNK_SPAN_US - 10 + i, 1.0, None, "good", None) for i in range(10)], recent=True)
+    assert hs.consolidate(db, 1, 3, min_values=hs.CHUNK_MAX, first_before_us=now - hs.CHUNK_SPAN_US) == 6
+    db.execute("COMMIT")
+    assert [r[0] for r in db.execute("SELECT DISTINCT series FROM process_values_recent")] == [young]
+    assert db.execute("SELECT series, count FROM process_values ORDER BY series").fetchall() == [(full, 1000),
+                                                                                                 (old, 10)]
+    assert hs.consolidate(db, 1, 3) == 1 and hs.count_values(db, young) == 10
+    db.close()
