@@ -245,11 +245,12 @@ def consolidate(db: sqlite3.Connection, first_series: int, last_series: int, *, 
                        "AND rowid <= ? ORDER BY rowid", (*args, limit)).fetchall()
     if not found:
         return 0
-    by_series: dict[int, list[Row]] = {}
+    by_series: dict[int, list[bytes]] = {}  # compressed, decoded one series at a time (bounded memory)
     for _rowid, series, chunk in found:
-        by_series.setdefault(series, []).extend(decode(chunk))
+        by_series.setdefault(series, []).append(chunk)
     db.executemany("DELETE FROM process_values_recent WHERE rowid = ?", [(r[0],) for r in found])
-    for series, rows in by_series.items():
+    for series, chunks in by_series.items():
+        rows = [row for chunk in chunks for row in decode(chunk)]
         rows.sort(key=lambda r: r[0])
         append(db, series, rows)
     return len(found)

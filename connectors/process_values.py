@@ -182,9 +182,6 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
     return SampleCompaction(folded, dropped, batches, time.perf_counter() - started)
 
 
-_CONSOLIDATE_SERIES = 50  # series per consolidation transaction (their landed values are held in memory)
-
-
 def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool = False) -> None:
     """Move every landed chunk into the series' chunks, one transaction per group of series. ``full_chunks``:
     only series with a chunk's worth landed (:data:`historian_store.CHUNK_MAX` values) or landed values older
@@ -194,13 +191,14 @@ def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool 
         found = db.execute("SELECT min(series), max(series) FROM process_values_recent").fetchone()
     if found[0] is None:
         return
-    for first in range(found[0], found[1] + 1, _CONSOLIDATE_SERIES):
-        with guard, _transaction(db):
-            if full_chunks:
-                hs.consolidate(db, first, first + _CONSOLIDATE_SERIES - 1, min_values=hs.CHUNK_MAX,
-                               first_before_us=_us(time.time()) - hs.CHUNK_SPAN_US)
-            else:
-                hs.consolidate(db, first, first + _CONSOLIDATE_SERIES - 1)
+    # One transaction: a landed page holds chunks of many series, and each transaction that deletes some of them
+    # writes the page again (WAL); one series' values are decoded at a time, so memory stays bounded.
+    with guard, _transaction(db):
+        if full_chunks:
+            hs.consolidate(db, found[0], found[1], min_values=hs.CHUNK_MAX,
+                           first_before_us=_us(time.time()) - hs.CHUNK_SPAN_US)
+        else:
+            hs.consolidate(db, found[0], found[1])
 
 
 def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older_than_s: float, *,
