@@ -7,9 +7,13 @@ value at a 5 s flush (100 values per series and chunk) and ~12 at a 10 s flush (
 flush touches (about one index page per series), so it falls with the values per series per flush. Page sizes
 of 1, 2, 8 and 16 KB did not do better than the default 4 KB (75, 69, 41, 37 bytes at a 5 s flush).
 So values are kept as chunks, and the writer's flushes land in time order in a table without an index,
-consolidated into the indexed chunks every two minutes (one index page per series per consolidation, not per
+consolidated into the indexed chunks every ``consolidate_s`` (one index page per series per consolidation, not per
 flush): on the same file, 5 bytes per value for the benchmark's values and 47 for random doubles (whose chunks
-do not compress: ~9 bytes, written four times through two WAL checkpoints).
+do not compress: ~9 bytes, written four times through two WAL checkpoints). A consolidation still touches a page
+or two per series it moves, so at a low rate per series (1,500 values/s over 1,000 tags, 30 s periods: ~47 values
+per series) that cost was ~119 bytes per value; the writer's periodic consolidation therefore moves only series
+with a whole chunk landed (:data:`CHUNK_MAX` values) or landed values older than a chunk's span, which bounds the
+per-series cost to once per 1,000 values whatever the rate (a stop and retention move everything).
 
 - ``process_series``: a small table mapping equipment + process value name to an integer series id.
 - ``process_values``: one row per chunk of up to :data:`CHUNK_MAX` values of one series in time order, with its
@@ -27,17 +31,17 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 import sqlite3
 import struct
 import sys
 import zlib
-from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import repeat
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 CHUNK_MAX = 1000  # values per chunk: bounds the decoding of a read and the rewrite of a split chunk
 CHUNK_SPAN_US = 3600 * 1_000_000  # a chunk spans at most an hour: a read finds every chunk of a time range by first_at
@@ -55,8 +59,13 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS process_values_by_series ON process_values (series, first_at)",
     # the writer's flushes land here, in time order and without an index (a flush touches no page per series);
     # consolidate() moves them into process_values every few minutes and before any retention
-    "CREATE TABLE IF NOT EXISTS process_values_recent (series INTEGER NOT NULL, first_at INTEGER NOT NULL, "
-    "last_at INTEGER NOT NULL, count INTEGER NOT NULL, chunk BLOB NOT NULL)",
+    # id: the order of landing, never reused (AUTOINCREMENT): the forwarding watermark (historian_pg) counts on it
+    "CREATE TABLE IF NOT EXISTS process_values_recent (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "series INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, count INTEGER NOT NULL, "
+    "chunk BLOB NOT NULL)",
+    # through: the last landed id a forwarding target (historian_pg) has taken; landed chunks past the lowest
+    # stay landed (not consolidated) until it has them
+    "CREATE TABLE IF NOT EXISTS process_forward (target TEXT PRIMARY KEY, through INTEGER NOT NULL)",
     # minute: the minute's start (Unix seconds); numbers: values that were numbers (min/max/sum are over them)
     "CREATE TABLE IF NOT EXISTS process_value_minutes (series INTEGER NOT NULL, minute INTEGER NOT NULL, "
     "samples INTEGER NOT NULL, numbers INTEGER NOT NULL, bad INTEGER NOT NULL, min REAL, max REAL, "
@@ -73,21 +82,21 @@ _MERGE_MINUTE = (
 )
 
 _COUNT = struct.Struct("<I")
-_LITTLE = sys.byteorder == "little"
 
 
 def encode(rows: Sequence[Row]) -> bytes:
     """A chunk of ``rows`` (one series, in time order)."""
-    times = array("q", [rows[0][0]] + [rows[i][0] - rows[i - 1][0] for i in range(1, len(rows))])
-    doubles = array("d", [r[1] if r[1] is not None else math.nan for r in rows])
-    bits = array("Q", doubles.tobytes())
-    xored = array("Q", [bits[0]] + [bits[i] ^ bits[i - 1] for i in range(1, len(bits))])
+    times = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    doubles = np.fromiter((math.nan if r[1] is None else r[1] for r in rows), dtype=np.float64, count=len(rows))
+    bits = doubles.view(np.uint64)
+    deltas = np.empty_like(times)
+    deltas[0], deltas[1:] = times[0], np.diff(times)
+    xored = np.empty_like(bits)
+    xored[0], xored[1:] = bits[0], bits[1:] ^ bits[:-1]
     extras = [[i, r[2], r[3], r[4], r[1] is not None] for i, r in enumerate(rows)
               if r[1] is None or r[2] is not None or r[3] != "good" or r[4] is not None]
-    if not _LITTLE:
-        times.byteswap()
-        xored.byteswap()
-    payload = times.tobytes() + xored.tobytes() + (json.dumps(extras).encode() if extras else b"")
+    payload = deltas.astype("<i8").tobytes() + xored.astype("<u8").tobytes() + (
+        json.dumps(extras).encode() if extras else b"")
     return _COUNT.pack(len(rows)) + zlib.compress(payload, 6)
 
 
@@ -95,14 +104,9 @@ def decode(chunk: bytes) -> list[Row]:
     """The rows of a chunk, in time order."""
     (n,) = _COUNT.unpack_from(chunk)
     payload = zlib.decompress(chunk[_COUNT.size:])
-    deltas, xored = array("q"), array("Q")
-    deltas.frombytes(payload[:8 * n])
-    xored.frombytes(payload[8 * n:16 * n])
-    if not _LITTLE:
-        deltas.byteswap()
-        xored.byteswap()
-    times = list(accumulate(deltas))
-    doubles = array("d", array("Q", accumulate(xored, operator.xor)).tobytes())
+    times = np.cumsum(np.frombuffer(payload, dtype="<i8", count=n)).tolist()
+    doubles = np.bitwise_xor.accumulate(np.frombuffer(payload, dtype="<u8", count=n, offset=8 * n)) \
+        .astype(np.uint64).view(np.float64).tolist()
     rows: list[Row] = list(zip(times, doubles, repeat(None), repeat("good"), repeat(None), strict=False))
     if len(payload) > 16 * n:
         for i, text, quality, detail, is_number in json.loads(payload[16 * n:]):
@@ -119,9 +123,28 @@ def connect(path: str | Path, synchronous: str = "NORMAL") -> sqlite3.Connection
     columns = {r[1] for r in db.execute("PRAGMA table_info(process_values)")}
     if "equipment" in columns:
         migrate_first_layout(db)
+    landed = {r[1] for r in db.execute("PRAGMA table_info(process_values_recent)")}
+    if landed and "id" not in landed:
+        _migrate_landing_table(db)
     for statement in _SCHEMA:
         db.execute(statement)
     return db
+
+
+def _migrate_landing_table(db: sqlite3.Connection) -> None:
+    """Give a landing table of a file from before forwarding its never-reused ids (in landing order)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE process_values_recent RENAME TO process_values_recent_before_ids")
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.execute("INSERT INTO process_values_recent (series, first_at, last_at, count, chunk) SELECT series, "
+                   "first_at, last_at, count, chunk FROM process_values_recent_before_ids ORDER BY rowid")
+        db.execute("DROP TABLE process_values_recent_before_ids")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def migrate_first_layout(db: sqlite3.Connection) -> int:
@@ -196,22 +219,47 @@ def append(db: sqlite3.Connection, series: int, rows: Sequence[Row], *, recent: 
         db.execute("UPDATE process_series SET stored = stored + ? WHERE series = ?", (len(rows), series))
 
 
-def consolidate(db: sqlite3.Connection, first_series: int, last_series: int) -> int:
+def consolidate(db: sqlite3.Connection, first_series: int, last_series: int, *, min_values: int = 0,
+                first_before_us: int | None = None) -> int:
     """Move the landed chunks of the series ``first_series`` to ``last_series`` into ``process_values``, all of a
     series' landed values into as few chunks as they fill (in the caller's transaction); returns how many landed
-    chunks were moved. Done for a group of series at a time, it bounds the values held in memory."""
-    found = db.execute("SELECT rowid, series, chunk FROM process_values_recent WHERE series BETWEEN ? AND ? "
-                       "ORDER BY rowid", (first_series, last_series)).fetchall()
+    chunks were moved. Done for a group of series at a time, it bounds the values held in memory. Chunks a
+    forwarding target has not taken yet stay landed. ``min_values``: only series with at least this many landed
+    values, or whose oldest landed value is before ``first_before_us`` (the writer's periodic consolidation: each
+    series' index page is then touched once per :data:`CHUNK_MAX` values, not once per period)."""
+    through = forwarded_through(db)
+    limit = sys.maxsize if through is None else through
+    series_sql = "series BETWEEN ? AND ?"
+    args: list[Any] = [first_series, last_series]
+    if min_values > 0:
+        due = [int(r[0]) for r in db.execute(
+            "SELECT series FROM process_values_recent WHERE series BETWEEN ? AND ? AND rowid <= ? GROUP BY series "
+            "HAVING sum(count) >= ? OR min(first_at) < ?",
+            (first_series, last_series, limit, min_values,
+             -sys.maxsize if first_before_us is None else first_before_us))]
+        if not due:
+            return 0
+        series_sql = f"series IN ({','.join('?' * len(due))})"
+        args = list(due)
+    found = db.execute(f"SELECT rowid, series, chunk FROM process_values_recent WHERE {series_sql} "
+                       "AND rowid <= ? ORDER BY rowid", (*args, limit)).fetchall()
     if not found:
         return 0
-    by_series: dict[int, list[Row]] = {}
+    by_series: dict[int, list[bytes]] = {}  # compressed, decoded one series at a time (bounded memory)
     for _rowid, series, chunk in found:
-        by_series.setdefault(series, []).extend(decode(chunk))
+        by_series.setdefault(series, []).append(chunk)
     db.executemany("DELETE FROM process_values_recent WHERE rowid = ?", [(r[0],) for r in found])
-    for series, rows in by_series.items():
+    for series, chunks in by_series.items():
+        rows = [row for chunk in chunks for row in decode(chunk)]
         rows.sort(key=lambda r: r[0])
         append(db, series, rows)
     return len(found)
+
+
+def forwarded_through(db: sqlite3.Connection) -> int | None:
+    """The last landed id every forwarding target has taken (None: no target)."""
+    found = db.execute("SELECT min(through) FROM process_forward").fetchone()
+    return None if found[0] is None else int(found[0])
 
 
 def recent_rows(db: sqlite3.Connection, series: set[int] | None, since_us: int | None,
@@ -271,6 +319,88 @@ def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: in
     if not in_order:
         merged.sort(key=lambda r: r[0])  # stable: equal times keep the order they were kept in
     return merged[-limit:] if limit else []
+
+
+@dataclass
+class Columns:
+    """One series' values as columns (the fast read of a long range: no Python object per value): ``at`` (Unix
+    microseconds, int64) and ``number`` (float64, NaN where the value is not a number), in time order; ``other``
+    holds, by position, the few values that are not a good number without detail: (number or None, text, quality,
+    detail)."""
+
+    at: np.ndarray[Any, np.dtype[np.int64]]
+    number: np.ndarray[Any, np.dtype[np.float64]]
+    other: dict[int, tuple[float | None, str | None, str, str | None]]
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+    def rows(self) -> list[Row]:
+        rows: list[Row] = list(zip(self.at.tolist(), self.number.tolist(), repeat(None), repeat("good"),
+                                   repeat(None), strict=False))
+        for i, (number, text, quality, detail) in self.other.items():
+            rows[i] = (rows[i][0], number, text, quality, detail)
+        return rows
+
+
+def decode_columns(chunk: bytes) -> Columns:
+    """A chunk as :class:`Columns`."""
+    (n,) = _COUNT.unpack_from(chunk)
+    payload = zlib.decompress(chunk[_COUNT.size:])
+    times = np.cumsum(np.frombuffer(payload, dtype="<i8", count=n), dtype=np.int64)
+    doubles = np.bitwise_xor.accumulate(np.frombuffer(payload, dtype="<u8", count=n, offset=8 * n)) \
+        .astype(np.uint64).view(np.float64)
+    other: dict[int, tuple[float | None, str | None, str, str | None]] = {}
+    if len(payload) > 16 * n:
+        for i, text, quality, detail, is_number in json.loads(payload[16 * n:]):
+            other[i] = (float(doubles[i]) if is_number else None, text, quality, detail)
+    return Columns(times, doubles, other)
+
+
+def join_columns(parts: Sequence[Columns], since_us: int | None, until_us: int | None) -> Columns:
+    """``parts`` as one :class:`Columns` between two times, in time order (stable: equal times keep their order)."""
+    if not parts:
+        return Columns(np.empty(0, np.int64), np.empty(0, np.float64), {})
+    at = np.concatenate([p.at for p in parts])
+    number = np.concatenate([p.number for p in parts])
+    other: dict[int, tuple[float | None, str | None, str, str | None]] = {}
+    offset = 0
+    for p in parts:
+        other.update({offset + i: v for i, v in p.other.items()})
+        offset += len(p)
+    if len(at) > 1 and not bool(np.all(at[1:] >= at[:-1])):  # chunks overlapping in time (a late value)
+        order = np.argsort(at, kind="stable")
+        at, number = at[order], number[order]
+        if other:
+            position = np.empty(len(order), dtype=np.int64)
+            position[order] = np.arange(len(order))
+            other = {int(position[i]): v for i, v in other.items()}
+    low = 0 if since_us is None else int(np.searchsorted(at, since_us, "left"))
+    high = len(at) if until_us is None else int(np.searchsorted(at, until_us, "right"))
+    return Columns(at[low:high], number[low:high], {i - low: v for i, v in other.items() if low <= i < high})
+
+
+def read_columns(db: sqlite3.Connection, series: int, since_us: int | None, until_us: int | None) -> Columns:
+    """Every value of ``series`` between two times (landed ones included), as :class:`Columns`."""
+    sql = "SELECT chunk FROM process_values WHERE series = ?"
+    args: list[Any] = [series]
+    if since_us is not None:
+        sql += " AND first_at > ? AND last_at >= ?"
+        args += [since_us - CHUNK_SPAN_US, since_us]
+    if until_us is not None:
+        sql += " AND first_at <= ?"
+        args.append(until_us)
+    parts = [decode_columns(chunk) for (chunk,) in db.execute(sql + " ORDER BY first_at, rowid", args)]
+    landed = "SELECT chunk FROM process_values_recent WHERE series = ?"
+    landed_args: list[Any] = [series]
+    if since_us is not None:
+        landed += " AND last_at >= ?"
+        landed_args.append(since_us)
+    if until_us is not None:
+        landed += " AND first_at <= ?"
+        landed_args.append(until_us)
+    parts += [decode_columns(chunk) for (chunk,) in db.execute(landed + " ORDER BY id", landed_args)]
+    return join_columns(parts, since_us, until_us)
 
 
 def last_rows(db: sqlite3.Connection) -> dict[int, Row]:

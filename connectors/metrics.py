@@ -97,3 +97,15 @@ def _historian(h: dict[str, Any]) -> Iterator[CounterMetricFamily | GaugeMetricF
                               value=h["blocked_s"])
     yield CounterMetricFamily("takt_historian_write_errors", "Writes of the historian that failed (retried)",
                               value=h["write_errors"])
+    yield CounterMetricFamily("takt_historian_refused_values", "Process values refused while the historian's disk "
+                              "was full", value=h.get("refused", 0))
+    yield GaugeMetricFamily("takt_historian_disk_full", "1 while the historian's disk is full (new values refused)",
+                            value=1.0 if h.get("state") == "disk_full" else 0.0)
+    forward = h.get("forward")
+    if forward is not None:
+        yield CounterMetricFamily("takt_historian_forwarded_values", "Process values forwarded to the PostgreSQL "
+                                  "target (since the node started)", value=forward["forwarded"])
+        yield GaugeMetricFamily("takt_historian_forward_waiting_values", "Process values landed and not yet "
+                                "forwarded to the PostgreSQL target", value=forward.get("waiting", 0))
+        yield GaugeMetricFamily("takt_historian_forward_connected", "1 while the PostgreSQL target is reachable",
+                                value=1.0 if forward["state"] == "connected" else 0.0)

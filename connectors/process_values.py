@@ -8,7 +8,7 @@ quality changes (a broken sensor's bad values are kept too: quality needs to kno
 Ingest never waits on the disk. The receive paths (OPC UA, Modbus, MQTT ... through ``Connectivity``) call
 :meth:`ProcessValueLog.offer`, which applies the deadband and hands the kept values to a bounded queue; the
 historian's own writer thread, on its own connection, drains it and writes one compressed chunk per series every
-``flush_s`` into a landing table, and every two minutes (and before retention) consolidates the landed chunks
+``flush_s`` into a landing table, and every ``consolidate_s`` (and before retention) consolidates the landed chunks
 into the series' indexed chunks (:mod:`connectors.historian_store`: the layout and why). Reads include the values
 still on their way (read your writes). When the writer falls behind, the queue's depth
 and the age of its oldest value show on ``/health`` and ``/metrics``, and the site's ``overflow`` policy decides:
@@ -36,14 +36,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import math
+import os
 import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -55,7 +57,6 @@ from connectors.config import MachineSignals, ProcessValueRule
 log = logging.getLogger("takt.historian")
 
 _PRUNE_EVERY_S = 30.0  # keep(): retention checked this often
-_CONSOLIDATE_EVERY_S = 120.0
 _MIN_GAP_S = 0.002  # the writer: landed chunks consolidated (and retention checked) this often
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -71,6 +72,28 @@ class HistorianSettings:
     overflow: Literal["block", "drop"] = "block"
     overflow_deadband_percent: float = 1.0
     flush_s: float = 10.0
+    folder: Path | None = None  # of process-values.sqlite (None: the node's data folder)
+    postgresql_url_env: str | None = None
+    postgresql_url_file: Path | None = None
+    postgresql_schema: str = "takt_historian"
+    forward_batch_chunks: int = 2000
+    consolidate_s: float = 120.0  # landed chunks consolidated (and retention checked) this often
+    node: str = field(default="takt-edge")  # this node's id: its series and watermark on the PostgreSQL target
+
+    def postgresql_url(self) -> str | None:
+        """The PostgreSQL target's URL from its environment variable or file (None: no target); never logged."""
+        if self.postgresql_url_env:
+            url = os.environ.get(self.postgresql_url_env)
+            if not url:
+                raise ValueError(f"historian.postgresql_url_env: the environment variable {self.postgresql_url_env} "
+                                 "is not set")
+            return url
+        if self.postgresql_url_file is not None:
+            try:
+                return self.postgresql_url_file.read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"historian.postgresql_url_file: {exc.strerror}") from None
+        return None
 
 
 @dataclass(frozen=True)
@@ -89,9 +112,18 @@ def _transaction(db: sqlite3.Connection) -> Any:
             yield db
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a failed COMMIT (a full disk) may have rolled back already
+                db.execute("ROLLBACK")
             raise
     return run()
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a write failed for want of room (a full disk or volume, a quota, a file size limit)."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 @contextlib.contextmanager
@@ -150,19 +182,23 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
     return SampleCompaction(folded, dropped, batches, time.perf_counter() - started)
 
 
-_CONSOLIDATE_SERIES = 50  # series per consolidation transaction (their landed values are held in memory)
-
-
-def _consolidate(db: sqlite3.Connection, lock: Any = None) -> None:
-    """Move every landed chunk into the series' chunks, one transaction per group of series."""
+def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool = False) -> None:
+    """Move every landed chunk into the series' chunks, one transaction per group of series. ``full_chunks``:
+    only series with a chunk's worth landed (:data:`historian_store.CHUNK_MAX` values) or landed values older
+    than a chunk's span (the writer's periodic consolidation)."""
     guard = lock if lock is not None else contextlib.nullcontext()
     with guard:
         found = db.execute("SELECT min(series), max(series) FROM process_values_recent").fetchone()
     if found[0] is None:
         return
-    for first in range(found[0], found[1] + 1, _CONSOLIDATE_SERIES):
-        with guard, _transaction(db):
-            hs.consolidate(db, first, first + _CONSOLIDATE_SERIES - 1)
+    # One transaction: a landed page holds chunks of many series, and each transaction that deletes some of them
+    # writes the page again (WAL); one series' values are decoded at a time, so memory stays bounded.
+    with guard, _transaction(db):
+        if full_chunks:
+            hs.consolidate(db, found[0], found[1], min_values=hs.CHUNK_MAX,
+                           first_before_us=_us(time.time()) - hs.CHUNK_SPAN_US)
+        else:
+            hs.consolidate(db, found[0], found[1])
 
 
 def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older_than_s: float, *,
@@ -192,6 +228,16 @@ class ProcessValueLog:
         self._lock = threading.Lock()  # around self._db: written by keep(), read from the API's worker threads
         self.path = str(path)
         self._db = hs.connect(path, self.settings.synchronous)
+        self.forwarder: Any = None  # connectors.historian_pg.PostgresForwarder, with a PostgreSQL target
+        url = self.settings.postgresql_url()
+        if url is not None and self.path != ":memory:":
+            from connectors.historian_pg import PostgresForwarder
+
+            s = self.settings
+            self.forwarder = PostgresForwarder(self.path, url, s.node, schema=s.postgresql_schema,
+                                               batch_chunks=s.forward_batch_chunks, synchronous=s.synchronous)
+        elif self._db.execute("SELECT 1 FROM process_forward").fetchone() is not None:
+            self._db.execute("DELETE FROM process_forward")  # no target any more: consolidation need not wait
         self._ids: dict[Series, int] = {(e, n): s for s, e, n in
                                         self._db.execute("SELECT series, equipment, name FROM process_series")}
         names = {s: key for key, s in self._ids.items()}
@@ -206,8 +252,11 @@ class ProcessValueLog:
         self.dropped_in_overflow_deadband = 0  # within overflow_deadband_percent while the queue was ¾ full
         self.blocked_s = 0.0  # time sources waited for room (overflow: block)
         self.flushes = 0
+        self.consolidations = 0  # by the writer thread
         self.write_errors = 0
         self.lost = 0  # values the writer could not write before it had to stop (a disk full at the stop)
+        self.refused = 0  # offered while the disk was full: refused at once (sources never wait on a full disk)
+        self.state = "ok"  # ok, disk_full (new values refused), write_error (retried)
         self.last_error: str | None = None
         self._pruned_at = self._consolidated_at = time.monotonic()
         self._queue: deque[tuple[float, list[tuple[Series, hs.Row]]]] = deque()
@@ -272,8 +321,10 @@ class ProcessValueLog:
         rows = self._select(batch)
         if rows:
             with self._lock:
-                self._write(self._db, rows)
+                self._write(self._db, rows, recent=self.forwarder is not None)  # landed: forwarded from there
             self.kept += len(rows)
+            if self.forwarder is not None:
+                self.forwarder.poke()
         if time.monotonic() - self._pruned_at >= _PRUNE_EVERY_S:
             self.prune()
         return len(rows)
@@ -285,6 +336,11 @@ class ProcessValueLog:
         drop = self.settings.overflow == "drop"
         rows = self._select(batch, squeeze=drop and self._queued >= capacity * 3 // 4)
         if not rows:
+            return 0
+        if self.state == "disk_full":  # refused at once, counted: the source goes on, the writer keeps trying
+            self.refused += len(rows)
+            for series, _row in rows:
+                self._last.pop(series, None)  # the first value after the disk has room again is kept
             return 0
         if self._queued + len(rows) > capacity:
             if drop:
@@ -320,17 +376,20 @@ class ProcessValueLog:
             self._stopping = False
             self._writer = threading.Thread(target=self._write_forever, name="historian-writer", daemon=True)
             self._writer.start()
+        if self.forwarder is not None:
+            self.forwarder.start()
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """Write everything queued and stop the writer thread."""
         writer = self._writer
-        if writer is None:
-            return
-        with self._wake:
-            self._stopping = True
-            self._wake.notify()
-        writer.join(timeout_s)
-        self._writer = None
+        if writer is not None:
+            with self._wake:
+                self._stopping = True
+                self._wake.notify()
+            writer.join(timeout_s)
+            self._writer = None
+        if self.forwarder is not None:  # after the writer: its last pass takes what the writer wrote at the stop
+            self.forwarder.stop()
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Ask the writer to write what it holds now; True once everything queued before is written."""
@@ -376,8 +435,12 @@ class ProcessValueLog:
                     except Exception as exc:  # a full disk: keep the values, say so, try again
                         self.write_errors += 1
                         self.last_error = f"{type(exc).__name__}: {exc}"
-                        log.error("historian: writing %d process values failed (%s); trying again",
-                                  len(pending), self.last_error)
+                        state = "disk_full" if disk_full(exc) else "write_error"
+                        if state != self.state:
+                            log.error("historian: writing %d process values failed (%s); %s", len(pending),
+                                      self.last_error, "new values are refused until the disk has room, the "
+                                      "writer tries again every second" if state == "disk_full" else "trying again")
+                        self.state = state
                         if stopping:
                             self.lost += len(pending)
                             with self._lock:
@@ -391,6 +454,11 @@ class ProcessValueLog:
                     self.kept += len(pending)
                     self.flushes += 1
                     self.last_error = None
+                    if self.state != "ok":
+                        log.warning("historian: writing again (%d values refused meanwhile)", self.refused)
+                    self.state = "ok"
+                    if self.forwarder is not None:
+                        self.forwarder.poke()
                     with self._wake:
                         self._queued -= len(pending)
                         self._oldest_pending = None
@@ -399,10 +467,11 @@ class ProcessValueLog:
                     flush_at = time.monotonic() + self.settings.flush_s
                 if stopping and not pending:
                     break
-                if time.monotonic() - self._consolidated_at >= _CONSOLIDATE_EVERY_S or stopping:
+                if time.monotonic() - self._consolidated_at >= self.settings.consolidate_s or stopping:
                     self._consolidated_at = time.monotonic()
                     try:
-                        self._prune_on(db, lock=guard)
+                        self._prune_on(db, lock=guard, full_chunks=not stopping)
+                        self.consolidations += 1
                     except Exception as exc:  # the values stay landed: tried again next time
                         self.last_error = f"{type(exc).__name__}: {exc}"
                         log.error("historian: consolidating landed values failed (%s)", self.last_error)
@@ -437,9 +506,10 @@ class ProcessValueLog:
         """Fold values past each series' retention and beyond its most recent ``max_points`` into minutes."""
         return self._prune_on(self._db, now, lock=self._lock)
 
-    def _prune_on(self, db: sqlite3.Connection, now: float | None = None, *, lock: Any = None) -> int:
+    def _prune_on(self, db: sqlite3.Connection, now: float | None = None, *, lock: Any = None,
+                  full_chunks: bool = False) -> int:
         guard = lock if lock is not None else contextlib.nullcontext()
-        _consolidate(db, lock)
+        _consolidate(db, lock, full_chunks=full_chunks)
         now = time.time() if now is None else now
         dropped = 0
         for equipment, rule in self.rules.values():
@@ -553,21 +623,45 @@ class ProcessValueLog:
             return self._read(found[0][0], (equipment, name), _us(since) if since is not None else None,
                               _us(until) if until is not None else None, limit)
 
+    def columns(self, equipment: str, name: str, since: datetime | None = None,
+                until: datetime | None = None) -> hs.Columns:
+        """One series' values between two times as columns (``historian_store.Columns``: int64 microseconds and
+        float64 numbers, the rare others by position), oldest first, those still on their way to the writer
+        included: the read of a long range (a shift at 10 Hz) for charts, SPC and exports."""
+        since_us = _us(since) if since is not None else None
+        until_us = _us(until) if until is not None else None
+        with self._lock, _snapshot(self._db):
+            found = self._series_of(equipment, name)
+            stored = hs.read_columns(self._db, found[0][0], since_us, until_us) if found else hs.join_columns(
+                [], None, None)
+            with self._wake:
+                waiting = list(self._unwritten.get((equipment, name), ()))
+        if not waiting:
+            return stored
+        extra = hs.decode_columns(hs.encode(waiting))
+        return hs.join_columns([stored, extra], since_us, until_us)
+
     def health(self) -> dict[str, Any]:
         """What ``/health`` shows of the historian."""
         queued, oldest = self.backlog()
         s = self.settings
-        return {"kept": self.kept, "suppressed": self.suppressed, "pruned": self.pruned,
+        found: dict[str, Any] = {"kept": self.kept, "suppressed": self.suppressed, "pruned": self.pruned,
                 "writer": "running" if self._writer is not None and self._writer.is_alive() else "stopped",
                 "queued": queued, "queue_capacity": s.queue_values,
                 "oldest_queued_age_s": None if oldest is None else round(oldest, 3),
                 "overflow": s.overflow, "dropped": self.dropped,
                 "dropped_in_overflow_deadband": self.dropped_in_overflow_deadband,
                 "blocked_s": round(self.blocked_s, 3), "flushes": self.flushes, "flush_s": s.flush_s,
+                "consolidations": self.consolidations,
                 "write_errors": self.write_errors, "lost": self.lost, "last_error": self.last_error,
+                "state": self.state, "refused": self.refused, "file": self.path,
                 "synchronous": s.synchronous,
                 "durability": ("every write survives a power cut" if s.synchronous == "FULL" else
                                "a power cut may lose the last writes")}
+        if self.forwarder is not None:
+            with self._lock:
+                found["forward"] = self.forwarder.health(self._db)
+        return found
 
     def close(self) -> None:
         self.stop()

@@ -84,10 +84,11 @@ class Connectivity:
                 devices={machine.device: machine.equipment for machine in section.machines})
         self.process_values: ProcessValueLog | None = None  # when any are configured
         if any(m.process_values for m in section.machines):
-            if folder is not None:
-                folder.mkdir(parents=True, exist_ok=True)
+            pv_folder = historian.folder if historian is not None and historian.folder is not None else folder
+            if pv_folder is not None:
+                pv_folder.mkdir(parents=True, exist_ok=True)
             self.process_values = ProcessValueLog(
-                folder / "process-values.sqlite" if folder is not None else ":memory:", section.machines,
+                pv_folder / "process-values.sqlite" if pv_folder is not None else ":memory:", section.machines,
                 historian)  # the site's historian: section
         self.inspector: MachineInspector | None = None  # when machines measure inspections
         if self.process_values is not None and any(m.inspections for m in section.machines):
@@ -145,7 +146,10 @@ class Connectivity:
             self.sparkplug.stop()
         if self.process_values is not None:
             self.process_values.stop()  # writes what is queued
-            self.process_values.prune()
+            try:
+                self.process_values.prune()
+            except Exception as exc:  # a full disk: the values stay landed and are consolidated at the next start
+                log.error("historian: retention at the stop failed (%s: %s)", type(exc).__name__, exc)
 
     def collector(self) -> ConnectivityCollector:
         """A Prometheus collector of the connectors' and the signal mapping's numbers (for ``/metrics``)."""

@@ -74,9 +74,11 @@ def store_compact(
     url = store_url(config, data_dir, database_url, must_exist=True)
     settings = RetentionSection()
     folder: Path | None = data_dir
+    samples_folder: Path | None = None
     if config is not None:
         site = load_site(config, resolve_secrets=False)
         settings, folder = site.retention, site.node.data_dir
+        samples_folder = site.historian.folder  # the historian's own volume, if it has one
     elif url.startswith("sqlite"):
         folder = sqlite_file(url).parent
     if older_than_days is not None and older_than_days < 0:
@@ -91,7 +93,8 @@ def store_compact(
     settings = settings.model_copy(update=update)
     if folder is None and settings.journal_age_days is not None and settings.archive_dir is None:
         raise fail("--archive-dir is required for a PostgreSQL store", 2)
-    samples = folder / SAMPLE_FILE if folder is not None else None  # the node's process values, beside its store
+    samples_folder = samples_folder or folder  # the node's process values, beside its store unless elsewhere
+    samples = samples_folder / SAMPLE_FILE if samples_folder is not None else None
     folder = folder or Path(".")
     store = open_store(url)
     try:

@@ -232,6 +232,16 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
                 problems.append(problem)
             tls = tls.model_copy(update={"password": password})
         api = api.model_copy(update={"tls": tls})
+    historian = cfg.historian
+    if historian.folder is not None and not historian.folder.is_absolute():
+        historian = historian.model_copy(update={"folder": (base / historian.folder).resolve()})
+    if historian.postgresql_url_file is not None and not historian.postgresql_url_file.is_absolute():
+        historian = historian.model_copy(update={"postgresql_url_file": (base / historian.postgresql_url_file).resolve()})
+    if resolve_secrets and historian.postgresql_url_env and not os.environ.get(historian.postgresql_url_env):
+        problems.append(Problem("historian.postgresql_url_env",
+                                f"environment variable {historian.postgresql_url_env} is not set"))
+    if resolve_secrets and historian.postgresql_url_file is not None and not historian.postgresql_url_file.is_file():
+        problems.append(Problem("historian.postgresql_url_file", f"{historian.postgresql_url_file} is not a file"))
     connectivity = cfg.connectivity
     if resolve_secrets:
         connectivity, found = _resolve_connectivity(cfg.connectivity, base)
@@ -253,6 +263,7 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
             name: (base / f).expanduser().resolve() for name in ("bind_password_file", "ca_file")
             if (f := getattr(identity, name)) is not None and not f.expanduser().is_absolute()})
     return cfg.model_copy(update={"users": users, "node": node, "api": api, "sync": sync, "b2mml": b2mml,
+                                  "historian": historian,
                                   "connectivity": connectivity, "retention": retention, "reference": reference,
                                   "identity": identity}), problems
 

@@ -9,7 +9,7 @@ import asyncio
 import os
 import sqlite3
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,8 @@ def test_a_file_of_the_first_layout_is_migrated_when_opened(tmp_path: Path) -> N
     log.close()
     with sqlite3.connect(path) as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"process_series", "process_values", "process_values_recent", "process_value_minutes"}
+        assert tables == {"process_series", "process_values", "process_values_recent", "process_value_minutes",
+                          "process_forward", "sqlite_sequence"}  # landed ids are never reused (forwarding)
         assert db.execute("SELECT sum(count), count(*) FROM process_values").fetchone() == (2503, 5)  # chunks of at most 1,000
 
 
@@ -152,6 +153,21 @@ def test_the_historian_settings_are_checked(tmp_path: Path) -> None:
         load_config(file)
     for field in ("historian.synchronous", "historian.queue_values", "historian.overflow"):
         assert field in str(caught.value)
+    site["historian"] = {"postgresql_url_env": "TAKT_TEST_NOT_SET_ANYWHERE", "postgresql_schema": "Drop Table"}
+    file.write_text(yaml.safe_dump(site))
+    with pytest.raises(ConfigError) as caught:
+        load_config(file)
+    assert "historian.postgresql_schema" in str(caught.value)
+    site["historian"] = {"postgresql_url_env": "TAKT_TEST_NOT_SET_ANYWHERE"}
+    file.write_text(yaml.safe_dump(site))
+    with pytest.raises(ConfigError) as caught:
+        load_config(file)
+    assert "historian.postgresql_url_env" in str(caught.value) and "not set" in str(caught.value)
+    site["historian"] = {"postgresql_url_env": "X", "postgresql_url_file": "url.txt"}
+    file.write_text(yaml.safe_dump(site))
+    with pytest.raises(ConfigError) as caught:
+        load_config(file)
+    assert "not both" in str(caught.value)
 
 
 async def test_a_node_stores_each_value_once_across_its_restart_and_shows_its_durability(tmp_path: Path) -> None:
@@ -296,3 +312,58 @@ async def test_what_the_writer_reported_written_survives_a_kill_9(tmp_path: Path
     assert len(stored) >= reported  # every value the writer reported written is there (synchronous FULL)
     ours = [r["value"] for r in stored if r["value"] >= 500]
     assert ours == sorted(set(ours))  # and none twice
+
+
+async def test_the_columns_read_gives_what_the_rows_read_gives(tmp_path: Path) -> None:
+    """Columns (the fast read of a long range) against rows, over consolidated, landed and still queued values,
+    a late value, a bad one and a text."""
+    machines = [MachineSignals(equipment="PRESS-1", device="PLC-1", process_values=[
+        ProcessValueRule(tag="t", deadband=0, max_points=10**6)])]
+    log = ProcessValueLog(tmp_path / "pv.sqlite", machines, HistorianSettings(flush_s=60))
+    t0 = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+    def at(s: float) -> datetime:
+        return t0 + timedelta(seconds=s)
+
+    log.keep([Sample("PLC-1", "t", float(i), "good", at(i)) for i in range(0, 1500)])  # consolidated chunks
+    log.keep([Sample("PLC-1", "t", None, "bad", at(1500), "BadNotConnected"),
+              Sample("PLC-1", "t", "AUTO", "good", at(1501)), Sample("PLC-1", "t", 7.5, "good", at(700.5))])
+    log.start()  # the writer lands what is offered; then some stay queued
+    await log.offer([Sample("PLC-1", "t", float(i), "good", at(i)) for i in range(1502, 1600)])
+    assert await asyncio.to_thread(log.flush)
+    await log.offer([Sample("PLC-1", "t", float(i), "good", at(i)) for i in range(1600, 1610)])
+    try:
+        for since, until in ((None, None), (at(600), at(1605)), (at(1500), at(1501)), (at(9999), None)):
+            columns = log.columns("PRESS-1", "t", since, until)
+            assert columns.rows() == log.rows("PRESS-1", "t", since, until), (since, until)
+        whole = log.columns("PRESS-1", "t")
+        assert len(whole) == 1611 and whole.other[1501] == (None, None, "bad", "BadNotConnected")
+        assert list(whole.at[700:703]) == [700_000_000 + t0.timestamp() * 1e6 + d for d in (0, 500_000, 1_000_000)]
+        assert log.columns("PRESS-1", "nothing").rows() == []
+    finally:
+        log.close()
+
+
+def test_the_periodic_consolidation_moves_only_whole_chunks_or_old_values(tmp_path: Path) -> None:
+    """The writer's periodic consolidation moves a series once a chunk's worth has landed (or its landed values
+    are older than a chunk's span), so a series' index page is touched once per 1,000 values at any rate; a full
+    consolidation (a stop, retention) moves everything."""
+    from connectors import historian_store as hs
+
+    db = hs.connect(tmp_path / "pv.sqlite")
+    ids: dict[tuple[str, str], int] = {}
+    now = 1_796_000_000_000_000
+    full, young, old = (hs.series_id(db, ids, "E", n) for n in ("full", "young", "old"))
+    db.execute("BEGIN")
+    for part in range(5):  # five flushes of 200 values
+        hs.append(db, full, [(now + (part * 200 + i) * 1000, float(i), None, "good", None) for i in range(200)],
+                  recent=True)
+    hs.append(db, young, [(now + i, 1.0, None, "good", None) for i in range(10)], recent=True)
+    hs.append(db, old, [(now - hs.CHUNK_SPAN_US - 10 + i, 1.0, None, "good", None) for i in range(10)], recent=True)
+    assert hs.consolidate(db, 1, 3, min_values=hs.CHUNK_MAX, first_before_us=now - hs.CHUNK_SPAN_US) == 6
+    db.execute("COMMIT")
+    assert [r[0] for r in db.execute("SELECT DISTINCT series FROM process_values_recent")] == [young]
+    assert db.execute("SELECT series, count FROM process_values ORDER BY series").fetchall() == [(full, 1000),
+                                                                                                 (old, 10)]
+    assert hs.consolidate(db, 1, 3) == 1 and hs.count_values(db, young) == 10
+    db.close()
