@@ -284,14 +284,9 @@ def recent_rows(db: sqlite3.Connection, series: set[int] | None, since_us: int |
     return found
 
 
-def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: int | None,
-         limit: int, landed: dict[int, list[Row]] | None = None) -> list[Row]:
-    """Up to ``limit`` of the newest values of ``series`` between two times, oldest first. ``landed``: the
-    landed values of :func:`recent_rows` when the caller read them already (for many series)."""
-    if landed is None:
-        landed = recent_rows(db, {series}, since_us, until_us)
-    newest = landed.get(series, [])
-    sql = "SELECT first_at, last_at, chunk FROM process_values WHERE series = ?"
+def _chunks_between(series: int, since_us: int | None, until_us: int | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its arguments) of the chunks of ``series`` that may hold values between two times."""
+    sql = " WHERE series = ?"
     args: list[Any] = [series]
     if since_us is not None:
         sql += " AND first_at > ? AND last_at >= ?"
@@ -299,6 +294,18 @@ def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: in
     if until_us is not None:
         sql += " AND first_at <= ?"
         args.append(until_us)
+    return sql, args
+
+
+def read(db: sqlite3.Connection, series: int, since_us: int | None, until_us: int | None,
+         limit: int, landed: dict[int, list[Row]] | None = None) -> list[Row]:
+    """Up to ``limit`` of the newest values of ``series`` between two times, oldest first. ``landed``: the
+    landed values of :func:`recent_rows` when the caller read them already (for many series)."""
+    if landed is None:
+        landed = recent_rows(db, {series}, since_us, until_us)
+    newest = landed.get(series, [])
+    where, args = _chunks_between(series, since_us, until_us)
+    sql = "SELECT first_at, last_at, chunk FROM process_values" + where
     found: list[list[Row]] = []
     total = len(newest)
     in_order = not newest
@@ -382,14 +389,8 @@ def join_columns(parts: Sequence[Columns], since_us: int | None, until_us: int |
 
 def read_columns(db: sqlite3.Connection, series: int, since_us: int | None, until_us: int | None) -> Columns:
     """Every value of ``series`` between two times (landed ones included), as :class:`Columns`."""
-    sql = "SELECT chunk FROM process_values WHERE series = ?"
-    args: list[Any] = [series]
-    if since_us is not None:
-        sql += " AND first_at > ? AND last_at >= ?"
-        args += [since_us - CHUNK_SPAN_US, since_us]
-    if until_us is not None:
-        sql += " AND first_at <= ?"
-        args.append(until_us)
+    where, args = _chunks_between(series, since_us, until_us)
+    sql = "SELECT chunk FROM process_values" + where
     parts = [decode_columns(chunk) for (chunk,) in db.execute(sql + " ORDER BY first_at, rowid", args)]
     landed = "SELECT chunk FROM process_values_recent WHERE series = ?"
     landed_args: list[Any] = [series]
