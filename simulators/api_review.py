@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # config/demo.yaml's published demo tokens, one user per role (demo only).
 DEMO_TOKENS = {"admin": "demo-admin-token-0000000000", "supervisor": "demo-supervisor-token-000",
                "quality": "demo-quality-token-0000000", "operator": "demo-operator-token-000000",
-               "warehouse": "demo-warehouse-token-00000", "service": "demo-service-token-0000000"}
+               "warehouse": "demo-warehouse-token-00000", "service": "demo-service-token-0000000",
+               "maintenance": "demo-maintenance-token-0000"}
 DEMO_ADMIN_TOKEN = DEMO_TOKENS["admin"]
 ROLES = tuple(DEMO_TOKENS)
 # The reviewed table of who may call each mutating route (a data file of the suite, read here, never imported).

@@ -105,6 +105,16 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
     for i, eq in enumerate(md.equipment):
         add(f"master_data.equipment[{i}]", "equipment", eq.equipment, True, c.DefineEquipment,
             equipment=eq.equipment, workstation=eq.workstation, description=eq.description)
+    for i, eq in enumerate(md.equipment):  # after every machine: when its stops raise requests, its plans
+        if eq.maintenance is None:
+            continue
+        where = f"master_data.equipment[{i}].maintenance"
+        add(where, "maintenance", eq.equipment, True, c.ConfigureMaintenance, equipment=eq.equipment,
+            request_reasons=tuple(eq.maintenance.request_reasons), request_after_s=eq.maintenance.request_after_s)
+        for j, pm in enumerate(eq.maintenance.plans):
+            add(f"{where}.plans[{j}]", "maintenance-plan", pm.plan, True, c.DefineMaintenancePlan, plan=pm.plan,
+                equipment=eq.equipment, kind=pm.kind, interval=pm.interval, description=pm.description,
+                blocks_start=pm.blocks_start, overdue_after_pct=pm.overdue_after_pct)
     for i, wo in enumerate(md.work_orders):
         add(f"master_data.work_orders[{i}]", "work-order", wo.work_order, False, c.ReleaseWorkOrder,
             work_order=wo.work_order, item=wo.item, item_revision=wo.item_revision, bom_revision=wo.bom_revision,
