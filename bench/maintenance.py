@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from edge.domain import PlantState
-from edge.domain.contexts import maintenance
 from edge.domain import events as e
+from edge.domain.contexts import maintenance
 from edge.domain.maintenance import DueIndex, counter_of, due_plans
 from edge.domain.model import Equipment, MachineState, MachineUsage, MaintenancePlan
 
