@@ -77,6 +77,12 @@ def _downtime_prompt_s(request: Request, workstation: str) -> int:
     return DOWNTIME_PROMPT_S
 
 
+def _camera(request: Request, workstation: str) -> bool:
+    """Whether the workstation's terminal has a camera for a maintenance request's photo (the site's setting)."""
+    site = _site(request)
+    return any(w.workstation == workstation and w.camera for w in getattr(site, "workstations", None) or [])
+
+
 def workstations(request: Request, conn: Connection) -> list[dict[str, str]]:
     """The line's workstations: from the site configuration, else those the dispatch lists and machines name."""
     site = _site(request)
@@ -130,7 +136,17 @@ def terminal(request: Request, workstation: str) -> HTMLResponse:
     device, bin_ = terminal_device(request, workstation)
     return _render(request, "terminal.html", f"{workstation} · Takt", page=f"terminal-{workstation}",
                    page_class="terminal", script="terminal.js", workstation=workstation,
-                   description=known[workstation], device=device or "", bin=bin_ or "")
+                   description=known[workstation], device=device or "", bin=bin_ or "",
+                   camera="true" if _camera(request, workstation) else "")
+
+
+@html_pages.get("/maintenance", response_class=HTMLResponse)
+def maintenance_page(request: Request) -> HTMLResponse:
+    """The maintenance technician's page (handheld or terminal): requests to accept, work and close, with spare
+    parts issued from a bin, and the preventive plans due (its script reads GET /api/v1/maintenance-requests and
+    /api/v1/maintenance-plans/due)."""
+    return _render(request, "maintenance.html", "Takt maintenance", page="maintenance", page_class="maintenance",
+                   script="maintenance.js")
 
 
 @html_pages.get("/handheld", response_class=HTMLResponse)
