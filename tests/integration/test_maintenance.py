@@ -1,6 +1,7 @@
 """Maintenance over the wire: an OPC UA machine simulator stops on an alarm marked for maintenance and a request is
 raised; the technician accepts, works (the machine in ``maintenance``), issues a spare part from a bin and closes it
-over the API; a preventive plan by counted cycles falls due and blocks starting work, with the refusal naming it."""
+over the API; a preventive plan by counted cycles falls due and blocks starting work, with the refusal naming it;
+the requests, completed maintenance and spare parts reach the central ERP simulator, kept per machine."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -19,6 +20,9 @@ from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store
 from edge.store.schema import ENTITY_TABLES
+from erp_sync.client import CentralClient
+from erp_sync.push import Pusher
+from simulators.erp import running_erp_sim
 from simulators.machine import ALARMS, Machine
 from simulators.opcua_machine import OpcUaMachine
 from tests.conftest import StoreFactory
@@ -150,3 +154,24 @@ def test_a_plan_due_by_counted_cycles_blocks_a_start_naming_the_plan(plant: Runn
         assert plant.post("maintenance", f"/maintenance-requests/{req['request']}/{step}", body).status_code == 201
     assert plant.client("maintenance").get("/api/v1/maintenance-plans/due").json()["due"] == []
     assert plant.post("operator", "/work-orders/WO-1/operations/20/start", {}).status_code == 201
+
+
+async def test_maintenance_and_its_spare_parts_reach_the_central_erp_per_machine(plant: RunningNode,
+                                                                                  tmp_path: Any) -> None:
+    raised = plant.post("operator", "/equipment/M-PRESS/maintenance-requests", {"reason": "noise", "note": "bearing?"})
+    assert raised.status_code == 201, raised.text
+    code = requests_of(plant.store)[0]["request"]
+    for step, body in (("accept", {}), ("start", {}), ("parts", {"lot": "SK-1", "bin": "SP-01", "quantity": "2"}),
+                       ("close", {"released": False, "note": "bearing ordered"})):
+        assert plant.post("maintenance", f"/maintenance-requests/{code}/{step}", body).status_code == 201
+    with running_erp_sim(f"sqlite:///{tmp_path}/central.sqlite", {"maintenance-node-token-00": "test-node"}) as sim:
+        async with CentralClient(sim.url, "maintenance-node-token-00", "test-node") as client:
+            await Pusher(plant.store, "test-node", client).push()
+        [row] = sim.call("GET", "/central/v1/equipment/M-PRESS/maintenance")
+        types = [e["type"] for e in sim.call("GET", "/central/v1/nodes/test-node/events?limit=1000")
+                 if e["subject"] == f"maintenance:{code}"]
+    assert types == ["MaintenanceRequested", "MaintenanceAccepted", "MaintenanceWorkStarted", "MaintenancePartsIssued",
+                     "MaintenanceWorkStopped", "MaintenanceCompleted"]
+    assert (row["request"], row["status"], row["technician"], row["released"], row["reason"]) == (
+        code, "completed", "maintenance1", False, "noise")
+    assert row["parts"] == [{"item": "SEAL-KIT", "lot": "SK-1", "bin": "SP-01", "quantity": "2"}]
