@@ -20,6 +20,7 @@ from edge.domain import commands as c
 from edge.service import Service
 from edge.store import Store
 from edge.store.schema import ENTITY_TABLES
+from erp_sync.b2mml import Schemas
 from erp_sync.client import CentralClient
 from erp_sync.push import Pusher
 from simulators.erp import running_erp_sim
@@ -28,8 +29,10 @@ from simulators.opcua_machine import OpcUaMachine
 from tests.conftest import StoreFactory
 from tests.integration.conftest import RunningNode, start_node, supervised
 from tests.integration.wire import free_port, wait_for
+from tests.shared_data import MIRROR_HINT, SHARED_DATA
 
 ADMIN = frozenset({"admin", "service"})
+V0600 = "{http://www.mesa.org/xml/B2MML-V0600}"
 PHOTO = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
@@ -175,3 +178,18 @@ async def test_maintenance_and_its_spare_parts_reach_the_central_erp_per_machine
     assert (row["request"], row["status"], row["technician"], row["released"], row["reason"]) == (
         code, "completed", "maintenance1", False, "noise")
     assert row["parts"] == [{"item": "SEAL-KIT", "lot": "SK-1", "bin": "SP-01", "quantity": "2"}]
+    exported = plant.client("maintenance").get("/api/v1/b2mml/maintenance")
+    assert exported.status_code == 200, exported.text
+    if not (SHARED_DATA / "b2mml" / "V0600").is_dir():
+        pytest.skip(MIRROR_HINT)
+    verdict, root = Schemas(SHARED_DATA / "b2mml").validate(exported.content)
+    assert verdict.ok, verdict.describe()
+    assert root is not None and root.tag == f"{V0600}SyncOperationsPerformance"
+    [response] = root.iter(f"{V0600}OperationsResponse")
+    assert (response.findtext(f"{V0600}ID"), response.findtext(f"{V0600}OperationsType"),
+            response.findtext(f"{V0600}ResponseState")) == (code, "Maintenance", "Completed")
+    assert response.findtext(f".//{V0600}PersonnelActual/{V0600}PersonID") == "maintenance1"
+    assert response.findtext(f".//{V0600}MaterialActual/{V0600}MaterialLotID") == "SK-1"
+    released = [d.findtext(f"{V0600}Value/{V0600}ValueString") for d in response.iter(f"{V0600}SegmentData")
+                if d.findtext(f"{V0600}ID") == "ReleasedForProduction"]
+    assert released == ["false"]
