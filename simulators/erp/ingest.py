@@ -583,7 +583,7 @@ class Ingest:
         t = s.maintenance
         codes = set(fx.maintenance) | set(fx.maintenance_parts)
         existing = {r["request"]: r for r in self._select_in(conn, t, "request", codes, t.c.node == node)}
-        blank = {"equipment": "", "kind": "breakdown", "trigger": "manual", "reason": None, "plan": None,
+        blank: dict[str, Any] = {"equipment": "", "kind": "breakdown", "trigger": "manual", "reason": None, "plan": None,
                  "status": "open", "raised_by": "", "raised_at": "", "technician": None, "labour_minutes": None,
                  "released": None, "completed_at": None, "note": None, "parts": []}
         rows = []

@@ -61,7 +61,7 @@ def plan_statuses(conn: Connection, at: datetime, equipment: str | None = None) 
                     "unit": s.unit, "interval": quantity_text(p.interval), "used": quantity_text(s.used),
                     "remaining": quantity_text(s.remaining), "status": s.status, "blocks_start": p.blocks_start,
                     "last_done_at": p.last_done_at.isoformat(), "share": float(s.used / p.interval)})
-    out.sort(key=lambda x: (-x["share"], x["plan"]))
+    out.sort(key=lambda x: (-float(x["share"]), str(x["plan"])))
     return out
 
 
