@@ -43,6 +43,7 @@ from edge.store.codec import fingerprint
 from edge.store.users import forget_legacy_pin_digests, save_user
 from scanners.pipeline import ScanPipeline, start_scanner_tasks
 from takt.config import ConfigError, Problem, TaktConfig
+from takt.maintenance_timer import long_stops_forever
 from takt.scanning import scan_pipeline
 from takt.shift_close import close_shifts_forever
 from takt.upkeep import RetentionTimer
@@ -426,6 +427,8 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                 self.file_drop = start_file_drop(node)  # B2MML inbox/outbox, when configured
                 self.file_drop.append(asyncio.create_task(  # ended shifts' OEE recorded for the ERP
                     close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
+                self.file_drop.append(asyncio.create_task(  # stops longer than a machine's threshold reach maintenance
+                    long_stops_forever(node.service), name="maintenance-long-stops"))
                 node.retention = RetentionTimer(node)  # archives and compacts as retention: says
                 node.retention.start()
                 if app.state.directory is not None:  # directory users: synced at start and every refresh_minutes

@@ -54,14 +54,14 @@ def plan_statuses(conn: Connection, at: datetime, equipment: str | None = None) 
     plans: list[MaintenancePlan] = [plans_t.entity(r) for r in conn.execute(query)]
     usage: dict[str, MachineUsage] = {u.equipment: u for u in (usage_t.entity(r) for r in conn.execute(
         select(usage_t.table)))}
-    out = []
+    out: list[dict[str, Any]] = []
     for p in plans:
         s = plan_status(p, usage.get(p.equipment), at)
         out.append({"plan": p.plan, "equipment": p.equipment, "description": p.description, "kind": p.kind,
                     "unit": s.unit, "interval": quantity_text(p.interval), "used": quantity_text(s.used),
                     "remaining": quantity_text(s.remaining), "status": s.status, "blocks_start": p.blocks_start,
                     "last_done_at": p.last_done_at.isoformat(), "share": float(s.used / p.interval)})
-    out.sort(key=lambda x: (-float(x["share"]), str(x["plan"])))
+    out.sort(key=lambda x: (-x["share"], x["plan"]))
     return out
 
 

@@ -932,6 +932,7 @@ def test_maintenance_is_acknowledged_without_a_booking_and_its_spare_parts_leave
     the seal kit the technician issued from A1 leaves the bin in Tryton as it did at the edge."""
     t = tryton
     t.store = edge.store
+    run(_pull(edge.service, t.central()))  # the items and bins
     _, seal = opening_stock(t, edge.service, f"M{next(_n)}")
     admin: dict[str, Any] = {"actor": "admin", "actor_roles": frozenset({"admin"})}
     tech: dict[str, Any] = {"actor": "tech-1", "actor_roles": frozenset({"maintenance"})}

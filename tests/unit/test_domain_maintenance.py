@@ -58,6 +58,16 @@ def test_a_stop_longer_than_the_threshold_raises_a_request_when_it_ends(plant: P
     assert (req.trigger, req.reason, req.stop_s) == ("duration", "jam", D(840))
 
 
+def test_the_timer_raises_a_request_for_a_stop_still_going_on_past_the_threshold(plant: Plant) -> None:
+    _configured(plant)
+    _state(plant, "down", 0, "jam")
+    assert plant.do(c.RaiseRequestsForLongStops, roles=SERVICE, now=NOW + timedelta(minutes=9)) == []
+    [req] = plant.do(c.RaiseRequestsForLongStops, roles=SERVICE, now=NOW + timedelta(minutes=11))
+    assert (req.trigger, req.reason, req.stop_s) == ("duration", "jam", D(660))
+    assert plant.do(c.RaiseRequestsForLongStops, roles=SERVICE, now=NOW + timedelta(minutes=12)) == []
+    assert not [ev for ev in _state(plant, "running", 30) if isinstance(ev, e.MaintenanceRequested)]
+
+
 def test_the_technicians_flow_follows_the_machine_and_issues_spare_parts(plant: Plant) -> None:
     _configured(plant)
     _state(plant, "down", 0, "hydraulic leak")

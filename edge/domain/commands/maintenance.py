@@ -10,7 +10,7 @@ from edge.domain.commands.base import Command
 
 __all__ = ["ConfigureMaintenance", "DefineMaintenancePlan", "RaiseMaintenanceRequest", "AddMaintenanceNote",
            "AcceptMaintenanceRequest", "StartMaintenanceWork", "StopMaintenanceWork", "IssueMaintenanceParts",
-           "CloseMaintenanceRequest", "StartPreventiveMaintenance"]
+           "CloseMaintenanceRequest", "StartPreventiveMaintenance", "RaiseRequestsForLongStops"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,3 +104,9 @@ class StartPreventiveMaintenance(Command):
 
     plan: str
     note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RaiseRequestsForLongStops(Command):
+    """The node's timer (takt.maintenance_timer): every machine stopped longer than its threshold, and without an
+    open breakdown request, gets one now, while the stop goes on (not only when it ends)."""

@@ -300,6 +300,23 @@ def _close(state: PlantState, cmd: c.CloseMaintenanceRequest, now: datetime) -> 
     return [*stopped, completed, *follows]
 
 
+def _long_stops(state: PlantState, cmd: c.RaiseRequestsForLongStops, now: datetime) -> list[e.Event]:
+    checks.require_role(cmd, "service", "admin", action="raising requests for long stops")
+    at = checks.at(cmd, now)
+    raised: list[e.Event] = []
+    for code in sorted(state.maintenance_settings):
+        ms = state.machine_states.get(code)
+        if ms is None or ms.state != "down" or _open_breakdown(state, code) is not None:
+            continue
+        stop_s = Decimal(str(round((at - ms.since).total_seconds(), 3)))
+        if stop_raises_request(state.maintenance_settings[code], None, stop_s, reason_flagged=False) != "duration":
+            continue
+        raised.append(e.MaintenanceRequested(
+            request=next_request_id(state, len(raised)), equipment=code, kind="breakdown", trigger="duration",
+            reason=ms.reason, stop_since=ms.since, stop_s=stop_s, plan=None, note="", raised_by=cmd.actor, at=at))
+    return raised
+
+
 def _start_preventive(state: PlantState, cmd: c.StartPreventiveMaintenance, now: datetime) -> list[e.Event]:
     checks.require_role(cmd, *PLANNER_ROLES, action="taking up preventive maintenance")
     checks.text("plan", cmd.plan)
@@ -453,6 +470,7 @@ DECIDERS: dict[type[c.Command], Decider] = {
     c.IssueMaintenanceParts: _issue_parts,
     c.CloseMaintenanceRequest: _close,
     c.StartPreventiveMaintenance: _start_preventive,
+    c.RaiseRequestsForLongStops: _long_stops,
 }
 EVOLVERS: dict[type[e.Event], Evolver] = {
     e.MachineStateChanged: _machine_state_changed,
