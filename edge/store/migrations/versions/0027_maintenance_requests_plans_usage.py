@@ -86,6 +86,35 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('maintenance_photos', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_maintenance_photos_request'), ['request'], unique=False)
+    _machine_usage_from_the_journal()
+
+
+# The events a machine's use is counted from (edge.domain.contexts.maintenance), in the journal of an older store.
+_USAGE_EVENTS = ("MachineStateChanged", "ProductionReported", "UnassignedProductionRecorded")
+
+
+def _machine_usage_from_the_journal() -> None:
+    """A store recorded before this revision: its machines' use (cycles, parts, run seconds) replayed from the
+    journal rows it holds, as the maintenance context's evolvers count it, so the new projection equals a replay."""
+    from edge.domain import PlantState
+    from edge.domain.contexts import maintenance
+    from edge.domain.model import Equipment
+    from edge.store.codec import decode_event
+
+    conn = op.get_bind()
+    journal = sa.table('journal', sa.column('seq'), sa.column('type'), sa.column('payload'))
+    equipment = sa.table('equipment', sa.column('equipment'), sa.column('workstation'))
+    state = PlantState()
+    for code, workstation in conn.execute(sa.select(equipment.c.equipment, equipment.c.workstation)):
+        state.equipment[code] = Equipment(code, workstation)
+    rows = conn.execute(sa.select(journal.c.type, journal.c.payload).where(journal.c.type.in_(_USAGE_EVENTS))
+                        .order_by(journal.c.seq))
+    for type_name, payload in rows:
+        event = decode_event(type_name, payload)
+        maintenance.EVOLVERS[type(event)](state, event)
+    if state.machine_usage:
+        usage = edge.store.schema.ENTITY_TABLES['machine_usage']
+        conn.execute(sa.insert(usage.table), [usage.row(u) for u in state.machine_usage.values()])
 
 
 def downgrade() -> None:
