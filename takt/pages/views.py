@@ -27,6 +27,7 @@ from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
 from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.inspections import due_inspections
+from takt.api.maintenance import maintenance_requests, plan_statuses
 from takt.api.models import Count
 from takt.api.reads import _rows
 from takt.api.spc import chart as spc_chart
@@ -224,6 +225,11 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
     view: dict[str, Any] = {"workstation": workstation, "dispatch": sequence, "machines": machines,
                             "clocked_on": clocked, "current": None, "inspections": [], "nonconformances": [],
                             "downtime_prompt_s": _downtime_prompt_s(request, workstation)}
+    # the machines' preventive maintenance due (a blocking one refuses a start) and their requests not closed
+    here = {m["equipment"] for m in machines}
+    view["maintenance_due"] = [p for p in plan_statuses(conn, datetime.now(UTC)) if p["equipment"] in here
+                               and p["status"] != "ok"]
+    view["maintenance_requests"] = [r for r in maintenance_requests(conn, "active") if r["equipment"] in here]
     device, bin_ = terminal_device(request, workstation)
     view["device"], view["bin"] = device, bin_
     if current is None:

@@ -1,4 +1,5 @@
-"""The maintenance loop in a real browser: an operator calls maintenance from the terminal with a note; the
+"""The maintenance loop in a real browser: the terminal shows a due plan and refuses a start naming it; an operator
+calls maintenance from the terminal with a note; the
 technician (Dutch) logs on at the maintenance page on a handheld, accepts the request, starts work (the machine goes
 to maintenance), issues a spare part from a bin and closes it, saying the machine is released for production."""
 from __future__ import annotations
@@ -24,6 +25,10 @@ def machine_state(node: RunningNode, equipment: str) -> str | None:
 
 def test_the_operator_calls_maintenance_and_the_technician_works_and_releases_the_machine(
         browser: Any, demo: RunningNode) -> None:
+    plan = demo.post("supervisor", "/maintenance-plans", {"plan": "PM-E2E", "equipment": "PRESS-10", "kind": "calendar",
+                                                          "interval": "0.000001", "description": "Check the guards",
+                                                          "blocks_start": True})
+    assert plan.status_code == 201, plan.text
     terminal = browser.new_context(viewport=TERMINAL).new_page()
     terminal.set_default_timeout(WAIT)
     terminal.goto(f"{demo.url}/pages/terminal/WS-10")
@@ -31,6 +36,12 @@ def test_the_operator_calls_maintenance_and_the_technician_works_and_releases_th
     enter_pin(terminal, "1234")
     expect(terminal.locator("#btn-maintenance")).to_be_enabled()
     expect(terminal.locator("#btn-maintenance")).to_have_text("Onderhoud roepen")
+    # the plan is due on the terminal, and a start is refused naming it
+    expect(terminal.locator("#maintenance-info")).to_contain_text("PM-E2E")
+    expect(terminal.locator("#maintenance-info")).to_contain_text("blokkeert het starten")
+    expect(terminal.locator("#btn-start")).to_be_enabled()
+    terminal.click("#btn-start")
+    expect(terminal.locator("#feedback")).to_contain_text("maintenance plan PM-E2E")
     terminal.click("#btn-maintenance")
     terminal.fill("#mr-note", "olie onder de pers")
     terminal.click("#maintenance-call button[data-v=send]")

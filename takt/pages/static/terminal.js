@@ -52,6 +52,17 @@
         '<span class="pill ' + esc(m.state || "offline") + '" title="' + esc(m.description) + '">' + esc(m.equipment) + " · " +
         esc(t(m.state || "offline")) + (m.reason ? " · " + esc(m.reason) : "") + "</span>").join("");
     });
+    once("maintenance", JSON.stringify([view.maintenance_due, view.maintenance_requests, Takt.lang]), () => {
+      const due = view.maintenance_due || [], open = view.maintenance_requests || [];
+      const box = $("#maintenance-info");
+      box.hidden = !due.length && !open.length;
+      box.innerHTML = due.map(p => '<div class="pm ' + esc(p.status) + '" data-plan="' + esc(p.plan) + '">🔧 <b>' +
+          esc(p.plan) + "</b> · " + esc(p.equipment) + " · " + esc(p.description) + " · " + esc(t("pm_" + p.status)) +
+          (p.blocks_start ? " · <b>" + esc(t("pm_blocks")) + "</b>" : "") + "</div>").join("") +
+        open.map(r => '<div class="mr" data-request="' + esc(r.request) + '">🛠 ' + esc(r.request) + " · " +
+          esc(r.equipment) + " · " + esc(t("mr_status_" + r.status)) + (r.technician ? " · " + esc(r.technician) : "") +
+          "</div>").join("");
+    });
     once("dispatch", JSON.stringify([view.dispatch, cur && [cur.work_order, cur.operation.operation], Takt.lang]), () => {
       $("#dispatch").innerHTML = view.dispatch.map(s => {
         const on = cur && s.work_order === cur.work_order && s.operation === cur.operation.operation;
