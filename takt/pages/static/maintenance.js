@@ -5,10 +5,18 @@
 "use strict";
 (() => {
   const { t, esc, $ } = Takt;
+  // the texts of steps, states and triggers, by their names in the API
+  const STEP = { accept: "mr_accept", start: "mr_start", stop: "mr_stop", parts: "mr_parts", close: "mr_close" };
+  const STATUS = { open: "mr_status_open", accepted: "mr_status_accepted", in_work: "mr_status_in_work",
+    closed: "mr_status_closed" };
+  const TRIGGER = { reason: "mr_trigger_reason", duration: "mr_trigger_duration", manual: "mr_trigger_manual",
+    plan: "mr_trigger_plan" };
+  const PLAN = { ok: "pm_ok", due: "pm_due", overdue: "pm_overdue" };
+  const UNIT = { days: "pm_unit_days", cycles: "pm_unit_cycles", parts: "pm_unit_parts", hours: "pm_unit_hours" };
   const path = (code, step) => "/api/v1/maintenance-requests/" + encodeURIComponent(code) + "/" + step;
   function steps(r) {
     const b = (step, cls) => '<button class="' + cls + '" data-step="' + step + '" data-request="' + esc(r.request) + '">' +
-      esc(t("mr_" + step)) + "</button>";
+      esc(t(STEP[step])) + "</button>";
     if (r.status === "open") return b("accept", "go");
     return (r.working_since ? b("stop", "hold") : b("start", "go")) + b("parts", "") + b("close", "primary");
   }
@@ -16,8 +24,8 @@
     const parts = r.parts.map(p => esc(p.quantity) + " × " + esc(p.item) + " (" + esc(p.lot) + ", " + esc(p.bin) + ")").join(", ");
     return '<li class="request" data-request="' + esc(r.request) + '" data-status="' + esc(r.status) + '"><div><b>' +
       esc(r.request) + "</b> · " + esc(r.equipment) + " · " + esc(r.reason || "") + ' <span class="tag">' +
-      esc(t("mr_status_" + r.status)) + "</span>" + (r.kind === "preventive" ? ' <span class="tag">' + esc(t("mr_preventive")) +
-      "</span>" : "") + '</div><div class="muted">' + esc(t("mr_trigger_" + r.trigger)) + " · " + esc(r.raised_by) + " · " +
+      esc(t(STATUS[r.status] || r.status)) + "</span>" + (r.kind === "preventive" ? ' <span class="tag">' + esc(t("mr_preventive")) +
+      "</span>" : "") + '</div><div class="muted">' + esc(t(TRIGGER[r.trigger] || r.trigger)) + " · " + esc(r.raised_by) + " · " +
       esc(r.raised_at.slice(0, 16).replace("T", " ")) + (r.technician ? " · " + esc(r.technician) : "") +
       (r.note ? " · “" + esc(r.note) + "”" : "") + (r.has_photo ? " · 📷" : "") + "</div>" +
       (parts ? '<div class="muted">' + esc(t("mr_parts_issued")) + ": " + parts + "</div>" : "") +
@@ -37,8 +45,8 @@
     if (!allowed) for (const b of document.querySelectorAll("#requests button")) b.disabled = true;
     $("#plans").innerHTML = due.overdue.concat(due.due).map(p => '<li class="plan" data-plan="' + esc(p.plan) + '"><b>' +
       esc(p.plan) + "</b> · " + esc(p.equipment) + " · " + esc(p.description) + ' <span class="tag ' + esc(p.status) + '">' +
-      esc(t("pm_" + p.status)) + "</span>" + (p.blocks_start ? ' <span class="tag">' + esc(t("pm_blocks")) + "</span>" : "") +
-      '<div class="muted">' + esc(t("pm_used", { used: p.used, interval: p.interval, unit: t("pm_unit_" + p.unit) })) +
+      esc(t(PLAN[p.status] || p.status)) + "</span>" + (p.blocks_start ? ' <span class="tag">' + esc(t("pm_blocks")) + "</span>" : "") +
+      '<div class="muted">' + esc(t("pm_used", { used: p.used, interval: p.interval, unit: t(UNIT[p.unit] || p.unit) })) +
       '</div><div class="row"><button class="go" data-plan="' + esc(p.plan) + '"' + (allowed ? "" : " disabled") + ">" +
       esc(t("pm_take_up")) + "</button></div></li>").join("") || '<li class="none muted">' + esc(t("pm_none_due")) + "</li>";
     document.body.dataset.ready = "true";
@@ -83,7 +91,7 @@
       body = { released: released === "yes" };
     }
     const r = await Takt.act("POST", path(code, step), body);
-    Takt.report(r, t("mr_" + step) + " · " + code);
+    Takt.report(r, t(STEP[step]) + " · " + code);
     refresh();
   });
   $("#plans").addEventListener("click", async e => {

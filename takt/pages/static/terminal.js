@@ -54,13 +54,15 @@
     });
     once("maintenance", JSON.stringify([view.maintenance_due, view.maintenance_requests, Takt.lang]), () => {
       const due = view.maintenance_due || [], open = view.maintenance_requests || [];
+      const PLAN = { due: "pm_due", overdue: "pm_overdue" };
+      const STATUS = { open: "mr_status_open", accepted: "mr_status_accepted", in_work: "mr_status_in_work" };
       const box = $("#maintenance-info");
       box.hidden = !due.length && !open.length;
       box.innerHTML = due.map(p => '<div class="pm ' + esc(p.status) + '" data-plan="' + esc(p.plan) + '">🔧 <b>' +
-          esc(p.plan) + "</b> · " + esc(p.equipment) + " · " + esc(p.description) + " · " + esc(t("pm_" + p.status)) +
+          esc(p.plan) + "</b> · " + esc(p.equipment) + " · " + esc(p.description) + " · " + esc(t(PLAN[p.status] || p.status)) +
           (p.blocks_start ? " · <b>" + esc(t("pm_blocks")) + "</b>" : "") + "</div>").join("") +
         open.map(r => '<div class="mr" data-request="' + esc(r.request) + '">🛠 ' + esc(r.request) + " · " +
-          esc(r.equipment) + " · " + esc(t("mr_status_" + r.status)) + (r.technician ? " · " + esc(r.technician) : "") +
+          esc(r.equipment) + " · " + esc(t(STATUS[r.status] || r.status)) + (r.technician ? " · " + esc(r.technician) : "") +
           "</div>").join("");
     });
     once("dispatch", JSON.stringify([view.dispatch, cur && [cur.work_order, cur.operation.operation], Takt.lang]), () => {
