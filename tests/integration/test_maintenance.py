@@ -193,3 +193,18 @@ async def test_maintenance_and_its_spare_parts_reach_the_central_erp_per_machine
     released = [d.findtext(f"{V0600}Value/{V0600}ValueString") for d in response.iter(f"{V0600}SegmentData")
                 if d.findtext(f"{V0600}ID") == "ReleasedForProduction"]
     assert released == ["false"]
+
+
+async def test_the_node_timer_raises_a_request_for_a_stop_still_going_on(plant: RunningNode) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from takt.maintenance_timer import raise_requests_for_long_stops
+
+    began = datetime.now(UTC) - timedelta(hours=2)
+    plant.service.handle(c.SetMachineState(idempotency_key="stop", actor="plc:press", actor_roles=frozenset({"service"}),
+                                           equipment="M-PRESS", state="down", reason="jam", since=began))
+    assert await raise_requests_for_long_stops(plant.service, began + timedelta(minutes=30)) == 0  # not long yet
+    assert await raise_requests_for_long_stops(plant.service, datetime.now(UTC)) == 1
+    assert await raise_requests_for_long_stops(plant.service, datetime.now(UTC)) == 0  # one open already
+    [req] = requests_of(plant.store)
+    assert (req["trigger"], req["reason"], req["stop_since"]) == ("duration", "jam", began)
