@@ -78,6 +78,7 @@ def machine_state(node: RunningNode) -> str:
         return str(conn.execute(select(t.c.state).where(t.c.equipment == "M-PRESS")).scalar())
 
 
+@pytest.mark.slow  # an OPC UA session to the simulator: about 15 s on a shared machine
 async def test_a_machine_stopping_on_a_maintenance_alarm_raises_a_request_the_technician_works(
         plant: RunningNode) -> None:
     sim = OpcUaMachine(Machine(cycle_time_s=3600, seed=5), port=free_port(), tick_s=0.01)
