@@ -103,7 +103,7 @@ class B2mmlSection(BaseModel):
         default_factory=dict, description="equipment location ID -> workstation:<code> or bin:<code>")
     max_body_bytes: int = Field(default=16_777_216, gt=0, le=268_435_456,
                                 description="largest document POST /api/v1/b2mml accepts")
-    personnel_classes: dict[str, Literal["operator", "warehouse", "quality", "supervisor"]] = Field(
+    personnel_classes: dict[str, Literal["operator", "warehouse", "quality", "supervisor", "maintenance"]] = Field(
         default_factory=dict, description="B2MML personnel class ID -> the Takt role it stands for")
 
     @model_validator(mode="after")

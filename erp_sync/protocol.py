@@ -108,6 +108,15 @@ ISA95_MESSAGE: dict[str, str] = {
     "SetpointVarianceRecorded": "WorkAlert",  # a setpoint changed on the machine while the job ran (flagged)
     # an electronic signature over recorded events (ISA-95 Part 4's work record holds the signatures of records)
     "RecordsSigned": "WorkRecord",
+    # maintenance (issue 20): requests and their work as B2MML's MaintenanceRequest, completed maintenance with its
+    # labour and spare parts as MaintenanceResponse (the parts' stock moves are MaterialActual as ever)
+    "MaintenanceRequested": "MaintenanceRequest",
+    "MaintenanceNoteAdded": "MaintenanceRequest",
+    "MaintenanceAccepted": "MaintenanceRequest",
+    "MaintenanceWorkStarted": "MaintenanceRequest",
+    "MaintenanceWorkStopped": "MaintenanceRequest",
+    "MaintenancePartsIssued": "MaintenanceResponse",
+    "MaintenanceCompleted": "MaintenanceResponse",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

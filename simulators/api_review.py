@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # config/demo.yaml's published demo tokens, one user per role (demo only).
 DEMO_TOKENS = {"admin": "demo-admin-token-0000000000", "supervisor": "demo-supervisor-token-000",
                "quality": "demo-quality-token-0000000", "operator": "demo-operator-token-000000",
-               "warehouse": "demo-warehouse-token-00000", "service": "demo-service-token-0000000"}
+               "warehouse": "demo-warehouse-token-00000", "service": "demo-service-token-0000000",
+               "maintenance": "demo-maintenance-token-0000"}
 DEMO_ADMIN_TOKEN = DEMO_TOKENS["admin"]
 ROLES = tuple(DEMO_TOKENS)
 # The reviewed table of who may call each mutating route (a data file of the suite, read here, never imported).
@@ -35,7 +36,7 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # Path parameters of the demo plant, so that a request reaches the command (which may still refuse it with 409).
 PATH_VALUES = {"work_order": "WO-1001", "operation": "10", "equipment": "M-20", "lot": "H-2232", "sscc": "0",
                "ncr": "NCR-1", "purchase_order": "PO-1", "workstation": "WS-20", "exception_id": "1",
-               "device": "WS-20-terminal"}
+               "device": "WS-20-terminal", "maintenance_request": "MR-000001", "plan": "PM-PRESS-10-LUBE"}
 HOOKS = "simulators.schemathesis_hooks"
 
 # Where a request that fits the schema may still be refused with 422, because the rule is about the plant's data or
@@ -44,12 +45,14 @@ HOOKS = "simulators.schemathesis_hooks"
 DATA_RULES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/oee", "INVALID_PERIOD: from before to, at most 93 days at a time"),
     ("GET", "/api/v1/b2mml/oee", "INVALID_PERIOD: from before to, at most 93 days at a time"),
+    ("GET", "/api/v1/b2mml/maintenance", "INVALID_PERIOD: from before to, at most 93 days at a time"),
     ("GET", "/api/v1/putaway/suggest", "MISSING_VALUE: qty, or a lot to take its stock"),
     ("GET", "/api/v1/work-orders/{work_order}/pick-list",
      "STAGING_BIN_REQUIRED: unless a scanning device at the order's workstations has a line-side bin"),
     ("POST", "/api/v1/inspections", "MISSING_VALUE: a pass/fail characteristic's result says passed, a numeric one "
      "its value (the plan says which)"),
     ("GET", "/api/v1/spc/{plan}/{characteristic}", "NOT_NUMERIC: only a numeric characteristic has a control chart"),
+    ("POST", "/api/v1/maintenance-requests/{maintenance_request}/notes", "NOTHING_TO_ADD: a note, a photo or both"),
     ("POST", "/api/v1/inspection-plans", "MISSING_LIMITS: a numeric characteristic has a lower or upper limit"),
     ("POST", "/api/v1/work-orders", "DUPLICATE_OPERATION, DUPLICATE_LINE: each operation and BOM line number once "
      "(a schema's uniqueItems compares whole items, not one of their fields)"),

@@ -43,6 +43,7 @@ from edge.store.codec import fingerprint
 from edge.store.users import forget_legacy_pin_digests, save_user
 from scanners.pipeline import ScanPipeline, start_scanner_tasks
 from takt.config import ConfigError, Problem, TaktConfig
+from takt.maintenance_timer import long_stops_forever
 from takt.scanning import scan_pipeline
 from takt.shift_close import close_shifts_forever
 from takt.upkeep import RetentionTimer
@@ -105,6 +106,16 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
     for i, eq in enumerate(md.equipment):
         add(f"master_data.equipment[{i}]", "equipment", eq.equipment, True, c.DefineEquipment,
             equipment=eq.equipment, workstation=eq.workstation, description=eq.description)
+    for i, eq in enumerate(md.equipment):  # after every machine: when its stops raise requests, its plans
+        if eq.maintenance is None:
+            continue
+        where = f"master_data.equipment[{i}].maintenance"
+        add(where, "maintenance", eq.equipment, True, c.ConfigureMaintenance, equipment=eq.equipment,
+            request_reasons=tuple(eq.maintenance.request_reasons), request_after_s=eq.maintenance.request_after_s)
+        for j, pm in enumerate(eq.maintenance.plans):
+            add(f"{where}.plans[{j}]", "maintenance-plan", pm.plan, True, c.DefineMaintenancePlan, plan=pm.plan,
+                equipment=eq.equipment, kind=pm.kind, interval=pm.interval, description=pm.description,
+                blocks_start=pm.blocks_start, overdue_after_pct=pm.overdue_after_pct)
     for i, wo in enumerate(md.work_orders):
         add(f"master_data.work_orders[{i}]", "work-order", wo.work_order, False, c.ReleaseWorkOrder,
             work_order=wo.work_order, item=wo.item, item_revision=wo.item_revision, bom_revision=wo.bom_revision,
@@ -416,6 +427,8 @@ def serve(node: Node, *, host: str | None = None, port: int | None = None,
                 self.file_drop = start_file_drop(node)  # B2MML inbox/outbox, when configured
                 self.file_drop.append(asyncio.create_task(  # ended shifts' OEE recorded for the ERP
                     close_shifts_forever(node.service, node.store, node.config), name="shift-close"))
+                self.file_drop.append(asyncio.create_task(  # stops longer than a machine's threshold reach maintenance
+                    long_stops_forever(node.service), name="maintenance-long-stops"))
                 node.retention = RetentionTimer(node)  # archives and compacts as retention: says
                 node.retention.start()
                 if app.state.directory is not None:  # directory users: synced at start and every refresh_minutes

@@ -12,8 +12,9 @@ LOT_STATUSES: tuple[str, ...] = ("available", "hold", "quarantine", "consumed")
 OperationStatus = Literal["released", "in_progress", "paused", "completed"]
 WorkOrderStatus = Literal["released", "in_progress", "paused", "completed"]
 
-MachineStateName = Literal["running", "idle", "down", "setup", "offline"]
-MACHINE_STATES: tuple[str, ...] = ("running", "idle", "down", "setup", "offline")
+# ``maintenance``: a technician works on the machine (edge.domain.contexts.maintenance); planned downtime in OEE.
+MachineStateName = Literal["running", "idle", "down", "setup", "offline", "maintenance"]
+MACHINE_STATES: tuple[str, ...] = ("running", "idle", "down", "setup", "offline", "maintenance")
 
 CharacteristicKind = Literal["numeric", "attribute"]
 Disposition = Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
@@ -26,7 +27,8 @@ DISPOSITIONS: tuple[str, ...] = ("scrap", "rework", "use_as_is", "return_to_supp
 # usual values (one-sided limits) raises it, up to 1000.
 PLAUSIBLE_BANDS = Decimal(10)
 
-Role = Literal["operator", "warehouse", "quality", "supervisor", "admin", "service"]
+# maintenance: the maintenance technician (accepts, works and closes maintenance requests, issues spare parts).
+Role = Literal["operator", "warehouse", "quality", "supervisor", "admin", "service", "maintenance"]
 ROLES: tuple[str, ...] = get_args(Role)
 
 
@@ -432,3 +434,72 @@ class RecordSignature:
     at: datetime
     types: frozenset[str]
 
+
+
+@dataclass(slots=True)
+class MaintenanceSetting:
+    """When a machine's stops raise a maintenance request (the site file's ``maintenance`` of a machine): a stop on
+    one of ``request_reasons``, or a stop longer than ``request_after_s`` seconds (None: never by duration)."""
+
+    equipment: str
+    request_reasons: tuple[str, ...] = ()
+    request_after_s: int | None = None
+
+
+@dataclass(slots=True)
+class MachineUsage:
+    """What a machine did, counted from the records the node booked: parts made (good and scrap: its cycles),
+    good parts, and the seconds it ran (closed running intervals; ``running_since`` the open one)."""
+
+    equipment: str
+    cycles: Decimal
+    parts: Decimal
+    run_s: Decimal
+    running_since: datetime | None = None
+
+
+@dataclass(slots=True)
+class MaintenancePlan:
+    """Preventive maintenance of a machine by use: every ``interval`` days (``calendar``), cycles, good parts or run
+    hours. ``last_done_at`` and ``usage_at_done`` (the counter of its kind then) are where the current interval
+    started: when the plan was defined or last done. A due plan with ``blocks_start`` refuses starting an operation
+    on the machine's workstation; ``overdue_after_pct`` percent of the interval past due it is overdue."""
+
+    plan: str
+    equipment: str
+    description: str
+    kind: str  # calendar | cycles | parts | run_hours
+    interval: Decimal
+    blocks_start: bool
+    overdue_after_pct: Decimal
+    last_done_at: datetime
+    usage_at_done: Decimal
+    active: bool = True
+
+
+@dataclass(slots=True)
+class MaintenanceRequest:
+    """A maintenance request on a machine: raised from a stop (its reason, or its length), by hand, or for a
+    preventive plan; accepted, worked (labour clocked) and closed by a maintenance technician."""
+
+    request: str
+    equipment: str
+    kind: str  # breakdown | preventive
+    trigger: str  # reason | duration | manual | plan
+    status: str  # open | accepted | in_work | closed
+    reason: str | None
+    stop_since: datetime | None
+    stop_s: Decimal | None
+    plan: str | None
+    note: str
+    has_photo: bool
+    raised_by: str
+    raised_at: datetime
+    technician: str | None = None
+    accepted_at: datetime | None = None
+    working_since: datetime | None = None
+    labour_minutes: Decimal = Decimal(0)
+    parts: tuple[str, ...] = ()  # "quantity item lot bin" of each spare part issued, in order
+    closed_at: datetime | None = None
+    released: bool | None = None
+    closing_note: str = ""

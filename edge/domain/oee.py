@@ -2,8 +2,9 @@
 
 - The shift calendar names shifts by their local start and end time and weekdays; a shift that ends at or before
   its start runs past midnight. ``shift_windows`` turns it into the shifts in a period (clipped to the period).
-- Planned time is the shift's time. Run time is the time a workstation's machines were ``running`` (with several
-  machines, their times are averaged). Every other state is a loss, booked under its state and reason: the loss
+- Planned time is the shift's time less planned downtime: the time a workstation's machines were in a state of
+  ``PLANNED_DOWNTIME`` (``maintenance``: a technician works on the machine), which is no loss. Run time is the
+  time a workstation's machines were ``running`` (with several machines, their times are averaged). Every other state is a loss, booked under its state and reason: the loss
   tree. Time before the first known state is booked as ``unknown``.
 - Performance = ideal time of what was made (standard minutes per piece × (good + scrap)) / run time.
   Quality = good / (good + scrap). OEE = availability × performance × quality. A production report counts in the
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
+# Machine states that are planned downtime: out of the planned time, never a loss.
+PLANNED_DOWNTIME: frozenset[str] = frozenset({"maintenance"})
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ZERO = Decimal(0)
 
@@ -72,6 +75,7 @@ class ShiftOee:
     good: Decimal
     scrap: Decimal
     losses: tuple[Loss, ...] = field(default=())
+    planned_downtime_minutes: float = 0.0  # out of the shift's time: maintenance
 
     @property
     def availability(self) -> float:
@@ -161,6 +165,8 @@ def oee_by_shift(workstation: str, windows: Sequence[ShiftWindow], changes: Iter
         else:
             spent[("unknown", None)] = planned
         run = sum(m for (state, _), m in spent.items() if state == "running")
+        downtime = sum(m for (state, _), m in spent.items() if state in PLANNED_DOWNTIME)
+        planned = max(planned - downtime, 0.0)
         lo, hi = bisect_left(report_times, w.start), bisect_left(report_times, w.end)
         good = scrap = ZERO
         ideal = 0.0
@@ -169,8 +175,9 @@ def oee_by_shift(workstation: str, windows: Sequence[ShiftWindow], changes: Iter
             scrap += p.scrap
             ideal += float(p.ideal_minutes * (p.good + p.scrap))
         losses = tuple(sorted((Loss(state, reason, round(m, 3)) for (state, reason), m in spent.items()
-                               if state != "running"), key=lambda x: (-x.minutes, x.state, x.reason or "")))
-        out.append(ShiftOee(workstation, w, planned, run, ideal, good, scrap, losses))
+                               if state != "running" and state not in PLANNED_DOWNTIME),
+                              key=lambda x: (-x.minutes, x.state, x.reason or "")))
+        out.append(ShiftOee(workstation, w, planned, run, ideal, good, scrap, losses, round(downtime, 3)))
     return out
 
 

@@ -32,6 +32,10 @@ from edge.domain.model import (
     Item,
     Lot,
     MachineState,
+    MachineUsage,
+    MaintenancePlan,
+    MaintenanceRequest,
+    MaintenanceSetting,
     Nonconformance,
     Operation,
     Pallet,
@@ -60,6 +64,7 @@ STATE_TABLES: tuple[str, ...] = (
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
     "unassigned_production", "inspection_tasks", "inspection_intervals",
     "staged", "pallets", "pallet_lines",
+    "maintenance_settings", "machine_usage", "maintenance_plans", "maintenance_requests",
 )
 
 
@@ -115,6 +120,12 @@ class PlantState:
     pallet_lines: dict[tuple[str, str], PalletLine] = field(default_factory=dict)  # (sscc, lot)
     # Kitted stock: (work_order, lot, bin) -> what was picked for the order there and not issued yet.
     staged: dict[tuple[str, str, str], StagedStock] = field(default_factory=dict)
+    # Maintenance (edge.domain.contexts.maintenance): per machine when its stops raise requests and what it did
+    # (cycles, parts, run seconds), preventive plans by plan, requests by request.
+    maintenance_settings: dict[str, MaintenanceSetting] = field(default_factory=dict)
+    machine_usage: dict[str, MachineUsage] = field(default_factory=dict)
+    maintenance_plans: dict[str, MaintenancePlan] = field(default_factory=dict)
+    maintenance_requests: dict[str, MaintenanceRequest] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the

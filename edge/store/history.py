@@ -60,6 +60,9 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 "records": [{"seq": r.seq, "hash": r.hash, "type": r.type, "subject": r.subject}
                             for r in event.records],
             }
+        case e.MaintenancePhotoAttached():
+            return "maintenance_photos", {"seq": seq, "request": event.request, "photo": event.photo, "actor": actor,
+                                          "at": event.at}
         case e.MachineStateChanged():
             return "machine_state_history", {
                 "seq": seq, "equipment": event.equipment, "state": event.state, "reason": event.reason,

@@ -171,6 +171,10 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("staged", model.StagedStock, ("work_order", "lot", "bin")),
         _entity_table("pallets", model.Pallet, ("sscc",)),
         _entity_table("pallet_lines", model.PalletLine, ("sscc", "lot")),
+        _entity_table("maintenance_settings", model.MaintenanceSetting, ("equipment",)),
+        _entity_table("machine_usage", model.MachineUsage, ("equipment",)),
+        _entity_table("maintenance_plans", model.MaintenancePlan, ("plan",)),
+        _entity_table("maintenance_requests", model.MaintenanceRequest, ("request",)),
     )
 }
 
@@ -401,9 +405,19 @@ short_picks = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+# Photos of machines attached to maintenance requests at the terminal (data URLs, bounded where they enter).
+maintenance_photos = Table(
+    "maintenance_photos", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("request", String(200), nullable=False, index=True),
+    Column("photo", Text, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
-                        short_picks, record_signatures)
+                        short_picks, record_signatures, maintenance_photos)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

@@ -1,5 +1,7 @@
 """Exports beside the journal's: shift OEE as a V0600 ``SyncProductionPerformance`` (one ProductionResponse per
-workstation and shift, the OEE figures as production data) and the inspection plans as a V0700
+workstation and shift, the OEE figures as production data), maintenance as a V0600 ``SyncOperationsPerformance`` of
+OperationsType ``Maintenance`` (V0600 has no maintenance schema of its own: ISA-95 part 4's maintenance operations
+are operations performance) and the inspection plans as a V0700
 ``SyncTestSpecification`` (B2MML's quality test specification: V0600 has only MaterialTestSpecification, which
 holds no limits or sample sizes). Both read what the caller gives them (the store's OEE report, the plant state),
 so they are pure; the mapping is written down in docs/b2mml.md ("Outgoing").
@@ -9,9 +11,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from edge.domain import PlantState
-from edge.domain.model import Characteristic, InspectionPlan
+from edge.domain.model import Characteristic, InspectionPlan, MaintenanceRequest
 from edge.domain.oee import ShiftOee
 from erp_sync.b2mml.render import RenderedDocument, _Builder, _num, _when
 from erp_sync.b2mml.schemas import NAMESPACE_OF
@@ -83,6 +86,81 @@ def render_shift_oee(report: Mapping[str, Sequence[ShiftOee]], *, node_id: str, 
         b.el(sr, "SegmentState", "Completed" if r.window.end <= created else "Running")
         b.el(pr, "ResponseState", "Completed" if r.window.end <= created else "Running")
     return RenderedDocument("ProductionPerformance", document_id, 0, 0, len(shifts),
+                            ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def render_maintenance(requests: Sequence[MaintenanceRequest], *, node_id: str, start: datetime, end: datetime,
+                       created: datetime | None = None) -> RenderedDocument | None:
+    """The maintenance requests raised in ``[start, end)`` (closed or not) as one SyncOperationsPerformance of
+    OperationsType Maintenance, or None when there are none. A request is an OperationsResponse (its ID, the stop or
+    plan that raised it, ResponseState Completed once closed, else Ready or Running) with one SegmentResponse: the
+    reason, trigger, notes and whether the machine was released as SegmentData, the technician and the labour minutes
+    as PersonnelActual, the machine as EquipmentActual and each spare part as MaterialActual (consumed, from its
+    bin)."""
+    created = created or datetime.now(UTC)
+    chosen = [r for r in requests if start <= r.raised_at < end]
+    if not chosen:
+        return None
+    b = _Builder()
+    document_id = f"{node_id}:maintenance:{start.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-" \
+                  f"{end.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    root, data_area = b.document("SyncOperationsPerformance", node_id, document_id, created)
+    perf = b.el(data_area, "OperationsPerformance")
+    b.el(perf, "ID", document_id)
+    b.el(perf, "Description", f"Maintenance of node {node_id}, {_when(start)} to {_when(end)}")
+    b.el(perf, "OperationsType", "Maintenance")
+    b.el(perf, "StartTime", _when(min(r.raised_at for r in chosen)))
+    b.el(perf, "EndTime", _when(max(r.closed_at or r.raised_at for r in chosen)))
+    b.el(perf, "PublishedDate", _when(created))
+    for r in chosen:
+        state = "Completed" if r.status == "closed" else "Running" if r.status == "in_work" else "Ready"
+        resp = b.el(perf, "OperationsResponse")
+        b.el(resp, "ID", r.request)
+        b.el(resp, "Description", f"{r.kind} maintenance of {r.equipment}: {r.reason or r.plan or r.trigger}")
+        b.el(resp, "OperationsType", "Maintenance")
+        b.el(resp, "OperationsRequestID", r.request)
+        b.el(resp, "StartTime", _when(r.accepted_at or r.raised_at))
+        if r.closed_at is not None:
+            b.el(resp, "EndTime", _when(r.closed_at))
+        if r.plan is not None:
+            b.el(resp, "OperationsDefinitionID", r.plan)
+        b.el(resp, "ResponseState", state)
+        seg = b.el(resp, "SegmentResponse")
+        b.el(seg, "ID", f"{r.request}/1")
+        b.el(seg, "OperationsType", "Maintenance")
+        b.el(seg, "ProcessSegmentID", "preventive-maintenance" if r.kind == "preventive" else "corrective-maintenance")
+        b.el(seg, "ActualStartTime", _when(r.accepted_at or r.raised_at))
+        if r.closed_at is not None:
+            b.el(seg, "ActualEndTime", _when(r.closed_at))
+        b.el(seg, "SegmentState", state)
+        for key, text, data_type in (
+                ("Trigger", r.trigger, "string"), ("Reason", r.reason, "string"), ("RaisedBy", r.raised_by, "string"),
+                ("RaisedAt", _when(r.raised_at), "dateTime"),
+                ("StopStart", _when(r.stop_since) if r.stop_since else None, "dateTime"),
+                ("StopSeconds", _num(r.stop_s) if r.stop_s is not None else None, "decimal"),
+                ("OperatorNote", r.note or None, "string"), ("TechnicianNote", r.closing_note or None, "string"),
+                ("ReleasedForProduction", None if r.released is None else str(r.released).lower(), "boolean")):
+            if text is not None:
+                b.data(seg, "SegmentData", key, text, data_type)
+        if r.technician is not None:
+            pa = b.el(seg, "PersonnelActual")
+            b.el(pa, "PersonnelClassID", "maintenance")
+            b.el(pa, "PersonID", r.technician)
+            b.el(pa, "PersonnelUse", "Labour")
+            b.value(pa, "Quantity", _num(r.labour_minutes), "decimal", "min")
+        ea = b.el(seg, "EquipmentActual")
+        b.el(ea, "EquipmentID", r.equipment)
+        b.el(ea, "EquipmentUse", "Maintained")
+        for part in r.parts:
+            quantity, item, lot, bin_code = part.split("\t")
+            ma = b.el(seg, "MaterialActual")
+            b.el(ma, "MaterialDefinitionID", item)
+            b.el(ma, "MaterialLotID", lot)
+            b.el(ma, "Description", "spare part")
+            b.el(ma, "MaterialUse", "Consumed")
+            b.el(ma, "StorageLocation", bin_code)
+            b.value(ma, "Quantity", _num(Decimal(quantity)), "decimal")
+    return RenderedDocument("OperationsPerformance", document_id, 0, 0, len(chosen),
                             ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 

@@ -24,7 +24,7 @@ MATERIAL_EVENTS = frozenset({"LotReceived", "LotStatusChanged", "PalletPacked", 
                              "InspectionRecorded"})
 CONSUMPTION_KINDS = frozenset({"issue", "return"})
 
-Kind = Literal["ProductionPerformance", "MaterialInformation", "TestSpecification"]
+Kind = Literal["ProductionPerformance", "MaterialInformation", "TestSpecification", "OperationsPerformance"]
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,13 @@ class EdgeJournal:
                    Decimal(0))
 
     def lost(self, lot: str, bin_code: str, upto: int) -> Decimal:
-        """The quantity of ``lot`` that left ``bin_code`` by scrap or by a count that found less, up to ``upto``:
-        what Tryton books as moves to its lost-and-found location."""
+        """The quantity of ``lot`` that left ``bin_code`` by scrap, by a count that found less or as spare parts issued
+        to maintenance (an issue to no work order), up to ``upto``: what Tryton books as moves to its lost-and-found
+        location."""
         moves = (e.data() for e in reads.events_of_subject(self.store, f"lot:{lot}", ("StockMoved",), upto=upto))
         return sum((Decimal(pl["quantity"]) for pl in moves
-                    if pl.get("kind") in ("scrap", "adjust") and pl.get("from_bin") == bin_code), Decimal(0))
+                    if (pl.get("kind") in ("scrap", "adjust") or (pl.get("kind") == "issue" and not pl.get("work_order")))
+                    and pl.get("from_bin") == bin_code), Decimal(0))
 
     def inspection_behind(self, ncr: str, upto: int) -> str | None:
         """The event id of the inspection that raised nonconformance ``ncr`` (recorded by the same command)."""

@@ -36,7 +36,9 @@ class StockBookings:
             return await self.orders.consumption(event)
         if kind in BIN_MOVES:
             return await self.bin_move(event)
-        if kind == "scrap" or (kind == "adjust" and event.payload.get("from_bin")):
+        if kind == "scrap" or (kind == "adjust" and event.payload.get("from_bin")) or kind == "issue":
+            # an issue to no work order: spare parts for maintenance (Tryton has no maintenance module), booked out
+            # of their bin like a loss: the maintenance request itself is acknowledged without a booking
             return await self.scrap(event)
         if kind == "adjust":
             # Found more than the bin held: Tryton's moves from lost-and-found into a bin also carry go-live stock

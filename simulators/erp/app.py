@@ -379,6 +379,11 @@ def central_router(sim: ErpSimulator) -> APIRouter:
     def shift_oee(node: str | None = None, workstation: str | None = None) -> list[dict[str, Any]]:
         return c.rows("shift_oee", order=("day", "start", "workstation"), node=node, workstation=workstation)
 
+    @router.get("/central/v1/equipment/{equipment}/maintenance", tags=["reads"],
+                summary="A machine's maintenance as the nodes raised, worked and completed it, oldest first")
+    def equipment_maintenance(equipment: str, node: str | None = None) -> list[dict[str, Any]]:
+        return c.rows("maintenance", order=("raised_at", "request"), equipment=equipment, node=node)
+
     @router.get("/central/v1/sales-orders/{sales_order}/shipments", tags=["reads"])
     def sales_order_shipments(sales_order: str) -> dict[str, Any]:
         return c.sales_order_shipments(sales_order)

@@ -63,6 +63,8 @@ class _Effects:
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # lot -> its supplier lot verdict
     shift_oee: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)  # (ws, shift, day) -> OEE
     shipments: list[dict[str, Any]] = field(default_factory=list)  # rows of s.shipments
+    maintenance: dict[str, dict[str, Any]] = field(default_factory=dict)  # request -> what changed on it
+    maintenance_parts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # request -> parts issued
 
 
 def _d(value: Any) -> Decimal:
@@ -400,6 +402,22 @@ class Ingest:
                 "start": _utc(p["start"]), "end": _utc(p["end"]),
                 **{k: _d(p[k]) for k in ("planned_minutes", "run_minutes", "good", "scrap", "availability",
                                          "performance", "quality", "oee")}}
+        elif t == "MaintenanceRequested":
+            fx.maintenance.setdefault(p["request"], {}).update(
+                equipment=p["equipment"], kind=p["kind"], trigger=p["trigger"], reason=p.get("reason"),
+                plan=p.get("plan"), status="open", raised_by=p["raised_by"], raised_at=_utc(p["at"]),
+                note=p.get("note") or None)
+        elif t == "MaintenanceAccepted":
+            fx.maintenance.setdefault(p["request"], {}).update(status="accepted", technician=p["technician"])
+        elif t == "MaintenanceWorkStarted":
+            fx.maintenance.setdefault(p["request"], {}).update(status="in_work", technician=p["technician"])
+        elif t == "MaintenancePartsIssued":
+            fx.maintenance_parts.setdefault(p["request"], []).append(
+                {"item": p["item"], "lot": p["lot"], "bin": p["bin"], "quantity": p["quantity"]})
+        elif t == "MaintenanceCompleted":
+            fx.maintenance.setdefault(p["request"], {}).update(
+                equipment=p["equipment"], status="completed", technician=p["technician"],
+                labour_minutes=_d(p["labour_minutes"]), released=bool(p["released"]), completed_at=_utc(p["at"]))
         elif t == "NonconformanceDispositioned":
             decided = {"disposition": p["disposition"], "comment": p.get("comment"),
                        "dispositioned_by": p["dispositioned_by"], "dispositioned_at": _utc(p["at"])}
@@ -499,6 +517,8 @@ class Ingest:
                          ("node", "inspection"))
         if fx.ncrs:
             self._write_ncrs(conn, node, fx)
+        if fx.maintenance or fx.maintenance_parts:
+            self._write_maintenance(conn, node, fx)
         if fx.verdicts:
             self._upsert(conn, s.supplier_lot_verdicts, [{"node": node, "lot": lot, **v}
                                                          for lot, v in fx.verdicts.items()], ("node", "lot"))
@@ -556,6 +576,23 @@ class Ingest:
             row = {**blank, **{k: v for k, v in existing.get(ncr, {}).items() if k not in ("node", "ncr")}, **change}
             rows.append({"node": node, "ncr": ncr, **row})
         self._upsert(conn, t, rows, ("node", "ncr"))
+
+    def _write_maintenance(self, conn: Connection, node: str, fx: _Effects) -> None:
+        """Maintenance per machine: each request's row as its events leave it (a request's events may come in
+        several batches), with the spare parts issued to it."""
+        t = s.maintenance
+        codes = set(fx.maintenance) | set(fx.maintenance_parts)
+        existing = {r["request"]: r for r in self._select_in(conn, t, "request", codes, t.c.node == node)}
+        blank: dict[str, Any] = {"equipment": "", "kind": "breakdown", "trigger": "manual", "reason": None, "plan": None,
+                 "status": "open", "raised_by": "", "raised_at": "", "technician": None, "labour_minutes": None,
+                 "released": None, "completed_at": None, "note": None, "parts": []}
+        rows = []
+        for code in sorted(codes):
+            row = {**blank, **{k: v for k, v in existing.get(code, {}).items() if k not in ("node", "request")},
+                   **fx.maintenance.get(code, {})}
+            row["parts"] = list(row["parts"] or []) + fx.maintenance_parts.get(code, [])
+            rows.append({"node": node, "request": code, **row})
+        self._upsert(conn, t, rows, ("node", "request"))
 
 
 def _same(value: Any) -> Any:

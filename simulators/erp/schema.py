@@ -342,6 +342,28 @@ shift_oee = Table(  # OEE per workstation per shift, as the nodes closed their s
     Column("oee", DecimalText, nullable=False),
 )
 
+# Maintenance per machine, as the nodes raised, worked and completed it (issue 20): one row per request; the spare
+# parts issued to it (their stock left the bin by the StockMoved beside them) as a JSON list.
+maintenance = Table(
+    "maintenance", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("request", String(K), primary_key=True),
+    Column("equipment", String(K), nullable=False, index=True),
+    Column("kind", String(K), nullable=False),
+    Column("trigger", String(K), nullable=False),
+    Column("reason", String(K)),
+    Column("plan", String(K)),
+    Column("status", String(K), nullable=False),
+    Column("raised_by", String(K), nullable=False),
+    Column("raised_at", String(T), nullable=False),
+    Column("technician", String(K)),
+    Column("labour_minutes", DecimalText),
+    Column("released", Boolean),
+    Column("completed_at", String(T)),
+    Column("note", String(K)),
+    Column("parts", JsonText, nullable=False),
+)
+
 # --- SRM, CRM, QMS -------------------------------------------------------------------------------
 
 purchase_orders = Table(

@@ -35,6 +35,7 @@ from takt.api import (
     kitting,
     labels,
     live,
+    maintenance,
     oee,
     process_values,
     reads,
@@ -204,8 +205,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = process_values.router.routes  # machines' time series (connectors.process_values)
     app.router.routes[0:0] = setpoints.router.routes  # setpoint downloads and variances (connectors.setpoints)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
-                              *inspections.router.routes, *warehouse.router.routes, *b2mml.router.routes,
-                              *b2mml.exports.routes, *audit.router.routes]  # issues 7, 18, 17
+                              *inspections.router.routes, *maintenance.router.routes, *warehouse.router.routes,
+                              *b2mml.router.routes, *b2mml.exports.routes, *audit.router.routes]  # issues 7, 18, 17
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:

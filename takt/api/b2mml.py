@@ -160,6 +160,38 @@ async def get_b2mml_oee(request: Request, workstation: str | None = None,
     return Response(doc.xml, media_type="application/xml")
 
 
+@exports.get("/maintenance", tags=["b2mml"], response_class=Response, responses=_XML,
+             summary="Maintenance requests and completed maintenance (labour, spare parts) as B2MML V0600 "
+                     "SyncOperationsPerformance of OperationsType Maintenance (roles: admin, service, supervisor, "
+                     "maintenance)")
+async def get_b2mml_maintenance(request: Request,
+                                start: Moment | None = Query(None, alias="from", description="raised from (default: "
+                                                                                             "24 h ago)"),
+                                end: Moment | None = Query(None, alias="to", description="raised before (default: "
+                                                                                         "now)")) -> Response:
+    await authorize(request, READERS | {"maintenance"})
+    from sqlalchemy import select
+
+    from edge.store import schema
+    from erp_sync.b2mml.exports import render_maintenance
+    from takt.api.oee import oee_period
+
+    start, end = oee_period(start, end)
+    store = request.app.state.service.store
+    spec = schema.ENTITY_TABLES["maintenance_requests"]
+
+    def requests() -> list[Any]:
+        with store.engine.connect() as conn:
+            return [spec.entity(r) for r in conn.execute(
+                select(spec.table).where(spec.table.c.raised_at >= start, spec.table.c.raised_at < end)
+                .order_by(spec.table.c.raised_at, spec.table.c.request))]
+
+    doc = render_maintenance(await run_in_threadpool(requests), node_id=store.node_id(), start=start, end=end)
+    if doc is None:
+        return refusal(404, "NOTHING_TO_EXPORT", "no maintenance request was raised in the period", "from")
+    return Response(doc.xml, media_type="application/xml")
+
+
 @exports.get("/test-specifications", tags=["b2mml"], response_class=Response, responses=_XML,
              summary="The inspection plans as B2MML V0700 SyncTestSpecification (roles: admin, service, supervisor)")
 async def get_b2mml_test_specifications(request: Request, plan: str | None = None) -> Response:

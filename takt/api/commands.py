@@ -73,7 +73,7 @@ def _meta(request: Request, user: User, body: m.Request) -> dict[str, Any] | JSO
     }
 
 
-async def record(request: Request, user: User, body: m.Request, build: Any, **fields: Any) -> JSONResponse:
+async def record(request: Request, user: User, body: m.Request, build: Any, /, **fields: Any) -> JSONResponse:
     meta = _meta(request, user, body)
     if isinstance(meta, JSONResponse):
         return meta
@@ -354,6 +354,15 @@ async def _setpoints_at_start(request: Request, user: User, body: Any, values: d
 
 
 MASTER_DATA = ("service", "supervisor")
+TECHNICIAN = ("maintenance",)
+MAINTENANCE_REQUEST = "/maintenance-requests/{maintenance_request}"
+
+
+def _maintenance_fields(body: Any, params: dict[str, Any], user: User) -> dict[str, Any]:
+    """The request's code from the path (``request`` is the HTTP request's name here)."""
+    fields = body_fields(body, {k: v for k, v in params.items() if k != "maintenance_request"}, user)
+    fields["request"] = params["maintenance_request"]
+    return fields
 FLOOR = ("operator", "supervisor")
 WAREHOUSE = ("warehouse", "supervisor")
 OPERATION = "/work-orders/{work_order}/operations/{operation:int}"
@@ -459,6 +468,37 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  _bin_fields),
     CommandRoute("POST", "/equipment", m.EquipmentRequest, c.DefineEquipment, MASTER_DATA,
                  "Define a machine and its workstation", "master data"),
+    CommandRoute("POST", "/equipment/{equipment}/maintenance-requests", m.MaintenanceRequestRequest,
+                 c.RaiseMaintenanceRequest, ("maintenance", "quality", "service", *FLOOR),
+                 "Call maintenance to a machine by hand, with a note and (from a terminal's camera) a photo",
+                 "maintenance"),
+    CommandRoute("POST", MAINTENANCE_REQUEST + "/notes", m.MaintenanceNoteRequest, c.AddMaintenanceNote,
+                 ("maintenance", "quality", *FLOOR), "Add the operator's note (and a photo) to a maintenance request",
+                 "maintenance",
+                 _maintenance_fields),
+    CommandRoute("POST", MAINTENANCE_REQUEST + "/accept", m.MaintenanceActionRequest, c.AcceptMaintenanceRequest,
+                 TECHNICIAN, "Accept a maintenance request (the technician takes it)", "maintenance",
+                 _maintenance_fields),
+    CommandRoute("POST", MAINTENANCE_REQUEST + "/start", m.MaintenanceActionRequest, c.StartMaintenanceWork,
+                 TECHNICIAN, "Start (or resume) work on a request: labour clocked on, the machine in maintenance",
+                 "maintenance",
+                 _maintenance_fields),
+    CommandRoute("POST", MAINTENANCE_REQUEST + "/stop", m.MaintenanceActionRequest, c.StopMaintenanceWork,
+                 TECHNICIAN, "Stop work on a request for now: labour clocked off", "maintenance",
+                 _maintenance_fields),
+    CommandRoute("POST", MAINTENANCE_REQUEST + "/parts", m.MaintenancePartsRequest, c.IssueMaintenanceParts,
+                 TECHNICIAN, "Issue spare parts from a bin to a request (a stock issue)", "maintenance",
+                 _maintenance_fields),
+    CommandRoute("POST", MAINTENANCE_REQUEST + "/close", m.MaintenanceCloseRequest, c.CloseMaintenanceRequest,
+                 TECHNICIAN, "Close a request: labour clocked off, the machine released for production or not",
+                 "maintenance",
+                 _maintenance_fields),
+    CommandRoute("POST", "/maintenance-plans", m.MaintenancePlanRequest, c.DefineMaintenancePlan,
+                 ("maintenance", *MASTER_DATA), "Define a preventive maintenance plan of a machine by calendar, "
+                 "cycles, good parts or run hours", "maintenance"),
+    CommandRoute("POST", "/maintenance-plans/{plan}/start", m.PreventiveStartRequest, c.StartPreventiveMaintenance,
+                 ("maintenance", "supervisor"), "Take up a preventive plan's work: a request of the plan, closed "
+                 "like any other (which restarts the plan's interval)", "maintenance"),
     CommandRoute("POST", "/inspection-plans", m.InspectionPlanRequest, c.DefineInspectionPlan,
                  ("quality", *MASTER_DATA), "Define an inspection plan (a signed plan is redefined only by a signed "
                  "definition that supersedes its signature: X-Takt-Pin and X-Takt-Supersedes)", "quality",

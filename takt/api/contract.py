@@ -97,6 +97,7 @@ def openapi_responses(table: dict[int | str, dict[str, Any]]) -> dict[str, Any]:
 DATA_RULES: dict[tuple[str, str], str] = {
     ("get", "/api/v1/oee"): "INVALID_PERIOD: from is before to, at most 93 days apart",
     ("get", "/api/v1/b2mml/oee"): "INVALID_PERIOD: from is before to, at most 93 days apart",
+    ("get", "/api/v1/b2mml/maintenance"): "INVALID_PERIOD: from is before to, at most 93 days apart",
     ("post", "/api/v1/signatures"): "SIGNATURE_REQUIRED: the signer's PIN again in X-Takt-Pin (no schema holds a "
                                     "user's PIN); INVALID_MEANING: one of the site's policy.signature_meanings",
     ("get", "/api/v1/putaway/suggest"): "MISSING_VALUE: qty, or a lot to take its stock",
@@ -120,6 +121,7 @@ DATA_RULES: dict[tuple[str, str], str] = {
         "UNKNOWN_DEVICE, UNKNOWN_WORK_ORDER: a scanning device of this node, a work order it knows",
     ("delete", "/api/v1/sessions/current"): "NOT_A_SESSION: a user's own API token is not a page session",
     ("post", "/api/v1/items"): "INVALID_REQUEST (field gtin): a GTIN's last digit is its GS1 check digit",
+    ("post", "/api/v1/maintenance-requests/{maintenance_request}/notes"): "NOTHING_TO_ADD: a note, a photo or both",
 }
 
 

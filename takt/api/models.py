@@ -512,6 +512,55 @@ class MachineStateRequest(Request):
     since: Annotated[Moment | None, AfterValidator(_aware)] = None
 
 
+# --- maintenance ---------------------------------------------------------------------------------
+
+# A photo from the terminal's camera: a data URL of a JPEG, PNG or WebP image (edge.domain.contexts.maintenance).
+Photo = Annotated[str, StringConstraints(max_length=600_000,
+                                         pattern=r"^data:image/(jpeg|png|webp);base64,[A-Za-z0-9+/]*={0,2}$")]
+
+
+class MaintenanceRequestRequest(Request):
+    reason: Code | None = None
+    note: Annotated[Text, MULTI_LINE] = ""
+    photo: Photo | None = None
+
+
+class MaintenanceNoteRequest(Request):
+    note: Annotated[Text, MULTI_LINE] = ""
+    photo: Photo | None = None
+
+
+class MaintenanceActionRequest(Request):
+    pass
+
+
+class MaintenancePartsRequest(Request):
+    lot: Code
+    bin: Code
+    quantity: Quantity
+
+
+class MaintenanceCloseRequest(Request):
+    released: Flag = Field(description="whether the machine is released for production (idle) or stays down")
+    note: Annotated[Text, MULTI_LINE] = ""
+
+
+class MaintenancePlanRequest(Request):
+    plan: Code
+    equipment: Code
+    kind: Literal["calendar", "cycles", "parts", "run_hours"]
+    interval: Quantity = Field(description="days (calendar), cycles, good parts or run hours")
+    description: Text = ""
+    blocks_start: Flag = False
+    overdue_after_pct: Count = Decimal(10)
+    active: Flag = True
+    restart: Flag = False
+
+
+class PreventiveStartRequest(Request):
+    note: Annotated[Text, MULTI_LINE] = ""
+
+
 # --- responses -----------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ def shift_json(r: ShiftOee) -> dict[str, Any]:
     return {
         "shift": r.window.shift, "day": r.window.day.isoformat(), "start": r.window.start.isoformat(),
         "end": r.window.end.isoformat(), "planned_minutes": round(r.planned_minutes, 3),
+        "planned_downtime_minutes": round(r.planned_downtime_minutes, 3),  # maintenance: out of the planned time
         "run_minutes": round(r.run_minutes, 3), "ideal_minutes": round(r.ideal_minutes, 3),
         "good": quantity_text(r.good), "scrap": quantity_text(r.scrap),
         "availability": round(r.availability, 4), "performance": round(r.performance, 4),

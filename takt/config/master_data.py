@@ -31,10 +31,33 @@ class BinEntry(Section):
     lot_policy: Literal["mixed", "one_item", "one_lot"] = "mixed"  # hard putaway rule: what may share the bin
 
 
+class MaintenancePlanEntry(Section):
+    """A preventive plan of the machine: every ``interval`` days (calendar), cycles (parts made, good and scrap),
+    good parts or run hours; ``blocks_start``: due, it refuses starting work on the machine's workstation."""
+
+    plan: Code
+    kind: Literal["calendar", "cycles", "parts", "run_hours"]
+    interval: Quantity
+    description: Text = ""
+    blocks_start: bool = False
+    overdue_after_pct: Count = Decimal(10)
+
+
+class MaintenanceEntry(Section):
+    """When the machine's stops raise a maintenance request: a stop on one of ``request_reasons`` (the reason as the
+    machine's state carries it), or one longer than ``request_after_s`` seconds; and its preventive plans. (The
+    reason trees' ``maintenance`` flag of a leaf will mark reasons too.)"""
+
+    request_reasons: list[Code] = []
+    request_after_s: int | None = Field(default=None, gt=0, le=31_536_000)
+    plans: list[MaintenancePlanEntry] = []
+
+
 class EquipmentEntry(Section):
     equipment: Code
     workstation: Code
     description: Text = ""
+    maintenance: MaintenanceEntry | None = None
 
 
 class OperationEntry(Section):

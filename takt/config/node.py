@@ -53,6 +53,8 @@ class Workstation(Section):
     description: Text = ""
     # A machine here stopped longer than this without a reason: the terminal asks the operator for one.
     downtime_prompt_s: int = Field(default=120, ge=10, le=86_400)
+    # The terminal here has a camera: a maintenance request called from it may carry a photo of the machine.
+    camera: bool = False
 
 
 class ShiftEntry(Section):

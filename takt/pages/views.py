@@ -27,6 +27,7 @@ from edge.store.users import User
 from takt.api.auth import allowed_roles, authorize, current_user
 from takt.api.contract import ACTION_RESPONSES, BEARER, READ_RESPONSES
 from takt.api.inspections import due_inspections
+from takt.api.maintenance import maintenance_requests, plan_statuses
 from takt.api.models import Count
 from takt.api.reads import _rows
 from takt.api.spc import chart as spc_chart
@@ -75,6 +76,12 @@ def _downtime_prompt_s(request: Request, workstation: str) -> int:
         if w.workstation == workstation:
             return int(w.downtime_prompt_s)
     return DOWNTIME_PROMPT_S
+
+
+def _camera(request: Request, workstation: str) -> bool:
+    """Whether the workstation's terminal has a camera for a maintenance request's photo (the site's setting)."""
+    site = _site(request)
+    return any(w.workstation == workstation and w.camera for w in getattr(site, "workstations", None) or [])
 
 
 def workstations(request: Request, conn: Connection) -> list[dict[str, str]]:
@@ -130,7 +137,17 @@ def terminal(request: Request, workstation: str) -> HTMLResponse:
     device, bin_ = terminal_device(request, workstation)
     return _render(request, "terminal.html", f"{workstation} · Takt", page=f"terminal-{workstation}",
                    page_class="terminal", script="terminal.js", workstation=workstation,
-                   description=known[workstation], device=device or "", bin=bin_ or "")
+                   description=known[workstation], device=device or "", bin=bin_ or "",
+                   camera="true" if _camera(request, workstation) else "")
+
+
+@html_pages.get("/maintenance", response_class=HTMLResponse)
+def maintenance_page(request: Request) -> HTMLResponse:
+    """The maintenance technician's page (handheld or terminal): requests to accept, work and close, with spare
+    parts issued from a bin, and the preventive plans due (its script reads GET /api/v1/maintenance-requests and
+    /api/v1/maintenance-plans/due)."""
+    return _render(request, "maintenance.html", "Takt maintenance", page="maintenance", page_class="maintenance",
+                   script="maintenance.js")
 
 
 @html_pages.get("/handheld", response_class=HTMLResponse)
@@ -208,6 +225,11 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
     view: dict[str, Any] = {"workstation": workstation, "dispatch": sequence, "machines": machines,
                             "clocked_on": clocked, "current": None, "inspections": [], "nonconformances": [],
                             "downtime_prompt_s": _downtime_prompt_s(request, workstation)}
+    # the machines' preventive maintenance due (a blocking one refuses a start) and their requests not closed
+    here = {m["equipment"] for m in machines}
+    view["maintenance_due"] = [p for p in plan_statuses(conn, datetime.now(UTC)) if p["equipment"] in here
+                               and p["status"] != "ok"]
+    view["maintenance_requests"] = [r for r in maintenance_requests(conn, "active") if r["equipment"] in here]
     device, bin_ = terminal_device(request, workstation)
     view["device"], view["bin"] = device, bin_
     if current is None:

@@ -38,6 +38,7 @@ TOKENS = {
     "quality": "test-quality-token-000000",
     "supervisor": "test-supervisor-token-00",
     "service": "test-service-token-000000",
+    "maintenance": "test-maintenance-token-00",
 }
 
 

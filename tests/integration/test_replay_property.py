@@ -69,6 +69,10 @@ MASTER_DATA: list[c.Command] = [
                                                                                         quantity=D(10))), **ADMIN),
     c.DefineEquipment(idempotency_key="m-m1", equipment="M1", workstation="WS1", **ADMIN),
     c.DefineEquipment(idempotency_key="m-m2", equipment="M2", workstation="WS2", **ADMIN),
+    c.ConfigureMaintenance(idempotency_key="m-mt1", equipment="M1", request_reasons=("jam",), request_after_s=600,
+                           **ADMIN),
+    c.DefineMaintenancePlan(idempotency_key="m-pm1", plan="PM1", equipment="M1", kind="cycles", interval=D(30),
+                            **ADMIN),
     c.DefineInspectionPlan(
         idempotency_key="m-p1", plan="P1", description="Incoming", item="SCREW",
         characteristics=(c.CharacteristicSpec(characteristic="bore", kind="numeric", lsl=D("9.95"), usl=D("10.05")),
@@ -186,7 +190,7 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
         "receive", "receive", "move", "move", "putaway", "issue", "issue", "return", "adjust", "scrap", "hold",
         "release", "start", "start", "pause", "resume", "complete", "report", "report", "clock_on", "clock_off",
         "inspect", "ncr", "disposition", "machine", "work_order", "issue", "report", "unassigned", "assign", "define_lot",
-        "pick", "pick", "pack", "pack", "add_to_pallet", "unpack", "ship", "ship",
+        "pick", "pick", "pack", "pack", "add_to_pallet", "unpack", "ship", "ship", "maintenance", "maintenance",
     ])
     meta: dict[str, Any] = {"idempotency_key": "", "actor": "user", "actor_roles": d.roles()}
     if kind == "receive":
@@ -307,6 +311,24 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
         return c.DispositionNonconformance(
             ncr=ncr, disposition=d.one(["scrap", "rework", "use_as_is", "use_as_is", "return_to_supplier"]),
             **{**meta, "actor_roles": d.roles(80)})
+    if kind == "maintenance":  # a request raised, worked and closed; a plan taken up (edge.domain.contexts.maintenance)
+        tech = {**meta, "actor_roles": frozenset({"maintenance"}) if not d.chance(10) else OPERATOR_ROLES}
+        requests = sorted(r for r, x in d.state.maintenance_requests.items() if x.status != "closed")
+        request = d.one(requests) if requests and not d.chance(10) else "MR-NONE"
+        step = d.one(["raise", "accept", "start", "stop", "parts", "close", "close", "plan"])
+        if step == "raise":
+            return c.RaiseMaintenanceRequest(equipment=d.one(["M1", "M2", "M9"]), reason=d.one([None, "noise"]),
+                                             note=d.one(["", "oil"]), **meta)
+        if step == "plan":
+            return c.StartPreventiveMaintenance(plan=d.one(["PM1", "PM1", "PM9"]), **tech)
+        if step == "parts":
+            lot, bin_code, have = d.stock()
+            return c.IssueMaintenanceParts(request=request, lot=lot, bin=bin_code, quantity=d.quantity(have), **tech)
+        if step == "close":
+            return c.CloseMaintenanceRequest(request=request, released=d.chance(70), **tech)
+        build = {"accept": c.AcceptMaintenanceRequest, "start": c.StartMaintenanceWork,
+                 "stop": c.StopMaintenanceWork}[step]
+        return build(request=request, **tech)
     if kind == "machine":
         return c.SetMachineState(equipment=d.one(["M1", "M2", "M1", "M9"]),
                                  state=d.one(["running", "idle", "down", "down"]),

@@ -924,3 +924,30 @@ def test_a_kitting_pick_and_a_short_count_keep_tryton_stock_equal_to_the_edge(tr
     SyncLedger(edge.store).set_gap_cursor(0)  # everything again: nothing is booked twice
     run(_push(edge.service, t.central()))
     assert (tryton_stock(t, seal, "A1"), tryton_stock(t, seal, "B1"), tryton_stock(t, housing, "A1")) == (D(20), D(8), D(10))
+
+
+def test_maintenance_is_acknowledged_without_a_booking_and_its_spare_parts_leave_their_bin(
+        tryton: Tryton, edge: RunningNode) -> None:
+    """Tryton has no maintenance module: a request, its work and its completion are acknowledged without a booking;
+    the seal kit the technician issued from A1 leaves the bin in Tryton as it did at the edge."""
+    t = tryton
+    t.store = edge.store
+    run(_pull(edge.service, t.central()))  # the items and bins
+    _, seal = opening_stock(t, edge.service, f"M{next(_n)}")
+    admin: dict[str, Any] = {"actor": "admin", "actor_roles": frozenset({"admin"})}
+    tech: dict[str, Any] = {"actor": "tech-1", "actor_roles": frozenset({"maintenance"})}
+    edge.service.handle(c.DefineEquipment(idempotency_key=f"t:{next(_n)}", equipment="PRESS-M", workstation="ASSY",
+                                          **admin))
+    recorded = edge.service.handle(c.RaiseMaintenanceRequest(idempotency_key=f"t:{next(_n)}", equipment="PRESS-M",
+                                                             reason="leak", actor="op-1", actor_roles=OP))
+    request = recorded.events[0]["subject"].removeprefix("maintenance:")
+    for command, fields in ((c.AcceptMaintenanceRequest, {}), (c.StartMaintenanceWork, {}),
+                            (c.IssueMaintenanceParts, {"lot": seal, "bin": "A1", "quantity": D(2)}),
+                            (c.CloseMaintenanceRequest, {"released": True})):
+        edge.service.handle(command(idempotency_key=f"t:{next(_n)}", request=request, **fields, **tech))
+    report = run(_push(edge.service, t.central()))
+    assert report.refused == 0 and not SyncLedger(edge.store).exceptions(open_only=True)
+    assert tryton_stock(t, seal, "A1") == edge.service.state.stock_of(seal, "A1") == D(28)
+    SyncLedger(edge.store).set_gap_cursor(0)  # everything again: the spare part is not booked twice
+    run(_push(edge.service, t.central()))
+    assert tryton_stock(t, seal, "A1") == D(28)

@@ -51,7 +51,7 @@ def test_demo_configuration_loads_with_every_role_and_the_fixed_demo_tokens() ->
     tokens = {u.user: u.token for u in cfg.users}
     assert tokens["admin"] == "demo-admin-token-0000000000"
     assert {r for u in cfg.users for r in u.roles} == {"operator", "warehouse", "quality", "supervisor", "admin",
-                                                       "service"}
+                                                       "service", "maintenance"}
     assert all(len(t or "") >= 16 for t in tokens.values())
     lots = {lot.lot: lot for lot in cfg.master_data.opening_stock}
     # the FEFO demonstration: an expired lot and a fresher lot of the same item

@@ -11,6 +11,7 @@ from typing import Any
 from edge.domain import checks
 from edge.domain import commands as c
 from edge.domain import events as e
+from edge.domain.contexts import maintenance
 from edge.domain.contexts.quality import final_inspection_passed, overdue_flags
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import ClockOn, Operation, UnassignedProduction, WorkOrder
@@ -34,7 +35,9 @@ def _start_operation(state: PlantState, cmd: c.StartOperation, now: datetime) ->
         raise DomainError(
             "OPERATION_COMPLETED", f"operation {op.operation} of {op.work_order} is already completed", field="operation"
         )
-    return [e.OperationStarted(work_order=cmd.work_order, operation=cmd.operation, at=checks.at(cmd, now))]
+    at = checks.at(cmd, now)
+    maintenance.check_start(state, op.workstation, at)  # a machine in maintenance, or a due plan that blocks
+    return [e.OperationStarted(work_order=cmd.work_order, operation=cmd.operation, at=at)]
 
 
 def _pause_operation(state: PlantState, cmd: c.PauseOperation, now: datetime) -> list[e.Event]:

@@ -63,7 +63,7 @@
     }
     $("#stations").innerHTML = data.workstations.map(w => {
       const states = w.machines.map(m => m.state || "offline");
-      const worst = ["down", "offline", "setup", "idle", "running"].find(s => states.includes(s)) || "idle";
+      const worst = ["down", "maintenance", "offline", "setup", "idle", "running"].find(s => states.includes(s)) || "idle";
       const c = w.current;
       return '<section class="card station ' + worst + '" data-workstation="' + esc(w.workstation) + '"><div class="row"><h3>' +
         '<a href="/pages/terminal/' + encodeURIComponent(w.workstation) + '" style="color: inherit">' + esc(w.workstation) + "</a></h3>" +

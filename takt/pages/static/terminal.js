@@ -52,6 +52,19 @@
         '<span class="pill ' + esc(m.state || "offline") + '" title="' + esc(m.description) + '">' + esc(m.equipment) + " · " +
         esc(t(m.state || "offline")) + (m.reason ? " · " + esc(m.reason) : "") + "</span>").join("");
     });
+    once("maintenance", JSON.stringify([view.maintenance_due, view.maintenance_requests, Takt.lang]), () => {
+      const due = view.maintenance_due || [], open = view.maintenance_requests || [];
+      const PLAN = { due: "pm_due", overdue: "pm_overdue" };
+      const STATUS = { open: "mr_status_open", accepted: "mr_status_accepted", in_work: "mr_status_in_work" };
+      const box = $("#maintenance-info");
+      box.hidden = !due.length && !open.length;
+      box.innerHTML = due.map(p => '<div class="pm ' + esc(p.status) + '" data-plan="' + esc(p.plan) + '">🔧 <b>' +
+          esc(p.plan) + "</b> · " + esc(p.equipment) + " · " + esc(p.description) + " · " + esc(t(PLAN[p.status] || p.status)) +
+          (p.blocks_start ? " · <b>" + esc(t("pm_blocks")) + "</b>" : "") + "</div>").join("") +
+        open.map(r => '<div class="mr" data-request="' + esc(r.request) + '">🛠 ' + esc(r.request) + " · " +
+          esc(r.equipment) + " · " + esc(t(STATUS[r.status] || r.status)) + (r.technician ? " · " + esc(r.technician) : "") +
+          "</div>").join("");
+    });
     once("dispatch", JSON.stringify([view.dispatch, cur && [cur.work_order, cur.operation.operation], Takt.lang]), () => {
       $("#dispatch").innerHTML = view.dispatch.map(s => {
         const on = cur && s.work_order === cur.work_order && s.operation === cur.operation.operation;
@@ -123,6 +136,8 @@
     const clock = $("#btn-clock");
     clock.disabled = !floor || !cur || st === "completed";
     clock.textContent = cur && mine() ? t("clock_off") : t("clock_on");
+    $("#btn-maintenance").disabled = !Takt.hasRole("operator", "supervisor", "quality", "maintenance") ||
+      !view.machines.length;
     const reporting = !!cur && floor && st === "in_progress";
     $("#btn-good").disabled = $("#btn-good-n").disabled = $("#btn-scrap").disabled = !reporting;
   }
@@ -333,6 +348,56 @@
     if (reason) run("pause", { reason }, t("pause") + " · " + t("r_" + reason));
   });
   $("#btn-resume").addEventListener("click", () => run("resume", {}, t("resume")));
+  // --- maintenance: call a technician to a machine here, with a note and (the terminal has a camera) a photo ---
+  function photoOf(file) { // the camera's picture made small: a JPEG data URL of at most 1024 px a side
+    return new Promise(resolve => {
+      if (!file) { resolve(null); return; }
+      const img = new Image();
+      img.onload = () => {
+        const scale = Math.min(1, 1024 / Math.max(img.width, img.height));
+        const canvas = document.createElement("canvas");
+        canvas.width = Math.round(img.width * scale); canvas.height = Math.round(img.height * scale);
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(img.src);
+        resolve(canvas.toDataURL("image/jpeg", 0.7));
+      };
+      img.onerror = () => resolve(null);
+      img.src = URL.createObjectURL(file);
+    });
+  }
+  function maintenanceCall() {
+    return new Promise(resolve => {
+      const overlay = document.createElement("div");
+      overlay.className = "overlay"; overlay.id = "maintenance-call";
+      const camera = document.body.dataset.camera === "true";
+      overlay.innerHTML = '<div class="dialog"><h1>' + esc(t("call_maintenance")) + "</h1>" +
+        '<select id="mr-machine">' + view.machines.map(m => '<option value="' + esc(m.equipment) + '">' +
+          esc(m.equipment) + " · " + esc(t(m.state || "offline")) + "</option>").join("") + "</select>" +
+        '<textarea id="mr-note" rows="3" maxlength="200" data-wedge="off" placeholder="' + esc(t("maintenance_note")) +
+        '"></textarea>' + (camera ? '<label>' + esc(t("maintenance_photo")) +
+          ' <input id="mr-photo" type="file" accept="image/*" capture="environment"></label>' : "") +
+        '<div class="choices"><button class="go" data-v="send">' + esc(t("send")) + "</button></div>" +
+        '<button class="ghost" data-v="">' + esc(t("cancel")) + "</button></div>";
+      document.body.appendChild(overlay);
+      overlay.addEventListener("click", async e => {
+        const v = e.target.dataset && e.target.dataset.v;
+        if (v === undefined) return;
+        if (!v) { overlay.remove(); resolve(null); return; }
+        const file = camera && $("#mr-photo", overlay).files[0];
+        const photo = await photoOf(file || null);
+        const answer = { equipment: $("#mr-machine", overlay).value, note: $("#mr-note", overlay).value.trim(), photo };
+        overlay.remove(); resolve(answer);
+      });
+    });
+  }
+  $("#btn-maintenance").addEventListener("click", async () => {
+    const call = await maintenanceCall();
+    if (!call) return;
+    const body = { note: call.note };
+    if (call.photo) body.photo = call.photo;
+    const r = await Takt.act("POST", "/api/v1/equipment/" + encodeURIComponent(call.equipment) + "/maintenance-requests", body);
+    Takt.report(r, t("maintenance_called", { equipment: call.equipment }));
+  });
   $("#btn-complete").addEventListener("click", () => run("complete", {}, t("complete")));
   $("#btn-clock").addEventListener("click", () => mine() ? run("clock-off", {}, t("clock_off")) : run("clock-on", {}, t("clock_on")));
   $("#btn-good").addEventListener("click", () => run("production", { good: "1" }, t("reported") + ": " + t("good") + " 1"));
