@@ -92,7 +92,7 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
     for i, it in enumerate(md.items):
         add(f"master_data.items[{i}]", "item", it.item, True, c.DefineItem, item=it.item,
             description=it.description, unit=it.unit, revision=it.revision, lot_controlled=it.lot_controlled,
-            gtin=it.gtin)
+            gtin=it.gtin, serialised=it.serialised)
     for i, b in enumerate(md.bins):
         # The walk sequence is not in the command's fingerprint: it is in the seed's key, so a new one is recorded.
         # So are the hard putaway rules (per-item max, lot policy): a changed one is a new key as well.

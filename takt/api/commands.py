@@ -30,6 +30,7 @@ from edge.fields import OperationNumber
 from edge.service import IdempotencyKeyReused, Service, StoreUnavailable
 from edge.store.audit import records_by_seq
 from edge.store.users import User
+from scanners import gs1
 from takt.api import models as m
 from takt.api.auth import allowed_roles, authorize
 from takt.api.contract import (
@@ -358,10 +359,47 @@ FLOOR = ("operator", "supervisor")
 WAREHOUSE = ("warehouse", "supervisor")
 OPERATION = "/work-orders/{work_order}/operations/{operation:int}"
 
+async def _serial_label(request: Request, user: User, body: Any, values: dict[str, Any]) -> JSONResponse | None:
+    """A serial scanned from a pre-printed GS1 label (AIM identifier, HRI or Digital Link): its AI 21, and its AI 01
+    for the domain to match with the item's GTIN; a plain text is the serial itself."""
+    text = values.get("serial")
+    if text is None or not (text.startswith(("]", "(", "http://", "https://")) or "\x1d" in text):
+        return None
+    try:
+        label = gs1.parse(text)
+    except gs1.GS1Error as err:
+        return refusal(422, "GS1_INVALID", f"the scanned label is not a valid GS1 label: {err}", "serial")
+    if label.serial is None:
+        return refusal(422, "NO_SERIAL", "the scanned GS1 label has no serial (AI 21)", "serial")
+    values["serial"], values["gtin"] = label.serial, label.gtin
+    return None
+
+
+def _instruction_fields(body: m.WorkInstructionRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {"item": body.item, "operation": body.operation, "revision": body.revision,
+            "item_revision": body.item_revision, "title": body.title, "steps": tuple(
+                c.InstructionStepSpec(step=s.step, kind=s.kind, texts=tuple(s.texts), media=tuple(s.media),
+                                      nominal=s.nominal, lsl=s.lsl, usl=s.usl, unit=s.unit, expect=s.expect,
+                                      component=s.component, on_fail=s.on_fail, plan=s.plan,
+                                      characteristic=s.characteristic) for s in body.steps)}
+
+
 # Ordered by how often a plant calls them: the route scan stops at the first match.
 COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", OPERATION + "/production", m.ProductionRequest, c.ReportProduction, ("service", *FLOOR),
                  "Report good and scrap quantities", "work orders"),
+    CommandRoute("POST", OPERATION + "/steps", m.StepRequest, c.RecordStep, ("quality", *FLOOR),
+                 "Record a step of the operation's work instruction for a unit (or the order's lot-built output): "
+                 "its check, measurement, scan, photo or sign-off (a sign-off is a second person's electronic "
+                 "signature: their PIN in X-Takt-Pin); a failed step blocks the next one or raises a nonconformance",
+                 "work instructions", signed="signoff", meaning="approved"),
+    CommandRoute("POST", OPERATION + "/units", m.SerialiseUnitRequest, c.SerialiseUnit, FLOOR,
+                 "Start a unit of a serialised item at the order's first operation: its serial scanned from a "
+                 "pre-printed label (plain or GS1 with AI 21) or the next of the site's pattern", "work instructions",
+                 settings=(("pattern", "serial_pattern"), ("gs1", "serial_gs1")), before=_serial_label),
+    CommandRoute("POST", OPERATION + "/units/{serial}/complete", m.UnitActionRequest, c.CompleteUnitOperation, FLOOR,
+                 "Complete a unit's operation where it has no work instruction (with one, its last step does)",
+                 "work instructions"),
     CommandRoute("POST", "/stock/moves", m.MoveRequest, c.MoveStock, ("operator", *WAREHOUSE),
                  "Move stock of a lot from bin to bin (or put it away: elsewhere than suggested with an override "
                  "reason)", "inventory", settings=(("putaway_rules", "putaway_rules"),)),
@@ -463,6 +501,10 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  ("quality", *MASTER_DATA), "Define an inspection plan (a signed plan is redefined only by a signed "
                  "definition that supersedes its signature: X-Takt-Pin and X-Takt-Supersedes)", "quality",
                  _plan_fields, signed="inspection_plan"),
+    CommandRoute("POST", "/work-instructions", m.WorkInstructionRequest, c.DefineWorkInstruction,
+                 ("quality", *MASTER_DATA), "Define a work instruction for an operation of an item revision (PLM's, "
+                 "or the site's instruction folder): ordered steps that capture data", "work instructions",
+                 _instruction_fields),
 )
 
 

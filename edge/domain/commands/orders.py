@@ -26,6 +26,7 @@ class DefineItem(Command):
     revision: str
     lot_controlled: bool = True
     gtin: str | None = None
+    serialised: bool = field(default=False, repr=False)  # a serial per unit (keys recorded before keep theirs)
 
 
 @dataclass(frozen=True, kw_only=True)
