@@ -77,7 +77,7 @@ def test_steps_in_order_a_failing_step_blocks_then_the_unit_moves_on_and_a_faile
     assert [type(x).__name__ for x in events] == ["StepRecorded", "UnitComponentFitted"]
     p.do(c.RecordStep, step=2, scanned="P7", **step)
     events = p.do(c.RecordStep, step=3, result="done", **step)
-    assert [type(x).__name__ for x in events] == ["StepRecorded", "UnitOperationCompleted"]
+    assert [type(x).__name__ for x in events] == ["StepRecorded", "UnitOperationCompleted", "ProductionReported"]
     unit = p.state.units[("PUMP", "SN1")]
     assert (unit.operation, unit.status, unit.instructions) == (20, "in_progress", ("10=3",))
     # the motor is in SN1: a second unit cannot take it

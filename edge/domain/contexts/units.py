@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 
 from edge.domain import checks
 from edge.domain import commands as c
@@ -196,6 +197,16 @@ def _next_operation(state: PlantState, work_order: str, operation: int) -> int |
     return later[0] if later else None
 
 
+def _unit_done(state: PlantState, wo: WorkOrder, serial: str, operation: int, at: datetime) -> list[e.Event]:
+    """A unit through an operation: it moves on to the next one, and the operation counts one good part (the last
+    operation's good parts are the order's, which its output lots are booked against)."""
+    op = state.operations[(wo.work_order, operation)]
+    return [e.UnitOperationCompleted(work_order=wo.work_order, item=wo.item, serial=serial, operation=operation,
+                                     next_operation=_next_operation(state, wo.work_order, operation), at=at),
+            e.ProductionReported(work_order=wo.work_order, operation=operation, workstation=op.workstation,
+                                 good=Decimal(1), scrap=Decimal(0), scrap_reason=None, at=at)]
+
+
 def _complete_unit_operation(state: PlantState, cmd: c.CompleteUnitOperation, now: datetime) -> list[e.Event]:
     wo = checks.work_order(state, cmd.work_order)
     checks.operation(state, wo.work_order, cmd.operation)
@@ -209,10 +220,7 @@ def _complete_unit_operation(state: PlantState, cmd: c.CompleteUnitOperation, no
         if done < len(steps):
             raise DomainError("STEPS_OPEN", f"unit {unit.serial} has done {done} of the {len(steps)} steps of "
                               f"instruction {wi.revision} at operation {cmd.operation}", field="serial")
-    return [e.UnitOperationCompleted(work_order=wo.work_order, item=wo.item, serial=unit.serial,
-                                     operation=cmd.operation,
-                                     next_operation=_next_operation(state, wo.work_order, cmd.operation),
-                                     at=checks.at(cmd, now))]
+    return _unit_done(state, wo, unit.serial, cmd.operation, checks.at(cmd, now))
 
 
 # --- steps -----------------------------------------------------------------------------------------------------
@@ -340,10 +348,7 @@ def _record_step(state: PlantState, cmd: c.RecordStep, now: datetime) -> list[e.
             plan=step.plan, work_order=wo.work_order, operation=cmd.operation,
             measurements=(c.Measurement(characteristic=step.characteristic, value=cmd.value),)), now)
     if last and subject:
-        out.append(e.UnitOperationCompleted(work_order=wo.work_order, item=wo.item, serial=subject,
-                                            operation=cmd.operation,
-                                            next_operation=_next_operation(state, wo.work_order, cmd.operation),
-                                            at=at))
+        out += _unit_done(state, wo, subject, cmd.operation, at)
     return out
 
 
