@@ -28,9 +28,9 @@ from edge.domain.model import (
     ExpectedLot,
     InspectionInterval,
     InspectionPlan,
+    InspectionTask,
     InstructionRun,
     InstructionStep,
-    InspectionTask,
     Item,
     Lot,
     MachineState,
@@ -46,11 +46,11 @@ from edge.domain.model import (
     SalesOrderLine,
     SerialUse,
     StagedStock,
-    Unit,
     Stock,
     UnassignedProduction,
-    WorkOrder,
+    Unit,
     WorkInstruction,
+    WorkOrder,
     WorkOrderConflict,
 )
 
@@ -164,8 +164,8 @@ class PlantState:
             self.bins_of_lot.setdefault(lot, set()).add(bin_code)
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
         self.steps_of_instruction = {}
-        for key in sorted(self.instruction_steps):
-            self.steps_of_instruction.setdefault(key[:3], []).append(key)
+        for step_key in sorted(self.instruction_steps):
+            self.steps_of_instruction.setdefault(step_key[:3], []).append(step_key)
         self.units_of_order, self.serials_of_item, self.unit_of_ncr = {}, {}, {}
         for ukey, unit in self.units.items():
             self.units_of_order.setdefault(unit.work_order, set()).add(ukey)

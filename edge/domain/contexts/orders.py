@@ -47,7 +47,8 @@ def _define_item(state: PlantState, cmd: c.DefineItem, now: datetime) -> list[e.
         item=checks.text("item", cmd.item), description=checks.free_text("description", cmd.description),
         unit=checks.text("unit", cmd.unit),
         revision=checks.text("revision", cmd.revision), lot_controlled=cmd.lot_controlled, gtin=cmd.gtin,
-        serialised=cmd.serialised,
+        serialised=cmd.serialised if cmd.serialised is not None else (
+            cmd.item in state.items and state.items[cmd.item].serialised),
     )]
 
 
