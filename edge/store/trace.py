@@ -264,10 +264,11 @@ def trace_component(conn: Connection, key: str, component: str | None = None) ->
         for part in _chunks(serials):
             links += list(conn.execute(select(uc.c.item, uc.c.serial, uc.c.component, uc.c.component_serial,
                                               uc.c.component_lot).where(uc.c.component_serial.in_(part))))
-            if by_lot:  # the first key may be a lot, not a serial
-                links += list(conn.execute(select(uc.c.item, uc.c.serial, uc.c.component, uc.c.component_serial,
-                                                  uc.c.component_lot).where(uc.c.component_lot.in_(part),
-                                                                            uc.c.component_serial.is_(None))))
+            if by_lot:  # the first key may be a lot, not a serial (a lot's serials are its units' own links)
+                links += [r for r in conn.execute(select(uc.c.item, uc.c.serial, uc.c.component,
+                                                         uc.c.component_serial, uc.c.component_lot)
+                                                  .where(uc.c.component_lot.in_(part)))
+                          if r.component_serial is None]
         by_lot = False
         wanted = {(it, s) for it, s in frontier}
         frontier = []

@@ -66,9 +66,10 @@
       '"> <button class="go" data-act="signoff">' + esc(t("sign_off")) + "</button>";
   }
 
-  async function refresh() {
+  async function refresh(unitsLater) {
     if (!order) return;
-    try { await loadUnits(); } catch (e) { /* shown below */ }
+    if (unitsLater) loadUnits().catch(() => {}); // the list follows; the step's answer does not wait for it
+    else try { await loadUnits(); } catch (e) { /* shown below */ }
     const q = serial ? "?serial=" + encodeURIComponent(serial) : "";
     $("#wi-serial").textContent = serial || "–";
     try {
@@ -123,15 +124,13 @@
     if (!answer.ok) { Takt.report(answer); return; }
     const types = (answer.body.events || []).map(e => e.type);
     const ncr = (answer.body.events || []).find(e => e.type === "NonconformanceRaised");
-    const before = shown ? shown.run : null;
-    await refresh();
+    await refresh(true);
     const run = shown && shown.run;
     if (ncr) Takt.feedback(false, t("step_failed_ncr", { ncr: ncr.subject.replace(/^ncr:/, "") }), "NCR");
     else if (run && run.blocked_step === step) Takt.feedback(false, t("step_failed_blocked", { step }), "STEP_FAILED");
     else if (types.includes("UnitOperationCompleted")) Takt.feedback(true, t("unit_operation_done", { serial: serial || "" }));
     else Takt.feedback(true, t("step_passed", { step }));
     startedAt = new Date().toISOString();
-    void before;
   }
   let startedAt = new Date().toISOString();
 
