@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from edge.domain.contexts.units import pattern_problem
+from erp_sync.protocol import WorkInstructionChange
 from takt.config.section import Section
 
 
@@ -28,3 +29,24 @@ class InstructionsSection(Section):
         if problem is not None:
             raise ValueError(problem)
         return value
+
+
+def instruction_files(folder: Path) -> list[tuple[Path, WorkInstructionChange]]:
+    """The work instructions of the site's folder (``*.yaml``, one instruction a file, the fields of PLM's
+    ``work_instruction`` change), by file name. Raises ConfigError naming the file, the path inside it and why."""
+    import yaml
+    from pydantic import ValidationError
+
+    from takt.config.errors import ConfigError, Problem
+
+    found: list[tuple[Path, WorkInstructionChange]] = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            found.append((path, WorkInstructionChange.model_validate(data)))
+        except yaml.YAMLError as err:
+            raise ConfigError(path, [Problem("", f"not YAML: {err}")]) from None
+        except ValidationError as err:
+            raise ConfigError(path, [Problem(".".join(str(x) for x in e["loc"]), e["msg"])
+                                     for e in err.errors(include_url=False)]) from None
+    return found

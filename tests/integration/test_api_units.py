@@ -5,12 +5,21 @@ unit and its customer shipment."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from edge.domain import commands as c
 from edge.domain.gs1 import check_digit
 from edge.store.users import save_user
-from tests.integration.conftest import RunningNode
+from edge.store.verify import verify
+from takt.config import load_config
+from takt.runtime import Node
+from tests.integration.conftest import RunningNode, start_node
+
+ROOT = Path(__file__).resolve().parents[2]
+# a 1x1 PNG
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002"
+                    "0000050001e226059b0000000049454e44ae426082")
 
 SECOND_TOKEN = "second-person-token-0001"
 
@@ -134,6 +143,9 @@ def test_a_pump_through_three_operations_with_a_failing_step_an_ncr_and_a_second
     assert [(s["operation"], s["step"], s["passed"]) for s in backward["steps"]] == [
         (10, 1, False), (10, 1, True), (10, 2, True), (10, 3, True), (20, 1, False), (20, 2, True)]
     assert node.client("quality").get("/api/v1/trace/components/NOPE").status_code == 404
+    # replaying the journal into an empty store gives the same units, runs, steps and components
+    report = verify(node.store)
+    assert report.ok, report.differences
 
 
 def test_a_scanned_gs1_label_gives_the_serial_and_bad_input_changes_nothing(node: RunningNode) -> None:
@@ -151,3 +163,35 @@ def test_a_scanned_gs1_label_gives_the_serial_and_bad_input_changes_nothing(node
     assert r.status_code == 201, r.text
     units = node.client("operator").get("/api/v1/work-orders/WO-P/units").json()["units"]
     assert [(u["serial"], u["source"]) for u in units] == [("SN-77", "scanned")]
+
+
+def test_instructions_from_the_sites_folder_with_their_images_served_for_offline_use(tmp_path: Path) -> None:
+    """The site's instruction folder: its YAML files are recorded at start like master data, their images are served
+    by the node with a cache lifetime (the page keeps them for when the node is away); a file that is not an image or
+    PDF of the folder is not served."""
+    folder = tmp_path / "site" / "instructions"
+    folder.mkdir(parents=True)
+    (folder / "pump-100-op10.yaml").write_text(
+        "item: PUMP-100\noperation: 10\nrevision: '5'\nitem_revision: C\ntitle: Assemble PUMP-100\nsteps:\n"
+        "  - {step: 1, kind: check, texts: ['en=Housing clean', 'nl=Huis schoon'], media: ['image:housing.png']}\n"
+        "  - {step: 2, kind: measure, texts: ['en=Gap'], lsl: '0.1', usl: '0.3', unit: mm}\n", encoding="utf-8")
+    (folder / "housing.png").write_bytes(PNG)
+    site_file = tmp_path / "site" / "takt.yaml"
+    site_file.write_text((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8")
+                         + "\ninstructions:\n  folder: instructions\n", encoding="utf-8")
+    site = Node(load_config(site_file), data_dir=tmp_path / "data").start()
+    running = start_node("", site=site)
+    try:
+        shown = running.client("operator").get("/api/v1/work-orders/WO-1001/operations/10/instruction").json()
+        assert (shown["revision"], shown["title"], [s["text"] for s in shown["steps"]]) == (
+            "5", "Assemble PUMP-100", ["Housing clean", "Gap"])
+        image = running.client("operator").get(shown["steps"][0]["media"][0]["url"])
+        assert (image.status_code, image.content, image.headers["content-type"]) == (200, PNG, "image/png")
+        assert "max-age" in image.headers["cache-control"]
+        for name in ("pump-100-op10.yaml", "..%2Ftakt.yaml", "missing.png"):
+            assert running.client("operator").get(f"/api/v1/work-instructions/media/{name}").status_code == 404
+        assert running.client("operator").get(
+            "/api/v1/work-orders/WO-1001/operations/20/instruction").json()["code"] == "NO_INSTRUCTION"
+    finally:
+        running.stop()
+        site.stop()
