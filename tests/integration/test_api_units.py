@@ -178,7 +178,8 @@ def test_instructions_from_the_sites_folder_with_their_images_served_for_offline
     (folder / "housing.png").write_bytes(PNG)
     site_file = tmp_path / "site" / "takt.yaml"
     site_file.write_text((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8")
-                         + "\ninstructions:\n  folder: instructions\n", encoding="utf-8")
+                         + f"\ninstructions:\n  folder: instructions\nlabels:\n  folder: {tmp_path / 'labels'}\n",
+                         encoding="utf-8")
     site = Node(load_config(site_file), data_dir=tmp_path / "data").start()
     running = start_node("", site=site)
     try:
@@ -192,6 +193,15 @@ def test_instructions_from_the_sites_folder_with_their_images_served_for_offline
             assert running.client("operator").get(f"/api/v1/work-instructions/media/{name}").status_code == 404
         assert running.client("operator").get(
             "/api/v1/work-orders/WO-1001/operations/20/instruction").json()["code"] == "NO_INSTRUCTION"
+        # PUMP-100 made serialised with a GTIN: its first unit gets a serial and a GS1 label (AI 01 and 21)
+        assert running.post("service", "/items", {"item": "PUMP-100", "description": "Pump", "unit": "pcs",
+                                                  "revision": "C", "serialised": True,
+                                                  "gtin": "09506000134352"}).status_code == 201
+        assert running.post("operator", "/work-orders/WO-1001/operations/10/units", {}).status_code == 201
+        printed = running.post("operator", "/units/WO-1001-0001/label", {"copies": 1})
+        assert printed.status_code == 201, printed.text
+        assert "(01)09506000134352(21)WO-1001-0001" in printed.json()["zpl"]
+        assert (tmp_path / "labels").is_dir() and any((tmp_path / "labels").iterdir())
     finally:
         running.stop()
         site.stop()
