@@ -98,7 +98,7 @@ def build(database: str, units: int) -> None:
                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            [("PUMP", serial(i), f"WO-{i // PER_ORDER}", "B", None, "completed", "bench", at, at, None,
                              "pattern", f"FG-{i // PER_LOT}", None, '["10=3", "20=1"]') for i in chunk])
-            rows = []
+            rows: list[tuple[Any, ...]] = []
             for i in chunk:
                 step += 2
                 sn, wo = f"SN{i:08d}", f"WO-{i // PER_ORDER}"
@@ -237,8 +237,8 @@ def feedback_figures(n: int) -> None:
         class _Node:
             pass
 
-        node = _Node()
-        node.store, node.service, node.node_id = store, service, node_id  # type: ignore[attr-defined]
+        node: Any = _Node()
+        node.store, node.service, node.node_id = store, service, node_id
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="off", access_log=False))

@@ -189,8 +189,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     instructions = site.instructions if site is not None else InstructionsSection()  # issue 21
     app.state.serial_pattern, app.state.serial_gs1 = instructions.serial_pattern, instructions.serial_gs1
     app.state.instruction_folder = instructions.folder
-    app.state.photo_folder = (Path(node.data_dir) / "photos" if getattr(node, "data_dir", None) is not None
-                              else None)
+    data_dir = getattr(node, "data_dir", None)  # a takt.runtime.Node's; a bare node keeps photos in a temporary folder
+    app.state.photo_folder = Path(data_dir) / "photos" if data_dir is not None else None
     logon = site.logon if site is not None else None  # the limits on failed logons at the pages (takt.pages.sessions)
     app.state.logon_limits = LogonLimits(**{f.name: getattr(logon, f.name) for f in dataclasses.fields(LogonLimits)}
                                          ) if logon is not None else LogonLimits()

@@ -160,7 +160,8 @@ def get_unit(request: Request, serial: str, item: str | None = None,
             found = trace_unit(conn, serial, item)
         except UnknownUnit as err:
             raise _refuse(404, "UNKNOWN_UNIT", str(err), "serial") from None
-    return _clean(found)
+    answer: dict[str, Any] = _clean(found)
+    return answer
 
 
 @router.get("/trace/components/{key}", tags=["work instructions"],
@@ -173,7 +174,8 @@ def get_component_trace(request: Request, key: str, component: str | None = None
             found = trace_component(conn, key, component)
         except UnknownUnit as err:
             raise _refuse(404, "UNKNOWN_COMPONENT", str(err), "key") from None
-    return _clean(found)
+    answer: dict[str, Any] = _clean(found)
+    return answer
 
 
 def _clean(value: Any) -> Any:

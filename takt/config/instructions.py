@@ -14,13 +14,13 @@ from takt.config.section import Section
 
 class InstructionsSection(Section):
     folder: Path | None = Field(
-        None, description="the site's instruction folder: *.yaml work instructions (loaded at start, like master "
+        default=None, description="the site's instruction folder: *.yaml work instructions (loaded at start, like master "
                           "data) and the images and PDFs their steps show")
     serial_pattern: str = Field(
-        "{work_order}-{n:04d}", max_length=100,
+        default="{work_order}-{n:04d}", max_length=100,
         description="the serial of a unit started without a scanned label: {work_order}, {item}, {n} (units of the "
                     "order), {seq} (units of the item), {yyyy}, {yy}, {mm}, {dd}, with Python format specs")
-    serial_gs1: bool = Field(False, description="serials are GS1 AI 21 beside the item's GTIN (AI 01) on the label")
+    serial_gs1: bool = Field(default=False, description="serials are GS1 AI 21 beside the item's GTIN (AI 01) on the label")
 
     @field_validator("serial_pattern")
     @classmethod

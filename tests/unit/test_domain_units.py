@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from edge.domain import commands as c
 from edge.domain import events as e
@@ -66,7 +67,7 @@ def test_a_unit_gets_its_serial_at_the_first_operation_from_the_pattern() -> Non
 def test_steps_in_order_a_failing_step_blocks_then_the_unit_moves_on_and_a_failed_measurement_raises_an_ncr() -> None:
     p = pump_plant()
     p.do(c.SerialiseUnit, work_order="WO1", operation=10, serial="SN1")
-    step = {"work_order": "WO1", "operation": 10, "instruction_revision": "3", "serial": "SN1"}
+    step: dict[str, Any] = {"work_order": "WO1", "operation": 10, "instruction_revision": "3", "serial": "SN1"}
     p.refuse(c.RecordStep, "STEP_OUT_OF_ORDER", "step", step=2, scanned="P7", **step)
     p.refuse(c.RecordStep, "INSTRUCTION_REVISION_MISMATCH", "instruction_revision",
              **{**step, "instruction_revision": "2"}, step=1, scanned="MS-1")
@@ -85,7 +86,7 @@ def test_steps_in_order_a_failing_step_blocks_then_the_unit_moves_on_and_a_faile
     [ev] = p.do(c.RecordStep, step=1, scanned="MS-1", **{**step, "serial": "SN2"})
     assert not ev.passed and "already in unit SN1" in ev.note
     # operation 20: out of limits raises a nonconformance that holds the unit
-    test = {"work_order": "WO1", "operation": 20, "instruction_revision": "1", "serial": "SN1"}
+    test: dict[str, Any] = {"work_order": "WO1", "operation": 20, "instruction_revision": "1", "serial": "SN1"}
     events = p.do(c.RecordStep, step=1, value=D("11.2"), **test)
     assert [type(x).__name__ for x in events] == ["StepRecorded", "NonconformanceRaised"]
     ncr = events[1].ncr
