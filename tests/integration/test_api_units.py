@@ -90,6 +90,8 @@ def test_a_pump_through_three_operations_with_a_failing_step_an_ncr_and_a_second
     # a wrong scan fails the step and blocks the next one
     r = step(node, 10, "3", serial, 1, scanned="MOT-999")
     assert r.status_code == 201
+    assert r.json()["step"] == {"step": 1, "passed": False, "ncr": None,
+                                "note": "MOT-999 is no serial or lot of MOTOR issued to WO-P"}
     assert step(node, 10, "3", serial, 2, scanned="P7").json()["code"] == "STEP_BLOCKED"
     assert step(node, 10, "3", serial, 1, scanned="MOT-001").status_code == 201
     assert step(node, 10, "3", serial, 2, scanned="P7").status_code == 201

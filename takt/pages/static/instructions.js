@@ -120,16 +120,17 @@
         body: JSON.stringify(body) });
       answer = { ok: r.ok, status: r.status, body: await r.json().catch(() => ({})) };
     } else answer = await Takt.act("POST", path("/operations/" + operation() + "/steps"), body);
-    Takt.probes.stepAnswered = { sent, at: performance.now() };
-    if (!answer.ok) { Takt.report(answer); return; }
+    if (!answer.ok) { Takt.probes.stepAnswered = { sent, at: performance.now() }; Takt.report(answer); return; }
+    // the answer says the step's verdict: shown at once, the steps and units follow
+    const verdict = answer.body.step || { passed: true, ncr: null };
     const types = (answer.body.events || []).map(e => e.type);
-    const ncr = (answer.body.events || []).find(e => e.type === "NonconformanceRaised");
-    await refresh(true);
-    const run = shown && shown.run;
-    if (ncr) Takt.feedback(false, t("step_failed_ncr", { ncr: ncr.subject.replace(/^ncr:/, "") }), "NCR");
-    else if (run && run.blocked_step === step) Takt.feedback(false, t("step_failed_blocked", { step }), "STEP_FAILED");
+    if (verdict.ncr) Takt.feedback(false, t("step_failed_ncr", { ncr: verdict.ncr }), "NCR");
+    else if (!verdict.passed) Takt.feedback(false, t("step_failed_blocked", { step }) + (verdict.note ? " · " +
+      verdict.note : ""), "STEP_FAILED");
     else if (types.includes("UnitOperationCompleted")) Takt.feedback(true, t("unit_operation_done", { serial: serial || "" }));
     else Takt.feedback(true, t("step_passed", { step }));
+    Takt.probes.stepAnswered = { sent, at: performance.now() };
+    await refresh(true);
     startedAt = new Date().toISOString();
   }
   let startedAt = new Date().toISOString();
