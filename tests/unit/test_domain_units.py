@@ -110,3 +110,24 @@ def test_a_unit_completes_an_operation_without_instruction_and_lot_built_items_f
     p.refuse(c.CompleteUnitOperation, "UNIT_ELSEWHERE", "operation", work_order="WO1", operation=30, serial="SN1")
     p.refuse(c.RecordStep, "MISSING_VALUE", "serial", work_order="WO1", operation=10, instruction_revision="3", step=1,
              scanned="MS-1")
+
+
+def test_a_measurement_step_with_a_plan_is_an_inspection_result_that_feeds_spc() -> None:
+    p = pump_plant()
+    p.do(c.DefineInspectionPlan, plan="IP-TEST", description="Test", roles=QUALITY, characteristics=(
+        c.CharacteristicSpec(characteristic="pressure", kind="numeric", lsl=D("9.5"), usl=D("10.5"), unit="bar"),))
+    p.do(c.DefineWorkInstruction, item="PUMP", operation=20, revision="2", item_revision="B", title="Test", roles=ADMIN,
+         steps=(c.InstructionStepSpec(step=1, kind="measure", lsl=D("9.5"), usl=D("10.5"), plan="IP-TEST",
+                                      characteristic="pressure"),))
+    p.refuse(c.DefineWorkInstruction, "UNKNOWN_CHARACTERISTIC", "steps[0].characteristic", item="PUMP", operation=20,
+             revision="3", item_revision="B", title="Test", roles=ADMIN,
+             steps=(c.InstructionStepSpec(step=1, kind="measure", lsl=D(1), plan="IP-TEST", characteristic="nope"),))
+    p.do(c.SerialiseUnit, work_order="WO1", operation=10, serial="SN1")
+    for n in (1, 2, 3):
+        p.do(c.RecordStep, work_order="WO1", operation=10, instruction_revision="3", serial="SN1", step=n,
+             **({"scanned": "MS-1"} if n == 1 else {"scanned": "P7"} if n == 2 else {"result": "done"}))
+    events = p.do(c.RecordStep, work_order="WO1", operation=20, instruction_revision="2", serial="SN1", step=1,
+                  value=D("10.1"))
+    assert [type(x).__name__ for x in events] == ["StepRecorded", "InspectionRecorded", "UnitOperationCompleted",
+                                                  "ProductionReported"]
+    assert list(p.state.spc[("IP-TEST", "pressure")].recent) == [10.1]
