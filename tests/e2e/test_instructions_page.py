@@ -97,4 +97,10 @@ def test_a_serialised_pump_through_three_operations_with_a_failing_step(browser:
     expect(page.locator("#wi-none")).to_be_visible()
     page.click("#wi-complete")
     expect(page.locator("#wi-units tr[data-serial='WO-S-0001'] .status")).to_have_text("gereed")
+
+    # a pre-printed label scanned at the first operation starts the next unit with its serial
+    page.select_option("#wi-operation", "10")
+    Wedge(page).scan("LBL-4711")
+    expect(page.locator("#wi-serial")).to_have_text("LBL-4711")
+    expect(page.locator("#wi-steps li[data-step='1']")).to_have_class("step current")
     context.close()

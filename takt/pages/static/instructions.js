@@ -182,15 +182,16 @@
     serial = row.dataset.serial;
     refresh();
   });
-  $("#wi-start-unit").addEventListener("click", async () => {
+  async function startUnit(label) {
     const before = new Set([...document.querySelectorAll("#wi-units tr[data-serial]")].map(r => r.dataset.serial));
-    const answer = await Takt.act("POST", path("/operations/" + operation() + "/units"), {});
+    const answer = await Takt.act("POST", path("/operations/" + operation() + "/units"), label ? { serial: label } : {});
     if (!Takt.report(answer, t("unit_started"))) return;
     await loadUnits();
     const added = [...document.querySelectorAll("#wi-units tr[data-serial]")].map(r => r.dataset.serial).find(s => !before.has(s));
     if (added) { serial = added; Takt.feedback(true, t("unit_started_serial", { serial })); }
     refresh();
-  });
+  }
+  $("#wi-start-unit").addEventListener("click", () => startUnit(null));
   $("#wi-complete").addEventListener("click", async () => {
     const answer = await Takt.act("POST", path("/operations/" + operation() + "/units/" + encodeURIComponent(serial) +
       "/complete"), {});
@@ -204,7 +205,10 @@
     const current = document.querySelector("#wi-steps li.current .capture input.wi-scan, #wi-steps li.blocked .capture input.wi-scan");
     if (current) { current.value = text; record(Number(current.closest("li").dataset.step), { scanned: text }); return; }
     const row = [...document.querySelectorAll("#wi-units tr[data-serial]")].find(r => r.dataset.serial === text);
-    if (row) { serial = text; refresh(); }
+    if (row) { serial = text; refresh(); return; }
+    if (serialised && order && order.operations.length && operation() === order.operations[0].operation) {
+      startUnit(text); // a pre-printed label (plain or GS1 with AI 21): a new unit with that serial
+    }
   });
   Takt.onSession(s => { if (s) loadOrder(); });
   Takt.bindLogon(null);
