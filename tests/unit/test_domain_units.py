@@ -123,9 +123,9 @@ def test_a_measurement_step_with_a_plan_is_an_inspection_result_that_feeds_spc()
              revision="3", item_revision="B", title="Test", roles=ADMIN,
              steps=(c.InstructionStepSpec(step=1, kind="measure", lsl=D(1), plan="IP-TEST", characteristic="nope"),))
     p.do(c.SerialiseUnit, work_order="WO1", operation=10, serial="SN1")
-    for n in (1, 2, 3):
-        p.do(c.RecordStep, work_order="WO1", operation=10, instruction_revision="3", serial="SN1", step=n,
-             **({"scanned": "MS-1"} if n == 1 else {"scanned": "P7"} if n == 2 else {"result": "done"}))
+    captures: list[dict[str, Any]] = [{"scanned": "MS-1"}, {"scanned": "P7"}, {"result": "done"}]
+    for n, capture in enumerate(captures, start=1):
+        p.do(c.RecordStep, work_order="WO1", operation=10, instruction_revision="3", serial="SN1", step=n, **capture)
     events = p.do(c.RecordStep, work_order="WO1", operation=20, instruction_revision="2", serial="SN1", step=1,
                   value=D("10.1"))
     assert [type(x).__name__ for x in events] == ["StepRecorded", "InspectionRecorded", "UnitOperationCompleted",
