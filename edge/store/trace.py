@@ -264,17 +264,16 @@ def trace_component(conn: Connection, key: str, component: str | None = None) ->
         for part in _chunks(serials):
             links += list(conn.execute(select(uc.c.item, uc.c.serial, uc.c.component, uc.c.component_serial,
                                               uc.c.component_lot).where(uc.c.component_serial.in_(part))))
-            if by_lot:  # the first key may be a lot, not a serial (a lot's serials are its units' own links)
-                links += [r for r in conn.execute(select(uc.c.item, uc.c.serial, uc.c.component,
-                                                         uc.c.component_serial, uc.c.component_lot)
-                                                  .where(uc.c.component_lot.in_(part)))
-                          if r.component_serial is None]
+            if by_lot:  # the first key may be a lot: every unit that got some of it, by serial or not (a recall)
+                links += list(conn.execute(select(uc.c.item, uc.c.serial, uc.c.component, uc.c.component_serial,
+                                                  uc.c.component_lot).where(uc.c.component_lot.in_(part))))
         by_lot = False
         wanted = {(it, s) for it, s in frontier}
         frontier = []
         for r in links:
-            via = r.component_serial or r.component_lot
-            if (None, via) not in wanted and (r.component, via) not in wanted:
+            via = next((v for v in (r.component_serial, r.component_lot)
+                        if v is not None and ((None, v) in wanted or (r.component, v) in wanted)), None)
+            if via is None:
                 continue
             k = (r.item, r.serial)
             if k not in units:

@@ -139,6 +139,8 @@ def test_a_pump_through_three_operations_with_a_failing_step_an_ncr_and_a_second
     assert [(u["serial"], u["lot"]) for u in forward["units"]] == [(serial, "FG-1")]
     assert forward["customer_orders"] == ["SO-1"]
     assert forward["shipments"] == [{"sales_order": "SO-1", "customer": "C1", "pallets": [sscc]}]
+    by_lot = node.client("quality").get("/api/v1/trace/components/M-LOT-7").json()  # a recall of the motor lot
+    assert [(u["serial"], u["via"]) for u in by_lot["units"]] == [(serial, "M-LOT-7")]
     backward = node.client("quality").get(f"/api/v1/units/{serial}").json()
     assert [(x["component"], x["component_serial"], x["component_lot"]) for x in backward["components"]] == [
         ("MOTOR", "MOT-001", "M-LOT-7")]
