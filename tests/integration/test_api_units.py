@@ -209,3 +209,31 @@ def test_instructions_from_the_sites_folder_with_their_images_served_for_offline
     finally:
         running.stop()
         site.stop()
+
+
+def test_a_lot_built_order_follows_its_instruction_with_a_photo_from_the_terminal(node: RunningNode) -> None:
+    """An item that is not serialised: its order's steps are recorded against the order (no serial), with the
+    instruction revision; a photo step takes the id the node gave the uploaded picture."""
+    assert node.post("service", "/items", {"item": "FRAME", "description": "Frame", "unit": "pcs",
+                                           "revision": "A"}).status_code == 201
+    assert node.post("service", "/work-orders", {
+        "work_order": "WO-F", "item": "FRAME", "item_revision": "A", "bom_revision": "1", "quantity": "50",
+        "operations": [{"operation": 10, "description": "Weld", "workstation": "WS-1"}]}).status_code == 201
+    assert node.post("quality", "/work-instructions", {
+        "item": "FRAME", "operation": 10, "revision": "2", "item_revision": "A", "title": "Weld",
+        "steps": [{"step": 1, "kind": "photo", "texts": ["en=Photo of the weld seam"]}]}).status_code == 201
+    refused = node.client("operator").post("/api/v1/photos", content=b"not a picture",
+                                           headers={"Content-Type": "text/plain"})
+    assert (refused.status_code, refused.json()["code"]) == (422, "INVALID_PHOTO")
+    taken = node.client("operator").post("/api/v1/photos", content=PNG, headers={"Content-Type": "image/png"})
+    assert taken.status_code == 201, taken.text
+    photo = taken.json()["photo"]
+    r = node.post("operator", "/work-orders/WO-F/operations/10/steps", {"instruction_revision": "2", "step": 1,
+                                                                        "serial": "X"})
+    assert (r.status_code, r.json()["code"]) == (422, "NOT_SERIALISED")
+    r = node.post("operator", "/work-orders/WO-F/operations/10/steps", {"instruction_revision": "2", "step": 1,
+                                                                        "photo": photo})
+    assert r.status_code == 201 and r.json()["step"]["passed"] is True, r.text
+    shown = node.client("operator").get("/api/v1/work-orders/WO-F/operations/10/instruction").json()
+    assert (shown["run"]["revision"], shown["run"]["step"], shown["run"]["status"]) == ("2", 1, "done")
+    assert node.client("quality").get(f"/api/v1/photos/{photo}").content == PNG
