@@ -199,6 +199,37 @@ def lot_label_zpl(label: LotLabel, copies: int = 1) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitLabel:
+    """A serialised unit's label: GTIN (AI 01) and serial (AI 21)."""
+
+    gtin: str
+    serial: str
+    description: str = ""
+    item: str = ""
+
+    def elements(self) -> list[tuple[str, str]]:
+        if not (1 <= len(self.serial) <= 20 and _CSET82.match(self.serial)):
+            raise LabelError("serial", f"serial {self.serial!r} cannot go in AI 21: 1 to 20 characters of GS1 set 82")
+        return [("01", _valid_gs1_number("gtin", gtin14(self.gtin), 14)), ("21", self.serial)]
+
+
+def unit_label_zpl(label: UnitLabel, copies: int = 1) -> str:
+    """A 4 x 3 inch (203 dpi) GS1-128 unit label: item, description, the serial, the barcode and its text."""
+    elements = label.elements()
+    lines = [
+        "^XA", "^CI28", "^PW812", "^LL609",
+        f"^FO40,30^A0N,40,40^FD{_text(label.item)}^FS",
+        f"^FO40,80^A0N,28,28^FD{_text(label.description)[:60]}^FS",
+        f"^FO40,130^A0N,30,30^FDSN {_text(label.serial)}^FS",
+        f"^FO40,190^BY2,3,180^BCN,180,N,N,N^FD{zpl_code128_data(elements)}^FS",
+        f"^FO40,390^A0N,26,26^FD{_text(_hri(elements))}^FS",
+        f"^PQ{copies}",
+        "^XZ",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
 class PalletLabel:
     sscc: str
     content_gtin: str | None = None

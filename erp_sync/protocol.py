@@ -42,6 +42,12 @@ stay correct gets a new protocol version instead.
 Messages are named after ISA-95 objects: an event's ``message`` is the ISA-95 object it reports
 (:data:`ISA95_MESSAGE`).
 
+Serialised units: a unit that gets its serial at its first operation is reported as ``MaterialSubLot``
+(``UnitSerialised``: item, serial, work order, GTIN where the serial is GS1 AI 21), the steps of its work instructions
+and its operations as ``JobResponse`` (``StepRecorded`` with the instruction revision followed, ``UnitOperationCompleted``),
+and each component fitted into it as ``MaterialActual`` (``UnitComponentFitted``: the component's lot and serial).
+Work instructions come down as changes of kind ``work_instruction`` (PLM).
+
 Shipments (CRM): a pallet (GS1 SSCC) packed at the edge is reported as ``MaterialSubLot`` (``PalletPacked``,
 ``PalletLotAdded``, ``PalletLotRemoved``); its shipment against a sales order as ``MaterialActual``: the stock leaving the shipping bin
 (``StockMoved`` of kind ``ship``, one per lot, with ``sales_order`` and ``sscc``) and then ``PalletShipped``, whose
@@ -117,6 +123,12 @@ ISA95_MESSAGE: dict[str, str] = {
     "MaintenanceWorkStopped": "MaintenanceRequest",
     "MaintenancePartsIssued": "MaintenanceResponse",
     "MaintenanceCompleted": "MaintenanceResponse",
+    # serialised units (issue 21): a unit is a MaterialSubLot of its order's output (its serial the sub-lot's ID),
+    # its steps and operations the job's responses, its components what was consumed into it
+    "UnitSerialised": "MaterialSubLot",
+    "UnitOperationCompleted": "JobResponse",
+    "StepRecorded": "JobResponse",
+    "UnitComponentFitted": "MaterialActual",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 
@@ -218,6 +230,7 @@ class ItemChange(_Message):
     revision: Code
     lot_controlled: bool = True
     gtin: str | None = None
+    serialised: bool | None = None  # a serial per unit at the edge; None: the edge keeps what it has
 
 
 class BinChange(_Message):
@@ -402,8 +415,35 @@ class LotChange(_Message):
     supplier_lot: Code | None = None
 
 
+class InstructionStepChange(_Message):
+    step: int = Field(ge=1, le=200)
+    kind: Literal["read", "check", "measure", "scan", "photo", "signoff"]
+    texts: list[str] = Field(default_factory=list, description="'en=...', 'nl=...'")
+    media: list[str] = Field(default_factory=list, description="'image:x.png', 'pdf:y.pdf#3' (the site's folder)")
+    nominal: Measure | None = None
+    lsl: Measure | None = None
+    usl: Measure | None = None
+    unit: str = ""
+    expect: str | None = None
+    component: str | None = None
+    on_fail: Literal["block", "ncr"] = "block"
+    plan: str | None = None
+    characteristic: str | None = None
+
+
+class WorkInstructionChange(_Message):
+    """PLM's work instruction for an operation of an item, at its own revision, written for one item revision."""
+
+    item: Code
+    operation: OperationNumber
+    revision: Code
+    item_revision: Code
+    title: str = ""
+    steps: list[InstructionStepChange] = Field(min_length=1, max_length=200)
+
+
 ChangeKind = Literal["item", "bin", "user", "work_order", "bom_revision", "dispatch_list", "purchase_order",
-                     "customer", "sales_order", "inspection_plan", "lot"]
+                     "customer", "sales_order", "inspection_plan", "lot", "work_instruction"]
 
 CHANGE_PAYLOADS: dict[str, type[_Message]] = {
     "item": ItemChange,
@@ -417,6 +457,7 @@ CHANGE_PAYLOADS: dict[str, type[_Message]] = {
     "sales_order": SalesOrderChange,
     "inspection_plan": InspectionPlanChange,
     "lot": LotChange,
+    "work_instruction": WorkInstructionChange,
 }
 
 

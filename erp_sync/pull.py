@@ -68,7 +68,7 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
         case p.ItemChange():
             return c.DefineItem(item=payload.item, description=payload.description, unit=payload.unit,
                                 revision=payload.revision, lot_controlled=payload.lot_controlled, gtin=payload.gtin,
-                                **meta)
+                                serialised=payload.serialised, **meta)
         case p.BinChange():
             return c.DefineBin(bin=payload.bin, zone=payload.zone, capacity=payload.capacity,
                                allowed_items=tuple(payload.allowed_items), max_per_item=payload.max_per_item,
@@ -111,6 +111,14 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
         case p.LotChange():
             return c.DefineLot(lot=payload.lot, item=payload.item, expiry=payload.expiry,
                                supplier_lot=payload.supplier_lot, **meta)
+        case p.WorkInstructionChange():
+            return c.DefineWorkInstruction(
+                item=payload.item, operation=payload.operation, revision=payload.revision,
+                item_revision=payload.item_revision, title=payload.title, steps=tuple(
+                    c.InstructionStepSpec(step=s.step, kind=s.kind, texts=tuple(s.texts), media=tuple(s.media),
+                                          nominal=s.nominal, lsl=s.lsl, usl=s.usl, unit=s.unit, expect=s.expect,
+                                          component=s.component, on_fail=s.on_fail, plan=s.plan,
+                                          characteristic=s.characteristic) for s in payload.steps), **meta)
         case p.InspectionPlanChange():
             return c.DefineInspectionPlan(
                 plan=payload.plan, description=payload.description, item=payload.item, operation=payload.operation,

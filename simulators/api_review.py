@@ -36,7 +36,8 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # Path parameters of the demo plant, so that a request reaches the command (which may still refuse it with 409).
 PATH_VALUES = {"work_order": "WO-1001", "operation": "10", "equipment": "M-20", "lot": "H-2232", "sscc": "0",
                "ncr": "NCR-1", "purchase_order": "PO-1", "workstation": "WS-20", "exception_id": "1",
-               "device": "WS-20-terminal", "maintenance_request": "MR-000001", "plan": "PM-PRESS-10-LUBE"}
+               "device": "WS-20-terminal", "maintenance_request": "MR-000001", "plan": "PM-PRESS-10-LUBE",
+               "serial": "WO-1001-0001"}
 HOOKS = "simulators.schemathesis_hooks"
 
 # Where a request that fits the schema may still be refused with 422, because the rule is about the plant's data or
@@ -68,6 +69,17 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/b2mml", "SCHEDULE_REFUSED: the body is a schema-valid B2MML document the node can apply"),
     ("POST", "/api/v1/signatures", "SIGNATURE_REQUIRED: the signer's PIN again in X-Takt-Pin (no schema holds a "
      "user's PIN); INVALID_MEANING: one of the site's policy.signature_meanings"),
+    ("POST", "/api/v1/work-orders/{work_order}/operations/{operation}/steps",
+     "MISSING_VALUE: a step captures what its kind asks (result, value, scanned or photo: the instruction says "
+     "which); SIGNATURE_REQUIRED: a sign-off step carries the second person's PIN in X-Takt-Pin; NOT_SERIALISED, "
+     "UNKNOWN_STEP: a serial only for a serialised item, a step of the instruction"),
+    ("POST", "/api/v1/work-orders/{work_order}/operations/{operation}/units",
+     "GS1_INVALID, NO_SERIAL, INVALID_SERIAL: a scanned GS1 label is valid and has AI 21; a GS1 serial is 1-20 "
+     "characters of set 82"),
+    ("POST", "/api/v1/work-instructions",
+     "STEPS_OUT_OF_ORDER, MISSING_VALUE, INVALID_LIMITS: steps numbered 1, 2, 3, ...; a measurement has a limit "
+     "(lsl <= usl) and a scan says what to scan"),
+    ("POST", "/api/v1/photos", "INVALID_PHOTO: the body is a JPEG or PNG picture of at most 8 MB"),
 )
 
 

@@ -43,6 +43,7 @@ from edge.store.codec import fingerprint
 from edge.store.users import forget_legacy_pin_digests, save_user
 from scanners.pipeline import ScanPipeline, start_scanner_tasks
 from takt.config import ConfigError, Problem, TaktConfig
+from takt.config.instructions import instruction_files
 from takt.maintenance_timer import long_stops_forever
 from takt.scanning import scan_pipeline
 from takt.shift_close import close_shifts_forever
@@ -93,7 +94,7 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
     for i, it in enumerate(md.items):
         add(f"master_data.items[{i}]", "item", it.item, True, c.DefineItem, item=it.item,
             description=it.description, unit=it.unit, revision=it.revision, lot_controlled=it.lot_controlled,
-            gtin=it.gtin)
+            gtin=it.gtin, serialised=it.serialised)
     for i, b in enumerate(md.bins):
         # The walk sequence is not in the command's fingerprint: it is in the seed's key, so a new one is recorded.
         # So are the hard putaway rules (per-item max, lot policy): a changed one is a new key as well.
@@ -148,6 +149,15 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
             item_revision=lot.item_revision, quantity=lot.quantity, bin=lot.bin, expiry=lot.expiry,
             supplier_lot=lot.supplier_lot, quarantine=lot.quarantine, occurred_at=lot.received_at(),
             opening_stock=True)
+    if config.instructions.folder is not None:  # the site's work instruction files (issue 21)
+        for path, wi in instruction_files(config.instructions.folder):
+            add(f"instructions.folder/{path.name}", "work-instruction", f"{wi.item}/{wi.operation}/{wi.revision}", True,
+                c.DefineWorkInstruction, item=wi.item, operation=wi.operation, revision=wi.revision,
+                item_revision=wi.item_revision, title=wi.title, steps=tuple(
+                    c.InstructionStepSpec(step=s.step, kind=s.kind, texts=tuple(s.texts), media=tuple(s.media),
+                                          nominal=s.nominal, lsl=s.lsl, usl=s.usl, unit=s.unit, expect=s.expect,
+                                          component=s.component, on_fail=s.on_fail, plan=s.plan,
+                                          characteristic=s.characteristic) for s in wi.steps))
     return seeds
 
 

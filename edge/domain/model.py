@@ -40,6 +40,7 @@ class Item:
     revision: str
     lot_controlled: bool = True
     gtin: str | None = None  # GS1 trade item number (GTIN-8/12/13/14) as given; labels' AI 01 names the item by it
+    serialised: bool = False  # each unit gets its own serial at the first operation (edge.domain.contexts.units)
 
 
 @dataclass(slots=True)
@@ -503,3 +504,84 @@ class MaintenanceRequest:
     closed_at: datetime | None = None
     released: bool | None = None
     closing_note: str = ""
+STEP_KINDS: tuple[str, ...] = ("read", "check", "measure", "scan", "photo", "signoff")
+ON_FAIL: tuple[str, ...] = ("block", "ncr")
+UNIT_STATUSES: tuple[str, ...] = ("in_progress", "blocked", "hold", "completed", "scrapped")
+
+
+@dataclass(slots=True)
+class WorkInstruction:
+    """A work instruction for one operation of an item (PLM's, or a file in the site's folder), at its own revision,
+    written for one revision of the item: a terminal refuses it for a work order that builds another revision."""
+
+    item: str
+    operation: int
+    revision: str
+    item_revision: str
+    title: str
+    defined_at: datetime
+
+
+@dataclass(slots=True)
+class InstructionStep:
+    """One step of a work instruction: text per language ("en=...", "nl=..."), media files ("image:x.png",
+    "pdf:manual.pdf#3") the node serves, and what the step captures (``kind``):
+
+    read (nothing), check (done / not OK), measure (a value within ``lsl``..``usl``; with ``plan`` and
+    ``characteristic`` also an inspection result that feeds SPC), scan (must equal ``expect``, or with ``component``
+    be a serial or lot of that component item issued to the order), photo (a picture from the terminal's camera),
+    signoff (a second person's electronic signature). A failing step blocks the next one (``on_fail`` block) or
+    raises a nonconformance (ncr)."""
+
+    item: str
+    operation: int
+    revision: str
+    step: int
+    kind: str
+    texts: tuple[str, ...] = ()
+    media: tuple[str, ...] = ()
+    nominal: Decimal | None = None
+    lsl: Decimal | None = None
+    usl: Decimal | None = None
+    unit: str = ""
+    expect: str | None = None
+    component: str | None = None
+    on_fail: str = "block"
+    plan: str | None = None
+    characteristic: str | None = None
+
+
+@dataclass(slots=True)
+class InstructionRun:
+    """Where a unit (``serial``) or a work order's lot-built output (``serial`` "") stands in the instruction of an
+    operation: the revision followed, the last step done, and whether a failed step blocks it."""
+
+    work_order: str
+    operation: int
+    serial: str
+    revision: str
+    step: int  # the last step passed (or failed with a nonconformance): the next one is step + 1
+    status: str  # in_progress | blocked | done
+    last_actor: str
+    updated_at: datetime
+    blocked_step: int | None = None
+
+
+@dataclass(slots=True)
+class Unit:
+    """A serialised unit of a work order's item: where it is in the routing and its status."""
+
+    item: str
+    serial: str
+    work_order: str
+    item_revision: str
+    operation: int | None  # the operation it is at (None once its last operation completed)
+    status: str  # in_progress | blocked | hold | completed | scrapped
+    started_by: str
+    started_at: datetime
+    updated_at: datetime
+    gtin: str | None = None  # GS1: the label carries (01) GTIN (21) serial
+    source: str = "pattern"  # pattern | gs1 | scanned
+    lot: str | None = None  # the output lot it was put into stock with
+    ncr: str | None = None  # the nonconformance that holds it
+    instructions: tuple[str, ...] = ()  # "operation=revision" of the instructions followed

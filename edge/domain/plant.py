@@ -26,6 +26,7 @@ from edge.domain.contexts import (
     production,
     quality,
     signatures,
+    units,
 )
 from edge.domain.contexts.pallets import next_sscc
 from edge.domain.errors import DomainError
@@ -39,7 +40,7 @@ __all__ = ["CONTEXTS", "DECIDERS", "EVOLVERS", "STATE_TABLES", "PlantState", "de
 # Inventory moves the stock before kitting fits the kitted shares into what is left of it.
 # Maintenance counts machines' use from the production and the machine states the contexts before it recorded.
 CONTEXTS: tuple[ModuleType, ...] = (orders, production, inventory, pallets, kitting, quality, machines, signatures,
-                                    maintenance)
+                                    units, maintenance)
 
 
 def _deciders() -> dict[type[c.Command], Decider]:

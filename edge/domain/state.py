@@ -29,6 +29,8 @@ from edge.domain.model import (
     InspectionInterval,
     InspectionPlan,
     InspectionTask,
+    InstructionRun,
+    InstructionStep,
     Item,
     Lot,
     MachineState,
@@ -50,6 +52,8 @@ from edge.domain.model import (
     StagedStock,
     Stock,
     UnassignedProduction,
+    Unit,
+    WorkInstruction,
     WorkOrder,
     WorkOrderConflict,
 )
@@ -63,7 +67,7 @@ STATE_TABLES: tuple[str, ...] = (
     "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
     "unassigned_production", "inspection_tasks", "inspection_intervals",
-    "staged", "pallets", "pallet_lines",
+    "staged", "pallets", "pallet_lines", "work_instructions", "instruction_steps", "instruction_runs", "units",
     "maintenance_settings", "machine_usage", "maintenance_plans", "maintenance_requests",
 )
 
@@ -126,6 +130,15 @@ class PlantState:
     machine_usage: dict[str, MachineUsage] = field(default_factory=dict)
     maintenance_plans: dict[str, MaintenancePlan] = field(default_factory=dict)
     maintenance_requests: dict[str, MaintenanceRequest] = field(default_factory=dict)
+    # Work instructions (item, operation, revision), their steps (... , step), where each unit (or an order's
+    # lot-built output, serial "") stands in one (work_order, operation, serial), and the serialised units (item,
+    # serial): edge.domain.contexts.units.
+    work_instructions: dict[tuple[str, int, str], WorkInstruction] = field(default_factory=dict)
+    instruction_steps: dict[tuple[str, int, str, int], InstructionStep] = field(default_factory=dict)
+    instruction_runs: dict[tuple[str, int, str], InstructionRun] = field(default_factory=dict)
+    units: dict[tuple[str, str], Unit] = field(default_factory=dict)
+    # (component item, component serial) -> the unit it went into (from the unit_components history on load)
+    fitted: dict[tuple[str, str], str] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
@@ -142,6 +155,10 @@ class PlantState:
     bin_load: dict[str, Decimal] = field(default_factory=dict)
     packed: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (lot, bin) -> on open pallets there
     item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
+    steps_of_instruction: dict[tuple[str, int, str], list[tuple[str, int, str, int]]] = field(default_factory=dict)
+    units_of_order: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    serials_of_item: dict[str, int] = field(default_factory=dict)  # units serialised per item (pattern {seq})
+    unit_of_ncr: dict[str, tuple[str, str]] = field(default_factory=dict)  # a held unit's nonconformance
     # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
     # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
     # the flag is missing, the duration is still right, see ``evolve`` of ClockJumped).
@@ -157,6 +174,15 @@ class PlantState:
         for (lot, bin_code), row in self.stock.items():
             self.bins_of_lot.setdefault(lot, set()).add(bin_code)
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
+        self.steps_of_instruction = {}
+        for step_key in sorted(self.instruction_steps):
+            self.steps_of_instruction.setdefault(step_key[:3], []).append(step_key)
+        self.units_of_order, self.serials_of_item, self.unit_of_ncr = {}, {}, {}
+        for ukey, unit in self.units.items():
+            self.units_of_order.setdefault(unit.work_order, set()).add(ukey)
+            self.serials_of_item[unit.item] = self.serials_of_item.get(unit.item, 0) + 1
+            if unit.ncr is not None:
+                self.unit_of_ncr[unit.ncr] = ukey
         self.packed = {}
         for (code, lot), pallet_line in self.pallet_lines.items():
             pallet = self.pallets[code]

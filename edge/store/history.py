@@ -63,6 +63,20 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
         case e.MaintenancePhotoAttached():
             return "maintenance_photos", {"seq": seq, "request": event.request, "photo": event.photo, "actor": actor,
                                           "at": event.at}
+        case e.StepRecorded():
+            return "unit_steps", {
+                "seq": seq, "work_order": event.work_order, "operation": event.operation, "item": event.item,
+                "serial": event.serial, "instruction_revision": event.instruction_revision, "step": event.step,
+                "kind": event.kind, "passed": event.passed, "result": event.result, "value": event.value,
+                "scanned": event.scanned, "photo": event.photo, "note": event.note, "ncr": event.ncr,
+                "actor": event.by, "started_at": event.started_at, "at": event.at,
+            }
+        case e.UnitComponentFitted():
+            return "unit_components", {
+                "seq": seq, "item": event.item, "serial": event.serial, "work_order": event.work_order,
+                "operation": event.operation, "component": event.component, "component_lot": event.component_lot,
+                "component_serial": event.component_serial, "actor": actor, "at": event.at,
+            }
         case e.MachineStateChanged():
             return "machine_state_history", {
                 "seq": seq, "equipment": event.equipment, "state": event.state, "reason": event.reason,

@@ -175,8 +175,16 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("machine_usage", model.MachineUsage, ("equipment",)),
         _entity_table("maintenance_plans", model.MaintenancePlan, ("plan",)),
         _entity_table("maintenance_requests", model.MaintenanceRequest, ("request",)),
+        _entity_table("work_instructions", model.WorkInstruction, ("item", "operation", "revision")),
+        _entity_table("instruction_steps", model.InstructionStep, ("item", "operation", "revision", "step")),
+        _entity_table("instruction_runs", model.InstructionRun, ("work_order", "operation", "serial")),
+        _entity_table("units", model.Unit, ("item", "serial")),
     )
 }
+# A unit is traced by its serial alone (a label, a customer's complaint), and listed per work order.
+Index("ix_units_serial", ENTITY_TABLES["units"].table.c.serial)
+Index("ix_units_work_order", ENTITY_TABLES["units"].table.c.work_order)
+Index("ix_units_lot", ENTITY_TABLES["units"].table.c.lot)
 
 # --- the journal: the outbox and the source of truth ---------------------------------------------
 
@@ -415,9 +423,50 @@ maintenance_photos = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+# The steps of work instructions as they were done (edge.domain.contexts.units): one row per StepRecorded, for a
+# unit (serial) or a work order's lot-built output (serial NULL), with the instruction revision followed and the
+# step's time (shown at ``started_at``, done at ``at``).
+unit_steps = Table(
+    "unit_steps", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("work_order", String(200), nullable=False, index=True),
+    Column("operation", Integer, nullable=False),
+    Column("item", String(200), nullable=False),
+    Column("serial", String(200), index=True),
+    Column("instruction_revision", String(200), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("result", String(16)),
+    Column("value", Quantity),
+    Column("scanned", String(200)),
+    Column("photo", String(200)),
+    Column("note", String(200), nullable=False),
+    Column("ncr", String(200)),
+    Column("actor", String(100), nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+# The components that went into each unit (a serial, or a lot): the unit's genealogy, traced backward from the
+# unit and forward from the component's serial or lot (edge.store.trace).
+unit_components = Table(
+    "unit_components", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("item", String(200), nullable=False),
+    Column("serial", String(200), nullable=False, index=True),
+    Column("work_order", String(200), nullable=False),
+    Column("operation", Integer, nullable=False),
+    Column("component", String(200), nullable=False),
+    Column("component_lot", String(200), index=True),
+    Column("component_serial", String(200), index=True),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
-                        short_picks, record_signatures, maintenance_photos)
+                        short_picks, record_signatures, maintenance_photos, unit_steps, unit_components)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

@@ -210,6 +210,10 @@ class Store:
         for row in conn.execute(select(ir.c.inspection, ir.c.plan, ir.c.results).order_by(ir.c.seq)):
             state.inspections.add(row.inspection)
             state.measured(row.plan, row.results)
+        uc = schema.unit_components
+        for fit in conn.execute(select(uc.c.component, uc.c.component_serial, uc.c.serial)
+                                .where(uc.c.component_serial.is_not(None)).order_by(uc.c.seq)):
+            state.fitted[(fit.component, fit.component_serial)] = fit.serial
         rs = schema.record_signatures
         for sig in conn.execute(select(rs).order_by(rs.c.seq)):
             apply_signature(state, sig.signature, sig.signer, sig.signer_name, sig.meaning, sig.at,

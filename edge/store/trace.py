@@ -194,3 +194,113 @@ def recall(conn: Connection, lot: str) -> dict[str, Any]:
         data = json.loads(receipt)
         origin = {k: data.get(k) for k in ("supplier_lot", "purchase_order", "po_line", "work_order", "at")}
     return {**found, "origin": origin, "in_stock": sorted(where, key=lambda x: (x["lot"], x["bin"]))}
+
+
+# --- serialised units -------------------------------------------------------------------------------------------
+#
+# A unit's genealogy is in ``unit_components`` (the serials and lots fitted into it) and ``units`` (its work order
+# and the output lot it went into stock with). Backward from a unit: its components, and for each component lot the
+# lot's own backward trace (the supplier lots). Forward from a component serial or lot: the units it went into,
+# their output lots, the pallets those are on and the customer shipments. Each is a few indexed lookups
+# (``ix_units_serial``, ``unit_components`` by serial, component serial or lot), however many units the store holds.
+
+
+class UnknownUnit(LookupError):
+    pass
+
+
+def _unit_rows(conn: Connection, serials: list[str]) -> list[dict[str, Any]]:
+    u = schema.ENTITY_TABLES["units"].table
+    out: list[dict[str, Any]] = []
+    for part in _chunks(serials):
+        out += [dict(r._mapping) for r in conn.execute(select(u).where(u.c.serial.in_(part)))]
+    return out
+
+
+def trace_unit(conn: Connection, serial: str, item: str | None = None) -> dict[str, Any]:
+    """Backward from a unit: its work order, the instruction revisions followed, the steps done, the components
+    fitted (serial or lot) and the supplier lots they came from."""
+    found = [r for r in _unit_rows(conn, [serial]) if item is None or r["item"] == item]
+    if not found:
+        raise UnknownUnit(f"unit {serial} is not known here")
+    unit = min(found, key=lambda r: r["item"])
+    uc, us = schema.unit_components, schema.unit_steps
+    components = [dict(r._mapping) for r in conn.execute(
+        select(uc.c.component, uc.c.component_lot, uc.c.component_serial, uc.c.operation, uc.c.at)
+        .where(uc.c.serial == serial, uc.c.item == unit["item"]).order_by(uc.c.seq))]
+    steps = [dict(r._mapping) for r in conn.execute(
+        select(us.c.operation, us.c.instruction_revision, us.c.step, us.c.kind, us.c.passed, us.c.result, us.c.value,
+               us.c.scanned, us.c.photo, us.c.note, us.c.ncr, us.c.actor, us.c.started_at, us.c.at)
+        .where(us.c.serial == serial, us.c.item == unit["item"], us.c.work_order == unit["work_order"])
+        .order_by(us.c.seq))]
+    lots_t = schema.ENTITY_TABLES["lots"].table
+    component_lots = sorted({c["component_lot"] for c in components if c["component_lot"]})
+    origins: dict[str, Any] = {}
+    for part in _chunks(component_lots):
+        for r in conn.execute(select(lots_t.c.lot, lots_t.c.item, lots_t.c.supplier_lot, lots_t.c.work_order)
+                              .where(lots_t.c.lot.in_(part))):
+            origins[r.lot] = {"lot": r.lot, "item": r.item, "supplier_lot": r.supplier_lot, "work_order": r.work_order}
+    wo_t = schema.ENTITY_TABLES["work_orders"].table
+    order = conn.execute(select(wo_t.c.customer_order, wo_t.c.status).where(
+        wo_t.c.work_order == unit["work_order"])).first()
+    return {"serial": serial, "direction": "backward", "unit": unit, "components": components, "steps": steps,
+            "component_lots": [origins[x] for x in component_lots if x in origins],
+            "customer_order": order.customer_order if order else None,
+            "pallets": _pallets(conn, [unit["lot"]]) if unit["lot"] else []}
+
+
+def trace_component(conn: Connection, key: str, component: str | None = None) -> dict[str, Any]:
+    """Forward from a component serial or a component lot: every unit it went into (with the units that went into
+    those, for sub-assemblies with serials of their own), their output lots, the pallets and customer shipments."""
+    uc = schema.unit_components
+    units: dict[tuple[str, str], dict[str, Any]] = {}
+    frontier: list[tuple[str | None, str]] = [(component, key)]
+    by_lot = True
+    depth = 0
+    while frontier and depth < MAX_DEPTH:
+        depth += 1
+        serials = [s for _, s in frontier]
+        links: list[Any] = []
+        for part in _chunks(serials):
+            links += list(conn.execute(select(uc.c.item, uc.c.serial, uc.c.component, uc.c.component_serial,
+                                              uc.c.component_lot).where(uc.c.component_serial.in_(part))))
+            if by_lot:  # the first key may be a lot: every unit that got some of it, by serial or not (a recall)
+                links += list(conn.execute(select(uc.c.item, uc.c.serial, uc.c.component, uc.c.component_serial,
+                                                  uc.c.component_lot).where(uc.c.component_lot.in_(part))))
+        by_lot = False
+        wanted = {(it, s) for it, s in frontier}
+        frontier = []
+        for r in links:
+            via = next((v for v in (r.component_serial, r.component_lot)
+                        if v is not None and ((None, v) in wanted or (r.component, v) in wanted)), None)
+            if via is None:
+                continue
+            k = (r.item, r.serial)
+            if k not in units:
+                units[k] = {"item": r.item, "serial": r.serial, "depth": depth, "via": via}
+                frontier.append(k)
+    if not units and depth <= 1:
+        known = conn.execute(select(uc.c.seq).where(
+            (uc.c.component_serial == key) | (uc.c.component_lot == key)).limit(1)).first()
+        lots_t = schema.ENTITY_TABLES["lots"].table
+        if known is None and conn.execute(select(lots_t.c.lot).where(lots_t.c.lot == key)).first() is None:
+            raise UnknownUnit(f"{key} is no component serial or lot known here")
+    rows = {(r["item"], r["serial"]): r for r in _unit_rows(conn, sorted({s for _, s in units}))}
+    for k, entry in units.items():
+        row = rows.get(k)
+        if row is not None:
+            entry.update(work_order=row["work_order"], status=row["status"], lot=row["lot"],
+                         operation=row["operation"])
+    out_lots = sorted({u["lot"] for u in units.values() if u.get("lot")})
+    pallets = _pallets(conn, out_lots)
+    wo_t = schema.ENTITY_TABLES["work_orders"].table
+    orders = sorted({u["work_order"] for u in units.values() if u.get("work_order")})
+    customer_orders: set[str] = set()
+    for part in _chunks(orders):
+        customer_orders |= {r.customer_order for r in conn.execute(
+            select(wo_t.c.customer_order).where(wo_t.c.work_order.in_(part))) if r.customer_order}
+    customer_orders |= {p["sales_order"] for p in pallets if p["sales_order"]}
+    return {"key": key, "direction": "forward",
+            "units": sorted(units.values(), key=lambda x: (x["depth"], x["item"], x["serial"])),
+            "lots": out_lots, "work_orders": orders, "pallets": pallets,
+            "customer_orders": sorted(customer_orders), "shipments": _shipments(pallets)}

@@ -21,7 +21,7 @@ from erp_sync.b2mml.schemas import V0600_NS
 PERFORMANCE_EVENTS = frozenset({"ProductionReported", "OperationStarted", "OperationCompleted", "LabourClockedOff",
                                 "WorkOrderCompleted"})
 MATERIAL_EVENTS = frozenset({"LotReceived", "LotStatusChanged", "PalletPacked", "PalletShipped",
-                             "InspectionRecorded"})
+                             "InspectionRecorded", "UnitSerialised", "UnitComponentFitted"})
 CONSUMPTION_KINDS = frozenset({"issue", "return"})
 
 Kind = Literal["ProductionPerformance", "MaterialInformation", "TestSpecification", "OperationsPerformance"]
@@ -378,6 +378,8 @@ def _render_lot(b: _Builder, info: ET.Element, seq: int, ev: e.Event, state: Pla
         _render_pallet(b, lot, seq, ev)
     elif isinstance(ev, e.InspectionRecorded):
         _render_inspection(b, lot, seq, ev, state)
+    elif isinstance(ev, (e.UnitSerialised, e.UnitComponentFitted)):
+        _render_unit(b, lot, seq, ev)
     elif isinstance(ev, e.StockMoved):
         b.el(lot, "ID", ev.lot)
         b.el(lot, "Description", f"{ev.kind} at {_when(ev.at)} (journal {seq})")
@@ -422,6 +424,42 @@ def _render_pallet(b: _Builder, lot: ET.Element, seq: int, ev: e.PalletPacked | 
         b.value(part, "Quantity", _num(line.quantity), "decimal")
     b.el(lot, "AssemblyType", "Physical")
     b.el(lot, "AssemblyRelationship", "Transient")
+
+
+def _render_unit(b: _Builder, lot: ET.Element, seq: int, ev: e.UnitSerialised | e.UnitComponentFitted) -> None:
+    """A serialised unit as a MaterialSubLot (its serial the ID) of its work order's output, under a MaterialLot named
+    by the work order; a component fitted into it as the sub-lot's assembly (a serial: AssemblySubLotID; a lot:
+    AssemblyLotID), permanently."""
+    b.el(lot, "ID", ev.work_order)
+    fitted = isinstance(ev, e.UnitComponentFitted)
+    b.el(lot, "Description", f"{'component fitted into' if fitted else 'serial of'} unit {ev.serial} at "
+                             f"{_when(ev.at)} (journal {seq})")
+    b.el(lot, "MaterialDefinitionID", ev.item)
+    b.data(lot, "MaterialLotProperty", "Event", type(ev).__name__, "string")
+    b.data(lot, "MaterialLotProperty", "WorkOrder", ev.work_order, "string")
+    sub = b.el(lot, "MaterialSubLot")
+    b.el(sub, "ID", ev.serial)
+    if isinstance(ev, e.UnitSerialised):
+        b.data(sub, "MaterialSublotProperty", "Operation", str(ev.operation), "integer")
+        b.data(sub, "MaterialSublotProperty", "SerialSource", ev.source, "string")
+        if ev.gtin:
+            b.data(sub, "MaterialSublotProperty", "GTIN", ev.gtin, "string")
+        b.value(sub, "Quantity", "1", "decimal")
+        b.el(sub, "MaterialLotID", ev.work_order)
+        return
+    b.data(sub, "MaterialSublotProperty", "Operation", str(ev.operation), "integer")
+    b.el(sub, "MaterialLotID", ev.work_order)
+    if ev.component_lot is not None and ev.component_serial is None:
+        part = b.el(sub, "AssemblyLotID")
+        b.el(part, "ID", ev.component_lot)
+        b.el(part, "MaterialDefinitionID", ev.component)
+    if ev.component_serial is not None:
+        part = b.el(sub, "AssemblySubLotID")
+        b.el(part, "ID", ev.component_serial)
+        if ev.component_lot is not None:
+            b.el(part, "MaterialLotID", ev.component_lot)
+    b.el(sub, "AssemblyType", "Physical")
+    b.el(sub, "AssemblyRelationship", "Permanent")
 
 
 def _render_inspection(b: _Builder, lot: ET.Element, seq: int, ev: e.InspectionRecorded,

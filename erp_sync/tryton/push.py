@@ -3,7 +3,7 @@ Tryton's API allows, and acknowledged with what was booked, what Tryton had alre
 counterpart.
 
 Each event goes to the booking of its kind (:mod:`.production`, :mod:`.stock`, :mod:`.receipts`,
-:mod:`.quality`, :mod:`.shipments`). Consecutive bin moves of different lots are booked together, and so are
+:mod:`.quality`, :mod:`.shipments`, :mod:`.units`). Consecutive bin moves of different lots are booked together, and so are
 consecutive inspections; events with no Tryton counterpart between them do not break the run; anything left over
 or refused is then taken one by one. A refusal holds the later events of its subject in the batch. Events that
 Tryton keeps no record of (machine states, labour, lot status, pallets packed, inspection tasks and verdicts,
@@ -26,10 +26,11 @@ from erp_sync.tryton.quality import QualityBookings
 from erp_sync.tryton.receipts import ReceiptBookings
 from erp_sync.tryton.shipments import ShipmentBookings
 from erp_sync.tryton.stock import BIN_MOVES, StockBookings
+from erp_sync.tryton.units import SerialBookings
 
 # the events that change Tryton
 BOOKED = frozenset({"OperationStarted", "OperationCompleted", "StockMoved", "LotReceived", "InspectionRecorded",
-                    "NonconformanceDispositioned", "WorkOrderCompleted", "PalletShipped"})
+                    "NonconformanceDispositioned", "WorkOrderCompleted", "PalletShipped", "UnitSerialised"})
 # bin moves (or inspections) booked in one go (with a few hundred at once trytond on SQLite overflows its parser stack)
 BULK = 100
 
@@ -73,6 +74,7 @@ class TrytonPush:
         self.orders = ProductionBookings(gateway, journal, self.quality, self.receipts)
         self.stock = StockBookings(gateway, journal, self.orders)
         self.shipments = ShipmentBookings(gateway)
+        self.serials = SerialBookings(gateway)
         self._handlers: dict[str, Callable[[p.SyncEvent], Awaitable[Booked]]] = {
             "OperationStarted": self.orders.operation_started,
             "OperationCompleted": self.orders.operation_completed,
@@ -82,6 +84,7 @@ class TrytonPush:
             "NonconformanceDispositioned": self.quality.disposition,
             "WorkOrderCompleted": self.orders.work_order_completed,
             "PalletShipped": self.shipments.pallet_shipped,
+            "UnitSerialised": self.serials.unit_serialised,  # a stock.lot per unit (erp_sync.tryton.units)
         }
 
     async def cursor(self) -> int:

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
@@ -43,12 +44,14 @@ from takt.api import (
     setpoints,
     spc,
     sync,
+    units,
     warehouse,
 )
 from takt.api.auth import TokenCache, current_user
 from takt.api.errors import invalid_request
 from takt.api.headers import HSTS_MAX_AGE_S, SecurityHeaders
 from takt.config import TaktConfig, WarehouseSection
+from takt.config.instructions import InstructionsSection
 from takt.config.policy import PolicySection
 from takt.identity import Directory
 from takt.scanning import scan_pipeline
@@ -184,6 +187,11 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
+    instructions = site.instructions if site is not None else InstructionsSection()  # issue 21
+    app.state.serial_pattern, app.state.serial_gs1 = instructions.serial_pattern, instructions.serial_gs1
+    app.state.instruction_folder = instructions.folder
+    data_dir = getattr(node, "data_dir", None)  # a takt.runtime.Node's; a bare node keeps photos in a temporary folder
+    app.state.photo_folder = Path(data_dir) / "photos" if data_dir is not None else None
     logon = site.logon if site is not None else None  # the limits on failed logons at the pages (takt.pages.sessions)
     app.state.logon_limits = LogonLimits(**{f.name: getattr(logon, f.name) for f in dataclasses.fields(LogonLimits)}
                                          ) if logon is not None else LogonLimits()
@@ -206,7 +214,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = setpoints.router.routes  # setpoint downloads and variances (connectors.setpoints)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *maintenance.router.routes, *warehouse.router.routes,
-                              *b2mml.router.routes, *b2mml.exports.routes, *audit.router.routes]  # issues 7, 18, 17
+                              *b2mml.router.routes, *b2mml.exports.routes, *audit.router.routes,
+                              *units.router.routes]  # issues 7, 18, 17, 20, 21
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:

@@ -11,6 +11,7 @@ Read routes stay ordinary FastAPI routes (``reads.py``).
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,8 +30,10 @@ from edge.domain import commands as c
 from edge.domain.contexts.signatures import signature_id
 from edge.fields import OperationNumber
 from edge.service import IdempotencyKeyReused, Service, StoreUnavailable
+from edge.store import schema
 from edge.store.audit import records_by_seq
 from edge.store.users import User
+from scanners import gs1
 from takt.api import models as m
 from takt.api.auth import allowed_roles, authorize
 from takt.api.contract import (
@@ -140,6 +144,8 @@ class CommandRoute:
     run: Step | None = None
     # Fields the store must fill in (the journal events a signature names): an awaitable that may refuse.
     resolve: Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any] | JSONResponse]] | None = None
+    # What the answer of a recorded command adds for the one who asked (a step's verdict), read from the store.
+    tell: Callable[[Request, JSONResponse], Awaitable[JSONResponse]] | None = None
 
     @property
     def name(self) -> str:
@@ -149,7 +155,10 @@ class CommandRoute:
         allowed = allowed_roles(*self.roles)
         model, command, fields, signed, settings = self.body, self.command, self.fields, self.signed, self.settings
         before, run = self.before, self.run
-        meaning, resolve = self.meaning, self.resolve
+        meaning, resolve, tell = self.meaning, self.resolve, self.tell
+
+        async def told(request: Request, answer: JSONResponse) -> JSONResponse:
+            return answer if tell is None or answer.status_code != 201 else await tell(request, answer)
 
         async def endpoint(request: Request) -> Response:
             user = await authorize(request, allowed)
@@ -176,12 +185,12 @@ class CommandRoute:
                     return resolved
                 values = resolved
             if signed is None:
-                return await record(request, user, body, command, **values)
+                return await told(request, await record(request, user, body, command, **values))
             at_page = signed == "disposition" and user.session  # signed at a page as before: 403 without the PIN
             pin = request.headers.get("x-takt-pin")
             if not (pin or at_page or signed == "signature"
                     or signed in getattr(request.app.state, "signatures_required", frozenset())):
-                return await record(request, user, body, command, **values)
+                return await told(request, await record(request, user, body, command, **values))
             if not pin and not at_page:
                 what = "a signature" if signed == "signature" else f"a {signed.replace('_', ' ')}"
                 return refusal(422, "SIGNATURE_REQUIRED", f"{what} is electronically signed here: send your PIN "
@@ -193,7 +202,7 @@ class CommandRoute:
             spec = signature_spec(request, user, values.pop("signing", None) or {}, meaning)
             if isinstance(spec, JSONResponse):
                 return spec
-            answer = await record(request, user, body, command, signature=spec, **values)
+            answer = await told(request, await record(request, user, body, command, signature=spec, **values))
             if answer.status_code == 201 and at_page:
                 await audit_signature(request, user, signed, values)
             return answer
@@ -367,10 +376,68 @@ FLOOR = ("operator", "supervisor")
 WAREHOUSE = ("warehouse", "supervisor")
 OPERATION = "/work-orders/{work_order}/operations/{operation:int}"
 
+async def _serial_label(request: Request, user: User, body: Any, values: dict[str, Any]) -> JSONResponse | None:
+    """A serial scanned from a pre-printed GS1 label (AIM identifier, HRI or Digital Link): its AI 21, and its AI 01
+    for the domain to match with the item's GTIN; a plain text is the serial itself."""
+    text = values.get("serial")
+    if text is None or not (text.startswith(("]", "(", "http://", "https://")) or "\x1d" in text):
+        return None
+    try:
+        label = gs1.parse(text)
+    except gs1.GS1Error as err:
+        return refusal(422, "GS1_INVALID", f"the scanned label is not a valid GS1 label: {err}", "serial")
+    if label.serial is None:
+        return refusal(422, "NO_SERIAL", "the scanned GS1 label has no serial (AI 21)", "serial")
+    values["serial"], values["gtin"] = label.serial, label.gtin
+    return None
+
+
+async def _step_verdict(request: Request, answer: JSONResponse) -> JSONResponse:
+    """A recorded step's answer says its verdict at once (``step``: passed, why not, the nonconformance it raised),
+    so that the terminal shows it without a second read."""
+    body = json.loads(bytes(answer.body))
+    seq = next((ev["seq"] for ev in body["events"] if ev["type"] == "StepRecorded"), None)
+    if seq is None:
+        return answer
+    store = request.app.state.store
+    us = schema.unit_steps
+
+    def read() -> Any:
+        with store.engine.connect() as conn:
+            return conn.execute(select(us.c.passed, us.c.note, us.c.ncr, us.c.step).where(us.c.seq == seq)).first()
+
+    row = await run_in_threadpool(read)
+    if row is not None:
+        body["step"] = {"step": row.step, "passed": row.passed, "note": row.note, "ncr": row.ncr}
+    return JSONResponse(body, status_code=answer.status_code, headers={
+        k: v for k, v in answer.headers.items() if k.lower() == "idempotent-replayed"})
+
+
+def _instruction_fields(body: m.WorkInstructionRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {"item": body.item, "operation": body.operation, "revision": body.revision,
+            "item_revision": body.item_revision, "title": body.title, "steps": tuple(
+                c.InstructionStepSpec(step=s.step, kind=s.kind, texts=tuple(s.texts), media=tuple(s.media),
+                                      nominal=s.nominal, lsl=s.lsl, usl=s.usl, unit=s.unit, expect=s.expect,
+                                      component=s.component, on_fail=s.on_fail, plan=s.plan,
+                                      characteristic=s.characteristic) for s in body.steps)}
+
+
 # Ordered by how often a plant calls them: the route scan stops at the first match.
 COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", OPERATION + "/production", m.ProductionRequest, c.ReportProduction, ("service", *FLOOR),
                  "Report good and scrap quantities", "work orders"),
+    CommandRoute("POST", OPERATION + "/steps", m.StepRequest, c.RecordStep, ("quality", *FLOOR),
+                 "Record a step of the operation's work instruction for a unit (or the order's lot-built output): "
+                 "its check, measurement, scan, photo or sign-off (a sign-off is a second person's electronic "
+                 "signature: their PIN in X-Takt-Pin); a failed step blocks the next one or raises a nonconformance",
+                 "work instructions", signed="signoff", meaning="approved", tell=_step_verdict),
+    CommandRoute("POST", OPERATION + "/units", m.SerialiseUnitRequest, c.SerialiseUnit, FLOOR,
+                 "Start a unit of a serialised item at the order's first operation: its serial scanned from a "
+                 "pre-printed label (plain or GS1 with AI 21) or the next of the site's pattern", "work instructions",
+                 settings=(("pattern", "serial_pattern"), ("gs1", "serial_gs1")), before=_serial_label),
+    CommandRoute("POST", OPERATION + "/units/{serial}/complete", m.UnitActionRequest, c.CompleteUnitOperation, FLOOR,
+                 "Complete a unit's operation where it has no work instruction (with one, its last step does)",
+                 "work instructions"),
     CommandRoute("POST", "/stock/moves", m.MoveRequest, c.MoveStock, ("operator", *WAREHOUSE),
                  "Move stock of a lot from bin to bin (or put it away: elsewhere than suggested with an override "
                  "reason)", "inventory", settings=(("putaway_rules", "putaway_rules"),)),
@@ -503,6 +570,10 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  ("quality", *MASTER_DATA), "Define an inspection plan (a signed plan is redefined only by a signed "
                  "definition that supersedes its signature: X-Takt-Pin and X-Takt-Supersedes)", "quality",
                  _plan_fields, signed="inspection_plan"),
+    CommandRoute("POST", "/work-instructions", m.WorkInstructionRequest, c.DefineWorkInstruction,
+                 ("quality", *MASTER_DATA), "Define a work instruction for an operation of an item revision (PLM's, "
+                 "or the site's instruction folder): ordered steps that capture data", "work instructions",
+                 _instruction_fields),
 )
 
 

@@ -122,6 +122,17 @@ DATA_RULES: dict[tuple[str, str], str] = {
     ("delete", "/api/v1/sessions/current"): "NOT_A_SESSION: a user's own API token is not a page session",
     ("post", "/api/v1/items"): "INVALID_REQUEST (field gtin): a GTIN's last digit is its GS1 check digit",
     ("post", "/api/v1/maintenance-requests/{maintenance_request}/notes"): "NOTHING_TO_ADD: a note, a photo or both",
+    ("post", "/api/v1/work-orders/{work_order}/operations/{operation}/steps"):
+        "MISSING_VALUE: a step captures what its kind asks (result, value, scanned or photo: the instruction says "
+        "which); SIGNATURE_REQUIRED: a sign-off step carries the second person's PIN in X-Takt-Pin; NOT_SERIALISED, "
+        "UNKNOWN_STEP: a serial only for a serialised item, a step of the instruction",
+    ("post", "/api/v1/work-orders/{work_order}/operations/{operation}/units"):
+        "GS1_INVALID, NO_SERIAL, INVALID_SERIAL: a scanned GS1 label is valid and has AI 21; a GS1 serial is 1-20 "
+        "characters of set 82",
+    ("post", "/api/v1/work-instructions"):
+        "STEPS_OUT_OF_ORDER, MISSING_VALUE, INVALID_LIMITS: steps numbered 1, 2, 3, ...; a measurement has a limit "
+        "(lsl <= usl) and a scan says what to scan",
+    ("post", "/api/v1/photos"): "INVALID_PHOTO: the body is a JPEG or PNG picture of at most 8 MB",
 }
 
 

@@ -14,9 +14,11 @@ from edge.labels import (
     LabelError,
     LotLabel,
     PalletLabel,
+    UnitLabel,
     lot_label_zpl,
     send_to_printer,
     sscc_label_zpl,
+    unit_label_zpl,
     write_label,
 )
 from edge.store import Store, schema
@@ -120,3 +122,28 @@ async def print_pallet_label(request: Request, sscc: str, body: PalletLabelReque
         raise _refuse(422, "LABEL_NOT_POSSIBLE", str(err), err.field) from None
     where = await _print(request, f"sscc-{sscc}", zpl)
     return {"sscc": sscc, "printed_to": where, "copies": asked.copies, "zpl": zpl}
+
+
+@router.post("/units/{serial}/label", tags=["labels"], status_code=201, responses=ACTION_RESPONSES,
+             summary="Print a serialised unit's GS1-128 label (GTIN and serial, AI 01 and 21) in ZPL")
+async def print_unit_label(request: Request, serial: str, body: PalletLabelRequest | None = None) -> dict[str, Any]:
+    await authorize(request, PRINTING)
+    asked = body or PalletLabelRequest(copies=1)
+    store: Store = request.app.state.store
+    units, items = T["units"].table, T["items"].table
+    with store.engine.connect() as conn:
+        row = conn.execute(select(units.c.serial, units.c.item, items.c.gtin, items.c.description)
+                           .select_from(units.join(items, items.c.item == units.c.item))
+                           .where(units.c.serial == serial).order_by(units.c.item)).first()
+    if row is None:
+        raise _refuse(404, "UNKNOWN_UNIT", f"unit {serial} is not known here", "serial")
+    if row.gtin is None:
+        raise _refuse(409, "NO_GTIN", f"item {row.item} has no GTIN: a GS1 label names the item by it "
+                      "(master data: items[].gtin)", "serial")
+    try:
+        zpl = unit_label_zpl(UnitLabel(gtin=row.gtin, serial=row.serial, description=row.description,
+                                       item=row.item), asked.copies)
+    except LabelError as err:
+        raise _refuse(422, "LABEL_NOT_POSSIBLE", str(err), err.field) from None
+    where = await _print(request, f"unit-{row.serial}", zpl)
+    return {"serial": row.serial, "printed_to": where, "copies": asked.copies, "zpl": zpl}

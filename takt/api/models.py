@@ -202,6 +202,7 @@ class ItemRequest(Request):
     lot_controlled: Flag = True
     gtin: Gtin | None = Field(default=None, description="GS1 GTIN-8/12/13/14 with check digit: labels name the "
                                                           "item by it (AI 01)")
+    serialised: Flag = Field(default=False, description="each unit gets its own serial at the first operation")
 
 
 class BinRequest(Request):
@@ -605,3 +606,62 @@ class SignatureRequest(Request):
     supersedes: SignatureId | None = Field(default=None, description="the signature whose records this one "
                                                                      "supersedes")
     comment: Annotated[Text, MULTI_LINE] = ""
+
+
+# --- work instructions and serialised units (issue 21) -----------------------------------------------------------
+
+StepText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=2000,
+                                            pattern=r"^[a-z]{2}=")]
+Medium = Annotated[str, StringConstraints(pattern=r"^(image|pdf):[\w.\-]{1,120}(#[0-9]{1,4})?$")]
+
+
+class InstructionStepModel(Part):
+    model_config = ConfigDict(extra="forbid")
+    step: Whole = Field(ge=1, le=200, description="1, 2, 3, ... in order")
+    kind: Literal["read", "check", "measure", "scan", "photo", "signoff"]
+    texts: list[StepText] = Field(default_factory=list, max_length=20,
+                                  description="the step's text per language: 'en=Fit the impeller', 'nl=...'")
+    media: list[Medium] = Field(default_factory=list, max_length=20,
+                                description="files of the site's instruction folder: 'image:x.png', 'pdf:y.pdf#3'")
+    nominal: Measure | None = None
+    lsl: Measure | None = None
+    usl: Measure | None = None
+    unit: Text = ""
+    expect: Code | None = Field(None, description="scan: the value that must be scanned (a tool, a program)")
+    component: Code | None = Field(None, description="scan: a serial or lot of this component item, issued to the "
+                                                     "order, goes into the unit")
+    on_fail: Literal["block", "ncr"] = Field("block", description="a failed step blocks the next one, or raises "
+                                                                  "a nonconformance that holds the unit")
+    plan: Code | None = Field(None, description="measure: also an inspection result of this plan (SPC)")
+    characteristic: Code | None = None
+
+
+class WorkInstructionRequest(Request):
+    item: Code
+    operation: OperationNumber
+    revision: Code
+    item_revision: Code = Field(description="the item revision it is written for")
+    title: Text = ""
+    steps: list[InstructionStepModel] = Field(min_length=1, max_length=200)
+
+
+class SerialiseUnitRequest(Request):
+    serial: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = Field(
+        None, description="scanned from a pre-printed label (plain, or a GS1 element string with AI 21); left out: "
+                          "the next serial of the site's pattern")
+
+
+class StepRequest(Request):
+    instruction_revision: Code
+    step: Whole = Field(ge=1, le=200)
+    serial: Code | None = Field(None, description="the unit (serialised items)")
+    result: Literal["done", "not_ok"] | None = None
+    value: Measure | None = None
+    scanned: Code | None = None
+    photo: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}\.(jpg|png)$")] | None = Field(
+        None, description="the id POST /api/v1/photos gave the picture")
+    started_at: Annotated[Moment | None, AfterValidator(_aware)] = Field(None, description="when the step was shown")
+
+
+class UnitActionRequest(Request):
+    pass

@@ -262,8 +262,13 @@ def _resolve(cfg: TaktConfig, base: Path, resolve_secrets: bool) -> tuple[TaktCo
         identity = identity.model_copy(update={
             name: (base / f).expanduser().resolve() for name in ("bind_password_file", "ca_file")
             if (f := getattr(identity, name)) is not None and not f.expanduser().is_absolute()})
+    instructions = cfg.instructions  # the site's instruction folder, next to the site file
+    if instructions.folder is not None and not instructions.folder.expanduser().is_absolute():
+        instructions = instructions.model_copy(update={"folder": (base / instructions.folder).expanduser().resolve()})
+    if instructions.folder is not None and not instructions.folder.is_dir():
+        problems.append(Problem("instructions.folder", f"{instructions.folder} is not a folder"))
     return cfg.model_copy(update={"users": users, "node": node, "api": api, "sync": sync, "b2mml": b2mml,
-                                  "historian": historian,
+                                  "historian": historian, "instructions": instructions,
                                   "connectivity": connectivity, "retention": retention, "reference": reference,
                                   "identity": identity}), problems
 

@@ -19,6 +19,7 @@ class ItemEntry(Section):
     revision: Code
     lot_controlled: bool = True
     gtin: Gtin | None = None
+    serialised: bool = False  # a serial per unit at the first operation (the site's instructions.serial_pattern)
 
 
 class BinEntry(Section):

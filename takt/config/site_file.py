@@ -15,6 +15,7 @@ from scanners.config import ScanningSection
 from takt.config.errors import Problem
 from takt.config.historian import HistorianSection
 from takt.config.identity import IdentitySection
+from takt.config.instructions import InstructionsSection
 from takt.config.journal import JournalSection
 from takt.config.master_data import MasterData
 from takt.config.node import ApiSection, LogonSection, NodeSection, SiteSection, UserEntry
@@ -46,6 +47,7 @@ class TaktConfig(Section):
     reference: Path | None = None
     journal: JournalSection = JournalSection()
     historian: HistorianSection = HistorianSection()
+    instructions: InstructionsSection = InstructionsSection()  # work instructions, serials (issue 21)
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""

@@ -168,6 +168,14 @@ def signatures_page(request: Request) -> HTMLResponse:
                    script="signatures.js")
 
 
+@html_pages.get("/instructions", response_class=HTMLResponse)
+def instructions_page(request: Request) -> HTMLResponse:
+    """The operator's work instructions page: a unit (or the order's lots) step by step, each step's capture
+    answered at once (its script reads GET .../instruction and records POST .../steps)."""
+    return _render(request, "instructions.html", "Takt work instructions", page="instructions",
+                   page_class="instructions", script="instructions.js")
+
+
 # --- read models ------------------------------------------------------------------------------------------
 
 

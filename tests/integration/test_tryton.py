@@ -951,3 +951,26 @@ def test_maintenance_is_acknowledged_without_a_booking_and_its_spare_parts_leave
     SyncLedger(edge.store).set_gap_cursor(0)  # everything again: the spare part is not booked twice
     run(_push(edge.service, t.central()))
     assert tryton_stock(t, seal, "A1") == D(28)
+
+
+def test_units_serialised_at_the_edge_are_lots_of_their_product_in_tryton(tryton: Tryton, edge: RunningNode) -> None:
+    """Issue 21: a serialised item's units get a serial each at the first operation; each reaches Tryton as a
+    ``stock.lot`` of the product (PUMP is lot-tracked there), once, however often the push is delivered."""
+    t = tryton
+    t.store = edge.store
+    _, wo = release_production(t.s, t.plant, D(2))
+    assert run(_pull(edge.service, t.central())).refused == 0
+    pump = edge.service.state.items["PUMP"]
+    edge.service.handle(c.DefineItem(idempotency_key=f"t:{next(_n)}", actor="admin", actor_roles=frozenset({"admin"}),
+                                     item="PUMP", description=pump.description, unit=pump.unit,
+                                     revision=pump.revision, lot_controlled=pump.lot_controlled, serialised=True))
+    first = edge.service.state.operations_of(wo)[0].operation
+    for _ in range(2):
+        do(edge.service, c.SerialiseUnit, work_order=wo, operation=first, pattern="SN-{work_order}-{n:02d}")
+    pushed = run(_push(edge.service, t.central()))
+    assert pushed.refused == 0, SyncLedger(edge.store).exceptions(open_only=True)
+    serials = [f"SN-{wo}-01", f"SN-{wo}-02"]
+    lots = t.s.search_read("stock.lot", [("number", "in", serials)], ["number", "product"], order=[["number", "ASC"]])
+    assert [(x["number"], x["product"]) for x in lots] == [(s, t.plant.products["PUMP"]) for s in serials]
+    assert run(_push(edge.service, t.central())).refused == 0  # nothing left: nothing twice
+    assert len(t.s.search_read("stock.lot", [("number", "in", serials)], ["id"])) == 2

@@ -20,6 +20,7 @@ from edge.domain.commands import (
     production,
     quality,
     signatures,
+    units,
 )
 from edge.domain.commands.base import *  # noqa: F403
 from edge.domain.commands.inventory import *  # noqa: F403
@@ -31,8 +32,9 @@ from edge.domain.commands.pallets import *  # noqa: F403
 from edge.domain.commands.production import *  # noqa: F403
 from edge.domain.commands.quality import *  # noqa: F403
 from edge.domain.commands.signatures import *  # noqa: F403
+from edge.domain.commands.units import *  # noqa: F403
 
 __all__ = [
     *base.__all__, *orders.__all__, *production.__all__, *inventory.__all__, *pallets.__all__, *kitting.__all__,
-    *quality.__all__, *machines.__all__, *signatures.__all__, *maintenance.__all__,
+    *quality.__all__, *machines.__all__, *signatures.__all__, *units.__all__, *maintenance.__all__,
 ]

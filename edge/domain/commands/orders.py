@@ -26,6 +26,9 @@ class DefineItem(Command):
     revision: str
     lot_controlled: bool = True
     gtin: str | None = None
+    # A serial per unit (edge.domain.contexts.units); None keeps what the item is here (an ERP that does not say).
+    # Out of the repr: keys recorded before keep their fingerprints.
+    serialised: bool | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

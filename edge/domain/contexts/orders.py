@@ -47,6 +47,8 @@ def _define_item(state: PlantState, cmd: c.DefineItem, now: datetime) -> list[e.
         item=checks.text("item", cmd.item), description=checks.free_text("description", cmd.description),
         unit=checks.text("unit", cmd.unit),
         revision=checks.text("revision", cmd.revision), lot_controlled=cmd.lot_controlled, gtin=cmd.gtin,
+        serialised=cmd.serialised if cmd.serialised is not None else (
+            cmd.item in state.items and state.items[cmd.item].serialised),
     )]
 
 
@@ -359,7 +361,8 @@ def _item_defined(state: PlantState, ev: e.ItemDefined) -> None:
     if ev.gtin:
         state.item_of_gtin[gtin14(ev.gtin)] = ev.item
     state.items[ev.item] = Item(item=ev.item, description=ev.description, unit=ev.unit,
-                                revision=ev.revision, lot_controlled=ev.lot_controlled, gtin=ev.gtin)
+                                revision=ev.revision, lot_controlled=ev.lot_controlled, gtin=ev.gtin,
+                                serialised=ev.serialised)
     state.mark("items", ev.item)
 
 

@@ -20,6 +20,7 @@ from edge.domain.events import (
     production,
     quality,
     signatures,
+    units,
 )
 from edge.domain.events.base import *  # noqa: F403
 from edge.domain.events.inventory import *  # noqa: F403
@@ -31,10 +32,11 @@ from edge.domain.events.pallets import *  # noqa: F403
 from edge.domain.events.production import *  # noqa: F403
 from edge.domain.events.quality import *  # noqa: F403
 from edge.domain.events.signatures import *  # noqa: F403
+from edge.domain.events.units import *  # noqa: F403
 
 __all__ = [
     *base.__all__, *orders.__all__, *production.__all__, *inventory.__all__, *pallets.__all__, *kitting.__all__,
-    *quality.__all__, *machines.__all__, *signatures.__all__, *maintenance.__all__,
+    *quality.__all__, *machines.__all__, *signatures.__all__, *units.__all__, *maintenance.__all__,
 ]
 
 __all__ += ["EVENT_TYPES"]
@@ -42,7 +44,8 @@ __all__ += ["EVENT_TYPES"]
 # The journal's type names: every event of every context, by its class name.
 EVENT_TYPES: dict[str, type[base.Event]] = {
     cls.__name__: cls
-    for context in (orders, production, inventory, pallets, kitting, quality, machines, signatures, maintenance)
+    for context in (orders, production, inventory, pallets, kitting, quality, machines, signatures, units,
+                    maintenance)
     for cls in (getattr(context, name) for name in context.__all__)
     if isinstance(cls, type) and issubclass(cls, base.Event)
 }

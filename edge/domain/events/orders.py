@@ -26,6 +26,7 @@ class ItemDefined(Event):
     revision: str
     lot_controlled: bool
     gtin: str | None = None
+    serialised: bool = False
 
     @property
     def subject(self) -> str:
