@@ -87,6 +87,7 @@ ISA95_MESSAGE: dict[str, str] = {
     "NonconformanceDispositioned": "WorkAlert",
     "DispositionProposed": "WorkAlert",  # the first of two signatures of a disposition
     "MachineStateChanged": "EquipmentState",
+    "StopReasonGiven": "EquipmentState",  # a stop's reason, given at the terminal or re-classified afterwards
     "SpcRuleViolated": "WorkAlert",
     "WorkOrderCancelled": "JobResponse",
     "WorkOrderConflictResolved": "JobResponse",

@@ -8,6 +8,10 @@
 - Performance = ideal time of what was made (standard minutes per piece × (good + scrap)) / run time.
   Quality = good / (good + scrap). OEE = availability × performance × quality. A production report counts in the
   shift its time falls in.
+- Stops classified from the history (edge.domain.downtime.classified_changes) come in as states of their own:
+  ``micro_stop`` and ``slow_running`` count as run time (their loss shows in performance), ``changeover`` and
+  ``planned`` are taken out of planned time (excluded as planned); the rest are availability losses.
+  ``slow_cycle_minutes`` is the rest of the performance loss: run time that is neither ideal time nor micro-stops.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from decimal import Decimal
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ZERO = Decimal(0)
+RUN_STATES = frozenset({"running", "micro_stop", "slow_running"})  # run time (their loss is in performance)
+PLANNED_STATES = frozenset({"changeover", "planned"})  # excluded from planned time
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,15 @@ class ShiftOee:
     def oee(self) -> float:
         return self.availability * self.performance * self.quality
 
+    @property
+    def micro_stop_minutes(self) -> float:
+        return sum(x.minutes for x in self.losses if x.state == "micro_stop")
+
+    @property
+    def slow_cycle_minutes(self) -> float:
+        """Run time lost to cycles slower than the ideal (neither made at ideal speed nor in micro-stops)."""
+        return max(0.0, self.run_minutes - self.ideal_minutes - self.micro_stop_minutes)
+
 
 def shift_windows(shifts: Sequence[Shift], start: datetime, end: datetime, zone: tzinfo) -> list[ShiftWindow]:
     """The shifts that overlap ``[start, end)``, clipped to it, in time order."""
@@ -160,7 +175,8 @@ def oee_by_shift(workstation: str, windows: Sequence[ShiftWindow], changes: Iter
                     spent[key] = spent.get(key, 0.0) + minutes / len(timelines)
         else:
             spent[("unknown", None)] = planned
-        run = sum(m for (state, _), m in spent.items() if state == "running")
+        run = sum(m for (state, _), m in spent.items() if state in RUN_STATES)
+        planned -= sum(m for (state, _), m in spent.items() if state in PLANNED_STATES)
         lo, hi = bisect_left(report_times, w.start), bisect_left(report_times, w.end)
         good = scrap = ZERO
         ideal = 0.0

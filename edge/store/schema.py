@@ -401,9 +401,24 @@ short_picks = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+# People's decisions on stops (edge.domain.downtime): a reason given at the terminal or a supervisor's
+# re-classification, one row per StopReasonGiven; the latest row of a stop (equipment, stop_start) wins.
+stop_reasons = Table(
+    "stop_reasons", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("equipment", String(200), nullable=False, index=True),
+    Column("stop_start", UtcDateTime, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("why", String(200)),
+    Column("previous", String(200)),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
-                        short_picks, record_signatures)
+                        short_picks, record_signatures, stop_reasons)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

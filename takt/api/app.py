@@ -31,6 +31,7 @@ from takt.api import (
     commands,
     contract,
     docs,
+    downtime,
     inspections,
     kitting,
     labels,
@@ -205,7 +206,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = setpoints.router.routes  # setpoint downloads and variances (connectors.setpoints)
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *warehouse.router.routes, *b2mml.router.routes,
-                              *b2mml.exports.routes, *audit.router.routes]  # issues 7, 18, 17
+                              *b2mml.exports.routes, *audit.router.routes,
+                              *downtime.router.routes]  # issues 7, 18, 17, 20
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:

@@ -512,6 +512,22 @@ class MachineStateRequest(Request):
     since: Annotated[Moment | None, AfterValidator(_aware)] = None
 
 
+class StopReasonRequest(Request):
+    """Why a machine stopped: a leaf of its reason tree, for the stop that started at ``stop_start``."""
+
+    stop_start: Annotated[Moment, AfterValidator(_aware)]
+    reason: Code
+    note: Annotated[Text, MULTI_LINE] | None = None
+
+
+class ReclassifyStopRequest(Request):
+    """A supervisor books a stop to another leaf of its reason tree, and says why."""
+
+    stop_start: Annotated[Moment, AfterValidator(_aware)]
+    reason: Code
+    why: Annotated[Text, MULTI_LINE] = Field(min_length=1)
+
+
 # --- responses -----------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 from edge.domain.commands.base import Command
 
 __all__ = ["SetMachineState", "CloseShiftOee", "RecordClockJump", "SetpointWrite", "DownloadSetpoints",
-           "RecordSetpointVariance"]
+           "RecordSetpointVariance", "GiveStopReason", "ReclassifyStop"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,3 +99,28 @@ class RecordSetpointVariance(Command):
     downloaded: Decimal
     observed: Decimal
     seen_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiveStopReason(Command):
+    """An operator says why a machine stopped (the stop that started at ``stop_start``): a leaf of the machine's
+    reason tree. ``leaves`` are the tree's leaf codes, built by the node from the site's tree, never from a request;
+    the door checked that the stop exists."""
+
+    equipment: str
+    stop_start: datetime
+    reason: str
+    leaves: frozenset[str]
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReclassifyStop(Command):
+    """A supervisor books a stop to another leaf afterwards, and says why."""
+
+    equipment: str
+    stop_start: datetime
+    reason: str
+    why: str
+    leaves: frozenset[str]
+    previous: str | None = None  # the leaf (or kind) the stop was booked to before
