@@ -290,7 +290,9 @@ class Node:
         self.connectivity = from_site(
             service, store, self.config.connectivity, self.data_dir, place=(site.enterprise, site.site, site.area, site.line),
             workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment},
-            historian=HistorianSettings(**self.config.historian.model_dump(), node=node_id), recipes=recipes_of(self.config))
+            historian=HistorianSettings(**self.config.historian.model_dump(), node=node_id), recipes=recipes_of(self.config),
+            no_data_timeout_s={m.equipment: self.config.downtime.no_data_timeout(m.equipment)
+                               for m in self.config.connectivity.machines})
         if self.config.sync is not None and self.config.sync.enabled:
             # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon
