@@ -158,12 +158,18 @@ def get_reliability(request: Request, equipment: str | None = None, workstation:
 # --- the commands' look-ups (takt.api.commands: resolve) -------------------------------------------------
 
 
-def _stop_to_book(store: Store, config: TaktConfig | None, equipment: str, stop_start: datetime
+def _stop_to_book(store: Store, config: TaktConfig | None, equipment: str, stop_start: datetime | None
                   ) -> tuple[DowntimeSetup, Stop | None]:
     with store.engine.connect() as conn:
         setup = setup_of(conn, config)
         if equipment not in setup.line.machines:
             return setup, None
+        if stop_start is None:  # the stop the machine is in now
+            ms = schema.ENTITY_TABLES["machine_states"].table
+            now_in = conn.execute(select(ms.c.state, ms.c.since).where(ms.c.equipment == equipment)).first()
+            if now_in is None or now_in.state == "running":
+                return setup, None
+            stop_start = now_in.since
         now = datetime.now(UTC)
         found = classified(conn, [equipment], setup, stop_start - timedelta(seconds=1), max(now, stop_start))
         want = stop_start.astimezone(UTC).replace(microsecond=stop_start.microsecond // 1000 * 1000)
@@ -178,9 +184,9 @@ async def stop_leaves(request: Request, values: dict[str, Any]) -> dict[str, Any
     setup, stop = await run_in_threadpool(_stop_to_book, request.app.state.store, site_config(request), equipment,
                                           stop_start)
     if stop is None:
+        when = f"that started at {stop_start.isoformat()}" if stop_start is not None else "now"
         return JSONResponse({"code": "UNKNOWN_STOP", "field": "stop_start",
-                             "message": f"{equipment} has no stop that started at {stop_start.isoformat()}"},
-                            status_code=404)
+                             "message": f"{equipment} has no stop {when}"}, status_code=404)
     tree = setup.trees.get(equipment)
     leaves = frozenset(x.code for x in tree.leaves()) if tree is not None else frozenset()
     out = {**values, "leaves": leaves, "stop_start": stop.start}
