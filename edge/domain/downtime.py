@@ -47,6 +47,11 @@ AUTOMATIC_LOSS: dict[str, str] = {"micro_stop": "performance", "no_data": "avail
 # Reasons whose words say the machine waited on a neighbour (the old fixed terminal reasons and PLC texts).
 WAITING_REASONS = {"starved": K_STARVED, "blocked": K_BLOCKED}
 
+# a segment's kind before its length and neighbours are looked at, and whether a stop in that state may be a
+# micro-stop, by state code
+_KIND_OF_STATE = np.array([K_RUN, K_STOP, K_STOP, K_CHANGEOVER, K_NODATA], dtype=np.int8)
+_WAITS = np.array([False, True, True, False, False])
+
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 I32 = npt.NDArray[np.int32]
@@ -244,25 +249,21 @@ def segments(col: Columns, end: int, micro_stop_s: float, open_end: bool = True)
     first = np.empty(n, dtype=bool)
     first[0] = True
     np.not_equal(s[1:], s[:-1], out=first[1:])
-    starts_at = np.flatnonzero(first)
-    last_row = np.empty(len(starts_at), dtype=np.int64)
-    last_row[:-1] = starts_at[1:] - 1
-    last_row[-1] = n - 1
-    # the last reason recorded in each segment: the latest row with a reason, if it lies in the segment
-    with_reason = np.where(r >= 0, np.arange(n), -1)
-    np.maximum.accumulate(with_reason, out=with_reason)
-    latest = with_reason[last_row]
-    seg_reason = np.where(latest >= starts_at, r[np.maximum(latest, 0)], -1).astype(np.int32)
-    seg_start = t[starts_at]
+    if first.all():  # every change a new state (the usual case): the rows are the segments
+        seg_start, seg_state, seg_reason = t, s, r
+    else:
+        starts_at = np.flatnonzero(first)
+        # the last reason recorded in each segment: the latest row with a reason in it (-1: none)
+        with_reason = np.where(r >= 0, np.arange(n, dtype=np.int64), -1)
+        latest = np.maximum.reduceat(with_reason, starts_at)
+        seg_reason = np.where(latest >= 0, r[np.maximum(latest, 0)], -1).astype(np.int32)
+        seg_start, seg_state = t[starts_at], s[starts_at]
     seg_end = np.empty_like(seg_start)
     seg_end[:-1] = seg_start[1:]
     seg_end[-1] = max(end, int(seg_start[-1]))
-    seg_state = s[starts_at]
-    kind = np.full(len(seg_start), K_STOP, dtype=np.int8)
-    kind[seg_state == RUNNING] = K_RUN
-    kind[seg_state == OFFLINE] = K_NODATA
-    kind[seg_state == SETUP] = K_CHANGEOVER
-    short = ((seg_state == DOWN) | (seg_state == IDLE)) & (seg_end - seg_start < micro_stop_s * 1000)
+    kind = _KIND_OF_STATE[seg_state]
+    short = _WAITS[seg_state]
+    short &= (seg_end - seg_start) < micro_stop_s * 1000
     if open_end:
         short[-1] = False  # still going on: not known yet to be short
     kind[short] = K_MICRO

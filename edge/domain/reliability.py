@@ -84,31 +84,32 @@ def book(seg: Segments, reason_texts: Sequence[str], tree: ReasonTree | None,
     nodes = tree.leaves() if tree is not None else []
     leaves = [node.code for node in nodes]
     index = {code: i for i, code in enumerate(leaves)}
-    leaf_planned = np.array([node.planned for node in nodes], dtype=np.bool_)
-    leaf_perf = np.array([node.loss == "performance" for node in nodes], dtype=np.bool_)
-    of_reason = np.full(len(reason_texts) + 1, -1, dtype=np.int32)  # the last slot: no reason (-1)
+    # per recorded reason (the last slot: none, -1): its leaf, and whether that leaf is planned or a performance loss
+    slots = len(reason_texts) + 1
+    of_reason = np.full(slots, -1, dtype=np.int32)
+    planned_of = np.zeros(slots, dtype=np.bool_)
+    slow_of = np.zeros(slots, dtype=np.bool_)
     if tree is not None:
         for i, text in enumerate(reason_texts):
             found = tree.resolve(text, plc_reasons)
             if found is not None:
-                of_reason[i] = index[found.code]
+                of_reason[i], planned_of[i], slow_of[i] = index[found.code], found.planned, found.loss == "performance"
     leaf: I32 = of_reason[seg.reason]  # -1 indexes the last slot
-    kind = seg.kind.copy()
+    planned_leaf = planned_of[seg.reason]
+    not_failure = planned_leaf | slow_of[seg.reason]
+    kind = seg.kind
     if reclassified:
+        kind = kind.copy()
         for start_ms, code in reclassified.items():
             i = int(np.searchsorted(seg.start, start_ms))
             if i < len(seg.start) and int(seg.start[i]) == start_ms and code in index and kind[i] != K_RUN:
+                node = nodes[index[code]]
                 leaf[i] = index[code]
                 kind[i] = WAITING_REASONS.get(code, K_STOP)  # a person saw it wait on a neighbour, or stop
-    has_leaf = leaf >= 0
-    safe = np.maximum(leaf, 0)
-    planned_leaf: npt.NDArray[np.bool_] = np.zeros(len(leaf), dtype=np.bool_)
-    perf_leaf: npt.NDArray[np.bool_] = np.zeros(len(leaf), dtype=np.bool_)
-    if leaves:
-        planned_leaf = has_leaf & leaf_planned[safe]
-        perf_leaf = has_leaf & leaf_perf[safe]
+                planned_leaf[i] = node.planned
+                not_failure[i] = node.planned or node.loss == "performance"
     stop = kind == K_STOP
-    failure = stop & np.logical_not(planned_leaf) & np.logical_not(perf_leaf)
+    failure = stop & np.logical_not(not_failure)
     planned = (kind == K_CHANGEOVER) | (stop & planned_leaf)
     return Booking(kind, leaf, failure, planned, leaves)
 

@@ -4,6 +4,7 @@ availability per machine and reason) and the Pareto of reasons (edge.store.downt
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -133,6 +134,7 @@ def figures_json(f: Figures) -> dict[str, Any]:
                     "reasons, from the same state history as OEE")
 def get_reliability(request: Request, equipment: str | None = None, workstation: str | None = None,
                     start: Moment | None = PERIOD_FROM, end: Moment | None = PERIOD_TO,
+                    lang: str = Query("en", pattern="^(en|nl)$", description="the language of the reasons' texts"),
                     _: User = Depends(current_user)) -> dict[str, Any]:
     start, end = oee_period(start, end)
     config = site_config(request)
@@ -150,8 +152,15 @@ def get_reliability(request: Request, equipment: str | None = None, workstation:
         out.append({"equipment": name, **figures_json(total), "planned_s": round(total.planned_s, 3),
                     "no_data_s": round(total.no_data_s, 3), "unknown_s": round(total.unknown_s, 3),
                     "reasons": [figures_json(f) for f in per_reason]})
+    def text(reason: str) -> str | None:  # a leaf's text from the first tree that has it (kinds: the page's)
+        for tree in setup.trees.values():
+            leaf = tree.leaf(reason) if tree is not None else None
+            if leaf is not None:
+                return leaf.label(lang)
+        return None
+
     return {"from": start.isoformat(), "to": end.isoformat(), "machines": out,
-            "pareto": [{"reason": b.reason, "stops": b.stops, "minutes": b.minutes,
+            "pareto": [{"reason": b.reason, "text": text(b.reason), "stops": b.stops, "minutes": b.minutes,
                         "cumulative_percent": b.cumulative_percent} for b in found.pareto()]}
 
 
@@ -172,8 +181,10 @@ def _stop_to_book(store: Store, config: TaktConfig | None, equipment: str, stop_
             stop_start = now_in.since
         now = datetime.now(UTC)
         found = classified(conn, [equipment], setup, stop_start - timedelta(seconds=1), max(now, stop_start))
-        want = stop_start.astimezone(UTC).replace(microsecond=stop_start.microsecond // 1000 * 1000)
-        stop = next((s for s in found.stops(setup) if s.start == want), None)
+        want = round(stop_start.timestamp() * 1000)  # the classification's clock: epoch milliseconds
+        stop = next((s for s in found.stops(setup) if round(s.start.timestamp() * 1000) == want), None)
+    if stop is not None:
+        stop = replace(stop, start=stop_start)  # booked under the time the history recorded, to the microsecond
     return setup, stop
 
 

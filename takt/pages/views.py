@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, localcontext
 from functools import cache
 from importlib import resources
@@ -197,9 +197,10 @@ def _stop_reasons(request: Request, conn: Connection, machines: list[dict[str, A
         m["micro_stop_s"] = config.downtime.settings(m["equipment"], None).micro_stop_s if config else 60.0
         m["stop_reason"] = None
         if m.get("state") not in (None, "running") and m.get("since"):
-            row = conn.execute(select(sr.c.reason).where(sr.c.equipment == m["equipment"],
-                                                         sr.c.stop_start == datetime.fromisoformat(m["since"]))
-                               .order_by(sr.c.seq.desc()).limit(1)).first()
+            since = datetime.fromisoformat(m["since"])  # a stop is known to the millisecond
+            row = conn.execute(select(sr.c.reason).where(
+                sr.c.equipment == m["equipment"], sr.c.stop_start > since - timedelta(milliseconds=1),
+                sr.c.stop_start < since + timedelta(milliseconds=1)).order_by(sr.c.seq.desc()).limit(1)).first()
             m["stop_reason"] = row[0] if row is not None else None
 
 

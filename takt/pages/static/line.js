@@ -52,6 +52,41 @@
       '<div class="muted">' + esc(t("oee")) + " " + esc(last.shift) + ": " + pct(last.oee) + " · A " + pct(last.availability) + " · P " +
       pct(last.performance) + " · Q " + pct(last.quality) + loss + "</div></div>";
   }
+  // Downtime by reason over the last 7 days (GET /api/v1/downtime/reliability): a Pareto chart (bars of lost
+  // minutes, most first, and the cumulative share as a line) and each machine's MTBF, MTTR and availability.
+  let downtimeAt = 0;
+  const minutes = s => s === null ? "–" : (s / 60 < 100 ? (s / 60).toFixed(1) : Math.round(s / 60)) + " min";
+  function paretoChart(bars) {
+    const shown = bars.slice(0, 8);
+    if (!shown.length) return '<div class="muted">' + esc(t("no_downtime")) + "</div>";
+    const most = shown[0].minutes || 1, w = 560, step = w / shown.length;
+    const label = b => b.text || (Takt.english("k_" + b.reason) ? t("k_" + b.reason) : b.reason);
+    const rects = shown.map((b, i) => {
+      const h = Math.max(1, Math.round(110 * b.minutes / most)), x = i * step + 6;
+      return '<g data-reason="' + esc(b.reason) + '"><title>' + esc(label(b) + ": " + Math.round(b.minutes) + " min, " + b.stops + " × ") + "</title>" +
+        '<rect x="' + x + '" y="' + (120 - h) + '" width="' + (step - 12) + '" height="' + h + '" rx="3" fill="#c62828"/>' +
+        '<text x="' + (x + (step - 12) / 2) + '" y="136" text-anchor="middle" font-size="11">' + esc(label(b).slice(0, 14)) + "</text></g>";
+    }).join("");
+    const points = shown.map((b, i) => (i * step + step / 2) + "," + (120 - 1.1 * b.cumulative_percent)).join(" ");
+    return '<svg viewBox="0 0 ' + w + ' 142" width="100%" height="142" role="img" aria-label="' + esc(t("downtime_pareto")) + '">' +
+      '<line x1="0" y1="120.5" x2="' + w + '" y2="120.5" stroke="#c9d0d8"/>' + rects +
+      '<polyline points="' + points + '" fill="none" stroke="#1f3b57" stroke-width="2"/></svg>';
+  }
+  async function loadDowntime() {
+    if (Date.now() - downtimeAt < 60000) return;
+    const to = new Date(), from = new Date(to.getTime() - 7 * 86400000);
+    let data;
+    try {
+      data = await Takt.get("/api/v1/downtime/reliability?lang=" + Takt.lang + "&from=" + encodeURIComponent(from.toISOString()) +
+        "&to=" + encodeURIComponent(to.toISOString()));
+    } catch (e) { return; }
+    downtimeAt = Date.now();
+    $("#downtime").hidden = false;
+    $("#pareto").innerHTML = paretoChart(data.pareto);
+    $("#reliability tbody").innerHTML = data.machines.map(m => '<tr data-equipment="' + esc(m.equipment) + '"><td>' + esc(m.equipment) +
+      "</td><td>" + m.failures + "</td><td>" + minutes(m.mtbf_s) + "</td><td>" + minutes(m.mttr_s) + "</td><td>" +
+      (m.availability === null ? "–" : pct(m.availability)) + "</td></tr>").join("");
+  }
   async function refresh() {
     if (!Takt.session) return;
     let data;
@@ -79,6 +114,7 @@
         '<ul class="alerts">' + (w.alerts.map(a => '<li class="' + esc(a.kind) + '">' + esc(a.key ? t(a.key, a.vars) : a.text) + "</li>").join("") ||
           '<li style="background: var(--ok-bg); color: var(--ok)">' + esc(t("no_alerts")) + "</li>") + "</ul>" + oeeChart(w.workstation) + "</section>";
     }).join("");
+    await loadDowntime();
     await central();
     document.body.dataset.ready = "true";
   }

@@ -50,7 +50,7 @@
     once("machines", JSON.stringify([view.machines, Takt.lang]), () => {
       $("#machines").innerHTML = view.machines.map(m =>
         '<span class="pill ' + esc(m.state || "offline") + '" title="' + esc(m.description) + '">' + esc(m.equipment) + " · " +
-        esc(t(m.state || "offline")) + (m.reason ? " · " + esc(m.reason) : "") + "</span>").join("");
+        esc(t(m.state || "offline")) + (m.stop_reason || m.reason ? " · " + esc(m.stop_reason || m.reason) : "") + "</span>").join("");
     });
     once("dispatch", JSON.stringify([view.dispatch, cur && [cur.work_order, cur.operation.operation], Takt.lang]), () => {
       $("#dispatch").innerHTML = view.dispatch.map(s => {
