@@ -94,8 +94,8 @@ def main() -> None:
     parser.add_argument("--year-dwell", type=int, default=120, help="longest run or stop of the year, seconds")
     args = parser.parse_args()
 
-    from edge.domain.downtime import KINDS, STATE_NAMES, Line, MachineSettings, StateChange, classify_columns
-    from edge.domain.oee import Shift, oee_by_shift, shift_windows
+    from edge.domain.downtime import KINDS, STATE_NAMES, Line, MachineSettings, classify_columns
+    from edge.domain.oee import Shift, StateChange, oee_by_shift, shift_windows
     from edge.domain.reliability import book, reliability
 
     names = [f"M-{i:02d}" for i in range(MACHINES)]

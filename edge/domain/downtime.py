@@ -25,9 +25,11 @@ takes and gives plain Python objects for the callers that have a few.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -157,6 +159,40 @@ def check_tree(tree: ReasonTree) -> None:
 
     for i, root in enumerate(tree.roots):
         walk(root, f"reasons[{i}]")
+
+
+def tree_from_json(name: str, definition: str, workstations: Iterable[str] = (),
+                   machine_class: str | None = None) -> ReasonTree:
+    """A tree from its roots as JSON (the ERP's ``reason_tree`` change); raises ValueError naming what is wrong."""
+    try:
+        roots = json.loads(definition)
+    except ValueError as exc:
+        raise ValueError(f"the reasons are not JSON: {exc}") from None
+
+    def node(raw: Any, where: str) -> ReasonNode:
+        if not isinstance(raw, dict) or not isinstance(raw.get("code"), str) or not raw["code"]:
+            raise ValueError(f"{where}: a reason needs a code")
+        text = raw.get("text") or {}
+        if not isinstance(text, dict):
+            raise ValueError(f"{where}: text is the reason's text per language")
+        planned = bool(raw.get("planned", False))
+        children = raw.get("children") or []
+        if not isinstance(children, list):
+            raise ValueError(f"{where}: children is a list")
+        codes = raw.get("plc_codes") or []
+        if not isinstance(codes, list) or not all(isinstance(n, int) for n in codes):
+            raise ValueError(f"{where}: plc_codes is a list of whole numbers")
+        return ReasonNode(raw["code"], {str(k): str(v) for k, v in text.items()},
+                          tuple(node(ch, f"{where}.children[{i}]") for i, ch in enumerate(children)), planned,
+                          str(raw.get("loss") or ("planned" if planned else "availability")),
+                          bool(raw.get("maintenance", False)), tuple(codes))
+
+    if not isinstance(roots, list) or not roots:
+        raise ValueError("reasons: a tree has at least one reason")
+    tree = ReasonTree(name, tuple(node(r, f"reasons[{i}]") for i, r in enumerate(roots)), frozenset(workstations),
+                      machine_class)
+    check_tree(tree)
+    return tree
 
 
 def tree_for(trees: Sequence[ReasonTree], workstation: str | None, machine_class: str | None) -> ReasonTree | None:

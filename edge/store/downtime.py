@@ -21,6 +21,7 @@ from edge.domain.downtime import (
     classify_columns,
     columns,
     stops_of,
+    tree_from_json,
 )
 from edge.domain.oee import Shift, ShiftOee, StateChange, oee_by_shift, shift_windows
 from edge.domain.reliability import Booking, Figures, ParetoBar, book, pareto, pareto_parts, reliability
@@ -42,6 +43,15 @@ class DowntimeSetup:
 
 def _ms(at: datetime) -> int:
     return round(at.timestamp() * 1000)
+
+
+def central_trees(conn: Connection) -> list[ReasonTree]:
+    """The reason trees the central systems sent (the latest of each name)."""
+    t = schema.reason_trees
+    latest: dict[str, ReasonTree] = {}
+    for r in conn.execute(select(t.c.name, t.c.workstations, t.c.machine_class, t.c.definition).order_by(t.c.seq)):
+        latest[r.name] = tree_from_json(r.name, r.definition, r.workstations or (), r.machine_class)
+    return list(latest.values())
 
 
 def decisions(conn: Connection, equipment: Sequence[str], start: datetime, end: datetime) -> list[Reclassified]:

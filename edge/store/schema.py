@@ -416,9 +416,20 @@ stop_reasons = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+# Downtime reason trees from the central systems (ReasonTreeDefined): the latest row of a name is its tree.
+reason_trees = Table(
+    "reason_trees", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False, index=True),
+    Column("workstations", JSON, nullable=False),
+    Column("machine_class", String(200)),
+    Column("definition", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
-                        short_picks, record_signatures, stop_reasons)
+                        short_picks, record_signatures, stop_reasons, reason_trees)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

@@ -3,6 +3,7 @@ history, a reason given by the operator and re-classified by a supervisor (with 
 Pareto, and OEE over the classified stops. Bad input is refused naming the field and changes nothing."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from edge.store.schema import stop_reasons
+from edge.store.schema import stop_reasons, sync_exceptions
+from erp_sync.client import CentralClient
+from erp_sync.pull import Puller
+from simulators.erp import running_erp_sim
 from takt.config.downtime import DowntimeSection
 from tests.integration.conftest import RunningNode, start_node
 
@@ -117,3 +121,37 @@ def test_stops_reasons_and_reliability(node: RunningNode) -> None:
     for params, status in (({"equipment": "M9"}, 404), ({"workstation": "WS-99"}, 404), ({"kind": "broken"}, 422),
                            ({"from": at(0), "to": at(-1)}, 422)):
         assert node.client("operator").get("/api/v1/downtime/stops", params=params).status_code == status
+
+
+ERP_TOKEN = "token-node-d-0000000"
+
+
+def test_a_reason_tree_from_the_erp_through_the_pull(node: RunningNode, tmp_path: Path) -> None:
+    """The ERP (the central simulator) sends a tree for WS-10: the pull records it and M1 asks on it; a broken tree
+    is refused at the edge naming the field, and the node keeps the one it had."""
+    tree = {"name": "press", "workstations": ["WS-10"], "reasons": [
+        {"code": "hydraulics", "text": {"en": "Hydraulics", "nl": "Hydrauliek"}, "children": [
+            {"code": "oil_leak", "text": {"en": "Oil leak", "nl": "Olielek"}, "maintenance": True,
+             "plc_codes": [7]}]},
+        {"code": "die_change", "text": {"en": "Die change", "nl": "Matrijswissel"}, "planned": True}]}
+    with running_erp_sim(f"sqlite:///{tmp_path}/central.sqlite", {ERP_TOKEN: "test-node"}) as sim:
+        sim.call("PUT", "/central/v1/reason-trees", tree)
+        applied = asyncio.run(_pull(node, sim.url))
+        assert applied.applied >= 1 and not applied.refused, applied
+        broken = {**tree, "reasons": [{"code": "x", "text": {"nl": "alleen Nederlands"}}]}
+        sim.call("PUT", "/central/v1/reason-trees", broken)
+        refused = asyncio.run(_pull(node, sim.url))
+        assert refused.refused == 1, refused
+    m1 = node.client("operator").get("/api/v1/equipment/M1/reason-tree", params={"lang": "nl"}).json()
+    assert m1["name"] == "press" and [r["text"] for r in m1["reasons"]] == ["Hydrauliek", "Matrijswissel"]
+    assert m1["reasons"][0]["children"][0]["maintenance"] is True
+    m2 = node.client("operator").get("/api/v1/equipment/M2/reason-tree").json()
+    assert m2["name"] == "cell"  # WS-20 keeps the site file's tree
+    with node.store.engine.connect() as conn:
+        row = conn.execute(select(sync_exceptions.c.code, sync_exceptions.c.message)).first()
+    assert row is not None and row.code == "INVALID_REASON_TREE" and "needs an English text" in row.message
+
+
+async def _pull(node: RunningNode, url: str) -> Any:
+    async with CentralClient(url, ERP_TOKEN, "test-node", timeout_s=5) as client:
+        return await Puller(node.service, client).pull()

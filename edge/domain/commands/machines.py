@@ -10,7 +10,8 @@ from typing import Literal
 from edge.domain.commands.base import Command
 
 __all__ = ["SetMachineState", "CloseShiftOee", "RecordClockJump", "SetpointWrite", "DownloadSetpoints",
-           "RecordSetpointVariance", "GiveStopReason", "ReclassifyStop"]
+           "RecordSetpointVariance", "GiveStopReason", "ReclassifyStop",
+           "DefineReasonTree"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,3 +125,14 @@ class ReclassifyStop(Command):
     why: str
     leaves: frozenset[str]
     previous: str | None = None  # the leaf (or kind) the stop was booked to before
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefineReasonTree(Command):
+    """A downtime reason tree from the ERP/CMMS (the sync's pull): its roots as JSON (a list of nodes: code, text
+    per language, children, planned, loss, maintenance, plc_codes), replacing a tree of the same name."""
+
+    name: str
+    workstations: tuple[str, ...] = ()
+    machine_class: str | None = None
+    definition: str = "[]"

@@ -10,6 +10,7 @@ from typing import Any
 from edge.domain import checks
 from edge.domain import commands as c
 from edge.domain import events as e
+from edge.domain.downtime import tree_from_json
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import MACHINE_STATES, MachineState
 from edge.domain.state import ZERO, Decider, Evolver, PlantState
@@ -189,6 +190,17 @@ def _reclassify_stop(state: PlantState, cmd: c.ReclassifyStop, now: datetime) ->
                               kind="reclassified", why=cmd.why, previous=cmd.previous, at=checks.at(cmd, now))]
 
 
+def _define_reason_tree(state: PlantState, cmd: c.DefineReasonTree, now: datetime) -> list[e.Event]:
+    checks.require_role(cmd, "service", "admin", action="defining a reason tree")
+    checks.text("name", cmd.name)
+    try:
+        tree_from_json(cmd.name, cmd.definition, cmd.workstations, cmd.machine_class)
+    except ValueError as exc:
+        raise invalid("INVALID_REASON_TREE", f"reason tree {cmd.name}: {exc}", "reasons") from None
+    return [e.ReasonTreeDefined(name=cmd.name, workstations=cmd.workstations, machine_class=cmd.machine_class,
+                                definition=cmd.definition, at=checks.at(cmd, now))]
+
+
 # --- evolvers -------------------------------------------------------------------------------------
 
 
@@ -232,6 +244,7 @@ DECIDERS: dict[type[c.Command], Decider] = {
     c.RecordSetpointVariance: _record_setpoint_variance,
     c.GiveStopReason: _give_stop_reason,
     c.ReclassifyStop: _reclassify_stop,
+    c.DefineReasonTree: _define_reason_tree,
 }
 EVOLVERS: dict[type[e.Event], Evolver] = {
     e.MachineStateChanged: _machine_state_changed,
@@ -240,4 +253,5 @@ EVOLVERS: dict[type[e.Event], Evolver] = {
     e.SetpointsDownloaded: _setpoints_recorded,
     e.SetpointVarianceRecorded: _setpoints_recorded,
     e.StopReasonGiven: _stop_reason_given,
+    e.ReasonTreeDefined: _stop_reason_given,  # a row of the reason_trees history: read by the classification
 }

@@ -9,7 +9,8 @@ from decimal import Decimal
 from edge.domain.events.base import Event
 
 __all__ = ["MachineStateChanged", "ShiftOeeClosed", "ClockJumped", "DownloadedSetpoint", "SetpointsDownloaded",
-           "SetpointVarianceRecorded", "StopReasonGiven"]
+           "SetpointVarianceRecorded", "StopReasonGiven",
+           "ReasonTreeDefined"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,3 +134,18 @@ class StopReasonGiven(Event):
     @property
     def subject(self) -> str:
         return f"equipment:{self.equipment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReasonTreeDefined(Event):
+    """A downtime reason tree came from the central systems (``definition``: its roots as JSON)."""
+
+    name: str
+    workstations: tuple[str, ...]
+    machine_class: str | None
+    definition: str
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"reason_tree:{self.name}"
