@@ -32,6 +32,8 @@ def shift_json(r: ShiftOee) -> dict[str, Any]:
         "good": quantity_text(r.good), "scrap": quantity_text(r.scrap),
         "availability": round(r.availability, 4), "performance": round(r.performance, 4),
         "quality": round(r.quality, 4), "oee": round(r.oee, 4),
+        # the performance loss split: micro-stops, and cycles slower than the ideal (edge.domain.downtime)
+        "micro_stop_minutes": round(r.micro_stop_minutes, 3), "slow_cycle_minutes": round(r.slow_cycle_minutes, 3),
         "losses": [{"state": x.state, "reason": x.reason, "minutes": x.minutes} for x in r.losses],
     }
 

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from edge.store.schema import stop_reasons, sync_exceptions
+from edge.store import Store, sqlite_url
+from edge.store.schema import reason_trees, stop_reasons, sync_exceptions
+from edge.store.verify import compare, replay_into
 from erp_sync.client import CentralClient
 from erp_sync.pull import Puller
 from simulators.erp import running_erp_sim
@@ -115,6 +117,8 @@ def test_stops_reasons_and_reliability(node: RunningNode) -> None:
 
     oee = node.client("supervisor").get("/api/v1/oee", params={"from": at(0), "to": at(24)}).json()
     trees = {w["workstation"]: w["loss_tree"] for w in oee["workstations"]}
+    day = next(w for w in oee["workstations"] if w["workstation"] == "WS-10")["shifts"][0]
+    assert day["micro_stop_minutes"] == 0.5 and day["slow_cycle_minutes"] == day["run_minutes"] - 0.5  # none made
     assert trees["WS-10"] == {"down": {"sensor": 60.0}, "micro_stop": {"-": 0.5}}
     assert set(trees["WS-20"]) == {"starved"}
 
@@ -150,6 +154,14 @@ def test_a_reason_tree_from_the_erp_through_the_pull(node: RunningNode, tmp_path
     with node.store.engine.connect() as conn:
         row = conn.execute(select(sync_exceptions.c.code, sync_exceptions.c.message)).first()
     assert row is not None and row.code == "INVALID_REASON_TREE" and "needs an English text" in row.message
+    # the journal replayed into an empty store gives the same trees (and decisions on stops)
+    replayed = Store(sqlite_url(tmp_path))  # beside edge.sqlite
+    replayed.migrate()
+    replay_into(node.store, replayed)
+    assert compare(node.store, replayed) == []
+    with replayed.engine.connect() as conn:
+        assert [r.name for r in conn.execute(select(reason_trees.c.name))] == ["press"]
+    replayed.close()
 
 
 async def _pull(node: RunningNode, url: str) -> Any:

@@ -55,12 +55,14 @@
   // Downtime by reason over the last 7 days (GET /api/v1/downtime/reliability): a Pareto chart (bars of lost
   // minutes, most first, and the cumulative share as a line) and each machine's MTBF, MTTR and availability.
   let downtimeAt = 0;
+  // the stops no leaf names: classified without a person, or no reason given
+  const KINDS = ["k_stop", "k_micro_stop", "k_no_data", "k_changeover", "k_starved", "k_blocked", "k_unclassified"];
   const minutes = s => s === null ? "–" : (s / 60 < 100 ? (s / 60).toFixed(1) : Math.round(s / 60)) + " min";
   function paretoChart(bars) {
     const shown = bars.slice(0, 8);
     if (!shown.length) return '<div class="muted">' + esc(t("no_downtime")) + "</div>";
     const most = shown[0].minutes || 1, w = 560, step = w / shown.length;
-    const label = b => b.text || (Takt.english("k_" + b.reason) ? t("k_" + b.reason) : b.reason);
+    const label = b => b.text || (KINDS.includes("k_" + b.reason) ? t("k_" + b.reason) : b.reason);
     const rects = shown.map((b, i) => {
       const h = Math.max(1, Math.round(110 * b.minutes / most)), x = i * step + 6;
       return '<g data-reason="' + esc(b.reason) + '"><title>' + esc(label(b) + ": " + Math.round(b.minutes) + " min, " + b.stops + " × ") + "</title>" +
