@@ -276,8 +276,11 @@ def columns(changes: Iterable[StateChange], reasons: dict[str, int]) -> dict[str
 def segments(col: Columns, end: int, micro_stop_s: float, open_end: bool = True) -> Segments:
     """Fold a machine's changes (before ``end``, epoch ms) into segments of one state and classify each on its own (micro,
     no data, changeover, stop); the line's neighbours are looked at afterwards (``neighbours``)."""
-    keep_rows = col.times < end
-    t, s, r = col.times[keep_rows], col.states[keep_rows], col.reasons[keep_rows]
+    if len(col.times) and col.times[-1] < end:  # the usual case: the history was read up to the end
+        t, s, r = col.times, col.states, col.reasons
+    else:
+        keep_rows = col.times < end
+        t, s, r = col.times[keep_rows], col.states[keep_rows], col.reasons[keep_rows]
     n = len(t)
     if n == 0:
         empty = np.empty(0, dtype=np.int64)

@@ -166,3 +166,23 @@ def test_classified_stops_feed_the_oee_computation() -> None:
     assert fed.slow_cycle_minutes == pytest.approx(fed.run_minutes - 5000 - 0.5)
     assert {x.state for x in fed.losses} == {"down", "micro_stop", "changeover", "planned", "no_data"}
     assert fed.availability > raw.availability
+
+
+def test_the_site_files_tree_is_checked_and_a_machine_without_one_gets_the_default() -> None:
+    from pydantic import ValidationError
+
+    from takt.config.downtime import DEFAULT_TREE, DowntimeSection
+
+    section = DowntimeSection.model_validate({"machines": {"M-1": {"micro_stop_s": 20, "machine_class": "press"}},
+                                              "reason_trees": [{"name": "presses", "machine_class": "press",
+                                                                "reasons": [{"code": "leak", "text": {"en": "Leak"},
+                                                                             "plc_codes": [31]}]}]})
+    trees = section.trees()
+    assert tree_for(trees, "WS-1", "press") is trees[0] and tree_for(trees, "WS-1", None) is DEFAULT_TREE
+    assert section.settings("M-1", "WS-1").micro_stop_s == 20 and section.settings("M-2", None).micro_stop_s == 60
+    with pytest.raises(ValidationError, match="PLC reason code 31 is mapped to a and b"):
+        DowntimeSection.model_validate({"reason_trees": [{"name": "t", "reasons": [
+            {"code": "a", "text": {"en": "A"}, "plc_codes": [31]}, {"code": "b", "text": {"en": "B"}, "plc_codes": [31]}]}]})
+    with pytest.raises(ValidationError, match="is planned exactly when its loss is planned"):
+        DowntimeSection.model_validate({"reason_trees": [{"name": "t", "reasons": [
+            {"code": "a", "text": {"en": "A"}, "planned": True, "loss": "availability"}]}]})
