@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from edge.domain.oee import StateChange
+from edge.domain.oee import RUN_STATES, StateChange
 
 LOSSES: tuple[str, ...] = ("availability", "performance", "quality", "planned")
 STATE_CODES: dict[str, int] = {"running": 0, "idle": 1, "down": 2, "setup": 3, "offline": 4}
@@ -495,3 +495,52 @@ def classified_changes(changes: Sequence[StateChange], stops: Sequence[Stop]) ->
             state = s.state
         out.append(StateChange(s.equipment, state, s.leaf or s.reason, s.start))
     return out
+
+
+# --- slow cycles ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlowCycles:
+    """Production reports whose pieces took longer than their ideal cycle time (beyond a tolerance) of run time."""
+
+    reports: int  # reports looked at (each after the first, with pieces and an ideal time)
+    slow: int  # of which slow
+    lost_minutes: float  # run time beyond the ideal in the slow ones
+
+
+def slow_cycles(changes: Sequence[StateChange], produced: Sequence[Any], tolerance: float = 0.1) -> SlowCycles:
+    """Slow cycles against the ideal cycle time: for each production report (``edge.domain.oee.Produced``) the
+    run time since the report before it (``running`` time of the workstation's machines, averaged as OEE does)
+    per piece, against its ideal minutes per piece. Micro-stops count as run time (they are classified as such
+    before: ``classified_changes``), so a report is slow when its pieces came slowly for any reason but a stop."""
+    by_machine: dict[str, list[StateChange]] = {}
+    for ch in changes:
+        by_machine.setdefault(ch.equipment, []).append(ch)
+    timelines = []
+    for chs in by_machine.values():
+        chs.sort(key=lambda ch: ch.since)
+        times = np.array([ch.since.timestamp() for ch in chs])
+        running = np.array([ch.state in RUN_STATES for ch in chs], dtype=np.float64)
+        run_before = np.concatenate(([0.0], np.cumsum(running[:-1] * np.diff(times))))
+        timelines.append((times, running, run_before))
+    if not timelines:
+        return SlowCycles(0, 0, 0.0)
+    reports = sorted(produced, key=lambda p: p.at)
+    if len(reports) < 2:
+        return SlowCycles(0, 0, 0.0)
+    at = np.array([p.at.timestamp() for p in reports])
+    run = np.zeros(len(at))
+    for times, running, run_before in timelines:  # run seconds up to each report
+        i = np.searchsorted(times, at, side="right") - 1
+        known = i >= 0
+        j = np.maximum(i, 0)
+        run += np.where(known, run_before[j] + running[j] * (at - times[j]), 0.0)
+    run /= len(timelines)
+    pieces = np.array([float(p.good + p.scrap) for p in reports])
+    ideal = np.array([float(p.ideal_minutes) * 60 for p in reports]) * pieces
+    took = np.diff(run)
+    looked = (pieces[1:] > 0) & (ideal[1:] > 0)
+    slow = looked & (took > ideal[1:] * (1 + tolerance))
+    lost = float(np.sum((took - ideal[1:])[slow])) / 60
+    return SlowCycles(int(looked.sum()), int(slow.sum()), round(lost, 3))

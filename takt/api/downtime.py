@@ -13,10 +13,11 @@ from sqlalchemy import Connection, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from edge.domain.downtime import KINDS, ReasonNode, ReasonTree, Stop, frequent_first
+from edge.domain.downtime import KINDS, ReasonNode, ReasonTree, Stop, classified_changes, frequent_first, slow_cycles
 from edge.domain.reliability import Figures
 from edge.store import Store, schema
 from edge.store.downtime import DowntimeSetup, classified
+from edge.store.oee import production
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.contract import BEARER, READ_RESPONSES
@@ -143,6 +144,11 @@ def get_reliability(request: Request, equipment: str | None = None, workstation:
         setup = setup_of(conn, config)
         machines = _machines(conn, setup, config, equipment, workstation)
         found = classified(conn, machines, setup, start, end)
+        changes = classified_changes(found.changes, found.stops(setup))
+        slow = {}
+        for ws in sorted({setup.line.machines[m] for m in machines}):
+            mine = [ch for ch in changes if setup.line.machines.get(ch.equipment) == ws]
+            slow[ws] = slow_cycles(mine, production(conn, ws, start, end))
     figures = found.reliability()
     out = []
     for name in machines:
@@ -160,6 +166,8 @@ def get_reliability(request: Request, equipment: str | None = None, workstation:
         return None
 
     return {"from": start.isoformat(), "to": end.isoformat(), "machines": out,
+            "slow_cycles": [{"workstation": ws, "reports": x.reports, "slow": x.slow, "lost_minutes": x.lost_minutes}
+                            for ws, x in slow.items()],
             "pareto": [{"reason": b.reason, "text": text(b.reason), "stops": b.stops, "minutes": b.minutes,
                         "cumulative_percent": b.cumulative_percent} for b in found.pareto()]}
 

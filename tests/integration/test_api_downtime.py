@@ -114,6 +114,7 @@ def test_stops_reasons_and_reliability(node: RunningNode) -> None:
     assert m1["reasons"] == [{"reason": "sensor", "failures": 1, "downtime_s": 3600, "uptime_s": 23 * 3600,
                               "mtbf_s": 23 * 3600, "mttr_s": 3600, "availability": round(23 / 24, 5)}]
     assert [(b["reason"], b["stops"]) for b in r.json()["pareto"]] == [("sensor", 1), ("micro_stop", 1)]
+    assert r.json()["slow_cycles"] == [{"workstation": "WS-10", "reports": 0, "slow": 0, "lost_minutes": 0.0}]
 
     oee = node.client("supervisor").get("/api/v1/oee", params={"from": at(0), "to": at(24)}).json()
     trees = {w["workstation"]: w["loss_tree"] for w in oee["workstations"]}

@@ -186,3 +186,14 @@ def test_the_site_files_tree_is_checked_and_a_machine_without_one_gets_the_defau
     with pytest.raises(ValidationError, match="is planned exactly when its loss is planned"):
         DowntimeSection.model_validate({"reason_trees": [{"name": "t", "reasons": [
             {"code": "a", "text": {"en": "A"}, "planned": True, "loss": "availability"}]}]})
+
+
+def test_slow_cycles_against_the_ideal_cycle_time() -> None:
+    from edge.domain.downtime import slow_cycles
+
+    changes = [StateChange("M-1", "running", None, at(0, 6)), StateChange("M-1", "down", "sensor", at(0, 6, 10)),
+               StateChange("M-1", "running", None, at(0, 6, 40))]
+    made = [Produced(at(0, 6, m), Decimal(1), Decimal(0), Decimal(2)) for m in (0, 2, 4, 10, 42, 44, 50)]
+    found = slow_cycles(changes, made)
+    # cycles of run time: 2, 2, 6 (slow: 4 lost), 2 (06:10-06:40 down, not run), 2, 6 (slow: 4 lost) minutes
+    assert (found.reports, found.slow, found.lost_minutes) == (6, 2, 8.0)
