@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from edge.store.schema import stop_reasons
 from tests.e2e.conftest import Wedge, enter_pin
 from tests.e2e.test_terminal_page import WAIT, log_on, open_terminal
 from tests.integration.conftest import RunningNode
@@ -60,4 +62,18 @@ def test_the_reason_tree_with_frequent_reasons_first_and_the_pareto_on_the_line(
     expect(page.locator("#pareto g[data-reason=tooling]")).to_have_count(1)
     expect(page.locator("#pareto g[data-reason=tooling] text")).to_have_text("Gereedschap wi")
     expect(page.locator("#reliability tr[data-equipment='SCREWDRIVER-20'] td").nth(1)).to_have_text("2")  # two stops
+
+    # Joost re-books the last stop to a jam: the operator chose the wrong reason
+    last = page.locator("#recent-stops li").first
+    expect(last).to_contain_text("SCREWDRIVER-20")
+    last.locator("button[data-reclassify]").click()
+    page.click("#choose button[data-v=jam]")  # "Mechanisch › Vastloper"
+    page.click("#choose button[data-v=rc_wrong]")
+    expect(page.locator("#recent-stops li").first).to_contain_text("jam")
+    found = demo.client("supervisor").get("/api/v1/downtime/stops", params={"equipment": "SCREWDRIVER-20"}).json()
+    assert [s["reason"] for s in found["stops"][-2:]] == ["tooling", "jam"]
+    with demo.store.engine.connect() as conn:
+        row = conn.execute(select(stop_reasons.c.kind, stop_reasons.c.actor, stop_reasons.c.why)
+                           .order_by(stop_reasons.c.seq.desc()).limit(1)).one()
+    assert tuple(row) == ("reclassified", "joost", "The operator chose the wrong reason")
     context.close()

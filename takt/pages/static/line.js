@@ -85,9 +85,41 @@
     downtimeAt = Date.now();
     $("#downtime").hidden = false;
     $("#pareto").innerHTML = paretoChart(data.pareto);
+    await recentStops();
     $("#reliability tbody").innerHTML = data.machines.map(m => '<tr data-equipment="' + esc(m.equipment) + '"><td>' + esc(m.equipment) +
       "</td><td>" + m.failures + "</td><td>" + minutes(m.mtbf_s) + "</td><td>" + minutes(m.mttr_s) + "</td><td>" +
       (m.availability === null ? "–" : pct(m.availability)) + "</td></tr>").join("");
+  }
+  // The last day's stops booked to a reason (or waiting for one); a supervisor re-books one to another reason of
+  // its machine's tree and says why (the why is kept in English, the language of the audit trail).
+  async function recentStops() {
+    const to = new Date(), from = new Date(to.getTime() - 86400000);
+    let data;
+    try {
+      data = await Takt.get("/api/v1/downtime/stops?kind=stop&from=" + encodeURIComponent(from.toISOString()) + "&to=" + encodeURIComponent(to.toISOString()));
+    } catch (e) { return; }
+    const boss = Takt.hasRole("supervisor", "admin");
+    $("#recent-stops").innerHTML = data.stops.slice(-8).reverse().map(s => '<li data-stop="' + esc(s.equipment + "@" + s.start) + '">' +
+      esc(t("stop_line", { eq: s.equipment, at: new Date(s.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+        min: Math.round(s.seconds / 60), reason: s.reason || s.recorded_reason || t("k_unclassified") })) +
+      (boss ? ' <button data-reclassify="' + esc(s.equipment) + '" data-start="' + esc(s.start) + '">' + esc(t("reclassify")) + "</button>" : "") +
+      "</li>").join("") || '<li class="none">' + esc(t("no_downtime")) + "</li>";
+  }
+  async function reclassify(equipment, start) {
+    let tree;
+    try { tree = await Takt.get("/api/v1/equipment/" + encodeURIComponent(equipment) + "/reason-tree?lang=" + Takt.lang); }
+    catch (e) { return; }
+    const leaves = [];
+    const walk = (nodes, path) => nodes.forEach(n => n.children ? walk(n.children, path.concat(n.text)) : leaves.push([n.code, path.concat(n.text).join(" › ")]));
+    walk(tree.reasons, []);
+    const reason = await Takt.choose(t("reclassify") + " " + equipment, leaves);
+    if (!reason) return;
+    const why = await Takt.choose(t("why_reclassify"), [["rc_wrong", t("rc_wrong")], ["rc_cause", t("rc_cause")], ["rc_plc", t("rc_plc")]]);
+    if (!why) return;
+    Takt.report(await Takt.act("POST", "/api/v1/equipment/" + encodeURIComponent(equipment) + "/stops/reclassify",
+      { stop_start: start, reason, why: Takt.english(why) }), t("done_ok"));
+    downtimeAt = 0;
+    await loadDowntime();
   }
   async function refresh() {
     if (!Takt.session) return;
@@ -173,7 +205,9 @@
   document.addEventListener("click", async e => {
     const b = e.target.closest("button");
     if (!b) return;
-    if (b.dataset.retry) {
+    if (b.dataset.reclassify) {
+      await reclassify(b.dataset.reclassify, b.dataset.start);
+    } else if (b.dataset.retry) {
       await handled(await Takt.act("POST", "/api/v1/sync/exceptions/" + b.dataset.retry + "/retry", { note: "" }));
     } else if (b.dataset.aside) {
       const reason = await Takt.choose(t("why_set_aside"), [["sa_manual", t("sa_manual")], ["sa_not_needed", t("sa_not_needed")],
