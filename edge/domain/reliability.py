@@ -94,9 +94,9 @@ def book(seg: Segments, reason_texts: Sequence[str], tree: ReasonTree | None,
             found = tree.resolve(text, plc_reasons)
             if found is not None:
                 of_reason[i], planned_of[i], slow_of[i] = index[found.code], found.planned, found.loss == "performance"
-    leaf: I32 = of_reason[seg.reason]  # -1 indexes the last slot
-    planned_leaf = planned_of[seg.reason]
-    not_failure = planned_leaf | slow_of[seg.reason]
+    leaf: I32 = np.take(of_reason, seg.reason)  # -1 takes the last slot
+    planned_leaf = np.take(planned_of, seg.reason)
+    not_failure = planned_leaf | np.take(slow_of, seg.reason)
     kind = seg.kind
     if reclassified:
         kind = kind.copy()
