@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ def state(demo: RunningNode, value: str, minutes_ago: float) -> None:
                      method="PUT").status_code == 201
 
 
+@pytest.mark.slow  # a whole demo node and two pages: about 20 s on a shared machine
 def test_the_reason_tree_with_frequent_reasons_first_and_the_pareto_on_the_line(browser: Any,
                                                                                  demo: RunningNode) -> None:
     state(demo, "down", 10)
