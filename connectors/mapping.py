@@ -11,6 +11,11 @@
   production) unless it went down across its modulus, which is a rollover. A server restart seen by the connector
   (``$server_start`` sample) means the next value counts from 0 even if it is already past the old one.
 
+* **No data**: a machine whose connector is not connected, or whose state tag reads bad, for longer than its
+  timeout (``no_data_timeout_s``) is recorded ``offline`` with reason ``no data`` from the moment it went silent
+  (``watch``); its next good state reading closes that stop. The classification of stops (edge.domain.downtime)
+  books it as an unplanned "no data" stop.
+
 Every command's idempotency key is machine + signal + source timestamp (``plc:M-ASSY:good:2026-...``): the same
 reading delivered twice (a reconnect, a retry) is recorded once. The last reading of each counter can be kept in
 a small JSON file so a restart of the node neither books the whole counter again nor loses the parts made while
@@ -23,9 +28,9 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +45,7 @@ from edge.store import Store
 from edge.store.reads import operation_in_progress, workstation_of
 
 log = logging.getLogger("takt.connectors.mapping")
+NO_DATA = "no data"  # the reason of the offline state recorded when a machine's data stops
 
 #: A command the store could not take (it is briefly away) is sent again under its key, so it is recorded at most
 #: once: 5 tries in all, 0.1 s after the first, doubling.
@@ -108,8 +114,15 @@ class SignalMapper:
     """A sink for connectors' samples that records machine states and production through ``service``."""
 
     def __init__(self, service: Service, store: Store, machines: Sequence[MachineSignals], *,
-                 state_file: str | Path | None = None) -> None:
+                 state_file: str | Path | None = None, no_data_timeout_s: Mapping[str, float] | None = None,
+                 link_up: Callable[[str], bool] | None = None) -> None:
         self.service = service
+        # equipment → seconds a silent or bad connector may last before a "no data" stop (absent: never)
+        self.no_data_timeout_s = dict(no_data_timeout_s or {})
+        self.link_up = link_up or (lambda device: True)  # device → its connector is connected
+        self._bad_state: dict[str, bool] = {}  # equipment → its state tag's last reading was bad
+        self._silent_since: dict[str, datetime] = {}  # equipment → when its data stopped
+        self._no_data_open: dict[str, datetime] = {}  # equipment → since of its "no data" stop, while open
         self.store = store
         self.machines = list(machines)
         self.stats = MappingStats()
@@ -175,6 +188,8 @@ class SignalMapper:
     # --- machine state -------------------------------------------------------------------------
 
     def _state(self, s: Sample, m: MachineSignals, rule: StateRule) -> c.SetMachineState | None:
+        if s.tag == rule.tag:
+            self._bad_state[m.equipment] = s.quality == "bad" or s.value is None
         if s.quality == "bad" or s.value is None:
             return None
         code, reason_code = self._state_values.get(m.equipment, (None, 0))
@@ -205,10 +220,48 @@ class SignalMapper:
         if self._emitted.get(m.equipment) == (state, reason):
             return None
         self._emitted[m.equipment] = (state, reason)
+        since = s.source_time
+        opened = self._no_data_open.pop(m.equipment, None)
+        if opened is not None and since <= opened:
+            # a value unchanged across the outage keeps its old source time: the data came back now
+            since = datetime.now(UTC)
         return c.SetMachineState(
-            idempotency_key=_key(m.equipment, s.tag, s.source_time), actor=f"plc:{m.device}",
-            actor_roles=frozenset({"service"}), source_device=m.device, occurred_at=s.source_time,
-            equipment=m.equipment, state=state, reason=reason, since=s.source_time)
+            idempotency_key=_key(m.equipment, s.tag, since), actor=f"plc:{m.device}",
+            actor_roles=frozenset({"service"}), source_device=m.device, occurred_at=since,
+            equipment=m.equipment, state=state, reason=reason, since=since)
+
+    # --- no data --------------------------------------------------------------------------------
+
+    def no_data(self, now: datetime) -> list[c.SetMachineState]:
+        """The "no data" stops to open at ``now``: machines silent (connector down) or bad beyond their timeout."""
+        out: list[c.SetMachineState] = []
+        for m in self.machines:
+            timeout = self.no_data_timeout_s.get(m.equipment)
+            if timeout is None or m.state is None:
+                continue
+            if self.link_up(m.device) and not self._bad_state.get(m.equipment, False):
+                self._silent_since.pop(m.equipment, None)
+                continue
+            since = self._silent_since.setdefault(m.equipment, now)
+            if (now - since).total_seconds() < timeout or self._emitted.get(m.equipment) == ("offline", NO_DATA):
+                continue
+            self._emitted[m.equipment] = ("offline", NO_DATA)  # the next good reading is recorded, whatever it says
+            self._no_data_open[m.equipment] = since
+            out.append(c.SetMachineState(
+                idempotency_key=_key(m.equipment, "no-data", since), actor=f"plc:{m.device}",
+                actor_roles=frozenset({"service"}), source_device=m.device, occurred_at=now,
+                equipment=m.equipment, state="offline", reason=NO_DATA, since=since))
+        return out
+
+    async def watch(self, every_s: float = 1.0) -> None:
+        """Open "no data" stops while running (a task of the node's connectivity)."""
+        while True:
+            await asyncio.sleep(every_s)
+            async with self._lock:
+                for cmd in self.no_data(datetime.now(UTC)):
+                    log.warning("%s: no data from %s for %s s: recorded offline (no data)", cmd.equipment,
+                                cmd.source_device, self.no_data_timeout_s.get(cmd.equipment))
+                    await self._record(cmd, None)
 
     # --- counters ------------------------------------------------------------------------------
 

@@ -32,11 +32,13 @@ class Connectivity:
 
     def __init__(self, service: Service, store: Store, section: ConnectivitySection, *,
                  data_dir: str | Path | None = None, namespace: Any = None,
-                 historian: HistorianSettings | None = None, recipes: Recipes | None = None) -> None:
+                 historian: HistorianSettings | None = None, recipes: Recipes | None = None,
+                 no_data_timeout_s: Mapping[str, float] | None = None) -> None:
         self.section = section
         folder = Path(data_dir) if data_dir is not None else None
         self.mapper = SignalMapper(service, store, section.machines,
-                                   state_file=folder / "counters.json" if folder is not None else None)
+                                   state_file=folder / "counters.json" if folder is not None else None,
+                                   no_data_timeout_s=no_data_timeout_s, link_up=self._link_up)
         self.connectors: list[Connector] = []
         if section.opcua:  # imported when used: asyncua alone takes a second to import, a node starts in three
             from connectors.opcua import OpcUaConnector
@@ -101,6 +103,9 @@ class Connectivity:
                                                recipes)
         self._tasks: list[asyncio.Task[None]] = []
 
+    def _link_up(self, device: str) -> bool:
+        return any(c.health.connected for c in self.connectors if c.name == device)
+
     async def _sink(self, batch: Sequence[Sample]) -> None:
         if self.mqtt is not None:
             await self.mqtt(batch)
@@ -131,6 +136,8 @@ class Connectivity:
             name=f"connector-{c.name}") for c in self.connectors]
         if self.inspector is not None:
             self._tasks.append(asyncio.create_task(self.inspector.run(), name="machine-inspections"))
+        if self.mapper.no_data_timeout_s:
+            self._tasks.append(asyncio.create_task(self.mapper.watch(), name="machine-no-data"))
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -188,7 +195,8 @@ class Connectivity:
 
 def from_site(service: Service, store: Store, section: ConnectivitySection, data_dir: str | Path, *,
               place: tuple[str, str, str, str], workstation_of: Mapping[str, str],
-              historian: HistorianSettings | None = None, recipes: Recipes | None = None) -> Connectivity:
+              historian: HistorianSettings | None = None, recipes: Recipes | None = None,
+              no_data_timeout_s: Mapping[str, float] | None = None) -> Connectivity:
     """The node's connectivity from the site's ``connectivity`` section, the site's place in the unified namespace
     (enterprise, site, area, line), the workstation of each piece of equipment and how the historian writes."""
     from connectors.mqtt import Namespace
@@ -199,4 +207,4 @@ def from_site(service: Service, store: Store, section: ConnectivitySection, data
     namespace = Namespace(*place, {
         m.device: (workstation_of.get(m.equipment, "unassigned"), m.equipment) for m in section.machines})
     return Connectivity(service, store, section, data_dir=folder, namespace=namespace, historian=historian,
-                        recipes=recipes)
+                        recipes=recipes, no_data_timeout_s=no_data_timeout_s)

@@ -30,7 +30,7 @@ was restored from a backup asks before pushing).
 central systems decided since ``after``: master data (ERP), items, BOM and routing revisions (PLM), bins,
 users and roles, released/changed/cancelled work orders (ERP/MRP), dispatch lists per workstation (APS),
 purchase orders with expected supplier lots (SRM), lots with their expiry (ERP), sales orders and customers
-(CRM) and inspection plans (QMS). Each :class:`Change` has a feed-wide increasing ``cursor``; the node applies them in cursor order as
+(CRM), inspection plans (QMS) and downtime reason trees (ERP/CMMS). Each :class:`Change` has a feed-wide increasing ``cursor``; the node applies them in cursor order as
 ERP-origin commands, each under the idempotency key ``erp:<central id>:<cursor>``, and asks again after the
 last one it applied. ``more`` says another page is waiting.
 
@@ -93,6 +93,8 @@ ISA95_MESSAGE: dict[str, str] = {
     "NonconformanceDispositioned": "WorkAlert",
     "DispositionProposed": "WorkAlert",  # the first of two signatures of a disposition
     "MachineStateChanged": "EquipmentState",
+    "StopReasonGiven": "EquipmentState",
+    "ReasonTreeDefined": "MasterData",  # a stop's reason, given at the terminal or re-classified afterwards
     "SpcRuleViolated": "WorkAlert",
     "WorkOrderCancelled": "JobResponse",
     "WorkOrderConflictResolved": "JobResponse",
@@ -442,8 +444,32 @@ class WorkInstructionChange(_Message):
     steps: list[InstructionStepChange] = Field(min_length=1, max_length=200)
 
 
+class ReasonChange(_Message):
+    """A node of a downtime reason tree: a branch (with children) or a reason a stop is booked to (a leaf)."""
+
+    code: Code
+    text: dict[Literal["en", "nl"], Annotated[str, Field(max_length=200)]] = Field(
+        description="the reason's text per language (en required)")
+    children: list[ReasonChange] = []
+    planned: bool = False
+    loss: Literal["availability", "performance", "quality", "planned"] | None = Field(
+        default=None, description="the OEE loss; default: planned for a planned reason, else availability")
+    maintenance: bool = Field(default=False, description="a stop on this reason raises a maintenance request")
+    plc_codes: list[int] = Field(default=[], description="the PLC's reason codes that mean this reason")
+
+
+class ReasonTreeChange(_Message):
+    """The downtime reasons of some workstations or of a machine class (ERP/CMMS): replaces a tree of that name."""
+
+    name: Code
+    workstations: list[Code] = []
+    machine_class: Code | None = None
+    reasons: list[ReasonChange] = Field(min_length=1)
+
+
 ChangeKind = Literal["item", "bin", "user", "work_order", "bom_revision", "dispatch_list", "purchase_order",
-                     "customer", "sales_order", "inspection_plan", "lot", "work_instruction"]
+                     "customer", "sales_order", "inspection_plan", "lot", "work_instruction",
+                     "reason_tree"]
 
 CHANGE_PAYLOADS: dict[str, type[_Message]] = {
     "item": ItemChange,
@@ -458,6 +484,7 @@ CHANGE_PAYLOADS: dict[str, type[_Message]] = {
     "inspection_plan": InspectionPlanChange,
     "lot": LotChange,
     "work_instruction": WorkInstructionChange,
+    "reason_tree": ReasonTreeChange,
 }
 
 

@@ -13,6 +13,7 @@ supervisor can retry once the cause is fixed (the change is applied again) or se
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -119,6 +120,10 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
                                           nominal=s.nominal, lsl=s.lsl, usl=s.usl, unit=s.unit, expect=s.expect,
                                           component=s.component, on_fail=s.on_fail, plan=s.plan,
                                           characteristic=s.characteristic) for s in payload.steps), **meta)
+        case p.ReasonTreeChange():
+            return c.DefineReasonTree(name=payload.name, workstations=tuple(payload.workstations),
+                                      machine_class=payload.machine_class,
+                                      definition=json.dumps([r.model_dump() for r in payload.reasons]), **meta)
         case p.InspectionPlanChange():
             return c.DefineInspectionPlan(
                 plan=payload.plan, description=payload.description, item=payload.item, operation=payload.operation,

@@ -47,6 +47,8 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/oee", "INVALID_PERIOD: from before to, at most 93 days at a time"),
     ("GET", "/api/v1/b2mml/oee", "INVALID_PERIOD: from before to, at most 93 days at a time"),
     ("GET", "/api/v1/b2mml/maintenance", "INVALID_PERIOD: from before to, at most 93 days at a time"),
+    ("GET", "/api/v1/downtime/stops", "INVALID_PERIOD: from before to, at most 93 days at a time"),
+    ("GET", "/api/v1/downtime/reliability", "INVALID_PERIOD: from before to, at most 93 days at a time"),
     ("GET", "/api/v1/putaway/suggest", "MISSING_VALUE: qty, or a lot to take its stock"),
     ("GET", "/api/v1/work-orders/{work_order}/pick-list",
      "STAGING_BIN_REQUIRED: unless a scanning device at the order's workstations has a line-side bin"),

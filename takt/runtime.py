@@ -37,6 +37,7 @@ from connectors.runtime import Connectivity, from_site
 from edge import reference
 from edge.domain import DomainError
 from edge.domain import commands as c
+from edge.domain.downtime import maintenance_reasons, tree_for
 from edge.service import IdempotencyKeyReused, Recorded, Service
 from edge.store import Store, sqlite_url
 from edge.store.codec import fingerprint
@@ -107,13 +108,21 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
     for i, eq in enumerate(md.equipment):
         add(f"master_data.equipment[{i}]", "equipment", eq.equipment, True, c.DefineEquipment,
             equipment=eq.equipment, workstation=eq.workstation, description=eq.description)
+    plc_reasons = {m.equipment: dict(m.state.reasons) for m in config.connectivity.machines if m.state}
     for i, eq in enumerate(md.equipment):  # after every machine: when its stops raise requests, its plans
-        if eq.maintenance is None:
+        # The reasons marked for maintenance on the machine's reason tree (the site file's downtime section) raise
+        # requests as well as the machine's own request_reasons.
+        tree = tree_for(config.downtime.trees(), eq.workstation,
+                        config.downtime.settings(eq.equipment, eq.workstation).machine_class)
+        flagged = maintenance_reasons(tree, plc_reasons.get(eq.equipment))
+        if eq.maintenance is None and not flagged:
             continue
         where = f"master_data.equipment[{i}].maintenance"
+        own = tuple(eq.maintenance.request_reasons) if eq.maintenance else ()
         add(where, "maintenance", eq.equipment, True, c.ConfigureMaintenance, equipment=eq.equipment,
-            request_reasons=tuple(eq.maintenance.request_reasons), request_after_s=eq.maintenance.request_after_s)
-        for j, pm in enumerate(eq.maintenance.plans):
+            request_reasons=tuple(dict.fromkeys((*own, *flagged))),
+            request_after_s=eq.maintenance.request_after_s if eq.maintenance else None)
+        for j, pm in enumerate(eq.maintenance.plans if eq.maintenance else ()):
             add(f"{where}.plans[{j}]", "maintenance-plan", pm.plan, True, c.DefineMaintenancePlan, plan=pm.plan,
                 equipment=eq.equipment, kind=pm.kind, interval=pm.interval, description=pm.description,
                 blocks_start=pm.blocks_start, overdue_after_pct=pm.overdue_after_pct)
@@ -311,7 +320,9 @@ class Node:
         self.connectivity = from_site(
             service, store, self.config.connectivity, self.data_dir, place=(site.enterprise, site.site, site.area, site.line),
             workstation_of={e.equipment: e.workstation for e in self.config.master_data.equipment},
-            historian=HistorianSettings(**self.config.historian.model_dump(), node=node_id), recipes=recipes_of(self.config))
+            historian=HistorianSettings(**self.config.historian.model_dump(), node=node_id), recipes=recipes_of(self.config),
+            no_data_timeout_s={m.equipment: self.config.downtime.no_data_timeout(m.equipment)
+                               for m in self.config.connectivity.machines})
         if self.config.sync is not None and self.config.sync.enabled:
             # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon

@@ -24,8 +24,10 @@ from edge.domain import commands as c
 from edge.domain.oee import Shift, ShiftOee, shift_windows
 from edge.service import IdempotencyKeyReused, Service
 from edge.store import Store
-from edge.store.oee import ALL_DAY, oee_report, recorded_workstations
+from edge.store.downtime import oee_classified
+from edge.store.oee import ALL_DAY, recorded_workstations
 from takt.config import TaktConfig
+from takt.downtime import setup_of
 
 log = logging.getLogger("takt.shifts")
 LOOKBACK = timedelta(days=2)
@@ -58,7 +60,8 @@ def ended_shifts(store: Store, config: TaktConfig | None, now: datetime,
     zone = ZoneInfo(zone_name)
     start = now - lookback - timedelta(days=1)  # a day more, so no shift that ends in the lookback is clipped
     with store.engine.connect() as conn:
-        report = oee_report(conn, workstations(conn, config), shifts, zone, start, now)
+        known = workstations(conn, config)
+        report = oee_classified(conn, known, shifts, zone, start, now, setup_of(conn, config, known))
     out = []
     for results in report.values():
         for r in results:

@@ -2,9 +2,10 @@
 preventive plan stands by its kind of use, and an index that answers "which plans are due" in one pass. Pure.
 
 - A stop raises a request when its reason is one marked for maintenance, or when it lasts longer than the machine's
-  threshold (:func:`stop_raises_request`). Until the reason trees (issue 20, branch ``downtime``) give every leaf a
-  ``maintenance`` flag, the marked reasons are the site file's ``maintenance.request_reasons`` of the machine; the
-  flag plugs into ``reason_flagged``.
+  threshold (:func:`stop_raises_request`). The marked reasons are the machine's reason tree's leaves flagged
+  ``maintenance`` (edge.domain.downtime: handed over with the reason an operator gives, ``reason_flagged``, and as
+  the machine's ``request_reasons`` for the reasons a PLC records) and the site file's
+  ``maintenance.request_reasons`` of the machine.
 - A plan's use since it was last done (:func:`plan_used`): days for ``calendar``, counted cycles (good + scrap
   parts) for ``cycles``, good parts for ``parts``, run hours (from the machine's ``running`` states) for
   ``run_hours``. It is due at its interval, overdue ``overdue_after_pct`` percent past it.

@@ -3,12 +3,17 @@
 - The shift calendar names shifts by their local start and end time and weekdays; a shift that ends at or before
   its start runs past midnight. ``shift_windows`` turns it into the shifts in a period (clipped to the period).
 - Planned time is the shift's time less planned downtime: the time a workstation's machines were in a state of
-  ``PLANNED_DOWNTIME`` (``maintenance``: a technician works on the machine), which is no loss. Run time is the
+  ``PLANNED_DOWNTIME`` (``maintenance``: a technician works on the machine; ``changeover``; ``planned``), which is no
+  loss. Run time is the
   time a workstation's machines were ``running`` (with several machines, their times are averaged). Every other state is a loss, booked under its state and reason: the loss
   tree. Time before the first known state is booked as ``unknown``.
 - Performance = ideal time of what was made (standard minutes per piece × (good + scrap)) / run time.
   Quality = good / (good + scrap). OEE = availability × performance × quality. A production report counts in the
   shift its time falls in.
+- Stops classified from the history (edge.domain.downtime.classified_changes) come in as states of their own:
+  ``micro_stop`` and ``slow_running`` count as run time (their loss shows in performance), ``changeover`` and
+  ``planned`` are planned downtime (above); the rest are availability losses.
+  ``slow_cycle_minutes`` is the rest of the performance loss: run time that is neither ideal time nor micro-stops.
 """
 from __future__ import annotations
 
@@ -18,10 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-# Machine states that are planned downtime: out of the planned time, never a loss.
-PLANNED_DOWNTIME: frozenset[str] = frozenset({"maintenance"})
+# Machine states that are planned downtime: out of the planned time, never a loss (a technician's maintenance, a
+# changeover or setup, a stop booked to a planned reason).
+PLANNED_DOWNTIME: frozenset[str] = frozenset({"maintenance", "changeover", "planned"})
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ZERO = Decimal(0)
+RUN_STATES = frozenset({"running", "micro_stop", "slow_running"})  # run time (their loss is in performance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +82,7 @@ class ShiftOee:
     good: Decimal
     scrap: Decimal
     losses: tuple[Loss, ...] = field(default=())
-    planned_downtime_minutes: float = 0.0  # out of the shift's time: maintenance
+    planned_downtime_minutes: float = 0.0  # out of the shift's time: maintenance, changeovers, planned stops
 
     @property
     def availability(self) -> float:
@@ -93,6 +100,15 @@ class ShiftOee:
     @property
     def oee(self) -> float:
         return self.availability * self.performance * self.quality
+
+    @property
+    def micro_stop_minutes(self) -> float:
+        return sum(x.minutes for x in self.losses if x.state == "micro_stop")
+
+    @property
+    def slow_cycle_minutes(self) -> float:
+        """Run time lost to cycles slower than the ideal (neither made at ideal speed nor in micro-stops)."""
+        return max(0.0, self.run_minutes - self.ideal_minutes - self.micro_stop_minutes)
 
 
 def shift_windows(shifts: Sequence[Shift], start: datetime, end: datetime, zone: tzinfo) -> list[ShiftWindow]:
@@ -164,7 +180,7 @@ def oee_by_shift(workstation: str, windows: Sequence[ShiftWindow], changes: Iter
                     spent[key] = spent.get(key, 0.0) + minutes / len(timelines)
         else:
             spent[("unknown", None)] = planned
-        run = sum(m for (state, _), m in spent.items() if state == "running")
+        run = sum(m for (state, _), m in spent.items() if state in RUN_STATES)
         downtime = sum(m for (state, _), m in spent.items() if state in PLANNED_DOWNTIME)
         planned = max(planned - downtime, 0.0)
         lo, hi = bisect_left(report_times, w.start), bisect_left(report_times, w.end)

@@ -82,4 +82,14 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 "seq": seq, "equipment": event.equipment, "state": event.state, "reason": event.reason,
                 "since": event.since, "previous": event.previous, "previous_since": event.previous_since,
             }
+        case e.StopReasonGiven():
+            return "stop_reasons", {
+                "seq": seq, "equipment": event.equipment, "stop_start": event.stop_start, "reason": event.reason,
+                "kind": event.kind, "why": event.why, "previous": event.previous, "actor": actor, "at": event.at,
+            }
+        case e.ReasonTreeDefined():
+            return "reason_trees", {
+                "seq": seq, "name": event.name, "workstations": list(event.workstations),
+                "machine_class": event.machine_class, "definition": event.definition, "at": event.at,
+            }
     return None

@@ -464,9 +464,36 @@ unit_components = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+# People's decisions on stops (edge.domain.downtime): a reason given at the terminal or a supervisor's
+# re-classification, one row per StopReasonGiven; the latest row of a stop (equipment, stop_start) wins.
+stop_reasons = Table(
+    "stop_reasons", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("equipment", String(200), nullable=False, index=True),
+    Column("stop_start", UtcDateTime, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("why", String(200)),
+    Column("previous", String(200)),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+# Downtime reason trees from the central systems (ReasonTreeDefined): the latest row of a name is its tree.
+reason_trees = Table(
+    "reason_trees", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False, index=True),
+    Column("workstations", JSON, nullable=False),
+    Column("machine_class", String(200)),
+    Column("definition", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
-                        short_picks, record_signatures, maintenance_photos, unit_steps, unit_components)
+                        short_picks, record_signatures, maintenance_photos, unit_steps, unit_components,
+                        stop_reasons, reason_trees)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

@@ -32,6 +32,7 @@ from erp_sync.protocol import (
     InspectionPlanChange,
     LotChange,
     PurchaseOrderChange,
+    ReasonTreeChange,
     SalesOrderChange,
     SyncRefusal,
     UserChange,
@@ -307,6 +308,10 @@ def central_router(sim: ErpSimulator) -> APIRouter:
     @router.put("/central/v1/customers", tags=["CRM"])
     def put_customer(body: CustomerChange) -> dict[str, int]:
         return published(c.put_customer(body))
+
+    @router.put("/central/v1/reason-trees", tags=["ERP"])
+    def put_reason_tree(body: ReasonTreeChange) -> dict[str, int]:
+        return published(c.put_reason_tree(body))
 
     @router.put("/central/v1/sales-orders", tags=["CRM"])
     def put_sales_order(body: SalesOrderChange) -> dict[str, int]:

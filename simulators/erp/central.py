@@ -32,6 +32,7 @@ from erp_sync.protocol import (
     OperationChange,
     PurchaseOrderChange,
     PurchaseOrderLineChange,
+    ReasonTreeChange,
     SalesOrderChange,
     UserChange,
     WorkOrderChange,
@@ -171,6 +172,11 @@ class Central:
             conn.execute(delete(s.customers).where(s.customers.c.customer == body.customer))
             conn.execute(insert(s.customers).values(customer=body.customer, name=body.name))
             return self._publish(conn, "customer", body.customer, "CRM", body)
+
+    def put_reason_tree(self, body: ReasonTreeChange) -> int:
+        """A downtime reason tree (the CMMS's, kept by the ERP here): published to every node as it is."""
+        with self.lock, self.engine.begin() as conn:
+            return self._publish(conn, "reason_tree", body.name, "ERP", body)
 
     def put_workstation(self, body: WorkstationIn) -> None:
         with self.lock, self.engine.begin() as conn:

@@ -32,6 +32,7 @@ from takt.api import (
     commands,
     contract,
     docs,
+    downtime,
     inspections,
     kitting,
     labels,
@@ -215,7 +216,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *maintenance.router.routes, *warehouse.router.routes,
                               *b2mml.router.routes, *b2mml.exports.routes, *audit.router.routes,
-                              *units.router.routes]  # issues 7, 18, 17, 20, 21
+                              *units.router.routes, *downtime.router.routes]  # issues 7, 18, 17, 20, 21
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:

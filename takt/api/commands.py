@@ -297,6 +297,12 @@ async def _journal_records(request: Request, values: dict[str, Any]) -> dict[str
     return {**values, "records": tuple(refs)}
 
 
+async def _stop_leaves(request: Request, values: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+    from takt.api.downtime import stop_leaves  # the downtime reads import this module's neighbours
+
+    return await stop_leaves(request, values)
+
+
 def _inspection_fields(body: m.InspectionRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**body_fields(body, params, user),
             "measurements": tuple(c.Measurement(**x.model_dump()) for x in body.measurements)}
@@ -448,6 +454,12 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "inventory"),
     CommandRoute("PUT", "/equipment/{equipment}/state", m.MachineStateRequest, c.SetMachineState, ("service", *FLOOR),
                  "Set a machine's state and reason", "machines"),
+    CommandRoute("POST", "/equipment/{equipment}/stops/reason", m.StopReasonRequest, c.GiveStopReason, FLOOR,
+                 "Say why a machine stopped: a leaf of its reason tree, for the stop that started at stop_start",
+                 "machines", resolve=_stop_leaves),
+    CommandRoute("POST", "/equipment/{equipment}/stops/reclassify", m.ReclassifyStopRequest, c.ReclassifyStop,
+                 ("supervisor",), "Book a stop to another reason of the machine's tree afterwards, saying why",
+                 "machines", resolve=_stop_leaves),
     CommandRoute("POST", "/inspections", m.InspectionRequest, c.RecordInspection, ("quality", "warehouse", *FLOOR),
                  "Record an inspection's results; the verdict follows (a verdict of a plan marked signed carries the "
                  "inspector's signature: the PIN again in X-Takt-Pin)", "quality", _inspection_fields,

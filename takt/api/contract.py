@@ -98,6 +98,8 @@ DATA_RULES: dict[tuple[str, str], str] = {
     ("get", "/api/v1/oee"): "INVALID_PERIOD: from is before to, at most 93 days apart",
     ("get", "/api/v1/b2mml/oee"): "INVALID_PERIOD: from is before to, at most 93 days apart",
     ("get", "/api/v1/b2mml/maintenance"): "INVALID_PERIOD: from is before to, at most 93 days apart",
+    ("get", "/api/v1/downtime/stops"): "INVALID_PERIOD: from is before to, at most 93 days apart",
+    ("get", "/api/v1/downtime/reliability"): "INVALID_PERIOD: from is before to, at most 93 days apart",
     ("post", "/api/v1/signatures"): "SIGNATURE_REQUIRED: the signer's PIN again in X-Takt-Pin (no schema holds a "
                                     "user's PIN); INVALID_MEANING: one of the site's policy.signature_meanings",
     ("get", "/api/v1/putaway/suggest"): "MISSING_VALUE: qty, or a lot to take its stock",

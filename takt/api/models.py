@@ -560,6 +560,22 @@ class MaintenancePlanRequest(Request):
 
 class PreventiveStartRequest(Request):
     note: Annotated[Text, MULTI_LINE] = ""
+class StopReasonRequest(Request):
+    """Why a machine stopped: a leaf of its reason tree, for the stop that started at ``stop_start`` (absent: the
+    stop the machine is in now)."""
+
+    stop_start: Annotated[Moment | None, AfterValidator(_aware)] = None
+    reason: Code
+    note: Annotated[Text, MULTI_LINE] | None = None
+
+
+class ReclassifyStopRequest(Request):
+    """A supervisor books a stop to another leaf of its reason tree, and says why (``stop_start`` absent: the stop
+    the machine is in now)."""
+
+    stop_start: Annotated[Moment | None, AfterValidator(_aware)] = None
+    reason: Code
+    why: Annotated[Text, MULTI_LINE] = Field(min_length=1)
 
 
 # --- responses -----------------------------------------------------------------------------------

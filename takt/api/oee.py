@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from edge.domain.oee import ShiftOee, loss_tree
 from edge.store import Store
-from edge.store.oee import oee_report
+from edge.store.downtime import oee_classified
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.models import Moment
 from takt.api.reads import quantity_text
 from takt.api.site import site_config
+from takt.downtime import setup_of
 from takt.shift_close import shift_calendar, workstations
 
 router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
@@ -32,6 +33,8 @@ def shift_json(r: ShiftOee) -> dict[str, Any]:
         "good": quantity_text(r.good), "scrap": quantity_text(r.scrap),
         "availability": round(r.availability, 4), "performance": round(r.performance, 4),
         "quality": round(r.quality, 4), "oee": round(r.oee, 4),
+        # the performance loss split: micro-stops, and cycles slower than the ideal (edge.domain.downtime)
+        "micro_stop_minutes": round(r.micro_stop_minutes, 3), "slow_cycle_minutes": round(r.slow_cycle_minutes, 3),
         "losses": [{"state": x.state, "reason": x.reason, "minutes": x.minutes} for x in r.losses],
     }
 
@@ -70,7 +73,9 @@ def get_oee(request: Request, workstation: str | None = None,
         if workstation is not None and workstation not in known:
             raise HTTPException(404, {"code": "UNKNOWN_WORKSTATION", "field": "workstation",
                                       "message": f"workstation {workstation} is not on this line"})
-        report = oee_report(conn, [workstation] if workstation else known, shifts, ZoneInfo(zone_name), start, end)
+        setup = setup_of(conn, config, known)  # stops classified (edge.domain.downtime) before OEE
+        report = oee_classified(conn, [workstation] if workstation else known, shifts, ZoneInfo(zone_name), start,
+                                end, setup)
     return {
         "from": start.isoformat(), "to": end.isoformat(), "timezone": zone_name,
         "workstations": [{"workstation": ws, "shifts": [shift_json(r) for r in results],

@@ -12,6 +12,7 @@ from connectors.config import ConnectivitySection
 from edge.store.users import PRIVILEGED_ROLES
 from erp_sync.config import B2mmlSection, SyncSection
 from scanners.config import ScanningSection
+from takt.config.downtime import DowntimeSection
 from takt.config.errors import Problem
 from takt.config.historian import HistorianSection
 from takt.config.identity import IdentitySection
@@ -48,6 +49,7 @@ class TaktConfig(Section):
     journal: JournalSection = JournalSection()
     historian: HistorianSection = HistorianSection()
     instructions: InstructionsSection = InstructionsSection()  # work instructions, serials (issue 21)
+    downtime: DowntimeSection = DowntimeSection()
 
     def cross_check(self, today: date | None = None) -> list[Problem]:
         """References between sections: every code used is defined once, stock fits its bins, ..."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, localcontext
 from functools import cache
 from importlib import resources
@@ -213,6 +213,22 @@ def _characteristics(conn: Connection, plan: str, work_order: str | None) -> lis
     return chars
 
 
+def _stop_reasons(request: Request, conn: Connection, machines: list[dict[str, Any]]) -> None:
+    """Each machine's micro-stop threshold (a shorter stop is never asked about) and the reason a person already
+    gave for the stop it is in (edge.store.downtime: ``stop_reasons``)."""
+    config = getattr(request.app.state.node, "config", None)
+    sr = schema.stop_reasons
+    for m in machines:
+        m["micro_stop_s"] = config.downtime.settings(m["equipment"], None).micro_stop_s if config else 60.0
+        m["stop_reason"] = None
+        if m.get("state") not in (None, "running") and m.get("since"):
+            since = datetime.fromisoformat(m["since"])  # a stop is known to the millisecond
+            row = conn.execute(select(sr.c.reason).where(
+                sr.c.equipment == m["equipment"], sr.c.stop_start > since - timedelta(milliseconds=1),
+                sr.c.stop_start < since + timedelta(milliseconds=1)).order_by(sr.c.seq.desc()).limit(1)).first()
+            m["stop_reason"] = row[0] if row is not None else None
+
+
 def workstation_view(request: Request, conn: Connection, workstation: str, work_order: str | None = None,
                      operation: int | None = None) -> dict[str, Any]:
     d, ops, wo = T["dispatch"].table, T["operations"].table, T["work_orders"].table
@@ -225,6 +241,7 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
     machines = _rows(conn, select(eq.c.equipment, eq.c.description, ms.c.state, ms.c.reason, ms.c.since)
                      .outerjoin(ms, ms.c.equipment == eq.c.equipment)
                      .where(eq.c.workstation == workstation).order_by(eq.c.equipment))
+    _stop_reasons(request, conn, machines)
     clock = T["clock_ons"].table
     clocked = _rows(conn, select(clock).join(ops, (ops.c.work_order == clock.c.work_order)
                                              & (ops.c.operation == clock.c.operation))

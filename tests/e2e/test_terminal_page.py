@@ -235,10 +235,12 @@ def test_a_stopped_machine_asks_for_a_reason_and_ctrl_bracket_gs_scans_into_a_fo
     context, page, wedge = open_terminal(browser, demo)
     log_on(page, wedge, "BADGE:anna", "1234")
     expect(page.locator("#machines .pill.down")).to_contain_text("SCREWDRIVER-20")
-    page.click("#choose button[data-v=jam]")  # "Vastloper": the machine has been down for 10 minutes
+    # the machine has been down for 10 minutes: "Mechanisch ›", then "Vastloper" on the reason tree
+    page.click("#choose button[data-v='branch:mechanical']")
+    page.click("#choose button[data-v='leaf:jam']")
     expect(page.locator("#machines .pill.down")).to_contain_text("jam")
-    state = demo.client("supervisor").get("/api/v1/equipment/SCREWDRIVER-20/state").json()
-    assert (state["state"], state["reason"]) == ("down", "jam")
+    stops = demo.client("supervisor").get("/api/v1/downtime/stops", params={"equipment": "SCREWDRIVER-20"}).json()
+    assert (stops["stops"][-1]["state"], stops["stops"][-1]["reason"]) == ("down", "jam")
 
     # A scanner that sends GS as Ctrl+], while the operator's finger left the focus in a field: still a scan, and
     # the field keeps what it had.

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from edge.domain import commands as c
 from edge.domain import events as e
+from edge.domain.downtime import ReasonNode, ReasonTree, maintenance_reasons
 from edge.domain.maintenance import DueIndex, due_plans, plan_status, stop_raises_request
 from edge.domain.model import MaintenanceSetting
 from edge.domain.oee import ShiftWindow, StateChange, oee_by_shift
@@ -185,3 +186,36 @@ def test_maintenance_is_planned_downtime_in_oee() -> None:
     [shift] = oee_by_shift("WS1", [window], changes, [])
     assert (shift.planned_minutes, shift.run_minutes, shift.planned_downtime_minutes) == (420.0, 420.0, 60.0)
     assert shift.availability == 1.0 and not shift.losses
+
+
+def test_a_reason_given_on_the_tree_that_is_flagged_for_maintenance_raises_a_request(plant: Plant) -> None:
+    """The reason tree's ``maintenance`` flag (edge.domain.downtime) reaches the maintenance context with the reason
+    the operator gives; a machine without maintenance settings of its own raises the request all the same."""
+    _state(plant, "running", 0)
+    _state(plant, "down", 5)
+    leaves = frozenset({"belt_jam", "oil_leak"})
+    given = plant.do(c.GiveStopReason, equipment="M1", stop_start=NOW + timedelta(minutes=5), reason="belt_jam",
+                     leaves=leaves, maintenance_leaves=frozenset({"oil_leak"}), roles=frozenset({"operator"}))
+    assert not [ev for ev in given if isinstance(ev, e.MaintenanceRequested)]
+    given = plant.do(c.GiveStopReason, equipment="M1", stop_start=NOW + timedelta(minutes=5), reason="oil_leak",
+                     leaves=leaves, maintenance_leaves=frozenset({"oil_leak"}), roles=frozenset({"operator"}))
+    [req] = [ev for ev in given if isinstance(ev, e.MaintenanceRequested)]
+    assert (req.equipment, req.trigger, req.reason, req.stop_since) == ("M1", "reason", "oil_leak",
+                                                                      NOW + timedelta(minutes=5))
+    again = plant.do(c.GiveStopReason, equipment="M1", stop_start=NOW + timedelta(minutes=5), reason="oil_leak",
+                     leaves=leaves, maintenance_leaves=frozenset({"oil_leak"}), roles=frozenset({"operator"}))
+    assert not [ev for ev in again if isinstance(ev, e.MaintenanceRequested)]  # one open breakdown request
+
+
+def test_the_trees_flagged_reasons_as_a_plc_records_them() -> None:
+    tree = ReasonTree("presses", (
+        ReasonNode("hydraulics", {"en": "Hydraulics"}, children=(
+            ReasonNode("oil_leak", {"en": "Oil leak"}, maintenance=True, plc_codes=(31, 32)),
+            ReasonNode("low_pressure", {"en": "Low pressure"}, plc_codes=(33,)))),
+        ReasonNode("die_change", {"en": "Die change"}, planned=True)))
+    assert maintenance_reasons(tree, {31: "hydraulic leak", 33: "pressure low"}) == (
+        "oil_leak", "alarm 31", "hydraulic leak", "alarm 32")
+    assert maintenance_reasons(None) == ()
+    setting = MaintenanceSetting("M1", maintenance_reasons(tree, {31: "hydraulic leak"}), None)
+    assert stop_raises_request(setting, "hydraulic leak", None) == "reason"
+    assert stop_raises_request(setting, "alarm 33", None) is None

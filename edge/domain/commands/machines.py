@@ -10,7 +10,8 @@ from typing import Literal
 from edge.domain.commands.base import Command
 
 __all__ = ["SetMachineState", "CloseShiftOee", "RecordClockJump", "SetpointWrite", "DownloadSetpoints",
-           "RecordSetpointVariance"]
+           "RecordSetpointVariance", "GiveStopReason", "ReclassifyStop",
+           "DefineReasonTree"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,3 +100,41 @@ class RecordSetpointVariance(Command):
     downloaded: Decimal
     observed: Decimal
     seen_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiveStopReason(Command):
+    """An operator says why a machine stopped (the stop that started at ``stop_start``): a leaf of the machine's
+    reason tree. ``leaves`` are the tree's leaf codes, built by the node from the site's tree, never from a request;
+    the door checked that the stop exists."""
+
+    equipment: str
+    stop_start: datetime
+    reason: str
+    leaves: frozenset[str]
+    note: str | None = None
+    # the leaves marked for maintenance (a stop booked to one raises a maintenance request), built like ``leaves``
+    maintenance_leaves: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReclassifyStop(Command):
+    """A supervisor books a stop to another leaf afterwards, and says why."""
+
+    equipment: str
+    stop_start: datetime
+    reason: str
+    why: str
+    leaves: frozenset[str]
+    previous: str | None = None  # the leaf (or kind) the stop was booked to before
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefineReasonTree(Command):
+    """A downtime reason tree from the ERP/CMMS (the sync's pull): its roots as JSON (a list of nodes: code, text
+    per language, children, planned, loss, maintenance, plc_codes), replacing a tree of the same name."""
+
+    name: str
+    workstations: tuple[str, ...] = ()
+    machine_class: str | None = None
+    definition: str = "[]"

@@ -10,6 +10,7 @@ from typing import Any
 from edge.domain import checks
 from edge.domain import commands as c
 from edge.domain import events as e
+from edge.domain.downtime import tree_from_json
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import MACHINE_STATES, MachineState
 from edge.domain.state import ZERO, Decider, Evolver, PlantState
@@ -160,6 +161,46 @@ def _record_setpoint_variance(state: PlantState, cmd: c.RecordSetpointVariance, 
         tag=cmd.tag, downloaded=cmd.downloaded, observed=cmd.observed, seen_at=cmd.seen_at)]
 
 
+def _stop_reason(state: PlantState, cmd: c.GiveStopReason | c.ReclassifyStop, now: datetime) -> None:
+    if cmd.equipment not in state.equipment:
+        raise DomainError("UNKNOWN_EQUIPMENT", f"equipment {cmd.equipment} is not known here", field="equipment")
+    checks.aware("stop_start", cmd.stop_start, now)
+    checks.text("reason", cmd.reason)
+    if cmd.reason not in cmd.leaves:
+        raise DomainError("UNKNOWN_REASON", f"{cmd.reason} is not a reason of the reason tree of {cmd.equipment}",
+                          field="reason")
+
+
+def _give_stop_reason(state: PlantState, cmd: c.GiveStopReason, now: datetime) -> list[e.Event]:
+    checks.require_role(cmd, "operator", "supervisor", "admin", "service", action="giving a stop's reason")
+    _stop_reason(state, cmd, now)
+    if cmd.note is not None and len(cmd.note) > 200:
+        raise invalid("VALUE_TOO_LONG", "note is longer than 200 characters", "note")
+    return [e.StopReasonGiven(equipment=cmd.equipment, stop_start=cmd.stop_start, reason=cmd.reason, kind="given",
+                              why=cmd.note, previous=None, at=checks.at(cmd, now))]
+
+
+def _reclassify_stop(state: PlantState, cmd: c.ReclassifyStop, now: datetime) -> list[e.Event]:
+    checks.require_role(cmd, "supervisor", "admin", action="re-classifying a stop")
+    _stop_reason(state, cmd, now)
+    checks.text("why", cmd.why)
+    if cmd.previous == cmd.reason:
+        raise invalid("SAME_REASON", f"the stop is already booked to {cmd.reason}", "reason")
+    return [e.StopReasonGiven(equipment=cmd.equipment, stop_start=cmd.stop_start, reason=cmd.reason,
+                              kind="reclassified", why=cmd.why, previous=cmd.previous, at=checks.at(cmd, now))]
+
+
+def _define_reason_tree(state: PlantState, cmd: c.DefineReasonTree, now: datetime) -> list[e.Event]:
+    checks.require_role(cmd, "service", "admin", action="defining a reason tree")
+    checks.text("name", cmd.name)
+    try:
+        tree_from_json(cmd.name, cmd.definition, cmd.workstations, cmd.machine_class)
+    except ValueError as exc:
+        raise invalid("INVALID_REASON_TREE", f"reason tree {cmd.name}: {exc}", "reasons") from None
+    return [e.ReasonTreeDefined(name=cmd.name, workstations=cmd.workstations, machine_class=cmd.machine_class,
+                                definition=cmd.definition, at=checks.at(cmd, now))]
+
+
 # --- evolvers -------------------------------------------------------------------------------------
 
 
@@ -176,6 +217,10 @@ def _shift_oee_closed(state: PlantState, ev: e.ShiftOeeClosed) -> None:
 
 def _setpoints_recorded(state: PlantState, ev: e.Event) -> None:
     pass  # a record of what the machine was given (or changed to): read from the journal, no table of its own
+
+
+def _stop_reason_given(state: PlantState, ev: e.StopReasonGiven) -> None:
+    pass  # a row of the stop_reasons history (edge.store.history): the classification of stops reads it
 
 
 def _clock_jumped(state: PlantState, ev: e.ClockJumped) -> None:
@@ -197,6 +242,9 @@ DECIDERS: dict[type[c.Command], Decider] = {
     c.RecordClockJump: _record_clock_jump,
     c.DownloadSetpoints: _download_setpoints,
     c.RecordSetpointVariance: _record_setpoint_variance,
+    c.GiveStopReason: _give_stop_reason,
+    c.ReclassifyStop: _reclassify_stop,
+    c.DefineReasonTree: _define_reason_tree,
 }
 EVOLVERS: dict[type[e.Event], Evolver] = {
     e.MachineStateChanged: _machine_state_changed,
@@ -204,4 +252,6 @@ EVOLVERS: dict[type[e.Event], Evolver] = {
     e.ClockJumped: _clock_jumped,
     e.SetpointsDownloaded: _setpoints_recorded,
     e.SetpointVarianceRecorded: _setpoints_recorded,
+    e.StopReasonGiven: _stop_reason_given,
+    e.ReasonTreeDefined: _stop_reason_given,  # a row of the reason_trees history: read by the classification
 }

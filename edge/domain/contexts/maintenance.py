@@ -113,6 +113,19 @@ def stop_requests(state: PlantState, cmd: c.Command, events: Iterable[e.Event], 
     raised: list[e.Event] = []
     machines: set[str] = set()
     for ev in events:
+        if isinstance(ev, e.StopReasonGiven) and ev.kind == "given" and ev.equipment not in machines:
+            # An operator booked the stop at the terminal to a reason marked for maintenance (the leaf's flag on the
+            # machine's reason tree, or the machine's request_reasons): the request is raised as the reason is given.
+            setting = state.maintenance_settings.get(ev.equipment)
+            flagged = True if isinstance(cmd, c.GiveStopReason) and ev.reason in cmd.maintenance_leaves else None
+            if (_open_breakdown(state, ev.equipment) is None
+                    and stop_raises_request(setting, ev.reason, None, reason_flagged=flagged) == "reason"):
+                machines.add(ev.equipment)
+                raised.append(e.MaintenanceRequested(
+                    request=next_request_id(state, len(raised)), equipment=ev.equipment, kind="breakdown",
+                    trigger="reason", reason=ev.reason, stop_since=ev.stop_start, stop_s=None, plan=None, note="",
+                    raised_by=cmd.actor, at=ev.at))
+            continue
         if not isinstance(ev, e.MachineStateChanged) or ev.equipment in machines:
             continue
         setting = state.maintenance_settings.get(ev.equipment)

@@ -9,7 +9,8 @@ from decimal import Decimal
 from edge.domain.events.base import Event
 
 __all__ = ["MachineStateChanged", "ShiftOeeClosed", "ClockJumped", "DownloadedSetpoint", "SetpointsDownloaded",
-           "SetpointVarianceRecorded"]
+           "SetpointVarianceRecorded", "StopReasonGiven",
+           "ReasonTreeDefined"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,3 +115,37 @@ class SetpointVarianceRecorded(Event):
     @property
     def subject(self) -> str:
         return f"work_order:{self.work_order}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopReasonGiven(Event):
+    """A person booked a machine's stop (the one that started at ``stop_start``) to a leaf of its reason tree:
+    ``given`` by an operator at the terminal, or ``reclassified`` by a supervisor afterwards, with why. The
+    classification of stops (edge.domain.downtime) takes the latest one of a stop over what the history says."""
+
+    equipment: str
+    stop_start: datetime
+    reason: str
+    kind: str  # given | reclassified
+    why: str | None
+    previous: str | None
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"equipment:{self.equipment}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReasonTreeDefined(Event):
+    """A downtime reason tree came from the central systems (``definition``: its roots as JSON)."""
+
+    name: str
+    workstations: tuple[str, ...]
+    machine_class: str | None
+    definition: str
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"reason_tree:{self.name}"

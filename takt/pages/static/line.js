@@ -52,6 +52,75 @@
       '<div class="muted">' + esc(t("oee")) + " " + esc(last.shift) + ": " + pct(last.oee) + " · A " + pct(last.availability) + " · P " +
       pct(last.performance) + " · Q " + pct(last.quality) + loss + "</div></div>";
   }
+  // Downtime by reason over the last 7 days (GET /api/v1/downtime/reliability): a Pareto chart (bars of lost
+  // minutes, most first, and the cumulative share as a line) and each machine's MTBF, MTTR and availability.
+  let downtimeAt = 0;
+  // the stops no leaf names: classified without a person, or no reason given
+  const KINDS = ["k_stop", "k_micro_stop", "k_no_data", "k_changeover", "k_starved", "k_blocked", "k_unclassified"];
+  const minutes = s => s === null ? "–" : (s / 60 < 100 ? (s / 60).toFixed(1) : Math.round(s / 60)) + " min";
+  function paretoChart(bars) {
+    const shown = bars.slice(0, 8);
+    if (!shown.length) return '<div class="muted">' + esc(t("no_downtime")) + "</div>";
+    const most = shown[0].minutes || 1, w = 560, step = w / shown.length;
+    const label = b => b.text || (KINDS.includes("k_" + b.reason) ? t("k_" + b.reason) : b.reason);
+    const rects = shown.map((b, i) => {
+      const h = Math.max(1, Math.round(110 * b.minutes / most)), x = i * step + 6;
+      return '<g data-reason="' + esc(b.reason) + '"><title>' + esc(label(b) + ": " + Math.round(b.minutes) + " min, " + b.stops + " × ") + "</title>" +
+        '<rect x="' + x + '" y="' + (120 - h) + '" width="' + (step - 12) + '" height="' + h + '" rx="3" fill="#c62828"/>' +
+        '<text x="' + (x + (step - 12) / 2) + '" y="136" text-anchor="middle" font-size="11">' + esc(label(b).slice(0, 14)) + "</text></g>";
+    }).join("");
+    const points = shown.map((b, i) => (i * step + step / 2) + "," + (120 - 1.1 * b.cumulative_percent)).join(" ");
+    return '<svg viewBox="0 0 ' + w + ' 142" width="100%" height="142" role="img" aria-label="' + esc(t("downtime_pareto")) + '">' +
+      '<line x1="0" y1="120.5" x2="' + w + '" y2="120.5" stroke="#c9d0d8"/>' + rects +
+      '<polyline points="' + points + '" fill="none" stroke="#1f3b57" stroke-width="2"/></svg>';
+  }
+  async function loadDowntime() {
+    if (Date.now() - downtimeAt < 60000) return;
+    const to = new Date(), from = new Date(to.getTime() - 7 * 86400000);
+    let data;
+    try {
+      data = await Takt.get("/api/v1/downtime/reliability?lang=" + Takt.lang + "&from=" + encodeURIComponent(from.toISOString()) +
+        "&to=" + encodeURIComponent(to.toISOString()));
+    } catch (e) { return; }
+    downtimeAt = Date.now();
+    $("#downtime").hidden = false;
+    $("#pareto").innerHTML = paretoChart(data.pareto);
+    await recentStops();
+    $("#reliability tbody").innerHTML = data.machines.map(m => '<tr data-equipment="' + esc(m.equipment) + '"><td>' + esc(m.equipment) +
+      "</td><td>" + m.failures + "</td><td>" + minutes(m.mtbf_s) + "</td><td>" + minutes(m.mttr_s) + "</td><td>" +
+      (m.availability === null ? "–" : pct(m.availability)) + "</td></tr>").join("");
+  }
+  // The last day's stops booked to a reason (or waiting for one); a supervisor re-books one to another reason of
+  // its machine's tree and says why (the why is kept in English, the language of the audit trail).
+  async function recentStops() {
+    const to = new Date(), from = new Date(to.getTime() - 86400000);
+    let data;
+    try {
+      data = await Takt.get("/api/v1/downtime/stops?kind=stop&from=" + encodeURIComponent(from.toISOString()) + "&to=" + encodeURIComponent(to.toISOString()));
+    } catch (e) { return; }
+    const boss = Takt.hasRole("supervisor", "admin");
+    $("#recent-stops").innerHTML = data.stops.slice(-8).reverse().map(s => '<li data-stop="' + esc(s.equipment + "@" + s.start) + '">' +
+      esc(t("stop_line", { eq: s.equipment, at: new Date(s.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+        min: Math.round(s.seconds / 60), reason: s.reason || s.recorded_reason || t("k_unclassified") })) +
+      (boss ? ' <button data-reclassify="' + esc(s.equipment) + '" data-start="' + esc(s.start) + '">' + esc(t("reclassify")) + "</button>" : "") +
+      "</li>").join("") || '<li class="none">' + esc(t("no_downtime")) + "</li>";
+  }
+  async function reclassify(equipment, start) {
+    let tree;
+    try { tree = await Takt.get("/api/v1/equipment/" + encodeURIComponent(equipment) + "/reason-tree?lang=" + Takt.lang); }
+    catch (e) { return; }
+    const leaves = [];
+    const walk = (nodes, path) => nodes.forEach(n => n.children ? walk(n.children, path.concat(n.text)) : leaves.push([n.code, path.concat(n.text).join(" › ")]));
+    walk(tree.reasons, []);
+    const reason = await Takt.choose(t("reclassify") + " " + equipment, leaves);
+    if (!reason) return;
+    const why = await Takt.choose(t("why_reclassify"), [["rc_wrong", t("rc_wrong")], ["rc_cause", t("rc_cause")], ["rc_plc", t("rc_plc")]]);
+    if (!why) return;
+    Takt.report(await Takt.act("POST", "/api/v1/equipment/" + encodeURIComponent(equipment) + "/stops/reclassify",
+      { stop_start: start, reason, why: Takt.english(why) }), t("done_ok"));
+    downtimeAt = 0;
+    await loadDowntime();
+  }
   async function refresh() {
     if (!Takt.session) return;
     let data;
@@ -79,6 +148,7 @@
         '<ul class="alerts">' + (w.alerts.map(a => '<li class="' + esc(a.kind) + '">' + esc(a.key ? t(a.key, a.vars) : a.text) + "</li>").join("") ||
           '<li style="background: var(--ok-bg); color: var(--ok)">' + esc(t("no_alerts")) + "</li>") + "</ul>" + oeeChart(w.workstation) + "</section>";
     }).join("");
+    await loadDowntime();
     await central();
     document.body.dataset.ready = "true";
   }
@@ -135,7 +205,9 @@
   document.addEventListener("click", async e => {
     const b = e.target.closest("button");
     if (!b) return;
-    if (b.dataset.retry) {
+    if (b.dataset.reclassify) {
+      await reclassify(b.dataset.reclassify, b.dataset.start);
+    } else if (b.dataset.retry) {
       await handled(await Takt.act("POST", "/api/v1/sync/exceptions/" + b.dataset.retry + "/retry", { note: "" }));
     } else if (b.dataset.aside) {
       const reason = await Takt.choose(t("why_set_aside"), [["sa_manual", t("sa_manual")], ["sa_not_needed", t("sa_not_needed")],

@@ -50,7 +50,7 @@
     once("machines", JSON.stringify([view.machines, Takt.lang]), () => {
       $("#machines").innerHTML = view.machines.map(m =>
         '<span class="pill ' + esc(m.state || "offline") + '" title="' + esc(m.description) + '">' + esc(m.equipment) + " · " +
-        esc(t(m.state || "offline")) + (m.reason ? " · " + esc(m.reason) : "") + "</span>").join("");
+        esc(t(m.state || "offline")) + (m.stop_reason || m.reason ? " · " + esc(m.stop_reason || m.reason) : "") + "</span>").join("");
     });
     once("maintenance", JSON.stringify([view.maintenance_due, view.maintenance_requests, Takt.lang]), () => {
       const due = view.maintenance_due || [], open = view.maintenance_requests || [];
@@ -299,23 +299,47 @@
     refreshSoon(0);
   }
 
-  // --- machine stopped: ask for a reason --------------------------------------------------------------------
+  // --- machine stopped: ask for a reason on the machine's reason tree ------------------------------------------
+  // The first screen shows the reasons given most often on this machine (one tap) and the tree's top branches;
+  // a branch opens its children. A stop shorter than the machine's micro-stop threshold is never asked about.
   const asked = new Set();
+  async function chooseReason(m) {
+    let tree;
+    try { tree = await Takt.get("/api/v1/equipment/" + encodeURIComponent(m.equipment) + "/reason-tree?lang=" + Takt.lang); }
+    catch (e) { return null; }
+    if (!tree.reasons.length) return null;
+    const title = t("machine_down") + " " + m.equipment;
+    const level = (nodes, extra) => extra.concat(nodes.map(n => n.children
+      ? ["branch:" + n.code, n.text + " ›"] : ["leaf:" + n.code, n.text]));
+    const first = tree.frequent.map(f => ["leaf:" + f.code, "★ " + f.text]);
+    const stack = [tree.reasons];
+    for (;;) {
+      const nodes = stack[stack.length - 1];
+      const choice = await Takt.choose(title, stack.length === 1 ? level(nodes, first) : level(nodes, [["back", "‹ " + t("back")]]));
+      if (!choice) return null;
+      if (choice === "back") { stack.pop(); continue; }
+      const [kind, code] = [choice.slice(0, choice.indexOf(":")), choice.slice(choice.indexOf(":") + 1)];
+      if (kind === "leaf") return code;
+      const branch = nodes.find(n => n.code === code);
+      stack.push(branch.children);
+    }
+  }
   function promptDowntime() {
     if (!Takt.hasRole("operator", "supervisor")) return;
     for (const m of view.machines) {
-      if (m.state !== "down" || m.reason || !m.since) continue;
+      if (m.state !== "down" || m.reason || m.stop_reason || !m.since) continue;
       const key = m.equipment + "@" + m.since;
       if (asked.has(key)) continue;
-      if (Date.now() - Date.parse(m.since) < view.downtime_prompt_s * 1000) { refreshSoon(view.downtime_prompt_s * 1000); continue; }
+      const wait = Math.max(view.downtime_prompt_s, m.micro_stop_s || 0) * 1000;
+      if (Date.now() - Date.parse(m.since) < wait) { refreshSoon(wait); continue; }
       asked.add(key);
-      Takt.choose(t("machine_down") + " " + m.equipment, ["d_jam", "d_starved", "d_blocked", "d_tooling", "d_maintenance", "d_other"]
-        .map(k => [k.slice(2), t(k)])).then(async reason => {
-          if (!reason) return;
-          const r = await Takt.act("PUT", "/api/v1/equipment/" + encodeURIComponent(m.equipment) + "/state",
-            { state: "down", reason, since: m.since });
-          Takt.report(r, t("downtime_saved"));
-        });
+      chooseReason(m).then(async reason => {
+        if (!reason) return;
+        const r = await Takt.act("POST", "/api/v1/equipment/" + encodeURIComponent(m.equipment) + "/stops/reason",
+          { stop_start: m.since, reason });
+        Takt.report(r, t("downtime_saved"));
+        refreshSoon(0);
+      });
     }
   }
 
