@@ -16,7 +16,17 @@ from types import ModuleType
 from edge.domain import checks
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.domain.contexts import inventory, kitting, machines, orders, pallets, production, quality, signatures
+from edge.domain.contexts import (
+    capa,
+    inventory,
+    kitting,
+    machines,
+    orders,
+    pallets,
+    production,
+    quality,
+    signatures,
+)
 from edge.domain.contexts.pallets import next_sscc
 from edge.domain.errors import DomainError
 from edge.domain.gs1 import check_digit as sscc_check_digit
@@ -27,7 +37,8 @@ __all__ = ["CONTEXTS", "DECIDERS", "EVOLVERS", "STATE_TABLES", "PlantState", "de
            "next_sscc", "sscc_check_digit"]
 
 # Inventory moves the stock before kitting fits the kitted shares into what is left of it.
-CONTEXTS: tuple[ModuleType, ...] = (orders, production, inventory, pallets, kitting, quality, machines, signatures)
+CONTEXTS: tuple[ModuleType, ...] = (orders, production, inventory, pallets, kitting, quality, machines, signatures,
+                                   capa)
 
 
 def _deciders() -> dict[type[c.Command], Decider]:

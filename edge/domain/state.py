@@ -20,6 +20,8 @@ from edge.domain.model import (
     BomLine,
     BomRevision,
     BomRevisionLine,
+    Capa,
+    CapaAction,
     Characteristic,
     ClockOn,
     Customer,
@@ -40,6 +42,7 @@ from edge.domain.model import (
     PurchaseOrder,
     PurchaseOrderLine,
     RecordSignature,
+    Rework,
     SalesOrder,
     SalesOrderLine,
     SerialUse,
@@ -59,7 +62,7 @@ STATE_TABLES: tuple[str, ...] = (
     "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
     "unassigned_production", "inspection_tasks", "inspection_intervals",
-    "staged", "pallets", "pallet_lines",
+    "staged", "pallets", "pallet_lines", "reworks", "capas", "capa_actions",
 )
 
 
@@ -113,6 +116,10 @@ class PlantState:
     inspection_intervals: dict[tuple[str, str, int], InspectionInterval] = field(default_factory=dict)
     pallets: dict[str, Pallet] = field(default_factory=dict)  # by SSCC
     pallet_lines: dict[tuple[str, str], PalletLine] = field(default_factory=dict)  # (sscc, lot)
+    # Rework and CAPA (edge.domain.contexts.capa): reworks by id (RW-<ncr>), CAPAs by id, actions by (capa, number).
+    reworks: dict[str, Rework] = field(default_factory=dict)
+    capas: dict[str, Capa] = field(default_factory=dict)
+    capa_actions: dict[tuple[str, int], CapaAction] = field(default_factory=dict)
     # Kitted stock: (work_order, lot, bin) -> what was picked for the order there and not issued yet.
     staged: dict[tuple[str, str, str], StagedStock] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
@@ -224,6 +231,22 @@ class PlantState:
 
 def incoming_task_id(lot: str) -> str:
     return f"INC-{lot}"
+
+
+def rework_task_id(ncr: str) -> str:
+    return f"RWK-{ncr}"
+
+
+def open_rework_task(state: PlantState, lot: str | None, work_order: str | None, plan: str) -> InspectionTask | None:
+    """The open re-inspection task of a rework by ``plan`` that holds ``lot`` (or is on ``work_order``), or None."""
+    for rework in state.reworks.values():
+        if rework.status != "open" or rework.plan != plan:
+            continue
+        if (lot is not None and f"lot:{lot}" in rework.subjects) or (lot is None and work_order == rework.work_order):
+            task = state.inspection_tasks.get(rework.task)
+            if task is not None and task.status == "open":
+                return task
+    return None
 
 
 def final_task_id(work_order: str, plan: str) -> str:

@@ -60,6 +60,12 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 "records": [{"seq": r.seq, "hash": r.hash, "type": r.type, "subject": r.subject}
                             for r in event.records],
             }
+        case e.SubLotSplit():
+            return "lot_splits", {
+                "seq": seq, "parent": event.parent, "lot": event.lot, "item": event.item, "quantity": event.quantity,
+                "verdict": event.verdict, "samples": event.samples, "failed": event.failed, "task": event.task,
+                "actor": actor, "at": event.at,
+            }
         case e.MachineStateChanged():
             return "machine_state_history", {
                 "seq": seq, "equipment": event.equipment, "state": event.state, "reason": event.reason,

@@ -171,6 +171,9 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("staged", model.StagedStock, ("work_order", "lot", "bin")),
         _entity_table("pallets", model.Pallet, ("sscc",)),
         _entity_table("pallet_lines", model.PalletLine, ("sscc", "lot")),
+        _entity_table("reworks", model.Rework, ("rework",)),
+        _entity_table("capas", model.Capa, ("capa",)),
+        _entity_table("capa_actions", model.CapaAction, ("capa", "action")),
     )
 }
 
@@ -374,6 +377,23 @@ record_signatures = Table(
     Column("at", UtcDateTime, nullable=False, index=True),
 )
 
+# Partial acceptance: the sub-lots split off a lot under inspection (genealogy: edge.store.trace follows a split
+# forward from the parent and backward from a sub-lot).
+lot_splits = Table(
+    "lot_splits", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("parent", String(200), nullable=False, index=True),
+    Column("lot", String(200), nullable=False, index=True),
+    Column("item", String(200), nullable=False),
+    Column("quantity", Quantity, nullable=False),
+    Column("verdict", String(16), nullable=False),  # accepted | rejected
+    Column("samples", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("task", String(200)),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 machine_state_history = Table(
     "machine_state_history", metadata,
     Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
@@ -403,7 +423,7 @@ short_picks = Table(
 
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
-                        short_picks, record_signatures)
+                        short_picks, record_signatures, lot_splits)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------
