@@ -108,6 +108,16 @@ ISA95_MESSAGE: dict[str, str] = {
     "SetpointVarianceRecorded": "WorkAlert",  # a setpoint changed on the machine while the job ran (flagged)
     # an electronic signature over recorded events (ISA-95 Part 4's work record holds the signatures of records)
     "RecordsSigned": "WorkRecord",
+    # rework and CAPA (edge.domain.contexts.capa)
+    "ReworkOpened": "WorkRequest",  # rework operations on an order, or a rework order with its routing
+    "ReworkVerdict": "QualityTestResult",  # the rework's re-inspection
+    "SupplierReturnCreated": "SupplierReturn",  # for the SRM (not an ISA-95 object proper)
+    "SubLotSplit": "MaterialSubLot",  # a sub-lot split off a lot under inspection (partial acceptance)
+    "CapaOpened": "CorrectiveAction",  # CAPA records for the QMS (not ISA-95 objects proper)
+    "CapaRootCauseRecorded": "CorrectiveAction",
+    "CapaActionPlanned": "CorrectiveAction",
+    "CapaActionCompleted": "CorrectiveAction",
+    "CapaEffectivenessChecked": "CorrectiveAction",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

@@ -198,11 +198,16 @@ def supplier_return(state: PlantState, ncr: Nonconformance, lot: Lot, at: dateti
     """A return to supplier: the return the SRM books (its supplier from the lot's receipt); the stock leaves in the
     moves that follow (kind return_to_supplier)."""
     task = state.inspection_tasks.get(incoming_task_id(lot.lot))
+    supplier, purchase_order = (task.supplier, task.purchase_order) if task is not None else (None, None)
+    if purchase_order is None and lot.supplier_lot is not None:  # the purchase order that announced the supplier lot
+        purchase_order = next((po for (po, _, sl) in sorted(state.expected_lots)
+                               if sl == lot.supplier_lot), None)
+    if supplier is None and purchase_order in state.purchase_orders:
+        supplier = state.purchase_orders[purchase_order].supplier
     quantity = sum((state.stock_of(lot.lot, b) for b in state.bins_of_lot.get(lot.lot, ())), ZERO)
     return [e.SupplierReturnCreated(
-        supplier_return=f"RTS-{ncr.ncr}", ncr=ncr.ncr, lot=lot.lot, item=lot.item,
-        supplier=task.supplier if task is not None else None, supplier_lot=lot.supplier_lot,
-        purchase_order=task.purchase_order if task is not None else None, quantity=quantity,
+        supplier_return=f"RTS-{ncr.ncr}", ncr=ncr.ncr, lot=lot.lot, item=lot.item, supplier=supplier,
+        supplier_lot=lot.supplier_lot, purchase_order=purchase_order, quantity=quantity,
         reason=checks.clip(ncr.description), at=at)]
 
 
