@@ -35,7 +35,7 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # Path parameters of the demo plant, so that a request reaches the command (which may still refuse it with 409).
 PATH_VALUES = {"work_order": "WO-1001", "operation": "10", "equipment": "M-20", "lot": "H-2232", "sscc": "0",
                "ncr": "NCR-1", "purchase_order": "PO-1", "workstation": "WS-20", "exception_id": "1",
-               "device": "WS-20-terminal"}
+               "device": "WS-20-terminal", "capa": "CAPA-1", "action": "1"}
 HOOKS = "simulators.schemathesis_hooks"
 
 # Where a request that fits the schema may still be refused with 422, because the rule is about the plant's data or

@@ -304,7 +304,7 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
     if kind == "disposition":
         ncrs = sorted(n for n, ncr in d.state.nonconformances.items() if ncr.status == "open")
         ncr = d.one(ncrs) if ncrs and not d.chance(15) else d.one(["N-NONE", *sorted(d.state.nonconformances)])
-        disposition = d.one(["scrap", "rework", "rework", "use_as_is", "use_as_is", "return_to_supplier"])
+        disposition: Any = d.one(["scrap", "rework", "rework", "use_as_is", "use_as_is", "return_to_supplier"])
         signed = c.SignatureSpec(signature=d.fresh("SIG-"), signer_name="Q", meaning="approved") if d.chance(70) else None
         rework = c.ReworkSpec(operations=(c.ReworkOperationSpec(description="rework", workstation="WS1"),),
                               plan=d.one(["P1", "P1", "P9"]), mode=d.one([None, "operations", "order"]),
@@ -325,8 +325,8 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
         step = d.one(["open", "open", "cause", "action", "done", "check"]) if capas else "open"
         quality = {**meta, "actor_roles": d.roles(85)}
         if step == "open":
-            ncrs = tuple(sorted(d.state.nonconformances)[:2])
-            return c.OpenCapa(capa=d.fresh("CAPA-"), problem="burrs", ncrs=ncrs, **quality)
+            return c.OpenCapa(capa=d.fresh("CAPA-"), problem="burrs", ncrs=tuple(sorted(d.state.nonconformances)[:2]),
+                              **quality)
         capa = d.one(capas)
         if step == "cause":
             return c.RecordRootCause(capa=capa, root_cause="worn tool", whys=("burrs", "tool worn"),

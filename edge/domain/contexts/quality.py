@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from edge.domain import checks, sampling, spc
 from edge.domain import commands as c
-from edge.domain.contexts import capa
 from edge.domain import events as e
+from edge.domain.contexts import capa
 from edge.domain.contexts.inventory import moved, release_status
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import (
