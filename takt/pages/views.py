@@ -151,6 +151,13 @@ def signatures_page(request: Request) -> HTMLResponse:
                    script="signatures.js")
 
 
+@html_pages.get("/capa", response_class=HTMLResponse)
+def capa_page(request: Request) -> HTMLResponse:
+    """The quality role's CAPA page: open a CAPA for NCRs, record its root cause (5-why, fishbone), plan and close its
+    actions, check its effectiveness (its script reads GET /api/v1/capa and books through the command routes)."""
+    return _render(request, "capa.html", "Takt CAPA", page="capa", page_class="capa", script="capa.js")
+
+
 # --- read models ------------------------------------------------------------------------------------------
 
 
