@@ -138,6 +138,9 @@ class PlantState:
     bin_load: dict[str, Decimal] = field(default_factory=dict)
     packed: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (lot, bin) -> on open pallets there
     item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
+    # Open reworks (edge.domain.contexts.capa) by what they hold ("lot:L1", "unit:SN1") and by their work order
+    # ("work_order:WO1"): a re-inspection finds its rework without a scan of every rework ever opened.
+    open_reworks: dict[str, str] = field(default_factory=dict)
     # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
     # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
     # the flag is missing, the duration is still right, see ``evolve`` of ClockJumped).
@@ -153,12 +156,25 @@ class PlantState:
         for (lot, bin_code), row in self.stock.items():
             self.bins_of_lot.setdefault(lot, set()).add(bin_code)
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
+        self.open_reworks = {}
+        for rework in self.reworks.values():
+            if rework.status == "open":
+                self.index_rework(rework)
         self.packed = {}
         for (code, lot), pallet_line in self.pallet_lines.items():
             pallet = self.pallets[code]
             if pallet.status == "open":
                 key = (lot, pallet.bin)
                 self.packed[key] = self.packed.get(key, ZERO) + pallet_line.quantity
+
+    def index_rework(self, rework: Rework) -> None:
+        for key in (*rework.subjects, f"work_order:{rework.work_order}"):
+            self.open_reworks[key] = rework.rework
+
+    def unindex_rework(self, rework: Rework) -> None:
+        for key in (*rework.subjects, f"work_order:{rework.work_order}"):
+            if self.open_reworks.get(key) == rework.rework:
+                del self.open_reworks[key]
 
     def mark(self, table: str, key: Any) -> None:
         self.dirty.setdefault(table, set()).add(key)
@@ -239,14 +255,12 @@ def rework_task_id(ncr: str) -> str:
 
 def open_rework_task(state: PlantState, lot: str | None, work_order: str | None, plan: str) -> InspectionTask | None:
     """The open re-inspection task of a rework by ``plan`` that holds ``lot`` (or is on ``work_order``), or None."""
-    for rework in state.reworks.values():
-        if rework.status != "open" or rework.plan != plan:
-            continue
-        if (lot is not None and f"lot:{lot}" in rework.subjects) or (lot is None and work_order == rework.work_order):
-            task = state.inspection_tasks.get(rework.task)
-            if task is not None and task.status == "open":
-                return task
-    return None
+    found = state.open_reworks.get(f"lot:{lot}" if lot is not None else f"work_order:{work_order}")
+    rework = state.reworks.get(found) if found is not None else None
+    if rework is None or rework.status != "open" or rework.plan != plan:
+        return None
+    task = state.inspection_tasks.get(rework.task)
+    return task if task is not None and task.status == "open" else None
 
 
 def final_task_id(work_order: str, plan: str) -> str:

@@ -177,6 +177,10 @@ ENTITY_TABLES: dict[str, EntityTable] = {
     )
 }
 
+# The line view asks for the open CAPA actions past their due date: by status and due date, not a scan of them all.
+Index("ix_capa_actions_status_due", ENTITY_TABLES["capa_actions"].table.c.status,
+      ENTITY_TABLES["capa_actions"].table.c.due)
+
 # --- the journal: the outbox and the source of truth ---------------------------------------------
 
 journal = Table(

@@ -217,6 +217,7 @@ def _rework_opened(state: PlantState, ev: e.ReworkOpened) -> None:
         operations=tuple(o.operation for o in ev.operations), subjects=ev.subjects, task=ev.task, plan=ev.plan,
         status="open", opened_by=ev.opened_by, opened_at=ev.at)
     state.mark("reworks", ev.rework)
+    state.index_rework(state.reworks[ev.rework])
     if ev.mode == "order":
         state.work_orders[ev.work_order] = WorkOrder(
             work_order=ev.work_order, item=ev.item, item_revision=ev.item_revision, bom_revision="",
@@ -236,6 +237,7 @@ def _rework_verdict(state: PlantState, ev: e.ReworkVerdict) -> None:
     rework = state.reworks[ev.rework]
     rework.status, rework.closed_at = ev.verdict, ev.at
     state.mark("reworks", ev.rework)
+    state.unindex_rework(rework)
 
 
 def _supplier_return_created(state: PlantState, ev: e.SupplierReturnCreated) -> None:
@@ -371,9 +373,9 @@ def _under_inspection(state: PlantState, lot: Lot) -> InspectionTask | None:
     task = state.inspection_tasks.get(incoming_task_id(lot.lot))
     if task is not None and task.status == "open":
         return task
-    for rework in state.reworks.values():
-        if rework.status == "open" and f"lot:{lot.lot}" in rework.subjects:
-            return state.inspection_tasks.get(rework.task)
+    found = state.open_reworks.get(f"lot:{lot.lot}")
+    if found is not None:
+        return state.inspection_tasks.get(state.reworks[found].task)
     if lot.status in ("hold", "quarantine"):
         return None
     raise DomainError("LOT_NOT_UNDER_INSPECTION", f"lot {lot.lot} is {lot.status} and waits for no inspection: only "

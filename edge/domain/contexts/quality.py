@@ -263,7 +263,7 @@ def _sampled_task(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspecti
     waiting = state.inspection_tasks.get(incoming_task_id(lot.lot)) if lot is not None else None
     if waiting is not None and waiting.status == "open" and waiting.plan == plan.plan:
         return [], waiting  # the lot's open task, even if its plan was redefined as another kind since
-    rework = open_rework_task(state, cmd.lot, cmd.work_order, plan.plan) if state.reworks else None
+    rework = open_rework_task(state, cmd.lot, cmd.work_order, plan.plan) if state.open_reworks else None
     if rework is not None:  # the re-inspection of a rework (edge.domain.contexts.capa), once its operations are done
         capa.rework_ready(state, rework)
         return [], rework

@@ -61,6 +61,8 @@ def upgrade() -> None:
     sa.Column('result', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('capa', 'action', name=op.f('pk_capa_actions'))
     )
+    with op.batch_alter_table('capa_actions', schema=None) as batch_op:
+        batch_op.create_index('ix_capa_actions_status_due', ['status', 'due'], unique=False)
     op.create_table('lot_splits',
     sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('parent', sa.String(length=200), nullable=False),
@@ -85,6 +87,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lot_splits_parent'))
         batch_op.drop_index(batch_op.f('ix_lot_splits_lot'))
     op.drop_table('lot_splits')
+    with op.batch_alter_table('capa_actions', schema=None) as batch_op:
+        batch_op.drop_index('ix_capa_actions_status_due')
     op.drop_table('capa_actions')
     op.drop_table('capas')
     op.drop_table('reworks')
