@@ -147,6 +147,10 @@ def rework_opened(state: PlantState, cmd: c.DispositionNonconformance, ncr: Nonc
 
 
 def rework_of_task(state: PlantState, task: InspectionTask) -> Rework:
+    """The rework whose re-inspection ``task`` is (RWK-<ncr> is RW-<ncr>'s)."""
+    found = state.reworks.get(rework_id(task.task.removeprefix("RWK-")))
+    if found is not None and found.task == task.task:
+        return found
     return next(r for r in state.reworks.values() if r.task == task.task)
 
 
