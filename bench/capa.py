@@ -57,9 +57,10 @@ def _median_ms(fn: Callable[[], object], runs: int) -> float:
 
 def build(store: Store, actions: int, splits: int) -> None:
     capas = actions // 5
-    capa_rows = [{"capa": f"CAPA-{i}", "problem": "burrs", "ncrs": [], "status": "open", "containment": "",
-                  "opened_by": "bench", "opened_at": AT, "root_cause": "", "whys": [], "fishbone": None,
-                  "effective": None, "effectiveness": "", "closed_at": None} for i in range(capas)]
+    capa_rows: list[dict[str, object]] = [
+        {"capa": f"CAPA-{i}", "problem": "burrs", "ncrs": [], "status": "open", "containment": "", "opened_by": "bench",
+         "opened_at": AT, "root_cause": "", "whys": [], "fishbone": None, "effective": None, "effectiveness": "",
+         "closed_at": None} for i in range(capas)]
     action_rows = []
     for i in range(actions):
         overdue = i % 100 == 0
