@@ -131,6 +131,16 @@ ISA95_MESSAGE: dict[str, str] = {
     "UnitOperationCompleted": "JobResponse",
     "StepRecorded": "JobResponse",
     "UnitComponentFitted": "MaterialActual",
+    # rework and CAPA (edge.domain.contexts.capa)
+    "ReworkOpened": "WorkRequest",  # rework operations on an order, or a rework order with its routing
+    "ReworkVerdict": "QualityTestResult",  # the rework's re-inspection
+    "SupplierReturnCreated": "SupplierReturn",  # for the SRM (not an ISA-95 object proper)
+    "SubLotSplit": "MaterialSubLot",  # a sub-lot split off a lot under inspection (partial acceptance)
+    "CapaOpened": "CorrectiveAction",  # CAPA records for the QMS (not ISA-95 objects proper)
+    "CapaRootCauseRecorded": "CorrectiveAction",
+    "CapaActionPlanned": "CorrectiveAction",
+    "CapaActionCompleted": "CorrectiveAction",
+    "CapaEffectivenessChecked": "CorrectiveAction",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

@@ -37,7 +37,7 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 PATH_VALUES = {"work_order": "WO-1001", "operation": "10", "equipment": "M-20", "lot": "H-2232", "sscc": "0",
                "ncr": "NCR-1", "purchase_order": "PO-1", "workstation": "WS-20", "exception_id": "1",
                "device": "WS-20-terminal", "maintenance_request": "MR-000001", "plan": "PM-PRESS-10-LUBE",
-               "serial": "WO-1001-0001"}
+               "serial": "WO-1001-0001", "capa": "CAPA-1", "action": "1"}
 HOOKS = "simulators.schemathesis_hooks"
 
 # Where a request that fits the schema may still be refused with 422, because the rule is about the plant's data or

@@ -585,3 +585,64 @@ class Unit:
     lot: str | None = None  # the output lot it was put into stock with
     ncr: str | None = None  # the nonconformance that holds it
     instructions: tuple[str, ...] = ()  # "operation=revision" of the instructions followed
+# --- rework, CAPA and split lots (edge.domain.contexts.capa) ---------------------------------------------------
+
+FISHBONE: tuple[str, ...] = ("man", "machine", "method", "material", "measurement", "environment")  # the 6M
+REWORK_MODES: tuple[str, ...] = ("operations", "order")
+CAPA_ACTION_KINDS: tuple[str, ...] = ("corrective", "preventive")
+
+
+@dataclass(slots=True)
+class Rework:
+    """The rework an NCR's "rework" disposition created: rework operations added to a work order (the NCR's own,
+    ``mode`` operations) or a rework order with its own routing (``mode`` order); its subjects ("lot:L1", and
+    "unit:SN1" once units are serialised) stay held until its re-inspection task passes."""
+
+    rework: str
+    ncr: str
+    mode: str  # operations | order
+    work_order: str  # the order the rework operations are on
+    operations: tuple[int, ...]
+    subjects: tuple[str, ...]
+    task: str  # the re-inspection task
+    plan: str
+    status: str  # open | passed | failed
+    opened_by: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Capa:
+    """A corrective and preventive action record: the problem, its containment, the root cause (a 5-why chain or a
+    fishbone category of the 6M), and the effectiveness check that closes it; linked to the NCRs it answers."""
+
+    capa: str
+    problem: str
+    ncrs: tuple[str, ...]
+    status: str  # open | closed
+    containment: str
+    opened_by: str
+    opened_at: datetime
+    root_cause: str = ""
+    whys: tuple[str, ...] = ()
+    fishbone: str | None = None
+    effective: bool | None = None
+    effectiveness: str = ""
+    closed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class CapaAction:
+    """A corrective or preventive action of a CAPA, with its owner and due date."""
+
+    capa: str
+    action: int
+    kind: str  # corrective | preventive
+    description: str
+    owner: str
+    due: date
+    status: str  # open | done
+    done_by: str | None = None
+    done_at: datetime | None = None
+    result: str = ""

@@ -17,6 +17,7 @@ from edge.domain import checks
 from edge.domain import commands as c
 from edge.domain import events as e
 from edge.domain.contexts import (
+    capa,
     inventory,
     kitting,
     machines,
@@ -40,7 +41,7 @@ __all__ = ["CONTEXTS", "DECIDERS", "EVOLVERS", "STATE_TABLES", "PlantState", "de
 # Inventory moves the stock before kitting fits the kitted shares into what is left of it.
 # Maintenance counts machines' use from the production and the machine states the contexts before it recorded.
 CONTEXTS: tuple[ModuleType, ...] = (orders, production, inventory, pallets, kitting, quality, machines, signatures,
-                                    units, maintenance)
+                                    units, maintenance, capa)
 
 
 def _deciders() -> dict[type[c.Command], Decider]:

@@ -20,6 +20,8 @@ from edge.domain.model import (
     BomLine,
     BomRevision,
     BomRevisionLine,
+    Capa,
+    CapaAction,
     Characteristic,
     ClockOn,
     Customer,
@@ -46,6 +48,7 @@ from edge.domain.model import (
     PurchaseOrder,
     PurchaseOrderLine,
     RecordSignature,
+    Rework,
     SalesOrder,
     SalesOrderLine,
     SerialUse,
@@ -68,7 +71,8 @@ STATE_TABLES: tuple[str, ...] = (
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
     "unassigned_production", "inspection_tasks", "inspection_intervals",
     "staged", "pallets", "pallet_lines", "work_instructions", "instruction_steps", "instruction_runs", "units",
-    "maintenance_settings", "machine_usage", "maintenance_plans", "maintenance_requests",
+    "maintenance_settings", "machine_usage", "maintenance_plans", "maintenance_requests", "reworks", "capas",
+    "capa_actions",
 )
 
 
@@ -122,6 +126,10 @@ class PlantState:
     inspection_intervals: dict[tuple[str, str, int], InspectionInterval] = field(default_factory=dict)
     pallets: dict[str, Pallet] = field(default_factory=dict)  # by SSCC
     pallet_lines: dict[tuple[str, str], PalletLine] = field(default_factory=dict)  # (sscc, lot)
+    # Rework and CAPA (edge.domain.contexts.capa): reworks by id (RW-<ncr>), CAPAs by id, actions by (capa, number).
+    reworks: dict[str, Rework] = field(default_factory=dict)
+    capas: dict[str, Capa] = field(default_factory=dict)
+    capa_actions: dict[tuple[str, int], CapaAction] = field(default_factory=dict)
     # Kitted stock: (work_order, lot, bin) -> what was picked for the order there and not issued yet.
     staged: dict[tuple[str, str, str], StagedStock] = field(default_factory=dict)
     # Maintenance (edge.domain.contexts.maintenance): per machine when its stops raise requests and what it did
@@ -159,6 +167,9 @@ class PlantState:
     units_of_order: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     serials_of_item: dict[str, int] = field(default_factory=dict)  # units serialised per item (pattern {seq})
     unit_of_ncr: dict[str, tuple[str, str]] = field(default_factory=dict)  # a held unit's nonconformance
+    # Open reworks (edge.domain.contexts.capa) by what they hold ("lot:L1", "unit:SN1") and by their work order
+    # ("work_order:WO1"): a re-inspection finds its rework without a scan of every rework ever opened.
+    open_reworks: dict[str, str] = field(default_factory=dict)
     # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
     # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
     # the flag is missing, the duration is still right, see ``evolve`` of ClockJumped).
@@ -183,12 +194,25 @@ class PlantState:
             self.serials_of_item[unit.item] = self.serials_of_item.get(unit.item, 0) + 1
             if unit.ncr is not None:
                 self.unit_of_ncr[unit.ncr] = ukey
+        self.open_reworks = {}
+        for rework in self.reworks.values():
+            if rework.status == "open":
+                self.index_rework(rework)
         self.packed = {}
         for (code, lot), pallet_line in self.pallet_lines.items():
             pallet = self.pallets[code]
             if pallet.status == "open":
                 key = (lot, pallet.bin)
                 self.packed[key] = self.packed.get(key, ZERO) + pallet_line.quantity
+
+    def index_rework(self, rework: Rework) -> None:
+        for key in (*rework.subjects, f"work_order:{rework.work_order}"):
+            self.open_reworks[key] = rework.rework
+
+    def unindex_rework(self, rework: Rework) -> None:
+        for key in (*rework.subjects, f"work_order:{rework.work_order}"):
+            if self.open_reworks.get(key) == rework.rework:
+                del self.open_reworks[key]
 
     def mark(self, table: str, key: Any) -> None:
         self.dirty.setdefault(table, set()).add(key)
@@ -261,6 +285,20 @@ class PlantState:
 
 def incoming_task_id(lot: str) -> str:
     return f"INC-{lot}"
+
+
+def rework_task_id(ncr: str) -> str:
+    return f"RWK-{ncr}"
+
+
+def open_rework_task(state: PlantState, lot: str | None, work_order: str | None, plan: str) -> InspectionTask | None:
+    """The open re-inspection task of a rework by ``plan`` that holds ``lot`` (or is on ``work_order``), or None."""
+    found = state.open_reworks.get(f"lot:{lot}" if lot is not None else f"work_order:{work_order}")
+    rework = state.reworks.get(found) if found is not None else None
+    if rework is None or rework.status != "open" or rework.plan != plan:
+        return None
+    task = state.inspection_tasks.get(rework.task)
+    return task if task is not None and task.status == "open" else None
 
 
 def final_task_id(work_order: str, plan: str) -> str:

@@ -77,6 +77,12 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 "operation": event.operation, "component": event.component, "component_lot": event.component_lot,
                 "component_serial": event.component_serial, "actor": actor, "at": event.at,
             }
+        case e.SubLotSplit():
+            return "lot_splits", {
+                "seq": seq, "parent": event.parent, "lot": event.lot, "item": event.item, "quantity": event.quantity,
+                "verdict": event.verdict, "samples": event.samples, "failed": event.failed, "task": event.task,
+                "actor": actor, "at": event.at,
+            }
         case e.MachineStateChanged():
             return "machine_state_history", {
                 "seq": seq, "equipment": event.equipment, "state": event.state, "reason": event.reason,

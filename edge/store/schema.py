@@ -179,12 +179,19 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("instruction_steps", model.InstructionStep, ("item", "operation", "revision", "step")),
         _entity_table("instruction_runs", model.InstructionRun, ("work_order", "operation", "serial")),
         _entity_table("units", model.Unit, ("item", "serial")),
+        _entity_table("reworks", model.Rework, ("rework",)),
+        _entity_table("capas", model.Capa, ("capa",)),
+        _entity_table("capa_actions", model.CapaAction, ("capa", "action")),
     )
 }
 # A unit is traced by its serial alone (a label, a customer's complaint), and listed per work order.
 Index("ix_units_serial", ENTITY_TABLES["units"].table.c.serial)
 Index("ix_units_work_order", ENTITY_TABLES["units"].table.c.work_order)
 Index("ix_units_lot", ENTITY_TABLES["units"].table.c.lot)
+
+# The line view asks for the open CAPA actions past their due date: by status and due date, not a scan of them all.
+Index("ix_capa_actions_status_due", ENTITY_TABLES["capa_actions"].table.c.status,
+      ENTITY_TABLES["capa_actions"].table.c.due)
 
 # --- the journal: the outbox and the source of truth ---------------------------------------------
 
@@ -386,6 +393,23 @@ record_signatures = Table(
     Column("at", UtcDateTime, nullable=False, index=True),
 )
 
+# Partial acceptance: the sub-lots split off a lot under inspection (genealogy: edge.store.trace follows a split
+# forward from the parent and backward from a sub-lot).
+lot_splits = Table(
+    "lot_splits", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("parent", String(200), nullable=False, index=True),
+    Column("lot", String(200), nullable=False, index=True),
+    Column("item", String(200), nullable=False),
+    Column("quantity", Quantity, nullable=False),
+    Column("verdict", String(16), nullable=False),  # accepted | rejected
+    Column("samples", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("task", String(200)),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 machine_state_history = Table(
     "machine_state_history", metadata,
     Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
@@ -493,7 +517,7 @@ reason_trees = Table(
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
                         short_picks, record_signatures, maintenance_photos, unit_steps, unit_components,
-                        stop_reasons, reason_trees)
+                        stop_reasons, reason_trees, lot_splits)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

@@ -10,6 +10,9 @@ Shipments end the forward trace: a lot **shipped** on a pallet (GS1 SSCC) agains
 ``ship``) reaches that pallet, the sales order and its customer; a lot still packed on a pallet not shipped yet
 reaches that pallet. Backward from an SSCC: the lots on the pallet, then each lot's backward trace.
 
+A **split** of a lot under inspection into accepted and rejected sub-lots (``lot_splits``) links them too: forward
+from the lot to its sub-lots, backward from a sub-lot to the lot it was split off.
+
 Each level is one query per direction over indexed columns (``moves.lot``, ``moves.work_order``), so a trace costs a
 few queries per level however large the history is. A **recall** is the forward trace with where every affected lot
 is now (bin and quantity) and which customer orders it reached.
@@ -61,6 +64,16 @@ def _produced(conn: Connection, by: Literal["lot", "work_order"], keys: list[str
     return out
 
 
+def _splits(conn: Connection, by: Literal["parent", "lot"], keys: list[str]) -> list[tuple[str, str, Decimal, str]]:
+    """(parent, sub-lot, quantity, verdict) of the splits of lots under inspection, by parent or by sub-lot."""
+    t = schema.lot_splits
+    out: list[tuple[str, str, Decimal, str]] = []
+    for part in _chunks(keys):
+        rows = conn.execute(select(t.c.parent, t.c.lot, t.c.quantity, t.c.verdict).where(t.c[by].in_(part)))
+        out += [(r.parent, r.lot, r.quantity, r.verdict) for r in rows]
+    return out
+
+
 def trace(conn: Connection, lot: str, direction: Direction = "forward") -> dict[str, Any]:
     """The lots and work orders reachable from ``lot`` in ``direction``, level by level (``depth``)."""
     lots_t = schema.ENTITY_TABLES["lots"].table
@@ -68,6 +81,7 @@ def trace(conn: Connection, lot: str, direction: Direction = "forward") -> dict[
         raise UnknownLot(f"lot {lot} is not known here")
     lots: dict[str, dict[str, Any]] = {lot: {"lot": lot, "depth": 0, "via": None, "quantity": None}}
     orders: dict[str, dict[str, Any]] = {}
+    splits: list[dict[str, Any]] = []
     frontier = [lot]
     depth = 0
     while frontier and depth < MAX_DEPTH:
@@ -79,11 +93,19 @@ def trace(conn: Connection, lot: str, direction: Direction = "forward") -> dict[
         else:
             reach, reached_as, then, then_as = _produced, "outputs", _issued, "inputs"
         links = reach(conn, "lot", frontier)
+        split_links = _splits(conn, "parent" if direction == "forward" else "lot", frontier)
         new_orders = sorted({wo for _, wo, _ in links} - set(orders))
         for lot_name, wo, qty in links:
             orders.setdefault(wo, {"work_order": wo, "depth": depth, "inputs": {}, "outputs": {}})
             orders[wo][reached_as][lot_name] = qty
         frontier = []
+        for parent, child, qty, verdict in split_links:  # a split: the sub-lots of a lot, or the lot a sub-lot is of
+            splits.append({"parent": parent, "lot": child, "quantity": qty, "verdict": verdict, "depth": depth})
+            reached = child if direction == "forward" else parent
+            if reached not in lots:
+                lots[reached] = {"lot": reached, "depth": depth, "via": None, "quantity": qty,
+                                 "split": parent if direction == "forward" else child}
+                frontier.append(reached)
         for lot_name, wo, qty in then(conn, "work_order", new_orders):
             orders[wo][then_as][lot_name] = qty
             if lot_name not in lots:
@@ -96,7 +118,7 @@ def trace(conn: Connection, lot: str, direction: Direction = "forward") -> dict[
     return {"lot": lot, "direction": direction, "lots": sorted(lots.values(), key=lambda x: (x["depth"], x["lot"])),
             "work_orders": sorted(orders.values(), key=lambda x: (x["depth"], x["work_order"])),
             "pallets": pallets, "customer_orders": sorted(customer_orders),
-            "shipments": _shipments(pallets)}
+            "shipments": _shipments(pallets), "splits": sorted(splits, key=lambda x: (x["depth"], x["lot"]))}
 
 
 def _pallets(conn: Connection, lots: list[str]) -> list[dict[str, Any]]:

@@ -380,6 +380,17 @@ def central_router(sim: ErpSimulator) -> APIRouter:
     def supplier_quality(supplier: str | None = None) -> list[dict[str, Any]]:
         return c.supplier_quality(supplier)
 
+    @router.get("/central/v1/supplier-returns", tags=["SRM"],
+                summary="Supplier returns: goods nodes sent back to their supplier (return to supplier dispositions)")
+    def supplier_returns(supplier: str | None = None) -> list[dict[str, Any]]:
+        return c.rows("supplier_returns", order=("at", "supplier_return"), supplier=supplier)
+
+    @router.get("/central/v1/capas", tags=["QMS"], summary="CAPA records as the nodes worked them, with their actions")
+    def capas(node: str | None = None) -> list[dict[str, Any]]:
+        actions = c.rows("capa_actions", node=node)
+        return [{**capa, "actions": [a for a in actions if (a["node"], a["capa"]) == (capa["node"], capa["capa"])]}
+                for capa in c.rows("capas", node=node)]
+
     @router.get("/central/v1/shift-oee", tags=["reads"], summary="OEE per workstation per shift, as nodes closed them")
     def shift_oee(node: str | None = None, workstation: str | None = None) -> list[dict[str, Any]]:
         return c.rows("shift_oee", order=("day", "start", "workstation"), node=node, workstation=workstation)

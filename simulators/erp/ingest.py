@@ -35,6 +35,10 @@ ORDER_EVENTS = frozenset({"ProductionReported", "OperationStarted", "OperationPa
                           "OperationCompleted", "WorkOrderCompleted", "LabourClockedOn", "LabourClockedOff"})
 OPERATION_EVENTS = ORDER_EVENTS - {"WorkOrderCompleted"}
 MAYBE_ORDER_EVENTS = frozenset({"StockMoved", "InspectionRecorded", "NonconformanceRaised"})
+# A rework disposition's rework: operations added to a known order, or a new rework order with its routing.
+REWORK_EVENTS = frozenset({"ReworkOpened"})
+CAPA_EVENTS = frozenset({"CapaOpened", "CapaRootCauseRecorded", "CapaActionPlanned", "CapaActionCompleted",
+                         "CapaEffectivenessChecked"})
 
 
 @dataclass
@@ -65,6 +69,11 @@ class _Effects:
     shipments: list[dict[str, Any]] = field(default_factory=list)  # rows of s.shipments
     maintenance: dict[str, dict[str, Any]] = field(default_factory=dict)  # request -> what changed on it
     maintenance_parts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # request -> parts issued
+    new_orders: list[dict[str, Any]] = field(default_factory=list)  # rework orders (rows of s.work_orders)
+    new_ops: list[dict[str, Any]] = field(default_factory=list)  # rework operations (rows of s.wo_operations)
+    returns: dict[str, dict[str, Any]] = field(default_factory=dict)  # SRM: supplier returns by id
+    capas: dict[str, dict[str, Any]] = field(default_factory=dict)  # QMS: CAPA records by id (the batch's changes)
+    capa_actions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
 
 def _d(value: Any) -> Decimal:
@@ -207,7 +216,7 @@ class Ingest:
             return 0, [], []
         # what the batch needs to know of the central side
         order_refs = {ev.payload.get("work_order") for ev in events
-                      if ev.type in ORDER_EVENTS or ev.type in MAYBE_ORDER_EVENTS}
+                      if ev.type in ORDER_EVENTS or ev.type in MAYBE_ORDER_EVENTS or ev.type in REWORK_EVENTS}
         order_refs.discard(None)
         wo_names = sorted(str(w) for w in order_refs)
         fx = _Effects()
@@ -418,6 +427,15 @@ class Ingest:
             fx.maintenance.setdefault(p["request"], {}).update(
                 equipment=p["equipment"], status="completed", technician=p["technician"],
                 labour_minutes=_d(p["labour_minutes"]), released=bool(p["released"]), completed_at=_utc(p["at"]))
+        elif t == "ReworkOpened":
+            _rework_opened(p, node, fx)
+        elif t == "SupplierReturnCreated":
+            fx.returns[p["supplier_return"]] = {
+                "ncr": p["ncr"], "lot": p["lot"], "item": p["item"], "supplier": p.get("supplier"),
+                "supplier_lot": p.get("supplier_lot"), "purchase_order": p.get("purchase_order"),
+                "quantity": _d(p["quantity"]), "reason": p.get("reason") or "", "at": _utc(p["at"])}
+        elif t in CAPA_EVENTS:
+            _capa_event(t, p, fx)
         elif t == "NonconformanceDispositioned":
             decided = {"disposition": p["disposition"], "comment": p.get("comment"),
                        "dispositioned_by": p["dispositioned_by"], "dispositioned_at": _utc(p["at"])}
@@ -459,6 +477,15 @@ class Ingest:
             cur.execute(f"DELETE FROM {temp}")
 
     def _write(self, conn: Connection, node: str, fx: _Effects) -> None:
+        if fx.new_orders:  # rework orders and operations first: the updates below may change them again
+            conn.execute(insert(s.work_orders), fx.new_orders)
+        if fx.new_ops:
+            conn.execute(insert(s.wo_operations), fx.new_ops)
+        if fx.returns:
+            self._upsert(conn, s.supplier_returns, [{"node": node, "supplier_return": k, **v}
+                                                    for k, v in fx.returns.items()], ("node", "supplier_return"))
+        if fx.capas:
+            self._write_capas(conn, node, fx)
         dirty_ops = [op.row for op in fx.ops.values() if op.dirty]
         if dirty_ops:
             op_cols = ("status", "good", "scrap", "actual_start", "actual_end", "labour_minutes", "machine_minutes",
@@ -566,6 +593,21 @@ class Ingest:
             conn.execute(update(lines).where(and_(lines.c.purchase_order == key[0], lines.c.line == key[1]))
                          .values(received=current.get(key, ZERO) + received[key]))
 
+    def _write_capas(self, conn: Connection, node: str, fx: _Effects) -> None:
+        """QMS: each CAPA's record, changed field by field as the node worked it (a row per CAPA, per action)."""
+        t, a = s.capas, s.capa_actions
+        existing = {r["capa"]: r for r in self._select_in(conn, t, "capa", list(fx.capas), t.c.node == node)}
+        blank = dict.fromkeys(t.columns.keys())
+        rows = [{**blank, **existing.get(k, {}), **v, "node": node, "capa": k} for k, v in fx.capas.items()]
+        self._upsert(conn, t, [r for r in rows if r["problem"] is not None], ("node", "capa"))
+        if fx.capa_actions:
+            found = {(r["capa"], r["action"]): r for r in self._select_in(
+                conn, a, "capa", sorted({k[0] for k in fx.capa_actions}), a.c.node == node)}
+            blank = dict.fromkeys(a.columns.keys())
+            rows = [{**blank, **found.get(k, {}), **v, "node": node, "capa": k[0], "action": k[1]}
+                    for k, v in fx.capa_actions.items()]
+            self._upsert(conn, a, [r for r in rows if r["description"] is not None], ("node", "capa", "action"))
+
     def _write_ncrs(self, conn: Connection, node: str, fx: _Effects) -> None:
         t = s.nonconformances
         existing = {r["ncr"]: r for r in self._select_in(conn, t, "ncr", list(fx.ncrs), t.c.node == node)}
@@ -615,3 +657,46 @@ def _add_stock(fx: _Effects, lot: str, bin_: str, item: str, delta: Decimal) -> 
     else:
         entry[1] += delta
 
+
+
+def _rework_opened(p: dict[str, Any], node: str, fx: _Effects) -> None:
+    """A rework: its operations join the order (ERP routing), or a rework order with them is released here."""
+    wo = p["work_order"]
+    if p["mode"] == "order" and wo not in fx.orders:
+        order = {"work_order": wo, "item": p["item"], "item_revision": p["item_revision"], "bom_revision": "",
+                 "quantity": _d(p["quantity"]), "due": None, "customer_order": None,
+                 "overproduction_tolerance_pct": ZERO, "status": "released", "source": "MRP", "node": node,
+                 "good": ZERO, "scrap": ZERO, "released_at": _utc(p["at"]), "completed_at": None}
+        fx.orders[wo] = order
+        fx.new_orders.append(order)
+    for o in p["operations"]:
+        key = (wo, int(o["operation"]))
+        if key in fx.ops:
+            continue
+        row = {"work_order": wo, "operation": key[1], "description": o["description"], "workstation": o["workstation"],
+               "standard_minutes": _d(o["standard_minutes"]), "instruction_url": None, "status": "planned",
+               "good": ZERO, "scrap": ZERO, "actual_start": None, "actual_end": None, "labour_minutes": ZERO,
+               "machine_minutes": ZERO, "labour_cost": ZERO, "machine_cost": ZERO}
+        fx.ops[key] = _Op(row)
+        fx.new_ops.append(row)
+
+
+def _capa_event(t: str, p: dict[str, Any], fx: _Effects) -> None:
+    capa = fx.capas.setdefault(p["capa"], {})
+    if t == "CapaOpened":
+        capa.update(problem=p["problem"], ncrs=json.dumps(p.get("ncrs", [])), containment=p.get("containment") or "",
+                    status="open", opened_by=p["opened_by"], opened_at=_utc(p["at"]))
+    elif t == "CapaRootCauseRecorded":
+        capa.update(root_cause=p["root_cause"], whys=json.dumps(p.get("whys", [])), fishbone=p.get("fishbone"),
+                    containment=p.get("containment") or "")
+    elif t == "CapaEffectivenessChecked":
+        capa.update(effective=bool(p["effective"]), effectiveness=p["comment"])
+        if p["effective"]:
+            capa.update(status="closed", closed_at=_utc(p["at"]))
+    elif t == "CapaActionPlanned":
+        fx.capa_actions[(p["capa"], int(p["action"]))] = {
+            "kind": p["kind"], "description": p["description"], "owner": p["owner"], "due": p["due"],
+            "status": "open", "done_by": None, "done_at": None}
+    elif t == "CapaActionCompleted":
+        fx.capa_actions.setdefault((p["capa"], int(p["action"])), {}).update(
+            status="done", done_by=p["done_by"], done_at=_utc(p["at"]))

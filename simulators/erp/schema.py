@@ -366,6 +366,53 @@ maintenance = Table(
 
 # --- SRM, CRM, QMS -------------------------------------------------------------------------------
 
+supplier_returns = Table(  # SRM: goods a node sent back to their supplier (a "return to supplier" disposition)
+    "supplier_returns", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("supplier_return", String(K), primary_key=True),
+    Column("ncr", String(K), nullable=False),
+    Column("lot", String(K), nullable=False),
+    Column("item", String(K), nullable=False),
+    Column("supplier", String(K)),
+    Column("supplier_lot", String(K)),
+    Column("purchase_order", String(K)),
+    Column("quantity", DecimalText, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", String(T), nullable=False),
+)
+
+capas = Table(  # QMS: CAPA records as the nodes worked them
+    "capas", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("capa", String(K), primary_key=True),
+    Column("problem", Text, nullable=False),
+    Column("ncrs", Text),  # JSON list
+    Column("containment", Text),
+    Column("status", String(16)),
+    Column("opened_by", String(K)),
+    Column("opened_at", String(T)),
+    Column("root_cause", Text),
+    Column("whys", Text),  # JSON list
+    Column("fishbone", String(16)),
+    Column("effective", Boolean),
+    Column("effectiveness", Text),
+    Column("closed_at", String(T)),
+)
+
+capa_actions = Table(  # QMS: the corrective and preventive actions of the CAPAs
+    "capa_actions", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("capa", String(K), primary_key=True),
+    Column("action", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("owner", String(K), nullable=False),
+    Column("due", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("done_by", String(K)),
+    Column("done_at", String(T)),
+)
+
 purchase_orders = Table(
     "purchase_orders", metadata,
     Column("purchase_order", String(K), primary_key=True),

@@ -29,6 +29,7 @@ from takt import pages
 from takt.api import (
     audit,
     b2mml,
+    capa,
     commands,
     contract,
     docs,
@@ -182,6 +183,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     # the site's settings that commands carry (takt.api.commands settings)
     app.state.count_approval_pct = site.warehouse.count_approval_pct if site is not None else None
     app.state.duty_policy = site.policy.duty_policy() if site is not None else DutyPolicy()  # segregation of duties
+    app.state.rework_mode = site.policy.rework_mode if site is not None else "operations"  # rework's default
     policy = site.policy if site is not None else PolicySection()  # electronic signatures (takt.api.commands)
     app.state.signature_meanings = tuple(policy.signature_meanings)
     app.state.signatures_required = frozenset(policy.signatures_required)
@@ -216,7 +218,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *maintenance.router.routes, *warehouse.router.routes,
                               *b2mml.router.routes, *b2mml.exports.routes, *audit.router.routes,
-                              *units.router.routes, *downtime.router.routes]  # issues 7, 18, 17, 20, 21
+                              *units.router.routes, *downtime.router.routes,
+                              *capa.router.routes]  # issues 7, 18, 17, 20, 21
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:

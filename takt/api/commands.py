@@ -234,7 +234,8 @@ def signature_spec(request: Request, user: User, given: dict[str, Any], meaning:
 
 # Path parameters that Starlette's ``int`` convertor passes with any number of digits: bounded like the same field
 # in a body (edge.fields), so that no number beyond the store's columns reaches a command.
-PATH_NUMBERS: dict[str, TypeAdapter[int]] = {"operation": TypeAdapter(OperationNumber)}
+PATH_NUMBERS: dict[str, TypeAdapter[int]] = {"operation": TypeAdapter(OperationNumber),
+                                             "action": TypeAdapter(OperationNumber)}
 
 
 def _path_problem(params: dict[str, Any]) -> JSONResponse | None:
@@ -274,6 +275,25 @@ def _dispatch_fields(body: m.DispatchListRequest, params: dict[str, Any], user: 
 def _plan_fields(body: m.InspectionPlanRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**body_fields(body, params, user),
             "characteristics": tuple(c.CharacteristicSpec(**ch.model_dump()) for ch in body.characteristics)}
+
+
+def _disposition_fields(body: m.DispositionRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    rework = body.rework
+    return {**body_fields(body, params, user), "rework": None if rework is None else c.ReworkSpec(
+        operations=tuple(c.ReworkOperationSpec(**o.model_dump()) for o in rework.operations), plan=rework.plan,
+        mode=rework.mode, rework_order=rework.rework_order, subjects=tuple(rework.subjects))}
+
+
+def _capa_fields(body: m.OpenCapaRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {**body_fields(body, params, user), "ncrs": tuple(body.ncrs)}
+
+
+def _root_cause_fields(body: m.RootCauseRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {**body_fields(body, params, user), "whys": tuple(body.whys)}
+
+
+def _split_fields(body: m.SplitLotRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {**params, "parts": tuple(c.SubLotSpec(**p.model_dump()) for p in body.parts)}
 
 
 def _labour_fields(body: m.LabourRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
@@ -518,9 +538,27 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", "/nonconformances", m.NonconformanceRequest, c.RaiseNonconformance, ("quality", *FLOOR),
                  "Raise a nonconformance (and hold the lot)", "quality"),
     CommandRoute("POST", "/nonconformances/{ncr}/disposition", m.DispositionRequest, c.DispositionNonconformance,
-                 ("quality",), "Disposition a nonconformance: scrap, rework, use as is, return to supplier (the "
-                 "site's policy names those that need a second person's signature: the first is a proposal)",
-                 "quality", signed="disposition", settings=(("duties", "duty_policy"),)),
+                 ("quality",), "Disposition a nonconformance: scrap, rework (with a rework: rework operations on the "
+                 "work order or a rework order, its subjects held until the re-inspection passes), use as is (a "
+                 "signed justification), return to supplier (a supplier return for the SRM); the site's policy names "
+                 "those that need a second person's signature: the first is a proposal",
+                 "quality", _disposition_fields, signed="disposition",
+                 settings=(("duties", "duty_policy"), ("rework_mode", "rework_mode"))),
+    CommandRoute("POST", "/lots/{lot}/split", m.SplitLotRequest, c.SplitLot, ("quality",),
+                 "Partial acceptance: split a lot under inspection into accepted and rejected sub-lots (the whole "
+                 "lot; a rejected sub-lot is held under an NCR)", "quality", _split_fields),
+    CommandRoute("POST", "/capa", m.OpenCapaRequest, c.OpenCapa, ("quality",),
+                 "Open a CAPA: the problem, its containment, the NCRs it answers", "quality", _capa_fields),
+    CommandRoute("POST", "/capa/{capa}/root-cause", m.RootCauseRequest, c.RecordRootCause, ("quality",),
+                 "Record a CAPA's root cause: a 5-why chain and/or its fishbone category (6M)", "quality",
+                 _root_cause_fields),
+    CommandRoute("POST", "/capa/{capa}/actions", m.CapaActionRequest, c.PlanCapaAction, ("quality",),
+                 "Plan a corrective or preventive action of a CAPA, with its owner and due date", "quality"),
+    CommandRoute("POST", "/capa/{capa}/actions/{action:int}/complete", m.CompleteCapaActionRequest,
+                 c.CompleteCapaAction, ("quality", *FLOOR), "Mark a CAPA action done, with its result", "quality"),
+    CommandRoute("POST", "/capa/{capa}/effectiveness", m.EffectivenessRequest, c.CheckCapaEffectiveness,
+                 ("quality",), "The effectiveness check of a CAPA: effective closes it (its actions done)",
+                 "quality"),
     CommandRoute("POST", "/signatures", m.SignatureRequest, c.SignRecords, ("quality", "supervisor"),
                  "Sign recorded events (by journal sequence number and chain hash) with a meaning: the PIN again in "
                  "X-Takt-Pin; a signed record is superseded by a new signature that names it, never changed",

@@ -502,9 +502,81 @@ class NonconformanceRequest(Request):
     hold_lot: Flag = True
 
 
+class ReworkOperationModel(Part):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    description: Code
+    workstation: Code
+    standard_minutes: Count = Decimal(0)
+
+
+class ReworkModel(Part):
+    """The rework a rework disposition creates (edge.domain.contexts.capa)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    operations: list[ReworkOperationModel] = Field(min_length=1, max_length=50,
+                                                   description="the rework operations (the rework's routing)")
+    plan: Code = Field(description="the inspection plan of the re-inspection that releases the subjects")
+    mode: Literal["operations", "order"] | None = Field(
+        None, description="operations: added to the NCR's work order; order: a rework order with its own routing; "
+                          "default: the site's policy.rework_mode")
+    rework_order: Code | None = Field(None, description="the rework order's number (mode order; default RW-<ncr>)")
+    subjects: list[Annotated[str, StringConstraints(pattern=r"^(lot|unit):[^\x00-\x1f\x7f]{1,100}$")]] = Field(
+        default_factory=list, max_length=500,
+        description="what stays held until the re-inspection passes: lot:<lot> or unit:<serial> (default: the NCR's "
+                    "lot)")
+
+
 class DispositionRequest(Request):
     disposition: Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
-    comment: Annotated[Text, MULTI_LINE] = ""
+    comment: Annotated[Text, MULTI_LINE] = Field(
+        "", description="why; use as is: the justification, signed (X-Takt-Pin) and required")
+    rework: ReworkModel | None = Field(None, description="rework: the rework it creates (none: the NCR just closes)")
+
+
+class OpenCapaRequest(Request):
+    capa: Code
+    problem: Reason
+    ncrs: list[Code] = Field(default_factory=list, max_length=100, description="the NCRs this CAPA answers")
+    containment: Text = ""
+
+
+class RootCauseRequest(Request):
+    root_cause: Reason
+    whys: list[Reason] = Field(
+        default_factory=list, max_length=5, description="the 5-why chain, first why first")
+    fishbone: Literal["man", "machine", "method", "material", "measurement", "environment"] | None = Field(
+        None, description="the fishbone (Ishikawa) category of the root cause: the 6M")
+    containment: Text | None = None
+
+
+class CapaActionRequest(Request):
+    kind: Literal["corrective", "preventive"]
+    description: Reason
+    owner: Code
+    due: Day
+
+
+class CompleteCapaActionRequest(Request):
+    result: Text = ""
+
+
+class EffectivenessRequest(Request):
+    effective: Flag
+    comment: Reason
+
+
+class SubLotModel(Part):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    lot: Code
+    quantity: Quantity
+    verdict: Literal["accepted", "rejected"]
+    samples: Whole = Field(0, ge=0, le=1_000_000)
+    failed: Whole = Field(0, ge=0, le=1_000_000)
+
+
+class SplitLotRequest(Request):
+    parts: list[SubLotModel] = Field(min_length=2, max_length=100,
+                                     description="the sub-lots: together the whole lot, each accepted or rejected")
 
 
 class MachineStateRequest(Request):

@@ -38,6 +38,11 @@ class PolicySection(Section):
         default=["quality"], min_length=1,
         description="roles that sign a nonconformance disposition (either signature)")
 
+    rework_mode: Literal["operations", "order"] = Field(
+        default="operations",
+        description="where a rework disposition puts its rework operations unless the quality user chooses: on the "
+                    "NCR's work order (operations) or on a rework order with its own routing (order)")
+
     signature_meanings: list[Meaning] = Field(
         default=list(MEANINGS), min_length=1, max_length=20,
         description="what an electronic signature may mean (21 CFR Part 11 §11.50): lower-case words")

@@ -174,6 +174,11 @@ def instructions_page(request: Request) -> HTMLResponse:
     answered at once (its script reads GET .../instruction and records POST .../steps)."""
     return _render(request, "instructions.html", "Takt work instructions", page="instructions",
                    page_class="instructions", script="instructions.js")
+@html_pages.get("/capa", response_class=HTMLResponse)
+def capa_page(request: Request) -> HTMLResponse:
+    """The quality role's CAPA page: open a CAPA for NCRs, record its root cause (5-why, fishbone), plan and close its
+    actions, check its effectiveness (its script reads GET /api/v1/capa and books through the command routes)."""
+    return _render(request, "capa.html", "Takt CAPA", page="capa", page_class="capa", script="capa.js")
 
 
 # --- read models ------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def recorded(tmp_path: Path) -> tuple[Path, int]:
         node.service.handle(c.RaiseNonconformance(idempotency_key="ncr-1", actor="priya", actor_roles=QUALITY,
                                                   ncr="NCR-1", description="dented", lot="L118"))
         node.service.handle(c.DispositionNonconformance(idempotency_key="disp-1", actor="priya",
-                                                        actor_roles=QUALITY, ncr="NCR-1", disposition="use_as_is",
+                                                        actor_roles=QUALITY, ncr="NCR-1", disposition="use_as_is", comment="dent is cosmetic",
                                                         signature=_signed("disp-1", "approved")))
     finally:
         node.stop()

@@ -13,14 +13,14 @@ from edge.store import sqlite_url
 from edge.store.users import save_user
 from takt.config import parse_config
 from takt.runtime import Node
-from tests.integration.conftest import RunningNode, start_node
+from tests.integration.conftest import TOKENS, RunningNode, start_node
 
 ROOT = Path(__file__).resolve().parents[2]
 SECOND = {"supervisor": "test-supervisor-two-token-0", "quality": "test-quality-two-token-00000"}
 
 
 def _second(node: RunningNode, role: str) -> httpx.Client:
-    save_user(node.store, f"{role}2", f"Second {role}", [role], SECOND[role])
+    save_user(node.store, f"{role}2", f"Second {role}", [role], SECOND[role], pin="1357")
     return httpx.Client(base_url=node.url, timeout=30, headers={"Authorization": f"Bearer {SECOND[role]}",
                                                                   "Idempotency-Key": secrets.token_hex(8)})
 
@@ -51,17 +51,24 @@ def test_a_supervisors_own_large_count_needs_a_second_supervisor(site: RunningNo
 
 
 def test_use_as_is_is_signed_by_two_quality_users(site: RunningNode) -> None:
+    save_user(site.store, "quality1", "Test quality", ["quality"], TOKENS["quality"], pin="2468")
     assert site.post("quality", "/nonconformances", {"ncr": "NCR-9", "description": "scratch",
                                                      "lot": "H-2232"}).status_code == 201
-    first = site.post("quality", "/nonconformances/NCR-9/disposition", {"disposition": "use_as_is"})
-    assert first.status_code == 201 and [e["type"] for e in first.json()["events"]] == ["DispositionProposed"]
-    again = site.post("quality", "/nonconformances/NCR-9/disposition", {"disposition": "use_as_is"})
+    # use as is: a justification signed with the PIN (issue 21), by two quality users
+    justified = {"disposition": "use_as_is", "comment": "scratch inside the cosmetic limit"}
+    first = site.client("quality").post("/api/v1/nonconformances/NCR-9/disposition", json=justified,
+                                        headers={"Idempotency-Key": "uai-1", "X-Takt-Pin": "2468"})
+    assert first.status_code == 201 and [e["type"] for e in first.json()["events"]] == ["DispositionProposed",
+                                                                                       "RecordsSigned"]
+    again = site.client("quality").post("/api/v1/nonconformances/NCR-9/disposition", json=justified,
+                                        headers={"Idempotency-Key": "uai-2", "X-Takt-Pin": "2468"})
     assert (again.status_code, again.json()["code"]) == (409, "SECOND_SIGNATURE_REQUIRED"), again.text
     ncrs = site.client("quality").get("/api/v1/nonconformances").json()["nonconformances"]
     assert [(n["status"], n["proposed_disposition"], n["proposed_by"]) for n in ncrs if n["ncr"] == "NCR-9"] == [
         ("open", "use_as_is", "quality1")]
     with _second(site, "quality") as other:
-        signed = other.post("/api/v1/nonconformances/NCR-9/disposition", json={"disposition": "use_as_is"})
+        signed = other.post("/api/v1/nonconformances/NCR-9/disposition", json=justified,
+                            headers={"X-Takt-Pin": "1357"})
     assert signed.status_code == 201, signed.text
     ncrs = site.client("quality").get("/api/v1/nonconformances").json()["nonconformances"]
     assert [(n["status"], n["dispositioned_by"], n["countersigned_by"]) for n in ncrs if n["ncr"] == "NCR-9"] == [

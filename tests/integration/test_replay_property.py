@@ -191,6 +191,7 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
         "release", "start", "start", "pause", "resume", "complete", "report", "report", "clock_on", "clock_off",
         "inspect", "ncr", "disposition", "machine", "work_order", "issue", "report", "unassigned", "assign", "define_lot",
         "pick", "pick", "pack", "pack", "add_to_pallet", "unpack", "ship", "ship", "maintenance", "maintenance",
+        "split", "capa", "capa",
     ])
     meta: dict[str, Any] = {"idempotency_key": "", "actor": "user", "actor_roles": d.roles()}
     if kind == "receive":
@@ -308,8 +309,21 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
     if kind == "disposition":
         ncrs = sorted(n for n, ncr in d.state.nonconformances.items() if ncr.status == "open")
         ncr = d.one(ncrs) if ncrs and not d.chance(15) else d.one(["N-NONE", *sorted(d.state.nonconformances)])
+        disposition: Any = d.one(["scrap", "rework", "rework", "use_as_is", "use_as_is", "return_to_supplier"])
+        signed = c.SignatureSpec(signature=d.fresh("SIG-"), signer_name="Q", meaning="approved") if d.chance(70) else None
+        rework = c.ReworkSpec(operations=(c.ReworkOperationSpec(description="rework", workstation="WS1"),),
+                              plan=d.one(["P1", "P1", "P9"]), mode=d.one([None, "operations", "order"]),
+                              ) if disposition == "rework" and d.chance(70) else None
         return c.DispositionNonconformance(
-            ncr=ncr, disposition=d.one(["scrap", "rework", "use_as_is", "use_as_is", "return_to_supplier"]),
+            ncr=ncr, disposition=disposition, comment="fit for use" if d.chance(80) else "", rework=rework,
+            **{**meta, "actor_roles": d.roles(80), "signature": signed})
+    if kind == "split":
+        lot = d.lot()
+        have = d.state.lots[lot].quantity if lot in d.state.lots else D(10)
+        first = (have / 2).quantize(D("0.001")) if d.chance(80) else have
+        return c.SplitLot(lot=lot, parts=(
+            c.SubLotSpec(lot=d.fresh("L"), quantity=first, verdict="accepted", samples=2),
+            c.SubLotSpec(lot=d.fresh("L"), quantity=have - first, verdict="rejected", samples=2, failed=1)),
             **{**meta, "actor_roles": d.roles(80)})
     if kind == "maintenance":  # a request raised, worked and closed; a plan taken up (edge.domain.contexts.maintenance)
         tech = {**meta, "actor_roles": frozenset({"maintenance"}) if not d.chance(10) else OPERATOR_ROLES}
@@ -329,6 +343,23 @@ def draw_command(d: Draw, at: datetime) -> c.Command:
         build = {"accept": c.AcceptMaintenanceRequest, "start": c.StartMaintenanceWork,
                  "stop": c.StopMaintenanceWork}[step]
         return build(request=request, **tech)
+    if kind == "capa":
+        capas = sorted(d.state.capas)
+        step = d.one(["open", "open", "cause", "action", "done", "check"]) if capas else "open"
+        quality = {**meta, "actor_roles": d.roles(85)}
+        if step == "open":
+            return c.OpenCapa(capa=d.fresh("CAPA-"), problem="burrs", ncrs=tuple(sorted(d.state.nonconformances)[:2]),
+                              **quality)
+        capa = d.one(capas)
+        if step == "cause":
+            return c.RecordRootCause(capa=capa, root_cause="worn tool", whys=("burrs", "tool worn"),
+                                     fishbone=d.one([None, "machine", "bogus"]), **quality)
+        if step == "action":
+            return c.PlanCapaAction(capa=capa, kind=d.one(["corrective", "preventive"]), description="fix",
+                                    owner="kees", due=at.date(), **quality)
+        if step == "done":
+            return c.CompleteCapaAction(capa=capa, action=d.one([1, 2]), **quality)
+        return c.CheckCapaEffectiveness(capa=capa, effective=d.chance(70), comment="holds", **quality)
     if kind == "machine":
         return c.SetMachineState(equipment=d.one(["M1", "M2", "M1", "M9"]),
                                  state=d.one(["running", "idle", "down", "down"]),
@@ -460,7 +491,8 @@ def _check_books(store: Store, events: int) -> None:
             from_moves[key] = from_moves.get(key, D(0)) - move["quantity"]
     assert {k: v for k, v in from_moves.items() if v != 0} == {k: s.quantity for k, s in state.stock.items()}
     assert all(s.quantity > 0 for s in state.stock.values()), "a stock row is zero or negative"
-    received = {m["lot"] for m in store.history("moves") if m["kind"] in ("receive", "produce")}
+    received = {m["lot"] for m in store.history("moves") if m["kind"] in ("receive", "produce")
+                or (m["kind"] == "split" and m["to_bin"] is not None)}  # a sub-lot split off a lot under inspection
     for lot in state.lots.values():
         in_bins = sum((s.quantity for s in state.stock.values() if s.lot == lot.lot), D(0))
         assert lot.quantity == in_bins, f"lot {lot.lot} says {lot.quantity}, its bins hold {in_bins}"

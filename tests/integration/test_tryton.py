@@ -171,7 +171,9 @@ def work_at_the_edge(service: Service, wo: str, housing: str, seal: str, product
 def disposition_failed_inspection(service: Service, product_lot: str) -> None:
     service.handle(c.DispositionNonconformance(idempotency_key=f"t:{next(_n)}", actor="qa-1",
                                                actor_roles=frozenset({"quality"}), ncr=f"NCR-I-{product_lot}-2",
-                                               disposition="use_as_is", comment="leak within the customer's spec"))
+                                               disposition="use_as_is", comment="leak within the customer's spec",
+                                               signature=c.SignatureSpec(signature=f"SIG-{next(_n):016X}",
+                                                                         signer_name="QA One", meaning="approved")))
 
 
 def check_in_tryton(t: Tryton, service: Service, production: int, housing: str, seal: str, product_lot: str

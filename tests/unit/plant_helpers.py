@@ -22,6 +22,13 @@ D = Decimal
 NOW = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
 OPERATOR = frozenset({"operator", "warehouse"})
 QUALITY = frozenset({"quality"})
+_SIGNATURES = iter(range(1, 1_000_000))
+
+
+def use_as_is(justification: str = "inside the customer's spec") -> dict[str, Any]:
+    """The fields of a "use as is" disposition: its justification, signed (a new signature each call)."""
+    return {"comment": justification, "signature": c.SignatureSpec(
+        signature=f"SIG-{next(_SIGNATURES):016X}", signer_name="Quinn Quality", meaning="approved")}
 
 
 def tables(state: PlantState) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from edge.domain import commands as c
 from edge.domain import events as e
 from edge.domain.duties import DutyPolicy
 from takt.config import PolicySection
-from tests.unit.plant_helpers import QUALITY, D, Plant
+from tests.unit.plant_helpers import QUALITY, D, Plant, use_as_is
 
 POLICY = DutyPolicy()
 SUPERVISOR = frozenset({"supervisor"})
@@ -72,20 +72,20 @@ def test_incoming_samples_are_recorded_by_the_roles_the_policy_names(plant: Plan
 
 def test_use_as_is_needs_a_second_quality_signature(plant: Plant) -> None:
     plant.do(c.RaiseNonconformance, ncr="NCR-1", description="scratch", lot="L1", roles=QUALITY)
-    [proposed] = plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="use_as_is", comment="cosmetic",
-                          duties=POLICY, roles=QUALITY, actor="priya")
+    [proposed, _signed] = plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="use_as_is", duties=POLICY,
+                          roles=QUALITY, actor="priya", **use_as_is("cosmetic"))
     assert isinstance(proposed, e.DispositionProposed) and plant.state.nonconformances["NCR-1"].status == "open"
     assert plant.lot("L1").status == "hold"
     plant.refuse(c.DispositionNonconformance, "SECOND_SIGNATURE_REQUIRED", "disposition", ncr="NCR-1",
-                 disposition="use_as_is", duties=POLICY, roles=QUALITY, actor="priya")
+                 disposition="use_as_is", duties=POLICY, roles=QUALITY, actor="priya", **use_as_is())
     [other, *_] = plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="scrap", duties=POLICY,
                            roles=QUALITY, actor="kees")  # scrap needs one signature: it closes the NCR, the proposal is gone
     assert isinstance(other, e.NonconformanceDispositioned) and other.countersigned_by is None
     plant.do(c.RaiseNonconformance, ncr="NCR-2", description="scratch", lot="L1", roles=QUALITY)
     plant.do(c.DispositionNonconformance, ncr="NCR-2", disposition="use_as_is", duties=POLICY, roles=QUALITY,
-             actor="priya")
+             actor="priya", **use_as_is())
     signed = plant.do(c.DispositionNonconformance, ncr="NCR-2", disposition="use_as_is", duties=POLICY,
-                      roles=QUALITY, actor="kees")
+                      roles=QUALITY, actor="kees", **use_as_is())
     assert (signed[0].dispositioned_by, signed[0].countersigned_by) == ("priya", "kees")
     ncr = plant.state.nonconformances["NCR-2"]
     assert (ncr.status, ncr.countersigned_by, ncr.proposed_by) == ("closed", "kees", None)
@@ -93,5 +93,6 @@ def test_use_as_is_needs_a_second_quality_signature(plant: Plant) -> None:
 
 def test_without_a_policy_one_signature_closes_as_before(plant: Plant) -> None:
     plant.do(c.RaiseNonconformance, ncr="NCR-1", description="scratch", lot="L1", roles=QUALITY)
-    [closed, *_] = plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="use_as_is", roles=QUALITY)
+    [closed, *_] = plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="use_as_is", roles=QUALITY,
+                            **use_as_is())
     assert isinstance(closed, e.NonconformanceDispositioned)

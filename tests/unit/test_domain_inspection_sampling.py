@@ -11,7 +11,7 @@ import pytest
 from edge.domain import commands as c
 from edge.domain import events as e
 from edge.domain import sampling
-from tests.unit.plant_helpers import NOW, QUALITY, D, Plant
+from tests.unit.plant_helpers import NOW, QUALITY, D, Plant, use_as_is
 
 FINISH = c.CharacteristicSpec(characteristic="finish", kind="attribute")
 BORE = c.CharacteristicSpec(characteristic="bore", kind="numeric", lsl=D("9.9"), usl=D("10.1"), unit="mm")
@@ -144,7 +144,7 @@ def test_more_failed_samples_than_accepted_hold_the_lot_with_a_nonconformance(pl
     assert plant.state.nonconformances["NCR-I3"].lot == "S1"
     plant.refuse(c.IssueToWorkOrder, "LOT_ON_HOLD", "lot", work_order="WO1", lot="S1", bin="RECV", quantity=D(4))
     # used as is after all: the lot becomes available (not back to awaiting inspection)
-    plant.do(c.DispositionNonconformance, ncr="NCR-I3", disposition="use_as_is", roles=QUALITY)
+    plant.do(c.DispositionNonconformance, ncr="NCR-I3", disposition="use_as_is", roles=QUALITY, **use_as_is())
     assert plant.lot("S1").status == "available"
 
 

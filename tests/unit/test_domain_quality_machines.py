@@ -8,7 +8,7 @@ import pytest
 
 from edge.domain import commands as c
 from edge.domain import events as e
-from tests.unit.plant_helpers import NOW, QUALITY, D, Plant
+from tests.unit.plant_helpers import NOW, QUALITY, D, Plant, use_as_is
 
 BORE = c.CharacteristicSpec(characteristic="bore", kind="numeric", nominal=D(10), lsl=D("9.95"), usl=D("10.05"),
                             unit="mm")
@@ -163,7 +163,7 @@ def test_a_scrap_disposition_empties_every_bin_of_the_lot(qplant: Plant) -> None
 def test_use_as_is_releases_the_lot(plant: Plant) -> None:
     plant.do(c.RaiseNonconformance, ncr="NCR-1", description="scratched", lot="L1")
     assert plant.lot("L1").status == "hold"
-    plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="use_as_is", roles=QUALITY)
+    plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="use_as_is", roles=QUALITY, **use_as_is())
     assert plant.lot("L1").status == "available"
     assert plant.stock("L1") == {"LINE1": D(100)}
 
@@ -171,9 +171,9 @@ def test_use_as_is_releases_the_lot(plant: Plant) -> None:
 def test_use_as_is_keeps_the_hold_while_another_ncr_is_open(plant: Plant) -> None:
     plant.do(c.RaiseNonconformance, ncr="NCR-1", description="scratched", lot="L1")
     plant.do(c.RaiseNonconformance, ncr="NCR-2", description="wrong colour", lot="L1")
-    plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="use_as_is", roles=QUALITY)
+    plant.do(c.DispositionNonconformance, ncr="NCR-1", disposition="use_as_is", roles=QUALITY, **use_as_is())
     assert plant.lot("L1").status == "hold"
-    plant.do(c.DispositionNonconformance, ncr="NCR-2", disposition="use_as_is", roles=QUALITY)
+    plant.do(c.DispositionNonconformance, ncr="NCR-2", disposition="use_as_is", roles=QUALITY, **use_as_is())
     assert plant.lot("L1").status == "available"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from edge.domain.commands import (
     base,
+    capa,
     inventory,
     kitting,
     machines,
@@ -23,6 +24,7 @@ from edge.domain.commands import (
     units,
 )
 from edge.domain.commands.base import *  # noqa: F403
+from edge.domain.commands.capa import *  # noqa: F403
 from edge.domain.commands.inventory import *  # noqa: F403
 from edge.domain.commands.kitting import *  # noqa: F403
 from edge.domain.commands.machines import *  # noqa: F403
@@ -36,5 +38,5 @@ from edge.domain.commands.units import *  # noqa: F403
 
 __all__ = [
     *base.__all__, *orders.__all__, *production.__all__, *inventory.__all__, *pallets.__all__, *kitting.__all__,
-    *quality.__all__, *machines.__all__, *signatures.__all__, *units.__all__, *maintenance.__all__,
+    *quality.__all__, *machines.__all__, *signatures.__all__, *units.__all__, *maintenance.__all__, *capa.__all__,
 ]

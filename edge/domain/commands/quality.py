@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Literal
 
 from edge.domain.commands.base import Command
+from edge.domain.commands.capa import ReworkSpec
 from edge.domain.duties import DutyPolicy
 from edge.domain.model import PLAUSIBLE_BANDS
 
@@ -85,3 +86,6 @@ class DispositionNonconformance(Command):
     disposition: Literal["scrap", "rework", "use_as_is", "return_to_supplier"]
     comment: str = ""
     duties: DutyPolicy | None = field(default=None, repr=False)  # the site's segregation of duties (a setting)
+    # A rework disposition: the rework it creates (edge.domain.contexts.capa); None: the NCR closes as before.
+    rework: ReworkSpec | None = field(default=None, repr=False)
+    rework_mode: str = field(default="operations", repr=False)  # the site's choice when the rework names none

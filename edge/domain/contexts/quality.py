@@ -10,6 +10,7 @@ from decimal import Decimal
 from edge.domain import checks, sampling, spc
 from edge.domain import commands as c
 from edge.domain import events as e
+from edge.domain.contexts import capa
 from edge.domain.contexts.inventory import moved, release_status
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import (
@@ -23,7 +24,16 @@ from edge.domain.model import (
     Operation,
     WorkOrder,
 )
-from edge.domain.state import ZERO, Decider, Evolver, PlantState, final_plans, final_task_id, incoming_task_id
+from edge.domain.state import (
+    ZERO,
+    Decider,
+    Evolver,
+    PlantState,
+    final_plans,
+    final_task_id,
+    incoming_task_id,
+    open_rework_task,
+)
 
 INSPECTION_KINDS: tuple[str, ...] = ("general", "incoming", "in_process", "final")
 # Who records any inspection; the warehouse role records the samples of incoming inspections only.
@@ -253,6 +263,10 @@ def _sampled_task(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspecti
     waiting = state.inspection_tasks.get(incoming_task_id(lot.lot)) if lot is not None else None
     if waiting is not None and waiting.status == "open" and waiting.plan == plan.plan:
         return [], waiting  # the lot's open task, even if its plan was redefined as another kind since
+    rework = open_rework_task(state, cmd.lot, cmd.work_order, plan.plan) if state.open_reworks else None
+    if rework is not None:  # the re-inspection of a rework (edge.domain.contexts.capa), once its operations are done
+        capa.rework_ready(state, rework)
+        return [], rework
     if plan.kind == "incoming":
         if lot is None:
             raise invalid("MISSING_VALUE", f"plan {plan.plan} is an incoming inspection: name the lot", "lot")
@@ -299,6 +313,8 @@ def _sampled_task(state: PlantState, plan: InspectionPlan, cmd: c.RecordInspecti
 def _verdict(state: PlantState, plan: InspectionPlan, task: InspectionTask, cmd: c.RecordInspection,
              lot: Lot | None, passed: bool, at: datetime) -> list[e.Event]:
     """The verdict once this sample completes the task's n samples: no more failed than the acceptance number."""
+    if task.kind == "rework":
+        return capa.rework_verdict(state, plan, task, cmd, passed, at)
     samples, failed = task.samples + 1, task.failed + (0 if passed else 1)
     if samples < task.sample_size:
         return []
@@ -399,6 +415,15 @@ def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datet
         raise DomainError("NONCONFORMANCE_CLOSED", f"{cmd.ncr} is already dispositioned ({ncr.disposition})", field="ncr")
     if cmd.disposition not in DISPOSITIONS:
         raise invalid("INVALID_DISPOSITION", f"disposition must be one of {', '.join(DISPOSITIONS)}", "disposition")
+    if cmd.disposition == "use_as_is":
+        if not cmd.comment.strip():
+            raise invalid("MISSING_VALUE", "use as is needs its justification: say why the parts are fit for use",
+                          "comment")
+        if cmd.signature is None:
+            raise invalid("SIGNATURE_REQUIRED", "use as is is electronically signed: enter your PIN again (X-Takt-Pin) "
+                          "to sign the justification", "X-Takt-Pin")
+    if cmd.rework is not None and cmd.disposition != "rework":
+        raise invalid("INVALID_VALUE", "a rework is given with the disposition rework only", "rework")
     at = checks.at(cmd, now)
     signed_by, countersigned_by = cmd.actor, None
     if cmd.duties is not None and cmd.disposition in cmd.duties.second_signature:
@@ -416,9 +441,13 @@ def _disposition(state: PlantState, cmd: c.DispositionNonconformance, now: datet
         ncr=cmd.ncr, disposition=cmd.disposition, comment=cmd.comment, dispositioned_by=signed_by, at=at,
         countersigned_by=countersigned_by,
     )]
+    if cmd.disposition == "rework" and cmd.rework is not None:
+        return out + capa.rework_opened(state, cmd, ncr, at)
     lot = state.lots.get(ncr.lot) if ncr.lot else None
     if lot is None:
         return out
+    if cmd.disposition == "return_to_supplier":
+        out += capa.supplier_return(state, ncr, lot, at)
     if cmd.disposition in ("scrap", "return_to_supplier"):
         for bin_code in sorted(state.bins_of_lot.get(lot.lot, ())):
             qty = state.stock_of(lot.lot, bin_code)

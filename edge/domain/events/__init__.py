@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from edge.domain.events import (
     base,
+    capa,
     inventory,
     kitting,
     machines,
@@ -23,6 +24,7 @@ from edge.domain.events import (
     units,
 )
 from edge.domain.events.base import *  # noqa: F403
+from edge.domain.events.capa import *  # noqa: F403
 from edge.domain.events.inventory import *  # noqa: F403
 from edge.domain.events.kitting import *  # noqa: F403
 from edge.domain.events.machines import *  # noqa: F403
@@ -36,7 +38,7 @@ from edge.domain.events.units import *  # noqa: F403
 
 __all__ = [
     *base.__all__, *orders.__all__, *production.__all__, *inventory.__all__, *pallets.__all__, *kitting.__all__,
-    *quality.__all__, *machines.__all__, *signatures.__all__, *units.__all__, *maintenance.__all__,
+    *quality.__all__, *machines.__all__, *signatures.__all__, *units.__all__, *maintenance.__all__, *capa.__all__,
 ]
 
 __all__ += ["EVENT_TYPES"]
@@ -45,7 +47,7 @@ __all__ += ["EVENT_TYPES"]
 EVENT_TYPES: dict[str, type[base.Event]] = {
     cls.__name__: cls
     for context in (orders, production, inventory, pallets, kitting, quality, machines, signatures, units,
-                    maintenance)
+                    maintenance, capa)
     for cls in (getattr(context, name) for name in context.__all__)
     if isinstance(cls, type) and issubclass(cls, base.Event)
 }

@@ -155,11 +155,12 @@
   // The central systems: is the ERP in step, what did it refuse (retry / set aside), what did it change under a
   // running order (accept / keep). Only supervisors decide; everyone may look.
   async function central() {
-    let status, exceptions, conflicts, counts, unassigned;
+    let status, exceptions, conflicts, counts, unassigned, capa;
     try {
-      [status, exceptions, conflicts, counts, unassigned] = await Promise.all([Takt.get("/api/v1/sync/status"),
+      [status, exceptions, conflicts, counts, unassigned, capa] = await Promise.all([Takt.get("/api/v1/sync/status"),
         Takt.get("/api/v1/sync/exceptions?open_only=true"), Takt.get("/api/v1/work-order-conflicts"),
-        Takt.get("/api/v1/stock/counts/pending"), Takt.get("/api/v1/unassigned-production")]);
+        Takt.get("/api/v1/stock/counts/pending"), Takt.get("/api/v1/unassigned-production"),
+        Takt.get("/api/v1/capa-actions/overdue")]);
     } catch (e) { return; }
     const box = $("#central");
     box.hidden = false;
@@ -197,6 +198,10 @@
         esc(x.equipment) + '" data-good="' + esc(x.good) + '" data-scrap="' + esc(x.scrap) + '">' + esc(t("write_off")) +
         "</button>" : "") + "</li>";
     }).join("") || '<li class="none">' + esc(t("none_open")) + "</li>";
+    // CAPA actions past their due date (the quality role works them on /pages/capa)
+    $("#capa-overdue").innerHTML = capa.actions.map(a => '<li class="overdue" data-capa-action="' + esc(a.capa + "/" + a.action) +
+      '">' + esc(t("capa_overdue_line", { capa: a.capa, n: a.action, what: a.description, owner: a.owner, due: a.due })) +
+      '<div class="muted">' + esc(a.problem) + "</div></li>").join("") || '<li class="none">' + esc(t("none_open")) + "</li>";
   }
   async function handled(answer) {
     Takt.report(answer, t("done_ok"));

@@ -304,6 +304,25 @@ const Takt = (() => {
       input.focus();
     });
   }
+  function askText(title) { // a line of text (a justification), or null when cancelled
+    return new Promise(resolve => {
+      const overlay = document.createElement("div");
+      overlay.className = "overlay"; overlay.id = "ask-text";
+      overlay.innerHTML = '<div class="dialog"><h1>' + esc(title) + '</h1><input id="ask-text-input" maxlength="200" ' +
+        'autocomplete="off" data-wedge="off"><div class="choices"><button class="go" data-k="OK">' + esc(t("ok")) +
+        '</button></div><button class="ghost" data-k="X">' + esc(t("cancel")) + "</button></div>";
+      document.body.appendChild(overlay);
+      const input = $("#ask-text-input", overlay);
+      const done = v => { overlay.remove(); resolve(v); };
+      input.addEventListener("keydown", e => { if (e.key === "Enter") { e.preventDefault(); done(input.value.trim() || null); } });
+      overlay.addEventListener("click", e => {
+        const k = e.target.dataset && e.target.dataset.k;
+        if (k === "OK") done(input.value.trim() || null);
+        else if (k === "X") done(null);
+      });
+      input.focus();
+    });
+  }
   function choose(title, options) { // options: [[value, label]]
     return new Promise(resolve => {
       const overlay = document.createElement("div");
@@ -415,7 +434,7 @@ const Takt = (() => {
   }
 
   return {
-    t, english, esc, $, setLanguage, get, act, feedback, report, pinPad, choose, badge, bindLogon, hasRole, start, logOff,
+    t, english, esc, $, setLanguage, get, act, feedback, report, pinPad, choose, askText, badge, bindLogon, hasRole, start, logOff,
     newKey, measured, verdict, interactive, probes,
     get session() { return session; }, get lang() { return lang; },
     onScan(fn) { listeners.scan = fn; },

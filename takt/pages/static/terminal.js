@@ -291,10 +291,15 @@
     const choice = await Takt.choose(t("disposition") + " " + ncr, [["scrap", t("scrap_d")], ["rework", t("rework")],
       ["use_as_is", t("use_as_is")], ["return_to_supplier", t("return_to_supplier")]]);
     if (!choice) return;
+    let comment = "";
+    if (choice === "use_as_is") { // use as is is signed with its justification
+      comment = await Takt.askText(t("justification"));
+      if (!comment) return;
+    }
     const pin = await Takt.pinPad(t("sign_pin"));
     if (!pin) return;
     const r = await Takt.act("POST", "/api/v1/nonconformances/" + encodeURIComponent(ncr) + "/disposition",
-      { disposition: choice }, { "X-Takt-Pin": pin });
+      { disposition: choice, comment: comment }, { "X-Takt-Pin": pin });
     Takt.report(r, ncr + " · " + t(choice === "scrap" ? "scrap_d" : choice));
     refreshSoon(0);
   }
