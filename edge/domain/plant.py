@@ -16,7 +16,17 @@ from types import ModuleType
 from edge.domain import checks
 from edge.domain import commands as c
 from edge.domain import events as e
-from edge.domain.contexts import inventory, kitting, machines, orders, pallets, production, quality, signatures
+from edge.domain.contexts import (
+    inventory,
+    kitting,
+    machines,
+    orders,
+    outbound,
+    pallets,
+    production,
+    quality,
+    signatures,
+)
 from edge.domain.contexts.pallets import next_sscc
 from edge.domain.errors import DomainError
 from edge.domain.gs1 import check_digit as sscc_check_digit
@@ -27,7 +37,8 @@ __all__ = ["CONTEXTS", "DECIDERS", "EVOLVERS", "STATE_TABLES", "PlantState", "de
            "next_sscc", "sscc_check_digit"]
 
 # Inventory moves the stock before kitting fits the kitted shares into what is left of it.
-CONTEXTS: tuple[ModuleType, ...] = (orders, production, inventory, pallets, kitting, quality, machines, signatures)
+CONTEXTS: tuple[ModuleType, ...] = (orders, production, inventory, pallets, kitting, quality, machines, signatures,
+                                    outbound)
 
 
 def _deciders() -> dict[type[c.Command], Decider]:
@@ -59,7 +70,9 @@ def decide(state: PlantState, command: c.Command, now: datetime) -> list[e.Event
         raise DomainError("UNKNOWN_COMMAND", f"{type(command).__name__} is not a command this node knows")
     checks.aware("occurred_at", command.occurred_at, now)
     # signed as the command asks, and no signed record changed (edge.domain.contexts.signatures)
-    return signatures.sealed(state, command, decider(state, command, now), now)
+    # a consumption that takes a line-side bin below its minimum raises its replenishment task with it (outbound)
+    events = outbound.follow_up(state, command, decider(state, command, now), now)
+    return signatures.sealed(state, command, events, now)
 
 
 def evolve(state: PlantState, ev: e.Event) -> None:

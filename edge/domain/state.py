@@ -30,6 +30,7 @@ from edge.domain.model import (
     InspectionPlan,
     InspectionTask,
     Item,
+    LineSideBin,
     Lot,
     MachineState,
     Nonconformance,
@@ -40,6 +41,7 @@ from edge.domain.model import (
     PurchaseOrder,
     PurchaseOrderLine,
     RecordSignature,
+    ReplenishmentTask,
     SalesOrder,
     SalesOrderLine,
     SerialUse,
@@ -47,6 +49,8 @@ from edge.domain.model import (
     Stock,
     UnassignedProduction,
     WorkOrder,
+    Wave,
+    WavePick,
     WorkOrderConflict,
 )
 
@@ -59,7 +63,7 @@ STATE_TABLES: tuple[str, ...] = (
     "machine_states", "serials", "work_order_conflicts", "bom_revisions", "bom_revision_lines", "purchase_orders",
     "purchase_order_lines", "expected_lots", "customers", "sales_orders", "sales_order_lines", "pending_counts",
     "unassigned_production", "inspection_tasks", "inspection_intervals",
-    "staged", "pallets", "pallet_lines",
+    "staged", "pallets", "pallet_lines", "line_side_bins", "replenishment_tasks", "waves", "wave_picks",
 )
 
 
@@ -115,6 +119,12 @@ class PlantState:
     pallet_lines: dict[tuple[str, str], PalletLine] = field(default_factory=dict)  # (sscc, lot)
     # Kitted stock: (work_order, lot, bin) -> what was picked for the order there and not issued yet.
     staged: dict[tuple[str, str, str], StagedStock] = field(default_factory=dict)
+    # Outbound (edge.domain.contexts.outbound): line-side bins kept filled, their replenishment tasks, and the waves
+    # of customer-order picks.
+    line_side_bins: dict[tuple[str, str], LineSideBin] = field(default_factory=dict)  # (bin, item)
+    replenishment_tasks: dict[str, ReplenishmentTask] = field(default_factory=dict)
+    waves: dict[str, Wave] = field(default_factory=dict)
+    wave_picks: dict[tuple[str, int], WavePick] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
@@ -131,6 +141,8 @@ class PlantState:
     bin_load: dict[str, Decimal] = field(default_factory=dict)
     packed: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (lot, bin) -> on open pallets there
     item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
+    # (lot, bin) -> stock promised to open wave picks and open replenishment tasks: nobody else counts on it.
+    reserved: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
     # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
     # the flag is missing, the duration is still right, see ``evolve`` of ClockJumped).
@@ -146,12 +158,27 @@ class PlantState:
         for (lot, bin_code), row in self.stock.items():
             self.bins_of_lot.setdefault(lot, set()).add(bin_code)
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
+        self.reserved = {}
+        for wp in self.wave_picks.values():
+            if wp.status == "open":
+                self.reserve(wp.lot, wp.bin, wp.quantity)
+        for task in self.replenishment_tasks.values():
+            if task.status == "open" and task.lot is not None and task.from_bin is not None:
+                self.reserve(task.lot, task.from_bin, task.quantity)
         self.packed = {}
         for (code, lot), pallet_line in self.pallet_lines.items():
             pallet = self.pallets[code]
             if pallet.status == "open":
                 key = (lot, pallet.bin)
                 self.packed[key] = self.packed.get(key, ZERO) + pallet_line.quantity
+
+    def reserve(self, lot: str, bin_code: str, delta: Decimal) -> None:
+        key = (lot, bin_code)
+        left = self.reserved.get(key, ZERO) + delta
+        if left > ZERO:
+            self.reserved[key] = left
+        else:
+            self.reserved.pop(key, None)
 
     def mark(self, table: str, key: Any) -> None:
         self.dirty.setdefault(table, set()).add(key)

@@ -9,12 +9,13 @@ names them all, so ``from edge.domain import commands as c`` reaches every comma
 """
 from __future__ import annotations
 
-from edge.domain.commands import base, inventory, kitting, machines, orders, pallets, production, quality, signatures
+from edge.domain.commands import base, inventory, kitting, machines, orders, outbound, pallets, production, quality, signatures
 from edge.domain.commands.base import *  # noqa: F403
 from edge.domain.commands.inventory import *  # noqa: F403
 from edge.domain.commands.kitting import *  # noqa: F403
 from edge.domain.commands.machines import *  # noqa: F403
 from edge.domain.commands.orders import *  # noqa: F403
+from edge.domain.commands.outbound import *  # noqa: F403
 from edge.domain.commands.pallets import *  # noqa: F403
 from edge.domain.commands.production import *  # noqa: F403
 from edge.domain.commands.quality import *  # noqa: F403
@@ -22,5 +23,5 @@ from edge.domain.commands.signatures import *  # noqa: F403
 
 __all__ = [
     *base.__all__, *orders.__all__, *production.__all__, *inventory.__all__, *pallets.__all__, *kitting.__all__,
-    *quality.__all__, *machines.__all__, *signatures.__all__,
+    *quality.__all__, *machines.__all__, *signatures.__all__, *outbound.__all__,
 ]

@@ -217,6 +217,7 @@ class SalesOrderDefined(Event):
     customer: str
     status: str
     lines: tuple[SalesOrderLineDefined, ...]
+    allow_substitution: bool = False
 
     @property
     def subject(self) -> str:
