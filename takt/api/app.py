@@ -36,6 +36,7 @@ from takt.api import (
     labels,
     live,
     oee,
+    outbound,
     process_values,
     reads,
     scans,
@@ -182,6 +183,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.signatures_required = frozenset(policy.signatures_required)
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
+    app.state.min_shelf_life_pct = tuple(site.warehouse.customer_shelf_life_pct.items()) if site is not None else ()
+    app.state.shelf_life_days = tuple(site.warehouse.item_shelf_life_days.items()) if site is not None else ()
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
     logon = site.logon if site is not None else None  # the limits on failed logons at the pages (takt.pages.sessions)
     app.state.logon_limits = LogonLimits(**{f.name: getattr(logon, f.name) for f in dataclasses.fields(LogonLimits)}
@@ -206,6 +209,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.router.routes[0:0] = [*kitting.router.routes, *oee.router.routes, *labels.router.routes,  # issue 7
                               *inspections.router.routes, *warehouse.router.routes, *b2mml.router.routes,
                               *b2mml.exports.routes, *audit.router.routes]  # issues 7, 18, 17
+    app.router.routes[0:0] = outbound.router.routes  # waves, replenishment, mis-picks, delivery notes (issue 23)
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:
