@@ -328,6 +328,7 @@ class SalesOrderChange(_Message):
     customer: Code
     status: Literal["open", "cancelled"] = "open"
     lines: list[SalesOrderLineChange] = Field(min_length=1)
+    allow_substitution: bool = False  # the picker may take another lot of an item than the wave planned
 
 
 class ShippedLinePayload(_Message):
