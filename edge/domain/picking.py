@@ -219,10 +219,10 @@ def take(state: PlantState, candidates: list[Lot], quantity: Decimal, taken: dic
             break
         if min_expiry is not None and (lot.expiry is not None and lot.expiry < min_expiry):
             continue
-        bins = state.bins_of_lot.get(lot.lot, ())
-        if len(bins) > 1:
-            bins = sorted(bins, key=lambda b: walk.get(b) or _walk(state, b))
-        for bin_code in bins:
+        held: set[str] | tuple[()] | list[str] = state.bins_of_lot.get(lot.lot, ())
+        if len(held) > 1:
+            held = sorted(held, key=lambda b: walk.get(b) or _walk(state, b))
+        for bin_code in held:
             if bin_code == skip_bin:
                 continue
             if zone is not None:

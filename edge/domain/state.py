@@ -48,9 +48,9 @@ from edge.domain.model import (
     StagedStock,
     Stock,
     UnassignedProduction,
-    WorkOrder,
     Wave,
     WavePick,
+    WorkOrder,
     WorkOrderConflict,
 )
 

@@ -120,6 +120,9 @@ DATA_RULES: dict[tuple[str, str], str] = {
         "UNKNOWN_DEVICE, UNKNOWN_WORK_ORDER: a scanning device of this node, a work order it knows",
     ("delete", "/api/v1/sessions/current"): "NOT_A_SESSION: a user's own API token is not a page session",
     ("post", "/api/v1/items"): "INVALID_REQUEST (field gtin): a GTIN's last digit is its GS1 check digit",
+    ("post", "/api/v1/waves/{wave}/picks/{pick}"): "MISSING_REASON: less picked than asked says why (short_reason)",
+    ("put", "/api/v1/line-side-bins/{bin}"): "INVALID_QUANTITY: maximum above minimum; MISSING_VALUE: a kanban "
+                                             "(kanban_bins above 0) names its pack",
 }
 
 

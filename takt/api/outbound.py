@@ -73,12 +73,16 @@ def get_wave(request: Request, wave: str, _: User = Depends(current_user)) -> di
             raise _refuse(404, "UNKNOWN_WAVE", f"wave {wave} is not known here", "wave")
         picks = list(conn.execute(select(p_t).where(p_t.c.wave == wave).order_by(p_t.c.pick)))
         orders = sorted({p.sales_order for p in picks})
+        so = T["sales_orders"].table
+        substitution = dict(conn.execute(select(so.c.sales_order, so.c.allow_substitution)
+                                         .where(so.c.sales_order.in_(orders))).all())
         totes = {r.sales_order: r.tote for r in conn.execute(
             select(p_t.c.sales_order, p_t.c.tote).join(w_t, w_t.c.wave == p_t.c.wave)
             .where(p_t.c.sales_order.in_(orders), p_t.c.tote != "", w_t.c.status == "open"))}
     next_pick = next((p.pick for p in picks if p.status == "open"), None)
     return {**_wave_json(found), "next_pick": next_pick, "picks": [_pick_json(p) for p in picks],
-            "orders": [{"sales_order": so, "tote": totes.get(so)} for so in orders]}
+            "orders": [{"sales_order": code, "tote": totes.get(code), "allow_substitution": bool(substitution.get(code))}
+                       for code in orders]}
 
 
 @router.get("/replenishment-tasks", tags=["outbound"],

@@ -3,7 +3,8 @@ every scan checked, short picks, substitution only where the order allows it), c
 report, and line-side bins refilled by tasks the consuming command itself raises."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def store() -> Plant:
     return p
 
 
-def release(p: Plant, **fields: object) -> list[e.WaveReleased]:
+def release(p: Plant, **fields: Any) -> list[e.WaveReleased]:
     events = p.do(c.ReleaseWaves, to_bin="PACK", min_shelf_life_pct=NEEDS_60, shelf_life_days=SHELF_LIFE, **fields)
     return [ev for ev in events if isinstance(ev, e.WaveReleased)]
 

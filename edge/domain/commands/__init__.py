@@ -9,7 +9,18 @@ names them all, so ``from edge.domain import commands as c`` reaches every comma
 """
 from __future__ import annotations
 
-from edge.domain.commands import base, inventory, kitting, machines, orders, outbound, pallets, production, quality, signatures
+from edge.domain.commands import (
+    base,
+    inventory,
+    kitting,
+    machines,
+    orders,
+    outbound,
+    pallets,
+    production,
+    quality,
+    signatures,
+)
 from edge.domain.commands.base import *  # noqa: F403
 from edge.domain.commands.inventory import *  # noqa: F403
 from edge.domain.commands.kitting import *  # noqa: F403

@@ -9,7 +9,18 @@ names them all, and ``EVENT_TYPES`` maps the journal's type names to them.
 """
 from __future__ import annotations
 
-from edge.domain.events import base, inventory, kitting, machines, orders, outbound, pallets, production, quality, signatures
+from edge.domain.events import (
+    base,
+    inventory,
+    kitting,
+    machines,
+    orders,
+    outbound,
+    pallets,
+    production,
+    quality,
+    signatures,
+)
 from edge.domain.events.base import *  # noqa: F403
 from edge.domain.events.inventory import *  # noqa: F403
 from edge.domain.events.kitting import *  # noqa: F403
