@@ -76,9 +76,11 @@ def get_wave(request: Request, wave: str, _: User = Depends(current_user)) -> di
         so = T["sales_orders"].table
         substitution = dict(conn.execute(select(so.c.sales_order, so.c.allow_substitution)
                                          .where(so.c.sales_order.in_(orders))).all())
+        # an order's tote: bound at its first pick in this wave, or handed over from its other open waves (zones)
         totes = {r.sales_order: r.tote for r in conn.execute(
             select(p_t.c.sales_order, p_t.c.tote).join(w_t, w_t.c.wave == p_t.c.wave)
             .where(p_t.c.sales_order.in_(orders), p_t.c.tote != "", w_t.c.status == "open"))}
+        totes.update({p.sales_order: p.tote for p in picks if p.tote})
     next_pick = next((p.pick for p in picks if p.status == "open"), None)
     return {**_wave_json(found), "next_pick": next_pick, "picks": [_pick_json(p) for p in picks],
             "orders": [{"sales_order": code, "tote": totes.get(code), "allow_substitution": bool(substitution.get(code))}
