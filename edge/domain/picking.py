@@ -206,22 +206,26 @@ def usable_lots_by_item(state: PlantState, today: date) -> dict[str, list[Lot]]:
 
 def take(state: PlantState, candidates: list[Lot], quantity: Decimal, taken: dict[tuple[str, str], Decimal], *,
          min_expiry: date | None = None, zone: str | None = None, skip_bin: str | None = None,
-         walk_of: dict[str, tuple[int, str]] | None = None) -> tuple[list[tuple[Lot, str, Decimal]], Decimal]:
+         walks: dict[str, list[str]] | None = None) -> tuple[list[tuple[Lot, str, Decimal]], Decimal]:
     """Up to ``quantity`` taken FEFO from ``candidates`` (first-expiring first), each lot's bins in walk order: what
     the bins hold less what ``taken`` already promised in this plan and what open picks and tasks reserved. Lots
     expiring before ``min_expiry`` are left; only bins of ``zone`` when given; never ``skip_bin``. Returns the
-    (lot, bin, quantity) taken (``taken`` updated) and what is left uncovered."""
+    (lot, bin, quantity) taken (``taken`` updated) and what is left uncovered. ``walks`` keeps each lot's bins in
+    walk order between calls of one plan; a lot at the front of ``candidates`` found used up (no filter applied) is
+    dropped from the list, so that the next lines of a plan do not walk past it again."""
     remaining = quantity
     found: list[tuple[Lot, str, Decimal]] = []
-    walk = walk_of if walk_of is not None else {}
-    for lot in candidates:
-        if remaining <= ZERO:
-            break
-        if min_expiry is not None and (lot.expiry is not None and lot.expiry < min_expiry):
+    walks = walks if walks is not None else {}
+    stock, reserved, bins_of_lot = state.stock, state.reserved, state.bins_of_lot
+    unfiltered = zone is None and skip_bin is None
+    front = 0  # how many lots at the front of candidates are used up
+    for i, lot in enumerate(candidates):
+        if min_expiry is not None and lot.expiry is not None and lot.expiry < min_expiry:
             continue
-        held: set[str] | tuple[()] | list[str] = state.bins_of_lot.get(lot.lot, ())
-        if len(held) > 1:
-            held = sorted(held, key=lambda b: walk.get(b) or _walk(state, b))
+        code = lot.lot
+        held = walks.get(code)
+        if held is None:
+            held = walks[code] = sorted(bins_of_lot.get(code, ()), key=lambda b: _walk(state, b))
         for bin_code in held:
             if bin_code == skip_bin:
                 continue
@@ -229,17 +233,35 @@ def take(state: PlantState, candidates: list[Lot], quantity: Decimal, taken: dic
                 found_bin = state.bins.get(bin_code)
                 if found_bin is None or found_bin.zone != zone:
                     continue
-            key = (lot.lot, bin_code)
-            free = state.stock_of(lot.lot, bin_code) - taken.get(key, ZERO) - state.reserved.get(key, ZERO)
-            use = min(free, remaining)
-            if use <= ZERO:
+            key = (code, bin_code)
+            row = stock.get(key)
+            if row is None:
                 continue
+            free = row.quantity - taken.get(key, ZERO) - reserved.get(key, ZERO)
+            if free <= ZERO:
+                continue
+            use = free if free < remaining else remaining
             taken[key] = taken.get(key, ZERO) + use
             remaining -= use
             found.append((lot, bin_code, use))
             if remaining <= ZERO:
                 break
+        if unfiltered and front == i and _used_up(state, code, held, taken):
+            front = i + 1
+        if remaining <= ZERO:
+            break
+    if front:
+        del candidates[:front]
     return found, remaining
+
+
+def _used_up(state: PlantState, lot: str, bins: list[str], taken: dict[tuple[str, str], Decimal]) -> bool:
+    for bin_code in bins:
+        key = (lot, bin_code)
+        row = state.stock.get(key)
+        if row is not None and row.quantity - taken.get(key, ZERO) - state.reserved.get(key, ZERO) > ZERO:
+            return False
+    return True
 
 
 def min_expiry(today: date, shelf_life_days: int | None, min_pct: Decimal | None) -> date | None:
@@ -250,7 +272,7 @@ def min_expiry(today: date, shelf_life_days: int | None, min_pct: Decimal | None
     return today + timedelta(days=int((Decimal(shelf_life_days) * min_pct / 100).to_integral_value(ROUND_CEILING)))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a plan makes ten thousand of them, and a frozen one costs twice to make
 class OrderPick:
     sales_order: str
     line: int
@@ -315,20 +337,24 @@ def plan_waves(state: PlantState, lines: list[tuple[str, int]], today: date, *, 
     wanted = sorted({key for key in lines if key in to_pick},
                     key=lambda k: (order_lines[k].due or date.max, k[0], k[1]))
     taken: dict[tuple[str, str], Decimal] = {}
+    walks: dict[str, list[str]] = {}
+    floors: dict[tuple[str, Decimal | None], date | None] = {}
+    where_of = {code: (b.zone, b.walk_sequence) for code, b in state.bins.items()}
     picks: list[OrderPick] = []
     shorts: list[OrderShort] = []
     for key in wanted:
         ln = order_lines[key]
+        item = ln.item
         customer = state.sales_orders[key[0]].customer
-        floor = min_expiry(today, days.get(ln.item), pct.get(customer))
-        found, short = take(state, lots_by_item.get(ln.item, []), to_pick[key], taken, min_expiry=floor,
-                            walk_of=walk)
+        share = pct.get(customer)
+        if (item, share) not in floors:
+            floors[(item, share)] = min_expiry(today, days.get(item), share)
+        floor = floors[(item, share)]
+        found, short = take(state, lots_by_item.get(item, []), to_pick[key], taken, min_expiry=floor, walks=walks)
         for lot, bin_code, quantity in found:
-            where = state.bins.get(bin_code)
-            picks.append(OrderPick(sales_order=key[0], line=key[1], item=ln.item, lot=lot.lot, bin=bin_code,
-                                   zone=where.zone if where is not None else "", walk_sequence=where.walk_sequence
-                                   if where is not None else None, quantity=quantity, expiry=lot.expiry,
-                                   min_expiry=floor))
+            zone, sequence = where_of.get(bin_code, ("", None))
+            picks.append(OrderPick(key[0], key[1], item, lot.lot, bin_code, zone, sequence, quantity, lot.expiry,
+                                   floor))
         if short > ZERO:
             why = (f"no usable stock of {ln.item} left" if floor is None else
                    f"no lot of {ln.item} expiring on or after {floor.isoformat()} (customer {customer} needs "

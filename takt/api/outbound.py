@@ -54,9 +54,9 @@ def get_waves(request: Request, status: Literal["open", "picked"] | None = None,
         if status is not None:
             query = query.where(w_t.c.status == status)
         waves = list(conn.execute(query))
-        left = dict(conn.execute(select(p_t.c.wave, func.count()).where(p_t.c.status == "open")
+        left: dict[str, int] = dict(conn.execute(select(p_t.c.wave, func.count()).where(p_t.c.status == "open")
                                  .group_by(p_t.c.wave)).all())
-        orders = dict(conn.execute(select(p_t.c.wave, func.count(p_t.c.sales_order.distinct()))
+        orders: dict[str, int] = dict(conn.execute(select(p_t.c.wave, func.count(p_t.c.sales_order.distinct()))
                                    .group_by(p_t.c.wave)).all())
     return {"waves": [{**_wave_json(w), "open_picks": left.get(w.wave, 0), "orders": orders.get(w.wave, 0)}
                       for w in waves]}
@@ -144,7 +144,7 @@ def get_mis_picks(request: Request, by: Literal["picked_by", "zone", "item"] = "
     pc, wp = schema.pick_corrections, T["wave_picks"].table
     with store.engine.connect() as conn:
         rows = list(conn.execute(select(pc).order_by(pc.c.seq)))
-        picks = dict(conn.execute(select(wp.c.picked_by, func.count()).where(wp.c.status != "open")
+        picks: dict[str, int] = dict(conn.execute(select(wp.c.picked_by, func.count()).where(wp.c.status != "open")
                                   .group_by(wp.c.picked_by)).all()) if by == "picked_by" else {}
     counts: dict[str, int] = {}
     for r in rows:
