@@ -108,6 +108,14 @@ ISA95_MESSAGE: dict[str, str] = {
     "SetpointVarianceRecorded": "WorkAlert",  # a setpoint changed on the machine while the job ran (flagged)
     # an electronic signature over recorded events (ISA-95 Part 4's work record holds the signatures of records)
     "RecordsSigned": "WorkRecord",
+    # outbound: a wave of customer-order picks released (its lots reserved) and picked (the stock itself moves in
+    # StockMoved of kind pick), a pick found wrong, line-side replenishment asked and done (kind replenish)
+    "WaveReleased": "WorkSchedule",
+    "WavePicked": "WorkResponse",
+    "PickCorrected": "WorkAlert",
+    "LineSideBinDefined": "MasterData",
+    "ReplenishmentRaised": "WorkRequest",
+    "ReplenishmentDone": "WorkResponse",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from edge.store.sync import SyncLedger
 from erp_sync.client import CentralClient
 from erp_sync.pull import Puller
+from erp_sync.push import Pusher
 from simulators.erp import RunningErpSim, running_erp_sim
 from tests.integration.conftest import RunningNode, start_node
 
@@ -118,6 +120,19 @@ def test_a_wave_is_picked_scan_by_scan_corrected_and_shipped_in_part(edge: Runni
     note = edge.client("warehouse").get("/api/v1/sales-orders/SO-1/delivery-note.pdf")
     assert note.status_code == 200 and note.content.startswith(b"%PDF")
     assert note.headers["content-type"] == "application/pdf"
+
+    # the central side (CRM) learns the partial shipment and every pick and correction
+    async def push() -> Any:
+        async with CentralClient(sim.url, TOKEN, "node-o", timeout_s=5) as client:
+            return await Pusher(edge.store, "node-o", client).push()
+    asyncio.run(push())
+    assert SyncLedger(edge.store).exceptions(open_only=True) == []
+    central = sim.call("GET", "/central/v1/sales-orders/SO-1/shipments")
+    assert [(ln["line"], ln["quantity"], ln["shipped"]) for ln in central["lines"]] == [(1, "30", "20")]
+    events = sim.call("GET", "/central/v1/nodes/node-o/events", after=0, limit=5000)
+    rows = events["events"] if isinstance(events, dict) else events
+    assert {(r["type"], r["message"]) for r in rows if r["type"] in ("WaveReleased", "WavePicked", "PickCorrected")} == {
+        ("WaveReleased", "WorkSchedule"), ("WavePicked", "WorkResponse"), ("PickCorrected", "WorkAlert")}
 
 
 def test_a_consumption_at_the_line_raises_a_task_the_handheld_closes(edge: RunningNode, sim: RunningErpSim) -> None:

@@ -161,3 +161,16 @@ def test_a_kanban_card_and_the_next_shift_raise_tasks(line: Plant) -> None:
     # the open task counts: 20 + 25 - 12 for WO2 leaves 33; WO3 needs 30 and 10 stay: 7 short, one pack
     (ahead,) = line.do(c.ReplenishAhead, work_orders=("WO2", "WO3"))
     assert (ahead.work_order, ahead.quantity) == ("WO3", D(25))
+
+
+def test_zone_picking_hands_the_orders_tote_over_from_zone_to_zone(store: Plant) -> None:
+    waves = release(store, lines=(c.OrderLineRef(sales_order="SO1", line=1),), group_by="zone", mode="zone")
+    assert [(w.wave, w.group, [(p.bin, p.lot) for p in w.picks]) for w in waves] == [
+        ("W00001", "zone cold", [("B-01", "J-LONG")]), ("W00002", "zone dry", [("A-02", "J-MID")])]
+    store.do(c.PickWaveLine, wave="W00002", pick=1, bin="A-02", lot="J-MID", quantity=D(10), tote="T1")
+    # the tote travels to the cold zone with the order: another tote is refused there
+    store.refuse(c.PickWaveLine, "WRONG_TOTE", "tote", wave="W00001", pick=1, bin="B-01", lot="J-LONG",
+                 quantity=D(20), tote="T2")
+    store.do(c.PickWaveLine, wave="W00001", pick=1, bin="B-01", lot="J-LONG", quantity=D(20), tote="T1")
+    assert {w.status for w in store.state.waves.values()} == {"picked"}
+    assert store.state.reserved == {}
