@@ -10,7 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from fpdf import FPDF
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from edge.store import Store, schema
 from edge.store.users import User
@@ -79,7 +79,8 @@ def get_wave(request: Request, wave: str, _: User = Depends(current_user)) -> di
         # an order's tote: bound at its first pick in this wave, or handed over from its other open waves (zones)
         totes = {r.sales_order: r.tote for r in conn.execute(
             select(p_t.c.sales_order, p_t.c.tote).join(w_t, w_t.c.wave == p_t.c.wave)
-            .where(p_t.c.sales_order.in_(orders), p_t.c.tote != "", w_t.c.status == "open"))}
+            .where(p_t.c.sales_order.in_(orders), p_t.c.tote != "",
+                   or_(w_t.c.status == "open", w_t.c.released_at == found.released_at)))}
         totes.update({p.sales_order: p.tote for p in picks if p.tote})
     next_pick = next((p.pick for p in picks if p.status == "open"), None)
     return {**_wave_json(found), "next_pick": next_pick, "picks": [_pick_json(p) for p in picks],

@@ -78,11 +78,14 @@ def _open_pick(state: PlantState, wave: str, pick: int) -> tuple[Wave, WavePick]
     return found, wp
 
 
-def order_tote(state: PlantState, sales_order: str) -> str | None:
-    """The tote an order's picks go into in the open waves (bound at its first pick, handed over between zones)."""
+def order_tote(state: PlantState, sales_order: str, wave: Wave) -> str | None:
+    """The tote an order's picks go into: bound at its first pick in ``wave`` or in a wave released with it (zone
+    picking: the tote is handed over from zone to zone), or in any wave still open."""
     for wp in state.wave_picks.values():
-        if wp.sales_order == sales_order and wp.tote and state.waves[wp.wave].status == "open":
-            return wp.tote
+        if wp.sales_order == sales_order and wp.tote:
+            other = state.waves[wp.wave]
+            if other.status == "open" or other.released_at == wave.released_at:
+                return wp.tote
     return None
 
 
@@ -125,7 +128,7 @@ def _pick_wave_line(state: PlantState, cmd: c.PickWaveLine, now: datetime) -> li
                           "wave asks", field="quantity")
     reason = checks.reason("short_reason", cmd.short_reason) if quantity < wp.quantity else None
     tote = checks.text("tote", cmd.tote)
-    bound = order_tote(state, wp.sales_order)
+    bound = order_tote(state, wp.sales_order, wave)
     if bound is not None and bound != tote:
         raise DomainError("WRONG_TOTE", f"sales order {wp.sales_order} goes into tote {bound}; {tote} was scanned",
                           field="tote")
