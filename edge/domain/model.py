@@ -411,6 +411,8 @@ class Pallet:
     sales_order: str | None = None
     customer: str | None = None
     shipped_at: datetime | None = None
+    kind: str = "pallet"  # pallet | parcel
+    gross_weight: Decimal | None = None  # kg, as weighed at packing (GS1 AI 3301 on its label)
 
 
 @dataclass(slots=True)

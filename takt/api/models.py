@@ -426,6 +426,9 @@ class PackPalletRequest(Request):
     lines: list[PalletLineRequest] = Field(min_length=1, max_length=500)
     sscc: str | None = Field(None, pattern=r"^[0-9]{18}$", description="a pre-printed SSCC; default: the next of "
                                                                        "the site's sequence")
+    kind: Literal["pallet", "parcel"] = Field("pallet", description="a pallet or a parcel (both get an SSCC)")
+    gross_weight: Quantity | None = Field(None, lt=100_000, description="gross weight in kg as weighed (GS1 AI 3301 "
+                                                                        "on its label)")
 
 
 class AddToPalletRequest(Request):

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -73,7 +74,8 @@ def seed(edge: RunningNode, sim: RunningErpSim) -> None:
                                             **({"expiry": str(TODAY + timedelta(days=days))} if days else {})}))
 
 
-def test_a_wave_is_picked_scan_by_scan_corrected_and_shipped_in_part(edge: RunningNode, sim: RunningErpSim) -> None:
+def test_a_wave_is_picked_scan_by_scan_corrected_and_shipped_in_part(edge: RunningNode, sim: RunningErpSim,
+                                                                     tmp_path: Path) -> None:
     seed(edge, sim)
     released = ok(edge.post("warehouse", "/waves", {"to_bin": "PACK", "lines": [
         {"sales_order": "SO-1", "line": 1}, {"sales_order": "SO-2", "line": 1}]}))
@@ -112,8 +114,15 @@ def test_a_wave_is_picked_scan_by_scan_corrected_and_shipped_in_part(edge: Runni
         "key"] == "JAM"
 
     # SO-1: 20 of its 30 packed and shipped; the rest stays open
-    packed = ok(edge.post("warehouse", "/pallets", {"bin": "PACK", "lines": [{"lot": "J-LONG", "quantity": "20"}]}))
+    packed = ok(edge.post("warehouse", "/pallets", {"bin": "PACK", "kind": "parcel", "gross_weight": "12.5",
+                                                    "lines": [{"lot": "J-LONG", "quantity": "20"}]}))
     sscc = packed["events"][0]["subject"].removeprefix("pallet:")
+    parcel = ok(edge.client("warehouse").get(f"/api/v1/pallets/{sscc}"))
+    assert (parcel["kind"], parcel["gross_weight"]) == ("parcel", "12.5")
+    app: Any = edge.server.config.app
+    app.state.node.config = SimpleNamespace(labels=SimpleNamespace(printer_host=None, folder=tmp_path / "labels"))
+    label = ok(edge.post("warehouse", f"/pallets/{sscc}/label", {}))
+    assert f"(00){sscc}(3301)000125" in label["zpl"]  # the SSCC and the gross weight, 12.5 kg
     ok(edge.post("warehouse", f"/pallets/{sscc}/ship", {"sales_order": "SO-1"}))
     order = ok(edge.client("warehouse").get("/api/v1/sales-orders/SO-1"))
     assert [(ln["quantity"], ln["shipped"]) for ln in order["lines"]] == [("30", "20")]

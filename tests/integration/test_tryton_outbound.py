@@ -31,11 +31,12 @@ WH: dict[str, Any] = {"actor": "wh-1", "actor_roles": frozenset({"warehouse"}), 
 _keys = iter(range(1, 1_000_000))
 
 
-def handle(edge: RunningNode, command: type[c.Command], **fields: Any) -> Any:
-    return edge.service.handle(command(idempotency_key=f"ob:{next(_keys)}", **WH, **fields))
+def handle(node: RunningNode, command: type[c.Command], **fields: Any) -> Any:
+    return node.service.handle(command(idempotency_key=f"ob:{next(_keys)}", **WH, **fields))
 
 
-def test_a_wave_picked_and_shipped_in_part_reaches_tryton_with_its_lots(tryton: Tryton, edge: RunningNode) -> None:
+def test_a_wave_picked_and_shipped_in_part_reaches_tryton_with_its_lots(
+        tryton: Tryton, edge: RunningNode) -> None:  # noqa: F811 - the fixtures imported above
     t = tryton
     t.store = edge.store
     sale, number = place_sale(t.s, t.plant, D(5))

@@ -1,5 +1,5 @@
 """outbound: waves and their picks (reservations), picks corrected (the mis-pick report), line-side bins and their
-replenishment tasks; sales_orders: allow_substitution
+replenishment tasks; sales_orders: allow_substitution; pallets: kind (pallet or parcel) and gross weight
 
 Revision ID: 0030
 Revises: 0025
@@ -103,9 +103,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_pick_corrections_picked_by'), ['picked_by'], unique=False)
     with op.batch_alter_table('sales_orders', schema=None) as batch_op:  # orders before: no substitution
         batch_op.add_column(sa.Column('allow_substitution', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('pallets', schema=None) as batch_op:  # packed before: pallets, not weighed
+        batch_op.add_column(sa.Column('kind', sa.String(length=200), server_default='pallet', nullable=False))
+        batch_op.add_column(sa.Column('gross_weight', Q, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('pallets', schema=None) as batch_op:
+        batch_op.drop_column('gross_weight')
+        batch_op.drop_column('kind')
     with op.batch_alter_table('sales_orders', schema=None) as batch_op:
         batch_op.drop_column('allow_substitution')
     with op.batch_alter_table('pick_corrections', schema=None) as batch_op:
