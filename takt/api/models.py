@@ -427,8 +427,8 @@ class PackPalletRequest(Request):
     sscc: str | None = Field(None, pattern=r"^[0-9]{18}$", description="a pre-printed SSCC; default: the next of "
                                                                        "the site's sequence")
     kind: Literal["pallet", "parcel"] = Field("pallet", description="a pallet or a parcel (both get an SSCC)")
-    gross_weight: Quantity | None = Field(None, lt=100_000, description="gross weight in kg as weighed (GS1 AI 3301 "
-                                                                        "on its label)")
+    gross_weight: Quantity | None = Field(None, description="gross weight in kg as weighed (GS1 AI 3301 on its "
+                                                           "label: up to 99999.9)")
 
 
 class AddToPalletRequest(Request):
@@ -573,8 +573,9 @@ class OrderLineRequest(Part):
 
 class ReleaseWavesRequest(Request):
     to_bin: Code = Field(description="where the picks go: the packing bin")
-    lines: list[OrderLineRequest] = Field(default_factory=list, max_length=20_000,
-                                          description="the order lines to release (none: every open line)")
+    lines: list[OrderLineRequest] = Field(default_factory=list, max_length=2000,
+                                          description="the order lines to release (none: every open line; a body "
+                                                      "stays under the site's api.max_body_bytes)")
     group_by: Literal["zone", "due", "none"] = Field(
         "none", description="a wave per storage zone, per carrier cut-off (the lines' due date), or one wave")
     mode: Literal["cluster", "zone"] = Field("cluster", description="cluster: one walk, a tote per order; zone: "

@@ -79,9 +79,6 @@ def _pack_pallet(state: PlantState, cmd: c.PackPallet, now: datetime) -> list[e.
     if cmd.kind not in ("pallet", "parcel"):
         raise invalid("INVALID_VALUE", "kind is pallet or parcel", "kind")
     weight = None if cmd.gross_weight is None else checks.quantity("gross_weight", cmd.gross_weight)
-    if weight is not None and weight >= 100_000:
-        raise invalid("INVALID_QUANTITY", f"gross_weight is in kg, below 100000 (GS1 AI 3301): {weight}",
-                      "gross_weight")
     return [e.PalletPacked(sscc=code, bin=target.bin, lines=tuple(content), packed_by=cmd.actor, at=checks.at(cmd, now),
                            kind=cmd.kind, gross_weight=weight)]
 
