@@ -102,6 +102,9 @@ def test_a_wave_is_picked_scan_by_scan_corrected_and_shipped_in_part(edge: Runni
                                                                     "tote": "T-2"})
     assert r.status_code == 201, r.text
     assert ok(edge.client("warehouse").get("/api/v1/waves/W00001"))["status"] == "picked"
+    moves = ok(edge.client("warehouse").get("/api/v1/lots/J-LONG/moves"))["moves"]
+    assert [(m["kind"], m["to_bin"], m["sales_order"], m["actor"], m["device"]) for m in moves if m["kind"] == "pick"] == [
+        ("pick", "PACK", "SO-1", "warehouse1", None), ("pick", "PACK", "SO-2", "warehouse1", "HH-07")]
 
     # found at packing: SO-2 should have had another lot; the report names the picker and the device
     ok(edge.post("quality", "/waves/W00001/picks/2/correction", {"right_lot": "J-SHORT", "found_at": "packing"}))
