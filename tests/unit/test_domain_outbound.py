@@ -161,6 +161,8 @@ def test_a_kanban_card_and_the_next_shift_raise_tasks(line: Plant) -> None:
     # the open task counts: 20 + 25 - 12 for WO2 leaves 33; WO3 needs 30 and 10 stay: 7 short, one pack
     (ahead,) = line.do(c.ReplenishAhead, work_orders=("WO2", "WO3"))
     assert (ahead.work_order, ahead.quantity) == ("WO3", D(25))
+    # a min/max bin's card with a task open for it already: no second task
+    line.refuse(c.SignalEmptyBin, "REPLENISHMENT_OPEN", "bin", bin="LINE-1", item="LID")
 
 
 def test_zone_picking_hands_the_orders_tote_over_from_zone_to_zone(store: Plant) -> None:

@@ -271,6 +271,9 @@ def _signal_empty_bin(state: PlantState, cmd: c.SignalEmptyBin, now: datetime) -
     at = checks.at(cmd, now)
     now_level = level(state, rule.bin, rule.item)
     cards = [t for t in _open_tasks(state, rule.bin, rule.item) if t.reason == "kanban"]
+    if not rule.kanban_bins and (open_task := next(iter(_open_tasks(state, rule.bin, rule.item)), None)) is not None:
+        raise DomainError("REPLENISHMENT_OPEN", f"bin {rule.bin} has replenishment task {open_task.task} open for "
+                          f"{open_task.quantity} of {rule.item} already", field="bin")
     if rule.kanban_bins and len({t.task for t in cards}) >= rule.kanban_bins:
         raise DomainError("ALL_CARDS_OUT", f"all {rule.kanban_bins} kanban cards of {rule.item} at bin {rule.bin} "
                           "have a task open already", field="bin")

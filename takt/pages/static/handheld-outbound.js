@@ -126,8 +126,18 @@ window.TaktOutbound = (ui) => {
         '<input id="repl-qty" inputmode="decimal" aria-label="' + esc(t("quantity")) + '" value="' + esc(sc.quantity || task.quantity) + '">' +
         '<button class="go" id="repl-go">' + esc(t("replenished")) + "</button></div>" : "");
   }
-  function replScan(lab) {
+  // A kanban card (the line-side bin's label) scanned with no task open: its container is empty.
+  async function kanbanCard(bin) {
+    let rules = [];
+    try { rules = (await Takt.get("/api/v1/line-side-bins")).bins.filter(b => b.bin === bin); } catch (e) { rules = []; }
+    if (rules.length !== 1) { Takt.feedback(false, t("choose_task")); return; }
+    const r = await Takt.act("POST", "/api/v1/line-side-bins/" + encodeURIComponent(bin) + "/empty", { item: rules[0].item });
+    Takt.report(r, t("kanban") + ": " + bin + " · " + rules[0].item);
+    if (r.ok) { await loadTasks(); redraw(); }
+  }
+  async function replScan(lab) {
     const task = s.task;
+    if (!task && lab.kind === "bin") { await kanbanCard(lab.value); return; }
     if (!task) { Takt.feedback(false, t("choose_task")); return; }
     if (lab.kind === "bin") { s.scanned = { bin: lab.value }; Takt.feedback(task.from_bin ? lab.value === task.from_bin : true, t("bin") + " " + lab.value); }
     else if (lab.lot && s.scanned.bin) { s.scanned.lot = lab.lot; s.scanned.quantity = lab.quantity ? String(lab.quantity) : null; Takt.feedback(true, t("lot") + " " + lab.lot); }
@@ -147,7 +157,7 @@ window.TaktOutbound = (ui) => {
   return {
     async start(name) { s = { scanned: {} }; if (name === "wave") await loadWaves(); else await loadTasks(); },
     view(name) { return (name === "wave" ? waveView() : replView()) + back(); },
-    async scan(name, lab, text) { if (name === "wave") await waveScan(lab, text); else replScan(lab); },
+    async scan(name, lab, text) { if (name === "wave") await waveScan(lab, text); else await replScan(lab); },
     // true when the click was one of these tasks'
     async click(name, b) {
       if (name === "wave") {
