@@ -145,6 +145,7 @@ def test_a_wave_is_picked_scan_by_scan_corrected_and_shipped_in_part(edge: Runni
     rows = events["events"] if isinstance(events, dict) else events
     assert {(r["type"], r["message"]) for r in rows if r["type"] in ("WaveReleased", "WavePicked", "PickCorrected")} == {
         ("WaveReleased", "WorkSchedule"), ("WavePicked", "WorkResponse"), ("PickCorrected", "WorkAlert")}
+    same_after_a_restart(edge)
 
 
 def test_a_consumption_at_the_line_raises_a_task_the_handheld_closes(edge: RunningNode, sim: RunningErpSim) -> None:
@@ -170,3 +171,12 @@ def test_a_consumption_at_the_line_raises_a_task_the_handheld_closes(edge: Runni
                                                                              "quantity": "60"}))
     assert ok(edge.client("operator").get("/api/v1/line-side-bins", params={"below_min": "true"}))["bins"] == []
     assert ok(edge.client("warehouse").get("/api/v1/replenishment-tasks"))["tasks"] == []
+    same_after_a_restart(edge)
+
+
+def same_after_a_restart(edge: RunningNode) -> None:
+    """The outbound tables the store holds load back into the state the writer keeps (reservations included)."""
+    loaded, live = edge.store.load_state(), edge.service.state
+    for table in ("waves", "wave_picks", "line_side_bins", "replenishment_tasks", "pallets", "sales_orders",
+                  "reserved"):
+        assert getattr(loaded, table) == getattr(live, table), table
