@@ -16,6 +16,8 @@ Figures (one ``FIGURE <name> <value> <unit>`` line each, at the end):
   journal and projections committed to SQLite); median of 200. Goal ≤ 5 ms in process.
 - ``consumption_without_replenishment_ms`` (baseline, same run): the same issue from a bin with no line-side rule.
   ``replenishment_vs_plain`` is the ratio.
+- ``replenishment_decide_ms`` / ``consumption_decide_ms``: the same two, decided only (``decide`` on the plant in
+  memory of the first figures, the rules without the store's commit), median of 2,000.
 """
 from __future__ import annotations
 
@@ -114,7 +116,30 @@ def wave_figures() -> list[tuple[str, float, str]]:
     orders = [f"WO-{n:03d}" for n in range(50)]
     kit_ms = _median_ms(lambda: [pick_list(state, wo, "KIT", TODAY) for wo in orders], 7)
     return [("wave_plan_10k_lines_ms", wave_ms, "ms"), ("kitting_pick_lists_10k_lines_ms", kit_ms, "ms"),
-            ("wave_plan_vs_kitting", wave_ms / kit_ms, "ratio")]
+            ("wave_plan_vs_kitting", wave_ms / kit_ms, "ratio"), *decide_figures(state)]
+
+
+def decide_figures(state: PlantState) -> list[tuple[str, float, str]]:
+    """An issue that takes a line-side bin below its minimum, and one from a bin without a rule, decided only."""
+    key = _Keys()
+    for code in ("LINE-A", "LINE-B"):
+        _do(state, c.DefineBin(idempotency_key=key(), bin=code, zone="line", **WHO))
+        _do(state, c.MoveStock(idempotency_key=key(), lot="L-00000", from_bin=next(iter(state.bins_of_lot["L-00000"])),
+                               to_bin=code, quantity=Decimal(5), **WHO))
+    _do(state, c.DefineLineSideBin(idempotency_key=key(), bin="LINE-A", item="IT-0000", minimum=Decimal(4),
+                                   maximum=Decimal(10), source_zone="Z0", **WHO))
+    _do(state, c.ReleaseWorkOrder(
+        idempotency_key=key(), work_order="WO-LINE", item="IT-0001", item_revision="A", bom_revision="1",
+        quantity=Decimal(100), operations=(c.OperationSpec(operation=10, description="", workstation="WS"),),
+        bom=(c.BomLineSpec(line=1, item="IT-0000", item_revision="A", quantity_per=Decimal(1)),), **WHO))
+    found = []
+    for bin_code in ("LINE-A", "LINE-B"):
+        issue = c.IssueToWorkOrder(idempotency_key=key(), work_order="WO-LINE", lot="L-00000", bin=bin_code,
+                                   quantity=Decimal(2), **WHO)
+        events = decide(state, issue, NOW)
+        assert (type(events[-1]).__name__ == "ReplenishmentRaised") == (bin_code == "LINE-A"), events
+        found.append(_median_ms(lambda asked=issue: decide(state, asked, NOW), 2000))
+    return [("replenishment_decide_ms", found[0], "ms"), ("consumption_decide_ms", found[1], "ms")]
 
 
 def replenishment_figures(folder: Path, runs: int = 200) -> list[tuple[str, float, str]]:

@@ -68,8 +68,10 @@ class PickList:
         return not self.picks and all(ln.short == ZERO for ln in self.lines)
 
 
-def _usable(lot: Lot, today: date) -> bool:
+def usable(lot: Lot, today: date) -> bool:
+    """Available and not expired: a lot that may be picked."""
     return lot.status == "available" and (lot.expiry is None or lot.expiry >= today)
+
 
 
 def _walk(state: PlantState, bin_code: str) -> tuple[int, str]:
@@ -91,7 +93,7 @@ def pick_list(state: PlantState, work_order: str, staging_bin: str, today: date)
         raise DomainError("UNKNOWN_BIN", f"bin {staging_bin} is not known here", field="staging_bin")
     lots_of: dict[tuple[str, str], list[Lot]] = {}
     for lot in state.lots.values():
-        if _usable(lot, today):
+        if usable(lot, today):
             lots_of.setdefault((lot.item, lot.item_revision), []).append(lot)
     for found in lots_of.values():
         found.sort(key=lambda lot: (lot.expiry or date.max, lot.lot))
@@ -197,7 +199,7 @@ def usable_lots_by_item(state: PlantState, today: date) -> dict[str, list[Lot]]:
     """Item -> its usable lots (available, not expired) that have stock here, first-expiring first."""
     found: dict[str, list[Lot]] = {}
     for lot in state.lots.values():
-        if _usable(lot, today) and lot.lot in state.bins_of_lot:
+        if usable(lot, today) and lot.lot in state.bins_of_lot:
             found.setdefault(lot.item, []).append(lot)
     for lots in found.values():
         lots.sort(key=lambda lot: (lot.expiry or date.max, lot.lot))

@@ -143,6 +143,7 @@ class PlantState:
     item_of_gtin: dict[str, str] = field(default_factory=dict)  # GTIN as 14 digits -> item
     # (lot, bin) -> stock promised to open wave picks and open replenishment tasks: nobody else counts on it.
     reserved: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    lots_of_item: dict[str, set[str]] = field(default_factory=dict)  # item -> its lots (a line-side bin's level)
     # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
     # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
     # the flag is missing, the duration is still right, see ``evolve`` of ClockJumped).
@@ -159,6 +160,9 @@ class PlantState:
             self.bins_of_lot.setdefault(lot, set()).add(bin_code)
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
         self.reserved = {}
+        self.lots_of_item = {}
+        for lot in self.lots.values():
+            self.lots_of_item.setdefault(lot.item, set()).add(lot.lot)
         for wp in self.wave_picks.values():
             if wp.status == "open":
                 self.reserve(wp.lot, wp.bin, wp.quantity)

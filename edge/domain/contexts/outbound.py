@@ -7,7 +7,7 @@ Open picks and tasks reserve their stock (``PlantState.reserved``): two pickers 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
 from edge.domain import checks, picking
@@ -15,7 +15,7 @@ from edge.domain import commands as c
 from edge.domain import events as e
 from edge.domain.contexts.inventory import moved
 from edge.domain.errors import DomainError, invalid
-from edge.domain.model import LineSideBin, ReplenishmentTask, Wave, WavePick
+from edge.domain.model import LineSideBin, Lot, ReplenishmentTask, Wave, WavePick
 from edge.domain.state import ZERO, Decider, Evolver, PlantState
 
 PRIORITY_EMPTY, PRIORITY_BELOW_MIN, PRIORITY_AHEAD = 1, 2, 3
@@ -91,7 +91,7 @@ def order_tote(state: PlantState, sales_order: str, wave: Wave) -> str | None:
 
 def fitting_lot(state: PlantState, wp: WavePick, today: datetime) -> str:
     """The lot (and bin) that meets the pick's shelf-life requirement, FEFO, for a refusal to name."""
-    lots = picking.usable_lots_by_item(state, today.date()).get(wp.item, [])
+    lots = usable_lots(state, wp.item, today.date())
     if any(lot.lot == wp.lot for lot in lots):  # the planned lot's own stock is reserved for this very pick
         return f"lot {wp.lot} in bin {wp.bin}"
     found, _ = picking.take(state, lots, Decimal(1), {}, min_expiry=wp.min_expiry)
@@ -180,11 +180,21 @@ def _correct_pick(state: PlantState, cmd: c.CorrectPick, now: datetime) -> list[
 
 def level(state: PlantState, bin_code: str, item: str) -> Decimal:
     """The stock of ``item`` in ``bin_code``, all lots."""
+    stock = state.stock
     total = ZERO
-    for (lot, b), row in state.stock.items():
-        if b == bin_code and state.lots[lot].item == item:
+    for lot in state.lots_of_item.get(item, ()):
+        row = stock.get((lot, bin_code))
+        if row is not None:
             total += row.quantity
     return total
+
+
+def usable_lots(state: PlantState, item: str, today: date) -> list[Lot]:
+    """The usable lots of ``item`` with stock here, first-expiring first (edge.domain.picking's order)."""
+    found = [state.lots[code] for code in state.lots_of_item.get(item, ())
+             if code in state.bins_of_lot and picking.usable(state.lots[code], today)]
+    found.sort(key=lambda lot: (lot.expiry or date.max, lot.lot))
+    return found
 
 
 def _open_tasks(state: PlantState, bin_code: str, item: str) -> list[ReplenishmentTask]:
@@ -202,8 +212,8 @@ def _raise(state: PlantState, rule: LineSideBin, quantity: Decimal, reason: str,
            at: datetime, first: int, work_order: str | None = None) -> list[e.Event]:
     """Tasks that bring ``quantity`` to the rule's bin: one per source lot and bin (FEFO, the walk, in the rule's
     source zone); what no stock covers is still asked, without a source."""
-    lots = picking.usable_lots_by_item(state, at.date()).get(rule.item, [])
-    found, short = picking.take(state, lots, quantity, {}, zone=rule.source_zone, skip_bin=rule.bin)
+    found, short = picking.take(state, usable_lots(state, rule.item, at.date()), quantity, {}, zone=rule.source_zone,
+                                skip_bin=rule.bin)
     parts: list[tuple[str | None, str | None, Decimal]] = [(lot.lot, b, q) for lot, b, q in found]
     if short > ZERO:
         parts.append((None, None, short))
@@ -391,6 +401,10 @@ def _replenishment_raised(state: PlantState, ev: e.ReplenishmentRaised) -> None:
         state.reserve(ev.lot, ev.from_bin, ev.quantity)
 
 
+def _lot_known(state: PlantState, ev: e.LotReceived | e.LotDefined) -> None:
+    state.lots_of_item.setdefault(ev.item, set()).add(ev.lot)  # after inventory made the lot
+
+
 def _replenishment_done(state: PlantState, ev: e.ReplenishmentDone) -> None:
     task = state.replenishment_tasks[ev.task]
     if task.lot is not None and task.from_bin is not None:
@@ -415,4 +429,6 @@ EVOLVERS: dict[type[e.Event], Evolver] = {
     e.LineSideBinDefined: _line_side_bin_defined,
     e.ReplenishmentRaised: _replenishment_raised,
     e.ReplenishmentDone: _replenishment_done,
+    e.LotReceived: _lot_known,
+    e.LotDefined: _lot_known,
 }
