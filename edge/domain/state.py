@@ -161,8 +161,8 @@ class PlantState:
             self.bin_load[bin_code] = self.bin_load.get(bin_code, ZERO) + row.quantity
         self.reserved = {}
         self.lots_of_item = {}
-        for lot in self.lots.values():
-            self.lots_of_item.setdefault(lot.item, set()).add(lot.lot)
+        for known in self.lots.values():
+            self.lots_of_item.setdefault(known.item, set()).add(known.lot)
         for wp in self.wave_picks.values():
             if wp.status == "open":
                 self.reserve(wp.lot, wp.bin, wp.quantity)
