@@ -75,7 +75,7 @@ def plant(seed: int = 23) -> PlantState:
                                 expiry=TODAY + timedelta(days=rng.randrange(5, 400)), **WHO), earlier)
         if n % 10 == 0:
             for _ in range(2):
-                _do(state, c.MoveStock(idempotency_key=key(), lot=lot, from_bin=next(iter(state.bins_of_lot[lot])),
+                _do(state, c.MoveStock(idempotency_key=key(), lot=lot, from_bin=min(state.bins_of_lot[lot]),
                                        to_bin=f"B-{rng.randrange(BINS):04d}", quantity=Decimal(5), **WHO), earlier)
     for n in range(CUSTOMERS):
         _do(state, c.DefineCustomer(idempotency_key=key(), customer=f"C-{n:03d}", name=f"Customer {n}", **WHO))
@@ -124,8 +124,10 @@ def decide_figures(state: PlantState) -> list[tuple[str, float, str]]:
     key = _Keys()
     for code in ("LINE-A", "LINE-B"):
         _do(state, c.DefineBin(idempotency_key=key(), bin=code, zone="line", **WHO))
-        _do(state, c.MoveStock(idempotency_key=key(), lot="L-00000", from_bin=next(iter(state.bins_of_lot["L-00000"])),
-                               to_bin=code, quantity=Decimal(5), **WHO))
+        source = max(sorted(b for b in state.bins_of_lot["L-00000"] if b.startswith("B-")),
+                     key=lambda b: state.stock_of("L-00000", b))
+        _do(state, c.MoveStock(idempotency_key=key(), lot="L-00000", from_bin=source, to_bin=code,
+                               quantity=Decimal(5), **WHO))
     _do(state, c.DefineLineSideBin(idempotency_key=key(), bin="LINE-A", item="IT-0000", minimum=Decimal(4),
                                    maximum=Decimal(10), source_zone="Z0", **WHO))
     _do(state, c.ReleaseWorkOrder(
