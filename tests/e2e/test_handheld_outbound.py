@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from edge.domain import commands as c
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import TERMINAL, Wedge, enter_pin, screenshot
 from tests.e2e.test_handheld_page import open_handheld
 from tests.integration.conftest import RunningNode
 
@@ -90,6 +90,16 @@ def test_a_consumption_raises_a_replenishment_task_done_on_the_handheld(browser:
     assert put.status_code == 201, put.text
     issued = demo.post("operator", "/work-orders/WO-1001/issues", {"lot": "H-2232", "bin": "LS-20", "quantity": "6"})
     assert [ev["type"] for ev in issued.json()["events"]] == ["StockMoved", "ReplenishmentRaised"], issued.text
+    # the supervisor's line view lists the bin below its minimum and what is coming
+    line = browser.new_context(viewport=TERMINAL)
+    view = line.new_page()
+    view.set_default_timeout(15_000)
+    view.goto(f"{demo.url}/pages/line")
+    Wedge(view).scan("BADGE:joost")
+    enter_pin(view, "1357")
+    expect(view.locator("#below-min li[data-below-min='LS-20@HOUSING-20']")).to_contain_text("14 van min 15 · 26")
+    screenshot(view, "line-below-min")
+    line.close()
     context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
     page.click(".menu button[data-task=replenish]")
     task = page.locator("#task-list button").first
