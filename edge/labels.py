@@ -236,9 +236,16 @@ class PalletLabel:
     count: int | None = None
     lot: str | None = None
     ship_to: str = ""
+    gross_weight: Decimal | None = None  # kg: AI 3301 (one decimal) beside the SSCC
 
     def sscc_elements(self) -> list[tuple[str, str]]:
-        return [("00", _valid_gs1_number("sscc", self.sscc, 18))]
+        found = [("00", _valid_gs1_number("sscc", self.sscc, 18))]
+        if self.gross_weight is not None:
+            tenths = int((self.gross_weight * 10).to_integral_value())
+            if not 0 < tenths < 10 ** 6:
+                raise LabelError("gross_weight", f"AI 3301 carries 0.1 to 99999.9 kg, not {self.gross_weight}")
+            found.append(("3301", f"{tenths:06d}"))
+        return found
 
     def content_elements(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []

@@ -141,6 +141,14 @@ ISA95_MESSAGE: dict[str, str] = {
     "CapaActionPlanned": "CorrectiveAction",
     "CapaActionCompleted": "CorrectiveAction",
     "CapaEffectivenessChecked": "CorrectiveAction",
+    # outbound: a wave of customer-order picks released (its lots reserved) and picked (the stock itself moves in
+    # StockMoved of kind pick), a pick found wrong, line-side replenishment asked and done (kind replenish)
+    "WaveReleased": "WorkSchedule",
+    "WavePicked": "WorkResponse",
+    "PickCorrected": "WorkAlert",
+    "LineSideBinDefined": "MasterData",
+    "ReplenishmentRaised": "WorkRequest",
+    "ReplenishmentDone": "WorkResponse",
 }
 OTHER_MESSAGE = "MasterData"  # edge-recorded definitions (items, bins, ...) when an admin made them locally
 
@@ -362,6 +370,7 @@ class SalesOrderChange(_Message):
     customer: Code
     status: Literal["open", "cancelled"] = "open"
     lines: list[SalesOrderLineChange] = Field(min_length=1)
+    allow_substitution: bool = False  # the picker may take another lot of an item than the wave planned
 
 
 class ShippedLinePayload(_Message):

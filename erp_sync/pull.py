@@ -108,7 +108,8 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
             return c.DefineSalesOrder(sales_order=payload.sales_order, customer=payload.customer,
                                       status=payload.status, lines=tuple(
                                           c.SalesOrderLineSpec(line=ln.line, item=ln.item, quantity=ln.quantity,
-                                                               due=ln.due) for ln in payload.lines), **meta)
+                                                               due=ln.due) for ln in payload.lines),
+                                      allow_substitution=payload.allow_substitution, **meta)
         case p.LotChange():
             return c.DefineLot(lot=payload.lot, item=payload.item, expiry=payload.expiry,
                                supplier_lot=payload.supplier_lot, **meta)

@@ -57,7 +57,7 @@ class ScanDeviceEntry(Section):
 class ScanningSection(Section):
     """Barcode scanning: in-house label patterns (regex per kind) and the scanning devices."""
 
-    label_patterns: dict[Literal["badge", "work_order", "bin", "lot"], str] = {}
+    label_patterns: dict[Literal["badge", "work_order", "bin", "lot", "tote"], str] = {}
     devices: list[ScanDeviceEntry] = []
     badge_pin: Literal["privileged", "always"] = Field(
         default="privileged",

@@ -37,7 +37,8 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 PATH_VALUES = {"work_order": "WO-1001", "operation": "10", "equipment": "M-20", "lot": "H-2232", "sscc": "0",
                "ncr": "NCR-1", "purchase_order": "PO-1", "workstation": "WS-20", "exception_id": "1",
                "device": "WS-20-terminal", "maintenance_request": "MR-000001", "plan": "PM-PRESS-10-LUBE",
-               "serial": "WO-1001-0001", "capa": "CAPA-1", "action": "1"}
+               "serial": "WO-1001-0001", "capa": "CAPA-1", "action": "1", "bin": "LINE-1", "wave": "W00001",
+               "pick": "1", "task": "RPL-000001"}
 HOOKS = "simulators.schemathesis_hooks"
 
 # Where a request that fits the schema may still be refused with 422, because the rule is about the plant's data or
@@ -69,6 +70,9 @@ DATA_RULES: tuple[tuple[str, str, str], ...] = (
      "UNKNOWN_DEVICE, UNKNOWN_WORK_ORDER: a scanning device of this node, a work order it knows"),
     ("DELETE", "/api/v1/sessions/current", "NOT_A_SESSION: a user's own API token is not a page session"),
     ("POST", "/api/v1/b2mml", "SCHEDULE_REFUSED: the body is a schema-valid B2MML document the node can apply"),
+    ("POST", "/api/v1/waves/{wave}/picks/{pick}", "MISSING_REASON: less picked than asked says why"),
+    ("PUT", "/api/v1/line-side-bins/{bin}", "INVALID_QUANTITY: maximum above minimum; MISSING_VALUE: a kanban names "
+     "its pack"),
     ("POST", "/api/v1/signatures", "SIGNATURE_REQUIRED: the signer's PIN again in X-Takt-Pin (no schema holds a "
      "user's PIN); INVALID_MEANING: one of the site's policy.signature_meanings"),
     ("POST", "/api/v1/work-orders/{work_order}/operations/{operation}/steps",

@@ -105,6 +105,12 @@ def seed_commands(config: TaktConfig) -> list[Seed]:
         add(f"master_data.bins[{i}]", "bin", key,
             True, c.DefineBin, bin=b.bin, zone=b.zone, capacity=b.capacity, allowed_items=tuple(b.allowed_items),
             walk_sequence=b.walk_sequence, max_per_item=b.max_per_item, lot_policy=b.lot_policy)
+    for i, ls in enumerate(md.line_side_bins):
+        # every rule is in the key, so a changed one is recorded again
+        add(f"master_data.line_side_bins[{i}]", "line-side-bin",
+            f"{ls.bin}:{ls.item}@{ls.minimum}-{ls.maximum}@{ls.pack}x{ls.kanban_bins}@{ls.source_zone}", True,
+            c.DefineLineSideBin, bin=ls.bin, item=ls.item, minimum=ls.minimum, maximum=ls.maximum, pack=ls.pack,
+            kanban_bins=ls.kanban_bins, source_zone=ls.source_zone)
     for i, eq in enumerate(md.equipment):
         add(f"master_data.equipment[{i}]", "equipment", eq.equipment, True, c.DefineEquipment,
             equipment=eq.equipment, workstation=eq.workstation, description=eq.description)

@@ -352,6 +352,7 @@ class SalesOrder:
     sales_order: str
     customer: str
     status: str  # open | cancelled
+    allow_substitution: bool = False  # a picker may take another lot of the item than the wave planned
 
 
 @dataclass(slots=True)
@@ -413,6 +414,8 @@ class Pallet:
     sales_order: str | None = None
     customer: str | None = None
     shipped_at: datetime | None = None
+    kind: str = "pallet"  # pallet | parcel
+    gross_weight: Decimal | None = None  # kg, as weighed at packing (GS1 AI 3301 on its label)
 
 
 @dataclass(slots=True)
@@ -646,3 +649,80 @@ class CapaAction:
     done_by: str | None = None
     done_at: datetime | None = None
     result: str = ""
+
+
+@dataclass(slots=True)
+class LineSideBin:
+    """A line-side bin kept filled with an item (edge.domain.contexts.outbound): below ``minimum`` a replenishment
+    task brings it back to ``maximum`` (in whole ``pack`` quantities when one is given) from ``source_zone``. With
+    ``kanban_bins`` > 0 it is a kanban of that many containers of ``pack`` each: a container's card scanned empty
+    asks for one ``pack``."""
+
+    bin: str
+    item: str
+    minimum: Decimal
+    maximum: Decimal
+    pack: Decimal | None = None
+    kanban_bins: int = 0
+    source_zone: str = "storage"
+
+
+@dataclass(slots=True)
+class ReplenishmentTask:
+    """Bring ``quantity`` of ``item`` to line-side ``bin``: suggested from ``lot`` in ``from_bin`` (FEFO, the walk).
+    ``reason``: below_min | kanban | ahead (a work order released for the next shift); ``priority`` 1 first."""
+
+    task: str
+    bin: str
+    item: str
+    quantity: Decimal
+    reason: str
+    priority: int
+    status: str  # open | done
+    raised_at: datetime
+    lot: str | None = None
+    from_bin: str | None = None
+    work_order: str | None = None
+    moved: Decimal = Decimal(0)
+    done_by: str | None = None
+    done_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Wave:
+    """Order lines released to be picked together: ``mode`` cluster (one walk, a tote per order) or zone (a wave per
+    zone; the order's tote is handed over from zone to zone). Picks go to ``to_bin`` (packing)."""
+
+    wave: str
+    status: str  # open | picked
+    mode: str
+    group: str  # what the lines have in common: "zone Z1", "due 2026-12-08", "all"
+    to_bin: str
+    released_by: str
+    released_at: datetime
+
+
+@dataclass(slots=True)
+class WavePick:
+    """One stop of a wave's walk: ``quantity`` of ``lot`` from ``bin`` for a sales order line into its ``tote``.
+    Open picks reserve their stock: no other wave, kit or replenishment counts on it."""
+
+    wave: str
+    pick: int
+    sales_order: str
+    line: int
+    item: str
+    lot: str
+    bin: str
+    zone: str
+    walk_sequence: int | None
+    quantity: Decimal
+    tote: str
+    status: str  # open | picked | short
+    picked: Decimal = Decimal(0)
+    min_expiry: date | None = None  # the customer's remaining shelf-life requirement, as a date
+    picked_lot: str | None = None
+    picked_by: str | None = None
+    device: str | None = None
+    picked_at: datetime | None = None
+    short_reason: str | None = None

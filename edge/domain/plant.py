@@ -23,6 +23,7 @@ from edge.domain.contexts import (
     machines,
     maintenance,
     orders,
+    outbound,
     pallets,
     production,
     quality,
@@ -41,7 +42,7 @@ __all__ = ["CONTEXTS", "DECIDERS", "EVOLVERS", "STATE_TABLES", "PlantState", "de
 # Inventory moves the stock before kitting fits the kitted shares into what is left of it.
 # Maintenance counts machines' use from the production and the machine states the contexts before it recorded.
 CONTEXTS: tuple[ModuleType, ...] = (orders, production, inventory, pallets, kitting, quality, machines, signatures,
-                                    units, maintenance, capa)
+                                    units, maintenance, capa, outbound)
 
 
 def _deciders() -> dict[type[c.Command], Decider]:
@@ -75,6 +76,8 @@ def decide(state: PlantState, command: c.Command, now: datetime) -> list[e.Event
     events = decider(state, command, now)
     # a stop on a reason marked for maintenance, or a long one, raises a maintenance request
     events += maintenance.stop_requests(state, command, events, now)
+    # a consumption that takes a line-side bin below its minimum raises its replenishment task with it (outbound)
+    events = outbound.follow_up(state, command, events, now)
     # signed as the command asks, and no signed record changed (edge.domain.contexts.signatures)
     return signatures.sealed(state, command, events, now)
 

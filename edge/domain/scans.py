@@ -17,12 +17,13 @@ from typing import Literal
 from edge.domain import commands as c
 from edge.domain.errors import DomainError
 
-LabelKind = Literal["badge", "work_order", "bin", "lot", "sscc", "product"]
+LabelKind = Literal["badge", "work_order", "bin", "lot", "sscc", "product", "tote"]
 Task = Literal["consume", "receive", "putaway", "move", "pick", "idle"]
 TASKS: tuple[Task, ...] = ("consume", "receive", "putaway", "move", "pick", "idle")
 RECEIVING_ROLES = frozenset({"warehouse", "supervisor"})
 MOVE_TASKS: tuple[Task, ...] = ("putaway", "move", "pick")  # a lot label, then the bin it goes to
-LABEL_KINDS: tuple[LabelKind, ...] = ("badge", "work_order", "bin", "lot")  # in-house kinds, in matching order
+# in-house kinds, in matching order (a tote: the container of a customer order in a wave, edge.domain.contexts.outbound)
+LABEL_KINDS: tuple[LabelKind, ...] = ("badge", "work_order", "bin", "lot", "tote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ def interpret(context: ScanContext, label: Label, *, idempotency_key: str, actor
         return ScanOutcome(replace(context, bin=label.value), None, f"location set to bin {label.value}{then}")
     if label.kind == "sscc":
         return ScanOutcome(context, None, f"pallet {label.value} identified")
+    if label.kind == "tote":
+        return ScanOutcome(context, None, f"tote {label.value} identified")
     if label.kind == "product" or label.lot is None:
         raise DomainError("LOT_REQUIRED", f"label {label.value} names no lot: scan the lot label", field="scan")
     if context.task in MOVE_TASKS:

@@ -34,6 +34,7 @@ from edge.domain.model import (
     InstructionRun,
     InstructionStep,
     Item,
+    LineSideBin,
     Lot,
     MachineState,
     MachineUsage,
@@ -48,6 +49,7 @@ from edge.domain.model import (
     PurchaseOrder,
     PurchaseOrderLine,
     RecordSignature,
+    ReplenishmentTask,
     Rework,
     SalesOrder,
     SalesOrderLine,
@@ -56,6 +58,8 @@ from edge.domain.model import (
     Stock,
     UnassignedProduction,
     Unit,
+    Wave,
+    WavePick,
     WorkInstruction,
     WorkOrder,
     WorkOrderConflict,
@@ -72,7 +76,7 @@ STATE_TABLES: tuple[str, ...] = (
     "unassigned_production", "inspection_tasks", "inspection_intervals",
     "staged", "pallets", "pallet_lines", "work_instructions", "instruction_steps", "instruction_runs", "units",
     "maintenance_settings", "machine_usage", "maintenance_plans", "maintenance_requests", "reworks", "capas",
-    "capa_actions",
+    "capa_actions", "line_side_bins", "replenishment_tasks", "waves", "wave_picks",
 )
 
 
@@ -147,6 +151,12 @@ class PlantState:
     units: dict[tuple[str, str], Unit] = field(default_factory=dict)
     # (component item, component serial) -> the unit it went into (from the unit_components history on load)
     fitted: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Outbound (edge.domain.contexts.outbound): line-side bins kept filled, their replenishment tasks, and the waves
+    # of customer-order picks.
+    line_side_bins: dict[tuple[str, str], LineSideBin] = field(default_factory=dict)  # (bin, item)
+    replenishment_tasks: dict[str, ReplenishmentTask] = field(default_factory=dict)
+    waves: dict[str, Wave] = field(default_factory=dict)
+    wave_picks: dict[tuple[str, int], WavePick] = field(default_factory=dict)
     # Ids of recorded inspections (their results live in a history table, not in memory).
     inspections: set[str] = field(default_factory=set)
     # Per (plan, characteristic): the baseline and the latest numeric results, for the SPC rules (derived from the
@@ -170,6 +180,9 @@ class PlantState:
     # Open reworks (edge.domain.contexts.capa) by what they hold ("lot:L1", "unit:SN1") and by their work order
     # ("work_order:WO1"): a re-inspection finds its rework without a scan of every rework ever opened.
     open_reworks: dict[str, str] = field(default_factory=dict)
+    # (lot, bin) -> stock promised to open wave picks and open replenishment tasks: nobody else counts on it.
+    reserved: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    lots_of_item: dict[str, set[str]] = field(default_factory=dict)  # item -> its lots (a line-side bin's level)
     # Open intervals a clock jump shifted (("labour", operator, work_order, operation) or ("machine", equipment))
     # -> seconds jumped since they opened; only to flag the event that closes them (not a table: after a restart
     # the flag is missing, the duration is still right, see ``evolve`` of ClockJumped).
@@ -198,6 +211,16 @@ class PlantState:
         for rework in self.reworks.values():
             if rework.status == "open":
                 self.index_rework(rework)
+        self.reserved = {}
+        self.lots_of_item = {}
+        for known in self.lots.values():
+            self.lots_of_item.setdefault(known.item, set()).add(known.lot)
+        for wp in self.wave_picks.values():
+            if wp.status == "open":
+                self.reserve(wp.lot, wp.bin, wp.quantity)
+        for task in self.replenishment_tasks.values():
+            if task.status == "open" and task.lot is not None and task.from_bin is not None:
+                self.reserve(task.lot, task.from_bin, task.quantity)
         self.packed = {}
         for (code, lot), pallet_line in self.pallet_lines.items():
             pallet = self.pallets[code]
@@ -213,6 +236,13 @@ class PlantState:
         for key in (*rework.subjects, f"work_order:{rework.work_order}"):
             if self.open_reworks.get(key) == rework.rework:
                 del self.open_reworks[key]
+    def reserve(self, lot: str, bin_code: str, delta: Decimal) -> None:
+        key = (lot, bin_code)
+        left = self.reserved.get(key, ZERO) + delta
+        if left > ZERO:
+            self.reserved[key] = left
+        else:
+            self.reserved.pop(key, None)
 
     def mark(self, table: str, key: Any) -> None:
         self.dirty.setdefault(table, set()).add(key)

@@ -53,6 +53,14 @@ def history_row(seq: int, actor: str, event: e.Event) -> tuple[str, dict[str, An
                 "lot": event.lot, "bin": event.bin, "asked": event.asked, "picked": event.picked,
                 "reason": event.reason, "actor": actor, "at": event.at,
             }
+        case e.PickCorrected():
+            return "pick_corrections", {
+                "seq": seq, "wave": event.wave, "pick": event.pick, "sales_order": event.sales_order,
+                "item": event.item, "zone": event.zone, "bin": event.bin, "wrong_lot": event.wrong_lot,
+                "right_lot": event.right_lot, "picked_by": event.picked_by, "device": event.device,
+                "picked_at": event.picked_at, "found_at": event.found_at, "note": event.note, "actor": actor,
+                "at": event.at,
+            }
         case e.RecordsSigned():
             return "record_signatures", {
                 "seq": seq, "signature": event.signature, "signer": event.signer, "signer_name": event.signer_name,

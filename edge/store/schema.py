@@ -182,6 +182,10 @@ ENTITY_TABLES: dict[str, EntityTable] = {
         _entity_table("reworks", model.Rework, ("rework",)),
         _entity_table("capas", model.Capa, ("capa",)),
         _entity_table("capa_actions", model.CapaAction, ("capa", "action")),
+        _entity_table("line_side_bins", model.LineSideBin, ("bin", "item")),
+        _entity_table("replenishment_tasks", model.ReplenishmentTask, ("task",)),
+        _entity_table("waves", model.Wave, ("wave",)),
+        _entity_table("wave_picks", model.WavePick, ("wave", "pick")),
     )
 }
 # A unit is traced by its serial alone (a label, a customer's complaint), and listed per work order.
@@ -488,6 +492,28 @@ unit_components = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+# Picks found wrong later (edge.domain.contexts.outbound): each linked to the original pick (wave, pick) with who
+# picked it and with which device; the mis-pick report counts them per person, zone and item.
+pick_corrections = Table(
+    "pick_corrections", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("wave", String(200), nullable=False),
+    Column("pick", Integer, nullable=False),
+    Column("sales_order", String(200), nullable=False, index=True),
+    Column("item", String(200), nullable=False),
+    Column("zone", String(200), nullable=False),
+    Column("bin", String(200), nullable=False),
+    Column("wrong_lot", String(200), nullable=False),
+    Column("right_lot", String(200), nullable=False),
+    Column("picked_by", String(100), nullable=False, index=True),
+    Column("device", String(100)),
+    Column("picked_at", UtcDateTime, nullable=False),
+    Column("found_at", String(16), nullable=False),
+    Column("note", String(200), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 # People's decisions on stops (edge.domain.downtime): a reason given at the terminal or a supervisor's
 # re-classification, one row per StopReasonGiven; the latest row of a stop (equipment, stop_start) wins.
 stop_reasons = Table(
@@ -517,7 +543,7 @@ reason_trees = Table(
 HISTORY_TABLES: dict[str, Table] = {
     t.name: t for t in (moves, production_reports, labour_records, inspection_results, machine_state_history,
                         short_picks, record_signatures, maintenance_photos, unit_steps, unit_components,
-                        stop_reasons, reason_trees, lot_splits)
+                        stop_reasons, reason_trees, lot_splits, pick_corrections)
 }
 
 # --- sync bookkeeping (not plant facts: not journaled, not replayed) -------------------------------

@@ -1,7 +1,7 @@
 """The Tryton adapter's stock bookings: stock moved at the edge as Tryton moves, internal shipments and inventories.
 
 A ``StockMoved`` of kind ``issue`` or ``return`` on a work order is the production's (:mod:`.production`);
-``move``/``putaway``/``pick`` between two bins is an internal shipment (``reference`` ``takt:<event id>``:
+``move``/``putaway``/``pick``/``replenish`` between two bins is an internal shipment (``reference`` ``takt:<event id>``:
 created, waited, assigned, done; consecutive ones of different lots together, :meth:`StockBookings.bin_moves`);
 ``scrap``, and a count that found less, a one-line inventory whose confirmation moves the quantity to the
 warehouse's lost-and-found location. A count that found more, and other kinds, are refused as ``NOT_SUPPORTED``;
@@ -18,7 +18,9 @@ from erp_sync.tryton.gateway import Refused, TrytonGateway, dec, qty
 from erp_sync.tryton.journal import EdgeJournal
 from erp_sync.tryton.production import ProductionBookings
 
-BIN_MOVES = ("move", "putaway", "pick")  # between two bins: an internal shipment (a kitting pick goes to staging)
+# between two bins: an internal shipment (a kitting pick goes to staging, a wave pick to packing, a replenishment to
+# its line-side bin)
+BIN_MOVES = ("move", "putaway", "pick", "replenish")
 
 
 class StockBookings:

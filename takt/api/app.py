@@ -40,6 +40,7 @@ from takt.api import (
     live,
     maintenance,
     oee,
+    outbound,
     process_values,
     reads,
     scans,
@@ -189,6 +190,8 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.signatures_required = frozenset(policy.signatures_required)
     app.state.putaway_rules = putaway_rules(site.warehouse if site is not None else None)
     app.state.gs1_company_prefix = site.warehouse.gs1_company_prefix if site is not None else None
+    app.state.min_shelf_life_pct = tuple(site.warehouse.customer_shelf_life_pct.items()) if site is not None else ()
+    app.state.shelf_life_days = tuple(site.warehouse.item_shelf_life_days.items()) if site is not None else ()
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
     instructions = site.instructions if site is not None else InstructionsSection()  # issue 21
     app.state.serial_pattern, app.state.serial_gs1 = instructions.serial_pattern, instructions.serial_gs1
@@ -220,6 +223,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
                               *b2mml.router.routes, *b2mml.exports.routes, *audit.router.routes,
                               *units.router.routes, *downtime.router.routes,
                               *capa.router.routes]  # issues 7, 18, 17, 20, 21
+    app.router.routes[0:0] = outbound.router.routes  # waves, replenishment, mis-picks, delivery notes (issue 23)
     app.router.routes.extend(docs.routes(app.title))  # Swagger UI from the node itself, not a CDN
 
     def openapi() -> dict[str, Any]:

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from edge.domain import DomainError
 from edge.domain import commands as c
 from edge.domain.contexts.signatures import signature_id
-from edge.fields import OperationNumber
+from edge.fields import LineNumber, OperationNumber
 from edge.service import IdempotencyKeyReused, Service, StoreUnavailable
 from edge.store import schema
 from edge.store.audit import records_by_seq
@@ -235,7 +235,7 @@ def signature_spec(request: Request, user: User, given: dict[str, Any], meaning:
 # Path parameters that Starlette's ``int`` convertor passes with any number of digits: bounded like the same field
 # in a body (edge.fields), so that no number beyond the store's columns reaches a command.
 PATH_NUMBERS: dict[str, TypeAdapter[int]] = {"operation": TypeAdapter(OperationNumber),
-                                             "action": TypeAdapter(OperationNumber)}
+                                             "action": TypeAdapter(OperationNumber), "pick": TypeAdapter(LineNumber)}
 
 
 def _path_problem(params: dict[str, Any]) -> JSONResponse | None:
@@ -258,6 +258,15 @@ def _bin_fields(body: m.BinRequest, params: dict[str, Any], user: User) -> dict[
 def _pallet_fields(body: m.PackPalletRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
     return {**body_fields(body, params, user),
             "lines": tuple(c.PalletLineSpec(lot=ln.lot, quantity=ln.quantity) for ln in body.lines)}
+
+
+def _wave_fields(body: m.ReleaseWavesRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {**body_fields(body, params, user),
+            "lines": tuple(c.OrderLineRef(sales_order=ln.sales_order, line=ln.line) for ln in body.lines)}
+
+
+def _ahead_fields(body: m.ReplenishAheadRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
+    return {**body_fields(body, params, user), "work_orders": tuple(body.work_orders)}
 
 
 def _work_order_fields(body: m.WorkOrderRequest, params: dict[str, Any], user: User) -> dict[str, Any]:
@@ -523,6 +532,28 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
     CommandRoute("POST", "/pallets/{sscc}/ship", m.ShipPalletRequest, c.ShipPallet, WAREHOUSE,
                  "Ship a pallet against a sales order: its stock leaves the bin, the order's shipped quantity goes up",
                  "shipping"),
+    CommandRoute("POST", "/waves/{wave}/picks/{pick:int}", m.WavePickRequest, c.PickWaveLine, WAREHOUSE,
+                 "Record a stop of a wave's walk as scanned: bin, lot, quantity and the order's tote, each checked (a "
+                 "short pick with its reason; another lot only where the order allows substitution)", "outbound"),
+    CommandRoute("POST", "/replenishment-tasks/{task}/done", m.CompleteReplenishmentRequest, c.CompleteReplenishment,
+                 ("operator", *WAREHOUSE), "Record a replenishment task done: stock of a lot moved to its line-side "
+                 "bin", "outbound"),
+    CommandRoute("POST", "/line-side-bins/{bin}/empty", m.EmptyBinRequest, c.SignalEmptyBin, ("operator", *WAREHOUSE),
+                 "A kanban card scanned at the line: a container is empty, a replenishment task is raised", "outbound"),
+    CommandRoute("POST", "/waves", m.ReleaseWavesRequest, c.ReleaseWaves, WAREHOUSE,
+                 "Release open sales order lines as waves (by zone, carrier cut-off or one wave): lots chosen FEFO "
+                 "within each customer's shelf-life requirement, stock reserved, picks in walk order", "outbound",
+                 _wave_fields, settings=(("min_shelf_life_pct", "min_shelf_life_pct"),
+                                         ("shelf_life_days", "shelf_life_days"))),
+    CommandRoute("POST", "/waves/{wave}/picks/{pick:int}/correction", m.CorrectPickRequest, c.CorrectPick,
+                 ("quality", *WAREHOUSE), "Record a pick found wrong (at packing, at the line, by the customer), linked "
+                 "to the original pick and who made it", "outbound"),
+    CommandRoute("POST", "/replenishment/ahead", m.ReplenishAheadRequest, c.ReplenishAhead, WAREHOUSE,
+                 "Fill the line-side bins ahead of need for work orders released for the next shift (from their "
+                 "BOMs)", "outbound", _ahead_fields),
+    CommandRoute("PUT", "/line-side-bins/{bin}", m.LineSideBinRequest, c.DefineLineSideBin, MASTER_DATA,
+                 "Define a line-side bin's min/max (or kanban) for an item and the zone it is filled from",
+                 "master data"),
     CommandRoute("POST", "/stock/adjustments", m.AdjustRequest, c.AdjustStock, WAREHOUSE,
                  "Correct a bin's stock of a lot to what was counted (a large variance waits for a supervisor)",
                  "inventory", settings=(("approval_pct", "count_approval_pct"), ("duties", "duty_policy"))),

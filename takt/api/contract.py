@@ -135,6 +135,9 @@ DATA_RULES: dict[tuple[str, str], str] = {
         "STEPS_OUT_OF_ORDER, MISSING_VALUE, INVALID_LIMITS: steps numbered 1, 2, 3, ...; a measurement has a limit "
         "(lsl <= usl) and a scan says what to scan",
     ("post", "/api/v1/photos"): "INVALID_PHOTO: the body is a JPEG or PNG picture of at most 8 MB",
+    ("post", "/api/v1/waves/{wave}/picks/{pick}"): "MISSING_REASON: less picked than asked says why (short_reason)",
+    ("put", "/api/v1/line-side-bins/{bin}"): "INVALID_QUANTITY: maximum above minimum; MISSING_VALUE: a kanban "
+                                             "(kanban_bins above 0) names its pack",
 }
 
 

@@ -117,7 +117,8 @@ async def print_pallet_label(request: Request, sscc: str, body: PalletLabelReque
         zpl = sscc_label_zpl(PalletLabel(
             sscc=sscc, content_gtin=lines[0].gtin if one_item else None,
             count=int(count) if count is not None and count == int(count) else None,
-            lot=lines[0].lot if one_item and len(lines) == 1 else None, ship_to=ship_to), asked.copies)
+            lot=lines[0].lot if one_item and len(lines) == 1 else None, ship_to=ship_to,
+            gross_weight=pallet.gross_weight), asked.copies)
     except LabelError as err:
         raise _refuse(422, "LABEL_NOT_POSSIBLE", str(err), err.field) from None
     where = await _print(request, f"sscc-{sscc}", zpl)

@@ -427,6 +427,9 @@ class PackPalletRequest(Request):
     lines: list[PalletLineRequest] = Field(min_length=1, max_length=500)
     sscc: str | None = Field(None, pattern=r"^[0-9]{18}$", description="a pre-printed SSCC; default: the next of "
                                                                        "the site's sequence")
+    kind: Literal["pallet", "parcel"] = Field("pallet", description="a pallet or a parcel (both get an SSCC)")
+    gross_weight: Quantity | None = Field(None, description="gross weight in kg as weighed (GS1 AI 3301 on its "
+                                                           "label: up to 99999.9)")
 
 
 class AddToPalletRequest(Request):
@@ -753,3 +756,61 @@ class StepRequest(Request):
 
 class UnitActionRequest(Request):
     pass
+# --- outbound: waves, picks, corrections, line-side replenishment ----------------------------------------------
+
+
+class OrderLineRequest(Part):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sales_order: Code
+    line: Annotated[LineNumber, Field(description="the sales order's line number")]
+
+
+class ReleaseWavesRequest(Request):
+    to_bin: Code = Field(description="where the picks go: the packing bin")
+    lines: list[OrderLineRequest] = Field(default_factory=list, max_length=2000,
+                                          description="the order lines to release (none: every open line; a body "
+                                                      "stays under the site's api.max_body_bytes)")
+    group_by: Literal["zone", "due", "none"] = Field(
+        "none", description="a wave per storage zone, per carrier cut-off (the lines' due date), or one wave")
+    mode: Literal["cluster", "zone"] = Field("cluster", description="cluster: one walk, a tote per order; zone: "
+                                                                    "the order's tote is handed over between zones")
+
+
+class WavePickRequest(Request):
+    bin: Code = Field(description="the bin scanned at the stop")
+    lot: Code = Field(description="the lot scanned")
+    quantity: Count = Field(description="what was taken: less than asked is a short pick, 0 none")
+    tote: Code = Field(description="the order's tote scanned")
+    short_reason: Text | None = Field(None, description="why less than asked was picked (required then)")
+
+
+class CorrectPickRequest(Request):
+    right_lot: Code = Field(description="the lot that should have been picked")
+    found_at: Literal["packing", "line", "customer"]
+    note: Text = ""
+
+
+class LineSideBinRequest(Request):
+    item: Code
+    minimum: Count
+    maximum: Quantity
+    pack: Quantity | None = Field(None, description="replenish in whole packs of this quantity (a kanban: one "
+                                                    "container)")
+    kanban_bins: Whole = Field(0, ge=0, le=99, description="a kanban of this many containers (0: min/max)")
+    source_zone: Code = Field("storage", description="the storage zone the bin is filled from")
+
+
+class EmptyBinRequest(Request):
+    item: Code = Field(description="the item on the kanban card scanned")
+
+
+class ReplenishAheadRequest(Request):
+    work_orders: list[Code] = Field(min_length=1, max_length=500,
+                                    description="work orders released for the next shift")
+
+
+class CompleteReplenishmentRequest(Request):
+    lot: Code
+    from_bin: Code
+    quantity: Quantity

@@ -106,11 +106,15 @@ def get_lot(request: Request, lot: str, _: User = Depends(current_user)) -> dict
     return result
 
 
-@router.get("/lots/{lot}/moves", tags=["inventory"], summary="Who moved a lot, when, from where to where and why")
+@router.get("/lots/{lot}/moves", tags=["inventory"],
+            summary="Who moved a lot, with which device, when, from where to where and why")
 def get_lot_moves(request: Request, lot: str, _: User = Depends(current_user)) -> dict[str, Any]:
-    mv = schema.moves
+    mv, j = schema.moves, schema.journal
+    # the device is the journal's (kept for every event; none once the journal row is archived by retention)
+    query = (select(mv, j.c.source_device.label("device")).select_from(mv.outerjoin(j, j.c.seq == mv.c.seq))
+             .where(mv.c.lot == lot).order_by(mv.c.seq))
     with _store(request).engine.connect() as conn:
-        return {"lot": lot, "moves": _rows(conn, select(mv).where(mv.c.lot == lot).order_by(mv.c.seq))}
+        return {"lot": lot, "moves": _rows(conn, query)}
 
 
 @router.get("/lots/{lot}/genealogy", tags=["inventory"],

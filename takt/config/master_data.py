@@ -177,6 +177,18 @@ class RecipeEntry(Section):
     parameters: dict[Code, Measure] = Field(min_length=1, description="parameter ID → value")
 
 
+class LineSideBinEntry(Section):
+    """A line-side bin kept filled with an item: min/max (or a kanban of ``kanban_bins`` containers of ``pack``)."""
+
+    bin: Code
+    item: Code
+    minimum: Count
+    maximum: Quantity
+    pack: Quantity | None = None
+    kanban_bins: int = Field(default=0, ge=0, le=99)
+    source_zone: Code = "storage"
+
+
 class MasterData(Section):
     items: list[ItemEntry] = []
     bins: list[BinEntry] = []
@@ -186,6 +198,7 @@ class MasterData(Section):
     inspection_plans: list[InspectionPlanEntry] = []
     opening_stock: list[LotEntry] = []
     recipes: list[RecipeEntry] = []
+    line_side_bins: list[LineSideBinEntry] = []
 
     @model_validator(mode="after")
     def _one_recipe_each(self) -> MasterData:

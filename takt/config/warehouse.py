@@ -42,3 +42,15 @@ class WarehouseSection(Section):
     # + check digit (18 digits). None: no pallets are packed on this node.
     gs1_company_prefix: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")
     sscc_extension_digit: int = Field(default=0, ge=0, le=9)
+    # Customer-order picking (edge.domain.picking.plan_waves): the share of an item's shelf life a customer needs
+    # left on the lots picked for it (customer -> percent), and each item's shelf life (item -> days). A customer
+    # without a share, or an item without a shelf life, has no requirement.
+    customer_shelf_life_pct: dict[Code, Percent] = {}
+    item_shelf_life_days: dict[Code, int] = {}
+
+    @model_validator(mode="after")
+    def _positive_shelf_lives(self) -> WarehouseSection:
+        for item, days in self.item_shelf_life_days.items():
+            if not 0 < days <= 36_500:
+                raise ValueError(f"item_shelf_life_days: {item} has {days} days; give 1 to 36500")
+        return self

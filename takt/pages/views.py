@@ -153,7 +153,7 @@ def maintenance_page(request: Request) -> HTMLResponse:
 @html_pages.get("/handheld", response_class=HTMLResponse)
 def handheld(request: Request) -> HTMLResponse:
     return _render(request, "handheld.html", "Takt handheld", page="handheld", page_class="handheld",
-                   script="handheld.js")
+                   script="handheld.js", scripts=["handheld-outbound.js"])
 
 
 @html_pages.get("/line", response_class=HTMLResponse)

@@ -30,7 +30,7 @@ def open_handheld(browser: Any, node: RunningNode, badge: str) -> tuple[Any, Any
 
 def test_receive_a_gs1_label_and_put_it_away_to_the_suggested_bin(browser: Any, demo: RunningNode) -> None:
     context, page, wedge = open_handheld(browser, demo, "BADGE:wim")
-    expect(page.locator(".menu button")).to_have_count(8)
+    expect(page.locator(".menu button")).to_have_count(10)
     screenshot(page, "handheld-menu")
 
     page.click(".menu button[data-task=receive]")

@@ -17,6 +17,7 @@ from edge.domain.commands import (
     machines,
     maintenance,
     orders,
+    outbound,
     pallets,
     production,
     quality,
@@ -30,6 +31,7 @@ from edge.domain.commands.kitting import *  # noqa: F403
 from edge.domain.commands.machines import *  # noqa: F403
 from edge.domain.commands.maintenance import *  # noqa: F403
 from edge.domain.commands.orders import *  # noqa: F403
+from edge.domain.commands.outbound import *  # noqa: F403
 from edge.domain.commands.pallets import *  # noqa: F403
 from edge.domain.commands.production import *  # noqa: F403
 from edge.domain.commands.quality import *  # noqa: F403
@@ -39,4 +41,5 @@ from edge.domain.commands.units import *  # noqa: F403
 __all__ = [
     *base.__all__, *orders.__all__, *production.__all__, *inventory.__all__, *pallets.__all__, *kitting.__all__,
     *quality.__all__, *machines.__all__, *signatures.__all__, *units.__all__, *maintenance.__all__, *capa.__all__,
+    *outbound.__all__,
 ]

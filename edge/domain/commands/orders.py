@@ -189,6 +189,9 @@ class DefineSalesOrder(Command):
     customer: str
     lines: tuple[SalesOrderLineSpec, ...]
     status: Literal["open", "cancelled"] = "open"
+    # a picker may take another lot of the item than the wave planned; out of the fingerprint, so that commands
+    # recorded before it keep theirs
+    allow_substitution: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

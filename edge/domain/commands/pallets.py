@@ -25,6 +25,10 @@ class PackPallet(Command):
     lines: tuple[PalletLineSpec, ...]
     sscc: str | None = None
     company_prefix: str | None = field(default=None, repr=False)  # a setting, not part of what was asked
+    # a pallet or a parcel, and its gross weight in kg as weighed; out of the fingerprint, so that commands recorded
+    # before them keep theirs
+    kind: str = field(default="pallet", repr=False)
+    gross_weight: Decimal | None = field(default=None, repr=False)
     extension_digit: int = field(default=0, repr=False)
 
 

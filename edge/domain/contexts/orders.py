@@ -286,7 +286,7 @@ def _define_sales_order(state: PlantState, cmd: c.DefineSalesOrder, now: datetim
         raise invalid("INVALID_VALUE", "status is open or cancelled", "status")
     _order_lines(state, cmd.lines, "a sales order")
     return [e.SalesOrderDefined(
-        sales_order=cmd.sales_order, customer=cmd.customer, status=cmd.status,
+        sales_order=cmd.sales_order, customer=cmd.customer, status=cmd.status, allow_substitution=cmd.allow_substitution,
         lines=tuple(e.SalesOrderLineDefined(line=ln.line, item=ln.item, quantity=ln.quantity, due=ln.due)
                     for ln in cmd.lines))]
 
@@ -495,7 +495,8 @@ def _sales_order_defined(state: PlantState, ev: e.SalesOrderDefined) -> None:
     shipped = {line: so.shipped for (order, line), so in state.sales_order_lines.items()
                if order == ev.sales_order}
     _replace_rows(state, ("sales_order_lines",), ev.sales_order)
-    state.sales_orders[ev.sales_order] = SalesOrder(ev.sales_order, ev.customer, ev.status)
+    state.sales_orders[ev.sales_order] = SalesOrder(ev.sales_order, ev.customer, ev.status,
+                                                   allow_substitution=ev.allow_substitution)
     state.mark("sales_orders", ev.sales_order)
     for sl in ev.lines:
         state.sales_order_lines[(ev.sales_order, sl.line)] = SalesOrderLine(

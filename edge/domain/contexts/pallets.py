@@ -76,7 +76,11 @@ def _pack_pallet(state: PlantState, cmd: c.PackPallet, now: datetime) -> list[e.
         seen.add(ln.lot)
         lot = _packable(state, ln.lot, target.bin, quantity, f"lines[{i}].lot")
         content.append(e.PalletContent(lot=lot.lot, item=lot.item, quantity=quantity))
-    return [e.PalletPacked(sscc=code, bin=target.bin, lines=tuple(content), packed_by=cmd.actor, at=checks.at(cmd, now))]
+    if cmd.kind not in ("pallet", "parcel"):
+        raise invalid("INVALID_VALUE", "kind is pallet or parcel", "kind")
+    weight = None if cmd.gross_weight is None else checks.quantity("gross_weight", cmd.gross_weight)
+    return [e.PalletPacked(sscc=code, bin=target.bin, lines=tuple(content), packed_by=cmd.actor, at=checks.at(cmd, now),
+                           kind=cmd.kind, gross_weight=weight)]
 
 
 def _open_pallet(state: PlantState, code: str) -> Pallet:
@@ -174,7 +178,7 @@ def _pack(state: PlantState, lot: str, bin_code: str, delta: Decimal) -> None:
 
 def _pallet_packed(state: PlantState, ev: e.PalletPacked) -> None:
     state.pallets[ev.sscc] = Pallet(sscc=ev.sscc, bin=ev.bin, status="open", packed_by=ev.packed_by,
-                                    packed_at=ev.at)
+                                    packed_at=ev.at, kind=ev.kind, gross_weight=ev.gross_weight)
     state.mark("pallets", ev.sscc)
     for content in ev.lines:
         state.pallet_lines[(ev.sscc, content.lot)] = PalletLine(ev.sscc, content.lot, content.item,

@@ -17,6 +17,7 @@ from edge.domain.events import (
     machines,
     maintenance,
     orders,
+    outbound,
     pallets,
     production,
     quality,
@@ -30,6 +31,7 @@ from edge.domain.events.kitting import *  # noqa: F403
 from edge.domain.events.machines import *  # noqa: F403
 from edge.domain.events.maintenance import *  # noqa: F403
 from edge.domain.events.orders import *  # noqa: F403
+from edge.domain.events.outbound import *  # noqa: F403
 from edge.domain.events.pallets import *  # noqa: F403
 from edge.domain.events.production import *  # noqa: F403
 from edge.domain.events.quality import *  # noqa: F403
@@ -39,6 +41,7 @@ from edge.domain.events.units import *  # noqa: F403
 __all__ = [
     *base.__all__, *orders.__all__, *production.__all__, *inventory.__all__, *pallets.__all__, *kitting.__all__,
     *quality.__all__, *machines.__all__, *signatures.__all__, *units.__all__, *maintenance.__all__, *capa.__all__,
+    *outbound.__all__,
 ]
 
 __all__ += ["EVENT_TYPES"]
@@ -47,7 +50,7 @@ __all__ += ["EVENT_TYPES"]
 EVENT_TYPES: dict[str, type[base.Event]] = {
     cls.__name__: cls
     for context in (orders, production, inventory, pallets, kitting, quality, machines, signatures, units,
-                    maintenance, capa)
+                    maintenance, capa, outbound)
     for cls in (getattr(context, name) for name in context.__all__)
     if isinstance(cls, type) and issubclass(cls, base.Event)
 }

@@ -218,6 +218,7 @@ class SalesOrderDefined(Event):
     customer: str
     status: str
     lines: tuple[SalesOrderLineDefined, ...]
+    allow_substitution: bool = False
 
     @property
     def subject(self) -> str:

@@ -35,6 +35,8 @@ class PalletPacked(_PalletSubject, Event):
     lines: tuple[PalletContent, ...]
     packed_by: str
     at: datetime
+    kind: str = "pallet"  # pallet | parcel
+    gross_weight: Decimal | None = None  # kg
 
 
 @dataclass(frozen=True, kw_only=True)

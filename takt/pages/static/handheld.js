@@ -1,4 +1,5 @@
-/* The handheld: receive, put away (with a suggested bin), move, issue to a work order, pick for kitting (the order's
+/* The handheld: receive, put away (with a suggested bin), move, issue to a work order, wave picking of customer orders
+   and line-side replenishment (handheld-outbound.js), pick for kitting (the order's
    pick list, FEFO lots in bin walk order, short picks with a reason), incoming inspection at receiving (the lots in
    quarantine awaiting it, "k of n samples", one sample at a time, the verdict: released or held with an NCR), cycle
    count of a bin and "where is this lot".
@@ -10,7 +11,9 @@
   let task = null;
   let state = {};
 
-  const TASKS = [["receive", "⤓"], ["putaway", "▤"], ["move", "⇄"], ["issue", "➜"], ["pick", "☑"], ["inspect", "✓"], ["count", "#"], ["find", "⌕"]];
+  const TASKS = [["receive", "⤓"], ["putaway", "▤"], ["move", "⇄"], ["issue", "➜"], ["pick", "☑"], ["inspect", "✓"], ["count", "#"], ["find", "⌕"], ["wave", "⧉"], ["replenish", "⇪"]];
+  const OUTBOUND = ["wave", "replenish"];
+  const outbound = TaktOutbound({ step, back, details, redraw: () => draw() });  // handheld-outbound.js
   function show(name) {
     task = name; state = {};
     $("#task-title").textContent = t(name || "menu");
@@ -21,6 +24,7 @@
     } else draw();
     if (name === "receive") loadOrders();
     if (name === "inspect") loadInspections();
+    if (OUTBOUND.includes(name)) outbound.start(name).then(() => { if (task === name) draw(); });
   }
   // Receiving against a purchase order: the open orders the ERP sent, one chosen (or none) for the labels that follow.
   async function loadOrders() {
@@ -70,6 +74,8 @@
         ['work_order', 'bin', 'lot', 'quantity'].map(f => '<input id="issue-' + f + '" placeholder="' + esc(t(f === "work_order" ? "order" : f)) +
           '" value="' + esc(state[f] || "") + '"' + (f === "quantity" ? ' inputmode="decimal"' : "") + ">").join("") +
         '<button class="go" id="issue-go">' + esc(t("issue")) + "</button></div>" + back();
+    } else if (OUTBOUND.includes(task)) {
+      v.innerHTML = outbound.view(task);
     } else if (task === "pick") {
       v.innerHTML = pickView() + back();
     } else if (task === "inspect") {
@@ -314,6 +320,9 @@
       else if (lab.lot) { state.lot = lab.lot; if (lab.quantity) state.quantity = lab.quantity; }
       Takt.feedback(true, t(lab.kind === "work_order" ? "order" : lab.kind) + ": " + lab.value);
       draw();
+    } else if (OUTBOUND.includes(task)) {
+      const lab = await label(text);
+      if (lab) await outbound.scan(task, lab, text);
     } else if (task === "pick") {
       const lab = await label(text);
       if (lab) await pickScan(lab);
@@ -363,6 +372,7 @@
     if (row && state.list) { state.current = Number(row.dataset.pick); state.confirm = null; draw(); return; }
     const b = e.target.closest("button");
     if (!b) return;
+    if (OUTBOUND.includes(task) && await outbound.click(task, b)) return;
     if (b.dataset.task) show(b.dataset.task);
     else if (b.dataset.inspectLot) await openInspection(b.dataset.inspectLot);
     else if (b.dataset.pass !== undefined && state.insp) {

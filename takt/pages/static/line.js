@@ -155,13 +155,18 @@
   // The central systems: is the ERP in step, what did it refuse (retry / set aside), what did it change under a
   // running order (accept / keep). Only supervisors decide; everyone may look.
   async function central() {
-    let status, exceptions, conflicts, counts, unassigned, capa;
+    let status, exceptions, conflicts, counts, unassigned, capa, low;
     try {
-      [status, exceptions, conflicts, counts, unassigned, capa] = await Promise.all([Takt.get("/api/v1/sync/status"),
+      [status, exceptions, conflicts, counts, unassigned, capa, low] = await Promise.all([
+        Takt.get("/api/v1/sync/status"),
         Takt.get("/api/v1/sync/exceptions?open_only=true"), Takt.get("/api/v1/work-order-conflicts"),
         Takt.get("/api/v1/stock/counts/pending"), Takt.get("/api/v1/unassigned-production"),
-        Takt.get("/api/v1/capa-actions/overdue")]);
+        Takt.get("/api/v1/capa-actions/overdue"), Takt.get("/api/v1/line-side-bins?below_min=true")]);
     } catch (e) { return; }
+    // Line-side bins below their minimum, and what replenishment is bringing them.
+    $("#below-min").innerHTML = low.bins.map(x => '<li data-below-min="' + esc(x.bin + "@" + x.item) + '"><b>' + esc(x.bin) +
+      "</b> · " + esc(x.item) + " · " + esc(t("level_of", { level: x.level, min: x.minimum, coming: x.coming })) + "</li>").join("") ||
+      '<li class="none">' + esc(t("none_open")) + "</li>";
     const box = $("#central");
     box.hidden = false;
     const d = status.daemon;
