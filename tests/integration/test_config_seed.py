@@ -24,7 +24,7 @@ def changed(cfg: TaktConfig, section: str, index: int, **fields: object) -> Takt
 def test_seeding_goes_through_the_journal_once_and_restarts_record_nothing(tmp_path: Path) -> None:
     cfg = load_config(DEMO)
     with Node(cfg, data_dir=tmp_path) as node:
-        assert node.seed_report is not None and len(node.seed_report.recorded) == 41
+        assert node.seed_report is not None and len(node.seed_report.recorded) == 47
         entries = list(node.store.journal())
         assert {e.idempotency_key for e in entries} >= {"seed:item:PUMP-100", "seed:lot:L123", "seed:work-order:WO-1001"}
         assert {(e.actor, e.origin) for e in entries} == {("seed", "erp")}
@@ -33,8 +33,8 @@ def test_seeding_goes_through_the_journal_once_and_restarts_record_nothing(tmp_p
         assert node.node_id == "demo-eindhoven-assembly-1"
     with Node(cfg, data_dir=tmp_path) as node:
         assert node.seed_report is not None
-        assert (len(node.seed_report.recorded), len(node.seed_report.unchanged)) == (0, 41)
-        assert node.store.last_seq() == 42  # R-7781 opens its incoming inspection task too
+        assert (len(node.seed_report.recorded), len(node.seed_report.unchanged)) == (0, 47)
+        assert node.store.last_seq() == 48  # R-7781 opens its incoming inspection task too
         assert verify(node.store).ok
 
 
@@ -48,7 +48,7 @@ def test_a_changed_definition_is_recorded_once_and_a_changed_fact_is_kept(tmp_pa
             state = node.store.load_state()
             assert state.items["PUMP-100"].description == "Centrifugal pump 0.75 kW, IE4 motor"
             assert state.work_orders["WO-1001"].quantity == 20  # a released order changes through the ERP
-            assert node.store.last_seq() == 43
+            assert node.store.last_seq() == 49
     assert node.seed_report is not None and node.seed_report.kept == ["seed:work-order:WO-1001"]
 
 

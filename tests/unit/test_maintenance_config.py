@@ -17,7 +17,11 @@ def test_the_demo_seeds_the_press_maintenance_settings_and_plans() -> None:
     seeds = {s.key: s.command for s in seed_commands(load_config(DEMO))}
     setting = seeds["seed:maintenance:PRESS-10"]
     assert isinstance(setting, c.ConfigureMaintenance)
-    assert (setting.request_reasons, setting.request_after_s) == (("overtemperature",), 1800)
+    # its own reason, then the reason the demo's reason tree marks for maintenance (breakdown, PLC code 104)
+    assert (setting.request_reasons, setting.request_after_s) == (("overtemperature", "breakdown", "alarm 104"), 1800)
+    flagged = seeds["seed:maintenance:SCREWDRIVER-20"]  # no maintenance section: the tree's flag alone
+    assert isinstance(flagged, c.ConfigureMaintenance)
+    assert (flagged.request_reasons, flagged.request_after_s) == (("breakdown", "alarm 104"), None)
     guide = seeds["seed:maintenance-plan:PM-PRESS-10-GUIDE"]
     assert isinstance(guide, c.DefineMaintenancePlan)
     assert (guide.equipment, guide.kind, guide.interval, guide.blocks_start) == ("PRESS-10", "cycles",
