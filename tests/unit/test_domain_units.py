@@ -193,3 +193,31 @@ def test_a_rework_holds_its_units_until_the_reinspection_passes_or_scraps_them_w
     assert (unit.status, unit.ncr) == ("hold", "NCR-R2")
     p.do(c.DispositionNonconformance, ncr="NCR-R2", disposition="scrap", roles=QUALITY, actor="qa")
     assert p.state.units[("PUMP", "SN2")].status == "scrapped"
+
+
+def test_a_completed_unit_in_stock_is_packed_on_a_pallet_by_its_serial() -> None:
+    p = pump_plant()
+    _through_operation_10(p, "SN1", "MS-1")
+    _through_operation_10(p, "SN2", "MS-2")
+    test: dict[str, Any] = {"work_order": "WO1", "operation": 20, "instruction_revision": "1", "serial": "SN1"}
+    sig = c.SignatureSpec(signature="SIG-00000000000000CC", signer_name="Quinn", meaning="approved")
+    p.do(c.RecordStep, step=1, value=D("10.0"), **test)
+    p.do(c.RecordStep, step=2, result="done", signature=sig, actor="qa", **test)
+    p.do(c.CompleteUnitOperation, work_order="WO1", operation=30, serial="SN1")
+    p.do(c.DefineBin, bin="FG", zone="F")
+    p.do(c.ReceiveLot, lot="OTHER", item="PUMP", item_revision=None, quantity=D(1), bin="FG")
+    sscc = "009506000100000018"
+    p.do(c.PackPallet, bin="FG", sscc=sscc, lines=(c.PalletLineSpec(lot="OTHER", quantity=D(1)),))
+    p.refuse(c.AddUnitsToPallet, "UNIT_NOT_IN_STOCK", "serials[0]", sscc=sscc, serials=("SN1",))
+    p.refuse(c.AddUnitsToPallet, "UNIT_NOT_COMPLETED", "serials[0]", sscc=sscc, serials=("SN2",))
+    p.refuse(c.AddUnitsToPallet, "UNKNOWN_UNIT", "serials[0]", sscc=sscc, serials=("SN9",))
+    p.refuse(c.AddUnitsToPallet, "MISSING_VALUE", "serials", sscc=sscc, serials=())
+    p.do(c.ReceiveProducedLot, work_order="WO1", lot="FG-1", quantity=D(1), bin="FG")
+    p.refuse(c.AddUnitsToPallet, "DUPLICATE_SERIAL", "serials[1]", sscc=sscc, serials=("SN1", "SN1"))
+    [ev] = p.do(c.AddUnitsToPallet, sscc=sscc, serials=("SN1",))
+    assert (ev.lot, ev.serial, ev.quantity) == ("FG-1", "SN1", 1)
+    assert p.state.units[("PUMP", "SN1")].sscc == sscc
+    assert p.state.pallet_lines[(sscc, "FG-1")].quantity == 1
+    p.refuse(c.AddUnitsToPallet, "UNIT_ON_PALLET", "serials[0]", sscc=sscc, serials=("SN1",))
+    p.do(c.RemoveFromPallet, sscc=sscc, lot="FG-1", quantity=D(1))  # the lot off the pallet: the unit too
+    assert p.state.units[("PUMP", "SN1")].sscc is None
