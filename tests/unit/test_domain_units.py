@@ -219,5 +219,17 @@ def test_a_completed_unit_in_stock_is_packed_on_a_pallet_by_its_serial() -> None
     assert p.state.units[("PUMP", "SN1")].sscc == sscc
     assert p.state.pallet_lines[(sscc, "FG-1")].quantity == 1
     p.refuse(c.AddUnitsToPallet, "UNIT_ON_PALLET", "serials[0]", sscc=sscc, serials=("SN1",))
+    # a packed unit a rework holds keeps its pallet from shipping
+    p.do(c.DefineInspectionPlan, plan="RE-PUMP", description="Re-inspection", sample_size=1, roles=QUALITY,
+         characteristics=(c.CharacteristicSpec(characteristic="visual", kind="attribute"),))
+    p.do(c.RaiseNonconformance, ncr="NCR-X", work_order="WO1", description="dented")
+    p.do(c.DispositionNonconformance, ncr="NCR-X", disposition="rework", roles=QUALITY, actor="qa", rework=c.ReworkSpec(
+        operations=(c.ReworkOperationSpec(description="Fix", workstation="WS2"),), plan="RE-PUMP",
+        mode="order", subjects=("unit:SN1",)))
+    assert (p.state.units[("PUMP", "SN1")].status, p.state.units[("PUMP", "SN1")].operation) == ("hold", None)
+    p.do(c.DefineCustomer, customer="C1", name="Acme", roles=ADMIN)
+    p.do(c.DefineSalesOrder, sales_order="SO-1", customer="C1", roles=ADMIN,
+         lines=(c.SalesOrderLineSpec(line=1, item="PUMP", quantity=D(2)),))
+    p.refuse(c.ShipPallet, "UNIT_ON_HOLD", "sscc", sscc=sscc, sales_order="SO-1")
     p.do(c.RemoveFromPallet, sscc=sscc, lot="FG-1", quantity=D(1))  # the lot off the pallet: the unit too
     assert p.state.units[("PUMP", "SN1")].sscc is None

@@ -166,6 +166,11 @@ def _ship_pallet(state: PlantState, cmd: c.ShipPallet, now: datetime) -> list[e.
     if order.status != "open":
         raise DomainError("SALES_ORDER_CLOSED", f"sales order {cmd.sales_order} is {order.status}",
                           field="sales_order")
+    held = sorted(u.serial for u in state.units.values() if u.sscc == pallet.sscc and u.status == "hold")
+    if held:
+        raise DomainError("UNIT_ON_HOLD", f"unit{'s' if len(held) > 1 else ''} {', '.join(held)} on pallet "
+                          f"{pallet.sscc} {'are' if len(held) > 1 else 'is'} on hold: the pallet is not shipped",
+                          field="sscc")
     lines = sorted((ln for ln in state.pallet_lines.values() if ln.sscc == pallet.sscc), key=lambda ln: ln.lot)
     order_lines = sorted((ln for (so, _), ln in state.sales_order_lines.items() if so == order.sales_order),
                          key=lambda ln: ln.line)
