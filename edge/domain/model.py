@@ -588,6 +588,7 @@ class Unit:
     lot: str | None = None  # the output lot it was put into stock with
     ncr: str | None = None  # the nonconformance that holds it
     instructions: tuple[str, ...] = ()  # "operation=revision" of the instructions followed
+    sscc: str | None = None  # the pallet it was packed on by its serial (edge.domain.contexts.pallets)
 # --- rework, CAPA and split lots (edge.domain.contexts.capa) ---------------------------------------------------
 
 FISHBONE: tuple[str, ...] = ("man", "machine", "method", "material", "measurement", "environment")  # the 6M

@@ -331,6 +331,16 @@ def open_rework_task(state: PlantState, lot: str | None, work_order: str | None,
     return task if task is not None and task.status == "open" else None
 
 
+def unit_named(state: PlantState, serial: str, work_order: str | None = None) -> tuple[str, str] | None:
+    """The (item, serial) key of the unit a rework subject ``unit:<serial>`` names: the one of ``work_order``'s item
+    where several items share the serial, else the only one with it; None when there is none (or no way to choose)."""
+    wo = state.work_orders.get(work_order) if work_order is not None else None
+    if wo is not None and (wo.item, serial) in state.units:
+        return (wo.item, serial)
+    found = sorted(key for key in state.units if key[1] == serial)
+    return found[0] if len(found) == 1 else None
+
+
 def final_task_id(work_order: str, plan: str) -> str:
     return f"FIN-{work_order}-{plan}"
 

@@ -192,6 +192,7 @@ ENTITY_TABLES: dict[str, EntityTable] = {
 Index("ix_units_serial", ENTITY_TABLES["units"].table.c.serial)
 Index("ix_units_work_order", ENTITY_TABLES["units"].table.c.work_order)
 Index("ix_units_lot", ENTITY_TABLES["units"].table.c.lot)
+Index("ix_units_sscc", ENTITY_TABLES["units"].table.c.sscc)
 
 # The line view asks for the open CAPA actions past their due date: by status and due date, not a scan of them all.
 Index("ix_capa_actions_status_due", ENTITY_TABLES["capa_actions"].table.c.status,

@@ -121,21 +121,32 @@ def trace(conn: Connection, lot: str, direction: Direction = "forward") -> dict[
             "shipments": _shipments(pallets), "splits": sorted(splits, key=lambda x: (x["depth"], x["lot"]))}
 
 
-def _pallets(conn: Connection, lots: list[str]) -> list[dict[str, Any]]:
+def _pallets(conn: Connection, lots: list[str], units: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """The pallets that hold or held some of ``lots``: shipped ones (with their sales order and customer) and
-    open ones, each with the traced lots on it."""
+    open ones, each with the traced lots on it; and the pallets ``units`` were packed on by their serials (each
+    such pallet lists those serials under ``units``)."""
     p_t, pl_t = schema.ENTITY_TABLES["pallets"].table, schema.ENTITY_TABLES["pallet_lines"].table
     found: dict[str, dict[str, Any]] = {}
-    for part in _chunks(lots):
+    by_sscc: dict[str, list[str]] = {}
+    for u in units:
+        if u.get("sscc"):
+            by_sscc.setdefault(u["sscc"], []).append(u["serial"])
+    queries = [pl_t.c.lot.in_(part) for part in _chunks(lots)]
+    queries += [pl_t.c.sscc.in_(part) for part in _chunks(sorted(by_sscc))]
+    for where in queries:
         rows = conn.execute(select(p_t, pl_t.c.lot, pl_t.c.item, pl_t.c.quantity)
-                            .select_from(pl_t.join(p_t, p_t.c.sscc == pl_t.c.sscc)).where(pl_t.c.lot.in_(part)))
+                            .select_from(pl_t.join(p_t, p_t.c.sscc == pl_t.c.sscc)).where(where))
         for r in rows:
+            if r.sscc in found and any(x["lot"] == r.lot for x in found[r.sscc]["lots"]):
+                continue
             pallet = found.setdefault(r.sscc, {"sscc": r.sscc, "status": r.status, "bin": r.bin,
                                                "sales_order": r.sales_order, "customer": r.customer,
                                                "shipped_at": r.shipped_at, "lots": []})
             pallet["lots"].append({"lot": r.lot, "item": r.item, "quantity": r.quantity})
     for pallet in found.values():
         pallet["lots"].sort(key=lambda x: x["lot"])
+        if pallet["sscc"] in by_sscc:
+            pallet["units"] = sorted(by_sscc[pallet["sscc"]])
     return sorted(found.values(), key=lambda x: x["sscc"])
 
 
@@ -268,7 +279,7 @@ def trace_unit(conn: Connection, serial: str, item: str | None = None) -> dict[s
     return {"serial": serial, "direction": "backward", "unit": unit, "components": components, "steps": steps,
             "component_lots": [origins[x] for x in component_lots if x in origins],
             "customer_order": order.customer_order if order else None,
-            "pallets": _pallets(conn, [unit["lot"]]) if unit["lot"] else []}
+            "pallets": _pallets(conn, [unit["lot"]] if unit["lot"] else [], [unit])}
 
 
 def trace_component(conn: Connection, key: str, component: str | None = None) -> dict[str, Any]:
@@ -312,9 +323,9 @@ def trace_component(conn: Connection, key: str, component: str | None = None) ->
         row = rows.get(k)
         if row is not None:
             entry.update(work_order=row["work_order"], status=row["status"], lot=row["lot"],
-                         operation=row["operation"])
+                         operation=row["operation"], sscc=row["sscc"])
     out_lots = sorted({u["lot"] for u in units.values() if u.get("lot")})
-    pallets = _pallets(conn, out_lots)
+    pallets = _pallets(conn, out_lots, units.values())  # by output lot, and by serial where packed by serial
     wo_t = schema.ENTITY_TABLES["work_orders"].table
     orders = sorted({u["work_order"] for u in units.values() if u.get("work_order")})
     customer_orders: set[str] = set()

@@ -437,6 +437,12 @@ class AddToPalletRequest(Request):
     quantity: Quantity
 
 
+class AddUnitsToPalletRequest(Request):
+    serials: list[Code] = Field(min_length=1, max_length=500,
+                                description="the serials of completed units in stock in the pallet's bin")
+    item: Code | None = Field(default=None, description="the units' item, where serials of several items are alike")
+
+
 class ShipPalletRequest(Request):
     sales_order: Code
 

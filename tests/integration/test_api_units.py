@@ -237,3 +237,77 @@ def test_a_lot_built_order_follows_its_instruction_with_a_photo_from_the_termina
     shown = node.client("operator").get("/api/v1/work-orders/WO-F/operations/10/instruction").json()
     assert (shown["run"]["revision"], shown["run"]["step"], shown["run"]["status"]) == ("2", 1, "done")
     assert node.client("quality").get(f"/api/v1/photos/{photo}").content == PNG
+
+
+def test_a_unit_held_by_its_rework_until_the_reinspection_then_packed_on_a_pallet_by_serial(
+        node: RunningNode) -> None:
+    """Issue 21's seam: a rework disposition of a unit's NCR holds the unit until the re-inspection passes; the
+    completed unit is packed by its serial, and the forward trace from its motor's serial reaches the pallet and the
+    customer shipment by the unit's serial."""
+    seed_pump(node)
+    save_user(node.store, "qa2", "Second Person", ["quality"], SECOND_TOKEN, pin="2468")
+    assert node.post("quality", "/inspection-plans", {
+        "plan": "RE-PUMP", "description": "Re-inspection", "item": "PUMP", "sample_size": 1,
+        "characteristics": [{"characteristic": "leak", "kind": "attribute"}]}).status_code == 201
+    serial = "SN-1"
+    assert node.post("operator", "/work-orders/WO-P/operations/10/units", {"serial": serial}).status_code == 201
+    for n, capture in ((1, {"scanned": "MOT-001"}), (2, {"scanned": "P7"}), (3, {"result": "done"})):
+        assert step(node, 10, "3", serial, n, **capture).status_code == 201
+    r = step(node, 20, "1", serial, 1, value="11.2")
+    ncr = r.json()["events"][1]["subject"].removeprefix("ncr:")
+    rework = {"operations": [{"description": "Reseat seal", "workstation": "WS-2"}], "plan": "RE-PUMP",
+              "mode": "order", "rework_order": "RWO-1"}
+    r = node.post("quality", f"/nonconformances/{ncr}/disposition", {"disposition": "rework", "rework": rework})
+    assert r.status_code == 201, r.text
+    [opened] = node.client("quality").get("/api/v1/reworks").json()["reworks"]
+    assert opened["subjects"] == [f"unit:{serial}"]
+    [unit] = node.client("operator").get("/api/v1/work-orders/WO-P/units").json()["units"]
+    assert (unit["status"], unit["ncr"]) == ("hold", ncr)
+    r = step(node, 20, "1", serial, 2, result="done")
+    assert (r.status_code, r.json()["code"]) == (409, "UNIT_ON_HOLD")
+    assert f"rework RW-{ncr}" in r.json()["message"]
+    for action in ("start", "complete"):
+        assert node.post("operator", f"/work-orders/RWO-1/operations/10/{action}", {}).status_code == 201
+    r = node.post("quality", "/inspections", {"inspection": "RI-1", "plan": "RE-PUMP", "work_order": "RWO-1",
+                                              "measurements": [{"characteristic": "leak", "passed": True}]})
+    assert r.status_code == 201, r.text
+    [unit] = node.client("operator").get("/api/v1/work-orders/WO-P/units").json()["units"]
+    assert (unit["status"], unit["ncr"], unit["operation"]) == ("in_progress", None, 20)
+    r = node.client("quality").post("/api/v1/work-orders/WO-P/operations/20/steps", json={
+        "instruction_revision": "1", "step": 2, "serial": serial, "result": "done"}, headers={
+        "Authorization": f"Bearer {SECOND_TOKEN}", "X-Takt-Pin": "2468", "Idempotency-Key": "signoff-r"})
+    assert r.status_code == 201, r.text
+    assert node.post("operator", f"/work-orders/WO-P/operations/30/units/{serial}/complete", {}).status_code == 201
+
+    # packed by serial: refused while not in stock, then on the pallet; shipped; traced forward by serial
+    body = "095060001" + "0000002"
+    sscc = "0" + body + str(check_digit("0" + body))
+    assert node.post("warehouse", "/lots", {"lot": "FG-0", "item": "PUMP", "quantity": "1", "bin": "FG"}
+                     ).status_code == 201
+    assert node.post("warehouse", "/pallets", {"bin": "FG", "sscc": sscc,
+                                               "lines": [{"lot": "FG-0", "quantity": "1"}]}).status_code == 201
+    r = node.post("warehouse", f"/pallets/{sscc}/units", {"serials": [serial]})
+    assert (r.status_code, r.json()["code"], r.json()["field"]) == (409, "UNIT_NOT_IN_STOCK", "serials[0]")
+    assert node.post("operator", "/work-orders/WO-P/output", {"lot": "FG-1", "quantity": "1", "bin": "FG"}
+                     ).status_code == 201
+    r = node.post("warehouse", f"/pallets/{sscc}/units", {"serials": ["NOPE"]})
+    assert (r.status_code, r.json()["code"], r.json()["field"]) == (409, "UNKNOWN_UNIT", "serials[0]")
+    r = node.post("warehouse", f"/pallets/{sscc}/units", {"serials": [serial]})
+    assert r.status_code == 201, r.text
+    r = node.post("warehouse", f"/pallets/{sscc}/units", {"serials": [serial]})
+    assert (r.status_code, r.json()["code"]) == (409, "UNIT_ON_PALLET")
+    for cmd in (c.DefineCustomer(idempotency_key="cu", actor="sync", origin="erp", customer="C1", name="Acme"),
+                c.DefineSalesOrder(idempotency_key="so", actor="sync", origin="erp", sales_order="SO-1",
+                                   customer="C1", lines=(c.SalesOrderLineSpec(line=1, item="PUMP",
+                                                                              quantity=Decimal(2)),))):
+        node.service.handle(cmd)
+    assert node.post("warehouse", f"/pallets/{sscc}/ship", {"sales_order": "SO-1"}).status_code == 201
+    forward = node.client("quality").get("/api/v1/trace/components/MOT-001").json()
+    assert [(u["serial"], u["lot"], u["sscc"]) for u in forward["units"]] == [(serial, "FG-1", sscc)]
+    [pallet] = forward["pallets"]
+    assert (pallet["sscc"], pallet["units"], pallet["customer"]) == (sscc, [serial], "C1")
+    assert forward["shipments"] == [{"sales_order": "SO-1", "customer": "C1", "pallets": [sscc]}]
+    backward = node.client("quality").get(f"/api/v1/units/{serial}").json()
+    assert [p["sscc"] for p in backward["pallets"]] == [sscc]
+    report = verify(node.store)
+    assert report.ok, report.differences

@@ -131,3 +131,105 @@ def test_a_measurement_step_with_a_plan_is_an_inspection_result_that_feeds_spc()
     assert [type(x).__name__ for x in events] == ["StepRecorded", "InspectionRecorded", "UnitOperationCompleted",
                                                   "ProductionReported"]
     assert list(p.state.spc[("IP-TEST", "pressure")].recent) == [10.1]
+
+
+def _through_operation_10(p: Plant, serial: str, motor: str) -> None:
+    step: dict[str, Any] = {"work_order": "WO1", "operation": 10, "instruction_revision": "3", "serial": serial}
+    p.do(c.SerialiseUnit, work_order="WO1", operation=10, serial=serial)
+    p.do(c.RecordStep, step=1, scanned=motor, **step)
+    p.do(c.RecordStep, step=2, scanned="P7", **step)
+    p.do(c.RecordStep, step=3, result="done", **step)
+
+
+def _reinspect(p: Plant, inspection: str, work_order: str, ok: bool) -> list[Any]:
+    return p.do(c.RecordInspection, inspection=inspection, plan="RE-PUMP", work_order=work_order, roles=QUALITY,
+                measurements=(c.Measurement(characteristic="visual", passed=ok),))
+
+
+def test_a_rework_holds_its_units_until_the_reinspection_passes_or_scraps_them_when_it_fails() -> None:
+    p = pump_plant()
+    p.do(c.DefineInspectionPlan, plan="RE-PUMP", description="Re-inspection", sample_size=1, roles=QUALITY,
+         characteristics=(c.CharacteristicSpec(characteristic="visual", kind="attribute"),))
+    rework = c.ReworkSpec(operations=(c.ReworkOperationSpec(description="Reseat seal", workstation="WS2"),),
+                          plan="RE-PUMP")
+    test: dict[str, Any] = {"work_order": "WO1", "operation": 20, "instruction_revision": "1"}
+    sig = c.SignatureSpec(signature="SIG-00000000000000BB", signer_name="Quinn", meaning="approved")
+    # SN1: its step's NCR is dispositioned rework (rework operations on WO1): held until the re-inspection passes
+    _through_operation_10(p, "SN1", "MS-1")
+    ncr = p.do(c.RecordStep, step=1, value=D("11.2"), serial="SN1", **test)[1].ncr
+    events = p.do(c.DispositionNonconformance, ncr=ncr, disposition="rework", rework=rework, roles=QUALITY, actor="qa")
+    opened = next(ev for ev in events if isinstance(ev, e.ReworkOpened))
+    assert (opened.subjects, opened.operations[0].operation) == (("unit:SN1",), 40)
+    unit = p.state.units[("PUMP", "SN1")]
+    assert (unit.status, unit.ncr) == ("hold", ncr)
+    err = p.refuse(c.RecordStep, "UNIT_ON_HOLD", "serial", step=2, result="done", signature=sig, actor="qa",
+                   serial="SN1", **test)
+    assert f"rework RW-{ncr}" in err.message
+    p.refuse(c.CompleteUnitOperation, "UNIT_ON_HOLD", "serial", work_order="WO1", operation=20, serial="SN1")
+    p.do(c.StartOperation, work_order="WO1", operation=40)
+    p.do(c.CompleteOperation, work_order="WO1", operation=40)
+    verdict = next(ev for ev in _reinspect(p, "R1", "WO1", True) if isinstance(ev, e.ReworkVerdict))
+    assert verdict.verdict == "passed"
+    unit = p.state.units[("PUMP", "SN1")]
+    assert (unit.status, unit.ncr, unit.operation) == ("in_progress", None, 20)
+    p.do(c.RecordStep, step=2, result="done", signature=sig, actor="qa", serial="SN1", **test)
+    p.do(c.CompleteUnitOperation, work_order="WO1", operation=30, serial="SN1")
+    # the rework's operation 40 is for the units it held, not the next operation of the routing
+    assert (p.state.units[("PUMP", "SN1")].status, p.state.units[("PUMP", "SN1")].operation) == ("completed", None)
+    # SN2, named as a subject of a rework order: the re-inspection fails, the new NCR's scrap scraps it
+    _through_operation_10(p, "SN2", "MS-2")
+    ncr2 = p.do(c.RecordStep, step=1, value=D("8.1"), serial="SN2", **test)[1].ncr
+    p.refuse(c.DispositionNonconformance, "UNKNOWN_UNIT", "rework.subjects[0]", ncr=ncr2, disposition="rework",
+             rework=c.ReworkSpec(operations=rework.operations, plan="RE-PUMP", subjects=("unit:NOPE",)), roles=QUALITY)
+    p.do(c.DispositionNonconformance, ncr=ncr2, disposition="rework", roles=QUALITY, actor="qa",
+         rework=c.ReworkSpec(operations=rework.operations, plan="RE-PUMP", mode="order", rework_order="RWO-2",
+                             subjects=("unit:SN2",)))
+    p.do(c.StartOperation, work_order="RWO-2", operation=10)
+    p.do(c.CompleteOperation, work_order="RWO-2", operation=10)
+    events = _reinspect(p, "R2", "RWO-2", False)
+    verdict = next(ev for ev in events if isinstance(ev, e.ReworkVerdict))
+    assert (verdict.verdict, verdict.new_ncr) == ("failed", "NCR-R2")
+    unit = p.state.units[("PUMP", "SN2")]
+    assert (unit.status, unit.ncr) == ("hold", "NCR-R2")
+    p.do(c.DispositionNonconformance, ncr="NCR-R2", disposition="scrap", roles=QUALITY, actor="qa")
+    assert p.state.units[("PUMP", "SN2")].status == "scrapped"
+
+
+def test_a_completed_unit_in_stock_is_packed_on_a_pallet_by_its_serial() -> None:
+    p = pump_plant()
+    _through_operation_10(p, "SN1", "MS-1")
+    _through_operation_10(p, "SN2", "MS-2")
+    test: dict[str, Any] = {"work_order": "WO1", "operation": 20, "instruction_revision": "1", "serial": "SN1"}
+    sig = c.SignatureSpec(signature="SIG-00000000000000CC", signer_name="Quinn", meaning="approved")
+    p.do(c.RecordStep, step=1, value=D("10.0"), **test)
+    p.do(c.RecordStep, step=2, result="done", signature=sig, actor="qa", **test)
+    p.do(c.CompleteUnitOperation, work_order="WO1", operation=30, serial="SN1")
+    p.do(c.DefineBin, bin="FG", zone="F")
+    p.do(c.ReceiveLot, lot="OTHER", item="PUMP", item_revision=None, quantity=D(1), bin="FG")
+    sscc = "009506000100000018"
+    p.do(c.PackPallet, bin="FG", sscc=sscc, lines=(c.PalletLineSpec(lot="OTHER", quantity=D(1)),))
+    p.refuse(c.AddUnitsToPallet, "UNIT_NOT_IN_STOCK", "serials[0]", sscc=sscc, serials=("SN1",))
+    p.refuse(c.AddUnitsToPallet, "UNIT_NOT_COMPLETED", "serials[0]", sscc=sscc, serials=("SN2",))
+    p.refuse(c.AddUnitsToPallet, "UNKNOWN_UNIT", "serials[0]", sscc=sscc, serials=("SN9",))
+    p.refuse(c.AddUnitsToPallet, "MISSING_VALUE", "serials", sscc=sscc, serials=())
+    p.do(c.ReceiveProducedLot, work_order="WO1", lot="FG-1", quantity=D(1), bin="FG")
+    p.refuse(c.AddUnitsToPallet, "DUPLICATE_SERIAL", "serials[1]", sscc=sscc, serials=("SN1", "SN1"))
+    [ev] = p.do(c.AddUnitsToPallet, sscc=sscc, serials=("SN1",))
+    assert (ev.lot, ev.serial, ev.quantity) == ("FG-1", "SN1", 1)
+    assert p.state.units[("PUMP", "SN1")].sscc == sscc
+    assert p.state.pallet_lines[(sscc, "FG-1")].quantity == 1
+    p.refuse(c.AddUnitsToPallet, "UNIT_ON_PALLET", "serials[0]", sscc=sscc, serials=("SN1",))
+    # a packed unit a rework holds keeps its pallet from shipping
+    p.do(c.DefineInspectionPlan, plan="RE-PUMP", description="Re-inspection", sample_size=1, roles=QUALITY,
+         characteristics=(c.CharacteristicSpec(characteristic="visual", kind="attribute"),))
+    p.do(c.RaiseNonconformance, ncr="NCR-X", work_order="WO1", description="dented")
+    p.do(c.DispositionNonconformance, ncr="NCR-X", disposition="rework", roles=QUALITY, actor="qa", rework=c.ReworkSpec(
+        operations=(c.ReworkOperationSpec(description="Fix", workstation="WS2"),), plan="RE-PUMP",
+        mode="order", subjects=("unit:SN1",)))
+    assert (p.state.units[("PUMP", "SN1")].status, p.state.units[("PUMP", "SN1")].operation) == ("hold", None)
+    p.do(c.DefineCustomer, customer="C1", name="Acme", roles=ADMIN)
+    p.do(c.DefineSalesOrder, sales_order="SO-1", customer="C1", roles=ADMIN,
+         lines=(c.SalesOrderLineSpec(line=1, item="PUMP", quantity=D(2)),))
+    p.refuse(c.ShipPallet, "UNIT_ON_HOLD", "sscc", sscc=sscc, sales_order="SO-1")
+    p.do(c.RemoveFromPallet, sscc=sscc, lot="FG-1", quantity=D(1))  # the lot off the pallet: the unit too
+    assert p.state.units[("PUMP", "SN1")].sscc is None

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from edge.domain.commands.base import Command
 
-__all__ = ["PalletLineSpec", "PackPallet", "AddToPallet", "RemoveFromPallet", "ShipPallet"]
+__all__ = ["PalletLineSpec", "PackPallet", "AddToPallet", "AddUnitsToPallet", "RemoveFromPallet", "ShipPallet"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +39,16 @@ class AddToPallet(Command):
     sscc: str
     lot: str
     quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddUnitsToPallet(Command):
+    """Pack serialised units onto an open pallet by their serials: each is one of its output lot's stock in the
+    pallet's bin, and the unit records the pallet (forward trace by serial reaches the SSCC and the shipment)."""
+
+    sscc: str
+    serials: tuple[str, ...]
+    item: str | None = None  # where serials of several items are alike
 
 
 @dataclass(frozen=True, kw_only=True)

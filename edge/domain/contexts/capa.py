@@ -31,7 +31,15 @@ from edge.domain.model import (
     Rework,
     WorkOrder,
 )
-from edge.domain.state import ZERO, Decider, Evolver, PlantState, incoming_task_id, rework_task_id
+from edge.domain.state import (
+    ZERO,
+    Decider,
+    Evolver,
+    PlantState,
+    incoming_task_id,
+    rework_task_id,
+    unit_named,
+)
 
 CAPA_ROLES = ("quality",)
 SUBJECT_KINDS = ("lot", "unit")  # what a rework holds: lots here, serialised units where the node has them
@@ -47,8 +55,11 @@ def rework_id(ncr: str) -> str:
 
 
 def _subjects(state: PlantState, spec: c.ReworkSpec, ncr: Nonconformance) -> tuple[str, ...]:
+    """The lots and units the rework holds: those named, else the NCR's lot; the unit a step's NCR holds always."""
+    held = state.unit_of_ncr.get(ncr.ncr)
+    own = (f"unit:{held[1]}",) if held is not None and held in state.units else ()
     if not spec.subjects:
-        return (f"lot:{ncr.lot}",) if ncr.lot else ()
+        return (f"lot:{ncr.lot}",) + own if ncr.lot else own
     seen: list[str] = []
     for i, subject in enumerate(spec.subjects):
         kind, _, name = subject.partition(":")
@@ -57,9 +68,11 @@ def _subjects(state: PlantState, spec: c.ReworkSpec, ncr: Nonconformance) -> tup
                           f"{subject!r}", f"rework.subjects[{i}]")
         if kind == "lot":
             checks.lot(state, name, f"rework.subjects[{i}]")
+        elif unit_named(state, name, ncr.work_order) is None:
+            raise DomainError("UNKNOWN_UNIT", f"no unit has serial {name} here", field=f"rework.subjects[{i}]")
         if subject not in seen:
             seen.append(subject)
-    return tuple(seen)
+    return tuple(seen + [s for s in own if s not in seen])
 
 
 def _rework_operations(spec: c.ReworkSpec, first: int) -> tuple[e.ReleasedOperation, ...]:

@@ -13,7 +13,7 @@ from edge.domain import events as e
 from edge.domain.contexts.inventory import moved
 from edge.domain.errors import DomainError, invalid
 from edge.domain.model import Lot, Pallet, PalletLine
-from edge.domain.state import ZERO, Decider, Evolver, PlantState
+from edge.domain.state import ZERO, Decider, Evolver, PlantState, unit_named
 
 # --- deciders -------------------------------------------------------------------------------------
 
@@ -100,6 +100,51 @@ def _add_to_pallet(state: PlantState, cmd: c.AddToPallet, now: datetime) -> list
     return [e.PalletLotAdded(sscc=pallet.sscc, lot=lot.lot, item=lot.item, quantity=quantity, at=checks.at(cmd, now))]
 
 
+MAX_UNITS = 500
+
+
+def _add_units_to_pallet(state: PlantState, cmd: c.AddUnitsToPallet, now: datetime) -> list[e.Event]:
+    pallet = _open_pallet(state, cmd.sscc)
+    if not cmd.serials:
+        raise invalid("MISSING_VALUE", "name at least one unit's serial", "serials")
+    if len(cmd.serials) > MAX_UNITS:
+        raise invalid("INVALID_VALUE", f"at most {MAX_UNITS} units at a time", "serials")
+    at = checks.at(cmd, now)
+    per_lot: dict[str, list[int]] = {}
+    out: list[e.Event] = []
+    seen: set[tuple[str, str]] = set()
+    for i, serial in enumerate(cmd.serials):
+        name = f"serials[{i}]"
+        checks.text(name, serial)
+        key = (cmd.item, serial) if cmd.item is not None else unit_named(state, serial)
+        unit = state.units.get(key) if key is not None else None
+        if unit is None:
+            raise DomainError("UNKNOWN_UNIT", f"no unit {serial}" + (f" of {cmd.item}" if cmd.item else "") +
+                              " is known here" + ("" if cmd.item else " (or serials of several items: name item)"),
+                              field=name)
+        if (unit.item, unit.serial) in seen:
+            raise invalid("DUPLICATE_SERIAL", f"unit {serial} is named twice", name)
+        seen.add((unit.item, unit.serial))
+        if unit.status == "hold":
+            raise DomainError("UNIT_ON_HOLD", f"unit {serial} is held by nonconformance {unit.ncr}: it is not packed "
+                              "for shipping", field=name)
+        if unit.status != "completed":
+            raise DomainError("UNIT_NOT_COMPLETED", f"unit {serial} is {unit.status.replace('_', ' ')}"
+                              + (f" at operation {unit.operation}" if unit.operation is not None else "")
+                              + ": only a completed unit is packed", field=name)
+        if unit.lot is None:
+            raise DomainError("UNIT_NOT_IN_STOCK", f"unit {serial} is in no output lot yet: put work order "
+                              f"{unit.work_order}'s output into stock first", field=name)
+        if unit.sscc is not None:
+            raise DomainError("UNIT_ON_PALLET", f"unit {serial} is packed on pallet {unit.sscc} already", field=name)
+        per_lot.setdefault(unit.lot, []).append(i)
+        out.append(e.PalletLotAdded(sscc=pallet.sscc, lot=unit.lot, item=unit.item, quantity=Decimal(1), at=at,
+                                    serial=unit.serial))
+    for lot, where in per_lot.items():
+        _packable(state, lot, pallet.bin, Decimal(len(where)), f"serials[{where[0]}]")
+    return out
+
+
 def _remove_from_pallet(state: PlantState, cmd: c.RemoveFromPallet, now: datetime) -> list[e.Event]:
     pallet = _open_pallet(state, cmd.sscc)
     quantity = checks.quantity("quantity", cmd.quantity)
@@ -121,6 +166,11 @@ def _ship_pallet(state: PlantState, cmd: c.ShipPallet, now: datetime) -> list[e.
     if order.status != "open":
         raise DomainError("SALES_ORDER_CLOSED", f"sales order {cmd.sales_order} is {order.status}",
                           field="sales_order")
+    held = sorted(u.serial for u in state.units.values() if u.sscc == pallet.sscc and u.status == "hold")
+    if held:
+        raise DomainError("UNIT_ON_HOLD", f"unit{'s' if len(held) > 1 else ''} {', '.join(held)} on pallet "
+                          f"{pallet.sscc} {'are' if len(held) > 1 else 'is'} on hold: the pallet is not shipped",
+                          field="sscc")
     lines = sorted((ln for ln in state.pallet_lines.values() if ln.sscc == pallet.sscc), key=lambda ln: ln.lot)
     order_lines = sorted((ln for (so, _), ln in state.sales_order_lines.items() if so == order.sales_order),
                          key=lambda ln: ln.line)
@@ -224,6 +274,7 @@ def _pallet_shipped(state: PlantState, ev: e.PalletShipped) -> None:
 DECIDERS: dict[type[c.Command], Decider] = {
     c.PackPallet: _pack_pallet,
     c.AddToPallet: _add_to_pallet,
+    c.AddUnitsToPallet: _add_units_to_pallet,
     c.ShipPallet: _ship_pallet,
     c.RemoveFromPallet: _remove_from_pallet,
 }

@@ -33,7 +33,7 @@ from edge.domain.model import (
     WorkInstruction,
     WorkOrder,
 )
-from edge.domain.state import Decider, Evolver, PlantState
+from edge.domain.state import Decider, Evolver, PlantState, unit_named
 
 MAX_STEPS = 200
 _PATTERN_FIELDS = re.compile(r"{(\w+)(?::[^{}]*)?}")
@@ -134,9 +134,12 @@ def _unit(state: PlantState, wo: WorkOrder, serial: str) -> Unit:
     return unit
 
 
-def _unit_at(unit: Unit, operation: int) -> None:
+def _unit_at(state: PlantState, unit: Unit, operation: int) -> None:
     if unit.status == "hold":
-        raise DomainError("UNIT_ON_HOLD", f"unit {unit.serial} is held by nonconformance {unit.ncr}", field="serial")
+        rework = state.reworks.get(f"RW-{unit.ncr}")
+        why = (f"rework {rework.rework} of nonconformance {unit.ncr} until its re-inspection passes"
+               if rework is not None and rework.status == "open" else f"nonconformance {unit.ncr}")
+        raise DomainError("UNIT_ON_HOLD", f"unit {unit.serial} is held by {why}", field="serial")
     if unit.status in ("completed", "scrapped"):
         raise DomainError("UNIT_DONE", f"unit {unit.serial} is {unit.status}", field="serial")
     if unit.operation != operation:
@@ -193,7 +196,9 @@ def _serialise(state: PlantState, cmd: c.SerialiseUnit, now: datetime) -> list[e
 
 
 def _next_operation(state: PlantState, work_order: str, operation: int) -> int | None:
-    later = [op.operation for op in state.operations_of(work_order) if op.operation > operation]
+    rework = {n for r in state.reworks.values() if r.work_order == work_order for n in r.operations}
+    later = [op.operation for op in state.operations_of(work_order) if op.operation > operation
+             and op.operation not in rework]  # a rework's operations are for the units it holds, not the routing
     return later[0] if later else None
 
 
@@ -211,7 +216,7 @@ def _complete_unit_operation(state: PlantState, cmd: c.CompleteUnitOperation, no
     wo = checks.work_order(state, cmd.work_order)
     checks.operation(state, wo.work_order, cmd.operation)
     unit = _unit(state, wo, checks.text("serial", cmd.serial))
-    _unit_at(unit, cmd.operation)
+    _unit_at(state, unit, cmd.operation)
     wi = instruction_for(state, wo, cmd.operation)
     if wi is not None:
         steps = steps_of(state, wi.item, wi.operation, wi.revision)
@@ -290,7 +295,7 @@ def _record_step(state: PlantState, cmd: c.RecordStep, now: datetime) -> list[e.
     item = checks.item(state, wo.item)
     if item.serialised:
         unit = _unit(state, wo, checks.text("serial", cmd.serial, what=f" ({wo.item} is serialised)"))
-        _unit_at(unit, cmd.operation)
+        _unit_at(state, unit, cmd.operation)
         subject = unit.serial
     elif cmd.serial is not None:
         raise invalid("NOT_SERIALISED", f"item {wo.item} is not serialised: leave serial out", "serial")
@@ -432,16 +437,77 @@ def _component_fitted(state: PlantState, ev: e.UnitComponentFitted) -> None:
         state.fitted[(ev.component, ev.component_serial)] = ev.serial
 
 
-def _dispositioned(state: PlantState, ev: e.NonconformanceDispositioned) -> None:
-    key = state.unit_of_ncr.pop(ev.ncr, None)
-    if key is None or key not in state.units:
-        return
+def _held_by(state: PlantState, ncr: str) -> list[tuple[str, str]]:
+    """The units ``ncr`` holds: the one its step raised it for, and those a rework's failed re-inspection holds."""
+    key = state.unit_of_ncr.pop(ncr, None)
+    if key is None:
+        return []
+    return sorted(k for k, unit in state.units.items() if unit.status == "hold" and unit.ncr == ncr)
+
+
+def _release(state: PlantState, key: tuple[str, str], scrap: bool) -> None:
     unit = state.units[key]
-    if unit.status == "hold" and unit.ncr == ev.ncr:
-        unit.status = "scrapped" if ev.disposition == "scrap" else (
-            "completed" if unit.operation is None else "in_progress")
-        unit.ncr = None
+    unit.status = "scrapped" if scrap else ("completed" if unit.operation is None else "in_progress")
+    unit.ncr = None
+    state.mark("units", key)
+
+
+def _dispositioned(state: PlantState, ev: e.NonconformanceDispositioned) -> None:
+    """A disposition releases the units its NCR holds (scrap scraps them); a rework with its re-inspection holds them
+    again in the ReworkOpened that follows (_rework_opened), until the re-inspection's verdict."""
+    for key in _held_by(state, ev.ncr):
+        _release(state, key, ev.disposition == "scrap")
+
+
+def _rework_units(state: PlantState, ncr: str, subjects: tuple[str, ...]) -> list[tuple[str, str]]:
+    known = state.nonconformances.get(ncr)
+    found = (unit_named(state, s[5:], known.work_order if known is not None else None)
+             for s in subjects if s.startswith("unit:"))
+    return [key for key in found if key is not None]
+
+
+def _rework_opened(state: PlantState, ev: e.ReworkOpened) -> None:
+    """The units a rework names are held (status hold, its NCR) until its re-inspection."""
+    for key in _rework_units(state, ev.ncr, ev.subjects):
+        unit = state.units[key]
+        if unit.status == "scrapped":
+            continue
+        unit.status, unit.ncr, unit.updated_at = "hold", ev.ncr, ev.at
+        state.unit_of_ncr[ev.ncr] = key
         state.mark("units", key)
+
+
+def _rework_verdict(state: PlantState, ev: e.ReworkVerdict) -> None:
+    """A passed re-inspection releases the rework's units; a failed one keeps them held under its new NCR, whose
+    disposition decides (scrap scraps them)."""
+    for key in _rework_units(state, ev.ncr, ev.subjects):
+        unit = state.units[key]
+        if unit.status != "hold" or unit.ncr != ev.ncr:
+            continue
+        state.unit_of_ncr.pop(ev.ncr, None)
+        if ev.verdict == "passed":
+            _release(state, key, scrap=False)
+        elif ev.new_ncr is not None:
+            unit.ncr = ev.new_ncr
+            state.unit_of_ncr[ev.new_ncr] = key
+        unit.updated_at = ev.at
+        state.mark("units", key)
+
+
+def _packed_by_serial(state: PlantState, ev: e.PalletLotAdded) -> None:
+    if ev.serial is not None and (ev.item, ev.serial) in state.units:
+        state.units[(ev.item, ev.serial)].sscc = ev.sscc
+        state.mark("units", (ev.item, ev.serial))
+
+
+def _unpacked(state: PlantState, ev: e.PalletLotRemoved) -> None:
+    """The lot off the pallet altogether: its units packed by serial are off it too."""
+    if (ev.sscc, ev.lot) in state.pallet_lines:
+        return
+    for key, unit in state.units.items():
+        if unit.sscc == ev.sscc and unit.lot == ev.lot:
+            unit.sscc = None
+            state.mark("units", key)
 
 
 def _output_received(state: PlantState, ev: e.LotReceived) -> None:
@@ -468,5 +534,9 @@ EVOLVERS: dict[type[e.Event], Evolver] = {
     e.UnitOperationCompleted: _unit_operation_completed,
     e.UnitComponentFitted: _component_fitted,
     e.NonconformanceDispositioned: _dispositioned,
+    e.ReworkOpened: _rework_opened,
+    e.ReworkVerdict: _rework_verdict,
     e.LotReceived: _output_received,
+    e.PalletLotAdded: _packed_by_serial,
+    e.PalletLotRemoved: _unpacked,
 }

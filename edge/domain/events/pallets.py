@@ -46,6 +46,7 @@ class PalletLotAdded(_PalletSubject, Event):
     item: str
     quantity: Decimal
     at: datetime
+    serial: str | None = None  # a serialised unit (of ``item``, in ``lot``) packed by its serial: quantity 1
 
 
 @dataclass(frozen=True, kw_only=True)
