@@ -54,7 +54,7 @@ def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime)
             )
         if current.state == cmd.state and current.reason == cmd.reason:
             return []
-        if current.state == "maintenance" and cmd.state != "maintenance" and _in_work(state, cmd.equipment):
+        if current.state == "maintenance" and _in_work(state, cmd.equipment):
             # A technician works on the machine (edge.domain.contexts.maintenance): a PLC's running or stopped during
             # a test run does not end the maintenance (nor its planned downtime in OEE); stopping work or closing
             # the request does, and the PLC's next change is taken again then.
