@@ -4,11 +4,13 @@ machines' state rules (``connectivity.machines``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 
 from sqlalchemy import Connection
 
 from edge.domain.downtime import Line, tree_for
-from edge.store.downtime import DowntimeSetup, central_trees
+from edge.domain.oee import Shift, ShiftOee
+from edge.store.downtime import DowntimeSetup, central_trees, oee_classified
 from edge.store.oee import machines_of
 from takt.config import TaktConfig
 from takt.config.downtime import DEFAULT_TREE
@@ -29,3 +31,12 @@ def setup_of(conn: Connection, config: TaktConfig | None, stations: Sequence[str
         line=line, settings=settings, default=section.settings("", None),
         trees={m: tree_for(trees, ws, settings[m].machine_class) for m, ws in machines.items()},
         plc_reasons={s.equipment: dict(s.state.reasons) for s in config.connectivity.machines if s.state})
+
+
+def node_oee(conn: Connection, config: TaktConfig | None, line: Sequence[str], shifts: Sequence[Shift], zone: tzinfo,
+             start: datetime, end: datetime, only: str | None = None) -> dict[str, list[ShiftOee]]:
+    """The OEE per workstation per shift over the stops classified by this node's setup (changeovers and planned
+    stops out of planned time, micro-stops as performance): the one computation GET /api/v1/oee, the shift close
+    and the B2MML export share. ``line`` is every workstation (starved and blocked need the neighbours); ``only``
+    narrows the report to one of them."""
+    return oee_classified(conn, [only] if only else line, shifts, zone, start, end, setup_of(conn, config, line))

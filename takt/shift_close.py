@@ -24,10 +24,9 @@ from edge.domain import commands as c
 from edge.domain.oee import Shift, ShiftOee, shift_windows
 from edge.service import IdempotencyKeyReused, Service
 from edge.store import Store
-from edge.store.downtime import oee_classified
 from edge.store.oee import ALL_DAY, recorded_workstations
 from takt.config import TaktConfig
-from takt.downtime import setup_of
+from takt.downtime import node_oee
 
 log = logging.getLogger("takt.shifts")
 LOOKBACK = timedelta(days=2)
@@ -61,7 +60,7 @@ def ended_shifts(store: Store, config: TaktConfig | None, now: datetime,
     start = now - lookback - timedelta(days=1)  # a day more, so no shift that ends in the lookback is clipped
     with store.engine.connect() as conn:
         known = workstations(conn, config)
-        report = oee_classified(conn, known, shifts, zone, start, now, setup_of(conn, config, known))
+        report = node_oee(conn, config, known, shifts, zone, start, now)
     out = []
     for results in report.values():
         for r in results:

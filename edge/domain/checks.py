@@ -171,6 +171,32 @@ def enough_stock(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal) 
             f"{', '.join(on)}; {quantity} asked: take it off the pallet first", field="quantity")
 
 
+def reserved_for(state: PlantState, lot: str, bin_code: str) -> list[str]:
+    """Who holds the reservation on ``lot`` in ``bin_code``: the open wave picks and replenishment tasks."""
+    holders = [f"wave {wp.wave} pick {wp.pick} ({wp.quantity})" for wp in state.wave_picks.values()
+               if wp.status == "open" and wp.lot == lot and wp.bin == bin_code]
+    holders += [f"replenishment {t.task} ({t.quantity})" for t in state.replenishment_tasks.values()
+                if t.status == "open" and t.lot == lot and t.from_bin == bin_code]
+    return sorted(holders)
+
+
+def not_reserved(state: PlantState, lot: Lot, bin_code: str, quantity: Decimal, field: str = "quantity") -> None:
+    """Refuse to take stock that open wave picks or replenishment tasks reserved (``PlantState.reserved``): free is
+    what the bin holds of the lot less what they count on. The pick or task itself consumes its reservation in its
+    own decider (edge.domain.contexts.outbound), never through this check."""
+    reserved = state.reserved.get((lot.lot, bin_code))
+    if reserved is None:
+        return
+    free = max(state.stock_of(lot.lot, bin_code) - reserved, Decimal(0))
+    if quantity <= free:
+        return
+    holders = reserved_for(state, lot.lot, bin_code)
+    raise DomainError(
+        "STOCK_RESERVED", f"bin {bin_code} holds {state.stock_of(lot.lot, bin_code)} of lot {lot.lot}, {reserved} of "
+        f"it reserved for {', '.join(holders) or 'open picks'}; {quantity} asked, "
+        + (f"at most {free} is free" if free > 0 else "none is free"), field=field)
+
+
 def bom_lines_for_lot(state: PlantState, wo: WorkOrder, lot: Lot) -> list[BomLine]:
     """The BOM lines of ``wo`` that ``lot`` can serve (same item and revision); refuse a lot of another item or
     revision, naming what the order needs."""

@@ -133,9 +133,9 @@ async def get_b2mml_oee(request: Request, workstation: str | None = None,
     await authorize(request, READERS)
     from zoneinfo import ZoneInfo
 
-    from edge.store.oee import oee_report
     from erp_sync.b2mml.exports import render_shift_oee
     from takt.api.oee import oee_period
+    from takt.downtime import node_oee
     from takt.shift_close import shift_calendar, workstations
 
     start, end = oee_period(start, end)
@@ -148,8 +148,7 @@ async def get_b2mml_oee(request: Request, workstation: str | None = None,
             known = workstations(conn, config)
             if workstation is not None and workstation not in known:
                 return None
-            return oee_report(conn, [workstation] if workstation else known, shifts, ZoneInfo(zone_name), start,
-                              end)
+            return node_oee(conn, config, known, shifts, ZoneInfo(zone_name), start, end, only=workstation)
 
     found = await run_in_threadpool(report)
     if found is None:

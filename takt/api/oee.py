@@ -10,14 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from edge.domain.oee import ShiftOee, loss_tree
 from edge.store import Store
-from edge.store.downtime import oee_classified
 from edge.store.users import User
 from takt.api.auth import current_user
 from takt.api.contract import BEARER, READ_RESPONSES
 from takt.api.models import Moment
 from takt.api.reads import quantity_text
 from takt.api.site import site_config
-from takt.downtime import setup_of
+from takt.downtime import node_oee
 from takt.shift_close import shift_calendar, workstations
 
 router = APIRouter(prefix="/api/v1", responses=READ_RESPONSES, dependencies=BEARER)  # takt.api.contract
@@ -73,9 +72,8 @@ def get_oee(request: Request, workstation: str | None = None,
         if workstation is not None and workstation not in known:
             raise HTTPException(404, {"code": "UNKNOWN_WORKSTATION", "field": "workstation",
                                       "message": f"workstation {workstation} is not on this line"})
-        setup = setup_of(conn, config, known)  # stops classified (edge.domain.downtime) before OEE
-        report = oee_classified(conn, [workstation] if workstation else known, shifts, ZoneInfo(zone_name), start,
-                                end, setup)
+        # stops classified (edge.domain.downtime) before OEE, as the shift close and the B2MML export do
+        report = node_oee(conn, config, known, shifts, ZoneInfo(zone_name), start, end, only=workstation)
     return {
         "from": start.isoformat(), "to": end.isoformat(), "timezone": zone_name,
         "workstations": [{"workstation": ws, "shifts": [shift_json(r) for r in results],

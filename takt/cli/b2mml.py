@@ -149,10 +149,10 @@ def export(
     plans as a V0700 SyncTestSpecification (--specifications)."""
     from zoneinfo import ZoneInfo
 
-    from edge.store.oee import oee_report
     from erp_sync.b2mml import RenderedDocument, render_material_information, render_production_performance
     from erp_sync.b2mml.exports import render_shift_oee, render_test_specifications
     from erp_sync.b2mml_filedrop import write_atomically
+    from takt.downtime import node_oee
     from takt.shift_close import shift_calendar, workstations
 
     if out is None and materials is None and oee is None and specifications is None:
@@ -177,7 +177,7 @@ def export(
         report = None
         if oee is not None:
             with store.engine.connect() as conn:
-                report = oee_report(conn, workstations(conn, site), shifts, ZoneInfo(zone_name), start, end)
+                report = node_oee(conn, site, workstations(conn, site), shifts, ZoneInfo(zone_name), start, end)
     finally:
         store.close()
     wanted: list[tuple[str, Path, RenderedDocument | None, str]] = []

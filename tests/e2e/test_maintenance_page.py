@@ -78,3 +78,22 @@ def test_the_operator_calls_maintenance_and_the_technician_works_and_releases_th
     closed = demo.client("operator").get(f"/api/v1/maintenance-requests/{code}").json()
     assert (closed["status"], closed["released"], closed["technician"]) == ("closed", True, "tom")
     assert [Decimal(p["quantity"]) for p in closed["parts"]] == [Decimal(1)]
+
+
+def test_the_handhelds_menu_links_the_technician_to_the_maintenance_page(browser: Any, demo: RunningNode) -> None:
+    page = browser.new_context(viewport=HANDHELD).new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(f"{demo.url}/pages/handheld")
+    page.wait_for_selector("body[data-ready=true]")
+    Wedge(page).scan("BADGE:wim")  # a warehouse man: no link
+    expect(page.locator("#logon")).to_be_hidden()
+    expect(page.locator(".menu button")).to_have_count(10)
+    expect(page.locator("#to-maintenance")).to_have_count(0)
+    page.click("#logoff")
+    Wedge(page).scan("BADGE:tom")  # the technician (Dutch)
+    enter_pin(page, "9753")
+    link = page.locator(".menu #to-maintenance")
+    expect(link).to_have_text("🔧Onderhoudsverzoeken")
+    link.click()
+    page.wait_for_url(f"{demo.url}/pages/maintenance")
+    page.context.close()

@@ -136,7 +136,7 @@ def test_the_handheld_menu_fits_a_phone(browser: Any, demo: RunningNode, width: 
     page.wait_for_selector("body[data-ready=true]")
     Wedge(page).scan("BADGE:wim")  # Dutch: the longer words ("Ingangscontrole")
     expect(page.locator("#logon")).to_be_hidden()
-    expect(page.locator(".menu button")).to_have_count(10)
+    expect(page.locator(".menu button")).to_have_count(10)  # wave picking and replenishment joined the menu (#23)
     screenshot(page, f"handheld-menu-{width}")
     fits = page.evaluate("""() => {
       const screen = document.querySelector(".screen");

@@ -4,6 +4,7 @@ Pareto, and OEE over the classified stops. Bad input is refused naming the field
 from __future__ import annotations
 
 import asyncio
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -168,3 +169,28 @@ def test_a_reason_tree_from_the_erp_through_the_pull(node: RunningNode, tmp_path
 async def _pull(node: RunningNode, url: str) -> Any:
     async with CentralClient(url, ERP_TOKEN, "test-node", timeout_s=5) as client:
         return await Puller(node.service, client).pull()
+
+
+def test_the_b2mml_oee_export_gives_the_classified_figures_of_get_oee(node: RunningNode) -> None:
+    """M1's hour stop booked to a planned reason (out of planned time) and its micro-stop (performance, not
+    availability), M2 starved: the B2MML export's figures are GET /api/v1/oee's, not the raw state history's."""
+    assert node.post("operator", "/equipment/M1/stops/reason", {"stop_start": at(1), "reason": "break"}
+                     ).status_code == 201
+    period = {"from": at(0), "to": at(24)}
+    oee = node.client("supervisor").get("/api/v1/oee", params=period).json()
+    r = node.client("service").get("/api/v1/b2mml/oee", params=period)
+    assert r.status_code == 200, r.text
+    v0600 = "{http://www.mesa.org/xml/B2MML-V0600}"
+    exported = {}
+    for pr in ET.fromstring(r.content).iter(f"{v0600}ProductionResponse"):
+        figures = {d.findtext(f"{v0600}ID"): d.findtext(f"{v0600}Value/{v0600}ValueString")
+                   for d in pr.iter(f"{v0600}ProductionData")}
+        exported[pr.findtext(f"{v0600}ID", "").split("/")[1]] = figures
+    for ws in oee["workstations"]:
+        [day] = ws["shifts"]
+        figures = exported[ws["workstation"]]
+        assert (figures["PlannedMinutes"], figures["RunMinutes"], figures["Availability"], figures["OEE"]) == (
+            f"{day['planned_minutes']:.3f}", f"{day['run_minutes']:.3f}", f"{day['availability']:.4f}",
+            f"{day['oee']:.4f}"), ws["workstation"]
+    m1 = next(w for w in oee["workstations"] if w["workstation"] == "WS-10")["shifts"][0]
+    assert m1["planned_minutes"] == 23 * 60 and m1["availability"] == 1.0  # the break is out of planned time

@@ -219,3 +219,28 @@ def test_the_trees_flagged_reasons_as_a_plc_records_them() -> None:
     setting = MaintenanceSetting("M1", maintenance_reasons(tree, {31: "hydraulic leak"}), None)
     assert stop_raises_request(setting, "hydraulic leak", None) == "reason"
     assert stop_raises_request(setting, "alarm 33", None) is None
+
+
+def test_a_plc_state_change_during_the_technicians_work_keeps_the_machine_in_maintenance(plant: Plant) -> None:
+    _configured(plant)
+    _state(plant, "running", 0)
+    _state(plant, "down", 1, "hydraulic leak")
+    plant.do(c.AcceptMaintenanceRequest, request="MR-000001", roles=TECH, actor="tom")
+    plant.do(c.StartMaintenanceWork, request="MR-000001", roles=TECH, actor="tom", now=NOW + timedelta(minutes=5))
+    # the technician's test run: the PLC reports running, then stopped; the machine stays in maintenance
+    assert _state(plant, "running", 10) == []
+    assert _state(plant, "idle", 12) == []
+    ms = plant.state.machine_states["M1"]
+    assert (ms.state, ms.reason, ms.since) == ("maintenance", "maintenance MR-000001", NOW + timedelta(minutes=5))
+    # a break: work stopped, the PLC's changes are taken again
+    plant.do(c.StopMaintenanceWork, request="MR-000001", roles=TECH, actor="tom", now=NOW + timedelta(minutes=15))
+    [changed] = _state(plant, "running", 16)
+    assert isinstance(changed, e.MachineStateChanged) and changed.previous == "maintenance"
+    # work again, then closed and released: the PLC's states count from then on
+    plant.do(c.StartMaintenanceWork, request="MR-000001", roles=TECH, actor="tom", now=NOW + timedelta(minutes=20))
+    assert plant.state.machine_states["M1"].state == "maintenance"
+    assert _state(plant, "running", 22) == []
+    plant.do(c.CloseMaintenanceRequest, request="MR-000001", released=True, roles=TECH, actor="tom",
+             now=NOW + timedelta(minutes=30))
+    assert plant.state.machine_states["M1"].state == "idle"
+    assert _state(plant, "running", 31)[0].state == "running"  # type: ignore[attr-defined]

@@ -176,3 +176,42 @@ def test_zone_picking_hands_the_orders_tote_over_from_zone_to_zone(store: Plant)
     store.do(c.PickWaveLine, wave="W00001", pick=1, bin="B-01", lot="J-LONG", quantity=D(20), tote="T1")
     assert {w.status for w in store.state.waves.values()} == {"picked"}
     assert store.state.reserved == {}
+
+
+def test_reserved_stock_is_refused_to_a_move_an_issue_a_scrap_and_a_kit_but_the_pick_and_task_take_it(
+        line: Plant) -> None:
+    """J-SHORT: 50 in A-01, a wave reserves 20 of it for SO2. L-1: 80 in A-02, a replenishment task reserves 50."""
+    (wave,) = release(line, lines=(c.OrderLineRef(sales_order="SO2", line=1),))
+    (pick,) = wave.picks
+    assert (pick.lot, pick.bin, pick.quantity) == ("J-SHORT", "A-01", D(20))
+    err = line.refuse(c.MoveStock, "STOCK_RESERVED", "quantity", lot="J-SHORT", from_bin="A-01", to_bin="A-02",
+                      quantity=D(31))
+    assert "20 of it reserved for wave W00001 pick 1" in err.message and "at most 30 is free" in err.message
+    line.refuse(c.ScrapStock, "STOCK_RESERVED", "quantity", lot="J-SHORT", bin="A-01", quantity=D(40),
+                reason="dropped")
+    line.do(c.ReleaseWorkOrder, work_order="WO9", item="PUMP", item_revision="A", bom_revision="1",
+            quantity=D(1), roles=ADMIN,
+            operations=(c.OperationSpec(operation=10, description="Fill", workstation="WS1"),),
+            bom=(c.BomLineSpec(line=1, item="JAM", item_revision="A", quantity_per=D(50)),))
+    line.refuse(c.IssueToWorkOrder, "STOCK_RESERVED", "quantity", work_order="WO9", lot="J-SHORT", bin="A-01",
+                quantity=D(50))
+    line.refuse(c.PickForKitting, "STOCK_RESERVED", "quantity", work_order="WO9", lot="J-SHORT", from_bin="A-01",
+                to_bin="LINE-1", asked=D(50), quantity=D(50))
+    # the free part may go; a move of "all of it" takes only the free part
+    line.do(c.ScrapStock, lot="J-SHORT", bin="A-01", quantity=D(5), reason="dropped")
+    (moved,) = line.do(c.MoveStock, lot="J-SHORT", from_bin="A-01", to_bin="A-02", quantity=None)
+    assert moved.quantity == D(25)
+    line.refuse(c.MoveStock, "STOCK_RESERVED", "quantity", lot="J-SHORT", from_bin="A-01", to_bin="A-02",
+                quantity=None)
+    # the pick that holds the reservation takes it
+    line.do(c.PickWaveLine, wave=wave.wave, pick=1, bin="A-01", lot="J-SHORT", quantity=D(20), tote="T1")
+    assert line.stock("J-SHORT").get("A-01") is None and ("J-SHORT", "A-01") not in line.state.reserved
+    # a replenishment task's reservation: only its own completion takes it
+    line.do(c.IssueToWorkOrder, work_order="WO2", lot="L-1", bin="LINE-1", quantity=D(11))
+    (task,) = line.state.replenishment_tasks.values()
+    assert (task.lot, task.from_bin, task.quantity) == ("L-1", "A-02", D(50))
+    err = line.refuse(c.MoveStock, "STOCK_RESERVED", "quantity", lot="L-1", from_bin="A-02", to_bin="A-01",
+                      quantity=D(40))
+    assert f"replenishment {task.task}" in err.message
+    line.do(c.CompleteReplenishment, task=task.task, lot="L-1", from_bin="A-02", quantity=D(50))
+    line.do(c.MoveStock, lot="L-1", from_bin="A-02", to_bin="A-01", quantity=D(30))

@@ -208,14 +208,16 @@ def _move_stock(state: PlantState, cmd: c.MoveStock, now: datetime) -> list[e.Ev
         raise invalid("SAME_BIN", f"from_bin and to_bin are both {cmd.from_bin}", "to_bin")
     if cmd.quantity is None:  # all of the lot that is in the bin (and not packed on a pallet)
         quantity = state.stock_of(lot.lot, cmd.from_bin)
-        if quantity > ZERO:
-            quantity = max(quantity - state.on_open_pallets(lot.lot, cmd.from_bin), ZERO) or quantity
+        if quantity > ZERO:  # and not reserved for open picks or replenishment tasks
+            quantity = max(quantity - state.on_open_pallets(lot.lot, cmd.from_bin)
+                           - state.reserved.get((lot.lot, cmd.from_bin), ZERO), ZERO) or quantity
         if quantity == ZERO:
             raise DomainError("INSUFFICIENT_STOCK", f"bin {cmd.from_bin} holds none of lot {lot.lot}",
                               field="from_bin")
     else:
         quantity = checks.quantity("quantity", cmd.quantity)
     checks.enough_stock(state, lot, cmd.from_bin, quantity)
+    checks.not_reserved(state, lot, cmd.from_bin, quantity)
     checks.fits_in_bin(state, target, lot.item, quantity, "to_bin", lot.lot)
     reason = None if cmd.reason is None else checks.free_text("reason", cmd.reason)
     overridden = False
@@ -259,6 +261,7 @@ def _issue_to_work_order(state: PlantState, cmd: c.IssueToWorkOrder, now: dateti
                 f"{used.work_order} on {used.at.isoformat(timespec='seconds')}", field="serial",
             )
     checks.enough_stock(state, lot, cmd.bin, quantity)
+    checks.not_reserved(state, lot, cmd.bin, quantity)
     _not_staged_for_another(state, lot, cmd.bin, wo.work_order, quantity)
     for ln in same_revision:
         remaining = ln.quantity_per * wo.quantity - ln.consumed
@@ -345,6 +348,7 @@ def _scrap_stock(state: PlantState, cmd: c.ScrapStock, now: datetime) -> list[e.
     quantity = checks.quantity("quantity", cmd.quantity)
     reason = checks.reason("reason", cmd.reason)
     checks.enough_stock(state, lot, cmd.bin, quantity)
+    checks.not_reserved(state, lot, cmd.bin, quantity)
     return [moved(lot, "scrap", cmd.bin, None, quantity, -quantity, checks.at(cmd, now), reason=reason)]
 
 

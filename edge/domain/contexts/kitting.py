@@ -43,6 +43,7 @@ def _pick_for_kitting(state: PlantState, cmd: c.PickForKitting, now: datetime) -
     events: list[e.Event] = []
     if picked > ZERO:
         checks.enough_stock(state, lot, cmd.from_bin, picked)
+        checks.not_reserved(state, lot, cmd.from_bin, picked)
         checks.fits_in_bin(state, target, lot.item, picked, "to_bin", lot.lot)
         events.append(moved(lot, "pick", cmd.from_bin, target.bin, picked, ZERO, at, work_order=wo.work_order,
                             bom_line=line.line, reason=f"kitting {wo.work_order}"))

@@ -54,11 +54,21 @@ def _set_machine_state(state: PlantState, cmd: c.SetMachineState, now: datetime)
             )
         if current.state == cmd.state and current.reason == cmd.reason:
             return []
+        if current.state == "maintenance" and _in_work(state, cmd.equipment):
+            # A technician works on the machine (edge.domain.contexts.maintenance): a PLC's running or stopped during
+            # a test run does not end the maintenance (nor its planned downtime in OEE); stopping work or closing
+            # the request does, and the PLC's next change is taken again then.
+            return []
     return [e.MachineStateChanged(
         equipment=cmd.equipment, state=cmd.state, reason=cmd.reason, since=since,
         previous=current.state if current else None, previous_since=current.since if current else None,
         clock_jump_s=state.clock_jump_of.get(("machine", cmd.equipment)) if current else None,
     )]
+
+
+def _in_work(state: PlantState, equipment: str) -> bool:
+    return any(req.equipment == equipment and req.status != "closed" and req.working_since is not None
+               for req in state.maintenance_requests.values())
 
 
 def _record_clock_jump(state: PlantState, cmd: c.RecordClockJump, now: datetime) -> list[e.Event]:

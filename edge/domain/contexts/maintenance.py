@@ -273,6 +273,7 @@ def _issue_parts(state: PlantState, cmd: c.IssueMaintenanceParts, now: datetime)
     at = checks.at(cmd, now)
     checks.usable_lot(state, lot, at.date())
     checks.enough_stock(state, lot, cmd.bin, quantity)
+    checks.not_reserved(state, lot, cmd.bin, quantity)
     return [moved(lot, "issue", cmd.bin, None, quantity, -quantity, at, reason=request_label(req.request)),
             e.MaintenancePartsIssued(request=req.request, equipment=req.equipment, lot=lot.lot, item=lot.item,
                                      bin=cmd.bin, quantity=quantity, at=at)]

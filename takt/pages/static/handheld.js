@@ -19,8 +19,11 @@
     $("#task-title").textContent = t(name || "menu");
     $("#manual").hidden = !name;
     if (!name) {
+      // The maintenance technician's requests and plans due live on their own page (/pages/maintenance).
+      const maintenance = Takt.hasRole("maintenance") ? '<a class="button" id="to-maintenance" href="/pages/maintenance">' +
+        "<i>\u{1F527}</i>" + esc(t("menu_maintenance")) + "</a>" : "";
       $("#view").innerHTML = '<div class="menu">' + TASKS.map(([n, icon]) =>
-        '<button data-task="' + n + '"><i>' + icon + "</i>" + esc(t(n)) + "</button>").join("") + "</div>";
+        '<button data-task="' + n + '"><i>' + icon + "</i>" + esc(t(n)) + "</button>").join("") + maintenance + "</div>";
     } else draw();
     if (name === "receive") loadOrders();
     if (name === "inspect") loadInspections();
