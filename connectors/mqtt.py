@@ -15,6 +15,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,6 +81,10 @@ class MqttPublisher:
         self._db.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL,"
                          " payload TEXT NOT NULL)")
         self._inflight: dict[int, tuple[str, str, int | None]] = {}  # mid → (topic, payload, outbox id)
+        # Acknowledgements handed over by paho's thread. paho calls on_publish while it holds its own lock, and
+        # publish() calls paho while holding ours: waiting for ours there deadlocked the two threads. So the ack is
+        # queued and settled by whichever thread holds our lock next (see _on_publish and _settle_pending).
+        self._acks: deque[int] = deque()
         self._draining = False
         self.published = 0  # acknowledged by the broker
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
@@ -133,6 +138,8 @@ class MqttPublisher:
             else:  # the broker is away (or older messages go first): keep it on disk, send it later
                 payload = json.dumps({**message, "historical": True}, default=_json_default)
                 self._db.execute("INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload))
+            self._settle_acks()
+        self._settle_pending()
 
     def _send(self, topic: str, payload: str, outbox_id: int | None) -> None:
         info = self._client.publish(topic, payload, qos=1)
@@ -156,6 +163,7 @@ class MqttPublisher:
             self.health.last_error = None
             self._draining = True
             self._drain()
+        self._settle_pending()
 
     def _drain(self) -> None:
         """Send buffered messages in order (a batch at a time; the rest as acknowledgements come in)."""
@@ -184,10 +192,27 @@ class MqttPublisher:
         self._inflight.clear()
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
-        with self._lock:
+        # paho holds its own lock here: never wait for ours (a publish() holding ours waits for paho's). Queue the
+        # ack, then settle it now if our lock is free; else its holder settles it as it lets go (_settle_pending).
+        self._acks.append(mid)
+        self._settle_pending()
+
+    def _settle_pending(self) -> None:
+        """Settle queued acks if nobody holds our lock. Whoever lets go of the lock calls this after, and paho's
+        thread calls it after queueing, so an ack queued while the lock was held is never left behind."""
+        while self._acks and self._lock.acquire(blocking=False):
+            try:
+                self._settle_acks()
+            finally:
+                self._lock.release()
+
+    def _settle_acks(self) -> None:
+        """With our lock held: each acknowledged message is delivered; its buffered copy goes, and the drain goes on."""
+        while self._acks:
+            mid = self._acks.popleft()
             sent = self._inflight.pop(mid, None)
             if sent is None:
-                return
+                continue
             self.published += 1
             self.health.values += 1
             if sent[2] is not None:

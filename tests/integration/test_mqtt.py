@@ -121,6 +121,31 @@ async def test_values_and_events_land_in_the_unified_namespace(broker: Broker, t
     assert event["seq"] == 42 and event["subject"] == "WO-1/10"
 
 
+@pytest.mark.timeout(60)  # a deadlocked publisher also hangs its stop(): fail in a minute, not in ten
+async def test_a_burst_of_publishes_while_acknowledgements_come_in_never_locks_up(broker: Broker, tmp_path: Path) -> None:
+    """paho calls on_publish holding its own lock while publish() holds the publisher's and calls paho: a publisher
+    that waited for its lock in on_publish deadlocked the two threads now and then (a hung test in a parallel run).
+    Thousands of publishes with their acks arriving meanwhile must all be delivered and settled."""
+    pub = MqttPublisher(NS, host="127.0.0.1", port=broker.port, buffer_file=tmp_path / "outbox.sqlite")
+    pub.start()
+    try:
+        await wait_for(lambda: pub.health.connected, 5, "the publisher connected")
+        done = threading.Event()
+
+        def burst() -> None:
+            for i in range(3000):
+                pub.publish_events([{"seq": i, "type": "ProductionReported", "subject": "WO-1/10"}])
+            done.set()
+
+        worker = threading.Thread(target=burst, daemon=True)
+        worker.start()
+        await wait_for(done.is_set, 30, "3,000 publishes (a deadlock leaves the burst hanging)")
+        await wait_for(lambda: pub.published == 3000, 10, "every acknowledgement settled")
+        assert pub.buffered == 0
+    finally:
+        pub.stop()
+
+
 async def test_while_the_broker_is_down_messages_wait_on_disk_and_arrive_later_flagged_historical(
         broker: Broker, tmp_path: Path) -> None:
     sub = Subscriber(broker.port)
