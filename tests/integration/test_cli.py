@@ -56,7 +56,7 @@ def test_config_check_accepts_the_demo_with_a_summary() -> None:
     result = takt("config", "check", str(DEMO))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"ok: {DEMO}")
-    assert "6 users" in result.stdout and "3 work orders" in result.stdout and "10 opening lots" in result.stdout
+    assert "7 users" in result.stdout and "3 work orders" in result.stdout and "10 opening lots" in result.stdout
 
 
 def test_config_check_refuses_a_bad_file_naming_file_path_and_reason(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_python_dash_m_takt_is_the_same_command() -> None:
 def test_store_verify_on_a_seeded_store_exits_0(seeded: Path) -> None:
     result = takt("store", "verify", "--data-dir", str(seeded))
     assert result.returncode == 0, result.stderr
-    assert "ok: replayed 43 events" in result.stdout
+    assert "ok: replayed 49 events" in result.stdout
 
 
 def test_store_verify_finds_a_projection_changed_behind_the_journal(seeded: Path) -> None:
@@ -106,7 +106,7 @@ def test_store_verify_finds_a_projection_changed_behind_the_journal(seeded: Path
 def test_store_verify_names_the_first_event_an_sql_edit_broke(seeded: Path) -> None:
     result = takt("store", "verify", "--data-dir", str(seeded), "--chain-only")
     assert result.returncode == 0, result.stderr
-    assert "ok: hash chain intact through seq 43 (43 events; " in result.stdout
+    assert "ok: hash chain intact through seq 49 (49 events; " in result.stdout
     assert "signatures checked with " in result.stdout  # the data folder's key (the node made it at first start)
     with sqlite3.connect(seeded / "takt.sqlite") as db:
         db.execute("UPDATE journal SET actor = 'mallory' WHERE seq = 12")
@@ -118,10 +118,10 @@ def test_store_verify_names_the_first_event_an_sql_edit_broke(seeded: Path) -> N
 
 def test_store_verify_finds_a_forged_checkpoint_signature(seeded: Path) -> None:
     with sqlite3.connect(seeded / "takt.sqlite") as db:
-        db.execute("UPDATE journal_checkpoints SET signature = ? WHERE seq = 43", ("ab" * 32,))
+        db.execute("UPDATE journal_checkpoints SET signature = ? WHERE seq = 49", ("ab" * 32,))
     result = runner.invoke(app, ["store", "verify", "--data-dir", str(seeded), "--chain-only"])
     assert result.exit_code == 1
-    assert "checkpoint at seq 43: signature wrong" in result.stderr
+    assert "checkpoint at seq 49: signature wrong" in result.stderr
 
 
 def test_store_verify_checks_the_signatures_with_the_secret_given(seeded: Path, tmp_path: Path) -> None:
@@ -223,7 +223,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
         status, health = http("GET", f"{base}/health", None, ADMIN)
         assert status == 200 and health["node_id"] == "demo-eindhoven-assembly-1"
         seeded_seq = health["store"]["last_seq"]
-        assert seeded_seq == 42
+        assert seeded_seq == 48
         operator = {"Authorization": "Bearer demo-operator-token-000000"}
         status, body = http("POST", f"{base}/api/v1/work-orders/WO-1001/issues",
                             {"lot": "L123", "bin": "LS-20", "quantity": 1}, {**operator, "Idempotency-Key": "t-1"})
@@ -245,7 +245,7 @@ def test_demo_serves_the_seeded_site_and_keeps_its_data_across_restarts(tmp_path
     finally:
         code, out = stop(proc)
     assert code == 0, out
-    assert "0 recorded, 41 already there" in out
+    assert "0 recorded, 47 already there" in out
     assert takt("store", "verify", "--data-dir", str(data_dir)).returncode == 0
 
 
