@@ -74,20 +74,6 @@ def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tryton]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def tryton_pg(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[Tryton]:
-    """The same plant in a Tryton on the test run's PostgreSQL (trytond-admin takes about a minute there)."""
-    uri = postgres_server.replace("postgresql+psycopg://", "postgresql://") + "/"
-    server = TrytonServer(tmp_path_factory.mktemp("tryton-pg"), database=f"tryton_{next(_n)}", db_uri=uri)
-    server.create()
-    server.start()
-    try:
-        session = server.session()
-        yield Tryton(server, session, set_up_plant(session))
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def edge(tmp_path: Path) -> Iterator[RunningNode]:
     running = start_node(f"sqlite:///{tmp_path}/edge.sqlite", NODE)
@@ -221,10 +207,6 @@ def check_in_tryton(t: Tryton, service: Service, production: int, housing: str, 
 def test_a_production_released_in_tryton_is_worked_at_the_edge_and_done_in_tryton(
         tryton: Tryton, edge: RunningNode) -> None:
     round_trip(tryton, edge)
-
-
-def test_the_same_with_tryton_on_postgresql(tryton_pg: Tryton, edge: RunningNode) -> None:
-    round_trip(tryton_pg, edge)
 
 
 def round_trip(t: Tryton, edge: RunningNode) -> None:
@@ -731,10 +713,6 @@ def customer_shipments(t: Tryton, lots: list[str]) -> list[dict[str, Any]]:
 def test_a_pallet_shipped_against_a_sale_pulled_from_tryton_is_a_done_customer_shipment(
         tryton: Tryton, edge: RunningNode) -> None:
     shipping_round_trip(tryton, edge)
-
-
-def test_the_same_shipment_with_tryton_on_postgresql(tryton_pg: Tryton, edge: RunningNode) -> None:
-    shipping_round_trip(tryton_pg, edge)
 
 
 def shipping_round_trip(t: Tryton, edge: RunningNode) -> None:
