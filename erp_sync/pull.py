@@ -109,7 +109,8 @@ def command_for(change: p.Change, known_work_orders: Callable[[str], bool]) -> c
                                       status=payload.status, lines=tuple(
                                           c.SalesOrderLineSpec(line=ln.line, item=ln.item, quantity=ln.quantity,
                                                                due=ln.due) for ln in payload.lines),
-                                      allow_substitution=payload.allow_substitution, **meta)
+                                      allow_substitution=payload.allow_substitution, priority=payload.priority,
+                                      carrier=payload.carrier, cutoff=payload.cutoff, **meta)
         case p.LotChange():
             return c.DefineLot(lot=payload.lot, item=payload.item, expiry=payload.expiry,
                                supplier_lot=payload.supplier_lot, **meta)

@@ -353,6 +353,9 @@ class SalesOrder:
     customer: str
     status: str  # open | cancelled
     allow_substitution: bool = False  # a picker may take another lot of the item than the wave planned
+    priority: int | None = None  # 1 = most urgent (waves by priority)
+    carrier: str | None = None  # the carrier that collects it, and its cut-off (waves by cut-off)
+    cutoff: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ The same FEFO walk (``take``) picks customer orders in waves (``plan_waves``) an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from edge.domain.errors import DomainError
@@ -329,7 +329,8 @@ def plan_waves(state: PlantState, lines: list[tuple[str, int]], today: date, *, 
     """The waves that pick ``lines`` (sales order, line): earliest due first (then order, line), each line's open
     quantity taken FEFO (``take``) from lots that leave its customer the shelf life it needs, never stock reserved
     for open picks or tasks; then grouped (zone: a wave per zone; due: a wave per due date, the carrier cut-off;
-    none: one wave), each wave's picks in walk order. What no usable stock covers is a short line, with why."""
+    priority: a wave per order priority, most urgent first; cutoff: a wave per carrier and cut-off, earliest first,
+    orders without a carrier by due date; none: one wave), each wave's picks in walk order. What no usable stock covers is a short line, with why."""
     to_pick = open_to_pick(state)
     lots_by_item = usable_lots_by_item(state, today)
     walk = {code: _walk(state, code) for code in state.bins}
@@ -364,21 +365,39 @@ def plan_waves(state: PlantState, lines: list[tuple[str, int]], today: date, *, 
             shorts.append(OrderShort(sales_order=key[0], line=key[1], item=ln.item, short=short, reason=why))
     groups: dict[str, list[OrderPick]] = {}
     short_groups: dict[str, list[OrderShort]] = {}
+    order_of: dict[str, tuple[str, ...]] = {}
     for p in picks:
-        groups.setdefault(_group(state, group_by, p.zone, p.sales_order, p.line), []).append(p)
+        key, name = _group(state, group_by, p.zone, p.sales_order, p.line)
+        order_of[name] = key
+        groups.setdefault(name, []).append(p)
     for sh in shorts:
-        short_groups.setdefault(_group(state, group_by, "", sh.sales_order, sh.line), []).append(sh)
+        key, name = _group(state, group_by, "", sh.sales_order, sh.line)
+        order_of[name] = key
+        short_groups.setdefault(name, []).append(sh)
     plans = []
-    for name in sorted(set(groups) | set(short_groups)):
+    for name in sorted(set(groups) | set(short_groups), key=lambda g: (order_of[g], g)):
         ordered = sorted(groups.get(name, []), key=lambda p: (*walk.get(p.bin, (LAST, p.bin)), p.sales_order, p.line))
         plans.append(WavePlan(group=name, picks=tuple(ordered), shorts=tuple(short_groups.get(name, []))))
     return plans
 
 
-def _group(state: PlantState, group_by: str, zone: str, sales_order: str, line: int) -> str:
+def _group(state: PlantState, group_by: str, zone: str, sales_order: str, line: int) -> tuple[tuple[str, ...], str]:
+    """The wave a pick goes into: its sort key (waves are released in that order) and its name."""
     if group_by == "zone":
-        return f"zone {zone}" if zone else "zone -"
-    if group_by == "due":
+        name = f"zone {zone}" if zone else "zone -"
+        return (name,), name
+    if group_by == "priority":  # most urgent first, orders without a priority last
+        priority = state.sales_orders[sales_order].priority
+        return ((f"{priority:04d}",) if priority is not None else ("~",)), (f"priority {priority}" if priority
+                                                                           is not None else "priority -")
+    if group_by == "cutoff":  # earliest cut-off first; an order without a carrier by its line's due date
+        order = state.sales_orders[sales_order]
+        if order.carrier is not None and order.cutoff is not None:
+            at = order.cutoff.astimezone(UTC).isoformat(timespec="minutes")
+            return (at, order.carrier), f"cutoff {at} {order.carrier}"
+        if order.carrier is not None:
+            return ("~", order.carrier), f"carrier {order.carrier}"
+    if group_by in ("due", "cutoff"):
         due = state.sales_order_lines[(sales_order, line)].due
-        return f"due {due.isoformat()}" if due else "due -"
-    return "all"
+        return ((due.isoformat(),) if due else ("~",)), (f"due {due.isoformat()}" if due else "due -")
+    return ("all",), "all"

@@ -777,8 +777,9 @@ class ReleaseWavesRequest(Request):
     lines: list[OrderLineRequest] = Field(default_factory=list, max_length=2000,
                                           description="the order lines to release (none: every open line; a body "
                                                       "stays under the site's api.max_body_bytes)")
-    group_by: Literal["zone", "due", "none"] = Field(
-        "none", description="a wave per storage zone, per carrier cut-off (the lines' due date), or one wave")
+    group_by: Literal["zone", "due", "priority", "cutoff", "none"] = Field(
+        "none", description="a wave per storage zone, per due date, per order priority (most urgent first), per "
+                            "carrier and cut-off (earliest first; orders without a carrier by due date), or one wave")
     mode: Literal["cluster", "zone"] = Field("cluster", description="cluster: one walk, a tote per order; zone: "
                                                                     "the order's tote is handed over between zones")
 

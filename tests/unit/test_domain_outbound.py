@@ -215,3 +215,37 @@ def test_reserved_stock_is_refused_to_a_move_an_issue_a_scrap_and_a_kit_but_the_
     assert f"replenishment {task.task}" in err.message
     line.do(c.CompleteReplenishment, task=task.task, lot="L-1", from_bin="A-02", quantity=D(50))
     line.do(c.MoveStock, lot="L-1", from_bin="A-02", to_bin="A-01", quantity=D(30))
+
+
+def _urgent_orders(p: Plant) -> tuple[c.OrderLineRef, ...]:
+    """SO3 priority 2 on DHL at 15:00 tomorrow, SO4 priority 1 on UPS at 12:00 tomorrow, SO5 priority 10 without a
+    carrier, due today; all lids."""
+    tomorrow = NOW.replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    for order, priority, carrier, hour in (("SO3", 2, "DHL", 15), ("SO4", 1, "UPS", 12), ("SO5", 10, None, None)):
+        p.do(c.DefineSalesOrder, sales_order=order, customer="ANYCO", roles=ADMIN, priority=priority, carrier=carrier,
+             cutoff=None if hour is None else tomorrow.replace(hour=hour),
+             lines=(c.SalesOrderLineSpec(line=1, item="LID", quantity=D(5), due=TODAY),))
+    return tuple(c.OrderLineRef(sales_order=so, line=1) for so in ("SO3", "SO4", "SO5"))
+
+
+def test_waves_by_priority_release_the_most_urgent_orders_first(store: Plant) -> None:
+    waves = release(store, lines=_urgent_orders(store), group_by="priority")
+    assert [(w.wave, w.group, [p.sales_order for p in w.picks]) for w in waves] == [
+        ("W00001", "priority 1", ["SO4"]), ("W00002", "priority 2", ["SO3"]), ("W00003", "priority 10", ["SO5"])]
+    assert store.state.sales_orders["SO4"].priority == 1
+    # priority and carrier stay out of the command's fingerprint: orders synced before keep their idempotency key
+    cmd = c.DefineSalesOrder(sales_order="SO4", customer="ANYCO", lines=(), priority=1, carrier="UPS",
+                             idempotency_key="k", actor="erp")
+    assert "priority" not in repr(cmd) and "carrier" not in repr(cmd)
+    store.refuse(c.DefineSalesOrder, "INVALID_VALUE", "priority", sales_order="SO6", customer="ANYCO", priority=0,
+                 roles=ADMIN, lines=(c.SalesOrderLineSpec(line=1, item="LID", quantity=D(5)),))
+    store.refuse(c.DefineSalesOrder, "MISSING_VALUE", "carrier", sales_order="SO6", customer="ANYCO", roles=ADMIN,
+                 cutoff=NOW, lines=(c.SalesOrderLineSpec(line=1, item="LID", quantity=D(5)),))
+
+
+def test_waves_by_cutoff_go_per_carrier_earliest_first_and_orders_without_one_by_due_date(store: Plant) -> None:
+    waves = release(store, lines=_urgent_orders(store), group_by="cutoff")
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    assert [(w.group, [p.sales_order for p in w.picks]) for w in waves] == [
+        (f"due {TODAY.isoformat()}", ["SO5"]), (f"cutoff {tomorrow}T12:00+00:00 UPS", ["SO4"]),
+        (f"cutoff {tomorrow}T15:00+00:00 DHL", ["SO3"])]

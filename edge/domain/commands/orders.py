@@ -4,7 +4,7 @@ orders, customers and the APS dispatch list (from the ERP, PLM, SRM, CRM, APS or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -192,6 +192,10 @@ class DefineSalesOrder(Command):
     # a picker may take another lot of the item than the wave planned; out of the fingerprint, so that commands
     # recorded before it keep theirs
     allow_substitution: bool = field(default=False, repr=False)
+    # waves by priority (1 = most urgent) and by carrier cut-off; out of the fingerprint as allow_substitution
+    priority: int | None = field(default=None, repr=False)
+    carrier: str | None = field(default=None, repr=False)
+    cutoff: datetime | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,13 +22,14 @@ class OrderLineRef:
 class ReleaseWaves(Command):
     """Release open sales order lines to be picked: ``lines`` (none: every open line no wave holds yet), grouped by
     ``group_by`` (zone: a wave per storage zone, the order's tote handed over between them; due: a wave per
-    carrier cut-off, the lines' due date; none: one wave), ``mode`` cluster (one walk, a tote per order) or zone.
+    due date; priority: a wave per sales order priority, most urgent first; cutoff: a wave per carrier and cut-off,
+    earliest first, an order without a carrier by its lines' due date; none: one wave), ``mode`` cluster (one walk, a tote per order) or zone.
     Lots are chosen FEFO among those that meet each customer's remaining shelf life (the site's settings) and that
     nobody else counts on; the stock chosen is reserved until picked."""
 
     to_bin: str
     lines: tuple[OrderLineRef, ...] = ()
-    group_by: Literal["zone", "due", "none"] = "none"
+    group_by: Literal["zone", "due", "priority", "cutoff", "none"] = "none"
     mode: Literal["cluster", "zone"] = "cluster"
     # settings of the site (warehouse.shelf_life), not what was asked: customer -> the share of shelf life a lot
     # must have left when picked; item -> its shelf life in days

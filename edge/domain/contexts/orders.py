@@ -285,8 +285,16 @@ def _define_sales_order(state: PlantState, cmd: c.DefineSalesOrder, now: datetim
     if cmd.status not in ("open", "cancelled"):
         raise invalid("INVALID_VALUE", "status is open or cancelled", "status")
     _order_lines(state, cmd.lines, "a sales order")
+    if cmd.priority is not None and not 1 <= cmd.priority <= 999:
+        raise invalid("INVALID_VALUE", "priority is 1 (most urgent) to 999", "priority")
+    carrier = None if cmd.carrier is None else checks.text("carrier", cmd.carrier)
+    if cmd.cutoff is not None and carrier is None:
+        raise invalid("MISSING_VALUE", "a cut-off needs the carrier it is for", "carrier")
+    if cmd.cutoff is not None and cmd.cutoff.tzinfo is None:
+        raise invalid("INVALID_VALUE", "cutoff needs its time zone (an offset or Z)", "cutoff")
     return [e.SalesOrderDefined(
         sales_order=cmd.sales_order, customer=cmd.customer, status=cmd.status, allow_substitution=cmd.allow_substitution,
+        priority=cmd.priority, carrier=carrier, cutoff=cmd.cutoff,
         lines=tuple(e.SalesOrderLineDefined(line=ln.line, item=ln.item, quantity=ln.quantity, due=ln.due)
                     for ln in cmd.lines))]
 
@@ -496,7 +504,8 @@ def _sales_order_defined(state: PlantState, ev: e.SalesOrderDefined) -> None:
                if order == ev.sales_order}
     _replace_rows(state, ("sales_order_lines",), ev.sales_order)
     state.sales_orders[ev.sales_order] = SalesOrder(ev.sales_order, ev.customer, ev.status,
-                                                   allow_substitution=ev.allow_substitution)
+                                                   allow_substitution=ev.allow_substitution, priority=ev.priority,
+                                                   carrier=ev.carrier, cutoff=ev.cutoff)
     state.mark("sales_orders", ev.sales_order)
     for sl in ev.lines:
         state.sales_order_lines[(ev.sales_order, sl.line)] = SalesOrderLine(

@@ -25,8 +25,8 @@ PRIORITY_EMPTY, PRIORITY_BELOW_MIN, PRIORITY_AHEAD = 1, 2, 3
 
 def _release_waves(state: PlantState, cmd: c.ReleaseWaves, now: datetime) -> list[e.Event]:
     target = checks.bin(state, cmd.to_bin, "to_bin")
-    if cmd.group_by not in ("zone", "due", "none"):
-        raise invalid("INVALID_VALUE", "group_by is zone, due or none", "group_by")
+    if cmd.group_by not in ("zone", "due", "priority", "cutoff", "none"):
+        raise invalid("INVALID_VALUE", "group_by is zone, due, priority, cutoff or none", "group_by")
     if cmd.mode not in ("cluster", "zone"):
         raise invalid("INVALID_VALUE", "mode is cluster or zone", "mode")
     open_lines = picking.open_to_pick(state)

@@ -219,6 +219,9 @@ class SalesOrderDefined(Event):
     status: str
     lines: tuple[SalesOrderLineDefined, ...]
     allow_substitution: bool = False
+    priority: int | None = None
+    carrier: str | None = None
+    cutoff: datetime | None = None
 
     @property
     def subject(self) -> str:
