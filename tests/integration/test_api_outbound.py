@@ -148,6 +148,23 @@ def test_a_wave_is_picked_scan_by_scan_corrected_and_shipped_in_part(edge: Runni
     same_after_a_restart(edge)
 
 
+def test_waves_by_priority_and_by_carrier_cut_off_come_from_the_erps_orders(edge: RunningNode,
+                                                                            sim: RunningErpSim) -> None:
+    cutoff = f"{TODAY + timedelta(days=1)}T12:00:00Z"
+    sim.call("PUT", "/central/v1/sales-orders", {"sales_order": "SO-3", "customer": "FRESH", "priority": 1,
+                                                 "carrier": "UPS", "cutoff": cutoff, "lines": [
+                                                     {"line": 1, "item": "LID", "quantity": "5"}]})
+    seed(edge, sim)
+    released = ok(edge.post("warehouse", "/waves", {"to_bin": "PACK", "group_by": "priority"}))
+    assert [ev["type"] for ev in released["events"]] == ["WaveReleased", "WaveReleased"]
+    waves = ok(edge.client("warehouse").get("/api/v1/waves"))["waves"]
+    assert sorted((w["wave"], w["group"]) for w in waves) == [("W00001", "priority 1"), ("W00002", "priority -")]
+    assert [p["sales_order"] for p in ok(edge.client("warehouse").get("/api/v1/waves/W00001"))["picks"]] == ["SO-3"]
+    r = edge.client("warehouse").post("/api/v1/waves", headers={"Idempotency-Key": "w-bad"},
+                                      json={"to_bin": "PACK", "group_by": "carrier"})
+    assert r.status_code == 422 and r.json()["field"].endswith("group_by"), r.text
+
+
 def test_a_consumption_at_the_line_raises_a_task_the_handheld_closes(edge: RunningNode, sim: RunningErpSim) -> None:
     seed(edge, sim)
     ok(edge.post("service", "/line-side-bins/LINE-1", {"item": "LID", "minimum": "10", "maximum": "50",
