@@ -249,3 +249,26 @@ def test_waves_by_cutoff_go_per_carrier_earliest_first_and_orders_without_one_by
     assert [(w.group, [p.sales_order for p in w.picks]) for w in waves] == [
         (f"due {TODAY.isoformat()}", ["SO5"]), (f"cutoff {tomorrow}T12:00+00:00 UPS", ["SO4"]),
         (f"cutoff {tomorrow}T15:00+00:00 DHL", ["SO3"])]
+
+
+def test_a_work_order_released_where_the_site_asks_raises_its_replenishment_ahead_in_the_release(line: Plant) -> None:
+    def release_wo(code: str, quantity: int, ahead: bool) -> list[e.Event]:
+        return line.do(c.ReleaseWorkOrder, work_order=code, item="PUMP", item_revision="A", bom_revision="1",
+                       quantity=D(quantity), roles=ADMIN, replenish_ahead=ahead,
+                       operations=(c.OperationSpec(operation=10, description="Close", workstation="WS1"),),
+                       bom=(c.BomLineSpec(line=1, item="LID", item_revision="A", quantity_per=D(1)),
+                            c.BomLineSpec(line=2, item="JAM", item_revision="A", quantity_per=D(1))))
+
+    # without the setting: the release alone (WO2's 12 lids leave 8 of 20, not counted on by a release)
+    assert [type(ev) for ev in release_wo("WO3", 30, False)] == [e.WorkOrderReleased]
+    # with it: 20 lids there, WO4 needs 30 and 10 stay: 20 short, one pack of 25, as POST /replenishment/ahead
+    # would ask; JAM has no line-side bin here, nothing for it
+    events = release_wo("WO4", 30, True)
+    assert isinstance(events[0], e.WorkOrderReleased)
+    (task,) = events[1:]
+    assert isinstance(task, e.ReplenishmentRaised)
+    assert (task.reason, task.work_order, task.priority, task.bin, task.quantity, task.lot) == (
+        "ahead", "WO4", 3, "LINE-1", D(25), "L-1")
+    assert line.state.replenishment_tasks[task.task].status == "open"
+    # the open task counts: 20 + 25 - 30 leaves 15; WO5 needs 5 more and 10 stay: nothing to bring
+    assert [type(ev) for ev in release_wo("WO5", 5, True)] == [e.WorkOrderReleased]

@@ -99,6 +99,9 @@ class ReleaseWorkOrder(Command):
     overproduction_tolerance_pct: Decimal = Decimal(0)
     due: date | None = None
     customer_order: str | None = None
+    # the site's warehouse.replenish_ahead_on_release: the release raises the replenishment of the order's BOM lines
+    # into their line-side bins ahead of need, as ReplenishAhead does; out of the fingerprint (a setting, not input)
+    replenish_ahead: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -229,6 +229,7 @@ def follow_up(state: PlantState, cmd: c.Command, events: list[e.Event], now: dat
     rules = state.line_side_bins
     if not rules:
         return events
+    events = _ahead_on_release(state, cmd, events, now)
     delta: dict[tuple[str, str], Decimal] = {}
     for ev in events:
         if isinstance(ev, e.StockMoved):
@@ -294,6 +295,28 @@ def _signal_empty_bin(state: PlantState, cmd: c.SignalEmptyBin, now: datetime) -
     return _raise(state, rule, quantity, "kanban", PRIORITY_EMPTY, now_level, at, len(state.replenishment_tasks) + 1)
 
 
+def _ahead(state: PlantState, code: str, needs: list[tuple[str, Decimal]], at: datetime,
+           have: dict[tuple[str, str], Decimal], raised: list[e.Event]) -> None:
+    """Tasks (into ``raised``) that fill the line-side bins of work order ``code``'s BOM lines (item, quantity
+    still needed) ahead of need: what the bin holds and its open tasks bring (``have``, kept across orders) less the
+    need must leave the bin's minimum, in whole packs."""
+    for item, need in needs:
+        rule = next((r for (b, it), r in sorted(state.line_side_bins.items()) if it == item), None)
+        if rule is None:
+            continue
+        key = (rule.bin, rule.item)
+        if key not in have:
+            have[key] = level(state, *key) + sum((t.quantity for t in _open_tasks(state, *key)), ZERO)
+        short = need + rule.minimum - have[key]
+        have[key] -= need
+        if short <= ZERO:
+            continue
+        quantity = _in_packs(rule, short)
+        have[key] += quantity
+        raised += _raise(state, rule, quantity, "ahead", PRIORITY_AHEAD, level(state, *key), at,
+                         len(state.replenishment_tasks) + len(raised) + 1, work_order=code)
+
+
 def _replenish_ahead(state: PlantState, cmd: c.ReplenishAhead, now: datetime) -> list[e.Event]:
     if not cmd.work_orders:
         raise invalid("MISSING_VALUE", "name the work orders released for the next shift", "work_orders")
@@ -306,23 +329,23 @@ def _replenish_ahead(state: PlantState, cmd: c.ReplenishAhead, now: datetime) ->
             raise DomainError("UNKNOWN_WORK_ORDER" if wo is None else "WORK_ORDER_CLOSED",
                               f"work order {code} is {'not known here' if wo is None else wo.status}",
                               field=f"work_orders[{i}]")
-        for line in state.bom_of(code):
-            rule = next((r for (b, it), r in sorted(state.line_side_bins.items()) if it == line.item), None)
-            if rule is None:
-                continue
-            key = (rule.bin, rule.item)
-            if key not in have:
-                have[key] = level(state, *key) + sum((t.quantity for t in _open_tasks(state, *key)), ZERO)
-            need = max(line.quantity_per * wo.quantity - line.consumed, ZERO)
-            short = need + rule.minimum - have[key]
-            have[key] -= need
-            if short <= ZERO:
-                continue
-            quantity = _in_packs(rule, short)
-            have[key] += quantity
-            raised += _raise(state, rule, quantity, "ahead", PRIORITY_AHEAD, level(state, *key), at,
-                             len(state.replenishment_tasks) + len(raised) + 1, work_order=code)
+        _ahead(state, code, [(line.item, max(line.quantity_per * wo.quantity - line.consumed, ZERO))
+                             for line in state.bom_of(code)], at, have, raised)
     return raised
+
+
+def _ahead_on_release(state: PlantState, cmd: c.Command, events: list[e.Event], now: datetime) -> list[e.Event]:
+    """A work order released where the site asks for it (``replenish_ahead``): the replenishment ahead of need of
+    its BOM lines, in the same command as the release, as ReplenishAhead would raise it."""
+    if not isinstance(cmd, c.ReleaseWorkOrder) or not cmd.replenish_ahead:
+        return events
+    released = next((ev for ev in events if isinstance(ev, e.WorkOrderReleased)), None)
+    if released is None:
+        return events
+    raised: list[e.Event] = []
+    _ahead(state, released.work_order, [(ln.item, ln.quantity_per * released.quantity) for ln in released.bom],
+           checks.at(cmd, now), {}, raised)
+    return [*events, *raised] if raised else events
 
 
 def _complete_replenishment(state: PlantState, cmd: c.CompleteReplenishment, now: datetime) -> list[e.Event]:
