@@ -61,13 +61,13 @@ class SyncHealth:
 
 
 class SyncDaemon:
-    def __init__(self, service: Service, section: SyncSection, node_id: str) -> None:
+    def __init__(self, service: Service, section: SyncSection, node_id: str, *, replenish_ahead: bool = False) -> None:
         self.service = service
         self.section = section
         self.client = central_for(section, node_id, service.store)
         self.pusher = Pusher(service.store, node_id, self.client, batch_events=section.batch_events,
                              batch_bytes=section.batch_bytes)
-        self.puller = Puller(service, self.client, page=section.pull_page)
+        self.puller = Puller(service, self.client, page=section.pull_page, replenish_ahead=replenish_ahead)
         self.health = SyncHealth(central_name(section))
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -13,6 +13,7 @@ supervisor can retry once the cause is fixed (the change is applied again) or se
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -147,8 +148,10 @@ def _subject(change: p.Change) -> str:
 
 
 class Puller:
-    def __init__(self, service: Service, client: Central, *, page: int = 1000) -> None:
+    def __init__(self, service: Service, client: Central, *, page: int = 1000,
+                 replenish_ahead: bool = False) -> None:
         self.service = service
+        self.replenish_ahead = replenish_ahead  # the site's warehouse.replenish_ahead_on_release
         self.store = service.store
         self.client = client
         self.ledger = SyncLedger(service.store)
@@ -204,6 +207,8 @@ class Puller:
                 continue
             if isinstance(command, c.ReleaseWorkOrder):
                 submitted.add(command.work_order)
+                if self.replenish_ahead:
+                    command = dataclasses.replace(command, replenish_ahead=True)
             # the writer records commands in the order they are submitted, so a dispatch list that names an
             # order released earlier in the page finds it
             pending.append((change, self.service.submit(command)))

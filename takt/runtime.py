@@ -333,7 +333,8 @@ class Node:
             # imported when used: the sync's HTTP client and ERP adapters are no part of a node without one
             from erp_sync.daemon import SyncDaemon
 
-            self.sync = SyncDaemon(service, self.config.sync, node_id)
+            self.sync = SyncDaemon(service, self.config.sync, node_id,
+                                   replenish_ahead=self.config.warehouse.replenish_ahead_on_release)
         self._running = True
         if self.seed_enabled:
             try:

@@ -193,6 +193,7 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
     app.state.min_shelf_life_pct = tuple(site.warehouse.customer_shelf_life_pct.items()) if site is not None else ()
     app.state.shelf_life_days = tuple(site.warehouse.item_shelf_life_days.items()) if site is not None else ()
     app.state.sscc_extension_digit = site.warehouse.sscc_extension_digit if site is not None else 0
+    app.state.replenish_ahead_on_release = site.warehouse.replenish_ahead_on_release if site is not None else False
     instructions = site.instructions if site is not None else InstructionsSection()  # issue 21
     app.state.serial_pattern, app.state.serial_gs1 = instructions.serial_pattern, instructions.serial_gs1
     app.state.instruction_folder = instructions.folder

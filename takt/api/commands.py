@@ -610,7 +610,9 @@ COMMAND_ROUTES: tuple[CommandRoute, ...] = (
                  "Close parts a machine counted with no operation running without an order, saying why",
                  "work orders"),
     CommandRoute("POST", "/work-orders", m.WorkOrderRequest, c.ReleaseWorkOrder, MASTER_DATA,
-                 "Release a work order to the floor", "work orders", _work_order_fields),
+                 "Release a work order to the floor (and, where the site asks, its line-side replenishment ahead "
+                 "of need)", "work orders", _work_order_fields,
+                 settings=(("replenish_ahead", "replenish_ahead_on_release"),)),
     CommandRoute("PUT", "/workstations/{workstation}/dispatch-list", m.DispatchListRequest, c.SetDispatchList,
                  MASTER_DATA, "Set a workstation's dispatch list (APS sequence)", "work orders", _dispatch_fields),
     CommandRoute("POST", "/items", m.ItemRequest, c.DefineItem, MASTER_DATA, "Define or revise an item",

@@ -150,7 +150,8 @@ def pull(config: ConfigArg, data_dir: DataDirOption = None) -> None:
     async def go() -> PullReport:
         client = central_for(sync, node.node_id, node.store)
         try:
-            return await Puller(node.service, client, page=sync.pull_page).pull()
+            return await Puller(node.service, client, page=sync.pull_page,
+                                replenish_ahead=cfg.warehouse.replenish_ahead_on_release).pull()
         finally:
             await client.close()
 

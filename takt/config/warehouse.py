@@ -47,6 +47,9 @@ class WarehouseSection(Section):
     # without a share, or an item without a shelf life, has no requirement.
     customer_shelf_life_pct: dict[Code, Percent] = {}
     item_shelf_life_days: dict[Code, int] = {}
+    # A work order released here (over the API or from the ERP) raises the replenishment of its BOM lines into their
+    # line-side bins ahead of need in the same transaction, as POST /replenishment/ahead does (issue 23).
+    replenish_ahead_on_release: bool = False
 
     @model_validator(mode="after")
     def _positive_shelf_lives(self) -> WarehouseSection:

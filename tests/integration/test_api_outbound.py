@@ -188,6 +188,14 @@ def test_a_consumption_at_the_line_raises_a_task_the_handheld_closes(edge: Runni
                                                                              "quantity": "60"}))
     assert ok(edge.client("operator").get("/api/v1/line-side-bins", params={"below_min": "true"}))["bins"] == []
     assert ok(edge.client("warehouse").get("/api/v1/replenishment-tasks"))["tasks"] == []
+    # the site's warehouse.replenish_ahead_on_release: a release raises its BOM's replenishment ahead of need with it
+    # (67 lids there; WO-2 needs 100 and 10 stay: 43 short, 3 packs of 20)
+    app: Any = edge.server.config.app
+    app.state.replenish_ahead_on_release = True
+    released = ok(edge.post("service", "/work-orders", {**wo, "work_order": "WO-2", "quantity": "100"}))
+    assert [ev["type"] for ev in released["events"]][-1] == "ReplenishmentRaised"
+    [ahead] = ok(edge.client("warehouse").get("/api/v1/replenishment-tasks"))["tasks"]
+    assert (ahead["quantity"], ahead["lot"], ahead["priority"]) == ("60", "L-1", 3)
     same_after_a_restart(edge)
 
 
