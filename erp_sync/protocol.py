@@ -371,9 +371,9 @@ class SalesOrderChange(_Message):
     status: Literal["open", "cancelled"] = "open"
     lines: list[SalesOrderLineChange] = Field(min_length=1)
     allow_substitution: bool = False  # the picker may take another lot of an item than the wave planned
-    priority: int | None = Field(None, ge=1, le=999, description="1 = most urgent (waves by priority)")
-    carrier: Code | None = Field(None, description="the carrier that collects the order")
-    cutoff: datetime | None = Field(None, description="the carrier's cut-off for this order (waves by cut-off)")
+    priority: int | None = Field(default=None, ge=1, le=999, description="1 = most urgent (waves by priority)")
+    carrier: Code | None = Field(default=None, description="the carrier that collects the order")
+    cutoff: datetime | None = Field(default=None, description="the carrier's cut-off for this order (waves by cut-off)")
 
 
 class ShippedLinePayload(_Message):

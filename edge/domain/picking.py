@@ -367,12 +367,12 @@ def plan_waves(state: PlantState, lines: list[tuple[str, int]], today: date, *, 
     short_groups: dict[str, list[OrderShort]] = {}
     order_of: dict[str, tuple[str, ...]] = {}
     for p in picks:
-        key, name = _group(state, group_by, p.zone, p.sales_order, p.line)
-        order_of[name] = key
+        rank, name = _group(state, group_by, p.zone, p.sales_order, p.line)
+        order_of[name] = rank
         groups.setdefault(name, []).append(p)
     for sh in shorts:
-        key, name = _group(state, group_by, "", sh.sales_order, sh.line)
-        order_of[name] = key
+        rank, name = _group(state, group_by, "", sh.sales_order, sh.line)
+        order_of[name] = rank
         short_groups.setdefault(name, []).append(sh)
     plans = []
     for name in sorted(set(groups) | set(short_groups), key=lambda g: (order_of[g], g)):
