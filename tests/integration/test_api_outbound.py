@@ -205,3 +205,25 @@ def same_after_a_restart(edge: RunningNode) -> None:
     for table in ("waves", "wave_picks", "line_side_bins", "replenishment_tasks", "pallets", "sales_orders",
                   "reserved"):
         assert getattr(loaded, table) == getattr(live, table), table
+
+
+def test_a_work_order_pulled_from_the_erp_raises_its_replenishment_ahead_where_the_site_asks(
+        edge: RunningNode, sim: RunningErpSim) -> None:
+    seed(edge, sim)
+    ok(edge.post("service", "/line-side-bins/LINE-1", {"item": "LID", "minimum": "10", "maximum": "50",
+                                                        "pack": "20", "source_zone": "dry"}, method="PUT"))
+    sim.call("PUT", "/central/v1/workstations", {"workstation": "WS-1", "node": "node-o", "labour_rate": "60",
+                                                 "machine_rate": "120", "equipment": []})
+    sim.call("PUT", "/central/v1/routings", {"item": "JAM", "operations": [
+        {"operation": 10, "description": "Close", "workstation": "WS-1", "standard_minutes": "1"}]})
+    sim.call("POST", "/central/v1/boms", {"item": "JAM", "bom_revision": "A", "lines": [
+        {"line": 1, "item": "LID", "quantity_per": "1"}]})
+    sim.call("POST", "/central/v1/work-orders", {"work_order": "WO-9", "item": "JAM", "quantity": "30"})
+
+    async def pull() -> Any:  # the sync daemon's puller with the site's warehouse.replenish_ahead_on_release
+        async with CentralClient(sim.url, TOKEN, "node-o", timeout_s=5) as client:
+            return await Puller(edge.service, client, replenish_ahead=True).pull()
+    assert asyncio.run(pull()).refused == 0
+    # LINE-1 is empty: WO-9 needs 30 and 10 stay, 2 packs of 20, raised with the release
+    [task] = ok(edge.client("warehouse").get("/api/v1/replenishment-tasks"))["tasks"]
+    assert (task["quantity"], task["lot"], task["priority"]) == ("40", "L-1", 3)
