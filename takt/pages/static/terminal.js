@@ -220,7 +220,9 @@
     });
   }
   function standing(p) { // where an in-process plan's count and clock stand, or a final inspection's samples
-    const due = p.due;
+    const due = p.due, rw = p.rework_task;
+    if (rw) return '<span class="inspection-state due rework-task" data-task="' + esc(rw.task) + '">' +
+      esc(t("rw_reinspection", { task: rw.task, n: rw.samples, of: rw.sample_size })) + "</span>";
     if (due) {
       const parts = due.every_n_parts != null ? t("parts_of", { n: due.parts_since, of: due.every_n_parts }) : "";
       const mins = due.every_minutes != null ? t("minutes_of", { n: Math.floor(due.minutes_since), of: due.every_minutes }) : "";
