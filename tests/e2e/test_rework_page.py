@@ -72,6 +72,8 @@ def test_a_failing_step_is_reworked_and_reinspected_from_the_pages(browser: Any,
     expect(dialog.locator("#rw-subjects input[value='unit:WO-S-0001']")).to_be_checked()
     dialog.locator(".rw-op .rw-desc").fill("Replace the seal")
     expect(dialog.locator(".rw-op .rw-ws")).to_have_value("WS-20")
+    expect(dialog.locator("#rw-plans option[value='RI-PUMP']")).to_have_count(1)  # GET /inspection-plans
+    expect(dialog.locator("#rw-stations option[value='WS-20']")).to_have_count(1)  # the order's routing
     dialog.locator("#rw-plan").fill("RI-PUMP")
     screenshot(page, "rework-dialog")
     dialog.locator("button[data-v=send]").click()

@@ -301,8 +301,19 @@
         units.filter(u => u.ncr === ncr).forEach(u => subjects.push("unit:" + u.serial));
       } catch (e) { /* the unit list is a help only */ }
     }
-    const stations = [ws]; // this workstation, or typed: the API takes any workstation of the site
-    const plans = (view.inspections || []).map(p => p.plan);
+    let stations = [ws], plans = (view.inspections || []).map(p => p.plan), item = null;
+    if (n.work_order) { // the workstations of the order's routing (or typed: any of the site's)
+      try {
+        const order = await Takt.get("/api/v1/work-orders/" + encodeURIComponent(n.work_order));
+        item = order.item;
+        stations = [...new Set(stations.concat(order.operations.map(o => o.workstation)))];
+      } catch (e) { /* this workstation only */ }
+    }
+    try { // the re-inspection plan: the order's item's plans (and those for any item) first, the other ones after
+      const all = (await Takt.get("/api/v1/inspection-plans")).inspection_plans.filter(p => p.kind !== "incoming");
+      const ranked = all.filter(p => !item || !p.item || p.item === item).concat(all.filter(p => item && p.item && p.item !== item));
+      plans = [...new Set(plans.concat(ranked.map(p => p.plan)))];
+    } catch (e) { /* the order's plans only */ }
     return new Promise(resolve => {
       const overlay = document.createElement("div");
       overlay.className = "overlay"; overlay.id = "rework";
