@@ -1,6 +1,7 @@
 """Inspections that are due or open, over the API: ``GET /api/v1/inspections/due`` (in-process inspections per
 workstation, judged at the request's time with edge.domain.sampling, with the open incoming and final inspections)
-and ``GET /api/v1/inspection-tasks``. ``POST /api/v1/oee/close`` closes the shifts that ended (takt.shift_close)."""
+, ``GET /api/v1/inspection-tasks`` and ``GET /api/v1/inspection-plans`` (a rework's re-inspection plan is chosen from
+them). ``POST /api/v1/oee/close`` closes the shifts that ended (takt.shift_close)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -83,6 +84,16 @@ def get_tasks(request: Request, kind: str | None = None, status: str | None = No
               _: User = Depends(current_user)) -> dict[str, Any]:
     with _store(request).engine.connect() as conn:
         return {"inspection_tasks": open_tasks(conn, kind, status)}
+
+
+@router.get("/inspection-plans", tags=["quality"], summary="Inspection plans (of an item, or for any item)")
+def get_plans(request: Request, item: str | None = None, _: User = Depends(current_user)) -> dict[str, Any]:
+    t = T["inspection_plans"].table
+    query = select(t).order_by(t.c.plan).limit(1000)
+    if item is not None:
+        query = query.where((t.c.item == item) | t.c.item.is_(None))
+    with _store(request).engine.connect() as conn:
+        return {"inspection_plans": [_jsonable(dict(r._mapping)) for r in conn.execute(query)]}
 
 
 @router.post("/oee/close", tags=["machines"], status_code=200, responses=ACTION_RESPONSES,

@@ -288,6 +288,10 @@ def workstation_view(request: Request, conn: Connection, workstation: str, work_
             continue  # a final inspection is taken at the order's last operation
         plan["characteristics"] = _characteristics(conn, plan["plan"], order["work_order"])
         plan["due"] = standing.get(plan["plan"])  # in-process: where the count and the clock stand
+        # a rework's re-inspection (RWK-<ncr>) open on this order by this plan: recording the plan here takes it
+        plan["rework_task"] = next(iter(_rows(conn, select(tasks).where(
+            (tasks.c.kind == "rework") & (tasks.c.status == "open") & (tasks.c.plan == plan["plan"])
+            & (tasks.c.work_order == order["work_order"])).order_by(tasks.c.task).limit(1))), None)
         if plan["kind"] == "final":
             found = _rows(conn, select(tasks).where(tasks.c.task == f"FIN-{order['work_order']}-{plan['plan']}"))
             plan["task"] = found[0] if found else None

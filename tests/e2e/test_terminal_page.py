@@ -161,12 +161,14 @@ def test_inspection_verdict_spc_chart_ncr_and_signed_disposition(browser: Any, d
     page.click(".tabs button[data-tab=ncrs]")
     page.click(f"button.dispose[data-ncr='{ncr}']")
     page.click("#choose button[data-v=rework]")
+    page.click("#rework button[data-v=none]")  # the NCR just closes: no rework operations here
     page.fill("#pin-input", "1111")
     page.click("#pinpad button[data-k=OK]")
     expect(page.locator("#feedback")).to_contain_text("SIGNATURE_INVALID")
     assert demo.client("supervisor").get("/api/v1/nonconformances").json()["nonconformances"][0]["status"] == "open"
     page.click(f"button.dispose[data-ncr='{ncr}']")
     page.click("#choose button[data-v=rework]")
+    page.click("#rework button[data-v=none]")  # the NCR just closes: no rework operations here
     page.fill("#pin-input", "2468")
     page.click("#pinpad button[data-k=OK]")
     expect(page.locator("#feedback")).to_have_attribute("data-ok", "true")

@@ -220,7 +220,9 @@
     });
   }
   function standing(p) { // where an in-process plan's count and clock stand, or a final inspection's samples
-    const due = p.due;
+    const due = p.due, rw = p.rework_task;
+    if (rw) return '<span class="inspection-state due rework-task" data-task="' + esc(rw.task) + '">' +
+      esc(t("rw_reinspection", { task: rw.task, n: rw.samples, of: rw.sample_size })) + "</span>";
     if (due) {
       const parts = due.every_n_parts != null ? t("parts_of", { n: due.parts_since, of: due.every_n_parts }) : "";
       const mins = due.every_minutes != null ? t("minutes_of", { n: Math.floor(due.minutes_since), of: due.every_minutes }) : "";
@@ -287,11 +289,82 @@
         (quality ? '<button class="primary dispose" data-ncr="' + esc(n.ncr) + '">' + esc(t("disposition")) + "</button>" : "") + "</div>").join("");
     });
   }
+  // The rework of a "rework" disposition: mode (operations on this order or a rework order), the rework operations
+  // (description, workstation from the order's routing or typed), the re-inspection plan and the lots/units held
+  // until it passes. Resolves the rework body, null for a disposition without one, undefined when cancelled.
+  async function reworkDialog(ncr) {
+    const n = view.nonconformances.find(x => x.ncr === ncr) || { ncr };
+    const subjects = n.lot ? ["lot:" + n.lot] : [];
+    if (n.work_order) {
+      try {
+        const units = (await Takt.get("/api/v1/work-orders/" + encodeURIComponent(n.work_order) + "/units")).units;
+        units.filter(u => u.ncr === ncr).forEach(u => subjects.push("unit:" + u.serial));
+      } catch (e) { /* the unit list is a help only */ }
+    }
+    let stations = [ws], plans = (view.inspections || []).map(p => p.plan), item = null;
+    if (n.work_order) { // the workstations of the order's routing (or typed: any of the site's)
+      try {
+        const order = await Takt.get("/api/v1/work-orders/" + encodeURIComponent(n.work_order));
+        item = order.item;
+        stations = [...new Set(stations.concat(order.operations.map(o => o.workstation)))];
+      } catch (e) { /* this workstation only */ }
+    }
+    try { // the re-inspection plan: the order's item's plans (and those for any item) first, the other ones after
+      const all = (await Takt.get("/api/v1/inspection-plans")).inspection_plans.filter(p => p.kind !== "incoming");
+      const ranked = all.filter(p => !item || !p.item || p.item === item).concat(all.filter(p => item && p.item && p.item !== item));
+      plans = [...new Set(plans.concat(ranked.map(p => p.plan)))];
+    } catch (e) { /* the order's plans only */ }
+    return new Promise(resolve => {
+      const overlay = document.createElement("div");
+      overlay.className = "overlay"; overlay.id = "rework";
+      const opRow = '<div class="row rw-op"><input class="rw-desc grow" maxlength="100" data-wedge="off" placeholder="' +
+        esc(t("rw_op_description")) + '"><input class="rw-ws" list="rw-stations" maxlength="100" data-wedge="off" value="' +
+        esc(ws) + '" aria-label="' + esc(t("rw_workstation")) + '"></div>';
+      overlay.innerHTML = '<div class="dialog"><h1>' + esc(t("rework")) + " " + esc(ncr) + "</h1>" +
+        '<label>' + esc(t("rw_mode")) + ' <select id="rw-mode"><option value="operations">' + esc(t("rw_mode_operations")) +
+        '</option><option value="order">' + esc(t("rw_mode_order")) + "</option></select></label>" +
+        '<label id="rw-order-label" hidden>' + esc(t("rw_order")) + ' <input id="rw-order" maxlength="100" data-wedge="off" placeholder="RW-' +
+        esc(ncr) + '"></label>' +
+        "<h3>" + esc(t("rw_operations")) + '</h3><div id="rw-ops">' + opRow + "</div>" +
+        '<datalist id="rw-stations">' + stations.map(s => '<option value="' + esc(s) + '">').join("") + "</datalist>" +
+        '<button class="ghost" data-v="add">+ ' + esc(t("rw_add_op")) + "</button>" +
+        '<label>' + esc(t("rw_plan")) + ' <input id="rw-plan" list="rw-plans" maxlength="100" data-wedge="off" value="' +
+        esc(plans[0] || "") + '"></label><datalist id="rw-plans">' + plans.map(p => '<option value="' + esc(p) + '">').join("") +
+        "</datalist><h3>" + esc(t("rw_held")) + '</h3><div id="rw-subjects">' + (subjects.length ? subjects.map(s =>
+          '<label><input type="checkbox" checked value="' + esc(s) + '"> ' + esc(s) + "</label>").join("")
+          : '<span class="muted">' + esc(t("rw_held_default")) + "</span>") + "</div>" +
+        '<div class="choices"><button class="go" data-v="send">' + esc(t("rework")) + '</button><button data-v="none">' +
+        esc(t("rw_without")) + "</button></div>" +
+        '<button class="ghost" data-v="">' + esc(t("cancel")) + "</button></div>";
+      document.body.appendChild(overlay);
+      $("#rw-mode", overlay).addEventListener("change", () => { $("#rw-order-label", overlay).hidden = $("#rw-mode", overlay).value !== "order"; });
+      overlay.addEventListener("click", e => {
+        const v = e.target.dataset && e.target.dataset.v;
+        if (v === undefined) return;
+        if (v === "add") { $("#rw-ops", overlay).insertAdjacentHTML("beforeend", opRow); return; }
+        overlay.remove();
+        if (!v) { resolve(undefined); return; }
+        if (v === "none") { resolve(null); return; }
+        const operations = [...overlay.querySelectorAll(".rw-op")].map(r => ({
+          description: $(".rw-desc", r).value.trim(), workstation: $(".rw-ws", r).value.trim() }))
+          .filter(o => o.description);
+        const body = { mode: $("#rw-mode", overlay).value, operations, plan: $("#rw-plan", overlay).value.trim(),
+          subjects: [...overlay.querySelectorAll("#rw-subjects input:checked")].map(x => x.value) };
+        const order = $("#rw-order", overlay).value.trim();
+        if (body.mode === "order" && order) body.rework_order = order;
+        resolve(body);
+      });
+    });
+  }
   async function dispose(ncr) {
     const choice = await Takt.choose(t("disposition") + " " + ncr, [["scrap", t("scrap_d")], ["rework", t("rework")],
       ["use_as_is", t("use_as_is")], ["return_to_supplier", t("return_to_supplier")]]);
     if (!choice) return;
-    let comment = "";
+    let comment = "", rework = null;
+    if (choice === "rework") { // the rework it creates: operations, re-inspection plan, mode and the subjects held
+      rework = await reworkDialog(ncr);
+      if (rework === undefined) return;
+    }
     if (choice === "use_as_is") { // use as is is signed with its justification
       comment = await Takt.askText(t("justification"));
       if (!comment) return;
@@ -299,7 +372,7 @@
     const pin = await Takt.pinPad(t("sign_pin"));
     if (!pin) return;
     const r = await Takt.act("POST", "/api/v1/nonconformances/" + encodeURIComponent(ncr) + "/disposition",
-      { disposition: choice, comment: comment }, { "X-Takt-Pin": pin });
+      rework ? { disposition: choice, comment: comment, rework } : { disposition: choice, comment: comment }, { "X-Takt-Pin": pin });
     Takt.report(r, ncr + " · " + t(choice === "scrap" ? "scrap_d" : choice));
     refreshSoon(0);
   }
