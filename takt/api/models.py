@@ -774,7 +774,7 @@ class OrderLineRequest(Part):
 
 class ReleaseWavesRequest(Request):
     to_bin: Code = Field(description="where the picks go: the packing bin")
-    lines: list[OrderLineRequest] = Field(default_factory=list, max_length=2000,
+    lines: list[OrderLineRequest] = Field(default_factory=list, max_length=500,
                                           description="the order lines to release (none: every open line; a body "
                                                       "stays under the site's api.max_body_bytes)")
     group_by: Literal["zone", "due", "priority", "cutoff", "none"] = Field(
