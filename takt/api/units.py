@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 
+from edge.fields import OperationNumber
 from edge.store import schema
 from edge.store.trace import UnknownUnit, trace_component, trace_unit
 from edge.store.users import User
@@ -80,7 +81,7 @@ def instruction_view(conn: Connection, work_order: str, operation: int, language
 @router.get("/work-orders/{work_order}/operations/{operation}/instruction", tags=["work instructions"],
             summary="The work instruction of an operation for the item revision the order builds, in the user's "
                     "language, with where a unit (serial) stands in it")
-def get_instruction(request: Request, work_order: str, operation: int, serial: str | None = None,
+def get_instruction(request: Request, work_order: str, operation: OperationNumber, serial: str | None = None,
                     language: str | None = Query(None, pattern="^[a-z]{2}$"),
                     user: User = Depends(current_user)) -> dict[str, Any]:
     with _store(request).engine.connect() as conn:

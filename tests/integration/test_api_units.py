@@ -311,3 +311,8 @@ def test_a_unit_held_by_its_rework_until_the_reinspection_then_packed_on_a_palle
     assert [p["sscc"] for p in backward["pallets"]] == [sscc]
     report = verify(node.store)
     assert report.ok, report.differences
+
+
+def test_an_instruction_read_with_an_operation_of_a_thousand_digits_is_refused_naming_it(node: RunningNode) -> None:
+    r = node.client("operator").get(f"/api/v1/work-orders/WO-P/operations/{'9' * 1000}/instruction")
+    assert r.status_code == 422 and "operation" in r.text
