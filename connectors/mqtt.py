@@ -16,7 +16,8 @@ import logging
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -108,13 +109,13 @@ class MqttPublisher:
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
-        with self._lock:
+        with self._held():
             self._buffer_inflight()
             self._db.close()
 
     @property
     def buffered(self) -> int:
-        with self._lock:
+        with self._held():
             return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
 
     # --- publishing ------------------------------------------------------------------------------
@@ -132,14 +133,13 @@ class MqttPublisher:
                 "seq": ev["seq"], "type": ev["type"], "subject": ev["subject"], "timestamp": datetime.now(UTC)})
 
     def publish(self, topic: str, message: dict[str, Any]) -> None:
-        with self._lock:
+        with self._held():
             if self._client.is_connected() and not self._draining:
                 self._send(topic, json.dumps({**message, "historical": False}, default=_json_default), None)
             else:  # the broker is away (or older messages go first): keep it on disk, send it later
                 payload = json.dumps({**message, "historical": True}, default=_json_default)
                 self._db.execute("INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload))
             self._settle_acks()
-        self._settle_pending()
 
     def _send(self, topic: str, payload: str, outbox_id: int | None) -> None:
         info = self._client.publish(topic, payload, qos=1)
@@ -157,13 +157,12 @@ class MqttPublisher:
             self.health.last_error = f"broker refused: {reason}"
             log.warning("MQTT broker %s:%d refused the connection: %s", self.host, self.port, reason)
             return
-        with self._lock:
+        with self._held():
             self.health.connected = True
             self.health.connects += 1
             self.health.last_error = None
             self._draining = True
             self._drain()
-        self._settle_pending()
 
     def _drain(self) -> None:
         """Send buffered messages in order (a batch at a time; the rest as acknowledgements come in)."""
@@ -176,7 +175,7 @@ class MqttPublisher:
             self._draining = False
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        with self._lock:
+        with self._held():
             self.health.connected = False
             self._draining = False
             self._buffer_inflight()
@@ -195,6 +194,15 @@ class MqttPublisher:
         # paho holds its own lock here: never wait for ours (a publish() holding ours waits for paho's). Queue the
         # ack, then settle it now if our lock is free; else its holder settles it as it lets go (_settle_pending).
         self._acks.append(mid)
+        self._settle_pending()
+
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        """Our lock, and on letting go the acks paho queued meanwhile settled. Every holder lets go through here:
+        an ack queued while the lock was held (even by a mere read such as ``buffered``) is never left behind, which
+        once stalled a drain for good when the last ack of a batch came in while a reader held the lock."""
+        with self._lock:
+            yield
         self._settle_pending()
 
     def _settle_pending(self) -> None:

@@ -10,11 +10,14 @@ one part of the product used here, as :mod:`simulators.erp` uses the sync protoc
 """
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,15 +136,29 @@ class TrytonServer:
         self.password_file.write_text(self.password + "\n")
 
     def create(self) -> None:
-        """Create the database and activate the modules (about 20-70 s)."""
+        """Create the database and activate the modules (about 20-70 s; on SQLite once per machine, see
+        :func:`_sqlite_template`)."""
         self.write_config()
         if self.db_uri is None:
-            (self.folder / f"{self.database}.sqlite").touch()
-        else:
-            import psycopg
+            target = self.folder / f"{self.database}.sqlite"
+            with _sqlite_template(self.password) as template:
+                if template.exists():
+                    shutil.copyfile(template, target)
+                    return
+                target.touch()
+                self._admin()
+                partial = template.with_suffix(".partial")
+                shutil.copyfile(target, partial)
+                partial.rename(template)  # whole or absent: a build killed halfway leaves no template
+            return
+        import psycopg
 
-            with psycopg.connect(self.db_uri.rstrip("/") + "/postgres", autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.database}"')
+        with psycopg.connect(self.db_uri.rstrip("/") + "/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        self._admin()
+
+    def _admin(self) -> None:
+        """``trytond-admin``: the database's tables, the modules activated, the admin user."""
         env = {**os.environ, "TRYTONPASSFILE": str(self.password_file)}
         result = subprocess.run(
             [_bin("trytond-admin"), "-c", str(self.config), "-d", self.database, "--all",
@@ -188,6 +205,25 @@ class TrytonServer:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
+
+
+@contextmanager
+def _sqlite_template(password: str) -> Iterator[Path]:
+    """The path of a freshly activated SQLite database of these modules, trytond version and admin password, shared
+    by every test worker and benchmark on this machine, held under a file lock: the caller copies it when it exists,
+    or builds it (the lock keeps the other workers waiting instead of paying trytond-admin's minute of CPU twice).
+    ``TAKT_TRYTON_CACHE`` names the folder (default: the system's temporary folder)."""
+    from importlib.metadata import version
+
+    key = hashlib.sha256(repr((MODULES, version("trytond"), password, sys.version_info[:2])).encode()).hexdigest()
+    folder = Path(os.environ.get("TAKT_TRYTON_CACHE") or tempfile.gettempdir()) / f"takt-tryton-{key[:16]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder / "template.sqlite"
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager
