@@ -56,6 +56,7 @@ from edge.store.chain import CHECKPOINT_EVERY, GENESIS, CheckpointKey, TimeTexts
 from edge.store.codec import encode_event, fingerprint
 from edge.store.history import history_row
 from edge.store.store import WRITES, outcome_json
+from edge.store.wal import WalCheckpointer, defer_autocheckpoint
 
 log = logging.getLogger("takt.service")
 CLOCK_ACTOR = "takt-node"  # who records what the node itself finds (a jump of its clock)
@@ -204,6 +205,7 @@ class Service:
         self._load_requested = threading.Event()
         self._stopping = False
         self.load_seconds: float | None = None  # how long loading the state took (None: not loaded yet)
+        self._checkpointer: WalCheckpointer | None = None
 
     # --- life cycle -------------------------------------------------------------------------------
 
@@ -215,6 +217,8 @@ class Service:
         self.store.claim_writer()  # raises WriterBusy when another process records into this store
         self._conn = self.store.engine.connect()
         self._conn.info[WRITES] = True
+        defer_autocheckpoint(self._conn)  # checkpoints off the write path (edge.store.wal)
+        self._checkpointer = WalCheckpointer(self.store.engine).start()
         self._loaded.clear()
         self._load_requested.clear()
         self._stopping = False
@@ -254,6 +258,9 @@ class Service:
         self._queue.put(_STOP)
         self._thread.join()
         self._thread = None
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._conn is not None:
             if self.checkpoint_key is not None and self._loaded.is_set():
                 try:  # the shutdown checkpoint: the head the node stopped at, signed

@@ -6,6 +6,7 @@ route names.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 from fastapi import HTTPException, Request
@@ -18,23 +19,42 @@ CACHE_SECONDS = 5.0
 
 
 class TokenCache:
+    """Who a token belongs to, remembered for ``CACHE_SECONDS``. When a token's entry runs out, the requests that
+    come with it meanwhile share one look-up (single flight) instead of each taking a thread and a database
+    connection at the same moment: under load that burst held every request of the moment up."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cache: dict[str, tuple[float, User | None]] = {}
+        self._pending: dict[str, asyncio.Future[User | None]] = {}
+        self._generation = 0  # clear() starts a new one: a look-up begun before it is not remembered
 
     async def user(self, token: str) -> User | None:
         hit = self._cache.get(token)
         now = time.monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
-        found = await run_in_threadpool(user_by_token, self.store, token)
+        pending = self._pending.get(token)
+        if pending is None:
+            pending = asyncio.ensure_future(run_in_threadpool(user_by_token, self.store, token))
+            self._pending[token] = pending
+            generation = self._generation
+            pending.add_done_callback(lambda done: self._settle(token, done, generation, now))
+        return await asyncio.shield(pending)  # a caller that goes away does not cancel the others' look-up
+
+    def _settle(self, token: str, done: asyncio.Future[User | None], generation: int, asked: float) -> None:
+        if self._pending.get(token) is done:
+            del self._pending[token]
+        if done.cancelled() or done.exception() is not None or generation != self._generation:
+            return
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[token] = (now + CACHE_SECONDS, found)
-        return found
+        self._cache[token] = (asked + CACHE_SECONDS, done.result())
 
     def clear(self) -> None:
         self._cache.clear()
+        self._pending.clear()
+        self._generation += 1
 
 
 def _unauthorized(message: str) -> HTTPException:
