@@ -53,7 +53,7 @@ from takt.api import (
 from takt.api.auth import TokenCache, current_user
 from takt.api.errors import invalid_request
 from takt.api.headers import HSTS_MAX_AGE_S, SecurityHeaders
-from takt.api.routing import guard_by_prefix
+from takt.api.routing import guard_by_prefix, index_routes
 from takt.config import TaktConfig, WarehouseSection
 from takt.config.instructions import InstructionsSection
 from takt.config.policy import PolicySection
@@ -307,4 +307,5 @@ def create_app(node: NodeLike, *, max_body_bytes: int | None = None,
         return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     guard_by_prefix(app.router.routes)  # a request tries only the routes its path can match (takt.api.routing)
+    index_routes(app.router)
     return app
