@@ -13,7 +13,9 @@ Figures (one ``FIGURE <name> <value> <unit>`` line each, at the end):
 - ``service_commands_per_s``: ``Service`` in process on SQLite (WAL, synchronous=FULL): 1,000 asyncio tasks
   each awaiting ``service.execute(MoveStock(...))`` in a loop, fresh idempotency keys, 100 lots; every
   command acknowledged only after its group's commit. Median of three runs.
-- ``http_commands_per_s``: the demo node (``python -m takt.cli demo``) in a child process, driven by
+- ``http_commands_per_s``: the demo node (``python -m takt.cli demo --no-plant`` with a ``sync`` section) in a child
+  process, syncing with the central ERP simulator in a process of its own (``takt sim erp``) as a site's node syncs
+  with a central system elsewhere (until stop 26 the demo's in-process simulator shared the node's GIL), driven by
   ``wrk`` (2 threads, 64 connections, two 4 s runs after a 2 s warm-up) with ``bench/moves.lua``: each request a
   ``POST /api/v1/stock/moves`` with a fresh ``Idempotency-Key``; only 201 answers count (acknowledged).
   wrk and the node share the 2 cores. The bench installs wrk (``apt-get install -y wrk``) if missing, and says
@@ -54,7 +56,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.node import ADMIN_TOKEN, ROOT, NodeProcess, seed_lot
+from bench.node import ADMIN_TOKEN, DEMO_NODE_ID, ROOT, CentralProcess, NodeProcess, SiteNodeProcess, seed_lot
 from bench.probe import ProbeProcess
 
 FIGURES: list[tuple[str, float, str]] = []
@@ -216,10 +218,12 @@ def paced_latency(server: NodeProcess, rate: float, prefix: str, seconds: float 
 
 
 def http_figures(folder: Path, wrk: str) -> dict[str, Any]:
-    node = NodeProcess(folder / "http-node")
+    central = CentralProcess(folder / "central", DEMO_NODE_ID)
+    node = SiteNodeProcess(folder / "http-node", central)
     probe = ProbeProcess(folder / "probe")
     out: dict[str, Any] = {}
     try:
+        central.start()
         node.start()
         probe.start()
         seed_lot(node.base, item="BENCH-1", bins=("BENCH-A", "BENCH-B"), lot="BENCH-L1", quantity=10**11)
@@ -232,6 +236,7 @@ def http_figures(folder: Path, wrk: str) -> dict[str, Any]:
     finally:
         node.stop()
         probe.stop()
+        central.stop()
     return out
 
 

@@ -81,6 +81,46 @@ class NodeProcess:
         return self.proc.pid if self.proc is not None else None
 
 
+class CentralProcess(NodeProcess):
+    """The central ERP simulator in a process of its own (``takt sim erp``, SQLite in ``data_dir``), as a site's
+    node syncs with a central system elsewhere: the demo's simulator in the node's process would share its GIL."""
+
+    what = "the central ERP simulator"
+    node_token = "bench-sync-token-0000000000"
+    admin_token = "bench-central-admin-0000000"
+
+    def __init__(self, data_dir: Path, node_id: str, port: int | None = None) -> None:
+        super().__init__(data_dir, port, data_dir / "central.log")
+        self.node_id = node_id
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "takt.cli", "sim", "erp", "--port", str(self.port),
+                "--database-url", f"sqlite:///{self.data_dir / 'central.sqlite'}",
+                "--node-token", f"{self.node_id}={self.node_token}", "--admin-token", self.admin_token]
+
+
+class SiteNodeProcess(NodeProcess):
+    """The demo node with a ``sync`` section towards ``central`` (a :class:`CentralProcess`): the node a site
+    deploys, recording and pushing to a central system in another process."""
+
+    def __init__(self, data_dir: Path, central: CentralProcess, port: int | None = None) -> None:
+        super().__init__(data_dir, port)
+        self.central = central
+
+    def command(self) -> list[str]:
+        import yaml
+
+        site = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+        site["sync"] = {"central_url": self.central.base, "token": self.central.node_token}
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        site_file = self.data_dir / "site.yaml"
+        site_file.write_text(yaml.safe_dump(site, sort_keys=False))
+        return [*super().command(), "--config", str(site_file)]
+
+
+DEMO_NODE_ID = "demo-eindhoven-assembly-1"  # config/demo.yaml's node.id
+
+
 def post(client: httpx.Client, path: str, key: str, body: dict[str, Any]) -> httpx.Response:
     return client.post(f"/api/v1{path}", json=body, headers={**AUTH, "Idempotency-Key": key})
 
