@@ -56,6 +56,8 @@ class SyncSection(BaseModel):
     batch_events: int = Field(default=5000, ge=1, le=50_000)
     batch_bytes: int = Field(default=4_000_000, ge=10_000, le=64_000_000)
     push_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    push_linger_s: float = Field(default=0.25, ge=0, le=60, description="after a round that pushed, wait this "
+                                 "long before the next, so that a busy node pushes batches, not every commit")
     pull_interval_s: float = Field(default=10.0, gt=0, le=86_400)
     timeout_s: float = Field(default=30.0, gt=0, le=600)
     pull_page: int = Field(default=1000, ge=1, le=10_000)

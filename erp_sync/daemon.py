@@ -2,7 +2,8 @@
 
 Runs as one asyncio task in the node's event loop (``takt run``, ``takt demo``) or on its own (``takt sync
 run``). Each round pushes until the journal is drained, then reads the change feed when it is due. A new event
-wakes it at once; a quiet node still looks every ``push_interval_s``. When the central side is unreachable or
+wakes it at once (after ``push_linger_s`` when the round before pushed, so that a busy node pushes in batches);
+a quiet node still looks every ``push_interval_s``. When the central side is unreachable or
 fails, the daemon waits with exponential backoff and jitter (capped at ``backoff_max_s``) and tries again; the
 node keeps recording meanwhile, and nothing is lost: the journal holds everything not yet acknowledged.
 """
@@ -126,7 +127,7 @@ class SyncDaemon:
         while True:
             self._wake.clear()
             try:
-                await self.push_round()
+                pushed = await self.push_round()
                 if time.monotonic() >= next_pull:
                     await self.pull_round()
                     next_pull = time.monotonic() + self.section.pull_interval_s
@@ -145,6 +146,11 @@ class SyncDaemon:
                 self._failed(exc, backoff)
                 await asyncio.sleep(backoff.next())
                 continue
+            if pushed.sent and self.section.push_linger_s > 0:
+                # events recorded meanwhile go in the next round together: under load a round (and its
+                # acknowledgement, a write that takes the store's write lock from the node's writer) every
+                # push_linger_s, not one per commit
+                await asyncio.sleep(self.section.push_linger_s)
             wait = max(0.0, min(self.section.push_interval_s, next_pull - time.monotonic()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
