@@ -30,7 +30,8 @@ Figures (one ``FIGURE <name> <value> <unit>`` line each, at the end):
   ``bench.paced``: requests are scheduled at fixed times on 32 keep-alive connections and each latency runs
   from the scheduled time to the end of the answer, as wrk2 does, so a stall counts for every request it delays
   (no coordinated omission). wrk itself cannot pace, and wrk's Lua ``delay()`` paces per connection after each
-  answer, which is closed-loop again. Goal <= 20 ms. ``probe_p99_ms_at_half_capacity``: the probe at the same
+  answer, which is closed-loop again. Before each paced run the bench waits until the central side acknowledged the
+  node's last event (the runs at full capacity leave the sync a backlog): latency at a steady half load. Goal <= 20 ms. ``probe_p99_ms_at_half_capacity``: the probe at the same
   offered rate; ``http_p99_vs_probe_at_half_capacity`` the ratio.
 - ``http_p99_ms_at_1000``: the node's p99 with 1,000 requests/s offered the same way (the figure of the first
   notes; on a slow machine 1,000/s is near capacity, hence the figure above).
@@ -217,6 +218,25 @@ def paced_latency(server: NodeProcess, rate: float, prefix: str, seconds: float 
             "p999_ms": p.percentile(99.9), "max_ms": max(p.latencies_ms, default=float("nan"))}
 
 
+def synced(node: NodeProcess, central: CentralProcess, timeout_s: float = 300.0) -> float:
+    """Seconds until the central side acknowledged everything the node recorded: a paced run measures the node at
+    a steady rate, not catching up on the backlog that wrk's runs at full capacity left for the sync."""
+    import httpx
+
+    started = time.monotonic()
+    with httpx.Client(timeout=10) as client:
+        while True:
+            head = client.get(f"{node.base}/health", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+                              ).json()["store"]["last_seq"]
+            acknowledged = client.get(f"{central.base}/sync/v1/nodes/{DEMO_NODE_ID}/cursor", headers={
+                "Authorization": f"Bearer {central.node_token}"}).json()["acknowledged"]
+            if acknowledged >= head:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout_s:
+                raise RuntimeError(f"the sync did not catch up in {timeout_s} s ({acknowledged} of {head})")
+            time.sleep(0.2)
+
+
 def http_figures(folder: Path, wrk: str) -> dict[str, Any]:
     central = CentralProcess(folder / "central", DEMO_NODE_ID)
     node = SiteNodeProcess(folder / "http-node", central)
@@ -230,7 +250,9 @@ def http_figures(folder: Path, wrk: str) -> dict[str, Any]:
         tp = throughput(wrk, {"probe": probe, "node": node})
         out["wrk"], out["probe_wrk"] = tp["node"], tp["probe"]
         half = round(tp["node"]["acknowledged_per_s"] / 2)
+        out["sync_drain_s"] = [synced(node, central)]  # the wrk runs' backlog pushed: latency in steady state
         out["paced_1000"] = paced_latency(node, 1000, "paced-1000")
+        out["sync_drain_s"].append(synced(node, central))
         out["paced_half"] = paced_latency(node, half, "paced-half")
         out["probe_paced_half"] = paced_latency(probe, half, "paced-half")
     finally:
@@ -280,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"    {what}: {t['acknowledged_per_s']:,.0f} acknowledged/s ({t['created']:.0f} x 201, "
                     f"{t['other']:.0f} other), latency p50 {t['p50_us'] / 1000:.1f} ms, p99 {t['p99_us'] / 1000:.1f} ms")
             half, probe_half, at_1000 = http["paced_half"], http["probe_paced_half"], http["paced_1000"]
+            say("    the node's sync caught up with the central side before each paced run, in "
+                + " and ".join(f"{s:.1f} s" for s in http["sync_drain_s"]))
             say(_paced_line("node ", at_1000))
             say(_paced_line("node ", half))
             say(_paced_line("probe", probe_half))

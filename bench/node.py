@@ -82,8 +82,9 @@ class NodeProcess:
 
 
 class CentralProcess(NodeProcess):
-    """The central ERP simulator in a process of its own (``takt sim erp``, SQLite in ``data_dir``), as a site's
-    node syncs with a central system elsewhere: the demo's simulator in the node's process would share its GIL."""
+    """The central ERP simulator in a process of its own (``takt sim erp``, SQLite in ``data_dir``, niced), as a
+    site's node syncs with a central system elsewhere: the demo's simulator in the node's process would share its
+    GIL."""
 
     what = "the central ERP simulator"
     node_token = "bench-sync-token-0000000000"
@@ -94,7 +95,9 @@ class CentralProcess(NodeProcess):
         self.node_id = node_id
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "takt.cli", "sim", "erp", "--port", str(self.port),
+        # at the lowest CPU priority: a plant's central system runs on a machine of its own, not on the node's cores
+        # beside the load generator; niced, it takes only what the node and the load leave
+        return ["nice", "-n", "19", sys.executable, "-m", "takt.cli", "sim", "erp", "--port", str(self.port),
                 "--database-url", f"sqlite:///{self.data_dir / 'central.sqlite'}",
                 "--node-token", f"{self.node_id}={self.node_token}", "--admin-token", self.admin_token]
 
