@@ -182,10 +182,12 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
     return SampleCompaction(folded, dropped, batches, time.perf_counter() - started)
 
 
-def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool = False) -> None:
+def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool = False,
+                 unforwarded: bool = False) -> None:
     """Move every landed chunk into the series' chunks, one transaction per group of series. ``full_chunks``:
     only series with a chunk's worth landed (:data:`historian_store.CHUNK_MAX` values) or landed values older
-    than a chunk's span (the writer's periodic consolidation)."""
+    than a chunk's span (the writer's periodic consolidation); ``unforwarded``: also those never sent to an
+    unreachable forwarding target (:func:`historian_store.consolidate`)."""
     guard = lock if lock is not None else contextlib.nullcontext()
     with guard:
         found = db.execute("SELECT min(series), max(series) FROM process_values_recent").fetchone()
@@ -196,9 +198,9 @@ def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool 
     with guard, _transaction(db):
         if full_chunks:
             hs.consolidate(db, found[0], found[1], min_values=hs.CHUNK_MAX,
-                           first_before_us=_us(time.time()) - hs.CHUNK_SPAN_US)
+                           first_before_us=_us(time.time()) - hs.CHUNK_SPAN_US, unforwarded=unforwarded)
         else:
-            hs.consolidate(db, found[0], found[1])
+            hs.consolidate(db, found[0], found[1], unforwarded=unforwarded)
 
 
 def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older_than_s: float, *,
@@ -231,11 +233,12 @@ class ProcessValueLog:
         self.forwarder: Any = None  # connectors.historian_pg.PostgresForwarder, with a PostgreSQL target
         url = self.settings.postgresql_url()
         if url is not None and self.path != ":memory:":
-            from connectors.historian_pg import PostgresForwarder
+            from connectors.historian_pg import PostgresForwarder, configure
 
             s = self.settings
             self.forwarder = PostgresForwarder(self.path, url, s.node, schema=s.postgresql_schema,
                                                batch_chunks=s.forward_batch_chunks, synchronous=s.synchronous)
+            configure(self._db)  # before the writer's first consolidation
         elif self._db.execute("SELECT 1 FROM process_forward").fetchone() is not None:
             self._db.execute("DELETE FROM process_forward")  # no target any more: consolidation need not wait
         self._ids: dict[Series, int] = {(e, n): s for s, e, n in
@@ -509,7 +512,10 @@ class ProcessValueLog:
     def _prune_on(self, db: sqlite3.Connection, now: float | None = None, *, lock: Any = None,
                   full_chunks: bool = False) -> int:
         guard = lock if lock is not None else contextlib.nullcontext()
-        _consolidate(db, lock, full_chunks=full_chunks)
+        # the forwarding target unreachable: what was never sent to it is consolidated too (re-landed when it is
+        # back), so a long outage does not grow the landing table, which has no index
+        _consolidate(db, lock, full_chunks=full_chunks,
+                     unforwarded=self.forwarder is not None and self.forwarder.state != "connected")
         now = time.time() if now is None else now
         dropped = 0
         for equipment, rule in self.rules.values():
