@@ -47,6 +47,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -345,7 +346,7 @@ class ProcessValueLog:
             by_series.setdefault(series, []).append(row)
         with _transaction(db):
             for (equipment, name), values in by_series.items():
-                values.sort(key=lambda r: r[0])
+                values.sort(key=itemgetter(0))
                 hs.append(db, hs.series_id(db, self._ids, equipment, name), values, recent=recent)
 
     def keep(self, batch: Sequence[Sample]) -> int:
