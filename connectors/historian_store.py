@@ -514,10 +514,13 @@ def summarise(db: sqlite3.Connection, series: int, rows: Iterable[Row]) -> None:
 
 def fold_oldest(db: sqlite3.Connection, series: int, *, before_us: int | None = None, at_most: int | None = None) -> int:
     """Fold the oldest values of ``series`` (older than ``before_us``, at most ``at_most`` of them) into minutes
-    and delete them, in the caller's transaction; returns how many were folded."""
+    and delete them, in the caller's transaction; returns how many were folded. With a forwarding target, chunks
+    it does not have yet are left alone (as landed ones are): retention waits for them to be forwarded."""
     folded = 0
     sql = "SELECT rowid, chunk, forwarded FROM process_values WHERE series = ?"
     args: list[Any] = [series]
+    if forwarded_through(db) is not None:
+        sql += " AND forwarded IS NOT NULL"
     if before_us is not None:
         sql += " AND first_at < ?"
         args.append(before_us)
