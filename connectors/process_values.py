@@ -262,6 +262,7 @@ class ProcessValueLog:
         self.dropped_in_overflow_deadband = 0  # within overflow_deadband_percent while the queue was ¾ full
         self.blocked_s = 0.0  # time sources waited for room (overflow: block)
         self.flushes = 0
+        self.last_write: tuple[float, int] | None = None  # when the writer last wrote (Unix s), and kept then
         self.consolidations = 0  # by the writer thread
         self.write_errors = 0
         self.lost = 0  # values the writer could not write before it had to stop (a disk full at the stop)
@@ -487,6 +488,7 @@ class ProcessValueLog:
                         continue
                     self.kept += len(pending)
                     self.flushes += 1
+                    self.last_write = (time.time(), self.kept)  # one object: read together
                     self.last_error = None
                     if self.state != "ok":
                         log.warning("historian: writing again (%d values refused meanwhile)", self.refused)
@@ -687,6 +689,7 @@ class ProcessValueLog:
         """What ``/health`` shows of the historian."""
         queued, oldest = self.backlog()
         s = self.settings
+        last_write = self.last_write
         found: dict[str, Any] = {"kept": self.kept, "suppressed": self.suppressed, "pruned": self.pruned,
                 "writer": "running" if self._writer is not None and self._writer.is_alive() else "stopped",
                 "queued": queued, "queue_capacity": s.queue_values,
@@ -694,6 +697,7 @@ class ProcessValueLog:
                 "overflow": s.overflow, "dropped": self.dropped,
                 "dropped_in_overflow_deadband": self.dropped_in_overflow_deadband,
                 "blocked_s": round(self.blocked_s, 3), "flushes": self.flushes, "flush_s": s.flush_s,
+                "last_write": None if last_write is None else {"at": round(last_write[0], 6), "kept": last_write[1]},
                 "consolidations": self.consolidations,
                 "write_errors": self.write_errors, "lost": self.lost, "last_error": self.last_error,
                 "state": self.state, "refused": self.refused, "file": self.path,
