@@ -98,6 +98,7 @@ class PostgresForwarder:
         self.state = "starting"  # connected, unreachable, stopped
         self.forwarded = 0  # values forwarded by this process
         self.forwarded_chunks = 0
+        self.relanded_chunks = 0  # consolidated chunks the server did not have, landed again to be forwarded
         self.failures = 0
         self.last_error: str | None = None
         self.last_forward_at: float | None = None  # time.time() of the last committed batch
@@ -144,8 +145,10 @@ class PostgresForwarder:
                 self._wake.clear()
                 stopping = self._stopping
                 try:
-                    while self.forward_once(local) == self.batch_chunks:
-                        pass  # catching up: batch after batch
+                    # catching up batch after batch; then the history the target does not have yet (kept before
+                    # it was configured, or consolidated during an outage), a batch at a time
+                    while self.forward_once(local) == self.batch_chunks or self.reland(local):
+                        pass
                     delay = self.every_s
                 except Exception as exc:  # the server is away or the connection broke: values stay landed
                     self._failed(exc)
@@ -202,8 +205,7 @@ class PostgresForwarder:
                 # the row lock: two processes forwarding for the same node wait for each other's batch
                 through = int(pg.execute(f"SELECT through FROM {s}.forwarded WHERE node = %s FOR UPDATE",
                                          (self.node,)).fetchone()[0])
-                found = local.execute("SELECT id, series, first_at, last_at, count, chunk FROM process_values_recent "
-                                      "WHERE id > ? ORDER BY id LIMIT ?", (through, self.batch_chunks)).fetchall()
+                found = self._take(local, through)
                 self._check_not_consolidated(local, through, found)
                 if found:
                     self._write(pg, local, found)
@@ -220,6 +222,45 @@ class PostgresForwarder:
                 self.forwarded_chunks += len(found)
                 self.last_forward_at = time.time()
             return len(found)
+
+    def _take(self, local: sqlite3.Connection, through: int) -> list[Any]:
+        """The landed chunks past ``through`` for one batch, and (in the same local transaction, before anything
+        is sent) the last of them as ``attempted``: the writer consolidates during an outage only chunks past it,
+        never one a transaction may have committed on the server."""
+        local.execute("BEGIN IMMEDIATE")
+        try:
+            found = local.execute("SELECT id, series, first_at, last_at, count, chunk FROM process_values_recent "
+                                  "WHERE id > ? ORDER BY id LIMIT ?", (through, self.batch_chunks)).fetchall()
+            if found:
+                local.execute("INSERT INTO process_forward (target, through, attempted) VALUES (?, ?, ?) "
+                              "ON CONFLICT (target) DO UPDATE SET attempted = max(coalesce(attempted, 0), "
+                              "excluded.attempted)", (TARGET, through, found[-1][0]))
+            local.execute("COMMIT")
+        except BaseException:
+            if local.in_transaction:
+                local.execute("ROLLBACK")
+            raise
+        return found
+
+    def reland(self, local: sqlite3.Connection) -> int:
+        """Re-land a batch of consolidated chunks the server does not have (:func:`historian_store.
+        reland_unforwarded`) once everything landed is forwarded; returns how many (0: none left)."""
+        with self._lock:
+            local.execute("BEGIN IMMEDIATE")
+            try:
+                waiting = local.execute("SELECT 1 FROM process_values_recent WHERE id > ? LIMIT 1",
+                                        (self.through if self.through is not None else 0,)).fetchone()
+                moved = 0 if waiting is not None or self.state != "connected" else hs.reland_unforwarded(
+                    local, self.batch_chunks)
+                local.execute("COMMIT")
+            except BaseException:
+                if local.in_transaction:
+                    local.execute("ROLLBACK")
+                raise
+        if moved:
+            self.relanded_chunks += moved
+            log.info("historian: %d chunks kept before the PostgreSQL target had them are on their way to it", moved)
+        return moved
 
     def _check_not_consolidated(self, local: sqlite3.Connection, through: int, found: list[Any]) -> None:
         """The server's watermark behind the local one (a server restored from a backup) would leave a gap: said
@@ -287,11 +328,12 @@ class PostgresForwarder:
             "min = least(m.min, excluded.min), max = greatest(m.max, excluded.max), sum = m.sum + excluded.sum")
 
     def waiting(self, local: sqlite3.Connection) -> int:
-        """Values landed and not yet forwarded (as far as this node knows)."""
+        """Values not yet forwarded (as far as this node knows): landed past the watermark, and consolidated ones
+        the server does not have (kept before the target was configured, or during an outage)."""
         mine = local.execute("SELECT through FROM process_forward WHERE target = ?", (TARGET,)).fetchone()
         through = int(mine[0]) if mine is not None else 0
         return int(local.execute("SELECT coalesce(sum(count), 0) FROM process_values_recent WHERE id > ?",
-                                 (through,)).fetchone()[0])
+                                 (through,)).fetchone()[0]) + hs.unforwarded_values(local)
 
     def health(self, local: sqlite3.Connection | None = None) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -305,6 +347,13 @@ class PostgresForwarder:
 
 def _pick(a: float | None, b: float | None, choose: Callable[[float, float], float]) -> float | None:
     return b if a is None else a if b is None else choose(a, b)
+
+
+def configure(db: sqlite3.Connection) -> None:
+    """A PostgreSQL target is configured: from now on consolidation leaves the landed chunks it has not taken
+    (before the forwarder's first pass, too); what was consolidated before is re-landed and forwarded."""
+    db.execute("INSERT INTO process_forward (target, through, attempted) VALUES (?, 0, 0) "
+               "ON CONFLICT (target) DO NOTHING", (TARGET,))
 
 
 def start_forgetting(path: str | Path) -> None:

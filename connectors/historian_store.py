@@ -24,13 +24,14 @@ per-series cost to once per 1,000 values whatever the rate (a stop and retention
 - ``process_value_minutes``: per series and minute the number of values, how many were numbers and how many not
   of good quality, and min, max and sum, keyed (series, minute) ``WITHOUT ROWID``.
 - ``process_values_recent``: the landed chunks of the writer's flushes (:func:`consolidate` moves them).
+- ``process_forward``: the forwarding target's watermarks (:mod:`connectors.historian_pg`); ``process_values``'s
+  ``forwarded`` says which chunks are on it (NULL: not yet, e.g. kept before a target was configured).
 
 Files of the first layout (text equipment and name in every row) are migrated when opened (:func:`connect`).
 """
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import struct
 import sys
@@ -54,9 +55,13 @@ _SCHEMA = (
     # stored: the values in the series' chunks (kept by append and fold_oldest; max_points needs no scan)
     "CREATE TABLE IF NOT EXISTS process_series (series INTEGER PRIMARY KEY, equipment TEXT NOT NULL, "
     "name TEXT NOT NULL, stored INTEGER NOT NULL DEFAULT 0, UNIQUE (equipment, name))",
+    # forwarded: 1 when the chunk's values are on the forwarding target (historian_pg); NULL when not known to be
+    # (kept with no target, or consolidated during an outage): re-landed and forwarded once a target is there
     "CREATE TABLE IF NOT EXISTS process_values (series INTEGER NOT NULL, first_at INTEGER NOT NULL, "
-    "last_at INTEGER NOT NULL, count INTEGER NOT NULL, chunk BLOB NOT NULL)",
+    "last_at INTEGER NOT NULL, count INTEGER NOT NULL, chunk BLOB NOT NULL, forwarded INTEGER)",
     "CREATE INDEX IF NOT EXISTS process_values_by_series ON process_values (series, first_at)",
+    # the chunks not on the target, in rowid order (a partial index: only those rows, appended at its end)
+    "CREATE INDEX IF NOT EXISTS process_values_unforwarded ON process_values (forwarded) WHERE forwarded IS NULL",
     # the writer's flushes land here, in time order and without an index (a flush touches no page per series);
     # consolidate() moves them into process_values every few minutes and before any retention
     # id: the order of landing, never reused (AUTOINCREMENT): the forwarding watermark (historian_pg) counts on it
@@ -64,8 +69,11 @@ _SCHEMA = (
     "series INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, count INTEGER NOT NULL, "
     "chunk BLOB NOT NULL)",
     # through: the last landed id a forwarding target (historian_pg) has taken; landed chunks past the lowest
-    # stay landed (not consolidated) until it has them
-    "CREATE TABLE IF NOT EXISTS process_forward (target TEXT PRIMARY KEY, through INTEGER NOT NULL)",
+    # stay landed (not consolidated) until it has them, except those past attempted (the last id the forwarder
+    # ever put in a transaction to the target, written before it sends): never sent, they may be consolidated
+    # during an outage (unforwarded) and are re-landed when the target is back
+    "CREATE TABLE IF NOT EXISTS process_forward (target TEXT PRIMARY KEY, through INTEGER NOT NULL, "
+    "attempted INTEGER)",
     # minute: the minute's start (Unix seconds); numbers: values that were numbers (min/max/sum are over them)
     "CREATE TABLE IF NOT EXISTS process_value_minutes (series INTEGER NOT NULL, minute INTEGER NOT NULL, "
     "samples INTEGER NOT NULL, numbers INTEGER NOT NULL, bad INTEGER NOT NULL, min REAL, max REAL, "
@@ -86,15 +94,19 @@ _COUNT = struct.Struct("<I")
 
 def encode(rows: Sequence[Row]) -> bytes:
     """A chunk of ``rows`` (one series, in time order)."""
-    times = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    doubles = np.fromiter((math.nan if r[1] is None else r[1] for r in rows), dtype=np.float64, count=len(rows))
+    n = len(rows)
+    at, numbers, texts, qualities, details = zip(*rows, strict=True)  # columns, without a Python step per value
+    times = np.array(at, dtype=np.int64)
+    doubles = np.array(numbers, dtype=np.float64)  # None: NaN (and an extra below)
     bits = doubles.view(np.uint64)
     deltas = np.empty_like(times)
     deltas[0], deltas[1:] = times[0], np.diff(times)
     xored = np.empty_like(bits)
     xored[0], xored[1:] = bits[0], bits[1:] ^ bits[:-1]
-    extras = [[i, r[2], r[3], r[4], r[1] is not None] for i, r in enumerate(rows)
-              if r[1] is None or r[2] is not None or r[3] != "good" or r[4] is not None]
+    plain = numbers.count(None) == 0 and texts.count(None) == n and qualities.count("good") == n \
+        and details.count(None) == n  # the common case: good numbers only
+    extras = [] if plain else [[i, r[2], r[3], r[4], r[1] is not None] for i, r in enumerate(rows)
+                               if r[1] is None or r[2] is not None or r[3] != "good" or r[4] is not None]
     payload = deltas.astype("<i8").tobytes() + xored.astype("<u8").tobytes() + (
         json.dumps(extras).encode() if extras else b"")
     return _COUNT.pack(len(rows)) + zlib.compress(payload, 6)
@@ -123,6 +135,11 @@ def connect(path: str | Path, synchronous: str = "NORMAL") -> sqlite3.Connection
     columns = {r[1] for r in db.execute("PRAGMA table_info(process_values)")}
     if "equipment" in columns:
         migrate_first_layout(db)
+    elif columns and "forwarded" not in columns:  # a file from before forwarding its history: none is forwarded
+        db.execute("ALTER TABLE process_values ADD COLUMN forwarded INTEGER")
+    forward = {r[1] for r in db.execute("PRAGMA table_info(process_forward)")}
+    if forward and "attempted" not in forward:  # unknown: nothing is consolidated unforwarded until it is written
+        db.execute("ALTER TABLE process_forward ADD COLUMN attempted INTEGER")
     landed = {r[1] for r in db.execute("PRAGMA table_info(process_values_recent)")}
     if landed and "id" not in landed:
         _migrate_landing_table(db)
@@ -202,64 +219,109 @@ def series_id(db: sqlite3.Connection, known: dict[tuple[str, str], int], equipme
     return found
 
 
-def append(db: sqlite3.Connection, series: int, rows: Sequence[Row], *, recent: bool = False) -> None:
+def append(db: sqlite3.Connection, series: int, rows: Sequence[Row], *, recent: bool = False,
+           forwarded: bool = False) -> None:
     """Append ``rows`` of one series (in time order) as chunks (in the caller's transaction); ``recent``: to the
-    landing table (the writer's flushes)."""
-    table = "process_values_recent" if recent else "process_values"
+    landing table (the writer's flushes); ``forwarded``: the values are on the forwarding target already."""
     start = 0
     while start < len(rows):
         end, first = start + 1, rows[start][0]
         while end < len(rows) and end - start < CHUNK_MAX and rows[end][0] - first < CHUNK_SPAN_US:
             end += 1
         part = rows[start:end]
-        db.execute(f"INSERT INTO {table} (series, first_at, last_at, count, chunk) VALUES (?, ?, ?, ?, ?)",
-                   (series, part[0][0], part[-1][0], len(part), encode(part)))
+        if recent:
+            db.execute("INSERT INTO process_values_recent (series, first_at, last_at, count, chunk) "
+                       "VALUES (?, ?, ?, ?, ?)", (series, part[0][0], part[-1][0], len(part), encode(part)))
+        else:
+            db.execute("INSERT INTO process_values (series, first_at, last_at, count, chunk, forwarded) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (series, part[0][0], part[-1][0], len(part), encode(part), 1 if forwarded else None))
         start = end
     if not recent:
         db.execute("UPDATE process_series SET stored = stored + ? WHERE series = ?", (len(rows), series))
 
 
 def consolidate(db: sqlite3.Connection, first_series: int, last_series: int, *, min_values: int = 0,
-                first_before_us: int | None = None) -> int:
+                first_before_us: int | None = None, unforwarded: bool = False) -> int:
     """Move the landed chunks of the series ``first_series`` to ``last_series`` into ``process_values``, all of a
     series' landed values into as few chunks as they fill (in the caller's transaction); returns how many landed
     chunks were moved. Done for a group of series at a time, it bounds the values held in memory. Chunks a
-    forwarding target has not taken yet stay landed. ``min_values``: only series with at least this many landed
-    values, or whose oldest landed value is before ``first_before_us`` (the writer's periodic consolidation: each
-    series' index page is then touched once per :data:`CHUNK_MAX` values, not once per period)."""
-    through = forwarded_through(db)
+    forwarding target has not taken yet stay landed, unless ``unforwarded`` (the target is unreachable: a long
+    outage must not grow the unindexed landing table): then those the forwarder never sent (past ``attempted``)
+    move too, as chunks of their own marked not forwarded, re-landed when the target is back
+    (:func:`reland_unforwarded`). ``min_values``: only series with at least this many landed values, or whose
+    oldest landed value is before ``first_before_us`` (the writer's periodic consolidation: each series' index
+    page is then touched once per :data:`CHUNK_MAX` values, not once per period)."""
+    through, attempted = forward_marks(db)
     limit = sys.maxsize if through is None else through
+    past = sys.maxsize if not unforwarded or attempted is None else max(attempted, limit)
+    movable = "(rowid <= ? OR rowid > ?)"
     series_sql = "series BETWEEN ? AND ?"
     args: list[Any] = [first_series, last_series]
     if min_values > 0:
         due = [int(r[0]) for r in db.execute(
-            "SELECT series FROM process_values_recent WHERE series BETWEEN ? AND ? AND rowid <= ? GROUP BY series "
+            f"SELECT series FROM process_values_recent WHERE series BETWEEN ? AND ? AND {movable} GROUP BY series "
             "HAVING sum(count) >= ? OR min(first_at) < ?",
-            (first_series, last_series, limit, min_values,
+            (first_series, last_series, limit, past, min_values,
              -sys.maxsize if first_before_us is None else first_before_us))]
         if not due:
             return 0
         series_sql = f"series IN ({','.join('?' * len(due))})"
         args = list(due)
     found = db.execute(f"SELECT rowid, series, chunk FROM process_values_recent WHERE {series_sql} "
-                       "AND rowid <= ? ORDER BY rowid", (*args, limit)).fetchall()
+                       f"AND {movable} ORDER BY rowid", (*args, limit, past)).fetchall()
     if not found:
         return 0
-    by_series: dict[int, list[bytes]] = {}  # compressed, decoded one series at a time (bounded memory)
-    for _rowid, series, chunk in found:
-        by_series.setdefault(series, []).append(chunk)
+    # compressed, decoded one series at a time (bounded memory); what the target has apart from what it has not
+    by_series: dict[tuple[int, bool], list[bytes]] = {}
+    for rowid, series, chunk in found:
+        by_series.setdefault((series, through is not None and rowid <= through), []).append(chunk)
     db.executemany("DELETE FROM process_values_recent WHERE rowid = ?", [(r[0],) for r in found])
-    for series, chunks in by_series.items():
+    for (series, forwarded), chunks in by_series.items():
         rows = [row for chunk in chunks for row in decode(chunk)]
         rows.sort(key=lambda r: r[0])
-        append(db, series, rows)
+        append(db, series, rows, forwarded=forwarded)
     return len(found)
 
 
 def forwarded_through(db: sqlite3.Connection) -> int | None:
     """The last landed id every forwarding target has taken (None: no target)."""
-    found = db.execute("SELECT min(through) FROM process_forward").fetchone()
-    return None if found[0] is None else int(found[0])
+    return forward_marks(db)[0]
+
+
+def forward_marks(db: sqlite3.Connection) -> tuple[int | None, int | None]:
+    """The forwarding target's watermark (None: no target) and the last landed id it was ever sent (None: not
+    known)."""
+    found = db.execute("SELECT min(through), max(attempted), count(*) FROM process_forward").fetchone()
+    if not found[2]:
+        return None, None
+    return int(found[0]), None if found[1] is None else int(found[1])
+
+
+def reland_unforwarded(db: sqlite3.Connection, at_most: int) -> int:
+    """Move up to ``at_most`` of the oldest consolidated chunks not on the forwarding target back into the landing
+    table (in the caller's transaction), past every landed id: the forwarder sends them exactly once like any
+    landed chunk, and consolidation moves them back, forwarded. Returns how many chunks moved."""
+    found = db.execute("SELECT rowid, series, first_at, last_at, count, chunk FROM process_values "
+                       "INDEXED BY process_values_unforwarded WHERE forwarded IS NULL ORDER BY rowid LIMIT ?",
+                       (at_most,)).fetchall()
+    if not found:
+        return 0
+    db.executemany("INSERT INTO process_values_recent (series, first_at, last_at, count, chunk) VALUES (?, ?, ?, ?, ?)",
+                   [r[1:] for r in found])
+    db.executemany("DELETE FROM process_values WHERE rowid = ?", [(r[0],) for r in found])
+    stored: dict[int, int] = {}
+    for r in found:
+        stored[r[1]] = stored.get(r[1], 0) + int(r[4])
+    db.executemany("UPDATE process_series SET stored = stored - ? WHERE series = ?",
+                   [(n, series) for series, n in stored.items()])
+    return len(found)
+
+
+def unforwarded_values(db: sqlite3.Connection) -> int:
+    """Consolidated values not on the forwarding target (re-landed and forwarded when it is reachable)."""
+    return int(db.execute("SELECT coalesce(sum(count), 0) FROM process_values INDEXED BY process_values_unforwarded "
+                          "WHERE forwarded IS NULL").fetchone()[0])
 
 
 def recent_rows(db: sqlite3.Connection, series: set[int] | None, since_us: int | None,
@@ -452,14 +514,17 @@ def summarise(db: sqlite3.Connection, series: int, rows: Iterable[Row]) -> None:
 
 def fold_oldest(db: sqlite3.Connection, series: int, *, before_us: int | None = None, at_most: int | None = None) -> int:
     """Fold the oldest values of ``series`` (older than ``before_us``, at most ``at_most`` of them) into minutes
-    and delete them, in the caller's transaction; returns how many were folded."""
+    and delete them, in the caller's transaction; returns how many were folded. With a forwarding target, chunks
+    it does not have yet are left alone (as landed ones are): retention waits for them to be forwarded."""
     folded = 0
-    sql = "SELECT rowid, chunk, first_at FROM process_values WHERE series = ?"
+    sql = "SELECT rowid, chunk, forwarded FROM process_values WHERE series = ?"
     args: list[Any] = [series]
+    if forwarded_through(db) is not None:
+        sql += " AND forwarded IS NOT NULL"
     if before_us is not None:
         sql += " AND first_at < ?"
         args.append(before_us)
-    for rowid, chunk, _first in db.execute(sql + " ORDER BY first_at, rowid", args).fetchall():
+    for rowid, chunk, forwarded in db.execute(sql + " ORDER BY first_at, rowid", args).fetchall():
         if at_most is not None and folded >= at_most:
             break
         rows = decode(chunk)
@@ -473,7 +538,7 @@ def fold_oldest(db: sqlite3.Connection, series: int, *, before_us: int | None = 
         db.execute("DELETE FROM process_values WHERE rowid = ?", (rowid,))
         db.execute("UPDATE process_series SET stored = stored - ? WHERE series = ?", (len(rows), series))
         if take < len(rows):
-            append(db, series, rows[take:])
+            append(db, series, rows[take:], forwarded=bool(forwarded))
         folded += take
     return folded
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from typing import Any
 
 from asyncua import ua
 from asyncua.client.client import Client
-from asyncua.common.subscription import DataChangeEvent, OverflowPolicy
+from asyncua.common.subscription import DataChangeEvent, OverflowPolicy, Subscription
 from asyncua.crypto import security_policies
 from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.uaerrors import UaError
@@ -80,14 +81,20 @@ def sample_of(device: str, tag: str, dv: ua.DataValue | None) -> Sample:
     if dv is None:
         return Sample(device, tag, None, "bad", datetime.now(UTC), "no value")
     status = dv.StatusCode
-    quality = quality_of(status)
-    value = dv.Value.Value if dv.Value is not None else None
-    if isinstance(value, ua.LocalizedText):  # e.g. a state machine's CurrentState: its text
+    if status is None or not status.value:  # Good: the common case, without a call
+        quality: Quality = "good"
+        detail = None
+    else:
+        quality = quality_of(status)
+        detail = None if quality == "good" else status_name(status)
+    variant = dv.Value
+    value = variant.Value if variant is not None else None
+    if type(value) is not float and isinstance(value, ua.LocalizedText):  # noqa: E721 (e.g. a state machine's CurrentState: its text)
         value = value.Text
     when = dv.SourceTimestamp or dv.ServerTimestamp or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return Sample(device, tag, value, quality, when, None if quality == "good" else status_name(status))
+    return Sample(device, tag, value, quality, when, detail)
 
 
 # Status codes a server answers when it will not let this client in: the cause, said in the operator's words.
@@ -312,6 +319,55 @@ def setpoint_variant(value: Any, vtype: ua.VariantType | None) -> ua.Variant:
                      "not writable as a setpoint")
 
 
+class BatchSubscription(Subscription):
+    """asyncua's subscription in iterator mode, except that the items of a data change notification are handed
+    over as one list (the notification's own), where asyncua makes two objects and a queue put and get per value.
+
+    Measured with a full node storing every change of 1,000 tags at 40,000 changes/s offered (py-spy, the main
+    thread): asyncua's per-value event objects and queue took ~15 % of the receive loop, the historian's deadband
+    and queueing ~24 %, while a raw client of the same library spends everything on decoding; the node received
+    ~0.65-0.8 of what the raw client did. Status changes and events are delivered as asyncua delivers them."""
+
+    async def publish_callback(self, publish_result: ua.PublishResult) -> None:
+        self.last_publish_at = time.monotonic()
+        message = publish_result.NotificationMessage
+        if message.NotificationData is None:
+            return
+        self.last_sequence_number = int(message.SequenceNumber)
+        produced = 0
+        others = []
+        for notification in message.NotificationData:
+            if isinstance(notification, ua.DataChangeNotification):
+                if notification.MonitoredItems:
+                    self._deliver(notification.MonitoredItems)  # type: ignore[arg-type]
+                    produced += len(notification.MonitoredItems)
+            else:
+                others.append(notification)
+        for event in self._explode_notifications(others):
+            self._deliver(event)
+            produced += 1
+        self._observe(lambda: self.server.observer.on_notification(self.subscription_id, produced))
+
+
+async def batch_subscription(client: Client, period_ms: float) -> BatchSubscription:
+    """A :class:`BatchSubscription` on ``client``'s session, made as ``Client.create_subscription`` makes one."""
+    params = ua.CreateSubscriptionParameters()
+    params.RequestedPublishingInterval = period_ms
+    params.RequestedLifetimeCount = 10000
+    params.RequestedMaxKeepAliveCount = client.get_keepalive_count(period_ms)
+    params.MaxNotificationsPerPublish = 10000
+    params.PublishingEnabled = True
+    params.Priority = 0
+    sub = BatchSubscription(client.uaclient.session, params, None, queue_maxsize=10_000, overflow=OverflowPolicy.WARN)
+    sub.set_overflow_disconnect_handler(client.uaclient.notify_transport_lost)
+    results = await sub.init()
+    revised = client.get_subscription_revised_params(params, results)
+    if revised:
+        await sub.update(revised)
+    client._subscriptions.append(sub)  # deleted with the session, as the client's own subscriptions are
+    return sub
+
+
 class OpcUaConnector:
     """Stream the configured tags of one OPC UA server as samples."""
 
@@ -412,8 +468,7 @@ class OpcUaConnector:
 
     async def _subscribe(self, client: Client, tags: list[OpcUaTag], sink: Sink) -> None:
         cfg = self.config
-        sub = await client.create_subscription(cfg.publishing_interval_ms, None, queue_maxsize=200_000,
-                                               overflow=OverflowPolicy.WARN)
+        sub = await batch_subscription(client, cfg.publishing_interval_ms)
         by_handle: dict[int, str] = {}
         requests: list[ua.MonitoredItemCreateRequest] = []
         self.refused = {}
@@ -458,12 +513,18 @@ class OpcUaConnector:
         self.health.refused_tags = dict(self.refused)
         device = self.name
         while True:
-            event = await sub.next_event()
+            event: Any = await sub.next_event()
             if event is None:
                 continue
             batch: list[Sample] = []
             while True:
-                if isinstance(event, DataChangeEvent):
+                if type(event) is list:  # noqa: E721 (a data change notification's items: BatchSubscription)
+                    for item in event:
+                        handle = item.ClientHandle
+                        sample = sample_of(device, by_handle.get(handle, "?"), item.Value)
+                        if not percent or handle not in percent or percent[handle].keep(sample):
+                            batch.append(sample)
+                elif isinstance(event, DataChangeEvent):
                     item = event.data.monitored_item
                     handle = int(item.ClientHandle)
                     sample = sample_of(device, by_handle.get(handle, "?"), item.Value)

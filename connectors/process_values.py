@@ -47,6 +47,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -182,10 +183,12 @@ def compact_samples(db: sqlite3.Connection, raw_older_than_s: float, minutes_old
     return SampleCompaction(folded, dropped, batches, time.perf_counter() - started)
 
 
-def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool = False) -> None:
+def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool = False,
+                 unforwarded: bool = False) -> None:
     """Move every landed chunk into the series' chunks, one transaction per group of series. ``full_chunks``:
     only series with a chunk's worth landed (:data:`historian_store.CHUNK_MAX` values) or landed values older
-    than a chunk's span (the writer's periodic consolidation)."""
+    than a chunk's span (the writer's periodic consolidation); ``unforwarded``: also those never sent to an
+    unreachable forwarding target (:func:`historian_store.consolidate`)."""
     guard = lock if lock is not None else contextlib.nullcontext()
     with guard:
         found = db.execute("SELECT min(series), max(series) FROM process_values_recent").fetchone()
@@ -196,9 +199,9 @@ def _consolidate(db: sqlite3.Connection, lock: Any = None, *, full_chunks: bool 
     with guard, _transaction(db):
         if full_chunks:
             hs.consolidate(db, found[0], found[1], min_values=hs.CHUNK_MAX,
-                           first_before_us=_us(time.time()) - hs.CHUNK_SPAN_US)
+                           first_before_us=_us(time.time()) - hs.CHUNK_SPAN_US, unforwarded=unforwarded)
         else:
-            hs.consolidate(db, found[0], found[1])
+            hs.consolidate(db, found[0], found[1], unforwarded=unforwarded)
 
 
 def compact_sample_file(path: str | Path, raw_older_than_s: float, minutes_older_than_s: float, *,
@@ -225,17 +228,24 @@ class ProcessValueLog:
         for m in machines:
             for rule in m.process_values:
                 self.rules[(m.device, rule.tag)] = (m.equipment, rule)
+        # per device and tag, what the receive path needs for each value, worked out once: its series, the
+        # absolute deadband, the percent one (or None), the rule
+        self._tags: dict[str, dict[str, tuple[Series, float, float | None, ProcessValueRule]]] = {}
+        for (device, tag), (equipment, rule) in self.rules.items():
+            self._tags.setdefault(device, {})[tag] = (
+                (equipment, rule.series), float(rule.deadband or 0.0), rule.deadband_percent, rule)
         self._lock = threading.Lock()  # around self._db: written by keep(), read from the API's worker threads
         self.path = str(path)
         self._db = hs.connect(path, self.settings.synchronous)
         self.forwarder: Any = None  # connectors.historian_pg.PostgresForwarder, with a PostgreSQL target
         url = self.settings.postgresql_url()
         if url is not None and self.path != ":memory:":
-            from connectors.historian_pg import PostgresForwarder
+            from connectors.historian_pg import PostgresForwarder, configure
 
             s = self.settings
             self.forwarder = PostgresForwarder(self.path, url, s.node, schema=s.postgresql_schema,
                                                batch_chunks=s.forward_batch_chunks, synchronous=s.synchronous)
+            configure(self._db)  # before the writer's first consolidation
         elif self._db.execute("SELECT 1 FROM process_forward").fetchone() is not None:
             self._db.execute("DELETE FROM process_forward")  # no target any more: consolidation need not wait
         self._ids: dict[Series, int] = {(e, n): s for s, e, n in
@@ -252,6 +262,7 @@ class ProcessValueLog:
         self.dropped_in_overflow_deadband = 0  # within overflow_deadband_percent while the queue was ¾ full
         self.blocked_s = 0.0  # time sources waited for room (overflow: block)
         self.flushes = 0
+        self.last_write: tuple[float, int] | None = None  # when the writer last wrote (Unix s), and kept then
         self.consolidations = 0  # by the writer thread
         self.write_errors = 0
         self.lost = 0  # values the writer could not write before it had to stop (a disk full at the stop)
@@ -261,7 +272,9 @@ class ProcessValueLog:
         self._pruned_at = self._consolidated_at = time.monotonic()
         self._queue: deque[tuple[float, list[tuple[Series, hs.Row]]]] = deque()
         self._queued = 0  # values accepted by offer() and not yet written
-        self._unwritten: dict[Series, deque[hs.Row]] = {}  # the same per series, for reads (read your writes)
+        # the values the writer took from the queue and has not written yet (reads see them, and those still
+        # queued: read your writes); no bookkeeping per value on the receive path
+        self._in_flight: list[tuple[Series, hs.Row]] = []
         self._oldest_pending: float | None = None  # when the oldest value the writer holds was queued
         self._wake = threading.Condition()
         self._writer: threading.Thread | None = None
@@ -279,29 +292,51 @@ class ProcessValueLog:
 
     def _select(self, batch: Sequence[Sample], squeeze: bool = False) -> list[tuple[Series, hs.Row]]:
         """The samples of ``batch`` that leave their deadband, as rows (``squeeze``: also leave the overflow
-        deadband, a percent of the last kept value)."""
+        deadband, a percent of the last kept value). On the receive path, for every value: kept lean (a double
+        inside an absolute or percent band is decided without a call)."""
         rows: list[tuple[Series, hs.Row]] = []
-        squeeze_percent = self.settings.overflow_deadband_percent
-        for s in batch:
-            found = self.rules.get((s.device, s.tag))
+        keep = rows.append
+        tags, last_of, latest = self._tags, self._last, self.latest
+        squeeze_percent = self.settings.overflow_deadband_percent if squeeze else None
+        suppressed = squeezed = 0
+        device_tags: dict[str, tuple[Series, float, float | None, ProcessValueRule]] = {}
+        last_device = None
+        for device, tag, value, quality, when, detail in batch:
+            if device is not last_device:  # a batch is mostly one device's
+                device_tags, last_device = tags.get(device, {}), device
+            found = device_tags.get(tag)
             if found is None:
                 continue
-            equipment, rule = found
-            series = (equipment, rule.series)
-            value = s.value if s.quality != "bad" else None
-            self.latest[series] = (value, s.quality, s.source_time)
-            last = self._last.get(series)
-            if last is not None and last[1] == s.quality:
-                if not _leaves_deadband(last[0], value, rule):
-                    self.suppressed += 1
+            series, band, percent, rule = found
+            if quality == "bad":
+                value = None
+            latest[series] = (value, quality, when)
+            last = last_of.get(series)
+            if last is not None and last[1] == quality:
+                was = last[0]
+                if type(value) is float and type(was) is float:  # noqa: E721 (exact types: not bool, not numpy)
+                    # NaN: never inside (a comparison with NaN is False), as _leaves_deadband says
+                    inside = abs(value - was) <= (band if percent is None else abs(was) * percent / 100)
+                else:
+                    inside = not _leaves_deadband(was, value, rule)
+                if inside:
+                    suppressed += 1
                     continue
-                if squeeze and not _leaves_deadband(last[0], value, rule, squeeze_percent):
-                    self.dropped_in_overflow_deadband += 1
+                if squeeze_percent is not None and not _leaves_deadband(was, value, rule, squeeze_percent):
+                    squeezed += 1
                     continue
-            self._last[series] = (value, s.quality)
-            number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-            text = None if number is not None or value is None else str(value)
-            rows.append((series, (_us(s.source_time), number, text, s.quality, s.detail)))
+            last_of[series] = (value, quality)
+            if type(value) is float:  # noqa: E721
+                number, text = value, None
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                number, text = float(value), None
+            else:
+                number, text = None, None if value is None else str(value)
+            keep((series, (round(when.timestamp() * 1_000_000), number, text, quality, detail)))
+        if suppressed:
+            self.suppressed += suppressed
+        if squeezed:
+            self.dropped_in_overflow_deadband += squeezed
         return rows
 
     def _write(self, db: sqlite3.Connection, rows: Sequence[tuple[Series, hs.Row]], recent: bool = False) -> None:
@@ -312,7 +347,7 @@ class ProcessValueLog:
             by_series.setdefault(series, []).append(row)
         with _transaction(db):
             for (equipment, name), values in by_series.items():
-                values.sort(key=lambda r: r[0])
+                values.sort(key=itemgetter(0))
                 hs.append(db, hs.series_id(db, self._ids, equipment, name), values, recent=recent)
 
     def keep(self, batch: Sequence[Sample]) -> int:
@@ -361,9 +396,8 @@ class ProcessValueLog:
             with self._wake:
                 self._queue.append((time.monotonic(), rows))
                 self._queued += len(rows)
-                for series, row in rows:
-                    self._unwritten.setdefault(series, deque()).append(row)
-                self._wake.notify()
+                if self._queued >= capacity // 2:  # the writer writes early; else it wakes at its flush time
+                    self._wake.notify()
         return len(rows)
 
     _queue_full_logged = False
@@ -424,6 +458,7 @@ class ProcessValueLog:
                         if self._oldest_pending is None:
                             self._oldest_pending = queued_at
                         pending += rows
+                    self._in_flight = pending  # taken from the queue: readers find them here
                     stopping, now_asked = self._stopping, self._flush_now
                     self._flush_now = False
                 due = time.monotonic() >= flush_at or len(pending) >= self.settings.queue_values // 2
@@ -431,7 +466,7 @@ class ProcessValueLog:
                     try:
                         with self._lock:  # readers see a value either unwritten or written, never both
                             self._write(db, pending, recent=True)
-                            self._written(pending)
+                            self._written()
                     except Exception as exc:  # a full disk: keep the values, say so, try again
                         self.write_errors += 1
                         self.last_error = f"{type(exc).__name__}: {exc}"
@@ -444,7 +479,7 @@ class ProcessValueLog:
                         if stopping:
                             self.lost += len(pending)
                             with self._lock:
-                                self._written(pending)
+                                self._written()
                             with self._wake:
                                 self._queued -= len(pending)
                             log.error("historian: %d process values lost at the stop", len(pending))
@@ -453,6 +488,7 @@ class ProcessValueLog:
                         continue
                     self.kept += len(pending)
                     self.flushes += 1
+                    self.last_write = (time.time(), self.kept)  # one object: read together
                     self.last_error = None
                     if self.state != "ok":
                         log.warning("historian: writing again (%d values refused meanwhile)", self.refused)
@@ -479,21 +515,25 @@ class ProcessValueLog:
             if not memory:
                 db.close()
 
-    def _written(self, rows: Sequence[tuple[Series, hs.Row]]) -> None:
-        """Take ``rows`` (the oldest unwritten ones, in order) out of the unwritten values."""
+    def _written(self) -> None:
+        """The values in flight are written (or lost): readers no longer find them there (call with ``_lock``)."""
         with self._wake:
-            for series, _row in rows:
-                left = self._unwritten[series]
-                left.popleft()
-                if not left:
-                    del self._unwritten[series]
+            self._in_flight = []
+
+    def _unwritten(self, key: Series | None = None) -> list[tuple[Series, hs.Row]]:
+        """The values not yet written (of series ``key``, or all), oldest first: in flight, then queued (a scan of
+        them: reads are rare, the receive path is not; call with ``_wake``)."""
+        found = [r for r in self._in_flight if key is None or r[0] == key]
+        for _queued_at, rows in self._queue:
+            found += rows if key is None else [r for r in rows if r[0] == key]
+        return found
 
     def _read(self, series: int, key: Series, since_us: int | None, until_us: int | None,
               limit: int, landed: dict[int, list[hs.Row]] | None = None) -> list[hs.Row]:
         """A series' stored values and those still on their way to the writer (call with ``self._lock``)."""
         rows = hs.read(self._db, series, since_us, until_us, limit, landed)
         with self._wake:
-            waiting = [r for r in self._unwritten.get(key, ()) if (since_us is None or r[0] >= since_us)
+            waiting = [r for _, r in self._unwritten(key) if (since_us is None or r[0] >= since_us)
                        and (until_us is None or r[0] <= until_us)]
         if waiting:
             rows += waiting
@@ -509,7 +549,10 @@ class ProcessValueLog:
     def _prune_on(self, db: sqlite3.Connection, now: float | None = None, *, lock: Any = None,
                   full_chunks: bool = False) -> int:
         guard = lock if lock is not None else contextlib.nullcontext()
-        _consolidate(db, lock, full_chunks=full_chunks)
+        # the forwarding target unreachable: what was never sent to it is consolidated too (re-landed when it is
+        # back), so a long outage does not grow the landing table, which has no index
+        _consolidate(db, lock, full_chunks=full_chunks,
+                     unforwarded=self.forwarder is not None and self.forwarder.state != "connected")
         now = time.time() if now is None else now
         dropped = 0
         for equipment, rule in self.rules.values():
@@ -544,7 +587,8 @@ class ProcessValueLog:
         found = [(int(s), str(n)) for s, n in self._db.execute(sql + " ORDER BY series", args)]
         with self._wake:  # a series whose first values are still on their way to the writer
             known = {n for _, n in found}
-            found += [(-1, n) for e, n in self._unwritten if e == equipment and n not in known
+            found += [(-1, n) for e, n in sorted({s for s, _ in self._unwritten()}) if e == equipment
+                      and n not in known
                       and (name is None or n == name)]
         return found
 
@@ -635,7 +679,7 @@ class ProcessValueLog:
             stored = hs.read_columns(self._db, found[0][0], since_us, until_us) if found else hs.join_columns(
                 [], None, None)
             with self._wake:
-                waiting = list(self._unwritten.get((equipment, name), ()))
+                waiting = [r for _, r in self._unwritten((equipment, name))]
         if not waiting:
             return stored
         extra = hs.decode_columns(hs.encode(waiting))
@@ -645,6 +689,7 @@ class ProcessValueLog:
         """What ``/health`` shows of the historian."""
         queued, oldest = self.backlog()
         s = self.settings
+        last_write = self.last_write
         found: dict[str, Any] = {"kept": self.kept, "suppressed": self.suppressed, "pruned": self.pruned,
                 "writer": "running" if self._writer is not None and self._writer.is_alive() else "stopped",
                 "queued": queued, "queue_capacity": s.queue_values,
@@ -652,6 +697,7 @@ class ProcessValueLog:
                 "overflow": s.overflow, "dropped": self.dropped,
                 "dropped_in_overflow_deadband": self.dropped_in_overflow_deadband,
                 "blocked_s": round(self.blocked_s, 3), "flushes": self.flushes, "flush_s": s.flush_s,
+                "last_write": None if last_write is None else {"at": round(last_write[0], 6), "kept": last_write[1]},
                 "consolidations": self.consolidations,
                 "write_errors": self.write_errors, "lost": self.lost, "last_error": self.last_error,
                 "state": self.state, "refused": self.refused, "file": self.path,

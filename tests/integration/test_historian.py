@@ -367,3 +367,34 @@ def test_the_periodic_consolidation_moves_only_whole_chunks_or_old_values(tmp_pa
                                                                                                  (old, 10)]
     assert hs.consolidate(db, 1, 3) == 1 and hs.count_values(db, young) == 10
     db.close()
+
+
+def test_with_a_forwarding_target_retention_waits_for_the_values_it_does_not_have(tmp_path: Path) -> None:
+    """Values consolidated before the target had them (history, an outage) are not folded away by retention
+    until forwarded (the landed ones never were); the others are, and a fold keeps the mark of what it leaves."""
+    from connectors import historian_store as hs
+    from connectors.historian_pg import configure
+
+    db = hs.connect(tmp_path / "pv.sqlite")
+    series = hs.series_id(db, {}, "E", "t")
+    now = 1_796_000_000_000_000
+    db.execute("BEGIN")
+    hs.append(db, series, [(now + i, float(i), None, "good", None) for i in range(100)])  # kept with no target
+    hs.append(db, series, [(now + 100 + i, float(i), None, "good", None) for i in range(100)], forwarded=True)
+    db.execute("COMMIT")
+    configure(db)
+    db.execute("BEGIN")
+    assert hs.fold_oldest(db, series, at_most=150) == 100  # the forwarded ones only, though older ones wait
+    db.execute("COMMIT")
+    assert hs.unforwarded_values(db) == 100 and hs.count_values(db, series) == 100
+    db.execute("BEGIN")
+    hs.append(db, series, [(now + 200 + i, float(i), None, "good", None) for i in range(100)], forwarded=True)
+    assert hs.fold_oldest(db, series, at_most=30) == 30  # a part of a chunk: what is left keeps its mark
+    db.execute("COMMIT")
+    assert db.execute("SELECT count, forwarded FROM process_values ORDER BY first_at").fetchall() == [
+        (100, None), (70, 1)]
+    db.execute("BEGIN")
+    assert hs.reland_unforwarded(db, 10) == 1  # forwarded from the landing table, then consolidated, marked
+    db.execute("COMMIT")
+    assert hs.unforwarded_values(db) == 0 and hs.count_values(db, series) == 70
+    db.close()

@@ -151,3 +151,110 @@ async def test_values_reach_postgresql_exactly_once_across_an_outage_and_a_resta
         assert [r[1] for r in local.rows("OVEN-1", "pressure")] == [float(i + 1000) for i in range(700)]
     finally:
         local.close()
+
+
+def landed_and_unforwarded(path: Path) -> tuple[int, int]:
+    """Values in the landing table, and consolidated values not marked forwarded."""
+    with sqlite3.connect(path) as db:
+        landed = db.execute("SELECT coalesce(sum(count), 0) FROM process_values_recent").fetchone()[0]
+        unforwarded = db.execute("SELECT coalesce(sum(count), 0) FROM process_values WHERE forwarded IS NULL"
+                                 ).fetchone()[0]
+    return int(landed), int(unforwarded)
+
+
+def server_values(direct: str, node: str) -> dict[str, list[float | None]]:
+    with psycopg.connect(direct) as pg:
+        return {t: [r[1] for r in read_values(pg, "takt_historian", node, "OVEN-1", t)] for t in TAGS}
+
+
+async def test_history_kept_before_the_target_was_configured_reaches_it_exactly_once(
+        tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    direct = conninfo(postgres_url)
+    port = int(postgres_url.rsplit(":", 1)[1].split("/", 1)[0])
+    proxy = Proxy(port)
+    await proxy.resume()
+    monkeypatch.setenv("TAKT_TEST_HISTORIAN_URL", direct.replace(f":{port}/", f":{proxy.port}/"))
+    path = tmp_path / "pv.sqlite"
+    for session in range(4):  # a node without a target, four runs: each stop consolidates its values into chunks
+        before = ProcessValueLog(path, machines(), HistorianSettings(flush_s=0.1, node="edge-8"))
+        before.start()
+        await before.offer(samples(50 * session, 50))
+        await asyncio.to_thread(before.stop)
+        before.prune()  # as a node's stop does
+        before.close()
+    assert landed_and_unforwarded(path) == (0, 600)
+
+    settings = HistorianSettings(flush_s=0.1, postgresql_url_env="TAKT_TEST_HISTORIAN_URL", node="edge-8",
+                                 forward_batch_chunks=2)
+    log = ProcessValueLog(path, machines(), settings)
+    log.forwarder.every_s = log.forwarder.retry_max_s = 0.2
+    log.start()
+
+    async def caught_up() -> bool:
+        f = await asyncio.to_thread(forward, log)
+        return bool(f["state"] == "connected" and f["waiting"] == 0)
+
+    try:
+        await log.offer(samples(200, 50))  # new values meanwhile
+        await wait_for(lambda: log.forwarder.relanded_chunks >= 2, 20, "history on its way")
+        await proxy.cut()  # an outage in the middle of the history
+        await log.offer(samples(250, 50))
+        assert await asyncio.to_thread(log.flush)
+        await wait_for(lambda: forward(log)["state"] == "unreachable", 20, "the outage seen")
+        assert forward(log)["waiting"] > 0
+        await proxy.resume()
+        await wait_for(caught_up, 60, "the history and the new values forwarded")
+        assert forward(log)["forwarded"] == 900
+    finally:
+        await asyncio.to_thread(log.close)
+        await proxy.cut()
+
+    assert server_values(direct, "edge-8") == {t: [float(i + 1000 * n) for i in range(300)]
+                                               for n, t in enumerate(TAGS)}  # each once, in time order
+    with psycopg.connect(direct) as pg:
+        assert pg.execute("SELECT sum(samples) FROM takt_historian.process_value_minutes").fetchone() == (900,)
+    assert landed_and_unforwarded(path)[1] == 0
+    local = ProcessValueLog(path, machines(), settings)
+    try:
+        assert [r[1] for r in local.rows("OVEN-1", "torque")] == [float(i + 2000) for i in range(300)]
+    finally:
+        local.close()
+
+
+async def test_a_long_outage_is_consolidated_locally_and_forwarded_once_when_the_server_is_back(
+        tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The landing table has no index (a flush must not touch a page per series): during an outage the values the
+    forwarder never sent are consolidated anyway, so the table stays small, and re-landed when the server is
+    back."""
+    direct = conninfo(postgres_url)
+    port = int(postgres_url.rsplit(":", 1)[1].split("/", 1)[0])
+    proxy = Proxy(port)  # not resumed: the server is unreachable from the start
+    monkeypatch.setenv("TAKT_TEST_HISTORIAN_URL", direct.replace(f":{port}/", f":{proxy.port}/"))
+    settings = HistorianSettings(flush_s=0.1, consolidate_s=0.2, postgresql_url_env="TAKT_TEST_HISTORIAN_URL",
+                                 node="edge-9", forward_batch_chunks=50)
+    path = tmp_path / "pv.sqlite"
+    log = ProcessValueLog(path, machines(), settings)
+    log.forwarder.every_s = log.forwarder.retry_max_s = 0.2
+    log.start()
+    try:
+        for first in range(0, 2400, 200):  # two whole chunks' worth per series
+            await log.offer(samples(first, 200))
+            assert await asyncio.to_thread(log.flush)
+        await wait_for(lambda: landed_and_unforwarded(path)[0] < 3 * 1000, 20,
+                       "the outage's values consolidated")
+        landed, unforwarded = landed_and_unforwarded(path)
+        assert unforwarded >= 3 * 1000 and landed + unforwarded == 7200
+        assert forward(log)["state"] == "unreachable" and forward(log)["waiting"] == 7200
+        assert [r[1] for r in log.rows("OVEN-1", "pressure")] == [float(i + 1000) for i in range(2400)]
+
+        await proxy.resume()
+        await wait_for(lambda: forward(log)["state"] == "connected" and forward(log)["waiting"] == 0, 60,
+                       "forwarded after the outage")
+        assert forward(log)["forwarded"] == 7200
+    finally:
+        await asyncio.to_thread(log.close)
+        with contextlib.suppress(AssertionError):
+            await proxy.cut()
+    assert server_values(direct, "edge-9") == {t: [float(i + 1000 * n) for i in range(2400)]
+                                               for n, t in enumerate(TAGS)}
+    assert landed_and_unforwarded(path)[1] == 0
