@@ -1,0 +1,94 @@
+"""Admission of pushed batches: at most ``limit`` ingest requests at once, refused at once past it, fairly.
+
+A plant of many lines pushes into one central side. Its database takes a bounded number of batches at once (its
+connection pool, its cores); a request past that is not queued (a queue would hold a worker and a connection per
+waiting node and answer late), it is answered at once with 503 ``BUSY`` and ``Retry-After``, which the nodes honour.
+
+Fair: a slot that frees goes to the nodes refused before (in the order they were refused) before it goes to a
+node that was just served and comes straight back with its next batch, so no node starves while the fast ones keep
+the slots. Each refused node is told when its turn is likely (its place among the waiting ÷ the slots × the recent
+time a batch takes), in whole seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in
+``Retry-After-Ms`` (as several cloud APIs send it), which Takt nodes prefer. A waiting node that does not come back
+within a few of its hints loses its place.
+
+Only this bookkeeping is under a lock (microseconds); the batches themselves are stored in parallel, each node's
+serialised by its own mark row in the database (:mod:`simulators.erp.ingest`).
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter, OrderedDict
+
+
+class Busy(Exception):
+    """No slot for this node now: come back after ``retry_after_s``."""
+
+    def __init__(self, node: str, retry_after_s: float, waiting: int) -> None:
+        super().__init__(f"the central side is busy: {waiting} node(s) wait for a slot; node {node} may come back "
+                         f"in {retry_after_s:.2f} s")
+        self.node, self.retry_after_s = node, retry_after_s
+        self.waiting = waiting  # nodes waiting for a slot, this one included
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after_s))),
+                "Retry-After-Ms": str(max(1, round(self.retry_after_s * 1000)))}
+
+
+class Admission:
+    """The gate in front of ingest. ``limit`` None lets every request in (the simulator's default)."""
+
+    def __init__(self, limit: int | None, *, min_retry_s: float = 0.05, max_retry_s: float = 30.0) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError(f"max_ingest must be at least 1, not {limit}")
+        self.limit = limit
+        self.min_retry_s = min_retry_s
+        self.max_retry_s = max_retry_s
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._waiting: OrderedDict[str, float] = OrderedDict()  # node -> when it last heard "busy"
+        self._service_s = 0.2  # a moving average of how long an admitted batch takes
+        self.refused: Counter[str] = Counter()  # per node, since the simulator started
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def enter(self, node: str) -> float:
+        """Take a slot for ``node`` (returns the monotonic start, for :meth:`leave`) or raise :class:`Busy`."""
+        now = time.monotonic()
+        if self.limit is None:
+            with self._lock:
+                self._in_flight += 1
+            return now
+        with self._lock:
+            self._forget_stale(now)
+            free = self.limit - self._in_flight
+            places = list(self._waiting)
+            ahead = places.index(node) if node in self._waiting else len(places)
+            if free > ahead:  # a slot is free and fewer nodes wait before this one than there are free slots
+                self._waiting.pop(node, None)
+                self._in_flight += 1
+                return now
+            self._waiting[node] = now
+            self.refused[node] += 1
+            turns = ahead // self.limit + 1
+            hint = min(self.max_retry_s, max(self.min_retry_s, self._service_s * turns))
+            raise Busy(node, hint, len(self._waiting))
+
+    def leave(self, started: float) -> None:
+        took = time.monotonic() - started
+        with self._lock:
+            self._in_flight -= 1
+            self._service_s = 0.8 * self._service_s + 0.2 * took
+
+    def _forget_stale(self, now: float) -> None:
+        """Drop waiting nodes that did not come back in time (stopped, or gone to another central)."""
+        patience = max(2.0, 5 * self._service_s * (len(self._waiting) // max(1, self.limit or 1) + 1))
+        while self._waiting:
+            node, since = next(iter(self._waiting.items()))
+            if now - since <= patience:
+                break
+            del self._waiting[node]
