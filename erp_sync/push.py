@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _encode_text
 from typing import Any
 
 from edge.retry import RetryPolicy
@@ -68,12 +69,18 @@ class PushReport:
     exceptions_created: list[int] = field(default_factory=list)
 
 
-def _event_json(row: Any, node_dumps: Any = json.dumps) -> str:
+def _text(value: str | None) -> str:
+    """A JSON string (or null), exactly as ``json.dumps`` writes it, by the json module's own C encoder without
+    ``dumps``'s per-call set-up: five of them per event, a plant's backlog is millions of events."""
+    return "null" if value is None else _encode_text(value)
+
+
+def _event_json(row: Any) -> str:
     return (f'{{"seq":{row.seq},"event_id":"{row.event_id}","message":"{isa95_message(row.type)}",'
-            f'"type":"{row.type}","subject":{node_dumps(row.subject)},'
+            f'"type":"{row.type}","subject":{_text(row.subject)},'
             f'"occurred_at":"{row.occurred_at.isoformat()}","recorded_at":"{row.recorded_at.isoformat()}",'
-            f'"actor":{node_dumps(row.actor)},"device":{node_dumps(row.source_device)},'
-            f'"recorded_by":{node_dumps(row.recorded_by)},"on_behalf_of":{node_dumps(row.on_behalf_of)},'
+            f'"actor":{_text(row.actor)},"device":{_text(row.source_device)},'
+            f'"recorded_by":{_text(row.recorded_by)},"on_behalf_of":{_text(row.on_behalf_of)},'
             f'"payload":{row.payload}}}')
 
 

@@ -6,7 +6,9 @@ waiting node and answer late), it is answered at once with 503 ``BUSY`` and ``Re
 
 Fair: a slot that frees goes to the nodes refused before (in the order they were refused) before it goes to a
 node that was just served and comes straight back with its next batch, so no node starves while the fast ones keep
-the slots. Each refused node is told when its turn is likely (its place among the waiting ÷ the slots × the recent
+the slots. A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
+timeout) is answered 429 ``TOO_MANY_REQUESTS`` (it would only wait for the first behind the node's mark). Each
+refused node is told when its turn is likely (its place among the waiting ÷ the slots × the recent
 time a batch takes), in whole seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in
 ``Retry-After-Ms`` (as several cloud APIs send it), which Takt nodes prefer. A waiting node that does not come back
 within a few of its hints loses its place.
@@ -25,11 +27,17 @@ from collections import Counter, OrderedDict
 class Busy(Exception):
     """No slot for this node now: come back after ``retry_after_s``."""
 
-    def __init__(self, node: str, retry_after_s: float, waiting: int) -> None:
-        super().__init__(f"the central side is busy: {waiting} node(s) wait for a slot; node {node} may come back "
-                         f"in {retry_after_s:.2f} s")
+    def __init__(self, node: str, retry_after_s: float, waiting: int, *, own: bool = False) -> None:
+        if own:
+            text = f"node {node} has a batch being stored already; send the next when it is answered"
+        else:
+            text = f"the central side is busy: {waiting} node(s) wait for a slot"
+        super().__init__(f"{text}; come back in {retry_after_s:.2f} s")
         self.node, self.retry_after_s = node, retry_after_s
         self.waiting = waiting  # nodes waiting for a slot, this one included
+        # 429 Too Many Requests: this node asks for more than its one batch at a time; 503: the plant's slots are full
+        self.status = 429 if own else 503
+        self.code = "TOO_MANY_REQUESTS" if own else "BUSY"
 
     @property
     def headers(self) -> dict[str, str]:
@@ -48,6 +56,7 @@ class Admission:
         self.max_retry_s = max_retry_s
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._nodes: Counter[str] = Counter()  # batches in flight per node
         self._waiting: OrderedDict[str, float] = OrderedDict()  # node -> when it last heard "busy"
         self._service_s = 0.2  # a moving average of how long an admitted batch takes
         self.refused: Counter[str] = Counter()  # per node, since the simulator started
@@ -62,8 +71,13 @@ class Admission:
         if self.limit is None:
             with self._lock:
                 self._in_flight += 1
+                self._nodes[node] += 1
             return now
         with self._lock:
+            if self._nodes[node]:  # its own earlier batch is still being stored (a retry after a client timeout)
+                self.refused[node] += 1
+                raise Busy(node, min(self.max_retry_s, max(self.min_retry_s, self._service_s)), len(self._waiting),
+                           own=True)
             self._forget_stale(now)
             free = self.limit - self._in_flight
             places = list(self._waiting)
@@ -71,6 +85,7 @@ class Admission:
             if free > ahead:  # a slot is free and fewer nodes wait before this one than there are free slots
                 self._waiting.pop(node, None)
                 self._in_flight += 1
+                self._nodes[node] += 1
                 return now
             self._waiting[node] = now
             self.refused[node] += 1
@@ -78,10 +93,13 @@ class Admission:
             hint = min(self.max_retry_s, max(self.min_retry_s, self._service_s * turns))
             raise Busy(node, hint, len(self._waiting))
 
-    def leave(self, started: float) -> None:
+    def leave(self, node: str, started: float) -> None:
         took = time.monotonic() - started
         with self._lock:
             self._in_flight -= 1
+            self._nodes[node] -= 1
+            if not self._nodes[node]:
+                del self._nodes[node]
             self._service_s = 0.8 * self._service_s + 0.2 * took
 
     def _forget_stale(self, now: float) -> None:

@@ -116,6 +116,8 @@ def _bearer(request: Request) -> str:
 
 def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {401: "No or unknown bearer token", 403: "The token may not act for this node",
+            429: "TOO_MANY_REQUESTS: a batch of this node is being stored already (with a limit of batches at once); "
+                 "send again after `Retry-After` seconds (`Retry-After-Ms`: the same in milliseconds)",
             409: "SEQUENCE_GAP: resend after `acknowledged`", 413: "The body is larger than the limit; nothing stored",
             422: "The batch or the query is malformed (the field is named)",
             503: "The service is down, or BUSY: as many batches as it takes at once are being stored, or RETRY: the "
@@ -125,7 +127,7 @@ def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
                              "schema": {"type": "integer"}},
              "Retry-After-Ms": {"description": "the same wait in milliseconds; preferred when present",
                                 "schema": {"type": "integer"}}}
-    return {c: {"model": SyncRefusal, "description": text[c], **({"headers": retry} if c == 503 else {})}
+    return {c: {"model": SyncRefusal, "description": text[c], **({"headers": retry} if c in (429, 503) else {})}
             for c in codes}
 
 
@@ -244,7 +246,7 @@ def sync_router(sim: ErpSimulator | None) -> APIRouter:
         return sim
 
     @router.post("/nodes/{node}/events", response_model=BatchAck, summary="Push a batch of journal events",
-                 responses=_error_responses(401, 403, 409, 413, 422, 503),
+                 responses=_error_responses(401, 403, 409, 413, 422, 429, 503),
                  openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                      "schema": {"$ref": "#/components/schemas/EventBatch"}}},
                      "description": "An EventBatch; may be sent with Content-Encoding: gzip"}})
@@ -254,7 +256,7 @@ def sync_router(sim: ErpSimulator | None) -> APIRouter:
         try:
             started = simulator.admission.enter(node)
         except Busy as busy:  # refused before the body is read: a refusal costs the central side next to nothing
-            raise SyncRefused(503, "BUSY", str(busy), headers=busy.headers) from None
+            raise SyncRefused(busy.status, busy.code, str(busy), headers=busy.headers) from None
         try:
             body = await simulator.read_body(request)
             ack = await run_in_threadpool(simulator.ingest.store, node, body)
@@ -267,7 +269,7 @@ def sync_router(sim: ErpSimulator | None) -> APIRouter:
             raise SyncRefused(503, "RETRY", f"the batch's transaction was rolled back ({type(getattr(exc, 'orig', None) or exc).__name__}"
                               "); nothing of it is stored: send it again", headers=wait.headers) from None
         finally:
-            simulator.admission.leave(started)
+            simulator.admission.leave(node, started)
         return Response(ack.model_dump_json(), media_type="application/json")
 
     @router.get("/nodes/{node}/cursor", response_model=Cursor, summary="The acknowledged sequence of a node",

@@ -1,0 +1,138 @@
+"""Busy answers and their back-off: the wait a central side asks for is read from its headers, honoured with jitter
+by the one retry policy, and handed out fairly by the central simulator's admission (refused nodes first)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+from tenacity import RetryCallState
+
+from edge.retry import RetryPolicy, wait_hinted
+from erp_sync.client import MAX_RETRY_AFTER_S, CentralBusy, retry_after
+from simulators.erp.admission import Admission, Busy
+
+
+def test_retry_after_prefers_milliseconds_then_seconds_then_a_date() -> None:
+    assert retry_after(httpx.Headers({"Retry-After": "3", "Retry-After-Ms": "250"})) == 0.25
+    assert retry_after(httpx.Headers({"Retry-After": "3"})) == 3.0
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    assert 18 <= (retry_after(httpx.Headers({"Retry-After": soon})) or 0) <= 20
+    past = format_datetime(datetime.now(UTC) - timedelta(seconds=20), usegmt=True)
+    assert retry_after(httpx.Headers({"Retry-After": past})) == 0.0
+    assert retry_after(httpx.Headers({"Retry-After": "86400"})) == MAX_RETRY_AFTER_S  # bounded
+    assert retry_after(httpx.Headers({"Retry-After": "soon"})) is None
+    assert retry_after(httpx.Headers({"Retry-After": "-1"})) is None
+    assert retry_after(httpx.Headers({})) is None
+
+
+def _state(failure: BaseException, attempt: int = 1) -> RetryCallState:
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    state.attempt_number = attempt
+    state.set_exception((type(failure), failure, None))
+    return state
+
+
+def test_the_hinted_wait_honours_the_servers_word_with_jitter_and_a_cap() -> None:
+    policy = RetryPolicy(attempts=10, initial_s=0.1, maximum_s=5.0, jitter_s=0.1,
+                         hint=lambda e: e.retry_after_s if isinstance(e, CentralBusy) else None, hint_spread=0.25)
+    wait = policy._wait()
+    assert isinstance(wait, wait_hinted)
+    waits = [wait(_state(CentralBusy(503, 2.0, "busy"))) for _ in range(200)]
+    assert all(2.0 <= w <= 2.5 for w in waits)
+    assert len({round(w, 3) for w in waits}) > 50  # jittered: the nodes told the same do not come back in step
+    assert wait(_state(CentralBusy(503, 60.0, "busy"))) == 5.0  # never past the policy's maximum
+    # a failure that names no wait: the policy's own exponential backoff
+    fallback = [wait(_state(RuntimeError("x"), attempt=n)) for n in (1, 3)]
+    assert 0.1 <= fallback[0] <= 0.21 and 0.4 <= fallback[1] <= 0.51
+
+
+def test_a_busy_answer_is_sent_again_and_other_failures_are_not() -> None:
+    policy = RetryPolicy(attempts=4, initial_s=0.001, maximum_s=0.05,
+                         hint=lambda e: e.retry_after_s if isinstance(e, CentralBusy) else None)
+    calls: list[int] = []
+
+    async def twice_busy() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise CentralBusy(429, 0.01, "busy")
+        return "stored"
+
+    assert asyncio.run(policy.call(twice_busy, CentralBusy)) == "stored" and len(calls) == 3
+
+    async def always_busy() -> str:
+        raise CentralBusy(503, 0.001, "busy")
+
+    with pytest.raises(CentralBusy):  # bounded: the daemon's backoff takes over
+        asyncio.run(policy.call(always_busy, CentralBusy))
+
+
+def test_admission_refuses_at_once_past_the_limit_and_frees_the_slot() -> None:
+    gate = Admission(2)
+    a, b = gate.enter("a"), gate.enter("b")
+    with pytest.raises(Busy) as busy:
+        gate.enter("c")
+    assert busy.value.status == 503 and busy.value.headers["Retry-After"] == "1"
+    assert int(busy.value.headers["Retry-After-Ms"]) >= 50
+    gate.leave("a", a)
+    assert gate.enter("c") and gate.in_flight == 2
+    gate.leave("b", b)
+    assert gate.refused == {"c": 1}
+
+
+def test_a_node_has_one_batch_at_a_time_a_second_is_429() -> None:
+    gate = Admission(4)
+    started = gate.enter("a")
+    with pytest.raises(Busy) as busy:
+        gate.enter("a")
+    assert busy.value.status == 429 and busy.value.code == "TOO_MANY_REQUESTS"
+    gate.leave("a", started)
+    gate.enter("a")
+
+
+def test_a_freed_slot_goes_to_the_node_refused_first_not_to_the_one_just_served() -> None:
+    gate = Admission(1)
+    held = gate.enter("fast")
+    for node in ("slow-1", "slow-2"):
+        with pytest.raises(Busy):
+            gate.enter(node)
+    gate.leave("fast", held)
+    with pytest.raises(Busy) as busy:  # the fast node comes straight back: it queues behind the two refused
+        gate.enter("fast")
+    assert busy.value.waiting == 3
+    with pytest.raises(Busy):  # the second refused node is not first either
+        gate.enter("slow-2")
+    first = gate.enter("slow-1")
+    gate.leave("slow-1", first)
+    gate.leave("slow-2", gate.enter("slow-2"))
+    assert gate.enter("fast")
+
+
+def test_the_wait_told_grows_with_the_place_among_the_waiting() -> None:
+    gate = Admission(1, min_retry_s=0.01)
+    gate.enter("x")
+    hints = []
+    for node in ("n1", "n2", "n3"):
+        with pytest.raises(Busy) as busy:
+            gate.enter(node)
+        hints.append(busy.value.retry_after_s)
+    assert hints[0] < hints[1] < hints[2]
+
+
+def test_a_waiting_node_that_never_comes_back_loses_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("simulators.erp.admission.time.monotonic", lambda: clock[0])
+    gate = Admission(1)
+    held = gate.enter("x")
+    with pytest.raises(Busy):
+        gate.enter("gone")
+    gate.leave("x", held)
+    clock[0] += 60
+    assert gate.enter("other")  # "gone" did not come back within its patience
+
+
+def test_the_limit_is_at_least_one() -> None:
+    with pytest.raises(ValueError, match="max_ingest must be at least 1"):
+        Admission(0)
