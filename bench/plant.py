@@ -86,13 +86,14 @@ async def _push(url: str, node: str, central: str, batch: int) -> dict[str, Any]
             pusher = Pusher(store, node, client, batch_events=batch)
             print("ready", flush=True)
             await asyncio.to_thread(sys.stdin.readline)  # all nodes start together
-            started = time.time()
+            started, cpu = time.time(), time.process_time()
             report = await pusher.push(progress=lambda r: marks.append((time.time(), r.sent)))
-            ended = time.time()
+            ended, cpu = time.time(), time.process_time() - cpu
     finally:
         store.close()
     return {"node": node, "sent": report.sent, "stored": report.stored, "duplicates": report.duplicates,
-            "busy": report.busy, "batches": report.batches, "started": started, "ended": ended, "marks": marks}
+            "busy": report.busy, "batches": report.batches, "started": started, "ended": ended, "marks": marks,
+            "cpu_s": cpu}
 
 
 @contextlib.contextmanager
@@ -134,7 +135,7 @@ def drain(urls: dict[str, str], central: str, batch: int) -> list[dict[str, Any]
 
 
 @contextlib.contextmanager
-def central(database_url: str, nodes: list[str], max_ingest: int) -> Iterator[str]:
+def central(database_url: str, nodes: list[str], max_ingest: int) -> Iterator[tuple[str, int]]:
     port = free_port()
     tokens = [a for node in nodes for a in ("--node-token", f"{node}={token(node)}")]
     proc = subprocess.Popen([sys.executable, "-m", "takt.cli", "sim", "erp", "--database-url", database_url,
@@ -150,7 +151,7 @@ def central(database_url: str, nodes: list[str], max_ingest: int) -> Iterator[st
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("takt sim erp did not start")
             time.sleep(0.1)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -258,6 +259,12 @@ def check_exactly_once(database_url: str, expected: dict[str, int]) -> None:
                              f"seqs, {r and r.first}..{r and r.last}) for {events} events: not exactly once")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def edge_events(url: str) -> int:
     engine = sqlalchemy.create_engine(url)
     try:
@@ -280,7 +287,7 @@ def run(server: str, args: argparse.Namespace, folder: Path) -> list[tuple[str, 
         urls[node] = sqlite_url(folder / node)
     database = fresh_database(server)
     probes = [probe(k) for k in range(args.max_ingest)]
-    with central(database, ["solo", *probes, *nodes], args.max_ingest) as base:
+    with central(database, ["solo", *probes, *nodes], args.max_ingest) as (base, central_pid):
         say(f"central side: takt sim erp on PostgreSQL, --max-ingest {args.max_ingest}")
         limit, _ = central_limit(base, urls["solo"], args.max_ingest, args.batch)
         say(f"  its limit, ready-made batches from {args.max_ingest} senders: {limit:,.0f} events/s")
@@ -288,9 +295,9 @@ def run(server: str, args: argparse.Namespace, folder: Path) -> list[tuple[str, 
         single = solo["sent"] / (solo["ended"] - solo["started"])
         say(f"  one node alone: {solo['sent']:,} events in {solo['ended'] - solo['started']:.1f} s, "
             f"{single:,.0f} events/s")
-        load_before = os.getloadavg()
+        load_before, central_cpu = os.getloadavg(), cpu_seconds(central_pid)
         results = drain({n: urls[n] for n in nodes}, base, args.batch)
-        load_after = os.getloadavg()
+        load_after, central_cpu = os.getloadavg(), cpu_seconds(central_pid) - central_cpu
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60) as admin:
             view = {n["node"]: n for n in admin.get("/central/v1/nodes").raise_for_status().json()}
     check_exactly_once(database, {n: events for n in ["solo", *probes, *nodes]})
@@ -306,6 +313,10 @@ def run(server: str, args: argparse.Namespace, folder: Path) -> list[tuple[str, 
     say(f"  {args.nodes} nodes at once: {sent:,} events in {seconds:.1f} s, {aggregate:,.0f} events/s; per node "
         f"{rates[0]:,.0f}..{rates[-1]:,.0f} events/s over its own drain; {busy} busy answers waited out; "
         f"slowest while all pushed: {slowest}")
+    node_cpu = sum(r["cpu_s"] for r in results)
+    say(f"  CPU per event: the nodes {node_cpu / sent * 1e6:.0f} µs, the central process {central_cpu / sent * 1e6:.0f} "
+        f"µs (PostgreSQL's own not counted); {node_cpu + central_cpu:.0f} CPU s in {seconds:.0f} s on "
+        f"{os.cpu_count()} cores")
     say(f"  exactly once: {len(nodes) + 1} nodes x {events:,} events, each (node, seq) held once; load average "
         f"{load_before[0]:.1f} before, {load_after[0]:.1f} after the plant run ({os.cpu_count()} cores)")
     return [("plant_nodes", args.nodes, "nodes"),

@@ -6,10 +6,11 @@ waiting node and answer late), it is answered at once with 503 ``BUSY`` and ``Re
 
 Fair: a slot that frees goes to the nodes refused before (in the order they were refused) before it goes to a
 node that was just served and comes straight back with its next batch, so no node starves while the fast ones keep
-the slots. A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
+the slots (a slot is held for the node whose turn it is for half the time a batch takes, then it goes to whoever
+asks: a late node does not leave it idle). A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
 timeout) is answered 429 ``TOO_MANY_REQUESTS`` (it would only wait for the first behind the node's mark). Each
-refused node is told when its turn is likely (its place among the waiting ÷ the slots × the recent
-time a batch takes), in whole seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in
+refused node is told when its turn is likely (when the batches in flight should end, from the recent time a batch
+takes, and its place among the waiting), in whole seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in
 ``Retry-After-Ms`` (as several cloud APIs send it), which Takt nodes prefer. A waiting node that does not come back
 within a few of its hints loses its place.
 
@@ -56,6 +57,8 @@ class Admission:
         self.max_retry_s = max_retry_s
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._starts: list[float] = []  # when each batch in flight was let in
+        self._freed: list[float] = [float("-inf")] * (limit or 0)  # when each free slot freed, oldest first
         self._nodes: Counter[str] = Counter()  # batches in flight per node
         self._waiting: OrderedDict[str, float] = OrderedDict()  # node -> when it last heard "busy"
         self._service_s = 0.2  # a moving average of how long an admitted batch takes
@@ -72,6 +75,7 @@ class Admission:
             with self._lock:
                 self._in_flight += 1
                 self._nodes[node] += 1
+                self._starts.append(now)
             return now
         with self._lock:
             if self._nodes[node]:  # its own earlier batch is still being stored (a retry after a client timeout)
@@ -82,25 +86,39 @@ class Admission:
             free = self.limit - self._in_flight
             places = list(self._waiting)
             ahead = places.index(node) if node in self._waiting else len(places)
-            if free > ahead:  # a slot is free and fewer nodes wait before this one than there are free slots
+            # a slot is free and fewer nodes wait before this one than there are free slots; or a slot has been free
+            # for longer than its waiting node takes to come back (it is late): it goes to whoever asks, not idle
+            unclaimed = bool(self._freed) and now - self._freed[0] > self._service_s / 2
+            if free > ahead or (free > 0 and unclaimed):
                 self._waiting.pop(node, None)
                 self._in_flight += 1
                 self._nodes[node] += 1
+                self._starts.append(now)
+                if self._freed:
+                    self._freed.pop(0)
                 return now
             self._waiting[node] = now
             self.refused[node] += 1
-            turns = ahead // self.limit + 1
-            hint = min(self.max_retry_s, max(self.min_retry_s, self._service_s * turns))
-            raise Busy(node, hint, len(self._waiting))
+            raise Busy(node, self._turn_in(max(0, ahead - free), now), len(self._waiting))
 
     def leave(self, node: str, started: float) -> None:
         took = time.monotonic() - started
         with self._lock:
             self._in_flight -= 1
+            self._starts.remove(started)
+            if self.limit is not None:
+                self._freed.append(time.monotonic())
             self._nodes[node] -= 1
             if not self._nodes[node]:
                 del self._nodes[node]
             self._service_s = 0.8 * self._service_s + 0.2 * took
+
+    def _turn_in(self, k: int, now: float) -> float:
+        """When the ``k``-th slot from now (0: the next) is likely to free: the batches in flight end a service time
+        after they began, and each slot frees once per service time after that."""
+        ends = sorted(start + self._service_s for start in self._starts)
+        at = ends[k % len(ends)] + (k // len(ends)) * self._service_s if ends else now
+        return min(self.max_retry_s, max(self.min_retry_s, at - now))
 
     def _forget_stale(self, now: float) -> None:
         """Drop waiting nodes that did not come back in time (stopped, or gone to another central)."""

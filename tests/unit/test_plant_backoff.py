@@ -92,7 +92,15 @@ def test_a_node_has_one_batch_at_a_time_a_second_is_429() -> None:
     gate.enter("a")
 
 
-def test_a_freed_slot_goes_to_the_node_refused_first_not_to_the_one_just_served() -> None:
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The admission's clock, moved by the test."""
+    now = [1000.0]
+    monkeypatch.setattr("simulators.erp.admission.time.monotonic", lambda: now[0])
+    return now
+
+
+def test_a_freed_slot_goes_to_the_node_refused_first_not_to_the_one_just_served(clock: list[float]) -> None:
     gate = Admission(1)
     held = gate.enter("fast")
     for node in ("slow-1", "slow-2"):
@@ -110,6 +118,19 @@ def test_a_freed_slot_goes_to_the_node_refused_first_not_to_the_one_just_served(
     assert gate.enter("fast")
 
 
+def test_a_slot_its_waiting_node_is_late_for_goes_to_whoever_asks(clock: list[float]) -> None:
+    gate = Admission(1)  # a batch takes 0.2 s as far as it knows yet: a slot is held 0.1 s for its waiting node
+    held = gate.enter("fast")
+    with pytest.raises(Busy):
+        gate.enter("slow")
+    gate.leave("fast", held)
+    clock[0] += 0.05
+    with pytest.raises(Busy):  # held for "slow" ...
+        gate.enter("fast")
+    clock[0] += 0.1
+    assert gate.enter("fast")  # ... which is late: the slot does not stay idle
+
+
 def test_the_wait_told_grows_with_the_place_among_the_waiting() -> None:
     gate = Admission(1, min_retry_s=0.01)
     gate.enter("x")
@@ -121,16 +142,15 @@ def test_the_wait_told_grows_with_the_place_among_the_waiting() -> None:
     assert hints[0] < hints[1] < hints[2]
 
 
-def test_a_waiting_node_that_never_comes_back_loses_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = [1000.0]
-    monkeypatch.setattr("simulators.erp.admission.time.monotonic", lambda: clock[0])
+def test_a_waiting_node_that_never_comes_back_loses_its_place(clock: list[float]) -> None:
     gate = Admission(1)
-    held = gate.enter("x")
+    gate.enter("x")
     with pytest.raises(Busy):
         gate.enter("gone")
-    gate.leave("x", held)
     clock[0] += 60
-    assert gate.enter("other")  # "gone" did not come back within its patience
+    with pytest.raises(Busy) as busy:
+        gate.enter("late")
+    assert busy.value.waiting == 1  # only "late": "gone" did not come back within its patience
 
 
 def test_the_limit_is_at_least_one() -> None:
