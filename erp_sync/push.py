@@ -107,10 +107,11 @@ def _busy_wait(failure: BaseException) -> float | None:
 
 
 # A central side that says "busy, come back in N s" (429/503 + Retry-After: a plant's other nodes hold its slots) is
-# honoured: the same batch goes again after that wait, stretched by up to a quarter at random so that the nodes told
-# the same do not come back in step. Bounded: past the attempts the round fails like any unavailable central side
+# honoured: the same batch goes again after that wait, stretched by up to a tenth at random so that the nodes told
+# the same do not come back in step (a tenth: the central side staggers its answers itself, and holds a node's slot
+# only so long). Bounded: past the attempts the round fails like any unavailable central side
 # and the daemon's backoff takes over. A 503 without Retry-After (down) is no busy answer: the round fails at once.
-BUSY_RETRY = RetryPolicy(attempts=60, initial_s=0.2, maximum_s=30.0, jitter_s=0.5, hint=_busy_wait)
+BUSY_RETRY = RetryPolicy(attempts=60, initial_s=0.2, maximum_s=30.0, jitter_s=0.5, hint=_busy_wait, hint_spread=0.1)
 
 
 class Pusher:

@@ -6,8 +6,8 @@ waiting node and answer late), it is answered at once with 503 ``BUSY`` and ``Re
 
 Fair: a slot that frees goes to the nodes refused before (in the order they were refused) before it goes to a
 node that was just served and comes straight back with its next batch, so no node starves while the fast ones keep
-the slots (a slot is held for the node whose turn it is for half the time a batch takes, then it goes to whoever
-asks: a late node does not leave it idle). A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
+the slots (a slot is held for the node whose turn it is until it is late, by half the time a batch takes, for the
+time it was told; then the slot goes to whoever asks: a late node does not leave it idle). A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
 timeout) is answered 429 ``TOO_MANY_REQUESTS`` (it would only wait for the first behind the node's mark). Each
 refused node is told when its turn is likely (when the batches in flight should end, from the recent time a batch
 takes, and its place among the waiting), in whole seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in
@@ -58,9 +58,8 @@ class Admission:
         self._lock = threading.Lock()
         self._in_flight = 0
         self._starts: list[float] = []  # when each batch in flight was let in
-        self._freed: list[float] = [float("-inf")] * (limit or 0)  # when each free slot freed, oldest first
         self._nodes: Counter[str] = Counter()  # batches in flight per node
-        self._waiting: OrderedDict[str, float] = OrderedDict()  # node -> when it last heard "busy"
+        self._waiting: OrderedDict[str, float] = OrderedDict()  # node -> when it was told to come back
         self._service_s = 0.2  # a moving average of how long an admitted batch takes
         self.refused: Counter[str] = Counter()  # per node, since the simulator started
 
@@ -86,28 +85,25 @@ class Admission:
             free = self.limit - self._in_flight
             places = list(self._waiting)
             ahead = places.index(node) if node in self._waiting else len(places)
-            # a slot is free and fewer nodes wait before this one than there are free slots; or a slot has been free
-            # for longer than its waiting node takes to come back (it is late): it goes to whoever asks, not idle
-            unclaimed = bool(self._freed) and now - self._freed[0] > self._service_s / 2
-            if free > ahead or (free > 0 and unclaimed):
+            # a slot is free and fewer nodes wait before this one than there are free slots; or the first waiting
+            # node is late by half a batch's time: a free slot goes to whoever asks, it does not stay idle
+            late = bool(self._waiting) and now > next(iter(self._waiting.values())) + self._service_s / 2
+            if free > ahead or (free > 0 and late):
                 self._waiting.pop(node, None)
                 self._in_flight += 1
                 self._nodes[node] += 1
                 self._starts.append(now)
-                if self._freed:
-                    self._freed.pop(0)
                 return now
-            self._waiting[node] = now
+            hint = self._turn_in(max(0, ahead - free), now)
+            self._waiting[node] = now + hint
             self.refused[node] += 1
-            raise Busy(node, self._turn_in(max(0, ahead - free), now), len(self._waiting))
+            raise Busy(node, hint, len(self._waiting))
 
     def leave(self, node: str, started: float) -> None:
         took = time.monotonic() - started
         with self._lock:
             self._in_flight -= 1
             self._starts.remove(started)
-            if self.limit is not None:
-                self._freed.append(time.monotonic())
             self._nodes[node] -= 1
             if not self._nodes[node]:
                 del self._nodes[node]
@@ -122,9 +118,9 @@ class Admission:
 
     def _forget_stale(self, now: float) -> None:
         """Drop waiting nodes that did not come back in time (stopped, or gone to another central)."""
-        patience = max(2.0, 5 * self._service_s * (len(self._waiting) // max(1, self.limit or 1) + 1))
+        patience = max(2.0, 5 * self._service_s)
         while self._waiting:
-            node, since = next(iter(self._waiting.items()))
-            if now - since <= patience:
+            node, due = next(iter(self._waiting.items()))
+            if now - due <= patience:
                 break
             del self._waiting[node]

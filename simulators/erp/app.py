@@ -93,7 +93,7 @@ def _refusal(exc: SyncRefused) -> JSONResponse:
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 
 
-def _retryable(exc: BaseException) -> bool:
+def retryable(exc: BaseException) -> bool:
     """A database failure the node should simply retry (rolled back, nothing stored): a deadlock, a serialisation
     failure, no pooled connection in time, or a (node, seq) a concurrent transaction stored first (the primary key of
     received_events is the backstop of the dedup: the loser's whole batch rolls back, its retry finds them stored)."""
@@ -263,7 +263,7 @@ def sync_router(sim: ErpSimulator | None) -> APIRouter:
         except AnswerLost:
             return _LostAnswer()
         except sqlalchemy.exc.SQLAlchemyError as exc:
-            if not _retryable(exc):
+            if not retryable(exc):
                 raise
             wait = Busy(node, random.uniform(0.1, 0.5), 0)  # spread the retries of a deadlock's parties
             raise SyncRefused(503, "RETRY", f"the batch's transaction was rolled back ({type(getattr(exc, 'orig', None) or exc).__name__}"

@@ -8,11 +8,13 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
+import sqlalchemy.exc
 from tenacity import RetryCallState
 
 from edge.retry import RetryPolicy, wait_hinted
 from erp_sync.client import MAX_RETRY_AFTER_S, CentralBusy, retry_after
 from simulators.erp.admission import Admission, Busy
+from simulators.erp.app import retryable
 
 
 def test_retry_after_prefers_milliseconds_then_seconds_then_a_date() -> None:
@@ -119,16 +121,17 @@ def test_a_freed_slot_goes_to_the_node_refused_first_not_to_the_one_just_served(
 
 
 def test_a_slot_its_waiting_node_is_late_for_goes_to_whoever_asks(clock: list[float]) -> None:
-    gate = Admission(1)  # a batch takes 0.2 s as far as it knows yet: a slot is held 0.1 s for its waiting node
+    gate = Admission(1)  # a batch takes 0.2 s as far as it knows yet
     held = gate.enter("fast")
-    with pytest.raises(Busy):
+    with pytest.raises(Busy) as told:
         gate.enter("slow")
+    assert told.value.retry_after_s == pytest.approx(0.2)  # when "fast"'s batch should be done
     gate.leave("fast", held)
-    clock[0] += 0.05
-    with pytest.raises(Busy):  # held for "slow" ...
+    clock[0] += 0.25
+    with pytest.raises(Busy):  # held for "slow", told 0.2 s: it may be late by half a batch's time (0.1 s) ...
         gate.enter("fast")
     clock[0] += 0.1
-    assert gate.enter("fast")  # ... which is late: the slot does not stay idle
+    assert gate.enter("fast")  # ... and is later: the slot does not stay idle
 
 
 def test_the_wait_told_grows_with_the_place_among_the_waiting() -> None:
@@ -156,3 +159,23 @@ def test_a_waiting_node_that_never_comes_back_loses_its_place(clock: list[float]
 def test_the_limit_is_at_least_one() -> None:
     with pytest.raises(ValueError, match="max_ingest must be at least 1"):
         Admission(0)
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def test_what_the_simulator_answers_retry_for_and_what_not() -> None:
+    def error(kind: type[sqlalchemy.exc.DBAPIError], orig: Exception) -> sqlalchemy.exc.DBAPIError:
+        return kind("INSERT ...", {}, orig)
+
+    assert retryable(error(sqlalchemy.exc.OperationalError, _PgError("40P01")))  # deadlock
+    assert retryable(error(sqlalchemy.exc.OperationalError, _PgError("40001")))  # serialisation failure
+    assert retryable(error(sqlalchemy.exc.IntegrityError, Exception(
+        'duplicate key value violates unique constraint "received_events_pkey"')))
+    assert retryable(sqlalchemy.exc.TimeoutError("QueuePool limit reached"))
+    assert not retryable(error(sqlalchemy.exc.IntegrityError, Exception(
+        'duplicate key value violates unique constraint "work_orders_pkey"')))
+    assert not retryable(error(sqlalchemy.exc.ProgrammingError, _PgError("42P01")))  # a missing table: a bug
