@@ -19,9 +19,11 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_after_delay,
     wait_exponential,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 _T = TypeVar("_T")
@@ -52,7 +54,8 @@ class RetryPolicy:
     ``maximum_s`` (with up to ``jitter_s`` of random extra, so that many clients do not retry in step).
 
     With ``hint``, a failure may name its own wait (``hint(failure)`` in seconds, None when it names none): a
-    server's ``Retry-After``. That wait is honoured, stretched by up to ``hint_spread`` (a share of it) at random."""
+    server's ``Retry-After``. That wait is honoured, stretched by up to ``hint_spread`` (a share of it) at random.
+    With ``within_s``, the tries also stop once that long has passed since the first (whichever comes first)."""
 
     attempts: int
     initial_s: float
@@ -60,12 +63,18 @@ class RetryPolicy:
     jitter_s: float = 0.0
     hint: Callable[[BaseException], float | None] | None = None
     hint_spread: float = 0.25
+    within_s: float | None = None  # and no new attempt past this many seconds from the first
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
             raise ValueError(f"a retry policy needs at least one attempt, not {self.attempts}")
         if self.initial_s < 0 or self.maximum_s < self.initial_s:
             raise ValueError(f"retry waits must be 0 <= initial ({self.initial_s}) <= maximum ({self.maximum_s})")
+
+    def _stop(self) -> stop_base:
+        if self.within_s is None:
+            return stop_after_attempt(self.attempts)
+        return stop_after_attempt(self.attempts) | stop_after_delay(self.within_s)
 
     def _wait(self) -> wait_base:
         if self.jitter_s > 0:
@@ -79,13 +88,13 @@ class RetryPolicy:
     def retrying(self, *on: type[BaseException], what: str = "") -> Retrying:
         """A synchronous ``for attempt in policy.retrying(Error): with attempt: ...`` loop; the last failure is
         raised as itself once the attempts are used up."""
-        return Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait(),
+        return Retrying(stop=self._stop(), wait=self._wait(),
                         retry=retry_if_exception_type(on or (Exception,)), reraise=True,
                         before_sleep=_log_before_sleep(what))
 
     def async_retrying(self, *on: type[BaseException], what: str = "") -> AsyncRetrying:
         """The same as :meth:`retrying` for ``async for attempt in ...: with attempt: ...``."""
-        return AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=self._wait(),
+        return AsyncRetrying(stop=self._stop(), wait=self._wait(),
                              retry=retry_if_exception_type(on or (Exception,)), reraise=True,
                              before_sleep=_log_before_sleep(what))
 

@@ -109,9 +109,10 @@ def _busy_wait(failure: BaseException) -> float | None:
 # A central side that says "busy, come back in N s" (429/503 + Retry-After: a plant's other nodes hold its slots) is
 # honoured: the same batch goes again after that wait, stretched by up to a tenth at random so that the nodes told
 # the same do not come back in step (a tenth: the central side staggers its answers itself, and holds a node's slot
-# only so long). Bounded: past the attempts the round fails like any unavailable central side
-# and the daemon's backoff takes over. A 503 without Retry-After (down) is no busy answer: the round fails at once.
-BUSY_RETRY = RetryPolicy(attempts=60, initial_s=0.2, maximum_s=30.0, jitter_s=0.5, hint=_busy_wait, hint_spread=0.1)
+# only so long). Bounded by time, not by answers (a busy plant tells a node to come back often): after ten minutes of
+# busy answers the round fails like any unavailable central side and the daemon's backoff takes over. A 503 without Retry-After (down) is no busy answer: the round fails at once.
+BUSY_RETRY = RetryPolicy(attempts=10_000, initial_s=0.2, maximum_s=30.0, jitter_s=0.5, hint=_busy_wait,
+                         hint_spread=0.1, within_s=600.0)
 
 
 class Pusher:

@@ -114,7 +114,8 @@ class Admission:
         after they began, and each slot frees once per service time after that."""
         ends = sorted(start + self._service_s for start in self._starts)
         at = ends[k % len(ends)] + (k // len(ends)) * self._service_s if ends else now
-        return min(self.max_retry_s, max(self.min_retry_s, at - now))
+        # batches running over the recent time (a loaded database): not "now", a quarter of a batch's time
+        return min(self.max_retry_s, max(self.min_retry_s, self._service_s / 4, at - now))
 
     def _forget_stale(self, now: float) -> None:
         """Drop waiting nodes that did not come back in time (stopped, or gone to another central)."""

@@ -3,6 +3,7 @@ by the one retry policy, and handed out fairly by the central simulator's admiss
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -69,6 +70,21 @@ def test_a_busy_answer_is_sent_again_and_other_failures_are_not() -> None:
 
     with pytest.raises(CentralBusy):  # bounded: the daemon's backoff takes over
         asyncio.run(policy.call(always_busy, CentralBusy))
+
+
+def test_busy_answers_are_waited_out_for_a_time_not_a_count() -> None:
+    """A busy plant tells a node to come back often: the tries are bounded by time, not by their number."""
+    policy = RetryPolicy(attempts=100_000, initial_s=0.001, maximum_s=1.0, within_s=0.3,
+                         hint=lambda e: e.retry_after_s if isinstance(e, CentralBusy) else None)
+    tries: list[float] = []
+
+    async def always_busy() -> str:
+        tries.append(time.monotonic())
+        raise CentralBusy(503, 0.02, "busy")
+
+    with pytest.raises(CentralBusy):
+        asyncio.run(policy.call(always_busy, CentralBusy))
+    assert 0.3 <= tries[-1] - tries[0] < 0.6 and len(tries) > 5
 
 
 def test_admission_refuses_at_once_past_the_limit_and_frees_the_slot() -> None:
