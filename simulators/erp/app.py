@@ -201,6 +201,15 @@ class ErpSimulator:
                               "Content-Encoding")
         return body
 
+    async def discard_body(self, request: Request) -> None:
+        """Take in a refused request's body without keeping it, up to the limit: a client sends the whole body before
+        it reads the answer, and an answer sent while the body is still coming is lost to a connection reset."""
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.config.max_body_bytes:
+                break
+
     # --- the app -------------------------------------------------------------------------------------
 
     def _build(self) -> FastAPI:
@@ -255,7 +264,8 @@ def sync_router(sim: ErpSimulator | None) -> APIRouter:
         simulator.node_of(request, node)
         try:
             started = simulator.admission.enter(node)
-        except Busy as busy:  # refused before the body is read: a refusal costs the central side next to nothing
+        except Busy as busy:  # refused unread: a refusal costs the central side next to nothing
+            await simulator.discard_body(request)
             raise SyncRefused(busy.status, busy.code, str(busy), headers=busy.headers) from None
         try:
             body = await simulator.read_body(request)
