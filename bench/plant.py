@@ -54,9 +54,10 @@ import sqlalchemy
 
 from bench.erp_sim import fresh_database, throwaway_postgres
 from bench.sync import record_backlog
+from edge.backoff import Backoff
 from edge.store import Store, sqlite_url
-from erp_sync.client import CentralClient, gzip_bytes
-from erp_sync.push import Pusher
+from erp_sync.client import CentralClient, CentralUnavailable, gzip_bytes
+from erp_sync.push import Pusher, PushReport
 from simulators.ports import free_port
 
 ADMIN = "plant-admin-token-0000"
@@ -87,13 +88,33 @@ async def _push(url: str, node: str, central: str, batch: int) -> dict[str, Any]
             print("ready", flush=True)
             await asyncio.to_thread(sys.stdin.readline)  # all nodes start together
             started, cpu = time.time(), time.process_time()
-            report = await pusher.push(progress=lambda r: marks.append((time.time(), r.sent)))
+            done, in_round, failed, total = 0, [0], 0, PushReport()
+            backoff = Backoff(initial=0.5, maximum=5.0)
+
+            def seen(r: PushReport) -> None:
+                in_round[0] = r.sent
+                marks.append((time.time(), done + r.sent))
+
+            while True:  # rounds until drained, as the sync daemon runs them: a failed round is tried again
+                in_round[0] = 0
+                try:
+                    report = await pusher.push(progress=seen)
+                except CentralUnavailable as exc:
+                    done += in_round[0]  # what the failed round had acknowledged stays acknowledged
+                    failed += 1
+                    print(f"{node}: round failed ({exc}); again with backoff", file=sys.stderr, flush=True)
+                    await asyncio.sleep(backoff.next())
+                    continue
+                done += report.sent
+                for name in ("stored", "duplicates", "busy", "batches"):
+                    setattr(total, name, getattr(report, name))
+                break
             ended, cpu = time.time(), time.process_time() - cpu
     finally:
         store.close()
-    return {"node": node, "sent": report.sent, "stored": report.stored, "duplicates": report.duplicates,
-            "busy": report.busy, "batches": report.batches, "started": started, "ended": ended, "marks": marks,
-            "cpu_s": cpu}
+    return {"node": node, "sent": done, "stored": total.stored, "duplicates": total.duplicates,
+            "busy": total.busy, "batches": total.batches, "started": started, "ended": ended, "marks": marks,
+            "cpu_s": cpu, "failed_rounds": failed}
 
 
 @contextlib.contextmanager
@@ -318,9 +339,11 @@ def run(server: str, args: argparse.Namespace, folder: Path) -> list[tuple[str, 
     aggregate = sent / seconds
     fair, slowest = fair_share_min(results)
     busy = sum(r["busy"] for r in results)
+    failed = sum(r["failed_rounds"] for r in results)
     rates = sorted(r["sent"] / (r["ended"] - r["started"]) for r in results)
     say(f"  {args.nodes} nodes at once: {sent:,} events in {seconds:.1f} s, {aggregate:,.0f} events/s; per node "
         f"{rates[0]:,.0f}..{rates[-1]:,.0f} events/s over its own drain; {busy} busy answers waited out; "
+        f"{failed} failed rounds tried again; "
         f"slowest while all pushed: {slowest}")
     node_cpu = sum(r["cpu_s"] for r in results)
     say(f"  CPU per event: the nodes {node_cpu / sent * 1e6:.0f} µs, the central process {central_cpu / sent * 1e6:.0f} "

@@ -272,7 +272,9 @@ def sim_erp(
     # The libraries' objects, made once, are left out of garbage collection: a full collection would otherwise
     # walk them all, again and again, while a batch's thousands of short-lived objects come and go.
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Connections kept open longer than a busy node is told to wait (at most 30 s), so that its next batch does not
+    # meet a connection the server is closing that very moment (uvicorn's default keeps them 5 s).
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
 
 
 @sim_app.command("printer")
