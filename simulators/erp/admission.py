@@ -6,9 +6,8 @@ waiting node and answer late), it is answered at once with 503 ``BUSY`` and ``Re
 
 Fair: a slot that frees goes to the nodes refused before (in the order they were refused) before it goes to a
 node that was just served and comes straight back with its next batch, so no node starves while the fast ones keep
-the slots: a free slot is kept for a waiting node from the time it was told to come back until it is late by half the
-time a batch takes; a slot nobody is owed just now goes to whoever asks, so no slot stays idle for a node told to
-come later, or for one that is late. A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
+the slots (a slot is held for the node whose turn it is until it is late, by half the time a batch takes, for the
+time it was told; then the slot goes to whoever asks: a late node does not leave it idle). A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
 timeout) is answered 429 ``TOO_MANY_REQUESTS`` (it would only wait for the first behind the node's mark). Each
 refused node is told when its turn is likely (when the batches in flight should end, from the recent time a batch
 takes, and its place among the waiting), in whole seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in
@@ -86,12 +85,10 @@ class Admission:
             free = self.limit - self._in_flight
             places = list(self._waiting)
             ahead = places.index(node) if node in self._waiting else len(places)
-            # the free slots are owed to the waiting nodes before this one that are due now: told to come back by
-            # now, and not late by more than half a batch's time. A slot nobody is owed goes to whoever asks (it does
-            # not stay idle for a node told to come later); one somebody is owed is kept for it.
-            grace = self._service_s / 2
-            owed = sum(1 for due in list(self._waiting.values())[:ahead] if due <= now <= due + grace)
-            if free > owed:
+            # a slot is free and fewer nodes wait before this one than there are free slots; or the first waiting
+            # node is late by half a batch's time: a free slot goes to whoever asks, it does not stay idle
+            late = bool(self._waiting) and now > next(iter(self._waiting.values())) + self._service_s / 2
+            if free > ahead or (free > 0 and late):
                 self._waiting.pop(node, None)
                 self._in_flight += 1
                 self._nodes[node] += 1
