@@ -6,8 +6,9 @@ waiting node and answer late), it is answered at once with 503 ``BUSY`` and ``Re
 
 Fair: a slot that frees goes to the nodes refused before (in the order they were refused) before it goes to a
 node that was just served and comes straight back with its next batch, so no node starves while the fast ones keep
-the slots (a slot is held for the node whose turn it is until it is late, by half the time a batch takes, for the
-time it was told; then the slot goes to whoever asks: a late node does not leave it idle). A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
+the slots (a slot is held for the first waiting node from a batch's time before it was told to come back until it is
+late by half of one; otherwise the slot goes to whoever asks: no slot stays idle for a node told to come much later,
+or for one that is late). A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
 timeout) is answered 429 ``TOO_MANY_REQUESTS`` (it would only wait for the first behind the node's mark). Each
 refused node is told when its turn is likely (when the batches in flight should end, from the recent time a batch
 takes, and its place among the waiting), in whole seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in
@@ -85,16 +86,18 @@ class Admission:
             free = self.limit - self._in_flight
             places = list(self._waiting)
             ahead = places.index(node) if node in self._waiting else len(places)
-            # a slot is free and fewer nodes wait before this one than there are free slots; or the first waiting
-            # node is late by half a batch's time: a free slot goes to whoever asks, it does not stay idle
-            late = bool(self._waiting) and now > next(iter(self._waiting.values())) + self._service_s / 2
-            if free > ahead or (free > 0 and late):
+            # a slot is free and fewer nodes wait before this one than there are free slots; or the first waiting node
+            # is not due within a batch's time, or is late by half of one: a free slot goes to whoever asks, it does
+            # not stay idle
+            first_due = next(iter(self._waiting.values()), now)
+            held = bool(self._waiting) and first_due - self._service_s <= now <= first_due + self._service_s / 2
+            if free > ahead or (free > 0 and not held):
                 self._waiting.pop(node, None)
                 self._in_flight += 1
                 self._nodes[node] += 1
                 self._starts.append(now)
                 return now
-            hint = self._turn_in(max(0, ahead - free), now)
+            hint = self._turn_in(ahead, free, now)
             self._waiting[node] = now + hint
             self.refused[node] += 1
             raise Busy(node, hint, len(self._waiting))
@@ -109,10 +112,11 @@ class Admission:
                 del self._nodes[node]
             self._service_s = 0.8 * self._service_s + 0.2 * took
 
-    def _turn_in(self, k: int, now: float) -> float:
-        """When the ``k``-th slot from now (0: the next) is likely to free: the batches in flight end a service time
-        after they began, and each slot frees once per service time after that."""
-        ends = sorted(start + self._service_s for start in self._starts)
+    def _turn_in(self, k: int, free: int, now: float) -> float:
+        """When the ``k``-th slot from now (0: the next) is likely to be this node's: each of the ``limit`` slots is
+        free now (``free`` of them) or frees a service time after its batch began, and then once per service time."""
+        assert self.limit is not None
+        ends = sorted([start + self._service_s for start in self._starts] + [now] * free)[:self.limit]
         at = ends[k % len(ends)] + (k // len(ends)) * self._service_s if ends else now
         # batches running over the recent time (a loaded database): not "now", a quarter of a batch's time
         return min(self.max_retry_s, max(self.min_retry_s, self._service_s / 4, at - now))

@@ -119,21 +119,42 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def test_a_freed_slot_goes_to_the_node_refused_first_not_to_the_one_just_served(clock: list[float]) -> None:
-    gate = Admission(1)
+    gate = Admission(1)  # a batch takes 0.2 s as far as it knows yet
     held = gate.enter("fast")
+    told = []
     for node in ("slow-1", "slow-2"):
-        with pytest.raises(Busy):
+        with pytest.raises(Busy) as busy:
             gate.enter(node)
+        told.append(busy.value.retry_after_s)
+    assert told == [pytest.approx(0.2), pytest.approx(0.4)]  # when their turns should come
+    clock[0] += 0.2
     gate.leave("fast", held)
-    with pytest.raises(Busy) as busy:  # the fast node comes straight back: it queues behind the two refused
+    with pytest.raises(Busy) as busy:  # the fast node comes straight back: the slot is kept for slow-1, due now
         gate.enter("fast")
     assert busy.value.waiting == 3
-    with pytest.raises(Busy):  # the second refused node is not first either
+    with pytest.raises(Busy):  # slow-2 is not first either
         gate.enter("slow-2")
     first = gate.enter("slow-1")
+    clock[0] += 0.2
     gate.leave("slow-1", first)
     gate.leave("slow-2", gate.enter("slow-2"))
     assert gate.enter("fast")
+
+
+def test_a_slot_is_not_kept_idle_for_a_node_told_to_come_later_than_a_batch_takes(clock: list[float]) -> None:
+    gate = Admission(1)
+    held = gate.enter("a")
+    with pytest.raises(Busy) as told:
+        gate.enter("b")
+    clock[0] += 0.5
+    gate.leave("a", held)  # a's batch took longer than expected; b comes back (0.2 s was its word) and gets it
+    assert told.value.retry_after_s == pytest.approx(0.2)
+    held = gate.enter("b")
+    with pytest.raises(Busy) as later:
+        gate.enter("c")  # told when b's batch should end, a batch's time from now
+    gate.leave("b", held)  # b's ended at once: c is due later than a batch's time from now, the slot does not wait
+    assert later.value.retry_after_s > gate._service_s  # noqa: SLF001
+    assert gate.enter("d")
 
 
 def test_a_slot_its_waiting_node_is_late_for_goes_to_whoever_asks(clock: list[float]) -> None:
