@@ -6,14 +6,15 @@ waiting node and answer late), it is answered at once with 503 ``BUSY`` and ``Re
 
 Fair: a slot that frees goes to the nodes refused before (in the order they were refused) before it goes to a
 node that was just served and comes straight back with its next batch, so no node starves while the fast ones keep
-the slots (a slot is held for the first waiting node from a batch's time before it was told to come back until it is
-late by half of one; otherwise the slot goes to whoever asks: no slot stays idle for a node told to come much later,
-or for one that is late). A node has one batch stored at a time: a second one while its first is in flight (a retry after a client
-timeout) is answered 429 ``TOO_MANY_REQUESTS`` (it would only wait for the first behind the node's mark). Each
-refused node is told when its turn is likely (when the batches in flight should end, from the recent time a batch
-takes, and its place among the waiting), in whole seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in
-``Retry-After-Ms`` (as several cloud APIs send it), which Takt nodes prefer. A waiting node that does not come back
-within a few of its hints loses its place.
+the slots. A free slot is kept for the first waiting node from a batch's time before its turn until it is late by
+half of one; otherwise it goes to whoever asks: no slot stays idle for a node told to come much later, or for one
+that is late. Each refused node is told when its turn is likely (every slot frees a batch's time after its batch
+began, a free one now, then once per batch's time; its place among the waiting says which turn is its own), in whole
+seconds in ``Retry-After`` (the HTTP standard's) and in milliseconds in ``Retry-After-Ms`` (as several cloud APIs
+send it), which Takt nodes prefer. A waiting node that does not come back within a few batch times loses its place.
+
+A node has one batch stored at a time: a second one while its first is in flight (a retry after a client timeout) is
+answered 429 ``TOO_MANY_REQUESTS`` (it would only wait for the first behind the node's mark).
 
 Only this bookkeeping is under a lock (microseconds); the batches themselves are stored in parallel, each node's
 serialised by its own mark row in the database (:mod:`simulators.erp.ingest`).
