@@ -4,13 +4,17 @@ Errors come in two kinds the daemon treats differently: :class:`CentralUnavailab
 the connection dropped mid-batch: try again later with backoff, nothing is lost because nothing was
 acknowledged) and :class:`CentralRefused` (a 4xx that says the request itself is wrong: a wrong token, a
 protocol mismatch; retrying the same request cannot help, so it is reported loudly and retried slowly).
-A 409 ``SEQUENCE_GAP`` is :class:`SequenceGap`: the central side holds less than this node thought.
+A 409 ``SEQUENCE_GAP`` is :class:`SequenceGap`: the central side holds less than this node thought. A 429 or 503
+with ``Retry-After`` is :class:`CentralBusy` (a kind of unavailable): the central side is fine but full, and says
+when to come back; the pusher waits that long, with jitter, and sends the same batch again.
 """
 from __future__ import annotations
 
+import email.utils
 import os
 import ssl
 import zlib
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -21,6 +25,38 @@ from erp_sync.protocol import PREFIX, BatchAck, ChangeFeed, Cursor, SyncRefusal
 
 class CentralUnavailable(Exception):
     """The central side cannot be reached or failed: retry later."""
+
+
+class CentralBusy(CentralUnavailable):
+    """429 or 503 with ``Retry-After``: the central side is alive but takes no more now (a plant's other nodes hold
+    its slots); come back after ``retry_after_s``. Nothing of the request was stored."""
+
+    def __init__(self, status: int, retry_after_s: float, text: str) -> None:
+        super().__init__(f"the central side answered {status}, retry after {retry_after_s:.2f} s: {text}")
+        self.status, self.retry_after_s = status, retry_after_s
+
+
+MAX_RETRY_AFTER_S = 300.0  # a Retry-After past this is read as this: a node looks again within five minutes
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """The wait a 429/503 asks for, in seconds: ``Retry-After-Ms`` when sent, else ``Retry-After`` (seconds or an
+    HTTP date); None when neither is there or readable. Bounded to [0, MAX_RETRY_AFTER_S]."""
+    ms = headers.get("retry-after-ms", "").strip()
+    if ms.isdigit():
+        return min(MAX_RETRY_AFTER_S, int(ms) / 1000)
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(MAX_RETRY_AFTER_S, float(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return min(MAX_RETRY_AFTER_S, max(0.0, (when - datetime.now(UTC)).total_seconds()))
 
 
 class CentralRefused(Exception):
@@ -77,6 +113,10 @@ class CentralClient:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:  # refused, reset, timed out, dropped mid-batch
             raise CentralUnavailable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from exc
+        if response.status_code in (429, 503):
+            wait = retry_after(response.headers)
+            if wait is not None:
+                raise CentralBusy(response.status_code, wait, response.text[:200])
         if response.status_code >= 500 or response.status_code == 429:
             raise CentralUnavailable(f"the central side answered {response.status_code}: {response.text[:200]}")
         if response.status_code >= 400:

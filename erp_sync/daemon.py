@@ -19,7 +19,14 @@ from typing import Any
 from edge.backoff import Backoff
 from edge.service import Service
 from edge.store.store import Store
-from erp_sync.client import Central, CentralClient, CentralRefused, CentralUnavailable, SequenceGap
+from erp_sync.client import (
+    Central,
+    CentralBusy,
+    CentralClient,
+    CentralRefused,
+    CentralUnavailable,
+    SequenceGap,
+)
 from erp_sync.config import SyncSection
 from erp_sync.pull import Puller, PullReport
 from erp_sync.push import Pusher, PushReport
@@ -139,7 +146,9 @@ class SyncDaemon:
                 raise
             except (CentralUnavailable, CentralRefused, SequenceGap) as exc:
                 self._failed(exc, backoff)
-                await asyncio.sleep(backoff.next())
+                # still busy after the pusher's own tries: the central side's word on when to come back counts too
+                asked = exc.retry_after_s if isinstance(exc, CentralBusy) else 0.0
+                await asyncio.sleep(max(backoff.next(), min(asked, self.section.backoff_max_s)))
                 continue
             except Exception as exc:  # the sync must never take the node down: report, wait, try again
                 log.exception("sync round failed")

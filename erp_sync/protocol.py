@@ -203,6 +203,9 @@ class EventBatch(_Message):
     events: list[SyncEvent]
     chain: ChainHead | None = Field(default=None, description="the node's journal chain head (optional: a node before "
                                                               "the chain sends none)")
+    journal_head: Seq | None = Field(default=None, description=(
+        "the highest sequence in the node's journal when the batch was built (optional): the central side's plant "
+        "view shows head - acknowledged as the node's backlog"))
 
 
 class Rejection(_Message):

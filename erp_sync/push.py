@@ -24,13 +24,15 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _encode_text
 from typing import Any
 
+from edge.retry import RetryPolicy
 from edge.store.chain import GENESIS
 from edge.store.reads import journal_after, journal_rows
 from edge.store.store import Store
 from edge.store.sync import PUSH, Refusal, SyncLedger
-from erp_sync.client import Central, SequenceGap
+from erp_sync.client import Central, CentralBusy, SequenceGap
 from erp_sync.protocol import PROTOCOL, BatchAck, isa95_message
 
 log = logging.getLogger("takt.sync")
@@ -62,46 +64,69 @@ class PushReport:
     parked: int = 0
     acknowledged: int = 0
     gaps: int = 0
+    busy: int = 0  # answers "busy, come back later" (429/503 + Retry-After), each waited out and sent again
     seconds: float = 0.0
     exceptions_created: list[int] = field(default_factory=list)
 
 
-def _event_json(row: Any, node_dumps: Any = json.dumps) -> str:
+def _text(value: str | None) -> str:
+    """A JSON string (or null), exactly as ``json.dumps`` writes it, by the json module's own C encoder without
+    ``dumps``'s per-call set-up: five of them per event, a plant's backlog is millions of events."""
+    return "null" if value is None else _encode_text(value)
+
+
+def _event_json(row: Any) -> str:
     return (f'{{"seq":{row.seq},"event_id":"{row.event_id}","message":"{isa95_message(row.type)}",'
-            f'"type":"{row.type}","subject":{node_dumps(row.subject)},'
+            f'"type":"{row.type}","subject":{_text(row.subject)},'
             f'"occurred_at":"{row.occurred_at.isoformat()}","recorded_at":"{row.recorded_at.isoformat()}",'
-            f'"actor":{node_dumps(row.actor)},"device":{node_dumps(row.source_device)},'
-            f'"recorded_by":{node_dumps(row.recorded_by)},"on_behalf_of":{node_dumps(row.on_behalf_of)},'
+            f'"actor":{_text(row.actor)},"device":{_text(row.source_device)},'
+            f'"recorded_by":{_text(row.recorded_by)},"on_behalf_of":{_text(row.on_behalf_of)},'
             f'"payload":{row.payload}}}')
 
 
 def _batch_json(node: str, after: int, through: int, events: Sequence[str], redelivery: bool,
-                chain: tuple[str, str] | None = None) -> bytes:
-    head = (f'{{"protocol":"{PROTOCOL}","node":{json.dumps(node)},"after":{after},"through":{through},'
+                chain: tuple[str, str] | None = None, journal_head: int | None = None) -> bytes:
+    reported = "" if journal_head is None else f'"journal_head":{journal_head},'
+    head = (f'{{"protocol":"{PROTOCOL}","node":{json.dumps(node)},"after":{after},"through":{through},{reported}'
             f'"redelivery":{"true" if redelivery else "false"},"events":[')
     tail = f',"chain":{{"after_hash":"{chain[0]}","through_hash":"{chain[1]}"}}}}' if chain else "}"
     return (head + ",".join(events) + "]" + tail).encode()
 
 
-def _chain_hashes(store: Store, after: int, through: int) -> tuple[str, str] | None:
+def _chain_hashes(store: Store, after: int, through: int) -> tuple[tuple[str, str] | None, int]:
     """The journal's chain hashes through ``after`` and ``through`` (None when either is not chained: a store
-    from before the chain whose rows are archived)."""
+    from before the chain whose rows are archived), and the journal's head (the backlog the central side sees)."""
     with store.engine.connect() as conn:
         hashes = store.chain_hash_at(conn, after), store.chain_hash_at(conn, through)
-    return None if through > 0 and hashes[1] == GENESIS else hashes
+        head = store.last_seq(conn)
+    return None if through > 0 and hashes[1] == GENESIS else hashes, head
+
+
+def _busy_wait(failure: BaseException) -> float | None:
+    return failure.retry_after_s if isinstance(failure, CentralBusy) else None
+
+
+# A central side that says "busy, come back in N s" (429/503 + Retry-After: a plant's other nodes hold its slots) is
+# honoured: the same batch goes again after that wait, stretched by up to a tenth at random so that the nodes told
+# the same do not come back in step (a tenth: the central side staggers its answers itself, and holds a node's slot
+# only so long). Bounded by time, not by answers (a busy plant tells a node to come back often): after ten minutes of
+# busy answers the round fails like any unavailable central side and the daemon's backoff takes over. A 503 without Retry-After (down) is no busy answer: the round fails at once.
+BUSY_RETRY = RetryPolicy(attempts=10_000, initial_s=0.2, maximum_s=30.0, jitter_s=0.5, hint=_busy_wait,
+                         hint_spread=0.1, within_s=600.0)
 
 
 class Pusher:
     """Builds and sends batches for one node. ``store`` is the node's store; ``client`` talks to the central side."""
 
     def __init__(self, store: Store, node: str, client: Central, *, batch_events: int = 5000,
-                 batch_bytes: int = 4_000_000) -> None:
+                 batch_bytes: int = 4_000_000, busy_retry: RetryPolicy = BUSY_RETRY) -> None:
         self.store = store
         self.node = node
         self.client = client
         self.ledger = SyncLedger(store)
         self.batch_events = batch_events
         self.batch_bytes = batch_bytes
+        self.busy_retry = busy_retry
 
     # --- building (in a worker thread) ------------------------------------------------------------
 
@@ -130,9 +155,9 @@ class Pusher:
                     seqs.append(row.seq)
                     subjects[row.seq] = row.subject
             through = row.seq
-        chain = _chain_hashes(self.store, after, through)
-        return Batch(after, through, _batch_json(self.node, after, through, events, False, chain), seqs, subjects,
-                     parked)
+        chain, head = _chain_hashes(self.store, after, through)
+        return Batch(after, through, _batch_json(self.node, after, through, events, False, chain, head), seqs,
+                     subjects, parked)
 
     def build_redelivery(self, seqs: Sequence[int]) -> Batch:
         rows = journal_rows(self.store, seqs)
@@ -151,10 +176,17 @@ class Pusher:
                     for s in ack.held]
         return refused
 
-    async def _send(self, batch: Batch) -> BatchAck:
+    async def _send(self, batch: Batch, report: PushReport) -> BatchAck:
         # A batch of only ERP-origin or parked events is sent too, empty: the central side's acknowledged
         # sequence must move with this node's, or the next batch would look like a gap to it.
-        return await self.client.push(batch.body)
+        async def attempt() -> BatchAck:
+            try:
+                return await self.client.push(batch.body)
+            except CentralBusy:
+                report.busy += 1
+                raise
+
+        return await self.busy_retry.call(attempt, CentralBusy)
 
     async def retry_parked(self, report: PushReport) -> None:
         """Send again what a supervisor asked to retry (or set aside), one exception at a time, at most a batch of
@@ -164,7 +196,7 @@ class Pusher:
                 await asyncio.to_thread(self.ledger.retried, exception_id, [], [])
                 continue
             batch = await asyncio.to_thread(self.build_redelivery, seqs[:self.batch_events])
-            ack = await self.client.push(batch.body)
+            ack = await self._send(batch, report)
             refused = self.refusals(batch, ack)
             cleared = await asyncio.to_thread(self.ledger.retried, exception_id, batch.seqs, refused)
             report.batches += 1
@@ -186,7 +218,7 @@ class Pusher:
         parked_subjects = await asyncio.to_thread(self.ledger.parked_subjects)
         batch = await asyncio.to_thread(self.build, after, parked_subjects)
         while batch is not None:
-            sending = asyncio.ensure_future(self._send(batch))
+            sending = asyncio.ensure_future(self._send(batch, report))
             following = asyncio.ensure_future(asyncio.to_thread(self.build, batch.through, parked_subjects))
             try:
                 ack = await sending

@@ -239,6 +239,9 @@ def sim_erp(
     = "",
     max_body_bytes: Annotated[int, typer.Option(help="Largest push body accepted (after gunzip).")]
     = 64 * 1024 * 1024,
+    max_ingest: Annotated[int | None, typer.Option(
+        "--max-ingest", min=1, help="At most this many pushed batches stored at once (a plant of many nodes); "
+        "past it, 503 BUSY with Retry-After at once. Default: no limit.")] = None,
 ) -> None:
     """The central ERP/MRP/APS/PLM/SRM/CRM backend: the sync protocol, planner routes and fault switches."""
     import gc
@@ -261,7 +264,7 @@ def sim_erp(
         typer.echo("--admin-token: give a token of its own for the planner routes", err=True)
         raise typer.Exit(2)
     app = create_app(ErpSimConfig(database_url=database_url, node_tokens=tokens, admin_token=admin_token,
-                                  max_body_bytes=max_body_bytes))
+                                  max_body_bytes=max_body_bytes, max_ingest=max_ingest))
     nodes = ", ".join(sorted(tokens.values())) or "no nodes"
     typer.echo(f"ERP simulator at http://{host}:{port} (sync /sync/v1 for {nodes}; planner /central/v1; "
                f"faults /sim/v1/faults); Ctrl+C stops", )
@@ -269,7 +272,9 @@ def sim_erp(
     # The libraries' objects, made once, are left out of garbage collection: a full collection would otherwise
     # walk them all, again and again, while a batch's thousands of short-lived objects come and go.
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Connections kept open longer than a busy node is told to wait (at most 30 s), so that its next batch does not
+    # meet a connection the server is closing that very moment (uvicorn's default keeps them 5 s).
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
 
 
 @sim_app.command("printer")

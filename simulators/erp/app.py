@@ -11,11 +11,13 @@ Routes (bearer tokens: one per node for ``/sync/v1``; the admin token for everyt
 from __future__ import annotations
 
 import os
+import random
 import threading
 import zlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import sqlalchemy.exc
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -37,6 +39,7 @@ from erp_sync.protocol import (
     SyncRefusal,
     UserChange,
 )
+from simulators.erp.admission import Admission, Busy
 from simulators.erp.batch import SyncRefused
 from simulators.erp.central import Central
 from simulators.erp.faults import AnswerLost, FaultGate, Faults, FaultSettings, drop_connection
@@ -51,6 +54,7 @@ from simulators.erp.inputs import (
     WorkOrderPatch,
     WorkstationIn,
 )
+from simulators.erp.plant import NodeView, plant_view
 from simulators.erp.schema import open_database
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024  # after decompression; a batch of 5,000 events is ~2-3 MB
@@ -70,6 +74,9 @@ class ErpSimConfig:
     # crash_after_store: exit the process (a simulator of its own), or, False, drop the answer's connection
     # (a simulator inside the test's process) and turn the switch off
     crash_exits_process: bool = True
+    # at most this many pushed batches stored at once (a plant's many nodes); past it, 503 BUSY + Retry-After at once.
+    # None: no limit.
+    max_ingest: int | None = None
 
 
 def _exit_process() -> None:
@@ -77,8 +84,26 @@ def _exit_process() -> None:
 
 
 def _refusal(exc: SyncRefused) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return JSONResponse(exc.body(), status_code=exc.status, headers={**headers, **exc.headers})
+
+
+# PostgreSQL's "try the transaction again" states: a deadlock between two nodes' batches over a shared row (a work
+# order both report on), a serialisation failure. The batch's transaction was rolled back whole: nothing stored.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def retryable(exc: BaseException) -> bool:
+    """A database failure the node should simply retry (rolled back, nothing stored): a deadlock, a serialisation
+    failure, no pooled connection in time, or a (node, seq) a concurrent transaction stored first (the primary key of
+    received_events is the backstop of the dedup: the loser's whole batch rolls back, its retry finds them stored)."""
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):
+        return True
+    if isinstance(exc, sqlalchemy.exc.IntegrityError):
+        return "received_events" in str(exc.orig) or "sync_marks" in str(exc.orig)
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+    return False
 
 
 def _bearer(request: Request) -> str:
@@ -91,9 +116,19 @@ def _bearer(request: Request) -> str:
 
 def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {401: "No or unknown bearer token", 403: "The token may not act for this node",
+            429: "TOO_MANY_REQUESTS: a batch of this node is being stored already (with a limit of batches at once); "
+                 "send again after `Retry-After` seconds (`Retry-After-Ms`: the same in milliseconds)",
             409: "SEQUENCE_GAP: resend after `acknowledged`", 413: "The body is larger than the limit; nothing stored",
-            422: "The batch or the query is malformed (the field is named)", 503: "The service is down"}
-    return {c: {"model": SyncRefusal, "description": text[c]} for c in codes}
+            422: "The batch or the query is malformed (the field is named)",
+            503: "The service is down, or BUSY: as many batches as it takes at once are being stored, or RETRY: the "
+                 "batch's transaction met another's and was rolled back. Nothing of the batch is stored; send it "
+                 "again after `Retry-After` seconds (`Retry-After-Ms`: the same in milliseconds)"}
+    retry = {"Retry-After": {"description": "seconds to wait before sending again (with BUSY and RETRY)",
+                             "schema": {"type": "integer"}},
+             "Retry-After-Ms": {"description": "the same wait in milliseconds; preferred when present",
+                                "schema": {"type": "integer"}}}
+    return {c: {"model": SyncRefusal, "description": text[c], **({"headers": retry} if c in (429, 503) else {})}
+            for c in codes}
 
 
 class ErpSimulator:
@@ -101,8 +136,9 @@ class ErpSimulator:
 
     def __init__(self, config: ErpSimConfig) -> None:
         self.config = config
-        self.engine = open_database(config.database_url)
+        self.engine = open_database(config.database_url, pool_size=(config.max_ingest or 5) + 2)
         self.faults = config.faults
+        self.admission = Admission(config.max_ingest)
         write_lock = threading.Lock()
         sqlite = self.engine.dialect.name == "sqlite"
         self.ingest = Ingest(self.engine, self.faults, write_lock=write_lock,
@@ -165,6 +201,15 @@ class ErpSimulator:
                               "Content-Encoding")
         return body
 
+    async def discard_body(self, request: Request) -> None:
+        """Take in a refused request's body without keeping it, up to the limit: a client sends the whole body before
+        it reads the answer, and an answer sent while the body is still coming is lost to a connection reset."""
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.config.max_body_bytes:
+                break
+
     # --- the app -------------------------------------------------------------------------------------
 
     def _build(self) -> FastAPI:
@@ -210,18 +255,31 @@ def sync_router(sim: ErpSimulator | None) -> APIRouter:
         return sim
 
     @router.post("/nodes/{node}/events", response_model=BatchAck, summary="Push a batch of journal events",
-                 responses=_error_responses(401, 403, 409, 413, 422, 503),
+                 responses=_error_responses(401, 403, 409, 413, 422, 429, 503),
                  openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                      "schema": {"$ref": "#/components/schemas/EventBatch"}}},
                      "description": "An EventBatch; may be sent with Content-Encoding: gzip"}})
     async def push(node: str, request: Request) -> Response:
         simulator = need()
         simulator.node_of(request, node)
-        body = await simulator.read_body(request)
         try:
+            started = simulator.admission.enter(node)
+        except Busy as busy:  # refused unread: a refusal costs the central side next to nothing
+            await simulator.discard_body(request)
+            raise SyncRefused(busy.status, busy.code, str(busy), headers=busy.headers) from None
+        try:
+            body = await simulator.read_body(request)
             ack = await run_in_threadpool(simulator.ingest.store, node, body)
         except AnswerLost:
             return _LostAnswer()
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            if not retryable(exc):
+                raise
+            wait = Busy(node, random.uniform(0.1, 0.5), 0)  # spread the retries of a deadlock's parties
+            raise SyncRefused(503, "RETRY", f"the batch's transaction was rolled back ({type(getattr(exc, 'orig', None) or exc).__name__}"
+                              "); nothing of it is stored: send it again", headers=wait.headers) from None
+        finally:
+            simulator.admission.leave(node, started)
         return Response(ack.model_dump_json(), media_type="application/json")
 
     @router.get("/nodes/{node}/cursor", response_model=Cursor, summary="The acknowledged sequence of a node",
@@ -404,9 +462,10 @@ def central_router(sim: ErpSimulator) -> APIRouter:
     def sales_order_shipments(sales_order: str) -> dict[str, Any]:
         return c.sales_order_shipments(sales_order)
 
-    @router.get("/central/v1/nodes", tags=["reads"])
-    def nodes() -> list[dict[str, Any]]:
-        return c.nodes()
+    @router.get("/central/v1/nodes", tags=["reads"], response_model=list[NodeView],
+                summary="The plant view: each node's last sync, backlog, refused events and busy answers")
+    def nodes() -> list[NodeView]:
+        return plant_view(sim.engine, sim.admission.refused)
 
     @router.get("/central/v1/nodes/{node}/events", tags=["reads"])
     def received(node: str, after: Annotated[int, Query(ge=0)] = 0,

@@ -17,9 +17,10 @@ class SyncRefused(Exception):
     """A refused request: HTTP status and the protocol's :class:`~erp_sync.protocol.SyncRefusal` fields."""
 
     def __init__(self, status: int, code: str, message: str, field: str | None = None,
-                 acknowledged: int | None = None) -> None:
+                 acknowledged: int | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field, self.acknowledged = status, code, message, field, acknowledged
+        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "message": self.message}

@@ -586,13 +586,6 @@ class Central:
                 out.append(row)
         return out
 
-    def nodes(self) -> list[dict[str, Any]]:
-        t, ev = s.sync_marks, s.received_events
-        with self.engine.connect() as conn:
-            counts = {node: n for node, n in conn.execute(select(ev.c.node, func.count()).group_by(ev.c.node))}
-            return [{"node": r.node, "acknowledged": r.acknowledged, "updated_at": r.updated_at,
-                     "events": int(counts.get(r.node, 0))} for r in conn.execute(select(t).order_by(t.c.node))]
-
 
 def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[i:i + size] for i in range(0, len(values), size)]

@@ -146,8 +146,25 @@ class Ingest:
             new_mark = mark if batch.redelivery else max(mark, batch.through)
             conn.execute(update(s.sync_marks).where(s.sync_marks.c.node == node)
                          .values(acknowledged=new_mark, updated_at=now_text()))
+            self._report(conn, batch, len(rejected), len(held))
         return BatchAck(node=node, acknowledged=new_mark, stored=stored, duplicates=duplicates,
                         rejected=rejected, held=held)
+
+    def _report(self, conn: Connection, batch: EventBatch, rejected: int, held: int) -> None:
+        """What the node said of itself (its journal head) and the refusals, for the plant view. In the batch's
+        transaction, under the node's mark lock: one row per node, no other node waits on it."""
+        t = s.node_reports
+        dialect_insert: Any
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = dialect_insert(t).values(node=batch.node, journal_head=batch.journal_head, reported_at=now_text(),
+                                        rejected=rejected, held=held)
+        head = batch.journal_head if batch.journal_head is not None else t.c.journal_head
+        conn.execute(stmt.on_conflict_do_update(index_elements=["node"], set_={
+            "journal_head": head, "reported_at": stmt.excluded.reported_at,
+            "rejected": t.c.rejected + rejected, "held": t.c.held + held}))
 
     def _check_chain(self, conn: Connection, batch: EventBatch) -> None:
         """Refuse a batch whose journal chain does not continue from the head this side holds for the node (its

@@ -83,13 +83,14 @@ def start_erp_sim(config: ErpSimConfig, *, host: str = "127.0.0.1", port: int | 
 
 @contextlib.contextmanager
 def running_erp_sim(database_url: str, node_tokens: dict[str, str], admin_token: str = "erp-admin-token", *,
-                    max_body_bytes: int | None = None, port: int | None = None) -> Iterator[RunningErpSim]:
+                    max_body_bytes: int | None = None, port: int | None = None,
+                    max_ingest: int | None = None) -> Iterator[RunningErpSim]:
     """Run a simulator on ``database_url`` for the ``with`` block. ``node_tokens`` maps token -> node id.
 
     In process, the ``crash_after_store`` switch drops the answer's connection after the commit (once) instead of
     exiting the process."""
     config = ErpSimConfig(database_url=database_url, node_tokens=dict(node_tokens), admin_token=admin_token,
-                          crash_exits_process=False)
+                          crash_exits_process=False, max_ingest=max_ingest)
     if max_body_bytes is not None:
         config.max_body_bytes = max_body_bytes
     running = start_erp_sim(config, port=port)

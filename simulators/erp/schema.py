@@ -75,6 +75,17 @@ chain_heads = Table(
     Column("updated_at", String(T), nullable=False),
 )
 
+# What each node last said of itself in a push (its journal's head: the backlog is head - acknowledged) and how
+# many of its events the central side refused (rejected: a sync exception at the node; held: behind one).
+node_reports = Table(
+    "node_reports", metadata,
+    Column("node", String(K), primary_key=True),
+    Column("journal_head", Integer),
+    Column("reported_at", String(T), nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("held", Integer, nullable=False),
+)
+
 received_events = Table(
     "received_events", metadata,
     Column("node", String(K), primary_key=True),
@@ -503,12 +514,13 @@ def sqlite_file_url(path: str) -> str:
     return f"sqlite:///{path}"
 
 
-def open_database(url: str) -> Engine:
+def open_database(url: str, *, pool_size: int = 5) -> Engine:
     """An engine on ``url`` with the schema created. SQLite runs in WAL mode, fully synchronous (a batch is
-    acknowledged only when it is on disk), with a busy timeout."""
+    acknowledged only when it is on disk), with a busy timeout. ``pool_size``: PostgreSQL connections kept (as many
+    as batches are stored at once, and a few for the reads)."""
     is_sqlite = url.startswith("sqlite")
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
-                           pool_pre_ping=not is_sqlite)
+                           **({} if is_sqlite else {"pool_pre_ping": True, "pool_size": pool_size}))
     if is_sqlite:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -22,6 +22,7 @@ from simulators.cli import sim_app
 from takt.cli.audit import audit_app
 from takt.cli.b2mml import b2mml_app
 from takt.cli.certs import certs
+from takt.cli.fleet import fleet_app
 from takt.cli.logix import logix_app
 from takt.cli.opcua import opcua_app
 from takt.cli.ops import register as register_operations
@@ -64,6 +65,7 @@ app.add_typer(b2mml_app, name="b2mml")
 app.add_typer(sync_app, name="sync")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(fleet_app, name="fleet")
 app.command("certs")(certs)
 app.add_typer(reference_app, name="reference")
 register_operations(app, store_app)  # store backup/restore, doctor, service

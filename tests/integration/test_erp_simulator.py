@@ -163,8 +163,8 @@ def test_push_stores_once_whatever_is_redelivered(sim: RunningErpSim, node_a: No
     assert [e["seq"] for e in stored] == list(range(1, 151))
     assert stored[0]["message"] == "ProductionPerformance" and stored[0]["payload"]["good"] == "1"
     assert sim.call("GET", "/central/v1/nodes") == [
-        {"node": "node-a", "acknowledged": 155, "updated_at": sim.call("GET", "/central/v1/nodes")[0]["updated_at"],
-         "events": 150}]
+        {"node": "node-a", "acknowledged": 155, "last_sync_at": sim.call("GET", "/central/v1/nodes")[0]["last_sync_at"],
+         "events": 150, "journal_head": None, "backlog": None, "rejected": 0, "held": 0, "busy": 0}]
 
 
 def test_a_batch_after_a_gap_is_refused_with_the_central_cursor(sim: RunningErpSim, node_a: Node) -> None:
