@@ -421,7 +421,7 @@ class Service:
         listening = bool(self._listeners)
         keys = [p.command.idempotency_key for p in batch]
         try:
-            with conn.begin():
+            with self.store.write_mutex, conn.begin():  # in turn with the process's other writers (Store.write_mutex)
                 known = self.store.lookup_commands(conn, keys)
                 in_batch: dict[str, tuple[str, _Pending]] = {}
                 journal_rows: list[tuple[Any, ...]] = []

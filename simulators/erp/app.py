@@ -103,7 +103,10 @@ def retryable(exc: BaseException) -> bool:
         return "received_events" in str(exc.orig) or "sync_marks" in str(exc.orig)
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
         return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
-    return False
+    sqlstate = getattr(exc, "sqlstate", None)  # the driver's own error, not wrapped by SQLAlchemy (psycopg's COPY)
+    if sqlstate == "23505":  # unique_violation
+        return "received_events" in str(exc) or "sync_marks" in str(exc)
+    return sqlstate in RETRYABLE_SQLSTATES
 
 
 def _bearer(request: Request) -> str:

@@ -140,7 +140,12 @@ class Ingest:
                         s.received_events.c.node == node, s.received_events.c.seq.in_(part))).scalars())
                 fresh = [ev for ev in batch.events if ev.seq not in known]
             else:
-                fresh = [ev for ev in batch.events if ev.seq > mark]
+                # past the mark, but possibly stored already: a redelivery stores the seqs it names, beyond the mark
+                # too, without moving it (a node retrying beside its own resend); one range read of the primary key
+                beyond = set(conn.execute(select(s.received_events.c.seq).where(
+                    s.received_events.c.node == node, s.received_events.c.seq > mark,
+                    s.received_events.c.seq <= batch.through)).scalars())
+                fresh = [ev for ev in batch.events if ev.seq > mark and ev.seq not in beyond]
             duplicates = len(batch.events) - len(fresh)
             stored, rejected, held = self._apply(conn, node, fresh)
             new_mark = mark if batch.redelivery else max(mark, batch.through)

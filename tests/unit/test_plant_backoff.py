@@ -216,3 +216,15 @@ def test_what_the_simulator_answers_retry_for_and_what_not() -> None:
     assert not retryable(error(sqlalchemy.exc.IntegrityError, Exception(
         'duplicate key value violates unique constraint "work_orders_pkey"')))
     assert not retryable(error(sqlalchemy.exc.ProgrammingError, _PgError("42P01")))  # a missing table: a bug
+
+
+def test_a_driver_error_that_sqlalchemy_did_not_wrap_is_judged_by_its_sqlstate() -> None:
+    """psycopg's COPY (the simulator's bulk insert) raises the driver's own errors, not SQLAlchemy's."""
+    class _Unique(_PgError):
+        def __str__(self) -> str:
+            return 'duplicate key value violates unique constraint "received_events_pkey"'
+
+    assert retryable(_Unique("23505"))
+    assert retryable(_PgError("40P01"))
+    assert not retryable(_PgError("42P01"))
+    assert not retryable(ValueError("not a database error"))
