@@ -66,6 +66,7 @@ LONGEST_FIRST = (
     "tests/integration/test_power_loss.py",
     "tests/integration/test_api_contract.py",
     "tests/integration/test_tryton_outbound.py",
+    "tests/integration/test_plant_sync.py",
     "tests/integration/test_kill9.py",
     "tests/integration/test_replay_property.py",
     "tests/integration/test_secrets_audit.py",
