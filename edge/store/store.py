@@ -121,9 +121,9 @@ class Store:
     def writing(self) -> Iterator[Connection]:
         """A transaction that writes besides the service's writer (the sync's bookkeeping, user changes):
         on SQLite it takes the write lock when it begins and waits for it, rather than failing halfway."""
-        with self.write_mutex, self.engine.connect() as conn:
+        with self.engine.connect() as conn:  # connected (and its pragmas run) before taking the writers' turn
             conn.info[WRITES] = True
-            with conn.begin():
+            with self.write_mutex, conn.begin():
                 yield conn
 
     # --- the one writer ----------------------------------------------------------------------------
