@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from edge.store.sync import PUSH, SyncLedger
 from erp_sync.client import CentralBusy, CentralClient
 from erp_sync.push import Pusher, PushReport
 from simulators.erp import RunningErpSim, running_erp_sim
+from simulators.erp.app import retryable
 from takt.cli.main import app
 
 ADMIN = "plant-admin-token-test"
@@ -225,3 +227,50 @@ def test_fleet_status_names_a_refused_token(small_sim: RunningErpSim, monkeypatc
     monkeypatch.setenv("TAKT_CENTRAL_TOKEN", "token-line-1")  # a node's token, not the admin's
     result = runner.invoke(app, ["fleet", "status", "--central", small_sim.url])
     assert result.exit_code == 1 and "refused the token (403)" in result.output
+
+
+def _raised(call: Any) -> BaseException:
+    try:
+        call()
+    except BaseException as exc:  # noqa: BLE001 - the error itself is what the test looks at
+        return exc
+    raise AssertionError("the statement did not fail")
+
+
+def test_what_the_simulator_answers_retry_for_and_what_not_from_real_postgresql_errors(postgres_url: str) -> None:
+    """Each error raised by the test run's PostgreSQL itself: through SQLAlchemy, and as the driver raises it where
+    SQLAlchemy does not wrap it (psycopg's COPY, the simulator's bulk insert)."""
+    engine = sqlalchemy.create_engine(postgres_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE received_events (node text, seq int, PRIMARY KEY (node, seq))")
+            conn.exec_driver_sql("CREATE TABLE work_orders (work_order text PRIMARY KEY)")
+            conn.exec_driver_sql("INSERT INTO received_events VALUES ('line-1', 1)")
+            conn.exec_driver_sql("INSERT INTO work_orders VALUES ('WO-1')")
+
+        def sql(statement: str) -> None:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(statement)
+
+        def copy_twice() -> None:
+            with engine.begin() as conn:
+                raw: Any = conn.connection.driver_connection
+                with raw.cursor() as cur, cur.copy("COPY received_events (node, seq) FROM STDIN") as copy:
+                    copy.write_row(("line-1", 1))
+
+        def raise_sqlstate(code: str) -> None:
+            sql(f"DO $$ BEGIN RAISE EXCEPTION 'as the server says' USING ERRCODE = '{code}'; END $$")
+
+        deadlock = _raised(lambda: raise_sqlstate("40P01"))
+        assert isinstance(deadlock, sqlalchemy.exc.DBAPIError) and retryable(deadlock)
+        assert retryable(_raised(lambda: raise_sqlstate("40001")))  # serialisation failure
+        assert retryable(_raised(lambda: sql("INSERT INTO received_events VALUES ('line-1', 1)")))
+        assert not retryable(_raised(lambda: sql("INSERT INTO work_orders VALUES ('WO-1')")))
+        assert not retryable(_raised(lambda: sql("SELECT * FROM no_such_table")))  # a missing table: a bug
+        unwrapped = _raised(copy_twice)
+        assert not isinstance(unwrapped, sqlalchemy.exc.SQLAlchemyError) and retryable(unwrapped)
+        with engine.connect():  # the pool's one connection taken: the next waits 0.2 s and gives up
+            assert retryable(_raised(engine.connect))
+        assert not retryable(ValueError("not a database error"))
+    finally:
+        engine.dispose()

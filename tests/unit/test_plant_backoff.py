@@ -9,13 +9,11 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-import sqlalchemy.exc
 from tenacity import RetryCallState
 
 from edge.retry import RetryPolicy, wait_hinted
 from erp_sync.client import MAX_RETRY_AFTER_S, CentralBusy, retry_after
 from simulators.erp.admission import Admission, Busy
-from simulators.erp.app import retryable
 
 
 def test_retry_after_prefers_milliseconds_then_seconds_then_a_date() -> None:
@@ -196,35 +194,3 @@ def test_a_waiting_node_that_never_comes_back_loses_its_place(clock: list[float]
 def test_the_limit_is_at_least_one() -> None:
     with pytest.raises(ValueError, match="max_ingest must be at least 1"):
         Admission(0)
-
-
-class _PgError(Exception):
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__(f"SQLSTATE {sqlstate}")
-        self.sqlstate = sqlstate
-
-
-def test_what_the_simulator_answers_retry_for_and_what_not() -> None:
-    def error(kind: type[sqlalchemy.exc.DBAPIError], orig: Exception) -> sqlalchemy.exc.DBAPIError:
-        return kind("INSERT ...", {}, orig)
-
-    assert retryable(error(sqlalchemy.exc.OperationalError, _PgError("40P01")))  # deadlock
-    assert retryable(error(sqlalchemy.exc.OperationalError, _PgError("40001")))  # serialisation failure
-    assert retryable(error(sqlalchemy.exc.IntegrityError, Exception(
-        'duplicate key value violates unique constraint "received_events_pkey"')))
-    assert retryable(sqlalchemy.exc.TimeoutError("QueuePool limit reached"))
-    assert not retryable(error(sqlalchemy.exc.IntegrityError, Exception(
-        'duplicate key value violates unique constraint "work_orders_pkey"')))
-    assert not retryable(error(sqlalchemy.exc.ProgrammingError, _PgError("42P01")))  # a missing table: a bug
-
-
-def test_a_driver_error_that_sqlalchemy_did_not_wrap_is_judged_by_its_sqlstate() -> None:
-    """psycopg's COPY (the simulator's bulk insert) raises the driver's own errors, not SQLAlchemy's."""
-    class _Unique(_PgError):
-        def __str__(self) -> str:
-            return 'duplicate key value violates unique constraint "received_events_pkey"'
-
-    assert retryable(_Unique("23505"))
-    assert retryable(_PgError("40P01"))
-    assert not retryable(_PgError("42P01"))
-    assert not retryable(ValueError("not a database error"))
